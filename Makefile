@@ -1,0 +1,30 @@
+# The two commands a fresh Debian machine needs: `make run` and `make test`.
+BUILD_DIR ?= build
+JOBS ?= 2
+CONFIG ?= config/sandbox.toml
+
+.PHONY: setup configure build run test bench audit clean
+
+setup:
+	@bash scripts/setup.sh
+
+configure: setup
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	$(BUILD_DIR)/payoutd serve --config $(CONFIG) --data-dir var
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	bash bench/run.sh
+
+audit: build
+	$(BUILD_DIR)/payoutd audit --config $(CONFIG) --data-dir var
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of payoutd from Debian packages.
+# Idempotent: packages already present are skipped, so `make run` and `make test` stay fast.
+set -euo pipefail
+
+packages=(
+  g++ cmake make ccache pkg-config
+  libboost1.81-dev            # Asio + Beast: the HTTP server
+  libsqlite3-dev sqlite3      # embedded store
+  libssl-dev                  # SHA-256 request fingerprints, TLS later
+  libsodium-dev               # randomness, constant-time compares, argon2id later
+  libspdlog-dev libfmt-dev    # structured logs
+  libcli11-dev                # command line
+  libtomlplusplus-dev         # config files
+  libgtest-dev libgmock-dev   # unit tests
+  python3                     # end-to-end tests (standard library only)
+  nginx-light wrk             # benchmark: reference server and load generator
+  curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,179 @@
+#include "app/config.h"
+
+#include <stdexcept>
+#include <toml++/toml.h>
+
+#include "core/time_format.h"
+#include "dialects/qiwi/qiwi.h"
+
+namespace payoutd::app {
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw std::runtime_error("config " + where + ": " + what);
+}
+
+template <typename T>
+T get_or(const toml::table& t, const std::string& section, const char* key, T fallback) {
+  const toml::node* node = t.get(key);
+  if (!node) return fallback;
+  auto value = node->value<T>();
+  if (!value) fail(section + "." + key, "has the wrong type");
+  return *value;
+}
+
+std::string required_string(const toml::table& t, const std::string& where, const char* key) {
+  auto value = t[key].value<std::string>();
+  if (!value || value->empty()) fail(where + "." + key, "is required (a non-empty string)");
+  return *value;
+}
+
+Currency currency(const toml::table& t, const std::string& where) {
+  const std::string code = required_string(t, where, "currency");
+  auto c = Currency::from_code(code);
+  if (!c) fail(where + ".currency", "unknown currency " + code);
+  return *c;
+}
+
+const toml::table& section(const toml::table& root, const char* name) {
+  static const toml::table kEmpty;
+  const toml::node* node = root.get(name);
+  if (!node) return kEmpty;
+  if (!node->is_table()) fail(name, "must be a table");
+  return *node->as_table();
+}
+
+void load_qiwi(const toml::table& root, Config& config) {
+  const toml::table& qiwi = section(root, "qiwi");
+  const std::string offset = get_or<std::string>(qiwi, "qiwi", "utc_offset", "+03:00");
+  auto minutes = parse_utc_offset_minutes(offset);
+  if (!minutes) fail("qiwi.utc_offset", "must look like +03:00");
+  config.qiwi.utc_offset_minutes = *minutes;
+  const toml::array* products = qiwi["products"].as_array();
+  if (!products) return;
+  for (std::size_t i = 0; i < products->size(); ++i) {
+    const std::string where = "qiwi.products[" + std::to_string(i) + "]";
+    const toml::table* p = (*products)[i].as_table();
+    if (!p) fail(where, "must be a table");
+    dialects::qiwi::Product product;
+    product.id = required_string(*p, where, "id");
+    if (const toml::array* tokens = (*p)["tokens"].as_array()) {
+      for (const auto& token : *tokens) {
+        auto value = token.value<std::string>();
+        if (!value || value->size() < 16) fail(where + ".tokens", "tokens are strings of 16+ characters");
+        product.tokens.push_back(*value);
+      }
+    }
+    const std::string tenant = dialects::qiwi::tenant_of(product.id);
+    if (const toml::array* funders = (*p)["funders"].as_array()) {
+      for (std::size_t j = 0; j < funders->size(); ++j) {
+        const std::string fw = where + ".funders[" + std::to_string(j) + "]";
+        const toml::table* f = (*funders)[j].as_table();
+        if (!f) fail(fw, "must be a table");
+        engine::ProvisionedFunder funder;
+        funder.spec.tenant = tenant;
+        funder.spec.code = required_string(*f, fw, "id");
+        funder.spec.display_name = get_or<std::string>(*f, fw, "display_name", funder.spec.code);
+        funder.spec.currency = currency(*f, fw);
+        const std::string initial = get_or<std::string>(*f, fw, "initial_balance", "0");
+        const DecimalParse parsed = parse_decimal(initial, funder.spec.currency.exponent());
+        if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
+          fail(fw + ".initial_balance", "must be a non-negative decimal string");
+        }
+        funder.initial_minor = parsed.minor;
+        config.provision.funders.push_back(std::move(funder));
+      }
+    }
+    if (const toml::array* clients = (*p)["clients"].as_array()) {
+      for (std::size_t j = 0; j < clients->size(); ++j) {
+        const std::string cw = where + ".clients[" + std::to_string(j) + "]";
+        const toml::table* c = (*clients)[j].as_table();
+        if (!c) fail(cw, "must be a table");
+        engine::ClientSpec client;
+        client.tenant = tenant;
+        client.client_id = required_string(*c, cw, "client_id");
+        client.account_code = required_string(*c, cw, "account_id");
+        client.currency = currency(*c, cw);
+        const std::string mode = get_or<std::string>(*c, cw, "mode", "normal");
+        if (mode == "blocked") {
+          client.status = ledger::AccountStatus::kBlocked;
+        } else if (mode == "processing") {
+          client.credit_delay_ms = get_or<std::int64_t>(*c, cw, "credit_delay_ms", 2000);
+          if (client.credit_delay_ms <= 0) fail(cw + ".credit_delay_ms", "must be positive");
+        } else if (mode != "normal") {
+          fail(cw + ".mode", "must be normal, processing or blocked");
+        }
+        config.provision.clients.push_back(std::move(client));
+      }
+    }
+    config.qiwi.products.push_back(std::move(product));
+  }
+}
+
+}  // namespace
+
+void parse_listen(const std::string& text, http::ServerOptions& server) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw std::runtime_error("listen address must be HOST:PORT, got " + text);
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) throw std::runtime_error("bad port in " + text);
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) throw std::runtime_error("bad port in " + text);
+  server.host = host;
+  server.port = static_cast<std::uint16_t>(port);
+}
+
+Config load_config(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("config " + path + ": " + std::string(e.description()));
+  }
+  Config config;
+  config.sandbox = get_or<bool>(root, "", "sandbox", false);
+  config.log_level = get_or<std::string>(root, "", "log_level", "info");
+
+  const toml::table& server = section(root, "server");
+  parse_listen(get_or<std::string>(server, "server", "listen", "127.0.0.1:8080"), config.server);
+  config.server.io_threads = static_cast<int>(get_or<std::int64_t>(server, "server", "io_threads", 1));
+  if (config.server.io_threads < 1 || config.server.io_threads > 64) {
+    fail("server.io_threads", "must be 1..64");
+  }
+  config.server.body_limit_bytes = static_cast<std::size_t>(
+      get_or<std::int64_t>(server, "server", "body_limit_bytes", 64 * 1024));
+  config.server.header_limit_bytes = static_cast<std::size_t>(
+      get_or<std::int64_t>(server, "server", "header_limit_bytes", 16 * 1024));
+  config.server.idle_timeout_s =
+      static_cast<int>(get_or<std::int64_t>(server, "server", "idle_timeout_s", 60));
+  config.server.drain_timeout_s =
+      static_cast<int>(get_or<std::int64_t>(server, "server", "drain_timeout_s", 30));
+
+  const toml::table& storage = section(root, "storage");
+  config.storage_backend = get_or<std::string>(storage, "storage", "backend", "sqlite");
+  if (config.storage_backend != "sqlite") fail("storage.backend", "must be sqlite");
+  config.data_dir = get_or<std::string>(storage, "storage", "data_dir", "var");
+
+  const toml::table& engine = section(root, "engine");
+  config.committer.batch_jobs_max = static_cast<std::size_t>(
+      get_or<std::int64_t>(engine, "engine", "batch_jobs_max", 4096));
+  config.committer.queue_jobs_max = static_cast<std::size_t>(
+      get_or<std::int64_t>(engine, "engine", "queue_jobs_max", 65536));
+  if (config.committer.batch_jobs_max < 1) fail("engine.batch_jobs_max", "must be positive");
+
+  const toml::table& admin = section(root, "admin");
+  config.admin.token = get_or<std::string>(admin, "admin", "token", "");
+  config.admin.sandbox = config.sandbox;
+  load_qiwi(root, config);
+  return config;
+}
+
+}  // namespace payoutd::app

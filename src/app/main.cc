@@ -1,0 +1,143 @@
+// payoutd: the payout gateway. Wiring only: config, store, engine, dialects, HTTP server.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/config.h"
+#include "dialects/admin/admin.h"
+#include "dialects/qiwi/qiwi.h"
+#include "engine/audit.h"
+#include "engine/committer.h"
+#include "engine/payouts.h"
+#include "engine/provision.h"
+#include "http/server.h"
+#include "store/sqlite_store.h"
+
+namespace payoutd::app {
+namespace {
+
+constexpr const char* kDatabaseFile = "payoutd.db";
+
+void setup_logging(const Config& config) {
+  auto logger = spdlog::stderr_color_mt("payoutd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::warn);
+}
+
+std::string database_path(const Config& config) {
+  return (std::filesystem::path(config.data_dir) / kDatabaseFile).string();
+}
+
+http::Response not_found(const Config& config) {
+  return dialects::qiwi::error_response(404, "payoutd", "route.not.found", "no such path",
+                                        config.qiwi.utc_offset_minutes);
+}
+
+int serve(const Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  auto store = store::open_sqlite_store({.path = database_path(config)});
+  SystemClock clock;
+  engine::Committer committer(*store, clock, config.committer);
+  committer.start();
+  engine::PayoutEngine engine(committer, *store, clock);
+  if (const std::string failure = engine::provision_if_empty(engine, config.provision);
+      !failure.empty()) {
+    spdlog::critical("provisioning failed: {}", failure);
+    committer.stop();
+    return 1;
+  }
+  engine.start();
+
+  dialects::qiwi::Dialect qiwi(engine, config.qiwi);
+  dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
+  http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
+    try {
+      if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
+        http::Response r;
+        r.body = R"({"status":"ok"})";
+        return respond(std::move(r));
+      }
+      if (qiwi.handle(request, respond) || admin.handle(request, respond)) return;
+      respond(not_found(config));
+    } catch (const std::exception& e) {
+      // Reads that hit a storage failure: nothing was changed, the partner may retry.
+      spdlog::error("request {} {} failed: {}", request.method, request.path(), e.what());
+      respond(dialects::qiwi::error_response(503, "payoutd", "service.unavailable",
+                                             "storage unavailable, retry",
+                                             config.qiwi.utc_offset_minutes));
+    }
+  });
+  const std::uint16_t port = server.listen();
+  const bool v6 = config.server.host.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", config.server.host.c_str(),
+              v6 ? "]" : "", static_cast<unsigned>(port));
+  std::fflush(stdout);
+  spdlog::info("serving on port {} with data in {}", port, config.data_dir);
+  server.run([&] {
+    engine.stop();
+    committer.stop();
+  });
+  const auto stats = committer.stats();
+  spdlog::info("stopped: {} jobs in {} batches (largest {}), {} failed batches", stats.jobs,
+               stats.batches, stats.batch_jobs_largest, stats.failed_batches);
+  return 0;
+}
+
+int audit(const Config& config) {
+  const std::string path = database_path(config);
+  if (!std::filesystem::exists(path)) {
+    std::cerr << "audit: no database at " << path << "\n";
+    return 2;
+  }
+  auto store = store::open_sqlite_store({.path = path, .read_only = true});
+  const auto violations = engine::audit_store(*store);
+  for (const auto& v : violations) std::cout << "VIOLATION: " << v << "\n";
+  const auto accounts = store->all_accounts().size();
+  const auto payouts = store->all_payouts().size();
+  if (!violations.empty()) {
+    std::cout << "audit: " << violations.size() << " violations\n";
+    return 1;
+  }
+  std::cout << "audit: " << accounts << " accounts, " << payouts
+            << " payouts: every invariant holds\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace payoutd::app
+
+int main(int argc, char** argv) {
+  using namespace payoutd::app;
+  CLI::App cli{"payoutd: a payout gateway speaking QIWI BaaS, ecommpay and Bereke Bank APIs"};
+  cli.require_subcommand(1);
+  std::string config_path;
+  std::string listen;
+  std::string data_dir;
+  auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
+  serve_cmd->add_option("--config", config_path, "config file (TOML)")->required();
+  serve_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen (port 0: any)");
+  serve_cmd->add_option("--data-dir", data_dir, "overrides storage.data_dir");
+  auto* audit_cmd = cli.add_subcommand("audit", "recompute balances and check every invariant");
+  audit_cmd->add_option("--config", config_path, "config file (TOML)")->required();
+  audit_cmd->add_option("--data-dir", data_dir, "overrides storage.data_dir");
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    Config config = load_config(config_path);
+    if (!listen.empty()) parse_listen(listen, config.server);
+    if (!data_dir.empty()) config.data_dir = data_dir;
+    if (serve_cmd->parsed()) {
+      setup_logging(config);
+      return serve(config);
+    }
+    return audit(config);
+  } catch (const std::exception& e) {
+    std::cerr << "payoutd: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,760 @@
+#include "core/json.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <charconv>
+#include <cstring>
+#include <forward_list>
+#include <set>
+#include <system_error>
+
+namespace payoutd::json {
+namespace {
+
+// Objects up to this size are checked for duplicate keys by linear scan (the common case, no
+// allocation); larger ones switch to an ordered set, so a hostile object of many keys costs
+// O(n log n) comparisons. A tree rather than a hash table: it has no worst case to aim for.
+constexpr std::size_t kLinearKeyScanMax = 16;
+// How much of a duplicate key the error message quotes; keys can be up to 64 KiB.
+constexpr std::size_t kKeyQuotedMax = 40;
+
+// Bytes that stand for themselves inside a JSON string: printable ASCII other than '"' and '\'.
+// Both the parser and the writer copy runs of them in bulk.
+constexpr std::array<bool, 256> make_plain_table() {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x80; ++c) table[static_cast<std::size_t>(c)] = true;
+  table['"'] = false;
+  table['\\'] = false;
+  return table;
+}
+constexpr std::array<bool, 256> kPlain = make_plain_table();
+
+bool is_plain(char c) { return kPlain[static_cast<unsigned char>(c)]; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool in_range(char c, unsigned lo, unsigned hi) {
+  const unsigned u = static_cast<unsigned char>(c);
+  return u >= lo && u <= hi;
+}
+
+// Length of the well-formed UTF-8 sequence starting at `p` (which is < end and holds a byte
+// >= 0x80), or 0 if it is ill-formed or truncated. Follows Unicode Table 3-7, which rules out
+// overlong forms, UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF.
+std::size_t utf8_sequence_length(const char* p, const char* end) {
+  const std::size_t available = static_cast<std::size_t>(end - p);
+  const unsigned lead = static_cast<unsigned char>(p[0]);
+  std::size_t length = 0;
+  unsigned second_lo = 0x80;
+  unsigned second_hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_lo = 0xA0;  // below is overlong
+    if (lead == 0xED) second_hi = 0x9F;  // above encodes a surrogate
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_lo = 0x90;  // below is overlong
+    if (lead == 0xF4) second_hi = 0x8F;  // above is beyond U+10FFFF
+  } else {
+    return 0;  // continuation byte, overlong lead (C0, C1) or F5..FF
+  }
+  if (available < length) return 0;
+  if (!in_range(p[1], second_lo, second_hi)) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (!in_range(p[i], 0x80, 0xBF)) return 0;
+  }
+  return length;
+}
+
+void append_utf8(std::string& out, std::uint32_t code_point) {
+  auto byte = [](std::uint32_t b) { return static_cast<char>(b); };
+  if (code_point < 0x80) {
+    out.push_back(byte(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(byte(0xC0 | (code_point >> 6)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out.push_back(byte(0xE0 | (code_point >> 12)));
+    out.push_back(byte(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  } else {
+    out.push_back(byte(0xF0 | (code_point >> 18)));
+    out.push_back(byte(0x80 | ((code_point >> 12) & 0x3F)));
+    out.push_back(byte(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(byte(0x80 | (code_point & 0x3F)));
+  }
+}
+
+// Reads 4 hex digits at `p` (the caller guarantees 4 bytes are there); nullopt if not hex.
+std::optional<std::uint32_t> read_hex4(const char* p) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const char c = p[i];
+    std::uint32_t digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<std::uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<std::uint32_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      digit = static_cast<std::uint32_t>(c - 'A' + 10);
+    } else {
+      return std::nullopt;
+    }
+    value = value << 4 | digit;
+  }
+  return value;
+}
+
+bool is_high_surrogate(std::uint32_t u) { return u >= 0xD800 && u <= 0xDBFF; }
+bool is_low_surrogate(std::uint32_t u) { return u >= 0xDC00 && u <= 0xDFFF; }
+
+// Skips a JSON number starting at `p`; returns where it ends, or nullptr if `p` does not start
+// one. On nullptr, `*bad` points at the offending byte (possibly `end`).
+const char* skip_number(const char* p, const char* end, const char** bad) {
+  if (p < end && *p == '-') ++p;
+  if (p < end && *p == '0') {
+    ++p;
+  } else if (p < end && in_range(*p, '1', '9')) {
+    while (p < end && is_digit(*p)) ++p;
+  } else {
+    *bad = p;
+    return nullptr;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p == end || !is_digit(*p)) {
+      *bad = p;
+      return nullptr;
+    }
+    while (p < end && is_digit(*p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !is_digit(*p)) {
+      *bad = p;
+      return nullptr;
+    }
+    while (p < end && is_digit(*p)) ++p;
+  }
+  return p;
+}
+
+// Appends `s` as the body of a JSON string (no quotes). See Writer::string.
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const char* run = p;
+    while (p < end && is_plain(*p)) ++p;
+    out.append(run, p);
+    if (p == end) break;
+    const unsigned c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\') {
+      const char escaped[2] = {'\\', *p};
+      out.append(escaped, 2);
+      ++p;
+    } else if (c < 0x20) {
+      const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(escaped, 6);
+      ++p;
+    } else if (const std::size_t length = utf8_sequence_length(p, end); length != 0) {
+      out.append(p, length);
+      p += length;
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      ++p;
+    }
+  }
+}
+
+// At most kKeyQuotedMax bytes of `key`, cut at a code point boundary, escaped for a message.
+std::string quote_key(std::string_view key) {
+  std::string out = "\"";
+  if (key.size() <= kKeyQuotedMax) {
+    append_escaped(out, key);
+  } else {
+    std::size_t cut = kKeyQuotedMax;
+    while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+    append_escaped(out, key.substr(0, cut));
+    out += "...";
+  }
+  out += '"';
+  return out;
+}
+
+// The iterative parser. Containers under construction live on `frames_`; a container's items are
+// built in its frame and moved into a Value when it closes. The slot that the next scalar or
+// closed container fills always exists already: the root, the last array element, or the value
+// of the last object member (both appended before their value is parsed).
+class Parser {
+ public:
+  Parser(std::string_view text, const Limits& limits)
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        depth_max_(std::min(limits.depth_max, kDepthCeiling)),
+        string_bytes_max_(limits.string_bytes_max),
+        items_max_(limits.container_items_max) {}
+
+  ParseResult run() {
+    if (!parse_document()) return ParseResult{std::nullopt, std::move(error_)};
+    return ParseResult{std::move(root_), ParseError{}};
+  }
+
+ private:
+  struct Frame {
+    Value::Kind kind = Value::Kind::kArray;
+    Value::Array items;
+    Value::Object members;
+    // Keys of `members` once there are more than kLinearKeyScanMax of them. The views point at
+    // storage that outlives the parse's frames: the input text, or `stable_keys_`.
+    std::set<std::string_view> key_set;
+  };
+
+  bool parse_document();
+  bool parse_value();
+  bool after_value();
+  bool open_container(Value::Kind kind);
+  void close_container();
+  bool begin_item(std::size_t item_offset);
+  bool begin_member();
+  bool check_duplicate(Frame& frame, std::string_view key, std::string_view raw_key,
+                       std::size_t key_offset);
+  bool parse_string(std::string& out, std::string_view* raw);
+  bool parse_string_escaped(std::string& out, const char* open_quote, const char* p);
+  bool parse_escape(std::string& out, const char** p);
+  bool parse_number();
+  bool parse_literal(std::string_view word, Value value);
+
+  Value& slot() {
+    if (depth_ == 0) return root_;
+    Frame& top = frames_[depth_ - 1];
+    return top.kind == Value::Kind::kArray ? top.items.back() : top.members.back().second;
+  }
+  std::size_t offset(const char* p) const { return static_cast<std::size_t>(p - begin_); }
+  void skip_whitespace() {
+    while (p_ < end_ && is_whitespace(*p_)) ++p_;
+  }
+  bool fail(const char* at, std::string message) {
+    error_ = ParseError{offset(at), std::move(message)};
+    return false;
+  }
+  bool fail_unexpected(const char* at) {
+    return fail(at, at == end_ ? "unexpected end of input" : "unexpected character");
+  }
+
+  const char* const begin_;
+  const char* p_;
+  const char* const end_;
+  const std::size_t depth_max_;
+  const std::size_t string_bytes_max_;
+  const std::size_t items_max_;
+
+  Value root_;
+  // frames_[0, depth_) are open; later ones are kept for reuse by the next nested container.
+  std::vector<Frame> frames_;
+  std::size_t depth_ = 0;
+  bool value_due_ = true;  // the state machine: expecting a value, or what follows one
+  // Owns copies of escaped keys of large objects, at stable addresses for Frame::key_set.
+  std::forward_list<std::string> stable_keys_;
+  ParseError error_;
+};
+
+bool Parser::parse_document() {
+  for (;;) {
+    if (value_due_) {
+      if (!parse_value()) return false;
+    } else {
+      if (depth_ == 0) break;
+      if (!after_value()) return false;
+    }
+  }
+  skip_whitespace();
+  if (p_ != end_) return fail(p_, "trailing characters");
+  return true;
+}
+
+// Parses a scalar into slot(), or opens a container and prepares the slot of its first item.
+bool Parser::parse_value() {
+  skip_whitespace();
+  if (p_ == end_) return fail_unexpected(p_);
+  switch (*p_) {
+    case '{':
+    case '[': {
+      const bool is_object = *p_ == '{';
+      if (!open_container(is_object ? Value::Kind::kObject : Value::Kind::kArray)) return false;
+      skip_whitespace();
+      if (p_ < end_ && *p_ == (is_object ? '}' : ']')) {
+        ++p_;
+        close_container();
+        value_due_ = false;
+        return true;
+      }
+      return is_object ? begin_member() : begin_item(offset(p_));
+    }
+    case '"': {
+      std::string s;
+      if (!parse_string(s, nullptr)) return false;
+      slot() = Value::string(std::move(s));
+      value_due_ = false;
+      return true;
+    }
+    case 't':
+      return parse_literal("true", Value::boolean(true));
+    case 'f':
+      return parse_literal("false", Value::boolean(false));
+    case 'n':
+      return parse_literal("null", Value::null());
+    default:
+      if (*p_ == '-' || is_digit(*p_)) return parse_number();
+      return fail_unexpected(p_);
+  }
+}
+
+// After a value inside a container: a comma and the next item's slot, or the container's end.
+bool Parser::after_value() {
+  skip_whitespace();
+  if (p_ == end_) return fail_unexpected(p_);
+  const bool is_object = frames_[depth_ - 1].kind == Value::Kind::kObject;
+  const char closer = is_object ? '}' : ']';
+  if (*p_ == closer) {
+    ++p_;
+    close_container();
+    return true;
+  }
+  if (*p_ != ',') return fail(p_, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+  const char* const comma = p_++;
+  skip_whitespace();
+  if (p_ < end_ && *p_ == closer) return fail(comma, "trailing comma");
+  value_due_ = true;
+  return is_object ? begin_member() : begin_item(offset(p_));
+}
+
+bool Parser::open_container(Value::Kind kind) {
+  if (depth_ >= depth_max_) return fail(p_, "nesting too deep");
+  ++p_;
+  if (depth_ == frames_.size()) frames_.emplace_back();
+  Frame& frame = frames_[depth_++];
+  frame.kind = kind;
+  // A reused frame was moved from and cleared on close; only key_set may hold leftovers.
+  frame.key_set.clear();
+  value_due_ = true;
+  return true;
+}
+
+void Parser::close_container() {
+  Frame& frame = frames_[--depth_];
+  Value done = frame.kind == Value::Kind::kArray ? Value::array(std::move(frame.items))
+                                                 : Value::object(std::move(frame.members));
+  frame.items.clear();
+  frame.members.clear();
+  slot() = std::move(done);
+}
+
+// Appends the slot for the next array element.
+bool Parser::begin_item(std::size_t item_offset) {
+  Value::Array& items = frames_[depth_ - 1].items;
+  if (items.size() >= items_max_) return fail(begin_ + item_offset, "too many items");
+  items.emplace_back();
+  return true;
+}
+
+// Parses `"key" :` and appends the member whose value is parsed next.
+bool Parser::begin_member() {
+  Frame& frame = frames_[depth_ - 1];
+  if (p_ == end_) return fail_unexpected(p_);
+  if (*p_ != '"') return fail(p_, "expected string key");
+  if (frame.members.size() >= items_max_) return fail(p_, "too many items");
+  const char* const key_start = p_;
+  std::string key;
+  std::string_view raw_key;
+  if (!parse_string(key, &raw_key)) return false;
+  if (!check_duplicate(frame, key, raw_key, offset(key_start))) return false;
+  skip_whitespace();
+  if (p_ == end_ || *p_ != ':') return fail(p_, "expected ':'");
+  ++p_;
+  frame.members.emplace_back(std::move(key), Value());
+  return true;
+}
+
+// `raw_key` is the key's text between its quotes; it equals `key` unless the key had escapes.
+bool Parser::check_duplicate(Frame& frame, std::string_view key, std::string_view raw_key,
+                             std::size_t key_offset) {
+  const auto duplicate = [&] { return fail(begin_ + key_offset, "duplicate key " + quote_key(key)); };
+  if (frame.members.size() < kLinearKeyScanMax) {
+    for (const Value::Member& member : frame.members) {
+      if (member.first == key) return duplicate();
+    }
+    return true;
+  }
+  // Member keys may move when `members` grows, so the set holds views of stable copies.
+  const auto stable = [this](std::string_view k) -> std::string_view {
+    return stable_keys_.emplace_front(k);
+  };
+  if (frame.key_set.empty()) {
+    for (const Value::Member& member : frame.members) frame.key_set.insert(stable(member.first));
+  }
+  const std::string_view stable_key = raw_key == key ? raw_key : stable(key);
+  if (!frame.key_set.insert(stable_key).second) return duplicate();
+  return true;
+}
+
+// Parses the string whose opening quote is at p_ into `out`; sets `*raw` (if given) to the text
+// between the quotes. The fast path finds the closing quote without escapes and copies once.
+bool Parser::parse_string(std::string& out, std::string_view* raw) {
+  const char* const open_quote = p_;
+  const char* const start = p_ + 1;
+  const char* p = start;
+  while (p < end_) {
+    if (is_plain(*p)) {
+      ++p;
+    } else if (*p == '"') {
+      const std::size_t size = static_cast<std::size_t>(p - start);
+      if (size > string_bytes_max_) return fail(open_quote, "string too long");
+      out.assign(start, size);
+      if (raw != nullptr) *raw = std::string_view(start, size);
+      p_ = p + 1;
+      return true;
+    } else if (*p == '\\') {
+      if (!parse_string_escaped(out, open_quote, p)) return false;
+      if (raw != nullptr) *raw = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));
+      return true;
+    } else if (static_cast<unsigned char>(*p) < 0x20) {
+      return fail(p, "control character in string");
+    } else if (const std::size_t length = utf8_sequence_length(p, end_); length != 0) {
+      p += length;
+    } else {
+      return fail(p, "invalid UTF-8");
+    }
+  }
+  return fail(end_, "unterminated string");
+}
+
+// The slow path of parse_string, from the first backslash at `p` on: decodes into `out`.
+bool Parser::parse_string_escaped(std::string& out, const char* open_quote, const char* p) {
+  const char* const start = open_quote + 1;
+  out.assign(start, static_cast<std::size_t>(p - start));
+  while (p < end_) {
+    if (out.size() > string_bytes_max_) return fail(open_quote, "string too long");
+    if (is_plain(*p)) {
+      const char* const run = p;
+      while (p < end_ && is_plain(*p)) ++p;
+      out.append(run, p);
+    } else if (*p == '"') {
+      p_ = p + 1;
+      return true;
+    } else if (*p == '\\') {
+      if (!parse_escape(out, &p)) return false;
+    } else if (static_cast<unsigned char>(*p) < 0x20) {
+      return fail(p, "control character in string");
+    } else if (const std::size_t length = utf8_sequence_length(p, end_); length != 0) {
+      out.append(p, length);
+      p += length;
+    } else {
+      return fail(p, "invalid UTF-8");
+    }
+  }
+  return fail(end_, "unterminated string");
+}
+
+// Decodes the escape at `*p` (a backslash) into `out` and advances `*p` past it.
+bool Parser::parse_escape(std::string& out, const char** p) {
+  const char* const backslash = *p;
+  if (end_ - backslash < 2) return fail(end_, "unterminated string");
+  char simple = 0;
+  switch (backslash[1]) {
+    case '"': simple = '"'; break;
+    case '\\': simple = '\\'; break;
+    case '/': simple = '/'; break;
+    case 'b': simple = '\b'; break;
+    case 'f': simple = '\f'; break;
+    case 'n': simple = '\n'; break;
+    case 'r': simple = '\r'; break;
+    case 't': simple = '\t'; break;
+    case 'u': break;
+    default: return fail(backslash, "invalid escape");
+  }
+  if (simple != 0) {
+    out.push_back(simple);
+    *p = backslash + 2;
+    return true;
+  }
+  // \uXXXX, and for a high surrogate the \uXXXX low surrogate that must follow it.
+  if (end_ - backslash < 6) return fail(backslash, "invalid \\u escape");
+  const std::optional<std::uint32_t> unit = read_hex4(backslash + 2);
+  if (!unit) return fail(backslash, "invalid \\u escape");
+  std::uint32_t code_point = *unit;
+  const char* next = backslash + 6;
+  if (is_low_surrogate(code_point)) return fail(backslash, "unpaired surrogate");
+  if (is_high_surrogate(code_point)) {
+    if (end_ - next < 6 || next[0] != '\\' || next[1] != 'u') {
+      return fail(backslash, "unpaired surrogate");
+    }
+    const std::optional<std::uint32_t> low = read_hex4(next + 2);
+    if (!low) return fail(next, "invalid \\u escape");
+    if (!is_low_surrogate(*low)) return fail(backslash, "unpaired surrogate");
+    code_point = 0x10000 + ((code_point - 0xD800) << 10) + (*low - 0xDC00);
+    next += 6;
+  }
+  append_utf8(out, code_point);
+  *p = next;
+  return true;
+}
+
+bool Parser::parse_number() {
+  const char* const start = p_;
+  const char* bad = nullptr;
+  const char* const end = skip_number(start, end_, &bad);
+  if (end == nullptr) return fail(bad, "invalid number");
+  // "01" would otherwise parse as 0 followed by garbage; name the real problem.
+  const char* const first_digit = *start == '-' ? start + 1 : start;
+  if (*first_digit == '0' && end - first_digit == 1 && end < end_ && is_digit(*end)) {
+    return fail(first_digit, "leading zero");
+  }
+  const std::size_t size = static_cast<std::size_t>(end - start);
+  if (size > string_bytes_max_) return fail(start, "number too long");
+  slot() = Value::number(std::string(start, size));
+  p_ = end;
+  value_due_ = false;
+  return true;
+}
+
+bool Parser::parse_literal(std::string_view word, Value value) {
+  if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+      std::memcmp(p_, word.data(), word.size()) != 0) {
+    return fail(p_, "invalid literal");
+  }
+  p_ += word.size();
+  slot() = std::move(value);
+  value_due_ = false;
+  return true;
+}
+
+// Fallbacks for accessors called on the wrong kind (a caller bug; see the header).
+const std::string& empty_string() {
+  static const std::string empty;
+  return empty;
+}
+const Value::Array& empty_array() {
+  static const Value::Array empty;
+  return empty;
+}
+const Value::Object& empty_object() {
+  static const Value::Object empty;
+  return empty;
+}
+
+}  // namespace
+
+Value::Value() = default;
+
+Value Value::null() { return Value(); }
+Value Value::boolean(bool b) { return Value(Data(b)); }
+
+Value Value::number(std::string literal) {
+  assert(is_number_literal(literal));
+  return Value(Data(std::in_place_type<Number>, Number{std::move(literal)}));
+}
+
+Value Value::string(std::string s) { return Value(Data(std::in_place_type<std::string>, std::move(s))); }
+Value Value::array(Array items) { return Value(Data(std::in_place_type<Array>, std::move(items))); }
+Value Value::object(Object members) {
+  return Value(Data(std::in_place_type<Object>, std::move(members)));
+}
+
+bool Value::as_bool() const {
+  assert(is_bool());
+  const bool* b = std::get_if<bool>(&data_);
+  return b != nullptr && *b;
+}
+
+std::string_view Value::number_text() const {
+  assert(is_number());
+  const Number* n = std::get_if<Number>(&data_);
+  return n != nullptr ? std::string_view(n->literal) : std::string_view();
+}
+
+const std::string& Value::as_string() const {
+  assert(is_string());
+  const std::string* s = std::get_if<std::string>(&data_);
+  return s != nullptr ? *s : empty_string();
+}
+
+const Value::Array& Value::as_array() const {
+  assert(is_array());
+  const Array* a = std::get_if<Array>(&data_);
+  return a != nullptr ? *a : empty_array();
+}
+
+const Value::Object& Value::as_object() const {
+  assert(is_object());
+  const Object* o = std::get_if<Object>(&data_);
+  return o != nullptr ? *o : empty_object();
+}
+
+const Value* Value::find(std::string_view key) const {
+  const Object* o = std::get_if<Object>(&data_);
+  if (o == nullptr) return nullptr;
+  for (const Member& member : *o) {
+    if (member.first == key) return &member.second;
+  }
+  return nullptr;
+}
+
+std::optional<std::int64_t> Value::as_int64() const {
+  const Number* n = std::get_if<Number>(&data_);
+  if (n == nullptr) return std::nullopt;
+  const std::string& text = n->literal;
+  if (text.find_first_of(".eE") != std::string::npos) return std::nullopt;
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+ParseResult parse(std::string_view text, const Limits& limits) {
+  return Parser(text, limits).run();
+}
+
+bool is_number_literal(std::string_view text) {
+  const char* bad = nullptr;
+  const char* const end = text.data() + text.size();
+  return skip_number(text.data(), end, &bad) == end;
+}
+
+void Writer::begin_item() {
+  if (comma_due_) out_.push_back(',');
+}
+
+Writer& Writer::begin_object() {
+  begin_item();
+  out_.push_back('{');
+  comma_due_ = false;
+  return *this;
+}
+
+Writer& Writer::end_object() {
+  out_.push_back('}');
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::begin_array() {
+  begin_item();
+  out_.push_back('[');
+  comma_due_ = false;
+  return *this;
+}
+
+Writer& Writer::end_array() {
+  out_.push_back(']');
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::key(std::string_view k) {
+  begin_item();
+  out_.push_back('"');
+  append_escaped(out_, k);
+  out_.append("\":");
+  comma_due_ = false;  // the member's value follows the colon directly
+  return *this;
+}
+
+Writer& Writer::string(std::string_view s) {
+  begin_item();
+  out_.push_back('"');
+  append_escaped(out_, s);
+  out_.push_back('"');
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::number_raw(std::string_view literal) {
+  assert(is_number_literal(literal));
+  begin_item();
+  out_.append(literal);
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::integer(std::int64_t v) {
+  char buffer[24];  // 19 digits and a sign
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  assert(ec == std::errc());
+  begin_item();
+  out_.append(buffer, end);
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::boolean(bool v) {
+  begin_item();
+  out_.append(v ? "true" : "false");
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::null() {
+  begin_item();
+  out_.append("null");
+  comma_due_ = true;
+  return *this;
+}
+
+// Depth-first with an explicit stack, so even a Value built by hand to any depth is safe.
+Writer& Writer::value(const Value& root) {
+  struct Open {
+    const Value* container;
+    std::size_t next;  // index of the next item to write
+  };
+  std::vector<Open> stack;
+  const Value* v = &root;
+  for (;;) {
+    if (v != nullptr) {
+      switch (v->kind()) {
+        case Value::Kind::kNull: null(); break;
+        case Value::Kind::kBool: boolean(v->as_bool()); break;
+        case Value::Kind::kNumber: number_raw(v->number_text()); break;
+        case Value::Kind::kString: string(v->as_string()); break;
+        case Value::Kind::kArray: begin_array(); stack.push_back({v, 0}); break;
+        case Value::Kind::kObject: begin_object(); stack.push_back({v, 0}); break;
+      }
+    }
+    if (stack.empty()) return *this;
+    Open& top = stack.back();
+    const std::size_t i = top.next++;
+    v = nullptr;
+    if (top.container->is_array()) {
+      const Value::Array& items = top.container->as_array();
+      if (i < items.size()) {
+        v = &items[i];
+      } else {
+        end_array();
+        stack.pop_back();
+      }
+    } else {
+      const Value::Object& members = top.container->as_object();
+      if (i < members.size()) {
+        key(members[i].first);
+        v = &members[i].second;
+      } else {
+        end_object();
+        stack.pop_back();
+      }
+    }
+  }
+}
+
+std::string to_string(const Value& v) {
+  std::string out;
+  Writer(out).value(v);
+  return out;
+}
+
+}  // namespace payoutd::json

@@ -1,0 +1,359 @@
+#include "dialects/admin/admin.h"
+
+#include "core/json.h"
+#include "dialects/common.h"
+
+namespace payoutd::dialects::admin {
+
+using engine::Error;
+using ledger::Account;
+using ledger::AccountKind;
+
+namespace {
+
+constexpr std::string_view kService = "payoutd-admin";
+constexpr std::size_t kIdSizeMax = 64;
+constexpr std::size_t kNameSizeMax = 256;
+
+void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency) {
+  std::string value;
+  append_decimal(value, minor, currency.exponent());
+  w.key(key).begin_object();
+  w.key("value").number_raw(value).key("currency").string(currency.code());
+  w.end_object();
+}
+
+std::string render_funder(const Account& a) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("funderId").string(a.code);
+  w.key("displayName").string(a.owner);
+  w.key("currency").string(a.currency.code());
+  w.key("status").string(a.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
+  write_amount(w, "balance", a.balance(), a.currency);
+  write_amount(w, "reserved", a.debits_pending, a.currency);
+  write_amount(w, "available", a.available(), a.currency);
+  w.end_object();
+  return out;
+}
+
+std::string render_client(std::string_view client_id, const std::vector<Account>& wallets) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("clientId").string(client_id);
+  const Account& first = wallets.front();
+  w.key("accountId").string(first.code);
+  w.key("currency").string(first.currency.code());
+  w.key("status").string(first.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
+  write_amount(w, "balance", first.balance(), first.currency);
+  write_amount(w, "reserved", first.credits_pending, first.currency);
+  w.key("accounts").begin_array();
+  for (const Account& a : wallets) {
+    w.begin_object();
+    w.key("accountId").string(a.code);
+    write_amount(w, "balance", a.balance(), a.currency);
+    write_amount(w, "incoming", a.credits_pending, a.currency);
+    write_amount(w, "outgoing", a.debits_pending, a.currency);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return out;
+}
+
+std::string render_record(const store::PayoutRecord& p) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("id").string(p.partner_id);
+  w.key("status").string(p.status == store::PayoutStatus::kSuccess      ? "SUCCESS"
+                         : p.status == store::PayoutStatus::kDeclined   ? "DECLINED"
+                                                                        : "PROCESSING");
+  if (!p.decline_code.empty()) w.key("declineCode").string(p.decline_code);
+  write_amount(w, "amount", p.amount, p.currency);
+  if (!p.history_id.empty()) w.key("txnHistoryId").string(p.history_id);
+  w.end_object();
+  return out;
+}
+
+std::optional<engine::WalletTxnType> operation_type(std::string_view name) {
+  using T = engine::WalletTxnType;
+  if (name == "PAYMENT") return T::kPayment;
+  if (name == "PURCHASE_E_POS") return T::kPurchaseEPos;
+  if (name == "INVOICING_SERVICE") return T::kInvoicingService;
+  if (name == "TRANSFER_BETWEEN_CLIENTS") return T::kTransferBetweenClients;
+  if (name == "FAST_FUNDS") return T::kFastFunds;
+  if (name == "BALANCE_INQUIRY") return T::kBalanceInquiry;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Dialect::Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options)
+    : engine_(engine), qiwi_(qiwi), options_(std::move(options)) {}
+
+http::Response Dialect::error(int status, std::string_view code,
+                              std::string_view description) const {
+  return qiwi::error_response(status, kService, code, description, qiwi_.utc_offset_minutes);
+}
+
+bool Dialect::handle(http::Request& request, const http::Responder& respond) {
+  const std::string_view path = request.path();
+  if (!path.starts_with("/admin/")) return false;
+  if (options_.token.empty()) {
+    respond(error(404, "route.not.found", "the admin API is disabled"));
+    return true;
+  }
+  if (request.problem == http::RequestProblem::kBodyTooLarge ||
+      request.problem == http::RequestProblem::kHeaderTooLarge) {
+    respond(error(413, "request.too.large", "the request exceeds the size limit"));
+    return true;
+  }
+  if (request.problem != http::RequestProblem::kNone) {
+    respond(error(400, "validation.error", "malformed HTTP request"));
+    return true;
+  }
+  const auto token = bearer_token(request.authorization);
+  if (!token) {
+    respond(error(401, "auth.token.missing", "Authorization: Bearer token required"));
+    return true;
+  }
+  if (!secrets_equal(*token, options_.token)) {
+    respond(error(401, "auth.token.invalid", "the token is not valid"));
+    return true;
+  }
+  auto segments = split_path(path);
+  // admin/v1/qiwi/products/{p}/...
+  if (!segments || segments->size() < 6 || (*segments)[1] != "v1" || (*segments)[2] != "qiwi" ||
+      (*segments)[3] != "products") {
+    respond(error(404, "route.not.found", "no such path"));
+    return true;
+  }
+  const auto& s = *segments;
+  bool known_product = false;
+  for (const auto& p : qiwi_.products) known_product |= p.id == s[4];
+  if (!known_product) {
+    respond(error(404, "product.not.found", "no such product"));
+    return true;
+  }
+  const std::string tenant = qiwi::tenant_of(s[4]);
+  const std::string& m = request.method;
+  auto method_not_allowed = [&] { respond(error(405, "method.not.allowed", "wrong method")); };
+  if (s.size() == 7 && (s[5] == "funders" || s[5] == "clients" || s[5] == "operations")) {
+    if (!is_partner_id(s[6], kIdSizeMax)) {
+      respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+      return true;
+    }
+    if (s[5] == "funders") {
+      if (m == "PUT") return put_funder(request, respond, tenant, s[6]), true;
+      if (m == "GET") return get_funder(respond, tenant, s[6]), true;
+    } else if (s[5] == "clients") {
+      if (m == "PUT") return put_client(request, respond, tenant, s[6]), true;
+      if (m == "GET") return get_client(respond, tenant, s[6]), true;
+    } else if (options_.sandbox) {
+      if (m == "PUT") return operation(request, respond, tenant, s[6]), true;
+    } else {
+      respond(error(404, "route.not.found", "operations are recorded only in the sandbox"));
+      return true;
+    }
+    method_not_allowed();
+    return true;
+  }
+  if (s.size() == 9 && s[5] == "funders" && s[7] == "credits") {
+    if (!is_partner_id(s[6], kIdSizeMax) || !is_partner_id(s[8], kIdSizeMax)) {
+      respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+      return true;
+    }
+    if (m != "POST" && m != "PUT") return method_not_allowed(), true;
+    credit(request, respond, tenant, s[6], s[8]);
+    return true;
+  }
+  respond(error(404, "route.not.found", "no such path"));
+  return true;
+}
+
+void Dialect::answer(const http::Responder& respond, const engine::AdminResult& result,
+                     std::string ok_body) const {
+  switch (result.error) {
+    case Error::kNone: {
+      http::Response r;
+      r.body = std::move(ok_body);
+      return respond(std::move(r));
+    }
+    case Error::kSourceNotFound:
+      return respond(error(404, "funder.not.found", result.detail));
+    case Error::kDestinationNotFound:
+      return respond(error(404, "client.not.found", result.detail));
+    case Error::kCurrencyMismatch:
+      return respond(error(422, "currency.mismatch", result.detail));
+    case Error::kIdConflict:
+      return respond(error(409, "id.conflict", result.detail));
+    case Error::kInvalid:
+      return respond(error(400, "validation.error", result.detail));
+    case Error::kUnavailable:
+      return respond(error(503, "service.unavailable", result.detail));
+    case Error::kNotFound:
+      return respond(error(404, "not.found", result.detail));
+  }
+}
+
+void Dialect::put_funder(http::Request& request, const http::Responder& respond,
+                         const std::string& tenant, const std::string& funder) {
+  std::string problem;
+  auto body = parse_object(request.body, &problem);
+  engine::FunderSpec spec;
+  if (body) {
+    Fields f(*body, "", &problem);
+    if (f.currency("currency", &spec.currency)) {
+      f.string("displayName", kNameSizeMax, &spec.display_name, false);
+    }
+  }
+  if (!problem.empty()) return respond(error(400, "validation.error", problem));
+  if (spec.display_name.empty()) spec.display_name = funder;
+  spec.tenant = tenant;
+  spec.code = funder;
+  engine_.create_funder(std::move(spec), [this, respond, tenant, funder](engine::AdminResult r) {
+    if (r.error != Error::kNone) return answer(respond, r, {});
+    get_funder(respond, tenant, funder);
+  });
+}
+
+void Dialect::get_funder(const http::Responder& respond, const std::string& tenant,
+                         const std::string& funder) {
+  auto account = engine_.find_account(tenant, AccountKind::kFunder, funder);
+  if (!account) return respond(error(404, "funder.not.found", "no such funder"));
+  http::Response r;
+  r.body = render_funder(*account);
+  respond(std::move(r));
+}
+
+void Dialect::credit(http::Request& request, const http::Responder& respond,
+                     const std::string& tenant, const std::string& funder,
+                     const std::string& credit_id) {
+  std::string problem;
+  auto body = parse_object(request.body, &problem);
+  Amount amount;
+  if (body) {
+    Fields f(*body, "", &problem);
+    parse_amount_object(f, "amount", false, &amount);
+  }
+  if (!problem.empty()) return respond(error(400, "validation.error", problem));
+  engine_.credit_funder(tenant, credit_id, funder, amount,
+                        [this, respond](engine::AdminResult r) {
+                          answer(respond, r, render_record(r.record));
+                        });
+}
+
+void Dialect::put_client(http::Request& request, const http::Responder& respond,
+                         const std::string& tenant, const std::string& client) {
+  std::string problem;
+  auto body = parse_object(request.body, &problem);
+  engine::ClientSpec spec;
+  if (body) {
+    Fields f(*body, "", &problem);
+    std::string status;
+    if (f.string("accountId", kIdSizeMax, &spec.account_code) &&
+        f.currency("currency", &spec.currency) && f.string("status", 16, &status, false)) {
+      if (!is_partner_id(spec.account_code, kIdSizeMax)) {
+        f.fail("accountId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+      } else if (status == "BLOCKED") {
+        spec.status = ledger::AccountStatus::kBlocked;
+      } else if (!status.empty() && status != "ACTIVE") {
+        f.fail("status", "must be ACTIVE or BLOCKED");
+      }
+    }
+  }
+  if (!problem.empty()) return respond(error(400, "validation.error", problem));
+  spec.tenant = tenant;
+  spec.client_id = client;
+  engine_.create_client(std::move(spec), [this, respond, tenant, client](engine::AdminResult r) {
+    if (r.error != Error::kNone) return answer(respond, r, {});
+    get_client(respond, tenant, client);
+  });
+}
+
+void Dialect::get_client(const http::Responder& respond, const std::string& tenant,
+                         const std::string& client) {
+  auto wallets = engine_.accounts_of(tenant, AccountKind::kWallet, client);
+  if (wallets.empty()) return respond(error(404, "client.not.found", "no such client"));
+  http::Response r;
+  r.body = render_client(client, wallets);
+  respond(std::move(r));
+}
+
+void Dialect::operation(http::Request& request, const http::Responder& respond,
+                        const std::string& tenant, const std::string& operation_id) {
+  std::string problem;
+  auto body = parse_object(request.body, &problem);
+  engine::WalletOperation op;
+  op.tenant = tenant;
+  op.operation_id = operation_id;
+  if (body) {
+    Fields f(*body, "", &problem);
+    std::string type;
+    if (f.string("type", 32, &type) && f.string("clientId", kIdSizeMax, &op.client_id)) {
+      auto parsed = operation_type(type);
+      if (!parsed) {
+        f.fail("type", "is not a recordable operation type");
+      } else {
+        op.type = *parsed;
+      }
+    }
+    const bool card_domain = op.type == engine::WalletTxnType::kPurchaseEPos ||
+                             op.type == engine::WalletTxnType::kBalanceInquiry ||
+                             op.type == engine::WalletTxnType::kFastFunds;
+    if (problem.empty() && op.type == engine::WalletTxnType::kBalanceInquiry) {
+      if (parse_amount_object(f, "commission", true, &op.amount)) {
+        op.commission = op.amount.minor;
+        op.amount.minor = 0;
+      }
+    } else if (problem.empty()) {
+      Amount commission;
+      if (parse_amount_object(f, "amount", false, &op.amount) && body->find("commission")) {
+        if (parse_amount_object(f, "commission", true, &commission)) {
+          if (!(commission.currency == op.amount.currency)) {
+            f.fail("commission.currency", "must equal amount.currency");
+          }
+          op.commission = commission.minor;
+        }
+      }
+    }
+    if (problem.empty() && op.type == engine::WalletTxnType::kTransferBetweenClients) {
+      f.string("toClientId", kIdSizeMax, &op.to_client_id);
+    }
+    if (problem.empty() && op.type == engine::WalletTxnType::kPayment) {
+      f.string("providerId", kIdSizeMax, &op.provider_id) &&
+          f.string("providerDisplayName", kNameSizeMax, &op.provider_display_name);
+    }
+    if (problem.empty() && op.type == engine::WalletTxnType::kPurchaseEPos) {
+      std::string status;
+      if (f.string("status", 16, &status, false)) {
+        if (status == "PROCESSING") {
+          op.processing = true;
+        } else if (!status.empty() && status != "SUCCESS") {
+          f.fail("status", "must be PROCESSING or SUCCESS");
+        }
+      }
+    }
+    if (problem.empty() && card_domain) {
+      const json::Value* card = nullptr;
+      if (f.object("card", &card)) {
+        Fields c = f.nested("card", *card);
+        (void)(c.string("cardTokenId", kIdSizeMax, &op.card.card_token_id) &&
+               c.string("maskedPan", 19, &op.card.masked_pan) &&
+               c.string("merchantType", 8, &op.card.merchant_type) &&
+               c.string("merchantId", kIdSizeMax, &op.card.merchant_id) &&
+               c.string("merchantName", kNameSizeMax, &op.card.merchant_name) &&
+               c.string("retrievalReferenceNumber", 24, &op.card.rrn));
+      }
+    }
+  }
+  if (!problem.empty()) return respond(error(400, "validation.error", problem));
+  engine_.record_operation(std::move(op), [this, respond](engine::AdminResult r) {
+    answer(respond, r, render_record(r.record));
+  });
+}
+
+}  // namespace payoutd::dialects::admin

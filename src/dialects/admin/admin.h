@@ -1,0 +1,45 @@
+#pragma once
+// Operators' API: create QIWI funders and clients, credit funders, read balances, and in the
+// sandbox record the other documented wallet operation types. docs/qiwi.md lists the paths.
+#include <string>
+
+#include "dialects/qiwi/qiwi.h"
+#include "engine/payouts.h"
+#include "http/server.h"
+
+namespace payoutd::dialects::admin {
+
+struct Options {
+  std::string token;  // empty disables the admin API
+  bool sandbox = false;
+};
+
+class Dialect {
+ public:
+  Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options);
+  bool handle(http::Request& request, const http::Responder& respond);
+
+ private:
+  http::Response error(int status, std::string_view code, std::string_view description) const;
+  void put_funder(http::Request& request, const http::Responder& respond,
+                  const std::string& tenant, const std::string& funder);
+  void get_funder(const http::Responder& respond, const std::string& tenant,
+                  const std::string& funder);
+  void credit(http::Request& request, const http::Responder& respond, const std::string& tenant,
+              const std::string& funder, const std::string& credit_id);
+  void put_client(http::Request& request, const http::Responder& respond,
+                  const std::string& tenant, const std::string& client);
+  void get_client(const http::Responder& respond, const std::string& tenant,
+                  const std::string& client);
+  void operation(http::Request& request, const http::Responder& respond,
+                 const std::string& tenant, const std::string& operation_id);
+  // Answers an engine result: 200 with `ok_body`, or the mapped error.
+  void answer(const http::Responder& respond, const engine::AdminResult& result,
+              std::string ok_body) const;
+
+  engine::PayoutEngine& engine_;
+  const qiwi::Options& qiwi_;
+  Options options_;
+};
+
+}  // namespace payoutd::dialects::admin

@@ -1,0 +1,400 @@
+#include "dialects/qiwi/qiwi.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/time_format.h"
+#include "dialects/common.h"
+
+namespace payoutd::dialects::qiwi {
+
+using engine::Error;
+using store::PayoutRecord;
+using store::PayoutStatus;
+
+namespace {
+
+constexpr std::size_t kIdSizeMax = 64;
+
+std::string_view user_message(std::string_view code) {
+  if (code == "validation.error") return "Request validation failed";
+  if (code == "auth.token.missing" || code == "auth.token.invalid") return "Authentication failed";
+  if (code == "auth.forbidden") return "Access denied";
+  if (code == "transaction.id.conflict") return "The transaction id is already used";
+  if (code == "currency.mismatch") return "Currency is not supported for this account";
+  if (code == "request.too.large") return "Request is too large";
+  if (code == "service.unavailable") return "Service is temporarily unavailable, retry later";
+  if (code == "internal.error") return "Internal error, retry later";
+  if (code == "history.cursor.invalid") return "Invalid cursor";
+  return "Resource not found";
+}
+
+std::string_view status_word(PayoutStatus s) {
+  switch (s) {
+    case PayoutStatus::kProcessing: return "PROCESSING";
+    case PayoutStatus::kSuccess: return "SUCCESS";
+    case PayoutStatus::kDeclined: return "DECLINED";
+  }
+  return "PROCESSING";
+}
+
+std::string_view decline_description(std::string_view code) {
+  if (code == engine::kDeclineInsufficientFunds) {
+    return "The funder's available balance is less than the amount";
+  }
+  if (code == engine::kDeclineClientBlocked) return "The client's wallet does not accept credits";
+  if (code == engine::kDeclineFunderBlocked) return "The funder is blocked for payouts";
+  if (code == engine::kDeclineWalletInsufficientFunds) {
+    return "The wallet's balance is less than the amount";
+  }
+  return "Declined";
+}
+
+void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency) {
+  std::string value;
+  append_decimal(value, minor, currency.exponent());
+  w.key(key).begin_object();
+  w.key("value").number_raw(value).key("currency").string(currency.code());
+  w.end_object();
+}
+
+std::string render_payout(const PayoutRecord& p, std::string_view product, int utc_offset) {
+  std::string out;
+  out.reserve(320);
+  json::Writer w(out);
+  w.begin_object();
+  w.key("productId").string(product);
+  w.key("transactionId").string(p.partner_id);
+  w.key("fromFunderId").string(p.source_ref);
+  w.key("toClientId").string(p.destination_ref);
+  write_amount(w, "transactionAmount", p.amount, p.currency);
+  w.key("status").string(status_word(p.status));
+  if (p.status == PayoutStatus::kDeclined) {
+    w.key("declineReason").begin_object();
+    w.key("code").string(p.decline_code).key("description").string(decline_description(p.decline_code));
+    w.end_object();
+  }
+  w.key("createdDateTime").string(format_iso8601(p.created_ms, utc_offset));
+  w.end_object();
+  return out;
+}
+
+struct StatusId {
+  int id;
+  std::string_view name;
+};
+
+StatusId history_status(int domain, int status) {
+  const auto s = static_cast<PayoutStatus>(status);
+  if (domain == static_cast<int>(engine::WalletDomain::kCards)) {
+    switch (s) {
+      case PayoutStatus::kProcessing: return {1, "PROCESSING"};
+      case PayoutStatus::kSuccess: return {2, "SUCCESS"};
+      case PayoutStatus::kDeclined: return {3, "DECLINED"};
+    }
+  }
+  switch (s) {
+    case PayoutStatus::kProcessing: return {50, "PROCESSING"};
+    case PayoutStatus::kSuccess: return {60, "SUCCESS"};
+    case PayoutStatus::kDeclined: return {70, "DECLINED"};
+  }
+  return {50, "PROCESSING"};
+}
+
+std::string_view type_name(int type_id) {
+  using T = engine::WalletTxnType;
+  switch (static_cast<T>(type_id)) {
+    case T::kPayment: return "PAYMENT";
+    case T::kPurchaseEPos: return "PURCHASE_E_POS";
+    case T::kInvoicingService: return "INVOICING_SERVICE";
+    case T::kTransferBetweenClients: return "TRANSFER_BETWEEN_CLIENTS";
+    case T::kFastFunds: return "FAST_FUNDS";
+    case T::kBalanceInquiry: return "BALANCE_INQUIRY";
+    case T::kFunderPayout: return "FUNDER_PAYOUT";
+  }
+  return "UNKNOWN";
+}
+
+void render_history_entry(json::Writer& w, std::string& out, const store::HistoryRecord& h,
+                          const ledger::Account& account, std::string_view product,
+                          int utc_offset) {
+  const bool cards = h.domain == static_cast<int>(engine::WalletDomain::kCards);
+  w.begin_object().key("commonTxnInfo").begin_object();
+  w.key("txnHistoryId").string(h.txn_history_id);
+  w.key("domain").string(cards ? "CARDS" : "PAYMENTS");
+  w.key("domainTxnId").string(h.domain_txn_id);
+  const StatusId status = history_status(h.domain, h.status);
+  w.key("domainTxnStatus").begin_object();
+  w.key("domainTxnStatusId").integer(status.id).key("name").string(status.name);
+  w.end_object();
+  w.key("txnType").begin_object();
+  w.key("domainTxnTypeId").integer(h.type_id).key("name").string(type_name(h.type_id));
+  w.end_object();
+  w.key("txnClientBalanceImpact").string(h.impact == 0 ? "INCOME" : "EXPENSE");
+  w.key("clientId").string(account.owner);
+  w.key("accountId").string(account.code);
+  w.key("productId").string(product);
+  w.key("txnCreationDateTime").string(format_iso8601(h.created_ms, utc_offset));
+  write_amount(w, "txnAmount", h.amount, h.currency);
+  write_amount(w, "commissionAmount", h.commission, h.currency);
+  w.key("txnErrorInfo");
+  if (h.error_code.empty()) {
+    w.null();
+  } else {
+    w.begin_object();
+    w.key("errorCode").string(h.error_code).key("description").string(decline_description(h.error_code));
+    w.end_object();
+  }
+  w.end_object();
+  // The type's optional blocks were rendered when the operation was recorded: {"block":{...}}.
+  if (h.details.size() > 2) {
+    out.push_back(',');
+    out.append(h.details, 1, h.details.size() - 2);
+  }
+  w.end_object();
+}
+
+}  // namespace
+
+std::string tenant_of(std::string_view product_id) {
+  std::string tenant = "qiwi:";
+  tenant.append(product_id);
+  return tenant;
+}
+
+http::Response error_response(int status, std::string_view service, std::string_view code,
+                              std::string_view description, int utc_offset_minutes) {
+  http::Response r;
+  r.status = status;
+  json::Writer w(r.body);
+  w.begin_object();
+  w.key("serviceName").string(service);
+  w.key("errorCode").string(code);
+  w.key("description").string(description);
+  w.key("userMessage").string(user_message(code));
+  w.key("dateTime").string(format_iso8601(SystemClock().now_ms(), utc_offset_minutes));
+  w.key("traceId").string(new_trace_id());
+  w.end_object();
+  if (status >= 500) spdlog::warn("{} {}: {}", status, code, description);
+  return r;
+}
+
+Dialect::Dialect(engine::PayoutEngine& engine, Options options)
+    : engine_(engine), options_(std::move(options)) {}
+
+http::Response Dialect::error(int status, std::string_view service, std::string_view code,
+                              std::string_view description) const {
+  return error_response(status, service, code, description, options_.utc_offset_minutes);
+}
+
+bool Dialect::handle(http::Request& request, const http::Responder& respond) {
+  const std::string_view path = request.path();
+  const bool payments = path.starts_with("/partner/openapi-payment-api/");
+  const bool reports = path.starts_with("/partner/openapi-reports/");
+  if (!payments && !reports) return false;
+  const std::string_view service = payments ? kServicePayments : kServiceReports;
+
+  if (request.problem == http::RequestProblem::kBodyTooLarge ||
+      request.problem == http::RequestProblem::kHeaderTooLarge) {
+    respond(error(413, service, "request.too.large", "the request exceeds the size limit"));
+    return true;
+  }
+  if (request.problem != http::RequestProblem::kNone) {
+    respond(error(400, service, "validation.error", "malformed HTTP request"));
+    return true;
+  }
+  auto segments = split_path(path);
+  if (!segments) {
+    respond(error(400, service, "validation.error", "path: malformed"));
+    return true;
+  }
+  const auto& s = *segments;
+  // partner/openapi-payment-api/v1/funder-payouts/products/{p}/transactions/{t}
+  if (payments && s.size() == 8 && s[2] == "v1" && s[3] == "funder-payouts" &&
+      s[4] == "products" && s[6] == "transactions") {
+    if (request.method != "PUT" && request.method != "GET") {
+      respond(error(405, service, "method.not.allowed", "use PUT to pay out, GET for status"));
+      return true;
+    }
+    if (!authorize(request, respond, service, s[5])) return true;
+    if (!is_partner_id(s[7], kIdSizeMax)) {
+      respond(error(400, service, "validation.error",
+                    "transactionId: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+      return true;
+    }
+    if (request.method == "PUT") {
+      payout(request, respond, s[5], s[7]);
+    } else {
+      payout_status(respond, s[5], s[7]);
+    }
+    return true;
+  }
+  // partner/openapi-reports/v1/products/{p}/operations/history
+  if (reports && s.size() == 7 && s[2] == "v1" && s[3] == "products" && s[5] == "operations" &&
+      s[6] == "history") {
+    if (request.method != "GET") {
+      respond(error(405, service, "method.not.allowed", "use GET"));
+      return true;
+    }
+    if (!authorize(request, respond, service, s[4])) return true;
+    history(request, respond, s[4]);
+    return true;
+  }
+  respond(error(404, service, "route.not.found", "no such path"));
+  return true;
+}
+
+bool Dialect::authorize(const http::Request& request, const http::Responder& respond,
+                        std::string_view service, const std::string& product) {
+  const auto token = bearer_token(request.authorization);
+  if (!token) {
+    respond(error(401, service, "auth.token.missing", "Authorization: Bearer token required"));
+    return false;
+  }
+  const Product* owner = nullptr;
+  for (const Product& p : options_.products) {
+    for (const std::string& t : p.tokens) {
+      if (secrets_equal(t, *token)) owner = &p;
+    }
+  }
+  if (!owner) {
+    respond(error(401, service, "auth.token.invalid", "the token is not valid"));
+    return false;
+  }
+  if (owner->id != product) {
+    respond(error(403, service, "auth.forbidden", "the token does not grant access to this product"));
+    return false;
+  }
+  return true;
+}
+
+void Dialect::payout(http::Request& request, const http::Responder& respond,
+                     const std::string& product, const std::string& transaction_id) {
+  std::string problem;
+  auto body = parse_object(request.body, &problem);
+  engine::WalletPayout command;
+  if (body) {
+    Fields fields(*body, "", &problem);
+    if (fields.string("fromFunderId", kIdSizeMax, &command.funder_code) &&
+        !is_partner_id(command.funder_code, kIdSizeMax)) {
+      fields.fail("fromFunderId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    }
+    if (problem.empty() && fields.string("toClientId", kIdSizeMax, &command.client_id) &&
+        !is_partner_id(command.client_id, kIdSizeMax)) {
+      fields.fail("toClientId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    }
+    if (problem.empty()) parse_amount_object(fields, "transactionAmount", false, &command.amount);
+  }
+  if (!problem.empty()) {
+    respond(error(400, kServicePayments, "validation.error", problem));
+    return;
+  }
+  command.tenant = tenant_of(product);
+  command.transaction_id = transaction_id;
+  engine_.wallet_payout(
+      std::move(command), [this, respond, product](engine::PayoutResult result) {
+        switch (result.error) {
+          case Error::kNone: {
+            http::Response r;
+            r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
+            respond(std::move(r));
+            return;
+          }
+          case Error::kSourceNotFound:
+            return respond(error(404, kServicePayments, "funder.not.found", result.detail));
+          case Error::kDestinationNotFound:
+            return respond(error(404, kServicePayments, "client.not.found", result.detail));
+          case Error::kCurrencyMismatch:
+            return respond(error(422, kServicePayments, "currency.mismatch", result.detail));
+          case Error::kIdConflict:
+            return respond(error(409, kServicePayments, "transaction.id.conflict", result.detail));
+          case Error::kUnavailable:
+            return respond(error(503, kServicePayments, "service.unavailable", result.detail));
+          case Error::kNotFound:
+          case Error::kInvalid:
+            break;
+        }
+        respond(error(500, kServicePayments, "internal.error", result.detail));
+      });
+}
+
+void Dialect::payout_status(const http::Responder& respond, const std::string& product,
+                            const std::string& transaction_id) {
+  auto result = engine_.get_payout(tenant_of(product), store::PayoutKind::kWalletPayout,
+                                   transaction_id);
+  if (result.error == Error::kNotFound) {
+    respond(error(404, kServicePayments, "transaction.not.found", "no payout with this transactionId"));
+    return;
+  }
+  http::Response r;
+  r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
+  respond(std::move(r));
+}
+
+namespace {
+
+// limit: plain digits, at least 1; values above the maximum are capped, however long.
+std::optional<std::size_t> parse_limit(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = std::min<std::size_t>(value * 10 + static_cast<std::size_t>(c - '0'), 1'000'000);
+  }
+  if (value == 0) return std::nullopt;
+  return std::min(value, kHistoryLimitMax);
+}
+
+}  // namespace
+
+void Dialect::history(http::Request& request, const http::Responder& respond,
+                      const std::string& product) {
+  const std::string_view query = request.query();
+  const http::QueryParam account = http::query_param(query, "accountId");
+  const http::QueryParam limit_param = http::query_param(query, "limit");
+  const http::QueryParam cursor = http::query_param(query, "cursor");
+  if (!account.present || !account.valid || account.value.empty() ||
+      account.value.size() > kIdSizeMax) {
+    respond(error(400, kServiceReports, "validation.error", "accountId: is required, once"));
+    return;
+  }
+  std::optional<std::size_t> limit;
+  if (limit_param.present && limit_param.valid) limit = parse_limit(limit_param.value);
+  if (!limit) {
+    respond(error(400, kServiceReports, "validation.error",
+                  "limit: is required, an integer from 1 (above 200 returns 200)"));
+    return;
+  }
+  if (cursor.present && (!cursor.valid || cursor.value.empty() || cursor.value.size() > 64)) {
+    respond(error(400, kServiceReports, "history.cursor.invalid", "cursor: malformed"));
+    return;
+  }
+  const engine::HistoryPage page = engine_.wallet_history(
+      tenant_of(product), account.value, cursor.present ? &cursor.value : nullptr, *limit);
+  if (page.error == Error::kNotFound) {
+    respond(error(404, kServiceReports, "account.not.found", page.detail));
+    return;
+  }
+  if (page.error == Error::kInvalid) {
+    respond(error(400, kServiceReports, "history.cursor.invalid", page.detail));
+    return;
+  }
+  http::Response r;
+  r.body.reserve(64 + page.entries.size() * 700);
+  json::Writer w(r.body);
+  w.begin_object().key("txnList").begin_array();
+  for (const auto& h : page.entries) {
+    render_history_entry(w, r.body, h, page.account, product, options_.utc_offset_minutes);
+  }
+  w.end_array();
+  if (!page.entries.empty()) {
+    w.key("cursor").string(page.entries.back().txn_history_id);
+  } else if (cursor.present) {
+    w.key("cursor").string(cursor.value);
+  }
+  w.end_object();
+  respond(std::move(r));
+}
+
+}  // namespace payoutd::dialects::qiwi

@@ -1,0 +1,59 @@
+#pragma once
+// QIWI BaaS dialect: funder payouts to client wallets (Payments API, seed 000) and a wallet's
+// payment history with cursor pagination (Reports API, seed 001). docs/qiwi.md is the contract.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/payouts.h"
+#include "http/server.h"
+
+namespace payoutd::dialects::qiwi {
+
+struct Product {
+  std::string id;
+  std::vector<std::string> tokens;
+};
+
+struct Options {
+  int utc_offset_minutes = 180;  // QIWI shows Moscow time
+  std::vector<Product> products;
+};
+
+inline constexpr std::size_t kHistoryLimitMax = 200;
+inline constexpr std::string_view kServicePayments = "payoutd-payments";
+inline constexpr std::string_view kServiceReports = "payoutd-reports";
+
+std::string tenant_of(std::string_view product_id);
+
+// The QIWI error envelope, used by the admin API as well.
+http::Response error_response(int status, std::string_view service, std::string_view code,
+                              std::string_view description, int utc_offset_minutes);
+
+class Dialect {
+ public:
+  Dialect(engine::PayoutEngine& engine, Options options);
+
+  // True when the path belongs to this dialect; the request is then answered through `respond`.
+  bool handle(http::Request& request, const http::Responder& respond);
+
+  const Options& options() const { return options_; }
+
+ private:
+  void payout(http::Request& request, const http::Responder& respond, const std::string& product,
+              const std::string& transaction_id);
+  void payout_status(const http::Responder& respond, const std::string& product,
+                     const std::string& transaction_id);
+  void history(http::Request& request, const http::Responder& respond,
+               const std::string& product);
+  // Checks the bearer token against the product; answers the error itself when it fails.
+  bool authorize(const http::Request& request, const http::Responder& respond,
+                 std::string_view service, const std::string& product);
+  http::Response error(int status, std::string_view service, std::string_view code,
+                       std::string_view description) const;
+
+  engine::PayoutEngine& engine_;
+  Options options_;
+};
+
+}  // namespace payoutd::dialects::qiwi

@@ -1,0 +1,16 @@
+#pragma once
+// Whole-store audit: the ledger invariants (ledger::audit) plus the engine's own: every money
+// movement belongs to exactly one payout record, each payout moved money at most once and in
+// the way its status says, and each history entry exists once with the payout's status.
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace payoutd::engine {
+
+// One line per violation; empty when everything holds. Reads committed state only, so it may
+// run while the server is serving.
+std::vector<std::string> audit_store(const store::Store& store);
+
+}  // namespace payoutd::engine

@@ -1,0 +1,100 @@
+#pragma once
+// Group commit: the single writer of the store.
+//
+// I/O threads parse and validate requests in parallel and submit Jobs. One committer thread
+// drains everything queued (up to a bound), applies the jobs in order inside ONE store
+// transaction, commits it (one fsync), and only then completes every job of the batch. Under
+// light load a batch is one job; under heavy load it grows, so the fsync cost is shared and a
+// hot account (one funder debited by every payout) is written once per batch. No lock or
+// transaction is ever held across a network call: jobs touch only the store.
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace payoutd::engine {
+
+class Job {
+ public:
+  virtual ~Job() = default;
+  // Runs on the committer thread inside the batch's transaction, after every job submitted
+  // before it. Decides the business outcome from the transaction's state and writes it through
+  // the transaction. Must not block on anything but the store.
+  virtual void apply(store::WriteTxn& txn, std::int64_t now_ms) = 0;
+  // Runs once, on the committer thread, after the batch is durable (status ok) or failed
+  // (nothing of the batch happened). Must be quick: hand results to another thread.
+  virtual void complete(const store::Status& commit_status) = 0;
+};
+
+struct CommitterOptions {
+  std::size_t batch_jobs_max = 4096;
+  std::size_t queue_jobs_max = 65536;
+};
+
+struct CommitterStats {
+  std::uint64_t batches = 0;
+  std::uint64_t jobs = 0;
+  std::uint64_t failed_batches = 0;
+  std::uint64_t batch_jobs_largest = 0;
+};
+
+class Committer {
+ public:
+  Committer(store::Store& store, const Clock& clock, CommitterOptions options);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void start();
+  // Thread-safe. Returns false (and drops the job without completing it) when the queue is
+  // full or the committer is stopping: the caller answers "unavailable, retry".
+  bool submit(std::unique_ptr<Job> job);
+  // Stops accepting jobs, commits everything already queued, joins the thread. Idempotent.
+  void stop();
+  CommitterStats stats() const;
+
+ private:
+  void run();
+  void execute(std::vector<std::unique_ptr<Job>>& batch);
+
+  store::Store& store_;
+  const Clock& clock_;
+  const CommitterOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  CommitterStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace payoutd::engine
+
+namespace payoutd::engine {
+
+// A Job from two callables: `apply(txn, now_ms) -> Result` on the committer thread, and
+// `done(Result, status)` once the batch is durable or failed.
+template <typename Result, typename Apply, typename Done>
+class FunctionJob final : public Job {
+ public:
+  FunctionJob(Apply apply, Done done) : apply_(std::move(apply)), done_(std::move(done)) {}
+  void apply(store::WriteTxn& txn, std::int64_t now_ms) override { result_ = apply_(txn, now_ms); }
+  void complete(const store::Status& status) override { done_(std::move(result_), status); }
+
+ private:
+  Apply apply_;
+  Done done_;
+  Result result_{};
+};
+
+template <typename Result, typename Apply, typename Done>
+std::unique_ptr<Job> make_job(Apply apply, Done done) {
+  return std::make_unique<FunctionJob<Result, Apply, Done>>(std::move(apply), std::move(done));
+}
+
+}  // namespace payoutd::engine

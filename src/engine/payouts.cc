@@ -1,0 +1,622 @@
+#include "engine/payouts.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "core/json.h"
+
+namespace payoutd::engine {
+
+using ledger::Account;
+using ledger::AccountKind;
+using ledger::AccountStatus;
+using ledger::Transfer;
+using ledger::TransferKind;
+using ledger::TransferResult;
+using store::PayoutKind;
+using store::PayoutRecord;
+using store::PayoutStatus;
+using store::WriteTxn;
+
+const char* to_string(Error error) {
+  switch (error) {
+    case Error::kNone: return "none";
+    case Error::kSourceNotFound: return "source not found";
+    case Error::kDestinationNotFound: return "destination not found";
+    case Error::kCurrencyMismatch: return "currency mismatch";
+    case Error::kIdConflict: return "id conflict";
+    case Error::kNotFound: return "not found";
+    case Error::kInvalid: return "invalid";
+    case Error::kUnavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+std::string transfer_reference(const PayoutRecord& payout) {
+  std::string reference;
+  reference.reserve(payout.tenant.size() + payout.partner_id.size() + 8);
+  reference.append(std::to_string(static_cast<int>(payout.kind)))
+      .append(":")
+      .append(payout.tenant)
+      .append(":")
+      .append(payout.partner_id);
+  return reference;
+}
+
+namespace {
+
+constexpr char kSep = '\x1f';
+
+std::string wallet_payout_fingerprint(const WalletPayout& r) {
+  std::string f;
+  f.reserve(r.funder_code.size() + r.client_id.size() + 32);
+  f.append(r.funder_code).push_back(kSep);
+  f.append(r.client_id).push_back(kSep);
+  f.append(std::to_string(r.amount.minor)).push_back(kSep);
+  f.append(r.amount.currency.code());
+  return f;
+}
+
+// System accounts stand for money outside payoutd; created on first use per tenant and currency.
+Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_view purpose,
+                        Currency currency, std::int64_t now_ms) {
+  std::string code(purpose);
+  code.append(":").append(currency.code());
+  if (Account* a = txn.find_account(tenant, AccountKind::kSystem, code)) return a;
+  Account a;
+  a.tenant = tenant;
+  a.kind = AccountKind::kSystem;
+  a.code = code;
+  a.owner = std::string(purpose);
+  a.currency = currency;
+  a.floor = ledger::BalanceFloor::kNone;
+  a.created_ms = now_ms;
+  return txn.insert_account(a);
+}
+
+Account* wallet_in(const std::vector<Account*>& wallets, Currency currency) {
+  for (Account* w : wallets) {
+    if (w->currency == currency) return w;
+  }
+  return nullptr;
+}
+
+// Applies a transfer to the ledger and records it; the caller checked that it cannot fail
+// except by kExceedsBalance, which it reports.
+TransferResult move(WriteTxn& txn, Transfer t, Account& debit, Account& credit,
+                    const Transfer* pending, std::int64_t* transfer_id) {
+  const TransferResult result = ledger::apply(t, debit, credit, pending);
+  if (result != TransferResult::kOk) return result;
+  const std::int64_t id = txn.insert_transfer(t);
+  if (transfer_id) *transfer_id = id;
+  return result;
+}
+
+std::string provider_details(std::string_view id, std::string_view name) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("providerTxnInfo").begin_object();
+  w.key("providerId").string(id).key("providerDisplayName").string(name);
+  w.end_object().end_object();
+  return out;
+}
+
+std::string transfer_details(std::string_view other_client, std::string_view other_account) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("transferBetweenClientsTxnInfo").begin_object();
+  w.key("anotherClientId").string(other_client).key("anotherAccountId").string(other_account);
+  w.end_object().end_object();
+  return out;
+}
+
+std::string card_details(const CardInfo& card, const Account* balance_of) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("cardTxnInfo").begin_object();
+  w.key("cardTokenId").string(card.card_token_id);
+  w.key("maskedPan").string(card.masked_pan);
+  w.key("merchantType").string(card.merchant_type);
+  w.key("merchantId").string(card.merchant_id);
+  w.key("merchantName").string(card.merchant_name);
+  w.key("retrievalReferenceNumber").string(card.rrn);
+  if (balance_of) {
+    std::string value;
+    append_decimal(value, balance_of->balance(), balance_of->currency.exponent());
+    w.key("accountBalance").begin_object();
+    w.key("value").number_raw(value).key("currency").string(balance_of->currency.code());
+    w.end_object();
+  }
+  w.end_object().end_object();
+  return out;
+}
+
+struct HistoryEntry {
+  WalletDomain domain = WalletDomain::kPayments;
+  WalletTxnType type = WalletTxnType::kFunderPayout;
+  BalanceImpact impact = BalanceImpact::kIncome;
+  std::int64_t amount = 0;
+  std::int64_t commission = 0;
+  std::string details;
+};
+
+// Appends an entry to the wallet's history; the wallet is locked by the batch, so its sequence
+// number is assigned in commit order.
+std::string append_history(WriteTxn& txn, Account& wallet, const PayoutRecord& record,
+                           const HistoryEntry& e, std::int64_t now_ms) {
+  store::HistoryRecord h;
+  h.account_id = wallet.id;
+  h.seq = ++wallet.history_seq;
+  h.txn_history_id = new_uuid();
+  h.domain = static_cast<int>(e.domain);
+  h.type_id = static_cast<int>(e.type);
+  h.status = static_cast<int>(record.status);
+  h.impact = static_cast<int>(e.impact);
+  h.domain_txn_id = record.partner_id;
+  h.amount = e.amount;
+  h.commission = e.commission;
+  h.currency = wallet.currency;
+  h.created_ms = now_ms;
+  h.error_code = record.decline_code;
+  h.details = e.details;
+  txn.insert_history(h);
+  return h.txn_history_id;
+}
+
+// Replay check shared by every idempotent command: nullopt when the id is new.
+std::optional<std::pair<Error, PayoutRecord>> replay(WriteTxn& txn, const std::string& tenant,
+                                                     PayoutKind kind, const std::string& id,
+                                                     const std::string& fingerprint) {
+  auto existing = txn.find_payout(tenant, kind, id);
+  if (!existing) return std::nullopt;
+  if (existing->fingerprint != fingerprint) return std::make_pair(Error::kIdConflict, *existing);
+  return std::make_pair(Error::kNone, *existing);
+}
+
+PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int64_t now_ms) {
+  PayoutResult result;
+  const std::string fingerprint = wallet_payout_fingerprint(r);
+  if (auto seen = replay(txn, r.tenant, PayoutKind::kWalletPayout, r.transaction_id,
+                         fingerprint)) {
+    result.error = seen->first;
+    result.payout = std::move(seen->second);
+    if (result.error == Error::kIdConflict) {
+      result.detail = "transactionId was already used with a different request";
+    }
+    return result;
+  }
+  Account* funder = txn.find_account(r.tenant, AccountKind::kFunder, r.funder_code);
+  if (!funder) return {Error::kSourceNotFound, "fromFunderId: no such funder", {}};
+  const auto wallets = txn.find_accounts_by_owner(r.tenant, AccountKind::kWallet, r.client_id);
+  if (wallets.empty()) return {Error::kDestinationNotFound, "toClientId: no such client", {}};
+  if (!(funder->currency == r.amount.currency)) {
+    return {Error::kCurrencyMismatch,
+            "transactionAmount.currency: the funder holds " + std::string(funder->currency.code()),
+            {}};
+  }
+  Account* wallet = wallet_in(wallets, r.amount.currency);
+  if (!wallet) {
+    return {Error::kCurrencyMismatch,
+            "transactionAmount.currency: the client has no wallet in " +
+                std::string(r.amount.currency.code()),
+            {}};
+  }
+
+  PayoutRecord& p = result.payout;
+  p.tenant = r.tenant;
+  p.kind = PayoutKind::kWalletPayout;
+  p.partner_id = r.transaction_id;
+  p.fingerprint = fingerprint;
+  p.source_account_id = funder->id;
+  p.destination_account_id = wallet->id;
+  p.amount = r.amount.minor;
+  p.currency = r.amount.currency;
+  p.source_ref = r.funder_code;
+  p.destination_ref = r.client_id;
+  p.created_ms = p.updated_ms = now_ms;
+
+  Transfer t;
+  t.debit_account_id = funder->id;
+  t.credit_account_id = wallet->id;
+  t.amount = r.amount.minor;
+  t.currency = r.amount.currency;
+  t.timestamp_ms = now_ms;
+  t.reference = transfer_reference(p);
+  const bool delayed = wallet->credit_delay_ms > 0;
+  t.kind = delayed ? TransferKind::kPending : TransferKind::kSingle;
+
+  if (funder->status == AccountStatus::kBlocked) {
+    p.status = PayoutStatus::kDeclined;
+    p.decline_code = std::string(kDeclineFunderBlocked);
+  } else if (wallet->status == AccountStatus::kBlocked) {
+    p.status = PayoutStatus::kDeclined;
+    p.decline_code = std::string(kDeclineClientBlocked);
+  } else {
+    std::int64_t transfer_id = 0;
+    const TransferResult moved = move(txn, t, *funder, *wallet, nullptr, &transfer_id);
+    if (moved == TransferResult::kOk) {
+      p.status = delayed ? PayoutStatus::kProcessing : PayoutStatus::kSuccess;
+      if (delayed) {
+        p.pending_transfer_id = transfer_id;
+        p.due_ms = now_ms + wallet->credit_delay_ms;
+      }
+    } else {
+      // The engine validated accounts and currency above, so only the floor can refuse.
+      p.status = PayoutStatus::kDeclined;
+      p.decline_code = std::string(kDeclineInsufficientFunds);
+    }
+  }
+  HistoryEntry entry;
+  entry.amount = p.amount;
+  entry.details = provider_details(funder->code, funder->owner);
+  p.history_id = append_history(txn, *wallet, p, entry, now_ms);
+  p.id = txn.insert_payout(p);
+  return result;
+}
+
+}  // namespace
+
+PayoutEngine::PayoutEngine(Committer& committer, const store::Store& store, const Clock& clock,
+                           EngineOptions options)
+    : committer_(committer),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      scheduler_(clock, [this](std::int64_t id) { settle(id); }) {}
+
+PayoutEngine::~PayoutEngine() { stop(); }
+
+void PayoutEngine::start() {
+  for (const PayoutRecord& p : store_.processing_payouts()) {
+    if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
+  }
+  scheduler_.start();
+}
+
+void PayoutEngine::stop() { scheduler_.stop(); }
+
+bool PayoutEngine::submit(std::unique_ptr<Job> job) { return committer_.submit(std::move(job)); }
+
+void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
+  auto job = make_job<PayoutResult>(
+      [request = std::move(request)](WriteTxn& txn, std::int64_t now_ms) {
+        return apply_wallet_payout(txn, request, now_ms);
+      },
+      [this, done](PayoutResult result, const store::Status& status) {
+        if (!status.ok) {
+          done({Error::kUnavailable, "storage unavailable", {}});
+          return;
+        }
+        if (result.error == Error::kNone && result.payout.status == PayoutStatus::kProcessing) {
+          // Also on a replay: settlement is idempotent, and this re-arms a lost timer.
+          scheduler_.schedule(result.payout.id, result.payout.due_ms);
+        }
+        done(std::move(result));
+      });
+  if (!submit(std::move(job))) done({Error::kUnavailable, "the engine is overloaded", {}});
+}
+
+PayoutResult PayoutEngine::get_payout(std::string_view tenant, PayoutKind kind,
+                                      std::string_view partner_id) const {
+  auto payout = store_.get_payout(tenant, kind, partner_id);
+  if (!payout) return {Error::kNotFound, "no such transaction", {}};
+  return {Error::kNone, {}, std::move(*payout)};
+}
+
+HistoryPage PayoutEngine::wallet_history(std::string_view tenant, std::string_view account_code,
+                                         const std::string* cursor, std::size_t limit) const {
+  HistoryPage page;
+  auto account = store_.get_account(tenant, AccountKind::kWallet, account_code);
+  if (!account) return {Error::kNotFound, "accountId: no such wallet", {}, {}};
+  std::int64_t after_seq = 0;
+  if (cursor) {
+    auto position = store_.find_history(*cursor);
+    if (!position || position->first != account->id) {
+      return {Error::kInvalid, "cursor: not an operation of this account", {}, {}};
+    }
+    after_seq = position->second;
+  }
+  page.entries = store_.history_page(account->id, after_seq, limit);
+  page.account = std::move(*account);
+  return page;
+}
+
+std::optional<Account> PayoutEngine::find_account(std::string_view tenant, AccountKind kind,
+                                                  std::string_view code) const {
+  return store_.get_account(tenant, kind, code);
+}
+
+std::vector<Account> PayoutEngine::accounts_of(std::string_view tenant, AccountKind kind,
+                                               std::string_view owner) const {
+  return store_.get_accounts_by_owner(tenant, kind, owner);
+}
+
+void PayoutEngine::settle(std::int64_t payout_id) {
+  struct Settled {
+    bool changed = false;
+  };
+  auto job = make_job<Settled>(
+      [payout_id](WriteTxn& txn, std::int64_t now_ms) {
+        auto p = txn.find_payout_by_id(payout_id);
+        if (!p || p->status != PayoutStatus::kProcessing) return Settled{};
+        auto pending = txn.find_transfer(p->pending_transfer_id);
+        Account* debit = txn.account(p->source_account_id);
+        Account* credit = txn.account(p->destination_account_id);
+        if (!pending || !debit || !credit) return Settled{};
+        const bool blocked = credit->status == AccountStatus::kBlocked;
+        Transfer t = *pending;
+        t.id = 0;
+        t.kind = blocked ? TransferKind::kVoid : TransferKind::kPost;
+        t.pending_id = pending->id;
+        t.timestamp_ms = now_ms;
+        if (move(txn, t, *debit, *credit, &*pending, nullptr) != TransferResult::kOk) {
+          return Settled{};
+        }
+        p->status = blocked ? PayoutStatus::kDeclined : PayoutStatus::kSuccess;
+        p->decline_code = blocked ? std::string(kDeclineClientBlocked) : std::string();
+        p->updated_ms = now_ms;
+        txn.update_payout(*p);
+        if (!p->history_id.empty()) {
+          txn.update_history_status(p->history_id, static_cast<int>(p->status), p->decline_code);
+        }
+        return Settled{true};
+      },
+      [this, payout_id](Settled, const store::Status& status) {
+        if (!status.ok) scheduler_.schedule(payout_id, clock_.now_ms() + options_.settle_retry_ms);
+      });
+  if (!submit(std::move(job))) {
+    scheduler_.schedule(payout_id, clock_.now_ms() + options_.settle_retry_ms);
+  }
+}
+
+namespace {
+
+template <typename Apply>
+void submit_admin(Committer& committer, Apply apply, AdminCallback done) {
+  auto job = make_job<AdminResult>(std::move(apply),
+                                   [done](AdminResult result, const store::Status& status) {
+                                     if (!status.ok) {
+                                       done({Error::kUnavailable, "storage unavailable", {}});
+                                       return;
+                                     }
+                                     done(std::move(result));
+                                   });
+  if (!committer.submit(std::move(job))) {
+    done({Error::kUnavailable, "the engine is overloaded", {}});
+  }
+}
+
+}  // namespace
+
+void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
+  submit_admin(
+      committer_,
+      [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        if (Account* a = txn.find_account(spec.tenant, AccountKind::kFunder, spec.code)) {
+          if (a->currency == spec.currency && a->owner == spec.display_name) return {};
+          return {Error::kIdConflict, "the funder exists with another currency or name", {}};
+        }
+        Account a;
+        a.tenant = spec.tenant;
+        a.kind = AccountKind::kFunder;
+        a.code = spec.code;
+        a.owner = spec.display_name;
+        a.currency = spec.currency;
+        a.status = spec.status;
+        a.created_ms = now_ms;
+        txn.insert_account(a);
+        return {};
+      },
+      std::move(done));
+}
+
+void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
+  submit_admin(
+      committer_,
+      [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        if (Account* a = txn.find_account(spec.tenant, AccountKind::kWallet, spec.account_code)) {
+          if (a->owner == spec.client_id && a->currency == spec.currency) return {};
+          return {Error::kIdConflict, "the account exists for another client or currency", {}};
+        }
+        Account a;
+        a.tenant = spec.tenant;
+        a.kind = AccountKind::kWallet;
+        a.code = spec.account_code;
+        a.owner = spec.client_id;
+        a.currency = spec.currency;
+        a.status = spec.status;
+        a.credit_delay_ms = spec.credit_delay_ms;
+        a.created_ms = now_ms;
+        txn.insert_account(a);
+        return {};
+      },
+      std::move(done));
+}
+
+void PayoutEngine::credit_funder(std::string tenant, std::string credit_id,
+                                 std::string funder_code, Amount amount, AdminCallback done) {
+  submit_admin(
+      committer_,
+      [tenant = std::move(tenant), credit_id = std::move(credit_id),
+       funder_code = std::move(funder_code), amount](WriteTxn& txn,
+                                                     std::int64_t now_ms) -> AdminResult {
+        std::string fingerprint = funder_code;
+        fingerprint.append(1, kSep).append(std::to_string(amount.minor)).append(1, kSep);
+        fingerprint.append(amount.currency.code());
+        if (auto seen = replay(txn, tenant, PayoutKind::kFunderCredit, credit_id, fingerprint)) {
+          return {seen->first, seen->first == Error::kNone ? "" : "creditId reused", seen->second};
+        }
+        Account* funder = txn.find_account(tenant, AccountKind::kFunder, funder_code);
+        if (!funder) return {Error::kSourceNotFound, "no such funder", {}};
+        if (!(funder->currency == amount.currency)) {
+          return {Error::kCurrencyMismatch, "the funder holds another currency", {}};
+        }
+        Account* outside = system_account(txn, tenant, "external", amount.currency, now_ms);
+        PayoutRecord p;
+        p.tenant = tenant;
+        p.kind = PayoutKind::kFunderCredit;
+        p.partner_id = credit_id;
+        p.fingerprint = fingerprint;
+        p.status = PayoutStatus::kSuccess;
+        p.source_account_id = outside->id;
+        p.destination_account_id = funder->id;
+        p.amount = amount.minor;
+        p.currency = amount.currency;
+        p.source_ref = outside->code;
+        p.destination_ref = funder_code;
+        p.created_ms = p.updated_ms = now_ms;
+        Transfer t;
+        t.debit_account_id = outside->id;
+        t.credit_account_id = funder->id;
+        t.amount = amount.minor;
+        t.currency = amount.currency;
+        t.timestamp_ms = now_ms;
+        t.reference = transfer_reference(p);
+        if (move(txn, t, *outside, *funder, nullptr, nullptr) != TransferResult::kOk) {
+          return {Error::kInvalid, "the credit could not be applied", {}};
+        }
+        p.id = txn.insert_payout(p);
+        return {Error::kNone, {}, p};
+      },
+      std::move(done));
+}
+
+namespace {
+
+std::string operation_fingerprint(const WalletOperation& op) {
+  std::string f = std::to_string(static_cast<int>(op.type));
+  for (const std::string* s :
+       {&op.client_id, &op.to_client_id, &op.provider_id, &op.provider_display_name,
+        &op.card.card_token_id, &op.card.masked_pan, &op.card.merchant_type,
+        &op.card.merchant_id, &op.card.merchant_name, &op.card.rrn}) {
+    f.append(1, kSep).append(*s);
+  }
+  f.append(1, kSep).append(std::to_string(op.amount.minor)).append(1, kSep);
+  f.append(op.amount.currency.code()).append(1, kSep).append(std::to_string(op.commission));
+  f.append(op.processing ? "P" : "S");
+  return f;
+}
+
+AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64_t now_ms) {
+  const std::string fingerprint = operation_fingerprint(op);
+  if (auto seen = replay(txn, op.tenant, PayoutKind::kWalletOperation, op.operation_id,
+                         fingerprint)) {
+    return {seen->first, seen->first == Error::kNone ? "" : "operationId reused", seen->second};
+  }
+  const Currency currency = op.amount.currency;
+  Account* wallet =
+      wallet_in(txn.find_accounts_by_owner(op.tenant, AccountKind::kWallet, op.client_id),
+                currency);
+  if (!wallet) return {Error::kDestinationNotFound, "clientId: no wallet in that currency", {}};
+
+  PayoutRecord p;
+  p.tenant = op.tenant;
+  p.kind = PayoutKind::kWalletOperation;
+  p.partner_id = op.operation_id;
+  p.fingerprint = fingerprint;
+  p.currency = currency;
+  p.created_ms = p.updated_ms = now_ms;
+  p.destination_ref = op.client_id;
+
+  HistoryEntry entry;
+  entry.type = op.type;
+  entry.amount = op.amount.minor;
+  entry.commission = op.commission;
+  Account* debit = nullptr;
+  Account* credit = nullptr;
+  Account* other = nullptr;
+  TransferKind kind = TransferKind::kSingle;
+  switch (op.type) {
+    case WalletTxnType::kTransferBetweenClients:
+      other = wallet_in(txn.find_accounts_by_owner(op.tenant, AccountKind::kWallet,
+                                                    op.to_client_id),
+                        currency);
+      if (!other) return {Error::kDestinationNotFound, "toClientId: no wallet in that currency", {}};
+      if (other == wallet) return {Error::kInvalid, "a client cannot transfer to itself", {}};
+      debit = wallet;
+      credit = other;
+      entry.impact = BalanceImpact::kExpense;
+      entry.details = transfer_details(other->owner, other->code);
+      p.amount = op.amount.minor;
+      break;
+    case WalletTxnType::kPayment:
+      debit = wallet;
+      credit = system_account(txn, op.tenant, "providers", currency, now_ms);
+      entry.impact = BalanceImpact::kExpense;
+      entry.details = provider_details(op.provider_id, op.provider_display_name);
+      p.amount = op.amount.minor;
+      break;
+    case WalletTxnType::kPurchaseEPos:
+      debit = wallet;
+      credit = system_account(txn, op.tenant, "card-acquiring", currency, now_ms);
+      entry.domain = WalletDomain::kCards;
+      entry.impact = BalanceImpact::kExpense;
+      entry.details = card_details(op.card, nullptr);
+      kind = op.processing ? TransferKind::kPending : TransferKind::kSingle;
+      p.amount = op.amount.minor;
+      break;
+    case WalletTxnType::kBalanceInquiry:
+      debit = wallet;
+      credit = system_account(txn, op.tenant, "fees", currency, now_ms);
+      entry.domain = WalletDomain::kCards;
+      entry.impact = BalanceImpact::kExpense;
+      p.amount = op.commission;
+      break;
+    case WalletTxnType::kInvoicingService:
+    case WalletTxnType::kFastFunds:
+      debit = system_account(txn, op.tenant, "external", currency, now_ms);
+      credit = wallet;
+      entry.domain =
+          op.type == WalletTxnType::kFastFunds ? WalletDomain::kCards : WalletDomain::kPayments;
+      entry.impact = BalanceImpact::kIncome;
+      if (op.type == WalletTxnType::kFastFunds) entry.details = card_details(op.card, nullptr);
+      p.amount = op.amount.minor;
+      break;
+    case WalletTxnType::kFunderPayout:
+      return {Error::kInvalid, "funder payouts are made through the Payments API", {}};
+  }
+  p.source_account_id = debit->id;
+  p.destination_account_id = credit->id;
+  p.status = PayoutStatus::kSuccess;
+  if (p.amount > 0) {
+    Transfer t;
+    t.debit_account_id = debit->id;
+    t.credit_account_id = credit->id;
+    t.amount = p.amount;
+    t.currency = currency;
+    t.kind = kind;
+    t.timestamp_ms = now_ms;
+    t.reference = transfer_reference(p);
+    std::int64_t transfer_id = 0;
+    if (move(txn, t, *debit, *credit, nullptr, &transfer_id) != TransferResult::kOk) {
+      p.status = PayoutStatus::kDeclined;
+      p.decline_code = std::string(kDeclineWalletInsufficientFunds);
+    } else if (kind == TransferKind::kPending) {
+      p.status = PayoutStatus::kProcessing;
+      p.pending_transfer_id = transfer_id;
+    }
+  }
+  if (op.type == WalletTxnType::kBalanceInquiry) entry.details = card_details(op.card, wallet);
+  p.history_id = append_history(txn, *wallet, p, entry, now_ms);
+  if (other && p.status == PayoutStatus::kSuccess) {
+    HistoryEntry income = entry;
+    income.impact = BalanceImpact::kIncome;
+    income.details = transfer_details(wallet->owner, wallet->code);
+    append_history(txn, *other, p, income, now_ms);
+  }
+  p.id = txn.insert_payout(p);
+  return {Error::kNone, {}, p};
+}
+
+}  // namespace
+
+void PayoutEngine::record_operation(WalletOperation operation, AdminCallback done) {
+  submit_admin(
+      committer_,
+      [op = std::move(operation)](WriteTxn& txn, std::int64_t now_ms) {
+        return apply_operation(txn, op, now_ms);
+      },
+      std::move(done));
+}
+
+}  // namespace payoutd::engine

@@ -1,0 +1,170 @@
+#pragma once
+// The payout engine: protocol-free commands that move money through the ledger, exactly once
+// per (tenant, partner id). Dialects translate their wire formats into these commands and the
+// results back; they never touch the ledger or the store themselves.
+//
+// Threads: commands may be issued from any thread. Asynchronous commands complete their
+// callback on the committer thread, after the outcome is durable; callbacks must be quick.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "engine/committer.h"
+#include "engine/scheduler.h"
+#include "store/store.h"
+
+namespace payoutd::engine {
+
+// Expected failures of a command: the command changed nothing. Business declines are not
+// errors: they are a payout with status kDeclined.
+enum class Error : std::uint8_t {
+  kNone,
+  kSourceNotFound,       // funder unknown in the tenant
+  kDestinationNotFound,  // client unknown in the tenant
+  kCurrencyMismatch,     // amount currency differs from an account's
+  kIdConflict,           // partner id reused with a different request
+  kNotFound,             // a read of something that does not exist
+  kInvalid,              // a request the engine refuses (see detail)
+  kUnavailable,          // overloaded or storage failure: nothing happened, retry
+};
+
+const char* to_string(Error error);
+
+// Decline codes (store::PayoutRecord::decline_code).
+inline constexpr std::string_view kDeclineInsufficientFunds = "FUNDER_INSUFFICIENT_FUNDS";
+inline constexpr std::string_view kDeclineClientBlocked = "CLIENT_ACCOUNT_BLOCKED";
+inline constexpr std::string_view kDeclineFunderBlocked = "FUNDER_BLOCKED";
+inline constexpr std::string_view kDeclineWalletInsufficientFunds = "INSUFFICIENT_FUNDS";
+
+// Wallet operation types, numbered as the QIWI history dictionary (docs/qiwi.md).
+enum class WalletTxnType : int {
+  kPayment = 1,
+  kPurchaseEPos = 2,
+  kInvoicingService = 3,
+  kTransferBetweenClients = 4,
+  kFastFunds = 5,
+  kBalanceInquiry = 10,
+  kFunderPayout = 20,
+};
+enum class WalletDomain : int { kPayments = 0, kCards = 1 };
+enum class BalanceImpact : int { kIncome = 0, kExpense = 1 };
+
+struct WalletPayout {
+  std::string tenant;
+  std::string transaction_id;
+  std::string funder_code;
+  std::string client_id;
+  Amount amount;
+};
+
+struct PayoutResult {
+  Error error = Error::kNone;
+  std::string detail;  // English, for the error's description
+  store::PayoutRecord payout;
+};
+using PayoutCallback = std::function<void(PayoutResult)>;
+
+struct FunderSpec {
+  std::string tenant;
+  std::string code;
+  std::string display_name;
+  Currency currency;
+  ledger::AccountStatus status = ledger::AccountStatus::kActive;
+};
+
+struct ClientSpec {
+  std::string tenant;
+  std::string client_id;
+  std::string account_code;
+  Currency currency;
+  ledger::AccountStatus status = ledger::AccountStatus::kActive;
+  std::int64_t credit_delay_ms = 0;
+};
+
+struct CardInfo {
+  std::string card_token_id, masked_pan, merchant_type, merchant_id, merchant_name, rrn;
+};
+
+// An operation of another documented type, recorded on wallets (sandbox admin API).
+struct WalletOperation {
+  std::string tenant;
+  std::string operation_id;
+  WalletTxnType type = WalletTxnType::kPayment;
+  std::string client_id;
+  std::string to_client_id;    // kTransferBetweenClients
+  Amount amount;               // 0 for kBalanceInquiry
+  std::int64_t commission = 0; // minor units, same currency
+  bool processing = false;     // kPurchaseEPos recorded as PROCESSING (funds reserved)
+  std::string provider_id, provider_display_name;  // kPayment
+  CardInfo card;               // CARDS domain
+};
+
+struct AdminResult {
+  Error error = Error::kNone;
+  std::string detail;
+  store::PayoutRecord record;  // for credits and operations
+};
+using AdminCallback = std::function<void(AdminResult)>;
+
+struct HistoryPage {
+  Error error = Error::kNone;  // kNotFound: no such wallet; kInvalid: the cursor is not its entry
+  std::string detail;
+  ledger::Account account;
+  std::vector<store::HistoryRecord> entries;
+};
+
+struct EngineOptions {
+  // How long to wait before retrying a settlement whose batch failed to commit.
+  std::int64_t settle_retry_ms = 1000;
+};
+
+class PayoutEngine {
+ public:
+  PayoutEngine(Committer& committer, const store::Store& store, const Clock& clock,
+               EngineOptions options = {});
+  ~PayoutEngine();
+
+  // Starts the settlement scheduler and re-schedules every payout still processing.
+  void start();
+  void stop();
+
+  void wallet_payout(WalletPayout request, PayoutCallback done);
+  PayoutResult get_payout(std::string_view tenant, store::PayoutKind kind,
+                          std::string_view partner_id) const;
+
+  // A wallet's history after `cursor` (a txnHistoryId of that wallet; nullptr for the start).
+  HistoryPage wallet_history(std::string_view tenant, std::string_view account_code,
+                             const std::string* cursor, std::size_t limit) const;
+  std::optional<ledger::Account> find_account(std::string_view tenant, ledger::AccountKind kind,
+                                              std::string_view code) const;
+  std::vector<ledger::Account> accounts_of(std::string_view tenant, ledger::AccountKind kind,
+                                           std::string_view owner) const;
+
+  void create_funder(FunderSpec spec, AdminCallback done);
+  void create_client(ClientSpec spec, AdminCallback done);
+  void credit_funder(std::string tenant, std::string credit_id, std::string funder_code,
+                     Amount amount, AdminCallback done);
+  void record_operation(WalletOperation operation, AdminCallback done);
+
+  // Settles a processing payout now if it is due (normally called by the scheduler).
+  void settle(std::int64_t payout_id);
+
+  Committer& committer() { return committer_; }
+
+ private:
+  bool submit(std::unique_ptr<Job> job);
+
+  Committer& committer_;
+  const store::Store& store_;
+  const Clock& clock_;
+  EngineOptions options_;
+  Scheduler scheduler_;
+};
+
+// "<kind>:<tenant>:<partner id>": the reference every transfer of a payout carries.
+std::string transfer_reference(const store::PayoutRecord& payout);
+
+}  // namespace payoutd::engine

@@ -1,0 +1,184 @@
+#include "ledger/ledger.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <unordered_map>
+
+namespace payoutd::ledger {
+
+const char* to_string(TransferResult result) {
+  switch (result) {
+    case TransferResult::kOk: return "ok";
+    case TransferResult::kAmountNotPositive: return "amount not positive";
+    case TransferResult::kSameAccount: return "debit and credit account are the same";
+    case TransferResult::kCurrencyMismatch: return "currency mismatch";
+    case TransferResult::kExceedsBalance: return "exceeds balance";
+    case TransferResult::kPendingMismatch: return "does not match its pending transfer";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool matches_pending(const Transfer& t, const Transfer* pending) {
+  return pending != nullptr && pending->kind == TransferKind::kPending &&
+         pending->debit_account_id == t.debit_account_id &&
+         pending->credit_account_id == t.credit_account_id && pending->amount == t.amount &&
+         pending->currency == t.currency && pending->id == t.pending_id;
+}
+
+}  // namespace
+
+TransferResult apply(const Transfer& transfer, Account& debit, Account& credit,
+                     const Transfer* pending) {
+  if (transfer.amount <= 0) return TransferResult::kAmountNotPositive;
+  if (debit.id == credit.id) return TransferResult::kSameAccount;
+  if (!(debit.currency == transfer.currency) || !(credit.currency == transfer.currency)) {
+    return TransferResult::kCurrencyMismatch;
+  }
+  const std::int64_t amount = transfer.amount;
+  switch (transfer.kind) {
+    case TransferKind::kSingle:
+      if (debit.floor == BalanceFloor::kZero && debit.available() < amount) {
+        return TransferResult::kExceedsBalance;
+      }
+      debit.debits_posted += amount;
+      credit.credits_posted += amount;
+      return TransferResult::kOk;
+    case TransferKind::kPending:
+      if (debit.floor == BalanceFloor::kZero && debit.available() < amount) {
+        return TransferResult::kExceedsBalance;
+      }
+      debit.debits_pending += amount;
+      credit.credits_pending += amount;
+      return TransferResult::kOk;
+    case TransferKind::kPost:
+    case TransferKind::kVoid:
+      if (!matches_pending(transfer, pending)) return TransferResult::kPendingMismatch;
+      debit.debits_pending -= amount;
+      credit.credits_pending -= amount;
+      if (transfer.kind == TransferKind::kPost) {
+        debit.debits_posted += amount;
+        credit.credits_posted += amount;
+      }
+      return TransferResult::kOk;
+  }
+  return TransferResult::kPendingMismatch;
+}
+
+namespace {
+
+struct Counters {
+  std::int64_t debits_pending = 0;
+  std::int64_t debits_posted = 0;
+  std::int64_t credits_pending = 0;
+  std::int64_t credits_posted = 0;
+};
+
+void check_transfer_accounts(const Transfer& t,
+                             const std::unordered_map<std::int64_t, const Account*>& by_id,
+                             std::vector<std::string>& violations) {
+  for (std::int64_t id : {t.debit_account_id, t.credit_account_id}) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      violations.push_back(fmt::format("transfer {} references missing account {}", t.id, id));
+    } else if (!(it->second->currency == t.currency)) {
+      violations.push_back(fmt::format("transfer {} in {} touches account {} in {}", t.id,
+                                       t.currency.code(), id, it->second->currency.code()));
+    }
+  }
+  if (t.amount <= 0) {
+    violations.push_back(fmt::format("transfer {} has non-positive amount {}", t.id, t.amount));
+  }
+  if (t.debit_account_id == t.credit_account_id) {
+    violations.push_back(fmt::format("transfer {} debits and credits one account", t.id));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> audit(const std::vector<Account>& accounts,
+                               const std::vector<Transfer>& transfers) {
+  std::vector<std::string> violations;
+  std::unordered_map<std::int64_t, const Account*> by_id;
+  for (const Account& a : accounts) by_id.emplace(a.id, &a);
+
+  std::unordered_map<std::int64_t, Counters> recomputed;
+  std::unordered_map<std::int64_t, const Transfer*> pendings;
+  std::unordered_map<std::int64_t, std::int64_t> resolved_by;  // pending id -> resolving id
+  for (const Transfer& t : transfers) {
+    check_transfer_accounts(t, by_id, violations);
+    Counters& debit = recomputed[t.debit_account_id];
+    Counters& credit = recomputed[t.credit_account_id];
+    switch (t.kind) {
+      case TransferKind::kSingle:
+        debit.debits_posted += t.amount;
+        credit.credits_posted += t.amount;
+        break;
+      case TransferKind::kPending:
+        pendings.emplace(t.id, &t);
+        debit.debits_pending += t.amount;
+        credit.credits_pending += t.amount;
+        break;
+      case TransferKind::kPost:
+      case TransferKind::kVoid: {
+        auto pending = pendings.find(t.pending_id);
+        if (pending == pendings.end() || !matches_pending(t, pending->second)) {
+          violations.push_back(fmt::format(
+              "transfer {} resolves pending transfer {} that does not exist or does not match",
+              t.id, t.pending_id));
+          break;
+        }
+        auto [it, inserted] = resolved_by.emplace(t.pending_id, t.id);
+        if (!inserted) {
+          violations.push_back(fmt::format("pending transfer {} resolved twice (by {} and {})",
+                                           t.pending_id, it->second, t.id));
+        }
+        debit.debits_pending -= t.amount;
+        credit.credits_pending -= t.amount;
+        if (t.kind == TransferKind::kPost) {
+          debit.debits_posted += t.amount;
+          credit.credits_posted += t.amount;
+        }
+        break;
+      }
+    }
+  }
+
+  std::map<std::string, std::int64_t> posted_sum_by_currency;
+  std::map<std::string, std::int64_t> pending_sum_by_currency;
+  for (const Account& a : accounts) {
+    const Counters& c = recomputed[a.id];
+    if (c.debits_pending != a.debits_pending || c.debits_posted != a.debits_posted ||
+        c.credits_pending != a.credits_pending || c.credits_posted != a.credits_posted) {
+      violations.push_back(fmt::format(
+          "account {} ({} {}) cached balance differs from its postings: cached "
+          "dp={} dP={} cp={} cP={}, postings dp={} dP={} cp={} cP={}",
+          a.id, a.tenant, a.code, a.debits_pending, a.debits_posted, a.credits_pending,
+          a.credits_posted, c.debits_pending, c.debits_posted, c.credits_pending,
+          c.credits_posted));
+    }
+    if (a.floor == BalanceFloor::kZero && a.available() < 0) {
+      violations.push_back(fmt::format("account {} ({} {}) is below zero: available {}", a.id,
+                                       a.tenant, a.code, a.available()));
+    }
+    const std::string currency(a.currency.code());
+    posted_sum_by_currency[currency] += a.credits_posted - a.debits_posted;
+    pending_sum_by_currency[currency] += a.credits_pending - a.debits_pending;
+  }
+  for (const auto& [currency, sum] : posted_sum_by_currency) {
+    if (sum != 0) {
+      violations.push_back(fmt::format("posted balances in {} sum to {}, not zero", currency, sum));
+    }
+  }
+  for (const auto& [currency, sum] : pending_sum_by_currency) {
+    if (sum != 0) {
+      violations.push_back(
+          fmt::format("pending balances in {} sum to {}, not zero", currency, sum));
+    }
+  }
+  return violations;
+}
+
+}  // namespace payoutd::ledger

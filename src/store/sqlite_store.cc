@@ -1,0 +1,808 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace payoutd::store {
+namespace {
+
+using ledger::Account;
+using ledger::AccountKind;
+using ledger::Transfer;
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL, kind INTEGER NOT NULL, code TEXT NOT NULL, owner TEXT NOT NULL,
+  currency TEXT NOT NULL, floor INTEGER NOT NULL, status INTEGER NOT NULL,
+  credit_delay_ms INTEGER NOT NULL,
+  debits_pending INTEGER NOT NULL, debits_posted INTEGER NOT NULL,
+  credits_pending INTEGER NOT NULL, credits_posted INTEGER NOT NULL,
+  history_seq INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  UNIQUE (tenant, kind, code));
+CREATE INDEX IF NOT EXISTS accounts_by_owner ON accounts (tenant, kind, owner);
+CREATE TABLE IF NOT EXISTS transfers (
+  id INTEGER PRIMARY KEY,
+  debit_account_id INTEGER NOT NULL REFERENCES accounts (id),
+  credit_account_id INTEGER NOT NULL REFERENCES accounts (id),
+  amount INTEGER NOT NULL CHECK (amount > 0), currency TEXT NOT NULL, kind INTEGER NOT NULL,
+  pending_id INTEGER REFERENCES transfers (id), timestamp_ms INTEGER NOT NULL,
+  reference TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS transfers_resolution ON transfers (pending_id)
+  WHERE pending_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS payouts (
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL, kind INTEGER NOT NULL, partner_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL, status INTEGER NOT NULL, decline_code TEXT NOT NULL,
+  source_account_id INTEGER NOT NULL, destination_account_id INTEGER NOT NULL,
+  amount INTEGER NOT NULL, currency TEXT NOT NULL, pending_transfer_id INTEGER NOT NULL,
+  source_ref TEXT NOT NULL, destination_ref TEXT NOT NULL, history_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,
+  UNIQUE (tenant, kind, partner_id));
+CREATE INDEX IF NOT EXISTS payouts_processing ON payouts (due_ms) WHERE status = 0;
+CREATE TABLE IF NOT EXISTS history (
+  account_id INTEGER NOT NULL, seq INTEGER NOT NULL, txn_history_id TEXT NOT NULL UNIQUE,
+  domain INTEGER NOT NULL, type_id INTEGER NOT NULL, status INTEGER NOT NULL,
+  impact INTEGER NOT NULL, domain_txn_id TEXT NOT NULL, amount INTEGER NOT NULL,
+  commission INTEGER NOT NULL, currency TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  error_code TEXT NOT NULL, details TEXT NOT NULL,
+  PRIMARY KEY (account_id, seq)) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kAccountColumns =
+    "id, tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, "
+    "debits_posted, credits_pending, credits_posted, history_seq, created_ms";
+constexpr const char* kPayoutColumns =
+    "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, "
+    "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, "
+    "history_id, created_ms, updated_ms, due_ms";
+constexpr const char* kTransferColumns =
+    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, "
+    "reference";
+constexpr const char* kHistoryColumns =
+    "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, "
+    "commission, currency, created_ms, error_code, details";
+
+// A storage error inside a write transaction: thrown by the statement helpers and caught at the
+// transaction boundary, which turns the whole batch into a failed commit.
+struct StorageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) !=
+        SQLITE_OK) {
+      throw StorageError(std::string("prepare: ") + sqlite3_errmsg(db) + " in " + sql);
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    next_ = 1;
+    return *this;
+  }
+  Stmt& bind(std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, next_++, v));
+    return *this;
+  }
+  Stmt& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Stmt& bind(std::string_view v) {
+    check(sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind_null() {
+    check(sqlite3_bind_null(stmt_, next_++));
+    return *this;
+  }
+  // True when a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StorageError(std::string("step: ") + sqlite3_errmsg(db_));
+  }
+  void exec() {
+    while (step()) {
+    }
+  }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int i32(int col) const { return sqlite3_column_int(stmt_, col); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw StorageError(std::string("bind: ") + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int next_ = 1;
+};
+
+class Connection {
+ public:
+  enum class Mode { kCreate, kQueryOnly };
+  Connection(const std::string& path, Mode mode, int busy_timeout_ms) {
+    // Readers open read-write but query-only: a read-only SQLite connection cannot open a WAL
+    // database whose -shm file does not exist yet (audit of a stopped server).
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                      (mode == Mode::kCreate ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open " + path + ": " + message);
+    }
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    sqlite3_extended_result_codes(db_, 1);
+    if (mode == Mode::kQueryOnly) exec("PRAGMA query_only=1");
+  }
+  ~Connection() {
+    statements_.clear();
+    sqlite3_close(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : "unknown error";
+      sqlite3_free(error);
+      throw StorageError(message + " in " + sql);
+    }
+  }
+  // Statements are prepared once per connection and reused.
+  Stmt& stmt(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      it = statements_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+    }
+    return it->second->reset();
+  }
+  sqlite3* raw() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> statements_;
+};
+
+Currency currency_from(const std::string& code) {
+  auto c = Currency::from_code(code);
+  if (!c) throw StorageError("unknown currency in database: " + code);
+  return *c;
+}
+
+Account read_account(const Stmt& s) {
+  Account a;
+  a.id = s.i64(0);
+  a.tenant = s.text(1);
+  a.kind = static_cast<AccountKind>(s.i32(2));
+  a.code = s.text(3);
+  a.owner = s.text(4);
+  a.currency = currency_from(s.text(5));
+  a.floor = static_cast<ledger::BalanceFloor>(s.i32(6));
+  a.status = static_cast<ledger::AccountStatus>(s.i32(7));
+  a.credit_delay_ms = s.i64(8);
+  a.debits_pending = s.i64(9);
+  a.debits_posted = s.i64(10);
+  a.credits_pending = s.i64(11);
+  a.credits_posted = s.i64(12);
+  a.history_seq = s.i64(13);
+  a.created_ms = s.i64(14);
+  return a;
+}
+
+PayoutRecord read_payout(const Stmt& s) {
+  PayoutRecord p;
+  p.id = s.i64(0);
+  p.tenant = s.text(1);
+  p.kind = static_cast<PayoutKind>(s.i32(2));
+  p.partner_id = s.text(3);
+  p.fingerprint = s.text(4);
+  p.status = static_cast<PayoutStatus>(s.i32(5));
+  p.decline_code = s.text(6);
+  p.source_account_id = s.i64(7);
+  p.destination_account_id = s.i64(8);
+  p.amount = s.i64(9);
+  p.currency = currency_from(s.text(10));
+  p.pending_transfer_id = s.i64(11);
+  p.source_ref = s.text(12);
+  p.destination_ref = s.text(13);
+  p.history_id = s.text(14);
+  p.created_ms = s.i64(15);
+  p.updated_ms = s.i64(16);
+  p.due_ms = s.i64(17);
+  return p;
+}
+
+Transfer read_transfer(const Stmt& s) {
+  Transfer t;
+  t.id = s.i64(0);
+  t.debit_account_id = s.i64(1);
+  t.credit_account_id = s.i64(2);
+  t.amount = s.i64(3);
+  t.currency = currency_from(s.text(4));
+  t.kind = static_cast<ledger::TransferKind>(s.i32(5));
+  t.pending_id = s.is_null(6) ? 0 : s.i64(6);
+  t.timestamp_ms = s.i64(7);
+  t.reference = s.text(8);
+  return t;
+}
+
+HistoryRecord read_history(const Stmt& s) {
+  HistoryRecord h;
+  h.account_id = s.i64(0);
+  h.seq = s.i64(1);
+  h.txn_history_id = s.text(2);
+  h.domain = s.i32(3);
+  h.type_id = s.i32(4);
+  h.status = s.i32(5);
+  h.impact = s.i32(6);
+  h.domain_txn_id = s.text(7);
+  h.amount = s.i64(8);
+  h.commission = s.i64(9);
+  h.currency = currency_from(s.text(10));
+  h.created_ms = s.i64(11);
+  h.error_code = s.text(12);
+  h.details = s.text(13);
+  return h;
+}
+
+std::string select_from(const char* columns, const char* table, const char* where) {
+  return std::string("SELECT ") + columns + " FROM " + table + " " + where;
+}
+
+std::string account_key(std::string_view tenant, AccountKind kind, std::string_view code) {
+  std::string key;
+  key.reserve(tenant.size() + code.size() + 4);
+  key.append(tenant).push_back('\x1f');
+  key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+  key.push_back('\x1f');
+  key.append(code);
+  return key;
+}
+
+class SqliteStore;
+
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  SqliteWriteTxn(SqliteStore& store, Connection& db);
+  ~SqliteWriteTxn() override;
+
+  Account* account(std::int64_t id) override;
+  Account* find_account(std::string_view tenant, AccountKind kind, std::string_view code) override;
+  std::vector<Account*> find_accounts_by_owner(std::string_view tenant, AccountKind kind,
+                                               std::string_view owner) override;
+  Account* insert_account(const Account& account) override;
+  std::int64_t insert_transfer(const Transfer& transfer) override;
+  std::optional<Transfer> find_transfer(std::int64_t id) override;
+  std::optional<PayoutRecord> find_payout(std::string_view tenant, PayoutKind kind,
+                                          std::string_view partner_id) override;
+  std::optional<PayoutRecord> find_payout_by_id(std::int64_t id) override;
+  std::int64_t insert_payout(const PayoutRecord& payout) override;
+  void update_payout(const PayoutRecord& payout) override;
+  void insert_history(const HistoryRecord& entry) override;
+  void update_history_status(std::string_view txn_history_id, int status,
+                             std::string_view error_code) override;
+  std::optional<std::string> get_meta(std::string_view key) override;
+  void set_meta(std::string_view key, std::string_view value) override;
+  Status commit() override;
+
+ private:
+  // Runs a statement-level operation; a storage error poisons the transaction.
+  template <typename F>
+  auto guarded(F&& f) -> decltype(f());
+
+  SqliteStore& store_;
+  Connection& db_;
+  std::unordered_map<std::int64_t, std::unique_ptr<Account>> touched_;
+  bool failed_ = false;
+  std::string failure_;
+  bool finished_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options) : options_(options) {
+    if (!options.read_only) {
+      writer_ = std::make_unique<Connection>(options.path, Connection::Mode::kCreate,
+                                             options.busy_timeout_ms);
+      writer_->exec("PRAGMA journal_mode=WAL");
+      writer_->exec("PRAGMA synchronous=FULL");
+      writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
+      writer_->exec("PRAGMA cache_size=-65536");
+      migrate();
+      load_accounts();
+    }
+  }
+
+  std::unique_ptr<WriteTxn> begin() override {
+    assert(writer_ && "read-only store");
+    return std::make_unique<SqliteWriteTxn>(*this, *writer_);
+  }
+
+  std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
+                                         std::string_view partner_id) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(select_from(kPayoutColumns, "payouts",
+                                       "WHERE tenant = ? AND kind = ? AND partner_id = ?"));
+    s.bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
+    std::optional<PayoutRecord> result;
+    if (s.step()) result = read_payout(s);
+    s.reset();
+    return result;
+  }
+
+  std::optional<Account> get_account(std::string_view tenant, AccountKind kind,
+                                     std::string_view code) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(
+        select_from(kAccountColumns, "accounts", "WHERE tenant = ? AND kind = ? AND code = ?"));
+    s.bind(tenant).bind(static_cast<int>(kind)).bind(code);
+    std::optional<Account> result;
+    if (s.step()) result = read_account(s);
+    s.reset();
+    return result;
+  }
+
+  std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
+                                             std::string_view owner) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(select_from(kAccountColumns, "accounts",
+                                       "WHERE tenant = ? AND kind = ? AND owner = ? ORDER BY id"));
+    s.bind(tenant).bind(static_cast<int>(kind)).bind(owner);
+    std::vector<Account> result;
+    while (s.step()) result.push_back(read_account(s));
+    return result;
+  }
+
+  std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+      std::string_view txn_history_id) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT account_id, seq FROM history WHERE txn_history_id = ?");
+    s.bind(txn_history_id);
+    std::optional<std::pair<std::int64_t, std::int64_t>> result;
+    if (s.step()) result.emplace(s.i64(0), s.i64(1));
+    s.reset();
+    return result;
+  }
+
+  std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
+                                          std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(select_from(kHistoryColumns, "history",
+                                       "WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+    s.bind(account_id).bind(after_seq).bind(static_cast<std::int64_t>(limit));
+    std::vector<HistoryRecord> result;
+    while (s.step()) result.push_back(read_history(s));
+    return result;
+  }
+
+  std::vector<PayoutRecord> processing_payouts() const override {
+    return select_all<PayoutRecord>(kPayoutColumns, "payouts", "WHERE status = 0 ORDER BY due_ms",
+                                    read_payout);
+  }
+  std::vector<Account> all_accounts() const override {
+    return select_all<Account>(kAccountColumns, "accounts", "ORDER BY id", read_account);
+  }
+  std::vector<Transfer> all_transfers() const override {
+    return select_all<Transfer>(kTransferColumns, "transfers", "ORDER BY id", read_transfer);
+  }
+  std::vector<PayoutRecord> all_payouts() const override {
+    return select_all<PayoutRecord>(kPayoutColumns, "payouts", "ORDER BY id", read_payout);
+  }
+  std::int64_t count_history(std::string_view txn_history_id) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT count(*) FROM history WHERE txn_history_id = ?");
+    s.bind(txn_history_id);
+    s.step();
+    const std::int64_t n = s.i64(0);
+    s.reset();
+    return n;
+  }
+
+  // Committed accounts, owned by the single writer.
+  const Account* cached_account(std::int64_t id) const {
+    auto it = accounts_.find(id);
+    return it == accounts_.end() ? nullptr : &it->second;
+  }
+  std::optional<std::int64_t> cached_account_id(const std::string& key) const {
+    auto it = account_ids_.find(key);
+    if (it == account_ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::int64_t> cached_owner_ids(const std::string& key) const {
+    auto it = owner_ids_.find(key);
+    return it == owner_ids_.end() ? std::vector<std::int64_t>{} : it->second;
+  }
+  void publish_account(const Account& a) {
+    const bool is_new = accounts_.find(a.id) == accounts_.end();
+    accounts_[a.id] = a;
+    if (is_new) index_account(a);
+  }
+
+ private:
+  class ReaderLease {
+   public:
+    ReaderLease(const SqliteStore& store, std::unique_ptr<Connection> c)
+        : store_(store), connection_(std::move(c)) {}
+    ~ReaderLease() { store_.release(std::move(connection_)); }
+    Connection* operator->() { return connection_.get(); }
+
+   private:
+    const SqliteStore& store_;
+    std::unique_ptr<Connection> connection_;
+  };
+
+  ReaderLease acquire() const {
+    {
+      std::lock_guard lock(readers_mutex_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        return ReaderLease(*this, std::move(c));
+      }
+    }
+    return ReaderLease(*this, std::make_unique<Connection>(
+                                options_.path, Connection::Mode::kQueryOnly,
+                                options_.busy_timeout_ms));
+  }
+  void release(std::unique_ptr<Connection> c) const {
+    std::lock_guard lock(readers_mutex_);
+    if (static_cast<int>(readers_.size()) < options_.reader_connections_max) {
+      readers_.push_back(std::move(c));
+    }
+  }
+
+  template <typename T, typename Reader>
+  std::vector<T> select_all(const char* columns, const char* table, const char* where,
+                            Reader read) const {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(select_from(columns, table, where));
+    std::vector<T> result;
+    while (s.step()) result.push_back(read(s));
+    return result;
+  }
+
+  void migrate() {
+    writer_->exec("BEGIN IMMEDIATE");
+    writer_->exec(kSchemaV1);
+    Stmt& get = writer_->stmt("SELECT value FROM meta WHERE key = 'schema_version'");
+    int version = 0;
+    if (get.step()) version = std::stoi(get.text(0));
+    get.reset();
+    if (version > kSchemaVersion) {
+      writer_->exec("ROLLBACK");
+      throw std::runtime_error("database schema version " + std::to_string(version) +
+                               " is newer than this payoutd (" + std::to_string(kSchemaVersion) +
+                               ")");
+    }
+    writer_->stmt("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)")
+        .bind(std::to_string(kSchemaVersion))
+        .exec();
+    writer_->exec("COMMIT");
+  }
+
+  void load_accounts() {
+    Stmt& s = writer_->stmt(select_from(kAccountColumns, "accounts", "ORDER BY id"));
+    while (s.step()) publish_account(read_account(s));
+    s.reset();
+  }
+
+  void index_account(const Account& a) {
+    account_ids_[account_key(a.tenant, a.kind, a.code)] = a.id;
+    owner_ids_[account_key(a.tenant, a.kind, a.owner)].push_back(a.id);
+  }
+
+  SqliteOptions options_;
+  std::unique_ptr<Connection> writer_;
+  std::unordered_map<std::int64_t, Account> accounts_;
+  std::unordered_map<std::string, std::int64_t> account_ids_;
+  std::unordered_map<std::string, std::vector<std::int64_t>> owner_ids_;
+  mutable std::mutex readers_mutex_;
+  mutable std::vector<std::unique_ptr<Connection>> readers_;
+};
+
+SqliteWriteTxn::SqliteWriteTxn(SqliteStore& store, Connection& db) : store_(store), db_(db) {
+  guarded([&] {
+    db_.stmt("BEGIN IMMEDIATE").exec();
+    return 0;
+  });
+}
+
+SqliteWriteTxn::~SqliteWriteTxn() {
+  if (!finished_) {
+    try {
+      db_.stmt("ROLLBACK").exec();
+    } catch (const StorageError&) {
+      // Nothing more to undo: SQLite rolls back on its own after a failed statement.
+    }
+  }
+}
+
+template <typename F>
+auto SqliteWriteTxn::guarded(F&& f) -> decltype(f()) {
+  using R = decltype(f());
+  if (failed_) return R{};
+  try {
+    return f();
+  } catch (const StorageError& e) {
+    failed_ = true;
+    failure_ = e.what();
+    return R{};
+  }
+}
+
+Account* SqliteWriteTxn::account(std::int64_t id) {
+  auto it = touched_.find(id);
+  if (it != touched_.end()) return it->second.get();
+  const Account* committed = store_.cached_account(id);
+  if (!committed) return nullptr;
+  auto copy = std::make_unique<Account>(*committed);
+  Account* result = copy.get();
+  touched_.emplace(id, std::move(copy));
+  return result;
+}
+
+Account* SqliteWriteTxn::find_account(std::string_view tenant, AccountKind kind,
+                                      std::string_view code) {
+  const std::string key = account_key(tenant, kind, code);
+  if (auto id = store_.cached_account_id(key)) return account(*id);
+  for (auto& [id, a] : touched_) {  // created in this transaction
+    if (a->tenant == tenant && a->kind == kind && a->code == code) return a.get();
+  }
+  return nullptr;
+}
+
+std::vector<Account*> SqliteWriteTxn::find_accounts_by_owner(std::string_view tenant,
+                                                             AccountKind kind,
+                                                             std::string_view owner) {
+  std::vector<Account*> result;
+  for (std::int64_t id : store_.cached_owner_ids(account_key(tenant, kind, owner))) {
+    result.push_back(account(id));
+  }
+  for (auto& [id, a] : touched_) {
+    if (!store_.cached_account(id) && a->tenant == tenant && a->kind == kind &&
+        a->owner == owner) {
+      result.push_back(a.get());
+    }
+  }
+  return result;
+}
+
+Account* SqliteWriteTxn::insert_account(const Account& account) {
+  const std::int64_t id = guarded([&] {
+    Stmt& s = db_.stmt(
+        "INSERT INTO accounts (tenant, kind, code, owner, currency, floor, status, "
+        "credit_delay_ms, debits_pending, debits_posted, credits_pending, credits_posted, "
+        "history_seq, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)");
+    s.bind(account.tenant)
+        .bind(static_cast<int>(account.kind))
+        .bind(account.code)
+        .bind(account.owner)
+        .bind(account.currency.code())
+        .bind(static_cast<int>(account.floor))
+        .bind(static_cast<int>(account.status))
+        .bind(account.credit_delay_ms)
+        .bind(account.created_ms)
+        .exec();
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  });
+  auto copy = std::make_unique<Account>(account);
+  copy->id = id ? id : -static_cast<std::int64_t>(touched_.size() + 1);
+  copy->debits_pending = copy->debits_posted = copy->credits_pending = copy->credits_posted = 0;
+  copy->history_seq = 0;
+  Account* result = copy.get();
+  touched_.emplace(copy->id, std::move(copy));
+  return result;
+}
+
+std::int64_t SqliteWriteTxn::insert_transfer(const Transfer& t) {
+  return guarded([&] {
+    Stmt& s = db_.stmt(
+        "INSERT INTO transfers (debit_account_id, credit_account_id, amount, currency, kind, "
+        "pending_id, timestamp_ms, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(t.debit_account_id)
+        .bind(t.credit_account_id)
+        .bind(t.amount)
+        .bind(t.currency.code())
+        .bind(static_cast<int>(t.kind));
+    if (t.pending_id) {
+      s.bind(t.pending_id);
+    } else {
+      s.bind_null();
+    }
+    s.bind(t.timestamp_ms).bind(t.reference).exec();
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  });
+}
+
+std::optional<Transfer> SqliteWriteTxn::find_transfer(std::int64_t id) {
+  return guarded([&] {
+    Stmt& s = db_.stmt(select_from(kTransferColumns, "transfers", "WHERE id = ?"));
+    s.bind(id);
+    std::optional<Transfer> result;
+    if (s.step()) result = read_transfer(s);
+    s.reset();
+    return result;
+  });
+}
+
+std::optional<PayoutRecord> SqliteWriteTxn::find_payout(std::string_view tenant, PayoutKind kind,
+                                                        std::string_view partner_id) {
+  return guarded([&] {
+    Stmt& s = db_.stmt(select_from(kPayoutColumns, "payouts",
+                                   "WHERE tenant = ? AND kind = ? AND partner_id = ?"));
+    s.bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
+    std::optional<PayoutRecord> result;
+    if (s.step()) result = read_payout(s);
+    s.reset();
+    return result;
+  });
+}
+
+std::optional<PayoutRecord> SqliteWriteTxn::find_payout_by_id(std::int64_t id) {
+  return guarded([&] {
+    Stmt& s = db_.stmt(select_from(kPayoutColumns, "payouts", "WHERE id = ?"));
+    s.bind(id);
+    std::optional<PayoutRecord> result;
+    if (s.step()) result = read_payout(s);
+    s.reset();
+    return result;
+  });
+}
+
+std::int64_t SqliteWriteTxn::insert_payout(const PayoutRecord& p) {
+  return guarded([&] {
+    Stmt& s = db_.stmt(
+        "INSERT INTO payouts (tenant, kind, partner_id, fingerprint, status, decline_code, "
+        "source_account_id, destination_account_id, amount, currency, pending_transfer_id, "
+        "source_ref, destination_ref, history_id, created_ms, updated_ms, due_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(p.tenant)
+        .bind(static_cast<int>(p.kind))
+        .bind(p.partner_id)
+        .bind(p.fingerprint)
+        .bind(static_cast<int>(p.status))
+        .bind(p.decline_code)
+        .bind(p.source_account_id)
+        .bind(p.destination_account_id)
+        .bind(p.amount)
+        .bind(p.currency.code())
+        .bind(p.pending_transfer_id)
+        .bind(p.source_ref)
+        .bind(p.destination_ref)
+        .bind(p.history_id)
+        .bind(p.created_ms)
+        .bind(p.updated_ms)
+        .bind(p.due_ms)
+        .exec();
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  });
+}
+
+void SqliteWriteTxn::update_payout(const PayoutRecord& p) {
+  guarded([&] {
+    db_.stmt(
+           "UPDATE payouts SET status = ?, decline_code = ?, pending_transfer_id = ?, "
+           "updated_ms = ?, due_ms = ? WHERE id = ?")
+        .bind(static_cast<int>(p.status))
+        .bind(p.decline_code)
+        .bind(p.pending_transfer_id)
+        .bind(p.updated_ms)
+        .bind(p.due_ms)
+        .bind(p.id)
+        .exec();
+    return 0;
+  });
+}
+
+void SqliteWriteTxn::insert_history(const HistoryRecord& h) {
+  guarded([&] {
+    db_.stmt(std::string("INSERT INTO history (") + kHistoryColumns +
+             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(h.account_id)
+        .bind(h.seq)
+        .bind(h.txn_history_id)
+        .bind(h.domain)
+        .bind(h.type_id)
+        .bind(h.status)
+        .bind(h.impact)
+        .bind(h.domain_txn_id)
+        .bind(h.amount)
+        .bind(h.commission)
+        .bind(h.currency.code())
+        .bind(h.created_ms)
+        .bind(h.error_code)
+        .bind(h.details)
+        .exec();
+    return 0;
+  });
+}
+
+void SqliteWriteTxn::update_history_status(std::string_view txn_history_id, int status,
+                                           std::string_view error_code) {
+  guarded([&] {
+    db_.stmt("UPDATE history SET status = ?, error_code = ? WHERE txn_history_id = ?")
+        .bind(status)
+        .bind(error_code)
+        .bind(txn_history_id)
+        .exec();
+    return 0;
+  });
+}
+
+std::optional<std::string> SqliteWriteTxn::get_meta(std::string_view key) {
+  return guarded([&] {
+    Stmt& s = db_.stmt("SELECT value FROM meta WHERE key = ?");
+    s.bind(key);
+    std::optional<std::string> result;
+    if (s.step()) result = s.text(0);
+    s.reset();
+    return result;
+  });
+}
+
+void SqliteWriteTxn::set_meta(std::string_view key, std::string_view value) {
+  guarded([&] {
+    db_.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").bind(key).bind(value).exec();
+    return 0;
+  });
+}
+
+Status SqliteWriteTxn::commit() {
+  assert(!finished_);
+  // Touched accounts are written once per batch: the hot funder row is updated once, however
+  // many payouts of the batch debit it.
+  guarded([&] {
+    for (auto& [id, a] : touched_) {
+      db_.stmt(
+             "UPDATE accounts SET status = ?, credit_delay_ms = ?, debits_pending = ?, "
+             "debits_posted = ?, credits_pending = ?, credits_posted = ?, history_seq = ? "
+             "WHERE id = ?")
+          .bind(static_cast<int>(a->status))
+          .bind(a->credit_delay_ms)
+          .bind(a->debits_pending)
+          .bind(a->debits_posted)
+          .bind(a->credits_pending)
+          .bind(a->credits_posted)
+          .bind(a->history_seq)
+          .bind(id)
+          .exec();
+    }
+    db_.stmt("COMMIT").exec();
+    return 0;
+  });
+  finished_ = !failed_;
+  if (failed_) return Status::Error(failure_);
+  for (auto& [id, a] : touched_) store_.publish_account(*a);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+}  // namespace payoutd::store

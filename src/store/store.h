@@ -1,0 +1,144 @@
+#pragma once
+// The store: the durable source of truth behind the engine. One interface, two backends:
+// embedded SQLite (the default, one node) and, later, PostgreSQL (many nodes).
+//
+// Writes happen only inside a WriteTxn, which the engine's committer opens for a whole batch of
+// commands: every change of the batch becomes durable together at commit() (one fsync), or none
+// does. Reads for partners' GETs go through the const methods of Store, which may be called
+// from any thread and see only committed state.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/ledger.h"
+
+namespace payoutd::store {
+
+// What a partner's id names. Each (tenant, kind, partner_id) moves money at most once.
+enum class PayoutKind : std::uint8_t {
+  kWalletPayout = 0,   // QIWI funder payout (transactionId)
+  kFunderCredit = 1,   // operator's credit of a funder (admin creditId)
+  kWalletOperation = 2,  // sandbox-recorded wallet operation (admin operationId)
+};
+
+enum class PayoutStatus : std::uint8_t { kProcessing = 0, kSuccess = 1, kDeclined = 2 };
+
+struct PayoutRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string tenant;
+  PayoutKind kind = PayoutKind::kWalletPayout;
+  std::string partner_id;
+  // Canonical form of the request; a replay with another fingerprint is a conflict.
+  std::string fingerprint;
+  PayoutStatus status = PayoutStatus::kProcessing;
+  std::string decline_code;  // empty unless declined
+  std::int64_t source_account_id = 0;
+  std::int64_t destination_account_id = 0;
+  std::int64_t amount = 0;
+  Currency currency;
+  std::int64_t pending_transfer_id = 0;  // the reservation while processing; 0 if none
+  std::string source_ref;       // the partner's name for the source (fromFunderId)
+  std::string destination_ref;  // the partner's name for the destination (toClientId)
+  std::string history_id;       // txnHistoryId of the destination's history entry, if any
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t due_ms = 0;  // when a processing payout is to be settled
+};
+
+// One entry of a wallet's operation history (QIWI Reports API). Ordered per account by seq.
+struct HistoryRecord {
+  std::int64_t account_id = 0;
+  std::int64_t seq = 0;
+  std::string txn_history_id;
+  int domain = 0;    // dialect's domain code
+  int type_id = 0;   // dialect's txnType id
+  int status = 0;    // PayoutStatus as int
+  int impact = 0;    // 0 income, 1 expense
+  std::string domain_txn_id;
+  std::int64_t amount = 0;
+  std::int64_t commission = 0;
+  Currency currency;
+  std::int64_t created_ms = 0;
+  std::string error_code;  // empty when none
+  std::string details;     // extra JSON members, pre-rendered, e.g. "\"providerTxnInfo\":{...}"
+};
+
+struct Status {
+  bool ok = true;
+  std::string message;
+  static Status Ok() { return {}; }
+  static Status Error(std::string m) { return {false, std::move(m)}; }
+};
+
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+
+  // Accounts returned by pointer belong to the transaction; the caller mutates them in place
+  // and commit() persists them. Pointers stay valid until commit() or destruction.
+  virtual ledger::Account* account(std::int64_t id) = 0;
+  virtual ledger::Account* find_account(std::string_view tenant, ledger::AccountKind kind,
+                                        std::string_view code) = 0;
+  virtual std::vector<ledger::Account*> find_accounts_by_owner(std::string_view tenant,
+                                                               ledger::AccountKind kind,
+                                                               std::string_view owner) = 0;
+  // Inserts a new account and returns it (id assigned).
+  virtual ledger::Account* insert_account(const ledger::Account& account) = 0;
+
+  virtual std::int64_t insert_transfer(const ledger::Transfer& transfer) = 0;
+  virtual std::optional<ledger::Transfer> find_transfer(std::int64_t id) = 0;
+
+  virtual std::optional<PayoutRecord> find_payout(std::string_view tenant, PayoutKind kind,
+                                                  std::string_view partner_id) = 0;
+  virtual std::optional<PayoutRecord> find_payout_by_id(std::int64_t id) = 0;
+  virtual std::int64_t insert_payout(const PayoutRecord& payout) = 0;
+  // Updates status, decline_code, pending_transfer_id, updated_ms and due_ms.
+  virtual void update_payout(const PayoutRecord& payout) = 0;
+
+  virtual void insert_history(const HistoryRecord& entry) = 0;
+  virtual void update_history_status(std::string_view txn_history_id, int status,
+                                     std::string_view error_code) = 0;
+
+  virtual std::optional<std::string> get_meta(std::string_view key) = 0;
+  virtual void set_meta(std::string_view key, std::string_view value) = 0;
+
+  // Makes every change durable (fsync) or none. After a failure the transaction is rolled back.
+  virtual Status commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Write side: one transaction at a time, from one thread (the committer). Storage errors
+  // during the transaction's statements surface as a failed commit().
+  virtual std::unique_ptr<WriteTxn> begin() = 0;
+
+  // Read side: thread-safe, committed state only.
+  virtual std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
+                                                 std::string_view partner_id) const = 0;
+  virtual std::optional<ledger::Account> get_account(std::string_view tenant,
+                                                     ledger::AccountKind kind,
+                                                     std::string_view code) const = 0;
+  virtual std::vector<ledger::Account> get_accounts_by_owner(std::string_view tenant,
+                                                             ledger::AccountKind kind,
+                                                             std::string_view owner) const = 0;
+  // History entry by its id: (account_id, seq), or nullopt.
+  virtual std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+      std::string_view txn_history_id) const = 0;
+  // Up to `limit` entries of the account with seq > after_seq, in seq order.
+  virtual std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
+                                                  std::size_t limit) const = 0;
+  virtual std::vector<PayoutRecord> processing_payouts() const = 0;
+
+  // Whole-ledger reads for audit.
+  virtual std::vector<ledger::Account> all_accounts() const = 0;
+  virtual std::vector<ledger::Transfer> all_transfers() const = 0;
+  virtual std::vector<PayoutRecord> all_payouts() const = 0;
+  virtual std::int64_t count_history(std::string_view txn_history_id) const = 0;
+};
+
+}  // namespace payoutd::store

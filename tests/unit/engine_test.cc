@@ -1,0 +1,223 @@
+// Engine tests on the real embedded store in a temporary directory, with a manual clock.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "engine/audit.h"
+#include "engine/committer.h"
+#include "engine/payouts.h"
+#include "engine/provision.h"
+#include "store/sqlite_store.h"
+
+namespace payoutd::engine {
+namespace {
+
+class ManualClock final : public Clock {
+ public:
+  std::int64_t now_ms() const override { return now_.load(); }
+  void advance(std::int64_t ms) { now_ += ms; }
+
+ private:
+  std::atomic<std::int64_t> now_{1'700'000'000'000};
+};
+
+Currency rub() { return *Currency::from_code("RUB"); }
+
+constexpr const char* kTenant = "qiwi:test";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("payoutd-engine-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    open();
+    ProvisionPlan plan;
+    plan.funders.push_back({{kTenant, "rich", "Rich", rub()}, 1'000'000'00});
+    plan.funders.push_back({{kTenant, "poor", "Poor", rub()}, 1000'00});
+    plan.clients.push_back({kTenant, "c1", "w1", rub()});
+    plan.clients.push_back({kTenant, "c2", "w2", rub()});
+    plan.clients.push_back(
+        {kTenant, "blocked", "wb", rub(), ledger::AccountStatus::kBlocked, 0});
+    plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
+    ASSERT_EQ(provision_if_empty(*engine_, plan), "");
+  }
+  void TearDown() override {
+    close();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    store_ = store::open_sqlite_store({.path = (dir_ / "payoutd.db").string()});
+    committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
+    committer_->start();
+    engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
+  }
+  void close() {
+    if (engine_) engine_->stop();
+    if (committer_) committer_->stop();
+    engine_.reset();
+    committer_.reset();
+    store_.reset();
+  }
+
+  PayoutResult pay(const std::string& id, const std::string& funder, const std::string& client,
+                   std::int64_t minor) {
+    std::promise<PayoutResult> done;
+    auto f = done.get_future();
+    engine_->wallet_payout({kTenant, id, funder, client, Amount{minor, rub()}},
+                           [&done](PayoutResult r) { done.set_value(std::move(r)); });
+    return f.get();
+  }
+  std::int64_t balance(ledger::AccountKind kind, const std::string& code) {
+    return engine_->find_account(kTenant, kind, code)->balance();
+  }
+  std::vector<std::string> audit() { return audit_store(*store_); }
+
+  ManualClock clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<PayoutEngine> engine_;
+};
+
+TEST_F(EngineTest, PayoutSucceedsAndIsRecorded) {
+  const PayoutResult r = pay("t1", "rich", "c1", 100'50);
+  ASSERT_EQ(r.error, Error::kNone);
+  EXPECT_EQ(r.payout.status, store::PayoutStatus::kSuccess);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1"), 100'50);
+  EXPECT_EQ(balance(ledger::AccountKind::kFunder, "rich"), 1'000'000'00 - 100'50);
+  const auto page = engine_->wallet_history(kTenant, "w1", nullptr, 10);
+  ASSERT_EQ(page.entries.size(), 1u);
+  EXPECT_EQ(page.entries[0].domain_txn_id, "t1");
+  EXPECT_EQ(page.entries[0].txn_history_id, r.payout.history_id);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, ReplayReturnsStoredOutcomeAndConflictIsRefused) {
+  ASSERT_EQ(pay("t1", "rich", "c1", 500).payout.status, store::PayoutStatus::kSuccess);
+  const PayoutResult replay = pay("t1", "rich", "c1", 500);
+  EXPECT_EQ(replay.error, Error::kNone);
+  EXPECT_EQ(replay.payout.status, store::PayoutStatus::kSuccess);
+  EXPECT_EQ(pay("t1", "rich", "c1", 501).error, Error::kIdConflict);
+  EXPECT_EQ(pay("t1", "rich", "c2", 500).error, Error::kIdConflict);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1"), 500);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w2"), 0);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, ValidationErrorsCreateNothing) {
+  EXPECT_EQ(pay("t1", "nobody", "c1", 1).error, Error::kSourceNotFound);
+  EXPECT_EQ(pay("t1", "rich", "nobody", 1).error, Error::kDestinationNotFound);
+  // The id was not consumed by the failed attempts.
+  EXPECT_EQ(pay("t1", "rich", "c1", 1).payout.status, store::PayoutStatus::kSuccess);
+}
+
+TEST_F(EngineTest, DeclinesMoveNothing) {
+  const PayoutResult blocked = pay("b1", "rich", "blocked", 100);
+  EXPECT_EQ(blocked.payout.status, store::PayoutStatus::kDeclined);
+  EXPECT_EQ(blocked.payout.decline_code, kDeclineClientBlocked);
+  const PayoutResult poor = pay("p1", "poor", "c1", 1000'01);
+  EXPECT_EQ(poor.payout.status, store::PayoutStatus::kDeclined);
+  EXPECT_EQ(poor.payout.decline_code, kDeclineInsufficientFunds);
+  EXPECT_EQ(balance(ledger::AccountKind::kFunder, "poor"), 1000'00);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "wb"), 0);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, ConcurrentPayoutsNeverOverdrawTheFunder) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;  // 200 payouts of 30.00 against 1000.00: 33 can succeed
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const auto r = pay("c-" + std::to_string(t) + "-" + std::to_string(i), "poor",
+                           i % 2 ? "c1" : "c2", 30'00);
+        if (r.payout.status == store::PayoutStatus::kSuccess) ++succeeded;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(succeeded.load(), 33);
+  EXPECT_EQ(balance(ledger::AccountKind::kFunder, "poor"), 10'00);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
+  std::vector<std::future<PayoutResult>> results;
+  for (int i = 0; i < 50; ++i) {
+    results.push_back(std::async(std::launch::async, [&] { return pay("dup", "rich", "c1", 7'00); }));
+  }
+  for (auto& f : results) {
+    const auto r = f.get();
+    EXPECT_EQ(r.error, Error::kNone);
+    EXPECT_EQ(r.payout.status, store::PayoutStatus::kSuccess);
+  }
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1"), 7'00);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, ProcessingPayoutReservesThenSettles) {
+  const PayoutResult r = pay("s1", "poor", "slow", 400'00);
+  ASSERT_EQ(r.payout.status, store::PayoutStatus::kProcessing);
+  auto funder = engine_->find_account(kTenant, ledger::AccountKind::kFunder, "poor");
+  EXPECT_EQ(funder->available(), 600'00);
+  EXPECT_EQ(funder->balance(), 1000'00);
+  EXPECT_TRUE(audit().empty());
+  clock_.advance(2500);
+  for (int i = 0; i < 200; ++i) {
+    if (engine_->get_payout(kTenant, store::PayoutKind::kWalletPayout, "s1").payout.status ==
+        store::PayoutStatus::kSuccess) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(engine_->get_payout(kTenant, store::PayoutKind::kWalletPayout, "s1").payout.status,
+            store::PayoutStatus::kSuccess);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "ws"), 400'00);
+  EXPECT_EQ(balance(ledger::AccountKind::kFunder, "poor"), 600'00);
+  const auto page = engine_->wallet_history(kTenant, "ws", nullptr, 10);
+  ASSERT_EQ(page.entries.size(), 1u);
+  EXPECT_EQ(page.entries[0].status, static_cast<int>(store::PayoutStatus::kSuccess));
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, RestartResumesProcessingPayout) {
+  ASSERT_EQ(pay("s1", "poor", "slow", 1'00).payout.status, store::PayoutStatus::kProcessing);
+  close();
+  open();
+  engine_->start();
+  clock_.advance(2500);
+  for (int i = 0; i < 200; ++i) {
+    if (balance(ledger::AccountKind::kWallet, "ws") == 1'00) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "ws"), 1'00);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_F(EngineTest, HistoryCursorFollowsCommitOrder) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 4; ++i) ids.push_back(pay("txn" + std::to_string(i), "rich", "c1", 1).payout.history_id);
+  auto first = engine_->wallet_history(kTenant, "w1", nullptr, 50);
+  ASSERT_EQ(first.entries.size(), 4u);
+  const std::string cursor = first.entries.back().txn_history_id;
+  EXPECT_EQ(cursor, ids[3]);
+  pay("txn5", "rich", "c1", 1);
+  pay("txn6", "rich", "c1", 1);
+  auto second = engine_->wallet_history(kTenant, "w1", &cursor, 50);
+  ASSERT_EQ(second.entries.size(), 2u);
+  EXPECT_EQ(second.entries[0].domain_txn_id, "txn5");
+  EXPECT_EQ(second.entries[1].domain_txn_id, "txn6");
+  const std::string other = pay("x", "rich", "c2", 1).payout.history_id;
+  EXPECT_EQ(engine_->wallet_history(kTenant, "w1", &other, 50).error, Error::kInvalid);
+}
+
+}  // namespace
+}  // namespace payoutd::engine
