@@ -160,10 +160,10 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         return close();
       }
-      if (parser_->is_header_done()) {
-        request.method = std::string(parser_->get().method_string());
-        request.target = std::string(parser_->get().target());
-      }
+      // The request line is known once parsed, even when the error came from a later header
+      // (Content-Length over the body limit); it picks the dialect that answers.
+      request.method = std::string(parser_->get().method_string());
+      request.target = std::string(parser_->get().target());
     } else {
       auto& message = parser_->get();
       keep_alive_ = message.keep_alive();

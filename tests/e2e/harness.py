@@ -1,0 +1,806 @@
+"""End-to-end harness for payoutd: runs the real binary, talks HTTP to it, reads its state.
+
+Standard library only. Every Server lives in its own temporary directory and listens on a port
+chosen by the kernel (port 0), so test files never share state.
+
+Environment:
+  PAYOUTD_BIN      the binary (default <repo>/build/payoutd)
+  PAYOUTD_CONFIG   the config (default <repo>/config/sandbox.toml)
+  PAYOUTD_E2E_KEEP set to 1 to keep the temporary data directories
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+from collections import Counter, namedtuple
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11: config introspection is best effort only
+    tomllib = None
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCT = "best-partner"
+PARTNER_TOKEN = "sandbox-best-partner-token"
+ADMIN_TOKEN = "sandbox-admin-token"
+
+BONUS = "bonus-funder"          # RUB 1 000 000 000.00 on a fresh sandbox
+CASHBACK = "cashback-funder"    # RUB 1 000.00 on a fresh sandbox
+FUNDERS = (BONUS, CASHBACK)
+SANDBOX_FUNDER_BALANCE = {BONUS: Decimal("1000000000.00"), CASHBACK: Decimal("1000.00")}
+
+# clientId -> accountId (docs: /work/shared/spec/sandbox.md)
+CLIENTS = {
+    "sjrpngawef8770553957": "bwfefjwtfl3624831470",
+    "fciscvrywl9511144790": "jctfeudxbv9350100550",
+    "dvqpsshreq7474202590": "colwlksyqr4407625231",
+    "mxmyrdxxxx8585680090": "xxxxxxzsp7009773700",
+    "mqyixkhjsr0446961069": "dvdsaqznqh8727979115",
+}
+PROCESSING_CLIENT = "sandbox-processing-client"
+PROCESSING_ACCOUNT = "sandbox-processing-account"
+BLOCKED_CLIENT = "sandbox-blocked-client"
+BLOCKED_ACCOUNT = "sandbox-blocked-account"
+ALL_CLIENTS = dict(CLIENTS, **{PROCESSING_CLIENT: PROCESSING_ACCOUNT,
+                               BLOCKED_CLIENT: BLOCKED_ACCOUNT})
+
+LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+
+
+class HarnessError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Binary, config
+
+def binary_path():
+    path = Path(os.environ.get("PAYOUTD_BIN") or REPO_ROOT / "build" / "payoutd")
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise HarnessError(f"payoutd binary not found at {path}, build it with make build "
+                           f"(or set PAYOUTD_BIN)")
+    return path
+
+
+def config_path():
+    path = Path(os.environ.get("PAYOUTD_CONFIG") or REPO_ROOT / "config" / "sandbox.toml")
+    if not path.is_file():
+        raise HarnessError(f"payoutd config not found at {path} (set PAYOUTD_CONFIG)")
+    return path
+
+
+def load_config():
+    """The config as a dict, or {} when it cannot be read (only used for optional checks)."""
+    try:
+        path = config_path()
+    except HarnessError:
+        return {}
+    if tomllib is None:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def utc_offset():
+    """qiwi.utc_offset from the config, default +03:00 (docs/qiwi.md)."""
+    qiwi = load_config().get("qiwi", {})
+    return qiwi.get("utc_offset", "+03:00") if isinstance(qiwi, dict) else "+03:00"
+
+
+def body_limit():
+    """server.body_limit_bytes from the config, default 64 KiB (docs/qiwi.md)."""
+    server = load_config().get("server", {})
+    limit = server.get("body_limit_bytes", 65536) if isinstance(server, dict) else 65536
+    return limit if isinstance(limit, int) and limit > 0 else 65536
+
+
+# --------------------------------------------------------------------------------------------
+# The server process
+
+class Server:
+    """One payoutd process (and its restarts) on one temporary data directory."""
+
+    def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None):
+        """extra_config: TOML text appended to a copy of the config (e.g. another product)."""
+        self.binary = binary_path()
+        self.config = config_path()
+        self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
+        if extra_config:
+            path = os.path.join(self.tmp, "config.toml")
+            with open(self.config, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
+                dst.write(src.read() + "\n" + extra_config)
+            self.config = path
+        self.data_dir = str(data_dir or os.path.join(self.tmp, "data"))
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.listen = listen
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.starts = 0
+        self._logs = []
+
+    # -- life cycle --
+    def start(self):
+        if self.running():
+            raise HarnessError("server already running")
+        self.starts += 1
+        err_path = os.path.join(self.tmp, f"stderr.{self.starts}.log")
+        out_path = os.path.join(self.tmp, f"stdout.{self.starts}.log")
+        self._logs += [err_path, out_path]
+        cmd = [str(self.binary), "serve", "--config", str(self.config),
+               "--listen", self.listen, "--data-dir", self.data_dir] + self.extra_args
+        err = open(err_path, "wb")
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=err, cwd=self.tmp)
+        finally:
+            err.close()
+        ready = threading.Event()
+        found = {}
+        threading.Thread(target=_pump_stdout, args=(self.proc, out_path, ready, found),
+                         daemon=True).start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                rc = self.proc.poll()
+                self._force_kill()
+                why = f"exited with {rc}" if rc is not None else f"no 'listening on' line in {START_TIMEOUT}s"
+                raise HarnessError(f"payoutd did not start ({why}): {' '.join(cmd)}\n"
+                                   f"{self.log_tail()}")
+        self.port = found["port"]
+        status = self.health()
+        if status != 200:
+            raise HarnessError(f"GET /healthz answered {status} right after start\n{self.log_tail()}")
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, check=True, timeout=STOP_TIMEOUT):
+        """SIGTERM, wait for the exit; returns the exit code (check: raise unless 0)."""
+        if self.proc is None:
+            return None
+        proc = self.proc
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._force_kill()
+                raise HarnessError(f"payoutd did not exit {timeout}s after SIGTERM\n{self.log_tail()}")
+        rc = proc.returncode
+        self.proc = None
+        if check and rc != 0:
+            raise HarnessError(f"payoutd exited with {rc} after SIGTERM (expected 0)\n{self.log_tail()}")
+        return rc
+
+    def kill9(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(STOP_TIMEOUT)
+        self.proc = None
+
+    def restart(self, kill=False):
+        if kill:
+            self.kill9()
+        else:
+            self.stop()
+        return self.start()
+
+    def close(self):
+        """Kills a still running process and removes the temporary directory."""
+        self._force_kill()
+        self._final_tail = self.log_tail()  # still printable after the directory is gone
+        if os.environ.get("PAYOUTD_E2E_KEEP") == "1":
+            sys.stderr.write(f"[harness] kept {self.tmp}\n")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _force_kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(STOP_TIMEOUT)
+
+    # -- helpers --
+    def health(self):
+        try:
+            return Api(self, keep_alive=False, timeout=10).request("GET", "/healthz", auth=None).status
+        except OSError:
+            return None
+
+    def run_audit(self, timeout=120):
+        """Runs `payoutd audit`; returns (exit code, stdout+stderr text)."""
+        cmd = [str(self.binary), "audit", "--config", str(self.config), "--data-dir", self.data_dir]
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout, cwd=self.tmp)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def log_tail(self, lines=60):
+        if getattr(self, "_final_tail", None) is not None:
+            return self._final_tail
+        out = []
+        for path in self._logs[-4:]:
+            try:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace").splitlines()
+            except OSError:
+                continue
+            out.append(f"--- {os.path.basename(path)} (last {lines} lines) ---")
+            out.extend(text[-lines:])
+        return "\n".join(out)
+
+
+def _pump_stdout(proc, out_path, ready, found):
+    with open(out_path, "wb") as f:
+        for line in iter(proc.stdout.readline, b""):
+            f.write(line)
+            f.flush()
+            if not ready.is_set():
+                m = LISTEN_RE.search(line.decode("utf-8", "replace"))
+                if m:
+                    found["port"] = int(m.group(1))
+                    ready.set()
+    proc.stdout.close()
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+
+Response = namedtuple("Response", "status headers json raw")
+
+
+class Raw(str):
+    """JSON text put into a request body verbatim: Raw("100.50"), Raw("1e2"), Raw("NaN")."""
+
+
+def dumps(obj):
+    """JSON text of obj; Raw and Decimal values are written as literal numbers."""
+    if isinstance(obj, Raw):
+        return str(obj)
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, dict):
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v)
+                              for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(dumps(v) for v in obj) + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def parse_json(raw):
+    """Parses a response body; floats become Decimal. None when empty or not JSON."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+_RETRYABLE = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
+
+
+class Api:
+    """A small HTTP client. `target` is a Server (its current port is used) or a port number.
+
+    keep_alive: one connection per thread is reused (a stale one is replaced once, only when it
+    was reused); otherwise every call opens a fresh connection.
+    """
+
+    def __init__(self, target, keep_alive=True, timeout=30):
+        self.target = target
+        self.keep_alive = keep_alive
+        self.timeout = timeout
+        self._local = threading.local()
+        self._open = []  # keep-alive connections of every thread, closed by close()
+        self._open_lock = threading.Lock()
+
+    def close(self):
+        with self._open_lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            conn.close()
+
+    @property
+    def port(self):
+        return self.target if isinstance(self.target, int) else self.target.port
+
+    def _connection(self):
+        port = self.port
+        conn = getattr(self._local, "conn", None)
+        if self.keep_alive and conn is not None and self._local.port == port:
+            return conn, True
+        self._drop()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout)
+        if self.keep_alive:
+            self._local.conn, self._local.port = conn, port
+            with self._open_lock:
+                self._open.append(conn)
+        return conn, False
+
+    def _drop(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            with self._open_lock:
+                if conn in self._open:
+                    self._open.remove(conn)
+        self._local.conn = None
+
+    def request(self, method, path, body=None, headers=None, raw_body=None, auth=PARTNER_TOKEN):
+        """Returns Response(status, headers (lower-case names), parsed JSON or None, raw bytes).
+
+        body: an object serialized with dumps(); raw_body: bytes sent as they are.
+        auth: a bearer token, or None for no Authorization header (headers may set it too).
+        """
+        hdrs = {}
+        data = raw_body
+        if body is not None:
+            data = dumps(body).encode("utf-8")
+        if data is not None:
+            hdrs["Content-Type"] = "application/json"
+        if auth is not None:
+            hdrs["Authorization"] = f"Bearer {auth}"
+        hdrs.update(headers or {})
+        for attempt in (0, 1):
+            conn, reused = self._connection()
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+                resp = conn.getresponse()
+                raw = resp.read()
+            except _RETRYABLE:
+                self._drop()
+                conn.close()
+                if reused and attempt == 0:
+                    continue
+                raise
+            except BaseException:
+                self._drop()
+                conn.close()
+                raise
+            if not self.keep_alive or resp.will_close:
+                self._drop() if self.keep_alive else conn.close()
+            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                            parse_json(raw), raw)
+
+    # -- QIWI payouts --
+    def payout(self, txn_id, funder, client, value, currency="RUB", product=PRODUCT, **kw):
+        return self.request("PUT", payout_path(txn_id, product),
+                            body=payout_body(funder, client, value, currency), **kw)
+
+    def get_payout(self, txn_id, product=PRODUCT, **kw):
+        return self.request("GET", payout_path(txn_id, product), **kw)
+
+    # -- QIWI history --
+    def history(self, account_id, limit=200, cursor=None, product=PRODUCT, **kw):
+        query = {"accountId": account_id, "limit": limit}
+        if cursor is not None:
+            query["cursor"] = cursor
+        return self.request("GET", history_path(product) + "?" + urllib.parse.urlencode(query), **kw)
+
+    def history_all(self, account_id, limit=200, max_pages=10000):
+        """Every history item of the account, walking pages until an empty one."""
+        items, cursor = [], None
+        for _ in range(max_pages):
+            r = self.history(account_id, limit=limit, cursor=cursor)
+            if r.status != 200 or not isinstance(r.json, dict):
+                raise HarnessError(f"history {account_id} cursor={cursor}: {r.status} {r.raw[:300]!r}")
+            page = r.json.get("txnList")
+            if not page:
+                return items
+            items.extend(page)
+            cursor = r.json.get("cursor")
+            if cursor != page[-1]["commonTxnInfo"]["txnHistoryId"]:
+                raise HarnessError(f"history cursor {cursor} is not the last item's txnHistoryId")
+        raise HarnessError(f"history of {account_id} did not end after {max_pages} pages")
+
+    # -- admin --
+    def admin(self, method, path, body=None, product=PRODUCT, **kw):
+        return self.request(method, "/admin/v1/qiwi/products/" + product + path, body=body,
+                            auth=ADMIN_TOKEN, **kw)
+
+    def _admin_get(self, path, product=PRODUCT):
+        r = self.admin("GET", path, product=product)
+        if r.status != 200 or not isinstance(r.json, dict):
+            raise HarnessError(f"admin GET {path}: {r.status} {r.raw[:300]!r}")
+        return r.json
+
+    def funder(self, funder_id, product=PRODUCT):
+        return self._admin_get(f"/funders/{funder_id}", product)
+
+    def client(self, client_id, product=PRODUCT):
+        return self._admin_get(f"/clients/{client_id}", product)
+
+    def funder_balance(self, funder_id):
+        return money(self.funder(funder_id)["balance"])
+
+    def client_balance(self, client_id):
+        return money(self.client(client_id)["balance"])
+
+    def create_client(self, client_id, account_id, currency="RUB"):
+        return self.admin("PUT", f"/clients/{client_id}", {"accountId": account_id, "currency": currency})
+
+    def credit_funder(self, funder_id, credit_id, value, currency="RUB"):
+        return self.admin("POST", f"/funders/{funder_id}/credits/{credit_id}",
+                          {"amount": {"value": value, "currency": currency}})
+
+    def operation(self, operation_id, body):
+        return self.admin("PUT", f"/operations/{operation_id}", body)
+
+    # -- whole-state snapshot, for "nothing changed" assertions --
+    def snapshot(self, funders=FUNDERS, clients=None):
+        clients = ALL_CLIENTS if clients is None else clients
+        state = {}
+        for f in funders:
+            j = self.funder(f)
+            state[f"funder {f}"] = (money_text(j["balance"]), money_text(j["reserved"]))
+        for c, account in clients.items():
+            j = self.client(c)
+            state[f"client {c}"] = (money_text(j["balance"]), money_text(j["reserved"]))
+            state[f"history {account}"] = [
+                (i["commonTxnInfo"]["txnHistoryId"], i["commonTxnInfo"]["domainTxnStatus"]["domainTxnStatusId"])
+                for i in self.history_all(account)]
+        return state
+
+
+def raw_exchange(port, head, body=b"", timeout=30.0, early_wait=2.0):
+    """Sends `head` (request line and headers, bytes) then `body` on a fresh socket and reads
+    one response; returns a Response, or None when the server closed without answering.
+
+    For an oversized request the server may answer as soon as it has seen enough and close
+    without reading the rest; so the body is sent only if no early answer arrived within
+    `early_wait` seconds, and a failure to send is not an error by itself (the answer, if any,
+    is still read).
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(head)
+            if body:
+                s.settimeout(early_wait)
+                try:
+                    s.recv(1, socket.MSG_PEEK)  # returns once an answer (or EOF) has arrived
+                    early = True
+                except socket.timeout:
+                    early = False
+                s.settimeout(timeout)
+                if not early:
+                    for i in range(0, len(body), 65536):
+                        s.sendall(body[i:i + 65536])
+        except OSError:
+            pass
+        s.settimeout(timeout)
+        return _read_response(s)
+
+
+def request_head(method, path, headers):
+    """The bytes of a request line and headers (Host and Connection: close added)."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _read_response(s):
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except OSError:
+        pass
+    if b"\r\n\r\n" not in buf:
+        return None
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    try:
+        while len(rest) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    except OSError:
+        pass
+    body = rest[:length]
+    return Response(status, headers, parse_json(body), body)
+
+
+def payout_path(txn_id, product=PRODUCT):
+    return f"/partner/openapi-payment-api/v1/funder-payouts/products/{product}/transactions/{txn_id}"
+
+
+def history_path(product=PRODUCT):
+    return f"/partner/openapi-reports/v1/products/{product}/operations/history"
+
+
+def payout_body(funder, client, value, currency="RUB"):
+    return {"fromFunderId": funder, "toClientId": client,
+            "transactionAmount": {"value": value, "currency": currency}}
+
+
+def money(obj):
+    """Decimal of a {"value":..,"currency":..} object (or a bare value) as the server sent it."""
+    value = obj["value"] if isinstance(obj, dict) else obj
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise HarnessError(f"not a money value: {value!r}")
+    return Decimal(str(value))
+
+
+def money_text(obj):
+    return str(obj["value"] if isinstance(obj, dict) else obj)
+
+
+# --------------------------------------------------------------------------------------------
+# Background load
+
+class PayoutLoad:
+    """Threads that issue payouts with unique ids (funder -> clients in turn) until stopped,
+    each request on a fresh connection to the server's current port.
+
+    acked:      txn -> client, answered HTTP 200 with status SUCCESS
+    unacked:    txn -> client, sent (or perhaps sent) without such an answer
+    unexpected: (txn, status, body) of answers that are neither SUCCESS nor a retryable 5xx
+    """
+
+    def __init__(self, server, funder, clients, value="1.00", threads=8, prefix="load", pause=0.0):
+        self.server, self.funder, self.clients, self.value = server, funder, list(clients), value
+        self.threads, self.prefix, self.pause = threads, prefix, pause
+        self.acked, self.unacked, self.unexpected = {}, {}, []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._workers = []
+
+    def start(self):
+        for w in range(self.threads):
+            t = threading.Thread(target=self._work, args=(w,), daemon=True)
+            t.start()
+            self._workers.append(t)
+        return self
+
+    def stop(self):
+        self._stop.set()
+        for t in self._workers:
+            t.join(60)
+
+    def count(self):
+        with self._lock:
+            return len(self.acked)
+
+    def wait_acked(self, n, deadline_s=15.0):
+        """Waits until at least n payouts were acknowledged; False on timeout."""
+        end = time.monotonic() + deadline_s
+        while self.count() < n:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _work(self, w):
+        api = Api(self.server, keep_alive=False, timeout=20)
+        n = 0
+        while not self._stop.is_set():
+            txn = f"{self.prefix}-{w}-{n}"
+            client = self.clients[(w + n) % len(self.clients)]
+            n += 1
+            with self._lock:
+                self.unacked[txn] = client
+            try:
+                r = api.payout(txn, self.funder, client, self.value)
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.02)  # the server is down or restarting
+                continue
+            with self._lock:
+                if r.status == 200 and isinstance(r.json, dict) and r.json.get("status") == "SUCCESS":
+                    del self.unacked[txn]
+                    self.acked[txn] = client
+                elif r.status not in (500, 503):
+                    self.unexpected.append((txn, r.status, r.raw[:300]))
+            if self.pause:
+                time.sleep(self.pause)
+
+
+def check_load_outcome(tc, api, load, funder_before, clients_before):
+    """After a load interrupted by crashes or restarts, asserts that every acknowledged payout
+    is SUCCESS, every unacknowledged one exists at most once, each existing one is in its client's
+    history exactly once, and the funder's debit and the clients' credits equal (existing ids) x
+    value. funder_before: the funder's balance before the load; clients_before: {clientId:
+    balance}. Returns {txn: client} of the payouts that exist."""
+    value = Decimal(load.value)
+
+    def status_of(txn):
+        r = api.get_payout(txn)
+        return txn, r
+
+    existing = {}
+    with ThreadPoolExecutor(8) as pool:
+        for txn, r in pool.map(status_of, list(load.acked)):
+            tc.assertEqual(r.status, 200, f"acknowledged payout {txn} is lost: {r.raw[:200]!r}")
+            tc.assertEqual(r.json["status"], "SUCCESS", txn)
+            tc.assertEqual(r.json["toClientId"], load.acked[txn], txn)
+            existing[txn] = load.acked[txn]
+        for txn, r in pool.map(status_of, list(load.unacked)):
+            if r.status == 404:
+                tc.assertEqual(r.json["errorCode"], "transaction.not.found", txn)
+                continue
+            tc.assertEqual(r.status, 200, f"{txn}: {r.raw[:200]!r}")
+            tc.assertEqual(r.json["status"], "SUCCESS", txn)
+            existing[txn] = load.unacked[txn]
+
+    per_client = Counter(existing.values())
+    for client, before in clients_before.items():
+        account = api.client(client)["accountId"]
+        seen = Counter(i["commonTxnInfo"]["domainTxnId"] for i in api.history_all(account)
+                       if i["commonTxnInfo"]["domainTxnId"].startswith(load.prefix + "-"))
+        twice = [t for t, n in seen.items() if n != 1]
+        tc.assertEqual(twice, [], f"payouts in {client}'s history more than once")
+        mine = {t for t, c in existing.items() if c == client}
+        tc.assertEqual(set(seen) - mine, set(), f"{client}'s history has payouts GET does not know")
+        tc.assertEqual(mine - set(seen), set(), f"{client}'s history misses payouts")
+        tc.assertEqual(api.client_balance(client) - before, per_client[client] * value, client)
+    funder = api.funder(load.funder)
+    tc.assertEqual(funder_before - money(funder["balance"]), len(existing) * value,
+                   f"funder debit != {len(existing)} payouts x {value}")
+    tc.assertEqual(money(funder["reserved"]), Decimal(0))
+    return existing
+
+
+# --------------------------------------------------------------------------------------------
+# Test case base
+
+class ServerTestCase(unittest.TestCase):
+    """One fresh server per test class (started in setUpClass, SIGTERM'd in tearDownClass with
+    an exit-code check). On a failing test, the tail of the server's log is printed."""
+
+    server = None
+    api = None
+    server_options = {}  # keyword arguments of Server, e.g. extra_config
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(**cls.server_options)
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.close()
+            raise
+        cls.api = Api(cls.server)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.close()
+        try:
+            cls.server.stop(check=True)
+        finally:
+            cls.server.close()
+
+    def run(self, result=None):
+        before = _problems(result)
+        result = super().run(result)
+        if result is not None and _problems(result) > before and self.server is not None:
+            sys.stderr.write(f"\n[{self.id()}] server log:\n{self.server.log_tail()}\n")
+        return result
+
+    # -- assertions --
+    def assertMoney(self, obj, value, currency="RUB", msg=None):
+        """obj is {"value": <JSON number with the exact text `value`>, "currency": currency}."""
+        self.assertIsInstance(obj, dict, msg)
+        self.assertEqual(set(obj), {"value", "currency"}, msg)
+        self.assertIsInstance(obj["value"], Decimal,
+                              f"{msg or ''} value must be a JSON number with 2 decimals, got {obj['value']!r}")
+        self.assertEqual(str(obj["value"]), value, msg)
+        self.assertEqual(obj["currency"], currency, msg)
+
+    def assertError(self, resp, status, code, service=None, msg=None):
+        """resp is an error with the QIWI envelope."""
+        where = f"{msg or ''} -> {resp.status} {resp.raw[:400]!r}"
+        self.assertEqual(resp.status, status, where)
+        self.assertEnvelope(resp, code, service, where)
+
+    def assertEnvelope(self, resp, code, service=None, where=""):
+        body = resp.json
+        self.assertIsInstance(body, dict, f"error body is not a JSON object {where}")
+        self.assertTrue(resp.headers.get("content-type", "").startswith("application/json"), where)
+        for key in ("serviceName", "errorCode", "description", "userMessage", "dateTime", "traceId"):
+            self.assertIn(key, body, where)
+        if isinstance(code, (tuple, set, frozenset)):
+            self.assertIn(body["errorCode"], code, where)
+        else:
+            self.assertEqual(body["errorCode"], code, where)
+        if service is not None:
+            self.assertEqual(body["serviceName"], service, where)
+        else:  # outside every dialect's prefix no service is named by the contract
+            self.assertIn(body["serviceName"], ("payoutd-payments", "payoutd-reports", "payoutd-admin",
+                                                "payoutd"), where)
+        self.assertIsInstance(body["description"], str, where)
+        self.assertTrue(body["description"].strip(), f"empty description {where}")
+        self.assertIsInstance(body["userMessage"], str, where)
+        self.assertTrue(body["userMessage"].strip(), f"empty userMessage {where}")
+        self.assertRegex(body["dateTime"], ISO8601_RE, where)
+        self.assertIsInstance(body["traceId"], str, where)
+        self.assertTrue(body["traceId"].strip(), f"empty traceId {where}")
+
+    def assertAuditClean(self, server=None):
+        rc, out = (server or self.server).run_audit()
+        self.assertEqual(rc, 0, f"payoutd audit found violations:\n{out}")
+
+    def wait_final(self, txn_id, api=None, deadline_s=15.0):
+        """Polls GET until the payout is no longer PROCESSING; returns the last body."""
+        api = api or self.api
+        end = time.monotonic() + deadline_s
+        while True:
+            r = api.get_payout(txn_id)
+            self.assertEqual(r.status, 200, r.raw)
+            if r.json["status"] != "PROCESSING":
+                return r.json
+            if time.monotonic() > end:
+                self.fail(f"{txn_id} still PROCESSING after {deadline_s}s")
+            time.sleep(0.1)
+
+
+class IsolatedServerTestCase(ServerTestCase):
+    """One fresh server per test (self.server, self.api), SIGTERM'd at the end with an
+    exit-code check unless the test stopped it already. new_server() makes more."""
+
+    @classmethod
+    def setUpClass(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        pass
+
+    def setUp(self):
+        self.server = self.new_server()
+        self.api = Api(self.server)
+        self.addCleanup(self.api.close)
+
+    def new_server(self, start=True, **kw):
+        server = Server(**kw)
+        self.addCleanup(server.close)
+        self.addCleanup(lambda: server.running() and server.stop(check=True))
+        if start:
+            server.start()
+        return server
+
+
+def _problems(result):
+    if result is None:
+        return 0
+    return len(result.failures) + len(result.errors) + len(getattr(result, "unexpectedSuccesses", []))
+
+
+def unique(prefix):
+    """A transactionId unique within one test run: prefix + 10 hex digits."""
+    return f"{prefix}-{os.urandom(5).hex()}"
