@@ -83,8 +83,11 @@ int serve(const Config& config) {
     committer.stop();
   });
   const auto stats = committer.stats();
-  spdlog::info("stopped: {} jobs in {} batches (largest {}), {} failed batches", stats.jobs,
-               stats.batches, stats.batch_jobs_largest, stats.failed_batches);
+  spdlog::info(
+      "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "
+      "committing",
+      stats.jobs, stats.batches, stats.batch_jobs_largest, stats.failed_batches,
+      stats.apply_us_total / 1000, stats.commit_us_total / 1000);
   return 0;
 }
 

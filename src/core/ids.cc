@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 
 namespace payoutd {
@@ -50,9 +51,12 @@ void random_bytes(void* out, std::size_t size) {
 }
 
 std::string new_uuid() {
-  std::uint64_t hi = generator().next();
+  const auto now_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  std::uint64_t hi = (now_ms << 16) | (generator().next() & 0x0FFFULL) | 0x7000ULL;  // version 7
   std::uint64_t lo = generator().next();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                   // version 4
   lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);        // RFC 4122 variant
   std::string out;
   out.reserve(36);

@@ -8,6 +8,7 @@
 #include <forward_list>
 #include <set>
 #include <system_error>
+#include <tuple>
 
 namespace payoutd::json {
 namespace {
@@ -187,19 +188,80 @@ std::string quote_key(std::string_view key) {
   return out;
 }
 
-// The iterative parser. Containers under construction live on `frames_`; a container's items are
-// built in its frame and moved into a Value when it closes. The slot that the next scalar or
-// closed container fills always exists already: the root, the last array element, or the value
-// of the last object member (both appended before their value is parsed).
+// A string as found in the input: its text between the quotes, and whether that had escapes
+// (then the decoded text is elsewhere). Unescaped strings, the common case, are copied only once,
+// straight into their final place.
+struct StringToken {
+  std::string_view raw;
+  bool escaped = false;
+};
+
+// An open array or object during a parse.
+struct Frame {
+  Value::Kind kind = Value::Kind::kArray;
+  std::size_t first = 0;  // index of this container's first item in Workspace::values or members
+  // Objects: the key of the member whose value is being parsed. Its text in the input, and only
+  // if that had escapes, its decoded form.
+  std::string_view key_raw;
+  bool key_escaped = false;
+  std::string key_decoded;
+  // Keys of this object's members once there are more than kLinearKeyScanMax of them. The views
+  // point at storage that outlives the frame: the input text, or Parser::stable_keys_.
+  std::set<std::string_view> key_set;
+};
+
+// What a parse needs besides its result. Kept per thread and reused, so that parsing a typical
+// request body allocates nothing but the Value it returns.
+struct Workspace {
+  std::vector<Frame> frames;  // [0, depth) are open; the rest wait for reuse
+  Value::Array values;        // finished elements of the open arrays, innermost last
+  Value::Object members;      // finished members of the open objects, innermost last
+};
+
+// A workspace that grew beyond these for one large document is released afterwards rather than
+// pinned for the thread's lifetime.
+constexpr std::size_t kWorkspaceItemsKept = 256;
+constexpr std::size_t kWorkspaceFramesKept = 64;
+constexpr std::size_t kWorkspaceKeyBytesKept = 256;
+
+// The iterative parser. Open containers live on `frames_`. Finished items of all open containers
+// share two scratch stacks, `values_` for array elements and `members_` for object members, as
+// in RapidJSON: when a container closes, its items are moved off the top of the stack into a
+// vector of exactly their number, so no container ever reallocates while it is being filled.
+// Each value is pushed once it is complete; nothing is built in a placeholder and reassigned.
 class Parser {
  public:
-  Parser(std::string_view text, const Limits& limits)
+  Parser(std::string_view text, const Limits& limits, Workspace& workspace)
       : begin_(text.data()),
         p_(text.data()),
         end_(text.data() + text.size()),
         depth_max_(std::min(limits.depth_max, kDepthCeiling)),
         string_bytes_max_(limits.string_bytes_max),
-        items_max_(limits.container_items_max) {}
+        items_max_(limits.container_items_max),
+        frames_(workspace.frames),
+        values_(workspace.values),
+        members_(workspace.members) {}
+
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // Leaves the workspace empty (and small) for the next parse, also after an error.
+  ~Parser() {
+    values_.clear();
+    members_.clear();
+    if (values_.capacity() > kWorkspaceItemsKept) Value::Array().swap(values_);
+    if (members_.capacity() > kWorkspaceItemsKept) Value::Object().swap(members_);
+    if (frames_.size() > kWorkspaceFramesKept) {
+      frames_.resize(kWorkspaceFramesKept);
+      frames_.shrink_to_fit();
+    }
+    for (Frame& frame : frames_) {
+      frame.key_set.clear();  // its views may point into the caller's text
+      if (frame.key_decoded.capacity() > kWorkspaceKeyBytesKept) {
+        std::string().swap(frame.key_decoded);
+      }
+    }
+  }
 
   ParseResult run() {
     if (!parse_document()) return ParseResult{std::nullopt, std::move(error_)};
@@ -207,35 +269,21 @@ class Parser {
   }
 
  private:
-  struct Frame {
-    Value::Kind kind = Value::Kind::kArray;
-    Value::Array items;
-    Value::Object members;
-    // Keys of `members` once there are more than kLinearKeyScanMax of them. The views point at
-    // storage that outlives the parse's frames: the input text, or `stable_keys_`.
-    std::set<std::string_view> key_set;
-  };
-
   bool parse_document();
   bool parse_value();
   bool after_value();
   bool open_container(Value::Kind kind);
   void close_container();
+  void push(Value&& value);
   bool begin_item(std::size_t item_offset);
   bool begin_member();
-  bool check_duplicate(Frame& frame, std::string_view key, std::string_view raw_key,
-                       std::size_t key_offset);
-  bool parse_string(std::string& out, std::string_view* raw);
+  bool check_duplicate(Frame& frame, std::size_t key_offset);
+  bool parse_string(StringToken* token, std::string* decoded);
   bool parse_string_escaped(std::string& out, const char* open_quote, const char* p);
   bool parse_escape(std::string& out, const char** p);
   bool parse_number();
   bool parse_literal(std::string_view word, Value value);
 
-  Value& slot() {
-    if (depth_ == 0) return root_;
-    Frame& top = frames_[depth_ - 1];
-    return top.kind == Value::Kind::kArray ? top.items.back() : top.members.back().second;
-  }
   std::size_t offset(const char* p) const { return static_cast<std::size_t>(p - begin_); }
   void skip_whitespace() {
     while (p_ < end_ && is_whitespace(*p_)) ++p_;
@@ -248,6 +296,10 @@ class Parser {
     return fail(at, at == end_ ? "unexpected end of input" : "unexpected character");
   }
 
+  // Scratch reserved on first use, so that typical request bodies never grow it.
+  static constexpr std::size_t kScratchInitial = 16;
+  static constexpr std::size_t kFramesInitial = 8;
+
   const char* const begin_;
   const char* p_;
   const char* const end_;
@@ -256,11 +308,13 @@ class Parser {
   const std::size_t items_max_;
 
   Value root_;
-  // frames_[0, depth_) are open; later ones are kept for reuse by the next nested container.
-  std::vector<Frame> frames_;
-  std::size_t depth_ = 0;
+  std::vector<Frame>& frames_;
+  std::size_t depth_ = 0;  // frames_[0, depth_) are open
+  Value::Array& values_;
+  Value::Object& members_;
   bool value_due_ = true;  // the state machine: expecting a value, or what follows one
-  // Owns copies of escaped keys of large objects, at stable addresses for Frame::key_set.
+  // Copies of the keys in Frame::key_set that have no stable text in the input (escaped keys,
+  // and the first keys of an object, taken from members_ when it grows large).
   std::forward_list<std::string> stable_keys_;
   ParseError error_;
 };
@@ -279,7 +333,7 @@ bool Parser::parse_document() {
   return true;
 }
 
-// Parses a scalar into slot(), or opens a container and prepares the slot of its first item.
+// Parses a scalar and pushes it, or opens a container and starts its first item.
 bool Parser::parse_value() {
   skip_whitespace();
   if (p_ == end_) return fail_unexpected(p_);
@@ -292,16 +346,15 @@ bool Parser::parse_value() {
       if (p_ < end_ && *p_ == (is_object ? '}' : ']')) {
         ++p_;
         close_container();
-        value_due_ = false;
         return true;
       }
       return is_object ? begin_member() : begin_item(offset(p_));
     }
     case '"': {
-      std::string s;
-      if (!parse_string(s, nullptr)) return false;
-      slot() = Value::string(std::move(s));
-      value_due_ = false;
+      StringToken token;
+      std::string decoded;
+      if (!parse_string(&token, &decoded)) return false;
+      push(Value::string(token.escaped ? std::move(decoded) : std::string(token.raw)));
       return true;
     }
     case 't':
@@ -316,7 +369,7 @@ bool Parser::parse_value() {
   }
 }
 
-// After a value inside a container: a comma and the next item's slot, or the container's end.
+// After a value inside a container: a comma and the next item, or the container's end.
 bool Parser::after_value() {
   skip_whitespace();
   if (p_ == end_) return fail_unexpected(p_);
@@ -338,75 +391,114 @@ bool Parser::after_value() {
 bool Parser::open_container(Value::Kind kind) {
   if (depth_ >= depth_max_) return fail(p_, "nesting too deep");
   ++p_;
+  if (frames_.empty()) frames_.reserve(std::min(kFramesInitial, depth_max_));
   if (depth_ == frames_.size()) frames_.emplace_back();
   Frame& frame = frames_[depth_++];
   frame.kind = kind;
-  // A reused frame was moved from and cleared on close; only key_set may hold leftovers.
-  frame.key_set.clear();
+  frame.key_set.clear();  // a reused frame may hold a previous object's keys
+  if (kind == Value::Kind::kArray) {
+    if (values_.capacity() == 0) values_.reserve(kScratchInitial);
+    frame.first = values_.size();
+  } else {
+    if (members_.capacity() == 0) members_.reserve(kScratchInitial);
+    frame.first = members_.size();
+  }
   value_due_ = true;
   return true;
 }
 
+// Moves the innermost container's items off the scratch stack into a Value and pushes it.
 void Parser::close_container() {
-  Frame& frame = frames_[--depth_];
-  Value done = frame.kind == Value::Kind::kArray ? Value::array(std::move(frame.items))
-                                                 : Value::object(std::move(frame.members));
-  frame.items.clear();
-  frame.members.clear();
-  slot() = std::move(done);
+  const Frame& frame = frames_[--depth_];
+  if (frame.kind == Value::Kind::kArray) {
+    const auto first = values_.begin() + static_cast<std::ptrdiff_t>(frame.first);
+    Value done = Value::array(
+        Value::Array(std::make_move_iterator(first), std::make_move_iterator(values_.end())));
+    values_.erase(first, values_.end());
+    push(std::move(done));
+  } else {
+    const auto first = members_.begin() + static_cast<std::ptrdiff_t>(frame.first);
+    Value done = Value::object(
+        Value::Object(std::make_move_iterator(first), std::make_move_iterator(members_.end())));
+    members_.erase(first, members_.end());
+    push(std::move(done));
+  }
 }
 
-// Appends the slot for the next array element.
+// Delivers a complete value to where it belongs: the root, or the innermost open container.
+void Parser::push(Value&& value) {
+  value_due_ = false;
+  if (depth_ == 0) {
+    root_ = std::move(value);
+    return;
+  }
+  Frame& top = frames_[depth_ - 1];
+  if (top.kind == Value::Kind::kArray) {
+    values_.push_back(std::move(value));
+  } else {
+    if (top.key_escaped) {
+      members_.emplace_back(std::move(top.key_decoded), std::move(value));
+    } else {
+      members_.emplace_back(std::piecewise_construct, std::forward_as_tuple(top.key_raw),
+                            std::forward_as_tuple(std::move(value)));
+    }
+  }
+}
+
+// Checks that the array may take one more element (which starts at `item_offset`).
 bool Parser::begin_item(std::size_t item_offset) {
-  Value::Array& items = frames_[depth_ - 1].items;
-  if (items.size() >= items_max_) return fail(begin_ + item_offset, "too many items");
-  items.emplace_back();
+  if (values_.size() - frames_[depth_ - 1].first >= items_max_) {
+    return fail(begin_ + item_offset, "too many items");
+  }
   return true;
 }
 
-// Parses `"key" :` and appends the member whose value is parsed next.
+// Parses `"key" :` of the next member into the frame; its value is parsed next.
 bool Parser::begin_member() {
   Frame& frame = frames_[depth_ - 1];
   if (p_ == end_) return fail_unexpected(p_);
   if (*p_ != '"') return fail(p_, "expected string key");
-  if (frame.members.size() >= items_max_) return fail(p_, "too many items");
+  if (members_.size() - frame.first >= items_max_) return fail(p_, "too many items");
   const char* const key_start = p_;
-  std::string key;
-  std::string_view raw_key;
-  if (!parse_string(key, &raw_key)) return false;
-  if (!check_duplicate(frame, key, raw_key, offset(key_start))) return false;
+  StringToken token;
+  if (!parse_string(&token, &frame.key_decoded)) return false;
+  frame.key_raw = token.raw;
+  frame.key_escaped = token.escaped;
+  if (!check_duplicate(frame, offset(key_start))) return false;
   skip_whitespace();
   if (p_ == end_ || *p_ != ':') return fail(p_, "expected ':'");
   ++p_;
-  frame.members.emplace_back(std::move(key), Value());
   return true;
 }
 
-// `raw_key` is the key's text between its quotes; it equals `key` unless the key had escapes.
-bool Parser::check_duplicate(Frame& frame, std::string_view key, std::string_view raw_key,
-                             std::size_t key_offset) {
-  const auto duplicate = [&] { return fail(begin_ + key_offset, "duplicate key " + quote_key(key)); };
-  if (frame.members.size() < kLinearKeyScanMax) {
-    for (const Value::Member& member : frame.members) {
-      if (member.first == key) return duplicate();
+// Whether the frame's pending key is new in its object.
+bool Parser::check_duplicate(Frame& frame, std::size_t key_offset) {
+  const std::string_view key = frame.key_escaped ? frame.key_decoded : frame.key_raw;
+  const auto first = members_.begin() + static_cast<std::ptrdiff_t>(frame.first);
+  const auto duplicate = [&] {
+    return fail(begin_ + key_offset, "duplicate key " + quote_key(key));
+  };
+  if (members_.end() - first < static_cast<std::ptrdiff_t>(kLinearKeyScanMax)) {
+    for (auto it = first; it != members_.end(); ++it) {
+      if (it->first == key) return duplicate();
     }
     return true;
   }
-  // Member keys may move when `members` grows, so the set holds views of stable copies.
+  // Member keys move when members_ grows, so the set holds views of stable copies.
   const auto stable = [this](std::string_view k) -> std::string_view {
     return stable_keys_.emplace_front(k);
   };
   if (frame.key_set.empty()) {
-    for (const Value::Member& member : frame.members) frame.key_set.insert(stable(member.first));
+    for (auto it = first; it != members_.end(); ++it) frame.key_set.insert(stable(it->first));
   }
-  const std::string_view stable_key = raw_key == key ? raw_key : stable(key);
+  const std::string_view stable_key = frame.key_escaped ? stable(key) : key;
   if (!frame.key_set.insert(stable_key).second) return duplicate();
   return true;
 }
 
-// Parses the string whose opening quote is at p_ into `out`; sets `*raw` (if given) to the text
-// between the quotes. The fast path finds the closing quote without escapes and copies once.
-bool Parser::parse_string(std::string& out, std::string_view* raw) {
+// Parses the string whose opening quote is at p_ into `*token`, decoding it into `*decoded` only
+// if it has escapes. The fast path just finds the closing quote, validating as it goes.
+bool Parser::parse_string(StringToken* token, std::string* decoded) {
   const char* const open_quote = p_;
   const char* const start = p_ + 1;
   const char* p = start;
@@ -416,13 +508,12 @@ bool Parser::parse_string(std::string& out, std::string_view* raw) {
     } else if (*p == '"') {
       const std::size_t size = static_cast<std::size_t>(p - start);
       if (size > string_bytes_max_) return fail(open_quote, "string too long");
-      out.assign(start, size);
-      if (raw != nullptr) *raw = std::string_view(start, size);
+      *token = StringToken{std::string_view(start, size), false};
       p_ = p + 1;
       return true;
     } else if (*p == '\\') {
-      if (!parse_string_escaped(out, open_quote, p)) return false;
-      if (raw != nullptr) *raw = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));
+      if (!parse_string_escaped(*decoded, open_quote, p)) return false;
+      *token = StringToken{std::string_view(start, static_cast<std::size_t>(p_ - 1 - start)), true};
       return true;
     } else if (static_cast<unsigned char>(*p) < 0x20) {
       return fail(p, "control character in string");
@@ -485,9 +576,9 @@ bool Parser::parse_escape(std::string& out, const char** p) {
     return true;
   }
   // \uXXXX, and for a high surrogate the \uXXXX low surrogate that must follow it.
-  if (end_ - backslash < 6) return fail(backslash, "invalid \\u escape");
+  if (end_ - backslash < 6) return fail(backslash, "invalid unicode escape");
   const std::optional<std::uint32_t> unit = read_hex4(backslash + 2);
-  if (!unit) return fail(backslash, "invalid \\u escape");
+  if (!unit) return fail(backslash, "invalid unicode escape");
   std::uint32_t code_point = *unit;
   const char* next = backslash + 6;
   if (is_low_surrogate(code_point)) return fail(backslash, "unpaired surrogate");
@@ -496,7 +587,7 @@ bool Parser::parse_escape(std::string& out, const char** p) {
       return fail(backslash, "unpaired surrogate");
     }
     const std::optional<std::uint32_t> low = read_hex4(next + 2);
-    if (!low) return fail(next, "invalid \\u escape");
+    if (!low) return fail(next, "invalid unicode escape");
     if (!is_low_surrogate(*low)) return fail(backslash, "unpaired surrogate");
     code_point = 0x10000 + ((code_point - 0xD800) << 10) + (*low - 0xDC00);
     next += 6;
@@ -518,9 +609,8 @@ bool Parser::parse_number() {
   }
   const std::size_t size = static_cast<std::size_t>(end - start);
   if (size > string_bytes_max_) return fail(start, "number too long");
-  slot() = Value::number(std::string(start, size));
   p_ = end;
-  value_due_ = false;
+  push(Value::number(std::string(start, size)));
   return true;
 }
 
@@ -530,8 +620,7 @@ bool Parser::parse_literal(std::string_view word, Value value) {
     return fail(p_, "invalid literal");
   }
   p_ += word.size();
-  slot() = std::move(value);
-  value_due_ = false;
+  push(std::move(value));
   return true;
 }
 
@@ -554,17 +643,17 @@ const Value::Object& empty_object() {
 Value::Value() = default;
 
 Value Value::null() { return Value(); }
-Value Value::boolean(bool b) { return Value(Data(b)); }
+Value Value::boolean(bool b) { return Value(std::in_place_type<bool>, b); }
 
 Value Value::number(std::string literal) {
   assert(is_number_literal(literal));
-  return Value(Data(std::in_place_type<Number>, Number{std::move(literal)}));
+  return Value(std::in_place_type<Number>, Number{std::move(literal)});
 }
 
-Value Value::string(std::string s) { return Value(Data(std::in_place_type<std::string>, std::move(s))); }
-Value Value::array(Array items) { return Value(Data(std::in_place_type<Array>, std::move(items))); }
+Value Value::string(std::string s) { return Value(std::in_place_type<std::string>, std::move(s)); }
+Value Value::array(Array items) { return Value(std::in_place_type<Array>, std::move(items)); }
 Value Value::object(Object members) {
-  return Value(Data(std::in_place_type<Object>, std::move(members)));
+  return Value(std::in_place_type<Object>, std::move(members));
 }
 
 bool Value::as_bool() const {
@@ -618,7 +707,9 @@ std::optional<std::int64_t> Value::as_int64() const {
 }
 
 ParseResult parse(std::string_view text, const Limits& limits) {
-  return Parser(text, limits).run();
+  // parse() calls out to nothing that could parse again on this thread, so one is enough.
+  thread_local Workspace workspace;
+  return Parser(text, limits, workspace).run();
 }
 
 bool is_number_literal(std::string_view text) {

@@ -110,8 +110,8 @@ DecimalParse parse_decimal(std::string_view text, int exponent) {
   if (text.empty()) return fail(DecimalError::kEmpty);
   DecimalParts parts;
   if (const DecimalError e = split_decimal(text, parts); e != DecimalError::kNone) return fail(e);
-  const auto fraction_digits = static_cast<int>(std::min<std::size_t>(parts.fraction.size(),
-                                                                      kExponentMax + 1));
+  const auto fraction_digits =
+      static_cast<int>(std::min<std::size_t>(parts.fraction.size(), kExponentMax + 1));
   if (fraction_digits > exponent) return fail(DecimalError::kTooManyFractionDigits);
 
   std::uint64_t magnitude = 0;

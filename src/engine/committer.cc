@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iterator>
 #include <exception>
 
 namespace payoutd::engine {
@@ -11,7 +15,10 @@ Committer::Committer(store::Store& store, const Clock& clock, CommitterOptions o
 
 Committer::~Committer() { stop(); }
 
-void Committer::start() { thread_ = std::thread([this] { run(); }); }
+void Committer::start() {
+  thread_ = std::thread([this] { run(); });
+  syncer_ = std::thread([this] { run_syncer(); });
+}
 
 bool Committer::submit(std::unique_ptr<Job> job) {
   {
@@ -30,6 +37,67 @@ void Committer::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    committer_done_ = true;
+  }
+  sync_wake_.notify_one();
+  if (syncer_.joinable()) syncer_.join();
+}
+
+void Committer::after_durable(std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (durable_seq_ < committed_seq_) {
+      waiters_.push_back({committed_seq_, std::move(done)});
+      return;
+    }
+  }
+  done();
+}
+
+void Committer::run_syncer() {
+  using Steady = std::chrono::steady_clock;
+  std::vector<Batch> batches;
+  std::vector<Waiter> ready;
+  for (;;) {
+    std::uint64_t seq = 0;
+    {
+      std::unique_lock lock(mutex_);
+      sync_wake_.wait(lock, [&] { return committer_done_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;  // the committer has stopped and everything is durable
+      batches.swap(unsynced_);
+      seq = committed_seq_;
+    }
+    const auto started = Steady::now();
+    const store::Status status = store_.sync();
+    if (!status.ok) {
+      // After a failed fsync the kernel may have dropped the dirty pages: what was committed is
+      // not known to be on disk, and retrying the fsync could falsely succeed. Stop here; on
+      // restart the store recovers exactly what reached the disk, and nothing unsynced was
+      // acknowledged.
+      spdlog::critical("store sync failed, stopping: {}", status.message);
+      std::abort();
+    }
+    const auto synced = Steady::now();
+    for (Batch& batch : batches) {
+      for (auto& job : batch) job->complete(status);
+    }
+    batches.clear();
+    {
+      std::lock_guard lock(mutex_);
+      durable_seq_ = seq;
+      ++stats_.syncs;
+      stats_.sync_us_total += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(synced - started).count());
+      auto it = std::partition(waiters_.begin(), waiters_.end(),
+                               [&](const Waiter& w) { return w.seq > seq; });
+      std::move(it, waiters_.end(), std::back_inserter(ready));
+      waiters_.erase(it, waiters_.end());
+    }
+    for (Waiter& w : ready) w.done();
+    ready.clear();
+  }
 }
 
 CommitterStats Committer::stats() const {
@@ -53,29 +121,48 @@ void Committer::run() {
       }
     }
     execute(batch);
-    batch.clear();
+    batch = Batch();
   }
 }
 
-void Committer::execute(std::vector<std::unique_ptr<Job>>& batch) {
+void Committer::execute(Batch& batch) {
+  const std::size_t jobs = batch.size();
   store::Status status;
+  using Steady = std::chrono::steady_clock;
+  const auto started = Steady::now();
+  auto applied = started;
   try {
     auto txn = store_.begin();
     const std::int64_t now_ms = clock_.now_ms();
     for (auto& job : batch) job->apply(*txn, now_ms);
+    applied = Steady::now();
     status = txn->commit();
   } catch (const std::exception& e) {
     // A bug or an allocation failure inside a job: the transaction is rolled back by its
     // destructor, and every job of the batch learns that nothing happened.
     status = store::Status::Error(std::string("batch aborted: ") + e.what());
   }
-  if (!status.ok) spdlog::error("commit of {} jobs failed: {}", batch.size(), status.message);
-  for (auto& job : batch) job->complete(status);
+  const auto committed = Steady::now();
+  if (!status.ok) {
+    spdlog::error("commit of {} jobs failed: {}", batch.size(), status.message);
+    for (auto& job : batch) job->complete(status);
+  }
   std::lock_guard lock(mutex_);
+  if (status.ok) {
+    ++committed_seq_;
+    unsynced_.push_back(std::move(batch));
+    sync_wake_.notify_one();
+  }
+  auto us = [](auto d) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  };
+  stats_.apply_us_total += us(applied - started);
+  stats_.commit_us_total += us(committed - applied);
   ++stats_.batches;
-  stats_.jobs += batch.size();
+  stats_.jobs += jobs;
   if (!status.ok) ++stats_.failed_batches;
-  if (batch.size() > stats_.batch_jobs_largest) stats_.batch_jobs_largest = batch.size();
+  if (jobs > stats_.batch_jobs_largest) stats_.batch_jobs_largest = jobs;
 }
 
 }  // namespace payoutd::engine

@@ -1,14 +1,17 @@
 #pragma once
 // Group commit: the single writer of the store.
 //
-// I/O threads parse and validate requests in parallel and submit Jobs. One committer thread
+// I/O threads parse and validate requests in parallel and submit Jobs. The committer thread
 // drains everything queued (up to a bound), applies the jobs in order inside ONE store
-// transaction, commits it (one fsync), and only then completes every job of the batch. Under
-// light load a batch is one job; under heavy load it grows, so the fsync cost is shared and a
-// hot account (one funder debited by every payout) is written once per batch. No lock or
-// transaction is ever held across a network call: jobs touch only the store.
+// transaction and commits it. The syncer thread then makes every batch committed so far durable
+// with one Store::sync() (fsync), and only then completes their jobs. The two stages overlap: while
+// the disk syncs batch N, the committer already writes batch N+1, so no payout waits behind
+// another batch's fsync and a hot account (one funder debited by every payout) is written once
+// per batch. No lock or transaction is ever held across a network call: jobs touch only the
+// store.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -26,8 +29,8 @@ class Job {
   // before it. Decides the business outcome from the transaction's state and writes it through
   // the transaction. Must not block on anything but the store.
   virtual void apply(store::WriteTxn& txn, std::int64_t now_ms) = 0;
-  // Runs once, on the committer thread, after the batch is durable (status ok) or failed
-  // (nothing of the batch happened). Must be quick: hand results to another thread.
+  // Runs once, after the batch is durable (status ok, on the syncer thread) or failed (nothing of
+  // the batch happened, on the committer thread). Must be quick: hand results to another thread.
   virtual void complete(const store::Status& commit_status) = 0;
 };
 
@@ -41,6 +44,10 @@ struct CommitterStats {
   std::uint64_t jobs = 0;
   std::uint64_t failed_batches = 0;
   std::uint64_t batch_jobs_largest = 0;
+  std::uint64_t apply_us_total = 0;   // time spent deciding the batches' outcomes
+  std::uint64_t commit_us_total = 0;  // time spent writing them to the store
+  std::uint64_t syncs = 0;            // fsyncs; each covers one or more batches
+  std::uint64_t sync_us_total = 0;
 };
 
 class Committer {
@@ -54,14 +61,26 @@ class Committer {
   // Thread-safe. Returns false (and drops the job without completing it) when the queue is
   // full or the committer is stopping: the caller answers "unavailable, retry".
   bool submit(std::unique_ptr<Job> job);
-  // Stops accepting jobs, commits everything already queued, joins the thread. Idempotent.
+  // Stops accepting jobs, commits and syncs everything already queued, joins the threads.
+  // Idempotent.
   void stop();
   CommitterStats stats() const;
 
- private:
-  void run();
-  void execute(std::vector<std::unique_ptr<Job>>& batch);
+  // Runs `done` once everything committed before this call is durable: at once (on the caller's
+  // thread) when it already is, else on the syncer thread. Reads that answer partners use it, so
+  // no answer shows a state that a crash could still take back.
+  void after_durable(std::function<void()> done);
 
+ private:
+  using Batch = std::vector<std::unique_ptr<Job>>;
+  void run();
+  void execute(Batch& batch);
+  void run_syncer();
+
+  struct Waiter {
+    std::uint64_t seq;
+    std::function<void()> done;
+  };
   store::Store& store_;
   const Clock& clock_;
   const CommitterOptions options_;
@@ -71,6 +90,15 @@ class Committer {
   bool stopping_ = false;
   CommitterStats stats_;
   std::thread thread_;
+
+  // Committed but not yet durable batches, in commit order, and readers waiting for them.
+  std::condition_variable sync_wake_;
+  std::vector<Batch> unsynced_;
+  std::vector<Waiter> waiters_;
+  std::uint64_t committed_seq_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  bool committer_done_ = false;
+  std::thread syncer_;
 };
 
 }  // namespace payoutd::engine

@@ -152,6 +152,10 @@ class PayoutEngine {
   // Settles a processing payout now if it is due (normally called by the scheduler).
   void settle(std::int64_t payout_id);
 
+  // Runs `done` once every state a read may have seen is durable (see Committer::after_durable).
+  // Every answer built from a read goes out through it.
+  void after_durable(std::function<void()> done) { committer_.after_durable(std::move(done)); }
+
   Committer& committer() { return committer_; }
 
  private:

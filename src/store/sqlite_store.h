@@ -1,8 +1,11 @@
 #pragma once
-// Embedded store on SQLite: WAL journal with synchronous=FULL, so a commit returns only after the
-// write-ahead log is fsync'd. One writer connection (the committer's), a small pool of reader
-// connections for concurrent GETs. The writer keeps the committed accounts in memory, since it
-// is the only writer of this database file.
+// Embedded store on SQLite in WAL mode. A commit appends the batch's pages to the write-ahead log
+// without waiting for the disk (synchronous=NORMAL); sync() is fdatasync() of the log, so one
+// fsync covers every batch committed before it while the next batch is already being written.
+// With synchronous=NORMAL SQLite still syncs the log before each checkpoint and the database
+// after it, so checkpoints never lose a synced commit. One writer connection (the committer's),
+// a small pool of query-only reader connections for concurrent GETs. The writer keeps the
+// committed accounts in memory, since it is the only writer of this database file.
 #include <memory>
 #include <string>
 

@@ -3,9 +3,11 @@
 // embedded SQLite (the default, one node) and, later, PostgreSQL (many nodes).
 //
 // Writes happen only inside a WriteTxn, which the engine's committer opens for a whole batch of
-// commands: every change of the batch becomes durable together at commit() (one fsync), or none
-// does. Reads for partners' GETs go through the const methods of Store, which may be called
-// from any thread and see only committed state.
+// commands: every change of the batch commits atomically, or none does. A commit is ordered and
+// visible at once, and durable after the next sync() (which may cover many commits: one fsync
+// for several batches, while the committer already writes the next one). Nothing may be
+// acknowledged to anyone before the sync() that covers it has returned. Reads for partners' GETs
+// go through the const methods of Store, from any thread, and see committed state.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -105,7 +107,8 @@ class WriteTxn {
   virtual std::optional<std::string> get_meta(std::string_view key) = 0;
   virtual void set_meta(std::string_view key, std::string_view value) = 0;
 
-  // Makes every change durable (fsync) or none. After a failure the transaction is rolled back.
+  // Commits every change atomically, or none (then the transaction is rolled back). The commit
+  // is visible to readers at once and durable after the next Store::sync().
   virtual Status commit() = 0;
 };
 
@@ -116,6 +119,10 @@ class Store {
   // Write side: one transaction at a time, from one thread (the committer). Storage errors
   // during the transaction's statements surface as a failed commit().
   virtual std::unique_ptr<WriteTxn> begin() = 0;
+  // Durability barrier: returns once every commit that returned before the call is on stable
+  // storage. Called from one thread (the committer's syncer), concurrently with begin()/commit().
+  // A failure means committed data may be lost: the caller must not continue.
+  virtual Status sync() = 0;
 
   // Read side: thread-safe, committed state only.
   virtual std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,

@@ -46,6 +46,7 @@ class EngineTest : public ::testing::Test {
         {kTenant, "blocked", "wb", rub(), ledger::AccountStatus::kBlocked, 0});
     plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
     ASSERT_EQ(provision_if_empty(*engine_, plan), "");
+    engine_->start();
   }
   void TearDown() override {
     close();

@@ -226,7 +226,7 @@ void Dialect::get_funder(const http::Responder& respond, const std::string& tena
   if (!account) return respond(error(404, "funder.not.found", "no such funder"));
   http::Response r;
   r.body = render_funder(*account);
-  respond(std::move(r));
+  engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
 void Dialect::credit(http::Request& request, const http::Responder& respond,
@@ -280,7 +280,7 @@ void Dialect::get_client(const http::Responder& respond, const std::string& tena
   if (wallets.empty()) return respond(error(404, "client.not.found", "no such client"));
   http::Response r;
   r.body = render_client(client, wallets);
-  respond(std::move(r));
+  engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
 void Dialect::operation(http::Request& request, const http::Responder& respond,

@@ -329,7 +329,7 @@ void Dialect::payout_status(const http::Responder& respond, const std::string& p
   }
   http::Response r;
   r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
-  respond(std::move(r));
+  engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
 namespace {
@@ -394,7 +394,7 @@ void Dialect::history(http::Request& request, const http::Responder& respond,
     w.key("cursor").string(cursor.value);
   }
   w.end_object();
-  respond(std::move(r));
+  engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
 }  // namespace payoutd::dialects::qiwi
