@@ -22,6 +22,16 @@ T get_or(const toml::table& t, const std::string& section, const char* key, T fa
   return *value;
 }
 
+std::int64_t bounded(const toml::table& t, const std::string& section, const char* key,
+                     std::int64_t fallback, std::int64_t min, std::int64_t max) {
+  const std::int64_t value = get_or<std::int64_t>(t, section, key, fallback);
+  if (value < min || value > max) {
+    fail(section + "." + key, "must be between " + std::to_string(min) + " and " +
+                                  std::to_string(max));
+  }
+  return value;
+}
+
 std::string required_string(const toml::table& t, const std::string& where, const char* key) {
   auto value = t[key].value<std::string>();
   if (!value || value->empty()) fail(where + "." + key, "is required (a non-empty string)");
@@ -98,12 +108,19 @@ void load_qiwi(const toml::table& root, Config& config) {
         if (mode == "blocked") {
           client.status = ledger::AccountStatus::kBlocked;
         } else if (mode == "processing") {
-          client.credit_delay_ms = get_or<std::int64_t>(*c, cw, "credit_delay_ms", 2000);
-          if (client.credit_delay_ms <= 0) fail(cw + ".credit_delay_ms", "must be positive");
+          client.credit_delay_ms = bounded(*c, cw, "credit_delay_ms", 2000, 1, 86'400'000);
         } else if (mode != "normal") {
           fail(cw + ".mode", "must be normal, processing or blocked");
         }
         config.provision.clients.push_back(std::move(client));
+      }
+    }
+    for (const auto& existing : config.qiwi.products) {
+      if (existing.id == product.id) fail(where + ".id", "duplicate product " + product.id);
+      for (const auto& token : existing.tokens) {
+        for (const auto& mine : product.tokens) {
+          if (token == mine) fail(where + ".tokens", "a token belongs to one product only");
+        }
       }
     }
     config.qiwi.products.push_back(std::move(product));
@@ -149,13 +166,13 @@ Config load_config(const std::string& path) {
     fail("server.io_threads", "must be 1..64");
   }
   config.server.body_limit_bytes = static_cast<std::size_t>(
-      get_or<std::int64_t>(server, "server", "body_limit_bytes", 64 * 1024));
+      bounded(server, "server", "body_limit_bytes", 64 * 1024, 1024, 64 << 20));
   config.server.header_limit_bytes = static_cast<std::size_t>(
-      get_or<std::int64_t>(server, "server", "header_limit_bytes", 16 * 1024));
+      bounded(server, "server", "header_limit_bytes", 16 * 1024, 1024, 1 << 20));
   config.server.idle_timeout_s =
-      static_cast<int>(get_or<std::int64_t>(server, "server", "idle_timeout_s", 60));
+      static_cast<int>(bounded(server, "server", "idle_timeout_s", 60, 1, 3600));
   config.server.drain_timeout_s =
-      static_cast<int>(get_or<std::int64_t>(server, "server", "drain_timeout_s", 30));
+      static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
 
   const toml::table& storage = section(root, "storage");
   config.storage_backend = get_or<std::string>(storage, "storage", "backend", "sqlite");
@@ -164,13 +181,15 @@ Config load_config(const std::string& path) {
 
   const toml::table& engine = section(root, "engine");
   config.committer.batch_jobs_max = static_cast<std::size_t>(
-      get_or<std::int64_t>(engine, "engine", "batch_jobs_max", 4096));
+      bounded(engine, "engine", "batch_jobs_max", 4096, 1, 1 << 20));
   config.committer.queue_jobs_max = static_cast<std::size_t>(
-      get_or<std::int64_t>(engine, "engine", "queue_jobs_max", 65536));
-  if (config.committer.batch_jobs_max < 1) fail("engine.batch_jobs_max", "must be positive");
+      bounded(engine, "engine", "queue_jobs_max", 65536, 1, 1 << 24));
 
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
+  if (!config.admin.token.empty() && config.admin.token.size() < 16) {
+    fail("admin.token", "must be at least 16 characters (or empty to disable the admin API)");
+  }
   config.admin.sandbox = config.sandbox;
   load_qiwi(root, config);
   return config;

@@ -63,6 +63,19 @@ int serve(const Config& config) {
         return respond(std::move(r));
       }
       if (qiwi.handle(request, respond) || admin.handle(request, respond)) return;
+      switch (request.problem) {
+        case http::RequestProblem::kBodyTooLarge:
+        case http::RequestProblem::kHeaderTooLarge:
+          return respond(dialects::qiwi::error_response(413, "payoutd", "request.too.large",
+                                                        "the request exceeds the size limit",
+                                                        config.qiwi.utc_offset_minutes));
+        case http::RequestProblem::kMalformed:
+          return respond(dialects::qiwi::error_response(400, "payoutd", "validation.error",
+                                                        "malformed HTTP request",
+                                                        config.qiwi.utc_offset_minutes));
+        case http::RequestProblem::kNone:
+          break;
+      }
       respond(not_found(config));
     } catch (const std::exception& e) {
       // Reads that hit a storage failure: nothing was changed, the partner may retry.
@@ -98,10 +111,11 @@ int audit(const Config& config) {
     return 2;
   }
   auto store = store::open_sqlite_store({.path = path, .read_only = true});
-  const auto violations = engine::audit_store(*store);
+  const store::AuditSnapshot snapshot = store->snapshot();
+  const auto violations = engine::audit_snapshot(snapshot);
   for (const auto& v : violations) std::cout << "VIOLATION: " << v << "\n";
-  const auto accounts = store->all_accounts().size();
-  const auto payouts = store->all_payouts().size();
+  const auto accounts = snapshot.accounts.size();
+  const auto payouts = snapshot.payouts.size();
   if (!violations.empty()) {
     std::cout << "audit: " << violations.size() << " violations\n";
     return 1;

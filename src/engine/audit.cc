@@ -44,15 +44,25 @@ bool movement_matches(const PayoutRecord& p, const std::vector<const Transfer*>&
 }  // namespace
 
 std::vector<std::string> audit_store(const store::Store& store) {
-  const auto accounts = store.all_accounts();
-  const auto transfers = store.all_transfers();
-  std::vector<std::string> violations = ledger::audit(accounts, transfers);
+  const store::AuditSnapshot snap = store.snapshot();
+  return audit_snapshot(snap);
+}
+
+std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
+  const auto& transfers = snap.transfers;
+  std::vector<std::string> violations = ledger::audit(snap.accounts, transfers);
+  std::unordered_map<std::string, std::pair<int, int>> history;  // id -> (count, status)
+  for (const auto& [id, status] : snap.history) {
+    auto& entry = history[id];
+    ++entry.first;
+    entry.second = status;
+  }
 
   std::unordered_map<std::string, std::vector<const Transfer*>> by_reference;
   for (const Transfer& t : transfers) by_reference[t.reference].push_back(&t);
 
   std::set<std::string> seen_ids;
-  for (const PayoutRecord& p : store.all_payouts()) {
+  for (const PayoutRecord& p : snap.payouts) {
     const std::string reference = transfer_reference(p);
     if (!seen_ids.insert(reference).second) {
       violations.push_back(fmt::format("partner id {} recorded twice", reference));
@@ -65,14 +75,26 @@ std::vector<std::string> audit_store(const store::Store& store) {
           "payout {} ({}) with status {} owns {} transfers that do not match it", p.id, reference,
           static_cast<int>(p.status), owned.size()));
     }
-    if (it != by_reference.end()) by_reference.erase(it);
     if (!p.history_id.empty()) {
-      const std::int64_t n = store.count_history(p.history_id);
+      auto h = history.find(p.history_id);
+      const int n = h == history.end() ? 0 : h->second.first;
       if (n != 1) {
         violations.push_back(
             fmt::format("payout {} has {} history entries {}", reference, n, p.history_id));
+      } else if (h->second.second != static_cast<int>(p.status)) {
+        violations.push_back(fmt::format("payout {} has status {} but its history entry {}",
+                                         reference, static_cast<int>(p.status),
+                                         h->second.second));
       }
     }
+    for (const Transfer* t : owned) {
+      if (t->debit_account_id != p.source_account_id ||
+          t->credit_account_id != p.destination_account_id) {
+        violations.push_back(fmt::format("transfer {} of payout {} moves between other accounts",
+                                         t->id, reference));
+      }
+    }
+    if (it != by_reference.end()) by_reference.erase(it);
   }
   for (const auto& [reference, ts] : by_reference) {
     violations.push_back(

@@ -1,7 +1,8 @@
 #pragma once
 // Whole-store audit: the ledger invariants (ledger::audit) plus the engine's own: every money
-// movement belongs to exactly one payout record, each payout moved money at most once and in
-// the way its status says, and each history entry exists once with the payout's status.
+// movement belongs to exactly one payout record, each payout moved money at most once, between
+// its own accounts and in the way its status says, and each payout's history entry exists once
+// with the payout's status.
 #include <string>
 #include <vector>
 
@@ -12,5 +13,6 @@ namespace payoutd::engine {
 // One line per violation; empty when everything holds. Reads committed state only, so it may
 // run while the server is serving.
 std::vector<std::string> audit_store(const store::Store& store);
+std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snapshot);
 
 }  // namespace payoutd::engine

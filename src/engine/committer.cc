@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -16,17 +18,26 @@ Committer::Committer(store::Store& store, const Clock& clock, CommitterOptions o
 Committer::~Committer() { stop(); }
 
 void Committer::start() {
-  thread_ = std::thread([this] { run(); });
-  syncer_ = std::thread([this] { run_syncer(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "committer");
+    run();
+  });
+  syncer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "syncer");
+    run_syncer();
+  });
 }
 
 bool Committer::submit(std::unique_ptr<Job> job) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.queue_jobs_max) return false;
     queue_.push_back(std::move(job));
+    wake = idle_;
   }
-  wake_.notify_one();
+  // A busy committer finds the job when it drains the queue next; waking it costs a syscall.
+  if (wake) wake_.notify_one();
   return true;
 }
 
@@ -58,7 +69,7 @@ void Committer::after_durable(std::function<void()> done) {
 
 void Committer::run_syncer() {
   using Steady = std::chrono::steady_clock;
-  std::vector<Batch> batches;
+  std::vector<Unsynced> batches;
   std::vector<Waiter> ready;
   for (;;) {
     std::uint64_t seq = 0;
@@ -67,7 +78,7 @@ void Committer::run_syncer() {
       sync_wake_.wait(lock, [&] { return committer_done_ || !unsynced_.empty(); });
       if (unsynced_.empty()) return;  // the committer has stopped and everything is durable
       batches.swap(unsynced_);
-      seq = committed_seq_;
+      seq = batches.back().seq;
     }
     const auto started = Steady::now();
     const store::Status status = store_.sync();
@@ -80,10 +91,6 @@ void Committer::run_syncer() {
       std::abort();
     }
     const auto synced = Steady::now();
-    for (Batch& batch : batches) {
-      for (auto& job : batch) job->complete(status);
-    }
-    batches.clear();
     {
       std::lock_guard lock(mutex_);
       durable_seq_ = seq;
@@ -95,8 +102,28 @@ void Committer::run_syncer() {
       std::move(it, waiters_.end(), std::back_inserter(ready));
       waiters_.erase(it, waiters_.end());
     }
-    for (Waiter& w : ready) w.done();
+    // A completion must not take the pipeline down: they only hand results to other threads,
+    // and a failure in one is logged and skipped.
+    for (Unsynced& unsynced : batches) {
+      for (auto& job : unsynced.batch) complete_safely(*job, status);
+    }
+    batches.clear();
+    for (Waiter& w : ready) {
+      try {
+        w.done();
+      } catch (const std::exception& e) {
+        spdlog::error("read completion failed: {}", e.what());
+      }
+    }
     ready.clear();
+  }
+}
+
+void Committer::complete_safely(Job& job, const store::Status& status) {
+  try {
+    job.complete(status);
+  } catch (const std::exception& e) {
+    spdlog::error("job completion failed: {}", e.what());
   }
 }
 
@@ -110,7 +137,9 @@ void Committer::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
+      idle_ = true;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything queued is done
       if (queue_.size() <= options_.batch_jobs_max) {
         batch.swap(queue_);
@@ -131,11 +160,17 @@ void Committer::execute(Batch& batch) {
   using Steady = std::chrono::steady_clock;
   const auto started = Steady::now();
   auto applied = started;
+  std::uint64_t seq = 0;
   try {
     auto txn = store_.begin();
     const std::int64_t now_ms = clock_.now_ms();
     for (auto& job : batch) job->apply(*txn, now_ms);
     applied = Steady::now();
+    {
+      // Counted before COMMIT makes the batch visible, so a read that sees it waits for its sync.
+      std::lock_guard lock(mutex_);
+      seq = ++committed_seq_;
+    }
     status = txn->commit();
   } catch (const std::exception& e) {
     // A bug or an allocation failure inside a job: the transaction is rolled back by its
@@ -144,13 +179,14 @@ void Committer::execute(Batch& batch) {
   }
   const auto committed = Steady::now();
   if (!status.ok) {
-    spdlog::error("commit of {} jobs failed: {}", batch.size(), status.message);
-    for (auto& job : batch) job->complete(status);
+    spdlog::error("commit of {} jobs failed: {}", jobs, status.message);
+    for (auto& job : batch) complete_safely(*job, status);
+    batch.clear();
   }
   std::lock_guard lock(mutex_);
-  if (status.ok) {
-    ++committed_seq_;
-    unsynced_.push_back(std::move(batch));
+  if (seq != 0) {
+    // Failed batches go through the syncer too (empty), so its sequence keeps up.
+    unsynced_.push_back({seq, std::move(batch)});
     sync_wake_.notify_one();
   }
   auto us = [](auto d) {

@@ -76,6 +76,7 @@ class Committer {
   void run();
   void execute(Batch& batch);
   void run_syncer();
+  static void complete_safely(Job& job, const store::Status& status);
 
   struct Waiter {
     std::uint64_t seq;
@@ -88,12 +89,17 @@ class Committer {
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
+  bool idle_ = false;  // the committer thread waits for work: submit() must wake it
   CommitterStats stats_;
   std::thread thread_;
 
   // Committed but not yet durable batches, in commit order, and readers waiting for them.
   std::condition_variable sync_wake_;
-  std::vector<Batch> unsynced_;
+  struct Unsynced {
+    std::uint64_t seq;
+    Batch batch;
+  };
+  std::vector<Unsynced> unsynced_;
   std::vector<Waiter> waiters_;
   std::uint64_t committed_seq_ = 0;
   std::uint64_t durable_seq_ = 0;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include "core/ids.h"
 #include "core/json.h"
 
@@ -143,11 +145,12 @@ struct HistoryEntry {
 // Appends an entry to the wallet's history; the wallet is locked by the batch, so its sequence
 // number is assigned in commit order.
 std::string append_history(WriteTxn& txn, Account& wallet, const PayoutRecord& record,
-                           const HistoryEntry& e, std::int64_t now_ms) {
+                           const HistoryEntry& e, std::int64_t now_ms,
+                           std::string txn_history_id = new_uuid()) {
   store::HistoryRecord h;
   h.account_id = wallet.id;
   h.seq = ++wallet.history_seq;
-  h.txn_history_id = new_uuid();
+  h.txn_history_id = std::move(txn_history_id);
   h.domain = static_cast<int>(e.domain);
   h.type_id = static_cast<int>(e.type);
   h.status = static_cast<int>(record.status);
@@ -173,35 +176,44 @@ std::optional<std::pair<Error, PayoutRecord>> replay(WriteTxn& txn, const std::s
   return std::make_pair(Error::kNone, *existing);
 }
 
-PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int64_t now_ms) {
-  PayoutResult result;
-  const std::string fingerprint = wallet_payout_fingerprint(r);
+// A command that fails validation changes nothing and consumes no id, but a partner who reuses
+// an id with a different (here: invalid) request learns of the conflict first.
+PayoutResult refuse(WriteTxn& txn, const WalletPayout& r, const std::string& fingerprint,
+                    Error error, std::string detail) {
   if (auto seen = replay(txn, r.tenant, PayoutKind::kWalletPayout, r.transaction_id,
                          fingerprint)) {
-    result.error = seen->first;
-    result.payout = std::move(seen->second);
+    PayoutResult result{seen->first, {}, std::move(seen->second)};
     if (result.error == Error::kIdConflict) {
       result.detail = "transactionId was already used with a different request";
     }
     return result;
   }
+  return {error, std::move(detail), {}};
+}
+
+PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int64_t now_ms) {
+  const std::string fingerprint = wallet_payout_fingerprint(r);
   Account* funder = txn.find_account(r.tenant, AccountKind::kFunder, r.funder_code);
-  if (!funder) return {Error::kSourceNotFound, "fromFunderId: no such funder", {}};
+  if (!funder) {
+    return refuse(txn, r, fingerprint, Error::kSourceNotFound, "fromFunderId: no such funder");
+  }
   const auto wallets = txn.find_accounts_by_owner(r.tenant, AccountKind::kWallet, r.client_id);
-  if (wallets.empty()) return {Error::kDestinationNotFound, "toClientId: no such client", {}};
+  if (wallets.empty()) {
+    return refuse(txn, r, fingerprint, Error::kDestinationNotFound, "toClientId: no such client");
+  }
   if (!(funder->currency == r.amount.currency)) {
-    return {Error::kCurrencyMismatch,
-            "transactionAmount.currency: the funder holds " + std::string(funder->currency.code()),
-            {}};
+    return refuse(txn, r, fingerprint, Error::kCurrencyMismatch,
+                  "transactionAmount.currency: the funder holds " +
+                      std::string(funder->currency.code()));
   }
   Account* wallet = wallet_in(wallets, r.amount.currency);
   if (!wallet) {
-    return {Error::kCurrencyMismatch,
-            "transactionAmount.currency: the client has no wallet in " +
-                std::string(r.amount.currency.code()),
-            {}};
+    return refuse(txn, r, fingerprint, Error::kCurrencyMismatch,
+                  "transactionAmount.currency: the client has no wallet in " +
+                      std::string(r.amount.currency.code()));
   }
 
+  PayoutResult result;
   PayoutRecord& p = result.payout;
   p.tenant = r.tenant;
   p.kind = PayoutKind::kWalletPayout;
@@ -214,6 +226,7 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   p.source_ref = r.funder_code;
   p.destination_ref = r.client_id;
   p.created_ms = p.updated_ms = now_ms;
+  p.history_id = new_uuid();
 
   Transfer t;
   t.debit_account_id = funder->id;
@@ -225,32 +238,43 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   const bool delayed = wallet->credit_delay_ms > 0;
   t.kind = delayed ? TransferKind::kPending : TransferKind::kSingle;
 
+  // Decide first, then claim the id: if it is taken, nothing has changed yet.
   if (funder->status == AccountStatus::kBlocked) {
     p.status = PayoutStatus::kDeclined;
     p.decline_code = std::string(kDeclineFunderBlocked);
   } else if (wallet->status == AccountStatus::kBlocked) {
     p.status = PayoutStatus::kDeclined;
     p.decline_code = std::string(kDeclineClientBlocked);
+  } else if (const TransferResult checked = ledger::check(t, *funder, *wallet, nullptr);
+             checked != TransferResult::kOk) {
+    // Accounts and currency were validated above: only the funder's floor, or an account that
+    // has moved an absurd amount of money, can refuse.
+    p.status = PayoutStatus::kDeclined;
+    p.decline_code = std::string(checked == TransferResult::kOverflow
+                                     ? kDeclineLimitExceeded
+                                     : kDeclineInsufficientFunds);
   } else {
+    p.status = delayed ? PayoutStatus::kProcessing : PayoutStatus::kSuccess;
+    if (delayed) p.due_ms = now_ms + wallet->credit_delay_ms;
+  }
+  p.id = txn.insert_payout_if_new(p);
+  if (p.id == 0) return refuse(txn, r, fingerprint, Error::kNone, {});
+
+  if (p.status != PayoutStatus::kDeclined) {
     std::int64_t transfer_id = 0;
     const TransferResult moved = move(txn, t, *funder, *wallet, nullptr, &transfer_id);
-    if (moved == TransferResult::kOk) {
-      p.status = delayed ? PayoutStatus::kProcessing : PayoutStatus::kSuccess;
-      if (delayed) {
-        p.pending_transfer_id = transfer_id;
-        p.due_ms = now_ms + wallet->credit_delay_ms;
-      }
-    } else {
-      // The engine validated accounts and currency above, so only the floor can refuse.
-      p.status = PayoutStatus::kDeclined;
-      p.decline_code = std::string(kDeclineInsufficientFunds);
+    if (moved != TransferResult::kOk) {
+      throw std::logic_error(std::string("checked transfer refused: ") + ledger::to_string(moved));
+    }
+    if (delayed) {
+      p.pending_transfer_id = transfer_id;
+      txn.update_payout(p);
     }
   }
   HistoryEntry entry;
   entry.amount = p.amount;
   entry.details = provider_details(funder->code, funder->owner);
-  p.history_id = append_history(txn, *wallet, p, entry, now_ms);
-  p.id = txn.insert_payout(p);
+  append_history(txn, *wallet, p, entry, now_ms, p.history_id);
   return result;
 }
 
@@ -393,7 +417,9 @@ void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
       committer_,
       [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
         if (Account* a = txn.find_account(spec.tenant, AccountKind::kFunder, spec.code)) {
-          if (a->currency == spec.currency && a->owner == spec.display_name) return {};
+          if (a->currency == spec.currency && a->owner == spec.display_name) {
+            return {Error::kNone, {}, {}, {*a}};
+          }
           return {Error::kIdConflict, "the funder exists with another currency or name", {}};
         }
         Account a;
@@ -404,8 +430,7 @@ void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
         a.currency = spec.currency;
         a.status = spec.status;
         a.created_ms = now_ms;
-        txn.insert_account(a);
-        return {};
+        return {Error::kNone, {}, {}, {*txn.insert_account(a)}};
       },
       std::move(done));
 }
@@ -414,9 +439,26 @@ void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
   submit_admin(
       committer_,
       [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        auto wallets = [&] {
+          std::vector<Account> all;
+          for (Account* w :
+               txn.find_accounts_by_owner(spec.tenant, AccountKind::kWallet, spec.client_id)) {
+            all.push_back(*w);
+          }
+          return all;
+        };
         if (Account* a = txn.find_account(spec.tenant, AccountKind::kWallet, spec.account_code)) {
-          if (a->owner == spec.client_id && a->currency == spec.currency) return {};
-          return {Error::kIdConflict, "the account exists for another client or currency", {}};
+          if (a->owner == spec.client_id && a->currency == spec.currency &&
+              a->status == spec.status && a->credit_delay_ms == spec.credit_delay_ms) {
+            return {Error::kNone, {}, {}, wallets()};
+          }
+          return {Error::kIdConflict, "the account exists with other settings", {}};
+        }
+        for (Account* w :
+             txn.find_accounts_by_owner(spec.tenant, AccountKind::kWallet, spec.client_id)) {
+          if (w->currency == spec.currency) {
+            return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
+          }
         }
         Account a;
         a.tenant = spec.tenant;
@@ -428,7 +470,7 @@ void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
         a.credit_delay_ms = spec.credit_delay_ms;
         a.created_ms = now_ms;
         txn.insert_account(a);
-        return {};
+        return {Error::kNone, {}, {}, wallets()};
       },
       std::move(done));
 }

@@ -38,6 +38,7 @@ inline constexpr std::string_view kDeclineInsufficientFunds = "FUNDER_INSUFFICIE
 inline constexpr std::string_view kDeclineClientBlocked = "CLIENT_ACCOUNT_BLOCKED";
 inline constexpr std::string_view kDeclineFunderBlocked = "FUNDER_BLOCKED";
 inline constexpr std::string_view kDeclineWalletInsufficientFunds = "INSUFFICIENT_FUNDS";
+inline constexpr std::string_view kDeclineLimitExceeded = "ACCOUNT_LIMIT_EXCEEDED";
 
 // Wallet operation types, numbered as the QIWI history dictionary (docs/qiwi.md).
 enum class WalletTxnType : int {
@@ -105,7 +106,8 @@ struct WalletOperation {
 struct AdminResult {
   Error error = Error::kNone;
   std::string detail;
-  store::PayoutRecord record;  // for credits and operations
+  store::PayoutRecord record;             // for credits and operations
+  std::vector<ledger::Account> accounts;  // for funder and client creation: their state after
 };
 using AdminCallback = std::function<void(AdminResult)>;
 

@@ -28,11 +28,12 @@ std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) 
   };
   std::promise<std::pair<Flag, bool>> checked;
   auto check_future = checked.get_future();
-  engine.committer().submit(make_job<Flag>(
+  const bool check_submitted = engine.committer().submit(make_job<Flag>(
       [](store::WriteTxn& txn, std::int64_t) {
         return Flag{txn.get_meta(kProvisionedKey).has_value()};
       },
       [&checked](Flag f, const store::Status& s) { checked.set_value({f, s.ok}); }));
+  if (!check_submitted) return "the engine refused the provisioning check";
   const auto [flag, ok] = check_future.get();
   if (!ok) return "cannot read the store";
   if (flag.provisioned) return {};
@@ -54,12 +55,13 @@ std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) 
   }
   std::promise<bool> marked;
   auto marked_future = marked.get_future();
-  engine.committer().submit(make_job<int>(
+  const bool mark_submitted = engine.committer().submit(make_job<int>(
       [](store::WriteTxn& txn, std::int64_t) {
         txn.set_meta(kProvisionedKey, "1");
         return 0;
       },
       [&marked](int, const store::Status& s) { marked.set_value(s.ok); }));
+  if (!mark_submitted) return "the engine refused the provisioning mark";
   return marked_future.get() ? std::string() : "cannot mark the store provisioned";
 }
 

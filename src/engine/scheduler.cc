@@ -28,6 +28,7 @@ void Scheduler::stop() {
 void Scheduler::schedule(std::int64_t id, std::int64_t due_ms) {
   {
     std::lock_guard lock(mutex_);
+    if (!waiting_.insert(id).second) return;
     queue_.push({due_ms, id});
   }
   wake_.notify_one();
@@ -52,6 +53,7 @@ void Scheduler::run() {
     }
     const std::int64_t id = queue_.top().id;
     queue_.pop();
+    waiting_.erase(id);
     lock.unlock();
     fire_(id);
     lock.lock();

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <queue>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -24,7 +25,8 @@ class Scheduler {
 
   void start();
   void stop();
-  // Thread-safe. Fires `id` at or after `due_ms` (wall-clock milliseconds).
+  // Thread-safe. Fires `id` at or after `due_ms` (wall-clock milliseconds). An id already
+  // waiting is not scheduled twice.
   void schedule(std::int64_t id, std::int64_t due_ms);
   std::size_t pending() const;
 
@@ -40,6 +42,7 @@ class Scheduler {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
+  std::unordered_set<std::int64_t> waiting_;
   bool stopping_ = false;
   std::thread thread_;
 };

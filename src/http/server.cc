@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,10 +10,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <list>
+#include <mutex>
 #include <thread>
 
 namespace payoutd::http {
@@ -90,43 +94,111 @@ QueryParam query_param(std::string_view query, std::string_view name) {
   return result;
 }
 
+class Session;
+
 struct Server::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)),
         handler(std::move(h)),
         io(options.io_threads),
         acceptor(asio::make_strand(io)),
-        signals(io, SIGTERM, SIGINT) {}
+        signals(io, SIGTERM, SIGINT),
+        sweeper(io) {}
 
   ServerOptions options;
   Handler handler;
+  // Live sessions, for the idle sweep. A session removes itself when destroyed, which may happen
+  // while `io` is destroyed (its pending handlers own sessions): so these outlive `io`.
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<Session>> sessions;
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::signal_set signals;
+  asio::steady_timer sweeper;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> draining{false};
+  std::function<void()> on_drained_;
+
+  // One thread: sessions use the io_context's executor directly. Several: a strand each.
+  asio::any_io_executor session_executor() {
+    if (options.io_threads == 1) return io.get_executor();
+    return asio::make_strand(io);
+  }
 
   void accept();
+  void sweep();
   void begin_drain(const std::function<void()>& on_drained);
   void wait_drained(std::shared_ptr<asio::steady_timer> timer,
                     std::chrono::steady_clock::time_point deadline,
                     std::function<void()> on_drained);
-  std::function<void()> on_drained_;
 };
 
 namespace {
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+  }
+  return "Status";
+}
+
+bool header_safe(std::string_view text) {
+  return text.find_first_of("\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+// One connection: read a request (Beast's parser, with size limits), hand it to the handler,
+// write the answer (serialized here in one buffer: cheaper than Beast's serializer), repeat while
+// keep-alive holds. Idle connections are closed by the server's sweep, not per-operation timers.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server::Impl& server) : socket_(std::move(socket)), server_(server) {}
+
+  ~Session() {
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(registry_entry_);
+  }
 
   void start() {
+    {
+      std::lock_guard lock(server_.sessions_mutex);
+      registry_entry_ = server_.sessions.insert(server_.sessions.end(), weak_from_this());
+    }
     beast::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    const auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    socket_.set_option(tcp::no_delay(true), ec);
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+  // Called by the sweep (any thread): closes the connection if it waits for a request too long.
+  void close_if_idle(std::int64_t now_ms, std::int64_t idle_ms) {
+    if (in_handler_.load(std::memory_order_relaxed)) return;
+    if (now_ms - last_activity_ms_.load(std::memory_order_relaxed) < idle_ms) return;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
  private:
@@ -134,17 +206,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit_bytes));
-    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_s));
-    bhttp::async_read(stream_, buffer_, *parser_,
+    last_activity_ms_.store(steady_ms(), std::memory_order_relaxed);
+    bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->on_read(ec);
                       });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::error::bad_descriptor) {
       return close();
     }
     Request request;
@@ -173,10 +245,10 @@ class Session : public std::enable_shared_from_this<Session> {
       request.content_type = std::string(message[bhttp::field::content_type]);
       request.body = std::move(message.body());
     }
-    stream_.expires_never();
+    in_handler_.store(true, std::memory_order_relaxed);
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     server_.handler(std::move(request), [self = shared_from_this()](Response response) {
-      asio::post(self->stream_.get_executor(),
+      asio::post(self->socket_.get_executor(),
                  [self, response = std::move(response)]() mutable {
                    self->write(std::move(response));
                  });
@@ -184,44 +256,69 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response r) {
-    response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(r.status));
-    response_.set(bhttp::field::server, "payoutd");
-    response_.set(bhttp::field::content_type, r.content_type);
-    for (auto& [name, value] : r.headers) response_.set(name, value);
-    response_.body() = std::move(r.body);
     const bool keep = keep_alive_ && !server_.draining.load(std::memory_order_relaxed);
-    response_.keep_alive(keep);
-    response_.prepare_payload();
-    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_s));
-    bhttp::async_write(stream_, response_,
-                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
-                         self->server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-                         if (ec || !keep) return self->close();
-                         self->read();
-                       });
+    out_.clear();
+    out_.reserve(160 + r.body.size());
+    out_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
+    out_.append(reason_phrase(r.status)).append("\r\nServer: payoutd\r\nContent-Type: ");
+    out_.append(header_safe(r.content_type) ? r.content_type : "application/octet-stream");
+    out_.append("\r\nContent-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    for (const auto& [name, value] : r.headers) {
+      if (!header_safe(name) || !header_safe(value)) continue;  // never split a response
+      out_.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (!keep) out_.append("Connection: close\r\n");
+    out_.append("\r\n").append(r.body);
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        self->server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+                        self->in_handler_.store(false, std::memory_order_relaxed);
+                        if (ec) return self->close();
+                        if (!keep) return self->linger_close();
+                        self->read();
+                      });
   }
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  // Ends the connection after an answer that said "Connection: close", possibly with request
+  // bytes still unread (a body over the limit): half-close, then read and discard until the peer
+  // closes, so the kernel does not answer the unread bytes with a reset that could destroy our
+  // answer before the client reads it. The idle sweep bounds how long this may take.
+  void linger_close() {
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    last_activity_ms_.store(steady_ms(), std::memory_order_relaxed);
+    discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(asio::buffer(discard_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+
+  tcp::socket socket_;
   Server::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  std::string out_;
+  std::array<char, 4096> discard_buffer_;
   std::string peer_;
   bool keep_alive_ = true;
+  std::atomic<bool> in_handler_{false};
+  std::atomic<std::int64_t> last_activity_ms_{0};
+  std::list<std::weak_ptr<Session>>::iterator registry_entry_;
 };
 
-}  // namespace
-
 void Server::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(session_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       std::make_shared<Session>(std::move(socket), *this)->start();
@@ -229,6 +326,25 @@ void Server::Impl::accept() {
       spdlog::warn("accept failed: {}", ec.message());
     }
     accept();
+  });
+}
+
+void Server::Impl::sweep() {
+  sweeper.expires_after(std::chrono::seconds(1));
+  sweeper.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    const std::int64_t now = steady_ms();
+    const std::int64_t idle_ms = options.idle_timeout_s * 1000LL;
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(sessions_mutex);
+      for (auto& weak : sessions) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->close_if_idle(now, idle_ms);
+    live.clear();
+    sweep();
   });
 }
 
@@ -291,6 +407,7 @@ void Server::run(const std::function<void()>& on_drained) {
     impl_->begin_drain(impl_->on_drained_);
   });
   impl_->accept();
+  impl_->sweep();
   std::vector<std::thread> extra;
   for (int i = 1; i < impl_->options.io_threads; ++i) {
     extra.emplace_back([this] { impl_->io.run(); });

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@ const char* to_string(TransferResult result) {
     case TransferResult::kCurrencyMismatch: return "currency mismatch";
     case TransferResult::kExceedsBalance: return "exceeds balance";
     case TransferResult::kPendingMismatch: return "does not match its pending transfer";
+    case TransferResult::kOverflow: return "a balance counter would overflow";
   }
   return "unknown";
 }
@@ -28,43 +30,71 @@ bool matches_pending(const Transfer& t, const Transfer* pending) {
          pending->currency == t.currency && pending->id == t.pending_id;
 }
 
+// Every counter a transfer adds to must stay inside int64, and so must the balances derived from
+// them (credits − debits − pending), which the sums of at most kAmountMinorMax each guarantee
+// while each counter stays below kCounterMax.
+constexpr std::int64_t kCounterMax = INT64_MAX / 4;
+
+bool would_overflow(const Transfer& t, const Account& debit, const Account& credit) {
+  const std::int64_t headroom = kCounterMax - t.amount;
+  if (t.kind == TransferKind::kSingle) {
+    return debit.debits_posted > headroom || credit.credits_posted > headroom;
+  }
+  return debit.debits_pending > headroom || credit.credits_pending > headroom ||
+         debit.debits_posted > headroom || credit.credits_posted > headroom;
+}
+
 }  // namespace
 
-TransferResult apply(const Transfer& transfer, Account& debit, Account& credit,
+TransferResult check(const Transfer& transfer, const Account& debit, const Account& credit,
                      const Transfer* pending) {
   if (transfer.amount <= 0) return TransferResult::kAmountNotPositive;
   if (debit.id == credit.id) return TransferResult::kSameAccount;
   if (!(debit.currency == transfer.currency) || !(credit.currency == transfer.currency)) {
     return TransferResult::kCurrencyMismatch;
   }
-  const std::int64_t amount = transfer.amount;
   switch (transfer.kind) {
     case TransferKind::kSingle:
-      if (debit.floor == BalanceFloor::kZero && debit.available() < amount) {
-        return TransferResult::kExceedsBalance;
-      }
-      debit.debits_posted += amount;
-      credit.credits_posted += amount;
-      return TransferResult::kOk;
     case TransferKind::kPending:
-      if (debit.floor == BalanceFloor::kZero && debit.available() < amount) {
+      if (debit.floor == BalanceFloor::kZero && debit.available() < transfer.amount) {
         return TransferResult::kExceedsBalance;
       }
-      debit.debits_pending += amount;
-      credit.credits_pending += amount;
+      if (would_overflow(transfer, debit, credit)) return TransferResult::kOverflow;
       return TransferResult::kOk;
     case TransferKind::kPost:
     case TransferKind::kVoid:
-      if (!matches_pending(transfer, pending)) return TransferResult::kPendingMismatch;
-      debit.debits_pending -= amount;
-      credit.credits_pending -= amount;
-      if (transfer.kind == TransferKind::kPost) {
-        debit.debits_posted += amount;
-        credit.credits_posted += amount;
-      }
-      return TransferResult::kOk;
+      return matches_pending(transfer, pending) ? TransferResult::kOk
+                                                : TransferResult::kPendingMismatch;
   }
   return TransferResult::kPendingMismatch;
+}
+
+TransferResult apply(const Transfer& transfer, Account& debit, Account& credit,
+                     const Transfer* pending) {
+  const TransferResult result = check(transfer, debit, credit, pending);
+  if (result != TransferResult::kOk) return result;
+  const std::int64_t amount = transfer.amount;
+  switch (transfer.kind) {
+    case TransferKind::kSingle:
+      debit.debits_posted += amount;
+      credit.credits_posted += amount;
+      break;
+    case TransferKind::kPending:
+      debit.debits_pending += amount;
+      credit.credits_pending += amount;
+      break;
+    case TransferKind::kPost:
+      debit.debits_pending -= amount;
+      credit.credits_pending -= amount;
+      debit.debits_posted += amount;
+      credit.credits_posted += amount;
+      break;
+    case TransferKind::kVoid:
+      debit.debits_pending -= amount;
+      credit.credits_pending -= amount;
+      break;
+  }
+  return result;
 }
 
 namespace {
@@ -146,8 +176,9 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
     }
   }
 
-  std::map<std::string, std::int64_t> posted_sum_by_currency;
-  std::map<std::string, std::int64_t> pending_sum_by_currency;
+  // 128-bit sums: a tampered counter near INT64_MAX must be reported, not wrap around.
+  std::map<std::string, __int128> posted_sum_by_currency;
+  std::map<std::string, __int128> pending_sum_by_currency;
   for (const Account& a : accounts) {
     const Counters& c = recomputed[a.id];
     if (c.debits_pending != a.debits_pending || c.debits_posted != a.debits_posted ||
@@ -164,18 +195,18 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
                                        a.tenant, a.code, a.available()));
     }
     const std::string currency(a.currency.code());
-    posted_sum_by_currency[currency] += a.credits_posted - a.debits_posted;
-    pending_sum_by_currency[currency] += a.credits_pending - a.debits_pending;
+    posted_sum_by_currency[currency] += static_cast<__int128>(a.credits_posted) - a.debits_posted;
+    pending_sum_by_currency[currency] +=
+        static_cast<__int128>(a.credits_pending) - a.debits_pending;
   }
   for (const auto& [currency, sum] : posted_sum_by_currency) {
     if (sum != 0) {
-      violations.push_back(fmt::format("posted balances in {} sum to {}, not zero", currency, sum));
+      violations.push_back(fmt::format("posted balances in {} do not sum to zero", currency));
     }
   }
   for (const auto& [currency, sum] : pending_sum_by_currency) {
     if (sum != 0) {
-      violations.push_back(
-          fmt::format("pending balances in {} sum to {}, not zero", currency, sum));
+      violations.push_back(fmt::format("pending balances in {} do not sum to zero", currency));
     }
   }
   return violations;

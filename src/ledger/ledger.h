@@ -81,13 +81,19 @@ enum class TransferResult : std::uint8_t {
   kCurrencyMismatch,
   kExceedsBalance,    // the debit account has a zero floor and would go below it
   kPendingMismatch,   // post/void whose accounts, amount or currency differ from the pending one
+  kOverflow,          // a counter would leave int64: the account has moved too much money
 };
 
 const char* to_string(TransferResult result);
 
 // Checks `transfer` against the accounts (and, for kPost/kVoid, the pending transfer it
-// resolves) and applies it to the accounts' counters. On any result but kOk nothing changed.
-// The caller guarantees that a pending transfer is resolved at most once.
+// resolves) without changing anything: the result apply() would have.
+TransferResult check(const Transfer& transfer, const Account& debit, const Account& credit,
+                     const Transfer* pending);
+
+// check(), then, when it is kOk, applies the transfer to the accounts' counters. On any result
+// but kOk nothing changed. The caller guarantees that a pending transfer is resolved at most
+// once.
 TransferResult apply(const Transfer& transfer, Account& debit, Account& credit,
                      const Transfer* pending);
 

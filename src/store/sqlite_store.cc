@@ -1,6 +1,9 @@
 #include "store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -8,9 +11,13 @@
 #include <cstring>
 
 #include <cassert>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <condition_variable>
+#include <chrono>
 #include <unordered_map>
 
 namespace payoutd::store {
@@ -21,6 +28,13 @@ using ledger::AccountKind;
 using ledger::Transfer;
 
 constexpr int kSchemaVersion = 1;
+// The background checkpointer runs this often, and at once when the log reaches
+// kWalFramesCheckpoint frames (4 KiB pages).
+constexpr int kCheckpointIntervalMs = 100;
+constexpr int kWalFramesCheckpoint = 2000;
+// A log this long means the background checkpoints cannot keep up (a passive checkpoint never
+// finishes while commits keep arriving): the writer then restarts the log itself, blocking.
+constexpr int kWalFramesMax = 4000;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -62,19 +76,20 @@ CREATE TABLE IF NOT EXISTS history (
   PRIMARY KEY (account_id, seq)) WITHOUT ROWID;
 )sql";
 
-constexpr const char* kAccountColumns =
-    "id, tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, "
-    "debits_posted, credits_pending, credits_posted, history_seq, created_ms";
-constexpr const char* kPayoutColumns =
-    "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, "
-    "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, "
-    "history_id, created_ms, updated_ms, due_ms";
-constexpr const char* kTransferColumns =
-    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, "
-    "reference";
-constexpr const char* kHistoryColumns =
-    "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, "
-    "commission, currency, created_ms, error_code, details";
+// Column lists, as macros so that every statement is one string literal built at compile time.
+#define ACCOUNT_COLUMNS \
+    "id, tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, " \
+    "debits_posted, credits_pending, credits_posted, history_seq, created_ms"
+#define PAYOUT_COLUMNS \
+    "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, " \
+    "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, " \
+    "history_id, created_ms, updated_ms, due_ms"
+#define TRANSFER_COLUMNS \
+    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, " \
+    "reference"
+#define HISTORY_COLUMNS \
+    "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, " \
+    "commission, currency, created_ms, error_code, details"
 
 // A storage error inside a write transaction: thrown by the statement helpers and caught at the
 // transaction boundary, which turns the whole batch into a failed commit.
@@ -176,11 +191,12 @@ class Connection {
       throw StorageError(message + " in " + sql);
     }
   }
-  // Statements are prepared once per connection and reused.
-  Stmt& stmt(const std::string& sql) {
+  // Statements are prepared once per connection and reused; the lookup allocates nothing.
+  Stmt& stmt(std::string_view sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
-      it = statements_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+      std::string key(sql);
+      it = statements_.emplace(key, std::make_unique<Stmt>(db_, key)).first;
     }
     return it->second->reset();
   }
@@ -188,7 +204,13 @@ class Connection {
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<Stmt>> statements_;
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Stmt>, SqlHash, std::equal_to<>> statements_;
 };
 
 Currency currency_from(const std::string& code) {
@@ -273,10 +295,6 @@ HistoryRecord read_history(const Stmt& s) {
   return h;
 }
 
-std::string select_from(const char* columns, const char* table, const char* where) {
-  return std::string("SELECT ") + columns + " FROM " + table + " " + where;
-}
-
 std::string account_key(std::string_view tenant, AccountKind kind, std::string_view code) {
   std::string key;
   key.reserve(tenant.size() + code.size() + 4);
@@ -305,6 +323,7 @@ class SqliteWriteTxn final : public WriteTxn {
                                           std::string_view partner_id) override;
   std::optional<PayoutRecord> find_payout_by_id(std::int64_t id) override;
   std::int64_t insert_payout(const PayoutRecord& payout) override;
+  std::int64_t insert_payout_if_new(const PayoutRecord& payout) override;
   void update_payout(const PayoutRecord& payout) override;
   void insert_history(const HistoryRecord& entry) override;
   void update_history_status(std::string_view txn_history_id, int status,
@@ -314,6 +333,8 @@ class SqliteWriteTxn final : public WriteTxn {
   Status commit() override;
 
  private:
+  std::int64_t insert_payout_row(const PayoutRecord& payout, bool if_new);
+  void maybe_restart_log();
   // Runs a statement-level operation; a storage error poisons the transaction.
   template <typename F>
   auto guarded(F&& f) -> decltype(f());
@@ -330,6 +351,7 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
     if (!options.read_only) {
+      lock_data_dir();
       writer_ = std::make_unique<Connection>(options.path, Connection::Mode::kCreate,
                                              options.busy_timeout_ms);
       require_wal();
@@ -337,13 +359,47 @@ class SqliteStore final : public Store {
       writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
       writer_->exec("PRAGMA cache_size=-65536");
       migrate();
+      // A previous process may have died with commits in the page cache that no fsync covered.
+      // They are visible now; make them durable before anyone reads them.
+      sync_files();
       load_accounts();
+      // Checkpoints copy the log into the database file and fsync it: slow, so they run on a
+      // thread of their own instead of inside a commit. If they fall behind, the writer runs a
+      // blocking one itself once the log is kWalFramesMax long (see commit()).
+      writer_->exec("PRAGMA wal_autocheckpoint=0");
+      sqlite3_wal_hook(
+          writer_->raw(),
+          [](void* self, sqlite3*, const char*, int frames) {
+            static_cast<SqliteStore*>(self)->wal_frames_ = frames;
+            return SQLITE_OK;
+          },
+          this);
+      checkpointer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "checkpointer");
+        run_checkpointer();
+      });
     }
   }
 
   ~SqliteStore() override {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
+    writer_.reset();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
   }
+
+  // Called by the writer after each commit: the log's length in frames, after waking the
+  // checkpointer when the log is long.
+  int note_commit() {
+    if (wal_frames_ >= kWalFramesCheckpoint) checkpoint_wake_.notify_one();
+    return wal_frames_;
+  }
+  Connection& writer() { return *writer_; }
 
   Status sync() override {
     if (wal_fd_ < 0) {
@@ -367,8 +423,7 @@ class SqliteStore final : public Store {
   std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
                                          std::string_view partner_id) const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt(select_from(kPayoutColumns, "payouts",
-                                       "WHERE tenant = ? AND kind = ? AND partner_id = ?"));
+    Stmt& s = reader->stmt("SELECT " PAYOUT_COLUMNS " FROM payouts " "WHERE tenant = ? AND kind = ? AND partner_id = ?");
     s.bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
     std::optional<PayoutRecord> result;
     if (s.step()) result = read_payout(s);
@@ -380,7 +435,7 @@ class SqliteStore final : public Store {
                                      std::string_view code) const override {
     auto reader = acquire();
     Stmt& s = reader->stmt(
-        select_from(kAccountColumns, "accounts", "WHERE tenant = ? AND kind = ? AND code = ?"));
+        "SELECT " ACCOUNT_COLUMNS " FROM accounts " "WHERE tenant = ? AND kind = ? AND code = ?");
     s.bind(tenant).bind(static_cast<int>(kind)).bind(code);
     std::optional<Account> result;
     if (s.step()) result = read_account(s);
@@ -391,8 +446,7 @@ class SqliteStore final : public Store {
   std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                              std::string_view owner) const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt(select_from(kAccountColumns, "accounts",
-                                       "WHERE tenant = ? AND kind = ? AND owner = ? ORDER BY id"));
+    Stmt& s = reader->stmt("SELECT " ACCOUNT_COLUMNS " FROM accounts " "WHERE tenant = ? AND kind = ? AND owner = ? ORDER BY id");
     s.bind(tenant).bind(static_cast<int>(kind)).bind(owner);
     std::vector<Account> result;
     while (s.step()) result.push_back(read_account(s));
@@ -413,8 +467,7 @@ class SqliteStore final : public Store {
   std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                           std::size_t limit) const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt(select_from(kHistoryColumns, "history",
-                                       "WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+    Stmt& s = reader->stmt("SELECT " HISTORY_COLUMNS " FROM history " "WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?");
     s.bind(account_id).bind(after_seq).bind(static_cast<std::int64_t>(limit));
     std::vector<HistoryRecord> result;
     while (s.step()) result.push_back(read_history(s));
@@ -422,26 +475,28 @@ class SqliteStore final : public Store {
   }
 
   std::vector<PayoutRecord> processing_payouts() const override {
-    return select_all<PayoutRecord>(kPayoutColumns, "payouts", "WHERE status = 0 ORDER BY due_ms",
-                                    read_payout);
+    return select_all<PayoutRecord>(
+        "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE status = 0 ORDER BY due_ms", read_payout);
   }
-  std::vector<Account> all_accounts() const override {
-    return select_all<Account>(kAccountColumns, "accounts", "ORDER BY id", read_account);
-  }
-  std::vector<Transfer> all_transfers() const override {
-    return select_all<Transfer>(kTransferColumns, "transfers", "ORDER BY id", read_transfer);
-  }
-  std::vector<PayoutRecord> all_payouts() const override {
-    return select_all<PayoutRecord>(kPayoutColumns, "payouts", "ORDER BY id", read_payout);
-  }
-  std::int64_t count_history(std::string_view txn_history_id) const override {
+  AuditSnapshot snapshot() const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt("SELECT count(*) FROM history WHERE txn_history_id = ?");
-    s.bind(txn_history_id);
-    s.step();
-    const std::int64_t n = s.i64(0);
-    s.reset();
-    return n;
+    reader->exec("BEGIN");
+    AuditSnapshot snap;
+    try {
+      Stmt& a = reader->stmt("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
+      while (a.step()) snap.accounts.push_back(read_account(a));
+      Stmt& t = reader->stmt("SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY id");
+      while (t.step()) snap.transfers.push_back(read_transfer(t));
+      Stmt& p = reader->stmt("SELECT " PAYOUT_COLUMNS " FROM payouts ORDER BY id");
+      while (p.step()) snap.payouts.push_back(read_payout(p));
+      Stmt& h = reader->stmt("SELECT txn_history_id, status FROM history");
+      while (h.step()) snap.history.emplace_back(h.text(0), h.i32(1));
+    } catch (...) {
+      reader->exec("ROLLBACK");
+      throw;
+    }
+    reader->exec("COMMIT");
+    return snap;
   }
 
   // Committed accounts, owned by the single writer.
@@ -498,13 +553,65 @@ class SqliteStore final : public Store {
   }
 
   template <typename T, typename Reader>
-  std::vector<T> select_all(const char* columns, const char* table, const char* where,
-                            Reader read) const {
+  std::vector<T> select_all(std::string_view sql, Reader read) const {
     auto reader = acquire();
-    Stmt& s = reader->stmt(select_from(columns, table, where));
+    Stmt& s = reader->stmt(sql);
     std::vector<T> result;
     while (s.step()) result.push_back(read(s));
     return result;
+  }
+
+  void run_checkpointer() {
+    Connection connection(options_.path, Connection::Mode::kCreate, options_.busy_timeout_ms);
+    // NORMAL: the checkpoint syncs the log before copying it and the database after, so a
+    // completed checkpoint never depends on an unsynced page.
+    connection.exec("PRAGMA synchronous=NORMAL");
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!stopping_) {
+      checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(kCheckpointIntervalMs));
+      if (stopping_) break;
+      lock.unlock();
+      int log_frames = 0;
+      int copied_frames = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(connection.raw(), nullptr,
+                                               SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                               &copied_frames);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("checkpoint failed: {}", sqlite3_errmsg(connection.raw()));
+      }
+      lock.lock();
+    }
+  }
+
+  // One writer per database: a second payoutd on the same data directory would keep its own
+  // account cache and overwrite the first one's balances.
+  void lock_data_dir() {
+    const std::string lock_path = options_.path + ".lock";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0) {
+      throw std::runtime_error("cannot open " + lock_path + ": " + std::strerror(errno));
+    }
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      throw std::runtime_error("another payoutd serves " + options_.path + " (" + lock_path +
+                               " is locked)");
+    }
+  }
+
+  void sync_files() {
+    const std::filesystem::path db(options_.path);
+    for (const std::string& file : {options_.path, options_.path + "-wal"}) {
+      const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // no log yet
+      const int rc = ::fsync(fd);
+      ::close(fd);
+      if (rc != 0) throw std::runtime_error("fsync " + file + ": " + std::strerror(errno));
+    }
+    const std::string dir = db.has_parent_path() ? db.parent_path().string() : ".";
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);  // the directory entries of the database and its log
+      ::close(fd);
+    }
   }
 
   void require_wal() {
@@ -534,7 +641,7 @@ class SqliteStore final : public Store {
   }
 
   void load_accounts() {
-    Stmt& s = writer_->stmt(select_from(kAccountColumns, "accounts", "ORDER BY id"));
+    Stmt& s = writer_->stmt("SELECT " ACCOUNT_COLUMNS " FROM accounts " "ORDER BY id");
     while (s.step()) publish_account(read_account(s));
     s.reset();
   }
@@ -546,7 +653,13 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::unique_ptr<Connection> writer_;
-  int wal_fd_ = -1;  // used by sync() only
+  int wal_fd_ = -1;     // used by sync() only
+  int lock_fd_ = -1;    // flock held while this store writes
+  int wal_frames_ = 0;  // the log's length after the last commit (writer thread only)
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
   std::unordered_map<std::int64_t, Account> accounts_;
   std::unordered_map<std::string, std::int64_t> account_ids_;
   std::unordered_map<std::string, std::vector<std::int64_t>> owner_ids_;
@@ -670,7 +783,7 @@ std::int64_t SqliteWriteTxn::insert_transfer(const Transfer& t) {
 
 std::optional<Transfer> SqliteWriteTxn::find_transfer(std::int64_t id) {
   return guarded([&] {
-    Stmt& s = db_.stmt(select_from(kTransferColumns, "transfers", "WHERE id = ?"));
+    Stmt& s = db_.stmt("SELECT " TRANSFER_COLUMNS " FROM transfers " "WHERE id = ?");
     s.bind(id);
     std::optional<Transfer> result;
     if (s.step()) result = read_transfer(s);
@@ -682,8 +795,7 @@ std::optional<Transfer> SqliteWriteTxn::find_transfer(std::int64_t id) {
 std::optional<PayoutRecord> SqliteWriteTxn::find_payout(std::string_view tenant, PayoutKind kind,
                                                         std::string_view partner_id) {
   return guarded([&] {
-    Stmt& s = db_.stmt(select_from(kPayoutColumns, "payouts",
-                                   "WHERE tenant = ? AND kind = ? AND partner_id = ?"));
+    Stmt& s = db_.stmt("SELECT " PAYOUT_COLUMNS " FROM payouts " "WHERE tenant = ? AND kind = ? AND partner_id = ?");
     s.bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
     std::optional<PayoutRecord> result;
     if (s.step()) result = read_payout(s);
@@ -694,7 +806,7 @@ std::optional<PayoutRecord> SqliteWriteTxn::find_payout(std::string_view tenant,
 
 std::optional<PayoutRecord> SqliteWriteTxn::find_payout_by_id(std::int64_t id) {
   return guarded([&] {
-    Stmt& s = db_.stmt(select_from(kPayoutColumns, "payouts", "WHERE id = ?"));
+    Stmt& s = db_.stmt("SELECT " PAYOUT_COLUMNS " FROM payouts " "WHERE id = ?");
     s.bind(id);
     std::optional<PayoutRecord> result;
     if (s.step()) result = read_payout(s);
@@ -704,12 +816,23 @@ std::optional<PayoutRecord> SqliteWriteTxn::find_payout_by_id(std::int64_t id) {
 }
 
 std::int64_t SqliteWriteTxn::insert_payout(const PayoutRecord& p) {
+  return insert_payout_row(p, false);
+}
+
+std::int64_t SqliteWriteTxn::insert_payout_if_new(const PayoutRecord& p) {
+  return insert_payout_row(p, true);
+}
+
+std::int64_t SqliteWriteTxn::insert_payout_row(const PayoutRecord& p, bool if_new) {
   return guarded([&] {
-    Stmt& s = db_.stmt(
-        "INSERT INTO payouts (tenant, kind, partner_id, fingerprint, status, decline_code, "
-        "source_account_id, destination_account_id, amount, currency, pending_transfer_id, "
-        "source_ref, destination_ref, history_id, created_ms, updated_ms, due_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+#define INSERT_PAYOUT                                                                           \
+  "INSERT INTO payouts (tenant, kind, partner_id, fingerprint, status, decline_code, "            \
+  "source_account_id, destination_account_id, amount, currency, pending_transfer_id, "            \
+  "source_ref, destination_ref, history_id, created_ms, updated_ms, due_ms) "                     \
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    Stmt& s = db_.stmt(if_new ? INSERT_PAYOUT " ON CONFLICT (tenant, kind, partner_id) DO NOTHING"
+                              : INSERT_PAYOUT);
+#undef INSERT_PAYOUT
     s.bind(p.tenant)
         .bind(static_cast<int>(p.kind))
         .bind(p.partner_id)
@@ -728,6 +851,7 @@ std::int64_t SqliteWriteTxn::insert_payout(const PayoutRecord& p) {
         .bind(p.updated_ms)
         .bind(p.due_ms)
         .exec();
+    if (sqlite3_changes(db_.raw()) == 0) return std::int64_t{0};
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
   });
 }
@@ -750,7 +874,7 @@ void SqliteWriteTxn::update_payout(const PayoutRecord& p) {
 
 void SqliteWriteTxn::insert_history(const HistoryRecord& h) {
   guarded([&] {
-    db_.stmt(std::string("INSERT INTO history (") + kHistoryColumns +
+    db_.stmt("INSERT INTO history (" HISTORY_COLUMNS
              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(h.account_id)
         .bind(h.seq)
@@ -801,6 +925,18 @@ void SqliteWriteTxn::set_meta(std::string_view key, std::string_view value) {
   });
 }
 
+void SqliteWriteTxn::maybe_restart_log() {
+  if (store_.note_commit() < kWalFramesMax) return;
+  int log_frames = 0;
+  int copied_frames = 0;
+  // NORMAL sync semantics apply: the log is synced before it is copied, the database after.
+  const int rc = sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                           &log_frames, &copied_frames);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    spdlog::warn("log restart failed: {}", sqlite3_errmsg(db_.raw()));
+  }
+}
+
 Status SqliteWriteTxn::commit() {
   assert(!finished_);
   // Touched accounts are written once per batch: the hot funder row is updated once, however
@@ -824,6 +960,7 @@ Status SqliteWriteTxn::commit() {
     db_.stmt("COMMIT").exec();
     return 0;
   });
+  if (!failed_) maybe_restart_log();
   finished_ = !failed_;
   if (failed_) return Status::Error(failure_);
   for (auto& [id, a] : touched_) store_.publish_account(*a);

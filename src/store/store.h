@@ -68,6 +68,13 @@ struct HistoryRecord {
   std::string details;     // extra JSON members, pre-rendered, e.g. "\"providerTxnInfo\":{...}"
 };
 
+struct AuditSnapshot {
+  std::vector<ledger::Account> accounts;
+  std::vector<ledger::Transfer> transfers;
+  std::vector<PayoutRecord> payouts;
+  std::vector<std::pair<std::string, int>> history;  // (txn_history_id, status) of every entry
+};
+
 struct Status {
   bool ok = true;
   std::string message;
@@ -97,6 +104,9 @@ class WriteTxn {
                                                   std::string_view partner_id) = 0;
   virtual std::optional<PayoutRecord> find_payout_by_id(std::int64_t id) = 0;
   virtual std::int64_t insert_payout(const PayoutRecord& payout) = 0;
+  // Inserts the payout unless (tenant, kind, partner_id) exists; returns its id, or 0 when the id
+  // was already taken (nothing was written). One index probe instead of a lookup and an insert.
+  virtual std::int64_t insert_payout_if_new(const PayoutRecord& payout) = 0;
   // Updates status, decline_code, pending_transfer_id, updated_ms and due_ms.
   virtual void update_payout(const PayoutRecord& payout) = 0;
 
@@ -141,11 +151,9 @@ class Store {
                                                   std::size_t limit) const = 0;
   virtual std::vector<PayoutRecord> processing_payouts() const = 0;
 
-  // Whole-ledger reads for audit.
-  virtual std::vector<ledger::Account> all_accounts() const = 0;
-  virtual std::vector<ledger::Transfer> all_transfers() const = 0;
-  virtual std::vector<PayoutRecord> all_payouts() const = 0;
-  virtual std::int64_t count_history(std::string_view txn_history_id) const = 0;
+  // Everything audit needs, read in one read transaction (one consistent snapshot, even while
+  // batches commit).
+  virtual AuditSnapshot snapshot() const = 0;
 };
 
 }  // namespace payoutd::store

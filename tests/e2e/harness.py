@@ -462,7 +462,7 @@ class Api:
             state[f"funder {f}"] = (money_text(j["balance"]), money_text(j["reserved"]))
         for c, account in clients.items():
             j = self.client(c)
-            state[f"client {c}"] = (money_text(j["balance"]), money_text(j["reserved"]))
+            state[f"client {c}"] = (money_text(j["balance"]), money_text(j["incoming"]))
             state[f"history {account}"] = [
                 (i["commonTxnInfo"]["txnHistoryId"], i["commonTxnInfo"]["domainTxnStatus"]["domainTxnStatusId"])
                 for i in self.history_all(account)]

@@ -40,7 +40,7 @@ class LifecycleTest(IsolatedServerTestCase):
                 got = self.api.client(client)
                 self.assertEqual((got["clientId"], got["accountId"], got["currency"]), (client, account, "RUB"))
                 self.assertMoney(got["balance"], "0.00")
-                self.assertMoney(got["reserved"], "0.00")
+                self.assertMoney(got["incoming"], "0.00")
                 self.assertEqual(self.api.history_all(account), [])
         statuses = {c: self.api.client(c)["status"] for c in CLIENTS}
         self.assertEqual(len(set(statuses.values())), 1, statuses)

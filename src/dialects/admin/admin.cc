@@ -48,7 +48,7 @@ std::string render_client(std::string_view client_id, const std::vector<Account>
   w.key("currency").string(first.currency.code());
   w.key("status").string(first.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
   write_amount(w, "balance", first.balance(), first.currency);
-  write_amount(w, "reserved", first.credits_pending, first.currency);
+  write_amount(w, "incoming", first.credits_pending, first.currency);
   w.key("accounts").begin_array();
   for (const Account& a : wallets) {
     w.begin_object();
@@ -76,6 +76,22 @@ std::string render_record(const store::PayoutRecord& p) {
   if (!p.history_id.empty()) w.key("txnHistoryId").string(p.history_id);
   w.end_object();
   return out;
+}
+
+// A masked card number as QIWI shows it ("4153****8772"): 12 to 19 characters of digits and
+// mask characters, at most the first 6 and the last 4 digits in clear. Anything that could be a
+// clear card number is refused, so none is ever stored.
+bool is_masked_pan(std::string_view pan) {
+  if (pan.size() < 12 || pan.size() > 19) return false;
+  auto is_mask = [](char c) { return c == '*' || c == 'X' || c == 'x'; };
+  for (std::size_t i = 0; i < pan.size(); ++i) {
+    const char c = pan[i];
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && !is_mask(c)) return false;
+    const bool clear_allowed = i < 6 || i + 4 >= pan.size();
+    if (digit && !clear_allowed) return false;
+  }
+  return true;
 }
 
 std::optional<engine::WalletTxnType> operation_type(std::string_view name) {
@@ -214,9 +230,10 @@ void Dialect::put_funder(http::Request& request, const http::Responder& respond,
   if (spec.display_name.empty()) spec.display_name = funder;
   spec.tenant = tenant;
   spec.code = funder;
-  engine_.create_funder(std::move(spec), [this, respond, tenant, funder](engine::AdminResult r) {
-    if (r.error != Error::kNone) return answer(respond, r, {});
-    get_funder(respond, tenant, funder);
+  // The answer is rendered from the command's own result: completions run on the engine's
+  // syncer thread, which must not read the store.
+  engine_.create_funder(std::move(spec), [this, respond](engine::AdminResult r) {
+    answer(respond, r, r.error == Error::kNone ? render_funder(r.accounts.front()) : std::string());
   });
 }
 
@@ -268,9 +285,9 @@ void Dialect::put_client(http::Request& request, const http::Responder& respond,
   if (!problem.empty()) return respond(error(400, "validation.error", problem));
   spec.tenant = tenant;
   spec.client_id = client;
-  engine_.create_client(std::move(spec), [this, respond, tenant, client](engine::AdminResult r) {
-    if (r.error != Error::kNone) return answer(respond, r, {});
-    get_client(respond, tenant, client);
+  engine_.create_client(std::move(spec), [this, respond, client](engine::AdminResult r) {
+    answer(respond, r,
+           r.error == Error::kNone ? render_client(client, r.accounts) : std::string());
   });
 }
 
@@ -343,6 +360,8 @@ void Dialect::operation(http::Request& request, const http::Responder& respond,
         Fields c = f.nested("card", *card);
         (void)(c.string("cardTokenId", kIdSizeMax, &op.card.card_token_id) &&
                c.string("maskedPan", 19, &op.card.masked_pan) &&
+               (is_masked_pan(op.card.masked_pan) ||
+                c.fail("maskedPan", "must be masked: at most the first 6 and last 4 digits")) &&
                c.string("merchantType", 8, &op.card.merchant_type) &&
                c.string("merchantId", kIdSizeMax, &op.card.merchant_id) &&
                c.string("merchantName", kNameSizeMax, &op.card.merchant_name) &&

@@ -45,6 +45,9 @@ std::string_view decline_description(std::string_view code) {
   }
   if (code == engine::kDeclineClientBlocked) return "The client's wallet does not accept credits";
   if (code == engine::kDeclineFunderBlocked) return "The funder is blocked for payouts";
+  if (code == engine::kDeclineLimitExceeded) {
+    return "The account has reached the largest amount payoutd can record";
+  }
   if (code == engine::kDeclineWalletInsufficientFunds) {
     return "The wallet's balance is less than the amount";
   }
