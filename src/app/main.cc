@@ -98,9 +98,10 @@ int serve(const Config& config) {
   const auto stats = committer.stats();
   spdlog::info(
       "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "
-      "committing",
+      "committing; {} syncs taking {} ms",
       stats.jobs, stats.batches, stats.batch_jobs_largest, stats.failed_batches,
-      stats.apply_us_total / 1000, stats.commit_us_total / 1000);
+      stats.apply_us_total / 1000, stats.commit_us_total / 1000, stats.syncs,
+      stats.sync_us_total / 1000);
   return 0;
 }
 

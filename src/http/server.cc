@@ -1,10 +1,12 @@
 #include "http/server.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -100,8 +102,8 @@ struct Server::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)),
         handler(std::move(h)),
-        io(options.io_threads),
-        acceptor(asio::make_strand(io)),
+        io(1),
+        acceptor(io),
         signals(io, SIGTERM, SIGINT),
         sweeper(io) {}
 
@@ -111,7 +113,12 @@ struct Server::Impl {
   // while `io` is destroyed (its pending handlers own sessions): so these outlive `io`.
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Session>> sessions;
-  asio::io_context io;
+  asio::io_context io;  // the first I/O thread's: acceptor, signals, sweep, drain
+  // One io_context per further I/O thread, each run by exactly one thread: a session lives on
+  // one context and needs no strand, and the kernel's TCP work spreads over the threads.
+  std::vector<std::unique_ptr<asio::io_context>> more_io;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::size_t next_context = 0;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer sweeper;
@@ -119,10 +126,24 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::function<void()> on_drained_;
 
-  // One thread: sessions use the io_context's executor directly. Several: a strand each.
-  asio::any_io_executor session_executor() {
-    if (options.io_threads == 1) return io.get_executor();
-    return asio::make_strand(io);
+  asio::io_context& context(std::size_t i) { return i == 0 ? io : *more_io[i - 1]; }
+  // Sessions are spread round-robin over the I/O threads' contexts (called on `io` only).
+  std::size_t pick_context() { return next_context++ % (more_io.size() + 1); }
+
+  // Answers that other threads (the engine's syncer) hand to one context's sessions. They are
+  // queued and written by one handler per wake-up of that context, not one each: a batch of
+  // completions costs one cross-thread wake-up instead of one per answer.
+  struct Outbox {
+    std::mutex mutex;
+    std::vector<std::pair<std::shared_ptr<Session>, Response>> answers;
+  };
+  std::vector<std::unique_ptr<Outbox>> outboxes;
+  void deliver(std::size_t context_index, std::shared_ptr<Session> session, Response response);
+
+  void stop_all() {
+    keep_running.clear();
+    io.stop();
+    for (auto& context : more_io) context->stop();
   }
 
   void accept();
@@ -175,7 +196,8 @@ bool header_safe(std::string_view text) {
 // keep-alive holds. Idle connections are closed by the server's sweep, not per-operation timers.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server) : socket_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server::Impl& server, std::size_t context_index)
+      : socket_(std::move(socket)), server_(server), context_index_(context_index) {}
 
   ~Session() {
     std::lock_guard lock(server_.sessions_mutex);
@@ -248,13 +270,12 @@ class Session : public std::enable_shared_from_this<Session> {
     in_handler_.store(true, std::memory_order_relaxed);
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     server_.handler(std::move(request), [self = shared_from_this()](Response response) {
-      asio::post(self->socket_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   self->write(std::move(response));
-                 });
+      self->server_.deliver(self->context_index_, self, std::move(response));
     });
   }
 
+ public:
+  // On the session's context only.
   void write(Response r) {
     const bool keep = keep_alive_ && !server_.draining.load(std::memory_order_relaxed);
     out_.clear();
@@ -285,6 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ec);
   }
 
+ private:
   // Ends the connection after an answer that said "Connection: close", possibly with request
   // bytes still unread (a body over the limit): half-close, then read and discard until the peer
   // closes, so the kernel does not answer the unread bytes with a reset that could destroy our
@@ -306,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   Server::Impl& server_;
+  const std::size_t context_index_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string out_;
@@ -318,14 +341,35 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::accept() {
-  acceptor.async_accept(session_executor(), [this](beast::error_code ec, tcp::socket socket) {
+  const std::size_t index = pick_context();
+  acceptor.async_accept(context(index), [this, index](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      std::make_shared<Session>(std::move(socket), *this, index)->start();
     } else {
       spdlog::warn("accept failed: {}", ec.message());
     }
     accept();
+  });
+}
+
+void Server::Impl::deliver(std::size_t context_index, std::shared_ptr<Session> session,
+                           Response response) {
+  Outbox& outbox = *outboxes[context_index];
+  bool first = false;
+  {
+    std::lock_guard lock(outbox.mutex);
+    first = outbox.answers.empty();
+    outbox.answers.emplace_back(std::move(session), std::move(response));
+  }
+  if (!first) return;  // a flush is already on its way
+  asio::post(context(context_index), [&outbox] {
+    std::vector<std::pair<std::shared_ptr<Session>, Response>> answers;
+    {
+      std::lock_guard lock(outbox.mutex);
+      answers.swap(outbox.answers);
+    }
+    for (auto& [s, r] : answers) s->write(std::move(r));
   });
 }
 
@@ -368,7 +412,7 @@ void Server::Impl::wait_drained(std::shared_ptr<asio::steady_timer> timer,
       spdlog::warn("drain timeout with {} requests in flight", in_flight.load());
     }
     if (on_drained) on_drained();
-    io.stop();
+    stop_all();
     return;
   }
   timer->expires_after(std::chrono::milliseconds(10));
@@ -378,7 +422,15 @@ void Server::Impl::wait_drained(std::shared_ptr<asio::steady_timer> timer,
 }
 
 Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+  for (int i = 1; i < impl_->options.io_threads; ++i) {
+    impl_->more_io.push_back(std::make_unique<asio::io_context>(1));
+    impl_->keep_running.push_back(asio::make_work_guard(*impl_->more_io.back()));
+  }
+  for (int i = 0; i < impl_->options.io_threads; ++i) {
+    impl_->outboxes.push_back(std::make_unique<Impl::Outbox>());
+  }
+}
 
 Server::~Server() = default;
 
@@ -409,8 +461,11 @@ void Server::run(const std::function<void()>& on_drained) {
   impl_->accept();
   impl_->sweep();
   std::vector<std::thread> extra;
-  for (int i = 1; i < impl_->options.io_threads; ++i) {
-    extra.emplace_back([this] { impl_->io.run(); });
+  for (auto& context : impl_->more_io) {
+    extra.emplace_back([this, c = context.get()] {
+      pthread_setname_np(pthread_self(), "http");
+      c->run();
+    });
   }
   impl_->io.run();
   for (auto& t : extra) t.join();
