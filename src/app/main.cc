@@ -63,18 +63,9 @@ int serve(const Config& config) {
         return respond(std::move(r));
       }
       if (qiwi.handle(request, respond) || admin.handle(request, respond)) return;
-      switch (request.problem) {
-        case http::RequestProblem::kBodyTooLarge:
-        case http::RequestProblem::kHeaderTooLarge:
-          return respond(dialects::qiwi::error_response(413, "payoutd", "request.too.large",
-                                                        "the request exceeds the size limit",
-                                                        config.qiwi.utc_offset_minutes));
-        case http::RequestProblem::kMalformed:
-          return respond(dialects::qiwi::error_response(400, "payoutd", "validation.error",
-                                                        "malformed HTTP request",
-                                                        config.qiwi.utc_offset_minutes));
-        case http::RequestProblem::kNone:
-          break;
+      if (auto problem = dialects::qiwi::problem_response(request, "payoutd",
+                                                          config.qiwi.utc_offset_minutes)) {
+        return respond(std::move(*problem));
       }
       respond(not_found(config));
     } catch (const std::exception& e) {

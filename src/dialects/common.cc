@@ -136,6 +136,14 @@ std::optional<json::Value> parse_object(std::string_view body, std::string* erro
   return std::move(parsed.value);
 }
 
+void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency) {
+  std::string value;
+  append_decimal(value, minor, currency.exponent());
+  w.key(key).begin_object();
+  w.key("value").number_raw(value).key("currency").string(currency.code());
+  w.end_object();
+}
+
 Fields Fields::nested(std::string_view name, const json::Value& object) const {
   return Fields(object, prefix_ + std::string(name) + ".", error_);
 }

@@ -52,6 +52,9 @@ class Fields {
 // Parses a request body that must be a JSON object. On failure sets *error.
 std::optional<json::Value> parse_object(std::string_view body, std::string* error);
 
+// Writes "key":{"value":<decimal as a JSON number>,"currency":"RUB"}.
+void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency);
+
 // Reads {"value": ..., "currency": ...} at `name` into an Amount; positive unless allow_zero.
 bool parse_amount_object(Fields& fields, std::string_view name, bool allow_zero, Amount* out);
 

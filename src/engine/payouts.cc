@@ -94,22 +94,24 @@ TransferResult move(WriteTxn& txn, Transfer t, Account& debit, Account& credit,
   return result;
 }
 
-std::string provider_details(std::string_view id, std::string_view name) {
+// {"<block>":{"<k1>":"<v1>","<k2>":"<v2>"}}: the history blocks of two string members.
+std::string two_member_block(std::string_view block, std::string_view k1, std::string_view v1,
+                             std::string_view k2, std::string_view v2) {
   std::string out;
   json::Writer w(out);
-  w.begin_object().key("providerTxnInfo").begin_object();
-  w.key("providerId").string(id).key("providerDisplayName").string(name);
+  w.begin_object().key(block).begin_object();
+  w.key(k1).string(v1).key(k2).string(v2);
   w.end_object().end_object();
   return out;
 }
 
+std::string provider_details(std::string_view id, std::string_view name) {
+  return two_member_block("providerTxnInfo", "providerId", id, "providerDisplayName", name);
+}
+
 std::string transfer_details(std::string_view other_client, std::string_view other_account) {
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().key("transferBetweenClientsTxnInfo").begin_object();
-  w.key("anotherClientId").string(other_client).key("anotherAccountId").string(other_account);
-  w.end_object().end_object();
-  return out;
+  return two_member_block("transferBetweenClientsTxnInfo", "anotherClientId", other_client,
+                          "anotherAccountId", other_account);
 }
 
 std::string card_details(const CardInfo& card, const Account* balance_of) {

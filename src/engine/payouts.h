@@ -4,7 +4,8 @@
 // results back; they never touch the ledger or the store themselves.
 //
 // Threads: commands may be issued from any thread. Asynchronous commands complete their
-// callback on the committer thread, after the outcome is durable; callbacks must be quick.
+// callback on the committer's syncer thread once the outcome is durable (or on the committer
+// thread when nothing happened); callbacks must be quick and must not read the store.
 #include <cstdint>
 #include <functional>
 #include <optional>

@@ -15,14 +15,6 @@ constexpr std::string_view kService = "payoutd-admin";
 constexpr std::size_t kIdSizeMax = 64;
 constexpr std::size_t kNameSizeMax = 256;
 
-void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency) {
-  std::string value;
-  append_decimal(value, minor, currency.exponent());
-  w.key(key).begin_object();
-  w.key("value").number_raw(value).key("currency").string(currency.code());
-  w.end_object();
-}
-
 std::string render_funder(const Account& a) {
   std::string out;
   json::Writer w(out);
@@ -122,13 +114,8 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(404, "route.not.found", "the admin API is disabled"));
     return true;
   }
-  if (request.problem == http::RequestProblem::kBodyTooLarge ||
-      request.problem == http::RequestProblem::kHeaderTooLarge) {
-    respond(error(413, "request.too.large", "the request exceeds the size limit"));
-    return true;
-  }
-  if (request.problem != http::RequestProblem::kNone) {
-    respond(error(400, "validation.error", "malformed HTTP request"));
+  if (auto problem = qiwi::problem_response(request, kService, qiwi_.utc_offset_minutes)) {
+    respond(std::move(*problem));
     return true;
   }
   const auto token = bearer_token(request.authorization);

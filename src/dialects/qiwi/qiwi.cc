@@ -54,14 +54,6 @@ std::string_view decline_description(std::string_view code) {
   return "Declined";
 }
 
-void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Currency currency) {
-  std::string value;
-  append_decimal(value, minor, currency.exponent());
-  w.key(key).begin_object();
-  w.key("value").number_raw(value).key("currency").string(currency.code());
-  w.end_object();
-}
-
 std::string render_payout(const PayoutRecord& p, std::string_view product, int utc_offset) {
   std::string out;
   out.reserve(320);
@@ -183,6 +175,22 @@ http::Response error_response(int status, std::string_view service, std::string_
   return r;
 }
 
+std::optional<http::Response> problem_response(const http::Request& request,
+                                               std::string_view service, int utc_offset_minutes) {
+  switch (request.problem) {
+    case http::RequestProblem::kNone:
+      return std::nullopt;
+    case http::RequestProblem::kBodyTooLarge:
+    case http::RequestProblem::kHeaderTooLarge:
+      return error_response(413, service, "request.too.large",
+                            "the request exceeds the size limit", utc_offset_minutes);
+    case http::RequestProblem::kMalformed:
+      break;
+  }
+  return error_response(400, service, "validation.error", "malformed HTTP request",
+                        utc_offset_minutes);
+}
+
 Dialect::Dialect(engine::PayoutEngine& engine, Options options)
     : engine_(engine), options_(std::move(options)) {}
 
@@ -198,13 +206,8 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   if (!payments && !reports) return false;
   const std::string_view service = payments ? kServicePayments : kServiceReports;
 
-  if (request.problem == http::RequestProblem::kBodyTooLarge ||
-      request.problem == http::RequestProblem::kHeaderTooLarge) {
-    respond(error(413, service, "request.too.large", "the request exceeds the size limit"));
-    return true;
-  }
-  if (request.problem != http::RequestProblem::kNone) {
-    respond(error(400, service, "validation.error", "malformed HTTP request"));
+  if (auto problem = problem_response(request, service, options_.utc_offset_minutes)) {
+    respond(std::move(*problem));
     return true;
   }
   auto segments = split_path(path);

@@ -1,6 +1,7 @@
 #pragma once
 // QIWI BaaS dialect: funder payouts to client wallets (Payments API, seed 000) and a wallet's
 // payment history with cursor pagination (Reports API, seed 001). docs/qiwi.md is the contract.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,11 @@ std::string tenant_of(std::string_view product_id);
 // The QIWI error envelope, used by the admin API as well.
 http::Response error_response(int status, std::string_view service, std::string_view code,
                               std::string_view description, int utc_offset_minutes);
+
+// The envelope for a request the HTTP layer could not read whole (413 over a size limit, 400
+// malformed), or nullopt when the request is fine.
+std::optional<http::Response> problem_response(const http::Request& request,
+                                               std::string_view service, int utc_offset_minutes);
 
 class Dialect {
  public:
