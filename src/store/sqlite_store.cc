@@ -109,9 +109,9 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
+  // Every use binds every parameter again, so the bindings need no clearing.
   Stmt& reset() {
     sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
     next_ = 1;
     return *this;
   }
@@ -120,9 +120,11 @@ class Stmt {
     return *this;
   }
   Stmt& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  // SQLITE_STATIC: SQLite reads the caller's bytes instead of copying them. Callers keep the
+  // text alive until the statement has run (exec() or the last step()), and the statement is
+  // reset before its next use.
   Stmt& bind(std::string_view v) {
-    check(sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()),
-                            SQLITE_TRANSIENT));
+    check(sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
     return *this;
   }
   Stmt& bind_null() {
@@ -139,6 +141,7 @@ class Stmt {
   void exec() {
     while (step()) {
     }
+    sqlite3_reset(stmt_);  // releases the statement's hold on the bound text at once
   }
   std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int i32(int col) const { return sqlite3_column_int(stmt_, col); }
