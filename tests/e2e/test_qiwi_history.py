@@ -408,5 +408,29 @@ class HistoryTest(ServerTestCase):
         self.assertEqual(ids(after_p["txnList"]), [q])
 
 
+class SeedExampleUrlTest(ServerTestCase):
+    """Seed 001 prints its example URL with the path prefix twice; it is accepted as printed."""
+
+    SEED_PATH = ("/partner/openapi-reports/v1/products/best-partner/openapi-reports/v1/products/"
+                 "best-partner/operations/history")
+
+    def test_seed_url_as_printed(self):
+        r = self.api.request("GET", self.SEED_PATH + "?accountId=acc1&limit=50&cursor=txn4")
+        self.assertEqual(r.status, 404, r.raw)
+        self.assertEqual(r.json["errorCode"], "account.not.found")
+        self.assertEqual(self.api.payout(unique("seedurl"), BONUS, SEED_CLIENT, "1.00").status, 200)
+        direct = self.api.history(SEED_ACCOUNT, limit=50)
+        doubled = self.api.request("GET", self.SEED_PATH + f"?accountId={SEED_ACCOUNT}&limit=50")
+        self.assertEqual((direct.status, doubled.status), (200, 200))
+        self.assertEqual(doubled.json, direct.json)
+        self.assertGreaterEqual(len(doubled.json["txnList"]), 1)
+
+    def test_doubled_prefix_must_name_the_same_product(self):
+        path = self.SEED_PATH.replace("products/best-partner/operations", "products/other/operations")
+        r = self.api.request("GET", path + f"?accountId={SEED_ACCOUNT}&limit=50")
+        self.assertEqual(r.status, 404, r.raw)
+        self.assertEqual(r.json["errorCode"], "route.not.found")
+
+
 if __name__ == "__main__":
     unittest.main()

