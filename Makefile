@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CONFIG ?= config/sandbox.toml
 
-.PHONY: setup configure build run test bench audit clean
+.PHONY: setup configure build run test bench audit sanitize clean
 
 setup:
 	@bash scripts/setup.sh
@@ -21,10 +21,17 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
+	$(BUILD_DIR)/engine_bench
 	bash bench/run.sh
+
+# The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
+sanitize: setup
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPAYOUTD_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
 audit: build
 	$(BUILD_DIR)/payoutd audit --config $(CONFIG) --data-dir var
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan

@@ -113,10 +113,12 @@ struct Server::Impl {
   // while `io` is destroyed (its pending handlers own sessions): so these outlive `io`.
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Session>> sessions;
-  asio::io_context io;  // the first I/O thread's: acceptor, signals, sweep, drain
   // One io_context per further I/O thread, each run by exactly one thread: a session lives on
   // one context and needs no strand, and the kernel's TCP work spreads over the threads.
   std::vector<std::unique_ptr<asio::io_context>> more_io;
+  // Declared after more_io, so destroyed before it: `io`'s pending accept owns a socket of one of
+  // the further contexts.
+  asio::io_context io;  // the first I/O thread's: acceptor, signals, sweep, drain
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::size_t next_context = 0;
   tcp::acceptor acceptor;

@@ -241,9 +241,10 @@ class HostileTest(ServerTestCase):
             ("unknown top-level path", "GET", "/partner/nope", 404, "route.not.found", None),
             ("payout path prefix", "PUT", f"/partner/openapi-payment-api/v1/funder-payouts/products/{PRODUCT}",
              404, "route.not.found", PAY),
+            # Seed 001's example URL as printed (doubled prefix) is accepted; acc1 is no wallet.
             ("seed's doubled history prefix", "GET", f"/partner/openapi-reports/v1/products/{PRODUCT}"
              f"/openapi-reports/v1/products/{PRODUCT}/operations/history?accountId=acc1&limit=50", 404,
-             "route.not.found", "payoutd-reports"),
+             "account.not.found", "payoutd-reports"),
             ("dot segments", "GET", payout_path("..") + "/../../../../admin/v1/qiwi/products", 404, "route.not.found",
              PAY),
         ]
