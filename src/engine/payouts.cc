@@ -368,7 +368,11 @@ void PayoutEngine::settle(std::int64_t payout_id) {
         auto pending = txn.find_transfer(p->pending_transfer_id);
         Account* debit = txn.account(p->source_account_id);
         Account* credit = txn.account(p->destination_account_id);
-        if (!pending || !debit || !credit) return Settled{};
+        if (!pending || !debit || !credit) {
+          // Cannot happen while the store is consistent; audit reports the payout.
+          spdlog::error("payout {} is processing without its reservation or accounts", payout_id);
+          return Settled{};
+        }
         const bool blocked = credit->status == AccountStatus::kBlocked;
         Transfer t = *pending;
         t.id = 0;
