@@ -22,7 +22,7 @@ test: build
 
 bench: build
 	$(BUILD_DIR)/engine_bench
-	bash bench/run.sh
+	bash bench/rounds.sh
 
 # The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 sanitize: setup

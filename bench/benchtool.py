@@ -11,6 +11,7 @@ passes through binary floating point.
 """
 
 import argparse
+import statistics
 import json
 import re
 import socket
@@ -216,6 +217,43 @@ def report(a):
     return 0
 
 
+# --- median of rounds ----------------------------------------------------------------------------
+
+def median_rounds(lines, floor=0.25, target=0.6):
+    """BENCH lines of several rounds -> the median of each figure and the ratio of the medians."""
+    rounds = []
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("BENCH "):
+            continue
+        rounds.append(dict(kv.split("=", 1) for kv in line.split()[1:]))
+    if not rounds:
+        raise BenchError("no BENCH lines")
+    keys = ("payouts_per_s", "p50_ms", "p99_ms", "nginx_req_per_s", "nginx_p50_ms", "nginx_p99_ms")
+    med = {}
+    for k in keys:
+        values = sorted(float(r[k]) for r in rounds if k in r)
+        if values:
+            med[k] = statistics.median(values)
+    ratios = sorted(float(r["ratio"]) for r in rounds if "ratio" in r)
+    print(f"median of {len(rounds)} rounds:")
+    if "payouts_per_s" in med:
+        print(f"payoutd: {med['payouts_per_s']:.1f} payouts/s  p50 {med['p50_ms']:.2f} ms  "
+              f"p99 {med['p99_ms']:.2f} ms")
+    if "nginx_req_per_s" in med:
+        print(f"nginx:   {med['nginx_req_per_s']:.1f} req/s      p50 {med['nginx_p50_ms']:.2f} ms  "
+              f"p99 {med['nginx_p99_ms']:.2f} ms")
+    ratio = None
+    if "payouts_per_s" in med and "nginx_req_per_s" in med:
+        ratio = med["payouts_per_s"] / med["nginx_req_per_s"]
+        spread = f"{ratios[0]:.3f}..{ratios[-1]:.3f}" if ratios else "n/a"
+        print(f"ratio of medians payoutd/nginx: {ratio:.3f} (rounds {spread}; floor {floor}, "
+              f"target {target})")
+    fields = " ".join(f"{k}={v:.2f}" for k, v in med.items())
+    print(f"BENCH_MEDIAN rounds={len(rounds)} {fields}" + (f" ratio={ratio:.3f}" if ratio else ""))
+    return 0
+
+
 # --- main --------------------------------------------------------------------------------------
 
 def main(argv):
@@ -236,6 +274,7 @@ def main(argv):
     r.add_argument("--floor", type=float, default=0.25)
     r.add_argument("--target", type=float, default=0.6)
     r.add_argument("--enforce-floor", type=int, choices=(0, 1), default=0)
+    sub.add_parser("median-rounds")
     a = ap.parse_args(argv)
 
     try:
@@ -253,6 +292,8 @@ def main(argv):
                 print(f"{k}={v}")
         elif a.cmd == "report":
             return report(a)
+        elif a.cmd == "median-rounds":
+            return median_rounds(sys.stdin.read().splitlines())
     except BenchError as e:
         print(f"benchtool {a.cmd}: {e}", file=sys.stderr)
         return 2
