@@ -50,14 +50,9 @@ void random_bytes(void* out, std::size_t size) {
   randombytes_buf(out, size);
 }
 
-std::string new_uuid() {
-  const auto now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-  std::uint64_t hi = (now_ms << 16) | (generator().next() & 0x0FFFULL) | 0x7000ULL;  // version 7
-  std::uint64_t lo = generator().next();
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);        // RFC 4122 variant
+namespace {
+
+std::string format_uuid(std::uint64_t hi, std::uint64_t lo) {
   std::string out;
   out.reserve(36);
   append_hex(out, hi >> 32, 8);
@@ -70,6 +65,49 @@ std::string new_uuid() {
   out.push_back('-');
   append_hex(out, lo & 0xFFFFFFFFFFFFULL, 12);
   return out;
+}
+
+std::uint64_t now_ms_u64() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+}  // namespace
+
+std::string new_history_uuid(std::int64_t account_id, std::int64_t seq) {
+  const std::uint64_t hi =
+      (now_ms_u64() << 16) | 0x8000ULL | (generator().next() & 0x0FFFULL);  // version 8
+  const std::uint64_t lo = (0x2ULL << 62) |                                  // RFC 9562 variant
+                           (static_cast<std::uint64_t>(account_id & kHistoryAccountMax) << 32) |
+                           static_cast<std::uint64_t>(seq & kHistorySeqMax);
+  return format_uuid(hi, lo);
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> decode_history_uuid(std::string_view id) {
+  if (id.size() != 36) return std::nullopt;
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  int digits = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return std::nullopt;
+      continue;
+    }
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (v < 0) return std::nullopt;  // minted ids are lowercase
+    std::uint64_t& half = digits < 16 ? hi : lo;
+    half = (half << 4) | static_cast<std::uint64_t>(v);
+    ++digits;
+  }
+  if (((hi >> 12) & 0xF) != 8 || (lo >> 62) != 0x2) return std::nullopt;
+  const auto account = static_cast<std::int64_t>((lo >> 32) & kHistoryAccountMax);
+  const auto seq = static_cast<std::int64_t>(lo & kHistorySeqMax);
+  if (account == 0 || seq == 0) return std::nullopt;
+  return std::make_pair(account, seq);
 }
 
 std::string new_trace_id() {

@@ -1,14 +1,24 @@
 #pragma once
 // Identifiers payoutd mints: operation UUIDs and request trace ids.
 // Thread-safe: each thread has its own generator seeded from the OS entropy source.
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace payoutd {
 
-// A time-ordered (version 7, RFC 9562) UUID in the canonical 8-4-4-4-12 lowercase form: 48 bits
-// of Unix milliseconds, then 74 random bits. Ids minted later sort later, so an index over them
-// grows at its right edge instead of dirtying a random page per insert.
-std::string new_uuid();
+// A history entry's id (txnHistoryId): a version 8 (RFC 9562, custom) UUID that carries the
+// entry's position, so a cursor is found without an index on the id: 48 bits of Unix
+// milliseconds, 12 random bits, then the account (30 bits) and the entry's sequence number in
+// that account (32 bits). Preconditions: 0 < account_id <= kHistoryAccountMax, 0 < seq <=
+// kHistorySeqMax.
+inline constexpr std::int64_t kHistoryAccountMax = (std::int64_t{1} << 30) - 1;
+inline constexpr std::int64_t kHistorySeqMax = (std::int64_t{1} << 32) - 1;
+std::string new_history_uuid(std::int64_t account_id, std::int64_t seq);
+// (account_id, seq) of a history id minted by new_history_uuid; nullopt for any other text.
+std::optional<std::pair<std::int64_t, std::int64_t>> decode_history_uuid(std::string_view id);
 
 // 16 lowercase hex digits; identifies one request in logs and error bodies.
 std::string new_trace_id();

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/ids.h"
 #include "engine/payouts.h"
 
 namespace payoutd::engine {
@@ -52,12 +53,19 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
   const auto& transfers = snap.transfers;
   std::vector<std::string> violations = ledger::audit(snap.accounts, transfers);
   std::unordered_map<std::string, std::pair<int, int>> history;  // id -> (count, status)
-  for (const auto& [id, status] : snap.history) {
-    auto& entry = history[id];
-    ++entry.first;
-    entry.second = status;
+  std::set<std::pair<std::int64_t, std::int64_t>> positions;      // (account, seq) taken
+  auto take_position = [&](std::int64_t account, std::int64_t seq, const std::string& id) {
+    if (!positions.insert({account, seq}).second) {
+      violations.push_back(
+          fmt::format("history position {}/{} used twice (again by {})", account, seq, id));
+    }
+  };
+  for (const auto& entry : snap.history) {
+    auto& h = history[entry.id];
+    ++h.first;
+    h.second = entry.status;
+    take_position(entry.account_id, entry.seq, entry.id);
   }
-
   std::unordered_map<std::string, std::vector<const Transfer*>> by_reference;
   for (const Transfer& t : transfers) by_reference[t.reference].push_back(&t);
 
@@ -75,7 +83,16 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
           "payout {} ({}) with status {} owns {} transfers that do not match it", p.id, reference,
           static_cast<int>(p.status), owned.size()));
     }
-    if (!p.history_id.empty()) {
+    if (p.history_seq > 0) {
+      // A wallet payout is its own history entry: its id must name its position.
+      take_position(p.history_account_id, p.history_seq, p.history_id);
+      const auto decoded = decode_history_uuid(p.history_id);
+      if (!decoded || decoded->first != p.history_account_id || decoded->second != p.history_seq ||
+          p.history_account_id != p.destination_account_id) {
+        violations.push_back(fmt::format("payout {} has history id {} that does not name its place",
+                                         reference, p.history_id));
+      }
+    } else if (!p.history_id.empty()) {
       auto h = history.find(p.history_id);
       const int n = h == history.end() ? 0 : h->second.first;
       if (n != 1) {

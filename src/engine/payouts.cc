@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <tuple>
 
 #include "core/ids.h"
 #include "core/json.h"
@@ -144,15 +145,24 @@ struct HistoryEntry {
   std::string details;
 };
 
-// Appends an entry to the wallet's history; the wallet is locked by the batch, so its sequence
-// number is assigned in commit order.
+// Appends an entry to the wallet's history table (wallet operations; a wallet payout is its own
+// history entry).
+// Takes the wallet's next history position; the wallet is locked by the batch, so positions are
+// assigned in commit order. Returns (seq, txnHistoryId).
+std::pair<std::int64_t, std::string> next_history_position(Account& wallet) {
+  if (wallet.id > kHistoryAccountMax || wallet.history_seq >= kHistorySeqMax) {
+    throw std::length_error("history position out of range for account " +
+                            std::to_string(wallet.id));
+  }
+  const std::int64_t seq = ++wallet.history_seq;
+  return {seq, new_history_uuid(wallet.id, seq)};
+}
+
 std::string append_history(WriteTxn& txn, Account& wallet, const PayoutRecord& record,
-                           const HistoryEntry& e, std::int64_t now_ms,
-                           std::string txn_history_id = new_uuid()) {
+                           const HistoryEntry& e, std::int64_t now_ms) {
   store::HistoryRecord h;
   h.account_id = wallet.id;
-  h.seq = ++wallet.history_seq;
-  h.txn_history_id = std::move(txn_history_id);
+  std::tie(h.seq, h.txn_history_id) = next_history_position(wallet);
   h.domain = static_cast<int>(e.domain);
   h.type_id = static_cast<int>(e.type);
   h.status = static_cast<int>(record.status);
@@ -228,7 +238,6 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   p.source_ref = r.funder_code;
   p.destination_ref = r.client_id;
   p.created_ms = p.updated_ms = now_ms;
-  p.history_id = new_uuid();
 
   Transfer t;
   t.debit_account_id = funder->id;
@@ -259,8 +268,16 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
     p.status = delayed ? PayoutStatus::kProcessing : PayoutStatus::kSuccess;
     if (delayed) p.due_ms = now_ms + wallet->credit_delay_ms;
   }
+  // The payout is the wallet's history entry. Its position is taken before the id is claimed;
+  // if the id turns out to be taken, the batch's copy of the wallet gives the position back.
+  p.history_account_id = wallet->id;
+  const std::int64_t seq_before = wallet->history_seq;
+  std::tie(p.history_seq, p.history_id) = next_history_position(*wallet);
   p.id = txn.insert_payout_if_new(p);
-  if (p.id == 0) return refuse(txn, r, fingerprint, Error::kNone, {});
+  if (p.id == 0) {
+    wallet->history_seq = seq_before;
+    return refuse(txn, r, fingerprint, Error::kNone, {});
+  }
 
   if (p.status != PayoutStatus::kDeclined) {
     std::int64_t transfer_id = 0;
@@ -273,10 +290,6 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
       txn.update_payout(p);
     }
   }
-  HistoryEntry entry;
-  entry.amount = p.amount;
-  entry.details = provider_details(funder->code, funder->owner);
-  append_history(txn, *wallet, p, entry, now_ms, p.history_id);
   return result;
 }
 
@@ -343,6 +356,13 @@ HistoryPage PayoutEngine::wallet_history(std::string_view tenant, std::string_vi
     after_seq = position->second;
   }
   page.entries = store_.history_page(account->id, after_seq, limit);
+  for (store::HistoryRecord& h : page.entries) {
+    if (!h.from_payout) continue;
+    h.domain = static_cast<int>(WalletDomain::kPayments);
+    h.type_id = static_cast<int>(WalletTxnType::kFunderPayout);
+    h.impact = static_cast<int>(BalanceImpact::kIncome);
+    h.details = provider_details(h.provider_id, h.provider_name);
+  }
   page.account = std::move(*account);
   return page;
 }
@@ -385,10 +405,7 @@ void PayoutEngine::settle(std::int64_t payout_id) {
         p->status = blocked ? PayoutStatus::kDeclined : PayoutStatus::kSuccess;
         p->decline_code = blocked ? std::string(kDeclineClientBlocked) : std::string();
         p->updated_ms = now_ms;
-        txn.update_payout(*p);
-        if (!p->history_id.empty()) {
-          txn.update_history_status(p->history_id, static_cast<int>(p->status), p->decline_code);
-        }
+        txn.update_payout(*p);  // also the wallet's history entry: it shows the new status
         return Settled{true};
       },
       [this, payout_id](Settled, const store::Status& status) {

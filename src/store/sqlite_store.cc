@@ -1,5 +1,7 @@
 #include "store/sqlite_store.h"
 
+#include "core/ids.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <pthread.h>
@@ -10,7 +12,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -65,10 +69,13 @@ CREATE TABLE IF NOT EXISTS payouts (
   amount INTEGER NOT NULL, currency TEXT NOT NULL, pending_transfer_id INTEGER NOT NULL,
   source_ref TEXT NOT NULL, destination_ref TEXT NOT NULL, history_id TEXT NOT NULL,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,
+  history_account_id INTEGER NOT NULL, history_seq INTEGER NOT NULL,
   UNIQUE (tenant, kind, partner_id));
 CREATE INDEX IF NOT EXISTS payouts_processing ON payouts (due_ms) WHERE status = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS payouts_history ON payouts (history_account_id, history_seq)
+  WHERE history_seq > 0;
 CREATE TABLE IF NOT EXISTS history (
-  account_id INTEGER NOT NULL, seq INTEGER NOT NULL, txn_history_id TEXT NOT NULL UNIQUE,
+  account_id INTEGER NOT NULL, seq INTEGER NOT NULL, txn_history_id TEXT NOT NULL,
   domain INTEGER NOT NULL, type_id INTEGER NOT NULL, status INTEGER NOT NULL,
   impact INTEGER NOT NULL, domain_txn_id TEXT NOT NULL, amount INTEGER NOT NULL,
   commission INTEGER NOT NULL, currency TEXT NOT NULL, created_ms INTEGER NOT NULL,
@@ -83,7 +90,7 @@ CREATE TABLE IF NOT EXISTS history (
 #define PAYOUT_COLUMNS \
     "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, " \
     "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, " \
-    "history_id, created_ms, updated_ms, due_ms"
+    "history_id, created_ms, updated_ms, due_ms, history_account_id, history_seq"
 #define TRANSFER_COLUMNS \
     "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, " \
     "reference"
@@ -262,6 +269,8 @@ PayoutRecord read_payout(const Stmt& s) {
   p.created_ms = s.i64(15);
   p.updated_ms = s.i64(16);
   p.due_ms = s.i64(17);
+  p.history_account_id = s.i64(18);
+  p.history_seq = s.i64(19);
   return p;
 }
 
@@ -329,8 +338,6 @@ class SqliteWriteTxn final : public WriteTxn {
   std::int64_t insert_payout_if_new(const PayoutRecord& payout) override;
   void update_payout(const PayoutRecord& payout) override;
   void insert_history(const HistoryRecord& entry) override;
-  void update_history_status(std::string_view txn_history_id, int status,
-                             std::string_view error_code) override;
   std::optional<std::string> get_meta(std::string_view key) override;
   void set_meta(std::string_view key, std::string_view value) override;
   Status commit() override;
@@ -458,23 +465,66 @@ class SqliteStore final : public Store {
 
   std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view txn_history_id) const override {
+    // The id carries its position; the entry at that position must carry the very same id.
+    const auto position = decode_history_uuid(txn_history_id);
+    if (!position) return std::nullopt;
     auto reader = acquire();
-    Stmt& s = reader->stmt("SELECT account_id, seq FROM history WHERE txn_history_id = ?");
-    s.bind(txn_history_id);
-    std::optional<std::pair<std::int64_t, std::int64_t>> result;
-    if (s.step()) result.emplace(s.i64(0), s.i64(1));
-    s.reset();
-    return result;
+    for (const char* sql :
+         {"SELECT txn_history_id FROM history WHERE account_id = ? AND seq = ?",
+          "SELECT history_id FROM payouts WHERE history_account_id = ? AND history_seq = ?"}) {
+      Stmt& s = reader->stmt(sql);
+      s.bind(position->first).bind(position->second);
+      const bool found = s.step() && s.text(0) == txn_history_id;
+      s.reset();
+      if (found) return position;
+    }
+    return std::nullopt;
   }
 
   std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                           std::size_t limit) const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt("SELECT " HISTORY_COLUMNS " FROM history " "WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-    s.bind(account_id).bind(after_seq).bind(static_cast<std::int64_t>(limit));
-    std::vector<HistoryRecord> result;
-    while (s.step()) result.push_back(read_history(s));
-    return result;
+    const auto n = static_cast<std::int64_t>(limit);
+    std::vector<HistoryRecord> table;
+    {
+      Stmt& s = reader->stmt("SELECT " HISTORY_COLUMNS
+                             " FROM history WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+      s.bind(account_id).bind(after_seq).bind(n);
+      while (s.step()) table.push_back(read_history(s));
+    }
+    std::vector<HistoryRecord> payouts;
+    {
+      Stmt& s = reader->stmt(
+          "SELECT p.history_seq, p.history_id, p.status, p.partner_id, p.amount, p.currency, "
+          "p.created_ms, p.decline_code, p.source_ref, a.owner FROM payouts p "
+          "JOIN accounts a ON a.id = p.source_account_id "
+          "WHERE p.history_account_id = ? AND p.history_seq > ? ORDER BY p.history_seq LIMIT ?");
+      s.bind(account_id).bind(after_seq).bind(n);
+      while (s.step()) {
+        HistoryRecord h;
+        h.from_payout = true;
+        h.account_id = account_id;
+        h.seq = s.i64(0);
+        h.txn_history_id = s.text(1);
+        h.status = s.i32(2);
+        h.domain_txn_id = s.text(3);
+        h.amount = s.i64(4);
+        h.currency = currency_from(s.text(5));
+        h.created_ms = s.i64(6);
+        h.error_code = s.text(7);
+        h.provider_id = s.text(8);
+        h.provider_name = s.text(9);
+        payouts.push_back(std::move(h));
+      }
+    }
+    std::vector<HistoryRecord> page;
+    page.reserve(std::min(limit, table.size() + payouts.size()));
+    std::merge(std::make_move_iterator(table.begin()), std::make_move_iterator(table.end()),
+               std::make_move_iterator(payouts.begin()), std::make_move_iterator(payouts.end()),
+               std::back_inserter(page),
+               [](const HistoryRecord& a, const HistoryRecord& b) { return a.seq < b.seq; });
+    if (page.size() > limit) page.resize(limit);
+    return page;
   }
 
   std::vector<PayoutRecord> processing_payouts() const override {
@@ -492,8 +542,8 @@ class SqliteStore final : public Store {
       while (t.step()) snap.transfers.push_back(read_transfer(t));
       Stmt& p = reader->stmt("SELECT " PAYOUT_COLUMNS " FROM payouts ORDER BY id");
       while (p.step()) snap.payouts.push_back(read_payout(p));
-      Stmt& h = reader->stmt("SELECT txn_history_id, status FROM history");
-      while (h.step()) snap.history.emplace_back(h.text(0), h.i32(1));
+      Stmt& h = reader->stmt("SELECT txn_history_id, status, account_id, seq FROM history");
+      while (h.step()) snap.history.push_back({h.text(0), h.i32(1), h.i64(2), h.i64(3)});
     } catch (...) {
       reader->exec("ROLLBACK");
       throw;
@@ -831,8 +881,9 @@ std::int64_t SqliteWriteTxn::insert_payout_row(const PayoutRecord& p, bool if_ne
 #define INSERT_PAYOUT                                                                           \
   "INSERT INTO payouts (tenant, kind, partner_id, fingerprint, status, decline_code, "            \
   "source_account_id, destination_account_id, amount, currency, pending_transfer_id, "            \
-  "source_ref, destination_ref, history_id, created_ms, updated_ms, due_ms) "                     \
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  "source_ref, destination_ref, history_id, created_ms, updated_ms, due_ms, "                     \
+  "history_account_id, history_seq) "                                                             \
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     Stmt& s = db_.stmt(if_new ? INSERT_PAYOUT " ON CONFLICT (tenant, kind, partner_id) DO NOTHING"
                               : INSERT_PAYOUT);
 #undef INSERT_PAYOUT
@@ -853,6 +904,8 @@ std::int64_t SqliteWriteTxn::insert_payout_row(const PayoutRecord& p, bool if_ne
         .bind(p.created_ms)
         .bind(p.updated_ms)
         .bind(p.due_ms)
+        .bind(p.history_account_id)
+        .bind(p.history_seq)
         .exec();
     if (sqlite3_changes(db_.raw()) == 0) return std::int64_t{0};
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
@@ -893,18 +946,6 @@ void SqliteWriteTxn::insert_history(const HistoryRecord& h) {
         .bind(h.created_ms)
         .bind(h.error_code)
         .bind(h.details)
-        .exec();
-    return 0;
-  });
-}
-
-void SqliteWriteTxn::update_history_status(std::string_view txn_history_id, int status,
-                                           std::string_view error_code) {
-  guarded([&] {
-    db_.stmt("UPDATE history SET status = ?, error_code = ? WHERE txn_history_id = ?")
-        .bind(status)
-        .bind(error_code)
-        .bind(txn_history_id)
         .exec();
     return 0;
   });

@@ -45,13 +45,22 @@ struct PayoutRecord {
   std::string source_ref;       // the partner's name for the source (fromFunderId)
   std::string destination_ref;  // the partner's name for the destination (toClientId)
   std::string history_id;       // txnHistoryId of the destination's history entry, if any
+  // A wallet payout is itself the wallet's history entry: its place in the wallet's history.
+  // 0 for records whose entries live in the history table (wallet operations).
+  std::int64_t history_account_id = 0;
+  std::int64_t history_seq = 0;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t due_ms = 0;  // when a processing payout is to be settled
 };
 
 // One entry of a wallet's operation history (QIWI Reports API). Ordered per account by seq.
+// Entries come from the history table, or are wallet payouts (from_payout): those carry only
+// their own facts (provider_* name the funder) and the engine completes them.
 struct HistoryRecord {
+  bool from_payout = false;
+  std::string provider_id;
+  std::string provider_name;
   std::int64_t account_id = 0;
   std::int64_t seq = 0;
   std::string txn_history_id;
@@ -72,7 +81,13 @@ struct AuditSnapshot {
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<PayoutRecord> payouts;
-  std::vector<std::pair<std::string, int>> history;  // (txn_history_id, status) of every entry
+  struct HistoryEntry {
+    std::string id;
+    int status = 0;
+    std::int64_t account_id = 0;
+    std::int64_t seq = 0;
+  };
+  std::vector<HistoryEntry> history;  // the history table's entries (payout entries: payouts)
 };
 
 struct Status {
@@ -111,8 +126,6 @@ class WriteTxn {
   virtual void update_payout(const PayoutRecord& payout) = 0;
 
   virtual void insert_history(const HistoryRecord& entry) = 0;
-  virtual void update_history_status(std::string_view txn_history_id, int status,
-                                     std::string_view error_code) = 0;
 
   virtual std::optional<std::string> get_meta(std::string_view key) = 0;
   virtual void set_meta(std::string_view key, std::string_view value) = 0;
@@ -143,10 +156,11 @@ class Store {
   virtual std::vector<ledger::Account> get_accounts_by_owner(std::string_view tenant,
                                                              ledger::AccountKind kind,
                                                              std::string_view owner) const = 0;
-  // History entry by its id: (account_id, seq), or nullopt.
+  // History entry by its id: (account_id, seq), or nullopt when no entry has that id.
   virtual std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view txn_history_id) const = 0;
-  // Up to `limit` entries of the account with seq > after_seq, in seq order.
+  // Up to `limit` entries of the account with seq > after_seq, in seq order, from the history
+  // table and the wallet payouts together.
   virtual std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                                   std::size_t limit) const = 0;
   virtual std::vector<PayoutRecord> processing_payouts() const = 0;
