@@ -2,6 +2,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -122,6 +124,10 @@ int audit(const Config& config) {
 
 int main(int argc, char** argv) {
   using namespace payoutd::app;
+  // Keep freed memory instead of returning it to the kernel after every burst: the per-thread
+  // heaps otherwise shrink and regrow (mprotect) thousands of times a second under load.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 16 << 20);
   CLI::App cli{"payoutd: a payout gateway speaking QIWI BaaS, ecommpay and Bereke Bank APIs"};
   cli.require_subcommand(1);
   std::string config_path;

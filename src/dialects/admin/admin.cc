@@ -317,10 +317,13 @@ void Dialect::operation(http::Request& request, const http::Responder& respond,
       Amount commission;
       if (parse_amount_object(f, "amount", false, &op.amount) && body->find("commission")) {
         if (parse_amount_object(f, "commission", true, &commission)) {
+          // Only a balance inquiry charges its commission; elsewhere it would be shown in the
+          // history without being debited.
           if (!(commission.currency == op.amount.currency)) {
             f.fail("commission.currency", "must equal amount.currency");
+          } else if (commission.minor != 0) {
+            f.fail("commission.value", "is charged only by BALANCE_INQUIRY operations here");
           }
-          op.commission = commission.minor;
         }
       }
     }
