@@ -60,20 +60,27 @@ std::string wallet_payout_fingerprint(const WalletPayout& r) {
   return f;
 }
 
+Account new_account(const std::string& tenant, AccountKind kind, std::string code,
+                    std::string owner, Currency currency, std::int64_t now_ms) {
+  Account a;
+  a.tenant = tenant;
+  a.kind = kind;
+  a.code = std::move(code);
+  a.owner = std::move(owner);
+  a.currency = currency;
+  a.created_ms = now_ms;
+  return a;
+}
+
 // System accounts stand for money outside payoutd; created on first use per tenant and currency.
 Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_view purpose,
                         Currency currency, std::int64_t now_ms) {
   std::string code(purpose);
   code.append(":").append(currency.code());
   if (Account* a = txn.find_account(tenant, AccountKind::kSystem, code)) return a;
-  Account a;
-  a.tenant = tenant;
-  a.kind = AccountKind::kSystem;
-  a.code = code;
-  a.owner = std::string(purpose);
-  a.currency = currency;
+  Account a = new_account(tenant, AccountKind::kSystem, code, std::string(purpose), currency,
+                          now_ms);
   a.floor = ledger::BalanceFloor::kNone;
-  a.created_ms = now_ms;
   return txn.insert_account(a);
 }
 
@@ -445,14 +452,9 @@ void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
           }
           return {Error::kIdConflict, "the funder exists with another currency or name", {}};
         }
-        Account a;
-        a.tenant = spec.tenant;
-        a.kind = AccountKind::kFunder;
-        a.code = spec.code;
-        a.owner = spec.display_name;
-        a.currency = spec.currency;
+        Account a = new_account(spec.tenant, AccountKind::kFunder, spec.code, spec.display_name,
+                                spec.currency, now_ms);
         a.status = spec.status;
-        a.created_ms = now_ms;
         return {Error::kNone, {}, {}, {*txn.insert_account(a)}};
       },
       std::move(done));
@@ -483,15 +485,10 @@ void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
             return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
           }
         }
-        Account a;
-        a.tenant = spec.tenant;
-        a.kind = AccountKind::kWallet;
-        a.code = spec.account_code;
-        a.owner = spec.client_id;
-        a.currency = spec.currency;
+        Account a = new_account(spec.tenant, AccountKind::kWallet, spec.account_code,
+                                spec.client_id, spec.currency, now_ms);
         a.status = spec.status;
         a.credit_delay_ms = spec.credit_delay_ms;
-        a.created_ms = now_ms;
         txn.insert_account(a);
         return {Error::kNone, {}, {}, wallets()};
       },
