@@ -1,0 +1,182 @@
+// The committer's durability contract: nothing completes, and no read answers, before the sync
+// that covers it has returned. The real SQLite store is wrapped so that sync() waits on a gate
+// the test opens.
+#include "engine/committer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <thread>
+
+#include "store/sqlite_store.h"
+
+namespace payoutd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+class GatedStore final : public store::Store {
+ public:
+  explicit GatedStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+
+  void open_gate() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  int syncs_started() const { return syncs_started_.load(); }
+
+  store::Status sync() override {
+    ++syncs_started_;
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return open_; });
+    return inner_->sync();
+  }
+  std::unique_ptr<store::WriteTxn> begin() override { return inner_->begin(); }
+  std::optional<store::PayoutRecord> get_payout(std::string_view t, store::PayoutKind k,
+                                                std::string_view id) const override {
+    return inner_->get_payout(t, k, id);
+  }
+  std::optional<ledger::Account> get_account(std::string_view t, ledger::AccountKind k,
+                                             std::string_view c) const override {
+    return inner_->get_account(t, k, c);
+  }
+  std::vector<ledger::Account> get_accounts_by_owner(std::string_view t, ledger::AccountKind k,
+                                                     std::string_view o) const override {
+    return inner_->get_accounts_by_owner(t, k, o);
+  }
+  std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+      std::string_view id) const override {
+    return inner_->find_history(id);
+  }
+  std::vector<store::HistoryRecord> history_page(std::int64_t a, std::int64_t s,
+                                                 std::size_t n) const override {
+    return inner_->history_page(a, s, n);
+  }
+  std::vector<store::PayoutRecord> processing_payouts() const override {
+    return inner_->processing_payouts();
+  }
+  store::AuditSnapshot snapshot() const override { return inner_->snapshot(); }
+
+ private:
+  std::unique_ptr<store::Store> inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  std::atomic<int> syncs_started_{0};
+};
+
+class CommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("payoutd-committer-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = std::make_unique<GatedStore>(
+        store::open_sqlite_store({.path = (dir_ / "payoutd.db").string()}));
+    committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
+    committer_->start();
+  }
+  void TearDown() override {
+    store_->open_gate();
+    committer_->stop();
+    committer_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Submits a job that writes a meta key; `completed` turns true once it completes.
+  void submit_write(std::atomic<int>& completed, std::atomic<bool>& ok, bool fail = false) {
+    ASSERT_TRUE(committer_->submit(make_job<int>(
+        [fail](store::WriteTxn& txn, std::int64_t) {
+          if (fail) throw std::runtime_error("job fails");
+          txn.set_meta("k", "v");
+          return 0;
+        },
+        [&](int, const store::Status& status) {
+          ok = status.ok;
+          ++completed;
+        })));
+  }
+  template <typename Pred>
+  static bool eventually(Pred pred) {
+    for (int i = 0; i < 500; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return pred();
+  }
+
+  SystemClock clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<GatedStore> store_;
+  std::unique_ptr<Committer> committer_;
+};
+
+TEST_F(CommitterTest, JobCompletesOnlyAfterTheSyncCoveringIt) {
+  std::atomic<int> completed{0};
+  std::atomic<bool> ok{false};
+  submit_write(completed, ok);
+  ASSERT_TRUE(eventually([&] { return store_->syncs_started() == 1; }));
+  // Committed, visible to readers, but the sync has not returned: nothing may complete.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(completed.load(), 0);
+  std::atomic<bool> read_answered{false};
+  committer_->after_durable([&] { read_answered = true; });
+  EXPECT_FALSE(read_answered.load());
+  store_->open_gate();
+  ASSERT_TRUE(eventually([&] { return completed.load() == 1 && read_answered.load(); }));
+  EXPECT_TRUE(ok.load());
+}
+
+TEST_F(CommitterTest, ReadWithNothingPendingAnswersAtOnce) {
+  bool answered = false;
+  committer_->after_durable([&] { answered = true; });
+  EXPECT_TRUE(answered);
+}
+
+TEST_F(CommitterTest, FailedBatchCompletesAtOnceAndKeepsTheSequence) {
+  store_->open_gate();
+  std::atomic<int> completed{0};
+  std::atomic<bool> ok{true};
+  submit_write(completed, ok, /*fail=*/true);
+  ASSERT_TRUE(eventually([&] { return completed.load() == 1; }));
+  EXPECT_FALSE(ok.load());
+  // Reads after a failed batch are not left waiting for a sync that never comes.
+  std::atomic<bool> answered{false};
+  committer_->after_durable([&] { answered = true; });
+  ASSERT_TRUE(eventually([&] { return answered.load(); }));
+  // And the next batch succeeds.
+  std::atomic<int> completed2{0};
+  std::atomic<bool> ok2{false};
+  submit_write(completed2, ok2);
+  ASSERT_TRUE(eventually([&] { return completed2.load() == 1; }));
+  EXPECT_TRUE(ok2.load());
+}
+
+TEST_F(CommitterTest, OneSyncCoversManyBatches) {
+  std::atomic<int> completed{0};
+  std::atomic<bool> ok{false};
+  submit_write(completed, ok);
+  ASSERT_TRUE(eventually([&] { return store_->syncs_started() == 1; }));
+  // While the first sync hangs, more batches commit; they all wait, then one sync covers them.
+  for (int i = 0; i < 20; ++i) {
+    submit_write(completed, ok);
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(eventually([&] { return committer_->stats().batches >= 2; }));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(completed.load(), 0);
+  store_->open_gate();
+  ASSERT_TRUE(eventually([&] { return completed.load() == 21; }));
+  EXPECT_LE(committer_->stats().syncs, 3u);
+}
+
+}  // namespace
+}  // namespace payoutd::engine
