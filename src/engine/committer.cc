@@ -31,7 +31,7 @@ void Committer::start() {
 bool Committer::submit(std::unique_ptr<Job> job) {
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(queue_mutex_);
     if (stopping_ || queue_.size() >= options_.queue_jobs_max) return false;
     queue_.push_back(std::move(job));
     wake = idle_;
@@ -43,7 +43,7 @@ bool Committer::submit(std::unique_ptr<Job> job) {
 
 void Committer::stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -136,7 +136,7 @@ void Committer::run() {
   std::vector<std::unique_ptr<Job>> batch;
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
+      std::unique_lock lock(queue_mutex_);
       idle_ = true;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       idle_ = false;

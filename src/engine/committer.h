@@ -85,16 +85,19 @@ class Committer {
   store::Store& store_;
   const Clock& clock_;
   const CommitterOptions options_;
-  mutable std::mutex mutex_;
+  // Two locks: I/O threads and the committer meet on the queue; the committer and the syncer
+  // (and readers) on the sync state, so submitting never waits behind the syncer.
+  std::mutex queue_mutex_;  // queue_, stopping_, idle_
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
   bool idle_ = false;  // the committer thread waits for work: submit() must wake it
-  CommitterStats stats_;
   std::thread thread_;
 
   // Committed but not yet durable batches, in commit order, and readers waiting for them.
+  mutable std::mutex mutex_;  // everything below
   std::condition_variable sync_wake_;
+  CommitterStats stats_;
   struct Unsynced {
     std::uint64_t seq;
     Batch batch;
