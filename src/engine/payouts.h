@@ -160,6 +160,7 @@ class PayoutEngine {
   void after_durable(std::function<void()> done) { committer_.after_durable(std::move(done)); }
 
   Committer& committer() { return committer_; }
+  const Committer& committer() const { return committer_; }
 
  private:
   bool submit(std::unique_ptr<Job> job);

@@ -14,7 +14,7 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ADMIN_TOKEN, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, PARTNER_TOKEN,  # noqa: E402
                      PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response, ServerTestCase, binary_path,
-                     config_path, dumps, parse_json, payout_body, payout_path, unique)
+                     Server, config_path, dumps, parse_json, payout_body, payout_path, unique)
 
 CLIENT = "sjrpngawef8770553957"
 ADMIN = "payoutd-admin"
@@ -491,6 +491,34 @@ class ConfigValidationTest(unittest.TestCase):
                 proc.terminate()
                 self.assertEqual(proc.wait(30), 0)
                 proc.stdout.close()
+
+
+class StatsTest(unittest.TestCase):
+    """GET /admin/v1/stats shows the group committer's counters; admin token only."""
+
+    def test_counters_move_with_payouts(self):
+        server = Server()
+        try:
+            server.start()
+            api = Api(server)
+            before = api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN)
+            self.assertEqual(before.status, 200, before.raw)
+            c0 = before.json["committer"]
+            for key in ("jobs", "batches", "failedBatches", "largestBatchJobs", "syncs",
+                        "applyUsTotal", "commitUsTotal", "syncUsTotal"):
+                self.assertIsInstance(c0[key], int, key)
+            for _ in range(5):
+                self.assertEqual(api.payout(unique("st"), BONUS, next(iter(CLIENTS)), "1.00").status, 200)
+            c1 = api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN).json["committer"]
+            self.assertGreaterEqual(c1["jobs"] - c0["jobs"], 5)
+            self.assertGreaterEqual(c1["syncs"], c0["syncs"] + 1)
+            self.assertEqual(c1["failedBatches"], 0)
+            self.assertEqual(api.request("GET", "/admin/v1/stats").status, 401)  # partner token
+            self.assertEqual(api.request("POST", "/admin/v1/stats", auth=ADMIN_TOKEN).status, 405)
+            api.close()
+            server.stop(check=True)
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":

@@ -128,6 +128,14 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   auto segments = split_path(path);
+  if (segments && segments->size() == 3 && (*segments)[1] == "v1" && (*segments)[2] == "stats") {
+    if (request.method != "GET") {
+      respond(error(405, "method.not.allowed", "use GET"));
+    } else {
+      respond(stats());
+    }
+    return true;
+  }
   // admin/v1/qiwi/products/{p}/...
   if (!segments || segments->size() < 6 || (*segments)[1] != "v1" || (*segments)[2] != "qiwi" ||
       (*segments)[3] != "products") {
@@ -175,6 +183,23 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   }
   respond(error(404, "route.not.found", "no such path"));
   return true;
+}
+
+http::Response Dialect::stats() const {
+  const engine::CommitterStats c = engine_.committer().stats();
+  http::Response r;
+  json::Writer w(r.body);
+  w.begin_object().key("committer").begin_object();
+  w.key("jobs").integer(static_cast<std::int64_t>(c.jobs));
+  w.key("batches").integer(static_cast<std::int64_t>(c.batches));
+  w.key("failedBatches").integer(static_cast<std::int64_t>(c.failed_batches));
+  w.key("largestBatchJobs").integer(static_cast<std::int64_t>(c.batch_jobs_largest));
+  w.key("syncs").integer(static_cast<std::int64_t>(c.syncs));
+  w.key("applyUsTotal").integer(static_cast<std::int64_t>(c.apply_us_total));
+  w.key("commitUsTotal").integer(static_cast<std::int64_t>(c.commit_us_total));
+  w.key("syncUsTotal").integer(static_cast<std::int64_t>(c.sync_us_total));
+  w.end_object().end_object();
+  return r;
 }
 
 void Dialect::answer(const http::Responder& respond, const engine::AdminResult& result,

@@ -21,6 +21,7 @@ class Dialect {
 
  private:
   http::Response error(int status, std::string_view code, std::string_view description) const;
+  http::Response stats() const;  // GET /admin/v1/stats: the group committer's counters
   void put_funder(http::Request& request, const http::Responder& respond,
                   const std::string& tenant, const std::string& funder);
   void get_funder(const http::Responder& respond, const std::string& tenant,
