@@ -30,6 +30,14 @@ if ((${#missing[@]})); then
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # A mirror can fail for a moment: retry a few times before giving up.
+  for attempt in 1 2 3; do
+    if "${sudo_cmd[@]}" apt-get update -qq &&
+       "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+      exit 0
+    fi
+    echo "setup: apt-get failed (attempt $attempt of 3)" >&2
+    sleep $((attempt * 5))
+  done
+  exit 1
 fi
