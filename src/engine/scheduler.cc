@@ -34,11 +34,6 @@ void Scheduler::schedule(std::int64_t id, std::int64_t due_ms) {
   wake_.notify_one();
 }
 
-std::size_t Scheduler::pending() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
-}
-
 void Scheduler::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {

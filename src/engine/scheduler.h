@@ -28,7 +28,6 @@ class Scheduler {
   // Thread-safe. Fires `id` at or after `due_ms` (wall-clock milliseconds). An id already
   // waiting is not scheduled twice.
   void schedule(std::int64_t id, std::int64_t due_ms);
-  std::size_t pending() const;
 
  private:
   void run();
