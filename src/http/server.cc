@@ -279,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   // On the session's context only.
   void write(Response r) {
+    if (r.render_body) r.render_body(r.body);
     const bool keep = keep_alive_ && !server_.draining.load(std::memory_order_relaxed);
     out_.clear();
     out_.reserve(160 + r.body.size());

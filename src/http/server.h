@@ -39,6 +39,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, fills `body` on the connection's I/O thread just before the answer is written, so
+  // a thread that completes many requests at once (the engine's syncer) only hands them over.
+  std::function<void(std::string& body)> render_body;
 };
 
 // Call exactly once, from any thread.

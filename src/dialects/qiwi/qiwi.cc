@@ -308,7 +308,10 @@ void Dialect::payout(http::Request& request, const http::Responder& respond,
         switch (result.error) {
           case Error::kNone: {
             http::Response r;
-            r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
+            r.render_body = [payout = std::move(result.payout), product,
+                             offset = options_.utc_offset_minutes](std::string& out) {
+              out = render_payout(payout, product, offset);
+            };
             respond(std::move(r));
             return;
           }
