@@ -362,6 +362,9 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& options) : options_(options) {
     if (!options.read_only) {
       lock_data_dir();
+      // Before any SQLite connection exists in this process: closing a descriptor of the
+      // database file drops every POSIX lock the process holds on it, SQLite's included.
+      sync_files();
       writer_ = std::make_unique<Connection>(options.path, Connection::Mode::kCreate,
                                              options.busy_timeout_ms);
       require_wal();
@@ -369,9 +372,6 @@ class SqliteStore final : public Store {
       writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
       writer_->exec("PRAGMA cache_size=-65536");
       migrate();
-      // A previous process may have died with commits in the page cache that no fsync covered.
-      // They are visible now; make them durable before anyone reads them.
-      sync_files();
       load_accounts();
       // Checkpoints copy the log into the database file and fsync it: slow, so they run on a
       // thread of their own instead of inside a commit. If they fall behind, the writer runs a
@@ -398,8 +398,8 @@ class SqliteStore final : public Store {
     }
     checkpoint_wake_.notify_one();
     if (checkpointer_.joinable()) checkpointer_.join();
-    if (wal_fd_ >= 0) ::close(wal_fd_);
     writer_.reset();
+    if (wal_fd_ >= 0) ::close(wal_fd_);  // SQLite keeps no locks on the log file itself
     if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
@@ -650,6 +650,8 @@ class SqliteStore final : public Store {
     }
   }
 
+  // A previous process may have died with commits in the page cache that no fsync covered.
+  // They are visible to whoever reads now; make them durable first.
   void sync_files() {
     const std::filesystem::path db(options_.path);
     for (const std::string& file : {options_.path, options_.path + "-wal"}) {

@@ -8,7 +8,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BONUS, CLIENTS, IsolatedServerTestCase, PayoutLoad, check_load_outcome  # noqa: E402
+from harness import (BONUS, CLIENTS, IsolatedServerTestCase, PayoutLoad, Server,  # noqa: E402
+                     check_load_outcome)
 
 KILLS = 4
 
@@ -112,6 +113,35 @@ def find_balance_column(data_dir, account):
         finally:
             db.close()
     return f"found {paths} but no table with a balance-like column and a row for {account}"
+
+
+
+class AuditWhileServingTest(unittest.TestCase):
+    """`payoutd audit` in another process, again and again while payouts commit and checkpoints
+    run, always reads one consistent ledger."""
+
+    def test_audit_under_load_is_always_clean(self):
+        server = Server()
+        try:
+            server.start()
+            load = PayoutLoad(server, BONUS, list(CLIENTS)[:3], threads=8, prefix="aud").start()
+            try:
+                deadline = time.monotonic() + 6
+                audits = 0
+                while time.monotonic() < deadline:
+                    rc, out = server.run_audit()
+                    self.assertEqual(rc, 0, f"audit while serving (run {audits + 1}):\n{out[-2000:]}")
+                    audits += 1
+            finally:
+                load.stop()
+            self.assertGreater(load.count(), 0)
+            self.assertGreaterEqual(audits, 3)
+            self.assertEqual(load.unexpected, [])
+            server.stop(check=True)
+            rc, out = server.run_audit()
+            self.assertEqual(rc, 0, out)
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":
