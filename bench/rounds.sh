@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs bench/run.sh BENCH_ROUNDS times (default 3), payoutd and nginx alternating, and reports
-# the median of each figure and the ratio of the medians. On a shared 2-core machine one round
-# can be off by a third (a neighbour's disk flush, a compiler): the median of alternating rounds
-# is the figure to quote.
+# Runs bench/run.sh BENCH_ROUNDS times (default 5), payoutd and nginx alternating, and reports
+# the median of each figure and the median of the rounds' ratios. On a shared 2-core machine one
+# round can be off by a half (a neighbour's disk flush, a compiler): the median of alternating
+# rounds is the figure to quote.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-rounds="${BENCH_ROUNDS:-3}"
+rounds="${BENCH_ROUNDS:-5}"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_ROUNDS must be a positive integer" >&2; exit 1; }
 lines=()
 for ((r = 1; r <= rounds; r++)); do
