@@ -1,6 +1,7 @@
 #include "engine/provision.h"
 
 #include <future>
+#include <optional>
 
 namespace payoutd::engine {
 namespace {
@@ -16,6 +17,20 @@ AdminResult wait_for(Submit submit) {
   return future.get();
 }
 
+// Runs `apply` in the committer and waits until its batch is durable; nullopt when the engine
+// refused the job or the batch failed.
+template <typename T, typename Apply>
+std::optional<T> run_durably(Committer& committer, Apply apply) {
+  std::promise<std::optional<T>> done;
+  auto future = done.get_future();
+  const bool submitted = committer.submit(
+      make_job<T>(std::move(apply), [&done](T value, const store::Status& status) {
+        done.set_value(status.ok ? std::optional<T>(std::move(value)) : std::nullopt);
+      }));
+  if (!submitted) return std::nullopt;
+  return future.get();
+}
+
 std::string describe(std::string_view what, const AdminResult& r) {
   return std::string(what) + ": " + to_string(r.error) + (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
@@ -23,20 +38,12 @@ std::string describe(std::string_view what, const AdminResult& r) {
 }  // namespace
 
 std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) {
-  struct Flag {
-    bool provisioned = false;
-  };
-  std::promise<std::pair<Flag, bool>> checked;
-  auto check_future = checked.get_future();
-  const bool check_submitted = engine.committer().submit(make_job<Flag>(
-      [](store::WriteTxn& txn, std::int64_t) {
-        return Flag{txn.get_meta(kProvisionedKey).has_value()};
-      },
-      [&checked](Flag f, const store::Status& s) { checked.set_value({f, s.ok}); }));
-  if (!check_submitted) return "the engine refused the provisioning check";
-  const auto [flag, ok] = check_future.get();
-  if (!ok) return "cannot read the store";
-  if (flag.provisioned) return {};
+  const auto provisioned = run_durably<bool>(engine.committer(), [](store::WriteTxn& txn,
+                                                                      std::int64_t) {
+    return txn.get_meta(kProvisionedKey).has_value();
+  });
+  if (!provisioned) return "cannot read the store";
+  if (*provisioned) return {};
 
   for (const ProvisionedFunder& f : plan.funders) {
     auto r = wait_for([&](AdminCallback cb) { engine.create_funder(f.spec, std::move(cb)); });
@@ -53,16 +60,12 @@ std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) 
     auto r = wait_for([&](AdminCallback cb) { engine.create_client(c, std::move(cb)); });
     if (r.error != Error::kNone) return describe("client " + c.client_id, r);
   }
-  std::promise<bool> marked;
-  auto marked_future = marked.get_future();
-  const bool mark_submitted = engine.committer().submit(make_job<int>(
-      [](store::WriteTxn& txn, std::int64_t) {
-        txn.set_meta(kProvisionedKey, "1");
-        return 0;
-      },
-      [&marked](int, const store::Status& s) { marked.set_value(s.ok); }));
-  if (!mark_submitted) return "the engine refused the provisioning mark";
-  return marked_future.get() ? std::string() : "cannot mark the store provisioned";
+  const auto marked = run_durably<bool>(engine.committer(), [](store::WriteTxn& txn,
+                                                                 std::int64_t) {
+    txn.set_meta(kProvisionedKey, "1");
+    return true;
+  });
+  return marked ? std::string() : "cannot mark the store provisioned";
 }
 
 }  // namespace payoutd::engine

@@ -126,7 +126,6 @@ struct Server::Impl {
   asio::steady_timer sweeper;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> draining{false};
-  std::function<void()> on_drained_;
 
   asio::io_context& context(std::size_t i) { return i == 0 ? io : *more_io[i - 1]; }
   // Sessions are spread round-robin over the I/O threads' contexts (called on `io` only).
@@ -266,7 +265,6 @@ class Session : public std::enable_shared_from_this<Session> {
       request.method = std::string(message.method_string());
       request.target = std::string(message.target());
       request.authorization = std::string(message[bhttp::field::authorization]);
-      request.content_type = std::string(message[bhttp::field::content_type]);
       request.body = std::move(message.body());
     }
     in_handler_.store(true, std::memory_order_relaxed);
@@ -455,11 +453,10 @@ std::uint16_t Server::listen() {
 }
 
 void Server::run(const std::function<void()>& on_drained) {
-  impl_->on_drained_ = on_drained;
-  impl_->signals.async_wait([this](beast::error_code ec, int signal) {
+  impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: draining", signal);
-    impl_->begin_drain(impl_->on_drained_);
+    impl_->begin_drain(on_drained);
   });
   impl_->accept();
   impl_->sweep();
@@ -472,10 +469,6 @@ void Server::run(const std::function<void()>& on_drained) {
   }
   impl_->io.run();
   for (auto& t : extra) t.join();
-}
-
-void Server::stop() {
-  asio::post(impl_->io, [this] { impl_->begin_drain(impl_->on_drained_); });
 }
 
 }  // namespace payoutd::http

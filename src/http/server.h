@@ -25,9 +25,8 @@ struct Request {
   std::string method;  // as sent, e.g. "PUT"
   std::string target;  // request-target as sent: path and optional query
   std::string authorization;
-  std::string content_type;
   std::string body;
-  std::string peer_address;  // the TCP peer's IP address
+  std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
   RequestProblem problem = RequestProblem::kNone;
 
   std::string_view path() const;
@@ -67,11 +66,9 @@ class Server {
 
   // Binds and listens. Returns the bound port. Throws std::runtime_error on failure.
   std::uint16_t listen();
-  // Serves until SIGTERM/SIGINT or stop(): then stops accepting, lets every request in flight
-  // be answered (up to drain_timeout_s), calls `on_drained`, and returns.
+  // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
+  // (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
-  // Thread-safe: begins the same graceful stop as a signal.
-  void stop();
 
   struct Impl;  // defined in server.cc, where Beast lives
 

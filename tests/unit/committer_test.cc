@@ -178,5 +178,21 @@ TEST_F(CommitterTest, OneSyncCoversManyBatches) {
   EXPECT_LE(committer_->stats().syncs, 3u);
 }
 
+TEST_F(CommitterTest, JobsWaitingTogetherShareOneCommitAndOneSync) {
+  store_->open_gate();
+  committer_->stop();  // a committer that has not started yet lets jobs queue up
+  committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
+  std::atomic<int> completed{0};
+  std::atomic<bool> ok{false};
+  for (int i = 0; i < 10; ++i) submit_write(completed, ok);
+  committer_->start();
+  ASSERT_TRUE(eventually([&] { return completed.load() == 10; }));
+  const CommitterStats stats = committer_->stats();
+  EXPECT_EQ(stats.jobs, 10u);
+  EXPECT_EQ(stats.batches, 1u);
+  EXPECT_EQ(stats.batch_jobs_largest, 10u);
+  EXPECT_EQ(stats.syncs, 1u);
+}
+
 }  // namespace
 }  // namespace payoutd::engine
