@@ -7,6 +7,8 @@ packages=(
   g++ cmake make ccache pkg-config
   libboost1.81-dev            # Asio + Beast: the HTTP server
   libsqlite3-dev sqlite3      # embedded store
+  libpq-dev                   # PostgreSQL store (libpq)
+  postgresql                  # throwaway clusters for tests and benchmarks (initdb, pgbench)
   libssl-dev                  # SHA-256 request fingerprints, TLS later
   libsodium-dev               # randomness, constant-time compares, argon2id later
   libspdlog-dev libfmt-dev    # structured logs

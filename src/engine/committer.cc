@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <iterator>
 #include <exception>
+#include <iterator>
+#include <random>
+#include <thread>
 
 namespace payoutd::engine {
 
@@ -68,7 +70,6 @@ void Committer::after_durable(std::function<void()> done) {
 }
 
 void Committer::run_syncer() {
-  using Steady = std::chrono::steady_clock;
   std::vector<Unsynced> batches;
   std::vector<Waiter> ready;
   for (;;) {
@@ -154,29 +155,48 @@ void Committer::run() {
   }
 }
 
+// Runs the batch in one transaction; a run that conflicts with another node's writes is rolled
+// back and run again, after a short random pause that grows with each attempt.
+store::Status Committer::run_batch(Batch& batch, std::uint64_t& seq, Steady::time_point& applied) {
+  footprint_.clear();
+  for (auto& job : batch) job->declare(footprint_);
+  store::Status status;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto txn = store_.begin();
+      txn->prepare(footprint_);
+      const std::int64_t now_ms = clock_.now_ms();
+      for (auto& job : batch) job->apply(*txn, now_ms);
+      applied = Steady::now();
+      if (seq == 0) {
+        // Counted before COMMIT makes the batch visible, so a read that sees it waits for its
+        // sync.
+        std::lock_guard lock(mutex_);
+        seq = ++committed_seq_;
+      }
+      status = txn->commit();
+    } catch (const std::exception& e) {
+      // A bug or an allocation failure inside a job: the transaction is rolled back by its
+      // destructor, and every job of the batch learns that nothing happened.
+      return store::Status::Error(std::string("batch aborted: ") + e.what());
+    }
+    if (status.ok || !status.conflict || attempt >= options_.conflict_retries_max) return status;
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.conflicts;
+    }
+    const int pause_us_max = 200 << std::min(attempt, 6);
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        std::uniform_int_distribution<int>(0, pause_us_max)(random_)));
+  }
+}
+
 void Committer::execute(Batch& batch) {
   const std::size_t jobs = batch.size();
-  store::Status status;
-  using Steady = std::chrono::steady_clock;
   const auto started = Steady::now();
-  auto applied = started;
+  auto applied = started;  // after the last run's apply: earlier runs count as applying
   std::uint64_t seq = 0;
-  try {
-    auto txn = store_.begin();
-    const std::int64_t now_ms = clock_.now_ms();
-    for (auto& job : batch) job->apply(*txn, now_ms);
-    applied = Steady::now();
-    {
-      // Counted before COMMIT makes the batch visible, so a read that sees it waits for its sync.
-      std::lock_guard lock(mutex_);
-      seq = ++committed_seq_;
-    }
-    status = txn->commit();
-  } catch (const std::exception& e) {
-    // A bug or an allocation failure inside a job: the transaction is rolled back by its
-    // destructor, and every job of the batch learns that nothing happened.
-    status = store::Status::Error(std::string("batch aborted: ") + e.what());
-  }
+  const store::Status status = run_batch(batch, seq, applied);
   const auto committed = Steady::now();
   if (!status.ok) {
     spdlog::error("commit of {} jobs failed: {}", jobs, status.message);

@@ -9,11 +9,13 @@
 // another batch's fsync and a hot account (one funder debited by every payout) is written once
 // per batch. No lock or transaction is ever held across a network call: jobs touch only the
 // store.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -25,9 +27,14 @@ namespace payoutd::engine {
 class Job {
  public:
   virtual ~Job() = default;
+  // Declares what apply() will touch (see store::Footprint), before any job of the batch runs.
+  // The views may point into the job. Leaving something out is correct but slower.
+  virtual void declare(store::Footprint& footprint) const = 0;
   // Runs on the committer thread inside the batch's transaction, after every job submitted
   // before it. Decides the business outcome from the transaction's state and writes it through
-  // the transaction. Must not block on anything but the store.
+  // the transaction. Must not block on anything but the store. May run more than once: when the
+  // batch conflicts with another node's, it is rolled back and run again from the start, and
+  // only the last run's writes commit.
   virtual void apply(store::WriteTxn& txn, std::int64_t now_ms) = 0;
   // Runs once, after the batch is durable (status ok, on the syncer thread) or failed (nothing of
   // the batch happened, on the committer thread). Must be quick: hand results to another thread.
@@ -37,12 +44,16 @@ class Job {
 struct CommitterOptions {
   std::size_t batch_jobs_max = 4096;
   std::size_t queue_jobs_max = 65536;
+  // A batch that conflicts with another node's is run again this many times at most, after a
+  // short random pause that grows with each attempt; then its jobs fail as unavailable.
+  int conflict_retries_max = 8;
 };
 
 struct CommitterStats {
   std::uint64_t batches = 0;
   std::uint64_t jobs = 0;
   std::uint64_t failed_batches = 0;
+  std::uint64_t conflicts = 0;  // batch runs rolled back for another node's writes, then retried
   std::uint64_t batch_jobs_largest = 0;
   std::uint64_t apply_us_total = 0;   // time spent deciding the batches' outcomes
   std::uint64_t commit_us_total = 0;  // time spent writing them to the store
@@ -75,6 +86,8 @@ class Committer {
   using Batch = std::vector<std::unique_ptr<Job>>;
   void run();
   void execute(Batch& batch);
+  using Steady = std::chrono::steady_clock;
+  store::Status run_batch(Batch& batch, std::uint64_t& seq, Steady::time_point& applied);
   void run_syncer();
   static void complete_safely(Job& job, const store::Status& status);
 
@@ -85,6 +98,8 @@ class Committer {
   store::Store& store_;
   const Clock& clock_;
   const CommitterOptions options_;
+  store::Footprint footprint_;  // the current batch's (committer thread only)
+  std::minstd_rand random_{std::random_device{}()};  // retry pauses (committer thread only)
   // Two locks: I/O threads and the committer meet on the queue; the committer and the syncer
   // (and readers) on the sync state, so submitting never waits behind the syncer.
   std::mutex queue_mutex_;  // queue_, stopping_, idle_
@@ -114,24 +129,45 @@ class Committer {
 
 namespace payoutd::engine {
 
-// A Job from two callables: `apply(txn, now_ms) -> Result` on the committer thread, and
-// `done(Result, status)` once the batch is durable or failed.
-template <typename Result, typename Apply, typename Done>
+// A Job from its input and three callables: `declare(input, footprint)`,
+// `apply(input, txn, now_ms) -> Result` on the committer thread, and `done(Result, status)` once
+// the batch is durable or failed. The input lives as long as the job, so the footprint may point
+// into it.
+template <typename Result, typename Input, typename Declare, typename Apply, typename Done>
 class FunctionJob final : public Job {
  public:
-  FunctionJob(Apply apply, Done done) : apply_(std::move(apply)), done_(std::move(done)) {}
-  void apply(store::WriteTxn& txn, std::int64_t now_ms) override { result_ = apply_(txn, now_ms); }
+  FunctionJob(Input input, Declare declare_fn, Apply apply_fn, Done done_fn)
+      : input_(std::move(input)),
+        declare_(std::move(declare_fn)),
+        apply_(std::move(apply_fn)),
+        done_(std::move(done_fn)) {}
+  void declare(store::Footprint& footprint) const override { declare_(input_, footprint); }
+  void apply(store::WriteTxn& txn, std::int64_t now_ms) override {
+    result_ = apply_(input_, txn, now_ms);
+  }
   void complete(const store::Status& status) override { done_(std::move(result_), status); }
 
  private:
+  const Input input_;
+  Declare declare_;
   Apply apply_;
   Done done_;
   Result result_{};
 };
 
+template <typename Result, typename Input, typename Declare, typename Apply, typename Done>
+std::unique_ptr<Job> make_job(Input input, Declare declare, Apply apply, Done done) {
+  return std::make_unique<FunctionJob<Result, Input, Declare, Apply, Done>>(
+      std::move(input), std::move(declare), std::move(apply), std::move(done));
+}
+
+// A job that touches no account and no payout (metadata, leases): `apply(txn, now_ms)`.
 template <typename Result, typename Apply, typename Done>
 std::unique_ptr<Job> make_job(Apply apply, Done done) {
-  return std::make_unique<FunctionJob<Result, Apply, Done>>(std::move(apply), std::move(done));
+  return make_job<Result>(
+      std::move(apply), [](const Apply&, store::Footprint&) {},
+      [](const Apply& a, store::WriteTxn& txn, std::int64_t now_ms) { return a(txn, now_ms); },
+      std::move(done));
 }
 
 }  // namespace payoutd::engine

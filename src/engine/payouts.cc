@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 
@@ -73,10 +74,15 @@ Account new_account(const std::string& tenant, AccountKind kind, std::string cod
 }
 
 // System accounts stand for money outside payoutd; created on first use per tenant and currency.
-Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_view purpose,
-                        Currency currency, std::int64_t now_ms) {
+std::string system_code(std::string_view purpose, Currency currency) {
   std::string code(purpose);
   code.append(":").append(currency.code());
+  return code;
+}
+
+Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_view purpose,
+                        Currency currency, std::int64_t now_ms) {
+  const std::string code = system_code(purpose, currency);
   if (Account* a = txn.find_account(tenant, AccountKind::kSystem, code)) return a;
   Account a = new_account(tenant, AccountKind::kSystem, code, std::string(purpose), currency,
                           now_ms);
@@ -300,6 +306,19 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   return result;
 }
 
+void declare_wallet_payout(const WalletPayout& r, store::Footprint& f) {
+  f.payouts.push_back({r.tenant, PayoutKind::kWalletPayout, r.transaction_id});
+  f.accounts.push_back({r.tenant, AccountKind::kFunder, r.funder_code});
+  f.account_owners.push_back({r.tenant, AccountKind::kWallet, r.client_id});
+}
+
+// The scheduler's ids of the settlement sweep's two steps; payout ids are positive.
+constexpr std::int64_t kSweepClaim = -1;  // claim or renew the sweep's lease
+constexpr std::int64_t kSweepRead = -2;   // the lease is held: find overdue payouts
+constexpr std::string_view kSweepLease = "settlement-sweep";
+constexpr std::size_t kSweepPayoutsMax = 1000;
+constexpr std::size_t kResumePayoutsMax = 1'000'000;
+
 }  // namespace
 
 PayoutEngine::PayoutEngine(Committer& committer, const store::Store& store, const Clock& clock,
@@ -307,15 +326,17 @@ PayoutEngine::PayoutEngine(Committer& committer, const store::Store& store, cons
     : committer_(committer),
       store_(store),
       clock_(clock),
-      options_(options),
-      scheduler_(clock, [this](std::int64_t id) { settle(id); }) {}
+      options_(std::move(options)),
+      scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
 
 PayoutEngine::~PayoutEngine() { stop(); }
 
 void PayoutEngine::start() {
-  for (const PayoutRecord& p : store_.processing_payouts()) {
+  for (const PayoutRecord& p :
+       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumePayoutsMax)) {
     if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
   }
+  scheduler_.schedule(kSweepClaim, clock_.now_ms() + options_.sweep_interval_ms);
   scheduler_.start();
 }
 
@@ -323,10 +344,50 @@ void PayoutEngine::stop() { scheduler_.stop(); }
 
 bool PayoutEngine::submit(std::unique_ptr<Job> job) { return committer_.submit(std::move(job)); }
 
+void PayoutEngine::fire(std::int64_t id) {
+  if (id == kSweepClaim) return claim_sweep();
+  if (id == kSweepRead) return sweep();
+  settle(id);
+}
+
+// Each node times the payouts it accepted. A node that dies takes its timers with it, so one
+// node at a time (the lease holder) also looks for payouts overdue by more than a grace period
+// and settles them. Settling is idempotent under the accounts' locks: when two nodes try one
+// payout, the second finds it final and changes nothing.
+void PayoutEngine::claim_sweep() {
+  auto job = make_job<bool>(
+      [this](WriteTxn& txn, std::int64_t now_ms) {
+        return txn.claim_lease(kSweepLease, options_.node_id, now_ms, options_.sweep_lease_ms);
+      },
+      [this](bool held, const store::Status& status) {
+        const std::int64_t now_ms = clock_.now_ms();
+        if (status.ok && held) scheduler_.schedule(kSweepRead, now_ms);
+        scheduler_.schedule(kSweepClaim, now_ms + options_.sweep_interval_ms);
+      });
+  if (!submit(std::move(job))) {
+    scheduler_.schedule(kSweepClaim, clock_.now_ms() + options_.sweep_interval_ms);
+  }
+}
+
+void PayoutEngine::sweep() {
+  const std::int64_t overdue_ms = clock_.now_ms() - options_.sweep_grace_ms;
+  std::vector<PayoutRecord> overdue;
+  try {
+    overdue = store_.processing_payouts(overdue_ms, kSweepPayoutsMax);
+  } catch (const std::exception& e) {
+    spdlog::warn("settlement sweep: cannot read processing payouts: {}", e.what());
+    return;
+  }
+  for (const PayoutRecord& p : overdue) {
+    if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
+  }
+}
+
 void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
   auto job = make_job<PayoutResult>(
-      [request = std::move(request)](WriteTxn& txn, std::int64_t now_ms) {
-        return apply_wallet_payout(txn, request, now_ms);
+      std::move(request), declare_wallet_payout,
+      [](const WalletPayout& r, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_wallet_payout(txn, r, now_ms);
       },
       [this, done](PayoutResult result, const store::Status& status) {
         if (!status.ok) {
@@ -389,15 +450,16 @@ void PayoutEngine::settle(std::int64_t payout_id) {
     bool changed = false;
   };
   auto job = make_job<Settled>(
-      [payout_id](WriteTxn& txn, std::int64_t now_ms) {
-        auto p = txn.find_payout_by_id(payout_id);
+      payout_id, [](std::int64_t id, store::Footprint& f) { f.payout_ids.push_back(id); },
+      [](std::int64_t id, WriteTxn& txn, std::int64_t now_ms) {
+        auto p = txn.find_payout_by_id(id);
         if (!p || p->status != PayoutStatus::kProcessing) return Settled{};
         auto pending = txn.find_transfer(p->pending_transfer_id);
         Account* debit = txn.account(p->source_account_id);
         Account* credit = txn.account(p->destination_account_id);
         if (!pending || !debit || !credit) {
           // Cannot happen while the store is consistent; audit reports the payout.
-          spdlog::error("payout {} is processing without its reservation or accounts", payout_id);
+          spdlog::error("payout {} is processing without its reservation or accounts", id);
           return Settled{};
         }
         const bool blocked = credit->status == AccountStatus::kBlocked;
@@ -425,9 +487,10 @@ void PayoutEngine::settle(std::int64_t payout_id) {
 
 namespace {
 
-template <typename Apply>
-void submit_admin(Committer& committer, Apply apply, AdminCallback done) {
-  auto job = make_job<AdminResult>(std::move(apply),
+template <typename Input, typename Declare, typename Apply>
+void submit_admin(Committer& committer, Input input, Declare declare, Apply apply,
+                  AdminCallback done) {
+  auto job = make_job<AdminResult>(std::move(input), std::move(declare), std::move(apply),
                                    [done](AdminResult result, const store::Status& status) {
                                      if (!status.ok) {
                                        done({Error::kUnavailable, "storage unavailable", {}});
@@ -442,10 +505,13 @@ void submit_admin(Committer& committer, Apply apply, AdminCallback done) {
 
 }  // namespace
 
-void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
+void PayoutEngine::create_funder(FunderSpec funder, AdminCallback done) {
   submit_admin(
-      committer_,
-      [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+      committer_, std::move(funder),
+      [](const FunderSpec& spec, store::Footprint& f) {
+        f.accounts.push_back({spec.tenant, AccountKind::kFunder, spec.code});
+      },
+      [](const FunderSpec& spec, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
         if (Account* a = txn.find_account(spec.tenant, AccountKind::kFunder, spec.code)) {
           if (a->currency == spec.currency && a->owner == spec.display_name) {
             return {Error::kNone, {}, {}, {*a}};
@@ -460,10 +526,14 @@ void PayoutEngine::create_funder(FunderSpec spec, AdminCallback done) {
       std::move(done));
 }
 
-void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
+void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
   submit_admin(
-      committer_,
-      [spec = std::move(spec)](WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+      committer_, std::move(client),
+      [](const ClientSpec& spec, store::Footprint& f) {
+        f.accounts.push_back({spec.tenant, AccountKind::kWallet, spec.account_code});
+        f.account_owners.push_back({spec.tenant, AccountKind::kWallet, spec.client_id});
+      },
+      [](const ClientSpec& spec, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
         auto wallets = [&] {
           std::vector<Account> all;
           for (Account* w :
@@ -495,13 +565,29 @@ void PayoutEngine::create_client(ClientSpec spec, AdminCallback done) {
       std::move(done));
 }
 
-void PayoutEngine::credit_funder(std::string tenant, std::string credit_id,
-                                 std::string funder_code, Amount amount, AdminCallback done) {
+namespace {
+
+struct FunderCredit {
+  std::string tenant, credit_id, funder_code;
+  Amount amount;
+  std::string external_code;  // the system account the money comes from
+};
+
+}  // namespace
+
+void PayoutEngine::credit_funder(std::string tenant_id, std::string credit,
+                                 std::string funder_id, Amount value, AdminCallback done) {
+  FunderCredit input{std::move(tenant_id), std::move(credit), std::move(funder_id), value,
+                     system_code("external", value.currency)};
   submit_admin(
-      committer_,
-      [tenant = std::move(tenant), credit_id = std::move(credit_id),
-       funder_code = std::move(funder_code), amount](WriteTxn& txn,
-                                                     std::int64_t now_ms) -> AdminResult {
+      committer_, std::move(input),
+      [](const FunderCredit& c, store::Footprint& f) {
+        f.payouts.push_back({c.tenant, PayoutKind::kFunderCredit, c.credit_id});
+        f.accounts.push_back({c.tenant, AccountKind::kFunder, c.funder_code});
+        f.accounts.push_back({c.tenant, AccountKind::kSystem, c.external_code});
+      },
+      [](const FunderCredit& c, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        const auto& [tenant, credit_id, funder_code, amount, external_code] = c;
         std::string fingerprint = funder_code;
         fingerprint.append(1, kSep).append(std::to_string(amount.minor)).append(1, kSep);
         fingerprint.append(amount.currency.code());
@@ -544,6 +630,37 @@ void PayoutEngine::credit_funder(std::string tenant, std::string credit_id,
 }
 
 namespace {
+
+// The system account on the other side of an operation; empty for transfers between clients.
+std::string_view system_purpose(WalletTxnType type) {
+  switch (type) {
+    case WalletTxnType::kPayment: return "providers";
+    case WalletTxnType::kPurchaseEPos: return "card-acquiring";
+    case WalletTxnType::kBalanceInquiry: return "fees";
+    case WalletTxnType::kInvoicingService:
+    case WalletTxnType::kFastFunds: return "external";
+    case WalletTxnType::kTransferBetweenClients:
+    case WalletTxnType::kFunderPayout: break;
+  }
+  return {};
+}
+
+struct OperationInput {
+  WalletOperation op;
+  std::string system_code;  // empty when no system account takes part
+};
+
+void declare_operation(const OperationInput& in, store::Footprint& f) {
+  const WalletOperation& op = in.op;
+  f.payouts.push_back({op.tenant, PayoutKind::kWalletOperation, op.operation_id});
+  f.account_owners.push_back({op.tenant, AccountKind::kWallet, op.client_id});
+  if (op.type == WalletTxnType::kTransferBetweenClients) {
+    f.account_owners.push_back({op.tenant, AccountKind::kWallet, op.to_client_id});
+  }
+  if (!in.system_code.empty()) {
+    f.accounts.push_back({op.tenant, AccountKind::kSystem, in.system_code});
+  }
+}
 
 std::string operation_fingerprint(const WalletOperation& op) {
   std::string f = std::to_string(static_cast<int>(op.type));
@@ -603,14 +720,14 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
       break;
     case WalletTxnType::kPayment:
       debit = wallet;
-      credit = system_account(txn, op.tenant, "providers", currency, now_ms);
+      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
       entry.impact = BalanceImpact::kExpense;
       entry.details = provider_details(op.provider_id, op.provider_display_name);
       p.amount = op.amount.minor;
       break;
     case WalletTxnType::kPurchaseEPos:
       debit = wallet;
-      credit = system_account(txn, op.tenant, "card-acquiring", currency, now_ms);
+      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
       entry.domain = WalletDomain::kCards;
       entry.impact = BalanceImpact::kExpense;
       entry.details = card_details(op.card, nullptr);
@@ -619,14 +736,14 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
       break;
     case WalletTxnType::kBalanceInquiry:
       debit = wallet;
-      credit = system_account(txn, op.tenant, "fees", currency, now_ms);
+      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
       entry.domain = WalletDomain::kCards;
       entry.impact = BalanceImpact::kExpense;
       p.amount = op.commission;
       break;
     case WalletTxnType::kInvoicingService:
     case WalletTxnType::kFastFunds:
-      debit = system_account(txn, op.tenant, "external", currency, now_ms);
+      debit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
       credit = wallet;
       entry.domain =
           op.type == WalletTxnType::kFastFunds ? WalletDomain::kCards : WalletDomain::kPayments;
@@ -673,10 +790,12 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
 }  // namespace
 
 void PayoutEngine::record_operation(WalletOperation operation, AdminCallback done) {
+  const std::string_view purpose = system_purpose(operation.type);
+  std::string code = purpose.empty() ? std::string() : system_code(purpose, operation.amount.currency);
   submit_admin(
-      committer_,
-      [op = std::move(operation)](WriteTxn& txn, std::int64_t now_ms) {
-        return apply_operation(txn, op, now_ms);
+      committer_, OperationInput{std::move(operation), std::move(code)}, declare_operation,
+      [](const OperationInput& in, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_operation(txn, in.op, now_ms);
       },
       std::move(done));
 }

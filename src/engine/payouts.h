@@ -122,6 +122,14 @@ struct HistoryPage {
 struct EngineOptions {
   // How long to wait before retrying a settlement whose batch failed to commit.
   std::int64_t settle_retry_ms = 1000;
+  // This node's name in leases; nodes sharing a database need different ones.
+  std::string node_id = "payoutd";
+  // The settlement sweep (see PayoutEngine::claim_sweep): how often the lease is claimed, how
+  // long it runs, and how overdue a payout must be before the sweep, rather than the timer of
+  // the node that accepted it, settles it.
+  std::int64_t sweep_interval_ms = 1000;
+  std::int64_t sweep_lease_ms = 5000;
+  std::int64_t sweep_grace_ms = 2000;
 };
 
 class PayoutEngine {
@@ -164,6 +172,9 @@ class PayoutEngine {
 
  private:
   bool submit(std::unique_ptr<Job> job);
+  void fire(std::int64_t id);  // the scheduler's: a payout to settle, or a step of the sweep
+  void claim_sweep();
+  void sweep();
 
   Committer& committer_;
   const store::Store& store_;

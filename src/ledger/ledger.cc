@@ -135,7 +135,12 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
   for (const Account& a : accounts) by_id.emplace(a.id, &a);
 
   std::unordered_map<std::int64_t, Counters> recomputed;
+  // Ids say nothing about order: with several nodes each allocates ids from blocks of its own,
+  // so a reservation may carry a higher id than the post that resolves it.
   std::unordered_map<std::int64_t, const Transfer*> pendings;
+  for (const Transfer& t : transfers) {
+    if (t.kind == TransferKind::kPending) pendings.emplace(t.id, &t);
+  }
   std::unordered_map<std::int64_t, std::int64_t> resolved_by;  // pending id -> resolving id
   for (const Transfer& t : transfers) {
     check_transfer_accounts(t, by_id, violations);
@@ -147,7 +152,6 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
         credit.credits_posted += t.amount;
         break;
       case TransferKind::kPending:
-        pendings.emplace(t.id, &t);
         debit.debits_pending += t.amount;
         credit.credits_pending += t.amount;
         break;

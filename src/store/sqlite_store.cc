@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include "core/ids.h"
+#include "store/migration.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -31,7 +32,6 @@ using ledger::Account;
 using ledger::AccountKind;
 using ledger::Transfer;
 
-constexpr int kSchemaVersion = 1;
 // The background checkpointer runs this often, and at once when the log reaches
 // kWalFramesCheckpoint frames (4 KiB pages).
 constexpr int kCheckpointIntervalMs = 100;
@@ -82,6 +82,20 @@ CREATE TABLE IF NOT EXISTS history (
   error_code TEXT NOT NULL, details TEXT NOT NULL,
   PRIMARY KEY (account_id, seq)) WITHOUT ROWID;
 )sql";
+
+// Work that runs on one node at a time holds a lease (see WriteTxn::claim_lease).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL)
+  WITHOUT ROWID;
+)sql";
+
+// The schema's history: step N takes a database from version N-1 to N, in one transaction.
+// Version 1 is the schema payoutd was first released with (its statements say IF NOT EXISTS
+// because that release created the tables before it recorded a version).
+constexpr Migration kMigrations[] = {
+    {1, "accounts, transfers, payouts, history", kSchemaV1},
+    {2, "leases", kSchemaV2},
+};
 
 // Column lists, as macros so that every statement is one string literal built at compile time.
 #define ACCOUNT_COLUMNS \
@@ -338,8 +352,12 @@ class SqliteWriteTxn final : public WriteTxn {
   std::int64_t insert_payout_if_new(const PayoutRecord& payout) override;
   void update_payout(const PayoutRecord& payout) override;
   void insert_history(const HistoryRecord& entry) override;
+  // The committer is the only writer: nothing to lock, and the account cache is current.
+  void prepare(const Footprint&) override {}
   std::optional<std::string> get_meta(std::string_view key) override;
   void set_meta(std::string_view key, std::string_view value) override;
+  bool claim_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
+                   std::int64_t ttl_ms) override;
   Status commit() override;
 
  private:
@@ -388,8 +406,13 @@ class SqliteStore final : public Store {
         pthread_setname_np(pthread_self(), "checkpointer");
         run_checkpointer();
       });
+    } else {
+      auto reader = acquire();
+      schema_version_ = read_schema_version(*reader);
     }
   }
+
+  int schema_version() const override { return schema_version_; }
 
   ~SqliteStore() override {
     {
@@ -527,9 +550,15 @@ class SqliteStore final : public Store {
     return page;
   }
 
-  std::vector<PayoutRecord> processing_payouts() const override {
-    return select_all<PayoutRecord>(
-        "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE status = 0 ORDER BY due_ms", read_payout);
+  std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
+                                               std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " PAYOUT_COLUMNS
+                           " FROM payouts WHERE status = 0 AND due_ms < ? ORDER BY due_ms LIMIT ?");
+    s.bind(due_before_ms).bind(static_cast<std::int64_t>(limit));
+    std::vector<PayoutRecord> result;
+    while (s.step()) result.push_back(read_payout(s));
+    return result;
   }
   AuditSnapshot snapshot() const override {
     auto reader = acquire();
@@ -579,6 +608,7 @@ class SqliteStore final : public Store {
         : store_(store), connection_(std::move(c)) {}
     ~ReaderLease() { store_.release(std::move(connection_)); }
     Connection* operator->() { return connection_.get(); }
+    Connection& operator*() { return *connection_; }
 
    private:
     const SqliteStore& store_;
@@ -603,15 +633,6 @@ class SqliteStore final : public Store {
     if (static_cast<int>(readers_.size()) < options_.reader_connections_max) {
       readers_.push_back(std::move(c));
     }
-  }
-
-  template <typename T, typename Reader>
-  std::vector<T> select_all(std::string_view sql, Reader read) const {
-    auto reader = acquire();
-    Stmt& s = reader->stmt(sql);
-    std::vector<T> result;
-    while (s.step()) result.push_back(read(s));
-    return result;
   }
 
   void run_checkpointer() {
@@ -676,23 +697,38 @@ class SqliteStore final : public Store {
     if (result != "wal") throw std::runtime_error("cannot switch " + options_.path + " to WAL");
   }
 
-  void migrate() {
-    writer_->exec("BEGIN IMMEDIATE");
-    writer_->exec(kSchemaV1);
-    Stmt& get = writer_->stmt("SELECT value FROM meta WHERE key = 'schema_version'");
+  // The version recorded in meta; 0 for a database without tables.
+  static int read_schema_version(Connection& c) {
+    Stmt& exists = c.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    const bool has_meta = exists.step();
+    exists.reset();
+    if (!has_meta) return 0;
+    Stmt& get = c.stmt("SELECT value FROM meta WHERE key = 'schema_version'");
     int version = 0;
     if (get.step()) version = std::stoi(get.text(0));
     get.reset();
-    if (version > kSchemaVersion) {
-      writer_->exec("ROLLBACK");
-      throw std::runtime_error("database schema version " + std::to_string(version) +
-                               " is newer than this payoutd (" + std::to_string(kSchemaVersion) +
-                               ")");
+    return version;
+  }
+
+  void migrate() {
+    int version = read_schema_version(*writer_);
+    for (const Migration& m :
+         migration_steps(kMigrations, version, options_.schema_version_target)) {
+      writer_->exec("BEGIN IMMEDIATE");
+      try {
+        writer_->exec(m.sql);
+        writer_->stmt("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)")
+            .bind(std::to_string(m.version))
+            .exec();
+        writer_->exec("COMMIT");
+      } catch (...) {
+        writer_->exec("ROLLBACK");
+        throw;
+      }
+      spdlog::info("database at schema version {}: {}", m.version, m.what);
+      version = m.version;
     }
-    writer_->stmt("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)")
-        .bind(std::to_string(kSchemaVersion))
-        .exec();
-    writer_->exec("COMMIT");
+    schema_version_ = version;
   }
 
   void load_accounts() {
@@ -711,6 +747,7 @@ class SqliteStore final : public Store {
   int wal_fd_ = -1;     // used by sync() only
   int lock_fd_ = -1;    // flock held while this store writes
   int wal_frames_ = 0;  // the log's length after the last commit (writer thread only)
+  int schema_version_ = 0;
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool stopping_ = false;
@@ -968,6 +1005,23 @@ void SqliteWriteTxn::set_meta(std::string_view key, std::string_view value) {
   guarded([&] {
     db_.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").bind(key).bind(value).exec();
     return 0;
+  });
+}
+
+bool SqliteWriteTxn::claim_lease(std::string_view name, std::string_view holder,
+                                 std::int64_t now_ms, std::int64_t ttl_ms) {
+  return guarded([&] {
+    db_.stmt(
+           "INSERT INTO leases (name, holder, expires_ms) VALUES (?, ?, ?) "
+           "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+           "expires_ms = excluded.expires_ms "
+           "WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?")
+        .bind(name)
+        .bind(holder)
+        .bind(now_ms + ttl_ms)
+        .bind(now_ms)
+        .exec();
+    return sqlite3_changes(db_.raw()) == 1;
   });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The store: the durable source of truth behind the engine. One interface, two backends:
-// embedded SQLite (the default, one node) and, later, PostgreSQL (many nodes).
+// embedded SQLite (the default, one node) and PostgreSQL (many nodes on one database).
 //
 // Writes happen only inside a WriteTxn, which the engine's committer opens for a whole batch of
 // commands: every change of the batch commits atomically, or none does. A commit is ordered and
@@ -8,6 +8,13 @@
 // for several batches, while the committer already writes the next one). Nothing may be
 // acknowledged to anyone before the sync() that covers it has returned. Reads for partners' GETs
 // go through the const methods of Store, from any thread, and see committed state.
+//
+// Several nodes may write one database at once (PostgreSQL). Then a batch first declares what it
+// will touch (Footprint); the transaction locks those accounts in one fixed order (by id), so
+// two nodes' batches never deadlock on them, and reads the declared partner ids after the locks
+// are held. A batch that still collides with another node's (both inserting one partner id, a
+// deadlock on something undeclared) fails its commit with Status::conflict set: nothing of it
+// happened, and the committer runs it again, when it sees the other node's rows.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,14 +99,53 @@ struct AuditSnapshot {
 
 struct Status {
   bool ok = true;
+  // Not ok because a concurrent writer (another node) got in the way: nothing happened, and the
+  // same batch run again is expected to succeed.
+  bool conflict = false;
   std::string message;
   static Status Ok() { return {}; }
-  static Status Error(std::string m) { return {false, std::move(m)}; }
+  static Status Error(std::string m) { return {false, false, std::move(m)}; }
+  static Status Conflict(std::string m) { return {false, true, std::move(m)}; }
+};
+
+// What a batch is going to touch, declared by its jobs before any of them runs. The views point
+// into the jobs, which outlive the batch's transaction.
+struct Footprint {
+  struct AccountKey {
+    std::string_view tenant;
+    ledger::AccountKind kind = ledger::AccountKind::kSystem;
+    std::string_view code;  // the account's code, or its owner in `account_owners`
+  };
+  struct PayoutKey {
+    std::string_view tenant;
+    PayoutKind kind = PayoutKind::kWalletPayout;
+    std::string_view partner_id;
+  };
+  std::vector<AccountKey> accounts;        // by (tenant, kind, code)
+  std::vector<AccountKey> account_owners;  // every account of (tenant, kind, owner)
+  std::vector<PayoutKey> payouts;          // partner ids looked up or inserted
+  std::vector<std::int64_t> payout_ids;    // payouts (and their two accounts) by id
+
+  void clear() {
+    accounts.clear();
+    account_owners.clear();
+    payouts.clear();
+    payout_ids.clear();
+  }
+  bool empty() const {
+    return accounts.empty() && account_owners.empty() && payouts.empty() && payout_ids.empty();
+  }
 };
 
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
+
+  // Called once, before anything else, with what the batch declared: locks the declared
+  // accounts in id order and fetches them and the declared payouts. Whatever a job touches
+  // without declaring it still works (it is locked on first use), only slower and outside the
+  // fixed lock order. A store with one writer needs none of it and ignores the call.
+  virtual void prepare(const Footprint& footprint) = 0;
 
   // Accounts returned by pointer belong to the transaction; the caller mutates them in place
   // and commit() persists them. Pointers stay valid until commit() or destruction.
@@ -129,6 +175,12 @@ class WriteTxn {
 
   virtual std::optional<std::string> get_meta(std::string_view key) = 0;
   virtual void set_meta(std::string_view key, std::string_view value) = 0;
+
+  // Takes or renews the lease `name` for `holder` until now_ms + ttl_ms, unless another holder's
+  // lease is still running. True when `holder` holds it after this transaction commits. Work
+  // that must run on one node at a time (the settlement sweep) runs under a lease.
+  virtual bool claim_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
+                           std::int64_t ttl_ms) = 0;
 
   // Commits every change atomically, or none (then the transaction is rolled back). The commit
   // is visible to readers at once and durable after the next Store::sync().
@@ -163,11 +215,16 @@ class Store {
   // table and the wallet payouts together.
   virtual std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                                   std::size_t limit) const = 0;
-  virtual std::vector<PayoutRecord> processing_payouts() const = 0;
+  // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
+  virtual std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
+                                                       std::size_t limit) const = 0;
 
   // Everything audit needs, read in one read transaction (one consistent snapshot, even while
   // batches commit).
   virtual AuditSnapshot snapshot() const = 0;
+
+  // The schema version the database is at (after the migrations run when it was opened).
+  virtual int schema_version() const = 0;
 };
 
 }  // namespace payoutd::store

@@ -58,10 +58,12 @@ class GatedStore final : public store::Store {
                                                  std::size_t n) const override {
     return inner_->history_page(a, s, n);
   }
-  std::vector<store::PayoutRecord> processing_payouts() const override {
-    return inner_->processing_payouts();
+  std::vector<store::PayoutRecord> processing_payouts(std::int64_t due,
+                                                      std::size_t n) const override {
+    return inner_->processing_payouts(due, n);
   }
   store::AuditSnapshot snapshot() const override { return inner_->snapshot(); }
+  int schema_version() const override { return inner_->schema_version(); }
 
  private:
   std::unique_ptr<store::Store> inner_;
