@@ -129,6 +129,12 @@ void load_qiwi(const toml::table& root, Config& config) {
 
 }  // namespace
 
+void use_postgres(const std::string& url, Config& config) {
+  if (url.empty()) throw std::runtime_error("--postgres-url must not be empty");
+  config.storage_backend = "postgres";
+  config.postgres.url = url;
+}
+
 void parse_listen(const std::string& text, http::ServerOptions& server) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
@@ -176,8 +182,30 @@ Config load_config(const std::string& path) {
 
   const toml::table& storage = section(root, "storage");
   config.storage_backend = get_or<std::string>(storage, "storage", "backend", "sqlite");
-  if (config.storage_backend != "sqlite") fail("storage.backend", "must be sqlite");
+  if (config.storage_backend != "sqlite" && config.storage_backend != "postgres") {
+    fail("storage.backend", "must be sqlite or postgres");
+  }
   config.data_dir = get_or<std::string>(storage, "storage", "data_dir", "var");
+  config.node_id = get_or<std::string>(storage, "storage", "node_id", "");
+  store::PostgresOptions& pg = config.postgres;
+  pg.url = get_or<std::string>(storage, "storage", "postgres_url", "");
+  auto pg_int = [&](const char* key, int fallback, int min, int max) {
+    return static_cast<int>(bounded(storage, "storage", key, fallback, min, max));
+  };
+  pg.read_connections_max = pg_int("postgres_read_connections_max", pg.read_connections_max, 1, 1000);
+  pg.pool_wait_ms = pg_int("postgres_pool_wait_ms", pg.pool_wait_ms, 1, 60'000);
+  pg.connect_timeout_s = pg_int("postgres_connect_timeout_s", pg.connect_timeout_s, 2, 600);
+  pg.statement_timeout_ms =
+      pg_int("postgres_statement_timeout_ms", pg.statement_timeout_ms, 100, 3'600'000);
+  pg.lock_timeout_ms = pg_int("postgres_lock_timeout_ms", pg.lock_timeout_ms, 100, 3'600'000);
+  pg.idle_in_transaction_timeout_ms = pg_int("postgres_idle_in_transaction_timeout_ms",
+                                             pg.idle_in_transaction_timeout_ms, 1000, 3'600'000);
+  pg.reconnect_backoff_ms =
+      pg_int("postgres_reconnect_backoff_ms", pg.reconnect_backoff_ms, 0, 60'000);
+  pg.startup_wait_s = pg_int("postgres_startup_wait_s", pg.startup_wait_s, 0, 3600);
+  if (config.storage_backend == "postgres" && pg.url.empty()) {
+    fail("storage.postgres_url", "is required with backend = \"postgres\"");
+  }
 
   const toml::table& engine = section(root, "engine");
   config.committer.batch_jobs_max = static_cast<std::size_t>(

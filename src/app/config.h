@@ -10,6 +10,7 @@
 #include "engine/committer.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "store/postgres_store.h"
 
 namespace payoutd::app {
 
@@ -18,7 +19,9 @@ struct Config {
   std::string log_level = "info";
   http::ServerOptions server;
   std::string data_dir = "var";
-  std::string storage_backend = "sqlite";
+  std::string storage_backend = "sqlite";  // "sqlite" or "postgres"
+  store::PostgresOptions postgres;         // storage.postgres_*; url set with backend postgres
+  std::string node_id;                     // this node's name among several (default host:pid)
   engine::CommitterOptions committer;
   dialects::admin::Options admin;
   dialects::qiwi::Options qiwi;
@@ -27,6 +30,9 @@ struct Config {
 
 // Throws std::runtime_error naming the file, the key and the problem.
 Config load_config(const std::string& path);
+
+// --postgres-url on the command line: the PostgreSQL backend at that URL.
+void use_postgres(const std::string& url, Config& config);
 
 // "127.0.0.1:8080" -> host and port; throws on malformed input.
 void parse_listen(const std::string& text, http::ServerOptions& server);

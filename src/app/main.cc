@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
 namespace payoutd::app {
@@ -35,18 +37,44 @@ std::string database_path(const Config& config) {
   return (std::filesystem::path(config.data_dir) / kDatabaseFile).string();
 }
 
+enum class Access : std::uint8_t { kWrite, kRead };
+
+// The configured store, migrated to the newest schema when opened for writing.
+std::unique_ptr<store::Store> open_store(const Config& config, Access access) {
+  const bool read_only = access == Access::kRead;
+  if (config.storage_backend == "postgres") {
+    store::PostgresOptions options = config.postgres;
+    options.read_only = read_only;
+    return store::open_postgres_store(options);
+  }
+  if (read_only) {
+    if (!std::filesystem::exists(database_path(config))) {
+      throw std::runtime_error("no database at " + database_path(config));
+    }
+  } else {
+    std::filesystem::create_directories(config.data_dir);
+  }
+  return store::open_sqlite_store({.path = database_path(config), .read_only = read_only});
+}
+
+std::string node_id(const Config& config) {
+  if (!config.node_id.empty()) return config.node_id;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
 http::Response not_found(const Config& config) {
   return dialects::qiwi::error_response(404, "payoutd", "route.not.found", "no such path",
                                         config.qiwi.utc_offset_minutes);
 }
 
 int serve(const Config& config) {
-  std::filesystem::create_directories(config.data_dir);
-  auto store = store::open_sqlite_store({.path = database_path(config)});
+  auto store = open_store(config, Access::kWrite);
   SystemClock clock;
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
-  engine::PayoutEngine engine(committer, *store, clock);
+  engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
   if (const std::string failure = engine::provision_if_empty(engine, config.provision);
       !failure.empty()) {
     spdlog::critical("provisioning failed: {}", failure);
@@ -83,7 +111,8 @@ int serve(const Config& config) {
   std::printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", config.server.host.c_str(),
               v6 ? "]" : "", static_cast<unsigned>(port));
   std::fflush(stdout);
-  spdlog::info("serving on port {} with data in {}", port, config.data_dir);
+  spdlog::info("serving on port {} with data in {}", port,
+               config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir);
   server.run([&] {
     engine.stop();
     committer.stop();
@@ -99,12 +128,13 @@ int serve(const Config& config) {
 }
 
 int audit(const Config& config) {
-  const std::string path = database_path(config);
-  if (!std::filesystem::exists(path)) {
-    std::cerr << "audit: no database at " << path << "\n";
+  std::unique_ptr<store::Store> store;
+  try {
+    store = open_store(config, Access::kRead);
+  } catch (const std::exception& e) {
+    std::cerr << "audit: " << e.what() << "\n";
     return 2;
   }
-  auto store = store::open_sqlite_store({.path = path, .read_only = true});
   const store::AuditSnapshot snapshot = store->snapshot();
   const auto violations = engine::audit_snapshot(snapshot);
   for (const auto& v : violations) std::cout << "VIOLATION: " << v << "\n";
@@ -116,6 +146,12 @@ int audit(const Config& config) {
   }
   std::cout << "audit: " << accounts << " accounts, " << payouts
             << " payouts: every invariant holds\n";
+  return 0;
+}
+
+int migrate(const Config& config) {
+  auto store = open_store(config, Access::kWrite);
+  std::cout << "migrate: the database is at schema version " << store->schema_version() << "\n";
   return 0;
 }
 
@@ -133,22 +169,35 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string listen;
   std::string data_dir;
+  std::string postgres_url;
+  auto storage_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", config_path, "config file (TOML)")->required();
+    cmd->add_option("--data-dir", data_dir, "overrides storage.data_dir");
+    cmd->add_option("--postgres-url", postgres_url,
+                    "use PostgreSQL at this URL (overrides storage.backend)");
+  };
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
-  serve_cmd->add_option("--config", config_path, "config file (TOML)")->required();
+  storage_options(serve_cmd);
   serve_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen (port 0: any)");
-  serve_cmd->add_option("--data-dir", data_dir, "overrides storage.data_dir");
   auto* audit_cmd = cli.add_subcommand("audit", "recompute balances and check every invariant");
-  audit_cmd->add_option("--config", config_path, "config file (TOML)")->required();
-  audit_cmd->add_option("--data-dir", data_dir, "overrides storage.data_dir");
+  storage_options(audit_cmd);
+  auto* migrate_cmd =
+      cli.add_subcommand("migrate", "bring the database's schema to this version's");
+  storage_options(migrate_cmd);
   CLI11_PARSE(cli, argc, argv);
 
   try {
     Config config = load_config(config_path);
     if (!listen.empty()) parse_listen(listen, config.server);
     if (!data_dir.empty()) config.data_dir = data_dir;
+    if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {
       setup_logging(config);
       return serve(config);
+    }
+    if (migrate_cmd->parsed()) {
+      setup_logging(config);
+      return migrate(config);
     }
     return audit(config);
   } catch (const std::exception& e) {

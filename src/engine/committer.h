@@ -34,7 +34,9 @@ class Job {
   // before it. Decides the business outcome from the transaction's state and writes it through
   // the transaction. Must not block on anything but the store. May run more than once: when the
   // batch conflicts with another node's, it is rolled back and run again from the start, and
-  // only the last run's writes commit.
+  // only the last run's writes commit; and when a commit's outcome is unknown (the connection
+  // broke during COMMIT), it runs again on whatever that commit left. So a job claims its
+  // partner id or checks the state it changes before it changes anything.
   virtual void apply(store::WriteTxn& txn, std::int64_t now_ms) = 0;
   // Runs once, after the batch is durable (status ok, on the syncer thread) or failed (nothing of
   // the batch happened, on the committer thread). Must be quick: hand results to another thread.

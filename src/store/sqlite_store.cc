@@ -2,6 +2,7 @@
 
 #include "core/ids.h"
 #include "store/migration.h"
+#include "store/rows.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -95,27 +96,6 @@ CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INT
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
-};
-
-// Column lists, as macros so that every statement is one string literal built at compile time.
-#define ACCOUNT_COLUMNS \
-    "id, tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, " \
-    "debits_posted, credits_pending, credits_posted, history_seq, created_ms"
-#define PAYOUT_COLUMNS \
-    "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, " \
-    "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, " \
-    "history_id, created_ms, updated_ms, due_ms, history_account_id, history_seq"
-#define TRANSFER_COLUMNS \
-    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, " \
-    "reference"
-#define HISTORY_COLUMNS \
-    "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, " \
-    "commission, currency, created_ms, error_code, details"
-
-// A storage error inside a write transaction: thrown by the statement helpers and caught at the
-// transaction boundary, which turns the whole batch into a failed commit.
-struct StorageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 class Stmt {
@@ -236,100 +216,6 @@ class Connection {
   };
   std::unordered_map<std::string, std::unique_ptr<Stmt>, SqlHash, std::equal_to<>> statements_;
 };
-
-Currency currency_from(const std::string& code) {
-  auto c = Currency::from_code(code);
-  if (!c) throw StorageError("unknown currency in database: " + code);
-  return *c;
-}
-
-Account read_account(const Stmt& s) {
-  Account a;
-  a.id = s.i64(0);
-  a.tenant = s.text(1);
-  a.kind = static_cast<AccountKind>(s.i32(2));
-  a.code = s.text(3);
-  a.owner = s.text(4);
-  a.currency = currency_from(s.text(5));
-  a.floor = static_cast<ledger::BalanceFloor>(s.i32(6));
-  a.status = static_cast<ledger::AccountStatus>(s.i32(7));
-  a.credit_delay_ms = s.i64(8);
-  a.debits_pending = s.i64(9);
-  a.debits_posted = s.i64(10);
-  a.credits_pending = s.i64(11);
-  a.credits_posted = s.i64(12);
-  a.history_seq = s.i64(13);
-  a.created_ms = s.i64(14);
-  return a;
-}
-
-PayoutRecord read_payout(const Stmt& s) {
-  PayoutRecord p;
-  p.id = s.i64(0);
-  p.tenant = s.text(1);
-  p.kind = static_cast<PayoutKind>(s.i32(2));
-  p.partner_id = s.text(3);
-  p.fingerprint = s.text(4);
-  p.status = static_cast<PayoutStatus>(s.i32(5));
-  p.decline_code = s.text(6);
-  p.source_account_id = s.i64(7);
-  p.destination_account_id = s.i64(8);
-  p.amount = s.i64(9);
-  p.currency = currency_from(s.text(10));
-  p.pending_transfer_id = s.i64(11);
-  p.source_ref = s.text(12);
-  p.destination_ref = s.text(13);
-  p.history_id = s.text(14);
-  p.created_ms = s.i64(15);
-  p.updated_ms = s.i64(16);
-  p.due_ms = s.i64(17);
-  p.history_account_id = s.i64(18);
-  p.history_seq = s.i64(19);
-  return p;
-}
-
-Transfer read_transfer(const Stmt& s) {
-  Transfer t;
-  t.id = s.i64(0);
-  t.debit_account_id = s.i64(1);
-  t.credit_account_id = s.i64(2);
-  t.amount = s.i64(3);
-  t.currency = currency_from(s.text(4));
-  t.kind = static_cast<ledger::TransferKind>(s.i32(5));
-  t.pending_id = s.is_null(6) ? 0 : s.i64(6);
-  t.timestamp_ms = s.i64(7);
-  t.reference = s.text(8);
-  return t;
-}
-
-HistoryRecord read_history(const Stmt& s) {
-  HistoryRecord h;
-  h.account_id = s.i64(0);
-  h.seq = s.i64(1);
-  h.txn_history_id = s.text(2);
-  h.domain = s.i32(3);
-  h.type_id = s.i32(4);
-  h.status = s.i32(5);
-  h.impact = s.i32(6);
-  h.domain_txn_id = s.text(7);
-  h.amount = s.i64(8);
-  h.commission = s.i64(9);
-  h.currency = currency_from(s.text(10));
-  h.created_ms = s.i64(11);
-  h.error_code = s.text(12);
-  h.details = s.text(13);
-  return h;
-}
-
-std::string account_key(std::string_view tenant, AccountKind kind, std::string_view code) {
-  std::string key;
-  key.reserve(tenant.size() + code.size() + 4);
-  key.append(tenant).push_back('\x1f');
-  key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
-  key.push_back('\x1f');
-  key.append(code);
-  return key;
-}
 
 class SqliteStore;
 
@@ -518,36 +404,12 @@ class SqliteStore final : public Store {
     std::vector<HistoryRecord> payouts;
     {
       Stmt& s = reader->stmt(
-          "SELECT p.history_seq, p.history_id, p.status, p.partner_id, p.amount, p.currency, "
-          "p.created_ms, p.decline_code, p.source_ref, a.owner FROM payouts p "
-          "JOIN accounts a ON a.id = p.source_account_id "
+          "SELECT " HISTORY_PAYOUT_COLUMNS " FROM payouts p JOIN accounts a ON a.id = p.source_account_id "
           "WHERE p.history_account_id = ? AND p.history_seq > ? ORDER BY p.history_seq LIMIT ?");
       s.bind(account_id).bind(after_seq).bind(n);
-      while (s.step()) {
-        HistoryRecord h;
-        h.from_payout = true;
-        h.account_id = account_id;
-        h.seq = s.i64(0);
-        h.txn_history_id = s.text(1);
-        h.status = s.i32(2);
-        h.domain_txn_id = s.text(3);
-        h.amount = s.i64(4);
-        h.currency = currency_from(s.text(5));
-        h.created_ms = s.i64(6);
-        h.error_code = s.text(7);
-        h.provider_id = s.text(8);
-        h.provider_name = s.text(9);
-        payouts.push_back(std::move(h));
-      }
+      while (s.step()) payouts.push_back(read_payout_history(s, account_id));
     }
-    std::vector<HistoryRecord> page;
-    page.reserve(std::min(limit, table.size() + payouts.size()));
-    std::merge(std::make_move_iterator(table.begin()), std::make_move_iterator(table.end()),
-               std::make_move_iterator(payouts.begin()), std::make_move_iterator(payouts.end()),
-               std::back_inserter(page),
-               [](const HistoryRecord& a, const HistoryRecord& b) { return a.seq < b.seq; });
-    if (page.size() > limit) page.resize(limit);
-    return page;
+    return merge_history(std::move(table), std::move(payouts), limit);
   }
 
   std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
