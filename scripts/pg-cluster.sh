@@ -3,7 +3,8 @@
 # initdb into DIR, a free loopback port, no Unix socket outside DIR. Nothing depends on a server
 # started by hand, and nothing is left behind by `stop`.
 #
-#   scripts/pg-cluster.sh start DIR [postgres -c options...]   prints the connection URL
+#   scripts/pg-cluster.sh start DIR [postgresql.conf lines...]   prints the connection URL
+#   scripts/pg-cluster.sh fresh DIR [postgresql.conf lines...]   stop, then start
 #   scripts/pg-cluster.sh stop DIR                             stops it and removes DIR
 #   scripts/pg-cluster.sh restart DIR [fast|immediate]         restarts it on the same port
 #   scripts/pg-cluster.sh url DIR                              prints the URL of a started cluster
@@ -39,6 +40,11 @@ dir=${2:-}
 [[ -n $cmd && -n $dir ]] || die "usage: $0 start|stop|restart|url DIR"
 shift 2
 bin="$(bindir)"
+
+if [[ $cmd == fresh ]]; then
+  "$0" stop "$dir"
+  cmd=start
+fi
 
 case "$cmd" in
   start)

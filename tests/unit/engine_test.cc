@@ -1,16 +1,17 @@
-// Engine tests on the real embedded store in a temporary directory, with a manual clock.
+// Engine tests on both real stores (a fresh database each), with a manual clock.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "engine/audit.h"
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
-#include "store/sqlite_store.h"
+#include "test_databases.h"
 
 namespace payoutd::engine {
 namespace {
@@ -28,14 +29,12 @@ Currency rub() { return *Currency::from_code("RUB"); }
 
 constexpr const char* kTenant = "qiwi:test";
 
-class EngineTest : public ::testing::Test {
+using testing::Backend;
+using testing::TestDatabase;
+
+class EngineTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("payoutd-engine-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     open();
     ProvisionPlan plan;
     plan.funders.push_back({{kTenant, "rich", "Rich", rub()}, 1'000'000'00});
@@ -48,12 +47,9 @@ class EngineTest : public ::testing::Test {
     ASSERT_EQ(provision_if_empty(*engine_, plan), "");
     engine_->start();
   }
-  void TearDown() override {
-    close();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { close(); }
   void open() {
-    store_ = store::open_sqlite_store({.path = (dir_ / "payoutd.db").string()});
+    store_ = db_.open();
     committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
     committer_->start();
     engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
@@ -80,13 +76,13 @@ class EngineTest : public ::testing::Test {
   std::vector<std::string> audit() { return audit_store(*store_); }
 
   ManualClock clock_;
-  std::filesystem::path dir_;
+  TestDatabase db_{GetParam()};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PayoutEngine> engine_;
 };
 
-TEST_F(EngineTest, PayoutSucceedsAndIsRecorded) {
+TEST_P(EngineTest, PayoutSucceedsAndIsRecorded) {
   const PayoutResult r = pay("t1", "rich", "c1", 100'50);
   ASSERT_EQ(r.error, Error::kNone);
   EXPECT_EQ(r.payout.status, store::PayoutStatus::kSuccess);
@@ -99,7 +95,7 @@ TEST_F(EngineTest, PayoutSucceedsAndIsRecorded) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, ReplayReturnsStoredOutcomeAndConflictIsRefused) {
+TEST_P(EngineTest, ReplayReturnsStoredOutcomeAndConflictIsRefused) {
   ASSERT_EQ(pay("t1", "rich", "c1", 500).payout.status, store::PayoutStatus::kSuccess);
   const PayoutResult replay = pay("t1", "rich", "c1", 500);
   EXPECT_EQ(replay.error, Error::kNone);
@@ -111,14 +107,14 @@ TEST_F(EngineTest, ReplayReturnsStoredOutcomeAndConflictIsRefused) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, ValidationErrorsCreateNothing) {
+TEST_P(EngineTest, ValidationErrorsCreateNothing) {
   EXPECT_EQ(pay("t1", "nobody", "c1", 1).error, Error::kSourceNotFound);
   EXPECT_EQ(pay("t1", "rich", "nobody", 1).error, Error::kDestinationNotFound);
   // The id was not consumed by the failed attempts.
   EXPECT_EQ(pay("t1", "rich", "c1", 1).payout.status, store::PayoutStatus::kSuccess);
 }
 
-TEST_F(EngineTest, DeclinesMoveNothing) {
+TEST_P(EngineTest, DeclinesMoveNothing) {
   const PayoutResult blocked = pay("b1", "rich", "blocked", 100);
   EXPECT_EQ(blocked.payout.status, store::PayoutStatus::kDeclined);
   EXPECT_EQ(blocked.payout.decline_code, kDeclineClientBlocked);
@@ -130,7 +126,7 @@ TEST_F(EngineTest, DeclinesMoveNothing) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, ConcurrentPayoutsNeverOverdrawTheFunder) {
+TEST_P(EngineTest, ConcurrentPayoutsNeverOverdrawTheFunder) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 25;  // 200 payouts of 30.00 against 1000.00: 33 can succeed
   std::atomic<int> succeeded{0};
@@ -150,7 +146,7 @@ TEST_F(EngineTest, ConcurrentPayoutsNeverOverdrawTheFunder) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
+TEST_P(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
   std::vector<std::future<PayoutResult>> results;
   for (int i = 0; i < 50; ++i) {
     results.push_back(std::async(std::launch::async, [&] { return pay("dup", "rich", "c1", 7'00); }));
@@ -164,7 +160,7 @@ TEST_F(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, ProcessingPayoutReservesThenSettles) {
+TEST_P(EngineTest, ProcessingPayoutReservesThenSettles) {
   const PayoutResult r = pay("s1", "poor", "slow", 400'00);
   ASSERT_EQ(r.payout.status, store::PayoutStatus::kProcessing);
   auto funder = engine_->find_account(kTenant, ledger::AccountKind::kFunder, "poor");
@@ -189,7 +185,7 @@ TEST_F(EngineTest, ProcessingPayoutReservesThenSettles) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, RestartResumesProcessingPayout) {
+TEST_P(EngineTest, RestartResumesProcessingPayout) {
   ASSERT_EQ(pay("s1", "poor", "slow", 1'00).payout.status, store::PayoutStatus::kProcessing);
   close();
   open();
@@ -203,7 +199,7 @@ TEST_F(EngineTest, RestartResumesProcessingPayout) {
   EXPECT_TRUE(audit().empty());
 }
 
-TEST_F(EngineTest, HistoryCursorFollowsCommitOrder) {
+TEST_P(EngineTest, HistoryCursorFollowsCommitOrder) {
   std::vector<std::string> ids;
   for (int i = 1; i <= 4; ++i) ids.push_back(pay("txn" + std::to_string(i), "rich", "c1", 1).payout.history_id);
   auto first = engine_->wallet_history(kTenant, "w1", nullptr, 50);
@@ -219,6 +215,130 @@ TEST_F(EngineTest, HistoryCursorFollowsCommitOrder) {
   const std::string other = pay("x", "rich", "c2", 1).payout.history_id;
   EXPECT_EQ(engine_->wallet_history(kTenant, "w1", &other, 50).error, Error::kInvalid);
 }
+
+// Two nodes (each its own store connection, committer and engine) on one PostgreSQL database.
+class TwoNodeTest : public ::testing::Test {
+ protected:
+  struct Node {
+    Node(const TestDatabase& db, const Clock& clock, const std::string& name) {
+      store = db.open();
+      committer = std::make_unique<Committer>(*store, clock, CommitterOptions{});
+      committer->start();
+      engine = std::make_unique<PayoutEngine>(*committer, *store, clock,
+                                              EngineOptions{.node_id = name});
+    }
+    ~Node() { stop(); }
+    void stop() {
+      if (engine) engine->stop();
+      if (committer) committer->stop();
+    }
+    PayoutResult pay(const std::string& id, const std::string& funder, const std::string& client,
+                     std::int64_t minor) {
+      std::promise<PayoutResult> done;
+      auto f = done.get_future();
+      engine->wallet_payout({kTenant, id, funder, client, Amount{minor, rub()}},
+                            [&done](PayoutResult r) { done.set_value(std::move(r)); });
+      return f.get();
+    }
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<Committer> committer;
+    std::unique_ptr<PayoutEngine> engine;
+  };
+
+  void SetUp() override {
+    a_ = std::make_unique<Node>(db_, clock_, "node-a");
+    ProvisionPlan plan;
+    plan.funders.push_back({{kTenant, "exact", "Exact", rub()}, kAffordable * 10'00});
+    plan.funders.push_back({{kTenant, "rich", "Rich", rub()}, 1'000'000'00});
+    plan.clients.push_back({kTenant, "c1", "w1", rub()});
+    plan.clients.push_back({kTenant, "c2", "w2", rub()});
+    plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
+    ASSERT_EQ(provision_if_empty(*a_->engine, plan), "");
+    b_ = std::make_unique<Node>(db_, clock_, "node-b");
+    a_->engine->start();
+    b_->engine->start();
+  }
+
+  std::int64_t balance(ledger::AccountKind kind, const std::string& code) {
+    return a_->engine->find_account(kTenant, kind, code)->balance();
+  }
+
+  static constexpr int kAffordable = 40;
+  ManualClock clock_;
+  TestDatabase db_{Backend::kPostgres};
+  std::unique_ptr<Node> a_;
+  std::unique_ptr<Node> b_;
+};
+
+TEST_F(TwoNodeTest, AFunderThatAffordsNPayoutsPaysExactlyNAcrossBothNodes) {
+  std::atomic<int> succeeded{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Node& node = t % 2 ? *b_ : *a_;
+      for (int i = 0; i < kAffordable * 3 / 8; ++i) {
+        const auto r = node.pay("n-" + std::to_string(t) + "-" + std::to_string(i), "exact",
+                                i % 2 ? "c1" : "c2", 10'00);
+        if (r.error != Error::kNone) ++failed;
+        if (r.payout.status == store::PayoutStatus::kSuccess) ++succeeded;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(succeeded.load(), kAffordable);
+  EXPECT_EQ(balance(ledger::AccountKind::kFunder, "exact"), 0);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1") + balance(ledger::AccountKind::kWallet, "w2"),
+            kAffordable * 10'00);
+  EXPECT_TRUE(audit_store(*a_->store).empty());
+}
+
+TEST_F(TwoNodeTest, OneTransactionIdSentToBothNodesAtOnceMovesMoneyOnce) {
+  constexpr int kIds = 30;
+  std::vector<std::future<PayoutResult>> results;
+  for (int i = 0; i < kIds; ++i) {
+    for (Node* node : {a_.get(), b_.get()}) {
+      results.push_back(std::async(std::launch::async, [node, i] {
+        return node->pay("same-" + std::to_string(i), "rich", "c1", 1'00);
+      }));
+    }
+  }
+  std::map<std::string, std::int64_t> payout_of;
+  for (auto& f : results) {
+    const auto r = f.get();
+    ASSERT_EQ(r.error, Error::kNone) << r.detail;
+    EXPECT_EQ(r.payout.status, store::PayoutStatus::kSuccess);
+    auto [it, inserted] = payout_of.emplace(r.payout.partner_id, r.payout.id);
+    if (!inserted) {
+      EXPECT_EQ(it->second, r.payout.id) << "two payouts for " << r.payout.partner_id;
+    }
+  }
+  EXPECT_EQ(payout_of.size(), static_cast<std::size_t>(kIds));
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1"), kIds * 1'00);
+  EXPECT_TRUE(audit_store(*a_->store).empty());
+}
+
+TEST_F(TwoNodeTest, APayoutWhoseNodeDiedIsSettledByTheOtherNodesSweep) {
+  ASSERT_EQ(a_->pay("orphan", "rich", "slow", 5'00).payout.status,
+            store::PayoutStatus::kProcessing);
+  a_->stop();  // its timer dies with it
+  // Past the due time and the sweep's grace period: node b's sweep finds it.
+  for (int i = 0; i < 300; ++i) {
+    clock_.advance(100);
+    if (balance(ledger::AccountKind::kWallet, "ws") == 5'00) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "ws"), 5'00);
+  EXPECT_EQ(b_->engine->get_payout(kTenant, store::PayoutKind::kWalletPayout, "orphan")
+                .payout.status,
+            store::PayoutStatus::kSuccess);
+  EXPECT_TRUE(audit_store(*b_->store).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
 
 }  // namespace
 }  // namespace payoutd::engine

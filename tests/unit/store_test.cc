@@ -1,0 +1,483 @@
+// The store interface's contract, run against both backends: what one backend does, the other
+// must do too. Everything goes through store::Store and store::WriteTxn only.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "core/ids.h"
+#include "store/store.h"
+#include "test_databases.h"
+
+namespace payoutd::store {
+namespace {
+
+using ledger::Account;
+using ledger::AccountKind;
+using ledger::Transfer;
+using ledger::TransferKind;
+using testing::Backend;
+using testing::TestDatabase;
+
+constexpr const char* kTenant = "qiwi:store-test";
+constexpr int kNewestSchema = 2;
+
+Currency rub() { return *Currency::from_code("RUB"); }
+
+Account account_spec(AccountKind kind, std::string code, std::string owner) {
+  Account a;
+  a.tenant = kTenant;
+  a.kind = kind;
+  a.code = std::move(code);
+  a.owner = std::move(owner);
+  a.currency = rub();
+  a.created_ms = 1000;
+  return a;
+}
+
+PayoutRecord payout_spec(std::string partner_id, std::int64_t from, std::int64_t to) {
+  PayoutRecord p;
+  p.tenant = kTenant;
+  p.kind = PayoutKind::kWalletPayout;
+  p.partner_id = std::move(partner_id);
+  p.fingerprint = "f:" + p.partner_id;
+  p.status = PayoutStatus::kSuccess;
+  p.source_account_id = from;
+  p.destination_account_id = to;
+  p.amount = 100;
+  p.currency = rub();
+  p.source_ref = "funder";
+  p.destination_ref = "client";
+  p.created_ms = p.updated_ms = 2000;
+  return p;
+}
+
+Transfer transfer_spec(std::int64_t from, std::int64_t to, TransferKind kind,
+                       std::int64_t pending_id = 0) {
+  Transfer t;
+  t.debit_account_id = from;
+  t.credit_account_id = to;
+  t.amount = 100;
+  t.currency = rub();
+  t.kind = kind;
+  t.pending_id = pending_id;
+  t.timestamp_ms = 3000;
+  t.reference = "test";
+  return t;
+}
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  // Runs `f` in one transaction of `store` (prepared with `footprint`) and commits it.
+  template <typename F>
+  Status in_txn(Store& store, F f, const Footprint& footprint = {}) {
+    auto txn = store.begin();
+    txn->prepare(footprint);
+    f(*txn);
+    return txn->commit();
+  }
+  template <typename F>
+  Status in_txn(F f, const Footprint& footprint = {}) {
+    return in_txn(*store_, f, footprint);
+  }
+
+  // A funder with 1000 and a wallet; their ids.
+  std::pair<std::int64_t, std::int64_t> funder_and_wallet() {
+    std::int64_t funder = 0;
+    std::int64_t wallet = 0;
+    EXPECT_TRUE(in_txn([&](WriteTxn& txn) {
+                  Account* f = txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"));
+                  f->credits_posted = 1000;
+                  Account* outside = txn.insert_account(account_spec(AccountKind::kSystem, "x", "x"));
+                  outside->floor = ledger::BalanceFloor::kNone;
+                  outside->debits_posted = 1000;
+                  wallet = txn.insert_account(account_spec(AccountKind::kWallet, "w", "client"))->id;
+                  funder = f->id;
+                }).ok);
+    return {funder, wallet};
+  }
+
+  TestDatabase db_{GetParam()};
+  std::unique_ptr<Store> store_ = db_.open();
+};
+
+TEST_P(StoreTest, NewDatabaseIsAtTheNewestSchema) {
+  EXPECT_EQ(store_->schema_version(), kNewestSchema);
+  store_.reset();
+  EXPECT_EQ(db_.open()->schema_version(), kNewestSchema);  // reopening migrates nothing
+}
+
+TEST_P(StoreTest, UpgradeFromVersionOneKeepsEverything) {
+  store_.reset();
+  const TestDatabase old_db(GetParam());
+  std::int64_t funder = 0;
+  {
+    auto v1 = old_db.open(1);
+    ASSERT_EQ(v1->schema_version(), 1);
+    ASSERT_TRUE(in_txn(*v1, [&](WriteTxn& txn) {
+                  funder = txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"))->id;
+                  const std::int64_t w =
+                      txn.insert_account(account_spec(AccountKind::kWallet, "w", "c"))->id;
+                  txn.insert_payout(payout_spec("old-1", funder, w));
+                  txn.set_meta("provisioned", "1");
+                }).ok);
+  }
+  auto upgraded = old_db.open();
+  EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
+  ASSERT_TRUE(upgraded->get_payout(kTenant, PayoutKind::kWalletPayout, "old-1").has_value());
+  EXPECT_EQ(upgraded->get_account(kTenant, AccountKind::kFunder, "f")->id, funder);
+  bool held = false;
+  ASSERT_TRUE(in_txn(*upgraded, [&](WriteTxn& txn) {
+                EXPECT_EQ(txn.get_meta("provisioned"), "1");
+                held = txn.claim_lease("l", "me", 0, 1000);  // a table of version 2
+              }).ok);
+  EXPECT_TRUE(held);
+}
+
+TEST_P(StoreTest, RefusesADatabaseNewerThanItself) {
+  store_.reset();
+  db_.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+  EXPECT_THROW(db_.open(), std::runtime_error);
+}
+
+TEST_P(StoreTest, AccountsAreFoundByCodeOwnerAndIdAndKeepTheirCounters) {
+  const auto [funder, wallet] = funder_and_wallet();
+  ASSERT_NE(funder, wallet);
+  const auto f = store_->get_account(kTenant, AccountKind::kFunder, "f");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->credits_posted, 1000);
+  EXPECT_EQ(f->owner, "F");
+  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "f").has_value());
+  const auto wallets = store_->get_accounts_by_owner(kTenant, AccountKind::kWallet, "client");
+  ASSERT_EQ(wallets.size(), 1u);
+  EXPECT_EQ(wallets[0].id, wallet);
+
+  Footprint declared;
+  declared.accounts.push_back({kTenant, AccountKind::kFunder, "f"});
+  declared.account_owners.push_back({kTenant, AccountKind::kWallet, "client"});
+  ASSERT_TRUE(in_txn(
+                  [&](WriteTxn& txn) {
+                    Account* a = txn.find_account(kTenant, AccountKind::kFunder, "f");
+                    ASSERT_NE(a, nullptr);
+                    EXPECT_EQ(a, txn.account(funder));  // one object per account per batch
+                    a->debits_posted += 300;
+                    auto owned = txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client");
+                    ASSERT_EQ(owned.size(), 1u);
+                    owned[0]->credits_posted += 300;
+                    owned[0]->history_seq = 7;
+                    EXPECT_EQ(txn.find_account(kTenant, AccountKind::kFunder, "nobody"), nullptr);
+                    EXPECT_EQ(txn.account(999'999), nullptr);
+                  },
+                  declared)
+                  .ok);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 700);
+  const auto w = store_->get_account(kTenant, AccountKind::kWallet, "w");
+  EXPECT_EQ(w->balance(), 300);
+  EXPECT_EQ(w->history_seq, 7);
+}
+
+TEST_P(StoreTest, UndeclaredAccessWorksLikeDeclared) {
+  const auto [funder, wallet] = funder_and_wallet();
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                txn.account(wallet)->credits_posted += 5;
+                txn.find_account(kTenant, AccountKind::kFunder, "f")->debits_posted += 5;
+                EXPECT_EQ(txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client").size(),
+                          1u);
+              }).ok);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kWallet, "w")->balance(), 5);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 995);
+}
+
+TEST_P(StoreTest, AnUncommittedTransactionLeavesNothing) {
+  funder_and_wallet();
+  {
+    auto txn = store_->begin();
+    txn->prepare({});
+    txn->find_account(kTenant, AccountKind::kFunder, "f")->debits_posted = 1000;
+    txn->insert_account(account_spec(AccountKind::kWallet, "w2", "other"));
+    txn->set_meta("k", "v");
+  }  // destroyed without commit
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 1000);
+  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "w2").has_value());
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) { EXPECT_FALSE(txn.get_meta("k").has_value()); }).ok);
+}
+
+TEST_P(StoreTest, AFailedStatementFailsTheWholeCommit) {
+  funder_and_wallet();
+  const Status status = in_txn([&](WriteTxn& txn) {
+    txn.find_account(kTenant, AccountKind::kFunder, "f")->debits_posted = 1;
+    txn.set_meta("k", "v");
+    txn.insert_account(account_spec(AccountKind::kFunder, "f", "again"));  // code taken
+  });
+  EXPECT_FALSE(status.ok);
+  EXPECT_FALSE(status.message.empty());
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->debits_posted, 0);
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) { EXPECT_FALSE(txn.get_meta("k").has_value()); }).ok);
+}
+
+TEST_P(StoreTest, APartnerIdIsClaimedOnce) {
+  const auto [funder, wallet] = funder_and_wallet();
+  Footprint declared;
+  declared.payouts.push_back({kTenant, PayoutKind::kWalletPayout, "p1"});
+  std::int64_t id = 0;
+  ASSERT_TRUE(in_txn(
+                  [&](WriteTxn& txn) {
+                    EXPECT_FALSE(txn.find_payout(kTenant, PayoutKind::kWalletPayout, "p1"));
+                    id = txn.insert_payout_if_new(payout_spec("p1", funder, wallet));
+                    EXPECT_GT(id, 0);
+                    // Seen by the rest of the batch at once.
+                    EXPECT_EQ(txn.insert_payout_if_new(payout_spec("p1", funder, wallet)), 0);
+                    EXPECT_EQ(txn.find_payout(kTenant, PayoutKind::kWalletPayout, "p1")->id, id);
+                    EXPECT_EQ(txn.find_payout_by_id(id)->partner_id, "p1");
+                  },
+                  declared)
+                  .ok);
+  ASSERT_TRUE(in_txn(
+                  [&](WriteTxn& txn) {
+                    EXPECT_EQ(txn.insert_payout_if_new(payout_spec("p1", funder, wallet)), 0);
+                    // Another kind or tenant is another id.
+                    PayoutRecord credit = payout_spec("p1", funder, wallet);
+                    credit.kind = PayoutKind::kFunderCredit;
+                    EXPECT_GT(txn.insert_payout_if_new(credit), 0);
+                  },
+                  declared)
+                  .ok);
+  const auto stored = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->id, id);
+  EXPECT_EQ(stored->fingerprint, "f:p1");
+  EXPECT_EQ(stored->amount, 100);
+  EXPECT_FALSE(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p2").has_value());
+}
+
+TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
+  const auto [funder, wallet] = funder_and_wallet();
+  std::vector<std::int64_t> ids;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                for (int i = 0; i < 4; ++i) {
+                  PayoutRecord p = payout_spec("q" + std::to_string(i), funder, wallet);
+                  p.status = PayoutStatus::kProcessing;
+                  p.due_ms = 10'000 - i * 1000;  // q3 is due first
+                  ids.push_back(txn.insert_payout(p));
+                }
+                // Changed in the batch that inserted it: the row carries the change.
+                PayoutRecord p = *txn.find_payout_by_id(ids[0]);
+                p.pending_transfer_id = 42;
+                txn.update_payout(p);
+              }).ok);
+  EXPECT_EQ(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q0")->pending_transfer_id, 42);
+  const auto due = store_->processing_payouts(9'500, 10);
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].partner_id, "q3");
+  EXPECT_EQ(due[2].partner_id, "q1");
+  EXPECT_EQ(store_->processing_payouts(100'000, 2).size(), 2u);
+
+  Footprint declared;
+  declared.payout_ids.push_back(ids[1]);
+  ASSERT_TRUE(in_txn(
+                  [&](WriteTxn& txn) {
+                    PayoutRecord p = *txn.find_payout_by_id(ids[1]);
+                    p.status = PayoutStatus::kDeclined;
+                    p.decline_code = "NOPE";
+                    p.updated_ms = 5000;
+                    txn.update_payout(p);
+                  },
+                  declared)
+                  .ok);
+  const auto q1 = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q1");
+  EXPECT_EQ(q1->status, PayoutStatus::kDeclined);
+  EXPECT_EQ(q1->decline_code, "NOPE");
+  EXPECT_EQ(q1->updated_ms, 5000);
+  EXPECT_EQ(store_->processing_payouts(100'000, 10).size(), 3u);
+}
+
+TEST_P(StoreTest, TransfersAreRecordedAndAReservationResolvesOnce) {
+  const auto [funder, wallet] = funder_and_wallet();
+  std::int64_t pending = 0;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                pending = txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kPending));
+                const auto t = txn.find_transfer(pending);
+                ASSERT_TRUE(t.has_value());
+                EXPECT_EQ(t->kind, TransferKind::kPending);
+              }).ok);
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                const auto t = txn.find_transfer(pending);
+                ASSERT_TRUE(t.has_value());
+                EXPECT_EQ(t->amount, 100);
+                EXPECT_EQ(t->reference, "test");
+                EXPECT_FALSE(txn.find_transfer(pending + 12345).has_value());
+                txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kPost, pending));
+              }).ok);
+  // A second resolution of the same reservation is refused by the store itself.
+  EXPECT_FALSE(in_txn([&](WriteTxn& txn) {
+                 txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kVoid, pending));
+               }).ok);
+  const AuditSnapshot snap = store_->snapshot();
+  ASSERT_EQ(snap.transfers.size(), 2u);
+  for (const Transfer& t : snap.transfers) {
+    EXPECT_EQ(t.pending_id, t.kind == TransferKind::kPost ? pending : 0) << t.id;
+  }
+}
+
+TEST_P(StoreTest, HistoryMergesTableEntriesAndPayoutsInSequence) {
+  const auto [funder, wallet] = funder_and_wallet();
+  std::vector<std::string> ids;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                for (std::int64_t seq = 1; seq <= 5; ++seq) {
+                  const std::string id = new_history_uuid(wallet, seq);
+                  ids.push_back(id);
+                  if (seq % 2) {  // odd: a wallet payout, its own entry
+                    PayoutRecord p = payout_spec("h" + std::to_string(seq), funder, wallet);
+                    p.history_account_id = wallet;
+                    p.history_seq = seq;
+                    p.history_id = id;
+                    txn.insert_payout(p);
+                  } else {
+                    HistoryRecord h;
+                    h.account_id = wallet;
+                    h.seq = seq;
+                    h.txn_history_id = id;
+                    h.type_id = 4;
+                    h.domain_txn_id = "op" + std::to_string(seq);
+                    h.amount = 7;
+                    h.currency = rub();
+                    h.details = R"("x":{"y":"z \" \\ q"})";
+                    txn.insert_history(h);
+                  }
+                }
+              }).ok);
+  const auto page = store_->history_page(wallet, 0, 10);
+  ASSERT_EQ(page.size(), 5u);
+  for (std::size_t i = 0; i < page.size(); ++i) {
+    EXPECT_EQ(page[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(page[i].txn_history_id, ids[i]);
+    EXPECT_EQ(page[i].from_payout, i % 2 == 0);
+  }
+  EXPECT_EQ(page[0].provider_name, "F");  // the funder's owner, joined in
+  EXPECT_EQ(page[1].details, R"("x":{"y":"z \" \\ q"})");
+  const auto rest = store_->history_page(wallet, 2, 2);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].seq, 3);
+  EXPECT_EQ(rest[1].seq, 4);
+  EXPECT_EQ(store_->find_history(ids[3]), std::make_pair(wallet, std::int64_t{4}));
+  EXPECT_EQ(store_->find_history(ids[0]), std::make_pair(wallet, std::int64_t{1}));
+  // The right place but another id, a place with nothing, and garbage.
+  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 4)).has_value());
+  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 9)).has_value());
+  EXPECT_FALSE(store_->find_history("not-a-uuid").has_value());
+}
+
+TEST_P(StoreTest, MetaAndLeases) {
+  bool a = false;
+  bool b = false;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                txn.set_meta("k", "v1");
+                txn.set_meta("k", "v2");
+                a = txn.claim_lease("sweep", "node-a", 1000, 500);
+                b = txn.claim_lease("sweep", "node-b", 1000, 500);
+              }).ok);
+  EXPECT_TRUE(a);
+  EXPECT_FALSE(b);  // node-a's lease runs until 1500
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                EXPECT_EQ(txn.get_meta("k"), "v2");
+                EXPECT_TRUE(txn.claim_lease("sweep", "node-a", 1400, 500));   // renewed to 1900
+                EXPECT_FALSE(txn.claim_lease("sweep", "node-b", 1600, 500));
+                EXPECT_TRUE(txn.claim_lease("sweep", "node-b", 1900, 500));   // expired
+                EXPECT_FALSE(txn.claim_lease("sweep", "node-a", 2000, 500));
+                EXPECT_TRUE(txn.claim_lease("other", "node-a", 2000, 500));
+              }).ok);
+}
+
+TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
+  const auto [funder, wallet] = funder_and_wallet();
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                txn.insert_payout(payout_spec("s1", funder, wallet));
+                txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kSingle));
+                HistoryRecord h;
+                h.account_id = wallet;
+                h.seq = 1;
+                h.txn_history_id = new_history_uuid(wallet, 1);
+                h.status = 1;
+                h.currency = rub();
+                txn.insert_history(h);
+              }).ok);
+  const AuditSnapshot snap = db_.open_read_only()->snapshot();
+  EXPECT_EQ(snap.accounts.size(), 3u);
+  EXPECT_EQ(snap.transfers.size(), 1u);
+  ASSERT_EQ(snap.payouts.size(), 1u);
+  EXPECT_EQ(snap.payouts[0].partner_id, "s1");
+  ASSERT_EQ(snap.history.size(), 1u);
+  EXPECT_EQ(snap.history[0].status, 1);
+  EXPECT_EQ(snap.history[0].seq, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+// Several nodes on one PostgreSQL database: what only a shared database can show.
+class SharedStoreTest : public ::testing::Test {
+ protected:
+  TestDatabase db_{Backend::kPostgres};
+};
+
+TEST_F(SharedStoreTest, TwoNodesInsertingOnePartnerIdConflictAndOnlyOneCommits) {
+  auto a = db_.open();
+  auto b = db_.open();
+  std::int64_t funder = 0;
+  std::int64_t wallet = 0;
+  {
+    auto txn = a->begin();
+    txn->prepare({});
+    funder = txn->insert_account(account_spec(AccountKind::kFunder, "f", "F"))->id;
+    wallet = txn->insert_account(account_spec(AccountKind::kWallet, "w", "c"))->id;
+    ASSERT_TRUE(txn->commit().ok);
+  }
+  Footprint declared;
+  declared.payouts.push_back({kTenant, PayoutKind::kWalletPayout, "same"});
+  auto ta = a->begin();
+  ta->prepare(declared);
+  auto tb = b->begin();
+  tb->prepare(declared);
+  // Both looked before either committed: both believe the id is new.
+  ASSERT_GT(ta->insert_payout_if_new(payout_spec("same", funder, wallet)), 0);
+  ASSERT_GT(tb->insert_payout_if_new(payout_spec("same", funder, wallet)), 0);
+  // The first to insert wins; the other waits on its index entry, then fails as a conflict.
+  auto committed_b = std::async(std::launch::async, [&] { return tb->commit(); });
+  const Status sa = ta->commit();
+  const Status sb = committed_b.get();
+  EXPECT_NE(sa.ok, sb.ok);
+  const Status& lost = sa.ok ? sb : sa;
+  EXPECT_TRUE(lost.conflict) << lost.message;
+  EXPECT_EQ(a->snapshot().payouts.size(), 1u);
+}
+
+TEST_F(SharedStoreTest, AnotherNodesLockedAccountIsReadAfterItsCommit) {
+  auto a = db_.open();
+  auto b = db_.open();
+  {
+    auto txn = a->begin();
+    txn->prepare({});
+    txn->insert_account(account_spec(AccountKind::kFunder, "f", "F"))->credits_posted = 1000;
+    ASSERT_TRUE(txn->commit().ok);
+  }
+  Footprint declared;
+  declared.accounts.push_back({kTenant, AccountKind::kFunder, "f"});
+  auto ta = a->begin();
+  ta->prepare(declared);
+  ta->find_account(kTenant, AccountKind::kFunder, "f")->debits_posted += 600;
+  // b's prepare waits for a's lock, then sees a's debit.
+  auto seen_by_b = std::async(std::launch::async, [&] {
+    auto tb = b->begin();
+    tb->prepare(declared);
+    const std::int64_t balance = tb->find_account(kTenant, AccountKind::kFunder, "f")->balance();
+    EXPECT_TRUE(tb->commit().ok);
+    return balance;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(ta->commit().ok);
+  EXPECT_EQ(seen_by_b.get(), 400);
+}
+
+}  // namespace
+}  // namespace payoutd::store
