@@ -7,6 +7,8 @@
 #   scripts/pg-cluster.sh fresh DIR [postgresql.conf lines...]   stop, then start
 #   scripts/pg-cluster.sh stop DIR                             stops it and removes DIR
 #   scripts/pg-cluster.sh restart DIR [fast|immediate]         restarts it on the same port
+#   scripts/pg-cluster.sh halt DIR                             stops the server at once, keeps DIR
+#   scripts/pg-cluster.sh resume DIR                           starts a halted server again
 #   scripts/pg-cluster.sh url DIR                              prints the URL of a started cluster
 #
 # DIR/url holds the URL (postgresql://payoutd@127.0.0.1:PORT/postgres). As root, the server runs
@@ -37,7 +39,7 @@ free_port() {
 
 cmd=${1:-}
 dir=${2:-}
-[[ -n $cmd && -n $dir ]] || die "usage: $0 start|stop|restart|url DIR"
+[[ -n $cmd && -n $dir ]] || die "usage: $0 start|fresh|stop|restart|halt|resume|url DIR"
 shift 2
 bin="$(bindir)"
 
@@ -79,6 +81,12 @@ case "$cmd" in
   restart)
     mode=${1:-fast}
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m "$mode" -w -t 60 restart >/dev/null
+    ;;
+  halt)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+  resume)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;
   url)
     cat "$dir/url"

@@ -37,14 +37,16 @@ std::string database_path(const Config& config) {
   return (std::filesystem::path(config.data_dir) / kDatabaseFile).string();
 }
 
-enum class Access : std::uint8_t { kWrite, kRead };
+enum class Access : std::uint8_t { kServe, kMigrate, kAudit };
 
-// The configured store, migrated to the newest schema when opened for writing.
+// The configured store, migrated to the newest schema unless opened for audit. Only a server
+// waits for a database that is not up yet; an operator's command answers at once.
 std::unique_ptr<store::Store> open_store(const Config& config, Access access) {
-  const bool read_only = access == Access::kRead;
+  const bool read_only = access == Access::kAudit;
   if (config.storage_backend == "postgres") {
     store::PostgresOptions options = config.postgres;
     options.read_only = read_only;
+    if (access != Access::kServe) options.startup_wait_s = 0;
     return store::open_postgres_store(options);
   }
   if (read_only) {
@@ -70,7 +72,7 @@ http::Response not_found(const Config& config) {
 }
 
 int serve(const Config& config) {
-  auto store = open_store(config, Access::kWrite);
+  auto store = open_store(config, Access::kServe);
   SystemClock clock;
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
@@ -130,7 +132,7 @@ int serve(const Config& config) {
 int audit(const Config& config) {
   std::unique_ptr<store::Store> store;
   try {
-    store = open_store(config, Access::kRead);
+    store = open_store(config, Access::kAudit);
   } catch (const std::exception& e) {
     std::cerr << "audit: " << e.what() << "\n";
     return 2;
@@ -150,7 +152,7 @@ int audit(const Config& config) {
 }
 
 int migrate(const Config& config) {
-  auto store = open_store(config, Access::kWrite);
+  auto store = open_store(config, Access::kMigrate);
   std::cout << "migrate: the database is at schema version " << store->schema_version() << "\n";
   return 0;
 }

@@ -199,7 +199,10 @@ void Committer::execute(Batch& batch) {
   const store::Status status = run_batch(batch, seq, applied);
   const auto committed = Steady::now();
   if (!status.ok) {
-    spdlog::error("commit of {} jobs failed: {}", jobs, status.message);
+    if (const std::int64_t held = failure_log_.admit(); held >= 0) {
+      spdlog::error("commit of {} jobs failed: {} ({} more failed batches not logged)", jobs,
+                    status.message, held);
+    }
     for (auto& job : batch) complete_safely(*job, status);
     batch.clear();
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/log_limit.h"
 #include "store/store.h"
 
 namespace payoutd::engine {
@@ -102,6 +103,7 @@ class Committer {
   const CommitterOptions options_;
   store::Footprint footprint_;  // the current batch's (committer thread only)
   std::minstd_rand random_{std::random_device{}()};  // retry pauses (committer thread only)
+  LogLimit failure_log_;
   // Two locks: I/O threads and the committer meet on the queue; the committer and the syncer
   // (and readers) on the sync state, so submitting never waits behind the syncer.
   std::mutex queue_mutex_;  // queue_, stopping_, idle_

@@ -658,22 +658,7 @@ class PgStore final : public Store {
 
   std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                           std::size_t limit) const override {
-    auto c = acquire();
-    const auto n = static_cast<std::int64_t>(limit);
-    const Params params = Params().add(account_id).add(after_seq).add(n);
-    Result t = c->query("SELECT " HISTORY_COLUMNS
-                        " FROM history WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                        params);
-    std::vector<HistoryRecord> table;
-    for (int i = 0; i < t.rows(); ++i) table.push_back(read_history(Row(t, i)));
-    Result p = c->query("SELECT " HISTORY_PAYOUT_COLUMNS
-                        " FROM payouts p JOIN accounts a ON a.id = p.source_account_id "
-                        "WHERE p.history_account_id = $1 AND p.history_seq > $2 "
-                        "ORDER BY p.history_seq LIMIT $3",
-                        params);
-    std::vector<HistoryRecord> payouts;
-    for (int i = 0; i < p.rows(); ++i) payouts.push_back(read_payout_history(Row(p, i), account_id));
-    return merge_history(std::move(table), std::move(payouts), limit);
+    return with_reader([&](Connection& c) { return history_page(c, account_id, after_seq, limit); });
   }
 
   std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
@@ -687,30 +672,52 @@ class PgStore final : public Store {
   }
 
   AuditSnapshot snapshot() const override {
-    auto c = acquire();
-    c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    return with_reader([&](Connection& c) { return snapshot(c); });
+  }
+
+ private:
+  std::vector<HistoryRecord> history_page(Connection& c, std::int64_t account_id,
+                                          std::int64_t after_seq, std::size_t limit) const {
+    const auto n = static_cast<std::int64_t>(limit);
+    const Params params = Params().add(account_id).add(after_seq).add(n);
+    Result t = c.query("SELECT " HISTORY_COLUMNS
+                        " FROM history WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                        params);
+    std::vector<HistoryRecord> table;
+    for (int i = 0; i < t.rows(); ++i) table.push_back(read_history(Row(t, i)));
+    Result p = c.query("SELECT " HISTORY_PAYOUT_COLUMNS
+                        " FROM payouts p JOIN accounts a ON a.id = p.source_account_id "
+                        "WHERE p.history_account_id = $1 AND p.history_seq > $2 "
+                        "ORDER BY p.history_seq LIMIT $3",
+                        params);
+    std::vector<HistoryRecord> payouts;
+    for (int i = 0; i < p.rows(); ++i) payouts.push_back(read_payout_history(Row(p, i), account_id));
+    return merge_history(std::move(table), std::move(payouts), limit);
+  }
+
+  AuditSnapshot snapshot(Connection& c) const {
+    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     AuditSnapshot snap;
     try {
-      Result a = c->query("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
+      Result a = c.query("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
       for (int i = 0; i < a.rows(); ++i) snap.accounts.push_back(read_account(Row(a, i)));
-      Result t = c->query("SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY id");
+      Result t = c.query("SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY id");
       for (int i = 0; i < t.rows(); ++i) snap.transfers.push_back(read_transfer(Row(t, i)));
-      Result p = c->query("SELECT " PAYOUT_COLUMNS " FROM payouts ORDER BY id");
+      Result p = c.query("SELECT " PAYOUT_COLUMNS " FROM payouts ORDER BY id");
       for (int i = 0; i < p.rows(); ++i) snap.payouts.push_back(read_payout(Row(p, i)));
-      Result h = c->query("SELECT txn_history_id, status, account_id, seq FROM history");
+      Result h = c.query("SELECT txn_history_id, status, account_id, seq FROM history");
       for (int i = 0; i < h.rows(); ++i) {
         const Row row(h, i);
         snap.history.push_back({row.text(0), row.i32(1), row.i64(2), row.i64(3)});
       }
     } catch (...) {
-      if (c->ok()) c->exec("ROLLBACK");
+      if (c.ok()) c.exec("ROLLBACK");
       throw;
     }
-    c->exec("COMMIT");
+    c.exec("COMMIT");
     return snap;
   }
 
- private:
   friend class PgWriteTxn;
 
   // A pooled read connection, returned to the pool (if still healthy) when the lease ends.
@@ -742,8 +749,33 @@ class PgStore final : public Store {
   }
 
   Result read(std::string_view sql, const Params& params) const {
-    auto c = acquire();
-    return c->query(sql, params);
+    return with_reader([&](Connection& c) { return c.query(sql, params); });
+  }
+
+  // Runs `f` on a pooled connection. Idle connections do not notice that the server restarted
+  // until they are used: when one turns out dead, every idle one is dropped (they share its
+  // fate) and `f` runs once more on a new connection.
+  template <typename F>
+  auto with_reader(F&& f) const -> decltype(f(std::declval<Connection&>())) {
+    for (int attempt = 0;; ++attempt) {
+      auto c = acquire();
+      try {
+        return f(*c);
+      } catch (const PgError& e) {
+        if (e.sqlstate != kConnectionLost || attempt > 0) throw;
+        drop_idle();
+      }
+    }
+  }
+
+  void drop_idle() const {
+    std::vector<std::unique_ptr<Connection>> dropped;
+    {
+      std::lock_guard lock(pool_mutex_);
+      dropped.swap(idle_);
+      open_ -= static_cast<int>(dropped.size());
+    }
+    pool_free_.notify_all();
   }
 
   Lease acquire() const {

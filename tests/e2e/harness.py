@@ -7,7 +7,11 @@ Environment:
   PAYOUTD_BIN      the binary (default <repo>/build/payoutd)
   PAYOUTD_CONFIG   the config (default <repo>/config/sandbox.toml)
   PAYOUTD_E2E_KEEP set to 1 to keep the temporary data directories
+  PAYOUTD_E2E_BACKEND  sqlite (default) or postgres: the store of every Server that names none
+  PAYOUTD_TEST_POSTGRES_DIR  a running throwaway cluster (scripts/pg-cluster.sh) to create
+                   databases on; without it the first PostgreSQL test starts one of its own
 """
+import atexit
 import http.client
 import json
 import os
@@ -64,6 +68,7 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
+PG_CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "pg-cluster.sh"
 
 
 class HarnessError(Exception):
@@ -117,13 +122,102 @@ def body_limit():
 
 
 # --------------------------------------------------------------------------------------------
+# PostgreSQL
+
+def default_backend():
+    backend = os.environ.get("PAYOUTD_E2E_BACKEND") or "sqlite"
+    if backend not in ("sqlite", "postgres"):
+        raise HarnessError(f"PAYOUTD_E2E_BACKEND must be sqlite or postgres, got {backend!r}")
+    return backend
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster (scripts/pg-cluster.sh): started by this object, or one
+    already running in `existing_dir` (then neither restarted nor removed by close())."""
+
+    def __init__(self, existing_dir=None):
+        self.owned = existing_dir is None
+        self.dir = existing_dir or os.path.join(tempfile.gettempdir(),
+                                                f"payoutd-e2e-pg-{os.getpid()}-{os.urandom(3).hex()}")
+        if self.owned:
+            self._script("start")
+        with open(os.path.join(self.dir, "url"), encoding="utf-8") as f:
+            self.admin_url = f.read().strip()
+        self._databases = 0
+
+    def _script(self, *args):
+        p = subprocess.run(["bash", str(PG_CLUSTER_SCRIPT), args[0], self.dir, *args[1:]],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        if p.returncode != 0:
+            raise HarnessError(f"pg-cluster.sh {' '.join(args)} failed:\n{p.stdout.decode(errors='replace')}")
+
+    def psql(self, sql, url=None):
+        """Runs SQL with psql; returns its output (unaligned, tuples only)."""
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                            url or self.admin_url, "-c", sql],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        if p.returncode != 0:
+            raise HarnessError(f"psql {sql!r}: {p.stderr.decode(errors='replace')}")
+        return p.stdout.decode()
+
+    def new_database(self):
+        """A fresh, empty database; its URL."""
+        self._databases += 1
+        name = f"e2e_{os.getpid()}_{self._databases}_{os.urandom(3).hex()}"
+        self.psql(f"CREATE DATABASE {name}")
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def restart(self, mode="fast"):
+        self._require_owned()
+        self._script("restart", mode)
+
+    def halt(self):
+        """Stops the server at once (as a crash would); resume() starts it again."""
+        self._require_owned()
+        self._script("halt")
+
+    def resume(self):
+        self._require_owned()
+        self._script("resume")
+
+    def _require_owned(self):
+        if not self.owned:
+            raise HarnessError("the shared cluster is not stopped by tests; start one of your own")
+
+    def close(self):
+        if self.owned:
+            self._script("stop")
+
+
+_shared_cluster = None
+_shared_cluster_lock = threading.Lock()
+
+
+def shared_cluster():
+    """The run's cluster: make test's, or one started on first use and removed at exit."""
+    global _shared_cluster
+    with _shared_cluster_lock:
+        if _shared_cluster is None:
+            _shared_cluster = PgCluster(os.environ.get("PAYOUTD_TEST_POSTGRES_DIR") or None)
+            if _shared_cluster.owned:
+                atexit.register(_shared_cluster.close)
+        return _shared_cluster
+
+
+# --------------------------------------------------------------------------------------------
 # The server process
 
 class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
-    def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None):
-        """extra_config: TOML text appended to a copy of the config (e.g. another product)."""
+    def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
+                 backend=None, postgres_url=None):
+        """extra_config: TOML text appended to a copy of the config (e.g. another product).
+        backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
+        gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
+        database)."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
@@ -135,6 +229,10 @@ class Server:
         self.data_dir = str(data_dir or os.path.join(self.tmp, "data"))
         os.makedirs(self.data_dir, exist_ok=True)
         self.listen = listen
+        self.backend = "postgres" if postgres_url else (backend or default_backend())
+        self.postgres_url = None
+        if self.backend == "postgres":
+            self.postgres_url = postgres_url or shared_cluster().new_database()
         self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
@@ -150,7 +248,7 @@ class Server:
         out_path = os.path.join(self.tmp, f"stdout.{self.starts}.log")
         self._logs += [err_path, out_path]
         cmd = [str(self.binary), "serve", "--config", str(self.config),
-               "--listen", self.listen, "--data-dir", self.data_dir] + self.extra_args
+               "--listen", self.listen, "--data-dir", self.data_dir] + self.storage_args() + self.extra_args
         err = open(err_path, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -224,6 +322,9 @@ class Server:
             self.proc.wait(STOP_TIMEOUT)
 
     # -- helpers --
+    def storage_args(self):
+        return ["--postgres-url", self.postgres_url] if self.postgres_url else []
+
     def health(self):
         try:
             return Api(self, keep_alive=False, timeout=10).request("GET", "/healthz", auth=None).status
@@ -232,7 +333,8 @@ class Server:
 
     def run_audit(self, timeout=120):
         """Runs `payoutd audit`; returns (exit code, stdout+stderr text)."""
-        cmd = [str(self.binary), "audit", "--config", str(self.config), "--data-dir", self.data_dir]
+        cmd = [str(self.binary), "audit", "--config", str(self.config), "--data-dir",
+               self.data_dir] + self.storage_args()
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=timeout, cwd=self.tmp)
         return p.returncode, p.stdout.decode("utf-8", "replace")
@@ -567,7 +669,8 @@ def money_text(obj):
 
 class PayoutLoad:
     """Threads that issue payouts with unique ids (funder -> clients in turn) until stopped,
-    each request on a fresh connection to the server's current port.
+    each request on a fresh connection to the server's current port. `server` may be a list of
+    servers (nodes on one database): thread w then talks to server w modulo their number.
 
     acked:      txn -> client, answered HTTP 200 with status SUCCESS
     unacked:    txn -> client, sent (or perhaps sent) without such an answer
@@ -608,7 +711,8 @@ class PayoutLoad:
         return True
 
     def _work(self, w):
-        api = Api(self.server, keep_alive=False, timeout=20)
+        servers = self.server if isinstance(self.server, (list, tuple)) else [self.server]
+        api = Api(servers[w % len(servers)], keep_alive=False, timeout=20)
         n = 0
         while not self._stop.is_set():
             txn = f"{self.prefix}-{w}-{n}"

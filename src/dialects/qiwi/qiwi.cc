@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/ids.h"
+#include "core/log_limit.h"
 #include "core/json.h"
 #include "core/time_format.h"
 #include "dialects/common.h"
@@ -171,7 +172,12 @@ http::Response error_response(int status, std::string_view service, std::string_
   w.key("dateTime").string(format_iso8601(SystemClock().now_ms(), utc_offset_minutes));
   w.key("traceId").string(new_trace_id());
   w.end_object();
-  if (status >= 500) spdlog::warn("{} {}: {}", status, code, description);
+  static LogLimit server_errors;
+  if (status >= 500) {
+    if (const std::int64_t held = server_errors.admit(); held >= 0) {
+      spdlog::warn("{} {}: {} ({} more not logged)", status, code, description, held);
+    }
+  }
   return r;
 }
 

@@ -1,0 +1,257 @@
+"""Several payoutd nodes on one PostgreSQL database, and PostgreSQL going away under load.
+
+Every node is the real binary with --postgres-url; nodes of one test share a fresh database on
+the run's cluster. The tests that stop or restart PostgreSQL start a cluster of their own.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api, HarnessError,  # noqa: E402
+                     IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
+                     shared_cluster, unique)
+
+C1, C2 = list(CLIENTS)[:2]
+
+
+class NodesTestCase(IsolatedServerTestCase):
+    """self.server is node A on a fresh database; node(url) makes more nodes on it."""
+
+    def new_server(self, start=True, **kw):
+        kw.setdefault("backend", "postgres")
+        return super().new_server(start=start, **kw)
+
+    def node(self, start=True):
+        return self.new_server(start=start, postgres_url=self.server.postgres_url)
+
+    def send_all(self, requests, threads=16):
+        """(api, txn, funder, client, value) requests sent from a thread pool, released together."""
+        barrier = threading.Barrier(threads)
+        local = threading.local()
+
+        def one(req):
+            if not hasattr(local, "started"):
+                local.started = True
+                barrier.wait(30)
+            api, *payout = req
+            return api.payout(*payout)
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, requests))
+
+
+class TwoNodesTest(NodesTestCase):
+
+    def test_a_funder_that_affords_n_payouts_pays_exactly_n_over_two_nodes(self):
+        b = self.node()
+        api_a, api_b = Api(self.server), Api(b)
+        self.addCleanup(api_a.close)
+        self.addCleanup(api_b.close)
+        n = 100  # the cashback funder holds 1000.00 on a fresh sandbox: 100 payouts of 10.00
+        self.assertEqual(api_a.funder_balance(CASHBACK), Decimal("1000.00"))
+        requests = [(api_a if i % 2 else api_b, unique(f"exact{i}"), CASHBACK, C1 if i % 3 else C2,
+                     "10.00") for i in range(3 * n)]
+        answers = self.send_all(requests)
+        statuses = Counter()
+        for (_, txn, *_), r in zip(requests, answers):
+            self.assertEqual(r.status, 200, f"{txn}: {r.raw[:300]!r}")
+            statuses[r.json["status"]] += 1
+            if r.json["status"] == "DECLINED":
+                self.assertEqual(r.json["declineReason"]["code"], "FUNDER_INSUFFICIENT_FUNDS", r.raw)
+        self.assertEqual(statuses, Counter({"SUCCESS": n, "DECLINED": 2 * n}))
+        self.assertEqual(api_b.funder_balance(CASHBACK), Decimal("0.00"))
+        self.assertEqual(api_a.client_balance(C1) + api_a.client_balance(C2), Decimal("1000.00"))
+        # Each node answers for every payout, whichever node made it.
+        for (_, txn, *_), r in zip(requests[:20], answers[:20]):
+            for api in (api_a, api_b):
+                self.assertEqual(api.get_payout(txn).json["status"], r.json["status"], txn)
+        self.assertAuditClean()
+
+    def test_one_transaction_id_sent_to_both_nodes_at_once_moves_money_once(self):
+        b = self.node()
+        api_a, api_b = Api(self.server), Api(b)
+        self.addCleanup(api_a.close)
+        self.addCleanup(api_b.close)
+        before = api_a.client_balance(C1)
+        ids = [unique("twice") for _ in range(40)]
+        requests = [(api, txn, BONUS, C1, "3.00") for txn in ids for api in (api_a, api_b)]
+        answers = self.send_all(requests)
+        by_id = {}
+        for (_, txn, *_), r in zip(requests, answers):
+            self.assertEqual(r.status, 200, f"{txn}: {r.raw[:300]!r}")
+            self.assertEqual(r.json["status"], "SUCCESS", r.raw)
+            # Both nodes tell the same story: the one payout, created once.
+            by_id.setdefault(txn, r.json)
+            self.assertEqual(by_id[txn], r.json, txn)
+        self.assertEqual(api_b.client_balance(C1) - before, Decimal("3.00") * len(ids))
+        history = [i["commonTxnInfo"]["domainTxnId"] for i in api_b.history_all(CLIENTS[C1])]
+        self.assertEqual(sorted(t for t in history if t in set(ids)), sorted(ids))
+        # The same id with another body is a conflict on either node.
+        self.assertError(api_b.payout(ids[0], BONUS, C1, "3.01"), 409, "transaction.id.conflict")
+        self.assertError(api_a.payout(ids[1], CASHBACK, C1, "3.00"), 409, "transaction.id.conflict")
+        self.assertAuditClean()
+
+    def test_two_nodes_starting_at_once_on_an_empty_database_provision_it_once(self):
+        url = shared_cluster().new_database()
+        nodes = [self.new_server(start=False, postgres_url=url) for _ in range(2)]
+        threads = [threading.Thread(target=n.start) for n in nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for n in nodes:
+            self.assertTrue(n.running(), n.log_tail())
+        api = Api(nodes[1])
+        self.addCleanup(api.close)
+        self.assertEqual(api.funder_balance(BONUS), Decimal("1000000000.00"))
+        self.assertEqual(api.funder_balance(CASHBACK), Decimal("1000.00"))
+        version = shared_cluster().psql("SELECT value FROM meta WHERE key = 'schema_version'", url)
+        self.assertEqual(version.strip(), "2")
+        self.assertAuditClean(nodes[0])
+
+    def test_kill9_of_a_node_under_load_loses_nothing_acknowledged(self):
+        b = self.node()
+        clients = list(CLIENTS)[:4]
+        b0 = self.api.funder_balance(BONUS)
+        c0 = {c: self.api.client_balance(c) for c in clients}
+        load = PayoutLoad([self.server, b], BONUS, clients, value="1.00", threads=8,
+                          prefix="nodekill", pause=0.005)
+        load.start()
+        try:
+            for _ in range(3):
+                self.assertTrue(load.wait_acked(load.count() + 20), "no progress under load")
+                self.server.kill9()  # node A dies mid-batch; B carries on
+                self.assertTrue(load.wait_acked(load.count() + 20), "node B stopped too")
+                self.server.start()
+            self.assertTrue(load.wait_acked(load.count() + 20), "no progress after the restarts")
+        finally:
+            load.stop()
+        self.assertEqual(load.unexpected, [])
+        api_b = Api(b)
+        self.addCleanup(api_b.close)
+        existing = check_load_outcome(self, api_b, load, b0, c0)
+        sys.stderr.write(f"\n[nodes] 3 kills of node A: {len(load.acked)} acknowledged, "
+                         f"{len(existing) - len(load.acked)} of {len(load.unacked)} others exist\n")
+        self.assertAuditClean()
+
+    def test_a_processing_payout_of_a_killed_node_is_settled_by_the_other(self):
+        b = self.node()
+        txn = unique("orphan")
+        r = self.api.payout(txn, BONUS, PROCESSING_CLIENT, "7.00")
+        self.assertEqual(r.json["status"], "PROCESSING", r.raw)
+        self.server.kill9()  # its settlement timer is gone with it
+        api_b = Api(b)
+        self.addCleanup(api_b.close)
+        self.assertEqual(self.wait_final(txn, api=api_b, deadline_s=30)["status"], "SUCCESS")
+        self.assertEqual(api_b.client(PROCESSING_CLIENT)["incoming"]["value"], Decimal("0.00"))
+        self.server.start()  # resumes nothing twice: the payout is final
+        time.sleep(0.5)
+        self.assertAuditClean(b)
+
+
+class DatabaseOutageTest(IsolatedServerTestCase):
+    """PostgreSQL stopped, restarted or crashed under a node: fail fast, recover, lose nothing."""
+
+    def setUp(self):
+        self.cluster = PgCluster()
+        self.addCleanup(self.cluster.close)
+        super().setUp()
+
+    def new_server(self, start=True, **kw):
+        if "postgres_url" not in kw:
+            kw["postgres_url"] = self.cluster.new_database()
+        return super().new_server(start=start, **kw)
+
+    def test_requests_fail_fast_while_the_database_is_down_and_the_node_recovers(self):
+        before = self.api.client_balance(C1)
+        self.cluster.halt()
+        txn = unique("down")
+        api = Api(self.server, keep_alive=False, timeout=20)
+        for attempt in range(3):
+            r = api.payout(txn, BONUS, C1, "5.00")
+            self.assertError(r, 503, "service.unavailable", msg=f"payout attempt {attempt}")
+        self.assertError(api.get_payout(txn), 503, "service.unavailable")
+        self.assertError(api.history(CLIENTS[C1]), 503, "service.unavailable")
+        self.assertEqual(api.request("GET", "/healthz", auth=None).status, 200)
+        self.cluster.resume()
+        # The node reconnects by itself; the retried request pays once.
+        deadline = time.monotonic() + 30
+        while True:
+            r = api.payout(txn, BONUS, C1, "5.00")
+            if r.status == 200 or time.monotonic() > deadline:
+                break
+            self.assertError(r, 503, "service.unavailable")
+            time.sleep(0.2)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(r.json["status"], "SUCCESS")
+        self.assertEqual(api.payout(txn, BONUS, C1, "5.00").json, r.json)
+        self.assertEqual(self.api.client_balance(C1) - before, Decimal("5.00"))
+        self.assertAuditClean()
+
+    def test_postgres_restart_and_crash_under_load_lose_nothing_acknowledged(self):
+        clients = list(CLIENTS)[:4]
+        b0 = self.api.funder_balance(BONUS)
+        c0 = {c: self.api.client_balance(c) for c in clients}
+        load = PayoutLoad(self.server, BONUS, clients, value="1.00", threads=8, prefix="pgdown",
+                          pause=0.005)
+        load.start()
+        try:
+            for mode in ("fast", "immediate", "immediate"):
+                self.assertTrue(load.wait_acked(load.count() + 20), f"no progress before {mode}")
+                self.cluster.restart(mode)
+            self.assertTrue(load.wait_acked(load.count() + 50, deadline_s=30),
+                            "the node did not recover after the database came back")
+        finally:
+            load.stop()
+        self.assertEqual(load.unexpected, [])
+        existing = check_load_outcome(self, self.api, load, b0, c0)
+        sys.stderr.write(f"\n[outage] 3 database restarts: {len(load.acked)} acknowledged, "
+                         f"{len(existing) - len(load.acked)} of {len(load.unacked)} others exist\n")
+        self.assertAuditClean()
+        self.assertEqual(self.server.stop(check=False), 0)
+
+    def test_a_node_started_before_the_database_waits_for_it(self):
+        url = self.cluster.new_database()
+        self.cluster.halt()
+        node = self.new_server(start=False, postgres_url=url)
+        starter = threading.Thread(target=node.start)
+        starter.start()
+        time.sleep(1.5)
+        self.cluster.resume()
+        starter.join(60)
+        self.assertTrue(node.running(), node.log_tail())
+        self.assertEqual(Api(node).funder_balance(CASHBACK), Decimal("1000.00"))
+
+
+class MigrateTest(unittest.TestCase):
+
+    def test_migrate_brings_an_empty_database_to_the_newest_schema_and_is_repeatable(self):
+        server = Server(backend="postgres")
+        self.addCleanup(server.close)
+        for _ in range(2):
+            p = subprocess.run([str(server.binary), "migrate", "--config", str(server.config),
+                                "--postgres-url", server.postgres_url],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout)
+            self.assertIn(b"schema version 2", p.stdout)
+
+    def test_migrate_refuses_an_unreachable_database_with_a_clear_message(self):
+        server = Server(backend="sqlite")
+        self.addCleanup(server.close)
+        p = subprocess.run([str(server.binary), "migrate", "--config", str(server.config),
+                            "--postgres-url",
+                            "postgresql://payoutd@127.0.0.1:1/none"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"cannot connect to PostgreSQL", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
