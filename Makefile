@@ -23,6 +23,7 @@ test: build
 bench: build
 	$(BUILD_DIR)/engine_bench
 	bash bench/rounds.sh
+	python3 bench/backends.py
 
 # The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 sanitize: setup

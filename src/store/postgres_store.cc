@@ -88,9 +88,12 @@ constexpr Migration kMigrations[] = {
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
-// or lock wait outlives the request that caused it.
+// or lock wait outlives the request that caused it. Sequential scans are priced out: prepared
+// statements switch to a generic plan after a few runs, and one planned while the tables were
+// nearly empty scans them whole for ever after (every lookup here has its index; audit's
+// snapshot turns them back on for itself).
 std::string session_settings(const PostgresOptions& o) {
-  std::string sql = "SET plan_cache_mode = force_custom_plan; SET synchronous_commit = on; SET statement_timeout = " +
+  std::string sql = "SET enable_seqscan = off; SET synchronous_commit = on; SET statement_timeout = " +
                     std::to_string(o.statement_timeout_ms) +
                     "; SET lock_timeout = " + std::to_string(o.lock_timeout_ms) +
                     "; SET idle_in_transaction_session_timeout = " +
@@ -696,7 +699,7 @@ class PgStore final : public Store {
   }
 
   AuditSnapshot snapshot(Connection& c) const {
-    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_seqscan = on");
     AuditSnapshot snap;
     try {
       Result a = c.query("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
