@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -1171,6 +1172,13 @@ Status PgWriteTxn::commit() {
       steps.push_back({kInsertTransfers, t.params()});
     }
     if (!new_payouts_.empty()) {
+      // In key order: two nodes inserting the same partner ids then wait for each other in one
+      // order, never in a cycle.
+      std::sort(new_payouts_.begin(), new_payouts_.end(), [&](std::int64_t a, std::int64_t b) {
+        const PayoutRecord& x = payouts_.at(a).record;
+        const PayoutRecord& y = payouts_.at(b).record;
+        return std::tie(x.tenant, x.kind, x.partner_id) < std::tie(y.tenant, y.kind, y.partner_id);
+      });
       Columns<20> p;
       for (std::int64_t id : new_payouts_) {
         const PayoutRecord& x = payouts_.at(id).record;
