@@ -873,8 +873,8 @@ auto PgWriteTxn::guarded(F&& f) -> decltype(f()) {
 
 void PgWriteTxn::begin_if_needed() {
   if (begun_) return;
-  c_->exec("BEGIN");
   begun_ = true;
+  c_->exec("BEGIN");
 }
 
 Account* PgWriteTxn::keep(const Account& a) {
@@ -930,8 +930,8 @@ void PgWriteTxn::prepare(const Footprint& f) {
       p.add(std::string_view(payout_ids));
       steps.push_back({kFetchPayouts, std::move(p)});
     }
+    begun_ = true;  // from here on, whatever fails is rolled back
     std::vector<Result> results = c_->pipeline(steps);
-    begun_ = true;
     std::size_t next = 1;
     if (lock) keep_rows(results[next++]);
     if (fetch) {

@@ -29,6 +29,16 @@ Currency rub() { return *Currency::from_code("RUB"); }
 
 constexpr const char* kTenant = "qiwi:test";
 
+// A wallet payout of `minor` RUB kopecks, waited for.
+PayoutResult pay_through(PayoutEngine& engine, const std::string& id, const std::string& funder,
+                         const std::string& client, std::int64_t minor) {
+  std::promise<PayoutResult> done;
+  auto f = done.get_future();
+  engine.wallet_payout({kTenant, id, funder, client, Amount{minor, rub()}},
+                       [&done](PayoutResult r) { done.set_value(std::move(r)); });
+  return f.get();
+}
+
 using testing::Backend;
 using testing::TestDatabase;
 
@@ -64,11 +74,7 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
 
   PayoutResult pay(const std::string& id, const std::string& funder, const std::string& client,
                    std::int64_t minor) {
-    std::promise<PayoutResult> done;
-    auto f = done.get_future();
-    engine_->wallet_payout({kTenant, id, funder, client, Amount{minor, rub()}},
-                           [&done](PayoutResult r) { done.set_value(std::move(r)); });
-    return f.get();
+    return pay_through(*engine_, id, funder, client, minor);
   }
   std::int64_t balance(ledger::AccountKind kind, const std::string& code) {
     return engine_->find_account(kTenant, kind, code)->balance();
@@ -234,11 +240,7 @@ class TwoNodeTest : public ::testing::Test {
     }
     PayoutResult pay(const std::string& id, const std::string& funder, const std::string& client,
                      std::int64_t minor) {
-      std::promise<PayoutResult> done;
-      auto f = done.get_future();
-      engine->wallet_payout({kTenant, id, funder, client, Amount{minor, rub()}},
-                            [&done](PayoutResult r) { done.set_value(std::move(r)); });
-      return f.get();
+      return pay_through(*engine, id, funder, client, minor);
     }
     std::unique_ptr<store::Store> store;
     std::unique_ptr<Committer> committer;
