@@ -59,6 +59,9 @@ class UpgradeTest(IsolatedServerTestCase):
         self.assertAuditClean()
         self.server.start()
 
+        # The payout the old server left PROCESSING (2.00 reserved, long overdue) is settled by
+        # the new one at start-up, once.
+        self.assertEqual(self.wait_final("v1-left-processing")["status"], "SUCCESS")
         self.assertEqual(self.api.funder_balance(BONUS), self.old_balances[BONUS] - Decimal("2.00"))
         self.assertEqual(self.api.client_balance(CLIENT), self.old_balances[ACCOUNT])
         r = self.api.get_payout("v1-success")
@@ -76,8 +79,6 @@ class UpgradeTest(IsolatedServerTestCase):
         self.assertEqual([i["commonTxnInfo"]["txnHistoryId"] for i in items], self.old_history)
         page = self.api.history(ACCOUNT, limit=5, cursor=self.old_history[0]).json["txnList"]
         self.assertEqual([i["commonTxnInfo"]["txnHistoryId"] for i in page], self.old_history[1:])
-        # The payout the old server left PROCESSING is settled by the new one, once.
-        self.assertEqual(self.wait_final("v1-left-processing")["status"], "SUCCESS")
         self.assertEqual(self.api.funder_balance(BONUS), self.old_balances[BONUS] - Decimal("2.00"))
         # New payouts go on where the old ones stopped.
         new = self.api.payout("after-upgrade", BONUS, CLIENT, "1.00")
