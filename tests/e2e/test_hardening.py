@@ -504,7 +504,7 @@ class StatsTest(unittest.TestCase):
             before = api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN)
             self.assertEqual(before.status, 200, before.raw)
             c0 = before.json["committer"]
-            for key in ("jobs", "batches", "failedBatches", "largestBatchJobs", "syncs",
+            for key in ("jobs", "batches", "failedBatches", "conflicts", "largestBatchJobs", "syncs",
                         "applyUsTotal", "commitUsTotal", "syncUsTotal"):
                 self.assertIsInstance(c0[key], int, key)
             for _ in range(5):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api, HarnessError,  # noqa: E402
+from harness import (ADMIN_TOKEN, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api, HarnessError,  # noqa: E402
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
                      shared_cluster, unique)
 
@@ -96,6 +96,35 @@ class TwoNodesTest(NodesTestCase):
         # The same id with another body is a conflict on either node.
         self.assertError(api_b.payout(ids[0], BONUS, C1, "3.01"), 409, "transaction.id.conflict")
         self.assertError(api_a.payout(ids[1], CASHBACK, C1, "3.00"), 409, "transaction.id.conflict")
+        self.assertAuditClean()
+
+    def test_one_id_with_two_different_bodies_on_two_nodes_at_once_is_one_payout(self):
+        # Disjoint accounts: nothing makes the two batches wait for each other but the unique
+        # index on the id, and the node that loses it runs its batch again and sees the winner.
+        b = self.node()
+        api_a, api_b = Api(self.server), Api(b)
+        self.addCleanup(api_a.close)
+        self.addCleanup(api_b.close)
+        before = {c: api_a.client_balance(c) for c in (C1, C2)}
+        ids = [unique("race") for _ in range(30)]
+        requests = [r for txn in ids for r in ((api_a, txn, BONUS, C1, "2.00"),
+                                               (api_b, txn, CASHBACK, C2, "2.00"))]
+        answers = self.send_all(requests)
+        winners = Counter()
+        for txn in ids:
+            pair = [r for (_, t, *_), r in zip(requests, answers) if t == txn]
+            self.assertEqual(sorted(r.status for r in pair), [200, 409], [r.raw for r in pair])
+            won = next(r for r in pair if r.status == 200)
+            self.assertEqual(won.json["status"], "SUCCESS", won.raw)
+            self.assertEqual(next(r for r in pair if r.status == 409).json["errorCode"],
+                             "transaction.id.conflict")
+            winners[won.json["toClientId"]] += 1
+            self.assertEqual(api_b.get_payout(txn).json, won.json)
+        for c in (C1, C2):
+            self.assertEqual(api_a.client_balance(c) - before[c], Decimal("2.00") * winners[c], c)
+        conflicts = sum(api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN).json["committer"]
+                        ["conflicts"] for api in (api_a, api_b))
+        sys.stderr.write(f"\n[nodes] {len(ids)} ids raced with two bodies: {conflicts} batch reruns\n")
         self.assertAuditClean()
 
     def test_two_nodes_starting_at_once_on_an_empty_database_provision_it_once(self):

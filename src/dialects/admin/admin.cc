@@ -193,6 +193,7 @@ http::Response Dialect::stats() const {
   w.key("jobs").integer(static_cast<std::int64_t>(c.jobs));
   w.key("batches").integer(static_cast<std::int64_t>(c.batches));
   w.key("failedBatches").integer(static_cast<std::int64_t>(c.failed_batches));
+  w.key("conflicts").integer(static_cast<std::int64_t>(c.conflicts));
   w.key("largestBatchJobs").integer(static_cast<std::int64_t>(c.batch_jobs_largest));
   w.key("syncs").integer(static_cast<std::int64_t>(c.syncs));
   w.key("applyUsTotal").integer(static_cast<std::int64_t>(c.apply_us_total));
