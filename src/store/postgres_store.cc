@@ -700,7 +700,9 @@ class PgStore final : public Store {
   }
 
   AuditSnapshot snapshot(Connection& c) const {
-    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_seqscan = on");
+    // Whole tables, however long that takes: the request-sized statement timeout is not for it.
+    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_seqscan = on; "
+           "SET LOCAL statement_timeout = 0");
     AuditSnapshot snap;
     try {
       Result a = c.query("SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
