@@ -628,21 +628,14 @@ class PgStore final : public Store {
 
   std::optional<Account> get_account(std::string_view tenant, AccountKind kind,
                                      std::string_view code) const override {
-    Result r = read("SELECT " ACCOUNT_COLUMNS
-                    " FROM accounts WHERE tenant = $1 AND kind = $2 AND code = $3",
-                    Params().add(tenant).add(static_cast<std::int64_t>(kind)).add(code));
-    if (!r.rows()) return std::nullopt;
-    return read_account(Row(r, 0));
+    auto found = accounts_where(By::kCode, tenant, kind, code);
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
   }
 
   std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                              std::string_view owner) const override {
-    Result r = read("SELECT " ACCOUNT_COLUMNS
-                    " FROM accounts WHERE tenant = $1 AND kind = $2 AND owner = $3 ORDER BY id",
-                    Params().add(tenant).add(static_cast<std::int64_t>(kind)).add(owner));
-    std::vector<Account> result;
-    for (int i = 0; i < r.rows(); ++i) result.push_back(read_account(Row(r, i)));
-    return result;
+    return accounts_where(By::kOwner, tenant, kind, owner);
   }
 
   std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
@@ -754,6 +747,22 @@ class PgStore final : public Store {
     }
   }
 
+  enum class By : std::uint8_t { kCode, kOwner };
+  // The accounts of (tenant, kind) whose code or owner is `value`, in id order.
+  std::vector<Account> accounts_where(By by, std::string_view tenant, AccountKind kind,
+                                      std::string_view value) const {
+    Result r = read(by == By::kCode
+                        ? "SELECT " ACCOUNT_COLUMNS
+                          " FROM accounts WHERE tenant = $1 AND kind = $2 AND code = $3"
+                        : "SELECT " ACCOUNT_COLUMNS
+                          " FROM accounts WHERE tenant = $1 AND kind = $2 AND owner = $3 "
+                          "ORDER BY id",
+                    Params().add(tenant).add(static_cast<std::int64_t>(kind)).add(value));
+    std::vector<Account> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_account(Row(r, i)));
+    return result;
+  }
+
   Result read(std::string_view sql, const Params& params) const {
     return with_reader([&](Connection& c) { return c.query(sql, params); });
   }
@@ -764,7 +773,7 @@ class PgStore final : public Store {
   template <typename F>
   auto with_reader(F&& f) const -> decltype(f(std::declval<Connection&>())) {
     for (int attempt = 0;; ++attempt) {
-      auto c = acquire();
+      auto c = acquire(attempt == 0 ? Pick::kIdleFirst : Pick::kNew);
       try {
         return f(*c);
       } catch (const PgError& e) {
@@ -784,13 +793,18 @@ class PgStore final : public Store {
     pool_free_.notify_all();
   }
 
-  Lease acquire() const {
+  enum class Pick : std::uint8_t { kIdleFirst, kNew };
+  Lease acquire(Pick pick = Pick::kIdleFirst) const {
     std::unique_lock lock(pool_mutex_);
-    const bool available = pool_free_.wait_for(
-        lock, std::chrono::milliseconds(options_.pool_wait_ms),
-        [&] { return !idle_.empty() || open_ < options_.read_connections_max; });
+    const bool available =
+        pool_free_.wait_for(lock, std::chrono::milliseconds(options_.pool_wait_ms),
+                            [&] { return !idle_.empty() || open_ < options_.read_connections_max; });
     if (!available) throw StorageError("no free PostgreSQL connection");
-    if (!idle_.empty()) {
+    if (pick == Pick::kNew && open_ >= options_.read_connections_max) {
+      idle_.pop_back();  // makes room for the new one
+      --open_;
+    }
+    if (pick == Pick::kIdleFirst && !idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
       return Lease(*this, std::move(c));

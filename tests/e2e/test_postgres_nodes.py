@@ -31,6 +31,13 @@ class NodesTestCase(IsolatedServerTestCase):
     def node(self, start=True):
         return self.new_server(start=start, postgres_url=self.server.postgres_url)
 
+    def two_nodes(self):
+        """Clients of node A (self.server) and of a new node B on its database."""
+        apis = (Api(self.server), Api(self.node()))
+        for api in apis:
+            self.addCleanup(api.close)
+        return apis
+
     def send_all(self, requests, threads=16):
         """(api, txn, funder, client, value) requests sent from a thread pool, released together."""
         barrier = threading.Barrier(threads)
@@ -50,10 +57,7 @@ class NodesTestCase(IsolatedServerTestCase):
 class TwoNodesTest(NodesTestCase):
 
     def test_a_funder_that_affords_n_payouts_pays_exactly_n_over_two_nodes(self):
-        b = self.node()
-        api_a, api_b = Api(self.server), Api(b)
-        self.addCleanup(api_a.close)
-        self.addCleanup(api_b.close)
+        api_a, api_b = self.two_nodes()
         n = 100  # the cashback funder holds 1000.00 on a fresh sandbox: 100 payouts of 10.00
         self.assertEqual(api_a.funder_balance(CASHBACK), Decimal("1000.00"))
         requests = [(api_a if i % 2 else api_b, unique(f"exact{i}"), CASHBACK, C1 if i % 3 else C2,
@@ -75,10 +79,7 @@ class TwoNodesTest(NodesTestCase):
         self.assertAuditClean()
 
     def test_one_transaction_id_sent_to_both_nodes_at_once_moves_money_once(self):
-        b = self.node()
-        api_a, api_b = Api(self.server), Api(b)
-        self.addCleanup(api_a.close)
-        self.addCleanup(api_b.close)
+        api_a, api_b = self.two_nodes()
         before = api_a.client_balance(C1)
         ids = [unique("twice") for _ in range(40)]
         requests = [(api, txn, BONUS, C1, "3.00") for txn in ids for api in (api_a, api_b)]
@@ -101,10 +102,7 @@ class TwoNodesTest(NodesTestCase):
     def test_one_id_with_two_different_bodies_on_two_nodes_at_once_is_one_payout(self):
         # Disjoint accounts: nothing makes the two batches wait for each other but the unique
         # index on the id, and the node that loses it runs its batch again and sees the winner.
-        b = self.node()
-        api_a, api_b = Api(self.server), Api(b)
-        self.addCleanup(api_a.close)
-        self.addCleanup(api_b.close)
+        api_a, api_b = self.two_nodes()
         before = {c: api_a.client_balance(c) for c in (C1, C2)}
         ids = [unique("race") for _ in range(30)]
         requests = [r for txn in ids for r in ((api_a, txn, BONUS, C1, "2.00"),
