@@ -132,9 +132,6 @@ struct Footprint {
     payouts.clear();
     payout_ids.clear();
   }
-  bool empty() const {
-    return accounts.empty() && account_owners.empty() && payouts.empty() && payout_ids.empty();
-  }
 };
 
 class WriteTxn {

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api, HarnessError,  # noqa: E402
+from harness import (ADMIN_TOKEN, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api,  # noqa: E402
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
                      shared_cluster, unique)
 
@@ -123,6 +123,32 @@ class TwoNodesTest(NodesTestCase):
         conflicts = sum(api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN).json["committer"]
                         ["conflicts"] for api in (api_a, api_b))
         sys.stderr.write(f"\n[nodes] {len(ids)} ids raced with two bodies: {conflicts} batch reruns\n")
+        self.assertAuditClean()
+
+    def test_an_account_held_by_a_stuck_session_fails_payouts_fast_and_changes_nothing(self):
+        # A session that locked the funder and stalls (a frozen node, an operator's open
+        # transaction): batches that need the funder give up after lock_timeout (5 s) with the
+        # retryable error instead of queueing for ever; once it lets go, the retry pays once.
+        before = self.api.client_balance(C1)
+        holder = subprocess.Popen(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.server.postgres_url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: holder.poll() is None and holder.kill())
+        holder.stdin.write(b"BEGIN; SELECT id FROM accounts WHERE code = 'bonus-funder' FOR UPDATE;\n"
+                           b"SELECT 'held';\n")
+        holder.stdin.flush()
+        lines = [holder.stdout.readline() for _ in range(2)]  # the funder's id, then "held"
+        self.assertEqual(lines[1].strip(), b"held", lines)
+        txn = unique("stuck")
+        api = Api(self.server, keep_alive=False, timeout=60)
+        self.assertError(api.payout(txn, BONUS, C1, "4.00"), 503, "service.unavailable")
+        self.assertEqual(api.get_payout(txn).status, 404)
+        holder.stdin.write(b"ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(30)
+        r = api.payout(txn, BONUS, C1, "4.00")
+        self.assertEqual((r.status, r.json["status"]), (200, "SUCCESS"), r.raw)
+        self.assertEqual(self.api.client_balance(C1) - before, Decimal("4.00"))
         self.assertAuditClean()
 
     def test_two_nodes_starting_at_once_on_an_empty_database_provision_it_once(self):
