@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     engine::ProvisionPlan plan;
     plan.funders.push_back({{"qiwi:bench", "hot-funder", "Hot", rub}, 1'000'000'000'00});
     plan.clients.push_back({"qiwi:bench", "client", "wallet", rub});
-    if (auto failure = engine::provision_if_empty(engine, plan); !failure.empty()) {
+    if (auto failure = engine::provision_if_empty(engine, nullptr, plan); !failure.empty()) {
       std::fprintf(stderr, "provisioning failed: %s\n", failure.c_str());
       return 1;
     }

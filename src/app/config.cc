@@ -1,8 +1,11 @@
 #include "app/config.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <toml++/toml.h>
 
+#include "cards/card.h"
 #include "core/time_format.h"
 #include "dialects/qiwi/qiwi.h"
 
@@ -127,6 +130,112 @@ void load_qiwi(const toml::table& root, Config& config) {
   }
 }
 
+void load_bereke(const toml::table& root, Config& config) {
+  const toml::table& bereke = section(root, "bereke");
+  dialects::bereke::Options& o = config.bereke;
+  o.node = get_or<std::string>(bereke, "bereke", "node", o.node);
+  o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
+  o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
+  while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+  o.session_timeout_default_s =
+      bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
+  config.bereke_provision.marker = "provisioned:bereke";
+  const toml::array* partners = bereke["partners"].as_array();
+  if (!partners) return;
+  const Currency kzt = *Currency::from_code("KZT");
+  for (std::size_t i = 0; i < partners->size(); ++i) {
+    const std::string where = "bereke.partners[" + std::to_string(i) + "]";
+    const toml::table* p = (*partners)[i].as_table();
+    if (!p) fail(where, "must be a table");
+    dialects::bereke::Partner partner;
+    partner.id = required_string(*p, where, "id");
+    partner.user_name = required_string(*p, where, "user_name");
+    partner.password = required_string(*p, where, "password");
+    if (partner.user_name.size() > 30 || partner.password.size() > 30) {
+      fail(where, "user_name and password are 30 characters at most");
+    }
+    partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
+    if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
+    partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
+    if (const toml::array* countries = (*p)["card_countries"].as_array()) {
+      partner.card_countries.clear();
+      for (const auto& c : *countries) {
+        auto value = c.value<std::string>();
+        if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
+        partner.card_countries.push_back(*value);
+      }
+    }
+    for (const auto& existing : o.partners) {
+      if (existing.id == partner.id || existing.user_name == partner.user_name) {
+        fail(where, "duplicate partner id or user_name");
+      }
+    }
+    const std::string tenant = dialects::bereke::tenant_of(partner.id);
+    auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
+      engine::ProvisionedFunder f;
+      f.spec = {tenant, code, name, kzt};
+      f.initial_minor = balance;
+      config.bereke_provision.funders.push_back(std::move(f));
+    };
+    funder(std::string(engine::kTransitAccount), "Transit account",
+           bounded(*p, where, "transit_balance", 0, 0, 999'999'999'999));
+    auto cards_of = [&](const char* key, bool debit) {
+      const toml::array* list = (*p)[key].as_array();
+      if (!list) return;
+      for (std::size_t j = 0; j < list->size(); ++j) {
+        const std::string cw = where + "." + key + "[" + std::to_string(j) + "]";
+        const toml::table* c = (*list)[j].as_table();
+        if (!c) fail(cw, "must be a table");
+        engine::ProvisionedBinding b;
+        b.tenant = tenant;
+        b.debit = debit;
+        b.binding_id = required_string(*c, cw, "binding_id");
+        b.pan = required_string(*c, cw, "pan");
+        if (!cards::luhn_valid(b.pan)) fail(cw + ".pan", "is not a valid card number");
+        b.holder = get_or<std::string>(*c, cw, "holder", "");
+        if (debit) {
+          funder(b.binding_id, "Corporate card " + cards::mask_pan(b.pan),
+                 bounded(*c, cw, "balance", 0, 0, 999'999'999'999));
+        } else {
+          b.client_id = required_string(*c, cw, "client_id");
+        }
+        config.bereke_provision.bindings.push_back(std::move(b));
+      }
+    };
+    cards_of("corporate_cards", true);
+    cards_of("recipient_bindings", false);
+    o.partners.push_back(std::move(partner));
+  }
+}
+
+void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
+  const toml::table& cards_section = section(root, "cards");
+  std::filesystem::path bins = get_or<std::string>(cards_section, "cards", "bin_table", "");
+  if (!bins.empty() && bins.is_relative()) {
+    bins = std::filesystem::path(config_path).parent_path() / bins;
+  }
+  config.bin_table = bins.string();
+
+  const toml::table& vault = section(root, "vault");
+  config.vault_kek = get_or<std::string>(vault, "vault", "kek", "");
+  if (const char* env = std::getenv("PAYOUTD_VAULT_KEK"); env && *env) config.vault_kek = env;
+
+  const toml::table& rail = section(root, "rail");
+  const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
+  if (kind != "sandbox") fail("rail.kind", "must be sandbox (the only card rail so far)");
+  config.rail.latency_ms = bounded(rail, "rail", "latency_ms", 100, 0, 60'000);
+  config.rail.timeout_ms = bounded(rail, "rail", "timeout_ms", 3000, 1, 600'000);
+  config.rail.settle_ms = bounded(rail, "rail", "settle_ms", 2000, 0, 3'600'000);
+  if (config.rail.latency_ms >= config.rail.timeout_ms) {
+    fail("rail.latency_ms", "must be below rail.timeout_ms");
+  }
+  engine::CardEngineOptions& e = config.card_engine;
+  e.reconcile_first_ms = bounded(rail, "rail", "reconcile_first_ms", 1000, 10, 3'600'000);
+  e.reconcile_max_ms = bounded(rail, "rail", "reconcile_max_ms", 60'000, 10, 86'400'000);
+  e.resend_after_ms = std::max<std::int64_t>(config.rail.timeout_ms * 2, 5000);
+  e.waiter_timeout_ms = config.rail.timeout_ms + 5000;
+}
+
 }  // namespace
 
 void use_postgres(const std::string& url, Config& config) {
@@ -220,6 +329,8 @@ Config load_config(const std::string& path) {
   }
   config.admin.sandbox = config.sandbox;
   load_qiwi(root, config);
+  load_bereke(root, config);
+  load_cards(root, path, config);
   return config;
 }
 

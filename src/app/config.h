@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "dialects/admin/admin.h"
+#include "dialects/bereke/bereke.h"
 #include "dialects/qiwi/qiwi.h"
 #include "engine/committer.h"
+#include "engine/card_payouts.h"
 #include "engine/provision.h"
+#include "rails/sandbox_rail.h"
 #include "http/server.h"
 #include "store/postgres_store.h"
 
@@ -25,7 +28,13 @@ struct Config {
   engine::CommitterOptions committer;
   dialects::admin::Options admin;
   dialects::qiwi::Options qiwi;
-  engine::ProvisionPlan provision;  // what an empty data directory starts with
+  dialects::bereke::Options bereke;
+  std::string bin_table;             // cards.bin_table, resolved against the config's directory
+  std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
+  rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)
+  engine::CardEngineOptions card_engine;
+  engine::ProvisionPlan provision;         // QIWI tenants an empty database starts with
+  engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

@@ -12,12 +12,17 @@
 
 #include "app/config.h"
 #include "dialects/admin/admin.h"
+#include "dialects/bereke/bereke.h"
 #include "dialects/qiwi/qiwi.h"
+#include "cards/vault.h"
 #include "engine/audit.h"
+#include "engine/card_payouts.h"
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "pages/bereke_pages.h"
+#include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
@@ -71,22 +76,61 @@ http::Response not_found(const Config& config) {
                                         config.qiwi.utc_offset_minutes);
 }
 
+// The vault's key-encryption key; throws when it is missing, malformed, or a sandbox key outside
+// the sandbox.
+cards::Key vault_key(const Config& config) {
+  if (config.vault_kek.empty()) {
+    throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required: 64 hex digits");
+  }
+  auto kek = cards::parse_key_encryption_key(config.vault_kek);
+  if (!kek) throw std::runtime_error("vault.kek must be 64 hex digits");
+  if (kek->sandbox_only && !config.sandbox) {
+    throw std::runtime_error("vault.kek is the published sandbox key: refused outside the sandbox");
+  }
+  return kek->key;
+}
+
 int serve(const Config& config) {
+  const cards::Key kek = vault_key(config);
+  const cards::BinTable bins =
+      config.bin_table.empty() ? cards::BinTable() : cards::BinTable::load(config.bin_table);
   auto store = open_store(config, Access::kServe);
   SystemClock clock;
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
   engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
-  if (const std::string failure = engine::provision_if_empty(engine, config.provision);
-      !failure.empty()) {
-    spdlog::critical("provisioning failed: {}", failure);
+  cards::Vault vault(kek);
+  rails::SandboxRailOptions rail_options = config.rail;
+  std::filesystem::create_directories(config.data_dir);
+  rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
+  rails::SandboxRail rail(rail_options, clock);
+  engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
+  auto stop_all = [&] {
+    cards.stop();
+    engine.stop();
     committer.stop();
+  };
+  if (const std::string failure = cards.open_vault(); !failure.empty()) {
+    spdlog::critical("vault: {}", failure);
+    stop_all();
     return 1;
   }
+  for (const engine::ProvisionPlan* plan : {&config.provision, &config.bereke_provision}) {
+    if (const std::string failure = engine::provision_if_empty(engine, &cards, *plan);
+        !failure.empty()) {
+      spdlog::critical("provisioning failed: {}", failure);
+      stop_all();
+      return 1;
+    }
+  }
   engine.start();
+  cards.start();
 
   dialects::qiwi::Dialect qiwi(engine, config.qiwi);
+  dialects::bereke::Dialect bereke(cards, config.bereke);
+  pages::BerekePages bereke_pages(cards, bereke);
   dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
+  admin.set_sandbox_rail(&rail);
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
     try {
       if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
@@ -94,7 +138,10 @@ int serve(const Config& config) {
         r.body = R"({"status":"ok"})";
         return respond(std::move(r));
       }
-      if (qiwi.handle(request, respond) || admin.handle(request, respond)) return;
+      if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
+          bereke_pages.handle(request, respond) || admin.handle(request, respond)) {
+        return;
+      }
       if (auto problem = dialects::qiwi::problem_response(request, "payoutd",
                                                           config.qiwi.utc_offset_minutes)) {
         return respond(std::move(*problem));
@@ -110,15 +157,14 @@ int serve(const Config& config) {
   });
   const std::uint16_t port = server.listen();
   const bool v6 = config.server.host.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", config.server.host.c_str(),
-              v6 ? "]" : "", static_cast<unsigned>(port));
+  const std::string address = std::string("http://") + (v6 ? "[" : "") + config.server.host +
+                              (v6 ? "]" : "") + ":" + std::to_string(port);
+  bereke.set_public_url(address);
+  std::printf("listening on %s\n", address.c_str());
   std::fflush(stdout);
   spdlog::info("serving on port {} with data in {}", port,
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir);
-  server.run([&] {
-    engine.stop();
-    committer.stop();
-  });
+  server.run(stop_all);
   const auto stats = committer.stats();
   spdlog::info(
       "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "

@@ -20,6 +20,9 @@ std::string new_history_uuid(std::int64_t account_id, std::int64_t seq);
 // (account_id, seq) of a history id minted by new_history_uuid; nullopt for any other text.
 std::optional<std::pair<std::int64_t, std::int64_t>> decode_history_uuid(std::string_view id);
 
+// A random (version 4) UUID in lowercase: order ids, card and binding ids.
+std::string new_uuid();
+
 // 16 lowercase hex digits; identifies one request in logs and error bodies.
 std::string new_trace_id();
 

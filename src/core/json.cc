@@ -238,6 +238,7 @@ class Parser {
         depth_max_(std::min(limits.depth_max, kDepthCeiling)),
         string_bytes_max_(limits.string_bytes_max),
         items_max_(limits.container_items_max),
+        trailing_commas_(limits.trailing_commas),
         frames_(workspace.frames),
         values_(workspace.values),
         members_(workspace.members) {}
@@ -306,6 +307,7 @@ class Parser {
   const std::size_t depth_max_;
   const std::size_t string_bytes_max_;
   const std::size_t items_max_;
+  const bool trailing_commas_;
 
   Value root_;
   std::vector<Frame>& frames_;
@@ -383,7 +385,12 @@ bool Parser::after_value() {
   if (*p_ != ',') return fail(p_, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
   const char* const comma = p_++;
   skip_whitespace();
-  if (p_ < end_ && *p_ == closer) return fail(comma, "trailing comma");
+  if (p_ < end_ && *p_ == closer) {
+    if (!trailing_commas_) return fail(comma, "trailing comma");
+    ++p_;
+    close_container();
+    return true;
+  }
   value_due_ = true;
   return is_object ? begin_member() : begin_item(offset(p_));
 }
@@ -762,6 +769,13 @@ Writer& Writer::string(std::string_view s) {
   out_.push_back('"');
   append_escaped(out_, s);
   out_.push_back('"');
+  comma_due_ = true;
+  return *this;
+}
+
+Writer& Writer::raw(std::string_view json) {
+  begin_item();
+  out_.append(json);
   comma_due_ = true;
   return *this;
 }

@@ -38,6 +38,9 @@ struct Limits {
   std::size_t string_bytes_max = 64 * 1024;
   // Maximum elements of each array and members of each object.
   std::size_t container_items_max = 4096;
+  // Accept one comma before a closing '}' or ']' ({"a":1,}). Off by default; a dialect whose
+  // provider documents such bodies as valid (Bereke's registerPayout example) turns it on.
+  bool trailing_commas = false;
 };
 
 // Hard upper bound on Limits::depth_max: keeps recursion in ~Value and copying shallow (a
@@ -173,6 +176,9 @@ class Writer {
   Writer& null();
   // Serializes a Value (numbers via their literal), iteratively.
   Writer& value(const Value& v);
+  // One complete JSON value that this writer (or to_string) produced before, stored as text.
+  // Trusted: not validated.
+  Writer& raw(std::string_view json);
 
  private:
   // Appends the comma that separates this item from the previous sibling, if there is one.

@@ -18,7 +18,8 @@ using store::PayoutStatus;
 namespace {
 
 // The transfers a payout may own, by status: success = one single transfer or a posted
-// reservation; declined = nothing or a voided reservation; processing = an open reservation.
+// reservation; declined = nothing or a voided reservation; processing = an open reservation, or
+// nothing for a card payout whose order still waits for its card (nothing is reserved yet).
 bool movement_matches(const PayoutRecord& p, const std::vector<const Transfer*>& ts) {
   auto kinds_are = [&](std::initializer_list<TransferKind> kinds) {
     if (ts.size() != kinds.size()) return false;
@@ -37,7 +38,8 @@ bool movement_matches(const PayoutRecord& p, const std::vector<const Transfer*>&
     case PayoutStatus::kDeclined:
       return ts.empty() || kinds_are({TransferKind::kPending, TransferKind::kVoid});
     case PayoutStatus::kProcessing:
-      return kinds_are({TransferKind::kPending});
+      if (ts.empty()) return p.kind == store::PayoutKind::kCardPayout && p.pending_transfer_id == 0;
+      return kinds_are({TransferKind::kPending}) && ts.front()->id == p.pending_transfer_id;
   }
   return false;
 }

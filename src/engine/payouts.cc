@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
+#include "engine/postings.h"
 
 namespace payoutd::engine {
 
@@ -49,18 +50,6 @@ std::string transfer_reference(const PayoutRecord& payout) {
 
 namespace {
 
-constexpr char kSep = '\x1f';
-
-std::string wallet_payout_fingerprint(const WalletPayout& r) {
-  std::string f;
-  f.reserve(r.funder_code.size() + r.client_id.size() + 32);
-  f.append(r.funder_code).push_back(kSep);
-  f.append(r.client_id).push_back(kSep);
-  f.append(std::to_string(r.amount.minor)).push_back(kSep);
-  f.append(r.amount.currency.code());
-  return f;
-}
-
 Account new_account(const std::string& tenant, AccountKind kind, std::string code,
                     std::string owner, Currency currency, std::int64_t now_ms) {
   Account a;
@@ -73,7 +62,8 @@ Account new_account(const std::string& tenant, AccountKind kind, std::string cod
   return a;
 }
 
-// System accounts stand for money outside payoutd; created on first use per tenant and currency.
+}  // namespace
+
 std::string system_code(std::string_view purpose, Currency currency) {
   std::string code(purpose);
   code.append(":").append(currency.code());
@@ -90,15 +80,6 @@ Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_vi
   return txn.insert_account(a);
 }
 
-Account* wallet_in(const std::vector<Account*>& wallets, Currency currency) {
-  for (Account* w : wallets) {
-    if (w->currency == currency) return w;
-  }
-  return nullptr;
-}
-
-// Applies a transfer to the ledger and records it; the caller checked that it cannot fail
-// except by kExceedsBalance, which it reports.
 TransferResult move(WriteTxn& txn, Transfer t, Account& debit, Account& credit,
                     const Transfer* pending, std::int64_t* transfer_id) {
   const TransferResult result = ledger::apply(t, debit, credit, pending);
@@ -107,6 +88,37 @@ TransferResult move(WriteTxn& txn, Transfer t, Account& debit, Account& credit,
   if (transfer_id) *transfer_id = id;
   return result;
 }
+
+std::optional<std::pair<Error, PayoutRecord>> replay(WriteTxn& txn, const std::string& tenant,
+                                                     PayoutKind kind, const std::string& id,
+                                                     const std::string& fingerprint) {
+  auto existing = txn.find_payout(tenant, kind, id);
+  if (!existing) return std::nullopt;
+  if (existing->fingerprint != fingerprint) return std::make_pair(Error::kIdConflict, *existing);
+  return std::make_pair(Error::kNone, *existing);
+}
+
+namespace {
+
+constexpr char kSep = kFieldSeparator;
+
+std::string wallet_payout_fingerprint(const WalletPayout& r) {
+  std::string f;
+  f.reserve(r.funder_code.size() + r.client_id.size() + 32);
+  f.append(r.funder_code).push_back(kSep);
+  f.append(r.client_id).push_back(kSep);
+  f.append(std::to_string(r.amount.minor)).push_back(kSep);
+  f.append(r.amount.currency.code());
+  return f;
+}
+
+Account* wallet_in(const std::vector<Account*>& wallets, Currency currency) {
+  for (Account* w : wallets) {
+    if (w->currency == currency) return w;
+  }
+  return nullptr;
+}
+
 
 // {"<block>":{"<k1>":"<v1>","<k2>":"<v2>"}}: the history blocks of two string members.
 std::string two_member_block(std::string_view block, std::string_view k1, std::string_view v1,
@@ -191,15 +203,6 @@ std::string append_history(WriteTxn& txn, Account& wallet, const PayoutRecord& r
   return h.txn_history_id;
 }
 
-// Replay check shared by every idempotent command: nullopt when the id is new.
-std::optional<std::pair<Error, PayoutRecord>> replay(WriteTxn& txn, const std::string& tenant,
-                                                     PayoutKind kind, const std::string& id,
-                                                     const std::string& fingerprint) {
-  auto existing = txn.find_payout(tenant, kind, id);
-  if (!existing) return std::nullopt;
-  if (existing->fingerprint != fingerprint) return std::make_pair(Error::kIdConflict, *existing);
-  return std::make_pair(Error::kNone, *existing);
-}
 
 // A command that fails validation changes nothing and consumes no id, but a partner who reuses
 // an id with a different (here: invalid) request learns of the conflict first.
@@ -378,9 +381,20 @@ void PayoutEngine::sweep() {
     spdlog::warn("settlement sweep: cannot read processing payouts: {}", e.what());
     return;
   }
+  std::function<void(const PayoutRecord&)> card_overdue;
+  {
+    std::lock_guard lock(overdue_mutex_);
+    card_overdue = card_overdue_;
+  }
   for (const PayoutRecord& p : overdue) {
     if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
+    if (p.kind == PayoutKind::kCardPayout && card_overdue) card_overdue(p);
   }
+}
+
+void PayoutEngine::on_overdue_card_payout(std::function<void(const PayoutRecord&)> handler) {
+  std::lock_guard lock(overdue_mutex_);
+  card_overdue_ = std::move(handler);
 }
 
 void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {

@@ -8,6 +8,7 @@
 // thread when nothing happened); callbacks must be quick and must not read the store.
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ enum class Error : std::uint8_t {
 };
 
 const char* to_string(Error error);
+
+// Separates the fields of fingerprints and composite record keys (never part of a partner id).
+inline constexpr char kFieldSeparator = '\x1f';
 
 // Decline codes (store::PayoutRecord::decline_code).
 inline constexpr std::string_view kDeclineInsufficientFunds = "FUNDER_INSUFFICIENT_FUNDS";
@@ -160,6 +164,9 @@ class PayoutEngine {
                      Amount amount, AdminCallback done);
   void record_operation(WalletOperation operation, AdminCallback done);
 
+  // The sweep hands card payouts it finds overdue (a dead node's) to `handler`.
+  void on_overdue_card_payout(std::function<void(const store::PayoutRecord&)> handler);
+
   // Settles a processing payout now if it is due (normally called by the scheduler).
   void settle(std::int64_t payout_id);
 
@@ -180,6 +187,8 @@ class PayoutEngine {
   const store::Store& store_;
   const Clock& clock_;
   EngineOptions options_;
+  std::mutex overdue_mutex_;
+  std::function<void(const store::PayoutRecord&)> card_overdue_;
   Scheduler scheduler_;
 };
 

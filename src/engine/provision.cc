@@ -1,12 +1,12 @@
 #include "engine/provision.h"
 
+#include "engine/card_payouts.h"
+
 #include <future>
 #include <optional>
 
 namespace payoutd::engine {
 namespace {
-
-constexpr std::string_view kProvisionedKey = "provisioned";
 
 // Submits one command and waits for its durable result.
 template <typename Submit>
@@ -37,10 +37,11 @@ std::string describe(std::string_view what, const AdminResult& r) {
 
 }  // namespace
 
-std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) {
-  const auto provisioned = run_durably<bool>(engine.committer(), [](store::WriteTxn& txn,
-                                                                      std::int64_t) {
-    return txn.get_meta(kProvisionedKey).has_value();
+std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards, const ProvisionPlan& plan) {
+  const std::string& marker = plan.marker;
+  const auto provisioned = run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn,
+                                                                           std::int64_t) {
+    return txn.get_meta(marker).has_value();
   });
   if (!provisioned) return "cannot read the store";
   if (*provisioned) return {};
@@ -60,9 +61,19 @@ std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan) 
     auto r = wait_for([&](AdminCallback cb) { engine.create_client(c, std::move(cb)); });
     if (r.error != Error::kNone) return describe("client " + c.client_id, r);
   }
-  const auto marked = run_durably<bool>(engine.committer(), [](store::WriteTxn& txn,
-                                                                 std::int64_t) {
-    txn.set_meta(kProvisionedKey, "1");
+  for (const ProvisionedBinding& b : plan.bindings) {
+    if (!cards) return "binding " + b.binding_id + ": no card engine";
+    auto issuer = cards->bins().find(b.pan);
+    if (!issuer) return "binding " + b.binding_id + ": the BIN table does not know its card";
+    auto r = wait_for([&](AdminCallback cb) {
+      cards->provision_binding(b.tenant, b.binding_id, b.debit, b.client_id,
+                               {b.pan, *issuer, b.holder}, std::move(cb));
+    });
+    if (r.error != Error::kNone) return describe("binding " + b.binding_id, r);
+  }
+  const auto marked = run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn,
+                                                                      std::int64_t) {
+    txn.set_meta(marker, "1");
     return true;
   });
   return marked ? std::string() : "cannot mark the store provisioned";

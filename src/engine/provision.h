@@ -14,12 +14,25 @@ struct ProvisionedFunder {
   std::int64_t initial_minor = 0;
 };
 
-struct ProvisionPlan {
-  std::vector<ProvisionedFunder> funders;
-  std::vector<ClientSpec> clients;
+// A card binding of the sandbox: a corporate card (debit tool) or a client's recipient card.
+struct ProvisionedBinding {
+  std::string tenant, binding_id, client_id, pan, holder;
+  bool debit = false;
 };
 
-// Blocks until done. Returns an empty string on success, otherwise what failed.
-std::string provision_if_empty(PayoutEngine& engine, const ProvisionPlan& plan);
+// One dialect's tenants. Each plan runs once per database, marked by its own key, so a database
+// made before a dialect existed gets that dialect's tenants on its next start.
+struct ProvisionPlan {
+  std::string marker = "provisioned";
+  std::vector<ProvisionedFunder> funders;
+  std::vector<ClientSpec> clients;
+  std::vector<ProvisionedBinding> bindings;
+};
+
+class CardPayouts;
+
+// Blocks until done. Returns an empty string on success, otherwise what failed. `cards` is
+// needed when the plan has bindings.
+std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards, const ProvisionPlan& plan);
 
 }  // namespace payoutd::engine

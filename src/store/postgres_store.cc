@@ -11,6 +11,7 @@
 #include <optional>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <tuple>
@@ -82,10 +83,16 @@ constexpr const char* kSchemaV2 = R"sql(
 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL);
 )sql";
 
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE records (tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+  value TEXT NOT NULL, PRIMARY KEY (tenant, kind, key));
+)sql";
+
 // Same versions as the SQLite store's, one step for one step.
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
+    {3, "records", kSchemaV3},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
@@ -148,6 +155,13 @@ constexpr const char* kUpdatePayouts =
     "FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[], "
     "$6::bigint[]) AS u(id, status, decline_code, pending_transfer_id, updated_ms, due_ms) "
     "WHERE p.id = u.id";
+constexpr const char* kInsertRecords =
+    "INSERT INTO records (tenant, kind, key, value) SELECT * FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[])";
+constexpr const char* kUpdateRecords =
+    "UPDATE records r SET value = u.value FROM unnest($1::text[], $2::text[], $3::text[], "
+    "$4::text[]) AS u(tenant, kind, key, value) "
+    "WHERE r.tenant = u.tenant AND r.kind = u.kind AND r.key = u.key";
 constexpr const char* kUpdateAccounts =
     "UPDATE accounts a SET status = u.status, credit_delay_ms = u.credit_delay_ms, "
     "debits_pending = u.dp, debits_posted = u.dd, credits_pending = u.cp, credits_posted = u.cc, "
@@ -523,6 +537,12 @@ class PgWriteTxn final : public WriteTxn {
   std::int64_t insert_payout_if_new(const PayoutRecord& payout) override;
   void update_payout(const PayoutRecord& payout) override;
   void insert_history(const HistoryRecord& entry) override;
+  std::optional<std::string> find_record(std::string_view tenant, std::string_view kind,
+                                         std::string_view key) override;
+  void insert_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                     std::string_view value) override;
+  void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                     std::string_view value) override;
   std::optional<std::string> get_meta(std::string_view key) override;
   void set_meta(std::string_view key, std::string_view value) override;
   bool claim_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
@@ -568,6 +588,13 @@ class PgWriteTxn final : public WriteTxn {
   std::vector<Transfer> new_transfers_;
   std::unordered_map<std::int64_t, std::size_t> new_transfer_index_;
   std::vector<HistoryRecord> new_history_;
+  struct RecordSlot {
+    std::string tenant, kind, key;
+    std::optional<std::string> value;  // nullopt: looked up, not there
+    bool inserted = false;
+    bool updated = false;
+  };
+  std::map<std::string, RecordSlot> records_;  // by record_key(); written in key order
 };
 
 class PgStore final : public Store {
@@ -624,6 +651,14 @@ class PgStore final : public Store {
                     Params().add(tenant).add(static_cast<std::int64_t>(kind)).add(partner_id));
     if (!r.rows()) return std::nullopt;
     return read_payout(Row(r, 0));
+  }
+
+  std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
+                                        std::string_view key) const override {
+    Result r = read("SELECT value FROM records WHERE tenant = $1 AND kind = $2 AND key = $3",
+                    Params().add(tenant).add(kind).add(key));
+    if (!r.rows()) return std::nullopt;
+    return Row(r, 0).text(0);
   }
 
   std::optional<Account> get_account(std::string_view tenant, AccountKind kind,
@@ -1140,6 +1175,51 @@ void PgWriteTxn::update_payout(const PayoutRecord& payout) {
 
 void PgWriteTxn::insert_history(const HistoryRecord& entry) { new_history_.push_back(entry); }
 
+namespace {
+
+std::string record_key(std::string_view tenant, std::string_view kind, std::string_view key) {
+  std::string k;
+  k.reserve(tenant.size() + kind.size() + key.size() + 2);
+  k.append(tenant).append(1, '\x1f').append(kind).append(1, '\x1f').append(key);
+  return k;
+}
+
+}  // namespace
+
+std::optional<std::string> PgWriteTxn::find_record(std::string_view tenant, std::string_view kind,
+                                                   std::string_view key) {
+  const std::string k = record_key(tenant, kind, key);
+  if (auto it = records_.find(k); it != records_.end()) return it->second.value;
+  return guarded([&]() -> std::optional<std::string> {
+    begin_if_needed();
+    // Locked until the batch commits: another node's batch changing it waits for this one.
+    Result r = c_->query(
+        "SELECT value FROM records WHERE tenant = $1 AND kind = $2 AND key = $3 FOR UPDATE",
+        Params().add(tenant).add(kind).add(key));
+    RecordSlot slot{std::string(tenant), std::string(kind), std::string(key), std::nullopt};
+    if (r.rows()) slot.value = Row(r, 0).text(0);
+    return records_.emplace(k, std::move(slot)).first->second.value;
+  });
+}
+
+void PgWriteTxn::insert_record(std::string_view tenant, std::string_view kind,
+                               std::string_view key, std::string_view value) {
+  RecordSlot& slot = records_[record_key(tenant, kind, key)];
+  slot.tenant = tenant;
+  slot.kind = kind;
+  slot.key = key;
+  slot.value = std::string(value);
+  slot.inserted = true;
+}
+
+void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
+                               std::string_view key, std::string_view value) {
+  auto it = records_.find(record_key(tenant, kind, key));
+  if (it == records_.end() || !it->second.value) return;  // not there: like an UPDATE of nothing
+  it->second.value = std::string(value);
+  if (!it->second.inserted) it->second.updated = true;
+}
+
 std::optional<std::string> PgWriteTxn::get_meta(std::string_view key) {
   return guarded([&]() -> std::optional<std::string> {
     begin_if_needed();
@@ -1228,6 +1308,16 @@ Status PgWriteTxn::commit() {
       }
       steps.push_back({kUpdatePayouts, u.params()});
     }
+    Columns<4> new_records;
+    Columns<4> changed_records;
+    for (const auto& [k, r] : records_) {
+      if (!r.inserted && !r.updated) continue;
+      (r.inserted ? new_records : changed_records)
+          .row(std::string_view(r.tenant), std::string_view(r.kind), std::string_view(r.key),
+               std::string_view(*r.value));
+    }
+    if (!new_records.empty()) steps.push_back({kInsertRecords, new_records.params()});
+    if (!changed_records.empty()) steps.push_back({kUpdateRecords, changed_records.params()});
     // Touched accounts are written once per batch, and only when they changed.
     Columns<8> a;
     for (const auto& [id, slot] : accounts_) {

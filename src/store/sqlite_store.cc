@@ -93,9 +93,16 @@ CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INT
 // The schema's history: step N takes a database from version N-1 to N, in one transaction.
 // Version 1 is the schema payoutd was first released with (its statements say IF NOT EXISTS
 // because that release created the tables before it recorded a version).
+// The engine's documents beside the ledger: vaulted cards, bindings, card orders.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE records (tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+  value TEXT NOT NULL, PRIMARY KEY (tenant, kind, key)) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
+    {3, "records", kSchemaV3},
 };
 
 class Stmt {
@@ -238,6 +245,12 @@ class SqliteWriteTxn final : public WriteTxn {
   std::int64_t insert_payout_if_new(const PayoutRecord& payout) override;
   void update_payout(const PayoutRecord& payout) override;
   void insert_history(const HistoryRecord& entry) override;
+  std::optional<std::string> find_record(std::string_view tenant, std::string_view kind,
+                                         std::string_view key) override;
+  void insert_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                     std::string_view value) override;
+  void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                     std::string_view value) override;
   // The committer is the only writer: nothing to lock, and the account cache is current.
   void prepare(const Footprint&) override {}
   std::optional<std::string> get_meta(std::string_view key) override;
@@ -346,6 +359,17 @@ class SqliteStore final : public Store {
     s.bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
     std::optional<PayoutRecord> result;
     if (s.step()) result = read_payout(s);
+    s.reset();
+    return result;
+  }
+
+  std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
+                                        std::string_view key) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT value FROM records WHERE tenant = ? AND kind = ? AND key = ?");
+    s.bind(tenant).bind(kind).bind(key);
+    std::optional<std::string> result;
+    if (s.step()) result = s.text(0);
     s.reset();
     return result;
   }
@@ -847,6 +871,45 @@ void SqliteWriteTxn::insert_history(const HistoryRecord& h) {
         .bind(h.created_ms)
         .bind(h.error_code)
         .bind(h.details)
+        .exec();
+    return 0;
+  });
+}
+
+std::optional<std::string> SqliteWriteTxn::find_record(std::string_view tenant,
+                                                       std::string_view kind,
+                                                       std::string_view key) {
+  return guarded([&] {
+    Stmt& s = db_.stmt("SELECT value FROM records WHERE tenant = ? AND kind = ? AND key = ?");
+    s.bind(tenant).bind(kind).bind(key);
+    std::optional<std::string> result;
+    if (s.step()) result = s.text(0);
+    s.reset();
+    return result;
+  });
+}
+
+void SqliteWriteTxn::insert_record(std::string_view tenant, std::string_view kind,
+                                   std::string_view key, std::string_view value) {
+  guarded([&] {
+    db_.stmt("INSERT INTO records (tenant, kind, key, value) VALUES (?, ?, ?, ?)")
+        .bind(tenant)
+        .bind(kind)
+        .bind(key)
+        .bind(value)
+        .exec();
+    return 0;
+  });
+}
+
+void SqliteWriteTxn::update_record(std::string_view tenant, std::string_view kind,
+                                   std::string_view key, std::string_view value) {
+  guarded([&] {
+    db_.stmt("UPDATE records SET value = ? WHERE tenant = ? AND kind = ? AND key = ?")
+        .bind(value)
+        .bind(tenant)
+        .bind(kind)
+        .bind(key)
         .exec();
     return 0;
   });

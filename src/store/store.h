@@ -31,6 +31,7 @@ enum class PayoutKind : std::uint8_t {
   kWalletPayout = 0,   // QIWI funder payout (transactionId)
   kFunderCredit = 1,   // operator's credit of a funder (admin creditId)
   kWalletOperation = 2,  // sandbox-recorded wallet operation (admin operationId)
+  kCardPayout = 3,       // payout to a bank card (Bereke orderNumber)
 };
 
 enum class PayoutStatus : std::uint8_t { kProcessing = 0, kSuccess = 1, kDeclined = 2 };
@@ -170,6 +171,18 @@ class WriteTxn {
 
   virtual void insert_history(const HistoryRecord& entry) = 0;
 
+  // Records: small documents the engine keeps beside the ledger (vaulted cards, bindings, a card
+  // payout's order details), by (tenant, kind, key). Read-your-writes within the transaction.
+  virtual std::optional<std::string> find_record(std::string_view tenant, std::string_view kind,
+                                                 std::string_view key) = 0;
+  // Inserts a record that must not exist yet. When another writer inserted the same key first,
+  // the commit fails as a conflict (and the batch, run again, finds that writer's record).
+  virtual void insert_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                             std::string_view value) = 0;
+  // Replaces the value of an existing record (found or inserted in this transaction).
+  virtual void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                             std::string_view value) = 0;
+
   virtual std::optional<std::string> get_meta(std::string_view key) = 0;
   virtual void set_meta(std::string_view key, std::string_view value) = 0;
 
@@ -212,6 +225,8 @@ class Store {
   // table and the wallet payouts together.
   virtual std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
                                                   std::size_t limit) const = 0;
+  virtual std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
+                                                std::string_view key) const = 0;
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
                                                        std::size_t limit) const = 0;

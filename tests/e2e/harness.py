@@ -93,6 +93,22 @@ def config_path():
     return path
 
 
+def config_text(replace=None):
+    """The config's text, ready to be written anywhere: paths it names relative to its own
+    directory (the BIN table) made absolute. `replace`: {old: new} substitutions, each of which
+    must match exactly once."""
+    path = config_path()
+    text = path.read_text(encoding="utf-8")
+    def absolute(m):
+        return f'{m.group(1)}"{(path.parent / m.group(2)).resolve()}"'
+    text = re.sub(r'^(bin_table\s*=\s*)"([^"/][^"]*)"', absolute, text, flags=re.M)
+    for old, new in (replace or {}).items():
+        if text.count(old) != 1:
+            raise HarnessError(f"the config has {text.count(old)} copies of {old!r}")
+        text = text.replace(old, new)
+    return text
+
+
 def load_config():
     """The config as a dict, or {} when it cannot be read (only used for optional checks)."""
     try:
@@ -213,18 +229,19 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None):
+                 backend=None, postgres_url=None, config_replace=None):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
+        config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
         database)."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
-        if extra_config:
+        if extra_config or config_replace:
             path = os.path.join(self.tmp, "config.toml")
-            with open(self.config, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
-                dst.write(src.read() + "\n" + extra_config)
+            with open(path, "w", encoding="utf-8") as dst:
+                dst.write(config_text(config_replace) + "\n" + (extra_config or ""))
             self.config = path
         self.data_dir = str(data_dir or os.path.join(self.tmp, "data"))
         os.makedirs(self.data_dir, exist_ok=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ADMIN_TOKEN, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, PARTNER_TOKEN,  # noqa: E402
                      PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response, ServerTestCase, binary_path,
-                     Server, config_path, dumps, parse_json, payout_body, payout_path, unique)
+                     Server, config_text, dumps, parse_json, payout_body, payout_path, unique)
 
 CLIENT = "sjrpngawef8770553957"
 ADMIN = "payoutd-admin"
@@ -441,8 +441,7 @@ class ConfigValidationTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-config-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
-        with open(config_path(), encoding="utf-8") as f:
-            self.sandbox = f.read()
+        self.sandbox = config_text()
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name + ".toml")

@@ -7,7 +7,7 @@ import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BONUS, CLIENTS, Api, Server, config_path, unique  # noqa: E402
+from harness import BONUS, CLIENTS, Api, Server, config_text, unique  # noqa: E402
 
 CLIENT = next(iter(CLIENTS))
 
@@ -18,8 +18,7 @@ class OverloadTest(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server()
         # A queue of one job: concurrent payouts overflow it at once.
-        with open(config_path(), encoding="utf-8") as f:
-            text = f.read()
+        text = config_text()
         assert text.count("queue_jobs_max = 65536") == 1, "the sandbox config changed"
         path = os.path.join(cls.server.tmp, "overload.toml")
         with open(path, "w", encoding="utf-8") as f:

@@ -62,6 +62,10 @@ class GatedStore final : public store::Store {
                                                       std::size_t n) const override {
     return inner_->processing_payouts(due, n);
   }
+  std::optional<std::string> get_record(std::string_view t, std::string_view k,
+                                        std::string_view key) const override {
+    return inner_->get_record(t, k, key);
+  }
   store::AuditSnapshot snapshot() const override { return inner_->snapshot(); }
   int schema_version() const override { return inner_->schema_version(); }
 

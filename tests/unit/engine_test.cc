@@ -54,7 +54,7 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
     plan.clients.push_back(
         {kTenant, "blocked", "wb", rub(), ledger::AccountStatus::kBlocked, 0});
     plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
-    ASSERT_EQ(provision_if_empty(*engine_, plan), "");
+    ASSERT_EQ(provision_if_empty(*engine_, nullptr, plan), "");
     engine_->start();
   }
   void TearDown() override { close(); }
@@ -255,7 +255,7 @@ class TwoNodeTest : public ::testing::Test {
     plan.clients.push_back({kTenant, "c1", "w1", rub()});
     plan.clients.push_back({kTenant, "c2", "w2", rub()});
     plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
-    ASSERT_EQ(provision_if_empty(*a_->engine, plan), "");
+    ASSERT_EQ(provision_if_empty(*a_->engine, nullptr, plan), "");
     b_ = std::make_unique<Node>(db_, clock_, "node-b");
     a_->engine->start();
     b_->engine->start();

@@ -20,7 +20,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 2;
+constexpr int kNewestSchema = 3;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 

@@ -136,6 +136,24 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     }
     return true;
   }
+  // admin/v1/rail/credits/{reference}: the sandbox card network's record of a credit.
+  if (segments && segments->size() == 5 && (*segments)[1] == "v1" && (*segments)[2] == "rail" &&
+      (*segments)[3] == "credits") {
+    if (request.method != "GET") return respond(error(405, "method.not.allowed", "use GET")), true;
+    auto credit = rail_ ? rail_->find((*segments)[4]) : std::nullopt;
+    if (!credit) return respond(error(404, "credit.not.found", "the card network has no such credit")), true;
+    http::Response r;
+    json::Writer w(r.body);
+    w.begin_object();
+    w.key("reference").string(credit->reference).key("maskedPan").string(credit->masked_pan);
+    w.key("amount").integer(credit->amount).key("currency").string(credit->currency);
+    w.key("outcome").string(credit->outcome).key("code").string(credit->code);
+    w.key("approval").string(credit->approval).key("received").integer(credit->received);
+    w.key("createdMs").integer(credit->created_ms).key("finalMs").integer(credit->final_ms);
+    w.end_object();
+    respond(std::move(r));
+    return true;
+  }
   // admin/v1/qiwi/products/{p}/...
   if (!segments || segments->size() < 6 || (*segments)[1] != "v1" || (*segments)[2] != "qiwi" ||
       (*segments)[3] != "products") {

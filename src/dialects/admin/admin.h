@@ -6,6 +6,7 @@
 #include "dialects/qiwi/qiwi.h"
 #include "engine/payouts.h"
 #include "http/server.h"
+#include "rails/sandbox_rail.h"
 
 namespace payoutd::dialects::admin {
 
@@ -18,6 +19,8 @@ class Dialect {
  public:
   Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options);
   bool handle(http::Request& request, const http::Responder& respond);
+  // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
+  void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
 
  private:
   http::Response error(int status, std::string_view code, std::string_view description) const;
@@ -41,6 +44,7 @@ class Dialect {
   engine::PayoutEngine& engine_;
   const qiwi::Options& qiwi_;
   Options options_;
+  const rails::SandboxRail* rail_ = nullptr;
 };
 
 }  // namespace payoutd::dialects::admin

@@ -1,0 +1,143 @@
+#include "cards/vault.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace payoutd::cards {
+namespace {
+
+constexpr std::string_view kSandboxPrefix = "sandbox-only:";
+constexpr std::string_view kWrapContext = "payoutd data key v1";
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'p', 'a', 'y', 'o', 'u', 't', 'd', 'v'};
+constexpr std::uint64_t kSealSubkey = 1;
+constexpr std::uint64_t kFingerprintSubkey = 2;
+constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  std::string out(size * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, size);
+  out.pop_back();
+  return out;
+}
+
+std::optional<std::vector<unsigned char>> from_hex(std::string_view hex) {
+  std::vector<unsigned char> out(hex.size() / 2);
+  std::size_t size = 0;
+  if (hex.size() % 2 != 0 ||
+      sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &size, nullptr) !=
+          0 ||
+      size != out.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string encrypt(const Key& key, std::string_view plain, std::string_view associated) {
+  std::vector<unsigned char> out(kNonce + plain.size() + kTag);
+  randombytes_buf(out.data(), kNonce);
+  unsigned long long size = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out.data() + kNonce, &size, reinterpret_cast<const unsigned char*>(plain.data()),
+      plain.size(), reinterpret_cast<const unsigned char*>(associated.data()), associated.size(),
+      nullptr, out.data(), key.data());
+  const std::string hex = to_hex(out.data(), kNonce + size);
+  sodium_memzero(out.data(), out.size());
+  return hex;
+}
+
+std::optional<std::string> decrypt(const Key& key, std::string_view sealed,
+                                   std::string_view associated) {
+  auto bytes = from_hex(sealed);
+  if (!bytes || bytes->size() < kNonce + kTag) return std::nullopt;
+  std::string plain(bytes->size() - kNonce - kTag, '\0');
+  unsigned long long size = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(plain.data()), &size, nullptr,
+          bytes->data() + kNonce, bytes->size() - kNonce,
+          reinterpret_cast<const unsigned char*>(associated.data()), associated.size(),
+          bytes->data(), key.data()) != 0) {
+    return std::nullopt;
+  }
+  plain.resize(size);
+  return plain;
+}
+
+// tenant, then the card id: both length-prefixed, so no two pairs give the same bytes.
+std::string bound_to(std::string_view tenant, std::string_view card_id) {
+  std::string ad = std::to_string(tenant.size());
+  ad.append(":").append(tenant).append(std::to_string(card_id.size())).append(":").append(card_id);
+  return ad;
+}
+
+}  // namespace
+
+std::optional<KeyEncryptionKey> parse_key_encryption_key(std::string_view text) {
+  KeyEncryptionKey kek;
+  if (text.starts_with(kSandboxPrefix)) {
+    kek.sandbox_only = true;
+    text.remove_prefix(kSandboxPrefix.size());
+  }
+  auto bytes = from_hex(text);
+  if (!bytes || bytes->size() != kek.key.size()) return std::nullopt;
+  std::copy(bytes->begin(), bytes->end(), kek.key.begin());
+  sodium_memzero(bytes->data(), bytes->size());
+  return kek;
+}
+
+Vault::Vault(const Key& kek) : kek_(kek) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+Vault::~Vault() {
+  sodium_memzero(kek_.data(), kek_.size());
+  sodium_memzero(seal_key_.data(), seal_key_.size());
+  sodium_memzero(fingerprint_key_.data(), fingerprint_key_.size());
+}
+
+std::string Vault::new_wrapped_data_key() const {
+  Key data_key;
+  randombytes_buf(data_key.data(), data_key.size());
+  std::string wrapped = encrypt(
+      kek_, std::string_view(reinterpret_cast<const char*>(data_key.data()), data_key.size()),
+      kWrapContext);
+  sodium_memzero(data_key.data(), data_key.size());
+  return wrapped;
+}
+
+bool Vault::open(std::string_view wrapped) {
+  auto data_key = decrypt(kek_, wrapped, kWrapContext);
+  if (!data_key || data_key->size() != crypto_kdf_KEYBYTES) return false;
+  const auto* master = reinterpret_cast<const unsigned char*>(data_key->data());
+  crypto_kdf_derive_from_key(seal_key_.data(), seal_key_.size(), kSealSubkey, kKdfContext, master);
+  crypto_kdf_derive_from_key(fingerprint_key_.data(), fingerprint_key_.size(), kFingerprintSubkey,
+                             kKdfContext, master);
+  sodium_memzero(data_key->data(), data_key->size());
+  open_ = true;
+  return true;
+}
+
+std::string Vault::seal(std::string_view tenant, std::string_view card_id,
+                        std::string_view pan) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  return encrypt(seal_key_, pan, bound_to(tenant, card_id));
+}
+
+std::optional<std::string> Vault::unseal(std::string_view tenant, std::string_view card_id,
+                                         std::string_view sealed) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  return decrypt(seal_key_, sealed, bound_to(tenant, card_id));
+}
+
+std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  const std::string input = bound_to(tenant, pan);
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), fingerprint_key_.data(), fingerprint_key_.size());
+  return to_hex(hash, sizeof hash);
+}
+
+}  // namespace payoutd::cards

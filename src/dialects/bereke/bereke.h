@@ -1,0 +1,66 @@
+#pragma once
+// Bereke Bank dialect: Payouts Module API v2 (seed 003) on the card payout engine. Card payouts
+// by API (performPayout.do) or through the bank's hosted card page (registerPayout.do, whose
+// formUrl pages/ serves), balance (getAmount.do), status (getPayoutStatus.do) and echo.
+// docs/bereke.md is the contract: every field, every error row, and the choices made where the
+// seed is silent.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/card_payouts.h"
+#include "http/server.h"
+
+namespace payoutd::dialects::bereke {
+
+struct Partner {
+  std::string id;  // the tenant is "bereke:<id>"
+  std::string user_name, password;
+  std::vector<std::string> card_countries{"KZ"};  // where recipients' cards may be issued
+  std::string knp = "710";  // payment purpose code (КНП) the partner's payouts carry
+  std::int64_t fee = 0;     // minor units per payout (charged by the bank, shown in answers)
+};
+
+struct Options {
+  std::string node = "payoutd";       // echo: the node's name
+  std::string instance = "sandbox";   // echo: the instance's name
+  // Base of the hosted pages' URLs (formUrl), e.g. https://payouts.example; empty: the server's
+  // own http://HOST:PORT.
+  std::string public_url;
+  std::int64_t session_timeout_default_s = 1200;
+  std::vector<Partner> partners;
+};
+
+std::string tenant_of(std::string_view partner_id);
+
+class Dialect {
+ public:
+  Dialect(engine::CardPayouts& cards, Options options);
+
+  // True when the path belongs to this dialect; the request is then answered through `respond`.
+  bool handle(http::Request& request, const http::Responder& respond);
+  // The base of formUrl once the server knows its port (when public_url is not configured).
+  void set_public_url(std::string url);
+
+  const Options& options() const { return options_; }
+  const Partner* partner_of_tenant(std::string_view tenant) const;
+
+ private:
+  struct Call;
+  void get_amount(Call& call);
+  void register_payout(Call& call);
+  void perform_payout(Call& call);
+  void payout_status(Call& call);
+
+  engine::CardPayouts& cards_;
+  Options options_;
+};
+
+// "/payouts/payment/payment_<lang>.html?mdOrder=<id>" under `base`.
+std::string form_url(std::string_view base, std::string_view language, std::string_view order_id);
+
+// The language of the hosted pages: "ru", "en" or "kk" (default "ru").
+std::string page_language(std::string_view requested);
+
+}  // namespace payoutd::dialects::bereke

@@ -1,0 +1,202 @@
+#pragma once
+// Card payouts: money from a partner's funding account (its transit account, or one of its
+// corporate cards) to a bank card, through a card rail. Protocol-free: the Bereke dialect (and
+// later ecommpay's) translate their wire formats into these commands.
+//
+// Two phases on the ledger. Confirming a payout reserves its amount (a pending transfer from the
+// funding account to the rail's settlement account) in one durable batch; then, off the request
+// path, the rail is asked to credit the card; its answer posts the reservation (success) or voids
+// it (decline) in a later batch. An answer that does not come in time is never guessed: the
+// payout waits, and the engine asks the rail for the credit's status with a growing backoff until
+// it is final. A restart resumes every payout where it stood (the rail dedupes a re-sent credit
+// by its reference).
+//
+// An order registered for the hosted card page reserves nothing until the page confirms it with
+// a card; it expires after its session timeout (declined, nothing moved).
+//
+// Card numbers go to the vault (cards/vault.h) as soon as a command carries one; records keep
+// only the card's id and its mask.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cards/card.h"
+#include "cards/vault.h"
+#include "engine/payouts.h"
+#include "engine/scheduler.h"
+#include "rails/rail.h"
+
+namespace payoutd::engine {
+
+// Record kinds (store::WriteTxn::find_record) of the card engine.
+inline constexpr std::string_view kCardRecord = "card";              // card id -> sealed card
+inline constexpr std::string_view kCardIndex = "card-by-pan";        // PAN fingerprint -> card id
+inline constexpr std::string_view kBindingRecord = "binding";        // binding id -> binding
+inline constexpr std::string_view kClientCardIndex = "client-card";  // client|card id -> binding id
+inline constexpr std::string_view kOrderRecord = "card-order";       // partner id -> order
+inline constexpr std::string_view kOrderIdIndex = "card-order-id";   // order id -> tenant|partner id
+inline constexpr std::string_view kCardUsage = "card-usage";         // card id -> recent credits
+
+// The account every funding source of a tenant is, by code: the transit account, or a corporate
+// card's account, whose code is its binding id.
+inline constexpr std::string_view kTransitAccount = "transit";
+
+inline constexpr std::string_view kDeclineExpired = "EXPIRED";
+inline constexpr std::string_view kDeclineCardDeclined = "CARD_DECLINED";
+inline constexpr std::string_view kDeclineCardLimit = "CARD_LIMIT_EXCEEDED";
+
+enum class OrderStage : std::uint8_t {
+  kRegistered = 0,  // waits for its card on the hosted page; nothing reserved
+  kSending = 1,     // reserved; the credit is being sent to the rail
+  kAwaiting = 2,    // the rail said processing, or did not answer in time: ask its status
+  kFinal = 3,       // success or declined
+};
+
+// Per-card limits of a tenant (0: no limit). Checked when a payout reserves its amount, against
+// the card's credits of the last window that did not fail.
+struct CardLimits {
+  std::int64_t single_max = 0;   // minor units of one payout
+  std::int64_t total_max = 0;    // minor units per card per window
+  int count_max = 0;             // credits per card per window
+  std::int64_t window_ms = 24 * 3600 * 1000;
+};
+
+// A card payout's order: what the partner sent, and what the rail answered.
+struct CardOrder {
+  std::string order_id;  // UUID, the engine's id of the order (and the rail reference)
+  OrderStage stage = OrderStage::kRegistered;
+  std::string card_id;   // vault id; empty until a card is known
+  std::string masked_pan;
+  std::string scheme, country;
+  std::string cardholder;
+  std::string client_id, email, phone, name;
+  std::string source_binding;  // the corporate card funding it; empty: the transit account
+  std::string target_binding;  // the recipient binding used or created
+  std::string description, language, return_url, fail_url;
+  std::string params_json;  // the partner's extra parameters, a JSON object
+  std::string knp;          // payment purpose code carried by the payout
+  std::int64_t fee = 0;
+  std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
+  std::string rail_state;       // "", "processing", "unknown": why it is awaiting
+  std::string approval;         // rail's retrieval reference number (refNum)
+  std::string rail_code, rail_text;
+  std::int64_t operation_ms = 0;  // when the rail decided
+  int rail_checks = 0;            // status requests so far
+};
+
+struct CardPayoutRequest {
+  std::string tenant;
+  std::string partner_id;  // orderNumber
+  Amount amount;
+  // The dialect's canonical form of the request's other fields (no secrets): with the card's
+  // fingerprint, the payout's fingerprint for replays.
+  std::string canonical;
+  bool hosted = false;        // registerPayout: the card comes later, from the page
+  std::string pan;            // clear, checked by the dialect; or empty
+  cards::Issuer issuer;       // of the pan
+  std::string target_binding;  // instead of a pan
+  std::int64_t session_timeout_ms = 1'200'000;
+  CardOrder order;  // the partner's fields (client, description, urls, params, source_binding)
+};
+
+struct CardPayoutResult {
+  Error error = Error::kNone;
+  std::string detail;
+  store::PayoutRecord payout;
+  CardOrder order;
+  bool fresh = false;         // this command sent the payout to the rail (not a replay)
+  bool rail_timeout = false;  // the rail's first answer did not come in time
+};
+using CardPayoutCallback = std::function<void(CardPayoutResult)>;
+
+// A card as the page or a dialect confirms it.
+struct CardEntry {
+  std::string pan;
+  cards::Issuer issuer;
+  std::string cardholder;
+};
+
+struct CardEngineOptions {
+  std::int64_t reconcile_first_ms = 1000;  // the first status request after kUnknown/processing
+  std::int64_t reconcile_max_ms = 60'000;  // the backoff's ceiling
+  std::int64_t resend_after_ms = 10'000;   // a credit not answered this long is sent again
+  std::int64_t waiter_timeout_ms = 30'000;  // a request waiting for the rail's first answer
+};
+
+class CardPayouts {
+ public:
+  CardPayouts(PayoutEngine& engine, const store::Store& store, const Clock& clock,
+              cards::Vault& vault, const cards::BinTable& bins, rails::CardRail& rail,
+              CardEngineOptions options = {});
+  ~CardPayouts();
+
+  // Opens the vault with the data key stored in the database (creating it on first start).
+  // Returns an empty string, or why the vault cannot open.
+  std::string open_vault();
+  // Resumes every card payout that is not final, and starts the timers.
+  void start();
+  void stop();
+
+  void set_limits(std::string tenant, CardLimits limits);
+  const cards::BinTable& bins() const { return bins_; }
+  std::string_view rail_name() const { return rail_.name(); }
+  PayoutEngine& engine() { return engine_; }
+
+  // Registers (hosted) or performs a payout. Answers once the outcome is durable and, for a
+  // payout sent to the rail, once the rail's first answer is (or after waiter_timeout_ms).
+  void submit(CardPayoutRequest request, CardPayoutCallback done);
+  // The hosted page's confirmation of a registered order with a card.
+  void confirm(std::string tenant, std::string partner_id, CardEntry card,
+               CardPayoutCallback done);
+
+  CardPayoutResult get(std::string_view tenant, std::string_view partner_id) const;
+  // By the engine's order id (any tenant): the order and its tenant; kNotFound when none.
+  CardPayoutResult get_by_order_id(std::string_view order_id, std::string* tenant) const;
+
+  // Sandbox provisioning: a binding of the tenant to a card (idempotent by binding id).
+  // debit: a corporate card, a funding source; else a recipient binding of `client_id`.
+  void provision_binding(std::string tenant, std::string binding_id, bool debit,
+                         std::string client_id, CardEntry card, AdminCallback done);
+
+  // The funding account of `source_binding` (empty: the transit account), if it exists and the
+  // binding is one of the tenant's debit tools.
+  std::optional<ledger::Account> funding_account(std::string_view tenant,
+                                                 std::string_view source_binding) const;
+
+  // A processing card payout found overdue by the settlement sweep.
+  void resume(const store::PayoutRecord& payout);
+
+  struct Shared;
+
+ private:
+  void fire(std::int64_t id);
+  void examine(std::int64_t payout_id);
+  void dispatch(const store::PayoutRecord& payout, const CardOrder& order);
+  void answered(std::int64_t payout_id, rails::Answer answer);
+  void after_change(const CardPayoutResult& result);
+  void wait_for_rail(const store::PayoutRecord& payout, CardPayoutCallback done);
+  void notify(const CardPayoutResult& result);
+  void expire_waiters();
+  std::optional<std::string> card_pan(std::string_view tenant, std::string_view card_id) const;
+
+  PayoutEngine& engine_;
+  const store::Store& store_;
+  const Clock& clock_;
+  cards::Vault& vault_;
+  const cards::BinTable& bins_;
+  rails::CardRail& rail_;
+  CardEngineOptions options_;
+  std::unique_ptr<Shared> shared_;  // limits and waiting requests, under one mutex
+  Scheduler scheduler_;
+};
+
+// The JSON form of an order (its record), and back; nullopt for a damaged record.
+std::string order_to_json(const CardOrder& order);
+std::optional<CardOrder> order_from_json(std::string_view text);
+
+}  // namespace payoutd::engine

@@ -1,0 +1,33 @@
+#pragma once
+// The bank's hosted pages for Bereke orders registered by registerPayout.do (seed 003): the
+// card-entry page at formUrl, where the recipient (or the partner's operator) types the card and
+// confirms, and the finish page that shows the payout's status and leads back to the partner's
+// returnUrl or failUrl.
+//
+// Server-rendered HTML in ru, en and kk; one same-origin script (validation as the user types, the
+// countdown) and one stylesheet, under a strict Content-Security-Policy with no third-party
+// anything. The card number travels only in the POST body, never in a URL, and the page never
+// shows it back.
+#include "dialects/bereke/bereke.h"
+#include "engine/card_payouts.h"
+#include "http/server.h"
+
+namespace payoutd::pages {
+
+class BerekePages {
+ public:
+  BerekePages(engine::CardPayouts& cards, const dialects::bereke::Dialect& dialect);
+
+  // True when the path is one of the pages'; the request is then answered through `respond`.
+  bool handle(http::Request& request, const http::Responder& respond);
+
+ private:
+  void form(const http::Request& request, const http::Responder& respond, std::string_view lang);
+  void confirm(const http::Request& request, const http::Responder& respond);
+  void finish(const http::Request& request, const http::Responder& respond, std::string_view lang);
+
+  engine::CardPayouts& cards_;
+  const dialects::bereke::Dialect& dialect_;
+};
+
+}  // namespace payoutd::pages

@@ -1,0 +1,59 @@
+#pragma once
+// Card rails: the card networks a payout leaves through (MoneySend, Visa Direct style original
+// credit transactions). The engine talks to a rail only off the request path and never holds a
+// lock or a transaction across a call: it commits the reservation, calls the rail, and commits
+// the answer in a later batch.
+//
+// Contract of every rail:
+// - A credit is identified by the engine's reference. Sending one reference again (after a crash,
+//   or when the first answer was lost) never credits the card twice: the network answers from
+//   its record of the first.
+// - Each callback runs exactly once, on a thread of the rail's, within the rail's timeout.
+//   kUnknown means no answer came in time: the outcome is not known, and the engine asks
+//   status() until it is final. It never guesses.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/money.h"
+
+namespace payoutd::rails {
+
+struct CreditOrder {
+  std::string reference;   // the engine's, unique per payout
+  std::string pan;         // clear: the only place it travels outside the vault
+  std::string cardholder;  // may be empty
+  Amount amount;
+};
+
+enum class Outcome : std::uint8_t {
+  kApproved,    // final: the card was credited
+  kDeclined,    // final: the issuer or the network refused
+  kProcessing,  // accepted, not final yet: ask status() later
+  kUnknown,     // no answer in time, or the network is unreachable
+  kNotFound,    // status(): the network never received this reference
+};
+
+const char* to_string(Outcome outcome);
+
+struct Answer {
+  Outcome outcome = Outcome::kUnknown;
+  std::string approval;  // approved: the network's 12-digit retrieval reference number
+  std::string code;      // declined: the network's response code, e.g. "05"
+  std::string text;      // English description of the answer
+  std::int64_t at_ms = 0;  // when the network decided (final answers)
+};
+using AnswerCallback = std::function<void(Answer)>;
+
+class CardRail {
+ public:
+  virtual ~CardRail() = default;
+  virtual std::string_view name() const = 0;
+  virtual void credit(CreditOrder order, AnswerCallback done) = 0;
+  virtual void status(std::string reference, AnswerCallback done) = 0;
+  // Answers every call still waiting with kUnknown and stops; later calls answer kUnknown.
+  virtual void stop() = 0;
+};
+
+}  // namespace payoutd::rails
