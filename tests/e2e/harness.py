@@ -62,6 +62,28 @@ BLOCKED_ACCOUNT = "sandbox-blocked-account"
 ALL_CLIENTS = dict(CLIENTS, **{PROCESSING_CLIENT: PROCESSING_ACCOUNT,
                                BLOCKED_CLIENT: BLOCKED_ACCOUNT})
 
+# Bereke partner of the sandbox (shared/spec/sandbox.md).
+BEREKE_USER = "payout_api_username"
+BEREKE_PASSWORD = "payout_api_password"
+TRANSIT_BALANCE = 100_000_000                      # KZT minor units
+CORPORATE_BINDING = "4908a3c3-6c7c-75d3-9707-66ab06c12040"
+CORPORATE_BALANCE = 49_925_200
+RECIPIENT_BINDING = "83309cde-a56d-7409-88dd-c02e00ab3428"
+RECIPIENT_CLIENT = "12345abc-d67e-8901-23fg-h45i67jk8901"
+# Test cards (shared/spec/sandbox.md).
+CARD_OK = "4111111111111111"
+CARD_OK_MC = "5555555555554444"
+CARD_DECLINED = "4000000000000002"
+CARD_SLOW_OK = "4000000000000119"
+CARD_SLOW_DECLINED = "4000000000000341"
+CARD_TIMEOUT = "4000000000000259"
+CARD_CANADA = "4000000000000127"
+CARD_UK = "4242424242424242"
+CARD_UNKNOWN_BIN = "4999990000000007"
+CARD_BAD_LUHN = "4111111111111112"
+TEST_CARDS = (CARD_OK, CARD_OK_MC, CARD_DECLINED, CARD_SLOW_OK, CARD_SLOW_DECLINED, CARD_TIMEOUT,
+              CARD_CANADA, CARD_UK, CARD_UNKNOWN_BIN, CARD_BAD_LUHN)
+
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -571,6 +593,46 @@ class Api:
 
     def operation(self, operation_id, body):
         return self.admin("PUT", f"/operations/{operation_id}", body)
+
+    # -- Bereke Payouts Module v2 --
+    def bereke(self, method, body=None, raw_body=None, http_method="POST"):
+        """POST /payouts/api/v2/<method>; body: an object (credentials added unless it has
+        them), raw_body: bytes as they are."""
+        if body is not None and not {"userName", "username", "password"} & set(body):
+            body = dict({"userName": BEREKE_USER, "password": BEREKE_PASSWORD}, **body)
+        return self.request(http_method, f"/payouts/api/v2/{method}", body=body, raw_body=raw_body,
+                            auth=None)
+
+    def bereke_balance(self, binding=None):
+        body = {"source": {"bindingId": binding}} if binding else {}
+        r = self.bereke("getAmount.do", body)
+        assert r.status == 200, r.raw
+        b = r.json["balanceDescriptionList"]
+        return b["balanceAmount"] if b["balanceSign"] == "C" else -b["balanceAmount"]
+
+    def bereke_status(self, order_number=None, order_id=None):
+        body = {}
+        if order_number is not None:
+            body["orderNumber"] = order_number
+        if order_id is not None:
+            body["orderId"] = order_id
+        return self.bereke("getPayoutStatus.do", body)
+
+    def perform(self, order_number, pan=None, amount=1234, binding=None, source=None, **fields):
+        body = {"orderNumber": order_number, "amount": amount, "currency": "398"}
+        if pan is not None:
+            body["target"] = {"card": {"pan": pan}}
+        if binding is not None:
+            body["target"] = {"bindingId": binding}
+        if source is not None:
+            body["source"] = {"bindingId": source}
+        body.update(fields)
+        return self.bereke("performPayout.do", body)
+
+    def rail_credit(self, order_id):
+        """The sandbox card network's record of the credit for an order (admin API)."""
+        r = self.request("GET", f"/admin/v1/rail/credits/{order_id}", auth=ADMIN_TOKEN)
+        return r.json if r.status == 200 else None
 
     # -- whole-state snapshot, for "nothing changed" assertions --
     def snapshot(self, funders=FUNDERS, clients=None):
