@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev   # unit tests
   python3                     # end-to-end tests (standard library only)
   nginx-light wrk             # benchmark: reference server and load generator
+  chromium                    # browser tests of the hosted pages (driven by playwright-core)
   curl procps
 )
 
@@ -26,6 +27,21 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm run the browser tests; Debian's packages unless the machine has them already.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
+# The browser tests' npm packages (tests/browser/package-lock.json), installed once per lock.
+install_browser_tooling() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock" 2>/dev/null; then
+    echo "setup: installing the browser tests' npm packages"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock"
+  fi
+}
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
@@ -36,6 +52,7 @@ if ((${#missing[@]})); then
   for attempt in 1 2 3; do
     if "${sudo_cmd[@]}" apt-get update -qq &&
        "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+      install_browser_tooling
       exit 0
     fi
     echo "setup: apt-get failed (attempt $attempt of 3)" >&2
@@ -43,3 +60,4 @@ if ((${#missing[@]})); then
   done
   exit 1
 fi
+install_browser_tooling

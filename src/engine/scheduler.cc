@@ -28,7 +28,11 @@ void Scheduler::stop() {
 void Scheduler::schedule(std::int64_t id, std::int64_t due_ms) {
   {
     std::lock_guard lock(mutex_);
-    if (!waiting_.insert(id).second) return;
+    auto [it, fresh] = waiting_.emplace(id, due_ms);
+    if (!fresh) {
+      if (it->second <= due_ms) return;  // it fires earlier already
+      it->second = due_ms;  // the later entry stays in the queue and is skipped when it comes up
+    }
     queue_.push({due_ms, id});
   }
   wake_.notify_one();
@@ -46,9 +50,12 @@ void Scheduler::run() {
       wake_.wait_for(lock, std::chrono::milliseconds(std::min(wait_ms, kWaitSliceMs)));
       continue;
     }
-    const std::int64_t id = queue_.top().id;
+    const Entry top = queue_.top();
     queue_.pop();
-    waiting_.erase(id);
+    auto it = waiting_.find(top.id);
+    if (it == waiting_.end() || it->second != top.due_ms) continue;  // superseded by an earlier one
+    const std::int64_t id = top.id;
+    waiting_.erase(it);
     lock.unlock();
     fire_(id);
     lock.lock();

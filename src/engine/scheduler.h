@@ -8,7 +8,7 @@
 #include <mutex>
 #include <queue>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -25,8 +25,8 @@ class Scheduler {
 
   void start();
   void stop();
-  // Thread-safe. Fires `id` at or after `due_ms` (wall-clock milliseconds). An id already
-  // waiting is not scheduled twice.
+  // Thread-safe. Fires `id` at or after `due_ms` (wall-clock milliseconds). An id fires once
+  // however often it is scheduled: at the earliest of the times it waits for.
   void schedule(std::int64_t id, std::int64_t due_ms);
 
  private:
@@ -41,7 +41,7 @@ class Scheduler {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
-  std::unordered_set<std::int64_t> waiting_;
+  std::unordered_map<std::int64_t, std::int64_t> waiting_;  // id -> when it fires
   bool stopping_ = false;
   std::thread thread_;
 };

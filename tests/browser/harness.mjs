@@ -1,0 +1,99 @@
+// Browser-test harness: starts the real payoutd binary on a free port with a fresh data directory
+// (as the Python e2e harness does), and launches Debian's Chromium through playwright-core.
+//   PAYOUTD_BIN     the server binary (default <repo>/build/payoutd)
+//   PAYOUTD_CONFIG  its config (default <repo>/config/sandbox.toml)
+//   CHROMIUM        the browser (default /usr/bin/chromium)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BEREKE_USER = 'payout_api_username';
+export const BEREKE_PASSWORD = 'payout_api_password';
+
+// The sandbox config, its relative paths made absolute, with {old: new} replacements.
+function configText(replace = {}) {
+  const path = process.env.PAYOUTD_CONFIG || join(repo, 'config', 'sandbox.toml');
+  let text = readFileSync(path, 'utf8');
+  text = text.replace(/^(bin_table\s*=\s*)"([^"/][^"]*)"/m,
+                      (_, key, rel) => `${key}"${resolve(dirname(path), rel)}"`);
+  for (const [old, now] of Object.entries(replace)) {
+    if (text.split(old).length !== 2) throw new Error(`config: ${old} is not there exactly once`);
+    text = text.replace(old, now);
+  }
+  return text;
+}
+
+export async function startServer({ configReplace = {} } = {}) {
+  const bin = process.env.PAYOUTD_BIN || join(repo, 'build', 'payoutd');
+  const tmp = mkdtempSync(join(tmpdir(), 'payoutd-browser-'));
+  const config = join(tmp, 'config.toml');
+  writeFileSync(config, configText(configReplace));
+  const proc = spawn(bin, ['serve', '--config', config, '--listen', '127.0.0.1:0',
+                           '--data-dir', join(tmp, 'data')],
+                     { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`payoutd did not start:\n${log}`)), 30000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`payoutd exited ${code}:\n${log}`)); });
+  });
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      const exited = new Promise((ok) => proc.on('exit', ok));
+      proc.kill('SIGTERM');
+      const code = await exited;
+      rmSync(tmp, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+// POST /payouts/api/v2/<method> with the sandbox partner's credentials.
+export async function bereke(base, method, body) {
+  const r = await fetch(`${base}/payouts/api/v2/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ userName: BEREKE_USER, password: BEREKE_PASSWORD, ...body }),
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+export async function orderStatus(base, orderNumber) {
+  return (await bereke(base, 'getPayoutStatus.do', { orderNumber })).json;
+}
+
+export async function waitForStatus(base, orderNumber, wanted, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const j = await orderStatus(base, orderNumber);
+    if (j.orderStatus === wanted || Date.now() > deadline) return j;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // As root (CI) Chromium's own sandbox cannot start; the pages under test are our own.
+    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+  });
+}
+
+let counter = 0;
+export function uniqueOrder(prefix) {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
