@@ -192,7 +192,8 @@ std::string recipient_binding(WriteTxn& txn, const std::string& tenant,
 
 struct Usage {
   struct Credit {
-    std::int64_t payout_id, at_ms, amount;
+    std::string order_id;
+    std::int64_t at_ms, amount;
   };
   std::vector<Credit> credits;
 };
@@ -206,8 +207,8 @@ Usage load_usage(WriteTxn& txn, const std::string& tenant, const std::string& ca
   for (const json::Value& item : parsed.value->as_array()) {
     if (!item.is_array() || item.as_array().size() != 3) continue;
     const auto& a = item.as_array();
-    u.credits.push_back({a[0].as_int64().value_or(0), a[1].as_int64().value_or(0),
-                         a[2].as_int64().value_or(0)});
+    if (!a[0].is_string()) continue;
+    u.credits.push_back({a[0].as_string(), a[1].as_int64().value_or(0), a[2].as_int64().value_or(0)});
   }
   return u;
 }
@@ -218,7 +219,7 @@ void store_usage(WriteTxn& txn, const std::string& tenant, const std::string& ca
   json::Writer w(text);
   w.begin_array();
   for (const Usage::Credit& c : u.credits) {
-    w.begin_array().integer(c.payout_id).integer(c.at_ms).integer(c.amount).end_array();
+    w.begin_array().string(c.order_id).integer(c.at_ms).integer(c.amount).end_array();
   }
   w.end_array();
   if (existed) {
@@ -230,8 +231,9 @@ void store_usage(WriteTxn& txn, const std::string& tenant, const std::string& ca
 
 // Records the payout against the card's limits; false (nothing recorded) when it would exceed
 // one of them.
-bool use_card(WriteTxn& txn, const PayoutRecord& p, const std::string& card_id,
-              const CardLimits& limits, std::int64_t now_ms) {
+bool use_card(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o, const CardLimits& limits,
+              std::int64_t now_ms) {
+  const std::string& card_id = o.card_id;
   if (limits.single_max > 0 && p.amount > limits.single_max) return false;
   if (limits.total_max == 0 && limits.count_max == 0) return true;
   const bool existed = txn.find_record(p.tenant, kCardUsage, card_id).has_value();
@@ -241,17 +243,17 @@ bool use_card(WriteTxn& txn, const PayoutRecord& p, const std::string& card_id,
   for (const Usage::Credit& c : u.credits) total += c.amount;
   if (limits.count_max > 0 && static_cast<int>(u.credits.size()) >= limits.count_max) return false;
   if (limits.total_max > 0 && total + p.amount > limits.total_max) return false;
-  u.credits.push_back({p.id, now_ms, p.amount});
+  u.credits.push_back({o.order_id, now_ms, p.amount});
   store_usage(txn, p.tenant, card_id, u, existed);
   return true;
 }
 
 // A declined credit no longer counts against the card.
-void release_card(WriteTxn& txn, const PayoutRecord& p, const std::string& card_id) {
-  if (!txn.find_record(p.tenant, kCardUsage, card_id)) return;
-  Usage u = load_usage(txn, p.tenant, card_id);
-  std::erase_if(u.credits, [&](const Usage::Credit& c) { return c.payout_id == p.id; });
-  store_usage(txn, p.tenant, card_id, u, true);
+void release_card(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o) {
+  if (!txn.find_record(p.tenant, kCardUsage, o.card_id)) return;
+  Usage u = load_usage(txn, p.tenant, o.card_id);
+  std::erase_if(u.credits, [&](const Usage::Credit& c) { return c.order_id == o.order_id; });
+  store_usage(txn, p.tenant, o.card_id, u, true);
 }
 
 // --- the state machine --------------------------------------------------------------------------
@@ -271,7 +273,7 @@ void reserve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, const CardLimits& lim
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
   if (!funder || !rail) throw std::logic_error("card payout without its accounts");
-  if (!use_card(txn, p, o.card_id, limits, now_ms)) return decline(p, o, kDeclineCardLimit, now_ms);
+  if (!use_card(txn, p, o, limits, now_ms)) return decline(p, o, kDeclineCardLimit, now_ms);
   Transfer t;
   t.debit_account_id = funder->id;
   t.credit_account_id = rail->id;
@@ -283,7 +285,7 @@ void reserve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, const CardLimits& lim
   std::int64_t id = 0;
   const TransferResult moved = move(txn, t, *funder, *rail, nullptr, &id);
   if (moved != TransferResult::kOk) {
-    release_card(txn, p, o.card_id);
+    release_card(txn, p, o);
     return decline(p, o, moved == TransferResult::kOverflow ? kDeclineLimitExceeded
                                                             : kDeclineInsufficientFunds,
                    now_ms);
@@ -316,7 +318,7 @@ void resolve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, bool approved, std::i
     p.due_ms = 0;
     o.stage = OrderStage::kFinal;
   } else {
-    release_card(txn, p, o.card_id);
+    release_card(txn, p, o);
     decline(p, o, kDeclineCardDeclined, now_ms);
   }
 }
@@ -408,9 +410,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   p.destination_ref = "card";
   p.created_ms = p.updated_ms = now_ms;
   p.id = txn.insert_payout_if_new(p);
-  if (p.id == 0) {  // another node's batch took the id first
-    return replayed(txn, in);
-  }
+  if (p.id == 0) return replayed(txn, in);  // another node's batch took the id first
   o.order_id = new_uuid();
   if (!in.card.empty()) {
     o.card_id = vault_card(txn, r.tenant, in.card, now_ms);

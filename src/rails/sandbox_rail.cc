@@ -71,7 +71,8 @@ struct SandboxRail::Impl {
   SandboxRailOptions options;
   const Clock& clock;
   sqlite3* db = nullptr;
-  mutable std::mutex mutex;  // events, stopping, db
+  mutable std::mutex mutex;     // events, stopping
+  mutable std::mutex db_mutex;  // db, prepared (the rail's thread, and find() for the admin API)
   std::condition_variable wake;
   std::multimap<std::int64_t, Event> events;  // by due time
   bool stopping = false;
@@ -98,6 +99,7 @@ struct SandboxRail::Impl {
 
   ~Impl() {
     stop();
+    for (auto& [sql, s] : prepared) sqlite3_finalize(s);
     sqlite3_close(db);
   }
 
@@ -161,9 +163,21 @@ struct SandboxRail::Impl {
       lock.unlock();
       std::vector<std::pair<AnswerCallback, Answer>> answers;
       answers.reserve(due.size());
-      exec("BEGIN");
-      for (Event& e : due) handle(e, now, answers);
-      exec("COMMIT");
+      try {
+        std::lock_guard db_lock(db_mutex);
+        exec("BEGIN");
+        for (Event& e : due) handle(e, now, answers);
+        exec("COMMIT");
+      } catch (const std::exception& e) {
+        // The network's own record failed: to the engine it is a network that did not answer.
+        spdlog::error("sandbox rail: {}", e.what());
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        const Answer failed{Outcome::kUnknown, {}, {}, "the card network failed", 0};
+        for (auto& answer : answers) answer.second = failed;
+        for (Event& ev : due) {
+          if (ev.done) answers.emplace_back(std::move(ev.done), failed);
+        }
+      }
       for (auto& [done, answer] : answers) done(std::move(answer));
       lock.lock();
     }
@@ -248,19 +262,29 @@ struct SandboxRail::Impl {
     return a;
   }
 
-  void statement(const char* sql, std::initializer_list<std::string_view> texts,
-                 std::initializer_list<std::int64_t> numbers = {}) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+  // Prepared once per SQL text (the texts are literals: their addresses are the keys).
+  std::map<const char*, sqlite3_stmt*> prepared;
+
+  sqlite3_stmt* prepare(const char* sql) {
+    sqlite3_stmt*& s = prepared[sql];
+    if (!s && sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
       throw std::runtime_error(std::string("sandbox rail: ") + sqlite3_errmsg(db));
     }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+  }
+
+  void statement(const char* sql, std::initializer_list<std::string_view> texts,
+                 std::initializer_list<std::int64_t> numbers = {}) {
+    sqlite3_stmt* s = prepare(sql);
     int i = 1;
     for (std::string_view t : texts) {
       sqlite3_bind_text(s, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
     }
     for (std::int64_t n : numbers) sqlite3_bind_int64(s, i++, n);
     const int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (rc != SQLITE_DONE) throw std::runtime_error(std::string("sandbox rail: ") + sqlite3_errmsg(db));
   }
 
@@ -275,11 +299,9 @@ struct SandboxRail::Impl {
 
   // The credit as of `now`: a processing credit whose time has come is made final first.
   std::optional<SandboxCredit> load(const std::string& reference, std::int64_t now) {
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT masked_pan, amount, currency, outcome, final_outcome, final_ms, "
-                       "code, approval, received, created_ms FROM credits WHERE reference = ?1",
-                       -1, &s, nullptr);
+    sqlite3_stmt* s = prepare(
+        "SELECT masked_pan, amount, currency, outcome, final_outcome, final_ms, "
+        "code, approval, received, created_ms FROM credits WHERE reference = ?1");
     sqlite3_bind_text(s, 1, reference.data(), static_cast<int>(reference.size()), SQLITE_TRANSIENT);
     std::optional<SandboxCredit> c;
     std::string final_outcome;
@@ -294,7 +316,7 @@ struct SandboxRail::Impl {
                         sqlite3_column_int64(s, 5)};
       final_outcome = text(4);
     }
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (c && c->outcome == "processing" && now >= c->final_ms) {
       c->outcome = final_outcome;
       statement("UPDATE credits SET outcome = final_outcome WHERE reference = ?1", {reference});
@@ -321,7 +343,7 @@ void SandboxRail::status(std::string reference, AnswerCallback done) {
 void SandboxRail::stop() { impl_->stop(); }
 
 std::optional<SandboxCredit> SandboxRail::find(const std::string& reference) const {
-  std::lock_guard lock(impl_->mutex);
+  std::lock_guard lock(impl_->db_mutex);
   return impl_->load(reference, 0);
 }
 
