@@ -157,6 +157,19 @@ void load_bereke(const toml::table& root, Config& config) {
     partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
     if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
     partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
+    if (const toml::array* funding = (*p)["funding"].as_array()) {
+      partner.transit_funding = partner.card_funding = false;
+      for (const auto& f : *funding) {
+        const auto value = f.value<std::string>().value_or("");
+        if (value == "transit") {
+          partner.transit_funding = true;
+        } else if (value == "corporate_card") {
+          partner.card_funding = true;
+        } else {
+          fail(where + ".funding", "lists \"transit\" and/or \"corporate_card\"");
+        }
+      }
+    }
     if (const toml::array* countries = (*p)["card_countries"].as_array()) {
       partner.card_countries.clear();
       for (const auto& c : *countries) {

@@ -519,6 +519,60 @@ transit_balance = 1000
         self.assertNotEqual(mine.json["orderId"], j["orderId"])
 
 
+class PartnerSettingsTest(BerekeCase):
+    """The error rows that depend on a partner's settings: its debit methods, and a partner whose
+    accounts were never set up (added to the config after the database was provisioned)."""
+    server_options = {"extra_config": '''
+[[bereke.partners]]
+id = "cards-only"
+user_name = "cards_only_user"
+password = "cards_only_password"
+funding = ["corporate_card"]
+
+  [[bereke.partners.corporate_cards]]
+  binding_id = "aaaaaaaa-0000-4000-8000-000000000001"
+  pan = "5555555555554444"
+  balance = 5000
+'''}
+    LATE = '''
+[[bereke.partners]]
+id = "late-partner"
+user_name = "late_user"
+password = "late_password"
+'''
+
+    def test_debit_method_not_configured(self):
+        me = {"userName": "cards_only_user", "password": "cards_only_password"}
+        wrong = "Payout config error: debit method is incorrect for specified payout type"
+        order = unique("dm")
+        body = dict(me, orderNumber=order, amount=10, currency="398", target={"card": {"pan": CARD_OK}})
+        self.assertError(self.api.bereke("performPayout.do", body), 400, "98", wrong)
+        self.assertError(self.api.bereke("registerPayout.do", dict(me, orderNumber=order, amount=10, currency="398")),
+                         400, "98", wrong)
+        self.assertError(self.api.bereke("getAmount.do", me), 400, "98", wrong)
+        self.assertError(self.api.bereke("getPayoutStatus.do", dict(me, orderNumber=order)), 400, "98",
+                         "Order not found in payout proxy. Check orderId or orderNumber")
+        card = "aaaaaaaa-0000-4000-8000-000000000001"
+        ok = self.api.bereke("performPayout.do", dict(body, source={"bindingId": card}))
+        self.assertEqual(ok.json["orderStatus"], "2", ok.raw)
+        r = self.api.bereke("getAmount.do", dict(me, source={"bindingId": card}))
+        self.assertEqual(r.json["balanceDescriptionList"]["balanceAmount"], 4990)
+
+    def test_a_partner_without_accounts_has_no_settings(self):
+        self.server.stop()
+        with open(self.server.config, "a", encoding="utf-8") as f:
+            f.write(self.LATE)
+        self.server.start()
+        late = {"userName": "late_user", "password": "late_password"}
+        self.assertError(self.api.bereke("getAmount.do", late), 500, "99", "No merchant settings available")
+        order = unique("late")
+        r = self.api.bereke("performPayout.do", dict(late, orderNumber=order, amount=10, currency="398",
+                                                     target={"card": {"pan": CARD_OK}}))
+        self.assertError(r, 500, "99", "No merchant settings available")
+        self.assertError(self.api.bereke("getPayoutStatus.do", dict(late, orderNumber=order)), 400, "98",
+                         "Order not found in payout proxy. Check orderId or orderNumber")
+
+
 class AuditTest(BerekeCase):
 
     def test_ledger_is_sound_after_card_payouts(self):

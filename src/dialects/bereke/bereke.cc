@@ -495,6 +495,14 @@ namespace {
 
 const Problem kBadSource{400, "98",
                          "Source is not specified or is incorrect compared to configured debit tools"};
+const Problem kBadDebitMethod{400, "98",
+                              "Payout config error: debit method is incorrect for specified payout type"};
+const Problem kNoSettings{500, "99", "No merchant settings available"};
+
+// The partner may fund this way: from a corporate card (source given) or its transit account.
+bool debit_method_allowed(const Partner& p, const std::string& source) {
+  return source.empty() ? p.transit_funding : p.card_funding;
+}
 
 // source.bindingId, when given.
 std::optional<std::string> read_source(Reader& in) {
@@ -515,9 +523,11 @@ void Dialect::get_amount(Call& call) {
   Reader in(call.body);
   const auto source = read_source(in);
   if (!source) return call.fail(*in.problem);
+  if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
   const std::string tenant = tenant_of(call.partner->id);
   auto account = cards_.funding_account(tenant, *source);
-  if (!account) return call.fail(kBadSource);
+  // No transit account: the partner is configured but its accounts were never set up.
+  if (!account) return call.fail(source->empty() ? kNoSettings : kBadSource);
   std::string body;
   json::Writer w(body);
   const std::int64_t available = account->available();
@@ -536,13 +546,14 @@ namespace {
 // The engine's answer to a registration or a payout, in the dialect's words.
 void answer_result(const http::Responder& respond, CardPayoutResult r, bool hosted,
                    const std::string& base_url, std::string language,
-                   std::string_view rail_name) {
+                   std::string_view rail_name, bool from_card) {
   switch (r.error) {
     case Error::kNone: break;
     case Error::kIdConflict:
       return respond(error(400, "1", "Order with this number was already processed"));
     case Error::kSourceNotFound: {
-      return respond(error(kBadSource.status, kBadSource.code, kBadSource.message));
+      const Problem& p = from_card ? kBadSource : kNoSettings;
+      return respond(error(p.status, p.code, p.message));
     }
     case Error::kDestinationNotFound:
       return respond(error(502, "99", "Unable to get card data for specified bindingId"));
@@ -593,6 +604,7 @@ void Dialect::register_payout(Call& call) {
   OrderFields f;
   read_order_fields(in, f);
   if (in.problem) return call.fail(*in.problem);
+  if (!debit_method_allowed(*call.partner, {})) return call.fail(kBadDebitMethod);
   engine::CardPayoutRequest r;
   r.tenant = tenant_of(call.partner->id);
   r.partner_id = f.order_number;
@@ -616,7 +628,7 @@ void Dialect::register_payout(Call& call) {
   o.fee = call.partner->fee;
   cards_.submit(std::move(r), [respond = call.respond, base = options_.public_url,
                                rail = std::string(cards_.rail_name())](CardPayoutResult result) {
-    answer_result(respond, std::move(result), true, base, {}, rail);
+    answer_result(respond, std::move(result), true, base, {}, rail, false);
   });
 }
 
@@ -657,6 +669,7 @@ void Dialect::perform_payout(Call& call) {
     }
   }
   if (in.problem) return call.fail(*in.problem);
+  if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
   cards::Issuer issuer;
   if (pan_given) {
     if (pan.empty() || !cards::all_digits(pan)) {
@@ -696,8 +709,9 @@ void Dialect::perform_payout(Call& call) {
   o.knp = call.partner->knp;
   o.fee = call.partner->fee;
   cards_.submit(std::move(r), [respond = call.respond, language = f.language,
-                               rail = std::string(cards_.rail_name())](CardPayoutResult result) {
-    answer_result(respond, std::move(result), false, {}, language, rail);
+                               rail = std::string(cards_.rail_name()),
+                               from_card = !source->empty()](CardPayoutResult result) {
+    answer_result(respond, std::move(result), false, {}, language, rail, from_card);
   });
 }
 

@@ -20,6 +20,9 @@ struct Partner {
   std::vector<std::string> card_countries{"KZ"};  // where recipients' cards may be issued
   std::string knp = "710";  // payment purpose code (КНП) the partner's payouts carry
   std::int64_t fee = 0;     // minor units per payout (charged by the bank, shown in answers)
+  // The debit methods configured for the partner: its transit account, its corporate cards.
+  bool transit_funding = true;
+  bool card_funding = true;
 };
 
 struct Options {
