@@ -388,6 +388,35 @@ TEST_P(StoreTest, MetaAndLeases) {
               }).ok);
 }
 
+TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                EXPECT_FALSE(txn.find_record(kTenant, "card", "c1"));
+                txn.insert_record(kTenant, "card", "c1", R"({"sealed":"ab\"cd"})");
+                txn.insert_record("", "card-order-id", "uuid-1", "t\x1fo1");
+                EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), R"({"sealed":"ab\"cd"})");
+                txn.update_record(kTenant, "card", "c1", "v2");
+                EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), "v2");
+              }).ok);
+  EXPECT_EQ(store_->get_record(kTenant, "card", "c1"), "v2");
+  EXPECT_EQ(store_->get_record("", "card-order-id", "uuid-1"), "t\x1fo1");
+  EXPECT_FALSE(store_->get_record("other", "card", "c1"));  // by tenant
+  EXPECT_FALSE(store_->get_record(kTenant, "binding", "c1"));  // and by kind
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), "v2");
+                txn.update_record(kTenant, "card", "c1", "v3");
+                txn.update_record(kTenant, "card", "nothing", "x");  // changes nothing
+              }).ok);
+  EXPECT_EQ(store_->get_record(kTenant, "card", "c1"), "v3");
+  EXPECT_FALSE(store_->get_record(kTenant, "card", "nothing"));
+  // A transaction that is not committed leaves none of its records.
+  {
+    auto txn = store_->begin();
+    txn->prepare({});
+    txn->insert_record(kTenant, "card", "c2", "v");
+  }
+  EXPECT_FALSE(store_->get_record(kTenant, "card", "c2"));
+}
+
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
   const auto [funder, wallet] = funder_and_wallet();
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
@@ -450,6 +479,25 @@ TEST_F(SharedStoreTest, TwoNodesInsertingOnePartnerIdConflictAndOnlyOneCommits) 
   const Status& lost = sa.ok ? sb : sa;
   EXPECT_TRUE(lost.conflict) << lost.message;
   EXPECT_EQ(a->snapshot().payouts.size(), 1u);
+}
+
+TEST_F(SharedStoreTest, TwoNodesInsertingOneRecordConflictAndOnlyOneCommits) {
+  auto a = db_.open();
+  auto b = db_.open();
+  auto ta = a->begin();
+  ta->prepare({});
+  auto tb = b->begin();
+  tb->prepare({});
+  EXPECT_FALSE(ta->find_record(kTenant, "card-by-pan", "fp"));
+  EXPECT_FALSE(tb->find_record(kTenant, "card-by-pan", "fp"));
+  ta->insert_record(kTenant, "card-by-pan", "fp", "card-a");
+  tb->insert_record(kTenant, "card-by-pan", "fp", "card-b");
+  auto committed_b = std::async(std::launch::async, [&] { return tb->commit(); });
+  const Status sa = ta->commit();
+  const Status sb = committed_b.get();
+  EXPECT_NE(sa.ok, sb.ok);
+  EXPECT_TRUE((sa.ok ? sb : sa).conflict);
+  EXPECT_EQ(a->get_record(kTenant, "card-by-pan", "fp"), sa.ok ? "card-a" : "card-b");
 }
 
 TEST_F(SharedStoreTest, AnotherNodesLockedAccountIsReadAfterItsCommit) {
