@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT, Api,  # noqa: E402
+from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CASHBACK, CLIENTS, CORPORATE_BALANCE,  # noqa: E402
+                     CORPORATE_BINDING, PROCESSING_CLIENT, Api,
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
                      shared_cluster, unique)
 
@@ -55,6 +56,36 @@ class NodesTestCase(IsolatedServerTestCase):
 
 
 class TwoNodesTest(NodesTestCase):
+
+    def test_card_payouts_over_two_nodes_move_money_once(self):
+        api_a, api_b = self.two_nodes()
+        n = 40
+        amount = CORPORATE_BALANCE // n  # the corporate card affords exactly n of them
+        orders = [unique(f"cn{i}") for i in range(3 * n)]
+
+        def pay(args):
+            api, order = args
+            return api.perform(order, CARD_OK, amount=amount, source=CORPORATE_BINDING)
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(pay, [(api_a if i % 2 else api_b, o) for i, o in enumerate(orders)]))
+        statuses = Counter()
+        for order, r in zip(orders, answers):
+            self.assertEqual(r.status, 200, f"{order}: {r.raw[:300]!r}")
+            statuses[r.json["orderStatus"]] += 1
+        self.assertEqual(statuses, Counter({"2": n, "6": 2 * n}))
+        self.assertEqual(api_b.bereke_balance(CORPORATE_BINDING), CORPORATE_BALANCE - n * amount)
+        # One order number sent to both nodes at once: one order, one debit.
+        same = [unique("both") for _ in range(10)]
+        transit = api_a.bereke_balance()
+        with ThreadPoolExecutor(20) as pool:
+            raced = list(pool.map(lambda a: a[0].perform(a[1], CARD_OK, amount=5),
+                                  [(api, o) for o in same for api in (api_a, api_b)]))
+        for order, pair in zip(same, zip(raced[::2], raced[1::2])):
+            self.assertEqual({r.status for r in pair}, {200}, [r.raw for r in pair])
+            self.assertEqual(len({r.json["orderId"] for r in pair}), 1, order)
+            self.assertEqual(api_b.bereke_status(order).json["orderStatus"], "2")
+        self.assertEqual(api_a.bereke_balance(), transit - 5 * len(same))
+        self.assertAuditClean()
 
     def test_a_funder_that_affords_n_payouts_pays_exactly_n_over_two_nodes(self):
         api_a, api_b = self.two_nodes()
