@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include "app/config.h"
@@ -78,9 +79,11 @@ http::Response not_found(const Config& config) {
 
 // The vault's key-encryption key; throws when it is missing, malformed, or a sandbox key outside
 // the sandbox.
-cards::Key vault_key(const Config& config) {
+// A node without card dialects (no Bereke partner) runs without one: its vault stays closed.
+std::optional<cards::Key> vault_key(const Config& config) {
   if (config.vault_kek.empty()) {
-    throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required: 64 hex digits");
+    if (config.bereke.partners.empty()) return std::nullopt;
+    throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required with card payouts: 64 hex digits");
   }
   auto kek = cards::parse_key_encryption_key(config.vault_kek);
   if (!kek) throw std::runtime_error("vault.kek must be 64 hex digits");
@@ -91,7 +94,7 @@ cards::Key vault_key(const Config& config) {
 }
 
 int serve(const Config& config) {
-  const cards::Key kek = vault_key(config);
+  const std::optional<cards::Key> kek = vault_key(config);
   const cards::BinTable bins =
       config.bin_table.empty() ? cards::BinTable() : cards::BinTable::load(config.bin_table);
   auto store = open_store(config, Access::kServe);
@@ -99,7 +102,7 @@ int serve(const Config& config) {
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
   engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
-  cards::Vault vault(kek);
+  cards::Vault vault(kek.value_or(cards::Key{}));
   rails::SandboxRailOptions rail_options = config.rail;
   std::filesystem::create_directories(config.data_dir);
   rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
@@ -110,7 +113,7 @@ int serve(const Config& config) {
     engine.stop();
     committer.stop();
   };
-  if (const std::string failure = cards.open_vault(); !failure.empty()) {
+  if (const std::string failure = kek ? cards.open_vault() : std::string(); !failure.empty()) {
     spdlog::critical("vault: {}", failure);
     stop_all();
     return 1;

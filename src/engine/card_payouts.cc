@@ -719,10 +719,12 @@ std::optional<std::string> CardPayouts::card_pan(std::string_view tenant,
   return vault_.unseal(tenant, card_id, string_member(*v, "sealed"));
 }
 
-void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o) {
+void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
   std::optional<std::string> pan;
   try {
-    pan = card_pan(p.tenant, o.card_id);
+    // The card the request brought is still at hand, sealed: no read of the store for it.
+    pan = sealed && !sealed->blob.empty() ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
+                                          : card_pan(p.tenant, o.card_id);
   } catch (const std::exception& e) {
     spdlog::warn("card payout {}: cannot read its card: {}", p.id, e.what());
     scheduler_.schedule(p.id, clock_.now_ms() + options_.reconcile_first_ms);
@@ -824,6 +826,7 @@ void CardPayouts::expire_waiters() {
 void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
   SubmitInput in;
   in.card = seal_card(vault_, request.tenant, request.pan, request.issuer, request.order.cardholder);
+  Sealed sealed{in.card.card_id, in.card.sealed};
   in.fingerprint = fingerprint_of(request, in.card);
   in.source_code = request.order.source_binding.empty() ? std::string(kTransitAccount)
                                                         : request.order.source_binding;
@@ -838,7 +841,7 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
       [this](const SubmitInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return apply_submit(txn, i, options_, now_ms);
       },
-      [this, done](CardPayoutResult r, const store::Status& status) {
+      [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
         if (r.error != Error::kNone) return done(std::move(r));
         const bool in_flight = r.payout.status == PayoutStatus::kProcessing &&
@@ -848,7 +851,7 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
         }
         if (!in_flight) return done(std::move(r));
         wait_for_rail(r.payout, done);
-        if (r.fresh) dispatch(r.payout, r.order);
+        if (r.fresh) dispatch(r.payout, r.order, &sealed);
       });
 }
 
@@ -856,6 +859,7 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
                           CardPayoutCallback done) {
   ConfirmInput in;
   in.card = seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  Sealed sealed{in.card.card_id, in.card.sealed};
   in.limits = shared_->limits_of(tenant);
   in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
@@ -867,12 +871,12 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
       [this](const ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return apply_confirm(txn, i, options_, now_ms);
       },
-      [this, done](CardPayoutResult r, const store::Status& status) {
+      [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
         if (r.error != Error::kNone) return done(std::move(r));
         if (r.payout.status == PayoutStatus::kProcessing && r.order.stage == OrderStage::kSending) {
           wait_for_rail(r.payout, done);
-          if (r.fresh) dispatch(r.payout, r.order);
+          if (r.fresh) dispatch(r.payout, r.order, &sealed);
           return;
         }
         done(std::move(r));

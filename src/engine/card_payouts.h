@@ -176,7 +176,12 @@ class CardPayouts {
  private:
   void fire(std::int64_t id);
   void examine(std::int64_t payout_id);
-  void dispatch(const store::PayoutRecord& payout, const CardOrder& order);
+  // A card as the request sealed it (its id and ciphertext), before the vault deduplicated it.
+  struct Sealed {
+    std::string card_id, blob;
+  };
+  void dispatch(const store::PayoutRecord& payout, const CardOrder& order,
+                const Sealed* sealed = nullptr);
   void answered(std::int64_t payout_id, rails::Answer answer);
   void after_change(const CardPayoutResult& result);
   void wait_for_rail(const store::PayoutRecord& payout, CardPayoutCallback done);

@@ -1215,6 +1215,10 @@ void PgWriteTxn::insert_record(std::string_view tenant, std::string_view kind,
 void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
                                std::string_view key, std::string_view value) {
   auto it = records_.find(record_key(tenant, kind, key));
+  if (it == records_.end()) {
+    find_record(tenant, kind, key);  // loads (and locks) it
+    it = records_.find(record_key(tenant, kind, key));
+  }
   if (it == records_.end() || !it->second.value) return;  // not there: like an UPDATE of nothing
   it->second.value = std::string(value);
   if (!it->second.inserted) it->second.updated = true;

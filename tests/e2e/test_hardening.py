@@ -3,6 +3,7 @@ HTTP outside every dialect, a readable 413, admin credit and client validation, 
 one keep-alive connection, config validation at start."""
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -461,6 +462,17 @@ class ConfigValidationTest(unittest.TestCase):
             ("admin token", self.replace('token = "sandbox-admin-token"', 'token = "short"'), "admin.token"),
             ("duplicate product", self.sandbox + '\n[[qiwi.products]]\nid = "best-partner"\n'
              'tokens = ["another-token-of-16-chars"]\n', "qiwi.products"),
+            ("sandbox key outside the sandbox", self.replace("sandbox = true ", "sandbox = false "), "vault.kek"),
+            ("malformed key", re.sub(r'^kek = ".*"$', 'kek = "sandbox-only:abcd"', self.sandbox, flags=re.M),
+             "vault.kek"),
+            ("no BIN table", re.sub(r'^bin_table = "[^"]*"', 'bin_table = "/nonexistent/bins.csv"', self.sandbox,
+                                    flags=re.M), "BIN table"),
+            ("rail latency over its timeout", self.replace("latency_ms = 100 ", "latency_ms = 5000 "),
+             "rail.latency_ms"),
+            ("bereke partner without a password", self.replace('password = "payout_api_password"\n', ""),
+             "bereke.partners[0].password"),
+            ("bereke card that fails Luhn", self.replace('pan = "4111111111111111"', 'pan = "4111111111111112"'),
+             "recipient_bindings[0].pan"),
         ]
         for name, text, key in cases:
             with self.subTest(name):
@@ -490,6 +502,55 @@ class ConfigValidationTest(unittest.TestCase):
                 proc.terminate()
                 self.assertEqual(proc.wait(30), 0)
                 proc.stdout.close()
+
+
+class VaultKeyTest(unittest.TestCase):
+    """The vault's key-encryption key: another key does not open an existing vault, and a node
+    without card payouts needs none."""
+
+    def test_another_key_does_not_open_the_vault(self):
+        server = Server()
+        try:
+            server.start()
+            server.stop()
+            other = "sandbox-only:" + "ab" * 32
+            env = dict(os.environ, PAYOUTD_VAULT_KEK=other)
+            p = subprocess.run([str(binary_path()), "serve", "--config", str(server.config), "--listen",
+                                "127.0.0.1:0", "--data-dir", server.data_dir], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=REFUSE_TIMEOUT)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"does not open the stored data key", p.stderr)
+            self.assertNotIn(b"listening on", p.stdout)
+            server.start()  # the right key still does
+        finally:
+            server.close()
+
+    def test_a_node_without_card_payouts_needs_no_key(self):
+        text = config_text()
+        text = re.sub(r'^kek = ".*"$', "", text, flags=re.M)
+        text = text[:text.index("[[bereke.partners]]")]
+        tmp = tempfile.mkdtemp(prefix="payoutd-e2e-nokek-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "qiwi-only.toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        server = Server()
+        server.config = path
+        try:
+            server.start()
+            api = Api(server)
+            self.assertEqual(api.payout(unique("nk"), BONUS, next(iter(CLIENTS)), "1.00").status, 200)
+            self.assertEqual(api.bereke("getAmount.do", {}).status, 401)
+            api.close()
+            server.stop(check=True)
+        finally:
+            server.close()
+        with_partner = path.replace(".toml", "-bereke.toml")
+        with open(with_partner, "w", encoding="utf-8") as f:
+            f.write(text + '[[bereke.partners]]\nid = "p"\nuser_name = "u"\npassword = "p"\n')
+        rc, out, err = run_serve(with_partner, os.path.join(tmp, "data2"))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("vault.kek", err)
 
 
 class StatsTest(unittest.TestCase):
