@@ -24,6 +24,7 @@ bench: build
 	$(BUILD_DIR)/engine_bench
 	bash bench/rounds.sh
 	python3 bench/backends.py
+	python3 bench/cards.py
 
 # The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 sanitize: setup

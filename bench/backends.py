@@ -20,7 +20,6 @@ each figure is the median of its rounds), PAYOUTD (build/payoutd), BENCH_CONFIG.
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchtool import BenchError, balance_minor, parse_wrk  # noqa: E402
+from benchtool import BenchError, PayoutdProcess, balance_minor, parse_wrk, settled  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYOUTD = os.path.join(ROOT, os.environ.get("PAYOUTD", "build/payoutd"))
@@ -45,7 +44,6 @@ THREADS = 2
 NAIVE_WALLETS = 1000
 ADMIN = "Bearer sandbox-admin-token"
 FUNDER_URL = "/admin/v1/qiwi/products/best-partner/funders/bonus-funder"
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 NAIVE_SCHEMA = f"""
 CREATE TABLE funder (id bigint PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));
@@ -97,26 +95,14 @@ class Cluster:
         subprocess.run(["bash", PG_CLUSTER, "stop", self.dir], stdout=subprocess.DEVNULL)
 
 
-class Node:
+class Node(PayoutdProcess):
     def __init__(self, tmp, name, postgres_url=None):
         self.data = os.path.join(tmp, f"data-{name}")
         os.makedirs(self.data, exist_ok=True)
         cmd = [PAYOUTD, "serve", "--config", CONFIG, "--listen", "127.0.0.1:0", "--data-dir", self.data]
         if postgres_url:
             cmd += ["--postgres-url", postgres_url]
-        self.log = open(os.path.join(tmp, f"payoutd-{name}.log"), "wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log)
-        deadline = time.monotonic() + 60
-        self.port = None
-        for line in self.proc.stdout:
-            m = LISTEN_RE.search(line.decode(errors="replace"))
-            if m:
-                self.port = int(m.group(1))
-                break
-            if time.monotonic() > deadline:
-                break
-        if self.port is None:
-            raise BenchError(f"payoutd {name} did not start (see {self.log.name})")
+        super().__init__(cmd, os.path.join(tmp, f"payoutd-{name}.log"), name)
 
     def balance(self):
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{FUNDER_URL}",
@@ -125,27 +111,7 @@ class Node:
             return balance_minor(r.read().decode())
 
     def settled_balance(self):
-        """The balance once the requests in flight when wrk stopped have landed."""
-        prev, same = self.balance(), 0
-        for _ in range(80):
-            time.sleep(0.25)
-            cur = self.balance()
-            same = same + 1 if cur == prev else 0
-            if same >= 2:
-                return cur
-            prev = cur
-        raise BenchError("the funder's balance kept moving after wrk stopped")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.log.close()
-        if rc != 0:
-            raise BenchError(f"payoutd exited with {rc} after SIGTERM (see {self.log.name})")
+        return settled(self.balance, "the funder's balance", polls=80)
 
 
 def wrk(ports, seconds, phase, nonce):
@@ -178,7 +144,7 @@ def run_payoutd(tmp, name, urls, nonce):
         after = nodes[-1].settled_balance()
     finally:
         for n in nodes:
-            n.stop()
+            n.stop(30)
     requests = sum(r["requests"] for r in runs)
     bad = sum(r["non2xx"] + r["err_connect"] + r["err_read"] + r["err_write"] for r in runs)
     recorded = (before - after) // 100

@@ -15,6 +15,9 @@ import statistics
 import json
 import re
 import socket
+import signal
+import subprocess
+import time
 import sys
 
 RUB_FRACTION_DIGITS = 2
@@ -258,6 +261,54 @@ def median_rounds(lines, floor=0.25, target=0.6):
 
 
 # --- main --------------------------------------------------------------------------------------
+
+LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+class PayoutdProcess:
+    """One `payoutd serve` started for a benchmark: its port once it listens, its log, its stop."""
+
+    def __init__(self, cmd, log_path, name):
+        self.name = name
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log)
+        deadline = time.monotonic() + 60
+        self.port = None
+        for line in self.proc.stdout:
+            m = LISTEN_RE.search(line.decode(errors="replace"))
+            if m:
+                self.port = int(m.group(1))
+                break
+            if time.monotonic() > deadline:
+                break
+        if self.port is None:
+            raise BenchError(f"payoutd {name} did not start (see {self.log.name})")
+
+    def stop(self, timeout=60):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.log.close()
+        if rc != 0:
+            raise BenchError(f"payoutd {self.name} exited with {rc} after SIGTERM (see {self.log.name})")
+
+
+def settled(read, what, polls=120):
+    """read() once it returns the same value three times in a row, 0.25 s apart: the requests
+    in flight when wrk stopped have landed."""
+    prev, same = read(), 0
+    for _ in range(polls):
+        time.sleep(0.25)
+        cur = read()
+        same = same + 1 if cur == prev else 0
+        if same >= 2:
+            return cur
+        prev = cur
+    raise BenchError(f"{what} kept moving after wrk stopped")
+
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__,

@@ -19,16 +19,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchtool import BenchError, parse_wrk  # noqa: E402
+from benchtool import BenchError, PayoutdProcess, parse_wrk, settled  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYOUTD = os.path.join(ROOT, os.environ.get("PAYOUTD", "build/payoutd"))
@@ -40,7 +38,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 RAIL_LATENCIES_MS = (0, 10, 50, 200)
 CONNECTIONS = (64, 512)
 THREADS = 2
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 AMOUNT_BODY = b'{"userName":"payout_api_username","password":"payout_api_password"}'
 
 
@@ -65,21 +62,12 @@ def config_with_latency(tmp, latency_ms):
     return path
 
 
-class Node:
+class Node(PayoutdProcess):
     def __init__(self, tmp, name, config):
         self.data = os.path.join(tmp, f"data-{name}")
         os.makedirs(self.data)
-        self.log = open(os.path.join(tmp, f"payoutd-{name}.log"), "wb")
-        self.proc = subprocess.Popen([PAYOUTD, "serve", "--config", config, "--listen", "127.0.0.1:0",
-                                      "--data-dir", self.data], stdout=subprocess.PIPE, stderr=self.log)
-        self.port = None
-        for line in self.proc.stdout:
-            m = LISTEN_RE.search(line.decode(errors="replace"))
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            raise BenchError(f"payoutd {name} did not start (see {self.log.name})")
+        super().__init__([PAYOUTD, "serve", "--config", config, "--listen", "127.0.0.1:0",
+                          "--data-dir", self.data], os.path.join(tmp, f"payoutd-{name}.log"), name)
 
     def transit(self):
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/payouts/api/v2/getAmount.do",
@@ -88,26 +76,7 @@ class Node:
             return json.loads(r.read())["balanceDescriptionList"]["balanceAmount"]
 
     def settled_transit(self):
-        prev, same = self.transit(), 0
-        for _ in range(120):
-            time.sleep(0.25)
-            cur = self.transit()
-            same = same + 1 if cur == prev else 0
-            if same >= 2:
-                return cur
-            prev = cur
-        raise BenchError("the transit balance kept moving after wrk stopped")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.log.close()
-        if rc != 0:
-            raise BenchError(f"payoutd exited with {rc} after SIGTERM (see {self.log.name})")
+        return settled(self.transit, "the transit balance")
 
 
 def wrk(port, connections, seconds, nonce, phase):

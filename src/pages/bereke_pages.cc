@@ -97,6 +97,12 @@ http::Response page(int status, std::string body) {
   return r;
 }
 
+http::Response redirect(std::string location) {
+  http::Response r = page(303, {});
+  r.headers.emplace_back("Location", std::move(location));
+  return r;
+}
+
 std::string head(const Texts& t, std::string_view refresh = {}) {
   std::string h = "<!doctype html><html lang=\"";
   h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
@@ -361,9 +367,8 @@ void BerekePages::form(const http::Request& request, const http::Responder& resp
   const CardOrder& o = order->order;
   if (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered) {
     // Confirmed (or expired) already: its status is on the finish page.
-    http::Response r = page(303, {});
-    r.headers.emplace_back("Location", finish_path(lang, o.order_id));
-    return cards_.engine().after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+    return cards_.engine().after_durable(
+        [respond, r = redirect(finish_path(lang, o.order_id))]() mutable { respond(std::move(r)); });
   }
   const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
   std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
@@ -395,9 +400,7 @@ void BerekePages::confirm(const http::Request& request, const http::Responder& r
   };
   if (order->order.stage != OrderStage::kRegistered ||
       order->payout.status != PayoutStatus::kProcessing) {
-    http::Response r = page(303, {});
-    r.headers.emplace_back("Location", finish_path(lang, order->order.order_id));
-    return respond(std::move(r));
+    return respond(redirect(finish_path(lang, order->order.order_id)));
   }
   if (!pan_param.valid || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
       !cards::luhn_valid(pan)) {
@@ -420,9 +423,7 @@ void BerekePages::confirm(const http::Request& request, const http::Responder& r
                    if (r.error == Error::kUnavailable) {
                      return respond(page(503, message_page(texts(lang), "Service unavailable, retry", "declined")));
                    }
-                   http::Response redirect = page(303, {});
-                   redirect.headers.emplace_back("Location", finish_path(lang, order_id));
-                   respond(std::move(redirect));
+                   respond(redirect(finish_path(lang, order_id)));
                  });
 }
 
@@ -437,11 +438,9 @@ void BerekePages::finish(const http::Request& request, const http::Responder& re
   std::string body;
   if (p.status == PayoutStatus::kProcessing && o.stage == OrderStage::kRegistered) {
     // Not confirmed yet: back to the card page.
-    http::Response r = page(303, {});
     std::string location(kBase);
     location.append("payment_").append(lang).append(".html?mdOrder=").append(o.order_id);
-    r.headers.emplace_back("Location", location);
-    return respond(std::move(r));
+    return respond(redirect(std::move(location)));
   }
   if (p.status == PayoutStatus::kProcessing) {
     body = head(t, "2");

@@ -93,6 +93,12 @@ bool matches_chars(std::string_view s, std::size_t min, std::size_t max, auto al
 bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
+bool is_order_number(std::string_view s) {
+  return matches_chars(s, 1, 32, [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+bool is_binding_id(std::string_view s) {
+  return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
+}
 
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
@@ -174,11 +180,7 @@ struct OrderFields {
 void read_order_fields(Reader& in, OrderFields& f) {
   const json::Value& b = in.body();
   in.text(b, "orderNumber", "orderNumber", &f.order_number, true, kOrderNumberPattern,
-          [](std::string_view s) {
-            return matches_chars(s, 1, 32, [](char c) {
-              return is_alnum(c) || c == '_' || c == '.' || c == '-';
-            });
-          });
+          is_order_number);
   in.text(b, "amount", "amount", &f.amount_text, true, kAmountPattern, [](std::string_view s) {
     return s[0] != '0' && matches_chars(s, 1, 12, [](char c) { return c >= '0' && c <= '9'; });
   });
@@ -509,9 +511,7 @@ std::optional<std::string> read_source(Reader& in) {
   std::string binding;
   if (const json::Value* source = in.object(in.body(), "source")) {
     in.text(*source, "bindingId", "source.bindingId", &binding, true, kBindingPattern,
-            [](std::string_view s) {
-              return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
-            });
+            is_binding_id);
   }
   if (in.problem) return std::nullopt;
   return binding;
@@ -597,6 +597,27 @@ std::string canonical_of(const OrderFields& f, std::string_view source, std::str
   return c;
 }
 
+// The engine's request for an order's fields, as registerPayout and performPayout share them.
+engine::CardPayoutRequest order_request(const Partner& partner, const OrderFields& f,
+                                        const std::string& source) {
+  engine::CardPayoutRequest r;
+  r.tenant = tenant_of(partner.id);
+  r.partner_id = f.order_number;
+  r.amount = {std::stoll(f.amount_text), *Currency::from_code("KZT")};
+  r.canonical = canonical_of(f, source, partner.knp);
+  CardOrder& o = r.order;
+  o.client_id = f.client_id;
+  o.email = f.email;
+  o.phone = f.phone;
+  o.name = f.name;
+  o.description = f.description;
+  o.params_json = f.params_json;
+  o.source_binding = source;
+  o.knp = partner.knp;
+  o.fee = partner.fee;
+  return r;
+}
+
 }  // namespace
 
 void Dialect::register_payout(Call& call) {
@@ -605,27 +626,15 @@ void Dialect::register_payout(Call& call) {
   read_order_fields(in, f);
   if (in.problem) return call.fail(*in.problem);
   if (!debit_method_allowed(*call.partner, {})) return call.fail(kBadDebitMethod);
-  engine::CardPayoutRequest r;
-  r.tenant = tenant_of(call.partner->id);
-  r.partner_id = f.order_number;
-  r.amount = {std::stoll(f.amount_text), *Currency::from_code("KZT")};
+  engine::CardPayoutRequest r = order_request(*call.partner, f, {});
   r.hosted = true;
   const std::int64_t timeout_s =
       f.timeout_text.empty() ? options_.session_timeout_default_s : std::stoll(f.timeout_text);
   r.session_timeout_ms = timeout_s * 1000;
-  r.canonical = canonical_of(f, "", call.partner->knp);
   CardOrder& o = r.order;
-  o.client_id = f.client_id;
-  o.email = f.email;
-  o.phone = f.phone;
-  o.name = f.name;
-  o.description = f.description;
   o.language = f.language.empty() ? "ru" : page_language(f.language);
   o.return_url = f.return_url;
   o.fail_url = f.fail_url;
-  o.params_json = f.params_json;
-  o.knp = call.partner->knp;
-  o.fee = call.partner->fee;
   cards_.submit(std::move(r), [respond = call.respond, base = options_.public_url,
                                rail = std::string(cards_.rail_name())](CardPayoutResult result) {
     answer_result(respond, std::move(result), true, base, {}, rail, false);
@@ -653,9 +662,7 @@ void Dialect::perform_payout(Call& call) {
       }
       if (!in.problem && has_binding) {
         in.text(*target, "bindingId", "target.bindingId", &target_binding, true, kBindingPattern,
-                [](std::string_view s) {
-                  return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
-                });
+                is_binding_id);
       }
       if (!in.problem && has_pan) {
         const json::Value* v = in.member(*pan_holder, "pan");
@@ -688,26 +695,12 @@ void Dialect::perform_payout(Call& call) {
     if (!allowed) return call.fail({400, "98", std::string(kCardAffiliation)});
     issuer = std::move(*found);
   }
-  engine::CardPayoutRequest r;
-  r.tenant = tenant_of(call.partner->id);
-  r.partner_id = f.order_number;
-  r.amount = {std::stoll(f.amount_text), *Currency::from_code("KZT")};
-  r.canonical = canonical_of(f, *source, call.partner->knp);
+  engine::CardPayoutRequest r = order_request(*call.partner, f, *source);
   r.pan = std::move(pan);
   r.issuer = std::move(issuer);
   r.target_binding = target_binding;
-  CardOrder& o = r.order;
-  o.client_id = f.client_id;
-  o.email = f.email;
-  o.phone = f.phone;
-  o.name = f.name;
-  o.cardholder = f.name;
-  o.description = f.description;
-  o.language = f.language;
-  o.params_json = f.params_json;
-  o.source_binding = *source;
-  o.knp = call.partner->knp;
-  o.fee = call.partner->fee;
+  r.order.cardholder = f.name;
+  r.order.language = f.language;
   cards_.submit(std::move(r), [respond = call.respond, language = f.language,
                                rail = std::string(cards_.rail_name()),
                                from_card = !source->empty()](CardPayoutResult result) {
@@ -725,11 +718,7 @@ void Dialect::payout_status(Call& call) {
             });
           });
   in.text(call.body, "orderNumber", "orderNumber", &order_number, false, kOrderNumberPattern,
-          [](std::string_view s) {
-            return matches_chars(s, 1, 32, [](char c) {
-              return is_alnum(c) || c == '_' || c == '.' || c == '-';
-            });
-          });
+          is_order_number);
   in.text(call.body, "language", "language", &language, false, kLanguagePattern,
           [](std::string_view s) { return s.size() == 2; });
   if (in.problem) return call.fail(*in.problem);
