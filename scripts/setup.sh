@@ -10,7 +10,8 @@ packages=(
   libpq-dev                   # PostgreSQL store (libpq)
   postgresql                  # throwaway clusters for tests and benchmarks (initdb, pgbench)
   libssl-dev                  # SHA-256 request fingerprints, TLS later
-  libsodium-dev               # randomness, constant-time compares, argon2id later
+  libsodium-dev               # randomness, constant-time compares, the card vault
+  libcurl4-openssl-dev        # outbound HTTP: callbacks from the outbox
   libspdlog-dev libfmt-dev    # structured logs
   libcli11-dev                # command line
   libtomlplusplus-dev         # config files

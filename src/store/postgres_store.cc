@@ -88,11 +88,25 @@ CREATE TABLE records (tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NUL
   value TEXT NOT NULL, PRIMARY KEY (tenant, kind, key));
 )sql";
 
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE outbox (
+  id BIGINT PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, target TEXT NOT NULL,
+  body TEXT NOT NULL, state SMALLINT NOT NULL, attempts INTEGER NOT NULL,
+  next_attempt_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
+  last_result TEXT NOT NULL, UNIQUE (tenant, event_id));
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE state = 0;
+CREATE TABLE outbox_attempts (
+  message_id BIGINT NOT NULL, attempt INTEGER NOT NULL, at_ms BIGINT NOT NULL,
+  duration_ms BIGINT NOT NULL, http_status INTEGER NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (message_id, attempt));
+)sql";
+
 // Same versions as the SQLite store's, one step for one step.
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
     {3, "records", kSchemaV3},
+    {4, "outbox", kSchemaV4},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
@@ -543,6 +557,10 @@ class PgWriteTxn final : public WriteTxn {
                      std::string_view value) override;
   void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
                      std::string_view value) override;
+  std::int64_t insert_outbox(const OutboxMessage& message) override;
+  void update_outbox(const OutboxMessage& message) override;
+  void insert_outbox_attempt(const OutboxAttempt& attempt) override;
+  std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
   std::optional<std::string> get_meta(std::string_view key) override;
   void set_meta(std::string_view key, std::string_view value) override;
   bool claim_lease(std::string_view name, std::string_view holder, std::int64_t now_ms,
@@ -651,6 +669,35 @@ class PgStore final : public Store {
                     Params().add(tenant).add(static_cast<std::int64_t>(kind)).add(partner_id));
     if (!r.rows()) return std::nullopt;
     return read_payout(Row(r, 0));
+  }
+
+  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const override {
+    Result r = read("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
+                    "next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT $2",
+                    Params().add(now_ms).add(static_cast<std::int64_t>(limit)));
+    std::vector<OutboxMessage> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox(Row(r, i)));
+    return result;
+  }
+
+  std::vector<OutboxMessage> outbox_messages(std::string_view tenant, std::string_view prefix,
+                                             std::size_t limit) const override {
+    Result r = read("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE tenant = $1 AND "
+                    "left(event_id, $2) = $3 ORDER BY id LIMIT $4",
+                    Params().add(tenant).add(static_cast<std::int64_t>(prefix.size())).add(prefix)
+                        .add(static_cast<std::int64_t>(limit)));
+    std::vector<OutboxMessage> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox(Row(r, i)));
+    return result;
+  }
+
+  std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const override {
+    Result r = read("SELECT " OUTBOX_ATTEMPT_COLUMNS
+                    " FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt",
+                    Params().add(message_id));
+    std::vector<OutboxAttempt> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox_attempt(Row(r, i)));
+    return result;
   }
 
   std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
@@ -1222,6 +1269,55 @@ void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
   if (it == records_.end() || !it->second.value) return;  // not there: like an UPDATE of nothing
   it->second.value = std::string(value);
   if (!it->second.inserted) it->second.updated = true;
+}
+
+// The outbox is written statement by statement: a notification per state change is rare next to
+// the payouts' batched rows.
+std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
+  return guarded([&]() -> std::int64_t {
+    begin_if_needed();
+    const std::int64_t id = next_row_id();
+    Result r = c_->query(
+        "INSERT INTO outbox (" OUTBOX_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11) ON CONFLICT (tenant, event_id) DO NOTHING",
+        Params().add(id).add(m.tenant).add(m.event_id).add(m.target).add(m.body)
+            .add(static_cast<std::int64_t>(m.state)).add(static_cast<std::int64_t>(m.attempts))
+            .add(m.next_attempt_ms).add(m.created_ms).add(m.updated_ms).add(m.last_result));
+    return r.affected() == 1 ? id : 0;
+  });
+}
+
+void PgWriteTxn::update_outbox(const OutboxMessage& m) {
+  guarded([&] {
+    begin_if_needed();
+    c_->query("UPDATE outbox SET state = $1, attempts = $2, next_attempt_ms = $3, updated_ms = $4, "
+              "last_result = $5 WHERE id = $6",
+              Params().add(static_cast<std::int64_t>(m.state))
+                  .add(static_cast<std::int64_t>(m.attempts)).add(m.next_attempt_ms)
+                  .add(m.updated_ms).add(m.last_result).add(m.id));
+    return 0;
+  });
+}
+
+void PgWriteTxn::insert_outbox_attempt(const OutboxAttempt& a) {
+  guarded([&] {
+    begin_if_needed();
+    c_->query("INSERT INTO outbox_attempts (" OUTBOX_ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, "
+              "$5, $6)",
+              Params().add(a.message_id).add(static_cast<std::int64_t>(a.attempt)).add(a.at_ms)
+                  .add(a.duration_ms).add(static_cast<std::int64_t>(a.http_status)).add(a.error));
+    return 0;
+  });
+}
+
+std::optional<OutboxMessage> PgWriteTxn::find_outbox(std::int64_t id) {
+  return guarded([&]() -> std::optional<OutboxMessage> {
+    begin_if_needed();
+    Result r = c_->query("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = $1 FOR UPDATE",
+                         Params().add(id));
+    if (!r.rows()) return std::nullopt;
+    return read_outbox(Row(r, 0));
+  });
 }
 
 std::optional<std::string> PgWriteTxn::get_meta(std::string_view key) {

@@ -32,6 +32,11 @@ using ledger::Transfer;
     "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, " \
     "commission, currency, created_ms, error_code, details"
 
+#define OUTBOX_COLUMNS \
+    "id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, " \
+    "updated_ms, last_result"
+#define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
+
 // A storage error inside a write transaction: thrown by the statement helpers and caught at the
 // transaction boundary, which turns the whole batch into a failed commit.
 struct StorageError : std::runtime_error {
@@ -89,6 +94,35 @@ PayoutRecord read_payout(const Row& s) {
   p.history_account_id = s.i64(18);
   p.history_seq = s.i64(19);
   return p;
+}
+
+template <typename Row>
+OutboxMessage read_outbox(const Row& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.tenant = s.text(1);
+  m.event_id = s.text(2);
+  m.target = s.text(3);
+  m.body = s.text(4);
+  m.state = static_cast<OutboxState>(s.i32(5));
+  m.attempts = s.i32(6);
+  m.next_attempt_ms = s.i64(7);
+  m.created_ms = s.i64(8);
+  m.updated_ms = s.i64(9);
+  m.last_result = s.text(10);
+  return m;
+}
+
+template <typename Row>
+OutboxAttempt read_outbox_attempt(const Row& s) {
+  OutboxAttempt a;
+  a.message_id = s.i64(0);
+  a.attempt = s.i32(1);
+  a.at_ms = s.i64(2);
+  a.duration_ms = s.i64(3);
+  a.http_status = s.i32(4);
+  a.error = s.text(5);
+  return a;
 }
 
 template <typename Row>

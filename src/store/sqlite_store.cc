@@ -99,10 +99,25 @@ CREATE TABLE records (tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NUL
   value TEXT NOT NULL, PRIMARY KEY (tenant, kind, key)) WITHOUT ROWID;
 )sql";
 
+// The outbox of notifications (callbacks), and every delivery attempt.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, event_id TEXT NOT NULL, target TEXT NOT NULL,
+  body TEXT NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  last_result TEXT NOT NULL, UNIQUE (tenant, event_id));
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE state = 0;
+CREATE TABLE outbox_attempts (
+  message_id INTEGER NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL, http_status INTEGER NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (message_id, attempt)) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
     {3, "records", kSchemaV3},
+    {4, "outbox", kSchemaV4},
 };
 
 class Stmt {
@@ -251,6 +266,10 @@ class SqliteWriteTxn final : public WriteTxn {
                      std::string_view value) override;
   void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
                      std::string_view value) override;
+  std::int64_t insert_outbox(const OutboxMessage& message) override;
+  void update_outbox(const OutboxMessage& message) override;
+  void insert_outbox_attempt(const OutboxAttempt& attempt) override;
+  std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
   // The committer is the only writer: nothing to lock, and the account cache is current.
   void prepare(const Footprint&) override {}
   std::optional<std::string> get_meta(std::string_view key) override;
@@ -360,6 +379,38 @@ class SqliteStore final : public Store {
     std::optional<PayoutRecord> result;
     if (s.step()) result = read_payout(s);
     s.reset();
+    return result;
+  }
+
+  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
+                           "next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?");
+    s.bind(now_ms).bind(static_cast<std::int64_t>(limit));
+    std::vector<OutboxMessage> result;
+    while (s.step()) result.push_back(read_outbox(s));
+    return result;
+  }
+
+  std::vector<OutboxMessage> outbox_messages(std::string_view tenant, std::string_view prefix,
+                                             std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE tenant = ? AND "
+                           "substr(event_id, 1, ?) = ? ORDER BY id LIMIT ?");
+    s.bind(tenant).bind(static_cast<std::int64_t>(prefix.size())).bind(prefix);
+    s.bind(static_cast<std::int64_t>(limit));
+    std::vector<OutboxMessage> result;
+    while (s.step()) result.push_back(read_outbox(s));
+    return result;
+  }
+
+  std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " OUTBOX_ATTEMPT_COLUMNS
+                           " FROM outbox_attempts WHERE message_id = ? ORDER BY attempt");
+    s.bind(message_id);
+    std::vector<OutboxAttempt> result;
+    while (s.step()) result.push_back(read_outbox_attempt(s));
     return result;
   }
 
@@ -912,6 +963,67 @@ void SqliteWriteTxn::update_record(std::string_view tenant, std::string_view kin
         .bind(key)
         .exec();
     return 0;
+  });
+}
+
+std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
+  return guarded([&]() -> std::int64_t {
+    db_.stmt("INSERT INTO outbox (tenant, event_id, target, body, state, attempts, "
+             "next_attempt_ms, created_ms, updated_ms, last_result) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event_id) DO NOTHING")
+        .bind(m.tenant)
+        .bind(m.event_id)
+        .bind(m.target)
+        .bind(m.body)
+        .bind(static_cast<int>(m.state))
+        .bind(m.attempts)
+        .bind(m.next_attempt_ms)
+        .bind(m.created_ms)
+        .bind(m.updated_ms)
+        .bind(m.last_result)
+        .exec();
+    if (sqlite3_changes(db_.raw()) != 1) return 0;
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  });
+}
+
+void SqliteWriteTxn::update_outbox(const OutboxMessage& m) {
+  guarded([&] {
+    db_.stmt("UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
+             "last_result = ? WHERE id = ?")
+        .bind(static_cast<int>(m.state))
+        .bind(m.attempts)
+        .bind(m.next_attempt_ms)
+        .bind(m.updated_ms)
+        .bind(m.last_result)
+        .bind(m.id)
+        .exec();
+    return 0;
+  });
+}
+
+void SqliteWriteTxn::insert_outbox_attempt(const OutboxAttempt& a) {
+  guarded([&] {
+    db_.stmt("INSERT INTO outbox_attempts (" OUTBOX_ATTEMPT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(a.message_id)
+        .bind(a.attempt)
+        .bind(a.at_ms)
+        .bind(a.duration_ms)
+        .bind(a.http_status)
+        .bind(a.error)
+        .exec();
+    return 0;
+  });
+}
+
+std::optional<OutboxMessage> SqliteWriteTxn::find_outbox(std::int64_t id) {
+  return guarded([&] {
+    Stmt& s = db_.stmt("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?");
+    s.bind(id);
+    std::optional<OutboxMessage> result;
+    if (s.step()) result = read_outbox(s);
+    s.reset();
+    return result;
   });
 }
 

@@ -85,6 +85,35 @@ struct HistoryRecord {
   std::string details;     // extra JSON members, pre-rendered, e.g. "\"providerTxnInfo\":{...}"
 };
 
+// A message of the outbox (callbacks to partners; later emails and SMS): written in the same
+// transaction as the state change it tells of, delivered at least once by the dispatcher, with
+// the same identity (tenant, event_id) and the same body on every attempt.
+enum class OutboxState : std::uint8_t { kPending = 0, kDelivered = 1, kAbandoned = 2 };
+
+struct OutboxMessage {
+  std::int64_t id = 0;  // assigned by the store
+  std::string tenant;
+  std::string event_id;  // unique per tenant
+  std::string target;    // where it goes (a URL)
+  std::string body;      // exactly what is sent, signed already
+  OutboxState state = OutboxState::kPending;
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::string last_result;  // of the last attempt, e.g. "HTTP 500", "timeout"
+};
+
+// One delivery attempt of a message, kept for operators (admin API).
+struct OutboxAttempt {
+  std::int64_t message_id = 0;
+  int attempt = 0;  // 1, 2, ...
+  std::int64_t at_ms = 0;
+  std::int64_t duration_ms = 0;
+  int http_status = 0;  // 0 when no answer came
+  std::string error;    // empty on an answer
+};
+
 struct AuditSnapshot {
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
@@ -183,6 +212,13 @@ class WriteTxn {
   virtual void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
                              std::string_view value) = 0;
 
+  // The outbox. A message whose (tenant, event_id) exists is not inserted again (returns 0).
+  virtual std::int64_t insert_outbox(const OutboxMessage& message) = 0;
+  // Updates state, attempts, next_attempt_ms, updated_ms and last_result.
+  virtual void update_outbox(const OutboxMessage& message) = 0;
+  virtual void insert_outbox_attempt(const OutboxAttempt& attempt) = 0;
+  virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
+
   virtual std::optional<std::string> get_meta(std::string_view key) = 0;
   virtual void set_meta(std::string_view key, std::string_view value) = 0;
 
@@ -227,6 +263,13 @@ class Store {
                                                   std::size_t limit) const = 0;
   virtual std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
                                                 std::string_view key) const = 0;
+  // Up to `limit` pending outbox messages whose next attempt is due at `now_ms`, earliest first.
+  virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const = 0;
+  // The tenant's messages whose event id starts with `event_prefix`, oldest first.
+  virtual std::vector<OutboxMessage> outbox_messages(std::string_view tenant,
+                                                     std::string_view event_prefix,
+                                                     std::size_t limit) const = 0;
+  virtual std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const = 0;
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
                                                        std::size_t limit) const = 0;

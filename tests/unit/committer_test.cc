@@ -66,6 +66,16 @@ class GatedStore final : public store::Store {
                                         std::string_view key) const override {
     return inner_->get_record(t, k, key);
   }
+  std::vector<store::OutboxMessage> due_outbox(std::int64_t now, std::size_t n) const override {
+    return inner_->due_outbox(now, n);
+  }
+  std::vector<store::OutboxMessage> outbox_messages(std::string_view t, std::string_view p,
+                                                    std::size_t n) const override {
+    return inner_->outbox_messages(t, p, n);
+  }
+  std::vector<store::OutboxAttempt> outbox_attempts(std::int64_t id) const override {
+    return inner_->outbox_attempts(id);
+  }
   store::AuditSnapshot snapshot() const override { return inner_->snapshot(); }
   int schema_version() const override { return inner_->schema_version(); }
 

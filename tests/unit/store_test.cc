@@ -20,7 +20,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 3;
+constexpr int kNewestSchema = 4;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
@@ -415,6 +415,54 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
     txn->insert_record(kTenant, "card", "c2", "v");
   }
   EXPECT_FALSE(store_->get_record(kTenant, "card", "c2"));
+}
+
+TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
+  auto message = [](std::string event, std::int64_t due) {
+    OutboxMessage m;
+    m.tenant = kTenant;
+    m.event_id = std::move(event);
+    m.target = "http://127.0.0.1:9/cb";
+    m.body = R"({"a":"b\"c"})";
+    m.next_attempt_ms = due;
+    m.created_ms = m.updated_ms = 100;
+    return m;
+  };
+  std::int64_t first = 0;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                first = txn.insert_outbox(message("order-1:registered", 200));
+                EXPECT_GT(first, 0);
+                EXPECT_GT(txn.insert_outbox(message("order-2:registered", 150)), first);
+                EXPECT_EQ(txn.insert_outbox(message("order-1:registered", 10)), 0);  // once per event
+              }).ok);
+  auto due = store_->due_outbox(199, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].event_id, "order-2:registered");
+  due = store_->due_outbox(1000, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1].id, first);
+  EXPECT_EQ(due[1].body, R"({"a":"b\"c"})");
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                auto m = txn.find_outbox(first);
+                ASSERT_TRUE(m);
+                m->attempts = 1;
+                m->state = OutboxState::kDelivered;
+                m->last_result = "HTTP 200";
+                m->updated_ms = 300;
+                txn.update_outbox(*m);
+                txn.insert_outbox_attempt({first, 1, 290, 10, 200, ""});
+              }).ok);
+  due = store_->due_outbox(1000, 10);
+  ASSERT_EQ(due.size(), 1u);  // delivered: no longer due
+  const auto of_order = store_->outbox_messages(kTenant, "order-1:", 10);
+  ASSERT_EQ(of_order.size(), 1u);
+  EXPECT_EQ(of_order[0].state, OutboxState::kDelivered);
+  EXPECT_EQ(of_order[0].last_result, "HTTP 200");
+  const auto attempts = store_->outbox_attempts(first);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].http_status, 200);
+  EXPECT_EQ(attempts[0].duration_ms, 10);
+  EXPECT_TRUE(store_->outbox_messages("other", "order-1:", 10).empty());
 }
 
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
