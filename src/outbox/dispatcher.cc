@@ -1,0 +1,153 @@
+#include "outbox/dispatcher.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+namespace payoutd::outbox {
+
+using store::OutboxMessage;
+using store::OutboxState;
+
+namespace {
+constexpr std::string_view kLease = "outbox";
+}  // namespace
+
+std::int64_t next_attempt_ms(const DispatcherOptions& options, const OutboxMessage& m,
+                             std::int64_t now_ms) {
+  if (now_ms - m.created_ms >= options.give_up_after_ms) return 0;
+  const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(std::max(m.attempts, 1)) - 1,
+                                              options.retry_ms.size() - 1);
+  return now_ms + options.retry_ms[i];
+}
+
+Dispatcher::Dispatcher(engine::Committer& committer, const store::Store& store, const Clock& clock,
+                       Transport& transport, DispatcherOptions options)
+    : committer_(committer),
+      store_(store),
+      clock_(clock),
+      transport_(transport),
+      options_(std::move(options)) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "outbox");
+    run();
+  });
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  transport_.stop();  // answers what is still being sent; those attempts are recorded or redone
+}
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Dispatcher::claim_lease() {
+  std::promise<bool> held;
+  auto future = held.get_future();
+  const bool submitted = committer_.submit(engine::make_job<bool>(
+      [this](store::WriteTxn& txn, std::int64_t now_ms) {
+        return txn.claim_lease(kLease, options_.node_id, now_ms, options_.lease_ms);
+      },
+      [&held](bool ok, const store::Status& status) { held.set_value(status.ok && ok); }));
+  return submitted && future.get();
+}
+
+void Dispatcher::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    bool leader = false;
+    try {
+      leader = claim_lease();
+    } catch (const std::exception& e) {
+      spdlog::warn("outbox: cannot claim the lease: {}", e.what());
+    }
+    std::vector<OutboxMessage> due;
+    if (leader) {
+      try {
+        due = store_.due_outbox(clock_.now_ms(), options_.in_flight_max * 2);
+      } catch (const std::exception& e) {
+        spdlog::warn("outbox: cannot read due messages: {}", e.what());
+      }
+    }
+    lock.lock();
+    for (OutboxMessage& m : due) {
+      if (stopping_ || in_flight_.size() >= options_.in_flight_max) break;
+      if (!in_flight_.insert(m.id).second) continue;
+      lock.unlock();
+      deliver(std::move(m));
+      lock.lock();
+    }
+    if (stopping_) break;
+    wake_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                   [&] { return stopping_ || woken_; });
+    woken_ = false;
+  }
+}
+
+void Dispatcher::deliver(OutboxMessage message) {
+  const std::int64_t id = message.id;
+  const std::int64_t at_ms = clock_.now_ms();
+  transport_.post(std::move(message.target), std::move(message.body),
+                  [this, id, at_ms](Delivery d) { record(id, std::move(d), at_ms); });
+}
+
+// Commits the attempt's outcome. The message leaves the in-flight set only once that is
+// durable (or failed), so it is not sent twice at once.
+void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) {
+  struct Input {
+    std::int64_t id, at_ms;
+    Delivery delivery;
+  };
+  auto release = [this, id] {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(id);
+  };
+  if (!delivery.attempted) return release();
+  auto job = engine::make_job<bool>(
+      Input{id, at_ms, std::move(delivery)}, [](const Input&, store::Footprint&) {},
+      [this](const Input& in, store::WriteTxn& txn, std::int64_t now_ms) {
+        auto m = txn.find_outbox(in.id);
+        if (!m || m->state != OutboxState::kPending) return false;
+        m->attempts += 1;
+        txn.insert_outbox_attempt({m->id, m->attempts, in.at_ms, in.delivery.duration_ms,
+                                   in.delivery.http_status, in.delivery.error});
+        m->updated_ms = now_ms;
+        if (in.delivery.http_status == 200) {
+          m->state = OutboxState::kDelivered;
+          m->last_result = "HTTP 200";
+        } else {
+          m->last_result = in.delivery.http_status ? "HTTP " + std::to_string(in.delivery.http_status)
+                                                   : in.delivery.error;
+          const std::int64_t next = next_attempt_ms(options_, *m, now_ms);
+          if (next == 0) {
+            m->state = OutboxState::kAbandoned;
+          } else {
+            m->next_attempt_ms = next;
+          }
+        }
+        txn.update_outbox(*m);
+        return true;
+      },
+      [release](bool, const store::Status&) { release(); });
+  if (!committer_.submit(std::move(job))) release();
+}
+
+}  // namespace payoutd::outbox

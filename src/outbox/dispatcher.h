@@ -1,0 +1,87 @@
+#pragma once
+// The outbox dispatcher: delivers the store's outbox messages (callbacks to partners) at least
+// once, until the receiver answers HTTP 200, on a growing schedule, and records every attempt.
+//
+// A message is written in the same batch as the state change it tells of, so a crash never
+// loses one and never sends one for a change that did not commit. Delivery happens off the
+// committer, with no lock or transaction held; each attempt's outcome is committed afterwards.
+// A crash between sending and recording means the message is sent again: the receiver sees the
+// same event identity and the same body (at least once, never two different versions). With
+// several nodes, the holder of the `outbox` lease dispatches.
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "engine/committer.h"
+#include "store/store.h"
+
+namespace payoutd::outbox {
+
+struct Delivery {
+  int http_status = 0;  // 0: no answer
+  bool attempted = true;  // false: never sent (the server stopped first): not an attempt
+  std::string error;    // why there was no answer (refused, timeout, a forbidden address...)
+  std::int64_t duration_ms = 0;
+};
+
+// Sends one message; `done` runs exactly once, on a thread of the transport's.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void post(std::string url, std::string body, std::function<void(Delivery)> done) = 0;
+  virtual void stop() = 0;
+};
+
+struct DispatcherOptions {
+  std::string node_id = "payoutd";
+  std::int64_t poll_ms = 1000;     // how often due messages are looked for (and the lease renewed)
+  std::int64_t lease_ms = 5000;
+  std::size_t in_flight_max = 64;  // messages being delivered at once
+  // Waits after the 1st, 2nd, ... failed attempt; the last repeats. Then the message is
+  // abandoned once it is older than give_up_after_ms.
+  std::vector<std::int64_t> retry_ms{10'000, 30'000, 60'000, 300'000, 900'000, 1'800'000,
+                                     3'600'000, 7'200'000, 14'400'000, 28'800'000};
+  std::int64_t give_up_after_ms = 3 * 86'400'000;
+};
+
+// When the attempt after `attempts` failed ones is due, or 0 when the message is to be abandoned.
+std::int64_t next_attempt_ms(const DispatcherOptions& options, const store::OutboxMessage& m,
+                             std::int64_t now_ms);
+
+class Dispatcher {
+ public:
+  Dispatcher(engine::Committer& committer, const store::Store& store, const Clock& clock,
+             Transport& transport, DispatcherOptions options = {});
+  ~Dispatcher();
+
+  void start();
+  void stop();
+  // Looks for due messages now (a batch that wrote some calls it once it is durable).
+  void wake();
+
+ private:
+  void run();
+  bool claim_lease();
+  void deliver(store::OutboxMessage message);
+  void record(std::int64_t id, Delivery delivery, std::int64_t at_ms);
+
+  engine::Committer& committer_;
+  const store::Store& store_;
+  const Clock& clock_;
+  Transport& transport_;
+  DispatcherOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::unordered_set<std::int64_t> in_flight_;
+  std::thread thread_;
+};
+
+}  // namespace payoutd::outbox
