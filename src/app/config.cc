@@ -221,6 +221,57 @@ void load_bereke(const toml::table& root, Config& config) {
   }
 }
 
+std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
+                      Currency currency, const char* fallback) {
+  const std::string text = get_or<std::string>(t, where, key, fallback);
+  const DecimalParse parsed = parse_decimal(text, currency.exponent());
+  if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
+    fail(where + "." + key, "must be a non-negative decimal string");
+  }
+  return parsed.minor;
+}
+
+void load_ecommpay(const toml::table& root, Config& config) {
+  const toml::table& section_table = section(root, "ecommpay");
+  dialects::ecommpay::Options& o = config.ecommpay;
+  o.sandbox = config.sandbox;
+  o.uuid_lifetime_ms = bounded(section_table, "ecommpay", "uuid_lifetime_s", 1800, 1, 86'400) * 1000;
+  config.ecommpay_provision.marker = "provisioned:ecommpay";
+  const toml::array* projects = section_table["projects"].as_array();
+  if (!projects) return;
+  for (std::size_t i = 0; i < projects->size(); ++i) {
+    const std::string where = "ecommpay.projects[" + std::to_string(i) + "]";
+    const toml::table* t = (*projects)[i].as_table();
+    if (!t) fail(where, "must be a table");
+    dialects::ecommpay::Project p;
+    p.id = bounded(*t, where, "id", 0, 1, 999'999'999'999);
+    p.secret_key = required_string(*t, where, "secret_key");
+    p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
+    p.callback_url = get_or<std::string>(*t, where, "callback_url", "");
+    p.currency = currency(*t, where);
+    if (const toml::array* list = (*t)["allowlist"].as_array()) {
+      for (const auto& n : *list) {
+        auto network = dialects::ecommpay::Network::parse(n.value<std::string>().value_or(""));
+        if (!network) fail(where + ".allowlist", "entries are addresses or CIDR ranges");
+        p.allowlist.push_back(*network);
+      }
+    }
+    p.limits.single_max = minor_of(*t, where, "card_single_max", p.currency, "0");
+    p.limits.total_max = minor_of(*t, where, "card_total_max", p.currency, "0");
+    p.limits.count_max = static_cast<int>(bounded(*t, where, "card_count_max", 0, 0, 1'000'000));
+    p.limits.window_ms = bounded(*t, where, "card_window_hours", 24, 1, 24 * 366) * 3'600'000;
+    for (const auto& existing : o.projects) {
+      if (existing.id == p.id) fail(where + ".id", "duplicate project");
+    }
+    engine::ProvisionedFunder f;
+    f.spec = {dialects::ecommpay::tenant_of(p.id), std::string(dialects::ecommpay::kMerchantAccount),
+              "Merchant balance", p.currency};
+    f.initial_minor = minor_of(*t, where, "merchant_balance", p.currency, "0");
+    config.ecommpay_provision.funders.push_back(std::move(f));
+    o.projects.push_back(std::move(p));
+  }
+}
+
 void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
   const toml::table& cards_section = section(root, "cards");
   std::filesystem::path bins = get_or<std::string>(cards_section, "cards", "bin_table", "");
@@ -343,7 +394,27 @@ Config load_config(const std::string& path) {
   config.admin.sandbox = config.sandbox;
   load_qiwi(root, config);
   load_bereke(root, config);
+  load_ecommpay(root, config);
   load_cards(root, path, config);
+  const toml::table& outbox = section(root, "outbox");
+  config.callbacks.allow_private_targets =
+      get_or<bool>(outbox, "outbox", "allow_private_targets", config.sandbox);
+  config.callbacks.threads = static_cast<int>(bounded(outbox, "outbox", "threads", 4, 1, 64));
+  config.callbacks.timeout_ms = bounded(outbox, "outbox", "timeout_ms", 15000, 100, 600'000);
+  if (const toml::array* retry = outbox["retry_s"].as_array()) {
+    config.dispatch.retry_ms.clear();
+    for (const auto& v : *retry) {
+      const auto seconds = v.value<double>();
+      if (!seconds || *seconds <= 0 || *seconds > 86'400) {
+        fail("outbox.retry_s", "lists waits in seconds, above 0 and at most a day");
+      }
+      config.dispatch.retry_ms.push_back(static_cast<std::int64_t>(*seconds * 1000));
+    }
+    if (config.dispatch.retry_ms.empty()) fail("outbox.retry_s", "must not be empty");
+  }
+  config.dispatch.give_up_after_ms =
+      bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
+  config.dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
   return config;
 }
 

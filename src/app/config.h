@@ -7,10 +7,12 @@
 
 #include "dialects/admin/admin.h"
 #include "dialects/bereke/bereke.h"
+#include "dialects/ecommpay/ecommpay.h"
 #include "dialects/qiwi/qiwi.h"
 #include "engine/committer.h"
 #include "engine/card_payouts.h"
 #include "engine/provision.h"
+#include "outbox/http_transport.h"
 #include "rails/sandbox_rail.h"
 #include "http/server.h"
 #include "store/postgres_store.h"
@@ -29,12 +31,16 @@ struct Config {
   dialects::admin::Options admin;
   dialects::qiwi::Options qiwi;
   dialects::bereke::Options bereke;
+  dialects::ecommpay::Options ecommpay;
+  outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
+  outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried
   std::string bin_table;             // cards.bin_table, resolved against the config's directory
   std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
   rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)
   engine::CardEngineOptions card_engine;
   engine::ProvisionPlan provision;         // QIWI tenants an empty database starts with
   engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
+  engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

@@ -14,6 +14,7 @@
 #include "app/config.h"
 #include "dialects/admin/admin.h"
 #include "dialects/bereke/bereke.h"
+#include "dialects/ecommpay/ecommpay.h"
 #include "dialects/qiwi/qiwi.h"
 #include "cards/vault.h"
 #include "engine/audit.h"
@@ -22,6 +23,8 @@
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "outbox/dispatcher.h"
+#include "outbox/http_transport.h"
 #include "pages/bereke_pages.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
@@ -82,7 +85,7 @@ http::Response not_found(const Config& config) {
 // A node without card dialects (no Bereke partner) runs without one: its vault stays closed.
 std::optional<cards::Key> vault_key(const Config& config) {
   if (config.vault_kek.empty()) {
-    if (config.bereke.partners.empty()) return std::nullopt;
+    if (config.bereke.partners.empty() && config.ecommpay.projects.empty()) return std::nullopt;
     throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required with card payouts: 64 hex digits");
   }
   auto kek = cards::parse_key_encryption_key(config.vault_kek);
@@ -108,7 +111,13 @@ int serve(const Config& config) {
   rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
   rails::SandboxRail rail(rail_options, clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
+  outbox::HttpTransport transport(config.callbacks);
+  outbox::DispatcherOptions dispatch = config.dispatch;
+  dispatch.node_id = node_id(config);
+  outbox::Dispatcher dispatcher(committer, *store, clock, transport, dispatch);
+  cards.on_outbox([&dispatcher] { dispatcher.wake(); });
   auto stop_all = [&] {
+    dispatcher.stop();
     cards.stop();
     engine.stop();
     committer.stop();
@@ -118,7 +127,8 @@ int serve(const Config& config) {
     stop_all();
     return 1;
   }
-  for (const engine::ProvisionPlan* plan : {&config.provision, &config.bereke_provision}) {
+  for (const engine::ProvisionPlan* plan :
+       {&config.provision, &config.bereke_provision, &config.ecommpay_provision}) {
     if (const std::string failure = engine::provision_if_empty(engine, &cards, *plan);
         !failure.empty()) {
       spdlog::critical("provisioning failed: {}", failure);
@@ -127,13 +137,16 @@ int serve(const Config& config) {
     }
   }
   engine.start();
-  cards.start();
 
   dialects::qiwi::Dialect qiwi(engine, config.qiwi);
   dialects::bereke::Dialect bereke(cards, config.bereke);
+  dialects::ecommpay::Dialect ecommpay(cards, config.ecommpay);
   pages::BerekePages bereke_pages(cards, bereke);
   dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
+  cards.start();  // after every dialect has set its notifier and limits
+  dispatcher.start();
   admin.set_sandbox_rail(&rail);
+  admin.set_outbox_store(store.get());
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
     try {
       if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
@@ -142,6 +155,7 @@ int serve(const Config& config) {
         return respond(std::move(r));
       }
       if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
+          ecommpay.handle(request, respond) ||
           bereke_pages.handle(request, respond) || admin.handle(request, respond)) {
         return;
       }
@@ -163,6 +177,7 @@ int serve(const Config& config) {
   const std::string address = std::string("http://") + (v6 ? "[" : "") + config.server.host +
                               (v6 ? "]" : "") + ":" + std::to_string(port);
   bereke.set_public_url(address);
+  ecommpay.set_public_url(address);
   std::printf("listening on %s\n", address.c_str());
   std::fflush(stdout);
   spdlog::info("serving on port {} with data in {}", port,

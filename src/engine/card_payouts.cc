@@ -60,7 +60,8 @@ std::string order_to_json(const CardOrder& o) {
            {"description", &o.description}, {"language", &o.language},
            {"return_url", &o.return_url}, {"fail_url", &o.fail_url}, {"knp", &o.knp},
            {"rail_state", &o.rail_state}, {"approval", &o.approval}, {"rail_code", &o.rail_code},
-           {"rail_text", &o.rail_text}}) {
+           {"rail_text", &o.rail_text}, {"callback_url", &o.callback_url},
+           {"client_ip", &o.client_ip}}) {
     if (!v->empty()) w.key(k).string(*v);
   }
   if (!o.params_json.empty()) w.key("params").string(o.params_json);
@@ -99,6 +100,8 @@ std::optional<CardOrder> order_from_json(std::string_view text) {
   o.rail_code = string_member(*v, "rail_code");
   o.rail_text = string_member(*v, "rail_text");
   o.params_json = string_member(*v, "params");
+  o.callback_url = string_member(*v, "callback_url");
+  o.client_ip = string_member(*v, "client_ip");
   o.fee = int_member(*v, "fee");
   o.expires_ms = int_member(*v, "expires_ms");
   o.operation_ms = int_member(*v, "operation_ms");
@@ -258,6 +261,10 @@ void release_card(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o) {
 
 // --- the state machine --------------------------------------------------------------------------
 
+// Tells the payout's dialect of its new state, inside the batch (see CardNotifier); true when an
+// outbox message was written.
+using Notify = std::function<bool(WriteTxn&, const PayoutRecord&, const CardOrder&, std::int64_t)>;
+
 void decline(PayoutRecord& p, CardOrder& o, std::string_view code, std::int64_t now_ms) {
   p.status = PayoutStatus::kDeclined;
   p.decline_code = std::string(code);
@@ -362,7 +369,8 @@ CardPayoutResult replayed(WriteTxn& txn, const SubmitInput& in) {
 }
 
 CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
-                              const CardEngineOptions& options, std::int64_t now_ms) {
+                              const CardEngineOptions& options, const Notify& notify,
+                              std::int64_t now_ms) {
   const CardPayoutRequest& r = in.request;
   if (CardPayoutResult seen = replayed(txn, in); seen.error != Error::kNotFound) return seen;
 
@@ -423,7 +431,9 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
     o.target_binding = recipient_binding(txn, r.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
   }
   CardPayoutResult result;
-  if (r.hosted) {
+  if (!r.refuse_code.empty()) {
+    decline(p, o, r.refuse_code, now_ms);
+  } else if (r.hosted) {
     o.stage = OrderStage::kRegistered;
     o.expires_ms = now_ms + r.session_timeout_ms;
     p.due_ms = o.expires_ms;
@@ -434,6 +444,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   txn.update_payout(p);
   txn.insert_record(r.tenant, kOrderRecord, r.partner_id, order_to_json(o));
   txn.insert_record("", kOrderIdIndex, o.order_id, r.tenant + kFieldSeparator + r.partner_id);
+  result.notified = notify(txn, p, o, now_ms);
   result.payout = std::move(p);
   result.order = std::move(o);
   return result;
@@ -446,7 +457,8 @@ struct ConfirmInput {
 };
 
 CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
-                               const CardEngineOptions& options, std::int64_t now_ms) {
+                               const CardEngineOptions& options, const Notify& notify,
+                               std::int64_t now_ms) {
   auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
   if (!found) return {Error::kNotFound, "no such order"};
   CardPayoutResult r = stored(txn, std::move(*found));
@@ -469,6 +481,7 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
   }
   txn.update_payout(p);
   txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
+  r.notified = notify(txn, p, o, now_ms);
   return r;
 }
 
@@ -485,7 +498,8 @@ struct AnswerInput {
 };
 
 CardPayoutResult apply_answer(WriteTxn& txn, const AnswerInput& in,
-                              const CardEngineOptions& options, std::int64_t now_ms) {
+                              const CardEngineOptions& options, const Notify& notify,
+                              std::int64_t now_ms) {
   auto found = txn.find_payout_by_id(in.payout_id);
   if (!found) return {Error::kNotFound, "no such payout"};
   CardPayoutResult r = stored(txn, std::move(*found));
@@ -525,11 +539,13 @@ CardPayoutResult apply_answer(WriteTxn& txn, const AnswerInput& in,
   p.updated_ms = now_ms;
   txn.update_payout(p);
   txn.update_record(p.tenant, kOrderRecord, p.partner_id, order_to_json(o));
+  r.notified = notify(txn, p, o, now_ms);
   return r;
 }
 
 // Expires a registered order whose session is over; otherwise only reads.
-CardPayoutResult apply_examine(WriteTxn& txn, std::int64_t payout_id, std::int64_t now_ms) {
+CardPayoutResult apply_examine(WriteTxn& txn, std::int64_t payout_id, const Notify& notify,
+                               std::int64_t now_ms) {
   auto found = txn.find_payout_by_id(payout_id);
   if (!found) return {Error::kNotFound, "no such payout"};
   CardPayoutResult r = stored(txn, std::move(*found));
@@ -538,6 +554,7 @@ CardPayoutResult apply_examine(WriteTxn& txn, std::int64_t payout_id, std::int64
     decline(r.payout, r.order, kDeclineExpired, now_ms);
     txn.update_payout(r.payout);
     txn.update_record(r.payout.tenant, kOrderRecord, r.payout.partner_id, order_to_json(r.order));
+    r.notified = notify(txn, r.payout, r.order, now_ms);
   }
   return r;
 }
@@ -548,10 +565,16 @@ constexpr std::int64_t kWaiterCheckIntervalMs = 1000;
 constexpr std::size_t kResumeMax = 1'000'000;
 constexpr std::string_view kVaultKey = "data-key";
 
+// Submits a card job; `wake` runs once a batch that wrote outbox messages is durable.
 template <typename Input, typename Apply, typename Done>
-void run_job(PayoutEngine& engine, Input input, void (*declare)(const Input&, store::Footprint&),
-             Apply apply, Done done) {
-  auto job = make_job<CardPayoutResult>(std::move(input), declare, std::move(apply), done);
+void run_job(PayoutEngine& engine, const std::function<void()>& wake, Input input,
+             void (*declare)(const Input&, store::Footprint&), Apply apply, Done done) {
+  auto job = make_job<CardPayoutResult>(
+      std::move(input), declare, std::move(apply),
+      [done, wake](CardPayoutResult r, const store::Status& status) {
+        if (status.ok && r.notified && wake) wake();
+        done(std::move(r), status);
+      });
   if (!engine.committer().submit(std::move(job))) {
     done(CardPayoutResult{Error::kUnavailable, "the engine is overloaded"},
          store::Status::Error("overloaded"));
@@ -572,6 +595,16 @@ struct CardPayouts::Shared {
   };
   std::unordered_map<std::int64_t, std::vector<Waiter>> waiters;
   bool stopping = false;
+  std::vector<std::pair<std::string, CardNotifier>> notifiers;  // by tenant prefix
+  std::function<void()> wake;  // set before start(), read by jobs' completions
+
+  CardNotifier notifier_of(const std::string& tenant) {
+    std::lock_guard lock(mutex);
+    for (const auto& [prefix, n] : notifiers) {
+      if (tenant.starts_with(prefix)) return n;
+    }
+    return nullptr;
+  }
 
   CardLimits limits_of(const std::string& tenant) {
     std::lock_guard lock(mutex);
@@ -591,6 +624,13 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
       rail_(rail),
       options_(options),
       shared_(std::make_unique<Shared>()),
+      notify_([shared = shared_.get()](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+                                       std::int64_t now_ms) {
+        const CardNotifier notifier = shared->notifier_of(p.tenant);
+        if (!notifier) return false;
+        auto message = notifier(p, o, now_ms);
+        return message && txn.insert_outbox(*message) != 0;
+      }),
       scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
 
 CardPayouts::~CardPayouts() { stop(); }
@@ -642,6 +682,13 @@ void CardPayouts::stop() {
   }
 }
 
+void CardPayouts::set_notifier(std::string tenant_prefix, CardNotifier notifier) {
+  std::lock_guard lock(shared_->mutex);
+  shared_->notifiers.emplace_back(std::move(tenant_prefix), std::move(notifier));
+}
+
+void CardPayouts::on_outbox(std::function<void()> wake) { shared_->wake = std::move(wake); }
+
 void CardPayouts::set_limits(std::string tenant, CardLimits limits) {
   std::lock_guard lock(shared_->mutex);
   shared_->limits[std::move(tenant)] = limits;
@@ -665,10 +712,10 @@ void CardPayouts::fire(std::int64_t id) {
 
 void CardPayouts::examine(std::int64_t payout_id) {
   run_job(
-      engine_, payout_id,
+      engine_, shared_->wake, payout_id,
       +[](const std::int64_t& id, store::Footprint& f) { f.payout_ids.push_back(id); },
-      [](const std::int64_t& id, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_examine(txn, id, now_ms);
+      [this](const std::int64_t& id, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_examine(txn, id, notify_, now_ms);
       },
       [this, payout_id](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) {
@@ -690,10 +737,10 @@ void CardPayouts::examine(std::int64_t payout_id) {
             rail_.status(r.order.order_id, [this, payout_id](rails::Answer a) {
               AnswerInput in{payout_id, std::move(a), true};
               run_job(
-                  engine_, std::move(in),
+                  engine_, shared_->wake, std::move(in),
                   +[](const AnswerInput& i, store::Footprint& f) { f.payout_ids.push_back(i.payout_id); },
                   [this](const AnswerInput& i, WriteTxn& txn, std::int64_t now_ms) {
-                    return apply_answer(txn, i, options_, now_ms);
+                    return apply_answer(txn, i, options_, notify_, now_ms);
                   },
                   [this, payout_id](CardPayoutResult r2, const store::Status& s) {
                     if (!s.ok) {
@@ -742,10 +789,10 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
 
 void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer) {
   run_job(
-      engine_, AnswerInput{payout_id, std::move(answer), false},
+      engine_, shared_->wake, AnswerInput{payout_id, std::move(answer), false},
       +[](const AnswerInput& i, store::Footprint& f) { f.payout_ids.push_back(i.payout_id); },
       [this](const AnswerInput& i, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_answer(txn, i, options_, now_ms);
+        return apply_answer(txn, i, options_, notify_, now_ms);
       },
       [this, payout_id](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) {
@@ -828,18 +875,19 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
   in.card = seal_card(vault_, request.tenant, request.pan, request.issuer, request.order.cardholder);
   Sealed sealed{in.card.card_id, in.card.sealed};
   in.fingerprint = fingerprint_of(request, in.card);
-  in.source_code = request.order.source_binding.empty() ? std::string(kTransitAccount)
-                                                        : request.order.source_binding;
+  in.source_code = !request.order.source_binding.empty() ? request.order.source_binding
+                   : request.funding_code.empty()        ? std::string(kTransitAccount)
+                                                         : request.funding_code;
   in.limits = shared_->limits_of(request.tenant);
   in.request = std::move(request);
   run_job(
-      engine_, std::move(in),
+      engine_, shared_->wake, std::move(in),
       +[](const SubmitInput& i, store::Footprint& f) {
         f.payouts.push_back({i.request.tenant, PayoutKind::kCardPayout, i.request.partner_id});
         f.accounts.push_back({i.request.tenant, AccountKind::kFunder, i.source_code});
       },
       [this](const SubmitInput& i, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_submit(txn, i, options_, now_ms);
+        return apply_submit(txn, i, options_, notify_, now_ms);
       },
       [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
@@ -864,12 +912,12 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
   in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
   run_job(
-      engine_, std::move(in),
+      engine_, shared_->wake, std::move(in),
       +[](const ConfirmInput& i, store::Footprint& f) {
         f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.partner_id});
       },
       [this](const ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_confirm(txn, i, options_, now_ms);
+        return apply_confirm(txn, i, options_, notify_, now_ms);
       },
       [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});

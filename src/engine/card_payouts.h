@@ -80,6 +80,8 @@ struct CardOrder {
   std::string description, language, return_url, fail_url;
   std::string params_json;  // the partner's extra parameters, a JSON object
   std::string knp;          // payment purpose code carried by the payout
+  std::string callback_url;  // where the payout's notifications go (dialects with callbacks)
+  std::string client_ip;     // the recipient's IP address, as the partner gave it
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
   std::string rail_state;       // "", "processing", "unknown": why it is awaiting
@@ -97,6 +99,9 @@ struct CardPayoutRequest {
   // fingerprint, the payout's fingerprint for replays.
   std::string canonical;
   bool hosted = false;        // registerPayout: the card comes later, from the page
+  std::string funding_code;   // the funding account when no source binding (default: transit)
+  std::string refuse_code;    // registered, then declined at once with this code (e.g. payouts
+                              // not enabled for the project): the partner learns it by callback
   std::string pan;            // clear, checked by the dialect; or empty
   cards::Issuer issuer;       // of the pan
   std::string target_binding;  // instead of a pan
@@ -110,6 +115,7 @@ struct CardPayoutResult {
   store::PayoutRecord payout;
   CardOrder order;
   bool fresh = false;         // this command sent the payout to the rail (not a replay)
+  bool notified = false;      // the batch wrote an outbox message about it
   bool rail_timeout = false;  // the rail's first answer did not come in time
 };
 using CardPayoutCallback = std::function<void(CardPayoutResult)>;
@@ -120,6 +126,12 @@ struct CardEntry {
   cards::Issuer issuer;
   std::string cardholder;
 };
+
+// A dialect's notifications about its payouts: called inside the batch that changed a payout,
+// with its new state; what it returns goes to the outbox in that same batch (once per event id).
+// Must be quick and must not block: it runs on the committer thread.
+using CardNotifier = std::function<std::optional<store::OutboxMessage>(
+    const store::PayoutRecord& payout, const CardOrder& order, std::int64_t now_ms)>;
 
 struct CardEngineOptions {
   std::int64_t reconcile_first_ms = 1000;  // the first status request after kUnknown/processing
@@ -143,6 +155,10 @@ class CardPayouts {
   void stop();
 
   void set_limits(std::string tenant, CardLimits limits);
+  // Notifications for the tenants whose name starts with `tenant_prefix` (e.g. "ecommpay:").
+  void set_notifier(std::string tenant_prefix, CardNotifier notifier);
+  // Called after a batch that wrote outbox messages is durable (the dispatcher's wake-up).
+  void on_outbox(std::function<void()> wake);
   const cards::BinTable& bins() const { return bins_; }
   std::string_view rail_name() const { return rail_.name(); }
   PayoutEngine& engine() { return engine_; }
@@ -196,7 +212,9 @@ class CardPayouts {
   const cards::BinTable& bins_;
   rails::CardRail& rail_;
   CardEngineOptions options_;
-  std::unique_ptr<Shared> shared_;  // limits and waiting requests, under one mutex
+  std::unique_ptr<Shared> shared_;  // limits, notifiers and waiting requests, under one mutex
+  std::function<bool(store::WriteTxn&, const store::PayoutRecord&, const CardOrder&, std::int64_t)>
+      notify_;
   Scheduler scheduler_;
 };
 

@@ -84,6 +84,48 @@ CARD_BAD_LUHN = "4111111111111112"
 TEST_CARDS = (CARD_OK, CARD_OK_MC, CARD_DECLINED, CARD_SLOW_OK, CARD_SLOW_DECLINED, CARD_TIMEOUT,
               CARD_CANADA, CARD_UK, CARD_UNKNOWN_BIN, CARD_BAD_LUHN)
 
+# ecommpay projects of the sandbox.
+ECOMMPAY_PROJECT = 91348          # payouts enabled, loopback allowlisted
+ECOMMPAY_DISABLED = 91349         # payouts not enabled: declined by callback (317)
+ECOMMPAY_FOREIGN_ONLY = 91350     # allowlist 192.0.2.1/32 only: loopback callers get 403
+ECOMMPAY_SECRETS = {p: f"sandbox-secret-{p}" for p in (ECOMMPAY_PROJECT, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY)}
+
+
+def ecommpay_signing_string(value):
+    """ecommpay's string to sign (docs/ecommpay.md), written independently of the server's."""
+    pairs = []
+
+    def walk(v, path):
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if k in ("signature", "frame_mode"):
+                    continue
+                walk(item, f"{path}:{k}" if path else str(k))
+        elif isinstance(v, list):
+            for i, item in enumerate(v):
+                walk(item, f"{path}:{i}" if path else str(i))
+        elif isinstance(v, bool):
+            pairs.append((path, "1" if v else "0"))
+        elif v is None:
+            pairs.append((path, ""))
+        else:
+            pairs.append((path, str(v)))
+
+    def natural(key):
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+    walk(value, "")
+    pairs.sort(key=lambda p: natural(p[0]))
+    return ";".join(f"{k}:{v}" for k, v in pairs)
+
+
+def ecommpay_sign(secret, value):
+    import base64
+    import hashlib
+    import hmac
+    return base64.b64encode(hmac.new(secret.encode(), ecommpay_signing_string(value).encode(),
+                                     hashlib.sha512).digest()).decode()
+
+
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -628,6 +670,23 @@ class Api:
             body["source"] = {"bindingId": source}
         body.update(fields)
         return self.bereke("performPayout.do", body)
+
+    def ecommpay_register(self, payment_id, project=ECOMMPAY_PROJECT, amount=7000, currency="EUR",
+                          callback_url=None, secret=None, customer=None, sign=True, **general):
+        """POST /v2/payment/payout/registration, signed with the project's secret."""
+        body = {"general": {"project_id": project, "payment_id": payment_id, **general},
+                "customer": customer or {"id": "16061314", "email": "p.jeltz@mail.com",
+                                         "phone": "44991234567", "ip_address": "93.47.230.225"},
+                "payment": {"amount": amount, "currency": currency}}
+        if callback_url:
+            body["general"]["merchant_callback_url"] = callback_url
+        if sign:
+            body["general"]["signature"] = ecommpay_sign(secret or ECOMMPAY_SECRETS.get(project, "x"), body)
+        return self.request("POST", "/v2/payment/payout/registration", body=body, auth=None)
+
+    def sandbox_callbacks(self):
+        """What the sandbox's own callback receiver got, oldest first."""
+        return self.request("GET", "/sandbox/ecommpay/callbacks", auth=None).json
 
     def rail_credit(self, order_id):
         """The sandbox card network's record of the credit for an order (admin API)."""

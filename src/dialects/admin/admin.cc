@@ -136,6 +136,12 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     }
     return true;
   }
+  // admin/v1/outbox?tenant=T&event=PREFIX: notifications and every delivery attempt.
+  if (segments && segments->size() == 3 && (*segments)[1] == "v1" && (*segments)[2] == "outbox") {
+    if (request.method != "GET") return respond(error(405, "method.not.allowed", "use GET")), true;
+    respond(outbox(request));
+    return true;
+  }
   // admin/v1/rail/credits/{reference}: the sandbox card network's record of a credit.
   if (segments && segments->size() == 5 && (*segments)[1] == "v1" && (*segments)[2] == "rail" &&
       (*segments)[3] == "credits") {
@@ -201,6 +207,36 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   }
   respond(error(404, "route.not.found", "no such path"));
   return true;
+}
+
+http::Response Dialect::outbox(const http::Request& request) const {
+  const http::QueryParam tenant = http::query_param(request.query(), "tenant");
+  const http::QueryParam event = http::query_param(request.query(), "event");
+  if (!tenant.present || !tenant.valid || tenant.value.empty() || !event.valid) {
+    return error(400, "validation.error", "tenant is required (e.g. ecommpay:91348); event is a prefix");
+  }
+  if (!outbox_store_) return error(404, "route.not.found", "no outbox");
+  http::Response r;
+  json::Writer w(r.body);
+  w.begin_object().key("messages").begin_array();
+  for (const store::OutboxMessage& m : outbox_store_->outbox_messages(tenant.value, event.value, 200)) {
+    w.begin_object();
+    w.key("id").integer(m.id).key("eventId").string(m.event_id).key("target").string(m.target);
+    static constexpr const char* kStates[] = {"PENDING", "DELIVERED", "ABANDONED"};
+    w.key("state").string(kStates[static_cast<int>(m.state)]);
+    w.key("attempts").integer(m.attempts).key("nextAttemptMs").integer(m.next_attempt_ms);
+    w.key("createdMs").integer(m.created_ms).key("lastResult").string(m.last_result);
+    w.key("body").string(m.body);
+    w.key("attemptLog").begin_array();
+    for (const store::OutboxAttempt& a : outbox_store_->outbox_attempts(m.id)) {
+      w.begin_object().key("attempt").integer(a.attempt).key("atMs").integer(a.at_ms);
+      w.key("durationMs").integer(a.duration_ms).key("httpStatus").integer(a.http_status);
+      w.key("error").string(a.error).end_object();
+    }
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return r;
 }
 
 http::Response Dialect::stats() const {

@@ -21,6 +21,8 @@ class Dialect {
   bool handle(http::Request& request, const http::Responder& respond);
   // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
   void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
+  // The store whose outbox GET /admin/v1/outbox shows.
+  void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
 
  private:
   http::Response error(int status, std::string_view code, std::string_view description) const;
@@ -45,6 +47,8 @@ class Dialect {
   const qiwi::Options& qiwi_;
   Options options_;
   const rails::SandboxRail* rail_ = nullptr;
+  const store::Store* outbox_store_ = nullptr;
+  http::Response outbox(const http::Request& request) const;
 };
 
 }  // namespace payoutd::dialects::admin

@@ -1,0 +1,379 @@
+#include "dialects/ecommpay/ecommpay.h"
+
+#include <arpa/inet.h>
+
+#include <deque>
+#include <mutex>
+
+#include "core/json.h"
+#include "core/time_format.h"
+#include "dialects/common.h"
+#include "dialects/ecommpay/signature.h"
+
+namespace payoutd::dialects::ecommpay {
+
+using engine::CardOrder;
+using engine::CardPayoutResult;
+using engine::Error;
+using engine::OrderStage;
+using store::PayoutStatus;
+
+namespace {
+
+constexpr std::string_view kRegistrationPath = "/v2/payment/payout/registration";
+constexpr std::string_view kSinkPath = "/sandbox/ecommpay/callbacks";
+constexpr std::size_t kSinkKept = 1000;
+
+// The codes of ecommpay's public registry that this dialect answers with (docs/ecommpay.md).
+constexpr int kCodeMissingField = 2004;
+constexpr int kCodeSignatureEmpty = 3262;
+constexpr int kCodeSignatureInvalid = 3261;
+constexpr int kCodePaymentIdExists = 3041;
+constexpr int kCodeNotEnabled = 317;
+constexpr int kCodeExpired = 604;
+constexpr int kCodeInsufficient = 3028;
+constexpr int kCodeLimit = 3103;
+constexpr int kCodeDecline = 100;
+
+std::optional<std::vector<unsigned char>> address_bytes(std::string_view text) {
+  const std::string s(text);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return std::vector<unsigned char>(buf, buf + 4);
+  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+    // An IPv4 address seen through an IPv6 socket (::ffff:a.b.c.d) is that IPv4 address.
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, buf)) return std::vector<unsigned char>(buf + 12, buf + 16);
+    return std::vector<unsigned char>(buf, buf + 16);
+  }
+  return std::nullopt;
+}
+
+http::Response json_response(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// {"status":"error","code":...,"message":...[,"project_id":...,"payment_id":...]}
+http::Response error(int status, int code, std::string_view message, std::int64_t project_id = 0,
+                     std::string_view payment_id = {}) {
+  std::string body;
+  json::Writer w(body);
+  w.begin_object().key("status").string("error").key("code").integer(code);
+  w.key("message").string(message);
+  if (project_id) w.key("project_id").integer(project_id);
+  if (!payment_id.empty()) w.key("payment_id").string(payment_id);
+  w.end_object();
+  return json_response(status, std::move(body));
+}
+
+std::string time_text(std::int64_t ms) {
+  std::string t = format_iso8601(ms, 0);  // ...+00:00
+  t.erase(t.size() - 3, 1);               // ...+0000, as ecommpay writes it
+  return t;
+}
+
+bool valid_email(std::string_view s) {
+  const auto at = s.find('@');
+  return s.size() <= 255 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
+         s.find('@', at + 1) == std::string_view::npos && s.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
+bool valid_url(std::string_view s) {
+  return (s.starts_with("https://") || s.starts_with("http://")) && s.size() <= 2048 &&
+         s.size() > 8 && s.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<Network> Network::parse(std::string_view text) {
+  Network n;
+  const auto slash = text.find('/');
+  auto bytes = address_bytes(text.substr(0, slash));
+  if (!bytes) return std::nullopt;
+  n.address = std::move(*bytes);
+  const int max = static_cast<int>(n.address.size() * 8);
+  n.prefix_bits = max;
+  if (slash != std::string_view::npos) {
+    const std::string_view bits = text.substr(slash + 1);
+    if (bits.empty() || bits.size() > 3) return std::nullopt;
+    int v = 0;
+    for (char c : bits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    if (v > max) return std::nullopt;
+    n.prefix_bits = v;
+  }
+  return n;
+}
+
+bool Network::contains(std::string_view address_text) const {
+  auto bytes = address_bytes(address_text);
+  if (!bytes || bytes->size() != address.size()) return false;
+  for (int bit = 0; bit < prefix_bits; ++bit) {
+    const int i = bit / 8;
+    const unsigned char mask = static_cast<unsigned char>(0x80 >> (bit % 8));
+    if (((*bytes)[i] & mask) != (address[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::string tenant_of(std::int64_t project_id) { return "ecommpay:" + std::to_string(project_id); }
+
+// The sandbox's own receiver of callbacks: what arrived, newest last.
+struct Dialect::Sink {
+  std::mutex mutex;
+  std::deque<std::string> received;
+};
+
+Dialect::Dialect(engine::CardPayouts& cards, Options options)
+    : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
+  for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
+  cards_.set_notifier("ecommpay:", [this](const store::PayoutRecord& payout, const CardOrder& order,
+                                          std::int64_t now_ms) { return callback(payout, order, now_ms); });
+}
+
+void Dialect::set_public_url(std::string url) {
+  if (options_.public_url.empty()) options_.public_url = std::move(url);
+}
+
+const Project* Dialect::project(std::int64_t id) const {
+  for (const Project& p : options_.projects) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+bool Dialect::handle(http::Request& request, const http::Responder& respond) {
+  const std::string_view path = request.path();
+  if (path == kSinkPath && options_.sandbox) {
+    callback_sink(request, respond);
+    return true;
+  }
+  if (path != kRegistrationPath) return false;
+  if (request.problem != http::RequestProblem::kNone) {
+    respond(error(request.problem == http::RequestProblem::kMalformed ? 400 : 413, kCodeMissingField,
+                  "the request could not be read"));
+    return true;
+  }
+  if (request.method != "POST") {
+    http::Response r = error(405, kCodeMissingField, "use POST");
+    r.headers.emplace_back("Allow", "POST");
+    respond(std::move(r));
+    return true;
+  }
+  registration(request, respond);
+  return true;
+}
+
+void Dialect::registration(http::Request& request, const http::Responder& respond) {
+  json::ParseResult parsed = json::parse(request.body);
+  if (!parsed.value || !parsed.value->is_object()) {
+    return respond(error(400, kCodeMissingField,
+                         parsed.value ? "the body must be a JSON object"
+                                      : "malformed JSON: " + parsed.error.message));
+  }
+  const json::Value& body = *parsed.value;
+  std::string problem;
+  Fields top(body, "", &problem);
+  const json::Value* general = nullptr;
+  if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
+  // project_id: a number, or a string of digits.
+  std::int64_t project_id = 0;
+  if (const json::Value* id = general->find("project_id"); id && (id->is_number() || id->is_string())) {
+    const std::string text = id->is_number() ? std::string(id->number_text()) : id->as_string();
+    if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == std::string::npos) {
+      project_id = std::stoll(text);
+    }
+  }
+  const Project* p = project_id ? project(project_id) : nullptr;
+  if (!p) return respond(error(400, kCodeMissingField, "general.project_id: no such project"));
+  // The caller's network address, as the TCP connection shows it (never a header).
+  bool allowed = false;
+  for (const Network& n : p->allowlist) allowed |= n.contains(request.peer_address);
+  if (!allowed) {
+    return respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
+  }
+  const json::Value* signature = general->find("signature");
+  if (!signature || !signature->is_string() || signature->as_string().empty()) {
+    return respond(error(400, kCodeSignatureEmpty, "signature is empty", p->id));
+  }
+  if (!signature_valid(p->secret_key, signing_string(body), signature->as_string())) {
+    return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p->id));
+  }
+  Fields g = top.nested("general", *general);
+  std::string payment_id, callback_url;
+  const json::Value* payment = nullptr;
+  const json::Value* customer = nullptr;
+  if (g.string("payment_id", 255, &payment_id) && !is_partner_id(payment_id, 255)) {
+    g.fail("payment_id", "must be 1 to 255 characters of A-Z a-z 0-9 . _ -");
+  }
+  if (problem.empty() && g.string("merchant_callback_url", 2048, &callback_url, false) &&
+      !callback_url.empty() && !valid_url(callback_url)) {
+    g.fail("merchant_callback_url", "must be an absolute http or https URL");
+  }
+  std::int64_t amount = 0;
+  std::string currency, customer_id, email, phone, ip;
+  if (problem.empty() && top.object("payment", &payment)) {
+    Fields pay = top.nested("payment", *payment);
+    const json::Value* a = payment->find("amount");
+    const auto minor = a && a->is_number() ? a->as_int64() : std::nullopt;
+    if (!minor || *minor <= 0 || *minor > 999'999'999'999) {
+      pay.fail("amount", "must be a positive integer of minor units");
+    } else {
+      amount = *minor;
+    }
+    if (problem.empty() && pay.string("currency", 3, &currency) && currency != p->currency.code()) {
+      pay.fail("currency", "the project pays out in " + std::string(p->currency.code()));
+    }
+  }
+  if (problem.empty() && top.object("customer", &customer)) {
+    Fields c = top.nested("customer", *customer);
+    if (c.string("id", 255, &customer_id) && c.string("email", 255, &email) && !valid_email(email)) {
+      c.fail("email", "must be an email address");
+    }
+    if (problem.empty() && c.string("phone", 32, &phone) &&
+        phone.find_first_not_of("+0123456789") != std::string::npos) {
+      c.fail("phone", "must be digits");
+    }
+    if (problem.empty() && c.string("ip_address", 45, &ip) && !address_bytes(ip)) {
+      c.fail("ip_address", "must be an IPv4 or IPv6 address");
+    }
+  }
+  if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p->id, payment_id));
+  if (callback_url.empty()) {
+    callback_url = p->callback_url.empty() && options_.sandbox
+                       ? options_.public_url + std::string(kSinkPath)
+                       : p->callback_url;
+  }
+
+  engine::CardPayoutRequest r;
+  r.tenant = tenant_of(p->id);
+  r.partner_id = payment_id;
+  r.amount = {amount, p->currency};
+  r.hosted = true;
+  r.session_timeout_ms = options_.uuid_lifetime_ms;
+  r.funding_code = std::string(kMerchantAccount);
+  if (!p->payouts_enabled) r.refuse_code = std::to_string(kCodeNotEnabled);
+  for (const std::string* part : {&customer_id, &email, &phone, &ip, &callback_url}) {
+    r.canonical.append(*part).push_back(engine::kFieldSeparator);
+  }
+  CardOrder& o = r.order;
+  o.client_id = customer_id;
+  o.email = email;
+  o.phone = phone;
+  o.client_ip = ip;
+  o.callback_url = callback_url;
+  cards_.submit(std::move(r), [respond, project_id = p->id, payment_id](CardPayoutResult result) {
+    switch (result.error) {
+      case Error::kNone: break;
+      case Error::kIdConflict:
+        return respond(error(400, kCodePaymentIdExists,
+                             "payment_id already exists with another request", project_id, payment_id));
+      case Error::kUnavailable:
+        return respond(error(503, kCodeDecline, "temporarily unavailable, retry", project_id, payment_id));
+      default:
+        return respond(error(500, kCodeDecline, result.detail, project_id, payment_id));
+    }
+    std::string accepted;
+    json::Writer w(accepted);
+    w.begin_object().key("status").string("success");
+    w.key("request_id").string(std::to_string(result.payout.id));
+    w.key("project_id").integer(project_id).key("payment_id").string(payment_id);
+    w.end_object();
+    respond(json_response(200, std::move(accepted)));
+  });
+}
+
+std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord& payout,
+                                                      const CardOrder& order,
+                                                      std::int64_t now_ms) const {
+  if (order.callback_url.empty()) return std::nullopt;
+  const std::string_view tenant_id = std::string_view(payout.tenant).substr(9);  // "ecommpay:"
+  const Project* p = nullptr;
+  for (const Project& candidate : options_.projects) {
+    if (std::to_string(candidate.id) == tenant_id) p = &candidate;
+  }
+  if (!p) return std::nullopt;
+  const bool registered = payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
+  const bool final = payout.status != PayoutStatus::kProcessing;
+  if (!registered && !final) return std::nullopt;
+  std::string status = registered ? "awaiting_payout_completion"
+                                  : payout.status == PayoutStatus::kSuccess ? "success" : "decline";
+  int code = 0;
+  std::string message = "Success";
+  if (payout.status == PayoutStatus::kDeclined) {
+    const std::string& d = payout.decline_code;
+    if (d == std::to_string(kCodeNotEnabled)) {
+      code = kCodeNotEnabled, message = "Payouts are not enabled for the project";
+    } else if (d == engine::kDeclineExpired) {
+      code = kCodeExpired, message = "Payout Session Terminated. UUID Expired";
+    } else if (d == engine::kDeclineInsufficientFunds) {
+      code = kCodeInsufficient, message = "Insufficient funds on the merchant balance";
+    } else if (d == engine::kDeclineCardLimit || d == engine::kDeclineLimitExceeded) {
+      code = kCodeLimit, message = "Payout limit exceeded for the card";
+    } else {
+      code = kCodeDecline, message = "Declined by the card issuer";
+    }
+  }
+  auto render = [&](json::Writer& w, const std::string* signature) {
+    w.begin_object();
+    w.key("general").begin_object();
+    w.key("project_id").string(std::to_string(p->id)).key("payment_id").string(payout.partner_id);
+    if (signature) w.key("signature").string(*signature);
+    w.end_object();
+    w.key("request_id").string(std::to_string(payout.id));
+    w.key("payment").begin_object().key("id").string(payout.partner_id).key("type").string("payout");
+    w.key("status").string(status).end_object();
+    w.key("operation").begin_object().key("id").string(std::to_string(payout.id));
+    w.key("type").string("payout").key("status").string(status);
+    w.key("code").string(std::to_string(code)).key("message").string(message).end_object();
+    w.key("customer").begin_object().key("id").string(order.client_id).end_object();
+    std::string amount = std::to_string(payout.amount);
+    w.key("sum_request").begin_object().key("amount").string(amount);
+    w.key("currency").string(payout.currency.code()).end_object();
+    w.key("transaction").begin_object().key("type").string("payout").end_object();
+    if (registered) {
+      w.key("uuid").string(order.order_id);
+      w.key("uuid_expired_at").string(time_text(order.expires_ms));
+    }
+    w.end_object();
+  };
+  std::string unsigned_body;
+  {
+    json::Writer w(unsigned_body);
+    render(w, nullptr);
+  }
+  const std::string signature = sign(p->secret_key, signing_string(*json::parse(unsigned_body).value));
+  store::OutboxMessage m;
+  m.tenant = payout.tenant;
+  m.event_id = payout.partner_id + (registered ? ":registration" : ":result");
+  m.target = order.callback_url;
+  json::Writer w(m.body);
+  render(w, &signature);
+  m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
+  return m;
+}
+
+void Dialect::callback_sink(http::Request& request, const http::Responder& respond) {
+  if (request.method == "POST") {
+    std::lock_guard lock(sink_->mutex);
+    sink_->received.push_back(request.body);
+    if (sink_->received.size() > kSinkKept) sink_->received.pop_front();
+    return respond(json_response(200, R"({"status":"ok"})"));
+  }
+  std::string body = "[";
+  {
+    std::lock_guard lock(sink_->mutex);
+    for (std::size_t i = 0; i < sink_->received.size(); ++i) {
+      if (i) body.push_back(',');
+      body.append(sink_->received[i]);
+    }
+  }
+  body.push_back(']');
+  respond(json_response(200, std::move(body)));
+}
+
+}  // namespace payoutd::dialects::ecommpay

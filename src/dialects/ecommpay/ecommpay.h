@@ -1,0 +1,69 @@
+#pragma once
+// ecommpay dialect (seed 002): payouts registered through the Gate API
+// (POST /v2/payment/payout/registration), answered at once with an acceptance, and told to the
+// merchant by signed callbacks from the outbox: the registration's result (the uuid that opens
+// Payment Page), and later the payout's. docs/ecommpay.md is the contract.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/money.h"
+#include "engine/card_payouts.h"
+#include "http/server.h"
+
+namespace payoutd::dialects::ecommpay {
+
+// An address range of an allowlist ("127.0.0.0/8", "::1", "192.0.2.1/32").
+struct Network {
+  std::vector<unsigned char> address;  // 4 or 16 bytes
+  int prefix_bits = 0;
+  // nullopt when malformed.
+  static std::optional<Network> parse(std::string_view text);
+  bool contains(std::string_view address_text) const;
+};
+
+struct Project {
+  std::int64_t id = 0;  // the tenant is "ecommpay:<id>"
+  std::string secret_key;
+  std::vector<Network> allowlist;  // callers' TCP peer addresses
+  bool payouts_enabled = true;
+  std::string callback_url;  // empty: in the sandbox, this server's /sandbox/ecommpay/callbacks
+  Currency currency;
+  engine::CardLimits limits;
+};
+
+struct Options {
+  bool sandbox = false;
+  std::string public_url;  // this server, for the sandbox's callback sink
+  std::int64_t uuid_lifetime_ms = 30 * 60 * 1000;
+  std::vector<Project> projects;
+};
+
+std::string tenant_of(std::int64_t project_id);
+// The account a project's payouts are funded from: its merchant balance.
+inline constexpr std::string_view kMerchantAccount = "merchant";
+
+class Dialect {
+ public:
+  Dialect(engine::CardPayouts& cards, Options options);
+
+  bool handle(http::Request& request, const http::Responder& respond);
+  void set_public_url(std::string url);
+
+ private:
+  void registration(http::Request& request, const http::Responder& respond);
+  void callback_sink(http::Request& request, const http::Responder& respond);
+  const Project* project(std::int64_t id) const;
+  // The signed callback of a payout's new state, or nullopt when it tells nothing new.
+  std::optional<store::OutboxMessage> callback(const store::PayoutRecord& payout,
+                                               const engine::CardOrder& order,
+                                               std::int64_t now_ms) const;
+
+  engine::CardPayouts& cards_;
+  Options options_;
+  struct Sink;
+  std::shared_ptr<Sink> sink_;  // sandbox: the callbacks this server received itself
+};
+
+}  // namespace payoutd::dialects::ecommpay

@@ -1,0 +1,256 @@
+"""ecommpay Gate API payout registration and its signed callbacks (seed 002, docs/ecommpay.md):
+the synchronous acceptance, every refusal (signature, allowlist, fields, a reused payment_id),
+and callbacks delivered at least once from the outbox to receivers that fail, hang and recover,
+across a crash, with one identity per event."""
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY, ECOMMPAY_PROJECT,  # noqa: E402
+                     ECOMMPAY_SECRETS, UUID_RE, Api, IsolatedServerTestCase, ServerTestCase,
+                     ecommpay_sign, unique)
+
+FAST_RETRIES = {"retry_s = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800]":
+                "retry_s = [0.2, 0.4, 0.8]", "poll_ms = 1000 ": "poll_ms = 50 ",
+                "timeout_ms = 15000 ": "timeout_ms = 1000 "}
+
+
+class Receiver:
+    """A merchant's callback endpoint on loopback. `script` is the statuses to answer, in order
+    (then 200); "hang" holds the request for `hang_s` seconds before answering 200."""
+
+    def __init__(self, script=(), hang_s=3.0):
+        self.script = list(script)
+        self.hang_s = hang_s
+        self.received = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.received.append(body)
+                    action = outer.script.pop(0) if outer.script else 200
+                if action == "hang":
+                    time.sleep(outer.hang_s)
+                    action = 200
+                try:
+                    self.send_response(action)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender gave up waiting (a timed-out attempt)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callbacks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def bodies(self):
+        with self.lock:
+            return list(self.received)
+
+    def wait(self, count, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.bodies()) >= count:
+                return [json.loads(b) for b in self.bodies()]
+            time.sleep(0.05)
+        raise AssertionError(f"{len(self.bodies())} callbacks arrived, wanted {count}")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def assert_signed(test, callback, project):
+    test.assertEqual(ecommpay_sign(ECOMMPAY_SECRETS[project], callback), callback["general"]["signature"])
+
+
+class RegistrationTest(ServerTestCase):
+
+    def test_registration_is_accepted_and_its_callback_carries_the_uuid(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id = unique("reg")
+        r = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(set(r.json), {"status", "request_id", "project_id", "payment_id"})
+        self.assertEqual((r.json["status"], r.json["project_id"], r.json["payment_id"]),
+                         ("success", ECOMMPAY_PROJECT, payment_id))
+        [cb] = receiver.wait(1)
+        assert_signed(self, cb, ECOMMPAY_PROJECT)
+        self.assertEqual(cb["general"]["project_id"], str(ECOMMPAY_PROJECT))
+        self.assertEqual(cb["general"]["payment_id"], payment_id)
+        self.assertEqual(cb["request_id"], r.json["request_id"])
+        self.assertEqual(cb["payment"], {"id": payment_id, "type": "payout", "status": "awaiting_payout_completion"})
+        self.assertEqual(cb["operation"]["status"], "awaiting_payout_completion")
+        self.assertEqual(cb["customer"], {"id": "16061314"})
+        self.assertEqual(cb["sum_request"], {"amount": "7000", "currency": "EUR"})
+        self.assertRegex(cb["uuid"], UUID_RE)
+        expires = time.strptime(cb["uuid_expired_at"], "%Y-%m-%dT%H:%M:%S+0000")
+        left = time.mktime(expires) - time.mktime(time.gmtime())
+        self.assertTrue(29 * 60 < left <= 30 * 60 + 2, left)
+        # The same request again: the same acceptance, and no second callback.
+        again = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
+        self.assertEqual(again.json, r.json)
+        time.sleep(0.5)
+        self.assertEqual(len(receiver.bodies()), 1)
+
+    def test_the_sandbox_receiver_gets_callbacks_without_a_url(self):
+        payment_id = unique("sink")
+        self.assertEqual(self.api.ecommpay_register(payment_id).status, 200)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            mine = [c for c in self.api.sandbox_callbacks() if c["general"]["payment_id"] == payment_id]
+            if mine:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(mine), 1)
+        assert_signed(self, mine[0], ECOMMPAY_PROJECT)
+
+    def test_a_project_without_payouts_is_declined_by_callback_317(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id = unique("off")
+        r = self.api.ecommpay_register(payment_id, project=ECOMMPAY_DISABLED, callback_url=receiver.url)
+        self.assertEqual(r.status, 200, r.raw)
+        [cb] = receiver.wait(1)
+        assert_signed(self, cb, ECOMMPAY_DISABLED)
+        self.assertEqual(cb["payment"]["status"], "decline")
+        self.assertEqual((cb["operation"]["code"], cb["operation"]["status"]), ("317", "decline"))
+        self.assertNotIn("uuid", cb)
+
+    def test_refusals_change_nothing(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        cases = [
+            ("bad signature", dict(secret="wrong"), 400, 3261),
+            ("no signature", dict(sign=False), 400, 3262),
+            ("another project's secret", dict(secret=ECOMMPAY_SECRETS[ECOMMPAY_DISABLED]), 400, 3261),
+            ("loopback caller of a foreign-only project", dict(project=ECOMMPAY_FOREIGN_ONLY), 403, 403),
+            ("unknown project", dict(project=1), 400, 2004),
+            ("wrong currency", dict(currency="USD"), 400, 2004),
+            ("zero amount", dict(amount=0), 400, 2004),
+            ("fractional amount", dict(amount=70.5), 400, 2004),
+            ("amount as text", dict(amount="7000"), 400, 2004),
+            ("no customer email", dict(customer={"id": "1", "phone": "1", "ip_address": "1.2.3.4"}), 400, 2004),
+            ("bad customer ip", dict(customer={"id": "1", "email": "a@b.c", "phone": "1", "ip_address": "x"}),
+             400, 2004),
+            ("bad callback url", dict(callback_url="ftp://x"), 400, 2004),
+        ]
+        for name, kw, status, code in cases:
+            with self.subTest(name):
+                payment_id = unique("ref")
+                kw.setdefault("callback_url", receiver.url)
+                r = self.api.ecommpay_register(payment_id, **kw)
+                self.assertEqual(r.status, status, r.raw)
+                self.assertEqual(r.json["status"], "error")
+                self.assertEqual(r.json["code"], code, r.raw)
+                # Nothing was created: the same payment_id, done right, is new.
+                ok = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
+                self.assertEqual(ok.status, 200, ok.raw)
+        for raw in (b"{", b"[]", b'{"general":1}', b""):
+            with self.subTest(raw=raw):
+                r = self.api.request("POST", "/v2/payment/payout/registration", raw_body=raw, auth=None)
+                self.assertEqual((r.status, r.json["code"]), (400, 2004), r.raw)
+        time.sleep(0.5)
+        self.assertEqual(len(receiver.bodies()), len(cases))  # one per accepted registration
+
+    def test_a_reused_payment_id_with_another_body(self):
+        payment_id = unique("dup")
+        self.assertEqual(self.api.ecommpay_register(payment_id).status, 200)
+        r = self.api.ecommpay_register(payment_id, amount=7001)
+        self.assertEqual((r.status, r.json["code"]), (400, 3041), r.raw)
+        r = self.api.ecommpay_register(payment_id, customer={"id": "other", "email": "p.jeltz@mail.com",
+                                                             "phone": "44991234567", "ip_address": "93.47.230.225"})
+        self.assertEqual((r.status, r.json["code"]), (400, 3041), r.raw)
+
+
+class CallbackDeliveryTest(IsolatedServerTestCase):
+
+    def new_server(self, start=True, **kw):
+        kw.setdefault("config_replace", FAST_RETRIES)
+        return super().new_server(start=start, **kw)
+
+    def outbox(self, payment_id, project=ECOMMPAY_PROJECT):
+        r = self.api.request("GET", f"/admin/v1/outbox?tenant=ecommpay:{project}&event={payment_id}:",
+                             auth=ADMIN_TOKEN)
+        self.assertEqual(r.status, 200, r.raw)
+        return r.json["messages"]
+
+    def test_a_failing_then_hanging_receiver_gets_the_callback_with_one_identity(self):
+        receiver = Receiver([500, 503, "hang", 404], hang_s=3)  # the hang outlasts the 1 s timeout
+        self.addCleanup(receiver.close)
+        payment_id = unique("retry")
+        self.assertEqual(self.api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            [m] = self.outbox(payment_id)
+            if m["state"] == "DELIVERED":
+                break
+            time.sleep(0.2)
+        self.assertEqual(m["state"], "DELIVERED", m)
+        self.assertEqual([a["httpStatus"] for a in m["attemptLog"]][:2], [500, 503])
+        self.assertEqual(m["attemptLog"][-1]["httpStatus"], 200)
+        bodies = receiver.bodies()
+        self.assertGreaterEqual(len(bodies), 4)
+        self.assertEqual(len(set(bodies)), 1, "every attempt carries the same body")
+        self.assertEqual(json.loads(bodies[0])["general"]["payment_id"], payment_id)
+
+    def test_a_crash_loses_no_callback(self):
+        receiver = Receiver([500] * 3)
+        self.addCleanup(receiver.close)
+        ids = [unique("crash") for _ in range(5)]
+        for payment_id in ids:
+            self.assertEqual(self.api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        self.server.kill9()
+        self.server.start()
+        got = receiver.wait(5 + 3)
+        delivered = {c["general"]["payment_id"] for c in got}
+        self.assertEqual(delivered, set(ids))
+        # At least once, never two versions of one event.
+        by_id = {}
+        for b in receiver.bodies():
+            by_id.setdefault(json.loads(b)["general"]["payment_id"], set()).add(b)
+        self.assertTrue(all(len(v) == 1 for v in by_id.values()), by_id)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all(self.outbox(p)[0]["state"] == "DELIVERED" for p in ids):
+                break
+            time.sleep(0.2)
+        self.assertTrue(all(self.outbox(p)[0]["state"] == "DELIVERED" for p in ids))
+
+    def test_callbacks_to_private_addresses_are_refused_outside_the_sandbox(self):
+        server = self.new_server(start=False, config_replace=dict(FAST_RETRIES, **{
+            "sandbox = true ": "sandbox = false ",
+            'kek = "sandbox-only:': 'kek = "'}))
+        self.server.stop()
+        server.start()
+        api = Api(server)
+        self.addCleanup(api.close)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id = unique("priv")
+        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        time.sleep(1.5)
+        self.assertEqual(receiver.bodies(), [])
+        r = api.request("GET", f"/admin/v1/outbox?tenant=ecommpay:{ECOMMPAY_PROJECT}&event={payment_id}:",
+                        auth=ADMIN_TOKEN)
+        [m] = r.json["messages"]
+        self.assertEqual(m["state"], "PENDING")
+        self.assertGreaterEqual(m["attempts"], 1)
+        self.assertIn("not public", m["attemptLog"][0]["error"])
+
+
+if __name__ == "__main__":
+    unittest.main()
