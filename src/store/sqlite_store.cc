@@ -307,6 +307,9 @@ class SqliteStore final : public Store {
       writer_->exec("PRAGMA synchronous=NORMAL");  // commits are made durable by sync()
       writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
       writer_->exec("PRAGMA cache_size=-65536");
+      // Statement journals (a statement that may fail half-way inside the batch's transaction)
+      // stay in memory instead of a temporary file each.
+      writer_->exec("PRAGMA temp_store=MEMORY");
       migrate();
       load_accounts();
       // Checkpoints copy the log into the database file and fsync it: slow, so they run on a
