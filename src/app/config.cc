@@ -415,6 +415,18 @@ Config load_config(const std::string& path) {
   config.dispatch.give_up_after_ms =
       bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
   config.dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
+  const toml::table& mail = section(root, "mail");
+  config.mail.smtp_url = get_or<std::string>(mail, "mail", "smtp_url", "");
+  config.mail.from = get_or<std::string>(mail, "mail", "from", config.mail.from);
+  config.ecommpay.mail_from = config.mail.from;
+  if (!config.mail.smtp_url.empty() && !config.mail.smtp_url.starts_with("smtp://") &&
+      !config.mail.smtp_url.starts_with("smtps://")) {
+    fail("mail.smtp_url", "must be smtp://HOST:PORT or smtps://HOST:PORT");
+  }
+  if (config.mail.smtp_url.empty() && !config.sandbox &&
+      !(config.ecommpay.projects.empty())) {
+    fail("mail.smtp_url", "is required outside the sandbox (verification codes go by email)");
+  }
   return config;
 }
 

@@ -13,6 +13,7 @@
 #include "engine/card_payouts.h"
 #include "engine/provision.h"
 #include "outbox/http_transport.h"
+#include "outbox/mail_transport.h"
 #include "rails/sandbox_rail.h"
 #include "http/server.h"
 #include "store/postgres_store.h"
@@ -34,6 +35,7 @@ struct Config {
   dialects::ecommpay::Options ecommpay;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
   outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried
+  outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)
   std::string bin_table;             // cards.bin_table, resolved against the config's directory
   std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
   rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)

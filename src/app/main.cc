@@ -25,7 +25,9 @@
 #include "http/server.h"
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
+#include "outbox/mail_transport.h"
 #include "pages/bereke_pages.h"
+#include "pages/common.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -111,7 +113,11 @@ int serve(const Config& config) {
   rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
   rails::SandboxRail rail(rail_options, clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
-  outbox::HttpTransport transport(config.callbacks);
+  outbox::HttpTransport web(config.callbacks);
+  outbox::MailTransportOptions mail_options = config.mail;
+  mail_options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
+  outbox::MailTransport mail(mail_options);
+  outbox::RoutingTransport transport(web, mail);
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
   outbox::Dispatcher dispatcher(committer, *store, clock, transport, dispatch);
@@ -156,7 +162,8 @@ int serve(const Config& config) {
       }
       if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
           ecommpay.handle(request, respond) ||
-          bereke_pages.handle(request, respond) || admin.handle(request, respond)) {
+          bereke_pages.handle(request, respond) || pages::serve_asset(request, respond) ||
+          admin.handle(request, respond)) {
         return;
       }
       if (auto problem = dialects::qiwi::problem_response(request, "payoutd",

@@ -26,6 +26,10 @@ using store::WriteTxn;
 
 namespace {
 
+bool secrets_match(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::string string_member(const json::Value& object, std::string_view key) {
   const json::Value* v = object.find(key);
   return v && v->is_string() ? v->as_string() : std::string();
@@ -69,6 +73,10 @@ std::string order_to_json(const CardOrder& o) {
   w.key("expires_ms").integer(o.expires_ms);
   w.key("operation_ms").integer(o.operation_ms);
   w.key("rail_checks").integer(o.rail_checks);
+  if (!o.code_hash.empty()) w.key("code_hash").string(o.code_hash);
+  w.key("code_expires_ms").integer(o.code_expires_ms);
+  w.key("code_attempts").integer(o.code_attempts);
+  w.key("codes_sent").integer(o.codes_sent);
   w.end_object();
   return out;
 }
@@ -106,6 +114,10 @@ std::optional<CardOrder> order_from_json(std::string_view text) {
   o.expires_ms = int_member(*v, "expires_ms");
   o.operation_ms = int_member(*v, "operation_ms");
   o.rail_checks = static_cast<int>(int_member(*v, "rail_checks"));
+  o.code_hash = string_member(*v, "code_hash");
+  o.code_expires_ms = int_member(*v, "code_expires_ms");
+  o.code_attempts = static_cast<int>(int_member(*v, "code_attempts"));
+  o.codes_sent = static_cast<int>(int_member(*v, "codes_sent"));
   return o;
 }
 
@@ -485,6 +497,107 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
   return r;
 }
 
+std::string code_hash(const std::string& order_id, const std::string& code) {
+  const std::string input = order_id + ":" + code;
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), nullptr, 0);
+  std::string hex(65, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), hash, sizeof hash);
+  hex.pop_back();
+  return hex;
+}
+
+struct CodeRequest {
+  std::string tenant, partner_id;
+  SealedCard card;
+  std::string code;
+};
+
+CardPayoutResult apply_request_code(WriteTxn& txn, const CodeRequest& in,
+                                    const CardEngineOptions& options, const Notify& notify,
+                                    std::int64_t now_ms) {
+  auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
+  if (!found) return {Error::kNotFound, "no such order"};
+  CardPayoutResult r = stored(txn, std::move(*found));
+  PayoutRecord& p = r.payout;
+  CardOrder& o = r.order;
+  if (o.stage != OrderStage::kRegistered || p.status != PayoutStatus::kProcessing) {
+    r.error = Error::kInvalid;
+    r.detail = "not-open";
+    return r;
+  }
+  if (now_ms >= o.expires_ms) {
+    decline(p, o, kDeclineExpired, now_ms);
+  } else if (o.codes_sent >= options.codes_max) {
+    r.error = Error::kInvalid;
+    r.detail = "too-many-codes";
+    return r;
+  } else {
+    o.card_id = vault_card(txn, in.tenant, in.card, now_ms);
+    o.masked_pan = in.card.masked;
+    o.scheme = in.card.scheme;
+    o.country = in.card.country;
+    o.cardholder = in.card.cardholder;
+    o.code_hash = code_hash(o.order_id, in.code);
+    o.code_expires_ms = std::min(now_ms + options.code_lifetime_ms, o.expires_ms);
+    o.code_attempts = 0;
+    ++o.codes_sent;
+    o.code_plain = in.code;
+  }
+  txn.update_payout(p);
+  txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
+  r.notified = notify(txn, p, o, now_ms);
+  o.code_plain.clear();
+  return r;
+}
+
+struct CodeEntry {
+  std::string tenant, partner_id, code;
+  CardLimits limits;
+};
+
+CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
+                                    const CardEngineOptions& options, const Notify& notify,
+                                    std::int64_t now_ms) {
+  auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
+  if (!found) return {Error::kNotFound, "no such order"};
+  CardPayoutResult r = stored(txn, std::move(*found));
+  PayoutRecord& p = r.payout;
+  CardOrder& o = r.order;
+  if (o.stage != OrderStage::kRegistered || p.status != PayoutStatus::kProcessing) return r;
+  auto refuse = [&](const char* why) {
+    txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
+    r.error = Error::kInvalid;
+    r.detail = why;
+    return r;
+  };
+  if (now_ms >= o.expires_ms) {
+    decline(p, o, kDeclineExpired, now_ms);
+  } else if (o.code_hash.empty() || o.card_id.empty()) {
+    r.error = Error::kInvalid;
+    r.detail = "no-code";
+    return r;
+  } else if (now_ms >= o.code_expires_ms) {
+    o.code_hash.clear();
+    return refuse("code-expired");
+  } else if (!secrets_match(code_hash(o.order_id, in.code), o.code_hash)) {
+    if (++o.code_attempts >= options.code_attempts_max) o.code_hash.clear();
+    return refuse("wrong-code");
+  } else {
+    o.code_hash.clear();
+    if (o.target_binding.empty()) {
+      o.target_binding = recipient_binding(txn, in.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
+    }
+    reserve(txn, p, o, in.limits, options, now_ms);
+    r.fresh = o.stage == OrderStage::kSending;
+  }
+  txn.update_payout(p);
+  txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
+  r.notified = notify(txn, p, o, now_ms);
+  return r;
+}
+
 std::int64_t backoff_ms(const CardEngineOptions& options, int checks) {
   std::int64_t wait = options.reconcile_first_ms;
   for (int i = 0; i < checks && wait < options.reconcile_max_ms; ++i) wait *= 2;
@@ -628,8 +741,11 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
                                        std::int64_t now_ms) {
         const CardNotifier notifier = shared->notifier_of(p.tenant);
         if (!notifier) return false;
-        auto message = notifier(p, o, now_ms);
-        return message && txn.insert_outbox(*message) != 0;
+        bool wrote = false;
+        for (const store::OutboxMessage& m : notifier(p, o, now_ms)) {
+          wrote |= txn.insert_outbox(m) != 0;
+        }
+        return wrote;
       }),
       scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
 
@@ -925,6 +1041,51 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
         if (r.payout.status == PayoutStatus::kProcessing && r.order.stage == OrderStage::kSending) {
           wait_for_rail(r.payout, done);
           if (r.fresh) dispatch(r.payout, r.order, &sealed);
+          return;
+        }
+        done(std::move(r));
+      });
+}
+
+void CardPayouts::request_code(std::string tenant, std::string partner_id, CardEntry card,
+                               CardPayoutCallback done) {
+  CodeRequest in;
+  in.card = seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  in.code = std::to_string(100000 + randombytes_uniform(900000));  // six digits
+  in.tenant = std::move(tenant);
+  in.partner_id = std::move(partner_id);
+  run_job(
+      engine_, shared_->wake, std::move(in),
+      +[](const CodeRequest& i, store::Footprint& f) {
+        f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.partner_id});
+      },
+      [this](const CodeRequest& i, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_request_code(txn, i, options_, notify_, now_ms);
+      },
+      [done](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        done(std::move(r));
+      });
+}
+
+void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::string code,
+                               CardPayoutCallback done) {
+  CodeEntry in{std::move(tenant), std::move(partner_id), std::move(code), {}};
+  in.limits = shared_->limits_of(in.tenant);
+  run_job(
+      engine_, shared_->wake, std::move(in),
+      +[](const CodeEntry& i, store::Footprint& f) {
+        f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.partner_id});
+      },
+      [this](const CodeEntry& i, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_confirm_code(txn, i, options_, notify_, now_ms);
+      },
+      [this, done](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        if (r.error == Error::kNone && r.payout.status == PayoutStatus::kProcessing &&
+            r.order.stage == OrderStage::kSending) {
+          wait_for_rail(r.payout, done);
+          if (r.fresh) dispatch(r.payout, r.order);
           return;
         }
         done(std::move(r));

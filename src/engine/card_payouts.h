@@ -82,6 +82,13 @@ struct CardOrder {
   std::string knp;          // payment purpose code carried by the payout
   std::string callback_url;  // where the payout's notifications go (dialects with callbacks)
   std::string client_ip;     // the recipient's IP address, as the partner gave it
+  // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached
+  // to the order first, and the order is confirmed with it once the code is entered.
+  std::string code_hash;          // of the code in force; empty: none
+  std::int64_t code_expires_ms = 0;
+  int code_attempts = 0;          // wrong entries of the code in force
+  int codes_sent = 0;
+  std::string code_plain;         // only in the batch that made it, for its notification
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
   std::string rail_state;       // "", "processing", "unknown": why it is awaiting
@@ -130,7 +137,7 @@ struct CardEntry {
 // A dialect's notifications about its payouts: called inside the batch that changed a payout,
 // with its new state; what it returns goes to the outbox in that same batch (once per event id).
 // Must be quick and must not block: it runs on the committer thread.
-using CardNotifier = std::function<std::optional<store::OutboxMessage>(
+using CardNotifier = std::function<std::vector<store::OutboxMessage>(
     const store::PayoutRecord& payout, const CardOrder& order, std::int64_t now_ms)>;
 
 struct CardEngineOptions {
@@ -138,6 +145,9 @@ struct CardEngineOptions {
   std::int64_t reconcile_max_ms = 60'000;  // the backoff's ceiling
   std::int64_t resend_after_ms = 10'000;   // a credit not answered this long is sent again
   std::int64_t waiter_timeout_ms = 30'000;  // a request waiting for the rail's first answer
+  std::int64_t code_lifetime_ms = 5 * 60'000;  // a verification code's life
+  int code_attempts_max = 3;                   // wrong entries before a new code is needed
+  int codes_max = 5;                           // codes one order may send
 };
 
 class CardPayouts {
@@ -169,6 +179,15 @@ class CardPayouts {
   // The hosted page's confirmation of a registered order with a card.
   void confirm(std::string tenant, std::string partner_id, CardEntry card,
                CardPayoutCallback done);
+
+  // Confirmation by code. request_code attaches the card to a registered order (sealed, nothing
+  // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,
+  // when right, confirms the order with that card (as confirm() does). Refusals are kInvalid
+  // with detail "no-code", "code-expired", "wrong-code", "too-many-codes" or "not-open".
+  void request_code(std::string tenant, std::string partner_id, CardEntry card,
+                    CardPayoutCallback done);
+  void confirm_code(std::string tenant, std::string partner_id, std::string code,
+                    CardPayoutCallback done);
 
   CardPayoutResult get(std::string_view tenant, std::string_view partner_id) const;
   // By the engine's order id (any tenant): the order and its tenant; kNotFound when none.

@@ -130,9 +130,9 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
         txn.insert_outbox_attempt({m->id, m->attempts, in.at_ms, in.delivery.duration_ms,
                                    in.delivery.http_status, in.delivery.error});
         m->updated_ms = now_ms;
-        if (in.delivery.http_status == 200) {
+        if (in.delivery.accepted) {
           m->state = OutboxState::kDelivered;
-          m->last_result = "HTTP 200";
+          m->last_result = in.delivery.http_status == 200 ? "HTTP 200" : "accepted";
         } else {
           m->last_result = in.delivery.http_status ? "HTTP " + std::to_string(in.delivery.http_status)
                                                    : in.delivery.error;

@@ -24,10 +24,11 @@
 namespace payoutd::outbox {
 
 struct Delivery {
-  int http_status = 0;  // 0: no answer
+  int http_status = 0;  // the receiver's status (HTTP, or SMTP's reply code); 0: no answer
   bool attempted = true;  // false: never sent (the server stopped first): not an attempt
   std::string error;    // why there was no answer (refused, timeout, a forbidden address...)
   std::int64_t duration_ms = 0;
+  bool accepted = false;  // the receiver took it (HTTP 200; mail accepted): delivered
 };
 
 // Sends one message; `done` runs exactly once, on a thread of the transport's.

@@ -136,6 +136,7 @@ struct HttpTransport::Impl {
         long status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         d.http_status = static_cast<int>(status);
+        d.accepted = status == 200;
       } else {
         d.error = rc == CURLE_COULDNT_CONNECT && !options.allow_private_targets
                       ? std::string("could not connect (or the address is not public)")

@@ -1,5 +1,7 @@
 #include "pages/bereke_pages.h"
 
+#include "pages/common.h"
+
 #include <sodium.h>
 
 #include <array>
@@ -19,10 +21,6 @@ namespace {
 
 constexpr std::string_view kBase = "/payouts/payment/";
 
-// Every page: nothing from anywhere else, no inline script or style, no framing, no referrer.
-constexpr const char* kContentSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 struct Texts {
   std::string_view lang, title, amount, description, time_left, card_number, card_hint,
@@ -65,43 +63,9 @@ const Texts& texts(std::string_view lang) {
   return kRu;
 }
 
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      case '\'': out.append("&#39;"); break;
-      default: out.push_back(c);
-    }
-  }
-}
 
-std::string escape(std::string_view text) {
-  std::string out;
-  escape_into(out, text);
-  return out;
-}
 
-http::Response page(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = std::move(body);
-  r.headers = {{"Content-Security-Policy", kContentSecurityPolicy},
-               {"X-Content-Type-Options", "nosniff"},
-               {"Referrer-Policy", "no-referrer"},
-               {"X-Frame-Options", "DENY"},
-               {"Cache-Control", "no-store"}};
-  return r;
-}
 
-http::Response redirect(std::string location) {
-  http::Response r = page(303, {});
-  r.headers.emplace_back("Location", std::move(location));
-  return r;
-}
 
 std::string head(const Texts& t, std::string_view refresh = {}) {
   std::string h = "<!doctype html><html lang=\"";
@@ -111,8 +75,8 @@ std::string head(const Texts& t, std::string_view refresh = {}) {
     h.append("<meta http-equiv=\"refresh\" content=\"").append(escape(refresh)).append("\">");
   }
   h.append("<title>").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"/payouts/payment/static/payment.css\">");
-  h.append("<script src=\"/payouts/payment/static/payment.js\" defer></script>");
+  h.append("<link rel=\"stylesheet\" href=\"").append(kStylesheetPath).append("\">");
+  h.append("<script src=\"").append(kScriptPath).append("\" defer></script>");
   h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
   return h;
 }
@@ -205,111 +169,8 @@ bool valid_holder(std::string_view name) {
   return true;
 }
 
-constexpr std::string_view kStylesheet = R"css(
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f2f5f3;color:#1b2b22}
-.card{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
-h1{font-size:1.3rem;margin:0 0 1rem;color:#0a6b3d}
-dl.order{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0 0 1.25rem}
-dt{color:#5b6b62}dd{margin:0;font-weight:600}
-label{display:block;margin:.9rem 0 .25rem;font-weight:600}
-input{width:100%;padding:.7rem;font-size:1.05rem;border:1px solid #b7c4bc;border-radius:8px}
-input[aria-invalid=true]{border-color:#b3261e;background:#fff6f5}
-small{display:block;color:#5b6b62;margin-top:.2rem}
-small.problem{color:#b3261e}
-button{margin-top:1.25rem;width:100%;padding:.8rem;font-size:1.05rem;border:0;border-radius:8px;background:#0a6b3d;color:#fff;cursor:pointer}
-button:disabled{background:#9fb8aa;cursor:not-allowed}
-.status{padding:.75rem;border-radius:8px;background:#eef5f0}
-.status.declined{background:#fdecea;color:#8c1d18}
-.status.success{background:#e6f4ea;color:#0a6b3d}
-a.back{display:inline-block;margin-top:1rem;color:#0a6b3d;font-weight:600}
-@media (max-width:30rem){.card{margin:0;border-radius:0;min-height:100vh}}
-)css";
 
-// Validation as the user types (digits, length, Luhn; Latin name) and the countdown to expiry.
-// The server checks everything again.
-constexpr std::string_view kScript = R"js(
-"use strict";
-(function () {
-  function luhn(d) {
-    var sum = 0, twice = false;
-    for (var i = d.length - 1; i >= 0; i--) {
-      var n = d.charCodeAt(i) - 48;
-      if (twice) { n *= 2; if (n > 9) n -= 9; }
-      sum += n; twice = !twice;
-    }
-    return sum % 10 === 0;
-  }
-  function digits(v) { return v.replace(/[\s-]/g, ""); }
-  function panValid(v) { var d = digits(v); return /^[0-9]{13,19}$/.test(d) && luhn(d); }
-  function holderValid(v) { return /^[A-Za-z .'-]{0,26}$/.test(v); }
-  document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("card-form");
-    var counter = document.getElementById("countdown");
-    if (!form) return;
-    var pan = document.getElementById("pan");
-    var holder = document.getElementById("cardholder");
-    var pay = document.getElementById("pay");
-    var panHint = document.getElementById("pan-hint");
-    var holderHint = document.getElementById("holder-hint");
-    var panHelp = panHint.textContent, holderHelp = holderHint.textContent;
-    var expired = false;
-    function mark(input, hint, ok, help, shown) {
-      input.setAttribute("aria-invalid", ok || !shown ? "false" : "true");
-      hint.textContent = ok || !shown ? help : input.getAttribute("data-invalid");
-      hint.className = ok || !shown ? "" : "problem";
-    }
-    function update() {
-      var d = digits(pan.value);
-      var panOk = panValid(pan.value);
-      mark(pan, panHint, panOk, panHelp, d.length >= 13 || (d.length > 0 && /[^0-9\s-]/.test(pan.value)));
-      var holderOk = holderValid(holder.value);
-      mark(holder, holderHint, holderOk, holderHelp, holder.value.length > 0);
-      pay.disabled = expired || !panOk || !holderOk;
-    }
-    pan.addEventListener("input", function () {
-      var d = digits(pan.value);
-      if (/^[0-9]*$/.test(d) && d.length <= 19) {
-        pan.value = d.replace(/(.{4})(?=.)/g, "$1 ");
-      }
-      update();
-    });
-    holder.addEventListener("input", update);
-    form.addEventListener("submit", function (e) {
-      if (pay.disabled) { e.preventDefault(); return; }
-      pan.value = digits(pan.value);
-      pay.disabled = true;
-    });
-    update();
-    if (counter) {
-      var left = parseInt(counter.getAttribute("data-remaining"), 10);
-      var tick = function () {
-        if (left <= 0) {
-          expired = true;
-          counter.textContent = "0:00";
-          document.getElementById("expired").hidden = false;
-          pan.disabled = true; holder.disabled = true;
-          update();
-          return;
-        }
-        var s = left % 60;
-        counter.textContent = Math.floor(left / 60) + ":" + (s < 10 ? "0" : "") + s;
-        left -= 1;
-        setTimeout(tick, 1000);
-      };
-      tick();
-    }
-  });
-})();
-)js";
 
-http::Response asset(std::string_view type, std::string_view body) {
-  http::Response r;
-  r.content_type = std::string(type);
-  r.body = std::string(body);
-  r.headers = {{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "public, max-age=300"}};
-  return r;
-}
 
 // "payment_en.html" -> "en"; empty when the name is not `<prefix>_<lang>.html`.
 std::string language_of(std::string_view name, std::string_view prefix) {
@@ -333,14 +194,6 @@ bool BerekePages::handle(http::Request& request, const http::Responder& respond)
   }
   const std::string_view name = path.substr(kBase.size());
   const bool get = request.method == "GET" || request.method == "HEAD";
-  if (name == "static/payment.css" && get) {
-    respond(asset("text/css; charset=utf-8", kStylesheet));
-    return true;
-  }
-  if (name == "static/payment.js" && get) {
-    respond(asset("text/javascript; charset=utf-8", kScript));
-    return true;
-  }
   if (name == "confirm" && request.method == "POST") {
     confirm(request, respond);
     return true;

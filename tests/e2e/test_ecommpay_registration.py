@@ -230,10 +230,29 @@ class CallbackDeliveryTest(IsolatedServerTestCase):
             time.sleep(0.2)
         self.assertTrue(all(self.outbox(p)[0]["state"] == "DELIVERED" for p in ids))
 
+    def test_an_unconfirmed_payout_expires_with_its_uuid_604(self):
+        server = self.new_server(config_replace=dict(FAST_RETRIES, **{"uuid_lifetime_s = 1800 ": "uuid_lifetime_s = 2 "}))
+        api = Api(server)
+        self.addCleanup(api.close)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id = unique("exp")
+        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        registration, result = receiver.wait(2, timeout=15)
+        self.assertEqual(registration["payment"]["status"], "awaiting_payout_completion")
+        assert_signed(self, result, ECOMMPAY_PROJECT)
+        self.assertEqual(result["payment"]["status"], "decline")
+        self.assertEqual((result["operation"]["code"], result["operation"]["message"]),
+                         ("604", "Payout Session Terminated. UUID Expired"))
+        self.assertEqual(result["request_id"], registration["request_id"])
+        code, out = server.run_audit()
+        self.assertEqual(code, 0, out)
+
     def test_callbacks_to_private_addresses_are_refused_outside_the_sandbox(self):
         server = self.new_server(start=False, config_replace=dict(FAST_RETRIES, **{
             "sandbox = true ": "sandbox = false ",
-            'kek = "sandbox-only:': 'kek = "'}))
+            'kek = "sandbox-only:': 'kek = "',
+            '# smtp_url = "smtp://127.0.0.1:2525"': 'smtp_url = "smtp://127.0.0.1:9"'}))
         self.server.stop()
         server.start()
         api = Api(server)

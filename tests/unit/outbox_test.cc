@@ -42,7 +42,7 @@ class ScriptedTransport final : public Transport {
       }
     }
     cv_.notify_all();
-    done({status, true, status ? "" : "timeout", 3});
+    done({status, true, status ? "" : "timeout", 3, status == 200});
   }
   void stop() override {}
   void script(std::vector<int> statuses) {

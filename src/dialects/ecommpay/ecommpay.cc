@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <ctime>
 #include <deque>
 #include <mutex>
 
@@ -74,6 +75,20 @@ std::string time_text(std::int64_t ms) {
   return t;
 }
 
+// RFC 5322's date: "Tue, 01 Dec 2026 08:20:00 +0000".
+std::string mail_date(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
 bool valid_email(std::string_view s) {
   const auto at = s.find('@');
   return s.size() <= 255 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
@@ -132,7 +147,12 @@ Dialect::Dialect(engine::CardPayouts& cards, Options options)
     : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
   for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
   cards_.set_notifier("ecommpay:", [this](const store::PayoutRecord& payout, const CardOrder& order,
-                                          std::int64_t now_ms) { return callback(payout, order, now_ms); });
+                                          std::int64_t now_ms) {
+    std::vector<store::OutboxMessage> messages;
+    if (auto m = callback(payout, order, now_ms)) messages.push_back(std::move(*m));
+    if (auto m = code_mail(payout, order, now_ms)) messages.push_back(std::move(*m));
+    return messages;
+  });
 }
 
 void Dialect::set_public_url(std::string url) {
@@ -353,6 +373,33 @@ std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord&
   m.target = order.callback_url;
   json::Writer w(m.body);
   render(w, &signature);
+  m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
+  return m;
+}
+
+std::optional<store::OutboxMessage> Dialect::code_mail(const store::PayoutRecord& payout,
+                                                       const CardOrder& order,
+                                                       std::int64_t now_ms) const {
+  if (order.code_plain.empty() || order.email.empty()) return std::nullopt;
+  std::string amount;
+  append_decimal(amount, payout.amount, payout.currency.exponent());
+  store::OutboxMessage m;
+  m.tenant = payout.tenant;
+  m.event_id = payout.partner_id + ":code:" + std::to_string(order.codes_sent);
+  m.target = "mailto:" + order.email;
+  m.body = "From: Payouts <" + options_.mail_from + ">\r\n"
+           "To: <" + order.email + ">\r\n"
+           "Subject: Your payout verification code\r\n"
+           "Date: " + mail_date(now_ms) + "\r\n"
+           "Message-ID: <" + order.order_id + "." + std::to_string(order.codes_sent) + "@payoutd>\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "\r\n"
+           "Your verification code: " + order.code_plain + "\r\n"
+           "\r\n"
+           "It confirms a payout of " + amount + " " + std::string(payout.currency.code()) +
+           " (payment " + payout.partner_id + ") and is valid for 5 minutes.\r\n"
+           "If you did not ask for a payout, ignore this message.\r\n";
   m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
   return m;
 }

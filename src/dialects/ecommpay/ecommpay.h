@@ -37,6 +37,7 @@ struct Options {
   bool sandbox = false;
   std::string public_url;  // this server, for the sandbox's callback sink
   std::int64_t uuid_lifetime_ms = 30 * 60 * 1000;
+  std::string mail_from = "payouts@payoutd.local";  // the verification codes' sender
   std::vector<Project> projects;
 };
 
@@ -59,6 +60,10 @@ class Dialect {
   std::optional<store::OutboxMessage> callback(const store::PayoutRecord& payout,
                                                const engine::CardOrder& order,
                                                std::int64_t now_ms) const;
+  // The verification code's email, when the batch made a code.
+  std::optional<store::OutboxMessage> code_mail(const store::PayoutRecord& payout,
+                                                const engine::CardOrder& order,
+                                                std::int64_t now_ms) const;
 
   engine::CardPayouts& cards_;
   Options options_;

@@ -1,0 +1,190 @@
+#include "outbox/mail_transport.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace payoutd::outbox {
+namespace {
+
+constexpr std::string_view kMailto = "mailto:";
+
+// Writes the message as <dir>/<ms>-<n>.eml, whole or not at all (a temporary name, fsync, rename).
+std::string write_to_sink(const std::string& dir, const std::string& message) {
+  static std::atomic<std::uint64_t> counter{0};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const std::string name = std::to_string(ms) + "-" + std::to_string(++counter) + "-" +
+                           std::to_string(::getpid()) + ".eml";
+  const std::string tmp = dir + "/." + name;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return std::string("mail sink: ") + std::strerror(errno);
+  std::size_t written = 0;
+  while (written < message.size()) {
+    const ssize_t n = ::write(fd, message.data() + written, message.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      return std::string("mail sink: ") + std::strerror(errno);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || std::rename(tmp.c_str(), (dir + "/" + name).c_str()) != 0) {
+    return std::string("mail sink: ") + std::strerror(errno);
+  }
+  return {};
+}
+
+struct Upload {
+  const std::string* data;
+  std::size_t offset = 0;
+};
+
+std::size_t read_upload(char* out, std::size_t size, std::size_t count, void* user) {
+  auto* u = static_cast<Upload*>(user);
+  const std::size_t n = std::min(size * count, u->data->size() - u->offset);
+  std::memcpy(out, u->data->data() + u->offset, n);
+  u->offset += n;
+  return n;
+}
+
+}  // namespace
+
+struct MailTransport::Impl {
+  struct Work {
+    std::string to, message;
+    std::function<void(Delivery)> done;
+  };
+  MailTransportOptions options;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Work> queue;
+  bool stopping = false;
+  std::thread thread;
+
+  explicit Impl(MailTransportOptions o) : options(std::move(o)) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mail");
+      run();
+    });
+  }
+  ~Impl() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    if (thread.joinable()) thread.join();
+    std::deque<Work> left;
+    {
+      std::lock_guard lock(mutex);
+      left.swap(queue);
+    }
+    for (Work& w : left) w.done({0, false, "not sent: the server is stopping", 0});
+  }
+
+  Delivery send(const Work& w) {
+    Delivery d;
+    const auto started = std::chrono::steady_clock::now();
+    if (options.smtp_url.empty()) {
+      d.error = write_to_sink(options.sink_dir, w.message);
+      d.http_status = d.error.empty() ? 250 : 0;
+    } else {
+      CURL* curl = curl_easy_init();
+      curl_slist* rcpt = curl_slist_append(nullptr, ("<" + w.to + ">").c_str());
+      Upload upload{&w.message};
+      curl_easy_setopt(curl, CURLOPT_URL, options.smtp_url.c_str());
+      curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+      curl_easy_setopt(curl, CURLOPT_MAIL_FROM, ("<" + options.from + ">").c_str());
+      curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+      curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+      curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+      curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
+      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+      const CURLcode rc = curl_easy_perform(curl);
+      long code = 0;
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+      if (rc == CURLE_OK) {
+        d.http_status = code ? static_cast<int>(code) : 250;
+      } else {
+        d.http_status = static_cast<int>(code);
+        d.error = curl_easy_strerror(rc);
+      }
+      curl_slist_free_all(rcpt);
+      curl_easy_cleanup(curl);
+    }
+    d.accepted = d.error.empty();
+    d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    return d;
+  }
+
+  void run() {
+    for (;;) {
+      Work w;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        w = std::move(queue.front());
+        queue.pop_front();
+      }
+      Delivery d = send(w);
+      w.done(std::move(d));
+    }
+  }
+};
+
+MailTransport::MailTransport(MailTransportOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+MailTransport::~MailTransport() = default;
+
+void MailTransport::post(std::string target, std::string message,
+                         std::function<void(Delivery)> done) {
+  std::string to = target.substr(std::min(target.size(), kMailto.size()));
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->stopping) {
+      impl_->queue.push_back({std::move(to), std::move(message), std::move(done)});
+      impl_->wake.notify_one();
+      return;
+    }
+  }
+  done({0, false, "not sent: the server is stopping", 0});
+}
+
+void MailTransport::stop() { impl_->stop(); }
+
+void RoutingTransport::post(std::string target, std::string body,
+                            std::function<void(Delivery)> done) {
+  Transport& t = std::string_view(target).starts_with(kMailto) ? mail_ : web_;
+  t.post(std::move(target), std::move(body), std::move(done));
+}
+
+void RoutingTransport::stop() {
+  web_.stop();
+  mail_.stop();
+}
+
+}  // namespace payoutd::outbox
