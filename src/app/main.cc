@@ -28,6 +28,7 @@
 #include "outbox/mail_transport.h"
 #include "pages/bereke_pages.h"
 #include "pages/common.h"
+#include "pages/ecommpay_pages.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -148,6 +149,7 @@ int serve(const Config& config) {
   dialects::bereke::Dialect bereke(cards, config.bereke);
   dialects::ecommpay::Dialect ecommpay(cards, config.ecommpay);
   pages::BerekePages bereke_pages(cards, bereke);
+  pages::EcommpayPages ecommpay_pages(cards, ecommpay);
   dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
@@ -162,7 +164,8 @@ int serve(const Config& config) {
       }
       if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
           ecommpay.handle(request, respond) ||
-          bereke_pages.handle(request, respond) || pages::serve_asset(request, respond) ||
+          bereke_pages.handle(request, respond) || ecommpay_pages.handle(request, respond) ||
+          pages::serve_asset(request, respond) ||
           admin.handle(request, respond)) {
         return;
       }

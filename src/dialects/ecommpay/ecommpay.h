@@ -51,11 +51,11 @@ class Dialect {
 
   bool handle(http::Request& request, const http::Responder& respond);
   void set_public_url(std::string url);
+  const Project* project(std::int64_t id) const;
 
  private:
   void registration(http::Request& request, const http::Responder& respond);
   void callback_sink(http::Request& request, const http::Responder& respond);
-  const Project* project(std::int64_t id) const;
   // The signed callback of a payout's new state, or nullopt when it tells nothing new.
   std::optional<store::OutboxMessage> callback(const store::PayoutRecord& payout,
                                                const engine::CardOrder& order,

@@ -1,0 +1,354 @@
+#include "pages/ecommpay_pages.h"
+
+#include <sodium.h>
+
+#include "cards/card.h"
+#include "core/money.h"
+#include "dialects/ecommpay/signature.h"
+#include "pages/common.h"
+
+namespace payoutd::pages {
+
+using engine::CardOrder;
+using engine::CardPayoutResult;
+using engine::Error;
+using engine::OrderStage;
+using store::PayoutStatus;
+
+namespace {
+
+struct Texts {
+  std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
+      cardholder_hint, next, code_sent, code_label, confirm, wrong_code, code_expired, new_card,
+      invalid_card, invalid_holder, unsupported_card, expired, bad_link, time_limit, processing,
+      success, declined, not_found, seconds;
+};
+
+constexpr Texts kEn{
+    "en", "Payout", "Amount", "Description", "Time left", "Card number",
+    "13 to 19 digits, spaces allowed", "Cardholder name", "In Latin letters, as on the card",
+    "Send me a code", "We sent a verification code to", "Verification code", "Confirm the payout",
+    "The code is wrong", "The code has expired or was entered wrongly too often: enter the card again",
+    "Enter the card again", "Check the card number", "Enter the name in Latin letters (up to 26)",
+    "This card cannot receive payouts", "Payout Session Terminated. UUID Expired",
+    "This payout link is not valid", "A time limit (best_before) cannot be set for payouts",
+    "The payout is being processed…", "The payout was credited to the card",
+    "The payout was declined", "Payout not found", "s"};
+constexpr Texts kRu{
+    "ru", "Выплата", "Сумма", "Описание", "Осталось времени", "Номер карты",
+    "13–19 цифр, без пробелов или с ними", "Имя держателя карты", "Латиницей, как на карте",
+    "Получить код", "Мы отправили проверочный код на", "Проверочный код", "Подтвердить выплату",
+    "Неверный код", "Код истёк или введён неверно слишком много раз: укажите карту снова",
+    "Указать карту снова", "Проверьте номер карты", "Укажите имя латиницей (до 26 символов)",
+    "На эту карту выплаты невозможны", "Сессия выплаты завершена: срок действия UUID истёк",
+    "Ссылка на выплату недействительна", "Для выплат нельзя ограничивать время работы (best_before)",
+    "Выплата обрабатывается…", "Выплата зачислена на карту", "Выплата отклонена",
+    "Выплата не найдена", "с"};
+
+const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
+
+std::string head(const Texts& t, std::string_view refresh = {}) {
+  std::string h = "<!doctype html><html lang=\"";
+  h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
+  h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+  if (!refresh.empty()) h.append("<meta http-equiv=\"refresh\" content=\"").append(escape(refresh)).append("\">");
+  h.append("<title>").append(t.title).append("</title>");
+  h.append("<link rel=\"stylesheet\" href=\"").append(kStylesheetPath).append("\">");
+  h.append("<script src=\"").append(kScriptPath).append("\" defer></script>");
+  h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
+  return h;
+}
+
+constexpr std::string_view kFoot = "</main></body></html>";
+
+std::string message(const Texts& t, std::string_view text, std::string_view kind,
+                    std::string_view status = {}) {
+  std::string h = head(t);
+  h.append("<p class=\"status ").append(kind).append("\" id=\"status\"");
+  if (!status.empty()) h.append(" data-status=\"").append(status).append("\"");
+  h.append(">");
+  escape_into(h, text);
+  h.append("</p>").append(kFoot);
+  return h;
+}
+
+std::string amount_text(const store::PayoutRecord& p) {
+  std::string out;
+  append_decimal(out, p.amount, p.currency.exponent());
+  out.append(" ").append(p.currency.code());
+  return out;
+}
+
+// Every parameter of a query or form body, decoded; nullopt when one is malformed or repeated.
+std::optional<std::vector<std::pair<std::string, std::string>>> all_params(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    for (std::string* s : {&key, &value}) {
+      for (char& c : *s) {
+        if (c == '+') c = ' ';
+      }
+      auto decoded = http::percent_decode(*s);
+      if (!decoded) return std::nullopt;
+      *s = std::move(*decoded);
+    }
+    for (const auto& [k, v] : out) {
+      if (k == key) return std::nullopt;
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+std::string param(const std::vector<std::pair<std::string, std::string>>& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
+                      std::string_view error, std::string_view description) {
+  std::string h = head(t);
+  h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
+  escape_into(h, amount_text(r.payout));
+  h.append("</dd>");
+  if (!description.empty()) {
+    h.append("<dt>").append(t.description).append("</dt><dd id=\"description\">");
+    escape_into(h, description);
+    h.append("</dd>");
+  }
+  h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
+  h.append(std::to_string(remaining_s)).append("\">").append(std::to_string(remaining_s / 60));
+  h.append(":").append(remaining_s % 60 < 10 ? "0" : "").append(std::to_string(remaining_s % 60));
+  h.append("</span></dd></dl>");
+  h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
+  h.append("<form id=\"card-form\" method=\"post\" action=\"/payment/card\" novalidate autocomplete=\"off\">");
+  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
+  h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
+  if (!error.empty()) {
+    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
+    escape_into(h, error);
+    h.append("</p>");
+  }
+  h.append("<label for=\"pan\">").append(t.card_number).append("</label>");
+  h.append("<input id=\"pan\" name=\"pan\" inputmode=\"numeric\" autocomplete=\"cc-number\" maxlength=\"23\" ");
+  h.append("aria-describedby=\"pan-hint\" data-invalid=\"").append(t.invalid_card).append("\">");
+  h.append("<small id=\"pan-hint\">").append(t.card_hint).append("</small>");
+  h.append("<label for=\"cardholder\">").append(t.cardholder).append("</label>");
+  h.append("<input id=\"cardholder\" name=\"cardholder\" autocomplete=\"cc-name\" maxlength=\"26\" ");
+  h.append("aria-describedby=\"holder-hint\" data-invalid=\"").append(t.invalid_holder).append("\">");
+  h.append("<small id=\"holder-hint\">").append(t.cardholder_hint).append("</small>");
+  h.append("<button id=\"pay\" type=\"submit\">").append(t.next).append("</button></form>");
+  h.append(kFoot);
+  return h;
+}
+
+// "p.jeltz@mail.com" -> "p.j***@mail.com"
+std::string masked_email(std::string_view email) {
+  const auto at = email.find('@');
+  if (at == std::string_view::npos) return "***";
+  std::string out(email.substr(0, std::min<std::size_t>(3, at)));
+  out.append("***").append(email.substr(at));
+  return out;
+}
+
+std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view error) {
+  std::string h = head(t);
+  h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
+  escape_into(h, amount_text(r.payout));
+  h.append("</dd><dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
+  escape_into(h, r.order.masked_pan);
+  h.append("</dd></dl><p id=\"code-sent\">").append(t.code_sent).append(" ");
+  escape_into(h, masked_email(r.order.email));
+  h.append("</p>");
+  if (!error.empty()) {
+    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
+    escape_into(h, error);
+    h.append("</p>");
+  }
+  h.append("<form id=\"code-form\" method=\"post\" action=\"/payment/code\" autocomplete=\"off\">");
+  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
+  h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
+  h.append("<label for=\"code\">").append(t.code_label).append("</label>");
+  h.append("<input id=\"code\" name=\"code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\">");
+  h.append("<button id=\"confirm\" type=\"submit\">").append(t.confirm).append("</button></form>");
+  h.append(kFoot);
+  return h;
+}
+
+std::string result_path(std::string_view uuid, std::string_view lang) {
+  std::string p = "/payment/result?uuid=";
+  p.append(uuid).append("&lang=").append(lang);
+  return p;
+}
+
+}  // namespace
+
+EcommpayPages::EcommpayPages(engine::CardPayouts& cards, const dialects::ecommpay::Dialect& dialect)
+    : cards_(cards), dialect_(dialect) {}
+
+bool EcommpayPages::handle(http::Request& request, const http::Responder& respond) {
+  const std::string_view path = request.path();
+  if (path != "/payment" && !path.starts_with("/payment/")) return false;
+  if (request.problem != http::RequestProblem::kNone) {
+    respond(page(400, message(kEn, kEn.bad_link, "declined")));
+    return true;
+  }
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/payment" && get) return open(request, respond), true;
+  if (path == "/payment/card" && request.method == "POST") return card(request, respond), true;
+  if (path == "/payment/code" && request.method == "POST") return code(request, respond), true;
+  if (path == "/payment/result" && get) return result(request, respond), true;
+  respond(page(404, message(kEn, kEn.not_found, "declined")));
+  return true;
+}
+
+void EcommpayPages::open(const http::Request& request, const http::Responder& respond) {
+  auto params = all_params(request.query());
+  const std::string lang = params && param(*params, "language_code") == "ru" ? "ru" : "en";
+  const Texts& t = texts(lang);
+  auto refuse = [&](int status, std::string_view why) { respond(page(status, message(t, why, "declined"))); };
+  if (!params) return refuse(400, t.bad_link);
+  if (!param(*params, "best_before").empty()) return refuse(400, t.time_limit);
+  const std::string project_text = param(*params, "project_id");
+  const dialects::ecommpay::Project* project =
+      !project_text.empty() && project_text.size() <= 12 &&
+              project_text.find_first_not_of("0123456789") == std::string::npos
+          ? dialect_.project(std::stoll(project_text))
+          : nullptr;
+  const std::string signature = param(*params, "signature");
+  if (!project || param(*params, "mode") != "payout" || signature.empty() ||
+      !dialects::ecommpay::signature_valid(project->secret_key,
+                                           dialects::ecommpay::signing_string(*params), signature)) {
+    return refuse(403, t.bad_link);
+  }
+  std::string tenant;
+  CardPayoutResult r = cards_.get_by_order_id(param(*params, "uuid"), &tenant);
+  if (r.error != Error::kNone || tenant != dialects::ecommpay::tenant_of(project->id)) {
+    return refuse(404, t.bad_link);
+  }
+  const bool same = r.payout.partner_id == param(*params, "payment_id") &&
+                    r.order.client_id == param(*params, "customer_id") &&
+                    r.order.email == param(*params, "customer_email") &&
+                    std::to_string(r.payout.amount) == param(*params, "payment_amount") &&
+                    r.payout.currency.code() == param(*params, "payment_currency");
+  if (!same) return refuse(400, t.bad_link);
+  if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
+    return respond(redirect(result_path(r.order.order_id, lang)));
+  }
+  const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
+  if (left_ms <= 0) return refuse(410, t.expired);
+  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, param(*params, "payment_description"));
+  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
+}
+
+void EcommpayPages::card(const http::Request& request, const http::Responder& respond) {
+  auto form = all_params(request.body);
+  const std::string lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
+  const Texts& t = texts(lang);
+  if (!form) return respond(page(400, message(t, t.bad_link, "declined")));
+  std::string tenant;
+  CardPayoutResult r = cards_.get_by_order_id(param(*form, "uuid"), &tenant);
+  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
+    return respond(page(404, message(t, t.not_found, "declined")));
+  }
+  if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
+    return respond(redirect(result_path(r.order.order_id, lang)));
+  }
+  std::string pan;
+  for (char c : param(*form, "pan")) {
+    if (c != ' ' && c != '-') pan.push_back(c);
+  }
+  const std::string holder = param(*form, "cardholder");
+  const std::int64_t left_s = std::max<std::int64_t>((r.order.expires_ms - SystemClock().now_ms() + 999) / 1000, 0);
+  auto again = [&](std::string_view why) {
+    sodium_memzero(pan.data(), pan.size());
+    respond(page(422, card_form(t, r, left_s, why, {})));
+  };
+  if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::luhn_valid(pan)) {
+    return again(t.invalid_card);
+  }
+  bool holder_ok = holder.size() <= 26;
+  for (char c : holder) {
+    holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '\'' || c == '-';
+  }
+  if (!holder_ok) return again(t.invalid_holder);
+  auto issuer = cards_.bins().find(pan);
+  if (!issuer) return again(t.unsupported_card);
+  std::string upper;
+  for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  cards_.request_code(tenant, r.payout.partner_id, {std::move(pan), *issuer, upper},
+                      [respond, lang](CardPayoutResult res) {
+                        const Texts& tx = texts(lang);
+                        if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing) {
+                          return respond(page(200, code_form(tx, res, {})));
+                        }
+                        if (res.error == Error::kUnavailable) {
+                          return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
+                        }
+                        respond(redirect(result_path(res.order.order_id, lang)));
+                      });
+}
+
+void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {
+  auto form = all_params(request.body);
+  const std::string lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
+  const Texts& t = texts(lang);
+  if (!form) return respond(page(400, message(t, t.bad_link, "declined")));
+  std::string tenant;
+  CardPayoutResult r = cards_.get_by_order_id(param(*form, "uuid"), &tenant);
+  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
+    return respond(page(404, message(t, t.not_found, "declined")));
+  }
+  const std::string order_id = r.order.order_id;
+  cards_.confirm_code(tenant, r.payout.partner_id, param(*form, "code"),
+                      [respond, lang, order_id](CardPayoutResult res) {
+                        const Texts& tx = texts(lang);
+                        if (res.error == Error::kInvalid && res.detail == "wrong-code") {
+                          return respond(page(422, code_form(tx, res, tx.wrong_code)));
+                        }
+                        if (res.error == Error::kInvalid) {
+                          return respond(page(422, message(tx, tx.code_expired, "declined")));
+                        }
+                        if (res.error == Error::kUnavailable) {
+                          return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
+                        }
+                        respond(redirect(result_path(order_id, lang)));
+                      });
+}
+
+void EcommpayPages::result(const http::Request& request, const http::Responder& respond) {
+  auto params = all_params(request.query());
+  const std::string lang = params && param(*params, "lang") == "ru" ? "ru" : "en";
+  const Texts& t = texts(lang);
+  std::string tenant;
+  CardPayoutResult r = params ? cards_.get_by_order_id(param(*params, "uuid"), &tenant)
+                              : CardPayoutResult{Error::kNotFound};
+  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
+    return respond(page(404, message(t, t.not_found, "declined")));
+  }
+  std::string body;
+  if (r.payout.status == PayoutStatus::kProcessing && r.order.stage != OrderStage::kRegistered) {
+    body = head(t, "2");
+    body.append("<p class=\"status\" id=\"status\" data-status=\"processing\">").append(t.processing).append("</p>");
+    body.append(kFoot);
+  } else if (r.payout.status == PayoutStatus::kSuccess) {
+    body = message(t, t.success, "success", "success");
+  } else if (r.payout.decline_code == engine::kDeclineExpired ||
+             (r.payout.status == PayoutStatus::kProcessing && SystemClock().now_ms() >= r.order.expires_ms)) {
+    body = message(t, t.expired, "declined", "expired");
+  } else if (r.payout.status == PayoutStatus::kDeclined) {
+    body = message(t, t.declined, "declined", "declined");
+  } else {
+    body = message(t, t.processing, "", "registered");
+  }
+  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
+}
+
+}  // namespace payoutd::pages

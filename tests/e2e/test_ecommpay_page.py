@@ -1,0 +1,200 @@
+"""ecommpay's Payment Page in payout mode over HTTP (seed 002, docs/ecommpay.md): the signed link,
+its refusals, the card, the verification code from the mail sink (and through a real SMTP server
+on loopback), the confirmation, and the result callback."""
+import glob
+import os
+import re
+import socketserver
+import sys
+import threading
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (ECOMMPAY_PROJECT, ECOMMPAY_SECRETS, Api, IsolatedServerTestCase,  # noqa: E402
+                     ecommpay_sign, unique)
+from test_ecommpay_registration import FAST_RETRIES, Receiver, assert_signed  # noqa: E402
+
+CODE_RE = re.compile(r"Your verification code: (\d{6})")
+
+
+def page_query(payment_id, uuid, amount=7000, **extra):
+    params = {"mode": "payout", "project_id": str(ECOMMPAY_PROJECT), "payment_id": payment_id,
+              "uuid": uuid, "customer_id": "16061314", "customer_email": "p.jeltz@mail.com",
+              "payment_amount": str(amount), "payment_currency": "EUR", **extra}
+    params["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[ECOMMPAY_PROJECT], params)
+    return urllib.parse.urlencode(params)
+
+
+def form(api, path, fields):
+    return api.request("POST", path, raw_body=urllib.parse.urlencode(fields).encode(), auth=None,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+class SmtpServer:
+    """A minimal SMTP server on loopback that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 test ESMTP\r\n")
+                data, in_data = [], False
+                for raw in self.rfile:
+                    line = raw.decode("utf-8", "replace")
+                    if in_data:
+                        if line in (".\r\n", ".\n"):
+                            outer.messages.append("".join(data))
+                            data, in_data = [], False
+                            self.wfile.write(b"250 queued\r\n")
+                        else:
+                            data.append(line[1:] if line.startswith("..") else line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.wfile.write(b"250 test\r\n")
+                    elif verb == "DATA":
+                        in_data = True
+                        self.wfile.write(b"354 go on\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"smtp://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class PaymentPageTest(IsolatedServerTestCase):
+
+    def new_server(self, start=True, **kw):
+        kw.setdefault("config_replace", FAST_RETRIES)
+        return super().new_server(start=start, **kw)
+
+    def register(self, api, receiver):
+        payment_id = unique("pp")
+        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        [registration] = receiver.wait(1)
+        return payment_id, registration["uuid"]
+
+    def sink_code(self, server, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for path in sorted(glob.glob(os.path.join(server.data_dir, "mail", "*.eml"))):
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                m = CODE_RE.search(text)
+                if m and "To: <p.jeltz@mail.com>" in text:
+                    return m.group(1), text
+            time.sleep(0.05)
+        raise AssertionError("no code in the mail sink")
+
+    def test_the_whole_payout_through_the_page(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        r = self.api.request("GET", "/payment?" + page_query(payment_id, uuid, payment_description="Prize"), auth=None)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertIn(b'id="amount">70.00 EUR<', r.raw)
+        self.assertIn(b'id="description">Prize<', r.raw)
+        self.assertIn("default-src 'none'", r.headers["content-security-policy"])
+        self.assertRegex(r.raw.decode(), r'data-remaining="(17|18)\d\d"')
+        r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111 1111 1111 1111",
+                                             "cardholder": "Prostetnik Jeltz"})
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertIn(b"p.j***@mail.com", r.raw)
+        self.assertNotIn(b"4111111111111111", r.raw)
+        code, mail = self.sink_code(self.server)
+        self.assertIn("Subject: Your payout verification code", mail)
+        wrong = "000000" if code != "000000" else "111111"
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": wrong})
+        self.assertEqual(r.status, 422)
+        self.assertIn(b"The code is wrong", r.raw)
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+        self.assertEqual(r.status, 303, r.raw)
+        self.assertTrue(r.headers["location"].startswith("/payment/result?uuid="))
+        registration, result = receiver.wait(2)
+        assert_signed(self, result, ECOMMPAY_PROJECT)
+        self.assertEqual(result["payment"]["status"], "success")
+        self.assertEqual(result["request_id"], registration["request_id"])
+        page = self.api.request("GET", r.headers["location"], auth=None)
+        self.assertIn(b'data-status="success"', page.raw)
+        # The link now leads to the result; the code cannot be used again.
+        again = self.api.request("GET", "/payment?" + page_query(payment_id, uuid), auth=None)
+        self.assertEqual(again.status, 303)
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+        self.assertEqual(r.status, 303)
+        time.sleep(0.3)
+        self.assertEqual(len(receiver.bodies()), 2)
+        rc, out = self.server.run_audit()
+        self.assertEqual(rc, 0, out)
+
+    def test_the_link_is_refused_when_it_is_not_the_registrations(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        good = page_query(payment_id, uuid)
+        cases = [
+            ("bad signature", good.replace("signature=", "signature=x"), 403),
+            ("other amount", page_query(payment_id, uuid, amount=7001), 400),
+            ("other customer", page_query(payment_id, uuid, customer_id="someone"), 400),
+            ("unknown uuid", page_query(payment_id, "00000000-0000-4000-8000-000000000000"), 404),
+            ("best_before", page_query(payment_id, uuid, best_before="2030-01-01T00:00:00"), 400),
+            ("not payout mode", good.replace("mode=payout", "mode=purchase"), 403),
+        ]
+        for name, query, status in cases:
+            with self.subTest(name):
+                r = self.api.request("GET", "/payment?" + query, auth=None)
+                self.assertEqual(r.status, status, r.raw[:300])
+        self.assertEqual(self.api.request("GET", "/payment?" + good, auth=None).status, 200)
+
+    def test_bad_cards_are_refused_and_the_order_stays_open(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        for pan, text in (("4111111111111112", b"Check the card number"),
+                          ("4999990000000007", b"This card cannot receive payouts")):
+            r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": pan, "cardholder": "A B"})
+            self.assertEqual(r.status, 422)
+            self.assertIn(text, r.raw)
+        self.assertEqual(glob.glob(os.path.join(self.server.data_dir, "mail", "*.eml")), [])
+        r = self.api.request("GET", "/payment?" + page_query(payment_id, uuid), auth=None)
+        self.assertEqual(r.status, 200)
+
+    def test_a_code_travels_through_smtp(self):
+        smtp = SmtpServer()
+        self.addCleanup(smtp.close)
+        server = self.new_server(config_replace=dict(FAST_RETRIES, **{
+            '# smtp_url = "smtp://127.0.0.1:2525"': f'smtp_url = "{smtp.url}"'}))
+        self.server.stop()
+        api = Api(server)
+        self.addCleanup(api.close)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(api, receiver)
+        r = form(api, "/payment/card", {"uuid": uuid, "lang": "ru", "pan": "5555555555554444", "cardholder": "A B"})
+        self.assertEqual(r.status, 200, r.raw)
+        deadline = time.monotonic() + 10
+        while not smtp.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(len(smtp.messages), 1)
+        code = CODE_RE.search(smtp.messages[0]).group(1)
+        r = form(api, "/payment/code", {"uuid": uuid, "lang": "ru", "code": code})
+        self.assertEqual(r.status, 303, r.raw)
+        _, result = receiver.wait(2)
+        self.assertEqual(result["payment"]["status"], "success")
+        self.assertEqual(glob.glob(os.path.join(server.data_dir, "mail", "*.eml")), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
