@@ -170,6 +170,12 @@ bool serve_asset(const http::Request& request, const http::Responder& respond) {
     respond(asset_response("text/javascript; charset=utf-8", kScript));
     return true;
   }
+  if (path == "/favicon.ico") {  // browsers ask for it; the pages have none
+    http::Response r = asset_response("image/x-icon", {});
+    r.status = 204;
+    respond(std::move(r));
+    return true;
+  }
   return false;
 }
 

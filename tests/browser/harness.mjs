@@ -49,6 +49,7 @@ export async function startServer({ configReplace = {} } = {}) {
   });
   return {
     url,
+    dataDir: join(tmp, 'data'),
     log: () => log,
     async stop() {
       const exited = new Promise((ok) => proc.on('exit', ok));
@@ -90,6 +91,44 @@ export function launchBrowser() {
     // As root (CI) Chromium's own sandbox cannot start; the pages under test are our own.
     args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
   });
+}
+
+// ecommpay: the signature of the SDKs' algorithm (docs/ecommpay.md), written here independently.
+import { createHmac } from 'node:crypto';
+
+export function ecommpaySign(secret, value) {
+  const pairs = [];
+  const walk = (v, path) => {
+    if (v !== null && typeof v === 'object') {
+      const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+      for (const [k, x] of entries) {
+        if (!Array.isArray(v) && (k === 'signature' || k === 'frame_mode')) continue;
+        walk(x, path ? `${path}:${k}` : k);
+      }
+    } else if (typeof v === 'boolean') {
+      pairs.push([path, v ? '1' : '0']);
+    } else {
+      pairs.push([path, v === null ? '' : String(v)]);
+    }
+  };
+  walk(value, '');
+  const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
+  pairs.sort((a, b) => (a[0] === b[0] ? 0 : (collator.compare(a[0], b[0]) || (a[0] < b[0] ? -1 : 1))));
+  const text = pairs.map(([k, v]) => `${k}:${v}`).join(';');
+  return createHmac('sha512', secret).update(text).digest('base64');
+}
+
+export async function ecommpayRegister(base, paymentId, { project = 91348, amount = 7000 } = {}) {
+  const body = {
+    general: { project_id: project, payment_id: paymentId },
+    customer: { id: '16061314', email: 'p.jeltz@mail.com', phone: '44991234567', ip_address: '93.47.230.225' },
+    payment: { amount, currency: 'EUR' },
+  };
+  body.general.signature = ecommpaySign(`sandbox-secret-${project}`, body);
+  const r = await fetch(`${base}/v2/payment/payout/registration`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: r.status, json: await r.json() };
 }
 
 let counter = 0;

@@ -19,6 +19,11 @@ from test_ecommpay_registration import FAST_RETRIES, Receiver, assert_signed  # 
 CODE_RE = re.compile(r"Your verification code: (\d{6})")
 
 
+def json_of(raw):
+    import json
+    return json.loads(raw)
+
+
 def page_query(payment_id, uuid, amount=7000, **extra):
     params = {"mode": "payout", "project_id": str(ECOMMPAY_PROJECT), "payment_id": payment_id,
               "uuid": uuid, "customer_id": "16061314", "customer_email": "p.jeltz@mail.com",
@@ -87,14 +92,15 @@ class PaymentPageTest(IsolatedServerTestCase):
         [registration] = receiver.wait(1)
         return payment_id, registration["uuid"]
 
-    def sink_code(self, server, timeout=10.0):
+    def sink_code(self, server, uuid, timeout=10.0):
+        """The code of the order's latest mail (its Message-ID names the order)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for path in sorted(glob.glob(os.path.join(server.data_dir, "mail", "*.eml"))):
+            for path in sorted(glob.glob(os.path.join(server.data_dir, "mail", "*.eml")), reverse=True):
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
                 m = CODE_RE.search(text)
-                if m and "To: <p.jeltz@mail.com>" in text:
+                if m and "To: <p.jeltz@mail.com>" in text and f"Message-ID: <{uuid}." in text:
                     return m.group(1), text
             time.sleep(0.05)
         raise AssertionError("no code in the mail sink")
@@ -114,7 +120,7 @@ class PaymentPageTest(IsolatedServerTestCase):
         self.assertEqual(r.status, 200, r.raw)
         self.assertIn(b"p.j***@mail.com", r.raw)
         self.assertNotIn(b"4111111111111111", r.raw)
-        code, mail = self.sink_code(self.server)
+        code, mail = self.sink_code(self.server, uuid)
         self.assertIn("Subject: Your payout verification code", mail)
         wrong = "000000" if code != "000000" else "111111"
         r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": wrong})
@@ -136,6 +142,43 @@ class PaymentPageTest(IsolatedServerTestCase):
         self.assertEqual(r.status, 303)
         time.sleep(0.3)
         self.assertEqual(len(receiver.bodies()), 2)
+        rc, out = self.server.run_audit()
+        self.assertEqual(rc, 0, out)
+
+    def pay_through_page(self, api, server, receiver, amount, pan="4111111111111111"):
+        payment_id = unique("pp")
+        self.assertEqual(api.ecommpay_register(payment_id, amount=amount, callback_url=receiver.url).status, 200)
+        uuid = self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
+        r = form(api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": pan, "cardholder": "A B"})
+        self.assertEqual(r.status, 200, r.raw)
+        code, _ = self.sink_code(server, uuid)
+        r = form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+        self.assertEqual(r.status, 303, r.raw)
+        return self.callbacks_of(receiver, payment_id, 2)[1]
+
+    @staticmethod
+    def callbacks_of(receiver, payment_id, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mine = [json_of(b) for b in receiver.bodies() if json_of(b)["general"]["payment_id"] == payment_id]
+            if len(mine) >= count:
+                return mine
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} callbacks for {payment_id}")
+
+    def test_per_card_limits_decline_with_their_code(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        over = self.pay_through_page(self.api, self.server, receiver, amount=500001)  # > EUR 5 000.00
+        self.assertEqual((over["payment"]["status"], over["operation"]["code"]), ("decline", "3103"))
+        # Five credits per card per day; the sixth is declined, on another card it pays.
+        for _ in range(5):
+            ok = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="5555555555554444")
+            self.assertEqual(ok["payment"]["status"], "success")
+        sixth = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="5555555555554444")
+        self.assertEqual(sixth["operation"]["code"], "3103")
+        other = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="4111111111111111")
+        self.assertEqual(other["payment"]["status"], "success")
         rc, out = self.server.run_audit()
         self.assertEqual(rc, 0, out)
 

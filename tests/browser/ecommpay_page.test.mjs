@@ -1,0 +1,122 @@
+// ecommpay's Payment Page in payout mode in a real browser: open the signed link, enter a card,
+// read the code from the mail sink, confirm, see the result, and find the signed result callback
+// in the sandbox's own receiver.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { ecommpayRegister, ecommpaySign, launchBrowser, startServer, uniqueOrder } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ configReplace: { 'poll_ms = 1000 ': 'poll_ms = 50 ' } });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  assert.equal(await server?.stop(), 0);
+});
+
+async function callbacksOf(paymentId, count) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const all = await (await fetch(`${server.url}/sandbox/ecommpay/callbacks`)).json();
+    const mine = all.filter((c) => c.general.payment_id === paymentId);
+    if (mine.length >= count || Date.now() > deadline) return mine;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+async function codeFromSink() {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const dir = join(server.dataDir, 'mail');
+    let files = [];
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort(); } catch { /* not yet */ }
+    if (files.length) {
+      const m = readFileSync(join(dir, files[files.length - 1]), 'utf8').match(/Your verification code: (\d{6})/);
+      if (m) return m[1];
+    }
+    if (Date.now() > deadline) throw new Error('no code in the mail sink');
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+function pageUrl(paymentId, uuid, extra = {}) {
+  const params = { mode: 'payout', project_id: '91348', payment_id: paymentId, uuid, customer_id: '16061314',
+                   customer_email: 'p.jeltz@mail.com', payment_amount: '7000', payment_currency: 'EUR', ...extra };
+  params.signature = ecommpaySign('sandbox-secret-91348', params);
+  return `${server.url}/payment?${new URLSearchParams(params)}`;
+}
+
+describe('ecommpay Payment Page', () => {
+  test('a customer receives the payout with the emailed code', async () => {
+    const paymentId = uniqueOrder('pp');
+    const reg = await ecommpayRegister(server.url, paymentId);
+    assert.equal(reg.status, 200);
+    const [registration] = await callbacksOf(paymentId, 1);
+    assert.equal(registration.payment.status, 'awaiting_payout_completion');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    const requests = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pageUrl(paymentId, registration.uuid, { payment_description: 'Poetry prize', language_code: 'en' }));
+    assert.equal(await page.textContent('#amount'), '70.00 EUR');
+    assert.equal(await page.textContent('#description'), 'Poetry prize');
+    assert.match(await page.textContent('#countdown'), /^(29|30|28):\d\d$/);
+    await page.type('#pan', '4111111111111111');
+    await page.fill('#cardholder', 'Prostetnik Jeltz');
+    await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
+    assert.match(await page.textContent('#code-sent'), /p\.j\*\*\*@mail\.com/);
+    assert.equal(await page.textContent('#masked-pan'), '411111XXXXXX1111');
+    const code = await codeFromSink();
+    await page.fill('#code', code);
+    await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
+    await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+    const [, result] = await callbacksOf(paymentId, 2);
+    assert.equal(result.payment.status, 'success');
+    assert.equal(ecommpaySign('sandbox-secret-91348', result), result.general.signature);
+    assert.ok(requests.every((u) => u.startsWith(server.url)));
+    assert.ok(requests.every((u) => !u.includes('4111111111111111')));
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('a wrong code is refused and the payout waits', async () => {
+    const paymentId = uniqueOrder('pp');
+    await ecommpayRegister(server.url, paymentId);
+    const [registration] = await callbacksOf(paymentId, 1);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(pageUrl(paymentId, registration.uuid, { language_code: 'ru' }));
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    await page.type('#pan', '5555555555554444');
+    await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
+    const code = await codeFromSink();
+    await page.fill('#code', code === '123456' ? '654321' : '123456');
+    await Promise.all([page.waitForURL(/\/payment\/code$/), page.click('#confirm')]);
+    assert.equal(await page.textContent('#error'), 'Неверный код');
+    assert.equal((await callbacksOf(paymentId, 1)).length, 1, 'no result yet');
+    await context.close();
+  });
+
+  test('a link with best_before or a bad signature shows an error page', async () => {
+    const paymentId = uniqueOrder('pp');
+    await ecommpayRegister(server.url, paymentId);
+    const [registration] = await callbacksOf(paymentId, 1);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let r = await page.goto(pageUrl(paymentId, registration.uuid, { best_before: '2030-01-01T00:00:00+00:00' }));
+    assert.equal(r.status(), 400);
+    assert.match(await page.textContent('#status'), /best_before/);
+    r = await page.goto(pageUrl(paymentId, registration.uuid).replace('signature=', 'signature=AA'));
+    assert.equal(r.status(), 403);
+    await context.close();
+  });
+});
