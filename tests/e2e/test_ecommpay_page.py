@@ -182,6 +182,37 @@ class PaymentPageTest(IsolatedServerTestCase):
         rc, out = self.server.run_audit()
         self.assertEqual(rc, 0, out)
 
+    def test_an_insufficient_merchant_balance_declines_with_3028(self):
+        server = self.new_server(extra_config='''
+[[ecommpay.projects]]
+id = 91399
+secret_key = "test-secret-91399"
+allowlist = ["127.0.0.0/8", "::1"]
+currency = "EUR"
+merchant_balance = "10.00"
+''')
+        self.server.stop()
+        api = Api(server)
+        self.addCleanup(api.close)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        ECOMMPAY_SECRETS[91399] = "test-secret-91399"
+        payment_id = unique("poor")
+        self.assertEqual(api.ecommpay_register(payment_id, project=91399, amount=1001,
+                                               callback_url=receiver.url).status, 200)
+        uuid = self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
+        self.assertEqual(form(api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111",
+                                                     "cardholder": "A B"}).status, 200)
+        code, _ = self.sink_code(server, uuid)
+        self.assertEqual(form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}).status, 303)
+        result = self.callbacks_of(receiver, payment_id, 2)[1]
+        assert_signed(self, result, 91399)
+        self.assertEqual((result["payment"]["status"], result["operation"]["code"]), ("decline", "3028"))
+        page = api.request("GET", f"/payment/result?uuid={uuid}&lang=en", auth=None)
+        self.assertIn(b'data-status="declined"', page.raw)
+        rc, out = server.run_audit()
+        self.assertEqual(rc, 0, out)
+
     def test_the_link_is_refused_when_it_is_not_the_registrations(self):
         receiver = Receiver()
         self.addCleanup(receiver.close)
