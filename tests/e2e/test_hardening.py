@@ -462,7 +462,10 @@ class ConfigValidationTest(unittest.TestCase):
             ("admin token", self.replace('token = "sandbox-admin-token"', 'token = "short"'), "admin.token"),
             ("duplicate product", self.sandbox + '\n[[qiwi.products]]\nid = "best-partner"\n'
              'tokens = ["another-token-of-16-chars"]\n', "qiwi.products"),
-            ("sandbox key outside the sandbox", self.replace("sandbox = true ", "sandbox = false "), "vault.kek"),
+            ("sandbox key outside the sandbox", self.replace("sandbox = true ", "sandbox = false ").replace(
+                '# smtp_url = "smtp://127.0.0.1:2525"', 'smtp_url = "smtp://127.0.0.1:2525"'), "vault.kek"),
+            ("no SMTP server outside the sandbox", self.replace("sandbox = true ", "sandbox = false "),
+             "mail.smtp_url"),
             ("malformed key", re.sub(r'^kek = ".*"$', 'kek = "sandbox-only:abcd"', self.sandbox, flags=re.M),
              "vault.kek"),
             ("no BIN table", re.sub(r'^bin_table = "[^"]*"', 'bin_table = "/nonexistent/bins.csv"', self.sandbox,
