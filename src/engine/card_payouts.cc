@@ -74,6 +74,7 @@ std::string order_to_json(const CardOrder& o) {
   w.key("operation_ms").integer(o.operation_ms);
   w.key("rail_checks").integer(o.rail_checks);
   if (!o.code_hash.empty()) w.key("code_hash").string(o.code_hash);
+  if (!o.save_card) w.key("no_save").integer(1);
   w.key("code_expires_ms").integer(o.code_expires_ms);
   w.key("code_attempts").integer(o.code_attempts);
   w.key("codes_sent").integer(o.codes_sent);
@@ -118,6 +119,7 @@ std::optional<CardOrder> order_from_json(std::string_view text) {
   o.code_expires_ms = int_member(*v, "code_expires_ms");
   o.code_attempts = static_cast<int>(int_member(*v, "code_attempts"));
   o.codes_sent = static_cast<int>(int_member(*v, "codes_sent"));
+  o.save_card = int_member(*v, "no_save") == 0;
   return o;
 }
 
@@ -439,7 +441,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
     o.country = in.card.country;
     o.cardholder = in.card.cardholder;
   }
-  if (o.target_binding.empty()) {
+  if (o.target_binding.empty() && o.save_card) {
     o.target_binding = recipient_binding(txn, r.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
   }
   CardPayoutResult result;
@@ -485,7 +487,7 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
     o.scheme = in.card.scheme;
     o.country = in.card.country;
     o.cardholder = in.card.cardholder;
-    if (o.target_binding.empty()) {
+    if (o.target_binding.empty() && o.save_card) {
       o.target_binding = recipient_binding(txn, in.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
     }
     reserve(txn, p, o, in.limits, options, now_ms);
@@ -511,6 +513,8 @@ std::string code_hash(const std::string& order_id, const std::string& code) {
 struct CodeRequest {
   std::string tenant, partner_id;
   SealedCard card;
+  std::string saved;  // a recipient binding of the client instead of a new card
+  bool save = false;
   std::string code;
 };
 
@@ -534,11 +538,26 @@ CardPayoutResult apply_request_code(WriteTxn& txn, const CodeRequest& in,
     r.detail = "too-many-codes";
     return r;
   } else {
-    o.card_id = vault_card(txn, in.tenant, in.card, now_ms);
-    o.masked_pan = in.card.masked;
-    o.scheme = in.card.scheme;
-    o.country = in.card.country;
-    o.cardholder = in.card.cardholder;
+    if (!in.saved.empty()) {
+      auto b = parse_binding(txn.find_record(in.tenant, kBindingRecord, in.saved));
+      if (!b || b->type != "recipient" || b->client_id != o.client_id || b->card_id.empty()) {
+        r.error = Error::kInvalid;
+        r.detail = "unknown-card";
+        return r;
+      }
+      o.card_id = b->card_id;
+      o.masked_pan = b->masked;
+      o.target_binding = in.saved;
+      o.save_card = true;
+    } else {
+      o.card_id = vault_card(txn, in.tenant, in.card, now_ms);
+      o.masked_pan = in.card.masked;
+      o.scheme = in.card.scheme;
+      o.country = in.card.country;
+      o.cardholder = in.card.cardholder;
+      o.target_binding.clear();
+      o.save_card = in.save;
+    }
     o.code_hash = code_hash(o.order_id, in.code);
     o.code_expires_ms = std::min(now_ms + options.code_lifetime_ms, o.expires_ms);
     o.code_attempts = 0;
@@ -586,7 +605,7 @@ CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
     return refuse("wrong-code");
   } else {
     o.code_hash.clear();
-    if (o.target_binding.empty()) {
+    if (o.target_binding.empty() && o.save_card) {
       o.target_binding = recipient_binding(txn, in.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
     }
     reserve(txn, p, o, in.limits, options, now_ms);
@@ -1048,9 +1067,11 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
 }
 
 void CardPayouts::request_code(std::string tenant, std::string partner_id, CardEntry card,
-                               CardPayoutCallback done) {
+                               std::string saved, bool save, CardPayoutCallback done) {
   CodeRequest in;
   in.card = seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  in.saved = std::move(saved);
+  in.save = save;
   in.code = std::to_string(100000 + randombytes_uniform(900000));  // six digits
   in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
@@ -1090,6 +1111,19 @@ void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::
         }
         done(std::move(r));
       });
+}
+
+std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view tenant,
+                                                             std::string_view client_id) const {
+  std::vector<SavedCard> cards;
+  if (client_id.empty()) return cards;
+  std::string prefix(client_id);
+  prefix.push_back(kFieldSeparator);
+  for (const auto& [key, binding_id] : store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
+    auto b = parse_binding(store_.get_record(tenant, kBindingRecord, binding_id));
+    if (b && b->type == "recipient") cards.push_back({binding_id, b->masked});
+  }
+  return cards;
 }
 
 CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view partner_id) const {

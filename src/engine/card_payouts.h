@@ -89,6 +89,7 @@ struct CardOrder {
   int code_attempts = 0;          // wrong entries of the code in force
   int codes_sent = 0;
   std::string code_plain;         // only in the batch that made it, for its notification
+  bool save_card = true;          // bind the card to the client (a recipient binding)
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
   std::string rail_state;       // "", "processing", "unknown": why it is awaiting
@@ -184,8 +185,16 @@ class CardPayouts {
   // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,
   // when right, confirms the order with that card (as confirm() does). Refusals are kInvalid
   // with detail "no-code", "code-expired", "wrong-code", "too-many-codes" or "not-open".
-  void request_code(std::string tenant, std::string partner_id, CardEntry card,
-                    CardPayoutCallback done);
+  // `saved` names one of the client's recipient bindings instead of a new card ("unknown-card"
+  // when it is not the client's); `save` binds a new card to the client.
+  void request_code(std::string tenant, std::string partner_id, CardEntry card, std::string saved,
+                    bool save, CardPayoutCallback done);
+
+  struct SavedCard {
+    std::string binding_id, masked_pan;
+  };
+  // The client's recipient bindings (saved cards), oldest card id first.
+  std::vector<SavedCard> saved_cards(std::string_view tenant, std::string_view client_id) const;
   void confirm_code(std::string tenant, std::string partner_id, std::string code,
                     CardPayoutCallback done);
 

@@ -18,6 +18,9 @@ dt{color:#5b6b62}dd{margin:0;font-weight:600}
 label{display:block;margin:.9rem 0 .25rem;font-weight:600}
 input{width:100%;padding:.7rem;font-size:1.05rem;border:1px solid #b7c4bc;border-radius:8px}
 input[aria-invalid=true]{border-color:#b3261e;background:#fff6f5}
+fieldset{border:1px solid #d5ddd8;border-radius:8px;margin:0 0 .5rem;padding:.5rem .75rem}
+fieldset label,label.check{display:flex;gap:.5rem;align-items:center;font-weight:400;margin:.35rem 0}
+fieldset input,label.check input{width:auto}
 small{display:block;color:#5b6b62;margin-top:.2rem}
 small.problem{color:#b3261e}
 button{margin-top:1.25rem;width:100%;padding:.8rem;font-size:1.05rem;border:0;border-radius:8px;background:#0a6b3d;color:#fff;cursor:pointer}
@@ -62,9 +65,13 @@ constexpr std::string_view kScript = R"js(
       hint.textContent = ok || !shown ? help : input.getAttribute("data-invalid");
       hint.className = ok || !shown ? "" : "problem";
     }
+    function savedChosen() {
+      var t = form.querySelector("input[name=token]:checked");
+      return !!(t && t.value);
+    }
     function update() {
       var d = digits(pan.value);
-      var panOk = panValid(pan.value);
+      var panOk = savedChosen() || panValid(pan.value);
       mark(pan, panHint, panOk, panHelp, d.length >= 13 || (d.length > 0 && /[^0-9\s-]/.test(pan.value)));
       var holderOk = holderValid(holder.value);
       mark(holder, holderHint, holderOk, holderHelp, holder.value.length > 0);
@@ -78,6 +85,8 @@ constexpr std::string_view kScript = R"js(
       update();
     });
     holder.addEventListener("input", update);
+    var radios = form.querySelectorAll("input[name=token]");
+    for (var i = 0; i < radios.length; i++) radios[i].addEventListener("change", update);
     form.addEventListener("submit", function (e) {
       if (pay.disabled) { e.preventDefault(); return; }
       pan.value = digits(pan.value);

@@ -21,7 +21,7 @@ struct Texts {
   std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
       cardholder_hint, next, code_sent, code_label, confirm, wrong_code, code_expired, new_card,
       invalid_card, invalid_holder, unsupported_card, expired, bad_link, time_limit, processing,
-      success, declined, not_found, seconds;
+      success, declined, not_found, seconds, saved_cards, new_card_option, save_card;
 };
 
 constexpr Texts kEn{
@@ -33,7 +33,8 @@ constexpr Texts kEn{
     "This card cannot receive payouts", "Payout Session Terminated. UUID Expired",
     "This payout link is not valid", "A time limit (best_before) cannot be set for payouts",
     "The payout is being processed…", "The payout was credited to the card",
-    "The payout was declined", "Payout not found", "s"};
+    "The payout was declined", "Payout not found", "s", "Your saved cards", "A new card",
+    "Save this card for next payouts"};
 constexpr Texts kRu{
     "ru", "Выплата", "Сумма", "Описание", "Осталось времени", "Номер карты",
     "13–19 цифр, без пробелов или с ними", "Имя держателя карты", "Латиницей, как на карте",
@@ -43,7 +44,8 @@ constexpr Texts kRu{
     "На эту карту выплаты невозможны", "Сессия выплаты завершена: срок действия UUID истёк",
     "Ссылка на выплату недействительна", "Для выплат нельзя ограничивать время работы (best_before)",
     "Выплата обрабатывается…", "Выплата зачислена на карту", "Выплата отклонена",
-    "Выплата не найдена", "с"};
+    "Выплата не найдена", "с", "Сохранённые карты", "Новая карта",
+    "Сохранить карту для следующих выплат"};
 
 const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
 
@@ -113,7 +115,9 @@ std::string param(const std::vector<std::pair<std::string, std::string>>& params
 }
 
 std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                      std::string_view error, std::string_view description) {
+                      std::string_view error, std::string_view description,
+                      const std::vector<engine::CardPayouts::SavedCard>& saved,
+                      std::string_view preselected) {
   std::string h = head(t);
   h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
   escape_into(h, amount_text(r.payout));
@@ -136,6 +140,21 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
     escape_into(h, error);
     h.append("</p>");
   }
+  if (!saved.empty()) {
+    bool chosen = false;
+    for (const auto& c : saved) chosen |= c.binding_id == preselected;
+    h.append("<fieldset id=\"saved\"><legend>").append(t.saved_cards).append("</legend>");
+    for (const auto& c : saved) {
+      h.append("<label><input type=\"radio\" name=\"token\" value=\"").append(escape(c.binding_id)).append("\"");
+      if (c.binding_id == preselected) h.append(" checked");
+      h.append("> <span class=\"saved-pan\">");
+      escape_into(h, c.masked_pan);
+      h.append("</span></label>");
+    }
+    h.append("<label><input type=\"radio\" name=\"token\" value=\"\" id=\"token-new\"");
+    if (!chosen) h.append(" checked");
+    h.append("> ").append(t.new_card_option).append("</label></fieldset>");
+  }
   h.append("<label for=\"pan\">").append(t.card_number).append("</label>");
   h.append("<input id=\"pan\" name=\"pan\" inputmode=\"numeric\" autocomplete=\"cc-number\" maxlength=\"23\" ");
   h.append("aria-describedby=\"pan-hint\" data-invalid=\"").append(t.invalid_card).append("\">");
@@ -144,6 +163,8 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
   h.append("<input id=\"cardholder\" name=\"cardholder\" autocomplete=\"cc-name\" maxlength=\"26\" ");
   h.append("aria-describedby=\"holder-hint\" data-invalid=\"").append(t.invalid_holder).append("\">");
   h.append("<small id=\"holder-hint\">").append(t.cardholder_hint).append("</small>");
+  h.append("<label class=\"check\"><input type=\"checkbox\" name=\"save\" value=\"1\" id=\"save\"> ");
+  h.append(t.save_card).append("</label>");
   h.append("<button id=\"pay\" type=\"submit\">").append(t.next).append("</button></form>");
   h.append(kFoot);
   return h;
@@ -244,7 +265,8 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
   }
   const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
   if (left_ms <= 0) return refuse(410, t.expired);
-  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, param(*params, "payment_description"));
+  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, param(*params, "payment_description"),
+                               cards_.saved_cards(tenant, r.order.client_id), param(*params, "account_token"));
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
 }
 
@@ -267,10 +289,27 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   }
   const std::string holder = param(*form, "cardholder");
   const std::int64_t left_s = std::max<std::int64_t>((r.order.expires_ms - SystemClock().now_ms() + 999) / 1000, 0);
+  const std::string token = param(*form, "token");
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    respond(page(422, card_form(t, r, left_s, why, {})));
+    respond(page(422, card_form(t, r, left_s, why, {}, cards_.saved_cards(tenant, r.order.client_id), token)));
   };
+  auto sent = [respond, lang](CardPayoutResult res) {
+    const Texts& tx = texts(lang);
+    if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing) {
+      return respond(page(200, code_form(tx, res, {})));
+    }
+    if (res.error == Error::kUnavailable) {
+      return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
+    }
+    if (res.error == Error::kInvalid && res.detail == "unknown-card") {
+      return respond(page(422, message(tx, tx.unsupported_card, "declined")));
+    }
+    respond(redirect(result_path(res.order.order_id, lang)));
+  };
+  if (!token.empty()) {
+    return cards_.request_code(tenant, r.payout.partner_id, {}, token, false, sent);
+  }
   if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::luhn_valid(pan)) {
     return again(t.invalid_card);
   }
@@ -283,17 +322,8 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   if (!issuer) return again(t.unsupported_card);
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
-  cards_.request_code(tenant, r.payout.partner_id, {std::move(pan), *issuer, upper},
-                      [respond, lang](CardPayoutResult res) {
-                        const Texts& tx = texts(lang);
-                        if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing) {
-                          return respond(page(200, code_form(tx, res, {})));
-                        }
-                        if (res.error == Error::kUnavailable) {
-                          return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
-                        }
-                        respond(redirect(result_path(res.order.order_id, lang)));
-                      });
+  cards_.request_code(tenant, r.payout.partner_id, {std::move(pan), *issuer, upper}, {},
+                      param(*form, "save") == "1", sent);
 }
 
 void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {

@@ -700,6 +700,19 @@ class PgStore final : public Store {
     return result;
   }
 
+  std::vector<std::pair<std::string, std::string>> records_with_prefix(
+      std::string_view tenant, std::string_view kind, std::string_view prefix,
+      std::size_t limit) const override {
+    Result r = read("SELECT key, value FROM records WHERE tenant = $1 AND kind = $2 AND "
+                    "key >= $3 AND left(key, $4) = $3 ORDER BY key LIMIT $5",
+                    Params().add(tenant).add(kind).add(prefix)
+                        .add(static_cast<std::int64_t>(prefix.size()))
+                        .add(static_cast<std::int64_t>(limit)));
+    std::vector<std::pair<std::string, std::string>> result;
+    for (int i = 0; i < r.rows(); ++i) result.emplace_back(Row(r, i).text(0), Row(r, i).text(1));
+    return result;
+  }
+
   std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
                                         std::string_view key) const override {
     Result r = read("SELECT value FROM records WHERE tenant = $1 AND kind = $2 AND key = $3",

@@ -417,6 +417,19 @@ class SqliteStore final : public Store {
     return result;
   }
 
+  std::vector<std::pair<std::string, std::string>> records_with_prefix(
+      std::string_view tenant, std::string_view kind, std::string_view prefix,
+      std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT key, value FROM records WHERE tenant = ? AND kind = ? AND "
+                           "key >= ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?");
+    s.bind(tenant).bind(kind).bind(prefix).bind(static_cast<std::int64_t>(prefix.size()));
+    s.bind(prefix).bind(static_cast<std::int64_t>(limit));
+    std::vector<std::pair<std::string, std::string>> result;
+    while (s.step()) result.emplace_back(s.text(0), s.text(1));
+    return result;
+  }
+
   std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
                                         std::string_view key) const override {
     auto reader = acquire();

@@ -263,6 +263,11 @@ class Store {
                                                   std::size_t limit) const = 0;
   virtual std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
                                                 std::string_view key) const = 0;
+  // Up to `limit` records of (tenant, kind) whose key starts with `key_prefix`, in key order:
+  // (key, value) pairs.
+  virtual std::vector<std::pair<std::string, std::string>> records_with_prefix(
+      std::string_view tenant, std::string_view kind, std::string_view key_prefix,
+      std::size_t limit) const = 0;
   // Up to `limit` pending outbox messages whose next attempt is due at `now_ms`, earliest first.
   virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const = 0;
   // The tenant's messages whose event id starts with `event_prefix`, oldest first.

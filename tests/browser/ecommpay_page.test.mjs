@@ -88,6 +88,41 @@ describe('ecommpay Payment Page', () => {
     await context.close();
   });
 
+  test('a card saved on one payout is chosen on the next', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const pay = async (setup) => {
+      const paymentId = uniqueOrder('pp');
+      await ecommpayRegister(server.url, paymentId);
+      const [registration] = await callbacksOf(paymentId, 1);
+      await page.goto(pageUrl(paymentId, registration.uuid, setup.params || {}));
+      await setup.choose();
+      await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
+      await page.fill('#code', await codeFromSink());
+      await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
+      await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+      return (await callbacksOf(paymentId, 2))[1];
+    };
+    const first = await pay({
+      choose: async () => {
+        await page.type('#pan', '5555555555554444');
+        await page.check('#save');
+      },
+    });
+    const token = first.account.token;
+    assert.equal(first.account.number, '555555XXXXXX4444');
+    const second = await pay({
+      params: { account_token: token },
+      choose: async () => {
+        assert.ok(await page.isChecked(`input[name=token][value="${token}"]`), 'preselected');
+        assert.ok(await page.isEnabled('#pay'), 'a saved card needs no number');
+        assert.equal(await page.textContent('.saved-pan'), '555555XXXXXX4444');
+      },
+    });
+    assert.equal(second.account.token, token);
+    await context.close();
+  });
+
   test('a wrong code is refused and the payout waits', async () => {
     const paymentId = uniqueOrder('pp');
     await ecommpayRegister(server.url, paymentId);

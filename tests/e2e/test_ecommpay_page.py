@@ -132,6 +132,7 @@ class PaymentPageTest(IsolatedServerTestCase):
         registration, result = receiver.wait(2)
         assert_signed(self, result, ECOMMPAY_PROJECT)
         self.assertEqual(result["payment"]["status"], "success")
+        self.assertNotIn("account", result)  # not saved: the customer did not ask
         self.assertEqual(result["request_id"], registration["request_id"])
         page = self.api.request("GET", r.headers["location"], auth=None)
         self.assertIn(b'data-status="success"', page.raw)
@@ -165,6 +166,43 @@ class PaymentPageTest(IsolatedServerTestCase):
                 return mine
             time.sleep(0.05)
         raise AssertionError(f"fewer than {count} callbacks for {payment_id}")
+
+    def test_a_saved_card_pays_the_next_payout(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        # First payout: a new card, saved at the customer's request.
+        payment_id, uuid = self.register(self.api, receiver)
+        r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "5555555555554444",
+                                             "cardholder": "A B", "save": "1"})
+        self.assertEqual(r.status, 200, r.raw)
+        code, _ = self.sink_code(self.server, uuid)
+        self.assertEqual(form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}).status, 303)
+        first = self.callbacks_of(receiver, payment_id, 2)[1]
+        self.assertEqual(first["payment"]["status"], "success")
+        token = first["account"]["token"]
+        self.assertEqual(first["account"]["number"], "555555XXXXXX4444")
+        # Second payout: account_token preselects it; no card number is typed.
+        payment_id2 = unique("pp")
+        self.assertEqual(self.api.ecommpay_register(payment_id2, callback_url=receiver.url).status, 200)
+        uuid2 = self.callbacks_of(receiver, payment_id2, 1)[0]["uuid"]
+        page = self.api.request("GET", "/payment?" + page_query(payment_id2, uuid2, account_token=token), auth=None)
+        self.assertEqual(page.status, 200, page.raw)
+        self.assertIn(f'value="{token}" checked'.encode(), page.raw)
+        self.assertIn(b"555555XXXXXX4444", page.raw)
+        r = form(self.api, "/payment/card", {"uuid": uuid2, "lang": "en", "token": token})
+        self.assertEqual(r.status, 200, r.raw)
+        code, _ = self.sink_code(self.server, uuid2)
+        self.assertEqual(form(self.api, "/payment/code", {"uuid": uuid2, "lang": "en", "code": code}).status, 303)
+        second = self.callbacks_of(receiver, payment_id2, 2)[1]
+        self.assertEqual(second["payment"]["status"], "success")
+        self.assertEqual(second["account"]["token"], token)
+        # A card not saved is not offered, and another customer's token is refused.
+        payment_id3 = unique("pp")
+        other = {"id": "someone-else", "email": "p.jeltz@mail.com", "phone": "1", "ip_address": "1.2.3.4"}
+        self.assertEqual(self.api.ecommpay_register(payment_id3, callback_url=receiver.url, customer=other).status, 200)
+        uuid3 = self.callbacks_of(receiver, payment_id3, 1)[0]["uuid"]
+        r = form(self.api, "/payment/card", {"uuid": uuid3, "lang": "en", "token": token})
+        self.assertEqual(r.status, 422, r.raw)
 
     def test_per_card_limits_decline_with_their_code(self):
         receiver = Receiver()

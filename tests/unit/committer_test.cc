@@ -66,6 +66,10 @@ class GatedStore final : public store::Store {
                                         std::string_view key) const override {
     return inner_->get_record(t, k, key);
   }
+  std::vector<std::pair<std::string, std::string>> records_with_prefix(
+      std::string_view t, std::string_view k, std::string_view p, std::size_t n) const override {
+    return inner_->records_with_prefix(t, k, p, n);
+  }
   std::vector<store::OutboxMessage> due_outbox(std::int64_t now, std::size_t n) const override {
     return inner_->due_outbox(now, n);
   }

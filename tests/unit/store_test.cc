@@ -408,6 +408,17 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
               }).ok);
   EXPECT_EQ(store_->get_record(kTenant, "card", "c1"), "v3");
   EXPECT_FALSE(store_->get_record(kTenant, "card", "nothing"));
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                txn.insert_record(kTenant, "client-card", "alice\x1f" "c2", "b2");
+                txn.insert_record(kTenant, "client-card", "alice\x1f" "c1", "b1");
+                txn.insert_record(kTenant, "client-card", "alicia\x1f" "c3", "b3");
+              }).ok);
+  const auto alice = store_->records_with_prefix(kTenant, "client-card", "alice\x1f", 10);
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_EQ(alice[0].second, "b1");  // in key order
+  EXPECT_EQ(alice[1].second, "b2");
+  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 10).size(), 3u);
+  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 1).size(), 1u);
   // A transaction that is not committed leaves none of its records.
   {
     auto txn = store_->begin();

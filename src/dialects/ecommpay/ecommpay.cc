@@ -281,6 +281,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
     r.canonical.append(*part).push_back(engine::kFieldSeparator);
   }
   CardOrder& o = r.order;
+  o.save_card = false;  // the customer chooses on Payment Page
   o.client_id = customer_id;
   o.email = email;
   o.phone = phone;
@@ -358,6 +359,11 @@ std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord&
     if (registered) {
       w.key("uuid").string(order.order_id);
       w.key("uuid_expired_at").string(time_text(order.expires_ms));
+    }
+    if (final && order.save_card && !order.target_binding.empty()) {
+      // The saved card: its token opens Payment Page with it chosen (account_token).
+      w.key("account").begin_object().key("number").string(order.masked_pan);
+      w.key("token").string(order.target_binding).end_object();
     }
     w.end_object();
   };
