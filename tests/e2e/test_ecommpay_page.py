@@ -251,6 +251,21 @@ merchant_balance = "10.00"
         rc, out = server.run_audit()
         self.assertEqual(rc, 0, out)
 
+    def test_an_unsaved_card_is_not_offered_again(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111", "cardholder": "A B"})
+        code, _ = self.sink_code(self.server, uuid)
+        form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+        self.assertNotIn("account", self.callbacks_of(receiver, payment_id, 2)[1])
+        payment_id2 = unique("pp")
+        self.api.ecommpay_register(payment_id2, callback_url=receiver.url)
+        uuid2 = self.callbacks_of(receiver, payment_id2, 1)[0]["uuid"]
+        page = self.api.request("GET", "/payment?" + page_query(payment_id2, uuid2), auth=None)
+        self.assertEqual(page.status, 200)
+        self.assertNotIn(b"saved-pan", page.raw)
+
     def test_the_link_is_refused_when_it_is_not_the_registrations(self):
         receiver = Receiver()
         self.addCleanup(receiver.close)
