@@ -209,6 +209,31 @@ std::string result_path(std::string_view uuid, std::string_view lang) {
   return p;
 }
 
+// A form posted by the page: its fields and its order, or the page that refuses it.
+struct Posted {
+  std::vector<std::pair<std::string, std::string>> form;
+  std::string lang, tenant;
+  CardPayoutResult order;
+  std::optional<http::Response> refusal;
+};
+
+Posted posted(const engine::CardPayouts& cards, const http::Request& request) {
+  Posted in;
+  auto form = all_params(request.body);
+  in.lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
+  const Texts& t = texts(in.lang);
+  if (!form) {
+    in.refusal = page(400, message(t, t.bad_link, "declined"));
+    return in;
+  }
+  in.form = std::move(*form);
+  in.order = cards.get_by_order_id(param(in.form, "uuid"), &in.tenant);
+  if (in.order.error != Error::kNone || !in.tenant.starts_with("ecommpay:")) {
+    in.refusal = page(404, message(t, t.not_found, "declined"));
+  }
+  return in;
+}
+
 }  // namespace
 
 EcommpayPages::EcommpayPages(engine::CardPayouts& cards, const dialects::ecommpay::Dialect& dialect)
@@ -271,25 +296,23 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
 }
 
 void EcommpayPages::card(const http::Request& request, const http::Responder& respond) {
-  auto form = all_params(request.body);
-  const std::string lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
+  Posted in = posted(cards_, request);
+  if (in.refusal) return respond(std::move(*in.refusal));
+  const auto& form = in.form;
+  const std::string& lang = in.lang;
   const Texts& t = texts(lang);
-  if (!form) return respond(page(400, message(t, t.bad_link, "declined")));
-  std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(param(*form, "uuid"), &tenant);
-  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
-    return respond(page(404, message(t, t.not_found, "declined")));
-  }
+  const std::string& tenant = in.tenant;
+  CardPayoutResult& r = in.order;
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(redirect(result_path(r.order.order_id, lang)));
   }
   std::string pan;
-  for (char c : param(*form, "pan")) {
+  for (char c : param(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string holder = param(*form, "cardholder");
+  const std::string holder = param(form, "cardholder");
   const std::int64_t left_s = std::max<std::int64_t>((r.order.expires_ms - SystemClock().now_ms() + 999) / 1000, 0);
-  const std::string token = param(*form, "token");
+  const std::string token = param(form, "token");
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
     respond(page(422, card_form(t, r, left_s, why, {}, cards_.saved_cards(tenant, r.order.client_id), token)));
@@ -323,21 +346,16 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   cards_.request_code(tenant, r.payout.partner_id, {std::move(pan), *issuer, upper}, {},
-                      param(*form, "save") == "1", sent);
+                      param(form, "save") == "1", sent);
 }
 
 void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {
-  auto form = all_params(request.body);
-  const std::string lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
-  const Texts& t = texts(lang);
-  if (!form) return respond(page(400, message(t, t.bad_link, "declined")));
-  std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(param(*form, "uuid"), &tenant);
-  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
-    return respond(page(404, message(t, t.not_found, "declined")));
-  }
+  Posted in = posted(cards_, request);
+  if (in.refusal) return respond(std::move(*in.refusal));
+  const std::string& lang = in.lang;
+  const CardPayoutResult& r = in.order;
   const std::string order_id = r.order.order_id;
-  cards_.confirm_code(tenant, r.payout.partner_id, param(*form, "code"),
+  cards_.confirm_code(in.tenant, r.payout.partner_id, param(in.form, "code"),
                       [respond, lang, order_id](CardPayoutResult res) {
                         const Texts& tx = texts(lang);
                         if (res.error == Error::kInvalid && res.detail == "wrong-code") {

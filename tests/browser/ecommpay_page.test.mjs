@@ -31,15 +31,17 @@ async function callbacksOf(paymentId, count) {
   }
 }
 
-async function codeFromSink() {
+// The code of the order's newest mail (its Message-ID names the order).
+async function codeFromSink(uuid) {
   const deadline = Date.now() + 10000;
   for (;;) {
     const dir = join(server.dataDir, 'mail');
     let files = [];
-    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort(); } catch { /* not yet */ }
-    if (files.length) {
-      const m = readFileSync(join(dir, files[files.length - 1]), 'utf8').match(/Your verification code: (\d{6})/);
-      if (m) return m[1];
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse(); } catch { /* not yet */ }
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const m = text.match(/Your verification code: (\d{6})/);
+      if (m && text.includes(`Message-ID: <${uuid}.`)) return m[1];
     }
     if (Date.now() > deadline) throw new Error('no code in the mail sink');
     await new Promise((ok) => setTimeout(ok, 50));
@@ -75,7 +77,7 @@ describe('ecommpay Payment Page', () => {
     await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
     assert.match(await page.textContent('#code-sent'), /p\.j\*\*\*@mail\.com/);
     assert.equal(await page.textContent('#masked-pan'), '411111XXXXXX1111');
-    const code = await codeFromSink();
+    const code = await codeFromSink(registration.uuid);
     await page.fill('#code', code);
     await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
     await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
@@ -98,7 +100,7 @@ describe('ecommpay Payment Page', () => {
       await page.goto(pageUrl(paymentId, registration.uuid, setup.params || {}));
       await setup.choose();
       await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
-      await page.fill('#code', await codeFromSink());
+      await page.fill('#code', await codeFromSink(registration.uuid));
       await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
       await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
       return (await callbacksOf(paymentId, 2))[1];
@@ -133,7 +135,7 @@ describe('ecommpay Payment Page', () => {
     assert.equal(await page.getAttribute('html', 'lang'), 'ru');
     await page.type('#pan', '5555555555554444');
     await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
-    const code = await codeFromSink();
+    const code = await codeFromSink(registration.uuid);
     await page.fill('#code', code === '123456' ? '654321' : '123456');
     await Promise.all([page.waitForURL(/\/payment\/code$/), page.click('#confirm')]);
     assert.equal(await page.textContent('#error'), 'Неверный код');

@@ -12,6 +12,7 @@
 #include "engine/audit.h"
 #include "engine/card_payouts.h"
 #include "engine/provision.h"
+#include "test_clock.h"
 #include "test_databases.h"
 
 namespace payoutd::engine {
@@ -20,14 +21,7 @@ namespace {
 using testing::Backend;
 using testing::TestDatabase;
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t now_ms() const override { return now_.load(); }
-  void advance(std::int64_t ms) { now_ += ms; }
-
- private:
-  std::atomic<std::int64_t> now_{1'700'000'000'000};
-};
+using testing::ManualClock;
 
 // A rail whose calls wait until the test answers them.
 class ScriptedRail final : public rails::CardRail {

@@ -11,19 +11,13 @@
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
+#include "test_clock.h"
 #include "test_databases.h"
 
 namespace payoutd::engine {
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t now_ms() const override { return now_.load(); }
-  void advance(std::int64_t ms) { now_ += ms; }
-
- private:
-  std::atomic<std::int64_t> now_{1'700'000'000'000};
-};
+using testing::ManualClock;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 

@@ -11,6 +11,7 @@
 #include "engine/committer.h"
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
+#include "test_clock.h"
 #include "test_databases.h"
 
 namespace payoutd::outbox {
@@ -19,14 +20,7 @@ namespace {
 using testing::Backend;
 using testing::TestDatabase;
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t now_ms() const override { return now_.load(); }
-  void advance(std::int64_t ms) { now_ += ms; }
-
- private:
-  std::atomic<std::int64_t> now_{1'700'000'000'000};
-};
+using testing::ManualClock;
 
 // Answers every post with the next scripted status (200 once the script runs out).
 class ScriptedTransport final : public Transport {
