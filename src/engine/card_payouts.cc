@@ -344,6 +344,28 @@ void resolve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, bool approved, std::i
   }
 }
 
+// The order's card from now on: the vault's entry for it, and what the order shows of it.
+void attach_card(WriteTxn& txn, const std::string& tenant, CardOrder& o, const SealedCard& card,
+                 std::int64_t now_ms) {
+  o.card_id = vault_card(txn, tenant, card, now_ms);
+  o.masked_pan = card.masked;
+  o.scheme = card.scheme;
+  o.country = card.country;
+  o.cardholder = card.cardholder;
+}
+
+// A registered order confirmed with its card: bound to the client when it saves cards, and
+// reserved. True when it goes to the rail.
+bool confirm_with_card(WriteTxn& txn, const std::string& tenant, PayoutRecord& p, CardOrder& o,
+                       const CardLimits& limits, const CardEngineOptions& options,
+                       std::int64_t now_ms) {
+  if (o.target_binding.empty() && o.save_card) {
+    o.target_binding = recipient_binding(txn, tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
+  }
+  reserve(txn, p, o, limits, options, now_ms);
+  return o.stage == OrderStage::kSending;
+}
+
 std::string fingerprint_of(const CardPayoutRequest& r, const SealedCard& card) {
   std::string f = r.hosted ? "hosted" : "direct";
   f.append(1, kFieldSeparator).append(std::to_string(r.amount.minor));
@@ -435,11 +457,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   if (p.id == 0) return replayed(txn, in);  // another node's batch took the id first
   o.order_id = new_uuid();
   if (!in.card.empty()) {
-    o.card_id = vault_card(txn, r.tenant, in.card, now_ms);
-    o.masked_pan = in.card.masked;
-    o.scheme = in.card.scheme;
-    o.country = in.card.country;
-    o.cardholder = in.card.cardholder;
+    attach_card(txn, r.tenant, o, in.card, now_ms);
   }
   if (o.target_binding.empty() && o.save_card) {
     o.target_binding = recipient_binding(txn, r.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
@@ -482,16 +500,8 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
   if (now_ms >= o.expires_ms) {
     decline(p, o, kDeclineExpired, now_ms);
   } else {
-    o.card_id = vault_card(txn, in.tenant, in.card, now_ms);
-    o.masked_pan = in.card.masked;
-    o.scheme = in.card.scheme;
-    o.country = in.card.country;
-    o.cardholder = in.card.cardholder;
-    if (o.target_binding.empty() && o.save_card) {
-      o.target_binding = recipient_binding(txn, in.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
-    }
-    reserve(txn, p, o, in.limits, options, now_ms);
-    r.fresh = o.stage == OrderStage::kSending;
+    attach_card(txn, in.tenant, o, in.card, now_ms);
+    r.fresh = confirm_with_card(txn, in.tenant, p, o, in.limits, options, now_ms);
   }
   txn.update_payout(p);
   txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
@@ -550,11 +560,7 @@ CardPayoutResult apply_request_code(WriteTxn& txn, const CodeRequest& in,
       o.target_binding = in.saved;
       o.save_card = true;
     } else {
-      o.card_id = vault_card(txn, in.tenant, in.card, now_ms);
-      o.masked_pan = in.card.masked;
-      o.scheme = in.card.scheme;
-      o.country = in.card.country;
-      o.cardholder = in.card.cardholder;
+      attach_card(txn, in.tenant, o, in.card, now_ms);
       o.target_binding.clear();
       o.save_card = in.save;
     }
@@ -605,11 +611,7 @@ CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
     return refuse("wrong-code");
   } else {
     o.code_hash.clear();
-    if (o.target_binding.empty() && o.save_card) {
-      o.target_binding = recipient_binding(txn, in.tenant, o.client_id, o.card_id, o.masked_pan, now_ms);
-    }
-    reserve(txn, p, o, in.limits, options, now_ms);
-    r.fresh = o.stage == OrderStage::kSending;
+    r.fresh = confirm_with_card(txn, in.tenant, p, o, in.limits, options, now_ms);
   }
   txn.update_payout(p);
   txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
