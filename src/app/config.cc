@@ -290,6 +290,16 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
   config.rail.latency_ms = bounded(rail, "rail", "latency_ms", 100, 0, 60'000);
   config.rail.timeout_ms = bounded(rail, "rail", "timeout_ms", 3000, 1, 600'000);
   config.rail.settle_ms = bounded(rail, "rail", "settle_ms", 2000, 0, 3'600'000);
+  if (const toml::table* cards = rail["cards"].as_table()) {
+    for (const auto& [pan, behaviour] : *cards) {
+      const std::string b = behaviour.value<std::string>().value_or("");
+      if (!cards::luhn_valid(pan.str()) || !rails::is_sandbox_behaviour(b)) {
+        fail("rail.cards", "maps card numbers to decline, processing-success, processing-decline "
+                           "or timeout");
+      }
+      config.rail.cards.emplace(std::string(pan.str()), b);
+    }
+  }
   if (config.rail.latency_ms >= config.rail.timeout_ms) {
     fail("rail.latency_ms", "must be below rail.timeout_ms");
   }

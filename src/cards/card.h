@@ -18,7 +18,7 @@ inline constexpr std::size_t kPanDigitsMax = 19;
 bool all_digits(std::string_view text);
 bool luhn_valid(std::string_view digits);
 
-// "4111111111111111" -> "411111XXXXXX1111": at most the first 6 and the last 4 digits.
+// A 16-digit PAN -> "411111XXXXXX1111": at most the first 6 and the last 4 digits.
 // Anything shorter than a PAN shows at most its last quarter.
 std::string mask_pan(std::string_view pan);
 

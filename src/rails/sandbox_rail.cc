@@ -16,6 +16,10 @@
 
 namespace payoutd::rails {
 
+bool is_sandbox_behaviour(std::string_view b) {
+  return b == "decline" || b == "processing-success" || b == "processing-decline" || b == "timeout";
+}
+
 const char* to_string(Outcome outcome) {
   switch (outcome) {
     case Outcome::kApproved: return "approved";
@@ -32,11 +36,13 @@ namespace {
 // What the network does with a card (shared/spec/sandbox.md, test cards).
 enum class Behaviour { kApprove, kDecline, kSlowApprove, kSlowDecline, kLoseAnswer };
 
-Behaviour behaviour_of(std::string_view pan) {
-  if (pan == "4000000000000002") return Behaviour::kDecline;
-  if (pan == "4000000000000119") return Behaviour::kSlowApprove;
-  if (pan == "4000000000000341") return Behaviour::kSlowDecline;
-  if (pan == "4000000000000259") return Behaviour::kLoseAnswer;
+Behaviour behaviour_of(const SandboxRailOptions& options, const std::string& pan) {
+  const auto it = options.cards.find(pan);
+  if (it == options.cards.end()) return Behaviour::kApprove;
+  if (it->second == "decline") return Behaviour::kDecline;
+  if (it->second == "processing-success") return Behaviour::kSlowApprove;
+  if (it->second == "processing-decline") return Behaviour::kSlowDecline;
+  if (it->second == "timeout") return Behaviour::kLoseAnswer;
   return Behaviour::kApprove;
 }
 
@@ -203,7 +209,7 @@ struct SandboxRail::Impl {
       case Event::Kind::kCredit: {
         const CreditOrder& o = e.order;
         auto credit = load(o.reference, now);
-        const Behaviour b = behaviour_of(o.pan);
+        const Behaviour b = behaviour_of(options, o.pan);
         if (credit) {
           credit->received += 1;
           statement("UPDATE credits SET received = received + 1 WHERE reference = ?1",

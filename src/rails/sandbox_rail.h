@@ -7,6 +7,7 @@
 // never made twice. It keeps masked card numbers only.
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -19,7 +20,13 @@ struct SandboxRailOptions {
   std::int64_t latency_ms = 100;  // until the network answers a credit or a status request
   std::int64_t timeout_ms = 3000;  // the connector's timeout: kUnknown after this long
   std::int64_t settle_ms = 2000;   // processing cards become final this long after the credit
+  // The test cards that do not simply succeed (config rail.cards): PAN -> one of "decline",
+  // "processing-success", "processing-decline", "timeout". Every other card is credited.
+  std::unordered_map<std::string, std::string> cards;
 };
+
+// Whether `behaviour` is one rail.cards may name.
+bool is_sandbox_behaviour(std::string_view behaviour);
 
 // One credit as the network recorded it (for the sandbox admin API and tests).
 struct SandboxCredit {

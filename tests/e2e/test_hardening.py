@@ -472,6 +472,8 @@ class ConfigValidationTest(unittest.TestCase):
                                     flags=re.M), "BIN table"),
             ("rail latency over its timeout", self.replace("latency_ms = 100 ", "latency_ms = 5000 "),
              "rail.latency_ms"),
+            ("unknown rail behaviour", self.replace('"4000000000000002" = "decline"',
+                                                    '"4000000000000002" = "explode"'), "rail.cards"),
             ("bereke partner without a password", self.replace('password = "payout_api_password"\n', ""),
              "bereke.partners[0].password"),
             ("bereke card that fails Luhn", self.replace('pan = "4111111111111111"', 'pan = "4111111111111112"'),
