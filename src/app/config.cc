@@ -248,6 +248,9 @@ void load_ecommpay(const toml::table& root, Config& config) {
     p.secret_key = required_string(*t, where, "secret_key");
     p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
     p.callback_url = get_or<std::string>(*t, where, "callback_url", "");
+    const std::string sender = get_or<std::string>(*t, where, "sender", "merchant");
+    if (sender != "merchant" && sender != "person") fail(where + ".sender", "must be \"merchant\" or \"person\"");
+    p.person_sender = sender == "person";
     p.currency = currency(*t, where);
     if (const toml::array* list = (*t)["allowlist"].as_array()) {
       for (const auto& n : *list) {

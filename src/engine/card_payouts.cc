@@ -49,6 +49,11 @@ std::optional<json::Value> parse_record(std::string_view text) {
 
 }  // namespace
 
+bool is_card_limit(std::string_view code) {
+  return code == kDeclineCardSingle || code == kDeclineCardTotal || code == kDeclineCardCount ||
+         code == "CARD_LIMIT_EXCEEDED";
+}
+
 std::string order_to_json(const CardOrder& o) {
   std::string out;
   json::Writer w(out);
@@ -69,6 +74,7 @@ std::string order_to_json(const CardOrder& o) {
     if (!v->empty()) w.key(k).string(*v);
   }
   if (!o.params_json.empty()) w.key("params").string(o.params_json);
+  if (!o.parties.empty()) w.key("parties").string(o.parties);
   w.key("fee").integer(o.fee);
   w.key("expires_ms").integer(o.expires_ms);
   w.key("operation_ms").integer(o.operation_ms);
@@ -109,6 +115,7 @@ std::optional<CardOrder> order_from_json(std::string_view text) {
   o.rail_code = string_member(*v, "rail_code");
   o.rail_text = string_member(*v, "rail_text");
   o.params_json = string_member(*v, "params");
+  o.parties = string_member(*v, "parties");
   o.callback_url = string_member(*v, "callback_url");
   o.client_ip = string_member(*v, "client_ip");
   o.fee = int_member(*v, "fee");
@@ -246,23 +253,25 @@ void store_usage(WriteTxn& txn, const std::string& tenant, const std::string& ca
   }
 }
 
-// Records the payout against the card's limits; false (nothing recorded) when it would exceed
-// one of them.
-bool use_card(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o, const CardLimits& limits,
-              std::int64_t now_ms) {
+// Records the payout against the card's limits; the decline code of the limit it would exceed
+// (nothing recorded), or empty.
+std::string_view use_card(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+                          const CardLimits& limits, std::int64_t now_ms) {
   const std::string& card_id = o.card_id;
-  if (limits.single_max > 0 && p.amount > limits.single_max) return false;
-  if (limits.total_max == 0 && limits.count_max == 0) return true;
+  if (limits.single_max > 0 && p.amount > limits.single_max) return kDeclineCardSingle;
+  if (limits.total_max == 0 && limits.count_max == 0) return {};
   const bool existed = txn.find_record(p.tenant, kCardUsage, card_id).has_value();
   Usage u = load_usage(txn, p.tenant, card_id);
   std::erase_if(u.credits, [&](const Usage::Credit& c) { return c.at_ms <= now_ms - limits.window_ms; });
   std::int64_t total = 0;
   for (const Usage::Credit& c : u.credits) total += c.amount;
-  if (limits.count_max > 0 && static_cast<int>(u.credits.size()) >= limits.count_max) return false;
-  if (limits.total_max > 0 && total + p.amount > limits.total_max) return false;
+  if (limits.count_max > 0 && static_cast<int>(u.credits.size()) >= limits.count_max) {
+    return kDeclineCardCount;
+  }
+  if (limits.total_max > 0 && total + p.amount > limits.total_max) return kDeclineCardTotal;
   u.credits.push_back({o.order_id, now_ms, p.amount});
   store_usage(txn, p.tenant, card_id, u, existed);
-  return true;
+  return {};
 }
 
 // A declined credit no longer counts against the card.
@@ -294,7 +303,9 @@ void reserve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, const CardLimits& lim
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
   if (!funder || !rail) throw std::logic_error("card payout without its accounts");
-  if (!use_card(txn, p, o, limits, now_ms)) return decline(p, o, kDeclineCardLimit, now_ms);
+  if (const std::string_view limit = use_card(txn, p, o, limits, now_ms); !limit.empty()) {
+    return decline(p, o, limit, now_ms);
+  }
   Transfer t;
   t.debit_account_id = funder->id;
   t.credit_account_id = rail->id;
@@ -482,6 +493,25 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   return result;
 }
 
+// Loads the payout and its order into `r`. False when there is none (r.error kNotFound) or when
+// the order is no longer registered (r holds it as it stands).
+bool load_registered(WriteTxn& txn, const std::string& tenant, const std::string& partner_id,
+                     CardPayoutResult& r) {
+  auto found = txn.find_payout(tenant, PayoutKind::kCardPayout, partner_id);
+  if (!found) {
+    r = {Error::kNotFound, "no such order"};
+    return false;
+  }
+  r = stored(txn, std::move(*found));
+  return r.order.stage == OrderStage::kRegistered && r.payout.status == PayoutStatus::kProcessing;
+}
+
+// The refusal of a command that needs a registered order ("not-open" when it is another's).
+CardPayoutResult not_open(CardPayoutResult r) {
+  if (r.error == Error::kNone) r.error = Error::kInvalid, r.detail = "not-open";
+  return r;
+}
+
 struct ConfirmInput {
   std::string tenant, partner_id;
   SealedCard card;
@@ -491,12 +521,10 @@ struct ConfirmInput {
 CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
                                const CardEngineOptions& options, const Notify& notify,
                                std::int64_t now_ms) {
-  auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
-  if (!found) return {Error::kNotFound, "no such order"};
-  CardPayoutResult r = stored(txn, std::move(*found));
+  CardPayoutResult r;
+  if (!load_registered(txn, in.tenant, in.partner_id, r)) return r;
   PayoutRecord& p = r.payout;
   CardOrder& o = r.order;
-  if (o.stage != OrderStage::kRegistered || p.status != PayoutStatus::kProcessing) return r;
   if (now_ms >= o.expires_ms) {
     decline(p, o, kDeclineExpired, now_ms);
   } else {
@@ -525,55 +553,84 @@ struct CodeRequest {
   SealedCard card;
   std::string saved;  // a recipient binding of the client instead of a new card
   bool save = false;
+  bool send = true;
+  std::optional<std::string> parties;
   std::string code;
 };
+
+// The scheme and country of a card in the vault.
+std::pair<std::string, std::string> card_issuer(WriteTxn& txn, const std::string& tenant,
+                                                const std::string& card_id) {
+  auto text = txn.find_record(tenant, kCardRecord, card_id);
+  auto v = text ? parse_record(*text) : std::nullopt;
+  if (!v) return {};
+  return {string_member(*v, "scheme"), string_member(*v, "country")};
+}
 
 CardPayoutResult apply_request_code(WriteTxn& txn, const CodeRequest& in,
                                     const CardEngineOptions& options, const Notify& notify,
                                     std::int64_t now_ms) {
-  auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
-  if (!found) return {Error::kNotFound, "no such order"};
-  CardPayoutResult r = stored(txn, std::move(*found));
+  CardPayoutResult r;
+  if (!load_registered(txn, in.tenant, in.partner_id, r)) return not_open(std::move(r));
   PayoutRecord& p = r.payout;
   CardOrder& o = r.order;
-  if (o.stage != OrderStage::kRegistered || p.status != PayoutStatus::kProcessing) {
+  auto refuse = [&](const char* why) {
     r.error = Error::kInvalid;
-    r.detail = "not-open";
+    r.detail = why;
     return r;
-  }
+  };
   if (now_ms >= o.expires_ms) {
     decline(p, o, kDeclineExpired, now_ms);
-  } else if (o.codes_sent >= options.codes_max) {
-    r.error = Error::kInvalid;
-    r.detail = "too-many-codes";
-    return r;
+  } else if (in.send && o.codes_sent >= options.codes_max) {
+    return refuse("too-many-codes");
   } else {
     if (!in.saved.empty()) {
       auto b = parse_binding(txn.find_record(in.tenant, kBindingRecord, in.saved));
       if (!b || b->type != "recipient" || b->client_id != o.client_id || b->card_id.empty()) {
-        r.error = Error::kInvalid;
-        r.detail = "unknown-card";
-        return r;
+        return refuse("unknown-card");
       }
       o.card_id = b->card_id;
       o.masked_pan = b->masked;
+      std::tie(o.scheme, o.country) = card_issuer(txn, in.tenant, b->card_id);
       o.target_binding = in.saved;
       o.save_card = true;
-    } else {
+    } else if (!in.card.empty()) {
       attach_card(txn, in.tenant, o, in.card, now_ms);
       o.target_binding.clear();
       o.save_card = in.save;
+    } else if (o.card_id.empty()) {
+      return refuse("no-card");
     }
-    o.code_hash = code_hash(o.order_id, in.code);
-    o.code_expires_ms = std::min(now_ms + options.code_lifetime_ms, o.expires_ms);
-    o.code_attempts = 0;
-    ++o.codes_sent;
-    o.code_plain = in.code;
+    if (in.parties) o.parties = *in.parties;
+    o.code_hash.clear();
+    if (in.send) {
+      o.code_hash = code_hash(o.order_id, in.code);
+      o.code_expires_ms = std::min(now_ms + options.code_lifetime_ms, o.expires_ms);
+      o.code_attempts = 0;
+      ++o.codes_sent;
+      o.code_plain = in.code;
+    }
   }
   txn.update_payout(p);
   txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
   r.notified = notify(txn, p, o, now_ms);
   o.code_plain.clear();
+  return r;
+}
+
+struct RefuseInput {
+  std::string tenant, partner_id, code;
+};
+
+CardPayoutResult apply_refuse(WriteTxn& txn, const RefuseInput& in, const Notify& notify,
+                              std::int64_t now_ms) {
+  CardPayoutResult r;
+  if (!load_registered(txn, in.tenant, in.partner_id, r)) return not_open(std::move(r));
+  decline(r.payout, r.order, now_ms >= r.order.expires_ms ? kDeclineExpired : in.code, now_ms);
+  r.order.code_hash.clear();
+  txn.update_payout(r.payout);
+  txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(r.order));
+  r.notified = notify(txn, r.payout, r.order, now_ms);
   return r;
 }
 
@@ -585,12 +642,10 @@ struct CodeEntry {
 CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
                                     const CardEngineOptions& options, const Notify& notify,
                                     std::int64_t now_ms) {
-  auto found = txn.find_payout(in.tenant, PayoutKind::kCardPayout, in.partner_id);
-  if (!found) return {Error::kNotFound, "no such order"};
-  CardPayoutResult r = stored(txn, std::move(*found));
+  CardPayoutResult r;
+  if (!load_registered(txn, in.tenant, in.partner_id, r)) return r;
   PayoutRecord& p = r.payout;
   CardOrder& o = r.order;
-  if (o.stage != OrderStage::kRegistered || p.status != PayoutStatus::kProcessing) return r;
   auto refuse = [&](const char* why) {
     txn.update_record(in.tenant, kOrderRecord, in.partner_id, order_to_json(o));
     r.error = Error::kInvalid;
@@ -919,7 +974,7 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
     spdlog::error("card payout {}: its card {} does not open in the vault", p.id, o.card_id);
     return;
   }
-  rails::CreditOrder credit{o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}};
+  rails::CreditOrder credit{o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}, o.parties};
   const std::int64_t payout_id = p.id;
   rail_.credit(std::move(credit), [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a)); });
 }
@@ -1068,12 +1123,14 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
       });
 }
 
-void CardPayouts::request_code(std::string tenant, std::string partner_id, CardEntry card,
-                               std::string saved, bool save, CardPayoutCallback done) {
+void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeAsk ask,
+                               CardPayoutCallback done) {
   CodeRequest in;
-  in.card = seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
-  in.saved = std::move(saved);
-  in.save = save;
+  in.card = seal_card(vault_, tenant, ask.card.pan, ask.card.issuer, std::move(ask.card.cardholder));
+  in.saved = std::move(ask.saved);
+  in.save = ask.save;
+  in.send = ask.send;
+  in.parties = std::move(ask.parties);
   in.code = std::to_string(100000 + randombytes_uniform(900000));  // six digits
   in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
@@ -1084,6 +1141,22 @@ void CardPayouts::request_code(std::string tenant, std::string partner_id, CardE
       },
       [this](const CodeRequest& i, WriteTxn& txn, std::int64_t now_ms) {
         return apply_request_code(txn, i, options_, notify_, now_ms);
+      },
+      [done](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        done(std::move(r));
+      });
+}
+
+void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string decline_code,
+                         CardPayoutCallback done) {
+  run_job(
+      engine_, shared_->wake, RefuseInput{std::move(tenant), std::move(partner_id), std::move(decline_code)},
+      +[](const RefuseInput& i, store::Footprint& f) {
+        f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.partner_id});
+      },
+      [this](const RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_refuse(txn, i, notify_, now_ms);
       },
       [done](CardPayoutResult r, const store::Status& status) {
         if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
@@ -1123,7 +1196,11 @@ std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view te
   prefix.push_back(kFieldSeparator);
   for (const auto& [key, binding_id] : store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
     auto b = parse_binding(store_.get_record(tenant, kBindingRecord, binding_id));
-    if (b && b->type == "recipient") cards.push_back({binding_id, b->masked});
+    if (!b || b->type != "recipient") continue;
+    auto card = store_.get_record(tenant, kCardRecord, b->card_id);
+    auto v = card ? parse_record(*card) : std::nullopt;
+    cards.push_back({binding_id, b->masked, v ? string_member(*v, "scheme") : "",
+                     v ? string_member(*v, "country") : ""});
   }
   return cards;
 }

@@ -48,7 +48,13 @@ inline constexpr std::string_view kTransitAccount = "transit";
 
 inline constexpr std::string_view kDeclineExpired = "EXPIRED";
 inline constexpr std::string_view kDeclineCardDeclined = "CARD_DECLINED";
-inline constexpr std::string_view kDeclineCardLimit = "CARD_LIMIT_EXCEEDED";
+// The per-card limit a payout would exceed: one payout's amount, the card's total, or its count of
+// credits within the window.
+inline constexpr std::string_view kDeclineCardSingle = "CARD_LIMIT_SINGLE";
+inline constexpr std::string_view kDeclineCardTotal = "CARD_LIMIT_TOTAL";
+inline constexpr std::string_view kDeclineCardCount = "CARD_LIMIT_COUNT";
+// Any per-card limit, including the single code earlier releases stored ("CARD_LIMIT_EXCEEDED").
+bool is_card_limit(std::string_view decline_code);
 
 enum class OrderStage : std::uint8_t {
   kRegistered = 0,  // waits for its card on the hosted page; nothing reserved
@@ -80,6 +86,9 @@ struct CardOrder {
   std::string description, language, return_url, fail_url;
   std::string params_json;  // the partner's extra parameters, a JSON object
   std::string knp;          // payment purpose code carried by the payout
+  // The payout's sender and recipient as its card program needs them (a JSON object the
+  // dialect defines; empty: none). It travels to the rail with the credit.
+  std::string parties;
   std::string callback_url;  // where the payout's notifications go (dialects with callbacks)
   std::string client_ip;     // the recipient's IP address, as the partner gave it
   // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached
@@ -184,14 +193,26 @@ class CardPayouts {
   // Confirmation by code. request_code attaches the card to a registered order (sealed, nothing
   // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,
   // when right, confirms the order with that card (as confirm() does). Refusals are kInvalid
-  // with detail "no-code", "code-expired", "wrong-code", "too-many-codes" or "not-open".
-  // `saved` names one of the client's recipient bindings instead of a new card ("unknown-card"
-  // when it is not the client's); `save` binds a new card to the client.
-  void request_code(std::string tenant, std::string partner_id, CardEntry card, std::string saved,
-                    bool save, CardPayoutCallback done);
+  // with detail "no-code", "code-expired", "wrong-code", "too-many-codes", "not-open", "no-card"
+  // (neither a card nor a saved one, and none attached before) or "unknown-card" (a saved card
+  // that is not the client's).
+  struct CodeAsk {
+    CardEntry card;     // a new card; or
+    std::string saved;  // one of the client's recipient bindings; neither: the card attached before
+    bool save = false;  // bind the new card to the client
+    bool send = true;   // false: only attach the card (the page asks for more before the code)
+    std::optional<std::string> parties;  // replaces the order's parties (CardOrder::parties)
+  };
+  void request_code(std::string tenant, std::string partner_id, CodeAsk ask,
+                    CardPayoutCallback done);
+  // Declines a registered order at once with the dialect's `decline_code` (e.g. a program's
+  // requirement the payout does not meet); nothing was reserved. kInvalid "not-open" when the
+  // order is no longer registered.
+  void refuse(std::string tenant, std::string partner_id, std::string decline_code,
+              CardPayoutCallback done);
 
   struct SavedCard {
-    std::string binding_id, masked_pan;
+    std::string binding_id, masked_pan, scheme, country;
   };
   // The client's recipient bindings (saved cards), oldest card id first.
   std::vector<SavedCard> saved_cards(std::string_view tenant, std::string_view client_id) const;

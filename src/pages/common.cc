@@ -49,10 +49,30 @@ constexpr std::string_view kScript = R"js(
   function digits(v) { return v.replace(/[\s-]/g, ""); }
   function panValid(v) { var d = digits(v); return /^[0-9]{13,19}$/.test(d) && luhn(d); }
   function holderValid(v) { return /^[A-Za-z .'-]{0,26}$/.test(v); }
+  // The countdown to the session's end: at 0:00 the page's form is disabled.
+  function countdown(onExpired) {
+    var counter = document.getElementById("countdown");
+    if (!counter) return;
+    var left = parseInt(counter.getAttribute("data-remaining"), 10);
+    var tick = function () {
+      if (left <= 0) {
+        counter.textContent = "0:00";
+        document.getElementById("expired").hidden = false;
+        var fields = document.querySelectorAll("form input:not([type=hidden]), form select, form button");
+        for (var i = 0; i < fields.length; i++) fields[i].disabled = true;
+        onExpired();
+        return;
+      }
+      var s = left % 60;
+      counter.textContent = Math.floor(left / 60) + ":" + (s < 10 ? "0" : "") + s;
+      left -= 1;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("card-form");
-    var counter = document.getElementById("countdown");
-    if (!form) return;
+    if (!form) { countdown(function () {}); return; }
     var pan = document.getElementById("pan");
     var holder = document.getElementById("cardholder");
     var pay = document.getElementById("pay");
@@ -93,24 +113,7 @@ constexpr std::string_view kScript = R"js(
       pay.disabled = true;
     });
     update();
-    if (counter) {
-      var left = parseInt(counter.getAttribute("data-remaining"), 10);
-      var tick = function () {
-        if (left <= 0) {
-          expired = true;
-          counter.textContent = "0:00";
-          document.getElementById("expired").hidden = false;
-          pan.disabled = true; holder.disabled = true;
-          update();
-          return;
-        }
-        var s = left % 60;
-        counter.textContent = Math.floor(left / 60) + ":" + (s < 10 ? "0" : "") + s;
-        left -= 1;
-        setTimeout(tick, 1000);
-      };
-      tick();
-    }
+    countdown(function () { expired = true; update(); });
   });
 })();
 )js";

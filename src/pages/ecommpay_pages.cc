@@ -4,6 +4,7 @@
 
 #include "cards/card.h"
 #include "core/money.h"
+#include "dialects/ecommpay/program.h"
 #include "dialects/ecommpay/signature.h"
 #include "pages/common.h"
 
@@ -21,7 +22,9 @@ struct Texts {
   std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
       cardholder_hint, next, code_sent, code_label, confirm, wrong_code, code_expired, new_card,
       invalid_card, invalid_holder, unsupported_card, expired, bad_link, time_limit, processing,
-      success, declined, not_found, seconds, saved_cards, new_card_option, save_card;
+      success, declined, not_found, seconds, saved_cards, new_card_option, save_card,
+      location_title, location_why, country, country_hint, state, state_hint, city, address,
+      next_step, invalid_country, invalid_state, invalid_city, invalid_address, program_declined;
 };
 
 constexpr Texts kEn{
@@ -34,7 +37,12 @@ constexpr Texts kEn{
     "This payout link is not valid", "A time limit (best_before) cannot be set for payouts",
     "The payout is being processed…", "The payout was credited to the card",
     "The payout was declined", "Payout not found", "s", "Your saved cards", "A new card",
-    "Save this card for next payouts"};
+    "Save this card for next payouts", "The recipient's address",
+    "Payouts to this card need the recipient's address.", "Country",
+    "Two letters (ISO 3166-1), e.g. CA", "State or province", "For CA and US, e.g. ON or NY",
+    "City", "Street and house number", "Continue", "Enter the country's two-letter code",
+    "Enter the state or province code of CA or US", "Enter the city", "Enter the street and house number",
+    "The payout was declined: the sender's and recipient's details that the card's program needs are missing"};
 constexpr Texts kRu{
     "ru", "Выплата", "Сумма", "Описание", "Осталось времени", "Номер карты",
     "13–19 цифр, без пробелов или с ними", "Имя держателя карты", "Латиницей, как на карте",
@@ -45,7 +53,12 @@ constexpr Texts kRu{
     "Ссылка на выплату недействительна", "Для выплат нельзя ограничивать время работы (best_before)",
     "Выплата обрабатывается…", "Выплата зачислена на карту", "Выплата отклонена",
     "Выплата не найдена", "с", "Сохранённые карты", "Новая карта",
-    "Сохранить карту для следующих выплат"};
+    "Сохранить карту для следующих выплат", "Адрес получателя",
+    "Для выплаты на эту карту нужен адрес получателя.", "Страна",
+    "Две буквы (ISO 3166-1), например CA", "Штат или провинция", "Для CA и US, например ON или NY",
+    "Город", "Улица и номер дома", "Продолжить", "Укажите двухбуквенный код страны",
+    "Укажите код штата или провинции CA или US", "Укажите город", "Укажите улицу и номер дома",
+    "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты"};
 
 const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
 
@@ -114,10 +127,10 @@ std::string param(const std::vector<std::pair<std::string, std::string>>& params
   return {};
 }
 
-std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                      std::string_view error, std::string_view description,
-                      const std::vector<engine::CardPayouts::SavedCard>& saved,
-                      std::string_view preselected) {
+// The page's head and the order: amount, description, the countdown to the session's end (and
+// the notice shown when it ends).
+std::string summary(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
+                    std::string_view description, bool with_card = true) {
   std::string h = head(t);
   h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
   escape_into(h, amount_text(r.payout));
@@ -127,18 +140,50 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
     escape_into(h, description);
     h.append("</dd>");
   }
-  h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
-  h.append(std::to_string(remaining_s)).append("\">").append(std::to_string(remaining_s / 60));
-  h.append(":").append(remaining_s % 60 < 10 ? "0" : "").append(std::to_string(remaining_s % 60));
-  h.append("</span></dd></dl>");
-  h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
-  h.append("<form id=\"card-form\" method=\"post\" action=\"/payment/card\" novalidate autocomplete=\"off\">");
+  if (with_card && !r.order.masked_pan.empty()) {
+    h.append("<dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
+    escape_into(h, r.order.masked_pan);
+    h.append("</dd>");
+  }
+  if (remaining_s >= 0) {
+    h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
+    h.append(std::to_string(remaining_s)).append("\">").append(std::to_string(remaining_s / 60));
+    h.append(":").append(remaining_s % 60 < 10 ? "0" : "").append(std::to_string(remaining_s % 60));
+    h.append("</span></dd>");
+  }
+  h.append("</dl>");
+  if (remaining_s >= 0) {
+    h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
+  }
+  return h;
+}
+
+// A form's hidden fields (the order, the language) and the error it was sent back with.
+void form_start(std::string& h, const Texts& t, const CardPayoutResult& r, std::string_view error) {
   h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
   h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
   if (!error.empty()) {
     h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
     escape_into(h, error);
     h.append("</p>");
+  }
+}
+
+std::int64_t seconds_left(const CardOrder& o) {
+  return std::max<std::int64_t>((o.expires_ms - SystemClock().now_ms() + 999) / 1000, 0);
+}
+
+// `link`: the signed query that opened the page, sent back with the card (its sender_* and
+// recipient_* parameters are the payout's parties).
+std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
+                      std::string_view error, std::string_view description,
+                      const std::vector<engine::CardPayouts::SavedCard>& saved,
+                      std::string_view preselected, std::string_view link) {
+  std::string h = summary(t, r, remaining_s, description, false);
+  h.append("<form id=\"card-form\" method=\"post\" action=\"/payment/card\" novalidate autocomplete=\"off\">");
+  form_start(h, t, r, error);
+  if (!link.empty()) {
+    h.append("<input type=\"hidden\" name=\"link\" value=\"").append(escape(link)).append("\">");
   }
   if (!saved.empty()) {
     bool chosen = false;
@@ -180,25 +225,42 @@ std::string masked_email(std::string_view email) {
 }
 
 std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view error) {
-  std::string h = head(t);
-  h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-  escape_into(h, amount_text(r.payout));
-  h.append("</dd><dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
-  escape_into(h, r.order.masked_pan);
-  h.append("</dd></dl><p id=\"code-sent\">").append(t.code_sent).append(" ");
+  std::string h = summary(t, r, -1, {});
+  h.append("<p id=\"code-sent\">").append(t.code_sent).append(" ");
   escape_into(h, masked_email(r.order.email));
   h.append("</p>");
-  if (!error.empty()) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    escape_into(h, error);
-    h.append("</p>");
-  }
   h.append("<form id=\"code-form\" method=\"post\" action=\"/payment/code\" autocomplete=\"off\">");
-  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
-  h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
+  form_start(h, t, r, error);
   h.append("<label for=\"code\">").append(t.code_label).append("</label>");
   h.append("<input id=\"code\" name=\"code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\">");
   h.append("<button id=\"confirm\" type=\"submit\">").append(t.confirm).append("</button></form>");
+  h.append(kFoot);
+  return h;
+}
+
+// The extra page of a program that needs the recipient's location (a Visa card issued in
+// Canada), prefilled with what the link gave.
+std::string location_form(const Texts& t, const CardPayoutResult& r, const dialects::ecommpay::Party& l,
+                          std::string_view error) {
+  std::string h = summary(t, r, seconds_left(r.order), {});
+  h.append("<h2 id=\"location-title\">").append(t.location_title).append("</h2><p>").append(t.location_why).append("</p>");
+  h.append("<form id=\"location-form\" method=\"post\" action=\"/payment/recipient\" novalidate>");
+  form_start(h, t, r, error);
+  auto field = [&](std::string_view id, std::string_view label, std::string_view hint, std::string_view value,
+                   std::string_view autocomplete, int max) {
+    h.append("<label for=\"").append(id).append("\">").append(label).append("</label>");
+    h.append("<input id=\"").append(id).append("\" name=\"recipient_").append(id).append("\" value=\"");
+    h.append(escape(value)).append("\" maxlength=\"").append(std::to_string(max)).append("\" autocomplete=\"");
+    h.append(autocomplete).append("\"");
+    if (!hint.empty()) h.append(" aria-describedby=\"").append(id).append("-hint\"");
+    h.append(">");
+    if (!hint.empty()) h.append("<small id=\"").append(id).append("-hint\">").append(hint).append("</small>");
+  };
+  field("country", t.country, t.country_hint, l.country, "country", 2);
+  field("state", t.state, t.state_hint, l.state, "address-level1", 3);
+  field("city", t.city, {}, l.city, "address-level2", 255);
+  field("address", t.address, {}, l.address, "street-address", 255);
+  h.append("<button id=\"continue\" type=\"submit\">").append(t.next_step).append("</button></form>");
   h.append(kFoot);
   return h;
 }
@@ -250,6 +312,7 @@ bool EcommpayPages::handle(http::Request& request, const http::Responder& respon
   if (path == "/payment" && get) return open(request, respond), true;
   if (path == "/payment/card" && request.method == "POST") return card(request, respond), true;
   if (path == "/payment/code" && request.method == "POST") return code(request, respond), true;
+  if (path == "/payment/recipient" && request.method == "POST") return recipient(request, respond), true;
   if (path == "/payment/result" && get) return result(request, respond), true;
   respond(page(404, message(kEn, kEn.not_found, "declined")));
   return true;
@@ -268,10 +331,7 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
               project_text.find_first_not_of("0123456789") == std::string::npos
           ? dialect_.project(std::stoll(project_text))
           : nullptr;
-  const std::string signature = param(*params, "signature");
-  if (!project || param(*params, "mode") != "payout" || signature.empty() ||
-      !dialects::ecommpay::signature_valid(project->secret_key,
-                                           dialects::ecommpay::signing_string(*params), signature)) {
+  if (!project || param(*params, "mode") != "payout" || !signed_by(*project, *params)) {
     return refuse(403, t.bad_link);
   }
   std::string tenant;
@@ -284,15 +344,29 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
                     r.order.email == param(*params, "customer_email") &&
                     std::to_string(r.payout.amount) == param(*params, "payment_amount") &&
                     r.payout.currency.code() == param(*params, "payment_currency");
-  if (!same) return refuse(400, t.bad_link);
+  if (!same || !dialects::ecommpay::parties_from(*params, nullptr)) return refuse(400, t.bad_link);
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(redirect(result_path(r.order.order_id, lang)));
   }
   const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
   if (left_ms <= 0) return refuse(410, t.expired);
   std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, param(*params, "payment_description"),
-                               cards_.saved_cards(tenant, r.order.client_id), param(*params, "account_token"));
+                               cards_.saved_cards(tenant, r.order.client_id), param(*params, "account_token"),
+                               request.query());
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
+}
+
+bool EcommpayPages::signed_by(const dialects::ecommpay::Project& project, const Params& params) const {
+  const std::string signature = param(params, "signature");
+  return !signature.empty() &&
+         dialects::ecommpay::signature_valid(project.secret_key, dialects::ecommpay::signing_string(params),
+                                             signature);
+}
+
+const dialects::ecommpay::Project* EcommpayPages::project_of(std::string_view tenant) const {
+  const std::string_view id = tenant.substr(std::min<std::size_t>(tenant.size(), 9));  // "ecommpay:"
+  if (id.empty() || id.size() > 12 || id.find_first_not_of("0123456789") != std::string_view::npos) return nullptr;
+  return dialect_.project(std::stoll(std::string(id)));
 }
 
 void EcommpayPages::card(const http::Request& request, const http::Responder& respond) {
@@ -306,47 +380,116 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(redirect(result_path(r.order.order_id, lang)));
   }
+  // The payout's parties come from the signed link that opened the page; without it, it has none.
+  const dialects::ecommpay::Project* project = project_of(tenant);
+  dialects::ecommpay::Parties parties;
+  const std::string link = param(form, "link");
+  if (!link.empty()) {
+    auto link_params = all_params(link);
+    auto from_link = link_params ? dialects::ecommpay::parties_from(*link_params, nullptr) : std::nullopt;
+    if (!project || !from_link || param(*link_params, "uuid") != r.order.order_id ||
+        !signed_by(*project, *link_params)) {
+      return respond(page(403, message(t, t.bad_link, "declined")));
+    }
+    parties = std::move(*from_link);
+  }
   std::string pan;
   for (char c : param(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
   const std::string holder = param(form, "cardholder");
-  const std::int64_t left_s = std::max<std::int64_t>((r.order.expires_ms - SystemClock().now_ms() + 999) / 1000, 0);
   const std::string token = param(form, "token");
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    respond(page(422, card_form(t, r, left_s, why, {}, cards_.saved_cards(tenant, r.order.client_id), token)));
+    respond(page(422, card_form(t, r, seconds_left(r.order), why, {}, cards_.saved_cards(tenant, r.order.client_id),
+                                token, link)));
   };
-  auto sent = [respond, lang](CardPayoutResult res) {
+  engine::CardPayouts::CodeAsk ask;
+  std::string scheme, country;
+  if (!token.empty()) {
+    for (const auto& c : cards_.saved_cards(tenant, r.order.client_id)) {
+      if (c.binding_id == token) scheme = c.scheme, country = c.country;
+    }
+    ask.saved = token;  // the engine refuses a token that is not the client's
+  } else {
+    if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::luhn_valid(pan)) {
+      return again(t.invalid_card);
+    }
+    bool holder_ok = holder.size() <= 26;
+    for (char c : holder) {
+      holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '\'' || c == '-';
+    }
+    if (!holder_ok) return again(t.invalid_holder);
+    auto issuer = cards_.bins().find(pan);
+    if (!issuer) return again(t.unsupported_card);
+    scheme = issuer->scheme, country = issuer->country;
+    std::string upper;
+    for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+    ask.card = {std::move(pan), *issuer, std::move(upper)};
+    ask.save = param(form, "save") == "1";
+  }
+  proceed(tenant, r, project && project->person_sender, scheme, country, std::move(parties), std::move(ask), lang,
+          respond);
+}
+
+void EcommpayPages::recipient(const http::Request& request, const http::Responder& respond) {
+  Posted in = posted(cards_, request);
+  if (in.refusal) return respond(std::move(*in.refusal));
+  const Texts& t = texts(in.lang);
+  CardPayoutResult& r = in.order;
+  if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
+    return respond(redirect(result_path(r.order.order_id, in.lang)));
+  }
+  dialects::ecommpay::Parties parties = dialects::ecommpay::parties_from_json(r.order.parties);
+  dialects::ecommpay::Party& l = parties.recipient;
+  l.country = param(in.form, "recipient_country");
+  l.state = param(in.form, "recipient_state");
+  for (std::string* s : {&l.country, &l.state}) {
+    for (char& c : *s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  }
+  l.city = param(in.form, "recipient_city");
+  l.address = param(in.form, "recipient_address");
+  const std::string problem = dialects::ecommpay::location_problem(l);
+  if (!problem.empty()) {
+    const std::string_view why = problem == "country" ? t.invalid_country
+                                 : problem == "state" ? t.invalid_state
+                                 : problem == "city"  ? t.invalid_city
+                                                      : t.invalid_address;
+    return respond(page(422, location_form(t, r, l, why)));
+  }
+  const dialects::ecommpay::Project* project = project_of(in.tenant);
+  proceed(in.tenant, r, project && project->person_sender, r.order.scheme, r.order.country, std::move(parties),
+          {}, in.lang, respond);
+}
+
+void EcommpayPages::proceed(const std::string& tenant, const CardPayoutResult& r, bool person_sender,
+                            std::string_view scheme, std::string_view country,
+                            dialects::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+                            const std::string& lang, const http::Responder& respond) {
+  using dialects::ecommpay::Requirement;
+  const Requirement need = dialects::ecommpay::requirement(person_sender, scheme, country, parties);
+  auto answered = [respond, lang, parties](CardPayoutResult res) {
     const Texts& tx = texts(lang);
-    if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing) {
+    if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&
+        res.order.stage == OrderStage::kRegistered) {
+      if (res.order.code_hash.empty()) return respond(page(200, location_form(tx, res, parties.recipient, {})));
       return respond(page(200, code_form(tx, res, {})));
     }
     if (res.error == Error::kUnavailable) {
       return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
     }
-    if (res.error == Error::kInvalid && res.detail == "unknown-card") {
+    if (res.error == Error::kInvalid && (res.detail == "unknown-card" || res.detail == "no-card")) {
       return respond(page(422, message(tx, tx.unsupported_card, "declined")));
     }
     respond(redirect(result_path(res.order.order_id, lang)));
   };
-  if (!token.empty()) {
-    return cards_.request_code(tenant, r.payout.partner_id, {}, token, false, sent);
+  if (need == Requirement::kDecline) {
+    return cards_.refuse(tenant, r.payout.partner_id, std::string(dialects::ecommpay::kDeclineProgramData),
+                         answered);
   }
-  if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::luhn_valid(pan)) {
-    return again(t.invalid_card);
-  }
-  bool holder_ok = holder.size() <= 26;
-  for (char c : holder) {
-    holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '\'' || c == '-';
-  }
-  if (!holder_ok) return again(t.invalid_holder);
-  auto issuer = cards_.bins().find(pan);
-  if (!issuer) return again(t.unsupported_card);
-  std::string upper;
-  for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
-  cards_.request_code(tenant, r.payout.partner_id, {std::move(pan), *issuer, upper}, {},
-                      param(form, "save") == "1", sent);
+  ask.send = need == Requirement::kMet;
+  ask.parties = dialects::ecommpay::parties_json(parties);
+  cards_.request_code(tenant, r.payout.partner_id, std::move(ask), answered);
 }
 
 void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {
@@ -391,6 +534,8 @@ void EcommpayPages::result(const http::Request& request, const http::Responder& 
   } else if (r.payout.decline_code == engine::kDeclineExpired ||
              (r.payout.status == PayoutStatus::kProcessing && SystemClock().now_ms() >= r.order.expires_ms)) {
     body = message(t, t.expired, "declined", "expired");
+  } else if (r.payout.decline_code == dialects::ecommpay::kDeclineProgramData) {
+    body = message(t, t.program_declined, "declined", "declined");
   } else if (r.payout.status == PayoutStatus::kDeclined) {
     body = message(t, t.declined, "declined", "declined");
   } else {

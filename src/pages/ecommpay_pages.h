@@ -3,8 +3,10 @@
 // (GET /payment?mode=payout&project_id&payment_id&uuid&customer_id&customer_email&payment_amount
 // &payment_currency&signature...), it takes the customer's card, sends a verification code to
 // the registration's email, and confirms the payout with it; the result page shows how it ended.
+// A card program that needs the recipient's location gets it on an extra page (program.h).
 // Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP.
 #include "dialects/ecommpay/ecommpay.h"
+#include "dialects/ecommpay/program.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
@@ -20,6 +22,17 @@ class EcommpayPages {
   void card(const http::Request& request, const http::Responder& respond);
   void code(const http::Request& request, const http::Responder& respond);
   void result(const http::Request& request, const http::Responder& respond);
+  // The extra page's answer: the recipient's location.
+  void recipient(const http::Request& request, const http::Responder& respond);
+  // The card is chosen: what the card's program requires decides the next page. A payout
+  // missing the parties' data is declined; a missing recipient location attaches the card and
+  // shows the extra page; else the card is attached and the code sent.
+  void proceed(const std::string& tenant, const engine::CardPayoutResult& order, bool person_sender,
+               std::string_view scheme, std::string_view country, dialects::ecommpay::Parties parties,
+               engine::CardPayouts::CodeAsk ask, const std::string& lang, const http::Responder& respond);
+  using Params = dialects::ecommpay::Params;
+  bool signed_by(const dialects::ecommpay::Project& project, const Params& params) const;
+  const dialects::ecommpay::Project* project_of(std::string_view tenant) const;
 
   engine::CardPayouts& cards_;
   const dialects::ecommpay::Dialect& dialect_;

@@ -25,6 +25,7 @@ struct CreditOrder {
   std::string pan;         // clear: the only place it travels outside the vault
   std::string cardholder;  // may be empty
   Amount amount;
+  std::string parties;  // the sender and recipient its program needs (JSON object; may be empty)
 };
 
 enum class Outcome : std::uint8_t {

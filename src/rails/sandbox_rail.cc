@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS credits (
   reference TEXT PRIMARY KEY, masked_pan TEXT NOT NULL, amount INTEGER NOT NULL,
   currency TEXT NOT NULL, outcome TEXT NOT NULL, final_outcome TEXT NOT NULL,
   final_ms INTEGER NOT NULL, code TEXT NOT NULL, approval TEXT NOT NULL,
-  received INTEGER NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+  received INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  parties TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 )sql";
 
 std::string approval_number() {
@@ -97,6 +98,9 @@ struct SandboxRail::Impl {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec(kSchema);
+    if (!has_column("credits", "parties")) {  // a record made before credits carried parties
+      exec("ALTER TABLE credits ADD COLUMN parties TEXT NOT NULL DEFAULT ''");
+    }
     thread = std::thread([this] {
       pthread_setname_np(pthread_self(), "sandbox-rail");
       run();
@@ -107,6 +111,19 @@ struct SandboxRail::Impl {
     stop();
     for (auto& [sql, s] : prepared) sqlite3_finalize(s);
     sqlite3_close(db);
+  }
+
+  bool has_column(const char* table, std::string_view column) {
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = std::string("PRAGMA table_info(") + table + ")";
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+    bool found = false;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+      const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+      found |= name && column == name;
+    }
+    sqlite3_finalize(s);
+    return found;
   }
 
   void exec(const char* sql) {
@@ -222,6 +239,7 @@ struct SandboxRail::Impl {
           c.currency = std::string(o.amount.currency.code());
           c.received = 1;
           c.created_ms = now;
+          c.parties = o.parties;
           const bool slow = b == Behaviour::kSlowApprove || b == Behaviour::kSlowDecline;
           const bool declines = b == Behaviour::kDecline || b == Behaviour::kSlowDecline;
           c.final_ms = slow ? now + options.settle_ms : now;
@@ -297,9 +315,9 @@ struct SandboxRail::Impl {
   void insert(const SandboxCredit& c, const std::string& outcome) {
     statement(
         "INSERT INTO credits (reference, masked_pan, currency, outcome, final_outcome, code, "
-        "approval, amount, final_ms, received, created_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval},
+        "approval, parties, amount, final_ms, received, created_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval, c.parties},
         {c.amount, c.final_ms, c.received, c.created_ms});
   }
 
@@ -307,7 +325,7 @@ struct SandboxRail::Impl {
   std::optional<SandboxCredit> load(const std::string& reference, std::int64_t now) {
     sqlite3_stmt* s = prepare(
         "SELECT masked_pan, amount, currency, outcome, final_outcome, final_ms, "
-        "code, approval, received, created_ms FROM credits WHERE reference = ?1");
+        "code, approval, received, created_ms, parties FROM credits WHERE reference = ?1");
     sqlite3_bind_text(s, 1, reference.data(), static_cast<int>(reference.size()), SQLITE_TRANSIENT);
     std::optional<SandboxCredit> c;
     std::string final_outcome;
@@ -319,7 +337,7 @@ struct SandboxRail::Impl {
       c = SandboxCredit{reference, text(0), text(3), text(6), text(7),
                         sqlite3_column_int64(s, 1), text(2),
                         sqlite3_column_int(s, 8), sqlite3_column_int64(s, 9),
-                        sqlite3_column_int64(s, 5)};
+                        sqlite3_column_int64(s, 5), text(10)};
       final_outcome = text(4);
     }
     sqlite3_reset(s);

@@ -35,6 +35,7 @@ struct SandboxCredit {
   std::string currency;
   int received = 0;  // how many times the reference was sent
   std::int64_t created_ms = 0, final_ms = 0;
+  std::string parties;  // as the credit carried them (JSON object), or empty
 };
 
 class SandboxRail final : public CardRail {

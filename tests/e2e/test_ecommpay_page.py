@@ -80,7 +80,8 @@ class SmtpServer:
         self.server.server_close()
 
 
-class PaymentPageTest(IsolatedServerTestCase):
+class PageTestCase(IsolatedServerTestCase):
+    """A fresh server per test, with the page's helpers: register, read the code, pay."""
 
     def new_server(self, start=True, **kw):
         kw.setdefault("config_replace", FAST_RETRIES)
@@ -89,8 +90,7 @@ class PaymentPageTest(IsolatedServerTestCase):
     def register(self, api, receiver):
         payment_id = unique("pp")
         self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
-        [registration] = receiver.wait(1)
-        return payment_id, registration["uuid"]
+        return payment_id, self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
 
     def sink_code(self, server, uuid, timeout=10.0):
         """The code of the order's latest mail (its Message-ID names the order)."""
@@ -104,6 +104,30 @@ class PaymentPageTest(IsolatedServerTestCase):
                     return m.group(1), text
             time.sleep(0.05)
         raise AssertionError("no code in the mail sink")
+
+    def pay_through_page(self, api, server, receiver, amount, pan="4111111111111111"):
+        payment_id = unique("pp")
+        self.assertEqual(api.ecommpay_register(payment_id, amount=amount, callback_url=receiver.url).status, 200)
+        uuid = self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
+        r = form(api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": pan, "cardholder": "A B"})
+        self.assertEqual(r.status, 200, r.raw)
+        code, _ = self.sink_code(server, uuid)
+        r = form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+        self.assertEqual(r.status, 303, r.raw)
+        return self.callbacks_of(receiver, payment_id, 2)[1]
+
+    @staticmethod
+    def callbacks_of(receiver, payment_id, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mine = [json_of(b) for b in receiver.bodies() if json_of(b)["general"]["payment_id"] == payment_id]
+            if len(mine) >= count:
+                return mine
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} callbacks for {payment_id}")
+
+
+class PaymentPageTest(PageTestCase):
 
     def test_the_whole_payout_through_the_page(self):
         receiver = Receiver()
@@ -146,27 +170,6 @@ class PaymentPageTest(IsolatedServerTestCase):
         rc, out = self.server.run_audit()
         self.assertEqual(rc, 0, out)
 
-    def pay_through_page(self, api, server, receiver, amount, pan="4111111111111111"):
-        payment_id = unique("pp")
-        self.assertEqual(api.ecommpay_register(payment_id, amount=amount, callback_url=receiver.url).status, 200)
-        uuid = self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
-        r = form(api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": pan, "cardholder": "A B"})
-        self.assertEqual(r.status, 200, r.raw)
-        code, _ = self.sink_code(server, uuid)
-        r = form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
-        self.assertEqual(r.status, 303, r.raw)
-        return self.callbacks_of(receiver, payment_id, 2)[1]
-
-    @staticmethod
-    def callbacks_of(receiver, payment_id, count, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            mine = [json_of(b) for b in receiver.bodies() if json_of(b)["general"]["payment_id"] == payment_id]
-            if len(mine) >= count:
-                return mine
-            time.sleep(0.05)
-        raise AssertionError(f"fewer than {count} callbacks for {payment_id}")
-
     def test_a_saved_card_pays_the_next_payout(self):
         receiver = Receiver()
         self.addCleanup(receiver.close)
@@ -208,13 +211,22 @@ class PaymentPageTest(IsolatedServerTestCase):
         receiver = Receiver()
         self.addCleanup(receiver.close)
         over = self.pay_through_page(self.api, self.server, receiver, amount=500001)  # > EUR 5 000.00
-        self.assertEqual((over["payment"]["status"], over["operation"]["code"]), ("decline", "3103"))
+        self.assertEqual((over["payment"]["status"], over["operation"]["code"], over["operation"]["message"]),
+                         ("decline", "3104", "Payment Constraint Invalid Payout Amount"))
         # Five credits per card per day; the sixth is declined, on another card it pays.
         for _ in range(5):
             ok = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="5555555555554444")
             self.assertEqual(ok["payment"]["status"], "success")
         sixth = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="5555555555554444")
-        self.assertEqual(sixth["operation"]["code"], "3103")
+        self.assertEqual((sixth["operation"]["code"], sixth["operation"]["message"]),
+                         ("3112", "Payment Constraint 24 hour payout operations number exceeded"))
+        # EUR 10 000.00 per card per day: 2 x 4 999.00 pay, 3.00 more is over.
+        for _ in range(2):
+            ok = self.pay_through_page(self.api, self.server, receiver, amount=499900, pan="4242424242424242")
+            self.assertEqual(ok["payment"]["status"], "success")
+        total = self.pay_through_page(self.api, self.server, receiver, amount=300, pan="4242424242424242")
+        self.assertEqual((total["operation"]["code"], total["operation"]["message"]),
+                         ("3109", "Payment Constraint Invalid 24 Hour Payout"))
         other = self.pay_through_page(self.api, self.server, receiver, amount=100, pan="4111111111111111")
         self.assertEqual(other["payment"]["status"], "success")
         rc, out = self.server.run_audit()

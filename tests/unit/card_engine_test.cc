@@ -327,8 +327,7 @@ TEST_P(CardEngineTest, ARestartAsksTheStatusOfAnUnknownOutcome) {
 
 TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
   cards_->set_limits(kTenant, {.single_max = 1000, .total_max = 1500, .count_max = 2});
-  EXPECT_EQ(run(request("big", 1001)).payout.decline_code,
-            kDeclineCardLimit);
+  EXPECT_EQ(run(request("big", 1001)).payout.decline_code, kDeclineCardSingle);
   auto a = submit(request("a", 800));
   rail_.next().done(declined());  // a failed credit does not count
   EXPECT_EQ(wait(a).payout.status, store::PayoutStatus::kDeclined);
@@ -336,7 +335,7 @@ TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
   rail_.next().done(approved());
   EXPECT_EQ(wait(b).payout.status, store::PayoutStatus::kSuccess);
   auto c = submit(request("c", 800));  // 1600 > 1500 within the window
-  EXPECT_EQ(wait(c).payout.decline_code, kDeclineCardLimit);
+  EXPECT_EQ(wait(c).payout.decline_code, kDeclineCardTotal);
   auto d = submit(request("d", 700, "5555555555554444"));  // another card has its own limits
   rail_.next().done(approved());
   EXPECT_EQ(wait(d).payout.status, store::PayoutStatus::kSuccess);
@@ -344,6 +343,10 @@ TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
   auto e = submit(request("e", 800));
   rail_.next().done(approved());
   EXPECT_EQ(wait(e).payout.status, store::PayoutStatus::kSuccess);
+  auto f = submit(request("f", 100));
+  rail_.next().done(approved());
+  EXPECT_EQ(wait(f).payout.status, store::PayoutStatus::kSuccess);
+  EXPECT_EQ(run(request("g", 100)).payout.decline_code, kDeclineCardCount);  // a third credit
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 
@@ -382,6 +385,60 @@ TEST_P(CardEngineTest, AHostedOrderExpiresOrIsConfirmedWithACard) {
   EXPECT_EQ(wait(paid).payout.status, store::PayoutStatus::kSuccess);
   EXPECT_EQ(rail_.credits_seen(), 1);
   EXPECT_EQ(transit().balance(), 10'000 - 600);
+  EXPECT_TRUE(audit_store(*store_).empty());
+}
+
+TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
+  CardPayoutRequest r = request("code-1", 600, "");
+  r.pan.clear();
+  r.hosted = true;
+  run(r);
+  auto ask = [&](const std::string& id, CardPayouts::CodeAsk a) {
+    auto promise = std::make_shared<std::promise<CardPayoutResult>>();
+    auto f = promise->get_future();
+    cards_->request_code(kTenant, id, std::move(a),
+                         [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
+    return f;
+  };
+  // No card yet, and none given: refused.
+  auto none = ask("code-1", {});
+  EXPECT_EQ(wait(none).detail, "no-card");
+  // The card attached without a code (the page asks for more first), with the parties.
+  CardPayouts::CodeAsk attach{.card = {kPan, *bins_.find(kPan), "IVAN"}, .send = false,
+                              .parties = R"({"recipient_country":"CA"})"};
+  auto attached = ask("code-1", std::move(attach));
+  CardPayoutResult a = wait(attached);
+  EXPECT_EQ(a.error, Error::kNone);
+  EXPECT_FALSE(a.order.card_id.empty());
+  EXPECT_TRUE(a.order.code_hash.empty());
+  EXPECT_EQ(a.order.codes_sent, 0);
+  EXPECT_EQ(a.order.scheme, "VISA");
+  // Then the code, for the card attached before, with the parties completed.
+  auto coded = ask("code-1", {.parties = R"({"recipient_country":"CA","recipient_city":"Toronto"})"});
+  CardPayoutResult c = wait(coded);
+  EXPECT_FALSE(c.order.code_hash.empty());
+  EXPECT_EQ(c.order.codes_sent, 1);
+  EXPECT_EQ(c.order.card_id, a.order.card_id);
+  EXPECT_EQ(transit().available(), 10'000);  // nothing reserved before the code is entered
+  EXPECT_EQ(cards_->get(kTenant, "code-1").order.parties, R"({"recipient_country":"CA","recipient_city":"Toronto"})");
+
+  // A refusal declines a registered order at once, with the dialect's code; then it is final.
+  r.partner_id = "code-2";
+  run(r);
+  auto refuse = [&](const std::string& id) {
+    auto promise = std::make_shared<std::promise<CardPayoutResult>>();
+    auto f = promise->get_future();
+    cards_->refuse(kTenant, id, "319", [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
+    return f;
+  };
+  auto refused = refuse("code-2");
+  EXPECT_EQ(wait(refused).payout.decline_code, "319");
+  auto again = refuse("code-2");
+  EXPECT_EQ(wait(again).detail, "not-open");
+  auto unknown = refuse("no-such");
+  EXPECT_EQ(wait(unknown).error, Error::kNotFound);
+  EXPECT_EQ(rail_.credits_seen(), 0);
+  EXPECT_EQ(transit().available(), 10'000);
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 

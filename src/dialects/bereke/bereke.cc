@@ -274,7 +274,7 @@ std::string_view decline_message(std::string_view code, bool en) {
     return en ? "Insufficient funds on the payout balance" : "Недостаточно средств на балансе";
   }
   if (code == engine::kDeclineExpired) return en ? "The session has expired" : "Время сессии истекло";
-  if (code == engine::kDeclineCardLimit || code == engine::kDeclineLimitExceeded) {
+  if (engine::is_card_limit(code) || code == engine::kDeclineLimitExceeded) {
     return en ? "Payout limit exceeded" : "Превышен лимит выплат";
   }
   return en ? "Declined" : "Отказ";

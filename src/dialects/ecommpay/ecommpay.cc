@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/time_format.h"
 #include "dialects/common.h"
+#include "dialects/ecommpay/program.h"
 #include "dialects/ecommpay/signature.h"
 
 namespace payoutd::dialects::ecommpay {
@@ -33,8 +34,28 @@ constexpr int kCodePaymentIdExists = 3041;
 constexpr int kCodeNotEnabled = 317;
 constexpr int kCodeExpired = 604;
 constexpr int kCodeInsufficient = 3028;
-constexpr int kCodeLimit = 3103;
+constexpr int kCodeProgramData = 319;
 constexpr int kCodeDecline = 100;
+
+// The registry's code of an exceeded per-card limit: the single amount, or the card's total or
+// count of credits per window, named by the window it fits (24 hours, a week, a month).
+std::pair<int, std::string> limit_code(std::string_view decline, std::int64_t window_ms) {
+  constexpr std::int64_t kHour = 3'600'000;
+  if (decline == engine::kDeclineCardSingle || decline == engine::kDeclineLimitExceeded) {
+    return {3104, "Payment Constraint Invalid Payout Amount"};
+  }
+  const bool count = decline == engine::kDeclineCardCount;
+  if (window_ms <= 24 * kHour) {
+    return count ? std::pair<int, std::string>{3112, "Payment Constraint 24 hour payout operations number exceeded"}
+                 : std::pair<int, std::string>{3109, "Payment Constraint Invalid 24 Hour Payout"};
+  }
+  if (window_ms <= 7 * 24 * kHour) {
+    return count ? std::pair<int, std::string>{3111, "Payment Constraint Weekly payout operations number exceeded"}
+                 : std::pair<int, std::string>{3108, "Payment Constraint Invalid Weekly Payout"};
+  }
+  return count ? std::pair<int, std::string>{3110, "Payment Constraint Monthly payout operations number exceeded"}
+               : std::pair<int, std::string>{3106, "Payment Constraint Invalid Monthly Payout"};
+}
 
 std::optional<std::vector<unsigned char>> address_bytes(std::string_view text) {
   const std::string s(text);
@@ -333,8 +354,10 @@ std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord&
       code = kCodeExpired, message = "Payout Session Terminated. UUID Expired";
     } else if (d == engine::kDeclineInsufficientFunds) {
       code = kCodeInsufficient, message = "Insufficient funds on the merchant balance";
-    } else if (d == engine::kDeclineCardLimit || d == engine::kDeclineLimitExceeded) {
-      code = kCodeLimit, message = "Payout limit exceeded for the card";
+    } else if (d == kDeclineProgramData) {
+      code = kCodeProgramData, message = "There is not enough data to create an operation";
+    } else if (engine::is_card_limit(d) || d == engine::kDeclineLimitExceeded) {
+      std::tie(code, message) = limit_code(d, p->limits.window_ms);
     } else {
       code = kCodeDecline, message = "Declined by the card issuer";
     }

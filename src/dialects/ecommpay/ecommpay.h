@@ -28,6 +28,9 @@ struct Project {
   std::string secret_key;
   std::vector<Network> allowlist;  // callers' TCP peer addresses
   bool payouts_enabled = true;
+  // Who sends the project's payouts: the merchant itself, or persons (a person-to-person
+  // program); MoneySend with a person as sender needs the parties' data (program.h).
+  bool person_sender = false;
   std::string callback_url;  // empty: in the sandbox, this server's /sandbox/ecommpay/callbacks
   Currency currency;
   engine::CardLimits limits;
