@@ -21,10 +21,10 @@ after(async () => {
   assert.equal(await server?.stop(), 0);
 });
 
-async function callbacksOf(paymentId, count) {
+async function callbacksOf(paymentId, count, srv = server) {
   const deadline = Date.now() + 10000;
   for (;;) {
-    const all = await (await fetch(`${server.url}/sandbox/ecommpay/callbacks`)).json();
+    const all = await (await fetch(`${srv.url}/sandbox/ecommpay/callbacks`)).json();
     const mine = all.filter((c) => c.general.payment_id === paymentId);
     if (mine.length >= count || Date.now() > deadline) return mine;
     await new Promise((ok) => setTimeout(ok, 50));
@@ -32,10 +32,10 @@ async function callbacksOf(paymentId, count) {
 }
 
 // The code of the order's newest mail (its Message-ID names the order).
-async function codeFromSink(uuid) {
+async function codeFromSink(uuid, srv = server) {
   const deadline = Date.now() + 10000;
   for (;;) {
-    const dir = join(server.dataDir, 'mail');
+    const dir = join(srv.dataDir, 'mail');
     let files = [];
     try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse(); } catch { /* not yet */ }
     for (const f of files) {
@@ -48,11 +48,36 @@ async function codeFromSink(uuid) {
   }
 }
 
-function pageUrl(paymentId, uuid, extra = {}) {
+function pageUrl(paymentId, uuid, extra = {}, srv = server) {
   const params = { mode: 'payout', project_id: '91348', payment_id: paymentId, uuid, customer_id: '16061314',
                    customer_email: 'p.jeltz@mail.com', payment_amount: '7000', payment_currency: 'EUR', ...extra };
   params.signature = ecommpaySign('sandbox-secret-91348', params);
-  return `${server.url}/payment?${new URLSearchParams(params)}`;
+  return `${srv.url}/payment?${new URLSearchParams(params)}`;
+}
+
+// Registers a payout and opens its page; the registration's callback and the page.
+async function openPayout(context, { amount = 7000, link = {}, srv = server } = {}) {
+  const paymentId = uniqueOrder('pp');
+  assert.equal((await ecommpayRegister(srv.url, paymentId, { amount })).status, 200);
+  const [registration] = await callbacksOf(paymentId, 1, srv);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(pageUrl(paymentId, registration.uuid, { payment_amount: String(amount), ...link }, srv));
+  return { paymentId, uuid: registration.uuid, page, problems };
+}
+
+// Enters a new card and sends the form; the next page has loaded.
+async function enterCard(page, pan) {
+  await page.type('#pan', pan);
+  await page.fill('#cardholder', 'Prostetnik Jeltz');
+  await Promise.all([page.waitForURL(/\/payment\/card$/), page.click('#pay')]);
+}
+
+// Enters the emailed code; the result page shows how it ended.
+async function enterCode(page, uuid, srv = server) {
+  await page.fill('#code', await codeFromSink(uuid, srv));
+  await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
 }
 
 describe('ecommpay Payment Page', () => {
@@ -155,5 +180,101 @@ describe('ecommpay Payment Page', () => {
     r = await page.goto(pageUrl(paymentId, registration.uuid).replace('signature=', 'signature=AA'));
     assert.equal(r.status(), 403);
     await context.close();
+  });
+
+  test('a Visa card issued in Canada asks for the recipient\'s address on an extra page', async () => {
+    const context = await browser.newContext();
+    const { paymentId, uuid, page, problems } = await openPayout(context, { link: { recipient_city: 'Toronto' } });
+    await enterCard(page, '4000000000000127');
+    assert.equal(await page.textContent('#location-title'), 'The recipient\'s address');
+    assert.equal(await page.textContent('#masked-pan'), '400000XXXXXX0127');
+    assert.equal(await page.inputValue('#city'), 'Toronto', 'what the link gave is kept');
+    assert.match(await page.textContent('#countdown'), /^\d+:\d\d$/);
+    // Canada needs its province.
+    await page.fill('#country', 'CA');
+    await page.fill('#address', '100 Queen St W');
+    await Promise.all([page.waitForURL(/\/payment\/recipient$/), page.click('#continue')]);
+    assert.equal(await page.textContent('#error'), 'Enter the state or province code of CA or US');
+    assert.equal(await page.inputValue('#address'), '100 Queen St W');
+    await page.fill('#state', 'ON');
+    await Promise.all([page.waitForURL(/\/payment\/recipient$/), page.click('#continue')]);
+    assert.match(await page.textContent('#code-sent'), /p\.j\*\*\*@mail\.com/);
+    await enterCode(page, uuid);
+    await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+    const [, result] = await callbacksOf(paymentId, 2);
+    assert.equal(result.payment.status, 'success');
+    assert.equal(ecommpaySign('sandbox-secret-91348', result), result.general.signature);
+    assert.deepEqual(problems.filter((m) => !m.includes('status of 422')), [], 'only the refused form');
+    await context.close();
+  });
+
+  test('a payout over the card\'s single limit is declined with 3104', async () => {
+    const context = await browser.newContext();
+    const { paymentId, uuid, page } = await openPayout(context, { amount: 500001 });  // > EUR 5 000.00
+    assert.equal(await page.textContent('#amount'), '5000.01 EUR');
+    await enterCard(page, '4111111111111111');
+    await enterCode(page, uuid);
+    await page.waitForSelector('#status[data-status="declined"]', { timeout: 15000 });
+    const [, result] = await callbacksOf(paymentId, 2);
+    assert.equal(result.payment.status, 'decline');
+    assert.equal(result.operation.code, '3104');
+    await context.close();
+  });
+
+  test('an insufficient merchant balance declines with 3028', async () => {
+    const poor = await startServer({
+      configReplace: {
+        'poll_ms = 1000 ': 'poll_ms = 50 ',
+        ['sender = "merchant"                  # or "person": persons send its payouts (MoneySend P2P rules)\n' +
+          'currency = "EUR"\nmerchant_balance = "1000000.00"']: 'sender = "merchant"\ncurrency = "EUR"\nmerchant_balance = "10.00"',
+      },
+    });
+    try {
+      const context = await browser.newContext();
+      const { paymentId, uuid, page } = await openPayout(context, { amount: 1001, srv: poor });
+      await enterCard(page, '4111111111111111');
+      await enterCode(page, uuid, poor);
+      await page.waitForSelector('#status[data-status="declined"]', { timeout: 15000 });
+      assert.equal(await page.textContent('#status'), 'The payout was declined');
+      const [, result] = await callbacksOf(paymentId, 2, poor);
+      assert.equal(result.operation.code, '3028');
+      await context.close();
+    } finally {
+      assert.equal(await poor.stop(), 0);
+    }
+  });
+
+  test('an expired uuid shows the seed\'s notice and releases the payout with 604', async () => {
+    const brief = await startServer({
+      configReplace: { 'poll_ms = 1000 ': 'poll_ms = 50 ', 'uuid_lifetime_s = 1800': 'uuid_lifetime_s = 4' },
+    });
+    try {
+      const context = await browser.newContext();
+      const { paymentId, uuid, page } = await openPayout(context, { srv: brief });
+      await page.type('#pan', '4111111111111111');
+      await page.waitForSelector('#expired:not([hidden])', { timeout: 10000 });
+      assert.equal(await page.textContent('#countdown'), '0:00');
+      assert.equal(await page.textContent('#expired'), 'Payout Session Terminated. UUID Expired');
+      assert.ok(await page.isDisabled('#pay'));
+      assert.ok(await page.isDisabled('#pan'));
+      const [, result] = await callbacksOf(paymentId, 2, brief);
+      assert.equal(result.payment.status, 'decline');
+      assert.equal(result.operation.code, '604');
+      assert.equal(result.operation.message, 'Payout Session Terminated. UUID Expired');
+      // Submitting anyway (the form bypassed) moves nothing; the link now says it has ended.
+      await page.evaluate(() => {
+        for (const el of document.querySelectorAll('input, button')) el.disabled = false;
+        document.getElementById('card-form').submit();
+      });
+      await page.waitForURL(/\/payment\/result\?/);
+      assert.equal(await page.getAttribute('#status', 'data-status'), 'expired');
+      await new Promise((ok) => setTimeout(ok, 500));
+      assert.equal((await callbacksOf(paymentId, 2, brief)).length, 2, 'no other callback');
+      await page.goto(pageUrl(paymentId, uuid, {}, brief));
+      assert.equal(await page.textContent('#status'), 'Payout Session Terminated. UUID Expired');
+      await context.close();
+    } finally {
+      assert.equal(await brief.stop(), 0);
+    }
   });
 });
