@@ -101,12 +101,17 @@ CREATE TABLE outbox_attempts (
   PRIMARY KEY (message_id, attempt));
 )sql";
 
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
+)sql";
+
 // Same versions as the SQLite store's, one step for one step.
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
+    {5, "payouts by tenant", kSchemaV5},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
@@ -731,6 +736,36 @@ class PgStore final : public Store {
   std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                              std::string_view owner) const override {
     return accounts_where(By::kOwner, tenant, kind, owner);
+  }
+
+  std::vector<Account> tenant_accounts(std::string_view tenant, AccountKind kind) const override {
+    Result r = read("SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE tenant = $1 AND kind = $2 ORDER BY id",
+                    Params().add(tenant).add(static_cast<std::int64_t>(kind)));
+    std::vector<Account> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_account(Row(r, i)));
+    return result;
+  }
+
+  std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override {
+    Result r = read("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = $1 "
+                    "AND ($2::int < 0 OR status = $2::int) AND created_ms >= $3::bigint "
+                    "AND ($4::bigint = 0 OR created_ms < $4::bigint) AND amount >= $5::bigint "
+                    "AND ($6::bigint = 0 OR amount <= $6::bigint) "
+                    "AND ($7::text = '' OR partner_id = $7::text) AND ($8::bigint = 0 OR id < $8::bigint) "
+                    "ORDER BY id DESC LIMIT $9::bigint",
+                    Params()
+                        .add(q.tenant)
+                        .add(static_cast<std::int64_t>(q.status ? static_cast<int>(*q.status) : -1))
+                        .add(q.created_from_ms)
+                        .add(q.created_to_ms)
+                        .add(q.amount_min)
+                        .add(q.amount_max)
+                        .add(q.partner_id)
+                        .add(q.before_id)
+                        .add(static_cast<std::int64_t>(q.limit)));
+    std::vector<PayoutRecord> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_payout(Row(r, i)));
+    return result;
   }
 
   std::optional<std::pair<std::int64_t, std::int64_t>> find_history(

@@ -113,11 +113,17 @@ CREATE TABLE outbox_attempts (
   PRIMARY KEY (message_id, attempt)) WITHOUT ROWID;
 )sql";
 
+// A tenant's payouts, newest first (the partner cabinet's list).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
+    {5, "payouts by tenant", kSchemaV5},
 };
 
 class Stmt {
@@ -460,6 +466,30 @@ class SqliteStore final : public Store {
     s.bind(tenant).bind(static_cast<int>(kind)).bind(owner);
     std::vector<Account> result;
     while (s.step()) result.push_back(read_account(s));
+    return result;
+  }
+
+  std::vector<Account> tenant_accounts(std::string_view tenant, AccountKind kind) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE tenant = ? AND kind = ? ORDER BY id");
+    s.bind(tenant).bind(static_cast<int>(kind));
+    std::vector<Account> result;
+    while (s.step()) result.push_back(read_account(s));
+    return result;
+  }
+
+  std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(
+        "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = ?1 AND (?2 < 0 OR status = ?2) "
+        "AND created_ms >= ?3 AND (?4 = 0 OR created_ms < ?4) AND amount >= ?5 "
+        "AND (?6 = 0 OR amount <= ?6) AND (?7 = '' OR partner_id = ?7) AND (?8 = 0 OR id < ?8) "
+        "ORDER BY id DESC LIMIT ?9");
+    s.bind(q.tenant).bind(q.status ? static_cast<int>(*q.status) : -1).bind(q.created_from_ms);
+    s.bind(q.created_to_ms).bind(q.amount_min).bind(q.amount_max).bind(q.partner_id).bind(q.before_id);
+    s.bind(static_cast<std::int64_t>(q.limit));
+    std::vector<PayoutRecord> result;
+    while (s.step()) result.push_back(read_payout(s));
     return result;
   }
 

@@ -140,6 +140,21 @@ struct Status {
 
 // What a batch is going to touch, declared by its jobs before any of them runs. The views point
 // into the jobs, which outlive the batch's transaction.
+// A page of one tenant's payouts (the partner cabinet's list), newest first: those matching every
+// filter that is set. Keyset pagination by id: a page is the same whatever payouts arrive after
+// its first one was listed, and `before_id` (the last id of the previous page) gives the next.
+struct PayoutQuery {
+  std::string tenant;
+  std::optional<PayoutStatus> status;
+  std::int64_t created_from_ms = 0;  // created_ms >= this
+  std::int64_t created_to_ms = 0;    // created_ms < this; 0: no bound
+  std::int64_t amount_min = 0;       // minor units, inclusive
+  std::int64_t amount_max = 0;       // inclusive; 0: no bound
+  std::string partner_id;            // exactly this one; empty: any
+  std::int64_t before_id = 0;        // ids below this; 0: from the newest
+  std::size_t limit = 50;
+};
+
 struct Footprint {
   struct AccountKey {
     std::string_view tenant;
@@ -254,6 +269,10 @@ class Store {
   virtual std::vector<ledger::Account> get_accounts_by_owner(std::string_view tenant,
                                                              ledger::AccountKind kind,
                                                              std::string_view owner) const = 0;
+  // Every account of (tenant, kind), in id order.
+  virtual std::vector<ledger::Account> tenant_accounts(std::string_view tenant,
+                                                       ledger::AccountKind kind) const = 0;
+  virtual std::vector<PayoutRecord> payouts_page(const PayoutQuery& query) const = 0;
   // History entry by its id: (account_id, seq), or nullopt when no entry has that id.
   virtual std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view txn_history_id) const = 0;

@@ -50,6 +50,12 @@ class GatedStore final : public store::Store {
                                                      std::string_view o) const override {
     return inner_->get_accounts_by_owner(t, k, o);
   }
+  std::vector<ledger::Account> tenant_accounts(std::string_view t, ledger::AccountKind k) const override {
+    return inner_->tenant_accounts(t, k);
+  }
+  std::vector<store::PayoutRecord> payouts_page(const store::PayoutQuery& q) const override {
+    return inner_->payouts_page(q);
+  }
   std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view id) const override {
     return inner_->find_history(id);

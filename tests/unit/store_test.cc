@@ -20,7 +20,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 4;
+constexpr int kNewestSchema = 5;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
@@ -289,6 +289,55 @@ TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
   EXPECT_EQ(q1->decline_code, "NOPE");
   EXPECT_EQ(q1->updated_ms, 5000);
   EXPECT_EQ(store_->processing_payouts(100'000, 10).size(), 3u);
+}
+
+TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
+  const auto [funder, wallet] = funder_and_wallet();
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                for (int i = 0; i < 7; ++i) {
+                  PayoutRecord p = payout_spec("t" + std::to_string(i), funder, wallet);
+                  p.amount = 100 * (i + 1);
+                  p.created_ms = 1000 * (i + 1);
+                  p.status = i % 3 == 0 ? PayoutStatus::kDeclined : PayoutStatus::kSuccess;
+                  txn.insert_payout(p);
+                }
+                PayoutRecord other = payout_spec("t0", funder, wallet);
+                other.tenant = "someone-else";
+                txn.insert_payout(other);
+              }).ok);
+  auto ids = [](const std::vector<PayoutRecord>& page) {
+    std::vector<std::string> out;
+    for (const auto& p : page) out.push_back(p.partner_id);
+    return out;
+  };
+  PayoutQuery q{.tenant = std::string(kTenant), .limit = 3};
+  const auto first = store_->payouts_page(q);
+  EXPECT_EQ(ids(first), (std::vector<std::string>{"t6", "t5", "t4"}));
+  // A payout arriving now does not move the next page.
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                PayoutRecord p = payout_spec("t7", funder, wallet);
+                p.amount = 800;
+                p.created_ms = 8000;
+                txn.insert_payout(p);
+              }).ok);
+  q.before_id = first.back().id;
+  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t3", "t2", "t1"}));
+  q = {.tenant = std::string(kTenant), .status = PayoutStatus::kDeclined};
+  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t6", "t3", "t0"}));
+  q = {.tenant = std::string(kTenant), .created_from_ms = 2000, .created_to_ms = 4000};
+  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t2", "t1"}));
+  q = {.tenant = std::string(kTenant), .amount_min = 300, .amount_max = 500};
+  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t4", "t3", "t2"}));
+  q = {.tenant = std::string(kTenant), .partner_id = "t0"};
+  const auto one = store_->payouts_page(q);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].tenant, kTenant);  // never another tenant's
+  EXPECT_TRUE(store_->payouts_page({.tenant = "nobody"}).empty());
+  // Every funder account of the tenant.
+  const auto accounts = store_->tenant_accounts(kTenant, AccountKind::kFunder);
+  ASSERT_EQ(accounts.size(), 1u);
+  EXPECT_EQ(accounts[0].id, funder);
+  EXPECT_TRUE(store_->tenant_accounts("nobody", AccountKind::kFunder).empty());
 }
 
 TEST_P(StoreTest, TransfersAreRecordedAndAReservationResolvesOnce) {
