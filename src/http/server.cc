@@ -265,6 +265,10 @@ class Session : public std::enable_shared_from_this<Session> {
       request.method = std::string(message.method_string());
       request.target = std::string(message.target());
       request.authorization = std::string(message[bhttp::field::authorization]);
+      request.cookie = std::string(message[bhttp::field::cookie]);
+      request.origin = std::string(message[bhttp::field::origin]);
+      request.host = std::string(message[bhttp::field::host]);
+      request.accept_language = std::string(message[bhttp::field::accept_language]);
       request.body = std::move(message.body());
     }
     in_handler_.store(true, std::memory_order_relaxed);

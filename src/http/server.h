@@ -25,6 +25,9 @@ struct Request {
   std::string method;  // as sent, e.g. "PUT"
   std::string target;  // request-target as sent: path and optional query
   std::string authorization;
+  std::string cookie;           // the Cookie header, as sent (the cabinet's session)
+  std::string origin, host;     // the Origin and Host headers (the cabinet's same-origin check)
+  std::string accept_language;  // the page's language when none was chosen
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
   RequestProblem problem = RequestProblem::kNone;

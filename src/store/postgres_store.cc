@@ -103,6 +103,7 @@ CREATE TABLE outbox_attempts (
 
 constexpr const char* kSchemaV5 = R"sql(
 CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 )sql";
 
 // Same versions as the SQLite store's, one step for one step.
@@ -765,6 +766,22 @@ class PgStore final : public Store {
                         .add(static_cast<std::int64_t>(q.limit)));
     std::vector<PayoutRecord> result;
     for (int i = 0; i < r.rows(); ++i) result.push_back(read_payout(Row(r, i)));
+    return result;
+  }
+
+  std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                     std::int64_t to_ms) const override {
+    Result r = read(
+        "SELECT created_ms - created_ms % 86400000 AS day, status, currency, COUNT(*), SUM(amount)::bigint "
+        "FROM payouts WHERE tenant = $1 AND created_ms >= $2::bigint AND created_ms < $3::bigint "
+        "GROUP BY day, status, currency ORDER BY day, status, currency",
+        Params().add(tenant).add(from_ms).add(to_ms));
+    std::vector<PayoutDay> result;
+    for (int i = 0; i < r.rows(); ++i) {
+      Row row(r, i);
+      result.push_back({row.i64(0), static_cast<PayoutStatus>(row.i64(1)), row.text(2),
+                        row.i64(3), row.i64(4)});
+    }
     return result;
   }
 

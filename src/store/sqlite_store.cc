@@ -116,6 +116,7 @@ CREATE TABLE outbox_attempts (
 // A tenant's payouts, newest first (the partner cabinet's list).
 constexpr const char* kSchemaV5 = R"sql(
 CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -490,6 +491,22 @@ class SqliteStore final : public Store {
     s.bind(static_cast<std::int64_t>(q.limit));
     std::vector<PayoutRecord> result;
     while (s.step()) result.push_back(read_payout(s));
+    return result;
+  }
+
+  std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                     std::int64_t to_ms) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt(
+        "SELECT created_ms - created_ms % 86400000 AS day, status, currency, COUNT(*), SUM(amount) "
+        "FROM payouts WHERE tenant = ? AND created_ms >= ? AND created_ms < ? "
+        "GROUP BY day, status, currency ORDER BY day, status, currency");
+    s.bind(tenant).bind(from_ms).bind(to_ms);
+    std::vector<PayoutDay> result;
+    while (s.step()) {
+      result.push_back({s.i64(0), static_cast<PayoutStatus>(s.i64(1)), s.text(2), s.i64(3),
+                        s.i64(4)});
+    }
     return result;
   }
 

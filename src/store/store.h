@@ -155,6 +155,14 @@ struct PayoutQuery {
   std::size_t limit = 50;
 };
 
+// A tenant's payouts of one day (UTC) with one status and currency: how many, and their total.
+struct PayoutDay {
+  std::int64_t day_ms = 0;  // the day's first millisecond
+  PayoutStatus status = PayoutStatus::kProcessing;
+  std::string currency;
+  std::int64_t count = 0, amount = 0;
+};
+
 struct Footprint {
   struct AccountKey {
     std::string_view tenant;
@@ -273,6 +281,9 @@ class Store {
   virtual std::vector<ledger::Account> tenant_accounts(std::string_view tenant,
                                                        ledger::AccountKind kind) const = 0;
   virtual std::vector<PayoutRecord> payouts_page(const PayoutQuery& query) const = 0;
+  // The tenant's payouts created in [from_ms, to_ms), by day, status and currency, in day order.
+  virtual std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                             std::int64_t to_ms) const = 0;
   // History entry by its id: (account_id, seq), or nullopt when no entry has that id.
   virtual std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view txn_history_id) const = 0;

@@ -56,6 +56,9 @@ class GatedStore final : public store::Store {
   std::vector<store::PayoutRecord> payouts_page(const store::PayoutQuery& q) const override {
     return inner_->payouts_page(q);
   }
+  std::vector<store::PayoutDay> payout_days(std::string_view t, std::int64_t from, std::int64_t to) const override {
+    return inner_->payout_days(t, from, to);
+  }
   std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
       std::string_view id) const override {
     return inner_->find_history(id);

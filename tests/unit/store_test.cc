@@ -333,6 +333,16 @@ TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].tenant, kTenant);  // never another tenant's
   EXPECT_TRUE(store_->payouts_page({.tenant = "nobody"}).empty());
+  // By day (t0..t6 were made at 1 s to 7 s, t7 at 8 s, all on the first day of 1970).
+  const auto days = store_->payout_days(kTenant, 0, 86'400'000);
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_EQ(days[0].status, PayoutStatus::kSuccess);
+  EXPECT_EQ(days[0].count, 5);  // t1 t2 t4 t5 t7
+  EXPECT_EQ(days[0].amount, 200 + 300 + 500 + 600 + 800);
+  EXPECT_EQ(days[1].status, PayoutStatus::kDeclined);
+  EXPECT_EQ(days[1].count, 3);
+  EXPECT_EQ(days[1].currency, "RUB");
+  EXPECT_TRUE(store_->payout_days(kTenant, 8000, 86'400'000).size() == 1);  // t7 alone
   // Every funder account of the tenant.
   const auto accounts = store_->tenant_accounts(kTenant, AccountKind::kFunder);
   ASSERT_EQ(accounts.size(), 1u);
