@@ -275,6 +275,43 @@ void load_ecommpay(const toml::table& root, Config& config) {
   }
 }
 
+// [cabinet] and its [[cabinet.users]]: each a login, the tenant it sees (a QIWI product, a
+// Bereke partner or an ecommpay project of this config), and its password's argon2id hash.
+void load_cabinet(const toml::table& root, Config& config) {
+  const toml::table& t = section(root, "cabinet");
+  cabinet::AuthOptions& o = config.cabinet;
+  o.lockout_failures = static_cast<int>(bounded(t, "cabinet", "lockout_failures", 10, 1, 1000));
+  o.lockout_ms = bounded(t, "cabinet", "lockout_minutes", 30, 1, 24 * 60) * 60'000;
+  o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
+  o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
+  std::vector<std::string> tenants;
+  for (const auto& p : config.qiwi.products) tenants.push_back(dialects::qiwi::tenant_of(p.id));
+  for (const auto& p : config.bereke.partners) tenants.push_back(dialects::bereke::tenant_of(p.id));
+  for (const auto& p : config.ecommpay.projects) tenants.push_back(dialects::ecommpay::tenant_of(p.id));
+  const toml::array* users = t["users"].as_array();
+  if (!users) return;
+  for (std::size_t i = 0; i < users->size(); ++i) {
+    const std::string where = "cabinet.users[" + std::to_string(i) + "]";
+    const toml::table* u = (*users)[i].as_table();
+    if (!u) fail(where, "must be a table");
+    cabinet::User user;
+    user.login = required_string(*u, where, "login");
+    if (user.login.size() > 64) fail(where + ".login", "at most 64 characters");
+    user.tenant = required_string(*u, where, "tenant");
+    if (std::find(tenants.begin(), tenants.end(), user.tenant) == tenants.end()) {
+      fail(where + ".tenant", "no such tenant in this config (qiwi:<product>, bereke:<partner>, ecommpay:<project>)");
+    }
+    user.password_hash = required_string(*u, where, "password_hash");
+    if (!cabinet::is_password_hash(user.password_hash)) {
+      fail(where + ".password_hash", "must be an argon2id hash (payoutd hash-password makes one)");
+    }
+    for (const auto& existing : o.users) {
+      if (existing.login == user.login) fail(where + ".login", "duplicate login");
+    }
+    o.users.push_back(std::move(user));
+  }
+}
+
 void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
   const toml::table& cards_section = section(root, "cards");
   std::filesystem::path bins = get_or<std::string>(cards_section, "cards", "bin_table", "");
@@ -408,6 +445,7 @@ Config load_config(const std::string& path) {
   load_qiwi(root, config);
   load_bereke(root, config);
   load_ecommpay(root, config);
+  load_cabinet(root, config);
   load_cards(root, path, config);
   const toml::table& outbox = section(root, "outbox");
   config.callbacks.allow_private_targets =

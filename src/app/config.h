@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cabinet/auth.h"
 #include "dialects/admin/admin.h"
 #include "dialects/bereke/bereke.h"
 #include "dialects/ecommpay/ecommpay.h"
@@ -43,6 +44,7 @@ struct Config {
   engine::ProvisionPlan provision;         // QIWI tenants an empty database starts with
   engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
   engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
+  cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, lockout, sessions
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "app/config.h"
+#include "cabinet/pages.h"
 #include "dialects/admin/admin.h"
 #include "dialects/bereke/bereke.h"
 #include "dialects/ecommpay/ecommpay.h"
@@ -150,6 +151,8 @@ int serve(const Config& config) {
   dialects::ecommpay::Dialect ecommpay(cards, config.ecommpay);
   pages::BerekePages bereke_pages(cards, bereke);
   pages::EcommpayPages ecommpay_pages(cards, ecommpay);
+  cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
+  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, config.sandbox);
   dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
@@ -165,6 +168,7 @@ int serve(const Config& config) {
       if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
           ecommpay.handle(request, respond) ||
           bereke_pages.handle(request, respond) || ecommpay_pages.handle(request, respond) ||
+          cabinet_pages.handle(request, respond) ||
           pages::serve_asset(request, respond) ||
           admin.handle(request, respond)) {
         return;
@@ -260,7 +264,19 @@ int main(int argc, char** argv) {
   auto* migrate_cmd =
       cli.add_subcommand("migrate", "bring the database's schema to this version's");
   storage_options(migrate_cmd);
+  auto* hash_cmd = cli.add_subcommand(
+      "hash-password", "read a password on standard input, print its argon2id hash (cabinet.users)");
   CLI11_PARSE(cli, argc, argv);
+  if (hash_cmd->parsed()) {
+    std::string password;
+    std::getline(std::cin, password);
+    if (password.empty()) {
+      std::cerr << "payoutd: an empty password\n";
+      return 1;
+    }
+    std::cout << payoutd::cabinet::hash_password(password) << "\n";
+    return 0;
+  }
 
   try {
     Config config = load_config(config_path);

@@ -30,6 +30,31 @@ button:disabled{background:#9fb8aa;cursor:not-allowed}
 .status.success{background:#e6f4ea;color:#0a6b3d}
 a.back{display:inline-block;margin-top:1rem;color:#0a6b3d;font-weight:600}
 @media (max-width:30rem){.card{margin:0;border-radius:0;min-height:100vh}}
+.cab{max-width:72rem;margin:0 auto;padding:0 1rem 2rem}
+.cab header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.75rem 0;border-bottom:1px solid #d5ddd8;margin-bottom:1rem}
+.cab header .who{margin-left:auto;color:#5b6b62}
+.cab nav a,.cab header a{color:#0a6b3d;font-weight:600;text-decoration:none}
+.cab nav a[aria-current=page]{text-decoration:underline}
+.cab nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.cab form.inline{display:inline}
+.cab form.inline button,.cab button.small{width:auto;margin:0;padding:.35rem .8rem;font-size:.95rem}
+.cab section{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.06);padding:1rem;margin-bottom:1rem;overflow-x:auto}
+.cab h2{font-size:1.1rem;margin:0 0 .75rem}
+.cab table{border-collapse:collapse;width:100%;font-size:.95rem}
+.cab th,.cab td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e4eae6;white-space:nowrap}
+.cab td.num,.cab th.num{text-align:right;font-variant-numeric:tabular-nums}
+.cab .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem 1rem;align-items:end}
+.cab .filters label{margin:0 0 .2rem;font-size:.9rem}
+.cab .filters input,.cab .filters select{padding:.45rem;font-size:.95rem;width:100%;border:1px solid #b7c4bc;border-radius:8px}
+.cab .filters button{margin:0}
+.cab .pager{display:flex;gap:1rem;margin-top:.75rem}
+.cab .chart rect.success{fill:#2e9d5b}.cab .chart rect.declined{fill:#c8473e}.cab .chart rect.processing{fill:#9fb8aa}
+.cab .chart text{font-size:10px;fill:#5b6b62}
+.cab .legend span{display:inline-block;margin-right:1rem}
+.cab .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+.cab .legend i.success{background:#2e9d5b}.cab .legend i.declined{background:#c8473e}.cab .legend i.processing{background:#9fb8aa}
+.cab .login{max-width:24rem;margin:3rem auto}
+.cab pre{white-space:pre-wrap;word-break:break-all;font-size:.85rem;background:#f6f8f7;padding:.5rem;border-radius:6px}
 )css";
 
 // Validation as the user types (digits, length, Luhn; Latin name) and the countdown to expiry.

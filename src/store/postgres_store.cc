@@ -748,7 +748,7 @@ class PgStore final : public Store {
   }
 
   std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override {
-    Result r = read("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = $1 "
+    Result r = read("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = $1 AND kind IN (0, 3) "
                     "AND ($2::int < 0 OR status = $2::int) AND created_ms >= $3::bigint "
                     "AND ($4::bigint = 0 OR created_ms < $4::bigint) AND amount >= $5::bigint "
                     "AND ($6::bigint = 0 OR amount <= $6::bigint) "
@@ -773,7 +773,7 @@ class PgStore final : public Store {
                                      std::int64_t to_ms) const override {
     Result r = read(
         "SELECT created_ms - created_ms % 86400000 AS day, status, currency, COUNT(*), SUM(amount)::bigint "
-        "FROM payouts WHERE tenant = $1 AND created_ms >= $2::bigint AND created_ms < $3::bigint "
+        "FROM payouts WHERE tenant = $1 AND kind IN (0, 3) AND created_ms >= $2::bigint AND created_ms < $3::bigint "
         "GROUP BY day, status, currency ORDER BY day, status, currency",
         Params().add(tenant).add(from_ms).add(to_ms));
     std::vector<PayoutDay> result;

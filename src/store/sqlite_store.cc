@@ -482,7 +482,7 @@ class SqliteStore final : public Store {
   std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override {
     auto reader = acquire();
     Stmt& s = reader->stmt(
-        "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = ?1 AND (?2 < 0 OR status = ?2) "
+        "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = ?1 AND kind IN (0, 3) AND (?2 < 0 OR status = ?2) "
         "AND created_ms >= ?3 AND (?4 = 0 OR created_ms < ?4) AND amount >= ?5 "
         "AND (?6 = 0 OR amount <= ?6) AND (?7 = '' OR partner_id = ?7) AND (?8 = 0 OR id < ?8) "
         "ORDER BY id DESC LIMIT ?9");
@@ -499,7 +499,7 @@ class SqliteStore final : public Store {
     auto reader = acquire();
     Stmt& s = reader->stmt(
         "SELECT created_ms - created_ms % 86400000 AS day, status, currency, COUNT(*), SUM(amount) "
-        "FROM payouts WHERE tenant = ? AND created_ms >= ? AND created_ms < ? "
+        "FROM payouts WHERE tenant = ? AND kind IN (0, 3) AND created_ms >= ? AND created_ms < ? "
         "GROUP BY day, status, currency ORDER BY day, status, currency");
     s.bind(tenant).bind(from_ms).bind(to_ms);
     std::vector<PayoutDay> result;

@@ -140,8 +140,8 @@ struct Status {
 
 // What a batch is going to touch, declared by its jobs before any of them runs. The views point
 // into the jobs, which outlive the batch's transaction.
-// A page of one tenant's payouts (the partner cabinet's list), newest first: those matching every
-// filter that is set. Keyset pagination by id: a page is the same whatever payouts arrive after
+// A page of one tenant's payouts (the partner cabinet's list), newest first: wallet and card
+// payouts (not funder credits or sandbox wallet operations) matching every filter that is set. Keyset pagination by id: a page is the same whatever payouts arrive after
 // its first one was listed, and `before_id` (the last id of the previous page) gives the next.
 struct PayoutQuery {
   std::string tenant;
@@ -281,7 +281,8 @@ class Store {
   virtual std::vector<ledger::Account> tenant_accounts(std::string_view tenant,
                                                        ledger::AccountKind kind) const = 0;
   virtual std::vector<PayoutRecord> payouts_page(const PayoutQuery& query) const = 0;
-  // The tenant's payouts created in [from_ms, to_ms), by day, status and currency, in day order.
+  // The tenant's wallet and card payouts created in [from_ms, to_ms), by day, status and
+  // currency, in day order.
   virtual std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
                                              std::int64_t to_ms) const = 0;
   // History entry by its id: (account_id, seq), or nullopt when no entry has that id.

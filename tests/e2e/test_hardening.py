@@ -478,6 +478,14 @@ class ConfigValidationTest(unittest.TestCase):
              "bereke.partners[0].password"),
             ("bereke card that fails Luhn", self.replace('pan = "4111111111111111"', 'pan = "4111111111111112"'),
              "recipient_bindings[0].pan"),
+            ("cabinet password in clear", re.sub(r'^password_hash = ".*"$', 'password_hash = "payout_api_password"',
+                                                 self.sandbox, count=1, flags=re.M), "cabinet.users[0].password_hash"),
+            ("cabinet user of no tenant", self.replace('tenant = "bereke:sandbox-partner"', 'tenant = "bereke:nobody"'),
+             "cabinet.users[0].tenant"),
+            ("duplicate cabinet login", self.sandbox + '\n[[cabinet.users]]\nlogin = "merchant-91348"\n'
+             'tenant = "ecommpay:91348"\npassword_hash = "' +
+             re.search(r'^password_hash = "(.*)"$', self.sandbox, flags=re.M).group(1) + '"\n',
+             "cabinet.users[3].login"),
         ]
         for name, text, key in cases:
             with self.subTest(name):

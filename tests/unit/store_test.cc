@@ -304,6 +304,9 @@ TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
                 PayoutRecord other = payout_spec("t0", funder, wallet);
                 other.tenant = "someone-else";
                 txn.insert_payout(other);
+                PayoutRecord credit = payout_spec("credit", wallet, funder);  // not a payout
+                credit.kind = PayoutKind::kFunderCredit;
+                txn.insert_payout(credit);
               }).ok);
   auto ids = [](const std::vector<PayoutRecord>& page) {
     std::vector<std::string> out;

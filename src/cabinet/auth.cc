@@ -1,0 +1,336 @@
+#include "cabinet/auth.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "core/ids.h"
+#include "core/json.h"
+#include "engine/committer.h"
+
+namespace payoutd::cabinet {
+
+namespace {
+
+constexpr std::int64_t kTouchEveryMs = 60'000;
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+  std::string out(size * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes, size);
+  out.pop_back();
+  return out;
+}
+
+std::string random_token(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  random_bytes(raw.data(), raw.size());
+  std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.pop_back();
+  return out;
+}
+
+std::optional<json::Value> parse_object(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  json::ParseResult parsed = json::parse(*text);
+  if (!parsed.value || !parsed.value->is_object()) return std::nullopt;
+  return std::move(parsed.value);
+}
+
+std::string text_of(const json::Value& v, std::string_view key) {
+  const json::Value* m = v.find(key);
+  return m && m->is_string() ? m->as_string() : std::string();
+}
+
+std::int64_t int_of(const json::Value& v, std::string_view key) {
+  const json::Value* m = v.find(key);
+  return m ? m->as_int64().value_or(0) : 0;
+}
+
+struct LoginState {
+  int failures = 0;
+  std::int64_t locked_until_ms = 0;
+};
+
+LoginState login_state(const std::optional<std::string>& text) {
+  auto v = parse_object(text);
+  if (!v) return {};
+  return {static_cast<int>(int_of(*v, "failures")), int_of(*v, "locked_until_ms")};
+}
+
+std::string login_state_json(const LoginState& s) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("failures").integer(s.failures).key("locked_until_ms").integer(s.locked_until_ms);
+  w.end_object();
+  return out;
+}
+
+std::string session_json(const Session& s, bool ended) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("login").string(s.login).key("tenant").string(s.tenant);
+  w.key("csrf").string(s.csrf).key("created_ms").integer(s.created_ms).key("seen_ms").integer(s.seen_ms);
+  if (ended) w.key("ended").boolean(true);
+  w.end_object();
+  return out;
+}
+
+// Newest first in key order: the time counted down from the year 2286, then this process's
+// count of lines counted down (lines of one millisecond keep their order), then a random suffix
+// (lines of two nodes never collide).
+void write_audit(store::WriteTxn& txn, const std::string& tenant, const AuditEntry& e) {
+  static std::atomic<std::uint64_t> lines{0};
+  char key[64];
+  unsigned char suffix[4];
+  random_bytes(suffix, sizeof suffix);
+  std::snprintf(key, sizeof key, "%013lld-%010llu-%s", static_cast<long long>(9'999'999'999'999 - e.at_ms),
+                static_cast<unsigned long long>(9'999'999'999ULL - lines.fetch_add(1) % 10'000'000'000ULL),
+                hex(suffix, sizeof suffix).c_str());
+  std::string value;
+  json::Writer w(value);
+  w.begin_object().key("at_ms").integer(e.at_ms).key("login").string(e.login);
+  w.key("action").string(e.action).key("detail").string(e.detail).key("address").string(e.address);
+  w.end_object();
+  txn.insert_record(tenant, kAuditRecord, key, value);
+}
+
+template <typename Result, typename Apply, typename Done>
+bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
+  return engine.committer().submit(engine::make_job<Result>(std::move(apply), std::move(done)));
+}
+
+}  // namespace
+
+std::string hash_password(std::string_view password) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw std::runtime_error("out of memory hashing a password");
+  }
+  return out;
+}
+
+bool is_password_hash(std::string_view hash) {
+  return hash.starts_with("$argon2id$") && hash.size() < crypto_pwhash_STRBYTES;
+}
+
+std::string token_hash(std::string_view token) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     nullptr, 0);
+  return hex(h, sizeof h);
+}
+
+std::string Auth::new_secret() { return random_token(24); }
+
+bool Auth::same_secret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options)
+    : engine_(engine), store_(store), clock_(clock), options_(std::move(options)) {
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cabinet-auth");
+    work();
+  });
+}
+
+Auth::~Auth() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+const User* Auth::user(std::string_view login) const {
+  for (const User& u : options_.users) {
+    if (u.login == login) return &u;
+  }
+  return nullptr;
+}
+
+void Auth::work() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;
+      task = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    task();
+  }
+}
+
+void Auth::login(std::string login, std::string password, std::string address,
+                 std::function<void(LoginResult)> done) {
+  // A locked login is refused before its password is looked at.
+  const LoginState state = login_state(store_.get_record("", kLoginRecord, login));
+  if (state.locked_until_ms > clock_.now_ms()) {
+    LoginResult r;
+    r.outcome = LoginOutcome::kLocked;
+    r.locked_until_ms = state.locked_until_ms;
+    return done(std::move(r));
+  }
+  std::unique_lock lock(mutex_);
+  if (pending_.size() >= options_.pending_max || stopping_) {
+    lock.unlock();
+    return done({LoginOutcome::kBusy});
+  }
+  pending_.push_back([this, login = std::move(login), password = std::move(password),
+                      address = std::move(address), done = std::move(done)]() mutable {
+    const User* u = user(login);
+    if (!u && dummy_hash_.empty()) dummy_hash_ = hash_password("not a password of anyone");
+    const std::string& hash = u ? u->password_hash : dummy_hash_;
+    const bool verified = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && u;
+    sodium_memzero(password.data(), password.size());
+    decide(std::move(login), verified, std::move(address), std::move(done));
+  });
+  lock.unlock();
+  wake_.notify_one();
+}
+
+void Auth::decide(std::string login, bool verified, std::string address,
+                  std::function<void(LoginResult)> done) {
+  struct Input {
+    std::string login, address, token;
+    Session session;
+    bool verified;
+  };
+  const User* u = user(login);
+  Input in{login, std::move(address), random_token(32), {}, verified};
+  if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0};
+  if (!u) return done({LoginOutcome::kWrong});  // nothing to count or lock for an unknown login
+  const int failures_max = options_.lockout_failures;
+  const std::int64_t lockout_ms = options_.lockout_ms;
+  auto apply = [in, failures_max, lockout_ms](store::WriteTxn& txn, std::int64_t now_ms) {
+    LoginResult r;
+    auto text = txn.find_record("", kLoginRecord, in.login);
+    LoginState state = login_state(text);
+    auto save = [&] {
+      if (text) {
+        txn.update_record("", kLoginRecord, in.login, login_state_json(state));
+      } else {
+        txn.insert_record("", kLoginRecord, in.login, login_state_json(state));
+      }
+    };
+    auto audit = [&](std::string action, std::string detail) {
+      write_audit(txn, in.session.tenant, {now_ms, in.login, std::move(action), std::move(detail), in.address});
+    };
+    if (state.locked_until_ms > now_ms) {  // locked by another attempt meanwhile
+      r.outcome = LoginOutcome::kLocked;
+      r.locked_until_ms = state.locked_until_ms;
+      return r;
+    }
+    if (!in.verified) {
+      state.failures += 1;
+      if (state.failures >= failures_max) {
+        state.failures = 0;
+        state.locked_until_ms = now_ms + lockout_ms;
+        r.outcome = LoginOutcome::kLocked;
+        r.locked_until_ms = state.locked_until_ms;
+        audit("login.locked", std::to_string(failures_max) + " wrong passwords in a row");
+      } else {
+        r.outcome = LoginOutcome::kWrong;
+        audit("login.failed", "wrong password");
+      }
+      save();
+      return r;
+    }
+    if (state.failures != 0 || state.locked_until_ms != 0 || !text) {
+      state = {};
+      save();
+    }
+    r.outcome = LoginOutcome::kOk;
+    r.token = in.token;
+    r.session = in.session;
+    r.session.created_ms = r.session.seen_ms = now_ms;
+    txn.insert_record("", kSessionRecord, r.session.token_hash, session_json(r.session, false));
+    audit("login", "");
+    return r;
+  };
+  auto finish = [done](LoginResult r, const store::Status& status) {
+    if (!status.ok) return done({LoginOutcome::kUnavailable});
+    done(std::move(r));
+  };
+  if (!submit<LoginResult>(engine_, std::move(apply), finish)) done({LoginOutcome::kBusy});
+}
+
+std::optional<Session> Auth::session(std::string_view token) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  Session s;
+  s.token_hash = token_hash(token);
+  auto v = parse_object(store_.get_record("", kSessionRecord, s.token_hash));
+  if (!v || v->find("ended")) return std::nullopt;
+  s.login = text_of(*v, "login");
+  s.tenant = text_of(*v, "tenant");
+  s.csrf = text_of(*v, "csrf");
+  s.created_ms = int_of(*v, "created_ms");
+  s.seen_ms = int_of(*v, "seen_ms");
+  const std::int64_t now = clock_.now_ms();
+  const User* u = user(s.login);
+  if (!u || u->tenant != s.tenant) return std::nullopt;  // the user was removed or moved
+  if (now - s.seen_ms >= options_.session_idle_ms || now - s.created_ms >= options_.session_max_ms) {
+    return std::nullopt;
+  }
+  if (now - s.seen_ms >= kTouchEveryMs) {
+    Session touched = s;
+    touched.seen_ms = now;
+    submit<bool>(
+        engine_,
+        [touched](store::WriteTxn& txn, std::int64_t) {
+          auto current = parse_object(txn.find_record("", kSessionRecord, touched.token_hash));
+          if (!current || current->find("ended")) return false;
+          txn.update_record("", kSessionRecord, touched.token_hash, session_json(touched, false));
+          return true;
+        },
+        [](bool, const store::Status&) {});
+  }
+  return s;
+}
+
+void Auth::logout(const Session& session, std::string address, std::function<void(bool)> done) {
+  const bool submitted = submit<bool>(
+      engine_,
+      [session, address](store::WriteTxn& txn, std::int64_t now_ms) {
+        if (!txn.find_record("", kSessionRecord, session.token_hash)) return false;
+        txn.update_record("", kSessionRecord, session.token_hash, session_json(session, true));
+        write_audit(txn, session.tenant, {now_ms, session.login, "logout", "", address});
+        return true;
+      },
+      [done](bool ended, const store::Status& status) { done(status.ok && ended); });
+  if (!submitted) done(false);
+}
+
+void Auth::audit(const Session& session, std::string action, std::string detail, std::string address,
+                 std::function<void(bool)> done) {
+  const bool submitted = submit<bool>(
+      engine_,
+      [session, action = std::move(action), detail = std::move(detail), address = std::move(address)](
+          store::WriteTxn& txn, std::int64_t now_ms) {
+        write_audit(txn, session.tenant, {now_ms, session.login, action, detail, address});
+        return true;
+      },
+      [done](bool, const store::Status& status) { done(status.ok); });
+  if (!submitted) done(false);
+}
+
+std::vector<AuditEntry> Auth::audit_log(std::string_view tenant, std::size_t limit) const {
+  std::vector<AuditEntry> out;
+  for (const auto& [key, value] : store_.records_with_prefix(tenant, kAuditRecord, "", limit)) {
+    auto v = parse_object(value);
+    if (!v) continue;
+    out.push_back({int_of(*v, "at_ms"), text_of(*v, "login"), text_of(*v, "action"), text_of(*v, "detail"),
+                   text_of(*v, "address")});
+  }
+  return out;
+}
+
+}  // namespace payoutd::cabinet

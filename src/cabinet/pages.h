@@ -1,0 +1,47 @@
+#pragma once
+// The partner cabinet (docs/cabinet.md): server-rendered pages under /cabinet for every tenant of
+// every dialect, in Russian and English. A session cookie (HttpOnly, SameSite=Strict, Secure
+// outside the sandbox) after a login; every form carries the session's CSRF token (the login
+// form a cookie-bound one), and a POST whose Origin is another site is refused. Every page shows
+// only the session's tenant: its payouts are looked up by (tenant, partner id), never by a
+// global id.
+//
+// GET  /cabinet/login, POST /cabinet/login, POST /cabinet/logout
+// GET  /cabinet                 balances (with what payouts in flight reserve), payouts per day
+// GET  /cabinet/payouts         filters (status, dates, amount, partner id), pages by id
+// GET  /cabinet/payouts.csv     the filtered list as CSV
+// GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
+// GET  /cabinet/audit           the tenant's audit log
+#include <string>
+#include <string_view>
+
+#include "cabinet/auth.h"
+#include "engine/card_payouts.h"
+#include "http/server.h"
+#include "store/store.h"
+
+namespace payoutd::cabinet {
+
+class Pages {
+ public:
+  Pages(Auth& auth, const store::Store& store, const engine::CardPayouts& cards, bool sandbox);
+  bool handle(http::Request& request, const http::Responder& respond);
+
+  struct View;  // one request's session, language and answer
+
+ private:
+  void login_page(View& v, int status, std::string_view error);
+  void login(View& v, const http::Request& request);
+  void logout(View& v, const http::Request& request);
+  void overview(View& v);
+  void payouts(View& v, const http::Request& request, bool csv);
+  void payout(View& v, const http::Request& request);
+  void audit(View& v);
+
+  Auth& auth_;
+  const store::Store& store_;
+  const engine::CardPayouts& cards_;
+  bool sandbox_;
+};
+
+}  // namespace payoutd::cabinet

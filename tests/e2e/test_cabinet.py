@@ -1,0 +1,255 @@
+"""The partner cabinet over HTTP (docs/cabinet.md): sign-in with the sandbox logins, the session
+cookie and CSRF tokens, lockout after wrong passwords, the audit log, the balances and the
+payouts list (filters, pages, CSV, one payout) of the session's tenant only."""
+import csv
+import http.client
+import io
+import os
+import re
+import subprocess
+import sys
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Api, IsolatedServerTestCase, binary_path, unique  # noqa: E402
+
+BEREKE = ("payout_api_username", "payout_api_password")
+ECOMMPAY = ("merchant-91348", "sandbox-cabinet-91348")
+QIWI = ("best-partner-admin", "sandbox-cabinet-best-partner")
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+# A second login of the Bereke partner, to read the audit log while the first is locked.
+AUDITOR = ("bereke-auditor", "auditor-pass")
+AUDITOR_CONFIG = """
+[[cabinet.users]]
+login = "bereke-auditor"
+tenant = "bereke:sandbox-partner"
+password_hash = "$argon2id$v=19$m=65536,t=2,p=1$ZtjFvvVbFYqug2AEvlV4fw$94T7N8TXROnujjNIdJz3OHf4P5Kz1TuG+FPZ5CyamVw"
+"""
+
+
+class Browser:
+    """A client that keeps cookies, as a browser would (one per person)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.cookies = {}
+        self.set_cookies = []  # every Set-Cookie seen, newest last
+
+    def request(self, method, path, form=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        hdrs = dict(headers or {})
+        if self.cookies:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        raw = resp.read()
+        for c in resp.msg.get_all("Set-Cookie") or []:
+            self.set_cookies.append(c)
+            name, _, rest = c.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in c:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        conn.close()
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), raw.decode("utf-8")
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def login(self, login, password, expect=303):
+        status, _, page = self.get("/cabinet/login")
+        assert status == 200, page
+        csrf = CSRF_RE.search(page).group(1)
+        status, headers, page = self.request("POST", "/cabinet/login",
+                                             {"csrf": csrf, "login": login, "password": password})
+        assert status == expect, (status, page)
+        return page
+
+    def csrf(self, page):
+        return CSRF_RE.search(page).group(1)
+
+
+class CabinetTest(IsolatedServerTestCase):
+
+    def pay_bereke(self, order_number, pan="4111111111111111", amount=1500):
+        r = self.api.perform(order_number, pan=pan, amount=amount)
+        self.assertEqual(r.status, 200, r.raw)
+        return r.json
+
+    def test_sign_in_see_the_balances_and_sign_out(self):
+        b = Browser(self.server)
+        status, headers, _ = b.get("/cabinet")
+        self.assertEqual((status, headers["location"]), (303, "/cabinet/login"))
+        b.login(*BEREKE)
+        session = [c for c in b.set_cookies if c.startswith("cabinet_session=")][-1]
+        self.assertIn("HttpOnly", session)
+        self.assertIn("SameSite=Strict", session)
+        self.assertIn("Path=/cabinet", session)
+        self.assertNotIn("Secure", session)  # the sandbox runs on plain HTTP
+        status, headers, page = b.get("/cabinet")
+        self.assertEqual(status, 200, page)
+        self.assertIn("default-src 'none'", headers["content-security-policy"])
+        self.assertIn('<tr data-code="transit">', page)
+        self.assertIn('class="num balance">1000000.00 KZT<', page)
+        self.assertIn('<tr data-code="4908a3c3-6c7c-75d3-9707-66ab06c12040">', page)
+        self.assertIn("499252.00 KZT", page)
+        self.assertNotIn("<script", page)
+        # In Russian, by choice; the choice is remembered.
+        _, _, page = b.get("/cabinet?lang=ru")
+        self.assertIn('<html lang="ru">', page)
+        self.assertIn("Балансы", page)
+        _, _, page = b.get("/cabinet/payouts")
+        self.assertIn("Выплаты", page)
+        # Signing out ends the session, for this cookie everywhere.
+        token = b.cookies["cabinet_session"]
+        status, headers, _ = b.request("POST", "/cabinet/logout", {"csrf": b.csrf(page)})
+        self.assertEqual((status, headers["location"]), (303, "/cabinet/login"))
+        other = Browser(self.server)
+        other.cookies["cabinet_session"] = token
+        self.assertEqual(other.get("/cabinet")[0], 303)
+        _, _, page = self.signed_in(BEREKE).get("/cabinet/audit")
+        self.assertEqual(re.findall(r'class="action">([^<]+)<', page)[:3], ["login", "logout", "login"])
+
+    def signed_in(self, who):
+        b = Browser(self.server)
+        b.login(*who)
+        return b
+
+    def test_forms_need_their_csrf_token_and_our_origin(self):
+        b = Browser(self.server)
+        _, _, page = b.get("/cabinet/login")
+        csrf = b.csrf(page)
+        # The login form: no token, another token, another site.
+        for form, headers in (({"login": BEREKE[0], "password": BEREKE[1]}, {}),
+                              ({"csrf": "x" * len(csrf), "login": BEREKE[0], "password": BEREKE[1]}, {}),
+                              ({"csrf": csrf, "login": BEREKE[0], "password": BEREKE[1]},
+                               {"Origin": "https://evil.example"})):
+            status, _, _ = b.request("POST", "/cabinet/login", form, headers)
+            self.assertEqual(status, 403, form)
+            self.assertNotIn("cabinet_session", b.cookies)
+        # Signed in: sign-out without the session's token, or from another site, does nothing.
+        b = self.signed_in(BEREKE)
+        status, _, page = b.get("/cabinet")
+        self.assertEqual(b.request("POST", "/cabinet/logout", {"csrf": "wrong"})[0], 403)
+        self.assertEqual(b.request("POST", "/cabinet/logout", {"csrf": b.csrf(page)},
+                                   {"Origin": "http://evil.example"})[0], 403)
+        self.assertEqual(b.get("/cabinet")[0], 200, "still signed in")
+        # Without a session, a POST is refused, not redirected.
+        self.assertEqual(Browser(self.server).request("POST", "/cabinet/logout", {"csrf": "x"})[0], 403)
+
+    def test_ten_wrong_passwords_lock_the_login(self):
+        self.server.stop()
+        self.server = self.new_server(extra_config=AUDITOR_CONFIG)
+        b = Browser(self.server)
+        for i in range(9):
+            page = b.login(BEREKE[0], f"wrong-{i}", expect=401)
+            self.assertIn("Wrong login or password", page)
+        # An unknown login answers the same.
+        self.assertIn("Wrong login or password", b.login("nobody", "x", expect=401))
+        page = b.login(BEREKE[0], "wrong-10", expect=429)
+        self.assertIn("this login is locked until", page)
+        # Locked: even the right password is refused; other logins are not affected.
+        self.assertIn("locked until", b.login(*BEREKE, expect=429))
+        self.assertNotIn("cabinet_session", b.cookies)
+        self.signed_in(ECOMMPAY)
+        # The lock is kept in the database: a restart keeps it.
+        self.server.stop()
+        self.server.start()
+        self.assertIn("locked until", Browser(self.server).login(*BEREKE, expect=429))
+        # Another login of the tenant reads what happened in its audit log, newest first.
+        _, _, page = self.signed_in(AUDITOR).get("/cabinet/audit")
+        actions = re.findall(r'<td>(payout_api_username|bereke-auditor)</td><td class="action">([^<]+)<', page)
+        self.assertEqual(actions, [("bereke-auditor", "login"), ("payout_api_username", "login.locked")] +
+                         [("payout_api_username", "login.failed")] * 9)
+        self.assertIn("127.0.0.1", page)
+
+    def test_payouts_filters_pages_csv_and_one_payout(self):
+        for i in range(3):
+            self.pay_bereke(f"cab-ok-{i}", amount=1000 + i)
+        self.pay_bereke("cab-declined", pan="4000000000000002", amount=5000)
+        b = self.signed_in(BEREKE)
+        _, _, page = b.get("/cabinet/payouts")
+        ids = re.findall(r'<tr data-id="([^"]+)" data-status="([a-z]+)"', page)
+        self.assertEqual(ids, [("cab-declined", "declined"), ("cab-ok-2", "success"),
+                               ("cab-ok-1", "success"), ("cab-ok-0", "success")])
+        _, _, page = b.get("/cabinet/payouts?status=declined")
+        self.assertEqual(re.findall(r'<tr data-id="([^"]+)"', page), ["cab-declined"])
+        _, _, page = b.get("/cabinet/payouts?min=10.01&max=10.02")
+        self.assertEqual(re.findall(r'<tr data-id="([^"]+)"', page), ["cab-ok-2", "cab-ok-1"])
+        _, _, page = b.get("/cabinet/payouts?id=cab-ok-0")
+        self.assertEqual(re.findall(r'<tr data-id="([^"]+)"', page), ["cab-ok-0"])
+        _, _, page = b.get("/cabinet/payouts?from=2000-01-01&to=2000-01-02")
+        self.assertIn('id="none"', page)
+        for bad in ("from=2026-13-01", "to=yesterday", "min=1,5", "status=lost", "before=x"):
+            status, _, page = b.get("/cabinet/payouts?" + bad)
+            self.assertEqual(status, 400, bad)
+            self.assertIn('id="error"', page)
+        # CSV of the filtered list.
+        status, headers, text = b.get("/cabinet/payouts.csv?status=success")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/csv; charset=utf-8")
+        self.assertIn("attachment", headers["content-disposition"])
+        rows = list(csv.DictReader(io.StringIO(text)))
+        self.assertEqual([r["partner_id"] for r in rows], ["cab-ok-2", "cab-ok-1", "cab-ok-0"])
+        self.assertEqual((rows[0]["amount"], rows[0]["currency"], rows[0]["type"]), ("10.02", "KZT", "card"))
+        _, _, page = b.get("/cabinet/audit")
+        self.assertIn('class="action">payouts.export</td><td>3 rows, status=success<', page)
+        # One payout: its card masked, the rail's reference and approval, its timeline, KNP.
+        _, _, page = b.get("/cabinet/payout?kind=card&id=cab-ok-0")
+        self.assertIn('id="masked-pan">411111XXXXXX1111<', page)
+        self.assertRegex(page, r'id="approval">\d{12}<')
+        self.assertIn('id="knp">710<', page)
+        self.assertNotIn("4111111111111111", page)
+        order_id = self.api.bereke_status("cab-ok-0").json["orderId"]
+        self.assertIn(f'id="rail-reference">{order_id}<', page)
+
+    def test_pages_stay_stable_while_payouts_arrive(self):
+        for i in range(55):
+            self.pay_bereke(f"page-{i:02d}", amount=100 + i)
+        b = self.signed_in(BEREKE)
+        _, _, first = b.get("/cabinet/payouts")
+        ids = re.findall(r'<tr data-id="([^"]+)"', first)
+        self.assertEqual(len(ids), 50)
+        self.assertEqual(ids[0], "page-54")
+        older = re.search(r'id="older" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+        self.pay_bereke("page-new")  # arrives between the two pages
+        _, _, second = b.get(older)
+        self.assertEqual(re.findall(r'<tr data-id="([^"]+)"', second),
+                         ["page-04", "page-03", "page-02", "page-01", "page-00"])
+        self.assertNotIn('id="older"', second)
+        self.assertIn('id="newest"', second)
+
+    def test_a_tenant_never_sees_another_tenants_data(self):
+        self.pay_bereke("only-bereke")
+        e = self.signed_in(ECOMMPAY)
+        _, _, page = e.get("/cabinet")
+        self.assertNotIn("transit", page)
+        self.assertIn('data-code="merchant"', page)
+        self.assertIn("1000000.00 EUR", page)
+        _, _, page = e.get("/cabinet/payouts")
+        self.assertNotIn("only-bereke", page)
+        self.assertEqual(e.get("/cabinet/payout?kind=card&id=only-bereke")[0], 404)
+        _, _, text = e.get("/cabinet/payouts.csv")
+        self.assertNotIn("only-bereke", text)
+        _, _, page = e.get("/cabinet/audit")
+        self.assertNotIn("payout_api_username", page)
+        q = self.signed_in(QIWI)
+        _, _, page = q.get("/cabinet")
+        self.assertIn("qiwi:best-partner", page)
+        self.assertNotIn("only-bereke", q.get("/cabinet/payouts")[2])
+
+    def test_hash_password_prints_an_argon2id_hash(self):
+        out = subprocess.run([binary_path(), "hash-password"], input="s3cret\n", capture_output=True,
+                             text=True, check=True).stdout.strip()
+        self.assertTrue(out.startswith("$argon2id$v=19$"), out)
+        self.assertNotIn("s3cret", out)
+
+
+if __name__ == "__main__":
+    unittest.main()

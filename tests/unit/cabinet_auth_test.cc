@@ -1,0 +1,145 @@
+// The partner cabinet's logins, lockout, sessions and audit log (cabinet/auth.h), on both stores.
+#include "cabinet/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "engine/committer.h"
+#include "test_clock.h"
+#include "test_databases.h"
+
+namespace payoutd::cabinet {
+namespace {
+
+using testing::Backend;
+using testing::ManualClock;
+using testing::TestDatabase;
+
+constexpr const char* kTenant = "bereke:test-partner";
+
+class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  static const std::string& password_hash() {
+    static const std::string hash = hash_password("right");
+    return hash;
+  }
+  void SetUp() override {
+    store_ = db_.open();
+    committer_ = std::make_unique<engine::Committer>(*store_, clock_, engine::CommitterOptions{});
+    committer_->start();
+    engine_ = std::make_unique<engine::PayoutEngine>(*committer_, *store_, clock_);
+    AuthOptions o;
+    o.users = {{"alice", kTenant, password_hash()}, {"bob", kTenant, password_hash()}};
+    o.lockout_failures = 3;
+    o.lockout_ms = 60'000;
+    o.session_idle_ms = 600'000;
+    o.session_max_ms = 3'600'000;
+    auth_ = std::make_unique<Auth>(*engine_, *store_, clock_, o);
+  }
+  void TearDown() override {
+    auth_.reset();
+    engine_->stop();
+    committer_->stop();
+  }
+  // Waits until the session's record says it was seen at `ms` (touches are written in the
+  // background).
+  void await_seen(const LoginResult& r, std::int64_t ms) {
+    for (int i = 0; i < 500; ++i) {
+      auto text = store_->get_record("", kSessionRecord, r.session.token_hash);
+      if (text && text->find("\"seen_ms\":" + std::to_string(ms)) != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL() << "the session was not touched";
+  }
+  LoginResult login(const std::string& who, const std::string& password) {
+    std::promise<LoginResult> p;
+    auth_->login(who, password, "192.0.2.7", [&](LoginResult r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  TestDatabase db_{GetParam()};
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<engine::Committer> committer_;
+  std::unique_ptr<engine::PayoutEngine> engine_;
+  std::unique_ptr<Auth> auth_;
+};
+
+TEST(CabinetPasswords, AreArgon2idHashesThatOnlyTheirPasswordOpens) {
+  const std::string h = hash_password("s3cret");
+  EXPECT_TRUE(is_password_hash(h));
+  EXPECT_EQ(h.find("s3cret"), std::string::npos);
+  EXPECT_NE(hash_password("s3cret"), h);  // salted
+  EXPECT_FALSE(is_password_hash("$2y$10$bcrypt"));
+  EXPECT_FALSE(is_password_hash("s3cret"));
+  EXPECT_TRUE(Auth::same_secret("abc", "abc"));
+  EXPECT_FALSE(Auth::same_secret("abc", "abd"));
+  EXPECT_FALSE(Auth::same_secret("", ""));
+}
+
+TEST_P(CabinetAuthTest, ALoginOpensASessionThatEndsWhenIdleOrSignedOut) {
+  const LoginResult r = login("alice", "right");
+  ASSERT_EQ(r.outcome, LoginOutcome::kOk);
+  EXPECT_EQ(r.session.tenant, kTenant);
+  EXPECT_FALSE(r.session.csrf.empty());
+  EXPECT_NE(r.token, r.session.token_hash);  // the store keeps only the token's hash
+  EXPECT_FALSE(store_->get_record("", kSessionRecord, r.token).has_value());
+  ASSERT_TRUE(auth_->session(r.token).has_value());
+  EXPECT_EQ(auth_->session(r.token)->login, "alice");
+  EXPECT_FALSE(auth_->session("another-token").has_value());
+  // Used within the idle time, it lives on; unused for that long, it ends.
+  clock_.advance(500'000);
+  ASSERT_TRUE(auth_->session(r.token).has_value());  // touched
+  await_seen(r, clock_.now_ms());
+  clock_.advance(500'000);
+  EXPECT_TRUE(auth_->session(r.token).has_value());
+  clock_.advance(600'000);
+  EXPECT_FALSE(auth_->session(r.token).has_value());
+  // Signing out ends a session at once.
+  const LoginResult again = login("alice", "right");
+  std::promise<bool> out;
+  auth_->logout(*auth_->session(again.token), "192.0.2.7", [&](bool ok) { out.set_value(ok); });
+  EXPECT_TRUE(out.get_future().get());
+  EXPECT_FALSE(auth_->session(again.token).has_value());
+  // And every session ends after session_max_ms, however busy.
+  const LoginResult busy = login("bob", "right");
+  for (int i = 0; i < 7; ++i) {
+    clock_.advance(540'000);
+    ASSERT_EQ(auth_->session(busy.token).has_value(), i < 6) << i;  // 7 x 9 min > 1 h
+    if (i < 6) await_seen(busy, clock_.now_ms());
+  }
+  EXPECT_FALSE(auth_->session(busy.token).has_value());
+}
+
+TEST_P(CabinetAuthTest, WrongPasswordsInARowLockTheLoginForAWhile) {
+  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
+  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);  // a success resets the count
+  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
+  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
+  const LoginResult locked = login("alice", "wrong");
+  EXPECT_EQ(locked.outcome, LoginOutcome::kLocked);
+  EXPECT_EQ(locked.locked_until_ms, clock_.now_ms() + 60'000);
+  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kLocked);
+  EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);  // only that login
+  EXPECT_EQ(login("nobody", "right").outcome, LoginOutcome::kWrong);
+  clock_.advance(60'000);
+  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);
+  // The tenant's audit log, newest first.
+  const auto log = auth_->audit_log(kTenant, 100);
+  std::vector<std::string> actions;
+  for (const auto& e : log) actions.push_back(e.login + " " + e.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"alice login", "bob login", "alice login.locked",
+                                               "alice login.failed", "alice login.failed", "alice login",
+                                               "alice login.failed"}));
+  EXPECT_EQ(log.front().address, "192.0.2.7");
+  EXPECT_TRUE(auth_->audit_log("bereke:another", 100).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CabinetAuthTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace payoutd::cabinet
