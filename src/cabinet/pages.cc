@@ -295,6 +295,12 @@ struct Pages::View {
   }
   void send(http::Response r) {
     for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+    // The referrer goes to this origin only. With none at all a browser sends "Origin: null"
+    // with the cabinet's own forms, and the same-origin check could not tell them from a
+    // sandboxed frame's.
+    for (auto& [name, value] : r.headers) {
+      if (name == "Referrer-Policy") value = "same-origin";
+    }
     respond(std::move(r));
   }
   void html(int status, std::string body) { send(pages::page(status, std::move(body))); }

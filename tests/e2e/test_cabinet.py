@@ -95,6 +95,7 @@ class CabinetTest(IsolatedServerTestCase):
         status, headers, page = b.get("/cabinet")
         self.assertEqual(status, 200, page)
         self.assertIn("default-src 'none'", headers["content-security-policy"])
+        self.assertEqual(headers["referrer-policy"], "same-origin")
         self.assertIn('<tr data-code="transit">', page)
         self.assertIn('class="num balance">1000000.00 KZT<', page)
         self.assertIn('<tr data-code="4908a3c3-6c7c-75d3-9707-66ab06c12040">', page)
@@ -129,7 +130,8 @@ class CabinetTest(IsolatedServerTestCase):
         for form, headers in (({"login": BEREKE[0], "password": BEREKE[1]}, {}),
                               ({"csrf": "x" * len(csrf), "login": BEREKE[0], "password": BEREKE[1]}, {}),
                               ({"csrf": csrf, "login": BEREKE[0], "password": BEREKE[1]},
-                               {"Origin": "https://evil.example"})):
+                               {"Origin": "https://evil.example"}),
+                              ({"csrf": csrf, "login": BEREKE[0], "password": BEREKE[1]}, {"Origin": "null"})):
             status, _, _ = b.request("POST", "/cabinet/login", form, headers)
             self.assertEqual(status, 403, form)
             self.assertNotIn("cabinet_session", b.cookies)

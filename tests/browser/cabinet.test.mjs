@@ -1,0 +1,140 @@
+// The partner cabinet in a real browser: sign in (and be refused), lockout, a payout made through
+// the API appearing in the list, filtering it, exporting the CSV, its detail page, a phone's
+// screen, and one tenant never reaching another's payout.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+
+import { BEREKE_PASSWORD, BEREKE_USER, bereke, launchBrowser, startServer, uniqueOrder } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  assert.equal(await server?.stop(), 0);
+});
+
+async function signIn(page, login, password) {
+  await page.goto(`${server.url}/cabinet`);
+  assert.match(page.url(), /\/cabinet\/login$/);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
+}
+
+function watch(page) {
+  const problems = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('request', (r) => requests.push(r.url()));
+  return { problems, requests };
+}
+
+describe('partner cabinet', () => {
+  test('a partner signs in, finds a payout made through the API, filters and exports it', async () => {
+    const ok = uniqueOrder('cab');
+    const declined = uniqueOrder('cab');
+    assert.equal((await bereke(server.url, 'performPayout.do',
+      { orderNumber: ok, amount: 123456, currency: '398', target: { card: { pan: '4111111111111111' } } })).status, 200);
+    assert.equal((await bereke(server.url, 'performPayout.do',
+      { orderNumber: declined, amount: 500, currency: '398', target: { card: { pan: '4000000000000002' } } })).status, 200);
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    const { problems, requests } = watch(page);
+    // A wrong password first.
+    await signIn(page, BEREKE_USER, 'not-the-password');
+    assert.equal(await page.textContent('#error'), 'Wrong login or password');
+    await page.fill('#login', BEREKE_USER);
+    await page.fill('#password', BEREKE_PASSWORD);
+    await Promise.all([page.waitForURL(/\/cabinet$/), page.click('#sign-in')]);
+    assert.match(await page.textContent('#who'), /payout_api_username · bereke:sandbox-partner/);
+    assert.match(await page.textContent('tr[data-code="transit"] .balance'), /KZT$/);
+    assert.ok(await page.isVisible('#chart rect.success'), 'today has a success bar');
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'cabinet_session');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    // The list shows both; a filter keeps the success only.
+    await page.click('nav >> text=Payouts');
+    await page.waitForURL(/\/cabinet\/payouts$/);
+    assert.equal(await page.getAttribute(`tr[data-id="${ok}"]`, 'data-status'), 'success');
+    assert.equal(await page.getAttribute(`tr[data-id="${declined}"]`, 'data-status'), 'declined');
+    await page.selectOption('#status', 'success');
+    await page.fill('#f-min', '1234.56');
+    await Promise.all([page.waitForURL(/status=success/), page.click('#apply')]);
+    assert.ok(await page.isVisible(`tr[data-id="${ok}"]`));
+    assert.equal(await page.locator(`tr[data-id="${declined}"]`).count(), 0);
+    // The CSV of what is shown.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+    assert.equal(download.suggestedFilename(), 'payouts.csv');
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv, new RegExp(`,card,${ok},1234.56,KZT,success,`));
+    assert.ok(!csv.includes(declined));
+    // Its detail: masked card, the network's reference and approval.
+    await Promise.all([page.waitForURL(/\/cabinet\/payout\?/), page.click(`tr[data-id="${ok}"] a`)]);
+    assert.equal(await page.textContent('#masked-pan'), '411111XXXXXX1111');
+    assert.match(await page.textContent('#approval'), /^\d{12}$/);
+    assert.equal(await page.textContent('#knp'), '710');
+    // In Russian.
+    await page.click('#lang');
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    assert.equal(await page.textContent('#status'), 'Успешно');
+    // Sign out: the cabinet asks to sign in again.
+    await Promise.all([page.waitForURL(/\/cabinet\/login$/), page.click('#logout')]);
+    await page.goto(`${server.url}/cabinet/payouts`);
+    assert.match(page.url(), /\/cabinet\/login$/);
+    assert.ok(requests.every((u) => u.startsWith(server.url)), 'only our origin');
+    assert.deepEqual(problems.filter((m) => !m.includes('status of 401')), []);
+    await context.close();
+  });
+
+  test('ten wrong passwords lock the login, even against the right one', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'merchant-91348', 'wrong-0');
+    for (let i = 1; i < 10; i++) {
+      await page.fill('#login', 'merchant-91348');
+      await page.fill('#password', `wrong-${i}`);
+      await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
+    }
+    assert.match(await page.textContent('#error'), /this login is locked until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    await page.fill('#login', 'merchant-91348');
+    await page.fill('#password', 'sandbox-cabinet-91348');
+    await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
+    assert.match(await page.textContent('#error'), /locked until/);
+    assert.match(page.url(), /\/cabinet\/login$/);
+    await context.close();
+  });
+
+  test('on a phone the pages fit the screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, 'best-partner-admin', 'sandbox-cabinet-best-partner');
+    for (const path of ['/cabinet', '/cabinet/payouts', '/cabinet/audit']) {
+      await page.goto(`${server.url}${path}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `${path} is ${width}px wide`);
+    }
+    await context.close();
+  });
+
+  test('a tenant cannot open another tenant\'s payout', async () => {
+    const orderNumber = uniqueOrder('cab');
+    await bereke(server.url, 'performPayout.do',
+      { orderNumber, amount: 700, currency: '398', target: { card: { pan: '4111111111111111' } } });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'best-partner-admin', 'sandbox-cabinet-best-partner');
+    const r = await page.goto(`${server.url}/cabinet/payout?kind=card&id=${orderNumber}`);
+    assert.equal(r.status(), 404);
+    await page.goto(`${server.url}/cabinet/payouts`);
+    assert.equal(await page.locator(`tr[data-id="${orderNumber}"]`).count(), 0);
+    await context.close();
+  });
+});
