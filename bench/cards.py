@@ -53,7 +53,7 @@ def config_with_latency(tmp, latency_ms):
     if n != 1:
         raise BenchError("the config has no single rail latency_ms line")
     base = os.path.dirname(CONFIG)
-    text = re.sub(r'^(bin_table\s*=\s*)"([^"/][^"]*)"',
+    text = re.sub(r'^((?:bin_table|knp_table)\s*=\s*)"([^"/][^"]*)"',
                   lambda m: f'{m.group(1)}"{os.path.normpath(os.path.join(base, m.group(2)))}"',
                   text, flags=re.M)
     path = os.path.join(tmp, f"config-{latency_ms}.toml")

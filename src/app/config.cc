@@ -130,6 +130,16 @@ void load_qiwi(const toml::table& root, Config& config) {
   }
 }
 
+std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
+                      Currency currency, const char* fallback) {
+  const std::string text = get_or<std::string>(t, where, key, fallback);
+  const DecimalParse parsed = parse_decimal(text, currency.exponent());
+  if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
+    fail(where + "." + key, "must be a non-negative decimal string");
+  }
+  return parsed.minor;
+}
+
 void load_bereke(const toml::table& root, Config& config) {
   const toml::table& bereke = section(root, "bereke");
   dialects::bereke::Options& o = config.bereke;
@@ -156,6 +166,10 @@ void load_bereke(const toml::table& root, Config& config) {
     }
     partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
     if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
+    partner.new_card_balance = minor_of(*p, where, "new_card_balance", *Currency::from_code("KZT"), "0");
+    if (partner.new_card_balance > 0 && !config.sandbox) {
+      fail(where + ".new_card_balance", "is the sandbox's simulated card balance: refused outside the sandbox");
+    }
     partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
     if (const toml::array* funding = (*p)["funding"].as_array()) {
       partner.transit_funding = partner.card_funding = false;
@@ -221,15 +235,6 @@ void load_bereke(const toml::table& root, Config& config) {
   }
 }
 
-std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
-                      Currency currency, const char* fallback) {
-  const std::string text = get_or<std::string>(t, where, key, fallback);
-  const DecimalParse parsed = parse_decimal(text, currency.exponent());
-  if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
-    fail(where + "." + key, "must be a non-negative decimal string");
-  }
-  return parsed.minor;
-}
 
 void load_ecommpay(const toml::table& root, Config& config) {
   const toml::table& section_table = section(root, "ecommpay");
@@ -446,6 +451,11 @@ Config load_config(const std::string& path) {
   load_bereke(root, config);
   load_ecommpay(root, config);
   load_cabinet(root, config);
+  if (std::string knp = get_or<std::string>(section(root, "cabinet"), "cabinet", "knp_table", ""); !knp.empty()) {
+    std::filesystem::path p = knp;
+    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+    config.knp_table = p.string();
+  }
   load_cards(root, path, config);
   const toml::table& outbox = section(root, "outbox");
   config.callbacks.allow_private_targets =
@@ -466,6 +476,12 @@ Config load_config(const std::string& path) {
   config.dispatch.give_up_after_ms =
       bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
   config.dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
+  const toml::table& sms = section(root, "sms");
+  config.sms.gateway_url = get_or<std::string>(sms, "sms", "gateway_url", "");
+  if (!config.sms.gateway_url.empty() && !config.sms.gateway_url.starts_with("https://") &&
+      !config.sms.gateway_url.starts_with("http://")) {
+    fail("sms.gateway_url", "must be an http or https URL");
+  }
   const toml::table& mail = section(root, "mail");
   config.mail.smtp_url = get_or<std::string>(mail, "mail", "smtp_url", "");
   config.mail.from = get_or<std::string>(mail, "mail", "from", config.mail.from);

@@ -37,6 +37,7 @@ struct Config {
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
   outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried
   outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)
+  outbox::SmsTransportOptions sms;         // sms.*: an SMS gateway, or the sink (sms/ in the data directory)
   std::string bin_table;             // cards.bin_table, resolved against the config's directory
   std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
   rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)
@@ -45,6 +46,7 @@ struct Config {
   engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
   engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
   cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, lockout, sessions
+  std::string knp_table;                     // cabinet.knp_table, resolved against the config's directory
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

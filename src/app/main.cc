@@ -119,7 +119,10 @@ int serve(const Config& config) {
   outbox::MailTransportOptions mail_options = config.mail;
   mail_options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
   outbox::MailTransport mail(mail_options);
-  outbox::RoutingTransport transport(web, mail);
+  outbox::SmsTransportOptions sms_options = config.sms;
+  sms_options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
+  outbox::SmsTransport sms(sms_options, web);
+  outbox::RoutingTransport transport(web, mail, sms);
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
   outbox::Dispatcher dispatcher(committer, *store, clock, transport, dispatch);
@@ -152,7 +155,11 @@ int serve(const Config& config) {
   pages::BerekePages bereke_pages(cards, bereke);
   pages::EcommpayPages ecommpay_pages(cards, ecommpay);
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
-  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, config.sandbox);
+  cabinet::PagesOptions cabinet_options;
+  cabinet_options.sandbox = config.sandbox;
+  cabinet_options.sms = config.sandbox || !config.sms.gateway_url.empty();
+  if (!config.knp_table.empty()) cabinet_options.knp = cabinet::load_knp_table(config.knp_table);
+  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, bereke, std::move(cabinet_options));
   dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();

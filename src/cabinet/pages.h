@@ -12,22 +12,44 @@
 // GET  /cabinet/payouts.csv     the filtered list as CSV
 // GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
 // GET  /cabinet/audit           the tenant's audit log
+// Bereke partners also:
+// GET  /cabinet/cards           "My cards": corporate cards, their binding ids and balances
+// POST /cabinet/cards/add, /cabinet/cards/confirm   add one, confirmed by an SMS code
+// POST /cabinet/cards/primary, /cabinet/cards/delete
+// GET  /cabinet/knp, POST /cabinet/knp               the KNP the payouts carry
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cabinet/auth.h"
+#include "dialects/bereke/bereke.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 #include "store/store.h"
 
 namespace payoutd::cabinet {
 
+// One payment purpose code of the National Bank of Kazakhstan's reference list.
+struct KnpCode {
+  std::string code, name;
+};
+// Reads data/knp.csv ("code,name_ru" after '#' comments); throws naming the line at fault.
+std::vector<KnpCode> load_knp_table(const std::string& path);
+
+struct PagesOptions {
+  bool sandbox = false;
+  bool sms = false;  // SMS codes can be sent (a gateway, or the sandbox's sink)
+  std::vector<KnpCode> knp;
+};
+
 class Pages {
  public:
-  Pages(Auth& auth, const store::Store& store, const engine::CardPayouts& cards, bool sandbox);
+  Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
+        const dialects::bereke::Dialect& bereke, PagesOptions options);
   bool handle(http::Request& request, const http::Responder& respond);
 
   struct View;  // one request's session, language and answer
+  using Params = std::vector<std::pair<std::string, std::string>>;
 
  private:
   void login_page(View& v, int status, std::string_view error);
@@ -37,11 +59,19 @@ class Pages {
   void payouts(View& v, const http::Request& request, bool csv);
   void payout(View& v, const http::Request& request);
   void audit(View& v);
+  void cards(View& v, std::string_view notice, std::string_view error, int status = 200);
+  void add_card(View& v, const Params& form, const std::string& address);
+  void confirm_card(View& v, const Params& form, const std::string& address);
+  void card_action(View& v, const Params& form, const std::string& address, bool primary);
+  void code_page(View& v, const engine::Enrolment& e, std::string_view error, int status);
+  void knp(View& v, std::string_view notice, int status = 200);
+  void set_knp(View& v, const Params& form, const std::string& address);
 
   Auth& auth_;
   const store::Store& store_;
-  const engine::CardPayouts& cards_;
-  bool sandbox_;
+  engine::CardPayouts& cards_;
+  const dialects::bereke::Dialect& bereke_;
+  PagesOptions options_;
 };
 
 }  // namespace payoutd::cabinet

@@ -174,26 +174,40 @@ std::string vault_card(WriteTxn& txn, const std::string& tenant, const SealedCar
 struct Binding {
   std::string type;  // "recipient" or "debit"
   std::string client_id, card_id, masked;
+  std::string holder, expiry;  // corporate cards added in the cabinet
+  bool deleted = false;        // a corporate card deleted in the cabinet: it funds nothing
+  std::int64_t created_ms = 0;
+  bool debit_tool() const { return type == "debit" && !deleted; }
 };
 
 std::optional<Binding> parse_binding(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
   auto v = parse_record(*text);
   if (!v) return std::nullopt;
-  return Binding{string_member(*v, "type"), string_member(*v, "client_id"),
-                 string_member(*v, "card_id"), string_member(*v, "masked")};
+  return Binding{string_member(*v, "type"),   string_member(*v, "client_id"),
+                 string_member(*v, "card_id"), string_member(*v, "masked"),
+                 string_member(*v, "holder"), string_member(*v, "expiry"),
+                 int_member(*v, "deleted") != 0, int_member(*v, "created_ms")};
 }
 
-void insert_binding(WriteTxn& txn, const std::string& tenant, const std::string& id,
-                    const Binding& b, std::int64_t now_ms) {
+std::string binding_json(const Binding& b) {
   std::string record;
   json::Writer w(record);
   w.begin_object();
   w.key("type").string(b.type).key("client_id").string(b.client_id);
   w.key("card_id").string(b.card_id).key("masked").string(b.masked);
-  w.key("created_ms").integer(now_ms);
+  if (!b.holder.empty()) w.key("holder").string(b.holder);
+  if (!b.expiry.empty()) w.key("expiry").string(b.expiry);
+  if (b.deleted) w.key("deleted").integer(1);
+  w.key("created_ms").integer(b.created_ms);
   w.end_object();
-  txn.insert_record(tenant, kBindingRecord, id, record);
+  return record;
+}
+
+void insert_binding(WriteTxn& txn, const std::string& tenant, const std::string& id,
+                    Binding b, std::int64_t now_ms) {
+  b.created_ms = now_ms;
+  txn.insert_record(tenant, kBindingRecord, id, binding_json(b));
   if (b.type == "recipient") {
     txn.insert_record(tenant, kClientCardIndex, b.client_id + kFieldSeparator + b.card_id, id);
   }
@@ -208,9 +222,66 @@ std::string recipient_binding(WriteTxn& txn, const std::string& tenant,
     return *id;
   }
   std::string id = new_uuid();
-  insert_binding(txn, tenant, id, {"recipient", client_id, card_id, masked}, now_ms);
+  insert_binding(txn, tenant, id, {"recipient", client_id, card_id, masked, {}, {}, false, 0}, now_ms);
   return id;
 }
+
+// --- corporate cards' records -----------------------------------------------------------------
+
+constexpr std::int64_t kEnrolmentCodeLifeMs = 5 * 60'000;
+constexpr int kEnrolmentAttemptsMax = 3;
+constexpr std::int64_t kVerificationMinor = 1;  // the rail's check debits this and returns it
+
+std::string enrolment_json(const Enrolment& e) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("state").string(e.state).key("card_id").string(e.card_id);
+  w.key("masked").string(e.masked_pan).key("holder").string(e.holder).key("expiry").string(e.expiry);
+  w.key("phone").string(e.phone).key("binding_id").string(e.binding_id).key("reason").string(e.reason);
+  w.key("code_hash").string(e.code_hash).key("code_expires_ms").integer(e.code_expires_ms);
+  w.key("created_ms").integer(e.created_ms).key("attempts").integer(e.attempts);
+  w.end_object();
+  return out;
+}
+
+std::optional<Enrolment> parse_enrolment(std::string_view id, const std::optional<std::string>& text) {
+  auto v = text ? parse_record(*text) : std::nullopt;
+  if (!v) return std::nullopt;
+  Enrolment e;
+  e.id = std::string(id);
+  e.state = string_member(*v, "state");
+  e.card_id = string_member(*v, "card_id");
+  e.masked_pan = string_member(*v, "masked");
+  e.holder = string_member(*v, "holder");
+  e.expiry = string_member(*v, "expiry");
+  e.phone = string_member(*v, "phone");
+  e.binding_id = string_member(*v, "binding_id");
+  e.reason = string_member(*v, "reason");
+  e.code_hash = string_member(*v, "code_hash");
+  e.code_expires_ms = int_member(*v, "code_expires_ms");
+  e.created_ms = int_member(*v, "created_ms");
+  e.attempts = static_cast<int>(int_member(*v, "attempts"));
+  return e;
+}
+
+void put_setting(WriteTxn& txn, const std::string& tenant, const std::string& name, const std::string& value) {
+  if (txn.find_record(tenant, kTenantSettings, name)) {
+    txn.update_record(tenant, kTenantSettings, name, value);
+  } else {
+    txn.insert_record(tenant, kTenantSettings, name, value);
+  }
+}
+
+template <typename Result, typename Apply, typename Done>
+void run_simple(PayoutEngine& engine, const std::function<void()>& wake, Apply apply, Done done,
+                bool notifies = false) {
+  auto job = make_job<Result>(std::move(apply), [done, wake, notifies](Result r, const store::Status& status) {
+    if (status.ok && notifies && wake) wake();
+    done(std::move(r), status);
+  });
+  if (!engine.committer().submit(std::move(job))) done(Result{Error::kUnavailable, "overloaded"}, store::Status::Error("overloaded"));
+}
+
 
 // --- per-card limits ----------------------------------------------------------------------------
 
@@ -423,7 +494,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
 
   if (!r.order.source_binding.empty()) {
     auto source = parse_binding(txn.find_record(r.tenant, kBindingRecord, r.order.source_binding));
-    if (!source || source->type != "debit") {
+    if (!source || !source->debit_tool()) {
       return {Error::kSourceNotFound, "source.bindingId is not a debit tool of the partner"};
     }
   }
@@ -1230,7 +1301,7 @@ std::optional<Account> CardPayouts::funding_account(std::string_view tenant,
                                                     std::string_view source_binding) const {
   if (!source_binding.empty()) {
     auto binding = parse_binding(store_.get_record(tenant, kBindingRecord, source_binding));
-    if (!binding || binding->type != "debit") return std::nullopt;
+    if (!binding || !binding->debit_tool()) return std::nullopt;
   }
   return store_.get_account(tenant, AccountKind::kFunder,
                             source_binding.empty() ? kTransitAccount : source_binding);
@@ -1253,8 +1324,9 @@ void CardPayouts::provision_binding(std::string tenant, std::string binding_id, 
           return {Error::kIdConflict, "the binding exists with another type"};
         }
         const std::string card_id = vault_card(txn, i.tenant, i.card, now_ms);
-        Binding b{i.debit ? "debit" : "recipient", i.client_id, card_id, i.card.masked};
+        Binding b{i.debit ? "debit" : "recipient", i.client_id, card_id, i.card.masked, i.card.cardholder, {}, false, 0};
         insert_binding(txn, i.tenant, i.binding_id, b, now_ms);
+        if (i.debit) put_setting(txn, i.tenant, "debit-card:" + card_id, i.binding_id);
         return {};
       },
       [done](AdminResult r, const store::Status& status) {
@@ -1264,4 +1336,216 @@ void CardPayouts::provision_binding(std::string tenant, std::string binding_id, 
   if (!engine_.committer().submit(std::move(job))) done({Error::kUnavailable, "overloaded"});
 }
 
+
+// --- corporate cards ----------------------------------------------------------------------------
+
+
+std::vector<CorporateCard> CardPayouts::corporate_cards(std::string_view tenant) const {
+  std::vector<CorporateCard> out;
+  const std::string primary = primary_card(tenant);
+  for (const Account& a : store_.tenant_accounts(tenant, AccountKind::kFunder)) {
+    if (a.code == kTransitAccount) continue;
+    auto b = parse_binding(store_.get_record(tenant, kBindingRecord, a.code));
+    if (!b || !b->debit_tool()) continue;
+    out.push_back({a.code, b->masked, b->holder, b->expiry, a.code == primary, a});
+  }
+  return out;
+}
+
+std::optional<std::string> CardPayouts::setting(std::string_view tenant, std::string_view name) const {
+  return store_.get_record(tenant, kTenantSettings, name);
+}
+
+std::string CardPayouts::primary_card(std::string_view tenant) const {
+  auto id = setting(tenant, "primary_card");
+  if (!id || id->empty()) return {};
+  auto b = parse_binding(store_.get_record(tenant, kBindingRecord, *id));
+  return b && b->debit_tool() ? *id : std::string();
+}
+
+void CardPayouts::set_setting(std::string tenant, std::string name, std::string value, AdminCallback done) {
+  run_simple<AdminResult>(
+      engine_, shared_->wake,
+      [tenant, name, value](WriteTxn& txn, std::int64_t) {
+        put_setting(txn, tenant, name, value);
+        return AdminResult{};
+      },
+      [done](AdminResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        done(std::move(r));
+      });
+}
+
+void CardPayouts::set_primary_card(std::string tenant, std::string binding_id, AdminCallback done) {
+  run_simple<AdminResult>(
+      engine_, shared_->wake,
+      [tenant, binding_id](WriteTxn& txn, std::int64_t) {
+        auto b = parse_binding(txn.find_record(tenant, kBindingRecord, binding_id));
+        if (!b || !b->debit_tool()) return AdminResult{Error::kNotFound, "not a corporate card of the tenant"};
+        put_setting(txn, tenant, "primary_card", binding_id);
+        return AdminResult{};
+      },
+      [done](AdminResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        done(std::move(r));
+      });
+}
+
+void CardPayouts::remove_card(std::string tenant, std::string binding_id, AdminCallback done) {
+  run_simple<AdminResult>(
+      engine_, shared_->wake,
+      [tenant, binding_id](WriteTxn& txn, std::int64_t) {
+        auto b = parse_binding(txn.find_record(tenant, kBindingRecord, binding_id));
+        if (!b || !b->debit_tool()) return AdminResult{Error::kNotFound, "not a corporate card of the tenant"};
+        Account* a = txn.find_account(tenant, AccountKind::kFunder, binding_id);
+        if (a && a->debits_pending > 0) return AdminResult{Error::kInvalid, "in-use"};
+        b->deleted = true;
+        txn.update_record(tenant, kBindingRecord, binding_id, binding_json(*b));
+        if (txn.find_record(tenant, kTenantSettings, "primary_card") == binding_id) {
+          put_setting(txn, tenant, "primary_card", "");
+        }
+        return AdminResult{};
+      },
+      [done](AdminResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
+        done(std::move(r));
+      });
+}
+
+std::optional<Enrolment> CardPayouts::enrolment(std::string_view tenant, std::string_view id) const {
+  return parse_enrolment(id, store_.get_record(tenant, kEnrolmentRecord, id));
+}
+
+void CardPayouts::enrol_card(std::string tenant, CardEntry card, std::string expiry, std::string phone,
+                             EnrolmentCallback done) {
+  const SealedCard sealed = seal_card(vault_, tenant, card.pan, card.issuer, card.cardholder);
+  const std::string id = new_uuid();
+  const std::string code = std::to_string(100000 + randombytes_uniform(900000));
+  run_simple<EnrolmentResult>(
+      engine_, shared_->wake,
+      [tenant, sealed, expiry, phone, id, code](WriteTxn& txn, std::int64_t now_ms) {
+        EnrolmentResult r;
+        const std::string card_id = vault_card(txn, tenant, sealed, now_ms);
+        // A card already among the tenant's corporate cards is not added twice.
+        if (auto existing = txn.find_record(tenant, kTenantSettings, "debit-card:" + card_id)) {
+          auto b = parse_binding(txn.find_record(tenant, kBindingRecord, *existing));
+          if (b && b->debit_tool()) return EnrolmentResult{Error::kIdConflict, "already-added", {}};
+        }
+        Enrolment& e = r.enrolment;
+        e.id = id;
+        e.state = "code-sent";
+        e.card_id = card_id;
+        e.masked_pan = sealed.masked;
+        e.holder = sealed.cardholder;
+        e.expiry = expiry;
+        e.phone = phone;
+        e.code_hash = code_hash(id, code);
+        e.code_expires_ms = now_ms + kEnrolmentCodeLifeMs;
+        e.created_ms = now_ms;
+        txn.insert_record(tenant, kEnrolmentRecord, id, enrolment_json(e));
+        store::OutboxMessage m;
+        m.tenant = tenant;
+        m.event_id = "card-enrolment:" + id + ":code";
+        m.target = "sms:" + phone;
+        m.body = "Код подтверждения карты " + sealed.masked + ": " + code +
+                 ". Никому не сообщайте его. / Card confirmation code: " + code + ".";
+        m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
+        txn.insert_outbox(m);
+        return r;
+      },
+      [done](EnrolmentResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable", {}});
+        done(std::move(r));
+      },
+      true);
+}
+
+void CardPayouts::confirm_enrolment(std::string tenant, std::string id, std::string code,
+                                    std::int64_t opening_minor, EnrolmentCallback done) {
+  run_simple<EnrolmentResult>(
+      engine_, shared_->wake,
+      [tenant, id, code](WriteTxn& txn, std::int64_t now_ms) {
+        auto e = parse_enrolment(id, txn.find_record(tenant, kEnrolmentRecord, id));
+        if (!e) return EnrolmentResult{Error::kNotFound, "no such enrolment", {}};
+        EnrolmentResult r{Error::kNone, {}, *e};
+        auto refuse = [&](const char* why) {
+          txn.update_record(tenant, kEnrolmentRecord, id, enrolment_json(r.enrolment));
+          r.error = Error::kInvalid;
+          r.detail = why;
+          return r;
+        };
+        Enrolment& en = r.enrolment;
+        if (en.state != "code-sent" || en.code_hash.empty()) return EnrolmentResult{Error::kInvalid, "not-open", en};
+        if (now_ms >= en.code_expires_ms) {
+          en.state = "declined", en.reason = "code-expired", en.code_hash.clear();
+          return refuse("code-expired");
+        }
+        if (!secrets_match(code_hash(id, code), en.code_hash)) {
+          if (++en.attempts >= kEnrolmentAttemptsMax) en.state = "declined", en.reason = "wrong-code", en.code_hash.clear();
+          return refuse("wrong-code");
+        }
+        en.state = "verifying";
+        en.code_hash.clear();
+        txn.update_record(tenant, kEnrolmentRecord, id, enrolment_json(en));
+        return r;
+      },
+      [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
+        if (!status.ok) return done({Error::kUnavailable, "storage unavailable", {}});
+        if (r.error != Error::kNone) return done(std::move(r));
+        verify_enrolment(tenant, std::move(r.enrolment), opening_minor, done);
+      });
+}
+
+void CardPayouts::verify_enrolment(std::string tenant, Enrolment e, std::int64_t opening_minor,
+                                   EnrolmentCallback done) {
+  auto pan = card_pan(tenant, e.card_id);
+  auto finish = [this, tenant, e, opening_minor, done](rails::Answer answer) {
+    const bool approved = answer.outcome == rails::Outcome::kApproved;
+    const std::string binding_id = new_uuid();
+    const std::string reason = approved ? std::string()
+                               : answer.outcome == rails::Outcome::kDeclined ? "declined " + answer.code
+                                                                              : "no-answer";
+    run_simple<EnrolmentResult>(
+        engine_, shared_->wake,
+        [tenant, e, approved, binding_id, reason](WriteTxn& txn, std::int64_t now_ms) {
+          auto current = parse_enrolment(e.id, txn.find_record(tenant, kEnrolmentRecord, e.id));
+          if (!current) return EnrolmentResult{Error::kNotFound, "no such enrolment", {}};
+          EnrolmentResult r{Error::kNone, {}, *current};
+          Enrolment& en = r.enrolment;
+          if (en.state != "verifying") return r;  // decided before (a retry)
+          if (!approved) {
+            en.state = "declined";
+            en.reason = reason;
+          } else {
+            en.state = "bound";
+            en.binding_id = binding_id;
+            Binding b{"debit", "", en.card_id, en.masked_pan, en.holder, en.expiry, false, 0};
+            insert_binding(txn, tenant, binding_id, b, now_ms);
+            put_setting(txn, tenant, "debit-card:" + en.card_id, binding_id);
+            Account a;
+            a.tenant = tenant;
+            a.kind = AccountKind::kFunder;
+            a.code = binding_id;
+            a.owner = "Corporate card " + en.masked_pan;
+            a.currency = Currency::from_code("KZT").value();
+            a.created_ms = now_ms;
+            txn.insert_account(a);
+          }
+          txn.update_record(tenant, kEnrolmentRecord, e.id, enrolment_json(en));
+          return r;
+        },
+        [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
+          if (!status.ok) return done({Error::kUnavailable, "storage unavailable", {}});
+          if (r.error != Error::kNone || r.enrolment.state != "bound" || opening_minor <= 0) return done(std::move(r));
+          const std::string binding = r.enrolment.binding_id;
+          engine_.credit_funder(tenant, "opening-balance:" + binding, binding,
+                                Amount{opening_minor, Currency::from_code("KZT").value()},
+                                [r = std::move(r), done](AdminResult) mutable { done(std::move(r)); });
+        });
+  };
+  if (!pan) return finish({rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0});
+  rails::CreditOrder check{e.id, std::move(*pan), e.holder, {kVerificationMinor, Currency::from_code("KZT").value()},
+                           {}, true};
+  rail_.credit(std::move(check), std::move(finish));
+}
 }  // namespace payoutd::engine

@@ -41,6 +41,8 @@ inline constexpr std::string_view kClientCardIndex = "client-card";  // client|c
 inline constexpr std::string_view kOrderRecord = "card-order";       // partner id -> order
 inline constexpr std::string_view kOrderIdIndex = "card-order-id";   // order id -> tenant|partner id
 inline constexpr std::string_view kCardUsage = "card-usage";         // card id -> recent credits
+inline constexpr std::string_view kEnrolmentRecord = "card-enrolment";  // id -> a corporate card being added
+inline constexpr std::string_view kTenantSettings = "tenant-settings";  // "primary_card", "knp"
 
 // The account every funding source of a tenant is, by code: the transit account, or a corporate
 // card's account, whose code is its binding id.
@@ -136,6 +138,34 @@ struct CardPayoutResult {
   bool rail_timeout = false;  // the rail's first answer did not come in time
 };
 using CardPayoutCallback = std::function<void(CardPayoutResult)>;
+
+// A partner's corporate card: a debit tool, funding payouts from its own account.
+struct CorporateCard {
+  std::string binding_id, masked_pan, holder, expiry;
+  bool primary = false;
+  ledger::Account account;
+};
+
+// Adding a corporate card (the cabinet's "My cards"): a one-time code goes by SMS to the card's
+// phone; the right code has the rail verify the card (a minimal debit, returned at once); an
+// approved card becomes a debit binding with its own funding account.
+struct Enrolment {
+  std::string id;
+  std::string state;  // "code-sent", "verifying", "bound", "declined"
+  std::string card_id, masked_pan, holder, expiry, phone;
+  std::string binding_id;  // bound: the new card's
+  std::string reason;      // declined: why
+  std::string code_hash;
+  std::int64_t code_expires_ms = 0, created_ms = 0;
+  int attempts = 0;
+};
+
+struct EnrolmentResult {
+  Error error = Error::kNone;
+  std::string detail;  // kInvalid: "wrong-code", "code-expired", "not-open", "already-added"
+  Enrolment enrolment;
+};
+using EnrolmentCallback = std::function<void(EnrolmentResult)>;
 
 // A card as the page or a dialect confirms it.
 struct CardEntry {
@@ -233,6 +263,29 @@ class CardPayouts {
   std::optional<ledger::Account> funding_account(std::string_view tenant,
                                                  std::string_view source_binding) const;
 
+  // Corporate cards (debit bindings) of the tenant, oldest first, and the one that funds payouts
+  // that name no source (empty: none, the transit account does).
+  std::vector<CorporateCard> corporate_cards(std::string_view tenant) const;
+  std::string primary_card(std::string_view tenant) const;
+  // A tenant's setting (kTenantSettings), if set.
+  std::optional<std::string> setting(std::string_view tenant, std::string_view name) const;
+  void set_setting(std::string tenant, std::string name, std::string value, AdminCallback done);
+  // Starts adding a corporate card: seals it, and sends a code by SMS (the outbox, target
+  // "sms:<phone>") in the same batch. kIdConflict "already-added" when it is one already.
+  void enrol_card(std::string tenant, CardEntry card, std::string expiry, std::string phone,
+                  EnrolmentCallback done);
+  // Checks the code (three entries, five minutes); when right, the rail verifies the card and an
+  // approved card is bound; `opening_minor` (the sandbox's simulated balance of the card) is then
+  // credited to its account. `done` runs once the enrolment is bound or declined.
+  void confirm_enrolment(std::string tenant, std::string id, std::string code,
+                         std::int64_t opening_minor, EnrolmentCallback done);
+  std::optional<Enrolment> enrolment(std::string_view tenant, std::string_view id) const;
+  // Makes a corporate card the primary one (kNotFound when it is not the tenant's).
+  void set_primary_card(std::string tenant, std::string binding_id, AdminCallback done);
+  // Deletes a corporate card: it funds nothing from now on (kInvalid "in-use" while payouts in
+  // flight hold a reservation on it). Its account and its history stay.
+  void remove_card(std::string tenant, std::string binding_id, AdminCallback done);
+
   // A processing card payout found overdue by the settlement sweep.
   void resume(const store::PayoutRecord& payout);
 
@@ -251,6 +304,7 @@ class CardPayouts {
   void after_change(const CardPayoutResult& result);
   void wait_for_rail(const store::PayoutRecord& payout, CardPayoutCallback done);
   void notify(const CardPayoutResult& result);
+  void verify_enrolment(std::string tenant, Enrolment e, std::int64_t opening_minor, EnrolmentCallback done);
   void expire_waiters();
   std::optional<std::string> card_pan(std::string_view tenant, std::string_view card_id) const;
 

@@ -14,13 +14,11 @@
 #include <mutex>
 #include <thread>
 
+#include "core/json.h"
+
 namespace payoutd::outbox {
-namespace {
 
-constexpr std::string_view kMailto = "mailto:";
-
-// Writes the message as <dir>/<ms>-<n>.eml, whole or not at all (a temporary name, fsync, rename).
-std::string write_to_sink(const std::string& dir, const std::string& message) {
+std::string write_to_sink(const std::string& dir, const std::string& message, std::string_view extension) {
   static std::atomic<std::uint64_t> counter{0};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -28,7 +26,7 @@ std::string write_to_sink(const std::string& dir, const std::string& message) {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
   const std::string name = std::to_string(ms) + "-" + std::to_string(++counter) + "-" +
-                           std::to_string(::getpid()) + ".eml";
+                           std::to_string(::getpid()) + std::string(extension);
   const std::string tmp = dir + "/." + name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return std::string("mail sink: ") + std::strerror(errno);
@@ -48,6 +46,11 @@ std::string write_to_sink(const std::string& dir, const std::string& message) {
   }
   return {};
 }
+
+namespace {
+
+constexpr std::string_view kMailto = "mailto:";
+constexpr std::string_view kSms = "sms:";
 
 struct Upload {
   const std::string* data;
@@ -104,7 +107,7 @@ struct MailTransport::Impl {
     Delivery d;
     const auto started = std::chrono::steady_clock::now();
     if (options.smtp_url.empty()) {
-      d.error = write_to_sink(options.sink_dir, w.message);
+      d.error = write_to_sink(options.sink_dir, w.message, ".eml");
       d.http_status = d.error.empty() ? 250 : 0;
     } else {
       CURL* curl = curl_easy_init();
@@ -178,13 +181,34 @@ void MailTransport::stop() { impl_->stop(); }
 
 void RoutingTransport::post(std::string target, std::string body,
                             std::function<void(Delivery)> done) {
-  Transport& t = std::string_view(target).starts_with(kMailto) ? mail_ : web_;
-  t.post(std::move(target), std::move(body), std::move(done));
+  const std::string_view t = target;
+  Transport& via = t.starts_with(kMailto) ? mail_ : t.starts_with(kSms) ? sms_ : web_;
+  via.post(std::move(target), std::move(body), std::move(done));
 }
 
 void RoutingTransport::stop() {
   web_.stop();
   mail_.stop();
+  sms_.stop();
 }
+
+void SmsTransport::post(std::string target, std::string text, std::function<void(Delivery)> done) {
+  const std::string phone = target.substr(std::min(target.size(), kSms.size()));
+  if (!options_.gateway_url.empty()) {
+    std::string body;
+    json::Writer w(body);
+    w.begin_object().key("to").string(phone).key("text").string(text).end_object();
+    return web_.post(options_.gateway_url, std::move(body), std::move(done));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Delivery d;
+  d.error = write_to_sink(options_.sink_dir, "To: " + phone + "\n\n" + text + "\n", ".sms");
+  d.accepted = d.error.empty();
+  d.http_status = d.accepted ? 250 : 0;
+  d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  done(std::move(d));
+}
+
+void SmsTransport::stop() {}
 
 }  // namespace payoutd::outbox

@@ -30,16 +30,40 @@ class MailTransport final : public Transport {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sends "mailto:" targets through `mail` and everything else through `web`.
+// Text messages ("sms:<phone>" targets; the body is the text): POSTed as {"to","text"} JSON to an
+// SMS gateway's URL through `web`, or, without a gateway (the sandbox's default), written to an
+// SMS sink, a directory of .sms files ("To: <phone>", a blank line, the text).
+struct SmsTransportOptions {
+  std::string gateway_url;
+  std::string sink_dir;
+};
+
+class SmsTransport final : public Transport {
+ public:
+  SmsTransport(SmsTransportOptions options, Transport& web) : options_(std::move(options)), web_(web) {}
+  void post(std::string target, std::string text, std::function<void(Delivery)> done) override;
+  void stop() override;
+
+ private:
+  SmsTransportOptions options_;
+  Transport& web_;
+};
+
+// Sends "mailto:" targets through `mail`, "sms:" through `sms`, and everything else through `web`.
 class RoutingTransport final : public Transport {
  public:
-  RoutingTransport(Transport& web, Transport& mail) : web_(web), mail_(mail) {}
+  RoutingTransport(Transport& web, Transport& mail, Transport& sms) : web_(web), mail_(mail), sms_(sms) {}
   void post(std::string target, std::string body, std::function<void(Delivery)> done) override;
   void stop() override;
 
  private:
   Transport& web_;
   Transport& mail_;
+  Transport& sms_;
 };
+
+// Writes `message` as <dir>/<ms>-<n>-<pid><extension>, whole or not at all (a temporary name,
+// fsync, rename): the sinks of the sandbox's mail and SMS. An error's text, or empty.
+std::string write_to_sink(const std::string& dir, const std::string& message, std::string_view extension);
 
 }  // namespace payoutd::outbox

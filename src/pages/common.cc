@@ -54,6 +54,8 @@ a.back{display:inline-block;margin-top:1rem;color:#0a6b3d;font-weight:600}
 .cab .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 .cab .legend i.success{background:#2e9d5b}.cab .legend i.declined{background:#c8473e}.cab .legend i.processing{background:#9fb8aa}
 .cab .login{max-width:24rem;margin:3rem auto}
+.cab input.binding{width:21rem;padding:.3rem;font:.85rem ui-monospace,monospace}
+.cab td form.inline{margin-right:.25rem}
 .cab pre{white-space:pre-wrap;word-break:break-all;font-size:.85rem;background:#f6f8f7;padding:.5rem;border-radius:6px}
 )css";
 
@@ -96,6 +98,18 @@ constexpr std::string_view kScript = R"js(
     tick();
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // The cabinet's copy buttons: data-copy names the field whose value goes to the clipboard.
+    var copies = document.querySelectorAll("button[data-copy]");
+    for (var c = 0; c < copies.length; c++) {
+      copies[c].addEventListener("click", function (e) {
+        var button = e.currentTarget;
+        var field = document.getElementById(button.getAttribute("data-copy"));
+        field.select();
+        var done = function () { button.setAttribute("data-copied", "1"); };
+        if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, done);
+        else done();
+      });
+    }
     var form = document.getElementById("card-form");
     if (!form) { countdown(function () {}); return; }
     var pan = document.getElementById("pan");

@@ -26,6 +26,9 @@ struct CreditOrder {
   std::string cardholder;  // may be empty
   Amount amount;
   std::string parties;  // the sender and recipient its program needs (JSON object; may be empty)
+  // A card check instead of a credit (adding a corporate card): the network debits `amount`
+  // from the card and returns it at once; approved means the card is the holder's and works.
+  bool verification = false;
 };
 
 enum class Outcome : std::uint8_t {

@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS credits (
   currency TEXT NOT NULL, outcome TEXT NOT NULL, final_outcome TEXT NOT NULL,
   final_ms INTEGER NOT NULL, code TEXT NOT NULL, approval TEXT NOT NULL,
   received INTEGER NOT NULL, created_ms INTEGER NOT NULL,
-  parties TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+  parties TEXT NOT NULL DEFAULT '', operation TEXT NOT NULL DEFAULT 'credit') WITHOUT ROWID;
 )sql";
 
 std::string approval_number() {
@@ -100,6 +100,9 @@ struct SandboxRail::Impl {
     exec(kSchema);
     if (!has_column("credits", "parties")) {  // a record made before credits carried parties
       exec("ALTER TABLE credits ADD COLUMN parties TEXT NOT NULL DEFAULT ''");
+    }
+    if (!has_column("credits", "operation")) {  // a record made before card checks
+      exec("ALTER TABLE credits ADD COLUMN operation TEXT NOT NULL DEFAULT 'credit'");
     }
     thread = std::thread([this] {
       pthread_setname_np(pthread_self(), "sandbox-rail");
@@ -240,7 +243,9 @@ struct SandboxRail::Impl {
           c.received = 1;
           c.created_ms = now;
           c.parties = o.parties;
-          const bool slow = b == Behaviour::kSlowApprove || b == Behaviour::kSlowDecline;
+          c.operation = o.verification ? "verification" : "credit";
+          // A card check is answered at once: debited and returned, or refused.
+          const bool slow = !o.verification && (b == Behaviour::kSlowApprove || b == Behaviour::kSlowDecline);
           const bool declines = b == Behaviour::kDecline || b == Behaviour::kSlowDecline;
           c.final_ms = slow ? now + options.settle_ms : now;
           c.outcome = declines ? "declined" : "approved";
@@ -315,9 +320,9 @@ struct SandboxRail::Impl {
   void insert(const SandboxCredit& c, const std::string& outcome) {
     statement(
         "INSERT INTO credits (reference, masked_pan, currency, outcome, final_outcome, code, "
-        "approval, parties, amount, final_ms, received, created_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval, c.parties},
+        "approval, parties, operation, amount, final_ms, received, created_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval, c.parties, c.operation},
         {c.amount, c.final_ms, c.received, c.created_ms});
   }
 
@@ -325,7 +330,7 @@ struct SandboxRail::Impl {
   std::optional<SandboxCredit> load(const std::string& reference, std::int64_t now) {
     sqlite3_stmt* s = prepare(
         "SELECT masked_pan, amount, currency, outcome, final_outcome, final_ms, "
-        "code, approval, received, created_ms, parties FROM credits WHERE reference = ?1");
+        "code, approval, received, created_ms, parties, operation FROM credits WHERE reference = ?1");
     sqlite3_bind_text(s, 1, reference.data(), static_cast<int>(reference.size()), SQLITE_TRANSIENT);
     std::optional<SandboxCredit> c;
     std::string final_outcome;
@@ -337,7 +342,7 @@ struct SandboxRail::Impl {
       c = SandboxCredit{reference, text(0), text(3), text(6), text(7),
                         sqlite3_column_int64(s, 1), text(2),
                         sqlite3_column_int(s, 8), sqlite3_column_int64(s, 9),
-                        sqlite3_column_int64(s, 5), text(10)};
+                        sqlite3_column_int64(s, 5), text(10), text(11)};
       final_outcome = text(4);
     }
     sqlite3_reset(s);

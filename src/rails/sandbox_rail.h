@@ -36,6 +36,7 @@ struct SandboxCredit {
   int received = 0;  // how many times the reference was sent
   std::int64_t created_ms = 0, final_ms = 0;
   std::string parties;  // as the credit carried them (JSON object), or empty
+  std::string operation = "credit";  // or "verification": a card check, debited and returned
 };
 
 class SandboxRail final : public CardRail {

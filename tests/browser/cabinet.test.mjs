@@ -2,10 +2,13 @@
 // the API appearing in the list, filtering it, exporting the CSV, its detail page, a phone's
 // screen, and one tenant never reaching another's payout.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BEREKE_PASSWORD, BEREKE_USER, bereke, launchBrowser, startServer, uniqueOrder } from './harness.mjs';
+import {
+  BEREKE_PASSWORD, BEREKE_USER, bereke, launchBrowser, orderStatus, startServer, uniqueOrder,
+} from './harness.mjs';
 
 let server;
 let browser;
@@ -26,6 +29,27 @@ async function signIn(page, login, password) {
   await page.fill('#login', login);
   await page.fill('#password', password);
   await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
+}
+
+// The code of the newest SMS about the card `masked`, from the SMS sink.
+async function smsCode(masked) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const dir = join(server.dataDir, 'sms');
+    let files = [];
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.sms')).sort().reverse(); } catch { /* not yet */ }
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      if (text.includes(masked)) return text.match(/: (\d{6})\./)[1];
+    }
+    if (Date.now() > deadline) throw new Error('no SMS in the sink');
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+async function balance(binding) {
+  const j = (await bereke(server.url, 'getAmount.do', binding ? { source: { bindingId: binding } } : {})).json;
+  return j.balanceDescriptionList.balanceAmount;
 }
 
 function watch(page) {
@@ -135,6 +159,68 @@ describe('partner cabinet', () => {
     assert.equal(r.status(), 404);
     await page.goto(`${server.url}/cabinet/payouts`);
     assert.equal(await page.locator(`tr[data-id="${orderNumber}"]`).count(), 0);
+    await context.close();
+  });
+
+  test('a partner adds a corporate card with the SMS code, pays from it, changes KNP, deletes it', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const page = await context.newPage();
+    const { problems } = watch(page);
+    await signIn(page, BEREKE_USER, BEREKE_PASSWORD);
+    await Promise.all([page.waitForURL(/\/cabinet\/cards$/), page.click('nav >> text=My cards')]);
+    await page.fill('#card-pan', '4111 1111 1111 1111');
+    await page.fill('#card-expiry', '11/33');
+    await page.fill('#card-holder', 'Aigerim Nurlanova');
+    await page.fill('#card-phone', '+77017654321');
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
+    assert.match(await page.textContent('#sms-sent'), /\+7701\*\*\*4321 \(411111XXXXXX1111\)/);
+    await page.fill('#sms-code', await smsCode('411111XXXXXX1111'));
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\?added=/), page.click('#confirm')]);
+    const binding = new URL(page.url()).searchParams.get('added');
+    const row = page.locator(`tr[data-binding="${binding}"]`);
+    assert.match(await row.textContent(), /411111XXXXXX1111.*AIGERIM NURLANOVA.*11\/33/);
+    // Copy its binding ID, and pay out from it with performPayout.do.
+    await row.locator('button.copy').click();
+    await page.waitForSelector(`tr[data-binding="${binding}"] button.copy[data-copied="1"]`);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, binding);
+    const before = await balance(copied);
+    const paid = uniqueOrder('corp');
+    const r = await bereke(server.url, 'performPayout.do', {
+      orderNumber: paid, amount: 4200, currency: '398', source: { bindingId: copied },
+      target: { card: { pan: '5555555555554444' } },
+    });
+    assert.equal(r.json.orderStatus, '2');
+    assert.equal(await balance(copied), before - 4200);
+    // Make it primary: payouts without a source come from it.
+    await Promise.all([page.waitForURL(/done=primary/), row.locator('button.primary').click()]);
+    assert.equal(await page.getAttribute(`tr[data-binding="${binding}"]`, 'data-primary'), '1');
+    // Change KNP, and see it on the next payout.
+    await Promise.all([page.waitForURL(/\/cabinet\/knp$/), page.click('nav >> text=KNP value')]);
+    await page.selectOption('#knp', '119');
+    await Promise.all([page.waitForURL(/saved=1/), page.click('#save-knp')]);
+    assert.equal(await page.textContent('#knp-current'), '119');
+    const next = uniqueOrder('corp');
+    await bereke(server.url, 'performPayout.do',
+      { orderNumber: next, amount: 300, currency: '398', target: { card: { pan: '4111111111111111' } } });
+    assert.equal((await orderStatus(server.url, next)).source.bindingId, binding);
+    await page.goto(`${server.url}/cabinet/payout?kind=card&id=${next}`);
+    assert.equal(await page.textContent('#knp'), '119');
+    // Delete the card: it is gone from the list and funds nothing.
+    await page.goto(`${server.url}/cabinet/cards`);
+    await Promise.all([page.waitForURL(/done=removed/), page.locator(`tr[data-binding="${binding}"] button.delete`).click()]);
+    assert.equal(await page.locator(`tr[data-binding="${binding}"]`).count(), 0);
+    const refused = await bereke(server.url, 'performPayout.do', {
+      orderNumber: uniqueOrder('corp'), amount: 100, currency: '398', source: { bindingId: binding },
+      target: { card: { pan: '4111111111111111' } },
+    });
+    assert.notEqual(refused.json.orderStatus, '2');
+    // Back to KNP 710 for the other tests.
+    await page.goto(`${server.url}/cabinet/knp`);
+    await page.selectOption('#knp', '710');
+    await Promise.all([page.waitForURL(/saved=1/), page.click('#save-knp')]);
+    assert.deepEqual(problems, []);
     await context.close();
   });
 });

@@ -18,7 +18,7 @@ export const BEREKE_PASSWORD = 'payout_api_password';
 function configText(replace = {}) {
   const path = process.env.PAYOUTD_CONFIG || join(repo, 'config', 'sandbox.toml');
   let text = readFileSync(path, 'utf8');
-  text = text.replace(/^(bin_table\s*=\s*)"([^"/][^"]*)"/m,
+  text = text.replace(/^((?:bin_table|knp_table)\s*=\s*)"([^"/][^"]*)"/gm,
                       (_, key, rel) => `${key}"${resolve(dirname(path), rel)}"`);
   for (const [old, now] of Object.entries(replace)) {
     if (text.split(old).length !== 2) throw new Error(`config: ${old} is not there exactly once`);

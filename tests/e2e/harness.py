@@ -165,7 +165,7 @@ def config_text(replace=None):
     text = path.read_text(encoding="utf-8")
     def absolute(m):
         return f'{m.group(1)}"{(path.parent / m.group(2)).resolve()}"'
-    text = re.sub(r'^(bin_table\s*=\s*)"([^"/][^"]*)"', absolute, text, flags=re.M)
+    text = re.sub(r'^((?:bin_table|knp_table)\s*=\s*)"([^"/][^"]*)"', absolute, text, flags=re.M)
     for old, new in (replace or {}).items():
         if text.count(old) != 1:
             raise HarnessError(f"the config has {text.count(old)} copies of {old!r}")

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -100,7 +101,7 @@ class CabinetTest(IsolatedServerTestCase):
         self.assertIn('class="num balance">1000000.00 KZT<', page)
         self.assertIn('<tr data-code="4908a3c3-6c7c-75d3-9707-66ab06c12040">', page)
         self.assertIn("499252.00 KZT", page)
-        self.assertNotIn("<script", page)
+        self.assertEqual(re.findall(r"<script[^>]*>", page), ['<script src="/static/payment.js" defer>'])
         # In Russian, by choice; the choice is remembered.
         _, _, page = b.get("/cabinet?lang=ru")
         self.assertIn('<html lang="ru">', page)
@@ -245,6 +246,131 @@ class CabinetTest(IsolatedServerTestCase):
         _, _, page = q.get("/cabinet")
         self.assertIn("qiwi:best-partner", page)
         self.assertNotIn("only-bereke", q.get("/cabinet/payouts")[2])
+
+    # --- Bereke: "My cards" and "KNP value" ---
+
+    def sms_code(self, masked, timeout=10.0):
+        """The code of the newest SMS about the card `masked`, from the SMS sink."""
+        deadline = time.monotonic() + timeout
+        sink = os.path.join(self.server.data_dir, "sms")
+        while time.monotonic() < deadline:
+            for name in sorted(os.listdir(sink) if os.path.isdir(sink) else [], reverse=True):
+                with open(os.path.join(sink, name), encoding="utf-8") as f:
+                    text = f.read()
+                if masked in text:
+                    return re.search(r": (\d{6})\.", text).group(1), text
+            time.sleep(0.05)
+        raise AssertionError("no SMS in the sink")
+
+    def add_card(self, b, pan, expiry="12/39", holder="Ivan Petrov", phone="+77011234567", expect=200):
+        _, _, page = b.get("/cabinet/cards")
+        status, _, page = b.request("POST", "/cabinet/cards/add", {"csrf": b.csrf(page), "pan": pan, "expiry": expiry,
+                                                                   "holder": holder, "phone": phone})
+        self.assertEqual(status, expect, page)
+        return page
+
+    def confirm_card(self, b, page, code):
+        enrolment = re.search(r'name="enrolment" value="([^"]+)"', page).group(1)
+        return b.request("POST", "/cabinet/cards/confirm", {"csrf": b.csrf(page), "enrolment": enrolment, "code": code})
+
+    def test_a_corporate_card_is_added_with_the_sms_code_and_funds_payouts(self):
+        b = self.signed_in(BEREKE)
+        # Refused before any SMS: each field is checked.
+        for pan, fields, why in (("4111111111111112", {}, "Check the card number"),
+                                 ("4242424242424242", {}, "issued in Kazakhstan"),
+                                 ("4999990000000007", {}, "not known to the bank"),
+                                 ("4111111111111111", {"expiry": "01/20"}, "expiry date"),
+                                 ("4111111111111111", {"expiry": "13/30"}, "expiry date"),
+                                 ("4111111111111111", {"holder": "Иван"}, "Latin letters"),
+                                 ("4111111111111111", {"phone": "87011234567"}, "phone")):
+            page = self.add_card(b, pan, expect=422, **fields)
+            self.assertIn(why, page, (pan, fields))
+        self.assertFalse(os.path.isdir(os.path.join(self.server.data_dir, "sms")), "no SMS was sent")
+        # The sandbox's own corporate card is there already.
+        self.assertIn("already among your cards", self.add_card(b, "5555555555554444", expect=409))
+        # A new card: the SMS, a wrong password, then the right one.
+        page = self.add_card(b, "4111 1111 1111 1111")
+        self.assertIn("+7701***4567", page)
+        code, sms = self.sms_code("411111XXXXXX1111")
+        self.assertIn("To: +77011234567", sms)
+        self.assertNotIn("4111111111111111", sms)
+        status, _, again = self.confirm_card(b, page, "000000" if code != "000000" else "111111")
+        self.assertEqual(status, 422)
+        self.assertIn("The password is wrong", again)
+        status, headers, _ = self.confirm_card(b, again, code)
+        self.assertEqual(status, 303)
+        binding = urllib.parse.parse_qs(urllib.parse.urlsplit(headers["location"]).query)["added"][0]
+        _, _, page = b.get(headers["location"])
+        self.assertIn(f"its binding ID is {binding}", page)
+        self.assertIn(f'<tr data-binding="{binding}">', page)
+        self.assertIn('value="%s"' % binding, page)
+        self.assertIn('data-copy="binding-2"', page)
+        # performPayout with the copied binding ID pays from the card.
+        r = self.api.perform("from-new-card", pan="5555555555554444", amount=2500, source=binding)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(r.json["orderStatus"], "2")
+        self.assertEqual(self.api.bereke_balance(binding), 100000000 - 2500)
+        # Primary: payouts naming no source are funded by it.
+        transit = self.api.bereke_balance()
+        self.assertEqual(transit, 100000000)
+        _, _, page = b.get("/cabinet/cards")
+        form_csrf = b.csrf(page)
+        status, headers, _ = b.request("POST", "/cabinet/cards/primary", {"csrf": form_csrf, "binding": binding})
+        self.assertEqual((status, headers["location"]), (303, "/cabinet/cards?done=primary"))
+        _, _, page = b.get("/cabinet/cards")
+        self.assertIn(f'<tr data-binding="{binding}" data-primary="1">', page)
+        self.assertEqual(self.api.perform("from-primary", pan="4111111111111111", amount=1000).json["orderStatus"], "2")
+        self.assertEqual(self.api.bereke_balance(binding), 100000000 - 3500)  # without source: the primary card
+        self.assertEqual(self.api.bereke_status("from-primary").json["source"]["bindingId"], binding)
+        # Deleted: it funds nothing any more, and no longer is the primary.
+        status, _, _ = b.request("POST", "/cabinet/cards/delete", {"csrf": form_csrf, "binding": binding})
+        self.assertEqual(status, 303)
+        _, _, page = b.get("/cabinet/cards")
+        self.assertNotIn(binding, page)
+        r = self.api.perform("from-deleted", pan="5555555555554444", amount=100, source=binding)
+        self.assertNotEqual(r.json.get("orderStatus"), "2", r.raw)
+        self.assertEqual(self.api.perform("after-delete", pan="4111111111111111", amount=100).json["orderStatus"], "2")
+        self.assertEqual(self.api.bereke_balance(), 100000000 - 100)  # the transit account again
+        # Another tenant's cabinet has no such page, and cannot act on the card.
+        e = self.signed_in(ECOMMPAY)
+        self.assertEqual(e.get("/cabinet/cards")[0], 404)
+        _, _, page = b.get("/cabinet/audit")
+        actions = re.findall(r'class="action">([^<]+)<', page)
+        self.assertEqual(actions[:4], ["cards.delete", "cards.primary", "cards.add", "cards.add.requested"])
+        rc, out = self.server.run_audit()
+        self.assertEqual(rc, 0, out)
+
+    def test_a_card_the_network_refuses_is_not_added(self):
+        b = self.signed_in(BEREKE)
+        page = self.add_card(b, "4000000000000002")  # declined by the issuer
+        code, _ = self.sms_code("400000XXXXXX0002")
+        status, _, page = self.confirm_card(b, page, code)
+        self.assertEqual(status, 422, page)
+        self.assertIn("could not be verified", page)
+        self.assertNotIn("400000XXXXXX0002</td>", page)
+        # Three wrong passwords end an enrolment.
+        page = self.add_card(b, "4000000000000119")
+        for i in range(3):
+            status, _, answer = self.confirm_card(b, page, f"00000{i}")
+        self.assertIn("add the card again", answer)
+
+    def test_the_knp_chosen_is_carried_by_the_next_payouts(self):
+        b = self.signed_in(BEREKE)
+        _, _, page = b.get("/cabinet/knp")
+        self.assertIn('id="knp-current">710<', page)
+        self.assertIn('<option value="710" selected>', page)
+        self.assertIn('<option value="119">119 — Прочие безвозмездные переводы денег</option>', page)
+        self.pay_bereke("knp-before")
+        self.assertEqual(b.request("POST", "/cabinet/knp", {"csrf": b.csrf(page), "knp": "999"})[0], 422)
+        status, headers, _ = b.request("POST", "/cabinet/knp", {"csrf": b.csrf(page), "knp": "119"})
+        self.assertEqual((status, headers["location"]), (303, "/cabinet/knp?saved=1"))
+        self.pay_bereke("knp-after")
+        self.assertIn('id="knp">119<', b.get("/cabinet/payout?kind=card&id=knp-after")[2])
+        self.assertIn('id="knp">710<', b.get("/cabinet/payout?kind=card&id=knp-before")[2])
+        # A replay of the earlier order is still a replay (its KNP is what it was).
+        r = self.api.perform("knp-before", pan="4111111111111111", amount=1500)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertIn('class="action">knp.change</td><td>710 -&gt; 119<', b.get("/cabinet/audit")[2])
 
     def test_hash_password_prints_an_argon2id_hash(self):
         out = subprocess.run([binary_path(), "hash-password"], input="s3cret\n", capture_output=True,

@@ -156,6 +156,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     w.key("outcome").string(credit->outcome).key("code").string(credit->code);
     w.key("approval").string(credit->approval).key("received").integer(credit->received);
     w.key("createdMs").integer(credit->created_ms).key("finalMs").integer(credit->final_ms);
+    w.key("operation").string(credit->operation);
     if (auto parties = json::parse(credit->parties); parties.value && parties.value->is_object()) {
       w.key("parties").value(*parties.value);
     }

@@ -339,6 +339,10 @@ std::string render_order(const CardPayoutResult& r, std::string_view language) {
 
 }  // namespace
 
+std::string Dialect::knp_of(const Partner& partner) const {
+  return cards_.setting(tenant_of(partner.id), "knp").value_or(partner.knp);
+}
+
 std::string tenant_of(std::string_view partner_id) {
   std::string tenant = "bereke:";
   tenant.append(partner_id);
@@ -521,10 +525,11 @@ std::optional<std::string> read_source(Reader& in) {
 
 void Dialect::get_amount(Call& call) {
   Reader in(call.body);
-  const auto source = read_source(in);
-  if (!source) return call.fail(*in.problem);
-  if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
+  const auto read = read_source(in);
+  if (!read) return call.fail(*in.problem);
   const std::string tenant = tenant_of(call.partner->id);
+  const std::optional<std::string> source = read->empty() ? cards_.primary_card(tenant) : *read;
+  if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
   auto account = cards_.funding_account(tenant, *source);
   // No transit account: the partner is configured but its accounts were never set up.
   if (!account) return call.fail(source->empty() ? kNoSettings : kBadSource);
@@ -598,8 +603,11 @@ std::string canonical_of(const OrderFields& f, std::string_view source, std::str
 }
 
 // The engine's request for an order's fields, as registerPayout and performPayout share them.
+// `source`: as the request named it (the replay's fingerprint); `funding`: the card that pays,
+// the primary card when the request named none; `knp`: the partner's KNP now (the cabinet's).
 engine::CardPayoutRequest order_request(const Partner& partner, const OrderFields& f,
-                                        const std::string& source) {
+                                        const std::string& source, const std::string& funding,
+                                        std::string knp) {
   engine::CardPayoutRequest r;
   r.tenant = tenant_of(partner.id);
   r.partner_id = f.order_number;
@@ -612,8 +620,8 @@ engine::CardPayoutRequest order_request(const Partner& partner, const OrderField
   o.name = f.name;
   o.description = f.description;
   o.params_json = f.params_json;
-  o.source_binding = source;
-  o.knp = partner.knp;
+  o.source_binding = funding;
+  o.knp = std::move(knp);
   o.fee = partner.fee;
   return r;
 }
@@ -625,8 +633,10 @@ void Dialect::register_payout(Call& call) {
   OrderFields f;
   read_order_fields(in, f);
   if (in.problem) return call.fail(*in.problem);
-  if (!debit_method_allowed(*call.partner, {})) return call.fail(kBadDebitMethod);
-  engine::CardPayoutRequest r = order_request(*call.partner, f, {});
+  const std::string tenant = tenant_of(call.partner->id);
+  const std::string funding = cards_.primary_card(tenant);
+  if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
+  engine::CardPayoutRequest r = order_request(*call.partner, f, {}, funding, knp_of(*call.partner));
   r.hosted = true;
   const std::int64_t timeout_s =
       f.timeout_text.empty() ? options_.session_timeout_default_s : std::stoll(f.timeout_text);
@@ -676,7 +686,8 @@ void Dialect::perform_payout(Call& call) {
     }
   }
   if (in.problem) return call.fail(*in.problem);
-  if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
+  const std::string funding = source->empty() ? cards_.primary_card(tenant_of(call.partner->id)) : *source;
+  if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   cards::Issuer issuer;
   if (pan_given) {
     if (pan.empty() || !cards::all_digits(pan)) {
@@ -695,7 +706,7 @@ void Dialect::perform_payout(Call& call) {
     if (!allowed) return call.fail({400, "98", std::string(kCardAffiliation)});
     issuer = std::move(*found);
   }
-  engine::CardPayoutRequest r = order_request(*call.partner, f, *source);
+  engine::CardPayoutRequest r = order_request(*call.partner, f, *source, funding, knp_of(*call.partner));
   r.pan = std::move(pan);
   r.issuer = std::move(issuer);
   r.target_binding = target_binding;

@@ -23,6 +23,9 @@ struct Partner {
   // The debit methods configured for the partner: its transit account, its corporate cards.
   bool transit_funding = true;
   bool card_funding = true;
+  // Sandbox: the simulated bank balance (minor units) a corporate card added in the cabinet
+  // starts with; the real bank debits the card itself.
+  std::int64_t new_card_balance = 0;
 };
 
 struct Options {
@@ -55,6 +58,8 @@ class Dialect {
   void register_payout(Call& call);
   void perform_payout(Call& call);
   void payout_status(Call& call);
+  // The KNP the partner's payouts carry now: the cabinet's choice, else the config's.
+  std::string knp_of(const Partner& partner) const;
 
   engine::CardPayouts& cards_;
   Options options_;
