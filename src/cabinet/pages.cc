@@ -98,35 +98,8 @@ constexpr Texts kRu{
     "Карта стала основной", "СМС не отправить: шлюз СМС не настроен", "Значение КНП сохранено",
     "Выплаты несут КНП", "Сохранить", "Выберите код из справочника"};
 
-using Params = std::vector<std::pair<std::string, std::string>>;
+using Params = pages::FormParams;
 
-// The query's or form's parameters, decoded ('+' is a space); nullopt when one is malformed.
-std::optional<Params> params_of(std::string_view query) {
-  Params out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    for (std::string* s : {&key, &value}) {
-      std::replace(s->begin(), s->end(), '+', ' ');
-      auto decoded = http::percent_decode(*s);
-      if (!decoded) return std::nullopt;
-      *s = std::move(*decoded);
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
-  return out;
-}
-
-std::string param(const Params& params, std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 std::string url_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -267,33 +240,33 @@ struct Filters {
 Filters filters_of(const std::string& tenant, const Params& p) {
   Filters f;
   f.query.tenant = tenant;
-  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, param(p, name));
-  const std::string status = param(p, "status");
+  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, pages::form_value(p, name));
+  const std::string status = pages::form_value(p, "status");
   if (status == "processing") f.query.status = PayoutStatus::kProcessing;
   else if (status == "success") f.query.status = PayoutStatus::kSuccess;
   else if (status == "declined") f.query.status = PayoutStatus::kDeclined;
   else if (!status.empty()) f.valid = false;
-  if (const std::string from = param(p, "from"); !from.empty()) {
+  if (const std::string from = pages::form_value(p, "from"); !from.empty()) {
     auto ms = date_ms(from);
     f.valid &= ms.has_value();
     f.query.created_from_ms = ms.value_or(0);
   }
-  if (const std::string to = param(p, "to"); !to.empty()) {
+  if (const std::string to = pages::form_value(p, "to"); !to.empty()) {
     auto ms = date_ms(to);
     f.valid &= ms.has_value();
     f.query.created_to_ms = ms ? *ms + kDayMs : 0;  // the whole day
   }
   for (const auto& [name, target] : {std::pair<const char*, std::int64_t*>{"min", &f.query.amount_min},
                                      {"max", &f.query.amount_max}}) {
-    const std::string text = param(p, name);
+    const std::string text = pages::form_value(p, name);
     if (text.empty()) continue;
     const DecimalParse d = parse_decimal(text, 2);
     f.valid &= d.error == DecimalError::kNone && d.minor >= 0;
     *target = d.minor;
   }
-  f.query.partner_id = param(p, "id");
+  f.query.partner_id = pages::form_value(p, "id");
   f.valid &= f.query.partner_id.size() <= 255;
-  const std::string before = param(p, "before");
+  const std::string before = pages::form_value(p, "before");
   if (!before.empty()) {
     f.valid &= before.size() <= 18 && before.find_first_not_of("0123456789") == std::string::npos;
     if (f.valid) f.query.before_id = std::stoll(before);
@@ -360,7 +333,7 @@ constexpr std::string_view kFoot = "</div></body></html>";
 
 // The current page in the other language: its query with lang replaced.
 std::string lang_link(const Pages::View& v, std::string_view lang) {
-  Params p = params_of(v.query).value_or(Params{});
+  Params p = pages::parse_form(v.query).value_or(Params{});
   std::erase_if(p, [](const auto& kv) { return kv.first == "lang"; });
   p.emplace_back("lang", std::string(lang));
   return v.path + "?" + query_of(p);
@@ -408,8 +381,8 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (path != "/cabinet" && !path.starts_with("/cabinet/")) return false;
   View v{std::string(path), std::string(request.query()), respond};
   v.secure = !options_.sandbox;
-  auto query = params_of(request.query());
-  std::string lang = query ? param(*query, "lang") : "";
+  auto query = pages::parse_form(request.query());
+  std::string lang = query ? pages::form_value(*query, "lang") : "";
   if (lang == "ru" || lang == "en") {
     v.cookies.push_back("cabinet_lang=" + lang + "; Path=/cabinet; SameSite=Strict" +
                         (v.secure ? "; Secure" : ""));
@@ -438,9 +411,9 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   if (post) {
-    auto form = params_of(request.body);
-    if (!same_origin(request) || !form || param(*form, "csrf").empty() ||
-        !Auth::same_secret(param(*form, "csrf"), v.session->csrf)) {
+    auto form = pages::parse_form(request.body);
+    if (!same_origin(request) || !form || pages::form_value(*form, "csrf").empty() ||
+        !Auth::same_secret(pages::form_value(*form, "csrf"), v.session->csrf)) {
       v.html(403, layout(v, {}, v.t->bad_form) + std::string(kFoot));
       return true;
     }
@@ -493,13 +466,13 @@ void Pages::login_page(View& v, int status, std::string_view error) {
 }
 
 void Pages::login(View& v, const http::Request& request) {
-  auto form = params_of(request.body);
+  auto form = pages::parse_form(request.body);
   const std::string expected = cookie(request.cookie, "cabinet_login");
   if (!form || !same_origin(request) || expected.empty() ||
-      !Auth::same_secret(param(*form, "csrf"), expected)) {
+      !Auth::same_secret(pages::form_value(*form, "csrf"), expected)) {
     return login_page(v, 403, v.t->bad_form);
   }
-  std::string login = param(*form, "login"), password = param(*form, "password");
+  std::string login = pages::form_value(*form, "login"), password = pages::form_value(*form, "password");
   if (login.empty() || login.size() > 64 || password.size() > 256) return login_page(v, 401, v.t->wrong);
   auto shared = std::make_shared<View>(std::move(v));
   auth_.login(std::move(login), std::move(password), request.peer_address, [this, shared](LoginResult r) {
@@ -603,7 +576,7 @@ void Pages::overview(View& v) {
 
 void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const Texts& t = *v.t;
-  const Params query = params_of(request.query()).value_or(Params{});
+  const Params query = pages::parse_form(request.query()).value_or(Params{});
   Filters f = filters_of(v.session->tenant, query);
   if (csv) {
     std::string out = "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
@@ -653,7 +626,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
                                     {"success", t.success},
                                     {"declined", t.declined}}) {
     h.append("<option value=\"").append(value).append("\"");
-    if (param(query, "status") == value) h.append(" selected");
+    if (pages::form_value(query, "status") == value) h.append(" selected");
     h.append(">").append(name).append("</option>");
   }
   h.append("</select></div>");
@@ -665,7 +638,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
         {"id", t.partner_id, "text"}}) {
     h.append("<div><label for=\"f-").append(name).append("\">").append(label).append("</label>");
     h.append("<input id=\"f-").append(name).append("\" name=\"").append(name).append("\" type=\"").append(type);
-    h.append("\" value=\"").append(escape(param(query, name))).append("\"");
+    h.append("\" value=\"").append(escape(pages::form_value(query, name))).append("\"");
     if (std::string_view(type) == "text") h.append(" inputmode=\"").append(name[0] == 'i' ? "text" : "decimal").append("\"");
     h.append("></div>");
   }
@@ -714,8 +687,8 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
 
 void Pages::payout(View& v, const http::Request& request) {
   const Texts& t = *v.t;
-  const Params query = params_of(request.query()).value_or(Params{});
-  const std::string kind = param(query, "kind"), id = param(query, "id");
+  const Params query = pages::parse_form(request.query()).value_or(Params{});
+  const std::string kind = pages::form_value(query, "kind"), id = pages::form_value(query, "id");
   const std::string& tenant = v.session->tenant;
   // Only the session's tenant: a payout is found by (tenant, kind, partner id).
   std::optional<store::PayoutRecord> p;
@@ -903,14 +876,14 @@ std::vector<KnpCode> load_knp_table(const std::string& path) {
 void Pages::cards(View& v, std::string_view notice, std::string_view error, int status) {
   const Texts& t = *v.t;
   const std::string& tenant = v.session->tenant;
-  const Params query = params_of(v.query).value_or(Params{});
+  const Params query = pages::parse_form(v.query).value_or(Params{});
   std::string added_notice;
   if (notice.empty() && error.empty()) {
-    if (const std::string added = param(query, "added"); !added.empty()) {
+    if (const std::string added = pages::form_value(query, "added"); !added.empty()) {
       added_notice = std::string(t.card_added) + " " + added;
-    } else if (param(query, "done") == "primary") {
+    } else if (pages::form_value(query, "done") == "primary") {
       added_notice = t.card_primary;
-    } else if (param(query, "done") == "removed") {
+    } else if (pages::form_value(query, "done") == "removed") {
       added_notice = t.card_removed;
     }
     notice = added_notice;
@@ -974,10 +947,10 @@ void Pages::add_card(View& v, const Params& form, const std::string& address) {
   const Texts& t = *v.t;
   if (!options_.sms) return cards(v, {}, t.no_sms, 503);
   std::string pan;
-  for (char c : param(form, "pan")) {
+  for (char c : pages::form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string expiry = param(form, "expiry"), holder = param(form, "holder"), phone = param(form, "phone");
+  const std::string expiry = pages::form_value(form, "expiry"), holder = pages::form_value(form, "holder"), phone = pages::form_value(form, "phone");
   auto refuse = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
     cards(v, {}, why, 422);
@@ -1031,12 +1004,12 @@ void Pages::code_page(View& v, const engine::Enrolment& e, std::string_view erro
 }
 
 void Pages::confirm_card(View& v, const Params& form, const std::string& address) {
-  const std::string id = param(form, "enrolment");
+  const std::string id = pages::form_value(form, "enrolment");
   const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   const std::int64_t opening = partner ? partner->new_card_balance : 0;
   auto shared = std::make_shared<View>(std::move(v));
   cards_.confirm_enrolment(
-      shared->session->tenant, id.substr(0, 64), param(form, "code"), opening,
+      shared->session->tenant, id.substr(0, 64), pages::form_value(form, "code"), opening,
       [this, shared, address](engine::EnrolmentResult r) {
         View& answer = *shared;
         const Texts& t = *answer.t;
@@ -1058,7 +1031,7 @@ void Pages::confirm_card(View& v, const Params& form, const std::string& address
 }
 
 void Pages::card_action(View& v, const Params& form, const std::string& address, bool primary) {
-  const std::string binding = param(form, "binding").substr(0, 64);
+  const std::string binding = pages::form_value(form, "binding").substr(0, 64);
   auto shared = std::make_shared<View>(std::move(v));
   auto done = [this, shared, address, binding, primary](engine::AdminResult r) {
     View& answer = *shared;
@@ -1079,8 +1052,8 @@ void Pages::knp(View& v, std::string_view notice, int status) {
   const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   const std::string current =
       cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
-  const Params query = params_of(v.query).value_or(Params{});
-  if (notice.empty() && param(query, "saved") == "1") notice = t.knp_saved;
+  const Params query = pages::parse_form(v.query).value_or(Params{});
+  if (notice.empty() && pages::form_value(query, "saved") == "1") notice = t.knp_saved;
   std::string h = layout(v, "/cabinet/knp", t.knp_title);
   h.append(notice_html(status == 200 ? notice : std::string_view(), status == 200 ? std::string_view() : notice));
   h.append("<section><p>").append(t.knp_current).append(" <strong id=\"knp-current\">");
@@ -1100,7 +1073,7 @@ void Pages::knp(View& v, std::string_view notice, int status) {
 }
 
 void Pages::set_knp(View& v, const Params& form, const std::string& address) {
-  const std::string code = param(form, "knp");
+  const std::string code = pages::form_value(form, "knp");
   const bool known = std::any_of(options_.knp.begin(), options_.knp.end(), [&](const KnpCode& k) { return k.code == code; });
   if (!known) return knp(v, v.t->bad_knp, 422);
   const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);

@@ -49,7 +49,7 @@ class Pages {
   bool handle(http::Request& request, const http::Responder& respond);
 
   struct View;  // one request's session, language and answer
-  using Params = std::vector<std::pair<std::string, std::string>>;
+  using Params = std::vector<std::pair<std::string, std::string>>;  // pages::FormParams
 
  private:
   void login_page(View& v, int status, std::string_view error);

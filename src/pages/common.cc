@@ -210,6 +210,38 @@ http::Response redirect(std::string location) {
 }
 
 
+std::optional<FormParams> parse_form(std::string_view text) {
+  FormParams out;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    for (std::string* s : {&key, &value}) {
+      for (char& c : *s) {
+        if (c == '+') c = ' ';
+      }
+      auto decoded = http::percent_decode(*s);
+      if (!decoded) return std::nullopt;
+      *s = std::move(*decoded);
+    }
+    for (const auto& [k, v] : out) {
+      if (k == key) return std::nullopt;
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+std::string form_value(const FormParams& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
 bool serve_asset(const http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (request.method != "GET" && request.method != "HEAD") return false;

@@ -2,8 +2,11 @@
 // What every hosted page shares: HTML escaping, the security headers, redirects, and the one
 // stylesheet and script (validation of a card number as it is typed, the countdown), served
 // from this origin only.
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/server.h"
 
@@ -20,6 +23,13 @@ std::string escape(std::string_view text);
 http::Response page(int status, std::string body);
 // 303 See Other to `location`, with the same headers.
 http::Response redirect(std::string location);
+
+// The parameters of a query string or a form body (application/x-www-form-urlencoded), decoded
+// ('+' is a space), in order; nullopt when one is malformed or a name is repeated.
+using FormParams = std::vector<std::pair<std::string, std::string>>;
+std::optional<FormParams> parse_form(std::string_view text);
+// The value of `name`, or empty.
+std::string form_value(const FormParams& params, std::string_view name);
 
 // Answers GET of the stylesheet and the script; false for any other request.
 bool serve_asset(const http::Request& request, const http::Responder& respond);

@@ -94,38 +94,6 @@ std::string amount_text(const store::PayoutRecord& p) {
   return out;
 }
 
-// Every parameter of a query or form body, decoded; nullopt when one is malformed or repeated.
-std::optional<std::vector<std::pair<std::string, std::string>>> all_params(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    for (std::string* s : {&key, &value}) {
-      for (char& c : *s) {
-        if (c == '+') c = ' ';
-      }
-      auto decoded = http::percent_decode(*s);
-      if (!decoded) return std::nullopt;
-      *s = std::move(*decoded);
-    }
-    for (const auto& [k, v] : out) {
-      if (k == key) return std::nullopt;
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
-  return out;
-}
-
-std::string param(const std::vector<std::pair<std::string, std::string>>& params, std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 // The page's head and the order: amount, description, the countdown to the session's end (and
 // the notice shown when it ends).
@@ -281,15 +249,15 @@ struct Posted {
 
 Posted posted(const engine::CardPayouts& cards, const http::Request& request) {
   Posted in;
-  auto form = all_params(request.body);
-  in.lang = form && param(*form, "lang") == "ru" ? "ru" : "en";
+  auto form = parse_form(request.body);
+  in.lang = form && form_value(*form, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(in.lang);
   if (!form) {
     in.refusal = page(400, message(t, t.bad_link, "declined"));
     return in;
   }
   in.form = std::move(*form);
-  in.order = cards.get_by_order_id(param(in.form, "uuid"), &in.tenant);
+  in.order = cards.get_by_order_id(form_value(in.form, "uuid"), &in.tenant);
   if (in.order.error != Error::kNone || !in.tenant.starts_with("ecommpay:")) {
     in.refusal = page(404, message(t, t.not_found, "declined"));
   }
@@ -319,45 +287,45 @@ bool EcommpayPages::handle(http::Request& request, const http::Responder& respon
 }
 
 void EcommpayPages::open(const http::Request& request, const http::Responder& respond) {
-  auto params = all_params(request.query());
-  const std::string lang = params && param(*params, "language_code") == "ru" ? "ru" : "en";
+  auto params = parse_form(request.query());
+  const std::string lang = params && form_value(*params, "language_code") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
   auto refuse = [&](int status, std::string_view why) { respond(page(status, message(t, why, "declined"))); };
   if (!params) return refuse(400, t.bad_link);
-  if (!param(*params, "best_before").empty()) return refuse(400, t.time_limit);
-  const std::string project_text = param(*params, "project_id");
+  if (!form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
+  const std::string project_text = form_value(*params, "project_id");
   const dialects::ecommpay::Project* project =
       !project_text.empty() && project_text.size() <= 12 &&
               project_text.find_first_not_of("0123456789") == std::string::npos
           ? dialect_.project(std::stoll(project_text))
           : nullptr;
-  if (!project || param(*params, "mode") != "payout" || !signed_by(*project, *params)) {
+  if (!project || form_value(*params, "mode") != "payout" || !signed_by(*project, *params)) {
     return refuse(403, t.bad_link);
   }
   std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(param(*params, "uuid"), &tenant);
+  CardPayoutResult r = cards_.get_by_order_id(form_value(*params, "uuid"), &tenant);
   if (r.error != Error::kNone || tenant != dialects::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
   }
-  const bool same = r.payout.partner_id == param(*params, "payment_id") &&
-                    r.order.client_id == param(*params, "customer_id") &&
-                    r.order.email == param(*params, "customer_email") &&
-                    std::to_string(r.payout.amount) == param(*params, "payment_amount") &&
-                    r.payout.currency.code() == param(*params, "payment_currency");
+  const bool same = r.payout.partner_id == form_value(*params, "payment_id") &&
+                    r.order.client_id == form_value(*params, "customer_id") &&
+                    r.order.email == form_value(*params, "customer_email") &&
+                    std::to_string(r.payout.amount) == form_value(*params, "payment_amount") &&
+                    r.payout.currency.code() == form_value(*params, "payment_currency");
   if (!same || !dialects::ecommpay::parties_from(*params, nullptr)) return refuse(400, t.bad_link);
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(redirect(result_path(r.order.order_id, lang)));
   }
   const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
   if (left_ms <= 0) return refuse(410, t.expired);
-  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, param(*params, "payment_description"),
-                               cards_.saved_cards(tenant, r.order.client_id), param(*params, "account_token"),
+  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, form_value(*params, "payment_description"),
+                               cards_.saved_cards(tenant, r.order.client_id), form_value(*params, "account_token"),
                                request.query());
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
 }
 
 bool EcommpayPages::signed_by(const dialects::ecommpay::Project& project, const Params& params) const {
-  const std::string signature = param(params, "signature");
+  const std::string signature = form_value(params, "signature");
   return !signature.empty() &&
          dialects::ecommpay::signature_valid(project.secret_key, dialects::ecommpay::signing_string(params),
                                              signature);
@@ -383,22 +351,22 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   // The payout's parties come from the signed link that opened the page; without it, it has none.
   const dialects::ecommpay::Project* project = project_of(tenant);
   dialects::ecommpay::Parties parties;
-  const std::string link = param(form, "link");
+  const std::string link = form_value(form, "link");
   if (!link.empty()) {
-    auto link_params = all_params(link);
+    auto link_params = parse_form(link);
     auto from_link = link_params ? dialects::ecommpay::parties_from(*link_params, nullptr) : std::nullopt;
-    if (!project || !from_link || param(*link_params, "uuid") != r.order.order_id ||
+    if (!project || !from_link || form_value(*link_params, "uuid") != r.order.order_id ||
         !signed_by(*project, *link_params)) {
       return respond(page(403, message(t, t.bad_link, "declined")));
     }
     parties = std::move(*from_link);
   }
   std::string pan;
-  for (char c : param(form, "pan")) {
+  for (char c : form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string holder = param(form, "cardholder");
-  const std::string token = param(form, "token");
+  const std::string holder = form_value(form, "cardholder");
+  const std::string token = form_value(form, "token");
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
     respond(page(422, card_form(t, r, seconds_left(r.order), why, {}, cards_.saved_cards(tenant, r.order.client_id),
@@ -426,7 +394,7 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
     std::string upper;
     for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
     ask.card = {std::move(pan), *issuer, std::move(upper)};
-    ask.save = param(form, "save") == "1";
+    ask.save = form_value(form, "save") == "1";
   }
   proceed(tenant, r, project && project->person_sender, scheme, country, std::move(parties), std::move(ask), lang,
           respond);
@@ -442,13 +410,13 @@ void EcommpayPages::recipient(const http::Request& request, const http::Responde
   }
   dialects::ecommpay::Parties parties = dialects::ecommpay::parties_from_json(r.order.parties);
   dialects::ecommpay::Party& l = parties.recipient;
-  l.country = param(in.form, "recipient_country");
-  l.state = param(in.form, "recipient_state");
+  l.country = form_value(in.form, "recipient_country");
+  l.state = form_value(in.form, "recipient_state");
   for (std::string* s : {&l.country, &l.state}) {
     for (char& c : *s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
   }
-  l.city = param(in.form, "recipient_city");
-  l.address = param(in.form, "recipient_address");
+  l.city = form_value(in.form, "recipient_city");
+  l.address = form_value(in.form, "recipient_address");
   const std::string problem = dialects::ecommpay::location_problem(l);
   if (!problem.empty()) {
     const std::string_view why = problem == "country" ? t.invalid_country
@@ -498,7 +466,7 @@ void EcommpayPages::code(const http::Request& request, const http::Responder& re
   const std::string& lang = in.lang;
   const CardPayoutResult& r = in.order;
   const std::string order_id = r.order.order_id;
-  cards_.confirm_code(in.tenant, r.payout.partner_id, param(in.form, "code"),
+  cards_.confirm_code(in.tenant, r.payout.partner_id, form_value(in.form, "code"),
                       [respond, lang, order_id](CardPayoutResult res) {
                         const Texts& tx = texts(lang);
                         if (res.error == Error::kInvalid && res.detail == "wrong-code") {
@@ -515,11 +483,11 @@ void EcommpayPages::code(const http::Request& request, const http::Responder& re
 }
 
 void EcommpayPages::result(const http::Request& request, const http::Responder& respond) {
-  auto params = all_params(request.query());
-  const std::string lang = params && param(*params, "lang") == "ru" ? "ru" : "en";
+  auto params = parse_form(request.query());
+  const std::string lang = params && form_value(*params, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
   std::string tenant;
-  CardPayoutResult r = params ? cards_.get_by_order_id(param(*params, "uuid"), &tenant)
+  CardPayoutResult r = params ? cards_.get_by_order_id(form_value(*params, "uuid"), &tenant)
                               : CardPayoutResult{Error::kNotFound};
   if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
     return respond(page(404, message(t, t.not_found, "declined")));
