@@ -37,7 +37,8 @@ async function smsCode(masked) {
   for (;;) {
     const dir = join(server.dataDir, 'sms');
     let files = [];
-    try { files = readdirSync(dir).filter((f) => f.endsWith('.sms')).sort().reverse(); } catch { /* not yet */ }
+    // A message is written under a dot-name, then renamed: read only whole ones.
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.sms') && !f.startsWith('.')).sort().reverse(); } catch { /* not yet */ }
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
       if (text.includes(masked)) return text.match(/: (\d{6})\./)[1];

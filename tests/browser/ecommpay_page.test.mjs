@@ -37,7 +37,8 @@ async function codeFromSink(uuid, srv = server) {
   for (;;) {
     const dir = join(srv.dataDir, 'mail');
     let files = [];
-    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse(); } catch { /* not yet */ }
+    // A message is written under a dot-name, then renamed: read only whole ones.
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.eml') && !f.startsWith('.')).sort().reverse(); } catch { /* not yet */ }
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
       const m = text.match(/Your verification code: (\d{6})/);

@@ -254,7 +254,10 @@ class CabinetTest(IsolatedServerTestCase):
         deadline = time.monotonic() + timeout
         sink = os.path.join(self.server.data_dir, "sms")
         while time.monotonic() < deadline:
-            for name in sorted(os.listdir(sink) if os.path.isdir(sink) else [], reverse=True):
+            # A message is written under a dot-name, then renamed: read only whole ones.
+            names = [n for n in (os.listdir(sink) if os.path.isdir(sink) else [])
+                     if n.endswith(".sms") and not n.startswith(".")]
+            for name in sorted(names, reverse=True):
                 with open(os.path.join(sink, name), encoding="utf-8") as f:
                     text = f.read()
                 if masked in text:
