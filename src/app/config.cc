@@ -289,10 +289,7 @@ void load_cabinet(const toml::table& root, Config& config) {
   o.lockout_ms = bounded(t, "cabinet", "lockout_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
-  std::vector<std::string> tenants;
-  for (const auto& p : config.qiwi.products) tenants.push_back(dialects::qiwi::tenant_of(p.id));
-  for (const auto& p : config.bereke.partners) tenants.push_back(dialects::bereke::tenant_of(p.id));
-  for (const auto& p : config.ecommpay.projects) tenants.push_back(dialects::ecommpay::tenant_of(p.id));
+  const std::vector<std::string>& tenants = config.admin.tenants;
   const toml::array* users = t["users"].as_array();
   if (!users) return;
   for (std::size_t i = 0; i < users->size(); ++i) {
@@ -450,6 +447,10 @@ Config load_config(const std::string& path) {
   load_qiwi(root, config);
   load_bereke(root, config);
   load_ecommpay(root, config);
+  // Every tenant of the config, for the admin API and the cabinet's users.
+  for (const auto& p : config.qiwi.products) config.admin.tenants.push_back(dialects::qiwi::tenant_of(p.id));
+  for (const auto& p : config.bereke.partners) config.admin.tenants.push_back(dialects::bereke::tenant_of(p.id));
+  for (const auto& p : config.ecommpay.projects) config.admin.tenants.push_back(dialects::ecommpay::tenant_of(p.id));
   load_cabinet(root, config);
   if (std::string knp = get_or<std::string>(section(root, "cabinet"), "cabinet", "knp_table", ""); !knp.empty()) {
     std::filesystem::path p = knp;

@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BEREKE_PASSWORD, BEREKE_USER, CARD_BAD_LUHN, CARD_CANADA, CARD_DECLINED,  # noqa: E402
+from harness import (ADMIN_TOKEN, BEREKE_PASSWORD, BEREKE_USER, CARD_BAD_LUHN, CARD_CANADA, CARD_DECLINED,  # noqa: E402
                      CARD_OK, CARD_OK_MC, CARD_SLOW_DECLINED, CARD_SLOW_OK, CARD_TIMEOUT, CARD_UK,
                      CARD_UNKNOWN_BIN, CORPORATE_BALANCE, CORPORATE_BINDING, RECIPIENT_BINDING,
                      RECIPIENT_CLIENT, TRANSIT_BALANCE, UUID_RE, Api, ServerTestCase, unique)
@@ -362,6 +362,41 @@ class MethodsTest(BerekeCase):
         en = self.api.bereke("getPayoutStatus.do", {"orderNumber": order, "language": "en"})
         self.assertEqual(en.json["errorMessage"], "Success")
         self.assertEqual(en.json["operationList"][0]["resultCodeDescription"], "Transfer completed")
+
+
+class AdminFundingTest(BerekeCase):
+    """An operator credits any tenant's funding account from outside: a Bereke partner's transit
+    account and corporate cards, an ecommpay merchant balance (admin API, idempotent by id)."""
+
+    def admin(self, method, path, body=None):
+        return self.api.request(method, "/admin/v1/tenants/" + path, body=body, auth=ADMIN_TOKEN)
+
+    def test_funding_accounts_of_every_dialect_are_credited_once(self):
+        before = self.api.bereke_balance(CORPORATE_BINDING)
+        body = {"amount": {"value": "12.34", "currency": "KZT"}}
+        path = f"bereke:sandbox-partner/funders/{CORPORATE_BINDING}/credits/top-up-1"
+        r = self.admin("POST", path, body)
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(self.api.bereke_balance(CORPORATE_BINDING), before + 1234)
+        self.assertEqual(self.admin("POST", path, body).status, 200)  # a replay: credited once
+        self.assertEqual(self.api.bereke_balance(CORPORATE_BINDING), before + 1234)
+        self.assertEqual(self.admin("POST", path, {"amount": {"value": "1.00", "currency": "KZT"}}).status, 409)
+        r = self.admin("GET", f"bereke:sandbox-partner/funders/{CORPORATE_BINDING}")
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(r.json["displayName"], "Corporate card 555555XXXXXX4444")
+        r = self.admin("GET", "ecommpay:91348/funders/merchant")
+        self.assertEqual((r.status, r.json["currency"]), (200, "EUR"), r.raw)
+        self.assertEqual(self.admin("POST", "ecommpay:91348/funders/merchant/credits/m-1",
+                                    {"amount": {"value": "5.00", "currency": "EUR"}}).status, 200)
+        # Refusals: an unknown tenant or account, a bad id, another currency, no token.
+        self.assertEqual(self.admin("GET", "bereke:nobody/funders/transit").status, 404)
+        self.assertEqual(self.admin("GET", "bereke:sandbox-partner/funders/nothing").status, 404)
+        self.assertEqual(self.admin("POST", "bereke:sandbox-partner/funders/transit/credits/a%20b", body).status, 400)
+        self.assertEqual(self.admin("POST", "bereke:sandbox-partner/funders/transit/credits/c-2",
+                                    {"amount": {"value": "1.00", "currency": "EUR"}}).status // 100, 4)
+        self.assertEqual(self.api.request("POST", "/admin/v1/tenants/" + path, body=body, auth=None).status, 401)
+        rc, out = self.server.run_audit()
+        self.assertEqual(rc, 0, out)
 
 
 class ErrorRowsTest(BerekeCase):

@@ -164,6 +164,29 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(std::move(r));
     return true;
   }
+  // admin/v1/tenants/{tenant}/funders/{code}[/credits/{creditId}]: any dialect's funding
+  // accounts (a Bereke partner's transit account and corporate cards, an ecommpay merchant
+  // balance, a QIWI funder), shown and credited from outside.
+  if (segments && segments->size() >= 6 && (*segments)[1] == "v1" && (*segments)[2] == "tenants" &&
+      (*segments)[4] == "funders") {
+    const auto& s = *segments;
+    const std::string tenant = s[3];
+    if (std::find(options_.tenants.begin(), options_.tenants.end(), tenant) == options_.tenants.end()) {
+      return respond(error(404, "tenant.not.found", "no such tenant")), true;
+    }
+    if (!is_partner_id(s[5], kIdSizeMax) || (s.size() == 8 && !is_partner_id(s[7], kIdSizeMax))) {
+      respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+      return true;
+    }
+    if (s.size() == 6 && (request.method == "GET" || request.method == "HEAD")) return get_funder(respond, tenant, s[5]), true;
+    if (s.size() == 8 && s[6] == "credits" && (request.method == "POST" || request.method == "PUT")) {
+      return credit(request, respond, tenant, s[5], s[7]), true;
+    }
+    if (s.size() == 6 || (s.size() == 8 && s[6] == "credits")) {
+      return respond(error(405, "method.not.allowed", "wrong method")), true;
+    }
+    return respond(error(404, "route.not.found", "no such path")), true;
+  }
   // admin/v1/qiwi/products/{p}/...
   if (!segments || segments->size() < 6 || (*segments)[1] != "v1" || (*segments)[2] != "qiwi" ||
       (*segments)[3] != "products") {

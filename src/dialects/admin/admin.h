@@ -13,6 +13,9 @@ namespace payoutd::dialects::admin {
 struct Options {
   std::string token;  // empty disables the admin API
   bool sandbox = false;
+  // Every tenant of the config ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>"): the
+  // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/.
+  std::vector<std::string> tenants;
 };
 
 class Dialect {
