@@ -442,6 +442,84 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 
+TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayouts) {
+  auto enrol = [&](const std::string& pan) {
+    std::promise<EnrolmentResult> p;
+    cards_->enrol_card(kTenant, {pan, *bins_.find(pan), "IVAN PETROV"}, "12/39", "+77011234567",
+                       [&](EnrolmentResult r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto confirm = [&](const std::string& id, const std::string& code) {
+    auto promise = std::make_shared<std::promise<EnrolmentResult>>();
+    auto f = promise->get_future();
+    cards_->confirm_enrolment(kTenant, id, code, 5'000, [promise](EnrolmentResult r) { promise->set_value(std::move(r)); });
+    return f;
+  };
+  auto admin = [&](auto call) {
+    std::promise<AdminResult> p;
+    call([&](AdminResult r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  // The code goes to the outbox with the enrolment; only its hash is kept.
+  const EnrolmentResult started = enrol(kPan);
+  ASSERT_EQ(started.error, Error::kNone);
+  EXPECT_EQ(started.enrolment.state, "code-sent");
+  EXPECT_EQ(started.enrolment.masked_pan, "411111XXXXXX1111");
+  const auto sms = store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10);
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(sms[0].target, "sms:+77011234567");
+  const std::string code = sms[0].body.substr(sms[0].body.find(": ") + 2, 6);
+  EXPECT_EQ(sms[0].body.find(kPan), std::string::npos);
+  EXPECT_EQ(store_->get_record(kTenant, kEnrolmentRecord, started.enrolment.id)->find(code), std::string::npos);
+  // A wrong code is refused and counted; the right one has the rail verify the card.
+  auto wrong = confirm(started.enrolment.id, code == "000000" ? "111111" : "000000");
+  EXPECT_EQ(wrong.get().detail, "wrong-code");
+  auto right = confirm(started.enrolment.id, code);
+  ScriptedRail::Call check = rail_.next();
+  EXPECT_TRUE(check.credit.verification);
+  EXPECT_EQ(check.credit.pan, kPan);
+  EXPECT_EQ(check.credit.amount.minor, 1);
+  check.done(approved());
+  const EnrolmentResult bound = right.get();
+  ASSERT_EQ(bound.enrolment.state, "bound");
+  const std::string binding = bound.enrolment.binding_id;
+  const auto list = cards_->corporate_cards(kTenant);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].binding_id, binding);
+  EXPECT_EQ(list[0].expiry, "12/39");
+  EXPECT_EQ(list[0].account.balance(), 5'000);  // the opening balance
+  EXPECT_EQ(enrol(kPan).detail, "already-added");
+  // It funds a payout; while that payout is in flight the card cannot be deleted.
+  ASSERT_EQ(admin([&](AdminCallback cb) { cards_->set_primary_card(kTenant, binding, cb); }).error, Error::kNone);
+  EXPECT_EQ(cards_->primary_card(kTenant), binding);
+  CardPayoutRequest r = request("from-card", 1'200, "5555555555554444");
+  r.order.source_binding = binding;
+  r.funding_code = binding;
+  auto paying = submit(r);
+  ScriptedRail::Call credit = rail_.next();
+  EXPECT_EQ(admin([&](AdminCallback cb) { cards_->remove_card(kTenant, binding, cb); }).detail, "in-use");
+  credit.done(approved());
+  EXPECT_EQ(wait(paying).payout.status, store::PayoutStatus::kSuccess);
+  EXPECT_EQ(cards_->corporate_cards(kTenant)[0].account.balance(), 5'000 - 1'200);
+  // Deleted: no longer listed, primary or a funding source.
+  EXPECT_EQ(admin([&](AdminCallback cb) { cards_->remove_card(kTenant, binding, cb); }).error, Error::kNone);
+  EXPECT_TRUE(cards_->corporate_cards(kTenant).empty());
+  EXPECT_EQ(cards_->primary_card(kTenant), "");
+  EXPECT_FALSE(cards_->funding_account(kTenant, binding).has_value());
+  r.partner_id = "from-deleted";
+  EXPECT_EQ(run(r).error, Error::kSourceNotFound);
+  // A card the network refuses is not bound.
+  const EnrolmentResult other = enrol("5555555555554444");
+  const auto other_sms = store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10);
+  auto refused = confirm(other.enrolment.id, other_sms[0].body.substr(other_sms[0].body.find(": ") + 2, 6));
+  rail_.next().done(declined());
+  const EnrolmentResult declined_card = refused.get();
+  EXPECT_EQ(declined_card.enrolment.state, "declined");
+  EXPECT_EQ(declined_card.enrolment.reason, "declined 05");
+  EXPECT_TRUE(cards_->corporate_cards(kTenant).empty());
+  EXPECT_TRUE(audit_store(*store_).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CardEngineTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          testing::backend_name);
