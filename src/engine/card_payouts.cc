@@ -226,6 +226,15 @@ std::string recipient_binding(WriteTxn& txn, const std::string& tenant,
   return id;
 }
 
+// A command's completion: its result once durable, or kUnavailable when its batch failed.
+template <typename Result, typename Done>
+auto or_unavailable(Done done) {
+  return [done = std::move(done)](Result r, const store::Status& status) {
+    if (!status.ok) return done(Result{Error::kUnavailable, "storage unavailable"});
+    done(std::move(r));
+  };
+}
+
 // --- corporate cards' records -----------------------------------------------------------------
 
 constexpr std::int64_t kEnrolmentCodeLifeMs = 5 * 60'000;
@@ -1213,10 +1222,7 @@ void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeA
       [this](const CodeRequest& i, WriteTxn& txn, std::int64_t now_ms) {
         return apply_request_code(txn, i, options_, notify_, now_ms);
       },
-      [done](CardPayoutResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<CardPayoutResult>(done));
 }
 
 void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string decline_code,
@@ -1229,10 +1235,7 @@ void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string
       [this](const RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return apply_refuse(txn, i, notify_, now_ms);
       },
-      [done](CardPayoutResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<CardPayoutResult>(done));
 }
 
 void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::string code,
@@ -1329,10 +1332,7 @@ void CardPayouts::provision_binding(std::string tenant, std::string binding_id, 
         if (i.debit) put_setting(txn, i.tenant, "debit-card:" + card_id, i.binding_id);
         return {};
       },
-      [done](AdminResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<AdminResult>(done));
   if (!engine_.committer().submit(std::move(job))) done({Error::kUnavailable, "overloaded"});
 }
 
@@ -1370,10 +1370,7 @@ void CardPayouts::set_setting(std::string tenant, std::string name, std::string 
         put_setting(txn, tenant, name, value);
         return AdminResult{};
       },
-      [done](AdminResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<AdminResult>(done));
 }
 
 void CardPayouts::set_primary_card(std::string tenant, std::string binding_id, AdminCallback done) {
@@ -1385,10 +1382,7 @@ void CardPayouts::set_primary_card(std::string tenant, std::string binding_id, A
         put_setting(txn, tenant, "primary_card", binding_id);
         return AdminResult{};
       },
-      [done](AdminResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<AdminResult>(done));
 }
 
 void CardPayouts::remove_card(std::string tenant, std::string binding_id, AdminCallback done) {
@@ -1406,10 +1400,7 @@ void CardPayouts::remove_card(std::string tenant, std::string binding_id, AdminC
         }
         return AdminResult{};
       },
-      [done](AdminResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable"});
-        done(std::move(r));
-      });
+      or_unavailable<AdminResult>(done));
 }
 
 std::optional<Enrolment> CardPayouts::enrolment(std::string_view tenant, std::string_view id) const {
@@ -1453,10 +1444,7 @@ void CardPayouts::enrol_card(std::string tenant, CardEntry card, std::string exp
         txn.insert_outbox(m);
         return r;
       },
-      [done](EnrolmentResult r, const store::Status& status) {
-        if (!status.ok) return done({Error::kUnavailable, "storage unavailable", {}});
-        done(std::move(r));
-      },
+      or_unavailable<EnrolmentResult>(done),
       true);
 }
 

@@ -2,14 +2,11 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+
+#include "outbox/work_pool.h"
 
 namespace payoutd::outbox {
 
@@ -45,46 +42,29 @@ bool is_private_address(const std::string& address) {
   return true;  // not an address: refuse
 }
 
+namespace {
+
+// A worker's libcurl handle, reused across its sends.
+struct Curl {
+  CURL* handle = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  Curl() = default;
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+  ~Curl() {
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(handle);
+  }
+};
+
+}  // namespace
+
 struct HttpTransport::Impl {
-  struct Work {
-    std::string url, body;
-    std::function<void(Delivery)> done;
-  };
+  CURLcode curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT);  // before any worker's handle
   HttpTransportOptions options;
-  std::mutex mutex;
-  std::condition_variable wake;
-  std::deque<Work> queue;
-  bool stopping = false;
-  std::vector<std::thread> threads;
+  WorkPool<Curl> pool;
 
-  explicit Impl(HttpTransportOptions o) : options(std::move(o)) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    for (int i = 0; i < options.threads; ++i) {
-      threads.emplace_back([this] {
-        pthread_setname_np(pthread_self(), "callbacks");
-        run();
-      });
-    }
-  }
-
-  ~Impl() { stop(); }
-
-  void stop() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    wake.notify_all();
-    for (auto& t : threads) {
-      if (t.joinable()) t.join();
-    }
-    std::deque<Work> left;
-    {
-      std::lock_guard lock(mutex);
-      left.swap(queue);
-    }
-    for (Work& w : left) w.done({0, false, "not sent: the server is stopping", 0});
-  }
+  explicit Impl(HttpTransportOptions o) : options(std::move(o)), pool(options.threads, "callbacks") {}
 
   static curl_socket_t open_socket(void* self, curlsocktype, curl_sockaddr* address) {
     auto* impl = static_cast<Impl*>(self);
@@ -100,52 +80,39 @@ struct HttpTransport::Impl {
 
   static std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
 
-  void run() {
-    CURL* curl = curl_easy_init();
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    for (;;) {
-      Work w;
-      {
-        std::unique_lock lock(mutex);
-        wake.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (stopping) break;
-        w = std::move(queue.front());
-        queue.pop_front();
-      }
-      curl_easy_reset(curl);
-      curl_easy_setopt(curl, CURLOPT_URL, w.url.c_str());
-      curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-      curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-      curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
-      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
-      curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-      curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, w.body.c_str());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(w.body.size()));
-      curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-      curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-      curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
-      const auto started = std::chrono::steady_clock::now();
-      const CURLcode rc = curl_easy_perform(curl);
-      Delivery d;
-      d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
-      if (rc == CURLE_OK) {
-        long status = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        d.http_status = static_cast<int>(status);
-        d.accepted = status == 200;
-      } else {
-        d.error = rc == CURLE_COULDNT_CONNECT && !options.allow_private_targets
-                      ? std::string("could not connect (or the address is not public)")
-                      : std::string(curl_easy_strerror(rc));
-      }
-      w.done(std::move(d));
+  Delivery send(Curl& c, const std::string& url, const std::string& body) {
+    CURL* curl = c.handle;
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, c.headers);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
+    const auto started = std::chrono::steady_clock::now();
+    const CURLcode rc = curl_easy_perform(curl);
+    Delivery d;
+    d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    if (rc == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+      d.http_status = static_cast<int>(status);
+      d.accepted = status == 200;
+    } else {
+      d.error = rc == CURLE_COULDNT_CONNECT && !options.allow_private_targets
+                    ? std::string("could not connect (or the address is not public)")
+                    : std::string(curl_easy_strerror(rc));
     }
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    return d;
   }
 };
 
@@ -155,17 +122,11 @@ HttpTransport::HttpTransport(HttpTransportOptions options)
 HttpTransport::~HttpTransport() = default;
 
 void HttpTransport::post(std::string url, std::string body, std::function<void(Delivery)> done) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (!impl_->stopping) {
-      impl_->queue.push_back({std::move(url), std::move(body), std::move(done)});
-      impl_->wake.notify_one();
-      return;
-    }
-  }
-  done({0, false, "not sent: the server is stopping", 0});
+  impl_->pool.post([impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
+    return impl->send(c, url, body);
+  }, std::move(done));
 }
 
-void HttpTransport::stop() { impl_->stop(); }
+void HttpTransport::stop() { impl_->pool.stop(); }
 
 }  // namespace payoutd::outbox

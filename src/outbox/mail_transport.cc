@@ -2,17 +2,12 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "core/json.h"
 
@@ -68,51 +63,23 @@ std::size_t read_upload(char* out, std::size_t size, std::size_t count, void* us
 }  // namespace
 
 struct MailTransport::Impl {
-  struct Work {
-    std::string to, message;
-    std::function<void(Delivery)> done;
-  };
+  CURLcode curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT);
   MailTransportOptions options;
-  std::mutex mutex;
-  std::condition_variable wake;
-  std::deque<Work> queue;
-  bool stopping = false;
-  std::thread thread;
+  WorkPool<NoWorkerState> pool{1, "mail"};
 
-  explicit Impl(MailTransportOptions o) : options(std::move(o)) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    thread = std::thread([this] {
-      pthread_setname_np(pthread_self(), "mail");
-      run();
-    });
-  }
-  ~Impl() { stop(); }
+  explicit Impl(MailTransportOptions o) : options(std::move(o)) {}
 
-  void stop() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    wake.notify_all();
-    if (thread.joinable()) thread.join();
-    std::deque<Work> left;
-    {
-      std::lock_guard lock(mutex);
-      left.swap(queue);
-    }
-    for (Work& w : left) w.done({0, false, "not sent: the server is stopping", 0});
-  }
-
-  Delivery send(const Work& w) {
+  // `to`: the recipient's address; `message`: the whole RFC 5322 message.
+  Delivery send(const std::string& to, const std::string& message) {
     Delivery d;
     const auto started = std::chrono::steady_clock::now();
     if (options.smtp_url.empty()) {
-      d.error = write_to_sink(options.sink_dir, w.message, ".eml");
+      d.error = write_to_sink(options.sink_dir, message, ".eml");
       d.http_status = d.error.empty() ? 250 : 0;
     } else {
       CURL* curl = curl_easy_init();
-      curl_slist* rcpt = curl_slist_append(nullptr, ("<" + w.to + ">").c_str());
-      Upload upload{&w.message};
+      curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
+      Upload upload{&message};
       curl_easy_setopt(curl, CURLOPT_URL, options.smtp_url.c_str());
       curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
       curl_easy_setopt(curl, CURLOPT_MAIL_FROM, ("<" + options.from + ">").c_str());
@@ -142,20 +109,6 @@ struct MailTransport::Impl {
     return d;
   }
 
-  void run() {
-    for (;;) {
-      Work w;
-      {
-        std::unique_lock lock(mutex);
-        wake.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (stopping) return;
-        w = std::move(queue.front());
-        queue.pop_front();
-      }
-      Delivery d = send(w);
-      w.done(std::move(d));
-    }
-  }
 };
 
 MailTransport::MailTransport(MailTransportOptions options)
@@ -166,18 +119,12 @@ MailTransport::~MailTransport() = default;
 void MailTransport::post(std::string target, std::string message,
                          std::function<void(Delivery)> done) {
   std::string to = target.substr(std::min(target.size(), kMailto.size()));
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (!impl_->stopping) {
-      impl_->queue.push_back({std::move(to), std::move(message), std::move(done)});
-      impl_->wake.notify_one();
-      return;
-    }
-  }
-  done({0, false, "not sent: the server is stopping", 0});
+  impl_->pool.post([impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
+    return impl->send(to, message);
+  }, std::move(done));
 }
 
-void MailTransport::stop() { impl_->stop(); }
+void MailTransport::stop() { impl_->pool.stop(); }
 
 void RoutingTransport::post(std::string target, std::string body,
                             std::function<void(Delivery)> done) {
@@ -200,15 +147,18 @@ void SmsTransport::post(std::string target, std::string text, std::function<void
     w.begin_object().key("to").string(phone).key("text").string(text).end_object();
     return web_.post(options_.gateway_url, std::move(body), std::move(done));
   }
-  const auto started = std::chrono::steady_clock::now();
-  Delivery d;
-  d.error = write_to_sink(options_.sink_dir, "To: " + phone + "\n\n" + text + "\n", ".sms");
-  d.accepted = d.error.empty();
-  d.http_status = d.accepted ? 250 : 0;
-  d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  done(std::move(d));
+  sink_.post([dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
+    const auto started = std::chrono::steady_clock::now();
+    Delivery d;
+    d.error = write_to_sink(dir, message, ".sms");
+    d.accepted = d.error.empty();
+    d.http_status = d.accepted ? 250 : 0;
+    d.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    return d;
+  }, std::move(done));
 }
 
-void SmsTransport::stop() {}
+void SmsTransport::stop() { sink_.stop(); }
 
 }  // namespace payoutd::outbox

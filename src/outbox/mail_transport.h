@@ -7,6 +7,7 @@
 #include <string>
 
 #include "outbox/dispatcher.h"
+#include "outbox/work_pool.h"
 
 namespace payoutd::outbox {
 
@@ -47,6 +48,7 @@ class SmsTransport final : public Transport {
  private:
   SmsTransportOptions options_;
   Transport& web_;
+  WorkPool<NoWorkerState> sink_{1, "sms"};  // the sink's writes (fsync) off the dispatcher
 };
 
 // Sends "mailto:" targets through `mail`, "sms:" through `sms`, and everything else through `web`.

@@ -375,6 +375,27 @@ class CabinetTest(IsolatedServerTestCase):
         self.assertEqual(r.status, 200, r.raw)
         self.assertIn('class="action">knp.change</td><td>710 -&gt; 119<', b.get("/cabinet/audit")[2])
 
+    def test_outside_the_sandbox_cookies_are_secure_and_cards_need_an_sms_gateway(self):
+        self.server.stop()
+        self.server = self.new_server(config_replace={
+            "sandbox = true ": "sandbox = false ", 'kek = "sandbox-only:': 'kek = "',
+            '# smtp_url = "smtp://127.0.0.1:2525"': 'smtp_url = "smtp://127.0.0.1:9"'})
+        b = Browser(self.server)
+        _, _, page = b.get("/cabinet/login")
+        self.assertIn("Secure", [c for c in b.set_cookies if c.startswith("cabinet_login=")][-1])
+        # Our client sends cookies over plain HTTP anyway, as a test; a browser would not.
+        b.login(*BEREKE)
+        session = [c for c in b.set_cookies if c.startswith("cabinet_session=")][-1]
+        self.assertIn("; Secure", session)
+        _, _, page = b.get("/cabinet/cards")
+        self.assertIn("no SMS gateway is configured", page)
+        self.assertIn('id="save-card" type="submit" disabled', page)
+        status, _, page = b.request("POST", "/cabinet/cards/add", {"csrf": b.csrf(page), "pan": "4111111111111111",
+                                                                  "expiry": "12/39", "holder": "A B",
+                                                                  "phone": "+77011234567"})
+        self.assertEqual(status, 503, page)
+        self.assertFalse(os.path.isdir(os.path.join(self.server.data_dir, "sms")))
+
     def test_hash_password_prints_an_argon2id_hash(self):
         out = subprocess.run([binary_path(), "hash-password"], input="s3cret\n", capture_output=True,
                              text=True, check=True).stdout.strip()
