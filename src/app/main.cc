@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include "dialects/ecommpay/ecommpay.h"
 #include "dialects/qiwi/qiwi.h"
 #include "cards/vault.h"
+#include "core/files.h"
 #include "engine/audit.h"
 #include "engine/card_payouts.h"
 #include "engine/committer.h"
@@ -67,7 +69,7 @@ std::unique_ptr<store::Store> open_store(const Config& config, Access access) {
       throw std::runtime_error("no database at " + database_path(config));
     }
   } else {
-    std::filesystem::create_directories(config.data_dir);
+    make_private_directory(config.data_dir);
   }
   return store::open_sqlite_store({.path = database_path(config), .read_only = read_only});
 }
@@ -111,16 +113,18 @@ int serve(const Config& config) {
   engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
   cards::Vault vault(kek.value_or(cards::Key{}));
   rails::SandboxRailOptions rail_options = config.rail;
-  std::filesystem::create_directories(config.data_dir);
+  make_private_directory(config.data_dir);
   rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
   rails::SandboxRail rail(rail_options, clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
   outbox::HttpTransport web(config.callbacks);
   outbox::MailTransportOptions mail_options = config.mail;
   mail_options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
+  if (mail_options.smtp_url.empty()) make_private_directory(mail_options.sink_dir);
   outbox::MailTransport mail(mail_options);
   outbox::SmsTransportOptions sms_options = config.sms;
   sms_options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
+  if (sms_options.gateway_url.empty()) make_private_directory(sms_options.sink_dir);
   outbox::SmsTransport sms(sms_options, web);
   outbox::RoutingTransport transport(web, mail, sms);
   outbox::DispatcherOptions dispatch = config.dispatch;
@@ -251,6 +255,9 @@ int main(int argc, char** argv) {
   // heaps otherwise shrink and regrow (mprotect) thousands of times a second under load.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
+  // Every file payoutd creates (databases, their logs, the sinks' messages) is its owner's alone,
+  // whatever umask the process was started with.
+  ::umask(077);
   CLI::App cli{"payoutd: a payout gateway speaking QIWI BaaS, ecommpay and Bereke Bank APIs"};
   cli.require_subcommand(1);
   std::string config_path;

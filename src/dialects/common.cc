@@ -51,7 +51,10 @@ bool is_partner_id(std::string_view id, std::size_t max_size) {
                     c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
-  return true;
+  // "." and ".." are path segments to every proxy, cache and log tool between the partner and us
+  // (a normalising proxy turns /transactions/.. into the parent path): an id of dots alone is
+  // refused, so an id is always a name.
+  return id.find_first_not_of('.') != std::string_view::npos;
 }
 
 bool Fields::fail(std::string_view name, std::string_view what) {

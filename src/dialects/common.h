@@ -21,7 +21,8 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 // Compares secrets in time independent of where they differ.
 bool secrets_equal(std::string_view a, std::string_view b);
 
-// True for 1..max_size characters of [A-Za-z0-9._-]: the partner ids payoutd accepts in paths.
+// True for 1..max_size characters of [A-Za-z0-9._-], not all of them dots ("." and ".." are path
+// segments, not names): the partner ids payoutd accepts in paths and bodies.
 bool is_partner_id(std::string_view id, std::size_t max_size = 64);
 
 // Typed member access. On failure each returns false and sets *error to a message that names

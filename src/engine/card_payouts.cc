@@ -1290,12 +1290,14 @@ CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view part
   return r;
 }
 
-CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
+CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id, std::string_view tenant_prefix,
                                               std::string* tenant) const {
   auto index = store_.get_record("", kOrderIdIndex, order_id);
   if (!index) return {Error::kNotFound, "no such order"};
   const auto sep = index->find(kFieldSeparator);
-  if (sep == std::string::npos) return {Error::kNotFound, "no such order"};
+  if (sep == std::string::npos || !std::string_view(*index).substr(0, sep).starts_with(tenant_prefix)) {
+    return {Error::kNotFound, "no such order"};
+  }
   *tenant = index->substr(0, sep);
   return get(*tenant, std::string_view(*index).substr(sep + 1));
 }

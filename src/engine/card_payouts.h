@@ -250,8 +250,12 @@ class CardPayouts {
                     CardPayoutCallback done);
 
   CardPayoutResult get(std::string_view tenant, std::string_view partner_id) const;
-  // By the engine's order id (any tenant): the order and its tenant; kNotFound when none.
-  CardPayoutResult get_by_order_id(std::string_view order_id, std::string* tenant) const;
+  // By the engine's order id: the order and its tenant, when its tenant starts with
+  // `tenant_prefix` (a provider's tenants: "bereke:", "ecommpay:"); kNotFound otherwise. Order ids
+  // are unique across tenants, so every caller says whose orders it serves: one provider's pages
+  // never show another provider's order.
+  CardPayoutResult get_by_order_id(std::string_view order_id, std::string_view tenant_prefix,
+                                   std::string* tenant) const;
 
   // Sandbox provisioning: a binding of the tenant to a card (idempotent by binding id).
   // debit: a corporate card, a funding source; else a recipient binding of `client_id`.

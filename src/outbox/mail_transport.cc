@@ -9,14 +9,18 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/files.h"
 #include "core/json.h"
 
 namespace payoutd::outbox {
 
 std::string write_to_sink(const std::string& dir, const std::string& message, std::string_view extension) {
   static std::atomic<std::uint64_t> counter{0};
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  try {
+    make_private_directory(dir);
+  } catch (const std::exception& e) {
+    return std::string("sink: ") + e.what();
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();

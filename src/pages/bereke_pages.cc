@@ -103,7 +103,7 @@ std::optional<CardPayoutResult> find_order(engine::CardPayouts& cards, std::stri
                                            std::string* tenant) {
   const http::QueryParam id = http::query_param(query, "mdOrder");
   if (!id.present || !id.valid || id.value.size() != 36) return std::nullopt;
-  CardPayoutResult r = cards.get_by_order_id(id.value, tenant);
+  CardPayoutResult r = cards.get_by_order_id(id.value, dialects::bereke::kTenantPrefix, tenant);
   if (r.error != Error::kNone) return std::nullopt;
   return r;
 }

@@ -25,7 +25,10 @@ http::Response page(int status, std::string body);
 http::Response redirect(std::string location);
 
 // The parameters of a query string or a form body (application/x-www-form-urlencoded), decoded
-// ('+' is a space), in order; nullopt when one is malformed or a name is repeated.
+// ('+' is a space), in order; nullopt when one is malformed, a name is repeated, or there are
+// more than kFormParamsMax (no page has a tenth as many: a body of thousands of one-letter
+// parameters is an attack on the I/O thread, refused after one linear pass).
+inline constexpr std::size_t kFormParamsMax = 1000;
 using FormParams = std::vector<std::pair<std::string, std::string>>;
 std::optional<FormParams> parse_form(std::string_view text);
 // The value of `name`, or empty.

@@ -126,10 +126,13 @@ std::string summary(const Texts& t, const CardPayoutResult& r, std::int64_t rema
   return h;
 }
 
-// A form's hidden fields (the order, the language) and the error it was sent back with.
-void form_start(std::string& h, const Texts& t, const CardPayoutResult& r, std::string_view error) {
+// A form's hidden fields (the order, the language, the signed link that opened the page: every
+// form posts it back, and a post without it is refused) and the error it was sent back with.
+void form_start(std::string& h, const Texts& t, const CardPayoutResult& r, std::string_view link,
+                std::string_view error) {
   h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
   h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
+  h.append("<input type=\"hidden\" name=\"link\" value=\"").append(escape(link)).append("\">");
   if (!error.empty()) {
     h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
     escape_into(h, error);
@@ -149,10 +152,7 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
                       std::string_view preselected, std::string_view link) {
   std::string h = summary(t, r, remaining_s, description, false);
   h.append("<form id=\"card-form\" method=\"post\" action=\"/payment/card\" novalidate autocomplete=\"off\">");
-  form_start(h, t, r, error);
-  if (!link.empty()) {
-    h.append("<input type=\"hidden\" name=\"link\" value=\"").append(escape(link)).append("\">");
-  }
+  form_start(h, t, r, link, error);
   if (!saved.empty()) {
     bool chosen = false;
     for (const auto& c : saved) chosen |= c.binding_id == preselected;
@@ -192,13 +192,13 @@ std::string masked_email(std::string_view email) {
   return out;
 }
 
-std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view error) {
+std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link, std::string_view error) {
   std::string h = summary(t, r, -1, {});
   h.append("<p id=\"code-sent\">").append(t.code_sent).append(" ");
   escape_into(h, masked_email(r.order.email));
   h.append("</p>");
   h.append("<form id=\"code-form\" method=\"post\" action=\"/payment/code\" autocomplete=\"off\">");
-  form_start(h, t, r, error);
+  form_start(h, t, r, link, error);
   h.append("<label for=\"code\">").append(t.code_label).append("</label>");
   h.append("<input id=\"code\" name=\"code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\">");
   h.append("<button id=\"confirm\" type=\"submit\">").append(t.confirm).append("</button></form>");
@@ -209,11 +209,11 @@ std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_vie
 // The extra page of a program that needs the recipient's location (a Visa card issued in
 // Canada), prefilled with what the link gave.
 std::string location_form(const Texts& t, const CardPayoutResult& r, const dialects::ecommpay::Party& l,
-                          std::string_view error) {
+                          std::string_view link, std::string_view error) {
   std::string h = summary(t, r, seconds_left(r.order), {});
   h.append("<h2 id=\"location-title\">").append(t.location_title).append("</h2><p>").append(t.location_why).append("</p>");
   h.append("<form id=\"location-form\" method=\"post\" action=\"/payment/recipient\" novalidate>");
-  form_start(h, t, r, error);
+  form_start(h, t, r, link, error);
   auto field = [&](std::string_view id, std::string_view label, std::string_view hint, std::string_view value,
                    std::string_view autocomplete, int max) {
     h.append("<label for=\"").append(id).append("\">").append(label).append("</label>");
@@ -239,32 +239,46 @@ std::string result_path(std::string_view uuid, std::string_view lang) {
   return p;
 }
 
-// A form posted by the page: its fields and its order, or the page that refuses it.
-struct Posted {
-  std::vector<std::pair<std::string, std::string>> form;
-  std::string lang, tenant;
+}  // namespace
+
+// A form posted by the page: its fields, its order, the signed link that opened the page and the
+// parties the link gives, or the page that refuses it.
+struct EcommpayPages::Posted {
+  Params form;
+  std::string lang, tenant, link;
   CardPayoutResult order;
+  const dialects::ecommpay::Project* project = nullptr;
+  dialects::ecommpay::Parties parties;
   std::optional<http::Response> refusal;
 };
 
-Posted posted(const engine::CardPayouts& cards, const http::Request& request) {
+// Every form of the page posts back the signed link that opened it: a post is accepted only with
+// a link its project signed, for this very order (the uuid alone, which callbacks and the result
+// page show, opens nothing).
+EcommpayPages::Posted EcommpayPages::posted(const http::Request& request) const {
   Posted in;
   auto form = parse_form(request.body);
   in.lang = form && form_value(*form, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(in.lang);
-  if (!form) {
-    in.refusal = page(400, message(t, t.bad_link, "declined"));
-    return in;
-  }
+  auto refuse = [&](int status, std::string_view why) {
+    in.refusal = page(status, message(t, why, "declined"));
+    return std::move(in);
+  };
+  if (!form) return refuse(400, t.bad_link);
   in.form = std::move(*form);
-  in.order = cards.get_by_order_id(form_value(in.form, "uuid"), &in.tenant);
-  if (in.order.error != Error::kNone || !in.tenant.starts_with("ecommpay:")) {
-    in.refusal = page(404, message(t, t.not_found, "declined"));
+  in.link = form_value(in.form, "link");
+  auto link = parse_form(in.link);
+  in.project = link ? link_project(*link) : nullptr;
+  const std::string uuid = form_value(in.form, "uuid");
+  auto parties = in.project ? dialects::ecommpay::parties_from(*link, nullptr) : std::nullopt;
+  if (!parties || uuid.empty() || form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
+  in.parties = std::move(*parties);
+  in.order = cards_.get_by_order_id(uuid, dialects::ecommpay::kTenantPrefix, &in.tenant);
+  if (in.order.error != Error::kNone || in.tenant != dialects::ecommpay::tenant_of(in.project->id)) {
+    return refuse(404, t.not_found);
   }
   return in;
 }
-
-}  // namespace
 
 EcommpayPages::EcommpayPages(engine::CardPayouts& cards, const dialects::ecommpay::Dialect& dialect)
     : cards_(cards), dialect_(dialect) {}
@@ -293,17 +307,10 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
   auto refuse = [&](int status, std::string_view why) { respond(page(status, message(t, why, "declined"))); };
   if (!params) return refuse(400, t.bad_link);
   if (!form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
-  const std::string project_text = form_value(*params, "project_id");
-  const dialects::ecommpay::Project* project =
-      !project_text.empty() && project_text.size() <= 12 &&
-              project_text.find_first_not_of("0123456789") == std::string::npos
-          ? dialect_.project(std::stoll(project_text))
-          : nullptr;
-  if (!project || form_value(*params, "mode") != "payout" || !signed_by(*project, *params)) {
-    return refuse(403, t.bad_link);
-  }
+  const dialects::ecommpay::Project* project = link_project(*params);
+  if (!project) return refuse(403, t.bad_link);
   std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(form_value(*params, "uuid"), &tenant);
+  CardPayoutResult r = cards_.get_by_order_id(form_value(*params, "uuid"), dialects::ecommpay::kTenantPrefix, &tenant);
   if (r.error != Error::kNone || tenant != dialects::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
   }
@@ -324,42 +331,27 @@ void EcommpayPages::open(const http::Request& request, const http::Responder& re
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
 }
 
-bool EcommpayPages::signed_by(const dialects::ecommpay::Project& project, const Params& params) const {
-  const std::string signature = form_value(params, "signature");
-  return !signature.empty() &&
-         dialects::ecommpay::signature_valid(project.secret_key, dialects::ecommpay::signing_string(params),
-                                             signature);
-}
-
-const dialects::ecommpay::Project* EcommpayPages::project_of(std::string_view tenant) const {
-  const std::string_view id = tenant.substr(std::min<std::size_t>(tenant.size(), 9));  // "ecommpay:"
-  if (id.empty() || id.size() > 12 || id.find_first_not_of("0123456789") != std::string_view::npos) return nullptr;
-  return dialect_.project(std::stoll(std::string(id)));
+const dialects::ecommpay::Project* EcommpayPages::link_project(const Params& link) const {
+  const dialects::ecommpay::Project* project = dialect_.project(std::string_view(form_value(link, "project_id")));
+  if (!project || form_value(link, "mode") != "payout") return nullptr;
+  const std::string signature = form_value(link, "signature");
+  const bool signed_by_project =
+      !signature.empty() &&
+      dialects::ecommpay::signature_valid(project->secret_key, dialects::ecommpay::signing_string(link), signature);
+  return signed_by_project ? project : nullptr;
 }
 
 void EcommpayPages::card(const http::Request& request, const http::Responder& respond) {
-  Posted in = posted(cards_, request);
+  Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const auto& form = in.form;
   const std::string& lang = in.lang;
   const Texts& t = texts(lang);
   const std::string& tenant = in.tenant;
+  const std::string& link = in.link;
   CardPayoutResult& r = in.order;
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(redirect(result_path(r.order.order_id, lang)));
-  }
-  // The payout's parties come from the signed link that opened the page; without it, it has none.
-  const dialects::ecommpay::Project* project = project_of(tenant);
-  dialects::ecommpay::Parties parties;
-  const std::string link = form_value(form, "link");
-  if (!link.empty()) {
-    auto link_params = parse_form(link);
-    auto from_link = link_params ? dialects::ecommpay::parties_from(*link_params, nullptr) : std::nullopt;
-    if (!project || !from_link || form_value(*link_params, "uuid") != r.order.order_id ||
-        !signed_by(*project, *link_params)) {
-      return respond(page(403, message(t, t.bad_link, "declined")));
-    }
-    parties = std::move(*from_link);
   }
   std::string pan;
   for (char c : form_value(form, "pan")) {
@@ -396,12 +388,11 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
     ask.card = {std::move(pan), *issuer, std::move(upper)};
     ask.save = form_value(form, "save") == "1";
   }
-  proceed(tenant, r, project && project->person_sender, scheme, country, std::move(parties), std::move(ask), lang,
-          respond);
+  proceed(in, scheme, country, std::move(in.parties), std::move(ask), respond);
 }
 
 void EcommpayPages::recipient(const http::Request& request, const http::Responder& respond) {
-  Posted in = posted(cards_, request);
+  Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const Texts& t = texts(in.lang);
   CardPayoutResult& r = in.order;
@@ -423,25 +414,24 @@ void EcommpayPages::recipient(const http::Request& request, const http::Responde
                                  : problem == "state" ? t.invalid_state
                                  : problem == "city"  ? t.invalid_city
                                                       : t.invalid_address;
-    return respond(page(422, location_form(t, r, l, why)));
+    return respond(page(422, location_form(t, r, l, in.link, why)));
   }
-  const dialects::ecommpay::Project* project = project_of(in.tenant);
-  proceed(in.tenant, r, project && project->person_sender, r.order.scheme, r.order.country, std::move(parties),
-          {}, in.lang, respond);
+  proceed(in, r.order.scheme, r.order.country, std::move(parties), {}, respond);
 }
 
-void EcommpayPages::proceed(const std::string& tenant, const CardPayoutResult& r, bool person_sender,
-                            std::string_view scheme, std::string_view country,
+void EcommpayPages::proceed(const Posted& in, std::string_view scheme, std::string_view country,
                             dialects::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
-                            const std::string& lang, const http::Responder& respond) {
+                            const http::Responder& respond) {
   using dialects::ecommpay::Requirement;
-  const Requirement need = dialects::ecommpay::requirement(person_sender, scheme, country, parties);
-  auto answered = [respond, lang, parties](CardPayoutResult res) {
+  const CardPayoutResult& r = in.order;
+  const std::string& tenant = in.tenant;
+  const Requirement need = dialects::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
+  auto answered = [respond, lang = in.lang, link = in.link, parties](CardPayoutResult res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&
         res.order.stage == OrderStage::kRegistered) {
-      if (res.order.code_hash.empty()) return respond(page(200, location_form(tx, res, parties.recipient, {})));
-      return respond(page(200, code_form(tx, res, {})));
+      if (res.order.code_hash.empty()) return respond(page(200, location_form(tx, res, parties.recipient, link, {})));
+      return respond(page(200, code_form(tx, res, link, {})));
     }
     if (res.error == Error::kUnavailable) {
       return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
@@ -461,16 +451,16 @@ void EcommpayPages::proceed(const std::string& tenant, const CardPayoutResult& r
 }
 
 void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {
-  Posted in = posted(cards_, request);
+  Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const std::string& lang = in.lang;
   const CardPayoutResult& r = in.order;
   const std::string order_id = r.order.order_id;
   cards_.confirm_code(in.tenant, r.payout.partner_id, form_value(in.form, "code"),
-                      [respond, lang, order_id](CardPayoutResult res) {
+                      [respond, lang, order_id, link = in.link](CardPayoutResult res) {
                         const Texts& tx = texts(lang);
                         if (res.error == Error::kInvalid && res.detail == "wrong-code") {
-                          return respond(page(422, code_form(tx, res, tx.wrong_code)));
+                          return respond(page(422, code_form(tx, res, link, tx.wrong_code)));
                         }
                         if (res.error == Error::kInvalid) {
                           return respond(page(422, message(tx, tx.code_expired, "declined")));
@@ -487,9 +477,10 @@ void EcommpayPages::result(const http::Request& request, const http::Responder& 
   const std::string lang = params && form_value(*params, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
   std::string tenant;
-  CardPayoutResult r = params ? cards_.get_by_order_id(form_value(*params, "uuid"), &tenant)
+  CardPayoutResult r = params ? cards_.get_by_order_id(form_value(*params, "uuid"), dialects::ecommpay::kTenantPrefix,
+                                                      &tenant)
                               : CardPayoutResult{Error::kNotFound};
-  if (r.error != Error::kNone || !tenant.starts_with("ecommpay:")) {
+  if (r.error != Error::kNone) {
     return respond(page(404, message(t, t.not_found, "declined")));
   }
   std::string body;

@@ -24,15 +24,17 @@ class EcommpayPages {
   void result(const http::Request& request, const http::Responder& respond);
   // The extra page's answer: the recipient's location.
   void recipient(const http::Request& request, const http::Responder& respond);
+  using Params = dialects::ecommpay::Params;
+  struct Posted;
+  Posted posted(const http::Request& request) const;
   // The card is chosen: what the card's program requires decides the next page. A payout
   // missing the parties' data is declined; a missing recipient location attaches the card and
   // shows the extra page; else the card is attached and the code sent.
-  void proceed(const std::string& tenant, const engine::CardPayoutResult& order, bool person_sender,
-               std::string_view scheme, std::string_view country, dialects::ecommpay::Parties parties,
-               engine::CardPayouts::CodeAsk ask, const std::string& lang, const http::Responder& respond);
-  using Params = dialects::ecommpay::Params;
-  bool signed_by(const dialects::ecommpay::Project& project, const Params& params) const;
-  const dialects::ecommpay::Project* project_of(std::string_view tenant) const;
+  void proceed(const Posted& in, std::string_view scheme, std::string_view country,
+               dialects::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+               const http::Responder& respond);
+  // The project that signed a page link in payout mode, or nullptr.
+  const dialects::ecommpay::Project* link_project(const Params& link) const;
 
   engine::CardPayouts& cards_;
   const dialects::ecommpay::Dialect& dialect_;

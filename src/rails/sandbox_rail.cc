@@ -1,5 +1,7 @@
 #include "rails/sandbox_rail.h"
 
+#include "core/files.h"
+
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -96,6 +98,7 @@ struct SandboxRail::Impl {
     // The network's record survives a crash of the engine's process (the log is in the OS's
     // page cache); it does not claim to survive a power cut: it is a simulator.
     exec("PRAGMA journal_mode=WAL");
+    make_private_database(options.path);
     exec("PRAGMA synchronous=NORMAL");
     exec(kSchema);
     if (!has_column("credits", "parties")) {  // a record made before credits carried parties

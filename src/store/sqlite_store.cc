@@ -1,11 +1,13 @@
 #include "store/sqlite_store.h"
 
+#include "core/files.h"
 #include "core/ids.h"
 #include "store/migration.h"
 #include "store/rows.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -311,6 +313,7 @@ class SqliteStore final : public Store {
       writer_ = std::make_unique<Connection>(options.path, Connection::Mode::kCreate,
                                              options.busy_timeout_ms);
       require_wal();
+      make_private_database(options.path);  // the log and -shm SQLite makes later take its mode
       writer_->exec("PRAGMA synchronous=NORMAL");  // commits are made durable by sync()
       writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
       writer_->exec("PRAGMA cache_size=-65536");
@@ -662,7 +665,7 @@ class SqliteStore final : public Store {
   void lock_data_dir() {
     const std::string lock_path = options_.path + ".lock";
     lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ < 0) {
+    if (lock_fd_ < 0 || ::fchmod(lock_fd_, 0600) != 0) {
       throw std::runtime_error("cannot open " + lock_path + ": " + std::strerror(errno));
     }
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {

@@ -24,7 +24,11 @@ after(async () => {
 async function callbacksOf(paymentId, count, srv = server) {
   const deadline = Date.now() + 10000;
   for (;;) {
-    const all = await (await fetch(`${srv.url}/sandbox/ecommpay/callbacks`)).json();
+    // The sandbox's receiver lists a project's callbacks to a request signed with its key.
+    const query = new URLSearchParams({
+      project_id: '91348', signature: ecommpaySign('sandbox-secret-91348', { project_id: '91348' }),
+    });
+    const all = await (await fetch(`${srv.url}/sandbox/ecommpay/callbacks?${query}`)).json();
     const mine = all.filter((c) => c.general.payment_id === paymentId);
     if (mine.length >= count || Date.now() > deadline) return mine;
     await new Promise((ok) => setTimeout(ok, 50));

@@ -684,9 +684,16 @@ class Api:
             body["general"]["signature"] = ecommpay_sign(secret or ECOMMPAY_SECRETS.get(project, "x"), body)
         return self.request("POST", "/v2/payment/payout/registration", body=body, auth=None)
 
-    def sandbox_callbacks(self):
-        """What the sandbox's own callback receiver got, oldest first."""
-        return self.request("GET", "/sandbox/ecommpay/callbacks", auth=None).json
+    def sandbox_callbacks(self, project=ECOMMPAY_PROJECT):
+        """What the sandbox's own callback receiver got for a project, oldest first (the listing
+        is signed with the project's key)."""
+        query = urllib.parse.urlencode({"project_id": str(project),
+                                        "signature": ecommpay_sign(ECOMMPAY_SECRETS[project],
+                                                                   {"project_id": str(project)})})
+        r = self.request("GET", "/sandbox/ecommpay/callbacks?" + query, auth=None)
+        if r.status != 200:
+            raise HarnessError(f"sandbox callbacks: {r.status} {r.raw[:300]!r}")
+        return r.json
 
     def rail_credit(self, order_id):
         """The sandbox card network's record of the credit for an order (admin API)."""

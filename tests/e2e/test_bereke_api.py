@@ -14,6 +14,7 @@ from harness import (ADMIN_TOKEN, BEREKE_PASSWORD, BEREKE_USER, CARD_BAD_LUHN, C
                      RECIPIENT_CLIENT, TRANSIT_BALANCE, UUID_RE, Api, ServerTestCase, unique)
 
 REQUIRED = " is \u0430 required parameter"  # the seed's Cyrillic "а"
+ORDER_NUMBER_PATTERN = "^(?!\\.+$)[0-9A-Za-z_.-]{1,32}$"  # 1..32 of the class, not dots alone
 AFFILIATION = "\u0421ard affiliation does not match required pattern"  # the seed's Cyrillic "С"
 
 # The seed's examples, byte for byte (the registerPayout one keeps its trailing comma).
@@ -434,8 +435,12 @@ class ErrorRowsTest(BerekeCase):
             ({"amount": 1e3}, "amount", "^[1-9][0-9]{0,11}$"),
             ({"amount": 1234567890123}, "amount", "^[1-9][0-9]{0,11}$"),
             ({"amount": [1]}, "amount", "^[1-9][0-9]{0,11}$"),
-            ({"orderNumber": "x" * 33}, "orderNumber", "^[0-9A-Za-z_.-]{1,32}$"),
-            ({"orderNumber": "a b"}, "orderNumber", "^[0-9A-Za-z_.-]{1,32}$"),
+            ({"orderNumber": "x" * 33}, "orderNumber", ORDER_NUMBER_PATTERN),
+            ({"orderNumber": "a b"}, "orderNumber", ORDER_NUMBER_PATTERN),
+            # Dots alone are path segments to proxies and tools, never an order number.
+            ({"orderNumber": ".."}, "orderNumber", ORDER_NUMBER_PATTERN),
+            ({"orderNumber": "."}, "orderNumber", ORDER_NUMBER_PATTERN),
+            ({"orderNumber": "...."}, "orderNumber", ORDER_NUMBER_PATTERN),
             ({"language": "english"}, "language", "^[A-Za-z]{2}$"),
             ({"description": "d" * 599}, "description", "^.{0,598}$"),
             ({"client": {"phone": "+7999"}}, "client.phone", "^[0-9]{1,15}$"),

@@ -32,7 +32,19 @@ def page_query(payment_id, uuid, amount=7000, **extra):
     return urllib.parse.urlencode(params)
 
 
-def form(api, path, fields):
+def signed_link(uuid, project=ECOMMPAY_PROJECT):
+    """The least a page's form carries back: a link of the project, in payout mode, for the order,
+    signed with the project's key (the page's own forms carry the whole link that opened it)."""
+    params = {"mode": "payout", "project_id": str(project), "uuid": uuid}
+    params["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[project], params)
+    return urllib.parse.urlencode(params)
+
+
+def form(api, path, fields, link=True, project=ECOMMPAY_PROJECT):
+    """POSTs a page's form. Unless `fields` has a link, a link of the project for its uuid's order
+    is added, signed (link=False: none, as a stranger who knows only the uuid would post)."""
+    if link and "link" not in fields and "uuid" in fields:
+        fields = dict(fields, link=signed_link(fields["uuid"], project))
     return api.request("POST", path, raw_body=urllib.parse.urlencode(fields).encode(), auth=None,
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
 
@@ -252,9 +264,10 @@ merchant_balance = "10.00"
                                                callback_url=receiver.url).status, 200)
         uuid = self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
         self.assertEqual(form(api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111",
-                                                     "cardholder": "A B"}).status, 200)
+                                                     "cardholder": "A B"}, project=91399).status, 200)
         code, _ = self.sink_code(server, uuid)
-        self.assertEqual(form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}).status, 303)
+        self.assertEqual(form(api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code},
+                              project=91399).status, 303)
         result = self.callbacks_of(receiver, payment_id, 2)[1]
         assert_signed(self, result, 91399)
         self.assertEqual((result["payment"]["status"], result["operation"]["code"]), ("decline", "3028"))
@@ -296,6 +309,74 @@ merchant_balance = "10.00"
                 r = self.api.request("GET", "/payment?" + query, auth=None)
                 self.assertEqual(r.status, status, r.raw[:300])
         self.assertEqual(self.api.request("GET", "/payment?" + good, auth=None).status, 200)
+
+    def test_every_form_needs_the_signed_link_of_its_order(self):
+        # The uuid alone (in callbacks, in the result page's address) opens nothing: each form
+        # posts back the link the merchant signed for this very order.
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        other_id, other_uuid = self.register(self.api, receiver)
+        card = {"uuid": uuid, "lang": "en", "pan": "4111111111111111", "cardholder": "A B"}
+        altered = page_query(payment_id, uuid).replace("customer_id=16061314", "customer_id=16061315")
+        foreign = {"mode": "payout", "project_id": "91349", "uuid": uuid}
+        foreign["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[91349], foreign)
+        cases = [("no link", form(self.api, "/payment/card", card, link=False)),
+                 ("an altered link", form(self.api, "/payment/card", dict(card, link=altered))),
+                 ("another order's link", form(self.api, "/payment/card", dict(card, link=page_query(other_id, other_uuid)))),
+                 ("another project's link", form(self.api, "/payment/card", dict(card, link=urllib.parse.urlencode(foreign)))),
+                 ("a link not in payout mode",
+                  form(self.api, "/payment/card", dict(card, link=page_query(payment_id, uuid).replace("mode=payout", "mode=purchase")))),
+                 ("the extra page without a link",
+                  form(self.api, "/payment/recipient", {"uuid": uuid, "lang": "en", "recipient_country": "CA"}, link=False))]
+        for name, r in cases:
+            with self.subTest(name):
+                self.assertIn(r.status, (403, 404), r.raw)
+                self.assertNotIn(b"code-form", r.raw)
+        time.sleep(0.3)
+        self.assertEqual(glob.glob(os.path.join(self.server.data_dir, "mail", "*.eml")), [], "no code was sent")
+        # With the link that opened the page, the card is taken; the code form carries the link on.
+        link = page_query(payment_id, uuid)
+        r = form(self.api, "/payment/card", dict(card, link=link))
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertIn(b'name="link" value="' + link.replace("&", "&amp;").encode() + b'"', r.raw)
+        code, _ = self.sink_code(self.server, uuid)
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}, link=False)
+        self.assertEqual(r.status, 403, "the right code without the link confirms nothing")
+        self.assertEqual(len(receiver.bodies()), 2, "only the two registrations' callbacks")
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code, "link": link})
+        self.assertEqual(r.status, 303, r.raw)
+        self.assertEqual(self.callbacks_of(receiver, payment_id, 2)[1]["payment"]["status"], "success")
+
+    def test_each_providers_pages_serve_only_its_own_orders(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        bereke = self.api.bereke("registerPayout.do", {"orderNumber": unique("cross"), "amount": 1234,
+                                                       "currency": "398",
+                                                       "urls": {"returnUrl": "https://partner.example/ok"}})
+        self.assertEqual(bereke.status, 200, bereke.raw)
+        order_id = bereke.json["orderId"]
+        # The bank's pages do not know an ecommpay order (they once rendered it: "70.00 ₸").
+        for name in ("payment_en.html", "finish_en.html"):
+            r = self.api.request("GET", f"/payouts/payment/{name}?mdOrder={uuid}", auth=None)
+            self.assertEqual(r.status, 404, (name, r.raw[:200]))
+            self.assertNotIn("70.00".encode(), r.raw)
+        r = self.api.request("POST", "/payouts/payment/confirm", auth=None,
+                             raw_body=urllib.parse.urlencode({"mdOrder": uuid, "pan": "4111111111111111",
+                                                              "cardholder": "A B", "lang": "en"}).encode(),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 404, r.raw[:200])
+        # Nor do Payment Page's know a Bereke order, even with a link its project signed.
+        r = self.api.request("GET", f"/payment/result?uuid={order_id}&lang=en", auth=None)
+        self.assertEqual(r.status, 404, r.raw[:200])
+        r = form(self.api, "/payment/card", {"uuid": order_id, "lang": "en", "pan": "4111111111111111",
+                                             "cardholder": "A B"})
+        self.assertEqual(r.status, 404, r.raw[:200])
+        # Each still serves its own.
+        self.assertEqual(self.api.request("GET", "/payment?" + page_query(payment_id, uuid), auth=None).status, 200)
+        self.assertEqual(self.api.request("GET", f"/payouts/payment/payment_en.html?mdOrder={order_id}",
+                                          auth=None).status, 200)
 
     def test_bad_cards_are_refused_and_the_order_stays_open(self):
         receiver = Receiver()

@@ -119,7 +119,7 @@ class ProgramsTest(PageTestCase):
         # Another order's link: refused.
         other_id, other_uuid, other_query = self.open_page(receiver, **LOCATION)
         self.assertEqual(self.card(uuid, other_query, CANADA).status, 403)
-        # No link at all: no parties, so the location is asked.
+        # A link without parties: the location is asked.
         r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": CANADA, "cardholder": "A B"})
         self.assertIn(b'id="location-form"', r.raw)
         # The extra page of an order without a card attached, or of a final one, moves nothing.

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY, ECOMMPAY_PROJECT,  # noqa: E402
@@ -118,6 +119,42 @@ class RegistrationTest(ServerTestCase):
         self.assertEqual(len(mine), 1)
         assert_signed(self, mine[0], ECOMMPAY_PROJECT)
 
+    def test_the_sandbox_receiver_keeps_each_projects_signed_callbacks_for_it_alone(self):
+        payment_id = unique("sink")
+        self.assertEqual(self.api.ecommpay_register(payment_id).status, 200)
+        deadline = time.monotonic() + 10
+        while not [c for c in self.api.sandbox_callbacks() if c["general"]["payment_id"] == payment_id]:
+            self.assertLess(time.monotonic(), deadline, "the callback did not arrive")
+            time.sleep(0.05)
+        # Another project's listing does not show it; an unsigned or wrongly signed listing is refused.
+        self.assertNotIn(payment_id, json.dumps(self.api.sandbox_callbacks(ECOMMPAY_DISABLED)))
+        for query in ("", "?project_id=91348", "?project_id=91348&signature=x",
+                      "?project_id=91348&signature=" + urllib.parse.quote(
+                          ecommpay_sign(ECOMMPAY_SECRETS[ECOMMPAY_DISABLED], {"project_id": "91348"}))):
+            with self.subTest(query=query):
+                r = self.api.request("GET", "/sandbox/ecommpay/callbacks" + query, auth=None)
+                self.assertEqual(r.status, 403, r.raw[:200])
+                self.assertNotIn(payment_id.encode(), r.raw)
+        # Only callbacks signed by the project they name are kept, each at most 16 KiB.
+        junk = {"general": {"project_id": "91348", "payment_id": "junk", "signature": "forged"}}
+        big = {"general": {"project_id": "91348", "payment_id": "big"}, "pad": "x" * 20000}
+        big["general"]["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[ECOMMPAY_PROJECT], big)
+        for body, status in ((junk, 403), ({"general": {"project_id": "91348"}}, 403), (big, 413)):
+            r = self.api.request("POST", "/sandbox/ecommpay/callbacks", body=body, auth=None)
+            self.assertEqual(r.status, status, r.raw[:200])
+        kept = json.dumps(self.api.sandbox_callbacks())
+        self.assertNotIn('"junk"', kept)
+        self.assertNotIn('"big"', kept)
+        # The newest 200 per project, however many arrive.
+        for i in range(205):
+            body = {"general": {"project_id": "91349", "payment_id": f"flood-{i}"}}
+            body["general"]["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[ECOMMPAY_DISABLED], body)
+            self.assertEqual(self.api.request("POST", "/sandbox/ecommpay/callbacks", body=body, auth=None).status, 200)
+        kept = self.api.sandbox_callbacks(ECOMMPAY_DISABLED)
+        flood = [c["general"]["payment_id"] for c in kept if c["general"]["payment_id"].startswith("flood-")]
+        self.assertEqual(len(kept), 200)
+        self.assertEqual(flood, [f"flood-{i}" for i in range(205 - len(flood), 205)])  # the newest
+
     def test_a_project_without_payouts_is_declined_by_callback_317(self):
         receiver = Receiver()
         self.addCleanup(receiver.close)
@@ -159,6 +196,12 @@ class RegistrationTest(ServerTestCase):
                 # Nothing was created: the same payment_id, done right, is new.
                 ok = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
                 self.assertEqual(ok.status, 200, ok.raw)
+        # A payment_id of dots alone ("." and ".." are path segments to every proxy and tool).
+        for dots in (".", "..", "..."):
+            with self.subTest(payment_id=dots):
+                r = self.api.ecommpay_register(dots, callback_url=receiver.url)
+                self.assertEqual((r.status, r.json["code"]), (400, 2004), r.raw)
+                self.assertIn("payment_id", r.json["message"])
         for raw in (b"{", b"[]", b'{"general":1}', b""):
             with self.subTest(raw=raw):
                 r = self.api.request("POST", "/v2/payment/payout/registration", raw_body=raw, auth=None)

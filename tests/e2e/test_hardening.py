@@ -1,6 +1,7 @@
 """Hardening: one server per data directory, no clear card numbers stored, malformed and oversized
 HTTP outside every dialect, a readable 413, admin credit and client validation, read-your-writes on
 one keep-alive connection, config validation at start."""
+import glob
 import http.client
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import time
 import unittest
 from decimal import Decimal
 
@@ -592,6 +594,61 @@ class StatsTest(unittest.TestCase):
             server.stop(check=True)
         finally:
             server.close()
+
+
+
+class PrivateFilesTest(IsolatedServerTestCase):
+    """The data directory holds payouts, sealed cards and messages: none of it is readable by
+    anyone but payoutd's user, whatever umask started it, and an older release's files are
+    tightened at the next start."""
+
+    def setUp(self):
+        previous = os.umask(0o022)  # a permissive umask, as a service manager may set
+        self.addCleanup(os.umask, previous)
+        super().setUp()
+
+    def shared_with_others(self):
+        found = []
+        for root, dirs, files in os.walk(self.server.data_dir):
+            for name in [root] + [os.path.join(root, f) for f in files]:
+                mode = os.stat(name).st_mode & 0o777
+                if mode & 0o077:
+                    found.append(f"{name} {mode:o}")
+        return found
+
+    def test_every_file_and_directory_of_the_data_directory_is_private(self):
+        from test_ecommpay_page import form  # noqa: E402
+        self.assertEqual(self.api.payout(unique("priv"), BONUS, CLIENT, Raw("1.00")).status, 200)
+        self.assertEqual(self.api.perform(unique("priv"), pan="4111111111111111").status, 200)  # rail.db
+        payment_id = unique("priv")
+        self.assertEqual(self.api.ecommpay_register(payment_id).status, 200)
+        uuid = None
+        deadline = time.monotonic() + 10
+        while uuid is None and time.monotonic() < deadline:
+            mine = [c for c in self.api.sandbox_callbacks() if c["general"]["payment_id"] == payment_id]
+            uuid = mine[0]["uuid"] if mine else None
+            time.sleep(0.05)
+        r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111", "cardholder": "A B"})
+        self.assertEqual(r.status, 200, r.raw)  # a code's email in the mail sink
+        deadline = time.monotonic() + 10
+        while not glob.glob(os.path.join(self.server.data_dir, "mail", "*.eml")):
+            self.assertLess(time.monotonic(), deadline, "no mail")
+            time.sleep(0.05)
+        names = {os.path.relpath(os.path.join(root, f), self.server.data_dir)
+                 for root, _, files in os.walk(self.server.data_dir) for f in files}
+        self.assertTrue({"payoutd.db", "payoutd.db-wal", "rail.db"} <= names, names)
+        self.assertEqual(self.shared_with_others(), [])
+        # What an older release left readable (directories, databases; its sinks' messages were
+        # always 0600) is tightened at the next start.
+        self.server.stop()
+        for root, dirs, files in os.walk(self.server.data_dir):
+            os.chmod(root, 0o755)
+            for f in files:
+                if not f.endswith(".eml"):
+                    os.chmod(os.path.join(root, f), 0o644)
+        self.server.start()
+        self.assertEqual(self.api.payout(unique("priv"), BONUS, CLIENT, Raw("1.00")).status, 200)
+        self.assertEqual(self.shared_with_others(), [])
 
 
 if __name__ == "__main__":

@@ -130,6 +130,11 @@ TXN_ID_CASES = [
     ("colon", "bad:id", 400, "validation.error"),
     ("plus", "bad+id", 400, "validation.error"),
     ("raw slash", "bad/id", 404, "route.not.found"),
+    # Dots alone are path segments to every proxy between the partner and us, never an id.
+    ("two dots", "..", 400, "validation.error"),
+    ("one dot", ".", 400, "validation.error"),
+    ("three dots", "...", 400, "validation.error"),
+    ("encoded dots %2E%2E", "%2E%2E", 400, "validation.error"),
 ]
 
 

@@ -362,7 +362,7 @@ TEST_P(CardEngineTest, AHostedOrderExpiresOrIsConfirmedWithACard) {
   const CardPayoutResult expired = await_status("page-1", store::PayoutStatus::kDeclined);
   EXPECT_EQ(expired.payout.decline_code, kDeclineExpired);
   std::string tenant;
-  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, &tenant).payout.id, expired.payout.id);
+  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, "", &tenant).payout.id, expired.payout.id);
   EXPECT_EQ(tenant, kTenant);
 
   // A confirmed order pays; a late confirmation of the expired one changes nothing.

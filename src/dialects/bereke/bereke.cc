@@ -30,7 +30,7 @@ constexpr std::string_view kCardAffiliation =
     "\xD0\xA1" "ard affiliation does not match required pattern";
 
 // Patterns named in "does not match required pattern" answers.
-constexpr std::string_view kOrderNumberPattern = "^[0-9A-Za-z_.-]{1,32}$";
+constexpr std::string_view kOrderNumberPattern = "^(?!\\.+$)[0-9A-Za-z_.-]{1,32}$";
 constexpr std::string_view kAmountPattern = "^[1-9][0-9]{0,11}$";
 constexpr std::string_view kLanguagePattern = "^[A-Za-z]{2}$";
 // The tables say 30 characters, the seed's own examples send a 36-character clientId.
@@ -93,9 +93,7 @@ bool matches_chars(std::string_view s, std::size_t min, std::size_t max, auto al
 bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_order_number(std::string_view s) {
-  return matches_chars(s, 1, 32, [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
-}
+bool is_order_number(std::string_view s) { return is_partner_id(s, 32); }
 bool is_binding_id(std::string_view s) {
   return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
 }
@@ -344,7 +342,7 @@ std::string Dialect::knp_of(const Partner& partner) const {
 }
 
 std::string tenant_of(std::string_view partner_id) {
-  std::string tenant = "bereke:";
+  std::string tenant(kTenantPrefix);
   tenant.append(partner_id);
   return tenant;
 }
@@ -741,7 +739,7 @@ void Dialect::payout_status(Call& call) {
   if (!order_id.empty()) {
     for (char& c : order_id) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
     std::string owner;
-    r = cards_.get_by_order_id(order_id, &owner);
+    r = cards_.get_by_order_id(order_id, kTenantPrefix, &owner);
     if (r.error == Error::kNone && owner != tenant) r.error = Error::kNotFound;
   } else {
     r = cards_.get(tenant, order_number);

@@ -38,6 +38,8 @@ struct Options {
   std::vector<Partner> partners;
 };
 
+// Every Bereke partner's tenant is kTenantPrefix + its id.
+inline constexpr std::string_view kTenantPrefix = "bereke:";
 std::string tenant_of(std::string_view partner_id);
 
 class Dialect {

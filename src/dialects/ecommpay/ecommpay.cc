@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
 
 #include "core/json.h"
@@ -24,7 +25,10 @@ namespace {
 
 constexpr std::string_view kRegistrationPath = "/v2/payment/payout/registration";
 constexpr std::string_view kSinkPath = "/sandbox/ecommpay/callbacks";
-constexpr std::size_t kSinkKept = 1000;
+// The sandbox's receiver keeps the newest callbacks of each project, each at most this large (a
+// callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyMax per project.
+constexpr std::size_t kSinkProjectKept = 200;
+constexpr std::size_t kSinkBodyMax = 16 * 1024;
 
 // The codes of ecommpay's public registry that this dialect answers with (docs/ecommpay.md).
 constexpr int kCodeMissingField = 2004;
@@ -156,18 +160,18 @@ bool Network::contains(std::string_view address_text) const {
   return true;
 }
 
-std::string tenant_of(std::int64_t project_id) { return "ecommpay:" + std::to_string(project_id); }
+std::string tenant_of(std::int64_t project_id) { return std::string(kTenantPrefix) + std::to_string(project_id); }
 
-// The sandbox's own receiver of callbacks: what arrived, newest last.
+// The sandbox's own receiver of callbacks: what arrived, per project, newest last.
 struct Dialect::Sink {
   std::mutex mutex;
-  std::deque<std::string> received;
+  std::map<std::int64_t, std::deque<std::string>> received;
 };
 
 Dialect::Dialect(engine::CardPayouts& cards, Options options)
     : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
   for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
-  cards_.set_notifier("ecommpay:", [this](const store::PayoutRecord& payout, const CardOrder& order,
+  cards_.set_notifier(std::string(kTenantPrefix), [this](const store::PayoutRecord& payout, const CardOrder& order,
                                           std::int64_t now_ms) {
     std::vector<store::OutboxMessage> messages;
     if (auto m = callback(payout, order, now_ms)) messages.push_back(std::move(*m));
@@ -185,6 +189,13 @@ const Project* Dialect::project(std::int64_t id) const {
     if (p.id == id) return &p;
   }
   return nullptr;
+}
+
+const Project* Dialect::project(std::string_view text) const {
+  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return nullptr;
+  }
+  return project(std::stoll(std::string(text)));
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -222,14 +233,11 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   const json::Value* general = nullptr;
   if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
   // project_id: a number, or a string of digits.
-  std::int64_t project_id = 0;
-  if (const json::Value* id = general->find("project_id"); id && (id->is_number() || id->is_string())) {
-    const std::string text = id->is_number() ? std::string(id->number_text()) : id->as_string();
-    if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == std::string::npos) {
-      project_id = std::stoll(text);
-    }
-  }
-  const Project* p = project_id ? project(project_id) : nullptr;
+  const json::Value* id = general->find("project_id");
+  const Project* p = !id                ? nullptr
+                     : id->is_number() ? project(id->number_text())
+                     : id->is_string() ? project(std::string_view(id->as_string()))
+                                       : nullptr;
   if (!p) return respond(error(400, kCodeMissingField, "general.project_id: no such project"));
   // The caller's network address, as the TCP connection shows it (never a header).
   bool allowed = false;
@@ -433,19 +441,50 @@ std::optional<store::OutboxMessage> Dialect::code_mail(const store::PayoutRecord
   return m;
 }
 
+// The sandbox's receiver stands for a merchant's: it keeps only callbacks signed by the project
+// they name (a stranger cannot fill it), and shows a project's callbacks only to whoever signs the
+// listing with that project's key: GET ?project_id=<id>&signature=<signature of project_id>.
 void Dialect::callback_sink(http::Request& request, const http::Responder& respond) {
+  auto refuse = [&](int status, std::string_view why) {
+    std::string body;
+    json::Writer w(body);
+    w.begin_object().key("status").string("error").key("message").string(why).end_object();
+    respond(json_response(status, std::move(body)));
+  };
   if (request.method == "POST") {
+    if (request.problem != http::RequestProblem::kNone || request.body.size() > kSinkBodyMax) {
+      return refuse(413, "a callback is at most 16 KiB");
+    }
+    json::ParseResult parsed = json::parse(request.body);
+    const json::Value* general = parsed.value && parsed.value->is_object() ? parsed.value->find("general") : nullptr;
+    const json::Value* id = general && general->is_object() ? general->find("project_id") : nullptr;
+    const json::Value* signature = general && general->is_object() ? general->find("signature") : nullptr;
+    const Project* p = id && id->is_string() ? project(std::string_view(id->as_string())) : nullptr;
+    if (!p || !signature || !signature->is_string() ||
+        !signature_valid(p->secret_key, signing_string(*parsed.value), signature->as_string())) {
+      return refuse(403, "not a callback signed by its project");
+    }
     std::lock_guard lock(sink_->mutex);
-    sink_->received.push_back(request.body);
-    if (sink_->received.size() > kSinkKept) sink_->received.pop_front();
+    auto& kept = sink_->received[p->id];
+    kept.push_back(std::move(request.body));
+    if (kept.size() > kSinkProjectKept) kept.pop_front();
     return respond(json_response(200, R"({"status":"ok"})"));
+  }
+  if (request.method != "GET") return refuse(405, "POST a callback, or GET a project's");
+  const http::QueryParam id = http::query_param(request.query(), "project_id");
+  const http::QueryParam signature = http::query_param(request.query(), "signature");
+  const Project* p = id.present && id.valid ? project(std::string_view(id.value)) : nullptr;
+  if (!p || !signature.present || !signature.valid ||
+      !signature_valid(p->secret_key, signing_string({{"project_id", id.value}}), signature.value)) {
+    return refuse(403, "sign project_id with the project's secret key");
   }
   std::string body = "[";
   {
     std::lock_guard lock(sink_->mutex);
-    for (std::size_t i = 0; i < sink_->received.size(); ++i) {
+    const auto& kept = sink_->received[p->id];
+    for (std::size_t i = 0; i < kept.size(); ++i) {
       if (i) body.push_back(',');
-      body.append(sink_->received[i]);
+      body.append(kept[i]);
     }
   }
   body.push_back(']');

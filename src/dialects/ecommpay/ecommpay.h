@@ -44,6 +44,8 @@ struct Options {
   std::vector<Project> projects;
 };
 
+// Every ecommpay project's tenant is kTenantPrefix + its id.
+inline constexpr std::string_view kTenantPrefix = "ecommpay:";
 std::string tenant_of(std::int64_t project_id);
 // The account a project's payouts are funded from: its merchant balance.
 inline constexpr std::string_view kMerchantAccount = "merchant";
@@ -55,6 +57,8 @@ class Dialect {
   bool handle(http::Request& request, const http::Responder& respond);
   void set_public_url(std::string url);
   const Project* project(std::int64_t id) const;
+  // The project whose id is `text` (1 to 12 digits, as JSON strings and query strings carry it).
+  const Project* project(std::string_view text) const;
 
  private:
   void registration(http::Request& request, const http::Responder& respond);
