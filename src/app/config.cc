@@ -1,16 +1,20 @@
 #include "app/config.h"
 
 #include <cstdlib>
+#include <limits>
 #include <filesystem>
 #include <stdexcept>
 #include <toml++/toml.h>
 
 #include "cards/card.h"
+#include "core/secrets.h"
 #include "core/time_format.h"
 #include "dialects/qiwi/qiwi.h"
 
 namespace payoutd::app {
 namespace {
+
+constexpr std::size_t kAdminTokenMin = 32;  // outside the sandbox
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw std::runtime_error("config " + where + ": " + what);
@@ -285,8 +289,20 @@ void load_ecommpay(const toml::table& root, Config& config) {
 void load_cabinet(const toml::table& root, Config& config) {
   const toml::table& t = section(root, "cabinet");
   cabinet::AuthOptions& o = config.cabinet;
-  o.lockout_failures = static_cast<int>(bounded(t, "cabinet", "lockout_failures", 10, 1, 1000));
-  o.lockout_ms = bounded(t, "cabinet", "lockout_minutes", 30, 1, 24 * 60) * 60'000;
+  for (const char* gone : {"lockout_failures", "lockout_minutes"}) {
+    if (t.get(gone)) {
+      fail(std::string("cabinet.") + gone, "logins are no longer locked (a stranger could lock anyone out): "
+                                            "wrong passwords are throttled by [throttle] (docs/cabinet.md)");
+    }
+  }
+  o.throttle = config.throttle;
+  o.refuse_published_passwords = !config.sandbox;
+  o.checks_per_address_per_minute =
+      static_cast<int>(bounded(t, "cabinet", "checks_per_address_per_minute", 20, 1, 100'000));
+  o.checks_per_address_burst = static_cast<int>(bounded(t, "cabinet", "checks_per_address_burst", 10, 1, 100'000));
+  o.pending_max = static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_max", 256, 1, 100'000));
+  o.pending_per_address_max =
+      static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
   const std::vector<std::string>& tenants = config.admin.tenants;
@@ -312,6 +328,21 @@ void load_cabinet(const toml::table& root, Config& config) {
     }
     o.users.push_back(std::move(user));
   }
+}
+
+// [throttle]: wrong credentials (cabinet passwords, Bereke passwords, QIWI and admin tokens).
+void load_throttle(const toml::table& root, Config& config) {
+  const toml::table& t = section(root, "throttle");
+  ThrottleOptions& o = config.throttle;
+  o.failures_free = static_cast<int>(bounded(t, "throttle", "failures_free", o.failures_free, 0, 1000));
+  o.delay_first_ms = bounded(t, "throttle", "delay_first_ms", o.delay_first_ms, 1, 3'600'000);
+  o.delay_max_ms = bounded(t, "throttle", "delay_max_s", o.delay_max_ms / 1000, 1, 86'400) * 1000;
+  o.address_failures_per_minute = static_cast<int>(
+      bounded(t, "throttle", "address_failures_per_minute", o.address_failures_per_minute, 1, 1'000'000));
+  o.address_failures_burst =
+      static_cast<int>(bounded(t, "throttle", "address_failures_burst", o.address_failures_burst, 1, 1'000'000));
+  o.entries_max = static_cast<std::size_t>(bounded(t, "throttle", "entries_max", 50'000, 100, 10'000'000));
+  if (o.delay_first_ms > o.delay_max_ms) fail("throttle.delay_first_ms", "must not exceed delay_max_s");
 }
 
 void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
@@ -350,6 +381,36 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
   e.reconcile_max_ms = bounded(rail, "rail", "reconcile_max_ms", 60'000, 10, 86'400'000);
   e.resend_after_ms = std::max<std::int64_t>(config.rail.timeout_ms * 2, 5000);
   e.waiter_timeout_ms = config.rail.timeout_ms + 5000;
+}
+
+// Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects
+// nothing: every one is refused, named by its key, whatever prefix or letter case it was given.
+void refuse_published_secrets(const Config& config) {
+  std::vector<std::string> found;
+  auto check = [&](const std::string& key, std::string_view value) {
+    if (!value.empty() && is_published_secret(value)) found.push_back(key);
+  };
+  check("admin.token", config.admin.token);
+  for (std::size_t i = 0; i < config.qiwi.products.size(); ++i) {
+    const auto& tokens = config.qiwi.products[i].tokens;
+    for (std::size_t j = 0; j < tokens.size(); ++j) {
+      check("qiwi.products[" + std::to_string(i) + "].tokens[" + std::to_string(j) + "]", tokens[j]);
+    }
+  }
+  for (std::size_t i = 0; i < config.bereke.partners.size(); ++i) {
+    check("bereke.partners[" + std::to_string(i) + "].password", config.bereke.partners[i].password);
+  }
+  for (std::size_t i = 0; i < config.ecommpay.projects.size(); ++i) {
+    check("ecommpay.projects[" + std::to_string(i) + "].secret_key", config.ecommpay.projects[i].secret_key);
+  }
+  for (std::size_t i = 0; i < config.cabinet.users.size(); ++i) {
+    check("cabinet.users[" + std::to_string(i) + "].password_hash", config.cabinet.users[i].password_hash);
+  }
+  check("vault.kek", config.vault_kek);
+  if (found.empty()) return;
+  std::string keys;
+  for (const std::string& k : found) keys.append(keys.empty() ? "" : ", ").append(k);
+  fail(keys, "published with the sandbox, refused outside it: set secrets of your own");
 }
 
 }  // namespace
@@ -440,8 +501,16 @@ Config load_config(const std::string& path) {
 
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
-  if (!config.admin.token.empty() && config.admin.token.size() < 16) {
+  const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
+  if (!admin_enabled) config.admin.token.clear();
+  if (config.sandbox && !config.admin.token.empty() && config.admin.token.size() < 16) {
     fail("admin.token", "must be at least 16 characters (or empty to disable the admin API)");
+  }
+  // Outside the sandbox the admin API mints money: it is either off, said so, or behind a long
+  // token (32 characters: some 190 bits when random).
+  if (!config.sandbox && admin_enabled && config.admin.token.size() < kAdminTokenMin) {
+    fail("admin.token", "must be at least 32 characters outside the sandbox (admin.enabled = false turns the "
+                        "admin API off)");
   }
   config.admin.sandbox = config.sandbox;
   load_qiwi(root, config);
@@ -451,6 +520,15 @@ Config load_config(const std::string& path) {
   for (const auto& p : config.qiwi.products) config.admin.tenants.push_back(dialects::qiwi::tenant_of(p.id));
   for (const auto& p : config.bereke.partners) config.admin.tenants.push_back(dialects::bereke::tenant_of(p.id));
   for (const auto& p : config.ecommpay.projects) config.admin.tenants.push_back(dialects::ecommpay::tenant_of(p.id));
+  load_throttle(root, config);
+  config.bereke.throttle = config.throttle;
+  // Tokens are long and random (16 characters at least; the admin's 32): guessing one is hopeless,
+  // so only an address's rate of failures is bounded. A delay per (product, address) would mostly
+  // slow a partner's healthy hosts behind the same address as one with an old token.
+  ThrottleOptions tokens = config.throttle;
+  tokens.failures_free = std::numeric_limits<int>::max();
+  config.qiwi.throttle = tokens;
+  config.admin.throttle = tokens;
   load_cabinet(root, config);
   if (std::string knp = get_or<std::string>(section(root, "cabinet"), "cabinet", "knp_table", ""); !knp.empty()) {
     std::filesystem::path p = knp;
@@ -495,6 +573,7 @@ Config load_config(const std::string& path) {
       !(config.ecommpay.projects.empty())) {
     fail("mail.smtp_url", "is required outside the sandbox (verification codes go by email)");
   }
+  if (!config.sandbox) refuse_published_secrets(config);
   return config;
 }
 

@@ -45,7 +45,8 @@ struct Config {
   engine::ProvisionPlan provision;         // QIWI tenants an empty database starts with
   engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
   engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
-  cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, lockout, sessions
+  ThrottleOptions throttle;                  // throttle.*: wrong credentials, for every dialect
+  cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, its checks, sessions
   std::string knp_table;                     // cabinet.knp_table, resolved against the config's directory
 };
 

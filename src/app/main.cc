@@ -120,11 +120,11 @@ int serve(const Config& config) {
   outbox::HttpTransport web(config.callbacks);
   outbox::MailTransportOptions mail_options = config.mail;
   mail_options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
-  if (mail_options.smtp_url.empty()) make_private_directory(mail_options.sink_dir);
+  if (config.sandbox && mail_options.smtp_url.empty()) make_private_directory(mail_options.sink_dir);
   outbox::MailTransport mail(mail_options);
   outbox::SmsTransportOptions sms_options = config.sms;
   sms_options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
-  if (sms_options.gateway_url.empty()) make_private_directory(sms_options.sink_dir);
+  if (config.sandbox && sms_options.gateway_url.empty()) make_private_directory(sms_options.sink_dir);
   outbox::SmsTransport sms(sms_options, web);
   outbox::RoutingTransport transport(web, mail, sms);
   outbox::DispatcherOptions dispatch = config.dispatch;

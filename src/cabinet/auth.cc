@@ -8,6 +8,8 @@
 #include <cstdio>
 
 #include "core/ids.h"
+#include "core/log_limit.h"
+#include "core/secrets.h"
 #include "core/json.h"
 #include "engine/committer.h"
 
@@ -48,25 +50,6 @@ std::string text_of(const json::Value& v, std::string_view key) {
 std::int64_t int_of(const json::Value& v, std::string_view key) {
   const json::Value* m = v.find(key);
   return m ? m->as_int64().value_or(0) : 0;
-}
-
-struct LoginState {
-  int failures = 0;
-  std::int64_t locked_until_ms = 0;
-};
-
-LoginState login_state(const std::optional<std::string>& text) {
-  auto v = parse_object(text);
-  if (!v) return {};
-  return {static_cast<int>(int_of(*v, "failures")), int_of(*v, "locked_until_ms")};
-}
-
-std::string login_state_json(const LoginState& s) {
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().key("failures").integer(s.failures).key("locked_until_ms").integer(s.locked_until_ms);
-  w.end_object();
-  return out;
 }
 
 std::string session_json(const Session& s, bool ended) {
@@ -127,12 +110,16 @@ std::string token_hash(std::string_view token) {
 
 std::string Auth::new_secret() { return random_token(24); }
 
-bool Auth::same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options)
-    : engine_(engine), store_(store), clock_(clock), options_(std::move(options)) {
+    : engine_(engine),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      dummy_hash_(hash_password("not a password of anyone")),
+      throttle_(options_.throttle),
+      checks_(options_.checks_per_address_per_minute, options_.checks_per_address_burst,
+              options_.throttle.entries_max) {
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cabinet-auth");
     work();
@@ -155,46 +142,92 @@ const User* Auth::user(std::string_view login) const {
   return nullptr;
 }
 
+bool Auth::next(Check& check) {
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [&] { return stopping_ || !turns_.empty(); });
+  if (turns_.empty()) return false;
+  const std::string address = std::move(turns_.front());
+  turns_.pop_front();
+  auto it = pending_.find(address);
+  check = std::move(it->second.front());
+  it->second.pop_front();
+  --pending_count_;
+  if (it->second.empty()) {
+    pending_.erase(it);
+  } else {
+    turns_.push_back(address);  // its next check waits for every other address's turn
+  }
+  return true;
+}
+
 void Auth::work() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;
-      task = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    task();
+  Check check;
+  while (next(check)) {
+    check.run(clock_.now_ms() - check.queued_ms > options_.pending_wait_ms_max);
+  }
+  // Stopping: what still waits is answered "busy".
+  std::map<std::string, std::deque<Check>> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(pending_);
+    turns_.clear();
+    pending_count_ = 0;
+  }
+  for (auto& [address, checks] : left) {
+    for (Check& c : checks) c.run(true);
   }
 }
 
 void Auth::login(std::string login, std::string password, std::string address,
                  std::function<void(LoginResult)> done) {
-  // A locked login is refused before its password is looked at.
-  const LoginState state = login_state(store_.get_record("", kLoginRecord, login));
-  if (state.locked_until_ms > clock_.now_ms()) {
+  const std::int64_t now_ms = clock_.now_ms();
+  // Throttled before anything is queued: a (login, address) in its delay, or an address out of
+  // budget for failures or for argon2id checks, is answered at once.
+  std::int64_t wait = throttle_.wait_ms(login, address, now_ms);
+  const std::string where = address_key(address);
+  if (wait == 0) wait = checks_.take(where, now_ms);
+  if (wait > 0) {
     LoginResult r;
-    r.outcome = LoginOutcome::kLocked;
-    r.locked_until_ms = state.locked_until_ms;
+    r.outcome = LoginOutcome::kThrottled;
+    r.retry_after_ms = wait;
     return done(std::move(r));
   }
   std::unique_lock lock(mutex_);
-  if (pending_.size() >= options_.pending_max || stopping_) {
+  auto& mine = pending_[where];
+  if (stopping_ || pending_count_ >= options_.pending_max || mine.size() >= options_.pending_per_address_max) {
+    if (mine.empty()) pending_.erase(where);
     lock.unlock();
     return done({LoginOutcome::kBusy});
   }
-  pending_.push_back([this, login = std::move(login), password = std::move(password),
-                      address = std::move(address), done = std::move(done)]() mutable {
-    const User* u = user(login);
-    if (!u && dummy_hash_.empty()) dummy_hash_ = hash_password("not a password of anyone");
-    const std::string& hash = u ? u->password_hash : dummy_hash_;
-    const bool verified = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && u;
-    sodium_memzero(password.data(), password.size());
-    decide(std::move(login), verified, std::move(address), std::move(done));
-  });
+  if (mine.empty()) turns_.push_back(where);
+  mine.push_back({now_ms, [this, login = std::move(login), password = std::move(password),
+                           address = std::move(address), done = std::move(done)](bool expired) mutable {
+                    if (expired) {
+                      sodium_memzero(password.data(), password.size());
+                      return done({LoginOutcome::kBusy});
+                    }
+                    verify(std::move(login), std::move(password), std::move(address), std::move(done));
+                  }});
+  ++pending_count_;
   lock.unlock();
   wake_.notify_one();
+}
+
+void Auth::verify(std::string login, std::string password, std::string address,
+                  std::function<void(LoginResult)> done) {
+  static LogLimit published_refused;
+  const User* u = user(login);
+  const std::string& hash = u ? u->password_hash : dummy_hash_;
+  bool verified = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && u;
+  if (verified && options_.refuse_published_passwords && is_published_secret(password)) {
+    verified = false;  // published with the sandbox: it opens nothing outside it
+    if (const std::int64_t held = published_refused.admit(); held >= 0) {
+      spdlog::warn("cabinet: {} signed in with a password published with the sandbox: refused; set another "
+                   "({} more not logged)", login, held);
+    }
+  }
+  sodium_memzero(password.data(), password.size());
+  decide(std::move(login), verified, std::move(address), std::move(done));
 }
 
 void Auth::decide(std::string login, bool verified, std::string address,
@@ -203,57 +236,33 @@ void Auth::decide(std::string login, bool verified, std::string address,
     std::string login, address, token;
     Session session;
     bool verified;
+    bool known;
   };
   const User* u = user(login);
-  Input in{login, std::move(address), random_token(32), {}, verified};
+  if (verified) {
+    throttle_.succeeded(login, address);
+  } else {
+    throttle_.failed(login, address, clock_.now_ms());
+  }
+  Input in{login, std::move(address), random_token(32), {}, verified, u != nullptr};
   if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0};
-  if (!u) return done({LoginOutcome::kWrong});  // nothing to count or lock for an unknown login
-  const int failures_max = options_.lockout_failures;
-  const std::int64_t lockout_ms = options_.lockout_ms;
-  auto apply = [in, failures_max, lockout_ms](store::WriteTxn& txn, std::int64_t now_ms) {
+  // An unknown login goes through the committer too (writing nothing), so that its answer takes
+  // as long as a known login's wrong password, whose failure is written to its tenant's log.
+  auto apply = [in](store::WriteTxn& txn, std::int64_t now_ms) {
     LoginResult r;
-    auto text = txn.find_record("", kLoginRecord, in.login);
-    LoginState state = login_state(text);
-    auto save = [&] {
-      if (text) {
-        txn.update_record("", kLoginRecord, in.login, login_state_json(state));
-      } else {
-        txn.insert_record("", kLoginRecord, in.login, login_state_json(state));
-      }
-    };
-    auto audit = [&](std::string action, std::string detail) {
-      write_audit(txn, in.session.tenant, {now_ms, in.login, std::move(action), std::move(detail), in.address});
-    };
-    if (state.locked_until_ms > now_ms) {  // locked by another attempt meanwhile
-      r.outcome = LoginOutcome::kLocked;
-      r.locked_until_ms = state.locked_until_ms;
-      return r;
-    }
     if (!in.verified) {
-      state.failures += 1;
-      if (state.failures >= failures_max) {
-        state.failures = 0;
-        state.locked_until_ms = now_ms + lockout_ms;
-        r.outcome = LoginOutcome::kLocked;
-        r.locked_until_ms = state.locked_until_ms;
-        audit("login.locked", std::to_string(failures_max) + " wrong passwords in a row");
-      } else {
-        r.outcome = LoginOutcome::kWrong;
-        audit("login.failed", "wrong password");
+      r.outcome = LoginOutcome::kWrong;
+      if (in.known) {
+        write_audit(txn, in.session.tenant, {now_ms, in.login, "login.failed", "wrong password", in.address});
       }
-      save();
       return r;
-    }
-    if (state.failures != 0 || state.locked_until_ms != 0 || !text) {
-      state = {};
-      save();
     }
     r.outcome = LoginOutcome::kOk;
     r.token = in.token;
     r.session = in.session;
     r.session.created_ms = r.session.seen_ms = now_ms;
     txn.insert_record("", kSessionRecord, r.session.token_hash, session_json(r.session, false));
-    audit("login", "");
+    write_audit(txn, in.session.tenant, {now_ms, in.login, "login", "", in.address});
     return r;
   };
   auto finish = [done](LoginResult r, const store::Status& status) {

@@ -3,16 +3,25 @@
 //
 // Users come from the config ([[cabinet.users]]): a login, the tenant it sees, and its password
 // as an argon2id hash (libsodium's crypto_pwhash_str; `payoutd hash-password` makes one). The
-// store keeps what changes, shared by every node: each login's consecutive failures and lockout,
-// the sessions, and each tenant's audit log. A password is checked on the auth worker thread,
-// never on an I/O thread or the committer (argon2id is slow on purpose). After
-// `lockout_failures` wrong passwords in a row a login is locked for `lockout_minutes`: even the
-// right password is refused until then. A session is a random token in an HttpOnly cookie; the
-// store holds only its hash, with the session's CSRF token.
+// store keeps what changes, shared by every node: the sessions and each tenant's audit log. A
+// password is checked on the auth worker thread, never on an I/O thread or the committer
+// (argon2id is slow on purpose).
+//
+// Guessing is throttled, never locked (core/throttle.h): after a few wrong passwords a (login,
+// client address) waits a growing delay, and each address has a bounded rate of failures, so a
+// stranger slows only themself and cannot shut a partner out. Before a check is queued, the
+// client's address must have budget for one (a bounded rate of argon2id checks per address), and
+// the queue is served round-robin by address with a bound per address: a crowd of bad clients
+// cannot deny the worker to everyone else. A login that does not exist is answered exactly as a
+// wrong password of one that does: the same check, the same throttle, the same durable round trip.
+//
+// A session is a random token in an HttpOnly cookie; the store holds only its hash, with the
+// session's CSRF token.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +29,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/throttle.h"
 #include "engine/payouts.h"
 #include "store/store.h"
 
@@ -33,11 +43,15 @@ struct User {
 
 struct AuthOptions {
   std::vector<User> users;
-  int lockout_failures = 10;
-  std::int64_t lockout_ms = 30 * 60'000;
+  ThrottleOptions throttle;                      // wrong passwords per (login, address), per address
+  int checks_per_address_per_minute = 20;        // password checks one address may start, any outcome,
+  int checks_per_address_burst = 10;             // after a burst of this many
+  std::size_t pending_max = 256;                 // password checks waiting for the worker, in all
+  std::size_t pending_per_address_max = 4;       // of them from one address
+  std::int64_t pending_wait_ms_max = 10'000;     // a check waiting longer is answered "busy"
+  bool refuse_published_passwords = false;       // outside the sandbox: its published passwords open nothing
   std::int64_t session_idle_ms = 30 * 60'000;    // a session unused this long ends
   std::int64_t session_max_ms = 12 * 3'600'000;  // and any session after this long
-  std::size_t pending_max = 64;                  // password checks waiting for the worker
 };
 
 struct Session {
@@ -49,7 +63,7 @@ struct Session {
 enum class LoginOutcome : std::uint8_t {
   kOk,            // `session` and `token` are set
   kWrong,         // unknown login or wrong password (not told apart)
-  kLocked,        // too many failures: `locked_until_ms`
+  kThrottled,     // too many failures or checks from this address: retry after `retry_after_ms`
   kBusy,          // too many password checks waiting: retry
   kUnavailable,   // the store failed
 };
@@ -58,7 +72,7 @@ struct LoginResult {
   LoginOutcome outcome = LoginOutcome::kWrong;
   std::string token;  // the cookie's value (only here, never stored)
   Session session;
-  std::int64_t locked_until_ms = 0;
+  std::int64_t retry_after_ms = 0;
 };
 
 // One line of a tenant's audit log.
@@ -68,7 +82,6 @@ struct AuditEntry {
 };
 
 // Record kinds (store::WriteTxn::find_record).
-inline constexpr std::string_view kLoginRecord = "cabinet-login";      // login -> failures, lock
 inline constexpr std::string_view kSessionRecord = "cabinet-session";  // token hash -> session
 inline constexpr std::string_view kAuditRecord = "cabinet-audit";      // per tenant, newest first
 
@@ -82,8 +95,9 @@ class Auth {
   Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options);
   ~Auth();
 
-  // Checks the password, counts a failure or opens a session, writes the audit line; `done`
-  // runs once that is durable, on the committer's or the worker's thread.
+  // Checks the password of a client at `address` (throttled first), counts a failure or opens a
+  // session, writes the audit line; `done` runs once that is durable, on the committer's or the
+  // worker's thread (at once, on the caller's, when throttled or busy).
   void login(std::string login, std::string password, std::string address,
              std::function<void(LoginResult)> done);
   // The session of a cookie's token, if it is open; touches it (at most once a minute).
@@ -97,12 +111,19 @@ class Auth {
 
   const User* user(std::string_view login) const;
 
-  // A random secret for a form (a CSRF token), and the constant-time comparison of two.
+  // A random secret for a form (a CSRF token); compare two with secrets_equal (core/secrets.h).
   static std::string new_secret();
-  static bool same_secret(std::string_view a, std::string_view b);
 
  private:
+  // A password check waiting for the worker; `run(false)` checks, `run(true)` answers "busy"
+  // (it waited too long, or the server stops).
+  struct Check {
+    std::int64_t queued_ms = 0;
+    std::function<void(bool expired)> run;
+  };
   void work();
+  bool next(Check& check);  // round-robin by address; false when stopping
+  void verify(std::string login, std::string password, std::string address, std::function<void(LoginResult)> done);
   void decide(std::string login, bool verified, std::string address,
               std::function<void(LoginResult)> done);
 
@@ -110,11 +131,15 @@ class Auth {
   const store::Store& store_;
   const Clock& clock_;
   AuthOptions options_;
-  std::string dummy_hash_;  // checked for unknown logins, so they take as long
+  const std::string dummy_hash_;  // checked for unknown logins, so they take as long
+  Throttle throttle_;
+  RateLimit checks_;  // argon2id checks per address
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> pending_;
+  std::map<std::string, std::deque<Check>> pending_;  // by address key
+  std::deque<std::string> turns_;                     // addresses with checks waiting, in turn
+  std::size_t pending_count_ = 0;
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -8,6 +8,7 @@
 
 #include "cards/card.h"
 #include "core/money.h"
+#include "core/secrets.h"
 #include "core/time_format.h"
 #include "pages/common.h"
 
@@ -26,7 +27,7 @@ constexpr std::size_t kCsvRowsMax = 100'000;
 constexpr int kChartDays = 14;
 
 struct Texts {
-  std::string_view lang, title, login_title, login, password, sign_in, wrong, locked_until, busy,
+  std::string_view lang, title, login_title, login, password, sign_in, wrong, throttled, busy,
       bad_form, logout, overview, payouts, audit, balances, account, code, currency, balance,
       reserved, available, per_day, day, succeeded, declined, in_flight, status, any, processing,
       success, from, to, amount_min, amount_max, partner_id, filter, export_csv, created, kind,
@@ -43,7 +44,7 @@ struct Texts {
 
 constexpr Texts kEn{
     "en", "Partner cabinet", "Sign in to the partner cabinet", "Login", "Password", "Sign in",
-    "Wrong login or password", "Too many wrong passwords: this login is locked until",
+    "Wrong login or password", "Too many wrong passwords: try again in a while (seconds):",
     "Too many sign-ins at once, try again in a moment", "The form has expired: try again",
     "Sign out", "Overview", "Payouts", "Audit log", "Balances", "Account", "Code", "Currency",
     "Balance", "Reserved by payouts in flight", "Available", "Payouts per day (UTC)", "Day",
@@ -70,7 +71,7 @@ constexpr Texts kEn{
     "The KNP value was saved", "Payouts carry the KNP", "Save", "Choose a code from the list"};
 constexpr Texts kRu{
     "ru", "Личный кабинет", "Вход в личный кабинет", "Логин", "Пароль", "Войти",
-    "Неверный логин или пароль", "Слишком много неверных паролей: вход заблокирован до",
+    "Неверный логин или пароль", "Слишком много неверных паролей: повторите через (секунд):",
     "Слишком много входов одновременно, повторите через минуту", "Форма устарела: повторите",
     "Выйти", "Обзор", "Выплаты", "Журнал действий", "Балансы", "Счёт", "Код", "Валюта", "Баланс",
     "Зарезервировано выплатами в обработке", "Доступно", "Выплаты по дням (UTC)", "День",
@@ -292,6 +293,7 @@ struct Pages::View {
   std::optional<Session> session;
   std::vector<std::string> cookies;  // Set-Cookie values
   bool secure = false;
+  std::int64_t retry_after_s = 0;  // a Retry-After header, when set
 
   void set_cookie(std::string_view name, std::string_view value, bool clear = false) {
     std::string c(name);
@@ -302,6 +304,7 @@ struct Pages::View {
   }
   void send(http::Response r) {
     for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+    if (retry_after_s > 0) r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
     // The referrer goes to this origin only. With none at all a browser sends "Origin: null"
     // with the cabinet's own forms, and the same-origin check could not tell them from a
     // sandboxed frame's.
@@ -413,7 +416,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (post) {
     auto form = pages::parse_form(request.body);
     if (!same_origin(request) || !form || pages::form_value(*form, "csrf").empty() ||
-        !Auth::same_secret(pages::form_value(*form, "csrf"), v.session->csrf)) {
+        !secrets_equal(pages::form_value(*form, "csrf"), v.session->csrf)) {
       v.html(403, layout(v, {}, v.t->bad_form) + std::string(kFoot));
       return true;
     }
@@ -469,7 +472,7 @@ void Pages::login(View& v, const http::Request& request) {
   auto form = pages::parse_form(request.body);
   const std::string expected = cookie(request.cookie, "cabinet_login");
   if (!form || !same_origin(request) || expected.empty() ||
-      !Auth::same_secret(pages::form_value(*form, "csrf"), expected)) {
+      !secrets_equal(pages::form_value(*form, "csrf"), expected)) {
     return login_page(v, 403, v.t->bad_form);
   }
   std::string login = pages::form_value(*form, "login"), password = pages::form_value(*form, "password");
@@ -483,8 +486,11 @@ void Pages::login(View& v, const http::Request& request) {
         answer.set_cookie("cabinet_login", "", true);
         answer.set_cookie("cabinet_session", r.token);
         return answer.redirect("/cabinet");
-      case LoginOutcome::kLocked:
-        return login_page(answer, 429, std::string(t.locked_until) + " " + time_text(r.locked_until_ms) + " UTC");
+      case LoginOutcome::kThrottled: {
+        const std::int64_t seconds = (r.retry_after_ms + 999) / 1000;
+        answer.retry_after_s = seconds;
+        return login_page(answer, 429, std::string(t.throttled) + " " + std::to_string(seconds));
+      }
       case LoginOutcome::kWrong: return login_page(answer, 401, t.wrong);
       case LoginOutcome::kBusy:
       case LoginOutcome::kUnavailable: return login_page(answer, 503, t.busy);

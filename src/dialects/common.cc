@@ -39,11 +39,6 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   return token;
 }
 
-bool secrets_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool is_partner_id(std::string_view id, std::size_t max_size) {
   if (id.empty() || id.size() > max_size) return false;
   for (char c : id) {

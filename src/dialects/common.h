@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/money.h"
+#include "core/secrets.h"  // secrets_equal: every credential is compared with it
 
 namespace payoutd::dialects {
 
@@ -17,9 +18,6 @@ std::optional<std::vector<std::string>> split_path(std::string_view path);
 
 // "Bearer <token>" -> token; nullopt for a missing header or another scheme.
 std::optional<std::string_view> bearer_token(std::string_view authorization);
-
-// Compares secrets in time independent of where they differ.
-bool secrets_equal(std::string_view a, std::string_view b);
 
 // True for 1..max_size characters of [A-Za-z0-9._-], not all of them dots ("." and ".." are path
 // segments, not names): the partner ids payoutd accepts in paths and bodies.

@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/secrets.h"
 #include "engine/postings.h"
 
 namespace payoutd::engine {
@@ -25,10 +26,6 @@ using store::WriteTxn;
 // --- records ------------------------------------------------------------------------------------
 
 namespace {
-
-bool secrets_match(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::string string_member(const json::Value& object, std::string_view key) {
   const json::Value* v = object.find(key);
@@ -741,7 +738,7 @@ CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
   } else if (now_ms >= o.code_expires_ms) {
     o.code_hash.clear();
     return refuse("code-expired");
-  } else if (!secrets_match(code_hash(o.order_id, in.code), o.code_hash)) {
+  } else if (!secrets_equal(code_hash(o.order_id, in.code), o.code_hash)) {
     if (++o.code_attempts >= options.code_attempts_max) o.code_hash.clear();
     return refuse("wrong-code");
   } else {
@@ -1470,7 +1467,7 @@ void CardPayouts::confirm_enrolment(std::string tenant, std::string id, std::str
           en.state = "declined", en.reason = "code-expired", en.code_hash.clear();
           return refuse("code-expired");
         }
-        if (!secrets_match(code_hash(id, code), en.code_hash)) {
+        if (!secrets_equal(code_hash(id, code), en.code_hash)) {
           if (++en.attempts >= kEnrolmentAttemptsMax) en.state = "declined", en.reason = "wrong-code", en.code_hash.clear();
           return refuse("wrong-code");
         }

@@ -90,6 +90,45 @@ ECOMMPAY_DISABLED = 91349         # payouts not enabled: declined by callback (3
 ECOMMPAY_FOREIGN_ONLY = 91350     # allowlist 192.0.2.1/32 only: loopback callers get 403
 ECOMMPAY_SECRETS = {p: f"sandbox-secret-{p}" for p in (ECOMMPAY_PROJECT, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY)}
 
+# Outside the sandbox every secret the sandbox publishes is refused (docs/architecture.md,
+# "Secrets"): a server run with sandbox = false gets these private ones instead (outside_sandbox()).
+OUTSIDE_ADMIN_TOKEN = "private-admin-token-0123456789-abcdef"
+OUTSIDE_PARTNER_TOKEN = "private-best-partner-token"
+OUTSIDE_BEREKE_PASSWORD = "private-bereke-password"
+OUTSIDE_ECOMMPAY_SECRETS = {p: f"private-secret-{p}" for p in ECOMMPAY_SECRETS}
+OUTSIDE_KEK = "9ca6a1809139a29803193e05e3d1b5df2d7f4622c03e2885804665506f2c9272"
+# Cabinet logins outside the sandbox: login -> (password, its argon2id hash).
+OUTSIDE_CABINET = {
+    "payout_api_username": ("outside-cabinet-bereke", "$argon2id$v=19$m=65536,t=2,p=1$7n1xaNz4MQuq9L4HS9Yspw$"
+                                                      "7fZJSwuSc67YL/XCNJntIg8Aqyl0qrtawSKZu46HVFI"),
+    "merchant-91348": ("outside-cabinet-91348", "$argon2id$v=19$m=65536,t=2,p=1$DdjN+g7LGcwR5jFCvetGig$"
+                                                "CiGfnQO+JBL7jJv/el6KjWCkM6F/MeF0k9pDkx53ydI"),
+    "best-partner-admin": ("outside-cabinet-best-partner", "$argon2id$v=19$m=65536,t=2,p=1$2dI9Ef2T9tZ1Cu05ET8tNw$"
+                                                           "Y7uqdo5H00VuDAjDA87XaOKkF5UYvJawdbppDpg/pWU"),
+}
+
+
+def outside_sandbox(extra=None):
+    """config_replace entries that turn the sandbox config into one outside the sandbox: sandbox =
+    false, an SMTP server (one that refuses connections, unless `extra` names another), and a
+    private secret in place of every published one (OUTSIDE_*). `extra`: more replacements."""
+    text = config_path().read_text(encoding="utf-8")
+    replace = {
+        "sandbox = true ": "sandbox = false ",
+        '# smtp_url = "smtp://127.0.0.1:2525"': 'smtp_url = "smtp://127.0.0.1:9"',
+        re.search(r'kek = "sandbox-only:[0-9a-f]+"', text).group(0): f'kek = "{OUTSIDE_KEK}"',
+        f'token = "{ADMIN_TOKEN}"': f'token = "{OUTSIDE_ADMIN_TOKEN}"',
+        f'tokens = ["{PARTNER_TOKEN}"]': f'tokens = ["{OUTSIDE_PARTNER_TOKEN}"]',
+        f'password = "{BEREKE_PASSWORD}"': f'password = "{OUTSIDE_BEREKE_PASSWORD}"',
+    }
+    for project, secret in ECOMMPAY_SECRETS.items():
+        replace[f'secret_key = "{secret}"'] = f'secret_key = "{OUTSIDE_ECOMMPAY_SECRETS[project]}"'
+    for login, (_, hashed) in OUTSIDE_CABINET.items():
+        published = re.search(r'login = "' + re.escape(login) + r'".*\n.*\npassword_hash = "([^"]+)"', text).group(1)
+        replace[f'password_hash = "{published}"'] = f'password_hash = "{hashed}"'
+    replace.update(extra or {})
+    return replace
+
 
 def ecommpay_signing_string(value):
     """ecommpay's string to sign (docs/ecommpay.md), written independently of the server's."""
@@ -494,12 +533,14 @@ class Api:
 
     keep_alive: one connection per thread is reused (a stale one is replaced once, only when it
     was reused); otherwise every call opens a fresh connection.
+    source: the loopback address to connect from (all of 127.0.0.0/8 is ours): another client.
     """
 
-    def __init__(self, target, keep_alive=True, timeout=30):
+    def __init__(self, target, keep_alive=True, timeout=30, source="127.0.0.1"):
         self.target = target
         self.keep_alive = keep_alive
         self.timeout = timeout
+        self.source = source
         self._local = threading.local()
         self._open = []  # keep-alive connections of every thread, closed by close()
         self._open_lock = threading.Lock()
@@ -520,7 +561,8 @@ class Api:
         if self.keep_alive and conn is not None and self._local.port == port:
             return conn, True
         self._drop()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout,
+                                          source_address=(self.source, 0))
         if self.keep_alive:
             self._local.conn, self._local.port = conn, port
             with self._open_lock:

@@ -529,6 +529,32 @@ class ErrorRowsTest(BerekeCase):
         self.assertError(r, 413, "98", "Invalid request")
 
 
+class ThrottleTest(BerekeCase):
+    """Wrong credentials of the API (docs/bereke.md, "Authentication"); a minute's first delay, so
+    that a slow machine cannot let it run out between two attempts."""
+    server_options = {"config_replace": {"delay_first_ms = 1000": "delay_first_ms = 60000"}}
+
+    def test_guessing_passwords_is_throttled_per_user_and_address(self):
+        # 300 wrong passwords once took 0.08 s and the right one still worked. Now a few fail with
+        # 401, then every attempt from that address waits (429, Retry-After), the right password
+        # too; the partner calling from its own address is not slowed, and an unknown userName is
+        # throttled exactly as a known one.
+        for user, source in ((BEREKE_USER, "127.0.0.7"), ("no-such-user", "127.0.0.8")):
+            with self.subTest(user=user):
+                guesser = Api(self.server, source=source)
+                self.addCleanup(guesser.close)
+                statuses = [guesser.bereke("getAmount.do", {"userName": user, "password": f"guess-{i}"}).status
+                            for i in range(300)]
+                self.assertEqual(statuses[:4], [401] * 4, statuses[:10])
+                self.assertEqual(set(statuses[4:]), {429}, statuses[:10])
+                r = guesser.bereke("getAmount.do", {"userName": user, "password": BEREKE_PASSWORD})
+                self.assertEqual(r.status, 429, r.raw)
+                self.assertEqual(r.json["errorCode"], "90")
+                self.assertIn("Too many failed authentication attempts", r.json["errorMessage"])
+                self.assertGreaterEqual(int(r.headers["retry-after"]), 1)
+        self.assertEqual(self.api.bereke("getAmount.do", {}).status, 200)  # the partner, from 127.0.0.1
+
+
 class IsolationTest(BerekeCase):
     """A second partner sees none of the first one's orders or bindings."""
     server_options = {"extra_config": '''

@@ -13,8 +13,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY, ECOMMPAY_PROJECT,  # noqa: E402
-                     ECOMMPAY_SECRETS, UUID_RE, Api, IsolatedServerTestCase, ServerTestCase,
-                     ecommpay_sign, unique)
+                     ECOMMPAY_SECRETS, OUTSIDE_ADMIN_TOKEN, OUTSIDE_ECOMMPAY_SECRETS, UUID_RE, Api,
+                     IsolatedServerTestCase, ServerTestCase, ecommpay_sign, outside_sandbox, unique)
 
 FAST_RETRIES = {"retry_s = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800]":
                 "retry_s = [0.2, 0.4, 0.8]", "poll_ms = 1000 ": "poll_ms = 50 ",
@@ -292,10 +292,7 @@ class CallbackDeliveryTest(IsolatedServerTestCase):
         self.assertEqual(code, 0, out)
 
     def test_callbacks_to_private_addresses_are_refused_outside_the_sandbox(self):
-        server = self.new_server(start=False, config_replace=dict(FAST_RETRIES, **{
-            "sandbox = true ": "sandbox = false ",
-            'kek = "sandbox-only:': 'kek = "',
-            '# smtp_url = "smtp://127.0.0.1:2525"': 'smtp_url = "smtp://127.0.0.1:9"'}))
+        server = self.new_server(start=False, config_replace=outside_sandbox(FAST_RETRIES))
         self.server.stop()
         server.start()
         api = Api(server)
@@ -303,11 +300,12 @@ class CallbackDeliveryTest(IsolatedServerTestCase):
         receiver = Receiver()
         self.addCleanup(receiver.close)
         payment_id = unique("priv")
-        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url,
+                                               secret=OUTSIDE_ECOMMPAY_SECRETS[ECOMMPAY_PROJECT]).status, 200)
         time.sleep(1.5)
         self.assertEqual(receiver.bodies(), [])
         r = api.request("GET", f"/admin/v1/outbox?tenant=ecommpay:{ECOMMPAY_PROJECT}&event={payment_id}:",
-                        auth=ADMIN_TOKEN)
+                        auth=OUTSIDE_ADMIN_TOKEN)
         [m] = r.json["messages"]
         self.assertEqual(m["state"], "PENDING")
         self.assertGreaterEqual(m["attempts"], 1)

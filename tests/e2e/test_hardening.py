@@ -15,9 +15,10 @@ import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, PARTNER_TOKEN,  # noqa: E402
-                     PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response, ServerTestCase, binary_path,
-                     Server, config_text, dumps, parse_json, payout_body, payout_path, unique)
+from harness import (ADMIN_TOKEN, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, OUTSIDE_ADMIN_TOKEN,  # noqa: E402
+                     OUTSIDE_KEK, PARTNER_TOKEN, PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response,
+                     ServerTestCase, binary_path, Server, config_text, dumps, outside_sandbox, parse_json,
+                     payout_body, payout_path, unique)
 
 CLIENT = "sjrpngawef8770553957"
 ADMIN = "payoutd-admin"
@@ -464,10 +465,10 @@ class ConfigValidationTest(unittest.TestCase):
             ("admin token", self.replace('token = "sandbox-admin-token"', 'token = "short"'), "admin.token"),
             ("duplicate product", self.sandbox + '\n[[qiwi.products]]\nid = "best-partner"\n'
              'tokens = ["another-token-of-16-chars"]\n', "qiwi.products"),
-            ("sandbox key outside the sandbox", self.replace("sandbox = true ", "sandbox = false ").replace(
-                '# smtp_url = "smtp://127.0.0.1:2525"', 'smtp_url = "smtp://127.0.0.1:2525"'), "vault.kek"),
-            ("no SMTP server outside the sandbox", self.replace("sandbox = true ", "sandbox = false "),
-             "mail.smtp_url"),
+            ("sandbox key outside the sandbox", config_text(outside_sandbox()).replace(
+                f'kek = "{OUTSIDE_KEK}"', 'kek = "sandbox-only:' + OUTSIDE_KEK + '"'), "vault.kek"),
+            ("no SMTP server outside the sandbox", config_text(outside_sandbox(
+                {'# smtp_url = "smtp://127.0.0.1:2525"': '# smtp_url = "smtp://127.0.0.1:2525"'})), "mail.smtp_url"),
             ("malformed key", re.sub(r'^kek = ".*"$', 'kek = "sandbox-only:abcd"', self.sandbox, flags=re.M),
              "vault.kek"),
             ("no BIN table", re.sub(r'^bin_table = "[^"]*"', 'bin_table = "/nonexistent/bins.csv"', self.sandbox,
@@ -489,17 +490,7 @@ class ConfigValidationTest(unittest.TestCase):
              re.search(r'^password_hash = "(.*)"$', self.sandbox, flags=re.M).group(1) + '"\n',
              "cabinet.users[3].login"),
         ]
-        for name, text, key in cases:
-            with self.subTest(name):
-                path = self.write(name.replace(" ", "_"), text)
-                data_dir = os.path.join(self.tmp, "data-" + name.replace(" ", "_"))
-                port = free_port()
-                rc, out, err = run_serve(path, data_dir, listen=f"127.0.0.1:{port}")
-                self.assertIsNotNone(rc, f"payoutd kept running with an invalid config ({name})\n{err}")
-                self.assertNotEqual(rc, 0, f"{name}: exit 0\n{err}")
-                self.assertNotIn("listening on", out)
-                self.assertIn(key, err, f"{name}: the message does not name {key}: {err!r}")
-                self.assertTrue(port_is_closed(port), f"{name}: something listens on {port}")
+        self.refuse_all(cases)
         with self.subTest("the unmodified copy starts (the cases differ from it only by the key)"):
             path = self.write("valid", self.sandbox)
             port = free_port()
@@ -517,6 +508,62 @@ class ConfigValidationTest(unittest.TestCase):
                 proc.terminate()
                 self.assertEqual(proc.wait(30), 0)
                 proc.stdout.close()
+
+    def refuse_all(self, cases):
+        """Each (name, config text, key) fails to start, with a message naming the key."""
+        for name, text, key in cases:
+            with self.subTest(name):
+                path = self.write(name.replace(" ", "_"), text)
+                data_dir = os.path.join(self.tmp, "data-" + name.replace(" ", "_"))
+                port = free_port()
+                rc, out, err = run_serve(path, data_dir, listen=f"127.0.0.1:{port}")
+                self.assertIsNotNone(rc, f"payoutd kept running with an invalid config ({name})\n{err}")
+                self.assertNotEqual(rc, 0, f"{name}: exit 0\n{err}")
+                self.assertNotIn("listening on", out)
+                self.assertIn(key, err, f"{name}: the message does not name {key}: {err!r}")
+                self.assertTrue(port_is_closed(port), f"{name}: something listens on {port}")
+
+    def starts(self, text, name):
+        """The config starts a server that answers /healthz."""
+        path = self.write(name, text)
+        server = Server(data_dir=os.path.join(self.tmp, "data-" + name))
+        server.config = path
+        try:
+            server.start()
+            return server.health() == 200
+        finally:
+            if server.running():
+                server.stop(check=True)
+            server.close()
+
+    def test_published_sandbox_secrets_are_refused_outside_the_sandbox(self):
+        # Every value the sandbox publishes (its config, the spec, the docs, the seeds) opens
+        # nothing outside it: each is refused at start, named by its key, whatever its prefix or
+        # case. (A sandbox admin token once minted 9,999,999 KZT on a server with sandbox = false.)
+        private = config_text(outside_sandbox())
+        published = {old: new for old, new in outside_sandbox().items() if "sandbox = " not in old and "smtp" not in old}
+        self.assertEqual(len(published), 10, "a published secret of the sandbox config is missing from the cases")
+        cases = []
+        for old, new in published.items():
+            key = {"kek": "vault.kek", "token ": "admin.token", "tokens": "qiwi.products[0].tokens[0]",
+                   "password ": "bereke.partners[0].password", "secret_key": "ecommpay.projects[",
+                   "password_hash": "cabinet.users["}[next(k for k in ("kek", "tokens", "token ", "password ",
+                                                                     "secret_key", "password_hash") if k in old)]
+            cases.append((f"published {key} {len(cases)}", private.replace(new, old), key))
+        kek = re.search(r'sandbox-only:([0-9a-f]+)', self.sandbox).group(1)
+        cases += [
+            ("published key without its prefix", private.replace(OUTSIDE_KEK, kek), "vault.kek"),
+            ("published key in capitals", private.replace(OUTSIDE_KEK, kek.upper()), "vault.kek"),
+            ("published admin token in capitals",
+             private.replace(OUTSIDE_ADMIN_TOKEN, ADMIN_TOKEN.upper()), "admin.token"),
+            ("a short admin token", private.replace(OUTSIDE_ADMIN_TOKEN, "only-20-characters!!"), "admin.token"),
+            ("no admin token", private.replace(f'token = "{OUTSIDE_ADMIN_TOKEN}"', 'token = ""'), "admin.token"),
+        ]
+        self.refuse_all(cases)
+        with self.subTest("private secrets start; admin.enabled = false turns the admin API off"):
+            self.assertTrue(self.starts(private, "private"))
+            self.assertTrue(self.starts(private.replace(f'token = "{OUTSIDE_ADMIN_TOKEN}"',
+                                                        'token = ""\nenabled = false'), "admin-off"))
 
 
 class VaultKeyTest(unittest.TestCase):

@@ -1,4 +1,4 @@
-// The partner cabinet's logins, lockout, sessions and audit log (cabinet/auth.h), on both stores.
+// The partner cabinet's logins, throttling, sessions and audit log (cabinet/auth.h), on both stores.
 #include "cabinet/auth.h"
 
 #include <gtest/gtest.h>
@@ -33,8 +33,13 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
     engine_ = std::make_unique<engine::PayoutEngine>(*committer_, *store_, clock_);
     AuthOptions o;
     o.users = {{"alice", kTenant, password_hash()}, {"bob", kTenant, password_hash()}};
-    o.lockout_failures = 3;
-    o.lockout_ms = 60'000;
+    o.throttle.failures_free = 2;
+    o.throttle.delay_first_ms = 60'000;
+    o.throttle.delay_max_ms = 240'000;
+    o.throttle.address_failures_per_minute = 1;
+    o.throttle.address_failures_burst = 6;
+    o.checks_per_address_per_minute = 1;
+    o.checks_per_address_burst = 10;
     o.session_idle_ms = 600'000;
     o.session_max_ms = 3'600'000;
     auth_ = std::make_unique<Auth>(*engine_, *store_, clock_, o);
@@ -54,9 +59,9 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
     }
     FAIL() << "the session was not touched";
   }
-  LoginResult login(const std::string& who, const std::string& password) {
+  LoginResult login(const std::string& who, const std::string& password, const std::string& address = "192.0.2.7") {
     std::promise<LoginResult> p;
-    auth_->login(who, password, "192.0.2.7", [&](LoginResult r) { p.set_value(std::move(r)); });
+    auth_->login(who, password, address, [&](LoginResult r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
 
@@ -75,9 +80,6 @@ TEST(CabinetPasswords, AreArgon2idHashesThatOnlyTheirPasswordOpens) {
   EXPECT_NE(hash_password("s3cret"), h);  // salted
   EXPECT_FALSE(is_password_hash("$2y$10$bcrypt"));
   EXPECT_FALSE(is_password_hash("s3cret"));
-  EXPECT_TRUE(Auth::same_secret("abc", "abc"));
-  EXPECT_FALSE(Auth::same_secret("abc", "abd"));
-  EXPECT_FALSE(Auth::same_secret("", ""));
 }
 
 TEST_P(CabinetAuthTest, ALoginOpensASessionThatEndsWhenIdleOrSignedOut) {
@@ -114,28 +116,72 @@ TEST_P(CabinetAuthTest, ALoginOpensASessionThatEndsWhenIdleOrSignedOut) {
   EXPECT_FALSE(auth_->session(busy.token).has_value());
 }
 
-TEST_P(CabinetAuthTest, WrongPasswordsInARowLockTheLoginForAWhile) {
+TEST_P(CabinetAuthTest, WrongPasswordsSlowDownTheirAddressOnlyAndNeverLockTheLogin) {
   EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
-  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);  // a success resets the count
+  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);  // a success starts afresh
   EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
   EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
-  const LoginResult locked = login("alice", "wrong");
-  EXPECT_EQ(locked.outcome, LoginOutcome::kLocked);
-  EXPECT_EQ(locked.locked_until_ms, clock_.now_ms() + 60'000);
-  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kLocked);
-  EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);  // only that login
-  EXPECT_EQ(login("nobody", "right").outcome, LoginOutcome::kWrong);
+  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);  // the third in a row: now it waits
+  // From this address, alice now waits a minute, even with the right password...
+  const LoginResult wait = login("alice", "right");
+  EXPECT_EQ(wait.outcome, LoginOutcome::kThrottled);
+  EXPECT_EQ(wait.retry_after_ms, 60'000);
+  // ...but alice elsewhere, and bob here, are not slowed: no stranger can lock a partner out.
+  EXPECT_EQ(login("alice", "right", "198.51.100.9").outcome, LoginOutcome::kOk);
+  EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);
   clock_.advance(60'000);
+  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
+  EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kThrottled);
+  EXPECT_EQ(login("alice", "right").retry_after_ms, 120'000);  // the delay doubles
+  clock_.advance(120'000);
   EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);
   // The tenant's audit log, newest first.
   const auto log = auth_->audit_log(kTenant, 100);
   std::vector<std::string> actions;
-  for (const auto& e : log) actions.push_back(e.login + " " + e.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"alice login", "bob login", "alice login.locked",
-                                               "alice login.failed", "alice login.failed", "alice login",
-                                               "alice login.failed"}));
-  EXPECT_EQ(log.front().address, "192.0.2.7");
+  for (const auto& e : log) actions.push_back(e.login + " " + e.action + " " + e.address);
+  EXPECT_EQ(actions, (std::vector<std::string>{
+                         "alice login 192.0.2.7", "alice login.failed 192.0.2.7", "bob login 192.0.2.7",
+                         "alice login 198.51.100.9", "alice login.failed 192.0.2.7", "alice login.failed 192.0.2.7",
+                         "alice login.failed 192.0.2.7", "alice login 192.0.2.7", "alice login.failed 192.0.2.7"}));
   EXPECT_TRUE(auth_->audit_log("bereke:another", 100).empty());
+}
+
+TEST_P(CabinetAuthTest, AnUnknownLoginIsAnsweredExactlyAsAWrongPassword) {
+  // Same answers, same delays: 401 and 429 never tell which logins exist.
+  for (const std::string who : {"alice", "nobody"}) {
+    const std::string address = "203.0.113." + std::to_string(who.size());
+    std::vector<LoginOutcome> outcomes;
+    std::vector<std::int64_t> waits;
+    for (int i = 0; i < 5; ++i) {
+      const LoginResult r = login(who, "wrong", address);
+      outcomes.push_back(r.outcome);
+      waits.push_back(r.retry_after_ms);
+    }
+    EXPECT_EQ(outcomes, (std::vector<LoginOutcome>{LoginOutcome::kWrong, LoginOutcome::kWrong, LoginOutcome::kWrong,
+                                                   LoginOutcome::kThrottled, LoginOutcome::kThrottled}))
+        << who;
+    EXPECT_EQ(waits, (std::vector<std::int64_t>{0, 0, 0, 60'000, 60'000})) << who;
+  }
+}
+
+TEST_P(CabinetAuthTest, AnAddressGuessingManyLoginsRunsOutOfFailures) {
+  // Six failures of any logins spend the address's burst: the seventh login waits (a minute for
+  // one more), whichever login it tries; another address is not affected.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(login("user-" + std::to_string(i), "x").outcome, LoginOutcome::kWrong);
+  const LoginResult r = login("bob", "right");
+  EXPECT_EQ(r.outcome, LoginOutcome::kThrottled);
+  EXPECT_EQ(r.retry_after_ms, 60'000);
+  EXPECT_EQ(login("bob", "right", "198.51.100.9").outcome, LoginOutcome::kOk);
+  clock_.advance(60'000);
+  EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);
+}
+
+TEST_P(CabinetAuthTest, PasswordChecksPerAddressAreBoundedBeforeTheyAreQueued) {
+  // The checks budget (a burst of 10, then 1 a minute) is spent by right passwords as well: the
+  // argon2id worker is never one address's to take.
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kOk) << i;
+  EXPECT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kThrottled);
+  EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CabinetAuthTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),

@@ -100,7 +100,7 @@ std::optional<engine::WalletTxnType> operation_type(std::string_view name) {
 }  // namespace
 
 Dialect::Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options)
-    : engine_(engine), qiwi_(qiwi), options_(std::move(options)) {}
+    : engine_(engine), qiwi_(qiwi), options_(std::move(options)), throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view code,
                               std::string_view description) const {
@@ -123,10 +123,22 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(401, "auth.token.missing", "Authorization: Bearer token required"));
     return true;
   }
+  // Guessing the token is throttled per address (core/throttle.h): it mints money.
+  const std::int64_t now_ms = SystemClock().now_ms();
+  if (const std::int64_t wait_ms = throttle_.wait_ms("admin", request.peer_address, now_ms); wait_ms > 0) {
+    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    http::Response r = error(429, "auth.too.many.attempts",
+                             "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    respond(std::move(r));
+    return true;
+  }
   if (!secrets_equal(*token, options_.token)) {
+    throttle_.failed("admin", request.peer_address, now_ms);
     respond(error(401, "auth.token.invalid", "the token is not valid"));
     return true;
   }
+  throttle_.succeeded("admin", request.peer_address);
   auto segments = split_path(path);
   if (segments && segments->size() == 3 && (*segments)[1] == "v1" && (*segments)[2] == "stats") {
     if (request.method != "GET") {

@@ -13,6 +13,7 @@ namespace payoutd::dialects::admin {
 struct Options {
   std::string token;  // empty disables the admin API
   bool sandbox = false;
+  ThrottleOptions throttle;  // wrong tokens, per address
   // Every tenant of the config ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>"): the
   // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/.
   std::vector<std::string> tenants;
@@ -51,6 +52,7 @@ class Dialect {
   Options options_;
   const rails::SandboxRail* rail_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
+  Throttle throttle_;
   http::Response outbox(const http::Request& request) const;
 };
 

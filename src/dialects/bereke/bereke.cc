@@ -372,7 +372,7 @@ struct Dialect::Call {
 };
 
 Dialect::Dialect(engine::CardPayouts& cards, Options options)
-    : cards_(cards), options_(std::move(options)) {}
+    : cards_(cards), options_(std::move(options)), throttle_(options_.throttle) {}
 
 void Dialect::set_public_url(std::string url) {
   if (options_.public_url.empty()) options_.public_url = std::move(url);
@@ -478,6 +478,17 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     call.fail({400, "98", "userName and password are mandatory fields"});
     return true;
   }
+  // Guessing is throttled per (userName, address) and per address, known user or not
+  // (core/throttle.h); the right password waits out a delay as a wrong one does.
+  const std::int64_t now_ms = SystemClock().now_ms();
+  if (const std::int64_t wait_ms = throttle_.wait_ms(*user, request.peer_address, now_ms); wait_ms > 0) {
+    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    http::Response r = error(429, "90", "Too many failed authentication attempts: retry in " +
+                                            std::to_string(seconds) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    respond(std::move(r));
+    return true;
+  }
   for (const Partner& p : options_.partners) {
     // Every partner is compared, so the time taken does not tell which user names exist.
     const bool user_ok = secrets_equal(p.user_name, *user);
@@ -485,9 +496,11 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     if (user_ok && password_ok) call.partner = &p;
   }
   if (!call.partner) {
+    throttle_.failed(*user, request.peer_address, now_ms);
     call.fail({401, "90", "User not authenticated"});
     return true;
   }
+  throttle_.succeeded(*user, request.peer_address);
   if (name == "getAmount.do") get_amount(call);
   if (name == "registerPayout.do") register_payout(call);
   if (name == "performPayout.do") perform_payout(call);

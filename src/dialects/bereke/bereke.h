@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/throttle.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
@@ -36,6 +37,7 @@ struct Options {
   std::string public_url;
   std::int64_t session_timeout_default_s = 1200;
   std::vector<Partner> partners;
+  ThrottleOptions throttle;  // wrong userName/password pairs
 };
 
 // Every Bereke partner's tenant is kTenantPrefix + its id.
@@ -65,6 +67,7 @@ class Dialect {
 
   engine::CardPayouts& cards_;
   Options options_;
+  Throttle throttle_;
 };
 
 // "/payouts/payment/payment_<lang>.html?mdOrder=<id>" under `base`.

@@ -198,7 +198,7 @@ std::optional<http::Response> problem_response(const http::Request& request,
 }
 
 Dialect::Dialect(engine::PayoutEngine& engine, Options options)
-    : engine_(engine), options_(std::move(options)) {}
+    : engine_(engine), options_(std::move(options)), throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view service, std::string_view code,
                               std::string_view description) const {
@@ -269,6 +269,16 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
     respond(error(401, service, "auth.token.missing", "Authorization: Bearer token required"));
     return false;
   }
+  // Guessing tokens is throttled per (product, address) and per address (core/throttle.h).
+  const std::int64_t now_ms = SystemClock().now_ms();
+  if (const std::int64_t wait_ms = throttle_.wait_ms(product, request.peer_address, now_ms); wait_ms > 0) {
+    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    http::Response r = error(429, service, "auth.too.many.attempts",
+                             "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    respond(std::move(r));
+    return false;
+  }
   const Product* owner = nullptr;
   for (const Product& p : options_.products) {
     for (const std::string& t : p.tokens) {
@@ -276,9 +286,11 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
     }
   }
   if (!owner) {
+    throttle_.failed(product, request.peer_address, now_ms);
     respond(error(401, service, "auth.token.invalid", "the token is not valid"));
     return false;
   }
+  throttle_.succeeded(product, request.peer_address);
   if (owner->id != product) {
     respond(error(403, service, "auth.forbidden", "the token does not grant access to this product"));
     return false;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
 
@@ -19,6 +20,7 @@ struct Product {
 struct Options {
   int utc_offset_minutes = 180;  // QIWI shows Moscow time
   std::vector<Product> products;
+  ThrottleOptions throttle;  // wrong tokens, per (product, address) and per address
 };
 
 inline constexpr std::size_t kHistoryLimitMax = 200;
@@ -60,6 +62,7 @@ class Dialect {
 
   engine::PayoutEngine& engine_;
   Options options_;
+  Throttle throttle_;
 };
 
 }  // namespace payoutd::dialects::qiwi

@@ -1,0 +1,136 @@
+#include "core/throttle.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace payoutd {
+
+std::string address_key(std::string_view address) {
+  const std::string text(address);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;  // IPv4, or not an address
+  const unsigned char* b = v6.s6_addr;
+  const bool mapped = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; }) && b[10] == 0xff && b[11] == 0xff;
+  char out[INET6_ADDRSTRLEN] = {};
+  if (mapped) {
+    inet_ntop(AF_INET, b + 12, out, sizeof out);
+    return out;
+  }
+  std::fill(v6.s6_addr + 8, v6.s6_addr + 16, 0);
+  inet_ntop(AF_INET6, &v6, out, sizeof out);
+  return std::string(out) + "/64";
+}
+
+RateLimit::RateLimit(int per_minute, int burst, std::size_t entries_max)
+    : per_ms_(per_minute / 60'000.0), burst_(std::max(burst, 1)), entries_max_(std::max<std::size_t>(entries_max, 1)) {}
+
+RateLimit::Bucket& RateLimit::bucket(std::string_view key, std::int64_t now_ms) {
+  auto it = buckets_.find(std::string(key));
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= entries_max_) {
+      buckets_.erase(by_age_.front());
+      by_age_.pop_front();
+    }
+    by_age_.emplace_back(key);
+    it = buckets_.emplace(std::string(key), Bucket{burst_, now_ms, std::prev(by_age_.end())}).first;
+  } else {
+    by_age_.splice(by_age_.end(), by_age_, it->second.age);
+  }
+  Bucket& b = it->second;
+  if (now_ms > b.at_ms) {
+    b.tokens = std::min(burst_, b.tokens + static_cast<double>(now_ms - b.at_ms) * per_ms_);
+    b.at_ms = now_ms;
+  }
+  return b;
+}
+
+std::int64_t RateLimit::wait_ms(std::string_view key, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (buckets_.find(std::string(key)) == buckets_.end()) return 0;  // a full bucket
+  const Bucket& b = bucket(key, now_ms);
+  if (b.tokens >= 1) return 0;
+  if (per_ms_ <= 0) return 60'000;
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1 - b.tokens) / per_ms_)));
+}
+
+std::int64_t RateLimit::take(std::string_view key, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  Bucket& b = bucket(key, now_ms);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  if (per_ms_ <= 0) return 60'000;
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1 - b.tokens) / per_ms_)));
+}
+
+Throttle::Throttle(ThrottleOptions options)
+    : options_(options),
+      addresses_(options.address_failures_per_minute, options.address_failures_burst, options.entries_max) {}
+
+// Length-prefixed, so no two (credential, address key) pairs give the same key.
+std::string Throttle::pair_key(std::string_view credential, std::string_view where) {
+  std::string key = std::to_string(credential.size());
+  key.append(":").append(credential).append(where);
+  return key;
+}
+
+std::int64_t Throttle::delay_ms(int failures) const {
+  const int over = failures - options_.failures_free;
+  if (over <= 0) return 0;
+  std::int64_t delay = options_.delay_first_ms;
+  for (int i = 1; i < over && delay < options_.delay_max_ms; ++i) delay *= 2;
+  return std::min(delay, options_.delay_max_ms);
+}
+
+std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms) {
+  if (!failures_seen_.load(std::memory_order_relaxed)) return 0;  // the common case: nothing to look up
+  const std::string where = address_key(address);
+  std::int64_t wait = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pairs_.find(pair_key(credential, where));
+    if (it != pairs_.end() && now_ms - it->second.last_ms < options_.forget_after_ms) {
+      wait = std::max<std::int64_t>(0, it->second.last_ms + delay_ms(it->second.failures) - now_ms);
+    }
+  }
+  if (wait > 0) return wait;
+  return addresses_.wait_ms(where, now_ms);
+}
+
+void Throttle::failed(std::string_view credential, std::string_view address, std::int64_t now_ms) {
+  failures_seen_.store(true, std::memory_order_relaxed);
+  const std::string where = address_key(address);
+  addresses_.take(where, now_ms);
+  std::lock_guard lock(mutex_);
+  std::string key = pair_key(credential, where);
+  auto it = pairs_.find(key);
+  if (it == pairs_.end()) {
+    if (pairs_.size() >= options_.entries_max) {
+      pairs_.erase(by_age_.front());
+      by_age_.pop_front();
+    }
+    by_age_.push_back(key);
+    it = pairs_.emplace(std::move(key), Pair{0, now_ms, std::prev(by_age_.end())}).first;
+  } else {
+    by_age_.splice(by_age_.end(), by_age_, it->second.age);
+  }
+  Pair& p = it->second;
+  if (now_ms - p.last_ms >= options_.forget_after_ms) p.failures = 0;
+  p.failures += 1;
+  p.last_ms = now_ms;
+}
+
+void Throttle::succeeded(std::string_view credential, std::string_view address) {
+  if (!failures_seen_.load(std::memory_order_relaxed)) return;
+  const std::string key = pair_key(credential, address_key(address));
+  std::lock_guard lock(mutex_);
+  auto it = pairs_.find(key);
+  if (it == pairs_.end()) return;
+  by_age_.erase(it->second.age);
+  pairs_.erase(it);
+}
+
+}  // namespace payoutd
