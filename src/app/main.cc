@@ -130,6 +130,10 @@ int serve(const Config& config) {
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
   outbox::Dispatcher dispatcher(committer, *store, clock, transport, dispatch);
+  dispatcher.open_sealed_with([&vault](const store::OutboxMessage& m) -> std::optional<std::string> {
+    if (!vault.is_open()) return std::nullopt;
+    return vault.open_message(m.tenant, m.event_id, m.body);
+  });
   cards.on_outbox([&dispatcher] { dispatcher.wake(); });
   auto stop_all = [&] {
     dispatcher.stop();

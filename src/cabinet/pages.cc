@@ -747,7 +747,9 @@ void Pages::payout(View& v, const http::Request& request) {
     h.append("</td></tr>");
   }
   h.append("</tbody></table></section>");
-  const auto messages = store_.outbox_messages(tenant, p->partner_id + ":", 100);
+  // Exactly this payout's messages: by its id, never by a prefix of event ids (an orderNumber may
+  // spell the start of another event's id).
+  const auto messages = store_.payout_messages(p->id, 100);
   if (!messages.empty()) {
     h.append("<section><h2>").append(t.notifications).append("</h2><table id=\"notifications\"><thead><tr><th>");
     h.append(t.event).append("</th><th>").append(t.target).append("</th><th>").append(t.state).append("</th><th>");
@@ -765,8 +767,9 @@ void Pages::payout(View& v, const http::Request& request) {
         h.append(" (").append(std::to_string(a.duration_ms)).append(" ms)</div>");
       }
       h.append("</td></tr>");
-      // Callbacks are the merchant's own (signed, masked); an email's body (a code) is not shown.
-      if (!m.target.starts_with("mailto:")) {
+      // Callbacks are the merchant's own (signed, masked); a message to a person carries a code,
+      // and its body is never shown (nor kept once sent).
+      if (!m.sealed && !store::to_a_person(m.target)) {
         h.append("<tr><td colspan=\"4\"><pre>");
         escape_into(h, m.body);
         h.append("</pre></td></tr>");

@@ -13,6 +13,8 @@ constexpr std::string_view kWrapContext = "payoutd data key v1";
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'p', 'a', 'y', 'o', 'u', 't', 'd', 'v'};
 constexpr std::uint64_t kSealSubkey = 1;
 constexpr std::uint64_t kFingerprintSubkey = 2;
+constexpr std::uint64_t kMessageSubkey = 3;
+constexpr std::uint64_t kCodeSubkey = 4;
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
@@ -95,6 +97,8 @@ Vault::~Vault() {
   sodium_memzero(kek_.data(), kek_.size());
   sodium_memzero(seal_key_.data(), seal_key_.size());
   sodium_memzero(fingerprint_key_.data(), fingerprint_key_.size());
+  sodium_memzero(message_key_.data(), message_key_.size());
+  sodium_memzero(code_key_.data(), code_key_.size());
 }
 
 std::string Vault::new_wrapped_data_key() const {
@@ -114,6 +118,8 @@ bool Vault::open(std::string_view wrapped) {
   crypto_kdf_derive_from_key(seal_key_.data(), seal_key_.size(), kSealSubkey, kKdfContext, master);
   crypto_kdf_derive_from_key(fingerprint_key_.data(), fingerprint_key_.size(), kFingerprintSubkey,
                              kKdfContext, master);
+  crypto_kdf_derive_from_key(message_key_.data(), message_key_.size(), kMessageSubkey, kKdfContext, master);
+  crypto_kdf_derive_from_key(code_key_.data(), code_key_.size(), kCodeSubkey, kKdfContext, master);
   sodium_memzero(data_key->data(), data_key->size());
   open_ = true;
   return true;
@@ -138,6 +144,26 @@ std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) co
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size(), fingerprint_key_.data(), fingerprint_key_.size());
   return to_hex(hash, sizeof hash);
+}
+
+std::string Vault::seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  return encrypt(message_key_, body, bound_to(tenant, event_id));
+}
+
+std::optional<std::string> Vault::open_message(std::string_view tenant, std::string_view event_id,
+                                               std::string_view sealed) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  return decrypt(message_key_, sealed, bound_to(tenant, event_id));
+}
+
+std::string Vault::code_mac(std::string_view scope, std::string_view code) const {
+  if (!open_) throw std::logic_error("vault is not open");
+  static_assert(crypto_auth_hmacsha256_KEYBYTES == std::tuple_size_v<Key>);
+  const std::string input = bound_to(scope, code);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(), code_key_.data());
+  return to_hex(mac, sizeof mac);
 }
 
 }  // namespace payoutd::cards

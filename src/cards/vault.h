@@ -48,10 +48,23 @@ class Vault {
   // hex of the keyed hash of (tenant, PAN): the vault's index of cards.
   std::string fingerprint(std::string_view tenant, std::string_view pan) const;
 
+  // The body of an outbox message that carries a secret (a one-time code), sealed as cards are,
+  // under a key of its own, bound to (tenant, event id); and opened again to be sent.
+  std::string seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const;
+  std::optional<std::string> open_message(std::string_view tenant, std::string_view event_id,
+                                          std::string_view sealed) const;
+
+  // hex of HMAC-SHA-256 of a one-time code under a key of the vault, bound to `scope` (the order
+  // or enrolment the code confirms): what is stored of a code. A million codes hashed without a
+  // key are a million guesses away from anyone who reads the store; with it, they are not.
+  std::string code_mac(std::string_view scope, std::string_view code) const;
+
  private:
   Key kek_{};
   Key seal_key_{};         // derived from the data key: encrypts cards
   Key fingerprint_key_{};  // derived from the data key: hashes PANs
+  Key message_key_{};      // derived from the data key: encrypts messages' secrets
+  Key code_key_{};         // derived from the data key: MACs one-time codes
   bool open_ = false;
 };
 

@@ -614,15 +614,15 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
   return r;
 }
 
-std::string code_hash(const std::string& order_id, const std::string& code) {
-  const std::string input = order_id + ":" + code;
-  unsigned char hash[32];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size(), nullptr, 0);
-  std::string hex(65, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), hash, sizeof hash);
-  hex.pop_back();
-  return hex;
+// What the store keeps of a one-time code: its MAC under the vault's code key, bound to what the
+// code confirms (a card payout's order, or a card's enrolment).
+std::string order_code_mac(const cards::Vault& vault, std::string_view tenant, std::string_view partner_id,
+                           std::string_view code) {
+  return vault.code_mac("order:" + std::string(tenant) + ":" + std::string(partner_id), code);
+}
+std::string enrolment_code_mac(const cards::Vault& vault, std::string_view tenant, std::string_view id,
+                               std::string_view code) {
+  return vault.code_mac("enrolment:" + std::string(tenant) + ":" + std::string(id), code);
 }
 
 struct CodeRequest {
@@ -632,7 +632,8 @@ struct CodeRequest {
   bool save = false;
   bool send = true;
   std::optional<std::string> parties;
-  std::string code;
+  std::string code;      // in clear, for the message (sealed before it is stored)
+  std::string code_mac;  // what the order keeps
 };
 
 // The scheme and country of a card in the vault.
@@ -681,7 +682,7 @@ CardPayoutResult apply_request_code(WriteTxn& txn, const CodeRequest& in,
     if (in.parties) o.parties = *in.parties;
     o.code_hash.clear();
     if (in.send) {
-      o.code_hash = code_hash(o.order_id, in.code);
+      o.code_hash = in.code_mac;
       o.code_expires_ms = std::min(now_ms + options.code_lifetime_ms, o.expires_ms);
       o.code_attempts = 0;
       ++o.codes_sent;
@@ -712,7 +713,7 @@ CardPayoutResult apply_refuse(WriteTxn& txn, const RefuseInput& in, const Notify
 }
 
 struct CodeEntry {
-  std::string tenant, partner_id, code;
+  std::string tenant, partner_id, code_mac;  // the MAC of the code entered
   CardLimits limits;
 };
 
@@ -738,7 +739,7 @@ CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
   } else if (now_ms >= o.code_expires_ms) {
     o.code_hash.clear();
     return refuse("code-expired");
-  } else if (!secrets_equal(code_hash(o.order_id, in.code), o.code_hash)) {
+  } else if (!secrets_equal(in.code_mac, o.code_hash)) {
     if (++o.code_attempts >= options.code_attempts_max) o.code_hash.clear();
     return refuse("wrong-code");
   } else {
@@ -890,12 +891,15 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
       rail_(rail),
       options_(options),
       shared_(std::make_unique<Shared>()),
-      notify_([shared = shared_.get()](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+      notify_([shared = shared_.get(), &vault](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
                                        std::int64_t now_ms) {
         const CardNotifier notifier = shared->notifier_of(p.tenant);
         if (!notifier) return false;
         bool wrote = false;
-        for (const store::OutboxMessage& m : notifier(p, o, now_ms)) {
+        for (store::OutboxMessage& m : notifier(p, o, now_ms)) {
+          m.payout_id = p.id;
+          m.sealed = m.sealed || store::to_a_person(m.target);  // a code: never stored in clear
+          if (m.sealed) m.body = vault.seal_message(m.tenant, m.event_id, m.body);
           wrote |= txn.insert_outbox(m) != 0;
         }
         return wrote;
@@ -1209,6 +1213,7 @@ void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeA
   in.send = ask.send;
   in.parties = std::move(ask.parties);
   in.code = std::to_string(100000 + randombytes_uniform(900000));  // six digits
+  in.code_mac = order_code_mac(vault_, tenant, partner_id, in.code);
   in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
   run_job(
@@ -1237,7 +1242,9 @@ void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string
 
 void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::string code,
                                CardPayoutCallback done) {
-  CodeEntry in{std::move(tenant), std::move(partner_id), std::move(code), {}};
+  const std::string mac = order_code_mac(vault_, tenant, partner_id, code);
+  sodium_memzero(code.data(), code.size());
+  CodeEntry in{std::move(tenant), std::move(partner_id), mac, {}};
   in.limits = shared_->limits_of(in.tenant);
   run_job(
       engine_, shared_->wake, std::move(in),
@@ -1410,10 +1417,18 @@ void CardPayouts::enrol_card(std::string tenant, CardEntry card, std::string exp
                              EnrolmentCallback done) {
   const SealedCard sealed = seal_card(vault_, tenant, card.pan, card.issuer, card.cardholder);
   const std::string id = new_uuid();
-  const std::string code = std::to_string(100000 + randombytes_uniform(900000));
+  std::string code = std::to_string(100000 + randombytes_uniform(900000));
+  const std::string code_mac = enrolment_code_mac(vault_, tenant, id, code);
+  // The SMS is stored sealed: the clear code exists only in this process until it is sent.
+  const std::string event_id = "card-enrolment:" + id + ":code";
+  const std::string text = vault_.seal_message(
+      tenant, event_id,
+      "Код подтверждения карты " + sealed.masked + ": " + code + ". Никому не сообщайте его. / Card confirmation code: " +
+          code + ".");
+  sodium_memzero(code.data(), code.size());
   run_simple<EnrolmentResult>(
       engine_, shared_->wake,
-      [tenant, sealed, expiry, phone, id, code](WriteTxn& txn, std::int64_t now_ms) {
+      [tenant, sealed, expiry, phone, id, code_mac, event_id, text](WriteTxn& txn, std::int64_t now_ms) {
         EnrolmentResult r;
         const std::string card_id = vault_card(txn, tenant, sealed, now_ms);
         // A card already among the tenant's corporate cards is not added twice.
@@ -1429,16 +1444,16 @@ void CardPayouts::enrol_card(std::string tenant, CardEntry card, std::string exp
         e.holder = sealed.cardholder;
         e.expiry = expiry;
         e.phone = phone;
-        e.code_hash = code_hash(id, code);
+        e.code_hash = code_mac;
         e.code_expires_ms = now_ms + kEnrolmentCodeLifeMs;
         e.created_ms = now_ms;
         txn.insert_record(tenant, kEnrolmentRecord, id, enrolment_json(e));
         store::OutboxMessage m;
         m.tenant = tenant;
-        m.event_id = "card-enrolment:" + id + ":code";
+        m.event_id = event_id;
         m.target = "sms:" + phone;
-        m.body = "Код подтверждения карты " + sealed.masked + ": " + code +
-                 ". Никому не сообщайте его. / Card confirmation code: " + code + ".";
+        m.body = text;
+        m.sealed = true;
         m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
         txn.insert_outbox(m);
         return r;
@@ -1449,9 +1464,11 @@ void CardPayouts::enrol_card(std::string tenant, CardEntry card, std::string exp
 
 void CardPayouts::confirm_enrolment(std::string tenant, std::string id, std::string code,
                                     std::int64_t opening_minor, EnrolmentCallback done) {
+  const std::string code_mac = enrolment_code_mac(vault_, tenant, id, code);
+  sodium_memzero(code.data(), code.size());
   run_simple<EnrolmentResult>(
       engine_, shared_->wake,
-      [tenant, id, code](WriteTxn& txn, std::int64_t now_ms) {
+      [tenant, id, code_mac](WriteTxn& txn, std::int64_t now_ms) {
         auto e = parse_enrolment(id, txn.find_record(tenant, kEnrolmentRecord, id));
         if (!e) return EnrolmentResult{Error::kNotFound, "no such enrolment", {}};
         EnrolmentResult r{Error::kNone, {}, *e};
@@ -1467,7 +1484,7 @@ void CardPayouts::confirm_enrolment(std::string tenant, std::string id, std::str
           en.state = "declined", en.reason = "code-expired", en.code_hash.clear();
           return refuse("code-expired");
         }
-        if (!secrets_equal(code_hash(id, code), en.code_hash)) {
+        if (!secrets_equal(code_mac, en.code_hash)) {
           if (++en.attempts >= kEnrolmentAttemptsMax) en.state = "declined", en.reason = "wrong-code", en.code_hash.clear();
           return refuse("wrong-code");
         }

@@ -95,11 +95,13 @@ struct CardOrder {
   std::string client_ip;     // the recipient's IP address, as the partner gave it
   // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached
   // to the order first, and the order is confirmed with it once the code is entered.
-  std::string code_hash;          // of the code in force; empty: none
+  std::string code_hash;          // Vault::code_mac of the code in force; empty: none
   std::int64_t code_expires_ms = 0;
   int code_attempts = 0;          // wrong entries of the code in force
   int codes_sent = 0;
-  std::string code_plain;         // only in the batch that made it, for its notification
+  // Only in the batch that made it, for its notification, which must then be sealed
+  // (OutboxMessage::sealed): never stored in clear.
+  std::string code_plain;
   bool save_card = true;          // bind the card to the client (a recipient binding)
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
@@ -155,7 +157,7 @@ struct Enrolment {
   std::string card_id, masked_pan, holder, expiry, phone;
   std::string binding_id;  // bound: the new card's
   std::string reason;      // declined: why
-  std::string code_hash;
+  std::string code_hash;   // Vault::code_mac of the SMS's code
   std::int64_t code_expires_ms = 0, created_ms = 0;
   int attempts = 0;
 };

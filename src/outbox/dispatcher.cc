@@ -105,6 +105,16 @@ void Dispatcher::run() {
 void Dispatcher::deliver(OutboxMessage message) {
   const std::int64_t id = message.id;
   const std::int64_t at_ms = clock_.now_ms();
+  if (message.sealed) {
+    std::optional<std::string> body;
+    try {
+      if (opener_) body = opener_(message);
+    } catch (const std::exception&) {
+      body.reset();
+    }
+    if (!body) return record(id, {0, true, "the sealed body cannot be opened", 0, false}, at_ms);
+    message.body = std::move(*body);
+  }
   transport_.post(std::move(message.target), std::move(message.body),
                   [this, id, at_ms](Delivery d) { record(id, std::move(d), at_ms); });
 }
@@ -142,6 +152,9 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
           } else {
             m->next_attempt_ms = next;
           }
+        }
+        if (m->state != OutboxState::kPending && (m->sealed || store::to_a_person(m->target))) {
+          m->body.clear();  // a code is kept only as long as it may still be sent
         }
         txn.update_outbox(*m);
         return true;

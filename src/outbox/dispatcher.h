@@ -7,11 +7,14 @@
 // committer, with no lock or transaction held; each attempt's outcome is committed afterwards.
 // A crash between sending and recording means the message is sent again: the receiver sees the
 // same event identity and the same body (at least once, never two different versions). With
-// several nodes, the holder of the `outbox` lease dispatches.
+// several nodes, the holder of the `outbox` lease dispatches. A sealed body (a one-time code) is
+// opened only to be handed to the transport; the body of a message to a person is erased once
+// the message is delivered or abandoned.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -55,11 +58,18 @@ struct DispatcherOptions {
 std::int64_t next_attempt_ms(const DispatcherOptions& options, const store::OutboxMessage& m,
                              std::int64_t now_ms);
 
+// Opens a sealed message's body (OutboxMessage::sealed) to send it; nullopt when it cannot.
+using Opener = std::function<std::optional<std::string>(const store::OutboxMessage&)>;
+
 class Dispatcher {
  public:
   Dispatcher(engine::Committer& committer, const store::Store& store, const Clock& clock,
              Transport& transport, DispatcherOptions options = {});
   ~Dispatcher();
+
+  // How sealed bodies are opened (before start()). Without one, a sealed message is never sent:
+  // each attempt fails, until it is abandoned.
+  void open_sealed_with(Opener opener) { opener_ = std::move(opener); }
 
   void start();
   void stop();
@@ -77,6 +87,7 @@ class Dispatcher {
   const Clock& clock_;
   Transport& transport_;
   DispatcherOptions options_;
+  Opener opener_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

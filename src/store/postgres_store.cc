@@ -106,6 +106,18 @@ CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
 CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 )sql";
 
+// As the SQLite store's version 6 (which says why).
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE outbox ADD COLUMN payout_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN sealed SMALLINT NOT NULL DEFAULT 0;
+UPDATE outbox o SET payout_id = p.id FROM payouts p WHERE p.tenant = o.tenant AND p.kind = 3
+  AND strpos(o.event_id, ':') > 1 AND p.partner_id = substr(o.event_id, 1, strpos(o.event_id, ':') - 1)
+  AND (substr(o.event_id, strpos(o.event_id, ':')) IN (':registration', ':result')
+    OR substr(o.event_id, strpos(o.event_id, ':'), 6) = ':code:');
+UPDATE outbox SET body = '' WHERE state <> 0 AND (left(target, 7) = 'mailto:' OR left(target, 4) = 'sms:');
+CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
+)sql";
+
 // Same versions as the SQLite store's, one step for one step.
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
@@ -113,6 +125,7 @@ constexpr Migration kMigrations[] = {
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
+    {6, "outbox messages of payouts, sealed messages", kSchemaV6},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
@@ -692,6 +705,15 @@ class PgStore final : public Store {
                     "left(event_id, $2) = $3 ORDER BY id LIMIT $4",
                     Params().add(tenant).add(static_cast<std::int64_t>(prefix.size())).add(prefix)
                         .add(static_cast<std::int64_t>(limit)));
+    std::vector<OutboxMessage> result;
+    for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox(Row(r, i)));
+    return result;
+  }
+
+  std::vector<OutboxMessage> payout_messages(std::int64_t payout_id, std::size_t limit) const override {
+    Result r = read("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE payout_id = $1 AND payout_id <> 0 "
+                    "ORDER BY id LIMIT $2",
+                    Params().add(payout_id).add(static_cast<std::int64_t>(limit)));
     std::vector<OutboxMessage> result;
     for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox(Row(r, i)));
     return result;
@@ -1344,10 +1366,11 @@ std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
     const std::int64_t id = next_row_id();
     Result r = c_->query(
         "INSERT INTO outbox (" OUTBOX_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-        "$11) ON CONFLICT (tenant, event_id) DO NOTHING",
+        "$11, $12, $13) ON CONFLICT (tenant, event_id) DO NOTHING",
         Params().add(id).add(m.tenant).add(m.event_id).add(m.target).add(m.body)
             .add(static_cast<std::int64_t>(m.state)).add(static_cast<std::int64_t>(m.attempts))
-            .add(m.next_attempt_ms).add(m.created_ms).add(m.updated_ms).add(m.last_result));
+            .add(m.next_attempt_ms).add(m.created_ms).add(m.updated_ms).add(m.last_result)
+            .add(m.payout_id).add(static_cast<std::int64_t>(m.sealed ? 1 : 0)));
     return r.affected() == 1 ? id : 0;
   });
 }
@@ -1356,10 +1379,10 @@ void PgWriteTxn::update_outbox(const OutboxMessage& m) {
   guarded([&] {
     begin_if_needed();
     c_->query("UPDATE outbox SET state = $1, attempts = $2, next_attempt_ms = $3, updated_ms = $4, "
-              "last_result = $5 WHERE id = $6",
+              "last_result = $5, body = $6 WHERE id = $7",
               Params().add(static_cast<std::int64_t>(m.state))
                   .add(static_cast<std::int64_t>(m.attempts)).add(m.next_attempt_ms)
-                  .add(m.updated_ms).add(m.last_result).add(m.id));
+                  .add(m.updated_ms).add(m.last_result).add(m.body).add(m.id));
     return 0;
   });
 }

@@ -34,7 +34,7 @@ using ledger::Transfer;
 
 #define OUTBOX_COLUMNS \
     "id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, " \
-    "updated_ms, last_result"
+    "updated_ms, last_result, payout_id, sealed"
 #define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
 
 // A storage error inside a write transaction: thrown by the statement helpers and caught at the
@@ -110,6 +110,8 @@ OutboxMessage read_outbox(const Row& s) {
   m.created_ms = s.i64(8);
   m.updated_ms = s.i64(9);
   m.last_result = s.text(10);
+  m.payout_id = s.i64(11);
+  m.sealed = s.i32(12) != 0;
   return m;
 }
 

@@ -121,12 +121,27 @@ CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
 CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 )sql";
 
+// An outbox message names its payout, and may be sealed (store.h, OutboxMessage). Messages of
+// earlier versions get their payout from their event id, "<partner id>:registration", ":result"
+// or ":code:<n>" (a partner id has no ':'), and messages to persons already sent lose their body.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE outbox ADD COLUMN payout_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET payout_id = COALESCE((SELECT p.id FROM payouts p WHERE p.tenant = outbox.tenant
+    AND p.kind = 3 AND p.partner_id = substr(outbox.event_id, 1, instr(outbox.event_id, ':') - 1)), 0)
+  WHERE instr(event_id, ':') > 1 AND (substr(event_id, instr(event_id, ':')) IN (':registration', ':result')
+    OR substr(event_id, instr(event_id, ':'), 6) = ':code:');
+UPDATE outbox SET body = '' WHERE state <> 0 AND (substr(target, 1, 7) = 'mailto:' OR substr(target, 1, 4) = 'sms:');
+CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
+    {6, "outbox messages of payouts, sealed messages", kSchemaV6},
 };
 
 class Stmt {
@@ -412,6 +427,16 @@ class SqliteStore final : public Store {
                            "substr(event_id, 1, ?) = ? ORDER BY id LIMIT ?");
     s.bind(tenant).bind(static_cast<std::int64_t>(prefix.size())).bind(prefix);
     s.bind(static_cast<std::int64_t>(limit));
+    std::vector<OutboxMessage> result;
+    while (s.step()) result.push_back(read_outbox(s));
+    return result;
+  }
+
+  std::vector<OutboxMessage> payout_messages(std::int64_t payout_id, std::size_t limit) const override {
+    auto reader = acquire();
+    Stmt& s = reader->stmt("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE payout_id = ? AND payout_id <> 0 "
+                           "ORDER BY id LIMIT ?");
+    s.bind(payout_id).bind(static_cast<std::int64_t>(limit));
     std::vector<OutboxMessage> result;
     while (s.step()) result.push_back(read_outbox(s));
     return result;
@@ -1035,8 +1060,8 @@ void SqliteWriteTxn::update_record(std::string_view tenant, std::string_view kin
 std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
   return guarded([&]() -> std::int64_t {
     db_.stmt("INSERT INTO outbox (tenant, event_id, target, body, state, attempts, "
-             "next_attempt_ms, created_ms, updated_ms, last_result) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event_id) DO NOTHING")
+             "next_attempt_ms, created_ms, updated_ms, last_result, payout_id, sealed) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event_id) DO NOTHING")
         .bind(m.tenant)
         .bind(m.event_id)
         .bind(m.target)
@@ -1047,6 +1072,8 @@ std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
         .bind(m.created_ms)
         .bind(m.updated_ms)
         .bind(m.last_result)
+        .bind(m.payout_id)
+        .bind(m.sealed ? 1 : 0)
         .exec();
     if (sqlite3_changes(db_.raw()) != 1) return 0;
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
@@ -1056,12 +1083,13 @@ std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
 void SqliteWriteTxn::update_outbox(const OutboxMessage& m) {
   guarded([&] {
     db_.stmt("UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
-             "last_result = ? WHERE id = ?")
+             "last_result = ?, body = ? WHERE id = ?")
         .bind(static_cast<int>(m.state))
         .bind(m.attempts)
         .bind(m.next_attempt_ms)
         .bind(m.updated_ms)
         .bind(m.last_result)
+        .bind(m.body)
         .bind(m.id)
         .exec();
     return 0;

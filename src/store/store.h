@@ -94,8 +94,18 @@ struct OutboxMessage {
   std::int64_t id = 0;  // assigned by the store
   std::string tenant;
   std::string event_id;  // unique per tenant
-  std::string target;    // where it goes (a URL)
-  std::string body;      // exactly what is sent, signed already
+  std::string target;    // where it goes: a URL, "mailto:<address>", "sms:<phone>"
+  // Exactly what is sent, signed already. Of a sealed message, the vault's ciphertext (see
+  // `sealed`); of a message to a person (mailto:, sms:) or a sealed one, empty once it is
+  // delivered or abandoned: the body is kept only as long as it may still be sent.
+  std::string body;
+  // The payout the message tells of (its store id), or 0: a payout's page shows exactly the
+  // messages that name it, never another's that happens to share a prefix of its event ids.
+  std::int64_t payout_id = 0;
+  // The body is kept sealed by the card vault (every message to a person is: it carries one-time
+  // codes): whoever writes the message gives the body in clear, the engine seals it before it is
+  // stored, and the dispatcher opens it only to hand it to the transport. No page shows it.
+  bool sealed = false;
   OutboxState state = OutboxState::kPending;
   int attempts = 0;
   std::int64_t next_attempt_ms = 0;
@@ -103,6 +113,12 @@ struct OutboxMessage {
   std::int64_t updated_ms = 0;
   std::string last_result;  // of the last attempt, e.g. "HTTP 500", "timeout"
 };
+
+// Whether a message's target is a person (an email address, a phone), not a partner's system: its
+// body (a one-time code) is sealed at rest, erased once final, and never shown.
+inline bool to_a_person(std::string_view target) {
+  return target.starts_with("mailto:") || target.starts_with("sms:");
+}
 
 // One delivery attempt of a message, kept for operators (admin API).
 struct OutboxAttempt {
@@ -237,7 +253,7 @@ class WriteTxn {
 
   // The outbox. A message whose (tenant, event_id) exists is not inserted again (returns 0).
   virtual std::int64_t insert_outbox(const OutboxMessage& message) = 0;
-  // Updates state, attempts, next_attempt_ms, updated_ms and last_result.
+  // Updates state, attempts, next_attempt_ms, updated_ms, last_result and body.
   virtual void update_outbox(const OutboxMessage& message) = 0;
   virtual void insert_outbox_attempt(const OutboxAttempt& attempt) = 0;
   virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
@@ -301,10 +317,13 @@ class Store {
       std::size_t limit) const = 0;
   // Up to `limit` pending outbox messages whose next attempt is due at `now_ms`, earliest first.
   virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const = 0;
-  // The tenant's messages whose event id starts with `event_prefix`, oldest first.
+  // The tenant's messages whose event id starts with `event_prefix`, oldest first (an operator's
+  // search; a payout's own messages are payout_messages()).
   virtual std::vector<OutboxMessage> outbox_messages(std::string_view tenant,
                                                      std::string_view event_prefix,
                                                      std::size_t limit) const = 0;
+  // The messages of one payout (by its store id), oldest first.
+  virtual std::vector<OutboxMessage> payout_messages(std::int64_t payout_id, std::size_t limit) const = 0;
   virtual std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const = 0;
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,

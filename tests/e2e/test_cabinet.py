@@ -380,6 +380,49 @@ class CabinetTest(IsolatedServerTestCase):
         rc, out = self.server.run_audit()
         self.assertEqual(rc, 0, out)
 
+    def stored_bytes(self):
+        """Everything the database keeps, as bytes: its file and its log."""
+        out = b""
+        for name in ("payoutd.db", "payoutd.db-wal"):
+            path = os.path.join(self.server.data_dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    out += f.read()
+        return out
+
+    def test_one_time_codes_are_never_shown_nor_kept_in_clear(self):
+        # A payout whose orderNumber spells the start of the enrolment SMS's event id once showed
+        # every enrolment code of the tenant on its page: a partner user could bind a card without
+        # owning its phone, then pay out from it.
+        self.pay_bereke("card-enrolment")
+        b = self.signed_in(BEREKE)
+        page = self.add_card(b, "4111 1111 1111 1111")
+        code, _ = self.sms_code("411111XXXXXX1111")
+        _, _, detail = b.get("/cabinet/payout?kind=card&id=card-enrolment")
+        self.assertIn('id="payout"', detail)
+        self.assertNotIn(code, detail)
+        self.assertNotIn("sms:", detail)
+        self.assertNotIn('id="notifications"', detail, "the payout has no messages of its own")
+        # At rest the SMS is sealed, and its body is gone once sent; the enrolment keeps a keyed
+        # MAC of the code, not a hash anyone could invert over a million codes.
+        text = f"Card confirmation code: {code}".encode()
+        self.assertNotIn(text, self.stored_bytes())
+        self.assertNotIn(b"confirmation code", self.stored_bytes())
+        import hashlib
+        for blake in (hashlib.blake2b(f"{e}:{code}".encode(), digest_size=32).hexdigest()
+                      for e in re.findall(r'name="enrolment" value="([^"]+)"', page)):
+            self.assertNotIn(blake.encode(), self.stored_bytes())
+        # The admin API, an operator's, shows a sealed body as null.
+        r = self.api.request("GET", "/admin/v1/outbox?tenant=bereke:sandbox-partner&event=card-enrolment:",
+                             auth="sandbox-admin-token")
+        self.assertEqual(r.status, 200, r.raw)
+        [m] = r.json["messages"]
+        self.assertEqual((m["body"], m["sealed"], m["state"]), (None, True, "DELIVERED"))
+        self.assertNotIn(code.encode(), r.raw)
+        # The card is still added with the code: sealing changed nothing for its owner.
+        status, _, _ = self.confirm_card(b, page, code)
+        self.assertEqual(status, 303)
+
     def test_a_card_the_network_refuses_is_not_added(self):
         b = self.signed_in(BEREKE)
         page = self.add_card(b, "4000000000000002")  # declined by the issuer

@@ -12,7 +12,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ECOMMPAY_PROJECT, ECOMMPAY_SECRETS, Api, IsolatedServerTestCase,  # noqa: E402
+from harness import (ADMIN_TOKEN, ECOMMPAY_PROJECT, ECOMMPAY_SECRETS, Api, IsolatedServerTestCase,  # noqa: E402
                      ecommpay_sign, unique)
 from test_ecommpay_registration import FAST_RETRIES, Receiver, assert_signed  # noqa: E402
 
@@ -309,6 +309,27 @@ merchant_balance = "10.00"
                 r = self.api.request("GET", "/payment?" + query, auth=None)
                 self.assertEqual(r.status, status, r.raw[:300])
         self.assertEqual(self.api.request("GET", "/payment?" + good, auth=None).status, 200)
+
+    def test_the_emailed_code_is_sealed_at_rest_and_shown_nowhere(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        payment_id, uuid = self.register(self.api, receiver)
+        r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111", "cardholder": "A B"})
+        self.assertEqual(r.status, 200, r.raw)
+        code, mail = self.sink_code(self.server, uuid)
+        stored = b""
+        for name in ("payoutd.db", "payoutd.db-wal"):
+            with open(os.path.join(self.server.data_dir, name), "rb") as f:
+                stored += f.read()
+        self.assertNotIn(f"Your verification code: {code}".encode(), stored)
+        self.assertNotIn(b"Your verification code", stored)
+        r = self.api.request("GET", f"/admin/v1/outbox?tenant=ecommpay:{ECOMMPAY_PROJECT}&event={payment_id}:code",
+                             auth=ADMIN_TOKEN)
+        [m] = r.json["messages"]
+        self.assertEqual((m["body"], m["sealed"]), (None, True))
+        self.assertNotIn(code.encode(), r.raw)
+        # The code still confirms the payout.
+        self.assertEqual(form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}).status, 303)
 
     def test_every_form_needs_the_signed_link_of_its_order(self):
         # The uuid alone (in callbacks, in the result page's address) opens nothing: each form

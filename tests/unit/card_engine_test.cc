@@ -177,6 +177,10 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PayoutEngine> engine_;
   std::unique_ptr<cards::Vault> vault_;
+  // What an SMS of the outbox says: its sealed body, opened as the dispatcher opens it.
+  std::string sms_text(const store::OutboxMessage& m) const {
+    return vault_->open_message(m.tenant, m.event_id, m.body).value_or("(does not open)");
+  }
   std::unique_ptr<CardPayouts> cards_;
 };
 
@@ -460,7 +464,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
     call([&](AdminResult r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   };
-  // The code goes to the outbox with the enrolment; only its hash is kept.
+  // The code goes to the outbox with the enrolment, sealed; only its keyed MAC is kept.
   const EnrolmentResult started = enrol(kPan);
   ASSERT_EQ(started.error, Error::kNone);
   EXPECT_EQ(started.enrolment.state, "code-sent");
@@ -468,9 +472,14 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   const auto sms = store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10);
   ASSERT_EQ(sms.size(), 1u);
   EXPECT_EQ(sms[0].target, "sms:+77011234567");
-  const std::string code = sms[0].body.substr(sms[0].body.find(": ") + 2, 6);
-  EXPECT_EQ(sms[0].body.find(kPan), std::string::npos);
+  EXPECT_TRUE(sms[0].sealed);
+  EXPECT_EQ(sms[0].body.find("code"), std::string::npos);  // ciphertext at rest
+  const std::string text = sms_text(sms[0]);
+  const std::string code = text.substr(text.find(": ") + 2, 6);
+  EXPECT_EQ(text.find(kPan), std::string::npos);
   EXPECT_EQ(store_->get_record(kTenant, kEnrolmentRecord, started.enrolment.id)->find(code), std::string::npos);
+  // Moved onto another event, the ciphertext does not open.
+  EXPECT_FALSE(vault_->open_message(kTenant, "card-enrolment:other:code", sms[0].body));
   // A wrong code is refused and counted; the right one has the rail verify the card.
   auto wrong = confirm(started.enrolment.id, code == "000000" ? "111111" : "000000");
   EXPECT_EQ(wrong.get().detail, "wrong-code");
@@ -511,7 +520,8 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   // A card the network refuses is not bound.
   const EnrolmentResult other = enrol("5555555555554444");
   const auto other_sms = store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10);
-  auto refused = confirm(other.enrolment.id, other_sms[0].body.substr(other_sms[0].body.find(": ") + 2, 6));
+  const std::string other_text = sms_text(other_sms[0]);
+  auto refused = confirm(other.enrolment.id, other_text.substr(other_text.find(": ") + 2, 6));
   rail_.next().done(declined());
   const EnrolmentResult declined_card = refused.get();
   EXPECT_EQ(declined_card.enrolment.state, "declined");

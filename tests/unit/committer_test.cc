@@ -86,6 +86,9 @@ class GatedStore final : public store::Store {
                                                     std::size_t n) const override {
     return inner_->outbox_messages(t, p, n);
   }
+  std::vector<store::OutboxMessage> payout_messages(std::int64_t id, std::size_t n) const override {
+    return inner_->payout_messages(id, n);
+  }
   std::vector<store::OutboxAttempt> outbox_attempts(std::int64_t id) const override {
     return inner_->outbox_attempts(id);
   }

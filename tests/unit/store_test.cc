@@ -20,7 +20,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 5;
+constexpr int kNewestSchema = 6;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
@@ -132,6 +132,42 @@ TEST_P(StoreTest, UpgradeFromVersionOneKeepsEverything) {
                 held = txn.claim_lease("l", "me", 0, 1000);  // a table of version 2
               }).ok);
   EXPECT_TRUE(held);
+}
+
+// Version 6 links outbox messages to their payouts by id; what version 5 wrote gets its payout
+// from the event id's exact form only, and messages to persons already sent lose their body.
+TEST_P(StoreTest, UpgradeToVersionSixLinksMessagesToTheirPayoutsExactly) {
+  store_.reset();
+  const TestDatabase old_db(GetParam());
+  std::int64_t card = 0, lookalike = 0;
+  {
+    auto v5 = old_db.open(5);
+    ASSERT_TRUE(in_txn(*v5, [&](WriteTxn& txn) {
+                  const std::int64_t f = txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"))->id;
+                  const std::int64_t w = txn.insert_account(account_spec(AccountKind::kWallet, "w", "c"))->id;
+                  PayoutRecord p = payout_spec("order_1", f, w);
+                  p.kind = PayoutKind::kCardPayout;
+                  card = txn.insert_payout(p);
+                  p.partner_id = "card-enrolment";  // an orderNumber that looks like another event's prefix
+                  lookalike = txn.insert_payout(p);
+                }).ok);
+  }
+  const std::string t = std::string("'") + kTenant + "'";
+  old_db.execute(
+      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, "
+      "updated_ms, last_result) VALUES "
+      "(900001, " + t + ", 'order_1:registration', 'http://x/cb', '{}', 1, 1, 0, 1, 1, 'HTTP 200'), "
+      "(900002, " + t + ", 'order_1:code:1', 'mailto:a@b.c', 'code 123456', 1, 1, 0, 1, 1, 'accepted'), "
+      "(900003, " + t + ", 'order_1:code:2', 'mailto:a@b.c', 'code 654321', 0, 0, 0, 1, 1, ''), "
+      "(900004, " + t + ", 'card-enrolment:e1:code', 'sms:+77011234567', 'code 111111', 0, 0, 0, 1, 1, ''), "
+      "(900005, " + t + ", 'orderx1:result', 'http://x/cb', '{}', 0, 0, 0, 1, 1, '')");
+  auto upgraded = old_db.open();
+  ASSERT_EQ(upgraded->schema_version(), kNewestSchema);
+  std::vector<std::string> mine;
+  for (const OutboxMessage& m : upgraded->payout_messages(card, 10)) mine.push_back(m.event_id + " " + m.body);
+  EXPECT_EQ(mine, (std::vector<std::string>{"order_1:registration {}", "order_1:code:1 ", "order_1:code:2 code 654321"}));
+  EXPECT_TRUE(upgraded->payout_messages(lookalike, 10).empty());  // never the enrolment's SMS
+  EXPECT_TRUE(upgraded->payout_messages(0, 10).empty());
 }
 
 TEST_P(StoreTest, RefusesADatabaseNewerThanItself) {
@@ -536,6 +572,44 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
   EXPECT_EQ(attempts[0].http_status, 200);
   EXPECT_EQ(attempts[0].duration_ms, 10);
   EXPECT_TRUE(store_->outbox_messages("other", "order-1:", 10).empty());
+}
+
+TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
+  OutboxMessage m;
+  m.tenant = kTenant;
+  m.target = "mailto:a@b.c";
+  m.created_ms = m.updated_ms = 100;
+  std::int64_t sealed_id = 0;
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                m.event_id = "p:1";
+                m.payout_id = 41;
+                m.body = "ciphertext";
+                m.sealed = true;
+                sealed_id = txn.insert_outbox(m);
+                m.event_id = "p:2";
+                m.payout_id = 42;
+                m.sealed = false;
+                txn.insert_outbox(m);
+                m.event_id = "p:3";
+                m.payout_id = 0;
+                txn.insert_outbox(m);
+              }).ok);
+  const auto of_41 = store_->payout_messages(41, 10);
+  ASSERT_EQ(of_41.size(), 1u);
+  EXPECT_EQ(of_41[0].event_id, "p:1");
+  EXPECT_TRUE(of_41[0].sealed);
+  EXPECT_EQ(of_41[0].payout_id, 41);
+  EXPECT_FALSE(store_->payout_messages(42, 10)[0].sealed);
+  EXPECT_TRUE(store_->payout_messages(0, 10).empty());  // 0 names no payout
+  // The body is updated with the state (erased once a sealed message is final).
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                auto found = txn.find_outbox(sealed_id);
+                ASSERT_TRUE(found);
+                found->state = OutboxState::kDelivered;
+                found->body.clear();
+                txn.update_outbox(*found);
+              }).ok);
+  EXPECT_EQ(store_->payout_messages(41, 10)[0].body, "");
 }
 
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {

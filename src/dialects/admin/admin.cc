@@ -265,7 +265,12 @@ http::Response Dialect::outbox(const http::Request& request) const {
     w.key("state").string(kStates[static_cast<int>(m.state)]);
     w.key("attempts").integer(m.attempts).key("nextAttemptMs").integer(m.next_attempt_ms);
     w.key("createdMs").integer(m.created_ms).key("lastResult").string(m.last_result);
-    w.key("body").string(m.body);
+    // A sealed body is the vault's ciphertext of a one-time code: no one is shown even that.
+    if (m.sealed) {
+      w.key("body").null().key("sealed").boolean(true);
+    } else {
+      w.key("body").string(m.body);
+    }
     w.key("attemptLog").begin_array();
     for (const store::OutboxAttempt& a : outbox_store_->outbox_attempts(m.id)) {
       w.begin_object().key("attempt").integer(a.attempt).key("atMs").integer(a.at_ms);
