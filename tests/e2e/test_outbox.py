@@ -3,6 +3,7 @@ project's callbacks to a tarpit delay neither another project's callbacks nor an
 code; outside the sandbox a code is mailed only over TLS; proxy variables in the environment are
 ignored, and a configured proxy carries the HTTP lanes."""
 import html
+import json
 import os
 import re
 import socket
@@ -120,8 +121,9 @@ class OutboxTestCase(IsolatedServerTestCase):
         """Registers a payout of 91348 and enters a card on its page, which mails a code."""
         payment_id = unique("code")
         self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url, secret=secret).status, 200)
-        uuid = next(c["uuid"] for c in receiver.wait(len(receiver.bodies()) + 1)
-                    if c["general"]["payment_id"] == payment_id)
+        [registered] = wait_for("the registration's callback", lambda: [
+            c for c in map(json.loads, receiver.bodies()) if c["general"]["payment_id"] == payment_id], 20)
+        uuid = registered["uuid"]
         kw = {"secret": secret} if secret else {}
         page = api.request("GET", "/payment?" + page_query(payment_id, uuid, **kw), auth=None)
         self.assertEqual(page.status, 200, page.raw)
