@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "core/secrets.h"
 #include "core/time_format.h"
 #include "dialects/qiwi/qiwi.h"
+#include "outbox/work_pool.h"
 
 namespace payoutd::app {
 namespace {
@@ -413,6 +415,79 @@ void refuse_published_secrets(const Config& config) {
   fail(keys, "published with the sandbox, refused outside it: set secrets of your own");
 }
 
+// [outbox]: the dispatcher, the callbacks' lane, and what every lane shares.
+void load_outbox(const toml::table& root, Config& config) {
+  const toml::table& outbox = section(root, "outbox");
+  auto& web = config.callbacks;
+  web.allow_private_targets = get_or<bool>(outbox, "outbox", "allow_private_targets", config.sandbox);
+  web.proxy_url = get_or<std::string>(outbox, "outbox", "proxy_url", "");
+  if (!web.proxy_url.empty() && !web.proxy_url.starts_with("http://") &&
+      !web.proxy_url.starts_with("https://")) {
+    fail("outbox.proxy_url", "must be an http or https URL (or absent: no proxy)");
+  }
+  web.threads = static_cast<int>(bounded(outbox, "outbox", "threads", 8, 1, 64));
+  web.tenant_threads_max = static_cast<int>(
+      bounded(outbox, "outbox", "tenant_threads_max", std::min(2, web.threads), 1, web.threads));
+  web.connect_timeout_ms = bounded(outbox, "outbox", "connect_timeout_ms", 2000, 100, 60'000);
+  web.timeout_ms = bounded(outbox, "outbox", "timeout_ms", 15000, 100, 600'000);
+  auto& dispatch = config.dispatch;
+  const auto queued_max = static_cast<std::int64_t>(outbox::kQueuedMax);
+  dispatch.in_flight_max =
+      static_cast<std::size_t>(bounded(outbox, "outbox", "in_flight_max", 64, 1, queued_max));
+  const auto in_flight_max = static_cast<std::int64_t>(dispatch.in_flight_max);
+  dispatch.tenant_in_flight_max = static_cast<std::size_t>(bounded(
+      outbox, "outbox", "tenant_in_flight_max", std::min<std::int64_t>(16, in_flight_max), 1, in_flight_max));
+  if (const toml::array* retry = outbox["retry_s"].as_array()) {
+    dispatch.retry_ms.clear();
+    for (const auto& v : *retry) {
+      const auto seconds = v.value<double>();
+      if (!seconds || *seconds <= 0 || *seconds > 86'400) {
+        fail("outbox.retry_s", "lists waits in seconds, above 0 and at most a day");
+      }
+      dispatch.retry_ms.push_back(static_cast<std::int64_t>(*seconds * 1000));
+    }
+    if (dispatch.retry_ms.empty()) fail("outbox.retry_s", "must not be empty");
+  }
+  dispatch.give_up_after_ms = bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
+  dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
+}
+
+// [sms]: the gateway, through a lane of its own ([outbox] first: it shares its connection rules).
+void load_sms(const toml::table& root, Config& config) {
+  const toml::table& sms = section(root, "sms");
+  config.sms.gateway_url = get_or<std::string>(sms, "sms", "gateway_url", "");
+  if (!config.sms.gateway_url.empty() && !config.sms.gateway_url.starts_with("https://") &&
+      !config.sms.gateway_url.starts_with("http://")) {
+    fail("sms.gateway_url", "must be an http or https URL");
+  }
+  auto& gateway = config.sms_gateway;
+  gateway = config.callbacks;  // the address check, the proxy and the connect timeout of every HTTP lane
+  gateway.threads = static_cast<int>(bounded(sms, "sms", "threads", 2, 1, 16));
+  gateway.tenant_threads_max = 0;  // one receiver, the operator's: tenants take it in turns
+  gateway.timeout_ms = bounded(sms, "sms", "timeout_ms", 10000, 100, 600'000);
+  gateway.user_agent = "payoutd-sms/1";
+  gateway.thread_name = "sms-gateway";
+}
+
+// [mail]: SMTP, or the sink ([outbox] first: the connect timeout is every lane's).
+void load_mail(const toml::table& root, Config& config) {
+  const toml::table& mail = section(root, "mail");
+  config.mail.smtp_url = get_or<std::string>(mail, "mail", "smtp_url", "");
+  config.mail.from = get_or<std::string>(mail, "mail", "from", config.mail.from);
+  config.ecommpay.mail_from = config.mail.from;
+  if (!config.mail.smtp_url.empty() && !config.mail.smtp_url.starts_with("smtp://") &&
+      !config.mail.smtp_url.starts_with("smtps://")) {
+    fail("mail.smtp_url", "must be smtp://HOST:PORT or smtps://HOST:PORT");
+  }
+  if (config.mail.smtp_url.empty() && !config.sandbox &&
+      !(config.ecommpay.projects.empty())) {
+    fail("mail.smtp_url", "is required outside the sandbox (verification codes go by email)");
+  }
+  config.mail.require_tls = get_or<bool>(mail, "mail", "require_tls", !config.sandbox);
+  config.mail.connect_timeout_ms = config.callbacks.connect_timeout_ms;
+  config.mail.timeout_ms = bounded(mail, "mail", "timeout_ms", 30000, 100, 600'000);
+}
+
 }  // namespace
 
 void use_postgres(const std::string& url, Config& config) {
@@ -536,43 +611,9 @@ Config load_config(const std::string& path) {
     config.knp_table = p.string();
   }
   load_cards(root, path, config);
-  const toml::table& outbox = section(root, "outbox");
-  config.callbacks.allow_private_targets =
-      get_or<bool>(outbox, "outbox", "allow_private_targets", config.sandbox);
-  config.callbacks.threads = static_cast<int>(bounded(outbox, "outbox", "threads", 4, 1, 64));
-  config.callbacks.timeout_ms = bounded(outbox, "outbox", "timeout_ms", 15000, 100, 600'000);
-  if (const toml::array* retry = outbox["retry_s"].as_array()) {
-    config.dispatch.retry_ms.clear();
-    for (const auto& v : *retry) {
-      const auto seconds = v.value<double>();
-      if (!seconds || *seconds <= 0 || *seconds > 86'400) {
-        fail("outbox.retry_s", "lists waits in seconds, above 0 and at most a day");
-      }
-      config.dispatch.retry_ms.push_back(static_cast<std::int64_t>(*seconds * 1000));
-    }
-    if (config.dispatch.retry_ms.empty()) fail("outbox.retry_s", "must not be empty");
-  }
-  config.dispatch.give_up_after_ms =
-      bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
-  config.dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
-  const toml::table& sms = section(root, "sms");
-  config.sms.gateway_url = get_or<std::string>(sms, "sms", "gateway_url", "");
-  if (!config.sms.gateway_url.empty() && !config.sms.gateway_url.starts_with("https://") &&
-      !config.sms.gateway_url.starts_with("http://")) {
-    fail("sms.gateway_url", "must be an http or https URL");
-  }
-  const toml::table& mail = section(root, "mail");
-  config.mail.smtp_url = get_or<std::string>(mail, "mail", "smtp_url", "");
-  config.mail.from = get_or<std::string>(mail, "mail", "from", config.mail.from);
-  config.ecommpay.mail_from = config.mail.from;
-  if (!config.mail.smtp_url.empty() && !config.mail.smtp_url.starts_with("smtp://") &&
-      !config.mail.smtp_url.starts_with("smtps://")) {
-    fail("mail.smtp_url", "must be smtp://HOST:PORT or smtps://HOST:PORT");
-  }
-  if (config.mail.smtp_url.empty() && !config.sandbox &&
-      !(config.ecommpay.projects.empty())) {
-    fail("mail.smtp_url", "is required outside the sandbox (verification codes go by email)");
-  }
+  load_outbox(root, config);
+  load_sms(root, config);
+  load_mail(root, config);
   if (!config.sandbox) refuse_published_secrets(config);
   return config;
 }

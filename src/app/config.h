@@ -35,9 +35,10 @@ struct Config {
   dialects::bereke::Options bereke;
   dialects::ecommpay::Options ecommpay;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
-  outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried
+  outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried, how many at once
   outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)
   outbox::SmsTransportOptions sms;         // sms.*: an SMS gateway, or the sink (sms/ in the data directory)
+  outbox::HttpTransportOptions sms_gateway;  // sms.* and outbox.*: the SMS gateway's own lane
   std::string bin_table;             // cards.bin_table, resolved against the config's directory
   std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
   rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)

@@ -125,7 +125,8 @@ int serve(const Config& config) {
   outbox::SmsTransportOptions sms_options = config.sms;
   sms_options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
   if (config.sandbox && sms_options.gateway_url.empty()) make_private_directory(sms_options.sink_dir);
-  outbox::SmsTransport sms(sms_options, web);
+  outbox::HttpTransport sms_gateway(config.sms_gateway);
+  outbox::SmsTransport sms(sms_options, sms_gateway);
   outbox::RoutingTransport transport(web, mail, sms);
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);

@@ -82,7 +82,9 @@ void Dispatcher::run() {
     std::vector<OutboxMessage> due;
     if (leader) {
       try {
-        due = store_.due_outbox(clock_.now_ms(), options_.in_flight_max * 2);
+        // Twice what may be in flight: whatever is in flight already, as many new ones.
+        due = store_.due_outbox(clock_.now_ms(), options_.tenant_in_flight_max,
+                                options_.in_flight_max * 2);
       } catch (const std::exception& e) {
         spdlog::warn("outbox: cannot read due messages: {}", e.what());
       }
@@ -90,7 +92,7 @@ void Dispatcher::run() {
     lock.lock();
     for (OutboxMessage& m : due) {
       if (stopping_ || in_flight_.size() >= options_.in_flight_max) break;
-      if (!in_flight_.insert(m.id).second) continue;
+      if (!enter_flight(m)) continue;
       lock.unlock();
       deliver(std::move(m));
       lock.lock();
@@ -100,6 +102,26 @@ void Dispatcher::run() {
                    [&] { return stopping_ || woken_; });
     woken_ = false;
   }
+}
+
+// Counts `message` in flight, unless it is already or its queue has its share in flight.
+bool Dispatcher::enter_flight(const OutboxMessage& message) {
+  if (in_flight_.contains(message.id)) return false;
+  Queue queue{message.tenant, store::outbox_lane(message.target)};
+  std::size_t& count = queue_in_flight_[queue];
+  if (count >= options_.tenant_in_flight_max) return false;
+  ++count;
+  in_flight_.emplace(message.id, std::move(queue));
+  return true;
+}
+
+void Dispatcher::end_flight(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto m = in_flight_.find(id);
+  if (m == in_flight_.end()) return;
+  const auto q = queue_in_flight_.find(m->second);
+  if (--q->second == 0) queue_in_flight_.erase(q);
+  in_flight_.erase(m);
 }
 
 void Dispatcher::deliver(OutboxMessage message) {
@@ -115,7 +137,7 @@ void Dispatcher::deliver(OutboxMessage message) {
     if (!body) return record(id, {0, true, "the sealed body cannot be opened", 0, false}, at_ms);
     message.body = std::move(*body);
   }
-  transport_.post(std::move(message.target), std::move(message.body),
+  transport_.post(std::move(message.tenant), std::move(message.target), std::move(message.body),
                   [this, id, at_ms](Delivery d) { record(id, std::move(d), at_ms); });
 }
 
@@ -126,10 +148,7 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
     std::int64_t id, at_ms;
     Delivery delivery;
   };
-  auto release = [this, id] {
-    std::lock_guard lock(mutex_);
-    in_flight_.erase(id);
-  };
+  auto release = [this, id] { end_flight(id); };
   if (!delivery.attempted) return release();
   auto job = engine::make_job<bool>(
       Input{id, at_ms, std::move(delivery)}, [](const Input&, store::Footprint&) {},

@@ -10,14 +10,21 @@
 // several nodes, the holder of the `outbox` lease dispatches. A sealed body (a one-time code) is
 // opened only to be handed to the transport; the body of a message to a person is erased once
 // the message is delivered or abandoned.
+//
+// Fair between queues (a tenant's messages of one lane: callbacks, SMS, mail): the due read
+// deals each queue's earliest messages out in turns, a queue has at most tenant_in_flight_max
+// messages in flight, and each lane has threads of its own, shared in turns between tenants. So a
+// partner whose receiver hangs delays its own callbacks only, never another tenant's, nor a code.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -34,11 +41,14 @@ struct Delivery {
   bool accepted = false;  // the receiver took it (HTTP 200; mail accepted): delivered
 };
 
-// Sends one message; `done` runs exactly once, on a thread of the transport's.
+// Sends one message of `tenant`'s; `done` runs exactly once, on a thread of the transport's.
+// Transports share their threads between tenants in turns, each tenant holding a bounded share
+// (outbox/work_pool.h).
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual void post(std::string url, std::string body, std::function<void(Delivery)> done) = 0;
+  virtual void post(std::string tenant, std::string target, std::string body,
+                    std::function<void(Delivery)> done) = 0;
   virtual void stop() = 0;
 };
 
@@ -46,7 +56,10 @@ struct DispatcherOptions {
   std::string node_id = "payoutd";
   std::int64_t poll_ms = 1000;     // how often due messages are looked for (and the lease renewed)
   std::int64_t lease_ms = 5000;
-  std::size_t in_flight_max = 64;  // messages being delivered at once
+  std::size_t in_flight_max = 64;  // messages being delivered at once (sent, or waiting for a thread)
+  // Of them, one tenant's of one lane (a queue: store::OutboxLane): a receiver that hangs holds
+  // no more, and the due read takes no more of a queue, so the other queues keep moving.
+  std::size_t tenant_in_flight_max = 16;
   // Waits after the 1st, 2nd, ... failed attempt; the last repeats. Then the message is
   // abandoned once it is older than give_up_after_ms.
   std::vector<std::int64_t> retry_ms{10'000, 30'000, 60'000, 300'000, 900'000, 1'800'000,
@@ -77,8 +90,13 @@ class Dispatcher {
   void wake();
 
  private:
+  // A tenant's messages of one lane.
+  using Queue = std::pair<std::string, store::OutboxLane>;
+
   void run();
   bool claim_lease();
+  bool enter_flight(const store::OutboxMessage& message);
+  void end_flight(std::int64_t id);
   void deliver(store::OutboxMessage message);
   void record(std::int64_t id, Delivery delivery, std::int64_t at_ms);
 
@@ -92,7 +110,8 @@ class Dispatcher {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool woken_ = false;
-  std::unordered_set<std::int64_t> in_flight_;
+  std::unordered_map<std::int64_t, Queue> in_flight_;  // message id -> its queue
+  std::map<Queue, std::size_t> queue_in_flight_;        // per queue, when not 0
   std::thread thread_;
 };
 

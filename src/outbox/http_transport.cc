@@ -4,41 +4,97 @@
 #include <curl/curl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
+#include <iterator>
 
 #include "outbox/work_pool.h"
 
 namespace payoutd::outbox {
 
+namespace {
+
+// What an address in a range may be reached as.
+enum class Reach : std::uint8_t { kRefused, kPublic, kAsItsIpv4 };
+
+// An address block: the first `bits` of `prefix`. kAsItsIpv4: the IPv4 address embedded at byte
+// `ipv4_at` decides (the block is a way to reach that IPv4 address).
+struct Range {
+  std::array<std::uint8_t, 16> prefix;
+  int bits;
+  Reach reach = Reach::kRefused;
+  int ipv4_at = 0;
+};
+
+bool in(const std::uint8_t* address, const Range& r) {
+  const int whole = r.bits / 8;
+  const int rest = r.bits % 8;
+  if (!std::equal(address, address + whole, r.prefix.begin())) return false;
+  const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+  return rest == 0 || (address[whole] & mask) == (r.prefix[whole] & mask);
+}
+
+// IPv4 blocks that are not public: IANA's IPv4 Special-Purpose Address Registry (each block not
+// globally reachable, and the deprecated 6to4 relay anycast), multicast, and 240/4 (reserved,
+// with the limited broadcast).
+constexpr Range kIpv4NotPublic[] = {
+    {{0, 0, 0, 0}, 8},        // "this network" (RFC 791)
+    {{10, 0, 0, 0}, 8},       // private (RFC 1918)
+    {{100, 64, 0, 0}, 10},    // shared address space, carrier-grade NAT (RFC 6598)
+    {{127, 0, 0, 0}, 8},      // loopback
+    {{169, 254, 0, 0}, 16},   // link-local
+    {{172, 16, 0, 0}, 12},    // private
+    {{192, 0, 0, 0}, 24},     // IETF protocol assignments (DS-Lite, NAT64 discovery, ...)
+    {{192, 0, 2, 0}, 24},     // documentation, TEST-NET-1
+    {{192, 88, 99, 0}, 24},   // 6to4 relay anycast (deprecated, RFC 7526)
+    {{192, 168, 0, 0}, 16},   // private
+    {{198, 18, 0, 0}, 15},    // benchmarking
+    {{198, 51, 100, 0}, 24},  // documentation, TEST-NET-2
+    {{203, 0, 113, 0}, 24},   // documentation, TEST-NET-3
+    {{224, 0, 0, 0}, 4},      // multicast
+    {{240, 0, 0, 0}, 4},      // reserved; 255.255.255.255 broadcast
+};
+
+// IPv6, first match wins; an address that matches none is refused. Global unicast is 2000::/3;
+// all other space is special or unassigned: unspecified, loopback, IPv4-compatible (::/96),
+// NAT64 for local use (64:ff9b:1::/48), discard-only (100::/64), SRv6 (5f00::/16), unique local
+// (fc00::/7), link-local (fe80::/10), site-local (fec0::/10), multicast (ff00::/8).
+constexpr Range kIpv6[] = {
+    {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, Reach::kAsItsIpv4, 12},  // IPv4-mapped
+    {{0, 0x64, 0xff, 0x9b}, 96, Reach::kAsItsIpv4, 12},  // NAT64, well-known prefix (RFC 6052)
+    {{0x20, 0x01}, 23},              // IETF protocol assignments: Teredo 2001::/32, benchmarking
+                                     // 2001:2::/48, ORCHID 2001:10::/28, ORCHIDv2 2001:20::/28, ...
+    {{0x20, 0x01, 0x0d, 0xb8}, 32},  // documentation
+    {{0x3f, 0xff}, 20},              // documentation (RFC 9637)
+    {{0x20, 0x02}, 16, Reach::kAsItsIpv4, 2},  // 6to4: tunnels to the IPv4 address it embeds
+    {{0x20}, 3, Reach::kPublic},               // global unicast
+};
+
+bool ipv4_not_public(const std::uint8_t* a) {
+  return std::any_of(std::begin(kIpv4NotPublic), std::end(kIpv4NotPublic),
+                     [a](const Range& r) { return in(a, r); });
+}
+
+bool ipv6_not_public(const std::uint8_t* a) {
+  for (const Range& r : kIpv6) {
+    if (!in(a, r)) continue;
+    if (r.reach == Reach::kAsItsIpv4) return ipv4_not_public(a + r.ipv4_at);
+    return r.reach == Reach::kRefused;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool is_private_address(const std::string& address) {
   in_addr v4{};
   if (inet_pton(AF_INET, address.c_str(), &v4) == 1) {
-    const std::uint32_t a = ntohl(v4.s_addr);
-    auto in = [&](std::uint32_t net, int bits) {
-      return (a >> (32 - bits)) == (net >> (32 - bits));
-    };
-    return in(0x00000000, 8) || in(0x0A000000, 8) || in(0x7F000000, 8) || in(0xA9FE0000, 16) ||
-           in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) || in(0xC0000000, 24) ||
-           in(0xC6120000, 15) || in(0xE0000000, 4) || in(0xF0000000, 4);
+    return ipv4_not_public(reinterpret_cast<const std::uint8_t*>(&v4.s_addr));
   }
   in6_addr v6{};
-  if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) {
-    const unsigned char* b = v6.s6_addr;
-    static const unsigned char kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static const unsigned char kAny[16] = {};
-    if (std::equal(b, b + 16, kLoopback) || std::equal(b, b + 16, kAny)) return true;
-    if ((b[0] & 0xfe) == 0xfc) return true;                   // fc00::/7 unique local
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;   // fe80::/10 link-local
-    if (b[0] == 0xff) return true;                            // multicast
-    const bool mapped = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; }) &&
-                        b[10] == 0xff && b[11] == 0xff;
-    if (mapped) {
-      char text[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, b + 12, text, sizeof text);
-      return is_private_address(text);
-    }
-    return false;
-  }
+  if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return ipv6_not_public(v6.s6_addr);
   return true;  // not an address: refuse
 }
 
@@ -64,7 +120,14 @@ struct HttpTransport::Impl {
   HttpTransportOptions options;
   WorkPool<Curl> pool;
 
-  explicit Impl(HttpTransportOptions o) : options(std::move(o)), pool(options.threads, "callbacks") {}
+  explicit Impl(HttpTransportOptions o)
+      : options(std::move(o)),
+        pool({.threads = options.threads, .key_threads_max = options.tenant_threads_max},
+             options.thread_name) {}
+
+  // Through a proxy only the proxy's address is connected to: checking it would say nothing of
+  // the target's.
+  bool checks_addresses() const { return !options.allow_private_targets && options.proxy_url.empty(); }
 
   static curl_socket_t open_socket(void* self, curlsocktype, curl_sockaddr* address) {
     auto* impl = static_cast<Impl*>(self);
@@ -74,7 +137,7 @@ struct HttpTransport::Impl {
     } else if (address->family == AF_INET6) {
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address->addr)->sin6_addr, text, sizeof text);
     }
-    if (!impl->options.allow_private_targets && is_private_address(text)) return CURL_SOCKET_BAD;
+    if (impl->checks_addresses() && is_private_address(text)) return CURL_SOCKET_BAD;
     return socket(address->family, address->socktype, address->protocol);
   }
 
@@ -86,6 +149,8 @@ struct HttpTransport::Impl {
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    // "" overrides the environment's http_proxy & co.: directly, unless a proxy is configured.
+    curl_easy_setopt(curl, CURLOPT_PROXY, options.proxy_url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
@@ -108,7 +173,7 @@ struct HttpTransport::Impl {
       d.http_status = static_cast<int>(status);
       d.accepted = status == 200;
     } else {
-      d.error = rc == CURLE_COULDNT_CONNECT && !options.allow_private_targets
+      d.error = rc == CURLE_COULDNT_CONNECT && checks_addresses()
                     ? std::string("could not connect (or the address is not public)")
                     : std::string(curl_easy_strerror(rc));
     }
@@ -121,8 +186,9 @@ HttpTransport::HttpTransport(HttpTransportOptions options)
 
 HttpTransport::~HttpTransport() = default;
 
-void HttpTransport::post(std::string url, std::string body, std::function<void(Delivery)> done) {
-  impl_->pool.post([impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
+void HttpTransport::post(std::string tenant, std::string url, std::string body,
+                         std::function<void(Delivery)> done) {
+  impl_->pool.post(tenant, [impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
     return impl->send(c, url, body);
   }, std::move(done));
 }

@@ -69,7 +69,7 @@ std::size_t read_upload(char* out, std::size_t size, std::size_t count, void* us
 struct MailTransport::Impl {
   CURLcode curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT);
   MailTransportOptions options;
-  WorkPool<NoWorkerState> pool{1, "mail"};
+  WorkPool<NoWorkerState> pool{{.threads = 1}, "mail"};
 
   explicit Impl(MailTransportOptions o) : options(std::move(o)) {}
 
@@ -92,8 +92,13 @@ struct MailTransport::Impl {
       curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
       curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(curl, CURLOPT_PROXY, "");  // not all_proxy's either: directly
+      curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
       curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+      curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                       static_cast<long>(options.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
       const CURLcode rc = curl_easy_perform(curl);
       long code = 0;
       curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -120,21 +125,21 @@ MailTransport::MailTransport(MailTransportOptions options)
 
 MailTransport::~MailTransport() = default;
 
-void MailTransport::post(std::string target, std::string message,
+void MailTransport::post(std::string tenant, std::string target, std::string message,
                          std::function<void(Delivery)> done) {
   std::string to = target.substr(std::min(target.size(), kMailto.size()));
-  impl_->pool.post([impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
+  impl_->pool.post(tenant, [impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
     return impl->send(to, message);
   }, std::move(done));
 }
 
 void MailTransport::stop() { impl_->pool.stop(); }
 
-void RoutingTransport::post(std::string target, std::string body,
+void RoutingTransport::post(std::string tenant, std::string target, std::string body,
                             std::function<void(Delivery)> done) {
-  const std::string_view t = target;
-  Transport& via = t.starts_with(kMailto) ? mail_ : t.starts_with(kSms) ? sms_ : web_;
-  via.post(std::move(target), std::move(body), std::move(done));
+  const store::OutboxLane lane = store::outbox_lane(target);
+  Transport& via = lane == store::OutboxLane::kMail ? mail_ : lane == store::OutboxLane::kSms ? sms_ : web_;
+  via.post(std::move(tenant), std::move(target), std::move(body), std::move(done));
 }
 
 void RoutingTransport::stop() {
@@ -143,15 +148,16 @@ void RoutingTransport::stop() {
   sms_.stop();
 }
 
-void SmsTransport::post(std::string target, std::string text, std::function<void(Delivery)> done) {
+void SmsTransport::post(std::string tenant, std::string target, std::string text,
+                        std::function<void(Delivery)> done) {
   const std::string phone = target.substr(std::min(target.size(), kSms.size()));
   if (!options_.gateway_url.empty()) {
     std::string body;
     json::Writer w(body);
     w.begin_object().key("to").string(phone).key("text").string(text).end_object();
-    return web_.post(options_.gateway_url, std::move(body), std::move(done));
+    return gateway_.post(std::move(tenant), options_.gateway_url, std::move(body), std::move(done));
   }
-  sink_.post([dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
+  sink_.post(tenant, [dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
     const auto started = std::chrono::steady_clock::now();
     Delivery d;
     d.error = write_to_sink(dir, message, ".sms");
@@ -163,6 +169,9 @@ void SmsTransport::post(std::string target, std::string text, std::function<void
   }, std::move(done));
 }
 
-void SmsTransport::stop() { sink_.stop(); }
+void SmsTransport::stop() {
+  gateway_.stop();
+  sink_.stop();
+}
 
 }  // namespace payoutd::outbox

@@ -108,6 +108,11 @@ CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 
 // As the SQLite store's version 6 (which says why).
 constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE outbox ADD COLUMN lane INTEGER GENERATED ALWAYS AS (
+  CASE WHEN substr(target, 1, 7) = 'mailto:' THEN 2 WHEN substr(target, 1, 4) = 'sms:' THEN 1 ELSE 0 END)
+  STORED;
+DROP INDEX outbox_due;
+CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE state = 0;
 ALTER TABLE outbox ADD COLUMN payout_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN sealed SMALLINT NOT NULL DEFAULT 0;
 UPDATE outbox o SET payout_id = p.id FROM payouts p WHERE p.tenant = o.tenant AND p.kind = 3
@@ -125,7 +130,7 @@ constexpr Migration kMigrations[] = {
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
-    {6, "outbox messages of payouts, sealed messages", kSchemaV6},
+    {6, "outbox queues, messages of payouts, sealed messages", kSchemaV6},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
@@ -164,6 +169,17 @@ constexpr const char* kFetchPayouts =
     "AS k(tenant, kind, partner_id) ON p.tenant = k.tenant AND p.kind = k.kind "
     "AND p.partner_id = k.partner_id "
     "UNION SELECT unnest($4::bigint[]))";
+
+// Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
+// each of their lanes' earliest due messages (one probe each), dealt out in turns.
+constexpr const char* kDueOutbox =
+    OUTBOX_TENANTS ","
+    " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
+    "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
+    "   FROM tenants t CROSS JOIN (VALUES (0), (1), (2)) AS l(lane) CROSS JOIN LATERAL ("
+    "     SELECT * FROM outbox i WHERE i.state = 0 AND i.tenant = t.tenant AND i.lane = l.lane"
+    "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms LIMIT $2) m)"
+    " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3";
 
 constexpr const char* kInsertTransfers =
     "INSERT INTO transfers (" TRANSFER_COLUMNS ") "
@@ -690,10 +706,10 @@ class PgStore final : public Store {
     return read_payout(Row(r, 0));
   }
 
-  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const override {
-    Result r = read("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
-                    "next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT $2",
-                    Params().add(now_ms).add(static_cast<std::int64_t>(limit)));
+  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                        std::size_t limit) const override {
+    Result r = read(kDueOutbox, Params().add(now_ms).add(static_cast<std::int64_t>(queue_max))
+                                    .add(static_cast<std::int64_t>(limit)));
     std::vector<OutboxMessage> result;
     for (int i = 0; i < r.rows(); ++i) result.push_back(read_outbox(Row(r, i)));
     return result;

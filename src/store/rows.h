@@ -36,6 +36,15 @@ using ledger::Transfer;
     "id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, " \
     "updated_ms, last_result, payout_id, sealed"
 #define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
+// The due read's first step (a recursive common table): `tenants`, every tenant with pending
+// messages, one probe of the index outbox_queues each (a skip scan), then a NULL row.
+#define OUTBOX_TENANTS \
+    "WITH RECURSIVE tenants(tenant) AS (" \
+    " SELECT (SELECT tenant FROM outbox WHERE state = 0 ORDER BY tenant LIMIT 1)" \
+    " UNION ALL" \
+    " SELECT (SELECT o.tenant FROM outbox o WHERE o.state = 0 AND o.tenant > t.tenant" \
+    "         ORDER BY o.tenant LIMIT 1)" \
+    " FROM tenants t WHERE t.tenant IS NOT NULL)"
 
 // A storage error inside a write transaction: thrown by the statement helpers and caught at the
 // transaction boundary, which turns the whole batch into a failed commit.

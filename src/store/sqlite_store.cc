@@ -121,10 +121,18 @@ CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
 CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 )sql";
 
-// An outbox message names its payout, and may be sealed (store.h, OutboxMessage). Messages of
-// earlier versions get their payout from their event id, "<partner id>:registration", ":result"
-// or ":code:<n>" (a partner id has no ':'), and messages to persons already sent lose their body.
+// Version 6, the outbox's:
+// - Queues: a message's lane (store::outbox_lane, in SQL), and the due messages by tenant and
+//   lane, so the due read takes each queue's earliest with an index probe.
+// - A message names its payout, and may be sealed (store.h, OutboxMessage). Messages of earlier
+//   versions get their payout from their event id, "<partner id>:registration", ":result" or
+//   ":code:<n>" (a partner id has no ':'), and messages to persons already sent lose their body.
 constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE outbox ADD COLUMN lane INTEGER GENERATED ALWAYS AS (
+  CASE WHEN substr(target, 1, 7) = 'mailto:' THEN 2 WHEN substr(target, 1, 4) = 'sms:' THEN 1 ELSE 0 END)
+  VIRTUAL;
+DROP INDEX outbox_due;
+CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE state = 0;
 ALTER TABLE outbox ADD COLUMN payout_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox SET payout_id = COALESCE((SELECT p.id FROM payouts p WHERE p.tenant = outbox.tenant
@@ -141,8 +149,21 @@ constexpr Migration kMigrations[] = {
     {3, "records", kSchemaV3},
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
-    {6, "outbox messages of payouts, sealed messages", kSchemaV6},
+    {6, "outbox queues, messages of payouts, sealed messages", kSchemaV6},
 };
+
+// Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
+// each of their lanes' earliest due messages (one probe each), dealt out in turns.
+constexpr const char* kDueOutbox =
+    OUTBOX_TENANTS ","
+    " lanes(lane) AS (VALUES (0), (1), (2)),"
+    " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
+    "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
+    "   FROM tenants t CROSS JOIN lanes l CROSS JOIN outbox m"
+    "   WHERE m.id IN (SELECT i.id FROM outbox i WHERE i.state = 0 AND i.tenant = t.tenant"
+    "                  AND i.lane = l.lane AND i.next_attempt_ms <= ?"
+    "                  ORDER BY i.next_attempt_ms LIMIT ?))"
+    " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT ?";
 
 class Stmt {
  public:
@@ -410,11 +431,11 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const override {
+  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                        std::size_t limit) const override {
     auto reader = acquire();
-    Stmt& s = reader->stmt("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
-                           "next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?");
-    s.bind(now_ms).bind(static_cast<std::int64_t>(limit));
+    Stmt& s = reader->stmt(kDueOutbox);
+    s.bind(now_ms).bind(static_cast<std::int64_t>(queue_max)).bind(static_cast<std::int64_t>(limit));
     std::vector<OutboxMessage> result;
     while (s.step()) result.push_back(read_outbox(s));
     return result;

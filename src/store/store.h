@@ -90,11 +90,17 @@ struct HistoryRecord {
 // the same identity (tenant, event_id) and the same body on every attempt.
 enum class OutboxState : std::uint8_t { kPending = 0, kDelivered = 1, kAbandoned = 2 };
 
+// The outbox's lanes, by target: each has its own threads and its own share of the due messages,
+// so a slow partner's callbacks never delay an SMS or an emailed code (nor the reverse). A
+// tenant's messages of one lane are a queue. The stores compute the lane in SQL too (the `lane`
+// column): the same rule, the same numbers.
+enum class OutboxLane : std::uint8_t { kHttp = 0, kSms = 1, kMail = 2 };
+
 struct OutboxMessage {
   std::int64_t id = 0;  // assigned by the store
   std::string tenant;
   std::string event_id;  // unique per tenant
-  std::string target;    // where it goes: a URL, "mailto:<address>", "sms:<phone>"
+  std::string target;    // where it goes: an http(s) URL, "sms:<phone>" or "mailto:<address>"
   // Exactly what is sent, signed already. Of a sealed message, the vault's ciphertext (see
   // `sealed`); of a message to a person (mailto:, sms:) or a sealed one, empty once it is
   // delivered or abandoned: the body is kept only as long as it may still be sent.
@@ -114,11 +120,15 @@ struct OutboxMessage {
   std::string last_result;  // of the last attempt, e.g. "HTTP 500", "timeout"
 };
 
+inline OutboxLane outbox_lane(std::string_view target) {
+  if (target.starts_with("mailto:")) return OutboxLane::kMail;
+  if (target.starts_with("sms:")) return OutboxLane::kSms;
+  return OutboxLane::kHttp;
+}
+
 // Whether a message's target is a person (an email address, a phone), not a partner's system: its
 // body (a one-time code) is sealed at rest, erased once final, and never shown.
-inline bool to_a_person(std::string_view target) {
-  return target.starts_with("mailto:") || target.starts_with("sms:");
-}
+inline bool to_a_person(std::string_view target) { return outbox_lane(target) != OutboxLane::kHttp; }
 
 // One delivery attempt of a message, kept for operators (admin API).
 struct OutboxAttempt {
@@ -315,8 +325,13 @@ class Store {
   virtual std::vector<std::pair<std::string, std::string>> records_with_prefix(
       std::string_view tenant, std::string_view kind, std::string_view key_prefix,
       std::size_t limit) const = 0;
-  // Up to `limit` pending outbox messages whose next attempt is due at `now_ms`, earliest first.
-  virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t limit) const = 0;
+  // Pending outbox messages whose next attempt is due at `now_ms`, shared out between queues (a
+  // tenant's messages of one lane): at most `queue_max` of each queue, its earliest, and up to
+  // `limit` in all, taken in turns (every queue's earliest, earliest due first; then every
+  // queue's second; ...), so no queue's backlog hides another's messages. An index probe per
+  // tenant with pending messages and per queue, whatever the backlogs.
+  virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                                std::size_t limit) const = 0;
   // The tenant's messages whose event id starts with `event_prefix`, oldest first (an operator's
   // search; a payout's own messages are payout_messages()).
   virtual std::vector<OutboxMessage> outbox_messages(std::string_view tenant,

@@ -332,9 +332,10 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None, config_replace=None):
+                 backend=None, postgres_url=None, config_replace=None, env=None):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
+        env: {name: value} changes to the process's environment (None removes a variable).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
         database)."""
@@ -354,6 +355,7 @@ class Server:
         if self.backend == "postgres":
             self.postgres_url = postgres_url or shared_cluster().new_database()
         self.extra_args = list(extra_args)
+        self.env = dict(env or {})
         self.proc = None
         self.port = None
         self.starts = 0
@@ -369,10 +371,16 @@ class Server:
         self._logs += [err_path, out_path]
         cmd = [str(self.binary), "serve", "--config", str(self.config),
                "--listen", self.listen, "--data-dir", self.data_dir] + self.storage_args() + self.extra_args
+        env = dict(os.environ)
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         err = open(err_path, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=err, cwd=self.tmp)
+                                         stderr=err, cwd=self.tmp, env=env)
         finally:
             err.close()
         ready = threading.Event()

@@ -24,11 +24,11 @@ def json_of(raw):
     return json.loads(raw)
 
 
-def page_query(payment_id, uuid, amount=7000, **extra):
+def page_query(payment_id, uuid, amount=7000, secret=ECOMMPAY_SECRETS[ECOMMPAY_PROJECT], **extra):
     params = {"mode": "payout", "project_id": str(ECOMMPAY_PROJECT), "payment_id": payment_id,
               "uuid": uuid, "customer_id": "16061314", "customer_email": "p.jeltz@mail.com",
               "payment_amount": str(amount), "payment_currency": "EUR", **extra}
-    params["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[ECOMMPAY_PROJECT], params)
+    params["signature"] = ecommpay_sign(secret, params)
     return urllib.parse.urlencode(params)
 
 
@@ -50,10 +50,12 @@ def form(api, path, fields, link=True, project=ECOMMPAY_PROJECT):
 
 
 class SmtpServer:
-    """A minimal SMTP server on loopback that keeps every message it accepts."""
+    """A minimal SMTP server on loopback, without STARTTLS, that keeps every message it accepts
+    (`messages`) and the verb of every command it was sent (`commands`)."""
 
     def __init__(self):
         self.messages = []
+        self.commands = []
         outer = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -71,6 +73,7 @@ class SmtpServer:
                             data.append(line[1:] if line.startswith("..") else line)
                         continue
                     verb = line[:4].upper()
+                    outer.commands.append(verb)
                     if verb in ("EHLO", "HELO"):
                         self.wfile.write(b"250 test\r\n")
                     elif verb == "DATA":

@@ -23,12 +23,14 @@ FAST_RETRIES = {"retry_s = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800
 
 class Receiver:
     """A merchant's callback endpoint on loopback. `script` is the statuses to answer, in order
-    (then 200); "hang" holds the request for `hang_s` seconds before answering 200."""
+    (then 200); "hang" holds the request for `hang_s` seconds before answering 200. `paths`: the
+    target of each request, as sent (a proxy is sent absolute URLs)."""
 
     def __init__(self, script=(), hang_s=3.0):
         self.script = list(script)
         self.hang_s = hang_s
         self.received = []
+        self.paths = []
         self.lock = threading.Lock()
         outer = self
 
@@ -37,6 +39,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     outer.received.append(body)
+                    outer.paths.append(self.path)
                     action = outer.script.pop(0) if outer.script else 200
                 if action == "hang":
                     time.sleep(outer.hang_s)

@@ -79,8 +79,9 @@ class GatedStore final : public store::Store {
       std::string_view t, std::string_view k, std::string_view p, std::size_t n) const override {
     return inner_->records_with_prefix(t, k, p, n);
   }
-  std::vector<store::OutboxMessage> due_outbox(std::int64_t now, std::size_t n) const override {
-    return inner_->due_outbox(now, n);
+  std::vector<store::OutboxMessage> due_outbox(std::int64_t now, std::size_t q,
+                                              std::size_t n) const override {
+    return inner_->due_outbox(now, q, n);
   }
   std::vector<store::OutboxMessage> outbox_messages(std::string_view t, std::string_view p,
                                                     std::size_t n) const override {

@@ -544,10 +544,10 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
                 EXPECT_GT(txn.insert_outbox(message("order-2:registered", 150)), first);
                 EXPECT_EQ(txn.insert_outbox(message("order-1:registered", 10)), 0);  // once per event
               }).ok);
-  auto due = store_->due_outbox(199, 10);
+  auto due = store_->due_outbox(199, 10, 10);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event_id, "order-2:registered");
-  due = store_->due_outbox(1000, 10);
+  due = store_->due_outbox(1000, 10, 10);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[1].id, first);
   EXPECT_EQ(due[1].body, R"({"a":"b\"c"})");
@@ -561,7 +561,7 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
                 txn.update_outbox(*m);
                 txn.insert_outbox_attempt({first, 1, 290, 10, 200, ""});
               }).ok);
-  due = store_->due_outbox(1000, 10);
+  due = store_->due_outbox(1000, 10, 10);
   ASSERT_EQ(due.size(), 1u);  // delivered: no longer due
   const auto of_order = store_->outbox_messages(kTenant, "order-1:", 10);
   ASSERT_EQ(of_order.size(), 1u);
@@ -610,6 +610,64 @@ TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
                 txn.update_outbox(*found);
               }).ok);
   EXPECT_EQ(store_->payout_messages(41, 10)[0].body, "");
+}
+
+OutboxMessage due_message(std::string tenant, std::string event, std::string target, std::int64_t due_ms) {
+  OutboxMessage m;
+  m.tenant = std::move(tenant);
+  m.event_id = std::move(event);
+  m.target = std::move(target);
+  m.body = "{}";
+  m.next_attempt_ms = due_ms;
+  m.created_ms = m.updated_ms = 1;
+  return m;
+}
+
+std::vector<std::string> events_of(const std::vector<OutboxMessage>& messages) {
+  std::vector<std::string> events;
+  for (const auto& m : messages) events.push_back(m.tenant + "/" + m.event_id);
+  return events;
+}
+
+// One tenant's backlog of callbacks, earlier than everything else, hides neither its own SMS and
+// mail nor another tenant's callback: each queue (tenant, lane) gets its turn.
+TEST_P(StoreTest, DueOutboxDealsEachQueuesEarliestInTurns) {
+  ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
+                for (int i = 0; i < 300; ++i) {
+                  txn.insert_outbox(due_message("a", "cb-" + std::to_string(i), "https://a.example/cb", 100 + i));
+                }
+                txn.insert_outbox(due_message("a", "code", "mailto:someone@example.com", 500));
+                txn.insert_outbox(due_message("a", "sms", "sms:+77011234567", 600));
+                txn.insert_outbox(due_message("b", "cb", "http://b.example/cb", 700));
+                txn.insert_outbox(due_message("c", "later", "http://c.example/cb", 5000));
+                auto done = due_message("d", "delivered", "http://d.example/cb", 50);
+                done.state = OutboxState::kDelivered;
+                txn.insert_outbox(done);
+              }).ok);
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 100)),
+            (std::vector<std::string>{"a/cb-0", "a/code", "a/sms", "b/cb",  // every queue's 1st
+                                      "a/cb-1", "a/cb-2"}));                // then a's callbacks
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 3)),
+            (std::vector<std::string>{"a/cb-0", "a/code", "a/sms"}));
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 1, 100)),
+            (std::vector<std::string>{"a/cb-0", "a/code", "a/sms", "b/cb"}));
+  EXPECT_EQ(store_->due_outbox(5000, 300, 1000).size(), 304u);  // c's too, once due
+  EXPECT_TRUE(store_->due_outbox(99, 10, 10).empty());
+}
+
+// A database with messages in its outbox gains the queues' index, and reads them the new way.
+TEST_P(StoreTest, UpgradeKeepsTheOutboxDue) {
+  store_.reset();
+  const TestDatabase old_db(GetParam());
+  old_db.open(5).reset();
+  // As version 5 wrote them (its store code knew no later columns).
+  old_db.execute(
+      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, "
+      "updated_ms, last_result) VALUES (800001, 'a', 'cb', 'https://a.example/cb', '{}', 0, 0, 100, 1, 1, ''), "
+      "(800002, 'a', 'code', 'mailto:someone@example.com', '{}', 0, 0, 200, 1, 1, '')");
+  auto upgraded = old_db.open();
+  EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
+  EXPECT_EQ(events_of(upgraded->due_outbox(1000, 1, 10)), (std::vector<std::string>{"a/cb", "a/code"}));
 }
 
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
