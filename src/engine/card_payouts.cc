@@ -1269,7 +1269,8 @@ void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::
 std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view tenant,
                                                              std::string_view client_id) const {
   std::vector<SavedCard> cards;
-  if (client_id.empty()) return cards;
+  // A client id holding the separator could spell the start of another client's keys.
+  if (client_id.empty() || client_id.find(kFieldSeparator) != std::string_view::npos) return cards;
   std::string prefix(client_id);
   prefix.push_back(kFieldSeparator);
   for (const auto& [key, binding_id] : store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {

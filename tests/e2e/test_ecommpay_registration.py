@@ -187,6 +187,11 @@ class RegistrationTest(ServerTestCase):
             ("bad customer ip", dict(customer={"id": "1", "email": "a@b.c", "phone": "1", "ip_address": "x"}),
              400, 2004),
             ("bad callback url", dict(callback_url="ftp://x"), 400, 2004),
+            # The customer's id keys its saved cards: the engine's key separator (or any control
+            # character) in it could make one customer's id spell the start of another's keys.
+            ("customer id with a control character",
+             dict(customer={"id": "16061314\u001fX", "email": "a@b.c", "phone": "1", "ip_address": "1.2.3.4"}),
+             400, 2004),
         ]
         for name, kw, status, code in cases:
             with self.subTest(name):

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <ctime>
 #include <deque>
 #include <map>
@@ -280,7 +281,13 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   }
   if (problem.empty() && top.object("customer", &customer)) {
     Fields c = top.nested("customer", *customer);
-    if (c.string("id", 255, &customer_id) && c.string("email", 255, &email) && !valid_email(email)) {
+    // The customer's id keys its saved cards: no control characters (the engine's key separator
+    // among them), or one customer's id could spell the start of another's keys.
+    if (c.string("id", 255, &customer_id) &&
+        std::any_of(customer_id.begin(), customer_id.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+      c.fail("id", "must not contain control characters");
+    }
+    if (problem.empty() && c.string("email", 255, &email) && !valid_email(email)) {
       c.fail("email", "must be an email address");
     }
     if (problem.empty() && c.string("phone", 32, &phone) &&
