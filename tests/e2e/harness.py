@@ -293,12 +293,13 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None, config_replace=None):
+                 backend=None, postgres_url=None, config_replace=None, preexec_fn=None):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
-        database)."""
+        database).
+        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit)."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
@@ -315,6 +316,7 @@ class Server:
         if self.backend == "postgres":
             self.postgres_url = postgres_url or shared_cluster().new_database()
         self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
         self.starts = 0
@@ -333,7 +335,7 @@ class Server:
         err = open(err_path, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=err, cwd=self.tmp)
+                                         stderr=err, cwd=self.tmp, preexec_fn=self.preexec_fn)
         finally:
             err.close()
         ready = threading.Event()
@@ -419,6 +421,19 @@ class Server:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=timeout, cwd=self.tmp)
         return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def stderr_path(self):
+        """The current (or last) process's log."""
+        return os.path.join(self.tmp, f"stderr.{self.starts}.log")
+
+    def cpu_seconds(self):
+        """CPU time the running process has used so far (user + system, /proc/<pid>/stat)."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def open_descriptors(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def log_tail(self, lines=60):
         if getattr(self, "_final_tail", None) is not None:
