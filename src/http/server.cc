@@ -114,8 +114,9 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // answer, so an idle connection does not hold on to the memory of a large export.
 constexpr std::size_t kAnswerBufferKeptBytes = 64 * 1024;
 
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+// Nanoseconds: fine enough that two connections never seem idle since the same instant.
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
@@ -235,6 +236,7 @@ class RequestReader {
         parser_->eager(true);
       }
       if (parser_->is_done()) return accept(out);
+      if (used == 0) break;  // nothing parsed without asking for more: read on, within deadlines
     }
     if (buffer_.size() < buffer_.max_size()) return Step::kMoreBytes;
     // A header section fills the buffer only past header_limit (Beast reports that first), so
@@ -334,7 +336,9 @@ struct Server::Impl {
     std::vector<std::shared_ptr<Session>> live();
   };
   std::vector<std::unique_ptr<Registry>> registries;
-  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> connections{0};  // open client sockets, accepted and not yet closed
+  // Set while accepting waits for an evicted connection to close (see admit()).
+  std::atomic<bool> accept_parked{false};
   // One io_context per further I/O thread, each run by exactly one thread: a session lives on
   // one context and needs no strand, and the kernel's TCP work spreads over the threads.
   std::vector<std::unique_ptr<asio::io_context>> more_io;
@@ -377,7 +381,9 @@ struct Server::Impl {
   }
 
   void accept();
-  void admit(tcp::socket socket, std::size_t context_index);
+  bool admit(tcp::socket socket, std::size_t context_index);
+  void connection_closed();
+  void resume_accepting();
   void on_accept_failure(const beast::error_code& ec);
   bool evict_longest_idle();
   void shed_with_spare();
@@ -415,17 +421,20 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(registry.mutex);
       registry.sessions.erase(registry_entry_);
     }
-    server_.connections.fetch_sub(1, std::memory_order_relaxed);
+    release_slot();
+  }
+
+  // On the accepting thread, before start(): from now on the sweep and the evictions see the
+  // connection, idle since it was accepted, even while its own thread is busy elsewhere.
+  void join_registry() {
+    auto& registry = *server_.registries[context_index_];
+    std::lock_guard lock(registry.mutex);
+    registry_entry_ = registry.sessions.insert(registry.sessions.end(), weak_from_this());
+    registered_ = true;
   }
 
   // On the session's context.
   void start() {
-    {
-      auto& registry = *server_.registries[context_index_];
-      std::lock_guard lock(registry.mutex);
-      registry_entry_ = registry.sessions.insert(registry.sessions.end(), weak_from_this());
-      registered_ = true;
-    }
     beast::error_code ec;
     const auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
@@ -434,29 +443,37 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // On the session's context (its sweep): ends the connection if its phase's deadline passed.
-  void expire(std::int64_t now_ms) {
-    const std::int64_t limit_ms = deadline_ms(phase_);
-    if (limit_ms < 0 || now_ms - phase_since_ms_ < limit_ms) return;
-    if (phase_ == Phase::kIdle) return close_if_nothing_arrived();
-    // A reset, not a FIN after the unsent answer: the kernel frees the connection's buffers at
-    // once instead of retrying a client that does not read for minutes.
-    abort();
+  void expire(std::int64_t now_ns) {
+    const std::int64_t limit_s = deadline_s(phase_);
+    if (limit_s < 0 || now_ns - phase_since_ns_ < limit_s * 1'000'000'000) return;
+    if (phase_ != Phase::kIdle) {
+      // A reset, not a FIN after the unsent answer: the kernel frees the connection's buffers
+      // at once instead of retrying a client that does not read for minutes.
+      return abort();
+    }
+    // Judged again behind what this thread has queued already: a request read while the thread
+    // was busy elsewhere has its completion in that queue, and is served rather than cut off.
+    asio::post(socket_.get_executor(), [self = shared_from_this(), phase = phases_] {
+      if (self->phases_ == phase) self->close_if_nothing_arrived();
+    });
   }
 
   // Any thread: since when the connection waits for its next request; -1 if it does not.
-  std::int64_t idle_since_ms() const { return idle_since_ms_.load(std::memory_order_relaxed); }
+  std::int64_t idle_since_ns() const { return idle_since_ns_.load(std::memory_order_relaxed); }
 
   // Any thread: makes room for a new connection by closing this one, provided it still waits
-  // for a request since `since_ms`. False if it has moved on (or another eviction claimed it).
-  bool evict(std::int64_t since_ms) {
-    if (since_ms < 0 ||
-        !idle_since_ms_.compare_exchange_strong(since_ms, kEvicted, std::memory_order_relaxed)) {
+  // for a request since `since_ns`. False if it has moved on (or another eviction claimed it).
+  bool evict(std::int64_t since_ns) {
+    if (since_ns < 0 ||
+        !idle_since_ns_.compare_exchange_strong(since_ns, kEvicted, std::memory_order_relaxed)) {
       return false;
     }
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      // Still idle since the claim: a request that arrived meanwhile is served, not cut off.
-      if (self->idle_since_ms_.load(std::memory_order_relaxed) == kEvicted) {
-        self->close_if_nothing_arrived();
+      // Still idle since the claim: a request that arrived meanwhile is served, not cut off;
+      // then the server stays one over the cap until some connection closes.
+      if (self->idle_since_ns_.load(std::memory_order_relaxed) != kEvicted ||
+          !self->close_if_nothing_arrived()) {
+        self->server_.resume_accepting();
       }
     });
     return true;
@@ -495,29 +512,36 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::int64_t kNotIdle = -1;
   static constexpr std::int64_t kEvicted = -2;
 
-  std::int64_t deadline_ms(Phase phase) const {
+  // -1: none.
+  std::int64_t deadline_s(Phase phase) const {
     const ServerOptions& o = server_.options;
     switch (phase) {
-      case Phase::kIdle: return o.idle_timeout_s * 1000LL;
-      case Phase::kReading: return o.read_timeout_s * 1000LL;
+      case Phase::kIdle: return o.idle_timeout_s;
+      case Phase::kReading: return o.read_timeout_s;
       case Phase::kHandling: return -1;
-      case Phase::kWriting: return o.write_timeout_s * 1000LL;
-      case Phase::kLingering: return o.read_timeout_s * 1000LL;
+      case Phase::kWriting: return o.write_timeout_s;
+      case Phase::kLingering: return o.read_timeout_s;
     }
     return -1;
   }
 
   void enter(Phase phase) {
     phase_ = phase;
-    phase_since_ms_ = steady_ms();
-    idle_since_ms_.store(phase == Phase::kIdle ? phase_since_ms_ : kNotIdle,
+    ++phases_;
+    phase_since_ns_ = steady_ns();
+    idle_since_ns_.store(phase == Phase::kIdle ? phase_since_ns_ : kNotIdle,
                          std::memory_order_relaxed);
   }
 
-  // Begins the next request: parses a pipelined one already buffered, or waits for one.
+  // Begins the next request: parses a pipelined one already buffered, or waits for one. A new
+  // connection stays idle since it was accepted (and keeps an eviction claimed meanwhile).
   void read() {
     reader_.start();
-    enter(reader_.has_bytes() ? Phase::kReading : Phase::kIdle);
+    if (reader_.has_bytes()) {
+      enter(Phase::kReading);
+    } else if (phase_ != Phase::kIdle) {
+      enter(Phase::kIdle);
+    }
     parse();
   }
 
@@ -555,24 +579,35 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Closes an idle connection unless a request has begun to arrive: its bytes may be in the
-  // kernel while this thread was busy, their read completion queued behind this call.
-  void close_if_nothing_arrived() {
+  // kernel while this thread was busy, their read completion queued behind this call. True if
+  // it closed.
+  bool close_if_nothing_arrived() {
     beast::error_code ec;
-    if (socket_.available(ec) == 0 || ec) close();
+    if (socket_.available(ec) != 0 && !ec) return false;
+    close();
+    return true;
   }
 
   void close() {
-    idle_since_ms_.store(kNotIdle, std::memory_order_relaxed);
+    idle_since_ns_.store(kNotIdle, std::memory_order_relaxed);
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     socket_.close(ec);
+    release_slot();
   }
 
   void abort() {
-    idle_since_ms_.store(kNotIdle, std::memory_order_relaxed);
+    idle_since_ns_.store(kNotIdle, std::memory_order_relaxed);
     beast::error_code ec;
     socket_.set_option(asio::socket_base::linger(true, 0), ec);
     socket_.close(ec);
+    release_slot();
+  }
+
+  // The connection's descriptor is closed: it no longer counts against connections_max.
+  void release_slot() {
+    if (!counted_.exchange(false, std::memory_order_relaxed)) return;
+    server_.connection_closed();
   }
 
   // Ends the connection after an answer that said "Connection: close", possibly with request
@@ -605,10 +640,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // Set at construction: a connection is idle from the moment it is accepted, never "since 0"
   // (which the sweep would take for expired before the first read began).
   Phase phase_ = Phase::kIdle;
-  std::int64_t phase_since_ms_ = steady_ms();
-  std::atomic<std::int64_t> idle_since_ms_{phase_since_ms_};
+  std::uint64_t phases_ = 0;  // phases entered so far: tells a later check whether one changed
+  std::int64_t phase_since_ns_ = steady_ns();
+  std::atomic<std::int64_t> idle_since_ns_{phase_since_ns_};
   bool registered_ = false;
   std::list<std::weak_ptr<Session>>::iterator registry_entry_;
+  std::atomic<bool> counted_{true};  // in Server::Impl::connections (admit() counted it)
 };
 
 std::vector<std::shared_ptr<Session>> Server::Impl::Registry::live() {
@@ -654,24 +691,45 @@ void Server::Impl::accept() {
   acceptor.async_accept(context(index), [this, index](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (ec) return on_accept_failure(ec);
-    admit(std::move(socket), index);
-    accept();
+    if (!admit(std::move(socket), index)) return accept();
+    // One over the cap until the connection evicted for this one has closed. Accepting more
+    // meanwhile would outrun the evictions, which close on other threads' turns: park until a
+    // connection closes (connection_closed), checking again after parking so no wake-up is lost.
+    if (connections.load() <= options.connections_max) return accept();
+    accept_parked.store(true);
+    if (connections.load() <= options.connections_max && accept_parked.exchange(false)) accept();
   });
 }
 
-void Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
-  if (connections.load(std::memory_order_relaxed) >= options.connections_max &&
-      !evict_longest_idle()) {
+void Server::Impl::connection_closed() {
+  connections.fetch_sub(1);
+  resume_accepting();
+}
+
+// Any thread.
+void Server::Impl::resume_accepting() {
+  if (!accept_parked.load() || !accept_parked.exchange(false)) return;
+  asio::post(io, [this] {
+    if (acceptor.is_open()) accept();
+  });
+}
+
+// True if the connection was admitted (possibly by evicting another), false if refused.
+bool Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
+  if (connections.load() >= options.connections_max && !evict_longest_idle()) {
     if (const std::int64_t held = refusal_log.admit(); held >= 0) {
       spdlog::warn("{} connections open (server.connections_max) and none idle: answering 503 "
                    "({} more not logged)",
                    connections.load(), held);
     }
-    return refuse(socket);
+    refuse(socket);
+    return false;
   }
-  connections.fetch_add(1, std::memory_order_relaxed);
+  connections.fetch_add(1);
   auto session = std::make_shared<Session>(std::move(socket), *this, context_index);
+  session->join_registry();
   asio::dispatch(context(context_index).get_executor(), [session] { session->start(); });
+  return true;
 }
 
 // Out of descriptors (the limit is below what server.connections_max assumed, or something else
@@ -714,18 +772,23 @@ void Server::Impl::shed_with_spare() {
 // Closes the connection that has waited longest for its next request. False if none waits
 // (every connection is reading, handled or written).
 bool Server::Impl::evict_longest_idle() {
-  std::shared_ptr<Session> oldest;
-  std::int64_t oldest_since_ms = std::numeric_limits<std::int64_t>::max();
-  for (auto& registry : registries) {
-    for (auto& session : registry->live()) {
-      const std::int64_t since_ms = session->idle_since_ms();
-      if (since_ms >= 0 && since_ms < oldest_since_ms) {
-        oldest_since_ms = since_ms;
-        oldest = session;
+  constexpr int kAttemptsMax = 3;  // the oldest may get a request between the scan and the claim
+  for (int attempt = 0; attempt < kAttemptsMax; ++attempt) {
+    std::shared_ptr<Session> oldest;
+    std::int64_t oldest_since_ns = std::numeric_limits<std::int64_t>::max();
+    for (auto& registry : registries) {
+      for (auto& session : registry->live()) {
+        const std::int64_t since_ns = session->idle_since_ns();
+        if (since_ns >= 0 && since_ns < oldest_since_ns) {
+          oldest_since_ns = since_ns;
+          oldest = session;
+        }
       }
     }
+    if (!oldest) return false;
+    if (oldest->evict(oldest_since_ns)) return true;
   }
-  return oldest && oldest->evict(oldest_since_ms);
+  return false;
 }
 
 void Server::Impl::deliver(std::size_t context_index, std::shared_ptr<Session> session,
@@ -755,7 +818,7 @@ void Server::Impl::sweep(std::size_t context_index) {
   timer.expires_after(kSweepInterval);
   timer.async_wait([this, context_index](beast::error_code ec) {
     if (ec) return;
-    const std::int64_t now = steady_ms();
+    const std::int64_t now = steady_ns();
     for (auto& s : registries[context_index]->live()) s->expire(now);
     sweep(context_index);
   });
@@ -767,6 +830,7 @@ void Server::Impl::begin_drain(const std::function<void()>& on_drained) {
     beast::error_code ec;
     acceptor.close(ec);
     accept_pause.cancel();
+    accept_parked.store(false);  // no closing connection resumes accepting any more
   });
   auto timer = std::make_shared<asio::steady_timer>(io);
   wait_drained(timer,

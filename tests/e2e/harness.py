@@ -760,6 +760,16 @@ def request_head(method, path, headers):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+def parse_head(head):
+    """(status, {lower-case name: value}) of a response head (bytes, without the blank line)."""
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers
+
+
 def _read_response(s):
     buf = b""
     try:
@@ -773,12 +783,7 @@ def _read_response(s):
     if b"\r\n\r\n" not in buf:
         return None
     head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers = parse_head(head)
     length = int(headers.get("content-length", "0") or 0)
     try:
         while len(rest) < length:

@@ -9,8 +9,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BONUS, PARTNER_TOKEN, Response, ServerTestCase, dumps, parse_json,  # noqa: E402
-                     payout_body, payout_path, unique)
+from harness import (BONUS, PARTNER_TOKEN, Response, ServerTestCase, dumps, parse_head,  # noqa: E402
+                     parse_json, payout_body, payout_path, unique)
 
 CLIENT = "sjrpngawef8770553957"
 PAY = "payoutd-payments"
@@ -57,14 +57,10 @@ def split_responses(data):
     responses = []
     while b"\r\n\r\n" in data:
         head, rest = data.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        status, headers = parse_head(head)
         length = int(headers.get("content-length", "0") or 0)
         body, data = rest[:length], rest[length:]
-        responses.append(Response(int(lines[0].split()[1]), headers, parse_json(body), body))
+        responses.append(Response(status, headers, parse_json(body), body))
     return responses
 
 

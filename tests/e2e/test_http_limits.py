@@ -13,8 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BEREKE_PASSWORD, BEREKE_USER, CARD_OK, Api, Server, binary_path,  # noqa: E402
-                     config_text, dumps, unique)
+from harness import (BEREKE_PASSWORD, BEREKE_USER, CARD_OK, Api, Server, ServerTestCase,  # noqa: E402
+                     binary_path, config_text, dumps, unique)
 
 IDLE_CONNECTIONS = 150
 # Over this many seconds of CPU in MEASURE_S seconds, the server is busy with nothing: the accept
@@ -135,6 +135,30 @@ class DescriptorLimitTest(unittest.TestCase):
         close_all(conns)
         server.stop()
 
+    def test_at_the_cap_with_no_idle_connection_a_new_one_gets_503(self):
+        # Every connection is busy reading a request: none can be closed to make room.
+        server = self.start(config_replace={"# connections_max = 1000 ": "connections_max = 4 "})
+        busy = idle_connections(server.port, 4)
+        self.addCleanup(close_all, busy)
+        for s in busy:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(4096):
+                answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer)
+        self.assertIn(b"Retry-After: 1\r\n", answer)
+        busy[0].sendall(b"\r\n")  # the busy ones are still served
+        self.assertTrue(busy[0].recv(4096).startswith(b"HTTP/1.1 200 OK\r\n"))
+        close_all(busy)
+        deadline = time.monotonic() + 10
+        while healthz(server.port) != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(healthz(server.port), 200, "no room once the busy connections closed")
+        server.stop()
+
     def test_connections_max_above_the_descriptor_limit_is_refused_at_start(self):
         tmp = Server()  # only for its temporary directory
         self.addCleanup(tmp.close)
@@ -167,26 +191,11 @@ class DescriptorLimitTest(unittest.TestCase):
                 self.assertEqual(proc.returncode, 0)
 
 
-class DeadlineTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(config_replace={"read_timeout_s = 10 ": "read_timeout_s = 2 ",
-                                            "write_timeout_s = 60 ": "write_timeout_s = 1 ",
-                                            # a card payout waits this long for the network
-                                            "latency_ms = 100 ": "latency_ms = 2500 "})
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop(check=True)
-        finally:
-            cls.server.close()
+class DeadlineTest(ServerTestCase):
+    server_options = {"config_replace": {"read_timeout_s = 10 ": "read_timeout_s = 2 ",
+                                         "write_timeout_s = 60 ": "write_timeout_s = 1 ",
+                                         # a card payout waits this long for the network
+                                         "latency_ms = 100 ": "latency_ms = 2500 "}}
 
     def test_a_client_that_stops_reading_is_reset_after_the_write_deadline(self):
         # Pipelined requests whose answers the client never reads: the server's write blocks, and
