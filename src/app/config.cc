@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <toml++/toml.h>
 

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BEREKE_PASSWORD, BEREKE_USER, CARD_OK, Api, Server, ServerTestCase,  # noqa: E402
-                     binary_path, config_text, dumps, unique)
+                     binary_path, config_text, dumps, raw_exchange, request_head, unique)
 
 IDLE_CONNECTIONS = 150
 # Over this many seconds of CPU in MEASURE_S seconds, the server is busy with nothing: the accept
@@ -143,13 +143,11 @@ class DescriptorLimitTest(unittest.TestCase):
         for s in busy:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         time.sleep(0.5)
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            answer = b""
-            while chunk := s.recv(4096):
-                answer += chunk
-        self.assertTrue(answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer)
-        self.assertIn(b"Retry-After: 1\r\n", answer)
+        r = raw_exchange(server.port, request_head("GET", "/healthz", {}), timeout=10)
+        self.assertIsNotNone(r, "no answer")
+        self.assertEqual(r.status, 503, r.raw)
+        self.assertEqual(r.headers.get("retry-after"), "1")
+        self.assertEqual(r.headers.get("connection"), "close")
         busy[0].sendall(b"\r\n")  # the busy ones are still served
         self.assertTrue(busy[0].recv(4096).startswith(b"HTTP/1.1 200 OK\r\n"))
         close_all(busy)
@@ -198,30 +196,19 @@ class DeadlineTest(ServerTestCase):
                                          "latency_ms = 100 ": "latency_ms = 2500 "}}
 
     def test_a_client_that_stops_reading_is_reset_after_the_write_deadline(self):
-        # Pipelined requests whose answers the client never reads: the server's write blocks, and
-        # the write deadline resets the connection (freeing the answer and the kernel's buffers).
+        # Pipelined requests for 8 MB of answers (more than the kernel's socket buffers hold)
+        # that the client never reads: the server's write blocks, and the write deadline resets
+        # the connection (freeing the answer and the kernel's buffers).
+        requests = b"GET /static/payment.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2000
         clients = []
         for _ in range(5):
             s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.connect(("127.0.0.1", self.server.port))
-            s.setblocking(False)
-            clients.append(s)
             self.addCleanup(s.close)
-        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 256
-        blocked = time.monotonic() + 10
-        for s in clients:  # send until the server stops reading (its answers are stuck)
-            while time.monotonic() < blocked:
-                _, writable, _ = select.select([], [s], [], 1.0)
-                if not writable:
-                    break
-                try:
-                    s.send(request)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    break
-        deadline = time.monotonic() + 10
+            send_until_stuck(s, requests)
+            clients.append(s)
+        deadline = time.monotonic() + 15
         states = []
         while time.monotonic() < deadline:
             states = [tcp_state(s) for s in clients]
@@ -229,7 +216,7 @@ class DeadlineTest(ServerTestCase):
                 break
             time.sleep(0.2)
         self.assertEqual(states, [TCP_CLOSE] * len(clients),
-                         "connections that stopped reading are still open 10 s after a 1 s write deadline")
+                         "connections that stopped reading are open 15 s after a 1 s write deadline")
         self.assertEqual(healthz(self.server.port), 200)
 
     def test_a_request_trickled_byte_by_byte_is_cut_off(self):
@@ -274,6 +261,21 @@ class DeadlineTest(ServerTestCase):
         self.assertEqual(r.status, 200, r.raw)
         self.assertEqual(r.json["errorCode"], "0", r.raw)
         self.assertGreater(time.monotonic() - started, 2.5, "the rail's latency did not apply")
+
+
+def send_until_stuck(s, data, stuck_s=2.0, deadline_s=60.0):
+    """Sends `data` without blocking until it is all sent or the server has taken nothing for
+    `stuck_s` seconds (it stopped reading: its answers are stuck)."""
+    s.setblocking(False)
+    deadline = time.monotonic() + deadline_s
+    while data and time.monotonic() < deadline:
+        _, writable, _ = select.select([], [s], [], stuck_s)
+        if not writable:
+            return
+        try:
+            data = data[s.send(data):]
+        except BlockingIOError:
+            continue
 
 
 def tcp_state(s):
