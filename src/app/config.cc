@@ -1,9 +1,12 @@
 #include "app/config.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <toml++/toml.h>
 
@@ -12,6 +15,7 @@
 #include "core/time_format.h"
 #include "dialects/qiwi/qiwi.h"
 #include "outbox/work_pool.h"
+#include "store/sqlite_store.h"
 
 namespace payoutd::app {
 namespace {
@@ -488,7 +492,57 @@ void load_mail(const toml::table& root, Config& config) {
   config.mail.timeout_ms = bounded(mail, "mail", "timeout_ms", 30000, 100, 600'000);
 }
 
+// Descriptors the server needs besides its client connections. A fixed part: standard streams,
+// the log, the data directory's lock, the listening socket and its spare, the signal pipe,
+// /dev/urandom, the tables read at start, the rail's SQLite files. Then three per I/O thread
+// (epoll, eventfd, timerfd); the store's (SQLite: the writer's files and two per reader;
+// PostgreSQL: a socket per pooled reader, the committer's and the leases'); and three per
+// outbox thread (callbacks, the SMS gateway), the mail sender and the SMS sink (a libcurl
+// connection and its resolver's socket pair).
+std::int64_t descriptors_reserved(const Config& config) {
+  constexpr std::int64_t kFixed = 32;
+  constexpr std::int64_t kPerIoThread = 3;
+  constexpr std::int64_t kPerTransportThread = 3;
+  const std::int64_t store =
+      config.storage_backend == "postgres"
+          ? config.postgres.read_connections_max + 4
+          : 4 + 2 * static_cast<std::int64_t>(store::SqliteOptions{}.reader_connections_max);
+  return kFixed + kPerIoThread * config.server.io_threads + store +
+         kPerTransportThread * (config.callbacks.threads + config.sms_gateway.threads + 2);
+}
+
 }  // namespace
+
+void fit_connections_to_descriptors(Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    fail("server.connections_max", "cannot read the descriptor limit (ulimit -n)");
+  }
+  const std::int64_t descriptors =
+      limit.rlim_cur == RLIM_INFINITY
+          ? std::numeric_limits<std::int64_t>::max() / 2
+          : static_cast<std::int64_t>(std::min<rlim_t>(limit.rlim_cur, 1ULL << 40));
+  const std::int64_t reserved = descriptors_reserved(config);
+  const std::int64_t room = std::min<std::int64_t>(descriptors - reserved, 1'000'000);
+  auto& configured = config.server.connections_max;
+  if (room < 1) {
+    fail("server.connections_max", "the descriptor limit (ulimit -n) is " +
+                                       std::to_string(descriptors) + ", below the " +
+                                       std::to_string(reserved) +
+                                       " the server needs besides its connections; raise it");
+  }
+  if (configured == 0) {
+    configured = static_cast<std::size_t>(room);
+    return;
+  }
+  if (static_cast<std::int64_t>(configured) > room) {
+    fail("server.connections_max",
+         "is " + std::to_string(configured) + ", but the descriptor limit (ulimit -n) of " +
+             std::to_string(descriptors) + " leaves room for " + std::to_string(room) +
+             " connections beside the " + std::to_string(reserved) +
+             " descriptors the server needs itself; raise the limit or lower connections_max");
+  }
+}
 
 void use_postgres(const std::string& url, Config& config) {
   if (url.empty()) throw std::runtime_error("--postgres-url must not be empty");
@@ -536,8 +590,14 @@ Config load_config(const std::string& path) {
       bounded(server, "server", "body_limit_bytes", 64 * 1024, 1024, 64 << 20));
   config.server.header_limit_bytes = static_cast<std::size_t>(
       bounded(server, "server", "header_limit_bytes", 16 * 1024, 1024, 1 << 20));
+  config.server.connections_max =
+      static_cast<std::size_t>(bounded(server, "server", "connections_max", 0, 0, 1'000'000));
   config.server.idle_timeout_s =
       static_cast<int>(bounded(server, "server", "idle_timeout_s", 60, 1, 3600));
+  config.server.read_timeout_s =
+      static_cast<int>(bounded(server, "server", "read_timeout_s", 10, 1, 3600));
+  config.server.write_timeout_s =
+      static_cast<int>(bounded(server, "server", "write_timeout_s", 60, 1, 3600));
   config.server.drain_timeout_s =
       static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
 

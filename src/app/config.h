@@ -54,6 +54,12 @@ struct Config {
 // Throws std::runtime_error naming the file, the key and the problem.
 Config load_config(const std::string& path);
 
+// For `serve`, after the command line's overrides: sets server.connections_max, when the config
+// leaves it out, to what the descriptor limit (RLIMIT_NOFILE) leaves beside the descriptors the
+// server needs itself (its store, outbox, I/O threads and files). Throws std::runtime_error
+// naming server.connections_max when a configured value, or any value, does not fit.
+void fit_connections_to_descriptors(Config& config);
+
 // --postgres-url on the command line: the PostgreSQL backend at that URL.
 void use_postgres(const std::string& url, Config& config);
 

@@ -210,8 +210,9 @@ int serve(const Config& config) {
   ecommpay.set_public_url(address);
   std::printf("listening on %s\n", address.c_str());
   std::fflush(stdout);
-  spdlog::info("serving on port {} with data in {}", port,
-               config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir);
+  spdlog::info("serving on port {} with data in {}, {} connections at most", port,
+               config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,
+               config.server.connections_max);
   server.run(stop_all);
   const auto stats = committer.stats();
   spdlog::info(
@@ -303,6 +304,7 @@ int main(int argc, char** argv) {
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {
+      fit_connections_to_descriptors(config);
       setup_logging(config);
       return serve(config);
     }

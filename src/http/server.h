@@ -1,8 +1,9 @@
 #pragma once
-// HTTP/1.1 server (Boost.Beast over Asio): keep-alive, bounded header and body sizes, idle
-// timeouts, graceful drain on SIGTERM/SIGINT. Requests are handed to one Handler; the handler
-// answers through a Responder, possibly later and from another thread (the committer answers
-// only after a payout is durable). Beast is included only by server.cc.
+// HTTP/1.1 server (Boost.Beast over Asio): keep-alive, bounded header and body sizes, strict
+// message framing, a deadline on every read and write, a cap on open connections, graceful drain
+// on SIGTERM/SIGINT. Requests are handed to one Handler; the handler answers through a Responder,
+// possibly later and from another thread (the committer answers only after a payout is durable).
+// Beast is included only by server.cc.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,7 +19,8 @@ enum class RequestProblem : std::uint8_t {
   kNone,
   kBodyTooLarge,    // body over ServerOptions::body_limit_bytes; the body was not read
   kHeaderTooLarge,  // header section over header_limit_bytes
-  kMalformed,       // not parseable HTTP/1.x; target may be empty
+  kMalformed,       // not parseable HTTP/1.x, or framed ambiguously (see parse_request); target
+                    // may be empty
 };
 
 struct Request {
@@ -56,7 +58,14 @@ struct ServerOptions {
   int io_threads = 1;
   std::size_t body_limit_bytes = 64 * 1024;
   std::size_t header_limit_bytes = 16 * 1024;
-  int idle_timeout_s = 60;
+  // Client connections open at once. A new connection beyond it closes the connection that has
+  // waited longest for its next request; when none waits, it is answered 503 and closed. Must
+  // stay below the process's descriptor limit (app::Config derives it from that limit).
+  std::size_t connections_max = 1024;
+  // Deadlines. None applies while the handler holds a request (the engine bounds that wait).
+  int idle_timeout_s = 60;   // a keep-alive connection waits this long for its next request
+  int read_timeout_s = 10;   // a request arrives whole within this of its first byte
+  int write_timeout_s = 60;  // an answer is written whole within this; else the connection is reset
   int drain_timeout_s = 30;  // how long SIGTERM waits for requests in flight
 };
 
@@ -78,6 +87,16 @@ class Server {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Parses the request at the start of `bytes` exactly as a connection does: Beast's parser with
+// `options`' header and body limits, fed through a read buffer of the same bound, then the same
+// framing checks (RFC 9112 section 6): a body is framed by one Content-Length, or by a
+// Transfer-Encoding of exactly "chunked" in HTTP/1.1 without Content-Length; anything else
+// ("xchunked", "chunked, identity", two Transfer-Encoding lines, obsolete line folding) is
+// kMalformed, as is a request cut short by the end of `bytes`. A problem request carries what
+// was parsed of its method and target. nullopt when `bytes` is empty (a connection closed before
+// sending anything). Bytes after the request are ignored. Pure; any thread. For fuzzing.
+std::optional<Request> parse_request(std::string_view bytes, const ServerOptions& options);
 
 // Percent-decodes a URL component. nullopt on a malformed escape or a decoded NUL byte.
 std::optional<std::string> percent_decode(std::string_view text);

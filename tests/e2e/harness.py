@@ -332,13 +332,14 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None, config_replace=None, env=None):
+                 backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         env: {name: value} changes to the process's environment (None removes a variable).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
-        database)."""
+        database).
+        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit)."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
@@ -356,6 +357,7 @@ class Server:
             self.postgres_url = postgres_url or shared_cluster().new_database()
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
+        self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
         self.starts = 0
@@ -380,7 +382,7 @@ class Server:
         err = open(err_path, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=err, cwd=self.tmp, env=env)
+                                         stderr=err, cwd=self.tmp, env=env, preexec_fn=self.preexec_fn)
         finally:
             err.close()
         ready = threading.Event()
@@ -466,6 +468,19 @@ class Server:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=timeout, cwd=self.tmp)
         return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def stderr_path(self):
+        """The current (or last) process's log."""
+        return os.path.join(self.tmp, f"stderr.{self.starts}.log")
+
+    def cpu_seconds(self):
+        """CPU time the running process has used so far (user + system, /proc/<pid>/stat)."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def open_descriptors(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def log_tail(self, lines=60):
         if getattr(self, "_final_tail", None) is not None:
@@ -802,6 +817,16 @@ def request_head(method, path, headers):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+def parse_head(head):
+    """(status, {lower-case name: value}) of a response head (bytes, without the blank line)."""
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers
+
+
 def _read_response(s):
     buf = b""
     try:
@@ -815,12 +840,7 @@ def _read_response(s):
     if b"\r\n\r\n" not in buf:
         return None
     head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers = parse_head(head)
     length = int(headers.get("content-length", "0") or 0)
     try:
         while len(rest) < length:
