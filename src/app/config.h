@@ -3,6 +3,7 @@
 // config/sandbox.toml is the reference: every key is documented there.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cabinet/auth.h"
@@ -51,6 +52,9 @@ struct Config {
 
 // Throws std::runtime_error naming the file, the key and the problem.
 Config load_config(const std::string& path);
+// The config in `text`, as if read from `path` (relative paths in it are resolved against the
+// directory of `path`, and errors name it). Reads no file. Throws as load_config.
+Config parse_config(std::string_view text, const std::string& path);
 
 // --postgres-url on the command line: the PostgreSQL backend at that URL.
 void use_postgres(const std::string& url, Config& config);
