@@ -30,8 +30,9 @@ TEST(Config, RetryWaitsRefuseNotANumberAndWaitsUnderAMillisecond) {
 }
 
 TEST(Config, KeysTakeExactlyTheirType) {
-  for (const char* text : {"sandbox = 1\n", "[server]\nio_threads = 2.0\n", "[server]\nio_threads = true\n",
-                           "[server]\nbody_limit_bytes = 1e308\n", "[outbox]\nallow_private_targets = 0\n"}) {
+  for (const char* text :
+       {"sandbox = 1\n", "[server]\nio_threads = 2.0\n", "[server]\nio_threads = true\n",
+        "[server]\nbody_limit_bytes = 1e308\n", "[outbox]\nallow_private_targets = 0\n"}) {
     EXPECT_NE(refusal(text).find("has the wrong type"), std::string::npos) << text;
   }
   const Config config = parse_config("sandbox = true\n[server]\nio_threads = 2\n", "test.toml");
