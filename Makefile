@@ -2,8 +2,14 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 CONFIG ?= config/sandbox.toml
+# The fuzz targets' clang build, and how long each target runs: FUZZ_TEST_SECONDS in `make test`,
+# FUZZ_SECONDS in `make fuzz` (FUZZ_TARGETS, a regular expression, picks targets: json, config...).
+FUZZ_DIR ?= build-fuzz
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_SECONDS ?= 1800
+FUZZ_TARGETS ?= .
 
-.PHONY: setup configure build run test bench audit sanitize clean
+.PHONY: setup configure build run test bench audit sanitize fuzz-build fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,8 +23,10 @@ build: configure
 run: build
 	$(BUILD_DIR)/payoutd serve --config $(CONFIG) --data-dir var
 
-test: build
+test: build fuzz-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+	cd $(FUZZ_DIR) && FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
+	  ctest --output-on-failure -j$(JOBS) --timeout $$(($(FUZZ_TEST_SECONDS) + 300))
 
 bench: build
 	$(BUILD_DIR)/engine_bench
@@ -32,8 +40,19 @@ sanitize: setup
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
+# libFuzzer targets (fuzz/README.md): clang with ASan + UBSan + LeakSanitizer, in $(FUZZ_DIR)/.
+fuzz-build: setup
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+	  -DPAYOUTD_FUZZ=ON -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON >/dev/null
+	@cmake --build $(FUZZ_DIR) -j$(JOBS)
+
+# Long fuzzing runs: every target (or FUZZ_TARGETS) for FUZZ_SECONDS, $(JOBS) at a time.
+fuzz: fuzz-build
+	cd $(FUZZ_DIR) && FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	  ctest --output-on-failure -j$(JOBS) -R 'fuzz\.($(FUZZ_TARGETS))' --timeout $$(($(FUZZ_SECONDS) + 300))
+
 audit: build
 	$(BUILD_DIR)/payoutd audit --config $(CONFIG) --data-dir var
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan $(FUZZ_DIR)

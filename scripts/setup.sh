@@ -16,6 +16,7 @@ packages=(
   libcli11-dev                # command line
   libtomlplusplus-dev         # config files
   libgtest-dev libgmock-dev   # unit tests
+  clang libclang-rt-dev llvm  # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
   python3                     # end-to-end tests (standard library only)
   nginx-light wrk             # benchmark: reference server and load generator
   chromium                    # browser tests of the hosted pages (driven by playwright-core)

@@ -7,6 +7,8 @@
 #include <limits>
 #include <filesystem>
 #include <limits>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <toml++/toml.h>
 
@@ -26,11 +28,13 @@ constexpr std::size_t kAdminTokenMin = 32;  // outside the sandbox
   throw std::runtime_error("config " + where + ": " + what);
 }
 
+// Exactly the type asked for: toml++'s permissive value<T>() would read `sandbox = 1` as true, 2.0
+// as the integer 2, and a float beyond int64 through an undefined conversion.
 template <typename T>
 T get_or(const toml::table& t, const std::string& section, const char* key, T fallback) {
   const toml::node* node = t.get(key);
   if (!node) return fallback;
-  auto value = node->value<T>();
+  auto value = node->value_exact<T>();
   if (!value) fail(section + "." + key, "has the wrong type");
   return *value;
 }
@@ -444,9 +448,10 @@ void load_outbox(const toml::table& root, Config& config) {
   if (const toml::array* retry = outbox["retry_s"].as_array()) {
     dispatch.retry_ms.clear();
     for (const auto& v : *retry) {
-      const auto seconds = v.value<double>();
-      if (!seconds || *seconds <= 0 || *seconds > 86'400) {
-        fail("outbox.retry_s", "lists waits in seconds, above 0 and at most a day");
+      const auto seconds = v.value<double>();  // an integer too: every int64 converts
+      // Written so that NaN fails; a wait under a millisecond would be none at all.
+      if (!seconds || !(*seconds >= 0.001 && *seconds <= 86'400)) {
+        fail("outbox.retry_s", "lists waits in seconds, from 0.001 to a day");
       }
       dispatch.retry_ms.push_back(static_cast<std::int64_t>(*seconds * 1000));
     }
@@ -570,9 +575,19 @@ void parse_listen(const std::string& text, http::ServerOptions& server) {
 }
 
 Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code error;  // a path that cannot be inspected fails the read below
+  if (in && !std::filesystem::is_directory(path, error)) {
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.bad()) return parse_config(text, path);
+  }
+  throw std::runtime_error("config " + path + ": cannot be read");
+}
+
+Config parse_config(std::string_view text, const std::string& path) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw std::runtime_error("config " + path + ": " + std::string(e.description()));
   }

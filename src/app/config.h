@@ -3,6 +3,7 @@
 // config/sandbox.toml is the reference: every key is documented there.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cabinet/auth.h"
@@ -53,6 +54,9 @@ struct Config {
 
 // Throws std::runtime_error naming the file, the key and the problem.
 Config load_config(const std::string& path);
+// The config in `text`, as if read from `path` (relative paths in it are resolved against the
+// directory of `path`, and errors name it). Reads no file. Throws as load_config.
+Config parse_config(std::string_view text, const std::string& path);
 
 // For `serve`, after the command line's overrides: sets server.connections_max, when the config
 // leaves it out, to what the descriptor limit (RLIMIT_NOFILE) leaves beside the descriptors the

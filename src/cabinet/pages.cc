@@ -127,18 +127,6 @@ std::string query_of(const Params& params) {
   return out;
 }
 
-std::string cookie(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto semi = header.find(';');
-    std::string_view part = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
-  }
-  return {};
-}
-
 // A POST from a page of this server: an Origin, when the browser sends one, names our host.
 bool same_origin(const http::Request& r) {
   if (r.origin.empty()) return true;
@@ -390,7 +378,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     v.cookies.push_back("cabinet_lang=" + lang + "; Path=/cabinet; SameSite=Strict" +
                         (v.secure ? "; Secure" : ""));
   } else {
-    lang = cookie(request.cookie, "cabinet_lang");
+    lang = pages::cookie_value(request.cookie, "cabinet_lang");
     if (lang != "ru" && lang != "en") lang = request.accept_language.starts_with("ru") ? "ru" : "en";
   }
   v.t = lang == "ru" ? &kRu : &kEn;
@@ -405,7 +393,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     if (get) return login_page(v, 200, {}), true;
     if (post) return login(v, request), true;
   }
-  v.session = auth_.session(cookie(request.cookie, "cabinet_session"));
+  v.session = auth_.session(pages::cookie_value(request.cookie, "cabinet_session"));
   if (!v.session) {
     if (post) return v.html(403, head(*v.t, v.t->session_ended) + "<p class=\"status declined\">" +
                                      std::string(v.t->session_ended) + "</p>" + std::string(kFoot)),
@@ -470,7 +458,7 @@ void Pages::login_page(View& v, int status, std::string_view error) {
 
 void Pages::login(View& v, const http::Request& request) {
   auto form = pages::parse_form(request.body);
-  const std::string expected = cookie(request.cookie, "cabinet_login");
+  const std::string expected = pages::cookie_value(request.cookie, "cabinet_login");
   if (!form || !same_origin(request) || expected.empty() ||
       !secrets_equal(pages::form_value(*form, "csrf"), expected)) {
     return login_page(v, 403, v.t->bad_form);

@@ -108,7 +108,7 @@ class WorkPool {
 
   // The key whose turn it is: the first after the last one served (wrapping around) with a
   // send waiting and a thread to spare. end() when there is none.
-  Keys::iterator next_turn() {
+  typename Keys::iterator next_turn() {
     auto ready = [this](const Key& k) { return !k.waiting.empty() && k.running < key_threads_max_; };
     const auto after = keys_.upper_bound(last_served_);
     for (auto it = after; it != keys_.end(); ++it) {

@@ -250,6 +250,18 @@ std::string form_value(const FormParams& params, std::string_view name) {
   return {};
 }
 
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+  }
+  return {};
+}
+
 bool serve_asset(const http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (request.method != "GET" && request.method != "HEAD") return false;

@@ -34,6 +34,11 @@ std::optional<FormParams> parse_form(std::string_view text);
 // The value of `name`, or empty.
 std::string form_value(const FormParams& params, std::string_view name);
 
+// The value of the cookie `name` in a Cookie request header ("a=1; b=2"), as sent (no decoding);
+// empty when there is none. When a name is sent twice, the first one counts: browsers send the
+// cookie of the most specific path first. Never longer than `header`, never contains ';'.
+std::string cookie_value(std::string_view header, std::string_view name);
+
 // Answers GET of the stylesheet and the script; false for any other request.
 bool serve_asset(const http::Request& request, const http::Responder& respond);
 
