@@ -444,7 +444,15 @@ void load_outbox(const toml::table& root, Config& config) {
       static_cast<std::size_t>(bounded(outbox, "outbox", "in_flight_max", 64, 1, queued_max));
   const auto in_flight_max = static_cast<std::int64_t>(dispatch.in_flight_max);
   dispatch.tenant_in_flight_max = static_cast<std::size_t>(bounded(
-      outbox, "outbox", "tenant_in_flight_max", std::min<std::int64_t>(16, in_flight_max), 1, in_flight_max));
+      outbox, "outbox", "tenant_in_flight_max", std::min<std::int64_t>(4, in_flight_max), 1, in_flight_max));
+  // Every thread of the callbacks' lane may be held by a tenant whose receiver hangs (each holds
+  // tenant_threads_max); one more tenant must still find room in flight.
+  const std::size_t hanging_max = static_cast<std::size_t>(web.threads / web.tenant_threads_max) + 1;
+  if (dispatch.in_flight_max < hanging_max * dispatch.tenant_in_flight_max) {
+    fail("outbox.in_flight_max", "must be at least (threads / tenant_threads_max + 1) * tenant_in_flight_max = " +
+                                     std::to_string(hanging_max * dispatch.tenant_in_flight_max) +
+                                     ", or tenants whose receivers hang hold every message in flight");
+  }
   if (const toml::array* retry = outbox["retry_s"].as_array()) {
     dispatch.retry_ms.clear();
     for (const auto& v : *retry) {
@@ -469,8 +477,21 @@ void load_sms(const toml::table& root, Config& config) {
       !config.sms.gateway_url.starts_with("http://")) {
     fail("sms.gateway_url", "must be an http or https URL");
   }
+  // One-time codes travel in the gateway's requests: only over TLS outside the sandbox.
+  if (!config.sandbox && config.sms.gateway_url.starts_with("http://")) {
+    fail("sms.gateway_url", "must be an https URL outside the sandbox (one-time codes travel in it)");
+  }
   auto& gateway = config.sms_gateway;
-  gateway = config.callbacks;  // the address check, the proxy and the connect timeout of every HTTP lane
+  gateway = config.callbacks;  // the connect timeout of every HTTP lane
+  // The gateway is the operator's own, named in the config, not a partner's URL: it may sit on
+  // a private network (no address check), and goes through sms.proxy_url only, never the
+  // callbacks' proxy.
+  gateway.allow_private_targets = true;
+  gateway.proxy_url = get_or<std::string>(sms, "sms", "proxy_url", "");
+  if (!gateway.proxy_url.empty() && !gateway.proxy_url.starts_with("http://") &&
+      !gateway.proxy_url.starts_with("https://")) {
+    fail("sms.proxy_url", "must be an http or https URL (or absent: no proxy)");
+  }
   gateway.threads = static_cast<int>(bounded(sms, "sms", "threads", 2, 1, 16));
   gateway.tenant_threads_max = 0;  // one receiver, the operator's: tenants take it in turns
   gateway.timeout_ms = bounded(sms, "sms", "timeout_ms", 10000, 100, 600'000);

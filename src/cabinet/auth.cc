@@ -98,7 +98,12 @@ std::string hash_password(std::string_view password) {
 }
 
 bool is_password_hash(std::string_view hash) {
-  return hash.starts_with("$argon2id$") && hash.size() < crypto_pwhash_STRBYTES;
+  if (!hash.starts_with("$argon2id$") || hash.size() >= crypto_pwhash_STRBYTES) return false;
+  // Exactly hash_password's parameters: an unknown login is checked against a dummy hash of
+  // those, and a login with costlier ones would answer slower than an unknown one.
+  const std::string text(hash);
+  return crypto_pwhash_str_needs_rehash(text.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
 }
 
 std::string token_hash(std::string_view token) {
@@ -144,7 +149,13 @@ const User* Auth::user(std::string_view login) const {
 
 bool Auth::next(Check& check) {
   std::unique_lock lock(mutex_);
-  wake_.wait(lock, [&] { return stopping_ || !turns_.empty(); });
+  wake_.wait(lock, [&] { return stopping_ || !turns_.empty() || !vouched_.empty(); });
+  if (!vouched_.empty()) {
+    check = std::move(vouched_.front());
+    vouched_.pop_front();
+    if (--vouched_of_[check.login] == 0) vouched_of_.erase(check.login);
+    return true;
+  }
   if (turns_.empty()) return false;
   const std::string address = std::move(turns_.front());
   turns_.pop_front();
@@ -167,53 +178,79 @@ void Auth::work() {
   }
   // Stopping: what still waits is answered "busy".
   std::map<std::string, std::deque<Check>> left;
+  std::deque<Check> vouched;
   {
     std::lock_guard lock(mutex_);
     left.swap(pending_);
+    vouched.swap(vouched_);
     turns_.clear();
+    vouched_of_.clear();
     pending_count_ = 0;
   }
+  for (Check& c : vouched) c.run(true);
   for (auto& [address, checks] : left) {
     for (Check& c : checks) c.run(true);
   }
 }
 
-void Auth::login(std::string login, std::string password, std::string address,
+bool Auth::vouches(std::string_view device, std::string_view login) const {
+  if (device.empty() || device.size() > 128) return false;
+  auto v = parse_object(store_.get_record("", kDeviceRecord, token_hash(device)));
+  return v && text_of(*v, "login") == login && clock_.now_ms() - int_of(*v, "created_ms") < options_.device_ms;
+}
+
+void Auth::login(std::string login, std::string password, std::string address, std::string device,
                  std::function<void(LoginResult)> done) {
   const std::int64_t now_ms = clock_.now_ms();
+  const bool vouched = vouches(device, login);
   // Throttled before anything is queued: a (login, address) in its delay, or an address out of
-  // budget for failures or for argon2id checks, is answered at once.
-  std::int64_t wait = throttle_.wait_ms(login, address, now_ms);
+  // budget for failures or for argon2id checks, is answered at once. A browser the login vouched
+  // for spends no address's budget: it waits only for its own pair's delay.
   const std::string where = address_key(address);
-  if (wait == 0) wait = checks_.take(where, now_ms);
+  std::int64_t wait = throttle_.wait_ms(login, address, now_ms,
+                                        vouched ? ThrottleScope::kPairOnly : ThrottleScope::kPairAndAddress);
+  if (wait == 0 && !vouched) wait = checks_.take(where, now_ms);
   if (wait > 0) {
     LoginResult r;
     r.outcome = LoginOutcome::kThrottled;
     r.retry_after_ms = wait;
     return done(std::move(r));
   }
+  Check check{now_ms, login, [this, login, password = std::move(password), address = std::move(address), vouched,
+                              done = std::move(done)](bool expired) mutable {
+                if (expired) {
+                  sodium_memzero(password.data(), password.size());
+                  return done({LoginOutcome::kBusy});
+                }
+                verify(std::move(login), std::move(password), std::move(address), vouched, std::move(done));
+              }};
   std::unique_lock lock(mutex_);
-  auto& mine = pending_[where];
-  if (stopping_ || pending_count_ >= options_.pending_max || mine.size() >= options_.pending_per_address_max) {
-    if (mine.empty()) pending_.erase(where);
-    lock.unlock();
-    return done({LoginOutcome::kBusy});
+  if (vouched) {
+    // Its own lane, served first, bounded as every address's is (per login).
+    std::size_t& of_login = vouched_of_[login];
+    if (stopping_ || vouched_.size() >= options_.pending_max || of_login >= options_.pending_per_address_max) {
+      if (of_login == 0) vouched_of_.erase(login);
+      lock.unlock();
+      return check.run(true);
+    }
+    ++of_login;
+    vouched_.push_back(std::move(check));
+  } else {
+    auto& mine = pending_[where];
+    if (stopping_ || pending_count_ >= options_.pending_max || mine.size() >= options_.pending_per_address_max) {
+      if (mine.empty()) pending_.erase(where);
+      lock.unlock();
+      return check.run(true);
+    }
+    if (mine.empty()) turns_.push_back(where);
+    mine.push_back(std::move(check));
+    ++pending_count_;
   }
-  if (mine.empty()) turns_.push_back(where);
-  mine.push_back({now_ms, [this, login = std::move(login), password = std::move(password),
-                           address = std::move(address), done = std::move(done)](bool expired) mutable {
-                    if (expired) {
-                      sodium_memzero(password.data(), password.size());
-                      return done({LoginOutcome::kBusy});
-                    }
-                    verify(std::move(login), std::move(password), std::move(address), std::move(done));
-                  }});
-  ++pending_count_;
   lock.unlock();
   wake_.notify_one();
 }
 
-void Auth::verify(std::string login, std::string password, std::string address,
+void Auth::verify(std::string login, std::string password, std::string address, bool vouched,
                   std::function<void(LoginResult)> done) {
   static LogLimit published_refused;
   const User* u = user(login);
@@ -227,16 +264,17 @@ void Auth::verify(std::string login, std::string password, std::string address,
     }
   }
   sodium_memzero(password.data(), password.size());
-  decide(std::move(login), verified, std::move(address), std::move(done));
+  decide(std::move(login), verified, std::move(address), vouched, std::move(done));
 }
 
-void Auth::decide(std::string login, bool verified, std::string address,
+void Auth::decide(std::string login, bool verified, std::string address, bool vouched,
                   std::function<void(LoginResult)> done) {
   struct Input {
     std::string login, address, token;
     Session session;
     bool verified;
     bool known;
+    std::string device;  // a new device token for this browser, or empty (it has one)
   };
   const User* u = user(login);
   if (verified) {
@@ -244,7 +282,8 @@ void Auth::decide(std::string login, bool verified, std::string address,
   } else {
     throttle_.failed(login, address, clock_.now_ms());
   }
-  Input in{login, std::move(address), random_token(32), {}, verified, u != nullptr};
+  Input in{login, std::move(address), random_token(32), {}, verified, u != nullptr,
+           verified && !vouched ? random_token(32) : std::string()};
   if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0};
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
@@ -262,6 +301,13 @@ void Auth::decide(std::string login, bool verified, std::string address,
     r.session = in.session;
     r.session.created_ms = r.session.seen_ms = now_ms;
     txn.insert_record("", kSessionRecord, r.session.token_hash, session_json(r.session, false));
+    if (!in.device.empty()) {
+      std::string device;
+      json::Writer w(device);
+      w.begin_object().key("login").string(in.login).key("created_ms").integer(now_ms).end_object();
+      txn.insert_record("", kDeviceRecord, token_hash(in.device), device);
+      r.device_token = in.device;
+    }
     write_audit(txn, in.session.tenant, {now_ms, in.login, "login", "", in.address});
     return r;
   };

@@ -15,6 +15,12 @@
 // cannot deny the worker to everyone else. A login that does not exist is answered exactly as a
 // wrong password of one that does: the same check, the same throttle, the same durable round trip.
 //
+// A browser that signed in before carries a device token (a random token in a long-lived
+// HttpOnly cookie, its hash a store record naming the login): a sign-in of that login from it
+// skips the address's budgets and goes ahead of the queue (the pair's delay still applies), so
+// even a crowd of addresses guessing at once cannot keep a partner out of its own browser (what
+// OWASP calls device cookies).
+//
 // A session is a random token in an HttpOnly cookie; the store holds only its hash, with the
 // session's CSRF token.
 #include <condition_variable>
@@ -52,6 +58,7 @@ struct AuthOptions {
   bool refuse_published_passwords = false;       // outside the sandbox: its published passwords open nothing
   std::int64_t session_idle_ms = 30 * 60'000;    // a session unused this long ends
   std::int64_t session_max_ms = 12 * 3'600'000;  // and any session after this long
+  std::int64_t device_ms = 90 * 86'400'000LL;    // a device token vouches for its login this long
 };
 
 struct Session {
@@ -73,6 +80,7 @@ struct LoginResult {
   std::string token;  // the cookie's value (only here, never stored)
   Session session;
   std::int64_t retry_after_ms = 0;
+  std::string device_token;  // kOk from a browser without a valid device token: its new one
 };
 
 // One line of a tenant's audit log.
@@ -83,11 +91,13 @@ struct AuditEntry {
 
 // Record kinds (store::WriteTxn::find_record).
 inline constexpr std::string_view kSessionRecord = "cabinet-session";  // token hash -> session
+inline constexpr std::string_view kDeviceRecord = "cabinet-device";    // token hash -> login, since
 inline constexpr std::string_view kAuditRecord = "cabinet-audit";      // per tenant, newest first
 
 // An argon2id hash of `password` (interactive limits), for the config.
 std::string hash_password(std::string_view password);
-// Whether `hash` is a hash crypto_pwhash_str_verify understands as argon2id.
+// Whether `hash` is an argon2id hash with exactly hash_password's parameters (any other would
+// make its login answer in another time than an unknown login).
 bool is_password_hash(std::string_view hash);
 
 class Auth {
@@ -95,10 +105,11 @@ class Auth {
   Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options);
   ~Auth();
 
-  // Checks the password of a client at `address` (throttled first), counts a failure or opens a
-  // session, writes the audit line; `done` runs once that is durable, on the committer's or the
-  // worker's thread (at once, on the caller's, when throttled or busy).
-  void login(std::string login, std::string password, std::string address,
+  // Checks the password of a client at `address` with the device token its browser presented
+  // (or none), throttled first; counts a failure or opens a session, writes the audit line;
+  // `done` runs once that is durable, on the committer's or the worker's thread (at once, on the
+  // caller's, when throttled or busy).
+  void login(std::string login, std::string password, std::string address, std::string device,
              std::function<void(LoginResult)> done);
   // The session of a cookie's token, if it is open; touches it (at most once a minute).
   std::optional<Session> session(std::string_view token);
@@ -110,6 +121,8 @@ class Auth {
   std::vector<AuditEntry> audit_log(std::string_view tenant, std::size_t limit) const;
 
   const User* user(std::string_view login) const;
+  // How long a device token vouches for its login (its cookie's life).
+  std::int64_t device_ms() const { return options_.device_ms; }
 
   // A random secret for a form (a CSRF token); compare two with secrets_equal (core/secrets.h).
   static std::string new_secret();
@@ -119,12 +132,16 @@ class Auth {
   // (it waited too long, or the server stops).
   struct Check {
     std::int64_t queued_ms = 0;
+    std::string login;
     std::function<void(bool expired)> run;
   };
   void work();
-  bool next(Check& check);  // round-robin by address; false when stopping
-  void verify(std::string login, std::string password, std::string address, std::function<void(LoginResult)> done);
-  void decide(std::string login, bool verified, std::string address,
+  bool next(Check& check);  // vouched-for first, then round-robin by address; false when stopping
+  // Whether `device` is a device token of `login`'s, still valid.
+  bool vouches(std::string_view device, std::string_view login) const;
+  void verify(std::string login, std::string password, std::string address, bool vouched,
+              std::function<void(LoginResult)> done);
+  void decide(std::string login, bool verified, std::string address, bool vouched,
               std::function<void(LoginResult)> done);
 
   engine::PayoutEngine& engine_;
@@ -140,6 +157,8 @@ class Auth {
   std::map<std::string, std::deque<Check>> pending_;  // by address key
   std::deque<std::string> turns_;                     // addresses with checks waiting, in turn
   std::size_t pending_count_ = 0;
+  std::deque<Check> vouched_;                      // checks from browsers a login vouched for
+  std::map<std::string, std::size_t> vouched_of_;  // of them, per login
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -25,6 +25,7 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::size_t kPageSize = 50;
 constexpr std::size_t kCsvRowsMax = 100'000;
 constexpr int kChartDays = 14;
+constexpr std::string_view kDeviceCookie = "cabinet_device";  // this browser signed in before (auth.h)
 
 struct Texts {
   std::string_view lang, title, login_title, login, password, sign_in, wrong, throttled, busy,
@@ -283,11 +284,12 @@ struct Pages::View {
   bool secure = false;
   std::int64_t retry_after_s = 0;  // a Retry-After header, when set
 
-  void set_cookie(std::string_view name, std::string_view value, bool clear = false) {
+  // max_age_s: -1 for the browser's session, 0 to remove the cookie, else its life.
+  void set_cookie(std::string_view name, std::string_view value, std::int64_t max_age_s = -1) {
     std::string c(name);
     c.append("=").append(value).append("; Path=/cabinet; HttpOnly; SameSite=Strict");
     if (secure) c.append("; Secure");
-    if (clear) c.append("; Max-Age=0");
+    if (max_age_s >= 0) c.append("; Max-Age=").append(std::to_string(max_age_s));
     cookies.push_back(std::move(c));
   }
   void send(http::Response r) {
@@ -466,13 +468,16 @@ void Pages::login(View& v, const http::Request& request) {
   std::string login = pages::form_value(*form, "login"), password = pages::form_value(*form, "password");
   if (login.empty() || login.size() > 64 || password.size() > 256) return login_page(v, 401, v.t->wrong);
   auto shared = std::make_shared<View>(std::move(v));
-  auth_.login(std::move(login), std::move(password), request.peer_address, [this, shared](LoginResult r) {
+  auth_.login(std::move(login), std::move(password), request.peer_address,
+              pages::cookie_value(request.cookie, kDeviceCookie), [this, shared](LoginResult r) {
     View& answer = *shared;
     const Texts& t = *answer.t;
     switch (r.outcome) {
       case LoginOutcome::kOk:
-        answer.set_cookie("cabinet_login", "", true);
+        answer.set_cookie("cabinet_login", "", 0);
         answer.set_cookie("cabinet_session", r.token);
+        // This browser signed in: from now on it goes ahead of strangers' sign-ins (auth.h).
+        if (!r.device_token.empty()) answer.set_cookie(kDeviceCookie, r.device_token, auth_.device_ms() / 1000);
         return answer.redirect("/cabinet");
       case LoginOutcome::kThrottled: {
         const std::int64_t seconds = (r.retry_after_ms + 999) / 1000;
@@ -489,7 +494,7 @@ void Pages::login(View& v, const http::Request& request) {
 void Pages::logout(View& v, const http::Request& request) {
   auto shared = std::make_shared<View>(std::move(v));
   auth_.logout(*shared->session, request.peer_address, [shared](bool) {
-    shared->set_cookie("cabinet_session", "", true);
+    shared->set_cookie("cabinet_session", "", 0);
     shared->redirect("/cabinet/login");
   });
 }
@@ -757,7 +762,7 @@ void Pages::payout(View& v, const http::Request& request) {
       h.append("</td></tr>");
       // Callbacks are the merchant's own (signed, masked); a message to a person carries a code,
       // and its body is never shown (nor kept once sent).
-      if (!m.sealed && !store::to_a_person(m.target)) {
+      if (!store::body_is_secret(m)) {
         h.append("<tr><td colspan=\"4\"><pre>");
         escape_into(h, m.body);
         h.append("</pre></td></tr>");

@@ -61,6 +61,14 @@ bool secrets_equal(std::string_view a, std::string_view b) {
   return sodium_memcmp(ha, hb, sizeof ha) == 0 && !a.empty();
 }
 
+std::string short_digest(std::string_view value) {
+  const auto& key = process_key();
+  std::string out(16, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(value.data()), value.size(), key.data(), key.size());
+  return out;
+}
+
 bool is_published_secret(std::string_view value) {
   std::string text(value);
   if (text.starts_with(kSandboxOnly)) text.erase(0, kSandboxOnly.size());

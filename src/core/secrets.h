@@ -10,6 +10,10 @@ namespace payoutd {
 // An empty secret equals nothing, not even another empty one.
 bool secrets_equal(std::string_view a, std::string_view b);
 
+// 16 bytes (binary) of a keyed hash of `value` under the key of this process: a fixed-size name
+// for text an attacker chooses (a table keyed by it costs the same whatever they send).
+std::string short_digest(std::string_view value);
+
 // Whether `value` is one of the secrets published with the sandbox (config/sandbox.toml, the
 // spec's sandbox page, the docs, the seeds' examples): its admin token, partner tokens and
 // passwords, ecommpay secret keys, cabinet passwords and their hashes, the vault's key (with or

@@ -1,5 +1,7 @@
 #include "core/throttle.h"
 
+#include "core/secrets.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -70,10 +72,11 @@ Throttle::Throttle(ThrottleOptions options)
     : options_(options),
       addresses_(options.address_failures_per_minute, options.address_failures_burst, options.entries_max) {}
 
-// Length-prefixed, so no two (credential, address key) pairs give the same key.
+// The credential as a fixed-size digest (an attacker chooses it: a 64 KiB userName would make a
+// 64 KiB key), then the address key.
 std::string Throttle::pair_key(std::string_view credential, std::string_view where) {
-  std::string key = std::to_string(credential.size());
-  key.append(":").append(credential).append(where);
+  std::string key = short_digest(credential);
+  key.append(where);
   return key;
 }
 
@@ -85,18 +88,19 @@ std::int64_t Throttle::delay_ms(int failures) const {
   return std::min(delay, options_.delay_max_ms);
 }
 
-std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms) {
+std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms,
+                               ThrottleScope scope) {
   if (!failures_seen_.load(std::memory_order_relaxed)) return 0;  // the common case: nothing to look up
   const std::string where = address_key(address);
   std::int64_t wait = 0;
-  {
+  if (pairs_delay()) {
     std::lock_guard lock(mutex_);
     auto it = pairs_.find(pair_key(credential, where));
     if (it != pairs_.end() && now_ms - it->second.last_ms < options_.forget_after_ms) {
       wait = std::max<std::int64_t>(0, it->second.last_ms + delay_ms(it->second.failures) - now_ms);
     }
   }
-  if (wait > 0) return wait;
+  if (wait > 0 || scope == ThrottleScope::kPairOnly) return wait;
   return addresses_.wait_ms(where, now_ms);
 }
 
@@ -104,6 +108,7 @@ void Throttle::failed(std::string_view credential, std::string_view address, std
   failures_seen_.store(true, std::memory_order_relaxed);
   const std::string where = address_key(address);
   addresses_.take(where, now_ms);
+  if (!pairs_delay()) return;  // nothing to remember of the pair
   std::lock_guard lock(mutex_);
   std::string key = pair_key(credential, where);
   auto it = pairs_.find(key);
@@ -124,7 +129,7 @@ void Throttle::failed(std::string_view credential, std::string_view address, std
 }
 
 void Throttle::succeeded(std::string_view credential, std::string_view address) {
-  if (!failures_seen_.load(std::memory_order_relaxed)) return;
+  if (!failures_seen_.load(std::memory_order_relaxed) || !pairs_delay()) return;
   const std::string key = pair_key(credential, address_key(address));
   std::lock_guard lock(mutex_);
   auto it = pairs_.find(key);

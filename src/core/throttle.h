@@ -12,6 +12,7 @@
 // (the least recently used entries are forgotten first); every call is O(1) and thread-safe.
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <string>
@@ -54,7 +55,9 @@ class RateLimit {
 };
 
 struct ThrottleOptions {
-  int failures_free = 3;                        // failures of a (credential, address) before delays
+  // Failures of a (credential, address) before delays; its maximum: pairs are never delayed (and
+  // not remembered), only addresses' failures count.
+  int failures_free = 3;
   std::int64_t delay_first_ms = 1'000;          // the first delay; it doubles with each failure
   std::int64_t delay_max_ms = 15 * 60'000;      // up to this
   std::int64_t forget_after_ms = 24 * 3'600'000;  // a pair quiet this long starts afresh
@@ -62,6 +65,10 @@ struct ThrottleOptions {
   int address_failures_burst = 30;              // after a burst of this many
   std::size_t entries_max = 50'000;             // each table's bound
 };
+
+// What a check waits for: the (credential, address) pair's delay and the address's failures, or
+// the pair's delay only (a client the credential's owner vouched for: cabinet/auth.h's devices).
+enum class ThrottleScope : std::uint8_t { kPairAndAddress, kPairOnly };
 
 class Throttle {
  public:
@@ -71,7 +78,8 @@ class Throttle {
 
   // 0 when `credential` may be checked for a client at `address` now; else how long (ms) until it
   // may, and the check is not to be made (answer "retry after" instead).
-  std::int64_t wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms);
+  std::int64_t wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms,
+                       ThrottleScope scope = ThrottleScope::kPairAndAddress);
   // The check failed: counts against the pair and the address.
   void failed(std::string_view credential, std::string_view address, std::int64_t now_ms);
   // The check succeeded: the pair starts afresh.
@@ -86,6 +94,8 @@ class Throttle {
     std::list<std::string>::iterator age;
   };
   static std::string pair_key(std::string_view credential, std::string_view where);
+  // Whether pairs are ever delayed (failures_free at its maximum: only addresses are throttled).
+  bool pairs_delay() const { return options_.failures_free < std::numeric_limits<int>::max(); }
   std::int64_t delay_ms(int failures) const;
 
   const ThrottleOptions options_;

@@ -5,6 +5,8 @@
 
 #include <future>
 
+#include "core/log_limit.h"
+
 namespace payoutd::outbox {
 
 using store::OutboxMessage;
@@ -91,7 +93,7 @@ void Dispatcher::run() {
     }
     lock.lock();
     for (OutboxMessage& m : due) {
-      if (stopping_ || in_flight_.size() >= options_.in_flight_max) break;
+      if (stopping_) break;
       if (!enter_flight(m)) continue;
       lock.unlock();
       deliver(std::move(m));
@@ -108,20 +110,34 @@ void Dispatcher::run() {
 bool Dispatcher::enter_flight(const OutboxMessage& message) {
   if (in_flight_.contains(message.id)) return false;
   Queue queue{message.tenant, store::outbox_lane(message.target)};
-  std::size_t& count = queue_in_flight_[queue];
-  if (count >= options_.tenant_in_flight_max) return false;
-  ++count;
+  std::size_t& lane = lane_in_flight_[static_cast<std::size_t>(queue.second)];
+  if (lane >= options_.in_flight_max) return false;
+  const auto [q, fresh] = queue_in_flight_.try_emplace(queue, 0);
+  if (q->second >= options_.tenant_in_flight_max) return false;
+  ++q->second;
+  ++lane;
   in_flight_.emplace(message.id, std::move(queue));
   return true;
 }
 
+// A message is done: its queue and its lane have room again. When either was full, the due
+// messages it held back are looked for now rather than at the next poll, so a backlog drains at
+// the receivers' pace.
 void Dispatcher::end_flight(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  const auto m = in_flight_.find(id);
-  if (m == in_flight_.end()) return;
-  const auto q = queue_in_flight_.find(m->second);
-  if (--q->second == 0) queue_in_flight_.erase(q);
-  in_flight_.erase(m);
+  bool was_full = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto m = in_flight_.find(id);
+    if (m == in_flight_.end()) return;
+    std::size_t& lane = lane_in_flight_[static_cast<std::size_t>(m->second.second)];
+    const auto q = queue_in_flight_.find(m->second);
+    was_full = q->second >= options_.tenant_in_flight_max || lane >= options_.in_flight_max;
+    --lane;
+    if (--q->second == 0) queue_in_flight_.erase(q);
+    in_flight_.erase(m);
+    if (was_full) woken_ = true;
+  }
+  if (was_full) wake_.notify_all();
 }
 
 void Dispatcher::deliver(OutboxMessage message) {
@@ -134,7 +150,15 @@ void Dispatcher::deliver(OutboxMessage message) {
     } catch (const std::exception&) {
       body.reset();
     }
-    if (!body) return record(id, {0, true, "the sealed body cannot be opened", 0, false}, at_ms);
+    if (!body) {
+      // Another vault key, or a damaged row: no attempt will ever do better.
+      static LogLimit unopened;
+      if (const std::int64_t held = unopened.admit(); held >= 0) {
+        spdlog::error("outbox: message {} ({}) is sealed and does not open with this vault: abandoned ({} more "
+                      "not logged)", id, message.event_id, held);
+      }
+      return record(id, {0, true, "the sealed body does not open with this vault", 0, false, true}, at_ms);
+    }
     message.body = std::move(*body);
   }
   transport_.post(std::move(message.tenant), std::move(message.target), std::move(message.body),
@@ -165,14 +189,14 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
         } else {
           m->last_result = in.delivery.http_status ? "HTTP " + std::to_string(in.delivery.http_status)
                                                    : in.delivery.error;
-          const std::int64_t next = next_attempt_ms(options_, *m, now_ms);
+          const std::int64_t next = in.delivery.hopeless ? 0 : next_attempt_ms(options_, *m, now_ms);
           if (next == 0) {
             m->state = OutboxState::kAbandoned;
           } else {
             m->next_attempt_ms = next;
           }
         }
-        if (m->state != OutboxState::kPending && (m->sealed || store::to_a_person(m->target))) {
+        if (m->state != OutboxState::kPending && store::body_is_secret(*m)) {
           m->body.clear();  // a code is kept only as long as it may still be sent
         }
         txn.update_outbox(*m);

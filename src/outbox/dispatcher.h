@@ -15,6 +15,7 @@
 // deals each queue's earliest messages out in turns, a queue has at most tenant_in_flight_max
 // messages in flight, and each lane has threads of its own, shared in turns between tenants. So a
 // partner whose receiver hangs delays its own callbacks only, never another tenant's, nor a code.
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,7 @@ struct Delivery {
   std::string error;    // why there was no answer (refused, timeout, a forbidden address...)
   std::int64_t duration_ms = 0;
   bool accepted = false;  // the receiver took it (HTTP 200; mail accepted): delivered
+  bool hopeless = false;  // it can never be sent (a sealed body that does not open): abandoned now
 };
 
 // Sends one message of `tenant`'s; `done` runs exactly once, on a thread of the transport's.
@@ -56,10 +58,14 @@ struct DispatcherOptions {
   std::string node_id = "payoutd";
   std::int64_t poll_ms = 1000;     // how often due messages are looked for (and the lease renewed)
   std::int64_t lease_ms = 5000;
-  std::size_t in_flight_max = 64;  // messages being delivered at once (sent, or waiting for a thread)
-  // Of them, one tenant's of one lane (a queue: store::OutboxLane): a receiver that hangs holds
-  // no more, and the due read takes no more of a queue, so the other queues keep moving.
-  std::size_t tenant_in_flight_max = 16;
+  // Messages of one lane (store::OutboxLane: callbacks, SMS, mail) being delivered at once (sent,
+  // or waiting for a thread): each lane has its own budget, so callbacks never hold a code back.
+  std::size_t in_flight_max = 64;
+  // Of them, one tenant's of one lane (a queue): a receiver that hangs holds no more, and the due
+  // read takes no more of a queue, so the other queues keep moving. The config keeps
+  // in_flight_max at least (threads / tenant_threads_max + 1) times this: even with every thread
+  // of the lane held by hanging receivers, another tenant's message still has room in flight.
+  std::size_t tenant_in_flight_max = 4;
   // Waits after the 1st, 2nd, ... failed attempt; the last repeats. Then the message is
   // abandoned once it is older than give_up_after_ms.
   std::vector<std::int64_t> retry_ms{10'000, 30'000, 60'000, 300'000, 900'000, 1'800'000,
@@ -112,6 +118,7 @@ class Dispatcher {
   bool woken_ = false;
   std::unordered_map<std::int64_t, Queue> in_flight_;  // message id -> its queue
   std::map<Queue, std::size_t> queue_in_flight_;        // per queue, when not 0
+  std::array<std::size_t, 3> lane_in_flight_{};         // per lane (store::OutboxLane)
   std::thread thread_;
 };
 

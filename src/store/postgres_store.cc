@@ -1378,6 +1378,7 @@ void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
 // the payouts' batched rows.
 std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
   return guarded([&]() -> std::int64_t {
+    require_sealed_if_personal(m);
     begin_if_needed();
     const std::int64_t id = next_row_id();
     Result r = c_->query(

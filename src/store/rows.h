@@ -52,6 +52,14 @@ struct StorageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The outbox's rule for every store (store.h, WriteTxn::insert_outbox): a message to a person is
+// sealed, or it is not stored.
+inline void require_sealed_if_personal(const OutboxMessage& m) {
+  if (to_a_person(m.target) && !m.sealed) {
+    throw StorageError("outbox message " + m.event_id + " to a person is not sealed: refused");
+  }
+}
+
 inline Currency currency_from(const std::string& code) {
   auto c = Currency::from_code(code);
   if (!c) throw StorageError("unknown currency in database: " + code);

@@ -351,6 +351,9 @@ class SqliteStore final : public Store {
       require_wal();
       make_private_database(options.path);  // the log and -shm SQLite makes later take its mode
       writer_->exec("PRAGMA synchronous=NORMAL");  // commits are made durable by sync()
+      // What a write removes (an outbox body erased once sent) is overwritten in the pages the
+      // write touches anyway, instead of lingering in free space (FAST: no extra page writes).
+      writer_->exec("PRAGMA secure_delete=FAST");
       writer_->exec("PRAGMA foreign_keys=OFF");  // checked by audit; the engine never violates them
       writer_->exec("PRAGMA cache_size=-65536");
       // Statement journals (a statement that may fail half-way inside the batch's transaction)
@@ -1080,6 +1083,7 @@ void SqliteWriteTxn::update_record(std::string_view tenant, std::string_view kin
 
 std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
   return guarded([&]() -> std::int64_t {
+    require_sealed_if_personal(m);
     db_.stmt("INSERT INTO outbox (tenant, event_id, target, body, state, attempts, "
              "next_attempt_ms, created_ms, updated_ms, last_result, payout_id, sealed) "
              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event_id) DO NOTHING")

@@ -130,6 +130,10 @@ inline OutboxLane outbox_lane(std::string_view target) {
 // body (a one-time code) is sealed at rest, erased once final, and never shown.
 inline bool to_a_person(std::string_view target) { return outbox_lane(target) != OutboxLane::kHttp; }
 
+// Whether a message's body is a secret no page shows: sealed, or to a person (a message an earlier
+// version wrote before sealing existed).
+inline bool body_is_secret(const OutboxMessage& m) { return m.sealed || to_a_person(m.target); }
+
 // One delivery attempt of a message, kept for operators (admin API).
 struct OutboxAttempt {
   std::int64_t message_id = 0;
@@ -261,7 +265,9 @@ class WriteTxn {
   virtual void update_record(std::string_view tenant, std::string_view kind, std::string_view key,
                              std::string_view value) = 0;
 
-  // The outbox. A message whose (tenant, event_id) exists is not inserted again (returns 0).
+  // The outbox. A message whose (tenant, event_id) exists is not inserted again (returns 0). A
+  // message to a person that is not sealed is refused (the commit fails): no code is ever stored
+  // in clear, whoever forgot to seal it.
   virtual std::int64_t insert_outbox(const OutboxMessage& message) = 0;
   // Updates state, attempts, next_attempt_ms, updated_ms, last_result and body.
   virtual void update_outbox(const OutboxMessage& message) = 0;

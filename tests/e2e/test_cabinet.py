@@ -208,6 +208,30 @@ class CabinetTest(IsolatedServerTestCase):
         self.assertLessEqual(statuses[401], 10, statuses)  # the address's burst of checks
         self.signed_in(ECOMMPAY)
 
+    def test_a_browser_that_signed_in_before_gets_in_through_a_crowd(self):
+        # A crowd from a hundred addresses at once (an IPv6 /56 is 256 of the /64s the budgets
+        # count) fills the queue of password checks; the partner's browser, which signed in
+        # before, carries its device cookie and is checked ahead of all of them.
+        self.server.stop()
+        self.server = self.new_server(config_replace={"pending_checks_max = 256": "pending_checks_max = 16"})
+        partner = self.signed_in(BEREKE)
+        device = [c for c in partner.set_cookies if c.startswith("cabinet_device=")][-1]
+        self.assertIn("HttpOnly", device)
+        self.assertIn("Max-Age=7776000", device)  # 90 days
+        _, _, page = partner.get("/cabinet")
+        partner.request("POST", "/cabinet/logout", {"csrf": partner.csrf(page)})
+        self.assertIn("cabinet_device", partner.cookies)  # signing out keeps it
+
+        def attack(i):
+            return Browser(self.server, source=f"127.0.3.{i + 1}").login(BEREKE[0], f"guess-{i}", expect=None)[0]
+        with ThreadPoolExecutor(max_workers=100) as pool:
+            crowd = [pool.submit(attack, i) for i in range(100)]
+            time.sleep(0.3)  # the crowd is in
+            status, page = partner.login(*BEREKE, expect=None)
+            statuses = Counter(f.result() for f in crowd)
+        self.assertEqual(status, 303, page)
+        self.assertIn(503, statuses, "the crowd did fill the queue")
+
     def test_payouts_filters_pages_csv_and_one_payout(self):
         for i in range(3):
             self.pay_bereke(f"cab-ok-{i}", amount=1000 + i)

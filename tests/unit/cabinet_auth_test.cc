@@ -2,6 +2,7 @@
 #include "cabinet/auth.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <chrono>
 #include <future>
@@ -32,7 +33,16 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
     committer_->start();
     engine_ = std::make_unique<engine::PayoutEngine>(*committer_, *store_, clock_);
     AuthOptions o;
-    o.users = {{"alice", kTenant, password_hash()}, {"bob", kTenant, password_hash()}};
+    // "slow": a hash four times as costly, which keeps the worker busy for a while.
+    static const std::string slow = [] {
+      char out[crypto_pwhash_STRBYTES];
+      const int rc = crypto_pwhash_str_alg(out, "slow", 4, crypto_pwhash_OPSLIMIT_INTERACTIVE * 4,
+                                           crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
+      return rc == 0 ? std::string(out) : std::string();
+    }();
+    o.users = {{"alice", kTenant, password_hash()}, {"bob", kTenant, password_hash()}, {"slow", kTenant, slow}};
+    o.pending_max = 2;
+    o.pending_per_address_max = 1;
     o.throttle.failures_free = 2;
     o.throttle.delay_first_ms = 60'000;
     o.throttle.delay_max_ms = 240'000;
@@ -59,10 +69,15 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
     }
     FAIL() << "the session was not touched";
   }
-  LoginResult login(const std::string& who, const std::string& password, const std::string& address = "192.0.2.7") {
-    std::promise<LoginResult> p;
-    auth_->login(who, password, address, [&](LoginResult r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
+  LoginResult login(const std::string& who, const std::string& password, const std::string& address = "192.0.2.7",
+                    const std::string& device = "") {
+    return login_later(who, password, address, device).get();
+  }
+  std::future<LoginResult> login_later(const std::string& who, const std::string& password,
+                                       const std::string& address, const std::string& device = "") {
+    auto p = std::make_shared<std::promise<LoginResult>>();
+    auth_->login(who, password, address, device, [p](LoginResult r) { p->set_value(std::move(r)); });
+    return p->get_future();
   }
 
   TestDatabase db_{GetParam()};
@@ -80,6 +95,11 @@ TEST(CabinetPasswords, AreArgon2idHashesThatOnlyTheirPasswordOpens) {
   EXPECT_NE(hash_password("s3cret"), h);  // salted
   EXPECT_FALSE(is_password_hash("$2y$10$bcrypt"));
   EXPECT_FALSE(is_password_hash("s3cret"));
+  // Costlier parameters than the house's would answer slower than an unknown login does.
+  char costly[crypto_pwhash_STRBYTES];
+  ASSERT_EQ(crypto_pwhash_str_alg(costly, "s3cret", 6, crypto_pwhash_OPSLIMIT_INTERACTIVE + 1,
+                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13), 0);
+  EXPECT_FALSE(is_password_hash(costly));
 }
 
 TEST_P(CabinetAuthTest, ALoginOpensASessionThatEndsWhenIdleOrSignedOut) {
@@ -182,6 +202,23 @@ TEST_P(CabinetAuthTest, PasswordChecksPerAddressAreBoundedBeforeTheyAreQueued) {
   for (int i = 0; i < 10; ++i) ASSERT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kOk) << i;
   EXPECT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kThrottled);
   EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);
+}
+
+TEST_P(CabinetAuthTest, ABrowserThatSignedInBeforeGoesAheadOfACrowd) {
+  const LoginResult first = login("bob", "right");
+  ASSERT_EQ(first.outcome, LoginOutcome::kOk);
+  ASSERT_FALSE(first.device_token.empty());  // the browser's cookie from now on
+  EXPECT_TRUE(login("bob", "right", "192.0.2.7", first.device_token).device_token.empty());  // it has one
+  // The worker is busy and the queue is full of strangers' checks, from as many addresses.
+  std::vector<std::future<LoginResult>> crowd;
+  crowd.push_back(login_later("slow", "wrong", "198.51.100.1"));
+  for (int i = 2; i <= 4; ++i) crowd.push_back(login_later("alice", "guess", "198.51.100." + std::to_string(i)));
+  EXPECT_EQ(login("alice", "right", "198.51.100.9").outcome, LoginOutcome::kBusy);  // a newcomer: no room
+  // bob's browser, vouched for, is checked before all of them.
+  EXPECT_EQ(login("bob", "right", "203.0.113.1", first.device_token).outcome, LoginOutcome::kOk);
+  for (auto& f : crowd) f.get();
+  // A token vouches for its own login only: alice signing in from bob's browser gets one of hers.
+  EXPECT_FALSE(login("alice", "right", "203.0.113.2", first.device_token).device_token.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CabinetAuthTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),

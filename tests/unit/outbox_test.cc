@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "engine/committer.h"
@@ -62,6 +63,9 @@ class ScriptedTransport final : public Transport {
   std::vector<std::string> posts_;
 };
 
+// Opens a "sealed" body of these tests: they mark it sealed and keep it as it is.
+const Opener kOpenAsIs = [](const store::OutboxMessage& m) -> std::optional<std::string> { return m.body; };
+
 class OutboxTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -73,6 +77,7 @@ class OutboxTest : public ::testing::TestWithParam<Backend> {
     o.retry_ms = {1000, 5000};
     o.give_up_after_ms = 20'000;
     dispatcher_ = std::make_unique<Dispatcher>(*committer_, *store_, clock_, transport_, o);
+    dispatcher_->open_sealed_with(kOpenAsIs);
   }
   void TearDown() override {
     dispatcher_->stop();
@@ -97,6 +102,9 @@ class OutboxTest : public ::testing::TestWithParam<Backend> {
             m.event_id = spec.event;
             m.target = spec.target;
             m.body = "{\"event\":\"" + spec.event + "\"}";
+            // A message to a person is stored sealed (here: marked so; the opener below is the
+            // identity, standing for the vault's).
+            m.sealed = store::to_a_person(m.target);
             m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
             result.push_back(txn.insert_outbox(m));
           }
@@ -178,12 +186,15 @@ TEST_P(OutboxTest, GivesUpAfterItsTime) {
 
 // A receiver of tenant "a"'s callbacks that never answers: their sends are held (until stop(),
 // which answers them "not sent"); every other send is answered 200 at once.
+// Holds the callbacks of the tenants whose receivers hang (never answered until stop()); answers
+// everything else at once.
 class TarpitTransport final : public Transport {
  public:
+  explicit TarpitTransport(std::set<std::string> hanging = {"a"}) : hanging_(std::move(hanging)) {}
   void post(std::string tenant, std::string target, std::string, std::function<void(Delivery)> done) override {
     {
       std::lock_guard lock(mutex_);
-      if (tenant == "a" && store::outbox_lane(target) == store::OutboxLane::kHttp) {
+      if (hanging_.contains(tenant) && store::outbox_lane(target) == store::OutboxLane::kHttp) {
         held_.push_back(std::move(done));
         return;
       }
@@ -204,6 +215,7 @@ class TarpitTransport final : public Transport {
   }
 
  private:
+  const std::set<std::string> hanging_;
   std::mutex mutex_;
   std::vector<std::function<void(Delivery)>> held_;
 };
@@ -225,6 +237,7 @@ TEST_P(OutboxTest, AHangingReceiverHoldsItsQueuesShareAndDelaysNoOtherQueue) {
   o.in_flight_max = 8;
   o.tenant_in_flight_max = 4;
   Dispatcher dispatcher(*committer_, *store_, clock_, tarpit, o);
+  dispatcher.open_sealed_with(kOpenAsIs);
   dispatcher.start();
   auto delivered = [](const store::OutboxMessage& m) { return m.state == store::OutboxState::kDelivered; };
   wait_for(others[0], delivered, "a");
@@ -232,6 +245,31 @@ TEST_P(OutboxTest, AHangingReceiverHoldsItsQueuesShareAndDelaysNoOtherQueue) {
   wait_for(others[2], delivered, "b");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // several polls
   EXPECT_EQ(tarpit.held(), o.tenant_in_flight_max);
+  dispatcher.stop();
+}
+
+// Enough hanging receivers to hold every callback in flight still hold back no code: each lane
+// has its own budget (four tenants at four in flight each once filled all 64 of one shared one).
+TEST_P(OutboxTest, HangingCallbacksFillingTheirLaneHoldBackNoCode) {
+  std::vector<Spec> specs;
+  for (const char* tenant : {"a", "b", "c"}) {
+    for (int i = 0; i < 10; ++i) specs.push_back({tenant, "cb-" + std::to_string(i), "https://hang.example/cb"});
+  }
+  enqueue(specs);
+  clock_.advance(1);
+  const auto codes = enqueue({{"d", "code", "mailto:someone@example.com"}, {"d", "otp", "sms:+77011234567"}});
+  TarpitTransport tarpit({"a", "b", "c"});
+  DispatcherOptions o;
+  o.poll_ms = 20;
+  o.in_flight_max = 8;
+  o.tenant_in_flight_max = 4;
+  Dispatcher dispatcher(*committer_, *store_, clock_, tarpit, o);
+  dispatcher.open_sealed_with(kOpenAsIs);
+  dispatcher.start();
+  auto delivered = [](const store::OutboxMessage& m) { return m.state == store::OutboxState::kDelivered; };
+  wait_for(codes[0], delivered, "d");
+  wait_for(codes[1], delivered, "d");
+  EXPECT_EQ(tarpit.held(), o.in_flight_max);  // the callbacks' lane is full, and only it
   dispatcher.stop();
 }
 

@@ -574,6 +574,20 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
   EXPECT_TRUE(store_->outbox_messages("other", "order-1:", 10).empty());
 }
 
+// No store keeps a message to a person in clear: whoever forgot to seal it, the commit fails.
+TEST_P(StoreTest, AMessageToAPersonIsStoredSealedOrNotAtAll) {
+  for (const char* target : {"mailto:a@b.c", "sms:+77011234567"}) {
+    OutboxMessage m;
+    m.tenant = kTenant;
+    m.event_id = std::string("clear:") + target;
+    m.target = target;
+    m.body = "Your code: 123456";
+    EXPECT_FALSE(in_txn([&](WriteTxn& txn) { txn.insert_outbox(m); }).ok) << target;
+    m.sealed = true;
+    EXPECT_TRUE(in_txn([&](WriteTxn& txn) { txn.insert_outbox(m); }).ok) << target;
+  }
+}
+
 TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
   OutboxMessage m;
   m.tenant = kTenant;
@@ -588,6 +602,7 @@ TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
                 sealed_id = txn.insert_outbox(m);
                 m.event_id = "p:2";
                 m.payout_id = 42;
+                m.target = "https://merchant.example/cb";  // a callback: in clear
                 m.sealed = false;
                 txn.insert_outbox(m);
                 m.event_id = "p:3";
@@ -618,6 +633,7 @@ OutboxMessage due_message(std::string tenant, std::string event, std::string tar
   m.event_id = std::move(event);
   m.target = std::move(target);
   m.body = "{}";
+  m.sealed = store::to_a_person(m.target);  // stores refuse a message to a person in clear
   m.next_attempt_ms = due_ms;
   m.created_ms = m.updated_ms = 1;
   return m;

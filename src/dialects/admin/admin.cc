@@ -265,9 +265,10 @@ http::Response Dialect::outbox(const http::Request& request) const {
     w.key("state").string(kStates[static_cast<int>(m.state)]);
     w.key("attempts").integer(m.attempts).key("nextAttemptMs").integer(m.next_attempt_ms);
     w.key("createdMs").integer(m.created_ms).key("lastResult").string(m.last_result);
-    // A sealed body is the vault's ciphertext of a one-time code: no one is shown even that.
-    if (m.sealed) {
-      w.key("body").null().key("sealed").boolean(true);
+    // A sealed body is the vault's ciphertext of a one-time code: no one is shown even that (nor
+    // the clear body of a message to a person that an earlier version wrote unsealed).
+    if (store::body_is_secret(m)) {
+      w.key("body").null().key("sealed").boolean(m.sealed);
     } else {
       w.key("body").string(m.body);
     }
