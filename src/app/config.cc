@@ -22,7 +22,7 @@
 namespace payoutd::app {
 namespace {
 
-constexpr std::size_t kAdminTokenMin = 32;  // outside the sandbox
+constexpr std::size_t kAdminTokenCharsMin = 32;  // outside the sandbox
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw std::runtime_error("config " + where + ": " + what);
@@ -313,6 +313,11 @@ void load_cabinet(const toml::table& root, Config& config) {
   o.pending_max = static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_max", 256, 1, 100'000));
   o.pending_per_address_max =
       static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
+  o.device_ms = bounded(t, "cabinet", "device_days", 90, 1, 3650) * 86'400'000LL;
+  config.cabinet_pages.sms_per_phone_per_hour =
+      static_cast<int>(bounded(t, "cabinet", "sms_per_phone_per_hour", 3, 1, 1000));
+  config.cabinet_pages.sms_per_tenant_per_hour =
+      static_cast<int>(bounded(t, "cabinet", "sms_per_tenant_per_hour", 30, 1, 100'000));
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
   const std::vector<std::string>& tenants = config.admin.tenants;
@@ -439,7 +444,7 @@ void load_outbox(const toml::table& root, Config& config) {
   web.connect_timeout_ms = bounded(outbox, "outbox", "connect_timeout_ms", 2000, 100, 60'000);
   web.timeout_ms = bounded(outbox, "outbox", "timeout_ms", 15000, 100, 600'000);
   auto& dispatch = config.dispatch;
-  const auto queued_max = static_cast<std::int64_t>(outbox::kQueuedMax);
+  const auto queued_max = static_cast<std::int64_t>(outbox::kSendsQueuedMax);
   dispatch.in_flight_max =
       static_cast<std::size_t>(bounded(outbox, "outbox", "in_flight_max", 64, 1, queued_max));
   const auto in_flight_max = static_cast<std::int64_t>(dispatch.in_flight_max);
@@ -679,7 +684,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   }
   // Outside the sandbox the admin API mints money: it is either off, said so, or behind a long
   // token (32 characters: some 190 bits when random).
-  if (!config.sandbox && admin_enabled && config.admin.token.size() < kAdminTokenMin) {
+  if (!config.sandbox && admin_enabled && config.admin.token.size() < kAdminTokenCharsMin) {
     fail("admin.token", "must be at least 32 characters outside the sandbox (admin.enabled = false turns the "
                         "admin API off)");
   }

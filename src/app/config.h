@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cabinet/auth.h"
+#include "cabinet/pages.h"
 #include "dialects/admin/admin.h"
 #include "dialects/bereke/bereke.h"
 #include "dialects/ecommpay/ecommpay.h"
@@ -49,6 +50,7 @@ struct Config {
   engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
   ThrottleOptions throttle;                  // throttle.*: wrong credentials, for every dialect
   cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, its checks, sessions
+  cabinet::PagesOptions cabinet_pages;       // cabinet.*: its pages' limits (SMS codes)
   std::string knp_table;                     // cabinet.knp_table, resolved against the config's directory
 };
 

@@ -164,7 +164,7 @@ int serve(const Config& config) {
   pages::BerekePages bereke_pages(cards, bereke);
   pages::EcommpayPages ecommpay_pages(cards, ecommpay);
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
-  cabinet::PagesOptions cabinet_options;
+  cabinet::PagesOptions cabinet_options = config.cabinet_pages;
   cabinet_options.sandbox = config.sandbox;
   cabinet_options.sms = config.sandbox || !config.sms.gateway_url.empty();
   if (!config.knp_table.empty()) cabinet_options.knp = cabinet::load_knp_table(config.knp_table);

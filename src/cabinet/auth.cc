@@ -123,7 +123,7 @@ Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock&
       options_(std::move(options)),
       dummy_hash_(hash_password("not a password of anyone")),
       throttle_(options_.throttle),
-      checks_(options_.checks_per_address_per_minute, options_.checks_per_address_burst,
+      checks_(options_.checks_per_address_per_minute, 60'000, options_.checks_per_address_burst,
               options_.throttle.entries_max) {
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cabinet-auth");

@@ -40,7 +40,7 @@ struct Texts {
       save_card, binding_id, copy, primary, make_primary, remove, no_cards, sms_sent, sms_code,
       confirm, bad_card, bad_expiry, bad_holder, bad_phone, foreign_card, unknown_card,
       already_added, wrong_code, code_expired, card_added, card_declined, card_in_use,
-      card_removed, card_primary, no_sms, knp_saved, knp_current, save, bad_knp;
+      card_removed, card_primary, no_sms, knp_saved, knp_current, save, bad_knp, too_many_sms;
 };
 
 constexpr Texts kEn{
@@ -69,7 +69,8 @@ constexpr Texts kEn{
     "The card was added: its binding ID is", "The card could not be verified",
     "Payouts in flight still hold money on this card: try again later", "The card was deleted",
     "The card is now the primary one", "SMS codes cannot be sent: no SMS gateway is configured",
-    "The KNP value was saved", "Payouts carry the KNP", "Save", "Choose a code from the list"};
+    "The KNP value was saved", "Payouts carry the KNP", "Save", "Choose a code from the list",
+    "Too many SMS codes were sent for this phone or partner: try again in an hour"};
 constexpr Texts kRu{
     "ru", "Личный кабинет", "Вход в личный кабинет", "Логин", "Пароль", "Войти",
     "Неверный логин или пароль", "Слишком много неверных паролей: повторите через (секунд):",
@@ -98,7 +99,8 @@ constexpr Texts kRu{
     "Карта добавлена, ID связки:", "Не удалось проверить карту",
     "На карте ещё зарезервированы деньги выплат в обработке: повторите позже", "Карта удалена",
     "Карта стала основной", "СМС не отправить: шлюз СМС не настроен", "Значение КНП сохранено",
-    "Выплаты несут КНП", "Сохранить", "Выберите код из справочника"};
+    "Выплаты несут КНП", "Сохранить", "Выберите код из справочника",
+    "Слишком много СМС-кодов для этого телефона или партнёра: повторите через час"};
 
 using Params = pages::FormParams;
 
@@ -294,7 +296,7 @@ struct Pages::View {
   }
   void send(http::Response r) {
     for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
-    if (retry_after_s > 0) r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+    if (retry_after_s > 0) http::set_retry_after(r, retry_after_s);
     // The referrer goes to this origin only. With none at all a browser sends "Origin: null"
     // with the cabinet's own forms, and the same-origin check could not tell them from a
     // sandboxed frame's.
@@ -367,7 +369,13 @@ std::string layout(const Pages::View& v, std::string_view active, std::string_vi
 
 Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
              const dialects::bereke::Dialect& bereke, PagesOptions options)
-    : auth_(auth), store_(store), cards_(cards), bereke_(bereke), options_(std::move(options)) {}
+    : auth_(auth),
+      store_(store),
+      cards_(cards),
+      bereke_(bereke),
+      options_(std::move(options)),
+      sms_per_phone_(options_.sms_per_phone_per_hour, 3'600'000, options_.sms_per_phone_per_hour, 100'000),
+      sms_per_tenant_(options_.sms_per_tenant_per_hour, 3'600'000, options_.sms_per_tenant_per_hour, 100'000) {}
 
 bool Pages::handle(http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
@@ -480,7 +488,7 @@ void Pages::login(View& v, const http::Request& request) {
         if (!r.device_token.empty()) answer.set_cookie(kDeviceCookie, r.device_token, auth_.device_ms() / 1000);
         return answer.redirect("/cabinet");
       case LoginOutcome::kThrottled: {
-        const std::int64_t seconds = (r.retry_after_ms + 999) / 1000;
+        const std::int64_t seconds = http::retry_after_seconds(r.retry_after_ms);
         answer.retry_after_s = seconds;
         return login_page(answer, 429, std::string(t.throttled) + " " + std::to_string(seconds));
       }
@@ -976,6 +984,14 @@ void Pages::add_card(View& v, const Params& form, const std::string& address) {
   if (phone.size() < 11 || phone.size() > 16 || phone[0] != '+' || !cards::all_digits(phone.substr(1))) {
     return refuse(t.bad_phone);
   }
+  // Each SMS costs money and reaches a phone the user typed: bounded per phone and per tenant.
+  const std::int64_t now_ms = SystemClock().now_ms();
+  if (sms_per_phone_.wait_ms(phone, now_ms) > 0 || sms_per_tenant_.wait_ms(v.session->tenant, now_ms) > 0) {
+    sodium_memzero(pan.data(), pan.size());
+    return cards(v, {}, t.too_many_sms, 429);
+  }
+  sms_per_phone_.take(phone, now_ms);
+  sms_per_tenant_.take(v.session->tenant, now_ms);
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   auto shared = std::make_shared<View>(std::move(v));

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cabinet/auth.h"
+#include "core/throttle.h"
 #include "dialects/bereke/bereke.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
@@ -40,6 +41,10 @@ struct PagesOptions {
   bool sandbox = false;
   bool sms = false;  // SMS codes can be sent (a gateway, or the sandbox's sink)
   std::vector<KnpCode> knp;
+  // SMS codes of card enrolments: each one costs money and reaches a phone the user typed, so
+  // each phone and each tenant may be sent only so many an hour (after a burst of as many).
+  int sms_per_phone_per_hour = 3;
+  int sms_per_tenant_per_hour = 30;
 };
 
 class Pages {
@@ -72,6 +77,8 @@ class Pages {
   engine::CardPayouts& cards_;
   const dialects::bereke::Dialect& bereke_;
   PagesOptions options_;
+  RateLimit sms_per_phone_;
+  RateLimit sms_per_tenant_;
 };
 
 }  // namespace payoutd::cabinet

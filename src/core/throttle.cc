@@ -25,8 +25,10 @@ std::string address_key(std::string_view address) {
   return std::string(out) + "/64";
 }
 
-RateLimit::RateLimit(int per_minute, int burst, std::size_t entries_max)
-    : per_ms_(per_minute / 60'000.0), burst_(std::max(burst, 1)), entries_max_(std::max<std::size_t>(entries_max, 1)) {}
+RateLimit::RateLimit(int per_window, std::int64_t window_ms, int burst, std::size_t entries_max)
+    : per_ms_(static_cast<double>(per_window) / static_cast<double>(std::max<std::int64_t>(window_ms, 1))),
+      burst_(std::max(burst, 1)),
+      entries_max_(std::max<std::size_t>(entries_max, 1)) {}
 
 RateLimit::Bucket& RateLimit::bucket(std::string_view key, std::int64_t now_ms) {
   auto it = buckets_.find(std::string(key));
@@ -53,7 +55,7 @@ std::int64_t RateLimit::wait_ms(std::string_view key, std::int64_t now_ms) {
   if (buckets_.find(std::string(key)) == buckets_.end()) return 0;  // a full bucket
   const Bucket& b = bucket(key, now_ms);
   if (b.tokens >= 1) return 0;
-  if (per_ms_ <= 0) return 60'000;
+  if (per_ms_ <= 0) return 3'600'000;
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1 - b.tokens) / per_ms_)));
 }
 
@@ -64,13 +66,13 @@ std::int64_t RateLimit::take(std::string_view key, std::int64_t now_ms) {
     b.tokens -= 1;
     return 0;
   }
-  if (per_ms_ <= 0) return 60'000;
+  if (per_ms_ <= 0) return 3'600'000;
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1 - b.tokens) / per_ms_)));
 }
 
 Throttle::Throttle(ThrottleOptions options)
     : options_(options),
-      addresses_(options.address_failures_per_minute, options.address_failures_burst, options.entries_max) {}
+      addresses_(options.address_failures_per_minute, 60'000, options.address_failures_burst, options.entries_max) {}
 
 // The credential as a fixed-size digest (an attacker chooses it: a 64 KiB userName would make a
 // 64 KiB key), then the address key.

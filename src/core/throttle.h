@@ -26,10 +26,11 @@ namespace payoutd {
 // as its IPv4 address; anything else (a Unix socket, a test peer) as it is.
 std::string address_key(std::string_view address);
 
-// Token buckets by key: each key may spend `per_minute` tokens a minute after a burst of `burst`.
+// Token buckets by key: each key may spend `per_window` tokens every `window_ms` after a burst of
+// `burst`.
 class RateLimit {
  public:
-  RateLimit(int per_minute, int burst, std::size_t entries_max);
+  RateLimit(int per_window, std::int64_t window_ms, int burst, std::size_t entries_max);
   RateLimit(const RateLimit&) = delete;
   RateLimit& operator=(const RateLimit&) = delete;
 

@@ -891,7 +891,7 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
       rail_(rail),
       options_(options),
       shared_(std::make_unique<Shared>()),
-      notify_([shared = shared_.get(), &vault](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+      notify_([shared = shared_.get(), vault = &vault](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
                                        std::int64_t now_ms) {
         const CardNotifier notifier = shared->notifier_of(p.tenant);
         if (!notifier) return false;
@@ -899,7 +899,7 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
         for (store::OutboxMessage& m : notifier(p, o, now_ms)) {
           m.payout_id = p.id;
           m.sealed = m.sealed || store::to_a_person(m.target);  // a code: never stored in clear
-          if (m.sealed) m.body = vault.seal_message(m.tenant, m.event_id, m.body);
+          if (m.sealed) m.body = vault->seal_message(m.tenant, m.event_id, m.body);
           wrote |= txn.insert_outbox(m) != 0;
         }
         return wrote;
@@ -1275,7 +1275,9 @@ std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view te
   prefix.push_back(kFieldSeparator);
   for (const auto& [key, binding_id] : store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
     auto b = parse_binding(store_.get_record(tenant, kBindingRecord, binding_id));
-    if (!b || b->type != "recipient") continue;
+    // The binding itself names its client: a key an earlier version let another client's id
+    // spell (a separator inside it) shows nothing.
+    if (!b || b->type != "recipient" || b->client_id != client_id) continue;
     auto card = store_.get_record(tenant, kCardRecord, b->card_id);
     auto v = card ? parse_record(*card) : std::nullopt;
     cards.push_back({binding_id, b->masked, v ? string_member(*v, "scheme") : "",

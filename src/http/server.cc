@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -54,6 +55,12 @@ int hex_value(char c) {
 }
 
 }  // namespace
+
+std::int64_t retry_after_seconds(std::int64_t wait_ms) { return std::max<std::int64_t>((wait_ms + 999) / 1000, 1); }
+
+void set_retry_after(Response& response, std::int64_t seconds) {
+  response.headers.emplace_back("Retry-After", std::to_string(seconds));
+}
 
 std::optional<std::string> percent_decode(std::string_view text) {
   std::string out;

@@ -98,6 +98,10 @@ class Server {
 // sending anything). Bytes after the request are ignored. Pure; any thread. For fuzzing.
 std::optional<Request> parse_request(std::string_view bytes, const ServerOptions& options);
 
+// A wait as a Retry-After answer gives it: whole seconds, rounded up; and that header, set.
+std::int64_t retry_after_seconds(std::int64_t wait_ms);
+void set_retry_after(Response& response, std::int64_t seconds);
+
 // Percent-decodes a URL component. nullopt on a malformed escape or a decoded NUL byte.
 std::optional<std::string> percent_decode(std::string_view text);
 

@@ -6,7 +6,7 @@
 // Fair by key: the workers take the keys' queues in turns (round robin in key order), and at
 // most `key_threads_max` of them run one key's sends at once, so a key whose receiver hangs holds
 // that many threads for at most the transport's timeout and never the whole pool. Bounded: at
-// most kQueuedMax sends wait (the dispatcher never has more in flight); one beyond it, and every
+// most kSendsQueuedMax sends wait (the dispatcher never has more in flight); one beyond it, and every
 // send still waiting at stop(), is answered "not sent" (not an attempt: it is sent again later).
 #include <pthread.h>
 
@@ -26,7 +26,7 @@
 namespace payoutd::outbox {
 
 // Sends waiting in one pool, all keys together; outbox.in_flight_max is bounded by it.
-inline constexpr std::size_t kQueuedMax = 4096;
+inline constexpr std::size_t kSendsQueuedMax = 4096;
 
 // The State of workers that keep nothing between sends.
 struct NoWorkerState {};
@@ -62,7 +62,7 @@ class WorkPool {
       std::lock_guard lock(mutex_);
       if (stopping_) {
         refused = "not sent: the server is stopping";
-      } else if (queued_ >= kQueuedMax) {
+      } else if (queued_ >= kSendsQueuedMax) {
         refused = "not sent: too many sends waiting";
       } else {
         keys_[key].waiting.push_back({std::move(send), std::move(done)});

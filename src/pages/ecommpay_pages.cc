@@ -268,7 +268,10 @@ EcommpayPages::Posted EcommpayPages::posted(const http::Request& request) const 
   in.form = std::move(*form);
   in.link = form_value(in.form, "link");
   auto link = parse_form(in.link);
-  in.project = link ? link_project(*link) : nullptr;
+  // What the link is checked for here is what a post relies on: its project's signature, payout
+  // mode and this order (and no time limit, as when it opened the page). The registration's
+  // amount and customer, which the page shows, come from the order, not from the link.
+  in.project = link && form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
   const std::string uuid = form_value(in.form, "uuid");
   auto parties = in.project ? dialects::ecommpay::parties_from(*link, nullptr) : std::nullopt;
   if (!parties || uuid.empty() || form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);

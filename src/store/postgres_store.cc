@@ -178,7 +178,7 @@ constexpr const char* kDueOutbox =
     "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
     "   FROM tenants t CROSS JOIN (VALUES (0), (1), (2)) AS l(lane) CROSS JOIN LATERAL ("
     "     SELECT * FROM outbox i WHERE i.state = 0 AND i.tenant = t.tenant AND i.lane = l.lane"
-    "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms LIMIT $2) m)"
+    "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
     " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3";
 
 constexpr const char* kInsertTransfers =

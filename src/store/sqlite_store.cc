@@ -162,7 +162,7 @@ constexpr const char* kDueOutbox =
     "   FROM tenants t CROSS JOIN lanes l CROSS JOIN outbox m"
     "   WHERE m.id IN (SELECT i.id FROM outbox i WHERE i.state = 0 AND i.tenant = t.tenant"
     "                  AND i.lane = l.lane AND i.next_attempt_ms <= ?"
-    "                  ORDER BY i.next_attempt_ms LIMIT ?))"
+    "                  ORDER BY i.next_attempt_ms, i.id LIMIT ?))"
     " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT ?";
 
 class Stmt {

@@ -447,6 +447,21 @@ class CabinetTest(IsolatedServerTestCase):
         status, _, _ = self.confirm_card(b, page, code)
         self.assertEqual(status, 303)
 
+    def test_sms_codes_to_one_phone_are_bounded(self):
+        # Each code is an SMS to a phone the user typed (and paid for): three an hour to a phone.
+        b = self.signed_in(BEREKE)
+        for pan in ("4111111111111111", "4000000000000002", "4000000000000119"):
+            self.add_card(b, pan, phone="+77019998877")
+        page = self.add_card(b, "4000000000000341", phone="+77019998877", expect=429)
+        self.assertIn("Too many SMS codes", page)
+        self.add_card(b, "4000000000000341", phone="+77019998866")  # another phone is not slowed
+        sent = [n for n in os.listdir(os.path.join(self.server.data_dir, "sms")) if n.endswith(".sms")]
+        deadline = time.monotonic() + 10
+        while len(sent) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            sent = [n for n in os.listdir(os.path.join(self.server.data_dir, "sms")) if n.endswith(".sms")]
+        self.assertEqual(len(sent), 4)
+
     def test_a_card_the_network_refuses_is_not_added(self):
         b = self.signed_in(BEREKE)
         page = self.add_card(b, "4000000000000002")  # declined by the issuer

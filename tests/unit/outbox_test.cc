@@ -360,7 +360,7 @@ TEST(WorkPool, RefusesSendsBeyondItsQueueAndAnswersTheRestAtStop) {
   pool.post("a", [&](NoWorkerState&) { busy.set_value(); gate.wait(); return answered(); }, [](Delivery) {});
   busy.get_future().wait();
   std::atomic<std::size_t> not_sent{0};
-  for (std::size_t i = 0; i < kQueuedMax; ++i) {
+  for (std::size_t i = 0; i < kSendsQueuedMax; ++i) {
     pool.post("k" + std::to_string(i % 7), [](NoWorkerState&) { return answered(); },
               [&](Delivery d) { not_sent += d.attempted ? 0 : 1; });
   }
@@ -374,7 +374,7 @@ TEST(WorkPool, RefusesSendsBeyondItsQueueAndAnswersTheRestAtStop) {
   });
   pool.stop();  // waits for the send under way; what still waits is not sent
   opener.join();
-  EXPECT_EQ(not_sent, kQueuedMax);
+  EXPECT_EQ(not_sent, kSendsQueuedMax);
 }
 
 // Every block that is not public, by its edges: its first and last addresses (and, for blocks

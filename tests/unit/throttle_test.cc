@@ -62,7 +62,7 @@ TEST(Throttle, ForgetsTheLeastRecentlyUsedBeyondItsBound) {
 }
 
 TEST(RateLimit, RefillsOverTime) {
-  RateLimit r(60, 2, 10);  // one a second after a burst of two
+  RateLimit r(60, 60'000, 2, 10);  // one a second after a burst of two
   EXPECT_EQ(r.take("k", 0), 0);
   EXPECT_EQ(r.take("k", 0), 0);
   EXPECT_EQ(r.take("k", 0), 1000);

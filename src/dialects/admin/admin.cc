@@ -126,10 +126,10 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   // Guessing the token is throttled per address (core/throttle.h): it mints money.
   const std::int64_t now_ms = SystemClock().now_ms();
   if (const std::int64_t wait_ms = throttle_.wait_ms("admin", request.peer_address, now_ms); wait_ms > 0) {
-    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    const std::int64_t seconds = http::retry_after_seconds(wait_ms);
     http::Response r = error(429, "auth.too.many.attempts",
                              "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    http::set_retry_after(r, seconds);
     respond(std::move(r));
     return true;
   }

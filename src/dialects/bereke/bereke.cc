@@ -482,10 +482,10 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   // (core/throttle.h); the right password waits out a delay as a wrong one does.
   const std::int64_t now_ms = SystemClock().now_ms();
   if (const std::int64_t wait_ms = throttle_.wait_ms(*user, request.peer_address, now_ms); wait_ms > 0) {
-    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    const std::int64_t seconds = http::retry_after_seconds(wait_ms);
     http::Response r = error(429, "90", "Too many failed authentication attempts: retry in " +
                                             std::to_string(seconds) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    http::set_retry_after(r, seconds);
     respond(std::move(r));
     return true;
   }

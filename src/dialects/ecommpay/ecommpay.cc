@@ -27,9 +27,9 @@ namespace {
 constexpr std::string_view kRegistrationPath = "/v2/payment/payout/registration";
 constexpr std::string_view kSinkPath = "/sandbox/ecommpay/callbacks";
 // The sandbox's receiver keeps the newest callbacks of each project, each at most this large (a
-// callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyMax per project.
+// callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyBytesMax per project.
 constexpr std::size_t kSinkProjectKept = 200;
-constexpr std::size_t kSinkBodyMax = 16 * 1024;
+constexpr std::size_t kSinkBodyBytesMax = 16 * 1024;
 
 // The codes of ecommpay's public registry that this dialect answers with (docs/ecommpay.md).
 constexpr int kCodeMissingField = 2004;
@@ -348,11 +348,8 @@ std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord&
                                                       const CardOrder& order,
                                                       std::int64_t now_ms) const {
   if (order.callback_url.empty()) return std::nullopt;
-  const std::string_view tenant_id = std::string_view(payout.tenant).substr(9);  // "ecommpay:"
-  const Project* p = nullptr;
-  for (const Project& candidate : options_.projects) {
-    if (std::to_string(candidate.id) == tenant_id) p = &candidate;
-  }
+  const std::string_view tenant = payout.tenant;
+  const Project* p = tenant.starts_with(kTenantPrefix) ? project(tenant.substr(kTenantPrefix.size())) : nullptr;
   if (!p) return std::nullopt;
   const bool registered = payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
   const bool final = payout.status != PayoutStatus::kProcessing;
@@ -460,7 +457,7 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
     respond(json_response(status, std::move(body)));
   };
   if (request.method == "POST") {
-    if (request.problem != http::RequestProblem::kNone || request.body.size() > kSinkBodyMax) {
+    if (request.problem != http::RequestProblem::kNone || request.body.size() > kSinkBodyBytesMax) {
       return refuse(413, "a callback is at most 16 KiB");
     }
     json::ParseResult parsed = json::parse(request.body);
