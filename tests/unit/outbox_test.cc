@@ -220,6 +220,17 @@ class TarpitTransport final : public Transport {
   std::vector<std::function<void(Delivery)>> held_;
 };
 
+// In-flight budgets small enough to fill: 8 a lane, 4 a queue.
+DispatcherOptions small_budgets() {
+  DispatcherOptions o;
+  o.poll_ms = 20;
+  o.in_flight_max = 8;
+  o.tenant_in_flight_max = 4;
+  return o;
+}
+
+bool delivered(const store::OutboxMessage& m) { return m.state == store::OutboxState::kDelivered; }
+
 // Tenant a's 300 callbacks, all due before anything else, to a receiver that never answers: a
 // holds its queue's share of the messages in flight and no more, and its own SMS and mail, and
 // tenant b's callback, are delivered meanwhile.
@@ -232,14 +243,10 @@ TEST_P(OutboxTest, AHangingReceiverHoldsItsQueuesShareAndDelaysNoOtherQueue) {
                                {"a", "otp", "sms:+77011234567"},
                                {"b", "cb", "https://b.example/cb"}});
   TarpitTransport tarpit;
-  DispatcherOptions o;
-  o.poll_ms = 20;
-  o.in_flight_max = 8;
-  o.tenant_in_flight_max = 4;
+  const DispatcherOptions o = small_budgets();
   Dispatcher dispatcher(*committer_, *store_, clock_, tarpit, o);
   dispatcher.open_sealed_with(kOpenAsIs);
   dispatcher.start();
-  auto delivered = [](const store::OutboxMessage& m) { return m.state == store::OutboxState::kDelivered; };
   wait_for(others[0], delivered, "a");
   wait_for(others[1], delivered, "a");
   wait_for(others[2], delivered, "b");
@@ -259,14 +266,10 @@ TEST_P(OutboxTest, HangingCallbacksFillingTheirLaneHoldBackNoCode) {
   clock_.advance(1);
   const auto codes = enqueue({{"d", "code", "mailto:someone@example.com"}, {"d", "otp", "sms:+77011234567"}});
   TarpitTransport tarpit({"a", "b", "c"});
-  DispatcherOptions o;
-  o.poll_ms = 20;
-  o.in_flight_max = 8;
-  o.tenant_in_flight_max = 4;
+  const DispatcherOptions o = small_budgets();
   Dispatcher dispatcher(*committer_, *store_, clock_, tarpit, o);
   dispatcher.open_sealed_with(kOpenAsIs);
   dispatcher.start();
-  auto delivered = [](const store::OutboxMessage& m) { return m.state == store::OutboxState::kDelivered; };
   wait_for(codes[0], delivered, "d");
   wait_for(codes[1], delivered, "d");
   EXPECT_EQ(tarpit.held(), o.in_flight_max);  // the callbacks' lane is full, and only it
