@@ -461,6 +461,22 @@ class Server:
         except OSError:
             return None
 
+    def stored_bytes(self):
+        """Everything the store keeps, as bytes: SQLite's database file and its log, or a dump of
+        the PostgreSQL database's rows."""
+        if self.postgres_url:
+            p = subprocess.run(["pg_dump", "--data-only", "--no-owner", self.postgres_url],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=120, check=True)
+            return p.stdout
+        out = b""
+        for name in ("payoutd.db", "payoutd.db-wal"):
+            path = os.path.join(self.data_dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    out += f.read()
+        return out
+
     def run_audit(self, timeout=120):
         """Runs `payoutd audit`; returns (exit code, stdout+stderr text)."""
         cmd = [str(self.binary), "audit", "--config", str(self.config), "--data-dir",

@@ -320,10 +320,8 @@ merchant_balance = "10.00"
         r = form(self.api, "/payment/card", {"uuid": uuid, "lang": "en", "pan": "4111111111111111", "cardholder": "A B"})
         self.assertEqual(r.status, 200, r.raw)
         code, mail = self.sink_code(self.server, uuid)
-        stored = b""
-        for name in ("payoutd.db", "payoutd.db-wal"):
-            with open(os.path.join(self.server.data_dir, name), "rb") as f:
-                stored += f.read()
+        stored = self.server.stored_bytes()
+        self.assertIn(uuid.encode(), stored, "the store was read")
         self.assertNotIn(f"Your verification code: {code}".encode(), stored)
         self.assertNotIn(b"Your verification code", stored)
         r = self.api.request("GET", f"/admin/v1/outbox?tenant=ecommpay:{ECOMMPAY_PROJECT}&event={payment_id}:code",
