@@ -20,7 +20,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 6;
+constexpr int kNewestSchema = 7;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
