@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -1133,19 +1134,26 @@ const PayoutRecord* PgWriteTxn::keep_payout(PayoutRecord p) {
   return &it->second.record;
 }
 
+// Declared keys as the columns of a statement, each key once: a batch's jobs declare the same
+// funder and wallet again and again, and each key sent is one index probe.
+template <typename Key>
+Columns<3> distinct_keys(const std::vector<Key>& keys, std::string_view Key::*name) {
+  Columns<3> columns;
+  std::set<std::tuple<std::string_view, int, std::string_view>> seen;
+  for (const Key& k : keys) {
+    if (seen.emplace(k.tenant, static_cast<int>(k.kind), k.*name).second) {
+      columns.row(k.tenant, static_cast<std::int64_t>(k.kind), k.*name);
+    }
+  }
+  return columns;
+}
+
 void PgWriteTxn::prepare(const Footprint& f) {
   guarded([&] {
     assert(!begun_);
-    Columns<3> codes;
-    for (const auto& k : f.accounts) codes.row(k.tenant, static_cast<std::int64_t>(k.kind), k.code);
-    Columns<3> owners;
-    for (const auto& k : f.account_owners) {
-      owners.row(k.tenant, static_cast<std::int64_t>(k.kind), k.code);
-    }
-    Columns<3> partner_ids;
-    for (const auto& k : f.payouts) {
-      partner_ids.row(k.tenant, static_cast<std::int64_t>(k.kind), k.partner_id);
-    }
+    Columns<3> codes = distinct_keys(f.accounts, &Footprint::AccountKey::code);
+    Columns<3> owners = distinct_keys(f.account_owners, &Footprint::AccountKey::code);
+    Columns<3> partner_ids = distinct_keys(f.payouts, &Footprint::PayoutKey::partner_id);
     ArrayText ids;
     for (std::int64_t id : f.payout_ids) ids.add(id);
     const std::string payout_ids = ids.done();
