@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -123,6 +124,18 @@ UPDATE outbox SET body = '' WHERE state <> 0 AND (left(target, 7) = 'mailto:' OR
 CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql";
 
+// The partner cabinet's indexes cover only the payouts it lists (kinds 0 and 3: wallet and card
+// payouts; its queries spell the same condition). A statement whose kind is a parameter cannot
+// use them, so they never compete with the key a lookup means: while `payouts` is small every
+// index looks as cheap as the next, and a plan cached then probed (tenant, created_ms) and read
+// the tenant's every payout per partner id.
+constexpr const char* kSchemaV7 = R"sql(
+DROP INDEX payouts_by_tenant;
+DROP INDEX payouts_by_tenant_time;
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id) WHERE kind IN (0, 3);
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE kind IN (0, 3);
+)sql";
+
 // Same versions as the SQLite store's, one step for one step.
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
@@ -131,12 +144,13 @@ constexpr Migration kMigrations[] = {
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
     {6, "outbox queues, messages of payouts, sealed messages", kSchemaV6},
+    {7, "payouts by tenant: listed kinds only", kSchemaV7},
 };
 
 // Every session: commits wait for the log flush whatever the server's default, and no statement
-// or lock wait outlives the request that caused it. Sequential scans are priced out: prepared
-// statements switch to a generic plan after a few runs, and one planned while the tables were
-// nearly empty scans them whole for ever after (every lookup here has its index; audit's
+// or lock wait outlives the request that caused it. Sequential scans are priced out: a plan made
+// while a table is (nearly) empty finds a scan of it as cheap as a probe, and a prepared
+// statement keeps its plan (every lookup here has its index, see "Plans" below; audit's
 // snapshot turns them back on for itself).
 std::string session_settings(const PostgresOptions& o) {
   std::string sql = "SET enable_seqscan = off; SET synchronous_commit = on; SET statement_timeout = " +
@@ -150,25 +164,35 @@ std::string session_settings(const PostgresOptions& o) {
 
 // --- SQL ----------------------------------------------------------------------------------------
 
+// Plans. A prepared statement's plan is made once and kept (PostgreSQL switches to a generic plan
+// after five runs), usually while the tables are still small, when every strategy looks as cheap
+// as the next. So each statement below leaves the planner nothing but probes by key, whatever
+// the tables held when it was planned: per-key lookups are LATERAL subqueries (run once per key,
+// through the index on that key; LIMIT and OFFSET keep PostgreSQL from turning them into a join
+// it could run as a hash join over a whole table), ids are compared with `= ANY` on the primary
+// key, and a partial index's condition is spelled out where a statement uses that index.
+
 // The batch's declared accounts, locked in id order: by code, by owner, and the two accounts of
 // each declared payout id.
 constexpr const char* kLockAccounts =
-    "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id IN ("
-    "SELECT a.id FROM accounts a JOIN unnest($1::text[], $2::smallint[], $3::text[]) "
-    "AS k(tenant, kind, code) ON a.tenant = k.tenant AND a.kind = k.kind AND a.code = k.code "
-    "UNION SELECT a.id FROM accounts a JOIN unnest($4::text[], $5::smallint[], $6::text[]) "
-    "AS o(tenant, kind, owner) ON a.tenant = o.tenant AND a.kind = o.kind AND a.owner = o.owner "
-    "UNION SELECT source_account_id FROM payouts WHERE id = ANY($7::bigint[]) "
-    "UNION SELECT destination_account_id FROM payouts WHERE id = ANY($7::bigint[])) "
+    "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ANY(ARRAY("
+    "SELECT a.id FROM unnest($1::text[], $2::smallint[], $3::text[]) AS k(tenant, kind, code) "
+    "CROSS JOIN LATERAL (SELECT id FROM accounts WHERE tenant = k.tenant AND kind = k.kind "
+    "AND code = k.code LIMIT 1) a "
+    "UNION ALL SELECT a.id FROM unnest($4::text[], $5::smallint[], $6::text[]) "
+    "AS o(tenant, kind, owner) "
+    "CROSS JOIN LATERAL (SELECT id FROM accounts WHERE tenant = o.tenant AND kind = o.kind "
+    "AND owner = o.owner OFFSET 0) a "
+    "UNION ALL SELECT unnest(ARRAY[source_account_id, destination_account_id]) FROM payouts "
+    "WHERE id = ANY($7::bigint[]))) "
     "ORDER BY id FOR UPDATE";
 // The batch's declared payouts, read after the locks are held (a later statement of the same
-// round trip sees every commit that released them).
+// round trip sees every commit that released them). A payout declared both ways comes twice.
 constexpr const char* kFetchPayouts =
-    "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE id IN ("
-    "SELECT p.id FROM payouts p JOIN unnest($1::text[], $2::smallint[], $3::text[]) "
-    "AS k(tenant, kind, partner_id) ON p.tenant = k.tenant AND p.kind = k.kind "
-    "AND p.partner_id = k.partner_id "
-    "UNION SELECT unnest($4::bigint[]))";
+    "SELECT p.* FROM unnest($1::text[], $2::smallint[], $3::text[]) AS k(tenant, kind, partner_id) "
+    "CROSS JOIN LATERAL (SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = k.tenant "
+    "AND kind = k.kind AND partner_id = k.partner_id LIMIT 1) p "
+    "UNION ALL SELECT " PAYOUT_COLUMNS " FROM payouts WHERE id = ANY($4::bigint[])";
 
 // Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
 // each of their lanes' earliest due messages (one probe each), dealt out in turns.
@@ -198,12 +222,17 @@ constexpr const char* kInsertHistory =
     "unnest($1::bigint[], $2::bigint[], $3::text[], $4::smallint[], $5::smallint[], "
     "$6::smallint[], $7::smallint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], "
     "$12::bigint[], $13::text[], $14::text[])";
+// Updates by id join the target to its new values and also bound it by its ids (`= ANY`): a
+// join alone may be planned as a hash join over the whole table (measured: planned with
+// statistics of an empty table, the payouts update read every payout). Records keep the plain
+// join, which probes their key in every state measured: bounded by `= ANY` on the key's three
+// columns, PostgreSQL 15 probed it with the tenants alone.
 constexpr const char* kUpdatePayouts =
     "UPDATE payouts p SET status = u.status, decline_code = u.decline_code, "
     "pending_transfer_id = u.pending_transfer_id, updated_ms = u.updated_ms, due_ms = u.due_ms "
     "FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[], "
     "$6::bigint[]) AS u(id, status, decline_code, pending_transfer_id, updated_ms, due_ms) "
-    "WHERE p.id = u.id";
+    "WHERE p.id = u.id AND p.id = ANY($1::bigint[])";
 constexpr const char* kInsertRecords =
     "INSERT INTO records (tenant, kind, key, value) SELECT * FROM "
     "unnest($1::text[], $2::text[], $3::text[], $4::text[])";
@@ -216,7 +245,8 @@ constexpr const char* kUpdateAccounts =
     "debits_pending = u.dp, debits_posted = u.dd, credits_pending = u.cp, credits_posted = u.cc, "
     "history_seq = u.seq FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bigint[], "
     "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) "
-    "AS u(id, status, credit_delay_ms, dp, dd, cp, cc, seq) WHERE a.id = u.id";
+    "AS u(id, status, credit_delay_ms, dp, dd, cp, cc, seq) "
+    "WHERE a.id = u.id AND a.id = ANY($1::bigint[])";
 
 // --- libpq wrappers -----------------------------------------------------------------------------
 
@@ -828,9 +858,12 @@ class PgStore final : public Store {
     // The id carries its position; the entry at that position must carry the very same id.
     const auto position = decode_history_uuid(txn_history_id);
     if (!position) return std::nullopt;
+    // `history_seq > 0` is payouts_history's condition: a generic plan (made without the
+    // values) can use that partial index only if the statement spells it (here and below).
     Result r = read(
         "SELECT txn_history_id FROM history WHERE account_id = $1 AND seq = $2 UNION ALL "
-        "SELECT history_id FROM payouts WHERE history_account_id = $1 AND history_seq = $2",
+        "SELECT history_id FROM payouts WHERE history_account_id = $1 AND history_seq = $2 "
+        "AND history_seq > 0",
         Params().add(position->first).add(position->second));
     for (int i = 0; i < r.rows(); ++i) {
       if (Row(r, i).text(0) == txn_history_id) return position;
@@ -868,9 +901,10 @@ class PgStore final : public Store {
     std::vector<HistoryRecord> table;
     for (int i = 0; i < t.rows(); ++i) table.push_back(read_history(Row(t, i)));
     Result p = c.query("SELECT " HISTORY_PAYOUT_COLUMNS
-                        " FROM payouts p JOIN accounts a ON a.id = p.source_account_id "
+                        " FROM payouts p CROSS JOIN LATERAL (SELECT owner FROM accounts "
+                        "WHERE id = p.source_account_id LIMIT 1) a "
                         "WHERE p.history_account_id = $1 AND p.history_seq > $2 "
-                        "ORDER BY p.history_seq LIMIT $3",
+                        "AND p.history_seq > 0 ORDER BY p.history_seq LIMIT $3",
                         params);
     std::vector<HistoryRecord> payouts;
     for (int i = 0; i < p.rows(); ++i) payouts.push_back(read_payout_history(Row(p, i), account_id));
@@ -1100,19 +1134,26 @@ const PayoutRecord* PgWriteTxn::keep_payout(PayoutRecord p) {
   return &it->second.record;
 }
 
+// Declared keys as the columns of a statement, each key once: a batch's jobs declare the same
+// funder and wallet again and again, and each key sent is one index probe.
+template <typename Key>
+Columns<3> distinct_keys(const std::vector<Key>& keys, std::string_view Key::*name) {
+  Columns<3> columns;
+  std::set<std::tuple<std::string_view, int, std::string_view>> seen;
+  for (const Key& k : keys) {
+    if (seen.emplace(k.tenant, static_cast<int>(k.kind), k.*name).second) {
+      columns.row(k.tenant, static_cast<std::int64_t>(k.kind), k.*name);
+    }
+  }
+  return columns;
+}
+
 void PgWriteTxn::prepare(const Footprint& f) {
   guarded([&] {
     assert(!begun_);
-    Columns<3> codes;
-    for (const auto& k : f.accounts) codes.row(k.tenant, static_cast<std::int64_t>(k.kind), k.code);
-    Columns<3> owners;
-    for (const auto& k : f.account_owners) {
-      owners.row(k.tenant, static_cast<std::int64_t>(k.kind), k.code);
-    }
-    Columns<3> partner_ids;
-    for (const auto& k : f.payouts) {
-      partner_ids.row(k.tenant, static_cast<std::int64_t>(k.kind), k.partner_id);
-    }
+    Columns<3> codes = distinct_keys(f.accounts, &Footprint::AccountKey::code);
+    Columns<3> owners = distinct_keys(f.account_owners, &Footprint::AccountKey::code);
+    Columns<3> partner_ids = distinct_keys(f.payouts, &Footprint::PayoutKey::partner_id);
     ArrayText ids;
     for (std::int64_t id : f.payout_ids) ids.add(id);
     const std::string payout_ids = ids.done();

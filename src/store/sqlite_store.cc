@@ -143,6 +143,15 @@ UPDATE outbox SET body = '' WHERE state <> 0 AND (substr(target, 1, 7) = 'mailto
 CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql";
 
+// The cabinet's indexes cover only the payouts it lists (kinds 0 and 3: wallet and card payouts),
+// as on PostgreSQL, where they must not compete with the key a lookup means.
+constexpr const char* kSchemaV7 = R"sql(
+DROP INDEX payouts_by_tenant;
+DROP INDEX payouts_by_tenant_time;
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id) WHERE kind IN (0, 3);
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE kind IN (0, 3);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, transfers, payouts, history", kSchemaV1},
     {2, "leases", kSchemaV2},
@@ -150,6 +159,7 @@ constexpr Migration kMigrations[] = {
     {4, "outbox", kSchemaV4},
     {5, "payouts by tenant", kSchemaV5},
     {6, "outbox queues, messages of payouts, sealed messages", kSchemaV6},
+    {7, "payouts by tenant: listed kinds only", kSchemaV7},
 };
 
 // Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
@@ -568,9 +578,13 @@ class SqliteStore final : public Store {
     const auto position = decode_history_uuid(txn_history_id);
     if (!position) return std::nullopt;
     auto reader = acquire();
+    // `history_seq > 0` is the condition of the index payouts_history: SQLite plans a statement
+    // when it prepares it, without the values, and uses a partial index only for a statement
+    // that spells the index's condition; otherwise it reads every payout (here and below).
     for (const char* sql :
          {"SELECT txn_history_id FROM history WHERE account_id = ? AND seq = ?",
-          "SELECT history_id FROM payouts WHERE history_account_id = ? AND history_seq = ?"}) {
+          "SELECT history_id FROM payouts WHERE history_account_id = ? AND history_seq = ? "
+          "AND history_seq > 0"}) {
       Stmt& s = reader->stmt(sql);
       s.bind(position->first).bind(position->second);
       const bool found = s.step() && s.text(0) == txn_history_id;
@@ -595,7 +609,8 @@ class SqliteStore final : public Store {
     {
       Stmt& s = reader->stmt(
           "SELECT " HISTORY_PAYOUT_COLUMNS " FROM payouts p JOIN accounts a ON a.id = p.source_account_id "
-          "WHERE p.history_account_id = ? AND p.history_seq > ? ORDER BY p.history_seq LIMIT ?");
+          "WHERE p.history_account_id = ? AND p.history_seq > ? AND p.history_seq > 0 "
+          "ORDER BY p.history_seq LIMIT ?");
       s.bind(account_id).bind(after_seq).bind(n);
       while (s.step()) payouts.push_back(read_payout_history(s, account_id));
     }
