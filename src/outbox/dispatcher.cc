@@ -82,6 +82,13 @@ void Dispatcher::run() {
       spdlog::warn("outbox: cannot claim the lease: {}", e.what());
     }
     std::vector<OutboxMessage> due;
+    {
+      // A message done from now until the read's messages are all handed out may still be pending
+      // in what the read returns: it is remembered, and not sent again.
+      std::lock_guard guard(mutex_);
+      done_during_read_.clear();
+      reading_ = true;
+    }
     if (leader) {
       try {
         // Twice what may be in flight: whatever is in flight already, as many new ones.
@@ -94,11 +101,12 @@ void Dispatcher::run() {
     lock.lock();
     for (OutboxMessage& m : due) {
       if (stopping_) break;
-      if (!enter_flight(m)) continue;
+      if (done_during_read_.contains(m.id) || !enter_flight(m)) continue;
       lock.unlock();
       deliver(std::move(m));
       lock.lock();
     }
+    reading_ = false;
     if (stopping_) break;
     wake_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
                    [&] { return stopping_ || woken_; });
@@ -135,6 +143,7 @@ void Dispatcher::end_flight(std::int64_t id) {
     --lane;
     if (--q->second == 0) queue_in_flight_.erase(q);
     in_flight_.erase(m);
+    if (reading_) done_during_read_.insert(id);
     if (was_full) woken_ = true;
   }
   if (was_full) wake_.notify_all();

@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -119,6 +120,8 @@ class Dispatcher {
   std::unordered_map<std::int64_t, Queue> in_flight_;  // message id -> its queue
   std::map<Queue, std::size_t> queue_in_flight_;        // per queue, when not 0
   std::array<std::size_t, 3> lane_in_flight_{};         // per lane (store::OutboxLane)
+  bool reading_ = false;                                // a due read's messages are being handed out
+  std::unordered_set<std::int64_t> done_during_read_;   // ids released since that read began
   std::thread thread_;
 };
 
