@@ -40,7 +40,7 @@ sanitize: setup
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
-# libFuzzer targets (fuzz/README.md): clang with ASan + UBSan + LeakSanitizer, in $(FUZZ_DIR)/.
+# libFuzzer targets (tests/fuzz/README.md): clang with ASan + UBSan + LeakSanitizer, in $(FUZZ_DIR)/.
 fuzz-build: setup
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
 	  -DPAYOUTD_FUZZ=ON -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON >/dev/null

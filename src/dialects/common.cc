@@ -1,7 +1,5 @@
 #include "dialects/common.h"
 
-#include <sodium.h>
-
 #include "http/server.h"
 
 namespace payoutd::dialects {

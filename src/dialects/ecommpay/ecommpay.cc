@@ -427,8 +427,7 @@ std::optional<store::OutboxMessage> Dialect::code_mail(const store::PayoutRecord
   store::OutboxMessage m;
   m.tenant = payout.tenant;
   m.event_id = payout.partner_id + ":code:" + std::to_string(order.codes_sent);
-  m.target = "mailto:" + order.email;
-  m.sealed = true;  // the code: the engine stores only the vault's ciphertext
+  m.target = "mailto:" + order.email;  // to a person: the engine seals it (store.h, OutboxMessage)
   m.body = "From: Payouts <" + options_.mail_from + ">\r\n"
            "To: <" + order.email + ">\r\n"
            "Subject: Your payout verification code\r\n"

@@ -2,9 +2,9 @@
 # Runs one fuzz target: first every input of its seed corpus once (the regression cases), then
 # libFuzzer for FUZZ_SECONDS (default 20). Any crash, leak, timeout, out-of-memory or sanitizer
 # report fails the run (exit 1) and names the reproducer file.
-#   run.sh BINARY NAME     e.g. run.sh build-fuzz/fuzz/fuzz_json json
-# Inputs libFuzzer finds interesting are kept in build-fuzz/fuzz/work/NAME (reused by the next run),
-# reproducers in build-fuzz/fuzz/artifacts/NAME; neither is part of the tree.
+#   run.sh BINARY NAME     e.g. run.sh build-fuzz/tests/fuzz/fuzz_json json
+# Inputs libFuzzer finds interesting are kept in build-fuzz/tests/fuzz/work/NAME (reused by the next run),
+# reproducers in build-fuzz/tests/fuzz/artifacts/NAME; neither is part of the tree.
 set -euo pipefail
 
 binary=$(realpath "$1")
