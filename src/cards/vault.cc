@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/assert.h"
+
 namespace payoutd::cards {
 namespace {
 
@@ -127,18 +129,18 @@ bool Vault::open(std::string_view wrapped) {
 
 std::string Vault::seal(std::string_view tenant, std::string_view card_id,
                         std::string_view pan) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return encrypt(seal_key_, pan, bound_to(tenant, card_id));
 }
 
 std::optional<std::string> Vault::unseal(std::string_view tenant, std::string_view card_id,
                                          std::string_view sealed) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return decrypt(seal_key_, sealed, bound_to(tenant, card_id));
 }
 
 std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   const std::string input = bound_to(tenant, pan);
   unsigned char hash[32];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
@@ -147,18 +149,18 @@ std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) co
 }
 
 std::string Vault::seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return encrypt(message_key_, body, bound_to(tenant, event_id));
 }
 
 std::optional<std::string> Vault::open_message(std::string_view tenant, std::string_view event_id,
                                                std::string_view sealed) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return decrypt(message_key_, sealed, bound_to(tenant, event_id));
 }
 
 std::string Vault::code_mac(std::string_view scope, std::string_view code) const {
-  if (!open_) throw std::logic_error("vault is not open");
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
   static_assert(crypto_auth_hmacsha256_KEYBYTES == std::tuple_size_v<Key>);
   const std::string input = bound_to(scope, code);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];

@@ -6,6 +6,7 @@
 #include <future>
 #include <limits>
 
+#include "core/assert.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/secrets.h"
@@ -379,7 +380,7 @@ void reserve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, const CardLimits& lim
              const CardEngineOptions& options, std::int64_t now_ms) {
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
-  if (!funder || !rail) throw std::logic_error("card payout without its accounts");
+  PAYOUTD_ASSERT(funder && rail, "a card payout's accounts exist");
   if (const std::string_view limit = use_card(txn, p, o, limits, now_ms); !limit.empty()) {
     return decline(p, o, limit, now_ms);
   }
@@ -410,17 +411,14 @@ void resolve(WriteTxn& txn, PayoutRecord& p, CardOrder& o, bool approved, std::i
   auto pending = txn.find_transfer(p.pending_transfer_id);
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
-  if (!pending || !funder || !rail) throw std::logic_error("card payout without its reservation");
+  PAYOUTD_ASSERT(pending && funder && rail, "a card payout's reservation exists");
   Transfer t = *pending;
   t.id = 0;
   t.kind = approved ? TransferKind::kPost : TransferKind::kVoid;
   t.pending_id = pending->id;
   t.timestamp_ms = now_ms;
   const TransferResult moved = move(txn, t, *funder, *rail, &*pending, nullptr);
-  if (moved != TransferResult::kOk) {
-    throw std::logic_error(std::string("resolving a reservation failed: ") +
-                           ledger::to_string(moved));
-  }
+  PAYOUTD_ASSERT(moved == TransferResult::kOk, ledger::to_string(moved));
   if (approved) {
     p.status = PayoutStatus::kSuccess;
     p.updated_ms = now_ms;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "core/assert.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "engine/postings.h"
@@ -298,9 +299,7 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   if (p.status != PayoutStatus::kDeclined) {
     std::int64_t transfer_id = 0;
     const TransferResult moved = move(txn, t, *funder, *wallet, nullptr, &transfer_id);
-    if (moved != TransferResult::kOk) {
-      throw std::logic_error(std::string("checked transfer refused: ") + ledger::to_string(moved));
-    }
+    PAYOUTD_ASSERT(moved == TransferResult::kOk, ledger::to_string(moved));
     if (delayed) {
       p.pending_transfer_id = transfer_id;
       txn.update_payout(p);

@@ -6,6 +6,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/assert.h"
+
 namespace payoutd::ledger {
 
 const char* to_string(TransferResult result) {
@@ -94,6 +96,10 @@ TransferResult apply(const Transfer& transfer, Account& debit, Account& credit,
       credit.credits_pending -= amount;
       break;
   }
+  PAYOUTD_ASSERT(debit.debits_pending >= 0 && credit.credits_pending >= 0,
+                 "a pending counter never goes below zero");
+  PAYOUTD_ASSERT(debit.floor != BalanceFloor::kZero || debit.available() >= 0,
+                 "an account with a zero floor never goes below zero");
   return result;
 }
 
