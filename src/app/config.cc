@@ -14,7 +14,7 @@
 #include "cards/card.h"
 #include "core/secrets.h"
 #include "core/time_format.h"
-#include "dialects/qiwi/qiwi.h"
+#include "providers/qiwi/api.h"
 #include "outbox/work_pool.h"
 #include "store/sqlite_store.h"
 
@@ -81,7 +81,7 @@ void load_qiwi(const toml::table& root, Config& config) {
     const std::string where = "qiwi.products[" + std::to_string(i) + "]";
     const toml::table* p = (*products)[i].as_table();
     if (!p) fail(where, "must be a table");
-    dialects::qiwi::Product product;
+    providers::qiwi::Product product;
     product.id = required_string(*p, where, "id");
     if (const toml::array* tokens = (*p)["tokens"].as_array()) {
       for (const auto& token : *tokens) {
@@ -90,7 +90,7 @@ void load_qiwi(const toml::table& root, Config& config) {
         product.tokens.push_back(*value);
       }
     }
-    const std::string tenant = dialects::qiwi::tenant_of(product.id);
+    const std::string tenant = providers::qiwi::tenant_of(product.id);
     if (const toml::array* funders = (*p)["funders"].as_array()) {
       for (std::size_t j = 0; j < funders->size(); ++j) {
         const std::string fw = where + ".funders[" + std::to_string(j) + "]";
@@ -155,7 +155,7 @@ std::int64_t minor_of(const toml::table& t, const std::string& where, const char
 
 void load_bereke(const toml::table& root, Config& config) {
   const toml::table& bereke = section(root, "bereke");
-  dialects::bereke::Options& o = config.bereke;
+  providers::bereke::Options& o = config.bereke;
   o.node = get_or<std::string>(bereke, "bereke", "node", o.node);
   o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
   o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
@@ -170,7 +170,7 @@ void load_bereke(const toml::table& root, Config& config) {
     const std::string where = "bereke.partners[" + std::to_string(i) + "]";
     const toml::table* p = (*partners)[i].as_table();
     if (!p) fail(where, "must be a table");
-    dialects::bereke::Partner partner;
+    providers::bereke::Partner partner;
     partner.id = required_string(*p, where, "id");
     partner.user_name = required_string(*p, where, "user_name");
     partner.password = required_string(*p, where, "password");
@@ -210,7 +210,7 @@ void load_bereke(const toml::table& root, Config& config) {
         fail(where, "duplicate partner id or user_name");
       }
     }
-    const std::string tenant = dialects::bereke::tenant_of(partner.id);
+    const std::string tenant = providers::bereke::tenant_of(partner.id);
     auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
       engine::ProvisionedFunder f;
       f.spec = {tenant, code, name, kzt};
@@ -251,7 +251,7 @@ void load_bereke(const toml::table& root, Config& config) {
 
 void load_ecommpay(const toml::table& root, Config& config) {
   const toml::table& section_table = section(root, "ecommpay");
-  dialects::ecommpay::Options& o = config.ecommpay;
+  providers::ecommpay::Options& o = config.ecommpay;
   o.sandbox = config.sandbox;
   o.uuid_lifetime_ms = bounded(section_table, "ecommpay", "uuid_lifetime_s", 1800, 1, 86'400) * 1000;
   config.ecommpay_provision.marker = "provisioned:ecommpay";
@@ -261,7 +261,7 @@ void load_ecommpay(const toml::table& root, Config& config) {
     const std::string where = "ecommpay.projects[" + std::to_string(i) + "]";
     const toml::table* t = (*projects)[i].as_table();
     if (!t) fail(where, "must be a table");
-    dialects::ecommpay::Project p;
+    providers::ecommpay::Project p;
     p.id = bounded(*t, where, "id", 0, 1, 999'999'999'999);
     p.secret_key = required_string(*t, where, "secret_key");
     p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
@@ -272,7 +272,7 @@ void load_ecommpay(const toml::table& root, Config& config) {
     p.currency = currency(*t, where);
     if (const toml::array* list = (*t)["allowlist"].as_array()) {
       for (const auto& n : *list) {
-        auto network = dialects::ecommpay::Network::parse(n.value<std::string>().value_or(""));
+        auto network = providers::ecommpay::Network::parse(n.value<std::string>().value_or(""));
         if (!network) fail(where + ".allowlist", "entries are addresses or CIDR ranges");
         p.allowlist.push_back(*network);
       }
@@ -285,7 +285,7 @@ void load_ecommpay(const toml::table& root, Config& config) {
       if (existing.id == p.id) fail(where + ".id", "duplicate project");
     }
     engine::ProvisionedFunder f;
-    f.spec = {dialects::ecommpay::tenant_of(p.id), std::string(dialects::ecommpay::kMerchantAccount),
+    f.spec = {providers::ecommpay::tenant_of(p.id), std::string(providers::ecommpay::kMerchantAccount),
               "Merchant balance", p.currency};
     f.initial_minor = minor_of(*t, where, "merchant_balance", p.currency, "0");
     config.ecommpay_provision.funders.push_back(std::move(f));
@@ -692,9 +692,9 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_bereke(root, config);
   load_ecommpay(root, config);
   // Every tenant of the config, for the admin API and the cabinet's users.
-  for (const auto& p : config.qiwi.products) config.admin.tenants.push_back(dialects::qiwi::tenant_of(p.id));
-  for (const auto& p : config.bereke.partners) config.admin.tenants.push_back(dialects::bereke::tenant_of(p.id));
-  for (const auto& p : config.ecommpay.projects) config.admin.tenants.push_back(dialects::ecommpay::tenant_of(p.id));
+  for (const auto& p : config.qiwi.products) config.admin.tenants.push_back(providers::qiwi::tenant_of(p.id));
+  for (const auto& p : config.bereke.partners) config.admin.tenants.push_back(providers::bereke::tenant_of(p.id));
+  for (const auto& p : config.ecommpay.projects) config.admin.tenants.push_back(providers::ecommpay::tenant_of(p.id));
   load_throttle(root, config);
   config.bereke.throttle = config.throttle;
   // Tokens are long and random (16 characters at least; the admin's 32): guessing one is hopeless,

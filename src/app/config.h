@@ -8,10 +8,10 @@
 
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
-#include "dialects/admin/admin.h"
-#include "dialects/bereke/bereke.h"
-#include "dialects/ecommpay/ecommpay.h"
-#include "dialects/qiwi/qiwi.h"
+#include "admin/api.h"
+#include "providers/bereke/api.h"
+#include "providers/ecommpay/api.h"
+#include "providers/qiwi/api.h"
 #include "engine/committer.h"
 #include "engine/card_payouts.h"
 #include "engine/provision.h"
@@ -32,10 +32,10 @@ struct Config {
   store::PostgresOptions postgres;         // storage.postgres_*; url set with backend postgres
   std::string node_id;                     // this node's name among several (default host:pid)
   engine::CommitterOptions committer;
-  dialects::admin::Options admin;
-  dialects::qiwi::Options qiwi;
-  dialects::bereke::Options bereke;
-  dialects::ecommpay::Options ecommpay;
+  admin::Options admin;
+  providers::qiwi::Options qiwi;
+  providers::bereke::Options bereke;
+  providers::ecommpay::Options ecommpay;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
   outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried, how many at once
   outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)

@@ -14,10 +14,10 @@
 
 #include "app/config.h"
 #include "cabinet/pages.h"
-#include "dialects/admin/admin.h"
-#include "dialects/bereke/bereke.h"
-#include "dialects/ecommpay/ecommpay.h"
-#include "dialects/qiwi/qiwi.h"
+#include "admin/api.h"
+#include "providers/bereke/api.h"
+#include "providers/ecommpay/api.h"
+#include "providers/qiwi/api.h"
 #include "cards/vault.h"
 #include "core/files.h"
 #include "engine/audit.h"
@@ -29,9 +29,9 @@
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
-#include "pages/bereke_pages.h"
-#include "pages/common.h"
-#include "pages/ecommpay_pages.h"
+#include "providers/bereke/pages.h"
+#include "web/assets.h"
+#include "providers/ecommpay/pages.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -82,7 +82,7 @@ std::string node_id(const Config& config) {
 }
 
 http::Response not_found(const Config& config) {
-  return dialects::qiwi::error_response(404, "payoutd", "route.not.found", "no such path",
+  return web::error_response(404, "payoutd", "route.not.found", "no such path",
                                         config.qiwi.utc_offset_minutes);
 }
 
@@ -158,18 +158,18 @@ int serve(const Config& config) {
   }
   engine.start();
 
-  dialects::qiwi::Dialect qiwi(engine, config.qiwi);
-  dialects::bereke::Dialect bereke(cards, config.bereke);
-  dialects::ecommpay::Dialect ecommpay(cards, config.ecommpay);
-  pages::BerekePages bereke_pages(cards, bereke);
-  pages::EcommpayPages ecommpay_pages(cards, ecommpay);
+  providers::qiwi::Dialect qiwi(engine, config.qiwi);
+  providers::bereke::Dialect bereke(cards, config.bereke);
+  providers::ecommpay::Dialect ecommpay(cards, config.ecommpay);
+  providers::bereke::Pages bereke_pages(cards, bereke);
+  providers::ecommpay::Pages ecommpay_pages(cards, ecommpay);
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
   cabinet::PagesOptions cabinet_options = config.cabinet_pages;
   cabinet_options.sandbox = config.sandbox;
   cabinet_options.sms = config.sandbox || !config.sms.gateway_url.empty();
   if (!config.knp_table.empty()) cabinet_options.knp = cabinet::load_knp_table(config.knp_table);
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, bereke, std::move(cabinet_options));
-  dialects::admin::Dialect admin(engine, qiwi.options(), config.admin);
+  admin::Dialect admin(engine, qiwi.options(), config.admin);
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
   admin.set_sandbox_rail(&rail);
@@ -185,11 +185,11 @@ int serve(const Config& config) {
           ecommpay.handle(request, respond) ||
           bereke_pages.handle(request, respond) || ecommpay_pages.handle(request, respond) ||
           cabinet_pages.handle(request, respond) ||
-          pages::serve_asset(request, respond) ||
+          web::serve_asset(request, respond) ||
           admin.handle(request, respond)) {
         return;
       }
-      if (auto problem = dialects::qiwi::problem_response(request, "payoutd",
+      if (auto problem = web::problem_response(request, "payoutd",
                                                           config.qiwi.utc_offset_minutes)) {
         return respond(std::move(*problem));
       }
@@ -197,7 +197,7 @@ int serve(const Config& config) {
     } catch (const std::exception& e) {
       // Reads that hit a storage failure: nothing was changed, the partner may retry.
       spdlog::error("request {} {} failed: {}", request.method, request.path(), e.what());
-      respond(dialects::qiwi::error_response(503, "payoutd", "service.unavailable",
+      respond(web::error_response(503, "payoutd", "service.unavailable",
                                              "storage unavailable, retry",
                                              config.qiwi.utc_offset_minutes));
     }

@@ -10,12 +10,13 @@
 #include "core/money.h"
 #include "core/secrets.h"
 #include "core/time_format.h"
-#include "pages/common.h"
+#include "web/forms.h"
+#include "web/html.h"
 
 namespace payoutd::cabinet {
 
-using pages::escape;
-using pages::escape_into;
+using web::escape;
+using web::escape_into;
 using store::PayoutKind;
 using store::PayoutStatus;
 
@@ -102,7 +103,7 @@ constexpr Texts kRu{
     "Выплаты несут КНП", "Сохранить", "Выберите код из справочника",
     "Слишком много СМС-кодов для этого телефона или партнёра: повторите через час"};
 
-using Params = pages::FormParams;
+using Params = web::FormParams;
 
 
 std::string url_encode(std::string_view s) {
@@ -232,33 +233,33 @@ struct Filters {
 Filters filters_of(const std::string& tenant, const Params& p) {
   Filters f;
   f.query.tenant = tenant;
-  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, pages::form_value(p, name));
-  const std::string status = pages::form_value(p, "status");
+  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, web::form_value(p, name));
+  const std::string status = web::form_value(p, "status");
   if (status == "processing") f.query.status = PayoutStatus::kProcessing;
   else if (status == "success") f.query.status = PayoutStatus::kSuccess;
   else if (status == "declined") f.query.status = PayoutStatus::kDeclined;
   else if (!status.empty()) f.valid = false;
-  if (const std::string from = pages::form_value(p, "from"); !from.empty()) {
+  if (const std::string from = web::form_value(p, "from"); !from.empty()) {
     auto ms = date_ms(from);
     f.valid &= ms.has_value();
     f.query.created_from_ms = ms.value_or(0);
   }
-  if (const std::string to = pages::form_value(p, "to"); !to.empty()) {
+  if (const std::string to = web::form_value(p, "to"); !to.empty()) {
     auto ms = date_ms(to);
     f.valid &= ms.has_value();
     f.query.created_to_ms = ms ? *ms + kDayMs : 0;  // the whole day
   }
   for (const auto& [name, target] : {std::pair<const char*, std::int64_t*>{"min", &f.query.amount_min},
                                      {"max", &f.query.amount_max}}) {
-    const std::string text = pages::form_value(p, name);
+    const std::string text = web::form_value(p, name);
     if (text.empty()) continue;
     const DecimalParse d = parse_decimal(text, 2);
     f.valid &= d.error == DecimalError::kNone && d.minor >= 0;
     *target = d.minor;
   }
-  f.query.partner_id = pages::form_value(p, "id");
+  f.query.partner_id = web::form_value(p, "id");
   f.valid &= f.query.partner_id.size() <= 255;
-  const std::string before = pages::form_value(p, "before");
+  const std::string before = web::form_value(p, "before");
   if (!before.empty()) {
     f.valid &= before.size() <= 18 && before.find_first_not_of("0123456789") == std::string::npos;
     if (f.valid) f.query.before_id = std::stoll(before);
@@ -305,8 +306,8 @@ struct Pages::View {
     }
     respond(std::move(r));
   }
-  void html(int status, std::string body) { send(pages::page(status, std::move(body))); }
-  void redirect(std::string location) { send(pages::redirect(std::move(location))); }
+  void html(int status, std::string body) { send(web::page(status, std::move(body))); }
+  void redirect(std::string location) { send(web::redirect(std::move(location))); }
 };
 
 namespace {
@@ -318,8 +319,8 @@ std::string head(const Texts& t, std::string_view title) {
   h.append("<title>");
   escape_into(h, title);
   h.append(" · ").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(pages::kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(pages::kScriptPath).append("\" defer></script>");
+  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
+  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
   h.append("</head><body><div class=\"cab\">");
   return h;
 }
@@ -328,7 +329,7 @@ constexpr std::string_view kFoot = "</div></body></html>";
 
 // The current page in the other language: its query with lang replaced.
 std::string lang_link(const Pages::View& v, std::string_view lang) {
-  Params p = pages::parse_form(v.query).value_or(Params{});
+  Params p = web::parse_form(v.query).value_or(Params{});
   std::erase_if(p, [](const auto& kv) { return kv.first == "lang"; });
   p.emplace_back("lang", std::string(lang));
   return v.path + "?" + query_of(p);
@@ -368,7 +369,7 @@ std::string layout(const Pages::View& v, std::string_view active, std::string_vi
 }  // namespace
 
 Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
-             const dialects::bereke::Dialect& bereke, PagesOptions options)
+             const providers::bereke::Dialect& bereke, PagesOptions options)
     : auth_(auth),
       store_(store),
       cards_(cards),
@@ -382,13 +383,13 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (path != "/cabinet" && !path.starts_with("/cabinet/")) return false;
   View v{std::string(path), std::string(request.query()), respond};
   v.secure = !options_.sandbox;
-  auto query = pages::parse_form(request.query());
-  std::string lang = query ? pages::form_value(*query, "lang") : "";
+  auto query = web::parse_form(request.query());
+  std::string lang = query ? web::form_value(*query, "lang") : "";
   if (lang == "ru" || lang == "en") {
     v.cookies.push_back("cabinet_lang=" + lang + "; Path=/cabinet; SameSite=Strict" +
                         (v.secure ? "; Secure" : ""));
   } else {
-    lang = pages::cookie_value(request.cookie, "cabinet_lang");
+    lang = web::cookie_value(request.cookie, "cabinet_lang");
     if (lang != "ru" && lang != "en") lang = request.accept_language.starts_with("ru") ? "ru" : "en";
   }
   v.t = lang == "ru" ? &kRu : &kEn;
@@ -403,7 +404,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     if (get) return login_page(v, 200, {}), true;
     if (post) return login(v, request), true;
   }
-  v.session = auth_.session(pages::cookie_value(request.cookie, "cabinet_session"));
+  v.session = auth_.session(web::cookie_value(request.cookie, "cabinet_session"));
   if (!v.session) {
     if (post) return v.html(403, head(*v.t, v.t->session_ended) + "<p class=\"status declined\">" +
                                      std::string(v.t->session_ended) + "</p>" + std::string(kFoot)),
@@ -412,9 +413,9 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   if (post) {
-    auto form = pages::parse_form(request.body);
-    if (!same_origin(request) || !form || pages::form_value(*form, "csrf").empty() ||
-        !secrets_equal(pages::form_value(*form, "csrf"), v.session->csrf)) {
+    auto form = web::parse_form(request.body);
+    if (!same_origin(request) || !form || web::form_value(*form, "csrf").empty() ||
+        !secrets_equal(web::form_value(*form, "csrf"), v.session->csrf)) {
       v.html(403, layout(v, {}, v.t->bad_form) + std::string(kFoot));
       return true;
     }
@@ -467,17 +468,17 @@ void Pages::login_page(View& v, int status, std::string_view error) {
 }
 
 void Pages::login(View& v, const http::Request& request) {
-  auto form = pages::parse_form(request.body);
-  const std::string expected = pages::cookie_value(request.cookie, "cabinet_login");
+  auto form = web::parse_form(request.body);
+  const std::string expected = web::cookie_value(request.cookie, "cabinet_login");
   if (!form || !same_origin(request) || expected.empty() ||
-      !secrets_equal(pages::form_value(*form, "csrf"), expected)) {
+      !secrets_equal(web::form_value(*form, "csrf"), expected)) {
     return login_page(v, 403, v.t->bad_form);
   }
-  std::string login = pages::form_value(*form, "login"), password = pages::form_value(*form, "password");
+  std::string login = web::form_value(*form, "login"), password = web::form_value(*form, "password");
   if (login.empty() || login.size() > 64 || password.size() > 256) return login_page(v, 401, v.t->wrong);
   auto shared = std::make_shared<View>(std::move(v));
   auth_.login(std::move(login), std::move(password), request.peer_address,
-              pages::cookie_value(request.cookie, kDeviceCookie), [this, shared](LoginResult r) {
+              web::cookie_value(request.cookie, kDeviceCookie), [this, shared](LoginResult r) {
     View& answer = *shared;
     const Texts& t = *answer.t;
     switch (r.outcome) {
@@ -583,7 +584,7 @@ void Pages::overview(View& v) {
 
 void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const Texts& t = *v.t;
-  const Params query = pages::parse_form(request.query()).value_or(Params{});
+  const Params query = web::parse_form(request.query()).value_or(Params{});
   Filters f = filters_of(v.session->tenant, query);
   if (csv) {
     std::string out = "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
@@ -633,7 +634,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
                                     {"success", t.success},
                                     {"declined", t.declined}}) {
     h.append("<option value=\"").append(value).append("\"");
-    if (pages::form_value(query, "status") == value) h.append(" selected");
+    if (web::form_value(query, "status") == value) h.append(" selected");
     h.append(">").append(name).append("</option>");
   }
   h.append("</select></div>");
@@ -645,7 +646,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
         {"id", t.partner_id, "text"}}) {
     h.append("<div><label for=\"f-").append(name).append("\">").append(label).append("</label>");
     h.append("<input id=\"f-").append(name).append("\" name=\"").append(name).append("\" type=\"").append(type);
-    h.append("\" value=\"").append(escape(pages::form_value(query, name))).append("\"");
+    h.append("\" value=\"").append(escape(web::form_value(query, name))).append("\"");
     if (std::string_view(type) == "text") h.append(" inputmode=\"").append(name[0] == 'i' ? "text" : "decimal").append("\"");
     h.append("></div>");
   }
@@ -694,8 +695,8 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
 
 void Pages::payout(View& v, const http::Request& request) {
   const Texts& t = *v.t;
-  const Params query = pages::parse_form(request.query()).value_or(Params{});
-  const std::string kind = pages::form_value(query, "kind"), id = pages::form_value(query, "id");
+  const Params query = web::parse_form(request.query()).value_or(Params{});
+  const std::string kind = web::form_value(query, "kind"), id = web::form_value(query, "id");
   const std::string& tenant = v.session->tenant;
   // Only the session's tenant: a payout is found by (tenant, kind, partner id).
   std::optional<store::PayoutRecord> p;
@@ -886,14 +887,14 @@ std::vector<KnpCode> load_knp_table(const std::string& path) {
 void Pages::cards(View& v, std::string_view notice, std::string_view error, int status) {
   const Texts& t = *v.t;
   const std::string& tenant = v.session->tenant;
-  const Params query = pages::parse_form(v.query).value_or(Params{});
+  const Params query = web::parse_form(v.query).value_or(Params{});
   std::string added_notice;
   if (notice.empty() && error.empty()) {
-    if (const std::string added = pages::form_value(query, "added"); !added.empty()) {
+    if (const std::string added = web::form_value(query, "added"); !added.empty()) {
       added_notice = std::string(t.card_added) + " " + added;
-    } else if (pages::form_value(query, "done") == "primary") {
+    } else if (web::form_value(query, "done") == "primary") {
       added_notice = t.card_primary;
-    } else if (pages::form_value(query, "done") == "removed") {
+    } else if (web::form_value(query, "done") == "removed") {
       added_notice = t.card_removed;
     }
     notice = added_notice;
@@ -957,10 +958,10 @@ void Pages::add_card(View& v, const Params& form, const std::string& address) {
   const Texts& t = *v.t;
   if (!options_.sms) return cards(v, {}, t.no_sms, 503);
   std::string pan;
-  for (char c : pages::form_value(form, "pan")) {
+  for (char c : web::form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string expiry = pages::form_value(form, "expiry"), holder = pages::form_value(form, "holder"), phone = pages::form_value(form, "phone");
+  const std::string expiry = web::form_value(form, "expiry"), holder = web::form_value(form, "holder"), phone = web::form_value(form, "phone");
   auto refuse = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
     cards(v, {}, why, 422);
@@ -971,7 +972,7 @@ void Pages::add_card(View& v, const Params& form, const std::string& address) {
   }
   auto issuer = cards_.bins().find(pan);
   if (!issuer) return refuse(t.unknown_card);
-  const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
+  const providers::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   bool allowed = false;
   for (const std::string& country : partner ? partner->card_countries : std::vector<std::string>{}) {
     allowed |= country == issuer->country;
@@ -1022,12 +1023,12 @@ void Pages::code_page(View& v, const engine::Enrolment& e, std::string_view erro
 }
 
 void Pages::confirm_card(View& v, const Params& form, const std::string& address) {
-  const std::string id = pages::form_value(form, "enrolment");
-  const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
+  const std::string id = web::form_value(form, "enrolment");
+  const providers::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   const std::int64_t opening = partner ? partner->new_card_balance : 0;
   auto shared = std::make_shared<View>(std::move(v));
   cards_.confirm_enrolment(
-      shared->session->tenant, id.substr(0, 64), pages::form_value(form, "code"), opening,
+      shared->session->tenant, id.substr(0, 64), web::form_value(form, "code"), opening,
       [this, shared, address](engine::EnrolmentResult r) {
         View& answer = *shared;
         const Texts& t = *answer.t;
@@ -1049,7 +1050,7 @@ void Pages::confirm_card(View& v, const Params& form, const std::string& address
 }
 
 void Pages::card_action(View& v, const Params& form, const std::string& address, bool primary) {
-  const std::string binding = pages::form_value(form, "binding").substr(0, 64);
+  const std::string binding = web::form_value(form, "binding").substr(0, 64);
   auto shared = std::make_shared<View>(std::move(v));
   auto done = [this, shared, address, binding, primary](engine::AdminResult r) {
     View& answer = *shared;
@@ -1067,11 +1068,11 @@ void Pages::card_action(View& v, const Params& form, const std::string& address,
 
 void Pages::knp(View& v, std::string_view notice, int status) {
   const Texts& t = *v.t;
-  const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
+  const providers::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   const std::string current =
       cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
-  const Params query = pages::parse_form(v.query).value_or(Params{});
-  if (notice.empty() && pages::form_value(query, "saved") == "1") notice = t.knp_saved;
+  const Params query = web::parse_form(v.query).value_or(Params{});
+  if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
   std::string h = layout(v, "/cabinet/knp", t.knp_title);
   h.append(notice_html(status == 200 ? notice : std::string_view(), status == 200 ? std::string_view() : notice));
   h.append("<section><p>").append(t.knp_current).append(" <strong id=\"knp-current\">");
@@ -1091,10 +1092,10 @@ void Pages::knp(View& v, std::string_view notice, int status) {
 }
 
 void Pages::set_knp(View& v, const Params& form, const std::string& address) {
-  const std::string code = pages::form_value(form, "knp");
+  const std::string code = web::form_value(form, "knp");
   const bool known = std::any_of(options_.knp.begin(), options_.knp.end(), [&](const KnpCode& k) { return k.code == code; });
   if (!known) return knp(v, v.t->bad_knp, 422);
-  const dialects::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
+  const providers::bereke::Partner* partner = bereke_.partner_of_tenant(v.session->tenant);
   const std::string before =
       cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));

@@ -23,7 +23,7 @@
 
 #include "cabinet/auth.h"
 #include "core/throttle.h"
-#include "dialects/bereke/bereke.h"
+#include "providers/bereke/api.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -50,11 +50,11 @@ struct PagesOptions {
 class Pages {
  public:
   Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
-        const dialects::bereke::Dialect& bereke, PagesOptions options);
+        const providers::bereke::Dialect& bereke, PagesOptions options);
   bool handle(http::Request& request, const http::Responder& respond);
 
   struct View;  // one request's session, language and answer
-  using Params = std::vector<std::pair<std::string, std::string>>;  // pages::FormParams
+  using Params = std::vector<std::pair<std::string, std::string>>;  // web::FormParams
 
  private:
   void login_page(View& v, int status, std::string_view error);
@@ -75,7 +75,7 @@ class Pages {
   Auth& auth_;
   const store::Store& store_;
   engine::CardPayouts& cards_;
-  const dialects::bereke::Dialect& bereke_;
+  const providers::bereke::Dialect& bereke_;
   PagesOptions options_;
   RateLimit sms_per_phone_;
   RateLimit sms_per_tenant_;

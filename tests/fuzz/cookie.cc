@@ -1,4 +1,4 @@
-// Fuzz target: the Cookie request header (pages::cookie_value), which carries the cabinet's
+// Fuzz target: the Cookie request header (web::cookie_value), which carries the cabinet's
 // session, its login form's CSRF cookie and the chosen language.
 // The input is the cookie's name, a line feed, then the header (without a line feed, the whole
 // input is the header and the name is "cabinet_session").
@@ -8,7 +8,7 @@
 // - a cookie put first in the header is the one found, whatever follows; a cookie appended at the
 //   end never hides one the header already had.
 #include "check.h"
-#include "pages/common.h"
+#include "web/forms.h"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 // Fuzz target: query strings and form bodies (application/x-www-form-urlencoded):
-// http::percent_decode and http::query_param (the APIs' query strings) and pages::parse_form (the
+// http::percent_decode and http::query_param (the APIs' query strings) and web::parse_form (the
 // hosted pages' and the cabinet's query strings and form bodies).
 // For any bytes:
 // - nothing crashes, leaks or fails a sanitizer check;
@@ -12,7 +12,8 @@
 //   carries a NUL byte.
 #include "check.h"
 #include "http/server.h"
-#include "pages/common.h"
+#include "web/forms.h"
+#include "web/html.h"
 
 #include <string>
 

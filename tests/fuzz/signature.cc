@@ -9,10 +9,10 @@
 // - for a JSON object whose members are all scalars, the JSON form and the parameter form of the
 //   same pairs give the same signing string (true/false as 1/0, null as empty);
 // - a signature made with sign() is valid for its string, and not for the string extended.
-#include "dialects/ecommpay/signature.h"
+#include "providers/ecommpay/signature.h"
 #include "check.h"
 #include "core/json.h"
-#include "pages/common.h"
+#include "web/forms.h"
 
 #include <optional>
 #include <string>

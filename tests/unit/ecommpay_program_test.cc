@@ -1,9 +1,9 @@
 // The card programs' requirements (dialects/ecommpay/program.h).
-#include "dialects/ecommpay/program.h"
+#include "providers/ecommpay/program.h"
 
 #include <gtest/gtest.h>
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 namespace {
 
 Parties parse(const Params& params, std::string* problem = nullptr) {
@@ -82,4 +82,4 @@ TEST(EcommpayProgram, AVisaCardOfCanadaNeedsTheRecipientsLocation) {
 }
 
 }  // namespace
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -1,9 +1,9 @@
 // ecommpay's signature algorithm against the published test vectors (docs/ecommpay.md).
 #include <gtest/gtest.h>
 
-#include "dialects/ecommpay/signature.h"
+#include "providers/ecommpay/signature.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 namespace {
 
 std::string signature_of(std::string_view secret, std::string_view document) {
@@ -45,4 +45,4 @@ TEST(EcommpaySignature, VerificationIsExact) {
 }
 
 }  // namespace
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -1,9 +1,9 @@
 // The hosted pages' and the cabinet's shared parsing of query strings and form bodies.
 #include <gtest/gtest.h>
 
-#include "pages/common.h"
+#include "web/forms.h"
 
-namespace payoutd::pages {
+namespace payoutd::web {
 namespace {
 
 std::string names_form(std::size_t count, std::string_view last = {}) {
@@ -44,4 +44,4 @@ TEST(ParseForm, BoundsTheNumberOfParameters) {
 }
 
 }  // namespace
-}  // namespace payoutd::pages
+}  // namespace payoutd::web

@@ -12,7 +12,7 @@
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 
 // An address range of an allowlist ("127.0.0.0/8", "::1", "192.0.2.1/32").
 struct Network {
@@ -78,4 +78,4 @@ class Dialect {
   std::shared_ptr<Sink> sink_;  // sandbox: the callbacks this server received itself
 };
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

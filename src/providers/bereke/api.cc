@@ -1,4 +1,4 @@
-#include "dialects/bereke/bereke.h"
+#include "providers/bereke/api.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,9 +7,9 @@
 #include "cards/card.h"
 #include "core/json.h"
 #include "core/log_limit.h"
-#include "dialects/common.h"
+#include "web/api.h"
 
-namespace payoutd::dialects::bereke {
+namespace payoutd::providers::bereke {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
@@ -93,7 +93,7 @@ bool matches_chars(std::string_view s, std::size_t min, std::size_t max, auto al
 bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_order_number(std::string_view s) { return is_partner_id(s, 32); }
+bool is_order_number(std::string_view s) { return web::is_partner_id(s, 32); }
 bool is_binding_id(std::string_view s) {
   return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
 }
@@ -766,4 +766,4 @@ void Dialect::payout_status(Call& call) {
   });
 }
 
-}  // namespace payoutd::dialects::bereke
+}  // namespace payoutd::providers::bereke

@@ -12,7 +12,7 @@
 
 #include "core/json.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 
 // The string that is signed, for a JSON document.
 std::string signing_string(const json::Value& document);
@@ -25,4 +25,4 @@ std::string sign(std::string_view secret, std::string_view signing_string);
 bool signature_valid(std::string_view secret, std::string_view signing_string,
                      std::string_view signature);
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -1,14 +1,7 @@
-#include "pages/common.h"
+#include "web/assets.h"
 
-#include <algorithm>
-
-namespace payoutd::pages {
+namespace payoutd::web {
 namespace {
-
-// Every page: nothing from anywhere else, no inline script or style, no framing, no referrer.
-constexpr const char* kContentSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 constexpr std::string_view kStylesheet = R"css(
 *{box-sizing:border-box}
@@ -170,98 +163,6 @@ http::Response asset_response(std::string_view type, std::string_view body) {
 
 }  // namespace
 
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      case '\'': out.append("&#39;"); break;
-      default: out.push_back(c);
-    }
-  }
-}
-
-
-std::string escape(std::string_view text) {
-  std::string out;
-  escape_into(out, text);
-  return out;
-}
-
-
-http::Response page(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = std::move(body);
-  r.headers = {{"Content-Security-Policy", kContentSecurityPolicy},
-               {"X-Content-Type-Options", "nosniff"},
-               {"Referrer-Policy", "no-referrer"},
-               {"X-Frame-Options", "DENY"},
-               {"Cache-Control", "no-store"}};
-  return r;
-}
-
-
-http::Response redirect(std::string location) {
-  http::Response r = page(303, {});
-  r.headers.emplace_back("Location", std::move(location));
-  return r;
-}
-
-
-std::optional<FormParams> parse_form(std::string_view text) {
-  FormParams out;
-  while (!text.empty()) {
-    const auto amp = text.find('&');
-    const std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (out.size() == kFormParamsMax) return std::nullopt;
-    const auto eq = pair.find('=');
-    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    for (std::string* s : {&key, &value}) {
-      for (char& c : *s) {
-        if (c == '+') c = ' ';
-      }
-      auto decoded = http::percent_decode(*s);
-      if (!decoded) return std::nullopt;
-      *s = std::move(*decoded);
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
-  // A repeated name is refused: found by sorting views of the names (n log n), not by comparing
-  // each with all before it (a 64 KiB body of 20 000 one-letter names once cost the I/O thread a
-  // tenth of a second that way).
-  std::vector<std::string_view> names;
-  names.reserve(out.size());
-  for (const auto& [k, v] : out) names.push_back(k);
-  std::sort(names.begin(), names.end());
-  if (std::adjacent_find(names.begin(), names.end()) != names.end()) return std::nullopt;
-  return out;
-}
-
-std::string form_value(const FormParams& params, std::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
-std::string cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto semi = header.find(';');
-    std::string_view part = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
-  }
-  return {};
-}
-
 bool serve_asset(const http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (request.method != "GET" && request.method != "HEAD") return false;
@@ -282,4 +183,4 @@ bool serve_asset(const http::Request& request, const http::Responder& respond) {
   return false;
 }
 
-}  // namespace payoutd::pages
+}  // namespace payoutd::web

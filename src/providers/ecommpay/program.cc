@@ -1,10 +1,10 @@
-#include "dialects/ecommpay/program.h"
+#include "providers/ecommpay/program.h"
 
 #include <array>
 
 #include "core/json.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 
 namespace {
 
@@ -167,4 +167,4 @@ Requirement requirement(bool person_sender, std::string_view scheme, std::string
   return Requirement::kMet;
 }
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -5,16 +5,16 @@
 // the registration's email, and confirms the payout with it; the result page shows how it ended.
 // A card program that needs the recipient's location gets it on an extra page (program.h).
 // Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP.
-#include "dialects/ecommpay/ecommpay.h"
-#include "dialects/ecommpay/program.h"
+#include "providers/ecommpay/api.h"
+#include "providers/ecommpay/program.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
-namespace payoutd::pages {
+namespace payoutd::providers::ecommpay {
 
-class EcommpayPages {
+class Pages {
  public:
-  EcommpayPages(engine::CardPayouts& cards, const dialects::ecommpay::Dialect& dialect);
+  Pages(engine::CardPayouts& cards, const providers::ecommpay::Dialect& dialect);
   bool handle(http::Request& request, const http::Responder& respond);
 
  private:
@@ -24,20 +24,20 @@ class EcommpayPages {
   void result(const http::Request& request, const http::Responder& respond);
   // The extra page's answer: the recipient's location.
   void recipient(const http::Request& request, const http::Responder& respond);
-  using Params = dialects::ecommpay::Params;
+  using Params = providers::ecommpay::Params;
   struct Posted;
   Posted posted(const http::Request& request) const;
   // The card is chosen: what the card's program requires decides the next page. A payout
   // missing the parties' data is declined; a missing recipient location attaches the card and
   // shows the extra page; else the card is attached and the code sent.
   void proceed(const Posted& in, std::string_view scheme, std::string_view country,
-               dialects::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+               providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
                const http::Responder& respond);
   // The project that signed a page link in payout mode, or nullptr.
-  const dialects::ecommpay::Project* link_project(const Params& link) const;
+  const providers::ecommpay::Project* link_project(const Params& link) const;
 
   engine::CardPayouts& cards_;
-  const dialects::ecommpay::Dialect& dialect_;
+  const providers::ecommpay::Dialect& dialect_;
 };
 
-}  // namespace payoutd::pages
+}  // namespace payoutd::providers::ecommpay

@@ -8,15 +8,15 @@
 // countdown) and one stylesheet, under a strict Content-Security-Policy with no third-party
 // anything. The card number travels only in the POST body, never in a URL, and the page never
 // shows it back.
-#include "dialects/bereke/bereke.h"
+#include "providers/bereke/api.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
-namespace payoutd::pages {
+namespace payoutd::providers::bereke {
 
-class BerekePages {
+class Pages {
  public:
-  BerekePages(engine::CardPayouts& cards, const dialects::bereke::Dialect& dialect);
+  Pages(engine::CardPayouts& cards, const providers::bereke::Dialect& dialect);
 
   // True when the path is one of the pages'; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
@@ -27,7 +27,7 @@ class BerekePages {
   void finish(const http::Request& request, const http::Responder& respond, std::string_view lang);
 
   engine::CardPayouts& cards_;
-  const dialects::bereke::Dialect& dialect_;
+  const providers::bereke::Dialect& dialect_;
 };
 
-}  // namespace payoutd::pages
+}  // namespace payoutd::providers::bereke

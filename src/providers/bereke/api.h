@@ -13,7 +13,7 @@
 #include "engine/card_payouts.h"
 #include "http/server.h"
 
-namespace payoutd::dialects::bereke {
+namespace payoutd::providers::bereke {
 
 struct Partner {
   std::string id;  // the tenant is "bereke:<id>"
@@ -76,4 +76,4 @@ std::string form_url(std::string_view base, std::string_view language, std::stri
 // The language of the hosted pages: "ru", "en" or "kk" (default "ru").
 std::string page_language(std::string_view requested);
 
-}  // namespace payoutd::dialects::bereke
+}  // namespace payoutd::providers::bereke

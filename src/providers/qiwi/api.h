@@ -9,8 +9,9 @@
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
+#include "web/error_envelope.h"
 
-namespace payoutd::dialects::qiwi {
+namespace payoutd::providers::qiwi {
 
 struct Product {
   std::string id;
@@ -28,15 +29,6 @@ inline constexpr std::string_view kServicePayments = "payoutd-payments";
 inline constexpr std::string_view kServiceReports = "payoutd-reports";
 
 std::string tenant_of(std::string_view product_id);
-
-// The QIWI error envelope, used by the admin API as well.
-http::Response error_response(int status, std::string_view service, std::string_view code,
-                              std::string_view description, int utc_offset_minutes);
-
-// The envelope for a request the HTTP layer could not read whole (413 over a size limit, 400
-// malformed), or nullopt when the request is fine.
-std::optional<http::Response> problem_response(const http::Request& request,
-                                               std::string_view service, int utc_offset_minutes);
 
 class Dialect {
  public:
@@ -65,4 +57,4 @@ class Dialect {
   Throttle throttle_;
 };
 
-}  // namespace payoutd::dialects::qiwi
+}  // namespace payoutd::providers::qiwi

@@ -1,4 +1,4 @@
-#include "dialects/qiwi/qiwi.h"
+#include "providers/qiwi/api.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,9 +6,10 @@
 #include "core/log_limit.h"
 #include "core/json.h"
 #include "core/time_format.h"
-#include "dialects/common.h"
+#include "web/api.h"
+#include "web/error_envelope.h"
 
-namespace payoutd::dialects::qiwi {
+namespace payoutd::providers::qiwi {
 
 using engine::Error;
 using store::PayoutRecord;
@@ -18,18 +19,6 @@ namespace {
 
 constexpr std::size_t kIdSizeMax = 64;
 
-std::string_view user_message(std::string_view code) {
-  if (code == "validation.error") return "Request validation failed";
-  if (code == "auth.token.missing" || code == "auth.token.invalid") return "Authentication failed";
-  if (code == "auth.forbidden") return "Access denied";
-  if (code == "transaction.id.conflict") return "The transaction id is already used";
-  if (code == "currency.mismatch") return "Currency is not supported for this account";
-  if (code == "request.too.large") return "Request is too large";
-  if (code == "service.unavailable") return "Service is temporarily unavailable, retry later";
-  if (code == "internal.error") return "Internal error, retry later";
-  if (code == "history.cursor.invalid") return "Invalid cursor";
-  return "Resource not found";
-}
 
 std::string_view status_word(PayoutStatus s) {
   switch (s) {
@@ -64,7 +53,7 @@ std::string render_payout(const PayoutRecord& p, std::string_view product, int u
   w.key("transactionId").string(p.partner_id);
   w.key("fromFunderId").string(p.source_ref);
   w.key("toClientId").string(p.destination_ref);
-  write_amount(w, "transactionAmount", p.amount, p.currency);
+  web::write_amount(w, "transactionAmount", p.amount, p.currency);
   w.key("status").string(status_word(p.status));
   if (p.status == PayoutStatus::kDeclined) {
     w.key("declineReason").begin_object();
@@ -132,8 +121,8 @@ void render_history_entry(json::Writer& w, std::string& out, const store::Histor
   w.key("accountId").string(account.code);
   w.key("productId").string(product);
   w.key("txnCreationDateTime").string(format_iso8601(h.created_ms, utc_offset));
-  write_amount(w, "txnAmount", h.amount, h.currency);
-  write_amount(w, "commissionAmount", h.commission, h.currency);
+  web::write_amount(w, "txnAmount", h.amount, h.currency);
+  web::write_amount(w, "commissionAmount", h.commission, h.currency);
   w.key("txnErrorInfo");
   if (h.error_code.empty()) {
     w.null();
@@ -159,50 +148,12 @@ std::string tenant_of(std::string_view product_id) {
   return tenant;
 }
 
-http::Response error_response(int status, std::string_view service, std::string_view code,
-                              std::string_view description, int utc_offset_minutes) {
-  http::Response r;
-  r.status = status;
-  json::Writer w(r.body);
-  w.begin_object();
-  w.key("serviceName").string(service);
-  w.key("errorCode").string(code);
-  w.key("description").string(description);
-  w.key("userMessage").string(user_message(code));
-  w.key("dateTime").string(format_iso8601(SystemClock().now_ms(), utc_offset_minutes));
-  w.key("traceId").string(new_trace_id());
-  w.end_object();
-  static LogLimit server_errors;
-  if (status >= 500) {
-    if (const std::int64_t held = server_errors.admit(); held >= 0) {
-      spdlog::warn("{} {}: {} ({} more not logged)", status, code, description, held);
-    }
-  }
-  return r;
-}
-
-std::optional<http::Response> problem_response(const http::Request& request,
-                                               std::string_view service, int utc_offset_minutes) {
-  switch (request.problem) {
-    case http::RequestProblem::kNone:
-      return std::nullopt;
-    case http::RequestProblem::kBodyTooLarge:
-    case http::RequestProblem::kHeaderTooLarge:
-      return error_response(413, service, "request.too.large",
-                            "the request exceeds the size limit", utc_offset_minutes);
-    case http::RequestProblem::kMalformed:
-      break;
-  }
-  return error_response(400, service, "validation.error", "malformed HTTP request",
-                        utc_offset_minutes);
-}
-
 Dialect::Dialect(engine::PayoutEngine& engine, Options options)
     : engine_(engine), options_(std::move(options)), throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view service, std::string_view code,
                               std::string_view description) const {
-  return error_response(status, service, code, description, options_.utc_offset_minutes);
+  return web::error_response(status, service, code, description, options_.utc_offset_minutes);
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -212,11 +163,11 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   if (!payments && !reports) return false;
   const std::string_view service = payments ? kServicePayments : kServiceReports;
 
-  if (auto problem = problem_response(request, service, options_.utc_offset_minutes)) {
+  if (auto problem = web::problem_response(request, service, options_.utc_offset_minutes)) {
     respond(std::move(*problem));
     return true;
   }
-  auto segments = split_path(path);
+  auto segments = web::split_path(path);
   if (!segments) {
     respond(error(400, service, "validation.error", "path: malformed"));
     return true;
@@ -230,7 +181,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
       return true;
     }
     if (!authorize(request, respond, service, s[5])) return true;
-    if (!is_partner_id(s[7], kIdSizeMax)) {
+    if (!web::is_partner_id(s[7], kIdSizeMax)) {
       respond(error(400, service, "validation.error",
                     "transactionId: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
       return true;
@@ -264,7 +215,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
 
 bool Dialect::authorize(const http::Request& request, const http::Responder& respond,
                         std::string_view service, const std::string& product) {
-  const auto token = bearer_token(request.authorization);
+  const auto token = web::bearer_token(request.authorization);
   if (!token) {
     respond(error(401, service, "auth.token.missing", "Authorization: Bearer token required"));
     return false;
@@ -301,19 +252,19 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
 void Dialect::payout(http::Request& request, const http::Responder& respond,
                      const std::string& product, const std::string& transaction_id) {
   std::string problem;
-  auto body = parse_object(request.body, &problem);
+  auto body = web::parse_object(request.body, &problem);
   engine::WalletPayout command;
   if (body) {
-    Fields fields(*body, "", &problem);
+    web::Fields fields(*body, "", &problem);
     if (fields.string("fromFunderId", kIdSizeMax, &command.funder_code) &&
-        !is_partner_id(command.funder_code, kIdSizeMax)) {
+        !web::is_partner_id(command.funder_code, kIdSizeMax)) {
       fields.fail("fromFunderId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
     }
     if (problem.empty() && fields.string("toClientId", kIdSizeMax, &command.client_id) &&
-        !is_partner_id(command.client_id, kIdSizeMax)) {
+        !web::is_partner_id(command.client_id, kIdSizeMax)) {
       fields.fail("toClientId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
     }
-    if (problem.empty()) parse_amount_object(fields, "transactionAmount", false, &command.amount);
+    if (problem.empty()) web::parse_amount_object(fields, "transactionAmount", false, &command.amount);
   }
   if (!problem.empty()) {
     respond(error(400, kServicePayments, "validation.error", problem));
@@ -429,4 +380,4 @@ void Dialect::history(http::Request& request, const http::Responder& respond,
   engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
-}  // namespace payoutd::dialects::qiwi
+}  // namespace payoutd::providers::qiwi

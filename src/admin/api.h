@@ -3,12 +3,12 @@
 // sandbox record the other documented wallet operation types. docs/qiwi.md lists the paths.
 #include <string>
 
-#include "dialects/qiwi/qiwi.h"
+#include "providers/qiwi/api.h"
 #include "engine/payouts.h"
 #include "http/server.h"
 #include "rails/sandbox_rail.h"
 
-namespace payoutd::dialects::admin {
+namespace payoutd::admin {
 
 struct Options {
   std::string token;  // empty disables the admin API
@@ -21,7 +21,7 @@ struct Options {
 
 class Dialect {
  public:
-  Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options);
+  Dialect(engine::PayoutEngine& engine, const providers::qiwi::Options& qiwi, Options options);
   bool handle(http::Request& request, const http::Responder& respond);
   // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
   void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
@@ -48,7 +48,7 @@ class Dialect {
               std::string ok_body) const;
 
   engine::PayoutEngine& engine_;
-  const qiwi::Options& qiwi_;
+  const providers::qiwi::Options& qiwi_;
   Options options_;
   const rails::SandboxRail* rail_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
@@ -56,4 +56,4 @@ class Dialect {
   http::Response outbox(const http::Request& request) const;
 };
 
-}  // namespace payoutd::dialects::admin
+}  // namespace payoutd::admin

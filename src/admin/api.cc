@@ -1,9 +1,9 @@
-#include "dialects/admin/admin.h"
+#include "admin/api.h"
 
 #include "core/json.h"
-#include "dialects/common.h"
+#include "web/api.h"
 
-namespace payoutd::dialects::admin {
+namespace payoutd::admin {
 
 using engine::Error;
 using ledger::Account;
@@ -23,9 +23,9 @@ std::string render_funder(const Account& a) {
   w.key("displayName").string(a.owner);
   w.key("currency").string(a.currency.code());
   w.key("status").string(a.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
-  write_amount(w, "balance", a.balance(), a.currency);
-  write_amount(w, "reserved", a.debits_pending, a.currency);
-  write_amount(w, "available", a.available(), a.currency);
+  web::write_amount(w, "balance", a.balance(), a.currency);
+  web::write_amount(w, "reserved", a.debits_pending, a.currency);
+  web::write_amount(w, "available", a.available(), a.currency);
   w.end_object();
   return out;
 }
@@ -39,15 +39,15 @@ std::string render_client(std::string_view client_id, const std::vector<Account>
   w.key("accountId").string(first.code);
   w.key("currency").string(first.currency.code());
   w.key("status").string(first.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
-  write_amount(w, "balance", first.balance(), first.currency);
-  write_amount(w, "incoming", first.credits_pending, first.currency);
+  web::write_amount(w, "balance", first.balance(), first.currency);
+  web::write_amount(w, "incoming", first.credits_pending, first.currency);
   w.key("accounts").begin_array();
   for (const Account& a : wallets) {
     w.begin_object();
     w.key("accountId").string(a.code);
-    write_amount(w, "balance", a.balance(), a.currency);
-    write_amount(w, "incoming", a.credits_pending, a.currency);
-    write_amount(w, "outgoing", a.debits_pending, a.currency);
+    web::write_amount(w, "balance", a.balance(), a.currency);
+    web::write_amount(w, "incoming", a.credits_pending, a.currency);
+    web::write_amount(w, "outgoing", a.debits_pending, a.currency);
     w.end_object();
   }
   w.end_array();
@@ -64,7 +64,7 @@ std::string render_record(const store::PayoutRecord& p) {
                          : p.status == store::PayoutStatus::kDeclined   ? "DECLINED"
                                                                         : "PROCESSING");
   if (!p.decline_code.empty()) w.key("declineCode").string(p.decline_code);
-  write_amount(w, "amount", p.amount, p.currency);
+  web::write_amount(w, "amount", p.amount, p.currency);
   if (!p.history_id.empty()) w.key("txnHistoryId").string(p.history_id);
   w.end_object();
   return out;
@@ -99,12 +99,12 @@ std::optional<engine::WalletTxnType> operation_type(std::string_view name) {
 
 }  // namespace
 
-Dialect::Dialect(engine::PayoutEngine& engine, const qiwi::Options& qiwi, Options options)
+Dialect::Dialect(engine::PayoutEngine& engine, const providers::qiwi::Options& qiwi, Options options)
     : engine_(engine), qiwi_(qiwi), options_(std::move(options)), throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view code,
                               std::string_view description) const {
-  return qiwi::error_response(status, kService, code, description, qiwi_.utc_offset_minutes);
+  return web::error_response(status, kService, code, description, qiwi_.utc_offset_minutes);
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -114,11 +114,11 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(404, "route.not.found", "the admin API is disabled"));
     return true;
   }
-  if (auto problem = qiwi::problem_response(request, kService, qiwi_.utc_offset_minutes)) {
+  if (auto problem = web::problem_response(request, kService, qiwi_.utc_offset_minutes)) {
     respond(std::move(*problem));
     return true;
   }
-  const auto token = bearer_token(request.authorization);
+  const auto token = web::bearer_token(request.authorization);
   if (!token) {
     respond(error(401, "auth.token.missing", "Authorization: Bearer token required"));
     return true;
@@ -139,7 +139,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   throttle_.succeeded("admin", request.peer_address);
-  auto segments = split_path(path);
+  auto segments = web::split_path(path);
   if (segments && segments->size() == 3 && (*segments)[1] == "v1" && (*segments)[2] == "stats") {
     if (request.method != "GET") {
       respond(error(405, "method.not.allowed", "use GET"));
@@ -186,7 +186,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     if (std::find(options_.tenants.begin(), options_.tenants.end(), tenant) == options_.tenants.end()) {
       return respond(error(404, "tenant.not.found", "no such tenant")), true;
     }
-    if (!is_partner_id(s[5], kIdSizeMax) || (s.size() == 8 && !is_partner_id(s[7], kIdSizeMax))) {
+    if (!web::is_partner_id(s[5], kIdSizeMax) || (s.size() == 8 && !web::is_partner_id(s[7], kIdSizeMax))) {
       respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
       return true;
     }
@@ -212,11 +212,11 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(404, "product.not.found", "no such product"));
     return true;
   }
-  const std::string tenant = qiwi::tenant_of(s[4]);
+  const std::string tenant = providers::qiwi::tenant_of(s[4]);
   const std::string& m = request.method;
   auto method_not_allowed = [&] { respond(error(405, "method.not.allowed", "wrong method")); };
   if (s.size() == 7 && (s[5] == "funders" || s[5] == "clients" || s[5] == "operations")) {
-    if (!is_partner_id(s[6], kIdSizeMax)) {
+    if (!web::is_partner_id(s[6], kIdSizeMax)) {
       respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
       return true;
     }
@@ -236,7 +236,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   if (s.size() == 9 && s[5] == "funders" && s[7] == "credits") {
-    if (!is_partner_id(s[6], kIdSizeMax) || !is_partner_id(s[8], kIdSizeMax)) {
+    if (!web::is_partner_id(s[6], kIdSizeMax) || !web::is_partner_id(s[8], kIdSizeMax)) {
       respond(error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
       return true;
     }
@@ -330,10 +330,10 @@ void Dialect::answer(const http::Responder& respond, const engine::AdminResult& 
 void Dialect::put_funder(http::Request& request, const http::Responder& respond,
                          const std::string& tenant, const std::string& funder) {
   std::string problem;
-  auto body = parse_object(request.body, &problem);
+  auto body = web::parse_object(request.body, &problem);
   engine::FunderSpec spec;
   if (body) {
-    Fields f(*body, "", &problem);
+    web::Fields f(*body, "", &problem);
     if (f.currency("currency", &spec.currency)) {
       f.string("displayName", kNameSizeMax, &spec.display_name, false);
     }
@@ -362,11 +362,11 @@ void Dialect::credit(http::Request& request, const http::Responder& respond,
                      const std::string& tenant, const std::string& funder,
                      const std::string& credit_id) {
   std::string problem;
-  auto body = parse_object(request.body, &problem);
+  auto body = web::parse_object(request.body, &problem);
   Amount amount;
   if (body) {
-    Fields f(*body, "", &problem);
-    parse_amount_object(f, "amount", false, &amount);
+    web::Fields f(*body, "", &problem);
+    web::parse_amount_object(f, "amount", false, &amount);
   }
   if (!problem.empty()) return respond(error(400, "validation.error", problem));
   engine_.credit_funder(tenant, credit_id, funder, amount,
@@ -378,14 +378,14 @@ void Dialect::credit(http::Request& request, const http::Responder& respond,
 void Dialect::put_client(http::Request& request, const http::Responder& respond,
                          const std::string& tenant, const std::string& client) {
   std::string problem;
-  auto body = parse_object(request.body, &problem);
+  auto body = web::parse_object(request.body, &problem);
   engine::ClientSpec spec;
   if (body) {
-    Fields f(*body, "", &problem);
+    web::Fields f(*body, "", &problem);
     std::string status;
     if (f.string("accountId", kIdSizeMax, &spec.account_code) &&
         f.currency("currency", &spec.currency) && f.string("status", 16, &status, false)) {
-      if (!is_partner_id(spec.account_code, kIdSizeMax)) {
+      if (!web::is_partner_id(spec.account_code, kIdSizeMax)) {
         f.fail("accountId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
       } else if (status == "BLOCKED") {
         spec.status = ledger::AccountStatus::kBlocked;
@@ -415,12 +415,12 @@ void Dialect::get_client(const http::Responder& respond, const std::string& tena
 void Dialect::operation(http::Request& request, const http::Responder& respond,
                         const std::string& tenant, const std::string& operation_id) {
   std::string problem;
-  auto body = parse_object(request.body, &problem);
+  auto body = web::parse_object(request.body, &problem);
   engine::WalletOperation op;
   op.tenant = tenant;
   op.operation_id = operation_id;
   if (body) {
-    Fields f(*body, "", &problem);
+    web::Fields f(*body, "", &problem);
     std::string type;
     if (f.string("type", 32, &type) && f.string("clientId", kIdSizeMax, &op.client_id)) {
       auto parsed = operation_type(type);
@@ -434,14 +434,14 @@ void Dialect::operation(http::Request& request, const http::Responder& respond,
                              op.type == engine::WalletTxnType::kBalanceInquiry ||
                              op.type == engine::WalletTxnType::kFastFunds;
     if (problem.empty() && op.type == engine::WalletTxnType::kBalanceInquiry) {
-      if (parse_amount_object(f, "commission", true, &op.amount)) {
+      if (web::parse_amount_object(f, "commission", true, &op.amount)) {
         op.commission = op.amount.minor;
         op.amount.minor = 0;
       }
     } else if (problem.empty()) {
       Amount commission;
-      if (parse_amount_object(f, "amount", false, &op.amount) && body->find("commission")) {
-        if (parse_amount_object(f, "commission", true, &commission)) {
+      if (web::parse_amount_object(f, "amount", false, &op.amount) && body->find("commission")) {
+        if (web::parse_amount_object(f, "commission", true, &commission)) {
           // Only a balance inquiry charges its commission; elsewhere it would be shown in the
           // history without being debited.
           if (!(commission.currency == op.amount.currency)) {
@@ -472,7 +472,7 @@ void Dialect::operation(http::Request& request, const http::Responder& respond,
     if (problem.empty() && card_domain) {
       const json::Value* card = nullptr;
       if (f.object("card", &card)) {
-        Fields c = f.nested("card", *card);
+        web::Fields c = f.nested("card", *card);
         (void)(c.string("cardTokenId", kIdSizeMax, &op.card.card_token_id) &&
                c.string("maskedPan", 19, &op.card.masked_pan) &&
                (is_masked_pan(op.card.masked_pan) ||
@@ -490,4 +490,4 @@ void Dialect::operation(http::Request& request, const http::Responder& respond,
   });
 }
 
-}  // namespace payoutd::dialects::admin
+}  // namespace payoutd::admin

@@ -10,7 +10,7 @@
 #include "core/money.h"
 #include "core/secrets.h"  // secrets_equal: every credential is compared with it
 
-namespace payoutd::dialects {
+namespace payoutd::web {
 
 // Splits "/a/b%20c" into {"a", "b c"}, percent-decoding each segment. nullopt on a malformed
 // escape, an empty segment ("//", trailing "/") or a decoded NUL.
@@ -57,4 +57,4 @@ void write_amount(json::Writer& w, std::string_view key, std::int64_t minor, Cur
 // Reads {"value": ..., "currency": ...} at `name` into an Amount; positive unless allow_zero.
 bool parse_amount_object(Fields& fields, std::string_view name, bool allow_zero, Amount* out);
 
-}  // namespace payoutd::dialects
+}  // namespace payoutd::web

@@ -1,6 +1,6 @@
-#include "pages/bereke_pages.h"
+#include "providers/bereke/pages.h"
 
-#include "pages/common.h"
+#include "web/html.h"
 
 #include <sodium.h>
 
@@ -9,7 +9,7 @@
 #include "cards/card.h"
 #include "core/money.h"
 
-namespace payoutd::pages {
+namespace payoutd::providers::bereke {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
@@ -72,11 +72,11 @@ std::string head(const Texts& t, std::string_view refresh = {}) {
   h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
   h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
   if (!refresh.empty()) {
-    h.append("<meta http-equiv=\"refresh\" content=\"").append(escape(refresh)).append("\">");
+    h.append("<meta http-equiv=\"refresh\" content=\"").append(web::escape(refresh)).append("\">");
   }
   h.append("<title>").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(kScriptPath).append("\" defer></script>");
+  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
+  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
   h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
   return h;
 }
@@ -93,7 +93,7 @@ std::string amount_text(const store::PayoutRecord& p) {
 std::string message_page(const Texts& t, std::string_view message, std::string_view kind) {
   std::string h = head(t);
   h.append("<p class=\"status ").append(kind).append("\" id=\"status\">");
-  escape_into(h, message);
+  web::escape_into(h, message);
   h.append("</p>").append(kFoot);
   return h;
 }
@@ -103,7 +103,7 @@ std::optional<CardPayoutResult> find_order(engine::CardPayouts& cards, std::stri
                                            std::string* tenant) {
   const http::QueryParam id = http::query_param(query, "mdOrder");
   if (!id.present || !id.valid || id.value.size() != 36) return std::nullopt;
-  CardPayoutResult r = cards.get_by_order_id(id.value, dialects::bereke::kTenantPrefix, tenant);
+  CardPayoutResult r = cards.get_by_order_id(id.value, providers::bereke::kTenantPrefix, tenant);
   if (r.error != Error::kNone) return std::nullopt;
   return r;
 }
@@ -120,11 +120,11 @@ std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t re
   const CardOrder& o = r.order;
   std::string h = head(t);
   h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-  escape_into(h, amount_text(p));
+  web::escape_into(h, amount_text(p));
   h.append("</dd>");
   if (!o.description.empty()) {
     h.append("<dt>").append(t.description).append("</dt><dd id=\"description\">");
-    escape_into(h, o.description);
+    web::escape_into(h, o.description);
     h.append("</dd>");
   }
   h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
@@ -136,11 +136,11 @@ std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t re
   h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
   h.append("<form id=\"card-form\" method=\"post\" action=\"/payouts/payment/confirm\" novalidate ");
   h.append("autocomplete=\"off\">");
-  h.append("<input type=\"hidden\" name=\"mdOrder\" value=\"").append(escape(o.order_id)).append("\">");
+  h.append("<input type=\"hidden\" name=\"mdOrder\" value=\"").append(web::escape(o.order_id)).append("\">");
   h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
   if (!error.empty()) {
     h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    escape_into(h, error);
+    web::escape_into(h, error);
     h.append("</p>");
   }
   h.append("<label for=\"pan\">").append(t.card_number).append("</label>");
@@ -150,7 +150,7 @@ std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t re
   h.append("<small id=\"pan-hint\">").append(t.card_hint).append("</small>");
   h.append("<label for=\"cardholder\">").append(t.cardholder).append("</label>");
   h.append("<input id=\"cardholder\" name=\"cardholder\" autocomplete=\"cc-name\" maxlength=\"26\" ");
-  h.append("value=\"").append(escape(holder)).append("\" aria-describedby=\"holder-hint\" data-invalid=\"");
+  h.append("value=\"").append(web::escape(holder)).append("\" aria-describedby=\"holder-hint\" data-invalid=\"");
   h.append(t.invalid_holder).append("\">");
   h.append("<small id=\"holder-hint\">").append(t.cardholder_hint).append("</small>");
   h.append("<button id=\"pay\" type=\"submit\">").append(t.pay).append("</button></form>");
@@ -182,14 +182,14 @@ std::string language_of(std::string_view name, std::string_view prefix) {
 
 }  // namespace
 
-BerekePages::BerekePages(engine::CardPayouts& cards, const dialects::bereke::Dialect& dialect)
+Pages::Pages(engine::CardPayouts& cards, const providers::bereke::Dialect& dialect)
     : cards_(cards), dialect_(dialect) {}
 
-bool BerekePages::handle(http::Request& request, const http::Responder& respond) {
+bool Pages::handle(http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (!path.starts_with(kBase)) return false;
   if (request.problem != http::RequestProblem::kNone) {
-    respond(page(400, message_page(kRu, "Bad request", "declined")));
+    respond(web::page(400, message_page(kRu, "Bad request", "declined")));
     return true;
   }
   const std::string_view name = path.substr(kBase.size());
@@ -206,38 +206,38 @@ bool BerekePages::handle(http::Request& request, const http::Responder& respond)
     finish(request, respond, lang);
     return true;
   }
-  respond(page(404, message_page(kRu, kRu.not_found, "declined")));
+  respond(web::page(404, message_page(kRu, kRu.not_found, "declined")));
   return true;
 }
 
-void BerekePages::form(const http::Request& request, const http::Responder& respond,
+void Pages::form(const http::Request& request, const http::Responder& respond,
                        std::string_view lang) {
   const Texts& t = texts(lang);
   std::string tenant;
   auto order = find_order(cards_, request.query(), &tenant);
-  if (!order) return respond(page(404, message_page(t, t.not_found, "declined")));
+  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const store::PayoutRecord& p = order->payout;
   const CardOrder& o = order->order;
   if (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered) {
     // Confirmed (or expired) already: its status is on the finish page.
     return cards_.engine().after_durable(
-        [respond, r = redirect(finish_path(lang, o.order_id))]() mutable { respond(std::move(r)); });
+        [respond, r = web::redirect(finish_path(lang, o.order_id))]() mutable { respond(std::move(r)); });
   }
   const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
   std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
                                   : form_page(t, *order, (left_ms + 999) / 1000, {}, o.name);
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
-    respond(page(200, std::move(body)));
+    respond(web::page(200, std::move(body)));
   });
 }
 
-void BerekePages::confirm(const http::Request& request, const http::Responder& respond) {
+void Pages::confirm(const http::Request& request, const http::Responder& respond) {
   const std::string_view form = request.body;
-  const std::string lang = dialects::bereke::page_language(http::query_param(form, "lang").value);
+  const std::string lang = providers::bereke::page_language(http::query_param(form, "lang").value);
   const Texts& t = texts(lang);
   std::string tenant;
   auto order = find_order(cards_, form, &tenant);
-  if (!order) return respond(page(404, message_page(t, t.not_found, "declined")));
+  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const http::QueryParam pan_param = http::query_param(form, "pan");
   const http::QueryParam holder_param = http::query_param(form, "cardholder");
   std::string pan;
@@ -248,12 +248,12 @@ void BerekePages::confirm(const http::Request& request, const http::Responder& r
   const std::int64_t left_ms = order->order.expires_ms - SystemClock().now_ms();
   auto again = [&](std::string_view problem) {
     sodium_memzero(pan.data(), pan.size());
-    respond(page(422, form_page(t, *order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
+    respond(web::page(422, form_page(t, *order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
                                 problem, holder)));
   };
   if (order->order.stage != OrderStage::kRegistered ||
       order->payout.status != PayoutStatus::kProcessing) {
-    return respond(redirect(finish_path(lang, order->order.order_id)));
+    return respond(web::redirect(finish_path(lang, order->order.order_id)));
   }
   if (!pan_param.valid || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
       !cards::luhn_valid(pan)) {
@@ -274,18 +274,18 @@ void BerekePages::confirm(const http::Request& request, const http::Responder& r
   cards_.confirm(tenant, order->payout.partner_id, {std::move(pan), *issuer, upper_holder},
                  [respond, lang, order_id](CardPayoutResult r) {
                    if (r.error == Error::kUnavailable) {
-                     return respond(page(503, message_page(texts(lang), "Service unavailable, retry", "declined")));
+                     return respond(web::page(503, message_page(texts(lang), "Service unavailable, retry", "declined")));
                    }
-                   respond(redirect(finish_path(lang, order_id)));
+                   respond(web::redirect(finish_path(lang, order_id)));
                  });
 }
 
-void BerekePages::finish(const http::Request& request, const http::Responder& respond,
+void Pages::finish(const http::Request& request, const http::Responder& respond,
                          std::string_view lang) {
   const Texts& t = texts(lang);
   std::string tenant;
   auto order = find_order(cards_, request.query(), &tenant);
-  if (!order) return respond(page(404, message_page(t, t.not_found, "declined")));
+  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const store::PayoutRecord& p = order->payout;
   const CardOrder& o = order->order;
   std::string body;
@@ -293,7 +293,7 @@ void BerekePages::finish(const http::Request& request, const http::Responder& re
     // Not confirmed yet: back to the card page.
     std::string location(kBase);
     location.append("payment_").append(lang).append(".html?mdOrder=").append(o.order_id);
-    return respond(redirect(std::move(location)));
+    return respond(web::redirect(std::move(location)));
   }
   if (p.status == PayoutStatus::kProcessing) {
     body = head(t, "2");
@@ -312,23 +312,23 @@ void BerekePages::finish(const http::Request& request, const http::Responder& re
       body.append(p.decline_code == engine::kDeclineExpired ? t.expired : t.declined);
     }
     body.append("</p><dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-    escape_into(body, amount_text(p));
+    web::escape_into(body, amount_text(p));
     body.append("</dd>");
     if (!o.masked_pan.empty()) {
       body.append("<dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
-      escape_into(body, o.masked_pan);
+      web::escape_into(body, o.masked_pan);
       body.append("</dd>");
     }
     body.append("</dl>");
     if (!target.empty()) {
-      body.append("<a class=\"back\" id=\"back\" href=\"").append(escape(target)).append("\">");
+      body.append("<a class=\"back\" id=\"back\" href=\"").append(web::escape(target)).append("\">");
       body.append(t.back).append("</a><p><small>").append(t.redirect_note).append("</small></p>");
     }
   }
   body.append(kFoot);
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
-    respond(page(200, std::move(body)));
+    respond(web::page(200, std::move(body)));
   });
 }
 
-}  // namespace payoutd::pages
+}  // namespace payoutd::providers::bereke

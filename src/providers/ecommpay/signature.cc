@@ -1,13 +1,13 @@
-#include "dialects/ecommpay/signature.h"
+#include "providers/ecommpay/signature.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
 
-#include "dialects/common.h"
+#include "web/api.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 namespace {
 
 bool ignored(std::string_view key) { return key == "signature" || key == "frame_mode"; }
@@ -103,4 +103,4 @@ bool signature_valid(std::string_view secret, std::string_view text, std::string
   return secrets_equal(sign(secret, text), signature);
 }
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -1,8 +1,8 @@
-#include "dialects/common.h"
+#include "web/api.h"
 
 #include "http/server.h"
 
-namespace payoutd::dialects {
+namespace payoutd::web {
 
 std::optional<std::vector<std::string>> split_path(std::string_view path) {
   std::vector<std::string> segments;
@@ -158,4 +158,4 @@ bool parse_amount_object(Fields& fields, std::string_view name, bool allow_zero,
   return true;
 }
 
-}  // namespace payoutd::dialects
+}  // namespace payoutd::web

@@ -1,14 +1,15 @@
-#include "pages/ecommpay_pages.h"
+#include "providers/ecommpay/pages.h"
 
 #include <sodium.h>
 
 #include "cards/card.h"
 #include "core/money.h"
-#include "dialects/ecommpay/program.h"
-#include "dialects/ecommpay/signature.h"
-#include "pages/common.h"
+#include "providers/ecommpay/program.h"
+#include "providers/ecommpay/signature.h"
+#include "web/forms.h"
+#include "web/html.h"
 
-namespace payoutd::pages {
+namespace payoutd::providers::ecommpay {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
@@ -66,10 +67,10 @@ std::string head(const Texts& t, std::string_view refresh = {}) {
   std::string h = "<!doctype html><html lang=\"";
   h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
   h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-  if (!refresh.empty()) h.append("<meta http-equiv=\"refresh\" content=\"").append(escape(refresh)).append("\">");
+  if (!refresh.empty()) h.append("<meta http-equiv=\"refresh\" content=\"").append(web::escape(refresh)).append("\">");
   h.append("<title>").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(kScriptPath).append("\" defer></script>");
+  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
+  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
   h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
   return h;
 }
@@ -82,7 +83,7 @@ std::string message(const Texts& t, std::string_view text, std::string_view kind
   h.append("<p class=\"status ").append(kind).append("\" id=\"status\"");
   if (!status.empty()) h.append(" data-status=\"").append(status).append("\"");
   h.append(">");
-  escape_into(h, text);
+  web::escape_into(h, text);
   h.append("</p>").append(kFoot);
   return h;
 }
@@ -101,16 +102,16 @@ std::string summary(const Texts& t, const CardPayoutResult& r, std::int64_t rema
                     std::string_view description, bool with_card = true) {
   std::string h = head(t);
   h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-  escape_into(h, amount_text(r.payout));
+  web::escape_into(h, amount_text(r.payout));
   h.append("</dd>");
   if (!description.empty()) {
     h.append("<dt>").append(t.description).append("</dt><dd id=\"description\">");
-    escape_into(h, description);
+    web::escape_into(h, description);
     h.append("</dd>");
   }
   if (with_card && !r.order.masked_pan.empty()) {
     h.append("<dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
-    escape_into(h, r.order.masked_pan);
+    web::escape_into(h, r.order.masked_pan);
     h.append("</dd>");
   }
   if (remaining_s >= 0) {
@@ -130,12 +131,12 @@ std::string summary(const Texts& t, const CardPayoutResult& r, std::int64_t rema
 // form posts it back, and a post without it is refused) and the error it was sent back with.
 void form_start(std::string& h, const Texts& t, const CardPayoutResult& r, std::string_view link,
                 std::string_view error) {
-  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(escape(r.order.order_id)).append("\">");
+  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(web::escape(r.order.order_id)).append("\">");
   h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
-  h.append("<input type=\"hidden\" name=\"link\" value=\"").append(escape(link)).append("\">");
+  h.append("<input type=\"hidden\" name=\"link\" value=\"").append(web::escape(link)).append("\">");
   if (!error.empty()) {
     h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    escape_into(h, error);
+    web::escape_into(h, error);
     h.append("</p>");
   }
 }
@@ -158,10 +159,10 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
     for (const auto& c : saved) chosen |= c.binding_id == preselected;
     h.append("<fieldset id=\"saved\"><legend>").append(t.saved_cards).append("</legend>");
     for (const auto& c : saved) {
-      h.append("<label><input type=\"radio\" name=\"token\" value=\"").append(escape(c.binding_id)).append("\"");
+      h.append("<label><input type=\"radio\" name=\"token\" value=\"").append(web::escape(c.binding_id)).append("\"");
       if (c.binding_id == preselected) h.append(" checked");
       h.append("> <span class=\"saved-pan\">");
-      escape_into(h, c.masked_pan);
+      web::escape_into(h, c.masked_pan);
       h.append("</span></label>");
     }
     h.append("<label><input type=\"radio\" name=\"token\" value=\"\" id=\"token-new\"");
@@ -195,7 +196,7 @@ std::string masked_email(std::string_view email) {
 std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link, std::string_view error) {
   std::string h = summary(t, r, -1, {});
   h.append("<p id=\"code-sent\">").append(t.code_sent).append(" ");
-  escape_into(h, masked_email(r.order.email));
+  web::escape_into(h, masked_email(r.order.email));
   h.append("</p>");
   h.append("<form id=\"code-form\" method=\"post\" action=\"/payment/code\" autocomplete=\"off\">");
   form_start(h, t, r, link, error);
@@ -208,7 +209,7 @@ std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_vie
 
 // The extra page of a program that needs the recipient's location (a Visa card issued in
 // Canada), prefilled with what the link gave.
-std::string location_form(const Texts& t, const CardPayoutResult& r, const dialects::ecommpay::Party& l,
+std::string location_form(const Texts& t, const CardPayoutResult& r, const providers::ecommpay::Party& l,
                           std::string_view link, std::string_view error) {
   std::string h = summary(t, r, seconds_left(r.order), {});
   h.append("<h2 id=\"location-title\">").append(t.location_title).append("</h2><p>").append(t.location_why).append("</p>");
@@ -218,7 +219,7 @@ std::string location_form(const Texts& t, const CardPayoutResult& r, const diale
                    std::string_view autocomplete, int max) {
     h.append("<label for=\"").append(id).append("\">").append(label).append("</label>");
     h.append("<input id=\"").append(id).append("\" name=\"recipient_").append(id).append("\" value=\"");
-    h.append(escape(value)).append("\" maxlength=\"").append(std::to_string(max)).append("\" autocomplete=\"");
+    h.append(web::escape(value)).append("\" maxlength=\"").append(std::to_string(max)).append("\" autocomplete=\"");
     h.append(autocomplete).append("\"");
     if (!hint.empty()) h.append(" aria-describedby=\"").append(id).append("-hint\"");
     h.append(">");
@@ -243,54 +244,54 @@ std::string result_path(std::string_view uuid, std::string_view lang) {
 
 // A form posted by the page: its fields, its order, the signed link that opened the page and the
 // parties the link gives, or the page that refuses it.
-struct EcommpayPages::Posted {
+struct Pages::Posted {
   Params form;
   std::string lang, tenant, link;
   CardPayoutResult order;
-  const dialects::ecommpay::Project* project = nullptr;
-  dialects::ecommpay::Parties parties;
+  const providers::ecommpay::Project* project = nullptr;
+  providers::ecommpay::Parties parties;
   std::optional<http::Response> refusal;
 };
 
 // Every form of the page posts back the signed link that opened it: a post is accepted only with
 // a link its project signed, for this very order (the uuid alone, which callbacks and the result
 // page show, opens nothing).
-EcommpayPages::Posted EcommpayPages::posted(const http::Request& request) const {
+Pages::Posted Pages::posted(const http::Request& request) const {
   Posted in;
-  auto form = parse_form(request.body);
-  in.lang = form && form_value(*form, "lang") == "ru" ? "ru" : "en";
+  auto form = web::parse_form(request.body);
+  in.lang = form && web::form_value(*form, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(in.lang);
   auto refuse = [&](int status, std::string_view why) {
-    in.refusal = page(status, message(t, why, "declined"));
+    in.refusal = web::page(status, message(t, why, "declined"));
     return std::move(in);
   };
   if (!form) return refuse(400, t.bad_link);
   in.form = std::move(*form);
-  in.link = form_value(in.form, "link");
-  auto link = parse_form(in.link);
+  in.link = web::form_value(in.form, "link");
+  auto link = web::parse_form(in.link);
   // What the link is checked for here is what a post relies on: its project's signature, payout
   // mode and this order (and no time limit, as when it opened the page). The registration's
   // amount and customer, which the page shows, come from the order, not from the link.
-  in.project = link && form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
-  const std::string uuid = form_value(in.form, "uuid");
-  auto parties = in.project ? dialects::ecommpay::parties_from(*link, nullptr) : std::nullopt;
-  if (!parties || uuid.empty() || form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
+  in.project = link && web::form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
+  const std::string uuid = web::form_value(in.form, "uuid");
+  auto parties = in.project ? providers::ecommpay::parties_from(*link, nullptr) : std::nullopt;
+  if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
   in.parties = std::move(*parties);
-  in.order = cards_.get_by_order_id(uuid, dialects::ecommpay::kTenantPrefix, &in.tenant);
-  if (in.order.error != Error::kNone || in.tenant != dialects::ecommpay::tenant_of(in.project->id)) {
+  in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kTenantPrefix, &in.tenant);
+  if (in.order.error != Error::kNone || in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
     return refuse(404, t.not_found);
   }
   return in;
 }
 
-EcommpayPages::EcommpayPages(engine::CardPayouts& cards, const dialects::ecommpay::Dialect& dialect)
+Pages::Pages(engine::CardPayouts& cards, const providers::ecommpay::Dialect& dialect)
     : cards_(cards), dialect_(dialect) {}
 
-bool EcommpayPages::handle(http::Request& request, const http::Responder& respond) {
+bool Pages::handle(http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (path != "/payment" && !path.starts_with("/payment/")) return false;
   if (request.problem != http::RequestProblem::kNone) {
-    respond(page(400, message(kEn, kEn.bad_link, "declined")));
+    respond(web::page(400, message(kEn, kEn.bad_link, "declined")));
     return true;
   }
   const bool get = request.method == "GET" || request.method == "HEAD";
@@ -299,52 +300,52 @@ bool EcommpayPages::handle(http::Request& request, const http::Responder& respon
   if (path == "/payment/code" && request.method == "POST") return code(request, respond), true;
   if (path == "/payment/recipient" && request.method == "POST") return recipient(request, respond), true;
   if (path == "/payment/result" && get) return result(request, respond), true;
-  respond(page(404, message(kEn, kEn.not_found, "declined")));
+  respond(web::page(404, message(kEn, kEn.not_found, "declined")));
   return true;
 }
 
-void EcommpayPages::open(const http::Request& request, const http::Responder& respond) {
-  auto params = parse_form(request.query());
-  const std::string lang = params && form_value(*params, "language_code") == "ru" ? "ru" : "en";
+void Pages::open(const http::Request& request, const http::Responder& respond) {
+  auto params = web::parse_form(request.query());
+  const std::string lang = params && web::form_value(*params, "language_code") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
-  auto refuse = [&](int status, std::string_view why) { respond(page(status, message(t, why, "declined"))); };
+  auto refuse = [&](int status, std::string_view why) { respond(web::page(status, message(t, why, "declined"))); };
   if (!params) return refuse(400, t.bad_link);
-  if (!form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
-  const dialects::ecommpay::Project* project = link_project(*params);
+  if (!web::form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
+  const providers::ecommpay::Project* project = link_project(*params);
   if (!project) return refuse(403, t.bad_link);
   std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(form_value(*params, "uuid"), dialects::ecommpay::kTenantPrefix, &tenant);
-  if (r.error != Error::kNone || tenant != dialects::ecommpay::tenant_of(project->id)) {
+  CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kTenantPrefix, &tenant);
+  if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
   }
-  const bool same = r.payout.partner_id == form_value(*params, "payment_id") &&
-                    r.order.client_id == form_value(*params, "customer_id") &&
-                    r.order.email == form_value(*params, "customer_email") &&
-                    std::to_string(r.payout.amount) == form_value(*params, "payment_amount") &&
-                    r.payout.currency.code() == form_value(*params, "payment_currency");
-  if (!same || !dialects::ecommpay::parties_from(*params, nullptr)) return refuse(400, t.bad_link);
+  const bool same = r.payout.partner_id == web::form_value(*params, "payment_id") &&
+                    r.order.client_id == web::form_value(*params, "customer_id") &&
+                    r.order.email == web::form_value(*params, "customer_email") &&
+                    std::to_string(r.payout.amount) == web::form_value(*params, "payment_amount") &&
+                    r.payout.currency.code() == web::form_value(*params, "payment_currency");
+  if (!same || !providers::ecommpay::parties_from(*params, nullptr)) return refuse(400, t.bad_link);
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
-    return respond(redirect(result_path(r.order.order_id, lang)));
+    return respond(web::redirect(result_path(r.order.order_id, lang)));
   }
   const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
   if (left_ms <= 0) return refuse(410, t.expired);
-  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, form_value(*params, "payment_description"),
-                               cards_.saved_cards(tenant, r.order.client_id), form_value(*params, "account_token"),
+  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
+                               cards_.saved_cards(tenant, r.order.client_id), web::form_value(*params, "account_token"),
                                request.query());
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
+  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
-const dialects::ecommpay::Project* EcommpayPages::link_project(const Params& link) const {
-  const dialects::ecommpay::Project* project = dialect_.project(std::string_view(form_value(link, "project_id")));
-  if (!project || form_value(link, "mode") != "payout") return nullptr;
-  const std::string signature = form_value(link, "signature");
+const providers::ecommpay::Project* Pages::link_project(const Params& link) const {
+  const providers::ecommpay::Project* project = dialect_.project(std::string_view(web::form_value(link, "project_id")));
+  if (!project || web::form_value(link, "mode") != "payout") return nullptr;
+  const std::string signature = web::form_value(link, "signature");
   const bool signed_by_project =
       !signature.empty() &&
-      dialects::ecommpay::signature_valid(project->secret_key, dialects::ecommpay::signing_string(link), signature);
+      providers::ecommpay::signature_valid(project->secret_key, providers::ecommpay::signing_string(link), signature);
   return signed_by_project ? project : nullptr;
 }
 
-void EcommpayPages::card(const http::Request& request, const http::Responder& respond) {
+void Pages::card(const http::Request& request, const http::Responder& respond) {
   Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const auto& form = in.form;
@@ -354,17 +355,17 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
   const std::string& link = in.link;
   CardPayoutResult& r = in.order;
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
-    return respond(redirect(result_path(r.order.order_id, lang)));
+    return respond(web::redirect(result_path(r.order.order_id, lang)));
   }
   std::string pan;
-  for (char c : form_value(form, "pan")) {
+  for (char c : web::form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string holder = form_value(form, "cardholder");
-  const std::string token = form_value(form, "token");
+  const std::string holder = web::form_value(form, "cardholder");
+  const std::string token = web::form_value(form, "token");
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    respond(page(422, card_form(t, r, seconds_left(r.order), why, {}, cards_.saved_cards(tenant, r.order.client_id),
+    respond(web::page(422, card_form(t, r, seconds_left(r.order), why, {}, cards_.saved_cards(tenant, r.order.client_id),
                                 token, link)));
   };
   engine::CardPayouts::CodeAsk ask;
@@ -389,102 +390,102 @@ void EcommpayPages::card(const http::Request& request, const http::Responder& re
     std::string upper;
     for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
     ask.card = {std::move(pan), *issuer, std::move(upper)};
-    ask.save = form_value(form, "save") == "1";
+    ask.save = web::form_value(form, "save") == "1";
   }
   proceed(in, scheme, country, std::move(in.parties), std::move(ask), respond);
 }
 
-void EcommpayPages::recipient(const http::Request& request, const http::Responder& respond) {
+void Pages::recipient(const http::Request& request, const http::Responder& respond) {
   Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const Texts& t = texts(in.lang);
   CardPayoutResult& r = in.order;
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
-    return respond(redirect(result_path(r.order.order_id, in.lang)));
+    return respond(web::redirect(result_path(r.order.order_id, in.lang)));
   }
-  dialects::ecommpay::Parties parties = dialects::ecommpay::parties_from_json(r.order.parties);
-  dialects::ecommpay::Party& l = parties.recipient;
-  l.country = form_value(in.form, "recipient_country");
-  l.state = form_value(in.form, "recipient_state");
+  providers::ecommpay::Parties parties = providers::ecommpay::parties_from_json(r.order.parties);
+  providers::ecommpay::Party& l = parties.recipient;
+  l.country = web::form_value(in.form, "recipient_country");
+  l.state = web::form_value(in.form, "recipient_state");
   for (std::string* s : {&l.country, &l.state}) {
     for (char& c : *s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
   }
-  l.city = form_value(in.form, "recipient_city");
-  l.address = form_value(in.form, "recipient_address");
-  const std::string problem = dialects::ecommpay::location_problem(l);
+  l.city = web::form_value(in.form, "recipient_city");
+  l.address = web::form_value(in.form, "recipient_address");
+  const std::string problem = providers::ecommpay::location_problem(l);
   if (!problem.empty()) {
     const std::string_view why = problem == "country" ? t.invalid_country
                                  : problem == "state" ? t.invalid_state
                                  : problem == "city"  ? t.invalid_city
                                                       : t.invalid_address;
-    return respond(page(422, location_form(t, r, l, in.link, why)));
+    return respond(web::page(422, location_form(t, r, l, in.link, why)));
   }
   proceed(in, r.order.scheme, r.order.country, std::move(parties), {}, respond);
 }
 
-void EcommpayPages::proceed(const Posted& in, std::string_view scheme, std::string_view country,
-                            dialects::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view country,
+                            providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
                             const http::Responder& respond) {
-  using dialects::ecommpay::Requirement;
+  using providers::ecommpay::Requirement;
   const CardPayoutResult& r = in.order;
   const std::string& tenant = in.tenant;
-  const Requirement need = dialects::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
+  const Requirement need = providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
   auto answered = [respond, lang = in.lang, link = in.link, parties](CardPayoutResult res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&
         res.order.stage == OrderStage::kRegistered) {
-      if (res.order.code_hash.empty()) return respond(page(200, location_form(tx, res, parties.recipient, link, {})));
-      return respond(page(200, code_form(tx, res, link, {})));
+      if (res.order.code_hash.empty()) return respond(web::page(200, location_form(tx, res, parties.recipient, link, {})));
+      return respond(web::page(200, code_form(tx, res, link, {})));
     }
     if (res.error == Error::kUnavailable) {
-      return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
+      return respond(web::page(503, message(tx, "Service unavailable, retry", "declined")));
     }
     if (res.error == Error::kInvalid && (res.detail == "unknown-card" || res.detail == "no-card")) {
-      return respond(page(422, message(tx, tx.unsupported_card, "declined")));
+      return respond(web::page(422, message(tx, tx.unsupported_card, "declined")));
     }
-    respond(redirect(result_path(res.order.order_id, lang)));
+    respond(web::redirect(result_path(res.order.order_id, lang)));
   };
   if (need == Requirement::kDecline) {
-    return cards_.refuse(tenant, r.payout.partner_id, std::string(dialects::ecommpay::kDeclineProgramData),
+    return cards_.refuse(tenant, r.payout.partner_id, std::string(providers::ecommpay::kDeclineProgramData),
                          answered);
   }
   ask.send = need == Requirement::kMet;
-  ask.parties = dialects::ecommpay::parties_json(parties);
+  ask.parties = providers::ecommpay::parties_json(parties);
   cards_.request_code(tenant, r.payout.partner_id, std::move(ask), answered);
 }
 
-void EcommpayPages::code(const http::Request& request, const http::Responder& respond) {
+void Pages::code(const http::Request& request, const http::Responder& respond) {
   Posted in = posted(request);
   if (in.refusal) return respond(std::move(*in.refusal));
   const std::string& lang = in.lang;
   const CardPayoutResult& r = in.order;
   const std::string order_id = r.order.order_id;
-  cards_.confirm_code(in.tenant, r.payout.partner_id, form_value(in.form, "code"),
+  cards_.confirm_code(in.tenant, r.payout.partner_id, web::form_value(in.form, "code"),
                       [respond, lang, order_id, link = in.link](CardPayoutResult res) {
                         const Texts& tx = texts(lang);
                         if (res.error == Error::kInvalid && res.detail == "wrong-code") {
-                          return respond(page(422, code_form(tx, res, link, tx.wrong_code)));
+                          return respond(web::page(422, code_form(tx, res, link, tx.wrong_code)));
                         }
                         if (res.error == Error::kInvalid) {
-                          return respond(page(422, message(tx, tx.code_expired, "declined")));
+                          return respond(web::page(422, message(tx, tx.code_expired, "declined")));
                         }
                         if (res.error == Error::kUnavailable) {
-                          return respond(page(503, message(tx, "Service unavailable, retry", "declined")));
+                          return respond(web::page(503, message(tx, "Service unavailable, retry", "declined")));
                         }
-                        respond(redirect(result_path(order_id, lang)));
+                        respond(web::redirect(result_path(order_id, lang)));
                       });
 }
 
-void EcommpayPages::result(const http::Request& request, const http::Responder& respond) {
-  auto params = parse_form(request.query());
-  const std::string lang = params && form_value(*params, "lang") == "ru" ? "ru" : "en";
+void Pages::result(const http::Request& request, const http::Responder& respond) {
+  auto params = web::parse_form(request.query());
+  const std::string lang = params && web::form_value(*params, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
   std::string tenant;
-  CardPayoutResult r = params ? cards_.get_by_order_id(form_value(*params, "uuid"), dialects::ecommpay::kTenantPrefix,
+  CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kTenantPrefix,
                                                       &tenant)
                               : CardPayoutResult{Error::kNotFound};
   if (r.error != Error::kNone) {
-    return respond(page(404, message(t, t.not_found, "declined")));
+    return respond(web::page(404, message(t, t.not_found, "declined")));
   }
   std::string body;
   if (r.payout.status == PayoutStatus::kProcessing && r.order.stage != OrderStage::kRegistered) {
@@ -496,14 +497,14 @@ void EcommpayPages::result(const http::Request& request, const http::Responder& 
   } else if (r.payout.decline_code == engine::kDeclineExpired ||
              (r.payout.status == PayoutStatus::kProcessing && SystemClock().now_ms() >= r.order.expires_ms)) {
     body = message(t, t.expired, "declined", "expired");
-  } else if (r.payout.decline_code == dialects::ecommpay::kDeclineProgramData) {
+  } else if (r.payout.decline_code == providers::ecommpay::kDeclineProgramData) {
     body = message(t, t.program_declined, "declined", "declined");
   } else if (r.payout.status == PayoutStatus::kDeclined) {
     body = message(t, t.declined, "declined", "declined");
   } else {
     body = message(t, t.processing, "", "registered");
   }
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(page(200, std::move(body))); });
+  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
-}  // namespace payoutd::pages
+}  // namespace payoutd::providers::ecommpay

@@ -1,4 +1,4 @@
-#include "dialects/ecommpay/ecommpay.h"
+#include "providers/ecommpay/api.h"
 
 #include <arpa/inet.h>
 
@@ -10,11 +10,11 @@
 
 #include "core/json.h"
 #include "core/time_format.h"
-#include "dialects/common.h"
-#include "dialects/ecommpay/program.h"
-#include "dialects/ecommpay/signature.h"
+#include "web/api.h"
+#include "providers/ecommpay/program.h"
+#include "providers/ecommpay/signature.h"
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
@@ -230,7 +230,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   }
   const json::Value& body = *parsed.value;
   std::string problem;
-  Fields top(body, "", &problem);
+  web::Fields top(body, "", &problem);
   const json::Value* general = nullptr;
   if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
   // project_id: a number, or a string of digits.
@@ -253,11 +253,11 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   if (!signature_valid(p->secret_key, signing_string(body), signature->as_string())) {
     return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p->id));
   }
-  Fields g = top.nested("general", *general);
+  web::Fields g = top.nested("general", *general);
   std::string payment_id, callback_url;
   const json::Value* payment = nullptr;
   const json::Value* customer = nullptr;
-  if (g.string("payment_id", 255, &payment_id) && !is_partner_id(payment_id, 255)) {
+  if (g.string("payment_id", 255, &payment_id) && !web::is_partner_id(payment_id, 255)) {
     g.fail("payment_id", "must be 1 to 255 characters of A-Z a-z 0-9 . _ -");
   }
   if (problem.empty() && g.string("merchant_callback_url", 2048, &callback_url, false) &&
@@ -267,7 +267,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   std::int64_t amount = 0;
   std::string currency, customer_id, email, phone, ip;
   if (problem.empty() && top.object("payment", &payment)) {
-    Fields pay = top.nested("payment", *payment);
+    web::Fields pay = top.nested("payment", *payment);
     const json::Value* a = payment->find("amount");
     const auto minor = a && a->is_number() ? a->as_int64() : std::nullopt;
     if (!minor || *minor <= 0 || *minor > 999'999'999'999) {
@@ -280,7 +280,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
     }
   }
   if (problem.empty() && top.object("customer", &customer)) {
-    Fields c = top.nested("customer", *customer);
+    web::Fields c = top.nested("customer", *customer);
     // The customer's id keys its saved cards: no control characters (the engine's key separator
     // among them), or one customer's id could spell the start of another's keys.
     if (c.string("id", 255, &customer_id) &&
@@ -495,4 +495,4 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
   respond(json_response(200, std::move(body)));
 }
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace payoutd::dialects::ecommpay {
+namespace payoutd::providers::ecommpay {
 
 struct Party {
   std::string wallet_id, first_name, last_name, country, state, city, address, zip;
@@ -62,4 +62,4 @@ bool location_complete(const Party& location);
 // "address"), or empty.
 std::string location_problem(const Party& location);
 
-}  // namespace payoutd::dialects::ecommpay
+}  // namespace payoutd::providers::ecommpay
