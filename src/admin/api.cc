@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "web/api.h"
+#include "web/error_envelope.h"
 
 namespace payoutd::admin {
 
@@ -99,12 +100,12 @@ std::optional<engine::WalletTxnType> operation_type(std::string_view name) {
 
 }  // namespace
 
-Dialect::Dialect(engine::PayoutEngine& engine, const providers::qiwi::Options& qiwi, Options options)
-    : engine_(engine), qiwi_(qiwi), options_(std::move(options)), throttle_(options_.throttle) {}
+Dialect::Dialect(engine::PayoutEngine& engine, Options options)
+    : engine_(engine), options_(std::move(options)), throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view code,
                               std::string_view description) const {
-  return web::error_response(status, kService, code, description, qiwi_.utc_offset_minutes);
+  return web::error_response(status, kService, code, description, web::kServerUtcOffsetMinutes);
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -114,7 +115,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(error(404, "route.not.found", "the admin API is disabled"));
     return true;
   }
-  if (auto problem = web::problem_response(request, kService, qiwi_.utc_offset_minutes)) {
+  if (auto problem = web::problem_response(request, kService, web::kServerUtcOffsetMinutes)) {
     respond(std::move(*problem));
     return true;
   }
@@ -206,13 +207,12 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   const auto& s = *segments;
-  bool known_product = false;
-  for (const auto& p : qiwi_.products) known_product |= p.id == s[4];
-  if (!known_product) {
+  // The QIWI products' tenants are "qiwi:<product>" (providers/qiwi).
+  const std::string tenant = "qiwi:" + s[4];
+  if (std::find(options_.tenants.begin(), options_.tenants.end(), tenant) == options_.tenants.end()) {
     respond(error(404, "product.not.found", "no such product"));
     return true;
   }
-  const std::string tenant = providers::qiwi::tenant_of(s[4]);
   const std::string& m = request.method;
   auto method_not_allowed = [&] { respond(error(405, "method.not.allowed", "wrong method")); };
   if (s.size() == 7 && (s[5] == "funders" || s[5] == "clients" || s[5] == "operations")) {

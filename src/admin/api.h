@@ -3,7 +3,7 @@
 // sandbox record the other documented wallet operation types. docs/qiwi.md lists the paths.
 #include <string>
 
-#include "providers/qiwi/api.h"
+#include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
 #include "rails/sandbox_rail.h"
@@ -21,7 +21,7 @@ struct Options {
 
 class Dialect {
  public:
-  Dialect(engine::PayoutEngine& engine, const providers::qiwi::Options& qiwi, Options options);
+  Dialect(engine::PayoutEngine& engine, Options options);
   bool handle(http::Request& request, const http::Responder& respond);
   // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
   void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
@@ -48,7 +48,6 @@ class Dialect {
               std::string ok_body) const;
 
   engine::PayoutEngine& engine_;
-  const providers::qiwi::Options& qiwi_;
   Options options_;
   const rails::SandboxRail* rail_ = nullptr;
   const store::Store* outbox_store_ = nullptr;

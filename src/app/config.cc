@@ -14,7 +14,7 @@
 #include "cards/card.h"
 #include "core/secrets.h"
 #include "core/time_format.h"
-#include "providers/qiwi/api.h"
+#include "config/reader.h"
 #include "outbox/work_pool.h"
 #include "store/sqlite_store.h"
 
@@ -23,275 +23,11 @@ namespace {
 
 constexpr std::size_t kAdminTokenCharsMin = 32;  // outside the sandbox
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw std::runtime_error("config " + where + ": " + what);
-}
-
-// Exactly the type asked for: toml++'s permissive value<T>() would read `sandbox = 1` as true, 2.0
-// as the integer 2, and a float beyond int64 through an undefined conversion.
-template <typename T>
-T get_or(const toml::table& t, const std::string& section, const char* key, T fallback) {
-  const toml::node* node = t.get(key);
-  if (!node) return fallback;
-  auto value = node->value_exact<T>();
-  if (!value) fail(section + "." + key, "has the wrong type");
-  return *value;
-}
-
-std::int64_t bounded(const toml::table& t, const std::string& section, const char* key,
-                     std::int64_t fallback, std::int64_t min, std::int64_t max) {
-  const std::int64_t value = get_or<std::int64_t>(t, section, key, fallback);
-  if (value < min || value > max) {
-    fail(section + "." + key, "must be between " + std::to_string(min) + " and " +
-                                  std::to_string(max));
-  }
-  return value;
-}
-
-std::string required_string(const toml::table& t, const std::string& where, const char* key) {
-  auto value = t[key].value<std::string>();
-  if (!value || value->empty()) fail(where + "." + key, "is required (a non-empty string)");
-  return *value;
-}
-
-Currency currency(const toml::table& t, const std::string& where) {
-  const std::string code = required_string(t, where, "currency");
-  auto c = Currency::from_code(code);
-  if (!c) fail(where + ".currency", "unknown currency " + code);
-  return *c;
-}
-
-const toml::table& section(const toml::table& root, const char* name) {
-  static const toml::table kEmpty;
-  const toml::node* node = root.get(name);
-  if (!node) return kEmpty;
-  if (!node->is_table()) fail(name, "must be a table");
-  return *node->as_table();
-}
-
-void load_qiwi(const toml::table& root, Config& config) {
-  const toml::table& qiwi = section(root, "qiwi");
-  const std::string offset = get_or<std::string>(qiwi, "qiwi", "utc_offset", "+03:00");
-  auto minutes = parse_utc_offset_minutes(offset);
-  if (!minutes) fail("qiwi.utc_offset", "must look like +03:00");
-  config.qiwi.utc_offset_minutes = *minutes;
-  const toml::array* products = qiwi["products"].as_array();
-  if (!products) return;
-  for (std::size_t i = 0; i < products->size(); ++i) {
-    const std::string where = "qiwi.products[" + std::to_string(i) + "]";
-    const toml::table* p = (*products)[i].as_table();
-    if (!p) fail(where, "must be a table");
-    providers::qiwi::Product product;
-    product.id = required_string(*p, where, "id");
-    if (const toml::array* tokens = (*p)["tokens"].as_array()) {
-      for (const auto& token : *tokens) {
-        auto value = token.value<std::string>();
-        if (!value || value->size() < 16) fail(where + ".tokens", "tokens are strings of 16+ characters");
-        product.tokens.push_back(*value);
-      }
-    }
-    const std::string tenant = providers::qiwi::tenant_of(product.id);
-    if (const toml::array* funders = (*p)["funders"].as_array()) {
-      for (std::size_t j = 0; j < funders->size(); ++j) {
-        const std::string fw = where + ".funders[" + std::to_string(j) + "]";
-        const toml::table* f = (*funders)[j].as_table();
-        if (!f) fail(fw, "must be a table");
-        engine::ProvisionedFunder funder;
-        funder.spec.tenant = tenant;
-        funder.spec.code = required_string(*f, fw, "id");
-        funder.spec.display_name = get_or<std::string>(*f, fw, "display_name", funder.spec.code);
-        funder.spec.currency = currency(*f, fw);
-        const std::string initial = get_or<std::string>(*f, fw, "initial_balance", "0");
-        const DecimalParse parsed = parse_decimal(initial, funder.spec.currency.exponent());
-        if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
-          fail(fw + ".initial_balance", "must be a non-negative decimal string");
-        }
-        funder.initial_minor = parsed.minor;
-        config.provision.funders.push_back(std::move(funder));
-      }
-    }
-    if (const toml::array* clients = (*p)["clients"].as_array()) {
-      for (std::size_t j = 0; j < clients->size(); ++j) {
-        const std::string cw = where + ".clients[" + std::to_string(j) + "]";
-        const toml::table* c = (*clients)[j].as_table();
-        if (!c) fail(cw, "must be a table");
-        engine::ClientSpec client;
-        client.tenant = tenant;
-        client.client_id = required_string(*c, cw, "client_id");
-        client.account_code = required_string(*c, cw, "account_id");
-        client.currency = currency(*c, cw);
-        const std::string mode = get_or<std::string>(*c, cw, "mode", "normal");
-        if (mode == "blocked") {
-          client.status = ledger::AccountStatus::kBlocked;
-        } else if (mode == "processing") {
-          client.credit_delay_ms = bounded(*c, cw, "credit_delay_ms", 2000, 1, 86'400'000);
-        } else if (mode != "normal") {
-          fail(cw + ".mode", "must be normal, processing or blocked");
-        }
-        config.provision.clients.push_back(std::move(client));
-      }
-    }
-    for (const auto& existing : config.qiwi.products) {
-      if (existing.id == product.id) fail(where + ".id", "duplicate product " + product.id);
-      for (const auto& token : existing.tokens) {
-        for (const auto& mine : product.tokens) {
-          if (token == mine) fail(where + ".tokens", "a token belongs to one product only");
-        }
-      }
-    }
-    config.qiwi.products.push_back(std::move(product));
-  }
-}
-
-std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
-                      Currency currency, const char* fallback) {
-  const std::string text = get_or<std::string>(t, where, key, fallback);
-  const DecimalParse parsed = parse_decimal(text, currency.exponent());
-  if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
-    fail(where + "." + key, "must be a non-negative decimal string");
-  }
-  return parsed.minor;
-}
-
-void load_bereke(const toml::table& root, Config& config) {
-  const toml::table& bereke = section(root, "bereke");
-  providers::bereke::Options& o = config.bereke;
-  o.node = get_or<std::string>(bereke, "bereke", "node", o.node);
-  o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
-  o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
-  while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
-  o.session_timeout_default_s =
-      bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
-  config.bereke_provision.marker = "provisioned:bereke";
-  const toml::array* partners = bereke["partners"].as_array();
-  if (!partners) return;
-  const Currency kzt = *Currency::from_code("KZT");
-  for (std::size_t i = 0; i < partners->size(); ++i) {
-    const std::string where = "bereke.partners[" + std::to_string(i) + "]";
-    const toml::table* p = (*partners)[i].as_table();
-    if (!p) fail(where, "must be a table");
-    providers::bereke::Partner partner;
-    partner.id = required_string(*p, where, "id");
-    partner.user_name = required_string(*p, where, "user_name");
-    partner.password = required_string(*p, where, "password");
-    if (partner.user_name.size() > 30 || partner.password.size() > 30) {
-      fail(where, "user_name and password are 30 characters at most");
-    }
-    partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
-    if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
-    // The sandbox's simulated bank balance of a card added in the cabinet; a real bank's card
-    // holds its own, so outside the sandbox it is ignored.
-    partner.new_card_balance = minor_of(*p, where, "new_card_balance", *Currency::from_code("KZT"), "0");
-    if (!config.sandbox) partner.new_card_balance = 0;
-    partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
-    if (const toml::array* funding = (*p)["funding"].as_array()) {
-      partner.transit_funding = partner.card_funding = false;
-      for (const auto& f : *funding) {
-        const auto value = f.value<std::string>().value_or("");
-        if (value == "transit") {
-          partner.transit_funding = true;
-        } else if (value == "corporate_card") {
-          partner.card_funding = true;
-        } else {
-          fail(where + ".funding", "lists \"transit\" and/or \"corporate_card\"");
-        }
-      }
-    }
-    if (const toml::array* countries = (*p)["card_countries"].as_array()) {
-      partner.card_countries.clear();
-      for (const auto& c : *countries) {
-        auto value = c.value<std::string>();
-        if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
-        partner.card_countries.push_back(*value);
-      }
-    }
-    for (const auto& existing : o.partners) {
-      if (existing.id == partner.id || existing.user_name == partner.user_name) {
-        fail(where, "duplicate partner id or user_name");
-      }
-    }
-    const std::string tenant = providers::bereke::tenant_of(partner.id);
-    auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
-      engine::ProvisionedFunder f;
-      f.spec = {tenant, code, name, kzt};
-      f.initial_minor = balance;
-      config.bereke_provision.funders.push_back(std::move(f));
-    };
-    funder(std::string(engine::kTransitAccount), "Transit account",
-           bounded(*p, where, "transit_balance", 0, 0, 999'999'999'999));
-    auto cards_of = [&](const char* key, bool debit) {
-      const toml::array* list = (*p)[key].as_array();
-      if (!list) return;
-      for (std::size_t j = 0; j < list->size(); ++j) {
-        const std::string cw = where + "." + key + "[" + std::to_string(j) + "]";
-        const toml::table* c = (*list)[j].as_table();
-        if (!c) fail(cw, "must be a table");
-        engine::ProvisionedBinding b;
-        b.tenant = tenant;
-        b.debit = debit;
-        b.binding_id = required_string(*c, cw, "binding_id");
-        b.pan = required_string(*c, cw, "pan");
-        if (!cards::luhn_valid(b.pan)) fail(cw + ".pan", "is not a valid card number");
-        b.holder = get_or<std::string>(*c, cw, "holder", "");
-        if (debit) {
-          funder(b.binding_id, "Corporate card " + cards::mask_pan(b.pan),
-                 bounded(*c, cw, "balance", 0, 0, 999'999'999'999));
-        } else {
-          b.client_id = required_string(*c, cw, "client_id");
-        }
-        config.bereke_provision.bindings.push_back(std::move(b));
-      }
-    };
-    cards_of("corporate_cards", true);
-    cards_of("recipient_bindings", false);
-    o.partners.push_back(std::move(partner));
-  }
-}
-
-
-void load_ecommpay(const toml::table& root, Config& config) {
-  const toml::table& section_table = section(root, "ecommpay");
-  providers::ecommpay::Options& o = config.ecommpay;
-  o.sandbox = config.sandbox;
-  o.uuid_lifetime_ms = bounded(section_table, "ecommpay", "uuid_lifetime_s", 1800, 1, 86'400) * 1000;
-  config.ecommpay_provision.marker = "provisioned:ecommpay";
-  const toml::array* projects = section_table["projects"].as_array();
-  if (!projects) return;
-  for (std::size_t i = 0; i < projects->size(); ++i) {
-    const std::string where = "ecommpay.projects[" + std::to_string(i) + "]";
-    const toml::table* t = (*projects)[i].as_table();
-    if (!t) fail(where, "must be a table");
-    providers::ecommpay::Project p;
-    p.id = bounded(*t, where, "id", 0, 1, 999'999'999'999);
-    p.secret_key = required_string(*t, where, "secret_key");
-    p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
-    p.callback_url = get_or<std::string>(*t, where, "callback_url", "");
-    const std::string sender = get_or<std::string>(*t, where, "sender", "merchant");
-    if (sender != "merchant" && sender != "person") fail(where + ".sender", "must be \"merchant\" or \"person\"");
-    p.person_sender = sender == "person";
-    p.currency = currency(*t, where);
-    if (const toml::array* list = (*t)["allowlist"].as_array()) {
-      for (const auto& n : *list) {
-        auto network = providers::ecommpay::Network::parse(n.value<std::string>().value_or(""));
-        if (!network) fail(where + ".allowlist", "entries are addresses or CIDR ranges");
-        p.allowlist.push_back(*network);
-      }
-    }
-    p.limits.single_max = minor_of(*t, where, "card_single_max", p.currency, "0");
-    p.limits.total_max = minor_of(*t, where, "card_total_max", p.currency, "0");
-    p.limits.count_max = static_cast<int>(bounded(*t, where, "card_count_max", 0, 0, 1'000'000));
-    p.limits.window_ms = bounded(*t, where, "card_window_hours", 24, 1, 24 * 366) * 3'600'000;
-    for (const auto& existing : o.projects) {
-      if (existing.id == p.id) fail(where + ".id", "duplicate project");
-    }
-    engine::ProvisionedFunder f;
-    f.spec = {providers::ecommpay::tenant_of(p.id), std::string(providers::ecommpay::kMerchantAccount),
-              "Merchant balance", p.currency};
-    f.initial_minor = minor_of(*t, where, "merchant_balance", p.currency, "0");
-    config.ecommpay_provision.funders.push_back(std::move(f));
-    o.projects.push_back(std::move(p));
-  }
-}
+using config::bounded;
+using config::fail;
+using config::get_or;
+using config::required_string;
+using config::section;
 
 // [cabinet] and its [[cabinet.users]]: each a login, the tenant it sees (a QIWI product, a
 // Bereke partner or an ecommpay project of this config), and its password's argon2id hash.
@@ -313,10 +49,6 @@ void load_cabinet(const toml::table& root, Config& config) {
   o.pending_per_address_max =
       static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
   o.device_ms = bounded(t, "cabinet", "device_days", 90, 1, 3650) * 86'400'000LL;
-  config.cabinet_pages.sms_per_phone_per_hour =
-      static_cast<int>(bounded(t, "cabinet", "sms_per_phone_per_hour", 3, 1, 1000));
-  config.cabinet_pages.sms_per_tenant_per_hour =
-      static_cast<int>(bounded(t, "cabinet", "sms_per_tenant_per_hour", 30, 1, 100'000));
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
   const std::vector<std::string>& tenants = config.admin.tenants;
@@ -405,17 +137,8 @@ void refuse_published_secrets(const Config& config) {
     if (!value.empty() && is_published_secret(value)) found.push_back(key);
   };
   check("admin.token", config.admin.token);
-  for (std::size_t i = 0; i < config.qiwi.products.size(); ++i) {
-    const auto& tokens = config.qiwi.products[i].tokens;
-    for (std::size_t j = 0; j < tokens.size(); ++j) {
-      check("qiwi.products[" + std::to_string(i) + "].tokens[" + std::to_string(j) + "]", tokens[j]);
-    }
-  }
-  for (std::size_t i = 0; i < config.bereke.partners.size(); ++i) {
-    check("bereke.partners[" + std::to_string(i) + "].password", config.bereke.partners[i].password);
-  }
-  for (std::size_t i = 0; i < config.ecommpay.projects.size(); ++i) {
-    check("ecommpay.projects[" + std::to_string(i) + "].secret_key", config.ecommpay.projects[i].secret_key);
+  for (const auto& provider : config.providers) {
+    for (const providers::ConfigSecret& secret : provider->secrets()) check(secret.key, secret.value);
   }
   for (std::size_t i = 0; i < config.cabinet.users.size(); ++i) {
     check("cabinet.users[" + std::to_string(i) + "].password_hash", config.cabinet.users[i].password_hash);
@@ -508,14 +231,9 @@ void load_mail(const toml::table& root, Config& config) {
   const toml::table& mail = section(root, "mail");
   config.mail.smtp_url = get_or<std::string>(mail, "mail", "smtp_url", "");
   config.mail.from = get_or<std::string>(mail, "mail", "from", config.mail.from);
-  config.ecommpay.mail_from = config.mail.from;
   if (!config.mail.smtp_url.empty() && !config.mail.smtp_url.starts_with("smtp://") &&
       !config.mail.smtp_url.starts_with("smtps://")) {
     fail("mail.smtp_url", "must be smtp://HOST:PORT or smtps://HOST:PORT");
-  }
-  if (config.mail.smtp_url.empty() && !config.sandbox &&
-      !(config.ecommpay.projects.empty())) {
-    fail("mail.smtp_url", "is required outside the sandbox (verification codes go by email)");
   }
   config.mail.require_tls = get_or<bool>(mail, "mail", "require_tls", !config.sandbox);
   config.mail.connect_timeout_ms = config.callbacks.connect_timeout_ms;
@@ -688,32 +406,29 @@ Config parse_config(std::string_view text, const std::string& path) {
                         "admin API off)");
   }
   config.admin.sandbox = config.sandbox;
-  load_qiwi(root, config);
-  load_bereke(root, config);
-  load_ecommpay(root, config);
-  // Every tenant of the config, for the admin API and the cabinet's users.
-  for (const auto& p : config.qiwi.products) config.admin.tenants.push_back(providers::qiwi::tenant_of(p.id));
-  for (const auto& p : config.bereke.partners) config.admin.tenants.push_back(providers::bereke::tenant_of(p.id));
-  for (const auto& p : config.ecommpay.projects) config.admin.tenants.push_back(providers::ecommpay::tenant_of(p.id));
   load_throttle(root, config);
-  config.bereke.throttle = config.throttle;
-  // Tokens are long and random (16 characters at least; the admin's 32): guessing one is hopeless,
-  // so only an address's rate of failures is bounded. A delay per (product, address) would mostly
-  // slow a partner's healthy hosts behind the same address as one with an old token.
-  ThrottleOptions tokens = config.throttle;
-  tokens.failures_free = std::numeric_limits<int>::max();
-  config.qiwi.throttle = tokens;
-  config.admin.throttle = tokens;
-  load_cabinet(root, config);
-  if (std::string knp = get_or<std::string>(section(root, "cabinet"), "cabinet", "knp_table", ""); !knp.empty()) {
-    std::filesystem::path p = knp;
-    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
-    config.knp_table = p.string();
-  }
-  load_cards(root, path, config);
   load_outbox(root, config);
   load_sms(root, config);
   load_mail(root, config);
+  const providers::LoadContext context{.sandbox = config.sandbox,
+                                       .config_path = path,
+                                       .sms = config.sandbox || !config.sms.gateway_url.empty(),
+                                       .mail = config.sandbox || !config.mail.smtp_url.empty(),
+                                       .mail_from = config.mail.from,
+                                       .throttle = config.throttle};
+  for (const providers::Module& module : providers::modules()) {
+    config.providers.push_back(module.load(root, context));
+  }
+  // Every tenant of the config, for the admin API and the cabinet's users.
+  for (const auto& provider : config.providers) {
+    for (std::string& tenant : provider->tenants()) config.admin.tenants.push_back(std::move(tenant));
+  }
+  // Tokens are long and random (the admin's 32 characters at least): guessing one is hopeless,
+  // so only an address's rate of failures is bounded.
+  config.admin.throttle = config.throttle;
+  config.admin.throttle.failures_free = std::numeric_limits<int>::max();
+  load_cabinet(root, config);
+  load_cards(root, path, config);
   if (!config.sandbox) refuse_published_secrets(config);
   return config;
 }

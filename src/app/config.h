@@ -9,9 +9,6 @@
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
 #include "admin/api.h"
-#include "providers/bereke/api.h"
-#include "providers/ecommpay/api.h"
-#include "providers/qiwi/api.h"
 #include "engine/committer.h"
 #include "engine/card_payouts.h"
 #include "engine/provision.h"
@@ -19,6 +16,7 @@
 #include "outbox/mail_transport.h"
 #include "rails/sandbox_rail.h"
 #include "http/server.h"
+#include "providers/provider.h"
 #include "store/postgres_store.h"
 
 namespace payoutd::app {
@@ -33,9 +31,8 @@ struct Config {
   std::string node_id;                     // this node's name among several (default host:pid)
   engine::CommitterOptions committer;
   admin::Options admin;
-  providers::qiwi::Options qiwi;
-  providers::bereke::Options bereke;
-  providers::ecommpay::Options ecommpay;
+  // Every provider with its section of the config, in the registry's order.
+  std::vector<std::shared_ptr<providers::Provider>> providers;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
   outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried, how many at once
   outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)
@@ -45,13 +42,8 @@ struct Config {
   std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
   rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)
   engine::CardEngineOptions card_engine;
-  engine::ProvisionPlan provision;         // QIWI tenants an empty database starts with
-  engine::ProvisionPlan bereke_provision;  // Bereke partners, their accounts and bindings
-  engine::ProvisionPlan ecommpay_provision;  // ecommpay projects' merchant balances
   ThrottleOptions throttle;                  // throttle.*: wrong credentials, for every dialect
   cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, its checks, sessions
-  cabinet::PagesOptions cabinet_pages;       // cabinet.*: its pages' limits (SMS codes)
-  std::string knp_table;                     // cabinet.knp_table, resolved against the config's directory
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

@@ -15,9 +15,6 @@
 #include "app/config.h"
 #include "cabinet/pages.h"
 #include "admin/api.h"
-#include "providers/bereke/api.h"
-#include "providers/ecommpay/api.h"
-#include "providers/qiwi/api.h"
 #include "cards/vault.h"
 #include "core/files.h"
 #include "engine/audit.h"
@@ -29,9 +26,9 @@
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
-#include "providers/bereke/pages.h"
+#include "providers/provider.h"
 #include "web/assets.h"
-#include "providers/ecommpay/pages.h"
+#include "web/error_envelope.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -81,17 +78,39 @@ std::string node_id(const Config& config) {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-http::Response not_found(const Config& config) {
-  return web::error_response(404, "payoutd", "route.not.found", "no such path",
-                                        config.qiwi.utc_offset_minutes);
+bool pays_cards(const Config& config) {
+  for (const auto& provider : config.providers) {
+    if (provider->pays_cards()) return true;
+  }
+  return false;
 }
+
+// Hands each request to the provider whose path prefix it has.
+class Router {
+ public:
+  explicit Router(const Config& config) {
+    for (const auto& provider : config.providers) {
+      for (std::string_view prefix : provider->path_prefixes()) routes_.push_back({prefix, provider.get()});
+    }
+  }
+  bool handle(http::Request& request, const http::Responder& respond) const {
+    const std::string_view path = request.path();
+    for (const auto& [prefix, provider] : routes_) {
+      if (path.starts_with(prefix) && provider->handle(request, respond)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, providers::Provider*>> routes_;
+};
 
 // The vault's key-encryption key; throws when it is missing, malformed, or a sandbox key outside
 // the sandbox.
 // A node without card dialects (no Bereke partner) runs without one: its vault stays closed.
 std::optional<cards::Key> vault_key(const Config& config) {
   if (config.vault_kek.empty()) {
-    if (config.bereke.partners.empty() && config.ecommpay.projects.empty()) return std::nullopt;
+    if (!pays_cards(config)) return std::nullopt;
     throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required with card payouts: 64 hex digits");
   }
   auto kek = cards::parse_key_encryption_key(config.vault_kek);
@@ -147,9 +166,8 @@ int serve(const Config& config) {
     stop_all();
     return 1;
   }
-  for (const engine::ProvisionPlan* plan :
-       {&config.provision, &config.bereke_provision, &config.ecommpay_provision}) {
-    if (const std::string failure = engine::provision_if_empty(engine, &cards, *plan);
+  for (const auto& provider : config.providers) {
+    if (const std::string failure = engine::provision_if_empty(engine, &cards, provider->provision());
         !failure.empty()) {
       spdlog::critical("provisioning failed: {}", failure);
       stop_all();
@@ -158,18 +176,14 @@ int serve(const Config& config) {
   }
   engine.start();
 
-  providers::qiwi::Dialect qiwi(engine, config.qiwi);
-  providers::bereke::Dialect bereke(cards, config.bereke);
-  providers::ecommpay::Dialect ecommpay(cards, config.ecommpay);
-  providers::bereke::Pages bereke_pages(cards, bereke);
-  providers::ecommpay::Pages ecommpay_pages(cards, ecommpay);
+  for (const auto& provider : config.providers) provider->start({.engine = engine, .cards = cards});
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
-  cabinet::PagesOptions cabinet_options = config.cabinet_pages;
-  cabinet_options.sandbox = config.sandbox;
-  cabinet_options.sms = config.sandbox || !config.sms.gateway_url.empty();
-  if (!config.knp_table.empty()) cabinet_options.knp = cabinet::load_knp_table(config.knp_table);
-  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, bereke, std::move(cabinet_options));
-  admin::Dialect admin(engine, qiwi.options(), config.admin);
+  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, {.sandbox = config.sandbox});
+  for (const auto& provider : config.providers) {
+    for (cabinet::Section* section : provider->cabinet_sections()) cabinet_pages.add_section(section);
+  }
+  const Router router(config);
+  admin::Dialect admin(engine, config.admin);
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
   admin.set_sandbox_rail(&rail);
@@ -181,33 +195,29 @@ int serve(const Config& config) {
         r.body = R"({"status":"ok"})";
         return respond(std::move(r));
       }
-      if (qiwi.handle(request, respond) || bereke.handle(request, respond) ||
-          ecommpay.handle(request, respond) ||
-          bereke_pages.handle(request, respond) || ecommpay_pages.handle(request, respond) ||
-          cabinet_pages.handle(request, respond) ||
+      if (router.handle(request, respond) || cabinet_pages.handle(request, respond) ||
           web::serve_asset(request, respond) ||
           admin.handle(request, respond)) {
         return;
       }
-      if (auto problem = web::problem_response(request, "payoutd",
-                                                          config.qiwi.utc_offset_minutes)) {
+      if (auto problem = web::problem_response(request, "payoutd", web::kServerUtcOffsetMinutes)) {
         return respond(std::move(*problem));
       }
-      respond(not_found(config));
+      respond(web::error_response(404, "payoutd", "route.not.found", "no such path",
+                                  web::kServerUtcOffsetMinutes));
     } catch (const std::exception& e) {
       // Reads that hit a storage failure: nothing was changed, the partner may retry.
       spdlog::error("request {} {} failed: {}", request.method, request.path(), e.what());
       respond(web::error_response(503, "payoutd", "service.unavailable",
                                              "storage unavailable, retry",
-                                             config.qiwi.utc_offset_minutes));
+                                             web::kServerUtcOffsetMinutes));
     }
   });
   const std::uint16_t port = server.listen();
   const bool v6 = config.server.host.find(':') != std::string::npos;
   const std::string address = std::string("http://") + (v6 ? "[" : "") + config.server.host +
                               (v6 ? "]" : "") + ":" + std::to_string(port);
-  bereke.set_public_url(address);
-  ecommpay.set_public_url(address);
+  for (const auto& provider : config.providers) provider->set_public_url(address);
   std::printf("listening on %s\n", address.c_str());
   std::fflush(stdout);
   spdlog::info("serving on port {} with data in {}, {} connections at most", port,

@@ -9,6 +9,9 @@
 
 namespace payoutd::web {
 
+// The dateTime of the server's own answers and the admin API's: Moscow time, as QIWI's.
+inline constexpr int kServerUtcOffsetMinutes = 180;
+
 // The envelope of an error; its dateTime at `utc_offset_minutes`. 5xx answers are logged
 // (a limited number a second).
 http::Response error_response(int status, std::string_view service, std::string_view code,

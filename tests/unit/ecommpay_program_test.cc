@@ -1,4 +1,4 @@
-// The card programs' requirements (dialects/ecommpay/program.h).
+// The card programs' requirements (providers/ecommpay/program.h).
 #include "providers/ecommpay/program.h"
 
 #include <gtest/gtest.h>

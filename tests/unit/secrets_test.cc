@@ -24,9 +24,9 @@ TEST(PublishedSecrets, CoverEverySecretOfTheSandboxConfig) {
   ASSERT_TRUE(c.sandbox);
   EXPECT_TRUE(is_published_secret(c.admin.token));
   std::vector<std::string> secrets{c.admin.token, c.vault_kek};
-  for (const auto& p : c.qiwi.products) secrets.insert(secrets.end(), p.tokens.begin(), p.tokens.end());
-  for (const auto& p : c.bereke.partners) secrets.push_back(p.password);
-  for (const auto& p : c.ecommpay.projects) secrets.push_back(p.secret_key);
+  for (const auto& provider : c.providers) {
+    for (const auto& secret : provider->secrets()) secrets.push_back(secret.value);
+  }
   for (const auto& u : c.cabinet.users) secrets.push_back(u.password_hash);
   EXPECT_GE(secrets.size(), 10u);
   for (const std::string& s : secrets) EXPECT_TRUE(is_published_secret(s)) << s;

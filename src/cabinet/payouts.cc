@@ -1,0 +1,348 @@
+#include <algorithm>
+#include <array>
+
+#include "cabinet/pages.h"
+#include "core/money.h"
+#include "web/forms.h"
+#include "web/html.h"
+
+namespace payoutd::cabinet {
+
+using store::PayoutKind;
+using store::PayoutStatus;
+using web::escape;
+using web::escape_into;
+using Params = web::FormParams;
+
+namespace {
+
+constexpr std::size_t kPageSize = 50;
+constexpr std::size_t kCsvRowsMax = 100'000;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+}
+
+// "YYYY-MM-DD" as the day's first millisecond (UTC).
+std::optional<std::int64_t> date_ms(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto number = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const int y = number(0, 4), m = number(5, 2), d = number(8, 2);
+  if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  static constexpr std::array<int, 12> kDays{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[m - 1] || (m == 2 && d == 29 && !leap)) return std::nullopt;
+  return days_from_civil(y, m, d) * kDayMs;
+}
+
+std::string_view status_name(PayoutStatus s, const Texts& t) {
+  switch (s) {
+    case PayoutStatus::kSuccess: return t.success;
+    case PayoutStatus::kDeclined: return t.declined;
+    case PayoutStatus::kProcessing: break;
+  }
+  return t.processing;
+}
+
+std::string_view status_key(PayoutStatus s) {
+  switch (s) {
+    case PayoutStatus::kSuccess: return "success";
+    case PayoutStatus::kDeclined: return "declined";
+    case PayoutStatus::kProcessing: break;
+  }
+  return "processing";
+}
+
+std::string_view kind_key(PayoutKind k) { return k == PayoutKind::kCardPayout ? "card" : "wallet"; }
+
+// "p.jeltz@mail.com" -> "p.j***@mail.com": the cabinet never shows a customer's whole address.
+std::string masked_target(std::string_view target) {
+  if (!target.starts_with("mailto:")) return std::string(target);
+  std::string_view email = target.substr(7);
+  const auto at = email.find('@');
+  if (at == std::string_view::npos) return "mailto:***";
+  return "mailto:" + std::string(email.substr(0, std::min<std::size_t>(3, at))) + "***" +
+         std::string(email.substr(at));
+}
+
+// A CSV field: quoted when needed; a leading = + - @ is neutralised for spreadsheets.
+void csv_field(std::string& out, std::string_view v) {
+  const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@');
+  const bool quote = formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (quote) out.push_back('"');
+  if (formula) out.push_back('\'');
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  if (quote) out.push_back('"');
+}
+
+struct Filters {
+  store::PayoutQuery query;
+  Params shown;  // the filters as the form shows them (and links repeat them)
+  bool valid = true;
+};
+
+Filters filters_of(const std::string& tenant, const Params& p) {
+  Filters f;
+  f.query.tenant = tenant;
+  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, web::form_value(p, name));
+  const std::string status = web::form_value(p, "status");
+  if (status == "processing") f.query.status = PayoutStatus::kProcessing;
+  else if (status == "success") f.query.status = PayoutStatus::kSuccess;
+  else if (status == "declined") f.query.status = PayoutStatus::kDeclined;
+  else if (!status.empty()) f.valid = false;
+  if (const std::string from = web::form_value(p, "from"); !from.empty()) {
+    auto ms = date_ms(from);
+    f.valid &= ms.has_value();
+    f.query.created_from_ms = ms.value_or(0);
+  }
+  if (const std::string to = web::form_value(p, "to"); !to.empty()) {
+    auto ms = date_ms(to);
+    f.valid &= ms.has_value();
+    f.query.created_to_ms = ms ? *ms + kDayMs : 0;  // the whole day
+  }
+  for (const auto& [name, target] : {std::pair<const char*, std::int64_t*>{"min", &f.query.amount_min},
+                                     {"max", &f.query.amount_max}}) {
+    const std::string text = web::form_value(p, name);
+    if (text.empty()) continue;
+    const DecimalParse d = parse_decimal(text, 2);
+    f.valid &= d.error == DecimalError::kNone && d.minor >= 0;
+    *target = d.minor;
+  }
+  f.query.partner_id = web::form_value(p, "id");
+  f.valid &= f.query.partner_id.size() <= 255;
+  const std::string before = web::form_value(p, "before");
+  if (!before.empty()) {
+    f.valid &= before.size() <= 18 && before.find_first_not_of("0123456789") == std::string::npos;
+    if (f.valid) f.query.before_id = std::stoll(before);
+  }
+  return f;
+}
+
+// The filters set, for the audit log: "status=success, from=2026-12-01".
+std::string filter_text(const Filters& f) {
+  std::string out;
+  for (const auto& [k, val] : f.shown) {
+    if (!val.empty()) out.append(out.empty() ? "" : ", ").append(k).append("=").append(val);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Pages::payouts(View& v, const http::Request& request, bool csv) {
+  const Texts& t = *v.t;
+  const Params query = web::parse_form(request.query()).value_or(Params{});
+  Filters f = filters_of(v.session->tenant, query);
+  if (csv) {
+    std::string out = "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
+    f.query.limit = 1000;
+    std::size_t rows = 0;
+    while (f.valid && rows < kCsvRowsMax) {
+      const auto page = store_.payouts_page(f.query);
+      for (const store::PayoutRecord& p : page) {
+        std::string amount;
+        append_decimal(amount, p.amount, p.currency.exponent());
+        for (const std::string& field :
+             {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms), std::string(kind_key(p.kind)),
+              p.partner_id, amount, std::string(p.currency.code()), std::string(status_key(p.status)),
+              p.decline_code}) {
+          csv_field(out, field);
+          out.push_back(',');
+        }
+        out.back() = '\r';
+        out.push_back('\n');
+      }
+      rows += page.size();
+      if (page.size() < f.query.limit) break;
+      f.query.before_id = page.back().id;
+    }
+    http::Response r;
+    r.status = f.valid ? 200 : 400;
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = std::move(out);
+    r.headers = {{"Content-Disposition", "attachment; filename=\"payouts.csv\""},
+                 {"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}};
+    if (!f.valid) return v.send(std::move(r));
+    // An export is recorded before it is handed out.
+    auto shared = std::make_shared<View>(std::move(v));
+    auto response = std::make_shared<http::Response>(std::move(r));
+    const std::string detail = std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
+    return auth_.audit(*shared->session, "payouts.export", detail, request.peer_address,
+                       [shared, response](bool ok) {
+                         if (!ok) return shared->html(503, head(*shared->t, shared->t->busy) + std::string(kFoot));
+                         shared->send(std::move(*response));
+                       });
+  }
+  std::string h = layout(v, "/cabinet/payouts", t.payouts);
+  h.append("<section><form class=\"filters\" id=\"filters\" method=\"get\" action=\"/cabinet/payouts\">");
+  h.append("<div><label for=\"status\">").append(t.status).append("</label><select id=\"status\" name=\"status\">");
+  for (const auto& [value, name] : {std::pair<std::string_view, std::string_view>{"", t.any},
+                                    {"processing", t.processing},
+                                    {"success", t.success},
+                                    {"declined", t.declined}}) {
+    h.append("<option value=\"").append(value).append("\"");
+    if (web::form_value(query, "status") == value) h.append(" selected");
+    h.append(">").append(name).append("</option>");
+  }
+  h.append("</select></div>");
+  for (const auto& [name, label, type] :
+       {std::tuple<const char*, std::string_view, const char*>{"from", t.from, "date"},
+        {"to", t.to, "date"},
+        {"min", t.amount_min, "text"},
+        {"max", t.amount_max, "text"},
+        {"id", t.partner_id, "text"}}) {
+    h.append("<div><label for=\"f-").append(name).append("\">").append(label).append("</label>");
+    h.append("<input id=\"f-").append(name).append("\" name=\"").append(name).append("\" type=\"").append(type);
+    h.append("\" value=\"").append(escape(web::form_value(query, name))).append("\"");
+    if (std::string_view(type) == "text") h.append(" inputmode=\"").append(name[0] == 'i' ? "text" : "decimal").append("\"");
+    h.append("></div>");
+  }
+  h.append("<div><button id=\"apply\" type=\"submit\">").append(t.filter).append("</button></div>");
+  h.append("<div><a href=\"/cabinet/payouts\">").append(t.reset).append("</a> · <a id=\"csv\" href=\"/cabinet/payouts.csv");
+  const std::string filter_query = query_of(f.shown);
+  if (!filter_query.empty()) h.append("?").append(escape(filter_query));
+  h.append("\">").append(t.export_csv).append("</a></div></form></section>");
+  if (!f.valid) {
+    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">").append(t.bad_filter).append("</p>");
+    return v.html(400, h.append(kFoot));
+  }
+  f.query.limit = kPageSize + 1;
+  auto page = store_.payouts_page(f.query);
+  const bool more = page.size() > kPageSize;
+  if (more) page.pop_back();
+  h.append("<section><table id=\"payouts\"><thead><tr><th>").append(t.created).append("</th><th>").append(t.kind);
+  h.append("</th><th>").append(t.partner_id).append("</th><th class=\"num\">").append(t.amount).append("</th><th>");
+  h.append(t.status).append("</th><th>").append(t.decline_code).append("</th></tr></thead><tbody>");
+  for (const store::PayoutRecord& p : page) {
+    h.append("<tr data-id=\"").append(escape(p.partner_id)).append("\" data-status=\"").append(status_key(p.status));
+    h.append("\"><td>").append(time_text(p.created_ms)).append("</td><td>");
+    h.append(p.kind == PayoutKind::kCardPayout ? t.card_payout : t.wallet_payout).append("</td><td><a href=\"/cabinet/payout?kind=");
+    h.append(kind_key(p.kind)).append("&amp;id=").append(escape(url_encode(p.partner_id))).append("\">");
+    escape_into(h, p.partner_id);
+    h.append("</a></td><td class=\"num\">").append(amount_text(p.amount, p.currency)).append("</td><td>");
+    h.append(status_name(p.status, t)).append("</td><td>");
+    escape_into(h, p.decline_code);
+    h.append("</td></tr>");
+  }
+  if (page.empty()) h.append("<tr><td colspan=\"6\" id=\"none\">").append(t.none).append("</td></tr>");
+  h.append("</tbody></table><p class=\"pager\">");
+  if (f.query.before_id != 0) {
+    h.append("<a id=\"newest\" href=\"/cabinet/payouts").append(filter_query.empty() ? "" : "?");
+    h.append(escape(filter_query)).append("\">").append(t.newer).append("</a>");
+  }
+  if (more) {
+    Params next = f.shown;
+    next.emplace_back("before", std::to_string(page.back().id));
+    h.append("<a id=\"older\" href=\"/cabinet/payouts?").append(escape(query_of(next))).append("\">");
+    h.append(t.older).append(" →</a>");
+  }
+  h.append("</p></section>").append(kFoot);
+  v.html(200, std::move(h));
+}
+
+void Pages::payout(View& v, const http::Request& request) {
+  const Texts& t = *v.t;
+  const Params query = web::parse_form(request.query()).value_or(Params{});
+  const std::string kind = web::form_value(query, "kind"), id = web::form_value(query, "id");
+  const std::string& tenant = v.session->tenant;
+  // Only the session's tenant: a payout is found by (tenant, kind, partner id).
+  std::optional<store::PayoutRecord> p;
+  if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
+    p = store_.get_payout(tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
+  }
+  if (!p) {
+    std::string h = layout(v, "/cabinet/payouts", t.not_found);
+    return v.html(404, h.append(kFoot));
+  }
+  std::string h = layout(v, "/cabinet/payouts", p->partner_id);
+  auto row = [&](std::string_view name, std::string_view value, std::string_view key = {}) {
+    if (value.empty()) return;
+    h.append("<dt>").append(name).append("</dt><dd");
+    if (!key.empty()) h.append(" id=\"").append(key).append("\"");
+    h.append(">");
+    escape_into(h, value);
+    h.append("</dd>");
+  };
+  h.append("<section><dl class=\"order\" id=\"payout\">");
+  row(t.kind, p->kind == PayoutKind::kCardPayout ? t.card_payout : t.wallet_payout);
+  row(t.amount, amount_text(p->amount, p->currency), "amount");
+  row(t.status, status_name(p->status, t), "status");
+  row(t.decline_code, p->decline_code, "decline-code");
+  std::vector<std::pair<std::int64_t, std::string>> timeline{{p->created_ms, std::string(t.made)}};
+  if (p->kind == PayoutKind::kCardPayout) {
+    const engine::CardPayoutResult r = cards_.get(tenant, p->partner_id);
+    const engine::CardOrder& o = r.order;
+    row(t.card, o.masked_pan, "masked-pan");
+    row(t.scheme, o.scheme.empty() ? "" : o.scheme + ", " + o.country);
+    row(t.cardholder, o.cardholder);
+    row(t.rail_reference, o.order_id, "rail-reference");
+    row(t.approval, o.approval, "approval");
+    row(t.network_answer, o.rail_code.empty() ? "" : o.rail_code + " " + o.rail_text);
+    row(t.knp, o.knp, "knp");
+    row(t.parties, o.parties);
+    if (o.operation_ms) timeline.emplace_back(o.operation_ms, std::string(t.decided));
+  } else {
+    row(t.source, p->source_ref);
+    row(t.destination, p->destination_ref);
+  }
+  if (p->updated_ms > p->created_ms) {
+    timeline.emplace_back(p->updated_ms, std::string(t.updated) + ": " + std::string(status_name(p->status, t)));
+  }
+  h.append("</dl></section><section><h2>").append(t.timeline).append("</h2><table id=\"timeline\"><tbody>");
+  std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, what] : timeline) {
+    h.append("<tr><td>").append(time_text(at)).append("</td><td>");
+    escape_into(h, what);
+    h.append("</td></tr>");
+  }
+  h.append("</tbody></table></section>");
+  // Exactly this payout's messages: by its id, never by a prefix of event ids (an orderNumber may
+  // spell the start of another event's id).
+  const auto messages = store_.payout_messages(p->id, 100);
+  if (!messages.empty()) {
+    h.append("<section><h2>").append(t.notifications).append("</h2><table id=\"notifications\"><thead><tr><th>");
+    h.append(t.event).append("</th><th>").append(t.target).append("</th><th>").append(t.state).append("</th><th>");
+    h.append(t.attempts).append("</th></tr></thead><tbody>");
+    for (const store::OutboxMessage& m : messages) {
+      static constexpr std::array<std::string_view, 3> kStates{"PENDING", "DELIVERED", "ABANDONED"};
+      h.append("<tr><td>");
+      escape_into(h, m.event_id);
+      h.append("</td><td>");
+      escape_into(h, masked_target(m.target));
+      h.append("</td><td>").append(kStates[static_cast<std::size_t>(m.state)]).append("</td><td>");
+      for (const store::OutboxAttempt& a : store_.outbox_attempts(m.id)) {
+        h.append("<div>#").append(std::to_string(a.attempt)).append(" ").append(time_text(a.at_ms)).append(" ");
+        escape_into(h, a.http_status ? "HTTP " + std::to_string(a.http_status) : a.error);
+        h.append(" (").append(std::to_string(a.duration_ms)).append(" ms)</div>");
+      }
+      h.append("</td></tr>");
+      // Callbacks are the merchant's own (signed, masked); a message to a person carries a code,
+      // and its body is never shown (nor kept once sent).
+      if (!store::body_is_secret(m)) {
+        h.append("<tr><td colspan=\"4\"><pre>");
+        escape_into(h, m.body);
+        h.append("</pre></td></tr>");
+      }
+    }
+    h.append("</tbody></table></section>");
+  }
+  v.html(200, h.append(kFoot));
+}
+
+}  // namespace payoutd::cabinet

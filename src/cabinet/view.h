@@ -1,0 +1,106 @@
+#pragma once
+// What every page of the cabinet shares, its own and the providers' sections (section.h): one
+// request's view (its session, language, cookies, answer), the layout with its navigation, and
+// the small formatters of amounts, times and forms.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cabinet/auth.h"
+#include "core/money.h"
+#include "http/server.h"
+#include "web/forms.h"
+#include "web/html.h"
+
+namespace payoutd::cabinet {
+
+// The cabinet's own words, in each of its languages.
+struct Texts {
+  std::string_view lang, title, login_title, login, password, sign_in, wrong, throttled, busy,
+      bad_form, logout, overview, payouts, audit, balances, account, code, currency, balance,
+      reserved, available, per_day, day, succeeded, declined, in_flight, status, any, processing,
+      success, from, to, amount_min, amount_max, partner_id, filter, export_csv, created, kind,
+      amount, decline_code, newer, older, none, wallet_payout, card_payout, not_found, timeline,
+      updated, decided, card, scheme, rail_reference, approval, network_answer, knp, parties,
+      notifications, event, target, state, attempts, at, result, duration, when, action, detail,
+      address, bad_filter, reset, utc, source, destination, cardholder, session_ended, made;
+};
+
+
+// The texts of `lang` ("ru"; anything else is English).
+const Texts& texts_of(std::string_view lang);
+
+// An entry of the navigation: a section's page, labelled in the view's language.
+struct NavEntry {
+  std::string path, label;
+};
+
+// One request's session, language and answer.
+struct View {
+  std::string path, query;  // copies: a login's answer outlives the request
+  http::Responder respond;
+  const Texts* t = &texts_of("en");
+  std::optional<Session> session;
+  std::vector<std::string> cookies;  // Set-Cookie values
+  bool secure = false;
+  std::int64_t retry_after_s = 0;  // a Retry-After header, when set
+  std::vector<NavEntry> nav;       // the sections of the session's tenant (pages.cc fills it)
+  Auth* auth = nullptr;
+
+  // Writes an audit line for the session's tenant; `done(ok)` once durable.
+  void audit(std::string action, std::string detail, std::string address, std::function<void(bool)> done) {
+    auth->audit(*session, std::move(action), std::move(detail), std::move(address), std::move(done));
+  }
+
+  // max_age_s: -1 for the browser's session, 0 to remove the cookie, else its life.
+  void set_cookie(std::string_view name, std::string_view value, std::int64_t max_age_s = -1) {
+    std::string c(name);
+    c.append("=").append(value).append("; Path=/cabinet; HttpOnly; SameSite=Strict");
+    if (secure) c.append("; Secure");
+    if (max_age_s >= 0) c.append("; Max-Age=").append(std::to_string(max_age_s));
+    cookies.push_back(std::move(c));
+  }
+  void send(http::Response r) {
+    for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+    if (retry_after_s > 0) http::set_retry_after(r, retry_after_s);
+    // The referrer goes to this origin only. With none at all a browser sends "Origin: null"
+    // with the cabinet's own forms, and the same-origin check could not tell them from a
+    // sandboxed frame's.
+    for (auto& [name, value] : r.headers) {
+      if (name == "Referrer-Policy") value = "same-origin";
+    }
+    respond(std::move(r));
+  }
+  void html(int status, std::string body) { send(web::page(status, std::move(body))); }
+  void redirect(std::string location) { send(web::redirect(std::move(location))); }
+};
+
+inline constexpr std::int64_t kDayMs = 86'400'000;
+inline constexpr std::string_view kFoot = "</div></body></html>";
+
+// The document's head and the opening of its body.
+std::string head(const Texts& t, std::string_view title);
+// head() plus the header (navigation, who is signed in, the other language, sign out) and the title.
+std::string layout(const View& v, std::string_view active, std::string_view title);
+// The current page in another language: its query with lang replaced.
+std::string lang_link(const View& v, std::string_view lang);
+
+// Percent-encodes all but RFC 3986's unreserved characters.
+std::string url_encode(std::string_view s);
+// "a=1&b=2" of the non-empty parameters.
+std::string query_of(const web::FormParams& params);
+// A POST from a page of this server: an Origin, when the browser sends one, names our host.
+bool same_origin(const http::Request& r);
+// "2026-12-01 10:07:49" (UTC); empty for 0.
+std::string time_text(std::int64_t ms);
+// "100.00 KZT".
+std::string amount_text(std::int64_t minor, const Currency& currency);
+// A hidden form field, escaped.
+std::string hidden(std::string_view name, std::string_view value);
+// The notice (success) and error (alert) paragraphs; empty ones are left out.
+std::string notice_html(std::string_view notice, std::string_view error);
+
+}  // namespace payoutd::cabinet

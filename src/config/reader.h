@@ -1,0 +1,43 @@
+#pragma once
+// Typed reading of the config file's TOML, shared by the app's sections and each provider's:
+// every value of exactly the type asked for, bounded where an operator could get it wrong, and
+// every failure a std::runtime_error that names the file's key ("config bereke.partners[0].knp:
+// is 3 digits").
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/money.h"
+
+namespace payoutd::config {
+
+// Throws "config <where>: <what>".
+[[noreturn]] void fail(const std::string& where, const std::string& what);
+
+// The value at `key`, or `fallback` when absent; exactly type T: toml++'s permissive value<T>()
+// would read `sandbox = 1` as true, 2.0 as the integer 2, and a float beyond int64 through an
+// undefined conversion.
+template <typename T>
+T get_or(const toml::table& t, const std::string& where, const char* key, T fallback) {
+  const toml::node* node = t.get(key);
+  if (!node) return fallback;
+  auto value = node->value_exact<T>();
+  if (!value) fail(where + "." + key, "has the wrong type");
+  return *value;
+}
+
+// An integer in [min, max].
+std::int64_t bounded(const toml::table& t, const std::string& where, const char* key,
+                     std::int64_t fallback, std::int64_t min, std::int64_t max);
+// A non-empty string.
+std::string required_string(const toml::table& t, const std::string& where, const char* key);
+// The known currency at `where`.currency.
+Currency currency(const toml::table& t, const std::string& where);
+// A non-negative decimal string in `currency`, as minor units.
+std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
+                      Currency currency, const char* fallback);
+// The table `name` of `root`, or an empty one when absent.
+const toml::table& section(const toml::table& root, const char* name);
+
+}  // namespace payoutd::config

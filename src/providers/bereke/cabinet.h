@@ -1,0 +1,62 @@
+#pragma once
+// The Bereke partners' sections of the cabinet (seed 003, "Личный кабинет"):
+// GET  /cabinet/cards                                "My cards": corporate cards, binding ids, balances
+// POST /cabinet/cards/add, /cabinet/cards/confirm    add one, confirmed by an SMS code
+// POST /cabinet/cards/primary, /cabinet/cards/delete
+// GET  /cabinet/knp, POST /cabinet/knp               the KNP the payouts carry
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cabinet/section.h"
+#include "core/throttle.h"
+#include "engine/card_payouts.h"
+#include "providers/bereke/api.h"
+
+namespace payoutd::providers::bereke {
+
+// One payment purpose code of the National Bank of Kazakhstan's reference list.
+struct KnpCode {
+  std::string code, name;
+};
+// Reads data/knp.csv ("code,name_ru" after '#' comments); throws naming the line at fault.
+std::vector<KnpCode> load_knp_table(const std::string& path);
+
+struct CabinetOptions {
+  bool sms = false;  // SMS codes can be sent (a gateway, or the sandbox's sink)
+  std::vector<KnpCode> knp;
+  // SMS codes of card enrolments: each one costs money and reaches a phone the user typed, so
+  // each phone and each tenant may be sent only so many an hour (after a burst of as many).
+  int sms_per_phone_per_hour = 3;
+  int sms_per_tenant_per_hour = 30;
+};
+
+class CabinetSection final : public cabinet::Section {
+ public:
+  CabinetSection(engine::CardPayouts& cards, const Dialect& dialect, CabinetOptions options);
+
+  bool serves(std::string_view tenant) const override;
+  std::vector<cabinet::NavEntry> nav(std::string_view lang) const override;
+  bool get(cabinet::View& v, std::string_view path) override;
+  bool post(cabinet::View& v, std::string_view path, const web::FormParams& form,
+            const std::string& address) override;
+
+ private:
+  using View = cabinet::View;
+  using Params = web::FormParams;
+  void cards(View& v, std::string_view notice, std::string_view error, int status = 200);
+  void add_card(View& v, const Params& form, const std::string& address);
+  void confirm_card(View& v, const Params& form, const std::string& address);
+  void card_action(View& v, const Params& form, const std::string& address, bool primary);
+  void code_page(View& v, const engine::Enrolment& e, std::string_view error, int status);
+  void knp(View& v, std::string_view notice, int status = 200);
+  void set_knp(View& v, const Params& form, const std::string& address);
+
+  engine::CardPayouts& cards_;
+  const Dialect& dialect_;
+  CabinetOptions options_;
+  RateLimit sms_per_phone_;
+  RateLimit sms_per_tenant_;
+};
+
+}  // namespace payoutd::providers::bereke

@@ -1,0 +1,182 @@
+#include "providers/bereke/provider.h"
+
+#include <filesystem>
+#include <optional>
+
+#include "cards/card.h"
+#include "config/reader.h"
+#include "providers/bereke/api.h"
+#include "providers/bereke/cabinet.h"
+#include "providers/bereke/pages.h"
+
+namespace payoutd::providers::bereke {
+namespace {
+
+using config::bounded;
+using config::fail;
+using config::get_or;
+using config::minor_of;
+using config::required_string;
+
+class BerekeProvider final : public Provider {
+ public:
+  BerekeProvider(Options options, engine::ProvisionPlan plan, CabinetOptions cabinet)
+      : options_(std::move(options)), plan_(std::move(plan)), cabinet_options_(std::move(cabinet)) {}
+
+  std::vector<std::string> tenants() const override {
+    std::vector<std::string> out;
+    for (const Partner& p : options_.partners) out.push_back(tenant_of(p.id));
+    return out;
+  }
+  const engine::ProvisionPlan& provision() const override { return plan_; }
+  std::vector<ConfigSecret> secrets() const override {
+    std::vector<ConfigSecret> out;
+    for (std::size_t i = 0; i < options_.partners.size(); ++i) {
+      out.push_back({"bereke.partners[" + std::to_string(i) + "].password", options_.partners[i].password});
+    }
+    return out;
+  }
+  bool pays_cards() const override { return !options_.partners.empty(); }
+  void start(Services services) override {
+    dialect_.emplace(services.cards, options_);
+    pages_.emplace(services.cards, *dialect_);
+    cabinet_.emplace(services.cards, *dialect_, cabinet_options_);
+  }
+  // The Payouts Module's API and the bank's hosted card pages.
+  std::vector<std::string_view> path_prefixes() const override { return {"/payouts/"}; }
+  bool handle(http::Request& request, const http::Responder& respond) override {
+    return dialect_->handle(request, respond) || pages_->handle(request, respond);
+  }
+  void set_public_url(const std::string& url) override { dialect_->set_public_url(url); }
+  std::vector<cabinet::Section*> cabinet_sections() override { return {&*cabinet_}; }
+
+ private:
+  Options options_;
+  engine::ProvisionPlan plan_;
+  CabinetOptions cabinet_options_;
+  std::optional<Dialect> dialect_;
+  std::optional<Pages> pages_;
+  std::optional<CabinetSection> cabinet_;
+};
+
+// [cabinet]'s keys for the partners' "My cards" and "KNP value": the KNP reference table, and
+// how many SMS codes card enrolments may send.
+CabinetOptions load_cabinet(const toml::table& root, const LoadContext& context) {
+  const toml::table& t = config::section(root, "cabinet");
+  CabinetOptions o;
+  o.sms = context.sms;
+  o.sms_per_phone_per_hour = static_cast<int>(bounded(t, "cabinet", "sms_per_phone_per_hour", 3, 1, 1000));
+  o.sms_per_tenant_per_hour =
+      static_cast<int>(bounded(t, "cabinet", "sms_per_tenant_per_hour", 30, 1, 100'000));
+  if (std::filesystem::path knp = get_or<std::string>(t, "cabinet", "knp_table", ""); !knp.empty()) {
+    if (knp.is_relative()) knp = std::filesystem::path(context.config_path).parent_path() / knp;
+    o.knp = load_knp_table(knp.string());
+  }
+  return o;
+}
+
+// [bereke]: the partners, each with its credentials, funding methods, card countries, KNP, fee,
+// and the sandbox's accounts and bindings.
+std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& context) {
+  const toml::table& bereke = config::section(root, "bereke");
+  Options o;
+  engine::ProvisionPlan plan;
+  o.throttle = context.throttle;
+  o.node = get_or<std::string>(bereke, "bereke", "node", o.node);
+  o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
+  o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
+  while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+  o.session_timeout_default_s =
+      bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
+  plan.marker = "provisioned:bereke";
+  const toml::array* partners = bereke["partners"].as_array();
+  if (!partners) return std::make_unique<BerekeProvider>(std::move(o), std::move(plan), load_cabinet(root, context));
+  const Currency kzt = *Currency::from_code("KZT");
+  for (std::size_t i = 0; i < partners->size(); ++i) {
+    const std::string where = "bereke.partners[" + std::to_string(i) + "]";
+    const toml::table* p = (*partners)[i].as_table();
+    if (!p) fail(where, "must be a table");
+    Partner partner;
+    partner.id = required_string(*p, where, "id");
+    partner.user_name = required_string(*p, where, "user_name");
+    partner.password = required_string(*p, where, "password");
+    if (partner.user_name.size() > 30 || partner.password.size() > 30) {
+      fail(where, "user_name and password are 30 characters at most");
+    }
+    partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
+    if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
+    // The sandbox's simulated bank balance of a card added in the cabinet; a real bank's card
+    // holds its own, so outside the sandbox it is ignored.
+    partner.new_card_balance = minor_of(*p, where, "new_card_balance", *Currency::from_code("KZT"), "0");
+    if (!context.sandbox) partner.new_card_balance = 0;
+    partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
+    if (const toml::array* funding = (*p)["funding"].as_array()) {
+      partner.transit_funding = partner.card_funding = false;
+      for (const auto& f : *funding) {
+        const auto value = f.value<std::string>().value_or("");
+        if (value == "transit") {
+          partner.transit_funding = true;
+        } else if (value == "corporate_card") {
+          partner.card_funding = true;
+        } else {
+          fail(where + ".funding", "lists \"transit\" and/or \"corporate_card\"");
+        }
+      }
+    }
+    if (const toml::array* countries = (*p)["card_countries"].as_array()) {
+      partner.card_countries.clear();
+      for (const auto& c : *countries) {
+        auto value = c.value<std::string>();
+        if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
+        partner.card_countries.push_back(*value);
+      }
+    }
+    for (const auto& existing : o.partners) {
+      if (existing.id == partner.id || existing.user_name == partner.user_name) {
+        fail(where, "duplicate partner id or user_name");
+      }
+    }
+    const std::string tenant = tenant_of(partner.id);
+    auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
+      engine::ProvisionedFunder f;
+      f.spec = {tenant, code, name, kzt};
+      f.initial_minor = balance;
+      plan.funders.push_back(std::move(f));
+    };
+    funder(std::string(engine::kTransitAccount), "Transit account",
+           bounded(*p, where, "transit_balance", 0, 0, 999'999'999'999));
+    auto cards_of = [&](const char* key, bool debit) {
+      const toml::array* list = (*p)[key].as_array();
+      if (!list) return;
+      for (std::size_t j = 0; j < list->size(); ++j) {
+        const std::string cw = where + "." + key + "[" + std::to_string(j) + "]";
+        const toml::table* c = (*list)[j].as_table();
+        if (!c) fail(cw, "must be a table");
+        engine::ProvisionedBinding b;
+        b.tenant = tenant;
+        b.debit = debit;
+        b.binding_id = required_string(*c, cw, "binding_id");
+        b.pan = required_string(*c, cw, "pan");
+        if (!cards::luhn_valid(b.pan)) fail(cw + ".pan", "is not a valid card number");
+        b.holder = get_or<std::string>(*c, cw, "holder", "");
+        if (debit) {
+          funder(b.binding_id, "Corporate card " + cards::mask_pan(b.pan),
+                 bounded(*c, cw, "balance", 0, 0, 999'999'999'999));
+        } else {
+          b.client_id = required_string(*c, cw, "client_id");
+        }
+        plan.bindings.push_back(std::move(b));
+      }
+    };
+    cards_of("corporate_cards", true);
+    cards_of("recipient_bindings", false);
+    o.partners.push_back(std::move(partner));
+  }
+  return std::make_unique<BerekeProvider>(std::move(o), std::move(plan), load_cabinet(root, context));
+}
+
+}  // namespace
+
+Module module() { return {"bereke", &load}; }
+
+}  // namespace payoutd::providers::bereke
