@@ -1,7 +1,8 @@
 """ecommpay Gate API payout registration and its signed callbacks (seed 002, docs/ecommpay.md):
-the synchronous acceptance, every refusal (signature, allowlist, fields, a reused payment_id),
-and callbacks delivered at least once from the outbox to receivers that fail, hang and recover,
-across a crash, with one identity per event."""
+callbacks signed, sent to the registration's URL or the sandbox's receiver, delivered at least
+once from the outbox to receivers that fail, hang and recover, across a crash, with one identity
+per event. The seed's registration example and the refusals are scenario files
+(scenarios/ecommpay/)."""
 import http.server
 import json
 import os
@@ -12,9 +13,9 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY, ECOMMPAY_PROJECT,  # noqa: E402
-                     ECOMMPAY_SECRETS, OUTSIDE_ADMIN_TOKEN, OUTSIDE_ECOMMPAY_SECRETS, UUID_RE, Api,
-                     IsolatedServerTestCase, ServerTestCase, ecommpay_sign, outside_sandbox, unique)
+from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_PROJECT, ECOMMPAY_SECRETS,  # noqa: E402
+                     OUTSIDE_ADMIN_TOKEN, OUTSIDE_ECOMMPAY_SECRETS, Api, IsolatedServerTestCase,
+                     ServerTestCase, ecommpay_sign, outside_sandbox, unique)
 
 FAST_RETRIES = {"retry_s = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800]":
                 "retry_s = [0.2, 0.4, 0.8]", "poll_ms = 1000 ": "poll_ms = 50 ",
@@ -82,33 +83,19 @@ def assert_signed(test, callback, project):
 
 class RegistrationTest(ServerTestCase):
 
-    def test_registration_is_accepted_and_its_callback_carries_the_uuid(self):
+    def test_the_callback_goes_to_the_registrations_url_signed_and_its_uuid_lives_30_minutes(self):
         receiver = Receiver()
         self.addCleanup(receiver.close)
         payment_id = unique("reg")
         r = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
         self.assertEqual(r.status, 200, r.raw)
-        self.assertEqual(set(r.json), {"status", "request_id", "project_id", "payment_id"})
-        self.assertEqual((r.json["status"], r.json["project_id"], r.json["payment_id"]),
-                         ("success", ECOMMPAY_PROJECT, payment_id))
         [cb] = receiver.wait(1)
         assert_signed(self, cb, ECOMMPAY_PROJECT)
-        self.assertEqual(cb["general"]["project_id"], str(ECOMMPAY_PROJECT))
         self.assertEqual(cb["general"]["payment_id"], payment_id)
         self.assertEqual(cb["request_id"], r.json["request_id"])
-        self.assertEqual(cb["payment"], {"id": payment_id, "type": "payout", "status": "awaiting_payout_completion"})
-        self.assertEqual(cb["operation"]["status"], "awaiting_payout_completion")
-        self.assertEqual(cb["customer"], {"id": "16061314"})
-        self.assertEqual(cb["sum_request"], {"amount": "7000", "currency": "EUR"})
-        self.assertRegex(cb["uuid"], UUID_RE)
         expires = time.strptime(cb["uuid_expired_at"], "%Y-%m-%dT%H:%M:%S+0000")
         left = time.mktime(expires) - time.mktime(time.gmtime())
         self.assertTrue(29 * 60 < left <= 30 * 60 + 2, left)
-        # The same request again: the same acceptance, and no second callback.
-        again = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
-        self.assertEqual(again.json, r.json)
-        time.sleep(0.5)
-        self.assertEqual(len(receiver.bodies()), 1)
 
     def test_the_sandbox_receiver_gets_callbacks_without_a_url(self):
         payment_id = unique("sink")
@@ -169,63 +156,6 @@ class RegistrationTest(ServerTestCase):
         self.assertEqual(cb["payment"]["status"], "decline")
         self.assertEqual((cb["operation"]["code"], cb["operation"]["status"]), ("317", "decline"))
         self.assertNotIn("uuid", cb)
-
-    def test_refusals_change_nothing(self):
-        receiver = Receiver()
-        self.addCleanup(receiver.close)
-        cases = [
-            ("bad signature", dict(secret="wrong"), 400, 3261),
-            ("no signature", dict(sign=False), 400, 3262),
-            ("another project's secret", dict(secret=ECOMMPAY_SECRETS[ECOMMPAY_DISABLED]), 400, 3261),
-            ("loopback caller of a foreign-only project", dict(project=ECOMMPAY_FOREIGN_ONLY), 403, 403),
-            ("unknown project", dict(project=1), 400, 2004),
-            ("wrong currency", dict(currency="USD"), 400, 2004),
-            ("zero amount", dict(amount=0), 400, 2004),
-            ("fractional amount", dict(amount=70.5), 400, 2004),
-            ("amount as text", dict(amount="7000"), 400, 2004),
-            ("no customer email", dict(customer={"id": "1", "phone": "1", "ip_address": "1.2.3.4"}), 400, 2004),
-            ("bad customer ip", dict(customer={"id": "1", "email": "a@b.c", "phone": "1", "ip_address": "x"}),
-             400, 2004),
-            ("bad callback url", dict(callback_url="ftp://x"), 400, 2004),
-            # The customer's id keys its saved cards: the engine's key separator (or any control
-            # character) in it could make one customer's id spell the start of another's keys.
-            ("customer id with a control character",
-             dict(customer={"id": "16061314\u001fX", "email": "a@b.c", "phone": "1", "ip_address": "1.2.3.4"}),
-             400, 2004),
-        ]
-        for name, kw, status, code in cases:
-            with self.subTest(name):
-                payment_id = unique("ref")
-                kw.setdefault("callback_url", receiver.url)
-                r = self.api.ecommpay_register(payment_id, **kw)
-                self.assertEqual(r.status, status, r.raw)
-                self.assertEqual(r.json["status"], "error")
-                self.assertEqual(r.json["code"], code, r.raw)
-                # Nothing was created: the same payment_id, done right, is new.
-                ok = self.api.ecommpay_register(payment_id, callback_url=receiver.url)
-                self.assertEqual(ok.status, 200, ok.raw)
-        # A payment_id of dots alone ("." and ".." are path segments to every proxy and tool).
-        for dots in (".", "..", "..."):
-            with self.subTest(payment_id=dots):
-                r = self.api.ecommpay_register(dots, callback_url=receiver.url)
-                self.assertEqual((r.status, r.json["code"]), (400, 2004), r.raw)
-                self.assertIn("payment_id", r.json["message"])
-        for raw in (b"{", b"[]", b'{"general":1}', b""):
-            with self.subTest(raw=raw):
-                r = self.api.request("POST", "/v2/payment/payout/registration", raw_body=raw, auth=None)
-                self.assertEqual((r.status, r.json["code"]), (400, 2004), r.raw)
-        time.sleep(0.5)
-        self.assertEqual(len(receiver.bodies()), len(cases))  # one per accepted registration
-
-    def test_a_reused_payment_id_with_another_body(self):
-        payment_id = unique("dup")
-        self.assertEqual(self.api.ecommpay_register(payment_id).status, 200)
-        r = self.api.ecommpay_register(payment_id, amount=7001)
-        self.assertEqual((r.status, r.json["code"]), (400, 3041), r.raw)
-        r = self.api.ecommpay_register(payment_id, customer={"id": "other", "email": "p.jeltz@mail.com",
-                                                             "phone": "44991234567", "ip_address": "93.47.230.225"})
-        self.assertEqual((r.status, r.json["code"]), (400, 3041), r.raw)
-
 
 class CallbackDeliveryTest(IsolatedServerTestCase):
 
