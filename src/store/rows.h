@@ -52,28 +52,45 @@ ZeroIsNull<Int> zero_is_null(Int& value) {
   return {value};
 }
 
-// --- Field tables ---------------------------------------------------------------------------------
+// --- Field tables --------------------------------------------------------------------------------
 // Each calls field(member) for its columns, in the order of the column list it names
 // (shared_sql.h). `R` is the record or the const record: reading fills one, writing reads one.
-// Function objects, so that a table is passed as a value (read_with_id, put_fields).
+// Function objects, so that a table is passed as a value (RecordReader, put_fields).
+
+// An account's columns fall in three runs: what names it, what a batch may change besides its
+// counters, and its counters.
+namespace account_columns {
+template <typename R, typename F>
+void identity(R& a, F& field) {
+  field(a.tenant);
+  field(a.kind);
+  field(a.code);
+  field(a.owner);
+  field(a.currency);
+  field(a.floor);
+}
+template <typename R, typename F>
+void settings(R& a, F& field) {
+  field(a.status);
+  field(a.credit_delay_ms);
+}
+template <typename R, typename F>
+void counters(R& a, F& field) {
+  field(a.debits_pending);
+  field(a.debits_posted);
+  field(a.credits_pending);
+  field(a.credits_posted);
+  field(a.history_seq);
+}
+}  // namespace account_columns
 
 // ACCOUNT_FIELDS.
 inline constexpr struct {
   template <typename R, typename F>
   void operator()(R& a, F&& field) const {
-    field(a.tenant);
-    field(a.kind);
-    field(a.code);
-    field(a.owner);
-    field(a.currency);
-    field(a.floor);
-    field(a.status);
-    field(a.credit_delay_ms);
-    field(a.debits_pending);
-    field(a.debits_posted);
-    field(a.credits_pending);
-    field(a.credits_posted);
-    field(a.history_seq);
+    account_columns::identity(a, field);
+    account_columns::settings(a, field);
+    account_columns::counters(a, field);
     field(a.created_ms);
   }
 } account_fields;
@@ -82,14 +99,8 @@ inline constexpr struct {
 inline constexpr struct {
   template <typename R, typename F>
   void operator()(R& a, F&& field) const {
-    field(a.tenant);
-    field(a.kind);
-    field(a.code);
-    field(a.owner);
-    field(a.currency);
-    field(a.floor);
-    field(a.status);
-    field(a.credit_delay_ms);
+    account_columns::identity(a, field);
+    account_columns::settings(a, field);
     field(a.created_ms);
   }
 } new_account_fields;
@@ -98,13 +109,8 @@ inline constexpr struct {
 inline constexpr struct {
   template <typename R, typename F>
   void operator()(R& a, F&& field) const {
-    field(a.status);
-    field(a.credit_delay_ms);
-    field(a.debits_pending);
-    field(a.debits_posted);
-    field(a.credits_pending);
-    field(a.credits_posted);
-    field(a.history_seq);
+    account_columns::settings(a, field);
+    account_columns::counters(a, field);
   }
 } account_state_fields;
 
@@ -227,7 +233,7 @@ inline constexpr struct {
   }
 } outbox_attempt_fields;
 
-// --- Reading: columns to members ------------------------------------------------------------------
+// --- Reading: columns to members -----------------------------------------------------------------
 
 template <typename Row>
 class FieldReader {
@@ -240,10 +246,8 @@ class FieldReader {
   void operator()(bool& v) { v = row_.i32(column_++) != 0; }
   void operator()(Currency& v) { v = currency_from(row_.text(column_++)); }
   template <typename E>
-    requires std::is_enum_v<E>
-  void operator()(E& v) {
-    v = static_cast<E>(row_.i32(column_++));
-  }
+  requires std::is_enum_v<E>
+  void operator()(E& v) { v = static_cast<E>(row_.i32(column_++)); }
   void operator()(ZeroIsNull<std::int64_t> v) {
     v.value = row_.is_null(column_) ? 0 : row_.i64(column_);
     ++column_;
@@ -254,51 +258,26 @@ class FieldReader {
   int column_;
 };
 
-// A record from the row's columns from `first_column` on, as the field table `fields` names them.
-template <typename Record, typename Row, typename Table>
-Record read_fields(const Row& row, const Table& fields, int first_column = 0) {
-  Record r;
-  fields(r, FieldReader<Row>(row, first_column));
-  return r;
-}
+// Readers of rows into records, as function objects (read_payout(row), or read_payout passed to
+// a helper that reads every row). kIdFirst: column 0 is the record's id, the field table's
+// columns follow; otherwise the row is the field table's columns.
+template <typename Record, const auto& kFields, bool kIdFirst>
+struct RecordReader {
+  template <typename Row>
+  Record operator()(const Row& row) const {
+    Record r;
+    kFields(r, FieldReader<Row>(row, kIdFirst ? 1 : 0));
+    if constexpr (kIdFirst) r.id = row.i64(0);
+    return r;
+  }
+};
 
-// A record whose row starts with its id (column 0), its field table's columns after it.
-template <typename Record, typename Row, typename Table>
-Record read_with_id(const Row& row, const Table& fields) {
-  Record r = read_fields<Record>(row, fields, 1);
-  r.id = row.i64(0);
-  return r;
-}
-
-template <typename Row>
-Account read_account(const Row& row) {
-  return read_with_id<Account>(row, account_fields);
-}
-
-template <typename Row>
-PayoutRecord read_payout(const Row& row) {
-  return read_with_id<PayoutRecord>(row, payout_fields);
-}
-
-template <typename Row>
-Transfer read_transfer(const Row& row) {
-  return read_with_id<Transfer>(row, transfer_fields);
-}
-
-template <typename Row>
-OutboxMessage read_outbox(const Row& row) {
-  return read_with_id<OutboxMessage>(row, outbox_fields);
-}
-
-template <typename Row>
-HistoryRecord read_history(const Row& row) {
-  return read_fields<HistoryRecord>(row, history_fields);
-}
-
-template <typename Row>
-OutboxAttempt read_outbox_attempt(const Row& row) {
-  return read_fields<OutboxAttempt>(row, outbox_attempt_fields);
-}
+inline constexpr RecordReader<Account, account_fields, true> read_account;
+inline constexpr RecordReader<PayoutRecord, payout_fields, true> read_payout;
+inline constexpr RecordReader<Transfer, transfer_fields, true> read_transfer;
+inline constexpr RecordReader<OutboxMessage, outbox_fields, true> read_outbox;
+inline constexpr RecordReader<HistoryRecord, history_fields, false> read_history;
+inline constexpr RecordReader<OutboxAttempt, outbox_attempt_fields, false> read_outbox_attempt;
 
 // A row of HISTORY_PAYOUT_COLUMNS: a wallet payout as its history entry.
 template <typename Row>
@@ -320,18 +299,16 @@ HistoryRecord read_payout_history(const Row& s, std::int64_t account_id) {
 }
 
 // A row of sql::kAllHistory.
-template <typename Row>
-AuditSnapshot::HistoryEntry read_history_entry(const Row& s) {
+inline constexpr auto read_history_entry = [](const auto& s) -> AuditSnapshot::HistoryEntry {
   return {s.text(0), s.i32(1), s.i64(2), s.i64(3)};
-}
+};
 
 // A row of a payout_days statement: day, status, currency, count, sum.
-template <typename Row>
-PayoutDay read_payout_day(const Row& s) {
+inline constexpr auto read_payout_day = [](const auto& s) -> PayoutDay {
   return {s.i64(0), static_cast<PayoutStatus>(s.i64(1)), s.text(2), s.i64(3), s.i64(4)};
-}
+};
 
-// --- Writing: members to columns ------------------------------------------------------------------
+// --- Writing: members to columns -----------------------------------------------------------------
 
 template <typename Put>
 class FieldWriter {
@@ -344,10 +321,8 @@ class FieldWriter {
   void operator()(bool v) { put_(std::int64_t{v ? 1 : 0}); }
   void operator()(const Currency& v) { put_(v.code()); }
   template <typename E>
-    requires std::is_enum_v<E>
-  void operator()(E v) {
-    put_(static_cast<std::int64_t>(v));
-  }
+  requires std::is_enum_v<E>
+  void operator()(E v) { put_(static_cast<std::int64_t>(v)); }
   void operator()(ZeroIsNull<const std::int64_t> v) {
     if (v.value == 0) {
       put_(nullptr);
@@ -366,10 +341,9 @@ void put_fields(const Record& record, const Table& fields, Put&& put) {
   fields(record, FieldWriter<std::remove_reference_t<Put>>(put));
 }
 
-// --- Keys and history -----------------------------------------------------------------------------
+// --- Keys and history ----------------------------------------------------------------------------
 
-inline std::string account_key(std::string_view tenant, AccountKind kind,
-                               std::string_view code) {
+inline std::string account_key(std::string_view tenant, AccountKind kind, std::string_view code) {
   std::string key;
   key.reserve(tenant.size() + code.size() + 4);
   key.append(tenant).push_back('\x1f');

@@ -24,11 +24,13 @@ constexpr std::size_t kQuotedSqlChars = 60;
 // statement keeps its plan (every lookup has its index, see statements.h; audit's snapshot turns
 // them back on for itself).
 std::string session_settings(const PostgresOptions& o) {
-  std::string sql = "SET enable_seqscan = off; SET synchronous_commit = on; "
-                    "SET statement_timeout = " + std::to_string(o.statement_timeout_ms) +
-                    "; SET lock_timeout = " + std::to_string(o.lock_timeout_ms) +
-                    "; SET idle_in_transaction_session_timeout = " +
-                    std::to_string(o.idle_in_transaction_timeout_ms) + ";";
+  std::string sql =
+      "SET enable_seqscan = off; SET synchronous_commit = on; "
+      "SET statement_timeout = " +
+      std::to_string(o.statement_timeout_ms) +
+      "; SET lock_timeout = " + std::to_string(o.lock_timeout_ms) +
+      "; SET idle_in_transaction_session_timeout = " +
+      std::to_string(o.idle_in_transaction_timeout_ms) + ";";
   if (o.read_only) sql += " SET default_transaction_read_only = on;";
   return sql;
 }
@@ -48,11 +50,18 @@ bool is_conflict(std::string_view sqlstate) {
 Connection::Connection(const PostgresOptions& o) {
   const std::string timeout = std::to_string(o.connect_timeout_s);
   // The URL comes last, so that whatever it sets wins over these defaults.
-  const char* keys[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                        "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), o.application_name.c_str(), "1", "10", "5", "3",
-                          "15000", o.url.c_str(), nullptr};
+  const char* keys[] = {"connect_timeout",
+                        "application_name",
+                        "keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {
+      timeout.c_str(), o.application_name.c_str(), "1", "10", "5", "3", "15000", o.url.c_str(),
+      nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     const std::string message = trimmed(PQerrorMessage(conn_));
@@ -96,8 +105,8 @@ std::vector<Result> Connection::pipeline(const std::vector<Step>& steps) {
 void Connection::send_pipeline(const std::vector<Step>& steps) {
   for (const Step& s : steps) {
     const auto values = s.params.pointers();
-    if (PQsendQueryPrepared(conn_, prepared(s.sql).c_str(), s.params.size(), values.data(),
-                            nullptr, nullptr, 0) != 1) {
+    if (PQsendQueryPrepared(conn_, prepared(s.sql).c_str(), s.params.size(), values.data(), nullptr,
+                            nullptr, 0) != 1) {
       throw lost("send");
     }
   }
@@ -141,9 +150,9 @@ const std::string& Connection::prepared(std::string_view sql) {
 
 PgError Connection::lost(const char* what) const {
   broken_ = true;
-  return PgError(std::string("PostgreSQL connection lost (") + what +
-                     "): " + trimmed(PQerrorMessage(conn_)),
-                 std::string(kConnectionLost));
+  return PgError(
+      std::string("PostgreSQL connection lost (") + what + "): " + trimmed(PQerrorMessage(conn_)),
+      std::string(kConnectionLost));
 }
 
 PgError Connection::error_of(const Result& r, std::string_view sql) const {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/pool_lease.h"
 #include "store/postgres/connection.h"
 
 namespace payoutd::store::postgres {
@@ -37,25 +38,11 @@ class ReaderPool {
     return with_reader([&](Connection& c) { return c.query(sql, params); });
   }
 
-  // Takes a connection opened elsewhere as an idle one (if it is still healthy).
+  // Takes a connection back (or one opened elsewhere) as an idle one, if it is still healthy.
   void release(std::unique_ptr<Connection> c);
 
  private:
-  // A pooled read connection, returned to the pool when the lease ends.
-  class Lease {
-   public:
-    Lease(ReaderPool& pool, std::unique_ptr<Connection> c)
-        : pool_(pool), connection_(std::move(c)) {}
-    ~Lease() { pool_.release(std::move(connection_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& operator*() { return *connection_; }
-
-   private:
-    ReaderPool& pool_;
-    std::unique_ptr<Connection> connection_;
-  };
-
+  using Lease = PoolLease<ReaderPool, Connection>;
   enum class Pick : std::uint8_t { kIdleFirst, kNew };
   Lease acquire(Pick pick);
   void drop_idle();

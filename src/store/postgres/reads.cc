@@ -25,7 +25,7 @@ std::string all_lanes() {
 std::vector<HistoryRecord> history_page_on(Connection& c, std::int64_t account_id,
                                            std::int64_t after_seq, std::size_t limit) {
   const Params params = params_of(account_id, after_seq, count(limit));
-  std::vector<HistoryRecord> table = all_rows(c.query(kHistoryPage, params), read_history<Row>);
+  std::vector<HistoryRecord> table = all_rows(c.query(kHistoryPage, params), read_history);
   std::vector<HistoryRecord> payouts =
       all_rows(c.query(kPayoutHistoryPage, params),
                [account_id](const Row& row) { return read_payout_history(row, account_id); });
@@ -36,10 +36,10 @@ AuditSnapshot snapshot_on(Connection& c) {
   c.exec(kBeginSnapshot);
   AuditSnapshot snap;
   try {
-    snap.accounts = all_rows(c.query(sql::kAllAccounts), read_account<Row>);
-    snap.transfers = all_rows(c.query(sql::kAllTransfers), read_transfer<Row>);
-    snap.payouts = all_rows(c.query(sql::kAllPayouts), read_payout<Row>);
-    snap.history = all_rows(c.query(sql::kAllHistory), read_history_entry<Row>);
+    snap.accounts = all_rows(c.query(sql::kAllAccounts), read_account);
+    snap.transfers = all_rows(c.query(sql::kAllTransfers), read_transfer);
+    snap.payouts = all_rows(c.query(sql::kAllPayouts), read_payout);
+    snap.history = all_rows(c.query(sql::kAllHistory), read_history_entry);
   } catch (...) {
     if (c.ok()) c.exec(kRollback);
     throw;
@@ -53,38 +53,38 @@ AuditSnapshot snapshot_on(Connection& c) {
 std::optional<PayoutRecord> PgStore::get_payout(std::string_view tenant, PayoutKind kind,
                                                 std::string_view partner_id) const {
   const Params params = params_of(tenant, number(kind), partner_id);
-  return first_row(readers_.read(kPayoutByKey, params), read_payout<Row>);
+  return first_row(readers_.read(kPayoutByKey, params), read_payout);
 }
 
 std::optional<Account> PgStore::get_account(std::string_view tenant, AccountKind kind,
                                             std::string_view code) const {
   const Params params = params_of(tenant, number(kind), code);
-  return first_row(readers_.read(kAccountByCode, params), read_account<Row>);
+  return first_row(readers_.read(kAccountByCode, params), read_account);
 }
 
 std::vector<Account> PgStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                                     std::string_view owner) const {
   const Params params = params_of(tenant, number(kind), owner);
-  return all_rows(readers_.read(kAccountsByOwner, params), read_account<Row>);
+  return all_rows(readers_.read(kAccountsByOwner, params), read_account);
 }
 
 std::vector<Account> PgStore::tenant_accounts(std::string_view tenant, AccountKind kind) const {
   const Params params = params_of(tenant, number(kind));
-  return all_rows(readers_.read(kTenantAccounts, params), read_account<Row>);
+  return all_rows(readers_.read(kTenantAccounts, params), read_account);
 }
 
 std::vector<PayoutRecord> PgStore::payouts_page(const PayoutQuery& q) const {
   const std::int64_t status = q.status ? number(*q.status) : -1;  // -1: any
-  const Params params = params_of(q.tenant, status, q.created_from_ms, q.created_to_ms,
-                                  q.amount_min, q.amount_max, q.partner_id, q.before_id,
-                                  count(q.limit));
-  return all_rows(readers_.read(kPayoutsPage, params), read_payout<Row>);
+  const Params params =
+      params_of(q.tenant, status, q.created_from_ms, q.created_to_ms, q.amount_min, q.amount_max,
+                q.partner_id, q.before_id, count(q.limit));
+  return all_rows(readers_.read(kPayoutsPage, params), read_payout);
 }
 
 std::vector<PayoutDay> PgStore::payout_days(std::string_view tenant, std::int64_t from_ms,
                                             std::int64_t to_ms) const {
   const Params params = params_of(tenant, from_ms, to_ms);
-  return all_rows(readers_.read(kPayoutDays, params), read_payout_day<Row>);
+  return all_rows(readers_.read(kPayoutDays, params), read_payout_day);
 }
 
 std::optional<std::pair<std::int64_t, std::int64_t>> PgStore::find_history(
@@ -121,31 +121,30 @@ std::vector<std::pair<std::string, std::string>> PgStore::records_with_prefix(
 std::vector<OutboxMessage> PgStore::due_outbox(std::int64_t now_ms, std::size_t queue_max,
                                                std::size_t limit) const {
   const Params params = params_of(now_ms, count(queue_max), count(limit), all_lanes());
-  return all_rows(readers_.read(kDueOutbox, params), read_outbox<Row>);
+  return all_rows(readers_.read(kDueOutbox, params), read_outbox);
 }
 
 std::vector<OutboxMessage> PgStore::outbox_messages(std::string_view tenant,
                                                     std::string_view prefix,
                                                     std::size_t limit) const {
   const Params params = params_of(tenant, count(prefix.size()), prefix, count(limit));
-  return all_rows(readers_.read(kOutboxByEventPrefix, params), read_outbox<Row>);
+  return all_rows(readers_.read(kOutboxByEventPrefix, params), read_outbox);
 }
 
 std::vector<OutboxMessage> PgStore::payout_messages(std::int64_t payout_id,
                                                     std::size_t limit) const {
   const Params params = params_of(payout_id, count(limit));
-  return all_rows(readers_.read(kPayoutMessages, params), read_outbox<Row>);
+  return all_rows(readers_.read(kPayoutMessages, params), read_outbox);
 }
 
 std::vector<OutboxAttempt> PgStore::outbox_attempts(std::int64_t message_id) const {
-  return all_rows(readers_.read(kOutboxAttempts, params_of(message_id)),
-                  read_outbox_attempt<Row>);
+  return all_rows(readers_.read(kOutboxAttempts, params_of(message_id)), read_outbox_attempt);
 }
 
 std::vector<PayoutRecord> PgStore::processing_payouts(std::int64_t due_before_ms,
                                                       std::size_t limit) const {
   const Params params = params_of(due_before_ms, count(limit));
-  return all_rows(readers_.read(kProcessingPayouts, params), read_payout<Row>);
+  return all_rows(readers_.read(kProcessingPayouts, params), read_payout);
 }
 
 AuditSnapshot PgStore::snapshot() const {

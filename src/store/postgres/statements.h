@@ -18,7 +18,7 @@ inline constexpr const char* kBegin = "BEGIN";
 inline constexpr const char* kCommit = "COMMIT";
 inline constexpr const char* kRollback = "ROLLBACK";
 
-// --- Meta and leases ------------------------------------------------------------------------------
+// --- Meta and leases -----------------------------------------------------------------------------
 
 inline constexpr const char* kMetaExists = "SELECT to_regclass('meta') IS NOT NULL";
 inline constexpr const char* kMetaValue = "SELECT value FROM meta WHERE key = $1";
@@ -33,7 +33,7 @@ inline constexpr const char* kClaimLease =
     "expires_ms = EXCLUDED.expires_ms "
     "WHERE leases.holder = EXCLUDED.holder OR leases.expires_ms <= $4";
 
-// --- Reads (the pool's connections) ---------------------------------------------------------------
+// --- Reads (the pool's connections) --------------------------------------------------------------
 
 inline constexpr const char* kPayoutByKey =
     "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = $1 AND kind = $2 AND partner_id = $3";
@@ -84,37 +84,37 @@ inline constexpr const char* kRecordValue =
 inline constexpr const char* kRecordsWithPrefix =
     "SELECT key, value FROM records WHERE tenant = $1 AND kind = $2 AND "
     "key >= $3 AND left(key, $4) = $3 ORDER BY key LIMIT $5";
-inline constexpr const char* kOutboxByEventPrefix =
-    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE tenant = $1 AND "
-    "left(event_id, $2) = $3 ORDER BY id LIMIT $4";
+inline constexpr const char* kOutboxByEventPrefix = "SELECT " OUTBOX_COLUMNS
+                                                    " FROM outbox WHERE tenant = $1 AND "
+                                                    "left(event_id, $2) = $3 ORDER BY id LIMIT $4";
 // `payout_id <> 0` is the condition of the partial index outbox_by_payout.
 inline constexpr const char* kPayoutMessages =
-    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE payout_id = $1 AND payout_id <> 0 "
+    "SELECT " OUTBOX_COLUMNS
+    " FROM outbox WHERE payout_id = $1 AND payout_id <> 0 "
     "ORDER BY id LIMIT $2";
 inline constexpr const char* kOutboxAttempts =
-    "SELECT " OUTBOX_ATTEMPT_COLUMNS
-    " FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt";
+    "SELECT " OUTBOX_ATTEMPT_COLUMNS " FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt";
 // Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
 // each of their lanes' ($4: every OutboxLane) earliest due messages (one probe each), dealt out
 // in turns.
-inline constexpr auto kDueOutbox = sql::concat(
-    sql::kPendingTenants,
-    ","
-    " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
-    "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
-    "   FROM tenants t CROSS JOIN unnest($4::integer[]) AS l(lane) CROSS JOIN LATERAL ("
-    "     SELECT * FROM outbox i WHERE i.",
-    sql::kPendingMessage,
-    " AND i.tenant = t.tenant AND i.lane = l.lane"
-    "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
-    " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3");
+inline constexpr auto kDueOutbox =
+    sql::concat(sql::kPendingTenants,
+                ","
+                " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
+                "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
+                "   FROM tenants t CROSS JOIN unnest($4::integer[]) AS l(lane) CROSS JOIN LATERAL ("
+                "     SELECT * FROM outbox i WHERE i.",
+                sql::kPendingMessage,
+                " AND i.tenant = t.tenant AND i.lane = l.lane"
+                "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
+                " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3");
 // Audit's snapshot: one consistent view of whole tables, however long that takes (the
 // request-sized statement timeout is not for it, and scans are what it needs).
 inline constexpr const char* kBeginSnapshot =
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_seqscan = on; "
     "SET LOCAL statement_timeout = 0";
 
-// --- The write transaction: lookups, locked until it ends -----------------------------------------
+// --- The write transaction: lookups, locked until it ends ----------------------------------------
 
 // Transfers and payouts take their ids from blocks that a node reserves with one nextval(): the
 // row_ids sequence's increment.
@@ -124,7 +124,8 @@ inline constexpr const char* kNextRowIdBlock = "SELECT nextval('row_ids')";
 // The batch's declared accounts, locked in id order: by code, by owner, and the two accounts of
 // each declared payout id.
 inline constexpr const char* kLockAccounts =
-    "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ANY(ARRAY("
+    "SELECT " ACCOUNT_COLUMNS
+    " FROM accounts WHERE id = ANY(ARRAY("
     "SELECT a.id FROM unnest($1::text[], $2::smallint[], $3::text[]) AS k(tenant, kind, code) "
     "CROSS JOIN LATERAL (SELECT id FROM accounts WHERE tenant = k.tenant AND kind = k.kind "
     "AND code = k.code LIMIT 1) a "
@@ -139,7 +140,8 @@ inline constexpr const char* kLockAccounts =
 // round trip sees every commit that released them). A payout declared both ways comes twice.
 inline constexpr const char* kFetchPayouts =
     "SELECT p.* FROM unnest($1::text[], $2::smallint[], $3::text[]) AS k(tenant, kind, partner_id) "
-    "CROSS JOIN LATERAL (SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = k.tenant "
+    "CROSS JOIN LATERAL (SELECT " PAYOUT_COLUMNS
+    " FROM payouts WHERE tenant = k.tenant "
     "AND kind = k.kind AND partner_id = k.partner_id LIMIT 1) p "
     "UNION ALL SELECT " PAYOUT_COLUMNS " FROM payouts WHERE id = ANY($4::bigint[])";
 // Undeclared lookups.
@@ -161,16 +163,18 @@ inline constexpr const char* kLockRecord =
 inline constexpr const char* kLockOutboxById =
     "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = $1 FOR UPDATE";
 
-// --- The write transaction: writes ----------------------------------------------------------------
+// --- The write transaction: writes ---------------------------------------------------------------
 
 // new_account_fields; the counters start at 0.
 inline constexpr const char* kInsertAccount =
-    "INSERT INTO accounts (" ACCOUNT_FIELDS ") "
+    "INSERT INTO accounts (" ACCOUNT_FIELDS
+    ") "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, 0, 0, $9) RETURNING id";
 // The outbox is written statement by statement: a notification per state change is rare next to
 // the payouts' batched rows. The id, then outbox_fields.
 inline constexpr const char* kInsertOutbox =
-    "INSERT INTO outbox (" OUTBOX_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "INSERT INTO outbox (" OUTBOX_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
     "$11, $12, $13) ON CONFLICT (tenant, event_id) DO NOTHING";
 // outbox_state_fields, then the id.
 inline constexpr const char* kUpdateOutbox =
@@ -183,19 +187,22 @@ inline constexpr const char* kInsertOutboxAttempt =
 // table's columns (transfer_fields, payout_fields, history_fields).
 // A transfer without a reservation to resolve has pending_id NULL, sent as 0 (Columns).
 inline constexpr const char* kInsertTransfers =
-    "INSERT INTO transfers (" TRANSFER_COLUMNS ") "
+    "INSERT INTO transfers (" TRANSFER_COLUMNS
+    ") "
     "SELECT id, d, c, amount, currency, kind, NULLIF(pending, 0), ts, reference FROM "
     "unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::smallint[], "
     "$7::bigint[], $8::bigint[], $9::text[]) "
     "AS u(id, d, c, amount, currency, kind, pending, ts, reference)";
 inline constexpr const char* kInsertPayouts =
-    "INSERT INTO payouts (" PAYOUT_COLUMNS ") SELECT * FROM "
+    "INSERT INTO payouts (" PAYOUT_COLUMNS
+    ") SELECT * FROM "
     "unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[], $5::text[], $6::smallint[], "
     "$7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], "
     "$13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], "
     "$19::bigint[], $20::bigint[])";
 inline constexpr const char* kInsertHistory =
-    "INSERT INTO history (" HISTORY_COLUMNS ") SELECT * FROM "
+    "INSERT INTO history (" HISTORY_COLUMNS
+    ") SELECT * FROM "
     "unnest($1::bigint[], $2::bigint[], $3::text[], $4::smallint[], $5::smallint[], "
     "$6::smallint[], $7::smallint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], "
     "$12::bigint[], $13::text[], $14::text[])";

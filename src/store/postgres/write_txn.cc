@@ -87,7 +87,7 @@ const PayoutRecord* PgWriteTxn::keep_payout(PayoutRecord p) {
   return &it->second.record;
 }
 
-// --- prepare: the declared footprint, locked and read in the round trip that begins ---------------
+// --- prepare: the declared footprint, locked and read in the round trip that begins --------------
 
 void PgWriteTxn::prepare(const Footprint& f) {
   guarded([&] {
@@ -140,7 +140,7 @@ void PgWriteTxn::keep_prepared(const Footprint& f, const std::vector<Result>& re
   }
 }
 
-// --- Accounts -------------------------------------------------------------------------------------
+// --- Accounts ------------------------------------------------------------------------------------
 
 Account* PgWriteTxn::account(std::int64_t id) {
   if (auto it = accounts_.find(id); it != accounts_.end()) return &it->second->now;
@@ -163,8 +163,7 @@ Account* PgWriteTxn::find_account(std::string_view tenant, AccountKind kind,
   });
 }
 
-std::vector<Account*> PgWriteTxn::find_accounts_by_owner(std::string_view tenant,
-                                                         AccountKind kind,
+std::vector<Account*> PgWriteTxn::find_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                                          std::string_view owner) {
   std::string key = account_key(tenant, kind, owner);
   if (!owners_loaded_.count(key)) {
@@ -201,7 +200,7 @@ Account* PgWriteTxn::insert_account(const Account& account) {
   return keep(a);
 }
 
-// --- Transfers and payouts: ids from the node's block, rows sent at commit ------------------------
+// --- Transfers and payouts: ids from the node's block, rows sent at commit -----------------------
 
 std::int64_t PgWriteTxn::next_row_id() {
   return guarded([&] { return store_.next_row_id(*c_); });
@@ -222,7 +221,7 @@ std::optional<Transfer> PgWriteTxn::find_transfer(std::int64_t id) {
   }
   return guarded([&] {
     begin_if_needed();
-    return first_row(c_->query(kTransferById, params_of(id)), read_transfer<Row>);
+    return first_row(c_->query(kTransferById, params_of(id)), read_transfer);
   });
 }
 
@@ -291,7 +290,7 @@ void PgWriteTxn::update_payout(const PayoutRecord& payout) {
 
 void PgWriteTxn::insert_history(const HistoryRecord& entry) { new_history_.push_back(entry); }
 
-// --- Records: read and locked on first use, written at commit -------------------------------------
+// --- Records: read and locked on first use, written at commit ------------------------------------
 
 std::optional<std::string> PgWriteTxn::find_record(std::string_view tenant, std::string_view kind,
                                                    std::string_view key) {
@@ -300,13 +299,14 @@ std::optional<std::string> PgWriteTxn::find_record(std::string_view tenant, std:
   return guarded([&]() -> std::optional<std::string> {
     begin_if_needed();
     const Result r = c_->query(kLockRecord, params_of(tenant, kind, key));
-    RecordSlot slot{std::string(tenant), std::string(kind), std::string(key), first_row(r, read_text)};
+    RecordSlot slot{std::string(tenant), std::string(kind), std::string(key),
+                    first_row(r, read_text)};
     return records_.emplace(k, std::move(slot)).first->second.value;
   });
 }
 
-void PgWriteTxn::insert_record(std::string_view tenant, std::string_view kind,
-                               std::string_view key, std::string_view value) {
+void PgWriteTxn::insert_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                               std::string_view value) {
   RecordSlot& slot = records_[record_key(tenant, kind, key)];
   slot.tenant = tenant;
   slot.kind = kind;
@@ -315,8 +315,8 @@ void PgWriteTxn::insert_record(std::string_view tenant, std::string_view kind,
   slot.inserted = true;
 }
 
-void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
-                               std::string_view key, std::string_view value) {
+void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind, std::string_view key,
+                               std::string_view value) {
   auto it = records_.find(record_key(tenant, kind, key));
   if (it == records_.end()) {
     find_record(tenant, kind, key);  // loads (and locks) it
@@ -327,7 +327,7 @@ void PgWriteTxn::update_record(std::string_view tenant, std::string_view kind,
   if (!it->second.inserted) it->second.updated = true;
 }
 
-// --- Outbox, meta and leases: statement by statement ----------------------------------------------
+// --- Outbox, meta and leases: statement by statement ---------------------------------------------
 
 std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
   return guarded([&]() -> std::int64_t {
@@ -358,7 +358,7 @@ void PgWriteTxn::insert_outbox_attempt(const OutboxAttempt& a) {
 std::optional<OutboxMessage> PgWriteTxn::find_outbox(std::int64_t id) {
   return guarded([&] {
     begin_if_needed();
-    return first_row(c_->query(kLockOutboxById, params_of(id)), read_outbox<Row>);
+    return first_row(c_->query(kLockOutboxById, params_of(id)), read_outbox);
   });
 }
 

@@ -79,8 +79,7 @@ class PgWriteTxn final : public WriteTxn {
   template <typename F>
   auto guarded(F&& f) -> decltype(f());
   void begin_if_needed();
-  void keep_prepared(const Footprint& f, const std::vector<Result>& results, bool lock,
-                     bool fetch);
+  void keep_prepared(const Footprint& f, const std::vector<Result>& results, bool lock, bool fetch);
   Account* keep(const Account& a);
   Account* keep_rows(const Result& r);
   const PayoutRecord* keep_payout(PayoutRecord p);
@@ -105,13 +104,13 @@ class PgWriteTxn final : public WriteTxn {
   std::string failure_;
 
   std::unordered_map<std::int64_t, std::unique_ptr<Slot>> accounts_;
-  std::unordered_map<std::string, std::int64_t> by_code_;      // account_key -> id
-  std::unordered_set<std::string> absent_codes_;               // looked up, not there
-  std::unordered_set<std::string> owners_loaded_;              // every account of the owner
-  std::unordered_map<std::int64_t, PayoutSlot> payouts_;       // read or written by the batch
-  std::unordered_map<std::string, std::int64_t> payout_ids_;   // payout_key -> id (0: none)
-  std::vector<std::int64_t> new_payouts_;                      // ids, in insertion order
-  std::vector<std::int64_t> updated_payouts_;                  // ids of stored payouts changed
+  std::unordered_map<std::string, std::int64_t> by_code_;     // account_key -> id
+  std::unordered_set<std::string> absent_codes_;              // looked up, not there
+  std::unordered_set<std::string> owners_loaded_;             // every account of the owner
+  std::unordered_map<std::int64_t, PayoutSlot> payouts_;      // read or written by the batch
+  std::unordered_map<std::string, std::int64_t> payout_ids_;  // payout_key -> id (0: none)
+  std::vector<std::int64_t> new_payouts_;                     // ids, in insertion order
+  std::vector<std::int64_t> updated_payouts_;                 // ids of stored payouts changed
   std::vector<Transfer> new_transfers_;
   std::unordered_map<std::int64_t, std::size_t> new_transfer_index_;
   std::vector<HistoryRecord> new_history_;

@@ -17,6 +17,14 @@ constexpr const char* kCheckpointerPragmas = "PRAGMA synchronous=NORMAL";
 
 }  // namespace
 
+void checkpoint(Connection& c, int mode, const char* what) {
+  int log_frames = 0;
+  int copied_frames = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(c.raw(), nullptr, mode, &log_frames, &copied_frames);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    spdlog::warn("{} failed: {}", what, sqlite3_errmsg(c.raw()));
+}
+
 Checkpointer::Checkpointer(std::string path, int busy_timeout_ms)
     : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), thread_([this] {
         pthread_setname_np(pthread_self(), "checkpointer");
@@ -40,13 +48,7 @@ void Checkpointer::run() {
     wake_.wait_for(lock, std::chrono::milliseconds(kCheckpointIntervalMs));
     if (stopping_) break;
     lock.unlock();
-    int log_frames = 0;
-    int copied_frames = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(connection.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                             &log_frames, &copied_frames);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-      spdlog::warn("checkpoint failed: {}", sqlite3_errmsg(connection.raw()));
-    }
+    checkpoint(connection, SQLITE_CHECKPOINT_PASSIVE, "checkpoint");
     lock.lock();
   }
 }

@@ -18,6 +18,13 @@ constexpr int kWalFramesCheckpoint = 2000;
 // finishes while commits keep arriving): the writer then restarts the log itself, blocking.
 constexpr int kWalFramesMax = 4000;
 
+class Connection;
+
+// Copies the log into the database on `c` (SQLITE_CHECKPOINT_PASSIVE: as far as readers allow;
+// RESTART: all of it, waiting for writers, so that the log starts over). A failure is logged and
+// left to the next checkpoint; busy is not a failure.
+void checkpoint(Connection& c, int mode, const char* what);
+
 class Checkpointer {
  public:
   // Starts the thread, with a connection of its own to the database at `path`.

@@ -112,8 +112,7 @@ DatabaseLock::DatabaseLock(const std::string& path) {
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
-    throw std::runtime_error("another payoutd serves " + path + " (" + lock_path +
-                             " is locked)");
+    throw std::runtime_error("another payoutd serves " + path + " (" + lock_path + " is locked)");
   }
 }
 
@@ -145,8 +144,8 @@ ReaderPool::Lease ReaderPool::acquire() {
       return Lease(*this, std::move(c));
     }
   }
-  return Lease(*this, std::make_unique<Connection>(path_, Connection::Mode::kQueryOnly,
-                                                   busy_timeout_ms_));
+  return Lease(*this,
+               std::make_unique<Connection>(path_, Connection::Mode::kQueryOnly, busy_timeout_ms_));
 }
 
 void ReaderPool::release(std::unique_ptr<Connection> c) {

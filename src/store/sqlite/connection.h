@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/pool_lease.h"
 #include "store/rows.h"
 
 namespace payoutd::store::sqlite {
@@ -150,26 +151,12 @@ class ReaderPool {
   ReaderPool(std::string path, int busy_timeout_ms, int idle_max)
       : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), idle_max_(idle_max) {}
 
-  class Lease {
-   public:
-    Lease(ReaderPool& pool, std::unique_ptr<Connection> c)
-        : pool_(pool), connection_(std::move(c)) {}
-    ~Lease() { pool_.release(std::move(connection_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection* operator->() { return connection_.get(); }
-    Connection& operator*() { return *connection_; }
-
-   private:
-    ReaderPool& pool_;
-    std::unique_ptr<Connection> connection_;
-  };
-
+  using Lease = PoolLease<ReaderPool, Connection>;
   Lease acquire();
-
- private:
+  // Keeps the connection for the next read, unless idle_max are idle already.
   void release(std::unique_ptr<Connection> c);
 
+ private:
   const std::string path_;
   const int busy_timeout_ms_;
   const int idle_max_;

@@ -17,28 +17,27 @@ std::optional<PayoutRecord> SqliteStore::get_payout(std::string_view tenant, Pay
                                                     std::string_view partner_id) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kPayoutByKey).bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
-  return first_row(s, read_payout<Stmt>);
+  return first_row(s, read_payout);
 }
 
 std::optional<Account> SqliteStore::get_account(std::string_view tenant, AccountKind kind,
                                                 std::string_view code) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kAccountByCode).bind(tenant).bind(static_cast<int>(kind)).bind(code);
-  return first_row(s, read_account<Stmt>);
+  return first_row(s, read_account);
 }
 
 std::vector<Account> SqliteStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
                                                         std::string_view owner) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kAccountsByOwner).bind(tenant).bind(static_cast<int>(kind)).bind(owner);
-  return all_rows(s, read_account<Stmt>);
+  return all_rows(s, read_account);
 }
 
-std::vector<Account> SqliteStore::tenant_accounts(std::string_view tenant,
-                                                  AccountKind kind) const {
+std::vector<Account> SqliteStore::tenant_accounts(std::string_view tenant, AccountKind kind) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kTenantAccounts).bind(tenant).bind(static_cast<int>(kind));
-  return all_rows(s, read_account<Stmt>);
+  return all_rows(s, read_account);
 }
 
 std::vector<PayoutRecord> SqliteStore::payouts_page(const PayoutQuery& q) const {
@@ -47,14 +46,14 @@ std::vector<PayoutRecord> SqliteStore::payouts_page(const PayoutQuery& q) const 
   s.bind(q.tenant).bind(q.status ? static_cast<int>(*q.status) : -1).bind(q.created_from_ms);
   s.bind(q.created_to_ms).bind(q.amount_min).bind(q.amount_max).bind(q.partner_id);
   s.bind(q.before_id).bind(count(q.limit));
-  return all_rows(s, read_payout<Stmt>);
+  return all_rows(s, read_payout);
 }
 
 std::vector<PayoutDay> SqliteStore::payout_days(std::string_view tenant, std::int64_t from_ms,
                                                 std::int64_t to_ms) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kPayoutDays).bind(tenant).bind(from_ms).bind(to_ms);
-  return all_rows(s, read_payout_day<Stmt>);
+  return all_rows(s, read_payout_day);
 }
 
 std::optional<std::pair<std::int64_t, std::int64_t>> SqliteStore::find_history(
@@ -75,7 +74,7 @@ std::vector<HistoryRecord> SqliteStore::history_page(std::int64_t account_id,
                                                      std::size_t limit) const {
   auto reader = readers_.acquire();
   Stmt& t = reader->stmt(kHistoryPage).bind(account_id).bind(after_seq).bind(count(limit));
-  std::vector<HistoryRecord> table = all_rows(t, read_history<Stmt>);
+  std::vector<HistoryRecord> table = all_rows(t, read_history);
   Stmt& p = reader->stmt(kPayoutHistoryPage).bind(account_id).bind(after_seq).bind(count(limit));
   std::vector<HistoryRecord> payouts =
       all_rows(p, [account_id](const Stmt& row) { return read_payout_history(row, account_id); });
@@ -103,7 +102,7 @@ std::vector<OutboxMessage> SqliteStore::due_outbox(std::int64_t now_ms, std::siz
   Stmt& s = reader->stmt(kDueOutbox);
   for (OutboxLane lane : kOutboxLanes) s.bind(static_cast<int>(lane));
   s.bind(now_ms).bind(count(queue_max)).bind(count(limit));
-  return all_rows(s, read_outbox<Stmt>);
+  return all_rows(s, read_outbox);
 }
 
 std::vector<OutboxMessage> SqliteStore::outbox_messages(std::string_view tenant,
@@ -112,26 +111,26 @@ std::vector<OutboxMessage> SqliteStore::outbox_messages(std::string_view tenant,
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kOutboxByEventPrefix).bind(tenant).bind(count(prefix.size()));
   s.bind(prefix).bind(count(limit));
-  return all_rows(s, read_outbox<Stmt>);
+  return all_rows(s, read_outbox);
 }
 
 std::vector<OutboxMessage> SqliteStore::payout_messages(std::int64_t payout_id,
                                                         std::size_t limit) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kPayoutMessages).bind(payout_id).bind(count(limit));
-  return all_rows(s, read_outbox<Stmt>);
+  return all_rows(s, read_outbox);
 }
 
 std::vector<OutboxAttempt> SqliteStore::outbox_attempts(std::int64_t message_id) const {
   auto reader = readers_.acquire();
-  return all_rows(reader->stmt(kOutboxAttempts).bind(message_id), read_outbox_attempt<Stmt>);
+  return all_rows(reader->stmt(kOutboxAttempts).bind(message_id), read_outbox_attempt);
 }
 
 std::vector<PayoutRecord> SqliteStore::processing_payouts(std::int64_t due_before_ms,
                                                           std::size_t limit) const {
   auto reader = readers_.acquire();
   Stmt& s = reader->stmt(kProcessingPayouts).bind(due_before_ms).bind(count(limit));
-  return all_rows(s, read_payout<Stmt>);
+  return all_rows(s, read_payout);
 }
 
 AuditSnapshot SqliteStore::snapshot() const {
@@ -139,10 +138,10 @@ AuditSnapshot SqliteStore::snapshot() const {
   reader->exec(kBegin);
   AuditSnapshot snap;
   try {
-    snap.accounts = all_rows(reader->stmt(sql::kAllAccounts), read_account<Stmt>);
-    snap.transfers = all_rows(reader->stmt(sql::kAllTransfers), read_transfer<Stmt>);
-    snap.payouts = all_rows(reader->stmt(sql::kAllPayouts), read_payout<Stmt>);
-    snap.history = all_rows(reader->stmt(sql::kAllHistory), read_history_entry<Stmt>);
+    snap.accounts = all_rows(reader->stmt(sql::kAllAccounts), read_account);
+    snap.transfers = all_rows(reader->stmt(sql::kAllTransfers), read_transfer);
+    snap.payouts = all_rows(reader->stmt(sql::kAllPayouts), read_payout);
+    snap.history = all_rows(reader->stmt(sql::kAllHistory), read_history_entry);
   } catch (...) {
     reader->exec(kRollback);
     throw;

@@ -17,7 +17,7 @@ inline constexpr const char* kBegin = "BEGIN";
 inline constexpr const char* kCommit = "COMMIT";
 inline constexpr const char* kRollback = "ROLLBACK";
 
-// --- Accounts -------------------------------------------------------------------------------------
+// --- Accounts ------------------------------------------------------------------------------------
 
 inline constexpr const char* kAccountByCode =
     "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE tenant = ? AND kind = ? AND code = ?";
@@ -34,19 +34,21 @@ inline constexpr const char* kUpdateAccount =
     "UPDATE accounts SET status = ?, credit_delay_ms = ?, debits_pending = ?, "
     "debits_posted = ?, credits_pending = ?, credits_posted = ?, history_seq = ? WHERE id = ?";
 
-// --- Transfers ------------------------------------------------------------------------------------
+// --- Transfers -----------------------------------------------------------------------------------
 
-inline constexpr const char* kTransferById = "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = ?";
+inline constexpr const char* kTransferById =
+    "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = ?";
 inline constexpr const char* kInsertTransfer =
     "INSERT INTO transfers (" TRANSFER_FIELDS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-// --- Payouts --------------------------------------------------------------------------------------
+// --- Payouts -------------------------------------------------------------------------------------
 
 inline constexpr const char* kPayoutByKey =
     "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE tenant = ? AND kind = ? AND partner_id = ?";
 inline constexpr const char* kPayoutById = "SELECT " PAYOUT_COLUMNS " FROM payouts WHERE id = ?";
-#define PAYOUTD_INSERT_PAYOUT                      \
-  "INSERT INTO payouts (" PAYOUT_FIELDS ") "       \
+#define PAYOUTD_INSERT_PAYOUT           \
+  "INSERT INTO payouts (" PAYOUT_FIELDS \
+  ") "                                  \
   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 inline constexpr const char* kInsertPayout = PAYOUTD_INSERT_PAYOUT;
 inline constexpr const char* kInsertPayoutIfNew =
@@ -71,11 +73,12 @@ inline constexpr auto kPayoutsPage = sql::concat(
 // A tenant's payouts in [from, to) by day, status and currency (payouts_by_tenant_time).
 inline constexpr auto kPayoutDays = sql::concat(
     "SELECT created_ms - created_ms % 86400000 AS day, status, currency, COUNT(*), SUM(amount) "
-    "FROM payouts WHERE tenant = ? AND ", sql::kListedPayoutKinds,
+    "FROM payouts WHERE tenant = ? AND ",
+    sql::kListedPayoutKinds,
     " AND created_ms >= ? AND created_ms < ? "
     "GROUP BY day, status, currency ORDER BY day, status, currency");
 
-// --- History --------------------------------------------------------------------------------------
+// --- History -------------------------------------------------------------------------------------
 // `history_seq > 0` is the condition of the partial index payouts_history: a statement that reads
 // wallet payouts as history entries spells it.
 
@@ -94,7 +97,7 @@ inline constexpr const char* kPayoutHistoryPage =
 inline constexpr const char* kInsertHistory =
     "INSERT INTO history (" HISTORY_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-// --- Records --------------------------------------------------------------------------------------
+// --- Records -------------------------------------------------------------------------------------
 
 inline constexpr const char* kRecordValue =
     "SELECT value FROM records WHERE tenant = ? AND kind = ? AND key = ?";
@@ -107,40 +110,42 @@ inline constexpr const char* kInsertRecord =
 inline constexpr const char* kUpdateRecord =
     "UPDATE records SET value = ? WHERE tenant = ? AND kind = ? AND key = ?";
 
-// --- Outbox ---------------------------------------------------------------------------------------
+// --- Outbox --------------------------------------------------------------------------------------
 
 inline constexpr const char* kOutboxById = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?";
 // (tenant, prefix length, prefix, limit).
 inline constexpr const char* kOutboxByEventPrefix =
-    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE tenant = ? AND "
+    "SELECT " OUTBOX_COLUMNS
+    " FROM outbox WHERE tenant = ? AND "
     "substr(event_id, 1, ?) = ? ORDER BY id LIMIT ?";
 // `payout_id <> 0` is the condition of the partial index outbox_by_payout.
 inline constexpr const char* kPayoutMessages =
-    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE payout_id = ? AND payout_id <> 0 "
+    "SELECT " OUTBOX_COLUMNS
+    " FROM outbox WHERE payout_id = ? AND payout_id <> 0 "
     "ORDER BY id LIMIT ?";
 inline constexpr const char* kOutboxAttempts =
     "SELECT " OUTBOX_ATTEMPT_COLUMNS " FROM outbox_attempts WHERE message_id = ? ORDER BY attempt";
 // Store::due_outbox: the tenants with pending messages (a skip over the index, one probe each),
 // each of their lanes' earliest due messages (one probe each), dealt out in turns. Parameters:
 // the lanes (every OutboxLane), now, the messages per queue, the limit.
-inline constexpr auto kDueOutbox = sql::concat(
-    sql::kPendingTenants,
-    ","
-    " lanes(lane) AS (VALUES (?), (?), (?)),"
-    " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
-    "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
-    "   FROM tenants t CROSS JOIN lanes l CROSS JOIN outbox m"
-    "   WHERE m.id IN (SELECT i.id FROM outbox i WHERE i.",
-    sql::kPendingMessage,
-    " AND i.tenant = t.tenant"
-    "                  AND i.lane = l.lane AND i.next_attempt_ms <= ?"
-    "                  ORDER BY i.next_attempt_ms, i.id LIMIT ?))"
-    " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT ?");
+inline constexpr auto kDueOutbox =
+    sql::concat(sql::kPendingTenants,
+                ","
+                " lanes(lane) AS (VALUES (?), (?), (?)),"
+                " due AS (SELECT m.*, row_number() OVER (PARTITION BY m.tenant, m.lane"
+                "                                         ORDER BY m.next_attempt_ms, m.id) AS turn"
+                "   FROM tenants t CROSS JOIN lanes l CROSS JOIN outbox m"
+                "   WHERE m.id IN (SELECT i.id FROM outbox i WHERE i.",
+                sql::kPendingMessage,
+                " AND i.tenant = t.tenant"
+                "                  AND i.lane = l.lane AND i.next_attempt_ms <= ?"
+                "                  ORDER BY i.next_attempt_ms, i.id LIMIT ?))"
+                " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT ?");
 static_assert(std::size(kOutboxLanes) == 3, "kDueOutbox has a placeholder per lane");
 // outbox_fields; a message whose (tenant, event_id) exists is not inserted again.
-inline constexpr const char* kInsertOutbox =
-    "INSERT INTO outbox (" OUTBOX_FIELDS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (tenant, event_id) DO NOTHING";
+inline constexpr const char* kInsertOutbox = "INSERT INTO outbox (" OUTBOX_FIELDS
+                                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                             "ON CONFLICT (tenant, event_id) DO NOTHING";
 // outbox_state_fields, then the id.
 inline constexpr const char* kUpdateOutbox =
     "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
@@ -148,7 +153,7 @@ inline constexpr const char* kUpdateOutbox =
 inline constexpr const char* kInsertOutboxAttempt =
     "INSERT INTO outbox_attempts (" OUTBOX_ATTEMPT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)";
 
-// --- Meta and leases ------------------------------------------------------------------------------
+// --- Meta and leases -----------------------------------------------------------------------------
 
 inline constexpr const char* kMetaValue = "SELECT value FROM meta WHERE key = ?";
 inline constexpr const char* kSetMeta = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)";

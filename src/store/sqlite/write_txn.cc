@@ -1,7 +1,5 @@
 #include "store/sqlite/write_txn.h"
 
-#include <spdlog/spdlog.h>
-
 #include "core/assert.h"
 #include "store/sqlite/statements.h"
 #include "store/sqlite/store.h"
@@ -35,6 +33,11 @@ auto SqliteWriteTxn::guarded(F&& f) -> decltype(f()) {
     failure_ = e.what();
     return R{};
   }
+}
+
+std::int64_t SqliteWriteTxn::inserted_id() const {
+  if (sqlite3_changes(db_.raw()) == 0) return 0;
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
 }
 
 // --- Accounts: from the cache, copied into the transaction when first touched --------------------
@@ -78,7 +81,7 @@ std::vector<Account*> SqliteWriteTxn::find_accounts_by_owner(std::string_view te
 Account* SqliteWriteTxn::insert_account(const Account& account) {
   const std::int64_t id = guarded([&] {
     db_.stmt(kInsertAccount).bind_fields(account, new_account_fields).exec();
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+    return inserted_id();
   });
   auto copy = std::make_unique<Account>(account);
   // A failed transaction still hands out a distinct account; its commit will fail anyway.
@@ -90,29 +93,29 @@ Account* SqliteWriteTxn::insert_account(const Account& account) {
   return result;
 }
 
-// --- Transfers, payouts, history ------------------------------------------------------------------
+// --- Transfers, payouts, history -----------------------------------------------------------------
 
 std::int64_t SqliteWriteTxn::insert_transfer(const Transfer& t) {
   return guarded([&] {
     db_.stmt(kInsertTransfer).bind_fields(t, transfer_fields).exec();
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+    return inserted_id();
   });
 }
 
 std::optional<Transfer> SqliteWriteTxn::find_transfer(std::int64_t id) {
-  return guarded([&] { return first_row(db_.stmt(kTransferById).bind(id), read_transfer<Stmt>); });
+  return guarded([&] { return first_row(db_.stmt(kTransferById).bind(id), read_transfer); });
 }
 
 std::optional<PayoutRecord> SqliteWriteTxn::find_payout(std::string_view tenant, PayoutKind kind,
                                                         std::string_view partner_id) {
   return guarded([&] {
     Stmt& s = db_.stmt(kPayoutByKey).bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
-    return first_row(s, read_payout<Stmt>);
+    return first_row(s, read_payout);
   });
 }
 
 std::optional<PayoutRecord> SqliteWriteTxn::find_payout_by_id(std::int64_t id) {
-  return guarded([&] { return first_row(db_.stmt(kPayoutById).bind(id), read_payout<Stmt>); });
+  return guarded([&] { return first_row(db_.stmt(kPayoutById).bind(id), read_payout); });
 }
 
 std::int64_t SqliteWriteTxn::insert_payout(const PayoutRecord& p) {
@@ -126,8 +129,7 @@ std::int64_t SqliteWriteTxn::insert_payout_if_new(const PayoutRecord& p) {
 std::int64_t SqliteWriteTxn::insert_payout_row(const PayoutRecord& p, const char* sql) {
   return guarded([&] {
     db_.stmt(sql).bind_fields(p, payout_fields).exec();
-    if (sqlite3_changes(db_.raw()) == 0) return std::int64_t{0};
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+    return inserted_id();
   });
 }
 
@@ -145,7 +147,7 @@ void SqliteWriteTxn::insert_history(const HistoryRecord& h) {
   });
 }
 
-// --- Records --------------------------------------------------------------------------------------
+// --- Records -------------------------------------------------------------------------------------
 
 std::optional<std::string> SqliteWriteTxn::find_record(std::string_view tenant,
                                                        std::string_view kind,
@@ -171,14 +173,13 @@ void SqliteWriteTxn::update_record(std::string_view tenant, std::string_view kin
   });
 }
 
-// --- Outbox ---------------------------------------------------------------------------------------
+// --- Outbox --------------------------------------------------------------------------------------
 
 std::int64_t SqliteWriteTxn::insert_outbox(const OutboxMessage& m) {
-  return guarded([&]() -> std::int64_t {
+  return guarded([&] {
     require_sealed_if_personal(m);
     db_.stmt(kInsertOutbox).bind_fields(m, outbox_fields).exec();
-    if (sqlite3_changes(db_.raw()) != 1) return 0;
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+    return inserted_id();
   });
 }
 
@@ -197,15 +198,13 @@ void SqliteWriteTxn::insert_outbox_attempt(const OutboxAttempt& a) {
 }
 
 std::optional<OutboxMessage> SqliteWriteTxn::find_outbox(std::int64_t id) {
-  return guarded([&] { return first_row(db_.stmt(kOutboxById).bind(id), read_outbox<Stmt>); });
+  return guarded([&] { return first_row(db_.stmt(kOutboxById).bind(id), read_outbox); });
 }
 
-// --- Meta and leases ------------------------------------------------------------------------------
+// --- Meta and leases -----------------------------------------------------------------------------
 
 std::optional<std::string> SqliteWriteTxn::get_meta(std::string_view key) {
-  return guarded([&] {
-    return first_row(db_.stmt(kMetaValue).bind(key), read_text);
-  });
+  return guarded([&] { return first_row(db_.stmt(kMetaValue).bind(key), read_text); });
 }
 
 void SqliteWriteTxn::set_meta(std::string_view key, std::string_view value) {
@@ -223,7 +222,7 @@ bool SqliteWriteTxn::claim_lease(std::string_view name, std::string_view holder,
   });
 }
 
-// --- Commit ---------------------------------------------------------------------------------------
+// --- Commit --------------------------------------------------------------------------------------
 
 // Touched accounts are written once per batch: the hot funder row is updated once, however many
 // payouts of the batch debit it.
@@ -235,14 +234,8 @@ void SqliteWriteTxn::write_accounts() {
 
 void SqliteWriteTxn::maybe_restart_log() {
   if (store_.note_commit() < kWalFramesMax) return;
-  int log_frames = 0;
-  int copied_frames = 0;
   // NORMAL sync semantics apply: the log is synced before it is copied, the database after.
-  const int rc = sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                           &log_frames, &copied_frames);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-    spdlog::warn("log restart failed: {}", sqlite3_errmsg(db_.raw()));
-  }
+  checkpoint(db_, SQLITE_CHECKPOINT_RESTART, "log restart");
 }
 
 Status SqliteWriteTxn::commit() {

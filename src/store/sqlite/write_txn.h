@@ -52,6 +52,9 @@ class SqliteWriteTxn final : public WriteTxn {
 
  private:
   std::int64_t insert_payout_row(const PayoutRecord& payout, const char* sql);
+  // The id of the row the last statement inserted, or 0 when it inserted none (a conflict that
+  // the statement's ON CONFLICT DO NOTHING skipped).
+  std::int64_t inserted_id() const;
   // Runs a statement-level operation; a storage error poisons the transaction.
   template <typename F>
   auto guarded(F&& f) -> decltype(f());
