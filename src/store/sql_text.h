@@ -93,4 +93,13 @@ constexpr auto list() {
   return concat(number<kFirst>(), concat(", ", number<kRest>())...);
 }
 
+// The builder's own checks, at compile time.
+namespace detail {
+enum class Probe : unsigned char { kZero = 0, kSeven = 7, kTwelve = 12, kLast = 255 };
+static_assert(number<Probe::kZero>().view() == "0" && number<Probe::kLast>().view() == "255");
+static_assert(concat("a = ", number<Probe::kTwelve>(), ";").view() == "a = 12;");
+static_assert(list<Probe::kSeven>().view() == "7");
+static_assert(list<Probe::kZero, Probe::kTwelve, Probe::kLast>().view() == "0, 12, 255");
+}  // namespace detail
+
 }  // namespace payoutd::store::sql

@@ -43,7 +43,8 @@ Columns<3> distinct_keys(const std::vector<Key>& keys, std::string_view Key::*na
 
 }  // namespace
 
-PgWriteTxn::PgWriteTxn(PgStore& store, Connection* c, std::string why) : store_(store), c_(c) {
+PgWriteTxn::PgWriteTxn(PgStore& store, Connection* c, const std::string& why)
+    : store_(store), c_(c) {
   if (!c_) {
     failed_ = true;
     failure_ = "PostgreSQL unavailable: " + why;

@@ -23,7 +23,7 @@ class PgStore;
 class PgWriteTxn final : public WriteTxn {
  public:
   // `c` is null when the database is unreachable: then the transaction fails with `why`.
-  PgWriteTxn(PgStore& store, Connection* c, std::string why);
+  PgWriteTxn(PgStore& store, Connection* c, const std::string& why);
   ~PgWriteTxn() override;
 
   void prepare(const Footprint& footprint) override;
