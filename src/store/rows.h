@@ -1,12 +1,16 @@
 #pragma once
-// What the backends share: column lists, rows to records, and the merge of a wallet's two history
+// What the backends share between rows and records: one field table per record that both reading
+// and writing walk, the readers and writers built on them, and the merge of a wallet's two history
 // sources. A Row is anything with i64(col), i32(col), text(col) and is_null(col): a SQLite
-// statement or a PostgreSQL result row.
+// statement or a PostgreSQL result row. A writer hands each column's value, in column order, to
+// `put`: put(std::int64_t), put(std::string_view), or put(nullptr) for SQL NULL.
 #include <algorithm>
+#include <cstddef>
 #include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "store/store.h"
@@ -16,35 +20,6 @@ namespace payoutd::store {
 using ledger::Account;
 using ledger::AccountKind;
 using ledger::Transfer;
-
-// Column lists, as macros so that every statement is one string literal built at compile time.
-#define ACCOUNT_COLUMNS \
-    "id, tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, " \
-    "debits_posted, credits_pending, credits_posted, history_seq, created_ms"
-#define PAYOUT_COLUMNS \
-    "id, tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, " \
-    "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, " \
-    "history_id, created_ms, updated_ms, due_ms, history_account_id, history_seq"
-#define TRANSFER_COLUMNS \
-    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, " \
-    "reference"
-#define HISTORY_COLUMNS \
-    "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, " \
-    "commission, currency, created_ms, error_code, details"
-
-#define OUTBOX_COLUMNS \
-    "id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, " \
-    "updated_ms, last_result, payout_id, sealed"
-#define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
-// The due read's first step (a recursive common table): `tenants`, every tenant with pending
-// messages, one probe of the index outbox_queues each (a skip scan), then a NULL row.
-#define OUTBOX_TENANTS \
-    "WITH RECURSIVE tenants(tenant) AS (" \
-    " SELECT (SELECT tenant FROM outbox WHERE state = 0 ORDER BY tenant LIMIT 1)" \
-    " UNION ALL" \
-    " SELECT (SELECT o.tenant FROM outbox o WHERE o.state = 0 AND o.tenant > t.tenant" \
-    "         ORDER BY o.tenant LIMIT 1)" \
-    " FROM tenants t WHERE t.tenant IS NOT NULL)"
 
 // A storage error inside a write transaction: thrown by the statement helpers and caught at the
 // transaction boundary, which turns the whole batch into a failed commit.
@@ -66,135 +41,245 @@ inline Currency currency_from(const std::string& code) {
   return *c;
 }
 
+// A column where NULL stands for 0 (a transfer's pending_id: the unique index transfers_resolution
+// covers the rows that resolve a reservation, and only those).
+template <typename Int>
+struct ZeroIsNull {
+  Int& value;
+};
+template <typename Int>
+ZeroIsNull<Int> zero_is_null(Int& value) {
+  return {value};
+}
+
+// --- Field tables --------------------------------------------------------------------------------
+// Each calls field(member) for its columns, in the order of the column list it names
+// (shared_sql.h). `R` is the record or the const record: reading fills one, writing reads one.
+// Function objects, so that a table is passed as a value (RecordReader, put_fields).
+
+// An account's columns fall in three runs: what names it, what a batch may change besides its
+// counters, and its counters.
+namespace account_columns {
+template <typename R, typename F>
+void identity(R& a, F& field) {
+  field(a.tenant);
+  field(a.kind);
+  field(a.code);
+  field(a.owner);
+  field(a.currency);
+  field(a.floor);
+}
+template <typename R, typename F>
+void settings(R& a, F& field) {
+  field(a.status);
+  field(a.credit_delay_ms);
+}
+template <typename R, typename F>
+void counters(R& a, F& field) {
+  field(a.debits_pending);
+  field(a.debits_posted);
+  field(a.credits_pending);
+  field(a.credits_posted);
+  field(a.history_seq);
+}
+}  // namespace account_columns
+
+// ACCOUNT_FIELDS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& a, F&& field) const {
+    account_columns::identity(a, field);
+    account_columns::settings(a, field);
+    account_columns::counters(a, field);
+    field(a.created_ms);
+  }
+} account_fields;
+
+// A new account's values (its counters start at 0): the placeholders of each backend's insert.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& a, F&& field) const {
+    account_columns::identity(a, field);
+    account_columns::settings(a, field);
+    field(a.created_ms);
+  }
+} new_account_fields;
+
+// What a batch changes in an account: the SET list of each backend's account update.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& a, F&& field) const {
+    account_columns::settings(a, field);
+    account_columns::counters(a, field);
+  }
+} account_state_fields;
+
+// PAYOUT_FIELDS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& p, F&& field) const {
+    field(p.tenant);
+    field(p.kind);
+    field(p.partner_id);
+    field(p.fingerprint);
+    field(p.status);
+    field(p.decline_code);
+    field(p.source_account_id);
+    field(p.destination_account_id);
+    field(p.amount);
+    field(p.currency);
+    field(p.pending_transfer_id);
+    field(p.source_ref);
+    field(p.destination_ref);
+    field(p.history_id);
+    field(p.created_ms);
+    field(p.updated_ms);
+    field(p.due_ms);
+    field(p.history_account_id);
+    field(p.history_seq);
+  }
+} payout_fields;
+
+// What WriteTxn::update_payout changes: the SET list of each backend's payout update.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& p, F&& field) const {
+    field(p.status);
+    field(p.decline_code);
+    field(p.pending_transfer_id);
+    field(p.updated_ms);
+    field(p.due_ms);
+  }
+} payout_state_fields;
+
+// TRANSFER_FIELDS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& t, F&& field) const {
+    field(t.debit_account_id);
+    field(t.credit_account_id);
+    field(t.amount);
+    field(t.currency);
+    field(t.kind);
+    field(zero_is_null(t.pending_id));
+    field(t.timestamp_ms);
+    field(t.reference);
+  }
+} transfer_fields;
+
+// HISTORY_COLUMNS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& h, F&& field) const {
+    field(h.account_id);
+    field(h.seq);
+    field(h.txn_history_id);
+    field(h.domain);
+    field(h.type_id);
+    field(h.status);
+    field(h.impact);
+    field(h.domain_txn_id);
+    field(h.amount);
+    field(h.commission);
+    field(h.currency);
+    field(h.created_ms);
+    field(h.error_code);
+    field(h.details);
+  }
+} history_fields;
+
+// OUTBOX_FIELDS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& m, F&& field) const {
+    field(m.tenant);
+    field(m.event_id);
+    field(m.target);
+    field(m.body);
+    field(m.state);
+    field(m.attempts);
+    field(m.next_attempt_ms);
+    field(m.created_ms);
+    field(m.updated_ms);
+    field(m.last_result);
+    field(m.payout_id);
+    field(m.sealed);
+  }
+} outbox_fields;
+
+// What WriteTxn::update_outbox changes: the SET list of each backend's outbox update.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& m, F&& field) const {
+    field(m.state);
+    field(m.attempts);
+    field(m.next_attempt_ms);
+    field(m.updated_ms);
+    field(m.last_result);
+    field(m.body);
+  }
+} outbox_state_fields;
+
+// OUTBOX_ATTEMPT_COLUMNS.
+inline constexpr struct {
+  template <typename R, typename F>
+  void operator()(R& a, F&& field) const {
+    field(a.message_id);
+    field(a.attempt);
+    field(a.at_ms);
+    field(a.duration_ms);
+    field(a.http_status);
+    field(a.error);
+  }
+} outbox_attempt_fields;
+
+// --- Reading: columns to members -----------------------------------------------------------------
+
 template <typename Row>
-Account read_account(const Row& s) {
-  Account a;
-  a.id = s.i64(0);
-  a.tenant = s.text(1);
-  a.kind = static_cast<AccountKind>(s.i32(2));
-  a.code = s.text(3);
-  a.owner = s.text(4);
-  a.currency = currency_from(s.text(5));
-  a.floor = static_cast<ledger::BalanceFloor>(s.i32(6));
-  a.status = static_cast<ledger::AccountStatus>(s.i32(7));
-  a.credit_delay_ms = s.i64(8);
-  a.debits_pending = s.i64(9);
-  a.debits_posted = s.i64(10);
-  a.credits_pending = s.i64(11);
-  a.credits_posted = s.i64(12);
-  a.history_seq = s.i64(13);
-  a.created_ms = s.i64(14);
-  return a;
-}
+class FieldReader {
+ public:
+  FieldReader(const Row& row, int first_column) : row_(row), column_(first_column) {}
 
-template <typename Row>
-PayoutRecord read_payout(const Row& s) {
-  PayoutRecord p;
-  p.id = s.i64(0);
-  p.tenant = s.text(1);
-  p.kind = static_cast<PayoutKind>(s.i32(2));
-  p.partner_id = s.text(3);
-  p.fingerprint = s.text(4);
-  p.status = static_cast<PayoutStatus>(s.i32(5));
-  p.decline_code = s.text(6);
-  p.source_account_id = s.i64(7);
-  p.destination_account_id = s.i64(8);
-  p.amount = s.i64(9);
-  p.currency = currency_from(s.text(10));
-  p.pending_transfer_id = s.i64(11);
-  p.source_ref = s.text(12);
-  p.destination_ref = s.text(13);
-  p.history_id = s.text(14);
-  p.created_ms = s.i64(15);
-  p.updated_ms = s.i64(16);
-  p.due_ms = s.i64(17);
-  p.history_account_id = s.i64(18);
-  p.history_seq = s.i64(19);
-  return p;
-}
+  void operator()(std::string& v) { v = row_.text(column_++); }
+  void operator()(std::int64_t& v) { v = row_.i64(column_++); }
+  void operator()(int& v) { v = row_.i32(column_++); }
+  void operator()(bool& v) { v = row_.i32(column_++) != 0; }
+  void operator()(Currency& v) { v = currency_from(row_.text(column_++)); }
+  template <typename E>
+  requires std::is_enum_v<E>
+  void operator()(E& v) { v = static_cast<E>(row_.i32(column_++)); }
+  void operator()(ZeroIsNull<std::int64_t> v) {
+    v.value = row_.is_null(column_) ? 0 : row_.i64(column_);
+    ++column_;
+  }
 
-template <typename Row>
-OutboxMessage read_outbox(const Row& s) {
-  OutboxMessage m;
-  m.id = s.i64(0);
-  m.tenant = s.text(1);
-  m.event_id = s.text(2);
-  m.target = s.text(3);
-  m.body = s.text(4);
-  m.state = static_cast<OutboxState>(s.i32(5));
-  m.attempts = s.i32(6);
-  m.next_attempt_ms = s.i64(7);
-  m.created_ms = s.i64(8);
-  m.updated_ms = s.i64(9);
-  m.last_result = s.text(10);
-  m.payout_id = s.i64(11);
-  m.sealed = s.i32(12) != 0;
-  return m;
-}
+ private:
+  const Row& row_;
+  int column_;
+};
 
-template <typename Row>
-OutboxAttempt read_outbox_attempt(const Row& s) {
-  OutboxAttempt a;
-  a.message_id = s.i64(0);
-  a.attempt = s.i32(1);
-  a.at_ms = s.i64(2);
-  a.duration_ms = s.i64(3);
-  a.http_status = s.i32(4);
-  a.error = s.text(5);
-  return a;
-}
+// Readers of rows into records, as function objects (read_payout(row), or read_payout passed to
+// a helper that reads every row). kIdFirst: column 0 is the record's id, the field table's
+// columns follow; otherwise the row is the field table's columns.
+template <typename Record, const auto& kFields, bool kIdFirst>
+struct RecordReader {
+  template <typename Row>
+  Record operator()(const Row& row) const {
+    Record r;
+    kFields(r, FieldReader<Row>(row, kIdFirst ? 1 : 0));
+    if constexpr (kIdFirst) r.id = row.i64(0);
+    return r;
+  }
+};
 
-template <typename Row>
-Transfer read_transfer(const Row& s) {
-  Transfer t;
-  t.id = s.i64(0);
-  t.debit_account_id = s.i64(1);
-  t.credit_account_id = s.i64(2);
-  t.amount = s.i64(3);
-  t.currency = currency_from(s.text(4));
-  t.kind = static_cast<ledger::TransferKind>(s.i32(5));
-  t.pending_id = s.is_null(6) ? 0 : s.i64(6);
-  t.timestamp_ms = s.i64(7);
-  t.reference = s.text(8);
-  return t;
-}
+inline constexpr RecordReader<Account, account_fields, true> read_account;
+inline constexpr RecordReader<PayoutRecord, payout_fields, true> read_payout;
+inline constexpr RecordReader<Transfer, transfer_fields, true> read_transfer;
+inline constexpr RecordReader<OutboxMessage, outbox_fields, true> read_outbox;
+inline constexpr RecordReader<HistoryRecord, history_fields, false> read_history;
+inline constexpr RecordReader<OutboxAttempt, outbox_attempt_fields, false> read_outbox_attempt;
 
-template <typename Row>
-HistoryRecord read_history(const Row& s) {
-  HistoryRecord h;
-  h.account_id = s.i64(0);
-  h.seq = s.i64(1);
-  h.txn_history_id = s.text(2);
-  h.domain = s.i32(3);
-  h.type_id = s.i32(4);
-  h.status = s.i32(5);
-  h.impact = s.i32(6);
-  h.domain_txn_id = s.text(7);
-  h.amount = s.i64(8);
-  h.commission = s.i64(9);
-  h.currency = currency_from(s.text(10));
-  h.created_ms = s.i64(11);
-  h.error_code = s.text(12);
-  h.details = s.text(13);
-  return h;
-}
-
-inline std::string account_key(std::string_view tenant, AccountKind kind,
-                               std::string_view code) {
-  std::string key;
-  key.reserve(tenant.size() + code.size() + 4);
-  key.append(tenant).push_back('\x1f');
-  key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
-  key.push_back('\x1f');
-  key.append(code);
-  return key;
-}
-
-// A wallet payout read as its history entry: payouts p joined with its source account a.
-#define HISTORY_PAYOUT_COLUMNS \
-    "p.history_seq, p.history_id, p.status, p.partner_id, p.amount, p.currency, p.created_ms, " \
-    "p.decline_code, p.source_ref, a.owner"
-
+// A row of HISTORY_PAYOUT_COLUMNS: a wallet payout as its history entry.
 template <typename Row>
 HistoryRecord read_payout_history(const Row& s, std::int64_t account_id) {
   HistoryRecord h;
@@ -211,6 +296,61 @@ HistoryRecord read_payout_history(const Row& s, std::int64_t account_id) {
   h.provider_id = s.text(8);
   h.provider_name = s.text(9);
   return h;
+}
+
+// A row of sql::kAllHistory.
+inline constexpr auto read_history_entry = [](const auto& s) -> AuditSnapshot::HistoryEntry {
+  return {s.text(0), s.i32(1), s.i64(2), s.i64(3)};
+};
+
+// A row of a payout_days statement: day, status, currency, count, sum.
+inline constexpr auto read_payout_day = [](const auto& s) -> PayoutDay {
+  return {s.i64(0), static_cast<PayoutStatus>(s.i64(1)), s.text(2), s.i64(3), s.i64(4)};
+};
+
+// --- Writing: members to columns -----------------------------------------------------------------
+
+template <typename Put>
+class FieldWriter {
+ public:
+  explicit FieldWriter(Put& put) : put_(put) {}
+
+  void operator()(const std::string& v) { put_(std::string_view(v)); }
+  void operator()(std::int64_t v) { put_(v); }
+  void operator()(int v) { put_(static_cast<std::int64_t>(v)); }
+  void operator()(bool v) { put_(std::int64_t{v ? 1 : 0}); }
+  void operator()(const Currency& v) { put_(v.code()); }
+  template <typename E>
+  requires std::is_enum_v<E>
+  void operator()(E v) { put_(static_cast<std::int64_t>(v)); }
+  void operator()(ZeroIsNull<const std::int64_t> v) {
+    if (v.value == 0) {
+      put_(nullptr);
+    } else {
+      put_(v.value);
+    }
+  }
+
+ private:
+  Put& put_;
+};
+
+// Hands the record's columns that the field table `fields` names to `put`, in order.
+template <typename Record, typename Table, typename Put>
+void put_fields(const Record& record, const Table& fields, Put&& put) {
+  fields(record, FieldWriter<std::remove_reference_t<Put>>(put));
+}
+
+// --- Keys and history ----------------------------------------------------------------------------
+
+inline std::string account_key(std::string_view tenant, AccountKind kind, std::string_view code) {
+  std::string key;
+  key.reserve(tenant.size() + code.size() + 4);
+  key.append(tenant).push_back('\x1f');
+  key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+  key.push_back('\x1f');
+  key.append(code);
+  return key;
 }
 
 // One page of a wallet's history from its two sources, each already in seq order.

@@ -95,6 +95,8 @@ enum class OutboxState : std::uint8_t { kPending = 0, kDelivered = 1, kAbandoned
 // tenant's messages of one lane are a queue. The stores compute the lane in SQL too (the `lane`
 // column): the same rule, the same numbers.
 enum class OutboxLane : std::uint8_t { kHttp = 0, kSms = 1, kMail = 2 };
+inline constexpr OutboxLane kOutboxLanes[] = {OutboxLane::kHttp, OutboxLane::kSms,
+                                              OutboxLane::kMail};
 
 struct OutboxMessage {
   std::int64_t id = 0;  // assigned by the store

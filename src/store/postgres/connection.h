@@ -1,0 +1,83 @@
+#pragma once
+// A connection to PostgreSQL: connecting (libpq's keepalives and timeouts, the session's
+// settings), prepared statements (prepared on first use, per connection), and pipelines that send
+// several statements in one round trip. Failures throw PgError with the statement's SQLSTATE.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/postgres/values.h"
+#include "store/postgres_store.h"
+
+namespace payoutd::store::postgres {
+
+// The SQLSTATE of a lost connection; also what a failure without a SQLSTATE counts as.
+inline constexpr std::string_view kConnectionLost = "08006";
+
+struct PgError : StorageError {
+  PgError(const std::string& message, std::string state)
+      : StorageError(message), sqlstate(std::move(state)) {}
+  std::string sqlstate;
+};
+
+// Statement failures that mean another writer got in the way: a unique index taken by a
+// concurrent insert, a serialization failure (serializable databases), a deadlock.
+bool is_conflict(std::string_view sqlstate);
+
+class Connection {
+ public:
+  // Connects and applies the session settings; throws PgError (kConnectionLost) when the
+  // database cannot be reached.
+  explicit Connection(const PostgresOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // False once the server is gone or a round trip broke off half-way: the owner replaces it.
+  bool ok() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+  // A statement without parameters, or several separated by semicolons.
+  void exec(const char* sql);
+
+  // A prepared statement (prepared on first use on this connection).
+  Result query(std::string_view sql, const Params& params = {});
+
+  struct Step {
+    std::string_view sql;
+    Params params;
+  };
+  // Sends every step in one round trip and returns their results, in order. Throws the first
+  // failure; the steps after it did not run.
+  std::vector<Result> pipeline(const std::vector<Step>& steps);
+
+ private:
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+
+  const std::string& prepared(std::string_view sql);
+  void send_pipeline(const std::vector<Step>& steps);
+  std::optional<PgError> receive_pipeline(const std::vector<Step>& steps,
+                                          std::vector<Result>& results);
+  PgError lost(const char* what) const;
+  PgError error_of(const Result& r, std::string_view sql) const;
+  void check(const Result& r, std::string_view sql) const;
+
+  PGconn* conn_ = nullptr;
+  mutable bool broken_ = false;
+  std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> names_;
+};
+
+// Connects, retrying for up to options.startup_wait_s while the database does not accept
+// connections yet (it is starting, or failing over). Throws std::runtime_error after that.
+std::unique_ptr<Connection> connect_waiting(const PostgresOptions& options);
+
+}  // namespace payoutd::store::postgres

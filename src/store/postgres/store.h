@@ -1,0 +1,77 @@
+#pragma once
+// The PostgreSQL store (store/postgres_store.h says what it promises): its lifecycle and writer
+// connection here and in store.cc, its reads in reads.cc, its write transaction in write_txn.*.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/postgres/connection.h"
+#include "store/postgres/pool.h"
+#include "store/postgres_store.h"
+
+namespace payoutd::store::postgres {
+
+class PgStore final : public Store {
+ public:
+  // Connects (waiting up to startup_wait_s), and migrates unless read-only.
+  explicit PgStore(const PostgresOptions& options);
+
+  int schema_version() const override { return schema_version_; }
+  // A transaction on the writer connection, reconnected first if it broke. While the database
+  // is unreachable (and for reconnect_backoff_ms after each failed attempt), the transaction
+  // fails at once.
+  std::unique_ptr<WriteTxn> begin() override;
+  // COMMIT returned after the log flush: there is nothing left to make durable.
+  Status sync() override { return Status::Ok(); }
+
+  std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
+                                         std::string_view partner_id) const override;
+  std::optional<Account> get_account(std::string_view tenant, AccountKind kind,
+                                     std::string_view code) const override;
+  std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
+                                             std::string_view owner) const override;
+  std::vector<Account> tenant_accounts(std::string_view tenant, AccountKind kind) const override;
+  std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override;
+  std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                     std::int64_t to_ms) const override;
+  std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+      std::string_view txn_history_id) const override;
+  std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
+                                          std::size_t limit) const override;
+  std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
+                                        std::string_view key) const override;
+  std::vector<std::pair<std::string, std::string>> records_with_prefix(
+      std::string_view tenant, std::string_view kind, std::string_view prefix,
+      std::size_t limit) const override;
+  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                        std::size_t limit) const override;
+  std::vector<OutboxMessage> outbox_messages(std::string_view tenant, std::string_view prefix,
+                                             std::size_t limit) const override;
+  std::vector<OutboxMessage> payout_messages(std::int64_t payout_id,
+                                             std::size_t limit) const override;
+  std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const override;
+  std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
+                                               std::size_t limit) const override;
+  AuditSnapshot snapshot() const override;
+
+  // Writer thread only: the next id for a transfer or a payout (or an outbox message), from the
+  // node's block of kRowIdBlock ids, reserving a new block on `c` when it is used up.
+  std::int64_t next_row_id(Connection& c);
+
+ private:
+  using Steady = std::chrono::steady_clock;
+
+  PostgresOptions options_;
+  int schema_version_ = 0;
+  // The committer's connection and what it needs (committer thread only).
+  std::unique_ptr<Connection> writer_;
+  Steady::time_point writer_retry_at_{};
+  std::string writer_failure_;
+  std::int64_t next_row_id_ = 0;
+  std::int64_t row_id_end_ = 0;
+  mutable ReaderPool readers_;
+};
+
+}  // namespace payoutd::store::postgres

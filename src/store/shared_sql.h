@@ -1,0 +1,107 @@
+#pragma once
+// SQL that both backends spell the same: the tables' column lists, the conditions of the partial
+// indexes, the statements of audit's snapshot, and the schema steps whose text is the same in
+// both dialects. Each backend's other statements are in its own statements.h and schema.cc.
+#include "store/sql_text.h"
+#include "store/store.h"
+
+// Column lists, as macros so that a statement without enum values stays one string literal. A
+// list's columns after `id` (the *_FIELDS) are those of the record's field table in rows.h, in
+// the same order.
+#define ACCOUNT_FIELDS                                                                    \
+  "tenant, kind, code, owner, currency, floor, status, credit_delay_ms, debits_pending, " \
+  "debits_posted, credits_pending, credits_posted, history_seq, created_ms"
+#define ACCOUNT_COLUMNS "id, " ACCOUNT_FIELDS
+#define PAYOUT_FIELDS                                                                            \
+  "tenant, kind, partner_id, fingerprint, status, decline_code, source_account_id, "             \
+  "destination_account_id, amount, currency, pending_transfer_id, source_ref, destination_ref, " \
+  "history_id, created_ms, updated_ms, due_ms, history_account_id, history_seq"
+#define PAYOUT_COLUMNS "id, " PAYOUT_FIELDS
+#define TRANSFER_FIELDS                                                                     \
+  "debit_account_id, credit_account_id, amount, currency, kind, pending_id, timestamp_ms, " \
+  "reference"
+#define TRANSFER_COLUMNS "id, " TRANSFER_FIELDS
+#define HISTORY_COLUMNS                                                                       \
+  "account_id, seq, txn_history_id, domain, type_id, status, impact, domain_txn_id, amount, " \
+  "commission, currency, created_ms, error_code, details"
+#define OUTBOX_FIELDS                                                                          \
+  "tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, updated_ms, " \
+  "last_result, payout_id, sealed"
+#define OUTBOX_COLUMNS "id, " OUTBOX_FIELDS
+#define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
+// A wallet payout read as its history entry: payouts p joined with its source account a.
+#define HISTORY_PAYOUT_COLUMNS                                                                \
+  "p.history_seq, p.history_id, p.status, p.partner_id, p.amount, p.currency, p.created_ms, " \
+  "p.decline_code, p.source_ref, a.owner"
+
+namespace payoutd::store::sql {
+
+// --- Partial indexes -----------------------------------------------------------------------------
+// A query reads through a partial index only when its own WHERE spells the index's condition:
+// SQLite plans a statement when it is prepared, before any value is bound, and PostgreSQL's
+// generic plan is made without the values. So each condition below is spelled into the index and
+// into every query that uses it, from this one constant, its value taken from the enum.
+
+// payouts_processing (due_ms): the payouts still to be settled.
+inline constexpr auto kProcessingPayout = concat("status = ", number<PayoutStatus::kProcessing>());
+// outbox_queues (tenant, lane, next_attempt_ms), outbox_due before version 6: messages to send.
+inline constexpr auto kPendingMessage = concat("state = ", number<OutboxState::kPending>());
+// payouts_by_tenant (tenant, id) and payouts_by_tenant_time (tenant, created_ms): the payouts the
+// partner cabinet lists (PayoutQuery), wallet and card payouts.
+inline constexpr auto kListedPayoutKinds =
+    concat("kind IN (", list<PayoutKind::kWalletPayout, PayoutKind::kCardPayout>(), ")");
+
+// --- Outbox --------------------------------------------------------------------------------------
+
+// A message's lane (store::outbox_lane) computed from its target: the generated column `lane`.
+inline constexpr auto kLaneOfTarget =
+    concat("CASE WHEN substr(target, 1, 7) = 'mailto:' THEN ", number<OutboxLane::kMail>(),
+           " WHEN substr(target, 1, 4) = 'sms:' THEN ", number<OutboxLane::kSms>(), " ELSE ",
+           number<OutboxLane::kHttp>(), " END");
+
+// The due read's first step (a recursive common table): `tenants`, every tenant with pending
+// messages, one probe of the index outbox_queues each (a skip scan), then a NULL row.
+inline constexpr auto kPendingTenants = concat(
+    "WITH RECURSIVE tenants(tenant) AS ("
+    " SELECT (SELECT tenant FROM outbox WHERE ",
+    kPendingMessage,
+    " ORDER BY tenant LIMIT 1)"
+    " UNION ALL"
+    " SELECT (SELECT o.tenant FROM outbox o WHERE o.",
+    kPendingMessage,
+    " AND o.tenant > t.tenant"
+    "         ORDER BY o.tenant LIMIT 1)"
+    " FROM tenants t WHERE t.tenant IS NOT NULL)");
+
+// --- Audit's snapshot: whole tables --------------------------------------------------------------
+
+inline constexpr const char* kAllAccounts = "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id";
+inline constexpr const char* kAllTransfers =
+    "SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY id";
+inline constexpr const char* kAllPayouts = "SELECT " PAYOUT_COLUMNS " FROM payouts ORDER BY id";
+inline constexpr const char* kAllHistory =
+    "SELECT txn_history_id, status, account_id, seq FROM history";
+
+// --- Schema steps the same in both dialects (migration.h) ----------------------------------------
+
+// A tenant's payouts, newest first (the partner cabinet's list).
+inline constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id);
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
+)sql";
+
+// The cabinet's indexes cover only the payouts it lists, and its queries spell the same
+// condition. On PostgreSQL a statement whose kind is a parameter cannot use them, so they never
+// compete with the key a lookup means: while `payouts` is small every index looks as cheap as the
+// next, and a plan cached then probed (tenant, created_ms) and read the tenant's every payout per
+// partner id.
+// clang-format off: the condition stands where it stands in the SQL.
+inline constexpr auto kSchemaV7 = concat(R"sql(
+DROP INDEX payouts_by_tenant;
+DROP INDEX payouts_by_tenant_time;
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id) WHERE )sql", kListedPayoutKinds, R"sql(;
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE )sql", kListedPayoutKinds, R"sql(;
+)sql");
+// clang-format on
+
+}  // namespace payoutd::store::sql
