@@ -121,45 +121,31 @@ Account* wallet_in(const std::vector<Account*>& wallets, Currency currency) {
 }
 
 
-// {"<block>":{"<k1>":"<v1>","<k2>":"<v2>"}}: the history blocks of two string members.
-std::string two_member_block(std::string_view block, std::string_view k1, std::string_view v1,
-                             std::string_view k2, std::string_view v2) {
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().key(block).begin_object();
-  w.key(k1).string(v1).key(k2).string(v2);
-  w.end_object().end_object();
-  return out;
+using Details = store::HistoryDetails;
+
+Details provider_details(std::string id, std::string name) {
+  Details d;
+  d.kind = Details::Kind::kProvider;
+  d.provider_id = std::move(id);
+  d.provider_name = std::move(name);
+  return d;
 }
 
-std::string provider_details(std::string_view id, std::string_view name) {
-  return two_member_block("providerTxnInfo", "providerId", id, "providerDisplayName", name);
+Details transfer_details(std::string other_client, std::string other_account) {
+  Details d;
+  d.kind = Details::Kind::kTransfer;
+  d.other_client_id = std::move(other_client);
+  d.other_account_id = std::move(other_account);
+  return d;
 }
 
-std::string transfer_details(std::string_view other_client, std::string_view other_account) {
-  return two_member_block("transferBetweenClientsTxnInfo", "anotherClientId", other_client,
-                          "anotherAccountId", other_account);
-}
-
-std::string card_details(const CardInfo& card, const Account* balance_of) {
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().key("cardTxnInfo").begin_object();
-  w.key("cardTokenId").string(card.card_token_id);
-  w.key("maskedPan").string(card.masked_pan);
-  w.key("merchantType").string(card.merchant_type);
-  w.key("merchantId").string(card.merchant_id);
-  w.key("merchantName").string(card.merchant_name);
-  w.key("retrievalReferenceNumber").string(card.rrn);
-  if (balance_of) {
-    std::string value;
-    append_decimal(value, balance_of->balance(), balance_of->currency.exponent());
-    w.key("accountBalance").begin_object();
-    w.key("value").number_raw(value).key("currency").string(balance_of->currency.code());
-    w.end_object();
-  }
-  w.end_object().end_object();
-  return out;
+// A card operation; a balance inquiry tells the wallet's balance after it.
+Details card_details(const CardInfo& card, const Account* balance_of) {
+  Details d;
+  d.kind = Details::Kind::kCard;
+  d.card = card;
+  if (balance_of) d.balance = Amount{balance_of->balance(), balance_of->currency};
+  return d;
 }
 
 struct HistoryEntry {
@@ -168,7 +154,7 @@ struct HistoryEntry {
   BalanceImpact impact = BalanceImpact::kIncome;
   std::int64_t amount = 0;
   std::int64_t commission = 0;
-  std::string details;
+  Details details;
 };
 
 // Appends an entry to the wallet's history table (wallet operations; a wallet payout is its own
@@ -442,7 +428,6 @@ HistoryPage PayoutEngine::wallet_history(std::string_view tenant, std::string_vi
     h.domain = static_cast<int>(WalletDomain::kPayments);
     h.type_id = static_cast<int>(WalletTxnType::kFunderPayout);
     h.impact = static_cast<int>(BalanceImpact::kIncome);
-    h.details = provider_details(h.provider_id, h.provider_name);
   }
   page.account = std::move(*account);
   return page;

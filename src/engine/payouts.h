@@ -90,9 +90,7 @@ struct ClientSpec {
   std::int64_t credit_delay_ms = 0;
 };
 
-struct CardInfo {
-  std::string card_token_id, masked_pan, merchant_type, merchant_id, merchant_name, rrn;
-};
+using CardInfo = store::HistoryCard;
 
 // An operation of another documented type, recorded on wallets (sandbox admin API).
 struct WalletOperation {

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/history_details.h"
 #include "store/store.h"
 
 namespace payoutd::store {
@@ -40,6 +41,12 @@ inline Currency currency_from(const std::string& code) {
   if (!c) throw StorageError("unknown currency in database: " + code);
   return *c;
 }
+
+// Text made while writing (an encoded column): the writer hands it over, and a backend that
+// binds without copying (SQLite's SQLITE_STATIC) copies this one.
+struct OwnedText {
+  std::string text;
+};
 
 // A column where NULL stands for 0 (a transfer's pending_id: the unique index transfers_resolution
 // covers the rows that resolve a reservation, and only those).
@@ -245,6 +252,7 @@ class FieldReader {
   void operator()(int& v) { v = row_.i32(column_++); }
   void operator()(bool& v) { v = row_.i32(column_++) != 0; }
   void operator()(Currency& v) { v = currency_from(row_.text(column_++)); }
+  void operator()(HistoryDetails& v) { v = decode_history_details(row_.text(column_++)); }
   template <typename E>
   requires std::is_enum_v<E>
   void operator()(E& v) { v = static_cast<E>(row_.i32(column_++)); }
@@ -293,8 +301,9 @@ HistoryRecord read_payout_history(const Row& s, std::int64_t account_id) {
   h.currency = currency_from(s.text(5));
   h.created_ms = s.i64(6);
   h.error_code = s.text(7);
-  h.provider_id = s.text(8);
-  h.provider_name = s.text(9);
+  h.details.kind = HistoryDetails::Kind::kProvider;
+  h.details.provider_id = s.text(8);
+  h.details.provider_name = s.text(9);
   return h;
 }
 
@@ -320,6 +329,7 @@ class FieldWriter {
   void operator()(int v) { put_(static_cast<std::int64_t>(v)); }
   void operator()(bool v) { put_(std::int64_t{v ? 1 : 0}); }
   void operator()(const Currency& v) { put_(v.code()); }
+  void operator()(const HistoryDetails& v) { put_(OwnedText{encode_history_details(v)}); }
   template <typename E>
   requires std::is_enum_v<E>
   void operator()(E v) { put_(static_cast<std::int64_t>(v)); }

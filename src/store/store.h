@@ -65,15 +65,39 @@ struct PayoutRecord {
 // One entry of a wallet's operation history (QIWI Reports API). Ordered per account by seq.
 // Entries come from the history table, or are wallet payouts (from_payout): those carry only
 // their own facts (provider_* name the funder) and the engine completes them.
+// A card operation's facts on a wallet's history (who took or gave the money, where).
+struct HistoryCard {
+  std::string card_token_id, masked_pan, merchant_type, merchant_id, merchant_name, rrn;
+
+  bool operator==(const HistoryCard&) const = default;
+};
+
+// What an entry of a wallet's history tells beside its amounts, by what kind of operation it is:
+// typed facts of payoutd's own, which each provider renders in its wire format. Stored in the
+// `details` column (store/history_details.h).
+struct HistoryDetails {
+  enum class Kind : std::uint8_t {
+    kNone,
+    kProvider,  // a payment to a provider, or a funder's payout: provider_*
+    kTransfer,  // a transfer between clients: the other side, other_*
+    kCard,      // a card operation: card, and for a balance inquiry the balance then
+  };
+  Kind kind = Kind::kNone;
+  std::string provider_id, provider_name;
+  std::string other_client_id, other_account_id;
+  HistoryCard card;
+  std::optional<Amount> balance;
+
+  bool operator==(const HistoryDetails&) const = default;
+};
+
 struct HistoryRecord {
-  bool from_payout = false;
-  std::string provider_id;
-  std::string provider_name;
+  bool from_payout = false;  // a funder's payout: details are its provider's (read from the payout)
   std::int64_t account_id = 0;
   std::int64_t seq = 0;
   std::string txn_history_id;
-  int domain = 0;    // dialect's domain code
-  int type_id = 0;   // dialect's txnType id
+  int domain = 0;    // engine::WalletDomain
+  int type_id = 0;   // engine::OperationKind
   int status = 0;    // PayoutStatus as int
   int impact = 0;    // 0 income, 1 expense
   std::string domain_txn_id;
@@ -82,7 +106,7 @@ struct HistoryRecord {
   Currency currency;
   std::int64_t created_ms = 0;
   std::string error_code;  // empty when none
-  std::string details;     // extra JSON members, pre-rendered, e.g. "\"providerTxnInfo\":{...}"
+  HistoryDetails details;
 };
 
 // A message of the outbox (callbacks to partners; later emails and SMS): written in the same

@@ -446,7 +446,9 @@ TEST_P(StoreTest, HistoryMergesTableEntriesAndPayoutsInSequence) {
                     h.domain_txn_id = "op" + std::to_string(seq);
                     h.amount = 7;
                     h.currency = rub();
-                    h.details = R"("x":{"y":"z \" \\ q"})";
+                    h.details.kind = store::HistoryDetails::Kind::kTransfer;
+                    h.details.other_client_id = "z \" \\ q";
+                    h.details.other_account_id = "acc";
                     txn.insert_history(h);
                   }
                 }
@@ -458,8 +460,8 @@ TEST_P(StoreTest, HistoryMergesTableEntriesAndPayoutsInSequence) {
     EXPECT_EQ(page[i].txn_history_id, ids[i]);
     EXPECT_EQ(page[i].from_payout, i % 2 == 0);
   }
-  EXPECT_EQ(page[0].provider_name, "F");  // the funder's owner, joined in
-  EXPECT_EQ(page[1].details, R"("x":{"y":"z \" \\ q"})");
+  EXPECT_EQ(page[0].details.provider_name, "F");  // the funder's owner, joined in
+  EXPECT_EQ(page[1].details.other_client_id, "z \" \\ q");
   const auto rest = store_->history_page(wallet, 2, 2);
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].seq, 3);

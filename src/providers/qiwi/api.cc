@@ -101,7 +101,35 @@ std::string_view type_name(int type_id) {
   return "UNKNOWN";
 }
 
-void render_history_entry(json::Writer& w, std::string& out, const store::HistoryRecord& h,
+// The operation type's block of a history entry (seed 001): providerTxnInfo,
+// transferBetweenClientsTxnInfo or cardTxnInfo.
+void render_details(json::Writer& w, const store::HistoryDetails& d) {
+  using Kind = store::HistoryDetails::Kind;
+  switch (d.kind) {
+    case Kind::kNone:
+      return;
+    case Kind::kProvider:
+      w.key("providerTxnInfo").begin_object();
+      w.key("providerId").string(d.provider_id).key("providerDisplayName").string(d.provider_name);
+      break;
+    case Kind::kTransfer:
+      w.key("transferBetweenClientsTxnInfo").begin_object();
+      w.key("anotherClientId").string(d.other_client_id);
+      w.key("anotherAccountId").string(d.other_account_id);
+      break;
+    case Kind::kCard:
+      w.key("cardTxnInfo").begin_object();
+      w.key("cardTokenId").string(d.card.card_token_id).key("maskedPan").string(d.card.masked_pan);
+      w.key("merchantType").string(d.card.merchant_type).key("merchantId").string(d.card.merchant_id);
+      w.key("merchantName").string(d.card.merchant_name);
+      w.key("retrievalReferenceNumber").string(d.card.rrn);
+      if (d.balance) web::write_amount(w, "accountBalance", d.balance->minor, d.balance->currency);
+      break;
+  }
+  w.end_object();
+}
+
+void render_history_entry(json::Writer& w, const store::HistoryRecord& h,
                           const ledger::Account& account, std::string_view product,
                           int utc_offset) {
   const bool cards = h.domain == static_cast<int>(engine::WalletDomain::kCards);
@@ -132,11 +160,7 @@ void render_history_entry(json::Writer& w, std::string& out, const store::Histor
     w.end_object();
   }
   w.end_object();
-  // The type's optional blocks were rendered when the operation was recorded: {"block":{...}}.
-  if (h.details.size() > 2) {
-    out.push_back(',');
-    out.append(h.details, 1, h.details.size() - 2);
-  }
+  render_details(w, h.details);
   w.end_object();
 }
 
@@ -368,7 +392,7 @@ void Dialect::history(http::Request& request, const http::Responder& respond,
   json::Writer w(r.body);
   w.begin_object().key("txnList").begin_array();
   for (const auto& h : page.entries) {
-    render_history_entry(w, r.body, h, page.account, product, options_.utc_offset_minutes);
+    render_history_entry(w, h, page.account, product, options_.utc_offset_minutes);
   }
   w.end_array();
   if (!page.entries.empty()) {

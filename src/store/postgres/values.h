@@ -104,6 +104,7 @@ class Params {
     values_.push_back(std::move(v));
     return *this;
   }
+  Params& add(const OwnedText& v) { return add(std::string_view(v.text)); }
   // Adds the record's columns that a field table of rows.h names, in order.
   template <typename Record, typename Table>
   Params& add_fields(const Record& record, const Table& fields) {
@@ -144,6 +145,7 @@ class ArrayText {
     const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
     out_.append(digits, end);
   }
+  void add(const OwnedText& v) { add(std::string_view(v.text)); }
   void add(std::string_view v) {
     separate();
     out_.push_back('"');

@@ -44,6 +44,11 @@ class Stmt {
     check(sqlite3_bind_text(stmt_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
     return *this;
   }
+  Stmt& bind(const OwnedText& v) {
+    check(sqlite3_bind_text(stmt_, next_++, v.text.data(), static_cast<int>(v.text.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
   Stmt& bind(std::nullptr_t) {
     check(sqlite3_bind_null(stmt_, next_++));
     return *this;
