@@ -1,8 +1,15 @@
 #pragma once
-// Operators' API: create QIWI funders and clients, credit funders, read balances, and in the
-// sandbox record the other documented wallet operation types. docs/qiwi.md lists the paths.
+// The operators' API under /admin/v1/, behind a bearer token (admin.token; wrong tokens are
+// throttled per address, for the API mints money): the group committer's counters, the outbox
+// with every delivery attempt, the sandbox card network's credits, every tenant's funding
+// accounts (shown, and credited from outside), and the providers' own sections
+// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/qiwi.md
+// ("Admin API") lists the paths.
+#include <span>
 #include <string>
+#include <vector>
 
+#include "admin/section.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
@@ -11,8 +18,7 @@
 namespace payoutd::admin {
 
 struct Options {
-  std::string token;  // empty disables the admin API
-  bool sandbox = false;
+  std::string token;         // empty disables the admin API
   ThrottleOptions throttle;  // wrong tokens, per address
   // Every tenant of the config ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>"): the
   // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/.
@@ -22,37 +28,43 @@ struct Options {
 class Dialect {
  public:
   Dialect(engine::PayoutEngine& engine, Options options);
+  // True when the path is under /admin/; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
+  // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
+  // is the caller's and outlives this API.
+  void add_section(Section* section);
   // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
   void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
 
  private:
-  http::Response error(int status, std::string_view code, std::string_view description) const;
-  http::Response stats() const;  // GET /admin/v1/stats: the group committer's counters
-  void put_funder(http::Request& request, const http::Responder& respond,
-                  const std::string& tenant, const std::string& funder);
-  void get_funder(const http::Responder& respond, const std::string& tenant,
-                  const std::string& funder);
-  void credit(http::Request& request, const http::Responder& respond, const std::string& tenant,
-              const std::string& funder, const std::string& credit_id);
-  void put_client(http::Request& request, const http::Responder& respond,
-                  const std::string& tenant, const std::string& client);
-  void get_client(const http::Responder& respond, const std::string& tenant,
-                  const std::string& client);
-  void operation(http::Request& request, const http::Responder& respond,
-                 const std::string& tenant, const std::string& operation_id);
-  // Answers an engine result: 200 with `ok_body`, or the mapped error.
-  void answer(const http::Responder& respond, const engine::AdminResult& result,
-              std::string ok_body) const;
+  // One authenticated request: `path` holds its segments after /admin/v1/.
+  struct Call {
+    http::Request& request;
+    std::span<const std::string> path;
+    const http::Responder& respond;
+  };
+  // Checks the bearer token; answers the refusal itself and returns false when it fails.
+  bool authenticate(const http::Request& request, const http::Responder& respond);
+  // Answers an authenticated request: its own routes, then the sections, else 404.
+  void route(http::Request& request, const http::Responder& respond);
+  // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config and the ids are
+  // well formed; otherwise answers the refusal itself and returns false.
+  bool admit_tenant_path(const Call& call) const;
+
+  void stats(const Call& call);                 // GET stats: the group committer's counters
+  void outbox(const Call& call);                // GET outbox?tenant=T&event=PREFIX
+  void rail_credit(const Call& call);           // GET rail/credits/{reference}
+  void show_tenant_funder(const Call& call);    // GET tenants/{tenant}/funders/{code}
+  void credit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/credits/{id}
 
   engine::PayoutEngine& engine_;
   Options options_;
+  std::vector<Section*> sections_;
   const rails::SandboxRail* rail_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
   Throttle throttle_;
-  http::Response outbox(const http::Request& request) const;
 };
 
 }  // namespace payoutd::admin

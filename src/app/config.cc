@@ -240,6 +240,113 @@ void load_mail(const toml::table& root, Config& config) {
   config.mail.timeout_ms = bounded(mail, "mail", "timeout_ms", 30000, 100, 600'000);
 }
 
+// [server]: the listening address, I/O threads, limits and deadlines.
+void load_server(const toml::table& root, Config& config) {
+  const toml::table& server = section(root, "server");
+  parse_listen(get_or<std::string>(server, "server", "listen", "127.0.0.1:8080"), config.server);
+  config.server.io_threads =
+      static_cast<int>(get_or<std::int64_t>(server, "server", "io_threads", 1));
+  if (config.server.io_threads < 1 || config.server.io_threads > 64) {
+    fail("server.io_threads", "must be 1..64");
+  }
+  config.server.body_limit_bytes = static_cast<std::size_t>(
+      bounded(server, "server", "body_limit_bytes", 64 * 1024, 1024, 64 << 20));
+  config.server.header_limit_bytes = static_cast<std::size_t>(
+      bounded(server, "server", "header_limit_bytes", 16 * 1024, 1024, 1 << 20));
+  config.server.connections_max =
+      static_cast<std::size_t>(bounded(server, "server", "connections_max", 0, 0, 1'000'000));
+  config.server.idle_timeout_s =
+      static_cast<int>(bounded(server, "server", "idle_timeout_s", 60, 1, 3600));
+  config.server.read_timeout_s =
+      static_cast<int>(bounded(server, "server", "read_timeout_s", 10, 1, 3600));
+  config.server.write_timeout_s =
+      static_cast<int>(bounded(server, "server", "write_timeout_s", 60, 1, 3600));
+  config.server.drain_timeout_s =
+      static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
+}
+
+// [storage]: SQLite in the data directory, or PostgreSQL with its pool and timeouts.
+void load_storage(const toml::table& root, Config& config) {
+  const toml::table& storage = section(root, "storage");
+  config.storage_backend = get_or<std::string>(storage, "storage", "backend", "sqlite");
+  if (config.storage_backend != "sqlite" && config.storage_backend != "postgres") {
+    fail("storage.backend", "must be sqlite or postgres");
+  }
+  config.data_dir = get_or<std::string>(storage, "storage", "data_dir", "var");
+  config.node_id = get_or<std::string>(storage, "storage", "node_id", "");
+  store::PostgresOptions& pg = config.postgres;
+  pg.url = get_or<std::string>(storage, "storage", "postgres_url", "");
+  auto pg_int = [&](const char* key, int fallback, int min, int max) {
+    return static_cast<int>(bounded(storage, "storage", key, fallback, min, max));
+  };
+  pg.read_connections_max =
+      pg_int("postgres_read_connections_max", pg.read_connections_max, 1, 1000);
+  pg.pool_wait_ms = pg_int("postgres_pool_wait_ms", pg.pool_wait_ms, 1, 60'000);
+  pg.connect_timeout_s = pg_int("postgres_connect_timeout_s", pg.connect_timeout_s, 2, 600);
+  pg.statement_timeout_ms =
+      pg_int("postgres_statement_timeout_ms", pg.statement_timeout_ms, 100, 3'600'000);
+  pg.lock_timeout_ms = pg_int("postgres_lock_timeout_ms", pg.lock_timeout_ms, 100, 3'600'000);
+  pg.idle_in_transaction_timeout_ms = pg_int("postgres_idle_in_transaction_timeout_ms",
+                                             pg.idle_in_transaction_timeout_ms, 1000, 3'600'000);
+  pg.reconnect_backoff_ms =
+      pg_int("postgres_reconnect_backoff_ms", pg.reconnect_backoff_ms, 0, 60'000);
+  pg.startup_wait_s = pg_int("postgres_startup_wait_s", pg.startup_wait_s, 0, 3600);
+  if (config.storage_backend == "postgres" && pg.url.empty()) {
+    fail("storage.postgres_url", "is required with backend = \"postgres\"");
+  }
+}
+
+// [engine]: the group committer's batch and queue.
+void load_engine(const toml::table& root, Config& config) {
+  const toml::table& engine = section(root, "engine");
+  config.committer.batch_jobs_max =
+      static_cast<std::size_t>(bounded(engine, "engine", "batch_jobs_max", 4096, 1, 1 << 20));
+  config.committer.queue_jobs_max =
+      static_cast<std::size_t>(bounded(engine, "engine", "queue_jobs_max", 65536, 1, 1 << 24));
+}
+
+// [admin]: the admin API's token, or the API off.
+void load_admin(const toml::table& root, Config& config) {
+  const toml::table& admin = section(root, "admin");
+  config.admin.token = get_or<std::string>(admin, "admin", "token", "");
+  const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
+  if (!admin_enabled) config.admin.token.clear();
+  if (config.sandbox && !config.admin.token.empty() && config.admin.token.size() < 16) {
+    fail("admin.token", "must be at least 16 characters (or empty to disable the admin API)");
+  }
+  // Outside the sandbox the admin API mints money: it is either off, said so, or behind a long
+  // token (32 characters: some 190 bits when random).
+  if (!config.sandbox && admin_enabled && config.admin.token.size() < kAdminTokenCharsMin) {
+    fail("admin.token",
+         "must be at least 32 characters outside the sandbox (admin.enabled = false turns the "
+         "admin API off)");
+  }
+}
+
+// Every provider's section, in the registry's order ([throttle], [sms] and [mail] first: the
+// providers use them); then every tenant, for the admin API and the cabinet's users, and the
+// admin API's throttle ([throttle] first).
+void load_providers(const toml::table& root, const std::string& path, Config& config) {
+  const providers::LoadContext context{.sandbox = config.sandbox,
+                                       .config_path = path,
+                                       .sms = config.sandbox || !config.sms.gateway_url.empty(),
+                                       .mail = config.sandbox || !config.mail.smtp_url.empty(),
+                                       .mail_from = config.mail.from,
+                                       .throttle = config.throttle};
+  for (const providers::Module& module : providers::modules()) {
+    config.providers.push_back(module.load(root, context));
+  }
+  for (const auto& provider : config.providers) {
+    for (std::string& tenant : provider->tenants()) {
+      config.admin.tenants.push_back(std::move(tenant));
+    }
+  }
+  // Tokens are long and random (the admin's 32 characters at least): guessing one is hopeless,
+  // so only an address's rate of failures is bounded.
+  config.admin.throttle = config.throttle;
+  config.admin.throttle.failures_free = std::numeric_limits<int>::max();
+}
+
 // Descriptors the server needs besides its client connections. A fixed part: standard streams,
 // the log, the data directory's lock, the listening socket and its spare, the signal pipe,
 // /dev/urandom, the tables read at start, the rail's SQLite files. Then three per I/O thread
@@ -337,96 +444,15 @@ Config parse_config(std::string_view text, const std::string& path) {
   Config config;
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
   config.log_level = get_or<std::string>(root, "", "log_level", "info");
-
-  const toml::table& server = section(root, "server");
-  parse_listen(get_or<std::string>(server, "server", "listen", "127.0.0.1:8080"), config.server);
-  config.server.io_threads = static_cast<int>(get_or<std::int64_t>(server, "server", "io_threads", 1));
-  if (config.server.io_threads < 1 || config.server.io_threads > 64) {
-    fail("server.io_threads", "must be 1..64");
-  }
-  config.server.body_limit_bytes = static_cast<std::size_t>(
-      bounded(server, "server", "body_limit_bytes", 64 * 1024, 1024, 64 << 20));
-  config.server.header_limit_bytes = static_cast<std::size_t>(
-      bounded(server, "server", "header_limit_bytes", 16 * 1024, 1024, 1 << 20));
-  config.server.connections_max =
-      static_cast<std::size_t>(bounded(server, "server", "connections_max", 0, 0, 1'000'000));
-  config.server.idle_timeout_s =
-      static_cast<int>(bounded(server, "server", "idle_timeout_s", 60, 1, 3600));
-  config.server.read_timeout_s =
-      static_cast<int>(bounded(server, "server", "read_timeout_s", 10, 1, 3600));
-  config.server.write_timeout_s =
-      static_cast<int>(bounded(server, "server", "write_timeout_s", 60, 1, 3600));
-  config.server.drain_timeout_s =
-      static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
-
-  const toml::table& storage = section(root, "storage");
-  config.storage_backend = get_or<std::string>(storage, "storage", "backend", "sqlite");
-  if (config.storage_backend != "sqlite" && config.storage_backend != "postgres") {
-    fail("storage.backend", "must be sqlite or postgres");
-  }
-  config.data_dir = get_or<std::string>(storage, "storage", "data_dir", "var");
-  config.node_id = get_or<std::string>(storage, "storage", "node_id", "");
-  store::PostgresOptions& pg = config.postgres;
-  pg.url = get_or<std::string>(storage, "storage", "postgres_url", "");
-  auto pg_int = [&](const char* key, int fallback, int min, int max) {
-    return static_cast<int>(bounded(storage, "storage", key, fallback, min, max));
-  };
-  pg.read_connections_max = pg_int("postgres_read_connections_max", pg.read_connections_max, 1, 1000);
-  pg.pool_wait_ms = pg_int("postgres_pool_wait_ms", pg.pool_wait_ms, 1, 60'000);
-  pg.connect_timeout_s = pg_int("postgres_connect_timeout_s", pg.connect_timeout_s, 2, 600);
-  pg.statement_timeout_ms =
-      pg_int("postgres_statement_timeout_ms", pg.statement_timeout_ms, 100, 3'600'000);
-  pg.lock_timeout_ms = pg_int("postgres_lock_timeout_ms", pg.lock_timeout_ms, 100, 3'600'000);
-  pg.idle_in_transaction_timeout_ms = pg_int("postgres_idle_in_transaction_timeout_ms",
-                                             pg.idle_in_transaction_timeout_ms, 1000, 3'600'000);
-  pg.reconnect_backoff_ms =
-      pg_int("postgres_reconnect_backoff_ms", pg.reconnect_backoff_ms, 0, 60'000);
-  pg.startup_wait_s = pg_int("postgres_startup_wait_s", pg.startup_wait_s, 0, 3600);
-  if (config.storage_backend == "postgres" && pg.url.empty()) {
-    fail("storage.postgres_url", "is required with backend = \"postgres\"");
-  }
-
-  const toml::table& engine = section(root, "engine");
-  config.committer.batch_jobs_max = static_cast<std::size_t>(
-      bounded(engine, "engine", "batch_jobs_max", 4096, 1, 1 << 20));
-  config.committer.queue_jobs_max = static_cast<std::size_t>(
-      bounded(engine, "engine", "queue_jobs_max", 65536, 1, 1 << 24));
-
-  const toml::table& admin = section(root, "admin");
-  config.admin.token = get_or<std::string>(admin, "admin", "token", "");
-  const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
-  if (!admin_enabled) config.admin.token.clear();
-  if (config.sandbox && !config.admin.token.empty() && config.admin.token.size() < 16) {
-    fail("admin.token", "must be at least 16 characters (or empty to disable the admin API)");
-  }
-  // Outside the sandbox the admin API mints money: it is either off, said so, or behind a long
-  // token (32 characters: some 190 bits when random).
-  if (!config.sandbox && admin_enabled && config.admin.token.size() < kAdminTokenCharsMin) {
-    fail("admin.token", "must be at least 32 characters outside the sandbox (admin.enabled = false turns the "
-                        "admin API off)");
-  }
-  config.admin.sandbox = config.sandbox;
+  load_server(root, config);
+  load_storage(root, config);
+  load_engine(root, config);
+  load_admin(root, config);
   load_throttle(root, config);
   load_outbox(root, config);
   load_sms(root, config);
   load_mail(root, config);
-  const providers::LoadContext context{.sandbox = config.sandbox,
-                                       .config_path = path,
-                                       .sms = config.sandbox || !config.sms.gateway_url.empty(),
-                                       .mail = config.sandbox || !config.mail.smtp_url.empty(),
-                                       .mail_from = config.mail.from,
-                                       .throttle = config.throttle};
-  for (const providers::Module& module : providers::modules()) {
-    config.providers.push_back(module.load(root, context));
-  }
-  // Every tenant of the config, for the admin API and the cabinet's users.
-  for (const auto& provider : config.providers) {
-    for (std::string& tenant : provider->tenants()) config.admin.tenants.push_back(std::move(tenant));
-  }
-  // Tokens are long and random (the admin's 32 characters at least): guessing one is hopeless,
-  // so only an address's rate of failures is bounded.
-  config.admin.throttle = config.throttle;
-  config.admin.throttle.failures_free = std::numeric_limits<int>::max();
+  load_providers(root, path, config);
   load_cabinet(root, config);
   load_cards(root, path, config);
   if (!config.sandbox) refuse_published_secrets(config);

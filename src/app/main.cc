@@ -1,4 +1,5 @@
-// payoutd: the payout gateway. Wiring only: config, store, engine, dialects, HTTP server.
+// payoutd: the payout gateway. Wiring only: config, store, engines, outbox, providers, cabinet,
+// admin API, HTTP server.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -121,6 +122,109 @@ std::optional<cards::Key> vault_key(const Config& config) {
   return kek->key;
 }
 
+// The sandbox card network keeps its credits in the data directory's rail.db.
+rails::SandboxRailOptions rail_options(const Config& config) {
+  rails::SandboxRailOptions options = config.rail;
+  make_private_directory(config.data_dir);
+  options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
+  return options;
+}
+
+// Mail goes out by SMTP, or in the sandbox without one into the data directory's mail/.
+outbox::MailTransportOptions mail_options(const Config& config) {
+  outbox::MailTransportOptions options = config.mail;
+  options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
+  if (config.sandbox && options.smtp_url.empty()) make_private_directory(options.sink_dir);
+  return options;
+}
+
+// SMS go out through a gateway, or in the sandbox without one into the data directory's sms/.
+outbox::SmsTransportOptions sms_options(const Config& config) {
+  outbox::SmsTransportOptions options = config.sms;
+  options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
+  if (config.sandbox && options.gateway_url.empty()) make_private_directory(options.sink_dir);
+  return options;
+}
+
+// The outbox's transports: partners' callbacks over HTTP, mail, SMS through the gateway's own
+// lane; `routing` hands each message to the one its target's scheme names.
+struct Transports {
+  explicit Transports(const Config& config)
+      : web(config.callbacks),
+        mail(mail_options(config)),
+        sms_gateway(config.sms_gateway),
+        sms(sms_options(config), sms_gateway),
+        routing(web, mail, sms) {}
+
+  outbox::HttpTransport web;
+  outbox::MailTransport mail;
+  outbox::HttpTransport sms_gateway;
+  outbox::SmsTransport sms;
+  outbox::RoutingTransport routing;
+};
+
+// Opens the vault when it has a key, and provisions an empty database from every provider's
+// plan. Returns what failed, or an empty string.
+std::string prepare(const Config& config, bool vault_has_key, engine::PayoutEngine& engine,
+                    engine::CardPayouts& cards) {
+  if (const std::string failure = vault_has_key ? cards.open_vault() : std::string();
+      !failure.empty()) {
+    return "vault: " + failure;
+  }
+  for (const auto& provider : config.providers) {
+    if (const std::string failure =
+            engine::provision_if_empty(engine, &cards, provider->provision());
+        !failure.empty()) {
+      return "provisioning failed: " + failure;
+    }
+  }
+  return {};
+}
+
+// The server's one handler: /healthz, the providers by path prefix, the cabinet, the assets, the
+// admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request it could
+// not read whole).
+void answer_request(http::Request& request, const http::Responder& respond, const Router& router,
+                    cabinet::Pages& cabinet_pages, admin::Dialect& admin) {
+  try {
+    if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
+      http::Response r;
+      r.body = R"({"status":"ok"})";
+      return respond(std::move(r));
+    }
+    if (router.handle(request, respond) || cabinet_pages.handle(request, respond) ||
+        web::serve_asset(request, respond) || admin.handle(request, respond)) {
+      return;
+    }
+    if (auto problem = web::problem_response(request, "payoutd", web::kServerUtcOffsetMinutes)) {
+      return respond(std::move(*problem));
+    }
+    respond(web::error_response(404, "payoutd", "route.not.found", "no such path",
+                                web::kServerUtcOffsetMinutes));
+  } catch (const std::exception& e) {
+    // Reads that hit a storage failure: nothing was changed, the partner may retry.
+    spdlog::error("request {} {} failed: {}", request.method, request.path(), e.what());
+    respond(web::error_response(503, "payoutd", "service.unavailable", "storage unavailable, retry",
+                                web::kServerUtcOffsetMinutes));
+  }
+}
+
+// http://HOST:PORT, brackets around an IPv6 host.
+std::string origin(const http::ServerOptions& server, std::uint16_t port) {
+  const bool v6 = server.host.find(':') != std::string::npos;
+  return std::string("http://") + (v6 ? "[" : "") + server.host + (v6 ? "]" : "") + ":" +
+         std::to_string(port);
+}
+
+void log_stopped(const engine::CommitterStats& stats) {
+  spdlog::info(
+      "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "
+      "committing; {} syncs taking {} ms",
+      stats.jobs, stats.batches, stats.batch_jobs_largest, stats.failed_batches,
+      stats.apply_us_total / 1000, stats.commit_us_total / 1000, stats.syncs,
+      stats.sync_us_total / 1000);
+}
+
 int serve(const Config& config) {
   const std::optional<cards::Key> kek = vault_key(config);
   const cards::BinTable bins =
@@ -131,25 +235,12 @@ int serve(const Config& config) {
   committer.start();
   engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
   cards::Vault vault(kek.value_or(cards::Key{}));
-  rails::SandboxRailOptions rail_options = config.rail;
-  make_private_directory(config.data_dir);
-  rail_options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
-  rails::SandboxRail rail(rail_options, clock);
+  rails::SandboxRail rail(rail_options(config), clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
-  outbox::HttpTransport web(config.callbacks);
-  outbox::MailTransportOptions mail_options = config.mail;
-  mail_options.sink_dir = (std::filesystem::path(config.data_dir) / "mail").string();
-  if (config.sandbox && mail_options.smtp_url.empty()) make_private_directory(mail_options.sink_dir);
-  outbox::MailTransport mail(mail_options);
-  outbox::SmsTransportOptions sms_options = config.sms;
-  sms_options.sink_dir = (std::filesystem::path(config.data_dir) / "sms").string();
-  if (config.sandbox && sms_options.gateway_url.empty()) make_private_directory(sms_options.sink_dir);
-  outbox::HttpTransport sms_gateway(config.sms_gateway);
-  outbox::SmsTransport sms(sms_options, sms_gateway);
-  outbox::RoutingTransport transport(web, mail, sms);
+  Transports transports(config);
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
-  outbox::Dispatcher dispatcher(committer, *store, clock, transport, dispatch);
+  outbox::Dispatcher dispatcher(committer, *store, clock, transports.routing, dispatch);
   dispatcher.open_sealed_with([&vault](const store::OutboxMessage& m) -> std::optional<std::string> {
     if (!vault.is_open()) return std::nullopt;
     return vault.open_message(m.tenant, m.event_id, m.body);
@@ -161,62 +252,32 @@ int serve(const Config& config) {
     engine.stop();
     committer.stop();
   };
-  if (const std::string failure = kek ? cards.open_vault() : std::string(); !failure.empty()) {
-    spdlog::critical("vault: {}", failure);
+  if (const std::string failure = prepare(config, kek.has_value(), engine, cards);
+      !failure.empty()) {
+    spdlog::critical("{}", failure);
     stop_all();
     return 1;
-  }
-  for (const auto& provider : config.providers) {
-    if (const std::string failure = engine::provision_if_empty(engine, &cards, provider->provision());
-        !failure.empty()) {
-      spdlog::critical("provisioning failed: {}", failure);
-      stop_all();
-      return 1;
-    }
   }
   engine.start();
 
   for (const auto& provider : config.providers) provider->start({.engine = engine, .cards = cards});
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, {.sandbox = config.sandbox});
-  for (const auto& provider : config.providers) {
-    for (cabinet::Section* section : provider->cabinet_sections()) cabinet_pages.add_section(section);
-  }
   const Router router(config);
   admin::Dialect admin(engine, config.admin);
+  for (const auto& provider : config.providers) {
+    for (cabinet::Section* section : provider->cabinet_sections()) cabinet_pages.add_section(section);
+    if (admin::Section* section = provider->admin_section()) admin.add_section(section);
+  }
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
   admin.set_sandbox_rail(&rail);
   admin.set_outbox_store(store.get());
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
-    try {
-      if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
-        http::Response r;
-        r.body = R"({"status":"ok"})";
-        return respond(std::move(r));
-      }
-      if (router.handle(request, respond) || cabinet_pages.handle(request, respond) ||
-          web::serve_asset(request, respond) ||
-          admin.handle(request, respond)) {
-        return;
-      }
-      if (auto problem = web::problem_response(request, "payoutd", web::kServerUtcOffsetMinutes)) {
-        return respond(std::move(*problem));
-      }
-      respond(web::error_response(404, "payoutd", "route.not.found", "no such path",
-                                  web::kServerUtcOffsetMinutes));
-    } catch (const std::exception& e) {
-      // Reads that hit a storage failure: nothing was changed, the partner may retry.
-      spdlog::error("request {} {} failed: {}", request.method, request.path(), e.what());
-      respond(web::error_response(503, "payoutd", "service.unavailable",
-                                             "storage unavailable, retry",
-                                             web::kServerUtcOffsetMinutes));
-    }
+    answer_request(request, respond, router, cabinet_pages, admin);
   });
   const std::uint16_t port = server.listen();
-  const bool v6 = config.server.host.find(':') != std::string::npos;
-  const std::string address = std::string("http://") + (v6 ? "[" : "") + config.server.host +
-                              (v6 ? "]" : "") + ":" + std::to_string(port);
+  const std::string address = origin(config.server, port);
   for (const auto& provider : config.providers) provider->set_public_url(address);
   std::printf("listening on %s\n", address.c_str());
   std::fflush(stdout);
@@ -224,13 +285,7 @@ int serve(const Config& config) {
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,
                config.server.connections_max);
   server.run(stop_all);
-  const auto stats = committer.stats();
-  spdlog::info(
-      "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "
-      "committing; {} syncs taking {} ms",
-      stats.jobs, stats.batches, stats.batch_jobs_largest, stats.failed_batches,
-      stats.apply_us_total / 1000, stats.commit_us_total / 1000, stats.syncs,
-      stats.sync_us_total / 1000);
+  log_stopped(committer.stats());
   return 0;
 }
 

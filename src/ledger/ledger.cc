@@ -112,8 +112,10 @@ struct Counters {
   std::int64_t credits_posted = 0;
 };
 
-void check_transfer_accounts(const Transfer& t,
-                             const std::unordered_map<std::int64_t, const Account*>& by_id,
+using AccountsById = std::unordered_map<std::int64_t, const Account*>;
+using CountersById = std::unordered_map<std::int64_t, Counters>;
+
+void check_transfer_accounts(const Transfer& t, const AccountsById& by_id,
                              std::vector<std::string>& violations) {
   for (std::int64_t id : {t.debit_account_id, t.credit_account_id}) {
     auto it = by_id.find(id);
@@ -132,15 +134,36 @@ void check_transfer_accounts(const Transfer& t,
   }
 }
 
-}  // namespace
+// A post or void `t` resolving its pending transfer (found in `pendings`), at most once: moves
+// the amount out of the pending counters, and for a post into the posted ones.
+void add_resolution(const Transfer& t,
+                    const std::unordered_map<std::int64_t, const Transfer*>& pendings,
+                    std::unordered_map<std::int64_t, std::int64_t>& resolved_by, Counters& debit,
+                    Counters& credit, std::vector<std::string>& violations) {
+  auto pending = pendings.find(t.pending_id);
+  if (pending == pendings.end() || !matches_pending(t, pending->second)) {
+    violations.push_back(fmt::format(
+        "transfer {} resolves pending transfer {} that does not exist or does not match", t.id,
+        t.pending_id));
+    return;
+  }
+  auto [it, inserted] = resolved_by.emplace(t.pending_id, t.id);
+  if (!inserted) {
+    violations.push_back(fmt::format("pending transfer {} resolved twice (by {} and {})",
+                                     t.pending_id, it->second, t.id));
+  }
+  debit.debits_pending -= t.amount;
+  credit.credits_pending -= t.amount;
+  if (t.kind == TransferKind::kPost) {
+    debit.debits_posted += t.amount;
+    credit.credits_posted += t.amount;
+  }
+}
 
-std::vector<std::string> audit(const std::vector<Account>& accounts,
-                               const std::vector<Transfer>& transfers) {
-  std::vector<std::string> violations;
-  std::unordered_map<std::int64_t, const Account*> by_id;
-  for (const Account& a : accounts) by_id.emplace(a.id, &a);
-
-  std::unordered_map<std::int64_t, Counters> recomputed;
+// Every account's counters as the transfers make them, checking each transfer on the way.
+CountersById recompute(const std::vector<Transfer>& transfers, const AccountsById& by_id,
+                       std::vector<std::string>& violations) {
+  CountersById recomputed;
   // Ids say nothing about order: with several nodes each allocates ids from blocks of its own,
   // so a reservation may carry a higher id than the post that resolves it.
   std::unordered_map<std::int64_t, const Transfer*> pendings;
@@ -162,35 +185,24 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
         credit.credits_pending += t.amount;
         break;
       case TransferKind::kPost:
-      case TransferKind::kVoid: {
-        auto pending = pendings.find(t.pending_id);
-        if (pending == pendings.end() || !matches_pending(t, pending->second)) {
-          violations.push_back(fmt::format(
-              "transfer {} resolves pending transfer {} that does not exist or does not match",
-              t.id, t.pending_id));
-          break;
-        }
-        auto [it, inserted] = resolved_by.emplace(t.pending_id, t.id);
-        if (!inserted) {
-          violations.push_back(fmt::format("pending transfer {} resolved twice (by {} and {})",
-                                           t.pending_id, it->second, t.id));
-        }
-        debit.debits_pending -= t.amount;
-        credit.credits_pending -= t.amount;
-        if (t.kind == TransferKind::kPost) {
-          debit.debits_posted += t.amount;
-          credit.credits_posted += t.amount;
-        }
+      case TransferKind::kVoid:
+        add_resolution(t, pendings, resolved_by, debit, credit, violations);
         break;
-      }
     }
   }
+  return recomputed;
+}
 
+// Each account's cached counters against `recomputed`, its floor, and per currency the sums of
+// the posted and of the pending balances, which must be zero.
+void check_accounts(const std::vector<Account>& accounts, const CountersById& recomputed,
+                    std::vector<std::string>& violations) {
   // 128-bit sums: a tampered counter near INT64_MAX must be reported, not wrap around.
   std::map<std::string, __int128> posted_sum_by_currency;
   std::map<std::string, __int128> pending_sum_by_currency;
   for (const Account& a : accounts) {
-    const Counters& c = recomputed[a.id];
+    const auto found = recomputed.find(a.id);
+    const Counters c = found == recomputed.end() ? Counters{} : found->second;  // no transfers
     if (c.debits_pending != a.debits_pending || c.debits_posted != a.debits_posted ||
         c.credits_pending != a.credits_pending || c.credits_posted != a.credits_posted) {
       violations.push_back(fmt::format(
@@ -219,6 +231,16 @@ std::vector<std::string> audit(const std::vector<Account>& accounts,
       violations.push_back(fmt::format("pending balances in {} do not sum to zero", currency));
     }
   }
+}
+
+}  // namespace
+
+std::vector<std::string> audit(const std::vector<Account>& accounts,
+                               const std::vector<Transfer>& transfers) {
+  std::vector<std::string> violations;
+  AccountsById by_id;
+  for (const Account& a : accounts) by_id.emplace(a.id, &a);
+  check_accounts(accounts, recompute(transfers, by_id, violations), violations);
   return violations;
 }
 

@@ -2,8 +2,8 @@
 // A provider: one payout API payoutd speaks (QIWI BaaS, ecommpay, Bereke Bank's Payouts Module),
 // in its own folder src/providers/<name>/ with everything that is its own — its API, its hosted
 // pages, its config section, its program rules, its sandbox provisioning, its sections of the
-// partners' cabinet. The app knows providers only through this interface; registry.cc lists
-// them, one line each (docs/adding-a-provider.md).
+// partners' cabinet and of the admin API. The app knows providers only through this interface;
+// registry.cc lists them, one line each (docs/adding-a-provider.md).
 //
 // Life: the app reads the config, and each provider's module loads its section into a Provider
 // (no threads, no store yet). Once the engines run, start() builds its API and pages; then the
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/section.h"
 #include "cabinet/section.h"
 #include "core/throttle.h"
 #include "engine/card_payouts.h"
@@ -71,6 +72,9 @@ class Provider {
   virtual void set_public_url(const std::string& url) { (void)url; }
   // Its sections of its tenants' cabinet (nullptr-free, owned by the provider).
   virtual std::vector<cabinet::Section*> cabinet_sections() { return {}; }
+  // Its section of the admin API, under /admin/v1/<its name>/ (owned by the provider, built by
+  // start()), or nullptr when it has none.
+  virtual admin::Section* admin_section() { return nullptr; }
 };
 
 // A provider's line in the registry: its name (of its config section, of its tenants' prefix),

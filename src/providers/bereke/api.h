@@ -58,6 +58,12 @@ class Dialect {
 
  private:
   struct Call;
+  struct Method;
+  // GET echo: the node's and the instance's names.
+  void echo(const http::Request& request, const http::Responder& respond) const;
+  // The call's userName and password against every partner's, wrong pairs throttled; sets
+  // call.partner, or answers the refusal itself and returns false.
+  bool authenticate(const http::Request& request, Call& call);
   void get_amount(Call& call);
   void register_payout(Call& call);
   void perform_payout(Call& call);

@@ -75,6 +75,95 @@ CabinetOptions load_cabinet(const toml::table& root, const LoadContext& context)
   return o;
 }
 
+// bereke.partners[i].funding: "transit" and/or "corporate_card" (both when absent).
+void load_funding(const toml::table& p, const std::string& where, Partner& partner) {
+  const toml::array* funding = p["funding"].as_array();
+  if (!funding) return;
+  partner.transit_funding = partner.card_funding = false;
+  for (const auto& f : *funding) {
+    const auto value = f.value<std::string>().value_or("");
+    if (value == "transit") {
+      partner.transit_funding = true;
+    } else if (value == "corporate_card") {
+      partner.card_funding = true;
+    } else {
+      fail(where + ".funding", "lists \"transit\" and/or \"corporate_card\"");
+    }
+  }
+}
+
+// bereke.partners[i] (`where`): its credentials, KNP, fee, funding methods and card countries.
+Partner load_partner(const toml::table& p, const std::string& where, const LoadContext& context) {
+  Partner partner;
+  partner.id = required_string(p, where, "id");
+  partner.user_name = required_string(p, where, "user_name");
+  partner.password = required_string(p, where, "password");
+  if (partner.user_name.size() > 30 || partner.password.size() > 30) {
+    fail(where, "user_name and password are 30 characters at most");
+  }
+  partner.knp = get_or<std::string>(p, where, "knp", partner.knp);
+  if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) {
+    fail(where + ".knp", "is 3 digits");
+  }
+  // The sandbox's simulated bank balance of a card added in the cabinet; a real bank's card
+  // holds its own, so outside the sandbox it is ignored.
+  partner.new_card_balance =
+      minor_of(p, where, "new_card_balance", *Currency::from_code("KZT"), "0");
+  if (!context.sandbox) partner.new_card_balance = 0;
+  partner.fee = bounded(p, where, "fee", 0, 0, 1'000'000'000);
+  load_funding(p, where, partner);
+  if (const toml::array* countries = p["card_countries"].as_array()) {
+    partner.card_countries.clear();
+    for (const auto& c : *countries) {
+      auto value = c.value<std::string>();
+      if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
+      partner.card_countries.push_back(*value);
+    }
+  }
+  return partner;
+}
+
+// The sandbox's accounts of partner `tenant` (bereke.partners[i], `where`), into `plan`: its
+// transit account, its corporate cards (each a funding account with its balance) and its
+// recipients' card bindings.
+void load_accounts(const toml::table& p, const std::string& where, const std::string& tenant,
+                   engine::ProvisionPlan& plan) {
+  const Currency kzt = *Currency::from_code("KZT");
+  auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
+    engine::ProvisionedFunder f;
+    f.spec = {tenant, code, name, kzt};
+    f.initial_minor = balance;
+    plan.funders.push_back(std::move(f));
+  };
+  funder(std::string(engine::kTransitAccount), "Transit account",
+         bounded(p, where, "transit_balance", 0, 0, 999'999'999'999));
+  auto cards_of = [&](const char* key, bool debit) {
+    const toml::array* list = p[key].as_array();
+    if (!list) return;
+    for (std::size_t j = 0; j < list->size(); ++j) {
+      const std::string cw = where + "." + key + "[" + std::to_string(j) + "]";
+      const toml::table* c = (*list)[j].as_table();
+      if (!c) fail(cw, "must be a table");
+      engine::ProvisionedBinding b;
+      b.tenant = tenant;
+      b.debit = debit;
+      b.binding_id = required_string(*c, cw, "binding_id");
+      b.pan = required_string(*c, cw, "pan");
+      if (!cards::luhn_valid(b.pan)) fail(cw + ".pan", "is not a valid card number");
+      b.holder = get_or<std::string>(*c, cw, "holder", "");
+      if (debit) {
+        funder(b.binding_id, "Corporate card " + cards::mask_pan(b.pan),
+               bounded(*c, cw, "balance", 0, 0, 999'999'999'999));
+      } else {
+        b.client_id = required_string(*c, cw, "client_id");
+      }
+      plan.bindings.push_back(std::move(b));
+    }
+  };
+  cards_of("corporate_cards", true);
+  cards_of("recipient_bindings", false);
+}
+
 // [bereke]: the partners, each with its credentials, funding methods, card countries, KNP, fee,
 // and the sandbox's accounts and bindings.
 std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& context) {
@@ -89,88 +178,20 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   o.session_timeout_default_s =
       bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
   plan.marker = "provisioned:bereke";
-  const toml::array* partners = bereke["partners"].as_array();
-  if (!partners) return std::make_unique<BerekeProvider>(std::move(o), std::move(plan), load_cabinet(root, context));
-  const Currency kzt = *Currency::from_code("KZT");
-  for (std::size_t i = 0; i < partners->size(); ++i) {
-    const std::string where = "bereke.partners[" + std::to_string(i) + "]";
-    const toml::table* p = (*partners)[i].as_table();
-    if (!p) fail(where, "must be a table");
-    Partner partner;
-    partner.id = required_string(*p, where, "id");
-    partner.user_name = required_string(*p, where, "user_name");
-    partner.password = required_string(*p, where, "password");
-    if (partner.user_name.size() > 30 || partner.password.size() > 30) {
-      fail(where, "user_name and password are 30 characters at most");
-    }
-    partner.knp = get_or<std::string>(*p, where, "knp", partner.knp);
-    if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) fail(where + ".knp", "is 3 digits");
-    // The sandbox's simulated bank balance of a card added in the cabinet; a real bank's card
-    // holds its own, so outside the sandbox it is ignored.
-    partner.new_card_balance = minor_of(*p, where, "new_card_balance", *Currency::from_code("KZT"), "0");
-    if (!context.sandbox) partner.new_card_balance = 0;
-    partner.fee = bounded(*p, where, "fee", 0, 0, 1'000'000'000);
-    if (const toml::array* funding = (*p)["funding"].as_array()) {
-      partner.transit_funding = partner.card_funding = false;
-      for (const auto& f : *funding) {
-        const auto value = f.value<std::string>().value_or("");
-        if (value == "transit") {
-          partner.transit_funding = true;
-        } else if (value == "corporate_card") {
-          partner.card_funding = true;
-        } else {
-          fail(where + ".funding", "lists \"transit\" and/or \"corporate_card\"");
+  if (const toml::array* partners = bereke["partners"].as_array()) {
+    for (std::size_t i = 0; i < partners->size(); ++i) {
+      const std::string where = "bereke.partners[" + std::to_string(i) + "]";
+      const toml::table* p = (*partners)[i].as_table();
+      if (!p) fail(where, "must be a table");
+      Partner partner = load_partner(*p, where, context);
+      for (const auto& existing : o.partners) {
+        if (existing.id == partner.id || existing.user_name == partner.user_name) {
+          fail(where, "duplicate partner id or user_name");
         }
       }
+      load_accounts(*p, where, tenant_of(partner.id), plan);
+      o.partners.push_back(std::move(partner));
     }
-    if (const toml::array* countries = (*p)["card_countries"].as_array()) {
-      partner.card_countries.clear();
-      for (const auto& c : *countries) {
-        auto value = c.value<std::string>();
-        if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
-        partner.card_countries.push_back(*value);
-      }
-    }
-    for (const auto& existing : o.partners) {
-      if (existing.id == partner.id || existing.user_name == partner.user_name) {
-        fail(where, "duplicate partner id or user_name");
-      }
-    }
-    const std::string tenant = tenant_of(partner.id);
-    auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
-      engine::ProvisionedFunder f;
-      f.spec = {tenant, code, name, kzt};
-      f.initial_minor = balance;
-      plan.funders.push_back(std::move(f));
-    };
-    funder(std::string(engine::kTransitAccount), "Transit account",
-           bounded(*p, where, "transit_balance", 0, 0, 999'999'999'999));
-    auto cards_of = [&](const char* key, bool debit) {
-      const toml::array* list = (*p)[key].as_array();
-      if (!list) return;
-      for (std::size_t j = 0; j < list->size(); ++j) {
-        const std::string cw = where + "." + key + "[" + std::to_string(j) + "]";
-        const toml::table* c = (*list)[j].as_table();
-        if (!c) fail(cw, "must be a table");
-        engine::ProvisionedBinding b;
-        b.tenant = tenant;
-        b.debit = debit;
-        b.binding_id = required_string(*c, cw, "binding_id");
-        b.pan = required_string(*c, cw, "pan");
-        if (!cards::luhn_valid(b.pan)) fail(cw + ".pan", "is not a valid card number");
-        b.holder = get_or<std::string>(*c, cw, "holder", "");
-        if (debit) {
-          funder(b.binding_id, "Corporate card " + cards::mask_pan(b.pan),
-                 bounded(*c, cw, "balance", 0, 0, 999'999'999'999));
-        } else {
-          b.client_id = required_string(*c, cw, "client_id");
-        }
-        plan.bindings.push_back(std::move(b));
-      }
-    };
-    cards_of("corporate_cards", true);
-    cards_of("recipient_bindings", false);
-    o.partners.push_back(std::move(partner));
   }
   return std::make_unique<BerekeProvider>(std::move(o), std::move(plan), load_cabinet(root, context));
 }

@@ -126,6 +126,117 @@ bool valid_url(std::string_view s) {
          s.size() > 8 && s.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
 }
 
+// A registration's members, read past its signature.
+struct Registration {
+  std::string payment_id, callback_url;
+  std::int64_t amount = 0;  // minor units of the project's currency
+  std::string currency, customer_id, email, phone, ip;
+};
+
+// general's payment_id and merchant_callback_url.
+void read_general(web::Fields& g, const std::string& problem, Registration& r) {
+  if (g.string("payment_id", 255, &r.payment_id) && !web::is_partner_id(r.payment_id, 255)) {
+    g.fail("payment_id", "must be 1 to 255 characters of A-Z a-z 0-9 . _ -");
+  }
+  if (problem.empty() && g.string("merchant_callback_url", 2048, &r.callback_url, false) &&
+      !r.callback_url.empty() && !valid_url(r.callback_url)) {
+    g.fail("merchant_callback_url", "must be an absolute http or https URL");
+  }
+}
+
+// payment: its amount in minor units, in the project's currency.
+void read_payment(web::Fields& top, const std::string& problem, const Project& p, Registration& r) {
+  const json::Value* payment = nullptr;
+  if (!top.object("payment", &payment)) return;
+  web::Fields pay = top.nested("payment", *payment);
+  const json::Value* a = payment->find("amount");
+  const auto minor = a && a->is_number() ? a->as_int64() : std::nullopt;
+  if (!minor || *minor <= 0 || *minor > 999'999'999'999) {
+    pay.fail("amount", "must be a positive integer of minor units");
+  } else {
+    r.amount = *minor;
+  }
+  if (problem.empty() && pay.string("currency", 3, &r.currency) &&
+      r.currency != p.currency.code()) {
+    pay.fail("currency", "the project pays out in " + std::string(p.currency.code()));
+  }
+}
+
+// customer: its id (which keys its saved cards), email, phone and address.
+void read_customer(web::Fields& top, const std::string& problem, Registration& r) {
+  const json::Value* customer = nullptr;
+  if (!top.object("customer", &customer)) return;
+  web::Fields c = top.nested("customer", *customer);
+  // The customer's id keys its saved cards: no control characters (the engine's key separator
+  // among them), or one customer's id could spell the start of another's keys.
+  if (c.string("id", 255, &r.customer_id) &&
+      std::any_of(r.customer_id.begin(), r.customer_id.end(),
+                  [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+    c.fail("id", "must not contain control characters");
+  }
+  if (problem.empty() && c.string("email", 255, &r.email) && !valid_email(r.email)) {
+    c.fail("email", "must be an email address");
+  }
+  if (problem.empty() && c.string("phone", 32, &r.phone) &&
+      r.phone.find_first_not_of("+0123456789") != std::string::npos) {
+    c.fail("phone", "must be digits");
+  }
+  if (problem.empty() && c.string("ip_address", 45, &r.ip) && !address_bytes(r.ip)) {
+    c.fail("ip_address", "must be an IPv4 or IPv6 address");
+  }
+}
+
+// The card engine's request for a registration of project `p`: a hosted order, its uuid valid for
+// `uuid_lifetime_ms`, funded from the project's merchant balance.
+engine::CardPayoutRequest payout_request(const Project& p, const Registration& reg,
+                                         std::int64_t uuid_lifetime_ms) {
+  engine::CardPayoutRequest r;
+  r.tenant = tenant_of(p.id);
+  r.partner_id = reg.payment_id;
+  r.amount = {reg.amount, p.currency};
+  r.hosted = true;
+  r.session_timeout_ms = uuid_lifetime_ms;
+  r.funding_code = std::string(kMerchantAccount);
+  if (!p.payouts_enabled) r.refuse_code = std::to_string(kCodeNotEnabled);
+  for (const std::string* part :
+       {&reg.customer_id, &reg.email, &reg.phone, &reg.ip, &reg.callback_url}) {
+    r.canonical.append(*part).push_back(engine::kFieldSeparator);
+  }
+  CardOrder& o = r.order;
+  o.save_card = false;  // the customer chooses on Payment Page
+  o.client_id = reg.customer_id;
+  o.email = reg.email;
+  o.phone = reg.phone;
+  o.client_ip = reg.ip;
+  o.callback_url = reg.callback_url;
+  return r;
+}
+
+// The acceptance of a registration, or the engine's refusal of it.
+void answer_registration(const http::Responder& respond, std::int64_t project_id,
+                         const std::string& payment_id, const CardPayoutResult& result) {
+  switch (result.error) {
+    case Error::kNone:
+      break;
+    case Error::kIdConflict:
+      return respond(error(400, kCodePaymentIdExists,
+                           "payment_id already exists with another request", project_id,
+                           payment_id));
+    case Error::kUnavailable:
+      return respond(
+          error(503, kCodeDecline, "temporarily unavailable, retry", project_id, payment_id));
+    default:
+      return respond(error(500, kCodeDecline, result.detail, project_id, payment_id));
+  }
+  std::string accepted;
+  json::Writer w(accepted);
+  w.begin_object().key("status").string("success");
+  w.key("request_id").string(std::to_string(result.payout.id));
+  w.key("project_id").integer(project_id).key("payment_id").string(payment_id);
+  w.end_object();
+  respond(json_response(200, std::move(accepted)));
+}
+
 }  // namespace
 
 std::optional<Network> Network::parse(std::string_view text) {
@@ -233,115 +344,52 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   web::Fields top(body, "", &problem);
   const json::Value* general = nullptr;
   if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
+  const Project* p = signed_by(body, *general, request.peer_address, respond);
+  if (!p) return;
+  Registration r;
+  web::Fields g = top.nested("general", *general);
+  read_general(g, problem, r);
+  if (problem.empty()) read_payment(top, problem, *p, r);
+  if (problem.empty()) read_customer(top, problem, r);
+  if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p->id, r.payment_id));
+  if (r.callback_url.empty()) {
+    r.callback_url = p->callback_url.empty() && options_.sandbox
+                         ? options_.public_url + std::string(kSinkPath)
+                         : p->callback_url;
+  }
+  cards_.submit(payout_request(*p, r, options_.uuid_lifetime_ms),
+                [respond, project_id = p->id, payment_id = r.payment_id](CardPayoutResult result) {
+                  answer_registration(respond, project_id, payment_id, result);
+                });
+}
+
+const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,
+                                  const std::string& peer_address,
+                                  const http::Responder& respond) const {
   // project_id: a number, or a string of digits.
-  const json::Value* id = general->find("project_id");
+  const json::Value* id = general.find("project_id");
   const Project* p = !id                ? nullptr
                      : id->is_number() ? project(id->number_text())
                      : id->is_string() ? project(std::string_view(id->as_string()))
                                        : nullptr;
-  if (!p) return respond(error(400, kCodeMissingField, "general.project_id: no such project"));
+  if (!p) {
+    return respond(error(400, kCodeMissingField, "general.project_id: no such project")), nullptr;
+  }
   // The caller's network address, as the TCP connection shows it (never a header).
   bool allowed = false;
-  for (const Network& n : p->allowlist) allowed |= n.contains(request.peer_address);
+  for (const Network& n : p->allowlist) allowed |= n.contains(peer_address);
   if (!allowed) {
-    return respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
+    respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
+    return nullptr;
   }
-  const json::Value* signature = general->find("signature");
+  const json::Value* signature = general.find("signature");
   if (!signature || !signature->is_string() || signature->as_string().empty()) {
-    return respond(error(400, kCodeSignatureEmpty, "signature is empty", p->id));
+    return respond(error(400, kCodeSignatureEmpty, "signature is empty", p->id)), nullptr;
   }
   if (!signature_valid(p->secret_key, signing_string(body), signature->as_string())) {
-    return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p->id));
+    return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p->id)), nullptr;
   }
-  web::Fields g = top.nested("general", *general);
-  std::string payment_id, callback_url;
-  const json::Value* payment = nullptr;
-  const json::Value* customer = nullptr;
-  if (g.string("payment_id", 255, &payment_id) && !web::is_partner_id(payment_id, 255)) {
-    g.fail("payment_id", "must be 1 to 255 characters of A-Z a-z 0-9 . _ -");
-  }
-  if (problem.empty() && g.string("merchant_callback_url", 2048, &callback_url, false) &&
-      !callback_url.empty() && !valid_url(callback_url)) {
-    g.fail("merchant_callback_url", "must be an absolute http or https URL");
-  }
-  std::int64_t amount = 0;
-  std::string currency, customer_id, email, phone, ip;
-  if (problem.empty() && top.object("payment", &payment)) {
-    web::Fields pay = top.nested("payment", *payment);
-    const json::Value* a = payment->find("amount");
-    const auto minor = a && a->is_number() ? a->as_int64() : std::nullopt;
-    if (!minor || *minor <= 0 || *minor > 999'999'999'999) {
-      pay.fail("amount", "must be a positive integer of minor units");
-    } else {
-      amount = *minor;
-    }
-    if (problem.empty() && pay.string("currency", 3, &currency) && currency != p->currency.code()) {
-      pay.fail("currency", "the project pays out in " + std::string(p->currency.code()));
-    }
-  }
-  if (problem.empty() && top.object("customer", &customer)) {
-    web::Fields c = top.nested("customer", *customer);
-    // The customer's id keys its saved cards: no control characters (the engine's key separator
-    // among them), or one customer's id could spell the start of another's keys.
-    if (c.string("id", 255, &customer_id) &&
-        std::any_of(customer_id.begin(), customer_id.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
-      c.fail("id", "must not contain control characters");
-    }
-    if (problem.empty() && c.string("email", 255, &email) && !valid_email(email)) {
-      c.fail("email", "must be an email address");
-    }
-    if (problem.empty() && c.string("phone", 32, &phone) &&
-        phone.find_first_not_of("+0123456789") != std::string::npos) {
-      c.fail("phone", "must be digits");
-    }
-    if (problem.empty() && c.string("ip_address", 45, &ip) && !address_bytes(ip)) {
-      c.fail("ip_address", "must be an IPv4 or IPv6 address");
-    }
-  }
-  if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p->id, payment_id));
-  if (callback_url.empty()) {
-    callback_url = p->callback_url.empty() && options_.sandbox
-                       ? options_.public_url + std::string(kSinkPath)
-                       : p->callback_url;
-  }
-
-  engine::CardPayoutRequest r;
-  r.tenant = tenant_of(p->id);
-  r.partner_id = payment_id;
-  r.amount = {amount, p->currency};
-  r.hosted = true;
-  r.session_timeout_ms = options_.uuid_lifetime_ms;
-  r.funding_code = std::string(kMerchantAccount);
-  if (!p->payouts_enabled) r.refuse_code = std::to_string(kCodeNotEnabled);
-  for (const std::string* part : {&customer_id, &email, &phone, &ip, &callback_url}) {
-    r.canonical.append(*part).push_back(engine::kFieldSeparator);
-  }
-  CardOrder& o = r.order;
-  o.save_card = false;  // the customer chooses on Payment Page
-  o.client_id = customer_id;
-  o.email = email;
-  o.phone = phone;
-  o.client_ip = ip;
-  o.callback_url = callback_url;
-  cards_.submit(std::move(r), [respond, project_id = p->id, payment_id](CardPayoutResult result) {
-    switch (result.error) {
-      case Error::kNone: break;
-      case Error::kIdConflict:
-        return respond(error(400, kCodePaymentIdExists,
-                             "payment_id already exists with another request", project_id, payment_id));
-      case Error::kUnavailable:
-        return respond(error(503, kCodeDecline, "temporarily unavailable, retry", project_id, payment_id));
-      default:
-        return respond(error(500, kCodeDecline, result.detail, project_id, payment_id));
-    }
-    std::string accepted;
-    json::Writer w(accepted);
-    w.begin_object().key("status").string("success");
-    w.key("request_id").string(std::to_string(result.payout.id));
-    w.key("project_id").integer(project_id).key("payment_id").string(payment_id);
-    w.end_object();
-    respond(json_response(200, std::move(accepted)));
-  });
+  return p;
 }
 
 std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord& payout,

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "core/money.h"
 #include "engine/card_payouts.h"
 #include "http/server.h"
@@ -62,6 +63,10 @@ class Dialect {
 
  private:
   void registration(http::Request& request, const http::Responder& respond);
+  // The project a registration names, when the caller's address is on its allowlist and the body
+  // is signed with its key; otherwise answers the refusal itself and returns nullptr.
+  const Project* signed_by(const json::Value& body, const json::Value& general,
+                           const std::string& peer_address, const http::Responder& respond) const;
   void callback_sink(http::Request& request, const http::Responder& respond);
   // The signed callback of a payout's new state, or nullopt when it tells nothing new.
   std::optional<store::OutboxMessage> callback(const store::PayoutRecord& payout,

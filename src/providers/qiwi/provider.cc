@@ -5,6 +5,7 @@
 
 #include "config/reader.h"
 #include "core/time_format.h"
+#include "providers/qiwi/admin.h"
 #include "providers/qiwi/api.h"
 
 namespace payoutd::providers::qiwi {
@@ -18,8 +19,8 @@ using config::required_string;
 
 class QiwiProvider final : public Provider {
  public:
-  QiwiProvider(Options options, engine::ProvisionPlan plan)
-      : options_(std::move(options)), plan_(std::move(plan)) {}
+  QiwiProvider(Options options, engine::ProvisionPlan plan, Operations operations)
+      : options_(std::move(options)), plan_(std::move(plan)), operations_(operations) {}
 
   std::vector<std::string> tenants() const override {
     std::vector<std::string> out;
@@ -39,25 +40,112 @@ class QiwiProvider final : public Provider {
     return out;
   }
   bool pays_cards() const override { return false; }
-  void start(Services services) override { dialect_.emplace(services.engine, options_); }
+  void start(Services services) override {
+    dialect_.emplace(services.engine, options_);
+    admin_.emplace(services.engine, options_, operations_);
+  }
   std::vector<std::string_view> path_prefixes() const override {
     return {"/partner/openapi-payment-api/", "/partner/openapi-reports/"};
   }
   bool handle(http::Request& request, const http::Responder& respond) override {
     return dialect_->handle(request, respond);
   }
+  admin::Section* admin_section() override { return &*admin_; }
 
  private:
   Options options_;
   engine::ProvisionPlan plan_;  // marker "provisioned": the first plan payoutd ever had
+  Operations operations_;
   std::optional<Dialect> dialect_;
+  std::optional<AdminSection> admin_;
 };
+
+// qiwi.products[i].funders: each a funder of `tenant` and its initial balance.
+void load_funders(const toml::table& p, const std::string& where, const std::string& tenant,
+                  engine::ProvisionPlan& plan) {
+  const toml::array* funders = p["funders"].as_array();
+  if (!funders) return;
+  for (std::size_t j = 0; j < funders->size(); ++j) {
+    const std::string fw = where + ".funders[" + std::to_string(j) + "]";
+    const toml::table* f = (*funders)[j].as_table();
+    if (!f) fail(fw, "must be a table");
+    engine::ProvisionedFunder funder;
+    funder.spec.tenant = tenant;
+    funder.spec.code = required_string(*f, fw, "id");
+    funder.spec.display_name = get_or<std::string>(*f, fw, "display_name", funder.spec.code);
+    funder.spec.currency = currency(*f, fw);
+    const std::string initial = get_or<std::string>(*f, fw, "initial_balance", "0");
+    const DecimalParse parsed = parse_decimal(initial, funder.spec.currency.exponent());
+    if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
+      fail(fw + ".initial_balance", "must be a non-negative decimal string");
+    }
+    funder.initial_minor = parsed.minor;
+    plan.funders.push_back(std::move(funder));
+  }
+}
+
+// qiwi.products[i].clients: each a client of `tenant` with one wallet, normal, blocked, or
+// crediting its payouts after a delay (processing).
+void load_clients(const toml::table& p, const std::string& where, const std::string& tenant,
+                  engine::ProvisionPlan& plan) {
+  const toml::array* clients = p["clients"].as_array();
+  if (!clients) return;
+  for (std::size_t j = 0; j < clients->size(); ++j) {
+    const std::string cw = where + ".clients[" + std::to_string(j) + "]";
+    const toml::table* c = (*clients)[j].as_table();
+    if (!c) fail(cw, "must be a table");
+    engine::ClientSpec client;
+    client.tenant = tenant;
+    client.client_id = required_string(*c, cw, "client_id");
+    client.account_code = required_string(*c, cw, "account_id");
+    client.currency = currency(*c, cw);
+    const std::string mode = get_or<std::string>(*c, cw, "mode", "normal");
+    if (mode == "blocked") {
+      client.status = ledger::AccountStatus::kBlocked;
+    } else if (mode == "processing") {
+      client.credit_delay_ms = bounded(*c, cw, "credit_delay_ms", 2000, 1, 86'400'000);
+    } else if (mode != "normal") {
+      fail(cw + ".mode", "must be normal, processing or blocked");
+    }
+    plan.clients.push_back(std::move(client));
+  }
+}
+
+// qiwi.products[i] (`where`): its id and tokens, checked against the products before it, and
+// its funders and clients into `plan`.
+Product load_product(const toml::table& p, const std::string& where,
+                     const std::vector<Product>& before, engine::ProvisionPlan& plan) {
+  Product product;
+  product.id = required_string(p, where, "id");
+  if (const toml::array* tokens = p["tokens"].as_array()) {
+    for (const auto& token : *tokens) {
+      auto value = token.value<std::string>();
+      if (!value || value->size() < 16) {
+        fail(where + ".tokens", "tokens are strings of 16+ characters");
+      }
+      product.tokens.push_back(*value);
+    }
+  }
+  const std::string tenant = tenant_of(product.id);
+  load_funders(p, where, tenant, plan);
+  load_clients(p, where, tenant, plan);
+  for (const auto& existing : before) {
+    if (existing.id == product.id) fail(where + ".id", "duplicate product " + product.id);
+    for (const auto& token : existing.tokens) {
+      for (const auto& mine : product.tokens) {
+        if (token == mine) fail(where + ".tokens", "a token belongs to one product only");
+      }
+    }
+  }
+  return product;
+}
 
 // [qiwi]: the products, each with its tokens, funders and clients.
 std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& context) {
   const toml::table& qiwi = config::section(root, "qiwi");
   Options options;
   engine::ProvisionPlan plan;
+  const Operations operations = context.sandbox ? Operations::kRecorded : Operations::kRefused;
   // Tokens are long and random (16 characters at least): guessing one is hopeless, so only an
   // address's rate of failures is bounded. A delay per (product, address) would mostly slow a
   // partner's healthy hosts behind the same address as one with an old token.
@@ -67,73 +155,15 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   auto minutes = parse_utc_offset_minutes(offset);
   if (!minutes) fail("qiwi.utc_offset", "must look like +03:00");
   options.utc_offset_minutes = *minutes;
-  const toml::array* products = qiwi["products"].as_array();
-  if (!products) return std::make_unique<QiwiProvider>(std::move(options), std::move(plan));
-  for (std::size_t i = 0; i < products->size(); ++i) {
-    const std::string where = "qiwi.products[" + std::to_string(i) + "]";
-    const toml::table* p = (*products)[i].as_table();
-    if (!p) fail(where, "must be a table");
-    Product product;
-    product.id = required_string(*p, where, "id");
-    if (const toml::array* tokens = (*p)["tokens"].as_array()) {
-      for (const auto& token : *tokens) {
-        auto value = token.value<std::string>();
-        if (!value || value->size() < 16) fail(where + ".tokens", "tokens are strings of 16+ characters");
-        product.tokens.push_back(*value);
-      }
+  if (const toml::array* products = qiwi["products"].as_array()) {
+    for (std::size_t i = 0; i < products->size(); ++i) {
+      const std::string where = "qiwi.products[" + std::to_string(i) + "]";
+      const toml::table* p = (*products)[i].as_table();
+      if (!p) fail(where, "must be a table");
+      options.products.push_back(load_product(*p, where, options.products, plan));
     }
-    const std::string tenant = tenant_of(product.id);
-    if (const toml::array* funders = (*p)["funders"].as_array()) {
-      for (std::size_t j = 0; j < funders->size(); ++j) {
-        const std::string fw = where + ".funders[" + std::to_string(j) + "]";
-        const toml::table* f = (*funders)[j].as_table();
-        if (!f) fail(fw, "must be a table");
-        engine::ProvisionedFunder funder;
-        funder.spec.tenant = tenant;
-        funder.spec.code = required_string(*f, fw, "id");
-        funder.spec.display_name = get_or<std::string>(*f, fw, "display_name", funder.spec.code);
-        funder.spec.currency = currency(*f, fw);
-        const std::string initial = get_or<std::string>(*f, fw, "initial_balance", "0");
-        const DecimalParse parsed = parse_decimal(initial, funder.spec.currency.exponent());
-        if (parsed.error != DecimalError::kNone || parsed.minor < 0) {
-          fail(fw + ".initial_balance", "must be a non-negative decimal string");
-        }
-        funder.initial_minor = parsed.minor;
-        plan.funders.push_back(std::move(funder));
-      }
-    }
-    if (const toml::array* clients = (*p)["clients"].as_array()) {
-      for (std::size_t j = 0; j < clients->size(); ++j) {
-        const std::string cw = where + ".clients[" + std::to_string(j) + "]";
-        const toml::table* c = (*clients)[j].as_table();
-        if (!c) fail(cw, "must be a table");
-        engine::ClientSpec client;
-        client.tenant = tenant;
-        client.client_id = required_string(*c, cw, "client_id");
-        client.account_code = required_string(*c, cw, "account_id");
-        client.currency = currency(*c, cw);
-        const std::string mode = get_or<std::string>(*c, cw, "mode", "normal");
-        if (mode == "blocked") {
-          client.status = ledger::AccountStatus::kBlocked;
-        } else if (mode == "processing") {
-          client.credit_delay_ms = bounded(*c, cw, "credit_delay_ms", 2000, 1, 86'400'000);
-        } else if (mode != "normal") {
-          fail(cw + ".mode", "must be normal, processing or blocked");
-        }
-        plan.clients.push_back(std::move(client));
-      }
-    }
-    for (const auto& existing : options.products) {
-      if (existing.id == product.id) fail(where + ".id", "duplicate product " + product.id);
-      for (const auto& token : existing.tokens) {
-        for (const auto& mine : product.tokens) {
-          if (token == mine) fail(where + ".tokens", "a token belongs to one product only");
-        }
-      }
-    }
-    options.products.push_back(std::move(product));
   }
-  return std::make_unique<QiwiProvider>(std::move(options), std::move(plan));
+  return std::make_unique<QiwiProvider>(std::move(options), std::move(plan), operations);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
 // The QIWI BaaS provider's registry entry: its [qiwi] section (products, their tokens, funders
-// and clients), its Payments and Reports APIs.
+// and clients), its Payments and Reports APIs, its section of the admin API.
 #include "providers/provider.h"
 
 namespace payoutd::providers::qiwi {

@@ -1,0 +1,99 @@
+#include "admin/answers.h"
+
+#include "core/json.h"
+#include "web/api.h"
+#include "web/error_envelope.h"
+
+namespace payoutd::admin {
+
+using engine::Error;
+
+http::Response error(int status, std::string_view code, std::string_view description) {
+  return web::error_response(status, kService, code, description, web::kServerUtcOffsetMinutes);
+}
+
+http::Response invalid_id() {
+  return error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+}
+
+void answer(const http::Responder& respond, const engine::AdminResult& result,
+            std::string ok_body) {
+  switch (result.error) {
+    case Error::kNone: {
+      http::Response r;
+      r.body = std::move(ok_body);
+      return respond(std::move(r));
+    }
+    case Error::kSourceNotFound:
+      return respond(error(404, "funder.not.found", result.detail));
+    case Error::kDestinationNotFound:
+      return respond(error(404, "client.not.found", result.detail));
+    case Error::kCurrencyMismatch:
+      return respond(error(422, "currency.mismatch", result.detail));
+    case Error::kIdConflict:
+      return respond(error(409, "id.conflict", result.detail));
+    case Error::kInvalid:
+      return respond(error(400, "validation.error", result.detail));
+    case Error::kUnavailable:
+      return respond(error(503, "service.unavailable", result.detail));
+    case Error::kNotFound:
+      return respond(error(404, "not.found", result.detail));
+  }
+}
+
+std::string render_funder(const ledger::Account& a) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("funderId").string(a.code);
+  w.key("displayName").string(a.owner);
+  w.key("currency").string(a.currency.code());
+  w.key("status").string(a.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
+  web::write_amount(w, "balance", a.balance(), a.currency);
+  web::write_amount(w, "reserved", a.debits_pending, a.currency);
+  web::write_amount(w, "available", a.available(), a.currency);
+  w.end_object();
+  return out;
+}
+
+std::string render_record(const store::PayoutRecord& p) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("id").string(p.partner_id);
+  w.key("status").string(p.status == store::PayoutStatus::kSuccess    ? "SUCCESS"
+                         : p.status == store::PayoutStatus::kDeclined ? "DECLINED"
+                                                                      : "PROCESSING");
+  if (!p.decline_code.empty()) w.key("declineCode").string(p.decline_code);
+  web::write_amount(w, "amount", p.amount, p.currency);
+  if (!p.history_id.empty()) w.key("txnHistoryId").string(p.history_id);
+  w.end_object();
+  return out;
+}
+
+void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
+                 const std::string& tenant, const std::string& funder) {
+  auto account = engine.find_account(tenant, ledger::AccountKind::kFunder, funder);
+  if (!account) return respond(error(404, "funder.not.found", "no such funder"));
+  http::Response r;
+  r.body = render_funder(*account);
+  engine.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+}
+
+void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
+                   const http::Responder& respond, const std::string& tenant,
+                   const std::string& funder, const std::string& credit_id) {
+  std::string problem;
+  auto body = web::parse_object(request.body, &problem);
+  Amount amount;
+  if (body) {
+    web::Fields f(*body, "", &problem);
+    web::parse_amount_object(f, "amount", false, &amount);
+  }
+  if (!problem.empty()) return respond(error(400, "validation.error", problem));
+  engine.credit_funder(tenant, credit_id, funder, amount, [respond](engine::AdminResult r) {
+    answer(respond, r, render_record(r.record));
+  });
+}
+
+}  // namespace payoutd::admin

@@ -1,0 +1,42 @@
+#pragma once
+// The admin API's answers, shared by its own routes and the providers' sections (admin/section.h):
+// its error envelope (serviceName "payoutd-admin"), an admin command's result in its words, a
+// funder's and a credit's JSON, and the two things every funding account allows: being shown and
+// being credited from outside. docs/qiwi.md ("Admin API") is the contract.
+#include <string>
+#include <string_view>
+
+#include "engine/payouts.h"
+#include "http/server.h"
+
+namespace payoutd::admin {
+
+inline constexpr std::string_view kService = "payoutd-admin";  // its envelopes' serviceName
+inline constexpr std::size_t kIdSizeMax = 64;     // funder, client, credit and operation ids
+inline constexpr std::size_t kNameSizeMax = 256;  // display names
+
+// The admin API's error envelope (web/error_envelope.h), dated in the server's time zone.
+http::Response error(int status, std::string_view code, std::string_view description);
+// 400 validation.error for an id in a path that web::is_partner_id refuses.
+http::Response invalid_id();
+
+// Answers an engine command's result: 200 with `ok_body`, or its error as the admin API maps it
+// (funder.not.found, client.not.found, currency.mismatch, id.conflict, ...).
+void answer(const http::Responder& respond, const engine::AdminResult& result, std::string ok_body);
+
+// {"funderId","displayName","currency","status","balance","reserved","available"}.
+std::string render_funder(const ledger::Account& funder);
+// A credit's or an operation's record: {"id","status"[,"declineCode"],"amount"[,"txnHistoryId"]}.
+std::string render_record(const store::PayoutRecord& record);
+
+// GET of the funding account `funder` of `tenant`: 404 funder.not.found, or its JSON once every
+// state the read may have seen is durable.
+void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
+                 const std::string& tenant, const std::string& funder);
+// POST/PUT of a credit `credit_id` (idempotent by it) of `funder` from outside; the request's
+// body is {"amount":{"value","currency"}}.
+void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
+                   const http::Responder& respond, const std::string& tenant,
+                   const std::string& funder, const std::string& credit_id);
+
+}  // namespace payoutd::admin

@@ -1,0 +1,28 @@
+#pragma once
+// A provider's section of the admin API: the paths under /admin/v1/<name>/ (QIWI's products, with
+// their funders, clients and sandbox operations, are providers/qiwi/admin.*). The admin API does
+// the rest before it asks a section: a request the HTTP layer could not read whole is refused,
+// and the bearer token is checked, wrong ones throttled per address. A section answers in the
+// admin API's words (admin/answers.h) and may route with its tables (admin/routes.h).
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "http/server.h"
+
+namespace payoutd::admin {
+
+class Section {
+ public:
+  virtual ~Section() = default;
+  // The path segment after /admin/v1/ that is its own ("qiwi"): not one of the admin API's own
+  // (stats, outbox, rail, tenants), nor another section's.
+  virtual std::string_view name() const = 0;
+  // Answers `request` through `respond`; `path` holds its path's segments after
+  // /admin/v1/<name>/ (percent-decoded, none empty). False when `path` is none of its own: the
+  // admin API then answers 404 route.not.found.
+  virtual bool handle(http::Request& request, std::span<const std::string> path,
+                      const http::Responder& respond) = 0;
+};
+
+}  // namespace payoutd::admin

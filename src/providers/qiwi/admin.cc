@@ -1,0 +1,289 @@
+#include "providers/qiwi/admin.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "admin/answers.h"
+#include "admin/routes.h"
+#include "core/json.h"
+#include "web/api.h"
+
+namespace payoutd::providers::qiwi {
+
+using admin::kIdSizeMax;
+using admin::kNameSizeMax;
+using engine::Error;
+using engine::WalletTxnType;
+using ledger::Account;
+
+namespace {
+
+std::string render_client(std::string_view client_id, const std::vector<Account>& wallets) {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("clientId").string(client_id);
+  const Account& first = wallets.front();
+  w.key("accountId").string(first.code);
+  w.key("currency").string(first.currency.code());
+  w.key("status").string(first.status == ledger::AccountStatus::kActive ? "ACTIVE" : "BLOCKED");
+  web::write_amount(w, "balance", first.balance(), first.currency);
+  web::write_amount(w, "incoming", first.credits_pending, first.currency);
+  w.key("accounts").begin_array();
+  for (const Account& a : wallets) {
+    w.begin_object();
+    w.key("accountId").string(a.code);
+    web::write_amount(w, "balance", a.balance(), a.currency);
+    web::write_amount(w, "incoming", a.credits_pending, a.currency);
+    web::write_amount(w, "outgoing", a.debits_pending, a.currency);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return out;
+}
+
+// A masked card number as QIWI shows it ("4153****8772"): 12 to 19 characters of digits and
+// mask characters, at most the first 6 and the last 4 digits in clear. Anything that could be a
+// clear card number is refused, so none is ever stored.
+bool is_masked_pan(std::string_view pan) {
+  if (pan.size() < 12 || pan.size() > 19) return false;
+  auto is_mask = [](char c) { return c == '*' || c == 'X' || c == 'x'; };
+  for (std::size_t i = 0; i < pan.size(); ++i) {
+    const char c = pan[i];
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && !is_mask(c)) return false;
+    const bool clear_allowed = i < 6 || i + 4 >= pan.size();
+    if (digit && !clear_allowed) return false;
+  }
+  return true;
+}
+
+std::optional<WalletTxnType> operation_type(std::string_view name) {
+  using T = WalletTxnType;
+  if (name == "PAYMENT") return T::kPayment;
+  if (name == "PURCHASE_E_POS") return T::kPurchaseEPos;
+  if (name == "INVOICING_SERVICE") return T::kInvoicingService;
+  if (name == "TRANSFER_BETWEEN_CLIENTS") return T::kTransferBetweenClients;
+  if (name == "FAST_FUNDS") return T::kFastFunds;
+  if (name == "BALANCE_INQUIRY") return T::kBalanceInquiry;
+  return std::nullopt;
+}
+
+// Operations of the cards domain carry the card they were made with.
+bool card_domain(WalletTxnType type) {
+  return type == WalletTxnType::kPurchaseEPos || type == WalletTxnType::kBalanceInquiry ||
+         type == WalletTxnType::kFastFunds;
+}
+
+// "type" and "clientId"; false when either is refused.
+bool read_type(web::Fields& f, engine::WalletOperation& op) {
+  std::string type;
+  if (!f.string("type", 32, &type) || !f.string("clientId", kIdSizeMax, &op.client_id)) {
+    return false;
+  }
+  auto parsed = operation_type(type);
+  if (!parsed) return f.fail("type", "is not a recordable operation type");
+  op.type = *parsed;
+  return true;
+}
+
+// A balance inquiry charges a commission and moves no amount; every other type moves "amount",
+// and may show a "commission" of zero in its currency.
+void read_amounts(web::Fields& f, const json::Value& body, engine::WalletOperation& op) {
+  if (op.type == WalletTxnType::kBalanceInquiry) {
+    if (web::parse_amount_object(f, "commission", true, &op.amount)) {
+      op.commission = op.amount.minor;
+      op.amount.minor = 0;
+    }
+    return;
+  }
+  Amount commission;
+  if (!web::parse_amount_object(f, "amount", false, &op.amount) || !body.find("commission")) return;
+  if (!web::parse_amount_object(f, "commission", true, &commission)) return;
+  // Only a balance inquiry charges its commission; elsewhere it would be shown in the history
+  // without being debited.
+  if (!(commission.currency == op.amount.currency)) {
+    f.fail("commission.currency", "must equal amount.currency");
+  } else if (commission.minor != 0) {
+    f.fail("commission.value", "is charged only by BALANCE_INQUIRY operations here");
+  }
+}
+
+// The members only some types have: a transfer's recipient, a payment's provider, a purchase's
+// status.
+void read_type_members(web::Fields& f, engine::WalletOperation& op) {
+  switch (op.type) {
+    case WalletTxnType::kTransferBetweenClients:
+      f.string("toClientId", kIdSizeMax, &op.to_client_id);
+      return;
+    case WalletTxnType::kPayment:
+      (void)(f.string("providerId", kIdSizeMax, &op.provider_id) &&
+             f.string("providerDisplayName", kNameSizeMax, &op.provider_display_name));
+      return;
+    case WalletTxnType::kPurchaseEPos: {
+      std::string status;
+      if (!f.string("status", 16, &status, false)) return;
+      if (status == "PROCESSING") {
+        op.processing = true;
+      } else if (!status.empty() && status != "SUCCESS") {
+        f.fail("status", "must be PROCESSING or SUCCESS");
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// "card" of an operation of the cards domain: its number only masked.
+void read_card(web::Fields& f, engine::WalletOperation& op) {
+  const json::Value* card = nullptr;
+  if (!f.object("card", &card)) return;
+  web::Fields c = f.nested("card", *card);
+  (void)(c.string("cardTokenId", kIdSizeMax, &op.card.card_token_id) &&
+         c.string("maskedPan", 19, &op.card.masked_pan) &&
+         (is_masked_pan(op.card.masked_pan) ||
+          c.fail("maskedPan", "must be masked: at most the first 6 and last 4 digits")) &&
+         c.string("merchantType", 8, &op.card.merchant_type) &&
+         c.string("merchantId", kIdSizeMax, &op.card.merchant_id) &&
+         c.string("merchantName", kNameSizeMax, &op.card.merchant_name) &&
+         c.string("retrievalReferenceNumber", 24, &op.card.rrn));
+}
+
+// An operation's body; the first problem is left in *problem.
+void read_operation(const json::Value& body, std::string* problem, engine::WalletOperation& op) {
+  web::Fields f(body, "", problem);
+  if (!read_type(f, op)) return;
+  read_amounts(f, body, op);
+  if (problem->empty()) read_type_members(f, op);
+  if (problem->empty() && card_domain(op.type)) read_card(f, op);
+}
+
+}  // namespace
+
+AdminSection::AdminSection(engine::PayoutEngine& engine, const Options& options,
+                           Operations operations)
+    : engine_(engine), operations_(operations) {
+  for (const Product& p : options.products) products_.push_back(p.id);
+}
+
+bool AdminSection::handle(http::Request& request, std::span<const std::string> path,
+                          const http::Responder& respond) {
+  using Answer = void (AdminSection::*)(const Call&);
+  // Paths after products/{p}/; every segment a "*" stands for is an id.
+  static constexpr admin::Route<Answer> kRoutes[] = {
+      {"PUT", "funders/*", "wrong method", &AdminSection::put_funder},
+      {"GET", "funders/*", "wrong method", &AdminSection::get_funder},
+      {"POST PUT", "funders/*/credits/*", "wrong method", &AdminSection::credit},
+      {"PUT", "clients/*", "wrong method", &AdminSection::put_client},
+      {"GET", "clients/*", "wrong method", &AdminSection::get_client},
+      {"PUT", "operations/*", "wrong method", &AdminSection::operation},
+  };
+  if (path.size() < 3 || path[0] != "products") return false;
+  if (std::find(products_.begin(), products_.end(), path[1]) == products_.end()) {
+    respond(admin::error(404, "product.not.found", "no such product"));
+    return true;
+  }
+  const Call call{request, tenant_of(path[1]), path.subspan(2), respond};
+  const auto found = admin::find_route(kRoutes, request.method, call.ids);
+  if (!found.route) return false;
+  for (std::size_t i = 1; i < call.ids.size(); i += 2) {
+    if (!web::is_partner_id(call.ids[i], kIdSizeMax)) return respond(admin::invalid_id()), true;
+  }
+  if (call.ids[0] == "operations" && operations_ == Operations::kRefused) {
+    respond(admin::error(404, "route.not.found", "operations are recorded only in the sandbox"));
+    return true;
+  }
+  if (!found.method_allowed) {
+    respond(admin::error(405, "method.not.allowed", found.route->wrong_method));
+    return true;
+  }
+  (this->*found.route->answer)(call);
+  return true;
+}
+
+void AdminSection::put_funder(const Call& call) {
+  const std::string& funder = call.ids[1];
+  std::string problem;
+  auto body = web::parse_object(call.request.body, &problem);
+  engine::FunderSpec spec;
+  if (body) {
+    web::Fields f(*body, "", &problem);
+    if (f.currency("currency", &spec.currency)) {
+      f.string("displayName", kNameSizeMax, &spec.display_name, false);
+    }
+  }
+  if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
+  if (spec.display_name.empty()) spec.display_name = funder;
+  spec.tenant = call.tenant;
+  spec.code = funder;
+  // The answer is rendered from the command's own result: completions run on the engine's
+  // syncer thread, which must not read the store.
+  engine_.create_funder(std::move(spec), [respond = call.respond](engine::AdminResult r) {
+    admin::answer(
+        respond, r,
+        r.error == Error::kNone ? admin::render_funder(r.accounts.front()) : std::string());
+  });
+}
+
+void AdminSection::get_funder(const Call& call) {
+  admin::show_funder(engine_, call.respond, call.tenant, call.ids[1]);
+}
+
+void AdminSection::credit(const Call& call) {
+  admin::credit_funder(engine_, call.request, call.respond, call.tenant, call.ids[1], call.ids[3]);
+}
+
+void AdminSection::put_client(const Call& call) {
+  const std::string& client = call.ids[1];
+  std::string problem;
+  auto body = web::parse_object(call.request.body, &problem);
+  engine::ClientSpec spec;
+  if (body) {
+    web::Fields f(*body, "", &problem);
+    std::string status;
+    if (f.string("accountId", kIdSizeMax, &spec.account_code) &&
+        f.currency("currency", &spec.currency) && f.string("status", 16, &status, false)) {
+      if (!web::is_partner_id(spec.account_code, kIdSizeMax)) {
+        f.fail("accountId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+      } else if (status == "BLOCKED") {
+        spec.status = ledger::AccountStatus::kBlocked;
+      } else if (!status.empty() && status != "ACTIVE") {
+        f.fail("status", "must be ACTIVE or BLOCKED");
+      }
+    }
+  }
+  if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
+  spec.tenant = call.tenant;
+  spec.client_id = client;
+  engine_.create_client(std::move(spec), [respond = call.respond, client](engine::AdminResult r) {
+    admin::answer(respond, r,
+                  r.error == Error::kNone ? render_client(client, r.accounts) : std::string());
+  });
+}
+
+void AdminSection::get_client(const Call& call) {
+  const std::string& client = call.ids[1];
+  auto wallets = engine_.accounts_of(call.tenant, ledger::AccountKind::kWallet, client);
+  if (wallets.empty()) return call.respond(admin::error(404, "client.not.found", "no such client"));
+  http::Response r;
+  r.body = render_client(client, wallets);
+  engine_.after_durable(
+      [respond = call.respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+}
+
+void AdminSection::operation(const Call& call) {
+  std::string problem;
+  auto body = web::parse_object(call.request.body, &problem);
+  engine::WalletOperation op;
+  op.tenant = call.tenant;
+  op.operation_id = call.ids[1];
+  if (body) read_operation(*body, &problem, op);
+  if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
+  engine_.record_operation(std::move(op), [respond = call.respond](engine::AdminResult r) {
+    admin::answer(respond, r, admin::render_record(r.record));
+  });
+}
+
+}  // namespace payoutd::providers::qiwi
