@@ -135,10 +135,9 @@ class StrictContext final : public kainjow::mustache::context<std::string> {
 
 Node::Node(std::initializer_list<Field> fields) : fields_(fields) {}
 
-Node Node::list(std::vector<Node> items) {
+Node Node::list() {
   Node n;
   n.kind_ = Kind::kList;
-  n.items_ = std::move(items);
   return n;
 }
 

@@ -47,16 +47,16 @@ class Node {
   Node() = default;
   Node(std::initializer_list<Field> fields);
   // A text. An empty one is false in a section: {{#error}}…{{/error}} shows only an error.
-  Node(std::string text) : kind_(Kind::kText), text_(std::move(text)) {}
-  Node(std::string_view text) : kind_(Kind::kText), text_(text) {}
-  Node(const char* text) : kind_(Kind::kText), text_(text) {}
+  Node(std::string text);
+  Node(std::string_view text);
+  Node(const char* text);
   // A number, as its decimal text.
   template <Integer Number>
-  Node(Number number) : Node(std::to_string(number)) {}
+  Node(Number number);
   // A flag.
-  Node(bool flag) : kind_(Kind::kFlag), flag_(flag) {}
-  // A list: a section repeated for each item.
-  static Node list(std::vector<Node> items = {});
+  Node(bool flag);
+  // An empty list, to push() items to: a section is repeated for each item.
+  static Node list();
 
   // Adds a value to an object, or replaces the value of that name; returns the object.
   Node& set(std::string_view name, Node value);
@@ -81,6 +81,14 @@ struct Node::Field {
   std::string name;
   Node value;
 };
+
+// Defined here, where Field is complete: a constructor's body needs its members' destructors.
+inline Node::Node(std::string text) : kind_(Kind::kText), text_(std::move(text)) {}
+inline Node::Node(std::string_view text) : kind_(Kind::kText), text_(text) {}
+inline Node::Node(const char* text) : kind_(Kind::kText), text_(text) {}
+template <Integer Number>
+Node::Node(Number number) : Node(std::to_string(number)) {}
+inline Node::Node(bool flag) : kind_(Kind::kFlag), flag_(flag) {}
 
 // The template `name` rendered with `data`. A name is the template's path under src/ without
 // "templates/" and ".mustache": "cabinet/login" is src/cabinet/templates/login.mustache. Every
