@@ -15,6 +15,7 @@ packages=(
   libspdlog-dev libfmt-dev    # structured logs
   libcli11-dev                # command line
   libtomlplusplus-dev         # config files
+  libkainjow-mustache-dev     # HTML templates that escape by default (header-only)
   libgtest-dev libgmock-dev   # unit tests
   clang libclang-rt-dev llvm  # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
   python3                     # end-to-end tests (standard library only)

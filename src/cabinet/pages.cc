@@ -3,17 +3,63 @@
 #include "core/secrets.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/template.h"
 
 namespace payoutd::cabinet {
 
 using store::PayoutStatus;
-using web::escape;
-using web::escape_into;
 
 namespace {
 
 constexpr std::string_view kDeviceCookie = "cabinet_device";  // this browser signed in before (auth.h)
 constexpr int kChartDays = 14;
+
+// The last kChartDays days, today included, counted by outcome: the chart (one bar a day,
+// stacked by outcome) and the table of the days that had payouts, the newest first.
+web::Node payout_days(const store::Store& store, const std::string& tenant, std::int64_t now_ms) {
+  const std::int64_t end = now_ms - now_ms % kDayMs + kDayMs;
+  const std::int64_t start = end - kChartDays * kDayMs;
+  struct Day {
+    std::int64_t success = 0, declined = 0, processing = 0;
+  };
+  std::array<Day, kChartDays> days{};
+  for (const store::PayoutDay& d : store.payout_days(tenant, start, end)) {
+    const auto i = static_cast<std::size_t>((d.day_ms - start) / kDayMs);
+    if (i >= days.size()) continue;
+    (d.status == PayoutStatus::kSuccess    ? days[i].success
+     : d.status == PayoutStatus::kDeclined ? days[i].declined
+                                           : days[i].processing) += d.count;
+  }
+  std::int64_t most = 1;
+  for (const Day& d : days) most = std::max(most, d.success + d.declined + d.processing);
+  web::Node chart = web::Node::list();
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    const int x = static_cast<int>(i) * 50 + 10;
+    int y = 150;
+    web::Node bars = web::Node::list();
+    for (const auto& [count, cls] :
+         {std::pair<std::int64_t, const char*>{days[i].success, "success"},
+          {days[i].declined, "declined"},
+          {days[i].processing, "processing"}}) {
+      if (count == 0) continue;
+      const int height = static_cast<int>(count * 140 / most) + 1;
+      y -= height;
+      bars.push({{"class", cls}, {"y", y}, {"height", height}, {"count", count}});
+    }
+    const std::string day = time_text(start + static_cast<std::int64_t>(i) * kDayMs);
+    chart.push({{"x", x}, {"label", day.substr(5, 5)}, {"bars", std::move(bars)}});
+  }
+  web::Node table = web::Node::list();
+  for (std::size_t i = days.size(); i-- > 0;) {
+    const Day& d = days[i];
+    if (d.success + d.declined + d.processing == 0) continue;
+    table.push({{"day", time_text(start + static_cast<std::int64_t>(i) * kDayMs).substr(0, 10)},
+                {"success", d.success},
+                {"declined", d.declined},
+                {"processing", d.processing}});
+  }
+  return {{"chart", std::move(chart)}, {"days", std::move(table)}};
+}
 
 }  // namespace
 
@@ -39,8 +85,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   }
   v.t = &texts_of(lang);
   if (request.problem != http::RequestProblem::kNone) {
-    v.html(400, head(*v.t, v.t->bad_form) + "<p class=\"status declined\">" + std::string(v.t->bad_form) +
-                    "</p>" + std::string(kFoot));
+    v.html(400, message_page(*v.t, v.t->bad_form));
     return true;
   }
   const bool get = request.method == "GET" || request.method == "HEAD";
@@ -51,9 +96,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   }
   v.session = auth_.session(web::cookie_value(request.cookie, "cabinet_session"));
   if (!v.session) {
-    if (post) return v.html(403, head(*v.t, v.t->session_ended) + "<p class=\"status declined\">" +
-                                     std::string(v.t->session_ended) + "</p>" + std::string(kFoot)),
-                  true;
+    if (post) return v.html(403, message_page(*v.t, v.t->session_ended)), true;
     v.redirect("/cabinet/login");
     return true;
   }
@@ -67,7 +110,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     auto form = web::parse_form(request.body);
     if (!same_origin(request) || !form || web::form_value(*form, "csrf").empty() ||
         !secrets_equal(web::form_value(*form, "csrf"), v.session->csrf)) {
-      v.html(403, layout(v, {}, v.t->bad_form) + std::string(kFoot));
+      v.html(403, layout(v, {}, v.t->bad_form));
       return true;
     }
     if (path == "/cabinet/logout") return logout(v, request), true;
@@ -85,7 +128,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (get && path == "/cabinet/payouts.csv") return payouts(v, request, true), true;
   if (get && path == "/cabinet/payout") return payout(v, request), true;
   if (get && path == "/cabinet/audit") return audit(v), true;
-  v.html(404, layout(v, {}, v.t->not_found) + std::string(kFoot));
+  v.html(404, layout(v, {}, v.t->not_found));
   return true;
 }
 
@@ -94,25 +137,14 @@ void Pages::login_page(View& v, int status, std::string_view error) {
   // The login form's own CSRF token, bound to a cookie (there is no session yet).
   const std::string csrf = Auth::new_secret();
   v.set_cookie("cabinet_login", csrf);
-  std::string h = head(t, t.login_title);
-  h.append("<section class=\"login\"><h1>").append(t.login_title).append("</h1>");
-  if (!error.empty()) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    escape_into(h, error);
-    h.append("</p>");
-  }
-  h.append("<form id=\"login-form\" method=\"post\" action=\"/cabinet/login\">");
-  h.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(escape(csrf)).append("\">");
-  h.append("<label for=\"login\">").append(t.login).append("</label>");
-  h.append("<input id=\"login\" name=\"login\" autocomplete=\"username\" maxlength=\"64\" required>");
-  h.append("<label for=\"password\">").append(t.password).append("</label>");
-  h.append("<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" ");
-  h.append("maxlength=\"256\" required>");
-  h.append("<button id=\"sign-in\" type=\"submit\">").append(t.sign_in).append("</button></form>");
-  h.append("<p><a href=\"").append(escape(lang_link(v, t.lang == "ru" ? "en" : "ru"))).append("\">");
-  h.append(t.lang == "ru" ? "English" : "Русский").append("</a></p></section>");
-  h.append(kFoot);
-  v.html(status, std::move(h));
+  const bool ru = t.lang == "ru";
+  const std::string content =
+      web::render("cabinet/login", {{"t", words(t)},
+                                    {"error", error},
+                                    {"csrf", csrf},
+                                    {"lang_link", lang_link(v, ru ? "en" : "ru")},
+                                    {"other_language", ru ? "English" : "Русский"}});
+  v.html(status, plain(t, t.login_title, content));
 }
 
 void Pages::login(View& v, const http::Request& request) {
@@ -159,96 +191,32 @@ void Pages::logout(View& v, const http::Request& request) {
 void Pages::overview(View& v) {
   const Texts& t = *v.t;
   const std::string& tenant = v.session->tenant;
-  std::string h = layout(v, "/cabinet", t.overview);
-  h.append("<section><h2>").append(t.balances).append("</h2><table id=\"balances\"><thead><tr><th>");
-  h.append(t.account).append("</th><th>").append(t.code).append("</th><th class=\"num\">").append(t.balance);
-  h.append("</th><th class=\"num\">").append(t.reserved).append("</th><th class=\"num\">").append(t.available);
-  h.append("</th></tr></thead><tbody>");
+  web::Node accounts = web::Node::list();
   for (const ledger::Account& a : store_.tenant_accounts(tenant, ledger::AccountKind::kFunder)) {
-    h.append("<tr data-code=\"").append(escape(a.code)).append("\"><td>");
-    escape_into(h, a.owner);
-    h.append("</td><td>");
-    escape_into(h, a.code);
-    h.append("</td><td class=\"num balance\">").append(amount_text(a.balance(), a.currency));
-    h.append("</td><td class=\"num reserved\">").append(amount_text(a.debits_pending, a.currency));
-    h.append("</td><td class=\"num available\">").append(amount_text(a.available(), a.currency));
-    h.append("</td></tr>");
+    accounts.push({{"code", a.code},
+                   {"owner", a.owner},
+                   {"balance", amount_text(a.balance(), a.currency)},
+                   {"reserved", amount_text(a.debits_pending, a.currency)},
+                   {"available", amount_text(a.available(), a.currency)}});
   }
-  h.append("</tbody></table></section>");
-
-  // The last kChartDays days, today included: one bar per day, stacked by outcome.
-  const std::int64_t now = SystemClock().now_ms();
-  const std::int64_t end = now - now % kDayMs + kDayMs;
-  const std::int64_t start = end - kChartDays * kDayMs;
-  struct Day {
-    std::int64_t success = 0, declined = 0, processing = 0;
-  };
-  std::array<Day, kChartDays> days{};
-  for (const store::PayoutDay& d : store_.payout_days(tenant, start, end)) {
-    const auto i = static_cast<std::size_t>((d.day_ms - start) / kDayMs);
-    if (i >= days.size()) continue;
-    (d.status == PayoutStatus::kSuccess    ? days[i].success
-     : d.status == PayoutStatus::kDeclined ? days[i].declined
-                                           : days[i].processing) += d.count;
-  }
-  std::int64_t most = 1;
-  for (const Day& d : days) most = std::max(most, d.success + d.declined + d.processing);
-  h.append("<section><h2>").append(t.per_day).append("</h2>");
-  h.append("<svg class=\"chart\" id=\"chart\" viewBox=\"0 0 700 170\" width=\"100%\" role=\"img\" aria-label=\"");
-  h.append(t.per_day).append("\">");
-  for (std::size_t i = 0; i < days.size(); ++i) {
-    const int x = static_cast<int>(i) * 50 + 10;
-    int y = 150;
-    for (const auto& [count, cls] : {std::pair<std::int64_t, const char*>{days[i].success, "success"},
-                                     {days[i].declined, "declined"},
-                                     {days[i].processing, "processing"}}) {
-      if (count == 0) continue;
-      const int height = static_cast<int>(count * 140 / most) + 1;
-      y -= height;
-      h.append("<rect class=\"").append(cls).append("\" x=\"").append(std::to_string(x));
-      h.append("\" y=\"").append(std::to_string(y)).append("\" width=\"30\" height=\"");
-      h.append(std::to_string(height)).append("\"><title>").append(std::to_string(count)).append("</title></rect>");
-    }
-    h.append("<text x=\"").append(std::to_string(x)).append("\" y=\"165\">");
-    h.append(time_text(start + static_cast<std::int64_t>(i) * kDayMs).substr(5, 5)).append("</text>");
-  }
-  h.append("</svg><p class=\"legend\"><span><i class=\"success\"></i>").append(t.succeeded);
-  h.append("</span><span><i class=\"declined\"></i>").append(t.declined).append("</span><span><i class=\"processing\"></i>");
-  h.append(t.in_flight).append("</span></p>");
-  h.append("<table id=\"days\"><thead><tr><th>").append(t.day).append("</th><th class=\"num\">").append(t.succeeded);
-  h.append("</th><th class=\"num\">").append(t.declined).append("</th><th class=\"num\">").append(t.in_flight);
-  h.append("</th></tr></thead><tbody>");
-  for (std::size_t i = days.size(); i-- > 0;) {
-    const Day& d = days[i];
-    if (d.success + d.declined + d.processing == 0) continue;
-    h.append("<tr><td>").append(time_text(start + static_cast<std::int64_t>(i) * kDayMs).substr(0, 10));
-    h.append("</td><td class=\"num\">").append(std::to_string(d.success)).append("</td><td class=\"num\">");
-    h.append(std::to_string(d.declined)).append("</td><td class=\"num\">").append(std::to_string(d.processing));
-    h.append("</td></tr>");
-  }
-  h.append("</tbody></table></section>").append(kFoot);
-  v.html(200, std::move(h));
+  web::Node data = payout_days(store_, tenant, SystemClock().now_ms());
+  data.set("t", words(t)).set("accounts", std::move(accounts));
+  v.html(200, layout(v, "/cabinet", t.overview, web::render("cabinet/overview", data)));
 }
 
 void Pages::audit(View& v) {
   const Texts& t = *v.t;
-  std::string h = layout(v, "/cabinet/audit", t.audit);
-  h.append("<section><table id=\"audit\"><thead><tr><th>").append(t.when).append("</th><th>").append(t.login);
-  h.append("</th><th>").append(t.action).append("</th><th>").append(t.detail).append("</th><th>").append(t.address);
-  h.append("</th></tr></thead><tbody>");
+  web::Node entries = web::Node::list();
   for (const AuditEntry& e : auth_.audit_log(v.session->tenant, 500)) {
-    h.append("<tr><td>").append(time_text(e.at_ms)).append("</td><td>");
-    escape_into(h, e.login);
-    h.append("</td><td class=\"action\">");
-    escape_into(h, e.action);
-    h.append("</td><td>");
-    escape_into(h, e.detail);
-    h.append("</td><td>");
-    escape_into(h, e.address);
-    h.append("</td></tr>");
+    entries.push({{"at", time_text(e.at_ms)},
+                  {"login", e.login},
+                  {"action", e.action},
+                  {"detail", e.detail},
+                  {"address", e.address}});
   }
-  h.append("</tbody></table></section>").append(kFoot);
-  v.html(200, std::move(h));
+  const std::string content =
+      web::render("cabinet/audit", {{"t", words(t)}, {"entries", std::move(entries)}});
+  v.html(200, layout(v, "/cabinet/audit", t.audit, content));
 }
 
 }  // namespace payoutd::cabinet

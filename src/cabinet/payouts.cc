@@ -5,13 +5,12 @@
 #include "core/money.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/template.h"
 
 namespace payoutd::cabinet {
 
 using store::PayoutKind;
 using store::PayoutStatus;
-using web::escape;
-using web::escape_into;
 using Params = web::FormParams;
 
 namespace {
@@ -143,6 +142,79 @@ std::string filter_text(const Filters& f) {
   return out;
 }
 
+// The filters' form as the list shows it: each filter with the value it was given, and whether
+// they are valid (else the list is not shown).
+web::Node filters_data(const Texts& t, const Params& query, const Filters& f) {
+  web::Node statuses = web::Node::list();
+  for (const auto& [value, name] : {std::pair<std::string_view, std::string_view>{"", t.any},
+                                    {"processing", t.processing},
+                                    {"success", t.success},
+                                    {"declined", t.declined}}) {
+    statuses.push({{"value", value},
+                   {"name", name},
+                   {"selected", web::form_value(query, "status") == value}});
+  }
+  web::Node inputs = web::Node::list();
+  for (const auto& [name, label, type, inputmode] :
+       {std::tuple<const char*, std::string_view, const char*, const char*>{"from", t.from, "date",
+                                                                            ""},
+        {"to", t.to, "date", ""},
+        {"min", t.amount_min, "text", "decimal"},
+        {"max", t.amount_max, "text", "decimal"},
+        {"id", t.partner_id, "text", "text"}}) {
+    inputs.push({{"name", name},
+                 {"label", label},
+                 {"type", type},
+                 {"value", web::form_value(query, name)},
+                 {"inputmode", inputmode}});
+  }
+  return {{"statuses", std::move(statuses)},
+          {"inputs", std::move(inputs)},
+          {"filter_query", query_of(f.shown)},
+          {"valid", f.valid}};
+}
+
+// A payout of the list: its link goes to its page.
+web::Node payout_row(const Texts& t, const store::PayoutRecord& p) {
+  return {{"id", p.partner_id},
+          {"id_query", url_encode(p.partner_id)},
+          {"status_key", status_key(p.status)},
+          {"created", time_text(p.created_ms)},
+          {"kind", p.kind == PayoutKind::kCardPayout ? t.card_payout : t.wallet_payout},
+          {"kind_key", kind_key(p.kind)},
+          {"amount", amount_text(p.amount, p.currency)},
+          {"status", status_name(p.status, t)},
+          {"decline_code", p.decline_code}};
+}
+
+// The messages sent about payout `payout_id` and every attempt to deliver each. Exactly this
+// payout's: by its id, never by a prefix of event ids (an orderNumber may spell the start of
+// another event's id).
+web::Node notifications_data(const store::Store& store, std::int64_t payout_id) {
+  static constexpr std::array<std::string_view, 3> kStates{"PENDING", "DELIVERED", "ABANDONED"};
+  const auto messages = store.payout_messages(payout_id, 100);
+  web::Node list = web::Node::list();
+  for (const store::OutboxMessage& m : messages) {
+    web::Node attempts = web::Node::list();
+    for (const store::OutboxAttempt& a : store.outbox_attempts(m.id)) {
+      attempts.push({{"number", a.attempt},
+                     {"at", time_text(a.at_ms)},
+                     {"result", a.http_status ? "HTTP " + std::to_string(a.http_status) : a.error},
+                     {"duration_ms", a.duration_ms}});
+    }
+    // Callbacks are the merchant's own (signed, masked); a message to a person carries a code,
+    // and its body is never shown (nor kept once sent).
+    const bool show_body = !store::body_is_secret(m);
+    list.push({{"event", m.event_id},
+               {"target", masked_target(m.target)},
+               {"state", kStates[static_cast<std::size_t>(m.state)]},
+               {"attempts", std::move(attempts)},
+               {"show_body", show_body},
+               {"body", show_body ? m.body : std::string()}});
+  }
+  return {{"has_messages", !messages.empty()}, {"messages", std::move(list)}};
+}
+
 }  // namespace
 
 void Pages::payouts(View& v, const http::Request& request, bool csv) {
@@ -185,75 +257,31 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     const std::string detail = std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
     return auth_.audit(*shared->session, "payouts.export", detail, request.peer_address,
                        [shared, response](bool ok) {
-                         if (!ok) return shared->html(503, head(*shared->t, shared->t->busy) + std::string(kFoot));
+                         if (!ok) return shared->html(503, plain(*shared->t, shared->t->busy, {}));
                          shared->send(std::move(*response));
                        });
   }
-  std::string h = layout(v, "/cabinet/payouts", t.payouts);
-  h.append("<section><form class=\"filters\" id=\"filters\" method=\"get\" action=\"/cabinet/payouts\">");
-  h.append("<div><label for=\"status\">").append(t.status).append("</label><select id=\"status\" name=\"status\">");
-  for (const auto& [value, name] : {std::pair<std::string_view, std::string_view>{"", t.any},
-                                    {"processing", t.processing},
-                                    {"success", t.success},
-                                    {"declined", t.declined}}) {
-    h.append("<option value=\"").append(value).append("\"");
-    if (web::form_value(query, "status") == value) h.append(" selected");
-    h.append(">").append(name).append("</option>");
-  }
-  h.append("</select></div>");
-  for (const auto& [name, label, type] :
-       {std::tuple<const char*, std::string_view, const char*>{"from", t.from, "date"},
-        {"to", t.to, "date"},
-        {"min", t.amount_min, "text"},
-        {"max", t.amount_max, "text"},
-        {"id", t.partner_id, "text"}}) {
-    h.append("<div><label for=\"f-").append(name).append("\">").append(label).append("</label>");
-    h.append("<input id=\"f-").append(name).append("\" name=\"").append(name).append("\" type=\"").append(type);
-    h.append("\" value=\"").append(escape(web::form_value(query, name))).append("\"");
-    if (std::string_view(type) == "text") h.append(" inputmode=\"").append(name[0] == 'i' ? "text" : "decimal").append("\"");
-    h.append("></div>");
-  }
-  h.append("<div><button id=\"apply\" type=\"submit\">").append(t.filter).append("</button></div>");
-  h.append("<div><a href=\"/cabinet/payouts\">").append(t.reset).append("</a> · <a id=\"csv\" href=\"/cabinet/payouts.csv");
-  const std::string filter_query = query_of(f.shown);
-  if (!filter_query.empty()) h.append("?").append(escape(filter_query));
-  h.append("\">").append(t.export_csv).append("</a></div></form></section>");
-  if (!f.valid) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">").append(t.bad_filter).append("</p>");
-    return v.html(400, h.append(kFoot));
-  }
+  web::Node data = filters_data(t, query, f);
+  data.set("t", words(t));
+  if (!f.valid)
+    return v.html(400,
+                  layout(v, "/cabinet/payouts", t.payouts, web::render("cabinet/payouts", data)));
   f.query.limit = kPageSize + 1;
   auto page = store_.payouts_page(f.query);
   const bool more = page.size() > kPageSize;
   if (more) page.pop_back();
-  h.append("<section><table id=\"payouts\"><thead><tr><th>").append(t.created).append("</th><th>").append(t.kind);
-  h.append("</th><th>").append(t.partner_id).append("</th><th class=\"num\">").append(t.amount).append("</th><th>");
-  h.append(t.status).append("</th><th>").append(t.decline_code).append("</th></tr></thead><tbody>");
-  for (const store::PayoutRecord& p : page) {
-    h.append("<tr data-id=\"").append(escape(p.partner_id)).append("\" data-status=\"").append(status_key(p.status));
-    h.append("\"><td>").append(time_text(p.created_ms)).append("</td><td>");
-    h.append(p.kind == PayoutKind::kCardPayout ? t.card_payout : t.wallet_payout).append("</td><td><a href=\"/cabinet/payout?kind=");
-    h.append(kind_key(p.kind)).append("&amp;id=").append(escape(url_encode(p.partner_id))).append("\">");
-    escape_into(h, p.partner_id);
-    h.append("</a></td><td class=\"num\">").append(amount_text(p.amount, p.currency)).append("</td><td>");
-    h.append(status_name(p.status, t)).append("</td><td>");
-    escape_into(h, p.decline_code);
-    h.append("</td></tr>");
-  }
-  if (page.empty()) h.append("<tr><td colspan=\"6\" id=\"none\">").append(t.none).append("</td></tr>");
-  h.append("</tbody></table><p class=\"pager\">");
-  if (f.query.before_id != 0) {
-    h.append("<a id=\"newest\" href=\"/cabinet/payouts").append(filter_query.empty() ? "" : "?");
-    h.append(escape(filter_query)).append("\">").append(t.newer).append("</a>");
-  }
+  web::Node rows = web::Node::list();
+  for (const store::PayoutRecord& p : page) rows.push(payout_row(t, p));
+  std::string older_query;
   if (more) {
     Params next = f.shown;
     next.emplace_back("before", std::to_string(page.back().id));
-    h.append("<a id=\"older\" href=\"/cabinet/payouts?").append(escape(query_of(next))).append("\">");
-    h.append(t.older).append(" →</a>");
+    older_query = query_of(next);
   }
-  h.append("</p></section>").append(kFoot);
-  v.html(200, std::move(h));
+  data.set("payouts", std::move(rows))
+      .set("newest", f.query.before_id != 0)
+      .set("older_query", older_query);
+  v.html(200, layout(v, "/cabinet/payouts", t.payouts, web::render("cabinet/payouts", data)));
 }
 
 void Pages::payout(View& v, const http::Request& request) {
@@ -266,20 +294,11 @@ void Pages::payout(View& v, const http::Request& request) {
   if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
     p = store_.get_payout(tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
   }
-  if (!p) {
-    std::string h = layout(v, "/cabinet/payouts", t.not_found);
-    return v.html(404, h.append(kFoot));
-  }
-  std::string h = layout(v, "/cabinet/payouts", p->partner_id);
+  if (!p) return v.html(404, layout(v, "/cabinet/payouts", t.not_found));
+  web::Node rows = web::Node::list();
   auto row = [&](std::string_view name, std::string_view value, std::string_view key = {}) {
-    if (value.empty()) return;
-    h.append("<dt>").append(name).append("</dt><dd");
-    if (!key.empty()) h.append(" id=\"").append(key).append("\"");
-    h.append(">");
-    escape_into(h, value);
-    h.append("</dd>");
+    if (!value.empty()) rows.push({{"name", name}, {"value", value}, {"key", key}});
   };
-  h.append("<section><dl class=\"order\" id=\"payout\">");
   row(t.kind, p->kind == PayoutKind::kCardPayout ? t.card_payout : t.wallet_payout);
   row(t.amount, amount_text(p->amount, p->currency), "amount");
   row(t.status, status_name(p->status, t), "status");
@@ -304,45 +323,12 @@ void Pages::payout(View& v, const http::Request& request) {
   if (p->updated_ms > p->created_ms) {
     timeline.emplace_back(p->updated_ms, std::string(t.updated) + ": " + std::string(status_name(p->status, t)));
   }
-  h.append("</dl></section><section><h2>").append(t.timeline).append("</h2><table id=\"timeline\"><tbody>");
   std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [at, what] : timeline) {
-    h.append("<tr><td>").append(time_text(at)).append("</td><td>");
-    escape_into(h, what);
-    h.append("</td></tr>");
-  }
-  h.append("</tbody></table></section>");
-  // Exactly this payout's messages: by its id, never by a prefix of event ids (an orderNumber may
-  // spell the start of another event's id).
-  const auto messages = store_.payout_messages(p->id, 100);
-  if (!messages.empty()) {
-    h.append("<section><h2>").append(t.notifications).append("</h2><table id=\"notifications\"><thead><tr><th>");
-    h.append(t.event).append("</th><th>").append(t.target).append("</th><th>").append(t.state).append("</th><th>");
-    h.append(t.attempts).append("</th></tr></thead><tbody>");
-    for (const store::OutboxMessage& m : messages) {
-      static constexpr std::array<std::string_view, 3> kStates{"PENDING", "DELIVERED", "ABANDONED"};
-      h.append("<tr><td>");
-      escape_into(h, m.event_id);
-      h.append("</td><td>");
-      escape_into(h, masked_target(m.target));
-      h.append("</td><td>").append(kStates[static_cast<std::size_t>(m.state)]).append("</td><td>");
-      for (const store::OutboxAttempt& a : store_.outbox_attempts(m.id)) {
-        h.append("<div>#").append(std::to_string(a.attempt)).append(" ").append(time_text(a.at_ms)).append(" ");
-        escape_into(h, a.http_status ? "HTTP " + std::to_string(a.http_status) : a.error);
-        h.append(" (").append(std::to_string(a.duration_ms)).append(" ms)</div>");
-      }
-      h.append("</td></tr>");
-      // Callbacks are the merchant's own (signed, masked); a message to a person carries a code,
-      // and its body is never shown (nor kept once sent).
-      if (!store::body_is_secret(m)) {
-        h.append("<tr><td colspan=\"4\"><pre>");
-        escape_into(h, m.body);
-        h.append("</pre></td></tr>");
-      }
-    }
-    h.append("</tbody></table></section>");
-  }
-  v.html(200, h.append(kFoot));
+  web::Node steps = web::Node::list();
+  for (const auto& [at, what] : timeline) steps.push({{"at", time_text(at)}, {"what", what}});
+  web::Node data = notifications_data(store_, p->id);
+  data.set("t", words(t)).set("rows", std::move(rows)).set("timeline", std::move(steps));
+  v.html(200, layout(v, "/cabinet/payouts", p->partner_id, web::render("cabinet/payout", data)));
 }
 
 }  // namespace payoutd::cabinet

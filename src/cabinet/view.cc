@@ -5,9 +5,6 @@
 
 namespace payoutd::cabinet {
 
-using web::escape;
-using web::escape_into;
-
 namespace {
 
 constexpr Texts kEn{
@@ -91,19 +88,6 @@ std::string amount_text(std::int64_t minor, const Currency& currency) {
   return out;
 }
 
-std::string head(const Texts& t, std::string_view title) {
-  std::string h = "<!doctype html><html lang=\"";
-  h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
-  h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-  h.append("<title>");
-  escape_into(h, title);
-  h.append(" · ").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
-  h.append("</head><body><div class=\"cab\">");
-  return h;
-}
-
 // The current page in the other language: its query with lang replaced.
 std::string lang_link(const View& v, std::string_view lang) {
   web::FormParams p = web::parse_form(v.query).value_or(web::FormParams{});
@@ -112,53 +96,85 @@ std::string lang_link(const View& v, std::string_view lang) {
   return v.path + "?" + query_of(p);
 }
 
-std::string layout(const View& v, std::string_view active, std::string_view title) {
+web::Node words(const Texts& t) {
+  return {{"login_title", t.login_title},
+          {"login", t.login},
+          {"password", t.password},
+          {"sign_in", t.sign_in},
+          {"balances", t.balances},
+          {"account", t.account},
+          {"code", t.code},
+          {"balance", t.balance},
+          {"reserved", t.reserved},
+          {"available", t.available},
+          {"per_day", t.per_day},
+          {"day", t.day},
+          {"succeeded", t.succeeded},
+          {"declined", t.declined},
+          {"in_flight", t.in_flight},
+          {"status", t.status},
+          {"filter", t.filter},
+          {"reset", t.reset},
+          {"export_csv", t.export_csv},
+          {"bad_filter", t.bad_filter},
+          {"created", t.created},
+          {"kind", t.kind},
+          {"partner_id", t.partner_id},
+          {"amount", t.amount},
+          {"decline_code", t.decline_code},
+          {"none", t.none},
+          {"newer", t.newer},
+          {"older", t.older},
+          {"timeline", t.timeline},
+          {"notifications", t.notifications},
+          {"event", t.event},
+          {"target", t.target},
+          {"state", t.state},
+          {"attempts", t.attempts},
+          {"when", t.when},
+          {"action", t.action},
+          {"detail", t.detail},
+          {"address", t.address}};
+}
+
+std::string layout(const View& v, std::string_view active, std::string_view title,
+                   std::string_view content) {
   const Texts& t = *v.t;
-  std::string h = head(t, title);
-  h.append("<header><strong>").append(t.title).append("</strong><nav>");
-  std::vector<std::pair<std::string_view, std::string_view>> nav{{"/cabinet", t.overview},
-                                                                 {"/cabinet/payouts", t.payouts}};
-  for (const NavEntry& e : v.nav) nav.emplace_back(e.path, e.label);
-  nav.emplace_back("/cabinet/audit", t.audit);
-  for (const auto& [path, name] : nav) {
-    h.append("<a href=\"").append(path).append("\"");
-    if (path == active) h.append(" aria-current=\"page\"");
-    h.append(">").append(name).append("</a>");
-  }
-  h.append("</nav><span class=\"who\" id=\"who\">");
-  escape_into(h, v.session->login);
-  h.append(" · ");
-  escape_into(h, v.session->tenant);
-  h.append("</span><a href=\"").append(escape(lang_link(v, t.lang == "ru" ? "en" : "ru")));
-  h.append("\" id=\"lang\">").append(t.lang == "ru" ? "EN" : "RU").append("</a>");
-  h.append("<form class=\"inline\" method=\"post\" action=\"/cabinet/logout\">");
-  h.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(escape(v.session->csrf)).append("\">");
-  h.append("<button id=\"logout\" type=\"submit\">").append(t.logout).append("</button></form></header>");
-  h.append("<h1>");
-  escape_into(h, title);
-  h.append("</h1>");
-  return h;
+  web::Node nav = web::Node::list();
+  auto entry = [&](std::string_view path, std::string_view label) {
+    nav.push({{"path", path}, {"label", label}, {"current", path == active}});
+  };
+  entry("/cabinet", t.overview);
+  entry("/cabinet/payouts", t.payouts);
+  for (const NavEntry& e : v.nav) entry(e.path, e.label);
+  entry("/cabinet/audit", t.audit);
+  const bool ru = t.lang == "ru";
+  return web::render("cabinet/layout",
+                     {{"lang", t.lang},
+                      {"head_title", std::string(title) + " · " + std::string(t.title)},
+                      {"refresh", ""},
+                      {"site", t.title},
+                      {"nav", std::move(nav)},
+                      {"login", v.session->login},
+                      {"tenant", v.session->tenant},
+                      {"lang_link", lang_link(v, ru ? "en" : "ru")},
+                      {"other_lang", ru ? "EN" : "RU"},
+                      {"csrf", v.session->csrf},
+                      {"logout", t.logout},
+                      {"title", title},
+                      {"content", content}});
 }
 
-std::string hidden(std::string_view name, std::string_view value) {
-  std::string h = "<input type=\"hidden\" name=\"";
-  h.append(name).append("\" value=\"").append(escape(value)).append("\">");
-  return h;
+std::string plain(const Texts& t, std::string_view title, std::string_view content) {
+  return web::render("cabinet/plain",
+                     {{"lang", t.lang},
+                      {"head_title", std::string(title) + " · " + std::string(t.title)},
+                      {"refresh", ""},
+                      {"content", content}});
 }
 
-std::string notice_html(std::string_view notice, std::string_view error) {
-  std::string h;
-  if (!notice.empty()) {
-    h.append("<p class=\"status success\" id=\"notice\" role=\"status\">");
-    escape_into(h, notice);
-    h.append("</p>");
-  }
-  if (!error.empty()) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    escape_into(h, error);
-    h.append("</p>");
-  }
-  return h;
+std::string message_page(const Texts& t, std::string_view message) {
+  return plain(t, message, web::render("cabinet/message", {{"message", message}}));
 }
 
 }  // namespace payoutd::cabinet

@@ -1,7 +1,8 @@
 #pragma once
 // What every page of the cabinet shares, its own and the providers' sections (section.h): one
-// request's view (its session, language, cookies, answer), the layout with its navigation, and
-// the small formatters of amounts, times and forms.
+// request's view (its session, language, cookies, answer), the layout with its navigation
+// (templates/layout.mustache; each page's own template beside it), and the small formatters of
+// amounts, times and forms.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "http/server.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/template.h"
 
 namespace payoutd::cabinet {
 
@@ -79,12 +81,19 @@ struct View {
 };
 
 inline constexpr std::int64_t kDayMs = 86'400'000;
-inline constexpr std::string_view kFoot = "</div></body></html>";
 
-// The document's head and the opening of its body.
-std::string head(const Texts& t, std::string_view title);
-// head() plus the header (navigation, who is signed in, the other language, sign out) and the title.
-std::string layout(const View& v, std::string_view active, std::string_view title);
+// The cabinet's texts that its templates show, as their {{t.…}}.
+web::Node words(const Texts& t);
+// A page with the layout: the header (the navigation with `active` marked, who is signed in, the
+// other language, signing out), `title`, and `content`, HTML a template rendered (web::render);
+// without content the page is its title alone.
+std::string layout(const View& v, std::string_view active, std::string_view title,
+                   std::string_view content = {});
+// A page without the header (signing in, the answers without a session): `title` in the head,
+// and `content`.
+std::string plain(const Texts& t, std::string_view title, std::string_view content);
+// plain() of one line: `message`, which is also its title.
+std::string message_page(const Texts& t, std::string_view message);
 // The current page in another language: its query with lang replaced.
 std::string lang_link(const View& v, std::string_view lang);
 
@@ -98,9 +107,5 @@ bool same_origin(const http::Request& r);
 std::string time_text(std::int64_t ms);
 // "100.00 KZT".
 std::string amount_text(std::int64_t minor, const Currency& currency);
-// A hidden form field, escaped.
-std::string hidden(std::string_view name, std::string_view value);
-// The notice (success) and error (alert) paragraphs; empty ones are left out.
-std::string notice_html(std::string_view notice, std::string_view error);
 
 }  // namespace payoutd::cabinet

@@ -1,5 +1,7 @@
 #include "web/html.h"
 
+#include "web/template.h"
+
 namespace payoutd::web {
 namespace {
 
@@ -10,7 +12,9 @@ constexpr const char* kContentSecurityPolicy =
 
 }  // namespace
 
-void escape_into(std::string& out, std::string_view text) {
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
   for (char c : text) {
     switch (c) {
       case '&': out.append("&amp;"); break;
@@ -21,15 +25,30 @@ void escape_into(std::string& out, std::string_view text) {
       default: out.push_back(c);
     }
   }
-}
-
-
-std::string escape(std::string_view text) {
-  std::string out;
-  escape_into(out, text);
   return out;
 }
 
+std::string card_page(std::string_view lang, std::string_view title, std::string_view content,
+                      std::string_view refresh) {
+  return render("web/card_page", {{"lang", lang},
+                                  {"head_title", title},
+                                  {"refresh", refresh},
+                                  {"title", title},
+                                  {"content", content}});
+}
+
+std::string countdown_text(std::int64_t remaining_s) {
+  const std::int64_t seconds = remaining_s % 60;
+  return std::to_string(remaining_s / 60) + (seconds < 10 ? ":0" : ":") + std::to_string(seconds);
+}
+
+std::string status_page(std::string_view lang, std::string_view title, std::string_view message,
+                        std::string_view kind, std::string_view status,
+                        std::string_view refresh) {
+  const std::string line =
+      render("web/status", {{"message", message}, {"kind", kind}, {"status", status}});
+  return card_page(lang, title, line, refresh);
+}
 
 http::Response page(int status, std::string body) {
   http::Response r;

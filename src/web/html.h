@@ -1,5 +1,7 @@
 #pragma once
-// What every HTML answer shares: escaping, the security headers, redirects.
+// What every HTML answer shares: escaping, the security headers, redirects, and the frame of the
+// hosted payment pages. Pages are rendered from templates (web/template.h).
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -8,8 +10,21 @@
 
 namespace payoutd::web {
 
-void escape_into(std::string& out, std::string_view text);
+// `text` for HTML text and attribute values: & < > " ' as character references. The templates
+// escape every {{value}} with it.
 std::string escape(std::string_view text);
+
+// A hosted payment page (the providers' card pages): the head (with <meta http-equiv=refresh> of
+// `refresh` when it is not empty), then `title` and `content`, HTML a template rendered, on a card.
+std::string card_page(std::string_view lang, std::string_view title, std::string_view content,
+                      std::string_view refresh = {});
+// "4:05": the minutes and seconds of a page's countdown.
+std::string countdown_text(std::int64_t remaining_s);
+// A card page that is one status line: `message` in a paragraph of class `kind` ("declined",
+// "success" or none) with a data-status of `status` when that is not empty.
+std::string status_page(std::string_view lang, std::string_view title, std::string_view message,
+                        std::string_view kind, std::string_view status = {},
+                        std::string_view refresh = {});
 
 // An HTML page with the headers every page has: a strict Content-Security-Policy (nothing from
 // anywhere else, no inline script or style), no framing, no referrer, no caching.

@@ -10,18 +10,14 @@
 #include "cards/card.h"
 #include "core/clock.h"
 #include "web/html.h"
+#include "web/template.h"
 
 namespace payoutd::providers::bereke {
 
 using cabinet::amount_text;
-using cabinet::hidden;
-using cabinet::kFoot;
-using cabinet::notice_html;
 using cabinet::time_text;
 using cabinet::url_encode;
 using cabinet::View;
-using web::escape;
-using web::escape_into;
 using Params = web::FormParams;
 
 namespace {
@@ -68,6 +64,31 @@ constexpr CardTexts kRu{
     "Слишком много СМС-кодов для этого телефона или партнёра: повторите через час"};
 
 const CardTexts& texts_of(const View& v) { return v.t->lang == "ru" ? kRu : kEn; }
+
+// The texts the templates show, as their {{t.…}}.
+web::Node words(const CardTexts& t) {
+  return {{"add_card", t.add_card},
+          {"binding_id", t.binding_id},
+          {"card_number", t.card_number},
+          {"confirm", t.confirm},
+          {"copy", t.copy},
+          {"expiry", t.expiry},
+          {"expiry_hint", t.expiry_hint},
+          {"holder", t.holder},
+          {"knp_current", t.knp_current},
+          {"knp_title", t.knp_title},
+          {"make_primary", t.make_primary},
+          {"no_cards", t.no_cards},
+          {"no_sms", t.no_sms},
+          {"phone", t.phone},
+          {"phone_hint", t.phone_hint},
+          {"primary", t.primary},
+          {"remove", t.remove},
+          {"save", t.save},
+          {"save_card", t.save_card},
+          {"sms_code", t.sms_code},
+          {"sms_sent", t.sms_sent}};
+}
 
 // "+77011234567" -> "+7701***4567"
 std::string masked_phone(std::string_view phone) {
@@ -168,59 +189,26 @@ void CabinetSection::cards(View& v, std::string_view notice, std::string_view er
     }
     notice = added_notice;
   }
-  std::string h = cabinet::layout(v, "/cabinet/cards", t.my_cards);
-  h.append(notice_html(notice, error));
-  h.append("<section><table id=\"cards\"><thead><tr><th>").append(t.card_number).append("</th><th>");
-  h.append(t.holder).append("</th><th>").append(t.expiry).append("</th><th>").append(t.binding_id);
-  h.append("</th><th class=\"num\">").append(v.t->available).append("</th><th></th></tr></thead><tbody>");
-  const auto list = cards_.corporate_cards(tenant);
+  web::Node list = web::Node::list();
   int n = 0;
-  for (const engine::CorporateCard& c : list) {
-    const std::string field = "binding-" + std::to_string(++n);
-    h.append("<tr data-binding=\"").append(escape(c.binding_id)).append("\"");
-    if (c.primary) h.append(" data-primary=\"1\"");
-    h.append("><td>");
-    escape_into(h, c.masked_pan);
-    if (c.primary) h.append(" <strong class=\"primary\">").append(t.primary).append("</strong>");
-    h.append("</td><td>");
-    escape_into(h, c.holder);
-    h.append("</td><td>");
-    escape_into(h, c.expiry);
-    h.append("</td><td><input readonly class=\"binding\" id=\"").append(field).append("\" value=\"");
-    h.append(escape(c.binding_id)).append("\" aria-label=\"").append(t.binding_id).append("\"> ");
-    h.append("<button type=\"button\" class=\"small copy\" data-copy=\"").append(field).append("\">");
-    h.append(t.copy).append("</button></td><td class=\"num\">");
-    h.append(amount_text(c.account.available(), c.account.currency)).append("</td><td>");
-    for (const auto& [action, label, show] :
-         {std::tuple<std::string_view, std::string_view, bool>{"primary", t.make_primary, !c.primary},
-          {"delete", t.remove, true}}) {
-      if (!show) continue;
-      h.append("<form class=\"inline\" method=\"post\" action=\"/cabinet/cards/").append(action).append("\">");
-      h.append(hidden("csrf", v.session->csrf)).append(hidden("binding", c.binding_id));
-      h.append("<button type=\"submit\" class=\"small ").append(action).append("\">").append(label);
-      h.append("</button></form> ");
-    }
-    h.append("</td></tr>");
+  for (const engine::CorporateCard& c : cards_.corporate_cards(tenant)) {
+    list.push({{"binding_id", c.binding_id},
+               {"primary", c.primary},
+               {"masked_pan", c.masked_pan},
+               {"holder", c.holder},
+               {"expiry", c.expiry},
+               {"field", "binding-" + std::to_string(++n)},
+               {"available", amount_text(c.account.available(), c.account.currency)}});
   }
-  if (list.empty()) h.append("<tr><td colspan=\"6\">").append(t.no_cards).append("</td></tr>");
-  h.append("</tbody></table></section>");
-  h.append("<section><h2>").append(t.add_card).append("</h2>");
-  if (!options_.sms) h.append("<p class=\"status declined\">").append(t.no_sms).append("</p>");
-  h.append("<form id=\"add-card\" method=\"post\" action=\"/cabinet/cards/add\" autocomplete=\"off\">");
-  h.append(hidden("csrf", v.session->csrf));
-  for (const auto& [name, label, hint, extra] :
-       {std::tuple<const char*, std::string_view, std::string_view, const char*>{
-            "pan", t.card_number, {}, " inputmode=\"numeric\" maxlength=\"23\""},
-        {"expiry", t.expiry, t.expiry_hint, " maxlength=\"5\" placeholder=\"MM/YY\""},
-        {"holder", t.holder, {}, " maxlength=\"26\""},
-        {"phone", t.phone, t.phone_hint, " inputmode=\"tel\" maxlength=\"16\""}}) {
-    h.append("<label for=\"card-").append(name).append("\">").append(label).append("</label>");
-    h.append("<input id=\"card-").append(name).append("\" name=\"").append(name).append("\"").append(extra).append(">");
-    if (!hint.empty()) h.append("<small>").append(hint).append("</small>");
-  }
-  h.append("<button id=\"save-card\" type=\"submit\"").append(options_.sms ? "" : " disabled").append(">");
-  h.append(t.save_card).append("</button></form></section>").append(kFoot);
-  v.html(status, std::move(h));
+  const std::string content =
+      web::render("providers/bereke/cards", {{"t", words(t)},
+                                             {"notice", notice},
+                                             {"error", error},
+                                             {"available_label", v.t->available},
+                                             {"cards", std::move(list)},
+                                             {"csrf", v.session->csrf},
+                                             {"sms", options_.sms}});
+  v.html(status, cabinet::layout(v, "/cabinet/cards", t.my_cards, content));
 }
 
 void CabinetSection::add_card(View& v, const Params& form, const std::string& address) {
@@ -277,18 +265,14 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
 
 void CabinetSection::code_page(View& v, const engine::Enrolment& e, std::string_view error, int status) {
   const CardTexts& t = texts_of(v);
-  std::string h = cabinet::layout(v, "/cabinet/cards", t.add_card);
-  h.append(notice_html({}, error));
-  h.append("<section><p id=\"sms-sent\">").append(t.sms_sent).append(" ");
-  escape_into(h, masked_phone(e.phone));
-  h.append(" (");
-  escape_into(h, e.masked_pan);
-  h.append(")</p><form id=\"confirm-card\" method=\"post\" action=\"/cabinet/cards/confirm\" autocomplete=\"off\">");
-  h.append(hidden("csrf", v.session->csrf)).append(hidden("enrolment", e.id));
-  h.append("<label for=\"sms-code\">").append(t.sms_code).append("</label>");
-  h.append("<input id=\"sms-code\" name=\"code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\">");
-  h.append("<button id=\"confirm\" type=\"submit\">").append(t.confirm).append("</button></form></section>");
-  v.html(status, h.append(kFoot));
+  const std::string content =
+      web::render("providers/bereke/card_code", {{"t", words(t)},
+                                                 {"error", error},
+                                                 {"phone", masked_phone(e.phone)},
+                                                 {"masked_pan", e.masked_pan},
+                                                 {"csrf", v.session->csrf},
+                                                 {"enrolment", e.id}});
+  v.html(status, cabinet::layout(v, "/cabinet/cards", t.add_card, content));
 }
 
 void CabinetSection::confirm_card(View& v, const Params& form, const std::string& address) {
@@ -342,22 +326,19 @@ void CabinetSection::knp(View& v, std::string_view notice, int status) {
       cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
   const Params query = web::parse_form(v.query).value_or(Params{});
   if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
-  std::string h = cabinet::layout(v, "/cabinet/knp", t.knp_title);
-  h.append(notice_html(status == 200 ? notice : std::string_view(), status == 200 ? std::string_view() : notice));
-  h.append("<section><p>").append(t.knp_current).append(" <strong id=\"knp-current\">");
-  escape_into(h, current);
-  h.append("</strong></p><form id=\"knp-form\" method=\"post\" action=\"/cabinet/knp\">");
-  h.append(hidden("csrf", v.session->csrf));
-  h.append("<label for=\"knp\">").append(t.knp_title).append("</label><select id=\"knp\" name=\"knp\">");
+  web::Node codes = web::Node::list();
   for (const KnpCode& k : options_.knp) {
-    h.append("<option value=\"").append(k.code).append("\"");
-    if (k.code == current) h.append(" selected");
-    h.append(">").append(k.code).append(" — ");
-    escape_into(h, k.name);
-    h.append("</option>");
+    codes.push({{"code", k.code}, {"name", k.name}, {"selected", k.code == current}});
   }
-  h.append("</select><button id=\"save-knp\" type=\"submit\">").append(t.save).append("</button></form></section>");
-  v.html(status, h.append(kFoot));
+  const bool is_notice = status == 200;
+  const std::string content =
+      web::render("providers/bereke/knp", {{"t", words(t)},
+                                           {"notice", is_notice ? notice : std::string_view()},
+                                           {"error", is_notice ? std::string_view() : notice},
+                                           {"current", current},
+                                           {"csrf", v.session->csrf},
+                                           {"codes", std::move(codes)}});
+  v.html(status, cabinet::layout(v, "/cabinet/knp", t.knp_title, content));
 }
 
 void CabinetSection::set_knp(View& v, const Params& form, const std::string& address) {

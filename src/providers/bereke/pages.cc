@@ -1,6 +1,7 @@
 #include "providers/bereke/pages.h"
 
 #include "web/html.h"
+#include "web/template.h"
 
 #include <sodium.h>
 
@@ -63,25 +64,24 @@ const Texts& texts(std::string_view lang) {
   return kRu;
 }
 
-
-
-
-
-std::string head(const Texts& t, std::string_view refresh = {}) {
-  std::string h = "<!doctype html><html lang=\"";
-  h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
-  h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-  if (!refresh.empty()) {
-    h.append("<meta http-equiv=\"refresh\" content=\"").append(web::escape(refresh)).append("\">");
-  }
-  h.append("<title>").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
-  h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
-  return h;
+// The texts the templates show, as their {{t.…}}.
+web::Node words(const Texts& t) {
+  return {{"lang", t.lang},
+          {"amount", t.amount},
+          {"description", t.description},
+          {"time_left", t.time_left},
+          {"card_number", t.card_number},
+          {"card_hint", t.card_hint},
+          {"cardholder", t.cardholder},
+          {"cardholder_hint", t.cardholder_hint},
+          {"pay", t.pay},
+          {"invalid_card", t.invalid_card},
+          {"invalid_holder", t.invalid_holder},
+          {"expired", t.expired},
+          {"back", t.back},
+          {"redirect_note", t.redirect_note},
+          {"seconds_unit", t.seconds_unit}};
 }
-
-constexpr std::string_view kFoot = "</main></body></html>";
 
 std::string amount_text(const store::PayoutRecord& p) {
   std::string out;
@@ -91,11 +91,7 @@ std::string amount_text(const store::PayoutRecord& p) {
 }
 
 std::string message_page(const Texts& t, std::string_view message, std::string_view kind) {
-  std::string h = head(t);
-  h.append("<p class=\"status ").append(kind).append("\" id=\"status\">");
-  web::escape_into(h, message);
-  h.append("</p>").append(kFoot);
-  return h;
+  return web::status_page(t.lang, t.title, message, kind);
 }
 
 // The order of a page's mdOrder parameter, or an answer for a request without one.
@@ -116,46 +112,43 @@ std::string finish_path(std::string_view lang, std::string_view order_id) {
 
 std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
                       std::string_view error, std::string_view holder) {
+  const std::string content =
+      web::render("providers/bereke/form", {{"t", words(t)},
+                                            {"amount", amount_text(r.payout)},
+                                            {"description", r.order.description},
+                                            {"remaining_s", remaining_s},
+                                            {"countdown", web::countdown_text(remaining_s)},
+                                            {"order_id", r.order.order_id},
+                                            {"error", error},
+                                            {"holder", holder}});
+  return web::card_page(t.lang, t.title, content);
+}
+
+// The finish page of a confirmed order: in flight (it refreshes itself), or final with the way
+// back to the partner's page (which it also opens by itself after a few seconds).
+std::string finish_page(const Texts& t, const CardPayoutResult& r) {
   const store::PayoutRecord& p = r.payout;
   const CardOrder& o = r.order;
-  std::string h = head(t);
-  h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-  web::escape_into(h, amount_text(p));
-  h.append("</dd>");
-  if (!o.description.empty()) {
-    h.append("<dt>").append(t.description).append("</dt><dd id=\"description\">");
-    web::escape_into(h, o.description);
-    h.append("</dd>");
-  }
-  h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
-  h.append(std::to_string(remaining_s)).append("\" data-unit=\"").append(t.seconds_unit);
-  h.append("\">").append(std::to_string(remaining_s / 60)).append(":");
-  const std::int64_t seconds = remaining_s % 60;
-  if (seconds < 10) h.push_back('0');
-  h.append(std::to_string(seconds)).append("</span></dd></dl>");
-  h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
-  h.append("<form id=\"card-form\" method=\"post\" action=\"/payouts/payment/confirm\" novalidate ");
-  h.append("autocomplete=\"off\">");
-  h.append("<input type=\"hidden\" name=\"mdOrder\" value=\"").append(web::escape(o.order_id)).append("\">");
-  h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
-  if (!error.empty()) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    web::escape_into(h, error);
-    h.append("</p>");
-  }
-  h.append("<label for=\"pan\">").append(t.card_number).append("</label>");
-  h.append("<input id=\"pan\" name=\"pan\" inputmode=\"numeric\" autocomplete=\"cc-number\" ");
-  h.append("maxlength=\"23\" required aria-describedby=\"pan-hint\" data-invalid=\"");
-  h.append(t.invalid_card).append("\">");
-  h.append("<small id=\"pan-hint\">").append(t.card_hint).append("</small>");
-  h.append("<label for=\"cardholder\">").append(t.cardholder).append("</label>");
-  h.append("<input id=\"cardholder\" name=\"cardholder\" autocomplete=\"cc-name\" maxlength=\"26\" ");
-  h.append("value=\"").append(web::escape(holder)).append("\" aria-describedby=\"holder-hint\" data-invalid=\"");
-  h.append(t.invalid_holder).append("\">");
-  h.append("<small id=\"holder-hint\">").append(t.cardholder_hint).append("</small>");
-  h.append("<button id=\"pay\" type=\"submit\">").append(t.pay).append("</button></form>");
-  h.append(kFoot);
-  return h;
+  const bool ok = p.status == PayoutStatus::kSuccess;
+  const bool decided = p.status != PayoutStatus::kProcessing;
+  const std::string target = !decided                   ? std::string()
+                             : ok || o.fail_url.empty() ? o.return_url
+                                                        : o.fail_url;
+  const std::string_view kind = !decided ? "" : ok ? "success" : "declined";
+  std::string_view message = t.processing;
+  if (decided)
+    message = ok ? t.success : p.decline_code == engine::kDeclineExpired ? t.expired : t.declined;
+  const std::string content =
+      web::render("providers/bereke/finish", {{"t", words(t)},
+                                              {"kind", kind},
+                                              {"status", decided ? kind : "processing"},
+                                              {"message", message},
+                                              {"final", decided},
+                                              {"amount", amount_text(p)},
+                                              {"masked_pan", o.masked_pan},
+                                              {"target", target}});
+  const std::string refresh = !decided ? "2" : target.empty() ? std::string() : "5;url=" + target;
+  return web::card_page(t.lang, t.title, content, refresh);
 }
 
 // ASCII letters, spaces, dots, apostrophes and hyphens: what a card's embossed name holds.
@@ -168,9 +161,6 @@ bool valid_holder(std::string_view name) {
   }
   return true;
 }
-
-
-
 
 // "payment_en.html" -> "en"; empty when the name is not `<prefix>_<lang>.html`.
 std::string language_of(std::string_view name, std::string_view prefix) {
@@ -288,44 +278,13 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
   if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const store::PayoutRecord& p = order->payout;
   const CardOrder& o = order->order;
-  std::string body;
   if (p.status == PayoutStatus::kProcessing && o.stage == OrderStage::kRegistered) {
     // Not confirmed yet: back to the card page.
     std::string location(kBase);
     location.append("payment_").append(lang).append(".html?mdOrder=").append(o.order_id);
     return respond(web::redirect(std::move(location)));
   }
-  if (p.status == PayoutStatus::kProcessing) {
-    body = head(t, "2");
-    body.append("<p class=\"status\" id=\"status\" data-status=\"processing\">")
-        .append(t.processing)
-        .append("</p>");
-  } else {
-    const bool ok = p.status == PayoutStatus::kSuccess;
-    const std::string& target = ok || o.fail_url.empty() ? o.return_url : o.fail_url;
-    body = head(t, target.empty() ? std::string() : "5;url=" + target);
-    body.append("<p class=\"status ").append(ok ? "success" : "declined");
-    body.append("\" id=\"status\" data-status=\"").append(ok ? "success" : "declined").append("\">");
-    if (ok) {
-      body.append(t.success);
-    } else {
-      body.append(p.decline_code == engine::kDeclineExpired ? t.expired : t.declined);
-    }
-    body.append("</p><dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-    web::escape_into(body, amount_text(p));
-    body.append("</dd>");
-    if (!o.masked_pan.empty()) {
-      body.append("<dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
-      web::escape_into(body, o.masked_pan);
-      body.append("</dd>");
-    }
-    body.append("</dl>");
-    if (!target.empty()) {
-      body.append("<a class=\"back\" id=\"back\" href=\"").append(web::escape(target)).append("\">");
-      body.append(t.back).append("</a><p><small>").append(t.redirect_note).append("</small></p>");
-    }
-  }
-  body.append(kFoot);
+  std::string body = finish_page(t, *order);
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
     respond(web::page(200, std::move(body)));
   });

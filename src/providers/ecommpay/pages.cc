@@ -8,6 +8,7 @@
 #include "providers/ecommpay/signature.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/template.h"
 
 namespace payoutd::providers::ecommpay {
 
@@ -63,29 +64,40 @@ constexpr Texts kRu{
 
 const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
 
-std::string head(const Texts& t, std::string_view refresh = {}) {
-  std::string h = "<!doctype html><html lang=\"";
-  h.append(t.lang).append("\"><head><meta charset=\"utf-8\">");
-  h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-  if (!refresh.empty()) h.append("<meta http-equiv=\"refresh\" content=\"").append(web::escape(refresh)).append("\">");
-  h.append("<title>").append(t.title).append("</title>");
-  h.append("<link rel=\"stylesheet\" href=\"").append(web::kStylesheetPath).append("\">");
-  h.append("<script src=\"").append(web::kScriptPath).append("\" defer></script>");
-  h.append("</head><body><main class=\"card\"><h1>").append(t.title).append("</h1>");
-  return h;
+// The texts the templates show, as their {{t.…}}.
+web::Node words(const Texts& t) {
+  return {{"lang", t.lang},
+          {"amount", t.amount},
+          {"description", t.description},
+          {"time_left", t.time_left},
+          {"card_number", t.card_number},
+          {"card_hint", t.card_hint},
+          {"cardholder", t.cardholder},
+          {"cardholder_hint", t.cardholder_hint},
+          {"next", t.next},
+          {"code_sent", t.code_sent},
+          {"code_label", t.code_label},
+          {"confirm", t.confirm},
+          {"invalid_card", t.invalid_card},
+          {"invalid_holder", t.invalid_holder},
+          {"expired", t.expired},
+          {"saved_cards", t.saved_cards},
+          {"new_card_option", t.new_card_option},
+          {"save_card", t.save_card},
+          {"location_title", t.location_title},
+          {"location_why", t.location_why},
+          {"country", t.country},
+          {"country_hint", t.country_hint},
+          {"state", t.state},
+          {"state_hint", t.state_hint},
+          {"city", t.city},
+          {"address", t.address},
+          {"next_step", t.next_step}};
 }
-
-constexpr std::string_view kFoot = "</main></body></html>";
 
 std::string message(const Texts& t, std::string_view text, std::string_view kind,
                     std::string_view status = {}) {
-  std::string h = head(t);
-  h.append("<p class=\"status ").append(kind).append("\" id=\"status\"");
-  if (!status.empty()) h.append(" data-status=\"").append(status).append("\"");
-  h.append(">");
-  web::escape_into(h, text);
-  h.append("</p>").append(kFoot);
-  return h;
+  return web::status_page(t.lang, t.title, text, kind, status);
 }
 
 std::string amount_text(const store::PayoutRecord& p) {
@@ -95,50 +107,22 @@ std::string amount_text(const store::PayoutRecord& p) {
   return out;
 }
 
-
-// The page's head and the order: amount, description, the countdown to the session's end (and
-// the notice shown when it ends).
-std::string summary(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                    std::string_view description, bool with_card = true) {
-  std::string h = head(t);
-  h.append("<dl class=\"order\"><dt>").append(t.amount).append("</dt><dd id=\"amount\">");
-  web::escape_into(h, amount_text(r.payout));
-  h.append("</dd>");
-  if (!description.empty()) {
-    h.append("<dt>").append(t.description).append("</dt><dd id=\"description\">");
-    web::escape_into(h, description);
-    h.append("</dd>");
-  }
-  if (with_card && !r.order.masked_pan.empty()) {
-    h.append("<dt>").append(t.card_number).append("</dt><dd id=\"masked-pan\">");
-    web::escape_into(h, r.order.masked_pan);
-    h.append("</dd>");
-  }
-  if (remaining_s >= 0) {
-    h.append("<dt>").append(t.time_left).append("</dt><dd><span id=\"countdown\" data-remaining=\"");
-    h.append(std::to_string(remaining_s)).append("\">").append(std::to_string(remaining_s / 60));
-    h.append(":").append(remaining_s % 60 < 10 ? "0" : "").append(std::to_string(remaining_s % 60));
-    h.append("</span></dd>");
-  }
-  h.append("</dl>");
-  if (remaining_s >= 0) {
-    h.append("<p class=\"status declined\" id=\"expired\" hidden>").append(t.expired).append("</p>");
-  }
-  return h;
-}
-
-// A form's hidden fields (the order, the language, the signed link that opened the page: every
-// form posts it back, and a post without it is refused) and the error it was sent back with.
-void form_start(std::string& h, const Texts& t, const CardPayoutResult& r, std::string_view link,
-                std::string_view error) {
-  h.append("<input type=\"hidden\" name=\"uuid\" value=\"").append(web::escape(r.order.order_id)).append("\">");
-  h.append("<input type=\"hidden\" name=\"lang\" value=\"").append(t.lang).append("\">");
-  h.append("<input type=\"hidden\" name=\"link\" value=\"").append(web::escape(link)).append("\">");
-  if (!error.empty()) {
-    h.append("<p class=\"status declined\" id=\"error\" role=\"alert\">");
-    web::escape_into(h, error);
-    h.append("</p>");
-  }
+// What every page's template shows: the order (amount, description, the masked card when
+// `with_card`), the countdown to the session's end unless remaining_s < 0, and what every form
+// posts (the order, the language, the signed link that opened the page: a post without it is
+// refused) with the error it was sent back with.
+web::Node page_data(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
+                    std::string_view description, bool with_card, std::string_view link,
+                    std::string_view error) {
+  return {{"t", words(t)},
+          {"amount", amount_text(r.payout)},
+          {"description", description},
+          {"masked_pan", with_card ? std::string_view(r.order.masked_pan) : std::string_view()},
+          {"remaining_s", remaining_s},
+          {"countdown", remaining_s >= 0 ? web::countdown_text(remaining_s) : std::string()},
+          {"uuid", r.order.order_id},
+          {"link", link},
+          {"error", error}};
 }
 
 std::int64_t seconds_left(const CardOrder& o) {
@@ -151,37 +135,17 @@ std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t re
                       std::string_view error, std::string_view description,
                       const std::vector<engine::CardPayouts::SavedCard>& saved,
                       std::string_view preselected, std::string_view link) {
-  std::string h = summary(t, r, remaining_s, description, false);
-  h.append("<form id=\"card-form\" method=\"post\" action=\"/payment/card\" novalidate autocomplete=\"off\">");
-  form_start(h, t, r, link, error);
-  if (!saved.empty()) {
-    bool chosen = false;
-    for (const auto& c : saved) chosen |= c.binding_id == preselected;
-    h.append("<fieldset id=\"saved\"><legend>").append(t.saved_cards).append("</legend>");
-    for (const auto& c : saved) {
-      h.append("<label><input type=\"radio\" name=\"token\" value=\"").append(web::escape(c.binding_id)).append("\"");
-      if (c.binding_id == preselected) h.append(" checked");
-      h.append("> <span class=\"saved-pan\">");
-      web::escape_into(h, c.masked_pan);
-      h.append("</span></label>");
-    }
-    h.append("<label><input type=\"radio\" name=\"token\" value=\"\" id=\"token-new\"");
-    if (!chosen) h.append(" checked");
-    h.append("> ").append(t.new_card_option).append("</label></fieldset>");
+  web::Node data = page_data(t, r, remaining_s, description, false, link, error);
+  web::Node cards = web::Node::list();
+  bool chosen = false;
+  for (const auto& c : saved) {
+    chosen |= c.binding_id == preselected;
+    cards.push({{"binding_id", c.binding_id},
+                {"masked_pan", c.masked_pan},
+                {"checked", c.binding_id == preselected}});
   }
-  h.append("<label for=\"pan\">").append(t.card_number).append("</label>");
-  h.append("<input id=\"pan\" name=\"pan\" inputmode=\"numeric\" autocomplete=\"cc-number\" maxlength=\"23\" ");
-  h.append("aria-describedby=\"pan-hint\" data-invalid=\"").append(t.invalid_card).append("\">");
-  h.append("<small id=\"pan-hint\">").append(t.card_hint).append("</small>");
-  h.append("<label for=\"cardholder\">").append(t.cardholder).append("</label>");
-  h.append("<input id=\"cardholder\" name=\"cardholder\" autocomplete=\"cc-name\" maxlength=\"26\" ");
-  h.append("aria-describedby=\"holder-hint\" data-invalid=\"").append(t.invalid_holder).append("\">");
-  h.append("<small id=\"holder-hint\">").append(t.cardholder_hint).append("</small>");
-  h.append("<label class=\"check\"><input type=\"checkbox\" name=\"save\" value=\"1\" id=\"save\"> ");
-  h.append(t.save_card).append("</label>");
-  h.append("<button id=\"pay\" type=\"submit\">").append(t.next).append("</button></form>");
-  h.append(kFoot);
-  return h;
+  data.set("has_saved", !saved.empty()).set("saved", std::move(cards)).set("new_checked", !chosen);
+  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/card", data));
 }
 
 // "p.jeltz@mail.com" -> "p.j***@mail.com"
@@ -194,44 +158,21 @@ std::string masked_email(std::string_view email) {
 }
 
 std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link, std::string_view error) {
-  std::string h = summary(t, r, -1, {});
-  h.append("<p id=\"code-sent\">").append(t.code_sent).append(" ");
-  web::escape_into(h, masked_email(r.order.email));
-  h.append("</p>");
-  h.append("<form id=\"code-form\" method=\"post\" action=\"/payment/code\" autocomplete=\"off\">");
-  form_start(h, t, r, link, error);
-  h.append("<label for=\"code\">").append(t.code_label).append("</label>");
-  h.append("<input id=\"code\" name=\"code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\">");
-  h.append("<button id=\"confirm\" type=\"submit\">").append(t.confirm).append("</button></form>");
-  h.append(kFoot);
-  return h;
+  web::Node data = page_data(t, r, -1, {}, true, link, error);
+  data.set("email", masked_email(r.order.email));
+  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/code", data));
 }
 
 // The extra page of a program that needs the recipient's location (a Visa card issued in
 // Canada), prefilled with what the link gave.
 std::string location_form(const Texts& t, const CardPayoutResult& r, const providers::ecommpay::Party& l,
                           std::string_view link, std::string_view error) {
-  std::string h = summary(t, r, seconds_left(r.order), {});
-  h.append("<h2 id=\"location-title\">").append(t.location_title).append("</h2><p>").append(t.location_why).append("</p>");
-  h.append("<form id=\"location-form\" method=\"post\" action=\"/payment/recipient\" novalidate>");
-  form_start(h, t, r, link, error);
-  auto field = [&](std::string_view id, std::string_view label, std::string_view hint, std::string_view value,
-                   std::string_view autocomplete, int max) {
-    h.append("<label for=\"").append(id).append("\">").append(label).append("</label>");
-    h.append("<input id=\"").append(id).append("\" name=\"recipient_").append(id).append("\" value=\"");
-    h.append(web::escape(value)).append("\" maxlength=\"").append(std::to_string(max)).append("\" autocomplete=\"");
-    h.append(autocomplete).append("\"");
-    if (!hint.empty()) h.append(" aria-describedby=\"").append(id).append("-hint\"");
-    h.append(">");
-    if (!hint.empty()) h.append("<small id=\"").append(id).append("-hint\">").append(hint).append("</small>");
-  };
-  field("country", t.country, t.country_hint, l.country, "country", 2);
-  field("state", t.state, t.state_hint, l.state, "address-level1", 3);
-  field("city", t.city, {}, l.city, "address-level2", 255);
-  field("address", t.address, {}, l.address, "street-address", 255);
-  h.append("<button id=\"continue\" type=\"submit\">").append(t.next_step).append("</button></form>");
-  h.append(kFoot);
-  return h;
+  web::Node data = page_data(t, r, seconds_left(r.order), {}, true, link, error);
+  data.set("country", l.country)
+      .set("state", l.state)
+      .set("city", l.city)
+      .set("address", l.address);
+  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/recipient", data));
 }
 
 std::string result_path(std::string_view uuid, std::string_view lang) {
@@ -489,9 +430,7 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   }
   std::string body;
   if (r.payout.status == PayoutStatus::kProcessing && r.order.stage != OrderStage::kRegistered) {
-    body = head(t, "2");
-    body.append("<p class=\"status\" id=\"status\" data-status=\"processing\">").append(t.processing).append("</p>");
-    body.append(kFoot);
+    body = web::status_page(t.lang, t.title, t.processing, "", "processing", "2");
   } else if (r.payout.status == PayoutStatus::kSuccess) {
     body = message(t, t.success, "success", "success");
   } else if (r.payout.decline_code == engine::kDeclineExpired ||
