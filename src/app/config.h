@@ -13,7 +13,7 @@
 #include "providers/ecommpay/api.h"
 #include "providers/qiwi/api.h"
 #include "engine/committer.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/order.h"
 #include "engine/provision.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"

@@ -24,7 +24,7 @@
 #include "cabinet/auth.h"
 #include "core/throttle.h"
 #include "providers/bereke/api.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 #include "store/store.h"
 

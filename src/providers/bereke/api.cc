@@ -13,7 +13,7 @@ namespace payoutd::providers::bereke {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 using engine::OrderStage;
 using store::PayoutStatus;
 
@@ -338,7 +338,7 @@ std::string render_order(const CardPayoutResult& r, std::string_view language) {
 }  // namespace
 
 std::string Dialect::knp_of(const Partner& partner) const {
-  return cards_.setting(tenant_of(partner.id), "knp").value_or(partner.knp);
+  return cards_.corporate().knp(tenant_of(partner.id)).value_or(partner.knp);
 }
 
 std::string tenant_of(std::string_view partner_id) {
@@ -539,9 +539,9 @@ void Dialect::get_amount(Call& call) {
   const auto read = read_source(in);
   if (!read) return call.fail(*in.problem);
   const std::string tenant = tenant_of(call.partner->id);
-  const std::optional<std::string> source = read->empty() ? cards_.primary_card(tenant) : *read;
+  const std::optional<std::string> source = read->empty() ? cards_.corporate().primary_card(tenant) : *read;
   if (!debit_method_allowed(*call.partner, *source)) return call.fail(kBadDebitMethod);
-  auto account = cards_.funding_account(tenant, *source);
+  auto account = cards_.corporate().funding_account(tenant, *source);
   // No transit account: the partner is configured but its accounts were never set up.
   if (!account) return call.fail(source->empty() ? kNoSettings : kBadSource);
   std::string body;
@@ -578,7 +578,13 @@ void answer_result(const http::Responder& respond, CardPayoutResult r, bool host
     case Error::kUnavailable:
       return respond(error(504, "91", "Timeout when requesting payout-store"));
     case Error::kNotFound:
-    case Error::kInvalid:
+    case Error::kNotOpen:  // the page's refusals, never a registration's or a payout's
+    case Error::kNoCode:
+    case Error::kCodeExpired:
+    case Error::kWrongCode:
+    case Error::kTooManyCodes:
+    case Error::kNoCard:
+    case Error::kUnknownCard:
       return respond(error(500, "99", "There was an error getting gateway parameters"));
   }
   if (r.rail_timeout) {
@@ -645,7 +651,7 @@ void Dialect::register_payout(Call& call) {
   read_order_fields(in, f);
   if (in.problem) return call.fail(*in.problem);
   const std::string tenant = tenant_of(call.partner->id);
-  const std::string funding = cards_.primary_card(tenant);
+  const std::string funding = cards_.corporate().primary_card(tenant);
   if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   engine::CardPayoutRequest r = order_request(*call.partner, f, {}, funding, knp_of(*call.partner));
   r.hosted = true;
@@ -697,7 +703,7 @@ void Dialect::perform_payout(Call& call) {
     }
   }
   if (in.problem) return call.fail(*in.problem);
-  const std::string funding = source->empty() ? cards_.primary_card(tenant_of(call.partner->id)) : *source;
+  const std::string funding = source->empty() ? cards_.corporate().primary_card(tenant_of(call.partner->id)) : *source;
   if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   cards::Issuer issuer;
   if (pan_given) {

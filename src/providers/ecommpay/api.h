@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/money.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::ecommpay {
