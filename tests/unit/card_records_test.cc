@@ -91,8 +91,13 @@ TEST(CardRecords, AMissingOrMistypedFieldReadsEmptyAndADamagedRecordNotAtAll) {
 }
 
 TEST(CardRecords, BindingsKeepTheirKindAsItsName) {
-  Binding debit{.kind = BindingKind::kDebit, .card_id = "card-1", .masked = "411111XXXXXX1111",
-                .holder = "IVAN PETROV", .expiry = "12/39", .deleted = true, .created_ms = 1700000000000};
+  Binding debit{.kind = BindingKind::kDebit,
+                .card_id = "card-1",
+                .masked = "411111XXXXXX1111",
+                .holder = "IVAN PETROV",
+                .expiry = "12/39",
+                .deleted = true,
+                .created_ms = 1700000000000};
   const std::string stored = binding_to_json(debit);
   EXPECT_EQ(stored,
             R"({"type":"debit","client_id":"","card_id":"card-1","masked":"411111XXXXXX1111",)"
@@ -103,7 +108,9 @@ TEST(CardRecords, BindingsKeepTheirKindAsItsName) {
   EXPECT_TRUE(back->deleted);
   EXPECT_FALSE(back->debit_tool());  // deleted: it funds nothing
 
-  Binding recipient{.client_id = "client-1", .card_id = "card-2", .masked = "555555XXXXXX4444",
+  Binding recipient{.client_id = "client-1",
+                    .card_id = "card-2",
+                    .masked = "555555XXXXXX4444",
                     .created_ms = 1700000000000};
   EXPECT_EQ(binding_to_json(recipient),
             R"({"type":"recipient","client_id":"client-1","card_id":"card-2",)"
@@ -156,7 +163,8 @@ TEST(CardRecords, AVaultedCardAndItsUsageAreStoredAsBefore) {
 
   const Usage usage{{{"o1", 1700000000000, 800}, {"o2", 1700000000001, 100}}};
   EXPECT_EQ(usage_to_json(usage), R"([["o1",1700000000000,800],["o2",1700000000001,100]])");
-  const Usage back = usage_from_json(R"([["o1",1700000000000,800],[1,2,3],["o2",1,2,3],["o3",5,6]])");
+  const Usage back =
+      usage_from_json(R"([["o1",1700000000000,800],[1,2,3],["o2",1,2,3],["o3",5,6]])");
   ASSERT_EQ(back.credits.size(), 2u);  // entries of another shape are skipped
   EXPECT_EQ(back.credits[1].order_id, "o3");
   EXPECT_EQ(back.credits[1].amount, 6);

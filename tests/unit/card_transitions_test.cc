@@ -45,8 +45,8 @@ OrderState sending_order() {
 
 // A registered order with a card attached and a code in force, whose MAC is "mac-1".
 OrderState order_with_code() {
-  CodeRequest ask{.card = CodeRequest::Card::kNew, .facts = new_card(), .code = "123456",
-                  .code_mac = "mac-1"};
+  CodeRequest ask{
+      .card = CodeRequest::Card::kNew, .facts = new_card(), .code = "123456", .code_mac = "mac-1"};
   return ask_code(registered_order(), ask, kOptions, kNow).state;
 }
 
@@ -97,9 +97,11 @@ TEST(CardTransitions, AReservationSendsTheCreditAndSendsItAgainIfNoAnswerComes) 
 }
 
 TEST(CardTransitions, AReservationTheLedgerRefusesDeclinesForTheFundsOrTheAccountsLimit) {
-  EXPECT_EQ(reservation_decline(ledger::TransferResult::kExceedsBalance), kDeclineInsufficientFunds);
+  EXPECT_EQ(reservation_decline(ledger::TransferResult::kExceedsBalance),
+            kDeclineInsufficientFunds);
   EXPECT_EQ(reservation_decline(ledger::TransferResult::kOverflow), kDeclineLimitExceeded);
-  const Step step = decline(fresh_order(), reservation_decline(ledger::TransferResult::kExceedsBalance), kNow);
+  const Step step =
+      decline(fresh_order(), reservation_decline(ledger::TransferResult::kExceedsBalance), kNow);
   EXPECT_EQ(step.state.payout.status, PayoutStatus::kDeclined);
   EXPECT_EQ(step.state.payout.decline_code, kDeclineInsufficientFunds);
   EXPECT_EQ(step.state.order.stage, OrderStage::kFinal);
@@ -244,8 +246,12 @@ TEST(CardTransitions, ThePagesCardIsTakenAndReservedWhileTheSessionLasts) {
 }
 
 TEST(CardTransitions, ACodeIsSentForTheCardAttachedAndLivesNoLongerThanTheSession) {
-  CodeRequest ask{.card = CodeRequest::Card::kNew, .facts = new_card(), .save = true,
-                  .parties = R"({"recipient_country":"CA"})", .code = "123456", .code_mac = "mac-1"};
+  CodeRequest ask{.card = CodeRequest::Card::kNew,
+                  .facts = new_card(),
+                  .save = true,
+                  .parties = R"({"recipient_country":"CA"})",
+                  .code = "123456",
+                  .code_mac = "mac-1"};
   const Step step = ask_code(registered_order(), ask, kOptions, kNow);
   EXPECT_EQ(step.refusal, OrderError::kNone);
   EXPECT_EQ(step.write, Write::kPayoutAndOrder);  // the dialect sends the code
@@ -281,29 +287,35 @@ TEST(CardTransitions, ACardAttachedWithoutACodeWaitsForTheRestOfThePage) {
 }
 
 TEST(CardTransitions, ACodeRequestWithoutAnyCardIsRefused) {
-  const Step step = ask_code(registered_order(), {.code = "123456", .code_mac = "mac-1"}, kOptions, kNow);
+  const Step step =
+      ask_code(registered_order(), {.code = "123456", .code_mac = "mac-1"}, kOptions, kNow);
   EXPECT_EQ(step.refusal, OrderError::kNoCard);
   EXPECT_EQ(step.write, Write::kNothing);
   EXPECT_TRUE(step.state.order.code_hash.empty());
 }
 
 TEST(CardTransitions, ASavedCardMustBeARecipientCardOfTheOrdersClient) {
-  Binding own{.kind = BindingKind::kRecipient, .client_id = "client-1", .card_id = "card-9",
+  Binding own{.kind = BindingKind::kRecipient,
+              .client_id = "client-1",
+              .card_id = "card-9",
               .masked = "555555XXXXXX4444"};
   Binding others = own;
   others.client_id = "client-2";
   Binding debit = own;
   debit.kind = BindingKind::kDebit;
-  for (const std::optional<Binding>& saved : {std::optional<Binding>(), std::optional(others),
-                                               std::optional(debit)}) {
-    CodeRequest ask{.card = CodeRequest::Card::kSaved, .saved = saved, .saved_id = "b-9",
-                    .code_mac = "mac-1"};
+  for (const std::optional<Binding>& saved :
+       {std::optional<Binding>(), std::optional(others), std::optional(debit)}) {
+    CodeRequest ask{
+        .card = CodeRequest::Card::kSaved, .saved = saved, .saved_id = "b-9", .code_mac = "mac-1"};
     const Step step = ask_code(registered_order(), ask, kOptions, kNow);
     EXPECT_EQ(step.refusal, OrderError::kUnknownCard);
     EXPECT_EQ(step.write, Write::kNothing);
   }
-  CodeRequest ask{.card = CodeRequest::Card::kSaved, .facts = {.scheme = "MASTERCARD", .country = "KZ"},
-                  .saved = own, .saved_id = "b-9", .code_mac = "mac-1"};
+  CodeRequest ask{.card = CodeRequest::Card::kSaved,
+                  .facts = {.scheme = "MASTERCARD", .country = "KZ"},
+                  .saved = own,
+                  .saved_id = "b-9",
+                  .code_mac = "mac-1"};
   const Step step = ask_code(registered_order(), ask, kOptions, kNow);
   EXPECT_EQ(step.refusal, OrderError::kNone);
   EXPECT_FALSE(step.vault_card);  // it is in the vault already
@@ -327,7 +339,7 @@ TEST(CardTransitions, TheRightCodeConfirmsTheOrderWithItsCard) {
   const Step step = enter_code(order_with_code(), "mac-1", kOptions, kNow + 1);
   EXPECT_EQ(step.refusal, OrderError::kNone);
   EXPECT_EQ(step.move, Move::kReserve);
-  EXPECT_FALSE(step.vault_card);  // the card was kept when it was attached
+  EXPECT_FALSE(step.vault_card);                    // the card was kept when it was attached
   EXPECT_TRUE(step.state.order.code_hash.empty());  // a code confirms once
   EXPECT_EQ(step.state.order.card_id, "card-1");
 }
@@ -408,7 +420,8 @@ TEST(CardTransitions, AnEnrolmentTakesThreeWrongCodesAndIsThenDeclined) {
     EXPECT_EQ(step.refusal, EnrolmentError::kWrongCode);
     EXPECT_TRUE(step.write);
     EXPECT_EQ(step.enrolment.attempts, attempt);
-    EXPECT_EQ(step.enrolment.state, attempt < 3 ? EnrolmentState::kCodeSent : EnrolmentState::kDeclined);
+    EXPECT_EQ(step.enrolment.state,
+              attempt < 3 ? EnrolmentState::kCodeSent : EnrolmentState::kDeclined);
   }
   EXPECT_EQ(step.enrolment.reason, "wrong-code");
   const EnrolmentStep after = enter_enrolment_code(step.enrolment, "mac-1", kNow + 4);

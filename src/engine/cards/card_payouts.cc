@@ -34,9 +34,7 @@ void declare_order(const Input& in, store::Footprint& f) {
   f.payouts.push_back({in.tenant, PayoutKind::kCardPayout, in.partner_id});
 }
 
-CardPayoutResult unavailable(std::string why) {
-  return {OrderError::kUnavailable, std::move(why)};
-}
+CardPayoutResult unavailable(std::string why) { return {OrderError::kUnavailable, std::move(why)}; }
 
 }  // namespace
 
@@ -79,9 +77,8 @@ CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const 
       rail_(rail),
       options_(options),
       shared_(std::make_unique<Shared>()),
-      notify_([this](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o, std::int64_t now_ms) {
-        return write_notifications(txn, p, o, now_ms);
-      }),
+      notify_([this](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+                     std::int64_t now_ms) { return write_notifications(txn, p, o, now_ms); }),
       corporate_(engine, store, vault, rail),
       scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
 
@@ -223,8 +220,9 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
   std::optional<std::string> pan;
   try {
     // The card the request brought is still at hand, sealed: no read of the store for it.
-    pan = sealed && !sealed->blob.empty() ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
-                                          : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
+    pan = sealed && !sealed->blob.empty()
+              ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
+              : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
   } catch (const std::exception& e) {
     spdlog::warn("card payout {}: cannot read its card: {}", p.id, e.what());
     scheduler_.schedule(p.id, clock_.now_ms() + options_.reconcile_first_ms);
@@ -235,7 +233,8 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
     spdlog::error("card payout {}: its card {} does not open in the vault", p.id, o.card_id);
     return;
   }
-  rails::CreditOrder credit{o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}, o.parties};
+  rails::CreditOrder credit{
+      o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}, o.parties};
   const std::int64_t payout_id = p.id;
   rail_.credit(std::move(credit),
                [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), false); });
@@ -245,7 +244,9 @@ void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool st
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake,
       card_jobs::AnswerInput{payout_id, std::move(answer), status_check},
-      +[](const card_jobs::AnswerInput& i, store::Footprint& f) { f.payout_ids.push_back(i.payout_id); },
+      +[](const card_jobs::AnswerInput& i, store::Footprint& f) {
+        f.payout_ids.push_back(i.payout_id);
+      },
       [this](const card_jobs::AnswerInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_answer(txn, i, options_, notify_, now_ms);
       },
@@ -333,7 +334,8 @@ void CardPayouts::expire_waiters() {
     } catch (const std::exception& e) {
       r = unavailable("storage unavailable");
     }
-    engine_.after_durable([r = std::move(r), done = std::move(w.done)]() mutable { done(std::move(r)); });
+    engine_.after_durable(
+        [r = std::move(r), done = std::move(w.done)]() mutable { done(std::move(r)); });
   }
 }
 
@@ -440,7 +442,8 @@ std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view te
   if (client_id.empty() || client_id.find(kFieldSeparator) != std::string_view::npos) return cards;
   std::string prefix(client_id);
   prefix.push_back(kFieldSeparator);
-  for (const auto& [key, binding_id] : store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
+  for (const auto& [key, binding_id] :
+       store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
     auto b = card_jobs::get_binding(store_, tenant, binding_id);
     // The binding itself names its client: a key an earlier version let another client's id
     // spell (a separator inside it) shows nothing.
@@ -462,12 +465,14 @@ CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view part
   return r;
 }
 
-CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id, std::string_view tenant_prefix,
+CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
+                                              std::string_view tenant_prefix,
                                               std::string* tenant) const {
   auto index = store_.get_record("", kOrderIdIndex, order_id);
   if (!index) return {OrderError::kNotFound, "no such order"};
   const auto sep = index->find(kFieldSeparator);
-  if (sep == std::string::npos || !std::string_view(*index).substr(0, sep).starts_with(tenant_prefix)) {
+  if (sep == std::string::npos ||
+      !std::string_view(*index).substr(0, sep).starts_with(tenant_prefix)) {
     return {OrderError::kNotFound, "no such order"};
   }
   *tenant = index->substr(0, sep);

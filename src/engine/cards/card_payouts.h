@@ -81,8 +81,7 @@ class CardPayouts {
   void submit(CardPayoutRequest request, CardPayoutCallback done);
   // The hosted page's confirmation of a registered order with a card (kNotFound, kUnavailable;
   // an order no longer registered is answered as it stands).
-  void confirm(std::string tenant, std::string partner_id, CardEntry card,
-               CardPayoutCallback done);
+  void confirm(std::string tenant, std::string partner_id, CardEntry card, CardPayoutCallback done);
 
   // Confirmation by code. request_code attaches the card to a registered order (sealed, nothing
   // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,

@@ -69,8 +69,8 @@ void insert_binding(store::WriteTxn& txn, const std::string& tenant, const std::
   binding.created_ms = now_ms;
   txn.insert_record(tenant, kBindingRecord, id, binding_to_json(binding));
   if (binding.kind == BindingKind::kRecipient) {
-    txn.insert_record(tenant, kClientCardIndex, binding.client_id + kFieldSeparator + binding.card_id,
-                      id);
+    txn.insert_record(tenant, kClientCardIndex,
+                      binding.client_id + kFieldSeparator + binding.card_id, id);
   }
 }
 
@@ -106,7 +106,8 @@ std::string_view use_card(store::WriteTxn& txn, const store::PayoutRecord& payou
                           const CardOrder& order, const CardLimits& limits, std::int64_t now_ms) {
   // Without a total or a count, nothing is kept per card: only the single limit applies.
   std::optional<std::string> stored;
-  if (transitions::counts_credits(limits)) stored = txn.find_record(payout.tenant, kCardUsage, order.card_id);
+  if (transitions::counts_credits(limits))
+    stored = txn.find_record(payout.tenant, kCardUsage, order.card_id);
   Usage usage = stored ? usage_from_json(*stored) : Usage{};
   const std::string_view over =
       transitions::count_credit(usage, limits, order.order_id, payout.amount, now_ms);

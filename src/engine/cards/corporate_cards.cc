@@ -49,7 +49,8 @@ EnrolmentResult start_enrolment(WriteTxn& txn, const EnrolInput& in, std::int64_
   transitions::CardFacts card = in.card.facts;
   card.card_id = card_jobs::vault_card(txn, in.tenant, in.card, now_ms);
   // A card already among the tenant's corporate cards is not added twice.
-  if (auto existing = txn.find_record(in.tenant, kTenantSettings, debit_card_setting(card.card_id))) {
+  if (auto existing =
+          txn.find_record(in.tenant, kTenantSettings, debit_card_setting(card.card_id))) {
     auto b = find_binding(txn, in.tenant, *existing);
     if (b && b->debit_tool()) return {EnrolmentError::kAlreadyAdded, {}};
   }
@@ -140,7 +141,8 @@ void CorporateCards::set_primary(std::string tenant, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-void CorporateCards::remove(std::string tenant, std::string binding_id, CorporateCardCallback done) {
+void CorporateCards::remove(std::string tenant, std::string binding_id,
+                            CorporateCardCallback done) {
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
       [tenant, binding_id](WriteTxn& txn, std::int64_t) {
@@ -183,17 +185,19 @@ void CorporateCards::enrol(std::string tenant, CardEntry card, std::string expir
   in.code_mac = card_jobs::enrolment_code_mac(vault_, tenant, in.id, code);
   // The SMS is stored sealed: the clear code exists only in this process until it is sent.
   in.event_id = "card-enrolment:" + in.id + ":code";
-  in.sms_sealed = vault_.seal_message(
-      tenant, in.event_id,
-      "Код подтверждения карты " + in.card.facts.masked_pan + ": " + code +
-          ". Никому не сообщайте его. / Card confirmation code: " + code + ".");
+  in.sms_sealed =
+      vault_.seal_message(tenant, in.event_id,
+                          "Код подтверждения карты " + in.card.facts.masked_pan + ": " + code +
+                              ". Никому не сообщайте его. / Card confirmation code: " + code + ".");
   sodium_memzero(code.data(), code.size());
   in.tenant = std::move(tenant);
   in.expiry = std::move(expiry);
   in.phone = std::move(phone);
   run_record_job<EnrolmentResult>(
       engine_.committer(), wake_,
-      [in = std::move(in)](WriteTxn& txn, std::int64_t now_ms) { return start_enrolment(txn, in, now_ms); },
+      [in = std::move(in)](WriteTxn& txn, std::int64_t now_ms) {
+        return start_enrolment(txn, in, now_ms);
+      },
       or_unavailable(std::move(done), EnrolmentResult{EnrolmentError::kUnavailable, {}}),
       /*notifies=*/true);
 }
@@ -207,8 +211,11 @@ void CorporateCards::confirm_enrolment(std::string tenant, std::string id, std::
       [tenant, id, code_mac](WriteTxn& txn, std::int64_t now_ms) {
         auto e = find_enrolment(txn, tenant, id);
         if (!e) return EnrolmentResult{EnrolmentError::kNotFound, {}};
-        transitions::EnrolmentStep step = transitions::enter_enrolment_code(std::move(*e), code_mac, now_ms);
-        if (step.write) txn.update_record(tenant, kEnrolmentRecord, id, enrolment_to_json(step.enrolment));
+        transitions::EnrolmentStep step =
+            transitions::enter_enrolment_code(std::move(*e), code_mac, now_ms);
+        if (step.write) {
+          txn.update_record(tenant, kEnrolmentRecord, id, enrolment_to_json(step.enrolment));
+        }
         return EnrolmentResult{step.refusal, std::move(step.enrolment)};
       },
       [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
@@ -228,10 +235,9 @@ void CorporateCards::verify(std::string tenant, Enrolment e, std::int64_t openin
                 opening_minor, std::move(done));
   }
   rails::CreditOrder check{e.id, std::move(*pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
-  rail_.credit(std::move(check),
-               [this, tenant, e, opening_minor, done](rails::Answer answer) {
-                 bind(tenant, e, std::move(answer), opening_minor, done);
-               });
+  rail_.credit(std::move(check), [this, tenant, e, opening_minor, done](rails::Answer answer) {
+    bind(tenant, e, std::move(answer), opening_minor, done);
+  });
 }
 
 // The verification's answer: an approved card bound (and its opening balance credited).
@@ -239,12 +245,14 @@ void CorporateCards::bind(std::string tenant, Enrolment e, rails::Answer answer,
                           std::int64_t opening_minor, EnrolmentCallback done) {
   run_record_job<EnrolmentResult>(
       engine_.committer(), wake_,
-      [tenant, id = e.id, answer = std::move(answer), binding_id = new_uuid()](WriteTxn& txn,
-                                                                              std::int64_t now_ms) {
+      [tenant, id = e.id, answer = std::move(answer), binding_id = new_uuid()](
+          WriteTxn& txn, std::int64_t now_ms) {
         auto current = find_enrolment(txn, tenant, id);
         if (!current) return EnrolmentResult{EnrolmentError::kNotFound, {}};
-        transitions::EnrolmentStep step = transitions::verified(std::move(*current), answer, binding_id);
-        if (!step.write) return EnrolmentResult{EnrolmentError::kNone, std::move(step.enrolment)};  // decided before
+        transitions::EnrolmentStep step =
+            transitions::verified(std::move(*current), answer, binding_id);
+        // Decided before (a retry): the decision stands.
+        if (!step.write) return EnrolmentResult{EnrolmentError::kNone, std::move(step.enrolment)};
         if (step.enrolment.state == EnrolmentState::kBound) {
           add_corporate_card(txn, tenant, step.enrolment, now_ms);
         }
@@ -253,11 +261,13 @@ void CorporateCards::bind(std::string tenant, Enrolment e, rails::Answer answer,
       },
       [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
         if (!status.ok) return done({EnrolmentError::kUnavailable, {}});
-        const bool bound = r.error == EnrolmentError::kNone && r.enrolment.state == EnrolmentState::kBound;
+        const bool bound =
+            r.error == EnrolmentError::kNone && r.enrolment.state == EnrolmentState::kBound;
         if (!bound || opening_minor <= 0) return done(std::move(r));
         const std::string binding = r.enrolment.binding_id;
-        engine_.credit_funder(tenant, "opening-balance:" + binding, binding, Amount{opening_minor, kzt()},
-                              [r = std::move(r), done](AdminResult) mutable { done(std::move(r)); });
+        engine_.credit_funder(
+            tenant, "opening-balance:" + binding, binding, Amount{opening_minor, kzt()},
+            [r = std::move(r), done](AdminResult) mutable { done(std::move(r)); });
       });
 }
 
@@ -266,12 +276,15 @@ void CorporateCards::bind(std::string tenant, Enrolment e, rails::Answer answer,
 void CorporateCards::provision_binding(std::string tenant, std::string binding_id, BindingKind kind,
                                        std::string client_id, CardEntry card,
                                        CorporateCardCallback done) {
-  SealedCard sealed = card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  SealedCard sealed =
+      card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
-      [tenant, binding_id, kind, client_id, sealed = std::move(sealed)](WriteTxn& txn, std::int64_t now_ms) {
+      [tenant, binding_id, kind, client_id, sealed = std::move(sealed)](WriteTxn& txn,
+                                                                        std::int64_t now_ms) {
         if (auto existing = find_binding(txn, tenant, binding_id)) {
-          return existing->kind == kind ? CorporateCardResult::kOk : CorporateCardResult::kKindConflict;
+          return existing->kind == kind ? CorporateCardResult::kOk
+                                        : CorporateCardResult::kKindConflict;
         }
         Binding b;
         b.kind = kind;
@@ -281,7 +294,8 @@ void CorporateCards::provision_binding(std::string tenant, std::string binding_i
         b.holder = sealed.facts.cardholder;
         const std::string card_id = b.card_id;
         card_jobs::insert_binding(txn, tenant, binding_id, std::move(b), now_ms);
-        if (kind == BindingKind::kDebit) put_setting(txn, tenant, debit_card_setting(card_id), binding_id);
+        if (kind == BindingKind::kDebit)
+          put_setting(txn, tenant, debit_card_setting(card_id), binding_id);
         return CorporateCardResult::kOk;
       },
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));

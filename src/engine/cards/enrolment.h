@@ -41,7 +41,8 @@ enum class EnrolmentError : std::uint8_t {
 
 struct EnrolmentResult {
   EnrolmentError error = EnrolmentError::kNone;
-  Enrolment enrolment;  // as it stands after the command (kNone, kCodeExpired, kWrongCode, kNotOpen)
+  // As it stands after the command (kNone, kCodeExpired, kWrongCode, kNotOpen).
+  Enrolment enrolment;
 };
 using EnrolmentCallback = std::function<void(EnrolmentResult)>;
 

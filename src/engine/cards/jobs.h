@@ -40,15 +40,16 @@ void run_order_job(Committer& committer, const std::function<void()>& wake, Inpu
     done(std::move(r), status);
   };
   submit<CardPayoutResult>(
-      committer, make_job<CardPayoutResult>(std::move(input), declare, std::move(apply), completion),
+      committer,
+      make_job<CardPayoutResult>(std::move(input), declare, std::move(apply), completion),
       completion);
 }
 
 // A command on records only (no account or payout to declare); `wake` as above when it
 // `notifies` (writes an outbox message).
 template <typename Result, typename Apply, typename Done>
-void run_record_job(Committer& committer, const std::function<void()>& wake, Apply apply,
-                    Done done, bool notifies = false) {
+void run_record_job(Committer& committer, const std::function<void()>& wake, Apply apply, Done done,
+                    bool notifies = false) {
   auto completion = [done, wake, notifies](Result r, const store::Status& status) {
     if (status.ok && notifies && wake) wake();
     done(std::move(r), status);

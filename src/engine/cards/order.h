@@ -39,9 +39,9 @@ enum class OrderStage : std::uint8_t {
 // Per-card limits of a tenant (0: no limit). Checked when a payout reserves its amount, against
 // the card's credits of the last window that did not fail.
 struct CardLimits {
-  std::int64_t single_max = 0;   // minor units of one payout
-  std::int64_t total_max = 0;    // minor units per card per window
-  int count_max = 0;             // credits per card per window
+  std::int64_t single_max = 0;  // minor units of one payout
+  std::int64_t total_max = 0;   // minor units per card per window
+  int count_max = 0;            // credits per card per window
   std::int64_t window_ms = 24 * 3600 * 1000;
 };
 
@@ -49,7 +49,7 @@ struct CardLimits {
 struct CardOrder {
   std::string order_id;  // UUID, the engine's id of the order (and the rail reference)
   OrderStage stage = OrderStage::kRegistered;
-  std::string card_id;   // vault id; empty until a card is known
+  std::string card_id;  // vault id; empty until a card is known
   std::string masked_pan;
   std::string scheme, country;
   std::string cardholder;
@@ -66,14 +66,14 @@ struct CardOrder {
   std::string client_ip;     // the recipient's IP address, as the partner gave it
   // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached
   // to the order first, and the order is confirmed with it once the code is entered.
-  std::string code_hash;          // Vault::code_mac of the code in force; empty: none
+  std::string code_hash;  // Vault::code_mac of the code in force; empty: none
   std::int64_t code_expires_ms = 0;
-  int code_attempts = 0;          // wrong entries of the code in force
+  int code_attempts = 0;  // wrong entries of the code in force
   int codes_sent = 0;
   // Only in the batch that made it, for its notification, which must then be sealed
   // (OutboxMessage::sealed): never stored in clear.
   std::string code_plain;
-  bool save_card = true;          // bind the card to the client (a recipient binding)
+  bool save_card = true;  // bind the card to the client (a recipient binding)
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
   std::string rail_state;       // "", "processing", "unknown": why it is awaiting
@@ -98,22 +98,22 @@ struct CardPayoutRequest {
   // The dialect's canonical form of the request's other fields (no secrets): with the card's
   // fingerprint, the payout's fingerprint for replays.
   std::string canonical;
-  bool hosted = false;        // registerPayout: the card comes later, from the page
-  std::string funding_code;   // the funding account when no source binding (default: transit)
-  std::string refuse_code;    // registered, then declined at once with this code (e.g. payouts
-                              // not enabled for the project): the partner learns it by callback
-  std::string pan;            // clear, checked by the dialect; or empty
-  cards::Issuer issuer;       // of the pan
+  bool hosted = false;         // registerPayout: the card comes later, from the page
+  std::string funding_code;    // the funding account when no source binding (default: transit)
+  std::string refuse_code;     // registered, then declined at once with this code (e.g. payouts
+                               // not enabled for the project): the partner learns it by callback
+  std::string pan;             // clear, checked by the dialect; or empty
+  cards::Issuer issuer;        // of the pan
   std::string target_binding;  // instead of a pan
   std::int64_t session_timeout_ms = 1'200'000;
   CardOrder order;  // the partner's fields (client, description, urls, params, source_binding)
 };
 
 struct CardEngineOptions {
-  std::int64_t reconcile_first_ms = 1000;  // the first status request after kUnknown/processing
-  std::int64_t reconcile_max_ms = 60'000;  // the backoff's ceiling
-  std::int64_t resend_after_ms = 10'000;   // a credit not answered this long is sent again
-  std::int64_t waiter_timeout_ms = 30'000;  // a request waiting for the rail's first answer
+  std::int64_t reconcile_first_ms = 1000;      // the first status request after kUnknown/processing
+  std::int64_t reconcile_max_ms = 60'000;      // the backoff's ceiling
+  std::int64_t resend_after_ms = 10'000;       // a credit not answered this long is sent again
+  std::int64_t waiter_timeout_ms = 30'000;     // a request waiting for the rail's first answer
   std::int64_t code_lifetime_ms = 5 * 60'000;  // a verification code's life
   int code_attempts_max = 3;                   // wrong entries before a new code is needed
   int codes_max = 5;                           // codes one order may send

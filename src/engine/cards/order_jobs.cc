@@ -119,7 +119,8 @@ Account* funding(WriteTxn& txn, const SubmitInput& in, CardPayoutResult& refusal
   if (!r.order.source_binding.empty()) {
     auto source = find_binding(txn, r.tenant, r.order.source_binding);
     if (!source || !source->debit_tool()) {
-      refusal = {OrderError::kSourceNotFound, "source.bindingId is not a debit tool of the partner"};
+      refusal = {OrderError::kSourceNotFound,
+                 "source.bindingId is not a debit tool of the partner"};
       return nullptr;
     }
   }
@@ -184,7 +185,8 @@ void attach_request_card(WriteTxn& txn, const SubmitInput& in, CardOrder& o, std
 
 }  // namespace
 
-SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault, CardLimits limits) {
+SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault,
+                           CardLimits limits) {
   SubmitInput in;
   in.card = seal_card(vault, request.tenant, request.pan, request.issuer, request.order.cardholder);
   in.fingerprint = fingerprint_of(request, in.card);
@@ -214,7 +216,8 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   if (s.payout.id == 0) return replayed(txn, in);  // another node's batch took the id first
   s.order.order_id = new_uuid();
   attach_request_card(txn, in, s.order, now_ms);
-  Step step = transitions::open(std::move(s), {r.refuse_code, r.hosted, r.session_timeout_ms}, now_ms);
+  Step step =
+      transitions::open(std::move(s), {r.refuse_code, r.hosted, r.session_timeout_ms}, now_ms);
   CardPayoutResult result;
   if (step.move == Move::kReserve) {
     step = reserve(txn, std::move(step.state), in.limits, options, now_ms);
@@ -223,7 +226,8 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   const OrderState& done = step.state;
   txn.update_payout(done.payout);
   txn.insert_record(r.tenant, kOrderRecord, r.partner_id, order_to_json(done.order));
-  txn.insert_record("", kOrderIdIndex, done.order.order_id, r.tenant + kFieldSeparator + r.partner_id);
+  txn.insert_record("", kOrderIdIndex, done.order.order_id,
+                    r.tenant + kFieldSeparator + r.partner_id);
   result.notified = notify(txn, done.payout, done.order, now_ms);
   result.payout = std::move(step.state.payout);
   result.order = std::move(step.state.order);

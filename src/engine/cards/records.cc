@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "core/assert.h"
 #include "core/json.h"
 
 namespace payoutd::engine {
@@ -50,8 +51,12 @@ class FieldWriter {
   template <typename Enum, typename Table>
   void name(std::string_view key, const Enum& e, const Table& names) {
     for (const auto& [value, spelled] : names) {
-      if (value == e) w_.key(key).string(spelled);
+      if (value == e) {
+        w_.key(key).string(spelled);
+        return;
+      }
     }
+    PAYOUTD_ASSERT(false, "every value of a stored enum has its name");
   }
 
  private:
@@ -76,7 +81,10 @@ class FieldReader {
     std::string stored;
     text(key, stored);
     for (const auto& [value, spelled] : names) {
-      if (spelled == stored) return void(e = value);
+      if (spelled == stored) {
+        e = value;
+        return;
+      }
     }
     damaged_ = true;
   }
@@ -242,7 +250,8 @@ Usage usage_from_json(std::string_view text) {
     if (!item.is_array() || item.as_array().size() != 3) continue;
     const auto& a = item.as_array();
     if (!a[0].is_string()) continue;
-    u.credits.push_back({a[0].as_string(), a[1].as_int64().value_or(0), a[2].as_int64().value_or(0)});
+    u.credits.push_back(
+        {a[0].as_string(), a[1].as_int64().value_or(0), a[2].as_int64().value_or(0)});
   }
   return u;
 }

@@ -24,8 +24,8 @@ inline constexpr std::string_view kCardIndex = "card-by-pan";        // PAN fing
 inline constexpr std::string_view kBindingRecord = "binding";        // binding id -> Binding
 inline constexpr std::string_view kClientCardIndex = "client-card";  // client|card id -> binding id
 inline constexpr std::string_view kOrderRecord = "card-order";       // partner id -> CardOrder
-inline constexpr std::string_view kOrderIdIndex = "card-order-id";   // order id -> tenant|partner id
-inline constexpr std::string_view kCardUsage = "card-usage";         // card id -> Usage
+inline constexpr std::string_view kOrderIdIndex = "card-order-id";  // order id -> tenant|partner id
+inline constexpr std::string_view kCardUsage = "card-usage";        // card id -> Usage
 inline constexpr std::string_view kEnrolmentRecord = "card-enrolment";  // id -> Enrolment
 // Setting name -> value (the names below).
 inline constexpr std::string_view kTenantSettings = "tenant-settings";

@@ -129,7 +129,8 @@ std::string_view count_credit(Usage& usage, const CardLimits& limits, std::strin
   if (limits.single_max > 0 && amount > limits.single_max) return kDeclineCardSingle;
   if (!counts_credits(limits)) return {};
   std::vector<Usage::Credit> recent = usage.credits;
-  std::erase_if(recent, [&](const Usage::Credit& c) { return c.at_ms <= now_ms - limits.window_ms; });
+  std::erase_if(recent,
+                [&](const Usage::Credit& c) { return c.at_ms <= now_ms - limits.window_ms; });
   std::int64_t total = 0;
   for (const Usage::Credit& c : recent) total += c.amount;
   if (limits.count_max > 0 && static_cast<int>(recent.size()) >= limits.count_max) {

@@ -5,14 +5,21 @@
 // No store, no clock, no threads: the jobs (order_jobs.h, hosted_jobs.h, corporate_cards.cc) read
 // what a transition needs in their batch, call it, and carry out its effects in the same batch.
 //
-//   new ──open──► registered ──confirm_card / enter_code──► (reserve) ──reserved──► sending
-//    │               │  ask_code: the card attached, a code sent        │ declined (limits, funds)
-//    │ open          │ expire, refuse                                   ▼
-//    └─(direct)──► (reserve)       ▼                                  final
-//                              final (declined)
-//   sending/awaiting ──answer──► final (approved: post; declined: void)
-//                            ──► awaiting (processing, unknown: asked again after a backoff)
-//                            ──► sending (the network never got it: sent again)
+//   stage             event                     next
+//   new               open (hosted)             registered: waits for the page's card
+//   new               open (direct)             reserve
+//   new               open (refused)            final, declined with the dialect's code
+//   registered        ask_code                  registered, the card attached (a code sent)
+//   registered        confirm_card, enter_code  reserve
+//   registered        expire, refuse            final, declined
+//   reserve           reserved                  sending: the credit goes to the rail
+//   reserve           decline                   final, declined (the card's limits, the funds)
+//   sending/awaiting  answer: approved          final, success (post)
+//   sending/awaiting  answer: declined          final, declined (void)
+//   sending/awaiting  answer: processing, none  awaiting: asked again after a backoff
+//   sending/awaiting  answer: never received    sending: sent again with its reference
+// ("reserve" is no stage: the batch reserves the amount, Move::kReserve, then calls reserved() or
+// decline() with the ledger's outcome.)
 //
 // Invariants a transition relies on (a payout being declined is processing; only an order
 // without a reservation is reserved; an order the rail works on holds one) are PAYOUTD_ASSERTs:
@@ -53,7 +60,7 @@ enum class Move : std::uint8_t {
 };
 
 struct Step {
-  OrderState state;  // as it must be stored (as given when write is kNothing)
+  OrderState state;                        // as it must be stored (as given when write is kNothing)
   OrderError refusal = OrderError::kNone;  // the event is not allowed: the command's answer
   Write write = Write::kNothing;
   Move move = Move::kNone;
@@ -130,13 +137,13 @@ struct CodeRequest {
     kSaved,     // one of the client's recipient bindings: `saved`
   };
   Card card = Card::kAttached;
-  CardFacts facts;                  // kNew: the card; kSaved: its scheme and country
-  std::optional<Binding> saved;     // kSaved: the binding named, as stored (nullopt: none such)
-  std::string saved_id;             // kSaved: its id
-  bool save = false;                // kNew: bind it to the client when the order pays
-  bool send = true;                 // false: only attach the card (the page asks for more first)
+  CardFacts facts;                     // kNew: the card; kSaved: its scheme and country
+  std::optional<Binding> saved;        // kSaved: the binding named, as stored (nullopt: none such)
+  std::string saved_id;                // kSaved: its id
+  bool save = false;                   // kNew: bind it to the client when the order pays
+  bool send = true;                    // false: only attach the card (the page asks for more first)
   std::optional<std::string> parties;  // replaces the order's parties (CardOrder::parties)
-  std::string code, code_mac;       // the new code (clear, for its message only) and its MAC
+  std::string code, code_mac;          // the new code (clear, for its message only) and its MAC
 };
 // The page's request for a code: the card attached, and (send) a new code in force. Refused
 // kTooManyCodes, kUnknownCard (a saved card that is not the client's), kNoCard.
