@@ -10,7 +10,7 @@
 #include "cabinet/pages.h"
 #include "admin/api.h"
 #include "engine/committer.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/order.h"
 #include "engine/provision.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"

@@ -19,7 +19,7 @@
 #include "cards/vault.h"
 #include "core/files.h"
 #include "engine/audit.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"

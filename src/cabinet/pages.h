@@ -20,7 +20,7 @@
 #include "cabinet/auth.h"
 #include "cabinet/section.h"
 #include "cabinet/view.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 #include "store/store.h"
 

@@ -1,6 +1,6 @@
 #include "engine/provision.h"
 
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 
 #include <future>
 #include <optional>
@@ -9,11 +9,11 @@ namespace payoutd::engine {
 namespace {
 
 // Submits one command and waits for its durable result.
-template <typename Submit>
-AdminResult wait_for(Submit submit) {
-  std::promise<AdminResult> promise;
+template <typename Result = AdminResult, typename Submit>
+Result wait_for(Submit submit) {
+  std::promise<Result> promise;
   auto future = promise.get_future();
-  submit([&promise](AdminResult r) { promise.set_value(std::move(r)); });
+  submit([&promise](Result r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
@@ -65,11 +65,15 @@ std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards, const P
     if (!cards) return "binding " + b.binding_id + ": no card engine";
     auto issuer = cards->bins().find(b.pan);
     if (!issuer) return "binding " + b.binding_id + ": the BIN table does not know its card";
-    auto r = wait_for([&](AdminCallback cb) {
-      cards->provision_binding(b.tenant, b.binding_id, b.debit, b.client_id,
-                               {b.pan, *issuer, b.holder}, std::move(cb));
+    const BindingKind kind = b.debit ? BindingKind::kDebit : BindingKind::kRecipient;
+    const auto r = wait_for<CorporateCardResult>([&](CorporateCardCallback cb) {
+      cards->corporate().provision_binding(b.tenant, b.binding_id, kind, b.client_id,
+                                           {b.pan, *issuer, b.holder}, std::move(cb));
     });
-    if (r.error != Error::kNone) return describe("binding " + b.binding_id, r);
+    if (r == CorporateCardResult::kKindConflict) {
+      return "binding " + b.binding_id + ": it exists with another kind";
+    }
+    if (r != CorporateCardResult::kOk) return "binding " + b.binding_id + ": storage unavailable";
   }
   const auto marked = run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn,
                                                                       std::int64_t) {

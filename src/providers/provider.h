@@ -19,7 +19,7 @@
 #include "admin/section.h"
 #include "cabinet/section.h"
 #include "core/throttle.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"

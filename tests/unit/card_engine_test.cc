@@ -10,7 +10,8 @@
 #include <thread>
 
 #include "engine/audit.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
+#include "engine/cards/records.h"
 #include "engine/provision.h"
 #include "test_clock.h"
 #include "test_databases.h"
@@ -195,7 +196,7 @@ TEST_P(CardEngineTest, AnApprovedCreditPostsTheReservation) {
   EXPECT_EQ(transit().balance(), 10'000);
   call.done(approved());
   const CardPayoutResult r = wait(f);
-  ASSERT_EQ(r.error, Error::kNone);
+  ASSERT_EQ(r.error, OrderError::kNone);
   EXPECT_EQ(r.payout.status, store::PayoutStatus::kSuccess);
   EXPECT_EQ(r.order.approval, "123456789012");
   EXPECT_EQ(r.order.masked_pan, "411111XXXXXX1111");
@@ -283,7 +284,7 @@ TEST_P(CardEngineTest, AReplayInFlightGetsTheSameAnswerAndNoSecondCredit) {
   ScriptedRail::Call call = rail_.next();
   auto second = submit(request("o1", 300));
   auto conflict = submit(request("o1", 301));
-  EXPECT_EQ(wait(conflict).error, Error::kIdConflict);
+  EXPECT_EQ(wait(conflict).error, OrderError::kIdConflict);
   call.done(approved());
   const CardPayoutResult a = wait(first);
   const CardPayoutResult b = wait(second);
@@ -299,7 +300,7 @@ TEST_P(CardEngineTest, ARestartResendsACreditWhoseAnswerWasLost) {
   auto f = submit(request("o1", 400));
   const std::string reference = rail_.next().credit.reference;  // its answer is never delivered
   close();
-  EXPECT_EQ(wait(f).error, Error::kUnavailable);  // the request ends with the server
+  EXPECT_EQ(wait(f).error, OrderError::kUnavailable);  // the request ends with the server
   open();
   cards_->start();
   ScriptedRail::Call again = rail_.next();
@@ -406,13 +407,13 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   };
   // No card yet, and none given: refused.
   auto none = ask("code-1", {});
-  EXPECT_EQ(wait(none).detail, "no-card");
+  EXPECT_EQ(wait(none).error, OrderError::kNoCard);
   // The card attached without a code (the page asks for more first), with the parties.
   CardPayouts::CodeAsk attach{.card = {kPan, *bins_.find(kPan), "IVAN"}, .send = false,
                               .parties = R"({"recipient_country":"CA"})"};
   auto attached = ask("code-1", std::move(attach));
   CardPayoutResult a = wait(attached);
-  EXPECT_EQ(a.error, Error::kNone);
+  EXPECT_EQ(a.error, OrderError::kNone);
   EXPECT_FALSE(a.order.card_id.empty());
   EXPECT_TRUE(a.order.code_hash.empty());
   EXPECT_EQ(a.order.codes_sent, 0);
@@ -438,9 +439,9 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   auto refused = refuse("code-2");
   EXPECT_EQ(wait(refused).payout.decline_code, "319");
   auto again = refuse("code-2");
-  EXPECT_EQ(wait(again).detail, "not-open");
+  EXPECT_EQ(wait(again).error, OrderError::kNotOpen);
   auto unknown = refuse("no-such");
-  EXPECT_EQ(wait(unknown).error, Error::kNotFound);
+  EXPECT_EQ(wait(unknown).error, OrderError::kNotFound);
   EXPECT_EQ(rail_.credits_seen(), 0);
   EXPECT_EQ(transit().available(), 10'000);
   EXPECT_TRUE(audit_store(*store_).empty());
@@ -449,25 +450,25 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
 TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayouts) {
   auto enrol = [&](const std::string& pan) {
     std::promise<EnrolmentResult> p;
-    cards_->enrol_card(kTenant, {pan, *bins_.find(pan), "IVAN PETROV"}, "12/39", "+77011234567",
+    cards_->corporate().enrol(kTenant, {pan, *bins_.find(pan), "IVAN PETROV"}, "12/39", "+77011234567",
                        [&](EnrolmentResult r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   };
   auto confirm = [&](const std::string& id, const std::string& code) {
     auto promise = std::make_shared<std::promise<EnrolmentResult>>();
     auto f = promise->get_future();
-    cards_->confirm_enrolment(kTenant, id, code, 5'000, [promise](EnrolmentResult r) { promise->set_value(std::move(r)); });
+    cards_->corporate().confirm_enrolment(kTenant, id, code, 5'000, [promise](EnrolmentResult r) { promise->set_value(std::move(r)); });
     return f;
   };
   auto admin = [&](auto call) {
-    std::promise<AdminResult> p;
-    call([&](AdminResult r) { p.set_value(std::move(r)); });
+    std::promise<CorporateCardResult> p;
+    call([&](CorporateCardResult r) { p.set_value(r); });
     return p.get_future().get();
   };
   // The code goes to the outbox with the enrolment, sealed; only its keyed MAC is kept.
   const EnrolmentResult started = enrol(kPan);
-  ASSERT_EQ(started.error, Error::kNone);
-  EXPECT_EQ(started.enrolment.state, "code-sent");
+  ASSERT_EQ(started.error, EnrolmentError::kNone);
+  EXPECT_EQ(started.enrolment.state, EnrolmentState::kCodeSent);
   EXPECT_EQ(started.enrolment.masked_pan, "411111XXXXXX1111");
   const auto sms = store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10);
   ASSERT_EQ(sms.size(), 1u);
@@ -482,7 +483,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   EXPECT_FALSE(vault_->open_message(kTenant, "card-enrolment:other:code", sms[0].body));
   // A wrong code is refused and counted; the right one has the rail verify the card.
   auto wrong = confirm(started.enrolment.id, code == "000000" ? "111111" : "000000");
-  EXPECT_EQ(wrong.get().detail, "wrong-code");
+  EXPECT_EQ(wrong.get().error, EnrolmentError::kWrongCode);
   auto right = confirm(started.enrolment.id, code);
   ScriptedRail::Call check = rail_.next();
   EXPECT_TRUE(check.credit.verification);
@@ -490,33 +491,36 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   EXPECT_EQ(check.credit.amount.minor, 1);
   check.done(approved());
   const EnrolmentResult bound = right.get();
-  ASSERT_EQ(bound.enrolment.state, "bound");
+  ASSERT_EQ(bound.enrolment.state, EnrolmentState::kBound);
   const std::string binding = bound.enrolment.binding_id;
-  const auto list = cards_->corporate_cards(kTenant);
+  const auto list = cards_->corporate().cards(kTenant);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].binding_id, binding);
   EXPECT_EQ(list[0].expiry, "12/39");
   EXPECT_EQ(list[0].account.balance(), 5'000);  // the opening balance
-  EXPECT_EQ(enrol(kPan).detail, "already-added");
+  EXPECT_EQ(enrol(kPan).error, EnrolmentError::kAlreadyAdded);
   // It funds a payout; while that payout is in flight the card cannot be deleted.
-  ASSERT_EQ(admin([&](AdminCallback cb) { cards_->set_primary_card(kTenant, binding, cb); }).error, Error::kNone);
-  EXPECT_EQ(cards_->primary_card(kTenant), binding);
+  ASSERT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().set_primary(kTenant, binding, cb); }),
+            CorporateCardResult::kOk);
+  EXPECT_EQ(cards_->corporate().primary_card(kTenant), binding);
   CardPayoutRequest r = request("from-card", 1'200, "5555555555554444");
   r.order.source_binding = binding;
   r.funding_code = binding;
   auto paying = submit(r);
   ScriptedRail::Call credit = rail_.next();
-  EXPECT_EQ(admin([&](AdminCallback cb) { cards_->remove_card(kTenant, binding, cb); }).detail, "in-use");
+  EXPECT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
+            CorporateCardResult::kInUse);
   credit.done(approved());
   EXPECT_EQ(wait(paying).payout.status, store::PayoutStatus::kSuccess);
-  EXPECT_EQ(cards_->corporate_cards(kTenant)[0].account.balance(), 5'000 - 1'200);
+  EXPECT_EQ(cards_->corporate().cards(kTenant)[0].account.balance(), 5'000 - 1'200);
   // Deleted: no longer listed, primary or a funding source.
-  EXPECT_EQ(admin([&](AdminCallback cb) { cards_->remove_card(kTenant, binding, cb); }).error, Error::kNone);
-  EXPECT_TRUE(cards_->corporate_cards(kTenant).empty());
-  EXPECT_EQ(cards_->primary_card(kTenant), "");
-  EXPECT_FALSE(cards_->funding_account(kTenant, binding).has_value());
+  EXPECT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
+            CorporateCardResult::kOk);
+  EXPECT_TRUE(cards_->corporate().cards(kTenant).empty());
+  EXPECT_EQ(cards_->corporate().primary_card(kTenant), "");
+  EXPECT_FALSE(cards_->corporate().funding_account(kTenant, binding).has_value());
   r.partner_id = "from-deleted";
-  EXPECT_EQ(run(r).error, Error::kSourceNotFound);
+  EXPECT_EQ(run(r).error, OrderError::kSourceNotFound);
   // A card the network refuses is not bound.
   const EnrolmentResult other = enrol("5555555555554444");
   const auto other_sms = store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10);
@@ -524,9 +528,9 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   auto refused = confirm(other.enrolment.id, other_text.substr(other_text.find(": ") + 2, 6));
   rail_.next().done(declined());
   const EnrolmentResult declined_card = refused.get();
-  EXPECT_EQ(declined_card.enrolment.state, "declined");
+  EXPECT_EQ(declined_card.enrolment.state, EnrolmentState::kDeclined);
   EXPECT_EQ(declined_card.enrolment.reason, "declined 05");
-  EXPECT_TRUE(cards_->corporate_cards(kTenant).empty());
+  EXPECT_TRUE(cards_->corporate().cards(kTenant).empty());
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 

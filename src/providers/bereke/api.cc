@@ -14,7 +14,7 @@ namespace payoutd::providers::bereke {
 using namespace api;  // the requests' readers and the answers, this API's own
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 
 namespace {
 
@@ -159,7 +159,7 @@ const Partner* Dialect::partner_of_tenant(std::string_view tenant) const {
 }
 
 std::string Dialect::knp_of(const Partner& partner) const {
-  return cards_.setting(tenant_of(partner.id), "knp").value_or(partner.knp);
+  return cards_.corporate().knp(tenant_of(partner.id)).value_or(partner.knp);
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -241,9 +241,9 @@ void Dialect::get_amount(Call& call) {
   std::string named;
   if (auto problem = read_source(call.body, &named)) return call.fail(*problem);
   const std::string tenant = tenant_of(call.partner->id);
-  const std::string source = named.empty() ? cards_.primary_card(tenant) : named;
+  const std::string source = named.empty() ? cards_.corporate().primary_card(tenant) : named;
   if (!debit_method_allowed(*call.partner, source)) return call.fail(kBadDebitMethod);
-  auto account = cards_.funding_account(tenant, source);
+  auto account = cards_.corporate().funding_account(tenant, source);
   // No transit account: the partner is configured but its accounts were never set up.
   if (!account) return call.fail(source.empty() ? kNoSettings : kBadSource);
   std::string body = render_balance(account->available());
@@ -256,7 +256,7 @@ void Dialect::register_payout(Call& call) {
   OrderFields f;
   if (auto problem = read_order(call.body, &f)) return call.fail(*problem);
   const std::string tenant = tenant_of(call.partner->id);
-  const std::string funding = cards_.primary_card(tenant);
+  const std::string funding = cards_.corporate().primary_card(tenant);
   if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   engine::CardPayoutRequest r = order_request(*call.partner, f, {}, funding, knp_of(*call.partner));
   r.hosted = true;
@@ -277,7 +277,7 @@ void Dialect::perform_payout(Call& call) {
   PayoutFields f;
   if (auto problem = read_payout(call.body, &f)) return call.fail(*problem);
   const std::string funding =
-      f.source.empty() ? cards_.primary_card(tenant_of(call.partner->id)) : f.source;
+      f.source.empty() ? cards_.corporate().primary_card(tenant_of(call.partner->id)) : f.source;
   if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   cards::Issuer issuer;
   if (f.pan_given) {

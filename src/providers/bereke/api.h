@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/throttle.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::bereke {

@@ -12,7 +12,7 @@ namespace payoutd::providers::bereke::api {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 using engine::OrderStage;
 using store::PayoutStatus;
 
@@ -71,7 +71,13 @@ std::optional<http::Response> refusal(const CardPayoutResult& r, std::string_vie
     case Error::kUnavailable:
       return error(504, "91", "Timeout when requesting payout-store");
     case Error::kNotFound:
-    case Error::kInvalid:
+    case Error::kNotOpen:  // the page's refusals, never a registration's or a payout's
+    case Error::kNoCode:
+    case Error::kCodeExpired:
+    case Error::kWrongCode:
+    case Error::kTooManyCodes:
+    case Error::kNoCard:
+    case Error::kUnknownCard:
       return error(500, "99", "There was an error getting gateway parameters");
   }
   if (r.rail_timeout) return error(504, "91", "Timeout when requesting " + std::string(rail_name));

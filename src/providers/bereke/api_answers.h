@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::bereke::api {

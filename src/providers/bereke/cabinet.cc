@@ -191,7 +191,7 @@ void CabinetSection::cards(View& v, std::string_view notice, std::string_view er
   }
   web::Node list = web::Node::list();
   int n = 0;
-  for (const engine::CorporateCard& c : cards_.corporate_cards(tenant)) {
+  for (const engine::CorporateCard& c : cards_.corporate().cards(tenant)) {
     list.push({{"binding_id", c.binding_id},
                {"primary", c.primary},
                {"masked_pan", c.masked_pan},
@@ -253,11 +253,11 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   auto shared = std::make_shared<View>(std::move(v));
-  cards_.enrol_card(shared->session->tenant, {std::move(pan), *issuer, upper}, expiry, phone,
+  cards_.corporate().enrol(shared->session->tenant, {std::move(pan), *issuer, upper}, expiry, phone,
                     [this, shared, address](engine::EnrolmentResult r) {
                       View& answer = *shared;
-                      if (r.error == engine::Error::kIdConflict) return cards(answer, {}, texts_of(answer).already_added, 409);
-                      if (r.error != engine::Error::kNone) return cards(answer, {}, answer.t->busy, 503);
+                      if (r.error == engine::EnrolmentError::kAlreadyAdded) return cards(answer, {}, texts_of(answer).already_added, 409);
+                      if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
                       answer.audit("cards.add.requested", r.enrolment.masked_pan, address,
                                   [this, shared, e = r.enrolment](bool) { code_page(*shared, e, {}, 200); });
                     });
@@ -280,19 +280,19 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const std::int64_t opening = partner ? partner->new_card_balance : 0;
   auto shared = std::make_shared<View>(std::move(v));
-  cards_.confirm_enrolment(
+  cards_.corporate().confirm_enrolment(
       shared->session->tenant, id.substr(0, 64), web::form_value(form, "code"), opening,
       [this, shared, address](engine::EnrolmentResult r) {
         View& answer = *shared;
         const CardTexts& t = texts_of(answer);
-        if (r.error == engine::Error::kInvalid && r.detail == "wrong-code" && r.enrolment.state == "code-sent") {
+        if (r.error == engine::EnrolmentError::kWrongCode && r.enrolment.state == engine::EnrolmentState::kCodeSent) {
           return code_page(answer, r.enrolment, t.wrong_code, 422);
         }
-        if (r.error == engine::Error::kInvalid || r.error == engine::Error::kNotFound) {
+        if (r.error != engine::EnrolmentError::kNone && r.error != engine::EnrolmentError::kUnavailable) {
           return cards(answer, {}, t.code_expired, 422);
         }
-        if (r.error != engine::Error::kNone) return cards(answer, {}, answer.t->busy, 503);
-        const bool bound = r.enrolment.state == "bound";
+        if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
+        const bool bound = r.enrolment.state == engine::EnrolmentState::kBound;
         answer.audit(bound ? "cards.add" : "cards.add.declined",
                     r.enrolment.masked_pan + " " + (bound ? r.enrolment.binding_id : r.enrolment.reason), address,
                     [this, shared, e = r.enrolment, bound](bool) {
@@ -305,25 +305,25 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
 void CabinetSection::card_action(View& v, const Params& form, const std::string& address, bool primary) {
   const std::string binding = web::form_value(form, "binding").substr(0, 64);
   auto shared = std::make_shared<View>(std::move(v));
-  auto done = [this, shared, address, binding, primary](engine::AdminResult r) {
+  auto done = [this, shared, address, binding, primary](engine::CorporateCardResult r) {
     View& answer = *shared;
     const CardTexts& t = texts_of(answer);
-    if (r.error == engine::Error::kInvalid) return cards(answer, {}, t.card_in_use, 409);
-    if (r.error == engine::Error::kNotFound) return cards(answer, {}, answer.t->not_found, 404);
-    if (r.error != engine::Error::kNone) return cards(answer, {}, answer.t->busy, 503);
+    if (r == engine::CorporateCardResult::kInUse) return cards(answer, {}, t.card_in_use, 409);
+    if (r == engine::CorporateCardResult::kNotFound) return cards(answer, {}, answer.t->not_found, 404);
+    if (r != engine::CorporateCardResult::kOk) return cards(answer, {}, answer.t->busy, 503);
     answer.audit(primary ? "cards.primary" : "cards.delete", binding, address, [shared, primary](bool) {
       shared->redirect(std::string("/cabinet/cards?done=") + (primary ? "primary" : "removed"));
     });
   };
-  if (primary) return cards_.set_primary_card(shared->session->tenant, binding, done);
-  cards_.remove_card(shared->session->tenant, binding, done);
+  if (primary) return cards_.corporate().set_primary(shared->session->tenant, binding, done);
+  cards_.corporate().remove(shared->session->tenant, binding, done);
 }
 
 void CabinetSection::knp(View& v, std::string_view notice, int status) {
   const CardTexts& t = texts_of(v);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const std::string current =
-      cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
+      cards_.corporate().knp(v.session->tenant).value_or(partner ? partner->knp : std::string());
   const Params query = web::parse_form(v.query).value_or(Params{});
   if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
   web::Node codes = web::Node::list();
@@ -347,10 +347,10 @@ void CabinetSection::set_knp(View& v, const Params& form, const std::string& add
   if (!known) return knp(v, texts_of(v).bad_knp, 422);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const std::string before =
-      cards_.setting(v.session->tenant, "knp").value_or(partner ? partner->knp : std::string());
+      cards_.corporate().knp(v.session->tenant).value_or(partner ? partner->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));
-  cards_.set_setting(shared->session->tenant, "knp", code, [this, shared, address, before, code](engine::AdminResult r) {
-    if (r.error != engine::Error::kNone) return knp(*shared, shared->t->busy, 503);
+  cards_.corporate().set_knp(shared->session->tenant, code, [this, shared, address, before, code](engine::CorporateCardResult r) {
+    if (r != engine::CorporateCardResult::kOk) return knp(*shared, shared->t->busy, 503);
     shared->audit("knp.change", before + " -> " + code, address,
                 [shared](bool) { shared->redirect("/cabinet/knp?saved=1"); });
   });

@@ -10,7 +10,7 @@
 
 #include "cabinet/section.h"
 #include "core/throttle.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "providers/bereke/api.h"
 
 namespace payoutd::providers::bereke {

@@ -14,7 +14,7 @@ namespace payoutd::providers::bereke {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 using engine::OrderStage;
 using store::PayoutStatus;
 

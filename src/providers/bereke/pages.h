@@ -9,7 +9,7 @@
 // anything. The card number travels only in the POST body, never in a URL, and the page never
 // shows it back.
 #include "providers/bereke/api.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::bereke {

@@ -18,7 +18,7 @@ namespace payoutd::providers::ecommpay {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 using engine::OrderStage;
 using store::PayoutStatus;
 

@@ -10,7 +10,7 @@
 
 #include "core/json.h"
 #include "core/money.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::ecommpay {

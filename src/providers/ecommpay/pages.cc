@@ -14,7 +14,7 @@ namespace payoutd::providers::ecommpay {
 
 using engine::CardOrder;
 using engine::CardPayoutResult;
-using engine::Error;
+using Error = engine::OrderError;
 using engine::OrderStage;
 using store::PayoutStatus;
 
@@ -381,7 +381,7 @@ void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view 
     if (res.error == Error::kUnavailable) {
       return respond(web::page(503, message(tx, "Service unavailable, retry", "declined")));
     }
-    if (res.error == Error::kInvalid && (res.detail == "unknown-card" || res.detail == "no-card")) {
+    if (res.error == Error::kUnknownCard || res.error == Error::kNoCard) {
       return respond(web::page(422, message(tx, tx.unsupported_card, "declined")));
     }
     respond(web::redirect(result_path(res.order.order_id, lang)));
@@ -404,10 +404,10 @@ void Pages::code(const http::Request& request, const http::Responder& respond) {
   cards_.confirm_code(in.tenant, r.payout.partner_id, web::form_value(in.form, "code"),
                       [respond, lang, order_id, link = in.link](CardPayoutResult res) {
                         const Texts& tx = texts(lang);
-                        if (res.error == Error::kInvalid && res.detail == "wrong-code") {
+                        if (res.error == Error::kWrongCode) {
                           return respond(web::page(422, code_form(tx, res, link, tx.wrong_code)));
                         }
-                        if (res.error == Error::kInvalid) {
+                        if (res.error == Error::kNoCode || res.error == Error::kCodeExpired) {
                           return respond(web::page(422, message(tx, tx.code_expired, "declined")));
                         }
                         if (res.error == Error::kUnavailable) {

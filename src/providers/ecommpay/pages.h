@@ -7,7 +7,7 @@
 // Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP.
 #include "providers/ecommpay/api.h"
 #include "providers/ecommpay/program.h"
-#include "engine/card_payouts.h"
+#include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::ecommpay {

@@ -1,0 +1,482 @@
+#include "engine/cards/card_payouts.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+
+#include "engine/cards/card_store.h"
+#include "engine/cards/hosted_jobs.h"
+#include "engine/cards/order_jobs.h"
+
+namespace payoutd::engine {
+
+using store::PayoutKind;
+using store::PayoutRecord;
+using store::PayoutStatus;
+using store::WriteTxn;
+
+namespace {
+
+// The scheduler's id of the check on requests waiting too long; payout ids are positive.
+constexpr std::int64_t kWaiterCheck = -1;
+constexpr std::int64_t kWaiterCheckIntervalMs = 1000;
+constexpr std::size_t kResumeMax = 1'000'000;
+constexpr std::string_view kVaultKey = "data-key";
+
+void declare_payout_id(const std::int64_t& id, store::Footprint& f) { f.payout_ids.push_back(id); }
+
+template <typename Input>
+void declare_order(const Input& in, store::Footprint& f) {
+  f.payouts.push_back({in.tenant, PayoutKind::kCardPayout, in.partner_id});
+}
+
+CardPayoutResult unavailable(std::string why) { return {OrderError::kUnavailable, std::move(why)}; }
+
+}  // namespace
+
+struct CardPayouts::Shared {
+  std::mutex mutex;
+  std::unordered_map<std::string, CardLimits> limits;
+  struct Waiter {
+    std::int64_t deadline_ms;
+    std::string tenant, partner_id;
+    CardPayoutCallback done;
+  };
+  std::unordered_map<std::int64_t, std::vector<Waiter>> waiters;
+  bool stopping = false;
+  std::vector<std::pair<std::string, CardNotifier>> notifiers;  // by tenant prefix
+  std::function<void()> wake;  // set before start(), read by jobs' completions
+
+  CardNotifier notifier_of(const std::string& tenant) {
+    std::lock_guard lock(mutex);
+    for (const auto& [prefix, n] : notifiers) {
+      if (tenant.starts_with(prefix)) return n;
+    }
+    return nullptr;
+  }
+
+  CardLimits limits_of(const std::string& tenant) {
+    std::lock_guard lock(mutex);
+    auto it = limits.find(tenant);
+    return it == limits.end() ? CardLimits{} : it->second;
+  }
+};
+
+CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const Clock& clock,
+                         cards::Vault& vault, const cards::BinTable& bins, rails::CardRail& rail,
+                         CardEngineOptions options)
+    : engine_(engine),
+      store_(store),
+      clock_(clock),
+      vault_(vault),
+      bins_(bins),
+      rail_(rail),
+      options_(options),
+      shared_(std::make_unique<Shared>()),
+      notify_([this](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+                     std::int64_t now_ms) { return write_notifications(txn, p, o, now_ms); }),
+      corporate_(engine, store, vault, rail),
+      scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
+
+CardPayouts::~CardPayouts() { stop(); }
+
+std::string CardPayouts::open_vault() {
+  std::promise<std::optional<std::string>> promise;
+  auto future = promise.get_future();
+  const std::string fresh = vault_.new_wrapped_data_key();
+  const bool submitted = engine_.committer().submit(make_job<std::string>(
+      [fresh](WriteTxn& txn, std::int64_t) {
+        if (auto stored_key = txn.find_record("", "vault", kVaultKey)) return *stored_key;
+        txn.insert_record("", "vault", kVaultKey, fresh);
+        return fresh;
+      },
+      [&promise](std::string key, const store::Status& status) {
+        promise.set_value(status.ok ? std::optional<std::string>(std::move(key)) : std::nullopt);
+      }));
+  if (!submitted) return "the engine refused the vault's set-up";
+  const auto key = future.get();
+  if (!key) return "cannot read or store the vault's data key";
+  if (!vault_.open(*key)) {
+    return "the key-encryption key does not open the stored data key (wrong key?)";
+  }
+  return {};
+}
+
+void CardPayouts::start() {
+  for (const PayoutRecord& p :
+       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumeMax)) {
+    if (p.kind == PayoutKind::kCardPayout) resume(p);
+  }
+  engine_.on_overdue_card_payout([this](const PayoutRecord& p) { resume(p); });
+  scheduler_.schedule(kWaiterCheck, clock_.now_ms() + kWaiterCheckIntervalMs);
+  scheduler_.start();
+}
+
+void CardPayouts::stop() {
+  engine_.on_overdue_card_payout(nullptr);
+  rail_.stop();
+  scheduler_.stop();
+  std::unordered_map<std::int64_t, std::vector<Shared::Waiter>> waiting;
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->stopping = true;
+    waiting.swap(shared_->waiters);
+  }
+  for (auto& [id, list] : waiting) {
+    for (auto& w : list) w.done(unavailable("the server is stopping"));
+  }
+}
+
+void CardPayouts::set_notifier(std::string tenant_prefix, CardNotifier notifier) {
+  std::lock_guard lock(shared_->mutex);
+  shared_->notifiers.emplace_back(std::move(tenant_prefix), std::move(notifier));
+}
+
+void CardPayouts::on_outbox(std::function<void()> wake) {
+  corporate_.on_outbox(wake);
+  shared_->wake = std::move(wake);
+}
+
+void CardPayouts::set_limits(std::string tenant, CardLimits limits) {
+  std::lock_guard lock(shared_->mutex);
+  shared_->limits[std::move(tenant)] = limits;
+}
+
+// Tells the payout's dialect of its new state, inside the batch (see CardNotifier). A message
+// to a person carries a code: it is sealed before the batch stores it.
+bool CardPayouts::write_notifications(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
+                                      std::int64_t now_ms) {
+  const CardNotifier notifier = shared_->notifier_of(p.tenant);
+  if (!notifier) return false;
+  bool wrote = false;
+  for (store::OutboxMessage& m : notifier(p, o, now_ms)) {
+    m.payout_id = p.id;
+    m.sealed = m.sealed || store::to_a_person(m.target);
+    if (m.sealed) m.body = vault_.seal_message(m.tenant, m.event_id, m.body);
+    wrote |= txn.insert_outbox(m) != 0;
+  }
+  return wrote;
+}
+
+// --- the rail and the timers --------------------------------------------------------------------
+
+// A payout in a state this engine should look at: at its due time (expiry, status check), or
+// now when it may be waiting for a credit nobody is sending.
+void CardPayouts::resume(const PayoutRecord& p) {
+  const std::int64_t now = clock_.now_ms();
+  scheduler_.schedule(p.id, std::min(p.due_ms, now));
+}
+
+void CardPayouts::fire(std::int64_t id) {
+  if (id == kWaiterCheck) {
+    expire_waiters();
+    scheduler_.schedule(kWaiterCheck, clock_.now_ms() + kWaiterCheckIntervalMs);
+    return;
+  }
+  examine(id);
+}
+
+void CardPayouts::examine(std::int64_t payout_id) {
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake, payout_id, &declare_payout_id,
+      [this](const std::int64_t& id, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_examine(txn, id, notify_, now_ms);
+      },
+      [this, payout_id](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) {
+          scheduler_.schedule(payout_id, clock_.now_ms() + options_.reconcile_first_ms);
+          return;
+        }
+        if (r.error != OrderError::kNone || r.payout.status != PayoutStatus::kProcessing) {
+          if (r.error == OrderError::kNone) notify(r);  // expired while a page waited
+          return;
+        }
+        switch (r.order.stage) {
+          case OrderStage::kRegistered:
+            scheduler_.schedule(payout_id, r.order.expires_ms);
+            break;
+          case OrderStage::kSending:
+            dispatch(r.payout, r.order);
+            break;
+          case OrderStage::kAwaiting:
+            ask_status(payout_id, r.order);
+            break;
+          case OrderStage::kFinal:
+            break;
+        }
+      });
+}
+
+void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
+  rail_.status(order.order_id,
+               [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), true); });
+}
+
+void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
+  std::optional<std::string> pan;
+  try {
+    // The card the request brought is still at hand, sealed: no read of the store for it.
+    pan = sealed && !sealed->blob.empty()
+              ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
+              : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
+  } catch (const std::exception& e) {
+    spdlog::warn("card payout {}: cannot read its card: {}", p.id, e.what());
+    scheduler_.schedule(p.id, clock_.now_ms() + options_.reconcile_first_ms);
+    return;
+  }
+  if (!pan) {
+    // The vault cannot open the card: an operator must look (audit shows the payout open).
+    spdlog::error("card payout {}: its card {} does not open in the vault", p.id, o.card_id);
+    return;
+  }
+  rails::CreditOrder credit{
+      o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}, o.parties};
+  const std::int64_t payout_id = p.id;
+  rail_.credit(std::move(credit),
+               [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), false); });
+}
+
+void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool status_check) {
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake,
+      card_jobs::AnswerInput{payout_id, std::move(answer), status_check},
+      +[](const card_jobs::AnswerInput& i, store::Footprint& f) {
+        f.payout_ids.push_back(i.payout_id);
+      },
+      [this](const card_jobs::AnswerInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_answer(txn, i, options_, notify_, now_ms);
+      },
+      [this, payout_id](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) {
+          // The answer is lost with the batch; the rail still has it: ask again later.
+          scheduler_.schedule(payout_id, clock_.now_ms() + options_.reconcile_first_ms);
+          return;
+        }
+        after_change(r);
+      });
+}
+
+// After an answer of the rail is durable: wake the requests waiting for it, and plan what next.
+void CardPayouts::after_change(const CardPayoutResult& r) {
+  if (r.error != OrderError::kNone) return;
+  notify(r);
+  if (r.payout.status != PayoutStatus::kProcessing) return;
+  if (r.order.stage == OrderStage::kSending) {
+    dispatch(r.payout, r.order);
+  } else {
+    scheduler_.schedule(r.payout.id, r.payout.due_ms);
+  }
+}
+
+// --- requests waiting for the rail --------------------------------------------------------------
+
+void CardPayouts::answer_when_sent(CardPayoutResult r, const Sealed* sealed,
+                                   CardPayoutCallback done) {
+  const bool in_flight = r.error == OrderError::kNone &&
+                         r.payout.status == PayoutStatus::kProcessing &&
+                         r.order.stage == OrderStage::kSending;
+  if (!in_flight) return done(std::move(r));
+  wait_for_rail(r.payout, done);
+  if (r.fresh) dispatch(r.payout, r.order, sealed);
+}
+
+void CardPayouts::wait_for_rail(const PayoutRecord& p, CardPayoutCallback done) {
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (!shared_->stopping) {
+      shared_->waiters[p.id].push_back(
+          {clock_.now_ms() + options_.waiter_timeout_ms, p.tenant, p.partner_id, std::move(done)});
+      return;
+    }
+  }
+  done(unavailable("the server is stopping"));
+}
+
+void CardPayouts::notify(const CardPayoutResult& r) {
+  std::vector<Shared::Waiter> waiting;
+  {
+    std::lock_guard lock(shared_->mutex);
+    auto it = shared_->waiters.find(r.payout.id);
+    if (it == shared_->waiters.end()) return;
+    waiting.swap(it->second);
+    shared_->waiters.erase(it);
+  }
+  for (auto& w : waiting) w.done(r);
+}
+
+// Requests that waited longer than waiter_timeout_ms get the payout as it stands.
+void CardPayouts::expire_waiters() {
+  const std::int64_t now = clock_.now_ms();
+  std::vector<std::pair<std::int64_t, Shared::Waiter>> late;
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (auto it = shared_->waiters.begin(); it != shared_->waiters.end();) {
+      auto& list = it->second;
+      for (auto w = list.begin(); w != list.end();) {
+        if (w->deadline_ms <= now) {
+          late.emplace_back(it->first, std::move(*w));
+          w = list.erase(w);
+        } else {
+          ++w;
+        }
+      }
+      it = list.empty() ? shared_->waiters.erase(it) : std::next(it);
+    }
+  }
+  for (auto& [id, w] : late) {
+    CardPayoutResult r;
+    try {
+      r = get(w.tenant, w.partner_id);
+    } catch (const std::exception& e) {
+      r = unavailable("storage unavailable");
+    }
+    engine_.after_durable(
+        [r = std::move(r), done = std::move(w.done)]() mutable { done(std::move(r)); });
+  }
+}
+
+// --- commands -----------------------------------------------------------------------------------
+
+void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
+  const CardLimits limits = shared_->limits_of(request.tenant);
+  card_jobs::SubmitInput in = card_jobs::prepare_submit(std::move(request), vault_, limits);
+  Sealed sealed{in.card.facts.card_id, in.card.sealed};
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake, std::move(in),
+      +[](const card_jobs::SubmitInput& i, store::Footprint& f) {
+        f.payouts.push_back({i.request.tenant, PayoutKind::kCardPayout, i.request.partner_id});
+        f.accounts.push_back({i.request.tenant, ledger::AccountKind::kFunder, i.source_code});
+      },
+      [this](const card_jobs::SubmitInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_submit(txn, i, options_, notify_, now_ms);
+      },
+      [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done(unavailable("storage unavailable"));
+        if (r.error == OrderError::kNone && r.payout.status == PayoutStatus::kProcessing &&
+            r.order.stage == OrderStage::kRegistered) {
+          scheduler_.schedule(r.payout.id, r.order.expires_ms);
+        }
+        answer_when_sent(std::move(r), &sealed, done);
+      });
+}
+
+void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry card,
+                          CardPayoutCallback done) {
+  card_jobs::ConfirmInput in;
+  in.card = card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  Sealed sealed{in.card.facts.card_id, in.card.sealed};
+  in.limits = shared_->limits_of(tenant);
+  in.tenant = std::move(tenant);
+  in.partner_id = std::move(partner_id);
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::ConfirmInput>,
+      [this](const card_jobs::ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_confirm(txn, i, options_, notify_, now_ms);
+      },
+      [this, done, sealed = std::move(sealed)](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done(unavailable("storage unavailable"));
+        answer_when_sent(std::move(r), &sealed, done);
+      });
+}
+
+void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeAsk ask,
+                               CardPayoutCallback done) {
+  card_jobs::CodeInput in;
+  in.card = card_jobs::seal_card(vault_, tenant, ask.card.pan, ask.card.issuer,
+                                 std::move(ask.card.cardholder));
+  in.saved = std::move(ask.saved);
+  in.save = ask.save;
+  in.send = ask.send;
+  in.parties = std::move(ask.parties);
+  in.code = card_jobs::new_code();
+  in.code_mac = card_jobs::order_code_mac(vault_, tenant, partner_id, in.code);
+  in.tenant = std::move(tenant);
+  in.partner_id = std::move(partner_id);
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeInput>,
+      [this](const card_jobs::CodeInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_request_code(txn, i, options_, notify_, now_ms);
+      },
+      card_jobs::or_unavailable(done, unavailable("storage unavailable")));
+}
+
+void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string decline_code,
+                         CardPayoutCallback done) {
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake,
+      card_jobs::RefuseInput{std::move(tenant), std::move(partner_id), std::move(decline_code)},
+      &declare_order<card_jobs::RefuseInput>,
+      [this](const card_jobs::RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_refuse(txn, i, notify_, now_ms);
+      },
+      card_jobs::or_unavailable(done, unavailable("storage unavailable")));
+}
+
+void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::string code,
+                               CardPayoutCallback done) {
+  const std::string mac = card_jobs::order_code_mac(vault_, tenant, partner_id, code);
+  sodium_memzero(code.data(), code.size());
+  card_jobs::CodeEntry in{std::move(tenant), std::move(partner_id), mac, {}};
+  in.limits = shared_->limits_of(in.tenant);
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeEntry>,
+      [this](const card_jobs::CodeEntry& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_confirm_code(txn, i, options_, notify_, now_ms);
+      },
+      [this, done](CardPayoutResult r, const store::Status& status) {
+        if (!status.ok) return done(unavailable("storage unavailable"));
+        answer_when_sent(std::move(r), nullptr, done);
+      });
+}
+
+// --- reads --------------------------------------------------------------------------------------
+
+std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view tenant,
+                                                             std::string_view client_id) const {
+  std::vector<SavedCard> cards;
+  // A client id holding the separator could spell the start of another client's keys.
+  if (client_id.empty() || client_id.find(kFieldSeparator) != std::string_view::npos) return cards;
+  std::string prefix(client_id);
+  prefix.push_back(kFieldSeparator);
+  for (const auto& [key, binding_id] :
+       store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
+    auto b = card_jobs::get_binding(store_, tenant, binding_id);
+    // The binding itself names its client: a key an earlier version let another client's id
+    // spell (a separator inside it) shows nothing.
+    if (!b || b->kind != BindingKind::kRecipient || b->client_id != client_id) continue;
+    auto card = card_jobs::get_card(store_, tenant, b->card_id);
+    cards.push_back({binding_id, b->masked, card ? card->scheme : "", card ? card->country : ""});
+  }
+  return cards;
+}
+
+CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view partner_id) const {
+  auto payout = store_.get_payout(tenant, PayoutKind::kCardPayout, partner_id);
+  if (!payout) return {OrderError::kNotFound, "no such order"};
+  CardPayoutResult r;
+  if (auto order = store_.get_record(tenant, kOrderRecord, partner_id)) {
+    if (auto parsed = order_from_json(*order)) r.order = std::move(*parsed);
+  }
+  r.payout = std::move(*payout);
+  return r;
+}
+
+CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
+                                              std::string_view tenant_prefix,
+                                              std::string* tenant) const {
+  auto index = store_.get_record("", kOrderIdIndex, order_id);
+  if (!index) return {OrderError::kNotFound, "no such order"};
+  const auto sep = index->find(kFieldSeparator);
+  if (sep == std::string::npos ||
+      !std::string_view(*index).substr(0, sep).starts_with(tenant_prefix)) {
+    return {OrderError::kNotFound, "no such order"};
+  }
+  *tenant = index->substr(0, sep);
+  return get(*tenant, std::string_view(*index).substr(sep + 1));
+}
+
+}  // namespace payoutd::engine
