@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       line_end == std::string_view::npos ? "cabinet_session" : input.substr(0, line_end);
   const std::string header(line_end == std::string_view::npos ? input : input.substr(line_end + 1));
 
-  const std::string found = payoutd::pages::cookie_value(header, name);
+  const std::string found = payoutd::web::cookie_value(header, name);
   FUZZ_CHECK(found.size() <= header.size());
   FUZZ_CHECK(found.find(';') == std::string::npos);
   FUZZ_CHECK(header.find(found) != std::string::npos);
@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       name.find_first_of("=;") == std::string_view::npos && !name.starts_with(' ');
   if (!spellable) return 0;
   const std::string cookie = std::string(name) + "=fuzz-value";
-  FUZZ_CHECK(payoutd::pages::cookie_value(cookie + "; " + header, name) == "fuzz-value");
+  FUZZ_CHECK(payoutd::web::cookie_value(cookie + "; " + header, name) == "fuzz-value");
   if (!found.empty())
-    FUZZ_CHECK(payoutd::pages::cookie_value(header + "; " + cookie, name) == found);
+    FUZZ_CHECK(payoutd::web::cookie_value(header + "; " + cookie, name) == found);
   return 0;
 }

@@ -41,18 +41,18 @@ void check_percent_decode(std::string_view text) {
 }
 
 void check_form(std::string_view text) {
-  const auto params = payoutd::pages::parse_form(text);
+  const auto params = payoutd::web::parse_form(text);
   if (!params) return;
   std::string escaped;
   for (std::size_t i = 0; i < params->size(); ++i) {
     const auto& [name, value] = (*params)[i];
     FUZZ_CHECK(name.find('\0') == std::string::npos && value.find('\0') == std::string::npos);
     for (std::size_t j = 0; j < i; ++j) FUZZ_CHECK((*params)[j].first != name);
-    FUZZ_CHECK(payoutd::pages::form_value(*params, name) == value);
+    FUZZ_CHECK(payoutd::web::form_value(*params, name) == value);
     if (i > 0) escaped.push_back('&');
     escaped.append(escape_every_byte(name)).append("=").append(escape_every_byte(value));
   }
-  const auto again = payoutd::pages::parse_form(escaped);
+  const auto again = payoutd::web::parse_form(escaped);
   FUZZ_CHECK(again && *again == *params);
 
   if (text.find_first_of("%+") != std::string_view::npos) return;

@@ -1,4 +1,4 @@
-// Fuzz target: ecommpay's signature flattening (dialects/ecommpay/signature.h), over a Gate API
+// Fuzz target: ecommpay's signature flattening (providers/ecommpay/signature.h), over a Gate API
 // JSON body (as the dialect parses it) and over Payment Page's query parameters (the input read
 // as a query string, as the pages parse it).
 // For any bytes:
@@ -20,7 +20,7 @@
 
 namespace {
 
-namespace ecommpay = payoutd::dialects::ecommpay;
+namespace ecommpay = payoutd::providers::ecommpay;
 using payoutd::json::Value;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
@@ -78,7 +78,7 @@ void check_json(std::string_view text) {
 }
 
 void check_params(std::string_view text) {
-  auto params = payoutd::pages::parse_form(text);
+  auto params = payoutd::web::parse_form(text);
   if (!params) return;
   const std::string signing = ecommpay::signing_string(*params);
   params->emplace_back("signature", "c2lnbmF0dXJl");
