@@ -1,6 +1,7 @@
 #include "admin/api.h"
 
 #include "core/json.h"
+#include "http/query.h"
 #include "web/api.h"
 
 namespace payoutd::admin {

@@ -8,6 +8,7 @@
 
 #include "cards/card.h"
 #include "core/money.h"
+#include "http/query.h"
 
 namespace payoutd::providers::bereke {
 

@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "core/time_format.h"
+#include "http/query.h"
 #include "web/api.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
