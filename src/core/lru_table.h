@@ -16,7 +16,8 @@ template <class Value>
 class LruTable {
  public:
   // At least one entry, whatever `entries_max` says.
-  explicit LruTable(std::size_t entries_max) : entries_max_(std::max<std::size_t>(entries_max, 1)) {}
+  explicit LruTable(std::size_t entries_max)
+      : entries_max_(std::max<std::size_t>(entries_max, 1)) {}
   LruTable(const LruTable&) = delete;
   LruTable& operator=(const LruTable&) = delete;
 
@@ -41,7 +42,8 @@ class LruTable {
       by_age_.pop_front();
     }
     by_age_.emplace_back(key);
-    return entries_.emplace(by_age_.back(), Entry{make(), std::prev(by_age_.end())}).first->second.value;
+    return entries_.emplace(by_age_.back(), Entry{make(), std::prev(by_age_.end())})
+        .first->second.value;
   }
 
   // Forgets the entry of `key`, if there is one.

@@ -9,7 +9,7 @@ namespace {
 
 std::optional<std::string> decode(std::string_view text, bool space_as_plus) {
   // Boost.URL checks every escape but lets a NUL byte through, raw or escaped; the contract
-  // refuses it (a NUL would cut a value short wherever it meets a C string), so that is checked here.
+  // refuses it: a NUL would cut a value short wherever it meets a C string.
   const auto escaped = boost::urls::make_pct_string_view(text);
   if (!escaped) return std::nullopt;
   boost::urls::encoding_opts options;

@@ -38,7 +38,8 @@ void for_each_raw_param(std::string_view query, Visit&& visit) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const auto eq = piece.find('=');
     const bool has_value = eq != std::string_view::npos;
-    const RawParam param{piece.substr(0, eq), has_value ? piece.substr(eq + 1) : std::string_view(), has_value};
+    const RawParam param{piece.substr(0, eq), has_value ? piece.substr(eq + 1) : std::string_view(),
+                         has_value};
     if (!visit(param)) return;
   }
 }

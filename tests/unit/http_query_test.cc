@@ -26,7 +26,8 @@ TEST(PercentDecode, KeepsPlusAndBytesAUrlShouldEscape) {
 }
 
 TEST(PercentDecode, RefusesMalformedEscapesAndNul) {
-  for (const std::string& text : {"%"s, "%4"s, "a%4"s, "%zz"s, "%4g"s, "%g4"s, "a%"s, "%%41"s, "%00"s, "a\0b"s}) {
+  for (const std::string& text :
+       {"%"s, "%4"s, "a%4"s, "%zz"s, "%4g"s, "%g4"s, "a%"s, "%%41"s, "%00"s, "a\0b"s}) {
     EXPECT_FALSE(percent_decode(text)) << text;
   }
 }

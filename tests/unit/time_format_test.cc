@@ -12,7 +12,7 @@ namespace payoutd {
 namespace {
 
 constexpr std::int64_t kDayS = 86'400;
-constexpr std::int64_t kYear0S = -62'167'219'200;     // 0000-01-01T00:00:00Z
+constexpr std::int64_t kYear0S = -62'167'219'200;      // 0000-01-01T00:00:00Z
 constexpr std::int64_t kYear10000S = 253'402'300'800;  // 10000-01-01T00:00:00Z
 
 // What format_iso8601 should say, computed by the C library from the local seconds.
@@ -22,9 +22,9 @@ std::string libc_iso8601(std::int64_t local_s, int utc_offset_minutes) {
   EXPECT_NE(gmtime_r(&t, &tm), nullptr);
   const int offset_abs = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
   char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, utc_offset_minutes < 0 ? '-' : '+',
-                offset_abs / 60, offset_abs % 60);
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                utc_offset_minutes < 0 ? '-' : '+', offset_abs / 60, offset_abs % 60);
   return buffer;
 }
 
@@ -65,8 +65,9 @@ TEST(FormatIso8601, KnowsLeapYears) {
 TEST(FormatIso8601, AgreesWithTheCLibraryOnEveryDayOfFourCenturies) {
   const std::int64_t first_s = -2'208'988'800;  // 1900-01-01
   for (std::int64_t day = 0; day < 146'097; ++day) {
-    const std::int64_t s = first_s + day * kDayS + (day * 7'919) % kDayS;  // a different time each day
-    const int offset = static_cast<int>(day % 1'799) - 899;                 // -14:59 .. +14:59
+    const std::int64_t s =
+        first_s + day * kDayS + (day * 7'919) % kDayS;       // a different time each day
+    const int offset = static_cast<int>(day % 1'799) - 899;  // -14:59 .. +14:59
     ASSERT_EQ(format_iso8601(s * 1000, offset), libc_iso8601(s + offset * 60, offset)) << s;
   }
 }
@@ -84,10 +85,13 @@ TEST(FormatIso8601, AgreesWithTheCLibraryFromYear0ToYear9999) {
 TEST(FormatIso8601, ShowsFarDatesExactlyAndBeyondTheCalendarItsBounds) {
   EXPECT_EQ(format_iso8601(kYear10000S * 1000, 0), "10000-01-01T00:00:00+00:00");
   EXPECT_EQ(format_iso8601((kYear0S - 1) * 1000, 0), "-001-12-31T23:59:59+00:00");
-  EXPECT_EQ(format_iso8601(971'890'963'199'000, 0), "32767-12-31T23:59:59+00:00");  // the last second
+  EXPECT_EQ(format_iso8601(971'890'963'199'000, 0),
+            "32767-12-31T23:59:59+00:00");  // the last second
   EXPECT_EQ(format_iso8601(971'890'963'200'000, 0), "32767-12-31T23:59:59+00:00");
-  EXPECT_EQ(format_iso8601(std::numeric_limits<std::int64_t>::max(), 840), "32767-12-31T23:59:59+14:00");
-  EXPECT_EQ(format_iso8601(std::numeric_limits<std::int64_t>::min(), -840), "-32767-01-01T00:00:00-14:00");
+  EXPECT_EQ(format_iso8601(std::numeric_limits<std::int64_t>::max(), 840),
+            "32767-12-31T23:59:59+14:00");
+  EXPECT_EQ(format_iso8601(std::numeric_limits<std::int64_t>::min(), -840),
+            "-32767-01-01T00:00:00-14:00");
 }
 
 TEST(FormatRfc5322Date, NamesTheDayAndMonth) {
@@ -129,8 +133,9 @@ TEST(ParseIsoDateMs, RefusesDaysTheCalendarLacks) {
 TEST(ParseIsoDateMs, RefusesDaysBeforeTheEpochAndOtherSpellings) {
   EXPECT_FALSE(parse_iso_date_ms("1969-12-31"));
   EXPECT_FALSE(parse_iso_date_ms("0000-01-01"));
-  for (const char* text : {"", "2026-1-01", "2026-12-1", "2026/12/01", "2026-12-01 ", " 2026-12-01", "+026-12-01",
-                           "2026-12-0x", "20261201", "12026-12-01", "2026-12-01T00:00:00"}) {
+  for (const char* text :
+       {"", "2026-1-01", "2026-12-1", "2026/12/01", "2026-12-01 ", " 2026-12-01", "+026-12-01",
+        "2026-12-0x", "20261201", "12026-12-01", "2026-12-01T00:00:00"}) {
     EXPECT_FALSE(parse_iso_date_ms(text)) << text;
   }
 }
@@ -141,7 +146,8 @@ TEST(ParseUtcOffsetMinutes, ReadsOffsetsUpToFourteenHours) {
   EXPECT_EQ(parse_utc_offset_minutes("-05:30"), -330);
   EXPECT_EQ(parse_utc_offset_minutes("-00:00"), 0);
   EXPECT_EQ(parse_utc_offset_minutes("+14:59"), 899);
-  for (const char* text : {"", "z", "+15:00", "+03:60", "+3:00", "03:00", "+03-00", "+03:0x", "+0300", "+03:00Z"}) {
+  for (const char* text :
+       {"", "z", "+15:00", "+03:60", "+3:00", "03:00", "+03-00", "+03:0x", "+0300", "+03:00Z"}) {
     EXPECT_FALSE(parse_utc_offset_minutes(text)) << text;
   }
 }
