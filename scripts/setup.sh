@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make ccache pkg-config
   libboost1.81-dev            # Asio + Beast: the HTTP server
+  libboost-url1.81-dev        # Boost.URL: percent-decoding of URLs, queries and forms
   libsqlite3-dev sqlite3      # embedded store
   libpq-dev                   # PostgreSQL store (libpq)
   postgresql                  # throwaway clusters for tests and benchmarks (initdb, pgbench)

@@ -6,6 +6,7 @@
 #include "admin/routes.h"
 #include "core/assert.h"
 #include "core/json.h"
+#include "http/query.h"
 #include "web/api.h"
 #include "web/error_envelope.h"
 

@@ -3,6 +3,7 @@
 
 #include "cabinet/pages.h"
 #include "core/money.h"
+#include "core/time_format.h"
 #include "web/forms.h"
 #include "web/html.h"
 #include "web/template.h"
@@ -17,35 +18,6 @@ namespace {
 
 constexpr std::size_t kPageSize = 50;
 constexpr std::size_t kCsvRowsMax = 100'000;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
-}
-
-// "YYYY-MM-DD" as the day's first millisecond (UTC).
-std::optional<std::int64_t> date_ms(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  auto number = [&](std::size_t at, std::size_t n) {
-    int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  const int y = number(0, 4), m = number(5, 2), d = number(8, 2);
-  if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
-  static constexpr std::array<int, 12> kDays{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > kDays[m - 1] || (m == 2 && d == 29 && !leap)) return std::nullopt;
-  return days_from_civil(y, m, d) * kDayMs;
-}
 
 std::string_view status_name(PayoutStatus s, const Texts& t) {
   switch (s) {
@@ -106,12 +78,12 @@ Filters filters_of(const std::string& tenant, const Params& p) {
   else if (status == "declined") f.query.status = PayoutStatus::kDeclined;
   else if (!status.empty()) f.valid = false;
   if (const std::string from = web::form_value(p, "from"); !from.empty()) {
-    auto ms = date_ms(from);
+    auto ms = parse_iso_date_ms(from);
     f.valid &= ms.has_value();
     f.query.created_from_ms = ms.value_or(0);
   }
   if (const std::string to = web::form_value(p, "to"); !to.empty()) {
-    auto ms = date_ms(to);
+    auto ms = parse_iso_date_ms(to);
     f.valid &= ms.has_value();
     f.query.created_to_ms = ms ? *ms + kDayMs : 0;  // the whole day
   }

@@ -729,6 +729,13 @@ void Writer::begin_item() {
   if (comma_due_) out_.push_back(',');
 }
 
+Writer& Writer::scalar(std::string_view text) {
+  begin_item();
+  out_.append(text);
+  comma_due_ = true;
+  return *this;
+}
+
 Writer& Writer::begin_object() {
   begin_item();
   out_.push_back('{');
@@ -773,44 +780,23 @@ Writer& Writer::string(std::string_view s) {
   return *this;
 }
 
-Writer& Writer::raw(std::string_view json) {
-  begin_item();
-  out_.append(json);
-  comma_due_ = true;
-  return *this;
-}
+Writer& Writer::raw(std::string_view json) { return scalar(json); }
 
 Writer& Writer::number_raw(std::string_view literal) {
   assert(is_number_literal(literal));
-  begin_item();
-  out_.append(literal);
-  comma_due_ = true;
-  return *this;
+  return scalar(literal);
 }
 
 Writer& Writer::integer(std::int64_t v) {
   char buffer[24];  // 19 digits and a sign
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
   assert(ec == std::errc());
-  begin_item();
-  out_.append(buffer, end);
-  comma_due_ = true;
-  return *this;
+  return scalar(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
 }
 
-Writer& Writer::boolean(bool v) {
-  begin_item();
-  out_.append(v ? "true" : "false");
-  comma_due_ = true;
-  return *this;
-}
+Writer& Writer::boolean(bool v) { return scalar(v ? "true" : "false"); }
 
-Writer& Writer::null() {
-  begin_item();
-  out_.append("null");
-  comma_due_ = true;
-  return *this;
-}
+Writer& Writer::null() { return scalar("null"); }
 
 // Depth-first with an explicit stack, so even a Value built by hand to any depth is safe.
 Writer& Writer::value(const Value& root) {

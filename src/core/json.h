@@ -183,6 +183,8 @@ class Writer {
  private:
   // Appends the comma that separates this item from the previous sibling, if there is one.
   void begin_item();
+  // An item whose text is complete as it stands (a number, true, false, null, trusted JSON).
+  Writer& scalar(std::string_view text);
 
   std::string& out_;
   // True right after a complete item: the next item at this level needs a comma first.

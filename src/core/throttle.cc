@@ -28,21 +28,10 @@ std::string address_key(std::string_view address) {
 RateLimit::RateLimit(int per_window, std::int64_t window_ms, int burst, std::size_t entries_max)
     : per_ms_(static_cast<double>(per_window) / static_cast<double>(std::max<std::int64_t>(window_ms, 1))),
       burst_(std::max(burst, 1)),
-      entries_max_(std::max<std::size_t>(entries_max, 1)) {}
+      buckets_(entries_max) {}
 
 RateLimit::Bucket& RateLimit::bucket(std::string_view key, std::int64_t now_ms) {
-  auto it = buckets_.find(std::string(key));
-  if (it == buckets_.end()) {
-    if (buckets_.size() >= entries_max_) {
-      buckets_.erase(by_age_.front());
-      by_age_.pop_front();
-    }
-    by_age_.emplace_back(key);
-    it = buckets_.emplace(std::string(key), Bucket{burst_, now_ms, std::prev(by_age_.end())}).first;
-  } else {
-    by_age_.splice(by_age_.end(), by_age_, it->second.age);
-  }
-  Bucket& b = it->second;
+  Bucket& b = buckets_.use(key, [&] { return Bucket{burst_, now_ms}; });
   if (now_ms > b.at_ms) {
     b.tokens = std::min(burst_, b.tokens + static_cast<double>(now_ms - b.at_ms) * per_ms_);
     b.at_ms = now_ms;
@@ -52,7 +41,7 @@ RateLimit::Bucket& RateLimit::bucket(std::string_view key, std::int64_t now_ms) 
 
 std::int64_t RateLimit::wait_ms(std::string_view key, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  if (buckets_.find(std::string(key)) == buckets_.end()) return 0;  // a full bucket
+  if (!buckets_.find(key)) return 0;  // a full bucket
   const Bucket& b = bucket(key, now_ms);
   if (b.tokens >= 1) return 0;
   if (per_ms_ <= 0) return 3'600'000;
@@ -72,7 +61,8 @@ std::int64_t RateLimit::take(std::string_view key, std::int64_t now_ms) {
 
 Throttle::Throttle(ThrottleOptions options)
     : options_(options),
-      addresses_(options.address_failures_per_minute, 60'000, options.address_failures_burst, options.entries_max) {}
+      addresses_(options.address_failures_per_minute, 60'000, options.address_failures_burst, options.entries_max),
+      pairs_(options.entries_max) {}
 
 // The credential as a fixed-size digest (an attacker chooses it: a 64 KiB userName would make a
 // 64 KiB key), then the address key.
@@ -97,9 +87,9 @@ std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view add
   std::int64_t wait = 0;
   if (pairs_delay()) {
     std::lock_guard lock(mutex_);
-    auto it = pairs_.find(pair_key(credential, where));
-    if (it != pairs_.end() && now_ms - it->second.last_ms < options_.forget_after_ms) {
-      wait = std::max<std::int64_t>(0, it->second.last_ms + delay_ms(it->second.failures) - now_ms);
+    const Pair* p = pairs_.find(pair_key(credential, where));
+    if (p && now_ms - p->last_ms < options_.forget_after_ms) {
+      wait = std::max<std::int64_t>(0, p->last_ms + delay_ms(p->failures) - now_ms);
     }
   }
   if (wait > 0 || scope == ThrottleScope::kPairOnly) return wait;
@@ -112,19 +102,7 @@ void Throttle::failed(std::string_view credential, std::string_view address, std
   addresses_.take(where, now_ms);
   if (!pairs_delay()) return;  // nothing to remember of the pair
   std::lock_guard lock(mutex_);
-  std::string key = pair_key(credential, where);
-  auto it = pairs_.find(key);
-  if (it == pairs_.end()) {
-    if (pairs_.size() >= options_.entries_max) {
-      pairs_.erase(by_age_.front());
-      by_age_.pop_front();
-    }
-    by_age_.push_back(key);
-    it = pairs_.emplace(std::move(key), Pair{0, now_ms, std::prev(by_age_.end())}).first;
-  } else {
-    by_age_.splice(by_age_.end(), by_age_, it->second.age);
-  }
-  Pair& p = it->second;
+  Pair& p = pairs_.use(pair_key(credential, where), [&] { return Pair{0, now_ms}; });
   if (now_ms - p.last_ms >= options_.forget_after_ms) p.failures = 0;
   p.failures += 1;
   p.last_ms = now_ms;
@@ -134,10 +112,7 @@ void Throttle::succeeded(std::string_view credential, std::string_view address) 
   if (!failures_seen_.load(std::memory_order_relaxed) || !pairs_delay()) return;
   const std::string key = pair_key(credential, address_key(address));
   std::lock_guard lock(mutex_);
-  auto it = pairs_.find(key);
-  if (it == pairs_.end()) return;
-  by_age_.erase(it->second.age);
-  pairs_.erase(it);
+  pairs_.erase(key);
 }
 
 }  // namespace payoutd

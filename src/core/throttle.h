@@ -13,11 +13,11 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
-#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "core/lru_table.h"
 
 namespace payoutd {
 
@@ -43,16 +43,13 @@ class RateLimit {
   struct Bucket {
     double tokens = 0;
     std::int64_t at_ms = 0;
-    std::list<std::string>::iterator age;
   };
   Bucket& bucket(std::string_view key, std::int64_t now_ms);  // refilled to now; under mutex_
 
   const double per_ms_;
   const double burst_;
-  const std::size_t entries_max_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Bucket> buckets_;
-  std::list<std::string> by_age_;  // least recently used first
+  LruTable<Bucket> buckets_;
 };
 
 struct ThrottleOptions {
@@ -92,7 +89,6 @@ class Throttle {
   struct Pair {
     int failures = 0;
     std::int64_t last_ms = 0;
-    std::list<std::string>::iterator age;
   };
   static std::string pair_key(std::string_view credential, std::string_view where);
   // Whether pairs are ever delayed (failures_free at its maximum: only addresses are throttled).
@@ -103,8 +99,7 @@ class Throttle {
   std::atomic<bool> failures_seen_{false};  // until the first failure there is nothing to look up
   RateLimit addresses_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Pair> pairs_;
-  std::list<std::string> by_age_;  // least recently used first
+  LruTable<Pair> pairs_;
 };
 
 }  // namespace payoutd

@@ -1,25 +1,48 @@
 #include "core/time_format.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 namespace payoutd {
 namespace {
 
-// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-void civil_from_days(std::int64_t days, int& year, int& month, int& day) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  year = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0));
+namespace chrono = std::chrono;
+
+// The span of <chrono>'s calendar: from the first second of year::min() to the last of year::max().
+constexpr chrono::sys_seconds kFirstSecond{
+    chrono::sys_days{chrono::year::min() / chrono::January / 1}};
+constexpr chrono::sys_seconds kLastSecond{
+    chrono::sys_days{chrono::year::max() / chrono::December / 31} + chrono::days{1} -
+    chrono::seconds{1}};
+// The first day parse_iso_date_ms accepts: that of epoch millisecond 0 (four digits end at 9999).
+constexpr chrono::year_month_day kFirstDate{chrono::year{1970} / chrono::January / 1};
+
+struct LocalTime {
+  chrono::year_month_day date;
+  chrono::hh_mm_ss<chrono::seconds> time;
+  chrono::weekday day_of_week;
+};
+
+// The calendar date and time of day `utc_offset_minutes` east of UTC, within the calendar's span.
+LocalTime local_time(std::int64_t epoch_ms, int utc_offset_minutes) {
+  const chrono::sys_time<chrono::milliseconds> utc{chrono::milliseconds{epoch_ms}};
+  const chrono::sys_seconds local =
+      std::clamp(chrono::floor<chrono::seconds>(utc) + chrono::minutes{utc_offset_minutes},
+                 kFirstSecond, kLastSecond);
+  const chrono::sys_days day = chrono::floor<chrono::days>(local);
+  return {chrono::year_month_day{day}, chrono::hh_mm_ss<chrono::seconds>{local - day},
+          chrono::weekday{day}};
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+// The number spelled by text[at, at + count) in decimal digits; nullopt if any is not a digit.
+std::optional<int> fixed_digits(std::string_view text, std::size_t at, std::size_t count) {
+  int value = 0;
+  for (std::size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
 }
 
 }  // namespace
@@ -27,30 +50,51 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 std::optional<int> parse_utc_offset_minutes(std::string_view text) {
   if (text == "Z") return 0;
   if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':') return std::nullopt;
-  for (std::size_t i : {1, 2, 4, 5}) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-  }
-  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
-  const int minutes = (text[4] - '0') * 10 + (text[5] - '0');
-  if (hours > 14 || minutes > 59) return std::nullopt;
-  const int total = hours * 60 + minutes;
+  const auto hours = fixed_digits(text, 1, 2), minutes = fixed_digits(text, 4, 2);
+  if (!hours || !minutes || *hours > 14 || *minutes > 59) return std::nullopt;
+  const int total = *hours * 60 + *minutes;
   return text[0] == '-' ? -total : total;
 }
 
 std::string format_iso8601(std::int64_t epoch_ms, int utc_offset_minutes) {
-  const std::int64_t local_s = floor_div(epoch_ms, 1000) + utc_offset_minutes * 60LL;
-  const std::int64_t days = floor_div(local_s, 86400);
-  const std::int64_t second_of_day = local_s - days * 86400;
-  int year = 0, month = 0, day = 0;
-  civil_from_days(days, year, month, day);
+  const LocalTime t = local_time(epoch_ms, utc_offset_minutes);
   const int offset_abs = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
   char buffer[40];
-  const int n = std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-                              year, month, day, static_cast<int>(second_of_day / 3600),
-                              static_cast<int>(second_of_day / 60 % 60),
-                              static_cast<int>(second_of_day % 60),
-                              utc_offset_minutes < 0 ? '-' : '+', offset_abs / 60, offset_abs % 60);
+  const int n = std::snprintf(
+      buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d",
+      static_cast<int>(t.date.year()), static_cast<unsigned>(t.date.month()),
+      static_cast<unsigned>(t.date.day()), static_cast<int>(t.time.hours().count()),
+      static_cast<int>(t.time.minutes().count()), static_cast<int>(t.time.seconds().count()),
+      utc_offset_minutes < 0 ? '-' : '+', offset_abs / 60, offset_abs % 60);
   return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+std::string format_rfc5322_date(std::int64_t epoch_ms) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const LocalTime t = local_time(epoch_ms, 0);
+  char buffer[48];
+  const int n = std::snprintf(
+      buffer, sizeof(buffer), "%s, %02u %s %04d %02d:%02d:%02d +0000",
+      kDays[t.day_of_week.c_encoding()], static_cast<unsigned>(t.date.day()),
+      kMonths[static_cast<unsigned>(t.date.month()) - 1], static_cast<int>(t.date.year()),
+      static_cast<int>(t.time.hours().count()), static_cast<int>(t.time.minutes().count()),
+      static_cast<int>(t.time.seconds().count()));
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+std::optional<std::int64_t> parse_iso_date_ms(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto year = fixed_digits(text, 0, 4), month = fixed_digits(text, 5, 2),
+             day = fixed_digits(text, 8, 2);
+  if (!year || !month || !day) return std::nullopt;
+  const chrono::year_month_day date{chrono::year{*year},
+                                    chrono::month{static_cast<unsigned>(*month)},
+                                    chrono::day{static_cast<unsigned>(*day)}};
+  if (!date.ok() || date < kFirstDate) return std::nullopt;
+  return chrono::duration_cast<chrono::milliseconds>(chrono::sys_days{date}.time_since_epoch())
+      .count();
 }
 
 }  // namespace payoutd

@@ -45,68 +45,10 @@ std::string_view Request::query() const {
   return q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1);
 }
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::int64_t retry_after_seconds(std::int64_t wait_ms) { return std::max<std::int64_t>((wait_ms + 999) / 1000, 1); }
 
 void set_retry_after(Response& response, std::int64_t seconds) {
   response.headers.emplace_back("Retry-After", std::to_string(seconds));
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (c == '\0') return std::nullopt;
-    out.push_back(c);
-  }
-  return out;
-}
-
-QueryParam query_param(std::string_view query, std::string_view name) {
-  QueryParam result;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    if (key != name) continue;
-    if (result.present) {
-      result.valid = false;
-      continue;
-    }
-    result.present = true;
-    std::string raw(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    for (char& c : raw) {
-      if (c == '+') c = ' ';
-    }
-    auto decoded = percent_decode(raw);
-    if (!decoded) {
-      result.valid = false;
-    } else {
-      result.value = std::move(*decoded);
-    }
-  }
-  return result;
 }
 
 namespace {

@@ -35,7 +35,7 @@ struct Request {
   RequestProblem problem = RequestProblem::kNone;
 
   std::string_view path() const;
-  std::string_view query() const;  // without '?'; empty if none
+  std::string_view query() const;  // without '?'; empty if none (http/query.h reads it)
 };
 
 struct Response {
@@ -101,17 +101,5 @@ std::optional<Request> parse_request(std::string_view bytes, const ServerOptions
 // A wait as a Retry-After answer gives it: whole seconds, rounded up; and that header, set.
 std::int64_t retry_after_seconds(std::int64_t wait_ms);
 void set_retry_after(Response& response, std::int64_t seconds);
-
-// Percent-decodes a URL component. nullopt on a malformed escape or a decoded NUL byte.
-std::optional<std::string> percent_decode(std::string_view text);
-
-// A parameter of an application/x-www-form-urlencoded query, decoded ('+' is a space). A
-// parameter given twice, or with a malformed escape, is present but not valid.
-struct QueryParam {
-  bool present = false;
-  bool valid = true;
-  std::string value;
-};
-QueryParam query_param(std::string_view query, std::string_view name);
 
 }  // namespace payoutd::http

@@ -1,6 +1,6 @@
 #include "web/api.h"
 
-#include "http/server.h"
+#include "http/query.h"
 
 namespace payoutd::web {
 

@@ -2,30 +2,21 @@
 
 #include <algorithm>
 
-#include "http/server.h"
+#include "http/query.h"
 
 namespace payoutd::web {
 
 std::optional<FormParams> parse_form(std::string_view text) {
   FormParams out;
-  while (!text.empty()) {
-    const auto amp = text.find('&');
-    const std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (out.size() == kFormParamsMax) return std::nullopt;
-    const auto eq = pair.find('=');
-    std::string key(pair.substr(0, eq)), value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    for (std::string* s : {&key, &value}) {
-      for (char& c : *s) {
-        if (c == '+') c = ' ';
-      }
-      auto decoded = http::percent_decode(*s);
-      if (!decoded) return std::nullopt;
-      *s = std::move(*decoded);
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
+  bool refused = false;
+  http::for_each_raw_param(text, [&](const http::RawParam& param) {
+    if (param.name.empty() && !param.has_value) return true;  // "a&&b", "&a"
+    auto name = http::form_decode(param.name), value = http::form_decode(param.value);
+    refused = out.size() == kFormParamsMax || !name || !value;
+    if (!refused) out.emplace_back(std::move(*name), std::move(*value));
+    return !refused;
+  });
+  if (refused) return std::nullopt;
   // A repeated name is refused: found by sorting views of the names (n log n), not by comparing
   // each with all before it (a 64 KiB body of 20 000 one-letter names once cost the I/O thread a
   // tenth of a second that way).

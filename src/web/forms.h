@@ -9,8 +9,9 @@
 
 namespace payoutd::web {
 
-// The parameters of a query string or a form body (application/x-www-form-urlencoded), decoded
-// ('+' is a space), in order; nullopt when one is malformed, a name is repeated, or there are
+// The parameters of a query string or a form body (application/x-www-form-urlencoded), split and
+// decoded by http/query.h ('+' is a space), in order, empty pieces ("a&&b") skipped; nullopt when
+// one is malformed (a bad escape, a NUL byte), a name (decoded) is repeated, or there are
 // more than kFormParamsMax (no page has a tenth as many: a body of thousands of one-letter
 // parameters is an attack on the I/O thread, refused after one linear pass).
 inline constexpr std::size_t kFormParamsMax = 1000;

@@ -11,7 +11,7 @@
 //   parameter parse_form found is present and valid with the same value; a valid value never
 //   carries a NUL byte.
 #include "check.h"
-#include "http/server.h"
+#include "http/query.h"
 #include "web/forms.h"
 #include "web/html.h"
 

@@ -1,5 +1,5 @@
 // Credential throttling (core/throttle.h): delays per (credential, address), failures per
-// address, address keys, bounded tables.
+// address, address keys, and the bounded table they remember in (core/lru_table.h).
 #include "core/throttle.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +59,33 @@ TEST(Throttle, ForgetsTheLeastRecentlyUsedBeyondItsBound) {
   EXPECT_GT(t.wait_ms("a", "192.0.2.1", 0), 0);
   EXPECT_EQ(t.wait_ms("b", "192.0.2.2", 0), 0);
   EXPECT_GT(t.wait_ms("c", "192.0.2.3", 0), 0);
+}
+
+TEST(LruTable, ForgetsTheLeastRecentlyUsedWhenFull) {
+  LruTable<int> table(2);
+  table.use("a", [] { return 1; });
+  table.use("b", [] { return 2; });
+  EXPECT_EQ(table.use("a", [] { return 0; }), 1);  // found, not made: a is now the most recent
+  ASSERT_NE(table.find("b"), nullptr);             // finding does not make b recent
+  table.use("c", [] { return 3; });                // b is forgotten
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.find("b"), nullptr);
+  EXPECT_EQ(*table.find("a"), 1);
+  EXPECT_EQ(*table.find("c"), 3);
+  table.erase("a");
+  table.erase("missing");
+  EXPECT_EQ(table.find("a"), nullptr);
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.use("b", [] { return 4; }), 4);  // made anew after it was forgotten
+}
+
+TEST(LruTable, HoldsAtLeastOneEntry) {
+  LruTable<int> table(0);
+  table.use("a", [] { return 1; });
+  EXPECT_EQ(*table.find("a"), 1);
+  table.use("b", [] { return 2; });
+  EXPECT_EQ(table.find("a"), nullptr);
+  EXPECT_EQ(table.size(), 1u);
 }
 
 TEST(RateLimit, RefillsOverTime) {

@@ -33,6 +33,14 @@ TEST(ParseForm, RefusesMalformedEscapes) {
   EXPECT_FALSE(parse_form("a=%00"));
 }
 
+// Browsers escape these, but a hand-made query need not: RFC 3986 refuses them raw, the forms
+// have always read them.
+TEST(ParseForm, ReadsBytesAUrlShouldEscape) {
+  auto p = parse_form("q=a b\"<>|\\^`{}&n=\xD0\xB0");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p, (FormParams{{"q", "a b\"<>|\\^`{}"}, {"n", "\xD0\xB0"}}));
+}
+
 // A body of thousands of tiny parameters is refused after one pass instead of costing the I/O
 // thread a comparison of every name with every other.
 TEST(ParseForm, BoundsTheNumberOfParameters) {

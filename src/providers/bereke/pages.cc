@@ -9,6 +9,7 @@
 
 #include "cards/card.h"
 #include "core/money.h"
+#include "http/query.h"
 
 namespace payoutd::providers::bereke {
 

@@ -3,13 +3,13 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
 
 #include "core/json.h"
 #include "core/time_format.h"
+#include "http/query.h"
 #include "web/api.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
@@ -99,20 +99,6 @@ std::string time_text(std::int64_t ms) {
   std::string t = format_iso8601(ms, 0);  // ...+00:00
   t.erase(t.size() - 3, 1);               // ...+0000, as ecommpay writes it
   return t;
-}
-
-// RFC 5322's date: "Tue, 01 Dec 2026 08:20:00 +0000".
-std::string mail_date(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
 }
 
 bool valid_email(std::string_view s) {
@@ -479,7 +465,7 @@ std::optional<store::OutboxMessage> Dialect::code_mail(const store::PayoutRecord
   m.body = "From: Payouts <" + options_.mail_from + ">\r\n"
            "To: <" + order.email + ">\r\n"
            "Subject: Your payout verification code\r\n"
-           "Date: " + mail_date(now_ms) + "\r\n"
+           "Date: " + format_rfc5322_date(now_ms) + "\r\n"
            "Message-ID: <" + order.order_id + "." + std::to_string(order.codes_sent) + "@payoutd>\r\n"
            "MIME-Version: 1.0\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n"

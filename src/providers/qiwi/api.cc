@@ -6,6 +6,7 @@
 #include "core/log_limit.h"
 #include "core/json.h"
 #include "core/time_format.h"
+#include "http/query.h"
 #include "web/api.h"
 #include "web/error_envelope.h"
 
