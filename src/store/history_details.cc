@@ -89,7 +89,8 @@ HistoryDetails decode_history_details(std::string_view text) {
   if (!parsed.value || !parsed.value->is_object() || parsed.value->as_object().size() != 1) {
     malformed(text);
   }
-  const auto& [block, members] = parsed.value->as_object().front();
+  const std::string& block = parsed.value->as_object().front().first;
+  const json::Value& members = parsed.value->as_object().front().second;
   for (Kind kind : {Kind::kProvider, Kind::kTransfer, Kind::kCard}) {
     if (block == block_of(kind)) d.kind = kind;
   }
