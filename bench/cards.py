@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import tomllib
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +33,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYOUTD = os.path.join(ROOT, os.environ.get("PAYOUTD", "build/payoutd"))
 CONFIG = os.path.join(ROOT, os.environ.get("BENCH_CONFIG", "config/sandbox.toml"))
 LUA = os.path.join(ROOT, "bench", "card_payout.lua")
+
+
+def success_card(config_path):
+    """The card every benchmark payout goes to: the first Bereke recipient binding's number in the
+    config (the sandbox's success card)."""
+    with open(config_path, "rb") as f:
+        config = tomllib.load(f)
+    for partner in config.get("bereke", {}).get("partners", []):
+        for binding in partner.get("recipient_bindings", []):
+            return binding["pan"]
+    raise BenchError(f"{config_path}: no bereke.partners.recipient_bindings to pay out to")
+
+
+PAN = success_card(CONFIG)
 DURATION_S = int(os.environ.get("BENCH_DURATION_S", "10"))
 WARMUP_S = int(os.environ.get("BENCH_WARMUP_S", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -81,7 +96,7 @@ class Node(PayoutdProcess):
 
 def wrk(port, connections, seconds, nonce, phase):
     p = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                        "--latency", "-s", LUA, f"http://127.0.0.1:{port}", "--", nonce, phase],
+                        "--latency", "-s", LUA, f"http://127.0.0.1:{port}", "--", nonce, phase, PAN],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = p.stdout.decode(errors="replace")
     if p.returncode != 0:
