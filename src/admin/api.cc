@@ -156,8 +156,8 @@ void Dialect::route(http::Request& request, const http::Responder& respond) {
 bool Dialect::admit_tenant_path(const Call& call) const {
   const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits/{creditId}]
   const std::optional<Tenant> tenant = Tenant::parse(s[1]);
-  if (!tenant ||
-      std::find(options_.tenants.begin(), options_.tenants.end(), *tenant) == options_.tenants.end()) {
+  const auto& known = options_.tenants;
+  if (!tenant || std::find(known.begin(), known.end(), *tenant) == known.end()) {
     call.respond(error(404, "tenant.not.found", "no such tenant"));
     return false;
   }

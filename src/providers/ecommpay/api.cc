@@ -258,7 +258,9 @@ bool Network::contains(std::string_view address_text) const {
   return true;
 }
 
-Tenant tenant_of(std::int64_t project_id) { return {std::string(kProvider), std::to_string(project_id)}; }
+Tenant tenant_of(std::int64_t project_id) {
+  return {std::string(kProvider), std::to_string(project_id)};
+}
 
 // The sandbox's own receiver of callbacks: what arrived, per project, newest last.
 struct Dialect::Sink {
@@ -269,7 +271,8 @@ struct Dialect::Sink {
 Dialect::Dialect(engine::CardPayouts& cards, Options options)
     : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
   for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
-  cards_.set_notifier(std::string(kProvider), [this](const Tenant& tenant, const store::PayoutRecord& payout,
+  cards_.set_notifier(std::string(kProvider), [this](const Tenant& tenant,
+                                                     const store::PayoutRecord& payout,
                                                      const CardOrder& order, std::int64_t now_ms) {
     std::vector<store::OutboxMessage> messages;
     if (auto m = callback(tenant, payout, order, now_ms)) messages.push_back(std::move(*m));
