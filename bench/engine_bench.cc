@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
                    ("payoutd-engine-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const Currency rub = *Currency::from_code("RUB");
+  const Tenant tenant{"qiwi", "bench"};
   {
     auto store = store::open_sqlite_store({.path = (dir / "payoutd.db").string()});
     SystemClock clock;
@@ -32,8 +33,8 @@ int main(int argc, char** argv) {
     committer.start();
     engine::PayoutEngine engine(committer, *store, clock);
     engine::ProvisionPlan plan;
-    plan.funders.push_back({{"qiwi:bench", "hot-funder", "Hot", rub}, 1'000'000'000'00});
-    plan.clients.push_back({"qiwi:bench", "client", "wallet", rub});
+    plan.funders.push_back({{tenant, "hot-funder", "Hot", rub}, 1'000'000'000'00});
+    plan.clients.push_back({tenant, "client", "wallet", rub});
     if (auto failure = engine::provision_if_empty(engine, nullptr, plan); !failure.empty()) {
       std::fprintf(stderr, "provisioning failed: %s\n", failure.c_str());
       return 1;
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
         cv.wait(lock, [&] { return in_flight < in_flight_max; });
         ++in_flight;
       }
-      engine.wallet_payout({"qiwi:bench", "t" + std::to_string(i), "hot-funder", "client",
+      engine.wallet_payout({tenant, "t" + std::to_string(i), "hot-funder", "client",
                             Amount{100, rub}},
                            [&](engine::PayoutResult r) {
                              std::lock_guard lock(mutex);

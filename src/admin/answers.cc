@@ -72,7 +72,7 @@ std::string render_record(const store::PayoutRecord& p) {
 }
 
 void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
-                 const std::string& tenant, const std::string& funder) {
+                 const Tenant& tenant, const std::string& funder) {
   auto account = engine.find_account(tenant, ledger::AccountKind::kFunder, funder);
   if (!account) return respond(error(404, "funder.not.found", "no such funder"));
   http::Response r;
@@ -81,7 +81,7 @@ void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
 }
 
 void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
-                   const http::Responder& respond, const std::string& tenant,
+                   const http::Responder& respond, const Tenant& tenant,
                    const std::string& funder, const std::string& credit_id) {
   std::string problem;
   auto body = web::parse_object(request.body, &problem);

@@ -55,6 +55,13 @@ void write_outbox_message(json::Writer& w, const store::Store& store,
   w.end_array().end_object();
 }
 
+// The tenant of a path admit_tenant_path let through: it parsed there.
+Tenant admitted_tenant(std::span<const std::string> path) {
+  std::optional<Tenant> tenant = Tenant::parse(path[1]);
+  PAYOUTD_ASSERT(tenant.has_value(), "an admitted tenants/{tenant}/ path names a tenant");
+  return std::move(*tenant);
+}
+
 }  // namespace
 
 Dialect::Dialect(engine::PayoutEngine& engine, Options options)
@@ -148,7 +155,9 @@ void Dialect::route(http::Request& request, const http::Responder& respond) {
 
 bool Dialect::admit_tenant_path(const Call& call) const {
   const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits/{creditId}]
-  if (std::find(options_.tenants.begin(), options_.tenants.end(), s[1]) == options_.tenants.end()) {
+  const std::optional<Tenant> tenant = Tenant::parse(s[1]);
+  const auto& known = options_.tenants;
+  if (!tenant || std::find(known.begin(), known.end(), *tenant) == known.end()) {
     call.respond(error(404, "tenant.not.found", "no such tenant"));
     return false;
   }
@@ -161,11 +170,12 @@ bool Dialect::admit_tenant_path(const Call& call) const {
 }
 
 void Dialect::show_tenant_funder(const Call& call) {
-  show_funder(engine_, call.respond, call.path[1], call.path[3]);
+  show_funder(engine_, call.respond, admitted_tenant(call.path), call.path[3]);
 }
 
 void Dialect::credit_tenant_funder(const Call& call) {
-  credit_funder(engine_, call.request, call.respond, call.path[1], call.path[3], call.path[5]);
+  credit_funder(engine_, call.request, call.respond, admitted_tenant(call.path), call.path[3],
+                call.path[5]);
 }
 
 void Dialect::rail_credit(const Call& call) {

@@ -20,9 +20,10 @@ namespace payoutd::admin {
 struct Options {
   std::string token;         // empty disables the admin API
   ThrottleOptions throttle;  // wrong tokens, per address
-  // Every tenant of the config ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>"): the
-  // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/.
-  std::vector<std::string> tenants;
+  // Every tenant of the config (a QIWI product, a Bereke partner, an ecommpay project): the
+  // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/, {tenant}
+  // being its key ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>").
+  std::vector<Tenant> tenants;
 };
 
 class Dialect {

@@ -51,7 +51,7 @@ void load_cabinet(const toml::table& root, Config& config) {
   o.device_ms = bounded(t, "cabinet", "device_days", 90, 1, 3650) * 86'400'000LL;
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
-  const std::vector<std::string>& tenants = config.admin.tenants;
+  const std::vector<Tenant>& tenants = config.admin.tenants;
   const toml::array* users = t["users"].as_array();
   if (!users) return;
   for (std::size_t i = 0; i < users->size(); ++i) {
@@ -61,10 +61,11 @@ void load_cabinet(const toml::table& root, Config& config) {
     cabinet::User user;
     user.login = required_string(*u, where, "login");
     if (user.login.size() > 64) fail(where + ".login", "at most 64 characters");
-    user.tenant = required_string(*u, where, "tenant");
-    if (std::find(tenants.begin(), tenants.end(), user.tenant) == tenants.end()) {
+    const std::optional<Tenant> tenant = Tenant::parse(required_string(*u, where, "tenant"));
+    if (!tenant || std::find(tenants.begin(), tenants.end(), *tenant) == tenants.end()) {
       fail(where + ".tenant", "no such tenant in this config (qiwi:<product>, bereke:<partner>, ecommpay:<project>)");
     }
+    user.tenant = *tenant;
     user.password_hash = required_string(*u, where, "password_hash");
     if (!cabinet::is_password_hash(user.password_hash)) {
       fail(where + ".password_hash", "must be an argon2id hash (payoutd hash-password makes one)");
@@ -337,7 +338,7 @@ void load_providers(const toml::table& root, const std::string& path, Config& co
     config.providers.push_back(module.load(root, context));
   }
   for (const auto& provider : config.providers) {
-    for (std::string& tenant : provider->tenants()) {
+    for (Tenant& tenant : provider->tenants()) {
       config.admin.tenants.push_back(std::move(tenant));
     }
   }

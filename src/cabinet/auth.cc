@@ -55,7 +55,7 @@ std::int64_t int_of(const json::Value& v, std::string_view key) {
 std::string session_json(const Session& s, bool ended) {
   std::string out;
   json::Writer w(out);
-  w.begin_object().key("login").string(s.login).key("tenant").string(s.tenant);
+  w.begin_object().key("login").string(s.login).key("tenant").string(s.tenant.key());
   w.key("csrf").string(s.csrf).key("created_ms").integer(s.created_ms).key("seen_ms").integer(s.seen_ms);
   if (ended) w.key("ended").boolean(true);
   w.end_object();
@@ -65,7 +65,7 @@ std::string session_json(const Session& s, bool ended) {
 // Newest first in key order: the time counted down from the year 2286, then this process's
 // count of lines counted down (lines of one millisecond keep their order), then a random suffix
 // (lines of two nodes never collide).
-void write_audit(store::WriteTxn& txn, const std::string& tenant, const AuditEntry& e) {
+void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e) {
   static std::atomic<std::uint64_t> lines{0};
   char key[64];
   unsigned char suffix[4];
@@ -78,7 +78,7 @@ void write_audit(store::WriteTxn& txn, const std::string& tenant, const AuditEnt
   w.begin_object().key("at_ms").integer(e.at_ms).key("login").string(e.login);
   w.key("action").string(e.action).key("detail").string(e.detail).key("address").string(e.address);
   w.end_object();
-  txn.insert_record(tenant, kAuditRecord, key, value);
+  txn.insert_record(tenant.key(), kAuditRecord, key, value);
 }
 
 template <typename Result, typename Apply, typename Done>
@@ -325,7 +325,9 @@ std::optional<Session> Auth::session(std::string_view token) {
   auto v = parse_object(store_.get_record("", kSessionRecord, s.token_hash));
   if (!v || v->find("ended")) return std::nullopt;
   s.login = text_of(*v, "login");
-  s.tenant = text_of(*v, "tenant");
+  std::optional<Tenant> tenant = Tenant::parse(text_of(*v, "tenant"));
+  if (!tenant) return std::nullopt;
+  s.tenant = std::move(*tenant);
   s.csrf = text_of(*v, "csrf");
   s.created_ms = int_of(*v, "created_ms");
   s.seen_ms = int_of(*v, "seen_ms");
@@ -377,9 +379,10 @@ void Auth::audit(const Session& session, std::string action, std::string detail,
   if (!submitted) done(false);
 }
 
-std::vector<AuditEntry> Auth::audit_log(std::string_view tenant, std::size_t limit) const {
+std::vector<AuditEntry> Auth::audit_log(const Tenant& tenant, std::size_t limit) const {
   std::vector<AuditEntry> out;
-  for (const auto& [key, value] : store_.records_with_prefix(tenant, kAuditRecord, "", limit)) {
+  for (const auto& [key, value] :
+       store_.records_with_prefix(tenant.key(), kAuditRecord, "", limit)) {
     auto v = parse_object(value);
     if (!v) continue;
     out.push_back({int_of(*v, "at_ms"), text_of(*v, "login"), text_of(*v, "action"), text_of(*v, "detail"),

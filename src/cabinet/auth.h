@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/tenant.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "store/store.h"
@@ -43,7 +44,7 @@ namespace payoutd::cabinet {
 
 struct User {
   std::string login;
-  std::string tenant;         // e.g. "bereke:sandbox-partner"
+  Tenant tenant;              // e.g. {"bereke", "sandbox-partner"}
   std::string password_hash;  // "$argon2id$..."
 };
 
@@ -63,7 +64,9 @@ struct AuthOptions {
 
 struct Session {
   std::string token_hash;  // the store's key
-  std::string login, tenant, csrf;
+  std::string login;
+  Tenant tenant;  // stored as its key, read back by Tenant::parse
+  std::string csrf;
   std::int64_t created_ms = 0, seen_ms = 0;
 };
 
@@ -118,7 +121,7 @@ class Auth {
   void audit(const Session& session, std::string action, std::string detail, std::string address,
              std::function<void(bool)> done);
   // The tenant's audit log, newest first.
-  std::vector<AuditEntry> audit_log(std::string_view tenant, std::size_t limit) const;
+  std::vector<AuditEntry> audit_log(const Tenant& tenant, std::size_t limit) const;
 
   const User* user(std::string_view login) const;
   // How long a device token vouches for its login (its cookie's life).

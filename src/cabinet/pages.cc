@@ -190,7 +190,7 @@ void Pages::logout(View& v, const http::Request& request) {
 
 void Pages::overview(View& v) {
   const Texts& t = *v.t;
-  const std::string& tenant = v.session->tenant;
+  const std::string tenant = v.session->tenant.key();
   web::Node accounts = web::Node::list();
   for (const ledger::Account& a : store_.tenant_accounts(tenant, ledger::AccountKind::kFunder)) {
     accounts.push({{"code", a.code},

@@ -192,7 +192,7 @@ web::Node notifications_data(const store::Store& store, std::int64_t payout_id) 
 void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const Texts& t = *v.t;
   const Params query = web::parse_form(request.query()).value_or(Params{});
-  Filters f = filters_of(v.session->tenant, query);
+  Filters f = filters_of(v.session->tenant.key(), query);
   if (csv) {
     std::string out = "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
     f.query.limit = 1000;
@@ -260,11 +260,11 @@ void Pages::payout(View& v, const http::Request& request) {
   const Texts& t = *v.t;
   const Params query = web::parse_form(request.query()).value_or(Params{});
   const std::string kind = web::form_value(query, "kind"), id = web::form_value(query, "id");
-  const std::string& tenant = v.session->tenant;
+  const Tenant& tenant = v.session->tenant;
   // Only the session's tenant: a payout is found by (tenant, kind, partner id).
   std::optional<store::PayoutRecord> p;
   if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
-    p = store_.get_payout(tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
+    p = store_.get_payout(tenant.key(), kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
   }
   if (!p) return v.html(404, layout(v, "/cabinet/payouts", t.not_found));
   web::Node rows = web::Node::list();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cabinet/view.h"
+#include "core/tenant.h"
 #include "web/forms.h"
 
 namespace payoutd::cabinet {
@@ -15,8 +16,8 @@ namespace payoutd::cabinet {
 class Section {
  public:
   virtual ~Section() = default;
-  // Whether sessions of `tenant` have this section.
-  virtual bool serves(std::string_view tenant) const = 0;
+  // Whether sessions of `tenant` have this section (a provider's section serves its tenants).
+  virtual bool serves(const Tenant& tenant) const = 0;
   // Its pages in the navigation, labelled in `lang` ("ru" or "en").
   virtual std::vector<NavEntry> nav(std::string_view lang) const = 0;
   // Answers a GET of one of its pages through `v`; false when `path` is not one of them.

@@ -156,7 +156,7 @@ std::string layout(const View& v, std::string_view active, std::string_view titl
                       {"site", t.title},
                       {"nav", std::move(nav)},
                       {"login", v.session->login},
-                      {"tenant", v.session->tenant},
+                      {"tenant", v.session->tenant.key()},
                       {"lang_link", lang_link(v, ru ? "en" : "ru")},
                       {"other_lang", ru ? "EN" : "RU"},
                       {"csrf", v.session->csrf},

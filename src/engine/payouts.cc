@@ -103,6 +103,15 @@ namespace {
 
 constexpr char kSep = kFieldSeparator;
 
+// A command with its tenant's stored key (store.h), made once when it is submitted: the store
+// takes the key, and a job's footprint points into it.
+template <typename Command>
+struct Keyed {
+  explicit Keyed(Command c) : tenant(c.tenant.key()), command(std::move(c)) {}
+  std::string tenant;
+  Command command;
+};
+
 std::string wallet_payout_fingerprint(const WalletPayout& r) {
   std::string f;
   f.reserve(r.funder_code.size() + r.client_id.size() + 32);
@@ -193,9 +202,9 @@ std::string append_history(WriteTxn& txn, Account& wallet, const PayoutRecord& r
 
 // A command that fails validation changes nothing and consumes no id, but a partner who reuses
 // an id with a different (here: invalid) request learns of the conflict first.
-PayoutResult refuse(WriteTxn& txn, const WalletPayout& r, const std::string& fingerprint,
-                    Error error, std::string detail) {
-  if (auto seen = replay(txn, r.tenant, PayoutKind::kWalletPayout, r.transaction_id,
+PayoutResult refuse(WriteTxn& txn, const std::string& tenant, const WalletPayout& r,
+                    const std::string& fingerprint, Error error, std::string detail) {
+  if (auto seen = replay(txn, tenant, PayoutKind::kWalletPayout, r.transaction_id,
                          fingerprint)) {
     PayoutResult result{seen->first, {}, std::move(seen->second)};
     if (result.error == Error::kIdConflict) {
@@ -206,31 +215,36 @@ PayoutResult refuse(WriteTxn& txn, const WalletPayout& r, const std::string& fin
   return {error, std::move(detail), {}};
 }
 
-PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int64_t now_ms) {
+PayoutResult apply_wallet_payout(WriteTxn& txn, const Keyed<WalletPayout>& in,
+                                 std::int64_t now_ms) {
+  const std::string& tenant = in.tenant;
+  const WalletPayout& r = in.command;
   const std::string fingerprint = wallet_payout_fingerprint(r);
-  Account* funder = txn.find_account(r.tenant, AccountKind::kFunder, r.funder_code);
+  Account* funder = txn.find_account(tenant, AccountKind::kFunder, r.funder_code);
   if (!funder) {
-    return refuse(txn, r, fingerprint, Error::kSourceNotFound, "fromFunderId: no such funder");
+    return refuse(txn, tenant, r, fingerprint, Error::kSourceNotFound,
+                  "fromFunderId: no such funder");
   }
-  const auto wallets = txn.find_accounts_by_owner(r.tenant, AccountKind::kWallet, r.client_id);
+  const auto wallets = txn.find_accounts_by_owner(tenant, AccountKind::kWallet, r.client_id);
   if (wallets.empty()) {
-    return refuse(txn, r, fingerprint, Error::kDestinationNotFound, "toClientId: no such client");
+    return refuse(txn, tenant, r, fingerprint, Error::kDestinationNotFound,
+                  "toClientId: no such client");
   }
   if (!(funder->currency == r.amount.currency)) {
-    return refuse(txn, r, fingerprint, Error::kCurrencyMismatch,
+    return refuse(txn, tenant, r, fingerprint, Error::kCurrencyMismatch,
                   "transactionAmount.currency: the funder holds " +
                       std::string(funder->currency.code()));
   }
   Account* wallet = wallet_in(wallets, r.amount.currency);
   if (!wallet) {
-    return refuse(txn, r, fingerprint, Error::kCurrencyMismatch,
+    return refuse(txn, tenant, r, fingerprint, Error::kCurrencyMismatch,
                   "transactionAmount.currency: the client has no wallet in " +
                       std::string(r.amount.currency.code()));
   }
 
   PayoutResult result;
   PayoutRecord& p = result.payout;
-  p.tenant = r.tenant;
+  p.tenant = tenant;
   p.kind = PayoutKind::kWalletPayout;
   p.partner_id = r.transaction_id;
   p.fingerprint = fingerprint;
@@ -279,7 +293,7 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   p.id = txn.insert_payout_if_new(p);
   if (p.id == 0) {
     wallet->history_seq = seq_before;
-    return refuse(txn, r, fingerprint, Error::kNone, {});
+    return refuse(txn, tenant, r, fingerprint, Error::kNone, {});
   }
 
   if (p.status != PayoutStatus::kDeclined) {
@@ -294,10 +308,11 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const WalletPayout& r, std::int6
   return result;
 }
 
-void declare_wallet_payout(const WalletPayout& r, store::Footprint& f) {
-  f.payouts.push_back({r.tenant, PayoutKind::kWalletPayout, r.transaction_id});
-  f.accounts.push_back({r.tenant, AccountKind::kFunder, r.funder_code});
-  f.account_owners.push_back({r.tenant, AccountKind::kWallet, r.client_id});
+void declare_wallet_payout(const Keyed<WalletPayout>& in, store::Footprint& f) {
+  const WalletPayout& r = in.command;
+  f.payouts.push_back({in.tenant, PayoutKind::kWalletPayout, r.transaction_id});
+  f.accounts.push_back({in.tenant, AccountKind::kFunder, r.funder_code});
+  f.account_owners.push_back({in.tenant, AccountKind::kWallet, r.client_id});
 }
 
 // The scheduler's ids of the settlement sweep's two steps; payout ids are positive.
@@ -384,9 +399,9 @@ void PayoutEngine::on_overdue_card_payout(std::function<void(const PayoutRecord&
 
 void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
   auto job = make_job<PayoutResult>(
-      std::move(request), declare_wallet_payout,
-      [](const WalletPayout& r, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_wallet_payout(txn, r, now_ms);
+      Keyed<WalletPayout>(std::move(request)), declare_wallet_payout,
+      [](const Keyed<WalletPayout>& in, WriteTxn& txn, std::int64_t now_ms) {
+        return apply_wallet_payout(txn, in, now_ms);
       },
       [this, done](PayoutResult result, const store::Status& status) {
         if (!status.ok) {
@@ -402,17 +417,17 @@ void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
   if (!submit(std::move(job))) done({Error::kUnavailable, "the engine is overloaded", {}});
 }
 
-PayoutResult PayoutEngine::get_payout(std::string_view tenant, PayoutKind kind,
+PayoutResult PayoutEngine::get_payout(const Tenant& tenant, PayoutKind kind,
                                       std::string_view partner_id) const {
-  auto payout = store_.get_payout(tenant, kind, partner_id);
+  auto payout = store_.get_payout(tenant.key(), kind, partner_id);
   if (!payout) return {Error::kNotFound, "no such transaction", {}};
   return {Error::kNone, {}, std::move(*payout)};
 }
 
-HistoryPage PayoutEngine::wallet_history(std::string_view tenant, std::string_view account_code,
+HistoryPage PayoutEngine::wallet_history(const Tenant& tenant, std::string_view account_code,
                                          const std::string* cursor, std::size_t limit) const {
   HistoryPage page;
-  auto account = store_.get_account(tenant, AccountKind::kWallet, account_code);
+  auto account = store_.get_account(tenant.key(), AccountKind::kWallet, account_code);
   if (!account) return {Error::kNotFound, "accountId: no such wallet", {}, {}};
   std::int64_t after_seq = 0;
   if (cursor) {
@@ -433,14 +448,14 @@ HistoryPage PayoutEngine::wallet_history(std::string_view tenant, std::string_vi
   return page;
 }
 
-std::optional<Account> PayoutEngine::find_account(std::string_view tenant, AccountKind kind,
+std::optional<Account> PayoutEngine::find_account(const Tenant& tenant, AccountKind kind,
                                                   std::string_view code) const {
-  return store_.get_account(tenant, kind, code);
+  return store_.get_account(tenant.key(), kind, code);
 }
 
-std::vector<Account> PayoutEngine::accounts_of(std::string_view tenant, AccountKind kind,
+std::vector<Account> PayoutEngine::accounts_of(const Tenant& tenant, AccountKind kind,
                                                std::string_view owner) const {
-  return store_.get_accounts_by_owner(tenant, kind, owner);
+  return store_.get_accounts_by_owner(tenant.key(), kind, owner);
 }
 
 void PayoutEngine::settle(std::int64_t payout_id) {
@@ -505,18 +520,19 @@ void submit_admin(Committer& committer, Input input, Declare declare, Apply appl
 
 void PayoutEngine::create_funder(FunderSpec funder, AdminCallback done) {
   submit_admin(
-      committer_, std::move(funder),
-      [](const FunderSpec& spec, store::Footprint& f) {
-        f.accounts.push_back({spec.tenant, AccountKind::kFunder, spec.code});
+      committer_, Keyed<FunderSpec>(std::move(funder)),
+      [](const Keyed<FunderSpec>& in, store::Footprint& f) {
+        f.accounts.push_back({in.tenant, AccountKind::kFunder, in.command.code});
       },
-      [](const FunderSpec& spec, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
-        if (Account* a = txn.find_account(spec.tenant, AccountKind::kFunder, spec.code)) {
+      [](const Keyed<FunderSpec>& in, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        const FunderSpec& spec = in.command;
+        if (Account* a = txn.find_account(in.tenant, AccountKind::kFunder, spec.code)) {
           if (a->currency == spec.currency && a->owner == spec.display_name) {
             return {Error::kNone, {}, {}, {*a}};
           }
           return {Error::kIdConflict, "the funder exists with another currency or name", {}};
         }
-        Account a = new_account(spec.tenant, AccountKind::kFunder, spec.code, spec.display_name,
+        Account a = new_account(in.tenant, AccountKind::kFunder, spec.code, spec.display_name,
                                 spec.currency, now_ms);
         a.status = spec.status;
         return {Error::kNone, {}, {}, {*txn.insert_account(a)}};
@@ -526,21 +542,22 @@ void PayoutEngine::create_funder(FunderSpec funder, AdminCallback done) {
 
 void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
   submit_admin(
-      committer_, std::move(client),
-      [](const ClientSpec& spec, store::Footprint& f) {
-        f.accounts.push_back({spec.tenant, AccountKind::kWallet, spec.account_code});
-        f.account_owners.push_back({spec.tenant, AccountKind::kWallet, spec.client_id});
+      committer_, Keyed<ClientSpec>(std::move(client)),
+      [](const Keyed<ClientSpec>& in, store::Footprint& f) {
+        f.accounts.push_back({in.tenant, AccountKind::kWallet, in.command.account_code});
+        f.account_owners.push_back({in.tenant, AccountKind::kWallet, in.command.client_id});
       },
-      [](const ClientSpec& spec, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+      [](const Keyed<ClientSpec>& in, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        const ClientSpec& spec = in.command;
         auto wallets = [&] {
           std::vector<Account> all;
           for (Account* w :
-               txn.find_accounts_by_owner(spec.tenant, AccountKind::kWallet, spec.client_id)) {
+               txn.find_accounts_by_owner(in.tenant, AccountKind::kWallet, spec.client_id)) {
             all.push_back(*w);
           }
           return all;
         };
-        if (Account* a = txn.find_account(spec.tenant, AccountKind::kWallet, spec.account_code)) {
+        if (Account* a = txn.find_account(in.tenant, AccountKind::kWallet, spec.account_code)) {
           if (a->owner == spec.client_id && a->currency == spec.currency &&
               a->status == spec.status && a->credit_delay_ms == spec.credit_delay_ms) {
             return {Error::kNone, {}, {}, wallets()};
@@ -548,12 +565,12 @@ void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
           return {Error::kIdConflict, "the account exists with other settings", {}};
         }
         for (Account* w :
-             txn.find_accounts_by_owner(spec.tenant, AccountKind::kWallet, spec.client_id)) {
+             txn.find_accounts_by_owner(in.tenant, AccountKind::kWallet, spec.client_id)) {
           if (w->currency == spec.currency) {
             return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
           }
         }
-        Account a = new_account(spec.tenant, AccountKind::kWallet, spec.account_code,
+        Account a = new_account(in.tenant, AccountKind::kWallet, spec.account_code,
                                 spec.client_id, spec.currency, now_ms);
         a.status = spec.status;
         a.credit_delay_ms = spec.credit_delay_ms;
@@ -573,9 +590,9 @@ struct FunderCredit {
 
 }  // namespace
 
-void PayoutEngine::credit_funder(std::string tenant_id, std::string credit,
+void PayoutEngine::credit_funder(const Tenant& tenant_id, std::string credit,
                                  std::string funder_id, Amount value, AdminCallback done) {
-  FunderCredit input{std::move(tenant_id), std::move(credit), std::move(funder_id), value,
+  FunderCredit input{tenant_id.key(), std::move(credit), std::move(funder_id), value,
                      system_code("external", value.currency)};
   submit_admin(
       committer_, std::move(input),
@@ -644,19 +661,20 @@ std::string_view system_purpose(WalletTxnType type) {
 }
 
 struct OperationInput {
+  std::string tenant;  // op.tenant's stored key
   WalletOperation op;
   std::string system_code;  // empty when no system account takes part
 };
 
 void declare_operation(const OperationInput& in, store::Footprint& f) {
   const WalletOperation& op = in.op;
-  f.payouts.push_back({op.tenant, PayoutKind::kWalletOperation, op.operation_id});
-  f.account_owners.push_back({op.tenant, AccountKind::kWallet, op.client_id});
+  f.payouts.push_back({in.tenant, PayoutKind::kWalletOperation, op.operation_id});
+  f.account_owners.push_back({in.tenant, AccountKind::kWallet, op.client_id});
   if (op.type == WalletTxnType::kTransferBetweenClients) {
-    f.account_owners.push_back({op.tenant, AccountKind::kWallet, op.to_client_id});
+    f.account_owners.push_back({in.tenant, AccountKind::kWallet, op.to_client_id});
   }
   if (!in.system_code.empty()) {
-    f.accounts.push_back({op.tenant, AccountKind::kSystem, in.system_code});
+    f.accounts.push_back({in.tenant, AccountKind::kSystem, in.system_code});
   }
 }
 
@@ -674,20 +692,21 @@ std::string operation_fingerprint(const WalletOperation& op) {
   return f;
 }
 
-AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64_t now_ms) {
+AdminResult apply_operation(WriteTxn& txn, const std::string& tenant, const WalletOperation& op,
+                            std::int64_t now_ms) {
   const std::string fingerprint = operation_fingerprint(op);
-  if (auto seen = replay(txn, op.tenant, PayoutKind::kWalletOperation, op.operation_id,
+  if (auto seen = replay(txn, tenant, PayoutKind::kWalletOperation, op.operation_id,
                          fingerprint)) {
     return {seen->first, seen->first == Error::kNone ? "" : "operationId reused", seen->second};
   }
   const Currency currency = op.amount.currency;
   Account* wallet =
-      wallet_in(txn.find_accounts_by_owner(op.tenant, AccountKind::kWallet, op.client_id),
+      wallet_in(txn.find_accounts_by_owner(tenant, AccountKind::kWallet, op.client_id),
                 currency);
   if (!wallet) return {Error::kDestinationNotFound, "clientId: no wallet in that currency", {}};
 
   PayoutRecord p;
-  p.tenant = op.tenant;
+  p.tenant = tenant;
   p.kind = PayoutKind::kWalletOperation;
   p.partner_id = op.operation_id;
   p.fingerprint = fingerprint;
@@ -705,7 +724,7 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
   TransferKind kind = TransferKind::kSingle;
   switch (op.type) {
     case WalletTxnType::kTransferBetweenClients:
-      other = wallet_in(txn.find_accounts_by_owner(op.tenant, AccountKind::kWallet,
+      other = wallet_in(txn.find_accounts_by_owner(tenant, AccountKind::kWallet,
                                                     op.to_client_id),
                         currency);
       if (!other) return {Error::kDestinationNotFound, "toClientId: no wallet in that currency", {}};
@@ -718,14 +737,14 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
       break;
     case WalletTxnType::kPayment:
       debit = wallet;
-      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
+      credit = system_account(txn, tenant, system_purpose(op.type), currency, now_ms);
       entry.impact = BalanceImpact::kExpense;
       entry.details = provider_details(op.provider_id, op.provider_display_name);
       p.amount = op.amount.minor;
       break;
     case WalletTxnType::kPurchaseEPos:
       debit = wallet;
-      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
+      credit = system_account(txn, tenant, system_purpose(op.type), currency, now_ms);
       entry.domain = WalletDomain::kCards;
       entry.impact = BalanceImpact::kExpense;
       entry.details = card_details(op.card, nullptr);
@@ -734,14 +753,14 @@ AdminResult apply_operation(WriteTxn& txn, const WalletOperation& op, std::int64
       break;
     case WalletTxnType::kBalanceInquiry:
       debit = wallet;
-      credit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
+      credit = system_account(txn, tenant, system_purpose(op.type), currency, now_ms);
       entry.domain = WalletDomain::kCards;
       entry.impact = BalanceImpact::kExpense;
       p.amount = op.commission;
       break;
     case WalletTxnType::kInvoicingService:
     case WalletTxnType::kFastFunds:
-      debit = system_account(txn, op.tenant, system_purpose(op.type), currency, now_ms);
+      debit = system_account(txn, tenant, system_purpose(op.type), currency, now_ms);
       credit = wallet;
       entry.domain =
           op.type == WalletTxnType::kFastFunds ? WalletDomain::kCards : WalletDomain::kPayments;
@@ -791,9 +810,10 @@ void PayoutEngine::record_operation(WalletOperation operation, AdminCallback don
   const std::string_view purpose = system_purpose(operation.type);
   std::string code = purpose.empty() ? std::string() : system_code(purpose, operation.amount.currency);
   submit_admin(
-      committer_, OperationInput{std::move(operation), std::move(code)}, declare_operation,
+      committer_, OperationInput{operation.tenant.key(), std::move(operation), std::move(code)},
+      declare_operation,
       [](const OperationInput& in, WriteTxn& txn, std::int64_t now_ms) {
-        return apply_operation(txn, in.op, now_ms);
+        return apply_operation(txn, in.tenant, in.op, now_ms);
       },
       std::move(done));
 }

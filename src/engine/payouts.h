@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/money.h"
+#include "core/tenant.h"
 #include "engine/committer.h"
 #include "engine/scheduler.h"
 #include "store/store.h"
@@ -59,7 +60,7 @@ enum class WalletDomain : int { kPayments = 0, kCards = 1 };
 enum class BalanceImpact : int { kIncome = 0, kExpense = 1 };
 
 struct WalletPayout {
-  std::string tenant;
+  Tenant tenant;
   std::string transaction_id;
   std::string funder_code;
   std::string client_id;
@@ -74,7 +75,7 @@ struct PayoutResult {
 using PayoutCallback = std::function<void(PayoutResult)>;
 
 struct FunderSpec {
-  std::string tenant;
+  Tenant tenant;
   std::string code;
   std::string display_name;
   Currency currency;
@@ -82,7 +83,7 @@ struct FunderSpec {
 };
 
 struct ClientSpec {
-  std::string tenant;
+  Tenant tenant;
   std::string client_id;
   std::string account_code;
   Currency currency;
@@ -94,7 +95,7 @@ using CardInfo = store::HistoryCard;
 
 // An operation of another documented type, recorded on wallets (sandbox admin API).
 struct WalletOperation {
-  std::string tenant;
+  Tenant tenant;
   std::string operation_id;
   WalletTxnType type = WalletTxnType::kPayment;
   std::string client_id;
@@ -145,20 +146,20 @@ class PayoutEngine {
   void stop();
 
   void wallet_payout(WalletPayout request, PayoutCallback done);
-  PayoutResult get_payout(std::string_view tenant, store::PayoutKind kind,
+  PayoutResult get_payout(const Tenant& tenant, store::PayoutKind kind,
                           std::string_view partner_id) const;
 
   // A wallet's history after `cursor` (a txnHistoryId of that wallet; nullptr for the start).
-  HistoryPage wallet_history(std::string_view tenant, std::string_view account_code,
+  HistoryPage wallet_history(const Tenant& tenant, std::string_view account_code,
                              const std::string* cursor, std::size_t limit) const;
-  std::optional<ledger::Account> find_account(std::string_view tenant, ledger::AccountKind kind,
+  std::optional<ledger::Account> find_account(const Tenant& tenant, ledger::AccountKind kind,
                                               std::string_view code) const;
-  std::vector<ledger::Account> accounts_of(std::string_view tenant, ledger::AccountKind kind,
+  std::vector<ledger::Account> accounts_of(const Tenant& tenant, ledger::AccountKind kind,
                                            std::string_view owner) const;
 
   void create_funder(FunderSpec spec, AdminCallback done);
   void create_client(ClientSpec spec, AdminCallback done);
-  void credit_funder(std::string tenant, std::string credit_id, std::string funder_code,
+  void credit_funder(const Tenant& tenant, std::string credit_id, std::string funder_code,
                      Amount amount, AdminCallback done);
   void record_operation(WalletOperation operation, AdminCallback done);
 

@@ -16,7 +16,8 @@ struct ProvisionedFunder {
 
 // A card binding of the sandbox: a corporate card (debit tool) or a client's recipient card.
 struct ProvisionedBinding {
-  std::string tenant, binding_id, client_id, pan, holder;
+  Tenant tenant;
+  std::string binding_id, client_id, pan, holder;
   bool debit = false;
 };
 

@@ -52,8 +52,9 @@ class Provider {
  public:
   virtual ~Provider() = default;
 
-  // Its tenants, each "<name>:<id>": the admin API credits their accounts, cabinet users see one.
-  virtual std::vector<std::string> tenants() const = 0;
+  // Its tenants, each {its name, an id}: the admin API credits their accounts, cabinet users see
+  // one.
+  virtual std::vector<Tenant> tenants() const = 0;
   // What an empty database starts with (its marker names the provider).
   virtual const engine::ProvisionPlan& provision() const = 0;
   virtual std::vector<ConfigSecret> secrets() const = 0;
@@ -77,7 +78,7 @@ class Provider {
   virtual admin::Section* admin_section() { return nullptr; }
 };
 
-// A provider's line in the registry: its name (of its config section, of its tenants' prefix),
+// A provider's line in the registry: its name (of its config section, its tenants' provider),
 // and how it loads from the config's root (its own section, and any key of another section it
 // owns, such as [cabinet]'s for its cabinet sections). `load` throws std::runtime_error naming
 // the key at fault.

@@ -15,6 +15,12 @@
 // are held. A batch that still collides with another node's (both inserting one partner id, a
 // deadlock on something undeclared) fails its commit with Status::conflict set: nothing of it
 // happened, and the committer runs it again, when it sees the other node's rows.
+//
+// Tenants. Every `tenant` here (a parameter, a record's field) is the tenant's persisted key,
+// Tenant::key() of core/tenant.h ("<provider>:<id>"), or "" for what belongs to no tenant (the
+// vault's data key, the order-id index, cabinet sessions). The store treats it as an opaque
+// string: the engine calls key() where it hands a tenant to the store, and reads a stored one
+// back with Tenant::parse, never by its prefix.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,7 +44,7 @@ enum class PayoutStatus : std::uint8_t { kProcessing = 0, kSuccess = 1, kDecline
 
 struct PayoutRecord {
   std::int64_t id = 0;  // assigned by the store
-  std::string tenant;
+  std::string tenant;   // the tenant's key (see above)
   PayoutKind kind = PayoutKind::kWalletPayout;
   std::string partner_id;
   // Canonical form of the request; a replay with another fingerprint is a conflict.

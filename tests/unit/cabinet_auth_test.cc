@@ -19,7 +19,7 @@ using testing::Backend;
 using testing::ManualClock;
 using testing::TestDatabase;
 
-constexpr const char* kTenant = "bereke:test-partner";
+const Tenant kTenant{"bereke", "test-partner"};
 
 class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -167,7 +167,7 @@ TEST_P(CabinetAuthTest, WrongPasswordsSlowDownTheirAddressOnlyAndNeverLockTheLog
                          "alice login 192.0.2.7", "alice login.failed 192.0.2.7", "bob login 192.0.2.7",
                          "alice login 198.51.100.9", "alice login.failed 192.0.2.7", "alice login.failed 192.0.2.7",
                          "alice login.failed 192.0.2.7", "alice login 192.0.2.7", "alice login.failed 192.0.2.7"}));
-  EXPECT_TRUE(auth_->audit_log("bereke:another", 100).empty());
+  EXPECT_TRUE(auth_->audit_log(Tenant{"bereke", "another"}, 100).empty());
 }
 
 TEST_P(CabinetAuthTest, AnUnknownLoginIsAnsweredExactlyAsAWrongPassword) {

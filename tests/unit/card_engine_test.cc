@@ -92,7 +92,8 @@ rails::Answer approved() { return {rails::Outcome::kApproved, "123456789012", "0
 rails::Answer declined() { return {rails::Outcome::kDeclined, {}, "05", "do not honour", 0}; }
 rails::Answer unknown() { return {rails::Outcome::kUnknown, {}, {}, "timeout", 0}; }
 
-constexpr const char* kTenant = "bereke:test";
+const Tenant kTenant{"bereke", "test"};
+const std::string kTenantKey = kTenant.key();  // as the store and the vault keep it
 constexpr const char* kPan = "4111111111111111";
 constexpr std::string_view kKek = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 Currency kzt() { return *Currency::from_code("KZT"); }
@@ -204,7 +205,7 @@ TEST_P(CardEngineTest, AnApprovedCreditPostsTheReservation) {
   EXPECT_EQ(transit().balance(), 10'000 - 700);
   EXPECT_EQ(transit().available(), 10'000 - 700);
   // The vault keeps the card sealed: no record holds the number.
-  const auto card = store_->get_record(kTenant, kCardRecord, r.order.card_id);
+  const auto card = store_->get_record(kTenantKey, kCardRecord, r.order.card_id);
   ASSERT_TRUE(card);
   EXPECT_EQ(card->find(kPan), std::string::npos);
   EXPECT_FALSE(r.order.target_binding.empty());  // client-1's binding to the card
@@ -366,9 +367,12 @@ TEST_P(CardEngineTest, AHostedOrderExpiresOrIsConfirmedWithACard) {
   clock_.advance(1000);
   const CardPayoutResult expired = await_status("page-1", store::PayoutStatus::kDeclined);
   EXPECT_EQ(expired.payout.decline_code, kDeclineExpired);
-  std::string tenant;
-  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, "", &tenant).payout.id, expired.payout.id);
+  Tenant tenant;
+  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, kTenant.provider, &tenant).payout.id, expired.payout.id);
   EXPECT_EQ(tenant, kTenant);
+  // Another provider's pages never find it.
+  Tenant other;
+  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, "ecommpay", &other).error, OrderError::kNotFound);
 
   // A confirmed order pays; a late confirmation of the expired one changes nothing.
   r.partner_id = "page-2";
@@ -470,7 +474,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   ASSERT_EQ(started.error, EnrolmentError::kNone);
   EXPECT_EQ(started.enrolment.state, EnrolmentState::kCodeSent);
   EXPECT_EQ(started.enrolment.masked_pan, "411111XXXXXX1111");
-  const auto sms = store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10);
+  const auto sms = store_->outbox_messages(kTenantKey, "card-enrolment:" + started.enrolment.id, 10);
   ASSERT_EQ(sms.size(), 1u);
   EXPECT_EQ(sms[0].target, "sms:+77011234567");
   EXPECT_TRUE(sms[0].sealed);
@@ -478,9 +482,9 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   const std::string text = sms_text(sms[0]);
   const std::string code = text.substr(text.find(": ") + 2, 6);
   EXPECT_EQ(text.find(kPan), std::string::npos);
-  EXPECT_EQ(store_->get_record(kTenant, kEnrolmentRecord, started.enrolment.id)->find(code), std::string::npos);
+  EXPECT_EQ(store_->get_record(kTenantKey, kEnrolmentRecord, started.enrolment.id)->find(code), std::string::npos);
   // Moved onto another event, the ciphertext does not open.
-  EXPECT_FALSE(vault_->open_message(kTenant, "card-enrolment:other:code", sms[0].body));
+  EXPECT_FALSE(vault_->open_message(kTenantKey, "card-enrolment:other:code", sms[0].body));
   // A wrong code is refused and counted; the right one has the rail verify the card.
   auto wrong = confirm(started.enrolment.id, code == "000000" ? "111111" : "000000");
   EXPECT_EQ(wrong.get().error, EnrolmentError::kWrongCode);
@@ -523,7 +527,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   EXPECT_EQ(run(r).error, OrderError::kSourceNotFound);
   // A card the network refuses is not bound.
   const EnrolmentResult other = enrol("5555555555554444");
-  const auto other_sms = store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10);
+  const auto other_sms = store_->outbox_messages(kTenantKey, "card-enrolment:" + other.enrolment.id, 10);
   const std::string other_text = sms_text(other_sms[0]);
   auto refused = confirm(other.enrolment.id, other_text.substr(other_text.find(": ") + 2, 6));
   rail_.next().done(declined());

@@ -21,7 +21,7 @@ using testing::ManualClock;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
-constexpr const char* kTenant = "qiwi:test";
+const Tenant kTenant{"qiwi", "test"};
 
 // A wallet payout of `minor` RUB kopecks, waited for.
 PayoutResult pay_through(PayoutEngine& engine, const std::string& id, const std::string& funder,

@@ -5,6 +5,7 @@
 
 #include <future>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -40,26 +41,24 @@ CardPayoutResult unavailable(std::string why) { return {OrderError::kUnavailable
 
 struct CardPayouts::Shared {
   std::mutex mutex;
-  std::unordered_map<std::string, CardLimits> limits;
+  std::map<Tenant, CardLimits> limits;
   struct Waiter {
     std::int64_t deadline_ms;
-    std::string tenant, partner_id;
+    std::string tenant, partner_id;  // the payout's stored tenant key
     CardPayoutCallback done;
   };
   std::unordered_map<std::int64_t, std::vector<Waiter>> waiters;
   bool stopping = false;
-  std::vector<std::pair<std::string, CardNotifier>> notifiers;  // by tenant prefix
+  std::map<std::string, CardNotifier, std::less<>> notifiers;  // by provider
   std::function<void()> wake;  // set before start(), read by jobs' completions
 
-  CardNotifier notifier_of(const std::string& tenant) {
+  CardNotifier notifier_of(std::string_view provider) {
     std::lock_guard lock(mutex);
-    for (const auto& [prefix, n] : notifiers) {
-      if (tenant.starts_with(prefix)) return n;
-    }
-    return nullptr;
+    auto it = notifiers.find(provider);
+    return it == notifiers.end() ? nullptr : it->second;
   }
 
-  CardLimits limits_of(const std::string& tenant) {
+  CardLimits limits_of(const Tenant& tenant) {
     std::lock_guard lock(mutex);
     auto it = limits.find(tenant);
     return it == limits.end() ? CardLimits{} : it->second;
@@ -131,9 +130,9 @@ void CardPayouts::stop() {
   }
 }
 
-void CardPayouts::set_notifier(std::string tenant_prefix, CardNotifier notifier) {
+void CardPayouts::set_notifier(std::string provider, CardNotifier notifier) {
   std::lock_guard lock(shared_->mutex);
-  shared_->notifiers.emplace_back(std::move(tenant_prefix), std::move(notifier));
+  shared_->notifiers[std::move(provider)] = std::move(notifier);
 }
 
 void CardPayouts::on_outbox(std::function<void()> wake) {
@@ -141,19 +140,21 @@ void CardPayouts::on_outbox(std::function<void()> wake) {
   shared_->wake = std::move(wake);
 }
 
-void CardPayouts::set_limits(std::string tenant, CardLimits limits) {
+void CardPayouts::set_limits(const Tenant& tenant, CardLimits limits) {
   std::lock_guard lock(shared_->mutex);
-  shared_->limits[std::move(tenant)] = limits;
+  shared_->limits[tenant] = limits;
 }
 
 // Tells the payout's dialect of its new state, inside the batch (see CardNotifier). A message
 // to a person carries a code: it is sealed before the batch stores it.
 bool CardPayouts::write_notifications(WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
                                       std::int64_t now_ms) {
-  const CardNotifier notifier = shared_->notifier_of(p.tenant);
+  const std::optional<Tenant> tenant = Tenant::parse(p.tenant);
+  if (!tenant) return false;
+  const CardNotifier notifier = shared_->notifier_of(tenant->provider);
   if (!notifier) return false;
   bool wrote = false;
-  for (store::OutboxMessage& m : notifier(p, o, now_ms)) {
+  for (store::OutboxMessage& m : notifier(*tenant, p, o, now_ms)) {
     m.payout_id = p.id;
     m.sealed = m.sealed || store::to_a_person(m.target);
     if (m.sealed) m.body = vault_.seal_message(m.tenant, m.event_id, m.body);
@@ -330,7 +331,7 @@ void CardPayouts::expire_waiters() {
   for (auto& [id, w] : late) {
     CardPayoutResult r;
     try {
-      r = get(w.tenant, w.partner_id);
+      r = get_stored(w.tenant, w.partner_id);
     } catch (const std::exception& e) {
       r = unavailable("storage unavailable");
     }
@@ -348,8 +349,8 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in),
       +[](const card_jobs::SubmitInput& i, store::Footprint& f) {
-        f.payouts.push_back({i.request.tenant, PayoutKind::kCardPayout, i.request.partner_id});
-        f.accounts.push_back({i.request.tenant, ledger::AccountKind::kFunder, i.source_code});
+        f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.request.partner_id});
+        f.accounts.push_back({i.tenant, ledger::AccountKind::kFunder, i.source_code});
       },
       [this](const card_jobs::SubmitInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_submit(txn, i, options_, notify_, now_ms);
@@ -364,13 +365,14 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
       });
 }
 
-void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry card,
+void CardPayouts::confirm(const Tenant& tenant, std::string partner_id, CardEntry card,
                           CardPayoutCallback done) {
   card_jobs::ConfirmInput in;
-  in.card = card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
+  in.tenant = tenant.key();
+  in.card =
+      card_jobs::seal_card(vault_, in.tenant, card.pan, card.issuer, std::move(card.cardholder));
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
   in.limits = shared_->limits_of(tenant);
-  in.tenant = std::move(tenant);
   in.partner_id = std::move(partner_id);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::ConfirmInput>,
@@ -383,18 +385,18 @@ void CardPayouts::confirm(std::string tenant, std::string partner_id, CardEntry 
       });
 }
 
-void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeAsk ask,
+void CardPayouts::request_code(const Tenant& tenant, std::string partner_id, CodeAsk ask,
                                CardPayoutCallback done) {
   card_jobs::CodeInput in;
-  in.card = card_jobs::seal_card(vault_, tenant, ask.card.pan, ask.card.issuer,
+  in.tenant = tenant.key();
+  in.card = card_jobs::seal_card(vault_, in.tenant, ask.card.pan, ask.card.issuer,
                                  std::move(ask.card.cardholder));
   in.saved = std::move(ask.saved);
   in.save = ask.save;
   in.send = ask.send;
   in.parties = std::move(ask.parties);
   in.code = card_jobs::new_code();
-  in.code_mac = card_jobs::order_code_mac(vault_, tenant, partner_id, in.code);
-  in.tenant = std::move(tenant);
+  in.code_mac = card_jobs::order_code_mac(vault_, in.tenant, partner_id, in.code);
   in.partner_id = std::move(partner_id);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeInput>,
@@ -404,11 +406,11 @@ void CardPayouts::request_code(std::string tenant, std::string partner_id, CodeA
       card_jobs::or_unavailable(done, unavailable("storage unavailable")));
 }
 
-void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string decline_code,
+void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::string decline_code,
                          CardPayoutCallback done) {
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake,
-      card_jobs::RefuseInput{std::move(tenant), std::move(partner_id), std::move(decline_code)},
+      card_jobs::RefuseInput{tenant.key(), std::move(partner_id), std::move(decline_code)},
       &declare_order<card_jobs::RefuseInput>,
       [this](const card_jobs::RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_refuse(txn, i, notify_, now_ms);
@@ -416,12 +418,13 @@ void CardPayouts::refuse(std::string tenant, std::string partner_id, std::string
       card_jobs::or_unavailable(done, unavailable("storage unavailable")));
 }
 
-void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::string code,
+void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std::string code,
                                CardPayoutCallback done) {
-  const std::string mac = card_jobs::order_code_mac(vault_, tenant, partner_id, code);
+  std::string key = tenant.key();
+  const std::string mac = card_jobs::order_code_mac(vault_, key, partner_id, code);
   sodium_memzero(code.data(), code.size());
-  card_jobs::CodeEntry in{std::move(tenant), std::move(partner_id), mac, {}};
-  in.limits = shared_->limits_of(in.tenant);
+  card_jobs::CodeEntry in{std::move(key), std::move(partner_id), mac, {}};
+  in.limits = shared_->limits_of(tenant);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeEntry>,
       [this](const card_jobs::CodeEntry& i, WriteTxn& txn, std::int64_t now_ms) {
@@ -435,11 +438,12 @@ void CardPayouts::confirm_code(std::string tenant, std::string partner_id, std::
 
 // --- reads --------------------------------------------------------------------------------------
 
-std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view tenant,
+std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(const Tenant& owner,
                                                              std::string_view client_id) const {
   std::vector<SavedCard> cards;
   // A client id holding the separator could spell the start of another client's keys.
   if (client_id.empty() || client_id.find(kFieldSeparator) != std::string_view::npos) return cards;
+  const std::string tenant = owner.key();
   std::string prefix(client_id);
   prefix.push_back(kFieldSeparator);
   for (const auto& [key, binding_id] :
@@ -454,7 +458,12 @@ std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(std::string_view te
   return cards;
 }
 
-CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view partner_id) const {
+CardPayoutResult CardPayouts::get(const Tenant& tenant, std::string_view partner_id) const {
+  return get_stored(tenant.key(), partner_id);
+}
+
+CardPayoutResult CardPayouts::get_stored(std::string_view tenant,
+                                         std::string_view partner_id) const {
   auto payout = store_.get_payout(tenant, PayoutKind::kCardPayout, partner_id);
   if (!payout) return {OrderError::kNotFound, "no such order"};
   CardPayoutResult r;
@@ -466,17 +475,17 @@ CardPayoutResult CardPayouts::get(std::string_view tenant, std::string_view part
 }
 
 CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
-                                              std::string_view tenant_prefix,
-                                              std::string* tenant) const {
+                                              std::string_view provider, Tenant* owner) const {
   auto index = store_.get_record("", kOrderIdIndex, order_id);
   if (!index) return {OrderError::kNotFound, "no such order"};
-  const auto sep = index->find(kFieldSeparator);
-  if (sep == std::string::npos ||
-      !std::string_view(*index).substr(0, sep).starts_with(tenant_prefix)) {
-    return {OrderError::kNotFound, "no such order"};
-  }
-  *tenant = index->substr(0, sep);
-  return get(*tenant, std::string_view(*index).substr(sep + 1));
+  // The index holds "<tenant's stored key><separator><partner id>" (apply_submit).
+  const std::string_view entry = *index;
+  const auto sep = entry.find(kFieldSeparator);
+  if (sep == std::string_view::npos) return {OrderError::kNotFound, "no such order"};
+  std::optional<Tenant> tenant = Tenant::parse(entry.substr(0, sep));
+  if (!tenant || tenant->provider != provider) return {OrderError::kNotFound, "no such order"};
+  *owner = std::move(*tenant);
+  return get_stored(entry.substr(0, sep), entry.substr(sep + 1));
 }
 
 }  // namespace payoutd::engine

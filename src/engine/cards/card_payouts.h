@@ -44,10 +44,12 @@ namespace payoutd::engine {
 using CardPayoutCallback = std::function<void(CardPayoutResult)>;
 
 // A dialect's notifications about its payouts: called inside the batch that changed a payout,
-// with its new state; what it returns goes to the outbox in that same batch (once per event id).
-// Must be quick and must not block: it runs on the committer thread.
+// with its tenant (payout.tenant read back by Tenant::parse) and its new state; what it returns
+// goes to the outbox in that same batch (once per event id). Must be quick and must not block:
+// it runs on the committer thread.
 using CardNotifier = std::function<std::vector<store::OutboxMessage>(
-    const store::PayoutRecord& payout, const CardOrder& order, std::int64_t now_ms)>;
+    const Tenant& tenant, const store::PayoutRecord& payout, const CardOrder& order,
+    std::int64_t now_ms)>;
 
 class CardPayouts {
  public:
@@ -63,9 +65,9 @@ class CardPayouts {
   void start();
   void stop();
 
-  void set_limits(std::string tenant, CardLimits limits);
-  // Notifications for the tenants whose name starts with `tenant_prefix` (e.g. "ecommpay:").
-  void set_notifier(std::string tenant_prefix, CardNotifier notifier);
+  void set_limits(const Tenant& tenant, CardLimits limits);
+  // Notifications for the tenants of `provider` (Tenant::provider, e.g. "ecommpay").
+  void set_notifier(std::string provider, CardNotifier notifier);
   // Called after a batch that wrote outbox messages is durable (the dispatcher's wake-up).
   void on_outbox(std::function<void()> wake);
   const cards::BinTable& bins() const { return bins_; }
@@ -81,7 +83,8 @@ class CardPayouts {
   void submit(CardPayoutRequest request, CardPayoutCallback done);
   // The hosted page's confirmation of a registered order with a card (kNotFound, kUnavailable;
   // an order no longer registered is answered as it stands).
-  void confirm(std::string tenant, std::string partner_id, CardEntry card, CardPayoutCallback done);
+  void confirm(const Tenant& tenant, std::string partner_id, CardEntry card,
+               CardPayoutCallback done);
 
   // Confirmation by code. request_code attaches the card to a registered order (sealed, nothing
   // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,
@@ -95,29 +98,29 @@ class CardPayouts {
     bool send = true;   // false: only attach the card (the page asks for more before the code)
     std::optional<std::string> parties;  // replaces the order's parties (CardOrder::parties)
   };
-  void request_code(std::string tenant, std::string partner_id, CodeAsk ask,
+  void request_code(const Tenant& tenant, std::string partner_id, CodeAsk ask,
                     CardPayoutCallback done);
-  void confirm_code(std::string tenant, std::string partner_id, std::string code,
+  void confirm_code(const Tenant& tenant, std::string partner_id, std::string code,
                     CardPayoutCallback done);
   // Declines a registered order at once with the dialect's `decline_code` (e.g. a program's
   // requirement the payout does not meet); nothing was reserved. kNotOpen when the order is no
   // longer registered.
-  void refuse(std::string tenant, std::string partner_id, std::string decline_code,
+  void refuse(const Tenant& tenant, std::string partner_id, std::string decline_code,
               CardPayoutCallback done);
 
   struct SavedCard {
     std::string binding_id, masked_pan, scheme, country;
   };
   // The client's recipient bindings (saved cards), oldest card id first.
-  std::vector<SavedCard> saved_cards(std::string_view tenant, std::string_view client_id) const;
+  std::vector<SavedCard> saved_cards(const Tenant& tenant, std::string_view client_id) const;
 
-  CardPayoutResult get(std::string_view tenant, std::string_view partner_id) const;
-  // By the engine's order id: the order and its tenant, when its tenant starts with
-  // `tenant_prefix` (a provider's tenants: "bereke:", "ecommpay:"); kNotFound otherwise. Order ids
-  // are unique across tenants, so every caller says whose orders it serves: one provider's pages
-  // never show another provider's order.
-  CardPayoutResult get_by_order_id(std::string_view order_id, std::string_view tenant_prefix,
-                                   std::string* tenant) const;
+  CardPayoutResult get(const Tenant& tenant, std::string_view partner_id) const;
+  // By the engine's order id: the order and its tenant (`owner`), when that tenant is one of
+  // `provider`'s ("bereke", "ecommpay"); kNotFound otherwise. Order ids are unique across
+  // tenants, so every caller says whose orders it serves: one provider's pages never show
+  // another provider's order.
+  CardPayoutResult get_by_order_id(std::string_view order_id, std::string_view provider,
+                                   Tenant* owner) const;
 
   // A processing card payout found overdue by the settlement sweep.
   void resume(const store::PayoutRecord& payout);
@@ -129,6 +132,8 @@ class CardPayouts {
     std::string card_id, blob;
   };
 
+  // get() by the tenant's stored key (store.h).
+  CardPayoutResult get_stored(std::string_view tenant, std::string_view partner_id) const;
   void fire(std::int64_t id);
   void examine(std::int64_t payout_id);
   void ask_status(std::int64_t payout_id, const CardOrder& order);

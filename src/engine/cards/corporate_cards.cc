@@ -99,8 +99,9 @@ void CorporateCards::on_outbox(std::function<void()> wake) { wake_ = std::move(w
 
 // --- corporate cards and settings ---------------------------------------------------------------
 
-std::optional<Account> CorporateCards::funding_account(std::string_view tenant,
+std::optional<Account> CorporateCards::funding_account(const Tenant& owner,
                                                        std::string_view source_binding) const {
+  const std::string tenant = owner.key();
   if (!source_binding.empty()) {
     auto binding = card_jobs::get_binding(store_, tenant, source_binding);
     if (!binding || !binding->debit_tool()) return std::nullopt;
@@ -109,9 +110,10 @@ std::optional<Account> CorporateCards::funding_account(std::string_view tenant,
                             source_binding.empty() ? kTransitAccount : source_binding);
 }
 
-std::vector<CorporateCard> CorporateCards::cards(std::string_view tenant) const {
+std::vector<CorporateCard> CorporateCards::cards(const Tenant& owner) const {
+  const std::string tenant = owner.key();
   std::vector<CorporateCard> out;
-  const std::string primary = primary_card(tenant);
+  const std::string primary = primary_card(owner);
   for (const Account& a : store_.tenant_accounts(tenant, AccountKind::kFunder)) {
     if (a.code == kTransitAccount) continue;
     auto b = card_jobs::get_binding(store_, tenant, a.code);
@@ -121,15 +123,17 @@ std::vector<CorporateCard> CorporateCards::cards(std::string_view tenant) const 
   return out;
 }
 
-std::string CorporateCards::primary_card(std::string_view tenant) const {
+std::string CorporateCards::primary_card(const Tenant& owner) const {
+  const std::string tenant = owner.key();
   auto id = store_.get_record(tenant, kTenantSettings, kPrimaryCardSetting);
   if (!id || id->empty()) return {};
   auto b = card_jobs::get_binding(store_, tenant, *id);
   return b && b->debit_tool() ? *id : std::string();
 }
 
-void CorporateCards::set_primary(std::string tenant, std::string binding_id,
+void CorporateCards::set_primary(const Tenant& owner, std::string binding_id,
                                  CorporateCardCallback done) {
+  const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
       [tenant, binding_id](WriteTxn& txn, std::int64_t) {
@@ -141,8 +145,9 @@ void CorporateCards::set_primary(std::string tenant, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-void CorporateCards::remove(std::string tenant, std::string binding_id,
+void CorporateCards::remove(const Tenant& owner, std::string binding_id,
                             CorporateCardCallback done) {
+  const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
       [tenant, binding_id](WriteTxn& txn, std::int64_t) {
@@ -160,11 +165,13 @@ void CorporateCards::remove(std::string tenant, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-std::optional<std::string> CorporateCards::knp(std::string_view tenant) const {
+std::optional<std::string> CorporateCards::knp(const Tenant& owner) const {
+  const std::string tenant = owner.key();
   return store_.get_record(tenant, kTenantSettings, kKnpSetting);
 }
 
-void CorporateCards::set_knp(std::string tenant, std::string knp, CorporateCardCallback done) {
+void CorporateCards::set_knp(const Tenant& owner, std::string knp, CorporateCardCallback done) {
+  const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
       [tenant, knp](WriteTxn& txn, std::int64_t) {
@@ -176,8 +183,9 @@ void CorporateCards::set_knp(std::string tenant, std::string knp, CorporateCardC
 
 // --- enrolment ----------------------------------------------------------------------------------
 
-void CorporateCards::enrol(std::string tenant, CardEntry card, std::string expiry,
+void CorporateCards::enrol(const Tenant& owner, CardEntry card, std::string expiry,
                            std::string phone, EnrolmentCallback done) {
+  std::string tenant = owner.key();
   EnrolInput in;
   in.card = card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, card.cardholder);
   in.id = new_uuid();
@@ -202,8 +210,9 @@ void CorporateCards::enrol(std::string tenant, CardEntry card, std::string expir
       /*notifies=*/true);
 }
 
-void CorporateCards::confirm_enrolment(std::string tenant, std::string id, std::string code,
+void CorporateCards::confirm_enrolment(const Tenant& owner, std::string id, std::string code,
                                        std::int64_t opening_minor, EnrolmentCallback done) {
+  const std::string tenant = owner.key();
   const std::string code_mac = card_jobs::enrolment_code_mac(vault_, tenant, id, code);
   sodium_memzero(code.data(), code.size());
   run_record_job<EnrolmentResult>(
@@ -218,31 +227,33 @@ void CorporateCards::confirm_enrolment(std::string tenant, std::string id, std::
         }
         return EnrolmentResult{step.refusal, std::move(step.enrolment)};
       },
-      [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
+      [this, owner, opening_minor, done](EnrolmentResult r, const store::Status& status) {
         if (!status.ok) return done({EnrolmentError::kUnavailable, {}});
         if (r.error != EnrolmentError::kNone) return done(std::move(r));
-        verify(tenant, std::move(r.enrolment), opening_minor, done);
+        verify(owner, std::move(r.enrolment), opening_minor, done);
       });
 }
 
 // The rail checks the card (a minimal debit, returned at once).
-void CorporateCards::verify(std::string tenant, Enrolment e, std::int64_t opening_minor,
+void CorporateCards::verify(const Tenant& owner, Enrolment e, std::int64_t opening_minor,
                             EnrolmentCallback done) {
+  const std::string tenant = owner.key();
   auto pan = card_jobs::open_card(store_, vault_, tenant, e.card_id);
   if (!pan) {
-    return bind(std::move(tenant), std::move(e),
+    return bind(owner, std::move(e),
                 {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
                 opening_minor, std::move(done));
   }
   rails::CreditOrder check{e.id, std::move(*pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
-  rail_.credit(std::move(check), [this, tenant, e, opening_minor, done](rails::Answer answer) {
-    bind(tenant, e, std::move(answer), opening_minor, done);
+  rail_.credit(std::move(check), [this, owner, e, opening_minor, done](rails::Answer answer) {
+    bind(owner, e, std::move(answer), opening_minor, done);
   });
 }
 
 // The verification's answer: an approved card bound (and its opening balance credited).
-void CorporateCards::bind(std::string tenant, Enrolment e, rails::Answer answer,
+void CorporateCards::bind(const Tenant& owner, Enrolment e, rails::Answer answer,
                           std::int64_t opening_minor, EnrolmentCallback done) {
+  const std::string tenant = owner.key();
   run_record_job<EnrolmentResult>(
       engine_.committer(), wake_,
       [tenant, id = e.id, answer = std::move(answer), binding_id = new_uuid()](
@@ -259,23 +270,24 @@ void CorporateCards::bind(std::string tenant, Enrolment e, rails::Answer answer,
         txn.update_record(tenant, kEnrolmentRecord, id, enrolment_to_json(step.enrolment));
         return EnrolmentResult{EnrolmentError::kNone, std::move(step.enrolment)};
       },
-      [this, tenant, opening_minor, done](EnrolmentResult r, const store::Status& status) {
+      [this, owner, opening_minor, done](EnrolmentResult r, const store::Status& status) {
         if (!status.ok) return done({EnrolmentError::kUnavailable, {}});
         const bool bound =
             r.error == EnrolmentError::kNone && r.enrolment.state == EnrolmentState::kBound;
         if (!bound || opening_minor <= 0) return done(std::move(r));
         const std::string binding = r.enrolment.binding_id;
         engine_.credit_funder(
-            tenant, "opening-balance:" + binding, binding, Amount{opening_minor, kzt()},
+            owner, "opening-balance:" + binding, binding, Amount{opening_minor, kzt()},
             [r = std::move(r), done](AdminResult) mutable { done(std::move(r)); });
       });
 }
 
 // --- provisioning -------------------------------------------------------------------------------
 
-void CorporateCards::provision_binding(std::string tenant, std::string binding_id, BindingKind kind,
-                                       std::string client_id, CardEntry card,
+void CorporateCards::provision_binding(const Tenant& owner, std::string binding_id,
+                                       BindingKind kind, std::string client_id, CardEntry card,
                                        CorporateCardCallback done) {
+  const std::string tenant = owner.key();
   SealedCard sealed =
       card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));
   run_record_job<CorporateCardResult>(

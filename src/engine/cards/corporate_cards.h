@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cards/vault.h"
+#include "core/tenant.h"
 #include "engine/cards/enrolment.h"
 #include "engine/cards/order.h"
 #include "engine/cards/records.h"
@@ -56,40 +57,41 @@ class CorporateCards {
 
   // The funding account of `source_binding` (empty: the transit account), if it exists and the
   // binding is one of the tenant's debit tools.
-  std::optional<ledger::Account> funding_account(std::string_view tenant,
+  std::optional<ledger::Account> funding_account(const Tenant& tenant,
                                                  std::string_view source_binding) const;
   // The tenant's corporate cards, oldest first.
-  std::vector<CorporateCard> cards(std::string_view tenant) const;
+  std::vector<CorporateCard> cards(const Tenant& tenant) const;
   // The one that funds payouts that name no source (empty: none, the transit account does).
-  std::string primary_card(std::string_view tenant) const;
+  std::string primary_card(const Tenant& tenant) const;
   // Makes a corporate card the primary one: kNotFound.
-  void set_primary(std::string tenant, std::string binding_id, CorporateCardCallback done);
+  void set_primary(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
   // Deletes a corporate card: kNotFound, kInUse.
-  void remove(std::string tenant, std::string binding_id, CorporateCardCallback done);
+  void remove(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
 
   // The tenant's KNP, if it set one (else the dialect's configured default applies).
-  std::optional<std::string> knp(std::string_view tenant) const;
-  void set_knp(std::string tenant, std::string knp, CorporateCardCallback done);
+  std::optional<std::string> knp(const Tenant& tenant) const;
+  void set_knp(const Tenant& tenant, std::string knp, CorporateCardCallback done);
 
   // Starts adding a corporate card: seals it, and sends a code by SMS (the outbox, target
   // "sms:<phone>") in the same batch. kAlreadyAdded when it is one already.
-  void enrol(std::string tenant, CardEntry card, std::string expiry, std::string phone,
+  void enrol(const Tenant& tenant, CardEntry card, std::string expiry, std::string phone,
              EnrolmentCallback done);
   // Checks the code (three entries, five minutes); when right, the rail verifies the card and an
   // approved card is bound; `opening_minor` (the sandbox's simulated balance of the card) is then
   // credited to its account. `done` runs once the enrolment is bound or declined. kNotFound,
   // kNotOpen, kCodeExpired, kWrongCode.
-  void confirm_enrolment(std::string tenant, std::string id, std::string code,
+  void confirm_enrolment(const Tenant& tenant, std::string id, std::string code,
                          std::int64_t opening_minor, EnrolmentCallback done);
 
   // Sandbox provisioning: a binding of the tenant to a card (idempotent by binding id): a
   // corporate card (kDebit), or a recipient binding of `client_id`. kKindConflict.
-  void provision_binding(std::string tenant, std::string binding_id, BindingKind kind,
+  void provision_binding(const Tenant& tenant, std::string binding_id, BindingKind kind,
                          std::string client_id, CardEntry card, CorporateCardCallback done);
 
  private:
-  void verify(std::string tenant, Enrolment e, std::int64_t opening_minor, EnrolmentCallback done);
-  void bind(std::string tenant, Enrolment e, rails::Answer answer, std::int64_t opening_minor,
+  void verify(const Tenant& tenant, Enrolment e, std::int64_t opening_minor,
+              EnrolmentCallback done);
+  void bind(const Tenant& tenant, Enrolment e, rails::Answer answer, std::int64_t opening_minor,
             EnrolmentCallback done);
 
   PayoutEngine& engine_;

@@ -13,6 +13,10 @@
 
 namespace payoutd::engine::card_jobs {
 
+// Each input's `tenant` is the tenant's stored key (Tenant::key(), store.h), made once by the
+// CardPayouts command that builds the input: the jobs hand it to the store and the vault, and
+// the job's footprint points into it.
+
 struct ConfirmInput {
   std::string tenant, partner_id;
   SealedCard card;

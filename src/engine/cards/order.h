@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cards/card.h"
+#include "core/tenant.h"
 #include "engine/payouts.h"
 
 namespace payoutd::engine {
@@ -92,7 +93,7 @@ struct CardEntry {
 
 // The submit command (CardPayouts::submit): a payout to a card, or an order for the hosted page.
 struct CardPayoutRequest {
-  std::string tenant;
+  Tenant tenant;
   std::string partner_id;  // orderNumber
   Amount amount;
   // The dialect's canonical form of the request's other fields (no secrets): with the card's

@@ -105,7 +105,7 @@ std::string fingerprint_of(const CardPayoutRequest& r, const SealedCard& card) {
 // The stored payout of a replayed request; kNotFound when the order number is new.
 CardPayoutResult replayed(WriteTxn& txn, const SubmitInput& in) {
   const CardPayoutRequest& r = in.request;
-  auto seen = replay(txn, r.tenant, PayoutKind::kCardPayout, r.partner_id, in.fingerprint);
+  auto seen = replay(txn, in.tenant, PayoutKind::kCardPayout, r.partner_id, in.fingerprint);
   if (!seen) return {OrderError::kNotFound};
   if (seen->first == Error::kIdConflict) {
     return {OrderError::kIdConflict, "the order number was already used with a different request"};
@@ -117,14 +117,14 @@ CardPayoutResult replayed(WriteTxn& txn, const SubmitInput& in) {
 Account* funding(WriteTxn& txn, const SubmitInput& in, CardPayoutResult& refusal) {
   const CardPayoutRequest& r = in.request;
   if (!r.order.source_binding.empty()) {
-    auto source = find_binding(txn, r.tenant, r.order.source_binding);
+    auto source = find_binding(txn, in.tenant, r.order.source_binding);
     if (!source || !source->debit_tool()) {
       refusal = {OrderError::kSourceNotFound,
                  "source.bindingId is not a debit tool of the partner"};
       return nullptr;
     }
   }
-  Account* funder = txn.find_account(r.tenant, AccountKind::kFunder, in.source_code);
+  Account* funder = txn.find_account(in.tenant, AccountKind::kFunder, in.source_code);
   if (!funder) {
     refusal = {OrderError::kSourceNotFound, "no funding account"};
     return nullptr;
@@ -137,15 +137,16 @@ Account* funding(WriteTxn& txn, const SubmitInput& in, CardPayoutResult& refusal
 }
 
 // The card of the request's target binding on the order; false when it holds no recipient card.
-bool take_target(WriteTxn& txn, const CardPayoutRequest& r, CardOrder& o) {
+bool take_target(WriteTxn& txn, const SubmitInput& in, CardOrder& o) {
+  const CardPayoutRequest& r = in.request;
   if (r.target_binding.empty()) return true;
-  auto target = find_binding(txn, r.tenant, r.target_binding);
+  auto target = find_binding(txn, in.tenant, r.target_binding);
   if (!target || target->kind != BindingKind::kRecipient || target->card_id.empty()) return false;
   o.card_id = target->card_id;
   o.masked_pan = target->masked;
   o.target_binding = r.target_binding;
   if (o.client_id.empty()) o.client_id = target->client_id;
-  if (auto card = find_card(txn, r.tenant, o.card_id)) {
+  if (auto card = find_card(txn, in.tenant, o.card_id)) {
     o.scheme = card->scheme;
     o.country = card->country;
   }
@@ -156,7 +157,7 @@ PayoutRecord new_payout(const SubmitInput& in, const Account& funder, const Acco
                         std::int64_t now_ms) {
   const CardPayoutRequest& r = in.request;
   PayoutRecord p;
-  p.tenant = r.tenant;
+  p.tenant = in.tenant;
   p.kind = PayoutKind::kCardPayout;
   p.partner_id = r.partner_id;
   p.fingerprint = in.fingerprint;
@@ -173,7 +174,7 @@ PayoutRecord new_payout(const SubmitInput& in, const Account& funder, const Acco
 
 // A new order's card: the request's (kept in the vault), and the client's binding to it.
 void attach_request_card(WriteTxn& txn, const SubmitInput& in, CardOrder& o, std::int64_t now_ms) {
-  const std::string& tenant = in.request.tenant;
+  const std::string& tenant = in.tenant;
   if (!in.card.empty()) {
     transitions::take_card(o, in.card.facts);
     o.card_id = vault_card(txn, tenant, in.card, now_ms);
@@ -188,7 +189,8 @@ void attach_request_card(WriteTxn& txn, const SubmitInput& in, CardOrder& o, std
 SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault,
                            CardLimits limits) {
   SubmitInput in;
-  in.card = seal_card(vault, request.tenant, request.pan, request.issuer, request.order.cardholder);
+  in.tenant = request.tenant.key();
+  in.card = seal_card(vault, in.tenant, request.pan, request.issuer, request.order.cardholder);
   in.fingerprint = fingerprint_of(request, in.card);
   in.source_code = !request.order.source_binding.empty() ? request.order.source_binding
                    : request.funding_code.empty()        ? std::string(kTransitAccount)
@@ -207,10 +209,10 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   Account* funder = funding(txn, in, refusal);
   if (!funder) return refusal;
   CardOrder o = r.order;
-  if (!take_target(txn, r, o)) {
+  if (!take_target(txn, in, o)) {
     return {OrderError::kDestinationNotFound, "no card data for target.bindingId"};
   }
-  Account* rail = system_account(txn, r.tenant, "card-rail", r.amount.currency, now_ms);
+  Account* rail = system_account(txn, in.tenant, "card-rail", r.amount.currency, now_ms);
   OrderState s{new_payout(in, *funder, *rail, now_ms), std::move(o)};
   s.payout.id = txn.insert_payout_if_new(s.payout);
   if (s.payout.id == 0) return replayed(txn, in);  // another node's batch took the id first
@@ -225,9 +227,9 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   }
   const OrderState& done = step.state;
   txn.update_payout(done.payout);
-  txn.insert_record(r.tenant, kOrderRecord, r.partner_id, order_to_json(done.order));
+  txn.insert_record(in.tenant, kOrderRecord, r.partner_id, order_to_json(done.order));
   txn.insert_record("", kOrderIdIndex, done.order.order_id,
-                    r.tenant + kFieldSeparator + r.partner_id);
+                    in.tenant + kFieldSeparator + r.partner_id);
   result.notified = notify(txn, done.payout, done.order, now_ms);
   result.payout = std::move(step.state.payout);
   result.order = std::move(step.state.order);

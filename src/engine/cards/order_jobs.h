@@ -20,6 +20,7 @@ namespace payoutd::engine::card_jobs {
 
 struct SubmitInput {
   CardPayoutRequest request;  // its pan sealed into `card` and wiped
+  std::string tenant;         // request.tenant's stored key (store.h); the footprint points into it
   SealedCard card;
   std::string fingerprint;  // the payout's, for replays
   std::string source_code;  // the funding account's code

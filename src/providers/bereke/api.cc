@@ -107,10 +107,8 @@ http::Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
-std::string tenant_of(std::string_view partner_id) {
-  std::string tenant(kTenantPrefix);
-  tenant.append(partner_id);
-  return tenant;
+Tenant tenant_of(std::string_view partner_id) {
+  return {std::string(kProvider), std::string(partner_id)};
 }
 
 std::string page_language(std::string_view requested) {
@@ -151,9 +149,10 @@ void Dialect::set_public_url(std::string url) {
   if (options_.public_url.empty()) options_.public_url = std::move(url);
 }
 
-const Partner* Dialect::partner_of_tenant(std::string_view tenant) const {
+const Partner* Dialect::partner_of_tenant(const Tenant& tenant) const {
+  if (tenant.provider != kProvider) return nullptr;
   for (const Partner& p : options_.partners) {
-    if (tenant_of(p.id) == tenant) return &p;
+    if (p.id == tenant.id) return &p;
   }
   return nullptr;
 }
@@ -240,7 +239,7 @@ bool Dialect::authenticate(const http::Request& request, Call& call) {
 void Dialect::get_amount(Call& call) {
   std::string named;
   if (auto problem = read_source(call.body, &named)) return call.fail(*problem);
-  const std::string tenant = tenant_of(call.partner->id);
+  const Tenant tenant = tenant_of(call.partner->id);
   const std::string source = named.empty() ? cards_.corporate().primary_card(tenant) : named;
   if (!debit_method_allowed(*call.partner, source)) return call.fail(kBadDebitMethod);
   auto account = cards_.corporate().funding_account(tenant, source);
@@ -255,7 +254,7 @@ void Dialect::get_amount(Call& call) {
 void Dialect::register_payout(Call& call) {
   OrderFields f;
   if (auto problem = read_order(call.body, &f)) return call.fail(*problem);
-  const std::string tenant = tenant_of(call.partner->id);
+  const Tenant tenant = tenant_of(call.partner->id);
   const std::string funding = cards_.corporate().primary_card(tenant);
   if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
   engine::CardPayoutRequest r = order_request(*call.partner, f, {}, funding, knp_of(*call.partner));
@@ -303,11 +302,11 @@ void Dialect::perform_payout(Call& call) {
 void Dialect::payout_status(Call& call) {
   StatusQuery q;
   if (auto problem = read_status_query(call.body, &q)) return call.fail(*problem);
-  const std::string tenant = tenant_of(call.partner->id);
+  const Tenant tenant = tenant_of(call.partner->id);
   CardPayoutResult r;
   if (!q.order_id.empty()) {
-    std::string owner;
-    r = cards_.get_by_order_id(q.order_id, kTenantPrefix, &owner);
+    Tenant owner;
+    r = cards_.get_by_order_id(q.order_id, kProvider, &owner);
     if (r.error == Error::kNone && owner != tenant) r.error = Error::kNotFound;
   } else {
     r = cards_.get(tenant, q.order_number);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tenant.h"
 #include "core/throttle.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
@@ -16,7 +17,7 @@
 namespace payoutd::providers::bereke {
 
 struct Partner {
-  std::string id;  // the tenant is "bereke:<id>"
+  std::string id;  // the tenant is {kProvider, id}
   std::string user_name, password;
   std::vector<std::string> card_countries{"KZ"};  // where recipients' cards may be issued
   std::string knp = "710";  // payment purpose code (КНП) the partner's payouts carry
@@ -40,9 +41,10 @@ struct Options {
   ThrottleOptions throttle;  // wrong userName/password pairs
 };
 
-// Every Bereke partner's tenant is kTenantPrefix + its id.
-inline constexpr std::string_view kTenantPrefix = "bereke:";
-std::string tenant_of(std::string_view partner_id);
+// The provider's name: its tenants' provider, its registry line and config section.
+inline constexpr std::string_view kProvider = "bereke";
+// The tenant of the partner `partner_id`: {kProvider, partner_id}.
+Tenant tenant_of(std::string_view partner_id);
 
 class Dialect {
  public:
@@ -54,7 +56,7 @@ class Dialect {
   void set_public_url(std::string url);
 
   const Options& options() const { return options_; }
-  const Partner* partner_of_tenant(std::string_view tenant) const;
+  const Partner* partner_of_tenant(const Tenant& tenant) const;
 
  private:
   struct Call;

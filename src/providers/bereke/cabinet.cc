@@ -152,7 +152,7 @@ CabinetSection::CabinetSection(engine::CardPayouts& cards, const Dialect& dialec
       sms_per_phone_(options_.sms_per_phone_per_hour, 3'600'000, options_.sms_per_phone_per_hour, 100'000),
       sms_per_tenant_(options_.sms_per_tenant_per_hour, 3'600'000, options_.sms_per_tenant_per_hour, 100'000) {}
 
-bool CabinetSection::serves(std::string_view tenant) const { return tenant.starts_with(kTenantPrefix); }
+bool CabinetSection::serves(const Tenant& tenant) const { return tenant.provider == kProvider; }
 
 std::vector<cabinet::NavEntry> CabinetSection::nav(std::string_view lang) const {
   const CardTexts& t = lang == "ru" ? kRu : kEn;
@@ -176,7 +176,7 @@ bool CabinetSection::post(View& v, std::string_view path, const Params& form, co
 
 void CabinetSection::cards(View& v, std::string_view notice, std::string_view error, int status) {
   const CardTexts& t = texts_of(v);
-  const std::string& tenant = v.session->tenant;
+  const Tenant& tenant = v.session->tenant;
   const Params query = web::parse_form(v.query).value_or(Params{});
   std::string added_notice;
   if (notice.empty() && error.empty()) {
@@ -244,12 +244,13 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   }
   // Each SMS costs money and reaches a phone the user typed: bounded per phone and per tenant.
   const std::int64_t now_ms = SystemClock().now_ms();
-  if (sms_per_phone_.wait_ms(phone, now_ms) > 0 || sms_per_tenant_.wait_ms(v.session->tenant, now_ms) > 0) {
+  const std::string tenant = v.session->tenant.key();
+  if (sms_per_phone_.wait_ms(phone, now_ms) > 0 || sms_per_tenant_.wait_ms(tenant, now_ms) > 0) {
     sodium_memzero(pan.data(), pan.size());
     return cards(v, {}, t.too_many_sms, 429);
   }
   sms_per_phone_.take(phone, now_ms);
-  sms_per_tenant_.take(v.session->tenant, now_ms);
+  sms_per_tenant_.take(tenant, now_ms);
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   auto shared = std::make_shared<View>(std::move(v));

@@ -35,7 +35,7 @@ class CabinetSection final : public cabinet::Section {
  public:
   CabinetSection(engine::CardPayouts& cards, const Dialect& dialect, CabinetOptions options);
 
-  bool serves(std::string_view tenant) const override;
+  bool serves(const Tenant& tenant) const override;
   std::vector<cabinet::NavEntry> nav(std::string_view lang) const override;
   bool get(cabinet::View& v, std::string_view path) override;
   bool post(cabinet::View& v, std::string_view path, const web::FormParams& form,

@@ -97,10 +97,10 @@ std::string message_page(const Texts& t, std::string_view message, std::string_v
 
 // The order of a page's mdOrder parameter, or an answer for a request without one.
 std::optional<CardPayoutResult> find_order(engine::CardPayouts& cards, std::string_view query,
-                                           std::string* tenant) {
+                                           Tenant* tenant) {
   const http::QueryParam id = http::query_param(query, "mdOrder");
   if (!id.present || !id.valid || id.value.size() != 36) return std::nullopt;
-  CardPayoutResult r = cards.get_by_order_id(id.value, providers::bereke::kTenantPrefix, tenant);
+  CardPayoutResult r = cards.get_by_order_id(id.value, providers::bereke::kProvider, tenant);
   if (r.error != Error::kNone) return std::nullopt;
   return r;
 }
@@ -204,7 +204,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
 void Pages::form(const http::Request& request, const http::Responder& respond,
                        std::string_view lang) {
   const Texts& t = texts(lang);
-  std::string tenant;
+  Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
   if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const store::PayoutRecord& p = order->payout;
@@ -226,7 +226,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   const std::string_view form = request.body;
   const std::string lang = providers::bereke::page_language(http::query_param(form, "lang").value);
   const Texts& t = texts(lang);
-  std::string tenant;
+  Tenant tenant;
   auto order = find_order(cards_, form, &tenant);
   if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const http::QueryParam pan_param = http::query_param(form, "pan");
@@ -274,7 +274,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
 void Pages::finish(const http::Request& request, const http::Responder& respond,
                          std::string_view lang) {
   const Texts& t = texts(lang);
-  std::string tenant;
+  Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
   if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
   const store::PayoutRecord& p = order->payout;

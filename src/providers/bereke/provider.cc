@@ -23,8 +23,8 @@ class BerekeProvider final : public Provider {
   BerekeProvider(Options options, engine::ProvisionPlan plan, CabinetOptions cabinet)
       : options_(std::move(options)), plan_(std::move(plan)), cabinet_options_(std::move(cabinet)) {}
 
-  std::vector<std::string> tenants() const override {
-    std::vector<std::string> out;
+  std::vector<Tenant> tenants() const override {
+    std::vector<Tenant> out;
     for (const Partner& p : options_.partners) out.push_back(tenant_of(p.id));
     return out;
   }
@@ -126,7 +126,7 @@ Partner load_partner(const toml::table& p, const std::string& where, const LoadC
 // The sandbox's accounts of partner `tenant` (bereke.partners[i], `where`), into `plan`: its
 // transit account, its corporate cards (each a funding account with its balance) and its
 // recipients' card bindings.
-void load_accounts(const toml::table& p, const std::string& where, const std::string& tenant,
+void load_accounts(const toml::table& p, const std::string& where, const Tenant& tenant,
                    engine::ProvisionPlan& plan) {
   const Currency kzt = *Currency::from_code("KZT");
   auto funder = [&](const std::string& code, const std::string& name, std::int64_t balance) {
@@ -198,6 +198,6 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
 
 }  // namespace
 
-Module module() { return {"bereke", &load}; }
+Module module() { return {kProvider, &load}; }
 
 }  // namespace payoutd::providers::bereke

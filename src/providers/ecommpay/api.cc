@@ -258,7 +258,9 @@ bool Network::contains(std::string_view address_text) const {
   return true;
 }
 
-std::string tenant_of(std::int64_t project_id) { return std::string(kTenantPrefix) + std::to_string(project_id); }
+Tenant tenant_of(std::int64_t project_id) {
+  return {std::string(kProvider), std::to_string(project_id)};
+}
 
 // The sandbox's own receiver of callbacks: what arrived, per project, newest last.
 struct Dialect::Sink {
@@ -269,10 +271,11 @@ struct Dialect::Sink {
 Dialect::Dialect(engine::CardPayouts& cards, Options options)
     : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
   for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
-  cards_.set_notifier(std::string(kTenantPrefix), [this](const store::PayoutRecord& payout, const CardOrder& order,
-                                          std::int64_t now_ms) {
+  cards_.set_notifier(std::string(kProvider), [this](const Tenant& tenant,
+                                                     const store::PayoutRecord& payout,
+                                                     const CardOrder& order, std::int64_t now_ms) {
     std::vector<store::OutboxMessage> messages;
-    if (auto m = callback(payout, order, now_ms)) messages.push_back(std::move(*m));
+    if (auto m = callback(tenant, payout, order, now_ms)) messages.push_back(std::move(*m));
     if (auto m = code_mail(payout, order, now_ms)) messages.push_back(std::move(*m));
     return messages;
   });
@@ -378,12 +381,12 @@ const Project* Dialect::signed_by(const json::Value& body, const json::Value& ge
   return p;
 }
 
-std::optional<store::OutboxMessage> Dialect::callback(const store::PayoutRecord& payout,
+std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
+                                                      const store::PayoutRecord& payout,
                                                       const CardOrder& order,
                                                       std::int64_t now_ms) const {
   if (order.callback_url.empty()) return std::nullopt;
-  const std::string_view tenant = payout.tenant;
-  const Project* p = tenant.starts_with(kTenantPrefix) ? project(tenant.substr(kTenantPrefix.size())) : nullptr;
+  const Project* p = tenant.provider == kProvider ? project(std::string_view(tenant.id)) : nullptr;
   if (!p) return std::nullopt;
   const bool registered = payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
   const bool final = payout.status != PayoutStatus::kProcessing;

@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "core/money.h"
+#include "core/tenant.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
@@ -25,7 +26,7 @@ struct Network {
 };
 
 struct Project {
-  std::int64_t id = 0;  // the tenant is "ecommpay:<id>"
+  std::int64_t id = 0;  // the tenant is {kProvider, the id in decimal}
   std::string secret_key;
   std::vector<Network> allowlist;  // callers' TCP peer addresses
   bool payouts_enabled = true;
@@ -45,9 +46,10 @@ struct Options {
   std::vector<Project> projects;
 };
 
-// Every ecommpay project's tenant is kTenantPrefix + its id.
-inline constexpr std::string_view kTenantPrefix = "ecommpay:";
-std::string tenant_of(std::int64_t project_id);
+// The provider's name: its tenants' provider, its registry line and config section.
+inline constexpr std::string_view kProvider = "ecommpay";
+// The tenant of project `project_id`: {kProvider, the id in decimal}.
+Tenant tenant_of(std::int64_t project_id);
 // The account a project's payouts are funded from: its merchant balance.
 inline constexpr std::string_view kMerchantAccount = "merchant";
 
@@ -69,7 +71,8 @@ class Dialect {
                            const std::string& peer_address, const http::Responder& respond) const;
   void callback_sink(http::Request& request, const http::Responder& respond);
   // The signed callback of a payout's new state, or nullopt when it tells nothing new.
-  std::optional<store::OutboxMessage> callback(const store::PayoutRecord& payout,
+  std::optional<store::OutboxMessage> callback(const Tenant& tenant,
+                                               const store::PayoutRecord& payout,
                                                const engine::CardOrder& order,
                                                std::int64_t now_ms) const;
   // The verification code's email, when the batch made a code.

@@ -187,7 +187,9 @@ std::string result_path(std::string_view uuid, std::string_view lang) {
 // parties the link gives, or the page that refuses it.
 struct Pages::Posted {
   Params form;
-  std::string lang, tenant, link;
+  std::string lang;
+  Tenant tenant;
+  std::string link;
   CardPayoutResult order;
   const providers::ecommpay::Project* project = nullptr;
   providers::ecommpay::Parties parties;
@@ -218,7 +220,7 @@ Pages::Posted Pages::posted(const http::Request& request) const {
   auto parties = in.project ? providers::ecommpay::parties_from(*link, nullptr) : std::nullopt;
   if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
   in.parties = std::move(*parties);
-  in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kTenantPrefix, &in.tenant);
+  in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kProvider, &in.tenant);
   if (in.order.error != Error::kNone || in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
     return refuse(404, t.not_found);
   }
@@ -254,8 +256,8 @@ void Pages::open(const http::Request& request, const http::Responder& respond) {
   if (!web::form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
   const providers::ecommpay::Project* project = link_project(*params);
   if (!project) return refuse(403, t.bad_link);
-  std::string tenant;
-  CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kTenantPrefix, &tenant);
+  Tenant tenant;
+  CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider, &tenant);
   if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
   }
@@ -292,7 +294,7 @@ void Pages::card(const http::Request& request, const http::Responder& respond) {
   const auto& form = in.form;
   const std::string& lang = in.lang;
   const Texts& t = texts(lang);
-  const std::string& tenant = in.tenant;
+  const Tenant& tenant = in.tenant;
   const std::string& link = in.link;
   CardPayoutResult& r = in.order;
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
@@ -369,7 +371,7 @@ void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view 
                             const http::Responder& respond) {
   using providers::ecommpay::Requirement;
   const CardPayoutResult& r = in.order;
-  const std::string& tenant = in.tenant;
+  const Tenant& tenant = in.tenant;
   const Requirement need = providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
   auto answered = [respond, lang = in.lang, link = in.link, parties](CardPayoutResult res) {
     const Texts& tx = texts(lang);
@@ -421,8 +423,8 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   auto params = web::parse_form(request.query());
   const std::string lang = params && web::form_value(*params, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
-  std::string tenant;
-  CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kTenantPrefix,
+  Tenant tenant;
+  CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider,
                                                       &tenant)
                               : CardPayoutResult{Error::kNotFound};
   if (r.error != Error::kNone) {

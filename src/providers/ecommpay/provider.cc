@@ -21,8 +21,8 @@ class EcommpayProvider final : public Provider {
   EcommpayProvider(Options options, engine::ProvisionPlan plan)
       : options_(std::move(options)), plan_(std::move(plan)) {}
 
-  std::vector<std::string> tenants() const override {
-    std::vector<std::string> out;
+  std::vector<Tenant> tenants() const override {
+    std::vector<Tenant> out;
     for (const Project& p : options_.projects) out.push_back(tenant_of(p.id));
     return out;
   }
@@ -109,6 +109,6 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
 
 }  // namespace
 
-Module module() { return {"ecommpay", &load}; }
+Module module() { return {kProvider, &load}; }
 
 }  // namespace payoutd::providers::ecommpay

@@ -167,10 +167,8 @@ void render_history_entry(json::Writer& w, const store::HistoryRecord& h,
 
 }  // namespace
 
-std::string tenant_of(std::string_view product_id) {
-  std::string tenant = "qiwi:";
-  tenant.append(product_id);
-  return tenant;
+Tenant tenant_of(std::string_view product_id) {
+  return {std::string(kProvider), std::string(product_id)};
 }
 
 Dialect::Dialect(engine::PayoutEngine& engine, Options options)

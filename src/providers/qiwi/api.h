@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tenant.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
@@ -28,7 +29,10 @@ inline constexpr std::size_t kHistoryLimitMax = 200;
 inline constexpr std::string_view kServicePayments = "payoutd-payments";
 inline constexpr std::string_view kServiceReports = "payoutd-reports";
 
-std::string tenant_of(std::string_view product_id);
+// The provider's name: its tenants' provider, its registry line and config section.
+inline constexpr std::string_view kProvider = "qiwi";
+// The tenant of product `product_id`: {kProvider, product_id}.
+Tenant tenant_of(std::string_view product_id);
 
 class Dialect {
  public:

@@ -22,8 +22,8 @@ class QiwiProvider final : public Provider {
   QiwiProvider(Options options, engine::ProvisionPlan plan, Operations operations)
       : options_(std::move(options)), plan_(std::move(plan)), operations_(operations) {}
 
-  std::vector<std::string> tenants() const override {
-    std::vector<std::string> out;
+  std::vector<Tenant> tenants() const override {
+    std::vector<Tenant> out;
     for (const Product& p : options_.products) out.push_back(tenant_of(p.id));
     return out;
   }
@@ -61,7 +61,7 @@ class QiwiProvider final : public Provider {
 };
 
 // qiwi.products[i].funders: each a funder of `tenant` and its initial balance.
-void load_funders(const toml::table& p, const std::string& where, const std::string& tenant,
+void load_funders(const toml::table& p, const std::string& where, const Tenant& tenant,
                   engine::ProvisionPlan& plan) {
   const toml::array* funders = p["funders"].as_array();
   if (!funders) return;
@@ -86,7 +86,7 @@ void load_funders(const toml::table& p, const std::string& where, const std::str
 
 // qiwi.products[i].clients: each a client of `tenant` with one wallet, normal, blocked, or
 // crediting its payouts after a delay (processing).
-void load_clients(const toml::table& p, const std::string& where, const std::string& tenant,
+void load_clients(const toml::table& p, const std::string& where, const Tenant& tenant,
                   engine::ProvisionPlan& plan) {
   const toml::array* clients = p["clients"].as_array();
   if (!clients) return;
@@ -126,7 +126,7 @@ Product load_product(const toml::table& p, const std::string& where,
       product.tokens.push_back(*value);
     }
   }
-  const std::string tenant = tenant_of(product.id);
+  const Tenant tenant = tenant_of(product.id);
   load_funders(p, where, tenant, plan);
   load_clients(p, where, tenant, plan);
   for (const auto& existing : before) {
@@ -168,6 +168,6 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
 
 }  // namespace
 
-Module module() { return {"qiwi", &load}; }
+Module module() { return {kProvider, &load}; }
 
 }  // namespace payoutd::providers::qiwi
