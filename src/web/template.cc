@@ -8,7 +8,7 @@
 
 #include "core/assert.h"
 #include "web/assets.h"
-#include "web/embedded_templates.h"
+#include "web/embedded_files.h"
 #include "web/html.h"
 
 namespace payoutd::web {
@@ -56,7 +56,7 @@ struct Library {
   Data globals;
 
   Library() {
-    for (const EmbeddedTemplate& t : embedded_templates()) {
+    for (const EmbeddedFile& t : embedded_templates()) {
       const std::string text = joined_lines(t.text);
       Mustache m(text);
       m.set_custom_escape([](const std::string& s) { return escape(s); });
@@ -64,7 +64,7 @@ struct Library {
       compiled.emplace(std::string(t.name), std::move(m));
       partials.emplace(std::string(t.name), Data(text));
     }
-    for (const EmbeddedTemplate& t : embedded_templates()) {
+    for (const EmbeddedFile& t : embedded_templates()) {
       for (const std::string& name : included_names(t.text)) {
         if (!partials.contains(name))
           problems.push_back(std::string(t.name) + ": includes " + name + ", no template");
