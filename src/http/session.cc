@@ -1,8 +1,10 @@
+// One connection (Session, declared in server_impl.h): its phases and deadlines, the answer's
+// serialisation and write, and how it closes.
+#include "http/server_impl.h"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <string>
-
-#include "http/server_impl.h"
 
 namespace payoutd::http {
 namespace {
