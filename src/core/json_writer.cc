@@ -135,10 +135,4 @@ std::string to_string(const Value& v) {
   return out;
 }
 
-std::string to_string(const Value& v) {
-  std::string out;
-  Writer(out).value(v);
-  return out;
-}
-
 }  // namespace payoutd::json
