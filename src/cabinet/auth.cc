@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/hex.h"
 #include "core/ids.h"
 #include "core/log_limit.h"
 #include "core/secrets.h"
@@ -18,13 +19,6 @@ namespace payoutd::cabinet {
 namespace {
 
 constexpr std::int64_t kTouchEveryMs = 60'000;
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  std::string out(size * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes, size);
-  out.pop_back();
-  return out;
-}
 
 std::string random_token(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
@@ -72,7 +66,7 @@ void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e
   random_bytes(suffix, sizeof suffix);
   std::snprintf(key, sizeof key, "%013lld-%010llu-%s", static_cast<long long>(9'999'999'999'999 - e.at_ms),
                 static_cast<unsigned long long>(9'999'999'999ULL - lines.fetch_add(1) % 10'000'000'000ULL),
-                hex(suffix, sizeof suffix).c_str());
+                hex_encode(suffix).c_str());
   std::string value;
   json::Writer w(value);
   w.begin_object().key("at_ms").integer(e.at_ms).key("login").string(e.login);
@@ -110,7 +104,7 @@ std::string token_hash(std::string_view token) {
   unsigned char h[32];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
                      nullptr, 0);
-  return hex(h, sizeof h);
+  return hex_encode(h);
 }
 
 std::string Auth::new_secret() { return random_token(24); }

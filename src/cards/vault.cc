@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/hex.h"
 
 namespace payoutd::cards {
 namespace {
@@ -20,25 +21,6 @@ constexpr std::uint64_t kCodeSubkey = 4;
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  std::string out(size * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), data, size);
-  out.pop_back();
-  return out;
-}
-
-std::optional<std::vector<unsigned char>> from_hex(std::string_view hex) {
-  std::vector<unsigned char> out(hex.size() / 2);
-  std::size_t size = 0;
-  if (hex.size() % 2 != 0 ||
-      sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &size, nullptr) !=
-          0 ||
-      size != out.size()) {
-    return std::nullopt;
-  }
-  return out;
-}
-
 std::string encrypt(const Key& key, std::string_view plain, std::string_view associated) {
   std::vector<unsigned char> out(kNonce + plain.size() + kTag);
   randombytes_buf(out.data(), kNonce);
@@ -47,14 +29,14 @@ std::string encrypt(const Key& key, std::string_view plain, std::string_view ass
       out.data() + kNonce, &size, reinterpret_cast<const unsigned char*>(plain.data()),
       plain.size(), reinterpret_cast<const unsigned char*>(associated.data()), associated.size(),
       nullptr, out.data(), key.data());
-  const std::string hex = to_hex(out.data(), kNonce + size);
+  const std::string hex = hex_encode({out.data(), kNonce + size});
   sodium_memzero(out.data(), out.size());
   return hex;
 }
 
 std::optional<std::string> decrypt(const Key& key, std::string_view sealed,
                                    std::string_view associated) {
-  auto bytes = from_hex(sealed);
+  auto bytes = hex_decode(sealed);
   if (!bytes || bytes->size() < kNonce + kTag) return std::nullopt;
   std::string plain(bytes->size() - kNonce - kTag, '\0');
   unsigned long long size = 0;
@@ -84,7 +66,7 @@ std::optional<KeyEncryptionKey> parse_key_encryption_key(std::string_view text) 
     kek.sandbox_only = true;
     text.remove_prefix(kSandboxPrefix.size());
   }
-  auto bytes = from_hex(text);
+  auto bytes = hex_decode(text);
   if (!bytes || bytes->size() != kek.key.size()) return std::nullopt;
   std::copy(bytes->begin(), bytes->end(), kek.key.begin());
   sodium_memzero(bytes->data(), bytes->size());
@@ -145,7 +127,7 @@ std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) co
   unsigned char hash[32];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size(), fingerprint_key_.data(), fingerprint_key_.size());
-  return to_hex(hash, sizeof hash);
+  return hex_encode(hash);
 }
 
 std::string Vault::seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const {
@@ -165,7 +147,7 @@ std::string Vault::code_mac(std::string_view scope, std::string_view code) const
   const std::string input = bound_to(scope, code);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(), code_key_.data());
-  return to_hex(mac, sizeof mac);
+  return hex_encode(mac);
 }
 
 }  // namespace payoutd::cards

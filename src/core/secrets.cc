@@ -6,6 +6,7 @@
 #include <array>
 #include <string>
 
+#include "core/hex.h"
 #include "core/ids.h"
 
 namespace payoutd {
@@ -44,9 +45,7 @@ const std::array<unsigned char, crypto_generichash_KEYBYTES>& process_key() {
 std::string sha256_hex(std::string_view value) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(value.data()), value.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
+  return hex_encode(digest);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // message framing, a deadline on every read and write, a cap on open connections, graceful drain
 // on SIGTERM/SIGINT. Requests are handed to one Handler; the handler answers through a Responder,
 // possibly later and from another thread (the committer answers only after a payout is durable).
-// Beast is included only by server.cc.
+// Beast is included only by http/'s own sources (server_impl.h, request_reader.h).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -82,7 +82,7 @@ class Server {
   // (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
 
-  struct Impl;  // defined in server.cc, where Beast lives
+  struct Impl;  // defined in server_impl.h, where Beast lives
 
  private:
   std::unique_ptr<Impl> impl_;

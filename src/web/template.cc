@@ -8,7 +8,7 @@
 
 #include "core/assert.h"
 #include "web/assets.h"
-#include "web/embedded_templates.h"
+#include "web/embedded_files.h"
 #include "web/html.h"
 
 namespace payoutd::web {
@@ -32,14 +32,19 @@ std::string joined_lines(std::string_view text) {
   return out;
 }
 
-// The names of the templates `text` includes ({{> name}}).
+// How an include tag opens and any tag closes: {{> name}}.
+constexpr std::string_view kIncludeOpen = "{{>";
+constexpr std::string_view kTagClose = "}}";
+
+// The names of the templates `text` includes.
 std::vector<std::string> included_names(std::string_view text) {
   std::vector<std::string> names;
-  for (std::size_t at = text.find("{{>"); at != std::string_view::npos;
-       at = text.find("{{>", at + 3)) {
-    const std::size_t end = text.find("}}", at);
+  for (std::size_t at = text.find(kIncludeOpen); at != std::string_view::npos;
+       at = text.find(kIncludeOpen, at + kIncludeOpen.size())) {
+    const std::size_t end = text.find(kTagClose, at);
     if (end == std::string_view::npos) break;
-    std::string_view name = text.substr(at + 3, end - at - 3);
+    const std::size_t name_at = at + kIncludeOpen.size();
+    std::string_view name = text.substr(name_at, end - name_at);
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
     names.emplace_back(name);
@@ -56,7 +61,7 @@ struct Library {
   Data globals;
 
   Library() {
-    for (const EmbeddedTemplate& t : embedded_templates()) {
+    for (const EmbeddedFile& t : embedded_templates()) {
       const std::string text = joined_lines(t.text);
       Mustache m(text);
       m.set_custom_escape([](const std::string& s) { return escape(s); });
@@ -64,7 +69,7 @@ struct Library {
       compiled.emplace(std::string(t.name), std::move(m));
       partials.emplace(std::string(t.name), Data(text));
     }
-    for (const EmbeddedTemplate& t : embedded_templates()) {
+    for (const EmbeddedFile& t : embedded_templates()) {
       for (const std::string& name : included_names(t.text)) {
         if (!partials.contains(name))
           problems.push_back(std::string(t.name) + ": includes " + name + ", no template");

@@ -1,7 +1,7 @@
 #pragma once
 // Pages from templates. A template is a Mustache file under a `templates/` folder of src/
 // (src/web/templates/, src/cabinet/templates/, src/providers/<name>/templates/), turned into a
-// constant of the binary at build time (embed_templates.cmake): nothing is read from disk at run
+// constant of the binary at build time (embed_files.cmake): nothing is read from disk at run
 // time. A page builds its values as a Node tree and renders its template with them.
 //
 // Escaping is the default: {{name}} inserts a value escaped for HTML text and attribute values
