@@ -46,15 +46,19 @@ inline constexpr std::string_view kDeclineFunderBlocked = "FUNDER_BLOCKED";
 inline constexpr std::string_view kDeclineWalletInsufficientFunds = "INSUFFICIENT_FUNDS";
 inline constexpr std::string_view kDeclineLimitExceeded = "ACCOUNT_LIMIT_EXCEEDED";
 
-// Wallet operation types, numbered as the QIWI history dictionary (docs/qiwi.md).
-enum class WalletTxnType : int {
-  kPayment = 1,
-  kPurchaseEPos = 2,
-  kInvoicingService = 3,
-  kTransferBetweenClients = 4,
-  kFastFunds = 5,
-  kBalanceInquiry = 10,
-  kFunderPayout = 20,
+// The kinds of operation a wallet's history records, in the engine's own words; providers name
+// and number them in their dialects (QIWI: providers/qiwi/operation_names.h). The numbers are
+// persisted: the history table's type_id column and the fingerprints of recorded operations
+// (payouts.fingerprint) hold them, so a kind keeps its number forever. They are the numbers the
+// stored databases already hold (which happen to be QIWI's).
+enum class OperationKind : int {
+  kProviderPayment = 1,      // the client pays a provider from the wallet
+  kCardPurchase = 2,         // a purchase with the wallet's card
+  kInvoiceCredit = 3,        // an invoice paid into the wallet from outside
+  kClientTransfer = 4,       // from one client's wallet to another client's
+  kCardCredit = 5,           // money pushed to the wallet through its card
+  kCardBalanceInquiry = 10,  // a card balance inquiry: moves only its commission
+  kFunderPayout = 20,        // a funder's payout to the wallet (PayoutEngine::wallet_payout)
 };
 enum class WalletDomain : int { kPayments = 0, kCards = 1 };
 enum class BalanceImpact : int { kIncome = 0, kExpense = 1 };
@@ -93,17 +97,17 @@ struct ClientSpec {
 
 using CardInfo = store::HistoryCard;
 
-// An operation of another documented type, recorded on wallets (sandbox admin API).
+// An operation of another kind, recorded on wallets (sandbox admin API).
 struct WalletOperation {
   Tenant tenant;
   std::string operation_id;
-  WalletTxnType type = WalletTxnType::kPayment;
+  OperationKind kind = OperationKind::kProviderPayment;
   std::string client_id;
-  std::string to_client_id;    // kTransferBetweenClients
-  Amount amount;               // 0 for kBalanceInquiry
+  std::string to_client_id;    // kClientTransfer
+  Amount amount;               // 0 for kCardBalanceInquiry
   std::int64_t commission = 0; // minor units, same currency
-  bool processing = false;     // kPurchaseEPos recorded as PROCESSING (funds reserved)
-  std::string provider_id, provider_display_name;  // kPayment
+  bool processing = false;     // kCardPurchase recorded as PROCESSING (funds reserved)
+  std::string provider_id, provider_display_name;  // kProviderPayment
   CardInfo card;               // CARDS domain
 };
 

@@ -1,11 +1,11 @@
 #include "providers/qiwi/admin.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "admin/answers.h"
 #include "admin/routes.h"
 #include "core/json.h"
+#include "providers/qiwi/operation_names.h"
 #include "web/api.h"
 
 namespace payoutd::providers::qiwi {
@@ -13,7 +13,7 @@ namespace payoutd::providers::qiwi {
 using admin::kIdSizeMax;
 using admin::kNameSizeMax;
 using engine::Error;
-using engine::WalletTxnType;
+using engine::OperationKind;
 using ledger::Account;
 
 namespace {
@@ -59,21 +59,10 @@ bool is_masked_pan(std::string_view pan) {
   return true;
 }
 
-std::optional<WalletTxnType> operation_type(std::string_view name) {
-  using T = WalletTxnType;
-  if (name == "PAYMENT") return T::kPayment;
-  if (name == "PURCHASE_E_POS") return T::kPurchaseEPos;
-  if (name == "INVOICING_SERVICE") return T::kInvoicingService;
-  if (name == "TRANSFER_BETWEEN_CLIENTS") return T::kTransferBetweenClients;
-  if (name == "FAST_FUNDS") return T::kFastFunds;
-  if (name == "BALANCE_INQUIRY") return T::kBalanceInquiry;
-  return std::nullopt;
-}
-
 // Operations of the cards domain carry the card they were made with.
-bool card_domain(WalletTxnType type) {
-  return type == WalletTxnType::kPurchaseEPos || type == WalletTxnType::kBalanceInquiry ||
-         type == WalletTxnType::kFastFunds;
+bool card_domain(OperationKind kind) {
+  return kind == OperationKind::kCardPurchase || kind == OperationKind::kCardBalanceInquiry ||
+         kind == OperationKind::kCardCredit;
 }
 
 // "type" and "clientId"; false when either is refused.
@@ -82,16 +71,16 @@ bool read_type(web::Fields& f, engine::WalletOperation& op) {
   if (!f.string("type", 32, &type) || !f.string("clientId", kIdSizeMax, &op.client_id)) {
     return false;
   }
-  auto parsed = operation_type(type);
+  auto parsed = recordable_operation(type);
   if (!parsed) return f.fail("type", "is not a recordable operation type");
-  op.type = *parsed;
+  op.kind = *parsed;
   return true;
 }
 
 // A balance inquiry charges a commission and moves no amount; every other type moves "amount",
 // and may show a "commission" of zero in its currency.
 void read_amounts(web::Fields& f, const json::Value& body, engine::WalletOperation& op) {
-  if (op.type == WalletTxnType::kBalanceInquiry) {
+  if (op.kind == OperationKind::kCardBalanceInquiry) {
     if (web::parse_amount_object(f, "commission", true, &op.amount)) {
       op.commission = op.amount.minor;
       op.amount.minor = 0;
@@ -113,15 +102,15 @@ void read_amounts(web::Fields& f, const json::Value& body, engine::WalletOperati
 // The members only some types have: a transfer's recipient, a payment's provider, a purchase's
 // status.
 void read_type_members(web::Fields& f, engine::WalletOperation& op) {
-  switch (op.type) {
-    case WalletTxnType::kTransferBetweenClients:
+  switch (op.kind) {
+    case OperationKind::kClientTransfer:
       f.string("toClientId", kIdSizeMax, &op.to_client_id);
       return;
-    case WalletTxnType::kPayment:
+    case OperationKind::kProviderPayment:
       (void)(f.string("providerId", kIdSizeMax, &op.provider_id) &&
              f.string("providerDisplayName", kNameSizeMax, &op.provider_display_name));
       return;
-    case WalletTxnType::kPurchaseEPos: {
+    case OperationKind::kCardPurchase: {
       std::string status;
       if (!f.string("status", 16, &status, false)) return;
       if (status == "PROCESSING") {
@@ -157,7 +146,7 @@ void read_operation(const json::Value& body, std::string* problem, engine::Walle
   if (!read_type(f, op)) return;
   read_amounts(f, body, op);
   if (problem->empty()) read_type_members(f, op);
-  if (problem->empty() && card_domain(op.type)) read_card(f, op);
+  if (problem->empty() && card_domain(op.kind)) read_card(f, op);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "core/time_format.h"
 #include "http/query.h"
+#include "providers/qiwi/operation_names.h"
 #include "web/api.h"
 #include "web/error_envelope.h"
 
@@ -88,20 +89,6 @@ StatusId history_status(int domain, int status) {
   return {50, "PROCESSING"};
 }
 
-std::string_view type_name(int type_id) {
-  using T = engine::WalletTxnType;
-  switch (static_cast<T>(type_id)) {
-    case T::kPayment: return "PAYMENT";
-    case T::kPurchaseEPos: return "PURCHASE_E_POS";
-    case T::kInvoicingService: return "INVOICING_SERVICE";
-    case T::kTransferBetweenClients: return "TRANSFER_BETWEEN_CLIENTS";
-    case T::kFastFunds: return "FAST_FUNDS";
-    case T::kBalanceInquiry: return "BALANCE_INQUIRY";
-    case T::kFunderPayout: return "FUNDER_PAYOUT";
-  }
-  return "UNKNOWN";
-}
-
 // The operation type's block of a history entry (seed 001): providerTxnInfo,
 // transferBetweenClientsTxnInfo or cardTxnInfo.
 void render_details(json::Writer& w, const store::HistoryDetails& d) {
@@ -143,7 +130,9 @@ void render_history_entry(json::Writer& w, const store::HistoryRecord& h,
   w.key("domainTxnStatusId").integer(status.id).key("name").string(status.name);
   w.end_object();
   w.key("txnType").begin_object();
-  w.key("domainTxnTypeId").integer(h.type_id).key("name").string(type_name(h.type_id));
+  const OperationName* type = operation_name(static_cast<engine::OperationKind>(h.type_id));
+  w.key("domainTxnTypeId").integer(type ? type->type_id : h.type_id);
+  w.key("name").string(type ? type->name : "UNKNOWN");
   w.end_object();
   w.key("txnClientBalanceImpact").string(h.impact == 0 ? "INCOME" : "EXPENSE");
   w.key("clientId").string(account.owner);
