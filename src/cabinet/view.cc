@@ -177,4 +177,6 @@ std::string message_page(const Texts& t, std::string_view message) {
   return plain(t, message, web::render("cabinet/message", {{"message", message}}));
 }
 
+void answer_busy(View& v) { v.html(503, plain(*v.t, v.t->busy, {})); }
+
 }  // namespace payoutd::cabinet

@@ -94,6 +94,9 @@ std::string layout(const View& v, std::string_view active, std::string_view titl
 std::string plain(const Texts& t, std::string_view title, std::string_view content);
 // plain() of one line: `message`, which is also its title.
 std::string message_page(const Texts& t, std::string_view message);
+// Answers 503 with the "busy" page: the store could not be read or written, nothing changed, and
+// loading the page again retries.
+void answer_busy(View& v);
 // The current page in another language: its query with lang replaced.
 std::string lang_link(const View& v, std::string_view lang);
 

@@ -99,33 +99,40 @@ void CorporateCards::on_outbox(std::function<void()> wake) { wake_ = std::move(w
 
 // --- corporate cards and settings ---------------------------------------------------------------
 
-std::optional<Account> CorporateCards::funding_account(std::string_view tenant,
-                                                       std::string_view source_binding) const {
+store::Read<std::optional<Account>> CorporateCards::funding_account(
+    std::string_view tenant, std::string_view source_binding) const {
   if (!source_binding.empty()) {
     auto binding = card_jobs::get_binding(store_, tenant, source_binding);
-    if (!binding || !binding->debit_tool()) return std::nullopt;
+    if (!binding.ok()) return Failure{binding.error()};
+    if (!*binding || !(*binding)->debit_tool()) return std::optional<Account>();
   }
   return store_.get_account(tenant, AccountKind::kFunder,
                             source_binding.empty() ? kTransitAccount : source_binding);
 }
 
-std::vector<CorporateCard> CorporateCards::cards(std::string_view tenant) const {
+store::Read<std::vector<CorporateCard>> CorporateCards::cards(std::string_view tenant) const {
   std::vector<CorporateCard> out;
-  const std::string primary = primary_card(tenant);
-  for (const Account& a : store_.tenant_accounts(tenant, AccountKind::kFunder)) {
+  const auto primary = primary_card(tenant);
+  if (!primary.ok()) return Failure{primary.error()};
+  const auto accounts = store_.tenant_accounts(tenant, AccountKind::kFunder);
+  if (!accounts.ok()) return Failure{accounts.error()};
+  for (const Account& a : *accounts) {
     if (a.code == kTransitAccount) continue;
     auto b = card_jobs::get_binding(store_, tenant, a.code);
-    if (!b || !b->debit_tool()) continue;
-    out.push_back({a.code, b->masked, b->holder, b->expiry, a.code == primary, a});
+    if (!b.ok()) return Failure{b.error()};
+    if (!*b || !(*b)->debit_tool()) continue;
+    out.push_back({a.code, (*b)->masked, (*b)->holder, (*b)->expiry, a.code == *primary, a});
   }
   return out;
 }
 
-std::string CorporateCards::primary_card(std::string_view tenant) const {
+store::Read<std::string> CorporateCards::primary_card(std::string_view tenant) const {
   auto id = store_.get_record(tenant, kTenantSettings, kPrimaryCardSetting);
-  if (!id || id->empty()) return {};
-  auto b = card_jobs::get_binding(store_, tenant, *id);
-  return b && b->debit_tool() ? *id : std::string();
+  if (!id.ok()) return Failure{id.error()};
+  if (!*id || (*id)->empty()) return std::string();
+  auto b = card_jobs::get_binding(store_, tenant, **id);
+  if (!b.ok()) return Failure{b.error()};
+  return *b && (*b)->debit_tool() ? **id : std::string();
 }
 
 void CorporateCards::set_primary(std::string tenant, std::string binding_id,
@@ -160,7 +167,7 @@ void CorporateCards::remove(std::string tenant, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-std::optional<std::string> CorporateCards::knp(std::string_view tenant) const {
+store::Read<std::optional<std::string>> CorporateCards::knp(std::string_view tenant) const {
   return store_.get_record(tenant, kTenantSettings, kKnpSetting);
 }
 
@@ -229,12 +236,14 @@ void CorporateCards::confirm_enrolment(std::string tenant, std::string id, std::
 void CorporateCards::verify(std::string tenant, Enrolment e, std::int64_t opening_minor,
                             EnrolmentCallback done) {
   auto pan = card_jobs::open_card(store_, vault_, tenant, e.card_id);
-  if (!pan) {
+  // Nothing was debited or bound: the enrolment stays unverified, and the partner starts anew.
+  if (!pan.ok()) return done({EnrolmentError::kUnavailable, {}});
+  if (!*pan) {
     return bind(std::move(tenant), std::move(e),
                 {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
                 opening_minor, std::move(done));
   }
-  rails::CreditOrder check{e.id, std::move(*pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
+  rails::CreditOrder check{e.id, std::move(**pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
   rail_.credit(std::move(check), [this, tenant, e, opening_minor, done](rails::Answer answer) {
     bind(tenant, e, std::move(answer), opening_minor, done);
   });
