@@ -42,13 +42,15 @@ class [[nodiscard]] Result {
     PAYOUTD_ASSERT(ok(), "the value of a failed Result was read");
     return std::get<0>(state_);
   }
-  T&& value() && {
+  // Of a temporary, the value itself (moved out), not a reference into the temporary: a
+  // range-for over `store.read(...).value()` then iterates a living value.
+  T value() && {
     PAYOUTD_ASSERT(ok(), "the value of a failed Result was read");
     return std::get<0>(std::move(state_));
   }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
