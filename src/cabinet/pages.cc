@@ -98,7 +98,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     if (post) return login(v, request), true;
   }
   auto session = auth_.session(web::cookie_value(request.cookie, "cabinet_session"));
-  if (!session.ok()) return answer_busy(v), true;
+  if (!session.ok()) return answer_unavailable(v), true;
   v.session = std::move(*session);
   if (!v.session) {
     if (post) return v.html(403, message_page(*v.t, v.t->session_ended)), true;
@@ -197,9 +197,9 @@ void Pages::overview(View& v) {
   const Texts& t = *v.t;
   const std::string& tenant = v.session->tenant;
   const auto funders = store_.tenant_accounts(tenant, ledger::AccountKind::kFunder);
-  if (!funders.ok()) return answer_busy(v);
+  if (!funders.ok()) return answer_unavailable(v);
   auto days = payout_days(store_, tenant, SystemClock().now_ms());
-  if (!days.ok()) return answer_busy(v);
+  if (!days.ok()) return answer_unavailable(v);
   web::Node accounts = web::Node::list();
   for (const ledger::Account& a : *funders) {
     accounts.push({{"code", a.code},
@@ -216,7 +216,7 @@ void Pages::overview(View& v) {
 void Pages::audit(View& v) {
   const Texts& t = *v.t;
   const auto log = auth_.audit_log(v.session->tenant, 500);
-  if (!log.ok()) return answer_busy(v);
+  if (!log.ok()) return answer_unavailable(v);
   web::Node entries = web::Node::list();
   for (const AuditEntry& e : *log) {
     entries.push({{"at", time_text(e.at_ms)},

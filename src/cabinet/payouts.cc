@@ -202,7 +202,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     std::size_t rows = 0;
     while (f.valid && rows < kCsvRowsMax) {
       const auto read = store_.payouts_page(f.query);
-      if (!read.ok()) return answer_busy(v);
+      if (!read.ok()) return answer_unavailable(v);
       const std::vector<store::PayoutRecord>& page = *read;
       for (const store::PayoutRecord& p : page) {
         std::string amount;
@@ -234,7 +234,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     const std::string detail = std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
     return auth_.audit(*shared->session, "payouts.export", detail, request.peer_address,
                        [shared, response](bool ok) {
-                         if (!ok) return answer_busy(*shared);
+                         if (!ok) return shared->html(503, plain(*shared->t, shared->t->busy, {}));
                          shared->send(std::move(*response));
                        });
   }
@@ -245,7 +245,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
                   layout(v, "/cabinet/payouts", t.payouts, web::render("cabinet/payouts", data)));
   f.query.limit = kPageSize + 1;
   auto read = store_.payouts_page(f.query);
-  if (!read.ok()) return answer_busy(v);
+  if (!read.ok()) return answer_unavailable(v);
   std::vector<store::PayoutRecord>& page = *read;
   const bool more = page.size() > kPageSize;
   if (more) page.pop_back();
@@ -272,7 +272,7 @@ void Pages::payout(View& v, const http::Request& request) {
   std::optional<store::PayoutRecord> p;
   if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
     auto read = store_.get_payout(tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
-    if (!read.ok()) return answer_busy(v);
+    if (!read.ok()) return answer_unavailable(v);
     p = std::move(*read);
   }
   if (!p) return v.html(404, layout(v, "/cabinet/payouts", t.not_found));
@@ -287,7 +287,7 @@ void Pages::payout(View& v, const http::Request& request) {
   std::vector<std::pair<std::int64_t, std::string>> timeline{{p->created_ms, std::string(t.made)}};
   if (p->kind == PayoutKind::kCardPayout) {
     const engine::CardPayoutResult r = cards_.get(tenant, p->partner_id);
-    if (r.error == engine::OrderError::kUnavailable) return answer_busy(v);
+    if (r.error == engine::OrderError::kUnavailable) return answer_unavailable(v);
     const engine::CardOrder& o = r.order;
     row(t.card, o.masked_pan, "masked-pan");
     row(t.scheme, o.scheme.empty() ? "" : o.scheme + ", " + o.country);
@@ -309,7 +309,7 @@ void Pages::payout(View& v, const http::Request& request) {
   web::Node steps = web::Node::list();
   for (const auto& [at, what] : timeline) steps.push({{"at", time_text(at)}, {"what", what}});
   auto notifications = notifications_data(store_, p->id);
-  if (!notifications.ok()) return answer_busy(v);
+  if (!notifications.ok()) return answer_unavailable(v);
   web::Node& data = *notifications;
   data.set("t", words(t)).set("rows", std::move(rows)).set("timeline", std::move(steps));
   v.html(200, layout(v, "/cabinet/payouts", p->partner_id, web::render("cabinet/payout", data)));

@@ -190,7 +190,7 @@ void CabinetSection::cards(View& v, std::string_view notice, std::string_view er
     notice = added_notice;
   }
   const auto corporate = cards_.corporate().cards(tenant);
-  if (!corporate.ok()) return cabinet::answer_busy(v);
+  if (!corporate.ok()) return cabinet::answer_unavailable(v);
   web::Node list = web::Node::list();
   int n = 0;
   for (const engine::CorporateCard& c : *corporate) {
@@ -325,7 +325,7 @@ void CabinetSection::knp(View& v, std::string_view notice, int status) {
   const CardTexts& t = texts_of(v);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const auto chosen = cards_.corporate().knp(v.session->tenant);
-  if (!chosen.ok()) return cabinet::answer_busy(v);
+  if (!chosen.ok()) return cabinet::answer_unavailable(v);
   const std::string current = chosen->value_or(partner ? partner->knp : std::string());
   const Params query = web::parse_form(v.query).value_or(Params{});
   if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
@@ -350,7 +350,7 @@ void CabinetSection::set_knp(View& v, const Params& form, const std::string& add
   if (!known) return knp(v, texts_of(v).bad_knp, 422);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const auto chosen = cards_.corporate().knp(v.session->tenant);
-  if (!chosen.ok()) return cabinet::answer_busy(v);
+  if (!chosen.ok()) return cabinet::answer_unavailable(v);
   const std::string before = chosen->value_or(partner ? partner->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().set_knp(shared->session->tenant, code, [this, shared, address, before, code](engine::CorporateCardResult r) {
