@@ -187,7 +187,8 @@ void Dialect::outbox(const Call& call) {
                               "tenant is required (e.g. ecommpay:91348); event is a prefix"));
   }
   if (!outbox_store_) return call.respond(error(404, "route.not.found", "no outbox"));
-  const auto messages = outbox_store_->outbox_messages(tenant.value, event.value, kOutboxMessagesMax);
+  const auto messages =
+      outbox_store_->outbox_messages(tenant.value, event.value, kOutboxMessagesMax);
   if (!messages.ok()) return call.respond(unavailable());
   std::vector<std::vector<store::OutboxAttempt>> attempts;
   for (const store::OutboxMessage& m : *messages) {
@@ -198,7 +199,8 @@ void Dialect::outbox(const Call& call) {
   http::Response r;
   json::Writer w(r.body);
   w.begin_object().key("messages").begin_array();
-  for (std::size_t i = 0; i < messages->size(); ++i) write_outbox_message(w, (*messages)[i], attempts[i]);
+  for (std::size_t i = 0; i < messages->size(); ++i)
+    write_outbox_message(w, (*messages)[i], attempts[i]);
   w.end_array().end_object();
   call.respond(std::move(r));
 }

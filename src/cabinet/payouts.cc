@@ -271,7 +271,8 @@ void Pages::payout(View& v, const http::Request& request) {
   // Only the session's tenant: a payout is found by (tenant, kind, partner id).
   std::optional<store::PayoutRecord> p;
   if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
-    auto read = store_.get_payout(tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
+    auto read = store_.get_payout(
+        tenant, kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
     if (!read.ok()) return answer_unavailable(v);
     p = std::move(*read);
   }

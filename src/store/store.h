@@ -343,30 +343,31 @@ class Store {
   // Read side: thread-safe, committed state only. A read never throws: a storage failure is its
   // Read's ReadError (the store logs it), which the caller must handle.
   virtual Read<std::optional<PayoutRecord>> get_payout(std::string_view tenant, PayoutKind kind,
-                                                 std::string_view partner_id) const = 0;
+                                                       std::string_view partner_id) const = 0;
   virtual Read<std::optional<ledger::Account>> get_account(std::string_view tenant,
-                                                     ledger::AccountKind kind,
-                                                     std::string_view code) const = 0;
-  virtual Read<std::vector<ledger::Account>> get_accounts_by_owner(std::string_view tenant,
-                                                             ledger::AccountKind kind,
-                                                             std::string_view owner) const = 0;
+                                                           ledger::AccountKind kind,
+                                                           std::string_view code) const = 0;
+  virtual Read<std::vector<ledger::Account>> get_accounts_by_owner(
+      std::string_view tenant, ledger::AccountKind kind, std::string_view owner) const = 0;
   // Every account of (tenant, kind), in id order.
   virtual Read<std::vector<ledger::Account>> tenant_accounts(std::string_view tenant,
-                                                       ledger::AccountKind kind) const = 0;
+                                                             ledger::AccountKind kind) const = 0;
   virtual Read<std::vector<PayoutRecord>> payouts_page(const PayoutQuery& query) const = 0;
   // The tenant's wallet and card payouts created in [from_ms, to_ms), by day, status and
   // currency, in day order.
   virtual Read<std::vector<PayoutDay>> payout_days(std::string_view tenant, std::int64_t from_ms,
-                                             std::int64_t to_ms) const = 0;
+                                                   std::int64_t to_ms) const = 0;
   // History entry by its id: (account_id, seq), or nullopt when no entry has that id.
   virtual Read<std::optional<std::pair<std::int64_t, std::int64_t>>> find_history(
       std::string_view txn_history_id) const = 0;
   // Up to `limit` entries of the account with seq > after_seq, in seq order, from the history
   // table and the wallet payouts together.
-  virtual Read<std::vector<HistoryRecord>> history_page(std::int64_t account_id, std::int64_t after_seq,
-                                                  std::size_t limit) const = 0;
-  virtual Read<std::optional<std::string>> get_record(std::string_view tenant, std::string_view kind,
-                                                std::string_view key) const = 0;
+  virtual Read<std::vector<HistoryRecord>> history_page(std::int64_t account_id,
+                                                        std::int64_t after_seq,
+                                                        std::size_t limit) const = 0;
+  virtual Read<std::optional<std::string>> get_record(std::string_view tenant,
+                                                      std::string_view kind,
+                                                      std::string_view key) const = 0;
   // Up to `limit` records of (tenant, kind) whose key starts with `key_prefix`, in key order:
   // (key, value) pairs.
   virtual Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(
@@ -378,18 +379,19 @@ class Store {
   // queue's second; ...), so no queue's backlog hides another's messages. An index probe per
   // tenant with pending messages and per queue, whatever the backlogs.
   virtual Read<std::vector<OutboxMessage>> due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                                std::size_t limit) const = 0;
+                                                      std::size_t limit) const = 0;
   // The tenant's messages whose event id starts with `event_prefix`, oldest first (an operator's
   // search; a payout's own messages are payout_messages()).
   virtual Read<std::vector<OutboxMessage>> outbox_messages(std::string_view tenant,
-                                                     std::string_view event_prefix,
-                                                     std::size_t limit) const = 0;
+                                                           std::string_view event_prefix,
+                                                           std::size_t limit) const = 0;
   // The messages of one payout (by its store id), oldest first.
-  virtual Read<std::vector<OutboxMessage>> payout_messages(std::int64_t payout_id, std::size_t limit) const = 0;
+  virtual Read<std::vector<OutboxMessage>> payout_messages(std::int64_t payout_id,
+                                                           std::size_t limit) const = 0;
   virtual Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const = 0;
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
-                                                       std::size_t limit) const = 0;
+                                                             std::size_t limit) const = 0;
 
   // Everything audit needs, read in one read transaction (one consistent snapshot, even while
   // batches commit).

@@ -127,7 +127,8 @@ TEST_P(CabinetAuthTest, ALoginOpensASessionThatEndsWhenIdleOrSignedOut) {
   // Signing out ends a session at once.
   const LoginResult again = login("alice", "right");
   std::promise<bool> out;
-  auth_->logout(*auth_->session(again.token).value(), "192.0.2.7", [&](bool ok) { out.set_value(ok); });
+  auth_->logout(*auth_->session(again.token).value(), "192.0.2.7",
+                [&](bool ok) { out.set_value(ok); });
   EXPECT_TRUE(out.get_future().get());
   EXPECT_FALSE(auth_->session(again.token).value().has_value());
   // And every session ends after session_max_ms, however busy.

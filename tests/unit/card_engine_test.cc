@@ -524,7 +524,8 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   ASSERT_EQ(started.error, EnrolmentError::kNone);
   EXPECT_EQ(started.enrolment.state, EnrolmentState::kCodeSent);
   EXPECT_EQ(started.enrolment.masked_pan, "411111XXXXXX1111");
-  const auto sms = store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10).value();
+  const auto sms =
+      store_->outbox_messages(kTenant, "card-enrolment:" + started.enrolment.id, 10).value();
   ASSERT_EQ(sms.size(), 1u);
   EXPECT_EQ(sms[0].target, "sms:+77011234567");
   EXPECT_TRUE(sms[0].sealed);
@@ -532,7 +533,8 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   const std::string text = sms_text(sms[0]);
   const std::string code = text.substr(text.find(": ") + 2, 6);
   EXPECT_EQ(text.find(kPan), std::string::npos);
-  EXPECT_EQ(store_->get_record(kTenant, kEnrolmentRecord, started.enrolment.id).value()->find(code), std::string::npos);
+  EXPECT_EQ(store_->get_record(kTenant, kEnrolmentRecord, started.enrolment.id).value()->find(code),
+            std::string::npos);
   // Moved onto another event, the ciphertext does not open.
   EXPECT_FALSE(vault_->open_message(kTenant, "card-enrolment:other:code", sms[0].body));
   // A wrong code is refused and counted; the right one has the rail verify the card.
@@ -577,7 +579,8 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   EXPECT_EQ(run(r).error, OrderError::kSourceNotFound);
   // A card the network refuses is not bound.
   const EnrolmentResult other = enrol("5555555555554444");
-  const auto other_sms = store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10).value();
+  const auto other_sms =
+      store_->outbox_messages(kTenant, "card-enrolment:" + other.enrolment.id, 10).value();
   const std::string other_text = sms_text(other_sms[0]);
   auto refused = confirm(other.enrolment.id, other_text.substr(other_text.find(": ") + 2, 6));
   rail_.next().done(declined());

@@ -29,8 +29,7 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->get_payout(t, k, id);
   }
-  store::Read<std::optional<ledger::Account>> get_account(std::string_view t,
-                                                          ledger::AccountKind k,
+  store::Read<std::optional<ledger::Account>> get_account(std::string_view t, ledger::AccountKind k,
                                                           std::string_view c) const override {
     if (failing()) return failure();
     return inner_->get_account(t, k, c);
@@ -96,8 +95,7 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->payout_messages(id, n);
   }
-  store::Read<std::vector<store::OutboxAttempt>> outbox_attempts(
-      std::int64_t id) const override {
+  store::Read<std::vector<store::OutboxAttempt>> outbox_attempts(std::int64_t id) const override {
     if (failing()) return failure();
     return inner_->outbox_attempts(id);
   }

@@ -131,7 +131,8 @@ TEST_P(StoreTest, UpgradeFromVersionOneKeepsEverything) {
   }
   auto upgraded = old_db.open();
   EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
-  ASSERT_TRUE(upgraded->get_payout(kTenant, PayoutKind::kWalletPayout, "old-1").value().has_value());
+  ASSERT_TRUE(
+      upgraded->get_payout(kTenant, PayoutKind::kWalletPayout, "old-1").value().has_value());
   EXPECT_EQ(upgraded->get_account(kTenant, AccountKind::kFunder, "f").value()->id, funder);
   bool held = false;
   ASSERT_TRUE(in_txn(*upgraded, [&](WriteTxn& txn) {
@@ -171,9 +172,11 @@ TEST_P(StoreTest, UpgradeToVersionSixLinksMessagesToTheirPayoutsExactly) {
   auto upgraded = old_db.open();
   ASSERT_EQ(upgraded->schema_version(), kNewestSchema);
   std::vector<std::string> mine;
-  for (const OutboxMessage& m : upgraded->payout_messages(card, 10).value()) mine.push_back(m.event_id + " " + m.body);
+  for (const OutboxMessage& m : upgraded->payout_messages(card, 10).value())
+    mine.push_back(m.event_id + " " + m.body);
   EXPECT_EQ(mine, (std::vector<std::string>{"order_1:registration {}", "order_1:code:1 ", "order_1:code:2 code 654321"}));
-  EXPECT_TRUE(upgraded->payout_messages(lookalike, 10).value().empty());  // never the enrolment's SMS
+  EXPECT_TRUE(
+      upgraded->payout_messages(lookalike, 10).value().empty());  // never the enrolment's SMS
   EXPECT_TRUE(upgraded->payout_messages(0, 10).value().empty());
 }
 
@@ -191,7 +194,8 @@ TEST_P(StoreTest, AccountsAreFoundByCodeOwnerAndIdAndKeepTheirCounters) {
   EXPECT_EQ(f->credits_posted, 1000);
   EXPECT_EQ(f->owner, "F");
   EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "f").value().has_value());
-  const auto wallets = store_->get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value();
+  const auto wallets =
+      store_->get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value();
   ASSERT_EQ(wallets.size(), 1u);
   EXPECT_EQ(wallets[0].id, wallet);
 
@@ -308,7 +312,9 @@ TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
                 p.pending_transfer_id = 42;
                 txn.update_payout(p);
               }).ok);
-  EXPECT_EQ(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q0").value()->pending_transfer_id, 42);
+  EXPECT_EQ(
+      store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q0").value()->pending_transfer_id,
+      42);
   const auto due = store_->processing_payouts(9'500, 10).value();
   ASSERT_EQ(due.size(), 3u);
   EXPECT_EQ(due[0].partner_id, "q3");
@@ -506,7 +512,7 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
               }).ok);
   EXPECT_EQ(store_->get_record(kTenant, "card", "c1").value(), "v2");
   EXPECT_EQ(store_->get_record("", "card-order-id", "uuid-1").value(), "t\x1fo1");
-  EXPECT_FALSE(store_->get_record("other", "card", "c1").value());  // by tenant
+  EXPECT_FALSE(store_->get_record("other", "card", "c1").value());     // by tenant
   EXPECT_FALSE(store_->get_record(kTenant, "binding", "c1").value());  // and by kind
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), "v2");
@@ -692,7 +698,8 @@ TEST_P(StoreTest, UpgradeKeepsTheOutboxDue) {
       "(800002, 'a', 'code', 'mailto:someone@example.com', '{}', 0, 0, 200, 1, 1, '')");
   auto upgraded = old_db.open();
   EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
-  EXPECT_EQ(events_of(upgraded->due_outbox(1000, 1, 10).value()), (std::vector<std::string>{"a/cb", "a/code"}));
+  EXPECT_EQ(events_of(upgraded->due_outbox(1000, 1, 10).value()),
+            (std::vector<std::string>{"a/cb", "a/code"}));
 }
 
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
@@ -802,7 +809,8 @@ void payout_lookups(Store& store, std::int64_t funder, std::int64_t wallet, int 
   }
   EXPECT_TRUE(store.get_payout(kTenant, PayoutKind::kWalletPayout, partner_ids[2]).value());
   EXPECT_TRUE(store.get_account(kTenant, AccountKind::kFunder, "f").value());
-  EXPECT_EQ(store.get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value().size(), 1u);
+  EXPECT_EQ(store.get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value().size(),
+            1u);
   EXPECT_EQ(store.history_page(wallet, 0, 5).value().size(), 5u);
   EXPECT_FALSE(store.history_page(wallet, 4 * r, 5).value().empty());
   EXPECT_TRUE(store.find_history(history_id).value());

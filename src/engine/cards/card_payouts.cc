@@ -222,9 +222,8 @@ void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
 void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
   // The card the request brought is still at hand, sealed: no read of the store for it.
   store::Read<std::optional<std::string>> pan =
-      sealed && !sealed->blob.empty()
-          ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
-          : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
+      sealed && !sealed->blob.empty() ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
+                                      : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
   if (!pan.ok()) {
     // The store logged why; the payout's timer examines it again.
     scheduler_.schedule(p.id, clock_.now_ms() + options_.reconcile_first_ms);
@@ -454,8 +453,8 @@ store::Read<std::vector<CardPayouts::SavedCard>> CardPayouts::saved_cards(
     if (!*b || (*b)->kind != BindingKind::kRecipient || (*b)->client_id != client_id) continue;
     auto card = card_jobs::get_card(store_, tenant, (*b)->card_id);
     if (!card.ok()) return Failure{card.error()};
-    cards.push_back({binding_id, (*b)->masked, *card ? (*card)->scheme : "",
-                     *card ? (*card)->country : ""});
+    cards.push_back(
+        {binding_id, (*b)->masked, *card ? (*card)->scheme : "", *card ? (*card)->country : ""});
   }
   return cards;
 }

@@ -39,8 +39,7 @@ std::optional<VaultedCard> find_card(store::WriteTxn& txn, std::string_view tena
   return text ? vaulted_card_from_json(*text) : std::nullopt;
 }
 
-store::Read<std::optional<VaultedCard>> get_card(const store::Store& store,
-                                                 std::string_view tenant,
+store::Read<std::optional<VaultedCard>> get_card(const store::Store& store, std::string_view tenant,
                                                  std::string_view card_id) {
   auto text = store.get_record(tenant, kCardRecord, card_id);
   if (!text.ok()) return Failure{text.error()};
@@ -63,8 +62,7 @@ std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenan
   return text ? binding_from_json(*text) : std::nullopt;
 }
 
-store::Read<std::optional<Binding>> get_binding(const store::Store& store,
-                                                std::string_view tenant,
+store::Read<std::optional<Binding>> get_binding(const store::Store& store, std::string_view tenant,
                                                 std::string_view binding_id) {
   auto text = store.get_record(tenant, kBindingRecord, binding_id);
   if (!text.ok()) return Failure{text.error()};

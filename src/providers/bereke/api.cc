@@ -296,8 +296,7 @@ void Dialect::perform_payout(Call& call) {
       return call.fail(*problem);
     }
   }
-  engine::CardPayoutRequest r =
-      order_request(*call.partner, f.order, f.source, *funding, *knp);
+  engine::CardPayoutRequest r = order_request(*call.partner, f.order, f.source, *funding, *knp);
   r.pan = std::move(f.pan);
   r.issuer = std::move(issuer);
   r.target_binding = f.target_binding;

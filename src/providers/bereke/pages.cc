@@ -250,7 +250,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   auto again = [&](std::string_view problem) {
     sodium_memzero(pan.data(), pan.size());
     respond(web::page(422, form_page(t, order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
-                                problem, holder)));
+                                     problem, holder)));
   };
   if (order.order.stage != OrderStage::kRegistered ||
       order.payout.status != PayoutStatus::kProcessing) {
@@ -274,7 +274,8 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   const std::string order_id = order.order.order_id;
   cards_.confirm(tenant, order.payout.partner_id, {std::move(pan), *issuer, upper_holder},
                  [respond, lang, order_id](CardPayoutResult r) {
-                   if (r.error == Error::kUnavailable) return respond(unavailable_page(texts(lang)));
+                   if (r.error == Error::kUnavailable)
+                     return respond(unavailable_page(texts(lang)));
                    respond(web::redirect(finish_path(lang, order_id)));
                  });
 }

@@ -283,9 +283,9 @@ void Pages::open(const http::Request& request, const http::Responder& respond) {
   if (left_ms <= 0) return refuse(410, t.expired);
   const auto saved = cards_.saved_cards(tenant, r.order.client_id);
   if (!saved.ok()) return respond(unavailable_page(t));
-  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
-                               *saved, web::form_value(*params, "account_token"),
-                               request.query());
+  std::string body =
+      card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
+                *saved, web::form_value(*params, "account_token"), request.query());
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 

@@ -1,8 +1,8 @@
 // The PostgreSQL store's reads: each on a connection of the pool, seeing committed state.
 #include "core/ids.h"
-#include "store/read_guard.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
+#include "store/read_guard.h"
 
 namespace payoutd::store::postgres {
 namespace {
@@ -52,7 +52,7 @@ AuditSnapshot snapshot_on(Connection& c) {
 }  // namespace
 
 Read<std::optional<PayoutRecord>> PgStore::get_payout(std::string_view tenant, PayoutKind kind,
-                                                std::string_view partner_id) const {
+                                                      std::string_view partner_id) const {
   return guarded_read("get_payout", [&] {
     const Params params = params_of(tenant, number(kind), partner_id);
     return first_row(readers_.read(kPayoutByKey, params), read_payout);
@@ -60,7 +60,7 @@ Read<std::optional<PayoutRecord>> PgStore::get_payout(std::string_view tenant, P
 }
 
 Read<std::optional<Account>> PgStore::get_account(std::string_view tenant, AccountKind kind,
-                                            std::string_view code) const {
+                                                  std::string_view code) const {
   return guarded_read("get_account", [&] {
     const Params params = params_of(tenant, number(kind), code);
     return first_row(readers_.read(kAccountByCode, params), read_account);
@@ -68,14 +68,15 @@ Read<std::optional<Account>> PgStore::get_account(std::string_view tenant, Accou
 }
 
 Read<std::vector<Account>> PgStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
-                                                    std::string_view owner) const {
+                                                          std::string_view owner) const {
   return guarded_read("get_accounts_by_owner", [&] {
     const Params params = params_of(tenant, number(kind), owner);
     return all_rows(readers_.read(kAccountsByOwner, params), read_account);
   });
 }
 
-Read<std::vector<Account>> PgStore::tenant_accounts(std::string_view tenant, AccountKind kind) const {
+Read<std::vector<Account>> PgStore::tenant_accounts(std::string_view tenant,
+                                                    AccountKind kind) const {
   return guarded_read("tenant_accounts", [&] {
     const Params params = params_of(tenant, number(kind));
     return all_rows(readers_.read(kTenantAccounts, params), read_account);
@@ -93,7 +94,7 @@ Read<std::vector<PayoutRecord>> PgStore::payouts_page(const PayoutQuery& q) cons
 }
 
 Read<std::vector<PayoutDay>> PgStore::payout_days(std::string_view tenant, std::int64_t from_ms,
-                                            std::int64_t to_ms) const {
+                                                  std::int64_t to_ms) const {
   return guarded_read("payout_days", [&] {
     const Params params = params_of(tenant, from_ms, to_ms);
     return all_rows(readers_.read(kPayoutDays, params), read_payout_day);
@@ -102,20 +103,22 @@ Read<std::vector<PayoutDay>> PgStore::payout_days(std::string_view tenant, std::
 
 Read<std::optional<std::pair<std::int64_t, std::int64_t>>> PgStore::find_history(
     std::string_view txn_history_id) const {
-  return guarded_read("find_history", [&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
-    // The id carries its position; the entry at that position must carry the very same id.
-    const auto position = decode_history_uuid(txn_history_id);
-    if (!position) return std::nullopt;
-    const Params params = params_of(position->first, position->second);
-    for (const std::string& id : all_rows(readers_.read(kHistoryIdsAt, params), read_text)) {
-      if (id == txn_history_id) return position;
-    }
-    return std::nullopt;
-  });
+  return guarded_read(
+      "find_history", [&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+        // The id carries its position; the entry at that position must carry the very same id.
+        const auto position = decode_history_uuid(txn_history_id);
+        if (!position) return std::nullopt;
+        const Params params = params_of(position->first, position->second);
+        for (const std::string& id : all_rows(readers_.read(kHistoryIdsAt, params), read_text)) {
+          if (id == txn_history_id) return position;
+        }
+        return std::nullopt;
+      });
 }
 
-Read<std::vector<HistoryRecord>> PgStore::history_page(std::int64_t account_id, std::int64_t after_seq,
-                                                 std::size_t limit) const {
+Read<std::vector<HistoryRecord>> PgStore::history_page(std::int64_t account_id,
+                                                       std::int64_t after_seq,
+                                                       std::size_t limit) const {
   return guarded_read("history_page", [&]() -> std::vector<HistoryRecord> {
     return readers_.with_reader(
         [&](Connection& c) { return history_page_on(c, account_id, after_seq, limit); });
@@ -123,7 +126,7 @@ Read<std::vector<HistoryRecord>> PgStore::history_page(std::int64_t account_id, 
 }
 
 Read<std::optional<std::string>> PgStore::get_record(std::string_view tenant, std::string_view kind,
-                                               std::string_view key) const {
+                                                     std::string_view key) const {
   return guarded_read("get_record", [&] {
     const Params params = params_of(tenant, kind, key);
     return first_row(readers_.read(kRecordValue, params), read_text);
@@ -140,7 +143,7 @@ Read<std::vector<std::pair<std::string, std::string>>> PgStore::records_with_pre
 }
 
 Read<std::vector<OutboxMessage>> PgStore::due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                               std::size_t limit) const {
+                                                     std::size_t limit) const {
   return guarded_read("due_outbox", [&] {
     const Params params = params_of(now_ms, count(queue_max), count(limit), all_lanes());
     return all_rows(readers_.read(kDueOutbox, params), read_outbox);
@@ -148,8 +151,8 @@ Read<std::vector<OutboxMessage>> PgStore::due_outbox(std::int64_t now_ms, std::s
 }
 
 Read<std::vector<OutboxMessage>> PgStore::outbox_messages(std::string_view tenant,
-                                                    std::string_view prefix,
-                                                    std::size_t limit) const {
+                                                          std::string_view prefix,
+                                                          std::size_t limit) const {
   return guarded_read("outbox_messages", [&] {
     const Params params = params_of(tenant, count(prefix.size()), prefix, count(limit));
     return all_rows(readers_.read(kOutboxByEventPrefix, params), read_outbox);
@@ -157,7 +160,7 @@ Read<std::vector<OutboxMessage>> PgStore::outbox_messages(std::string_view tenan
 }
 
 Read<std::vector<OutboxMessage>> PgStore::payout_messages(std::int64_t payout_id,
-                                                    std::size_t limit) const {
+                                                          std::size_t limit) const {
   return guarded_read("payout_messages", [&] {
     const Params params = params_of(payout_id, count(limit));
     return all_rows(readers_.read(kPayoutMessages, params), read_outbox);
@@ -171,7 +174,7 @@ Read<std::vector<OutboxAttempt>> PgStore::outbox_attempts(std::int64_t message_i
 }
 
 Read<std::vector<PayoutRecord>> PgStore::processing_payouts(std::int64_t due_before_ms,
-                                                      std::size_t limit) const {
+                                                            std::size_t limit) const {
   return guarded_read("processing_payouts", [&] {
     const Params params = params_of(due_before_ms, count(limit));
     return all_rows(readers_.read(kProcessingPayouts, params), read_payout);

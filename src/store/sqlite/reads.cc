@@ -15,7 +15,7 @@ std::pair<std::string, std::string> read_key_value(const Stmt& s) { return {s.te
 }  // namespace
 
 Read<std::optional<PayoutRecord>> SqliteStore::get_payout(std::string_view tenant, PayoutKind kind,
-                                                    std::string_view partner_id) const {
+                                                          std::string_view partner_id) const {
   return guarded_read("get_payout", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kPayoutByKey).bind(tenant).bind(static_cast<int>(kind)).bind(partner_id);
@@ -24,7 +24,7 @@ Read<std::optional<PayoutRecord>> SqliteStore::get_payout(std::string_view tenan
 }
 
 Read<std::optional<Account>> SqliteStore::get_account(std::string_view tenant, AccountKind kind,
-                                                std::string_view code) const {
+                                                      std::string_view code) const {
   return guarded_read("get_account", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kAccountByCode).bind(tenant).bind(static_cast<int>(kind)).bind(code);
@@ -32,8 +32,9 @@ Read<std::optional<Account>> SqliteStore::get_account(std::string_view tenant, A
   });
 }
 
-Read<std::vector<Account>> SqliteStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
-                                                        std::string_view owner) const {
+Read<std::vector<Account>> SqliteStore::get_accounts_by_owner(std::string_view tenant,
+                                                              AccountKind kind,
+                                                              std::string_view owner) const {
   return guarded_read("get_accounts_by_owner", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kAccountsByOwner).bind(tenant).bind(static_cast<int>(kind)).bind(owner);
@@ -41,7 +42,8 @@ Read<std::vector<Account>> SqliteStore::get_accounts_by_owner(std::string_view t
   });
 }
 
-Read<std::vector<Account>> SqliteStore::tenant_accounts(std::string_view tenant, AccountKind kind) const {
+Read<std::vector<Account>> SqliteStore::tenant_accounts(std::string_view tenant,
+                                                        AccountKind kind) const {
   return guarded_read("tenant_accounts", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kTenantAccounts).bind(tenant).bind(static_cast<int>(kind));
@@ -61,7 +63,7 @@ Read<std::vector<PayoutRecord>> SqliteStore::payouts_page(const PayoutQuery& q) 
 }
 
 Read<std::vector<PayoutDay>> SqliteStore::payout_days(std::string_view tenant, std::int64_t from_ms,
-                                                std::int64_t to_ms) const {
+                                                      std::int64_t to_ms) const {
   return guarded_read("payout_days", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kPayoutDays).bind(tenant).bind(from_ms).bind(to_ms);
@@ -71,22 +73,24 @@ Read<std::vector<PayoutDay>> SqliteStore::payout_days(std::string_view tenant, s
 
 Read<std::optional<std::pair<std::int64_t, std::int64_t>>> SqliteStore::find_history(
     std::string_view txn_history_id) const {
-  return guarded_read("find_history", [&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
-    // The id carries its position; the entry at that position must carry the very same id.
-    const auto position = decode_history_uuid(txn_history_id);
-    if (!position) return std::nullopt;
-    auto reader = readers_.acquire();
-    for (const char* sql : {kHistoryIdAt, kPayoutHistoryIdAt}) {
-      Stmt& s = reader->stmt(sql).bind(position->first).bind(position->second);
-      if (first_row(s, read_text) == txn_history_id) return position;
-    }
-    return std::nullopt;
-  });
+  return guarded_read("find_history",
+                      [&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+                        // The id carries its position; the entry at that position must carry the
+                        // very same id.
+                        const auto position = decode_history_uuid(txn_history_id);
+                        if (!position) return std::nullopt;
+                        auto reader = readers_.acquire();
+                        for (const char* sql : {kHistoryIdAt, kPayoutHistoryIdAt}) {
+                          Stmt& s = reader->stmt(sql).bind(position->first).bind(position->second);
+                          if (first_row(s, read_text) == txn_history_id) return position;
+                        }
+                        return std::nullopt;
+                      });
 }
 
 Read<std::vector<HistoryRecord>> SqliteStore::history_page(std::int64_t account_id,
-                                                     std::int64_t after_seq,
-                                                     std::size_t limit) const {
+                                                           std::int64_t after_seq,
+                                                           std::size_t limit) const {
   return guarded_read("history_page", [&]() -> std::vector<HistoryRecord> {
     auto reader = readers_.acquire();
     Stmt& t = reader->stmt(kHistoryPage).bind(account_id).bind(after_seq).bind(count(limit));
@@ -98,8 +102,9 @@ Read<std::vector<HistoryRecord>> SqliteStore::history_page(std::int64_t account_
   });
 }
 
-Read<std::optional<std::string>> SqliteStore::get_record(std::string_view tenant, std::string_view kind,
-                                                   std::string_view key) const {
+Read<std::optional<std::string>> SqliteStore::get_record(std::string_view tenant,
+                                                         std::string_view kind,
+                                                         std::string_view key) const {
   return guarded_read("get_record", [&] {
     auto reader = readers_.acquire();
     return first_row(reader->stmt(kRecordValue).bind(tenant).bind(kind).bind(key), read_text);
@@ -118,7 +123,7 @@ Read<std::vector<std::pair<std::string, std::string>>> SqliteStore::records_with
 }
 
 Read<std::vector<OutboxMessage>> SqliteStore::due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                                   std::size_t limit) const {
+                                                         std::size_t limit) const {
   return guarded_read("due_outbox", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kDueOutbox);
@@ -129,8 +134,8 @@ Read<std::vector<OutboxMessage>> SqliteStore::due_outbox(std::int64_t now_ms, st
 }
 
 Read<std::vector<OutboxMessage>> SqliteStore::outbox_messages(std::string_view tenant,
-                                                        std::string_view prefix,
-                                                        std::size_t limit) const {
+                                                              std::string_view prefix,
+                                                              std::size_t limit) const {
   return guarded_read("outbox_messages", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kOutboxByEventPrefix).bind(tenant).bind(count(prefix.size()));
@@ -140,7 +145,7 @@ Read<std::vector<OutboxMessage>> SqliteStore::outbox_messages(std::string_view t
 }
 
 Read<std::vector<OutboxMessage>> SqliteStore::payout_messages(std::int64_t payout_id,
-                                                        std::size_t limit) const {
+                                                              std::size_t limit) const {
   return guarded_read("payout_messages", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kPayoutMessages).bind(payout_id).bind(count(limit));
@@ -156,7 +161,7 @@ Read<std::vector<OutboxAttempt>> SqliteStore::outbox_attempts(std::int64_t messa
 }
 
 Read<std::vector<PayoutRecord>> SqliteStore::processing_payouts(std::int64_t due_before_ms,
-                                                          std::size_t limit) const {
+                                                                std::size_t limit) const {
   return guarded_read("processing_payouts", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kProcessingPayouts).bind(due_before_ms).bind(count(limit));
