@@ -16,6 +16,8 @@ http::Response invalid_id() {
   return error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
 }
 
+http::Response unavailable() { return error(503, "service.unavailable", "storage unavailable"); }
+
 void answer(const http::Responder& respond, const engine::AdminResult& result,
             std::string ok_body) {
   switch (result.error) {
@@ -74,9 +76,10 @@ std::string render_record(const store::PayoutRecord& p) {
 void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
                  const Tenant& tenant, const std::string& funder) {
   auto account = engine.find_account(tenant, ledger::AccountKind::kFunder, funder);
-  if (!account) return respond(error(404, "funder.not.found", "no such funder"));
+  if (!account.ok()) return respond(unavailable());
+  if (!*account) return respond(error(404, "funder.not.found", "no such funder"));
   http::Response r;
-  r.body = render_funder(*account);
+  r.body = render_funder(**account);
   engine.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 

@@ -19,6 +19,8 @@ inline constexpr std::size_t kNameSizeMax = 256;  // display names
 http::Response error(int status, std::string_view code, std::string_view description);
 // 400 validation.error for an id in a path that web::is_partner_id refuses.
 http::Response invalid_id();
+// 503 service.unavailable: the store could not be read; nothing changed, the caller may retry.
+http::Response unavailable();
 
 // Answers an engine command's result: 200 with `ok_body`, or its error as the admin API maps it
 // (funder.not.found, client.not.found, currency.mismatch, id.conflict, ...).
@@ -29,8 +31,8 @@ std::string render_funder(const ledger::Account& funder);
 // A credit's or an operation's record: {"id","status"[,"declineCode"],"amount"[,"txnHistoryId"]}.
 std::string render_record(const store::PayoutRecord& record);
 
-// GET of the funding account `funder` of `tenant`: 404 funder.not.found, or its JSON once every
-// state the read may have seen is durable.
+// GET of the funding account `funder` of `tenant`: 404 funder.not.found, 503 when the store
+// cannot be read, or its JSON once every state the read may have seen is durable.
 void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
                  const Tenant& tenant, const std::string& funder);
 // POST/PUT of a credit `credit_id` (idempotent by it) of `funder` from outside; the request's

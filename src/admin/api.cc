@@ -31,8 +31,8 @@ void write_credit(json::Writer& w, const rails::SandboxCredit& credit) {
   w.end_object();
 }
 
-void write_outbox_message(json::Writer& w, const store::Store& store,
-                          const store::OutboxMessage& m) {
+void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,
+                          const std::vector<store::OutboxAttempt>& attempts) {
   w.begin_object();
   w.key("id").integer(m.id).key("eventId").string(m.event_id).key("target").string(m.target);
   static constexpr const char* kStates[] = {"PENDING", "DELIVERED", "ABANDONED"};
@@ -47,7 +47,7 @@ void write_outbox_message(json::Writer& w, const store::Store& store,
     w.key("body").string(m.body);
   }
   w.key("attemptLog").begin_array();
-  for (const store::OutboxAttempt& a : store.outbox_attempts(m.id)) {
+  for (const store::OutboxAttempt& a : attempts) {
     w.begin_object().key("attempt").integer(a.attempt).key("atMs").integer(a.at_ms);
     w.key("durationMs").integer(a.duration_ms).key("httpStatus").integer(a.http_status);
     w.key("error").string(a.error).end_object();
@@ -197,13 +197,20 @@ void Dialect::outbox(const Call& call) {
                               "tenant is required (e.g. ecommpay:91348); event is a prefix"));
   }
   if (!outbox_store_) return call.respond(error(404, "route.not.found", "no outbox"));
+  const auto messages =
+      outbox_store_->outbox_messages(tenant.value, event.value, kOutboxMessagesMax);
+  if (!messages.ok()) return call.respond(unavailable());
+  std::vector<std::vector<store::OutboxAttempt>> attempts;
+  for (const store::OutboxMessage& m : *messages) {
+    auto of_message = outbox_store_->outbox_attempts(m.id);
+    if (!of_message.ok()) return call.respond(unavailable());
+    attempts.push_back(std::move(*of_message));
+  }
   http::Response r;
   json::Writer w(r.body);
   w.begin_object().key("messages").begin_array();
-  for (const store::OutboxMessage& m :
-       outbox_store_->outbox_messages(tenant.value, event.value, kOutboxMessagesMax)) {
-    write_outbox_message(w, *outbox_store_, m);
-  }
+  for (std::size_t i = 0; i < messages->size(); ++i)
+    write_outbox_message(w, (*messages)[i], attempts[i]);
   w.end_array().end_object();
   call.respond(std::move(r));
 }

@@ -189,7 +189,10 @@ void Auth::work() {
 
 bool Auth::vouches(std::string_view device, std::string_view login) const {
   if (device.empty() || device.size() > 128) return false;
-  auto v = parse_object(store_.get_record("", kDeviceRecord, token_hash(device)));
+  const auto record = store_.get_record("", kDeviceRecord, token_hash(device));
+  // Unread, the browser is a stranger: its sign-in is throttled as every stranger's is.
+  if (!record.ok()) return false;
+  auto v = parse_object(*record);
   return v && text_of(*v, "login") == login && clock_.now_ms() - int_of(*v, "created_ms") < options_.device_ms;
 }
 
@@ -312,24 +315,27 @@ void Auth::decide(std::string login, bool verified, std::string address, bool vo
   if (!submit<LoginResult>(engine_, std::move(apply), finish)) done({LoginOutcome::kBusy});
 }
 
-std::optional<Session> Auth::session(std::string_view token) {
-  if (token.empty() || token.size() > 128) return std::nullopt;
+store::Read<std::optional<Session>> Auth::session(std::string_view token) {
+  const std::optional<Session> none;
+  if (token.empty() || token.size() > 128) return none;
   Session s;
   s.token_hash = token_hash(token);
-  auto v = parse_object(store_.get_record("", kSessionRecord, s.token_hash));
-  if (!v || v->find("ended")) return std::nullopt;
+  const auto record = store_.get_record("", kSessionRecord, s.token_hash);
+  if (!record.ok()) return Failure{record.error()};
+  auto v = parse_object(*record);
+  if (!v || v->find("ended")) return none;
   s.login = text_of(*v, "login");
   std::optional<Tenant> tenant = Tenant::parse(text_of(*v, "tenant"));
-  if (!tenant) return std::nullopt;
+  if (!tenant) return none;
   s.tenant = std::move(*tenant);
   s.csrf = text_of(*v, "csrf");
   s.created_ms = int_of(*v, "created_ms");
   s.seen_ms = int_of(*v, "seen_ms");
   const std::int64_t now = clock_.now_ms();
   const User* u = user(s.login);
-  if (!u || u->tenant != s.tenant) return std::nullopt;  // the user was removed or moved
+  if (!u || u->tenant != s.tenant) return none;  // the user was removed or moved
   if (now - s.seen_ms >= options_.session_idle_ms || now - s.created_ms >= options_.session_max_ms) {
-    return std::nullopt;
+    return none;
   }
   if (now - s.seen_ms >= kTouchEveryMs) {
     Session touched = s;
@@ -344,7 +350,7 @@ std::optional<Session> Auth::session(std::string_view token) {
         },
         [](bool, const store::Status&) {});
   }
-  return s;
+  return std::optional<Session>(std::move(s));
 }
 
 void Auth::logout(const Session& session, std::string address, std::function<void(bool)> done) {
@@ -373,10 +379,12 @@ void Auth::audit(const Session& session, std::string action, std::string detail,
   if (!submitted) done(false);
 }
 
-std::vector<AuditEntry> Auth::audit_log(const Tenant& tenant, std::size_t limit) const {
+store::Read<std::vector<AuditEntry>> Auth::audit_log(const Tenant& tenant,
+                                                     std::size_t limit) const {
+  const auto records = store_.records_with_prefix(tenant.key(), kAuditRecord, "", limit);
+  if (!records.ok()) return Failure{records.error()};
   std::vector<AuditEntry> out;
-  for (const auto& [key, value] :
-       store_.records_with_prefix(tenant.key(), kAuditRecord, "", limit)) {
+  for (const auto& [key, value] : *records) {
     auto v = parse_object(value);
     if (!v) continue;
     out.push_back({int_of(*v, "at_ms"), text_of(*v, "login"), text_of(*v, "action"), text_of(*v, "detail"),

@@ -114,14 +114,15 @@ class Auth {
   // caller's, when throttled or busy).
   void login(std::string login, std::string password, std::string address, std::string device,
              std::function<void(LoginResult)> done);
-  // The session of a cookie's token, if it is open; touches it (at most once a minute).
-  std::optional<Session> session(std::string_view token);
+  // The session of a cookie's token, if it is open; touches it (at most once a minute). The
+  // store's ReadError when it cannot be read: the caller answers "busy", not "signed out".
+  store::Read<std::optional<Session>> session(std::string_view token);
   void logout(const Session& session, std::string address, std::function<void(bool)> done);
   // Writes an audit line for the session's tenant; `done(ok)` once durable.
   void audit(const Session& session, std::string action, std::string detail, std::string address,
              std::function<void(bool)> done);
-  // The tenant's audit log, newest first.
-  std::vector<AuditEntry> audit_log(const Tenant& tenant, std::size_t limit) const;
+  // The tenant's audit log, newest first; the store's ReadError when it cannot be read.
+  store::Read<std::vector<AuditEntry>> audit_log(const Tenant& tenant, std::size_t limit) const;
 
   const User* user(std::string_view login) const;
   // How long a device token vouches for its login (its cookie's life).

@@ -16,14 +16,17 @@ constexpr int kChartDays = 14;
 
 // The last kChartDays days, today included, counted by outcome: the chart (one bar a day,
 // stacked by outcome) and the table of the days that had payouts, the newest first.
-web::Node payout_days(const store::Store& store, const std::string& tenant, std::int64_t now_ms) {
+store::Read<web::Node> payout_days(const store::Store& store, const std::string& tenant,
+                                   std::int64_t now_ms) {
   const std::int64_t end = now_ms - now_ms % kDayMs + kDayMs;
   const std::int64_t start = end - kChartDays * kDayMs;
   struct Day {
     std::int64_t success = 0, declined = 0, processing = 0;
   };
   std::array<Day, kChartDays> days{};
-  for (const store::PayoutDay& d : store.payout_days(tenant, start, end)) {
+  const auto counted = store.payout_days(tenant, start, end);
+  if (!counted.ok()) return Failure{counted.error()};
+  for (const store::PayoutDay& d : *counted) {
     const auto i = static_cast<std::size_t>((d.day_ms - start) / kDayMs);
     if (i >= days.size()) continue;
     (d.status == PayoutStatus::kSuccess    ? days[i].success
@@ -58,7 +61,7 @@ web::Node payout_days(const store::Store& store, const std::string& tenant, std:
                 {"declined", d.declined},
                 {"processing", d.processing}});
   }
-  return {{"chart", std::move(chart)}, {"days", std::move(table)}};
+  return web::Node{{"chart", std::move(chart)}, {"days", std::move(table)}};
 }
 
 }  // namespace
@@ -94,7 +97,9 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     if (get) return login_page(v, 200, {}), true;
     if (post) return login(v, request), true;
   }
-  v.session = auth_.session(web::cookie_value(request.cookie, "cabinet_session"));
+  auto session = auth_.session(web::cookie_value(request.cookie, "cabinet_session"));
+  if (!session.ok()) return answer_unavailable(v), true;
+  v.session = std::move(*session);
   if (!v.session) {
     if (post) return v.html(403, message_page(*v.t, v.t->session_ended)), true;
     v.redirect("/cabinet/login");
@@ -191,23 +196,29 @@ void Pages::logout(View& v, const http::Request& request) {
 void Pages::overview(View& v) {
   const Texts& t = *v.t;
   const std::string tenant = v.session->tenant.key();
+  const auto funders = store_.tenant_accounts(tenant, ledger::AccountKind::kFunder);
+  if (!funders.ok()) return answer_unavailable(v);
+  auto days = payout_days(store_, tenant, SystemClock().now_ms());
+  if (!days.ok()) return answer_unavailable(v);
   web::Node accounts = web::Node::list();
-  for (const ledger::Account& a : store_.tenant_accounts(tenant, ledger::AccountKind::kFunder)) {
+  for (const ledger::Account& a : *funders) {
     accounts.push({{"code", a.code},
                    {"owner", a.owner},
                    {"balance", amount_text(a.balance(), a.currency)},
                    {"reserved", amount_text(a.debits_pending, a.currency)},
                    {"available", amount_text(a.available(), a.currency)}});
   }
-  web::Node data = payout_days(store_, tenant, SystemClock().now_ms());
+  web::Node& data = *days;
   data.set("t", words(t)).set("accounts", std::move(accounts));
   v.html(200, layout(v, "/cabinet", t.overview, web::render("cabinet/overview", data)));
 }
 
 void Pages::audit(View& v) {
   const Texts& t = *v.t;
+  const auto log = auth_.audit_log(v.session->tenant, 500);
+  if (!log.ok()) return answer_unavailable(v);
   web::Node entries = web::Node::list();
-  for (const AuditEntry& e : auth_.audit_log(v.session->tenant, 500)) {
+  for (const AuditEntry& e : *log) {
     entries.push({{"at", time_text(e.at_ms)},
                   {"login", e.login},
                   {"action", e.action},

@@ -162,13 +162,16 @@ web::Node payout_row(const Texts& t, const store::PayoutRecord& p) {
 // The messages sent about payout `payout_id` and every attempt to deliver each. Exactly this
 // payout's: by its id, never by a prefix of event ids (an orderNumber may spell the start of
 // another event's id).
-web::Node notifications_data(const store::Store& store, std::int64_t payout_id) {
+store::Read<web::Node> notifications_data(const store::Store& store, std::int64_t payout_id) {
   static constexpr std::array<std::string_view, 3> kStates{"PENDING", "DELIVERED", "ABANDONED"};
   const auto messages = store.payout_messages(payout_id, 100);
+  if (!messages.ok()) return Failure{messages.error()};
   web::Node list = web::Node::list();
-  for (const store::OutboxMessage& m : messages) {
+  for (const store::OutboxMessage& m : *messages) {
+    const auto of_message = store.outbox_attempts(m.id);
+    if (!of_message.ok()) return Failure{of_message.error()};
     web::Node attempts = web::Node::list();
-    for (const store::OutboxAttempt& a : store.outbox_attempts(m.id)) {
+    for (const store::OutboxAttempt& a : *of_message) {
       attempts.push({{"number", a.attempt},
                      {"at", time_text(a.at_ms)},
                      {"result", a.http_status ? "HTTP " + std::to_string(a.http_status) : a.error},
@@ -184,7 +187,7 @@ web::Node notifications_data(const store::Store& store, std::int64_t payout_id) 
                {"show_body", show_body},
                {"body", show_body ? m.body : std::string()}});
   }
-  return {{"has_messages", !messages.empty()}, {"messages", std::move(list)}};
+  return web::Node{{"has_messages", !messages->empty()}, {"messages", std::move(list)}};
 }
 
 }  // namespace
@@ -198,7 +201,9 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     f.query.limit = 1000;
     std::size_t rows = 0;
     while (f.valid && rows < kCsvRowsMax) {
-      const auto page = store_.payouts_page(f.query);
+      const auto read = store_.payouts_page(f.query);
+      if (!read.ok()) return answer_unavailable(v);
+      const std::vector<store::PayoutRecord>& page = *read;
       for (const store::PayoutRecord& p : page) {
         std::string amount;
         append_decimal(amount, p.amount, p.currency.exponent());
@@ -239,7 +244,9 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     return v.html(400,
                   layout(v, "/cabinet/payouts", t.payouts, web::render("cabinet/payouts", data)));
   f.query.limit = kPageSize + 1;
-  auto page = store_.payouts_page(f.query);
+  auto read = store_.payouts_page(f.query);
+  if (!read.ok()) return answer_unavailable(v);
+  std::vector<store::PayoutRecord>& page = *read;
   const bool more = page.size() > kPageSize;
   if (more) page.pop_back();
   web::Node rows = web::Node::list();
@@ -264,7 +271,10 @@ void Pages::payout(View& v, const http::Request& request) {
   // Only the session's tenant: a payout is found by (tenant, kind, partner id).
   std::optional<store::PayoutRecord> p;
   if ((kind == "card" || kind == "wallet") && !id.empty() && id.size() <= 255) {
-    p = store_.get_payout(tenant.key(), kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
+    auto read = store_.get_payout(
+        tenant.key(), kind == "card" ? PayoutKind::kCardPayout : PayoutKind::kWalletPayout, id);
+    if (!read.ok()) return answer_unavailable(v);
+    p = std::move(*read);
   }
   if (!p) return v.html(404, layout(v, "/cabinet/payouts", t.not_found));
   web::Node rows = web::Node::list();
@@ -278,6 +288,7 @@ void Pages::payout(View& v, const http::Request& request) {
   std::vector<std::pair<std::int64_t, std::string>> timeline{{p->created_ms, std::string(t.made)}};
   if (p->kind == PayoutKind::kCardPayout) {
     const engine::CardPayoutResult r = cards_.get(tenant, p->partner_id);
+    if (r.error == engine::OrderError::kUnavailable) return answer_unavailable(v);
     const engine::CardOrder& o = r.order;
     row(t.card, o.masked_pan, "masked-pan");
     row(t.scheme, o.scheme.empty() ? "" : o.scheme + ", " + o.country);
@@ -298,7 +309,9 @@ void Pages::payout(View& v, const http::Request& request) {
   std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   web::Node steps = web::Node::list();
   for (const auto& [at, what] : timeline) steps.push({{"at", time_text(at)}, {"what", what}});
-  web::Node data = notifications_data(store_, p->id);
+  auto notifications = notifications_data(store_, p->id);
+  if (!notifications.ok()) return answer_unavailable(v);
+  web::Node& data = *notifications;
   data.set("t", words(t)).set("rows", std::move(rows)).set("timeline", std::move(steps));
   v.html(200, layout(v, "/cabinet/payouts", p->partner_id, web::render("cabinet/payout", data)));
 }

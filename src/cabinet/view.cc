@@ -21,7 +21,8 @@ constexpr Texts kEn{
     "Network answer", "KNP", "Sender and recipient", "Notifications", "Event", "Target", "State",
     "Attempts", "At", "Result", "Duration", "When (UTC)", "Action", "Detail", "Address",
     "Check the filters: dates as YYYY-MM-DD, amounts as 100.00", "Clear", "UTC", "Source",
-    "Destination", "Cardholder", "Your session has ended: sign in again", "Created"};
+    "Destination", "Cardholder", "Your session has ended: sign in again", "Created",
+    "The cabinet is unavailable for a moment: reload the page to try again"};
 constexpr Texts kRu{
     "ru", "Личный кабинет", "Вход в личный кабинет", "Логин", "Пароль", "Войти",
     "Неверный логин или пароль", "Слишком много неверных паролей: повторите через (секунд):",
@@ -37,7 +38,8 @@ constexpr Texts kRu{
     "Отправитель и получатель", "Уведомления", "Событие", "Адресат", "Состояние", "Попытки",
     "Время", "Результат", "Длительность", "Когда (UTC)", "Действие", "Подробности", "Адрес",
     "Проверьте фильтры: даты в виде ГГГГ-ММ-ДД, суммы в виде 100.00", "Сбросить", "UTC",
-    "Источник", "Получатель", "Держатель карты", "Сессия завершена: войдите снова", "Создана"};
+    "Источник", "Получатель", "Держатель карты", "Сессия завершена: войдите снова", "Создана",
+    "Кабинет временно недоступен: обновите страницу, чтобы повторить"};
 
 }  // namespace
 
@@ -176,5 +178,7 @@ std::string plain(const Texts& t, std::string_view title, std::string_view conte
 std::string message_page(const Texts& t, std::string_view message) {
   return plain(t, message, web::render("cabinet/message", {{"message", message}}));
 }
+
+void answer_unavailable(View& v) { v.html(503, message_page(*v.t, v.t->unavailable)); }
 
 }  // namespace payoutd::cabinet

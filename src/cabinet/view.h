@@ -28,7 +28,8 @@ struct Texts {
       amount, decline_code, newer, older, none, wallet_payout, card_payout, not_found, timeline,
       updated, decided, card, scheme, rail_reference, approval, network_answer, knp, parties,
       notifications, event, target, state, attempts, at, result, duration, when, action, detail,
-      address, bad_filter, reset, utc, source, destination, cardholder, session_ended, made;
+      address, bad_filter, reset, utc, source, destination, cardholder, session_ended, made,
+      unavailable;
 };
 
 
@@ -94,6 +95,9 @@ std::string layout(const View& v, std::string_view active, std::string_view titl
 std::string plain(const Texts& t, std::string_view title, std::string_view content);
 // plain() of one line: `message`, which is also its title.
 std::string message_page(const Texts& t, std::string_view message);
+// Answers 503 with the "unavailable" page: the store could not be read, nothing changed, and
+// loading the page again retries.
+void answer_unavailable(View& v);
 // The current page in another language: its query with lang replaced.
 std::string lang_link(const View& v, std::string_view lang);
 

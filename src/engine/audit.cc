@@ -47,8 +47,9 @@ bool movement_matches(const PayoutRecord& p, const std::vector<const Transfer*>&
 }  // namespace
 
 std::vector<std::string> audit_store(const store::Store& store) {
-  const store::AuditSnapshot snap = store.snapshot();
-  return audit_snapshot(snap);
+  const store::Read<store::AuditSnapshot> snap = store.snapshot();
+  if (!snap.ok()) return {"the store could not be read: " + snap.error().message};
+  return audit_snapshot(*snap);
 }
 
 std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {

@@ -11,7 +11,8 @@
 namespace payoutd::engine {
 
 // One line per violation; empty when everything holds. Reads committed state only, so it may
-// run while the server is serving.
+// run while the server is serving. A store that cannot be read gives one line saying so: an
+// audit that read nothing vouches for nothing.
 std::vector<std::string> audit_store(const store::Store& store);
 std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snapshot);
 

@@ -59,8 +59,11 @@ PayoutEngine::PayoutEngine(Committer& committer, const store::Store& store, cons
 PayoutEngine::~PayoutEngine() { stop(); }
 
 void PayoutEngine::start() {
-  for (const PayoutRecord& p :
-       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumePayoutsMax)) {
+  const auto processing =
+      store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumePayoutsMax);
+  // Unread, they are not lost: the settlement sweep settles every payout once it is overdue.
+  if (!processing.ok()) spdlog::warn("processing payouts not resumed: the sweep will settle them");
+  for (const PayoutRecord& p : processing.ok() ? *processing : std::vector<PayoutRecord>{}) {
     if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
   }
   scheduler_.schedule(kSweepClaim, clock_.now_ms() + options_.sweep_interval_ms);
@@ -98,19 +101,15 @@ void PayoutEngine::claim_sweep() {
 
 void PayoutEngine::sweep() {
   const std::int64_t overdue_ms = clock_.now_ms() - options_.sweep_grace_ms;
-  std::vector<PayoutRecord> overdue;
-  try {
-    overdue = store_.processing_payouts(overdue_ms, kSweepPayoutsMax);
-  } catch (const std::exception& e) {
-    spdlog::warn("settlement sweep: cannot read processing payouts: {}", e.what());
-    return;
-  }
+  // A failed read (the store logged it) is tried again at the next claim of the lease.
+  const auto overdue = store_.processing_payouts(overdue_ms, kSweepPayoutsMax);
+  if (!overdue.ok()) return;
   std::function<void(const PayoutRecord&)> card_overdue;
   {
     std::lock_guard lock(overdue_mutex_);
     card_overdue = card_overdue_;
   }
-  for (const PayoutRecord& p : overdue) {
+  for (const PayoutRecord& p : *overdue) {
     if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
     if (p.kind == PayoutKind::kCardPayout && card_overdue) card_overdue(p);
   }
@@ -124,41 +123,49 @@ void PayoutEngine::on_overdue_card_payout(std::function<void(const PayoutRecord&
 PayoutResult PayoutEngine::get_payout(const Tenant& tenant, PayoutKind kind,
                                       std::string_view partner_id) const {
   auto payout = store_.get_payout(tenant.key(), kind, partner_id);
-  if (!payout) return {Error::kNotFound, "no such transaction", {}};
-  return {Error::kNone, {}, std::move(*payout)};
+  if (!payout.ok()) return {Error::kUnavailable, "storage unavailable", {}};
+  if (!*payout) return {Error::kNotFound, "no such transaction", {}};
+  return {Error::kNone, {}, std::move(**payout)};
 }
 
 HistoryPage PayoutEngine::wallet_history(const Tenant& tenant, std::string_view account_code,
                                          const std::string* cursor, std::size_t limit) const {
+  const HistoryPage unavailable{Error::kUnavailable, "storage unavailable", {}, {}};
   HistoryPage page;
   auto account = store_.get_account(tenant.key(), AccountKind::kWallet, account_code);
-  if (!account) return {Error::kNotFound, "accountId: no such wallet", {}, {}};
+  if (!account.ok()) return unavailable;
+  if (!*account) return {Error::kNotFound, "accountId: no such wallet", {}, {}};
   std::int64_t after_seq = 0;
   if (cursor) {
     auto position = store_.find_history(*cursor);
-    if (!position || position->first != account->id) {
+    if (!position.ok()) return unavailable;
+    if (!*position || (*position)->first != (*account)->id) {
       return {Error::kInvalid, "cursor: not an operation of this account", {}, {}};
     }
-    after_seq = position->second;
+    after_seq = (*position)->second;
   }
-  page.entries = store_.history_page(account->id, after_seq, limit);
+  auto entries = store_.history_page((*account)->id, after_seq, limit);
+  if (!entries.ok()) return unavailable;
+  page.entries = std::move(*entries);
   for (store::HistoryRecord& h : page.entries) {
     if (!h.from_payout) continue;
     h.domain = static_cast<int>(WalletDomain::kPayments);
     h.type_id = static_cast<int>(OperationKind::kFunderPayout);
     h.impact = static_cast<int>(BalanceImpact::kIncome);
   }
-  page.account = std::move(*account);
+  page.account = std::move(**account);
   return page;
 }
 
-std::optional<Account> PayoutEngine::find_account(const Tenant& tenant, AccountKind kind,
-                                                  std::string_view code) const {
+store::Read<std::optional<Account>> PayoutEngine::find_account(const Tenant& tenant,
+                                                               AccountKind kind,
+                                                               std::string_view code) const {
   return store_.get_account(tenant.key(), kind, code);
 }
 
-std::vector<Account> PayoutEngine::accounts_of(const Tenant& tenant, AccountKind kind,
-                                               std::string_view owner) const {
+store::Read<std::vector<Account>> PayoutEngine::accounts_of(const Tenant& tenant,
+                                                            AccountKind kind,
+                                                            std::string_view owner) const {
   return store_.get_accounts_by_owner(tenant.key(), kind, owner);
 }
 

@@ -120,7 +120,9 @@ struct AdminResult {
 using AdminCallback = std::function<void(AdminResult)>;
 
 struct HistoryPage {
-  Error error = Error::kNone;  // kNotFound: no such wallet; kInvalid: the cursor is not its entry
+  // kNotFound: no such wallet; kInvalid: the cursor is not its entry; kUnavailable: the store
+  // could not be read (nothing changed, retry).
+  Error error = Error::kNone;
   std::string detail;
   ledger::Account account;
   std::vector<store::HistoryRecord> entries;
@@ -150,16 +152,21 @@ class PayoutEngine {
   void stop();
 
   void wallet_payout(WalletPayout request, PayoutCallback done);
+  // kNotFound, or kUnavailable when the store cannot be read.
   PayoutResult get_payout(const Tenant& tenant, store::PayoutKind kind,
                           std::string_view partner_id) const;
 
   // A wallet's history after `cursor` (a txnHistoryId of that wallet; nullptr for the start).
   HistoryPage wallet_history(const Tenant& tenant, std::string_view account_code,
                              const std::string* cursor, std::size_t limit) const;
-  std::optional<ledger::Account> find_account(const Tenant& tenant, ledger::AccountKind kind,
-                                              std::string_view code) const;
-  std::vector<ledger::Account> accounts_of(const Tenant& tenant, ledger::AccountKind kind,
-                                           std::string_view owner) const;
+  // Reads of accounts; a storage failure is the Read's error (get_payout and wallet_history
+  // answer it as kUnavailable).
+  store::Read<std::optional<ledger::Account>> find_account(const Tenant& tenant,
+                                                           ledger::AccountKind kind,
+                                                           std::string_view code) const;
+  store::Read<std::vector<ledger::Account>> accounts_of(const Tenant& tenant,
+                                                        ledger::AccountKind kind,
+                                                        std::string_view owner) const;
 
   void create_funder(FunderSpec spec, AdminCallback done);
   void create_client(ClientSpec spec, AdminCallback done);

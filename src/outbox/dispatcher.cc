@@ -90,13 +90,11 @@ void Dispatcher::run() {
       reading_ = true;
     }
     if (leader) {
-      try {
-        // Twice what may be in flight: whatever is in flight already, as many new ones.
-        due = store_.due_outbox(clock_.now_ms(), options_.tenant_in_flight_max,
-                                options_.in_flight_max * 2);
-      } catch (const std::exception& e) {
-        spdlog::warn("outbox: cannot read due messages: {}", e.what());
-      }
+      // Twice what may be in flight: whatever is in flight already, as many new ones. A failed
+      // read (the store logged it) sends nothing now; the next poll reads again.
+      auto read = store_.due_outbox(clock_.now_ms(), options_.tenant_in_flight_max,
+                                    options_.in_flight_max * 2);
+      if (read.ok()) due = std::move(*read);
     }
     lock.lock();
     for (OutboxMessage& m : due) {

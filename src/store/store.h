@@ -7,7 +7,8 @@
 // visible at once, and durable after the next sync() (which may cover many commits: one fsync
 // for several batches, while the committer already writes the next one). Nothing may be
 // acknowledged to anyone before the sync() that covers it has returned. Reads for partners' GETs
-// go through the const methods of Store, from any thread, and see committed state.
+// go through the const methods of Store, from any thread, and see committed state; a read that
+// fails returns the failure as a value (Read<T>), as a commit returns its Status.
 //
 // Several nodes may write one database at once (PostgreSQL). Then a batch first declares what it
 // will touch (Footprint); the transaction locks those accounts in one fixed order (by id), so
@@ -28,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "ledger/ledger.h"
 
 namespace payoutd::store {
@@ -189,6 +191,18 @@ struct AuditSnapshot {
   std::vector<HistoryEntry> history;  // the history table's entries (payout entries: payouts)
 };
 
+// Why a read failed: the storage did not answer (an I/O error, a lost connection, no free
+// connection in time). Nothing was changed, and the same read later may succeed; each caller says
+// what the failure means for it (a dialect answers its retryable error, a background loop tries
+// again on its next tick). The message is for logs.
+struct ReadError {
+  std::string message;
+};
+
+// A read's result: its value, or the ReadError that kept the store from reading it.
+template <typename T>
+using Read = Result<T, ReadError>;
+
 struct Status {
   bool ok = true;
   // Not ok because a concurrent writer (another node) got in the way: nothing happened, and the
@@ -332,35 +346,37 @@ class Store {
   // A failure means committed data may be lost: the caller must not continue.
   virtual Status sync() = 0;
 
-  // Read side: thread-safe, committed state only.
-  virtual std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
-                                                 std::string_view partner_id) const = 0;
-  virtual std::optional<ledger::Account> get_account(std::string_view tenant,
-                                                     ledger::AccountKind kind,
-                                                     std::string_view code) const = 0;
-  virtual std::vector<ledger::Account> get_accounts_by_owner(std::string_view tenant,
-                                                             ledger::AccountKind kind,
-                                                             std::string_view owner) const = 0;
+  // Read side: thread-safe, committed state only. A read never throws: a storage failure is its
+  // Read's ReadError (the store logs it), which the caller must handle.
+  virtual Read<std::optional<PayoutRecord>> get_payout(std::string_view tenant, PayoutKind kind,
+                                                       std::string_view partner_id) const = 0;
+  virtual Read<std::optional<ledger::Account>> get_account(std::string_view tenant,
+                                                           ledger::AccountKind kind,
+                                                           std::string_view code) const = 0;
+  virtual Read<std::vector<ledger::Account>> get_accounts_by_owner(
+      std::string_view tenant, ledger::AccountKind kind, std::string_view owner) const = 0;
   // Every account of (tenant, kind), in id order.
-  virtual std::vector<ledger::Account> tenant_accounts(std::string_view tenant,
-                                                       ledger::AccountKind kind) const = 0;
-  virtual std::vector<PayoutRecord> payouts_page(const PayoutQuery& query) const = 0;
+  virtual Read<std::vector<ledger::Account>> tenant_accounts(std::string_view tenant,
+                                                             ledger::AccountKind kind) const = 0;
+  virtual Read<std::vector<PayoutRecord>> payouts_page(const PayoutQuery& query) const = 0;
   // The tenant's wallet and card payouts created in [from_ms, to_ms), by day, status and
   // currency, in day order.
-  virtual std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
-                                             std::int64_t to_ms) const = 0;
+  virtual Read<std::vector<PayoutDay>> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                                   std::int64_t to_ms) const = 0;
   // History entry by its id: (account_id, seq), or nullopt when no entry has that id.
-  virtual std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+  virtual Read<std::optional<std::pair<std::int64_t, std::int64_t>>> find_history(
       std::string_view txn_history_id) const = 0;
   // Up to `limit` entries of the account with seq > after_seq, in seq order, from the history
   // table and the wallet payouts together.
-  virtual std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
-                                                  std::size_t limit) const = 0;
-  virtual std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
-                                                std::string_view key) const = 0;
+  virtual Read<std::vector<HistoryRecord>> history_page(std::int64_t account_id,
+                                                        std::int64_t after_seq,
+                                                        std::size_t limit) const = 0;
+  virtual Read<std::optional<std::string>> get_record(std::string_view tenant,
+                                                      std::string_view kind,
+                                                      std::string_view key) const = 0;
   // Up to `limit` records of (tenant, kind) whose key starts with `key_prefix`, in key order:
   // (key, value) pairs.
-  virtual std::vector<std::pair<std::string, std::string>> records_with_prefix(
+  virtual Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(
       std::string_view tenant, std::string_view kind, std::string_view key_prefix,
       std::size_t limit) const = 0;
   // Pending outbox messages whose next attempt is due at `now_ms`, shared out between queues (a
@@ -368,23 +384,24 @@ class Store {
   // `limit` in all, taken in turns (every queue's earliest, earliest due first; then every
   // queue's second; ...), so no queue's backlog hides another's messages. An index probe per
   // tenant with pending messages and per queue, whatever the backlogs.
-  virtual std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                                std::size_t limit) const = 0;
+  virtual Read<std::vector<OutboxMessage>> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                                      std::size_t limit) const = 0;
   // The tenant's messages whose event id starts with `event_prefix`, oldest first (an operator's
   // search; a payout's own messages are payout_messages()).
-  virtual std::vector<OutboxMessage> outbox_messages(std::string_view tenant,
-                                                     std::string_view event_prefix,
-                                                     std::size_t limit) const = 0;
+  virtual Read<std::vector<OutboxMessage>> outbox_messages(std::string_view tenant,
+                                                           std::string_view event_prefix,
+                                                           std::size_t limit) const = 0;
   // The messages of one payout (by its store id), oldest first.
-  virtual std::vector<OutboxMessage> payout_messages(std::int64_t payout_id, std::size_t limit) const = 0;
-  virtual std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const = 0;
+  virtual Read<std::vector<OutboxMessage>> payout_messages(std::int64_t payout_id,
+                                                           std::size_t limit) const = 0;
+  virtual Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const = 0;
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
-  virtual std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
-                                                       std::size_t limit) const = 0;
+  virtual Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
+                                                             std::size_t limit) const = 0;
 
   // Everything audit needs, read in one read transaction (one consistent snapshot, even while
   // batches commit).
-  virtual AuditSnapshot snapshot() const = 0;
+  virtual Read<AuditSnapshot> snapshot() const = 0;
 
   // The schema version the database is at (after the migrations run when it was opened).
   virtual int schema_version() const = 0;

@@ -19,6 +19,8 @@ from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CASHBACK, CLIENTS, CORPORATE_B
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
                      shared_cluster, unique)
 
+from test_cabinet import BEREKE as BEREKE_LOGIN, Browser  # noqa: E402
+
 C1, C2 = list(CLIENTS)[:2]
 
 
@@ -278,6 +280,45 @@ class DatabaseOutageTest(IsolatedServerTestCase):
         self.assertEqual(api.payout(txn, BONUS, C1, "5.00").json, r.json)
         self.assertEqual(self.api.client_balance(C1) - before, Decimal("5.00"))
         self.assertAuditClean()
+
+    def test_each_dialect_answers_a_read_during_the_outage_with_its_own_temporary_error(self):
+        browser = Browser(self.server)
+        browser.login(*BEREKE_LOGIN)
+        before = browser.get("/cabinet")
+        self.assertEqual(before[0], 200, before[2])
+        self.cluster.halt()
+        api = Api(self.server, keep_alive=False, timeout=20)
+        self.addCleanup(api.close)
+        # QIWI: its own envelope, of the service asked (payoutd's own serviceName is for bugs only).
+        self.assertError(api.get_payout(unique("down")), 503, "service.unavailable",
+                         service="payoutd-payments")
+        self.assertError(api.history(CLIENTS[C1]), 503, "service.unavailable",
+                         service="payoutd-reports")
+        # The admin API: its envelope.
+        self.assertError(api.admin("GET", f"/funders/{BONUS}"), 503, "service.unavailable",
+                         service="payoutd-admin")
+        # Bereke: the gateway's own timeout row, for its API's reads...
+        for r in (api.bereke_status(order_number="down-1"), api.bereke("getAmount.do", {})):
+            self.assertEqual(r.status, 504, r.raw)
+            self.assertEqual(r.json, {"errorCode": "91",
+                                      "errorMessage": "Timeout when requesting payout-store"}, r.raw)
+        # ...and its hosted page's own answer, as ecommpay's Payment Page's.
+        order = "0" * 8 + "-0000-4000-8000-" + "0" * 12
+        for path in (f"/payouts/payment/payment_en.html?mdOrder={order}",
+                     f"/payment/result?uuid={order}&lang=en"):
+            r = api.request("GET", path, auth=None)
+            self.assertEqual(r.status, 503, f"{path}: {r.raw[:300]!r}")
+            self.assertIn(b"Service unavailable, retry", r.raw, path)
+        # The cabinet: its own page, for a signed-in partner (not a sign-in form, not a JSON body).
+        status, headers, page = browser.get("/cabinet")
+        self.assertEqual(status, 503, page)
+        self.assertTrue(headers["content-type"].startswith("text/html"), headers)
+        self.assertIn("The cabinet is unavailable for a moment", page)
+        self.cluster.resume()
+        deadline = time.monotonic() + 30
+        while browser.get("/cabinet")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(browser.get("/cabinet")[0], 200)  # the same session, once reads return
 
     def test_postgres_restart_and_crash_under_load_lose_nothing_acknowledged(self):
         clients = list(CLIENTS)[:4]

@@ -13,6 +13,7 @@
 #include "engine/cards/card_payouts.h"
 #include "engine/cards/records.h"
 #include "engine/provision.h"
+#include "forwarding_store.h"
 #include "test_clock.h"
 #include "test_databases.h"
 
@@ -112,7 +113,7 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
   void TearDown() override { close(); }
 
   void open() {
-    store_ = db_.open();
+    store_ = std::make_unique<testing::ForwardingStore>(db_.open());
     committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
     committer_->start();
     engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
@@ -159,7 +160,7 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
     return wait(f);
   }
   ledger::Account transit() {
-    return *engine_->find_account(kTenant, ledger::AccountKind::kFunder, kTransitAccount);
+    return *engine_->find_account(kTenant, ledger::AccountKind::kFunder, kTransitAccount).value();
   }
   // Waits (real time) until the payout has this status.
   CardPayoutResult await_status(const std::string& id, store::PayoutStatus status) {
@@ -175,7 +176,7 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
   TestDatabase db_{GetParam()};
   cards::BinTable bins_;
   ScriptedRail rail_;
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<testing::ForwardingStore> store_;  // its reads fail when a test says so
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PayoutEngine> engine_;
   std::unique_ptr<cards::Vault> vault_;
@@ -205,7 +206,7 @@ TEST_P(CardEngineTest, AnApprovedCreditPostsTheReservation) {
   EXPECT_EQ(transit().balance(), 10'000 - 700);
   EXPECT_EQ(transit().available(), 10'000 - 700);
   // The vault keeps the card sealed: no record holds the number.
-  const auto card = store_->get_record(kTenantKey, kCardRecord, r.order.card_id);
+  const auto card = store_->get_record(kTenantKey, kCardRecord, r.order.card_id).value();
   ASSERT_TRUE(card);
   EXPECT_EQ(card->find(kPan), std::string::npos);
   EXPECT_FALSE(r.order.target_binding.empty());  // client-1's binding to the card
@@ -308,6 +309,60 @@ TEST_P(CardEngineTest, ARestartResendsACreditWhoseAnswerWasLost) {
   ASSERT_FALSE(again.status);
   EXPECT_EQ(again.credit.reference, reference);  // the network dedupes it by its reference
   again.done(approved());
+  EXPECT_EQ(await_status("o1", store::PayoutStatus::kSuccess).payout.status,
+            store::PayoutStatus::kSuccess);
+  EXPECT_EQ(transit().balance(), 10'000 - 400);
+  EXPECT_TRUE(audit_store(*store_).empty());
+}
+
+TEST_P(CardEngineTest, ReadsAnswerUnavailableWhileTheStoreCannotBeReadAndRecoverAfter) {
+  CardPayoutRequest saving = request("o1", 300);
+  saving.order.save_card = true;
+  auto f = submit(saving);
+  rail_.next().done(approved());
+  const CardPayoutResult paid = wait(f);
+  ASSERT_EQ(paid.payout.status, store::PayoutStatus::kSuccess);
+  store_->fail_reads(true);
+  EXPECT_EQ(cards_->get(kTenant, "o1").error, OrderError::kUnavailable);  // not kNotFound
+  Tenant tenant;
+  EXPECT_EQ(cards_->get_by_order_id(paid.order.order_id, kTenant.provider, &tenant).error,
+            OrderError::kUnavailable);
+  EXPECT_FALSE(cards_->saved_cards(kTenant, "client-1").ok());
+  EXPECT_FALSE(cards_->corporate().cards(kTenant).ok());
+  EXPECT_FALSE(cards_->corporate().primary_card(kTenant).ok());
+  EXPECT_FALSE(cards_->corporate().funding_account(kTenant, "").ok());
+  EXPECT_FALSE(cards_->corporate().knp(kTenant).ok());
+  store_->fail_reads(false);
+  const CardPayoutResult read = cards_->get(kTenant, "o1");
+  ASSERT_EQ(read.error, OrderError::kNone);
+  EXPECT_EQ(read.payout.id, paid.payout.id);
+  EXPECT_EQ(cards_->get_by_order_id(paid.order.order_id, kTenant.provider, &tenant).payout.id,
+            paid.payout.id);
+  EXPECT_EQ(cards_->saved_cards(kTenant, "client-1").value().size(), 1u);
+  EXPECT_TRUE(audit_store(*store_).empty());
+}
+
+TEST_P(CardEngineTest, APayoutUnreadAtARestartIsResumedByTheSweepOnceReadsReturn) {
+  auto f = submit(request("o1", 400));
+  const std::string reference = rail_.next().credit.reference;  // its answer is never delivered
+  close();
+  EXPECT_EQ(wait(f).error, OrderError::kUnavailable);
+  open();
+  store_->fail_reads(true);
+  cards_->start();  // cannot read what to resume
+  engine_->start();
+  EXPECT_TRUE(rail_.idle_for(std::chrono::milliseconds(100)));
+  store_->fail_reads(false);
+  // Once overdue, the settlement sweep hands it to the card engine, which sends it again.
+  std::optional<ScriptedRail::Call> again;
+  for (int i = 0; i < 300 && !again; ++i) {
+    clock_.advance(500);
+    if (!rail_.idle_for(std::chrono::milliseconds(10))) again = rail_.next();
+  }
+  ASSERT_TRUE(again.has_value());
+  ASSERT_FALSE(again->status);
+  EXPECT_EQ(again->credit.reference, reference);
+  again->done(approved());
   EXPECT_EQ(await_status("o1", store::PayoutStatus::kSuccess).payout.status,
             store::PayoutStatus::kSuccess);
   EXPECT_EQ(transit().balance(), 10'000 - 400);
@@ -474,7 +529,8 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   ASSERT_EQ(started.error, EnrolmentError::kNone);
   EXPECT_EQ(started.enrolment.state, EnrolmentState::kCodeSent);
   EXPECT_EQ(started.enrolment.masked_pan, "411111XXXXXX1111");
-  const auto sms = store_->outbox_messages(kTenantKey, "card-enrolment:" + started.enrolment.id, 10);
+  const auto sms =
+      store_->outbox_messages(kTenantKey, "card-enrolment:" + started.enrolment.id, 10).value();
   ASSERT_EQ(sms.size(), 1u);
   EXPECT_EQ(sms[0].target, "sms:+77011234567");
   EXPECT_TRUE(sms[0].sealed);
@@ -482,7 +538,9 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   const std::string text = sms_text(sms[0]);
   const std::string code = text.substr(text.find(": ") + 2, 6);
   EXPECT_EQ(text.find(kPan), std::string::npos);
-  EXPECT_EQ(store_->get_record(kTenantKey, kEnrolmentRecord, started.enrolment.id)->find(code), std::string::npos);
+  EXPECT_EQ(
+      store_->get_record(kTenantKey, kEnrolmentRecord, started.enrolment.id).value()->find(code),
+      std::string::npos);
   // Moved onto another event, the ciphertext does not open.
   EXPECT_FALSE(vault_->open_message(kTenantKey, "card-enrolment:other:code", sms[0].body));
   // A wrong code is refused and counted; the right one has the rail verify the card.
@@ -497,7 +555,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   const EnrolmentResult bound = right.get();
   ASSERT_EQ(bound.enrolment.state, EnrolmentState::kBound);
   const std::string binding = bound.enrolment.binding_id;
-  const auto list = cards_->corporate().cards(kTenant);
+  const auto list = cards_->corporate().cards(kTenant).value();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].binding_id, binding);
   EXPECT_EQ(list[0].expiry, "12/39");
@@ -506,7 +564,7 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   // It funds a payout; while that payout is in flight the card cannot be deleted.
   ASSERT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().set_primary(kTenant, binding, cb); }),
             CorporateCardResult::kOk);
-  EXPECT_EQ(cards_->corporate().primary_card(kTenant), binding);
+  EXPECT_EQ(cards_->corporate().primary_card(kTenant).value(), binding);
   CardPayoutRequest r = request("from-card", 1'200, "5555555555554444");
   r.order.source_binding = binding;
   r.funding_code = binding;
@@ -516,25 +574,26 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
             CorporateCardResult::kInUse);
   credit.done(approved());
   EXPECT_EQ(wait(paying).payout.status, store::PayoutStatus::kSuccess);
-  EXPECT_EQ(cards_->corporate().cards(kTenant)[0].account.balance(), 5'000 - 1'200);
+  EXPECT_EQ(cards_->corporate().cards(kTenant).value()[0].account.balance(), 5'000 - 1'200);
   // Deleted: no longer listed, primary or a funding source.
   EXPECT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
             CorporateCardResult::kOk);
-  EXPECT_TRUE(cards_->corporate().cards(kTenant).empty());
-  EXPECT_EQ(cards_->corporate().primary_card(kTenant), "");
-  EXPECT_FALSE(cards_->corporate().funding_account(kTenant, binding).has_value());
+  EXPECT_TRUE(cards_->corporate().cards(kTenant).value().empty());
+  EXPECT_EQ(cards_->corporate().primary_card(kTenant).value(), "");
+  EXPECT_FALSE(cards_->corporate().funding_account(kTenant, binding).value().has_value());
   r.partner_id = "from-deleted";
   EXPECT_EQ(run(r).error, OrderError::kSourceNotFound);
   // A card the network refuses is not bound.
   const EnrolmentResult other = enrol("5555555555554444");
-  const auto other_sms = store_->outbox_messages(kTenantKey, "card-enrolment:" + other.enrolment.id, 10);
+  const auto other_sms =
+      store_->outbox_messages(kTenantKey, "card-enrolment:" + other.enrolment.id, 10).value();
   const std::string other_text = sms_text(other_sms[0]);
   auto refused = confirm(other.enrolment.id, other_text.substr(other_text.find(": ") + 2, 6));
   rail_.next().done(declined());
   const EnrolmentResult declined_card = refused.get();
   EXPECT_EQ(declined_card.enrolment.state, EnrolmentState::kDeclined);
   EXPECT_EQ(declined_card.enrolment.reason, "declined 05");
-  EXPECT_TRUE(cards_->corporate().cards(kTenant).empty());
+  EXPECT_TRUE(cards_->corporate().cards(kTenant).value().empty());
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 

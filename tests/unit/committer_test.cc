@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "forwarding_store.h"
 #include "store/sqlite_store.h"
 
 namespace payoutd::engine {
@@ -18,9 +19,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class GatedStore final : public store::Store {
+// A store whose sync() waits until the test opens the gate; everything else is the real store's.
+class GatedStore final : public testing::ForwardingStore {
  public:
-  explicit GatedStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
 
   void open_gate() {
     {
@@ -35,69 +37,10 @@ class GatedStore final : public store::Store {
     ++syncs_started_;
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return open_; });
-    return inner_->sync();
+    return ForwardingStore::sync();
   }
-  std::unique_ptr<store::WriteTxn> begin() override { return inner_->begin(); }
-  std::optional<store::PayoutRecord> get_payout(std::string_view t, store::PayoutKind k,
-                                                std::string_view id) const override {
-    return inner_->get_payout(t, k, id);
-  }
-  std::optional<ledger::Account> get_account(std::string_view t, ledger::AccountKind k,
-                                             std::string_view c) const override {
-    return inner_->get_account(t, k, c);
-  }
-  std::vector<ledger::Account> get_accounts_by_owner(std::string_view t, ledger::AccountKind k,
-                                                     std::string_view o) const override {
-    return inner_->get_accounts_by_owner(t, k, o);
-  }
-  std::vector<ledger::Account> tenant_accounts(std::string_view t, ledger::AccountKind k) const override {
-    return inner_->tenant_accounts(t, k);
-  }
-  std::vector<store::PayoutRecord> payouts_page(const store::PayoutQuery& q) const override {
-    return inner_->payouts_page(q);
-  }
-  std::vector<store::PayoutDay> payout_days(std::string_view t, std::int64_t from, std::int64_t to) const override {
-    return inner_->payout_days(t, from, to);
-  }
-  std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
-      std::string_view id) const override {
-    return inner_->find_history(id);
-  }
-  std::vector<store::HistoryRecord> history_page(std::int64_t a, std::int64_t s,
-                                                 std::size_t n) const override {
-    return inner_->history_page(a, s, n);
-  }
-  std::vector<store::PayoutRecord> processing_payouts(std::int64_t due,
-                                                      std::size_t n) const override {
-    return inner_->processing_payouts(due, n);
-  }
-  std::optional<std::string> get_record(std::string_view t, std::string_view k,
-                                        std::string_view key) const override {
-    return inner_->get_record(t, k, key);
-  }
-  std::vector<std::pair<std::string, std::string>> records_with_prefix(
-      std::string_view t, std::string_view k, std::string_view p, std::size_t n) const override {
-    return inner_->records_with_prefix(t, k, p, n);
-  }
-  std::vector<store::OutboxMessage> due_outbox(std::int64_t now, std::size_t q,
-                                              std::size_t n) const override {
-    return inner_->due_outbox(now, q, n);
-  }
-  std::vector<store::OutboxMessage> outbox_messages(std::string_view t, std::string_view p,
-                                                    std::size_t n) const override {
-    return inner_->outbox_messages(t, p, n);
-  }
-  std::vector<store::OutboxMessage> payout_messages(std::int64_t id, std::size_t n) const override {
-    return inner_->payout_messages(id, n);
-  }
-  std::vector<store::OutboxAttempt> outbox_attempts(std::int64_t id) const override {
-    return inner_->outbox_attempts(id);
-  }
-  store::AuditSnapshot snapshot() const override { return inner_->snapshot(); }
-  int schema_version() const override { return inner_->schema_version(); }
 
  private:
-  std::unique_ptr<store::Store> inner_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool open_ = false;

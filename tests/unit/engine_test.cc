@@ -11,6 +11,7 @@
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
+#include "forwarding_store.h"
 #include "test_clock.h"
 #include "test_databases.h"
 
@@ -53,7 +54,7 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
   }
   void TearDown() override { close(); }
   void open() {
-    store_ = db_.open();
+    store_ = std::make_unique<testing::ForwardingStore>(db_.open());
     committer_ = std::make_unique<Committer>(*store_, clock_, CommitterOptions{});
     committer_->start();
     engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
@@ -71,13 +72,13 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
     return pay_through(*engine_, id, funder, client, minor);
   }
   std::int64_t balance(ledger::AccountKind kind, const std::string& code) {
-    return engine_->find_account(kTenant, kind, code)->balance();
+    return engine_->find_account(kTenant, kind, code).value()->balance();
   }
   std::vector<std::string> audit() { return audit_store(*store_); }
 
   ManualClock clock_;
   TestDatabase db_{GetParam()};
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<testing::ForwardingStore> store_;  // its reads fail when a test says so
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PayoutEngine> engine_;
 };
@@ -160,10 +161,62 @@ TEST_P(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
   EXPECT_TRUE(audit().empty());
 }
 
+TEST_P(EngineTest, ReadsAnswerUnavailableWhileTheStoreCannotBeReadAndRecoverAfter) {
+  const PayoutResult paid = pay("r1", "rich", "c1", 3'00);
+  ASSERT_EQ(paid.payout.status, store::PayoutStatus::kSuccess);
+  store_->fail_reads(true);
+  const PayoutResult unread = engine_->get_payout(kTenant, store::PayoutKind::kWalletPayout, "r1");
+  EXPECT_EQ(unread.error, Error::kUnavailable);  // not kNotFound: the payout exists
+  EXPECT_EQ(engine_->wallet_history(kTenant, "w1", nullptr, 10).error, Error::kUnavailable);
+  EXPECT_EQ(engine_->wallet_history(kTenant, "w1", &paid.payout.history_id, 10).error,
+            Error::kUnavailable);
+  EXPECT_FALSE(engine_->find_account(kTenant, ledger::AccountKind::kFunder, "rich").ok());
+  EXPECT_FALSE(engine_->accounts_of(kTenant, ledger::AccountKind::kWallet, "c1").ok());
+  const std::vector<std::string> blind = audit();
+  ASSERT_EQ(blind.size(), 1u);  // an audit that read nothing vouches for nothing
+  EXPECT_EQ(blind[0], "the store could not be read: injected read failure");
+  // Writes still go through while reads fail: a payout is accepted and paid once.
+  EXPECT_EQ(pay("r2", "rich", "c1", 2'00).payout.status, store::PayoutStatus::kSuccess);
+  store_->fail_reads(false);
+  const PayoutResult read = engine_->get_payout(kTenant, store::PayoutKind::kWalletPayout, "r1");
+  ASSERT_EQ(read.error, Error::kNone);
+  EXPECT_EQ(read.payout.id, paid.payout.id);
+  EXPECT_EQ(engine_->wallet_history(kTenant, "w1", nullptr, 10).entries.size(), 2u);
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1"), 5'00);
+  EXPECT_TRUE(audit().empty());
+}
+
+TEST_P(EngineTest, ProcessingPayoutsUnreadAtStartAreSettledByTheSweepOnceReadsReturn) {
+  ASSERT_EQ(pay("late", "rich", "slow", 4'00).payout.status, store::PayoutStatus::kProcessing);
+  // A restart while the store cannot be read: the payout's timer is gone, and start() cannot
+  // find the payout again.
+  engine_->stop();
+  store_->fail_reads(true);
+  engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
+  engine_->start();
+  const int failed_at_start = store_->failed_reads();
+  EXPECT_GE(failed_at_start, 1);
+  // The sweep tries on each of its ticks, and reads nothing.
+  for (int i = 0; i < 300 && store_->failed_reads() < failed_at_start + 2; ++i) {
+    clock_.advance(200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(store_->failed_reads(), failed_at_start + 2);
+  store_->fail_reads(false);
+  for (int i = 0; i < 300 && balance(ledger::AccountKind::kWallet, "ws") != 4'00; ++i) {
+    clock_.advance(200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "ws"), 4'00);
+  EXPECT_EQ(engine_->get_payout(kTenant, store::PayoutKind::kWalletPayout, "late").payout.status,
+            store::PayoutStatus::kSuccess);
+  EXPECT_TRUE(audit().empty());
+}
+
 TEST_P(EngineTest, ProcessingPayoutReservesThenSettles) {
   const PayoutResult r = pay("s1", "poor", "slow", 400'00);
   ASSERT_EQ(r.payout.status, store::PayoutStatus::kProcessing);
-  auto funder = engine_->find_account(kTenant, ledger::AccountKind::kFunder, "poor");
+  auto funder = engine_->find_account(kTenant, ledger::AccountKind::kFunder, "poor").value();
   EXPECT_EQ(funder->available(), 600'00);
   EXPECT_EQ(funder->balance(), 1000'00);
   EXPECT_TRUE(audit().empty());
@@ -256,7 +309,7 @@ class TwoNodeTest : public ::testing::Test {
   }
 
   std::int64_t balance(ledger::AccountKind kind, const std::string& code) {
-    return a_->engine->find_account(kTenant, kind, code)->balance();
+    return a_->engine->find_account(kTenant, kind, code).value()->balance();
   }
 
   static constexpr int kAffordable = 40;

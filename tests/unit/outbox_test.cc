@@ -116,7 +116,7 @@ class OutboxTest : public ::testing::TestWithParam<Backend> {
   store::OutboxMessage wait_for(std::int64_t id, auto pred, const std::string& tenant = "t") {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
-      for (const auto& m : store_->outbox_messages(tenant, "", 1000)) {
+      for (const auto& m : store_->outbox_messages(tenant, "", 1000).value()) {
         if (m.id == id && pred(m)) return m;
       }
       if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("timed out");
@@ -140,7 +140,7 @@ TEST_P(OutboxTest, DeliversOnceOn200) {
   EXPECT_EQ(m.last_result, "HTTP 200");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(transport_.posts(), 1u);
-  const auto attempts = store_->outbox_attempts(id);
+  const auto attempts = store_->outbox_attempts(id).value();
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].http_status, 200);
 }
@@ -165,7 +165,7 @@ TEST_P(OutboxTest, RetriesOnTheScheduleWithTheSameBodyThenDelivers) {
   const auto posts = transport_.all();
   ASSERT_EQ(posts.size(), 4u);
   for (const auto& p : posts) EXPECT_EQ(p, posts[0]);  // one identity, one body
-  const auto attempts = store_->outbox_attempts(id);
+  const auto attempts = store_->outbox_attempts(id).value();
   ASSERT_EQ(attempts.size(), 4u);
   EXPECT_EQ(attempts[0].http_status, 500);
   EXPECT_EQ(attempts[1].http_status, 0);

@@ -131,8 +131,9 @@ TEST_P(StoreTest, UpgradeFromVersionOneKeepsEverything) {
   }
   auto upgraded = old_db.open();
   EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
-  ASSERT_TRUE(upgraded->get_payout(kTenant, PayoutKind::kWalletPayout, "old-1").has_value());
-  EXPECT_EQ(upgraded->get_account(kTenant, AccountKind::kFunder, "f")->id, funder);
+  ASSERT_TRUE(
+      upgraded->get_payout(kTenant, PayoutKind::kWalletPayout, "old-1").value().has_value());
+  EXPECT_EQ(upgraded->get_account(kTenant, AccountKind::kFunder, "f").value()->id, funder);
   bool held = false;
   ASSERT_TRUE(in_txn(*upgraded, [&](WriteTxn& txn) {
                 EXPECT_EQ(txn.get_meta("provisioned"), "1");
@@ -171,10 +172,12 @@ TEST_P(StoreTest, UpgradeToVersionSixLinksMessagesToTheirPayoutsExactly) {
   auto upgraded = old_db.open();
   ASSERT_EQ(upgraded->schema_version(), kNewestSchema);
   std::vector<std::string> mine;
-  for (const OutboxMessage& m : upgraded->payout_messages(card, 10)) mine.push_back(m.event_id + " " + m.body);
+  for (const OutboxMessage& m : upgraded->payout_messages(card, 10).value())
+    mine.push_back(m.event_id + " " + m.body);
   EXPECT_EQ(mine, (std::vector<std::string>{"order_1:registration {}", "order_1:code:1 ", "order_1:code:2 code 654321"}));
-  EXPECT_TRUE(upgraded->payout_messages(lookalike, 10).empty());  // never the enrolment's SMS
-  EXPECT_TRUE(upgraded->payout_messages(0, 10).empty());
+  EXPECT_TRUE(
+      upgraded->payout_messages(lookalike, 10).value().empty());  // never the enrolment's SMS
+  EXPECT_TRUE(upgraded->payout_messages(0, 10).value().empty());
 }
 
 TEST_P(StoreTest, RefusesADatabaseNewerThanItself) {
@@ -186,12 +189,13 @@ TEST_P(StoreTest, RefusesADatabaseNewerThanItself) {
 TEST_P(StoreTest, AccountsAreFoundByCodeOwnerAndIdAndKeepTheirCounters) {
   const auto [funder, wallet] = funder_and_wallet();
   ASSERT_NE(funder, wallet);
-  const auto f = store_->get_account(kTenant, AccountKind::kFunder, "f");
+  const auto f = store_->get_account(kTenant, AccountKind::kFunder, "f").value();
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->credits_posted, 1000);
   EXPECT_EQ(f->owner, "F");
-  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "f").has_value());
-  const auto wallets = store_->get_accounts_by_owner(kTenant, AccountKind::kWallet, "client");
+  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "f").value().has_value());
+  const auto wallets =
+      store_->get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value();
   ASSERT_EQ(wallets.size(), 1u);
   EXPECT_EQ(wallets[0].id, wallet);
 
@@ -213,8 +217,8 @@ TEST_P(StoreTest, AccountsAreFoundByCodeOwnerAndIdAndKeepTheirCounters) {
                   },
                   declared)
                   .ok);
-  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 700);
-  const auto w = store_->get_account(kTenant, AccountKind::kWallet, "w");
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f").value()->balance(), 700);
+  const auto w = store_->get_account(kTenant, AccountKind::kWallet, "w").value();
   EXPECT_EQ(w->balance(), 300);
   EXPECT_EQ(w->history_seq, 7);
 }
@@ -227,8 +231,8 @@ TEST_P(StoreTest, UndeclaredAccessWorksLikeDeclared) {
                 EXPECT_EQ(txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client").size(),
                           1u);
               }).ok);
-  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kWallet, "w")->balance(), 5);
-  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 995);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kWallet, "w").value()->balance(), 5);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f").value()->balance(), 995);
 }
 
 TEST_P(StoreTest, AnUncommittedTransactionLeavesNothing) {
@@ -240,8 +244,8 @@ TEST_P(StoreTest, AnUncommittedTransactionLeavesNothing) {
     txn->insert_account(account_spec(AccountKind::kWallet, "w2", "other"));
     txn->set_meta("k", "v");
   }  // destroyed without commit
-  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->balance(), 1000);
-  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "w2").has_value());
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f").value()->balance(), 1000);
+  EXPECT_FALSE(store_->get_account(kTenant, AccountKind::kWallet, "w2").value().has_value());
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) { EXPECT_FALSE(txn.get_meta("k").has_value()); }).ok);
 }
 
@@ -254,7 +258,7 @@ TEST_P(StoreTest, AFailedStatementFailsTheWholeCommit) {
   });
   EXPECT_FALSE(status.ok);
   EXPECT_FALSE(status.message.empty());
-  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f")->debits_posted, 0);
+  EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f").value()->debits_posted, 0);
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) { EXPECT_FALSE(txn.get_meta("k").has_value()); }).ok);
 }
 
@@ -285,12 +289,12 @@ TEST_P(StoreTest, APartnerIdIsClaimedOnce) {
                   },
                   declared)
                   .ok);
-  const auto stored = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p1");
+  const auto stored = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p1").value();
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->id, id);
   EXPECT_EQ(stored->fingerprint, "f:p1");
   EXPECT_EQ(stored->amount, 100);
-  EXPECT_FALSE(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p2").has_value());
+  EXPECT_FALSE(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "p2").value().has_value());
 }
 
 TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
@@ -308,12 +312,14 @@ TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
                 p.pending_transfer_id = 42;
                 txn.update_payout(p);
               }).ok);
-  EXPECT_EQ(store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q0")->pending_transfer_id, 42);
-  const auto due = store_->processing_payouts(9'500, 10);
+  EXPECT_EQ(
+      store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q0").value()->pending_transfer_id,
+      42);
+  const auto due = store_->processing_payouts(9'500, 10).value();
   ASSERT_EQ(due.size(), 3u);
   EXPECT_EQ(due[0].partner_id, "q3");
   EXPECT_EQ(due[2].partner_id, "q1");
-  EXPECT_EQ(store_->processing_payouts(100'000, 2).size(), 2u);
+  EXPECT_EQ(store_->processing_payouts(100'000, 2).value().size(), 2u);
 
   Footprint declared;
   declared.payout_ids.push_back(ids[1]);
@@ -327,11 +333,11 @@ TEST_P(StoreTest, PayoutUpdatesAndProcessingQueue) {
                   },
                   declared)
                   .ok);
-  const auto q1 = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q1");
+  const auto q1 = store_->get_payout(kTenant, PayoutKind::kWalletPayout, "q1").value();
   EXPECT_EQ(q1->status, PayoutStatus::kDeclined);
   EXPECT_EQ(q1->decline_code, "NOPE");
   EXPECT_EQ(q1->updated_ms, 5000);
-  EXPECT_EQ(store_->processing_payouts(100'000, 10).size(), 3u);
+  EXPECT_EQ(store_->processing_payouts(100'000, 10).value().size(), 3u);
 }
 
 TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
@@ -357,7 +363,7 @@ TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
     return out;
   };
   PayoutQuery q{.tenant = std::string(kTenant), .limit = 3};
-  const auto first = store_->payouts_page(q);
+  const auto first = store_->payouts_page(q).value();
   EXPECT_EQ(ids(first), (std::vector<std::string>{"t6", "t5", "t4"}));
   // A payout arriving now does not move the next page.
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
@@ -367,20 +373,20 @@ TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
                 txn.insert_payout(p);
               }).ok);
   q.before_id = first.back().id;
-  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t3", "t2", "t1"}));
+  EXPECT_EQ(ids(store_->payouts_page(q).value()), (std::vector<std::string>{"t3", "t2", "t1"}));
   q = {.tenant = std::string(kTenant), .status = PayoutStatus::kDeclined};
-  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t6", "t3", "t0"}));
+  EXPECT_EQ(ids(store_->payouts_page(q).value()), (std::vector<std::string>{"t6", "t3", "t0"}));
   q = {.tenant = std::string(kTenant), .created_from_ms = 2000, .created_to_ms = 4000};
-  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t2", "t1"}));
+  EXPECT_EQ(ids(store_->payouts_page(q).value()), (std::vector<std::string>{"t2", "t1"}));
   q = {.tenant = std::string(kTenant), .amount_min = 300, .amount_max = 500};
-  EXPECT_EQ(ids(store_->payouts_page(q)), (std::vector<std::string>{"t4", "t3", "t2"}));
+  EXPECT_EQ(ids(store_->payouts_page(q).value()), (std::vector<std::string>{"t4", "t3", "t2"}));
   q = {.tenant = std::string(kTenant), .partner_id = "t0"};
-  const auto one = store_->payouts_page(q);
+  const auto one = store_->payouts_page(q).value();
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].tenant, kTenant);  // never another tenant's
-  EXPECT_TRUE(store_->payouts_page({.tenant = "nobody"}).empty());
+  EXPECT_TRUE(store_->payouts_page({.tenant = "nobody"}).value().empty());
   // By day (t0..t6 were made at 1 s to 7 s, t7 at 8 s, all on the first day of 1970).
-  const auto days = store_->payout_days(kTenant, 0, 86'400'000);
+  const auto days = store_->payout_days(kTenant, 0, 86'400'000).value();
   ASSERT_EQ(days.size(), 2u);
   EXPECT_EQ(days[0].status, PayoutStatus::kSuccess);
   EXPECT_EQ(days[0].count, 5);  // t1 t2 t4 t5 t7
@@ -388,12 +394,12 @@ TEST_P(StoreTest, ATenantsPayoutsArePagedNewestFirstWithFilters) {
   EXPECT_EQ(days[1].status, PayoutStatus::kDeclined);
   EXPECT_EQ(days[1].count, 3);
   EXPECT_EQ(days[1].currency, "RUB");
-  EXPECT_TRUE(store_->payout_days(kTenant, 8000, 86'400'000).size() == 1);  // t7 alone
+  EXPECT_TRUE(store_->payout_days(kTenant, 8000, 86'400'000).value().size() == 1);  // t7 alone
   // Every funder account of the tenant.
-  const auto accounts = store_->tenant_accounts(kTenant, AccountKind::kFunder);
+  const auto accounts = store_->tenant_accounts(kTenant, AccountKind::kFunder).value();
   ASSERT_EQ(accounts.size(), 1u);
   EXPECT_EQ(accounts[0].id, funder);
-  EXPECT_TRUE(store_->tenant_accounts("nobody", AccountKind::kFunder).empty());
+  EXPECT_TRUE(store_->tenant_accounts("nobody", AccountKind::kFunder).value().empty());
 }
 
 TEST_P(StoreTest, TransfersAreRecordedAndAReservationResolvesOnce) {
@@ -417,7 +423,7 @@ TEST_P(StoreTest, TransfersAreRecordedAndAReservationResolvesOnce) {
   EXPECT_FALSE(in_txn([&](WriteTxn& txn) {
                  txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kVoid, pending));
                }).ok);
-  const AuditSnapshot snap = store_->snapshot();
+  const AuditSnapshot snap = store_->snapshot().value();
   ASSERT_EQ(snap.transfers.size(), 2u);
   for (const Transfer& t : snap.transfers) {
     EXPECT_EQ(t.pending_id, t.kind == TransferKind::kPost ? pending : 0) << t.id;
@@ -453,7 +459,7 @@ TEST_P(StoreTest, HistoryMergesTableEntriesAndPayoutsInSequence) {
                   }
                 }
               }).ok);
-  const auto page = store_->history_page(wallet, 0, 10);
+  const auto page = store_->history_page(wallet, 0, 10).value();
   ASSERT_EQ(page.size(), 5u);
   for (std::size_t i = 0; i < page.size(); ++i) {
     EXPECT_EQ(page[i].seq, static_cast<std::int64_t>(i + 1));
@@ -462,16 +468,16 @@ TEST_P(StoreTest, HistoryMergesTableEntriesAndPayoutsInSequence) {
   }
   EXPECT_EQ(page[0].details.provider_name, "F");  // the funder's owner, joined in
   EXPECT_EQ(page[1].details.other_client_id, "z \" \\ q");
-  const auto rest = store_->history_page(wallet, 2, 2);
+  const auto rest = store_->history_page(wallet, 2, 2).value();
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].seq, 3);
   EXPECT_EQ(rest[1].seq, 4);
-  EXPECT_EQ(store_->find_history(ids[3]), std::make_pair(wallet, std::int64_t{4}));
-  EXPECT_EQ(store_->find_history(ids[0]), std::make_pair(wallet, std::int64_t{1}));
+  EXPECT_EQ(store_->find_history(ids[3]).value(), std::make_pair(wallet, std::int64_t{4}));
+  EXPECT_EQ(store_->find_history(ids[0]).value(), std::make_pair(wallet, std::int64_t{1}));
   // The right place but another id, a place with nothing, and garbage.
-  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 4)).has_value());
-  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 9)).has_value());
-  EXPECT_FALSE(store_->find_history("not-a-uuid").has_value());
+  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 4)).value().has_value());
+  EXPECT_FALSE(store_->find_history(new_history_uuid(wallet, 9)).value().has_value());
+  EXPECT_FALSE(store_->find_history("not-a-uuid").value().has_value());
 }
 
 TEST_P(StoreTest, MetaAndLeases) {
@@ -504,35 +510,35 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
                 txn.update_record(kTenant, "card", "c1", "v2");
                 EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), "v2");
               }).ok);
-  EXPECT_EQ(store_->get_record(kTenant, "card", "c1"), "v2");
-  EXPECT_EQ(store_->get_record("", "card-order-id", "uuid-1"), "t\x1fo1");
-  EXPECT_FALSE(store_->get_record("other", "card", "c1"));  // by tenant
-  EXPECT_FALSE(store_->get_record(kTenant, "binding", "c1"));  // and by kind
+  EXPECT_EQ(store_->get_record(kTenant, "card", "c1").value(), "v2");
+  EXPECT_EQ(store_->get_record("", "card-order-id", "uuid-1").value(), "t\x1fo1");
+  EXPECT_FALSE(store_->get_record("other", "card", "c1").value());     // by tenant
+  EXPECT_FALSE(store_->get_record(kTenant, "binding", "c1").value());  // and by kind
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 EXPECT_EQ(txn.find_record(kTenant, "card", "c1"), "v2");
                 txn.update_record(kTenant, "card", "c1", "v3");
                 txn.update_record(kTenant, "card", "nothing", "x");  // changes nothing
               }).ok);
-  EXPECT_EQ(store_->get_record(kTenant, "card", "c1"), "v3");
-  EXPECT_FALSE(store_->get_record(kTenant, "card", "nothing"));
+  EXPECT_EQ(store_->get_record(kTenant, "card", "c1").value(), "v3");
+  EXPECT_FALSE(store_->get_record(kTenant, "card", "nothing").value());
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 txn.insert_record(kTenant, "client-card", "alice\x1f" "c2", "b2");
                 txn.insert_record(kTenant, "client-card", "alice\x1f" "c1", "b1");
                 txn.insert_record(kTenant, "client-card", "alicia\x1f" "c3", "b3");
               }).ok);
-  const auto alice = store_->records_with_prefix(kTenant, "client-card", "alice\x1f", 10);
+  const auto alice = store_->records_with_prefix(kTenant, "client-card", "alice\x1f", 10).value();
   ASSERT_EQ(alice.size(), 2u);
   EXPECT_EQ(alice[0].second, "b1");  // in key order
   EXPECT_EQ(alice[1].second, "b2");
-  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 10).size(), 3u);
-  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 1).size(), 1u);
+  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 10).value().size(), 3u);
+  EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 1).value().size(), 1u);
   // A transaction that is not committed leaves none of its records.
   {
     auto txn = store_->begin();
     txn->prepare({});
     txn->insert_record(kTenant, "card", "c2", "v");
   }
-  EXPECT_FALSE(store_->get_record(kTenant, "card", "c2"));
+  EXPECT_FALSE(store_->get_record(kTenant, "card", "c2").value());
 }
 
 TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
@@ -553,10 +559,10 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
                 EXPECT_GT(txn.insert_outbox(message("order-2:registered", 150)), first);
                 EXPECT_EQ(txn.insert_outbox(message("order-1:registered", 10)), 0);  // once per event
               }).ok);
-  auto due = store_->due_outbox(199, 10, 10);
+  auto due = store_->due_outbox(199, 10, 10).value();
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event_id, "order-2:registered");
-  due = store_->due_outbox(1000, 10, 10);
+  due = store_->due_outbox(1000, 10, 10).value();
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[1].id, first);
   EXPECT_EQ(due[1].body, R"({"a":"b\"c"})");
@@ -570,17 +576,17 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
                 txn.update_outbox(*m);
                 txn.insert_outbox_attempt({first, 1, 290, 10, 200, ""});
               }).ok);
-  due = store_->due_outbox(1000, 10, 10);
+  due = store_->due_outbox(1000, 10, 10).value();
   ASSERT_EQ(due.size(), 1u);  // delivered: no longer due
-  const auto of_order = store_->outbox_messages(kTenant, "order-1:", 10);
+  const auto of_order = store_->outbox_messages(kTenant, "order-1:", 10).value();
   ASSERT_EQ(of_order.size(), 1u);
   EXPECT_EQ(of_order[0].state, OutboxState::kDelivered);
   EXPECT_EQ(of_order[0].last_result, "HTTP 200");
-  const auto attempts = store_->outbox_attempts(first);
+  const auto attempts = store_->outbox_attempts(first).value();
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].http_status, 200);
   EXPECT_EQ(attempts[0].duration_ms, 10);
-  EXPECT_TRUE(store_->outbox_messages("other", "order-1:", 10).empty());
+  EXPECT_TRUE(store_->outbox_messages("other", "order-1:", 10).value().empty());
 }
 
 // No store keeps a message to a person in clear: whoever forgot to seal it, the commit fails.
@@ -618,13 +624,13 @@ TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
                 m.payout_id = 0;
                 txn.insert_outbox(m);
               }).ok);
-  const auto of_41 = store_->payout_messages(41, 10);
+  const auto of_41 = store_->payout_messages(41, 10).value();
   ASSERT_EQ(of_41.size(), 1u);
   EXPECT_EQ(of_41[0].event_id, "p:1");
   EXPECT_TRUE(of_41[0].sealed);
   EXPECT_EQ(of_41[0].payout_id, 41);
-  EXPECT_FALSE(store_->payout_messages(42, 10)[0].sealed);
-  EXPECT_TRUE(store_->payout_messages(0, 10).empty());  // 0 names no payout
+  EXPECT_FALSE(store_->payout_messages(42, 10).value()[0].sealed);
+  EXPECT_TRUE(store_->payout_messages(0, 10).value().empty());  // 0 names no payout
   // The body is updated with the state (erased once a sealed message is final).
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 auto found = txn.find_outbox(sealed_id);
@@ -633,7 +639,7 @@ TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
                 found->body.clear();
                 txn.update_outbox(*found);
               }).ok);
-  EXPECT_EQ(store_->payout_messages(41, 10)[0].body, "");
+  EXPECT_EQ(store_->payout_messages(41, 10).value()[0].body, "");
 }
 
 OutboxMessage due_message(std::string tenant, std::string event, std::string target, std::int64_t due_ms) {
@@ -669,15 +675,15 @@ TEST_P(StoreTest, DueOutboxDealsEachQueuesEarliestInTurns) {
                 done.state = OutboxState::kDelivered;
                 txn.insert_outbox(done);
               }).ok);
-  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 100)),
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 100).value()),
             (std::vector<std::string>{"a/cb-0", "a/code", "a/sms", "b/cb",  // every queue's 1st
                                       "a/cb-1", "a/cb-2"}));                // then a's callbacks
-  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 3)),
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 3, 3).value()),
             (std::vector<std::string>{"a/cb-0", "a/code", "a/sms"}));
-  EXPECT_EQ(events_of(store_->due_outbox(1000, 1, 100)),
+  EXPECT_EQ(events_of(store_->due_outbox(1000, 1, 100).value()),
             (std::vector<std::string>{"a/cb-0", "a/code", "a/sms", "b/cb"}));
-  EXPECT_EQ(store_->due_outbox(5000, 300, 1000).size(), 304u);  // c's too, once due
-  EXPECT_TRUE(store_->due_outbox(99, 10, 10).empty());
+  EXPECT_EQ(store_->due_outbox(5000, 300, 1000).value().size(), 304u);  // c's too, once due
+  EXPECT_TRUE(store_->due_outbox(99, 10, 10).value().empty());
 }
 
 // A database with messages in its outbox gains the queues' index, and reads them the new way.
@@ -692,7 +698,8 @@ TEST_P(StoreTest, UpgradeKeepsTheOutboxDue) {
       "(800002, 'a', 'code', 'mailto:someone@example.com', '{}', 0, 0, 200, 1, 1, '')");
   auto upgraded = old_db.open();
   EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
-  EXPECT_EQ(events_of(upgraded->due_outbox(1000, 1, 10)), (std::vector<std::string>{"a/cb", "a/code"}));
+  EXPECT_EQ(events_of(upgraded->due_outbox(1000, 1, 10).value()),
+            (std::vector<std::string>{"a/cb", "a/code"}));
 }
 
 TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
@@ -708,7 +715,7 @@ TEST_P(StoreTest, SnapshotHoldsEverythingAuditReads) {
                 h.currency = rub();
                 txn.insert_history(h);
               }).ok);
-  const AuditSnapshot snap = db_.open_read_only()->snapshot();
+  const AuditSnapshot snap = db_.open_read_only()->snapshot().value();
   EXPECT_EQ(snap.accounts.size(), 3u);
   EXPECT_EQ(snap.transfers.size(), 1u);
   ASSERT_EQ(snap.payouts.size(), 1u);
@@ -800,19 +807,20 @@ void payout_lookups(Store& store, std::int64_t funder, std::int64_t wallet, int 
     txn->insert_outbox_attempt({message, 1, 1000, 5, 200, ""});
     ASSERT_TRUE(txn->commit().ok);
   }
-  EXPECT_TRUE(store.get_payout(kTenant, PayoutKind::kWalletPayout, partner_ids[2]));
-  EXPECT_TRUE(store.get_account(kTenant, AccountKind::kFunder, "f"));
-  EXPECT_EQ(store.get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").size(), 1u);
-  EXPECT_EQ(store.history_page(wallet, 0, 5).size(), 5u);
-  EXPECT_FALSE(store.history_page(wallet, 4 * r, 5).empty());
-  EXPECT_TRUE(store.find_history(history_id));
-  EXPECT_TRUE(store.get_record(kTenant, "doc", round));
-  EXPECT_FALSE(store.records_with_prefix(kTenant, "doc", round, 5).empty());
-  EXPECT_FALSE(store.processing_payouts(10'000, 5).empty());
-  store.due_outbox(10'000, 5, 5);
-  EXPECT_EQ(store.outbox_attempts(message).size(), 1u);
-  EXPECT_EQ(store.payout_messages(payout, 5).size(), 1u);
-  EXPECT_FALSE(store.payouts_page({.tenant = kTenant, .limit = 5}).empty());
+  EXPECT_TRUE(store.get_payout(kTenant, PayoutKind::kWalletPayout, partner_ids[2]).value());
+  EXPECT_TRUE(store.get_account(kTenant, AccountKind::kFunder, "f").value());
+  EXPECT_EQ(store.get_accounts_by_owner(kTenant, AccountKind::kWallet, "client").value().size(),
+            1u);
+  EXPECT_EQ(store.history_page(wallet, 0, 5).value().size(), 5u);
+  EXPECT_FALSE(store.history_page(wallet, 4 * r, 5).value().empty());
+  EXPECT_TRUE(store.find_history(history_id).value());
+  EXPECT_TRUE(store.get_record(kTenant, "doc", round).value());
+  EXPECT_FALSE(store.records_with_prefix(kTenant, "doc", round, 5).value().empty());
+  EXPECT_FALSE(store.processing_payouts(10'000, 5).value().empty());
+  store.due_outbox(10'000, 5, 5).value();
+  EXPECT_EQ(store.outbox_attempts(message).value().size(), 1u);
+  EXPECT_EQ(store.payout_messages(payout, 5).value().size(), 1u);
+  EXPECT_FALSE(store.payouts_page({.tenant = kTenant, .limit = 5}).value().empty());
 }
 
 // Rows of every table a payout writes, for the account pair and the tenant the lookups use:
@@ -958,7 +966,7 @@ TEST_F(SharedStoreTest, TwoNodesInsertingOnePartnerIdConflictAndOnlyOneCommits) 
   EXPECT_NE(sa.ok, sb.ok);
   const Status& lost = sa.ok ? sb : sa;
   EXPECT_TRUE(lost.conflict) << lost.message;
-  EXPECT_EQ(a->snapshot().payouts.size(), 1u);
+  EXPECT_EQ(a->snapshot().value().payouts.size(), 1u);
 }
 
 TEST_F(SharedStoreTest, TwoNodesInsertingOneRecordConflictAndOnlyOneCommits) {
@@ -977,7 +985,7 @@ TEST_F(SharedStoreTest, TwoNodesInsertingOneRecordConflictAndOnlyOneCommits) {
   const Status sb = committed_b.get();
   EXPECT_NE(sa.ok, sb.ok);
   EXPECT_TRUE((sa.ok ? sb : sa).conflict);
-  EXPECT_EQ(a->get_record(kTenant, "card-by-pan", "fp"), sa.ok ? "card-a" : "card-b");
+  EXPECT_EQ(a->get_record(kTenant, "card-by-pan", "fp").value(), sa.ok ? "card-a" : "card-b");
 }
 
 TEST_F(SharedStoreTest, AnotherNodesLockedAccountIsReadAfterItsCommit) {

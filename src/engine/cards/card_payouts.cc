@@ -106,8 +106,11 @@ std::string CardPayouts::open_vault() {
 }
 
 void CardPayouts::start() {
-  for (const PayoutRecord& p :
-       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumeMax)) {
+  const auto processing =
+      store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumeMax);
+  // Unread, they are not lost: the settlement sweep hands every overdue one to resume().
+  if (!processing.ok()) spdlog::warn("card payouts not resumed: the sweep will resume them");
+  for (const PayoutRecord& p : processing.ok() ? *processing : std::vector<PayoutRecord>{}) {
     if (p.kind == PayoutKind::kCardPayout) resume(p);
   }
   engine_.on_overdue_card_payout([this](const PayoutRecord& p) { resume(p); });
@@ -218,24 +221,22 @@ void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
 }
 
 void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
-  std::optional<std::string> pan;
-  try {
-    // The card the request brought is still at hand, sealed: no read of the store for it.
-    pan = sealed && !sealed->blob.empty()
-              ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
-              : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
-  } catch (const std::exception& e) {
-    spdlog::warn("card payout {}: cannot read its card: {}", p.id, e.what());
+  // The card the request brought is still at hand, sealed: no read of the store for it.
+  store::Read<std::optional<std::string>> pan =
+      sealed && !sealed->blob.empty() ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
+                                      : card_jobs::open_card(store_, vault_, p.tenant, o.card_id);
+  if (!pan.ok()) {
+    // The store logged why; the payout's timer examines it again.
     scheduler_.schedule(p.id, clock_.now_ms() + options_.reconcile_first_ms);
     return;
   }
-  if (!pan) {
+  if (!*pan) {
     // The vault cannot open the card: an operator must look (audit shows the payout open).
     spdlog::error("card payout {}: its card {} does not open in the vault", p.id, o.card_id);
     return;
   }
   rails::CreditOrder credit{
-      o.order_id, std::move(*pan), o.cardholder, {p.amount, p.currency}, o.parties};
+      o.order_id, std::move(**pan), o.cardholder, {p.amount, p.currency}, o.parties};
   const std::int64_t payout_id = p.id;
   rail_.credit(std::move(credit),
                [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), false); });
@@ -438,22 +439,26 @@ void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std
 
 // --- reads --------------------------------------------------------------------------------------
 
-std::vector<CardPayouts::SavedCard> CardPayouts::saved_cards(const Tenant& owner,
-                                                             std::string_view client_id) const {
+store::Read<std::vector<CardPayouts::SavedCard>> CardPayouts::saved_cards(
+    const Tenant& owner, std::string_view client_id) const {
   std::vector<SavedCard> cards;
   // A client id holding the separator could spell the start of another client's keys.
   if (client_id.empty() || client_id.find(kFieldSeparator) != std::string_view::npos) return cards;
   const std::string tenant = owner.key();
   std::string prefix(client_id);
   prefix.push_back(kFieldSeparator);
-  for (const auto& [key, binding_id] :
-       store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20)) {
+  const auto index = store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20);
+  if (!index.ok()) return Failure{index.error()};
+  for (const auto& [key, binding_id] : *index) {
     auto b = card_jobs::get_binding(store_, tenant, binding_id);
+    if (!b.ok()) return Failure{b.error()};
     // The binding itself names its client: a key an earlier version let another client's id
     // spell (a separator inside it) shows nothing.
-    if (!b || b->kind != BindingKind::kRecipient || b->client_id != client_id) continue;
-    auto card = card_jobs::get_card(store_, tenant, b->card_id);
-    cards.push_back({binding_id, b->masked, card ? card->scheme : "", card ? card->country : ""});
+    if (!*b || (*b)->kind != BindingKind::kRecipient || (*b)->client_id != client_id) continue;
+    auto card = card_jobs::get_card(store_, tenant, (*b)->card_id);
+    if (!card.ok()) return Failure{card.error()};
+    cards.push_back(
+        {binding_id, (*b)->masked, *card ? (*card)->scheme : "", *card ? (*card)->country : ""});
   }
   return cards;
 }
@@ -465,18 +470,23 @@ CardPayoutResult CardPayouts::get(const Tenant& tenant, std::string_view partner
 CardPayoutResult CardPayouts::get_stored(std::string_view tenant,
                                          std::string_view partner_id) const {
   auto payout = store_.get_payout(tenant, PayoutKind::kCardPayout, partner_id);
-  if (!payout) return {OrderError::kNotFound, "no such order"};
+  if (!payout.ok()) return unavailable("storage unavailable");
+  if (!*payout) return {OrderError::kNotFound, "no such order"};
+  auto order = store_.get_record(tenant, kOrderRecord, partner_id);
+  if (!order.ok()) return unavailable("storage unavailable");
   CardPayoutResult r;
-  if (auto order = store_.get_record(tenant, kOrderRecord, partner_id)) {
-    if (auto parsed = order_from_json(*order)) r.order = std::move(*parsed);
+  if (*order) {
+    if (auto parsed = order_from_json(**order)) r.order = std::move(*parsed);
   }
-  r.payout = std::move(*payout);
+  r.payout = std::move(**payout);
   return r;
 }
 
 CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
                                               std::string_view provider, Tenant* owner) const {
-  auto index = store_.get_record("", kOrderIdIndex, order_id);
+  auto read = store_.get_record("", kOrderIdIndex, order_id);
+  if (!read.ok()) return unavailable("storage unavailable");
+  const std::optional<std::string>& index = *read;
   if (!index) return {OrderError::kNotFound, "no such order"};
   // The index holds "<tenant's stored key><separator><partner id>" (apply_submit).
   const std::string_view entry = *index;

@@ -111,9 +111,12 @@ class CardPayouts {
   struct SavedCard {
     std::string binding_id, masked_pan, scheme, country;
   };
-  // The client's recipient bindings (saved cards), oldest card id first.
-  std::vector<SavedCard> saved_cards(const Tenant& tenant, std::string_view client_id) const;
+  // The client's recipient bindings (saved cards), oldest card id first; the store's ReadError
+  // when it cannot be read.
+  store::Read<std::vector<SavedCard>> saved_cards(const Tenant& tenant,
+                                                  std::string_view client_id) const;
 
+  // kNotFound, or kUnavailable when the store cannot be read (so get_by_order_id too).
   CardPayoutResult get(const Tenant& tenant, std::string_view partner_id) const;
   // By the engine's order id: the order and its tenant (`owner`), when that tenant is one of
   // `provider`'s ("bereke", "ecommpay"); kNotFound otherwise. Order ids are unique across

@@ -39,17 +39,21 @@ std::optional<VaultedCard> find_card(store::WriteTxn& txn, std::string_view tena
   return text ? vaulted_card_from_json(*text) : std::nullopt;
 }
 
-std::optional<VaultedCard> get_card(const store::Store& store, std::string_view tenant,
-                                    std::string_view card_id) {
+store::Read<std::optional<VaultedCard>> get_card(const store::Store& store, std::string_view tenant,
+                                                 std::string_view card_id) {
   auto text = store.get_record(tenant, kCardRecord, card_id);
-  return text ? vaulted_card_from_json(*text) : std::nullopt;
+  if (!text.ok()) return Failure{text.error()};
+  return *text ? vaulted_card_from_json(**text) : std::nullopt;
 }
 
-std::optional<std::string> open_card(const store::Store& store, const cards::Vault& vault,
-                                     std::string_view tenant, std::string_view card_id) {
+store::Read<std::optional<std::string>> open_card(const store::Store& store,
+                                                  const cards::Vault& vault,
+                                                  std::string_view tenant,
+                                                  std::string_view card_id) {
   auto card = get_card(store, tenant, card_id);
-  if (!card) return std::nullopt;
-  return vault.unseal(tenant, card_id, card->sealed);
+  if (!card.ok()) return Failure{card.error()};
+  if (!*card) return std::optional<std::string>();
+  return vault.unseal(tenant, card_id, (*card)->sealed);
 }
 
 std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenant,
@@ -58,10 +62,11 @@ std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenan
   return text ? binding_from_json(*text) : std::nullopt;
 }
 
-std::optional<Binding> get_binding(const store::Store& store, std::string_view tenant,
-                                   std::string_view binding_id) {
+store::Read<std::optional<Binding>> get_binding(const store::Store& store, std::string_view tenant,
+                                                std::string_view binding_id) {
   auto text = store.get_record(tenant, kBindingRecord, binding_id);
-  return text ? binding_from_json(*text) : std::nullopt;
+  if (!text.ok()) return Failure{text.error()};
+  return *text ? binding_from_json(**text) : std::nullopt;
 }
 
 void insert_binding(store::WriteTxn& txn, const std::string& tenant, const std::string& id,

@@ -31,16 +31,20 @@ std::string vault_card(store::WriteTxn& txn, const std::string& tenant, const Se
                        std::int64_t now_ms);
 std::optional<VaultedCard> find_card(store::WriteTxn& txn, std::string_view tenant,
                                      std::string_view card_id);
-std::optional<VaultedCard> get_card(const store::Store& store, std::string_view tenant,
-                                    std::string_view card_id);
+// Reads of the committed records (get_card, open_card, get_binding): a storage failure is the
+// Read's error.
+store::Read<std::optional<VaultedCard>> get_card(const store::Store& store, std::string_view tenant,
+                                                 std::string_view card_id);
 // The card's number, for the rail only: nullopt when there is no such card or it does not open.
-std::optional<std::string> open_card(const store::Store& store, const cards::Vault& vault,
-                                     std::string_view tenant, std::string_view card_id);
+store::Read<std::optional<std::string>> open_card(const store::Store& store,
+                                                  const cards::Vault& vault,
+                                                  std::string_view tenant,
+                                                  std::string_view card_id);
 
 std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenant,
                                     std::string_view binding_id);
-std::optional<Binding> get_binding(const store::Store& store, std::string_view tenant,
-                                   std::string_view binding_id);
+store::Read<std::optional<Binding>> get_binding(const store::Store& store, std::string_view tenant,
+                                                std::string_view binding_id);
 // A new binding created now; a recipient binding is indexed by (client, card) too.
 void insert_binding(store::WriteTxn& txn, const std::string& tenant, const std::string& id,
                     Binding binding, std::int64_t now_ms);

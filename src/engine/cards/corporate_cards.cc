@@ -99,36 +99,43 @@ void CorporateCards::on_outbox(std::function<void()> wake) { wake_ = std::move(w
 
 // --- corporate cards and settings ---------------------------------------------------------------
 
-std::optional<Account> CorporateCards::funding_account(const Tenant& owner,
-                                                       std::string_view source_binding) const {
+store::Read<std::optional<Account>> CorporateCards::funding_account(
+    const Tenant& owner, std::string_view source_binding) const {
   const std::string tenant = owner.key();
   if (!source_binding.empty()) {
     auto binding = card_jobs::get_binding(store_, tenant, source_binding);
-    if (!binding || !binding->debit_tool()) return std::nullopt;
+    if (!binding.ok()) return Failure{binding.error()};
+    if (!*binding || !(*binding)->debit_tool()) return std::optional<Account>();
   }
   return store_.get_account(tenant, AccountKind::kFunder,
                             source_binding.empty() ? kTransitAccount : source_binding);
 }
 
-std::vector<CorporateCard> CorporateCards::cards(const Tenant& owner) const {
+store::Read<std::vector<CorporateCard>> CorporateCards::cards(const Tenant& owner) const {
   const std::string tenant = owner.key();
   std::vector<CorporateCard> out;
-  const std::string primary = primary_card(owner);
-  for (const Account& a : store_.tenant_accounts(tenant, AccountKind::kFunder)) {
+  const auto primary = primary_card(owner);
+  if (!primary.ok()) return Failure{primary.error()};
+  const auto accounts = store_.tenant_accounts(tenant, AccountKind::kFunder);
+  if (!accounts.ok()) return Failure{accounts.error()};
+  for (const Account& a : *accounts) {
     if (a.code == kTransitAccount) continue;
     auto b = card_jobs::get_binding(store_, tenant, a.code);
-    if (!b || !b->debit_tool()) continue;
-    out.push_back({a.code, b->masked, b->holder, b->expiry, a.code == primary, a});
+    if (!b.ok()) return Failure{b.error()};
+    if (!*b || !(*b)->debit_tool()) continue;
+    out.push_back({a.code, (*b)->masked, (*b)->holder, (*b)->expiry, a.code == *primary, a});
   }
   return out;
 }
 
-std::string CorporateCards::primary_card(const Tenant& owner) const {
+store::Read<std::string> CorporateCards::primary_card(const Tenant& owner) const {
   const std::string tenant = owner.key();
   auto id = store_.get_record(tenant, kTenantSettings, kPrimaryCardSetting);
-  if (!id || id->empty()) return {};
-  auto b = card_jobs::get_binding(store_, tenant, *id);
-  return b && b->debit_tool() ? *id : std::string();
+  if (!id.ok()) return Failure{id.error()};
+  if (!*id || (*id)->empty()) return std::string();
+  auto b = card_jobs::get_binding(store_, tenant, **id);
+  if (!b.ok()) return Failure{b.error()};
+  return *b && (*b)->debit_tool() ? **id : std::string();
 }
 
 void CorporateCards::set_primary(const Tenant& owner, std::string binding_id,
@@ -165,7 +172,7 @@ void CorporateCards::remove(const Tenant& owner, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-std::optional<std::string> CorporateCards::knp(const Tenant& owner) const {
+store::Read<std::optional<std::string>> CorporateCards::knp(const Tenant& owner) const {
   const std::string tenant = owner.key();
   return store_.get_record(tenant, kTenantSettings, kKnpSetting);
 }
@@ -239,12 +246,14 @@ void CorporateCards::verify(const Tenant& owner, Enrolment e, std::int64_t openi
                             EnrolmentCallback done) {
   const std::string tenant = owner.key();
   auto pan = card_jobs::open_card(store_, vault_, tenant, e.card_id);
-  if (!pan) {
+  // Nothing was debited or bound: the enrolment stays unverified, and the partner starts anew.
+  if (!pan.ok()) return done({EnrolmentError::kUnavailable, {}});
+  if (!*pan) {
     return bind(owner, std::move(e),
                 {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
                 opening_minor, std::move(done));
   }
-  rails::CreditOrder check{e.id, std::move(*pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
+  rails::CreditOrder check{e.id, std::move(**pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
   rail_.credit(std::move(check), [this, owner, e, opening_minor, done](rails::Answer answer) {
     bind(owner, e, std::move(answer), opening_minor, done);
   });

@@ -55,21 +55,22 @@ class CorporateCards {
   // the first command.
   void on_outbox(std::function<void()> wake);
 
+  // The reads below return the store's ReadError when it cannot be read.
   // The funding account of `source_binding` (empty: the transit account), if it exists and the
   // binding is one of the tenant's debit tools.
-  std::optional<ledger::Account> funding_account(const Tenant& tenant,
-                                                 std::string_view source_binding) const;
+  store::Read<std::optional<ledger::Account>> funding_account(
+      const Tenant& tenant, std::string_view source_binding) const;
   // The tenant's corporate cards, oldest first.
-  std::vector<CorporateCard> cards(const Tenant& tenant) const;
+  store::Read<std::vector<CorporateCard>> cards(const Tenant& tenant) const;
   // The one that funds payouts that name no source (empty: none, the transit account does).
-  std::string primary_card(const Tenant& tenant) const;
+  store::Read<std::string> primary_card(const Tenant& tenant) const;
   // Makes a corporate card the primary one: kNotFound.
   void set_primary(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
   // Deletes a corporate card: kNotFound, kInUse.
   void remove(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
 
   // The tenant's KNP, if it set one (else the dialect's configured default applies).
-  std::optional<std::string> knp(const Tenant& tenant) const;
+  store::Read<std::optional<std::string>> knp(const Tenant& tenant) const;
   void set_knp(const Tenant& tenant, std::string knp, CorporateCardCallback done);
 
   // Starts adding a corporate card: seals it, and sends a code by SMS (the outbox, target

@@ -157,8 +157,10 @@ const Partner* Dialect::partner_of_tenant(const Tenant& tenant) const {
   return nullptr;
 }
 
-std::string Dialect::knp_of(const Partner& partner) const {
-  return cards_.corporate().knp(tenant_of(partner.id)).value_or(partner.knp);
+store::Read<std::string> Dialect::knp_of(const Partner& partner) const {
+  auto chosen = cards_.corporate().knp(tenant_of(partner.id));
+  if (!chosen.ok()) return Failure{chosen.error()};
+  return chosen->value_or(partner.knp);
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -240,12 +242,15 @@ void Dialect::get_amount(Call& call) {
   std::string named;
   if (auto problem = read_source(call.body, &named)) return call.fail(*problem);
   const Tenant tenant = tenant_of(call.partner->id);
-  const std::string source = named.empty() ? cards_.corporate().primary_card(tenant) : named;
+  const auto primary = named.empty() ? cards_.corporate().primary_card(tenant) : named;
+  if (!primary.ok()) return call.fail(kTemporaryFailure);
+  const std::string& source = *primary;
   if (!debit_method_allowed(*call.partner, source)) return call.fail(kBadDebitMethod);
   auto account = cards_.corporate().funding_account(tenant, source);
+  if (!account.ok()) return call.fail(kTemporaryFailure);
   // No transit account: the partner is configured but its accounts were never set up.
-  if (!account) return call.fail(source.empty() ? kNoSettings : kBadSource);
-  std::string body = render_balance(account->available());
+  if (!*account) return call.fail(source.empty() ? kNoSettings : kBadSource);
+  std::string body = render_balance((*account)->available());
   cards_.engine().after_durable([respond = call.respond, body = std::move(body)]() mutable {
     respond(answer(200, std::move(body)));
   });
@@ -255,9 +260,12 @@ void Dialect::register_payout(Call& call) {
   OrderFields f;
   if (auto problem = read_order(call.body, &f)) return call.fail(*problem);
   const Tenant tenant = tenant_of(call.partner->id);
-  const std::string funding = cards_.corporate().primary_card(tenant);
-  if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
-  engine::CardPayoutRequest r = order_request(*call.partner, f, {}, funding, knp_of(*call.partner));
+  const auto funding = cards_.corporate().primary_card(tenant);
+  if (!funding.ok()) return call.fail(kTemporaryFailure);
+  if (!debit_method_allowed(*call.partner, *funding)) return call.fail(kBadDebitMethod);
+  const auto knp = knp_of(*call.partner);
+  if (!knp.ok()) return call.fail(kTemporaryFailure);
+  engine::CardPayoutRequest r = order_request(*call.partner, f, {}, *funding, *knp);
   r.hosted = true;
   const std::int64_t timeout_s =
       f.timeout_text.empty() ? options_.session_timeout_default_s : std::stoll(f.timeout_text);
@@ -275,17 +283,19 @@ void Dialect::register_payout(Call& call) {
 void Dialect::perform_payout(Call& call) {
   PayoutFields f;
   if (auto problem = read_payout(call.body, &f)) return call.fail(*problem);
-  const std::string funding =
+  const auto funding =
       f.source.empty() ? cards_.corporate().primary_card(tenant_of(call.partner->id)) : f.source;
-  if (!debit_method_allowed(*call.partner, funding)) return call.fail(kBadDebitMethod);
+  if (!funding.ok()) return call.fail(kTemporaryFailure);
+  if (!debit_method_allowed(*call.partner, *funding)) return call.fail(kBadDebitMethod);
+  const auto knp = knp_of(*call.partner);
+  if (!knp.ok()) return call.fail(kTemporaryFailure);
   cards::Issuer issuer;
   if (f.pan_given) {
     if (auto problem = check_card(f.pan, cards_.bins(), *call.partner, &issuer)) {
       return call.fail(*problem);
     }
   }
-  engine::CardPayoutRequest r =
-      order_request(*call.partner, f.order, f.source, funding, knp_of(*call.partner));
+  engine::CardPayoutRequest r = order_request(*call.partner, f.order, f.source, *funding, *knp);
   r.pan = std::move(f.pan);
   r.issuer = std::move(issuer);
   r.target_binding = f.target_binding;
@@ -311,6 +321,7 @@ void Dialect::payout_status(Call& call) {
   } else {
     r = cards_.get(tenant, q.order_number);
   }
+  if (r.error == Error::kUnavailable) return call.fail(kTemporaryFailure);
   if (r.error != Error::kNone) {
     return call.fail({400, "98", "Order not found in payout proxy. Check orderId or orderNumber"});
   }

@@ -71,7 +71,7 @@ class Dialect {
   void perform_payout(Call& call);
   void payout_status(Call& call);
   // The KNP the partner's payouts carry now: the cabinet's choice, else the config's.
-  std::string knp_of(const Partner& partner) const;
+  store::Read<std::string> knp_of(const Partner& partner) const;
 
   engine::CardPayouts& cards_;
   Options options_;

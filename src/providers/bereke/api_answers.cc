@@ -21,6 +21,7 @@ const Problem kBadSource{
 const Problem kBadDebitMethod{
     400, "98", "Payout config error: debit method is incorrect for specified payout type"};
 const Problem kNoSettings{500, "99", "No merchant settings available"};
+const Problem kTemporaryFailure{504, "91", "Timeout when requesting payout-store"};
 
 namespace {
 
@@ -69,7 +70,7 @@ std::optional<http::Response> refusal(const CardPayoutResult& r, std::string_vie
     case Error::kCurrencyMismatch:
       return error(400, "98", "Currency does not match required pattern");
     case Error::kUnavailable:
-      return error(504, "91", "Timeout when requesting payout-store");
+      return error(kTemporaryFailure);
     case Error::kNotFound:
     case Error::kNotOpen:  // the page's refusals, never a registration's or a payout's
     case Error::kNoCode:

@@ -24,6 +24,9 @@ struct Problem {
 extern const Problem kBadSource;       // a corporate card that is not the partner's debit tool
 extern const Problem kBadDebitMethod;  // a funding method the partner's config does not allow
 extern const Problem kNoSettings;      // a partner whose accounts were never set up
+// The store did not answer (overloaded, or a storage failure): nothing happened, retry. The
+// seed's table's timeout row, the gateway's own temporary failure.
+extern const Problem kTemporaryFailure;
 
 // 200 (or `status`) with a JSON body.
 http::Response answer(int status, std::string body);

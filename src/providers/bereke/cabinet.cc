@@ -189,9 +189,11 @@ void CabinetSection::cards(View& v, std::string_view notice, std::string_view er
     }
     notice = added_notice;
   }
+  const auto corporate = cards_.corporate().cards(tenant);
+  if (!corporate.ok()) return cabinet::answer_unavailable(v);
   web::Node list = web::Node::list();
   int n = 0;
-  for (const engine::CorporateCard& c : cards_.corporate().cards(tenant)) {
+  for (const engine::CorporateCard& c : *corporate) {
     list.push({{"binding_id", c.binding_id},
                {"primary", c.primary},
                {"masked_pan", c.masked_pan},
@@ -323,8 +325,9 @@ void CabinetSection::card_action(View& v, const Params& form, const std::string&
 void CabinetSection::knp(View& v, std::string_view notice, int status) {
   const CardTexts& t = texts_of(v);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
-  const std::string current =
-      cards_.corporate().knp(v.session->tenant).value_or(partner ? partner->knp : std::string());
+  const auto chosen = cards_.corporate().knp(v.session->tenant);
+  if (!chosen.ok()) return cabinet::answer_unavailable(v);
+  const std::string current = chosen->value_or(partner ? partner->knp : std::string());
   const Params query = web::parse_form(v.query).value_or(Params{});
   if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
   web::Node codes = web::Node::list();
@@ -347,8 +350,9 @@ void CabinetSection::set_knp(View& v, const Params& form, const std::string& add
   const bool known = std::any_of(options_.knp.begin(), options_.knp.end(), [&](const KnpCode& k) { return k.code == code; });
   if (!known) return knp(v, texts_of(v).bad_knp, 422);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
-  const std::string before =
-      cards_.corporate().knp(v.session->tenant).value_or(partner ? partner->knp : std::string());
+  const auto chosen = cards_.corporate().knp(v.session->tenant);
+  if (!chosen.ok()) return cabinet::answer_unavailable(v);
+  const std::string before = chosen->value_or(partner ? partner->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().set_knp(shared->session->tenant, code, [this, shared, address, before, code](engine::CorporateCardResult r) {
     if (r != engine::CorporateCardResult::kOk) return knp(*shared, shared->t->busy, 503);

@@ -95,14 +95,23 @@ std::string message_page(const Texts& t, std::string_view message, std::string_v
   return web::status_page(t.lang, t.title, message, kind);
 }
 
-// The order of a page's mdOrder parameter, or an answer for a request without one.
-std::optional<CardPayoutResult> find_order(engine::CardPayouts& cards, std::string_view query,
-                                           Tenant* tenant) {
+// The order of a page's mdOrder parameter: kNotFound for a request without one, kUnavailable
+// when the store could not be read.
+CardPayoutResult find_order(engine::CardPayouts& cards, std::string_view query, Tenant* tenant) {
   const http::QueryParam id = http::query_param(query, "mdOrder");
-  if (!id.present || !id.valid || id.value.size() != 36) return std::nullopt;
-  CardPayoutResult r = cards.get_by_order_id(id.value, providers::bereke::kProvider, tenant);
-  if (r.error != Error::kNone) return std::nullopt;
-  return r;
+  if (!id.present || !id.valid || id.value.size() != 36) return {Error::kNotFound, "no mdOrder"};
+  return cards.get_by_order_id(id.value, providers::bereke::kProvider, tenant);
+}
+
+// The page's temporary failure: nothing happened, the customer may retry.
+http::Response unavailable_page(const Texts& t) {
+  return web::page(503, message_page(t, "Service unavailable, retry", "declined"));
+}
+
+// The answer for an order find_order did not find.
+http::Response no_order_page(const Texts& t, Error error) {
+  if (error == Error::kUnavailable) return unavailable_page(t);
+  return web::page(404, message_page(t, t.not_found, "declined"));
 }
 
 std::string finish_path(std::string_view lang, std::string_view order_id) {
@@ -206,9 +215,9 @@ void Pages::form(const http::Request& request, const http::Responder& respond,
   const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
-  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
-  const store::PayoutRecord& p = order->payout;
-  const CardOrder& o = order->order;
+  if (order.error != Error::kNone) return respond(no_order_page(t, order.error));
+  const store::PayoutRecord& p = order.payout;
+  const CardOrder& o = order.order;
   if (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered) {
     // Confirmed (or expired) already: its status is on the finish page.
     return cards_.engine().after_durable(
@@ -216,7 +225,7 @@ void Pages::form(const http::Request& request, const http::Responder& respond,
   }
   const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
   std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
-                                  : form_page(t, *order, (left_ms + 999) / 1000, {}, o.name);
+                                  : form_page(t, order, (left_ms + 999) / 1000, {}, o.name);
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
     respond(web::page(200, std::move(body)));
   });
@@ -228,7 +237,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, form, &tenant);
-  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
+  if (order.error != Error::kNone) return respond(no_order_page(t, order.error));
   const http::QueryParam pan_param = http::query_param(form, "pan");
   const http::QueryParam holder_param = http::query_param(form, "cardholder");
   std::string pan;
@@ -236,15 +245,15 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
     if (c != ' ' && c != '-') pan.push_back(c);
   }
   const std::string holder = holder_param.valid ? holder_param.value : std::string();
-  const std::int64_t left_ms = order->order.expires_ms - SystemClock().now_ms();
+  const std::int64_t left_ms = order.order.expires_ms - SystemClock().now_ms();
   auto again = [&](std::string_view problem) {
     sodium_memzero(pan.data(), pan.size());
-    respond(web::page(422, form_page(t, *order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
-                                problem, holder)));
+    respond(web::page(422, form_page(t, order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
+                                     problem, holder)));
   };
-  if (order->order.stage != OrderStage::kRegistered ||
-      order->payout.status != PayoutStatus::kProcessing) {
-    return respond(web::redirect(finish_path(lang, order->order.order_id)));
+  if (order.order.stage != OrderStage::kRegistered ||
+      order.payout.status != PayoutStatus::kProcessing) {
+    return respond(web::redirect(finish_path(lang, order.order.order_id)));
   }
   if (!pan_param.valid || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
       !cards::luhn_valid(pan)) {
@@ -261,12 +270,11 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   if (!allowed) return again(t.foreign_card);
   std::string upper_holder;
   for (char c : holder) upper_holder.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
-  const std::string order_id = order->order.order_id;
-  cards_.confirm(tenant, order->payout.partner_id, {std::move(pan), *issuer, upper_holder},
+  const std::string order_id = order.order.order_id;
+  cards_.confirm(tenant, order.payout.partner_id, {std::move(pan), *issuer, upper_holder},
                  [respond, lang, order_id](CardPayoutResult r) {
-                   if (r.error == Error::kUnavailable) {
-                     return respond(web::page(503, message_page(texts(lang), "Service unavailable, retry", "declined")));
-                   }
+                   if (r.error == Error::kUnavailable)
+                     return respond(unavailable_page(texts(lang)));
                    respond(web::redirect(finish_path(lang, order_id)));
                  });
 }
@@ -276,16 +284,16 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
   const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
-  if (!order) return respond(web::page(404, message_page(t, t.not_found, "declined")));
-  const store::PayoutRecord& p = order->payout;
-  const CardOrder& o = order->order;
+  if (order.error != Error::kNone) return respond(no_order_page(t, order.error));
+  const store::PayoutRecord& p = order.payout;
+  const CardOrder& o = order.order;
   if (p.status == PayoutStatus::kProcessing && o.stage == OrderStage::kRegistered) {
     // Not confirmed yet: back to the card page.
     std::string location(kBase);
     location.append("payment_").append(lang).append(".html?mdOrder=").append(o.order_id);
     return respond(web::redirect(std::move(location)));
   }
-  std::string body = finish_page(t, *order);
+  std::string body = finish_page(t, order);
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
     respond(web::page(200, std::move(body)));
   });

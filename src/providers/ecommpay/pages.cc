@@ -100,6 +100,12 @@ std::string message(const Texts& t, std::string_view text, std::string_view kind
   return web::status_page(t.lang, t.title, text, kind, status);
 }
 
+// The page's temporary failure (overloaded, or the store could not be read or written): nothing
+// happened, the customer may retry.
+http::Response unavailable_page(const Texts& t) {
+  return web::page(503, message(t, "Service unavailable, retry", "declined"));
+}
+
 std::string amount_text(const store::PayoutRecord& p) {
   std::string out;
   append_decimal(out, p.amount, p.currency.exponent());
@@ -221,6 +227,10 @@ Pages::Posted Pages::posted(const http::Request& request) const {
   if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
   in.parties = std::move(*parties);
   in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kProvider, &in.tenant);
+  if (in.order.error == Error::kUnavailable) {
+    in.refusal = unavailable_page(t);
+    return in;
+  }
   if (in.order.error != Error::kNone || in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
     return refuse(404, t.not_found);
   }
@@ -258,6 +268,7 @@ void Pages::open(const http::Request& request, const http::Responder& respond) {
   if (!project) return refuse(403, t.bad_link);
   Tenant tenant;
   CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider, &tenant);
+  if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
   if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
   }
@@ -272,9 +283,11 @@ void Pages::open(const http::Request& request, const http::Responder& respond) {
   }
   const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
   if (left_ms <= 0) return refuse(410, t.expired);
-  std::string body = card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
-                               cards_.saved_cards(tenant, r.order.client_id), web::form_value(*params, "account_token"),
-                               request.query());
+  const auto saved = cards_.saved_cards(tenant, r.order.client_id);
+  if (!saved.ok()) return respond(unavailable_page(t));
+  std::string body =
+      card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
+                *saved, web::form_value(*params, "account_token"), request.query());
   cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
@@ -306,15 +319,19 @@ void Pages::card(const http::Request& request, const http::Responder& respond) {
   }
   const std::string holder = web::form_value(form, "cardholder");
   const std::string token = web::form_value(form, "token");
+  const auto saved = cards_.saved_cards(tenant, r.order.client_id);
+  if (!saved.ok()) {
+    sodium_memzero(pan.data(), pan.size());
+    return respond(unavailable_page(t));
+  }
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    respond(web::page(422, card_form(t, r, seconds_left(r.order), why, {}, cards_.saved_cards(tenant, r.order.client_id),
-                                token, link)));
+    respond(web::page(422, card_form(t, r, seconds_left(r.order), why, {}, *saved, token, link)));
   };
   engine::CardPayouts::CodeAsk ask;
   std::string scheme, country;
   if (!token.empty()) {
-    for (const auto& c : cards_.saved_cards(tenant, r.order.client_id)) {
+    for (const auto& c : *saved) {
       if (c.binding_id == token) scheme = c.scheme, country = c.country;
     }
     ask.saved = token;  // the engine refuses a token that is not the client's
@@ -380,9 +397,7 @@ void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view 
       if (res.order.code_hash.empty()) return respond(web::page(200, location_form(tx, res, parties.recipient, link, {})));
       return respond(web::page(200, code_form(tx, res, link, {})));
     }
-    if (res.error == Error::kUnavailable) {
-      return respond(web::page(503, message(tx, "Service unavailable, retry", "declined")));
-    }
+    if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
     if (res.error == Error::kUnknownCard || res.error == Error::kNoCard) {
       return respond(web::page(422, message(tx, tx.unsupported_card, "declined")));
     }
@@ -412,9 +427,7 @@ void Pages::code(const http::Request& request, const http::Responder& respond) {
                         if (res.error == Error::kNoCode || res.error == Error::kCodeExpired) {
                           return respond(web::page(422, message(tx, tx.code_expired, "declined")));
                         }
-                        if (res.error == Error::kUnavailable) {
-                          return respond(web::page(503, message(tx, "Service unavailable, retry", "declined")));
-                        }
+                        if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
                         respond(web::redirect(result_path(order_id, lang)));
                       });
 }
@@ -427,6 +440,7 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider,
                                                       &tenant)
                               : CardPayoutResult{Error::kNotFound};
+  if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
   if (r.error != Error::kNone) {
     return respond(web::page(404, message(t, t.not_found, "declined")));
   }

@@ -255,9 +255,11 @@ void AdminSection::put_client(const Call& call) {
 void AdminSection::get_client(const Call& call) {
   const std::string& client = call.ids[1];
   auto wallets = engine_.accounts_of(call.tenant, ledger::AccountKind::kWallet, client);
-  if (wallets.empty()) return call.respond(admin::error(404, "client.not.found", "no such client"));
+  if (!wallets.ok()) return call.respond(admin::unavailable());
+  if (wallets->empty())
+    return call.respond(admin::error(404, "client.not.found", "no such client"));
   http::Response r;
-  r.body = render_client(client, wallets);
+  r.body = render_client(client, *wallets);
   engine_.after_durable(
       [respond = call.respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }

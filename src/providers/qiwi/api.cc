@@ -322,6 +322,10 @@ void Dialect::payout_status(const http::Responder& respond, const std::string& p
     respond(error(404, kServicePayments, "transaction.not.found", "no payout with this transactionId"));
     return;
   }
+  if (result.error == Error::kUnavailable) {
+    respond(error(503, kServicePayments, "service.unavailable", result.detail));
+    return;
+  }
   http::Response r;
   r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
   engine_.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
@@ -373,6 +377,10 @@ void Dialect::history(http::Request& request, const http::Responder& respond,
   }
   if (page.error == Error::kInvalid) {
     respond(error(400, kServiceReports, "history.cursor.invalid", page.detail));
+    return;
+  }
+  if (page.error == Error::kUnavailable) {
+    respond(error(503, kServiceReports, "service.unavailable", page.detail));
     return;
   }
   http::Response r;

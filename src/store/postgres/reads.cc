@@ -2,6 +2,7 @@
 #include "core/ids.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
+#include "store/read_guard.h"
 
 namespace payoutd::store::postgres {
 namespace {
@@ -50,105 +51,140 @@ AuditSnapshot snapshot_on(Connection& c) {
 
 }  // namespace
 
-std::optional<PayoutRecord> PgStore::get_payout(std::string_view tenant, PayoutKind kind,
-                                                std::string_view partner_id) const {
-  const Params params = params_of(tenant, number(kind), partner_id);
-  return first_row(readers_.read(kPayoutByKey, params), read_payout);
+Read<std::optional<PayoutRecord>> PgStore::get_payout(std::string_view tenant, PayoutKind kind,
+                                                      std::string_view partner_id) const {
+  return guarded_read("get_payout", [&] {
+    const Params params = params_of(tenant, number(kind), partner_id);
+    return first_row(readers_.read(kPayoutByKey, params), read_payout);
+  });
 }
 
-std::optional<Account> PgStore::get_account(std::string_view tenant, AccountKind kind,
-                                            std::string_view code) const {
-  const Params params = params_of(tenant, number(kind), code);
-  return first_row(readers_.read(kAccountByCode, params), read_account);
+Read<std::optional<Account>> PgStore::get_account(std::string_view tenant, AccountKind kind,
+                                                  std::string_view code) const {
+  return guarded_read("get_account", [&] {
+    const Params params = params_of(tenant, number(kind), code);
+    return first_row(readers_.read(kAccountByCode, params), read_account);
+  });
 }
 
-std::vector<Account> PgStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
-                                                    std::string_view owner) const {
-  const Params params = params_of(tenant, number(kind), owner);
-  return all_rows(readers_.read(kAccountsByOwner, params), read_account);
+Read<std::vector<Account>> PgStore::get_accounts_by_owner(std::string_view tenant, AccountKind kind,
+                                                          std::string_view owner) const {
+  return guarded_read("get_accounts_by_owner", [&] {
+    const Params params = params_of(tenant, number(kind), owner);
+    return all_rows(readers_.read(kAccountsByOwner, params), read_account);
+  });
 }
 
-std::vector<Account> PgStore::tenant_accounts(std::string_view tenant, AccountKind kind) const {
-  const Params params = params_of(tenant, number(kind));
-  return all_rows(readers_.read(kTenantAccounts, params), read_account);
+Read<std::vector<Account>> PgStore::tenant_accounts(std::string_view tenant,
+                                                    AccountKind kind) const {
+  return guarded_read("tenant_accounts", [&] {
+    const Params params = params_of(tenant, number(kind));
+    return all_rows(readers_.read(kTenantAccounts, params), read_account);
+  });
 }
 
-std::vector<PayoutRecord> PgStore::payouts_page(const PayoutQuery& q) const {
-  const std::int64_t status = q.status ? number(*q.status) : -1;  // -1: any
-  const Params params =
-      params_of(q.tenant, status, q.created_from_ms, q.created_to_ms, q.amount_min, q.amount_max,
-                q.partner_id, q.before_id, count(q.limit));
-  return all_rows(readers_.read(kPayoutsPage, params), read_payout);
+Read<std::vector<PayoutRecord>> PgStore::payouts_page(const PayoutQuery& q) const {
+  return guarded_read("payouts_page", [&] {
+    const std::int64_t status = q.status ? number(*q.status) : -1;  // -1: any
+    const Params params =
+        params_of(q.tenant, status, q.created_from_ms, q.created_to_ms, q.amount_min, q.amount_max,
+                  q.partner_id, q.before_id, count(q.limit));
+    return all_rows(readers_.read(kPayoutsPage, params), read_payout);
+  });
 }
 
-std::vector<PayoutDay> PgStore::payout_days(std::string_view tenant, std::int64_t from_ms,
-                                            std::int64_t to_ms) const {
-  const Params params = params_of(tenant, from_ms, to_ms);
-  return all_rows(readers_.read(kPayoutDays, params), read_payout_day);
+Read<std::vector<PayoutDay>> PgStore::payout_days(std::string_view tenant, std::int64_t from_ms,
+                                                  std::int64_t to_ms) const {
+  return guarded_read("payout_days", [&] {
+    const Params params = params_of(tenant, from_ms, to_ms);
+    return all_rows(readers_.read(kPayoutDays, params), read_payout_day);
+  });
 }
 
-std::optional<std::pair<std::int64_t, std::int64_t>> PgStore::find_history(
+Read<std::optional<std::pair<std::int64_t, std::int64_t>>> PgStore::find_history(
     std::string_view txn_history_id) const {
-  // The id carries its position; the entry at that position must carry the very same id.
-  const auto position = decode_history_uuid(txn_history_id);
-  if (!position) return std::nullopt;
-  const Params params = params_of(position->first, position->second);
-  for (const std::string& id : all_rows(readers_.read(kHistoryIdsAt, params), read_text)) {
-    if (id == txn_history_id) return position;
-  }
-  return std::nullopt;
+  return guarded_read(
+      "find_history", [&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+        // The id carries its position; the entry at that position must carry the very same id.
+        const auto position = decode_history_uuid(txn_history_id);
+        if (!position) return std::nullopt;
+        const Params params = params_of(position->first, position->second);
+        for (const std::string& id : all_rows(readers_.read(kHistoryIdsAt, params), read_text)) {
+          if (id == txn_history_id) return position;
+        }
+        return std::nullopt;
+      });
 }
 
-std::vector<HistoryRecord> PgStore::history_page(std::int64_t account_id, std::int64_t after_seq,
-                                                 std::size_t limit) const {
-  return readers_.with_reader(
-      [&](Connection& c) { return history_page_on(c, account_id, after_seq, limit); });
+Read<std::vector<HistoryRecord>> PgStore::history_page(std::int64_t account_id,
+                                                       std::int64_t after_seq,
+                                                       std::size_t limit) const {
+  return guarded_read("history_page", [&]() -> std::vector<HistoryRecord> {
+    return readers_.with_reader(
+        [&](Connection& c) { return history_page_on(c, account_id, after_seq, limit); });
+  });
 }
 
-std::optional<std::string> PgStore::get_record(std::string_view tenant, std::string_view kind,
-                                               std::string_view key) const {
-  const Params params = params_of(tenant, kind, key);
-  return first_row(readers_.read(kRecordValue, params), read_text);
+Read<std::optional<std::string>> PgStore::get_record(std::string_view tenant, std::string_view kind,
+                                                     std::string_view key) const {
+  return guarded_read("get_record", [&] {
+    const Params params = params_of(tenant, kind, key);
+    return first_row(readers_.read(kRecordValue, params), read_text);
+  });
 }
 
-std::vector<std::pair<std::string, std::string>> PgStore::records_with_prefix(
+Read<std::vector<std::pair<std::string, std::string>>> PgStore::records_with_prefix(
     std::string_view tenant, std::string_view kind, std::string_view prefix,
     std::size_t limit) const {
-  const Params params = params_of(tenant, kind, prefix, count(prefix.size()), count(limit));
-  return all_rows(readers_.read(kRecordsWithPrefix, params), read_key_value);
+  return guarded_read("records_with_prefix", [&] {
+    const Params params = params_of(tenant, kind, prefix, count(prefix.size()), count(limit));
+    return all_rows(readers_.read(kRecordsWithPrefix, params), read_key_value);
+  });
 }
 
-std::vector<OutboxMessage> PgStore::due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                               std::size_t limit) const {
-  const Params params = params_of(now_ms, count(queue_max), count(limit), all_lanes());
-  return all_rows(readers_.read(kDueOutbox, params), read_outbox);
+Read<std::vector<OutboxMessage>> PgStore::due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                                     std::size_t limit) const {
+  return guarded_read("due_outbox", [&] {
+    const Params params = params_of(now_ms, count(queue_max), count(limit), all_lanes());
+    return all_rows(readers_.read(kDueOutbox, params), read_outbox);
+  });
 }
 
-std::vector<OutboxMessage> PgStore::outbox_messages(std::string_view tenant,
-                                                    std::string_view prefix,
-                                                    std::size_t limit) const {
-  const Params params = params_of(tenant, count(prefix.size()), prefix, count(limit));
-  return all_rows(readers_.read(kOutboxByEventPrefix, params), read_outbox);
+Read<std::vector<OutboxMessage>> PgStore::outbox_messages(std::string_view tenant,
+                                                          std::string_view prefix,
+                                                          std::size_t limit) const {
+  return guarded_read("outbox_messages", [&] {
+    const Params params = params_of(tenant, count(prefix.size()), prefix, count(limit));
+    return all_rows(readers_.read(kOutboxByEventPrefix, params), read_outbox);
+  });
 }
 
-std::vector<OutboxMessage> PgStore::payout_messages(std::int64_t payout_id,
-                                                    std::size_t limit) const {
-  const Params params = params_of(payout_id, count(limit));
-  return all_rows(readers_.read(kPayoutMessages, params), read_outbox);
+Read<std::vector<OutboxMessage>> PgStore::payout_messages(std::int64_t payout_id,
+                                                          std::size_t limit) const {
+  return guarded_read("payout_messages", [&] {
+    const Params params = params_of(payout_id, count(limit));
+    return all_rows(readers_.read(kPayoutMessages, params), read_outbox);
+  });
 }
 
-std::vector<OutboxAttempt> PgStore::outbox_attempts(std::int64_t message_id) const {
-  return all_rows(readers_.read(kOutboxAttempts, params_of(message_id)), read_outbox_attempt);
+Read<std::vector<OutboxAttempt>> PgStore::outbox_attempts(std::int64_t message_id) const {
+  return guarded_read("outbox_attempts", [&] {
+    return all_rows(readers_.read(kOutboxAttempts, params_of(message_id)), read_outbox_attempt);
+  });
 }
 
-std::vector<PayoutRecord> PgStore::processing_payouts(std::int64_t due_before_ms,
-                                                      std::size_t limit) const {
-  const Params params = params_of(due_before_ms, count(limit));
-  return all_rows(readers_.read(kProcessingPayouts, params), read_payout);
+Read<std::vector<PayoutRecord>> PgStore::processing_payouts(std::int64_t due_before_ms,
+                                                            std::size_t limit) const {
+  return guarded_read("processing_payouts", [&] {
+    const Params params = params_of(due_before_ms, count(limit));
+    return all_rows(readers_.read(kProcessingPayouts, params), read_payout);
+  });
 }
 
-AuditSnapshot PgStore::snapshot() const {
-  return readers_.with_reader([](Connection& c) { return snapshot_on(c); });
+Read<AuditSnapshot> PgStore::snapshot() const {
+  return guarded_read("snapshot", [&]() -> AuditSnapshot {
+    return readers_.with_reader([](Connection& c) { return snapshot_on(c); });
+  });
 }
 
 }  // namespace payoutd::store::postgres

@@ -26,35 +26,36 @@ class PgStore final : public Store {
   // COMMIT returned after the log flush: there is nothing left to make durable.
   Status sync() override { return Status::Ok(); }
 
-  std::optional<PayoutRecord> get_payout(std::string_view tenant, PayoutKind kind,
-                                         std::string_view partner_id) const override;
-  std::optional<Account> get_account(std::string_view tenant, AccountKind kind,
-                                     std::string_view code) const override;
-  std::vector<Account> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
-                                             std::string_view owner) const override;
-  std::vector<Account> tenant_accounts(std::string_view tenant, AccountKind kind) const override;
-  std::vector<PayoutRecord> payouts_page(const PayoutQuery& q) const override;
-  std::vector<PayoutDay> payout_days(std::string_view tenant, std::int64_t from_ms,
-                                     std::int64_t to_ms) const override;
-  std::optional<std::pair<std::int64_t, std::int64_t>> find_history(
+  Read<std::optional<PayoutRecord>> get_payout(std::string_view tenant, PayoutKind kind,
+                                               std::string_view partner_id) const override;
+  Read<std::optional<Account>> get_account(std::string_view tenant, AccountKind kind,
+                                           std::string_view code) const override;
+  Read<std::vector<Account>> get_accounts_by_owner(std::string_view tenant, AccountKind kind,
+                                                   std::string_view owner) const override;
+  Read<std::vector<Account>> tenant_accounts(std::string_view tenant,
+                                             AccountKind kind) const override;
+  Read<std::vector<PayoutRecord>> payouts_page(const PayoutQuery& q) const override;
+  Read<std::vector<PayoutDay>> payout_days(std::string_view tenant, std::int64_t from_ms,
+                                           std::int64_t to_ms) const override;
+  Read<std::optional<std::pair<std::int64_t, std::int64_t>>> find_history(
       std::string_view txn_history_id) const override;
-  std::vector<HistoryRecord> history_page(std::int64_t account_id, std::int64_t after_seq,
-                                          std::size_t limit) const override;
-  std::optional<std::string> get_record(std::string_view tenant, std::string_view kind,
-                                        std::string_view key) const override;
-  std::vector<std::pair<std::string, std::string>> records_with_prefix(
+  Read<std::vector<HistoryRecord>> history_page(std::int64_t account_id, std::int64_t after_seq,
+                                                std::size_t limit) const override;
+  Read<std::optional<std::string>> get_record(std::string_view tenant, std::string_view kind,
+                                              std::string_view key) const override;
+  Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(
       std::string_view tenant, std::string_view kind, std::string_view prefix,
       std::size_t limit) const override;
-  std::vector<OutboxMessage> due_outbox(std::int64_t now_ms, std::size_t queue_max,
-                                        std::size_t limit) const override;
-  std::vector<OutboxMessage> outbox_messages(std::string_view tenant, std::string_view prefix,
-                                             std::size_t limit) const override;
-  std::vector<OutboxMessage> payout_messages(std::int64_t payout_id,
-                                             std::size_t limit) const override;
-  std::vector<OutboxAttempt> outbox_attempts(std::int64_t message_id) const override;
-  std::vector<PayoutRecord> processing_payouts(std::int64_t due_before_ms,
-                                               std::size_t limit) const override;
-  AuditSnapshot snapshot() const override;
+  Read<std::vector<OutboxMessage>> due_outbox(std::int64_t now_ms, std::size_t queue_max,
+                                              std::size_t limit) const override;
+  Read<std::vector<OutboxMessage>> outbox_messages(std::string_view tenant, std::string_view prefix,
+                                                   std::size_t limit) const override;
+  Read<std::vector<OutboxMessage>> payout_messages(std::int64_t payout_id,
+                                                   std::size_t limit) const override;
+  Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const override;
+  Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
+                                                     std::size_t limit) const override;
+  Read<AuditSnapshot> snapshot() const override;
 
   // Writer thread only: the next id for a transfer or a payout (or an outbox message), from the
   // node's block of kRowIdBlock ids, reserving a new block on `c` when it is used up.
