@@ -1,6 +1,7 @@
 // Engine-only benchmark: durable payouts per second through the committer and the SQLite store,
 // without HTTP. Shows what the engine costs per payout, apart from the network.
 //   build/engine_bench [payouts] [in-flight]
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -9,7 +10,6 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
-#include <unistd.h>
 
 #include "engine/committer.h"
 #include "engine/payouts.h"
@@ -51,18 +51,18 @@ int main(int argc, char** argv) {
         cv.wait(lock, [&] { return in_flight < in_flight_max; });
         ++in_flight;
       }
-      engine.wallet_payout({tenant, "t" + std::to_string(i), "hot-funder", "client",
-                            Amount{100, rub}},
-                           [&](engine::PayoutResult r) {
-                             std::lock_guard lock(mutex);
-                             --in_flight;
-                             ++done;
-                             if (r.error != engine::Error::kNone ||
-                                 r.payout.status != store::PayoutStatus::kSuccess) {
-                               ++failed;
-                             }
-                             cv.notify_all();
-                           });
+      engine.wallet_payout(
+          {tenant, "t" + std::to_string(i), "hot-funder", "client", Amount{100, rub}},
+          [&](engine::PayoutResult r) {
+            std::lock_guard lock(mutex);
+            --in_flight;
+            ++done;
+            if (r.error != engine::Error::kNone ||
+                r.payout.status != store::PayoutStatus::kSuccess) {
+              ++failed;
+            }
+            cv.notify_all();
+          });
     }
     {
       std::unique_lock lock(mutex);
@@ -75,13 +75,14 @@ int main(int argc, char** argv) {
     committer.stop();
     std::printf("engine: %.0f durable payouts/s (%ld payouts, %ld in flight, %ld failed)\n",
                 static_cast<double>(total) / seconds, total, in_flight_max, failed);
-    std::printf("engine: %.1f us apply + %.1f us commit per payout, %.1f payouts per batch, "
-                "%.1f batches per fsync, %.0f us per fsync\n",
-                static_cast<double>(stats.apply_us_total) / static_cast<double>(stats.jobs),
-                static_cast<double>(stats.commit_us_total) / static_cast<double>(stats.jobs),
-                static_cast<double>(stats.jobs) / static_cast<double>(stats.batches),
-                static_cast<double>(stats.batches) / static_cast<double>(stats.syncs),
-                static_cast<double>(stats.sync_us_total) / static_cast<double>(stats.syncs));
+    std::printf(
+        "engine: %.1f us apply + %.1f us commit per payout, %.1f payouts per batch, "
+        "%.1f batches per fsync, %.0f us per fsync\n",
+        static_cast<double>(stats.apply_us_total) / static_cast<double>(stats.jobs),
+        static_cast<double>(stats.commit_us_total) / static_cast<double>(stats.jobs),
+        static_cast<double>(stats.jobs) / static_cast<double>(stats.batches),
+        static_cast<double>(stats.batches) / static_cast<double>(stats.syncs),
+        static_cast<double>(stats.sync_us_total) / static_cast<double>(stats.syncs));
   }
   std::filesystem::remove_all(dir);
   return 0;

@@ -73,8 +73,8 @@ std::string render_record(const store::PayoutRecord& p) {
   return out;
 }
 
-void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
-                 const Tenant& tenant, const std::string& funder) {
+void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, const Tenant& tenant,
+                 const std::string& funder) {
   auto account = engine.find_account(tenant, ledger::AccountKind::kFunder, funder);
   if (!account.ok()) return respond(unavailable());
   if (!*account) return respond(error(404, "funder.not.found", "no such funder"));
@@ -84,8 +84,8 @@ void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
 }
 
 void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
-                   const http::Responder& respond, const Tenant& tenant,
-                   const std::string& funder, const std::string& credit_id) {
+                   const http::Responder& respond, const Tenant& tenant, const std::string& funder,
+                   const std::string& credit_id) {
   std::string problem;
   auto body = web::parse_object(request.body, &problem);
   Amount amount;

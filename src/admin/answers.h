@@ -33,12 +33,12 @@ std::string render_record(const store::PayoutRecord& record);
 
 // GET of the funding account `funder` of `tenant`: 404 funder.not.found, 503 when the store
 // cannot be read, or its JSON once every state the read may have seen is durable.
-void show_funder(engine::PayoutEngine& engine, const http::Responder& respond,
-                 const Tenant& tenant, const std::string& funder);
+void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, const Tenant& tenant,
+                 const std::string& funder);
 // POST/PUT of a credit `credit_id` (idempotent by it) of `funder` from outside; the request's
 // body is {"amount":{"value","currency"}}.
 void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
-                   const http::Responder& respond, const Tenant& tenant,
-                   const std::string& funder, const std::string& credit_id);
+                   const http::Responder& respond, const Tenant& tenant, const std::string& funder,
+                   const std::string& credit_id);
 
 }  // namespace payoutd::admin

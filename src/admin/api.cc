@@ -100,10 +100,12 @@ bool Dialect::authenticate(const http::Request& request, const http::Responder& 
   }
   // Guessing the token is throttled per address (core/throttle.h): it mints money.
   const std::int64_t now_ms = SystemClock().now_ms();
-  if (const std::int64_t wait_ms = throttle_.wait_ms("admin", request.peer_address, now_ms); wait_ms > 0) {
+  if (const std::int64_t wait_ms = throttle_.wait_ms("admin", request.peer_address, now_ms);
+      wait_ms > 0) {
     const std::int64_t seconds = http::retry_after_seconds(wait_ms);
-    http::Response r = error(429, "auth.too.many.attempts",
-                             "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
+    http::Response r = error(
+        429, "auth.too.many.attempts",
+        "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     respond(std::move(r));
     return false;

@@ -2,19 +2,19 @@
 
 #include <sys/resource.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
-#include <toml++/toml.h>
 
 #include "cards/card.h"
+#include "config/reader.h"
 #include "core/secrets.h"
 #include "core/time_format.h"
-#include "config/reader.h"
 #include "outbox/work_pool.h"
 #include "store/sqlite_store.h"
 
@@ -36,18 +36,21 @@ void load_cabinet(const toml::table& root, Config& config) {
   cabinet::AuthOptions& o = config.cabinet;
   for (const char* gone : {"lockout_failures", "lockout_minutes"}) {
     if (t.get(gone)) {
-      fail(std::string("cabinet.") + gone, "logins are no longer locked (a stranger could lock anyone out): "
-                                            "wrong passwords are throttled by [throttle] (docs/cabinet.md)");
+      fail(std::string("cabinet.") + gone,
+           "logins are no longer locked (a stranger could lock anyone out): "
+           "wrong passwords are throttled by [throttle] (docs/cabinet.md)");
     }
   }
   o.throttle = config.throttle;
   o.refuse_published_passwords = !config.sandbox;
   o.checks_per_address_per_minute =
       static_cast<int>(bounded(t, "cabinet", "checks_per_address_per_minute", 20, 1, 100'000));
-  o.checks_per_address_burst = static_cast<int>(bounded(t, "cabinet", "checks_per_address_burst", 10, 1, 100'000));
-  o.pending_max = static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_max", 256, 1, 100'000));
-  o.pending_per_address_max =
-      static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
+  o.checks_per_address_burst =
+      static_cast<int>(bounded(t, "cabinet", "checks_per_address_burst", 10, 1, 100'000));
+  o.pending_max =
+      static_cast<std::size_t>(bounded(t, "cabinet", "pending_checks_max", 256, 1, 100'000));
+  o.pending_per_address_max = static_cast<std::size_t>(
+      bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
   o.device_ms = bounded(t, "cabinet", "device_days", 90, 1, 3650) * 86'400'000LL;
   o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
   o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
@@ -63,7 +66,8 @@ void load_cabinet(const toml::table& root, Config& config) {
     if (user.login.size() > 64) fail(where + ".login", "at most 64 characters");
     const std::optional<Tenant> tenant = Tenant::parse(required_string(*u, where, "tenant"));
     if (!tenant || std::find(tenants.begin(), tenants.end(), *tenant) == tenants.end()) {
-      fail(where + ".tenant", "no such tenant in this config (qiwi:<product>, bereke:<partner>, ecommpay:<project>)");
+      fail(where + ".tenant",
+           "no such tenant in this config (qiwi:<product>, bereke:<partner>, ecommpay:<project>)");
     }
     user.tenant = *tenant;
     user.password_hash = required_string(*u, where, "password_hash");
@@ -81,15 +85,18 @@ void load_cabinet(const toml::table& root, Config& config) {
 void load_throttle(const toml::table& root, Config& config) {
   const toml::table& t = section(root, "throttle");
   ThrottleOptions& o = config.throttle;
-  o.failures_free = static_cast<int>(bounded(t, "throttle", "failures_free", o.failures_free, 0, 1000));
+  o.failures_free =
+      static_cast<int>(bounded(t, "throttle", "failures_free", o.failures_free, 0, 1000));
   o.delay_first_ms = bounded(t, "throttle", "delay_first_ms", o.delay_first_ms, 1, 3'600'000);
   o.delay_max_ms = bounded(t, "throttle", "delay_max_s", o.delay_max_ms / 1000, 1, 86'400) * 1000;
-  o.address_failures_per_minute = static_cast<int>(
-      bounded(t, "throttle", "address_failures_per_minute", o.address_failures_per_minute, 1, 1'000'000));
-  o.address_failures_burst =
-      static_cast<int>(bounded(t, "throttle", "address_failures_burst", o.address_failures_burst, 1, 1'000'000));
-  o.entries_max = static_cast<std::size_t>(bounded(t, "throttle", "entries_max", 50'000, 100, 10'000'000));
-  if (o.delay_first_ms > o.delay_max_ms) fail("throttle.delay_first_ms", "must not exceed delay_max_s");
+  o.address_failures_per_minute = static_cast<int>(bounded(
+      t, "throttle", "address_failures_per_minute", o.address_failures_per_minute, 1, 1'000'000));
+  o.address_failures_burst = static_cast<int>(
+      bounded(t, "throttle", "address_failures_burst", o.address_failures_burst, 1, 1'000'000));
+  o.entries_max =
+      static_cast<std::size_t>(bounded(t, "throttle", "entries_max", 50'000, 100, 10'000'000));
+  if (o.delay_first_ms > o.delay_max_ms)
+    fail("throttle.delay_first_ms", "must not exceed delay_max_s");
 }
 
 void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
@@ -114,8 +121,9 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
     for (const auto& [pan, behaviour] : *cards) {
       const std::string b = behaviour.value<std::string>().value_or("");
       if (!cards::luhn_valid(pan.str()) || !rails::is_sandbox_behaviour(b)) {
-        fail("rail.cards", "maps card numbers to decline, processing-success, processing-decline "
-                           "or timeout");
+        fail("rail.cards",
+             "maps card numbers to decline, processing-success, processing-decline "
+             "or timeout");
       }
       config.rail.cards.emplace(std::string(pan.str()), b);
     }
@@ -139,10 +147,12 @@ void refuse_published_secrets(const Config& config) {
   };
   check("admin.token", config.admin.token);
   for (const auto& provider : config.providers) {
-    for (const providers::ConfigSecret& secret : provider->secrets()) check(secret.key, secret.value);
+    for (const providers::ConfigSecret& secret : provider->secrets())
+      check(secret.key, secret.value);
   }
   for (std::size_t i = 0; i < config.cabinet.users.size(); ++i) {
-    check("cabinet.users[" + std::to_string(i) + "].password_hash", config.cabinet.users[i].password_hash);
+    check("cabinet.users[" + std::to_string(i) + "].password_hash",
+          config.cabinet.users[i].password_hash);
   }
   check("vault.kek", config.vault_kek);
   if (found.empty()) return;
@@ -155,7 +165,8 @@ void refuse_published_secrets(const Config& config) {
 void load_outbox(const toml::table& root, Config& config) {
   const toml::table& outbox = section(root, "outbox");
   auto& web = config.callbacks;
-  web.allow_private_targets = get_or<bool>(outbox, "outbox", "allow_private_targets", config.sandbox);
+  web.allow_private_targets =
+      get_or<bool>(outbox, "outbox", "allow_private_targets", config.sandbox);
   web.proxy_url = get_or<std::string>(outbox, "outbox", "proxy_url", "");
   if (!web.proxy_url.empty() && !web.proxy_url.starts_with("http://") &&
       !web.proxy_url.starts_with("https://")) {
@@ -171,15 +182,18 @@ void load_outbox(const toml::table& root, Config& config) {
   dispatch.in_flight_max =
       static_cast<std::size_t>(bounded(outbox, "outbox", "in_flight_max", 64, 1, queued_max));
   const auto in_flight_max = static_cast<std::int64_t>(dispatch.in_flight_max);
-  dispatch.tenant_in_flight_max = static_cast<std::size_t>(bounded(
-      outbox, "outbox", "tenant_in_flight_max", std::min<std::int64_t>(4, in_flight_max), 1, in_flight_max));
+  dispatch.tenant_in_flight_max =
+      static_cast<std::size_t>(bounded(outbox, "outbox", "tenant_in_flight_max",
+                                       std::min<std::int64_t>(4, in_flight_max), 1, in_flight_max));
   // Every thread of the callbacks' lane may be held by a tenant whose receiver hangs (each holds
   // tenant_threads_max); one more tenant must still find room in flight.
-  const std::size_t hanging_max = static_cast<std::size_t>(web.threads / web.tenant_threads_max) + 1;
+  const std::size_t hanging_max =
+      static_cast<std::size_t>(web.threads / web.tenant_threads_max) + 1;
   if (dispatch.in_flight_max < hanging_max * dispatch.tenant_in_flight_max) {
-    fail("outbox.in_flight_max", "must be at least (threads / tenant_threads_max + 1) * tenant_in_flight_max = " +
-                                     std::to_string(hanging_max * dispatch.tenant_in_flight_max) +
-                                     ", or tenants whose receivers hang hold every message in flight");
+    fail("outbox.in_flight_max",
+         "must be at least (threads / tenant_threads_max + 1) * tenant_in_flight_max = " +
+             std::to_string(hanging_max * dispatch.tenant_in_flight_max) +
+             ", or tenants whose receivers hang hold every message in flight");
   }
   if (const toml::array* retry = outbox["retry_s"].as_array()) {
     dispatch.retry_ms.clear();
@@ -193,7 +207,8 @@ void load_outbox(const toml::table& root, Config& config) {
     }
     if (dispatch.retry_ms.empty()) fail("outbox.retry_s", "must not be empty");
   }
-  dispatch.give_up_after_ms = bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
+  dispatch.give_up_after_ms =
+      bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
   dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
 }
 
@@ -207,7 +222,8 @@ void load_sms(const toml::table& root, Config& config) {
   }
   // One-time codes travel in the gateway's requests: only over TLS outside the sandbox.
   if (!config.sandbox && config.sms.gateway_url.starts_with("http://")) {
-    fail("sms.gateway_url", "must be an https URL outside the sandbox (one-time codes travel in it)");
+    fail("sms.gateway_url",
+         "must be an https URL outside the sandbox (one-time codes travel in it)");
   }
   auto& gateway = config.sms_gateway;
   gateway = config.callbacks;  // the connect timeout of every HTTP lane
@@ -382,10 +398,9 @@ void fit_connections_to_descriptors(Config& config) {
   const std::int64_t room = std::min<std::int64_t>(descriptors - reserved, 1'000'000);
   auto& configured = config.server.connections_max;
   if (room < 1) {
-    fail("server.connections_max", "the descriptor limit (ulimit -n) is " +
-                                       std::to_string(descriptors) + ", below the " +
-                                       std::to_string(reserved) +
-                                       " the server needs besides its connections; raise it");
+    fail("server.connections_max",
+         "the descriptor limit (ulimit -n) is " + std::to_string(descriptors) + ", below the " +
+             std::to_string(reserved) + " the server needs besides its connections; raise it");
   }
   if (configured == 0) {
     configured = static_cast<std::size_t>(room);

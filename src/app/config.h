@@ -6,17 +6,17 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/api.h"
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
-#include "admin/api.h"
-#include "engine/committer.h"
 #include "engine/cards/order.h"
+#include "engine/committer.h"
 #include "engine/provision.h"
+#include "http/server.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
-#include "rails/sandbox_rail.h"
-#include "http/server.h"
 #include "providers/provider.h"
+#include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 
 namespace payoutd::app {
@@ -35,15 +35,16 @@ struct Config {
   std::vector<std::shared_ptr<providers::Provider>> providers;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent
   outbox::DispatcherOptions dispatch;      // outbox.*: when they are retried, how many at once
-  outbox::MailTransportOptions mail;       // mail.*: SMTP, or the sink (mail/ in the data directory)
-  outbox::SmsTransportOptions sms;         // sms.*: an SMS gateway, or the sink (sms/ in the data directory)
+  outbox::MailTransportOptions mail;  // mail.*: SMTP, or the sink (mail/ in the data directory)
+  outbox::SmsTransportOptions
+      sms;  // sms.*: an SMS gateway, or the sink (sms/ in the data directory)
   outbox::HttpTransportOptions sms_gateway;  // sms.* and outbox.*: the SMS gateway's own lane
-  std::string bin_table;             // cards.bin_table, resolved against the config's directory
-  std::string vault_kek;             // vault.kek, or the environment's PAYOUTD_VAULT_KEK
-  rails::SandboxRailOptions rail;    // rail.* (path: rail.db in the data directory)
+  std::string bin_table;           // cards.bin_table, resolved against the config's directory
+  std::string vault_kek;           // vault.kek, or the environment's PAYOUTD_VAULT_KEK
+  rails::SandboxRailOptions rail;  // rail.* (path: rail.db in the data directory)
   engine::CardEngineOptions card_engine;
-  ThrottleOptions throttle;                  // throttle.*: wrong credentials, for every dialect
-  cabinet::AuthOptions cabinet;              // cabinet.*: the partner cabinet's users, its checks, sessions
+  ThrottleOptions throttle;      // throttle.*: wrong credentials, for every dialect
+  cabinet::AuthOptions cabinet;  // cabinet.*: the partner cabinet's users, its checks, sessions
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.

@@ -10,12 +10,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <iostream>
+#include <optional>
 
+#include "admin/api.h"
 #include "app/config.h"
 #include "cabinet/pages.h"
-#include "admin/api.h"
 #include "cards/vault.h"
 #include "core/files.h"
 #include "engine/audit.h"
@@ -28,11 +28,11 @@
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
 #include "providers/provider.h"
-#include "web/assets.h"
-#include "web/error_envelope.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "web/assets.h"
+#include "web/error_envelope.h"
 
 namespace payoutd::app {
 namespace {
@@ -91,7 +91,8 @@ class Router {
  public:
   explicit Router(const Config& config) {
     for (const auto& provider : config.providers) {
-      for (std::string_view prefix : provider->path_prefixes()) routes_.push_back({prefix, provider.get()});
+      for (std::string_view prefix : provider->path_prefixes())
+        routes_.push_back({prefix, provider.get()});
     }
   }
   bool handle(http::Request& request, const http::Responder& respond) const {
@@ -112,7 +113,8 @@ class Router {
 std::optional<cards::Key> vault_key(const Config& config) {
   if (config.vault_kek.empty()) {
     if (!pays_cards(config)) return std::nullopt;
-    throw std::runtime_error("vault.kek (or PAYOUTD_VAULT_KEK) is required with card payouts: 64 hex digits");
+    throw std::runtime_error(
+        "vault.kek (or PAYOUTD_VAULT_KEK) is required with card payouts: 64 hex digits");
   }
   auto kek = cards::parse_key_encryption_key(config.vault_kek);
   if (!kek) throw std::runtime_error("vault.kek must be 64 hex digits");
@@ -243,10 +245,11 @@ int serve(const Config& config) {
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
   outbox::Dispatcher dispatcher(committer, *store, clock, transports.routing, dispatch);
-  dispatcher.open_sealed_with([&vault](const store::OutboxMessage& m) -> std::optional<std::string> {
-    if (!vault.is_open()) return std::nullopt;
-    return vault.open_message(m.tenant, m.event_id, m.body);
-  });
+  dispatcher.open_sealed_with(
+      [&vault](const store::OutboxMessage& m) -> std::optional<std::string> {
+        if (!vault.is_open()) return std::nullopt;
+        return vault.open_message(m.tenant, m.event_id, m.body);
+      });
   cards.on_outbox([&dispatcher] { dispatcher.wake(); });
   auto stop_all = [&] {
     dispatcher.stop();
@@ -268,7 +271,8 @@ int serve(const Config& config) {
   const Router router(config);
   admin::Dialect admin(engine, config.admin);
   for (const auto& provider : config.providers) {
-    for (cabinet::Section* section : provider->cabinet_sections()) cabinet_pages.add_section(section);
+    for (cabinet::Section* section : provider->cabinet_sections())
+      cabinet_pages.add_section(section);
     if (admin::Section* section = provider->admin_section()) admin.add_section(section);
   }
   cards.start();  // after every dialect has set its notifier and limits
@@ -357,7 +361,8 @@ int main(int argc, char** argv) {
       cli.add_subcommand("migrate", "bring the database's schema to this version's");
   storage_options(migrate_cmd);
   auto* hash_cmd = cli.add_subcommand(
-      "hash-password", "read a password on standard input, print its argon2id hash (cabinet.users)");
+      "hash-password",
+      "read a password on standard input, print its argon2id hash (cabinet.users)");
   CLI11_PARSE(cli, argc, argv);
   if (hash_cmd->parsed()) {
     std::string password;

@@ -9,9 +9,9 @@
 
 #include "core/hex.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/log_limit.h"
 #include "core/secrets.h"
-#include "core/json.h"
 #include "engine/committer.h"
 
 namespace payoutd::cabinet {
@@ -24,7 +24,8 @@ std::string random_token(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   random_bytes(raw.data(), raw.size());
   std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.pop_back();
   return out;
 }
@@ -50,7 +51,12 @@ std::string session_json(const Session& s, bool ended) {
   std::string out;
   json::Writer w(out);
   w.begin_object().key("login").string(s.login).key("tenant").string(s.tenant.key());
-  w.key("csrf").string(s.csrf).key("created_ms").integer(s.created_ms).key("seen_ms").integer(s.seen_ms);
+  w.key("csrf")
+      .string(s.csrf)
+      .key("created_ms")
+      .integer(s.created_ms)
+      .key("seen_ms")
+      .integer(s.seen_ms);
   if (ended) w.key("ended").boolean(true);
   w.end_object();
   return out;
@@ -64,9 +70,10 @@ void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e
   char key[64];
   unsigned char suffix[4];
   random_bytes(suffix, sizeof suffix);
-  std::snprintf(key, sizeof key, "%013lld-%010llu-%s", static_cast<long long>(9'999'999'999'999 - e.at_ms),
-                static_cast<unsigned long long>(9'999'999'999ULL - lines.fetch_add(1) % 10'000'000'000ULL),
-                hex_encode(suffix).c_str());
+  std::snprintf(
+      key, sizeof key, "%013lld-%010llu-%s", static_cast<long long>(9'999'999'999'999 - e.at_ms),
+      static_cast<unsigned long long>(9'999'999'999ULL - lines.fetch_add(1) % 10'000'000'000ULL),
+      hex_encode(suffix).c_str());
   std::string value;
   json::Writer w(value);
   w.begin_object().key("at_ms").integer(e.at_ms).key("login").string(e.login);
@@ -84,8 +91,9 @@ bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
 
 std::string hash_password(std::string_view password) {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("out of memory hashing a password");
   }
   return out;
@@ -102,15 +110,15 @@ bool is_password_hash(std::string_view hash) {
 
 std::string token_hash(std::string_view token) {
   unsigned char h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                     nullptr, 0);
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   return hex_encode(h);
 }
 
 std::string Auth::new_secret() { return random_token(24); }
 
-
-Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options)
+Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock,
+           AuthOptions options)
     : engine_(engine),
       store_(store),
       clock_(clock),
@@ -193,7 +201,8 @@ bool Auth::vouches(std::string_view device, std::string_view login) const {
   // Unread, the browser is a stranger: its sign-in is throttled as every stranger's is.
   if (!record.ok()) return false;
   auto v = parse_object(*record);
-  return v && text_of(*v, "login") == login && clock_.now_ms() - int_of(*v, "created_ms") < options_.device_ms;
+  return v && text_of(*v, "login") == login &&
+         clock_.now_ms() - int_of(*v, "created_ms") < options_.device_ms;
 }
 
 void Auth::login(std::string login, std::string password, std::string address, std::string device,
@@ -204,8 +213,8 @@ void Auth::login(std::string login, std::string password, std::string address, s
   // budget for failures or for argon2id checks, is answered at once. A browser the login vouched
   // for spends no address's budget: it waits only for its own pair's delay.
   const std::string where = address_key(address);
-  std::int64_t wait = throttle_.wait_ms(login, address, now_ms,
-                                        vouched ? ThrottleScope::kPairOnly : ThrottleScope::kPairAndAddress);
+  std::int64_t wait = throttle_.wait_ms(
+      login, address, now_ms, vouched ? ThrottleScope::kPairOnly : ThrottleScope::kPairAndAddress);
   if (wait == 0 && !vouched) wait = checks_.take(where, now_ms);
   if (wait > 0) {
     LoginResult r;
@@ -213,19 +222,22 @@ void Auth::login(std::string login, std::string password, std::string address, s
     r.retry_after_ms = wait;
     return done(std::move(r));
   }
-  Check check{now_ms, login, [this, login, password = std::move(password), address = std::move(address), vouched,
-                              done = std::move(done)](bool expired) mutable {
+  Check check{now_ms, login,
+              [this, login, password = std::move(password), address = std::move(address), vouched,
+               done = std::move(done)](bool expired) mutable {
                 if (expired) {
                   sodium_memzero(password.data(), password.size());
                   return done({LoginOutcome::kBusy});
                 }
-                verify(std::move(login), std::move(password), std::move(address), vouched, std::move(done));
+                verify(std::move(login), std::move(password), std::move(address), vouched,
+                       std::move(done));
               }};
   std::unique_lock lock(mutex_);
   if (vouched) {
     // Its own lane, served first, bounded as every address's is (per login).
     std::size_t& of_login = vouched_of_[login];
-    if (stopping_ || vouched_.size() >= options_.pending_max || of_login >= options_.pending_per_address_max) {
+    if (stopping_ || vouched_.size() >= options_.pending_max ||
+        of_login >= options_.pending_per_address_max) {
       if (of_login == 0) vouched_of_.erase(login);
       lock.unlock();
       return check.run(true);
@@ -234,7 +246,8 @@ void Auth::login(std::string login, std::string password, std::string address, s
     vouched_.push_back(std::move(check));
   } else {
     auto& mine = pending_[where];
-    if (stopping_ || pending_count_ >= options_.pending_max || mine.size() >= options_.pending_per_address_max) {
+    if (stopping_ || pending_count_ >= options_.pending_max ||
+        mine.size() >= options_.pending_per_address_max) {
       if (mine.empty()) pending_.erase(where);
       lock.unlock();
       return check.run(true);
@@ -252,12 +265,15 @@ void Auth::verify(std::string login, std::string password, std::string address, 
   static LogLimit published_refused;
   const User* u = user(login);
   const std::string& hash = u ? u->password_hash : dummy_hash_;
-  bool verified = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && u;
+  bool verified =
+      crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && u;
   if (verified && options_.refuse_published_passwords && is_published_secret(password)) {
     verified = false;  // published with the sandbox: it opens nothing outside it
     if (const std::int64_t held = published_refused.admit(); held >= 0) {
-      spdlog::warn("cabinet: {} signed in with a password published with the sandbox: refused; set another "
-                   "({} more not logged)", login, held);
+      spdlog::warn(
+          "cabinet: {} signed in with a password published with the sandbox: refused; set another "
+          "({} more not logged)",
+          login, held);
     }
   }
   sodium_memzero(password.data(), password.size());
@@ -279,7 +295,12 @@ void Auth::decide(std::string login, bool verified, std::string address, bool vo
   } else {
     throttle_.failed(login, address, clock_.now_ms());
   }
-  Input in{login, std::move(address), random_token(32), {}, verified, u != nullptr,
+  Input in{login,
+           std::move(address),
+           random_token(32),
+           {},
+           verified,
+           u != nullptr,
            verified && !vouched ? random_token(32) : std::string()};
   if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0};
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
@@ -289,7 +310,8 @@ void Auth::decide(std::string login, bool verified, std::string address, bool vo
     if (!in.verified) {
       r.outcome = LoginOutcome::kWrong;
       if (in.known) {
-        write_audit(txn, in.session.tenant, {now_ms, in.login, "login.failed", "wrong password", in.address});
+        write_audit(txn, in.session.tenant,
+                    {now_ms, in.login, "login.failed", "wrong password", in.address});
       }
       return r;
     }
@@ -334,7 +356,8 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
   const std::int64_t now = clock_.now_ms();
   const User* u = user(s.login);
   if (!u || u->tenant != s.tenant) return none;  // the user was removed or moved
-  if (now - s.seen_ms >= options_.session_idle_ms || now - s.created_ms >= options_.session_max_ms) {
+  if (now - s.seen_ms >= options_.session_idle_ms ||
+      now - s.created_ms >= options_.session_max_ms) {
     return none;
   }
   if (now - s.seen_ms >= kTouchEveryMs) {
@@ -366,12 +389,12 @@ void Auth::logout(const Session& session, std::string address, std::function<voi
   if (!submitted) done(false);
 }
 
-void Auth::audit(const Session& session, std::string action, std::string detail, std::string address,
-                 std::function<void(bool)> done) {
+void Auth::audit(const Session& session, std::string action, std::string detail,
+                 std::string address, std::function<void(bool)> done) {
   const bool submitted = submit<bool>(
       engine_,
-      [session, action = std::move(action), detail = std::move(detail), address = std::move(address)](
-          store::WriteTxn& txn, std::int64_t now_ms) {
+      [session, action = std::move(action), detail = std::move(detail),
+       address = std::move(address)](store::WriteTxn& txn, std::int64_t now_ms) {
         write_audit(txn, session.tenant, {now_ms, session.login, action, detail, address});
         return true;
       },
@@ -387,8 +410,8 @@ store::Read<std::vector<AuditEntry>> Auth::audit_log(const Tenant& tenant,
   for (const auto& [key, value] : *records) {
     auto v = parse_object(value);
     if (!v) continue;
-    out.push_back({int_of(*v, "at_ms"), text_of(*v, "login"), text_of(*v, "action"), text_of(*v, "detail"),
-                   text_of(*v, "address")});
+    out.push_back({int_of(*v, "at_ms"), text_of(*v, "login"), text_of(*v, "action"),
+                   text_of(*v, "detail"), text_of(*v, "address")});
   }
   return out;
 }

@@ -50,13 +50,14 @@ struct User {
 
 struct AuthOptions {
   std::vector<User> users;
-  ThrottleOptions throttle;                      // wrong passwords per (login, address), per address
-  int checks_per_address_per_minute = 20;        // password checks one address may start, any outcome,
-  int checks_per_address_burst = 10;             // after a burst of this many
-  std::size_t pending_max = 256;                 // password checks waiting for the worker, in all
-  std::size_t pending_per_address_max = 4;       // of them from one address
-  std::int64_t pending_wait_ms_max = 10'000;     // a check waiting longer is answered "busy"
-  bool refuse_published_passwords = false;       // outside the sandbox: its published passwords open nothing
+  ThrottleOptions throttle;                   // wrong passwords per (login, address), per address
+  int checks_per_address_per_minute = 20;     // password checks one address may start, any outcome,
+  int checks_per_address_burst = 10;          // after a burst of this many
+  std::size_t pending_max = 256;              // password checks waiting for the worker, in all
+  std::size_t pending_per_address_max = 4;    // of them from one address
+  std::int64_t pending_wait_ms_max = 10'000;  // a check waiting longer is answered "busy"
+  bool refuse_published_passwords =
+      false;  // outside the sandbox: its published passwords open nothing
   std::int64_t session_idle_ms = 30 * 60'000;    // a session unused this long ends
   std::int64_t session_max_ms = 12 * 3'600'000;  // and any session after this long
   std::int64_t device_ms = 90 * 86'400'000LL;    // a device token vouches for its login this long
@@ -71,11 +72,11 @@ struct Session {
 };
 
 enum class LoginOutcome : std::uint8_t {
-  kOk,            // `session` and `token` are set
-  kWrong,         // unknown login or wrong password (not told apart)
-  kThrottled,     // too many failures or checks from this address: retry after `retry_after_ms`
-  kBusy,          // too many password checks waiting: retry
-  kUnavailable,   // the store failed
+  kOk,           // `session` and `token` are set
+  kWrong,        // unknown login or wrong password (not told apart)
+  kThrottled,    // too many failures or checks from this address: retry after `retry_after_ms`
+  kBusy,         // too many password checks waiting: retry
+  kUnavailable,  // the store failed
 };
 
 struct LoginResult {
@@ -105,7 +106,8 @@ bool is_password_hash(std::string_view hash);
 
 class Auth {
  public:
-  Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock, AuthOptions options);
+  Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock,
+       AuthOptions options);
   ~Auth();
 
   // Checks the password of a client at `address` with the device token its browser presented

@@ -11,7 +11,8 @@ using store::PayoutStatus;
 
 namespace {
 
-constexpr std::string_view kDeviceCookie = "cabinet_device";  // this browser signed in before (auth.h)
+constexpr std::string_view kDeviceCookie =
+    "cabinet_device";  // this browser signed in before (auth.h)
 constexpr int kChartDays = 14;
 
 // The last kChartDays days, today included, counted by outcome: the chart (one bar a day,
@@ -66,7 +67,8 @@ store::Read<web::Node> payout_days(const store::Store& store, const std::string&
 
 }  // namespace
 
-Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards, PagesOptions options)
+Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
+             PagesOptions options)
     : auth_(auth), store_(store), cards_(cards), options_(std::move(options)) {}
 
 void Pages::add_section(Section* section) { sections_.push_back(section); }
@@ -84,7 +86,8 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
                         (v.secure ? "; Secure" : ""));
   } else {
     lang = web::cookie_value(request.cookie, "cabinet_lang");
-    if (lang != "ru" && lang != "en") lang = request.accept_language.starts_with("ru") ? "ru" : "en";
+    if (lang != "ru" && lang != "en")
+      lang = request.accept_language.starts_with("ru") ? "ru" : "en";
   }
   v.t = &texts_of(lang);
   if (request.problem != http::RequestProblem::kNone) {
@@ -159,30 +162,37 @@ void Pages::login(View& v, const http::Request& request) {
       !secrets_equal(web::form_value(*form, "csrf"), expected)) {
     return login_page(v, 403, v.t->bad_form);
   }
-  std::string login = web::form_value(*form, "login"), password = web::form_value(*form, "password");
-  if (login.empty() || login.size() > 64 || password.size() > 256) return login_page(v, 401, v.t->wrong);
+  std::string login = web::form_value(*form, "login"),
+              password = web::form_value(*form, "password");
+  if (login.empty() || login.size() > 64 || password.size() > 256)
+    return login_page(v, 401, v.t->wrong);
   auto shared = std::make_shared<View>(std::move(v));
   auth_.login(std::move(login), std::move(password), request.peer_address,
               web::cookie_value(request.cookie, kDeviceCookie), [this, shared](LoginResult r) {
-    View& answer = *shared;
-    const Texts& t = *answer.t;
-    switch (r.outcome) {
-      case LoginOutcome::kOk:
-        answer.set_cookie("cabinet_login", "", 0);
-        answer.set_cookie("cabinet_session", r.token);
-        // This browser signed in: from now on it goes ahead of strangers' sign-ins (auth.h).
-        if (!r.device_token.empty()) answer.set_cookie(kDeviceCookie, r.device_token, auth_.device_ms() / 1000);
-        return answer.redirect("/cabinet");
-      case LoginOutcome::kThrottled: {
-        const std::int64_t seconds = http::retry_after_seconds(r.retry_after_ms);
-        answer.retry_after_s = seconds;
-        return login_page(answer, 429, std::string(t.throttled) + " " + std::to_string(seconds));
-      }
-      case LoginOutcome::kWrong: return login_page(answer, 401, t.wrong);
-      case LoginOutcome::kBusy:
-      case LoginOutcome::kUnavailable: return login_page(answer, 503, t.busy);
-    }
-  });
+                View& answer = *shared;
+                const Texts& t = *answer.t;
+                switch (r.outcome) {
+                  case LoginOutcome::kOk:
+                    answer.set_cookie("cabinet_login", "", 0);
+                    answer.set_cookie("cabinet_session", r.token);
+                    // This browser signed in: from now on it goes ahead of strangers' sign-ins
+                    // (auth.h).
+                    if (!r.device_token.empty())
+                      answer.set_cookie(kDeviceCookie, r.device_token, auth_.device_ms() / 1000);
+                    return answer.redirect("/cabinet");
+                  case LoginOutcome::kThrottled: {
+                    const std::int64_t seconds = http::retry_after_seconds(r.retry_after_ms);
+                    answer.retry_after_s = seconds;
+                    return login_page(answer, 429,
+                                      std::string(t.throttled) + " " + std::to_string(seconds));
+                  }
+                  case LoginOutcome::kWrong:
+                    return login_page(answer, 401, t.wrong);
+                  case LoginOutcome::kBusy:
+                  case LoginOutcome::kUnavailable:
+                    return login_page(answer, 503, t.busy);
+                }
+              });
 }
 
 void Pages::logout(View& v, const http::Request& request) {

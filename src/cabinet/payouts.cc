@@ -21,18 +21,24 @@ constexpr std::size_t kCsvRowsMax = 100'000;
 
 std::string_view status_name(PayoutStatus s, const Texts& t) {
   switch (s) {
-    case PayoutStatus::kSuccess: return t.success;
-    case PayoutStatus::kDeclined: return t.declined;
-    case PayoutStatus::kProcessing: break;
+    case PayoutStatus::kSuccess:
+      return t.success;
+    case PayoutStatus::kDeclined:
+      return t.declined;
+    case PayoutStatus::kProcessing:
+      break;
   }
   return t.processing;
 }
 
 std::string_view status_key(PayoutStatus s) {
   switch (s) {
-    case PayoutStatus::kSuccess: return "success";
-    case PayoutStatus::kDeclined: return "declined";
-    case PayoutStatus::kProcessing: break;
+    case PayoutStatus::kSuccess:
+      return "success";
+    case PayoutStatus::kDeclined:
+      return "declined";
+    case PayoutStatus::kProcessing:
+      break;
   }
   return "processing";
 }
@@ -71,12 +77,17 @@ struct Filters {
 Filters filters_of(const std::string& tenant, const Params& p) {
   Filters f;
   f.query.tenant = tenant;
-  for (const char* name : {"status", "from", "to", "min", "max", "id"}) f.shown.emplace_back(name, web::form_value(p, name));
+  for (const char* name : {"status", "from", "to", "min", "max", "id"})
+    f.shown.emplace_back(name, web::form_value(p, name));
   const std::string status = web::form_value(p, "status");
-  if (status == "processing") f.query.status = PayoutStatus::kProcessing;
-  else if (status == "success") f.query.status = PayoutStatus::kSuccess;
-  else if (status == "declined") f.query.status = PayoutStatus::kDeclined;
-  else if (!status.empty()) f.valid = false;
+  if (status == "processing")
+    f.query.status = PayoutStatus::kProcessing;
+  else if (status == "success")
+    f.query.status = PayoutStatus::kSuccess;
+  else if (status == "declined")
+    f.query.status = PayoutStatus::kDeclined;
+  else if (!status.empty())
+    f.valid = false;
   if (const std::string from = web::form_value(p, "from"); !from.empty()) {
     auto ms = parse_iso_date_ms(from);
     f.valid &= ms.has_value();
@@ -87,8 +98,9 @@ Filters filters_of(const std::string& tenant, const Params& p) {
     f.valid &= ms.has_value();
     f.query.created_to_ms = ms ? *ms + kDayMs : 0;  // the whole day
   }
-  for (const auto& [name, target] : {std::pair<const char*, std::int64_t*>{"min", &f.query.amount_min},
-                                     {"max", &f.query.amount_max}}) {
+  for (const auto& [name, target] :
+       {std::pair<const char*, std::int64_t*>{"min", &f.query.amount_min},
+        {"max", &f.query.amount_max}}) {
     const std::string text = web::form_value(p, name);
     if (text.empty()) continue;
     const DecimalParse d = parse_decimal(text, 2);
@@ -197,7 +209,8 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const Params query = web::parse_form(request.query()).value_or(Params{});
   Filters f = filters_of(v.session->tenant.key(), query);
   if (csv) {
-    std::string out = "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
+    std::string out =
+        "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
     f.query.limit = 1000;
     std::size_t rows = 0;
     while (f.valid && rows < kCsvRowsMax) {
@@ -208,9 +221,9 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
         std::string amount;
         append_decimal(amount, p.amount, p.currency.exponent());
         for (const std::string& field :
-             {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms), std::string(kind_key(p.kind)),
-              p.partner_id, amount, std::string(p.currency.code()), std::string(status_key(p.status)),
-              p.decline_code}) {
+             {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms),
+              std::string(kind_key(p.kind)), p.partner_id, amount, std::string(p.currency.code()),
+              std::string(status_key(p.status)), p.decline_code}) {
           csv_field(out, field);
           out.push_back(',');
         }
@@ -226,12 +239,14 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     r.content_type = "text/csv; charset=utf-8";
     r.body = std::move(out);
     r.headers = {{"Content-Disposition", "attachment; filename=\"payouts.csv\""},
-                 {"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}};
+                 {"Cache-Control", "no-store"},
+                 {"X-Content-Type-Options", "nosniff"}};
     if (!f.valid) return v.send(std::move(r));
     // An export is recorded before it is handed out.
     auto shared = std::make_shared<View>(std::move(v));
     auto response = std::make_shared<http::Response>(std::move(r));
-    const std::string detail = std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
+    const std::string detail =
+        std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
     return auth_.audit(*shared->session, "payouts.export", detail, request.peer_address,
                        [shared, response](bool ok) {
                          if (!ok) return shared->html(503, plain(*shared->t, shared->t->busy, {}));
@@ -304,9 +319,11 @@ void Pages::payout(View& v, const http::Request& request) {
     row(t.destination, p->destination_ref);
   }
   if (p->updated_ms > p->created_ms) {
-    timeline.emplace_back(p->updated_ms, std::string(t.updated) + ": " + std::string(status_name(p->status, t)));
+    timeline.emplace_back(p->updated_ms,
+                          std::string(t.updated) + ": " + std::string(status_name(p->status, t)));
   }
-  std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(timeline.begin(), timeline.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   web::Node steps = web::Node::list();
   for (const auto& [at, what] : timeline) steps.push({{"at", time_text(at)}, {"what", what}});
   auto notifications = notifications_data(store_, p->id);

@@ -32,7 +32,6 @@ struct Texts {
       unavailable;
 };
 
-
 // The texts of `lang` ("ru"; anything else is English).
 const Texts& texts_of(std::string_view lang);
 
@@ -54,8 +53,10 @@ struct View {
   Auth* auth = nullptr;
 
   // Writes an audit line for the session's tenant; `done(ok)` once durable.
-  void audit(std::string action, std::string detail, std::string address, std::function<void(bool)> done) {
-    auth->audit(*session, std::move(action), std::move(detail), std::move(address), std::move(done));
+  void audit(std::string action, std::string detail, std::string address,
+             std::function<void(bool)> done) {
+    auth->audit(*session, std::move(action), std::move(detail), std::move(address),
+                std::move(done));
   }
 
   // max_age_s: -1 for the browser's session, 0 to remove the cookie, else its life.

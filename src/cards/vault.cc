@@ -41,10 +41,9 @@ std::optional<std::string> decrypt(const Key& key, std::string_view sealed,
   std::string plain(bytes->size() - kNonce - kTag, '\0');
   unsigned long long size = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &size, nullptr,
-          bytes->data() + kNonce, bytes->size() - kNonce,
-          reinterpret_cast<const unsigned char*>(associated.data()), associated.size(),
-          bytes->data(), key.data()) != 0) {
+          reinterpret_cast<unsigned char*>(plain.data()), &size, nullptr, bytes->data() + kNonce,
+          bytes->size() - kNonce, reinterpret_cast<const unsigned char*>(associated.data()),
+          associated.size(), bytes->data(), key.data()) != 0) {
     return std::nullopt;
   }
   plain.resize(size);
@@ -102,7 +101,8 @@ bool Vault::open(std::string_view wrapped) {
   crypto_kdf_derive_from_key(seal_key_.data(), seal_key_.size(), kSealSubkey, kKdfContext, master);
   crypto_kdf_derive_from_key(fingerprint_key_.data(), fingerprint_key_.size(), kFingerprintSubkey,
                              kKdfContext, master);
-  crypto_kdf_derive_from_key(message_key_.data(), message_key_.size(), kMessageSubkey, kKdfContext, master);
+  crypto_kdf_derive_from_key(message_key_.data(), message_key_.size(), kMessageSubkey, kKdfContext,
+                             master);
   crypto_kdf_derive_from_key(code_key_.data(), code_key_.size(), kCodeSubkey, kKdfContext, master);
   sodium_memzero(data_key->data(), data_key->size());
   open_ = true;
@@ -130,7 +130,8 @@ std::string Vault::fingerprint(std::string_view tenant, std::string_view pan) co
   return hex_encode(hash);
 }
 
-std::string Vault::seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const {
+std::string Vault::seal_message(std::string_view tenant, std::string_view event_id,
+                                std::string_view body) const {
   PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return encrypt(message_key_, body, bound_to(tenant, event_id));
 }
@@ -146,7 +147,8 @@ std::string Vault::code_mac(std::string_view scope, std::string_view code) const
   static_assert(crypto_auth_hmacsha256_KEYBYTES == std::tuple_size_v<Key>);
   const std::string input = bound_to(scope, code);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(), code_key_.data());
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                         code_key_.data());
   return hex_encode(mac);
 }
 

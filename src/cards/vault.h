@@ -50,7 +50,8 @@ class Vault {
 
   // The body of an outbox message that carries a secret (a one-time code), sealed as cards are,
   // under a key of its own, bound to (tenant, event id); and opened again to be sent.
-  std::string seal_message(std::string_view tenant, std::string_view event_id, std::string_view body) const;
+  std::string seal_message(std::string_view tenant, std::string_view event_id,
+                           std::string_view body) const;
   std::optional<std::string> open_message(std::string_view tenant, std::string_view event_id,
                                           std::string_view sealed) const;
 

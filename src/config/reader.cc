@@ -12,8 +12,8 @@ std::int64_t bounded(const toml::table& t, const std::string& where, const char*
                      std::int64_t fallback, std::int64_t min, std::int64_t max) {
   const std::int64_t value = get_or<std::int64_t>(t, where, key, fallback);
   if (value < min || value > max) {
-    fail(where + "." + key, "must be between " + std::to_string(min) + " and " +
-                                std::to_string(max));
+    fail(where + "." + key,
+         "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return value;
 }

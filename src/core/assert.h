@@ -17,8 +17,8 @@ namespace payoutd {
 
 }  // namespace payoutd
 
-#define PAYOUTD_ASSERT(condition, what)                                            \
-  do {                                                                             \
-    if (!(condition)) [[unlikely]]                                                 \
-      ::payoutd::assertion_failed(#condition, (what), __FILE__, __LINE__);         \
+#define PAYOUTD_ASSERT(condition, what)                                    \
+  do {                                                                     \
+    if (!(condition)) [[unlikely]]                                         \
+      ::payoutd::assertion_failed(#condition, (what), __FILE__, __LINE__); \
   } while (false)

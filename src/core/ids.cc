@@ -78,7 +78,7 @@ std::uint64_t now_ms_u64() {
 std::string new_history_uuid(std::int64_t account_id, std::int64_t seq) {
   const std::uint64_t hi =
       (now_ms_u64() << 16) | 0x8000ULL | (generator().next() & 0x0FFFULL);  // version 8
-  const std::uint64_t lo = (0x2ULL << 62) |                                  // RFC 9562 variant
+  const std::uint64_t lo = (0x2ULL << 62) |                                 // RFC 9562 variant
                            (static_cast<std::uint64_t>(account_id & kHistoryAccountMax) << 32) |
                            static_cast<std::uint64_t>(seq & kHistorySeqMax);
   return format_uuid(hi, lo);

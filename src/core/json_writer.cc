@@ -96,12 +96,26 @@ Writer& Writer::value(const Value& root) {
   for (;;) {
     if (v != nullptr) {
       switch (v->kind()) {
-        case Value::Kind::kNull: null(); break;
-        case Value::Kind::kBool: boolean(v->as_bool()); break;
-        case Value::Kind::kNumber: number_raw(v->number_text()); break;
-        case Value::Kind::kString: string(v->as_string()); break;
-        case Value::Kind::kArray: begin_array(); stack.push_back({v, 0}); break;
-        case Value::Kind::kObject: begin_object(); stack.push_back({v, 0}); break;
+        case Value::Kind::kNull:
+          null();
+          break;
+        case Value::Kind::kBool:
+          boolean(v->as_bool());
+          break;
+        case Value::Kind::kNumber:
+          number_raw(v->number_text());
+          break;
+        case Value::Kind::kString:
+          string(v->as_string());
+          break;
+        case Value::Kind::kArray:
+          begin_array();
+          stack.push_back({v, 0});
+          break;
+        case Value::Kind::kObject:
+          begin_object();
+          stack.push_back({v, 0});
+          break;
       }
     }
     if (stack.empty()) return *this;

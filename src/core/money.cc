@@ -128,13 +128,18 @@ DecimalParse parse_decimal(std::string_view text, int exponent) {
 
 std::string_view describe(DecimalError e) {
   switch (e) {
-    case DecimalError::kNone: return "is a valid amount";
-    case DecimalError::kEmpty: return "is empty";
-    case DecimalError::kSyntax: return "is not a plain decimal number";
-    case DecimalError::kExponent: return "must not use exponent notation";
+    case DecimalError::kNone:
+      return "is a valid amount";
+    case DecimalError::kEmpty:
+      return "is empty";
+    case DecimalError::kSyntax:
+      return "is not a plain decimal number";
+    case DecimalError::kExponent:
+      return "must not use exponent notation";
     case DecimalError::kTooManyFractionDigits:
       return "has more fraction digits than the currency allows";
-    case DecimalError::kTooLarge: return "is too large";
+    case DecimalError::kTooLarge:
+      return "is too large";
   }
   return "is invalid";
 }

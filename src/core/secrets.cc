@@ -16,19 +16,26 @@ namespace {
 // checks that every secret of config/sandbox.toml is here.
 constexpr std::array<std::string_view, 14> kPublished = {
     "4f9814083bb8dcc580c88a0d585aaf6b8716e682020711e4a68cc6ae8df8339b",  // the admin token
-    "91e6a8c8a82c5be7622fa0a2faff927e05d277507738a16a71e5b7ab153113fe",  // QIWI best-partner's token
-    "d922ede698e95676dc4f9ed5cd399b475139905d5f1648dca999313959699b03",  // Bereke's password (seed 003)
-    "4b2581f0f0d2d991b113d989abbacb557e1b1f0244b1e57ef6f6c1ec08936c1b",  // ecommpay 91348's secret key
+    "91e6a8c8a82c5be7622fa0a2faff927e05d277507738a16a71e5b7ab153113fe",  // QIWI best-partner's
+                                                                         // token
+    "d922ede698e95676dc4f9ed5cd399b475139905d5f1648dca999313959699b03",  // Bereke's password (seed
+                                                                         // 003)
+    "4b2581f0f0d2d991b113d989abbacb557e1b1f0244b1e57ef6f6c1ec08936c1b",  // ecommpay 91348's secret
+                                                                         // key
     "2233ffa8197fb3f4e80ad5556d002b4bf4ddae005eac72ee0a8dd3a3326f016d",  // ecommpay 91349's
     "104885959966ae7b9b39431cd4bdd85d4d8d5993d9cde451a059383de0da54bf",  // ecommpay 91350's
     "55fac9c504c0fa5e57610eaeec5658660770bb8719f672bb84a4478a63b26172",  // ecommpay 91351's
     "70710bb0f8f61d204c13aec1e008dddb89e3b0a18b5286d021025dd9ecf6b55e",  // cabinet: merchant-91348
-    "5d80336fd02121ed6edbd05d4c96accb2368bdf75cd22ddb6f46f1df978fb062",  // cabinet: best-partner-admin
+    "5d80336fd02121ed6edbd05d4c96accb2368bdf75cd22ddb6f46f1df978fb062",  // cabinet:
+                                                                         // best-partner-admin
     "35418b4bab5b58fcf579d3d371c805bd1682a4211a3e23277fc5941197acbf6a",  // cabinet: bereke-viewer
     "728daac0eccfd105b0f411aa6aa462c0225c9812b2325391b07faff271acf1ef",  // the vault's key (hex)
-    "d73ed8eeda7166f157a6ec0e3666d1213010755e07bbadc60728e90c7aac0a06",  // cabinet hash: payout_api_username
-    "2b2493271ed82becc0769be07f078519bae5d3afb5d48d52bb76b4c1ec25cf4f",  // cabinet hash: merchant-91348
-    "33e9de2cb60cab828531dba1bbe6252cfe71e16e4cef78643e029a3fc0e5b32a",  // cabinet hash: best-partner-admin
+    "d73ed8eeda7166f157a6ec0e3666d1213010755e07bbadc60728e90c7aac0a06",  // cabinet hash:
+                                                                         // payout_api_username
+    "2b2493271ed82becc0769be07f078519bae5d3afb5d48d52bb76b4c1ec25cf4f",  // cabinet hash:
+                                                                         // merchant-91348
+    "33e9de2cb60cab828531dba1bbe6252cfe71e16e4cef78643e029a3fc0e5b32a",  // cabinet hash:
+                                                                         // best-partner-admin
 };
 
 constexpr std::string_view kSandboxOnly = "sandbox-only:";
@@ -53,10 +60,10 @@ std::string sha256_hex(std::string_view value) {
 bool secrets_equal(std::string_view a, std::string_view b) {
   const auto& key = process_key();
   unsigned char ha[32], hb[32];
-  crypto_generichash(ha, sizeof ha, reinterpret_cast<const unsigned char*>(a.data()), a.size(), key.data(),
-                     key.size());
-  crypto_generichash(hb, sizeof hb, reinterpret_cast<const unsigned char*>(b.data()), b.size(), key.data(),
-                     key.size());
+  crypto_generichash(ha, sizeof ha, reinterpret_cast<const unsigned char*>(a.data()), a.size(),
+                     key.data(), key.size());
+  crypto_generichash(hb, sizeof hb, reinterpret_cast<const unsigned char*>(b.data()), b.size(),
+                     key.data(), key.size());
   return sodium_memcmp(ha, hb, sizeof ha) == 0 && !a.empty();
 }
 
@@ -64,7 +71,8 @@ std::string short_digest(std::string_view value) {
   const auto& key = process_key();
   std::string out(16, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                     reinterpret_cast<const unsigned char*>(value.data()), value.size(), key.data(), key.size());
+                     reinterpret_cast<const unsigned char*>(value.data()), value.size(), key.data(),
+                     key.size());
   return out;
 }
 
@@ -72,8 +80,9 @@ bool is_published_secret(std::string_view value) {
   std::string text(value);
   if (text.starts_with(kSandboxOnly)) text.erase(0, kSandboxOnly.size());
   std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  });
   const std::string exact = sha256_hex(text), folded = sha256_hex(lower);
   return std::any_of(kPublished.begin(), kPublished.end(),
                      [&](std::string_view h) { return h == exact || h == folded; });

@@ -14,7 +14,8 @@ std::string address_key(std::string_view address) {
   in6_addr v6{};
   if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;  // IPv4, or not an address
   const unsigned char* b = v6.s6_addr;
-  const bool mapped = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; }) && b[10] == 0xff && b[11] == 0xff;
+  const bool mapped = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; }) &&
+                      b[10] == 0xff && b[11] == 0xff;
   char out[INET6_ADDRSTRLEN] = {};
   if (mapped) {
     inet_ntop(AF_INET, b + 12, out, sizeof out);
@@ -26,7 +27,8 @@ std::string address_key(std::string_view address) {
 }
 
 RateLimit::RateLimit(int per_window, std::int64_t window_ms, int burst, std::size_t entries_max)
-    : per_ms_(static_cast<double>(per_window) / static_cast<double>(std::max<std::int64_t>(window_ms, 1))),
+    : per_ms_(static_cast<double>(per_window) /
+              static_cast<double>(std::max<std::int64_t>(window_ms, 1))),
       burst_(std::max(burst, 1)),
       buckets_(entries_max) {}
 
@@ -61,7 +63,8 @@ std::int64_t RateLimit::take(std::string_view key, std::int64_t now_ms) {
 
 Throttle::Throttle(ThrottleOptions options)
     : options_(options),
-      addresses_(options.address_failures_per_minute, 60'000, options.address_failures_burst, options.entries_max),
+      addresses_(options.address_failures_per_minute, 60'000, options.address_failures_burst,
+                 options.entries_max),
       pairs_(options.entries_max) {}
 
 // The credential as a fixed-size digest (an attacker chooses it: a 64 KiB userName would make a
@@ -80,9 +83,10 @@ std::int64_t Throttle::delay_ms(int failures) const {
   return std::min(delay, options_.delay_max_ms);
 }
 
-std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view address, std::int64_t now_ms,
-                               ThrottleScope scope) {
-  if (!failures_seen_.load(std::memory_order_relaxed)) return 0;  // the common case: nothing to look up
+std::int64_t Throttle::wait_ms(std::string_view credential, std::string_view address,
+                               std::int64_t now_ms, ThrottleScope scope) {
+  if (!failures_seen_.load(std::memory_order_relaxed))
+    return 0;  // the common case: nothing to look up
   const std::string where = address_key(address);
   std::int64_t wait = 0;
   if (pairs_delay()) {

@@ -56,12 +56,12 @@ struct ThrottleOptions {
   // Failures of a (credential, address) before delays; its maximum: pairs are never delayed (and
   // not remembered), only addresses' failures count.
   int failures_free = 3;
-  std::int64_t delay_first_ms = 1'000;          // the first delay; it doubles with each failure
-  std::int64_t delay_max_ms = 15 * 60'000;      // up to this
+  std::int64_t delay_first_ms = 1'000;            // the first delay; it doubles with each failure
+  std::int64_t delay_max_ms = 15 * 60'000;        // up to this
   std::int64_t forget_after_ms = 24 * 3'600'000;  // a pair quiet this long starts afresh
-  int address_failures_per_minute = 30;         // failures of one address, whatever credential,
-  int address_failures_burst = 30;              // after a burst of this many
-  std::size_t entries_max = 50'000;             // each table's bound
+  int address_failures_per_minute = 30;           // failures of one address, whatever credential,
+  int address_failures_burst = 30;                // after a burst of this many
+  std::size_t entries_max = 50'000;               // each table's bound
 };
 
 // What a check waits for: the (credential, address) pair's delay and the address's failures, or

@@ -56,7 +56,7 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
   const auto& transfers = snap.transfers;
   std::vector<std::string> violations = ledger::audit(snap.accounts, transfers);
   std::unordered_map<std::string, std::pair<int, int>> history;  // id -> (count, status)
-  std::set<std::pair<std::int64_t, std::int64_t>> positions;      // (account, seq) taken
+  std::set<std::pair<std::int64_t, std::int64_t>> positions;     // (account, seq) taken
   auto take_position = [&](std::int64_t account, std::int64_t seq, const std::string& id) {
     if (!positions.insert({account, seq}).second) {
       violations.push_back(
@@ -82,9 +82,9 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
     static const std::vector<const Transfer*> kNone;
     const auto& owned = it == by_reference.end() ? kNone : it->second;
     if (!movement_matches(p, owned)) {
-      violations.push_back(fmt::format(
-          "payout {} ({}) with status {} owns {} transfers that do not match it", p.id, reference,
-          static_cast<int>(p.status), owned.size()));
+      violations.push_back(
+          fmt::format("payout {} ({}) with status {} owns {} transfers that do not match it", p.id,
+                      reference, static_cast<int>(p.status), owned.size()));
     }
     if (p.history_seq > 0) {
       // A wallet payout is its own history entry: its id must name its position.
@@ -103,15 +103,14 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
             fmt::format("payout {} has {} history entries {}", reference, n, p.history_id));
       } else if (h->second.second != static_cast<int>(p.status)) {
         violations.push_back(fmt::format("payout {} has status {} but its history entry {}",
-                                         reference, static_cast<int>(p.status),
-                                         h->second.second));
+                                         reference, static_cast<int>(p.status), h->second.second));
       }
     }
     for (const Transfer* t : owned) {
       if (t->debit_account_id != p.source_account_id ||
           t->credit_account_id != p.destination_account_id) {
-        violations.push_back(fmt::format("transfer {} of payout {} moves between other accounts",
-                                         t->id, reference));
+        violations.push_back(
+            fmt::format("transfer {} of payout {} moves between other accounts", t->id, reference));
       }
     }
     if (it != by_reference.end()) by_reference.erase(it);

@@ -186,8 +186,8 @@ store::Status Committer::run_batch(Batch& batch, std::uint64_t& seq, Steady::tim
       ++stats_.conflicts;
     }
     const int pause_us_max = 200 << std::min(attempt, 6);
-    std::this_thread::sleep_for(std::chrono::microseconds(
-        std::uniform_int_distribution<int>(0, pause_us_max)(random_)));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, pause_us_max)(random_)));
   }
 }
 

@@ -101,7 +101,7 @@ class Committer {
   store::Store& store_;
   const Clock& clock_;
   const CommitterOptions options_;
-  store::Footprint footprint_;  // the current batch's (committer thread only)
+  store::Footprint footprint_;                       // the current batch's (committer thread only)
   std::minstd_rand random_{std::random_device{}()};  // retry pauses (committer thread only)
   LogLimit failure_log_;
   // Two locks: I/O threads and the committer meet on the queue; the committer and the syncer

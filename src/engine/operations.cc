@@ -149,8 +149,8 @@ void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
             return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
           }
         }
-        Account a = new_account(in.tenant, AccountKind::kWallet, spec.account_code,
-                                spec.client_id, spec.currency, now_ms);
+        Account a = new_account(in.tenant, AccountKind::kWallet, spec.account_code, spec.client_id,
+                                spec.currency, now_ms);
         a.status = spec.status;
         a.credit_delay_ms = spec.credit_delay_ms;
         txn.insert_account(a);
@@ -169,8 +169,8 @@ struct FunderCredit {
 
 }  // namespace
 
-void PayoutEngine::credit_funder(const Tenant& tenant_id, std::string credit,
-                                 std::string funder_id, Amount value, AdminCallback done) {
+void PayoutEngine::credit_funder(const Tenant& tenant_id, std::string credit, std::string funder_id,
+                                 Amount value, AdminCallback done) {
   FunderCredit input{tenant_id.key(), std::move(credit), std::move(funder_id), value,
                      system_code("external", value.currency)};
   submit_admin(
@@ -228,13 +228,18 @@ namespace {
 // The system account on the other side of an operation; empty for transfers between clients.
 std::string_view system_purpose(OperationKind kind) {
   switch (kind) {
-    case OperationKind::kProviderPayment: return "providers";
-    case OperationKind::kCardPurchase: return "card-acquiring";
-    case OperationKind::kCardBalanceInquiry: return "fees";
+    case OperationKind::kProviderPayment:
+      return "providers";
+    case OperationKind::kCardPurchase:
+      return "card-acquiring";
+    case OperationKind::kCardBalanceInquiry:
+      return "fees";
     case OperationKind::kInvoiceCredit:
-    case OperationKind::kCardCredit: return "external";
+    case OperationKind::kCardCredit:
+      return "external";
     case OperationKind::kClientTransfer:
-    case OperationKind::kFunderPayout: break;
+    case OperationKind::kFunderPayout:
+      break;
   }
   return {};
 }
@@ -262,8 +267,8 @@ std::string operation_fingerprint(const WalletOperation& op) {
   std::string f = std::to_string(static_cast<int>(op.kind));
   for (const std::string* s :
        {&op.client_id, &op.to_client_id, &op.provider_id, &op.provider_display_name,
-        &op.card.card_token_id, &op.card.masked_pan, &op.card.merchant_type,
-        &op.card.merchant_id, &op.card.merchant_name, &op.card.rrn}) {
+        &op.card.card_token_id, &op.card.masked_pan, &op.card.merchant_type, &op.card.merchant_id,
+        &op.card.merchant_name, &op.card.rrn}) {
     f.append(1, kSep).append(*s);
   }
   f.append(1, kSep).append(std::to_string(op.amount.minor)).append(1, kSep);
@@ -421,13 +426,11 @@ void record_operation_history(WriteTxn& txn, const WalletOperation& op, Account&
 AdminResult apply_operation(WriteTxn& txn, const std::string& tenant, const WalletOperation& op,
                             std::int64_t now_ms) {
   const std::string fingerprint = operation_fingerprint(op);
-  if (auto seen = replay(txn, tenant, PayoutKind::kWalletOperation, op.operation_id,
-                         fingerprint)) {
+  if (auto seen = replay(txn, tenant, PayoutKind::kWalletOperation, op.operation_id, fingerprint)) {
     return {seen->first, seen->first == Error::kNone ? "" : "operationId reused", seen->second};
   }
-  Account* wallet =
-      wallet_in(txn.find_accounts_by_owner(tenant, AccountKind::kWallet, op.client_id),
-                op.amount.currency);
+  Account* wallet = wallet_in(
+      txn.find_accounts_by_owner(tenant, AccountKind::kWallet, op.client_id), op.amount.currency);
   if (!wallet) return {Error::kDestinationNotFound, "clientId: no wallet in that currency", {}};
 
   OperationPlan plan = plan_operation(txn, tenant, op, *wallet, now_ms);
@@ -443,7 +446,8 @@ AdminResult apply_operation(WriteTxn& txn, const std::string& tenant, const Wall
 
 void PayoutEngine::record_operation(WalletOperation operation, AdminCallback done) {
   const std::string_view purpose = system_purpose(operation.kind);
-  std::string code = purpose.empty() ? std::string() : system_code(purpose, operation.amount.currency);
+  std::string code =
+      purpose.empty() ? std::string() : system_code(purpose, operation.amount.currency);
   submit_admin(
       committer_, OperationInput{operation.tenant.key(), std::move(operation), std::move(code)},
       declare_operation,

@@ -14,14 +14,22 @@ using store::WriteTxn;
 
 const char* to_string(Error error) {
   switch (error) {
-    case Error::kNone: return "none";
-    case Error::kSourceNotFound: return "source not found";
-    case Error::kDestinationNotFound: return "destination not found";
-    case Error::kCurrencyMismatch: return "currency mismatch";
-    case Error::kIdConflict: return "id conflict";
-    case Error::kNotFound: return "not found";
-    case Error::kInvalid: return "invalid";
-    case Error::kUnavailable: return "unavailable";
+    case Error::kNone:
+      return "none";
+    case Error::kSourceNotFound:
+      return "source not found";
+    case Error::kDestinationNotFound:
+      return "destination not found";
+    case Error::kCurrencyMismatch:
+      return "currency mismatch";
+    case Error::kIdConflict:
+      return "id conflict";
+    case Error::kNotFound:
+      return "not found";
+    case Error::kInvalid:
+      return "invalid";
+    case Error::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }
@@ -163,8 +171,7 @@ store::Read<std::optional<Account>> PayoutEngine::find_account(const Tenant& ten
   return store_.get_account(tenant.key(), kind, code);
 }
 
-store::Read<std::vector<Account>> PayoutEngine::accounts_of(const Tenant& tenant,
-                                                            AccountKind kind,
+store::Read<std::vector<Account>> PayoutEngine::accounts_of(const Tenant& tenant, AccountKind kind,
                                                             std::string_view owner) const {
   return store_.get_accounts_by_owner(tenant.key(), kind, owner);
 }

@@ -103,12 +103,12 @@ struct WalletOperation {
   std::string operation_id;
   OperationKind kind = OperationKind::kProviderPayment;
   std::string client_id;
-  std::string to_client_id;    // kClientTransfer
-  Amount amount;               // 0 for kCardBalanceInquiry
-  std::int64_t commission = 0; // minor units, same currency
-  bool processing = false;     // kCardPurchase recorded as PROCESSING (funds reserved)
+  std::string to_client_id;     // kClientTransfer
+  Amount amount;                // 0 for kCardBalanceInquiry
+  std::int64_t commission = 0;  // minor units, same currency
+  bool processing = false;      // kCardPurchase recorded as PROCESSING (funds reserved)
   std::string provider_id, provider_display_name;  // kProviderPayment
-  CardInfo card;               // CARDS domain
+  CardInfo card;                                   // CARDS domain
 };
 
 struct AdminResult {

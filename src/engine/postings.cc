@@ -36,8 +36,8 @@ Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_vi
                         Currency currency, std::int64_t now_ms) {
   const std::string code = system_code(purpose, currency);
   if (Account* a = txn.find_account(tenant, AccountKind::kSystem, code)) return a;
-  Account a = new_account(tenant, AccountKind::kSystem, code, std::string(purpose), currency,
-                          now_ms);
+  Account a =
+      new_account(tenant, AccountKind::kSystem, code, std::string(purpose), currency, now_ms);
   a.floor = ledger::BalanceFloor::kNone;
   return txn.insert_account(a);
 }

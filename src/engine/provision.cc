@@ -23,8 +23,8 @@ template <typename T, typename Apply>
 std::optional<T> run_durably(Committer& committer, Apply apply) {
   std::promise<std::optional<T>> done;
   auto future = done.get_future();
-  const bool submitted = committer.submit(
-      make_job<T>(std::move(apply), [&done](T value, const store::Status& status) {
+  const bool submitted =
+      committer.submit(make_job<T>(std::move(apply), [&done](T value, const store::Status& status) {
         done.set_value(status.ok ? std::optional<T>(std::move(value)) : std::nullopt);
       }));
   if (!submitted) return std::nullopt;
@@ -32,17 +32,18 @@ std::optional<T> run_durably(Committer& committer, Apply apply) {
 }
 
 std::string describe(std::string_view what, const AdminResult& r) {
-  return std::string(what) + ": " + to_string(r.error) + (r.detail.empty() ? "" : " (" + r.detail + ")");
+  return std::string(what) + ": " + to_string(r.error) +
+         (r.detail.empty() ? "" : " (" + r.detail + ")");
 }
 
 }  // namespace
 
-std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards, const ProvisionPlan& plan) {
+std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards,
+                               const ProvisionPlan& plan) {
   const std::string& marker = plan.marker;
-  const auto provisioned = run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn,
-                                                                           std::int64_t) {
-    return txn.get_meta(marker).has_value();
-  });
+  const auto provisioned = run_durably<bool>(
+      engine.committer(),
+      [&marker](store::WriteTxn& txn, std::int64_t) { return txn.get_meta(marker).has_value(); });
   if (!provisioned) return "cannot read the store";
   if (*provisioned) return {};
 
@@ -75,11 +76,11 @@ std::string provision_if_empty(PayoutEngine& engine, CardPayouts* cards, const P
     }
     if (r != CorporateCardResult::kOk) return "binding " + b.binding_id + ": storage unavailable";
   }
-  const auto marked = run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn,
-                                                                      std::int64_t) {
-    txn.set_meta(marker, "1");
-    return true;
-  });
+  const auto marked =
+      run_durably<bool>(engine.committer(), [&marker](store::WriteTxn& txn, std::int64_t) {
+        txn.set_meta(marker, "1");
+        return true;
+      });
   return marked ? std::string() : "cannot mark the store provisioned";
 }
 

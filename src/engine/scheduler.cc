@@ -14,7 +14,9 @@ Scheduler::Scheduler(const Clock& clock, std::function<void(std::int64_t)> fire)
 
 Scheduler::~Scheduler() { stop(); }
 
-void Scheduler::start() { thread_ = std::thread([this] { run(); }); }
+void Scheduler::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Scheduler::stop() {
   {

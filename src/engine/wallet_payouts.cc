@@ -39,8 +39,7 @@ std::string wallet_payout_fingerprint(const WalletPayout& r) {
 // an id with a different (here: invalid) request learns of the conflict first.
 PayoutResult refuse(WriteTxn& txn, const std::string& tenant, const WalletPayout& r,
                     const std::string& fingerprint, Error error, std::string detail) {
-  if (auto seen = replay(txn, tenant, PayoutKind::kWalletPayout, r.transaction_id,
-                         fingerprint)) {
+  if (auto seen = replay(txn, tenant, PayoutKind::kWalletPayout, r.transaction_id, fingerprint)) {
     PayoutResult result{seen->first, {}, std::move(seen->second)};
     if (result.error == Error::kIdConflict) {
       result.detail = "transactionId was already used with a different request";
@@ -131,9 +130,8 @@ void decide(PayoutRecord& p, const Transfer& t, const Parties& parties, std::int
     // Accounts and currency were validated above: only the funder's floor, or an account that
     // has moved an absurd amount of money, can refuse.
     p.status = PayoutStatus::kDeclined;
-    p.decline_code = std::string(checked == TransferResult::kOverflow
-                                     ? kDeclineLimitExceeded
-                                     : kDeclineInsufficientFunds);
+    p.decline_code = std::string(checked == TransferResult::kOverflow ? kDeclineLimitExceeded
+                                                                      : kDeclineInsufficientFunds);
   } else {
     p.status = delayed ? PayoutStatus::kProcessing : PayoutStatus::kSuccess;
     if (delayed) p.due_ms = now_ms + wallet.credit_delay_ms;

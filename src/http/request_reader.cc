@@ -77,9 +77,9 @@ RequestReader::Step RequestReader::parse(Request& out) {
   if (buffer_.size() < buffer_.max_size()) return Step::kMoreBytes;
   // A header section fills the buffer only past header_limit (Beast reports that first), so
   // this is a chunk size line or a trailer without end.
-  return refuse(parser_->is_header_done() ? RequestProblem::kMalformed
-                                          : RequestProblem::kHeaderTooLarge,
-                out);
+  return refuse(
+      parser_->is_header_done() ? RequestProblem::kMalformed : RequestProblem::kHeaderTooLarge,
+      out);
 }
 
 RequestReader::Step RequestReader::finish(Request& out) {

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
@@ -19,7 +19,9 @@
 // (session.cc), its requests read by a RequestReader (request_reader.cc).
 namespace payoutd::http {
 
-std::int64_t retry_after_seconds(std::int64_t wait_ms) { return std::max<std::int64_t>((wait_ms + 999) / 1000, 1); }
+std::int64_t retry_after_seconds(std::int64_t wait_ms) {
+  return std::max<std::int64_t>((wait_ms + 999) / 1000, 1);
+}
 
 void set_retry_after(Response& response, std::int64_t seconds) {
   response.headers.emplace_back("Retry-After", std::to_string(seconds));
@@ -104,9 +106,10 @@ void Server::Impl::resume_accepting() {
 bool Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
   if (connections.load() >= options.connections_max && !evict_longest_idle()) {
     if (const std::int64_t held = refusal_log.admit(); held >= 0) {
-      spdlog::warn("{} connections open (server.connections_max) and none idle: answering 503 "
-                   "({} more not logged)",
-                   connections.load(), held);
+      spdlog::warn(
+          "{} connections open (server.connections_max) and none idle: answering 503 "
+          "({} more not logged)",
+          connections.load(), held);
     }
     refuse(socket);
     return false;
@@ -132,9 +135,10 @@ void Server::Impl::on_accept_failure(const beast::error_code& ec) {
   shed_with_spare();
   evict_longest_idle();
   if (const std::int64_t held = accept_log.admit(); held >= 0) {
-    spdlog::warn("accept failed: {} with {} connections open; answering one 503, closing the "
-                 "longest-idle connection, pausing accepts {} ms ({} more not logged)",
-                 ec.message(), connections.load(), kAcceptPause.count(), held);
+    spdlog::warn(
+        "accept failed: {} with {} connections open; answering one 503, closing the "
+        "longest-idle connection, pausing accepts {} ms ({} more not logged)",
+        ec.message(), connections.load(), kAcceptPause.count(), held);
   }
   accept_pause.expires_after(kAcceptPause);
   accept_pause.async_wait([this](beast::error_code wait_ec) {
@@ -298,4 +302,3 @@ void Server::run(const std::function<void()>& on_drained) {
 }
 
 }  // namespace payoutd::http
-

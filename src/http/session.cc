@@ -15,23 +15,40 @@ constexpr std::size_t kAnswerBufferKeptBytes = 64 * 1024;
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
   }
   return "Status";
 }
@@ -112,11 +129,16 @@ void Session::write(Response r) {
 std::int64_t Session::deadline_s(Phase phase) const {
   const ServerOptions& o = server_.options;
   switch (phase) {
-    case Phase::kIdle: return o.idle_timeout_s;
-    case Phase::kReading: return o.read_timeout_s;
-    case Phase::kHandling: return -1;
-    case Phase::kWriting: return o.write_timeout_s;
-    case Phase::kLingering: return o.read_timeout_s;
+    case Phase::kIdle:
+      return o.idle_timeout_s;
+    case Phase::kReading:
+      return o.read_timeout_s;
+    case Phase::kHandling:
+      return -1;
+    case Phase::kWriting:
+      return o.write_timeout_s;
+    case Phase::kLingering:
+      return o.read_timeout_s;
   }
   return -1;
 }
@@ -142,10 +164,9 @@ void Session::read() {
 void Session::parse() {
   Request request;
   if (reader_.parse(request) == RequestReader::Step::kRequest) return handle(std::move(request));
-  socket_.async_read_some(reader_.prepare(),
-                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      reader_.prepare(),
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Session::on_read(beast::error_code ec, std::size_t bytes) {

@@ -12,13 +12,20 @@ namespace payoutd::ledger {
 
 const char* to_string(TransferResult result) {
   switch (result) {
-    case TransferResult::kOk: return "ok";
-    case TransferResult::kAmountNotPositive: return "amount not positive";
-    case TransferResult::kSameAccount: return "debit and credit account are the same";
-    case TransferResult::kCurrencyMismatch: return "currency mismatch";
-    case TransferResult::kExceedsBalance: return "exceeds balance";
-    case TransferResult::kPendingMismatch: return "does not match its pending transfer";
-    case TransferResult::kOverflow: return "a balance counter would overflow";
+    case TransferResult::kOk:
+      return "ok";
+    case TransferResult::kAmountNotPositive:
+      return "amount not positive";
+    case TransferResult::kSameAccount:
+      return "debit and credit account are the same";
+    case TransferResult::kCurrencyMismatch:
+      return "currency mismatch";
+    case TransferResult::kExceedsBalance:
+      return "exceeds balance";
+    case TransferResult::kPendingMismatch:
+      return "does not match its pending transfer";
+    case TransferResult::kOverflow:
+      return "a balance counter would overflow";
   }
   return "unknown";
 }
@@ -205,12 +212,12 @@ void check_accounts(const std::vector<Account>& accounts, const CountersById& re
     const Counters c = found == recomputed.end() ? Counters{} : found->second;  // no transfers
     if (c.debits_pending != a.debits_pending || c.debits_posted != a.debits_posted ||
         c.credits_pending != a.credits_pending || c.credits_posted != a.credits_posted) {
-      violations.push_back(fmt::format(
-          "account {} ({} {}) cached balance differs from its postings: cached "
-          "dp={} dP={} cp={} cP={}, postings dp={} dP={} cp={} cP={}",
-          a.id, a.tenant, a.code, a.debits_pending, a.debits_posted, a.credits_pending,
-          a.credits_posted, c.debits_pending, c.debits_posted, c.credits_pending,
-          c.credits_posted));
+      violations.push_back(
+          fmt::format("account {} ({} {}) cached balance differs from its postings: cached "
+                      "dp={} dP={} cp={} cP={}, postings dp={} dP={} cp={} cP={}",
+                      a.id, a.tenant, a.code, a.debits_pending, a.debits_posted, a.credits_pending,
+                      a.credits_posted, c.debits_pending, c.debits_posted, c.credits_pending,
+                      c.credits_posted));
     }
     if (a.floor == BalanceFloor::kZero && a.available() < 0) {
       violations.push_back(fmt::format("account {} ({} {}) is below zero: available {}", a.id,

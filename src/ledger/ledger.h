@@ -79,9 +79,9 @@ enum class TransferResult : std::uint8_t {
   kAmountNotPositive,
   kSameAccount,
   kCurrencyMismatch,
-  kExceedsBalance,    // the debit account has a zero floor and would go below it
-  kPendingMismatch,   // post/void whose accounts, amount or currency differ from the pending one
-  kOverflow,          // a counter would leave int64: the account has moved too much money
+  kExceedsBalance,   // the debit account has a zero floor and would go below it
+  kPendingMismatch,  // post/void whose accounts, amount or currency differ from the pending one
+  kOverflow,         // a counter would leave int64: the account has moved too much money
 };
 
 const char* to_string(TransferResult result);

@@ -161,10 +161,14 @@ void Dispatcher::deliver(OutboxMessage message) {
       // Another vault key, or a damaged row: no attempt will ever do better.
       static LogLimit unopened;
       if (const std::int64_t held = unopened.admit(); held >= 0) {
-        spdlog::error("outbox: message {} ({}) is sealed and does not open with this vault: abandoned ({} more "
-                      "not logged)", id, message.event_id, held);
+        spdlog::error(
+            "outbox: message {} ({}) is sealed and does not open with this vault: abandoned ({} "
+            "more "
+            "not logged)",
+            id, message.event_id, held);
       }
-      return record(id, {0, true, "the sealed body does not open with this vault", 0, false, true}, at_ms);
+      return record(id, {0, true, "the sealed body does not open with this vault", 0, false, true},
+                    at_ms);
     }
     message.body = std::move(*body);
   }
@@ -194,9 +198,11 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
           m->state = OutboxState::kDelivered;
           m->last_result = in.delivery.http_status == 200 ? "HTTP 200" : "accepted";
         } else {
-          m->last_result = in.delivery.http_status ? "HTTP " + std::to_string(in.delivery.http_status)
-                                                   : in.delivery.error;
-          const std::int64_t next = in.delivery.hopeless ? 0 : next_attempt_ms(options_, *m, now_ms);
+          m->last_result = in.delivery.http_status
+                               ? "HTTP " + std::to_string(in.delivery.http_status)
+                               : in.delivery.error;
+          const std::int64_t next =
+              in.delivery.hopeless ? 0 : next_attempt_ms(options_, *m, now_ms);
           if (next == 0) {
             m->state = OutboxState::kAbandoned;
           } else {

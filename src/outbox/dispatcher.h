@@ -36,9 +36,9 @@
 namespace payoutd::outbox {
 
 struct Delivery {
-  int http_status = 0;  // the receiver's status (HTTP, or SMTP's reply code); 0: no answer
+  int http_status = 0;    // the receiver's status (HTTP, or SMTP's reply code); 0: no answer
   bool attempted = true;  // false: never sent (the server stopped first): not an attempt
-  std::string error;    // why there was no answer (refused, timeout, a forbidden address...)
+  std::string error;      // why there was no answer (refused, timeout, a forbidden address...)
   std::int64_t duration_ms = 0;
   bool accepted = false;  // the receiver took it (HTTP 200; mail accepted): delivered
   bool hopeless = false;  // it can never be sent (a sealed body that does not open): abandoned now
@@ -57,7 +57,7 @@ class Transport {
 
 struct DispatcherOptions {
   std::string node_id = "payoutd";
-  std::int64_t poll_ms = 1000;     // how often due messages are looked for (and the lease renewed)
+  std::int64_t poll_ms = 1000;  // how often due messages are looked for (and the lease renewed)
   std::int64_t lease_ms = 5000;
   // Messages of one lane (store::OutboxLane: callbacks, SMS, mail) being delivered at once (sent,
   // or waiting for a thread): each lane has its own budget, so callbacks never hold a code back.
@@ -69,8 +69,8 @@ struct DispatcherOptions {
   std::size_t tenant_in_flight_max = 4;
   // Waits after the 1st, 2nd, ... failed attempt; the last repeats. Then the message is
   // abandoned once it is older than give_up_after_ms.
-  std::vector<std::int64_t> retry_ms{10'000, 30'000, 60'000, 300'000, 900'000, 1'800'000,
-                                     3'600'000, 7'200'000, 14'400'000, 28'800'000};
+  std::vector<std::int64_t> retry_ms{10'000,    30'000,    60'000,    300'000,    900'000,
+                                     1'800'000, 3'600'000, 7'200'000, 14'400'000, 28'800'000};
   std::int64_t give_up_after_ms = 3 * 86'400'000;
 };
 
@@ -118,10 +118,10 @@ class Dispatcher {
   bool stopping_ = false;
   bool woken_ = false;
   std::unordered_map<std::int64_t, Queue> in_flight_;  // message id -> its queue
-  std::map<Queue, std::size_t> queue_in_flight_;        // per queue, when not 0
-  std::array<std::size_t, 3> lane_in_flight_{};         // per lane (store::OutboxLane)
-  bool reading_ = false;                                // a due read's messages are being handed out
-  std::unordered_set<std::int64_t> done_during_read_;   // ids released since that read began
+  std::map<Queue, std::size_t> queue_in_flight_;       // per queue, when not 0
+  std::array<std::size_t, 3> lane_in_flight_{};        // per lane (store::OutboxLane)
+  bool reading_ = false;                               // a due read's messages are being handed out
+  std::unordered_set<std::int64_t> done_during_read_;  // ids released since that read began
   std::thread thread_;
 };
 

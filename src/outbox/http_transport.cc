@@ -127,21 +127,27 @@ struct HttpTransport::Impl {
 
   // Through a proxy only the proxy's address is connected to: checking it would say nothing of
   // the target's.
-  bool checks_addresses() const { return !options.allow_private_targets && options.proxy_url.empty(); }
+  bool checks_addresses() const {
+    return !options.allow_private_targets && options.proxy_url.empty();
+  }
 
   static curl_socket_t open_socket(void* self, curlsocktype, curl_sockaddr* address) {
     auto* impl = static_cast<Impl*>(self);
     char text[INET6_ADDRSTRLEN] = {};
     if (address->family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address->addr)->sin_addr, text, sizeof text);
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address->addr)->sin_addr, text,
+                sizeof text);
     } else if (address->family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address->addr)->sin6_addr, text, sizeof text);
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address->addr)->sin6_addr, text,
+                sizeof text);
     }
     if (impl->checks_addresses() && is_private_address(text)) return CURL_SOCKET_BAD;
     return socket(address->family, address->socktype, address->protocol);
   }
 
-  static std::size_t discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
+  static std::size_t discard(char*, std::size_t size, std::size_t count, void*) {
+    return size * count;
+  }
 
   Delivery send(Curl& c, const std::string& url, const std::string& body) {
     CURL* curl = c.handle;
@@ -188,9 +194,12 @@ HttpTransport::~HttpTransport() = default;
 
 void HttpTransport::post(std::string tenant, std::string url, std::string body,
                          std::function<void(Delivery)> done) {
-  impl_->pool.post(tenant, [impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
-    return impl->send(c, url, body);
-  }, std::move(done));
+  impl_->pool.post(
+      tenant,
+      [impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
+        return impl->send(c, url, body);
+      },
+      std::move(done));
 }
 
 void HttpTransport::stop() { impl_->pool.stop(); }

@@ -14,7 +14,8 @@
 
 namespace payoutd::outbox {
 
-std::string write_to_sink(const std::string& dir, const std::string& message, std::string_view extension) {
+std::string write_to_sink(const std::string& dir, const std::string& message,
+                          std::string_view extension) {
   static std::atomic<std::uint64_t> counter{0};
   try {
     make_private_directory(dir);
@@ -117,7 +118,6 @@ struct MailTransport::Impl {
                         .count();
     return d;
   }
-
 };
 
 MailTransport::MailTransport(MailTransportOptions options)
@@ -128,9 +128,12 @@ MailTransport::~MailTransport() = default;
 void MailTransport::post(std::string tenant, std::string target, std::string message,
                          std::function<void(Delivery)> done) {
   std::string to = target.substr(std::min(target.size(), kMailto.size()));
-  impl_->pool.post(tenant, [impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
-    return impl->send(to, message);
-  }, std::move(done));
+  impl_->pool.post(
+      tenant,
+      [impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
+        return impl->send(to, message);
+      },
+      std::move(done));
 }
 
 void MailTransport::stop() { impl_->pool.stop(); }
@@ -138,7 +141,9 @@ void MailTransport::stop() { impl_->pool.stop(); }
 void RoutingTransport::post(std::string tenant, std::string target, std::string body,
                             std::function<void(Delivery)> done) {
   const store::OutboxLane lane = store::outbox_lane(target);
-  Transport& via = lane == store::OutboxLane::kMail ? mail_ : lane == store::OutboxLane::kSms ? sms_ : web_;
+  Transport& via = lane == store::OutboxLane::kMail  ? mail_
+                   : lane == store::OutboxLane::kSms ? sms_
+                                                     : web_;
   via.post(std::move(tenant), std::move(target), std::move(body), std::move(done));
 }
 
@@ -157,16 +162,20 @@ void SmsTransport::post(std::string tenant, std::string target, std::string text
     w.begin_object().key("to").string(phone).key("text").string(text).end_object();
     return gateway_.post(std::move(tenant), options_.gateway_url, std::move(body), std::move(done));
   }
-  sink_.post(tenant, [dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
-    const auto started = std::chrono::steady_clock::now();
-    Delivery d;
-    d.error = write_to_sink(dir, message, ".sms");
-    d.accepted = d.error.empty();
-    d.http_status = d.accepted ? 250 : 0;
-    d.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    return d;
-  }, std::move(done));
+  sink_.post(
+      tenant,
+      [dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
+        const auto started = std::chrono::steady_clock::now();
+        Delivery d;
+        d.error = write_to_sink(dir, message, ".sms");
+        d.accepted = d.error.empty();
+        d.http_status = d.accepted ? 250 : 0;
+        d.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+        return d;
+      },
+      std::move(done));
 }
 
 void SmsTransport::stop() {

@@ -59,14 +59,16 @@ class SmsTransport final : public Transport {
  private:
   SmsTransportOptions options_;
   Transport& gateway_;
-  WorkPool<NoWorkerState> sink_{{.threads = 1}, "sms"};  // the sink's writes (fsync) off the dispatcher
+  WorkPool<NoWorkerState> sink_{{.threads = 1},
+                                "sms"};  // the sink's writes (fsync) off the dispatcher
 };
 
 // Sends each message through its lane's transport (store::outbox_lane): "mailto:" targets
 // through `mail`, "sms:" through `sms`, and everything else through `web`.
 class RoutingTransport final : public Transport {
  public:
-  RoutingTransport(Transport& web, Transport& mail, Transport& sms) : web_(web), mail_(mail), sms_(sms) {}
+  RoutingTransport(Transport& web, Transport& mail, Transport& sms)
+      : web_(web), mail_(mail), sms_(sms) {}
   void post(std::string tenant, std::string target, std::string body,
             std::function<void(Delivery)> done) override;
   void stop() override;
@@ -79,6 +81,7 @@ class RoutingTransport final : public Transport {
 
 // Writes `message` as <dir>/<ms>-<n>-<pid><extension>, whole or not at all (a temporary name,
 // fsync, rename): the sinks of the sandbox's mail and SMS. An error's text, or empty.
-std::string write_to_sink(const std::string& dir, const std::string& message, std::string_view extension);
+std::string write_to_sink(const std::string& dir, const std::string& message,
+                          std::string_view extension);
 
 }  // namespace payoutd::outbox

@@ -6,8 +6,9 @@
 // Fair by key: the workers take the keys' queues in turns (round robin in key order), and at
 // most `key_threads_max` of them run one key's sends at once, so a key whose receiver hangs holds
 // that many threads for at most the transport's timeout and never the whole pool. Bounded: at
-// most kSendsQueuedMax sends wait (the dispatcher never has more in flight); one beyond it, and every
-// send still waiting at stop(), is answered "not sent" (not an attempt: it is sent again later).
+// most kSendsQueuedMax sends wait (the dispatcher never has more in flight); one beyond it, and
+// every send still waiting at stop(), is answered "not sent" (not an attempt: it is sent again
+// later).
 #include <pthread.h>
 
 #include <condition_variable>
@@ -109,7 +110,9 @@ class WorkPool {
   // The key whose turn it is: the first after the last one served (wrapping around) with a
   // send waiting and a thread to spare. end() when there is none.
   typename Keys::iterator next_turn() {
-    auto ready = [this](const Key& k) { return !k.waiting.empty() && k.running < key_threads_max_; };
+    auto ready = [this](const Key& k) {
+      return !k.waiting.empty() && k.running < key_threads_max_;
+    };
     const auto after = keys_.upper_bound(last_served_);
     for (auto it = after; it != keys_.end(); ++it) {
       if (ready(it->second)) return it;
@@ -149,7 +152,7 @@ class WorkPool {
   const int key_threads_max_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  Keys keys_;               // keys with sends waiting or running; no others
+  Keys keys_;                // keys with sends waiting or running; no others
   std::string last_served_;  // the key whose send a worker took last: the turns go on after it
   std::size_t queued_ = 0;   // sends waiting, all keys
   bool stopping_ = false;

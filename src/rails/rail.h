@@ -43,9 +43,9 @@ const char* to_string(Outcome outcome);
 
 struct Answer {
   Outcome outcome = Outcome::kUnknown;
-  std::string approval;  // approved: the network's 12-digit retrieval reference number
-  std::string code;      // declined: the network's response code, e.g. "05"
-  std::string text;      // English description of the answer
+  std::string approval;    // approved: the network's 12-digit retrieval reference number
+  std::string code;        // declined: the network's response code, e.g. "05"
+  std::string text;        // English description of the answer
   std::int64_t at_ms = 0;  // when the network decided (final answers)
 };
 using AnswerCallback = std::function<void(Answer)>;

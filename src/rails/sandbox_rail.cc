@@ -24,11 +24,16 @@ bool is_sandbox_behaviour(std::string_view b) {
 
 const char* to_string(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kApproved: return "approved";
-    case Outcome::kDeclined: return "declined";
-    case Outcome::kProcessing: return "processing";
-    case Outcome::kUnknown: return "unknown";
-    case Outcome::kNotFound: return "not found";
+    case Outcome::kApproved:
+      return "approved";
+    case Outcome::kDeclined:
+      return "declined";
+    case Outcome::kProcessing:
+      return "processing";
+    case Outcome::kUnknown:
+      return "unknown";
+    case Outcome::kNotFound:
+      return "not found";
   }
   return "unknown";
 }
@@ -248,7 +253,8 @@ struct SandboxRail::Impl {
           c.parties = o.parties;
           c.operation = o.verification ? "verification" : "credit";
           // A card check is answered at once: debited and returned, or refused.
-          const bool slow = !o.verification && (b == Behaviour::kSlowApprove || b == Behaviour::kSlowDecline);
+          const bool slow =
+              !o.verification && (b == Behaviour::kSlowApprove || b == Behaviour::kSlowDecline);
           const bool declines = b == Behaviour::kDecline || b == Behaviour::kSlowDecline;
           c.final_ms = slow ? now + options.settle_ms : now;
           c.outcome = declines ? "declined" : "approved";
@@ -261,9 +267,12 @@ struct SandboxRail::Impl {
         if (b == Behaviour::kLoseAnswer) {
           // The network made the credit, but its answer never reaches the connector: the
           // connector's timeout answers instead.
-          Event lost{Event::Kind::kAnswer, {}, {},
-                     Answer{Outcome::kUnknown, {}, {}, "no answer from the card network in time", 0},
-                     std::move(e.done)};
+          Event lost{
+              Event::Kind::kAnswer,
+              {},
+              {},
+              Answer{Outcome::kUnknown, {}, {}, "no answer from the card network in time", 0},
+              std::move(e.done)};
           std::lock_guard lock(mutex);
           events.emplace(now + std::max<std::int64_t>(options.timeout_ms - options.latency_ms, 0),
                          std::move(lost));
@@ -317,7 +326,8 @@ struct SandboxRail::Impl {
     for (std::int64_t n : numbers) sqlite3_bind_int64(s, i++, n);
     const int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("sandbox rail: ") + sqlite3_errmsg(db));
+    if (rc != SQLITE_DONE)
+      throw std::runtime_error(std::string("sandbox rail: ") + sqlite3_errmsg(db));
   }
 
   void insert(const SandboxCredit& c, const std::string& outcome) {
@@ -325,7 +335,8 @@ struct SandboxRail::Impl {
         "INSERT INTO credits (reference, masked_pan, currency, outcome, final_outcome, code, "
         "approval, parties, operation, amount, final_ms, received, created_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval, c.parties, c.operation},
+        {c.reference, c.masked_pan, c.currency, outcome, c.outcome, c.code, c.approval, c.parties,
+         c.operation},
         {c.amount, c.final_ms, c.received, c.created_ms});
   }
 
@@ -333,7 +344,8 @@ struct SandboxRail::Impl {
   std::optional<SandboxCredit> load(const std::string& reference, std::int64_t now) {
     sqlite3_stmt* s = prepare(
         "SELECT masked_pan, amount, currency, outcome, final_outcome, final_ms, "
-        "code, approval, received, created_ms, parties, operation FROM credits WHERE reference = ?1");
+        "code, approval, received, created_ms, parties, operation FROM credits WHERE reference = "
+        "?1");
     sqlite3_bind_text(s, 1, reference.data(), static_cast<int>(reference.size()), SQLITE_TRANSIENT);
     std::optional<SandboxCredit> c;
     std::string final_outcome;
@@ -342,10 +354,18 @@ struct SandboxRail::Impl {
         const auto* p = sqlite3_column_text(s, col);
         return std::string(p ? reinterpret_cast<const char*>(p) : "");
       };
-      c = SandboxCredit{reference, text(0), text(3), text(6), text(7),
-                        sqlite3_column_int64(s, 1), text(2),
-                        sqlite3_column_int(s, 8), sqlite3_column_int64(s, 9),
-                        sqlite3_column_int64(s, 5), text(10), text(11)};
+      c = SandboxCredit{reference,
+                        text(0),
+                        text(3),
+                        text(6),
+                        text(7),
+                        sqlite3_column_int64(s, 1),
+                        text(2),
+                        sqlite3_column_int(s, 8),
+                        sqlite3_column_int64(s, 9),
+                        sqlite3_column_int64(s, 5),
+                        text(10),
+                        text(11)};
       final_outcome = text(4);
     }
     sqlite3_reset(s);

@@ -16,8 +16,8 @@
 namespace payoutd::rails {
 
 struct SandboxRailOptions {
-  std::string path;              // the network's own database file
-  std::int64_t latency_ms = 100;  // until the network answers a credit or a status request
+  std::string path;                // the network's own database file
+  std::int64_t latency_ms = 100;   // until the network answers a credit or a status request
   std::int64_t timeout_ms = 3000;  // the connector's timeout: kUnknown after this long
   std::int64_t settle_ms = 2000;   // processing cards become final this long after the credit
   // The test cards that do not simply succeed (config rail.cards): PAN -> one of "decline",
@@ -35,7 +35,7 @@ struct SandboxCredit {
   std::string currency;
   int received = 0;  // how many times the reference was sent
   std::int64_t created_ms = 0, final_ms = 0;
-  std::string parties;  // as the credit carried them (JSON object), or empty
+  std::string parties;               // as the credit carried them (JSON object), or empty
   std::string operation = "credit";  // or "verification": a card check, debited and returned
 };
 

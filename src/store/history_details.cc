@@ -39,10 +39,14 @@ void string_members(Details& d, F&& member) {
 
 std::string_view block_of(Kind kind) {
   switch (kind) {
-    case Kind::kProvider: return kProviderBlock;
-    case Kind::kTransfer: return kTransferBlock;
-    case Kind::kCard: return kCardBlock;
-    case Kind::kNone: break;
+    case Kind::kProvider:
+      return kProviderBlock;
+    case Kind::kTransfer:
+      return kTransferBlock;
+    case Kind::kCard:
+      return kCardBlock;
+    case Kind::kNone:
+      break;
   }
   return {};
 }
@@ -70,7 +74,8 @@ std::string encode_history_details(const HistoryDetails& details) {
   if (details.kind == Kind::kNone) return out;
   json::Writer w(out);
   w.begin_object().key(block_of(details.kind)).begin_object();
-  string_members(details, [&](std::string_view key, const std::string& value) { w.key(key).string(value); });
+  string_members(details,
+                 [&](std::string_view key, const std::string& value) { w.key(key).string(value); });
   if (details.kind == Kind::kCard && details.balance) {
     std::string value;
     append_decimal(value, details.balance->minor, details.balance->currency.exponent());
@@ -100,7 +105,8 @@ HistoryDetails decode_history_details(std::string_view text) {
     if (!member || !member->is_string()) malformed(text);
     value = member->as_string();
   });
-  if (const json::Value* balance = members.find("accountBalance"); balance && d.kind == Kind::kCard) {
+  if (const json::Value* balance = members.find("accountBalance");
+      balance && d.kind == Kind::kCard) {
     d.balance = decode_balance(*balance, text);
   }
   return d;

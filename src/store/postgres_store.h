@@ -19,13 +19,13 @@
 namespace payoutd::store {
 
 struct PostgresOptions {
-  std::string url;                 // libpq URI or key=value string; its settings win
+  std::string url;  // libpq URI or key=value string; its settings win
   std::string application_name = "payoutd";
-  int read_connections_max = 8;    // the pool for reads; the committer has one of its own
-  int pool_wait_ms = 1000;         // a read waits this long for a free connection
+  int read_connections_max = 8;  // the pool for reads; the committer has one of its own
+  int pool_wait_ms = 1000;       // a read waits this long for a free connection
   int connect_timeout_s = 3;
   int statement_timeout_ms = 10000;
-  int lock_timeout_ms = 5000;      // waiting for another node's batch to release an account
+  int lock_timeout_ms = 5000;  // waiting for another node's batch to release an account
   // A session that sits in a transaction this long (a frozen node) is ended by the server, so
   // its locks do not hold the other nodes up.
   int idle_in_transaction_timeout_ms = 30000;

@@ -99,8 +99,10 @@ CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms);
 inline constexpr auto kSchemaV7 = concat(R"sql(
 DROP INDEX payouts_by_tenant;
 DROP INDEX payouts_by_tenant_time;
-CREATE INDEX payouts_by_tenant ON payouts (tenant, id) WHERE )sql", kListedPayoutKinds, R"sql(;
-CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE )sql", kListedPayoutKinds, R"sql(;
+CREATE INDEX payouts_by_tenant ON payouts (tenant, id) WHERE )sql",
+                                         kListedPayoutKinds, R"sql(;
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE )sql",
+                                         kListedPayoutKinds, R"sql(;
 )sql");
 // clang-format on
 

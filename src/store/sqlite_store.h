@@ -14,11 +14,11 @@
 namespace payoutd::store {
 
 struct SqliteOptions {
-  std::string path;                  // database file; its directory must exist
-  int busy_timeout_ms = 5000;        // readers (and audit) waiting for a checkpoint
+  std::string path;            // database file; its directory must exist
+  int busy_timeout_ms = 5000;  // readers (and audit) waiting for a checkpoint
   int reader_connections_max = 8;
-  bool read_only = false;            // audit opens the file without writing to it
-  int schema_version_target = 0;     // migrate to this version (0: the newest); tests only
+  bool read_only = false;         // audit opens the file without writing to it
+  int schema_version_target = 0;  // migrate to this version (0: the newest); tests only
 };
 
 // Opens (creating and migrating if needed) the database. Throws std::runtime_error on failure:

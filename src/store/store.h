@@ -36,8 +36,8 @@ namespace payoutd::store {
 
 // What a partner's id names. Each (tenant, kind, partner_id) moves money at most once.
 enum class PayoutKind : std::uint8_t {
-  kWalletPayout = 0,   // QIWI funder payout (transactionId)
-  kFunderCredit = 1,   // operator's credit of a funder (admin creditId)
+  kWalletPayout = 0,     // QIWI funder payout (transactionId)
+  kFunderCredit = 1,     // operator's credit of a funder (admin creditId)
   kWalletOperation = 2,  // sandbox-recorded wallet operation (admin operationId)
   kCardPayout = 3,       // payout to a bank card (Bereke orderNumber)
 };
@@ -58,9 +58,9 @@ struct PayoutRecord {
   std::int64_t amount = 0;
   Currency currency;
   std::int64_t pending_transfer_id = 0;  // the reservation while processing; 0 if none
-  std::string source_ref;       // the partner's name for the source (fromFunderId)
-  std::string destination_ref;  // the partner's name for the destination (toClientId)
-  std::string history_id;       // txnHistoryId of the destination's history entry, if any
+  std::string source_ref;                // the partner's name for the source (fromFunderId)
+  std::string destination_ref;           // the partner's name for the destination (toClientId)
+  std::string history_id;                // txnHistoryId of the destination's history entry, if any
   // A wallet payout is itself the wallet's history entry: its place in the wallet's history.
   // 0 for records whose entries live in the history table (wallet operations).
   std::int64_t history_account_id = 0;
@@ -104,10 +104,10 @@ struct HistoryRecord {
   std::int64_t account_id = 0;
   std::int64_t seq = 0;
   std::string txn_history_id;
-  int domain = 0;    // engine::WalletDomain
-  int type_id = 0;   // engine::OperationKind
-  int status = 0;    // PayoutStatus as int
-  int impact = 0;    // 0 income, 1 expense
+  int domain = 0;   // engine::WalletDomain
+  int type_id = 0;  // engine::OperationKind
+  int status = 0;   // PayoutStatus as int
+  int impact = 0;   // 0 income, 1 expense
   std::string domain_txn_id;
   std::int64_t amount = 0;
   std::int64_t commission = 0;
@@ -162,7 +162,9 @@ inline OutboxLane outbox_lane(std::string_view target) {
 
 // Whether a message's target is a person (an email address, a phone), not a partner's system: its
 // body (a one-time code) is sealed at rest, erased once final, and never shown.
-inline bool to_a_person(std::string_view target) { return outbox_lane(target) != OutboxLane::kHttp; }
+inline bool to_a_person(std::string_view target) {
+  return outbox_lane(target) != OutboxLane::kHttp;
+}
 
 // Whether a message's body is a secret no page shows: sealed, or to a person (a message an earlier
 // version wrote before sealing existed).
@@ -217,8 +219,9 @@ struct Status {
 // What a batch is going to touch, declared by its jobs before any of them runs. The views point
 // into the jobs, which outlive the batch's transaction.
 // A page of one tenant's payouts (the partner cabinet's list), newest first: wallet and card
-// payouts (not funder credits or sandbox wallet operations) matching every filter that is set. Keyset pagination by id: a page is the same whatever payouts arrive after
-// its first one was listed, and `before_id` (the last id of the previous page) gives the next.
+// payouts (not funder credits or sandbox wallet operations) matching every filter that is set.
+// Keyset pagination by id: a page is the same whatever payouts arrive after its first one was
+// listed, and `before_id` (the last id of the previous page) gives the next.
 struct PayoutQuery {
   std::string tenant;
   std::optional<PayoutStatus> status;

@@ -56,8 +56,7 @@ bool Fields::fail(std::string_view name, std::string_view what) {
   return false;
 }
 
-bool Fields::string(std::string_view name, std::size_t size_max, std::string* out,
-                    bool required) {
+bool Fields::string(std::string_view name, std::size_t size_max, std::string* out, bool required) {
   const json::Value* v = object_.find(name);
   if (!v || v->is_null()) {
     if (!required) return true;

@@ -30,8 +30,7 @@ class Fields {
   Fields(const json::Value& object, std::string prefix, std::string* error)
       : object_(object), prefix_(std::move(prefix)), error_(error) {}
 
-  bool string(std::string_view name, std::size_t size_max, std::string* out,
-              bool required = true);
+  bool string(std::string_view name, std::size_t size_max, std::string* out, bool required = true);
   bool object(std::string_view name, const json::Value** out);
   // A decimal amount in `currency` given as a JSON number or a JSON string, strictly positive.
   bool positive_amount(std::string_view value_name, Currency currency, std::int64_t* minor);

@@ -23,7 +23,6 @@ http::Response asset_response(std::string_view type, std::string_view body) {
   return r;
 }
 
-
 }  // namespace
 
 bool serve_asset(const http::Request& request, const http::Responder& respond) {

@@ -55,8 +55,8 @@ std::optional<http::Response> problem_response(const http::Request& request,
       return std::nullopt;
     case http::RequestProblem::kBodyTooLarge:
     case http::RequestProblem::kHeaderTooLarge:
-      return error_response(413, service, "request.too.large",
-                            "the request exceeds the size limit", utc_offset_minutes);
+      return error_response(413, service, "request.too.large", "the request exceeds the size limit",
+                            utc_offset_minutes);
     case http::RequestProblem::kMalformed:
       break;
   }

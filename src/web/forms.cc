@@ -42,7 +42,8 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
   }
   return {};
 }

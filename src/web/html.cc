@@ -17,12 +17,23 @@ std::string escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      case '\'': out.append("&#39;"); break;
-      default: out.push_back(c);
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '"':
+        out.append("&quot;");
+        break;
+      case '\'':
+        out.append("&#39;");
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -43,8 +54,7 @@ std::string countdown_text(std::int64_t remaining_s) {
 }
 
 std::string status_page(std::string_view lang, std::string_view title, std::string_view message,
-                        std::string_view kind, std::string_view status,
-                        std::string_view refresh) {
+                        std::string_view kind, std::string_view status, std::string_view refresh) {
   const std::string line =
       render("web/status", {{"message", message}, {"kind", kind}, {"status", status}});
   return card_page(lang, title, line, refresh);
@@ -63,12 +73,10 @@ http::Response page(int status, std::string body) {
   return r;
 }
 
-
 http::Response redirect(std::string location) {
   http::Response r = page(303, {});
   r.headers.emplace_back("Location", std::move(location));
   return r;
 }
-
 
 }  // namespace payoutd::web

@@ -29,7 +29,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!spellable) return 0;
   const std::string cookie = std::string(name) + "=fuzz-value";
   FUZZ_CHECK(payoutd::web::cookie_value(cookie + "; " + header, name) == "fuzz-value");
-  if (!found.empty())
-    FUZZ_CHECK(payoutd::web::cookie_value(header + "; " + cookie, name) == found);
+  if (!found.empty()) FUZZ_CHECK(payoutd::web::cookie_value(header + "; " + cookie, name) == found);
   return 0;
 }

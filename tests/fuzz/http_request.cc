@@ -53,12 +53,13 @@ bool ambiguous_framing(std::string_view input) {
       ++content_lengths;
     }
   }
-  return transfer_encodings > 1 || (transfer_encodings == 1 && (content_lengths > 0 || !chunked_only));
+  return transfer_encodings > 1 ||
+         (transfer_encodings == 1 && (content_lengths > 0 || !chunked_only));
 }
 
 bool same(const payoutd::http::Request& a, const payoutd::http::Request& b) {
-  return a.problem == b.problem && a.method == b.method && a.target == b.target && a.body == b.body &&
-         a.authorization == b.authorization && a.cookie == b.cookie;
+  return a.problem == b.problem && a.method == b.method && a.target == b.target &&
+         a.body == b.body && a.authorization == b.authorization && a.cookie == b.cookie;
 }
 
 }  // namespace
@@ -75,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!request->target.empty());
   FUZZ_CHECK(request->body.size() <= options.body_limit_bytes);
   FUZZ_CHECK(!ambiguous_framing(input));
-  const auto followed = payoutd::http::parse_request(std::string(input) + "GET /next HTTP/1.1\r\n\r\n", options);
+  const auto followed =
+      payoutd::http::parse_request(std::string(input) + "GET /next HTTP/1.1\r\n\r\n", options);
   FUZZ_CHECK(followed && same(*request, *followed));
   return 0;
 }

@@ -1,4 +1,5 @@
-// The partner cabinet's logins, throttling, sessions and audit log (cabinet/auth.h), on both stores.
+// The partner cabinet's logins, throttling, sessions and audit log (cabinet/auth.h), on both
+// stores.
 #include "cabinet/auth.h"
 
 #include <gtest/gtest.h>
@@ -51,9 +52,10 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
   // test fills the queue behind it (microseconds).
   void add_slow_user() {
     char out[crypto_pwhash_STRBYTES];
-    ASSERT_EQ(crypto_pwhash_str_alg(out, "slow", 4, crypto_pwhash_OPSLIMIT_INTERACTIVE * 40,
-                                    crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13),
-              0);
+    ASSERT_EQ(
+        crypto_pwhash_str_alg(out, "slow", 4, crypto_pwhash_OPSLIMIT_INTERACTIVE * 40,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13),
+        0);
     options_.users.push_back({"slow", kTenant, out});
     auth_ = std::make_unique<Auth>(*engine_, *store_, clock_, options_);
   }
@@ -72,14 +74,15 @@ class CabinetAuthTest : public ::testing::TestWithParam<Backend> {
     }
     FAIL() << "the session was not touched";
   }
-  LoginResult login(const std::string& who, const std::string& password, const std::string& address = "192.0.2.7",
-                    const std::string& device = "") {
+  LoginResult login(const std::string& who, const std::string& password,
+                    const std::string& address = "192.0.2.7", const std::string& device = "") {
     return login_later(who, password, address, device).get();
   }
   std::future<LoginResult> login_later(const std::string& who, const std::string& password,
                                        const std::string& address, const std::string& device = "") {
     auto p = std::make_shared<std::promise<LoginResult>>();
-    auth_->login(who, password, address, device, [p](LoginResult r) { p->set_value(std::move(r)); });
+    auth_->login(who, password, address, device,
+                 [p](LoginResult r) { p->set_value(std::move(r)); });
     return p->get_future();
   }
 
@@ -102,7 +105,8 @@ TEST(CabinetPasswords, AreArgon2idHashesThatOnlyTheirPasswordOpens) {
   // Costlier parameters than the house's would answer slower than an unknown login does.
   char costly[crypto_pwhash_STRBYTES];
   ASSERT_EQ(crypto_pwhash_str_alg(costly, "s3cret", 6, crypto_pwhash_OPSLIMIT_INTERACTIVE + 1,
-                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13), 0);
+                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13),
+            0);
   EXPECT_FALSE(is_password_hash(costly));
 }
 
@@ -146,7 +150,8 @@ TEST_P(CabinetAuthTest, WrongPasswordsSlowDownTheirAddressOnlyAndNeverLockTheLog
   EXPECT_EQ(login("alice", "right").outcome, LoginOutcome::kOk);  // a success starts afresh
   EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
   EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);
-  EXPECT_EQ(login("alice", "wrong").outcome, LoginOutcome::kWrong);  // the third in a row: now it waits
+  EXPECT_EQ(login("alice", "wrong").outcome,
+            LoginOutcome::kWrong);  // the third in a row: now it waits
   // From this address, alice now waits a minute, even with the right password...
   const LoginResult wait = login("alice", "right");
   EXPECT_EQ(wait.outcome, LoginOutcome::kThrottled);
@@ -164,10 +169,12 @@ TEST_P(CabinetAuthTest, WrongPasswordsSlowDownTheirAddressOnlyAndNeverLockTheLog
   const auto log = auth_->audit_log(kTenant, 100).value();
   std::vector<std::string> actions;
   for (const auto& e : log) actions.push_back(e.login + " " + e.action + " " + e.address);
-  EXPECT_EQ(actions, (std::vector<std::string>{
-                         "alice login 192.0.2.7", "alice login.failed 192.0.2.7", "bob login 192.0.2.7",
-                         "alice login 198.51.100.9", "alice login.failed 192.0.2.7", "alice login.failed 192.0.2.7",
-                         "alice login.failed 192.0.2.7", "alice login 192.0.2.7", "alice login.failed 192.0.2.7"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{
+                "alice login 192.0.2.7", "alice login.failed 192.0.2.7", "bob login 192.0.2.7",
+                "alice login 198.51.100.9", "alice login.failed 192.0.2.7",
+                "alice login.failed 192.0.2.7", "alice login.failed 192.0.2.7",
+                "alice login 192.0.2.7", "alice login.failed 192.0.2.7"}));
   EXPECT_TRUE(auth_->audit_log(Tenant{"bereke", "another"}, 100).value().empty());
 }
 
@@ -182,8 +189,9 @@ TEST_P(CabinetAuthTest, AnUnknownLoginIsAnsweredExactlyAsAWrongPassword) {
       outcomes.push_back(r.outcome);
       waits.push_back(r.retry_after_ms);
     }
-    EXPECT_EQ(outcomes, (std::vector<LoginOutcome>{LoginOutcome::kWrong, LoginOutcome::kWrong, LoginOutcome::kWrong,
-                                                   LoginOutcome::kThrottled, LoginOutcome::kThrottled}))
+    EXPECT_EQ(outcomes, (std::vector<LoginOutcome>{LoginOutcome::kWrong, LoginOutcome::kWrong,
+                                                   LoginOutcome::kWrong, LoginOutcome::kThrottled,
+                                                   LoginOutcome::kThrottled}))
         << who;
     EXPECT_EQ(waits, (std::vector<std::int64_t>{0, 0, 0, 60'000, 60'000})) << who;
   }
@@ -192,7 +200,8 @@ TEST_P(CabinetAuthTest, AnUnknownLoginIsAnsweredExactlyAsAWrongPassword) {
 TEST_P(CabinetAuthTest, AnAddressGuessingManyLoginsRunsOutOfFailures) {
   // Six failures of any logins spend the address's burst: the seventh login waits (a minute for
   // one more), whichever login it tries; another address is not affected.
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(login("user-" + std::to_string(i), "x").outcome, LoginOutcome::kWrong);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(login("user-" + std::to_string(i), "x").outcome, LoginOutcome::kWrong);
   const LoginResult r = login("bob", "right");
   EXPECT_EQ(r.outcome, LoginOutcome::kThrottled);
   EXPECT_EQ(r.retry_after_ms, 60'000);
@@ -204,7 +213,8 @@ TEST_P(CabinetAuthTest, AnAddressGuessingManyLoginsRunsOutOfFailures) {
 TEST_P(CabinetAuthTest, PasswordChecksPerAddressAreBoundedBeforeTheyAreQueued) {
   // The checks budget (a burst of 10, then 1 a minute) is spent by right passwords as well: the
   // argon2id worker is never one address's to take.
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kOk) << i;
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kOk) << i;
   EXPECT_EQ(login("bob", "right", "192.0.2.99").outcome, LoginOutcome::kThrottled);
   EXPECT_EQ(login("bob", "right").outcome, LoginOutcome::kOk);
 }
@@ -214,12 +224,15 @@ TEST_P(CabinetAuthTest, ABrowserThatSignedInBeforeGoesAheadOfACrowd) {
   const LoginResult first = login("bob", "right");
   ASSERT_EQ(first.outcome, LoginOutcome::kOk);
   ASSERT_FALSE(first.device_token.empty());  // the browser's cookie from now on
-  EXPECT_TRUE(login("bob", "right", "192.0.2.7", first.device_token).device_token.empty());  // it has one
+  EXPECT_TRUE(
+      login("bob", "right", "192.0.2.7", first.device_token).device_token.empty());  // it has one
   // The worker is busy and the queue is full of strangers' checks, from as many addresses.
   std::vector<std::future<LoginResult>> crowd;
   crowd.push_back(login_later("slow", "wrong", "198.51.100.1"));
-  for (int i = 2; i <= 4; ++i) crowd.push_back(login_later("alice", "guess", "198.51.100." + std::to_string(i)));
-  EXPECT_EQ(login("alice", "right", "198.51.100.9").outcome, LoginOutcome::kBusy);  // a newcomer: no room
+  for (int i = 2; i <= 4; ++i)
+    crowd.push_back(login_later("alice", "guess", "198.51.100." + std::to_string(i)));
+  EXPECT_EQ(login("alice", "right", "198.51.100.9").outcome,
+            LoginOutcome::kBusy);  // a newcomer: no room
   // bob's browser, vouched for, is checked before all of them.
   EXPECT_EQ(login("bob", "right", "203.0.113.1", first.device_token).outcome, LoginOutcome::kOk);
   for (auto& f : crowd) f.get();
@@ -227,7 +240,8 @@ TEST_P(CabinetAuthTest, ABrowserThatSignedInBeforeGoesAheadOfACrowd) {
   EXPECT_FALSE(login("alice", "right", "203.0.113.2", first.device_token).device_token.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, CabinetAuthTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+INSTANTIATE_TEST_SUITE_P(Backends, CabinetAuthTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          testing::backend_name);
 
 }  // namespace

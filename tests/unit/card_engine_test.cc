@@ -89,14 +89,17 @@ class ScriptedRail final : public rails::CardRail {
   std::atomic<int> credits_{0};
 };
 
-rails::Answer approved() { return {rails::Outcome::kApproved, "123456789012", "00", "approved", 0}; }
+rails::Answer approved() {
+  return {rails::Outcome::kApproved, "123456789012", "00", "approved", 0};
+}
 rails::Answer declined() { return {rails::Outcome::kDeclined, {}, "05", "do not honour", 0}; }
 rails::Answer unknown() { return {rails::Outcome::kUnknown, {}, {}, "timeout", 0}; }
 
 const Tenant kTenant{"bereke", "test"};
 const std::string kTenantKey = kTenant.key();  // as the store and the vault keep it
 constexpr const char* kPan = "4111111111111111";
-constexpr std::string_view kKek = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr std::string_view kKek =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 Currency kzt() { return *Currency::from_code("KZT"); }
 
 class CardEngineTest : public ::testing::TestWithParam<Backend> {
@@ -133,7 +136,8 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
     store_.reset();
   }
 
-  CardPayoutRequest request(const std::string& id, std::int64_t amount, const std::string& pan = kPan) {
+  CardPayoutRequest request(const std::string& id, std::int64_t amount,
+                            const std::string& pan = kPan) {
     CardPayoutRequest r;
     r.tenant = kTenant;
     r.partner_id = id;
@@ -146,7 +150,8 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
   std::future<CardPayoutResult> submit(CardPayoutRequest r) {
     auto promise = std::make_shared<std::promise<CardPayoutResult>>();
     auto f = promise->get_future();
-    cards_->submit(std::move(r), [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
+    cards_->submit(std::move(r),
+                   [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
     return f;
   }
   static CardPayoutResult wait(std::future<CardPayoutResult>& f) {
@@ -249,7 +254,8 @@ TEST_P(CardEngineTest, AnUnknownOutcomeIsReconciledNeverGuessed) {
   EXPECT_EQ(check.reference, first.order.order_id);
   check.done({rails::Outcome::kProcessing, {}, {}, "processing", 0});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (cards_->get(kTenant, "o1").order.rail_checks < 1 && std::chrono::steady_clock::now() < deadline) {
+  while (cards_->get(kTenant, "o1").order.rail_checks < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // The next one comes after a longer wait: not at 1 s again.
@@ -423,11 +429,13 @@ TEST_P(CardEngineTest, AHostedOrderExpiresOrIsConfirmedWithACard) {
   const CardPayoutResult expired = await_status("page-1", store::PayoutStatus::kDeclined);
   EXPECT_EQ(expired.payout.decline_code, kDeclineExpired);
   Tenant tenant;
-  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, kTenant.provider, &tenant).payout.id, expired.payout.id);
+  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, kTenant.provider, &tenant).payout.id,
+            expired.payout.id);
   EXPECT_EQ(tenant, kTenant);
   // Another provider's pages never find it.
   Tenant other;
-  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, "ecommpay", &other).error, OrderError::kNotFound);
+  EXPECT_EQ(cards_->get_by_order_id(registered.order.order_id, "ecommpay", &other).error,
+            OrderError::kNotFound);
 
   // A confirmed order pays; a late confirmation of the expired one changes nothing.
   r.partner_id = "page-2";
@@ -468,7 +476,8 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   auto none = ask("code-1", {});
   EXPECT_EQ(wait(none).error, OrderError::kNoCard);
   // The card attached without a code (the page asks for more first), with the parties.
-  CardPayouts::CodeAsk attach{.card = {kPan, *bins_.find(kPan), "IVAN"}, .send = false,
+  CardPayouts::CodeAsk attach{.card = {kPan, *bins_.find(kPan), "IVAN"},
+                              .send = false,
                               .parties = R"({"recipient_country":"CA"})"};
   auto attached = ask("code-1", std::move(attach));
   CardPayoutResult a = wait(attached);
@@ -478,13 +487,15 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   EXPECT_EQ(a.order.codes_sent, 0);
   EXPECT_EQ(a.order.scheme, "VISA");
   // Then the code, for the card attached before, with the parties completed.
-  auto coded = ask("code-1", {.parties = R"({"recipient_country":"CA","recipient_city":"Toronto"})"});
+  auto coded =
+      ask("code-1", {.parties = R"({"recipient_country":"CA","recipient_city":"Toronto"})"});
   CardPayoutResult c = wait(coded);
   EXPECT_FALSE(c.order.code_hash.empty());
   EXPECT_EQ(c.order.codes_sent, 1);
   EXPECT_EQ(c.order.card_id, a.order.card_id);
   EXPECT_EQ(transit().available(), 10'000);  // nothing reserved before the code is entered
-  EXPECT_EQ(cards_->get(kTenant, "code-1").order.parties, R"({"recipient_country":"CA","recipient_city":"Toronto"})");
+  EXPECT_EQ(cards_->get(kTenant, "code-1").order.parties,
+            R"({"recipient_country":"CA","recipient_city":"Toronto"})");
 
   // A refusal declines a registered order at once, with the dialect's code; then it is final.
   r.partner_id = "code-2";
@@ -492,7 +503,8 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
   auto refuse = [&](const std::string& id) {
     auto promise = std::make_shared<std::promise<CardPayoutResult>>();
     auto f = promise->get_future();
-    cards_->refuse(kTenant, id, "319", [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
+    cards_->refuse(kTenant, id, "319",
+                   [promise](CardPayoutResult res) { promise->set_value(std::move(res)); });
     return f;
   };
   auto refused = refuse("code-2");
@@ -509,14 +521,17 @@ TEST_P(CardEngineTest, ACodeConfirmsAnAttachedCardAndARefusalDeclinesAtOnce) {
 TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayouts) {
   auto enrol = [&](const std::string& pan) {
     std::promise<EnrolmentResult> p;
-    cards_->corporate().enrol(kTenant, {pan, *bins_.find(pan), "IVAN PETROV"}, "12/39", "+77011234567",
-                       [&](EnrolmentResult r) { p.set_value(std::move(r)); });
+    cards_->corporate().enrol(kTenant, {pan, *bins_.find(pan), "IVAN PETROV"}, "12/39",
+                              "+77011234567",
+                              [&](EnrolmentResult r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   };
   auto confirm = [&](const std::string& id, const std::string& code) {
     auto promise = std::make_shared<std::promise<EnrolmentResult>>();
     auto f = promise->get_future();
-    cards_->corporate().confirm_enrolment(kTenant, id, code, 5'000, [promise](EnrolmentResult r) { promise->set_value(std::move(r)); });
+    cards_->corporate().confirm_enrolment(kTenant, id, code, 5'000, [promise](EnrolmentResult r) {
+      promise->set_value(std::move(r));
+    });
     return f;
   };
   auto admin = [&](auto call) {
@@ -562,7 +577,9 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   EXPECT_EQ(list[0].account.balance(), 5'000);  // the opening balance
   EXPECT_EQ(enrol(kPan).error, EnrolmentError::kAlreadyAdded);
   // It funds a payout; while that payout is in flight the card cannot be deleted.
-  ASSERT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().set_primary(kTenant, binding, cb); }),
+  ASSERT_EQ(admin([&](CorporateCardCallback cb) {
+              cards_->corporate().set_primary(kTenant, binding, cb);
+            }),
             CorporateCardResult::kOk);
   EXPECT_EQ(cards_->corporate().primary_card(kTenant).value(), binding);
   CardPayoutRequest r = request("from-card", 1'200, "5555555555554444");
@@ -570,14 +587,16 @@ TEST_P(CardEngineTest, ACorporateCardIsAddedWithItsCodeVerifiedAndThenFundsPayou
   r.funding_code = binding;
   auto paying = submit(r);
   ScriptedRail::Call credit = rail_.next();
-  EXPECT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
-            CorporateCardResult::kInUse);
+  EXPECT_EQ(
+      admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
+      CorporateCardResult::kInUse);
   credit.done(approved());
   EXPECT_EQ(wait(paying).payout.status, store::PayoutStatus::kSuccess);
   EXPECT_EQ(cards_->corporate().cards(kTenant).value()[0].account.balance(), 5'000 - 1'200);
   // Deleted: no longer listed, primary or a funding source.
-  EXPECT_EQ(admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
-            CorporateCardResult::kOk);
+  EXPECT_EQ(
+      admin([&](CorporateCardCallback cb) { cards_->corporate().remove(kTenant, binding, cb); }),
+      CorporateCardResult::kOk);
   EXPECT_TRUE(cards_->corporate().cards(kTenant).value().empty());
   EXPECT_EQ(cards_->corporate().primary_card(kTenant).value(), "");
   EXPECT_FALSE(cards_->corporate().funding_account(kTenant, binding).value().has_value());

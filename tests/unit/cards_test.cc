@@ -59,7 +59,8 @@ TEST(BinTable, MalformedLinesNameTheirPlace) {
   }
 }
 
-constexpr std::string_view kKek = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr std::string_view kKek =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 Key key_of(std::string_view hex) { return parse_key_encryption_key(hex)->key; }
 

@@ -14,15 +14,23 @@ Parties parse(const Params& params, std::string* problem = nullptr) {
 }
 
 Parties moneysend() {
-  return parse({{"recipient_first_name", "Prostetnik"}, {"recipient_last_name", "Jeltz"},
-                {"sender_first_name", "Arthur"}, {"sender_last_name", "Dent"},
-                {"sender_wallet_id", "w-1"}, {"sender_country", "GB"}, {"sender_city", "Cottington"},
+  return parse({{"recipient_first_name", "Prostetnik"},
+                {"recipient_last_name", "Jeltz"},
+                {"sender_first_name", "Arthur"},
+                {"sender_last_name", "Dent"},
+                {"sender_wallet_id", "w-1"},
+                {"sender_country", "GB"},
+                {"sender_city", "Cottington"},
                 {"sender_address", "155 Country Lane"}});
 }
 
 TEST(EcommpayProgram, ReadsThePartiesOfALinkAndNothingElse) {
-  const Parties p = parse({{"mode", "payout"}, {"recipient_country", "ca"}, {"recipient_state", "on"},
-                           {"sender_zip", "N1 9GU"}, {"recipient_zip", "ignored"}, {"sender_wallet_id", "w"}});
+  const Parties p = parse({{"mode", "payout"},
+                           {"recipient_country", "ca"},
+                           {"recipient_state", "on"},
+                           {"sender_zip", "N1 9GU"},
+                           {"recipient_zip", "ignored"},
+                           {"sender_wallet_id", "w"}});
   EXPECT_EQ(p.recipient.country, "CA");
   EXPECT_EQ(p.recipient.state, "ON");
   EXPECT_EQ(p.sender.zip, "N1 9GU");
@@ -33,10 +41,11 @@ TEST(EcommpayProgram, ReadsThePartiesOfALinkAndNothingElse) {
 }
 
 TEST(EcommpayProgram, RefusesMalformedParties) {
-  for (const Params& bad : {Params{{"recipient_country", "Canada"}}, Params{{"sender_country", "XX"}},
-                            Params{{"recipient_country", "CA"}, {"recipient_state", "NY"}},
-                            Params{{"sender_state", "ABCD"}}, Params{{"sender_city", std::string(256, 'x')}},
-                            Params{{"recipient_address", "a\nb"}}}) {
+  for (const Params& bad :
+       {Params{{"recipient_country", "Canada"}}, Params{{"sender_country", "XX"}},
+        Params{{"recipient_country", "CA"}, {"recipient_state", "NY"}},
+        Params{{"sender_state", "ABCD"}}, Params{{"sender_city", std::string(256, 'x')}},
+        Params{{"recipient_address", "a\nb"}}}) {
     std::string problem;
     EXPECT_FALSE(parties_from(bad, &problem)) << bad.front().first;
     EXPECT_FALSE(problem.empty());
@@ -48,8 +57,8 @@ TEST(EcommpayProgram, MoneySendWithAPersonAsSenderNeedsBothParties) {
   EXPECT_EQ(requirement(true, "MASTERCARD", "KZ", {}), Requirement::kDecline);
   EXPECT_EQ(requirement(false, "MASTERCARD", "KZ", {}), Requirement::kMet);  // the merchant sends
   EXPECT_EQ(requirement(true, "VISA", "KZ", {}), Requirement::kMet);         // not MoneySend
-  for (auto Party::*field : {&Party::wallet_id, &Party::first_name, &Party::last_name, &Party::country,
-                             &Party::city, &Party::address}) {
+  for (auto Party::*field : {&Party::wallet_id, &Party::first_name, &Party::last_name,
+                             &Party::country, &Party::city, &Party::address}) {
     Parties p = moneysend();
     p.sender.*field = "";
     EXPECT_EQ(requirement(true, "MASTERCARD", "KZ", p), Requirement::kDecline);
@@ -78,7 +87,8 @@ TEST(EcommpayProgram, AVisaCardOfCanadaNeedsTheRecipientsLocation) {
   EXPECT_EQ(location_problem({.country = "FR", .city = "Paris", .address = "1 Rue X"}), "");
   EXPECT_EQ(location_problem({.country = "FR", .city = "", .address = "1 Rue X"}), "city");
   EXPECT_EQ(location_problem({.country = "ZZ", .city = "Paris", .address = "1 Rue X"}), "country");
-  EXPECT_EQ(location_problem({.country = "US", .state = "ON", .city = "A", .address = "B"}), "state");
+  EXPECT_EQ(location_problem({.country = "US", .state = "ON", .city = "A", .address = "B"}),
+            "state");
 }
 
 }  // namespace

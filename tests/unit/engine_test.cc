@@ -46,8 +46,7 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
     plan.funders.push_back({{kTenant, "poor", "Poor", rub()}, 1000'00});
     plan.clients.push_back({kTenant, "c1", "w1", rub()});
     plan.clients.push_back({kTenant, "c2", "w2", rub()});
-    plan.clients.push_back(
-        {kTenant, "blocked", "wb", rub(), ledger::AccountStatus::kBlocked, 0});
+    plan.clients.push_back({kTenant, "blocked", "wb", rub(), ledger::AccountStatus::kBlocked, 0});
     plan.clients.push_back({kTenant, "slow", "ws", rub(), ledger::AccountStatus::kActive, 2000});
     ASSERT_EQ(provision_if_empty(*engine_, nullptr, plan), "");
     engine_->start();
@@ -150,7 +149,8 @@ TEST_P(EngineTest, ConcurrentPayoutsNeverOverdrawTheFunder) {
 TEST_P(EngineTest, ConcurrentCopiesOfOneRequestExecuteOnce) {
   std::vector<std::future<PayoutResult>> results;
   for (int i = 0; i < 50; ++i) {
-    results.push_back(std::async(std::launch::async, [&] { return pay("dup", "rich", "c1", 7'00); }));
+    results.push_back(
+        std::async(std::launch::async, [&] { return pay("dup", "rich", "c1", 7'00); }));
   }
   for (auto& f : results) {
     const auto r = f.get();
@@ -254,7 +254,8 @@ TEST_P(EngineTest, RestartResumesProcessingPayout) {
 
 TEST_P(EngineTest, HistoryCursorFollowsCommitOrder) {
   std::vector<std::string> ids;
-  for (int i = 1; i <= 4; ++i) ids.push_back(pay("txn" + std::to_string(i), "rich", "c1", 1).payout.history_id);
+  for (int i = 1; i <= 4; ++i)
+    ids.push_back(pay("txn" + std::to_string(i), "rich", "c1", 1).payout.history_id);
   auto first = engine_->wallet_history(kTenant, "w1", nullptr, 50);
   ASSERT_EQ(first.entries.size(), 4u);
   const std::string cursor = first.entries.back().txn_history_id;
@@ -277,8 +278,8 @@ class TwoNodeTest : public ::testing::Test {
       store = db.open();
       committer = std::make_unique<Committer>(*store, clock, CommitterOptions{});
       committer->start();
-      engine = std::make_unique<PayoutEngine>(*committer, *store, clock,
-                                              EngineOptions{.node_id = name});
+      engine =
+          std::make_unique<PayoutEngine>(*committer, *store, clock, EngineOptions{.node_id = name});
     }
     ~Node() { stop(); }
     void stop() {
@@ -338,8 +339,9 @@ TEST_F(TwoNodeTest, AFunderThatAffordsNPayoutsPaysExactlyNAcrossBothNodes) {
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(succeeded.load(), kAffordable);
   EXPECT_EQ(balance(ledger::AccountKind::kFunder, "exact"), 0);
-  EXPECT_EQ(balance(ledger::AccountKind::kWallet, "w1") + balance(ledger::AccountKind::kWallet, "w2"),
-            kAffordable * 10'00);
+  EXPECT_EQ(
+      balance(ledger::AccountKind::kWallet, "w1") + balance(ledger::AccountKind::kWallet, "w2"),
+      kAffordable * 10'00);
   EXPECT_TRUE(audit_store(*a_->store).empty());
 }
 
@@ -379,9 +381,9 @@ TEST_F(TwoNodeTest, APayoutWhoseNodeDiedIsSettledByTheOtherNodesSweep) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(balance(ledger::AccountKind::kWallet, "ws"), 5'00);
-  EXPECT_EQ(b_->engine->get_payout(kTenant, store::PayoutKind::kWalletPayout, "orphan")
-                .payout.status,
-            store::PayoutStatus::kSuccess);
+  EXPECT_EQ(
+      b_->engine->get_payout(kTenant, store::PayoutKind::kWalletPayout, "orphan").payout.status,
+      store::PayoutStatus::kSuccess);
   EXPECT_TRUE(audit_store(*b_->store).empty());
 }
 

@@ -58,11 +58,12 @@ TEST(HistoryDetails, TheTextDatabasesAlreadyHoldIsReadAsTypedFacts) {
 }
 
 TEST(HistoryDetails, AColumnOfAnotherShapeIsAStorageError) {
-  for (const char* text : {"{", "[]", R"({"x":{}})", R"({"providerTxnInfo":{"providerId":1}})",
-                           R"({"providerTxnInfo":{},"cardTxnInfo":{}})",
-                           R"({"cardTxnInfo":{"cardTokenId":"t","maskedPan":"4111","merchantType":"5411",)"
-                           R"("merchantId":"m","merchantName":"n","retrievalReferenceNumber":"r",)"
-                           R"("accountBalance":{"value":1,"currency":"XXX"}}})"}) {
+  for (const char* text :
+       {"{", "[]", R"({"x":{}})", R"({"providerTxnInfo":{"providerId":1}})",
+        R"({"providerTxnInfo":{},"cardTxnInfo":{}})",
+        R"({"cardTxnInfo":{"cardTokenId":"t","maskedPan":"4111","merchantType":"5411",)"
+        R"("merchantId":"m","merchantName":"n","retrievalReferenceNumber":"r",)"
+        R"("accountBalance":{"value":1,"currency":"XXX"}}})"}) {
     EXPECT_THROW(decode_history_details(text), StorageError) << text;
   }
 }

@@ -146,8 +146,9 @@ TEST(JsonParse, SurrogatePairDecodesToOneCodePoint) {
 }
 
 TEST(JsonParse, RawUtf8PassesThrough) {
-  const std::string text = "\"\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xE2\x82\xAC "
-                           "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF \xEF\xBF\xBF\"";
+  const std::string text =
+      "\"\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xE2\x82\xAC "
+      "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF \xEF\xBF\xBF\"";
   EXPECT_EQ(parse_ok(text).as_string(), text.substr(1, text.size() - 2));
   // Mixed with escapes (the slow path) too.
   EXPECT_EQ(parse_ok("\"\\n\xD0\x9F\xE2\x82\xAC\"").as_string(), "\n\xD0\x9F\xE2\x82\xAC");
@@ -204,31 +205,23 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         Rejection{"", 0, "unexpected end of input"},
         Rejection{" \t\r\n", 4, "unexpected end of input"},
-        Rejection{"1 2", 2, "trailing characters"},
-        Rejection{"{}x", 2, "trailing characters"},
+        Rejection{"1 2", 2, "trailing characters"}, Rejection{"{}x", 2, "trailing characters"},
         Rejection{"[]]", 2, "trailing characters"},
         Rejection{"null null", 5, "trailing characters"},
         Rejection{"// comment\n1", 0, "unexpected character"},
         Rejection{"/* c */ 1", 0, "unexpected character"},
-        Rejection{"1 // comment", 2, "trailing characters"},
-        Rejection{"[1,]", 2, "trailing comma"},
-        Rejection{"[1 , ]", 3, "trailing comma"},
-        Rejection{R"({"a":1,})", 6, "trailing comma"},
+        Rejection{"1 // comment", 2, "trailing characters"}, Rejection{"[1,]", 2, "trailing comma"},
+        Rejection{"[1 , ]", 3, "trailing comma"}, Rejection{R"({"a":1,})", 6, "trailing comma"},
         Rejection{"[,1]", 1, "unexpected character"},
-        Rejection{"[1,,2]", 3, "unexpected character"},
-        Rejection{"{,}", 1, "expected string key"},
+        Rejection{"[1,,2]", 3, "unexpected character"}, Rejection{"{,}", 1, "expected string key"},
         Rejection{"['a']", 1, "unexpected character"},
         Rejection{"{'a':1}", 1, "expected string key"},
-        Rejection{"{a:1}", 1, "expected string key"},
-        Rejection{"{1:2}", 1, "expected string key"},
-        Rejection{R"({"a" 1})", 5, "expected ':'"},
-        Rejection{R"({"a")", 4, "expected ':'"},
-        Rejection{R"({"a"=1})", 4, "expected ':'"},
-        Rejection{"[1 2]", 3, "expected ',' or ']'"},
+        Rejection{"{a:1}", 1, "expected string key"}, Rejection{"{1:2}", 1, "expected string key"},
+        Rejection{R"({"a" 1})", 5, "expected ':'"}, Rejection{R"({"a")", 4, "expected ':'"},
+        Rejection{R"({"a"=1})", 4, "expected ':'"}, Rejection{"[1 2]", 3, "expected ',' or ']'"},
         Rejection{R"({"a":1 "b":2})", 7, "expected ',' or '}'"},
         Rejection{R"({"a":1])", 6, "expected ',' or '}'"},
-        Rejection{"[1}", 2, "expected ',' or ']'"},
-        Rejection{"[", 1, "unexpected end of input"},
+        Rejection{"[1}", 2, "expected ',' or ']'"}, Rejection{"[", 1, "unexpected end of input"},
         Rejection{"[1", 2, "unexpected end of input"},
         Rejection{"[1,", 3, "unexpected end of input"},
         Rejection{"{", 1, "unexpected end of input"},
@@ -237,72 +230,61 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"\xEF\xBB\xBF{}", 0, "unexpected character"},  // BOM
         Rejection{"\f1", 0, "unexpected character"},             // not JSON whitespace
         Rejection{"\v1", 0, "unexpected character"},
-        Rejection{"\xC2\xA0" "1", 0, "unexpected character"},    // NBSP
-        Rejection{"\0"s, 0, "unexpected character"},
-        Rejection{"}", 0, "unexpected character"},
-        Rejection{"]", 0, "unexpected character"},
-        Rejection{":", 0, "unexpected character"}));
+        Rejection{"\xC2\xA0"
+                  "1",
+                  0, "unexpected character"},  // NBSP
+        Rejection{"\0"s, 0, "unexpected character"}, Rejection{"}", 0, "unexpected character"},
+        Rejection{"]", 0, "unexpected character"}, Rejection{":", 0, "unexpected character"}));
 
-INSTANTIATE_TEST_SUITE_P(
-    Literals, JsonReject,
-    testing::Values(Rejection{"NaN", 0, "unexpected character"},
-                    Rejection{"Infinity", 0, "unexpected character"},
-                    Rejection{"-Infinity", 1, "invalid number"},
-                    Rejection{"undefined", 0, "unexpected character"},
-                    Rejection{"tru", 0, "invalid literal"},
-                    Rejection{"True", 0, "unexpected character"},
-                    Rejection{"nul", 0, "invalid literal"},
-                    Rejection{"nulL", 0, "invalid literal"},
-                    Rejection{"falsy", 0, "invalid literal"},
-                    Rejection{"truex", 4, "trailing characters"},
-                    Rejection{"[nullx]", 5, "expected ',' or ']'"}));
+INSTANTIATE_TEST_SUITE_P(Literals, JsonReject,
+                         testing::Values(Rejection{"NaN", 0, "unexpected character"},
+                                         Rejection{"Infinity", 0, "unexpected character"},
+                                         Rejection{"-Infinity", 1, "invalid number"},
+                                         Rejection{"undefined", 0, "unexpected character"},
+                                         Rejection{"tru", 0, "invalid literal"},
+                                         Rejection{"True", 0, "unexpected character"},
+                                         Rejection{"nul", 0, "invalid literal"},
+                                         Rejection{"nulL", 0, "invalid literal"},
+                                         Rejection{"falsy", 0, "invalid literal"},
+                                         Rejection{"truex", 4, "trailing characters"},
+                                         Rejection{"[nullx]", 5, "expected ',' or ']'"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Numbers, JsonReject,
-    testing::Values(Rejection{"01", 0, "leading zero"},
-                    Rejection{"00", 0, "leading zero"},
-                    Rejection{"-01", 1, "leading zero"},
-                    Rejection{"[007]", 1, "leading zero"},
-                    Rejection{"1.", 2, "invalid number"},
-                    Rejection{"1.e5", 2, "invalid number"},
-                    Rejection{"[1.]", 3, "invalid number"},
-                    Rejection{".5", 0, "unexpected character"},
-                    Rejection{"+1", 0, "unexpected character"},
-                    Rejection{"-", 1, "invalid number"},
-                    Rejection{"-x", 1, "invalid number"},
-                    Rejection{"- 1", 1, "invalid number"},
-                    Rejection{"--1", 1, "invalid number"},
-                    Rejection{"1e", 2, "invalid number"},
-                    Rejection{"1e+", 3, "invalid number"},
-                    Rejection{"1E-x", 3, "invalid number"},
-                    Rejection{"1.5.3", 3, "trailing characters"},
-                    Rejection{"0x10", 1, "trailing characters"},
-                    Rejection{"1,000", 1, "trailing characters"},
-                    Rejection{"1_000", 1, "trailing characters"},
-                    Rejection{"1e5e5", 3, "trailing characters"}));
-
-INSTANTIATE_TEST_SUITE_P(
-    Strings, JsonReject,
     testing::Values(
-        Rejection{R"("abc)", 4, "unterminated string"},
-        Rejection{R"(")", 1, "unterminated string"},
-        Rejection{R"("abc\)", 5, "unterminated string"},
-        Rejection{"\"a\\n\\", 5, "unterminated string"},
-        Rejection{"\"a\x01\"", 2, "control character in string"},
-        Rejection{"\"\x1F\"", 1, "control character in string"},
-        Rejection{"\"a\nb\"", 2, "control character in string"},
-        Rejection{"\"a\tb\"", 2, "control character in string"},
-        Rejection{"\"\\n\x00\""s, 3, "control character in string"},  // slow path
-        Rejection{R"("\x41")", 1, "invalid escape"},
-        Rejection{R"("\a")", 1, "invalid escape"},
-        Rejection{R"("\')", 1, "invalid escape"},
-        Rejection{R"("\U0041")", 1, "invalid escape"},
-        Rejection{R"("ab\0")", 3, "invalid escape"},
-        Rejection{R"("\u12")", 1, "invalid unicode escape"},
-        Rejection{R"("\u12G4")", 1, "invalid unicode escape"},
-        Rejection{R"("\u-123")", 1, "invalid unicode escape"},
-        Rejection{R"("\u)", 1, "invalid unicode escape"},
-        Rejection{"'single'", 0, "unexpected character"}));
+        Rejection{"01", 0, "leading zero"}, Rejection{"00", 0, "leading zero"},
+        Rejection{"-01", 1, "leading zero"}, Rejection{"[007]", 1, "leading zero"},
+        Rejection{"1.", 2, "invalid number"}, Rejection{"1.e5", 2, "invalid number"},
+        Rejection{"[1.]", 3, "invalid number"}, Rejection{".5", 0, "unexpected character"},
+        Rejection{"+1", 0, "unexpected character"}, Rejection{"-", 1, "invalid number"},
+        Rejection{"-x", 1, "invalid number"}, Rejection{"- 1", 1, "invalid number"},
+        Rejection{"--1", 1, "invalid number"}, Rejection{"1e", 2, "invalid number"},
+        Rejection{"1e+", 3, "invalid number"}, Rejection{"1E-x", 3, "invalid number"},
+        Rejection{"1.5.3", 3, "trailing characters"}, Rejection{"0x10", 1, "trailing characters"},
+        Rejection{"1,000", 1, "trailing characters"}, Rejection{"1_000", 1, "trailing characters"},
+        Rejection{"1e5e5", 3, "trailing characters"}));
+
+INSTANTIATE_TEST_SUITE_P(Strings, JsonReject,
+                         testing::Values(Rejection{R"("abc)", 4, "unterminated string"},
+                                         Rejection{R"(")", 1, "unterminated string"},
+                                         Rejection{R"("abc\)", 5, "unterminated string"},
+                                         Rejection{"\"a\\n\\", 5, "unterminated string"},
+                                         Rejection{"\"a\x01\"", 2, "control character in string"},
+                                         Rejection{"\"\x1F\"", 1, "control character in string"},
+                                         Rejection{"\"a\nb\"", 2, "control character in string"},
+                                         Rejection{"\"a\tb\"", 2, "control character in string"},
+                                         Rejection{"\"\\n\x00\""s, 3,
+                                                   "control character in string"},  // slow path
+                                         Rejection{R"("\x41")", 1, "invalid escape"},
+                                         Rejection{R"("\a")", 1, "invalid escape"},
+                                         Rejection{R"("\')", 1, "invalid escape"},
+                                         Rejection{R"("\U0041")", 1, "invalid escape"},
+                                         Rejection{R"("ab\0")", 3, "invalid escape"},
+                                         Rejection{R"("\u12")", 1, "invalid unicode escape"},
+                                         Rejection{R"("\u12G4")", 1, "invalid unicode escape"},
+                                         Rejection{R"("\u-123")", 1, "invalid unicode escape"},
+                                         Rejection{R"("\u)", 1, "invalid unicode escape"},
+                                         Rejection{"'single'", 0, "unexpected character"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Surrogates, JsonReject,
@@ -310,11 +292,11 @@ INSTANTIATE_TEST_SUITE_P(
                     Rejection{R"("\uDBFF")", 1, "unpaired surrogate"},
                     Rejection{R"("\uDC00")", 1, "unpaired surrogate"},
                     Rejection{R"("\uDFFF")", 1, "unpaired surrogate"},
-                    Rejection{R"("x\uDE00\uD83D")", 2, "unpaired surrogate"},  // reversed
-                    Rejection{R"("\uD800\uD800")", 1, "unpaired surrogate"},   // high, high
-                    Rejection{R"("\uD800\u0041")", 1, "unpaired surrogate"},   // high, BMP
-                    Rejection{R"("\uD800A")", 1, "unpaired surrogate"},        // high, raw char
-                    Rejection{R"("\uD800\n")", 1, "unpaired surrogate"},       // high, escape
+                    Rejection{R"("x\uDE00\uD83D")", 2, "unpaired surrogate"},    // reversed
+                    Rejection{R"("\uD800\uD800")", 1, "unpaired surrogate"},     // high, high
+                    Rejection{R"("\uD800\u0041")", 1, "unpaired surrogate"},     // high, BMP
+                    Rejection{R"("\uD800A")", 1, "unpaired surrogate"},          // high, raw char
+                    Rejection{R"("\uD800\n")", 1, "unpaired surrogate"},         // high, escape
                     Rejection{R"("\uD800\uDC0")", 7, "invalid unicode escape"},  // short low
                     Rejection{R"("\uD800\uDCZZ")", 7, "invalid unicode escape"},
                     Rejection{R"("\uD800\u)", 1, "unpaired surrogate"},
@@ -322,42 +304,41 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     InvalidUtf8, JsonReject,
-    testing::Values(
-        Rejection{"\"\x80\"", 1, "invalid UTF-8"},              // lone continuation byte
-        Rejection{"\"\xBF\"", 1, "invalid UTF-8"},
-        Rejection{"\"\xC0\xAF\"", 1, "invalid UTF-8"},          // overlong '/'
-        Rejection{"\"\xC1\xBF\"", 1, "invalid UTF-8"},          // overlong
-        Rejection{"\"\xE0\x80\xAF\"", 1, "invalid UTF-8"},      // overlong 3-byte
-        Rejection{"\"\xE0\x9F\xBF\"", 1, "invalid UTF-8"},      // overlong U+07FF
-        Rejection{"\"\xF0\x80\x80\xAF\"", 1, "invalid UTF-8"},  // overlong 4-byte
-        Rejection{"\"\xF0\x8F\xBF\xBF\"", 1, "invalid UTF-8"},  // overlong U+FFFF
-        Rejection{"\"\xED\xA0\x80\"", 1, "invalid UTF-8"},      // U+D800 encoded
-        Rejection{"\"\xED\xBF\xBF\"", 1, "invalid UTF-8"},      // U+DFFF encoded
-        Rejection{"\"\xED\xA0\xBD\xED\xB8\x80\"", 1, "invalid UTF-8"},  // CESU-8 pair
-        Rejection{"\"\xF4\x90\x80\x80\"", 1, "invalid UTF-8"},  // U+110000
-        Rejection{"\"\xF5\x80\x80\x80\"", 1, "invalid UTF-8"},
-        Rejection{"\"\xF8\x88\x80\x80\x80\"", 1, "invalid UTF-8"},  // 5-byte form
-        Rejection{"\"\xFE\"", 1, "invalid UTF-8"},
-        Rejection{"\"\xFF\"", 1, "invalid UTF-8"},
-        Rejection{"\"\xC3\"", 1, "invalid UTF-8"},              // truncated before quote
-        Rejection{"\"\xC3", 1, "invalid UTF-8"},                // truncated at end of input
-        Rejection{"\"\xE2\x82\"", 1, "invalid UTF-8"},
-        Rejection{"\"\xE2\x82", 1, "invalid UTF-8"},
-        Rejection{"\"\xF0\x9F\x98\"", 1, "invalid UTF-8"},
-        Rejection{"\"ab\xC3(\"", 3, "invalid UTF-8"},           // bad continuation
-        Rejection{"\"\\n\xC0\xAF\"", 3, "invalid UTF-8"},       // slow path
-        Rejection{"{\"\xFF\":1}", 2, "invalid UTF-8"}));        // in a key
+    testing::Values(Rejection{"\"\x80\"", 1, "invalid UTF-8"},  // lone continuation byte
+                    Rejection{"\"\xBF\"", 1, "invalid UTF-8"},
+                    Rejection{"\"\xC0\xAF\"", 1, "invalid UTF-8"},          // overlong '/'
+                    Rejection{"\"\xC1\xBF\"", 1, "invalid UTF-8"},          // overlong
+                    Rejection{"\"\xE0\x80\xAF\"", 1, "invalid UTF-8"},      // overlong 3-byte
+                    Rejection{"\"\xE0\x9F\xBF\"", 1, "invalid UTF-8"},      // overlong U+07FF
+                    Rejection{"\"\xF0\x80\x80\xAF\"", 1, "invalid UTF-8"},  // overlong 4-byte
+                    Rejection{"\"\xF0\x8F\xBF\xBF\"", 1, "invalid UTF-8"},  // overlong U+FFFF
+                    Rejection{"\"\xED\xA0\x80\"", 1, "invalid UTF-8"},      // U+D800 encoded
+                    Rejection{"\"\xED\xBF\xBF\"", 1, "invalid UTF-8"},      // U+DFFF encoded
+                    Rejection{"\"\xED\xA0\xBD\xED\xB8\x80\"", 1, "invalid UTF-8"},  // CESU-8 pair
+                    Rejection{"\"\xF4\x90\x80\x80\"", 1, "invalid UTF-8"},          // U+110000
+                    Rejection{"\"\xF5\x80\x80\x80\"", 1, "invalid UTF-8"},
+                    Rejection{"\"\xF8\x88\x80\x80\x80\"", 1, "invalid UTF-8"},  // 5-byte form
+                    Rejection{"\"\xFE\"", 1, "invalid UTF-8"},
+                    Rejection{"\"\xFF\"", 1, "invalid UTF-8"},
+                    Rejection{"\"\xC3\"", 1, "invalid UTF-8"},  // truncated before quote
+                    Rejection{"\"\xC3", 1, "invalid UTF-8"},    // truncated at end of input
+                    Rejection{"\"\xE2\x82\"", 1, "invalid UTF-8"},
+                    Rejection{"\"\xE2\x82", 1, "invalid UTF-8"},
+                    Rejection{"\"\xF0\x9F\x98\"", 1, "invalid UTF-8"},
+                    Rejection{"\"ab\xC3(\"", 3, "invalid UTF-8"},      // bad continuation
+                    Rejection{"\"\\n\xC0\xAF\"", 3, "invalid UTF-8"},  // slow path
+                    Rejection{"{\"\xFF\":1}", 2, "invalid UTF-8"}));   // in a key
 
 INSTANTIATE_TEST_SUITE_P(
     DuplicateKeys, JsonReject,
-    testing::Values(
-        Rejection{R"({"a":1,"a":2})", 7, R"(duplicate key "a")"},
-        Rejection{R"({"a":1,"b":2,"a":3})", 13, R"(duplicate key "a")"},
-        Rejection{R"({"a":1,"\u0061":2})", 7, R"(duplicate key "a")"},  // same after unescape
-        Rejection{R"({"\u0061":1,"a":2})", 12, R"(duplicate key "a")"},
-        Rejection{R"({"":1,"":2})", 6, R"(duplicate key "")"},
-        Rejection{R"({"x":{"a":1,"a":2}})", 12, R"(duplicate key "a")"},
-        Rejection{R"({"q\"\n":1,"q\"\n":2})", 11, R"(duplicate key "q\"\u000a")"}));
+    testing::Values(Rejection{R"({"a":1,"a":2})", 7, R"(duplicate key "a")"},
+                    Rejection{R"({"a":1,"b":2,"a":3})", 13, R"(duplicate key "a")"},
+                    Rejection{R"({"a":1,"\u0061":2})", 7,
+                              R"(duplicate key "a")"},  // same after unescape
+                    Rejection{R"({"\u0061":1,"a":2})", 12, R"(duplicate key "a")"},
+                    Rejection{R"({"":1,"":2})", 6, R"(duplicate key "")"},
+                    Rejection{R"({"x":{"a":1,"a":2}})", 12, R"(duplicate key "a")"},
+                    Rejection{R"({"q\"\n":1,"q\"\n":2})", 11, R"(duplicate key "q\"\u000a")"}));
 
 TEST(JsonReject, ErrorLeavesNoValue) {
   const ParseResult r = parse("[1,2");
@@ -612,11 +593,27 @@ TEST(JsonWriter, InsertsCommas) {
   std::string out;
   Writer w(out);
   w.begin_object()
-      .key("a").integer(1)
-      .key("b").begin_array().integer(1).string("x").null().boolean(true).boolean(false)
-      .begin_object().end_object().begin_array().end_array().end_array()
-      .key("c").begin_object().key("d").number_raw("100.50").end_object()
-      .key("e").null()
+      .key("a")
+      .integer(1)
+      .key("b")
+      .begin_array()
+      .integer(1)
+      .string("x")
+      .null()
+      .boolean(true)
+      .boolean(false)
+      .begin_object()
+      .end_object()
+      .begin_array()
+      .end_array()
+      .end_array()
+      .key("c")
+      .begin_object()
+      .key("d")
+      .number_raw("100.50")
+      .end_object()
+      .key("e")
+      .null()
       .end_object();
   EXPECT_EQ(out, R"({"a":1,"b":[1,"x",null,true,false,{},[]],"c":{"d":100.50},"e":null})");
   parse_ok(out);
@@ -666,14 +663,17 @@ TEST(JsonWriter, Escaping) {
 }
 
 TEST(JsonWriter, ValidUtf8PassesThrough) {
-  const std::string text = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xE2\x82\xAC "
-                           "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF";
+  const std::string text =
+      "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xE2\x82\xAC "
+      "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF";
   EXPECT_EQ(written(text), '"' + text + '"');
 }
 
 TEST(JsonWriter, InvalidUtf8IsReplaced) {
   const std::string kReplacement = "\xEF\xBF\xBD";
-  EXPECT_EQ(written("a\xFF" "b"), "\"a" + kReplacement + "b\"");
+  EXPECT_EQ(written("a\xFF"
+                    "b"),
+            "\"a" + kReplacement + "b\"");
   EXPECT_EQ(written("\xC0\xAF"), '"' + kReplacement + kReplacement + '"');
   EXPECT_EQ(written("\xED\xA0\x80"), '"' + kReplacement + kReplacement + kReplacement + '"');
   EXPECT_EQ(written("x\xE2\x82"), "\"x" + kReplacement + kReplacement + '"');  // truncated
@@ -756,8 +756,8 @@ TEST(JsonValue, IsNumberLiteral) {
   for (const char* yes : {"0", "-0", "1", "10", "1.5", "-1.50", "1e5", "1E+5", "1e-5", "0.0e0"}) {
     EXPECT_TRUE(is_number_literal(yes)) << yes;
   }
-  for (const char* no : {"", "-", "01", "1.", ".1", "+1", "1e", "1e+", " 1", "1 ", "NaN", "0x1",
-                         "1.2.3", "--1"}) {
+  for (const char* no :
+       {"", "-", "01", "1.", ".1", "+1", "1e", "1e+", " 1", "1 ", "NaN", "0x1", "1.2.3", "--1"}) {
     EXPECT_FALSE(is_number_literal(no)) << no;
   }
 }
@@ -828,10 +828,18 @@ TEST(JsonFuzz, MutatedDocumentsNeverCrash) {
     for (int e = 0; e < edits && !text.empty(); ++e) {
       const std::size_t at = rng() % text.size();
       switch (rng() % 4) {
-        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: text.erase(at, 1 + rng() % 3); break;
-        case 2: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 3: text[at] = static_cast<char>(rng()); break;
+        case 0:
+          text[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          text.erase(at, 1 + rng() % 3);
+          break;
+        case 2:
+          text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 3:
+          text[at] = static_cast<char>(rng());
+          break;
       }
     }
     Limits limits;

@@ -88,9 +88,9 @@ TEST_F(LedgerTest, PendingReservesThenPostMovesIt) {
   // The reservation counts against the floor.
   EXPECT_EQ(run(make_transfer(3, funder, wallet, 301), funder, wallet),
             TransferResult::kExceedsBalance);
-  ASSERT_EQ(run(make_transfer(4, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet,
-                &pending),
-            TransferResult::kOk);
+  ASSERT_EQ(
+      run(make_transfer(4, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet, &pending),
+      TransferResult::kOk);
   EXPECT_EQ(funder.balance(), 300);
   EXPECT_EQ(wallet.balance(), 700);
   EXPECT_EQ(funder.debits_pending, 0);
@@ -101,9 +101,9 @@ TEST_F(LedgerTest, VoidReleasesReservation) {
   ASSERT_EQ(run(make_transfer(1, outside, funder, 1000), outside, funder), TransferResult::kOk);
   const Transfer pending = make_transfer(2, funder, wallet, 700, TransferKind::kPending);
   ASSERT_EQ(run(pending, funder, wallet), TransferResult::kOk);
-  ASSERT_EQ(run(make_transfer(3, funder, wallet, 700, TransferKind::kVoid, 2), funder, wallet,
-                &pending),
-            TransferResult::kOk);
+  ASSERT_EQ(
+      run(make_transfer(3, funder, wallet, 700, TransferKind::kVoid, 2), funder, wallet, &pending),
+      TransferResult::kOk);
   EXPECT_EQ(funder.available(), 1000);
   EXPECT_EQ(wallet.balance(), 0);
   EXPECT_TRUE(audit_now().empty());
@@ -113,12 +113,12 @@ TEST_F(LedgerTest, PostMustMatchItsPending) {
   ASSERT_EQ(run(make_transfer(1, outside, funder, 1000), outside, funder), TransferResult::kOk);
   const Transfer pending = make_transfer(2, funder, wallet, 700, TransferKind::kPending);
   ASSERT_EQ(run(pending, funder, wallet), TransferResult::kOk);
-  EXPECT_EQ(run(make_transfer(3, funder, wallet, 600, TransferKind::kPost, 2), funder, wallet,
-                &pending),
-            TransferResult::kPendingMismatch);
-  EXPECT_EQ(run(make_transfer(4, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet,
-                nullptr),
-            TransferResult::kPendingMismatch);
+  EXPECT_EQ(
+      run(make_transfer(3, funder, wallet, 600, TransferKind::kPost, 2), funder, wallet, &pending),
+      TransferResult::kPendingMismatch);
+  EXPECT_EQ(
+      run(make_transfer(4, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet, nullptr),
+      TransferResult::kPendingMismatch);
 }
 
 TEST_F(LedgerTest, AuditFindsTamperedBalance) {
@@ -133,9 +133,9 @@ TEST_F(LedgerTest, AuditFindsDoubleResolutionAndNegativeFunder) {
   ASSERT_EQ(run(make_transfer(1, outside, funder, 1000), outside, funder), TransferResult::kOk);
   const Transfer pending = make_transfer(2, funder, wallet, 700, TransferKind::kPending);
   ASSERT_EQ(run(pending, funder, wallet), TransferResult::kOk);
-  ASSERT_EQ(run(make_transfer(3, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet,
-                &pending),
-            TransferResult::kOk);
+  ASSERT_EQ(
+      run(make_transfer(3, funder, wallet, 700, TransferKind::kPost, 2), funder, wallet, &pending),
+      TransferResult::kOk);
   // A forged second post of the same reservation, and a forged overdraft.
   log.push_back(make_transfer(4, funder, wallet, 700, TransferKind::kPost, 2));
   log.push_back(make_transfer(5, funder, wallet, 5000));

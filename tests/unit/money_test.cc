@@ -32,8 +32,8 @@ TEST(Currency, KnownTable) {
 }
 
 TEST(Currency, UnknownOrMalformedCodes) {
-  for (const char* code : {"", "R", "RU", "RUBB", "rub", "Rub", " RUB", "RUB ", "XXX", "XTS",
-                           "ZZZ", "643", "R\0B"}) {
+  for (const char* code :
+       {"", "R", "RU", "RUBB", "rub", "Rub", " RUB", "RUB ", "XXX", "XTS", "ZZZ", "643", "R\0B"}) {
     EXPECT_FALSE(Currency::from_code(code).has_value()) << code;
   }
   EXPECT_FALSE(Currency::from_code(std::string_view("RUB\0", 4)).has_value());
@@ -94,22 +94,20 @@ INSTANTIATE_TEST_SUITE_P(
                     Accepted{"-0", 2, 0}, Accepted{"-0.00", 2, 0}, Accepted{"0.01", 2, 1},
                     Accepted{"0.1", 2, 10}, Accepted{"-0.05", 2, -5}, Accepted{"9.63", 2, 963},
                     Accepted{"1", 0, 1}, Accepted{"7", 0, 7}, Accepted{"-7", 0, -7},
-                    Accepted{"1000", 0, 1000}, Accepted{"1.234", 3, 1234},
-                    Accepted{"1.2", 3, 1200}, Accepted{"1", 3, 1000},
-                    Accepted{"0.001", 3, 1}, Accepted{"10.00", 2, 1000},
+                    Accepted{"1000", 0, 1000}, Accepted{"1.234", 3, 1234}, Accepted{"1.2", 3, 1200},
+                    Accepted{"1", 3, 1000}, Accepted{"0.001", 3, 1}, Accepted{"10.00", 2, 1000},
                     Accepted{"0.000000000000000001", 18, 1}));
 
-INSTANTIATE_TEST_SUITE_P(
-    Bounds, DecimalAccepts,
-    testing::Values(Accepted{"10000000000000", 2, kAmountMinorMax},
-                    Accepted{"10000000000000.00", 2, kAmountMinorMax},
-                    Accepted{"-10000000000000.00", 2, -kAmountMinorMax},
-                    Accepted{"9999999999999.99", 2, kAmountMinorMax - 1},
-                    Accepted{"1000000000000000", 0, kAmountMinorMax},
-                    Accepted{"-1000000000000000", 0, -kAmountMinorMax},
-                    Accepted{"1000000000000.000", 3, kAmountMinorMax},
-                    Accepted{"0.001", 18, 1'000'000'000'000'000},
-                    Accepted{"0.000000000000000000", 18, 0}));
+INSTANTIATE_TEST_SUITE_P(Bounds, DecimalAccepts,
+                         testing::Values(Accepted{"10000000000000", 2, kAmountMinorMax},
+                                         Accepted{"10000000000000.00", 2, kAmountMinorMax},
+                                         Accepted{"-10000000000000.00", 2, -kAmountMinorMax},
+                                         Accepted{"9999999999999.99", 2, kAmountMinorMax - 1},
+                                         Accepted{"1000000000000000", 0, kAmountMinorMax},
+                                         Accepted{"-1000000000000000", 0, -kAmountMinorMax},
+                                         Accepted{"1000000000000.000", 3, kAmountMinorMax},
+                                         Accepted{"0.001", 18, 1'000'000'000'000'000},
+                                         Accepted{"0.000000000000000000", 18, 0}));
 
 struct Rejected {
   std::string text;
@@ -153,15 +151,13 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Exponent, DecimalRejects,
-    testing::Values(Rejected{"1e2", 2, DecimalError::kExponent},
-                    Rejected{"1E2", 2, DecimalError::kExponent},
-                    Rejected{"1E-2", 2, DecimalError::kExponent},
-                    Rejected{"1e+2", 2, DecimalError::kExponent},
-                    Rejected{"1.5e3", 2, DecimalError::kExponent},
-                    Rejected{"-2.50E-1", 2, DecimalError::kExponent},
-                    Rejected{"0e0", 0, DecimalError::kExponent},
-                    Rejected{"1e400", 2, DecimalError::kExponent},
-                    Rejected{"1.005e2", 2, DecimalError::kExponent}));  // exponent comes first
+    testing::Values(
+        Rejected{"1e2", 2, DecimalError::kExponent}, Rejected{"1E2", 2, DecimalError::kExponent},
+        Rejected{"1E-2", 2, DecimalError::kExponent}, Rejected{"1e+2", 2, DecimalError::kExponent},
+        Rejected{"1.5e3", 2, DecimalError::kExponent},
+        Rejected{"-2.50E-1", 2, DecimalError::kExponent},
+        Rejected{"0e0", 0, DecimalError::kExponent}, Rejected{"1e400", 2, DecimalError::kExponent},
+        Rejected{"1.005e2", 2, DecimalError::kExponent}));  // exponent comes first
 
 INSTANTIATE_TEST_SUITE_P(
     FractionDigits, DecimalRejects,
@@ -169,11 +165,10 @@ INSTANTIATE_TEST_SUITE_P(
                     Rejected{"1.000", 2, DecimalError::kTooManyFractionDigits},  // never rounds
                     Rejected{"0.000", 2, DecimalError::kTooManyFractionDigits},
                     Rejected{"-3.251", 2, DecimalError::kTooManyFractionDigits},
-                    Rejected{"1.0", 0, DecimalError::kTooManyFractionDigits},    // JPY
+                    Rejected{"1.0", 0, DecimalError::kTooManyFractionDigits},  // JPY
                     Rejected{"0.5", 0, DecimalError::kTooManyFractionDigits},
                     Rejected{"1.2345", 3, DecimalError::kTooManyFractionDigits},  // KWD
-                    Rejected{"0." + std::string(400, '0'), 2,
-                             DecimalError::kTooManyFractionDigits},
+                    Rejected{"0." + std::string(400, '0'), 2, DecimalError::kTooManyFractionDigits},
                     Rejected{"0." + std::string(400, '0'), 18,
                              DecimalError::kTooManyFractionDigits},
                     Rejected{std::string(400, '9') + ".999", 2,  // fraction digits come first

@@ -29,7 +29,8 @@ using testing::ManualClock;
 // Answers every post with the next scripted status (200 once the script runs out).
 class ScriptedTransport final : public Transport {
  public:
-  void post(std::string, std::string url, std::string body, std::function<void(Delivery)> done) override {
+  void post(std::string, std::string url, std::string body,
+            std::function<void(Delivery)> done) override {
     int status = 200;
     {
       std::lock_guard lock(mutex_);
@@ -64,7 +65,9 @@ class ScriptedTransport final : public Transport {
 };
 
 // Opens a "sealed" body of these tests: they mark it sealed and keep it as it is.
-const Opener kOpenAsIs = [](const store::OutboxMessage& m) -> std::optional<std::string> { return m.body; };
+const Opener kOpenAsIs = [](const store::OutboxMessage& m) -> std::optional<std::string> {
+  return m.body;
+};
 
 class OutboxTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -135,7 +138,8 @@ class OutboxTest : public ::testing::TestWithParam<Backend> {
 TEST_P(OutboxTest, DeliversOnceOn200) {
   const std::int64_t id = enqueue("e1");
   dispatcher_->start();
-  const auto m = wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kDelivered; });
+  const auto m =
+      wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kDelivered; });
   EXPECT_EQ(m.attempts, 1);
   EXPECT_EQ(m.last_result, "HTTP 200");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -160,7 +164,8 @@ TEST_P(OutboxTest, RetriesOnTheScheduleWithTheSameBodyThenDelivers) {
   clock_.advance(1);
   wait_for(id, [](const auto& x) { return x.attempts == 3; });
   clock_.advance(5000);
-  const auto m = wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kDelivered; });
+  const auto m =
+      wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kDelivered; });
   EXPECT_EQ(m.attempts, 4);
   const auto posts = transport_.all();
   ASSERT_EQ(posts.size(), 4u);
@@ -177,10 +182,13 @@ TEST_P(OutboxTest, GivesUpAfterItsTime) {
   const std::int64_t id = enqueue("e1");
   dispatcher_->start();
   for (int i = 0; i < 5; ++i) {
-    wait_for(id, [&](const auto& x) { return x.attempts == i + 1 || x.state != store::OutboxState::kPending; });
+    wait_for(id, [&](const auto& x) {
+      return x.attempts == i + 1 || x.state != store::OutboxState::kPending;
+    });
     clock_.advance(5000);
   }
-  const auto m = wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kAbandoned; });
+  const auto m =
+      wait_for(id, [](const auto& x) { return x.state == store::OutboxState::kAbandoned; });
   EXPECT_EQ(m.last_result, "HTTP 500");
 }
 
@@ -191,7 +199,8 @@ TEST_P(OutboxTest, GivesUpAfterItsTime) {
 class TarpitTransport final : public Transport {
  public:
   explicit TarpitTransport(std::set<std::string> hanging = {"a"}) : hanging_(std::move(hanging)) {}
-  void post(std::string tenant, std::string target, std::string, std::function<void(Delivery)> done) override {
+  void post(std::string tenant, std::string target, std::string,
+            std::function<void(Delivery)> done) override {
     {
       std::lock_guard lock(mutex_);
       if (hanging_.contains(tenant) && store::outbox_lane(target) == store::OutboxLane::kHttp) {
@@ -236,7 +245,8 @@ bool delivered(const store::OutboxMessage& m) { return m.state == store::OutboxS
 // tenant b's callback, are delivered meanwhile.
 TEST_P(OutboxTest, AHangingReceiverHoldsItsQueuesShareAndDelaysNoOtherQueue) {
   std::vector<Spec> specs;
-  for (int i = 0; i < 300; ++i) specs.push_back({"a", "cb-" + std::to_string(i), "https://a.example/cb"});
+  for (int i = 0; i < 300; ++i)
+    specs.push_back({"a", "cb-" + std::to_string(i), "https://a.example/cb"});
   enqueue(specs);
   clock_.advance(1);
   const auto others = enqueue({{"a", "code", "mailto:someone@example.com"},
@@ -260,11 +270,13 @@ TEST_P(OutboxTest, AHangingReceiverHoldsItsQueuesShareAndDelaysNoOtherQueue) {
 TEST_P(OutboxTest, HangingCallbacksFillingTheirLaneHoldBackNoCode) {
   std::vector<Spec> specs;
   for (const char* tenant : {"a", "b", "c"}) {
-    for (int i = 0; i < 10; ++i) specs.push_back({tenant, "cb-" + std::to_string(i), "https://hang.example/cb"});
+    for (int i = 0; i < 10; ++i)
+      specs.push_back({tenant, "cb-" + std::to_string(i), "https://hang.example/cb"});
   }
   enqueue(specs);
   clock_.advance(1);
-  const auto codes = enqueue({{"d", "code", "mailto:someone@example.com"}, {"d", "otp", "sms:+77011234567"}});
+  const auto codes =
+      enqueue({{"d", "code", "mailto:someone@example.com"}, {"d", "otp", "sms:+77011234567"}});
   TarpitTransport tarpit({"a", "b", "c"});
   const DispatcherOptions o = small_budgets();
   Dispatcher dispatcher(*committer_, *store_, clock_, tarpit, o);
@@ -276,7 +288,8 @@ TEST_P(OutboxTest, HangingCallbacksFillingTheirLaneHoldBackNoCode) {
   dispatcher.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, OutboxTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+INSTANTIATE_TEST_SUITE_P(Backends, OutboxTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          testing::backend_name);
 
 // A gate sends wait at until the test opens it.
@@ -315,17 +328,26 @@ TEST(WorkPool, TakesTenantsInTurns) {
   Gate gate;
   std::promise<void> busy;
   std::atomic<int> answered_count{0};
-  pool.post("z", [&](NoWorkerState&) { busy.set_value(); gate.wait(); return answered(); },
-            [&](Delivery) { ++answered_count; });
+  pool.post(
+      "z",
+      [&](NoWorkerState&) {
+        busy.set_value();
+        gate.wait();
+        return answered();
+      },
+      [&](Delivery) { ++answered_count; });
   busy.get_future().wait();
   std::mutex mutex;
   std::vector<std::string> ran;
   for (const std::string name : {"a1", "a2", "a3", "b1", "c1", "b2"}) {
-    pool.post(name.substr(0, 1), [&, name](NoWorkerState&) {
-      std::lock_guard lock(mutex);
-      ran.push_back(name);
-      return answered();
-    }, [&](Delivery) { ++answered_count; });
+    pool.post(
+        name.substr(0, 1),
+        [&, name](NoWorkerState&) {
+          std::lock_guard lock(mutex);
+          ran.push_back(name);
+          return answered();
+        },
+        [&](Delivery) { ++answered_count; });
   }
   gate.open();
   wait_until([&] { return answered_count == 7; });
@@ -338,17 +360,26 @@ TEST(WorkPool, HoldsAtMostATenantsShareOfTheThreads) {
   std::atomic<int> running{0};
   std::atomic<int> most{0};
   for (int i = 0; i < 6; ++i) {
-    pool.post("a", [&](NoWorkerState&) {
-      const int now = ++running;
-      for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
-      }
-      gate.wait();
-      --running;
-      return answered();
-    }, [](Delivery) {});
+    pool.post(
+        "a",
+        [&](NoWorkerState&) {
+          const int now = ++running;
+          for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+          }
+          gate.wait();
+          --running;
+          return answered();
+        },
+        [](Delivery) {});
   }
   std::promise<void> other;
-  pool.post("b", [&](NoWorkerState&) { other.set_value(); return answered(); }, [](Delivery) {});
+  pool.post(
+      "b",
+      [&](NoWorkerState&) {
+        other.set_value();
+        return answered();
+      },
+      [](Delivery) {});
   EXPECT_EQ(other.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready)
       << "b waited behind a's hanging sends";
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -360,15 +391,24 @@ TEST(WorkPool, RefusesSendsBeyondItsQueueAndAnswersTheRestAtStop) {
   WorkPool<NoWorkerState> pool({.threads = 1}, "pool-test");
   Gate gate;
   std::promise<void> busy;
-  pool.post("a", [&](NoWorkerState&) { busy.set_value(); gate.wait(); return answered(); }, [](Delivery) {});
+  pool.post(
+      "a",
+      [&](NoWorkerState&) {
+        busy.set_value();
+        gate.wait();
+        return answered();
+      },
+      [](Delivery) {});
   busy.get_future().wait();
   std::atomic<std::size_t> not_sent{0};
   for (std::size_t i = 0; i < kSendsQueuedMax; ++i) {
-    pool.post("k" + std::to_string(i % 7), [](NoWorkerState&) { return answered(); },
-              [&](Delivery d) { not_sent += d.attempted ? 0 : 1; });
+    pool.post(
+        "k" + std::to_string(i % 7), [](NoWorkerState&) { return answered(); },
+        [&](Delivery d) { not_sent += d.attempted ? 0 : 1; });
   }
   Delivery beyond{200, true, "", 0, true};
-  pool.post("b", [](NoWorkerState&) { return answered(); }, [&](Delivery d) { beyond = std::move(d); });
+  pool.post(
+      "b", [](NoWorkerState&) { return answered(); }, [&](Delivery d) { beyond = std::move(d); });
   EXPECT_FALSE(beyond.attempted);  // answered at once: not an attempt, the message is sent later
   EXPECT_EQ(beyond.error, "not sent: too many sends waiting");
   std::thread opener([&] {
@@ -392,43 +432,69 @@ struct Block {
 const Block kBlocks[] = {
     {"0.0.0.0/8 this network", {"0.0.0.0", "0.255.255.255"}, {"1.0.0.0"}},
     {"10.0.0.0/8 private", {"10.0.0.0", "10.255.255.255"}, {"9.255.255.255", "11.0.0.0"}},
-    {"100.64.0.0/10 shared (CGN)", {"100.64.0.0", "100.127.255.255"}, {"100.63.255.255", "100.128.0.0"}},
+    {"100.64.0.0/10 shared (CGN)",
+     {"100.64.0.0", "100.127.255.255"},
+     {"100.63.255.255", "100.128.0.0"}},
     {"127.0.0.0/8 loopback", {"127.0.0.0", "127.255.255.255"}, {"126.255.255.255", "128.0.0.0"}},
-    {"169.254.0.0/16 link-local", {"169.254.0.0", "169.254.255.255"}, {"169.253.255.255", "169.255.0.0"}},
+    {"169.254.0.0/16 link-local",
+     {"169.254.0.0", "169.254.255.255"},
+     {"169.253.255.255", "169.255.0.0"}},
     {"172.16.0.0/12 private", {"172.16.0.0", "172.31.255.255"}, {"172.15.255.255", "172.32.0.0"}},
-    {"192.0.0.0/24 IETF protocol assignments", {"192.0.0.0", "192.0.0.255"}, {"191.255.255.255", "192.0.1.0"}},
+    {"192.0.0.0/24 IETF protocol assignments",
+     {"192.0.0.0", "192.0.0.255"},
+     {"191.255.255.255", "192.0.1.0"}},
     {"192.0.2.0/24 TEST-NET-1", {"192.0.2.0", "192.0.2.255"}, {"192.0.1.255", "192.0.3.0"}},
-    {"192.88.99.0/24 6to4 relay anycast", {"192.88.99.0", "192.88.99.255"}, {"192.88.98.255", "192.88.100.0"}},
-    {"192.168.0.0/16 private", {"192.168.0.0", "192.168.255.255"}, {"192.167.255.255", "192.169.0.0"}},
-    {"198.18.0.0/15 benchmarking", {"198.18.0.0", "198.19.255.255"}, {"198.17.255.255", "198.20.0.0"}},
-    {"198.51.100.0/24 TEST-NET-2", {"198.51.100.0", "198.51.100.255"}, {"198.51.99.255", "198.51.101.0"}},
-    {"203.0.113.0/24 TEST-NET-3", {"203.0.113.0", "203.0.113.255"}, {"203.0.112.255", "203.0.114.0"}},
+    {"192.88.99.0/24 6to4 relay anycast",
+     {"192.88.99.0", "192.88.99.255"},
+     {"192.88.98.255", "192.88.100.0"}},
+    {"192.168.0.0/16 private",
+     {"192.168.0.0", "192.168.255.255"},
+     {"192.167.255.255", "192.169.0.0"}},
+    {"198.18.0.0/15 benchmarking",
+     {"198.18.0.0", "198.19.255.255"},
+     {"198.17.255.255", "198.20.0.0"}},
+    {"198.51.100.0/24 TEST-NET-2",
+     {"198.51.100.0", "198.51.100.255"},
+     {"198.51.99.255", "198.51.101.0"}},
+    {"203.0.113.0/24 TEST-NET-3",
+     {"203.0.113.0", "203.0.113.255"},
+     {"203.0.112.255", "203.0.114.0"}},
     {"224.0.0.0/4 multicast", {"224.0.0.0", "239.255.255.255"}, {"223.255.255.255"}},
     {"240.0.0.0/4 reserved, broadcast", {"240.0.0.0", "255.255.255.255"}, {}},
     {"::/128 unspecified, ::1/128 loopback", {"::", "::1"}, {}},
     {"::/96 IPv4-compatible", {"::0.0.0.2", "::8.8.8.8", "::10.0.0.1", "::255.255.255.255"}, {}},
     {"::ffff:0:0/96 IPv4-mapped: as its IPv4 address",
-     {"::ffff:0.0.0.0", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:255.255.255.255"},
+     {"::ffff:0.0.0.0", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+      "::ffff:255.255.255.255"},
      {"::ffff:8.8.8.8", "::ffff:93.184.216.34"}},
     {"64:ff9b::/96 NAT64: as its IPv4 address",
-     {"64:ff9b::", "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::192.168.0.1", "64:ff9b::169.254.169.254",
-      "64:ff9b::ffff:ffff"},
+     {"64:ff9b::", "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::192.168.0.1",
+      "64:ff9b::169.254.169.254", "64:ff9b::ffff:ffff"},
      {"64:ff9b::8.8.8.8", "64:ff9b::93.184.216.34"}},
-    {"64:ff9b:1::/48 NAT64 for local use", {"64:ff9b:1::", "64:ff9b:1::808:808", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"}, {}},
+    {"64:ff9b:1::/48 NAT64 for local use",
+     {"64:ff9b:1::", "64:ff9b:1::808:808", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"},
+     {}},
     {"100::/64 discard-only", {"100::", "100::ffff:ffff:ffff:ffff"}, {}},
-    {"2001::/23 IETF protocol assignments", {"2001::", "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"2001::/23 IETF protocol assignments",
+     {"2001::", "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff"},
      {"2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:200::"}},
-    {"2001::/32 Teredo", {"2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:ffff:ffff:ffff:ffff:ffff:ffff"}, {}},
+    {"2001::/32 Teredo",
+     {"2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:ffff:ffff:ffff:ffff:ffff:ffff"},
+     {}},
     {"2001:2::/48 benchmarking", {"2001:2::", "2001:2:0:ffff:ffff:ffff:ffff:ffff"}, {}},
     {"2001:10::/28 ORCHID, 2001:20::/28 ORCHIDv2",
-     {"2001:10::", "2001:1f:ffff:ffff:ffff:ffff:ffff:ffff", "2001:20::", "2001:2f:ffff:ffff:ffff:ffff:ffff:ffff"}, {}},
-    {"2001:db8::/32 documentation", {"2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"},
+     {"2001:10::", "2001:1f:ffff:ffff:ffff:ffff:ffff:ffff",
+      "2001:20::", "2001:2f:ffff:ffff:ffff:ffff:ffff:ffff"},
+     {}},
+    {"2001:db8::/32 documentation",
+     {"2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"},
      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::"}},
     {"2002::/16 6to4: as its IPv4 address",
      {"2002::", "2002:a00:1::1", "2002:7f00:1::", "2002:c0a8:101::", "2002:a9fe:a9fe::1",
       "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
      {"2002:808:808::1", "2002:5db8:d822::", "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2003::"}},
-    {"3fff::/20 documentation", {"3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"3fff::/20 documentation",
+     {"3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"},
      {"3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "3fff:1000::"}},
     {"outside 2000::/3 global unicast (5f00::/16 SRv6, unassigned space)",
      {"1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "4000::", "5f00::1"},
@@ -438,13 +504,17 @@ const Block kBlocks[] = {
     {"fec0::/10 site-local", {"fec0::", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {}},
     {"ff00::/8 multicast", {"ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {}},
     {"not an address", {"not-an-address", "", "10.0.0.1.5", "[::1]"}, {}},
-    {"public", {}, {"93.184.216.34", "8.8.8.8", "1.1.1.1", "2606:4700::1111", "2a00:1450:4001:81c::200e"}},
+    {"public",
+     {},
+     {"93.184.216.34", "8.8.8.8", "1.1.1.1", "2606:4700::1111", "2a00:1450:4001:81c::200e"}},
 };
 
 TEST(HttpTransport, RefusesEveryBlockThatIsNotPublic) {
   for (const Block& block : kBlocks) {
-    for (const char* a : block.refused) EXPECT_TRUE(is_private_address(a)) << block.name << ": " << a;
-    for (const char* a : block.allowed) EXPECT_FALSE(is_private_address(a)) << block.name << ": " << a;
+    for (const char* a : block.refused)
+      EXPECT_TRUE(is_private_address(a)) << block.name << ": " << a;
+    for (const char* a : block.allowed)
+      EXPECT_FALSE(is_private_address(a)) << block.name << ": " << a;
   }
 }
 

@@ -31,8 +31,9 @@ TEST(PublishedSecrets, CoverEverySecretOfTheSandboxConfig) {
   EXPECT_GE(secrets.size(), 10u);
   for (const std::string& s : secrets) EXPECT_TRUE(is_published_secret(s)) << s;
   // The cabinet's passwords (shared/spec/sandbox.md), its key without its prefix, in capitals.
-  for (const char* v : {"payout_api_password", "sandbox-cabinet-91348", "sandbox-cabinet-best-partner",
-                        "sandbox-cabinet-viewer", "sandbox-secret-91351", "SANDBOX-ADMIN-TOKEN"}) {
+  for (const char* v :
+       {"payout_api_password", "sandbox-cabinet-91348", "sandbox-cabinet-best-partner",
+        "sandbox-cabinet-viewer", "sandbox-secret-91351", "SANDBOX-ADMIN-TOKEN"}) {
     EXPECT_TRUE(is_published_secret(v)) << v;
   }
   EXPECT_TRUE(is_published_secret(c.vault_kek.substr(c.vault_kek.find(':') + 1)));

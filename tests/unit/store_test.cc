@@ -91,10 +91,12 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(in_txn([&](WriteTxn& txn) {
                   Account* f = txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"));
                   f->credits_posted = 1000;
-                  Account* outside = txn.insert_account(account_spec(AccountKind::kSystem, "x", "x"));
+                  Account* outside =
+                      txn.insert_account(account_spec(AccountKind::kSystem, "x", "x"));
                   outside->floor = ledger::BalanceFloor::kNone;
                   outside->debits_posted = 1000;
-                  wallet = txn.insert_account(account_spec(AccountKind::kWallet, "w", "client"))->id;
+                  wallet =
+                      txn.insert_account(account_spec(AccountKind::kWallet, "w", "client"))->id;
                   funder = f->id;
                 }).ok);
     return {funder, wallet};
@@ -151,30 +153,44 @@ TEST_P(StoreTest, UpgradeToVersionSixLinksMessagesToTheirPayoutsExactly) {
   {
     auto v5 = old_db.open(5);
     ASSERT_TRUE(in_txn(*v5, [&](WriteTxn& txn) {
-                  const std::int64_t f = txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"))->id;
-                  const std::int64_t w = txn.insert_account(account_spec(AccountKind::kWallet, "w", "c"))->id;
+                  const std::int64_t f =
+                      txn.insert_account(account_spec(AccountKind::kFunder, "f", "F"))->id;
+                  const std::int64_t w =
+                      txn.insert_account(account_spec(AccountKind::kWallet, "w", "c"))->id;
                   PayoutRecord p = payout_spec("order_1", f, w);
                   p.kind = PayoutKind::kCardPayout;
                   card = txn.insert_payout(p);
-                  p.partner_id = "card-enrolment";  // an orderNumber that looks like another event's prefix
+                  p.partner_id =
+                      "card-enrolment";  // an orderNumber that looks like another event's prefix
                   lookalike = txn.insert_payout(p);
                 }).ok);
   }
   const std::string t = std::string("'") + kTenant + "'";
   old_db.execute(
-      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, "
+      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, "
+      "created_ms, "
       "updated_ms, last_result) VALUES "
-      "(900001, " + t + ", 'order_1:registration', 'http://x/cb', '{}', 1, 1, 0, 1, 1, 'HTTP 200'), "
-      "(900002, " + t + ", 'order_1:code:1', 'mailto:a@b.c', 'code 123456', 1, 1, 0, 1, 1, 'accepted'), "
-      "(900003, " + t + ", 'order_1:code:2', 'mailto:a@b.c', 'code 654321', 0, 0, 0, 1, 1, ''), "
-      "(900004, " + t + ", 'card-enrolment:e1:code', 'sms:+77011234567', 'code 111111', 0, 0, 0, 1, 1, ''), "
-      "(900005, " + t + ", 'orderx1:result', 'http://x/cb', '{}', 0, 0, 0, 1, 1, '')");
+      "(900001, " +
+      t +
+      ", 'order_1:registration', 'http://x/cb', '{}', 1, 1, 0, 1, 1, 'HTTP 200'), "
+      "(900002, " +
+      t +
+      ", 'order_1:code:1', 'mailto:a@b.c', 'code 123456', 1, 1, 0, 1, 1, 'accepted'), "
+      "(900003, " +
+      t +
+      ", 'order_1:code:2', 'mailto:a@b.c', 'code 654321', 0, 0, 0, 1, 1, ''), "
+      "(900004, " +
+      t +
+      ", 'card-enrolment:e1:code', 'sms:+77011234567', 'code 111111', 0, 0, 0, 1, 1, ''), "
+      "(900005, " +
+      t + ", 'orderx1:result', 'http://x/cb', '{}', 0, 0, 0, 1, 1, '')");
   auto upgraded = old_db.open();
   ASSERT_EQ(upgraded->schema_version(), kNewestSchema);
   std::vector<std::string> mine;
   for (const OutboxMessage& m : upgraded->payout_messages(card, 10).value())
     mine.push_back(m.event_id + " " + m.body);
-  EXPECT_EQ(mine, (std::vector<std::string>{"order_1:registration {}", "order_1:code:1 ", "order_1:code:2 code 654321"}));
+  EXPECT_EQ(mine, (std::vector<std::string>{"order_1:registration {}", "order_1:code:1 ",
+                                            "order_1:code:2 code 654321"}));
   EXPECT_TRUE(
       upgraded->payout_messages(lookalike, 10).value().empty());  // never the enrolment's SMS
   EXPECT_TRUE(upgraded->payout_messages(0, 10).value().empty());
@@ -208,7 +224,8 @@ TEST_P(StoreTest, AccountsAreFoundByCodeOwnerAndIdAndKeepTheirCounters) {
                     ASSERT_NE(a, nullptr);
                     EXPECT_EQ(a, txn.account(funder));  // one object per account per batch
                     a->debits_posted += 300;
-                    auto owned = txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client");
+                    auto owned =
+                        txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client");
                     ASSERT_EQ(owned.size(), 1u);
                     owned[0]->credits_posted += 300;
                     owned[0]->history_seq = 7;
@@ -228,8 +245,8 @@ TEST_P(StoreTest, UndeclaredAccessWorksLikeDeclared) {
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 txn.account(wallet)->credits_posted += 5;
                 txn.find_account(kTenant, AccountKind::kFunder, "f")->debits_posted += 5;
-                EXPECT_EQ(txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client").size(),
-                          1u);
+                EXPECT_EQ(
+                    txn.find_accounts_by_owner(kTenant, AccountKind::kWallet, "client").size(), 1u);
               }).ok);
   EXPECT_EQ(store_->get_account(kTenant, AccountKind::kWallet, "w").value()->balance(), 5);
   EXPECT_EQ(store_->get_account(kTenant, AccountKind::kFunder, "f").value()->balance(), 995);
@@ -406,7 +423,8 @@ TEST_P(StoreTest, TransfersAreRecordedAndAReservationResolvesOnce) {
   const auto [funder, wallet] = funder_and_wallet();
   std::int64_t pending = 0;
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
-                pending = txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kPending));
+                pending =
+                    txn.insert_transfer(transfer_spec(funder, wallet, TransferKind::kPending));
                 const auto t = txn.find_transfer(pending);
                 ASSERT_TRUE(t.has_value());
                 EXPECT_EQ(t->kind, TransferKind::kPending);
@@ -493,9 +511,9 @@ TEST_P(StoreTest, MetaAndLeases) {
   EXPECT_FALSE(b);  // node-a's lease runs until 1500
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 EXPECT_EQ(txn.get_meta("k"), "v2");
-                EXPECT_TRUE(txn.claim_lease("sweep", "node-a", 1400, 500));   // renewed to 1900
+                EXPECT_TRUE(txn.claim_lease("sweep", "node-a", 1400, 500));  // renewed to 1900
                 EXPECT_FALSE(txn.claim_lease("sweep", "node-b", 1600, 500));
-                EXPECT_TRUE(txn.claim_lease("sweep", "node-b", 1900, 500));   // expired
+                EXPECT_TRUE(txn.claim_lease("sweep", "node-b", 1900, 500));  // expired
                 EXPECT_FALSE(txn.claim_lease("sweep", "node-a", 2000, 500));
                 EXPECT_TRUE(txn.claim_lease("other", "node-a", 2000, 500));
               }).ok);
@@ -522,9 +540,18 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
   EXPECT_EQ(store_->get_record(kTenant, "card", "c1").value(), "v3");
   EXPECT_FALSE(store_->get_record(kTenant, "card", "nothing").value());
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
-                txn.insert_record(kTenant, "client-card", "alice\x1f" "c2", "b2");
-                txn.insert_record(kTenant, "client-card", "alice\x1f" "c1", "b1");
-                txn.insert_record(kTenant, "client-card", "alicia\x1f" "c3", "b3");
+                txn.insert_record(kTenant, "client-card",
+                                  "alice\x1f"
+                                  "c2",
+                                  "b2");
+                txn.insert_record(kTenant, "client-card",
+                                  "alice\x1f"
+                                  "c1",
+                                  "b1");
+                txn.insert_record(kTenant, "client-card",
+                                  "alicia\x1f"
+                                  "c3",
+                                  "b3");
               }).ok);
   const auto alice = store_->records_with_prefix(kTenant, "client-card", "alice\x1f", 10).value();
   ASSERT_EQ(alice.size(), 2u);
@@ -557,7 +584,8 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
                 first = txn.insert_outbox(message("order-1:registered", 200));
                 EXPECT_GT(first, 0);
                 EXPECT_GT(txn.insert_outbox(message("order-2:registered", 150)), first);
-                EXPECT_EQ(txn.insert_outbox(message("order-1:registered", 10)), 0);  // once per event
+                EXPECT_EQ(txn.insert_outbox(message("order-1:registered", 10)),
+                          0);  // once per event
               }).ok);
   auto due = store_->due_outbox(199, 10, 10).value();
   ASSERT_EQ(due.size(), 1u);
@@ -642,7 +670,8 @@ TEST_P(StoreTest, APayoutsMessagesAreThoseThatNameIt) {
   EXPECT_EQ(store_->payout_messages(41, 10).value()[0].body, "");
 }
 
-OutboxMessage due_message(std::string tenant, std::string event, std::string target, std::int64_t due_ms) {
+OutboxMessage due_message(std::string tenant, std::string event, std::string target,
+                          std::int64_t due_ms) {
   OutboxMessage m;
   m.tenant = std::move(tenant);
   m.event_id = std::move(event);
@@ -665,7 +694,8 @@ std::vector<std::string> events_of(const std::vector<OutboxMessage>& messages) {
 TEST_P(StoreTest, DueOutboxDealsEachQueuesEarliestInTurns) {
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 for (int i = 0; i < 300; ++i) {
-                  txn.insert_outbox(due_message("a", "cb-" + std::to_string(i), "https://a.example/cb", 100 + i));
+                  txn.insert_outbox(
+                      due_message("a", "cb-" + std::to_string(i), "https://a.example/cb", 100 + i));
                 }
                 txn.insert_outbox(due_message("a", "code", "mailto:someone@example.com", 500));
                 txn.insert_outbox(due_message("a", "sms", "sms:+77011234567", 600));
@@ -693,8 +723,10 @@ TEST_P(StoreTest, UpgradeKeepsTheOutboxDue) {
   old_db.open(5).reset();
   // As version 5 wrote them (its store code knew no later columns).
   old_db.execute(
-      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, "
-      "updated_ms, last_result) VALUES (800001, 'a', 'cb', 'https://a.example/cb', '{}', 0, 0, 100, 1, 1, ''), "
+      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, next_attempt_ms, "
+      "created_ms, "
+      "updated_ms, last_result) VALUES (800001, 'a', 'cb', 'https://a.example/cb', '{}', 0, 0, "
+      "100, 1, 1, ''), "
       "(800002, 'a', 'code', 'mailto:someone@example.com', '{}', 0, 0, 200, 1, 1, '')");
   auto upgraded = old_db.open();
   EXPECT_EQ(upgraded->schema_version(), kNewestSchema);
@@ -826,51 +858,66 @@ void payout_lookups(Store& store, std::int64_t funder, std::int64_t wallet, int 
 // Rows of every table a payout writes, for the account pair and the tenant the lookups use:
 // what a plan that walks an index prefix or a table instead of probing a key would read.
 void grow_tables(const TestDatabase& db, std::int64_t funder, std::int64_t wallet) {
-  const std::string rows = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < " +
-                           std::to_string(kGrownRows) + ") ";
+  const std::string rows =
+      "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < " +
+      std::to_string(kGrownRows) + ") ";
   const std::string from = std::to_string(funder);
   const std::string to = std::to_string(wallet);
-  db.execute(rows + "INSERT INTO payouts (id, tenant, kind, partner_id, fingerprint, status, "
-             "decline_code, source_account_id, destination_account_id, amount, currency, "
-             "pending_transfer_id, source_ref, destination_ref, history_id, created_ms, updated_ms, "
-             "due_ms, history_account_id, history_seq) SELECT 1000000 + n, '" + kTenant +
-             "', 0, 'grown-' || n, 'f', 1, '', " + from + ", " + to + ", 100, 'RUB', 0, 'funder', "
-             "'client', 'grown-' || n, 2000, 2000, 0, " + to + ", 100000 + n FROM g");
-  db.execute(rows + "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, "
-             "currency, kind, pending_id, timestamp_ms, reference) SELECT 1000000 + n, " + from +
-             ", " + to + ", 100, 'RUB', 0, NULL, 3000, 'grown' FROM g");
-  db.execute(rows + "INSERT INTO history (account_id, seq, txn_history_id, domain, type_id, status, "
-             "impact, domain_txn_id, amount, commission, currency, created_ms, error_code, details) "
-             "SELECT " + to + ", 100000 + n, 'grown-' || n, 0, 0, 1, 0, 'grown', 100, 0, 'RUB', "
-             "2000, '', '' FROM g");
+  db.execute(
+      rows +
+      "INSERT INTO payouts (id, tenant, kind, partner_id, fingerprint, status, "
+      "decline_code, source_account_id, destination_account_id, amount, currency, "
+      "pending_transfer_id, source_ref, destination_ref, history_id, created_ms, updated_ms, "
+      "due_ms, history_account_id, history_seq) SELECT 1000000 + n, '" +
+      kTenant + "', 0, 'grown-' || n, 'f', 1, '', " + from + ", " + to +
+      ", 100, 'RUB', 0, 'funder', "
+      "'client', 'grown-' || n, 2000, 2000, 0, " +
+      to + ", 100000 + n FROM g");
+  db.execute(rows +
+             "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, "
+             "currency, kind, pending_id, timestamp_ms, reference) SELECT 1000000 + n, " +
+             from + ", " + to + ", 100, 'RUB', 0, NULL, 3000, 'grown' FROM g");
+  db.execute(
+      rows +
+      "INSERT INTO history (account_id, seq, txn_history_id, domain, type_id, status, "
+      "impact, domain_txn_id, amount, commission, currency, created_ms, error_code, details) "
+      "SELECT " +
+      to +
+      ", 100000 + n, 'grown-' || n, 0, 0, 1, 0, 'grown', 100, 0, 'RUB', "
+      "2000, '', '' FROM g");
   db.execute(rows + "INSERT INTO records (tenant, kind, key, value) SELECT '" + kTenant +
              "', 'doc', 'grown-' || n, '{}' FROM g");
-  db.execute(rows + "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, "
-             "next_attempt_ms, created_ms, updated_ms, last_result, payout_id) SELECT 1000000 + n, '" +
-             kTenant + "', 'grown-' || n, 'https://partner.example/callback', '{}', 1, 1, 0, 2000, "
-             "2000, 'HTTP 200', 1000000 + n FROM g");
-  db.execute(rows + "INSERT INTO outbox_attempts (message_id, attempt, at_ms, duration_ms, "
+  db.execute(
+      rows +
+      "INSERT INTO outbox (id, tenant, event_id, target, body, state, attempts, "
+      "next_attempt_ms, created_ms, updated_ms, last_result, payout_id) SELECT 1000000 + n, '" +
+      kTenant +
+      "', 'grown-' || n, 'https://partner.example/callback', '{}', 1, 1, 0, 2000, "
+      "2000, 'HTTP 200', 1000000 + n FROM g");
+  db.execute(rows +
+             "INSERT INTO outbox_attempts (message_id, attempt, at_ms, duration_ms, "
              "http_status, error) SELECT 1000000 + n, 1, 2000, 5, 200, '' FROM g");
 }
 
-constexpr const char* kGrownTables[] = {"payouts", "transfers", "history", "records", "outbox",
-                                        "outbox_attempts"};
+constexpr const char* kGrownTables[] = {"payouts", "transfers", "history",
+                                        "records", "outbox",    "outbox_attempts"};
 
 // PostgreSQL counts what each table and index gave up; a session reports its counts when it
 // ends. Entries read from each grown table (sequentially or through any of its indexes) by the
 // sessions that have ended.
 std::map<std::string, std::int64_t> pg_entries_read(const TestDatabase& db) {
   for (int i = 0; i < 100; ++i) {
-    const auto others = db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                                 "current_database() AND pid <> pg_backend_pid()");
+    const auto others = db.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+        "current_database() AND pid <> pg_backend_pid()");
     if (others.at(0).at(0) == "0") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::map<std::string, std::int64_t> read;
-  for (const auto& row : db.query(
-           "SELECT t.relname, COALESCE(t.seq_tup_read, 0) + COALESCE(sum(i.idx_tup_read), 0) "
-           "FROM pg_stat_user_tables t LEFT JOIN pg_stat_user_indexes i ON i.relid = t.relid "
-           "GROUP BY t.relname, t.seq_tup_read")) {
+  for (const auto& row :
+       db.query("SELECT t.relname, COALESCE(t.seq_tup_read, 0) + COALESCE(sum(i.idx_tup_read), 0) "
+                "FROM pg_stat_user_tables t LEFT JOIN pg_stat_user_indexes i ON i.relid = t.relid "
+                "GROUP BY t.relname, t.seq_tup_read")) {
     read[row.at(0)] = std::stoll(row.at(1));
   }
   return read;
@@ -887,8 +934,9 @@ void StoreTest::check_lookups_stay_probes(Statistics statistics) {
     // PostgreSQL goes on planning a statement for each run's values while that looks cheaper
     // than the generic plan, whose turn may come any time later: the test's sessions take the
     // generic plan from the first run.
-    db_.execute("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = "
-                "force_generic_plan', current_database()); END $$");
+    db_.execute(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = "
+        "force_generic_plan', current_database()); END $$");
     // Nothing may plan the statements again behind the test's back: in production autovacuum
     // analyses a grown table within a minute or so, and that replans everything using it.
     for (const char* table : kGrownTables) {

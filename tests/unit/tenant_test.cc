@@ -14,8 +14,9 @@ TEST(Tenant, KeyIsTheStoredFormProviderColonId) {
 }
 
 TEST(Tenant, ParseReadsBackEveryKey) {
-  for (const Tenant& t : {Tenant{"bereke", "sandbox-partner"}, Tenant{"ecommpay", "91348"},
-                          Tenant{"qiwi", "best-partner"}, Tenant{"qiwi", "a:b"}, Tenant{"x", "y"}}) {
+  for (const Tenant& t :
+       {Tenant{"bereke", "sandbox-partner"}, Tenant{"ecommpay", "91348"},
+        Tenant{"qiwi", "best-partner"}, Tenant{"qiwi", "a:b"}, Tenant{"x", "y"}}) {
     const auto parsed = Tenant::parse(t.key());
     ASSERT_TRUE(parsed) << t.key();
     EXPECT_EQ(*parsed, t);

@@ -26,9 +26,8 @@ std::atomic<int> next_database{0};
 fs::path private_cluster_dir;
 
 void stop_private_cluster() {
-  const std::string command =
-      std::string(PAYOUTD_SOURCE_DIR) + "/scripts/pg-cluster.sh stop '" +
-      private_cluster_dir.string() + "' >/dev/null 2>&1";
+  const std::string command = std::string(PAYOUTD_SOURCE_DIR) + "/scripts/pg-cluster.sh stop '" +
+                              private_cluster_dir.string() + "' >/dev/null 2>&1";
   [[maybe_unused]] const int rc = std::system(command.c_str());
 }
 

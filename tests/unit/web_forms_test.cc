@@ -8,7 +8,8 @@ namespace {
 
 std::string names_form(std::size_t count, std::string_view last = {}) {
   std::string form;
-  for (std::size_t i = 0; i < count; ++i) form.append(form.empty() ? "" : "&").append("p").append(std::to_string(i)).append("=1");
+  for (std::size_t i = 0; i < count; ++i)
+    form.append(form.empty() ? "" : "&").append("p").append(std::to_string(i)).append("=1");
   if (!last.empty()) form.append("&").append(last);
   return form;
 }
@@ -24,7 +25,7 @@ TEST(ParseForm, DecodesInOrder) {
 TEST(ParseForm, RefusesARepeatedNameWhereverItIs) {
   EXPECT_FALSE(parse_form("a=1&a=2"));
   EXPECT_FALSE(parse_form(names_form(900, "p3=again")));  // far from its first use
-  EXPECT_FALSE(parse_form("a=1&%61=2"));                   // the same name once decoded
+  EXPECT_FALSE(parse_form("a=1&%61=2"));                  // the same name once decoded
 }
 
 TEST(ParseForm, RefusesMalformedEscapes) {

@@ -482,8 +482,8 @@ CardPayoutResult CardPayouts::get_stored(std::string_view tenant,
   return r;
 }
 
-CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id,
-                                              std::string_view provider, Tenant* owner) const {
+CardPayoutResult CardPayouts::get_by_order_id(std::string_view order_id, std::string_view provider,
+                                              Tenant* owner) const {
   auto read = store_.get_record("", kOrderIdIndex, order_id);
   if (!read.ok()) return unavailable("storage unavailable");
   const std::optional<std::string>& index = *read;

@@ -22,7 +22,8 @@ constexpr std::string_view kPrefix = "/payouts/api/v2/";
 
 // The seed's message, byte for byte: "Сard affiliation" has a Cyrillic "С" (U+0421).
 constexpr std::string_view kCardAffiliation =
-    "\xD0\xA1" "ard affiliation does not match required pattern";
+    "\xD0\xA1"
+    "ard affiliation does not match required pattern";
 
 // The partner may fund this way: from a corporate card (source given) or its transit account.
 bool debit_method_allowed(const Partner& p, const std::string& source) {
@@ -217,8 +218,9 @@ bool Dialect::authenticate(const http::Request& request, Call& call) {
   if (const std::int64_t wait_ms = throttle_.wait_ms(user, request.peer_address, now_ms);
       wait_ms > 0) {
     const std::int64_t seconds = http::retry_after_seconds(wait_ms);
-    http::Response r = error(429, "90", "Too many failed authentication attempts: retry in " +
-                                            std::to_string(seconds) + " s");
+    http::Response r = error(
+        429, "90",
+        "Too many failed authentication attempts: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     call.respond(std::move(r));
     return false;

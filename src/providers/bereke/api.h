@@ -31,8 +31,8 @@ struct Partner {
 };
 
 struct Options {
-  std::string node = "payoutd";       // echo: the node's name
-  std::string instance = "sandbox";   // echo: the instance's name
+  std::string node = "payoutd";      // echo: the node's name
+  std::string instance = "sandbox";  // echo: the instance's name
   // Base of the hosted pages' URLs (formUrl), e.g. https://payouts.example; empty: the server's
   // own http://HOST:PORT.
   std::string public_url;

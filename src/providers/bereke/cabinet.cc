@@ -26,41 +26,89 @@ struct CardTexts {
   std::string_view my_cards, knp_title, add_card, card_number, expiry, expiry_hint, holder, phone,
       phone_hint, save_card, binding_id, copy, primary, make_primary, remove, no_cards, sms_sent,
       sms_code, confirm, bad_card, bad_expiry, bad_holder, bad_phone, foreign_card, unknown_card,
-      already_added, wrong_code, code_expired, card_added, card_declined, card_in_use,
-      card_removed, card_primary, no_sms, knp_saved, knp_current, save, bad_knp, too_many_sms;
+      already_added, wrong_code, code_expired, card_added, card_declined, card_in_use, card_removed,
+      card_primary, no_sms, knp_saved, knp_current, save, bad_knp, too_many_sms;
 };
 
 constexpr CardTexts kEn{
-    "My cards", "KNP value", "Add a card", "Card number", "Expiry", "MM/YY", "Cardholder name",
-    "Phone the card is linked to", "The code comes by SMS to it, e.g. +77011234567",
-    "Save the card", "Binding ID", "Copy", "Primary", "Make primary", "Delete",
-    "No corporate cards yet", "We sent a one-time password by SMS to", "Password from the SMS",
-    "Confirm", "Check the card number", "Check the expiry date (MM/YY, not in the past)",
+    "My cards",
+    "KNP value",
+    "Add a card",
+    "Card number",
+    "Expiry",
+    "MM/YY",
+    "Cardholder name",
+    "Phone the card is linked to",
+    "The code comes by SMS to it, e.g. +77011234567",
+    "Save the card",
+    "Binding ID",
+    "Copy",
+    "Primary",
+    "Make primary",
+    "Delete",
+    "No corporate cards yet",
+    "We sent a one-time password by SMS to",
+    "Password from the SMS",
+    "Confirm",
+    "Check the card number",
+    "Check the expiry date (MM/YY, not in the past)",
     "Enter the cardholder's name in Latin letters (up to 26)",
-    "Enter the phone as + and 10 to 15 digits", "Only cards issued in Kazakhstan can be added",
-    "This card is not known to the bank", "This card is already among your cards",
+    "Enter the phone as + and 10 to 15 digits",
+    "Only cards issued in Kazakhstan can be added",
+    "This card is not known to the bank",
+    "This card is already among your cards",
     "The password is wrong",
     "The password has expired or was entered wrongly too often: add the card again",
-    "The card was added: its binding ID is", "The card could not be verified",
-    "Payouts in flight still hold money on this card: try again later", "The card was deleted",
-    "The card is now the primary one", "SMS codes cannot be sent: no SMS gateway is configured",
-    "The KNP value was saved", "Payouts carry the KNP", "Save", "Choose a code from the list",
+    "The card was added: its binding ID is",
+    "The card could not be verified",
+    "Payouts in flight still hold money on this card: try again later",
+    "The card was deleted",
+    "The card is now the primary one",
+    "SMS codes cannot be sent: no SMS gateway is configured",
+    "The KNP value was saved",
+    "Payouts carry the KNP",
+    "Save",
+    "Choose a code from the list",
     "Too many SMS codes were sent for this phone or partner: try again in an hour"};
 constexpr CardTexts kRu{
-    "Мои карты", "Значение КНП", "Добавить карту", "Номер карты", "Срок действия", "ММ/ГГ",
-    "Имя держателя карты", "Телефон, к которому привязана карта",
-    "Пароль придёт по СМС, например +77011234567", "Сохранить карту", "ID связки", "Копировать",
-    "Основная", "Сделать карту основной", "Удалить карту", "Корпоративных карт пока нет",
-    "Мы отправили одноразовый пароль по СМС на", "Пароль из СМС", "Подтвердить",
-    "Проверьте номер карты", "Проверьте срок действия (ММ/ГГ, не в прошлом)",
-    "Укажите имя держателя латиницей (до 26 символов)", "Укажите телефон: + и от 10 до 15 цифр",
-    "Добавить можно только карты, выпущенные в Казахстане", "Эта карта неизвестна банку",
-    "Эта карта уже есть среди ваших карт", "Неверный пароль",
+    "Мои карты",
+    "Значение КНП",
+    "Добавить карту",
+    "Номер карты",
+    "Срок действия",
+    "ММ/ГГ",
+    "Имя держателя карты",
+    "Телефон, к которому привязана карта",
+    "Пароль придёт по СМС, например +77011234567",
+    "Сохранить карту",
+    "ID связки",
+    "Копировать",
+    "Основная",
+    "Сделать карту основной",
+    "Удалить карту",
+    "Корпоративных карт пока нет",
+    "Мы отправили одноразовый пароль по СМС на",
+    "Пароль из СМС",
+    "Подтвердить",
+    "Проверьте номер карты",
+    "Проверьте срок действия (ММ/ГГ, не в прошлом)",
+    "Укажите имя держателя латиницей (до 26 символов)",
+    "Укажите телефон: + и от 10 до 15 цифр",
+    "Добавить можно только карты, выпущенные в Казахстане",
+    "Эта карта неизвестна банку",
+    "Эта карта уже есть среди ваших карт",
+    "Неверный пароль",
     "Пароль истёк или введён неверно слишком много раз: добавьте карту снова",
-    "Карта добавлена, ID связки:", "Не удалось проверить карту",
-    "На карте ещё зарезервированы деньги выплат в обработке: повторите позже", "Карта удалена",
-    "Карта стала основной", "СМС не отправить: шлюз СМС не настроен", "Значение КНП сохранено",
-    "Выплаты несут КНП", "Сохранить", "Выберите код из справочника",
+    "Карта добавлена, ID связки:",
+    "Не удалось проверить карту",
+    "На карте ещё зарезервированы деньги выплат в обработке: повторите позже",
+    "Карта удалена",
+    "Карта стала основной",
+    "СМС не отправить: шлюз СМС не настроен",
+    "Значение КНП сохранено",
+    "Выплаты несут КНП",
+    "Сохранить",
+    "Выберите код из справочника",
     "Слишком много СМС-кодов для этого телефона или партнёра: повторите через час"};
 
 const CardTexts& texts_of(const View& v) { return v.t->lang == "ru" ? kRu : kEn; }
@@ -125,32 +173,42 @@ std::vector<KnpCode> load_knp_table(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     if (header) {
       header = false;
-      if (line != "code,name_ru") throw std::runtime_error(path + ":" + std::to_string(number) + ": expected code,name_ru");
+      if (line != "code,name_ru")
+        throw std::runtime_error(path + ":" + std::to_string(number) + ": expected code,name_ru");
       continue;
     }
     const auto comma = line.find(',');
-    std::string code = line.substr(0, comma), name = comma == std::string::npos ? "" : line.substr(comma + 1);
+    std::string code = line.substr(0, comma),
+                name = comma == std::string::npos ? "" : line.substr(comma + 1);
     if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
       name = name.substr(1, name.size() - 2);
-      for (std::size_t at = name.find("\"\""); at != std::string::npos; at = name.find("\"\"", at + 1)) name.erase(at, 1);
+      for (std::size_t at = name.find("\"\""); at != std::string::npos;
+           at = name.find("\"\"", at + 1))
+        name.erase(at, 1);
     }
-    if (code.size() != 3 || code.find_first_not_of("0123456789") != std::string::npos || name.empty()) {
-      throw std::runtime_error(path + ":" + std::to_string(number) + ": expected a 3-digit code and its name");
+    if (code.size() != 3 || code.find_first_not_of("0123456789") != std::string::npos ||
+        name.empty()) {
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": expected a 3-digit code and its name");
     }
     if (!out.empty() && out.back().code >= code) {
-      throw std::runtime_error(path + ":" + std::to_string(number) + ": codes must be sorted and unique");
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": codes must be sorted and unique");
     }
     out.push_back({std::move(code), std::move(name)});
   }
   return out;
 }
 
-CabinetSection::CabinetSection(engine::CardPayouts& cards, const Dialect& dialect, CabinetOptions options)
+CabinetSection::CabinetSection(engine::CardPayouts& cards, const Dialect& dialect,
+                               CabinetOptions options)
     : cards_(cards),
       dialect_(dialect),
       options_(std::move(options)),
-      sms_per_phone_(options_.sms_per_phone_per_hour, 3'600'000, options_.sms_per_phone_per_hour, 100'000),
-      sms_per_tenant_(options_.sms_per_tenant_per_hour, 3'600'000, options_.sms_per_tenant_per_hour, 100'000) {}
+      sms_per_phone_(options_.sms_per_phone_per_hour, 3'600'000, options_.sms_per_phone_per_hour,
+                     100'000),
+      sms_per_tenant_(options_.sms_per_tenant_per_hour, 3'600'000, options_.sms_per_tenant_per_hour,
+                      100'000) {}
 
 bool CabinetSection::serves(const Tenant& tenant) const { return tenant.provider == kProvider; }
 
@@ -165,7 +223,8 @@ bool CabinetSection::get(View& v, std::string_view path) {
   return false;
 }
 
-bool CabinetSection::post(View& v, std::string_view path, const Params& form, const std::string& address) {
+bool CabinetSection::post(View& v, std::string_view path, const Params& form,
+                          const std::string& address) {
   if (path == "/cabinet/cards/add") return add_card(v, form, address), true;
   if (path == "/cabinet/cards/confirm") return confirm_card(v, form, address), true;
   if (path == "/cabinet/cards/primary") return card_action(v, form, address, true), true;
@@ -220,28 +279,34 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   for (char c : web::form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
   }
-  const std::string expiry = web::form_value(form, "expiry"), holder = web::form_value(form, "holder"), phone = web::form_value(form, "phone");
+  const std::string expiry = web::form_value(form, "expiry"),
+                    holder = web::form_value(form, "holder"),
+                    phone = web::form_value(form, "phone");
   auto refuse = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
     cards(v, {}, why, 422);
   };
-  if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::all_digits(pan) ||
-      !cards::luhn_valid(pan)) {
+  if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
+      !cards::all_digits(pan) || !cards::luhn_valid(pan)) {
     return refuse(t.bad_card);
   }
   auto issuer = cards_.bins().find(pan);
   if (!issuer) return refuse(t.unknown_card);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   bool allowed = false;
-  for (const std::string& country : partner ? partner->card_countries : std::vector<std::string>{}) {
+  for (const std::string& country :
+       partner ? partner->card_countries : std::vector<std::string>{}) {
     allowed |= country == issuer->country;
   }
   if (!allowed) return refuse(t.foreign_card);
   if (!valid_expiry(expiry, SystemClock().now_ms())) return refuse(t.bad_expiry);
   bool holder_ok = !holder.empty() && holder.size() <= 26;
-  for (char c : holder) holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '-';
+  for (char c : holder)
+    holder_ok &=
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '-';
   if (!holder_ok) return refuse(t.bad_holder);
-  if (phone.size() < 11 || phone.size() > 16 || phone[0] != '+' || !cards::all_digits(phone.substr(1))) {
+  if (phone.size() < 11 || phone.size() > 16 || phone[0] != '+' ||
+      !cards::all_digits(phone.substr(1))) {
     return refuse(t.bad_phone);
   }
   // Each SMS costs money and reaches a phone the user typed: bounded per phone and per tenant.
@@ -256,17 +321,20 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   std::string upper;
   for (char c : holder) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   auto shared = std::make_shared<View>(std::move(v));
-  cards_.corporate().enrol(shared->session->tenant, {std::move(pan), *issuer, upper}, expiry, phone,
-                    [this, shared, address](engine::EnrolmentResult r) {
-                      View& answer = *shared;
-                      if (r.error == engine::EnrolmentError::kAlreadyAdded) return cards(answer, {}, texts_of(answer).already_added, 409);
-                      if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
-                      answer.audit("cards.add.requested", r.enrolment.masked_pan, address,
-                                  [this, shared, e = r.enrolment](bool) { code_page(*shared, e, {}, 200); });
-                    });
+  cards_.corporate().enrol(
+      shared->session->tenant, {std::move(pan), *issuer, upper}, expiry, phone,
+      [this, shared, address](engine::EnrolmentResult r) {
+        View& answer = *shared;
+        if (r.error == engine::EnrolmentError::kAlreadyAdded)
+          return cards(answer, {}, texts_of(answer).already_added, 409);
+        if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
+        answer.audit("cards.add.requested", r.enrolment.masked_pan, address,
+                     [this, shared, e = r.enrolment](bool) { code_page(*shared, e, {}, 200); });
+      });
 }
 
-void CabinetSection::code_page(View& v, const engine::Enrolment& e, std::string_view error, int status) {
+void CabinetSection::code_page(View& v, const engine::Enrolment& e, std::string_view error,
+                               int status) {
   const CardTexts& t = texts_of(v);
   const std::string content =
       web::render("providers/bereke/card_code", {{"t", words(t)},
@@ -288,35 +356,43 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
       [this, shared, address](engine::EnrolmentResult r) {
         View& answer = *shared;
         const CardTexts& t = texts_of(answer);
-        if (r.error == engine::EnrolmentError::kWrongCode && r.enrolment.state == engine::EnrolmentState::kCodeSent) {
+        if (r.error == engine::EnrolmentError::kWrongCode &&
+            r.enrolment.state == engine::EnrolmentState::kCodeSent) {
           return code_page(answer, r.enrolment, t.wrong_code, 422);
         }
-        if (r.error != engine::EnrolmentError::kNone && r.error != engine::EnrolmentError::kUnavailable) {
+        if (r.error != engine::EnrolmentError::kNone &&
+            r.error != engine::EnrolmentError::kUnavailable) {
           return cards(answer, {}, t.code_expired, 422);
         }
         if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
         const bool bound = r.enrolment.state == engine::EnrolmentState::kBound;
-        answer.audit(bound ? "cards.add" : "cards.add.declined",
-                    r.enrolment.masked_pan + " " + (bound ? r.enrolment.binding_id : r.enrolment.reason), address,
-                    [this, shared, e = r.enrolment, bound](bool) {
-                      if (bound) return shared->redirect("/cabinet/cards?added=" + url_encode(e.binding_id));
-                      cards(*shared, {}, std::string(texts_of(*shared).card_declined) + " (" + e.reason + ")", 422);
-                    });
+        answer.audit(
+            bound ? "cards.add" : "cards.add.declined",
+            r.enrolment.masked_pan + " " + (bound ? r.enrolment.binding_id : r.enrolment.reason),
+            address, [this, shared, e = r.enrolment, bound](bool) {
+              if (bound)
+                return shared->redirect("/cabinet/cards?added=" + url_encode(e.binding_id));
+              cards(*shared, {},
+                    std::string(texts_of(*shared).card_declined) + " (" + e.reason + ")", 422);
+            });
       });
 }
 
-void CabinetSection::card_action(View& v, const Params& form, const std::string& address, bool primary) {
+void CabinetSection::card_action(View& v, const Params& form, const std::string& address,
+                                 bool primary) {
   const std::string binding = web::form_value(form, "binding").substr(0, 64);
   auto shared = std::make_shared<View>(std::move(v));
   auto done = [this, shared, address, binding, primary](engine::CorporateCardResult r) {
     View& answer = *shared;
     const CardTexts& t = texts_of(answer);
     if (r == engine::CorporateCardResult::kInUse) return cards(answer, {}, t.card_in_use, 409);
-    if (r == engine::CorporateCardResult::kNotFound) return cards(answer, {}, answer.t->not_found, 404);
+    if (r == engine::CorporateCardResult::kNotFound)
+      return cards(answer, {}, answer.t->not_found, 404);
     if (r != engine::CorporateCardResult::kOk) return cards(answer, {}, answer.t->busy, 503);
-    answer.audit(primary ? "cards.primary" : "cards.delete", binding, address, [shared, primary](bool) {
-      shared->redirect(std::string("/cabinet/cards?done=") + (primary ? "primary" : "removed"));
-    });
+    answer.audit(
+        primary ? "cards.primary" : "cards.delete", binding, address, [shared, primary](bool) {
+          shared->redirect(std::string("/cabinet/cards?done=") + (primary ? "primary" : "removed"));
+        });
   };
   if (primary) return cards_.corporate().set_primary(shared->session->tenant, binding, done);
   cards_.corporate().remove(shared->session->tenant, binding, done);
@@ -347,17 +423,21 @@ void CabinetSection::knp(View& v, std::string_view notice, int status) {
 
 void CabinetSection::set_knp(View& v, const Params& form, const std::string& address) {
   const std::string code = web::form_value(form, "knp");
-  const bool known = std::any_of(options_.knp.begin(), options_.knp.end(), [&](const KnpCode& k) { return k.code == code; });
+  const bool known = std::any_of(options_.knp.begin(), options_.knp.end(),
+                                 [&](const KnpCode& k) { return k.code == code; });
   if (!known) return knp(v, texts_of(v).bad_knp, 422);
   const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
   const auto chosen = cards_.corporate().knp(v.session->tenant);
   if (!chosen.ok()) return cabinet::answer_unavailable(v);
   const std::string before = chosen->value_or(partner ? partner->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));
-  cards_.corporate().set_knp(shared->session->tenant, code, [this, shared, address, before, code](engine::CorporateCardResult r) {
-    if (r != engine::CorporateCardResult::kOk) return knp(*shared, shared->t->busy, 503);
-    shared->audit("knp.change", before + " -> " + code, address,
-                [shared](bool) { shared->redirect("/cabinet/knp?saved=1"); });
-  });
+  cards_.corporate().set_knp(shared->session->tenant, code,
+                             [this, shared, address, before, code](engine::CorporateCardResult r) {
+                               if (r != engine::CorporateCardResult::kOk)
+                                 return knp(*shared, shared->t->busy, 503);
+                               shared->audit(
+                                   "knp.change", before + " -> " + code, address,
+                                   [shared](bool) { shared->redirect("/cabinet/knp?saved=1"); });
+                             });
 }
 }  // namespace payoutd::providers::bereke

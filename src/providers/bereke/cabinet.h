@@ -1,7 +1,7 @@
 #pragma once
 // The Bereke partners' sections of the cabinet (seed 003, "Личный кабинет"):
-// GET  /cabinet/cards                                "My cards": corporate cards, binding ids, balances
-// POST /cabinet/cards/add, /cabinet/cards/confirm    add one, confirmed by an SMS code
+// GET  /cabinet/cards                                "My cards": corporate cards, binding ids,
+// balances POST /cabinet/cards/add, /cabinet/cards/confirm    add one, confirmed by an SMS code
 // POST /cabinet/cards/primary, /cabinet/cards/delete
 // GET  /cabinet/knp, POST /cabinet/knp               the KNP the payouts carry
 #include <string>

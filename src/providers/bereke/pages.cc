@@ -23,41 +23,81 @@ namespace {
 
 constexpr std::string_view kBase = "/payouts/payment/";
 
-
 struct Texts {
-  std::string_view lang, title, amount, description, time_left, card_number, card_hint,
-      cardholder, cardholder_hint, pay, invalid_card, invalid_holder, expired, not_found,
-      processing, success, declined, back, redirect_note, unknown_bin, foreign_card,
-      already_final, seconds_unit;
+  std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
+      cardholder_hint, pay, invalid_card, invalid_holder, expired, not_found, processing, success,
+      declined, back, redirect_note, unknown_bin, foreign_card, already_final, seconds_unit;
 };
 
-constexpr Texts kRu{
-    "ru", "Получение выплаты", "Сумма", "Назначение", "Осталось времени", "Номер карты",
-    "13–19 цифр, без пробелов или с ними", "Имя держателя карты", "Латиницей, как на карте",
-    "Получить выплату", "Проверьте номер карты", "Укажите имя латиницей (до 26 символов)",
-    "Время сессии истекло. Выплата не проведена.", "Заказ не найден",
-    "Выплата обрабатывается…", "Выплата зачислена на карту", "Выплата отклонена",
-    "Вернуться к партнёру", "Переход к партнёру через несколько секунд.",
-    "Карта этого банка не поддерживается", "Выплаты возможны только на карты банков Казахстана",
-    "Заказ уже обработан", "с"};
-constexpr Texts kEn{
-    "en", "Receive a payout", "Amount", "Purpose", "Time left", "Card number",
-    "13 to 19 digits, spaces allowed", "Cardholder name", "In Latin letters, as on the card",
-    "Receive the payout", "Check the card number", "Enter the name in Latin letters (up to 26)",
-    "The session has expired. No money was sent.", "Order not found",
-    "The payout is being processed…", "The payout was credited to the card",
-    "The payout was declined", "Back to the partner", "You will be taken back in a few seconds.",
-    "Cards of this bank are not supported", "Payouts go to cards of Kazakhstan banks only",
-    "The order has already been processed", "s"};
-constexpr Texts kKk{
-    "kk", "Төлемді алу", "Сома", "Мақсаты", "Қалған уақыт", "Карта нөмірі",
-    "13–19 сан, бос орынмен немесе онсыз", "Карта ұстаушының аты", "Картадағыдай латын әрпімен",
-    "Төлемді алу", "Карта нөмірін тексеріңіз", "Атыңызды латын әрпімен жазыңыз (26 таңбаға дейін)",
-    "Сессия уақыты бітті. Төлем жүргізілмеді.", "Тапсырыс табылмады",
-    "Төлем өңделуде…", "Төлем картаға түсті", "Төлем қабылданбады",
-    "Серіктеске оралу", "Бірнеше секундтан кейін серіктеске өтесіз.",
-    "Бұл банктің карталары қолдау көрсетілмейді",
-    "Төлемдер тек Қазақстан банктерінің карталарына жасалады", "Тапсырыс өңделіп қойған", "с"};
+constexpr Texts kRu{"ru",
+                    "Получение выплаты",
+                    "Сумма",
+                    "Назначение",
+                    "Осталось времени",
+                    "Номер карты",
+                    "13–19 цифр, без пробелов или с ними",
+                    "Имя держателя карты",
+                    "Латиницей, как на карте",
+                    "Получить выплату",
+                    "Проверьте номер карты",
+                    "Укажите имя латиницей (до 26 символов)",
+                    "Время сессии истекло. Выплата не проведена.",
+                    "Заказ не найден",
+                    "Выплата обрабатывается…",
+                    "Выплата зачислена на карту",
+                    "Выплата отклонена",
+                    "Вернуться к партнёру",
+                    "Переход к партнёру через несколько секунд.",
+                    "Карта этого банка не поддерживается",
+                    "Выплаты возможны только на карты банков Казахстана",
+                    "Заказ уже обработан",
+                    "с"};
+constexpr Texts kEn{"en",
+                    "Receive a payout",
+                    "Amount",
+                    "Purpose",
+                    "Time left",
+                    "Card number",
+                    "13 to 19 digits, spaces allowed",
+                    "Cardholder name",
+                    "In Latin letters, as on the card",
+                    "Receive the payout",
+                    "Check the card number",
+                    "Enter the name in Latin letters (up to 26)",
+                    "The session has expired. No money was sent.",
+                    "Order not found",
+                    "The payout is being processed…",
+                    "The payout was credited to the card",
+                    "The payout was declined",
+                    "Back to the partner",
+                    "You will be taken back in a few seconds.",
+                    "Cards of this bank are not supported",
+                    "Payouts go to cards of Kazakhstan banks only",
+                    "The order has already been processed",
+                    "s"};
+constexpr Texts kKk{"kk",
+                    "Төлемді алу",
+                    "Сома",
+                    "Мақсаты",
+                    "Қалған уақыт",
+                    "Карта нөмірі",
+                    "13–19 сан, бос орынмен немесе онсыз",
+                    "Карта ұстаушының аты",
+                    "Картадағыдай латын әрпімен",
+                    "Төлемді алу",
+                    "Карта нөмірін тексеріңіз",
+                    "Атыңызды латын әрпімен жазыңыз (26 таңбаға дейін)",
+                    "Сессия уақыты бітті. Төлем жүргізілмеді.",
+                    "Тапсырыс табылмады",
+                    "Төлем өңделуде…",
+                    "Төлем картаға түсті",
+                    "Төлем қабылданбады",
+                    "Серіктеске оралу",
+                    "Бірнеше секундтан кейін серіктеске өтесіз.",
+                    "Бұл банктің карталары қолдау көрсетілмейді",
+                    "Төлемдер тек Қазақстан банктерінің карталарына жасалады",
+                    "Тапсырыс өңделіп қойған",
+                    "с"};
 
 const Texts& texts(std::string_view lang) {
   if (lang == "en") return kEn;
@@ -211,7 +251,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
 }
 
 void Pages::form(const http::Request& request, const http::Responder& respond,
-                       std::string_view lang) {
+                 std::string_view lang) {
   const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
@@ -221,14 +261,15 @@ void Pages::form(const http::Request& request, const http::Responder& respond,
   if (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered) {
     // Confirmed (or expired) already: its status is on the finish page.
     return cards_.engine().after_durable(
-        [respond, r = web::redirect(finish_path(lang, o.order_id))]() mutable { respond(std::move(r)); });
+        [respond, r = web::redirect(finish_path(lang, o.order_id))]() mutable {
+          respond(std::move(r));
+        });
   }
   const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
   std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
                                   : form_page(t, order, (left_ms + 999) / 1000, {}, o.name);
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
-    respond(web::page(200, std::move(body)));
-  });
+  cards_.engine().after_durable(
+      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
 void Pages::confirm(const http::Request& request, const http::Responder& respond) {
@@ -269,7 +310,8 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   }
   if (!allowed) return again(t.foreign_card);
   std::string upper_holder;
-  for (char c : holder) upper_holder.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  for (char c : holder)
+    upper_holder.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   const std::string order_id = order.order.order_id;
   cards_.confirm(tenant, order.payout.partner_id, {std::move(pan), *issuer, upper_holder},
                  [respond, lang, order_id](CardPayoutResult r) {
@@ -280,7 +322,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
 }
 
 void Pages::finish(const http::Request& request, const http::Responder& respond,
-                         std::string_view lang) {
+                   std::string_view lang) {
   const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
@@ -294,9 +336,8 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
     return respond(web::redirect(std::move(location)));
   }
   std::string body = finish_page(t, order);
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable {
-    respond(web::page(200, std::move(body)));
-  });
+  cards_.engine().after_durable(
+      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
 }  // namespace payoutd::providers::bereke

@@ -8,9 +8,9 @@
 // countdown) and one stylesheet, under a strict Content-Security-Policy with no third-party
 // anything. The card number travels only in the POST body, never in a URL, and the page never
 // shows it back.
-#include "providers/bereke/api.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
+#include "providers/bereke/api.h"
 
 namespace payoutd::providers::bereke {
 

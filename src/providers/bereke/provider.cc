@@ -21,7 +21,9 @@ using config::required_string;
 class BerekeProvider final : public Provider {
  public:
   BerekeProvider(Options options, engine::ProvisionPlan plan, CabinetOptions cabinet)
-      : options_(std::move(options)), plan_(std::move(plan)), cabinet_options_(std::move(cabinet)) {}
+      : options_(std::move(options)),
+        plan_(std::move(plan)),
+        cabinet_options_(std::move(cabinet)) {}
 
   std::vector<Tenant> tenants() const override {
     std::vector<Tenant> out;
@@ -32,7 +34,8 @@ class BerekeProvider final : public Provider {
   std::vector<ConfigSecret> secrets() const override {
     std::vector<ConfigSecret> out;
     for (std::size_t i = 0; i < options_.partners.size(); ++i) {
-      out.push_back({"bereke.partners[" + std::to_string(i) + "].password", options_.partners[i].password});
+      out.push_back(
+          {"bereke.partners[" + std::to_string(i) + "].password", options_.partners[i].password});
     }
     return out;
   }
@@ -65,10 +68,12 @@ CabinetOptions load_cabinet(const toml::table& root, const LoadContext& context)
   const toml::table& t = config::section(root, "cabinet");
   CabinetOptions o;
   o.sms = context.sms;
-  o.sms_per_phone_per_hour = static_cast<int>(bounded(t, "cabinet", "sms_per_phone_per_hour", 3, 1, 1000));
+  o.sms_per_phone_per_hour =
+      static_cast<int>(bounded(t, "cabinet", "sms_per_phone_per_hour", 3, 1, 1000));
   o.sms_per_tenant_per_hour =
       static_cast<int>(bounded(t, "cabinet", "sms_per_tenant_per_hour", 30, 1, 100'000));
-  if (std::filesystem::path knp = get_or<std::string>(t, "cabinet", "knp_table", ""); !knp.empty()) {
+  if (std::filesystem::path knp = get_or<std::string>(t, "cabinet", "knp_table", "");
+      !knp.empty()) {
     if (knp.is_relative()) knp = std::filesystem::path(context.config_path).parent_path() / knp;
     o.knp = load_knp_table(knp.string());
   }
@@ -175,8 +180,7 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
   o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
   while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
-  o.session_timeout_default_s =
-      bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
+  o.session_timeout_default_s = bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
   plan.marker = "provisioned:bereke";
   if (const toml::array* partners = bereke["partners"].as_array()) {
     for (std::size_t i = 0; i < partners->size(); ++i) {
@@ -193,7 +197,8 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
       o.partners.push_back(std::move(partner));
     }
   }
-  return std::make_unique<BerekeProvider>(std::move(o), std::move(plan), load_cabinet(root, context));
+  return std::make_unique<BerekeProvider>(std::move(o), std::move(plan),
+                                          load_cabinet(root, context));
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 #include "core/json.h"
 #include "core/time_format.h"
 #include "http/query.h"
-#include "web/api.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
+#include "web/api.h"
 
 namespace payoutd::providers::ecommpay {
 
@@ -27,7 +27,8 @@ namespace {
 constexpr std::string_view kRegistrationPath = "/v2/payment/payout/registration";
 constexpr std::string_view kSinkPath = "/sandbox/ecommpay/callbacks";
 // The sandbox's receiver keeps the newest callbacks of each project, each at most this large (a
-// callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyBytesMax per project.
+// callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyBytesMax per
+// project.
 constexpr std::size_t kSinkProjectKept = 200;
 constexpr std::size_t kSinkBodyBytesMax = 16 * 1024;
 
@@ -51,15 +52,24 @@ std::pair<int, std::string> limit_code(std::string_view decline, std::int64_t wi
   }
   const bool count = decline == engine::kDeclineCardCount;
   if (window_ms <= 24 * kHour) {
-    return count ? std::pair<int, std::string>{3112, "Payment Constraint 24 hour payout operations number exceeded"}
+    return count ? std::pair<
+                       int,
+                       std::string>{3112,
+                                    "Payment Constraint 24 hour payout operations number exceeded"}
                  : std::pair<int, std::string>{3109, "Payment Constraint Invalid 24 Hour Payout"};
   }
   if (window_ms <= 7 * 24 * kHour) {
-    return count ? std::pair<int, std::string>{3111, "Payment Constraint Weekly payout operations number exceeded"}
+    return count ? std::pair<
+                       int,
+                       std::string>{3111,
+                                    "Payment Constraint Weekly payout operations number exceeded"}
                  : std::pair<int, std::string>{3108, "Payment Constraint Invalid Weekly Payout"};
   }
-  return count ? std::pair<int, std::string>{3110, "Payment Constraint Monthly payout operations number exceeded"}
-               : std::pair<int, std::string>{3106, "Payment Constraint Invalid Monthly Payout"};
+  return count
+             ? std::pair<
+                   int, std::string>{3110,
+                                     "Payment Constraint Monthly payout operations number exceeded"}
+             : std::pair<int, std::string>{3106, "Payment Constraint Invalid Monthly Payout"};
 }
 
 std::optional<std::vector<unsigned char>> address_bytes(std::string_view text) {
@@ -69,7 +79,8 @@ std::optional<std::vector<unsigned char>> address_bytes(std::string_view text) {
   if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
     // An IPv4 address seen through an IPv6 socket (::ffff:a.b.c.d) is that IPv4 address.
     static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::equal(kMapped, kMapped + 12, buf)) return std::vector<unsigned char>(buf + 12, buf + 16);
+    if (std::equal(kMapped, kMapped + 12, buf))
+      return std::vector<unsigned char>(buf + 12, buf + 16);
     return std::vector<unsigned char>(buf, buf + 16);
   }
   return std::nullopt;
@@ -104,7 +115,8 @@ std::string time_text(std::int64_t ms) {
 bool valid_email(std::string_view s) {
   const auto at = s.find('@');
   return s.size() <= 255 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
-         s.find('@', at + 1) == std::string_view::npos && s.find_first_of(" \t\r\n") == std::string_view::npos;
+         s.find('@', at + 1) == std::string_view::npos &&
+         s.find_first_of(" \t\r\n") == std::string_view::npos;
 }
 
 bool valid_url(std::string_view s) {
@@ -271,14 +283,16 @@ struct Dialect::Sink {
 Dialect::Dialect(engine::CardPayouts& cards, Options options)
     : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
   for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
-  cards_.set_notifier(std::string(kProvider), [this](const Tenant& tenant,
-                                                     const store::PayoutRecord& payout,
-                                                     const CardOrder& order, std::int64_t now_ms) {
-    std::vector<store::OutboxMessage> messages;
-    if (auto m = callback(tenant, payout, order, now_ms)) messages.push_back(std::move(*m));
-    if (auto m = code_mail(payout, order, now_ms)) messages.push_back(std::move(*m));
-    return messages;
-  });
+  cards_.set_notifier(std::string(kProvider),
+                      [this](const Tenant& tenant, const store::PayoutRecord& payout,
+                             const CardOrder& order, std::int64_t now_ms) {
+                        std::vector<store::OutboxMessage> messages;
+                        if (auto m = callback(tenant, payout, order, now_ms))
+                          messages.push_back(std::move(*m));
+                        if (auto m = code_mail(payout, order, now_ms))
+                          messages.push_back(std::move(*m));
+                        return messages;
+                      });
 }
 
 void Dialect::set_public_url(std::string url) {
@@ -293,7 +307,8 @@ const Project* Dialect::project(std::int64_t id) const {
 }
 
 const Project* Dialect::project(std::string_view text) const {
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (text.empty() || text.size() > 12 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos) {
     return nullptr;
   }
   return project(std::stoll(std::string(text)));
@@ -307,8 +322,8 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   }
   if (path != kRegistrationPath) return false;
   if (request.problem != http::RequestProblem::kNone) {
-    respond(error(request.problem == http::RequestProblem::kMalformed ? 400 : 413, kCodeMissingField,
-                  "the request could not be read"));
+    respond(error(request.problem == http::RequestProblem::kMalformed ? 400 : 413,
+                  kCodeMissingField, "the request could not be read"));
     return true;
   }
   if (request.method != "POST") {
@@ -357,7 +372,7 @@ const Project* Dialect::signed_by(const json::Value& body, const json::Value& ge
                                   const http::Responder& respond) const {
   // project_id: a number, or a string of digits.
   const json::Value* id = general.find("project_id");
-  const Project* p = !id                ? nullptr
+  const Project* p = !id               ? nullptr
                      : id->is_number() ? project(id->number_text())
                      : id->is_string() ? project(std::string_view(id->as_string()))
                                        : nullptr;
@@ -388,11 +403,13 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
   if (order.callback_url.empty()) return std::nullopt;
   const Project* p = tenant.provider == kProvider ? project(std::string_view(tenant.id)) : nullptr;
   if (!p) return std::nullopt;
-  const bool registered = payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
+  const bool registered =
+      payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
   const bool final = payout.status != PayoutStatus::kProcessing;
   if (!registered && !final) return std::nullopt;
-  std::string status = registered ? "awaiting_payout_completion"
-                                  : payout.status == PayoutStatus::kSuccess ? "success" : "decline";
+  std::string status = registered                                ? "awaiting_payout_completion"
+                       : payout.status == PayoutStatus::kSuccess ? "success"
+                                                                 : "decline";
   int code = 0;
   std::string message = "Success";
   if (payout.status == PayoutStatus::kDeclined) {
@@ -418,7 +435,12 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
     if (signature) w.key("signature").string(*signature);
     w.end_object();
     w.key("request_id").string(std::to_string(payout.id));
-    w.key("payment").begin_object().key("id").string(payout.partner_id).key("type").string("payout");
+    w.key("payment")
+        .begin_object()
+        .key("id")
+        .string(payout.partner_id)
+        .key("type")
+        .string("payout");
     w.key("status").string(status).end_object();
     w.key("operation").begin_object().key("id").string(std::to_string(payout.id));
     w.key("type").string("payout").key("status").string(status);
@@ -444,7 +466,8 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
     json::Writer w(unsigned_body);
     render(w, nullptr);
   }
-  const std::string signature = sign(p->secret_key, signing_string(*json::parse(unsigned_body).value));
+  const std::string signature =
+      sign(p->secret_key, signing_string(*json::parse(unsigned_body).value));
   store::OutboxMessage m;
   m.tenant = payout.tenant;
   m.event_id = payout.partner_id + (registered ? ":registration" : ":result");
@@ -465,18 +488,28 @@ std::optional<store::OutboxMessage> Dialect::code_mail(const store::PayoutRecord
   m.tenant = payout.tenant;
   m.event_id = payout.partner_id + ":code:" + std::to_string(order.codes_sent);
   m.target = "mailto:" + order.email;  // to a person: the engine seals it (store.h, OutboxMessage)
-  m.body = "From: Payouts <" + options_.mail_from + ">\r\n"
-           "To: <" + order.email + ">\r\n"
+  m.body = "From: Payouts <" + options_.mail_from +
+           ">\r\n"
+           "To: <" +
+           order.email +
+           ">\r\n"
            "Subject: Your payout verification code\r\n"
-           "Date: " + format_rfc5322_date(now_ms) + "\r\n"
-           "Message-ID: <" + order.order_id + "." + std::to_string(order.codes_sent) + "@payoutd>\r\n"
+           "Date: " +
+           format_rfc5322_date(now_ms) +
+           "\r\n"
+           "Message-ID: <" +
+           order.order_id + "." + std::to_string(order.codes_sent) +
+           "@payoutd>\r\n"
            "MIME-Version: 1.0\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n"
            "\r\n"
-           "Your verification code: " + order.code_plain + "\r\n"
+           "Your verification code: " +
+           order.code_plain +
            "\r\n"
-           "It confirms a payout of " + amount + " " + std::string(payout.currency.code()) +
-           " (payment " + payout.partner_id + ") and is valid for 5 minutes.\r\n"
+           "\r\n"
+           "It confirms a payout of " +
+           amount + " " + std::string(payout.currency.code()) + " (payment " + payout.partner_id +
+           ") and is valid for 5 minutes.\r\n"
            "If you did not ask for a payout, ignore this message.\r\n";
   m.next_attempt_ms = m.created_ms = m.updated_ms = now_ms;
   return m;
@@ -497,9 +530,11 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
       return refuse(413, "a callback is at most 16 KiB");
     }
     json::ParseResult parsed = json::parse(request.body);
-    const json::Value* general = parsed.value && parsed.value->is_object() ? parsed.value->find("general") : nullptr;
+    const json::Value* general =
+        parsed.value && parsed.value->is_object() ? parsed.value->find("general") : nullptr;
     const json::Value* id = general && general->is_object() ? general->find("project_id") : nullptr;
-    const json::Value* signature = general && general->is_object() ? general->find("signature") : nullptr;
+    const json::Value* signature =
+        general && general->is_object() ? general->find("signature") : nullptr;
     const Project* p = id && id->is_string() ? project(std::string_view(id->as_string())) : nullptr;
     if (!p || !signature || !signature->is_string() ||
         !signature_valid(p->secret_key, signing_string(*parsed.value), signature->as_string())) {
@@ -516,7 +551,8 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
   const http::QueryParam signature = http::query_param(request.query(), "signature");
   const Project* p = id.present && id.valid ? project(std::string_view(id.value)) : nullptr;
   if (!p || !signature.present || !signature.valid ||
-      !signature_valid(p->secret_key, signing_string({{"project_id", id.value}}), signature.value)) {
+      !signature_valid(p->secret_key, signing_string({{"project_id", id.value}}),
+                       signature.value)) {
     return refuse(403, "sign project_id with the project's secret key");
   }
   std::string body = "[";

@@ -29,37 +29,95 @@ struct Texts {
       next_step, invalid_country, invalid_state, invalid_city, invalid_address, program_declined;
 };
 
-constexpr Texts kEn{
-    "en", "Payout", "Amount", "Description", "Time left", "Card number",
-    "13 to 19 digits, spaces allowed", "Cardholder name", "In Latin letters, as on the card",
-    "Send me a code", "We sent a verification code to", "Verification code", "Confirm the payout",
-    "The code is wrong", "The code has expired or was entered wrongly too often: enter the card again",
-    "Enter the card again", "Check the card number", "Enter the name in Latin letters (up to 26)",
-    "This card cannot receive payouts", "Payout Session Terminated. UUID Expired",
-    "This payout link is not valid", "A time limit (best_before) cannot be set for payouts",
-    "The payout is being processed…", "The payout was credited to the card",
-    "The payout was declined", "Payout not found", "s", "Your saved cards", "A new card",
-    "Save this card for next payouts", "The recipient's address",
-    "Payouts to this card need the recipient's address.", "Country",
-    "Two letters (ISO 3166-1), e.g. CA", "State or province", "For CA and US, e.g. ON or NY",
-    "City", "Street and house number", "Continue", "Enter the country's two-letter code",
-    "Enter the state or province code of CA or US", "Enter the city", "Enter the street and house number",
-    "The payout was declined: the sender's and recipient's details that the card's program needs are missing"};
+constexpr Texts kEn{"en",
+                    "Payout",
+                    "Amount",
+                    "Description",
+                    "Time left",
+                    "Card number",
+                    "13 to 19 digits, spaces allowed",
+                    "Cardholder name",
+                    "In Latin letters, as on the card",
+                    "Send me a code",
+                    "We sent a verification code to",
+                    "Verification code",
+                    "Confirm the payout",
+                    "The code is wrong",
+                    "The code has expired or was entered wrongly too often: enter the card again",
+                    "Enter the card again",
+                    "Check the card number",
+                    "Enter the name in Latin letters (up to 26)",
+                    "This card cannot receive payouts",
+                    "Payout Session Terminated. UUID Expired",
+                    "This payout link is not valid",
+                    "A time limit (best_before) cannot be set for payouts",
+                    "The payout is being processed…",
+                    "The payout was credited to the card",
+                    "The payout was declined",
+                    "Payout not found",
+                    "s",
+                    "Your saved cards",
+                    "A new card",
+                    "Save this card for next payouts",
+                    "The recipient's address",
+                    "Payouts to this card need the recipient's address.",
+                    "Country",
+                    "Two letters (ISO 3166-1), e.g. CA",
+                    "State or province",
+                    "For CA and US, e.g. ON or NY",
+                    "City",
+                    "Street and house number",
+                    "Continue",
+                    "Enter the country's two-letter code",
+                    "Enter the state or province code of CA or US",
+                    "Enter the city",
+                    "Enter the street and house number",
+                    "The payout was declined: the sender's and recipient's details that the card's "
+                    "program needs are missing"};
 constexpr Texts kRu{
-    "ru", "Выплата", "Сумма", "Описание", "Осталось времени", "Номер карты",
-    "13–19 цифр, без пробелов или с ними", "Имя держателя карты", "Латиницей, как на карте",
-    "Получить код", "Мы отправили проверочный код на", "Проверочный код", "Подтвердить выплату",
-    "Неверный код", "Код истёк или введён неверно слишком много раз: укажите карту снова",
-    "Указать карту снова", "Проверьте номер карты", "Укажите имя латиницей (до 26 символов)",
-    "На эту карту выплаты невозможны", "Сессия выплаты завершена: срок действия UUID истёк",
-    "Ссылка на выплату недействительна", "Для выплат нельзя ограничивать время работы (best_before)",
-    "Выплата обрабатывается…", "Выплата зачислена на карту", "Выплата отклонена",
-    "Выплата не найдена", "с", "Сохранённые карты", "Новая карта",
-    "Сохранить карту для следующих выплат", "Адрес получателя",
-    "Для выплаты на эту карту нужен адрес получателя.", "Страна",
-    "Две буквы (ISO 3166-1), например CA", "Штат или провинция", "Для CA и US, например ON или NY",
-    "Город", "Улица и номер дома", "Продолжить", "Укажите двухбуквенный код страны",
-    "Укажите код штата или провинции CA или US", "Укажите город", "Укажите улицу и номер дома",
+    "ru",
+    "Выплата",
+    "Сумма",
+    "Описание",
+    "Осталось времени",
+    "Номер карты",
+    "13–19 цифр, без пробелов или с ними",
+    "Имя держателя карты",
+    "Латиницей, как на карте",
+    "Получить код",
+    "Мы отправили проверочный код на",
+    "Проверочный код",
+    "Подтвердить выплату",
+    "Неверный код",
+    "Код истёк или введён неверно слишком много раз: укажите карту снова",
+    "Указать карту снова",
+    "Проверьте номер карты",
+    "Укажите имя латиницей (до 26 символов)",
+    "На эту карту выплаты невозможны",
+    "Сессия выплаты завершена: срок действия UUID истёк",
+    "Ссылка на выплату недействительна",
+    "Для выплат нельзя ограничивать время работы (best_before)",
+    "Выплата обрабатывается…",
+    "Выплата зачислена на карту",
+    "Выплата отклонена",
+    "Выплата не найдена",
+    "с",
+    "Сохранённые карты",
+    "Новая карта",
+    "Сохранить карту для следующих выплат",
+    "Адрес получателя",
+    "Для выплаты на эту карту нужен адрес получателя.",
+    "Страна",
+    "Две буквы (ISO 3166-1), например CA",
+    "Штат или провинция",
+    "Для CA и US, например ON или NY",
+    "Город",
+    "Улица и номер дома",
+    "Продолжить",
+    "Укажите двухбуквенный код страны",
+    "Укажите код штата или провинции CA или US",
+    "Укажите город",
+    "Укажите улицу и номер дома",
     "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты"};
 
 const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
@@ -163,7 +221,8 @@ std::string masked_email(std::string_view email) {
   return out;
 }
 
-std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link, std::string_view error) {
+std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link,
+                      std::string_view error) {
   web::Node data = page_data(t, r, -1, {}, true, link, error);
   data.set("email", masked_email(r.order.email));
   return web::card_page(t.lang, t.title, web::render("providers/ecommpay/code", data));
@@ -171,8 +230,9 @@ std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_vie
 
 // The extra page of a program that needs the recipient's location (a Visa card issued in
 // Canada), prefilled with what the link gave.
-std::string location_form(const Texts& t, const CardPayoutResult& r, const providers::ecommpay::Party& l,
-                          std::string_view link, std::string_view error) {
+std::string location_form(const Texts& t, const CardPayoutResult& r,
+                          const providers::ecommpay::Party& l, std::string_view link,
+                          std::string_view error) {
   web::Node data = page_data(t, r, seconds_left(r.order), {}, true, link, error);
   data.set("country", l.country)
       .set("state", l.state)
@@ -221,17 +281,20 @@ Pages::Posted Pages::posted(const http::Request& request) const {
   // What the link is checked for here is what a post relies on: its project's signature, payout
   // mode and this order (and no time limit, as when it opened the page). The registration's
   // amount and customer, which the page shows, come from the order, not from the link.
-  in.project = link && web::form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
+  in.project =
+      link && web::form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
   const std::string uuid = web::form_value(in.form, "uuid");
   auto parties = in.project ? providers::ecommpay::parties_from(*link, nullptr) : std::nullopt;
-  if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid) return refuse(403, t.bad_link);
+  if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid)
+    return refuse(403, t.bad_link);
   in.parties = std::move(*parties);
   in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kProvider, &in.tenant);
   if (in.order.error == Error::kUnavailable) {
     in.refusal = unavailable_page(t);
     return in;
   }
-  if (in.order.error != Error::kNone || in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
+  if (in.order.error != Error::kNone ||
+      in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
     return refuse(404, t.not_found);
   }
   return in;
@@ -251,7 +314,8 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (path == "/payment" && get) return open(request, respond), true;
   if (path == "/payment/card" && request.method == "POST") return card(request, respond), true;
   if (path == "/payment/code" && request.method == "POST") return code(request, respond), true;
-  if (path == "/payment/recipient" && request.method == "POST") return recipient(request, respond), true;
+  if (path == "/payment/recipient" && request.method == "POST")
+    return recipient(request, respond), true;
   if (path == "/payment/result" && get) return result(request, respond), true;
   respond(web::page(404, message(kEn, kEn.not_found, "declined")));
   return true;
@@ -259,15 +323,19 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
 
 void Pages::open(const http::Request& request, const http::Responder& respond) {
   auto params = web::parse_form(request.query());
-  const std::string lang = params && web::form_value(*params, "language_code") == "ru" ? "ru" : "en";
+  const std::string lang =
+      params && web::form_value(*params, "language_code") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
-  auto refuse = [&](int status, std::string_view why) { respond(web::page(status, message(t, why, "declined"))); };
+  auto refuse = [&](int status, std::string_view why) {
+    respond(web::page(status, message(t, why, "declined")));
+  };
   if (!params) return refuse(400, t.bad_link);
   if (!web::form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
   const providers::ecommpay::Project* project = link_project(*params);
   if (!project) return refuse(403, t.bad_link);
   Tenant tenant;
-  CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider, &tenant);
+  CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"),
+                                              providers::ecommpay::kProvider, &tenant);
   if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
   if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project->id)) {
     return refuse(404, t.bad_link);
@@ -288,16 +356,19 @@ void Pages::open(const http::Request& request, const http::Responder& respond) {
   std::string body =
       card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
                 *saved, web::form_value(*params, "account_token"), request.query());
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  cards_.engine().after_durable(
+      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
 const providers::ecommpay::Project* Pages::link_project(const Params& link) const {
-  const providers::ecommpay::Project* project = dialect_.project(std::string_view(web::form_value(link, "project_id")));
+  const providers::ecommpay::Project* project =
+      dialect_.project(std::string_view(web::form_value(link, "project_id")));
   if (!project || web::form_value(link, "mode") != "payout") return nullptr;
   const std::string signature = web::form_value(link, "signature");
   const bool signed_by_project =
       !signature.empty() &&
-      providers::ecommpay::signature_valid(project->secret_key, providers::ecommpay::signing_string(link), signature);
+      providers::ecommpay::signature_valid(project->secret_key,
+                                           providers::ecommpay::signing_string(link), signature);
   return signed_by_project ? project : nullptr;
 }
 
@@ -336,12 +407,14 @@ void Pages::card(const http::Request& request, const http::Responder& respond) {
     }
     ask.saved = token;  // the engine refuses a token that is not the client's
   } else {
-    if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax || !cards::luhn_valid(pan)) {
+    if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
+        !cards::luhn_valid(pan)) {
       return again(t.invalid_card);
     }
     bool holder_ok = holder.size() <= 26;
     for (char c : holder) {
-      holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' || c == '\'' || c == '-';
+      holder_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '.' ||
+                   c == '\'' || c == '-';
     }
     if (!holder_ok) return again(t.invalid_holder);
     auto issuer = cards_.bins().find(pan);
@@ -384,17 +457,19 @@ void Pages::recipient(const http::Request& request, const http::Responder& respo
 }
 
 void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view country,
-                            providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
-                            const http::Responder& respond) {
+                    providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+                    const http::Responder& respond) {
   using providers::ecommpay::Requirement;
   const CardPayoutResult& r = in.order;
   const Tenant& tenant = in.tenant;
-  const Requirement need = providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
+  const Requirement need =
+      providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
   auto answered = [respond, lang = in.lang, link = in.link, parties](CardPayoutResult res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&
         res.order.stage == OrderStage::kRegistered) {
-      if (res.order.code_hash.empty()) return respond(web::page(200, location_form(tx, res, parties.recipient, link, {})));
+      if (res.order.code_hash.empty())
+        return respond(web::page(200, location_form(tx, res, parties.recipient, link, {})));
       return respond(web::page(200, code_form(tx, res, link, {})));
     }
     if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
@@ -404,8 +479,8 @@ void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view 
     respond(web::redirect(result_path(res.order.order_id, lang)));
   };
   if (need == Requirement::kDecline) {
-    return cards_.refuse(tenant, r.payout.partner_id, std::string(providers::ecommpay::kDeclineProgramData),
-                         answered);
+    return cards_.refuse(tenant, r.payout.partner_id,
+                         std::string(providers::ecommpay::kDeclineProgramData), answered);
   }
   ask.send = need == Requirement::kMet;
   ask.parties = providers::ecommpay::parties_json(parties);
@@ -437,8 +512,8 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   const std::string lang = params && web::form_value(*params, "lang") == "ru" ? "ru" : "en";
   const Texts& t = texts(lang);
   Tenant tenant;
-  CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"), providers::ecommpay::kProvider,
-                                                      &tenant)
+  CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"),
+                                                       providers::ecommpay::kProvider, &tenant)
                               : CardPayoutResult{Error::kNotFound};
   if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
   if (r.error != Error::kNone) {
@@ -450,7 +525,8 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   } else if (r.payout.status == PayoutStatus::kSuccess) {
     body = message(t, t.success, "success", "success");
   } else if (r.payout.decline_code == engine::kDeclineExpired ||
-             (r.payout.status == PayoutStatus::kProcessing && SystemClock().now_ms() >= r.order.expires_ms)) {
+             (r.payout.status == PayoutStatus::kProcessing &&
+              SystemClock().now_ms() >= r.order.expires_ms)) {
     body = message(t, t.expired, "declined", "expired");
   } else if (r.payout.decline_code == providers::ecommpay::kDeclineProgramData) {
     body = message(t, t.program_declined, "declined", "declined");
@@ -459,7 +535,8 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   } else {
     body = message(t, t.processing, "", "registered");
   }
-  cards_.engine().after_durable([respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  cards_.engine().after_durable(
+      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
 
 }  // namespace payoutd::providers::ecommpay

@@ -5,10 +5,10 @@
 // the registration's email, and confirms the payout with it; the result page shows how it ended.
 // A card program that needs the recipient's location gets it on an extra page (program.h).
 // Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP.
-#include "providers/ecommpay/api.h"
-#include "providers/ecommpay/program.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
+#include "providers/ecommpay/api.h"
+#include "providers/ecommpay/program.h"
 
 namespace payoutd::providers::ecommpay {
 

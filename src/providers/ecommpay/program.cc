@@ -19,7 +19,8 @@ constexpr std::string_view kCountries =
 // ISO 3166-2's subdivisions of Canada and the United States, without the country prefix.
 constexpr std::string_view kStatesCa = " AB BC MB NB NL NS NT NU ON PE QC SK YT ";
 constexpr std::string_view kStatesUs =
-    " AK AL AR AS AZ CA CO CT DC DE FL GA GU HI IA ID IL IN KS KY LA MA MD ME MI MN MO MP MS MT NC ND"
+    " AK AL AR AS AZ CA CO CT DC DE FL GA GU HI IA ID IL IN KS KY LA MA MD ME MI MN MO MP MS MT NC "
+    "ND"
     " NE NH NJ NM NV NY OH OK OR PA PR RI SC SD TN TX UM UT VA VI VT WA WI WV WY ";
 
 constexpr std::size_t kTextMax = 255;
@@ -120,7 +121,8 @@ std::optional<Parties> parties_from(const Params& params, std::string* problem) 
     (sender ? out.sender : out.recipient).*(field->member) = std::move(value);
   }
   for (const auto* party : {&out.sender, &out.recipient}) {
-    if (!party->state.empty() && !party->country.empty() && !valid_state(party->country, party->state)) {
+    if (!party->state.empty() && !party->country.empty() &&
+        !valid_state(party->country, party->state)) {
       if (problem) *problem = party == &out.sender ? "sender_state" : "recipient_state";
       return std::nullopt;
     }
@@ -132,8 +134,9 @@ std::string parties_json(const Parties& parties) {
   std::string out;
   json::Writer w(out);
   w.begin_object();
-  for (const auto& [prefix, party] : {std::pair<std::string_view, const Party*>{"sender_", &parties.sender},
-                                      {"recipient_", &parties.recipient}}) {
+  for (const auto& [prefix, party] :
+       {std::pair<std::string_view, const Party*>{"sender_", &parties.sender},
+        {"recipient_", &parties.recipient}}) {
     for (const Field& f : kFields) {
       const std::string& v = party->*(f.member);
       if (!v.empty()) w.key(std::string(prefix) + std::string(f.name)).string(v);

@@ -63,7 +63,8 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   engine::ProvisionPlan plan;
   o.sandbox = context.sandbox;
   o.mail_from = context.mail_from;
-  o.uuid_lifetime_ms = bounded(section_table, "ecommpay", "uuid_lifetime_s", 1800, 1, 86'400) * 1000;
+  o.uuid_lifetime_ms =
+      bounded(section_table, "ecommpay", "uuid_lifetime_s", 1800, 1, 86'400) * 1000;
   plan.marker = "provisioned:ecommpay";
   const toml::array* projects = section_table["projects"].as_array();
   if (!projects) return std::make_unique<EcommpayProvider>(std::move(o), std::move(plan));
@@ -77,7 +78,8 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
     p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
     p.callback_url = get_or<std::string>(*t, where, "callback_url", "");
     const std::string sender = get_or<std::string>(*t, where, "sender", "merchant");
-    if (sender != "merchant" && sender != "person") fail(where + ".sender", "must be \"merchant\" or \"person\"");
+    if (sender != "merchant" && sender != "person")
+      fail(where + ".sender", "must be \"merchant\" or \"person\"");
     p.person_sender = sender == "person";
     p.currency = currency(*t, where);
     if (const toml::array* list = (*t)["allowlist"].as_array()) {
@@ -95,8 +97,7 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
       if (existing.id == p.id) fail(where + ".id", "duplicate project");
     }
     engine::ProvisionedFunder f;
-    f.spec = {tenant_of(p.id), std::string(kMerchantAccount),
-              "Merchant balance", p.currency};
+    f.spec = {tenant_of(p.id), std::string(kMerchantAccount), "Merchant balance", p.currency};
     f.initial_minor = minor_of(*t, where, "merchant_balance", p.currency, "0");
     plan.funders.push_back(std::move(f));
     o.projects.push_back(std::move(p));

@@ -15,10 +15,18 @@ bool ignored(std::string_view key) { return key == "signature" || key == "frame_
 void flatten(const json::Value& v, const std::string& path,
              std::vector<std::pair<std::string, std::string>>& out) {
   switch (v.kind()) {
-    case json::Value::Kind::kNull: out.emplace_back(path, ""); return;
-    case json::Value::Kind::kBool: out.emplace_back(path, v.as_bool() ? "1" : "0"); return;
-    case json::Value::Kind::kNumber: out.emplace_back(path, std::string(v.number_text())); return;
-    case json::Value::Kind::kString: out.emplace_back(path, v.as_string()); return;
+    case json::Value::Kind::kNull:
+      out.emplace_back(path, "");
+      return;
+    case json::Value::Kind::kBool:
+      out.emplace_back(path, v.as_bool() ? "1" : "0");
+      return;
+    case json::Value::Kind::kNumber:
+      out.emplace_back(path, std::string(v.number_text()));
+      return;
+    case json::Value::Kind::kString:
+      out.emplace_back(path, v.as_string());
+      return;
     case json::Value::Kind::kArray: {
       const auto& items = v.as_array();
       for (std::size_t i = 0; i < items.size(); ++i) {
@@ -94,7 +102,8 @@ std::string sign(std::string_view secret, std::string_view text) {
   HMAC(EVP_sha512(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac, &size);
   std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(size));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }

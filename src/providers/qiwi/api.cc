@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/ids.h"
-#include "core/log_limit.h"
 #include "core/json.h"
+#include "core/log_limit.h"
 #include "core/time_format.h"
 #include "http/query.h"
 #include "providers/qiwi/operation_names.h"
@@ -21,12 +21,14 @@ namespace {
 
 constexpr std::size_t kIdSizeMax = 64;
 
-
 std::string_view status_word(PayoutStatus s) {
   switch (s) {
-    case PayoutStatus::kProcessing: return "PROCESSING";
-    case PayoutStatus::kSuccess: return "SUCCESS";
-    case PayoutStatus::kDeclined: return "DECLINED";
+    case PayoutStatus::kProcessing:
+      return "PROCESSING";
+    case PayoutStatus::kSuccess:
+      return "SUCCESS";
+    case PayoutStatus::kDeclined:
+      return "DECLINED";
   }
   return "PROCESSING";
 }
@@ -59,7 +61,10 @@ std::string render_payout(const PayoutRecord& p, std::string_view product, int u
   w.key("status").string(status_word(p.status));
   if (p.status == PayoutStatus::kDeclined) {
     w.key("declineReason").begin_object();
-    w.key("code").string(p.decline_code).key("description").string(decline_description(p.decline_code));
+    w.key("code")
+        .string(p.decline_code)
+        .key("description")
+        .string(decline_description(p.decline_code));
     w.end_object();
   }
   w.key("createdDateTime").string(format_iso8601(p.created_ms, utc_offset));
@@ -76,15 +81,21 @@ StatusId history_status(int domain, int status) {
   const auto s = static_cast<PayoutStatus>(status);
   if (domain == static_cast<int>(engine::WalletDomain::kCards)) {
     switch (s) {
-      case PayoutStatus::kProcessing: return {1, "PROCESSING"};
-      case PayoutStatus::kSuccess: return {2, "SUCCESS"};
-      case PayoutStatus::kDeclined: return {3, "DECLINED"};
+      case PayoutStatus::kProcessing:
+        return {1, "PROCESSING"};
+      case PayoutStatus::kSuccess:
+        return {2, "SUCCESS"};
+      case PayoutStatus::kDeclined:
+        return {3, "DECLINED"};
     }
   }
   switch (s) {
-    case PayoutStatus::kProcessing: return {50, "PROCESSING"};
-    case PayoutStatus::kSuccess: return {60, "SUCCESS"};
-    case PayoutStatus::kDeclined: return {70, "DECLINED"};
+    case PayoutStatus::kProcessing:
+      return {50, "PROCESSING"};
+    case PayoutStatus::kSuccess:
+      return {60, "SUCCESS"};
+    case PayoutStatus::kDeclined:
+      return {70, "DECLINED"};
   }
   return {50, "PROCESSING"};
 }
@@ -108,7 +119,10 @@ void render_details(json::Writer& w, const store::HistoryDetails& d) {
     case Kind::kCard:
       w.key("cardTxnInfo").begin_object();
       w.key("cardTokenId").string(d.card.card_token_id).key("maskedPan").string(d.card.masked_pan);
-      w.key("merchantType").string(d.card.merchant_type).key("merchantId").string(d.card.merchant_id);
+      w.key("merchantType")
+          .string(d.card.merchant_type)
+          .key("merchantId")
+          .string(d.card.merchant_id);
       w.key("merchantName").string(d.card.merchant_name);
       w.key("retrievalReferenceNumber").string(d.card.rrn);
       if (d.balance) web::write_amount(w, "accountBalance", d.balance->minor, d.balance->currency);
@@ -146,7 +160,10 @@ void render_history_entry(json::Writer& w, const store::HistoryRecord& h,
     w.null();
   } else {
     w.begin_object();
-    w.key("errorCode").string(h.error_code).key("description").string(decline_description(h.error_code));
+    w.key("errorCode")
+        .string(h.error_code)
+        .key("description")
+        .string(decline_description(h.error_code));
     w.end_object();
   }
   w.end_object();
@@ -186,8 +203,8 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   }
   auto& s = *segments;
   // partner/openapi-payment-api/v1/funder-payouts/products/{p}/transactions/{t}
-  if (payments && s.size() == 8 && s[2] == "v1" && s[3] == "funder-payouts" &&
-      s[4] == "products" && s[6] == "transactions") {
+  if (payments && s.size() == 8 && s[2] == "v1" && s[3] == "funder-payouts" && s[4] == "products" &&
+      s[6] == "transactions") {
     if (request.method != "PUT" && request.method != "GET") {
       respond(error(405, service, "method.not.allowed", "use PUT to pay out, GET for status"));
       return true;
@@ -234,10 +251,12 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
   }
   // Guessing tokens is throttled per (product, address) and per address (core/throttle.h).
   const std::int64_t now_ms = SystemClock().now_ms();
-  if (const std::int64_t wait_ms = throttle_.wait_ms(product, request.peer_address, now_ms); wait_ms > 0) {
+  if (const std::int64_t wait_ms = throttle_.wait_ms(product, request.peer_address, now_ms);
+      wait_ms > 0) {
     const std::int64_t seconds = http::retry_after_seconds(wait_ms);
-    http::Response r = error(429, service, "auth.too.many.attempts",
-                             "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
+    http::Response r = error(
+        429, service, "auth.too.many.attempts",
+        "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     respond(std::move(r));
     return false;
@@ -255,7 +274,8 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
   }
   throttle_.succeeded(product, request.peer_address);
   if (owner->id != product) {
-    respond(error(403, service, "auth.forbidden", "the token does not grant access to this product"));
+    respond(
+        error(403, service, "auth.forbidden", "the token does not grant access to this product"));
     return false;
   }
   return true;
@@ -276,7 +296,8 @@ void Dialect::payout(http::Request& request, const http::Responder& respond,
         !web::is_partner_id(command.client_id, kIdSizeMax)) {
       fields.fail("toClientId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
     }
-    if (problem.empty()) web::parse_amount_object(fields, "transactionAmount", false, &command.amount);
+    if (problem.empty())
+      web::parse_amount_object(fields, "transactionAmount", false, &command.amount);
   }
   if (!problem.empty()) {
     respond(error(400, kServicePayments, "validation.error", problem));
@@ -284,42 +305,42 @@ void Dialect::payout(http::Request& request, const http::Responder& respond,
   }
   command.tenant = tenant_of(product);
   command.transaction_id = transaction_id;
-  engine_.wallet_payout(
-      std::move(command), [this, respond, product](engine::PayoutResult result) {
-        switch (result.error) {
-          case Error::kNone: {
-            http::Response r;
-            r.render_body = [payout = std::move(result.payout), product,
-                             offset = options_.utc_offset_minutes](std::string& out) {
-              out = render_payout(payout, product, offset);
-            };
-            respond(std::move(r));
-            return;
-          }
-          case Error::kSourceNotFound:
-            return respond(error(404, kServicePayments, "funder.not.found", result.detail));
-          case Error::kDestinationNotFound:
-            return respond(error(404, kServicePayments, "client.not.found", result.detail));
-          case Error::kCurrencyMismatch:
-            return respond(error(422, kServicePayments, "currency.mismatch", result.detail));
-          case Error::kIdConflict:
-            return respond(error(409, kServicePayments, "transaction.id.conflict", result.detail));
-          case Error::kUnavailable:
-            return respond(error(503, kServicePayments, "service.unavailable", result.detail));
-          case Error::kNotFound:
-          case Error::kInvalid:
-            break;
-        }
-        respond(error(500, kServicePayments, "internal.error", result.detail));
-      });
+  engine_.wallet_payout(std::move(command), [this, respond, product](engine::PayoutResult result) {
+    switch (result.error) {
+      case Error::kNone: {
+        http::Response r;
+        r.render_body = [payout = std::move(result.payout), product,
+                         offset = options_.utc_offset_minutes](std::string& out) {
+          out = render_payout(payout, product, offset);
+        };
+        respond(std::move(r));
+        return;
+      }
+      case Error::kSourceNotFound:
+        return respond(error(404, kServicePayments, "funder.not.found", result.detail));
+      case Error::kDestinationNotFound:
+        return respond(error(404, kServicePayments, "client.not.found", result.detail));
+      case Error::kCurrencyMismatch:
+        return respond(error(422, kServicePayments, "currency.mismatch", result.detail));
+      case Error::kIdConflict:
+        return respond(error(409, kServicePayments, "transaction.id.conflict", result.detail));
+      case Error::kUnavailable:
+        return respond(error(503, kServicePayments, "service.unavailable", result.detail));
+      case Error::kNotFound:
+      case Error::kInvalid:
+        break;
+    }
+    respond(error(500, kServicePayments, "internal.error", result.detail));
+  });
 }
 
 void Dialect::payout_status(const http::Responder& respond, const std::string& product,
                             const std::string& transaction_id) {
-  auto result = engine_.get_payout(tenant_of(product), store::PayoutKind::kWalletPayout,
-                                   transaction_id);
+  auto result =
+      engine_.get_payout(tenant_of(product), store::PayoutKind::kWalletPayout, transaction_id);
   if (result.error == Error::kNotFound) {
-    respond(error(404, kServicePayments, "transaction.not.found", "no payout with this transactionId"));
+    respond(
+        error(404, kServicePayments, "transaction.not.found", "no payout with this transactionId"));
     return;
   }
   if (result.error == Error::kUnavailable) {

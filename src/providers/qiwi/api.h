@@ -48,8 +48,7 @@ class Dialect {
               const std::string& transaction_id);
   void payout_status(const http::Responder& respond, const std::string& product,
                      const std::string& transaction_id);
-  void history(http::Request& request, const http::Responder& respond,
-               const std::string& product);
+  void history(http::Request& request, const http::Responder& respond, const std::string& product);
   // Checks the bearer token against the product; answers the error itself when it fails.
   bool authorize(const http::Request& request, const http::Responder& respond,
                  std::string_view service, const std::string& product);

@@ -57,7 +57,8 @@ CREATE TABLE payouts (
   created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL, due_ms BIGINT NOT NULL,
   history_account_id BIGINT NOT NULL, history_seq BIGINT NOT NULL,
   UNIQUE (tenant, kind, partner_id));
-CREATE INDEX payouts_processing ON payouts (due_ms) WHERE )sql", sql::kProcessingPayout, R"sql(;
+CREATE INDEX payouts_processing ON payouts (due_ms) WHERE )sql",
+                                       sql::kProcessingPayout, R"sql(;
 CREATE UNIQUE INDEX payouts_history ON payouts (history_account_id, history_seq)
   WHERE history_seq > 0;
 CREATE TABLE history (
@@ -84,7 +85,8 @@ CREATE TABLE outbox (
   body TEXT NOT NULL, state SMALLINT NOT NULL, attempts INTEGER NOT NULL,
   next_attempt_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,
   last_result TEXT NOT NULL, UNIQUE (tenant, event_id));
-CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE )sql", sql::kPendingMessage, R"sql(;
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE )sql",
+                                       sql::kPendingMessage, R"sql(;
 CREATE TABLE outbox_attempts (
   message_id BIGINT NOT NULL, attempt INTEGER NOT NULL, at_ms BIGINT NOT NULL,
   duration_ms BIGINT NOT NULL, http_status INTEGER NOT NULL, error TEXT NOT NULL,
@@ -94,17 +96,22 @@ CREATE TABLE outbox_attempts (
 constexpr auto kSchemaV6 =
     sql::concat(R"sql(
 ALTER TABLE outbox ADD COLUMN lane INTEGER GENERATED ALWAYS AS (
-  )sql", sql::kLaneOfTarget, R"sql()
+  )sql",
+                sql::kLaneOfTarget, R"sql()
   STORED;
 DROP INDEX outbox_due;
-CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE )sql", sql::kPendingMessage, R"sql(;
+CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE )sql",
+                sql::kPendingMessage, R"sql(;
 ALTER TABLE outbox ADD COLUMN payout_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN sealed SMALLINT NOT NULL DEFAULT 0;
-UPDATE outbox o SET payout_id = p.id FROM payouts p WHERE p.tenant = o.tenant AND p.kind = )sql", sql::number<PayoutKind::kCardPayout>(), R"sql(
+UPDATE outbox o SET payout_id = p.id FROM payouts p WHERE p.tenant = o.tenant AND p.kind = )sql",
+                sql::number<PayoutKind::kCardPayout>(), R"sql(
   AND strpos(o.event_id, ':') > 1 AND p.partner_id = substr(o.event_id, 1, strpos(o.event_id, ':') - 1)
   AND (substr(o.event_id, strpos(o.event_id, ':')) IN (':registration', ':result')
     OR substr(o.event_id, strpos(o.event_id, ':'), 6) = ':code:');
-UPDATE outbox SET body = '' WHERE state <> )sql", sql::number<OutboxState::kPending>(), R"sql( AND (left(target, 7) = 'mailto:' OR left(target, 4) = 'sms:');
+UPDATE outbox SET body = '' WHERE state <> )sql",
+                sql::number<OutboxState::kPending>(),
+                R"sql( AND (left(target, 7) = 'mailto:' OR left(target, 4) = 'sms:');
 CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql");
 // clang-format on

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS payouts (
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   history_account_id INTEGER NOT NULL, history_seq INTEGER NOT NULL,
   UNIQUE (tenant, kind, partner_id));
-CREATE INDEX IF NOT EXISTS payouts_processing ON payouts (due_ms) WHERE )sql", sql::kProcessingPayout, R"sql(;
+CREATE INDEX IF NOT EXISTS payouts_processing ON payouts (due_ms) WHERE )sql",
+                                       sql::kProcessingPayout, R"sql(;
 CREATE UNIQUE INDEX IF NOT EXISTS payouts_history ON payouts (history_account_id, history_seq)
   WHERE history_seq > 0;
 CREATE TABLE IF NOT EXISTS history (
@@ -80,7 +81,8 @@ CREATE TABLE outbox (
   body TEXT NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,
   next_attempt_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
   last_result TEXT NOT NULL, UNIQUE (tenant, event_id));
-CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE )sql", sql::kPendingMessage, R"sql(;
+CREATE INDEX outbox_due ON outbox (next_attempt_ms) WHERE )sql",
+                                       sql::kPendingMessage, R"sql(;
 CREATE TABLE outbox_attempts (
   message_id INTEGER NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL,
   duration_ms INTEGER NOT NULL, http_status INTEGER NOT NULL, error TEXT NOT NULL,
@@ -93,19 +95,26 @@ CREATE TABLE outbox_attempts (
 // - A message names its payout, and may be sealed (store.h, OutboxMessage). Messages of earlier
 //   versions get their payout from their event id, "<partner id>:registration", ":result" or
 //   ":code:<n>" (a partner id has no ':'), and messages to persons already sent lose their body.
-constexpr auto kSchemaV6 = sql::concat(R"sql(
+constexpr auto kSchemaV6 = sql::concat(
+    R"sql(
 ALTER TABLE outbox ADD COLUMN lane INTEGER GENERATED ALWAYS AS (
-  )sql", sql::kLaneOfTarget, R"sql()
+  )sql",
+    sql::kLaneOfTarget, R"sql()
   VIRTUAL;
 DROP INDEX outbox_due;
-CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE )sql", sql::kPendingMessage, R"sql(;
+CREATE INDEX outbox_queues ON outbox (tenant, lane, next_attempt_ms) WHERE )sql",
+    sql::kPendingMessage, R"sql(;
 ALTER TABLE outbox ADD COLUMN payout_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox SET payout_id = COALESCE((SELECT p.id FROM payouts p WHERE p.tenant = outbox.tenant
-    AND p.kind = )sql", sql::number<PayoutKind::kCardPayout>(), R"sql( AND p.partner_id = substr(outbox.event_id, 1, instr(outbox.event_id, ':') - 1)), 0)
+    AND p.kind = )sql",
+    sql::number<PayoutKind::kCardPayout>(),
+    R"sql( AND p.partner_id = substr(outbox.event_id, 1, instr(outbox.event_id, ':') - 1)), 0)
   WHERE instr(event_id, ':') > 1 AND (substr(event_id, instr(event_id, ':')) IN (':registration', ':result')
     OR substr(event_id, instr(event_id, ':'), 6) = ':code:');
-UPDATE outbox SET body = '' WHERE state <> )sql", sql::number<OutboxState::kPending>(), R"sql( AND (substr(target, 1, 7) = 'mailto:' OR substr(target, 1, 4) = 'sms:');
+UPDATE outbox SET body = '' WHERE state <> )sql",
+    sql::number<OutboxState::kPending>(),
+    R"sql( AND (substr(target, 1, 7) = 'mailto:' OR substr(target, 1, 4) = 'sms:');
 CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql");
 // clang-format on
