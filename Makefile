@@ -9,7 +9,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_SECONDS ?= 1800
 FUZZ_TARGETS ?= .
 
-.PHONY: setup configure build run test bench audit sanitize fuzz-build fuzz clean
+.PHONY: setup configure build run test lint format bench audit sanitize fuzz-build fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,10 +23,21 @@ build: configure
 run: build
 	$(BUILD_DIR)/payoutd serve --config $(CONFIG) --data-dir var
 
+# Format and lint first (scripts/lint.sh; clang-tidy reads the fuzz build's compile commands), then
+# the suite, then every fuzz target for FUZZ_TEST_SECONDS.
 test: build fuzz-build
+	JOBS=$(JOBS) FUZZ_DIR=$(FUZZ_DIR) bash scripts/lint.sh
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 	cd $(FUZZ_DIR) && FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
 	  ctest --output-on-failure -j$(JOBS) --timeout $$(($(FUZZ_TEST_SECONDS) + 300))
+
+# clang-tidy over every source instead of the changed ones: `make lint LINT_ALL=1`.
+lint: fuzz-build
+	JOBS=$(JOBS) FUZZ_DIR=$(FUZZ_DIR) bash scripts/lint.sh
+
+# Rewrites every C++ file of the tree as .clang-format says.
+format:
+	bash scripts/lint.sh fix
 
 bench: build
 	$(BUILD_DIR)/engine_bench

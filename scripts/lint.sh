@@ -31,5 +31,5 @@ else
   fi
 fi
 ((${#sources[@]})) || exit 0
-run-clang-tidy -quiet -p "$FUZZ_DIR" -j "$JOBS" -warnings-as-errors='*' \
-  -header-filter='src/.*' "${sources[@]/#/$PWD/}"
+# .clang-tidy makes every warning an error; run-clang-tidy fails when one file does.
+run-clang-tidy -quiet -p "$FUZZ_DIR" -j "$JOBS" -header-filter='src/.*' "${sources[@]/#/$PWD/}"

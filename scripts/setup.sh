@@ -19,6 +19,7 @@ packages=(
   libkainjow-mustache-dev     # HTML templates that escape by default (header-only)
   libgtest-dev libgmock-dev   # unit tests
   clang libclang-rt-dev llvm  # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
+  clang-format clang-tidy     # scripts/lint.sh: the tree's format, and lint of the changed sources
   python3                     # end-to-end tests (standard library only)
   nginx-light wrk             # benchmark: reference server and load generator
   chromium                    # browser tests of the hosted pages (driven by playwright-core)

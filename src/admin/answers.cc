@@ -94,7 +94,7 @@ void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
     web::parse_amount_object(f, "amount", false, &amount);
   }
   if (!problem.empty()) return respond(error(400, "validation.error", problem));
-  engine.credit_funder(tenant, credit_id, funder, amount, [respond](engine::AdminResult r) {
+  engine.credit_funder(tenant, credit_id, funder, amount, [respond](const engine::AdminResult& r) {
     answer(respond, r, render_record(r.record));
   });
 }

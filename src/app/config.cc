@@ -52,8 +52,10 @@ void load_cabinet(const toml::table& root, Config& config) {
   o.pending_per_address_max = static_cast<std::size_t>(
       bounded(t, "cabinet", "pending_checks_per_address_max", 4, 1, 100'000));
   o.device_ms = bounded(t, "cabinet", "device_days", 90, 1, 3650) * 86'400'000LL;
-  o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, 24 * 60) * 60'000;
-  o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, 24 * 30) * 3'600'000;
+  o.session_idle_ms = bounded(t, "cabinet", "session_idle_minutes", 30, 1, std::int64_t{24} * 60) *
+                      std::int64_t{60'000};
+  o.session_max_ms = bounded(t, "cabinet", "session_max_hours", 12, 1, std::int64_t{24} * 30) *
+                     std::int64_t{3'600'000};
   const std::vector<Tenant>& tenants = config.admin.tenants;
   const toml::array* users = t["users"].as_array();
   if (!users) return;
@@ -109,6 +111,7 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
 
   const toml::table& vault = section(root, "vault");
   config.vault_kek = get_or<std::string>(vault, "vault", "kek", "");
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
   if (const char* env = std::getenv("PAYOUTD_VAULT_KEK"); env && *env) config.vault_kek = env;
 
   const toml::table& rail = section(root, "rail");
@@ -208,7 +211,8 @@ void load_outbox(const toml::table& root, Config& config) {
     if (dispatch.retry_ms.empty()) fail("outbox.retry_s", "must not be empty");
   }
   dispatch.give_up_after_ms =
-      bounded(outbox, "outbox", "give_up_after_h", 72, 1, 24 * 60) * 3'600'000;
+      bounded(outbox, "outbox", "give_up_after_h", 72, 1, std::int64_t{24} * 60) *
+      std::int64_t{3'600'000};
   dispatch.poll_ms = bounded(outbox, "outbox", "poll_ms", 1000, 10, 60'000);
 }
 
@@ -267,9 +271,9 @@ void load_server(const toml::table& root, Config& config) {
     fail("server.io_threads", "must be 1..64");
   }
   config.server.body_limit_bytes = static_cast<std::size_t>(
-      bounded(server, "server", "body_limit_bytes", 64 * 1024, 1024, 64 << 20));
+      bounded(server, "server", "body_limit_bytes", std::int64_t{64} * 1024, 1024, 64 << 20));
   config.server.header_limit_bytes = static_cast<std::size_t>(
-      bounded(server, "server", "header_limit_bytes", 16 * 1024, 1024, 1 << 20));
+      bounded(server, "server", "header_limit_bytes", std::int64_t{16} * 1024, 1024, 1 << 20));
   config.server.connections_max =
       static_cast<std::size_t>(bounded(server, "server", "connections_max", 0, 0, 1'000'000));
   config.server.idle_timeout_s =

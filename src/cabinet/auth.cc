@@ -70,7 +70,7 @@ void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e
   char key[64];
   unsigned char suffix[4];
   random_bytes(suffix, sizeof suffix);
-  std::snprintf(
+  (void)std::snprintf(
       key, sizeof key, "%013lld-%010llu-%s", static_cast<long long>(9'999'999'999'999 - e.at_ms),
       static_cast<unsigned long long>(9'999'999'999ULL - lines.fetch_add(1) % 10'000'000'000ULL),
       hex_encode(suffix).c_str());
@@ -205,8 +205,8 @@ bool Auth::vouches(std::string_view device, std::string_view login) const {
          clock_.now_ms() - int_of(*v, "created_ms") < options_.device_ms;
 }
 
-void Auth::login(std::string login, std::string password, std::string address, std::string device,
-                 std::function<void(LoginResult)> done) {
+void Auth::login(std::string login, std::string password, std::string address,
+                 const std::string& device, std::function<void(LoginResult)> done) {
   const std::int64_t now_ms = clock_.now_ms();
   const bool vouched = vouches(device, login);
   // Throttled before anything is queued: a (login, address) in its delay, or an address out of
@@ -277,10 +277,10 @@ void Auth::verify(std::string login, std::string password, std::string address, 
     }
   }
   sodium_memzero(password.data(), password.size());
-  decide(std::move(login), verified, std::move(address), vouched, std::move(done));
+  decide(login, verified, std::move(address), vouched, std::move(done));
 }
 
-void Auth::decide(std::string login, bool verified, std::string address, bool vouched,
+void Auth::decide(const std::string& login, bool verified, std::string address, bool vouched,
                   std::function<void(LoginResult)> done) {
   struct Input {
     std::string login, address, token;
@@ -376,7 +376,8 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
   return std::optional<Session>(std::move(s));
 }
 
-void Auth::logout(const Session& session, std::string address, std::function<void(bool)> done) {
+void Auth::logout(const Session& session, const std::string& address,
+                  std::function<void(bool)> done) {
   const bool submitted = submit<bool>(
       engine_,
       [session, address](store::WriteTxn& txn, std::int64_t now_ms) {

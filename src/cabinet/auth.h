@@ -114,12 +114,12 @@ class Auth {
   // (or none), throttled first; counts a failure or opens a session, writes the audit line;
   // `done` runs once that is durable, on the committer's or the worker's thread (at once, on the
   // caller's, when throttled or busy).
-  void login(std::string login, std::string password, std::string address, std::string device,
-             std::function<void(LoginResult)> done);
+  void login(std::string login, std::string password, std::string address,
+             const std::string& device, std::function<void(LoginResult)> done);
   // The session of a cookie's token, if it is open; touches it (at most once a minute). The
   // store's ReadError when it cannot be read: the caller answers "busy", not "signed out".
   store::Read<std::optional<Session>> session(std::string_view token);
-  void logout(const Session& session, std::string address, std::function<void(bool)> done);
+  void logout(const Session& session, const std::string& address, std::function<void(bool)> done);
   // Writes an audit line for the session's tenant; `done(ok)` once durable.
   void audit(const Session& session, std::string action, std::string detail, std::string address,
              std::function<void(bool)> done);
@@ -147,7 +147,7 @@ class Auth {
   bool vouches(std::string_view device, std::string_view login) const;
   void verify(std::string login, std::string password, std::string address, bool vouched,
               std::function<void(LoginResult)> done);
-  void decide(std::string login, bool verified, std::string address, bool vouched,
+  void decide(const std::string& login, bool verified, std::string address, bool vouched,
               std::function<void(LoginResult)> done);
 
   engine::PayoutEngine& engine_;

@@ -69,7 +69,7 @@ store::Read<web::Node> payout_days(const store::Store& store, const std::string&
 
 Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
              PagesOptions options)
-    : auth_(auth), store_(store), cards_(cards), options_(std::move(options)) {}
+    : auth_(auth), store_(store), cards_(cards), options_(options) {}
 
 void Pages::add_section(Section* section) { sections_.push_back(section); }
 
@@ -168,7 +168,8 @@ void Pages::login(View& v, const http::Request& request) {
     return login_page(v, 401, v.t->wrong);
   auto shared = std::make_shared<View>(std::move(v));
   auth_.login(std::move(login), std::move(password), request.peer_address,
-              web::cookie_value(request.cookie, kDeviceCookie), [this, shared](LoginResult r) {
+              web::cookie_value(request.cookie, kDeviceCookie),
+              [this, shared](const LoginResult& r) {
                 View& answer = *shared;
                 const Texts& t = *answer.t;
                 switch (r.outcome) {

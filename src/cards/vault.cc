@@ -29,7 +29,7 @@ std::string encrypt(const Key& key, std::string_view plain, std::string_view ass
       out.data() + kNonce, &size, reinterpret_cast<const unsigned char*>(plain.data()),
       plain.size(), reinterpret_cast<const unsigned char*>(associated.data()), associated.size(),
       nullptr, out.data(), key.data());
-  const std::string hex = hex_encode({out.data(), kNonce + size});
+  std::string hex = hex_encode({out.data(), kNonce + size});
   sodium_memzero(out.data(), out.size());
   return hex;
 }

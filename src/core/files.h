@@ -9,6 +9,9 @@ namespace payoutd {
 
 // Creates `dir` and its missing parents; `dir` itself ends up 0700 (existing parents are left as
 // they are). Throws std::runtime_error on failure.
+// The message of an errno value, safe from any thread (std::strerror is not).
+std::string errno_text(int err);
+
 void make_private_directory(const std::string& dir);
 
 // Makes an SQLite database file and the companions SQLite keeps beside it (-wal, -shm) 0600,

@@ -10,7 +10,7 @@
 namespace payoutd {
 
 std::string address_key(std::string_view address) {
-  const std::string text(address);
+  std::string text(address);
   in6_addr v6{};
   if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;  // IPv4, or not an address
   const unsigned char* b = v6.s6_addr;

@@ -138,7 +138,7 @@ PayoutResult PayoutEngine::get_payout(const Tenant& tenant, PayoutKind kind,
 
 HistoryPage PayoutEngine::wallet_history(const Tenant& tenant, std::string_view account_code,
                                          const std::string* cursor, std::size_t limit) const {
-  const HistoryPage unavailable{Error::kUnavailable, "storage unavailable", {}, {}};
+  HistoryPage unavailable{Error::kUnavailable, "storage unavailable", {}, {}};
   HistoryPage page;
   auto account = store_.get_account(tenant.key(), AccountKind::kWallet, account_code);
   if (!account.ok()) return unavailable;

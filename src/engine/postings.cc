@@ -42,7 +42,7 @@ Account* system_account(WriteTxn& txn, const std::string& tenant, std::string_vi
   return txn.insert_account(a);
 }
 
-TransferResult move(WriteTxn& txn, Transfer t, Account& debit, Account& credit,
+TransferResult move(WriteTxn& txn, const Transfer& t, Account& debit, Account& credit,
                     const Transfer* pending, std::int64_t* transfer_id) {
   const TransferResult result = ledger::apply(t, debit, credit, pending);
   if (result != TransferResult::kOk) return result;

@@ -30,7 +30,7 @@ ledger::Account* system_account(store::WriteTxn& txn, const std::string& tenant,
 std::string system_code(std::string_view purpose, Currency currency);
 
 // Applies a transfer to the accounts and records it. On any result but kOk nothing changed.
-ledger::TransferResult move(store::WriteTxn& txn, ledger::Transfer t, ledger::Account& debit,
+ledger::TransferResult move(store::WriteTxn& txn, const ledger::Transfer& t, ledger::Account& debit,
                             ledger::Account& credit, const ledger::Transfer* pending,
                             std::int64_t* transfer_id);
 

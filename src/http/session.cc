@@ -11,7 +11,7 @@ namespace {
 
 // An answer buffer larger than this is released after its write instead of kept for the next
 // answer, so an idle connection does not hold on to the memory of a large export.
-constexpr std::size_t kAnswerBufferKeptBytes = 64 * 1024;
+constexpr std::size_t kAnswerBufferKeptBytes = std::size_t{64} * 1024;
 
 std::string_view reason_phrase(int status) {
   switch (status) {

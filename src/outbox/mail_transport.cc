@@ -29,20 +29,20 @@ std::string write_to_sink(const std::string& dir, const std::string& message,
                            std::to_string(::getpid()) + std::string(extension);
   const std::string tmp = dir + "/." + name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return std::string("sink: ") + std::strerror(errno);
+  if (fd < 0) return std::string("sink: ") + errno_text(errno);
   std::size_t written = 0;
   while (written < message.size()) {
     const ssize_t n = ::write(fd, message.data() + written, message.size() - written);
     if (n <= 0) {
       ::close(fd);
-      return std::string("sink: ") + std::strerror(errno);
+      return std::string("sink: ") + errno_text(errno);
     }
     written += static_cast<std::size_t>(n);
   }
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   if (!synced || std::rename(tmp.c_str(), (dir + "/" + name).c_str()) != 0) {
-    return std::string("sink: ") + std::strerror(errno);
+    return std::string("sink: ") + errno_text(errno);
   }
   return {};
 }
@@ -60,6 +60,7 @@ struct Upload {
 std::size_t read_upload(char* out, std::size_t size, std::size_t count, void* user) {
   auto* u = static_cast<Upload*>(user);
   const std::size_t n = std::min(size * count, u->data->size() - u->offset);
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result): curl reads n bytes, no terminator.
   std::memcpy(out, u->data->data() + u->offset, n);
   u->offset += n;
   return n;

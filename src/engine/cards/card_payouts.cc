@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "engine/cards/card_store.h"
 #include "engine/cards/hosted_jobs.h"
@@ -86,7 +87,7 @@ CardPayouts::~CardPayouts() { stop(); }
 std::string CardPayouts::open_vault() {
   std::promise<std::optional<std::string>> promise;
   auto future = promise.get_future();
-  const std::string fresh = vault_.new_wrapped_data_key();
+  std::string fresh = vault_.new_wrapped_data_key();
   const bool submitted = engine_.committer().submit(make_job<std::string>(
       [fresh](WriteTxn& txn, std::int64_t) {
         if (auto stored_key = txn.find_record("", "vault", kVaultKey)) return *stored_key;
@@ -190,7 +191,7 @@ void CardPayouts::examine(std::int64_t payout_id) {
       [this](const std::int64_t& id, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_examine(txn, id, notify_, now_ms);
       },
-      [this, payout_id](CardPayoutResult r, const store::Status& status) {
+      [this, payout_id](const CardPayoutResult& r, const store::Status& status) {
         if (!status.ok) {
           scheduler_.schedule(payout_id, clock_.now_ms() + options_.reconcile_first_ms);
           return;
@@ -252,7 +253,7 @@ void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool st
       [this](const card_jobs::AnswerInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_answer(txn, i, options_, notify_, now_ms);
       },
-      [this, payout_id](CardPayoutResult r, const store::Status& status) {
+      [this, payout_id](const CardPayoutResult& r, const store::Status& status) {
         if (!status.ok) {
           // The answer is lost with the batch; the rail still has it: ask again later.
           scheduler_.schedule(payout_id, clock_.now_ms() + options_.reconcile_first_ms);
@@ -404,7 +405,7 @@ void CardPayouts::request_code(const Tenant& tenant, std::string partner_id, Cod
       [this](const card_jobs::CodeInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_request_code(txn, i, options_, notify_, now_ms);
       },
-      card_jobs::or_unavailable(done, unavailable("storage unavailable")));
+      card_jobs::or_unavailable(std::move(done), unavailable("storage unavailable")));
 }
 
 void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::string decline_code,
@@ -416,7 +417,7 @@ void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::stri
       [this](const card_jobs::RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_refuse(txn, i, notify_, now_ms);
       },
-      card_jobs::or_unavailable(done, unavailable("storage unavailable")));
+      card_jobs::or_unavailable(std::move(done), unavailable("storage unavailable")));
 }
 
 void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std::string code,

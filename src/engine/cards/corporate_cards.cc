@@ -138,7 +138,7 @@ store::Read<std::string> CorporateCards::primary_card(const Tenant& owner) const
   return *b && (*b)->debit_tool() ? **id : std::string();
 }
 
-void CorporateCards::set_primary(const Tenant& owner, std::string binding_id,
+void CorporateCards::set_primary(const Tenant& owner, const std::string& binding_id,
                                  CorporateCardCallback done) {
   const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
@@ -152,7 +152,7 @@ void CorporateCards::set_primary(const Tenant& owner, std::string binding_id,
       or_unavailable(std::move(done), CorporateCardResult::kUnavailable));
 }
 
-void CorporateCards::remove(const Tenant& owner, std::string binding_id,
+void CorporateCards::remove(const Tenant& owner, const std::string& binding_id,
                             CorporateCardCallback done) {
   const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
@@ -177,7 +177,8 @@ store::Read<std::optional<std::string>> CorporateCards::knp(const Tenant& owner)
   return store_.get_record(tenant, kTenantSettings, kKnpSetting);
 }
 
-void CorporateCards::set_knp(const Tenant& owner, std::string knp, CorporateCardCallback done) {
+void CorporateCards::set_knp(const Tenant& owner, const std::string& knp,
+                             CorporateCardCallback done) {
   const std::string tenant = owner.key();
   run_record_job<CorporateCardResult>(
       engine_.committer(), wake_,
@@ -217,7 +218,7 @@ void CorporateCards::enrol(const Tenant& owner, CardEntry card, std::string expi
       /*notifies=*/true);
 }
 
-void CorporateCards::confirm_enrolment(const Tenant& owner, std::string id, std::string code,
+void CorporateCards::confirm_enrolment(const Tenant& owner, const std::string& id, std::string code,
                                        std::int64_t opening_minor, EnrolmentCallback done) {
   const std::string tenant = owner.key();
   const std::string code_mac = card_jobs::enrolment_code_mac(vault_, tenant, id, code);
@@ -237,20 +238,19 @@ void CorporateCards::confirm_enrolment(const Tenant& owner, std::string id, std:
       [this, owner, opening_minor, done](EnrolmentResult r, const store::Status& status) {
         if (!status.ok) return done({EnrolmentError::kUnavailable, {}});
         if (r.error != EnrolmentError::kNone) return done(std::move(r));
-        verify(owner, std::move(r.enrolment), opening_minor, done);
+        verify(owner, r.enrolment, opening_minor, done);
       });
 }
 
 // The rail checks the card (a minimal debit, returned at once).
-void CorporateCards::verify(const Tenant& owner, Enrolment e, std::int64_t opening_minor,
+void CorporateCards::verify(const Tenant& owner, const Enrolment& e, std::int64_t opening_minor,
                             EnrolmentCallback done) {
   const std::string tenant = owner.key();
   auto pan = card_jobs::open_card(store_, vault_, tenant, e.card_id);
   // Nothing was debited or bound: the enrolment stays unverified, and the partner starts anew.
   if (!pan.ok()) return done({EnrolmentError::kUnavailable, {}});
   if (!*pan) {
-    return bind(owner, std::move(e),
-                {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
+    return bind(owner, e, {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
                 opening_minor, std::move(done));
   }
   rails::CreditOrder check{e.id, std::move(**pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
@@ -260,7 +260,7 @@ void CorporateCards::verify(const Tenant& owner, Enrolment e, std::int64_t openi
 }
 
 // The verification's answer: an approved card bound (and its opening balance credited).
-void CorporateCards::bind(const Tenant& owner, Enrolment e, rails::Answer answer,
+void CorporateCards::bind(const Tenant& owner, const Enrolment& e, rails::Answer answer,
                           std::int64_t opening_minor, EnrolmentCallback done) {
   const std::string tenant = owner.key();
   run_record_job<EnrolmentResult>(
@@ -287,15 +287,15 @@ void CorporateCards::bind(const Tenant& owner, Enrolment e, rails::Answer answer
         const std::string binding = r.enrolment.binding_id;
         engine_.credit_funder(
             owner, "opening-balance:" + binding, binding, Amount{opening_minor, kzt()},
-            [r = std::move(r), done](AdminResult) mutable { done(std::move(r)); });
+            [r = std::move(r), done](const AdminResult&) mutable { done(std::move(r)); });
       });
 }
 
 // --- provisioning -------------------------------------------------------------------------------
 
-void CorporateCards::provision_binding(const Tenant& owner, std::string binding_id,
-                                       BindingKind kind, std::string client_id, CardEntry card,
-                                       CorporateCardCallback done) {
+void CorporateCards::provision_binding(const Tenant& owner, const std::string& binding_id,
+                                       BindingKind kind, const std::string& client_id,
+                                       CardEntry card, CorporateCardCallback done) {
   const std::string tenant = owner.key();
   SealedCard sealed =
       card_jobs::seal_card(vault_, tenant, card.pan, card.issuer, std::move(card.cardholder));

@@ -65,13 +65,13 @@ class CorporateCards {
   // The one that funds payouts that name no source (empty: none, the transit account does).
   store::Read<std::string> primary_card(const Tenant& tenant) const;
   // Makes a corporate card the primary one: kNotFound.
-  void set_primary(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
+  void set_primary(const Tenant& tenant, const std::string& binding_id, CorporateCardCallback done);
   // Deletes a corporate card: kNotFound, kInUse.
-  void remove(const Tenant& tenant, std::string binding_id, CorporateCardCallback done);
+  void remove(const Tenant& tenant, const std::string& binding_id, CorporateCardCallback done);
 
   // The tenant's KNP, if it set one (else the dialect's configured default applies).
   store::Read<std::optional<std::string>> knp(const Tenant& tenant) const;
-  void set_knp(const Tenant& tenant, std::string knp, CorporateCardCallback done);
+  void set_knp(const Tenant& tenant, const std::string& knp, CorporateCardCallback done);
 
   // Starts adding a corporate card: seals it, and sends a code by SMS (the outbox, target
   // "sms:<phone>") in the same batch. kAlreadyAdded when it is one already.
@@ -81,19 +81,19 @@ class CorporateCards {
   // approved card is bound; `opening_minor` (the sandbox's simulated balance of the card) is then
   // credited to its account. `done` runs once the enrolment is bound or declined. kNotFound,
   // kNotOpen, kCodeExpired, kWrongCode.
-  void confirm_enrolment(const Tenant& tenant, std::string id, std::string code,
+  void confirm_enrolment(const Tenant& tenant, const std::string& id, std::string code,
                          std::int64_t opening_minor, EnrolmentCallback done);
 
   // Sandbox provisioning: a binding of the tenant to a card (idempotent by binding id): a
   // corporate card (kDebit), or a recipient binding of `client_id`. kKindConflict.
-  void provision_binding(const Tenant& tenant, std::string binding_id, BindingKind kind,
-                         std::string client_id, CardEntry card, CorporateCardCallback done);
+  void provision_binding(const Tenant& tenant, const std::string& binding_id, BindingKind kind,
+                         const std::string& client_id, CardEntry card, CorporateCardCallback done);
 
  private:
-  void verify(const Tenant& tenant, Enrolment e, std::int64_t opening_minor,
+  void verify(const Tenant& tenant, const Enrolment& e, std::int64_t opening_minor,
               EnrolmentCallback done);
-  void bind(const Tenant& tenant, Enrolment e, rails::Answer answer, std::int64_t opening_minor,
-            EnrolmentCallback done);
+  void bind(const Tenant& tenant, const Enrolment& e, rails::Answer answer,
+            std::int64_t opening_minor, EnrolmentCallback done);
 
   PayoutEngine& engine_;
   const store::Store& store_;

@@ -276,10 +276,10 @@ void Dialect::register_payout(Call& call) {
   o.language = f.language.empty() ? "ru" : page_language(f.language);
   o.return_url = f.return_url;
   o.fail_url = f.fail_url;
-  cards_.submit(std::move(r), [respond = call.respond, base = options_.public_url,
-                               rail = std::string(cards_.rail_name())](CardPayoutResult result) {
-    answer_registration(respond, result, base, rail);
-  });
+  cards_.submit(
+      std::move(r),
+      [respond = call.respond, base = options_.public_url, rail = std::string(cards_.rail_name())](
+          const CardPayoutResult& result) { answer_registration(respond, result, base, rail); });
 }
 
 void Dialect::perform_payout(Call& call) {

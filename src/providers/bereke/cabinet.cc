@@ -323,7 +323,7 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().enrol(
       shared->session->tenant, {std::move(pan), *issuer, upper}, expiry, phone,
-      [this, shared, address](engine::EnrolmentResult r) {
+      [this, shared, address](const engine::EnrolmentResult& r) {
         View& answer = *shared;
         if (r.error == engine::EnrolmentError::kAlreadyAdded)
           return cards(answer, {}, texts_of(answer).already_added, 409);
@@ -353,7 +353,7 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().confirm_enrolment(
       shared->session->tenant, id.substr(0, 64), web::form_value(form, "code"), opening,
-      [this, shared, address](engine::EnrolmentResult r) {
+      [this, shared, address](const engine::EnrolmentResult& r) {
         View& answer = *shared;
         const CardTexts& t = texts_of(answer);
         if (r.error == engine::EnrolmentError::kWrongCode &&

@@ -314,7 +314,7 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
     upper_holder.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
   const std::string order_id = order.order.order_id;
   cards_.confirm(tenant, order.payout.partner_id, {std::move(pan), *issuer, upper_holder},
-                 [respond, lang, order_id](CardPayoutResult r) {
+                 [respond, lang, order_id](const CardPayoutResult& r) {
                    if (r.error == Error::kUnavailable)
                      return respond(unavailable_page(texts(lang)));
                    respond(web::redirect(finish_path(lang, order_id)));

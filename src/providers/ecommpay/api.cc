@@ -30,7 +30,7 @@ constexpr std::string_view kSinkPath = "/sandbox/ecommpay/callbacks";
 // callback of payoutd's is about a kilobyte): at most kSinkProjectKept × kSinkBodyBytesMax per
 // project.
 constexpr std::size_t kSinkProjectKept = 200;
-constexpr std::size_t kSinkBodyBytesMax = 16 * 1024;
+constexpr std::size_t kSinkBodyBytesMax = std::size_t{16} * 1024;
 
 // The codes of ecommpay's public registry that this dialect answers with (docs/ecommpay.md).
 constexpr int kCodeMissingField = 2004;
@@ -58,7 +58,7 @@ std::pair<int, std::string> limit_code(std::string_view decline, std::int64_t wi
                                     "Payment Constraint 24 hour payout operations number exceeded"}
                  : std::pair<int, std::string>{3109, "Payment Constraint Invalid 24 Hour Payout"};
   }
-  if (window_ms <= 7 * 24 * kHour) {
+  if (window_ms <= std::int64_t{7} * 24 * kHour) {
     return count ? std::pair<
                        int,
                        std::string>{3111,
@@ -361,10 +361,11 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
                          ? options_.public_url + std::string(kSinkPath)
                          : p->callback_url;
   }
-  cards_.submit(payout_request(*p, r, options_.uuid_lifetime_ms),
-                [respond, project_id = p->id, payment_id = r.payment_id](CardPayoutResult result) {
-                  answer_registration(respond, project_id, payment_id, result);
-                });
+  cards_.submit(
+      payout_request(*p, r, options_.uuid_lifetime_ms),
+      [respond, project_id = p->id, payment_id = r.payment_id](const CardPayoutResult& result) {
+        answer_registration(respond, project_id, payment_id, result);
+      });
 }
 
 const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,
@@ -396,6 +397,30 @@ const Project* Dialect::signed_by(const json::Value& body, const json::Value& ge
   return p;
 }
 
+namespace {
+
+// The callback's operation code and message for a declined payout's decline code.
+std::pair<int, std::string> decline_answer(const std::string& d, std::int64_t limit_window_ms) {
+  if (d == std::to_string(kCodeNotEnabled)) {
+    return {kCodeNotEnabled, "Payouts are not enabled for the project"};
+  }
+  if (d == engine::kDeclineExpired) {
+    return {kCodeExpired, "Payout Session Terminated. UUID Expired"};
+  }
+  if (d == engine::kDeclineInsufficientFunds) {
+    return {kCodeInsufficient, "Insufficient funds on the merchant balance"};
+  }
+  if (d == kDeclineProgramData) {
+    return {kCodeProgramData, "There is not enough data to create an operation"};
+  }
+  if (engine::is_card_limit(d) || d == engine::kDeclineLimitExceeded) {
+    return limit_code(d, limit_window_ms);
+  }
+  return {kCodeDecline, "Declined by the card issuer"};
+}
+
+}  // namespace
+
 std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
                                                       const store::PayoutRecord& payout,
                                                       const CardOrder& order,
@@ -410,24 +435,13 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
   std::string status = registered                                ? "awaiting_payout_completion"
                        : payout.status == PayoutStatus::kSuccess ? "success"
                                                                  : "decline";
-  int code = 0;
-  std::string message = "Success";
-  if (payout.status == PayoutStatus::kDeclined) {
-    const std::string& d = payout.decline_code;
-    if (d == std::to_string(kCodeNotEnabled)) {
-      code = kCodeNotEnabled, message = "Payouts are not enabled for the project";
-    } else if (d == engine::kDeclineExpired) {
-      code = kCodeExpired, message = "Payout Session Terminated. UUID Expired";
-    } else if (d == engine::kDeclineInsufficientFunds) {
-      code = kCodeInsufficient, message = "Insufficient funds on the merchant balance";
-    } else if (d == kDeclineProgramData) {
-      code = kCodeProgramData, message = "There is not enough data to create an operation";
-    } else if (engine::is_card_limit(d) || d == engine::kDeclineLimitExceeded) {
-      std::tie(code, message) = limit_code(d, p->limits.window_ms);
-    } else {
-      code = kCodeDecline, message = "Declined by the card issuer";
-    }
-  }
+  // Not a structured binding: the lambda below captures them.
+  const std::pair<int, std::string> answer =
+      payout.status == PayoutStatus::kDeclined
+          ? decline_answer(payout.decline_code, p->limits.window_ms)
+          : std::pair<int, std::string>{0, "Success"};
+  const int code = answer.first;
+  const std::string& message = answer.second;
   auto render = [&](json::Writer& w, const std::string* signature) {
     w.begin_object();
     w.key("general").begin_object();

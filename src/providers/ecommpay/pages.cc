@@ -425,7 +425,7 @@ void Pages::card(const http::Request& request, const http::Responder& respond) {
     ask.card = {std::move(pan), *issuer, std::move(upper)};
     ask.save = web::form_value(form, "save") == "1";
   }
-  proceed(in, scheme, country, std::move(in.parties), std::move(ask), respond);
+  proceed(in, scheme, country, in.parties, std::move(ask), respond);
 }
 
 void Pages::recipient(const http::Request& request, const http::Responder& respond) {
@@ -453,18 +453,18 @@ void Pages::recipient(const http::Request& request, const http::Responder& respo
                                                       : t.invalid_address;
     return respond(web::page(422, location_form(t, r, l, in.link, why)));
   }
-  proceed(in, r.order.scheme, r.order.country, std::move(parties), {}, respond);
+  proceed(in, r.order.scheme, r.order.country, parties, {}, respond);
 }
 
 void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view country,
-                    providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+                    const providers::ecommpay::Parties& parties, engine::CardPayouts::CodeAsk ask,
                     const http::Responder& respond) {
   using providers::ecommpay::Requirement;
   const CardPayoutResult& r = in.order;
   const Tenant& tenant = in.tenant;
   const Requirement need =
       providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
-  auto answered = [respond, lang = in.lang, link = in.link, parties](CardPayoutResult res) {
+  auto answered = [respond, lang = in.lang, link = in.link, parties](const CardPayoutResult& res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&
         res.order.stage == OrderStage::kRegistered) {
@@ -494,7 +494,7 @@ void Pages::code(const http::Request& request, const http::Responder& respond) {
   const CardPayoutResult& r = in.order;
   const std::string order_id = r.order.order_id;
   cards_.confirm_code(in.tenant, r.payout.partner_id, web::form_value(in.form, "code"),
-                      [respond, lang, order_id, link = in.link](CardPayoutResult res) {
+                      [respond, lang, order_id, link = in.link](const CardPayoutResult& res) {
                         const Texts& tx = texts(lang);
                         if (res.error == Error::kWrongCode) {
                           return respond(web::page(422, code_form(tx, res, link, tx.wrong_code)));

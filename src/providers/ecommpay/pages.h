@@ -31,7 +31,7 @@ class Pages {
   // missing the parties' data is declined; a missing recipient location attaches the card and
   // shows the extra page; else the card is attached and the code sent.
   void proceed(const Posted& in, std::string_view scheme, std::string_view country,
-               providers::ecommpay::Parties parties, engine::CardPayouts::CodeAsk ask,
+               const providers::ecommpay::Parties& parties, engine::CardPayouts::CodeAsk ask,
                const http::Responder& respond);
   // The project that signed a page link in payout mode, or nullptr.
   const providers::ecommpay::Project* link_project(const Params& link) const;

@@ -92,7 +92,8 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
     p.limits.single_max = minor_of(*t, where, "card_single_max", p.currency, "0");
     p.limits.total_max = minor_of(*t, where, "card_total_max", p.currency, "0");
     p.limits.count_max = static_cast<int>(bounded(*t, where, "card_count_max", 0, 0, 1'000'000));
-    p.limits.window_ms = bounded(*t, where, "card_window_hours", 24, 1, 24 * 366) * 3'600'000;
+    p.limits.window_ms = bounded(*t, where, "card_window_hours", 24, 1, std::int64_t{24} * 366) *
+                         std::int64_t{3'600'000};
     for (const auto& existing : o.projects) {
       if (existing.id == p.id) fail(where + ".id", "duplicate project");
     }

@@ -37,7 +37,10 @@ void flatten(const json::Value& v, const std::string& path,
     case json::Value::Kind::kObject:
       for (const auto& [key, member] : v.as_object()) {
         if (ignored(key)) continue;
-        flatten(member, path.empty() ? key : path + ":" + key, out);
+        std::string child = path;
+        if (!child.empty()) child += ':';
+        child += key;
+        flatten(member, child, out);
       }
       return;
   }

@@ -246,10 +246,11 @@ void AdminSection::put_client(const Call& call) {
   if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
   spec.tenant = call.tenant;
   spec.client_id = client;
-  engine_.create_client(std::move(spec), [respond = call.respond, client](engine::AdminResult r) {
-    admin::answer(respond, r,
-                  r.error == Error::kNone ? render_client(client, r.accounts) : std::string());
-  });
+  engine_.create_client(
+      std::move(spec), [respond = call.respond, client](const engine::AdminResult& r) {
+        admin::answer(respond, r,
+                      r.error == Error::kNone ? render_client(client, r.accounts) : std::string());
+      });
 }
 
 void AdminSection::get_client(const Call& call) {
@@ -272,7 +273,7 @@ void AdminSection::operation(const Call& call) {
   op.operation_id = call.ids[1];
   if (body) read_operation(*body, &problem, op);
   if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
-  engine_.record_operation(std::move(op), [respond = call.respond](engine::AdminResult r) {
+  engine_.record_operation(std::move(op), [respond = call.respond](const engine::AdminResult& r) {
     admin::answer(respond, r, admin::render_record(r.record));
   });
 }

@@ -98,7 +98,7 @@ std::vector<Result> Connection::pipeline(const std::vector<Step>& steps) {
   std::vector<Result> results(steps.size());
   std::optional<PgError> failure = receive_pipeline(steps, results);
   if (PQexitPipelineMode(conn_) != 1) throw lost("cannot leave pipeline mode");
-  if (failure) throw *failure;
+  if (failure) throw PgError(*failure);
   return results;
 }
 

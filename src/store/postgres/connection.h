@@ -4,6 +4,8 @@
 // several statements in one round trip. Failures throw PgError with the statement's SQLSTATE.
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,9 +22,15 @@ namespace payoutd::store::postgres {
 inline constexpr std::string_view kConnectionLost = "08006";
 
 struct PgError : StorageError {
-  PgError(const std::string& message, std::string state)
-      : StorageError(message), sqlstate(std::move(state)) {}
-  std::string sqlstate;
+  PgError(const std::string& message, std::string_view state) : StorageError(message) {
+    state.copy(state_.data(), std::min(state.size(), state_.size() - 1));
+  }
+  // The SQLSTATE: five characters, kept in place so that the exception copies without
+  // allocating (an exception must not throw while it is copied).
+  std::string_view sqlstate() const { return state_.data(); }
+
+ private:
+  std::array<char, 6> state_{};
 };
 
 // Statement failures that mean another writer got in the way: a unique index taken by a

@@ -27,7 +27,7 @@ class ReaderPool {
       try {
         return f(*c);
       } catch (const PgError& e) {
-        if (e.sqlstate != kConnectionLost || attempt > 0) throw;
+        if (e.sqlstate() != kConnectionLost || attempt > 0) throw;
         drop_idle();
       }
     }

@@ -164,7 +164,7 @@ int migrate(Connection& c, int target) {
     try {
       return migrate_once(c, target);
     } catch (const PgError& e) {
-      const bool concurrent = is_conflict(e.sqlstate) || e.sqlstate == kDuplicateTable;
+      const bool concurrent = is_conflict(e.sqlstate()) || e.sqlstate() == kDuplicateTable;
       if (!concurrent || attempt >= kMigrationAttemptsMax) throw;
       c.exec(kRollback);
       std::this_thread::sleep_for(std::chrono::milliseconds(kMigrationRetryMs * attempt));

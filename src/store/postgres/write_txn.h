@@ -128,7 +128,7 @@ auto PgWriteTxn::guarded(F&& f) -> decltype(f()) {
     // A lost connection is worth a retry on a new one, like a conflict: before COMMIT nothing
     // happened, and if COMMIT got through, every job finds its own committed work when it runs
     // again (each claims a partner id or checks a state first), and changes nothing twice.
-    conflict_ = is_conflict(e.sqlstate) || e.sqlstate == kConnectionLost;
+    conflict_ = is_conflict(e.sqlstate()) || e.sqlstate() == kConnectionLost;
     failure_ = e.what();
   } catch (const StorageError& e) {
     failed_ = true;

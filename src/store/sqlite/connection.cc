@@ -106,7 +106,7 @@ DatabaseLock::DatabaseLock(const std::string& path) {
   const std::string lock_path = path + ".lock";
   fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0 || ::fchmod(fd_, 0600) != 0) {
-    const std::string error = std::strerror(errno);
+    const std::string error = errno_text(errno);
     if (fd_ >= 0) ::close(fd_);
     throw std::runtime_error("cannot open " + lock_path + ": " + error);
   }
@@ -124,7 +124,7 @@ void sync_database_files(const std::string& path) {
     if (fd < 0) continue;  // no log yet
     const int rc = ::fsync(fd);
     ::close(fd);
-    if (rc != 0) throw std::runtime_error("fsync " + file + ": " + std::strerror(errno));
+    if (rc != 0) throw std::runtime_error("fsync " + file + ": " + errno_text(errno));
   }
   const std::filesystem::path db(path);
   const std::string dir = db.has_parent_path() ? db.parent_path().string() : ".";

@@ -1,4 +1,5 @@
 #include "store/sqlite/store.h"
+#include "core/files.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -70,11 +71,11 @@ Status SqliteStore::sync() {
     // The log exists from the first commit on, and SQLite keeps it while the writer is open.
     wal_fd_ = ::open((options_.path + "-wal").c_str(), O_RDWR | O_CLOEXEC);
     if (wal_fd_ < 0) {
-      return Status::Error(std::string("open write-ahead log: ") + std::strerror(errno));
+      return Status::Error(std::string("open write-ahead log: ") + errno_text(errno));
     }
   }
   if (::fdatasync(wal_fd_) != 0) {
-    return Status::Error(std::string("fdatasync write-ahead log: ") + std::strerror(errno));
+    return Status::Error(std::string("fdatasync write-ahead log: ") + errno_text(errno));
   }
   return Status::Ok();
 }
