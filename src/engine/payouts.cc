@@ -70,9 +70,12 @@ void PayoutEngine::start() {
   const auto processing =
       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumePayoutsMax);
   // Unread, they are not lost: the settlement sweep settles every payout once it is overdue.
-  if (!processing.ok()) spdlog::warn("processing payouts not resumed: the sweep will settle them");
-  for (const PayoutRecord& p : processing.ok() ? *processing : std::vector<PayoutRecord>{}) {
-    if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
+  if (!processing.ok()) {
+    spdlog::warn("processing payouts not resumed: the sweep will settle them");
+  } else {
+    for (const PayoutRecord& p : *processing) {
+      if (p.kind == PayoutKind::kWalletPayout) scheduler_.schedule(p.id, p.due_ms);
+    }
   }
   scheduler_.schedule(kSweepClaim, clock_.now_ms() + options_.sweep_interval_ms);
   scheduler_.start();

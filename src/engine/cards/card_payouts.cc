@@ -110,9 +110,12 @@ void CardPayouts::start() {
   const auto processing =
       store_.processing_payouts(std::numeric_limits<std::int64_t>::max(), kResumeMax);
   // Unread, they are not lost: the settlement sweep hands every overdue one to resume().
-  if (!processing.ok()) spdlog::warn("card payouts not resumed: the sweep will resume them");
-  for (const PayoutRecord& p : processing.ok() ? *processing : std::vector<PayoutRecord>{}) {
-    if (p.kind == PayoutKind::kCardPayout) resume(p);
+  if (!processing.ok()) {
+    spdlog::warn("card payouts not resumed: the sweep will resume them");
+  } else {
+    for (const PayoutRecord& p : *processing) {
+      if (p.kind == PayoutKind::kCardPayout) resume(p);
+    }
   }
   engine_.on_overdue_card_payout([this](const PayoutRecord& p) { resume(p); });
   scheduler_.schedule(kWaiterCheck, clock_.now_ms() + kWaiterCheckIntervalMs);
