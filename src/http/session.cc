@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
 #include <string>
 
 namespace payoutd::http {
@@ -13,44 +14,13 @@ namespace {
 // answer, so an idle connection does not hold on to the memory of a large export.
 constexpr std::size_t kAnswerBufferKeptBytes = std::size_t{64} * 1024;
 
+// The standard reason phrase of every registered status code (Beast keeps the IANA registry); a
+// code outside it gets an empty phrase, which the status line allows (RFC 9112, section 4).
 std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 204:
-      return "No Content";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Payload Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Entity";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-  }
-  return "Status";
+  const auto code = boost::beast::http::int_to_status(static_cast<unsigned>(status));
+  if (code == boost::beast::http::status::unknown) return {};
+  const auto phrase = boost::beast::http::obsolete_reason(code);
+  return {phrase.data(), phrase.size()};
 }
 
 bool header_safe(std::string_view text) {

@@ -88,7 +88,9 @@ TEST_CARDS = (CARD_OK, CARD_OK_MC, CARD_DECLINED, CARD_SLOW_OK, CARD_SLOW_DECLIN
 ECOMMPAY_PROJECT = 91348          # payouts enabled, loopback allowlisted
 ECOMMPAY_DISABLED = 91349         # payouts not enabled: declined by callback (317)
 ECOMMPAY_FOREIGN_ONLY = 91350     # allowlist 192.0.2.1/32 only: loopback callers get 403
-ECOMMPAY_SECRETS = {p: f"sandbox-secret-{p}" for p in (ECOMMPAY_PROJECT, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY)}
+ECOMMPAY_PERSON = 91351           # a person sends its payouts: MoneySend needs both parties (else 319)
+ECOMMPAY_SECRETS = {p: f"sandbox-secret-{p}"
+                    for p in (ECOMMPAY_PROJECT, ECOMMPAY_DISABLED, ECOMMPAY_FOREIGN_ONLY, ECOMMPAY_PERSON)}
 
 # Outside the sandbox every secret the sandbox publishes is refused (docs/architecture.md,
 # "Secrets"): a server run with sandbox = false gets these private ones instead (outside_sandbox()).
@@ -529,7 +531,8 @@ def _pump_stdout(proc, out_path, ready, found):
 # --------------------------------------------------------------------------------------------
 # HTTP
 
-Response = namedtuple("Response", "status headers json raw")
+# reason: the status line's reason phrase, where the client read one.
+Response = namedtuple("Response", "status headers json raw reason", defaults=("",))
 
 
 class Raw(str):
@@ -651,7 +654,7 @@ class Api:
             if not self.keep_alive or resp.will_close:
                 self._drop() if self.keep_alive else conn.close()
             return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                            parse_json(raw), raw)
+                            parse_json(raw), raw, resp.reason)
 
     # -- QIWI payouts --
     def payout(self, txn_id, funder, client, value, currency="RUB", product=PRODUCT, **kw):

@@ -8,7 +8,7 @@ from scenario_match import check_expectation
 
 HEADER_RE = re.compile(r"^([A-Za-z0-9!#$%&'*+.^_`|~-]+):(?: (.*))?$")
 METHOD_RE = re.compile(r"^[A-Z]+$")
-STATUS_RE = re.compile(r"^[1-5][0-9][0-9]$")
+STATUS_RE = re.compile(r"^([1-5][0-9][0-9])(?: (\S.*))?$")  # a status, then its reason phrase if given
 SIGNATURE_VAR = "${signature}"
 SECONDS_MAX = 600
 
@@ -22,6 +22,7 @@ class Expectation:
     """The answer a request must get; `line` is its status line's."""
     line: int
     status: int
+    reason: str = None                            # None: not checked
     headers: list = field(default_factory=list)   # (name, value template)
     body: str = None                              # None: not checked; EMPTY_BODY: must be empty
 
@@ -168,9 +169,10 @@ class Parser:
         return i
 
     def parse_expectation(self, path, lines, i):
-        if i >= len(lines) or not STATUS_RE.match(lines[i]):
+        status = STATUS_RE.match(lines[i]) if i < len(lines) else None
+        if not status:
             raise self.error(path, i, "an expected HTTP status (three digits) must follow ----")
-        expect = Expectation(i + 1, int(lines[i]))
+        expect = Expectation(i + 1, int(status[1]), status[2])
         expect.headers, i = self.header_lines(lines, i + 1)
         start = i
         while i < len(lines) and lines[i].strip():

@@ -234,9 +234,11 @@ class Matcher:
         return f"/{ph.pattern}/" if ph.kind == "re" else f"{{{{{ph.kind}}}}}"
 
     # -- the whole answer --
-    def answer(self, expect, status, headers, raw):
+    def answer(self, expect, status, headers, raw, reason=None):
         if status != expect.status:
             raise Mismatch(f"status: expected {expect.status}, got {status}")
+        if expect.reason is not None and reason != expect.reason:
+            raise Mismatch(f"reason phrase: expected {expect.reason!r}, got {reason!r}")
         for name, value in expect.headers:
             if name.lower() not in headers:
                 raise Mismatch(f"header {name}: missing")

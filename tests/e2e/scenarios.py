@@ -131,7 +131,8 @@ def build_request(step, variables):
 
 
 def send(port, method, target, headers, body):
-    """One request on a fresh connection: (status, {lower-case name: value}, body bytes)."""
+    """One request on a fresh connection: (status, {lower-case name: value}, body bytes, reason
+    phrase)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     try:
         conn.putrequest(method, target, skip_accept_encoding=True)
@@ -141,7 +142,7 @@ def send(port, method, target, headers, body):
             conn.putheader("Content-Length", str(len(body or b"")))
         conn.endheaders(body)
         resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(), resp.reason
     finally:
         conn.close()
 
@@ -154,19 +155,19 @@ class Failure(Exception):
 
 
 def report(step, target, body, expected_why, answer):
-    status, headers, raw = answer if answer else (None, {}, b"")
+    status, headers, raw, reason = answer if answer else (None, {}, b"", "")
     lines = [f"{step.where()}: {step.method} {target}", f"  {expected_why}"]
     if body:
         lines.append("--- request body")
         lines.append(body.decode("utf-8", "replace")[:REPORT_BODY_CHARS_MAX])
     exp = step.expect
     lines.append(f"--- expected (line {exp.line})")
-    lines.append(str(exp.status))
+    lines.append(f"{exp.status} {exp.reason}" if exp.reason is not None else str(exp.status))
     lines += [f"{n}: {v}" for n, v in exp.headers]
     lines.append(exp.body if exp.body is not None else "(body not checked)")
     lines.append("--- actual")
     if answer:
-        lines.append(str(status))
+        lines.append(f"{status} {reason}")
         lines += [f"{n}: {v}" for n, v in headers.items() if n in {h[0].lower() for h in exp.headers}]
         lines.append(raw.decode("utf-8", "replace")[:REPORT_BODY_CHARS_MAX] if raw else EMPTY_BODY)
     else:

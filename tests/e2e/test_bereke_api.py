@@ -93,6 +93,7 @@ class MethodsTest(BerekeCase):
         order = unique("tmo")
         r = self.api.perform(order, CARD_TIMEOUT, amount=900)
         self.assertError(r, 504, "91", "Timeout when requesting sandbox-card-rail")
+        self.assertEqual(r.reason, "Gateway Timeout")  # the standard phrase, as the seed's table
         # Never guessed: the reservation stands until the network says what happened.
         self.assertOrder(self.api.bereke_status(order), "1", 900)
         self.assertEqual(self.api.bereke_balance(), before - 900)

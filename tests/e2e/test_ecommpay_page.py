@@ -24,11 +24,11 @@ def json_of(raw):
     return json.loads(raw)
 
 
-def page_query(payment_id, uuid, amount=7000, secret=ECOMMPAY_SECRETS[ECOMMPAY_PROJECT], **extra):
-    params = {"mode": "payout", "project_id": str(ECOMMPAY_PROJECT), "payment_id": payment_id,
+def page_query(payment_id, uuid, amount=7000, project=ECOMMPAY_PROJECT, **extra):
+    params = {"mode": "payout", "project_id": str(project), "payment_id": payment_id,
               "uuid": uuid, "customer_id": "16061314", "customer_email": "p.jeltz@mail.com",
               "payment_amount": str(amount), "payment_currency": "EUR", **extra}
-    params["signature"] = ecommpay_sign(secret, params)
+    params["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[project], params)
     return urllib.parse.urlencode(params)
 
 
@@ -102,9 +102,9 @@ class PageTestCase(IsolatedServerTestCase):
         kw.setdefault("config_replace", FAST_RETRIES)
         return super().new_server(start=start, **kw)
 
-    def register(self, api, receiver):
+    def register(self, api, receiver, project=ECOMMPAY_PROJECT):
         payment_id = unique("pp")
-        self.assertEqual(api.ecommpay_register(payment_id, callback_url=receiver.url).status, 200)
+        self.assertEqual(api.ecommpay_register(payment_id, project=project, callback_url=receiver.url).status, 200)
         return payment_id, self.callbacks_of(receiver, payment_id, 1)[0]["uuid"]
 
     def sink_code(self, server, uuid, timeout=10.0):

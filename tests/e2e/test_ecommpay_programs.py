@@ -7,9 +7,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Api  # noqa: E402
+from harness import ECOMMPAY_PROJECT, ECOMMPAY_PERSON  # noqa: E402
 from test_ecommpay_page import PageTestCase, form, page_query  # noqa: E402
-from test_ecommpay_registration import FAST_RETRIES, Receiver  # noqa: E402
+from test_ecommpay_registration import Receiver, assert_signed  # noqa: E402
 
 CANADA = "4000000000000127"
 LOCATION = {"recipient_country": "CA", "recipient_state": "ON", "recipient_city": "Toronto",
@@ -21,22 +21,21 @@ MONEYSEND = {"recipient_first_name": "Prostetnik", "recipient_last_name": "Jeltz
 
 class ProgramsTest(PageTestCase):
 
-    def open_page(self, receiver, api=None, **link):
-        api = api or self.api
-        payment_id, uuid = self.register(api, receiver)
-        query = page_query(payment_id, uuid, **link)
-        r = api.request("GET", "/payment?" + query, auth=None)
+    def open_page(self, receiver, project=ECOMMPAY_PROJECT, **link):
+        payment_id, uuid = self.register(self.api, receiver, project)
+        query = page_query(payment_id, uuid, project=project, **link)
+        r = self.api.request("GET", "/payment?" + query, auth=None)
         self.assertEqual(r.status, 200, r.raw)
         self.assertIn(b'name="link"', r.raw)
         return payment_id, uuid, query
 
-    def card(self, uuid, query, pan, api=None, **extra):
-        return form(api or self.api, "/payment/card",
+    def card(self, uuid, query, pan, **extra):
+        return form(self.api, "/payment/card",
                     {"uuid": uuid, "lang": "en", "pan": pan, "cardholder": "P JELTZ", "link": query, **extra})
 
-    def confirm(self, server, uuid, api=None):
-        code, _ = self.sink_code(server, uuid)
-        r = form(api or self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code})
+    def confirm(self, uuid, project=ECOMMPAY_PROJECT):
+        code, _ = self.sink_code(self.server, uuid)
+        r = form(self.api, "/payment/code", {"uuid": uuid, "lang": "en", "code": code}, project=project)
         self.assertEqual(r.status, 303, r.raw)
 
     def mails_of(self, server, uuid):
@@ -73,7 +72,7 @@ class ProgramsTest(PageTestCase):
         r = form(self.api, "/payment/recipient", {"uuid": uuid, "lang": "en", **dict(LOCATION, recipient_state="on")})
         self.assertEqual(r.status, 200, r.raw)
         self.assertIn(b'id="code-form"', r.raw)
-        self.confirm(self.server, uuid)
+        self.confirm(uuid)
         result = self.callbacks_of(receiver, payment_id, 2)[1]
         self.assertEqual(result["payment"]["status"], "success")
         # Payment Page's uuid is the engine's order id, the network's reference.
@@ -89,7 +88,7 @@ class ProgramsTest(PageTestCase):
             r = self.card(uuid, query, CANADA)
             self.assertEqual(r.status, 200, r.raw)
             self.assertIn(b'id="code-form"', r.raw)
-            self.confirm(self.server, uuid)
+            self.confirm(uuid)
             self.assertEqual(self.callbacks_of(receiver, payment_id, 2)[1]["payment"]["status"], "success")
             self.assertEqual(self.api.rail_credit(uuid)["parties"], location)
         # A US location without its state is asked again, prefilled.
@@ -129,42 +128,45 @@ class ProgramsTest(PageTestCase):
         self.assertEqual(self.mails_of(self.server, fresh_uuid), [])
 
     def test_moneysend_with_a_person_as_sender_needs_the_parties(self):
-        server = self.new_server(config_replace={**FAST_RETRIES, 'sender = "merchant"': 'sender = "person"'})
-        self.server.stop()
-        api = Api(server)
-        self.addCleanup(api.close)
+        # The sandbox's project 91351: a person sends its payouts (shared/spec/sandbox.md).
+        person = ECOMMPAY_PERSON
         receiver = Receiver()
         self.addCleanup(receiver.close)
         # A Mastercard card without the sender's data: declined with 319, nothing reserved.
-        payment_id, uuid, query = self.open_page(receiver, api=api, recipient_first_name="Prostetnik",
+        payment_id, uuid, query = self.open_page(receiver, person, recipient_first_name="Prostetnik",
                                                  recipient_last_name="Jeltz")
-        r = self.card(uuid, query, "5555555555554444", api=api)
+        r = self.card(uuid, query, "5555555555554444")
         self.assertEqual(r.status, 303, r.raw)
         result = self.callbacks_of(receiver, payment_id, 2)[1]
+        assert_signed(self, result, person)
         self.assertEqual((result["payment"]["status"], result["operation"]["code"], result["operation"]["message"]),
                          ("decline", "319", "There is not enough data to create an operation"))
-        page = api.request("GET", r.headers["location"], auth=None)
+        page = self.api.request("GET", r.headers["location"], auth=None)
         self.assertIn(b"details that the card&#39;s program needs are missing", page.raw)
-        self.assertIsNone(api.rail_credit(uuid))
+        self.assertIsNone(self.api.rail_credit(uuid))
         # Each missing piece declines: the sender's location (state for US), account, names.
         for missing in ("sender_wallet_id", "sender_city", "recipient_last_name", "sender_first_name"):
             link = {k: v for k, v in MONEYSEND.items() if k != missing}
-            payment_id, uuid, query = self.open_page(receiver, api=api, **link)
-            self.assertEqual(self.card(uuid, query, "5555555555554444", api=api).status, 303, missing)
+            payment_id, uuid, query = self.open_page(receiver, person, **link)
+            self.assertEqual(self.card(uuid, query, "5555555555554444").status, 303, missing)
             self.assertEqual(self.callbacks_of(receiver, payment_id, 2)[1]["operation"]["code"], "319", missing)
-        payment_id, uuid, query = self.open_page(receiver, api=api, **dict(MONEYSEND, sender_country="US"))
-        self.assertEqual(self.card(uuid, query, "5555555555554444", api=api).status, 303)
+        payment_id, uuid, query = self.open_page(receiver, person, **dict(MONEYSEND, sender_country="US"))
+        self.assertEqual(self.card(uuid, query, "5555555555554444").status, 303)
         # With them all, the payout goes on, and the network receives them.
-        payment_id, uuid, query = self.open_page(receiver, api=api, **MONEYSEND)
-        r = self.card(uuid, query, "5555555555554444", api=api)
+        payment_id, uuid, query = self.open_page(receiver, person, **MONEYSEND)
+        r = self.card(uuid, query, "5555555555554444")
         self.assertIn(b'id="code-form"', r.raw)
-        self.confirm(server, uuid, api=api)
+        self.confirm(uuid, person)
         self.assertEqual(self.callbacks_of(receiver, payment_id, 2)[1]["payment"]["status"], "success")
-        self.assertEqual(api.rail_credit(uuid)["parties"], MONEYSEND)
+        self.assertEqual(self.api.rail_credit(uuid)["parties"], MONEYSEND)
         # A Visa card is not MoneySend: it pays without them.
-        payment_id, uuid, query = self.open_page(receiver, api=api)
-        self.assertIn(b'id="code-form"', self.card(uuid, query, "4111111111111111", api=api).raw)
-        rc, out = server.run_audit()
+        payment_id, uuid, query = self.open_page(receiver, person)
+        self.assertIn(b'id="code-form"', self.card(uuid, query, "4111111111111111").raw)
+        # The merchant-sender project 91348 pays the same Mastercard card without the sender's data.
+        payment_id, uuid, query = self.open_page(receiver, recipient_first_name="Prostetnik",
+                                                 recipient_last_name="Jeltz")
+        self.assertIn(b'id="code-form"', self.card(uuid, query, "5555555555554444").raw)
+        rc, out = self.server.run_audit()
         self.assertEqual(rc, 0, out)
 
 

@@ -119,6 +119,15 @@ class MatcherTest(unittest.TestCase):
         self.match("(empty)", "")
         self.assertIn("not empty", self.mismatch("(empty)", " "))
 
+    def test_a_reason_phrase_is_checked_only_where_written(self):
+        self.assertEqual(expectation("x", status="502 Bad Gateway").reason, "Bad Gateway")
+        self.assertIsNone(expectation("x", status=502).reason)
+        Matcher({}).answer(expectation("x", status="502 Bad Gateway"), 502, {}, b"x", "Bad Gateway")
+        Matcher({}).answer(expectation("x", status=502), 502, {}, b"x", "Status")
+        with self.assertRaises(Mismatch) as e:
+            Matcher({}).answer(expectation("x", status="502 Bad Gateway"), 502, {}, b"x", "Status")
+        self.assertIn("reason phrase: expected 'Bad Gateway', got 'Status'", e.exception.why)
+
     def test_placeholders(self):
         ok = [
             ('{"a":"{{uuid}}"}', '{"a":"01a2433c-8b49-8fc8-8000-000400000001"}'),
@@ -208,7 +217,7 @@ class RunFileTest(unittest.TestCase):
         self.assertIn('$.errorCode: expected "transaction.lost", got "transaction.not.found"', out)
         self.assertIn("--- expected (line 13)", out)
         self.assertIn('"errorCode":"transaction.lost"', out)
-        self.assertIn('--- actual\n404\n{"serviceName":"payoutd-payments","errorCode":"transaction.not.found"', out)
+        self.assertIn('--- actual\n404 Not Found\n{"serviceName":"payoutd-payments","errorCode":"transaction.not.found"', out)
         self.assertIn("--- server log", out)
 
 
