@@ -1,8 +1,11 @@
 #include "cabinet/pages.h"
 
+#include <array>
+
 #include "core/secrets.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/language.h"
 #include "web/template.h"
 
 namespace payoutd::cabinet {
@@ -14,6 +17,7 @@ namespace {
 constexpr std::string_view kDeviceCookie =
     "cabinet_device";  // this browser signed in before (auth.h)
 constexpr int kChartDays = 14;
+constexpr std::array<std::string_view, 2> kLanguages{"en", "ru"};  // English by default
 
 // The last kChartDays days, today included, counted by outcome: the chart (one bar a day,
 // stacked by outcome) and the table of the days that had payouts, the newest first.
@@ -87,7 +91,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   } else {
     lang = web::cookie_value(request.cookie, "cabinet_lang");
     if (lang != "ru" && lang != "en")
-      lang = request.accept_language.starts_with("ru") ? "ru" : "en";
+      lang = web::negotiate_language(request.accept_language, kLanguages);
   }
   v.t = &texts_of(lang);
   if (request.problem != http::RequestProblem::kNone) {

@@ -96,7 +96,10 @@ RequestReader::Step RequestReader::accept(Request& out) {
   out.cookie = std::string(message[bhttp::field::cookie]);
   out.origin = std::string(message[bhttp::field::origin]);
   out.host = std::string(message[bhttp::field::host]);
-  out.accept_language = std::string(message[bhttp::field::accept_language]);
+  // A header sent in several field lines is one list (RFC 9110 §5.3).
+  out.accept_language.clear();
+  for (auto [line, end] = message.equal_range(bhttp::field::accept_language); line != end; ++line)
+    out.accept_language.append(out.accept_language.empty() ? "" : ", ").append(line->value());
   out.body = std::move(message.body());
   out.problem = RequestProblem::kNone;
   return Step::kRequest;

@@ -29,7 +29,7 @@ struct Request {
   std::string authorization;
   std::string cookie;           // the Cookie header, as sent (the cabinet's session)
   std::string origin, host;     // the Origin and Host headers (the cabinet's same-origin check)
-  std::string accept_language;  // the page's language when none was chosen
+  std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
   RequestProblem problem = RequestProblem::kNone;

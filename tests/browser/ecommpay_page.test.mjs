@@ -85,6 +85,23 @@ async function enterCode(page, uuid, srv = server) {
   await Promise.all([page.waitForURL(/\/payment\/result\?/), page.click('#confirm')]);
 }
 
+// "29:58" -> 1798.
+function seconds(text) {
+  const m = text.match(/^(\d+):(\d\d)$/);
+  assert.ok(m, `a countdown: ${text}`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+// The page's countdown, read twice a little over two seconds apart: it has gone down. The first
+// reading.
+async function decreasing(page) {
+  const first = seconds(await page.textContent('#countdown'));
+  await new Promise((ok) => setTimeout(ok, 2200));
+  const then = seconds(await page.textContent('#countdown'));
+  assert.ok(then < first && then >= first - 4, `${first} then ${then}`);
+  return first;
+}
+
 describe('ecommpay Payment Page', () => {
   test('a customer receives the payout with the emailed code', async () => {
     const paymentId = uniqueOrder('pp');
@@ -247,6 +264,69 @@ describe('ecommpay Payment Page', () => {
     } finally {
       assert.equal(await poor.stop(), 0);
     }
+  });
+
+  test('every page of the open form counts down to the same deadline', async () => {
+    const context = await browser.newContext();
+    const { uuid, page, problems } = await openPayout(context, { link: { language_code: 'en' } });
+    const cardLeft = seconds(await page.textContent('#countdown'));
+    await enterCard(page, '4111111111111111');
+    // The code page: its countdown runs to the deadline the card page showed.
+    assert.match(await page.textContent('#code-sent'), /p\.j\*\*\*@mail\.com/);
+    const codeLeft = await decreasing(page);
+    assert.ok(cardLeft - codeLeft >= 0 && cardLeft - codeLeft <= 5, `${cardLeft} then ${codeLeft}`);
+    assert.ok(await page.isHidden('#expired'));
+    // The result page of the order still open (the recipient has not confirmed it): the same.
+    const result = await context.newPage();
+    await result.goto(`${server.url}/payment/result?uuid=${encodeURIComponent(uuid)}&lang=en`);
+    assert.equal(await result.getAttribute('#status', 'data-status'), 'registered');
+    const resultLeft = await decreasing(result);
+    assert.ok(codeLeft - resultLeft >= 0 && codeLeft - resultLeft <= 5, `${codeLeft} then ${resultLeft}`);
+    // Once confirmed the session's deadline no longer applies: the page only follows the payout.
+    await enterCode(page, uuid);
+    await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+    assert.equal(await page.$('#countdown'), null);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the code page and the open result page say when the session has ended', async () => {
+    const brief = await startServer({
+      configReplace: { 'poll_ms = 1000 ': 'poll_ms = 50 ', 'uuid_lifetime_s = 1800': 'uuid_lifetime_s = 8' },
+    });
+    try {
+      const context = await browser.newContext();
+      const { uuid, page } = await openPayout(context, { srv: brief, link: { language_code: 'en' } });
+      await enterCard(page, '4111111111111111');
+      const result = await context.newPage();
+      await result.goto(`${brief.url}/payment/result?uuid=${encodeURIComponent(uuid)}&lang=en`);
+      assert.equal(await result.getAttribute('#status', 'data-status'), 'registered');
+      for (const p of [page, result]) {
+        await p.waitForSelector('#expired:not([hidden])', { timeout: 10000 });
+        assert.equal(await p.textContent('#countdown'), '0:00');
+        assert.equal(await p.textContent('#expired'), 'Payout Session Terminated. UUID Expired');
+      }
+      assert.ok(await page.isDisabled('#confirm'));
+      assert.ok(await page.isDisabled('#code'));
+      await context.close();
+    } finally {
+      assert.equal(await brief.stop(), 0);
+    }
+  });
+
+  test('a browser in Russian sees the form in Russian without language_code', async () => {
+    const context = await browser.newContext({ locale: 'ru-RU' });
+    const { uuid, page, problems } = await openPayout(context);
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    assert.equal(await page.textContent('label[for=pan]'), 'Номер карты');
+    await enterCard(page, '4111111111111111');
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    assert.equal(await page.textContent('label[for=code]'), 'Проверочный код');
+    await enterCode(page, uuid);
+    await page.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+    assert.equal(await page.textContent('#status'), 'Выплата зачислена на карту');
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 
   test('an expired uuid shows the seed\'s notice and releases the payout with 604', async () => {

@@ -8,6 +8,7 @@
 #include "core/secrets.h"
 #include "providers/bereke/api_answers.h"
 #include "providers/bereke/api_request.h"
+#include "web/language.h"
 
 namespace payoutd::providers::bereke {
 
@@ -113,10 +114,8 @@ Tenant tenant_of(std::string_view partner_id) {
 }
 
 std::string page_language(std::string_view requested) {
-  std::string lang;
-  for (char c : requested) lang.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
-  if (lang == "en" || lang == "kk" || lang == "ru") return lang;
-  return "ru";
+  const std::string_view lang = web::offered_language(kPageLanguages, requested);
+  return std::string(lang.empty() ? kPageLanguages.front() : lang);
 }
 
 std::string form_url(std::string_view base, std::string_view language, std::string_view order_id) {
@@ -273,7 +272,9 @@ void Dialect::register_payout(Call& call) {
       f.timeout_text.empty() ? options_.session_timeout_default_s : std::stoll(f.timeout_text);
   r.session_timeout_ms = timeout_s * 1000;
   CardOrder& o = r.order;
-  o.language = f.language.empty() ? "ru" : page_language(f.language);
+  // Only a language the pages have is the order's: without one, formUrl still names the default
+  // page, where the recipient's browser chooses (pages.h).
+  o.language = web::offered_language(kPageLanguages, f.language);
   o.return_url = f.return_url;
   o.fail_url = f.fail_url;
   cards_.submit(

@@ -4,6 +4,7 @@
 // formUrl pages/ serves), balance (getAmount.do), status (getPayoutStatus.do) and echo.
 // docs/bereke.md is the contract: every field, every error row, and the choices made where the
 // seed is silent.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -81,7 +82,10 @@ class Dialect {
 // "/payouts/payment/payment_<lang>.html?mdOrder=<id>" under `base`.
 std::string form_url(std::string_view base, std::string_view language, std::string_view order_id);
 
-// The language of the hosted pages: "ru", "en" or "kk" (default "ru").
+// The hosted pages' languages, the default first.
+inline constexpr std::array<std::string_view, 3> kPageLanguages{"ru", "en", "kk"};
+
+// The language of the hosted pages that `requested` names (ignoring case), else the default "ru".
 std::string page_language(std::string_view requested);
 
 }  // namespace payoutd::providers::bereke

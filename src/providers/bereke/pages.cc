@@ -1,6 +1,7 @@
 #include "providers/bereke/pages.h"
 
 #include "web/html.h"
+#include "web/language.h"
 #include "web/template.h"
 
 #include <sodium.h>
@@ -154,10 +155,15 @@ http::Response no_order_page(const Texts& t, Error error) {
   return web::page(404, message_page(t, t.not_found, "declined"));
 }
 
-std::string finish_path(std::string_view lang, std::string_view order_id) {
+// "/payouts/payment/<page>_<lang>.html?mdOrder=<id>", `page` "payment" or "finish".
+std::string page_path(std::string_view page, std::string_view lang, std::string_view order_id) {
   std::string path(kBase);
-  path.append("finish_").append(lang).append(".html?mdOrder=").append(order_id);
+  path.append(page).append("_").append(lang).append(".html?mdOrder=").append(order_id);
   return path;
+}
+
+std::string finish_path(std::string_view lang, std::string_view order_id) {
+  return page_path("finish", lang, order_id);
 }
 
 std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
@@ -250,21 +256,33 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
-void Pages::form(const http::Request& request, const http::Responder& respond,
+void Pages::form(const http::Request& request, const http::Responder& reply,
                  std::string_view lang) {
-  const Texts& t = texts(lang);
   Tenant tenant;
   auto order = find_order(cards_, request.query(), &tenant);
-  if (order.error != Error::kNone) return respond(no_order_page(t, order.error));
+  if (order.error != Error::kNone) return reply(no_order_page(texts(lang), order.error));
   const store::PayoutRecord& p = order.payout;
   const CardOrder& o = order.order;
-  if (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered) {
-    // Confirmed (or expired) already: its status is on the finish page.
-    return cards_.engine().after_durable(
-        [respond, r = web::redirect(finish_path(lang, o.order_id))]() mutable {
-          respond(std::move(r));
-        });
+  http::Responder respond = reply;
+  std::string elsewhere;  // the page the recipient is sent to instead, if any
+  if (o.language.empty() && lang == kPageLanguages.front()) {
+    // Registered without a language: formUrl names the default page, and the recipient's browser
+    // chooses. Another language is its own page, so that every later page (the form's POST, the
+    // finish page) stays in the one the recipient saw.
+    respond = web::varying_by_language(std::move(respond));
+    const std::string_view wanted =
+        web::negotiate_language(request.accept_language, kPageLanguages);
+    if (wanted != lang) elsewhere = page_path("payment", wanted, o.order_id);
   }
+  // Confirmed (or expired) already: its status is on the finish page.
+  if (elsewhere.empty() &&
+      (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered))
+    elsewhere = finish_path(lang, o.order_id);
+  if (!elsewhere.empty()) {
+    return cards_.engine().after_durable(
+        [respond, r = web::redirect(std::move(elsewhere))]() mutable { respond(std::move(r)); });
+  }
+  const Texts& t = texts(lang);
   const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
   std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
                                   : form_page(t, order, (left_ms + 999) / 1000, {}, o.name);
@@ -331,9 +349,7 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
   const CardOrder& o = order.order;
   if (p.status == PayoutStatus::kProcessing && o.stage == OrderStage::kRegistered) {
     // Not confirmed yet: back to the card page.
-    std::string location(kBase);
-    location.append("payment_").append(lang).append(".html?mdOrder=").append(o.order_id);
-    return respond(web::redirect(std::move(location)));
+    return respond(web::redirect(page_path("payment", lang, o.order_id)));
   }
   std::string body = finish_page(t, order);
   cards_.engine().after_durable(

@@ -4,8 +4,11 @@
 // confirms, and the finish page that shows the payout's status and leads back to the partner's
 // returnUrl or failUrl.
 //
-// Server-rendered HTML in ru, en and kk; one same-origin script (validation as the user types, the
-// countdown) and one stylesheet, under a strict Content-Security-Policy with no third-party
+// Server-rendered HTML in ru, en and kk, one page per language (payment_<lang>.html): formUrl
+// names the registration's language; an order registered without one the pages have opens at the
+// default payment_ru.html, which sends a browser whose Accept-Language prefers English or Kazakh
+// to that language's page. One same-origin script (validation as the user types, the countdown)
+// and one stylesheet, under a strict Content-Security-Policy with no third-party
 // anything. The card number travels only in the POST body, never in a URL, and the page never
 // shows it back.
 #include "engine/cards/card_payouts.h"

@@ -2,12 +2,15 @@
 
 #include <sodium.h>
 
+#include <array>
+
 #include "cards/card.h"
 #include "core/money.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
 #include "web/forms.h"
 #include "web/html.h"
+#include "web/language.h"
 #include "web/template.h"
 
 namespace payoutd::providers::ecommpay {
@@ -120,7 +123,22 @@ constexpr Texts kRu{
     "Укажите улицу и номер дома",
     "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты"};
 
+// The page's languages, its default first: what a language_code or a browser's Accept-Language
+// may choose.
+constexpr std::array<std::string_view, 2> kLanguages{"en", "ru"};
+
 const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
+
+// The language of a page opened by GET: `code` (the link's language_code, or the lang the pages
+// carry on to the result page) when the page has it; else the one the browser's Accept-Language
+// prefers, and `respond` then tells caches that the answer varies with that header.
+std::string_view page_language(std::string_view code, const http::Request& request,
+                               http::Responder& respond) {
+  if (const std::string_view chosen = web::offered_language(kLanguages, code); !chosen.empty())
+    return chosen;
+  respond = web::varying_by_language(std::move(respond));
+  return web::negotiate_language(request.accept_language, kLanguages);
+}
 
 // The texts the templates show, as their {{t.…}}.
 web::Node words(const Texts& t) {
@@ -223,7 +241,7 @@ std::string masked_email(std::string_view email) {
 
 std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link,
                       std::string_view error) {
-  web::Node data = page_data(t, r, -1, {}, true, link, error);
+  web::Node data = page_data(t, r, seconds_left(r.order), {}, true, link, error);
   data.set("email", masked_email(r.order.email));
   return web::card_page(t.lang, t.title, web::render("providers/ecommpay/code", data));
 }
@@ -239,6 +257,15 @@ std::string location_form(const Texts& t, const CardPayoutResult& r,
       .set("city", l.city)
       .set("address", l.address);
   return web::card_page(t.lang, t.title, web::render("providers/ecommpay/recipient", data));
+}
+
+// The result page of an order still open on the form (the recipient has not confirmed it yet):
+// the order with the countdown to the session's end, as on the form's other pages.
+std::string open_result(const Texts& t, const CardPayoutResult& r) {
+  web::Node data = page_data(t, r, seconds_left(r.order), r.order.description,
+                             !r.order.masked_pan.empty(), {}, {});
+  data.set("message", t.processing).set("kind", "").set("status", "registered");
+  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/open_result", data));
 }
 
 std::string result_path(std::string_view uuid, std::string_view lang) {
@@ -268,7 +295,11 @@ struct Pages::Posted {
 Pages::Posted Pages::posted(const http::Request& request) const {
   Posted in;
   auto form = web::parse_form(request.body);
-  in.lang = form && web::form_value(*form, "lang") == "ru" ? "ru" : "en";
+  // The language the page that sent the form was shown in (the form carries it): the next page
+  // stays in it, whatever the browser's Accept-Language says.
+  const std::string_view lang =
+      form ? web::offered_language(kLanguages, web::form_value(*form, "lang")) : std::string_view();
+  in.lang = lang.empty() ? kLanguages.front() : lang;
   const Texts& t = texts(in.lang);
   auto refuse = [&](int status, std::string_view why) {
     in.refusal = web::page(status, message(t, why, "declined"));
@@ -321,10 +352,11 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
-void Pages::open(const http::Request& request, const http::Responder& respond) {
+void Pages::open(const http::Request& request, const http::Responder& reply) {
   auto params = web::parse_form(request.query());
-  const std::string lang =
-      params && web::form_value(*params, "language_code") == "ru" ? "ru" : "en";
+  http::Responder respond = reply;
+  const std::string_view lang = page_language(
+      params ? web::form_value(*params, "language_code") : std::string(), request, respond);
   const Texts& t = texts(lang);
   auto refuse = [&](int status, std::string_view why) {
     respond(web::page(status, message(t, why, "declined")));
@@ -507,9 +539,11 @@ void Pages::code(const http::Request& request, const http::Responder& respond) {
                       });
 }
 
-void Pages::result(const http::Request& request, const http::Responder& respond) {
+void Pages::result(const http::Request& request, const http::Responder& reply) {
   auto params = web::parse_form(request.query());
-  const std::string lang = params && web::form_value(*params, "lang") == "ru" ? "ru" : "en";
+  http::Responder respond = reply;
+  const std::string_view lang =
+      page_language(params ? web::form_value(*params, "lang") : std::string(), request, respond);
   const Texts& t = texts(lang);
   Tenant tenant;
   CardPayoutResult r = params ? cards_.get_by_order_id(web::form_value(*params, "uuid"),
@@ -533,7 +567,7 @@ void Pages::result(const http::Request& request, const http::Responder& respond)
   } else if (r.payout.status == PayoutStatus::kDeclined) {
     body = message(t, t.declined, "declined", "declined");
   } else {
-    body = message(t, t.processing, "", "registered");
+    body = open_result(t, r);
   }
   cards_.engine().after_durable(
       [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });

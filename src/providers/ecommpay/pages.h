@@ -4,7 +4,10 @@
 // &payment_currency&signature...), it takes the customer's card, sends a verification code to
 // the registration's email, and confirms the payout with it; the result page shows how it ended.
 // A card program that needs the recipient's location gets it on an extra page (program.h).
-// Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP.
+// Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP. The link's
+// language_code chooses the language; without one the page has, the browser's Accept-Language
+// does (English when it names neither), and every later page of the form stays in it. Each page
+// while the order is open shows the countdown to the end of the uuid's session.
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
 #include "providers/ecommpay/api.h"
