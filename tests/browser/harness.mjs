@@ -89,7 +89,9 @@ export function launchBrowser() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     // As root (CI) Chromium's own sandbox cannot start; the pages under test are our own.
-    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+    // English unless a test's context asks for another locale: the pages choose their language
+    // from Accept-Language, which would otherwise follow the machine's locale.
+    args: ['--lang=en-US', ...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [])],
   });
 }
 
