@@ -1,5 +1,6 @@
 // The Bereke hosted card page (registerPayout.do's formUrl) in a real browser: success card,
-// declined card, expired session, invalid card numbers, languages, and what the page must never
+// declined card, expired session, invalid card numbers, languages, the client's saved cards
+// chosen or a new card typed beside them, and what the page must never
 // do (leak the card number into a URL, load anything from elsewhere, run inline script).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { bereke, launchBrowser, orderStatus, startServer, uniqueOrder, waitForStatus } from './harness.mjs';
 
 const RETURN_URL = 'https://partner.example/return?result=ok';
+// The sandbox's client with a saved card (config/sandbox.toml, recipient_bindings).
+const SANDBOX_CLIENT = '12345abc-d67e-8901-23fg-h45i67jk8901';
+const SANDBOX_BINDING = '83309cde-a56d-7409-88dd-c02e00ab3428';
 const FAIL_URL = 'https://partner.example/return?result=fail';
 
 let server;
@@ -174,6 +178,64 @@ describe('Bereke hosted card page', () => {
     await page.type('#pan', '5555555555554444');
     await Promise.all([page.waitForURL(/finish_kk\.html/), page.click('#pay')]);
     assert.equal(await page.getAttribute('#status', 'data-status'), 'success');
+    await context.close();
+  });
+
+  test("a client's saved card is offered masked, chosen and paid without typing a number", async () => {
+    const order = await register({ client: { clientId: SANDBOX_CLIENT, name: 'Ivan Petrov' } });
+    const { page, context, problems } = await openPage(order.formUrl);
+    assert.ok(await page.isVisible('#saved'));
+    const saved = `input[name=bindingId][value="${SANDBOX_BINDING}"]`;
+    assert.equal(await page.textContent(`label:has(${saved}) .saved-pan`), '411111XXXXXX1111');
+    assert.ok(await page.isChecked('#binding-new'), 'a new card until the recipient chooses');
+    assert.ok(await page.isDisabled('#pay'), 'nothing to pay with yet');
+    assert.equal(await page.inputValue('#cardholder'), 'Ivan Petrov');
+    await page.check(saved);
+    assert.ok(await page.isEnabled('#pay'), 'a saved card needs no number');
+    await Promise.all([page.waitForURL(/finish_en\.html\?mdOrder=/), page.click('#pay')]);
+    assert.equal(await page.getAttribute('#status', 'data-status'), 'success');
+    assert.equal(await page.textContent('#masked-pan'), '411111XXXXXX1111');
+    assert.ok(!(await page.content()).includes('4111111111111111'));
+    const status = await orderStatus(server.url, order.orderNumber);
+    assert.equal(status.orderStatus, '2');
+    assert.deepEqual(status.target, { bindingId: SANDBOX_BINDING, clientId: SANDBOX_CLIENT, maskedPan: '411111XXXXXX1111' });
+    assert.equal(status.operationList[0].cardholderName, 'IVAN PETROV');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('"new card" beside the saved ones takes a typed card, which is saved for the client', async () => {
+    const order = await register({ client: { clientId: SANDBOX_CLIENT } });
+    const { page, context, problems } = await openPage(order.formUrl);
+    await page.check(`input[name=bindingId][value="${SANDBOX_BINDING}"]`);
+    await page.check('#binding-new');
+    assert.ok(await page.isDisabled('#pay'), 'a new card needs its number');
+    await page.check(`input[name=bindingId][value="${SANDBOX_BINDING}"]`);
+    await page.type('#pan', '5555555555554444');
+    assert.ok(await page.isChecked('#binding-new'), 'typing a number chooses a new card');
+    await page.fill('#cardholder', 'Ivan Petrov');
+    assert.ok(await page.isEnabled('#pay'));
+    await Promise.all([page.waitForURL(/finish_en\.html/), page.click('#pay')]);
+    assert.equal(await page.getAttribute('#status', 'data-status'), 'success');
+    const status = await orderStatus(server.url, order.orderNumber);
+    assert.equal(status.target.maskedPan, '555555XXXXXX4444');
+    assert.notEqual(status.target.bindingId, SANDBOX_BINDING);
+    // The client's next order offers both cards.
+    const next = await register({ client: { clientId: SANDBOX_CLIENT } });
+    await page.goto(next.formUrl);
+    const offered = await page.$$eval('#saved .saved-pan', (spans) => spans.map((s) => s.textContent));
+    assert.ok(offered.includes('411111XXXXXX1111') && offered.includes('555555XXXXXX4444'), String(offered));
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('a client without saved cards sees only the card form', async () => {
+    const order = await register({ client: { clientId: uniqueOrder('client') } });
+    const { page, context } = await openPage(order.formUrl);
+    assert.equal(await page.$('#saved'), null);
+    assert.equal(await page.$('input[name=bindingId]'), null);
+    await page.type('#pan', '4111111111111111');
+    assert.ok(await page.isEnabled('#pay'));
     await context.close();
   });
 

@@ -294,27 +294,39 @@ TEST(CardTransitions, ACodeRequestWithoutAnyCardIsRefused) {
   EXPECT_TRUE(step.state.order.code_hash.empty());
 }
 
+// The order's client's saved card.
+Binding own_card(std::string masked) {
+  return {.kind = BindingKind::kRecipient,
+          .client_id = "client-1",
+          .card_id = "card-9",
+          .masked = std::move(masked)};
+}
+
+// What an event may name that is no saved card of the order's client: no binding, another
+// client's card, a corporate card, a deleted card.
+std::vector<std::optional<Binding>> not_the_clients_cards() {
+  std::vector<std::optional<Binding>> cards{std::nullopt};
+  for (int i = 0; i < 3; ++i) {
+    Binding b = own_card("411111XXXXXX1111");
+    if (i == 0) b.client_id = "client-2";
+    if (i == 1) b.kind = BindingKind::kDebit;
+    if (i == 2) b.deleted = true;
+    cards.emplace_back(std::move(b));
+  }
+  return cards;
+}
+
 TEST(CardTransitions, ASavedCardMustBeARecipientCardOfTheOrdersClient) {
-  Binding own{.kind = BindingKind::kRecipient,
-              .client_id = "client-1",
-              .card_id = "card-9",
-              .masked = "555555XXXXXX4444"};
-  Binding others = own;
-  others.client_id = "client-2";
-  Binding debit = own;
-  debit.kind = BindingKind::kDebit;
-  for (const std::optional<Binding>& saved :
-       {std::optional<Binding>(), std::optional(others), std::optional(debit)}) {
+  const Binding own = own_card("555555XXXXXX4444");
+  for (const std::optional<Binding>& saved : not_the_clients_cards()) {
     CodeRequest ask{
-        .card = CodeRequest::Card::kSaved, .saved = saved, .saved_id = "b-9", .code_mac = "mac-1"};
+        .card = CodeRequest::Card::kSaved, .saved = {"b-9", saved}, .code_mac = "mac-1"};
     const Step step = ask_code(registered_order(), ask, kOptions, kNow);
     EXPECT_EQ(step.refusal, OrderError::kUnknownCard);
     EXPECT_EQ(step.write, Write::kNothing);
   }
   CodeRequest ask{.card = CodeRequest::Card::kSaved,
-                  .facts = {.scheme = "MASTERCARD", .country = "KZ"},
-                  .saved = own,
-                  .saved_id = "b-9",
+                  .saved = {"b-9", own, "MASTERCARD", "KZ"},
                   .code_mac = "mac-1"};
   const Step step = ask_code(registered_order(), ask, kOptions, kNow);
   EXPECT_EQ(step.refusal, OrderError::kNone);
@@ -323,6 +335,34 @@ TEST(CardTransitions, ASavedCardMustBeARecipientCardOfTheOrdersClient) {
   EXPECT_EQ(step.state.order.target_binding, "b-9");
   EXPECT_EQ(step.state.order.scheme, "MASTERCARD");
   EXPECT_TRUE(step.state.order.save_card);
+}
+
+TEST(CardTransitions, TheBankPagesSavedCardMustBeTheClientsAndIsPaidThroughItsBinding) {
+  const Binding own = own_card("411111XXXXXX1111");
+  for (const std::optional<Binding>& b : not_the_clients_cards()) {
+    const Step step = confirm_saved(registered_order(), {"b-9", b}, "IVAN PETROV", kNow);
+    EXPECT_EQ(step.refusal, OrderError::kUnknownCard);
+    EXPECT_EQ(step.write, Write::kNothing);
+    EXPECT_EQ(step.move, Move::kNone);  // nothing reserved
+    EXPECT_TRUE(step.state.order.card_id.empty());
+  }
+  const Step step =
+      confirm_saved(registered_order(), {"b-9", own, "VISA", "KZ"}, "IVAN PETROV", kNow);
+  EXPECT_EQ(step.refusal, OrderError::kNone);
+  EXPECT_EQ(step.move, Move::kReserve);
+  EXPECT_FALSE(step.vault_card);  // it is in the vault already
+  const CardOrder& o = step.state.order;
+  EXPECT_EQ(o.card_id, "card-9");
+  EXPECT_EQ(o.masked_pan, "411111XXXXXX1111");
+  EXPECT_EQ(o.target_binding, "b-9");
+  EXPECT_EQ(o.cardholder, "IVAN PETROV");
+  EXPECT_EQ(o.country, "KZ");
+
+  // A saved card chosen too late, or twice, pays nothing more.
+  const Step late = confirm_saved(registered_order(), {"b-9", own}, "", kNow + kSessionMs);
+  EXPECT_EQ(late.state.payout.decline_code, kDeclineExpired);
+  EXPECT_EQ(late.move, Move::kNone);
+  EXPECT_EQ(confirm_saved(sending_order(), {"b-9", own}, "", kNow).refusal, OrderError::kNotOpen);
 }
 
 TEST(CardTransitions, AnOrderSendsNoMoreCodesThanItMayButMayStillTakeACard) {

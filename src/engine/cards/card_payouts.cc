@@ -28,6 +28,8 @@ constexpr std::int64_t kWaiterCheck = -1;
 constexpr std::int64_t kWaiterCheckIntervalMs = 1000;
 constexpr std::size_t kResumeMax = 1'000'000;
 constexpr std::string_view kVaultKey = "data-key";
+// The saved cards a page offers one client: more would not fit a page.
+constexpr std::size_t kSavedCardsMax = 20;
 
 void declare_payout_id(const std::int64_t& id, store::Footprint& f) { f.payout_ids.push_back(id); }
 
@@ -376,9 +378,26 @@ void CardPayouts::confirm(const Tenant& tenant, std::string partner_id, CardEntr
   in.tenant = tenant.key();
   in.card =
       card_jobs::seal_card(vault_, in.tenant, card.pan, card.issuer, std::move(card.cardholder));
+  in.partner_id = std::move(partner_id);
+  run_confirm(tenant, std::move(in), std::move(done));
+}
+
+void CardPayouts::confirm_saved(const Tenant& tenant, std::string partner_id,
+                                std::string binding_id, std::string cardholder,
+                                CardPayoutCallback done) {
+  card_jobs::ConfirmInput in;
+  in.tenant = tenant.key();
+  in.partner_id = std::move(partner_id);
+  in.saved = std::move(binding_id);
+  in.cardholder = std::move(cardholder);
+  run_confirm(tenant, std::move(in), std::move(done));
+}
+
+void CardPayouts::run_confirm(const Tenant& tenant, card_jobs::ConfirmInput in,
+                              CardPayoutCallback done) {
+  // A saved card is in the vault already: dispatch() opens it from there.
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
   in.limits = shared_->limits_of(tenant);
-  in.partner_id = std::move(partner_id);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::ConfirmInput>,
       [this](const card_jobs::ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
@@ -451,14 +470,14 @@ store::Read<std::vector<CardPayouts::SavedCard>> CardPayouts::saved_cards(
   const std::string tenant = owner.key();
   std::string prefix(client_id);
   prefix.push_back(kFieldSeparator);
-  const auto index = store_.records_with_prefix(tenant, kClientCardIndex, prefix, 20);
+  const auto index = store_.records_with_prefix(tenant, kClientCardIndex, prefix, kSavedCardsMax);
   if (!index.ok()) return Failure{index.error()};
   for (const auto& [key, binding_id] : *index) {
     auto b = card_jobs::get_binding(store_, tenant, binding_id);
     if (!b.ok()) return Failure{b.error()};
     // The binding itself names its client: a key an earlier version let another client's id
     // spell (a separator inside it) shows nothing.
-    if (!*b || (*b)->kind != BindingKind::kRecipient || (*b)->client_id != client_id) continue;
+    if (!*b || !(*b)->recipient_card() || (*b)->client_id != client_id) continue;
     auto card = card_jobs::get_card(store_, tenant, (*b)->card_id);
     if (!card.ok()) return Failure{card.error()};
     cards.push_back(

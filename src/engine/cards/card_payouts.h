@@ -41,6 +41,10 @@
 
 namespace payoutd::engine {
 
+namespace card_jobs {
+struct ConfirmInput;
+}  // namespace card_jobs
+
 using CardPayoutCallback = std::function<void(CardPayoutResult)>;
 
 // A dialect's notifications about its payouts: called inside the batch that changed a payout,
@@ -85,6 +89,12 @@ class CardPayouts {
   // an order no longer registered is answered as it stands).
   void confirm(const Tenant& tenant, std::string partner_id, CardEntry card,
                CardPayoutCallback done);
+  // The same with one of the order's client's saved cards (a recipient binding, as saved_cards
+  // lists them) and the cardholder's name the page gave. The binding is checked in the batch that
+  // reserves: one that is not a saved card of the order's client is refused kUnknownCard and
+  // changes nothing. Then it pays as confirm() does, and as submit() with a target binding.
+  void confirm_saved(const Tenant& tenant, std::string partner_id, std::string binding_id,
+                     std::string cardholder, CardPayoutCallback done);
 
   // Confirmation by code. request_code attaches the card to a registered order (sealed, nothing
   // reserved) and sends a new code through the tenant's notifier; confirm_code checks it and,
@@ -111,8 +121,8 @@ class CardPayouts {
   struct SavedCard {
     std::string binding_id, masked_pan, scheme, country;
   };
-  // The client's recipient bindings (saved cards), oldest card id first; the store's ReadError
-  // when it cannot be read.
+  // The client's recipient bindings (saved cards) of this tenant that payouts may go to, oldest
+  // card id first, at most 20; the store's ReadError when it cannot be read.
   store::Read<std::vector<SavedCard>> saved_cards(const Tenant& tenant,
                                                   std::string_view client_id) const;
 
@@ -135,6 +145,8 @@ class CardPayouts {
     std::string card_id, blob;
   };
 
+  // confirm() and confirm_saved(): the input's card reserved and sent.
+  void run_confirm(const Tenant& tenant, card_jobs::ConfirmInput in, CardPayoutCallback done);
   // get() by the tenant's stored key (store.h).
   CardPayoutResult get_stored(std::string_view tenant, std::string_view partner_id) const;
   void fire(std::int64_t id);

@@ -62,6 +62,19 @@ std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenan
   return text ? binding_from_json(*text) : std::nullopt;
 }
 
+transitions::SavedCard find_saved(store::WriteTxn& txn, std::string_view tenant,
+                                  std::string_view binding_id) {
+  transitions::SavedCard saved{
+      std::string(binding_id), find_binding(txn, tenant, binding_id), {}, {}};
+  if (saved.binding && !saved.binding->card_id.empty()) {
+    if (auto card = find_card(txn, tenant, saved.binding->card_id)) {
+      saved.scheme = card->scheme;
+      saved.country = card->country;
+    }
+  }
+  return saved;
+}
+
 store::Read<std::optional<Binding>> get_binding(const store::Store& store, std::string_view tenant,
                                                 std::string_view binding_id) {
   auto text = store.get_record(tenant, kBindingRecord, binding_id);

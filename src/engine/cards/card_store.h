@@ -43,6 +43,9 @@ store::Read<std::optional<std::string>> open_card(const store::Store& store,
 
 std::optional<Binding> find_binding(store::WriteTxn& txn, std::string_view tenant,
                                     std::string_view binding_id);
+// The binding `binding_id` and its card's scheme and country, as the batch finds them.
+transitions::SavedCard find_saved(store::WriteTxn& txn, std::string_view tenant,
+                                  std::string_view binding_id);
 store::Read<std::optional<Binding>> get_binding(const store::Store& store, std::string_view tenant,
                                                 std::string_view binding_id);
 // A new binding created now; a recipient binding is indexed by (client, card) too.

@@ -23,14 +23,7 @@ CodeRequest code_request(WriteTxn& txn, const CodeInput& in) {
   ask.code_mac = in.code_mac;
   if (!in.saved.empty()) {
     ask.card = CodeRequest::Card::kSaved;
-    ask.saved_id = in.saved;
-    ask.saved = find_binding(txn, in.tenant, in.saved);
-    if (ask.saved && !ask.saved->card_id.empty()) {
-      if (auto card = find_card(txn, in.tenant, ask.saved->card_id)) {
-        ask.facts.scheme = card->scheme;
-        ask.facts.country = card->country;
-      }
-    }
+    ask.saved = find_saved(txn, in.tenant, in.saved);
   } else if (!in.card.empty()) {
     ask.card = CodeRequest::Card::kNew;
     ask.facts = in.card.facts;
@@ -45,7 +38,10 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
                                std::int64_t now_ms) {
   CardPayoutResult current = load_order(txn, in.tenant, in.partner_id);
   if (current.error != OrderError::kNone) return current;
-  Step step = transitions::confirm_card(state_of(current), in.card.facts, now_ms);
+  Step step = in.saved.empty() ? transitions::confirm_card(state_of(current), in.card.facts, now_ms)
+                               : transitions::confirm_saved(state_of(current),
+                                                            find_saved(txn, in.tenant, in.saved),
+                                                            in.cardholder, now_ms);
   if (step.refusal == OrderError::kNotOpen) return current;
   return carry_out(txn, std::move(step), &in.card, in.limits, options, notify, now_ms);
 }

@@ -19,11 +19,14 @@ namespace payoutd::engine::card_jobs {
 
 struct ConfirmInput {
   std::string tenant, partner_id;
-  SealedCard card;
+  SealedCard card;         // a new card; or
+  std::string saved;       // one of the client's saved cards (its binding id), and
+  std::string cardholder;  // the name the page gave with it
   CardLimits limits;
 };
-// The order takes the card and is reserved. An order no longer registered is answered as it
-// stands (kNone): the page shows where it is.
+// The order takes the card and is reserved. A saved card that is not the order's client's is
+// refused kUnknownCard (transitions::confirm_saved). An order no longer registered is answered as
+// it stands (kNone): the page shows where it is.
 CardPayoutResult apply_confirm(store::WriteTxn& txn, const ConfirmInput& in,
                                const CardEngineOptions& options, const Notify& notify,
                                std::int64_t now_ms);

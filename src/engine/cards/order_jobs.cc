@@ -140,16 +140,10 @@ Account* funding(WriteTxn& txn, const SubmitInput& in, CardPayoutResult& refusal
 bool take_target(WriteTxn& txn, const SubmitInput& in, CardOrder& o) {
   const CardPayoutRequest& r = in.request;
   if (r.target_binding.empty()) return true;
-  auto target = find_binding(txn, in.tenant, r.target_binding);
-  if (!target || target->kind != BindingKind::kRecipient || target->card_id.empty()) return false;
-  o.card_id = target->card_id;
-  o.masked_pan = target->masked;
-  o.target_binding = r.target_binding;
-  if (o.client_id.empty()) o.client_id = target->client_id;
-  if (auto card = find_card(txn, in.tenant, o.card_id)) {
-    o.scheme = card->scheme;
-    o.country = card->country;
-  }
+  const transitions::SavedCard target = find_saved(txn, in.tenant, r.target_binding);
+  if (!target.binding || !target.binding->recipient_card()) return false;
+  transitions::take_saved(o, target);
+  if (o.client_id.empty()) o.client_id = target.binding->client_id;
   return true;
 }
 

@@ -52,9 +52,13 @@ struct Binding {
   std::string client_id;  // recipient bindings: whose card it is
   std::string card_id, masked;
   std::string holder, expiry;  // corporate cards added in the cabinet
-  bool deleted = false;        // a corporate card deleted in the cabinet: it funds nothing
+  bool deleted = false;        // deleted: it funds nothing and is paid nothing
   std::int64_t created_ms = 0;
   bool debit_tool() const { return kind == BindingKind::kDebit && !deleted; }
+  // A saved card payouts may go to (performPayout's target.bindingId, the pages' saved cards).
+  bool recipient_card() const {
+    return kind == BindingKind::kRecipient && !deleted && !card_id.empty();
+  }
 };
 
 // A card's credits that count against its limits (CardLimits), oldest first.

@@ -41,9 +41,9 @@ bool registered(const OrderState& s) {
 bool session_over(const OrderState& s, std::int64_t now_ms) { return now_ms >= s.order.expires_ms; }
 
 // A saved card is the order's client's card to be paid.
-bool clients_card(const std::optional<Binding>& b, const CardOrder& o) {
-  return b && b->kind == BindingKind::kRecipient && b->client_id == o.client_id &&
-         !b->card_id.empty();
+bool clients_card(const SavedCard& saved, const CardOrder& o) {
+  return saved.binding && saved.binding->recipient_card() &&
+         saved.binding->client_id == o.client_id;
 }
 
 // The card ask_code attaches; false when the saved card is not the client's.
@@ -51,11 +51,7 @@ bool attach(CardOrder& o, const CodeRequest& ask, Step& step) {
   switch (ask.card) {
     case CodeRequest::Card::kSaved:
       if (!clients_card(ask.saved, o)) return false;
-      o.card_id = ask.saved->card_id;
-      o.masked_pan = ask.saved->masked;
-      o.scheme = ask.facts.scheme;
-      o.country = ask.facts.country;
-      o.target_binding = ask.saved_id;
+      take_saved(o, ask.saved);
       o.save_card = true;
       break;
     case CodeRequest::Card::kNew:
@@ -78,6 +74,15 @@ void take_card(CardOrder& o, const CardFacts& card) {
   o.scheme = card.scheme;
   o.country = card.country;
   o.cardholder = card.cardholder;
+}
+
+void take_saved(CardOrder& o, const SavedCard& saved) {
+  PAYOUTD_ASSERT(saved.binding.has_value(), "a saved card taken exists");
+  o.card_id = saved.binding->card_id;
+  o.masked_pan = saved.binding->masked;
+  o.scheme = saved.scheme;
+  o.country = saved.country;
+  o.target_binding = saved.id;
 }
 
 // --- a new order ----------------------------------------------------------------------------
@@ -220,6 +225,16 @@ Step confirm_card(OrderState s, const CardFacts& card, std::int64_t now_ms) {
   Step step = to_reserve(std::move(s));
   step.vault_card = true;
   return step;
+}
+
+Step confirm_saved(OrderState s, const SavedCard& saved, std::string_view cardholder,
+                   std::int64_t now_ms) {
+  if (!registered(s)) return kept(std::move(s), OrderError::kNotOpen);
+  if (session_over(s, now_ms)) return decline(std::move(s), kDeclineExpired, now_ms);
+  if (!clients_card(saved, s.order)) return kept(std::move(s), OrderError::kUnknownCard);
+  take_saved(s.order, saved);
+  s.order.cardholder = cardholder;
+  return to_reserve(std::move(s));
 }
 
 Step ask_code(OrderState s, const CodeRequest& ask, const CardEngineOptions& options,

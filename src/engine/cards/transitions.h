@@ -78,6 +78,16 @@ struct CardFacts {
 // The order's card from now on: what it shows of `card`.
 void take_card(CardOrder& order, const CardFacts& card);
 
+// A saved card (a recipient binding) as an event names it and its batch finds it.
+struct SavedCard {
+  std::string id;                  // the binding id the event names
+  std::optional<Binding> binding;  // as stored; nullopt: no such binding
+  std::string scheme, country;     // of its card in the vault
+};
+// The order's card from now on: the saved card's, paid through its binding.
+// REQUIRES: saved.binding.
+void take_saved(CardOrder& order, const SavedCard& saved);
+
 // --- a new order (submit) -------------------------------------------------------------------
 
 struct Opening {
@@ -129,6 +139,11 @@ Step answer(OrderState s, const rails::Answer& answer, bool status_check,
 Step expire(OrderState s, std::int64_t now_ms);
 // The page's card: the order takes it and is reserved (Move::kReserve, vault_card).
 Step confirm_card(OrderState s, const CardFacts& card, std::int64_t now_ms);
+// The page's choice of one of the client's saved cards, with the cardholder's name as the page
+// gave it: the order takes the card and is reserved (Move::kReserve). Refused kUnknownCard, the
+// order unchanged, when the binding is not a saved card of the order's client.
+Step confirm_saved(OrderState s, const SavedCard& saved, std::string_view cardholder,
+                   std::int64_t now_ms);
 
 struct CodeRequest {
   enum class Card : std::uint8_t {
@@ -137,9 +152,8 @@ struct CodeRequest {
     kSaved,     // one of the client's recipient bindings: `saved`
   };
   Card card = Card::kAttached;
-  CardFacts facts;                     // kNew: the card; kSaved: its scheme and country
-  std::optional<Binding> saved;        // kSaved: the binding named, as stored (nullopt: none such)
-  std::string saved_id;                // kSaved: its id
+  CardFacts facts;                     // kNew: the card
+  SavedCard saved;                     // kSaved: the binding named
   bool save = false;                   // kNew: bind it to the client when the order pays
   bool send = true;                    // false: only attach the card (the page asks for more first)
   std::optional<std::string> parties;  // replaces the order's parties (CardOrder::parties)

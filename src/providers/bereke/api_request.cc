@@ -40,9 +40,6 @@ bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 bool is_order_number(std::string_view s) { return web::is_partner_id(s, 32); }
-bool is_binding_id(std::string_view s) {
-  return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
-}
 
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
@@ -236,6 +233,10 @@ bool all_whitespace(std::string_view s) {
 }
 
 }  // namespace
+
+bool is_binding_id(std::string_view s) {
+  return matches_chars(s, 1, 64, [](char c) { return is_alnum(c) || c == '-'; });
+}
 
 Problem required(std::string_view name) {
   return {400, "98", std::string(name).append(kRequiredSuffix)};

@@ -14,6 +14,10 @@ namespace payoutd::providers::bereke::api {
 // The pattern a "does not match required pattern" answer names for a card number.
 inline constexpr std::string_view kPanPattern = "^[0-9]{13,19}$";
 
+// A binding id as the API takes it (source.bindingId, target.bindingId) and the card page's
+// choice of a saved card: ^[0-9A-Za-z-]{1,64}$.
+bool is_binding_id(std::string_view s);
+
 // "<name> is а required parameter" (with the seed's Cyrillic "а").
 Problem required(std::string_view name);
 // "<name> does not match required pattern <pattern>".

@@ -11,6 +11,7 @@
 #include "cards/card.h"
 #include "core/money.h"
 #include "http/query.h"
+#include "providers/bereke/api_request.h"
 
 namespace payoutd::providers::bereke {
 
@@ -27,7 +28,8 @@ constexpr std::string_view kBase = "/payouts/payment/";
 struct Texts {
   std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
       cardholder_hint, pay, invalid_card, invalid_holder, expired, not_found, processing, success,
-      declined, back, redirect_note, unknown_bin, foreign_card, already_final, seconds_unit;
+      declined, back, redirect_note, unknown_bin, foreign_card, already_final, seconds_unit,
+      saved_cards, new_card, unknown_saved;
 };
 
 constexpr Texts kRu{"ru",
@@ -52,7 +54,10 @@ constexpr Texts kRu{"ru",
                     "Карта этого банка не поддерживается",
                     "Выплаты возможны только на карты банков Казахстана",
                     "Заказ уже обработан",
-                    "с"};
+                    "с",
+                    "Сохранённые карты",
+                    "Новая карта",
+                    "Выберите одну из своих сохранённых карт"};
 constexpr Texts kEn{"en",
                     "Receive a payout",
                     "Amount",
@@ -75,7 +80,10 @@ constexpr Texts kEn{"en",
                     "Cards of this bank are not supported",
                     "Payouts go to cards of Kazakhstan banks only",
                     "The order has already been processed",
-                    "s"};
+                    "s",
+                    "Saved cards",
+                    "New card",
+                    "Choose one of your saved cards"};
 constexpr Texts kKk{"kk",
                     "Төлемді алу",
                     "Сома",
@@ -98,7 +106,10 @@ constexpr Texts kKk{"kk",
                     "Бұл банктің карталары қолдау көрсетілмейді",
                     "Төлемдер тек Қазақстан банктерінің карталарына жасалады",
                     "Тапсырыс өңделіп қойған",
-                    "с"};
+                    "с",
+                    "Сақталған карталар",
+                    "Жаңа карта",
+                    "Сақталған карталарыңыздың бірін таңдаңыз"};
 
 const Texts& texts(std::string_view lang) {
   if (lang == "en") return kEn;
@@ -122,7 +133,9 @@ web::Node words(const Texts& t) {
           {"expired", t.expired},
           {"back", t.back},
           {"redirect_note", t.redirect_note},
-          {"seconds_unit", t.seconds_unit}};
+          {"seconds_unit", t.seconds_unit},
+          {"saved_cards", t.saved_cards},
+          {"new_card", t.new_card}};
 }
 
 std::string amount_text(const store::PayoutRecord& p) {
@@ -166,18 +179,38 @@ std::string finish_path(std::string_view lang, std::string_view order_id) {
   return page_path("finish", lang, order_id);
 }
 
-std::string form_page(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                      std::string_view error, std::string_view holder) {
-  const std::string content =
-      web::render("providers/bereke/form", {{"t", words(t)},
-                                            {"amount", amount_text(r.payout)},
-                                            {"description", r.order.description},
-                                            {"remaining_s", remaining_s},
-                                            {"countdown", web::countdown_text(remaining_s)},
-                                            {"order_id", r.order.order_id},
-                                            {"error", error},
-                                            {"holder", holder}});
-  return web::card_page(t.lang, t.title, content);
+using SavedCards = std::vector<engine::CardPayouts::SavedCard>;
+
+// What the card form posted besides the number, shown again when the server refuses it.
+struct Entry {
+  std::string holder;   // the cardholder's name as typed
+  std::string binding;  // the saved card chosen; empty: a new card
+};
+
+// The card form of a registered order: the client's saved cards to choose from (the one the
+// entry chose checked, else "new card"), the number and the name, and why the last try was
+// refused (`error`, empty: none).
+std::string form_page(const Texts& t, const CardPayoutResult& r, const SavedCards& saved,
+                      const Entry& entry, std::string_view error) {
+  const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
+  const std::int64_t remaining_s = std::max<std::int64_t>((left_ms + 999) / 1000, 0);
+  web::Node cards = web::Node::list();
+  bool chosen = false;
+  for (const auto& c : saved) {
+    const bool checked = c.binding_id == entry.binding;
+    chosen |= checked;
+    cards.push({{"binding_id", c.binding_id}, {"masked_pan", c.masked_pan}, {"checked", checked}});
+  }
+  web::Node data{{"t", words(t)},
+                 {"amount", amount_text(r.payout)},
+                 {"description", r.order.description},
+                 {"remaining_s", remaining_s},
+                 {"countdown", web::countdown_text(remaining_s)},
+                 {"order_id", r.order.order_id},
+                 {"error", error},
+                 {"holder", entry.holder}};
+  data.set("has_saved", !saved.empty()).set("saved", std::move(cards)).set("new_checked", !chosen);
+  return web::card_page(t.lang, t.title, web::render("providers/bereke/form", data));
 }
 
 // The finish page of a confirmed order: in flight (it refreshes itself), or final with the way
@@ -216,6 +249,61 @@ bool valid_holder(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string upper_latin(std::string_view name) {
+  std::string upper;
+  for (char c : name) upper.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  return upper;
+}
+
+// Why the page refuses a new card (empty: it does not): its digits and check digit, the
+// cardholder's name, its issuer in the BIN table (then *issuer), a country of the partner's.
+std::string_view new_card_problem(const Texts& t, bool well_formed, const std::string& pan,
+                                  std::string_view holder, const cards::BinTable& bins,
+                                  const Partner* partner, cards::Issuer* issuer) {
+  if (!well_formed || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
+      !cards::luhn_valid(pan)) {
+    return t.invalid_card;
+  }
+  if (!valid_holder(holder)) return t.invalid_holder;
+  auto found = bins.find(pan);
+  if (!found) return t.unknown_bin;
+  bool allowed = false;
+  if (partner) {
+    for (const std::string& c : partner->card_countries) allowed |= c == found->country;
+  }
+  if (!allowed) return t.foreign_card;
+  *issuer = std::move(*found);
+  return {};
+}
+
+// A card form posted with one of the client's saved cards, and the order it is for.
+struct SavedChoice {
+  std::string lang;
+  CardPayoutResult order;
+  SavedCards saved;  // what the page offers: shown again when the choice is refused
+  Entry entry;
+};
+
+// Pays the order with the saved card chosen. The engine checks, in the batch that reserves,
+// that the binding is a saved card of the order's client: the page's list is what it showed,
+// never what it trusts. A forged binding gets the page again with the reason; nothing moves.
+void pay_saved(engine::CardPayouts& cards, const Tenant& tenant, SavedChoice choice,
+               const http::Responder& respond) {
+  std::string partner_id = choice.order.payout.partner_id;
+  std::string binding = choice.entry.binding;
+  std::string holder = upper_latin(choice.entry.holder);
+  cards.confirm_saved(
+      tenant, std::move(partner_id), std::move(binding), std::move(holder),
+      [respond, c = std::move(choice)](const CardPayoutResult& r) {
+        const Texts& t = texts(c.lang);
+        if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
+        if (r.error == Error::kUnknownCard) {
+          return respond(web::page(422, form_page(t, c.order, c.saved, c.entry, t.unknown_saved)));
+        }
+        respond(web::redirect(finish_path(c.lang, c.order.order.order_id)));
+      });
 }
 
 // "payment_en.html" -> "en"; empty when the name is not `<prefix>_<lang>.html`.
@@ -283,9 +371,16 @@ void Pages::form(const http::Request& request, const http::Responder& reply,
         [respond, r = web::redirect(std::move(elsewhere))]() mutable { respond(std::move(r)); });
   }
   const Texts& t = texts(lang);
-  const std::int64_t left_ms = o.expires_ms - SystemClock().now_ms();
-  std::string body = left_ms <= 0 ? message_page(t, t.expired, "declined")
-                                  : form_page(t, order, (left_ms + 999) / 1000, {}, o.name);
+  if (o.expires_ms <= SystemClock().now_ms()) {
+    return cards_.engine().after_durable(
+        [respond, body = message_page(t, t.expired, "declined")]() mutable {
+          respond(web::page(200, std::move(body)));
+        });
+  }
+  // The client's saved cards: the order's own client's, of this partner (the tenant's records).
+  const auto saved = cards_.saved_cards(tenant, o.client_id);
+  if (!saved.ok()) return respond(unavailable_page(t));
+  std::string body = form_page(t, order, *saved, {o.name, {}}, {});
   cards_.engine().after_durable(
       [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
 }
@@ -297,42 +392,42 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
   Tenant tenant;
   auto order = find_order(cards_, form, &tenant);
   if (order.error != Error::kNone) return respond(no_order_page(t, order.error));
-  const http::QueryParam pan_param = http::query_param(form, "pan");
-  const http::QueryParam holder_param = http::query_param(form, "cardholder");
-  std::string pan;
-  for (char c : pan_param.value) {
-    if (c != ' ' && c != '-') pan.push_back(c);
-  }
-  const std::string holder = holder_param.valid ? holder_param.value : std::string();
-  const std::int64_t left_ms = order.order.expires_ms - SystemClock().now_ms();
-  auto again = [&](std::string_view problem) {
-    sodium_memzero(pan.data(), pan.size());
-    respond(web::page(422, form_page(t, order, std::max<std::int64_t>((left_ms + 999) / 1000, 0),
-                                     problem, holder)));
-  };
   if (order.order.stage != OrderStage::kRegistered ||
       order.payout.status != PayoutStatus::kProcessing) {
     return respond(web::redirect(finish_path(lang, order.order.order_id)));
   }
-  if (!pan_param.valid || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
-      !cards::luhn_valid(pan)) {
-    return again(t.invalid_card);
+  const http::QueryParam holder_param = http::query_param(form, "cardholder");
+  const http::QueryParam binding_param = http::query_param(form, "bindingId");
+  Entry entry{holder_param.valid ? holder_param.value : std::string(),
+              binding_param.valid ? binding_param.value : std::string()};
+  auto saved = cards_.saved_cards(tenant, order.order.client_id);
+  if (!saved.ok()) return respond(unavailable_page(t));
+  auto again = [&](std::string_view problem) {
+    respond(web::page(422, form_page(t, order, *saved, entry, problem)));
+  };
+  if (!binding_param.valid) return again(t.unknown_saved);
+  if (!entry.binding.empty()) {
+    if (!api::is_binding_id(entry.binding)) return again(t.unknown_saved);
+    if (!valid_holder(entry.holder)) return again(t.invalid_holder);
+    return pay_saved(cards_, tenant, {lang, std::move(order), std::move(*saved), std::move(entry)},
+                     respond);
   }
-  if (!valid_holder(holder)) return again(t.invalid_holder);
-  auto issuer = cards_.bins().find(pan);
-  if (!issuer) return again(t.unknown_bin);
-  const auto* partner = dialect_.partner_of_tenant(tenant);
-  bool allowed = false;
-  if (partner) {
-    for (const std::string& c : partner->card_countries) allowed |= c == issuer->country;
+  const http::QueryParam pan_param = http::query_param(form, "pan");
+  std::string pan;
+  for (char c : pan_param.value) {
+    if (c != ' ' && c != '-') pan.push_back(c);
   }
-  if (!allowed) return again(t.foreign_card);
-  std::string upper_holder;
-  for (char c : holder)
-    upper_holder.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
-  const std::string order_id = order.order.order_id;
-  cards_.confirm(tenant, order.payout.partner_id, {std::move(pan), *issuer, upper_holder},
-                 [respond, lang, order_id](const CardPayoutResult& r) {
+  cards::Issuer issuer;
+  const std::string_view problem =
+      new_card_problem(t, pan_param.valid, pan, entry.holder, cards_.bins(),
+                       dialect_.partner_of_tenant(tenant), &issuer);
+  if (!problem.empty()) {
+    sodium_memzero(pan.data(), pan.size());
+    return again(problem);
+  }
+  cards_.confirm(tenant, order.payout.partner_id,
+                 {std::move(pan), std::move(issuer), upper_latin(entry.holder)},
+                 [respond, lang, order_id = order.order.order_id](const CardPayoutResult& r) {
                    if (r.error == Error::kUnavailable)
                      return respond(unavailable_page(texts(lang)));
                    respond(web::redirect(finish_path(lang, order_id)));

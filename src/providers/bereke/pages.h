@@ -1,8 +1,9 @@
 #pragma once
 // The bank's hosted pages for Bereke orders registered by registerPayout.do (seed 003): the
-// card-entry page at formUrl, where the recipient (or the partner's operator) types the card and
-// confirms, and the finish page that shows the payout's status and leads back to the partner's
-// returnUrl or failUrl.
+// card-entry page at formUrl, where the recipient (or the partner's operator) types the card, or
+// chooses one of the order's client's saved cards (its recipient bindings, masked), and confirms;
+// and the finish page that shows the payout's status and leads back to the partner's returnUrl
+// or failUrl.
 //
 // Server-rendered HTML in ru, en and kk, one page per language (payment_<lang>.html): formUrl
 // names the registration's language; an order registered without one the pages have opens at the

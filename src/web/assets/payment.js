@@ -60,9 +60,12 @@
       hint.textContent = ok || !shown ? help : input.getAttribute("data-invalid");
       hint.className = ok || !shown ? "" : "problem";
     }
+    // The choice of a saved card, where the page offers the client's (a radio whose value is
+    // the card's token or binding id; the empty value is a new card).
+    var choices = form.querySelectorAll("input[name=token], input[name=bindingId]");
     function savedChosen() {
-      var t = form.querySelector("input[name=token]:checked");
-      return !!(t && t.value);
+      for (var i = 0; i < choices.length; i++) if (choices[i].checked && choices[i].value) return true;
+      return false;
     }
     function update() {
       var d = digits(pan.value);
@@ -77,11 +80,12 @@
       if (/^[0-9]*$/.test(d) && d.length <= 19) {
         pan.value = d.replace(/(.{4})(?=.)/g, "$1 ");
       }
+      // Typing a number is choosing a new card.
+      for (var i = 0; i < choices.length; i++) if (d && !choices[i].value) choices[i].checked = true;
       update();
     });
     holder.addEventListener("input", update);
-    var radios = form.querySelectorAll("input[name=token]");
-    for (var i = 0; i < radios.length; i++) radios[i].addEventListener("change", update);
+    for (var i = 0; i < choices.length; i++) choices[i].addEventListener("change", update);
     form.addEventListener("submit", function (e) {
       if (pay.disabled) { e.preventDefault(); return; }
       pan.value = digits(pan.value);
