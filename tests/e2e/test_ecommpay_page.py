@@ -24,11 +24,11 @@ def json_of(raw):
     return json.loads(raw)
 
 
-def page_query(payment_id, uuid, amount=7000, project=ECOMMPAY_PROJECT, **extra):
+def page_query(payment_id, uuid, amount=7000, project=ECOMMPAY_PROJECT, secret=None, **extra):
     params = {"mode": "payout", "project_id": str(project), "payment_id": payment_id,
               "uuid": uuid, "customer_id": "16061314", "customer_email": "p.jeltz@mail.com",
               "payment_amount": str(amount), "payment_currency": "EUR", **extra}
-    params["signature"] = ecommpay_sign(ECOMMPAY_SECRETS[project], params)
+    params["signature"] = ecommpay_sign(secret or ECOMMPAY_SECRETS[project], params)
     return urllib.parse.urlencode(params)
 
 
