@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "cabinet/pages.h"
 #include "core/money.h"
@@ -164,14 +165,32 @@ web::Node filters_data(const Texts& t, const Params& query, const Filters& f) {
           {"valid", f.valid}};
 }
 
-// The description a card payout's order keeps (the partner's, or the one its hosted page was
-// given); empty for a wallet payout and an order without one.
-store::Read<std::string> description_of(const store::Store& store, const store::PayoutRecord& p) {
-  if (p.kind != PayoutKind::kCardPayout) return std::string();
-  const auto record = store.get_record(p.tenant, engine::kOrderRecord, p.partner_id);
-  if (!record.ok()) return Failure{record.error()};
-  const auto order = *record ? engine::order_from_json(**record) : std::nullopt;
-  return order ? order->description : std::string();
+// By partner id, the descriptions the orders of the card payouts among `page` (at most
+// store::kRecordKeysMax, all of `tenant`) keep: the partner's, or the one a hosted page was given.
+// Wallet payouts and orders without one have none. One read for the page.
+store::Read<std::map<std::string, std::string>> descriptions_of(
+    const store::Store& store, std::string_view tenant,
+    const std::vector<store::PayoutRecord>& page) {
+  std::vector<std::string> ids;
+  for (const store::PayoutRecord& p : page) {
+    if (p.kind == PayoutKind::kCardPayout) ids.push_back(p.partner_id);
+  }
+  if (ids.empty()) return std::map<std::string, std::string>();
+  const auto records = store.records_with_keys(tenant, engine::kOrderRecord, ids);
+  if (!records.ok()) return Failure{records.error()};
+  std::map<std::string, std::string> descriptions;
+  for (const auto& [partner_id, record] : *records) {
+    const auto order = engine::order_from_json(record);
+    if (order && !order->description.empty()) descriptions.emplace(partner_id, order->description);
+  }
+  return descriptions;
+}
+
+// The description of `p` among `descriptions` (descriptions_of), or empty.
+std::string_view description_in(const std::map<std::string, std::string>& descriptions,
+                                const store::PayoutRecord& p) {
+  const auto found = descriptions.find(p.partner_id);
+  return found == descriptions.end() ? std::string_view() : std::string_view(found->second);
 }
 
 // A payout of the list: its link goes to its page.
@@ -223,21 +242,22 @@ store::Read<web::Node> notifications_data(const store::Store& store, std::int64_
 // most kCsvRowsMax, appended to `out`; how many.
 store::Read<std::size_t> csv_rows(const store::Store& store, store::PayoutQuery query,
                                   std::string& out) {
-  query.limit = 1000;
+  query.limit = store::kRecordKeysMax;  // a page's descriptions are one read
   std::size_t rows = 0;
   while (rows < kCsvRowsMax) {
     const auto read = store.payouts_page(query);
     if (!read.ok()) return Failure{read.error()};
     const std::vector<store::PayoutRecord>& page = *read;
+    const auto descriptions = descriptions_of(store, query.tenant, page);
+    if (!descriptions.ok()) return Failure{descriptions.error()};
     for (const store::PayoutRecord& p : page) {
-      const auto description = description_of(store, p);
-      if (!description.ok()) return Failure{description.error()};
       std::string amount;
       append_decimal(amount, p.amount, p.currency.exponent());
       for (const std::string& field :
            {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms),
             std::string(kind_key(p.kind)), p.partner_id, amount, std::string(p.currency.code()),
-            std::string(status_key(p.status)), p.decline_code, *description}) {
+            std::string(status_key(p.status)), p.decline_code,
+            std::string(description_in(*descriptions, p))}) {
         csv_field(out, field);
         out.push_back(',');
       }
@@ -292,10 +312,10 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const bool more = page.size() > kPageSize;
   if (more) page.pop_back();
   web::Node rows = web::Node::list();
+  const auto descriptions = descriptions_of(store_, f.query.tenant, page);
+  if (!descriptions.ok()) return answer_unavailable(v);
   for (const store::PayoutRecord& p : page) {
-    const auto description = description_of(store_, p);
-    if (!description.ok()) return answer_unavailable(v);
-    rows.push(payout_row(t, p, *description));
+    rows.push(payout_row(t, p, description_in(*descriptions, p)));
   }
   std::string older_query;
   if (more) {

@@ -153,9 +153,8 @@ web::Node words(const Texts& t) {
           {"next_step", t.next_step}};
 }
 
-std::string message(const Texts& t, std::string_view text, std::string_view kind,
-                    std::string_view status = {}) {
-  return web::status_page(t.lang, t.title, text, kind, status);
+std::string message(const Texts& t, std::string_view text, std::string_view kind) {
+  return web::status_page(t.lang, t.title, text, kind);
 }
 
 // The page's temporary failure (overloaded, or the store could not be read or written): nothing
