@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "cabinet/pages.h"
 #include "core/money.h"
 #include "core/time_format.h"
+#include "engine/cards/records.h"
 #include "web/forms.h"
 #include "web/html.h"
 #include "web/template.h"
@@ -18,6 +20,9 @@ namespace {
 
 constexpr std::size_t kPageSize = 50;
 constexpr std::size_t kCsvRowsMax = 100'000;
+constexpr std::string_view kCsvHeader =
+    "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code,"
+    "description\r\n";
 
 std::string_view status_name(PayoutStatus s, const Texts& t) {
   switch (s) {
@@ -55,9 +60,11 @@ std::string masked_target(std::string_view target) {
          std::string(email.substr(at));
 }
 
-// A CSV field: quoted when needed; a leading = + - @ is neutralised for spreadsheets.
+// A CSV field: quoted when needed. A leading = + - @, tab or carriage return, which a spreadsheet
+// could take for a formula (OWASP's list), is neutralised.
 void csv_field(std::string& out, std::string_view v) {
-  const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@');
+  const bool formula =
+      !v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos;
   const bool quote = formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
   if (quote) out.push_back('"');
   if (formula) out.push_back('\'');
@@ -158,8 +165,36 @@ web::Node filters_data(const Texts& t, const Params& query, const Filters& f) {
           {"valid", f.valid}};
 }
 
+// By partner id, the descriptions the orders of the card payouts among `page` (at most
+// store::kRecordKeysMax, all of `tenant`) keep: the partner's, or the one a hosted page was given.
+// Wallet payouts and orders without one have none. One read for the page.
+store::Read<std::map<std::string, std::string>> descriptions_of(
+    const store::Store& store, std::string_view tenant,
+    const std::vector<store::PayoutRecord>& page) {
+  std::vector<std::string> ids;
+  for (const store::PayoutRecord& p : page) {
+    if (p.kind == PayoutKind::kCardPayout) ids.push_back(p.partner_id);
+  }
+  if (ids.empty()) return std::map<std::string, std::string>();
+  const auto records = store.records_with_keys(tenant, engine::kOrderRecord, ids);
+  if (!records.ok()) return Failure{records.error()};
+  std::map<std::string, std::string> descriptions;
+  for (const auto& [partner_id, record] : *records) {
+    const auto order = engine::order_from_json(record);
+    if (order && !order->description.empty()) descriptions.emplace(partner_id, order->description);
+  }
+  return descriptions;
+}
+
+// The description of `p` among `descriptions` (descriptions_of), or empty.
+std::string_view description_in(const std::map<std::string, std::string>& descriptions,
+                                const store::PayoutRecord& p) {
+  const auto found = descriptions.find(p.partner_id);
+  return found == descriptions.end() ? std::string_view() : std::string_view(found->second);
+}
+
 // A payout of the list: its link goes to its page.
-web::Node payout_row(const Texts& t, const store::PayoutRecord& p) {
+web::Node payout_row(const Texts& t, const store::PayoutRecord& p, std::string_view description) {
   return {{"id", p.partner_id},
           {"id_query", url_encode(p.partner_id)},
           {"status_key", status_key(p.status)},
@@ -168,7 +203,8 @@ web::Node payout_row(const Texts& t, const store::PayoutRecord& p) {
           {"kind_key", kind_key(p.kind)},
           {"amount", amount_text(p.amount, p.currency)},
           {"status", status_name(p.status, t)},
-          {"decline_code", p.decline_code}};
+          {"decline_code", p.decline_code},
+          {"description", description}};
 }
 
 // The messages sent about payout `payout_id` and every attempt to deliver each. Exactly this
@@ -202,6 +238,39 @@ store::Read<web::Node> notifications_data(const store::Store& store, std::int64_
   return web::Node{{"has_messages", !messages->empty()}, {"messages", std::move(list)}};
 }
 
+// The CSV export's rows (under kCsvHeader) of the payouts `query` selects, newest first and at
+// most kCsvRowsMax, appended to `out`; how many.
+store::Read<std::size_t> csv_rows(const store::Store& store, store::PayoutQuery query,
+                                  std::string& out) {
+  query.limit = store::kRecordKeysMax;  // a page's descriptions are one read
+  std::size_t rows = 0;
+  while (rows < kCsvRowsMax) {
+    const auto read = store.payouts_page(query);
+    if (!read.ok()) return Failure{read.error()};
+    const std::vector<store::PayoutRecord>& page = *read;
+    const auto descriptions = descriptions_of(store, query.tenant, page);
+    if (!descriptions.ok()) return Failure{descriptions.error()};
+    for (const store::PayoutRecord& p : page) {
+      std::string amount;
+      append_decimal(amount, p.amount, p.currency.exponent());
+      for (const std::string& field :
+           {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms),
+            std::string(kind_key(p.kind)), p.partner_id, amount, std::string(p.currency.code()),
+            std::string(status_key(p.status)), p.decline_code,
+            std::string(description_in(*descriptions, p))}) {
+        csv_field(out, field);
+        out.push_back(',');
+      }
+      out.back() = '\r';
+      out.push_back('\n');
+    }
+    rows += page.size();
+    if (page.size() < query.limit) break;
+    query.before_id = page.back().id;
+  }
+  return rows;
+}
+
 }  // namespace
 
 void Pages::payouts(View& v, const http::Request& request, bool csv) {
@@ -209,31 +278,9 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const Params query = web::parse_form(request.query()).value_or(Params{});
   Filters f = filters_of(v.session->tenant.key(), query);
   if (csv) {
-    std::string out =
-        "id,created_utc,updated_utc,type,partner_id,amount,currency,status,decline_code\r\n";
-    f.query.limit = 1000;
-    std::size_t rows = 0;
-    while (f.valid && rows < kCsvRowsMax) {
-      const auto read = store_.payouts_page(f.query);
-      if (!read.ok()) return answer_unavailable(v);
-      const std::vector<store::PayoutRecord>& page = *read;
-      for (const store::PayoutRecord& p : page) {
-        std::string amount;
-        append_decimal(amount, p.amount, p.currency.exponent());
-        for (const std::string& field :
-             {std::to_string(p.id), time_text(p.created_ms), time_text(p.updated_ms),
-              std::string(kind_key(p.kind)), p.partner_id, amount, std::string(p.currency.code()),
-              std::string(status_key(p.status)), p.decline_code}) {
-          csv_field(out, field);
-          out.push_back(',');
-        }
-        out.back() = '\r';
-        out.push_back('\n');
-      }
-      rows += page.size();
-      if (page.size() < f.query.limit) break;
-      f.query.before_id = page.back().id;
-    }
+    std::string out(kCsvHeader);
+    const auto rows = f.valid ? csv_rows(store_, f.query, out) : store::Read<std::size_t>(0);
+    if (!rows.ok()) return answer_unavailable(v);
     http::Response r;
     r.status = f.valid ? 200 : 400;
     r.content_type = "text/csv; charset=utf-8";
@@ -246,7 +293,7 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
     auto shared = std::make_shared<View>(std::move(v));
     auto response = std::make_shared<http::Response>(std::move(r));
     const std::string detail =
-        std::to_string(rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
+        std::to_string(*rows) + " rows" + (filter_text(f).empty() ? "" : ", " + filter_text(f));
     return auth_.audit(*shared->session, "payouts.export", detail, request.peer_address,
                        [shared, response](bool ok) {
                          if (!ok) return shared->html(503, plain(*shared->t, shared->t->busy, {}));
@@ -265,7 +312,11 @@ void Pages::payouts(View& v, const http::Request& request, bool csv) {
   const bool more = page.size() > kPageSize;
   if (more) page.pop_back();
   web::Node rows = web::Node::list();
-  for (const store::PayoutRecord& p : page) rows.push(payout_row(t, p));
+  const auto descriptions = descriptions_of(store_, f.query.tenant, page);
+  if (!descriptions.ok()) return answer_unavailable(v);
+  for (const store::PayoutRecord& p : page) {
+    rows.push(payout_row(t, p, description_in(*descriptions, p)));
+  }
   std::string older_query;
   if (more) {
     Params next = f.shown;
@@ -308,6 +359,7 @@ void Pages::payout(View& v, const http::Request& request) {
     row(t.card, o.masked_pan, "masked-pan");
     row(t.scheme, o.scheme.empty() ? "" : o.scheme + ", " + o.country);
     row(t.cardholder, o.cardholder);
+    row(t.description, o.description, "description");
     row(t.rail_reference, o.order_id, "rail-reference");
     row(t.approval, o.approval, "approval");
     row(t.network_answer, o.rail_code.empty() ? "" : o.rail_code + " " + o.rail_text);

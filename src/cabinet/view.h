@@ -27,9 +27,9 @@ struct Texts {
       success, from, to, amount_min, amount_max, partner_id, filter, export_csv, created, kind,
       amount, decline_code, newer, older, none, wallet_payout, card_payout, not_found, timeline,
       updated, decided, card, scheme, rail_reference, approval, network_answer, knp, parties,
-      notifications, event, target, state, attempts, at, result, duration, when, action, detail,
-      address, bad_filter, reset, utc, source, destination, cardholder, session_ended, made,
-      unavailable;
+      description, notifications, event, target, state, attempts, at, result, duration, when,
+      action, detail, address, bad_filter, reset, utc, source, destination, cardholder,
+      session_ended, made, unavailable;
 };
 
 // The texts of `lang` ("ru"; anything else is English).

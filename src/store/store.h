@@ -117,6 +117,9 @@ struct HistoryRecord {
   HistoryDetails details;
 };
 
+// The most keys one Store::records_with_keys names (a page of the cabinet's CSV export).
+inline constexpr std::size_t kRecordKeysMax = 1000;
+
 // A message of the outbox (callbacks to partners; later emails and SMS): written in the same
 // transaction as the state change it tells of, delivered at least once by the dispatcher, with
 // the same identity (tenant, event_id) and the same body on every attempt.
@@ -377,6 +380,12 @@ class Store {
   virtual Read<std::optional<std::string>> get_record(std::string_view tenant,
                                                       std::string_view kind,
                                                       std::string_view key) const = 0;
+  // The records of (tenant, kind) among `keys` (at most kRecordKeysMax; one lookup for them all,
+  // where looking each up would cost a round trip to the database each): (key, value) pairs, in
+  // key order; a key without a record is left out.
+  virtual Read<std::vector<std::pair<std::string, std::string>>> records_with_keys(
+      std::string_view tenant, std::string_view kind,
+      const std::vector<std::string>& keys) const = 0;
   // Up to `limit` records of (tenant, kind) whose key starts with `key_prefix`, in key order:
   // (key, value) pairs.
   virtual Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(

@@ -90,6 +90,27 @@ TEST(CardRecords, AMissingOrMistypedFieldReadsEmptyAndADamagedRecordNotAtAll) {
   EXPECT_FALSE(order_from_json("[]"));
 }
 
+// The description a hosted page gives an order (ecommpay's payment_description) reads back byte for
+// byte, HTML and all (the pages escape it when they show it); an order stored without one, as
+// every ecommpay order before it was kept, reads as having none.
+TEST(CardRecords, AnOrdersDescriptionReadsBackAndAnOrderWithoutOneHasNone) {
+  CardOrder o;
+  o.order_id = "0b7e1c2a-1111-4222-8333-444455556666";
+  o.description = "Приз <b>\"№1\"</b> & co";
+  const std::optional<CardOrder> back = order_from_json(order_to_json(o));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->description, o.description);
+  const std::optional<CardOrder> older = order_from_json(
+      R"({"order_id":"0b7e1c2a-1111-4222-8333-444455556666","stage":0,"client_id":"16061314",)"
+      R"("email":"p.jeltz@mail.com","callback_url":"https://cb","fee":0,"expires_ms":1,)"
+      R"("operation_ms":0,"rail_checks":0,"no_save":1,"code_expires_ms":0,"code_attempts":0,)"
+      R"("codes_sent":0})");
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->description, "");
+  EXPECT_EQ(older->email, "p.jeltz@mail.com");
+  EXPECT_EQ(order_to_json(*older).find("description"), std::string::npos);
+}
+
 TEST(CardRecords, BindingsKeepTheirKindAsItsName) {
   Binding debit{.kind = BindingKind::kDebit,
                 .card_id = "card-1",

@@ -429,6 +429,20 @@ TEST(CardTransitions, ARefusalDeclinesARegisteredOrderOnceAndDropsItsCode) {
             kDeclineExpired);
 }
 
+TEST(CardTransitions, ADescriptionIsKeptByARegisteredOrderAndWrittenOnlyWhenNew) {
+  const Step step = describe(order_with_code(), "Prize", kNow + 1);
+  EXPECT_EQ(step.refusal, OrderError::kNone);
+  EXPECT_EQ(step.write, Write::kOrder);  // the dialect is told nothing
+  EXPECT_EQ(step.state.order.description, "Prize");
+  EXPECT_EQ(step.state.order.code_hash, "mac-1");  // the code in force stays
+  EXPECT_EQ(describe(step.state, "Prize", kNow + 2).write, Write::kNothing);
+  EXPECT_EQ(describe(step.state, "Other", kNow + 2).state.order.description, "Other");
+  EXPECT_EQ(describe(sending_order(), "Prize", kNow).refusal, OrderError::kNotOpen);
+  const Step over = describe(registered_order(), "Prize", kNow + kSessionMs);
+  EXPECT_EQ(over.state.payout.decline_code, kDeclineExpired);
+  EXPECT_EQ(over.state.order.description, "");
+}
+
 // --- enrolment of a corporate card --------------------------------------------------------------
 
 Enrolment code_sent() {

@@ -74,6 +74,11 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->get_record(t, k, key);
   }
+  store::Read<std::vector<std::pair<std::string, std::string>>> records_with_keys(
+      std::string_view t, std::string_view k, const std::vector<std::string>& keys) const override {
+    if (failing()) return failure();
+    return inner_->records_with_keys(t, k, keys);
+  }
   store::Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(
       std::string_view t, std::string_view k, std::string_view p, std::size_t n) const override {
     if (failing()) return failure();

@@ -559,6 +559,22 @@ TEST_P(StoreTest, RecordsAreReadBackWithinAndAfterTheTransaction) {
   EXPECT_EQ(alice[1].second, "b2");
   EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 10).value().size(), 3u);
   EXPECT_EQ(store_->records_with_prefix(kTenant, "client-card", "ali", 1).value().size(), 1u);
+  // By keys: those that exist, once each, in key order; none of another kind or tenant.
+  const std::string alice_c1 =
+                        "alice\x1f"
+                        "c1",
+                    alicia_c3 =
+                        "alicia\x1f"
+                        "c3";
+  using KeyValues = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(store_
+                ->records_with_keys(kTenant, "client-card",
+                                    {alicia_c3, "nobody", alice_c1, alicia_c3, "c1"})
+                .value(),
+            (KeyValues{{alice_c1, "b1"}, {alicia_c3, "b3"}}));
+  EXPECT_TRUE(store_->records_with_keys("other", "client-card", {alice_c1}).value().empty());
+  EXPECT_TRUE(store_->records_with_keys(kTenant, "card", {alice_c1}).value().empty());
+  EXPECT_TRUE(store_->records_with_keys(kTenant, "client-card", {}).value().empty());
   // A transaction that is not committed leaves none of its records.
   {
     auto txn = store_->begin();

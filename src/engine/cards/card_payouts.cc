@@ -442,6 +442,18 @@ void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::stri
       card_jobs::or_unavailable(std::move(done), unavailable("storage unavailable")));
 }
 
+void CardPayouts::describe(const Tenant& tenant, std::string partner_id, std::string description,
+                           CardPayoutCallback done) {
+  card_jobs::run_order_job(
+      engine_.committer(), shared_->wake,
+      card_jobs::DescribeInput{tenant.key(), std::move(partner_id), std::move(description)},
+      &declare_order<card_jobs::DescribeInput>,
+      [this](const card_jobs::DescribeInput& i, WriteTxn& txn, std::int64_t now_ms) {
+        return card_jobs::apply_describe(txn, i, notify_, now_ms);
+      },
+      card_jobs::or_unavailable(std::move(done), unavailable("storage unavailable")));
+}
+
 void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std::string code,
                                CardPayoutCallback done) {
   std::string key = tenant.key();

@@ -117,6 +117,11 @@ class CardPayouts {
   // longer registered.
   void refuse(const Tenant& tenant, std::string partner_id, std::string decline_code,
               CardPayoutCallback done);
+  // Keeps the hosted page's description of a registered order (CardOrder::description), as the
+  // dialect checked it. kNotOpen when the order is no longer registered; an order whose session
+  // is over is declined EXPIRED instead (and answered as it then stands).
+  void describe(const Tenant& tenant, std::string partner_id, std::string description,
+                CardPayoutCallback done);
 
   struct SavedCard {
     std::string binding_id, masked_pan, scheme, country;

@@ -75,4 +75,12 @@ CardPayoutResult apply_refuse(WriteTxn& txn, const RefuseInput& in, const Notify
   return carry_out(txn, std::move(step), nullptr, {}, {}, notify, now_ms);
 }
 
+CardPayoutResult apply_describe(WriteTxn& txn, const DescribeInput& in, const Notify& notify,
+                                std::int64_t now_ms) {
+  CardPayoutResult current = load_order(txn, in.tenant, in.partner_id);
+  if (current.error != OrderError::kNone) return current;
+  Step step = transitions::describe(state_of(current), in.description, now_ms);
+  return carry_out(txn, std::move(step), nullptr, {}, {}, notify, now_ms);
+}
+
 }  // namespace payoutd::engine::card_jobs

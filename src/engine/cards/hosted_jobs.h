@@ -1,8 +1,8 @@
 #pragma once
 // The hosted page's events on a registered order, in a committer batch: its card (confirm), a
-// code emailed to the customer and entered (request_code, confirm_code), and the dialect's
-// refusal. Each reads the order, calls its transition (transitions.h) and carries out its effects
-// (order_jobs.h). Internal to src/engine/cards.
+// code emailed to the customer and entered (request_code, confirm_code), the dialect's refusal,
+// and the page's description of the payout. Each reads the order, calls its transition
+// (transitions.h) and carries out its effects (order_jobs.h). Internal to src/engine/cards.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,5 +62,12 @@ struct RefuseInput {
 // kNotOpen (transitions::refuse).
 CardPayoutResult apply_refuse(store::WriteTxn& txn, const RefuseInput& in, const Notify& notify,
                               std::int64_t now_ms);
+
+struct DescribeInput {
+  std::string tenant, partner_id, description;
+};
+// kNotOpen (transitions::describe).
+CardPayoutResult apply_describe(store::WriteTxn& txn, const DescribeInput& in, const Notify& notify,
+                                std::int64_t now_ms);
 
 }  // namespace payoutd::engine::card_jobs

@@ -294,6 +294,14 @@ Step refuse(OrderState s, std::string_view decline_code, std::int64_t now_ms) {
   return step;
 }
 
+Step describe(OrderState s, std::string_view description, std::int64_t now_ms) {
+  if (!registered(s)) return kept(std::move(s), OrderError::kNotOpen);
+  if (session_over(s, now_ms)) return decline(std::move(s), kDeclineExpired, now_ms);
+  if (s.order.description == description) return kept(std::move(s));
+  s.order.description = std::string(description);
+  return changed(std::move(s), Write::kOrder);
+}
+
 // --- enrolment of a corporate card ----------------------------------------------------------
 
 Enrolment start_enrolment(std::string id, const CardFacts& card, std::string expiry,

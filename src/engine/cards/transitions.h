@@ -11,6 +11,7 @@
 //   new               open (refused)            final, declined with the dialect's code
 //   registered        ask_code                  registered, the card attached (a code sent)
 //   registered        confirm_card, enter_code  reserve
+//   registered        describe                  registered, with the page's description
 //   registered        expire, refuse            final, declined
 //   reserve           reserved                  sending: the credit goes to the rail
 //   reserve           decline                   final, declined (the card's limits, the funds)
@@ -171,6 +172,10 @@ Step enter_code(OrderState s, std::string_view code_mac, const CardEngineOptions
 // The dialect refuses the order (a program's requirement it does not meet): declined with
 // `decline_code` (EXPIRED when its session is over), its code dropped.
 Step refuse(OrderState s, std::string_view decline_code, std::int64_t now_ms);
+// The page describes the payout (ecommpay's payment_description, from the link that opened it):
+// the order keeps the description, which the result page, the callbacks and the cabinet show.
+// Only the order record is written (Write::kOrder), and nothing when it is the one stored.
+Step describe(OrderState s, std::string_view description, std::int64_t now_ms);
 
 // --- enrolment of a corporate card ----------------------------------------------------------
 

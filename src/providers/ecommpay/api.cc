@@ -455,7 +455,10 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
         .string(payout.partner_id)
         .key("type")
         .string("payout");
-    w.key("status").string(status).end_object();
+    w.key("status").string(status);
+    // Where ecommpay's callbacks put a payment's description: the page's payment_description.
+    if (!order.description.empty()) w.key("description").string(order.description);
+    w.end_object();
     w.key("operation").begin_object().key("id").string(std::to_string(payout.id));
     w.key("type").string("payout").key("status").string(status);
     w.key("code").string(std::to_string(code)).key("message").string(message).end_object();

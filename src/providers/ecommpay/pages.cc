@@ -171,9 +171,8 @@ web::Node words(const Texts& t) {
           {"next_step", t.next_step}};
 }
 
-std::string message(const Texts& t, std::string_view text, std::string_view kind,
-                    std::string_view status = {}) {
-  return web::status_page(t.lang, t.title, text, kind, status);
+std::string message(const Texts& t, std::string_view text, std::string_view kind) {
+  return web::status_page(t.lang, t.title, text, kind);
 }
 
 // The page's temporary failure (overloaded, or the store could not be read or written): nothing
@@ -189,16 +188,15 @@ std::string amount_text(const store::PayoutRecord& p) {
   return out;
 }
 
-// What every page's template shows: the order (amount, description, the masked card when
-// `with_card`), the countdown to the session's end unless remaining_s < 0, and what every form
-// posts (the order, the language, the signed link that opened the page: a post without it is
-// refused) with the error it was sent back with.
+// What every page's template shows: the order (amount, the description it keeps, the masked
+// card when `with_card`), the countdown to the session's end unless remaining_s < 0, and what
+// every form posts (the order, the language, the signed link that opened the page: a post
+// without it is refused) with the error it was sent back with.
 web::Node page_data(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                    std::string_view description, bool with_card, std::string_view link,
-                    std::string_view error) {
+                    bool with_card, std::string_view link, std::string_view error) {
   return {{"t", words(t)},
           {"amount", amount_text(r.payout)},
-          {"description", description},
+          {"description", r.order.description},
           {"masked_pan", with_card ? std::string_view(r.order.masked_pan) : std::string_view()},
           {"remaining_s", remaining_s},
           {"countdown", remaining_s >= 0 ? web::countdown_text(remaining_s) : std::string()},
@@ -214,10 +212,10 @@ std::int64_t seconds_left(const CardOrder& o) {
 // `link`: the signed query that opened the page, sent back with the card (its sender_* and
 // recipient_* parameters are the payout's parties).
 std::string card_form(const Texts& t, const CardPayoutResult& r, std::int64_t remaining_s,
-                      std::string_view error, std::string_view description,
+                      std::string_view error,
                       const std::vector<engine::CardPayouts::SavedCard>& saved,
                       std::string_view preselected, std::string_view link) {
-  web::Node data = page_data(t, r, remaining_s, description, false, link, error);
+  web::Node data = page_data(t, r, remaining_s, false, link, error);
   web::Node cards = web::Node::list();
   bool chosen = false;
   for (const auto& c : saved) {
@@ -241,7 +239,7 @@ std::string masked_email(std::string_view email) {
 
 std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_view link,
                       std::string_view error) {
-  web::Node data = page_data(t, r, seconds_left(r.order), {}, true, link, error);
+  web::Node data = page_data(t, r, seconds_left(r.order), true, link, error);
   data.set("email", masked_email(r.order.email));
   return web::card_page(t.lang, t.title, web::render("providers/ecommpay/code", data));
 }
@@ -251,7 +249,7 @@ std::string code_form(const Texts& t, const CardPayoutResult& r, std::string_vie
 std::string location_form(const Texts& t, const CardPayoutResult& r,
                           const providers::ecommpay::Party& l, std::string_view link,
                           std::string_view error) {
-  web::Node data = page_data(t, r, seconds_left(r.order), {}, true, link, error);
+  web::Node data = page_data(t, r, seconds_left(r.order), true, link, error);
   data.set("country", l.country)
       .set("state", l.state)
       .set("city", l.city)
@@ -259,13 +257,29 @@ std::string location_form(const Texts& t, const CardPayoutResult& r,
   return web::card_page(t.lang, t.title, web::render("providers/ecommpay/recipient", data));
 }
 
-// The result page of an order still open on the form (the recipient has not confirmed it yet):
-// the order with the countdown to the session's end, as on the form's other pages.
-std::string open_result(const Texts& t, const CardPayoutResult& r) {
-  web::Node data = page_data(t, r, seconds_left(r.order), r.order.description,
-                             !r.order.masked_pan.empty(), {}, {});
-  data.set("message", t.processing).set("kind", "").set("status", "registered");
-  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/open_result", data));
+// The result page: the status line (`message`, of class `kind`, data-status `status`) above the
+// order as the other pages show it; it reloads itself after `refresh` when that is not empty. An
+// order still open on the form (the recipient has not confirmed it) shows the countdown to the
+// session's end, as the form's other pages do (`remaining_s`; negative: none).
+std::string result_page(const Texts& t, const CardPayoutResult& r, std::string_view message,
+                        std::string_view kind, std::string_view status,
+                        std::string_view refresh = {}, std::int64_t remaining_s = -1) {
+  web::Node data = page_data(t, r, remaining_s, true, {}, {});
+  data.set("message", message).set("kind", kind).set("status", status);
+  return web::card_page(t.lang, t.title, web::render("providers/ecommpay/result", data), refresh);
+}
+
+// payment_description: ecommpay documents no bound, so the page takes as many characters as each
+// sender_* and recipient_* parameter may hold, and no control characters.
+constexpr std::size_t kDescriptionCharsMax = 255;
+
+bool valid_description(std::string_view description) {
+  std::size_t chars = 0;
+  for (unsigned char c : description) {
+    if (c < 0x20 || c == 0x7f) return false;
+    chars += (c & 0xC0) != 0x80;  // UTF-8: every byte but a continuation byte starts a character
+  }
+  return chars <= kDescriptionCharsMax;
 }
 
 std::string result_path(std::string_view uuid, std::string_view lang) {
@@ -377,19 +391,35 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
                     r.order.email == web::form_value(*params, "customer_email") &&
                     std::to_string(r.payout.amount) == web::form_value(*params, "payment_amount") &&
                     r.payout.currency.code() == web::form_value(*params, "payment_currency");
-  if (!same || !providers::ecommpay::parties_from(*params, nullptr)) return refuse(400, t.bad_link);
+  std::string description = web::form_value(*params, "payment_description");
+  if (!same || !providers::ecommpay::parties_from(*params, nullptr) ||
+      !valid_description(description)) {
+    return refuse(400, t.bad_link);
+  }
   if (r.payout.status != PayoutStatus::kProcessing || r.order.stage != OrderStage::kRegistered) {
     return respond(web::redirect(result_path(r.order.order_id, lang)));
   }
-  const std::int64_t left_ms = r.order.expires_ms - SystemClock().now_ms();
-  if (left_ms <= 0) return refuse(410, t.expired);
-  const auto saved = cards_.saved_cards(tenant, r.order.client_id);
+  if (r.order.expires_ms <= SystemClock().now_ms()) return refuse(410, t.expired);
+  auto saved = cards_.saved_cards(tenant, r.order.client_id);
   if (!saved.ok()) return respond(unavailable_page(t));
-  std::string body =
-      card_form(t, r, (left_ms + 999) / 1000, {}, web::form_value(*params, "payment_description"),
-                *saved, web::form_value(*params, "account_token"), request.query());
-  cards_.engine().after_durable(
-      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  auto show = [respond, lang, saved = std::move(*saved),
+               token = web::form_value(*params, "account_token"),
+               link = std::string(request.query())](const CardPayoutResult& res) {
+    const Texts& tx = texts(lang);
+    if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
+    if (res.error != Error::kNone || res.order.stage != OrderStage::kRegistered ||
+        res.payout.status != PayoutStatus::kProcessing) {
+      return respond(web::redirect(result_path(res.order.order_id, lang)));
+    }
+    respond(web::page(200, card_form(tx, res, seconds_left(res.order), {}, saved, token, link)));
+  };
+  // The link's description is the payout's from now on (the result page, the callbacks and the
+  // cabinet show it): kept with the order before the page shows it. A link without one, or with
+  // the one kept, changes nothing.
+  if (description.empty() || description == r.order.description) {
+    return cards_.engine().after_durable([show, r]() { show(r); });
+  }
+  cards_.describe(tenant, r.payout.partner_id, std::move(description), show);
 }
 
 const providers::ecommpay::Project* Pages::link_project(const Params& link) const {
@@ -429,7 +459,7 @@ void Pages::card(const http::Request& request, const http::Responder& respond) {
   }
   auto again = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    respond(web::page(422, card_form(t, r, seconds_left(r.order), why, {}, *saved, token, link)));
+    respond(web::page(422, card_form(t, r, seconds_left(r.order), why, *saved, token, link)));
   };
   engine::CardPayouts::CodeAsk ask;
   std::string scheme, country;
@@ -555,19 +585,19 @@ void Pages::result(const http::Request& request, const http::Responder& reply) {
   }
   std::string body;
   if (r.payout.status == PayoutStatus::kProcessing && r.order.stage != OrderStage::kRegistered) {
-    body = web::status_page(t.lang, t.title, t.processing, "", "processing", "2");
+    body = result_page(t, r, t.processing, "", "processing", "2");
   } else if (r.payout.status == PayoutStatus::kSuccess) {
-    body = message(t, t.success, "success", "success");
+    body = result_page(t, r, t.success, "success", "success");
   } else if (r.payout.decline_code == engine::kDeclineExpired ||
              (r.payout.status == PayoutStatus::kProcessing &&
               SystemClock().now_ms() >= r.order.expires_ms)) {
-    body = message(t, t.expired, "declined", "expired");
+    body = result_page(t, r, t.expired, "declined", "expired");
   } else if (r.payout.decline_code == providers::ecommpay::kDeclineProgramData) {
-    body = message(t, t.program_declined, "declined", "declined");
+    body = result_page(t, r, t.program_declined, "declined", "declined");
   } else if (r.payout.status == PayoutStatus::kDeclined) {
-    body = message(t, t.declined, "declined", "declined");
+    body = result_page(t, r, t.declined, "declined", "declined");
   } else {
-    body = open_result(t, r);
+    body = result_page(t, r, t.processing, "", "registered", {}, seconds_left(r.order));
   }
   cards_.engine().after_durable(
       [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });

@@ -1,4 +1,5 @@
 // The PostgreSQL store's reads: each on a connection of the pool, seeing committed state.
+#include "core/assert.h"
 #include "core/ids.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
@@ -130,6 +131,17 @@ Read<std::optional<std::string>> PgStore::get_record(std::string_view tenant, st
   return guarded_read("get_record", [&] {
     const Params params = params_of(tenant, kind, key);
     return first_row(readers_.read(kRecordValue, params), read_text);
+  });
+}
+
+Read<std::vector<std::pair<std::string, std::string>>> PgStore::records_with_keys(
+    std::string_view tenant, std::string_view kind, const std::vector<std::string>& keys) const {
+  PAYOUTD_ASSERT(keys.size() <= kRecordKeysMax, "records_with_keys names at most kRecordKeysMax");
+  return guarded_read("records_with_keys", [&] {
+    ArrayText names;
+    for (const std::string& key : keys) names.add(std::string_view(key));
+    const Params params = params_of(tenant, kind, names.done());
+    return all_rows(readers_.read(kRecordsWithKeys, params), read_key_value);
   });
 }
 

@@ -81,6 +81,10 @@ inline constexpr const char* kPayoutHistoryPage =
     "AND p.history_seq > 0 ORDER BY p.history_seq LIMIT $3";
 inline constexpr const char* kRecordValue =
     "SELECT value FROM records WHERE tenant = $1 AND kind = $2 AND key = $3";
+inline constexpr const char* kRecordsWithKeys =
+    "SELECT DISTINCT r.key, r.value FROM unnest($3::text[]) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT key, value FROM records WHERE tenant = $1 AND kind = $2 "
+    "AND key = k.key LIMIT 1) r ORDER BY r.key";
 inline constexpr const char* kRecordsWithPrefix =
     "SELECT key, value FROM records WHERE tenant = $1 AND kind = $2 AND "
     "key >= $3 AND left(key, $4) = $3 ORDER BY key LIMIT $5";

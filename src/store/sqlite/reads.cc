@@ -1,4 +1,7 @@
 // The SQLite store's reads: each on a reader connection of the pool, seeing committed state.
+#include <algorithm>
+
+#include "core/assert.h"
 #include "core/ids.h"
 #include "store/read_guard.h"
 #include "store/sqlite/statements.h"
@@ -108,6 +111,24 @@ Read<std::optional<std::string>> SqliteStore::get_record(std::string_view tenant
   return guarded_read("get_record", [&] {
     auto reader = readers_.acquire();
     return first_row(reader->stmt(kRecordValue).bind(tenant).bind(kind).bind(key), read_text);
+  });
+}
+
+// One reader, its statement run per key: on SQLite a lookup costs no round trip.
+Read<std::vector<std::pair<std::string, std::string>>> SqliteStore::records_with_keys(
+    std::string_view tenant, std::string_view kind, const std::vector<std::string>& keys) const {
+  PAYOUTD_ASSERT(keys.size() <= kRecordKeysMax, "records_with_keys names at most kRecordKeysMax");
+  return guarded_read("records_with_keys", [&] {
+    auto reader = readers_.acquire();
+    std::vector<std::pair<std::string, std::string>> found;
+    for (const std::string& key : keys) {
+      auto value =
+          first_row(reader->stmt(kRecordValue).bind(tenant).bind(kind).bind(key), read_text);
+      if (value) found.emplace_back(key, std::move(*value));
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
   });
 }
 

@@ -41,6 +41,9 @@ class SqliteStore final : public Store {
                                                 std::size_t limit) const override;
   Read<std::optional<std::string>> get_record(std::string_view tenant, std::string_view kind,
                                               std::string_view key) const override;
+  Read<std::vector<std::pair<std::string, std::string>>> records_with_keys(
+      std::string_view tenant, std::string_view kind,
+      const std::vector<std::string>& keys) const override;
   Read<std::vector<std::pair<std::string, std::string>>> records_with_prefix(
       std::string_view tenant, std::string_view kind, std::string_view prefix,
       std::size_t limit) const override;
