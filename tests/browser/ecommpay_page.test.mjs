@@ -422,10 +422,12 @@ async function registered() {
   return { paymentId, uuid: registration.uuid };
 }
 
-// The recipient pays out to a new card in `where` (a page or a frame) and sees the success.
-async function completePayout(where, uuid) {
+// The recipient pays out to a new card `pan` in `where` (a page or a frame) and sees the success.
+// Each test of the widget pays to a card of its own: the sandbox's limit is 5 credits a card a day,
+// and the tests above pay 4111111111111111 more than that.
+async function completePayout(where, uuid, pan) {
   await where.waitForSelector('#pan');
-  await where.type('#pan', '4111111111111111');
+  await where.type('#pan', pan);
   await where.fill('#cardholder', 'Prostetnik Jeltz');
   await Promise.all([where.waitForURL(/\/payment\/card$/), where.click('#pay')]);
   await where.fill('#code', await codeFromSink(uuid));
@@ -462,7 +464,7 @@ describe('ecommpay Payment Page opened from a merchant\'s page with the widget',
     assert.equal(new URL(frame.url()).origin, server.url);
     assert.equal(new URL(frame.url()).search, '', 'the parameters went in the form, not the address');
     assert.equal(await frame.textContent('#amount'), '70.00 EUR');
-    await completePayout(frame, uuid);
+    await completePayout(frame, uuid, '4242424242424242');
     assert.equal(new URL(page.url()).origin, shop.origin, 'the shop stayed where it was');
     const [, result] = await callbacksOf(paymentId, 2);
     assert.equal(result.payment.status, 'success');
@@ -487,7 +489,7 @@ describe('ecommpay Payment Page opened from a merchant\'s page with the widget',
     assert.match(request.headers()['content-type'], /^application\/x-www-form-urlencoded/);
     assert.equal(new URLSearchParams(request.postData()).get('signature'), config.signature, 'unchanged');
     assert.equal(await page.textContent('#description'), 'Poetry prize');
-    await completePayout(page, uuid);
+    await completePayout(page, uuid, '5555555555554444');
     assert.equal((await callbacksOf(paymentId, 2))[1].payment.status, 'success');
     assert.deepEqual(problems, []);
     await context.close();
@@ -506,7 +508,7 @@ describe('ecommpay Payment Page opened from a merchant\'s page with the widget',
     assert.equal(link.searchParams.get('frame_mode'), 'iframe');
     assert.equal(link.searchParams.get('signature'), config.signature);
     assert.equal(link.searchParams.get('target_element'), null, 'the widget\'s own, not sent');
-    await completePayout(frame, uuid);
+    await completePayout(frame, uuid, '4000000000000119');  // processing, then success
     assert.equal((await callbacksOf(paymentId, 2))[1].payment.status, 'success');
     assert.deepEqual(problems, []);
     await context.close();
