@@ -100,6 +100,7 @@ RequestReader::Step RequestReader::accept(Request& out) {
   out.accept_language.clear();
   for (auto [line, end] = message.equal_range(bhttp::field::accept_language); line != end; ++line)
     out.accept_language.append(out.accept_language.empty() ? "" : ", ").append(line->value());
+  out.content_type = std::string(message[bhttp::field::content_type]);
   out.body = std::move(message.body());
   out.problem = RequestProblem::kNone;
   return Step::kRequest;

@@ -30,6 +30,7 @@ struct Request {
   std::string cookie;           // the Cookie header, as sent (the cabinet's session)
   std::string origin, host;     // the Origin and Host headers (the cabinet's same-origin check)
   std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
+  std::string content_type;     // the Content-Type header, as sent (a page's form body)
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
   RequestProblem problem = RequestProblem::kNone;

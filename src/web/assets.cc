@@ -25,6 +25,13 @@ http::Response asset_response(std::string_view type, std::string_view body) {
 
 }  // namespace
 
+http::Response shared_asset(std::string_view file, std::string_view type) {
+  http::Response r = asset_response(type, asset(std::string("web/assets/").append(file)));
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  r.headers.emplace_back("Cross-Origin-Resource-Policy", "cross-origin");
+  return r;
+}
+
 bool serve_asset(const http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
   if (request.method != "GET" && request.method != "HEAD") return false;

@@ -1,14 +1,29 @@
 #include "web/html.h"
 
+#include <algorithm>
+
+#include "core/assert.h"
 #include "web/template.h"
 
 namespace payoutd::web {
 namespace {
 
 // Every page: nothing from anywhere else, no inline script or style, no framing, no referrer.
-constexpr const char* kContentSecurityPolicy =
+constexpr std::string_view kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+constexpr std::string_view kNoFraming = "frame-ancestors 'none'";
+
+// The same policy for a page that pages of any origin may frame (allow_framing).
+const std::string& framed_policy() {
+  static const std::string policy = [] {
+    std::string p(kContentSecurityPolicy);
+    const auto at = p.find(kNoFraming);
+    PAYOUTD_ASSERT(at != std::string::npos, "the pages' policy names their framing");
+    return p.replace(at, kNoFraming.size(), "frame-ancestors *");
+  }();
+  return policy;
+}
 
 }  // namespace
 
@@ -65,12 +80,19 @@ http::Response page(int status, std::string body) {
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.body = std::move(body);
-  r.headers = {{"Content-Security-Policy", kContentSecurityPolicy},
+  r.headers = {{"Content-Security-Policy", std::string(kContentSecurityPolicy)},
                {"X-Content-Type-Options", "nosniff"},
                {"Referrer-Policy", "no-referrer"},
                {"X-Frame-Options", "DENY"},
                {"Cache-Control", "no-store"}};
   return r;
+}
+
+void allow_framing(http::Response& page) {
+  std::erase_if(page.headers, [](const auto& h) { return h.first == "X-Frame-Options"; });
+  for (auto& [name, value] : page.headers) {
+    if (name == "Content-Security-Policy") value = framed_policy();
+  }
 }
 
 http::Response redirect(std::string location) {

@@ -31,5 +31,10 @@ std::string status_page(std::string_view lang, std::string_view title, std::stri
 http::Response page(int status, std::string body);
 // 303 See Other to `location`, with the same headers.
 http::Response redirect(std::string location);
+// Lets pages of any origin frame `page` (an answer of page() or redirect()): its CSP's
+// frame-ancestors becomes *, and X-Frame-Options goes; every other header stays. Only for a page
+// that acts on nothing but what its own forms carry (no cookie, no session), so that a page
+// framing it can make it do nothing its visitor could not do with it open on its own.
+void allow_framing(http::Response& page);
 
 }  // namespace payoutd::web

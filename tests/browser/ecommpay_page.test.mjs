@@ -1,8 +1,11 @@
 // ecommpay's Payment Page in payout mode in a real browser: open the signed link, enter a card,
 // read the code from the mail sink, confirm, see the result, and find the signed result callback
-// in the sandbox's own receiver.
+// in the sandbox's own receiver. Then the page opened from a merchant's page on another origin
+// with the widget (EPayWidget.run and bind), on a modal layer, in the whole window by a POSTed
+// form, and in the page's element; the link's page never framed.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -361,5 +364,172 @@ describe('ecommpay Payment Page', () => {
     } finally {
       assert.equal(await brief.stop(), 0);
     }
+  });
+});
+
+// The seed's example object of the widget call (seed 002): the page's parameters, signed with the
+// project's key, with this payout's id and uuid, and `extra` signed with them.
+function seedObject(paymentId, uuid, extra = {}) {
+  const config = {
+    project_id: '91348', payment_id: paymentId, payment_currency: 'EUR', payment_amount: '7000',
+    customer_id: '16061314', customer_email: 'p.jeltz@mail.com', mode: 'payout', uuid, ...extra,
+  };
+  config.signature = ecommpaySign('sandbox-secret-91348', config);
+  return config;
+}
+
+// A merchant's shop on another origin (another port): each page includes the widget's script and
+// stylesheet from payoutd, as ecommpay's documentation says, and its own script (`code`) that
+// calls the widget. The shop's Content-Security-Policy allows payoutd only where the widget needs
+// it: the script and stylesheet, the frame, the form's target.
+async function startShop(payoutd) {
+  const pages = new Map();
+  const shop = createServer((req, res) => {
+    const url = new URL(req.url, 'http://shop');
+    const m = url.pathname.match(/^\/shop\/([a-z-]+)(\.js)?$/);
+    const code = m && pages.get(m[1]);
+    if (!code) { res.writeHead(404).end(); return; }
+    if (m[2]) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(code);
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': `default-src 'none'; script-src 'self' ${payoutd}; style-src ${payoutd}; ` +
+        `frame-src ${payoutd}; form-action ${payoutd}; base-uri 'none'`,
+    }).end('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cosmoshop</title>' +
+      `<link rel="stylesheet" href="${payoutd}/shared/merchant.css">` +
+      `<script src="${payoutd}/shared/merchant.js"></script>` +
+      `<script src="/shop/${m[1]}.js" defer></script></head>` +
+      '<body><h1>Cosmoshop</h1><button id="pay" type="button">Get your payout</button>' +
+      '<div id="payment-widget"></div></body></html>');
+  });
+  await new Promise((ok) => shop.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${shop.address().port}`;
+  return {
+    origin,
+    // The shop's page `name`, whose script is `code`; its address.
+    page(name, code) { pages.set(name, code); return `${origin}/shop/${name}`; },
+    close: () => new Promise((ok) => shop.close(ok)),
+  };
+}
+
+// Registers a payout; its id and uuid.
+async function registered() {
+  const paymentId = uniqueOrder('pp');
+  assert.equal((await ecommpayRegister(server.url, paymentId)).status, 200);
+  const [registration] = await callbacksOf(paymentId, 1);
+  return { paymentId, uuid: registration.uuid };
+}
+
+// The recipient pays out to a new card `pan` in `where` (a page or a frame) and sees the success.
+// Each test of the widget pays to a card of its own: the sandbox's limit is 5 credits a card a day,
+// and the tests above pay 4111111111111111 more than that.
+async function completePayout(where, uuid, pan) {
+  await where.waitForSelector('#pan');
+  await where.type('#pan', pan);
+  await where.fill('#cardholder', 'Prostetnik Jeltz');
+  await Promise.all([where.waitForURL(/\/payment\/card$/), where.click('#pay')]);
+  await where.fill('#code', await codeFromSink(uuid));
+  await Promise.all([where.waitForURL(/\/payment\/result\?/), where.click('#confirm')]);
+  await where.waitForSelector('#status[data-status="success"]', { timeout: 15000 });
+}
+
+describe('ecommpay Payment Page opened from a merchant\'s page with the widget', () => {
+  let shop;
+  before(async () => { shop = await startShop(server.url); });
+  after(async () => { await shop?.close(); });
+
+  async function open(name, code) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(shop.page(name, code));
+    return { context, page, problems };
+  }
+
+  test('EPayWidget.run with the seed\'s object opens the page on a modal layer, posted', async () => {
+    const { paymentId, uuid } = await registered();
+    const { context, page, problems } = await open('modal', `
+      const config = ${JSON.stringify(seedObject(paymentId, uuid))};
+      config.onExit = () => { document.body.dataset.exited = '1'; };
+      document.getElementById('pay').addEventListener('click', () => EPayWidget.run(config, 'POST'));`);
+    await page.click('#pay');
+    const layer = await page.waitForSelector('.epaywidget-modal');
+    assert.ok(await layer.isVisible());
+    const frame = await (await page.waitForSelector('.epaywidget-modal iframe')).contentFrame();
+    await frame.waitForSelector('#amount');
+    assert.equal(new URL(frame.url()).origin, server.url);
+    assert.equal(new URL(frame.url()).search, '', 'the parameters went in the form, not the address');
+    assert.equal(await frame.textContent('#amount'), '70.00 EUR');
+    await completePayout(frame, uuid, '4242424242424242');
+    assert.equal(new URL(page.url()).origin, shop.origin, 'the shop stayed where it was');
+    const [, result] = await callbacksOf(paymentId, 2);
+    assert.equal(result.payment.status, 'success');
+    assert.equal(ecommpaySign('sandbox-secret-91348', result), result.general.signature);
+    await page.click('.epaywidget-close');
+    assert.equal(await page.$('.epaywidget-modal'), null);
+    assert.equal(await page.getAttribute('body', 'data-exited'), '1');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('redirect: true sends the whole window to the page by a POSTed form', async () => {
+    const { paymentId, uuid } = await registered();
+    const config = seedObject(paymentId, uuid, { redirect: true, payment_description: 'Poetry prize' });
+    const { context, page, problems } = await open('redirect', `
+      const config = ${JSON.stringify(config)};
+      document.getElementById('pay').addEventListener('click', () => EPayWidget.run(config, 'post'));`);
+    const posted = page.waitForRequest((r) => r.url() === `${server.url}/payment`);
+    await Promise.all([page.waitForURL(`${server.url}/payment`), page.click('#pay')]);
+    const request = await posted;
+    assert.equal(request.method(), 'POST');
+    assert.match(request.headers()['content-type'], /^application\/x-www-form-urlencoded/);
+    assert.equal(new URLSearchParams(request.postData()).get('signature'), config.signature, 'unchanged');
+    assert.equal(await page.textContent('#description'), 'Poetry prize');
+    await completePayout(page, uuid, '5555555555554444');
+    assert.equal((await callbacksOf(paymentId, 2))[1].payment.status, 'success');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('EPayWidget.bind with target_element opens the page by its link in the shop\'s element', async () => {
+    const { paymentId, uuid } = await registered();
+    const config = { ...seedObject(paymentId, uuid), target_element: 'payment-widget' };
+    const { context, page, problems } = await open('element', `
+      EPayWidget.bind('pay', ${JSON.stringify(config)});`);
+    await page.click('#pay');
+    const frame = await (await page.waitForSelector('#payment-widget > iframe')).contentFrame();
+    await frame.waitForSelector('#amount');
+    const link = new URL(frame.url());
+    assert.equal(link.pathname, '/payment');
+    assert.equal(link.searchParams.get('frame_mode'), 'iframe');
+    assert.equal(link.searchParams.get('signature'), config.signature);
+    assert.equal(link.searchParams.get('target_element'), null, 'the widget\'s own, not sent');
+    await completePayout(frame, uuid, '4000000000000119');  // processing, then success
+    assert.equal((await callbacksOf(paymentId, 2))[1].payment.status, 'success');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the link\'s page (no frame mode) cannot be framed by the shop', async () => {
+    const { paymentId, uuid } = await registered();
+    const link = pageUrl(paymentId, uuid);
+    const { context, page, problems } = await open('framed-link', `
+      const f = document.createElement('iframe');
+      f.src = ${JSON.stringify(link)};
+      document.getElementById('payment-widget').appendChild(f);`);
+    const loaded = await page.waitForSelector('#payment-widget > iframe');
+    await new Promise((ok) => setTimeout(ok, 1000));
+    const frame = await loaded.contentFrame();
+    assert.equal(await frame.$('#card-form'), null, 'the browser refused to show it framed');
+    assert.ok(problems.some((m) => /frame-ancestors|X-Frame-Options|refused/i.test(m)), problems.join('\n'));
+    // Open on its own, the same link still works.
+    const own = await context.newPage();
+    await own.goto(link);
+    assert.ok(await own.$('#card-form'));
+    await context.close();
   });
 });

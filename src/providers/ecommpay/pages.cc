@@ -8,6 +8,7 @@
 #include "core/money.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
+#include "providers/ecommpay/widget.h"
 #include "web/forms.h"
 #include "web/html.h"
 #include "web/language.h"
@@ -348,15 +349,17 @@ Pages::Posted Pages::posted(const http::Request& request) const {
 Pages::Pages(engine::CardPayouts& cards, const providers::ecommpay::Dialect& dialect)
     : cards_(cards), dialect_(dialect) {}
 
-bool Pages::handle(http::Request& request, const http::Responder& respond) {
+bool Pages::handle(http::Request& request, const http::Responder& plain) {
   const std::string_view path = request.path();
   if (path != "/payment" && !path.starts_with("/payment/")) return false;
   if (request.problem != http::RequestProblem::kNone) {
-    respond(web::page(400, message(kEn, kEn.bad_link, "declined")));
+    const bool large = request.problem == http::RequestProblem::kBodyTooLarge;
+    plain(web::page(large ? 413 : 400, message(kEn, kEn.bad_link, "declined")));
     return true;
   }
+  const http::Responder respond = framing(request, plain);
   const bool get = request.method == "GET" || request.method == "HEAD";
-  if (path == "/payment" && get) return open(request, respond), true;
+  if (path == "/payment" && (get || request.method == "POST")) return open(request, respond), true;
   if (path == "/payment/card" && request.method == "POST") return card(request, respond), true;
   if (path == "/payment/code" && request.method == "POST") return code(request, respond), true;
   if (path == "/payment/recipient" && request.method == "POST")
@@ -367,7 +370,8 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
 }
 
 void Pages::open(const http::Request& request, const http::Responder& reply) {
-  auto params = web::parse_form(request.query());
+  const Opening opening = opening_of(request);  // a link's query or a form's body
+  auto params = opening.refusal ? std::nullopt : web::parse_form(opening.link);
   http::Responder respond = reply;
   const std::string_view lang = page_language(
       params ? web::form_value(*params, "language_code") : std::string(), request, respond);
@@ -375,7 +379,7 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   auto refuse = [&](int status, std::string_view why) {
     respond(web::page(status, message(t, why, "declined")));
   };
-  if (!params) return refuse(400, t.bad_link);
+  if (!params) return refuse(opening.refusal ? opening.refusal : 400, t.bad_link);
   if (!web::form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
   const providers::ecommpay::Project* project = link_project(*params);
   if (!project) return refuse(403, t.bad_link);
@@ -404,7 +408,7 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   if (!saved.ok()) return respond(unavailable_page(t));
   auto show = [respond, lang, saved = std::move(*saved),
                token = web::form_value(*params, "account_token"),
-               link = std::string(request.query())](const CardPayoutResult& res) {
+               link = opening.link](const CardPayoutResult& res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
     if (res.error != Error::kNone || res.order.stage != OrderStage::kRegistered ||

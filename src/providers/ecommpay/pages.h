@@ -18,7 +18,9 @@ namespace payoutd::providers::ecommpay {
 class Pages {
  public:
   Pages(engine::CardPayouts& cards, const providers::ecommpay::Dialect& dialect);
-  bool handle(http::Request& request, const http::Responder& respond);
+  // GET or POST /payment opens the page (widget.h: a link, a form, or the widget); its forms post
+  // to /payment/card, /payment/code and /payment/recipient; /payment/result shows the end.
+  bool handle(http::Request& request, const http::Responder& plain);
 
  private:
   void open(const http::Request& request, const http::Responder& respond);

@@ -5,6 +5,7 @@
 #include "config/reader.h"
 #include "providers/ecommpay/api.h"
 #include "providers/ecommpay/pages.h"
+#include "providers/ecommpay/widget.h"
 
 namespace payoutd::providers::ecommpay {
 namespace {
@@ -40,12 +41,13 @@ class EcommpayProvider final : public Provider {
     dialect_.emplace(services.cards, options_);
     pages_.emplace(services.cards, *dialect_);
   }
-  // The Gate API's registration, the sandbox's callback sink, and Payment Page.
+  // The Gate API's registration, the sandbox's callback sink, Payment Page and its widget.
   std::vector<std::string_view> path_prefixes() const override {
-    return {"/v2/", "/sandbox/ecommpay/", "/payment"};
+    return {"/v2/", "/sandbox/ecommpay/", "/payment", "/shared/"};
   }
   bool handle(http::Request& request, const http::Responder& respond) override {
-    return dialect_->handle(request, respond) || pages_->handle(request, respond);
+    return dialect_->handle(request, respond) || pages_->handle(request, respond) ||
+           serve_widget(request, respond);
   }
   void set_public_url(const std::string& url) override { dialect_->set_public_url(url); }
 
