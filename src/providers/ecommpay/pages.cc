@@ -408,7 +408,7 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   if (!saved.ok()) return respond(unavailable_page(t));
   auto show = [respond, lang, saved = std::move(*saved),
                token = web::form_value(*params, "account_token"),
-               link = opening.link](const CardPayoutResult& res) {
+               link = std::string(opening.link)](const CardPayoutResult& res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kUnavailable) return respond(unavailable_page(tx));
     if (res.error != Error::kNone || res.order.stage != OrderStage::kRegistered ||
