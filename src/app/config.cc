@@ -29,8 +29,36 @@ using config::get_or;
 using config::required_string;
 using config::section;
 
+// A cabinet user's `roles` (cabinet/roles.h); a user that lists none has every role, as every
+// user had before roles existed.
+cabinet::Roles roles_of(const toml::table& user, const std::string& where) {
+  const toml::node* node = user.get("roles");
+  if (!node) return cabinet::Roles::all();
+  const toml::array* list = node->as_array();
+  if (!list) fail(where + ".roles", "must be a list of roles: " + cabinet::role_names());
+  std::vector<std::string> names;
+  for (const toml::node& n : *list) {
+    const auto name = n.value<std::string>();
+    if (!name) fail(where + ".roles", "must be a list of roles: " + cabinet::role_names());
+    names.push_back(*name);
+  }
+  const cabinet::ParsedRoles parsed = cabinet::parse_roles(names);
+  switch (parsed.error) {
+    case cabinet::RolesError::kNone:
+      break;
+    case cabinet::RolesError::kEmpty:
+      fail(where + ".roles",
+           "lists no role (at least \"viewer\"; roles: " + cabinet::role_names() + ")");
+    case cabinet::RolesError::kUnknown:
+      fail(where + ".roles",
+           "\"" + parsed.unknown + "\" is not a role (roles: " + cabinet::role_names() + ")");
+  }
+  return parsed.roles;
+}
+
 // [cabinet] and its [[cabinet.users]]: each a login, the tenant it sees (a QIWI product, a
-// Bereke partner or an ecommpay project of this config), and its password's argon2id hash.
+// Bereke partner or an ecommpay project of this config), its password's argon2id hash, and its
+// roles.
 void load_cabinet(const toml::table& root, Config& config) {
   const toml::table& t = section(root, "cabinet");
   cabinet::AuthOptions& o = config.cabinet;
@@ -76,6 +104,7 @@ void load_cabinet(const toml::table& root, Config& config) {
     if (!cabinet::is_password_hash(user.password_hash)) {
       fail(where + ".password_hash", "must be an argon2id hash (payoutd hash-password makes one)");
     }
+    user.roles = roles_of(*u, where);
     for (const auto& existing : o.users) {
       if (existing.login == user.login) fail(where + ".login", "duplicate login");
     }

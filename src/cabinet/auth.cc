@@ -302,7 +302,7 @@ void Auth::decide(const std::string& login, bool verified, std::string address, 
            verified,
            u != nullptr,
            verified && !vouched ? random_token(32) : std::string()};
-  if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0};
+  if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0, u->roles};
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
   auto apply = [in](store::WriteTxn& txn, std::int64_t now_ms) {
@@ -356,6 +356,7 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
   const std::int64_t now = clock_.now_ms();
   const User* u = user(s.login);
   if (!u || u->tenant != s.tenant) return none;  // the user was removed or moved
+  s.roles = u->roles;
   if (now - s.seen_ms >= options_.session_idle_ms ||
       now - s.created_ms >= options_.session_max_ms) {
     return none;

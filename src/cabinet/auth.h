@@ -1,11 +1,11 @@
 #pragma once
 // The partner cabinet's logins, sessions and audit log (docs/cabinet.md).
 //
-// Users come from the config ([[cabinet.users]]): a login, the tenant it sees, and its password
-// as an argon2id hash (libsodium's crypto_pwhash_str; `payoutd hash-password` makes one). The
-// store keeps what changes, shared by every node: the sessions and each tenant's audit log. A
-// password is checked on the auth worker thread, never on an I/O thread or the committer
-// (argon2id is slow on purpose).
+// Users come from the config ([[cabinet.users]]): a login, the tenant it sees, its roles
+// (roles.h), and its password as an argon2id hash (libsodium's crypto_pwhash_str; `payoutd
+// hash-password` makes one). The store keeps what changes, shared by every node: the sessions and
+// each tenant's audit log. A password is checked on the auth worker thread, never on an I/O thread
+// or the committer (argon2id is slow on purpose).
 //
 // Guessing is throttled, never locked (core/throttle.h): after a few wrong passwords a (login,
 // client address) waits a growing delay, and each address has a bounded rate of failures, so a
@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "cabinet/roles.h"
 #include "core/clock.h"
 #include "core/tenant.h"
 #include "core/throttle.h"
@@ -44,8 +45,9 @@ namespace payoutd::cabinet {
 
 struct User {
   std::string login;
-  Tenant tenant;              // e.g. {"bereke", "sandbox-partner"}
-  std::string password_hash;  // "$argon2id$..."
+  Tenant tenant;               // e.g. {"bereke", "sandbox-partner"}
+  std::string password_hash;   // "$argon2id$..."
+  Roles roles = Roles::all();  // a config that lists none: every role, as before roles existed
 };
 
 struct AuthOptions {
@@ -69,6 +71,9 @@ struct Session {
   Tenant tenant;  // stored as its key, read back by Tenant::parse
   std::string csrf;
   std::int64_t created_ms = 0, seen_ms = 0;
+  // Never stored: the user's in the config, read with the session (a change applies at the next
+  // request).
+  Roles roles;
 };
 
 enum class LoginOutcome : std::uint8_t {

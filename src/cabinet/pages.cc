@@ -73,9 +73,52 @@ store::Read<web::Node> payout_days(const store::Store& store, const std::string&
 
 Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
              PagesOptions options)
-    : auth_(auth), store_(store), cards_(cards), options_(options) {}
+    : auth_(auth), store_(store), cards_(cards), options_(options) {
+  auto own = [this](Method method, std::string path, std::function<void(View&, const Call&)> f) {
+    routes_.push_back({nullptr, {method, std::move(path), Role::kViewer, std::move(f)}});
+  };
+  own(Method::kPost, "/cabinet/logout", [this](View& v, const Call& c) { logout(v, c.request); });
+  own(Method::kGet, "/cabinet", [this](View& v, const Call&) { overview(v); });
+  own(Method::kGet, "/cabinet/payouts",
+      [this](View& v, const Call& c) { payouts(v, c.request, false); });
+  own(Method::kGet, "/cabinet/payouts.csv",
+      [this](View& v, const Call& c) { payouts(v, c.request, true); });
+  own(Method::kGet, "/cabinet/payout", [this](View& v, const Call& c) { payout(v, c.request); });
+  own(Method::kGet, "/cabinet/audit", [this](View& v, const Call&) { audit(v); });
+}
 
-void Pages::add_section(Section* section) { sections_.push_back(section); }
+void Pages::add_section(Section* section) {
+  sections_.push_back(section);
+  for (Route& r : section->routes()) routes_.push_back({section, std::move(r)});
+}
+
+const Pages::Routed* Pages::route_of(Method method, std::string_view path,
+                                     const Tenant& tenant) const {
+  for (const Routed& r : routes_) {
+    if (r.route.method != method || r.route.path != path) continue;
+    if (r.section && !r.section->serves(tenant)) continue;
+    return &r;
+  }
+  return nullptr;
+}
+
+void Pages::fill_nav(View& v) const {
+  for (const Section* s : sections_) {
+    if (!s->serves(v.session->tenant)) continue;
+    for (NavEntry& e : s->nav(v.t->lang)) {
+      const Routed* r = route_of(Method::kGet, e.path, v.session->tenant);
+      if (r && v.session->roles.allows(r->route.needs)) v.nav.push_back(std::move(e));
+    }
+  }
+}
+
+void Pages::refuse(View& v, const http::Request& request, const Route& route) {
+  std::string what = route.method == Method::kPost ? "POST " : "GET ";
+  what.append(route.path).append(" (needs ").append(role_name(route.needs)).append(")");
+  auto shared = std::make_shared<View>(std::move(v));
+  shared->audit("denied", std::move(what), request.peer_address,
+                [shared](bool) { shared->html(403, layout(*shared, {}, shared->t->forbidden)); });
+}
 
 bool Pages::handle(http::Request& request, const http::Responder& respond) {
   const std::string_view path = request.path();
@@ -112,35 +155,22 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     v.redirect("/cabinet/login");
     return true;
   }
-  std::vector<Section*> sections;
-  for (Section* s : sections_) {
-    if (!s->serves(v.session->tenant)) continue;
-    sections.push_back(s);
-    for (NavEntry& e : s->nav(v.t->lang)) v.nav.push_back(std::move(e));
-  }
+  fill_nav(v);
+  web::FormParams form;
   if (post) {
-    auto form = web::parse_form(request.body);
-    if (!same_origin(request) || !form || web::form_value(*form, "csrf").empty() ||
-        !secrets_equal(web::form_value(*form, "csrf"), v.session->csrf)) {
+    auto parsed = web::parse_form(request.body);
+    if (!same_origin(request) || !parsed || web::form_value(*parsed, "csrf").empty() ||
+        !secrets_equal(web::form_value(*parsed, "csrf"), v.session->csrf)) {
       v.html(403, layout(v, {}, v.t->bad_form));
       return true;
     }
-    if (path == "/cabinet/logout") return logout(v, request), true;
-    for (Section* s : sections) {
-      if (s->post(v, path, *form, request.peer_address)) return true;
-    }
+    form = std::move(*parsed);
   }
-  if (get) {
-    for (Section* s : sections) {
-      if (s->get(v, path)) return true;
-    }
-  }
-  if (get && path == "/cabinet") return overview(v), true;
-  if (get && path == "/cabinet/payouts") return payouts(v, request, false), true;
-  if (get && path == "/cabinet/payouts.csv") return payouts(v, request, true), true;
-  if (get && path == "/cabinet/payout") return payout(v, request), true;
-  if (get && path == "/cabinet/audit") return audit(v), true;
-  v.html(404, layout(v, {}, v.t->not_found));
+  const Routed* routed =
+      get || post ? route_of(get ? Method::kGet : Method::kPost, path, v.session->tenant) : nullptr;
+  if (!routed) return v.html(404, layout(v, {}, v.t->not_found)), true;
+  if (!v.session->roles.allows(routed->route.needs)) return refuse(v, request, routed->route), true;
+  routed->route.answer(v, Call{request, form});
   return true;
 }
 

@@ -13,6 +13,10 @@
 // GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
 // GET  /cabinet/audit           the tenant's audit log
 // and the sections providers add for their tenants (section.h), e.g. Bereke's "My cards".
+//
+// Every route names the role it needs (roles.h); handle() checks it before the route answers, the
+// one place that does: a user without it is answered 403 (the cabinet's page) and the attempt is
+// written to the tenant's audit log, and the navigation shows only the pages the user may open.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +42,17 @@ class Pages {
   bool handle(http::Request& request, const http::Responder& respond);
 
  private:
+  // A route and the section it is of (null: the cabinet's own, for every tenant).
+  struct Routed {
+    const Section* section = nullptr;
+    Route route;
+  };
+  // The route of `method` and `path` for sessions of `tenant`; null when there is none.
+  const Routed* route_of(Method method, std::string_view path, const Tenant& tenant) const;
+  // Answers 403 to a route the session's roles do not allow, once the attempt is in the audit log.
+  void refuse(View& v, const http::Request& request, const Route& route);
+  // The navigation's section pages the session may open.
+  void fill_nav(View& v) const;
   void login_page(View& v, int status, std::string_view error);
   void login(View& v, const http::Request& request);
   void logout(View& v, const http::Request& request);
@@ -50,6 +65,7 @@ class Pages {
   engine::CardPayouts& cards_;
   PagesOptions options_;
   std::vector<Section*> sections_;
+  std::vector<Routed> routes_;
 };
 
 }  // namespace payoutd::cabinet

@@ -85,7 +85,8 @@ constexpr Texts kEn{"en",
                     "Cardholder",
                     "Your session has ended: sign in again",
                     "Created",
-                    "The cabinet is unavailable for a moment: reload the page to try again"};
+                    "The cabinet is unavailable for a moment: reload the page to try again",
+                    "Your login has no right to do this: ask your partner's administrator"};
 constexpr Texts kRu{"ru",
                     "Личный кабинет",
                     "Вход в личный кабинет",
@@ -164,7 +165,8 @@ constexpr Texts kRu{"ru",
                     "Держатель карты",
                     "Сессия завершена: войдите снова",
                     "Создана",
-                    "Кабинет временно недоступен: обновите страницу, чтобы повторить"};
+                    "Кабинет временно недоступен: обновите страницу, чтобы повторить",
+                    "У вашей учётной записи нет прав на это действие: обратитесь к администратору"};
 
 }  // namespace
 

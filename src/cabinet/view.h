@@ -29,7 +29,7 @@ struct Texts {
       updated, decided, card, scheme, rail_reference, approval, network_answer, knp, parties,
       description, notifications, event, target, state, attempts, at, result, duration, when,
       action, detail, address, bad_filter, reset, utc, source, destination, cardholder,
-      session_ended, made, unavailable;
+      session_ended, made, unavailable, forbidden;
 };
 
 // The texts of `lang` ("ru"; anything else is English).

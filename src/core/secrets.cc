@@ -14,7 +14,7 @@ namespace {
 
 // SHA-256, in hex, of each secret published with the sandbox. A test (tests/unit/secrets_test.cc)
 // checks that every secret of config/sandbox.toml is here.
-constexpr std::array<std::string_view, 14> kPublished = {
+constexpr std::array<std::string_view, 15> kPublished = {
     "4f9814083bb8dcc580c88a0d585aaf6b8716e682020711e4a68cc6ae8df8339b",  // the admin token
     "91e6a8c8a82c5be7622fa0a2faff927e05d277507738a16a71e5b7ab153113fe",  // QIWI best-partner's
                                                                          // token
@@ -36,6 +36,8 @@ constexpr std::array<std::string_view, 14> kPublished = {
                                                                          // merchant-91348
     "33e9de2cb60cab828531dba1bbe6252cfe71e16e4cef78643e029a3fc0e5b32a",  // cabinet hash:
                                                                          // best-partner-admin
+    "9f8edab89343025f0b091da943ee94beddbc56c925822d4adb526ac97abdb8b4",  // cabinet hash:
+                                                                         // bereke-viewer
 };
 
 constexpr std::string_view kSandboxOnly = "sandbox-only:";

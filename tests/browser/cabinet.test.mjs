@@ -1,6 +1,8 @@
 // The partner cabinet in a real browser: sign in (and be refused), wrong passwords throttled, a payout made through
 // the API appearing in the list, filtering it, exporting the CSV, its detail page, a phone's
-// screen, and one tenant never reaching another's payout.
+// screen, one tenant never reaching another's payout, the tables that fit a desktop's window and
+// scroll inside their card on a phone, "My cards" as seed 003 describes it (its dialog, with and
+// without scripts, and each card's actions), and the read-only login.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,9 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
+  // Each test signs in from 127.0.0.1 in a new browser: more password checks than one address may
+  // start in a minute by default (the throttle of wrong passwords is left as it is).
+  server = await startServer({ configReplace: { 'checks_per_address_burst = 10': 'checks_per_address_burst = 100' } });
   browser = await launchBrowser();
 });
 
@@ -48,6 +52,14 @@ async function smsCode(masked) {
   }
 }
 
+// Fills the form of the "Adding a card" dialog.
+async function fillCard(page, pan, expiry, holder, phone) {
+  await page.fill('#card-pan', pan);
+  await page.fill('#card-expiry', expiry);
+  await page.fill('#card-holder', holder);
+  await page.fill('#card-phone', phone);
+}
+
 async function balance(binding) {
   const j = (await bereke(server.url, 'getAmount.do', binding ? { source: { bindingId: binding } } : {})).json;
   return j.balanceDescriptionList.balanceAmount;
@@ -59,6 +71,56 @@ function watch(page) {
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('request', (r) => requests.push(r.url()));
   return { problems, requests };
+}
+
+// The cells and buttons of `selector`'s tables that a person cannot reach: each one is checked
+// where it is, and, where it is cut off, once more after scrolling it into view. What is cut off by
+// an element whose overflow is not visible (or by the window) must, at `scroll` true, be inside a
+// container that scrolls sideways and holds the table alone (the table scrolls inside its card,
+// the card's heading and buttons stay), and be whole once scrolled to; at `scroll` false nothing
+// may be cut off at all. Answers a description of each that is not reachable.
+async function unreachable(page, selector, scroll) {
+  return page.evaluate(({ selector, scroll }) => {
+    // The first box that cuts `el` off sideways: an ancestor that clips, or the window.
+    const cutBy = (el) => {
+      const r = el.getBoundingClientRect();
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const style = getComputedStyle(a);
+        if (style.overflowX === 'visible') continue;
+        const left = a.getBoundingClientRect().left + a.clientLeft;
+        if (r.left < left - 0.5 || r.right > left + a.clientWidth + 0.5) return a;
+      }
+      return r.left < -0.5 || r.right > document.documentElement.clientWidth + 0.5 ? document.documentElement : null;
+    };
+    const name = (el) => `${el.closest('table').id} ${el.tagName} "${el.textContent.trim().slice(0, 30)}"`;
+    const problems = [];
+    const targets = document.querySelectorAll(`${selector} th, ${selector} td, ${selector} button`);
+    if (targets.length === 0) problems.push(`no ${selector}`);
+    for (const el of targets) {
+      const cut = cutBy(el);
+      if (!cut) continue;
+      if (!scroll) { problems.push(`${name(el)} cut off by ${cut.tagName}.${cut.className}`); continue; }
+      const style = getComputedStyle(cut);
+      const scrolls = (style.overflowX === 'auto' || style.overflowX === 'scroll') && cut.children.length === 1 &&
+        cut.children[0].tagName === 'TABLE';
+      if (!scrolls) { problems.push(`${name(el)} cut off by ${cut.tagName}.${cut.className}, which is not the table's scroller`); continue; }
+      el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      if (cutBy(el)) problems.push(`${name(el)} is cut off even when scrolled to`);
+      cut.scrollLeft = 0;
+    }
+    if (document.documentElement.scrollWidth > document.documentElement.clientWidth) {
+      problems.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+    }
+    return problems;
+  }, { selector, scroll });
+}
+
+// The dialog `id`: whether it shows, and whether it is modal (the rest of the page inert).
+async function dialogState(page, id) {
+  return page.evaluate((id) => {
+    const d = document.getElementById(id);
+    return { open: !!d && d.open, modal: !!d && d.matches(':modal') };
+  }, id);
 }
 
 describe('partner cabinet', () => {
@@ -177,10 +239,8 @@ describe('partner cabinet', () => {
     const { problems } = watch(page);
     await signIn(page, BEREKE_USER, BEREKE_PASSWORD);
     await Promise.all([page.waitForURL(/\/cabinet\/cards$/), page.click('nav >> text=My cards')]);
-    await page.fill('#card-pan', '4111 1111 1111 1111');
-    await page.fill('#card-expiry', '11/33');
-    await page.fill('#card-holder', 'Aigerim Nurlanova');
-    await page.fill('#card-phone', '+77017654321');
+    await page.click('#add-card-open');
+    await fillCard(page, '4111 1111 1111 1111', '11/33', 'Aigerim Nurlanova', '+77017654321');
     await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
     assert.match(await page.textContent('#sms-sent'), /\+7701\*\*\*4321 \(411111XXXXXX1111\)/);
     await page.fill('#sms-code', await smsCode('411111XXXXXX1111'));
@@ -229,6 +289,117 @@ describe('partner cabinet', () => {
     await page.selectOption('#knp', '710');
     await Promise.all([page.waitForURL(/saved=1/), page.click('#save-knp')]);
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the balances and the cards fit a 1280 px window and scroll inside their card at 375 px', async () => {
+    for (const width of [1280, 375]) {
+      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      const page = await context.newPage();
+      await signIn(page, BEREKE_USER, BEREKE_PASSWORD);
+      for (const lang of ['en', 'ru']) {
+        await page.goto(`${server.url}/cabinet?lang=${lang}`);
+        assert.deepEqual(await unreachable(page, '#balances', width < 1280), [], `${width}px ${lang}: balances`);
+        await page.goto(`${server.url}/cabinet/cards?lang=${lang}`);
+        // The sandbox's card is not the primary one: its row has all three actions.
+        assert.equal(await page.locator('#cards tbody tr').first().locator('button').count(), 3);
+        assert.deepEqual(await unreachable(page, '#cards', width < 1280), [], `${width}px ${lang}: cards`);
+        assert.ok(await page.isVisible('#add-card-open'), 'Add a card');
+      }
+      await context.close();
+    }
+  });
+
+  test('"Add a card" opens the "Adding a card" dialog, whose card is added; each card has the seed\'s three actions', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const page = await context.newPage();
+    const { problems } = watch(page);
+    await signIn(page, BEREKE_USER, BEREKE_PASSWORD);
+    await page.goto(`${server.url}/cabinet/cards?lang=ru`);
+    // Seed 003's words on the Russian page.
+    assert.equal(await page.textContent('#add-card-open'), 'Добавить карту');
+    assert.deepEqual(await dialogState(page, 'add-card-dialog'), { open: false, modal: false });
+    assert.equal(await page.isVisible('#card-pan'), false);
+    await page.click('#add-card-open');
+    assert.match(page.url(), /\/cabinet\/cards\?lang=ru$/, 'the dialog opened on the page');
+    assert.deepEqual(await dialogState(page, 'add-card-dialog'), { open: true, modal: true });
+    assert.equal(await page.textContent('#add-card-title'), 'Добавление карты');
+    // Cancel closes it; a refused card opens it again, with the reason in it.
+    await page.click('#add-card-cancel');
+    assert.deepEqual(await dialogState(page, 'add-card-dialog'), { open: false, modal: false });
+    await page.click('#add-card-open');
+    await page.fill('#card-pan', '4111 1111 1111 1112');
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
+    assert.deepEqual(await dialogState(page, 'add-card-dialog'), { open: true, modal: true });
+    assert.equal(await page.textContent('#add-card-dialog #error'), 'Проверьте номер карты');
+    await fillCard(page, '4111 1111 1111 1111', '10/34', 'Dana Seitkali', '+77015550101');
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
+    // The SMS code's window, over the list.
+    assert.deepEqual(await dialogState(page, 'card-code-dialog'), { open: true, modal: true });
+    assert.match(await page.textContent('#sms-sent'), /\+7701\*\*\*0101 \(411111XXXXXX1111\)/);
+    await page.fill('#sms-code', await smsCode('+77015550101'));
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\?added=/), page.click('#confirm')]);
+    const binding = new URL(page.url()).searchParams.get('added');
+    const row = page.locator(`tr[data-binding="${binding}"]`);
+    assert.match(await row.textContent(), /411111XXXXXX1111.*DANA SEITKALI.*10\/34/);
+    assert.deepEqual(await row.locator('button').allTextContents(),
+      ['Сделать карту основной', 'Копировать ID связки', 'Удалить карту']);
+    // Copy the binding ID: it is on the clipboard.
+    await page.evaluate(() => navigator.clipboard.writeText('something else'));
+    await row.locator('button.copy').click();
+    await page.waitForSelector(`tr[data-binding="${binding}"] button.copy[data-copied="1"]`);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), binding);
+    // In English, faithfully.
+    await page.goto(`${server.url}/cabinet/cards?lang=en`);
+    assert.equal(await page.textContent('#add-card-open'), 'Add a card');
+    assert.equal(await page.textContent('#add-card-title'), 'Adding a card');
+    assert.deepEqual(await row.locator('button').allTextContents(),
+      ['Make the card primary', 'Copy the binding ID', 'Delete the card']);
+    await Promise.all([page.waitForURL(/done=removed/), row.locator('button.delete').click()]);
+    assert.equal(await row.count(), 0);
+    assert.deepEqual(problems.filter((m) => !m.includes('status of 422')), []);
+    await context.close();
+  });
+
+  test('without scripts "Add a card" opens the same dialog from the server, and the card is added', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signIn(page, BEREKE_USER, BEREKE_PASSWORD);
+    await page.goto(`${server.url}/cabinet/cards`);
+    assert.equal(await page.isVisible('#card-pan'), false);
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\?add=1$/), page.click('#add-card-open')]);
+    assert.equal((await dialogState(page, 'add-card-dialog')).open, true);
+    await fillCard(page, '5555 5555 5555 4444', '08/35', 'Arman Bekov', '+77015550202');
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
+    // The sandbox's own card has this number already: the dialog says so.
+    assert.equal((await dialogState(page, 'add-card-dialog')).open, true);
+    assert.equal(await page.textContent('#add-card-dialog #error'), 'This card is already among your cards');
+    await fillCard(page, '4111 1111 1111 1111', '08/35', 'Arman Bekov', '+77015550202');
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\/add$/), page.click('#save-card')]);
+    assert.equal((await dialogState(page, 'card-code-dialog')).open, true);
+    await page.fill('#sms-code', await smsCode('+77015550202'));
+    await Promise.all([page.waitForURL(/\/cabinet\/cards\?added=/), page.click('#confirm')]);
+    const binding = new URL(page.url()).searchParams.get('added');
+    await Promise.all([page.waitForURL(/done=removed/), page.locator(`tr[data-binding="${binding}"] button.delete`).click()]);
+    await context.close();
+  });
+
+  test('the read-only login sees balances and payouts, and neither cards nor KNP', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'bereke-viewer', 'sandbox-cabinet-viewer');
+    assert.match(await page.textContent('#who'), /bereke-viewer · bereke:sandbox-partner/);
+    assert.match(await page.textContent('tr[data-code="transit"] .balance'), /KZT$/);
+    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Payouts', 'Audit log']);
+    for (const path of ['/cabinet/cards', '/cabinet/knp']) {
+      const r = await page.goto(`${server.url}${path}`);
+      assert.equal(r.status(), 403);
+      assert.match(await page.textContent('h1'), /no right to do this/);
+      assert.equal(await page.locator('form[action^="/cabinet/cards"], form[action="/cabinet/knp"]').count(), 0);
+    }
+    await page.goto(`${server.url}/cabinet/audit`);
+    assert.match(await page.textContent('#audit'), /denied\s*GET \/cabinet\/knp \(needs settings\)/);
     await context.close();
   });
 });

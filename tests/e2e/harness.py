@@ -107,6 +107,8 @@ OUTSIDE_CABINET = {
                                                 "CiGfnQO+JBL7jJv/el6KjWCkM6F/MeF0k9pDkx53ydI"),
     "best-partner-admin": ("outside-cabinet-best-partner", "$argon2id$v=19$m=65536,t=2,p=1$2dI9Ef2T9tZ1Cu05ET8tNw$"
                                                            "Y7uqdo5H00VuDAjDA87XaOKkF5UYvJawdbppDpg/pWU"),
+    "bereke-viewer": ("outside-cabinet-viewer", "$argon2id$v=19$m=65536,t=2,p=1$LZe6lz6MISEJWFCA6gAdYA$"
+                                                "H43/rOYBFAOI3NXQ5qII92nCNzX4Iok7J8tkrAMkaGQ"),
 }
 
 

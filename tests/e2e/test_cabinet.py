@@ -29,6 +29,12 @@ login = "bereke-auditor"
 tenant = "bereke:sandbox-partner"
 password_hash = "$argon2id$v=19$m=65536,t=2,p=1$ZtjFvvVbFYqug2AEvlV4fw$94T7N8TXROnujjNIdJz3OHf4P5Kz1TuG+FPZ5CyamVw"
 """
+NAV_RE = re.compile(r'<nav>(.*?)</nav>', re.S)
+
+
+def nav_paths(page):
+    """The paths the page's navigation links to."""
+    return re.findall(r'href="([^"]+)"', NAV_RE.search(page).group(1))
 
 
 class Browser:
@@ -338,6 +344,9 @@ class CabinetTest(IsolatedServerTestCase):
 
     def test_a_corporate_card_is_added_with_the_sms_code_and_funds_payouts(self):
         b = self.signed_in(BEREKE)
+        # The partner's own login has every role: both pages are in its navigation.
+        self.assertEqual(nav_paths(b.get("/cabinet")[2]),
+                         ["/cabinet", "/cabinet/payouts", "/cabinet/cards", "/cabinet/knp", "/cabinet/audit"])
         # Refused before any SMS: each field is checked.
         for pan, fields, why in (("4111111111111112", {}, "Check the card number"),
                                  ("4242424242424242", {}, "issued in Kazakhstan"),

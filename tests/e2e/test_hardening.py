@@ -483,12 +483,14 @@ class ConfigValidationTest(unittest.TestCase):
              "recipient_bindings[0].pan"),
             ("cabinet password in clear", re.sub(r'^password_hash = ".*"$', 'password_hash = "payout_api_password"',
                                                  self.sandbox, count=1, flags=re.M), "cabinet.users[0].password_hash"),
-            ("cabinet user of no tenant", self.replace('tenant = "bereke:sandbox-partner"', 'tenant = "bereke:nobody"'),
-             "cabinet.users[0].tenant"),
+            ("cabinet user of no tenant", re.sub(r'^tenant = "bereke:sandbox-partner"$', 'tenant = "bereke:nobody"',
+                                                 self.sandbox, count=1, flags=re.M), "cabinet.users[0].tenant"),
+            ("cabinet role that is not one", self.replace('roles = ["viewer"]', 'roles = ["admin"]'),
+             "cabinet.users[1].roles"),
             ("duplicate cabinet login", self.sandbox + '\n[[cabinet.users]]\nlogin = "merchant-91348"\n'
              'tenant = "ecommpay:91348"\npassword_hash = "' +
              re.search(r'^password_hash = "(.*)"$', self.sandbox, flags=re.M).group(1) + '"\n',
-             "cabinet.users[3].login"),
+             "cabinet.users[4].login"),
         ]
         self.refuse_all(cases)
         with self.subTest("the unmodified copy starts (the cases differ from it only by the key)"):

@@ -23,17 +23,21 @@ using Params = web::FormParams;
 namespace {
 
 struct CardTexts {
-  std::string_view my_cards, knp_title, add_card, card_number, expiry, expiry_hint, holder, phone,
-      phone_hint, save_card, binding_id, copy, primary, make_primary, remove, no_cards, sms_sent,
-      sms_code, confirm, bad_card, bad_expiry, bad_holder, bad_phone, foreign_card, unknown_card,
-      already_added, wrong_code, code_expired, card_added, card_declined, card_in_use, card_removed,
-      card_primary, no_sms, knp_saved, knp_current, save, bad_knp, too_many_sms;
+  std::string_view my_cards, knp_title, add_card, adding_card, cancel, actions, card_number, expiry,
+      expiry_hint, holder, phone, phone_hint, save_card, binding_id, copy, primary, make_primary,
+      remove, no_cards, sms_sent, sms_code, confirm, bad_card, bad_expiry, bad_holder, bad_phone,
+      foreign_card, unknown_card, already_added, wrong_code, code_expired, card_added,
+      card_declined, card_in_use, card_removed, card_primary, no_sms, knp_saved, knp_current, save,
+      bad_knp, too_many_sms;
 };
 
 constexpr CardTexts kEn{
     "My cards",
     "KNP value",
     "Add a card",
+    "Adding a card",
+    "Cancel",
+    "Actions",
     "Card number",
     "Expiry",
     "MM/YY",
@@ -42,10 +46,10 @@ constexpr CardTexts kEn{
     "The code comes by SMS to it, e.g. +77011234567",
     "Save the card",
     "Binding ID",
-    "Copy",
+    "Copy the binding ID",
     "Primary",
-    "Make primary",
-    "Delete",
+    "Make the card primary",
+    "Delete the card",
     "No corporate cards yet",
     "We sent a one-time password by SMS to",
     "Password from the SMS",
@@ -74,6 +78,9 @@ constexpr CardTexts kRu{
     "Мои карты",
     "Значение КНП",
     "Добавить карту",
+    "Добавление карты",
+    "Отмена",
+    "Действия",
     "Номер карты",
     "Срок действия",
     "ММ/ГГ",
@@ -82,7 +89,7 @@ constexpr CardTexts kRu{
     "Пароль придёт по СМС, например +77011234567",
     "Сохранить карту",
     "ID связки",
-    "Копировать",
+    "Копировать ID связки",
     "Основная",
     "Сделать карту основной",
     "Удалить карту",
@@ -115,8 +122,11 @@ const CardTexts& texts_of(const View& v) { return v.t->lang == "ru" ? kRu : kEn;
 
 // The texts the templates show, as their {{t.…}}.
 web::Node words(const CardTexts& t) {
-  return {{"add_card", t.add_card},
+  return {{"actions", t.actions},
+          {"add_card", t.add_card},
+          {"adding_card", t.adding_card},
           {"binding_id", t.binding_id},
+          {"cancel", t.cancel},
           {"card_number", t.card_number},
           {"confirm", t.confirm},
           {"copy", t.copy},
@@ -217,28 +227,51 @@ std::vector<cabinet::NavEntry> CabinetSection::nav(std::string_view lang) const 
   return {{"/cabinet/cards", std::string(t.my_cards)}, {"/cabinet/knp", std::string(t.knp_title)}};
 }
 
-bool CabinetSection::get(View& v, std::string_view path) {
-  if (path == "/cabinet/cards") return cards(v, {}, {}), true;
-  if (path == "/cabinet/knp") return knp(v, {}), true;
-  return false;
+std::vector<cabinet::Route> CabinetSection::routes() {
+  using cabinet::Call;
+  using cabinet::Method;
+  using cabinet::Role;
+  auto page = [this](auto answer) {
+    return [this, answer](View& v, const Call&) { (this->*answer)(v); };
+  };
+  auto form = [this](auto answer) {
+    return [this, answer](View& v, const Call& c) {
+      (this->*answer)(v, c.form, c.request.peer_address);
+    };
+  };
+  return {
+      {Method::kGet, "/cabinet/cards", Role::kCards, page(&CabinetSection::cards_page)},
+      {Method::kPost, "/cabinet/cards/add", Role::kCards, form(&CabinetSection::add_card)},
+      {Method::kPost, "/cabinet/cards/confirm", Role::kCards, form(&CabinetSection::confirm_card)},
+      {Method::kPost, "/cabinet/cards/primary", Role::kCards, form(&CabinetSection::make_primary)},
+      {Method::kPost, "/cabinet/cards/delete", Role::kCards, form(&CabinetSection::remove_card)},
+      {Method::kGet, "/cabinet/knp", Role::kSettings, page(&CabinetSection::knp_page)},
+      {Method::kPost, "/cabinet/knp", Role::kSettings, form(&CabinetSection::set_knp)},
+  };
 }
 
-bool CabinetSection::post(View& v, std::string_view path, const Params& form,
-                          const std::string& address) {
-  if (path == "/cabinet/cards/add") return add_card(v, form, address), true;
-  if (path == "/cabinet/cards/confirm") return confirm_card(v, form, address), true;
-  if (path == "/cabinet/cards/primary") return card_action(v, form, address, true), true;
-  if (path == "/cabinet/cards/delete") return card_action(v, form, address, false), true;
-  if (path == "/cabinet/knp") return set_knp(v, form, address), true;
-  return false;
+void CabinetSection::cards_page(View& v) {
+  const Params query = web::parse_form(v.query).value_or(Params{});
+  cards(v, {.adding = web::form_value(query, "add") == "1"});
 }
 
-void CabinetSection::cards(View& v, std::string_view notice, std::string_view error, int status) {
+void CabinetSection::knp_page(View& v) { knp(v, {}); }
+
+void CabinetSection::make_primary(View& v, const Params& form, const std::string& address) {
+  card_action(v, form, address, true);
+}
+
+void CabinetSection::remove_card(View& v, const Params& form, const std::string& address) {
+  card_action(v, form, address, false);
+}
+
+void CabinetSection::cards(View& v, const CardsPage& page, int status) {
   const CardTexts& t = texts_of(v);
   const Tenant& tenant = v.session->tenant;
   const Params query = web::parse_form(v.query).value_or(Params{});
+  std::string_view notice = page.notice;
   std::string added_notice;
-  if (notice.empty() && error.empty()) {
+  if (notice.empty() && page.error.empty()) {
     if (const std::string added = web::form_value(query, "added"); !added.empty()) {
       added_notice = std::string(t.card_added) + " " + added;
     } else if (web::form_value(query, "done") == "primary") {
@@ -261,20 +294,32 @@ void CabinetSection::cards(View& v, std::string_view notice, std::string_view er
                {"field", "binding-" + std::to_string(++n)},
                {"available", amount_text(c.account.available(), c.account.currency)}});
   }
+  // A dialog's error shows in it; the page's above the list.
+  const bool in_dialog = page.adding || page.enrolment;
+  web::Node adding = page.adding ? web::Node{{"error", page.error}} : web::Node(false);
+  web::Node confirming(false);
+  if (const engine::Enrolment* e = page.enrolment) {
+    confirming = web::Node{{"error", page.error},
+                           {"phone", masked_phone(e->phone)},
+                           {"masked_pan", e->masked_pan},
+                           {"enrolment", e->id}};
+  }
   const std::string content =
       web::render("providers/bereke/cards", {{"t", words(t)},
                                              {"notice", notice},
-                                             {"error", error},
+                                             {"error", in_dialog ? std::string_view() : page.error},
                                              {"available_label", v.t->available},
                                              {"cards", std::move(list)},
                                              {"csrf", v.session->csrf},
-                                             {"sms", options_.sms}});
+                                             {"sms", options_.sms},
+                                             {"adding", std::move(adding)},
+                                             {"confirming", std::move(confirming)}});
   v.html(status, cabinet::layout(v, "/cabinet/cards", t.my_cards, content));
 }
 
 void CabinetSection::add_card(View& v, const Params& form, const std::string& address) {
   const CardTexts& t = texts_of(v);
-  if (!options_.sms) return cards(v, {}, t.no_sms, 503);
+  if (!options_.sms) return cards(v, {.error = t.no_sms, .adding = true}, 503);
   std::string pan;
   for (char c : web::form_value(form, "pan")) {
     if (c != ' ' && c != '-') pan.push_back(c);
@@ -284,7 +329,7 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
                     phone = web::form_value(form, "phone");
   auto refuse = [&](std::string_view why) {
     sodium_memzero(pan.data(), pan.size());
-    cards(v, {}, why, 422);
+    cards(v, {.error = why, .adding = true}, 422);
   };
   if (pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
       !cards::all_digits(pan) || !cards::luhn_valid(pan)) {
@@ -314,7 +359,7 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   const std::string tenant = v.session->tenant.key();
   if (sms_per_phone_.wait_ms(phone, now_ms) > 0 || sms_per_tenant_.wait_ms(tenant, now_ms) > 0) {
     sodium_memzero(pan.data(), pan.size());
-    return cards(v, {}, t.too_many_sms, 429);
+    return cards(v, {.error = t.too_many_sms, .adding = true}, 429);
   }
   sms_per_phone_.take(phone, now_ms);
   sms_per_tenant_.take(tenant, now_ms);
@@ -326,24 +371,12 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
       [this, shared, address](const engine::EnrolmentResult& r) {
         View& answer = *shared;
         if (r.error == engine::EnrolmentError::kAlreadyAdded)
-          return cards(answer, {}, texts_of(answer).already_added, 409);
-        if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
+          return cards(answer, {.error = texts_of(answer).already_added, .adding = true}, 409);
+        if (r.error != engine::EnrolmentError::kNone)
+          return cards(answer, {.error = answer.t->busy, .adding = true}, 503);
         answer.audit("cards.add.requested", r.enrolment.masked_pan, address,
-                     [this, shared, e = r.enrolment](bool) { code_page(*shared, e, {}, 200); });
+                     [this, shared, e = r.enrolment](bool) { cards(*shared, {.enrolment = &e}); });
       });
-}
-
-void CabinetSection::code_page(View& v, const engine::Enrolment& e, std::string_view error,
-                               int status) {
-  const CardTexts& t = texts_of(v);
-  const std::string content =
-      web::render("providers/bereke/card_code", {{"t", words(t)},
-                                                 {"error", error},
-                                                 {"phone", masked_phone(e.phone)},
-                                                 {"masked_pan", e.masked_pan},
-                                                 {"csrf", v.session->csrf},
-                                                 {"enrolment", e.id}});
-  v.html(status, cabinet::layout(v, "/cabinet/cards", t.add_card, content));
 }
 
 void CabinetSection::confirm_card(View& v, const Params& form, const std::string& address) {
@@ -358,13 +391,14 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
         const CardTexts& t = texts_of(answer);
         if (r.error == engine::EnrolmentError::kWrongCode &&
             r.enrolment.state == engine::EnrolmentState::kCodeSent) {
-          return code_page(answer, r.enrolment, t.wrong_code, 422);
+          return cards(answer, {.error = t.wrong_code, .enrolment = &r.enrolment}, 422);
         }
         if (r.error != engine::EnrolmentError::kNone &&
             r.error != engine::EnrolmentError::kUnavailable) {
-          return cards(answer, {}, t.code_expired, 422);
+          return cards(answer, {.error = t.code_expired, .adding = true}, 422);
         }
-        if (r.error != engine::EnrolmentError::kNone) return cards(answer, {}, answer.t->busy, 503);
+        if (r.error != engine::EnrolmentError::kNone)
+          return cards(answer, {.error = answer.t->busy}, 503);
         const bool bound = r.enrolment.state == engine::EnrolmentState::kBound;
         answer.audit(
             bound ? "cards.add" : "cards.add.declined",
@@ -372,8 +406,9 @@ void CabinetSection::confirm_card(View& v, const Params& form, const std::string
             address, [this, shared, e = r.enrolment, bound](bool) {
               if (bound)
                 return shared->redirect("/cabinet/cards?added=" + url_encode(e.binding_id));
-              cards(*shared, {},
-                    std::string(texts_of(*shared).card_declined) + " (" + e.reason + ")", 422);
+              const std::string declined =
+                  std::string(texts_of(*shared).card_declined) + " (" + e.reason + ")";
+              cards(*shared, {.error = declined}, 422);
             });
       });
 }
@@ -385,10 +420,11 @@ void CabinetSection::card_action(View& v, const Params& form, const std::string&
   auto done = [this, shared, address, binding, primary](engine::CorporateCardResult r) {
     View& answer = *shared;
     const CardTexts& t = texts_of(answer);
-    if (r == engine::CorporateCardResult::kInUse) return cards(answer, {}, t.card_in_use, 409);
+    if (r == engine::CorporateCardResult::kInUse)
+      return cards(answer, {.error = t.card_in_use}, 409);
     if (r == engine::CorporateCardResult::kNotFound)
-      return cards(answer, {}, answer.t->not_found, 404);
-    if (r != engine::CorporateCardResult::kOk) return cards(answer, {}, answer.t->busy, 503);
+      return cards(answer, {.error = answer.t->not_found}, 404);
+    if (r != engine::CorporateCardResult::kOk) return cards(answer, {.error = answer.t->busy}, 503);
     answer.audit(
         primary ? "cards.primary" : "cards.delete", binding, address, [shared, primary](bool) {
           shared->redirect(std::string("/cabinet/cards?done=") + (primary ? "primary" : "removed"));

@@ -1,9 +1,11 @@
 #pragma once
-// The Bereke partners' sections of the cabinet (seed 003, "Личный кабинет"):
-// GET  /cabinet/cards                                "My cards": corporate cards, binding ids,
-// balances POST /cabinet/cards/add, /cabinet/cards/confirm    add one, confirmed by an SMS code
-// POST /cabinet/cards/primary, /cabinet/cards/delete
-// GET  /cabinet/knp, POST /cabinet/knp               the KNP the payouts carry
+// The Bereke partners' sections of the cabinet (seed 003, "Личный кабинет"), each route with the
+// role it needs (cabinet/roles.h):
+// GET  /cabinet/cards                              cards: "My cards": corporate cards, binding
+//                                                  ids, balances; ?add=1 with "Adding a card" open
+// POST /cabinet/cards/add, /cabinet/cards/confirm  cards: add one, confirmed by an SMS code
+// POST /cabinet/cards/primary, /cabinet/cards/delete  cards
+// GET  /cabinet/knp, POST /cabinet/knp             settings: the KNP the payouts carry
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,18 +39,26 @@ class CabinetSection final : public cabinet::Section {
 
   bool serves(const Tenant& tenant) const override;
   std::vector<cabinet::NavEntry> nav(std::string_view lang) const override;
-  bool get(cabinet::View& v, std::string_view path) override;
-  bool post(cabinet::View& v, std::string_view path, const web::FormParams& form,
-            const std::string& address) override;
+  std::vector<cabinet::Route> routes() override;
 
  private:
   using View = cabinet::View;
   using Params = web::FormParams;
-  void cards(View& v, std::string_view notice, std::string_view error, int status = 200);
+  // What the cards page shows: a notice and an error, and at most one dialog open over the list
+  // ("Adding a card", or the SMS code of `enrolment`), which then shows the error.
+  struct CardsPage {
+    std::string_view notice, error;
+    bool adding = false;
+    const engine::Enrolment* enrolment = nullptr;
+  };
+  void cards(View& v, const CardsPage& page, int status = 200);
+  void cards_page(View& v);
   void add_card(View& v, const Params& form, const std::string& address);
   void confirm_card(View& v, const Params& form, const std::string& address);
+  void make_primary(View& v, const Params& form, const std::string& address);
+  void remove_card(View& v, const Params& form, const std::string& address);
   void card_action(View& v, const Params& form, const std::string& address, bool primary);
-  void code_page(View& v, const engine::Enrolment& e, std::string_view error, int status);
+  void knp_page(View& v);
   void knp(View& v, std::string_view notice, int status = 200);
   void set_knp(View& v, const Params& form, const std::string& address);
 

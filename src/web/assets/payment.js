@@ -34,17 +34,35 @@
     tick();
   }
   document.addEventListener("DOMContentLoaded", function () {
-    // The cabinet's copy buttons: data-copy names the field whose value goes to the clipboard.
+    // The cabinet's copy buttons: data-copy names the element whose text goes to the clipboard
+    // (selected too, for copying by hand where the clipboard is refused).
     var copies = document.querySelectorAll("button[data-copy]");
     for (var c = 0; c < copies.length; c++) {
       copies[c].addEventListener("click", function (e) {
         var button = e.currentTarget;
         var field = document.getElementById(button.getAttribute("data-copy"));
-        field.select();
+        window.getSelection().selectAllChildren(field);
         var done = function () { button.setAttribute("data-copied", "1"); };
-        if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, done);
+        if (navigator.clipboard) navigator.clipboard.writeText(field.textContent).then(done, done);
         else done();
       });
+    }
+    // The cabinet's dialogs: a link with data-dialog opens its dialog here rather than loading
+    // its href (the same page with the dialog open), and a dialog the server sent open is modal.
+    var openers = document.querySelectorAll("a[data-dialog]");
+    for (var o = 0; o < openers.length; o++) {
+      openers[o].addEventListener("click", function (e) {
+        var dialog = document.getElementById(e.currentTarget.getAttribute("data-dialog"));
+        if (!dialog || !dialog.showModal) return;
+        e.preventDefault();
+        dialog.showModal();
+      });
+    }
+    var shown = document.querySelectorAll("dialog[open]");
+    for (var d = 0; d < shown.length; d++) {
+      if (!shown[d].showModal) continue;
+      shown[d].close();
+      shown[d].showModal();
     }
     var form = document.getElementById("card-form");
     if (!form) { countdown(function () {}); return; }
