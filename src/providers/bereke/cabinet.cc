@@ -427,7 +427,7 @@ void CabinetSection::card_action(View& v, const Params& form, const std::string&
     if (r != engine::CorporateCardResult::kOk) return cards(answer, {.error = answer.t->busy}, 503);
     answer.audit(
         primary ? "cards.primary" : "cards.delete", binding, address, [shared, primary](bool) {
-          shared->redirect(std::string("/cabinet/cards?done=") + (primary ? "primary" : "removed"));
+          shared->redirect(primary ? "/cabinet/cards?done=primary" : "/cabinet/cards?done=removed");
         });
   };
   if (primary) return cards_.corporate().set_primary(shared->session->tenant, binding, done);
