@@ -34,7 +34,7 @@ as_owner() {
 }
 
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 "$(dirname "$0")/free_port.py"
 }
 
 cmd=${1:-}

@@ -37,6 +37,8 @@ except ImportError:  # Python < 3.11: config introspection is best effort only
     tomllib = None
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from free_port import free_port  # noqa: E402,F401  (a port given to a server before it starts)
 
 PRODUCT = "best-partner"
 PARTNER_TOKEN = "sandbox-best-partner-token"

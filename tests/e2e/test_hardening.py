@@ -15,7 +15,7 @@ import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, OUTSIDE_ADMIN_TOKEN,  # noqa: E402
+from harness import (ADMIN_TOKEN, free_port, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, OUTSIDE_ADMIN_TOKEN,  # noqa: E402
                      OUTSIDE_KEK, PARTNER_TOKEN, PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response,
                      ServerTestCase, binary_path, Server, config_text, dumps, outside_sandbox, parse_json,
                      payout_body, payout_path, unique)
@@ -27,12 +27,6 @@ CLEAR_PAN = b"4111111111111111"
 
 # How long a process that must refuse to start may take (the brief: "quickly, within ~10 s").
 REFUSE_TIMEOUT = 15
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_is_closed(port):

@@ -1,21 +1,14 @@
 """Process life cycle: health, orderly shutdown under load, command-line overrides, restarts."""
 import os
 import re
-import socket
 import sys
 import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ALL_CLIENTS, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT,  # noqa: E402
+from harness import (ALL_CLIENTS, free_port, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, PROCESSING_CLIENT,  # noqa: E402
                      SANDBOX_FUNDER_BALANCE, Api, IsolatedServerTestCase, PayoutLoad, check_load_outcome,
                      load_config)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LifecycleTest(IsolatedServerTestCase):
