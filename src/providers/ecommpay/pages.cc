@@ -2,10 +2,9 @@
 
 #include <sodium.h>
 
-#include <array>
-
 #include "cards/card.h"
 #include "core/money.h"
+#include "providers/ecommpay/page_texts.h"
 #include "providers/ecommpay/program.h"
 #include "providers/ecommpay/signature.h"
 #include "providers/ecommpay/widget.h"
@@ -24,152 +23,20 @@ using store::PayoutStatus;
 
 namespace {
 
-struct Texts {
-  std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
-      cardholder_hint, next, code_sent, code_label, confirm, wrong_code, code_expired, new_card,
-      invalid_card, invalid_holder, unsupported_card, expired, bad_link, time_limit, processing,
-      success, declined, not_found, seconds, saved_cards, new_card_option, save_card,
-      location_title, location_why, country, country_hint, state, state_hint, city, address,
-      next_step, invalid_country, invalid_state, invalid_city, invalid_address, program_declined;
-};
-
-constexpr Texts kEn{"en",
-                    "Payout",
-                    "Amount",
-                    "Description",
-                    "Time left",
-                    "Card number",
-                    "13 to 19 digits, spaces allowed",
-                    "Cardholder name",
-                    "In Latin letters, as on the card",
-                    "Send me a code",
-                    "We sent a verification code to",
-                    "Verification code",
-                    "Confirm the payout",
-                    "The code is wrong",
-                    "The code has expired or was entered wrongly too often: enter the card again",
-                    "Enter the card again",
-                    "Check the card number",
-                    "Enter the name in Latin letters (up to 26)",
-                    "This card cannot receive payouts",
-                    "Payout Session Terminated. UUID Expired",
-                    "This payout link is not valid",
-                    "A time limit (best_before) cannot be set for payouts",
-                    "The payout is being processed…",
-                    "The payout was credited to the card",
-                    "The payout was declined",
-                    "Payout not found",
-                    "s",
-                    "Your saved cards",
-                    "A new card",
-                    "Save this card for next payouts",
-                    "The recipient's address",
-                    "Payouts to this card need the recipient's address.",
-                    "Country",
-                    "Two letters (ISO 3166-1), e.g. CA",
-                    "State or province",
-                    "For CA and US, e.g. ON or NY",
-                    "City",
-                    "Street and house number",
-                    "Continue",
-                    "Enter the country's two-letter code",
-                    "Enter the state or province code of CA or US",
-                    "Enter the city",
-                    "Enter the street and house number",
-                    "The payout was declined: the sender's and recipient's details that the card's "
-                    "program needs are missing"};
-constexpr Texts kRu{
-    "ru",
-    "Выплата",
-    "Сумма",
-    "Описание",
-    "Осталось времени",
-    "Номер карты",
-    "13–19 цифр, без пробелов или с ними",
-    "Имя держателя карты",
-    "Латиницей, как на карте",
-    "Получить код",
-    "Мы отправили проверочный код на",
-    "Проверочный код",
-    "Подтвердить выплату",
-    "Неверный код",
-    "Код истёк или введён неверно слишком много раз: укажите карту снова",
-    "Указать карту снова",
-    "Проверьте номер карты",
-    "Укажите имя латиницей (до 26 символов)",
-    "На эту карту выплаты невозможны",
-    "Сессия выплаты завершена: срок действия UUID истёк",
-    "Ссылка на выплату недействительна",
-    "Для выплат нельзя ограничивать время работы (best_before)",
-    "Выплата обрабатывается…",
-    "Выплата зачислена на карту",
-    "Выплата отклонена",
-    "Выплата не найдена",
-    "с",
-    "Сохранённые карты",
-    "Новая карта",
-    "Сохранить карту для следующих выплат",
-    "Адрес получателя",
-    "Для выплаты на эту карту нужен адрес получателя.",
-    "Страна",
-    "Две буквы (ISO 3166-1), например CA",
-    "Штат или провинция",
-    "Для CA и US, например ON или NY",
-    "Город",
-    "Улица и номер дома",
-    "Продолжить",
-    "Укажите двухбуквенный код страны",
-    "Укажите код штата или провинции CA или US",
-    "Укажите город",
-    "Укажите улицу и номер дома",
-    "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты"};
-
-// The page's languages, its default first: what a language_code or a browser's Accept-Language
-// may choose.
-constexpr std::array<std::string_view, 2> kLanguages{"en", "ru"};
-
-const Texts& texts(std::string_view lang) { return lang == "ru" ? kRu : kEn; }
+using page::texts;
+using page::Texts;
+using page::words;
 
 // The language of a page opened by GET: `code` (the link's language_code, or the lang the pages
 // carry on to the result page) when the page has it; else the one the browser's Accept-Language
 // prefers, and `respond` then tells caches that the answer varies with that header.
 std::string_view page_language(std::string_view code, const http::Request& request,
                                http::Responder& respond) {
-  if (const std::string_view chosen = web::offered_language(kLanguages, code); !chosen.empty())
+  if (const std::string_view chosen = web::offered_language(page::kLanguages, code);
+      !chosen.empty())
     return chosen;
   respond = web::varying_by_language(std::move(respond));
-  return web::negotiate_language(request.accept_language, kLanguages);
-}
-
-// The texts the templates show, as their {{t.…}}.
-web::Node words(const Texts& t) {
-  return {{"lang", t.lang},
-          {"amount", t.amount},
-          {"description", t.description},
-          {"time_left", t.time_left},
-          {"card_number", t.card_number},
-          {"card_hint", t.card_hint},
-          {"cardholder", t.cardholder},
-          {"cardholder_hint", t.cardholder_hint},
-          {"next", t.next},
-          {"code_sent", t.code_sent},
-          {"code_label", t.code_label},
-          {"confirm", t.confirm},
-          {"invalid_card", t.invalid_card},
-          {"invalid_holder", t.invalid_holder},
-          {"expired", t.expired},
-          {"saved_cards", t.saved_cards},
-          {"new_card_option", t.new_card_option},
-          {"save_card", t.save_card},
-          {"location_title", t.location_title},
-          {"location_why", t.location_why},
-          {"country", t.country},
-          {"country_hint", t.country_hint},
-          {"state", t.state},
-          {"state_hint", t.state_hint},
-          {"city", t.city},
-          {"address", t.address},
-          {"next_step", t.next_step}};
+  return web::negotiate_language(request.accept_language, page::kLanguages);
 }
 
 std::string message(const Texts& t, std::string_view text, std::string_view kind) {
@@ -313,8 +180,9 @@ Pages::Posted Pages::posted(const http::Request& request) const {
   // The language the page that sent the form was shown in (the form carries it): the next page
   // stays in it, whatever the browser's Accept-Language says.
   const std::string_view lang =
-      form ? web::offered_language(kLanguages, web::form_value(*form, "lang")) : std::string_view();
-  in.lang = lang.empty() ? kLanguages.front() : lang;
+      form ? web::offered_language(page::kLanguages, web::form_value(*form, "lang"))
+           : std::string_view();
+  in.lang = lang.empty() ? page::kLanguages.front() : lang;
   const Texts& t = texts(in.lang);
   auto refuse = [&](int status, std::string_view why) {
     in.refusal = web::page(status, message(t, why, "declined"));
@@ -354,7 +222,7 @@ bool Pages::handle(http::Request& request, const http::Responder& plain) {
   if (path != "/payment" && !path.starts_with("/payment/")) return false;
   if (request.problem != http::RequestProblem::kNone) {
     const bool large = request.problem == http::RequestProblem::kBodyTooLarge;
-    plain(web::page(large ? 413 : 400, message(kEn, kEn.bad_link, "declined")));
+    plain(web::page(large ? 413 : 400, message(texts("en"), texts("en").bad_link, "declined")));
     return true;
   }
   const http::Responder respond = framing(request, plain);
@@ -365,7 +233,7 @@ bool Pages::handle(http::Request& request, const http::Responder& plain) {
   if (path == "/payment/recipient" && request.method == "POST")
     return recipient(request, respond), true;
   if (path == "/payment/result" && get) return result(request, respond), true;
-  respond(web::page(404, message(kEn, kEn.not_found, "declined")));
+  respond(web::page(404, message(texts("en"), texts("en").not_found, "declined")));
   return true;
 }
 
