@@ -37,15 +37,18 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   missing+=(nodejs npm)
 fi
 
-# The browser tests' npm packages (tests/browser/package-lock.json), installed once per lock.
-install_browser_tooling() {
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
-  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock" 2>/dev/null; then
-    echo "setup: installing the browser tests' npm packages"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-    cp "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock"
-  fi
+# The npm packages of the browser tests and of the network test doubles (each directory's
+# package-lock.json), installed once per lock.
+install_node_tooling() {
+  local root dir
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "$root/tests/browser" "$root/tests/doubles"; do
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock" 2>/dev/null; then
+      echo "setup: installing the npm packages of ${dir#"$root"/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      cp "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock"
+    fi
+  done
 }
 
 if ((${#missing[@]})); then
@@ -57,7 +60,7 @@ if ((${#missing[@]})); then
   for attempt in 1 2 3; do
     if "${sudo_cmd[@]}" apt-get update -qq &&
        "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-      install_browser_tooling
+      install_node_tooling
       exit 0
     fi
     echo "setup: apt-get failed (attempt $attempt of 3)" >&2
@@ -65,4 +68,4 @@ if ((${#missing[@]})); then
   done
   exit 1
 fi
-install_browser_tooling
+install_node_tooling

@@ -1,0 +1,283 @@
+// A test double of Mastercard Send's Payment Transfer API (person-to-person transfers), built from
+// Mastercard's published reference and sandbox scenarios (README.md in this folder). It runs as its
+// own process over TLS 1.2+, verifies every request's OAuth 1.0a signature with Mastercard's
+// mastercard-oauth1-signer, and keeps a durable record of transfers in its state directory.
+//   node mastercard_send.mjs --port 0 --cert C --key K --client-public-key P --state-dir D
+//        --consumer-key CK --partner-id PID [--cards FILE] [--duplicate-reference refuse|replay]
+//        [--host 127.0.0.1] [--skew-seconds 300]
+// Prints "listening on https://<host>:<port>" once it accepts connections; exits 0 on SIGTERM.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { OAuthVerifier } from './mastercard_send/oauth.mjs';
+import { loadCards, scenarioOf } from './mastercard_send/scenarios.mjs';
+import { TransferStore } from './mastercard_send/store.mjs';
+import { adminView, newTransfer, publicView, settle } from './mastercard_send/transfers.mjs';
+import { errorBody, serviceError, validateTransfer } from './mastercard_send/validate.mjs';
+
+const kBodyLimitBytes = 64 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      cert: { type: 'string' }, key: { type: 'string' },
+      'client-public-key': { type: 'string' }, 'state-dir': { type: 'string' },
+      'consumer-key': { type: 'string' }, 'partner-id': { type: 'string' },
+      cards: { type: 'string', default: join(here, 'mastercard_send_cards.json') },
+      'duplicate-reference': { type: 'string', default: 'refuse' },
+      'skew-seconds': { type: 'string', default: '300' },
+    },
+  });
+  for (const name of ['cert', 'key', 'client-public-key', 'state-dir', 'consumer-key', 'partner-id']) {
+    if (!values[name]) throw new Error(`--${name} is required`);
+  }
+  if (!['refuse', 'replay'].includes(values['duplicate-reference'])) {
+    throw new Error('--duplicate-reference is refuse or replay');
+  }
+  return values;
+}
+
+function send(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
+                          'correlation-id': body?.Errors?.Error?.[0]?.RequestId ?? `cid_${Date.now()}` });
+  res.end(text);
+}
+
+function fail(res, status, items) {
+  send(res, status, errorBody(Array.isArray(items) ? items : [items]));
+}
+
+// The gateway's own format for a request it refuses before the service sees it (developer.mastercard.com,
+// "Gateway Error Messages": Source "Gateway", a boolean Recoverable, null Details).
+function gatewayRefusal(res, description) {
+  send(res, 401, errorBody([{ Source: 'Gateway', ReasonCode: 'AUTHENTICATION_FAILED', Description: description,
+                              Recoverable: false, Details: null }]));
+}
+
+// An abortive close (TCP RST), so the client sees a reset rather than an orderly end.
+function reset(socket) {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > kBodyLimitBytes) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+// The query must hold only `allowed` names, each once, with a value from its list (or any value
+// for null). Answers the parameters, or an error item.
+function checkQuery(url, allowed) {
+  const params = {};
+  for (const [name, value] of url.searchParams) {
+    if (!(name in allowed)) return serviceError(name, 'INVALID_INPUT_VALUE', `Unknown parameter ${name}`, '082000');
+    if (name in params) return serviceError(name, 'INVALID_INPUT_VALUE', `Repeated parameter ${name}`, '082000');
+    if (allowed[name] && !allowed[name].includes(value)) {
+      return serviceError(name, 'INVALID_INPUT_VALUE', `Invalid value of ${name}`, '082000');
+    }
+    params[name] = value;
+  }
+  return params;
+}
+
+const kBoolean = ['true', 'false'];
+const kFormat = ['JSON'];  // the 2019 reference app signs ?Format=JSON; the double speaks JSON only
+
+class Double {
+  constructor(opts) {
+    this.opts = opts;
+    this.store = new TransferStore(opts['state-dir']);
+    this.cards = loadCards(readFileSync(opts.cards, 'utf8'));
+    this.verifier = new OAuthVerifier({ consumerKey: opts['consumer-key'],
+                                        publicKey: readFileSync(opts['client-public-key']),
+                                        skewSeconds: Number(opts['skew-seconds']) });
+    this.base = `/send/v1/partners/${opts['partner-id']}/transfers`;
+  }
+
+  async handle(req, res) {
+    let body;
+    try {
+      body = await readBody(req);
+    } catch {
+      fail(res, 413, serviceError('body', 'INVALID_INPUT_VALUE', 'Request body too large', '082000'));
+      return;
+    }
+    const url = new URL(req.url, 'https://double.invalid');
+    if (url.pathname.startsWith('/_double/')) return this.admin(req, res, url);
+    const host = req.headers.host;
+    const refusal = host ? this.verifier.verify({ method: req.method, uri: `https://${host}${req.url}`,
+                                                  authorization: req.headers.authorization, body })
+                         : 'no Host header';
+    if (refusal) return gatewayRefusal(res, refusal);
+    return this.route(req, res, url, body);
+  }
+
+  route(req, res, url, body) {
+    const path = url.pathname;
+    if (!path.startsWith('/send/v1/partners/')) return this.notFound(res, 'path');
+    if (!path.startsWith(`${this.base}`)) {
+      return fail(res, 403, serviceError('partnerId', 'INVALID_INPUT_VALUE', 'Unknown partner', '082000'));
+    }
+    const rest = path.slice(this.base.length);
+    const wanted = rest === '/payment' ? 'POST' : 'GET';
+    if (!/^(\/payment|\/[A-Za-z0-9_-]{1,64}|)$/.test(rest)) return this.notFound(res, 'path');
+    if (req.method !== wanted) {
+      return fail(res, 405, serviceError('method', 'INVALID_INPUT_VALUE', `Method ${req.method} not allowed`, null));
+    }
+    if (rest === '/payment') return this.create(req, res, url, body);
+    if (rest === '') return this.getByRef(res, url);
+    return this.getById(res, url, rest.slice(1));
+  }
+
+  notFound(res, source) {
+    fail(res, 404, serviceError(source, 'RESOURCE_ERROR', 'Record not found', '110507'));
+  }
+
+  create(req, res, url, body) {
+    const query = checkQuery(url, { decline_details: kBoolean, repeat_flag: kBoolean, Format: kFormat });
+    if (query.ReasonCode) return fail(res, 400, query);
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return fail(res, 400, serviceError('Content-Type', 'INVALID_INPUT_VALUE', 'Content-Type must be application/json', '082000'));
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return fail(res, 400, serviceError('payment_transfer', 'INVALID_INPUT_VALUE', 'Malformed JSON', '082000'));
+    }
+    const checked = validateTransfer(parsed);
+    if (checked.errors) return fail(res, 400, checked.errors);
+    const request = checked.transfer;
+    const reference = request.transfer_reference;
+    const postCount = this.store.noteReceived(reference, 'POST');
+    const digest = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const existing = this.store.byReference(reference);
+    const declineDetails = query.decline_details === 'true';
+    if (existing) return this.duplicate(res, existing, digest, query.repeat_flag === 'true', declineDetails);
+
+    const scenario = scenarioOf(reference, checked.recipientPan, this.cards);
+    const firstPost = postCount === 1;
+    if (scenario.kind === 'reset-before' && firstPost) {
+      this.store.noteReceived(reference, 'reset');
+      return reset(req.socket);
+    }
+    const transfer = newTransfer(request, scenario, digest, Date.now());
+    this.store.put(transfer);  // durable before any answer, or any reset after it
+    if (scenario.kind === 'reset-after' && firstPost) {
+      this.store.noteReceived(reference, 'reset');
+      return reset(req.socket);
+    }
+    if (scenario.kind === 'slow' && firstPost) {
+      setTimeout(() => this.answerCreate(res, transfer, declineDetails), scenario.seconds * 1000);
+      return undefined;
+    }
+    return this.answerCreate(res, transfer, declineDetails);
+  }
+
+  // A reference seen before. Default ("refuse"): refused as Send 2.0 refuses a duplicate, unless the
+  // request is a repeat (repeat_flag=true) of identical values, which is answered from the first.
+  // "replay": every identical duplicate is answered from the first. README.md gives the sources.
+  duplicate(res, existing, digest, repeat, declineDetails) {
+    if (this.opts['duplicate-reference'] === 'refuse' && !repeat) {
+      return fail(res, 409, serviceError('transfer_reference', 'RESOURCE_ERROR', 'Duplicate value', '110501'));
+    }
+    if (existing._digest !== digest) {
+      return fail(res, 409, serviceError('transfer_reference', 'RESOURCE_ERROR',
+                                         'Repeat request does not match the original', '110501'));
+    }
+    return this.answerCreate(res, this.current(existing), declineDetails);
+  }
+
+  answerCreate(res, transfer, declineDetails) {
+    if (res.destroyed) return;
+    if (transfer.status === 'DECLINED' && !declineDetails) {
+      const [transaction] = transfer.transaction_history.data.transaction;
+      return fail(res, 402, serviceError('payment_transfer', 'DECLINE', transaction.network_status_description, null));
+    }
+    return send(res, 201, { transfer: publicView(transfer) });
+  }
+
+  // The stored transfer, moved to its final status (durably) if its time has come.
+  current(transfer) {
+    const settled = settle(transfer, Date.now());
+    if (!settled) return transfer;
+    this.store.put(settled);
+    return settled;
+  }
+
+  getById(res, url, id) {
+    const query = checkQuery(url, { Format: kFormat });
+    if (query.ReasonCode) return fail(res, 400, query);
+    const transfer = this.store.byId(id);
+    if (!transfer) return this.notFound(res, 'transferId');
+    this.store.noteReceived(transfer.transfer_reference, 'GET');
+    return send(res, 200, { transfer: publicView(this.current(transfer)) });
+  }
+
+  getByRef(res, url) {
+    const query = checkQuery(url, { ref: null, Format: kFormat });
+    if (query.ReasonCode) return fail(res, 400, query);
+    if (!query.ref) return fail(res, 400, serviceError('ref', 'MISSING_REQUIRED_INPUT', 'Missing ref', '092000'));
+    const transfer = this.store.byReference(query.ref);
+    this.store.noteReceived(query.ref, 'GET');
+    if (!transfer) return this.notFound(res, 'ref');
+    const view = publicView(this.current(transfer));
+    return send(res, 200, { transfers: { resource_type: 'list', item_count: '1', data: { transfer: [view] } } });
+  }
+
+  // Unsigned, for tests only: what arrived under a reference (masked card only) and how often.
+  admin(req, res, url) {
+    if (req.method !== 'GET' || url.pathname !== '/_double/transfers') return this.notFound(res, 'path');
+    const ref = url.searchParams.get('ref');
+    const report = (r) => ({ reference: r, ...adminView(this.store.byReference(r), this.store.counts(r)) });
+    if (ref !== null) return send(res, 200, report(ref));
+    return send(res, 200, { transfers: this.store.references().map(report) });
+  }
+}
+
+function main() {
+  const opts = options();
+  const double = new Double(opts);
+  const server = createServer({ cert: readFileSync(opts.cert), key: readFileSync(opts.key), minVersion: 'TLSv1.2' },
+                              (req, res) => {
+    double.handle(req, res).catch((e) => {
+      process.stderr.write(`mastercard_send: ${e.stack}\n`);
+      if (!res.headersSent) fail(res, 500, serviceError('system', 'SYSTEM_ERROR', 'Internal error', null));
+    });
+  });
+  server.listen(Number(opts.port), opts.host, () => {
+    process.stdout.write(`listening on https://${opts.host}:${server.address().port}\n`);
+  });
+  const stop = () => {
+    server.close();
+    double.store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();
