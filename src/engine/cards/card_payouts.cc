@@ -294,9 +294,11 @@ void CardPayouts::send_when_due(const CardPayoutResult& r) {
 
 void CardPayouts::answer_when_sent(CardPayoutResult r, const Sealed* sealed,
                                    CardPayoutCallback done) {
+  // An order waiting out a kNotSent backoff has no answer coming soon: answered as it stands.
   const bool in_flight = r.error == OrderError::kNone &&
                          r.payout.status == PayoutStatus::kProcessing &&
-                         r.order.stage == OrderStage::kSending;
+                         r.order.stage == OrderStage::kSending &&
+                         !transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms());
   if (!in_flight) return done(std::move(r));
   wait_for_rail(r.payout, done);
   if (r.fresh) dispatch(r.payout, r.order, sealed);
