@@ -25,6 +25,7 @@ void write_credit(json::Writer& w, const rails::SandboxCredit& credit) {
   w.key("approval").string(credit.approval).key("received").integer(credit.received);
   w.key("createdMs").integer(credit.created_ms).key("finalMs").integer(credit.final_ms);
   w.key("operation").string(credit.operation);
+  if (credit.not_sent > 0) w.key("notSent").integer(credit.not_sent);
   if (auto parties = json::parse(credit.parties); parties.value && parties.value->is_object()) {
     w.key("parties").value(*parties.value);
   }

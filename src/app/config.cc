@@ -154,12 +154,14 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
       const std::string b = behaviour.value<std::string>().value_or("");
       if (!cards::luhn_valid(pan.str()) || !rails::is_sandbox_behaviour(b)) {
         fail("rail.cards",
-             "maps card numbers to decline, processing-success, processing-decline "
-             "or timeout");
+             "maps card numbers to decline, processing-success, processing-decline, "
+             "timeout or not-sent-then-success");
       }
       config.rail.cards.emplace(std::string(pan.str()), b);
     }
   }
+  config.rail.not_sent_sends =
+      static_cast<int>(bounded(rail, "rail", "not_sent_sends", 2, 1, 1000));
   if (config.rail.latency_ms >= config.rail.timeout_ms) {
     fail("rail.latency_ms", "must be below rail.timeout_ms");
   }

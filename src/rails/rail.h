@@ -11,6 +11,11 @@
 // - Each callback runs exactly once, on a thread of the rail's, within the rail's timeout.
 //   kUnknown means no answer came in time: the outcome is not known, and the engine asks
 //   status() until it is final. It never guesses.
+// - kNotSent is the one answer that says the network certainly does not have the request: a
+//   connector gives it only when no byte of the request was written to a connected socket (the
+//   circuit is open, the connection or the TLS handshake failed, or it refused the order itself).
+//   Anything that may have reached the network is kUnknown instead. The engine keeps the
+//   reservation and sends the credit again later (same reference); it never declines for it.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,6 +42,7 @@ enum class Outcome : std::uint8_t {
   kProcessing,  // accepted, not final yet: ask status() later
   kUnknown,     // no answer in time, or the network is unreachable
   kNotFound,    // status(): the network never received this reference
+  kNotSent,     // the request certainly never reached the network (see the contract above)
 };
 
 const char* to_string(Outcome outcome);

@@ -19,7 +19,8 @@
 namespace payoutd::rails {
 
 bool is_sandbox_behaviour(std::string_view b) {
-  return b == "decline" || b == "processing-success" || b == "processing-decline" || b == "timeout";
+  return b == "decline" || b == "processing-success" || b == "processing-decline" ||
+         b == "timeout" || b == "not-sent-then-success";
 }
 
 const char* to_string(Outcome outcome) {
@@ -34,6 +35,8 @@ const char* to_string(Outcome outcome) {
       return "unknown";
     case Outcome::kNotFound:
       return "not found";
+    case Outcome::kNotSent:
+      return "not sent";
   }
   return "unknown";
 }
@@ -41,7 +44,7 @@ const char* to_string(Outcome outcome) {
 namespace {
 
 // What the network does with a card (shared/spec/sandbox.md, test cards).
-enum class Behaviour { kApprove, kDecline, kSlowApprove, kSlowDecline, kLoseAnswer };
+enum class Behaviour { kApprove, kDecline, kSlowApprove, kSlowDecline, kLoseAnswer, kNotSentFirst };
 
 Behaviour behaviour_of(const SandboxRailOptions& options, const std::string& pan) {
   const auto it = options.cards.find(pan);
@@ -50,6 +53,7 @@ Behaviour behaviour_of(const SandboxRailOptions& options, const std::string& pan
   if (it->second == "processing-success") return Behaviour::kSlowApprove;
   if (it->second == "processing-decline") return Behaviour::kSlowDecline;
   if (it->second == "timeout") return Behaviour::kLoseAnswer;
+  if (it->second == "not-sent-then-success") return Behaviour::kNotSentFirst;
   return Behaviour::kApprove;
 }
 
@@ -60,6 +64,8 @@ CREATE TABLE IF NOT EXISTS credits (
   final_ms INTEGER NOT NULL, code TEXT NOT NULL, approval TEXT NOT NULL,
   received INTEGER NOT NULL, created_ms INTEGER NOT NULL,
   parties TEXT NOT NULL DEFAULT '', operation TEXT NOT NULL DEFAULT 'credit') WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS not_sent (
+  reference TEXT PRIMARY KEY, sends INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 std::string approval_number() {
@@ -238,6 +244,15 @@ struct SandboxRail::Impl {
         const CreditOrder& o = e.order;
         auto credit = load(o.reference, now);
         const Behaviour b = behaviour_of(options, o.pan);
+        if (!credit && b == Behaviour::kNotSentFirst && refuse(o.reference)) {
+          out.emplace_back(std::move(e.done),
+                           Answer{Outcome::kNotSent,
+                                  {},
+                                  {},
+                                  "cannot connect to the card network: nothing was sent",
+                                  0});
+          return;
+        }
         if (credit) {
           credit->received += 1;
           statement("UPDATE credits SET received = received + 1 WHERE reference = ?1",
@@ -340,6 +355,26 @@ struct SandboxRail::Impl {
         {c.amount, c.final_ms, c.received, c.created_ms});
   }
 
+  // How many sends of `reference` the connector could not make (not-sent-then-success).
+  int not_sent_sends(const std::string& reference) {
+    sqlite3_stmt* s = prepare("SELECT sends FROM not_sent WHERE reference = ?1");
+    sqlite3_bind_text(s, 1, reference.data(), static_cast<int>(reference.size()), SQLITE_TRANSIENT);
+    const int sends = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    sqlite3_reset(s);
+    return sends;
+  }
+
+  // Whether this send of `reference` fails before it reaches the network (counted, in the
+  // network's record so that a restarted engine meets the same count).
+  bool refuse(const std::string& reference) {
+    if (not_sent_sends(reference) >= options.not_sent_sends) return false;
+    statement(
+        "INSERT INTO not_sent (reference, sends) VALUES (?1, 1) "
+        "ON CONFLICT (reference) DO UPDATE SET sends = sends + 1",
+        {reference});
+    return true;
+  }
+
   // The credit as of `now`: a processing credit whose time has come is made final first.
   std::optional<SandboxCredit> load(const std::string& reference, std::int64_t now) {
     sqlite3_stmt* s = prepare(
@@ -396,7 +431,9 @@ void SandboxRail::stop() { impl_->stop(); }
 
 std::optional<SandboxCredit> SandboxRail::find(const std::string& reference) const {
   std::lock_guard lock(impl_->db_mutex);
-  return impl_->load(reference, 0);
+  std::optional<SandboxCredit> credit = impl_->load(reference, 0);
+  if (credit) credit->not_sent = impl_->not_sent_sends(reference);
+  return credit;
 }
 
 }  // namespace payoutd::rails

@@ -1,10 +1,11 @@
 #pragma once
 // The sandbox card rail: a simulated card network that behaves as the test-card table of
 // shared/spec/sandbox.md says (success, issuer decline, processing then final, a timeout with an
-// unknown outcome), with a configurable latency. It stands for a network outside payoutd, so its
-// record of credits lives in a file of its own (rail.db in the data directory) and survives a
-// crash of the engine: a credit the engine re-sends after a restart is answered from that record,
-// never made twice. It keeps masked card numbers only.
+// unknown outcome), with a configurable latency. Tests may give more cards behaviours of their
+// own through the config, such as a network the connector cannot reach for a while. It stands for a
+// network outside payoutd, so its record of credits lives in a file of its own (rail.db in the data
+// directory) and survives a crash of the engine: a credit the engine re-sends after a restart is
+// answered from that record, never made twice. It keeps masked card numbers only.
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -21,8 +22,11 @@ struct SandboxRailOptions {
   std::int64_t timeout_ms = 3000;  // the connector's timeout: kUnknown after this long
   std::int64_t settle_ms = 2000;   // processing cards become final this long after the credit
   // The test cards that do not simply succeed (config rail.cards): PAN -> one of "decline",
-  // "processing-success", "processing-decline", "timeout". Every other card is credited.
+  // "processing-success", "processing-decline", "timeout", "not-sent-then-success" (the first
+  // not_sent_sends sends of each reference answer kNotSent and leave no credit; later ones are
+  // credited). Every other card is credited.
   std::unordered_map<std::string, std::string> cards;
+  int not_sent_sends = 2;
 };
 
 // Whether `behaviour` is one rail.cards may name.
@@ -37,6 +41,7 @@ struct SandboxCredit {
   std::int64_t created_ms = 0, final_ms = 0;
   std::string parties;               // as the credit carried them (JSON object), or empty
   std::string operation = "credit";  // or "verification": a card check, debited and returned
+  int not_sent = 0;                  // sends of the reference answered kNotSent before it
 };
 
 class SandboxRail final : public CardRail {

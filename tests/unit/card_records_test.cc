@@ -111,6 +111,19 @@ TEST(CardRecords, AnOrdersDescriptionReadsBackAndAnOrderWithoutOneHasNone) {
   EXPECT_EQ(order_to_json(*older).find("description"), std::string::npos);
 }
 
+// The count of sends the rail refused (kNotSent) is kept once there is one; an order without
+// one is stored as earlier releases stored it.
+TEST(CardRecords, AnOrdersRefusedSendsReadBackAndNoneAreLeftOut) {
+  CardOrder o = full_order();
+  o.rail_not_sent = 3;
+  const std::string json = order_to_json(o);
+  EXPECT_NE(json.find(R"("rail_checks":4,"rail_not_sent":3,)"), std::string::npos) << json;
+  const std::optional<CardOrder> back = order_from_json(json);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->rail_not_sent, 3);
+  EXPECT_EQ(order_from_json(kFullOrder)->rail_not_sent, 0);
+}
+
 TEST(CardRecords, BindingsKeepTheirKindAsItsName) {
   Binding debit{.kind = BindingKind::kDebit,
                 .card_id = "card-1",

@@ -57,6 +57,7 @@ rails::Answer declined() { return {rails::Outcome::kDeclined, {}, "05", "do not 
 rails::Answer unknown() { return {rails::Outcome::kUnknown, {}, {}, "timeout", 0}; }
 rails::Answer processing() { return {rails::Outcome::kProcessing, {}, {}, "processing", 0}; }
 rails::Answer not_found() { return {rails::Outcome::kNotFound, {}, {}, "no such credit", 0}; }
+rails::Answer not_sent() { return {rails::Outcome::kNotSent, {}, "CB", "circuit open", 0}; }
 
 // --- a new order, its reservation ---------------------------------------------------------------
 
@@ -201,6 +202,75 @@ TEST(CardTransitions, ACreditTheNetworkNeverReceivedIsSentAgainAtOnce) {
   EXPECT_EQ(step.state.order.stage, OrderStage::kSending);
   EXPECT_EQ(step.state.payout.due_ms, kNow + 1000);
   EXPECT_EQ(step.state.payout.pending_transfer_id, kTransferId);  // the same reservation
+}
+
+TEST(CardTransitions, ACreditNeverSentKeepsItsReservationAndGoesAgainAfterAGrowingBackoff) {
+  Step step = answer(sending_order(), not_sent(), false, kOptions, kNow);
+  EXPECT_EQ(step.refusal, OrderError::kNone);
+  EXPECT_EQ(step.write, Write::kPayoutAndOrder);
+  EXPECT_EQ(step.move, Move::kNone);  // never voided: no network said no
+  EXPECT_FALSE(step.rail_timeout);    // nor an outcome unknown to the waiting request
+  EXPECT_EQ(step.state.payout.status, PayoutStatus::kProcessing);
+  EXPECT_EQ(step.state.payout.pending_transfer_id, kTransferId);
+  EXPECT_EQ(step.state.order.stage, OrderStage::kSending);  // no status request: nothing was sent
+  EXPECT_EQ(step.state.order.rail_state, "not-sent");
+  EXPECT_EQ(step.state.order.rail_code, "CB");
+  EXPECT_EQ(step.state.order.rail_text, "circuit open");
+  EXPECT_EQ(step.state.order.rail_checks, 0);
+  EXPECT_EQ(step.state.order.rail_not_sent, 1);
+  EXPECT_EQ(step.state.payout.due_ms, kNow + 1000);
+  EXPECT_EQ(step.state.payout.updated_ms, kNow);
+  // Sent when due, not before.
+  EXPECT_TRUE(waits_to_send(step.state, kNow + 999));
+  EXPECT_FALSE(waits_to_send(step.state, kNow + 1000));
+
+  // Each refused send doubles the wait, up to the status requests' ceiling.
+  std::int64_t at = kNow + 1000;
+  for (std::int64_t wait : {2000, 4000, 8000, 16'000, 32'000, 60'000, 60'000}) {
+    step = answer(step.state, not_sent(), false, kOptions, at);
+    EXPECT_EQ(step.state.payout.due_ms, at + wait);
+    EXPECT_EQ(step.state.order.stage, OrderStage::kSending);
+    EXPECT_EQ(step.state.payout.status, PayoutStatus::kProcessing);
+    at += wait;
+  }
+  EXPECT_EQ(step.state.order.rail_not_sent, 8);
+
+  // Once a send goes out, the order is with the rail as any other, and says so.
+  const Step unknown_now = answer(step.state, unknown(), false, kOptions, at);
+  EXPECT_EQ(unknown_now.state.order.stage, OrderStage::kAwaiting);
+  EXPECT_EQ(unknown_now.state.order.rail_state, "unknown");
+  EXPECT_EQ(unknown_now.state.order.rail_code, "");
+  EXPECT_EQ(unknown_now.state.payout.due_ms, at + 1000);  // the status backoff starts afresh
+  EXPECT_TRUE(unknown_now.rail_timeout);
+  const Step paid = answer(step.state, approved(), false, kOptions, at);
+  EXPECT_EQ(paid.move, Move::kPost);
+  EXPECT_EQ(paid.state.order.rail_code, "00");
+  EXPECT_EQ(paid.state.order.rail_state, "");
+}
+
+TEST(CardTransitions, OnlyASendTheOrderIsWaitingForIsRefusedNotSent) {
+  // An order freshly reserved is sent at once (a restart resends it), not when due.
+  EXPECT_FALSE(waits_to_send(sending_order(), kNow));
+  // A status request that never left asks again after the status backoff; the order still
+  // awaits the outcome of the credit that may have reached the network.
+  const OrderState awaiting = answer(sending_order(), unknown(), false, kOptions, kNow).state;
+  Step step = answer(awaiting, not_sent(), true, kOptions, kNow + 1000);
+  EXPECT_EQ(step.write, Write::kPayoutAndOrder);
+  EXPECT_EQ(step.state.order.stage, OrderStage::kAwaiting);
+  EXPECT_EQ(step.state.order.rail_state, "unknown");
+  EXPECT_EQ(step.state.order.rail_checks, 1);
+  EXPECT_EQ(step.state.order.rail_not_sent, 0);
+  EXPECT_EQ(step.state.payout.due_ms, kNow + 1000 + 2000);
+  EXPECT_EQ(step.move, Move::kNone);
+  // A send refused while the order awaits another send's outcome changes nothing.
+  step = answer(awaiting, not_sent(), false, kOptions, kNow + 1000);
+  EXPECT_EQ(step.refusal, OrderError::kNone);
+  EXPECT_EQ(step.write, Write::kNothing);
+  EXPECT_EQ(step.state.order.stage, OrderStage::kAwaiting);
+  EXPECT_EQ(step.state.payout.due_ms, awaiting.payout.due_ms);
+  // A final order is not with the rail.
+  const OrderState done = answer(sending_order(), approved(), false, kOptions, kNow).state;
+  EXPECT_EQ(answer(done, not_sent(), false, kOptions, kNow).refusal, OrderError::kNotOpen);
 }
 
 TEST(CardTransitions, AnAnswerForAnOrderNotWithTheRailIsRefused) {

@@ -210,7 +210,7 @@ void CardPayouts::examine(std::int64_t payout_id) {
             scheduler_.schedule(payout_id, r.order.expires_ms);
             break;
           case OrderStage::kSending:
-            dispatch(r.payout, r.order);
+            send_when_due(r);
             break;
           case OrderStage::kAwaiting:
             ask_status(payout_id, r.order);
@@ -274,9 +274,19 @@ void CardPayouts::after_change(const CardPayoutResult& r) {
   notify(r);
   if (r.payout.status != PayoutStatus::kProcessing) return;
   if (r.order.stage == OrderStage::kSending) {
-    dispatch(r.payout, r.order);
+    send_when_due(r);
   } else {
     scheduler_.schedule(r.payout.id, r.payout.due_ms);
+  }
+}
+
+// A sending order goes to the rail now, or, while it waits out a kNotSent backoff (after a
+// restart or a sweep found it, too), when it is due: never a hot loop while a network is down.
+void CardPayouts::send_when_due(const CardPayoutResult& r) {
+  if (transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms())) {
+    scheduler_.schedule(r.payout.id, r.payout.due_ms);
+  } else {
+    dispatch(r.payout, r.order);
   }
 }
 
@@ -284,9 +294,11 @@ void CardPayouts::after_change(const CardPayoutResult& r) {
 
 void CardPayouts::answer_when_sent(CardPayoutResult r, const Sealed* sealed,
                                    CardPayoutCallback done) {
+  // An order waiting out a kNotSent backoff has no answer coming soon: answered as it stands.
   const bool in_flight = r.error == OrderError::kNone &&
                          r.payout.status == PayoutStatus::kProcessing &&
-                         r.order.stage == OrderStage::kSending;
+                         r.order.stage == OrderStage::kSending &&
+                         !transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms());
   if (!in_flight) return done(std::move(r));
   wait_for_rail(r.payout, done);
   if (r.fresh) dispatch(r.payout, r.order, sealed);

@@ -11,8 +11,9 @@
 // path, the rail is asked to credit the card; its answer posts the reservation (success) or voids
 // it (decline) in a later batch. An answer that does not come in time is never guessed: the
 // payout waits, and the engine asks the rail for the credit's status with a growing backoff until
-// it is final. A restart resumes every payout where it stood (the rail dedupes a re-sent credit
-// by its reference).
+// it is final. A credit the rail certainly never sent (kNotSent: the network unreachable) keeps
+// its reservation and is sent again when due, after a growing backoff. A restart resumes every
+// payout where it stood (the rail dedupes a re-sent credit by its reference).
 //
 // An order registered for the hosted card page reserves nothing until the page confirms it with
 // a card; it expires after its session timeout (declined, nothing moved).
@@ -82,7 +83,8 @@ class CardPayouts {
   const CorporateCards& corporate() const { return corporate_; }
 
   // Registers (hosted) or performs a payout. Answers once the outcome is durable and, for a
-  // payout sent to the rail, once the rail's first answer is (or after waiter_timeout_ms).
+  // payout sent to the rail, once the rail's first answer is (or after waiter_timeout_ms). After
+  // a first answer kNotSent the payout is answered as it stands: processing, still sending.
   // Errors: kIdConflict, kSourceNotFound, kDestinationNotFound, kCurrencyMismatch, kUnavailable.
   void submit(CardPayoutRequest request, CardPayoutCallback done);
   // The hosted page's confirmation of a registered order with a card (kNotFound, kUnavailable;
@@ -161,6 +163,7 @@ class CardPayouts {
                 const Sealed* sealed = nullptr);
   void answered(std::int64_t payout_id, rails::Answer answer, bool status_check);
   void after_change(const CardPayoutResult& result);
+  void send_when_due(const CardPayoutResult& result);
   // A command's answer once the order is final or the rail has answered (see submit).
   void answer_when_sent(CardPayoutResult result, const Sealed* sealed, CardPayoutCallback done);
   void wait_for_rail(const store::PayoutRecord& payout, CardPayoutCallback done);

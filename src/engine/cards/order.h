@@ -77,11 +77,14 @@ struct CardOrder {
   bool save_card = true;  // bind the card to the client (a recipient binding)
   std::int64_t fee = 0;
   std::int64_t expires_ms = 0;  // registered orders: the end of the page's session
-  std::string rail_state;       // "", "processing", "unknown": why it is awaiting
-  std::string approval;         // rail's retrieval reference number (refNum)
+  // Why it is awaiting ("processing", "unknown"), or why it is still sending: "not-sent" (the
+  // rail answered kNotSent; the credit goes again when the payout is due). "" otherwise.
+  std::string rail_state;
+  std::string approval;  // rail's retrieval reference number (refNum)
   std::string rail_code, rail_text;
   std::int64_t operation_ms = 0;  // when the rail decided
   int rail_checks = 0;            // status requests so far
+  int rail_not_sent = 0;          // credits the rail answered kNotSent: the re-sends' backoff
 };
 
 // A card as the page or a dialect gives it: the clear number, checked by the dialect.

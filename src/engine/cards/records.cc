@@ -15,6 +15,7 @@ namespace {
 //   c.text(key, s)                 a string, left out when empty
 //   c.text(key, s, kAlways)        a string, always written
 //   c.integer(key, n)              an integer, an int or an enum's number, always written
+//   c.count(key, n)                an int, left out when 0 (a field later releases added)
 //   c.flag(key, b, when)           the integer 1 when b == when, left out otherwise
 //   c.name(key, e, names)          an enum kept as its name
 // FieldWriter runs it over a const record to write the JSON object, FieldReader over a fresh one
@@ -44,6 +45,9 @@ class FieldWriter {
   template <typename Number>
   void integer(std::string_view key, const Number& n) {
     w_.key(key).integer(static_cast<std::int64_t>(n));
+  }
+  void count(std::string_view key, const int& n) {
+    if (n != 0) w_.key(key).integer(n);
   }
   void flag(std::string_view key, const bool& b, bool when) {
     if (b == when) w_.key(key).integer(1);
@@ -75,6 +79,7 @@ class FieldReader {
   void integer(std::string_view key, Number& n) {
     n = static_cast<Number>(int_member(key));
   }
+  void count(std::string_view key, int& n) { n = static_cast<int>(int_member(key)); }
   void flag(std::string_view key, bool& b, bool when) { b = int_member(key) != 0 ? when : !when; }
   template <typename Enum, typename Table>
   void name(std::string_view key, Enum& e, const Table& names) {
@@ -162,6 +167,7 @@ constexpr auto kOrderFields = [](auto& c, auto& o) {
   c.integer("expires_ms", o.expires_ms);
   c.integer("operation_ms", o.operation_ms);
   c.integer("rail_checks", o.rail_checks);
+  c.count("rail_not_sent", o.rail_not_sent);
   c.text("code_hash", o.code_hash);
   c.flag("no_save", o.save_card, false);
   c.integer("code_expires_ms", o.code_expires_ms);

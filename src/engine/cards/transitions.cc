@@ -159,6 +159,49 @@ std::int64_t backoff_ms(const CardEngineOptions& options, int checks) {
   return std::min(wait, options.reconcile_max_ms);
 }
 
+namespace {
+
+constexpr std::string_view kNotSentState = "not-sent";
+
+// The order leaves the state a kNotSent answer left it in: its credit went out this time.
+void sent(CardOrder& o) {
+  if (o.rail_state != kNotSentState) return;
+  o.rail_state.clear();
+  o.rail_code.clear();
+  o.rail_text.clear();
+}
+
+// kNotSent: the request never reached the network. A credit the order was sending goes again
+// after a backoff that grows with each refused send (never at once: the network may be down for
+// long). The reservation stands: nothing was declined, and nothing is unknown to ask about.
+Step not_sent(OrderState s, const rails::Answer& a, bool status_check,
+              const CardEngineOptions& options, std::int64_t now_ms) {
+  CardOrder& o = s.order;
+  // A send overtaken by one that may have reached the network (the order awaits its outcome)
+  // tells nothing; so does a status request for an order no longer awaiting.
+  if (o.stage != (status_check ? OrderStage::kAwaiting : OrderStage::kSending)) {
+    return kept(std::move(s));
+  }
+  if (status_check) {
+    s.payout.due_ms = now_ms + backoff_ms(options, o.rail_checks);  // asked again later
+  } else {
+    s.payout.due_ms = now_ms + backoff_ms(options, o.rail_not_sent);
+    ++o.rail_not_sent;
+    o.rail_state = kNotSentState;
+    o.rail_code = a.code;
+    o.rail_text = a.text;
+  }
+  s.payout.updated_ms = now_ms;
+  return changed(std::move(s));
+}
+
+}  // namespace
+
+bool waits_to_send(const OrderState& s, std::int64_t now_ms) {
+  return s.order.stage == OrderStage::kSending && s.order.rail_state == kNotSentState &&
+         now_ms < s.payout.due_ms;
+}
+
 Step answer(OrderState s, const rails::Answer& a, bool status_check,
             const CardEngineOptions& options, std::int64_t now_ms) {
   CardOrder& o = s.order;
@@ -168,6 +211,7 @@ Step answer(OrderState s, const rails::Answer& a, bool status_check,
   }
   PAYOUTD_ASSERT(s.payout.pending_transfer_id != 0, "an order with the rail holds a reservation");
   if (status_check) ++o.rail_checks;
+  if (a.outcome != rails::Outcome::kNotSent) sent(o);
   Step step;
   switch (a.outcome) {
     case rails::Outcome::kApproved:
@@ -203,6 +247,8 @@ Step answer(OrderState s, const rails::Answer& a, bool status_check,
       o.stage = OrderStage::kSending;
       s.payout.due_ms = now_ms;
       break;
+    case rails::Outcome::kNotSent:
+      return not_sent(std::move(s), a, status_check, options, now_ms);
   }
   s.payout.updated_ms = now_ms;
   step.state = std::move(s);

@@ -127,8 +127,17 @@ void forget_credit(Usage& usage, std::string_view order_id);
 std::int64_t backoff_ms(const CardEngineOptions& options, int checks);
 // The rail's answer to the credit (`status_check` false) or to a status request. Refused
 // (kNotOpen) when the order is not with the rail: answered already.
+// kNotSent to a credit keeps the order sending, with its reservation, rail_state "not-sent" and
+// the answer's code and text, due again after backoff_ms(rail_not_sent) (then counted); it is
+// never a decline, and never an unknown outcome to ask status() about. kNotSent to a status
+// request asks again after the status backoff. Either, when the order has moved on (a send
+// overtaken by another that may have reached the network), changes nothing.
 Step answer(OrderState s, const rails::Answer& answer, bool status_check,
             const CardEngineOptions& options, std::int64_t now_ms);
+// Whether an order in stage kSending waits out a kNotSent backoff at `now_ms`: it is sent when
+// due, not before. Any other sending order is sent at once (its send may have been lost with a
+// process).
+bool waits_to_send(const OrderState& s, std::int64_t now_ms);
 
 // --- the hosted page: events on a registered order ------------------------------------------
 // Each refuses kNotOpen when the order is no longer registered, and declines it EXPIRED when its
