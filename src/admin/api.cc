@@ -17,8 +17,9 @@ namespace {
 constexpr std::string_view kOwnNames[] = {"stats", "outbox", "rail", "tenants"};
 constexpr std::size_t kOutboxMessagesMax = 200;  // shown by one GET outbox
 
-void write_credit(json::Writer& w, const rails::SandboxCredit& credit) {
+void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCredit& credit) {
   w.begin_object();
+  w.key("rail").string(rail);
   w.key("reference").string(credit.reference).key("maskedPan").string(credit.masked_pan);
   w.key("amount").integer(credit.amount).key("currency").string(credit.currency);
   w.key("outcome").string(credit.outcome).key("code").string(credit.code);
@@ -182,14 +183,19 @@ void Dialect::credit_tenant_funder(const Call& call) {
 }
 
 void Dialect::rail_credit(const Call& call) {
-  auto credit = rail_ ? rail_->find(call.path[2]) : std::nullopt;
-  if (!credit) {
-    return call.respond(error(404, "credit.not.found", "the card network has no such credit"));
+  // ?rail=NAME asks that sandbox network only; without it, the first that has the credit.
+  const http::QueryParam only = http::query_param(call.request.query(), "rail");
+  if (!only.valid) return call.respond(error(400, "validation.error", "rail is malformed"));
+  for (const rails::SandboxRail* rail : rails_) {
+    if (only.present && rail->name() != only.value) continue;
+    if (auto credit = rail->find(call.path[2])) {
+      http::Response r;
+      json::Writer w(r.body);
+      write_credit(w, rail->name(), *credit);
+      return call.respond(std::move(r));
+    }
   }
-  http::Response r;
-  json::Writer w(r.body);
-  write_credit(w, *credit);
-  call.respond(std::move(r));
+  call.respond(error(404, "credit.not.found", "the card network has no such credit"));
 }
 
 void Dialect::outbox(const Call& call) {

@@ -34,8 +34,10 @@ class Dialect {
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
   // is the caller's and outlives this API.
   void add_section(Section* section);
-  // The sandbox card network whose credits GET /admin/v1/rail/credits/{reference} shows.
-  void set_sandbox_rail(const rails::SandboxRail* rail) { rail_ = rail; }
+  // The sandbox card networks whose credits GET /admin/v1/rail/credits/{reference} shows.
+  void set_sandbox_rails(std::vector<const rails::SandboxRail*> rails) {
+    rails_ = std::move(rails);
+  }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
 
@@ -63,7 +65,7 @@ class Dialect {
   engine::PayoutEngine& engine_;
   Options options_;
   std::vector<Section*> sections_;
-  const rails::SandboxRail* rail_ = nullptr;
+  std::vector<const rails::SandboxRail*> rails_;
   const store::Store* outbox_store_ = nullptr;
   Throttle throttle_;
 };

@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "app/rails_config.h"
 #include "cards/card.h"
 #include "config/reader.h"
 #include "core/secrets.h"
@@ -142,34 +143,6 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
   config.vault_kek = get_or<std::string>(vault, "vault", "kek", "");
   // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
   if (const char* env = std::getenv("PAYOUTD_VAULT_KEK"); env && *env) config.vault_kek = env;
-
-  const toml::table& rail = section(root, "rail");
-  const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
-  if (kind != "sandbox") fail("rail.kind", "must be sandbox (the only card rail so far)");
-  config.rail.latency_ms = bounded(rail, "rail", "latency_ms", 100, 0, 60'000);
-  config.rail.timeout_ms = bounded(rail, "rail", "timeout_ms", 3000, 1, 600'000);
-  config.rail.settle_ms = bounded(rail, "rail", "settle_ms", 2000, 0, 3'600'000);
-  if (const toml::table* cards = rail["cards"].as_table()) {
-    for (const auto& [pan, behaviour] : *cards) {
-      const std::string b = behaviour.value<std::string>().value_or("");
-      if (!cards::luhn_valid(pan.str()) || !rails::is_sandbox_behaviour(b)) {
-        fail("rail.cards",
-             "maps card numbers to decline, processing-success, processing-decline, "
-             "timeout or not-sent-then-success");
-      }
-      config.rail.cards.emplace(std::string(pan.str()), b);
-    }
-  }
-  config.rail.not_sent_sends =
-      static_cast<int>(bounded(rail, "rail", "not_sent_sends", 2, 1, 1000));
-  if (config.rail.latency_ms >= config.rail.timeout_ms) {
-    fail("rail.latency_ms", "must be below rail.timeout_ms");
-  }
-  engine::CardEngineOptions& e = config.card_engine;
-  e.reconcile_first_ms = bounded(rail, "rail", "reconcile_first_ms", 1000, 10, 3'600'000);
-  e.reconcile_max_ms = bounded(rail, "rail", "reconcile_max_ms", 60'000, 10, 86'400'000);
-  e.resend_after_ms = std::max<std::int64_t>(config.rail.timeout_ms * 2, 5000);
-  e.waiter_timeout_ms = config.rail.timeout_ms + 5000;
 }
 
 // Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects
@@ -506,6 +479,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_providers(root, path, config);
   load_cabinet(root, config);
   load_cards(root, path, config);
+  load_rails(root, config);
   if (!config.sandbox) refuse_published_secrets(config);
   return config;
 }

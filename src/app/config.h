@@ -16,10 +16,21 @@
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
 #include "providers/provider.h"
+#include "rails/routing.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 
 namespace payoutd::app {
+
+// A card rail of the config (rails_config.h).
+struct RailConfig {
+  std::string name;
+  std::string kind;                   // "sandbox"
+  rails::SandboxRailOptions sandbox;  // kind "sandbox" (its path: set at start)
+
+  // How long the rail's connector waits for an answer.
+  std::int64_t timeout_ms() const { return sandbox.timeout_ms; }
+};
 
 struct Config {
   bool sandbox = false;
@@ -39,9 +50,10 @@ struct Config {
   outbox::SmsTransportOptions
       sms;  // sms.*: an SMS gateway, or the sink (sms/ in the data directory)
   outbox::HttpTransportOptions sms_gateway;  // sms.* and outbox.*: the SMS gateway's own lane
-  std::string bin_table;           // cards.bin_table, resolved against the config's directory
-  std::string vault_kek;           // vault.kek, or the environment's PAYOUTD_VAULT_KEK
-  rails::SandboxRailOptions rail;  // rail.* (path: rail.db in the data directory)
+  std::string bin_table;          // cards.bin_table, resolved against the config's directory
+  std::string vault_kek;          // vault.kek, or the environment's PAYOUTD_VAULT_KEK
+  std::vector<RailConfig> rails;  // [rail] and [[rails]]: the card rails, by name
+  rails::Routing routing;         // [routing]: which rail a card payout takes
   engine::CardEngineOptions card_engine;
   ThrottleOptions throttle;      // throttle.*: wrong credentials, for every dialect
   cabinet::AuthOptions cabinet;  // cabinet.*: the partner cabinet's users, its checks, sessions

@@ -15,6 +15,7 @@
 
 #include "admin/api.h"
 #include "app/config.h"
+#include "app/rail_factory.h"
 #include "cabinet/pages.h"
 #include "cards/vault.h"
 #include "core/files.h"
@@ -28,7 +29,6 @@
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
 #include "providers/provider.h"
-#include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "web/assets.h"
@@ -122,14 +122,6 @@ std::optional<cards::Key> vault_key(const Config& config) {
     throw std::runtime_error("vault.kek is the published sandbox key: refused outside the sandbox");
   }
   return kek->key;
-}
-
-// The sandbox card network keeps its credits in the data directory's rail.db.
-rails::SandboxRailOptions rail_options(const Config& config) {
-  rails::SandboxRailOptions options = config.rail;
-  make_private_directory(config.data_dir);
-  options.path = (std::filesystem::path(config.data_dir) / "rail.db").string();
-  return options;
 }
 
 // Mail goes out by SMTP, or in the sandbox without one into the data directory's mail/.
@@ -239,8 +231,8 @@ int serve(const Config& config) {
   committer.start();
   engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
   cards::Vault vault(kek.value_or(cards::Key{}));
-  rails::SandboxRail rail(rail_options(config), clock);
-  engine::CardPayouts cards(engine, *store, clock, vault, bins, rail, config.card_engine);
+  const std::unique_ptr<BuiltRails> rails = build_rails(config, clock);
+  engine::CardPayouts cards(engine, *store, clock, vault, bins, rails->set, config.card_engine);
   Transports transports(config);
   outbox::DispatcherOptions dispatch = config.dispatch;
   dispatch.node_id = node_id(config);
@@ -277,7 +269,7 @@ int serve(const Config& config) {
   }
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
-  admin.set_sandbox_rail(&rail);
+  admin.set_sandbox_rails(rails->sandboxes);
   admin.set_outbox_store(store.get());
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
     answer_request(request, respond, router, cabinet_pages, admin);

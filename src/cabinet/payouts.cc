@@ -51,6 +51,18 @@ std::string_view status_key(PayoutStatus s) {
 std::string_view kind_key(PayoutKind k) { return k == PayoutKind::kCardPayout ? "card" : "wallet"; }
 
 // "p.jeltz@mail.com" -> "p.j***@mail.com": the cabinet never shows a customer's whole address.
+// The rails a card payout left for its fallback, and why ("sandbox: not-sent CB circuit open").
+std::string rails_left(const engine::CardOrder& o) {
+  std::string text;
+  for (const engine::RailAttempt& a : o.rail_attempts) {
+    if (!text.empty()) text += "; ";
+    text += a.rail + ": " + a.result;
+    if (!a.code.empty()) text += " " + a.code;
+    if (!a.text.empty()) text += " " + a.text;
+  }
+  return text;
+}
+
 std::string masked_target(std::string_view target) {
   if (!target.starts_with("mailto:")) return std::string(target);
   std::string_view email = target.substr(7);
@@ -360,6 +372,8 @@ void Pages::payout(View& v, const http::Request& request) {
     row(t.scheme, o.scheme.empty() ? "" : o.scheme + ", " + o.country);
     row(t.cardholder, o.cardholder);
     row(t.description, o.description, "description");
+    row(t.rail, o.rail, "rail");
+    row(t.rails_left, rails_left(o), "rails-left");
     row(t.rail_reference, o.order_id, "rail-reference");
     row(t.approval, o.approval, "approval");
     row(t.network_answer, o.rail_code.empty() ? "" : o.rail_code + " " + o.rail_text);

@@ -26,10 +26,10 @@ struct Texts {
       reserved, available, per_day, day, succeeded, declined, in_flight, status, any, processing,
       success, from, to, amount_min, amount_max, partner_id, filter, export_csv, created, kind,
       amount, decline_code, newer, older, none, wallet_payout, card_payout, not_found, timeline,
-      updated, decided, card, scheme, rail_reference, approval, network_answer, knp, parties,
-      description, notifications, event, target, state, attempts, at, result, duration, when,
-      action, detail, address, bad_filter, reset, utc, source, destination, cardholder,
-      session_ended, made, unavailable, forbidden;
+      updated, decided, card, scheme, rail, rails_left, rail_reference, approval, network_answer,
+      knp, parties, description, notifications, event, target, state, attempts, at, result,
+      duration, when, action, detail, address, bad_filter, reset, utc, source, destination,
+      cardholder, session_ended, made, unavailable, forbidden;
 };
 
 // The texts of `lang` ("ru"; anything else is English).

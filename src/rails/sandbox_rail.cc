@@ -417,6 +417,8 @@ SandboxRail::SandboxRail(SandboxRailOptions options, const Clock& clock)
 
 SandboxRail::~SandboxRail() = default;
 
+std::string_view SandboxRail::name() const { return impl_->options.name; }
+
 void SandboxRail::credit(CreditOrder order, AnswerCallback done) {
   Impl::Event e{Impl::Event::Kind::kCredit, std::move(order), {}, {}, std::move(done)};
   impl_->post(impl_->clock.now_ms() + impl_->options.latency_ms, std::move(e));

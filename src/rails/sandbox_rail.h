@@ -17,6 +17,7 @@
 namespace payoutd::rails {
 
 struct SandboxRailOptions {
+  std::string name = "sandbox";    // the rail's name (RailSet)
   std::string path;                // the network's own database file
   std::int64_t latency_ms = 100;   // until the network answers a credit or a status request
   std::int64_t timeout_ms = 3000;  // the connector's timeout: kUnknown after this long
@@ -49,7 +50,7 @@ class SandboxRail final : public CardRail {
   SandboxRail(SandboxRailOptions options, const Clock& clock);
   ~SandboxRail() override;
 
-  std::string_view name() const override { return "sandbox-card-rail"; }
+  std::string_view name() const override;
   void credit(CreditOrder order, AnswerCallback done) override;
   void status(std::string reference, AnswerCallback done) override;
   void stop() override;

@@ -89,6 +89,13 @@ class ScriptedRail final : public rails::CardRail {
   std::atomic<int> credits_{0};
 };
 
+// Every tenant's payouts go to `rail`.
+rails::RailSet rail_set(rails::CardRail& rail) {
+  rails::RailSet set{rails::Routing(std::string(rail.name()))};
+  set.add(rail);
+  return set;
+}
+
 rails::Answer approved() {
   return {rails::Outcome::kApproved, "123456789012", "00", "approved", 0};
 }
@@ -122,7 +129,7 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
     engine_ = std::make_unique<PayoutEngine>(*committer_, *store_, clock_);
     vault_ = std::make_unique<cards::Vault>(cards::parse_key_encryption_key(kKek)->key);
     rail_.restart();
-    cards_ = std::make_unique<CardPayouts>(*engine_, *store_, clock_, *vault_, bins_, rail_,
+    cards_ = std::make_unique<CardPayouts>(*engine_, *store_, clock_, *vault_, bins_, rails_,
                                            CardEngineOptions{});
     ASSERT_EQ(cards_->open_vault(), "");
   }
@@ -181,6 +188,7 @@ class CardEngineTest : public ::testing::TestWithParam<Backend> {
   TestDatabase db_{GetParam()};
   cards::BinTable bins_;
   ScriptedRail rail_;
+  rails::RailSet rails_ = rail_set(rail_);
   std::unique_ptr<testing::ForwardingStore> store_;  // its reads fail when a test says so
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PayoutEngine> engine_;

@@ -73,7 +73,11 @@ TEST(CardRecords, AnOrderReadsBackFieldForFieldButItsClearCode) {
   const std::optional<CardOrder> back = order_from_json(order_to_json(o));
   ASSERT_TRUE(back);
   EXPECT_TRUE(back->code_plain.empty());
-  EXPECT_EQ(order_to_json(*back), kFullOrder);
+  // Stored before rails had names, an order with the network went to the sandbox's.
+  EXPECT_EQ(back->rail, "sandbox");
+  CardOrder unnamed = *back;
+  unnamed.rail.clear();
+  EXPECT_EQ(order_to_json(unnamed), kFullOrder);
   EXPECT_FALSE(back->save_card);
   EXPECT_EQ(back->stage, OrderStage::kAwaiting);
   EXPECT_EQ(back->params_json, "{\"a\":1}");
@@ -122,6 +126,33 @@ TEST(CardRecords, AnOrdersRefusedSendsReadBackAndNoneAreLeftOut) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->rail_not_sent, 3);
   EXPECT_EQ(order_from_json(kFullOrder)->rail_not_sent, 0);
+}
+
+// The order's rail, its fallback, its counted sends and the rails it left read back; a registered
+// order stored before rails had names has no rail yet (it is chosen when it is reserved).
+TEST(CardRecords, AnOrdersRailsReadBack) {
+  CardOrder o = full_order();
+  o.rail = "visa-direct";
+  o.rail_fallback = "sandbox";
+  o.rail_sends = 2;
+  o.rail_attempts = {{"mastercard-send", "not-sent", "CB", "circuit \"open\"", 1700000000001},
+                     {"bereke-up", "not-found", "", "", 1700000000002}};
+  const std::string json = order_to_json(o);
+  EXPECT_NE(json.find(R"("rail":"visa-direct","rail_fallback":"sandbox","rail_sends":2,)"),
+            std::string::npos)
+      << json;
+  const std::optional<CardOrder> back = order_from_json(json);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->rail, "visa-direct");
+  EXPECT_EQ(back->rail_fallback, "sandbox");
+  EXPECT_EQ(back->rail_sends, 2);
+  EXPECT_EQ(back->rail_attempts, o.rail_attempts);
+  EXPECT_EQ(order_to_json(*back), json);
+  EXPECT_EQ(order_from_json(R"({"order_id":"x","stage":0})")->rail, "");
+  EXPECT_EQ(order_from_json(R"({"order_id":"x","stage":3,"operation_ms":5})")->rail, "sandbox");
+  // An attempt of another shape is a damaged record, not a guess.
+  EXPECT_FALSE(order_from_json(R"({"order_id":"x","rail_attempts":[["a","not-sent"]]})"));
+  EXPECT_FALSE(order_from_json(R"({"order_id":"x","rail_attempts":[[1,2,3,4,5]]})"));
 }
 
 TEST(CardRecords, BindingsKeepTheirKindAsItsName) {

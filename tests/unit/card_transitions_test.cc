@@ -14,6 +14,8 @@ constexpr std::int64_t kNow = 1'700'000'000'000;
 constexpr std::int64_t kSessionMs = 20 * 60'000;  // longer than a code's life
 constexpr std::int64_t kTransferId = 42;
 const CardEngineOptions kOptions{};
+const rails::Route kRoute{"rail-a", ""};
+const rails::Route kRouteWithFallback{"rail-a", "rail-b"};
 
 Currency kzt() { return *Currency::from_code("KZT"); }
 
@@ -40,7 +42,7 @@ OrderState registered_order() {
 CardFacts new_card() { return {"card-1", "411111XXXXXX1111", "VISA", "KZ", "IVAN PETROV"}; }
 
 OrderState sending_order() {
-  return reserved(fresh_order(), kTransferId, kOptions.resend_after_ms, kNow).state;
+  return reserved(fresh_order(), kTransferId, kRoute, kOptions.resend_after_ms, kNow).state;
 }
 
 // A registered order with a card attached and a code in force, whose MAC is "mac-1".
@@ -88,7 +90,7 @@ TEST(CardTransitions, AnOrderTheDialectRefusesIsDeclinedAtOnceWithItsCode) {
 }
 
 TEST(CardTransitions, AReservationSendsTheCreditAndSendsItAgainIfNoAnswerComes) {
-  const Step step = reserved(fresh_order(), kTransferId, 10'000, kNow + 3);
+  const Step step = reserved(fresh_order(), kTransferId, kRoute, 10'000, kNow + 3);
   EXPECT_EQ(step.write, Write::kPayoutAndOrder);
   EXPECT_EQ(step.state.order.stage, OrderStage::kSending);
   EXPECT_EQ(step.state.payout.pending_transfer_id, kTransferId);
@@ -110,7 +112,7 @@ TEST(CardTransitions, AReservationTheLedgerRefusesDeclinesForTheFundsOrTheAccoun
 }
 
 TEST(CardTransitionsDeathTest, OnlyAnOrderWithoutAReservationIsReserved) {
-  EXPECT_DEATH(reserved(sending_order(), kTransferId + 1, 10'000, kNow),
+  EXPECT_DEATH(reserved(sending_order(), kTransferId + 1, kRoute, 10'000, kNow),
                "only an open order without a reservation is reserved");
   EXPECT_DEATH(decline(decline(fresh_order(), "317", kNow).state, "318", kNow),
                "only an open payout is declined");
@@ -200,8 +202,102 @@ TEST(CardTransitions, ACreditTheNetworkNeverReceivedIsSentAgainAtOnce) {
   const Step step = answer(awaiting, not_found(), true, kOptions, kNow + 1000);
   EXPECT_EQ(step.move, Move::kNone);
   EXPECT_EQ(step.state.order.stage, OrderStage::kSending);
-  EXPECT_EQ(step.state.payout.due_ms, kNow + 1000);
+  EXPECT_TRUE(step.send);  // at once, counted
+  EXPECT_EQ(step.state.order.rail_sends, 2);
+  EXPECT_EQ(step.state.order.rail, "rail-a");  // no fallback: the same rail again
+  EXPECT_EQ(step.state.payout.due_ms, kNow + 1000 + kOptions.resend_after_ms);
   EXPECT_EQ(step.state.payout.pending_transfer_id, kTransferId);  // the same reservation
+}
+
+// --- several rails: the route, re-sends counted, the fallback ----------------------------------
+
+OrderState sending_with_fallback() {
+  return reserved(fresh_order(), kTransferId, kRouteWithFallback, kOptions.resend_after_ms, kNow)
+      .state;
+}
+
+TEST(CardTransitions, AReservationTakesItsRouteAndCountsItsFirstSend) {
+  const Step step =
+      reserved(fresh_order(), kTransferId, kRouteWithFallback, kOptions.resend_after_ms, kNow);
+  EXPECT_TRUE(step.send);
+  EXPECT_EQ(step.state.order.rail, "rail-a");
+  EXPECT_EQ(step.state.order.rail_fallback, "rail-b");
+  EXPECT_EQ(step.state.order.rail_sends, 1);
+  EXPECT_TRUE(step.state.order.rail_attempts.empty());
+}
+
+TEST(CardTransitions, ARailThatCertainlyHasNotTheCreditHandsItToTheFallback) {
+  Step step = answer(sending_with_fallback(), not_sent(), false, kOptions, kNow + 5);
+  EXPECT_EQ(step.write, Write::kPayoutAndOrder);
+  EXPECT_EQ(step.move, Move::kNone);
+  EXPECT_TRUE(step.send);
+  const CardOrder& o = step.state.order;
+  EXPECT_EQ(o.rail, "rail-b");
+  EXPECT_EQ(o.rail_fallback, "");  // used: one fallback per order
+  EXPECT_EQ(o.stage, OrderStage::kSending);
+  EXPECT_EQ(o.rail_sends, 1);
+  EXPECT_EQ(o.rail_not_sent, 0);
+  EXPECT_EQ(o.rail_state, "");
+  ASSERT_EQ(o.rail_attempts.size(), 1U);
+  EXPECT_EQ(o.rail_attempts[0],
+            (RailAttempt{"rail-a", "not-sent", "CB", "circuit open", kNow + 5}));
+  EXPECT_EQ(step.state.payout.pending_transfer_id, kTransferId);  // the same reservation
+  EXPECT_EQ(step.state.payout.due_ms, kNow + 5 + kOptions.resend_after_ms);
+
+  // On the fallback, kNotSent waits and goes again, as with one rail.
+  step = answer(step.state, not_sent(), false, kOptions, kNow + 10);
+  EXPECT_EQ(step.state.order.rail, "rail-b");
+  EXPECT_EQ(step.state.order.rail_state, "not-sent");
+  EXPECT_FALSE(step.send);
+
+  // A status query that finds no credit under the reference is conclusive too.
+  const OrderState awaiting =
+      answer(sending_with_fallback(), unknown(), false, kOptions, kNow).state;
+  step = answer(awaiting, not_found(), true, kOptions, kNow + 1000);
+  EXPECT_TRUE(step.send);
+  EXPECT_EQ(step.state.order.rail, "rail-b");
+  EXPECT_EQ(step.state.order.stage, OrderStage::kSending);
+  ASSERT_EQ(step.state.order.rail_attempts.size(), 1U);
+  EXPECT_EQ(step.state.order.rail_attempts[0].result, "not-found");
+}
+
+TEST(CardTransitions, AnOrderStaysWithItsRailWhenASendMayHaveReachedIt) {
+  // Unknown or processing: the outcome belongs to the first rail until it is final.
+  for (const rails::Answer& a : {unknown(), processing()}) {
+    const Step step = answer(sending_with_fallback(), a, false, kOptions, kNow);
+    EXPECT_EQ(step.state.order.rail, "rail-a");
+    EXPECT_EQ(step.state.order.rail_fallback, "rail-b");
+    EXPECT_EQ(step.state.order.stage, OrderStage::kAwaiting);
+    EXPECT_FALSE(step.send);
+  }
+  // A re-send (a restart, a lost answer) is counted before it leaves; a kNotSent to one of two
+  // sends says nothing of the other, so the order waits and goes again to the same rail.
+  Step resent = resend(sending_with_fallback(), kNow + 1);
+  EXPECT_EQ(resent.write, Write::kOrder);
+  EXPECT_TRUE(resent.send);
+  EXPECT_EQ(resent.state.order.rail_sends, 2);
+  Step step = answer(resent.state, not_sent(), false, kOptions, kNow + 2);
+  EXPECT_EQ(step.state.order.rail, "rail-a");
+  EXPECT_EQ(step.state.order.rail_state, "not-sent");
+  EXPECT_EQ(step.state.order.rail_not_sent, 1);
+  // Once every counted send was refused, the rail has nothing: the fallback may pay.
+  step = answer(step.state, not_sent(), false, kOptions, kNow + 3);
+  EXPECT_EQ(step.state.order.rail, "rail-b");
+  EXPECT_TRUE(step.send);
+  // An order stored before sends were counted never falls back.
+  OrderState old = sending_with_fallback();
+  old.order.rail_sends = 0;
+  EXPECT_EQ(answer(old, not_sent(), false, kOptions, kNow).state.order.rail, "rail-a");
+}
+
+TEST(CardTransitions, OnlyASendingOrderDueToGoIsResent) {
+  Step waiting = answer(sending_order(), not_sent(), false, kOptions, kNow);
+  EXPECT_EQ(resend(waiting.state, kNow + 999).write, Write::kNothing);  // in its backoff
+  EXPECT_FALSE(resend(waiting.state, kNow + 999).send);
+  EXPECT_TRUE(resend(waiting.state, kNow + 1000).send);
+  const OrderState awaiting = answer(sending_order(), unknown(), false, kOptions, kNow).state;
+  EXPECT_EQ(resend(awaiting, kNow).write, Write::kNothing);  // asked about, never re-sent
+  EXPECT_EQ(resend(registered_order(), kNow).write, Write::kNothing);
 }
 
 TEST(CardTransitions, ACreditNeverSentKeepsItsReservationAndGoesAgainAfterAGrowingBackoff) {

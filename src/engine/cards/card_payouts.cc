@@ -69,19 +69,19 @@ struct CardPayouts::Shared {
 };
 
 CardPayouts::CardPayouts(PayoutEngine& engine, const store::Store& store, const Clock& clock,
-                         cards::Vault& vault, const cards::BinTable& bins, rails::CardRail& rail,
+                         cards::Vault& vault, const cards::BinTable& bins, rails::RailSet& rails,
                          CardEngineOptions options)
     : engine_(engine),
       store_(store),
       clock_(clock),
       vault_(vault),
       bins_(bins),
-      rail_(rail),
+      rails_(rails),
       options_(options),
       shared_(std::make_unique<Shared>()),
       notify_([this](WriteTxn& txn, const PayoutRecord& p, const CardOrder& o,
                      std::int64_t now_ms) { return write_notifications(txn, p, o, now_ms); }),
-      corporate_(engine, store, vault, rail),
+      corporate_(engine, store, vault, rails),
       scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
 
 CardPayouts::~CardPayouts() { stop(); }
@@ -126,7 +126,7 @@ void CardPayouts::start() {
 
 void CardPayouts::stop() {
   engine_.on_overdue_card_payout(nullptr);
-  rail_.stop();
+  rails_.stop();
   scheduler_.stop();
   std::unordered_map<std::int64_t, std::vector<Shared::Waiter>> waiting;
   {
@@ -152,6 +152,10 @@ void CardPayouts::on_outbox(std::function<void()> wake) {
 void CardPayouts::set_limits(const Tenant& tenant, CardLimits limits) {
   std::lock_guard lock(shared_->mutex);
   shared_->limits[tenant] = limits;
+}
+
+card_jobs::ReserveRules CardPayouts::reserve_rules(const Tenant& tenant) const {
+  return {shared_->limits_of(tenant), &rails_.routing()};
 }
 
 // Tells the payout's dialect of its new state, inside the batch (see CardNotifier). A message
@@ -221,12 +225,29 @@ void CardPayouts::examine(std::int64_t payout_id) {
       });
 }
 
+// The rail the order names; nullptr (logged, and looked at again later) when no rail of this
+// node has that name: an operator took it out of the config while payouts were with it.
+rails::CardRail* CardPayouts::rail_of(std::int64_t payout_id, const CardOrder& order) {
+  rails::CardRail* rail = rails_.find(order.rail);
+  if (!rail) {
+    spdlog::error("card payout {}: its rail {} is not configured; it waits for it", payout_id,
+                  order.rail);
+    scheduler_.schedule(payout_id, clock_.now_ms() + options_.reconcile_max_ms);
+  }
+  return rail;
+}
+
 void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
-  rail_.status(order.order_id,
-               [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), true); });
+  rails::CardRail* rail = rail_of(payout_id, order);
+  if (!rail) return;
+  rail->status(order.order_id, [this, payout_id, name = order.rail](rails::Answer a) {
+    answered(payout_id, std::move(a), true, name);
+  });
 }
 
 void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
+  rails::CardRail* rail = rail_of(p.id, o);
+  if (!rail) return;
   // The card the request brought is still at hand, sealed: no read of the store for it.
   store::Read<std::optional<std::string>> pan =
       sealed && !sealed->blob.empty() ? vault_.unseal(p.tenant, sealed->card_id, sealed->blob)
@@ -244,14 +265,16 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
   rails::CreditOrder credit{
       o.order_id, std::move(**pan), o.cardholder, {p.amount, p.currency}, o.parties};
   const std::int64_t payout_id = p.id;
-  rail_.credit(std::move(credit),
-               [this, payout_id](rails::Answer a) { answered(payout_id, std::move(a), false); });
+  rail->credit(std::move(credit), [this, payout_id, name = o.rail](rails::Answer a) {
+    answered(payout_id, std::move(a), false, name);
+  });
 }
 
-void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool status_check) {
+void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool status_check,
+                           std::string rail) {
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake,
-      card_jobs::AnswerInput{payout_id, std::move(answer), status_check},
+      card_jobs::AnswerInput{payout_id, std::move(answer), status_check, std::move(rail)},
       +[](const card_jobs::AnswerInput& i, store::Footprint& f) {
         f.payout_ids.push_back(i.payout_id);
       },
@@ -280,13 +303,14 @@ void CardPayouts::after_change(const CardPayoutResult& r) {
   }
 }
 
-// A sending order goes to the rail now, or, while it waits out a kNotSent backoff (after a
-// restart or a sweep found it, too), when it is due: never a hot loop while a network is down.
+// A sending order goes to its rail now when its batch counted the send (fresh); otherwise (it
+// waits out a kNotSent backoff, or its send is on the way) it is looked at again when due: never
+// a hot loop while a network is down, and never a send the order's record did not count.
 void CardPayouts::send_when_due(const CardPayoutResult& r) {
-  if (transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms())) {
-    scheduler_.schedule(r.payout.id, r.payout.due_ms);
-  } else {
+  if (r.fresh) {
     dispatch(r.payout, r.order);
+  } else {
+    scheduler_.schedule(r.payout.id, r.payout.due_ms);
   }
 }
 
@@ -362,8 +386,8 @@ void CardPayouts::expire_waiters() {
 // --- commands -----------------------------------------------------------------------------------
 
 void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
-  const CardLimits limits = shared_->limits_of(request.tenant);
-  card_jobs::SubmitInput in = card_jobs::prepare_submit(std::move(request), vault_, limits);
+  const card_jobs::ReserveRules rules = reserve_rules(request.tenant);
+  card_jobs::SubmitInput in = card_jobs::prepare_submit(std::move(request), vault_, rules);
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in),
@@ -409,7 +433,7 @@ void CardPayouts::run_confirm(const Tenant& tenant, card_jobs::ConfirmInput in,
                               CardPayoutCallback done) {
   // A saved card is in the vault already: dispatch() opens it from there.
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
-  in.limits = shared_->limits_of(tenant);
+  in.rules = reserve_rules(tenant);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::ConfirmInput>,
       [this](const card_jobs::ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
@@ -472,7 +496,7 @@ void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std
   const std::string mac = card_jobs::order_code_mac(vault_, key, partner_id, code);
   sodium_memzero(code.data(), code.size());
   card_jobs::CodeEntry in{std::move(key), std::move(partner_id), mac, {}};
-  in.limits = shared_->limits_of(tenant);
+  in.rules = reserve_rules(tenant);
   card_jobs::run_order_job(
       engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeEntry>,
       [this](const card_jobs::CodeEntry& i, WriteTxn& txn, std::int64_t now_ms) {

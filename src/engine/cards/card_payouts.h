@@ -35,10 +35,11 @@
 #include "cards/card.h"
 #include "cards/vault.h"
 #include "engine/cards/corporate_cards.h"
+#include "engine/cards/jobs.h"
 #include "engine/cards/order.h"
 #include "engine/payouts.h"
 #include "engine/scheduler.h"
-#include "rails/rail.h"
+#include "rails/rail_set.h"
 
 namespace payoutd::engine {
 
@@ -59,7 +60,7 @@ using CardNotifier = std::function<std::vector<store::OutboxMessage>(
 class CardPayouts {
  public:
   CardPayouts(PayoutEngine& engine, const store::Store& store, const Clock& clock,
-              cards::Vault& vault, const cards::BinTable& bins, rails::CardRail& rail,
+              cards::Vault& vault, const cards::BinTable& bins, rails::RailSet& rails,
               CardEngineOptions options = {});
   ~CardPayouts();
 
@@ -76,7 +77,6 @@ class CardPayouts {
   // Called after a batch that wrote outbox messages is durable (the dispatcher's wake-up).
   void on_outbox(std::function<void()> wake);
   const cards::BinTable& bins() const { return bins_; }
-  std::string_view rail_name() const { return rail_.name(); }
   PayoutEngine& engine() { return engine_; }
   // The tenants' corporate cards, bindings and settings.
   CorporateCards& corporate() { return corporate_; }
@@ -161,7 +161,9 @@ class CardPayouts {
   void ask_status(std::int64_t payout_id, const CardOrder& order);
   void dispatch(const store::PayoutRecord& payout, const CardOrder& order,
                 const Sealed* sealed = nullptr);
-  void answered(std::int64_t payout_id, rails::Answer answer, bool status_check);
+  rails::CardRail* rail_of(std::int64_t payout_id, const CardOrder& order);
+  void answered(std::int64_t payout_id, rails::Answer answer, bool status_check, std::string rail);
+  card_jobs::ReserveRules reserve_rules(const Tenant& tenant) const;
   void after_change(const CardPayoutResult& result);
   void send_when_due(const CardPayoutResult& result);
   // A command's answer once the order is final or the rail has answered (see submit).
@@ -177,7 +179,7 @@ class CardPayouts {
   const Clock& clock_;
   cards::Vault& vault_;
   const cards::BinTable& bins_;
-  rails::CardRail& rail_;
+  rails::RailSet& rails_;
   CardEngineOptions options_;
   std::unique_ptr<Shared> shared_;  // limits, notifiers and waiting requests, under one mutex
   std::function<bool(store::WriteTxn&, const store::PayoutRecord&, const CardOrder&, std::int64_t)>

@@ -92,8 +92,8 @@ void add_corporate_card(WriteTxn& txn, const std::string& tenant, const Enrolmen
 }  // namespace
 
 CorporateCards::CorporateCards(PayoutEngine& engine, const store::Store& store, cards::Vault& vault,
-                               rails::CardRail& rail)
-    : engine_(engine), store_(store), vault_(vault), rail_(rail) {}
+                               rails::RailSet& rails)
+    : engine_(engine), store_(store), vault_(vault), rails_(rails) {}
 
 void CorporateCards::on_outbox(std::function<void()> wake) { wake_ = std::move(wake); }
 
@@ -246,15 +246,25 @@ void CorporateCards::confirm_enrolment(const Tenant& owner, const std::string& i
 void CorporateCards::verify(const Tenant& owner, const Enrolment& e, std::int64_t opening_minor,
                             EnrolmentCallback done) {
   const std::string tenant = owner.key();
+  auto card = card_jobs::get_card(store_, tenant, e.card_id);
   auto pan = card_jobs::open_card(store_, vault_, tenant, e.card_id);
   // Nothing was debited or bound: the enrolment stays unverified, and the partner starts anew.
-  if (!pan.ok()) return done({EnrolmentError::kUnavailable, {}});
-  if (!*pan) {
+  if (!card.ok() || !pan.ok()) return done({EnrolmentError::kUnavailable, {}});
+  if (!*card || !*pan) {
     return bind(owner, e, {rails::Outcome::kDeclined, {}, "14", "the card is not in the vault", 0},
                 opening_minor, std::move(done));
   }
-  rails::CreditOrder check{e.id, std::move(**pan), e.holder, {kVerificationMinor, kzt()}, {}, true};
-  rail_.credit(std::move(check), [this, owner, e, opening_minor, done](rails::Answer answer) {
+  const Amount amount{kVerificationMinor, kzt()};
+  // The card's rail as a payout to it would go; the check is final at once, so it needs no record
+  // of the rail (a check that no rail takes is declined like one the network refuses).
+  const auto route = rails_.route(owner, {(*card)->scheme, (*card)->country, amount});
+  rails::CardRail* rail = route ? rails_.find(route->rail) : nullptr;
+  if (!rail) {
+    return bind(owner, e, {rails::Outcome::kDeclined, {}, "57", "no rail takes this card", 0},
+                opening_minor, std::move(done));
+  }
+  rails::CreditOrder check{e.id, std::move(**pan), e.holder, amount, {}, true};
+  rail->credit(std::move(check), [this, owner, e, opening_minor, done](rails::Answer answer) {
     bind(owner, e, std::move(answer), opening_minor, done);
   });
 }

@@ -25,7 +25,7 @@
 #include "engine/cards/order.h"
 #include "engine/cards/records.h"
 #include "engine/payouts.h"
-#include "rails/rail.h"
+#include "rails/rail_set.h"
 
 namespace payoutd::engine {
 
@@ -49,7 +49,7 @@ using CorporateCardCallback = std::function<void(CorporateCardResult)>;
 class CorporateCards {
  public:
   CorporateCards(PayoutEngine& engine, const store::Store& store, cards::Vault& vault,
-                 rails::CardRail& rail);
+                 rails::RailSet& rails);
 
   // Called after a batch that wrote an SMS is durable (the dispatcher's wake-up). Set before
   // the first command.
@@ -98,7 +98,7 @@ class CorporateCards {
   PayoutEngine& engine_;
   const store::Store& store_;
   cards::Vault& vault_;
-  rails::CardRail& rail_;
+  rails::RailSet& rails_;
   std::function<void()> wake_;
 };
 

@@ -43,7 +43,7 @@ CardPayoutResult apply_confirm(WriteTxn& txn, const ConfirmInput& in,
                                                             find_saved(txn, in.tenant, in.saved),
                                                             in.cardholder, now_ms);
   if (step.refusal == OrderError::kNotOpen) return current;
-  return carry_out(txn, std::move(step), &in.card, in.limits, options, notify, now_ms);
+  return carry_out(txn, std::move(step), &in.card, in.rules, options, notify, now_ms);
 }
 
 CardPayoutResult apply_request_code(WriteTxn& txn, const CodeInput& in,
@@ -64,7 +64,7 @@ CardPayoutResult apply_confirm_code(WriteTxn& txn, const CodeEntry& in,
   if (current.error != OrderError::kNone) return current;
   Step step = transitions::enter_code(state_of(current), in.code_mac, options, now_ms);
   if (step.refusal == OrderError::kNotOpen) return current;
-  return carry_out(txn, std::move(step), nullptr, in.limits, options, notify, now_ms);
+  return carry_out(txn, std::move(step), nullptr, in.rules, options, notify, now_ms);
 }
 
 CardPayoutResult apply_refuse(WriteTxn& txn, const RefuseInput& in, const Notify& notify,

@@ -22,7 +22,7 @@ struct ConfirmInput {
   SealedCard card;         // a new card; or
   std::string saved;       // one of the client's saved cards (its binding id), and
   std::string cardholder;  // the name the page gave with it
-  CardLimits limits;
+  ReserveRules rules;
 };
 // The order takes the card and is reserved. A saved card that is not the order's client's is
 // refused kUnknownCard (transitions::confirm_saved). An order no longer registered is answered as
@@ -48,7 +48,7 @@ CardPayoutResult apply_request_code(store::WriteTxn& txn, const CodeInput& in,
 
 struct CodeEntry {
   std::string tenant, partner_id, code_mac;  // the MAC of the code entered
-  CardLimits limits;
+  ReserveRules rules;
 };
 // kNoCode, kCodeExpired, kWrongCode (transitions::enter_code). An order no longer registered is
 // answered as it stands (kNone).

@@ -7,6 +7,7 @@
 
 #include "engine/cards/order.h"
 #include "engine/committer.h"
+#include "rails/routing.h"
 
 namespace payoutd::engine::card_jobs {
 
@@ -14,6 +15,13 @@ namespace payoutd::engine::card_jobs {
 // outbox message was written.
 using Notify = std::function<bool(store::WriteTxn&, const store::PayoutRecord&, const CardOrder&,
                                   std::int64_t now_ms)>;
+
+// What the batch that reserves a payout checks: the card's limits, and the routing that chooses
+// its rail. `routing` is the engine's (alive while it runs); only the jobs that reserve need it.
+struct ReserveRules {
+  CardLimits limits;
+  const rails::Routing* routing = nullptr;
+};
 
 // A command's completion: its result once durable, or `unavailable` when its batch failed.
 template <typename Result, typename Done>

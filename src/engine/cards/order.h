@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cards/card.h"
 #include "core/tenant.h"
@@ -17,6 +18,9 @@ inline constexpr std::string_view kTransitAccount = "transit";
 
 inline constexpr std::string_view kDeclineExpired = "EXPIRED";
 inline constexpr std::string_view kDeclineCardDeclined = "CARD_DECLINED";
+// No rail takes the tenant's payouts to this card (its scheme, country, currency or amount):
+// declined before anything was reserved.
+inline constexpr std::string_view kDeclineNoRoute = "NO_ROUTE";
 // The per-card limit a payout would exceed: one payout's amount, the card's total, or its count of
 // credits within the window.
 inline constexpr std::string_view kDeclineCardSingle = "CARD_LIMIT_SINGLE";
@@ -44,6 +48,14 @@ struct CardLimits {
   std::int64_t total_max = 0;   // minor units per card per window
   int count_max = 0;            // credits per card per window
   std::int64_t window_ms = 24 * 3600 * 1000;
+};
+
+// A rail an order left for its fallback, and why: "not-sent" (every send to it was answered
+// kNotSent) or "not-found" (its status query found no credit under the reference).
+struct RailAttempt {
+  std::string rail, result, code, text;
+  std::int64_t at_ms = 0;
+  friend bool operator==(const RailAttempt&, const RailAttempt&) = default;
 };
 
 // A card payout's order: what the partner sent, and what the rail answered.
@@ -85,6 +97,14 @@ struct CardOrder {
   std::int64_t operation_ms = 0;  // when the rail decided
   int rail_checks = 0;            // status requests so far
   int rail_not_sent = 0;          // credits the rail answered kNotSent: the re-sends' backoff
+  // The rail the credit goes to (a rails::RailSet name), chosen in the batch that reserves (an
+  // order stored before rails had names reads as rails::kLegacyRail), and the rail it may move
+  // to while the first certainly has not taken the credit (empty: none, or used).
+  std::string rail, rail_fallback;
+  // Sends of the credit to `rail` that may have been made, counted in the batch that decides
+  // each one, before it leaves: a fallback needs every one of them answered kNotSent.
+  int rail_sends = 0;
+  std::vector<RailAttempt> rail_attempts;  // the rails the order left, oldest first
 };
 
 // A card as the page or a dialect gives it: the clear number, checked by the dialect.
@@ -147,7 +167,8 @@ struct CardPayoutResult {
   std::string detail;  // English, for the error's description (never compared)
   store::PayoutRecord payout;
   CardOrder order;
-  bool fresh = false;         // this command sent the payout to the rail (not a replay)
+  bool fresh = false;         // this command's batch decided to send the credit to the order's rail
+                              // (a first send, a re-send or a fallback): the engine sends it now
   bool notified = false;      // the batch wrote an outbox message about it
   bool rail_timeout = false;  // the rail's first answer did not come in time
 };

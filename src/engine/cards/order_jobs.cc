@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "core/assert.h"
 #include "core/ids.h"
 #include "engine/postings.h"
@@ -37,6 +39,7 @@ CardPayoutResult finish(WriteTxn& txn, Step step, const Notify& notify, std::int
   CardPayoutResult r;
   r.error = step.refusal;
   r.rail_timeout = step.rail_timeout;
+  r.fresh = step.send;
   r.payout = std::move(step.state.payout);
   r.order = std::move(step.state.order);
   if (step.write == Write::kPayoutAndOrder) txn.update_payout(r.payout);
@@ -47,14 +50,27 @@ CardPayoutResult finish(WriteTxn& txn, Step step, const Notify& notify, std::int
   return r;
 }
 
-// Reserves the payout's amount on its funding account: the card's limits, then the ledger.
-Step reserve(WriteTxn& txn, OrderState s, const CardLimits& limits,
+// The rail the payout goes to (rails::Routing::choose); nullopt: none takes it.
+std::optional<rails::Route> route_of(const OrderState& s, const rails::Routing& routing) {
+  const PayoutRecord& p = s.payout;
+  const std::optional<Tenant> tenant = Tenant::parse(p.tenant);
+  if (!tenant) return std::nullopt;
+  return routing.choose(*tenant, {s.order.scheme, s.order.country, {p.amount, p.currency}});
+}
+
+// Reserves the payout's amount on its funding account: its rail, the card's limits, then the
+// ledger.
+Step reserve(WriteTxn& txn, OrderState s, const ReserveRules& rules,
              const CardEngineOptions& options, std::int64_t now_ms) {
+  PAYOUTD_ASSERT(rules.routing != nullptr, "a job that reserves has the routing");
+  const std::optional<rails::Route> route = route_of(s, *rules.routing);
+  if (!route) return transitions::decline(std::move(s), kDeclineNoRoute, now_ms);
   const PayoutRecord& p = s.payout;
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
   PAYOUTD_ASSERT(funder && rail, "a card payout's accounts exist");
-  if (const std::string_view limit = use_card(txn, p, s.order, limits, now_ms); !limit.empty()) {
+  if (const std::string_view limit = use_card(txn, p, s.order, rules.limits, now_ms);
+      !limit.empty()) {
     return transitions::decline(std::move(s), limit, now_ms);
   }
   Transfer t;
@@ -71,7 +87,7 @@ Step reserve(WriteTxn& txn, OrderState s, const CardLimits& limits,
     release_card(txn, p, s.order);
     return transitions::decline(std::move(s), transitions::reservation_decline(moved), now_ms);
   }
-  return transitions::reserved(std::move(s), id, options.resend_after_ms, now_ms);
+  return transitions::reserved(std::move(s), id, *route, options.resend_after_ms, now_ms);
 }
 
 // Posts (Move::kPost) or voids (Move::kVoid) the payout's reservation.
@@ -181,7 +197,7 @@ void attach_request_card(WriteTxn& txn, const SubmitInput& in, CardOrder& o, std
 }  // namespace
 
 SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault,
-                           CardLimits limits) {
+                           ReserveRules rules) {
   SubmitInput in;
   in.tenant = request.tenant.key();
   in.card = seal_card(vault, in.tenant, request.pan, request.issuer, request.order.cardholder);
@@ -189,7 +205,7 @@ SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault,
   in.source_code = !request.order.source_binding.empty() ? request.order.source_binding
                    : request.funding_code.empty()        ? std::string(kTransitAccount)
                                                          : request.funding_code;
-  in.limits = limits;
+  in.rules = rules;
   in.request = std::move(request);
   return in;
 }
@@ -216,8 +232,8 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
       transitions::open(std::move(s), {r.refuse_code, r.hosted, r.session_timeout_ms}, now_ms);
   CardPayoutResult result;
   if (step.move == Move::kReserve) {
-    step = reserve(txn, std::move(step.state), in.limits, options, now_ms);
-    result.fresh = step.state.order.stage == OrderStage::kSending;
+    step = reserve(txn, std::move(step.state), in.rules, options, now_ms);
+    result.fresh = step.send;
   }
   const OrderState& done = step.state;
   txn.update_payout(done.payout);
@@ -236,6 +252,13 @@ CardPayoutResult apply_answer(WriteTxn& txn, const AnswerInput& in,
   auto found = txn.find_payout_by_id(in.payout_id);
   if (!found) return {OrderError::kNotFound, "no such payout"};
   CardPayoutResult current = stored(txn, std::move(*found));
+  if (current.order.rail != in.rail) {
+    // Only a call made before the order left that rail: by the fallback's rule, it has not taken
+    // the credit, so whatever it says now is logged for the operator and changes nothing.
+    spdlog::error("card payout {}: rail {} answered {} after the order moved to {}", in.payout_id,
+                  in.rail, rails::to_string(in.answer.outcome), current.order.rail);
+    return current;
+  }
   Step step = transitions::answer(state_of(current), in.answer, in.status_check, options, now_ms);
   if (step.refusal != OrderError::kNone) return current;  // answered already
   settle(txn, step, now_ms);
@@ -248,6 +271,7 @@ CardPayoutResult apply_examine(WriteTxn& txn, std::int64_t payout_id, const Noti
   if (!found) return {OrderError::kNotFound, "no such payout"};
   CardPayoutResult current = stored(txn, std::move(*found));
   Step step = transitions::expire(state_of(current), now_ms);
+  if (step.write == Write::kNothing) step = transitions::resend(std::move(step.state), now_ms);
   if (step.write == Write::kNothing) return current;
   return finish(txn, std::move(step), notify, now_ms);
 }
@@ -262,24 +286,20 @@ CardPayoutResult load_order(WriteTxn& txn, const std::string& tenant,
 OrderState state_of(const CardPayoutResult& r) { return {r.payout, r.order}; }
 
 CardPayoutResult carry_out(WriteTxn& txn, Step step, const SealedCard* card,
-                           const CardLimits& limits, const CardEngineOptions& options,
+                           const ReserveRules& rules, const CardEngineOptions& options,
                            const Notify& notify, std::int64_t now_ms) {
   if (step.vault_card) {
     PAYOUTD_ASSERT(card != nullptr, "a step that takes a new card has one");
     step.state.order.card_id = vault_card(txn, step.state.payout.tenant, *card, now_ms);
   }
-  bool fresh = false;
   if (step.move == Move::kReserve) {
     OrderState& s = step.state;
     if (s.order.target_binding.empty() && s.order.save_card) {
       s.order.target_binding = recipient_binding(txn, s.payout.tenant, s.order, now_ms);
     }
-    step = reserve(txn, std::move(s), limits, options, now_ms);
-    fresh = step.state.order.stage == OrderStage::kSending;
+    step = reserve(txn, std::move(s), rules, options, now_ms);
   }
-  CardPayoutResult r = finish(txn, std::move(step), notify, now_ms);
-  r.fresh = fresh;
-  return r;
+  return finish(txn, std::move(step), notify, now_ms);
 }
 
 }  // namespace payoutd::engine::card_jobs

@@ -24,10 +24,11 @@ struct SubmitInput {
   SealedCard card;
   std::string fingerprint;  // the payout's, for replays
   std::string source_code;  // the funding account's code
-  CardLimits limits;
+  ReserveRules rules;
 };
 // On the caller's thread: the card sealed, the replay fingerprint and the funding account named.
-SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault, CardLimits limits);
+SubmitInput prepare_submit(CardPayoutRequest request, const cards::Vault& vault,
+                           ReserveRules rules);
 // Registers or performs the payout (a replay answers the stored one): kIdConflict,
 // kSourceNotFound, kDestinationNotFound, kCurrencyMismatch.
 CardPayoutResult apply_submit(store::WriteTxn& txn, const SubmitInput& in,
@@ -40,12 +41,15 @@ struct AnswerInput {
   std::int64_t payout_id = 0;
   rails::Answer answer;
   bool status_check = false;  // the answer to a status request (else to the credit itself)
+  std::string rail;           // the rail that answered: an answer of a rail the order left is
+                              // not the order's (it changes nothing)
 };
 // Applies the rail's answer; an order answered already is returned as it stands.
 CardPayoutResult apply_answer(store::WriteTxn& txn, const AnswerInput& in,
                               const CardEngineOptions& options, const Notify& notify,
                               std::int64_t now_ms);
-// Expires a registered order whose session is over; otherwise only reads.
+// Expires a registered order whose session is over, and counts the send of a sending order about
+// to be sent again (transitions::resend); otherwise only reads.
 CardPayoutResult apply_examine(store::WriteTxn& txn, std::int64_t payout_id, const Notify& notify,
                                std::int64_t now_ms);
 
@@ -56,9 +60,10 @@ CardPayoutResult load_order(store::WriteTxn& txn, const std::string& tenant,
                             const std::string& partner_id);
 transitions::OrderState state_of(const CardPayoutResult& r);
 // Carries out a step: the event's new card kept in the vault (`card`, when step.vault_card), the
-// card bound and the amount reserved (Move::kReserve), then the writes and the notification.
+// card bound, its rail chosen and the amount reserved (Move::kReserve: `rules` has the routing),
+// then the writes and the notification.
 CardPayoutResult carry_out(store::WriteTxn& txn, transitions::Step step, const SealedCard* card,
-                           const CardLimits& limits, const CardEngineOptions& options,
+                           const ReserveRules& rules, const CardEngineOptions& options,
                            const Notify& notify, std::int64_t now_ms);
 
 }  // namespace payoutd::engine::card_jobs

@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "core/json.h"
+#include "rails/rail_set.h"
 
 namespace payoutd::engine {
 namespace {
@@ -52,6 +53,15 @@ class FieldWriter {
   void flag(std::string_view key, const bool& b, bool when) {
     if (b == when) w_.key(key).integer(1);
   }
+  void attempts(std::string_view key, const std::vector<RailAttempt>& list) {
+    if (list.empty()) return;
+    w_.key(key).begin_array();
+    for (const RailAttempt& a : list) {
+      w_.begin_array().string(a.rail).string(a.result).string(a.code).string(a.text);
+      w_.integer(a.at_ms).end_array();
+    }
+    w_.end_array();
+  }
   template <typename Enum, typename Table>
   void name(std::string_view key, const Enum& e, const Table& names) {
     for (const auto& [value, spelled] : names) {
@@ -81,6 +91,25 @@ class FieldReader {
   }
   void count(std::string_view key, int& n) { n = static_cast<int>(int_member(key)); }
   void flag(std::string_view key, bool& b, bool when) { b = int_member(key) != 0 ? when : !when; }
+  void attempts(std::string_view key, std::vector<RailAttempt>& list) {
+    list.clear();
+    const json::Value* v = object_.find(key);
+    if (!v || !v->is_array()) return;
+    for (const json::Value& item : v->as_array()) {
+      const bool whole = item.is_array() && item.as_array().size() == 5;
+      if (!whole) {
+        damaged_ = true;
+        return;
+      }
+      const auto& a = item.as_array();
+      for (int i = 0; i < 4; ++i) {
+        if (!a[i].is_string()) damaged_ = true;
+      }
+      if (damaged_) return;
+      list.push_back({a[0].as_string(), a[1].as_string(), a[2].as_string(), a[3].as_string(),
+                      a[4].as_int64().value_or(0)});
+    }
+  }
   template <typename Enum, typename Table>
   void name(std::string_view key, Enum& e, const Table& names) {
     std::string stored;
@@ -168,6 +197,10 @@ constexpr auto kOrderFields = [](auto& c, auto& o) {
   c.integer("operation_ms", o.operation_ms);
   c.integer("rail_checks", o.rail_checks);
   c.count("rail_not_sent", o.rail_not_sent);
+  c.text("rail", o.rail);
+  c.text("rail_fallback", o.rail_fallback);
+  c.count("rail_sends", o.rail_sends);
+  c.attempts("rail_attempts", o.rail_attempts);
   c.text("code_hash", o.code_hash);
   c.flag("no_save", o.save_card, false);
   c.integer("code_expires_ms", o.code_expires_ms);
@@ -213,7 +246,14 @@ constexpr auto kVaultedCardFields = [](auto& c, auto& v) {
 
 std::string order_to_json(const CardOrder& order) { return encode(order, kOrderFields); }
 std::optional<CardOrder> order_from_json(std::string_view text) {
-  return decode<CardOrder>(text, kOrderFields);
+  std::optional<CardOrder> order = decode<CardOrder>(text, kOrderFields);
+  // Stored before rails had names: an order that went to the network went to the sandbox's.
+  const auto went_to_rail = [](const CardOrder& o) {
+    return o.stage == OrderStage::kSending || o.stage == OrderStage::kAwaiting ||
+           o.operation_ms != 0;
+  };
+  if (order && order->rail.empty() && went_to_rail(*order)) order->rail = rails::kLegacyRail;
+  return order;
 }
 
 std::string binding_to_json(const Binding& binding) { return encode(binding, kBindingFields); }

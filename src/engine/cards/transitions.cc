@@ -99,15 +99,21 @@ Step open(OrderState s, const Opening& how, std::int64_t now_ms) {
 
 // --- the reservation ------------------------------------------------------------------------
 
-Step reserved(OrderState s, std::int64_t transfer_id, std::int64_t resend_after_ms,
-              std::int64_t now_ms) {
+Step reserved(OrderState s, std::int64_t transfer_id, const rails::Route& route,
+              std::int64_t resend_after_ms, std::int64_t now_ms) {
   PAYOUTD_ASSERT(registered(s) && s.payout.pending_transfer_id == 0,
                  "only an open order without a reservation is reserved");
+  PAYOUTD_ASSERT(!route.rail.empty(), "a reserved order has a rail");
+  s.order.rail = route.rail;
+  s.order.rail_fallback = route.fallback;
+  s.order.rail_sends = 1;
   s.payout.pending_transfer_id = transfer_id;
   s.payout.updated_ms = now_ms;
   s.payout.due_ms = now_ms + resend_after_ms;
   s.order.stage = OrderStage::kSending;
-  return changed(std::move(s));
+  Step step = changed(std::move(s));
+  step.send = true;
+  return step;
 }
 
 Step decline(OrderState s, std::string_view decline_code, std::int64_t now_ms) {
@@ -174,6 +180,27 @@ void sent(CardOrder& o) {
 // kNotSent: the request never reached the network. A credit the order was sending goes again
 // after a backoff that grows with each refused send (never at once: the network may be down for
 // long). The reservation stands: nothing was declined, and nothing is unknown to ask about.
+// The order leaves its rail for its fallback (the rail certainly has not taken the credit,
+// `why`): the rail left is recorded, and the credit goes to the fallback at once.
+Step fall_back(OrderState s, std::string_view why, const rails::Answer& a,
+               const CardEngineOptions& options, std::int64_t now_ms) {
+  CardOrder& o = s.order;
+  o.rail_attempts.push_back({o.rail, std::string(why), a.code, a.text, now_ms});
+  o.rail = std::exchange(o.rail_fallback, std::string());
+  o.rail_sends = 1;
+  o.rail_not_sent = 0;
+  o.rail_checks = 0;
+  o.rail_state.clear();
+  o.rail_code.clear();
+  o.rail_text.clear();
+  o.stage = OrderStage::kSending;
+  s.payout.due_ms = now_ms + options.resend_after_ms;
+  s.payout.updated_ms = now_ms;
+  Step step = changed(std::move(s));
+  step.send = true;
+  return step;
+}
+
 Step not_sent(OrderState s, const rails::Answer& a, bool status_check,
               const CardEngineOptions& options, std::int64_t now_ms) {
   CardOrder& o = s.order;
@@ -181,6 +208,13 @@ Step not_sent(OrderState s, const rails::Answer& a, bool status_check,
   // tells nothing; so does a status request for an order no longer awaiting.
   if (o.stage != (status_check ? OrderStage::kAwaiting : OrderStage::kSending)) {
     return kept(std::move(s));
+  }
+  // Every send to the rail that may have been made was refused before it left: the rail has
+  // nothing, so the fallback cannot pay twice. (rail_sends is 0 on orders stored before it was
+  // counted: never a fallback for those.)
+  if (!status_check && !o.rail_fallback.empty() && o.rail_sends > 0 &&
+      o.rail_not_sent + 1 >= o.rail_sends) {
+    return fall_back(std::move(s), kNotSentState, a, options, now_ms);
   }
   if (status_check) {
     s.payout.due_ms = now_ms + backoff_ms(options, o.rail_checks);  // asked again later
@@ -200,6 +234,16 @@ Step not_sent(OrderState s, const rails::Answer& a, bool status_check,
 bool waits_to_send(const OrderState& s, std::int64_t now_ms) {
   return s.order.stage == OrderStage::kSending && s.order.rail_state == kNotSentState &&
          now_ms < s.payout.due_ms;
+}
+
+Step resend(OrderState s, std::int64_t now_ms) {
+  const bool sending =
+      s.payout.status == PayoutStatus::kProcessing && s.order.stage == OrderStage::kSending;
+  if (!sending || waits_to_send(s, now_ms)) return kept(std::move(s));
+  ++s.order.rail_sends;
+  Step step = changed(std::move(s), Write::kOrder);
+  step.send = true;
+  return step;
 }
 
 Step answer(OrderState s, const rails::Answer& a, bool status_check,
@@ -243,9 +287,13 @@ Step answer(OrderState s, const rails::Answer& a, bool status_check,
       s.payout.due_ms = now_ms + backoff_ms(options, o.rail_checks);
       break;
     case rails::Outcome::kNotFound:
-      // The network never received it: send it again (same reference) at once.
+      // The network never received it: its fallback, or the same rail again (same reference),
+      // at once.
+      if (!o.rail_fallback.empty()) return fall_back(std::move(s), "not-found", a, options, now_ms);
       o.stage = OrderStage::kSending;
-      s.payout.due_ms = now_ms;
+      ++o.rail_sends;
+      s.payout.due_ms = now_ms + options.resend_after_ms;
+      step.send = true;
       break;
     case rails::Outcome::kNotSent:
       return not_sent(std::move(s), a, status_check, options, now_ms);

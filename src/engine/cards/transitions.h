@@ -18,7 +18,9 @@
 //   sending/awaiting  answer: approved          final, success (post)
 //   sending/awaiting  answer: declined          final, declined (void)
 //   sending/awaiting  answer: processing, none  awaiting: asked again after a backoff
-//   sending/awaiting  answer: never received    sending: sent again with its reference
+//   sending/awaiting  answer: never received    sending: sent again with its reference, or
+//                                               to its fallback rail (below)
+//   sending           resend                    sending, the send counted (rail_sends)
 // ("reserve" is no stage: the batch reserves the amount, Move::kReserve, then calls reserved() or
 // decline() with the ledger's outcome.)
 //
@@ -35,6 +37,7 @@
 #include "engine/cards/records.h"
 #include "ledger/ledger.h"
 #include "rails/rail.h"
+#include "rails/routing.h"
 
 namespace payoutd::engine::transitions {
 
@@ -68,6 +71,8 @@ struct Step {
   bool vault_card = false;    // the order took the event's new card: keep it in the vault (the
                               // vault's id replaces card_id when it holds the number already)
   bool rail_timeout = false;  // the rail's first answer did not come in time
+  bool send = false;          // the credit goes to the order's rail once the batch is durable
+                              // (its send counted in rail_sends)
 };
 
 // A card as an event brings it to an order: a new card (its id is provisional, see vault_card),
@@ -101,10 +106,10 @@ Step open(OrderState s, const Opening& how, std::int64_t now_ms);
 
 // --- the reservation ------------------------------------------------------------------------
 
-// The reservation is placed (pending transfer `transfer_id`): the credit goes to the rail, and is
-// sent again if no answer comes within `resend_after_ms`.
-Step reserved(OrderState s, std::int64_t transfer_id, std::int64_t resend_after_ms,
-              std::int64_t now_ms);
+// The reservation is placed (pending transfer `transfer_id`): the credit goes to `route`'s rail
+// (its first send counted), and is sent again if no answer comes within `resend_after_ms`.
+Step reserved(OrderState s, std::int64_t transfer_id, const rails::Route& route,
+              std::int64_t resend_after_ms, std::int64_t now_ms);
 // Declined with `decline_code` (a card limit, the funds, the dialect, the rail, the session).
 Step decline(OrderState s, std::string_view decline_code, std::int64_t now_ms);
 // The decline code of a reservation the ledger refused.
@@ -132,12 +137,21 @@ std::int64_t backoff_ms(const CardEngineOptions& options, int checks);
 // never a decline, and never an unknown outcome to ask status() about. kNotSent to a status
 // request asks again after the status backoff. Either, when the order has moved on (a send
 // overtaken by another that may have reached the network), changes nothing.
+// Fallback: an order with a fallback rail moves to it (the rail left recorded in rail_attempts,
+// sending at once, due again after resend_after_ms) only when its rail certainly has not taken
+// the credit: kNotSent to a credit when every send to the rail was answered kNotSent
+// (rail_not_sent == rail_sends), or kNotFound to a status request. Never after kUnknown or
+// kProcessing: that order stays with its rail until the rail's answer is final.
 Step answer(OrderState s, const rails::Answer& answer, bool status_check,
             const CardEngineOptions& options, std::int64_t now_ms);
 // Whether an order in stage kSending waits out a kNotSent backoff at `now_ms`: it is sent when
 // due, not before. Any other sending order is sent at once (its send may have been lost with a
 // process).
 bool waits_to_send(const OrderState& s, std::int64_t now_ms);
+// A sending order about to be sent again (after a restart, a lost answer, or a kNotSent backoff):
+// the send is counted (rail_sends; Write::kOrder). Any other order, or one waiting out its
+// backoff, is kept (Write::kNothing).
+Step resend(OrderState s, std::int64_t now_ms);
 
 // --- the hosted page: events on a registered order ------------------------------------------
 // Each refuses kNotOpen when the order is no longer registered, and declines it EXPIRED when its

@@ -277,10 +277,10 @@ void Dialect::register_payout(Call& call) {
   o.language = web::offered_language(kPageLanguages, f.language);
   o.return_url = f.return_url;
   o.fail_url = f.fail_url;
-  cards_.submit(
-      std::move(r),
-      [respond = call.respond, base = options_.public_url, rail = std::string(cards_.rail_name())](
-          const CardPayoutResult& result) { answer_registration(respond, result, base, rail); });
+  cards_.submit(std::move(r), [respond = call.respond,
+                               base = options_.public_url](const CardPayoutResult& result) {
+    answer_registration(respond, result, base);
+  });
 }
 
 void Dialect::perform_payout(Call& call) {
@@ -305,11 +305,10 @@ void Dialect::perform_payout(Call& call) {
   r.order.cardholder = f.order.name;
   r.order.language = f.order.language;
   const Source source = f.source.empty() ? Source::kTransit : Source::kCorporateCard;
-  cards_.submit(std::move(r),
-                [respond = call.respond, language = f.order.language,
-                 rail = std::string(cards_.rail_name()), source](CardPayoutResult result) {
-                  answer_payout(respond, std::move(result), language, rail, source);
-                });
+  cards_.submit(std::move(r), [respond = call.respond, language = f.order.language,
+                               source](CardPayoutResult result) {
+    answer_payout(respond, std::move(result), language, source);
+  });
 }
 
 void Dialect::payout_status(Call& call) {

@@ -52,12 +52,14 @@ std::string_view decline_message(std::string_view code, bool en) {
   if (engine::is_card_limit(code) || code == engine::kDeclineLimitExceeded) {
     return en ? "Payout limit exceeded" : "Превышен лимит выплат";
   }
+  if (code == engine::kDeclineNoRoute) {
+    return en ? "Payouts to this card are not available" : "Выплаты на эту карту недоступны";
+  }
   return en ? "Declined" : "Отказ";
 }
 
 // The refusal of a registration's or a payout's result, or nullopt when the engine accepted it.
-std::optional<http::Response> refusal(const CardPayoutResult& r, std::string_view rail_name,
-                                      Source source) {
+std::optional<http::Response> refusal(const CardPayoutResult& r, Source source) {
   switch (r.error) {
     case Error::kNone:
       break;
@@ -81,7 +83,9 @@ std::optional<http::Response> refusal(const CardPayoutResult& r, std::string_vie
     case Error::kUnknownCard:
       return error(500, "99", "There was an error getting gateway parameters");
   }
-  if (r.rail_timeout) return error(504, "91", "Timeout when requesting " + std::string(rail_name));
+  // The gateway named is the card rail the order went to ("sandbox-card-rail").
+  if (r.rail_timeout)
+    return error(504, "91", "Timeout when requesting " + r.order.rail + "-card-rail");
   return std::nullopt;
 }
 
@@ -180,8 +184,8 @@ std::string render_balance(std::int64_t available) {
 }
 
 void answer_registration(const http::Responder& respond, const CardPayoutResult& r,
-                         const std::string& base_url, std::string_view rail_name) {
-  if (auto refused = refusal(r, rail_name, Source::kTransit)) return respond(std::move(*refused));
+                         const std::string& base_url) {
+  if (auto refused = refusal(r, Source::kTransit)) return respond(std::move(*refused));
   http::Response response;
   json::Writer w(response.body);
   w.begin_object();
@@ -194,8 +198,8 @@ void answer_registration(const http::Responder& respond, const CardPayoutResult&
 }
 
 void answer_payout(const http::Responder& respond, CardPayoutResult r, std::string language,
-                   std::string_view rail_name, Source source) {
-  if (auto refused = refusal(r, rail_name, source)) return respond(std::move(*refused));
+                   Source source) {
+  if (auto refused = refusal(r, source)) return respond(std::move(*refused));
   http::Response response;
   response.render_body = [r = std::move(r), language = std::move(language)](std::string& out) {
     out = render_order(r, language);

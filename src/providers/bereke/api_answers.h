@@ -46,12 +46,12 @@ enum class Source : std::uint8_t {
 };
 
 // Answers registerPayout.do from the engine's result: the order's formUrl under `base_url`, or
-// the refusal; `rail_name` names the card network in a timeout's message.
+// the refusal (a timeout's message names the order's rail).
 void answer_registration(const http::Responder& respond, const engine::CardPayoutResult& r,
-                         const std::string& base_url, std::string_view rail_name);
+                         const std::string& base_url);
 // Answers performPayout.do from the engine's result: the order with its messages in `language`,
 // or the refusal.
 void answer_payout(const http::Responder& respond, engine::CardPayoutResult r, std::string language,
-                   std::string_view rail_name, Source source);
+                   Source source);
 
 }  // namespace payoutd::providers::bereke::api

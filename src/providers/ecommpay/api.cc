@@ -416,6 +416,7 @@ std::pair<int, std::string> decline_answer(const std::string& d, std::int64_t li
   if (engine::is_card_limit(d) || d == engine::kDeclineLimitExceeded) {
     return limit_code(d, limit_window_ms);
   }
+  if (d == engine::kDeclineNoRoute) return {kCodeDecline, "Payouts to this card are not available"};
   return {kCodeDecline, "Declined by the card issuer"};
 }
 

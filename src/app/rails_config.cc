@@ -1,0 +1,189 @@
+#include "app/rails_config.h"
+
+#include <algorithm>
+
+#include "cards/card.h"
+#include "config/reader.h"
+
+namespace payoutd::app {
+namespace {
+
+using config::bounded;
+using config::fail;
+using config::get_or;
+using config::required_string;
+using config::section;
+
+constexpr std::size_t kRailNameMax = 32;
+
+bool valid_rail_name(const std::string& name) {
+  return !name.empty() && name.size() <= kRailNameMax &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
+}
+
+// The keys of a sandbox network (`[rail]`, or a `[[rails]]` entry of kind "sandbox").
+rails::SandboxRailOptions sandbox_options(const toml::table& t, const std::string& where) {
+  rails::SandboxRailOptions o;
+  o.latency_ms = bounded(t, where, "latency_ms", 100, 0, 60'000);
+  o.timeout_ms = bounded(t, where, "timeout_ms", 3000, 1, 600'000);
+  o.settle_ms = bounded(t, where, "settle_ms", 2000, 0, 3'600'000);
+  if (const toml::node* node = t.get("cards")) {
+    const toml::table* cards = node->as_table();
+    if (!cards) fail(where + ".cards", "must be a table of card numbers");
+    for (const auto& [pan, behaviour] : *cards) {
+      const std::string b = behaviour.value<std::string>().value_or("");
+      if (!cards::luhn_valid(pan.str()) || !rails::is_sandbox_behaviour(b)) {
+        fail(where + ".cards",
+             "maps card numbers to decline, processing-success, processing-decline, "
+             "timeout or not-sent-then-success");
+      }
+      o.cards.emplace(std::string(pan.str()), b);
+    }
+  }
+  o.not_sent_sends = static_cast<int>(bounded(t, where, "not_sent_sends", 2, 1, 1000));
+  if (o.latency_ms >= o.timeout_ms) fail(where + ".latency_ms", "must be below timeout_ms");
+  return o;
+}
+
+RailConfig legacy_rail(const toml::table& rail) {
+  const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
+  if (kind != "sandbox") {
+    fail("rail.kind", "must be sandbox (the other kinds are configured in [[rails]])");
+  }
+  RailConfig r{std::string(rails::kLegacyRail), kind, sandbox_options(rail, "rail")};
+  r.sandbox.name = r.name;
+  return r;
+}
+
+RailConfig listed_rail(const toml::table& t, const std::string& where) {
+  RailConfig r;
+  r.name = required_string(t, where, "name");
+  if (!valid_rail_name(r.name)) {
+    fail(where + ".name", "must be 1 to 32 characters of a-z, 0-9 and '-'");
+  }
+  r.kind = required_string(t, where, "kind");
+  if (r.kind == "sandbox") {
+    r.sandbox = sandbox_options(t, where);
+    r.sandbox.name = r.name;
+  } else {
+    fail(where + ".kind", "must be sandbox");
+  }
+  return r;
+}
+
+void load_rail_list(const toml::table& root, Config& config) {
+  const toml::node* listed = root.get("rails");
+  const bool legacy = !listed || root.get("rail") != nullptr;
+  if (legacy) config.rails.push_back(legacy_rail(section(root, "rail")));
+  if (!listed) return;
+  const toml::array* list = listed->as_array();
+  if (!list || !list->is_array_of_tables()) fail("rails", "must be [[rails]] tables");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string where = "rails[" + std::to_string(i) + "]";
+    RailConfig r = listed_rail(*list->get(i)->as_table(), where);
+    for (const RailConfig& existing : config.rails) {
+      if (existing.name == r.name) fail(where + ".name", "another rail has the name " + r.name);
+    }
+    config.rails.push_back(std::move(r));
+  }
+}
+
+std::vector<std::string> string_list(const toml::table& t, const std::string& where,
+                                     const char* key) {
+  std::vector<std::string> out;
+  const toml::node* node = t.get(key);
+  if (!node) return out;
+  const toml::array* list = node->as_array();
+  if (!list) fail(where + "." + key, "must be a list of strings");
+  for (const toml::node& n : *list) {
+    const auto s = n.value_exact<std::string>();
+    if (!s || s->empty()) fail(where + "." + key, "must be a list of strings");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+rails::RouteRule rule_of(const toml::table& t, const std::string& where) {
+  rails::RouteRule rule;
+  rule.schemes = string_list(t, where, "schemes");
+  rule.countries = string_list(t, where, "countries");
+  rule.currencies = string_list(t, where, "currencies");
+  for (const std::string& code : rule.currencies) {
+    if (!Currency::from_code(code)) fail(where + ".currencies", "no such currency: " + code);
+  }
+  const bool band = t.contains("amount_min") || t.contains("amount_max");
+  if (band) {
+    if (rule.currencies.size() != 1) {
+      fail(where + ".currencies", "an amount band needs exactly one currency");
+    }
+    const Currency currency = *Currency::from_code(rule.currencies.front());
+    rule.amount_min = config::minor_of(t, where, "amount_min", currency, "0");
+    if (t.contains("amount_max")) {
+      rule.amount_max = config::minor_of(t, where, "amount_max", currency, "0");
+    }
+  }
+  rule.rail = required_string(t, where, "rail");
+  rule.fallback = get_or<std::string>(t, where, "fallback", "");
+  return rule;
+}
+
+void add_tenant_routing(const toml::table& t, const std::string& where,
+                        const std::vector<std::string>& names, Config& config) {
+  const std::optional<Tenant> tenant = Tenant::parse(required_string(t, where, "tenant"));
+  const std::vector<Tenant>& tenants = config.admin.tenants;
+  if (!tenant || std::find(tenants.begin(), tenants.end(), *tenant) == tenants.end()) {
+    fail(where + ".tenant",
+         "no such tenant in this config (qiwi:<product>, bereke:<partner>, ecommpay:<project>)");
+  }
+  std::vector<rails::RouteRule> rules;
+  if (const toml::node* node = t.get("rules")) {
+    const toml::array* list = node->as_array();
+    if (!list || !list->is_array_of_tables()) fail(where + ".rules", "must be tables");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      rules.push_back(
+          rule_of(*list->get(i)->as_table(), where + ".rules[" + std::to_string(i) + "]"));
+    }
+  }
+  const std::string fallback_default = get_or<std::string>(t, where, "default", "");
+  if (auto problem = config.routing.add(*tenant, std::move(rules), fallback_default, names)) {
+    fail(where, *problem);
+  }
+}
+
+void load_routing(const toml::table& root, Config& config) {
+  std::vector<std::string> names;
+  for (const RailConfig& r : config.rails) names.push_back(r.name);
+  const toml::table& routing = section(root, "routing");
+  const std::string all_default = get_or<std::string>(routing, "routing", "default", names.front());
+  if (std::find(names.begin(), names.end(), all_default) == names.end()) {
+    fail("routing.default", "no rail is named " + all_default);
+  }
+  config.routing = rails::Routing(all_default);
+  const toml::node* node = routing.get("tenants");
+  if (!node) return;
+  const toml::array* list = node->as_array();
+  if (!list || !list->is_array_of_tables()) fail("routing.tenants", "must be [[routing.tenants]]");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    add_tenant_routing(*list->get(i)->as_table(), "routing.tenants[" + std::to_string(i) + "]",
+                       names, config);
+  }
+}
+
+}  // namespace
+
+void load_rails(const toml::table& root, Config& config) {
+  load_rail_list(root, config);
+  load_routing(root, config);
+  const toml::table& rail = section(root, "rail");
+  engine::CardEngineOptions& e = config.card_engine;
+  e.reconcile_first_ms = bounded(rail, "rail", "reconcile_first_ms", 1000, 10, 3'600'000);
+  e.reconcile_max_ms = bounded(rail, "rail", "reconcile_max_ms", 60'000, 10, 86'400'000);
+  std::int64_t slowest_ms = 0;
+  for (const RailConfig& r : config.rails) slowest_ms = std::max(slowest_ms, r.timeout_ms());
+  e.resend_after_ms = std::max<std::int64_t>(slowest_ms * 2, 5000);
+  e.waiter_timeout_ms = slowest_ms + 5000;
+}
+
+}  // namespace payoutd::app
