@@ -87,9 +87,14 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 }
 
 // libcurl calls it once per attempt, on an established connection, just before the request is
-// written: from here on, the request may reach the server.
+// written: from here on, the request may reach the server. A second call is libcurl re-sending
+// the request by itself after the first attempt's reused connection died without an answer
+// (https_client.h): refused, so that a request is written at most once and its fate stays
+// with the caller (a signed request re-sent verbatim would also repeat its nonce).
 int on_prerequest(void* user, char*, char*, int, int) {
-  static_cast<Transfer*>(user)->attempted = true;
+  auto* t = static_cast<Transfer*>(user);
+  if (t->attempted) return CURL_PREREQFUNC_ABORT;
+  t->attempted = true;
   return CURL_PREREQFUNC_OK;
 }
 
@@ -106,7 +111,8 @@ struct HttpsClient::Impl {
   mutable std::mutex mutex;  // incoming, refused, admitted, stopping
   std::vector<std::unique_ptr<Transfer>> incoming;
   std::vector<std::unique_ptr<Transfer>> refused;  // beyond the queue: answered not sent
-  int admitted = 0;                                // incoming + running
+  std::vector<std::function<void()>> tasks;
+  int admitted = 0;  // incoming + running
   bool stopping = false;
   bool stopped = false;  // the thread has answered everything and ended
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running;  // the client's thread only
@@ -147,6 +153,18 @@ struct HttpsClient::Impl {
     answer_unsent(*t, "the client is stopped");
   }
 
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex);
+      if (!stopping) {
+        tasks.push_back(std::move(task));
+        curl_multi_wakeup(multi);
+        return;
+      }
+    }
+    task();
+  }
+
   void stop() {
     {
       std::lock_guard lock(mutex);
@@ -177,14 +195,17 @@ struct HttpsClient::Impl {
   void run() {
     for (;;) {
       std::vector<std::unique_ptr<Transfer>> starting, refusing;
+      std::vector<std::function<void()>> due;
       bool stop_now = false;
       {
         std::lock_guard lock(mutex);
         starting.swap(incoming);
         refusing.swap(refused);
+        due.swap(tasks);
         stop_now = stopping;
       }
       for (auto& t : refusing) answer_unsent(*t, "too many requests waiting for a connection");
+      for (auto& task : due) task();
       if (stop_now) {
         for (auto& t : starting) answer_unsent(*t, "the client is stopped");
         forget(static_cast<int>(starting.size()));
@@ -311,6 +332,8 @@ struct HttpsClient::Impl {
     r.body.clear();
     if (t.too_large) {
       r.error = "the response body is larger than the client accepts";
+    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+      r.error = "the connection died after the request was written, before any answer";
     } else {
       r.error = curl_easy_strerror(rc);
       if (t.error[0] != '\0') r.error += std::string(": ") + t.error;
@@ -341,6 +364,8 @@ HttpsClient::~HttpsClient() = default;
 void HttpsClient::submit(HttpsRequest request, HttpsCallback done) {
   impl_->submit(std::make_unique<Transfer>(std::move(request), std::move(done)));
 }
+
+void HttpsClient::post(std::function<void()> task) { impl_->post(std::move(task)); }
 
 void HttpsClient::stop() { impl_->stop(); }
 

@@ -26,16 +26,18 @@
 //   CURLE_SSL_CONNECT_ERROR (the TLS handshake), or with any error while CURLINFO_REQUEST_SIZE
 //   is 0 (e.g. a deadline that passed during the connect),
 //   AND libcurl never reached the point of sending the request on a connection, in any attempt.
-// The second condition matters because libcurl re-sends a request by itself: when a request
-// written on a reused keep-alive connection gets no byte of answer (the server closed the
-// connection, or reset it, meanwhile), libcurl's Curl_retry_request sends it again on a fresh
-// connection, POST included, and reports only what happened to the last attempt. So a first
-// attempt the server may have received can end as CURLE_COULDNT_CONNECT on the second. The client
-// registers CURLOPT_PREREQFUNCTION, which libcurl calls in its DO state once per attempt, on a
-// connected (TLS-established) connection, just before the request is written; once it has been
-// called, the request counts as sent whatever the final error says. For the connectors this
-// silent re-send is harmless, since each network dedupes by the reference the request carries,
-// but it may show up at the network as a second request with the same reference.
+// The second condition matters because libcurl would re-send a request by itself: when a
+// request written on a reused keep-alive connection gets no byte of answer (the server closed or
+// reset the connection meanwhile), libcurl's Curl_retry_request sends it again on a fresh
+// connection, POST included, and reports only what happened to the last attempt; a first attempt
+// the server may have received could then end as CURLE_COULDNT_CONNECT. The client registers
+// CURLOPT_PREREQFUNCTION, which libcurl calls in its DO state once per attempt, on a connected
+// (TLS-established) connection, just before the request is written. Its first call marks the
+// request sent, whatever the final error says; a second call (libcurl's own re-send) is refused,
+// so each request is written at most once and answered not completed, sent. The connectors need
+// that: a signed request re-sent verbatim repeats its OAuth nonce, which Mastercard refuses with
+// a 401 that would read as "refused, not taken" while the first attempt may have been credited
+// (found with the Mastercard double: tests/rails/mastercard_send_test.cc).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -89,6 +91,11 @@ class HttpsClient {
 
   // Thread-safe. The callback runs exactly once (see the contract above).
   void submit(HttpsRequest request, HttpsCallback done);
+
+  // Runs `task` on the client's thread, after the answers being delivered now (for a connector's
+  // answers that need no request, such as a refusal while its circuit is open). After stop(): at
+  // once, on the caller's thread. Thread-safe.
+  void post(std::function<void()> task);
 
   // Answers every request still waiting or running (not completed; `sent` as above) and stops
   // the thread. Later submits are answered at once, not sent. Idempotent.
