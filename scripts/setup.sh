@@ -10,9 +10,10 @@ packages=(
   libsqlite3-dev sqlite3      # embedded store
   libpq-dev                   # PostgreSQL store (libpq)
   postgresql                  # throwaway clusters for tests and benchmarks (initdb, pgbench)
-  libssl-dev                  # SHA-256 request fingerprints, TLS later
+  libssl-dev                  # SHA-256 request fingerprints, Mastercard's OAuth signatures
+  openssl                     # tests: certificates and keys for the card networks' doubles
   libsodium-dev               # randomness, constant-time compares, the card vault
-  libcurl4-openssl-dev        # outbound HTTP: callbacks from the outbox
+  libcurl4-openssl-dev        # outbound HTTP: callbacks from the outbox, the card networks
   libspdlog-dev libfmt-dev    # structured logs
   libcli11-dev                # command line
   libtomlplusplus-dev         # config files

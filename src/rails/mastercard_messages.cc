@@ -1,0 +1,220 @@
+// The Mastercard Send connector's messages: the payment transfer it sends and what it reads from
+// the answers (rails/mastercard_send.h; docs/rails.md, "Mastercard Send").
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/json.h"
+#include "rails/mastercard_send.h"
+
+namespace payoutd::rails::mastercard {
+
+namespace {
+
+constexpr std::size_t kNameBytesMax = 40;  // first_name, last_name (Send's PaymentTransfer)
+constexpr std::size_t kLogFieldBytesMax = 80;
+constexpr std::size_t kLogErrorsMax = 8;
+
+// Runs of 12 or more digits (a card number Mastercard might echo) replaced by their last four.
+std::string without_card_numbers(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i >= 12) {
+      out += "****";
+      out += text.substr(j - 4, 4);
+    } else {
+      out += text.substr(i, std::max<std::size_t>(j - i, 1));
+      if (j == i) j = i + 1;
+    }
+    i = j;
+  }
+  return out;
+}
+
+// At most `max` bytes, not cutting a UTF-8 sequence.
+std::string shortened(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+struct Person {
+  std::string first_name, last_name;
+  bool complete() const { return !first_name.empty() && !last_name.empty(); }
+};
+
+struct Parties {
+  Person sender, recipient;
+  std::string sender_wallet_id;
+};
+
+std::string text_member(const json::Value& object, std::string_view key) {
+  const json::Value* v = object.find(key);
+  return v && v->is_string() ? std::string(trimmed(v->as_string())) : std::string();
+}
+
+// The order's parties: a JSON object of the dialect's names (sender_first_name, ...).
+Parties parties_of(const CreditOrder& order) {
+  Parties p;
+  json::ParseResult parsed = json::parse(order.parties);
+  if (parsed.value && parsed.value->is_object()) {
+    const json::Value& o = *parsed.value;
+    p.sender = {text_member(o, "sender_first_name"), text_member(o, "sender_last_name")};
+    p.recipient = {text_member(o, "recipient_first_name"), text_member(o, "recipient_last_name")};
+    p.sender_wallet_id = text_member(o, "sender_wallet_id");
+  }
+  if (!p.recipient.complete()) {  // the name embossed on the card: first names, then the last
+    const std::string_view holder = trimmed(order.cardholder);
+    const std::size_t space = holder.rfind(' ');
+    if (space != std::string_view::npos) {
+      p.recipient = {std::string(trimmed(holder.substr(0, space))),
+                     std::string(holder.substr(space + 1))};
+    }
+  }
+  return p;
+}
+
+void write_person(json::Writer& w, std::string_view key, const Person& person) {
+  w.key(key).begin_object();
+  w.key("first_name").string(shortened(person.first_name, kNameBytesMax));
+  w.key("last_name").string(shortened(person.last_name, kNameBytesMax));
+  w.end_object();
+}
+
+const json::Value* first_transaction(const json::Value& transfer) {
+  const json::Value* history = transfer.find("transaction_history");
+  const json::Value* data = history ? history->find("data") : nullptr;
+  const json::Value* list = data ? data->find("transaction") : nullptr;
+  if (!list || !list->is_array() || list->as_array().empty()) return nullptr;
+  return &list->as_array().front();
+}
+
+std::string string_member(const json::Value* object, std::string_view key) {
+  if (!object) return {};
+  const json::Value* v = object->find(key);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+// The transfer of {"transfer":{...}} or of {"transfers":{"data":{"transfer":[{...}]}}}.
+const json::Value* transfer_in(const json::Value& document) {
+  if (const json::Value* t = document.find("transfer"); t && t->is_object()) return t;
+  const json::Value* list = document.find("transfers");
+  const json::Value* data = list ? list->find("data") : nullptr;
+  const json::Value* items = data ? data->find("transfer") : nullptr;
+  if (!items || !items->is_array() || items->as_array().empty()) return nullptr;
+  const json::Value& first = items->as_array().front();
+  return first.is_object() ? &first : nullptr;
+}
+
+}  // namespace
+
+bool reference_fits(std::string_view reference) {
+  if (reference.size() < 6 || reference.size() > 40) return false;
+  for (char c : reference) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '~' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string transfer_body(const CreditOrder& order, const MastercardSendOptions& options,
+                          std::string* problem) {
+  if (!reference_fits(order.reference)) {
+    *problem = "the reference does not fit Mastercard's transfer_reference";
+    return {};
+  }
+  const Parties parties = parties_of(order);
+  if (!parties.recipient.complete()) {
+    *problem = "the order has no recipient first and last name, which Mastercard requires";
+    return {};
+  }
+  std::string out;
+  json::Writer w(out);
+  w.begin_object().key("payment_transfer").begin_object();
+  w.key("transfer_reference").string(order.reference);
+  if (!options.payment_type.empty()) w.key("payment_type").string(options.payment_type);
+  w.key("funding_source").string(options.funding_source);
+  w.key("amount").string(std::to_string(order.amount.minor));  // minor units, as a string
+  w.key("currency").string(order.amount.currency.code());
+  w.key("sender_account_uri")
+      .string(parties.sender_wallet_id.empty() ? options.sender_account_uri
+                                               : "acct-ref:" + parties.sender_wallet_id);
+  if (parties.sender.complete()) write_person(w, "sender", parties.sender);
+  w.key("recipient_account_uri").string("pan:" + order.pan);
+  write_person(w, "recipient", parties.recipient);
+  if (!options.payment_origination_country.empty()) {
+    w.key("payment_origination_country").string(options.payment_origination_country);
+  }
+  w.end_object().end_object();
+  return out;
+}
+
+std::unique_ptr<Answer> answer_of(std::string_view body, std::int64_t now_ms) {
+  json::ParseResult parsed = json::parse(body);
+  if (!parsed.value) return nullptr;
+  const json::Value* transfer = transfer_in(*parsed.value);
+  if (!transfer) return nullptr;
+  const std::string status = string_member(transfer, "status");
+  const json::Value* transaction = first_transaction(*transfer);
+  auto a = std::make_unique<Answer>();
+  a->code = string_member(transaction, "network_status_code");
+  a->text = string_member(transaction, "network_status_description");
+  if (status == "APPROVED") {
+    a->outcome = Outcome::kApproved;
+    a->approval = string_member(transaction, "retrieval_reference");
+    a->at_ms = now_ms;
+  } else if (status == "DECLINED") {
+    a->outcome = Outcome::kDeclined;
+    a->at_ms = now_ms;
+  } else if (status == "REVERSED" || status == "CANCELLED") {
+    spdlog::warn("mastercard-send: a transfer answered {}: treated as declined", status);
+    a->outcome = Outcome::kDeclined;
+    a->code = status;
+    a->text = "the transfer was " + shortened(status, kLogFieldBytesMax) + " by Mastercard";
+    a->at_ms = now_ms;
+  } else if (status == "PENDING") {
+    a->outcome = Outcome::kProcessing;
+    a->text = "the transfer is pending at Mastercard";
+  } else if (status == "UNKNOWN" || status == "ERROR") {
+    a->outcome = Outcome::kUnknown;
+    a->text = "Mastercard has no final answer yet (" + status + ")";
+  } else {
+    return nullptr;
+  }
+  return a;
+}
+
+std::string errors_summary(std::string_view body) {
+  json::ParseResult parsed = json::parse(body);
+  if (!parsed.value) return {};
+  const json::Value* errors = parsed.value->find("Errors");
+  const json::Value* list = errors ? errors->find("Error") : nullptr;
+  if (!list) return {};
+  std::vector<const json::Value*> items;
+  if (list->is_object()) items.push_back(list);  // some Mastercard APIs send one object
+  if (list->is_array()) {
+    for (const json::Value& item : list->as_array()) items.push_back(&item);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < items.size() && i < kLogErrorsMax; ++i) {
+    if (!items[i]->is_object()) continue;
+    if (!out.empty()) out += "; ";
+    out += shortened(string_member(items[i], "Source"), kLogFieldBytesMax) + " " +
+           shortened(string_member(items[i], "ReasonCode"), kLogFieldBytesMax) + ": " +
+           shortened(string_member(items[i], "Description"), kLogFieldBytesMax);
+  }
+  return without_card_numbers(out);
+}
+
+}  // namespace payoutd::rails::mastercard

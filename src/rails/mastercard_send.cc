@@ -1,0 +1,267 @@
+#include "rails/mastercard_send.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "rails/https_client.h"
+#include "rails/oauth1.h"
+
+namespace payoutd::rails {
+
+namespace {
+
+constexpr std::size_t kSendTimesMax = 100000;  // references remembered for the quiet period
+
+using Call = RailCallStats::Call;
+
+Answer not_sent(std::string text) { return Answer{Outcome::kNotSent, {}, {}, std::move(text), 0}; }
+Answer unknown(std::string text) { return Answer{Outcome::kUnknown, {}, {}, std::move(text), 0}; }
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("mastercard-send: ") + what);
+}
+
+HttpsClientOptions client_options(const MastercardSendOptions& o) {
+  HttpsClientOptions c;
+  c.thread_name = "mastercard-send";
+  c.ca_file = o.ca_file;
+  c.connections_max = o.connections_max;
+  c.host_connections_max = o.connections_max;
+  c.queue_max = o.queue_max;
+  c.connect_timeout_ms = o.connect_timeout_ms;
+  c.timeout_ms = o.timeout_ms;
+  return c;
+}
+
+}  // namespace
+
+struct MastercardSendRail::Impl {
+  MastercardSendOptions options;
+  const Clock& clock;
+  std::unique_ptr<OAuth1Signer> signer;
+  std::string transfers_url;  // {base}/v1/partners/{partner}/transfers
+  Breaker breaker;
+  RailCallStats stats;
+  const std::int64_t started_ms;
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;                                            // last_send_ms
+  std::unordered_map<std::string, std::int64_t> last_send_ms;  // reference -> when its send ended
+  HttpsClient client;  // last: stopped and destroyed first, while the rest still stands
+
+  Impl(MastercardSendOptions o, const Clock& c)
+      : options(std::move(o)),
+        clock(c),
+        breaker(options.breaker, clock),
+        started_ms(clock.now_ms()),
+        client(client_options(options)) {
+    require(options.base_url.starts_with("https://"), "base_url must be an https URL");
+    require(!options.partner_id.empty(), "partner_id is required");
+    require(!options.consumer_key.empty(), "consumer_key is required");
+    require(!options.sender_account_uri.empty(), "sender_account_uri is required");
+    std::string error;
+    signer = OAuth1Signer::from_pem_file(options.signing_key_file, options.consumer_key, &error);
+    if (!signer) {
+      client.stop();
+      throw std::runtime_error("mastercard-send: " + error);
+    }
+    std::string base = options.base_url;
+    while (base.ends_with('/')) base.pop_back();
+    transfers_url = base + "/v1/partners/" + options.partner_id + "/transfers";
+  }
+
+  HttpsRequest signed_request(std::string method, std::string url, std::string body) {
+    HttpsRequest r;
+    r.method = std::move(method);
+    r.url = std::move(url);
+    r.body = std::move(body);
+    r.headers = {"Accept: application/json",
+                 "Authorization: " + signer->authorization(r.method, r.url, r.body)};
+    if (r.method == "POST") r.headers.emplace_back("Content-Type: application/json");
+    r.response_headers = {"correlation-id"};
+    return r;
+  }
+
+  // Delivers an answer on the client's thread, and counts it.
+  void answer_now(Call call, AnswerCallback done, Answer a) {
+    client.post([this, call, done = std::move(done), a = std::move(a)]() mutable {
+      stats.count(call, a.outcome, -1);
+      done(std::move(a));
+    });
+  }
+
+  void noted_send(const std::string& reference) {
+    std::lock_guard lock(mutex);
+    if (last_send_ms.size() >= kSendTimesMax) prune_send_times();
+    last_send_ms[reference] = clock.now_ms();
+  }
+
+  void prune_send_times() {
+    const std::int64_t before = clock.now_ms() - options.not_found_after_ms;
+    std::erase_if(last_send_ms, [before](const auto& kv) { return kv.second < before; });
+  }
+
+  // Whether a "no such transfer" is conclusive now (docs/rails.md, the quiet period).
+  bool quiet_since_last_send(const std::string& reference) {
+    std::lock_guard lock(mutex);
+    std::int64_t last = started_ms;  // an earlier process may have sent it just before
+    if (auto it = last_send_ms.find(reference); it != last_send_ms.end()) {
+      last = std::max(last, it->second);
+    }
+    return clock.now_ms() - last >= options.not_found_after_ms;
+  }
+
+  // Mastercard refused our own request: configuration (keys, partner id) or a bug of ours.
+  void alert(std::string_view what, const std::string& reference, const HttpsResponse& r) {
+    std::string correlation;
+    for (const auto& [name, value] : r.headers) correlation = value;
+    spdlog::error(
+        "mastercard-send: ALERT: Mastercard refused our {} for {} with HTTP {} ({}), "
+        "correlation-id {}: check the connector's configuration",
+        what, reference, r.status, mastercard::errors_summary(r.body), correlation);
+  }
+
+  void credit(CreditOrder order, AnswerCallback done) {
+    if (stopping) return done(unknown("the Mastercard connector is stopped"));
+    std::string problem;
+    std::string body = mastercard::transfer_body(order, options, &problem);
+    if (body.empty()) {
+      spdlog::error("mastercard-send: ALERT: credit {} not sent: {}", order.reference, problem);
+      return answer_now(Call::kCredit, std::move(done), not_sent(problem));
+    }
+    if (!breaker.allow()) {
+      return answer_now(Call::kCredit, std::move(done),
+                        not_sent("the circuit to Mastercard is open: nothing was sent"));
+    }
+    HttpsRequest r =
+        signed_request("POST", transfers_url + "/payment?decline_details=true", std::move(body));
+    client.submit(std::move(r), [this, reference = std::move(order.reference),
+                                 done = std::move(done)](HttpsResponse response) mutable {
+      if (response.sent) noted_send(reference);
+      on_credit_answer(reference, std::move(done), response);
+    });
+  }
+
+  void finish(Call call, AnswerCallback& done, Answer a, const HttpsResponse& r) {
+    stats.count(call, a.outcome, r.duration_ms);
+    done(std::move(a));
+  }
+
+  // An answer nobody can read as an answer of Mastercard's: the breaker's failure.
+  Answer unanswered(const HttpsResponse& r) {
+    if (stopping) return unknown("the Mastercard connector is stopped");  // rail.h: kUnknown
+    breaker.record(false);
+    if (!r.completed) {
+      return r.sent ? unknown("no answer from Mastercard: " + r.error)
+                    : not_sent("cannot reach Mastercard (" + r.error + "): nothing was sent");
+    }
+    return unknown("Mastercard answered HTTP " + std::to_string(r.status));
+  }
+
+  bool refused_our_request(const HttpsResponse& r) {
+    return r.completed && (r.status == 400 || r.status == 401 || r.status == 403);
+  }
+
+  void on_credit_answer(const std::string& reference, AnswerCallback done, const HttpsResponse& r) {
+    if (!r.completed || r.status == 429 || r.status >= 500) {
+      return finish(Call::kCredit, done, unanswered(r), r);
+    }
+    breaker.record(true);
+    if (refused_our_request(r)) {
+      alert("payment transfer", reference, r);
+      return finish(Call::kCredit, done, not_sent("Mastercard refused the request"), r);
+    }
+    if (r.status == 409) {  // the reference exists: what became of it is the answer
+      return retrieve(reference, Call::kCredit, std::move(done));
+    }
+    if (r.status == 402) {  // a decline without details (decline_details was not honoured)
+      Answer a{Outcome::kDeclined, {}, {}, mastercard::errors_summary(r.body), clock.now_ms()};
+      return finish(Call::kCredit, done, std::move(a), r);
+    }
+    std::unique_ptr<Answer> a;
+    if (r.status >= 200 && r.status < 300) a = mastercard::answer_of(r.body, clock.now_ms());
+    if (!a) return finish(Call::kCredit, done, unknown(unreadable(r)), r);
+    finish(Call::kCredit, done, std::move(*a), r);
+  }
+
+  static std::string unreadable(const HttpsResponse& r) {
+    return "Mastercard's answer (HTTP " + std::to_string(r.status) + ") is not a transfer";
+  }
+
+  void status(std::string reference, AnswerCallback done) {
+    if (stopping) return done(unknown("the Mastercard connector is stopped"));
+    if (!mastercard::reference_fits(reference)) {
+      return answer_now(Call::kStatus, std::move(done),
+                        not_sent("the reference does not fit Mastercard's transfer_reference"));
+    }
+    if (!breaker.allow()) {
+      return answer_now(Call::kStatus, std::move(done),
+                        not_sent("the circuit to Mastercard is open: the question was not sent"));
+    }
+    retrieve(std::move(reference), Call::kStatus, std::move(done));
+  }
+
+  // GET …/transfers?ref=: the transfer Mastercard has under the reference.
+  void retrieve(std::string reference, Call call, AnswerCallback done) {
+    HttpsRequest r = signed_request("GET", transfers_url + "?ref=" + reference, "");
+    client.submit(std::move(r), [this, call, reference = std::move(reference),
+                                 done = std::move(done)](HttpsResponse response) mutable {
+      on_retrieval(reference, call, std::move(done), response);
+    });
+  }
+
+  void on_retrieval(const std::string& reference, Call call, AnswerCallback done,
+                    const HttpsResponse& r) {
+    if (!r.completed || r.status == 429 || r.status >= 500) {
+      return finish(call, done, unanswered(r), r);
+    }
+    breaker.record(true);
+    if (refused_our_request(r)) {
+      alert("retrieval", reference, r);
+      return finish(call, done, not_sent("Mastercard refused the request"), r);
+    }
+    if (r.status == 404) {
+      Answer a = quiet_since_last_send(reference)
+                     ? Answer{Outcome::kNotFound, {}, {}, "Mastercard has no such transfer", 0}
+                     : unknown("Mastercard has no such transfer yet: asked too soon after a send");
+      return finish(call, done, std::move(a), r);
+    }
+    std::unique_ptr<Answer> a;
+    if (r.status == 200) a = mastercard::answer_of(r.body, clock.now_ms());
+    if (!a) return finish(call, done, unknown(unreadable(r)), r);
+    finish(call, done, std::move(*a), r);
+  }
+};
+
+MastercardSendRail::MastercardSendRail(MastercardSendOptions options, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
+
+MastercardSendRail::~MastercardSendRail() { stop(); }
+
+std::string_view MastercardSendRail::name() const { return impl_->options.name; }
+
+void MastercardSendRail::credit(CreditOrder order, AnswerCallback done) {
+  impl_->credit(std::move(order), std::move(done));
+}
+
+void MastercardSendRail::status(std::string reference, AnswerCallback done) {
+  impl_->status(std::move(reference), std::move(done));
+}
+
+void MastercardSendRail::stop() {
+  impl_->stopping = true;
+  impl_->client.stop();
+}
+
+RailCallStatsSnapshot MastercardSendRail::stats() const {
+  RailCallStatsSnapshot s = impl_->stats.snapshot();
+  s.breaker_opened = impl_->breaker.opened_count();
+  return s;
+}
+
+Breaker::State MastercardSendRail::breaker_state() const { return impl_->breaker.state(); }
+
+}  // namespace payoutd::rails
