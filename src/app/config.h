@@ -16,6 +16,7 @@
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
 #include "providers/provider.h"
+#include "rails/mastercard_send.h"
 #include "rails/routing.h"
 #include "rails/sandbox_rail.h"
 #include "store/postgres_store.h"
@@ -25,11 +26,14 @@ namespace payoutd::app {
 // A card rail of the config (rails_config.h).
 struct RailConfig {
   std::string name;
-  std::string kind;                   // "sandbox"
-  rails::SandboxRailOptions sandbox;  // kind "sandbox" (its path: set at start)
+  std::string kind;                         // "sandbox", "mastercard-send"
+  rails::SandboxRailOptions sandbox;        // kind "sandbox" (its path: set at start)
+  rails::MastercardSendOptions mastercard;  // kind "mastercard-send"
 
   // How long the rail's connector waits for an answer.
-  std::int64_t timeout_ms() const { return sandbox.timeout_ms; }
+  std::int64_t timeout_ms() const {
+    return kind == "mastercard-send" ? mastercard.timeout_ms : sandbox.timeout_ms;
+  }
 };
 
 struct Config {

@@ -18,6 +18,8 @@ std::unique_ptr<BuiltRails> build_rails(const Config& config, const Clock& clock
       auto rail = std::make_unique<rails::SandboxRail>(std::move(options), clock);
       built->sandboxes.push_back(rail.get());
       built->owned.push_back(std::move(rail));
+    } else if (r.kind == "mastercard-send") {
+      built->owned.push_back(std::make_unique<rails::MastercardSendRail>(r.mastercard, clock));
     } else {
       PAYOUTD_ASSERT(false, "the config reads only the kinds of rail built here");
     }

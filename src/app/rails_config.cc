@@ -1,6 +1,7 @@
 #include "app/rails_config.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "cards/card.h"
 #include "config/reader.h"
@@ -47,6 +48,57 @@ rails::SandboxRailOptions sandbox_options(const toml::table& t, const std::strin
   return o;
 }
 
+// An https:// URL (every connection to a network leaves over TLS).
+std::string https_url(const toml::table& t, const std::string& where, const char* key) {
+  std::string url = required_string(t, where, key);
+  if (url.rfind("https://", 0) != 0) fail(where + "." + key, "must be an https:// URL");
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// A file the connector reads at start: a path, or the name of an environment variable holding one
+// (`<key>_env`), never the secret itself in the config.
+std::string file_path(const toml::table& t, const std::string& where, const char* key,
+                      bool required) {
+  std::string path = get_or<std::string>(t, where, key, "");
+  const std::string env_key = std::string(key) + "_env";
+  if (const std::string env = get_or<std::string>(t, where, env_key.c_str(), ""); !env.empty()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+    const char* value = std::getenv(env.c_str());
+    if (!value || !*value) fail(where + "." + env_key, "names an unset environment variable");
+    path = value;
+  }
+  if (required && path.empty()) fail(where + "." + key, "is required (a file path, or " + env_key + ")");
+  return path;
+}
+
+rails::BreakerOptions breaker_options(const toml::table& t, const std::string& where) {
+  rails::BreakerOptions b;
+  b.failures = static_cast<int>(bounded(t, where, "breaker_failures", b.failures, 0, 10'000));
+  b.open_ms = bounded(t, where, "breaker_open_ms", b.open_ms, 100, 3'600'000);
+  return b;
+}
+
+rails::MastercardSendOptions mastercard_options(const toml::table& t, const std::string& where) {
+  rails::MastercardSendOptions o;
+  o.base_url = https_url(t, where, "base_url");
+  o.partner_id = required_string(t, where, "partner_id");
+  o.consumer_key = required_string(t, where, "consumer_key");
+  o.signing_key_file = file_path(t, where, "signing_key_file", true);
+  o.ca_file = file_path(t, where, "ca_file", false);
+  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
+  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
+  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
+  o.timeout_ms = bounded(t, where, "timeout_ms", 50'000, 1000, 600'000);
+  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
+  o.breaker = breaker_options(t, where);
+  o.funding_source = get_or<std::string>(t, where, "funding_source", o.funding_source);
+  o.payment_type = get_or<std::string>(t, where, "payment_type", o.payment_type);
+  o.sender_account_uri = get_or<std::string>(t, where, "sender_account_uri", "");
+  o.payment_origination_country = get_or<std::string>(t, where, "payment_origination_country", "");
+  return o;
+}
+
 RailConfig legacy_rail(const toml::table& rail) {
   const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
   if (kind != "sandbox") {
@@ -67,8 +119,11 @@ RailConfig listed_rail(const toml::table& t, const std::string& where) {
   if (r.kind == "sandbox") {
     r.sandbox = sandbox_options(t, where);
     r.sandbox.name = r.name;
+  } else if (r.kind == "mastercard-send") {
+    r.mastercard = mastercard_options(t, where);
+    r.mastercard.name = r.name;
   } else {
-    fail(where + ".kind", "must be sandbox");
+    fail(where + ".kind", "must be sandbox or mastercard-send");
   }
   return r;
 }
