@@ -287,4 +287,18 @@ describe('mastercard send double, duplicates replayed', () => {
   });
 });
 
+describe('mastercard send double, latency', () => {
+  test('--latency-ms delays every answer', async () => {
+    const double = await startDouble(join(tmp, 'latency'), ['--latency-ms', '300']);
+    try {
+      const started = Date.now();
+      const r = await call(double.base, 'POST', `${transfers}/payment`, payment(ref('HAPPYPATH')));
+      assert.equal(r.status, 201);
+      assert.ok(Date.now() - started >= 300);
+    } finally {
+      await double.stop();
+    }
+  });
+});
+
 after(() => rmSync(tmp, { recursive: true, force: true }));

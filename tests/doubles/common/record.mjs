@@ -6,7 +6,8 @@
 //     keyOf(entity) -> the key a client looks the entity up by (several entities may share one)
 //     kinds: what noteReceived counts per key, e.g. ['POST', 'GET', 'reset']
 //   record.put(entity)                  entity.id identifies it; durable before it returns
-//   record.byId(id), record.byKey(key) -> the latest entity (undefined if none); allByKey(key) -> all
+//   record.byId(id), record.byKey(key) -> the latest entity (undefined if none)
+//   record.allByKey(key) -> the key's entities, oldest first; record.all() -> every entity
 //   record.noteReceived(key, kind) -> how many `kind` that key has had, this one included
 //   record.counts(key) -> {kind: n, ...}; record.keys() -> every key seen
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -90,6 +91,10 @@ export class DurableRecord {
 
   byId(id) {
     return this.entities.get(id);
+  }
+
+  all() {
+    return [...this.entities.values()];
   }
 
   keys() {
