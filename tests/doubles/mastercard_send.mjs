@@ -4,39 +4,30 @@
 // mastercard-oauth1-signer, and keeps a durable record of transfers in its state directory.
 //   node mastercard_send.mjs --port 0 --cert C --key K --client-public-key P --state-dir D
 //        --consumer-key CK --partner-id PID [--cards FILE] [--duplicate-reference refuse|replay]
-//        [--host 127.0.0.1] [--skew-seconds 300]
+//        [--host 127.0.0.1] [--skew-seconds 300] [--latency-ms 0]
 // Prints "listening on https://<host>:<port>" once it accepts connections; exits 0 on SIGTERM.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { loadCards } from './common/cards.mjs';
+import { DurableRecord } from './common/record.mjs';
+import { parseOptions, readBody, resetConnection, sendJson, serve, sleep } from './common/server.mjs';
 import { OAuthVerifier } from './mastercard_send/oauth.mjs';
-import { loadCards, scenarioOf } from './mastercard_send/scenarios.mjs';
-import { TransferStore } from './mastercard_send/store.mjs';
+import { parseScenario, scenarioOf } from './mastercard_send/scenarios.mjs';
 import { adminView, newTransfer, publicView, settle } from './mastercard_send/transfers.mjs';
 import { errorBody, serviceError, validateTransfer } from './mastercard_send/validate.mjs';
 
-const kBodyLimitBytes = 64 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function options() {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      cert: { type: 'string' }, key: { type: 'string' },
-      'client-public-key': { type: 'string' }, 'state-dir': { type: 'string' },
-      'consumer-key': { type: 'string' }, 'partner-id': { type: 'string' },
-      cards: { type: 'string', default: join(here, 'mastercard_send_cards.json') },
-      'duplicate-reference': { type: 'string', default: 'refuse' },
-      'skew-seconds': { type: 'string', default: '300' },
-    },
-  });
-  for (const name of ['cert', 'key', 'client-public-key', 'state-dir', 'consumer-key', 'partner-id']) {
-    if (!values[name]) throw new Error(`--${name} is required`);
-  }
+  const values = parseOptions({
+    'client-public-key': { type: 'string' },
+    'consumer-key': { type: 'string' }, 'partner-id': { type: 'string' },
+    cards: { type: 'string', default: join(here, 'mastercard_send_cards.json') },
+    'duplicate-reference': { type: 'string', default: 'refuse' },
+    'skew-seconds': { type: 'string', default: '300' },
+  }, ['client-public-key', 'consumer-key', 'partner-id']);
   if (!['refuse', 'replay'].includes(values['duplicate-reference'])) {
     throw new Error('--duplicate-reference is refuse or replay');
   }
@@ -44,10 +35,7 @@ function options() {
 }
 
 function send(res, status, body) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
-                          'correlation-id': body?.Errors?.Error?.[0]?.RequestId ?? `cid_${Date.now()}` });
-  res.end(text);
+  sendJson(res, status, body, { 'correlation-id': body?.Errors?.Error?.[0]?.RequestId ?? `cid_${Date.now()}` });
 }
 
 function fail(res, status, items) {
@@ -59,33 +47,6 @@ function fail(res, status, items) {
 function gatewayRefusal(res, description) {
   send(res, 401, errorBody([{ Source: 'Gateway', ReasonCode: 'AUTHENTICATION_FAILED', Description: description,
                               Recoverable: false, Details: null }]));
-}
-
-// An abortive close (TCP RST), so the client sees a reset rather than an orderly end.
-function reset(socket) {
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > kBodyLimitBytes) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 // The query must hold only `allowed` names, each once, with a value from its list (or any value
@@ -109,8 +70,9 @@ const kFormat = ['JSON'];  // the 2019 reference app signs ?Format=JSON; the dou
 class Double {
   constructor(opts) {
     this.opts = opts;
-    this.store = new TransferStore(opts['state-dir']);
-    this.cards = loadCards(readFileSync(opts.cards, 'utf8'));
+    this.store = new DurableRecord(opts['state-dir'], { file: 'transfers.jsonl', kinds: ['POST', 'GET', 'reset'],
+                                                        keyOf: (transfer) => transfer.transfer_reference });
+    this.cards = loadCards(readFileSync(opts.cards, 'utf8'), parseScenario);
     this.verifier = new OAuthVerifier({ consumerKey: opts['consumer-key'],
                                         publicKey: readFileSync(opts['client-public-key']),
                                         skewSeconds: Number(opts['skew-seconds']) });
@@ -127,6 +89,7 @@ class Double {
     }
     const url = new URL(req.url, 'https://double.invalid');
     if (url.pathname.startsWith('/_double/')) return this.admin(req, res, url);
+    if (this.opts.latencyMs) await sleep(this.opts.latencyMs);
     const host = req.headers.host;
     const refusal = host ? this.verifier.verify({ method: req.method, uri: `https://${host}${req.url}`,
                                                   authorization: req.headers.authorization, body })
@@ -174,7 +137,7 @@ class Double {
     const reference = request.transfer_reference;
     const postCount = this.store.noteReceived(reference, 'POST');
     const digest = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    const existing = this.store.byReference(reference);
+    const existing = this.store.byKey(reference);
     const declineDetails = query.decline_details === 'true';
     if (existing) return this.duplicate(res, existing, digest, query.repeat_flag === 'true', declineDetails);
 
@@ -182,13 +145,13 @@ class Double {
     const firstPost = postCount === 1;
     if (scenario.kind === 'reset-before' && firstPost) {
       this.store.noteReceived(reference, 'reset');
-      return reset(req.socket);
+      return resetConnection(req.socket);
     }
     const transfer = newTransfer(request, scenario, digest, Date.now());
     this.store.put(transfer);  // durable before any answer, or any reset after it
     if (scenario.kind === 'reset-after' && firstPost) {
       this.store.noteReceived(reference, 'reset');
-      return reset(req.socket);
+      return resetConnection(req.socket);
     }
     if (scenario.kind === 'slow' && firstPost) {
       setTimeout(() => this.answerCreate(res, transfer, declineDetails), scenario.seconds * 1000);
@@ -241,7 +204,7 @@ class Double {
     const query = checkQuery(url, { ref: null, Format: kFormat });
     if (query.ReasonCode) return fail(res, 400, query);
     if (!query.ref) return fail(res, 400, serviceError('ref', 'MISSING_REQUIRED_INPUT', 'Missing ref', '092000'));
-    const transfer = this.store.byReference(query.ref);
+    const transfer = this.store.byKey(query.ref);
     this.store.noteReceived(query.ref, 'GET');
     if (!transfer) return this.notFound(res, 'ref');
     const view = publicView(this.current(transfer));
@@ -252,32 +215,18 @@ class Double {
   admin(req, res, url) {
     if (req.method !== 'GET' || url.pathname !== '/_double/transfers') return this.notFound(res, 'path');
     const ref = url.searchParams.get('ref');
-    const report = (r) => ({ reference: r, ...adminView(this.store.byReference(r), this.store.counts(r)) });
+    const report = (r) => ({ reference: r, ...adminView(this.store.byKey(r), this.store.counts(r)) });
     if (ref !== null) return send(res, 200, report(ref));
-    return send(res, 200, { transfers: this.store.references().map(report) });
+    return send(res, 200, { transfers: this.store.keys().map(report) });
   }
 }
 
 function main() {
   const opts = options();
   const double = new Double(opts);
-  const server = createServer({ cert: readFileSync(opts.cert), key: readFileSync(opts.key), minVersion: 'TLSv1.2' },
-                              (req, res) => {
-    double.handle(req, res).catch((e) => {
-      process.stderr.write(`mastercard_send: ${e.stack}\n`);
-      if (!res.headersSent) fail(res, 500, serviceError('system', 'SYSTEM_ERROR', 'Internal error', null));
-    });
-  });
-  server.listen(Number(opts.port), opts.host, () => {
-    process.stdout.write(`listening on https://${opts.host}:${server.address().port}\n`);
-  });
-  const stop = () => {
-    server.close();
-    double.store.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  serve({ name: 'mastercard_send', tls: { cert: readFileSync(opts.cert), key: readFileSync(opts.key) }, opts,
+          handle: (req, res) => double.handle(req, res), onStop: () => double.store.close(),
+          internalError: (res) => fail(res, 500, serviceError('system', 'SYSTEM_ERROR', 'Internal error', null)) });
 }
 
 main();

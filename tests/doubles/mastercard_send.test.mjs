@@ -3,14 +3,13 @@
 // (mastercard-oauth1-signer) with a key generated here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { https, makeTls, startDouble as start } from './common/testkit.mjs';
 
 const OAuth = createRequire(import.meta.url)('mastercard-oauth1-signer');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,73 +18,31 @@ const PARTNER = 'ptnr_BEeCrYJHh2BXTXPy_PEtp-8DBOo';
 const tmp = mkdtempSync(join(tmpdir(), 'mc-double-'));
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-function openssl(...args) {
-  execFileSync('openssl', args, { cwd: tmp, stdio: 'pipe' });
-}
-
-// A CA, a server certificate for 127.0.0.1 signed by it, and the client's RSA signing key pair.
+// A CA and a server certificate for 127.0.0.1 signed by it, and the client's RSA signing key pair.
 function makeKeys() {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
-          '-days', '1', '-subj', '/CN=payoutd test CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
-          '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(tmp, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-          '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
+  const tls = makeTls(tmp);
   const client = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(tmp, 'client.pub'), client.publicKey.export({ type: 'spki', format: 'pem' }));
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
-    ca: readFileSync(join(tmp, 'ca.crt')),
+    ca: tls.ca,
     signingKey: client.privateKey.export({ type: 'pkcs8', format: 'pem' }),
     otherKey: other.privateKey.export({ type: 'pkcs8', format: 'pem' }),
   };
 }
 const keys = makeKeys();
 
-async function startDouble(stateDir, extra = []) {
-  const proc = spawn(process.execPath, [
-    join(here, 'mastercard_send.mjs'), '--port', '0', '--cert', join(tmp, 'server.crt'),
+function startDouble(stateDir, extra = []) {
+  return start(join(here, 'mastercard_send.mjs'), [
+    '--port', '0', '--cert', join(tmp, 'server.crt'),
     '--key', join(tmp, 'server.key'), '--client-public-key', join(tmp, 'client.pub'),
     '--state-dir', stateDir, '--consumer-key', CONSUMER_KEY, '--partner-id', PARTNER, ...extra,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const base = await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`the double did not start:\n${log}`)), 10000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (https:\/\/127\.0\.0\.1:\d+)/);
-      if (m) { clearTimeout(timer); ok(m[1]); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`the double exited ${code}:\n${log}`)); });
-  });
-  return {
-    base,
-    async stop(signal = 'SIGTERM') {
-      const exited = new Promise((ok) => proc.on('exit', ok));
-      proc.kill(signal);
-      await exited;
-    },
-  };
+  ]);
 }
 
 // One HTTPS request; resolves {status, json} or {error: code} when the connection fails.
-function raw(base, method, path, { body = '', headers = {}, timeoutMs = 10000 } = {}) {
-  return new Promise((ok) => {
-    const req = request(`${base}${path}`, { method, ca: keys.ca, headers: {
-      Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}),
-      'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => ok({ status: res.statusCode, json: text ? JSON.parse(text) : null }));
-      res.on('error', (e) => ok({ error: e.code }));
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e) => ok({ error: e.code }));
-    req.end(body);
-  });
+function raw(base, method, path, options = {}) {
+  return https(base, method, path, { ca: keys.ca, ...options });
 }
 
 // A request signed exactly as Mastercard's signer signs it.
@@ -324,6 +281,20 @@ describe('mastercard send double, duplicates replayed', () => {
       assert.equal(again.json.transfer.id, first.json.transfer.id);
       const plain = await call(double.base, 'POST', `${transfers}/payment`, payment(reference));
       assert.equal(plain.status, 402);
+    } finally {
+      await double.stop();
+    }
+  });
+});
+
+describe('mastercard send double, latency', () => {
+  test('--latency-ms delays every answer', async () => {
+    const double = await startDouble(join(tmp, 'latency'), ['--latency-ms', '300']);
+    try {
+      const started = Date.now();
+      const r = await call(double.base, 'POST', `${transfers}/payment`, payment(ref('HAPPYPATH')));
+      assert.equal(r.status, 201);
+      assert.ok(Date.now() - started >= 300);
     } finally {
       await double.stop();
     }

@@ -2,6 +2,7 @@
 // prefix of transfer_reference, else by the recipient's card (a test-card table), else approve.
 // README.md (tests/doubles) says which scenario follows which published source.
 //   scenarioOf(reference, pan, cards) -> {kind, code?, seconds?, final?}
+//   parseScenario(token) -> a scenario, or null when the token is not one (for the card table)
 // Scenario tokens, the same for a reference prefix (token + "_") and a card table entry:
 //   HAPPYPATH | APPROVE      approved
 //   DCL<nn>                  declined with network code nn
@@ -61,17 +62,4 @@ export function scenarioOf(reference, pan, cards) {
   }
   if (pan && cards[pan]) return cards[pan];
   return { kind: 'approve' };
-}
-
-// The test-card table: {"<pan>": "<token>"}; every entry must parse.
-export function loadCards(json) {
-  const cards = {};
-  for (const [pan, token] of Object.entries(JSON.parse(json))) {
-    if (pan.startsWith('//')) continue;  // a comment entry
-    if (!/^[0-9]{12,19}$/.test(pan)) throw new Error(`cards: ${pan} is not a card number`);
-    const scenario = parseScenario(token);
-    if (!scenario) throw new Error(`cards: ${pan}: unknown scenario ${token}`);
-    cards[pan] = scenario;
-  }
-  return cards;
 }

@@ -6,6 +6,7 @@
 //   publicView(transfer) -> the transfer without private fields
 //   adminView(transfer, counts) -> what the admin endpoint reports
 import { randomBytes, randomInt } from 'node:crypto';
+import { maskPan } from '../common/cards.mjs';
 import { kDeclineCodes } from './scenarios.mjs';
 
 function id(prefix) {
@@ -25,8 +26,7 @@ function timestamp(ms) {
 // Responses mask account URIs and drop exp and cvc: 'pan:************0018'.
 export function maskUri(uri) {
   const [scheme, rest = ''] = uri.split(/:(.*)/s);
-  const value = rest.split(';')[0];
-  return `${scheme}:${'*'.repeat(Math.max(0, value.length - 4))}${value.slice(-4)}`;
+  return `${scheme}:${maskPan(rest.split(';')[0])}`;
 }
 
 function names(person) {

@@ -4,6 +4,7 @@
 //   errorBody(items) -> the {"Errors":{"Error":[...]}} document
 //   serviceError(source, reasonCode, description, detailCode) -> one error item
 import { randomBytes } from 'node:crypto';
+import { luhnValid } from '../common/cards.mjs';
 
 const kMissing = '092000';  // ErrorDetailCode Mastercard shows with MISSING_REQUIRED_INPUT
 const kInvalid = '082000';  // and with INVALID_INPUT_VALUE
@@ -32,16 +33,6 @@ export function serviceError(source, reasonCode, description, detailCode = null)
 
 export function errorBody(items) {
   return { Errors: { Error: items } };
-}
-
-export function luhnValid(digits) {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 // 'pan:<digits>[;exp=YYYY-MM][;cvc=nnn]' -> {pan} or null; other URI schemes -> {}.
