@@ -94,7 +94,7 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   o.breaker = breaker_options(t, where);
   o.funding_source = get_or<std::string>(t, where, "funding_source", o.funding_source);
   o.payment_type = get_or<std::string>(t, where, "payment_type", o.payment_type);
-  o.sender_account_uri = get_or<std::string>(t, where, "sender_account_uri", "");
+  o.sender_account_uri = required_string(t, where, "sender_account_uri");
   o.payment_origination_country = get_or<std::string>(t, where, "payment_origination_country", "");
   return o;
 }

@@ -129,8 +129,12 @@ struct MastercardSendRail::Impl {
     std::string problem;
     std::string body = mastercard::transfer_body(order, options, &problem);
     if (body.empty()) {
-      spdlog::error("mastercard-send: ALERT: credit {} not sent: {}", order.reference, problem);
-      return answer_now(Call::kCredit, std::move(done), not_sent(problem));
+      // The order lacks what Mastercard requires: no send of it can ever succeed, and none left,
+      // so it is declined (ISO 8583 "30", format error) instead of waiting for ever.
+      spdlog::warn("mastercard-send: credit {} declined before sending: {}", order.reference,
+                   problem);
+      return answer_now(Call::kCredit, std::move(done),
+                        Answer{Outcome::kDeclined, {}, "30", std::move(problem), 0});
     }
     if (!breaker.allow()) {
       return answer_now(Call::kCredit, std::move(done),

@@ -284,11 +284,15 @@ TEST_F(MastercardSend, ARefusedSignatureIsNotSent) {
   EXPECT_EQ(received(o.reference, "POST"), 0);
 }
 
-TEST_F(MastercardSend, AnOrderWithoutARecipientNameIsNotSent) {
+// Mastercard requires the recipient's name: an order without one can never be sent, so it is
+// declined (format error) rather than re-sent for ever.
+TEST_F(MastercardSend, AnOrderWithoutARecipientNameIsDeclinedUnsent) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555554444");
   o.cardholder = "";
-  EXPECT_EQ(credit(rail, o).outcome, Outcome::kNotSent);
+  const Answer a = credit(rail, o);
+  EXPECT_EQ(a.outcome, Outcome::kDeclined);
+  EXPECT_EQ(a.code, "30");
   EXPECT_EQ(received(o.reference, "POST"), 0);
 }
 
