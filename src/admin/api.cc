@@ -7,6 +7,7 @@
 #include "core/assert.h"
 #include "core/json.h"
 #include "http/query.h"
+#include "rails/rail_stats.h"
 #include "web/api.h"
 #include "web/error_envelope.h"
 
@@ -31,6 +32,44 @@ void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCr
     w.key("parties").value(*parties.value);
   }
   w.end_object();
+}
+
+void write_outcomes(json::Writer& w, const std::array<std::int64_t, rails::kOutcomes>& counts) {
+  w.begin_object();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    w.key(rails::to_string(static_cast<rails::Outcome>(i))).integer(counts[i]);
+  }
+  w.end_object();
+}
+
+// "rails": each card rail by name, with its connector's calls by outcome and their latency
+// (calls that left, by upper bound in ms; "inf" above the last), when it keeps counters.
+void write_rail_stats(json::Writer& w, const rails::RailSet& set) {
+  w.key("rails").begin_array();
+  for (const rails::CardRail* rail : set.rails()) {
+    w.begin_object().key("name").string(rail->name());
+    rails::RailCallStatsSnapshot s;
+    if (rail->call_stats(&s)) {
+      w.key("credits");
+      write_outcomes(w, s.credits);
+      w.key("statuses");
+      write_outcomes(w, s.statuses);
+      w.key("latencyMs").begin_object();
+      for (std::size_t i = 0; i < s.latency.size(); ++i) {
+        const bool last = i == rails::kLatencyBucketsMs.size();
+        w.key(last ? std::string("inf") : std::to_string(rails::kLatencyBucketsMs[i]))
+            .integer(s.latency[i]);
+      }
+      w.end_object();
+      w.key("latencyMsTotal")
+          .integer(s.latency_ms_total)
+          .key("latencyMsMax")
+          .integer(s.latency_ms_max);
+      w.key("breakerOpened").integer(s.breaker_opened);
+    }
+    w.end_object();
+  }
+  w.end_array();
 }
 
 void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,
@@ -238,7 +277,9 @@ void Dialect::stats(const Call& call) {
   w.key("applyUsTotal").integer(static_cast<std::int64_t>(c.apply_us_total));
   w.key("commitUsTotal").integer(static_cast<std::int64_t>(c.commit_us_total));
   w.key("syncUsTotal").integer(static_cast<std::int64_t>(c.sync_us_total));
-  w.end_object().end_object();
+  w.end_object();
+  if (rail_set_) write_rail_stats(w, *rail_set_);
+  w.end_object();
   call.respond(std::move(r));
 }
 

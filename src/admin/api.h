@@ -13,6 +13,7 @@
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
+#include "rails/rail_set.h"
 #include "rails/sandbox_rail.h"
 
 namespace payoutd::admin {
@@ -34,6 +35,8 @@ class Dialect {
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
   // is the caller's and outlives this API.
   void add_section(Section* section);
+  // The card rails whose calls GET /admin/v1/stats counts.
+  void set_rails(const rails::RailSet* rails) { rail_set_ = rails; }
   // The sandbox card networks whose credits GET /admin/v1/rail/credits/{reference} shows.
   void set_sandbox_rails(std::vector<const rails::SandboxRail*> rails) {
     rails_ = std::move(rails);
@@ -66,6 +69,7 @@ class Dialect {
   Options options_;
   std::vector<Section*> sections_;
   std::vector<const rails::SandboxRail*> rails_;
+  const rails::RailSet* rail_set_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
   Throttle throttle_;
 };

@@ -270,6 +270,7 @@ int serve(const Config& config) {
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
   admin.set_sandbox_rails(rails->sandboxes);
+  admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
     answer_request(request, respond, router, cabinet_pages, admin);

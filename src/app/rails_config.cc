@@ -68,7 +68,8 @@ std::string file_path(const toml::table& t, const std::string& where, const char
     if (!value || !*value) fail(where + "." + env_key, "names an unset environment variable");
     path = value;
   }
-  if (required && path.empty()) fail(where + "." + key, "is required (a file path, or " + env_key + ")");
+  if (required && path.empty())
+    fail(where + "." + key, "is required (a file path, or " + env_key + ")");
   return path;
 }
 

@@ -87,6 +87,10 @@ class MastercardSendRail final : public CardRail {
   void stop() override;
 
   RailCallStatsSnapshot stats() const;
+  bool call_stats(RailCallStatsSnapshot* out) const override {
+    *out = stats();
+    return true;
+  }
   Breaker::State breaker_state() const;
 
   struct Impl;

@@ -25,6 +25,8 @@
 
 namespace payoutd::rails {
 
+struct RailCallStatsSnapshot;  // rails/rail_stats.h
+
 struct CreditOrder {
   std::string reference;   // the engine's, unique per payout
   std::string pan;         // clear: the only place it travels outside the vault
@@ -64,6 +66,9 @@ class CardRail {
   virtual void status(std::string reference, AnswerCallback done) = 0;
   // Answers every call still waiting with kUnknown and stops; later calls answer kUnknown.
   virtual void stop() = 0;
+  // The connector's counters of calls by outcome and their latency into *out (rail_stats.h);
+  // false when the rail keeps none (the sandbox network).
+  virtual bool call_stats(RailCallStatsSnapshot* /*out*/) const { return false; }
 };
 
 }  // namespace payoutd::rails

@@ -34,6 +34,7 @@ class RailSet {
     return routing_.choose(tenant, q);
   }
   const Routing& routing() const { return routing_; }
+  const std::vector<CardRail*>& rails() const { return rails_; }  // in the order added
   // Stops every rail (CardRail::stop).
   void stop();
 

@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TRANSIT_BALANCE, Api, IsolatedServerTestCase, unique  # noqa: E402
+from harness import ADMIN_TOKEN, TRANSIT_BALANCE, Api, IsolatedServerTestCase, unique  # noqa: E402
 from network_doubles import MastercardSendDouble  # noqa: E402
 
 CARD_APPROVE = "5555555555554444"
@@ -96,6 +96,13 @@ class MastercardRailTest(IsolatedServerTestCase):
         again = self.perform(order, CARD_APPROVE, 1500)  # a retry: answered from the order
         self.assertEqual(again.json["operationList"], r.json["operationList"])
         self.assertEqual(self.double.transfers(r.json["orderId"])["received"]["POST"], 1)
+        # The admin API counts the connector's calls by outcome, with their latency.
+        stats = self.api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN)
+        [mc] = [rail for rail in stats.json["rails"] if rail["name"] == "mastercard"]
+        self.assertEqual(mc["credits"]["approved"], 1, mc)
+        self.assertEqual(sum(mc["latencyMs"].values()), 1, mc)
+        [sandbox] = [rail for rail in stats.json["rails"] if rail["name"] == "sandbox"]
+        self.assertNotIn("credits", sandbox)  # the simulated network keeps no connector counters
 
     def test_declines_come_back_with_nothing_moved(self):
         for pan in (CARD_DECLINE_05, CARD_DECLINE_51):
