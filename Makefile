@@ -44,6 +44,7 @@ bench: build
 	bash bench/rounds.sh
 	python3 bench/backends.py
 	python3 bench/cards.py
+	python3 bench/networks.py
 
 # The whole suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 sanitize: setup

@@ -60,7 +60,7 @@ def note(text):
     sys.stderr.write(f"bench: {text}\n")
 
 
-def config_with_latency(tmp, latency_ms):
+def config_text(latency_ms):
     """The sandbox config with the rail's latency set and the BIN table's path made absolute."""
     with open(CONFIG, encoding="utf-8") as f:
         text = f.read()
@@ -68,13 +68,20 @@ def config_with_latency(tmp, latency_ms):
     if n != 1:
         raise BenchError("the config has no single rail latency_ms line")
     base = os.path.dirname(CONFIG)
-    text = re.sub(r'^((?:bin_table|knp_table)\s*=\s*)"([^"/][^"]*)"',
+    return re.sub(r'^((?:bin_table|knp_table)\s*=\s*)"([^"/][^"]*)"',
                   lambda m: f'{m.group(1)}"{os.path.normpath(os.path.join(base, m.group(2)))}"',
                   text, flags=re.M)
-    path = os.path.join(tmp, f"config-{latency_ms}.toml")
+
+
+def config_file(tmp, name, text):
+    path = os.path.join(tmp, f"config-{name}.toml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+def config_with_latency(tmp, latency_ms):
+    return config_file(tmp, str(latency_ms), config_text(latency_ms))
 
 
 class Node(PayoutdProcess):
@@ -94,9 +101,10 @@ class Node(PayoutdProcess):
         return settled(self.transit, "the transit balance")
 
 
-def wrk(port, connections, seconds, nonce, phase):
+def wrk(port, connections, seconds, nonce, phase, pan=PAN, name=None):
     p = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                        "--latency", "-s", LUA, f"http://127.0.0.1:{port}", "--", nonce, phase, PAN],
+                        "--latency", "-s", LUA, f"http://127.0.0.1:{port}", "--", nonce, phase, pan]
+                       + ([name] if name else []),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = p.stdout.decode(errors="replace")
     if p.returncode != 0:
@@ -104,22 +112,28 @@ def wrk(port, connections, seconds, nonce, phase):
     return parse_wrk(out)
 
 
-def scenario(tmp, latency_ms, connections, nonce):
-    node = Node(tmp, f"{latency_ms}-{connections}-{nonce}", config_with_latency(tmp, latency_ms))
+def measure(node, connections, nonce, label, pan=PAN, name=None):
+    """wrk's warm-up and measured run against a started node (stopped after), checked against
+    its ledger: (payouts/s, p50 ms, p99 ms)."""
     try:
         if WARMUP_S:
-            wrk(node.port, connections, WARMUP_S, nonce, "w")
+            wrk(node.port, connections, WARMUP_S, nonce, "w", pan, name)
         before = node.settled_transit()
-        run = wrk(node.port, connections, DURATION_S, nonce, "m")
+        run = wrk(node.port, connections, DURATION_S, nonce, "m", pan, name)
         after = node.settled_transit()
     finally:
         node.stop()
     bad = run["non2xx"] + run["err_connect"] + run["err_read"] + run["err_write"]
     if bad:
-        raise BenchError(f"latency {latency_ms} ms, {connections} connections: {bad} failed requests")
+        raise BenchError(f"{label}: {bad} failed requests")
     if before - after < run["requests"]:
-        raise BenchError(f"the ledger paid {before - after} payouts, wrk counted {run['requests']}")
+        raise BenchError(f"{label}: the ledger paid {before - after} payouts, wrk counted {run['requests']}")
     return run["rps"], run["p50_ms"], run["p99_ms"]
+
+
+def scenario(tmp, latency_ms, connections, nonce):
+    node = Node(tmp, f"{latency_ms}-{connections}-{nonce}", config_with_latency(tmp, latency_ms))
+    return measure(node, connections, nonce, f"latency {latency_ms} ms, {connections} connections")
 
 
 def main():

@@ -71,7 +71,8 @@ class Double {
   constructor(opts) {
     this.opts = opts;
     this.store = new DurableRecord(opts['state-dir'], { file: 'transfers.jsonl', kinds: ['POST', 'GET', 'reset'],
-                                                        keyOf: (transfer) => transfer.transfer_reference });
+                                                        keyOf: (transfer) => transfer.transfer_reference,
+                                                        sync: !opts['no-fsync'] });
     this.cards = loadCards(readFileSync(opts.cards, 'utf8'), parseScenario);
     this.verifier = new OAuthVerifier({ consumerKey: opts['consumer-key'],
                                         publicKey: readFileSync(opts['client-public-key']),

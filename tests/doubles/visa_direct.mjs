@@ -65,7 +65,8 @@ class Double {
   constructor(opts) {
     this.opts = opts;
     this.store = new DurableRecord(opts['state-dir'], { file: 'transactions.jsonl', keyOf: (t) => t.key,
-                                                        kinds: ['POST', 'status', 'query', 'reset'] });
+                                                        kinds: ['POST', 'status', 'query', 'reset'],
+                                                        sync: !opts['no-fsync'] });
     this.cards = loadCards(readFileSync(opts.cards, 'utf8'), parseScenario);
     this.mle = opts['mle-key-id'] ? new Mle({ keyId: opts['mle-key-id'], serverPrivateKey: readFileSync(opts['mle-server-key']),
                                               clientPublicKey: readFileSync(opts['mle-client-public-key']) }) : null;

@@ -2,7 +2,8 @@
 // fsync'd before the request that caused it is answered, so a restart of the double (or a kill -9)
 // finds every entity it ever acknowledged. Lines are snapshots: the last line for an entity id is
 // its state. Callers store card numbers masked only.
-//   record = new DurableRecord(dir, {file, keyOf, kinds})
+//   record = new DurableRecord(dir, {file, keyOf, kinds, sync})
+//     sync: false (the --no-fsync option, for benchmarks only) writes every line without fsync
 //     keyOf(entity) -> the key a client looks the entity up by (several entities may share one)
 //     kinds: what noteReceived counts per key, e.g. ['POST', 'GET', 'reset']
 //   record.put(entity)                  entity.id identifies it; durable before it returns
@@ -14,11 +15,12 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { join } from 'node:path';
 
 export class DurableRecord {
-  constructor(dir, { file, keyOf, kinds }) {
+  constructor(dir, { file, keyOf, kinds, sync = true }) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, file);
     this.keyOf = keyOf;
     this.kinds = kinds;
+    this.sync = sync;
     this.entities = new Map();   // id -> entity
     this.idsByKey = new Map();   // key -> [id, ...] in order of creation
     this.received = new Map();   // key -> {kind: n}
@@ -62,7 +64,7 @@ export class DurableRecord {
 
   append(line) {
     writeSync(this.fd, `${JSON.stringify(line)}\n`);
-    fsyncSync(this.fd);
+    if (this.sync) fsyncSync(this.fd);
     this.apply(line);
   }
 

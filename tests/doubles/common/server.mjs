@@ -4,6 +4,8 @@
 //     (parseArgs option specs); throws when a name in `required` is missing
 //   Common options: --port (0: any free port) --host (127.0.0.1) --cert --key --state-dir
 //     --cards FILE --latency-ms N (added before every answer but the /_double/ endpoints)
+//     --no-fsync (benchmarks only: the record is written but not fsync'd, so the double's own
+//     disk does not bound a benchmark of payoutd)
 //   serve({name, tls, opts, handle, onStop, internalError}) starts the HTTPS server (TLS 1.2+,
 //     `tls` adds to node:https's options). handle(req, res) is async; a throw is logged and
 //     answered by internalError(res) (in the network's own 500 format) when nothing was sent. Prints
@@ -23,6 +25,7 @@ export function parseOptions(specific, required) {
       cert: { type: 'string' }, key: { type: 'string' }, 'state-dir': { type: 'string' },
       cards: { type: 'string' },
       'latency-ms': { type: 'string', default: '0' },
+      'no-fsync': { type: 'boolean', default: false },
       ...specific,
     },
   });

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Card payouts per second through each card network connector and its test double (bench/README.md,
+"Card networks").
+
+  python3 bench/networks.py        (from the repo root, after make build and scripts/setup.sh)
+
+As bench/cards.py, but the sandbox partner's payouts go through a real connector to a network's
+test double over TLS (tests/doubles/, started here): every request a new Bereke performPayout.do of
+one minor unit to the double's approving card, answered once the network's answer is durable, with
+the double answering after DOUBLE_LATENCIES_MS. Each connector's pool is CONNECTOR_CONNECTIONS
+connections, so at 100 ms the bound is CONNECTOR_CONNECTIONS / 0.1 s. Checked against the ledger
+as cards.py does.
+
+Knobs: as cards.py's (BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS, PAYOUTD, BENCH_CONFIG).
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import shutil
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH)
+sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tests", "e2e"))
+from benchtool import BenchError  # noqa: E402
+from cards import ROUNDS, Node, config_file, config_text, measure, note  # noqa: E402
+from network_doubles import MastercardSendDouble  # noqa: E402
+
+DOUBLE_LATENCIES_MS = (0, 100)
+WRK_CONNECTIONS = 64
+CONNECTOR_CONNECTIONS = 64
+RECIPIENT = "IVAN PETROV"
+
+
+def routed_to(rail):
+    """Routing of the sandbox's Bereke partner: every payout to `rail`."""
+    return f"""
+[[routing.tenants]]
+tenant = "bereke:sandbox-partner"
+default = "{rail}"
+"""
+
+
+class Mastercard:
+    """Mastercard Send: the connector signs every request; the double verifies each signature."""
+    name = "mastercard-send"
+    card = "5555555555554444"
+
+    def __init__(self, latency_ms):
+        self.double = MastercardSendDouble(latency_ms=latency_ms, extra_args=["--no-fsync"])
+
+    def config(self):
+        return self.double.rail_config(connections_max=CONNECTOR_CONNECTIONS, queue_max=4096) + \
+            routed_to("mastercard")
+
+    def close(self):
+        self.double.close()
+
+
+NETWORKS = (Mastercard,)
+
+
+def scenario(tmp, network, latency_ms, nonce):
+    net = network(latency_ms)
+    try:
+        text = config_text(0) + "\n" + net.config()
+        node = Node(tmp, f"{net.name}-{latency_ms}-{nonce}", config_file(tmp, nonce, text))
+        return measure(node, WRK_CONNECTIONS, nonce, f"{net.name} at {latency_ms} ms", net.card,
+                       RECIPIENT)
+    finally:
+        net.close()
+
+
+def main():
+    if not shutil.which("wrk"):
+        raise BenchError("wrk not found (make setup installs it)")
+    tmp = tempfile.mkdtemp(prefix="payoutd-bench-networks-")
+    figures = {}
+    try:
+        for r in range(ROUNDS):
+            note(f"round {r + 1} of {ROUNDS}")
+            for network in NETWORKS:
+                for latency in DOUBLE_LATENCIES_MS:
+                    nonce = f"n{r}{latency}{network.name[:2]}{os.getpid() % 1000}"
+                    rate, p50, p99 = scenario(tmp, network, latency, nonce)
+                    figures.setdefault((network.name, latency), []).append(rate)
+                    print(f"  round {r + 1}: {network.name:16} double {latency:3} ms: {rate:8.1f} "
+                          f"payouts/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"card payouts/s through each network's connector and double (median of {ROUNDS}, "
+          f"{WRK_CONNECTIONS} connections in, {CONNECTOR_CONNECTIONS} out):")
+    summary = []
+    for (name, latency), rates in sorted(figures.items()):
+        rate = statistics.median(rates)
+        print(f"  {name:16} double {latency:3} ms: {rate:8.1f}/s")
+        summary.append(f"{name}-l{latency}={rate:.1f}")
+    print("BENCH_NETWORKS " + " ".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (BenchError, subprocess.CalledProcessError) as e:
+        sys.stderr.write(f"bench: FAIL: {e}\n")
+        sys.exit(1)
