@@ -19,6 +19,7 @@
 #include "rails/mastercard_send.h"
 #include "rails/routing.h"
 #include "rails/sandbox_rail.h"
+#include "rails/visa_direct.h"
 #include "store/postgres_store.h"
 
 namespace payoutd::app {
@@ -26,12 +27,14 @@ namespace payoutd::app {
 // A card rail of the config (rails_config.h).
 struct RailConfig {
   std::string name;
-  std::string kind;                         // "sandbox", "mastercard-send"
+  std::string kind;                         // "sandbox", "mastercard-send", "visa-direct"
   rails::SandboxRailOptions sandbox;        // kind "sandbox" (its path: set at start)
   rails::MastercardSendOptions mastercard;  // kind "mastercard-send"
+  rails::VisaDirectOptions visa;            // kind "visa-direct"
 
   // How long the rail's connector waits for an answer.
   std::int64_t timeout_ms() const {
+    if (kind == "visa-direct") return visa.timeout_ms;
     return kind == "mastercard-send" ? mastercard.timeout_ms : sandbox.timeout_ms;
   }
 };

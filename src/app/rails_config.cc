@@ -5,6 +5,7 @@
 
 #include "cards/card.h"
 #include "config/reader.h"
+#include "core/time_format.h"
 
 namespace payoutd::app {
 namespace {
@@ -100,6 +101,64 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   return o;
 }
 
+// The secret itself: `<key>_file` (a path, or `<key>_file_env`) or `<key>_env` (the name of an
+// environment variable holding it), never the secret in the config.
+void secret(const toml::table& t, const std::string& where, const char* key, std::string& file,
+            std::string& value) {
+  const std::string file_key = std::string(key) + "_file";
+  const std::string env_key = std::string(key) + "_env";
+  file = file_path(t, where, file_key.c_str(), false);
+  if (const std::string env = get_or<std::string>(t, where, env_key.c_str(), ""); !env.empty()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+    const char* v = std::getenv(env.c_str());
+    if (!v || !*v) fail(where + "." + env_key, "names an unset environment variable");
+    value = v;
+  }
+  if (file.empty() == value.empty()) {
+    fail(where + "." + file_key, "give exactly one of " + file_key + " and " + env_key);
+  }
+}
+
+rails::VisaDirectOptions visa_options(const toml::table& t, const std::string& where) {
+  rails::VisaDirectOptions o;
+  o.base_url = https_url(t, where, "base_url");
+  o.ca_file = file_path(t, where, "ca_file", false);
+  o.client_cert_file = file_path(t, where, "client_cert_file", true);
+  o.client_key_file = file_path(t, where, "client_key_file", true);
+  o.user_id = required_string(t, where, "user_id");
+  secret(t, where, "password", o.password_file, o.password);
+  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
+  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
+  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
+  o.transaction_timeout_ms = bounded(t, where, "transaction_timeout_ms", 30'000, 1, 600'000);
+  o.timeout_ms = bounded(t, where, "timeout_ms", 40'000, 1000, 600'000);
+  if (o.transaction_timeout_ms >= o.timeout_ms) {
+    fail(where + ".transaction_timeout_ms", "must be below timeout_ms");
+  }
+  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
+  o.breaker = breaker_options(t, where);
+  o.acquiring_bin = required_string(t, where, "acquiring_bin");
+  o.acquirer_country_code = required_string(t, where, "acquirer_country_code");
+  o.business_application_id = get_or<std::string>(t, where, "business_application_id", "FD");
+  o.source_of_funds_code = get_or<std::string>(t, where, "source_of_funds_code", "05");
+  o.merchant_category_code = get_or<std::string>(t, where, "merchant_category_code", "");
+  o.card_acceptor_name = required_string(t, where, "card_acceptor_name");
+  o.card_acceptor_terminal_id = required_string(t, where, "card_acceptor_terminal_id");
+  o.card_acceptor_id_code = required_string(t, where, "card_acceptor_id_code");
+  o.card_acceptor_country = required_string(t, where, "card_acceptor_country");
+  o.card_acceptor_state = get_or<std::string>(t, where, "card_acceptor_state", "");
+  o.card_acceptor_zip_code = get_or<std::string>(t, where, "card_acceptor_zip_code", "");
+  o.card_acceptor_county = get_or<std::string>(t, where, "card_acceptor_county", "");
+  o.sender_name = get_or<std::string>(t, where, "sender_name", "");
+  o.sender_country_code = get_or<std::string>(t, where, "sender_country_code", "");
+  o.sender_state_code = get_or<std::string>(t, where, "sender_state_code", "");
+  const std::string offset = get_or<std::string>(t, where, "local_utc_offset", "Z");
+  const std::optional<int> minutes = parse_utc_offset_minutes(offset);
+  if (!minutes) fail(where + ".local_utc_offset", "must be Z or +hh:mm / -hh:mm");
+  o.local_utc_offset_minutes = *minutes;
+  return o;
+}
+
 RailConfig legacy_rail(const toml::table& rail) {
   const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
   if (kind != "sandbox") {
@@ -123,8 +182,11 @@ RailConfig listed_rail(const toml::table& t, const std::string& where) {
   } else if (r.kind == "mastercard-send") {
     r.mastercard = mastercard_options(t, where);
     r.mastercard.name = r.name;
+  } else if (r.kind == "visa-direct") {
+    r.visa = visa_options(t, where);
+    r.visa.name = r.name;
   } else {
-    fail(where + ".kind", "must be sandbox or mastercard-send");
+    fail(where + ".kind", "must be sandbox, mastercard-send or visa-direct");
   }
   return r;
 }

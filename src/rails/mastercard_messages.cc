@@ -6,6 +6,7 @@
 
 #include "core/json.h"
 #include "rails/mastercard_send.h"
+#include "rails/messages.h"
 
 namespace payoutd::rails::mastercard {
 
@@ -15,76 +16,7 @@ constexpr std::size_t kNameBytesMax = 40;  // first_name, last_name (Send's Paym
 constexpr std::size_t kLogFieldBytesMax = 80;
 constexpr std::size_t kLogErrorsMax = 8;
 
-// Runs of 12 or more digits (a card number Mastercard might echo) replaced by their last four.
-std::string without_card_numbers(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    if (j - i >= 12) {
-      out += "****";
-      out += text.substr(j - 4, 4);
-    } else {
-      out += text.substr(i, std::max<std::size_t>(j - i, 1));
-      if (j == i) j = i + 1;
-    }
-    i = j;
-  }
-  return out;
-}
-
-// At most `max` bytes, not cutting a UTF-8 sequence.
-std::string shortened(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n));
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
-struct Person {
-  std::string first_name, last_name;
-  bool complete() const { return !first_name.empty() && !last_name.empty(); }
-};
-
-struct Parties {
-  Person sender, recipient;
-  std::string sender_wallet_id;
-};
-
-std::string text_member(const json::Value& object, std::string_view key) {
-  const json::Value* v = object.find(key);
-  return v && v->is_string() ? std::string(trimmed(v->as_string())) : std::string();
-}
-
-// The order's parties: a JSON object of the dialect's names (sender_first_name, ...).
-Parties parties_of(const CreditOrder& order) {
-  Parties p;
-  json::ParseResult parsed = json::parse(order.parties);
-  if (parsed.value && parsed.value->is_object()) {
-    const json::Value& o = *parsed.value;
-    p.sender = {text_member(o, "sender_first_name"), text_member(o, "sender_last_name")};
-    p.recipient = {text_member(o, "recipient_first_name"), text_member(o, "recipient_last_name")};
-    p.sender_wallet_id = text_member(o, "sender_wallet_id");
-  }
-  if (!p.recipient.complete()) {  // the name embossed on the card: first names, then the last
-    const std::string_view holder = trimmed(order.cardholder);
-    const std::size_t space = holder.rfind(' ');
-    if (space != std::string_view::npos) {
-      p.recipient = {std::string(trimmed(holder.substr(0, space))),
-                     std::string(holder.substr(space + 1))};
-    }
-  }
-  return p;
-}
-
-void write_person(json::Writer& w, std::string_view key, const Person& person) {
+void write_person(json::Writer& w, std::string_view key, const Party& person) {
   w.key(key).begin_object();
   w.key("first_name").string(shortened(person.first_name, kNameBytesMax));
   w.key("last_name").string(shortened(person.last_name, kNameBytesMax));
@@ -97,12 +29,6 @@ const json::Value* first_transaction(const json::Value& transfer) {
   const json::Value* list = data ? data->find("transaction") : nullptr;
   if (!list || !list->is_array() || list->as_array().empty()) return nullptr;
   return &list->as_array().front();
-}
-
-std::string string_member(const json::Value* object, std::string_view key) {
-  if (!object) return {};
-  const json::Value* v = object->find(key);
-  return v && v->is_string() ? v->as_string() : std::string();
 }
 
 // The transfer of {"transfer":{...}} or of {"transfers":{"data":{"transfer":[{...}]}}}.
@@ -135,7 +61,7 @@ std::string transfer_body(const CreditOrder& order, const MastercardSendOptions&
     return {};
   }
   const Parties parties = parties_of(order);
-  if (!parties.recipient.complete()) {
+  if (!parties.recipient.named()) {
     *problem = "the order has no recipient first and last name, which Mastercard requires";
     return {};
   }
@@ -148,9 +74,9 @@ std::string transfer_body(const CreditOrder& order, const MastercardSendOptions&
   w.key("amount").string(std::to_string(order.amount.minor));  // minor units, as a string
   w.key("currency").string(order.amount.currency.code());
   w.key("sender_account_uri")
-      .string(parties.sender_wallet_id.empty() ? options.sender_account_uri
-                                               : "acct-ref:" + parties.sender_wallet_id);
-  if (parties.sender.complete()) write_person(w, "sender", parties.sender);
+      .string(parties.sender.wallet_id.empty() ? options.sender_account_uri
+                                               : "acct-ref:" + parties.sender.wallet_id);
+  if (parties.sender.named()) write_person(w, "sender", parties.sender);
   w.key("recipient_account_uri").string("pan:" + order.pan);
   write_person(w, "recipient", parties.recipient);
   if (!options.payment_origination_country.empty()) {

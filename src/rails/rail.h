@@ -36,6 +36,11 @@ struct CreditOrder {
   // A card check instead of a credit (adding a corporate card): the network debits `amount`
   // from the card and returns it at once; approved means the card is the holder's and works.
   bool verification = false;
+  // Whether an earlier send of this reference to this rail may have reached the network (a
+  // re-send after a crash, a lost answer or kNotFound). A connector whose network does not answer
+  // a repeat from its record of the first looks for the first before it sends (docs/rails.md,
+  // Visa Direct). True unless the caller knows better: looking first is the safe side.
+  bool sent_before = true;
 };
 
 enum class Outcome : std::uint8_t {

@@ -3,9 +3,9 @@
 // test: a throwaway CA and server certificate for 127.0.0.1 and the client's RSA signing key are
 // made with openssl in a temporary directory; the double runs under node over TLS and verifies
 // every request's signature with Mastercard's own signer and that key's public half.
-#include <sys/types.h>
-
 #include <string>
+
+#include "double_process.h"
 
 namespace payoutd::testing {
 
@@ -16,19 +16,17 @@ class MastercardDouble {
 
   // Makes the keys and starts the double; ADD_FAILURE and base_url() empty when it cannot.
   MastercardDouble();
-  ~MastercardDouble();  // SIGTERM, wait, remove the directory
 
   const std::string& base_url() const { return base_url_; }  // https://127.0.0.1:<port>/send
-  std::string dir() const { return dir_; }
-  std::string ca_file() const { return dir_ + "/ca.crt"; }
-  std::string signing_key_file() const { return dir_ + "/client.key"; }
-  std::string other_ca_file() const { return dir_ + "/other-ca.crt"; }  // trusts nothing here
-  std::string other_key_file() const { return dir_ + "/other.key"; }    // not the double's
+  std::string dir() const { return process_.dir(); }
+  std::string ca_file() const { return process_.file("ca.crt"); }
+  std::string signing_key_file() const { return process_.file("client.key"); }
+  std::string other_ca_file() const { return process_.file("other-ca.crt"); }  // trusts nothing
+  std::string other_key_file() const { return process_.file("other.key"); }    // not the double's
 
  private:
-  std::string dir_;
+  DoubleProcess process_{"mc-rail"};
   std::string base_url_;
-  pid_t pid_ = -1;
 };
 
 }  // namespace payoutd::testing

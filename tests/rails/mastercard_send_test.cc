@@ -4,9 +4,6 @@
 #include "rails/mastercard_send.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -15,13 +12,18 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "mastercard_double.h"
+#include "rail_calls.h"
 #include "rails/https_client.h"
 
 namespace payoutd::rails {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::credit;
+using testing::DeadPort;
 using testing::MastercardDouble;
+using testing::status;
+using testing::wait;
 
 SystemClock wall_clock;
 
@@ -59,39 +61,13 @@ class MastercardSend : public ::testing::Test {
     return o;
   }
 
-  static Answer wait(std::future<Answer>& f) {
-    EXPECT_EQ(f.wait_for(30s), std::future_status::ready);
-    return f.get();
-  }
-
-  static Answer credit(CardRail& rail, CreditOrder o) {
-    std::promise<Answer> p;
-    auto f = p.get_future();
-    rail.credit(std::move(o), [&p](Answer a) { p.set_value(std::move(a)); });
-    return wait(f);
-  }
-
-  static Answer status(CardRail& rail, const std::string& reference) {
-    std::promise<Answer> p;
-    auto f = p.get_future();
-    rail.status(reference, [&p](Answer a) { p.set_value(std::move(a)); });
-    return wait(f);
-  }
-
   // What the double recorded under a reference: {"received":{POST,GET,reset},"transfer":...}.
   static json::Value recorded(const std::string& reference) {
     HttpsClientOptions c;
     c.ca_file = the_double().ca_file();
-    HttpsClient client(c);
-    std::promise<HttpsResponse> p;
-    auto f = p.get_future();
-    HttpsRequest r;
-    r.url = the_double().base_url().substr(0, the_double().base_url().size() - 5) +
-            "/_double/transfers?ref=" + reference;
-    client.submit(r, [&p](HttpsResponse response) { p.set_value(std::move(response)); });
-    HttpsResponse response = f.get();
-    EXPECT_EQ(response.status, 200) << response.error;
-    return json::parse(response.body).value.value_or(json::Value());
+    const std::string& base = the_double().base_url();
+    return testing::get_json(
+        c, base.substr(0, base.size() - 5) + "/_double/transfers?ref=" + reference);
   }
 
   static std::int64_t received(const std::string& reference, const char* what) {
@@ -100,27 +76,6 @@ class MastercardSend : public ::testing::Test {
     const json::Value* n = counts ? counts->find(what) : nullptr;
     return n ? n->as_int64().value_or(-1) : 0;
   }
-};
-
-// A port nothing listens on: bound, never listened on, closed only at the end of the test.
-class DeadPort {
- public:
-  DeadPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t size = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size);
-    port_ = ntohs(a.sin_port);
-  }
-  ~DeadPort() { close(fd_); }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/send"; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
 };
 
 TEST_F(MastercardSend, ApprovesWithTheNetworksRetrievalReference) {
@@ -257,7 +212,7 @@ TEST_F(MastercardSend, ADuplicateReferenceIsAnsweredFromTheFirstTransfer) {
 TEST_F(MastercardSend, NothingListeningIsNotSent) {
   DeadPort dead;
   MastercardSendOptions opts = options();
-  opts.base_url = dead.url();
+  opts.base_url = dead.url() + "/send";
   MastercardSendRail rail(opts, wall_clock);
   const Answer a = credit(rail, order("5555555555554444"));
   EXPECT_EQ(a.outcome, Outcome::kNotSent) << a.text;
@@ -299,7 +254,7 @@ TEST_F(MastercardSend, AnOrderWithoutARecipientNameIsDeclinedUnsent) {
 TEST_F(MastercardSend, TheBreakerOpensAfterConsecutiveFailuresAndAnswersNotSentAtOnce) {
   DeadPort dead;
   MastercardSendOptions opts = options();
-  opts.base_url = dead.url();
+  opts.base_url = dead.url() + "/send";
   opts.breaker = {.failures = 2, .open_ms = 60000};
   MastercardSendRail rail(opts, wall_clock);
   credit(rail, order("5555555555554444"));

@@ -264,6 +264,8 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
   }
   rails::CreditOrder credit{
       o.order_id, std::move(**pan), o.cardholder, {p.amount, p.currency}, o.parties};
+  // This send is counted in rail_sends; every earlier one the rail answered kNotSent never left.
+  credit.sent_before = o.rail_sends - o.rail_not_sent != 1;
   const std::int64_t payout_id = p.id;
   rail->credit(std::move(credit), [this, payout_id, name = o.rail](rails::Answer a) {
     answered(payout_id, std::move(a), false, name);
