@@ -126,6 +126,16 @@ struct MastercardSendRail::Impl {
 
   void credit(CreditOrder order, AnswerCallback done) {
     if (stopping) return done(unknown("the Mastercard connector is stopped"));
+    if (order.verification) {
+      // A payment transfer credits the card and cannot take the amount back: a card check is
+      // declined without sending anything (57: not permitted to the cardholder).
+      return answer_now(Call::kCredit, std::move(done),
+                        Answer{Outcome::kDeclined,
+                               {},
+                               "57",
+                               "Mastercard Send cannot check a card without crediting it",
+                               0});
+    }
     std::string problem;
     std::string body = mastercard::transfer_body(order, options, &problem);
     if (body.empty()) {

@@ -140,6 +140,10 @@ class VisaDirectRail final : public CardRail {
   void stop() override;
 
   RailCallStatsSnapshot stats() const;
+  bool call_stats(RailCallStatsSnapshot* out) const override {
+    *out = stats();
+    return true;
+  }
   Breaker::State breaker_state() const;
 
   struct Impl;
