@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json.h"
+#include "rails/log_text.h"
 #include "rails/mastercard_send.h"
 
 namespace payoutd::rails::mastercard {
@@ -14,33 +15,6 @@ namespace {
 constexpr std::size_t kNameBytesMax = 40;  // first_name, last_name (Send's PaymentTransfer)
 constexpr std::size_t kLogFieldBytesMax = 80;
 constexpr std::size_t kLogErrorsMax = 8;
-
-// Runs of 12 or more digits (a card number Mastercard might echo) replaced by their last four.
-std::string without_card_numbers(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    if (j - i >= 12) {
-      out += "****";
-      out += text.substr(j - 4, 4);
-    } else {
-      out += text.substr(i, std::max<std::size_t>(j - i, 1));
-      if (j == i) j = i + 1;
-    }
-    i = j;
-  }
-  return out;
-}
-
-// At most `max` bytes, not cutting a UTF-8 sequence.
-std::string shortened(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n));
-}
 
 std::string_view trimmed(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
