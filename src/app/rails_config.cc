@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "cards/card.h"
 #include "config/reader.h"
@@ -68,7 +69,8 @@ std::string file_path(const toml::table& t, const std::string& where, const char
     if (!value || !*value) fail(where + "." + env_key, "names an unset environment variable");
     path = value;
   }
-  if (required && path.empty()) fail(where + "." + key, "is required (a file path, or " + env_key + ")");
+  if (required && path.empty())
+    fail(where + "." + key, "is required (a file path, or " + env_key + ")");
   return path;
 }
 
@@ -79,6 +81,19 @@ rails::BreakerOptions breaker_options(const toml::table& t, const std::string& w
   return b;
 }
 
+// The keys every network connector has: its pool, its deadlines (`timeout_ms` defaulting to
+// `timeout_default_ms`), its breaker and its quiet period.
+template <typename Options>
+void connector_keys(const toml::table& t, const std::string& where, std::int64_t timeout_default_ms,
+                    Options& o) {
+  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
+  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
+  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
+  o.timeout_ms = bounded(t, where, "timeout_ms", timeout_default_ms, 1000, 600'000);
+  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
+  o.breaker = breaker_options(t, where);
+}
+
 rails::MastercardSendOptions mastercard_options(const toml::table& t, const std::string& where) {
   rails::MastercardSendOptions o;
   o.base_url = https_url(t, where, "base_url");
@@ -86,16 +101,57 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   o.consumer_key = required_string(t, where, "consumer_key");
   o.signing_key_file = file_path(t, where, "signing_key_file", true);
   o.ca_file = file_path(t, where, "ca_file", false);
-  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
-  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
-  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
-  o.timeout_ms = bounded(t, where, "timeout_ms", 50'000, 1000, 600'000);
-  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
-  o.breaker = breaker_options(t, where);
+  connector_keys(t, where, 50'000, o);
   o.funding_source = get_or<std::string>(t, where, "funding_source", o.funding_source);
   o.payment_type = get_or<std::string>(t, where, "payment_type", o.payment_type);
   o.sender_account_uri = get_or<std::string>(t, where, "sender_account_uri", "");
   o.payment_origination_country = get_or<std::string>(t, where, "payment_origination_country", "");
+  return o;
+}
+
+// A secret the connector sends (a password): read from the file `<key>_file` (one trailing
+// newline dropped) or from the environment variable `<key>_env` names; never in the config text.
+std::string secret(const toml::table& t, const std::string& where, const char* key) {
+  const std::string name(key);
+  if (t.contains(name)) {
+    fail(where + "." + name,
+         "must not be in the config: use " + name + "_file or " + name + "_env");
+  }
+  const std::string env = get_or<std::string>(t, where, (name + "_env").c_str(), "");
+  if (!env.empty()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+    const char* value = std::getenv(env.c_str());
+    if (!value || !*value) fail(where + "." + name + "_env", "names an unset environment variable");
+    return value;
+  }
+  const std::string path = file_path(t, where, (name + "_file").c_str(), true);
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in || in.bad()) fail(where + "." + name + "_file", "cannot be read: " + path);
+  if (text.ends_with('\n')) text.pop_back();
+  if (text.ends_with('\r')) text.pop_back();
+  if (text.empty()) fail(where + "." + name + "_file", "is empty: " + path);
+  return text;
+}
+
+rails::BerekeUpstreamOptions bereke_options(const toml::table& t, const std::string& where,
+                                            bool sandbox) {
+  rails::BerekeUpstreamOptions o;
+  // A test upstream (a second payoutd) serves plain HTTP: allowed in the sandbox only.
+  if (get_or<std::string>(t, where, "base_url", "").starts_with("http://")) {
+    if (!sandbox) fail(where + ".base_url", "must be an https:// URL outside the sandbox");
+    o.plain_http = rails::PlainHttp::kAllowedInSandbox;
+    o.base_url = required_string(t, where, "base_url");
+  } else {
+    o.base_url = https_url(t, where, "base_url");
+  }
+  o.user_name = required_string(t, where, "user_name");
+  o.password = secret(t, where, "password");
+  if (o.user_name.size() > 30 || o.password.size() > 30) {
+    fail(where, "user_name and the password have at most 30 characters (the module's limit)");
+  }
+  o.ca_file = file_path(t, where, "ca_file", false);
+  connector_keys(t, where, 30'000, o);
   return o;
 }
 
@@ -109,7 +165,7 @@ RailConfig legacy_rail(const toml::table& rail) {
   return r;
 }
 
-RailConfig listed_rail(const toml::table& t, const std::string& where) {
+RailConfig listed_rail(const toml::table& t, const std::string& where, bool sandbox) {
   RailConfig r;
   r.name = required_string(t, where, "name");
   if (!valid_rail_name(r.name)) {
@@ -122,8 +178,11 @@ RailConfig listed_rail(const toml::table& t, const std::string& where) {
   } else if (r.kind == "mastercard-send") {
     r.mastercard = mastercard_options(t, where);
     r.mastercard.name = r.name;
+  } else if (r.kind == "bereke") {
+    r.bereke = bereke_options(t, where, sandbox);
+    r.bereke.name = r.name;
   } else {
-    fail(where + ".kind", "must be sandbox or mastercard-send");
+    fail(where + ".kind", "must be sandbox, mastercard-send or bereke");
   }
   return r;
 }
@@ -137,7 +196,7 @@ void load_rail_list(const toml::table& root, Config& config) {
   if (!list || !list->is_array_of_tables()) fail("rails", "must be [[rails]] tables");
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string where = "rails[" + std::to_string(i) + "]";
-    RailConfig r = listed_rail(*list->get(i)->as_table(), where);
+    RailConfig r = listed_rail(*list->get(i)->as_table(), where, config.sandbox);
     for (const RailConfig& existing : config.rails) {
       if (existing.name == r.name) fail(where + ".name", "another rail has the name " + r.name);
     }
