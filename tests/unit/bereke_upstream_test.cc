@@ -272,8 +272,9 @@ TEST(BerekeUpstreamRail, RefusesPlainHttpUnlessAllowedAndCredentialsOverTheModul
 
 // The config's [[rails]] kind "bereke" (src/app/rails_config.cc).
 std::string rail_config(bool sandbox, std::string_view base_url, std::string_view password_keys) {
-  return std::string("sandbox = ") + (sandbox ? "true" : "false") +
-         "\n[[rails]]\nname = \"bank\"\nkind = \"bereke\"\nbase_url = \"" + std::string(base_url) +
+  // Outside the sandbox the admin API needs a long token, or to be off.
+  return std::string(sandbox ? "sandbox = true\n" : "sandbox = false\n[admin]\nenabled = false\n") +
+         "[[rails]]\nname = \"bank\"\nkind = \"bereke\"\nbase_url = \"" + std::string(base_url) +
          "\"\nuser_name = \"partner_login\"\n" + std::string(password_keys) + "\n";
 }
 
