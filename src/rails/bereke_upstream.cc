@@ -121,7 +121,7 @@ struct BerekeUpstreamRail::Impl {
     }
     client.submit(request(payout_url, std::move(body)),
                   [this, reference = std::move(order.reference),
-                   done = std::move(done)](HttpsResponse response) mutable {
+                   done = std::move(done)](const HttpsResponse& response) mutable {
                     if (response.sent) quiet.sent(reference);
                     on_answer(reference, Call::kCredit, std::move(done), response);
                   });
@@ -145,7 +145,7 @@ struct BerekeUpstreamRail::Impl {
     const std::string number = bereke_upstream::order_number(reference);
     client.submit(request(status_url, bereke_upstream::status_body(number, options)),
                   [this, call, reference = std::move(reference),
-                   done = std::move(done)](HttpsResponse response) mutable {
+                   done = std::move(done)](const HttpsResponse& response) mutable {
                     on_answer(reference, call, std::move(done), response);
                   });
   }

@@ -113,7 +113,7 @@ struct MastercardSendRail::Impl {
     HttpsRequest r =
         signed_request("POST", transfers_url + "/payment?decline_details=true", std::move(body));
     client.submit(std::move(r), [this, reference = std::move(order.reference),
-                                 done = std::move(done)](HttpsResponse response) mutable {
+                                 done = std::move(done)](const HttpsResponse& response) mutable {
       if (response.sent) quiet.sent(reference);
       on_credit_answer(reference, std::move(done), response);
     });
@@ -182,7 +182,7 @@ struct MastercardSendRail::Impl {
   void retrieve(std::string reference, Call call, AnswerCallback done) {
     HttpsRequest r = signed_request("GET", transfers_url + "?ref=" + reference, "");
     client.submit(std::move(r), [this, call, reference = std::move(reference),
-                                 done = std::move(done)](HttpsResponse response) mutable {
+                                 done = std::move(done)](const HttpsResponse& response) mutable {
       on_retrieval(reference, call, std::move(done), response);
     });
   }
