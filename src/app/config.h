@@ -16,6 +16,7 @@
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
 #include "providers/provider.h"
+#include "rails/bereke_upstream.h"
 #include "rails/mastercard_send.h"
 #include "rails/routing.h"
 #include "rails/sandbox_rail.h"
@@ -27,15 +28,18 @@ namespace payoutd::app {
 // A card rail of the config (rails_config.h).
 struct RailConfig {
   std::string name;
-  std::string kind;                         // "sandbox", "mastercard-send", "visa-direct"
+  std::string kind;                         // "sandbox", "mastercard-send", "visa-direct", "bereke"
   rails::SandboxRailOptions sandbox;        // kind "sandbox" (its path: set at start)
   rails::MastercardSendOptions mastercard;  // kind "mastercard-send"
   rails::VisaDirectOptions visa;            // kind "visa-direct"
+  rails::BerekeUpstreamOptions bereke;      // kind "bereke": an upstream Payouts Module
 
   // How long the rail's connector waits for an answer.
   std::int64_t timeout_ms() const {
+    if (kind == "mastercard-send") return mastercard.timeout_ms;
     if (kind == "visa-direct") return visa.timeout_ms;
-    return kind == "mastercard-send" ? mastercard.timeout_ms : sandbox.timeout_ms;
+    if (kind == "bereke") return bereke.timeout_ms;
+    return sandbox.timeout_ms;
   }
 };
 

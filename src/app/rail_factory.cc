@@ -22,6 +22,8 @@ std::unique_ptr<BuiltRails> build_rails(const Config& config, const Clock& clock
       built->owned.push_back(std::make_unique<rails::MastercardSendRail>(r.mastercard, clock));
     } else if (r.kind == "visa-direct") {
       built->owned.push_back(std::make_unique<rails::VisaDirectRail>(r.visa, clock));
+    } else if (r.kind == "bereke") {
+      built->owned.push_back(std::make_unique<rails::BerekeUpstreamRail>(r.bereke, clock));
     } else {
       PAYOUTD_ASSERT(false, "the config reads only the kinds of rail built here");
     }

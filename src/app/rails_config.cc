@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "cards/card.h"
 #include "config/reader.h"
@@ -81,6 +82,19 @@ rails::BreakerOptions breaker_options(const toml::table& t, const std::string& w
   return b;
 }
 
+// The keys every network connector has: its pool, its deadlines (`timeout_ms` defaulting to
+// `timeout_default_ms`), its breaker and its quiet period.
+template <typename Options>
+void connector_keys(const toml::table& t, const std::string& where, std::int64_t timeout_default_ms,
+                    Options& o) {
+  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
+  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
+  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
+  o.timeout_ms = bounded(t, where, "timeout_ms", timeout_default_ms, 1000, 600'000);
+  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
+  o.breaker = breaker_options(t, where);
+}
+
 rails::MastercardSendOptions mastercard_options(const toml::table& t, const std::string& where) {
   rails::MastercardSendOptions o;
   o.base_url = https_url(t, where, "base_url");
@@ -88,12 +102,7 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   o.consumer_key = required_string(t, where, "consumer_key");
   o.signing_key_file = file_path(t, where, "signing_key_file", true);
   o.ca_file = file_path(t, where, "ca_file", false);
-  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
-  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
-  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
-  o.timeout_ms = bounded(t, where, "timeout_ms", 50'000, 1000, 600'000);
-  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
-  o.breaker = breaker_options(t, where);
+  connector_keys(t, where, 50'000, o);
   o.funding_source = get_or<std::string>(t, where, "funding_source", o.funding_source);
   o.payment_type = get_or<std::string>(t, where, "payment_type", o.payment_type);
   o.sender_account_uri = required_string(t, where, "sender_account_uri");
@@ -101,22 +110,29 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   return o;
 }
 
-// The secret itself: `<key>_file` (a path, or `<key>_file_env`) or `<key>_env` (the name of an
-// environment variable holding it), never the secret in the config.
-void secret(const toml::table& t, const std::string& where, const char* key, std::string& file,
-            std::string& value) {
-  const std::string file_key = std::string(key) + "_file";
-  const std::string env_key = std::string(key) + "_env";
-  file = file_path(t, where, file_key.c_str(), false);
-  if (const std::string env = get_or<std::string>(t, where, env_key.c_str(), ""); !env.empty()) {
+// A secret the connector sends (a password): read from the file `<key>_file` (one trailing
+// newline dropped) or from the environment variable `<key>_env` names; never in the config text.
+std::string secret(const toml::table& t, const std::string& where, const char* key) {
+  const std::string name(key);
+  if (t.contains(name)) {
+    fail(where + "." + name,
+         "must not be in the config: use " + name + "_file or " + name + "_env");
+  }
+  const std::string env = get_or<std::string>(t, where, (name + "_env").c_str(), "");
+  if (!env.empty()) {
     // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
-    const char* v = std::getenv(env.c_str());
-    if (!v || !*v) fail(where + "." + env_key, "names an unset environment variable");
-    value = v;
+    const char* value = std::getenv(env.c_str());
+    if (!value || !*value) fail(where + "." + name + "_env", "names an unset environment variable");
+    return value;
   }
-  if (file.empty() == value.empty()) {
-    fail(where + "." + file_key, "give exactly one of " + file_key + " and " + env_key);
-  }
+  const std::string path = file_path(t, where, (name + "_file").c_str(), true);
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in || in.bad()) fail(where + "." + name + "_file", "cannot be read: " + path);
+  if (text.ends_with('\n')) text.pop_back();
+  if (text.ends_with('\r')) text.pop_back();
+  if (text.empty()) fail(where + "." + name + "_file", "is empty: " + path);
+  return text;
 }
 
 rails::VisaDirectOptions visa_options(const toml::table& t, const std::string& where) {
@@ -126,17 +142,12 @@ rails::VisaDirectOptions visa_options(const toml::table& t, const std::string& w
   o.client_cert_file = file_path(t, where, "client_cert_file", true);
   o.client_key_file = file_path(t, where, "client_key_file", true);
   o.user_id = required_string(t, where, "user_id");
-  secret(t, where, "password", o.password_file, o.password);
-  o.connections_max = static_cast<int>(bounded(t, where, "connections_max", 8, 1, 256));
-  o.queue_max = static_cast<int>(bounded(t, where, "queue_max", 256, 1, 100'000));
-  o.connect_timeout_ms = bounded(t, where, "connect_timeout_ms", 5000, 100, 60'000);
+  o.password = secret(t, where, "password");
+  connector_keys(t, where, 40'000, o);
   o.transaction_timeout_ms = bounded(t, where, "transaction_timeout_ms", 30'000, 1, 600'000);
-  o.timeout_ms = bounded(t, where, "timeout_ms", 40'000, 1000, 600'000);
   if (o.transaction_timeout_ms >= o.timeout_ms) {
     fail(where + ".transaction_timeout_ms", "must be below timeout_ms");
   }
-  o.not_found_after_ms = bounded(t, where, "not_found_after_ms", 120'000, 0, 86'400'000);
-  o.breaker = breaker_options(t, where);
   o.acquiring_bin = required_string(t, where, "acquiring_bin");
   o.acquirer_country_code = required_string(t, where, "acquirer_country_code");
   o.business_application_id = get_or<std::string>(t, where, "business_application_id", "FD");
@@ -159,6 +170,27 @@ rails::VisaDirectOptions visa_options(const toml::table& t, const std::string& w
   return o;
 }
 
+rails::BerekeUpstreamOptions bereke_options(const toml::table& t, const std::string& where,
+                                            bool sandbox) {
+  rails::BerekeUpstreamOptions o;
+  // A test upstream (a second payoutd) serves plain HTTP: allowed in the sandbox only.
+  if (get_or<std::string>(t, where, "base_url", "").starts_with("http://")) {
+    if (!sandbox) fail(where + ".base_url", "must be an https:// URL outside the sandbox");
+    o.plain_http = rails::PlainHttp::kAllowedInSandbox;
+    o.base_url = required_string(t, where, "base_url");
+  } else {
+    o.base_url = https_url(t, where, "base_url");
+  }
+  o.user_name = required_string(t, where, "user_name");
+  o.password = secret(t, where, "password");
+  if (o.user_name.size() > 30 || o.password.size() > 30) {
+    fail(where, "user_name and the password have at most 30 characters (the module's limit)");
+  }
+  o.ca_file = file_path(t, where, "ca_file", false);
+  connector_keys(t, where, 30'000, o);
+  return o;
+}
+
 RailConfig legacy_rail(const toml::table& rail) {
   const std::string kind = get_or<std::string>(rail, "rail", "kind", "sandbox");
   if (kind != "sandbox") {
@@ -169,7 +201,7 @@ RailConfig legacy_rail(const toml::table& rail) {
   return r;
 }
 
-RailConfig listed_rail(const toml::table& t, const std::string& where) {
+RailConfig listed_rail(const toml::table& t, const std::string& where, bool sandbox) {
   RailConfig r;
   r.name = required_string(t, where, "name");
   if (!valid_rail_name(r.name)) {
@@ -185,8 +217,11 @@ RailConfig listed_rail(const toml::table& t, const std::string& where) {
   } else if (r.kind == "visa-direct") {
     r.visa = visa_options(t, where);
     r.visa.name = r.name;
+  } else if (r.kind == "bereke") {
+    r.bereke = bereke_options(t, where, sandbox);
+    r.bereke.name = r.name;
   } else {
-    fail(where + ".kind", "must be sandbox, mastercard-send or visa-direct");
+    fail(where + ".kind", "must be sandbox, mastercard-send, visa-direct or bereke");
   }
   return r;
 }
@@ -200,7 +235,7 @@ void load_rail_list(const toml::table& root, Config& config) {
   if (!list || !list->is_array_of_tables()) fail("rails", "must be [[rails]] tables");
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string where = "rails[" + std::to_string(i) + "]";
-    RailConfig r = listed_rail(*list->get(i)->as_table(), where);
+    RailConfig r = listed_rail(*list->get(i)->as_table(), where, config.sandbox);
     for (const RailConfig& existing : config.rails) {
       if (existing.name == r.name) fail(where + ".name", "another rail has the name " + r.name);
     }

@@ -4,9 +4,11 @@
 //   when the config lists no `[[rails]]`, as it always was, or when the section is given.
 // - `[[rails]]`: more rails, each a `name` ([a-z0-9-], at most 32 characters, unique) and a `kind`
 //   with that kind's keys ("sandbox": the keys of `[rail]`, its record rail-<name>.db;
-//   "mastercard-send", "visa-direct": docs/rails.md). A credential is a file path (or `<key>_env`,
-//   the name of an environment variable holding the path), never the secret in the config; Visa's
-//   password is `password_file` (or `password_file_env`) or `password_env` (a variable holding it).
+//   "mastercard-send", "visa-direct", "bereke": docs/rails.md). A credential is a file path (or
+//   `<key>_env`, the name of an environment variable holding the path), never the secret in the
+//   config; a password is `password_file` (or `password_file_env`) or `password_env` (the
+//   variable holding the password itself). A "bereke" rail's base_url may be http:// only in the
+//   sandbox (a test upstream that serves plain HTTP).
 // - `[routing]`: `default`, the rail of tenants without routing of their own (default: the first
 //   rail), and `[[routing.tenants]]`, each a `tenant` of this config, its own `default` (empty:
 //   none, so its payouts no rule matches are declined) and its `[[routing.tenants.rules]]`:

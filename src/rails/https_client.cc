@@ -251,7 +251,8 @@ struct HttpsClient::Impl {
     t.headers = curl_slist_append(t.headers, "Expect:");
     CURL* e = t.easy;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+                     options.plain_http == PlainHttp::kAllowedInSandbox ? "http,https" : "https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROXY, "");  // "" overrides the environment's proxy variables
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

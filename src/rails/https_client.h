@@ -3,7 +3,8 @@
 // of the client's own (never a thread per request), over a bounded pool of keep-alive connections.
 //
 // Contract:
-// - Only https. TLS 1.2 at least, the server verified against `ca_file` (the system's store when
+// - Only https (unless `plain_http` says otherwise: below). TLS 1.2 at least, the server verified
+// against `ca_file` (the system's store when
 //   empty), an optional client certificate and key (two-way TLS), optional HTTP Basic
 //   credentials. No redirects are followed. The proxy variables of the environment (https_proxy,
 //   all_proxy, no_proxy) are ignored: the network is reached directly.
@@ -47,11 +48,18 @@
 
 namespace payoutd::rails {
 
+// Whether the client may also speak plain http. Only a sandbox's test upstream is reached so (a
+// second payoutd, which serves plain HTTP: tests/e2e/test_bereke_upstream_rail.py); the config
+// allows an http:// URL only when its `sandbox` is true, so outside the sandbox every connection
+// leaves over TLS.
+enum class PlainHttp : std::uint8_t { kRefused, kAllowedInSandbox };
+
 struct HttpsClientOptions {
   std::string thread_name = "https";  // at most 15 characters
-  std::string ca_file;                // PEM bundle of the CAs the server's certificate chains to
-  std::string client_cert_file;       // PEM; empty: no client certificate
-  std::string client_key_file;        // PEM, its key
+  PlainHttp plain_http = PlainHttp::kRefused;
+  std::string ca_file;           // PEM bundle of the CAs the server's certificate chains to
+  std::string client_cert_file;  // PEM; empty: no client certificate
+  std::string client_key_file;   // PEM, its key
   std::string basic_user, basic_password;  // empty user: no HTTP Basic
   int connections_max = 8;
   int host_connections_max = 8;
@@ -64,7 +72,7 @@ struct HttpsClientOptions {
 
 struct HttpsRequest {
   std::string method = "GET";        // GET or POST
-  std::string url;                   // https://host[:port]/path?query
+  std::string url;                   // https://host[:port]/path?query (http:// when allowed)
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // POST: the exact bytes sent
   // Response headers the caller wants back (names compared without regard to case).

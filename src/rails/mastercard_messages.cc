@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json.h"
+#include "rails/log_text.h"
 #include "rails/mastercard_send.h"
 #include "rails/messages.h"
 

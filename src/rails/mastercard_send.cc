@@ -3,18 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <mutex>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "rails/https_client.h"
 #include "rails/oauth1.h"
+#include "rails/quiet_period.h"
 
 namespace payoutd::rails {
 
 namespace {
-
-constexpr std::size_t kSendTimesMax = 100000;  // references remembered for the quiet period
 
 using Call = RailCallStats::Call;
 
@@ -46,17 +43,15 @@ struct MastercardSendRail::Impl {
   std::string transfers_url;  // {base}/v1/partners/{partner}/transfers
   Breaker breaker;
   RailCallStats stats;
-  const std::int64_t started_ms;
+  QuietPeriod quiet;
   std::atomic<bool> stopping{false};
-  std::mutex mutex;                                            // last_send_ms
-  std::unordered_map<std::string, std::int64_t> last_send_ms;  // reference -> when its send ended
   HttpsClient client;  // last: stopped and destroyed first, while the rest still stands
 
   Impl(MastercardSendOptions o, const Clock& c)
       : options(std::move(o)),
         clock(c),
         breaker(options.breaker, clock),
-        started_ms(clock.now_ms()),
+        quiet(options.not_found_after_ms, clock),
         client(client_options(options)) {
     require(options.base_url.starts_with("https://"), "base_url must be an https URL");
     require(!options.partner_id.empty(), "partner_id is required");
@@ -91,27 +86,6 @@ struct MastercardSendRail::Impl {
       stats.count(call, a.outcome, -1);
       done(std::move(a));
     });
-  }
-
-  void noted_send(const std::string& reference) {
-    std::lock_guard lock(mutex);
-    if (last_send_ms.size() >= kSendTimesMax) prune_send_times();
-    last_send_ms[reference] = clock.now_ms();
-  }
-
-  void prune_send_times() {
-    const std::int64_t before = clock.now_ms() - options.not_found_after_ms;
-    std::erase_if(last_send_ms, [before](const auto& kv) { return kv.second < before; });
-  }
-
-  // Whether a "no such transfer" is conclusive now (docs/rails.md, the quiet period).
-  bool quiet_since_last_send(const std::string& reference) {
-    std::lock_guard lock(mutex);
-    std::int64_t last = started_ms;  // an earlier process may have sent it just before
-    if (auto it = last_send_ms.find(reference); it != last_send_ms.end()) {
-      last = std::max(last, it->second);
-    }
-    return clock.now_ms() - last >= options.not_found_after_ms;
   }
 
   // Mastercard refused our own request: configuration (keys, partner id) or a bug of ours.
@@ -157,8 +131,8 @@ struct MastercardSendRail::Impl {
       HttpsRequest r =
           signed_request("POST", transfers_url + "/payment?decline_details=true", std::move(body));
       client.submit(std::move(r), [this, reference = std::move(reference),
-                                   done = std::move(done)](HttpsResponse response) mutable {
-        if (response.sent) noted_send(reference);
+                                   done = std::move(done)](const HttpsResponse& response) mutable {
+        if (response.sent) quiet.sent(reference);
         on_credit_answer(reference, std::move(done), response);
       });
     });
@@ -228,7 +202,7 @@ struct MastercardSendRail::Impl {
     client.post([this, call, reference = std::move(reference), done = std::move(done)]() mutable {
       HttpsRequest r = signed_request("GET", transfers_url + "?ref=" + reference, "");
       client.submit(std::move(r), [this, call, reference = std::move(reference),
-                                   done = std::move(done)](HttpsResponse response) mutable {
+                                   done = std::move(done)](const HttpsResponse& response) mutable {
         on_retrieval(reference, call, std::move(done), response);
       });
     });
@@ -245,7 +219,7 @@ struct MastercardSendRail::Impl {
       return finish(call, done, not_sent("Mastercard refused the request"), r);
     }
     if (r.status == 404) {
-      Answer a = quiet_since_last_send(reference)
+      Answer a = quiet.passed(reference)
                      ? Answer{Outcome::kNotFound, {}, {}, "Mastercard has no such transfer", 0}
                      : unknown("Mastercard has no such transfer yet: asked too soon after a send");
       return finish(call, done, std::move(a), r);
