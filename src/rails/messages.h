@@ -1,11 +1,12 @@
 #pragma once
 // What the network connectors share for the messages they send and the answers they log: the
-// order's parties and text helpers. Pure; any thread.
+// order's parties and text helpers (with rails/log_text.h's, for what they log). Pure; any thread.
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "core/json.h"
+#include "rails/log_text.h"
 #include "rails/rail.h"
 
 namespace payoutd::rails {
@@ -25,13 +26,6 @@ struct Parties {
 // names takes them from the cardholder's name, the name embossed on the card: first names, then
 // the last at its last space.
 Parties parties_of(const CreditOrder& order);
-
-// Runs of 12 or more digits (a card number a network might echo) replaced by "****" and their
-// last four.
-std::string without_card_numbers(std::string_view text);
-
-// At most `max` bytes, not cutting a UTF-8 sequence.
-std::string shortened(std::string_view s, std::size_t max);
 
 // Without leading and trailing spaces.
 std::string_view trimmed(std::string_view s);
