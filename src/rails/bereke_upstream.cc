@@ -5,13 +5,14 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "rails/connector.h"
 #include "rails/quiet_period.h"
 
 namespace payoutd::rails {
 
 namespace {
 
-using Call = RailCallStats::Call;
+using Call = Connector::Call;
 using bereke_upstream::Read;
 using bereke_upstream::Reading;
 
@@ -25,17 +26,10 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("bereke upstream: ") + what);
 }
 
-HttpsClientOptions client_options(const BerekeUpstreamOptions& o) {
-  HttpsClientOptions c;
-  c.thread_name = "bereke-up";
-  c.plain_http = o.plain_http;
-  c.ca_file = o.ca_file;
-  c.connections_max = o.connections_max;
-  c.host_connections_max = o.connections_max;
-  c.queue_max = o.queue_max;
-  c.connect_timeout_ms = o.connect_timeout_ms;
-  c.timeout_ms = o.timeout_ms;
-  return c;
+ConnectorSettings settings_of(const BerekeUpstreamOptions& o) {
+  ConnectorSettings s = connector_settings(o, "bereke-up");
+  s.client.plain_http = o.plain_http;
+  return s;
 }
 
 // Why the connector cannot send an order at all: the module pays tenge to cards, nothing else.
@@ -50,24 +44,12 @@ std::string unsupported(const CreditOrder& order) {
   return {};
 }
 
-}  // namespace
-
-struct BerekeUpstreamRail::Impl {
+struct BerekeUpstream final : Connector {
   BerekeUpstreamOptions options;
-  const Clock& clock;
   std::string payout_url, status_url;
-  Breaker breaker;
-  RailCallStats stats;
-  QuietPeriod quiet;
-  std::atomic<bool> stopping{false};
-  HttpsClient client;  // last: stopped and destroyed first, while the rest still stands
 
-  Impl(BerekeUpstreamOptions o, const Clock& c)
-      : options(std::move(o)),
-        clock(c),
-        breaker(options.breaker, clock),
-        quiet(options.not_found_after_ms, clock),
-        client(client_options(options)) {
+  BerekeUpstream(BerekeUpstreamOptions o, const Clock& c)
+      : Connector(settings_of(o), c), options(std::move(o)) {
     const bool plain = options.plain_http == PlainHttp::kAllowedInSandbox;
     require(options.base_url.starts_with("https://") ||
                 (plain && options.base_url.starts_with("http://")),
@@ -91,20 +73,7 @@ struct BerekeUpstreamRail::Impl {
     return r;
   }
 
-  // Delivers an answer on the client's thread, and counts it.
-  void answer_now(Call call, AnswerCallback done, Answer a) {
-    client.post([this, call, done = std::move(done), a = std::move(a)]() mutable {
-      stats.count(call, a.outcome, -1);
-      done(std::move(a));
-    });
-  }
-
-  void finish(Call call, AnswerCallback& done, Answer a, const HttpsResponse& r) {
-    stats.count(call, a.outcome, r.duration_ms);
-    done(std::move(a));
-  }
-
-  void credit(CreditOrder order, AnswerCallback done) {
+  void credit(CreditOrder order, AnswerCallback done) override {
     if (stopping) return done(unknown("the upstream Bereke connector is stopped"));
     if (std::string why = unsupported(order); !why.empty()) {
       return answer_now(Call::kCredit, std::move(done), declined(std::move(why)));
@@ -127,7 +96,7 @@ struct BerekeUpstreamRail::Impl {
                   });
   }
 
-  void status(std::string reference, AnswerCallback done) {
+  void status(std::string reference, AnswerCallback done) override {
     if (stopping) return done(unknown("the upstream Bereke connector is stopped"));
     if (bereke_upstream::order_number(reference).empty()) {
       return answer_now(Call::kStatus, std::move(done),
@@ -206,32 +175,9 @@ struct BerekeUpstreamRail::Impl {
   }
 };
 
+}  // namespace
+
 BerekeUpstreamRail::BerekeUpstreamRail(BerekeUpstreamOptions options, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
-
-BerekeUpstreamRail::~BerekeUpstreamRail() { stop(); }
-
-std::string_view BerekeUpstreamRail::name() const { return impl_->options.name; }
-
-void BerekeUpstreamRail::credit(CreditOrder order, AnswerCallback done) {
-  impl_->credit(std::move(order), std::move(done));
-}
-
-void BerekeUpstreamRail::status(std::string reference, AnswerCallback done) {
-  impl_->status(std::move(reference), std::move(done));
-}
-
-void BerekeUpstreamRail::stop() {
-  impl_->stopping = true;
-  impl_->client.stop();
-}
-
-RailCallStatsSnapshot BerekeUpstreamRail::stats() const {
-  RailCallStatsSnapshot s = impl_->stats.snapshot();
-  s.breaker_opened = impl_->breaker.opened_count();
-  return s;
-}
-
-Breaker::State BerekeUpstreamRail::breaker_state() const { return impl_->breaker.state(); }
+    : NetworkRail(std::make_unique<BerekeUpstream>(std::move(options), clock)) {}
 
 }  // namespace payoutd::rails

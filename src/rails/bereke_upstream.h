@@ -27,6 +27,7 @@
 
 #include "core/clock.h"
 #include "rails/breaker.h"
+#include "rails/connector.h"
 #include "rails/https_client.h"
 #include "rails/rail.h"
 #include "rails/rail_stats.h"
@@ -91,28 +92,10 @@ Read read_answer(int http_status, std::string_view body, std::string_view order_
 
 }  // namespace bereke_upstream
 
-class BerekeUpstreamRail final : public CardRail {
+class BerekeUpstreamRail final : public NetworkRail {
  public:
   // Throws std::runtime_error (start-up) when an option is missing or does not fit.
   BerekeUpstreamRail(BerekeUpstreamOptions options, const Clock& clock);
-  ~BerekeUpstreamRail() override;
-
-  std::string_view name() const override;
-  void credit(CreditOrder order, AnswerCallback done) override;
-  void status(std::string reference, AnswerCallback done) override;
-  void stop() override;
-
-  RailCallStatsSnapshot stats() const;
-  bool call_stats(RailCallStatsSnapshot* out) const override {
-    *out = stats();
-    return true;
-  }
-  Breaker::State breaker_state() const;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace payoutd::rails

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "rails/connector.h"
 #include "rails/https_client.h"
 #include "rails/oauth1.h"
 #include "rails/quiet_period.h"
@@ -13,7 +14,7 @@ namespace payoutd::rails {
 
 namespace {
 
-using Call = RailCallStats::Call;
+using Call = Connector::Call;
 
 Answer not_sent(std::string text) { return Answer{Outcome::kNotSent, {}, {}, std::move(text), 0}; }
 Answer unknown(std::string text) { return Answer{Outcome::kUnknown, {}, {}, std::move(text), 0}; }
@@ -22,37 +23,13 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("mastercard-send: ") + what);
 }
 
-HttpsClientOptions client_options(const MastercardSendOptions& o) {
-  HttpsClientOptions c;
-  c.thread_name = "mastercard-send";
-  c.ca_file = o.ca_file;
-  c.connections_max = o.connections_max;
-  c.host_connections_max = o.connections_max;
-  c.queue_max = o.queue_max;
-  c.connect_timeout_ms = o.connect_timeout_ms;
-  c.timeout_ms = o.timeout_ms;
-  return c;
-}
-
-}  // namespace
-
-struct MastercardSendRail::Impl {
+struct MastercardSend final : Connector {
   MastercardSendOptions options;
-  const Clock& clock;
   std::unique_ptr<OAuth1Signer> signer;
   std::string transfers_url;  // {base}/v1/partners/{partner}/transfers
-  Breaker breaker;
-  RailCallStats stats;
-  QuietPeriod quiet;
-  std::atomic<bool> stopping{false};
-  HttpsClient client;  // last: stopped and destroyed first, while the rest still stands
 
-  Impl(MastercardSendOptions o, const Clock& c)
-      : options(std::move(o)),
-        clock(c),
-        breaker(options.breaker, clock),
-        quiet(options.not_found_after_ms, clock),
-        client(client_options(options)) {
+  MastercardSend(MastercardSendOptions o, const Clock& c)
+      : Connector(connector_settings(o, "mastercard-send"), c), options(std::move(o)) {
     require(options.base_url.starts_with("https://"), "base_url must be an https URL");
     require(!options.partner_id.empty(), "partner_id is required");
     require(!options.consumer_key.empty(), "consumer_key is required");
@@ -80,25 +57,17 @@ struct MastercardSendRail::Impl {
     return r;
   }
 
-  // Delivers an answer on the client's thread, and counts it.
-  void answer_now(Call call, AnswerCallback done, Answer a) {
-    client.post([this, call, done = std::move(done), a = std::move(a)]() mutable {
-      stats.count(call, a.outcome, -1);
-      done(std::move(a));
-    });
-  }
-
   // Mastercard refused our own request: configuration (keys, partner id) or a bug of ours.
   void alert(std::string_view what, const std::string& reference, const HttpsResponse& r) {
     std::string correlation;
-    for (const auto& [name, value] : r.headers) correlation = value;
+    for (const auto& header : r.headers) correlation = header.second;
     spdlog::error(
         "mastercard-send: ALERT: Mastercard refused our {} for {} with HTTP {} ({}), "
         "correlation-id {}: check the connector's configuration",
         what, reference, r.status, mastercard::errors_summary(r.body), correlation);
   }
 
-  void credit(CreditOrder order, AnswerCallback done) {
+  void credit(CreditOrder order, AnswerCallback done) override {
     if (stopping) return done(unknown("the Mastercard connector is stopped"));
     if (order.verification) {
       // A payment transfer credits the card and cannot take the amount back: a card check is
@@ -136,11 +105,6 @@ struct MastercardSendRail::Impl {
         on_credit_answer(reference, std::move(done), response);
       });
     });
-  }
-
-  void finish(Call call, AnswerCallback& done, Answer a, const HttpsResponse& r) {
-    stats.count(call, a.outcome, r.duration_ms);
-    done(std::move(a));
   }
 
   // An answer nobody can read as an answer of Mastercard's: the breaker's failure.
@@ -184,7 +148,7 @@ struct MastercardSendRail::Impl {
     return "Mastercard's answer (HTTP " + std::to_string(r.status) + ") is not a transfer";
   }
 
-  void status(std::string reference, AnswerCallback done) {
+  void status(std::string reference, AnswerCallback done) override {
     if (stopping) return done(unknown("the Mastercard connector is stopped"));
     if (!mastercard::reference_fits(reference)) {
       return answer_now(Call::kStatus, std::move(done),
@@ -231,32 +195,9 @@ struct MastercardSendRail::Impl {
   }
 };
 
+}  // namespace
+
 MastercardSendRail::MastercardSendRail(MastercardSendOptions options, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
-
-MastercardSendRail::~MastercardSendRail() { stop(); }
-
-std::string_view MastercardSendRail::name() const { return impl_->options.name; }
-
-void MastercardSendRail::credit(CreditOrder order, AnswerCallback done) {
-  impl_->credit(std::move(order), std::move(done));
-}
-
-void MastercardSendRail::status(std::string reference, AnswerCallback done) {
-  impl_->status(std::move(reference), std::move(done));
-}
-
-void MastercardSendRail::stop() {
-  impl_->stopping = true;
-  impl_->client.stop();
-}
-
-RailCallStatsSnapshot MastercardSendRail::stats() const {
-  RailCallStatsSnapshot s = impl_->stats.snapshot();
-  s.breaker_opened = impl_->breaker.opened_count();
-  return s;
-}
-
-Breaker::State MastercardSendRail::breaker_state() const { return impl_->breaker.state(); }
+    : NetworkRail(std::make_unique<MastercardSend>(std::move(options), clock)) {}
 
 }  // namespace payoutd::rails

@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "rails/breaker.h"
+#include "rails/connector.h"
 #include "rails/rail.h"
 #include "rails/rail_stats.h"
 
@@ -75,28 +76,10 @@ std::string errors_summary(std::string_view body);
 
 }  // namespace mastercard
 
-class MastercardSendRail final : public CardRail {
+class MastercardSendRail final : public NetworkRail {
  public:
   // Throws std::runtime_error (start-up) when an option is missing or the key cannot be read.
   MastercardSendRail(MastercardSendOptions options, const Clock& clock);
-  ~MastercardSendRail() override;
-
-  std::string_view name() const override;
-  void credit(CreditOrder order, AnswerCallback done) override;
-  void status(std::string reference, AnswerCallback done) override;
-  void stop() override;
-
-  RailCallStatsSnapshot stats() const;
-  bool call_stats(RailCallStatsSnapshot* out) const override {
-    *out = stats();
-    return true;
-  }
-  Breaker::State breaker_state() const;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace payoutd::rails

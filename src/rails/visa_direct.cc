@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/json.h"
+#include "rails/connector.h"
 #include "rails/https_client.h"
 
 namespace payoutd::rails {
@@ -21,7 +22,7 @@ constexpr std::size_t kReferencesMax = 100000;  // references remembered for the
 constexpr std::string_view kPushPath = "/visadirect/fundstransfer/v1/pushfundstransactions";
 constexpr std::string_view kQueryPath = "/visadirect/v1/transactionquery";
 
-using Call = RailCallStats::Call;
+using Call = Connector::Call;
 
 Answer not_sent(std::string text) { return Answer{Outcome::kNotSent, {}, {}, std::move(text), 0}; }
 Answer unknown(std::string text) { return Answer{Outcome::kUnknown, {}, {}, std::move(text), 0}; }
@@ -72,20 +73,15 @@ void check(const VisaDirectOptions& o) {
   require(o.transaction_timeout_ms > 0, "transaction_timeout_ms must be above 0");
 }
 
-HttpsClientOptions client_options(const VisaDirectOptions& o) {
-  HttpsClientOptions c;
-  c.thread_name = "visa-direct";
-  c.ca_file = o.ca_file;
-  c.client_cert_file = o.client_cert_file;
-  c.client_key_file = o.client_key_file;
-  c.basic_user = o.user_id;
-  c.basic_password = password_of(o);
-  c.connections_max = o.connections_max;
-  c.host_connections_max = o.connections_max;
-  c.queue_max = o.queue_max;
-  c.connect_timeout_ms = o.connect_timeout_ms;
-  c.timeout_ms = o.timeout_ms;
-  return c;
+// Checks the options first: a connector that cannot work is refused at start.
+ConnectorSettings settings_of(const VisaDirectOptions& o) {
+  check(o);
+  ConnectorSettings s = connector_settings(o, "visa-direct");
+  s.client.client_cert_file = o.client_cert_file;
+  s.client.client_key_file = o.client_key_file;
+  s.client.basic_user = o.user_id;
+  s.client.basic_password = password_of(o);
+  return s;
 }
 
 // The last path segment of a Location header (a 303's status identifier).
@@ -101,33 +97,20 @@ std::string location_identifier(const HttpsResponse& r) {
   return {};
 }
 
-}  // namespace
-
-struct VisaDirectRail::Impl {
-  // What this process knows of a reference it pushed: when its last push that may have reached
-  // Visa ended, and the status identifier of a 202 or 303 (valid 24 hours at Visa).
-  struct Sent {
-    std::int64_t ended_ms = 0;
-    std::string status_id;
+struct VisaDirect final : Connector {
+  // The status identifier of a 202 or 303 (valid 24 hours at Visa), and when it came.
+  struct StatusId {
+    std::string id;
+    std::int64_t at_ms = 0;
   };
 
   VisaDirectOptions options;
-  const Clock& clock;
-  std::string base;  // base_url without a trailing '/'
-  Breaker breaker;
-  RailCallStats stats;
-  const std::int64_t started_ms;
-  std::atomic<bool> stopping{false};
-  std::mutex mutex;  // sent
-  std::unordered_map<std::string, Sent> sent;
-  HttpsClient client;  // last: stopped and destroyed first, while the rest still stands
+  std::string base;                                      // base_url without a trailing '/'
+  std::mutex mutex;                                      // status_ids
+  std::unordered_map<std::string, StatusId> status_ids;  // by reference
 
-  Impl(VisaDirectOptions o, const Clock& c)
-      : options((check(o), std::move(o))),
-        clock(c),
-        breaker(options.breaker, clock),
-        started_ms(clock.now_ms()),
-        client(client_options(options)) {
+  VisaDirect(VisaDirectOptions o, const Clock& c)
+      : Connector(settings_of(o), c), options(std::move(o)) {
     base = options.base_url;
     while (base.ends_with('/')) base.pop_back();
     options.password.clear();  // the client holds it; nothing else needs it
@@ -148,64 +131,36 @@ struct VisaDirectRail::Impl {
     return r;
   }
 
-  // Delivers an answer on the client's thread, and counts it.
-  void answer_now(Call call, AnswerCallback done, Answer a) {
-    client.post([this, call, done = std::move(done), a = std::move(a)]() mutable {
-      stats.count(call, a.outcome, -1);
-      done(std::move(a));
-    });
-  }
-
-  void finish(Call call, AnswerCallback& done, Answer a, const HttpsResponse& r) {
-    stats.count(call, a.outcome, r.duration_ms);
-    done(std::move(a));
-  }
-
   // --- what this process remembers of its pushes -------------------------------------------
-
-  void noted_send(const std::string& reference) {
-    std::lock_guard lock(mutex);
-    if (sent.size() >= kReferencesMax) prune();
-    sent[reference].ended_ms = clock.now_ms();
-  }
 
   void noted_status_id(const std::string& reference, std::string id) {
     std::lock_guard lock(mutex);
-    sent[reference].status_id = std::move(id);
+    if (status_ids.size() >= kReferencesMax) prune();
+    status_ids[reference] = {std::move(id), clock.now_ms()};
   }
 
   std::string status_id(const std::string& reference) {
     std::lock_guard lock(mutex);
-    auto it = sent.find(reference);
-    return it == sent.end() ? std::string() : it->second.status_id;
+    auto it = status_ids.find(reference);
+    return it == status_ids.end() ? std::string() : it->second.id;
   }
 
   void forget_status_id(const std::string& reference) {
     std::lock_guard lock(mutex);
-    if (auto it = sent.find(reference); it != sent.end()) it->second.status_id.clear();
+    status_ids.erase(reference);
   }
 
+  // Status identifiers are valid 24 hours; past them the Transaction Query finds the rest.
   void prune() {
-    // Status identifiers are valid 24 hours; past the quiet period the query finds the rest.
-    const std::int64_t before =
-        clock.now_ms() - std::max<std::int64_t>(options.not_found_after_ms, 86'400'000);
-    std::erase_if(sent, [before](const auto& kv) { return kv.second.ended_ms < before; });
-  }
-
-  // Whether "no record" is conclusive now (docs/rails.md, the quiet period).
-  bool quiet_since_last_send(const std::string& reference) {
-    std::lock_guard lock(mutex);
-    std::int64_t last = started_ms;  // an earlier process may have sent it just before
-    if (auto it = sent.find(reference); it != sent.end())
-      last = std::max(last, it->second.ended_ms);
-    return clock.now_ms() - last >= options.not_found_after_ms;
+    const std::int64_t before = clock.now_ms() - 86'400'000;
+    std::erase_if(status_ids, [before](const auto& kv) { return kv.second.at_ms < before; });
   }
 
   // Visa refused our own request: configuration (certificate, credentials, enrolment) or a bug.
   void alert(std::string_view what, const std::string& reference, const HttpsResponse& r) {
     std::string correlation;
-    for (const auto& [name, value] : r.headers) {
-      if (name == "X-CORRELATION-ID") correlation = value;
+    for (const auto& [header, value] : r.headers) {
+      if (header == "X-CORRELATION-ID") correlation = value;
     }
     spdlog::error(
         "visa-direct: ALERT: Visa refused our {} for {} with HTTP {} ({}), correlation id {}: "
@@ -238,7 +193,7 @@ struct VisaDirectRail::Impl {
 
   // --- credit ---------------------------------------------------------------------------------
 
-  void credit(CreditOrder order, AnswerCallback done) {
+  void credit(CreditOrder order, AnswerCallback done) override {
     if (stopping) return done(unknown("the Visa connector is stopped"));
     if (order.verification) {
       return answer_now(Call::kCredit, std::move(done),
@@ -268,7 +223,7 @@ struct VisaDirectRail::Impl {
     HttpsRequest r = request("POST", base + std::string(kPushPath), std::move(body));
     client.submit(std::move(r), [this, reference = std::move(reference),
                                  done = std::move(done)](HttpsResponse response) mutable {
-      if (response.sent) noted_send(reference);
+      if (response.sent) quiet.sent(reference);
       on_push_answer(reference, std::move(done), response);
     });
   }
@@ -304,7 +259,7 @@ struct VisaDirectRail::Impl {
 
   // --- status, and looking before a push ------------------------------------------------------
 
-  void status(std::string reference, AnswerCallback done) {
+  void status(std::string reference, AnswerCallback done) override {
     if (stopping) return done(unknown("the Visa connector is stopped"));
     if (!breaker.allow()) {
       return answer_now(Call::kStatus, std::move(done),
@@ -390,7 +345,7 @@ struct VisaDirectRail::Impl {
   // push, and a status request answers kNotFound.
   void no_record(std::string reference, Call call, AnswerCallback done,
                  std::optional<std::string> then_push, const HttpsResponse& r) {
-    if (!quiet_since_last_send(reference)) {
+    if (!quiet.passed(reference)) {
       return finish(call, done,
                     unknown("Visa has no record of it yet: asked too soon after a send"), r);
     }
@@ -405,32 +360,9 @@ struct VisaDirectRail::Impl {
   }
 };
 
+}  // namespace
+
 VisaDirectRail::VisaDirectRail(VisaDirectOptions options, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
-
-VisaDirectRail::~VisaDirectRail() { stop(); }
-
-std::string_view VisaDirectRail::name() const { return impl_->options.name; }
-
-void VisaDirectRail::credit(CreditOrder order, AnswerCallback done) {
-  impl_->credit(std::move(order), std::move(done));
-}
-
-void VisaDirectRail::status(std::string reference, AnswerCallback done) {
-  impl_->status(std::move(reference), std::move(done));
-}
-
-void VisaDirectRail::stop() {
-  impl_->stopping = true;
-  impl_->client.stop();
-}
-
-RailCallStatsSnapshot VisaDirectRail::stats() const {
-  RailCallStatsSnapshot s = impl_->stats.snapshot();
-  s.breaker_opened = impl_->breaker.opened_count();
-  return s;
-}
-
-Breaker::State VisaDirectRail::breaker_state() const { return impl_->breaker.state(); }
+    : NetworkRail(std::make_unique<VisaDirect>(std::move(options), clock)) {}
 
 }  // namespace payoutd::rails

@@ -35,6 +35,7 @@
 
 #include "core/clock.h"
 #include "rails/breaker.h"
+#include "rails/connector.h"
 #include "rails/rail.h"
 #include "rails/rail_stats.h"
 
@@ -127,29 +128,11 @@ std::string error_summary(std::string_view body);
 
 }  // namespace visa
 
-class VisaDirectRail final : public CardRail {
+class VisaDirectRail final : public NetworkRail {
  public:
   // Throws std::runtime_error (start-up) when an option is missing or the password cannot be
   // read.
   VisaDirectRail(VisaDirectOptions options, const Clock& clock);
-  ~VisaDirectRail() override;
-
-  std::string_view name() const override;
-  void credit(CreditOrder order, AnswerCallback done) override;
-  void status(std::string reference, AnswerCallback done) override;
-  void stop() override;
-
-  RailCallStatsSnapshot stats() const;
-  bool call_stats(RailCallStatsSnapshot* out) const override {
-    *out = stats();
-    return true;
-  }
-  Breaker::State breaker_state() const;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace payoutd::rails
