@@ -748,6 +748,17 @@ class Api:
             body["orderId"] = order_id
         return self.bereke("getPayoutStatus.do", body)
 
+    def bereke_wait(self, order_number, wanted, timeout=30.0):
+        """getPayoutStatus.do's answer once the order's orderStatus is `wanted` (polled)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.bereke_status(order_number)
+            if r.status == 200 and r.json.get("orderStatus") == wanted:
+                return r.json
+            if time.monotonic() > deadline:
+                raise AssertionError(f"order {order_number} did not reach orderStatus {wanted}: {r.raw}")
+            time.sleep(0.05)
+
     def perform(self, order_number, pan=None, amount=1234, binding=None, source=None, **fields):
         body = {"orderNumber": order_number, "amount": amount, "currency": "398"}
         if pan is not None:

@@ -38,16 +38,6 @@ rail = "{rail}"
 """
 
 
-def wait_for(api, order, wanted, timeout=40.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = api.bereke_status(order)
-        if r.status == 200 and r.json.get("orderStatus") == wanted:
-            return r.json
-        if time.monotonic() > deadline:
-            raise AssertionError(f"order {order} did not reach status {wanted}: {r.raw}")
-        time.sleep(0.1)
-
 
 class MastercardRailTest(IsolatedServerTestCase):
     LATENCY_MS = 0
@@ -76,7 +66,7 @@ class MastercardRailTest(IsolatedServerTestCase):
 
     def assertPaid(self, order, amount, api=None):
         api = api or self.api
-        j = wait_for(api, order, "2")
+        j = api.bereke_wait(order, "2")
         [op] = j["operationList"]
         self.assertEqual((op["resultCode"], op["amount"]), (0, amount), j)
         t = self.assertTransferredOnce(j["orderId"], amount)
@@ -135,7 +125,7 @@ class MastercardRailTest(IsolatedServerTestCase):
             orders.append((order, final))
         spent = 0
         for order, final in orders:
-            j = wait_for(self.api, order, final)
+            j = self.api.bereke_wait(order, final)
             self.assertEqual(self.double.transfers(j["orderId"])["received"]["POST"], 1)
             spent += 1800 if final == "2" else 0
         self.assertEqual(self.api.bereke_balance(), TRANSIT_BALANCE - spent)

@@ -24,16 +24,6 @@ NOT_SENT_CONFIG = {
 BACKOFF_S = 1.0
 
 
-def wait_for(api, order, wanted, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = api.bereke_status(order)
-        if r.status == 200 and r.json.get("orderStatus") == wanted:
-            return r.json
-        if time.monotonic() > deadline:
-            raise AssertionError(f"order {order} did not reach status {wanted}: {r.raw}")
-        time.sleep(0.05)
-
 
 class NotSentTest(IsolatedServerTestCase):
 
@@ -51,7 +41,7 @@ class NotSentTest(IsolatedServerTestCase):
         return j
 
     def assertPaidOnce(self, api, order, amount):
-        j = wait_for(api, order, "2")
+        j = api.bereke_wait(order, "2")
         [op] = j["operationList"]
         self.assertEqual((op["resultCode"], op["amount"]), (0, amount))
         self.assertEqual(api.bereke_balance(), TRANSIT_BALANCE - amount)

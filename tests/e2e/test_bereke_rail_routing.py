@@ -60,16 +60,6 @@ DOWN_CONFIG = {
 }
 
 
-def wait_for(api, order, wanted, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = api.bereke_status(order)
-        if r.status == 200 and r.json.get("orderStatus") == wanted:
-            return r.json
-        if time.monotonic() > deadline:
-            raise AssertionError(f"order {order} did not reach status {wanted}: {r.raw}")
-        time.sleep(0.05)
-
 
 class RailRoutingTest(IsolatedServerTestCase):
 
@@ -87,7 +77,7 @@ class RailRoutingTest(IsolatedServerTestCase):
     def assertPaidOn(self, rail, other, order, amount, api=None):
         """Paid once on `rail`, never sent to `other`; returns the status answer."""
         api = api or self.api
-        j = wait_for(api, order, "2")
+        j = api.bereke_wait(order, "2")
         [op] = j["operationList"]
         self.assertEqual((op["resultCode"], op["amount"]), (0, amount), j)
         credit = self.credit_on(rail, j["orderId"], api)

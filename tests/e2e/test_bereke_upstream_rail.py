@@ -67,16 +67,6 @@ B_REPLACE = {
 }
 
 
-def wait_status(api, order, wanted, timeout=30.0, **kw):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = api.bereke_status(order, **kw)
-        if r.status == 200 and r.json.get("orderStatus") == wanted:
-            return r.json
-        if time.monotonic() > deadline:
-            raise AssertionError(f"order {order} did not reach orderStatus {wanted}: {r.raw}")
-        time.sleep(0.1)
-
 
 class UpstreamBerekeRailTest(IsolatedServerTestCase):
 
@@ -103,8 +93,8 @@ class UpstreamBerekeRailTest(IsolatedServerTestCase):
     def assertPaidOnce(self, order, amount, b_api=None):
         """B's payout `order` is paid, with A's refNum; A paid it once; both balances moved once."""
         b_api = b_api or self.b_api
-        b = wait_status(b_api, order, "2")
-        a = wait_status(self.a_api, b["orderId"].replace("-", ""), "2")
+        b = b_api.bereke_wait(order, "2")
+        a = self.a_api.bereke_wait(b["orderId"].replace("-", ""), "2")
         [b_op], [a_op] = b["operationList"], a["operationList"]
         self.assertEqual((a["amount"], a_op["amount"], b_op["amount"]), (amount,) * 3, (a, b))
         self.assertRegex(a_op["refNum"], r"^\d{12}$")
@@ -164,7 +154,7 @@ class UpstreamBerekeRailTest(IsolatedServerTestCase):
         self.assertEqual((r.status, r.json["orderStatus"]), (200, "1"), r.raw)
         d = self.b_api.perform(bad, CARD_SLOW_DECLINED, amount=700)
         self.assertEqual((d.status, d.json["orderStatus"]), (200, "1"), d.raw)
-        wait_status(self.b_api, bad, "6")
+        self.b_api.bereke_wait(bad, "6")
         self.assertEqual(self.upstream_order(d.json["orderId"]).json["orderStatus"], "6")
         self.assertPaidOnce(ok, 3000)
 
@@ -251,7 +241,7 @@ class UpstreamBerekeRailTest(IsolatedServerTestCase):
         result = page.callbacks_of(receiver, payment_id, 2)[1]
         self.assertEqual((result["payment"]["status"], result["sum_request"]),
                          ("success", {"amount": "4500", "currency": "KZT"}), result)
-        a = wait_status(self.a_api, uuid.replace("-", ""), "2")
+        a = self.a_api.bereke_wait(uuid.replace("-", ""), "2")
         self.assertEqual((a["amount"], a["operationList"][0]["cardholderName"]), (4500, "A B"), a)
         self.assertEqual(self.a_api.bereke_balance(), TRANSIT_BALANCE - 4500)
         self.assertAudited()
