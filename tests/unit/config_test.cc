@@ -2,6 +2,8 @@
 // included), and load_config reads what parse_config parses.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -50,6 +52,100 @@ TEST(Config, LoadReadsTheFileParseConfigWouldParse) {
   EXPECT_EQ(config.bin_table, std::string(PAYOUTD_SOURCE_DIR) + "/config/../data/bins-sandbox.csv");
   EXPECT_THROW(load_config(path + ".missing"), std::runtime_error);
   EXPECT_THROW(load_config(std::string(PAYOUTD_SOURCE_DIR) + "/config"), std::runtime_error);
+}
+
+// --- card rails and routing (app/rails_config.h) ----------------------------------------------
+
+std::string sandbox_config() {
+  std::ifstream in(std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The sandbox config and `extra` after it, parsed as the sandbox's file.
+std::string sandbox_refusal(const std::string& extra) {
+  try {
+    parse_config(sandbox_config() + "\n" + extra,
+                 std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const Tenant kPartner{"bereke", "sandbox-partner"};
+
+TEST(Config, WithoutRailsListedTheSandboxNetworkIsTheOnlyRailAndTheDefault) {
+  const Config config = parse_config("sandbox = true\n", "test.toml");
+  ASSERT_EQ(config.rails.size(), 1U);
+  EXPECT_EQ(config.rails[0].name, "sandbox");
+  EXPECT_EQ(config.rails[0].kind, "sandbox");
+  const auto route =
+      config.routing.choose(kPartner, {"VISA", "KZ", {100, *Currency::from_code("KZT")}});
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->rail, "sandbox");
+  // Listed rails without [rail]: only those, the first the default.
+  const Config listed = parse_config(
+      "sandbox = true\n[[rails]]\nname = \"net-a\"\nkind = \"sandbox\"\n"
+      "[[rails]]\nname = \"net-b\"\nkind = \"sandbox\"\nlatency_ms = 5\n",
+      "test.toml");
+  ASSERT_EQ(listed.rails.size(), 2U);
+  EXPECT_EQ(listed.rails[1].sandbox.latency_ms, 5);
+  EXPECT_EQ(listed.routing.choose(kPartner, {"VISA", "KZ", {1, *Currency::from_code("KZT")}})->rail,
+            "net-a");
+}
+
+TEST(Config, RailsAreRefusedByNameKindAndEndpoint) {
+  const std::string rail = "sandbox = true\n[[rails]]\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {rail + "name = \"sandbox\"\nkind = \"sandbox\"\n[rail]\n", "rails[0].name"},  // [rail]'s
+      {rail + "name = \"Net_A\"\nkind = \"sandbox\"\n", "rails[0].name"},
+      {rail + "name = \"a\"\nkind = \"sandbox\"\n[[rails]]\nname = \"a\"\nkind = \"sandbox\"\n",
+       "rails[1].name"},
+      {rail + "name = \"a\"\nkind = \"swift\"\n", "rails[0].kind"},
+      {rail + "name = \"a\"\nkind = \"sandbox\"\nlatency_ms = 9000\ntimeout_ms = 100\n",
+       "rails[0].latency_ms"},
+      {rail + "name = \"mc\"\nkind = \"mastercard-send\"\nbase_url = \"http://mc.example/send\"\n",
+       "rails[0].base_url"},
+      {rail + "name = \"mc\"\nkind = \"mastercard-send\"\nbase_url = \"https://mc.example/send\"\n"
+              "partner_id = \"p\"\nconsumer_key = \"k\"\nsigning_key_file = \"/k.pem\"\n",
+       "rails[0].sender_account_uri"},
+      {rail + "name = \"v\"\nkind = \"visa-direct\"\nbase_url = \"https://visa.example\"\n"
+              "client_cert_file = \"/c\"\nclient_key_file = \"/k\"\nuser_id = \"u\"\n"
+              "password = \"in-the-config\"\n",
+       "rails[0].password"},
+      {"sandbox = true\n[routing]\ndefault = \"nowhere\"\n", "routing.default"},
+      {"sandbox = true\n[[routing.tenants]]\ntenant = \"bereke:nobody\"\n",
+       "routing.tenants[0].tenant"},
+  };
+  for (const auto& [text, key] : cases) {
+    const std::string message = refusal(text);
+    EXPECT_NE(message.find("config " + key), std::string::npos) << text << "\n-> " << message;
+  }
+}
+
+TEST(Config, ATenantsRulesAreCheckedAgainstTheRailsAndTheirBands) {
+  const std::string tenant = "[[routing.tenants]]\ntenant = \"bereke:sandbox-partner\"\n";
+  const std::string rule = "[[routing.tenants.rules]]\n";
+  EXPECT_NE(sandbox_refusal(tenant + rule + "rail = \"nowhere\"\n").find("rules[0].rail"),
+            std::string::npos);
+  EXPECT_NE(sandbox_refusal(tenant + rule + "rail = \"sandbox\"\nfallback = \"sandbox\"\n")
+                .find("rules[0].fallback"),
+            std::string::npos);
+  EXPECT_NE(sandbox_refusal(tenant + rule + "rail = \"sandbox\"\namount_max = \"10.00\"\n")
+                .find("an amount band needs exactly one currency"),
+            std::string::npos);
+  EXPECT_NE(sandbox_refusal(tenant + tenant).find("routing.tenants[1]"), std::string::npos);
+  // A rule with a band in its one currency, and a fallback to another rail.
+  const std::string good = "[[rails]]\nname = \"net-b\"\nkind = \"sandbox\"\n" + tenant + rule +
+                           "currencies = [\"KZT\"]\namount_min = \"50.00\"\namount_max = "
+                           "\"59.99\"\nrail = \"sandbox\"\nfallback = \"net-b\"\n";
+  EXPECT_EQ(sandbox_refusal(good), "");
+  const Config config = parse_config(sandbox_config() + "\n" + good,
+                                     std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  const Currency kzt = *Currency::from_code("KZT");
+  EXPECT_EQ(config.routing.choose(kPartner, {"VISA", "KZ", {5000, kzt}}),
+            (rails::Route{"sandbox", "net-b"}));
+  EXPECT_FALSE(config.routing.choose(kPartner, {"VISA", "KZ", {6000, kzt}}));  // no default
 }
 
 }  // namespace
