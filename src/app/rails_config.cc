@@ -143,6 +143,9 @@ rails::VisaDirectOptions visa_options(const toml::table& t, const std::string& w
   o.client_key_file = file_path(t, where, "client_key_file", true);
   o.user_id = required_string(t, where, "user_id");
   o.password = secret(t, where, "password");
+  o.mle_key_id = get_or<std::string>(t, where, "mle_key_id", "");
+  o.mle_server_cert_file = file_path(t, where, "mle_server_cert_file", !o.mle_key_id.empty());
+  o.mle_private_key_file = file_path(t, where, "mle_private_key_file", !o.mle_key_id.empty());
   connector_keys(t, where, 40'000, o);
   o.transaction_timeout_ms = bounded(t, where, "transaction_timeout_ms", 30'000, 1, 600'000);
   if (o.transaction_timeout_ms >= o.timeout_ms) {

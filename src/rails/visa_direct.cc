@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "core/json.h"
 #include "rails/connector.h"
 #include "rails/https_client.h"
+#include "rails/jwe.h"
 
 namespace payoutd::rails {
 
@@ -60,6 +63,9 @@ void check(const VisaDirectOptions& o) {
   require(!o.client_cert_file.empty() && !o.client_key_file.empty(),
           "client_cert_file and client_key_file are required (two-way TLS)");
   require(!o.user_id.empty(), "user_id is required");
+  require(
+      o.mle_key_id.empty() || (!o.mle_server_cert_file.empty() && !o.mle_private_key_file.empty()),
+      "message level encryption needs mle_server_cert_file and mle_private_key_file");
   require(digits(o.acquiring_bin, 6, 11), "acquiring_bin must be 6 to 11 digits");
   require(digits(o.acquirer_country_code, 3, 3), "acquirer_country_code must be 3 digits");
   require(o.business_application_id.size() == 2, "business_application_id must be 2 letters");
@@ -105,8 +111,9 @@ struct VisaDirect final : Connector {
   };
 
   VisaDirectOptions options;
-  std::string base;                                      // base_url without a trailing '/'
-  std::mutex mutex;                                      // status_ids
+  std::string base;                           // base_url without a trailing '/'
+  std::unique_ptr<JweKey> mle_visa, mle_own;  // MLE on: Visa's public key and our private one
+  std::mutex mutex;                           // status_ids
   std::unordered_map<std::string, StatusId> status_ids;  // by reference
 
   VisaDirect(VisaDirectOptions o, const Clock& c)
@@ -114,14 +121,63 @@ struct VisaDirect final : Connector {
     base = options.base_url;
     while (base.ends_with('/')) base.pop_back();
     options.password.clear();  // the client holds it; nothing else needs it
+    if (!options.mle_key_id.empty()) {
+      std::string error;
+      mle_visa = JweKey::public_from_pem_file(options.mle_server_cert_file, &error);
+      if (mle_visa) mle_own = JweKey::private_from_pem_file(options.mle_private_key_file, &error);
+      if (!mle_own) {
+        client.stop();
+        throw std::runtime_error("visa-direct: message level encryption: " + error);
+      }
+    }
+  }
+
+  // With MLE, a body is sent as {"encData": <JWE sealed to Visa>}.
+  std::string sealed(std::string body) {
+    if (!mle_visa || body.empty()) return body;
+    std::string error;
+    const std::optional<std::string> jwe =
+        jwe_seal(body, *mle_visa, options.mle_key_id, clock.now_ms(), &error);
+    // Sealing fails only when OpenSSL cannot work at all; Visa then refuses the clear body
+    // (an operator alert), which is still never a payment.
+    if (!jwe) {
+      spdlog::error("visa-direct: cannot seal a request: {}", error);
+      return body;
+    }
+    std::string out;
+    json::Writer w(out);
+    w.begin_object().key("encData").string(*jwe).end_object();
+    return out;
+  }
+
+  // With MLE, Visa's {"encData": <JWE>} answers are opened in place; one that does not open
+  // becomes an empty body (unreadable: the outcome stays unknown and is asked again).
+  void open(HttpsResponse& r) {
+    if (!mle_own || !r.completed || r.body.empty()) return;
+    const json::ParseResult parsed = json::parse(r.body);
+    const json::Value* enc = parsed.value ? parsed.value->find("encData") : nullptr;
+    if (!enc || !enc->is_string()) return;  // an error answer Visa did not encrypt
+    std::string error;
+    std::optional<std::string> plain = jwe_open(enc->as_string(), *mle_own, &error);
+    if (!plain) spdlog::error("visa-direct: an answer does not open: {}", error);
+    r.body = plain.value_or("");
+  }
+
+  // Sends `r` and hands `then` the answer, opened (MLE).
+  void send(HttpsRequest r, std::function<void(HttpsResponse)> then) {
+    client.submit(std::move(r), [this, then = std::move(then)](HttpsResponse response) {
+      open(response);
+      then(std::move(response));
+    });
   }
 
   HttpsRequest request(std::string method, std::string url, std::string body) {
     HttpsRequest r;
     r.method = std::move(method);
     r.url = std::move(url);
-    r.body = std::move(body);
+    r.body = sealed(std::move(body));
     r.headers = {"Accept: application/json"};
+    if (!options.mle_key_id.empty()) r.headers.emplace_back("keyId: " + options.mle_key_id);
     if (r.method == "POST") {
       r.headers.emplace_back("Content-Type: application/json");
       r.headers.emplace_back("X-Transaction-Timeout-MS: " +
@@ -221,8 +277,8 @@ struct VisaDirect final : Connector {
 
   void push(std::string reference, std::string body, AnswerCallback done) {
     HttpsRequest r = request("POST", base + std::string(kPushPath), std::move(body));
-    client.submit(std::move(r), [this, reference = std::move(reference),
-                                 done = std::move(done)](HttpsResponse response) mutable {
+    send(std::move(r), [this, reference = std::move(reference),
+                        done = std::move(done)](HttpsResponse response) mutable {
       if (response.sent) quiet.sent(reference);
       on_push_answer(reference, std::move(done), response);
     });
@@ -275,9 +331,8 @@ struct VisaDirect final : Connector {
     const std::string id = status_id(reference);
     if (id.empty()) return query(std::move(reference), call, std::move(done), std::move(then_push));
     HttpsRequest r = request("GET", base + std::string(kPushPath) + "/" + id, "");
-    client.submit(std::move(r), [this, call, reference = std::move(reference),
-                                 done = std::move(done),
-                                 then_push = std::move(then_push)](HttpsResponse response) mutable {
+    send(std::move(r), [this, call, reference = std::move(reference), done = std::move(done),
+                        then_push = std::move(then_push)](HttpsResponse response) mutable {
       on_status_get(std::move(reference), call, std::move(done), std::move(then_push), response);
     });
   }
@@ -313,11 +368,10 @@ struct VisaDirect final : Connector {
                 base + std::string(kQueryPath) + "?acquiringBIN=" + options.acquiring_bin +
                     "&rrn=" + ids.rrn + "&stan=" + ids.stan,
                 "");
-    client.submit(
-        std::move(r), [this, call, reference = std::move(reference), done = std::move(done),
-                       then_push = std::move(then_push)](HttpsResponse response) mutable {
-          on_query(std::move(reference), call, std::move(done), std::move(then_push), response);
-        });
+    send(std::move(r), [this, call, reference = std::move(reference), done = std::move(done),
+                        then_push = std::move(then_push)](HttpsResponse response) mutable {
+      on_query(std::move(reference), call, std::move(done), std::move(then_push), response);
+    });
   }
 
   void on_query(std::string reference, Call call, AnswerCallback done,

@@ -51,6 +51,12 @@ struct VisaDirectOptions {
   std::string user_id;           // the project's user id (HTTP Basic)
   std::string password_file;     // a file holding the password (a trailing newline is dropped)
   std::string password;          // or the password itself (from the environment); never logged
+  // Message Level Encryption (JWE, rails/jwe.h), on when mle_key_id is given: the key id Visa
+  // issued, Visa's MLE server certificate (requests are sealed to it), and our own private key
+  // (Visa seals its answers to its public half).
+  std::string mle_key_id;
+  std::string mle_server_cert_file;
+  std::string mle_private_key_file;
   int connections_max = 8;
   int queue_max = 256;
   std::int64_t connect_timeout_ms = 5000;

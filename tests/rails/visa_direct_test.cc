@@ -35,17 +35,19 @@ VisaDouble& the_double() {
 }
 
 class VisaDirect : public ::testing::Test {
- protected:
+ public:
   static void TearDownTestSuite() { delete &the_double(); }
 
-  static VisaDirectOptions options() {
+  static VisaDirectOptions options() { return options_for(the_double()); }
+
+  static VisaDirectOptions options_for(const VisaDouble& d) {
     VisaDirectOptions o;
-    o.base_url = the_double().base_url();
-    o.ca_file = the_double().ca_file();
-    o.client_cert_file = the_double().client_cert_file();
-    o.client_key_file = the_double().client_key_file();
+    o.base_url = d.base_url();
+    o.ca_file = d.ca_file();
+    o.client_cert_file = d.client_cert_file();
+    o.client_key_file = d.client_key_file();
     o.user_id = VisaDouble::kUserId;
-    o.password_file = the_double().password_file();
+    o.password_file = d.password_file();
     o.timeout_ms = 8000;
     o.transaction_timeout_ms = 7000;
     o.not_found_after_ms = 0;
@@ -358,6 +360,42 @@ TEST_F(VisaDirect, StopAnswersWhatIsInFlightUnknown) {
 
 // The key is the reference's alone, in Visa's formats, and never changes (a re-send after an
 // upgrade must find the first push).
+// --- Message Level Encryption (rails/jwe.h) -----------------------------------------------------
+
+// A double that requires MLE: every push {"encData": <JWE>} with the keyId header, every answer
+// sealed to our MLE key.
+TEST(VisaDirectMle, RequestsAreSealedToVisaAndItsAnswersOpenWithOurKey) {
+  const VisaDouble mle(true);
+  ASSERT_FALSE(mle.base_url().empty());
+  VisaDirectOptions o = VisaDirect::options_for(mle);
+  o.mle_key_id = VisaDouble::kMleKeyId;
+  o.mle_server_cert_file = mle.mle_server_cert_file();
+  o.mle_private_key_file = mle.mle_private_key_file();
+  VisaDirectRail rail(o, wall_clock);
+  CreditOrder c = VisaDirect::order("4111111111111111");
+  const Answer a = credit(rail, c);
+  EXPECT_EQ(a.outcome, Outcome::kApproved) << a.text;
+  EXPECT_EQ(a.approval, visa::identifiers_of(c.reference).rrn);
+  const Answer again = status(rail, c.reference);  // the query's answer, sealed too
+  EXPECT_EQ(again.outcome, Outcome::kApproved) << again.text;
+  const Answer declined = credit(rail, VisaDirect::order("4111110000000013"));
+  EXPECT_EQ(declined.outcome, Outcome::kDeclined) << declined.text;
+
+  // Without MLE, or sealed to a key that is not Visa's, the double refuses the request (401):
+  // our configuration is wrong, and nothing was paid.
+  VisaDirectOptions clear = VisaDirect::options_for(mle);
+  VisaDirectRail unsealed(clear, wall_clock);
+  EXPECT_EQ(credit(unsealed, VisaDirect::order("4111111111111111")).outcome, Outcome::kNotSent);
+  VisaDirectOptions wrong = o;
+  wrong.mle_server_cert_file = mle.ca_file();  // a certificate, but not Visa's MLE one
+  VisaDirectRail mis_sealed(wrong, wall_clock);
+  EXPECT_EQ(credit(mis_sealed, VisaDirect::order("4111111111111111")).outcome, Outcome::kNotSent);
+  // A key that is missing is refused at start.
+  VisaDirectOptions missing = o;
+  missing.mle_private_key_file = mle.ca_file() + ".absent";
+  EXPECT_THROW(VisaDirectRail(missing, wall_clock), std::runtime_error);
+}
+
 TEST(VisaDirectMessages, IdentifiersComeFromTheReferenceAlone) {
   const visa::Identifiers a = visa::identifiers_of("0b6f3c1e-8a7d-4e21-9f3a-5c2d8e7b1a40");
   EXPECT_EQ(a.stan.size(), 6u);
