@@ -45,36 +45,37 @@ default = "{rail}"
 """
 
 
-class Mastercard:
+class NetworkDouble:
+    """A network's test double over TLS (tests/doubles/), its record not fsync'd: DOUBLE, whose
+    approving card is `card`, as the rail RAIL."""
+    DOUBLE = None
+    RAIL = None
+
+    def __init__(self, tmp, latency_ms, nonce):
+        self.double = self.DOUBLE(latency_ms=latency_ms, extra_args=["--no-fsync"])
+
+    def config(self):
+        return self.double.rail_config(self.RAIL, connections_max=CONNECTOR_CONNECTIONS,
+                                       queue_max=4096) + routed_to(self.RAIL)
+
+    def close(self):
+        self.double.close()
+
+
+class Mastercard(NetworkDouble):
     """Mastercard Send: the connector signs every request; the double verifies each signature."""
     name = "mastercard-send"
     card = "5555555555554444"
-
-    def __init__(self, tmp, latency_ms, nonce):
-        self.double = MastercardSendDouble(latency_ms=latency_ms, extra_args=["--no-fsync"])
-
-    def config(self):
-        return self.double.rail_config(connections_max=CONNECTOR_CONNECTIONS, queue_max=4096) + \
-            routed_to("mastercard")
-
-    def close(self):
-        self.double.close()
+    DOUBLE = MastercardSendDouble
+    RAIL = "mastercard"
 
 
-class Visa:
+class Visa(NetworkDouble):
     """Visa Direct: two-way TLS and Basic on every push; the double validates each one."""
     name = "visa-direct"
     card = "4111111111111111"
-
-    def __init__(self, tmp, latency_ms, nonce):
-        self.double = VisaDirectDouble(latency_ms=latency_ms, extra_args=["--no-fsync"])
-
-    def config(self):
-        return self.double.rail_config(connections_max=CONNECTOR_CONNECTIONS, queue_max=4096) + \
-            routed_to("visa")
-
-    def close(self):
-        self.double.close()
+    DOUBLE = VisaDirectDouble
+    RAIL = "visa"
 
 
 class UpstreamBereke:
