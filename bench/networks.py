@@ -5,11 +5,13 @@
   python3 bench/networks.py        (from the repo root, after make build and scripts/setup.sh)
 
 As bench/cards.py, but the sandbox partner's payouts go through a real connector to a network's
-test double over TLS (tests/doubles/, started here): every request a new Bereke performPayout.do of
-one minor unit to the double's approving card, answered once the network's answer is durable, with
-the double answering after DOUBLE_LATENCIES_MS. Each connector's pool is CONNECTOR_CONNECTIONS
-connections, so at 100 ms the bound is CONNECTOR_CONNECTIONS / 0.1 s. Checked against the ledger
-as cards.py does.
+test double (started here): every request a new Bereke performPayout.do of one minor unit to the
+double's approving card, answered once the network's answer is durable, with the double answering
+after DOUBLE_LATENCIES_MS. The doubles: Mastercard Send and Visa Direct (tests/doubles/, over TLS,
+their record not fsync'd), and for the upstream Bereke rail a second payoutd, the plain sandbox,
+whose own network ([rail] latency_ms) answers after the latency. Each connector's pool is
+CONNECTOR_CONNECTIONS connections, so at 100 ms the bound is CONNECTOR_CONNECTIONS / 0.1 s. Checked
+against the ledger as cards.py does.
 
 Knobs: as cards.py's (BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS, PAYOUTD, BENCH_CONFIG).
 """
@@ -24,8 +26,9 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tests", "e2e"))
 from benchtool import BenchError  # noqa: E402
-from cards import ROUNDS, Node, config_file, config_text, measure, note  # noqa: E402
-from network_doubles import MastercardSendDouble  # noqa: E402
+from cards import PAN, ROUNDS, Node, config_file, config_text, measure, note  # noqa: E402
+from harness import BEREKE_PASSWORD, BEREKE_USER  # noqa: E402
+from network_doubles import MastercardSendDouble, VisaDirectDouble  # noqa: E402
 
 DOUBLE_LATENCIES_MS = (0, 100)
 WRK_CONNECTIONS = 64
@@ -42,27 +45,73 @@ default = "{rail}"
 """
 
 
-class Mastercard:
-    """Mastercard Send: the connector signs every request; the double verifies each signature."""
-    name = "mastercard-send"
-    card = "5555555555554444"
+class NetworkDouble:
+    """A network's test double over TLS (tests/doubles/), its record not fsync'd: DOUBLE, whose
+    approving card is `card`, as the rail RAIL."""
+    DOUBLE = None
+    RAIL = None
 
-    def __init__(self, latency_ms):
-        self.double = MastercardSendDouble(latency_ms=latency_ms, extra_args=["--no-fsync"])
+    def __init__(self, tmp, latency_ms, nonce):
+        self.double = self.DOUBLE(latency_ms=latency_ms, extra_args=["--no-fsync"])
 
     def config(self):
-        return self.double.rail_config(connections_max=CONNECTOR_CONNECTIONS, queue_max=4096) + \
-            routed_to("mastercard")
+        return self.double.rail_config(self.RAIL, connections_max=CONNECTOR_CONNECTIONS,
+                                       queue_max=4096) + routed_to(self.RAIL)
 
     def close(self):
         self.double.close()
 
 
-NETWORKS = (Mastercard,)
+class Mastercard(NetworkDouble):
+    """Mastercard Send: the connector signs every request; the double verifies each signature."""
+    name = "mastercard-send"
+    card = "5555555555554444"
+    DOUBLE = MastercardSendDouble
+    RAIL = "mastercard"
+
+
+class Visa(NetworkDouble):
+    """Visa Direct: two-way TLS and Basic on every push; the double validates each one."""
+    name = "visa-direct"
+    card = "4111111111111111"
+    DOUBLE = VisaDirectDouble
+    RAIL = "visa"
+
+
+class UpstreamBereke:
+    """The upstream Bereke rail: the bank is a second payoutd (A) serving the plain sandbox, its
+    own simulated network answering after the latency; the measured payoutd is A's partner."""
+    name = "bereke-upstream"
+    card = PAN
+
+    def __init__(self, tmp, latency_ms, nonce):
+        self.password_file = os.path.join(tmp, f"upstream-password-{nonce}")
+        with open(self.password_file, "w", encoding="utf-8") as f:
+            f.write(BEREKE_PASSWORD + "\n")
+        self.bank = Node(tmp, f"upstream-bank-{latency_ms}-{nonce}",
+                         config_file(tmp, f"upstream-{nonce}", config_text(latency_ms)))
+
+    def config(self):
+        return f"""
+[[rails]]
+name = "bank"
+kind = "bereke"
+base_url = "http://127.0.0.1:{self.bank.port}/payouts/api/v2"
+user_name = "{BEREKE_USER}"
+password_file = "{self.password_file}"
+connections_max = {CONNECTOR_CONNECTIONS}
+queue_max = 4096
+""" + routed_to("bank")
+
+    def close(self):
+        self.bank.stop()
+
+
+NETWORKS = (Mastercard, Visa, UpstreamBereke)
 
 
 def scenario(tmp, network, latency_ms, nonce):
-    net = network(latency_ms)
+    net = network(tmp, latency_ms, nonce)
     try:
         text = config_text(0) + "\n" + net.config()
         node = Node(tmp, f"{net.name}-{latency_ms}-{nonce}", config_file(tmp, nonce, text))

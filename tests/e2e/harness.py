@@ -748,7 +748,7 @@ class Api:
             body["orderId"] = order_id
         return self.bereke("getPayoutStatus.do", body)
 
-    def bereke_wait(self, order_number, wanted, timeout=30.0):
+    def bereke_wait(self, order_number, wanted, timeout=40.0):
         """getPayoutStatus.do's answer once the order's orderStatus is `wanted` (polled)."""
         deadline = time.monotonic() + timeout
         while True:

@@ -7,13 +7,13 @@ network's retrieval reference, declined, in flight then final by retrieval, a ti
 reconciled, the network down then paid once, a kill -9 of payoutd during the call."""
 import os
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ADMIN_TOKEN, TRANSIT_BALANCE, Api, IsolatedServerTestCase, unique  # noqa: E402
+from harness import TRANSIT_BALANCE, unique  # noqa: E402
 from network_doubles import MastercardSendDouble  # noqa: E402
+from rail_cases import BerekeRailTestCase  # noqa: E402
 
 CARD_APPROVE = "5555555555554444"
 CARD_DECLINE_05 = "5555555555550012"
@@ -23,37 +23,14 @@ CARD_UNKNOWN_THEN_DECLINED = "5555555555550095"
 CARD_PENDING_THEN_APPROVED = "5555555555550103"
 CARD_SLOW = "5555555555550111"          # answered 10 s after the transfer is recorded
 CARD_RESET_AFTER = "5555555555550137"   # recorded, then the connection is reset
-CLIENT = {"clientId": "mc-client-1", "name": "IVAN PETROV"}  # the recipient's name Send needs
-RAIL_TIMEOUT_MS = 2000
 
 
-def routing(rail="mastercard"):
-    return f"""
-[[routing.tenants]]
-tenant = "bereke:sandbox-partner"
-default = "sandbox"
-[[routing.tenants.rules]]
-schemes = ["MASTERCARD"]
-rail = "{rail}"
-"""
-
-
-
-class MastercardRailTest(IsolatedServerTestCase):
-    LATENCY_MS = 0
-
-    def setUp(self):
-        self.double = MastercardSendDouble(latency_ms=self.LATENCY_MS)
-        self.addCleanup(self.double.close)
-        rail = self.double.rail_config(timeout_ms=RAIL_TIMEOUT_MS, not_found_after_ms=3000,
-                                       breaker_failures=50, breaker_open_ms=200)
-        self.server = self.new_server(extra_config=rail + routing())
-        self.api = Api(self.server)
-        self.addCleanup(self.api.close)
-
-    def perform(self, order, pan, amount, api=None, **fields):
-        fields.setdefault("client", CLIENT)
-        return (api or self.api).perform(order, pan, amount=amount, **fields)
+class MastercardRailTest(BerekeRailTestCase):
+    DOUBLE = MastercardSendDouble
+    RAIL = "mastercard"
+    SCHEME = "MASTERCARD"
+    RAIL_KEYS = {"timeout_ms": 2000, "not_found_after_ms": 3000, "breaker_failures": 50,
+                 "breaker_open_ms": 200}
 
     def assertTransferredOnce(self, order_id, amount, status="APPROVED"):
         record = self.double.transfers(order_id)
@@ -87,12 +64,11 @@ class MastercardRailTest(IsolatedServerTestCase):
         self.assertEqual(again.json["operationList"], r.json["operationList"])
         self.assertEqual(self.double.transfers(r.json["orderId"])["received"]["POST"], 1)
         # The admin API counts the connector's calls by outcome, with their latency.
-        stats = self.api.request("GET", "/admin/v1/stats", auth=ADMIN_TOKEN)
-        [mc] = [rail for rail in stats.json["rails"] if rail["name"] == "mastercard"]
+        mc = self.rail_stats()
         self.assertEqual(mc["credits"]["approved"], 1, mc)
         self.assertEqual(sum(mc["latencyMs"].values()), 1, mc)
-        [sandbox] = [rail for rail in stats.json["rails"] if rail["name"] == "sandbox"]
-        self.assertNotIn("credits", sandbox)  # the simulated network keeps no connector counters
+        # The simulated network keeps no connector counters.
+        self.assertNotIn("credits", self.rail_stats("sandbox"))
 
     def test_declines_come_back_with_nothing_moved(self):
         for pan in (CARD_DECLINE_05, CARD_DECLINE_51):
@@ -167,25 +143,8 @@ class MastercardRailCrashTest(MastercardRailTest):
 
     def test_a_kill_during_the_transfer_pays_once(self):
         order = unique("mc-kill")
-        done = []
-
-        def perform():
-            api = Api(self.server)
-            try:
-                done.append(self.perform(order, CARD_APPROVE, 2200, api=api))
-            except Exception as e:  # the connection dies with the server
-                done.append(e)
-            finally:
-                api.close()
-        t = threading.Thread(target=perform)
-        t.start()
-        time.sleep(0.7)  # reserved; the double holds the transfer's answer
-        self.api.close()
-        self.server.kill9()
-        t.join()
-        self.server.start()
-        api = Api(self.server)
-        self.addCleanup(api.close)
+        # Reserved, and the double holds the transfer's answer.
+        api = self.kill_during_perform(order, CARD_APPROVE, 2200, after_s=0.7)
         j, _ = self.assertPaid(order, 2200, api=api)
         self.assertEqual(api.bereke_balance(), TRANSIT_BALANCE - 2200)
         code, out = self.server.run_audit()

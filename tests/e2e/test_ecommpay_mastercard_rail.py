@@ -7,33 +7,19 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ECOMMPAY_PROJECT, Api  # noqa: E402
+from harness import ECOMMPAY_PROJECT  # noqa: E402
 from network_doubles import MastercardSendDouble  # noqa: E402
-from test_ecommpay_page import PageTestCase  # noqa: E402
-from test_ecommpay_registration import Receiver, assert_signed  # noqa: E402
+from rail_cases import EcommpayRailTestCase  # noqa: E402
+from test_ecommpay_registration import assert_signed  # noqa: E402
 
 CARD_APPROVE = "5555555555554444"
 CARD_DECLINE_51 = "5555555555550020"
-ROUTING = f"""
-[[routing.tenants]]
-tenant = "ecommpay:{ECOMMPAY_PROJECT}"
-default = "sandbox"
-[[routing.tenants.rules]]
-schemes = ["MASTERCARD"]
-rail = "mastercard"
-"""
 
 
-class EcommpayMastercardRailTest(PageTestCase):
-
-    def setUp(self):
-        self.double = MastercardSendDouble()
-        self.addCleanup(self.double.close)
-        self.server = self.new_server(extra_config=self.double.rail_config() + ROUTING)
-        self.api = Api(self.server)
-        self.addCleanup(self.api.close)
-        self.receiver = Receiver()
-        self.addCleanup(self.receiver.close)
+class EcommpayMastercardRailTest(EcommpayRailTestCase):
+    DOUBLE = MastercardSendDouble
+    RAIL = "mastercard"
+    SCHEME = "MASTERCARD"
 
     def test_a_payout_confirmed_on_the_page_is_paid_through_mastercard_send(self):
         result = self.pay_through_page(self.api, self.server, self.receiver, 7000, pan=CARD_APPROVE)
