@@ -34,11 +34,12 @@ void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCr
   w.end_object();
 }
 
+// By outcome, in the stats' own key style (rails::Outcome's order).
 void write_outcomes(json::Writer& w, const std::array<std::int64_t, rails::kOutcomes>& counts) {
+  static constexpr std::array<const char*, rails::kOutcomes> kKeys{
+      "approved", "declined", "processing", "unknown", "notFound", "notSent"};
   w.begin_object();
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    w.key(rails::to_string(static_cast<rails::Outcome>(i))).integer(counts[i]);
-  }
+  for (std::size_t i = 0; i < counts.size(); ++i) w.key(kKeys[i]).integer(counts[i]);
   w.end_object();
 }
 
