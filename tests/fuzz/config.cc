@@ -30,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const std::int64_t wait_ms : config.dispatch.retry_ms) {
     FUZZ_CHECK(wait_ms > 0 && wait_ms <= 86'400'000);
   }
-  FUZZ_CHECK(config.rail.latency_ms < config.rail.timeout_ms);
+  FUZZ_CHECK(!config.rails.empty());
+  for (const payoutd::app::RailConfig& rail : config.rails) {
+    FUZZ_CHECK(!rail.name.empty() && rail.name.size() <= 32);
+    if (rail.kind == "sandbox") FUZZ_CHECK(rail.sandbox.latency_ms < rail.sandbox.timeout_ms);
+  }
   return 0;
 }
