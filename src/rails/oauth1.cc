@@ -207,7 +207,10 @@ std::string OAuth1Signer::authorization(std::string_view method, std::string_vie
       {"oauth_nonce", std::string(nonce_text)},         {"oauth_signature_method", "RSA-SHA256"},
       {"oauth_timestamp", std::to_string(timestamp_s)}, {"oauth_version", "1.0"}};
   std::string oauth_params;
-  for (const auto& [k, v] : oauth) oauth_params += (oauth_params.empty() ? "" : "&") + k + "=" + v;
+  for (const auto& [k, v] : oauth) {
+    if (!oauth_params.empty()) oauth_params += '&';
+    oauth_params.append(k).append("=").append(v);
+  }
   const std::string sbs = oauth1_base_string(method, url, oauth_params);
   if (sbs.empty()) return {};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -224,7 +227,7 @@ std::string OAuth1Signer::authorization(std::string_view method, std::string_vie
   EVP_MD_CTX_free(ctx);
   if (!ok) return {};
   std::string header = "OAuth ";
-  for (const auto& [k, v] : oauth) header += k + "=\"" + v + "\",";
+  for (const auto& [k, v] : oauth) header.append(k).append("=\"").append(v).append("\",");
   header += "oauth_signature=\"" + oauth1_encode(base64(signature.data(), size)) + "\"";
   return header;
 }

@@ -278,7 +278,7 @@ struct VisaDirect final : Connector {
   void push(std::string reference, std::string body, AnswerCallback done) {
     HttpsRequest r = request("POST", base + std::string(kPushPath), std::move(body));
     send(std::move(r), [this, reference = std::move(reference),
-                        done = std::move(done)](HttpsResponse response) mutable {
+                        done = std::move(done)](const HttpsResponse& response) mutable {
       if (response.sent) quiet.sent(reference);
       on_push_answer(reference, std::move(done), response);
     });
@@ -332,7 +332,7 @@ struct VisaDirect final : Connector {
     if (id.empty()) return query(std::move(reference), call, std::move(done), std::move(then_push));
     HttpsRequest r = request("GET", base + std::string(kPushPath) + "/" + id, "");
     send(std::move(r), [this, call, reference = std::move(reference), done = std::move(done),
-                        then_push = std::move(then_push)](HttpsResponse response) mutable {
+                        then_push = std::move(then_push)](const HttpsResponse& response) mutable {
       on_status_get(std::move(reference), call, std::move(done), std::move(then_push), response);
     });
   }
@@ -369,7 +369,7 @@ struct VisaDirect final : Connector {
                     "&rrn=" + ids.rrn + "&stan=" + ids.stan,
                 "");
     send(std::move(r), [this, call, reference = std::move(reference), done = std::move(done),
-                        then_push = std::move(then_push)](HttpsResponse response) mutable {
+                        then_push = std::move(then_push)](const HttpsResponse& response) mutable {
       on_query(std::move(reference), call, std::move(done), std::move(then_push), response);
     });
   }
