@@ -152,7 +152,9 @@ struct MastercardSend final : Connector {
       return finish(Call::kCredit, done, std::move(a), r);
     }
     std::unique_ptr<Answer> a;
-    if (r.status >= 200 && r.status < 300) a = mastercard::answer_of(r.body, program, clock.now_ms());
+    if (r.status >= 200 && r.status < 300) {
+      a = mastercard::answer_of(r.body, program, clock.now_ms());
+    }
     if (!a) return finish(Call::kCredit, done, unknown(unreadable(r, program)), r);
     finish(Call::kCredit, done, std::move(*a), r);
   }

@@ -135,8 +135,9 @@ TEST(CardRecords, AnOrdersProgramReadsBackAndOlderOrdersAreDisbursements) {
   CardOrder o = full_order();
   o.program = rails::Program::kPersonToPerson;
   const std::string json = order_to_json(o);
-  EXPECT_NE(json.find(R"("parties":"{\"recipient_country\":\"CA\"}","program":"person-to-person",)"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(R"("parties":"{\"recipient_country\":\"CA\"}","program":"person-to-person",)"),
+      std::string::npos)
       << json;
   const std::optional<CardOrder> back = order_from_json(json);
   ASSERT_TRUE(back);

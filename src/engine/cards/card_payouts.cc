@@ -240,9 +240,10 @@ rails::CardRail* CardPayouts::rail_of(std::int64_t payout_id, const CardOrder& o
 void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
   rails::CardRail* rail = rail_of(payout_id, order);
   if (!rail) return;
-  rail->status(order.order_id, order.program, [this, payout_id, name = order.rail](rails::Answer a) {
-    answered(payout_id, std::move(a), true, name);
-  });
+  rail->status(order.order_id, order.program,
+               [this, payout_id, name = order.rail](rails::Answer a) {
+                 answered(payout_id, std::move(a), true, name);
+               });
 }
 
 void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
