@@ -104,11 +104,18 @@ class MastercardSendDouble:
         return "\n".join(lines) + "\n"
 
     def transfers(self, reference=None):
-        """The double's record of the transfer under a transfer_reference, or of every one (a
-        list), from its /_double/ API."""
+        """The double's record of the person-to-person transfer under a transfer_reference, or of
+        every one (a list), from its /_double/ API."""
+        return self._recorded("transfers", reference)
+
+    def disbursements(self, reference=None):
+        """The same for the Disbursements API (a business paying a person)."""
+        return self._recorded("disbursements", reference)
+
+    def _recorded(self, api, reference):
         context = ssl.create_default_context(cafile=os.path.join(self.dir, "ca.crt"))
         query = f"?ref={reference}" if reference is not None else ""
-        url = f"https://127.0.0.1:{self.port}/_double/transfers{query}"
+        url = f"https://127.0.0.1:{self.port}/_double/{api}{query}"
         with urllib.request.urlopen(url, context=context, timeout=10) as r:
             body = json.loads(r.read())
-        return body if reference is not None else body["transfers"]
+        return body if reference is not None else body[api]

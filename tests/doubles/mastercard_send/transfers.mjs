@@ -38,10 +38,12 @@ function timestamp(ms) {
   return new Date(ms).toISOString().replace(/\.[0-9]{3}Z$/, '+00:00');
 }
 
-// Responses mask account URIs and drop exp and cvc: 'pan:************0018'.
+// Responses mask card numbers and drop exp and cvc: 'pan:************0018'. Other account URIs
+// are answered as sent: "masked account information (e.g. "************1234" for a card account)",
+// with 'acct-ref:ABCD123456789' and 'raw:12345678901234567890' as the examples [disb-yaml].
 export function maskUri(uri) {
   const [scheme, rest = ''] = uri.split(/:(.*)/s);
-  return `${scheme}:${maskPan(rest.split(';')[0])}`;
+  return scheme === 'pan' ? `${scheme}:${maskPan(rest.split(';')[0])}` : uri;
 }
 
 function names(person) {
