@@ -105,6 +105,10 @@ rails::MastercardSendOptions mastercard_options(const toml::table& t, const std:
   connector_keys(t, where, 50'000, o);
   o.funding_source = get_or<std::string>(t, where, "funding_source", o.funding_source);
   o.payment_type = get_or<std::string>(t, where, "payment_type", o.payment_type);
+  o.disbursement_funding_source =
+      get_or<std::string>(t, where, "disbursement_funding_source", o.disbursement_funding_source);
+  o.disbursement_payment_type =
+      get_or<std::string>(t, where, "disbursement_payment_type", o.disbursement_payment_type);
   o.sender_account_uri = required_string(t, where, "sender_account_uri");
   o.payment_origination_country = get_or<std::string>(t, where, "payment_origination_country", "");
   return o;

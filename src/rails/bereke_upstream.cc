@@ -96,7 +96,7 @@ struct BerekeUpstream final : Connector {
                   });
   }
 
-  void status(std::string reference, AnswerCallback done) override {
+  void status(std::string reference, Program /*program*/, AnswerCallback done) override {
     if (stopping) return done(unknown("the upstream Bereke connector is stopped"));
     if (bereke_upstream::order_number(reference).empty()) {
       return answer_now(Call::kStatus, std::move(done),

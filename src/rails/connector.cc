@@ -33,8 +33,8 @@ void NetworkRail::credit(CreditOrder order, AnswerCallback done) {
   connector_->credit(std::move(order), std::move(done));
 }
 
-void NetworkRail::status(std::string reference, AnswerCallback done) {
-  connector_->status(std::move(reference), std::move(done));
+void NetworkRail::status(std::string reference, Program program, AnswerCallback done) {
+  connector_->status(std::move(reference), program, std::move(done));
 }
 
 void NetworkRail::stop() {

@@ -57,7 +57,7 @@ class Connector {
   Connector& operator=(const Connector&) = delete;
 
   virtual void credit(CreditOrder order, AnswerCallback done) = 0;
-  virtual void status(std::string reference, AnswerCallback done) = 0;
+  virtual void status(std::string reference, Program program, AnswerCallback done) = 0;
 
   // An answer of a call that never left (refused at once): delivered on the client's thread,
   // never the caller's, and counted without a latency.
@@ -80,7 +80,7 @@ class NetworkRail : public CardRail {
 
   std::string_view name() const override;
   void credit(CreditOrder order, AnswerCallback done) override;
-  void status(std::string reference, AnswerCallback done) override;
+  void status(std::string reference, Program program, AnswerCallback done) override;
   void stop() override;
   bool call_stats(RailCallStatsSnapshot* out) const override;
 

@@ -27,6 +27,13 @@ namespace payoutd::rails {
 
 struct RailCallStatsSnapshot;  // rails/rail_stats.h
 
+// Who pays whom: the card program a credit travels on, which chooses the network's product
+// (docs/rails.md, per connector). The engine's order records it when a dialect creates it.
+enum class Program : std::uint8_t {
+  kDisbursement,    // a business pays a person (Mastercard Send Disbursements, Visa's FD)
+  kPersonToPerson,  // a person sends to a person (Mastercard Send Payment Transfer, Visa's PP)
+};
+
 struct CreditOrder {
   std::string reference;   // the engine's, unique per payout
   std::string pan;         // clear: the only place it travels outside the vault
@@ -41,6 +48,7 @@ struct CreditOrder {
   // a repeat from its record of the first looks for the first before it sends (docs/rails.md,
   // Visa Direct). True unless the caller knows better: looking first is the safe side.
   bool sent_before = true;
+  Program program = Program::kDisbursement;  // the order's (engine::CardOrder::program)
 };
 
 enum class Outcome : std::uint8_t {
@@ -68,7 +76,9 @@ class CardRail {
   virtual ~CardRail() = default;
   virtual std::string_view name() const = 0;
   virtual void credit(CreditOrder order, AnswerCallback done) = 0;
-  virtual void status(std::string reference, AnswerCallback done) = 0;
+  // The credit's answer as the network has it now. `program` is the credit's (CreditOrder's): a
+  // network keeps each program's credits apart (Mastercard Send: transfers, disbursements).
+  virtual void status(std::string reference, Program program, AnswerCallback done) = 0;
   // Answers every call still waiting with kUnknown and stops; later calls answer kUnknown.
   virtual void stop() = 0;
   // The connector's counters of calls by outcome and their latency into *out (rail_stats.h);

@@ -424,7 +424,7 @@ void SandboxRail::credit(CreditOrder order, AnswerCallback done) {
   impl_->post(impl_->clock.now_ms() + impl_->options.latency_ms, std::move(e));
 }
 
-void SandboxRail::status(std::string reference, AnswerCallback done) {
+void SandboxRail::status(std::string reference, Program /*program*/, AnswerCallback done) {
   Impl::Event e{Impl::Event::Kind::kStatus, {}, std::move(reference), {}, std::move(done)};
   impl_->post(impl_->clock.now_ms() + impl_->options.latency_ms, std::move(e));
 }

@@ -52,7 +52,7 @@ class SandboxRail final : public CardRail {
 
   std::string_view name() const override;
   void credit(CreditOrder order, AnswerCallback done) override;
-  void status(std::string reference, AnswerCallback done) override;
+  void status(std::string reference, Program program, AnswerCallback done) override;
   void stop() override;
 
   std::optional<SandboxCredit> find(const std::string& reference) const;

@@ -259,6 +259,13 @@ struct VisaDirect final : Connector {
                                "a Visa Direct push credits a card; it cannot check one",
                                clock.now_ms()});
     }
+    if (std::string fault = visa::order_fault(order); !fault.empty()) {
+      // No send of this order can succeed: declined (ISO 8583 "30", format error) rather than
+      // left waiting for ever.
+      spdlog::warn("visa-direct: credit {} declined before sending: {}", order.reference, fault);
+      return answer_now(Call::kCredit, std::move(done),
+                        Answer{Outcome::kDeclined, {}, "30", std::move(fault), clock.now_ms()});
+    }
     std::string problem;
     std::string body = visa::push_body(order, options, clock.now_ms(), &problem);
     if (body.empty()) {
@@ -315,7 +322,8 @@ struct VisaDirect final : Connector {
 
   // --- status, and looking before a push ------------------------------------------------------
 
-  void status(std::string reference, AnswerCallback done) override {
+  // Visa's key is the reference's alone, whatever the program.
+  void status(std::string reference, Program /*program*/, AnswerCallback done) override {
     if (stopping) return done(unknown("the Visa connector is stopped"));
     if (!breaker.allow()) {
       return answer_now(Call::kStatus, std::move(done),

@@ -26,7 +26,10 @@
 //   bug): kNotSent and an operator alert in the log (Visa's error code and message only: never
 //   the card or the password).
 // - A card check (CreditOrder::verification) is declined (57): a push funds transaction
-//   credits, it cannot debit and return.
+//   credits, it cannot debit and return. A person-to-person credit without a named sender is
+//   declined (30) without sending (visa::order_fault).
+// - businessApplicationId: PP for a person-to-person credit (CreditOrder::program), the
+//   configured one (FD by default) for a disbursement.
 // The password is read at construction (from `password_file` when set); it is never logged.
 #include <cstdint>
 #include <memory>
@@ -71,8 +74,8 @@ struct VisaDirectOptions {
   // The project's enrolment with Visa.
   std::string acquiring_bin;          // 6 to 11 digits
   std::string acquirer_country_code;  // ISO 3166 numeric, 3 digits
-  // The program's (the order does not carry it yet): FD funds disbursement, PP person to
-  // person, AA own account, MD, GD, PD, OG...
+  // A disbursement's (a business paying a person): FD funds disbursement, or MD, GD, PD, OG...
+  // A person-to-person credit is always PP (docs/rails.md, "Visa Direct").
   std::string business_application_id = "FD";
   std::string source_of_funds_code = "05";  // 01-06; 05: a deposit account (Visa: disbursements)
   std::string merchant_category_code;       // 4 digits; empty: not sent (the enrolment's)
@@ -106,6 +109,15 @@ Identifiers identifiers_of(std::string_view reference);
 // fraction digits (at most 3, the third one zero) and at most 999999999.999. Empty with
 // `problem` set when the amount cannot be written so.
 std::string amount_text(const Amount& amount, std::string* problem);
+
+// The business application id of a credit: PP for a person-to-person credit, the configured
+// one for a disbursement.
+std::string business_application_id(const CreditOrder& order, const VisaDirectOptions& options);
+
+// What makes a push of `order` impossible whatever the rail's configuration: a person-to-person
+// credit without the sender's first and last name (a money transfer names its sender, the
+// person; the originator configured for disbursements is not). Empty when none.
+std::string order_fault(const CreditOrder& order);
 
 // The JSON body of the push of `order` at `now_ms`; empty with `problem` set when the order
 // cannot be sent (the amount, no recipient name, no sender).

@@ -249,6 +249,18 @@ std::string amount_text(const Amount& amount, std::string* problem) {
   return format_decimal(amount.minor, exponent);
 }
 
+std::string business_application_id(const CreditOrder& order, const VisaDirectOptions& options) {
+  // Visa: "PP applies to transactions where the sender and recipient are not the same person".
+  return order.program == Program::kPersonToPerson ? "PP" : options.business_application_id;
+}
+
+std::string order_fault(const CreditOrder& order) {
+  if (order.program == Program::kPersonToPerson && !parties_of(order).sender.named()) {
+    return "a person-to-person push needs the sender's first and last name";
+  }
+  return {};
+}
+
 std::string push_body(const CreditOrder& order, const VisaDirectOptions& options,
                       std::int64_t now_ms, std::string* problem) {
   const std::string amount = amount_text(order.amount, problem);
@@ -273,7 +285,7 @@ std::string push_body(const CreditOrder& order, const VisaDirectOptions& options
       .string(format_iso8601(now_ms, options.local_utc_offset_minutes).substr(0, 19));
   w.key("acquiringBin").string(options.acquiring_bin);
   w.key("acquirerCountryCode").string(options.acquirer_country_code);
-  w.key("businessApplicationId").string(options.business_application_id);
+  w.key("businessApplicationId").string(business_application_id(order, options));
   optional_member(w, "merchantCategoryCode", options.merchant_category_code);
   w.key("sourceOfFundsCode").string(options.source_of_funds_code);
   write_recipient(w, order, parties.recipient);

@@ -1,7 +1,8 @@
-// A test double of Mastercard Send's Payment Transfer API (person-to-person transfers), built from
-// Mastercard's published reference and sandbox scenarios (README.md in this folder). It runs as its
-// own process over TLS 1.2+, verifies every request's OAuth 1.0a signature with Mastercard's
-// mastercard-oauth1-signer, and keeps a durable record of transfers in its state directory.
+// A test double of Mastercard Send's Payment Transfer API (person-to-person transfers) and its
+// Disbursements API (a business paying a person), built from Mastercard's published references and
+// sandbox scenarios (README.md in this folder). It runs as its own process over TLS 1.2+, verifies
+// every request's OAuth 1.0a signature with Mastercard's mastercard-oauth1-signer, and keeps a
+// durable record of each API's payments in its state directory.
 //   node mastercard_send.mjs --port 0 --cert C --key K --client-public-key P --state-dir D
 //        --consumer-key CK --partner-id PID [--cards FILE] [--duplicate-reference refuse|replay]
 //        [--host 127.0.0.1] [--skew-seconds 300] [--latency-ms 0]
@@ -15,8 +16,8 @@ import { DurableRecord } from './common/record.mjs';
 import { parseOptions, readBody, resetConnection, sendJson, serve, sleep } from './common/server.mjs';
 import { OAuthVerifier } from './mastercard_send/oauth.mjs';
 import { parseScenario, scenarioOf } from './mastercard_send/scenarios.mjs';
-import { adminView, newTransfer, publicView, settle } from './mastercard_send/transfers.mjs';
-import { errorBody, serviceError, validateTransfer } from './mastercard_send/validate.mjs';
+import { adminView, kApis, newPayment, publicView, settle } from './mastercard_send/transfers.mjs';
+import { errorBody, serviceError, validateDisbursement, validateTransfer } from './mastercard_send/validate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -66,18 +67,21 @@ function checkQuery(url, allowed) {
 
 const kBoolean = ['true', 'false'];
 const kFormat = ['JSON'];  // the 2019 reference app signs ?Format=JSON; the double speaks JSON only
+const kValidate = { transfers: validateTransfer, disbursements: validateDisbursement };
 
 class Double {
   constructor(opts) {
     this.opts = opts;
-    this.store = new DurableRecord(opts['state-dir'], { file: 'transfers.jsonl', kinds: ['POST', 'GET', 'reset'],
-                                                        keyOf: (transfer) => transfer.transfer_reference,
-                                                        sync: !opts['no-fsync'] });
+    // One record per API: each keeps its own references (transfers.jsonl, disbursements.jsonl).
+    this.stores = Object.fromEntries(Object.values(kApis).map((api) => [api.collection,
+      new DurableRecord(opts['state-dir'], { file: `${api.collection}.jsonl`, kinds: ['POST', 'GET', 'reset'],
+                                             keyOf: (payment) => payment[api.reference],
+                                             sync: !opts['no-fsync'] })]));
     this.cards = loadCards(readFileSync(opts.cards, 'utf8'), parseScenario);
     this.verifier = new OAuthVerifier({ consumerKey: opts['consumer-key'],
                                         publicKey: readFileSync(opts['client-public-key']),
                                         skewSeconds: Number(opts['skew-seconds']) });
-    this.base = `/send/v1/partners/${opts['partner-id']}/transfers`;
+    this.base = `/send/v1/partners/${opts['partner-id']}/`;
   }
 
   async handle(req, res) {
@@ -105,22 +109,24 @@ class Double {
     if (!path.startsWith(`${this.base}`)) {
       return fail(res, 403, serviceError('partnerId', 'INVALID_INPUT_VALUE', 'Unknown partner', '082000'));
     }
-    const rest = path.slice(this.base.length);
+    const m = path.slice(this.base.length).match(/^(transfers|disbursements)(\/payment|\/[A-Za-z0-9_-]{1,64}|)$/);
+    if (!m) return this.notFound(res, 'path');
+    const [, collection, rest] = m;
+    const api = kApis[collection];
     const wanted = rest === '/payment' ? 'POST' : 'GET';
-    if (!/^(\/payment|\/[A-Za-z0-9_-]{1,64}|)$/.test(rest)) return this.notFound(res, 'path');
     if (req.method !== wanted) {
       return fail(res, 405, serviceError('method', 'INVALID_INPUT_VALUE', `Method ${req.method} not allowed`, null));
     }
-    if (rest === '/payment') return this.create(req, res, url, body);
-    if (rest === '') return this.getByRef(res, url);
-    return this.getById(res, url, rest.slice(1));
+    if (rest === '/payment') return this.create(req, res, url, body, api);
+    if (rest === '') return this.getByRef(res, url, api);
+    return this.getById(res, url, rest.slice(1), api);
   }
 
   notFound(res, source) {
     fail(res, 404, serviceError(source, 'RESOURCE_ERROR', 'Record not found', '110507'));
   }
 
-  create(req, res, url, body) {
+  create(req, res, url, body, api) {
     const query = checkQuery(url, { decline_details: kBoolean, repeat_flag: kBoolean, Format: kFormat });
     if (query.ReasonCode) return fail(res, 400, query);
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
@@ -130,95 +136,101 @@ class Double {
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      return fail(res, 400, serviceError('payment_transfer', 'INVALID_INPUT_VALUE', 'Malformed JSON', '082000'));
+      return fail(res, 400, serviceError(api.request, 'INVALID_INPUT_VALUE', 'Malformed JSON', '082000'));
     }
-    const checked = validateTransfer(parsed);
+    const checked = kValidate[api.collection](parsed);
     if (checked.errors) return fail(res, 400, checked.errors);
     const request = checked.transfer;
-    const reference = request.transfer_reference;
-    const postCount = this.store.noteReceived(reference, 'POST');
+    const reference = request[api.reference];
+    const store = this.stores[api.collection];
+    const postCount = store.noteReceived(reference, 'POST');
     const digest = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    const existing = this.store.byKey(reference);
+    const existing = store.byKey(reference);
     const declineDetails = query.decline_details === 'true';
-    if (existing) return this.duplicate(res, existing, digest, query.repeat_flag === 'true', declineDetails);
+    if (existing) return this.duplicate(res, api, existing, digest, query.repeat_flag === 'true', declineDetails);
 
     const scenario = scenarioOf(reference, checked.recipientPan, this.cards);
     const firstPost = postCount === 1;
     if (scenario.kind === 'reset-before' && firstPost) {
-      this.store.noteReceived(reference, 'reset');
+      store.noteReceived(reference, 'reset');
       return resetConnection(req.socket);
     }
-    const transfer = newTransfer(request, scenario, digest, Date.now());
-    this.store.put(transfer);  // durable before any answer, or any reset after it
+    const payment = newPayment(api, request, scenario, digest, Date.now());
+    store.put(payment);  // durable before any answer, or any reset after it
     if (scenario.kind === 'reset-after' && firstPost) {
-      this.store.noteReceived(reference, 'reset');
+      store.noteReceived(reference, 'reset');
       return resetConnection(req.socket);
     }
     if (scenario.kind === 'slow' && firstPost) {
-      setTimeout(() => this.answerCreate(res, transfer, declineDetails), scenario.seconds * 1000);
+      setTimeout(() => this.answerCreate(res, api, payment, declineDetails), scenario.seconds * 1000);
       return undefined;
     }
-    return this.answerCreate(res, transfer, declineDetails);
+    return this.answerCreate(res, api, payment, declineDetails);
   }
 
   // A reference seen before. Default ("refuse"): refused as Send 2.0 refuses a duplicate, unless the
   // request is a repeat (repeat_flag=true) of identical values, which is answered from the first.
   // "replay": every identical duplicate is answered from the first. README.md gives the sources.
-  duplicate(res, existing, digest, repeat, declineDetails) {
+  duplicate(res, api, existing, digest, repeat, declineDetails) {
     if (this.opts['duplicate-reference'] === 'refuse' && !repeat) {
-      return fail(res, 409, serviceError('transfer_reference', 'RESOURCE_ERROR', 'Duplicate value', '110501'));
+      return fail(res, 409, serviceError(api.reference, 'RESOURCE_ERROR', 'Duplicate value', '110501'));
     }
     if (existing._digest !== digest) {
-      return fail(res, 409, serviceError('transfer_reference', 'RESOURCE_ERROR',
+      return fail(res, 409, serviceError(api.reference, 'RESOURCE_ERROR',
                                          'Repeat request does not match the original', '110501'));
     }
-    return this.answerCreate(res, this.current(existing), declineDetails);
+    return this.answerCreate(res, api, this.current(api, existing), declineDetails);
   }
 
-  answerCreate(res, transfer, declineDetails) {
+  answerCreate(res, api, payment, declineDetails) {
     if (res.destroyed) return;
-    if (transfer.status === 'DECLINED' && !declineDetails) {
-      const [transaction] = transfer.transaction_history.data.transaction;
-      return fail(res, 402, serviceError('payment_transfer', 'DECLINE', transaction.network_status_description, null));
+    if (payment.status === 'DECLINED' && !declineDetails) {
+      const [transaction] = payment.transaction_history.data.transaction;
+      return fail(res, 402, serviceError(api.request, 'DECLINE', transaction.network_status_description, null));
     }
-    return send(res, 201, { transfer: publicView(transfer) });
+    return send(res, 201, { [api.resource]: publicView(payment) });
   }
 
-  // The stored transfer, moved to its final status (durably) if its time has come.
-  current(transfer) {
-    const settled = settle(transfer, Date.now());
-    if (!settled) return transfer;
-    this.store.put(settled);
+  // The stored payment, moved to its final status (durably) if its time has come.
+  current(api, payment) {
+    const settled = settle(payment, Date.now());
+    if (!settled) return payment;
+    this.stores[api.collection].put(settled);
     return settled;
   }
 
-  getById(res, url, id) {
+  getById(res, url, id, api) {
     const query = checkQuery(url, { Format: kFormat });
     if (query.ReasonCode) return fail(res, 400, query);
-    const transfer = this.store.byId(id);
-    if (!transfer) return this.notFound(res, 'transferId');
-    this.store.noteReceived(transfer.transfer_reference, 'GET');
-    return send(res, 200, { transfer: publicView(this.current(transfer)) });
+    const store = this.stores[api.collection];
+    const payment = store.byId(id);
+    if (!payment) return this.notFound(res, `${api.resource}Id`);
+    store.noteReceived(payment[api.reference], 'GET');
+    return send(res, 200, { [api.resource]: publicView(this.current(api, payment)) });
   }
 
-  getByRef(res, url) {
+  getByRef(res, url, api) {
     const query = checkQuery(url, { ref: null, Format: kFormat });
     if (query.ReasonCode) return fail(res, 400, query);
     if (!query.ref) return fail(res, 400, serviceError('ref', 'MISSING_REQUIRED_INPUT', 'Missing ref', '092000'));
-    const transfer = this.store.byKey(query.ref);
-    this.store.noteReceived(query.ref, 'GET');
-    if (!transfer) return this.notFound(res, 'ref');
-    const view = publicView(this.current(transfer));
-    return send(res, 200, { transfers: { resource_type: 'list', item_count: '1', data: { transfer: [view] } } });
+    const store = this.stores[api.collection];
+    const payment = store.byKey(query.ref);
+    store.noteReceived(query.ref, 'GET');
+    if (!payment) return this.notFound(res, 'ref');
+    const view = publicView(this.current(api, payment));
+    return send(res, 200, { [api.collection]: { resource_type: 'list', item_count: '1', data: { [api.resource]: [view] } } });
   }
 
-  // Unsigned, for tests only: what arrived under a reference (masked card only) and how often.
+  // Unsigned, for tests only: what arrived under a reference at each API (masked card only) and
+  // how often: /_double/transfers[?ref=], /_double/disbursements[?ref=].
   admin(req, res, url) {
-    if (req.method !== 'GET' || url.pathname !== '/_double/transfers') return this.notFound(res, 'path');
+    const api = kApis[url.pathname.slice('/_double/'.length)];
+    if (req.method !== 'GET' || !api) return this.notFound(res, 'path');
+    const store = this.stores[api.collection];
     const ref = url.searchParams.get('ref');
-    const report = (r) => ({ reference: r, ...adminView(this.store.byKey(r), this.store.counts(r)) });
+    const report = (r) => ({ reference: r, ...adminView(api, store.byKey(r), store.counts(r)) });
     if (ref !== null) return send(res, 200, report(ref));
-    return send(res, 200, { transfers: this.store.keys().map(report) });
+    return send(res, 200, { [api.collection]: store.keys().map(report) });
   }
 }
 
@@ -226,7 +238,8 @@ function main() {
   const opts = options();
   const double = new Double(opts);
   serve({ name: 'mastercard_send', tls: { cert: readFileSync(opts.cert), key: readFileSync(opts.key) }, opts,
-          handle: (req, res) => double.handle(req, res), onStop: () => double.store.close(),
+          handle: (req, res) => double.handle(req, res),
+          onStop: () => Object.values(double.stores).forEach((store) => store.close()),
           internalError: (res) => fail(res, 500, serviceError('system', 'SYSTEM_ERROR', 'Internal error', null)) });
 }
 

@@ -72,6 +72,18 @@ function payment(reference, { pan = '5555555555554444', amount = '1800', ...more
     recipient_account_uri: `pan:${pan};exp=2099-08`,
     recipient: { first_name: 'Jane', last_name: 'Smith' }, ...more } };
 }
+const disbursements = `/send/v1/partners/${PARTNER}/disbursements`;
+// The Disbursements spec's sample, abridged: a business (raw: account, deposit account) pays a card.
+function disbursement(reference, { pan = '5555555555554444', amount = '1008', ...more } = {}) {
+  return { payment_disbursement: {
+    disbursement_reference: reference, payment_type: 'BDB', amount, currency: 'USD',
+    sender_account_uri: 'raw:12345678901234567890', funding_source: 'DEPOSIT_ACCOUNT',
+    sender: { first_name: 'XYZ', last_name: 'DBA MA',
+              address: { line1: '123 Corporate Drive', city: 'Chicago', country_subdivision: 'IL',
+                         postal_code: '60618', country: 'USA' } },
+    recipient_account_uri: `pan:${pan};exp=2077-05`,
+    recipient: { first_name: 'Jane', last_name: 'Smith' }, ...more } };
+}
 let serial = 0;
 const ref = (prefix) => `${prefix}_${process.pid}x${++serial}`;
 
@@ -252,6 +264,83 @@ describe('mastercard send double', () => {
     assert.equal(got.json.transfers.data.transfer[0].status, 'APPROVED');
   });
 
+  test('a disbursement is approved, answered as a Disbursement and kept apart from transfers', async () => {
+    const reference = ref('HAPPYPATH');
+    const r = await call(base, 'POST', `${disbursements}/payment?decline_details=true`, disbursement(reference));
+    assert.equal(r.status, 201);
+    const d = r.json.disbursement;
+    assert.equal(d.resource_type, 'disbursement');
+    assert.equal(d.disbursement_reference, reference);
+    assert.match(d.id, /^dsb_/);
+    assert.deepEqual(d.disbursement_amount, { value: '1008', currency: 'USD' });
+    assert.deepEqual([d.payment_type, d.funding_source, d.status], ['BDB', 'DEPOSIT_ACCOUNT', 'APPROVED']);
+    assert.equal(d.recipient_account_uri, 'pan:************4444');
+    const byRef = await call(base, 'GET', `${disbursements}?ref=${reference}`);
+    assert.equal(byRef.status, 200);
+    assert.equal(byRef.json.disbursements.item_count, '1');
+    assert.equal(byRef.json.disbursements.data.disbursement[0].id, d.id);
+    assert.equal((await call(base, 'GET', `${disbursements}/${d.id}`)).json.disbursement.id, d.id);
+    assert.equal((await call(base, 'GET', `${transfers}?ref=${reference}`)).status, 404);  // another API
+    const admin = (await raw(base, 'GET', `/_double/disbursements?ref=${reference}`)).json;
+    assert.deepEqual([admin.received.POST, admin.disbursement.payment_type], [1, 'BDB']);
+    assert.equal((await raw(base, 'GET', `/_double/transfers?ref=${reference}`)).json.transfer, null);
+    assert.ok(!readFileSync(join(stateDir, 'disbursements.jsonl'), 'utf8').includes('5555555555554444'));
+    // Without funding_source, Mastercard funds a disbursement from a deposit account.
+    const plain = disbursement(ref('HAPPYPATH'));
+    delete plain.payment_disbursement.funding_source;
+    const defaulted = await call(base, 'POST', `${disbursements}/payment`, plain);
+    assert.equal(defaulted.json.disbursement.funding_source, 'DEPOSIT_ACCOUNT');
+  });
+
+  test('disbursements follow the same scenarios: declines both ways, UNKNOWN then final, duplicates', async () => {
+    const detailed = await call(base, 'POST', `${disbursements}/payment?decline_details=true`, disbursement(ref('DCL54')));
+    assert.equal(detailed.status, 201);
+    assert.equal(detailed.json.disbursement.status, 'DECLINED');
+    assert.equal(detailed.json.disbursement.transaction_history.data.transaction[0].network_status_code, '54');
+    const plain = await call(base, 'POST', `${disbursements}/payment`, disbursement(ref('DCL05')));
+    assert.deepEqual([plain.status, firstError(plain).ReasonCode, firstError(plain).Source],
+                     [402, 'DECLINE', 'payment_disbursement']);
+    const byCard = await call(base, 'POST', `${disbursements}/payment?decline_details=true`,
+                              disbursement(`${process.pid}x${++serial}card`, { pan: '5555555555550020' }));
+    assert.equal(byCard.json.disbursement.transaction_history.data.transaction[0].network_status_code, '51');
+    const unknown = ref('UNK1');
+    assert.equal((await call(base, 'POST', `${disbursements}/payment`, disbursement(unknown))).json.disbursement.status, 'UNKNOWN');
+    await sleep(1100);
+    const settled = (await call(base, 'GET', `${disbursements}?ref=${unknown}`)).json.disbursements.data.disbursement[0];
+    assert.deepEqual([settled.status, settled.original_status], ['APPROVED', 'UNKNOWN']);
+    const dup = await call(base, 'POST', `${disbursements}/payment`, disbursement(unknown));
+    assert.deepEqual([dup.status, firstError(dup).Source], [409, 'disbursement_reference']);
+  });
+
+  test('refuses disbursements the Disbursements spec refuses, recording nothing', async () => {
+    const reference = ref('HAPPYPATH');
+    const cases = [
+      [{ payment_type: 'P2P' }, 'payment_type'],                       // BDB GDB AMS CBP B2B
+      [{ funding_source: 'DEBIT' }, 'funding_source'],                 // raw: needs a non-card source
+      [{ recipient_account_uri: 'acct-ref:abc' }, 'recipient_account_uri'],
+      [{ sender: { first_name: 'XYZ', last_name: 'DBA', address: { line1: '1 Main St' } } }, 'sender.address.city'],
+      [{ recipient: { first_name: 'Jane' } }, 'recipient.last_name'],
+    ];
+    for (const [change, source] of cases) {
+      const r = await call(base, 'POST', `${disbursements}/payment`, disbursement(reference, change));
+      assert.equal(r.status, 400, source);
+      assert.ok(r.json.Errors.Error.some((e) => e.Source === source), `${source}: ${JSON.stringify(r.json)}`);
+    }
+    const noReference = disbursement(reference);
+    delete noReference.payment_disbursement.disbursement_reference;
+    const r = await call(base, 'POST', `${disbursements}/payment`, noReference);
+    assert.deepEqual([firstError(r).Source, firstError(r).ReasonCode], ['disbursement_reference', 'MISSING_REQUIRED_INPUT']);
+    // A transfer's body is not a disbursement, nor the other way round.
+    assert.equal((await call(base, 'POST', `${disbursements}/payment`, payment(reference))).status, 400);
+    assert.equal((await call(base, 'POST', `${transfers}/payment`, disbursement(reference))).status, 400);
+    // Sender and recipient are optional in a disbursement.
+    const bare = disbursement(ref('HAPPYPATH'));
+    delete bare.payment_disbursement.sender;
+    delete bare.payment_disbursement.recipient;
+    assert.equal((await call(base, 'POST', `${disbursements}/payment`, bare)).status, 201);
+    assert.equal((await raw(base, 'GET', `/_double/disbursements?ref=${reference}`)).json.disbursement, null);
+  });
+
   test('keeps its record across a restart, including a transfer still to become final', async () => {
     const approved = ref('HAPPYPATH');
     const unknown = ref('UNK2D05');
@@ -267,6 +356,17 @@ describe('mastercard send double', () => {
     await sleep(2100);
     const settled = (await call(base, 'GET', `${transfers}?ref=${unknown}`)).json.transfers.data.transfer[0];
     assert.equal(settled.status, 'DECLINED');
+  });
+
+  test('keeps its disbursements across a restart', async () => {
+    const reference = ref('HAPPYPATH');
+    const id = (await call(base, 'POST', `${disbursements}/payment`, disbursement(reference))).json.disbursement.id;
+    await double.stop('SIGKILL');
+    double = await startDouble(stateDir);
+    base = double.base;
+    const got = await call(base, 'GET', `${disbursements}?ref=${reference}`);
+    assert.equal(got.json.disbursements.data.disbursement[0].id, id);
+    assert.equal((await call(base, 'POST', `${disbursements}/payment`, disbursement(reference))).status, 409);
   });
 });
 

@@ -150,11 +150,18 @@ class MastercardSendDouble(NetworkDouble):
         return "\n".join(lines + toml_keys(keys)) + "\n"
 
     def transfers(self, reference=None):
-        """The double's record of the transfer under a transfer_reference, or of every one (a
-        list), from its /_double/ API."""
+        """The double's record of the person-to-person transfer under a transfer_reference, or of
+        every one (a list), from its /_double/ API."""
+        return self._recorded("transfers", reference)
+
+    def disbursements(self, reference=None):
+        """The same for the Disbursements API (a business paying a person)."""
+        return self._recorded("disbursements", reference)
+
+    def _recorded(self, api, reference):
         if reference is not None:
-            return self.admin(f"transfers?ref={reference}")
-        return self.admin("transfers")["transfers"]
+            return self.admin(f"{api}?ref={reference}")
+        return self.admin(api)[api]
 
 
 def visa_identifiers(reference):

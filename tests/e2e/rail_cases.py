@@ -82,18 +82,20 @@ class BerekeRailTestCase(IsolatedServerTestCase):
 
 
 class EcommpayRailTestCase(PageTestCase):
-    """A fresh double (DOUBLE) and payoutd per test, the ecommpay project's SCHEME cards routed to
-    its rail RAIL, and a receiver of the project's callbacks."""
+    """A fresh double (DOUBLE) and payoutd per test, the ecommpay projects' (TENANTS) SCHEME cards
+    routed to its rail RAIL, and a receiver of the projects' callbacks."""
     DOUBLE = None
     RAIL = None
     SCHEME = None
+    TENANTS = (ECOMMPAY_TENANT,)  # the projects routed
 
     def setUp(self):
         self.double = self.DOUBLE()
         self.addCleanup(self.double.close)
         config = self.double.rail_config(self.RAIL)
-        self.server = self.new_server(
-            extra_config=config + scheme_routing(ECOMMPAY_TENANT, self.SCHEME, self.RAIL))
+        for tenant in self.TENANTS:
+            config += scheme_routing(tenant, self.SCHEME, self.RAIL)
+        self.server = self.new_server(extra_config=config)
         self.api = Api(self.server)
         self.addCleanup(self.api.close)
         self.receiver = Receiver()

@@ -1,10 +1,12 @@
 """Card payouts through the Mastercard Send connector (docs/rails.md, "Mastercard Send"), end to
 end through the Bereke API: the partner's Mastercard cards are routed to a `mastercard-send` rail
 that talks over TLS to the Mastercard Send test double (tests/doubles/mastercard_send.mjs), which
-verifies every request's OAuth 1.0a signature with Mastercard's own signer. Each of the double's
-scenarios (by test card) comes back to the partner as the Bereke API says: approved with the
-network's retrieval reference, declined, in flight then final by retrieval, a timeout then
-reconciled, the network down then paid once, a kill -9 of payoutd during the call."""
+verifies every request's OAuth 1.0a signature with Mastercard's own signer. A Bereke partner is a
+business paying its clients, so every payout is a disbursement (Send's Disbursements API, payment
+type BDB), never a person-to-person transfer. Each of the double's scenarios (by test card) comes
+back to the partner as the Bereke API says: approved with the network's retrieval reference,
+declined, in flight then final by retrieval, a timeout then reconciled, the network down then paid
+once, a kill -9 of payoutd during the call."""
 import os
 import sys
 import time
@@ -33,13 +35,17 @@ class MastercardRailTest(BerekeRailTestCase):
                  "breaker_open_ms": 200}
 
     def assertTransferredOnce(self, order_id, amount, status="APPROVED"):
-        record = self.double.transfers(order_id)
-        t = record["transfer"]
-        self.assertIsNotNone(t, record)
-        self.assertEqual((t["transfer_reference"], t["amount"], t["currency"], t["status"]),
+        """One disbursement under the order's id, as the Disbursements API received it; nothing
+        at the person-to-person Payment Transfer API."""
+        record = self.double.disbursements(order_id)
+        d = record["disbursement"]
+        self.assertIsNotNone(d, record)
+        self.assertEqual((d["disbursement_reference"], d["amount"], d["currency"], d["status"]),
                          (order_id, str(amount), "KZT", status), record)
-        self.assertRegex(t["recipient_account_uri"], r"^pan:\*+\d{4}$", record)  # masked
-        return t
+        self.assertEqual((d["payment_type"], d["funding_source"]), ("BDB", "DEPOSIT_ACCOUNT"), record)
+        self.assertRegex(d["recipient_account_uri"], r"^pan:\*+\d{4}$", record)  # masked
+        self.assertEqual(self.double.transfers(order_id)["received"]["POST"], 0)
+        return d
 
     def assertPaid(self, order, amount, api=None):
         api = api or self.api
@@ -58,11 +64,11 @@ class MastercardRailTest(BerekeRailTestCase):
         self.assertEqual(op["resultCode"], 0)
         self.assertEqual(op["panMaskedTo"], "555555XXXXXX4444")
         self.assertTransferredOnce(r.json["orderId"], 1500)
-        self.assertEqual(self.double.transfers(r.json["orderId"])["received"]["POST"], 1)
+        self.assertEqual(self.double.disbursements(r.json["orderId"])["received"]["POST"], 1)
         self.assertEqual(self.api.bereke_balance(), TRANSIT_BALANCE - 1500)
         again = self.perform(order, CARD_APPROVE, 1500)  # a retry: answered from the order
         self.assertEqual(again.json["operationList"], r.json["operationList"])
-        self.assertEqual(self.double.transfers(r.json["orderId"])["received"]["POST"], 1)
+        self.assertEqual(self.double.disbursements(r.json["orderId"])["received"]["POST"], 1)
         # The admin API counts the connector's calls by outcome, with their latency.
         mc = self.rail_stats()
         self.assertEqual(mc["credits"]["approved"], 1, mc)
@@ -83,6 +89,7 @@ class MastercardRailTest(BerekeRailTestCase):
     def test_an_order_without_the_recipients_name_is_declined_before_sending(self):
         r = self.perform(unique("mc-noname"), CARD_APPROVE, 1700, client={"clientId": "c-2"})
         self.assertEqual((r.status, r.json["orderStatus"]), (200, "6"), r.raw)
+        self.assertIsNone(self.double.disbursements(r.json["orderId"])["disbursement"])
         self.assertIsNone(self.double.transfers(r.json["orderId"])["transfer"])
         self.assertEqual(self.api.bereke_balance(), TRANSIT_BALANCE)
 
@@ -102,7 +109,7 @@ class MastercardRailTest(BerekeRailTestCase):
         spent = 0
         for order, final in orders:
             j = self.api.bereke_wait(order, final)
-            self.assertEqual(self.double.transfers(j["orderId"])["received"]["POST"], 1)
+            self.assertEqual(self.double.disbursements(j["orderId"])["received"]["POST"], 1)
             spent += 1800 if final == "2" else 0
         self.assertEqual(self.api.bereke_balance(), TRANSIT_BALANCE - spent)
 

@@ -1,6 +1,8 @@
 // The Mastercard Send connector (rails/mastercard_send.h) against the Mastercard Send double over
 // real TLS: every request signed by the connector is verified by Mastercard's own signer in the
-// double, and each of the double's scenarios is driven through credit() and status().
+// double, and each of the double's scenarios is driven through credit() and status(), for each
+// program: disbursements through the Disbursements API, person-to-person credits through the
+// Payment Transfer API.
 #include "rails/mastercard_send.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +18,12 @@
 #include "rails/https_client.h"
 
 namespace payoutd::rails {
+
+// How gtest names a program in the tests' parameters.
+void PrintTo(Program program, std::ostream* out) {
+  *out << (program == Program::kDisbursement ? "disbursement" : "person-to-person");
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -32,7 +40,7 @@ MastercardDouble& the_double() {
   return *d;
 }
 
-class MastercardSend : public ::testing::Test {
+class MastercardSend : public ::testing::TestWithParam<Program> {
  protected:
   static void TearDownTestSuite() { delete &the_double(); }
 
@@ -51,26 +59,37 @@ class MastercardSend : public ::testing::Test {
 
   void SetUp() override { ASSERT_FALSE(the_double().base_url().empty()); }
 
-  static CreditOrder order(const std::string& pan) {
+  CreditOrder order(const std::string& pan) const {
     CreditOrder o;
     o.reference = new_uuid();
     o.pan = pan;
     o.cardholder = "JANE Q SMITH";
     o.amount = Amount{1800, Currency::from_code("USD").value()};
     o.parties = R"({"sender_first_name":"John","sender_last_name":"Jones"})";
+    o.program = GetParam();
     return o;
   }
 
-  // What the double recorded under a reference: {"received":{POST,GET,reset},"transfer":...}.
-  static json::Value recorded(const std::string& reference) {
+  // The API the program's credits go to, and the other one.
+  static std::string api(Program p) {
+    return p == Program::kDisbursement ? "disbursements" : "transfers";
+  }
+  std::string resource() const {
+    return GetParam() == Program::kDisbursement ? "disbursement" : "transfer";
+  }
+
+  // What the double recorded under a reference at an API (default: the program's):
+  // {"received":{POST,GET,reset},"transfer"|"disbursement":...}.
+  json::Value recorded(const std::string& reference, std::string at = {}) const {
     HttpsClientOptions c;
     c.ca_file = the_double().ca_file();
     const std::string& base = the_double().base_url();
+    if (at.empty()) at = api(GetParam());
     return testing::get_json(
-        c, base.substr(0, base.size() - 5) + "/_double/transfers?ref=" + reference);
+        c, base.substr(0, base.size() - 5) + "/_double/" + at + "?ref=" + reference);
   }
 
-  static std::int64_t received(const std::string& reference, const char* what) {
+  std::int64_t received(const std::string& reference, const char* what) const {
     const json::Value v = recorded(reference);
     const json::Value* counts = v.find("received");
     const json::Value* n = counts ? counts->find(what) : nullptr;
@@ -78,7 +97,7 @@ class MastercardSend : public ::testing::Test {
   }
 };
 
-TEST_F(MastercardSend, ApprovesWithTheNetworksRetrievalReference) {
+TEST_P(MastercardSend, ApprovesWithTheNetworksRetrievalReference) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555554444");
   const Answer a = credit(rail, o);
@@ -86,18 +105,26 @@ TEST_F(MastercardSend, ApprovesWithTheNetworksRetrievalReference) {
   EXPECT_EQ(a.approval.size(), 12u);
   EXPECT_EQ(a.code, "00");
   const json::Value v = recorded(o.reference);
-  const json::Value* t = v.find("transfer");
+  const json::Value* t = v.find(resource());
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->find("amount")->as_string(), "1800");
   EXPECT_EQ(t->find("currency")->as_string(), "USD");
   EXPECT_EQ(t->find("recipient_account_uri")->as_string(), "pan:************4444");
-  EXPECT_EQ(t->find("funding_source")->as_string(), "DEBIT");
-  const Answer again = status(rail, o.reference);
+  // The program's payment type and funding source; nothing reached the other API.
+  const bool disbursement = GetParam() == Program::kDisbursement;
+  EXPECT_EQ(t->find("payment_type")->as_string(), disbursement ? "BDB" : "P2P");
+  EXPECT_EQ(t->find("funding_source")->as_string(), disbursement ? "DEPOSIT_ACCOUNT" : "DEBIT");
+  const Program other = disbursement ? Program::kPersonToPerson : Program::kDisbursement;
+  const json::Value elsewhere = recorded(o.reference, api(other));
+  EXPECT_EQ(elsewhere.find("received")->find("POST")->as_int64(), 0);
+  const Answer again = status(rail, o.reference, GetParam());
   EXPECT_EQ(again.outcome, Outcome::kApproved);
   EXPECT_EQ(again.approval, a.approval);
+  // Asked at the other program's API, Mastercard has no such payment.
+  EXPECT_EQ(status(rail, o.reference, other).outcome, Outcome::kNotFound);
 }
 
-TEST_F(MastercardSend, DeclinesCarryTheNetworksCodeAndText) {
+TEST_P(MastercardSend, DeclinesCarryTheNetworksCodeAndText) {
   MastercardSendRail rail(options(), wall_clock);
   const std::pair<const char*, const char*> cards[] = {
       {"5555555555550012", "05"}, {"5555555555550020", "51"}, {"5555555555550038", "54"},
@@ -112,39 +139,39 @@ TEST_F(MastercardSend, DeclinesCarryTheNetworksCodeAndText) {
   EXPECT_EQ(credit(rail, order("5555555555550012")).text, "Do not honor");
 }
 
-TEST_F(MastercardSend, UnknownThenFinalThroughRetrievalByReference) {
+TEST_P(MastercardSend, UnknownThenFinalThroughRetrievalByReference) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder approved = order("5555555555550087");  // UNK3: approved 3 s later
   CreditOrder declined = order("5555555555550095");  // UNK3D05
   EXPECT_EQ(credit(rail, approved).outcome, Outcome::kUnknown);
   EXPECT_EQ(credit(rail, declined).outcome, Outcome::kUnknown);
-  EXPECT_EQ(status(rail, approved.reference).outcome, Outcome::kUnknown);
+  EXPECT_EQ(status(rail, approved.reference, GetParam()).outcome, Outcome::kUnknown);
   std::this_thread::sleep_for(3100ms);
-  const Answer a = status(rail, approved.reference);
+  const Answer a = status(rail, approved.reference, GetParam());
   EXPECT_EQ(a.outcome, Outcome::kApproved) << a.text;
   EXPECT_EQ(a.approval.size(), 12u);
-  const Answer d = status(rail, declined.reference);
+  const Answer d = status(rail, declined.reference, GetParam());
   EXPECT_EQ(d.outcome, Outcome::kDeclined);
   EXPECT_EQ(d.code, "05");
 }
 
-TEST_F(MastercardSend, PendingIsProcessingUntilFinal) {
+TEST_P(MastercardSend, PendingIsProcessingUntilFinal) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555550103");  // PND2
   EXPECT_EQ(credit(rail, o).outcome, Outcome::kProcessing);
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kProcessing);
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome, Outcome::kProcessing);
   std::this_thread::sleep_for(2100ms);
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kApproved);
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome, Outcome::kApproved);
 }
 
-TEST_F(MastercardSend, ASlowAnswerAfterTheCreditIsUnknownAndStatusFindsItApproved) {
+TEST_P(MastercardSend, ASlowAnswerAfterTheCreditIsUnknownAndStatusFindsItApproved) {
   MastercardSendOptions opts = options();
   opts.timeout_ms = 1500;  // SLOW10 answers after 10 s
   MastercardSendRail rail(opts, wall_clock);
   CreditOrder o = order("5555555555550111");
   const Answer a = credit(rail, o);
   EXPECT_EQ(a.outcome, Outcome::kUnknown) << a.text;
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kApproved);
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome, Outcome::kApproved);
   EXPECT_EQ(received(o.reference, "POST"), 1);
 }
 
@@ -152,26 +179,27 @@ TEST_F(MastercardSend, ASlowAnswerAfterTheCreditIsUnknownAndStatusFindsItApprove
 // nothing, but the client cannot tell that from a reset after recording (RESETAFTER), so it is
 // kUnknown; the retrieval then finds nothing (kNotFound once the quiet period has passed) and
 // the engine's re-send with the same reference is credited once.
-TEST_F(MastercardSend, AResetBeforeRecordingIsUnknownThenNotFoundThenCreditedOnce) {
+TEST_P(MastercardSend, AResetBeforeRecordingIsUnknownThenNotFoundThenCreditedOnce) {
   MastercardSendOptions opts = options();
   opts.not_found_after_ms = 1000;
   MastercardSendRail rail(opts, wall_clock);
   CreditOrder o = order("5555555555550129");  // RESETBEFORE, first POST only
   const Answer a = credit(rail, o);
   EXPECT_EQ(a.outcome, Outcome::kUnknown) << a.text;
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kUnknown);  // within the quiet period
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome,
+            Outcome::kUnknown);  // within the quiet period
   std::this_thread::sleep_for(1100ms);
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kNotFound);
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome, Outcome::kNotFound);
   EXPECT_EQ(credit(rail, o).outcome, Outcome::kApproved);
   EXPECT_EQ(received(o.reference, "POST"), 2);
   EXPECT_EQ(received(o.reference, "reset"), 1);
 }
 
-TEST_F(MastercardSend, AResetAfterRecordingIsUnknownAndStatusFindsItApproved) {
+TEST_P(MastercardSend, AResetAfterRecordingIsUnknownAndStatusFindsItApproved) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555550137");  // RESETAFTER
   EXPECT_EQ(credit(rail, o).outcome, Outcome::kUnknown);
-  EXPECT_EQ(status(rail, o.reference).outcome, Outcome::kApproved);
+  EXPECT_EQ(status(rail, o.reference, GetParam()).outcome, Outcome::kApproved);
   EXPECT_EQ(received(o.reference, "POST"), 1);
 }
 
@@ -179,7 +207,7 @@ TEST_F(MastercardSend, AResetAfterRecordingIsUnknownAndStatusFindsItApproved) {
 // of answer, with the same signature and nonce (https_client.h); the double refuses a repeated
 // nonce with a 401, which must never read as "not sent" when the first attempt was recorded.
 // The client refuses that re-send, so each is kUnknown after one POST, and retrieval decides.
-TEST_F(MastercardSend, AResetOnAReusedConnectionIsUnknownAfterOnePost) {
+TEST_P(MastercardSend, AResetOnAReusedConnectionIsUnknownAfterOnePost) {
   MastercardSendOptions opts = options();
   opts.not_found_after_ms = 60000;
   MastercardSendRail rail(opts, wall_clock);
@@ -189,16 +217,16 @@ TEST_F(MastercardSend, AResetOnAReusedConnectionIsUnknownAfterOnePost) {
   EXPECT_EQ(a.outcome, Outcome::kUnknown) << a.text;
   EXPECT_NE(a.text.find("died after the request was written"), std::string::npos) << a.text;
   EXPECT_EQ(received(after.reference, "POST"), 1);
-  EXPECT_EQ(status(rail, after.reference).outcome, Outcome::kApproved);
+  EXPECT_EQ(status(rail, after.reference, GetParam()).outcome, Outcome::kApproved);
   ASSERT_EQ(credit(rail, order("5555555555554444")).outcome, Outcome::kApproved);  // warm again
   CreditOrder before = order("5555555555550129");  // RESETBEFORE: reset, nothing recorded
   const Answer b = credit(rail, before);
   EXPECT_EQ(b.outcome, Outcome::kUnknown) << b.text;
   EXPECT_EQ(received(before.reference, "POST"), 1);
-  EXPECT_EQ(status(rail, before.reference).outcome, Outcome::kUnknown);  // quiet period
+  EXPECT_EQ(status(rail, before.reference, GetParam()).outcome, Outcome::kUnknown);  // quiet period
 }
 
-TEST_F(MastercardSend, ADuplicateReferenceIsAnsweredFromTheFirstTransfer) {
+TEST_P(MastercardSend, ADuplicateReferenceIsAnsweredFromTheFirstTransfer) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555554444");
   const Answer first = credit(rail, o);
@@ -209,17 +237,17 @@ TEST_F(MastercardSend, ADuplicateReferenceIsAnsweredFromTheFirstTransfer) {
   EXPECT_EQ(received(o.reference, "POST"), 2);
 }
 
-TEST_F(MastercardSend, NothingListeningIsNotSent) {
+TEST_P(MastercardSend, NothingListeningIsNotSent) {
   DeadPort dead;
   MastercardSendOptions opts = options();
   opts.base_url = dead.url() + "/send";
   MastercardSendRail rail(opts, wall_clock);
   const Answer a = credit(rail, order("5555555555554444"));
   EXPECT_EQ(a.outcome, Outcome::kNotSent) << a.text;
-  EXPECT_EQ(status(rail, new_uuid()).outcome, Outcome::kNotSent);
+  EXPECT_EQ(status(rail, new_uuid(), GetParam()).outcome, Outcome::kNotSent);
 }
 
-TEST_F(MastercardSend, AnUntrustedServerCertificateIsNotSent) {
+TEST_P(MastercardSend, AnUntrustedServerCertificateIsNotSent) {
   MastercardSendOptions opts = options();
   opts.ca_file = the_double().other_ca_file();  // not the CA that signed the double's
   MastercardSendRail rail(opts, wall_clock);
@@ -229,7 +257,7 @@ TEST_F(MastercardSend, AnUntrustedServerCertificateIsNotSent) {
   EXPECT_EQ(received(o.reference, "POST"), 0);
 }
 
-TEST_F(MastercardSend, ARefusedSignatureIsNotSent) {
+TEST_P(MastercardSend, ARefusedSignatureIsNotSent) {
   MastercardSendOptions opts = options();
   opts.signing_key_file = the_double().other_key_file();
   MastercardSendRail rail(opts, wall_clock);
@@ -241,7 +269,7 @@ TEST_F(MastercardSend, ARefusedSignatureIsNotSent) {
 
 // Mastercard requires the recipient's name: an order without one can never be sent, so it is
 // declined (format error) rather than re-sent for ever.
-TEST_F(MastercardSend, AnOrderWithoutARecipientNameIsDeclinedUnsent) {
+TEST_P(MastercardSend, AnOrderWithoutARecipientNameIsDeclinedUnsent) {
   MastercardSendRail rail(options(), wall_clock);
   CreditOrder o = order("5555555555554444");
   o.cardholder = "";
@@ -251,7 +279,7 @@ TEST_F(MastercardSend, AnOrderWithoutARecipientNameIsDeclinedUnsent) {
   EXPECT_EQ(received(o.reference, "POST"), 0);
 }
 
-TEST_F(MastercardSend, TheBreakerOpensAfterConsecutiveFailuresAndAnswersNotSentAtOnce) {
+TEST_P(MastercardSend, TheBreakerOpensAfterConsecutiveFailuresAndAnswersNotSentAtOnce) {
   DeadPort dead;
   MastercardSendOptions opts = options();
   opts.base_url = dead.url() + "/send";
@@ -269,7 +297,7 @@ TEST_F(MastercardSend, TheBreakerOpensAfterConsecutiveFailuresAndAnswersNotSentA
   EXPECT_EQ(s.breaker_opened, 1);
 }
 
-TEST_F(MastercardSend, StopAnswersWhatIsInFlightUnknown) {
+TEST_P(MastercardSend, StopAnswersWhatIsInFlightUnknown) {
   MastercardSendRail rail(options(), wall_clock);
   std::promise<Answer> p;
   auto f = p.get_future();
@@ -279,6 +307,13 @@ TEST_F(MastercardSend, StopAnswersWhatIsInFlightUnknown) {
   EXPECT_EQ(wait(f).outcome, Outcome::kUnknown);
   EXPECT_EQ(credit(rail, order("5555555555554444")).outcome, Outcome::kUnknown);
 }
+
+INSTANTIATE_TEST_SUITE_P(Programs, MastercardSend,
+                         ::testing::Values(Program::kDisbursement, Program::kPersonToPerson),
+                         [](const ::testing::TestParamInfo<Program>& param) {
+                           return param.param == Program::kDisbursement ? "Disbursement"
+                                                                        : "PersonToPerson";
+                         });
 
 }  // namespace
 }  // namespace payoutd::rails

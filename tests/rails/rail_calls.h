@@ -28,10 +28,11 @@ inline rails::Answer credit(rails::CardRail& rail, rails::CreditOrder o) {
   return wait(f);
 }
 
-inline rails::Answer status(rails::CardRail& rail, const std::string& reference) {
+inline rails::Answer status(rails::CardRail& rail, const std::string& reference,
+                            rails::Program program = rails::Program::kDisbursement) {
   std::promise<rails::Answer> p;
   auto f = p.get_future();
-  rail.status(reference, [&p](rails::Answer a) { p.set_value(std::move(a)); });
+  rail.status(reference, program, [&p](rails::Answer a) { p.set_value(std::move(a)); });
   return wait(f);
 }
 

@@ -162,6 +162,36 @@ TEST_F(VisaDirect, DeclinesCarryTheActionCode) {
   EXPECT_EQ(credit(rail, order("4111110000000013")).text, "Do not honor");
 }
 
+// A person sending to a person: PP (Visa: "sender and recipient are not the same person") with the
+// person as sender, which the double validates as a money transfer; approved and declined as a
+// disbursement is. Without the sender's name no push is made: declined (30) before sending.
+TEST_F(VisaDirect, APersonToPersonPushIsPPWithThePersonAsSender) {
+  VisaDirectRail rail(options(), wall_clock);
+  CreditOrder o = order("4111111111111111");
+  o.program = Program::kPersonToPerson;
+  o.parties = R"({"sender_first_name":"John","sender_last_name":"Jones","sender_wallet_id":"W1",)"
+              R"("sender_country":"KZ"})";
+  const Answer a = credit(rail, o);
+  EXPECT_EQ(a.outcome, Outcome::kApproved) << a.text;
+  const json::Value v = recorded(o.reference);
+  const json::Value* list = v.find("transactions");
+  ASSERT_TRUE(list && list->is_array() && list->as_array().size() == 1);
+  EXPECT_EQ(list->as_array().front().find("businessApplicationId")->as_string(), "PP");
+  EXPECT_EQ(status(rail, o.reference, Program::kPersonToPerson).outcome, Outcome::kApproved);
+  CreditOrder declined = order("4111110000000021");
+  declined.program = Program::kPersonToPerson;
+  declined.parties = o.parties;
+  const Answer d = credit(rail, declined);
+  EXPECT_EQ(d.outcome, Outcome::kDeclined);
+  EXPECT_EQ(d.code, "51");
+  CreditOrder anonymous = order("4111111111111111");
+  anonymous.program = Program::kPersonToPerson;
+  const Answer n = credit(rail, anonymous);
+  EXPECT_EQ(n.outcome, Outcome::kDeclined);
+  EXPECT_EQ(n.code, "30");
+  EXPECT_EQ(received(anonymous.reference, "POST"), 0);
+}
+
 TEST_F(VisaDirect, A202IsProcessingUntilTheStatusIdentifierAnswersFinal) {
   VisaDirectRail rail(options(), wall_clock);
   CreditOrder approved = order("4111110000000138");  // P202N2

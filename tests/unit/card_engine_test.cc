@@ -38,7 +38,8 @@ class ScriptedRail final : public rails::CardRail {
   void credit(rails::CreditOrder order, rails::AnswerCallback done) override {
     push({false, order, order.reference, std::move(done)});
   }
-  void status(std::string reference, rails::AnswerCallback done) override {
+  void status(std::string reference, rails::Program /*program*/,
+              rails::AnswerCallback done) override {
     push({true, {}, std::move(reference), std::move(done)});
   }
   void stop() override {

@@ -128,6 +128,27 @@ TEST(CardRecords, AnOrdersRefusedSendsReadBackAndNoneAreLeftOut) {
   EXPECT_EQ(order_from_json(kFullOrder)->rail_not_sent, 0);
 }
 
+// The order's program is kept by name when a person sends to a person; a disbursement (what
+// every order stored before programs were recorded was) is left out, so its record is the one
+// earlier releases wrote, and such a record reads as a disbursement. An unknown name is damage.
+TEST(CardRecords, AnOrdersProgramReadsBackAndOlderOrdersAreDisbursements) {
+  CardOrder o = full_order();
+  o.program = rails::Program::kPersonToPerson;
+  const std::string json = order_to_json(o);
+  EXPECT_NE(
+      json.find(R"("parties":"{\"recipient_country\":\"CA\"}","program":"person-to-person",)"),
+      std::string::npos)
+      << json;
+  const std::optional<CardOrder> back = order_from_json(json);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->program, rails::Program::kPersonToPerson);
+  EXPECT_EQ(order_to_json(full_order()), kFullOrder);  // a disbursement: no "program"
+  EXPECT_EQ(order_from_json(kFullOrder)->program, rails::Program::kDisbursement);
+  EXPECT_EQ(order_from_json(R"({"order_id":"x","program":"disbursement"})")->program,
+            rails::Program::kDisbursement);
+  EXPECT_FALSE(order_from_json(R"({"order_id":"x","program":"b2b"})"));
+}
+
 // The order's rail, its fallback, its counted sends and the rails it left read back; a registered
 // order stored before rails had names has no rail yet (it is chosen when it is reserved).
 TEST(CardRecords, AnOrdersRailsReadBack) {

@@ -240,9 +240,10 @@ rails::CardRail* CardPayouts::rail_of(std::int64_t payout_id, const CardOrder& o
 void CardPayouts::ask_status(std::int64_t payout_id, const CardOrder& order) {
   rails::CardRail* rail = rail_of(payout_id, order);
   if (!rail) return;
-  rail->status(order.order_id, [this, payout_id, name = order.rail](rails::Answer a) {
-    answered(payout_id, std::move(a), true, name);
-  });
+  rail->status(order.order_id, order.program,
+               [this, payout_id, name = order.rail](rails::Answer a) {
+                 answered(payout_id, std::move(a), true, name);
+               });
 }
 
 void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Sealed* sealed) {
@@ -264,6 +265,7 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
   }
   rails::CreditOrder credit{
       o.order_id, std::move(**pan), o.cardholder, {p.amount, p.currency}, o.parties};
+  credit.program = o.program;
   // This send is counted in rail_sends; every earlier one the rail answered kNotSent never left.
   credit.sent_before = o.rail_sends - o.rail_not_sent != 1;
   const std::int64_t payout_id = p.id;

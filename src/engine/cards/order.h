@@ -9,6 +9,7 @@
 #include "cards/card.h"
 #include "core/tenant.h"
 #include "engine/payouts.h"
+#include "rails/rail.h"
 
 namespace payoutd::engine {
 
@@ -75,6 +76,9 @@ struct CardOrder {
   // The payout's sender and recipient as its card program needs them (a JSON object the
   // dialect defines; empty: none). It travels to the rail with the credit.
   std::string parties;
+  // Who pays whom, set by the dialect when it creates the order: a business paying a person
+  // (every order stored before programs were recorded) or a person sending to a person.
+  rails::Program program = rails::Program::kDisbursement;
   std::string callback_url;  // where the payout's notifications go (dialects with callbacks)
   std::string client_ip;     // the recipient's IP address, as the partner gave it
   // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached

@@ -19,6 +19,8 @@ namespace {
 //   c.count(key, n)                an int, left out when 0 (a field later releases added)
 //   c.flag(key, b, when)           the integer 1 when b == when, left out otherwise
 //   c.name(key, e, names)          an enum kept as its name
+//   c.option(key, e, names)        the same, left out when it is the first name's value (a field
+//                                  later releases added: absent reads as the first)
 // FieldWriter runs it over a const record to write the JSON object, FieldReader over a fresh one
 // to read it back. The order of the lines is the order of the keys in the stored document.
 
@@ -30,6 +32,10 @@ constexpr std::array<std::pair<EnrolmentState, std::string_view>, 4> kEnrolmentS
     {EnrolmentState::kVerifying, "verifying"},
     {EnrolmentState::kBound, "bound"},
     {EnrolmentState::kDeclined, "declined"},
+}};
+constexpr std::array<std::pair<rails::Program, std::string_view>, 2> kPrograms{{
+    {rails::Program::kDisbursement, "disbursement"},
+    {rails::Program::kPersonToPerson, "person-to-person"},
 }};
 constexpr std::array<std::pair<BindingKind, std::string_view>, 2> kBindingKinds{{
     {BindingKind::kRecipient, "recipient"},
@@ -71,6 +77,10 @@ class FieldWriter {
       }
     }
     PAYOUTD_ASSERT(false, "every value of a stored enum has its name");
+  }
+  template <typename Enum, typename Table>
+  void option(std::string_view key, const Enum& e, const Table& names) {
+    if (e != names.front().first) name(key, e, names);
   }
 
  private:
@@ -121,6 +131,11 @@ class FieldReader {
       }
     }
     damaged_ = true;
+  }
+  template <typename Enum, typename Table>
+  void option(std::string_view key, Enum& e, const Table& names) {
+    if (object_.find(key)) return name(key, e, names);
+    e = names.front().first;
   }
 
   bool damaged() const { return damaged_; }
@@ -192,6 +207,7 @@ constexpr auto kOrderFields = [](auto& c, auto& o) {
   c.text("client_ip", o.client_ip);
   c.text("params", o.params_json);
   c.text("parties", o.parties);
+  c.option("program", o.program, kPrograms);
   c.integer("fee", o.fee);
   c.integer("expires_ms", o.expires_ms);
   c.integer("operation_ms", o.operation_ms);

@@ -64,6 +64,7 @@ engine::CardPayoutRequest order_request(const Partner& partner, const OrderField
   o.source_binding = funding;
   o.knp = std::move(knp);
   o.fee = partner.fee;
+  o.program = rails::Program::kDisbursement;  // the partner, a business, pays its clients
   return r;
 }
 

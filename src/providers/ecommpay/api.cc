@@ -207,6 +207,9 @@ engine::CardPayoutRequest payout_request(const Project& p, const Registration& r
   o.phone = reg.phone;
   o.client_ip = reg.ip;
   o.callback_url = reg.callback_url;
+  // The project's sender chooses the card program: MoneySend's and Visa's person-to-person
+  // transfer when persons send its payouts, a business disbursement when the merchant does.
+  o.program = p.person_sender ? rails::Program::kPersonToPerson : rails::Program::kDisbursement;
   return r;
 }
 
