@@ -33,7 +33,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchtool import BenchError, PayoutdProcess, balance_minor, parse_wrk, settled  # noqa: E402
+from benchtool import BenchError, PayoutdProcess, balance_minor, parse_wrk, settled, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYOUTD = os.path.join(ROOT, os.environ.get("PAYOUTD", "build/payoutd"))
@@ -237,8 +237,4 @@ def check_floor(med):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (BenchError, subprocess.CalledProcessError) as e:
-        sys.stderr.write(f"bench: FAIL: {e}\n")
-        sys.exit(1)
+    run_script(main)

@@ -354,5 +354,14 @@ def main(argv):
     return 0
 
 
+def run_script(main):
+    """Exits with a bench script's `main()` status, or 1 with its failure on stderr."""
+    try:
+        sys.exit(main())
+    except (BenchError, subprocess.CalledProcessError) as e:
+        sys.stderr.write(f"bench: FAIL: {e}\n")
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -27,7 +27,7 @@ import tomllib
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchtool import BenchError, PayoutdProcess, parse_wrk, settled  # noqa: E402
+from benchtool import BenchError, PayoutdProcess, parse_wrk, settled, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAYOUTD = os.path.join(ROOT, os.environ.get("PAYOUTD", "build/payoutd"))
@@ -170,8 +170,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (BenchError, subprocess.CalledProcessError) as e:
-        sys.stderr.write(f"bench: FAIL: {e}\n")
-        sys.exit(1)
+    run_script(main)

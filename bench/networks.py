@@ -17,7 +17,6 @@ Knobs: as cards.py's (BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS, PAYOUTD, B
 """
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import shutil
@@ -25,7 +24,7 @@ import shutil
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tests", "e2e"))
-from benchtool import BenchError  # noqa: E402
+from benchtool import BenchError, run_script  # noqa: E402
 from cards import PAN, ROUNDS, Node, config_file, config_text, measure, note  # noqa: E402
 from harness import BEREKE_PASSWORD, BEREKE_USER  # noqa: E402
 from network_doubles import MastercardSendDouble, VisaDirectDouble  # noqa: E402
@@ -150,8 +149,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (BenchError, subprocess.CalledProcessError) as e:
-        sys.stderr.write(f"bench: FAIL: {e}\n")
-        sys.exit(1)
+    run_script(main)
