@@ -15,6 +15,7 @@ against the ledger as cards.py does.
 
 Knobs: as cards.py's (BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_ROUNDS, PAYOUTD, BENCH_CONFIG).
 """
+import json
 import os
 import statistics
 import sys
@@ -22,6 +23,7 @@ import tempfile
 import shutil
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
 sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tests", "e2e"))
 from benchtool import BenchError, run_script  # noqa: E402
@@ -61,10 +63,24 @@ class NetworkDouble:
         self.double.close()
 
 
+def approving_card(table):
+    """The first card of a double's test-card table (tests/doubles/) that it approves and the
+    sandbox BIN table knows (the partner's payouts need its issuer): card numbers stay in the
+    tests' tables and the sandbox config."""
+    with open(os.path.join(ROOT, "tests", "doubles", table), encoding="utf-8") as f:
+        cards = json.load(f)
+    with open(os.path.join(ROOT, "data", "bins-sandbox.csv"), encoding="utf-8") as f:
+        ranges = [line.split(",")[:2] for line in f if line[:1].isdigit()]
+    for pan, scenario in cards.items():
+        if scenario == "APPROVE" and any(lo <= pan[:len(lo)] <= hi for lo, hi in ranges):
+            return pan
+    raise BenchError(f"{table}: no approved card the sandbox BIN table knows")
+
+
 class Mastercard(NetworkDouble):
     """Mastercard Send: the connector signs every request; the double verifies each signature."""
     name = "mastercard-send"
-    card = "5555555555554444"
+    card = approving_card("mastercard_send_cards.json")
     DOUBLE = MastercardSendDouble
     RAIL = "mastercard"
 
@@ -72,7 +88,7 @@ class Mastercard(NetworkDouble):
 class Visa(NetworkDouble):
     """Visa Direct: two-way TLS and Basic on every push; the double validates each one."""
     name = "visa-direct"
-    card = "4111111111111111"
+    card = approving_card("visa_direct_cards.json")
     DOUBLE = VisaDirectDouble
     RAIL = "visa"
 
