@@ -152,6 +152,13 @@ bool Dialect::authenticate(const http::Request& request, const http::Responder& 
     respond(std::move(r));
     return false;
   }
+  // Checked before the token, so that the answer never tells a right token from a wrong one.
+  if (!options_.client_certificates.admits(request.client_certificate.get())) {
+    throttle_.failed("admin", request.peer_address, now_ms);
+    respond(error(401, "auth.certificate.invalid",
+                  "a client certificate the admin API accepts is required"));
+    return false;
+  }
   if (!secrets_equal(*token, options_.token)) {
     throttle_.failed("admin", request.peer_address, now_ms);
     respond(error(401, "auth.token.invalid", "the token is not valid"));

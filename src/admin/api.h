@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "admin/section.h"
+#include "core/client_certificate.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
@@ -21,6 +22,9 @@ namespace payoutd::admin {
 struct Options {
   std::string token;         // empty disables the admin API
   ThrottleOptions throttle;  // wrong tokens, per address
+  // [admin] client_cert_subjects / client_cert_spki_sha256: the client certificates a call must
+  // present besides the token; empty: the token alone.
+  ClientCertificatePolicy client_certificates;
   // Every tenant of the config (a QIWI product, a Bereke partner, an ecommpay project): the
   // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/, {tenant}
   // being its key ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>").

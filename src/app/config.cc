@@ -30,6 +30,15 @@ using config::get_or;
 using config::required_string;
 using config::section;
 
+// A file path of the config: relative ones are resolved against the config's directory.
+std::string config_file_path(const std::string& value, const std::string& config_path) {
+  std::filesystem::path file = value;
+  if (!file.empty() && file.is_relative()) {
+    file = std::filesystem::path(config_path).parent_path() / file;
+  }
+  return file.string();
+}
+
 // A cabinet user's `roles` (cabinet/roles.h); a user that lists none has every role, as every
 // user had before roles existed.
 cabinet::Roles roles_of(const toml::table& user, const std::string& where) {
@@ -133,11 +142,8 @@ void load_throttle(const toml::table& root, Config& config) {
 
 void load_cards(const toml::table& root, const std::string& config_path, Config& config) {
   const toml::table& cards_section = section(root, "cards");
-  std::filesystem::path bins = get_or<std::string>(cards_section, "cards", "bin_table", "");
-  if (!bins.empty() && bins.is_relative()) {
-    bins = std::filesystem::path(config_path).parent_path() / bins;
-  }
-  config.bin_table = bins.string();
+  config.bin_table =
+      config_file_path(get_or<std::string>(cards_section, "cards", "bin_table", ""), config_path);
 
   const toml::table& vault = section(root, "vault");
   config.vault_kek = get_or<std::string>(vault, "vault", "kek", "");
@@ -265,10 +271,51 @@ void load_mail(const toml::table& root, Config& config) {
   config.mail.timeout_ms = bounded(mail, "mail", "timeout_ms", 30000, 100, 600'000);
 }
 
-// [server]: the listening address, I/O threads, limits and deadlines.
-void load_server(const toml::table& root, Config& config) {
+// [server.tls]: the TLS listener, its certificate chain and key, and the CA of client
+// certificates. The files are read when the server starts (and on SIGHUP), not here.
+void load_tls(const toml::table& server, const std::string& config_path, Config& config) {
+  const toml::node* node = server.get("tls");
+  if (!node) return;
+  const toml::table* t = node->as_table();
+  if (!t) fail("server.tls", "must be a table");
+  http::TlsOptions tls;
+  http::ServerOptions bound;
+  parse_listen(required_string(*t, "server.tls", "listen"), bound);
+  tls.host = bound.host;
+  tls.port = bound.port;
+  tls.cert_file = config_file_path(required_string(*t, "server.tls", "cert_file"), config_path);
+  tls.key_file = config_file_path(required_string(*t, "server.tls", "key_file"), config_path);
+  tls.client_ca_file =
+      config_file_path(get_or<std::string>(*t, "server.tls", "client_ca_file", ""), config_path);
+  config.server.tls = std::move(tls);
+}
+
+// [server] public_url: an http(s) URL without query or fragment; https outside the sandbox.
+void load_public_url(const toml::table& server, Config& config) {
+  std::string url = get_or<std::string>(server, "server", "public_url", "");
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const bool https = url.starts_with("https://");
+  if (!url.empty() &&
+      ((!https && !url.starts_with("http://")) || url.find_first_of("?#") != std::string::npos)) {
+    fail("server.public_url", "must be an http or https URL without query or fragment");
+  }
+  if (!config.sandbox && !https) {
+    fail("server.public_url",
+         "must be an https URL outside the sandbox (the origin partners and recipients are sent "
+         "to: formUrl, Payment Page links, callbacks)");
+  }
+  config.public_url = std::move(url);
+}
+
+// [server]: the listening addresses, I/O threads, limits and deadlines. A plain listener is
+// there when [server] listen is, or when [server.tls] is not.
+void load_server(const toml::table& root, const std::string& config_path, Config& config) {
   const toml::table& server = section(root, "server");
   parse_listen(get_or<std::string>(server, "server", "listen", "127.0.0.1:8080"), config.server);
+  load_tls(server, config_path, config);
+  config.server.plain = server.get("listen") != nullptr || !config.server.tls;
+  config.plain_http_behind_proxy = get_or<bool>(server, "server", "plain_http_behind_proxy", false);
+  load_public_url(server, config);
   config.server.io_threads =
       static_cast<int>(get_or<std::int64_t>(server, "server", "io_threads", 1));
   if (config.server.io_threads < 1 || config.server.io_threads > 64) {
@@ -330,10 +377,16 @@ void load_engine(const toml::table& root, Config& config) {
       static_cast<std::size_t>(bounded(engine, "engine", "queue_jobs_max", 65536, 1, 1 << 24));
 }
 
-// [admin]: the admin API's token, or the API off.
+bool client_ca_configured(const Config& config) {
+  return config.server.tls && !config.server.tls->client_ca_file.empty();
+}
+
+// [admin]: the admin API's token (and the client certificates it takes), or the API off.
 void load_admin(const toml::table& root, Config& config) {
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
+  config.admin.client_certificates =
+      config::client_certificate_policy(admin, "admin", client_ca_configured(config));
   const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
   if (!admin_enabled) config.admin.token.clear();
   if (config.sandbox && !config.admin.token.empty() && config.admin.token.size() < 16) {
@@ -357,7 +410,8 @@ void load_providers(const toml::table& root, const std::string& path, Config& co
                                        .sms = config.sandbox || !config.sms.gateway_url.empty(),
                                        .mail = config.sandbox || !config.mail.smtp_url.empty(),
                                        .mail_from = config.mail.from,
-                                       .throttle = config.throttle};
+                                       .throttle = config.throttle,
+                                       .client_ca = client_ca_configured(config)};
   for (const providers::Module& module : providers::modules()) {
     config.providers.push_back(module.load(root, context));
   }
@@ -448,6 +502,33 @@ void parse_listen(const std::string& text, http::ServerOptions& server) {
   server.port = static_cast<std::uint16_t>(port);
 }
 
+void override_listen(const std::string& text, Config& config) {
+  parse_listen(text, config.server);
+  config.server.plain = true;
+  refuse_plain_http(config);
+}
+
+void refuse_plain_http(const Config& config) {
+  if (config.sandbox || !config.server.plain || config.plain_http_behind_proxy) return;
+  fail("server.plain_http_behind_proxy",
+       "is not set, and outside the sandbox plain HTTP (server.listen or --listen) would carry "
+       "passwords, codes and card numbers in clear: serve HTTPS ([server.tls], without "
+       "server.listen), or set plain_http_behind_proxy = true when a TLS-terminating proxy is the "
+       "only way in");
+}
+
+std::string origin_of(std::string_view scheme, const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return std::string(scheme) + "://" + (v6 ? "[" : "") + host + (v6 ? "]" : "") + ":" +
+         std::to_string(port);
+}
+
+std::string public_origin(const Config& config, std::uint16_t plain_port, std::uint16_t tls_port) {
+  if (!config.public_url.empty()) return config.public_url;
+  if (config.server.tls) return origin_of("https", config.server.tls->host, tls_port);
+  return origin_of("http", config.server.host, plain_port);
+}
+
 Config load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::error_code error;  // a path that cannot be inspected fails the read below
@@ -468,7 +549,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   Config config;
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
   config.log_level = get_or<std::string>(root, "", "log_level", "info");
-  load_server(root, config);
+  load_server(root, path, config);
   load_storage(root, config);
   load_engine(root, config);
   load_admin(root, config);
@@ -481,6 +562,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_cards(root, path, config);
   load_rails(root, config);
   if (!config.sandbox) refuse_published_secrets(config);
+  refuse_plain_http(config);
   return config;
 }
 

@@ -46,7 +46,14 @@ struct RailConfig {
 struct Config {
   bool sandbox = false;
   std::string log_level = "info";
-  http::ServerOptions server;
+  http::ServerOptions server;  // [server] and [server.tls]: the listeners, limits, deadlines
+  // [server] plain_http_behind_proxy: outside the sandbox, a plain listener is allowed only when
+  // a TLS-terminating proxy stands in front of it.
+  bool plain_http_behind_proxy = false;
+  // [server] public_url: the origin of every URL payoutd builds for others (formUrl, Payment
+  // Page links, the sandbox's callback sink), without a trailing '/'. Empty: public_origin()'s
+  // default. Outside the sandbox required, and https.
+  std::string public_url;
   std::string data_dir = "var";
   std::string storage_backend = "sqlite";  // "sqlite" or "postgres"
   store::PostgresOptions postgres;         // storage.postgres_*; url set with backend postgres
@@ -87,5 +94,22 @@ void use_postgres(const std::string& url, Config& config);
 
 // "127.0.0.1:8080" -> host and port; throws on malformed input.
 void parse_listen(const std::string& text, http::ServerOptions& server);
+
+// --listen on the command line: a plain listener at `text` (parse_listen), refused outside the
+// sandbox as [server] listen is (see refuse_plain_http). Throws std::runtime_error.
+void override_listen(const std::string& text, Config& config);
+
+// Outside the sandbox a plain listener serves only behind a TLS-terminating proxy: throws
+// std::runtime_error naming server.plain_http_behind_proxy unless it is set. parse_config calls
+// it; so does override_listen.
+void refuse_plain_http(const Config& config);
+
+// The public origin: [server] public_url, else the TLS listener's origin (https://HOST:PORT)
+// when there is one, else the plain listener's (http://HOST:PORT). The ports are the bound
+// ones (0 when that listener is absent).
+std::string public_origin(const Config& config, std::uint16_t plain_port, std::uint16_t tls_port);
+
+// scheme://HOST:PORT, brackets around an IPv6 host.
+std::string origin_of(std::string_view scheme, const std::string& host, std::uint16_t port);
 
 }  // namespace payoutd::app

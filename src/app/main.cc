@@ -205,11 +205,16 @@ void answer_request(http::Request& request, const http::Responder& respond, cons
   }
 }
 
-// http://HOST:PORT, brackets around an IPv6 host.
-std::string origin(const http::ServerOptions& server, std::uint16_t port) {
-  const bool v6 = server.host.find(':') != std::string::npos;
-  return std::string("http://") + (v6 ? "[" : "") + server.host + (v6 ? "]" : "") + ":" +
-         std::to_string(port);
+// "listening on URL" of each listener, the TLS one first: the harnesses take the last line for
+// the server's readiness.
+void print_listeners(const Config& config, std::uint16_t port, std::uint16_t tls_port) {
+  if (config.server.tls) {
+    std::printf("listening on %s\n", origin_of("https", config.server.tls->host, tls_port).c_str());
+  }
+  if (config.server.plain) {
+    std::printf("listening on %s\n", origin_of("http", config.server.host, port).c_str());
+  }
+  std::fflush(stdout);
 }
 
 void log_stopped(const engine::CommitterStats& stats) {
@@ -259,7 +264,8 @@ int serve(const Config& config) {
 
   for (const auto& provider : config.providers) provider->start({.engine = engine, .cards = cards});
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
-  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards, {.sandbox = config.sandbox});
+  cabinet::Pages cabinet_pages(cabinet_auth, *store, cards,
+                               {.public_url_https = config.public_url.starts_with("https://")});
   const Router router(config);
   admin::Dialect admin(engine, config.admin);
   for (const auto& provider : config.providers) {
@@ -275,14 +281,16 @@ int serve(const Config& config) {
   http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
     answer_request(request, respond, router, cabinet_pages, admin);
   });
-  const std::uint16_t port = server.listen();
-  const std::string address = origin(config.server, port);
-  for (const auto& provider : config.providers) provider->set_public_url(address);
-  std::printf("listening on %s\n", address.c_str());
-  std::fflush(stdout);
-  spdlog::info("serving on port {} with data in {}, {} connections at most", port,
+  const std::uint16_t first_port = server.listen();
+  const std::uint16_t port = config.server.plain ? first_port : 0;
+  const std::uint16_t tls_port = server.tls_port();
+  const std::string public_url = public_origin(config, port, tls_port);
+  for (const auto& provider : config.providers) provider->set_public_url(public_url);
+  print_listeners(config, port, tls_port);
+  spdlog::info("serving on port {}{} with data in {}, {} connections at most; public origin {}",
+               first_port, tls_port && port ? " and " + std::to_string(tls_port) + " (TLS)" : "",
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,
-               config.server.connections_max);
+               config.server.connections_max, public_url);
   server.run(stop_all);
   log_stopped(committer.stats());
   return 0;
@@ -370,7 +378,7 @@ int main(int argc, char** argv) {
 
   try {
     Config config = load_config(config_path);
-    if (!listen.empty()) parse_listen(listen, config.server);
+    if (!listen.empty()) override_listen(listen, config);
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {

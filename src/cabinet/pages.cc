@@ -125,7 +125,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
   if (path != "/cabinet" && !path.starts_with("/cabinet/")) return false;
   View v{std::string(path), std::string(request.query()), respond};
   v.auth = &auth_;
-  v.secure = !options_.sandbox;
+  v.secure = request.over_tls || options_.public_url_https;
   auto query = web::parse_form(request.query());
   std::string lang = query ? web::form_value(*query, "lang") : "";
   if (lang == "ru" || lang == "en") {

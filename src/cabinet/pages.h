@@ -1,10 +1,10 @@
 #pragma once
 // The partner cabinet (docs/cabinet.md): server-rendered pages under /cabinet for every tenant of
 // every dialect, in Russian and English. A session cookie (HttpOnly, SameSite=Strict, Secure
-// outside the sandbox) after a login; every form carries the session's CSRF token (the login
-// form a cookie-bound one), and a POST whose Origin is another site is refused. Every page shows
-// only the session's tenant: its payouts are looked up by (tenant, partner id), never by a
-// global id.
+// over TLS or behind an https public origin) after a login; every form carries the session's CSRF
+// token (the login form a cookie-bound one), and a POST whose Origin is another site is refused.
+// Every page shows only the session's tenant: its payouts are looked up by (tenant, partner id),
+// never by a global id.
 //
 // GET  /cabinet/login, POST /cabinet/login, POST /cabinet/logout
 // GET  /cabinet                 balances (with what payouts in flight reserve), payouts per day
@@ -31,7 +31,10 @@
 namespace payoutd::cabinet {
 
 struct PagesOptions {
-  bool sandbox = false;
+  // The public origin ([server] public_url) is https: every cookie is Secure, whatever the
+  // request arrived by (a TLS-terminating proxy in front). Otherwise only a request that arrived
+  // over TLS gets Secure cookies.
+  bool public_url_https = false;
 };
 
 class Pages {

@@ -41,6 +41,45 @@ std::int64_t minor_of(const toml::table& t, const std::string& where, const char
   return parsed.minor;
 }
 
+namespace {
+
+// The non-empty strings of the list at `t`.`key` (named `name` in errors); empty when absent.
+std::vector<std::string> string_list(const toml::table& t, const char* key, const std::string& name,
+                                     const char* what) {
+  std::vector<std::string> out;
+  const toml::node* node = t.get(key);
+  if (!node) return out;
+  const toml::array* list = node->as_array();
+  if (!list || list->empty()) fail(name, std::string("must be a non-empty list of ") + what);
+  for (const toml::node& n : *list) {
+    const auto value = n.value_exact<std::string>();
+    if (!value || value->empty()) fail(name, std::string("must be a non-empty list of ") + what);
+    out.push_back(*value);
+  }
+  return out;
+}
+
+}  // namespace
+
+ClientCertificatePolicy client_certificate_policy(const toml::table& t, const std::string& where,
+                                                  bool client_ca_configured) {
+  ClientCertificatePolicy policy;
+  const std::string subjects_key = where + ".client_cert_subjects";
+  const std::string pins_key = where + ".client_cert_spki_sha256";
+  policy.subjects = string_list(t, "client_cert_subjects", subjects_key, "RFC 2253 subjects");
+  policy.spki_sha256 = string_list(t, "client_cert_spki_sha256", pins_key, "base64 SHA-256 pins");
+  for (const std::string& pin : policy.spki_sha256) {
+    if (!is_spki_pin(pin)) {
+      fail(pins_key, "\"" + pin + "\" is not a base64 SHA-256 (44 characters ending in '=')");
+    }
+  }
+  if (!policy.empty() && !client_ca_configured) {
+    fail(policy.subjects.empty() ? pins_key : subjects_key,
+         "needs [server.tls] client_ca_file: no client certificate can be verified without it");
+  }
+  return policy;
+}
+
 const toml::table& section(const toml::table& root, const char* name) {
   static const toml::table kEmpty;
   const toml::node* node = root.get(name);

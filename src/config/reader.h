@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/client_certificate.h"
 #include "core/money.h"
 
 namespace payoutd::config {
@@ -37,6 +38,12 @@ Currency currency(const toml::table& t, const std::string& where);
 // A non-negative decimal string in `currency`, as minor units.
 std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
                       Currency currency, const char* fallback);
+// `where`.client_cert_subjects and `where`.client_cert_spki_sha256 (core/client_certificate.h):
+// lists of RFC 2253 subjects and base64 SPKI pins; absent, credentials alone. Set without
+// `client_ca_configured` ([server.tls] client_ca_file), no certificate could ever be verified:
+// refused, naming the key.
+ClientCertificatePolicy client_certificate_policy(const toml::table& t, const std::string& where,
+                                                  bool client_ca_configured);
 // The table `name` of `root`, or an empty one when absent.
 const toml::table& section(const toml::table& root, const char* name);
 

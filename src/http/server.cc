@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "http/server_impl.h"
+#include "http/tls.h"
 
-// The acceptor, the I/O threads, the deadline sweeps and the drain; a connection is a Session
-// (session.cc), its requests read by a RequestReader (request_reader.cc).
+// The listeners, the I/O threads, the deadline sweeps, the drain and the reloads; a connection is
+// a Session (session.cc), its requests read by a RequestReader (request_reader.cc), its TLS set
+// up by tls.cc.
 namespace payoutd::http {
 
 std::int64_t retry_after_seconds(std::int64_t wait_ms) {
@@ -50,8 +52,9 @@ namespace {
 
 // Answers 503 at once, without reading the request, and closes: for a connection the server has
 // no room for. What the client sent already is read first, so that the close is a FIN rather than
-// a reset, which could destroy the answer before the client reads it.
-void refuse(tcp::socket& socket) {
+// a reset, which could destroy the answer before the client reads it. A TLS connection is closed
+// without an answer: one would need a handshake, the work there is no room for.
+void refuse(tcp::socket& socket, bool tls) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nServer: payoutd\r\nContent-Type: application/json\r\n"
       "Content-Length: 18\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{\"status\":\"busy\"}\n";
@@ -59,7 +62,7 @@ void refuse(tcp::socket& socket) {
   socket.non_blocking(true, ec);
   std::array<char, 4096> unread;
   socket.read_some(asio::buffer(unread), ec);
-  socket.write_some(asio::buffer(kBusy), ec);
+  if (!tls) socket.write_some(asio::buffer(kBusy), ec);
   socket.shutdown(tcp::socket::shutdown_send, ec);
   socket.close(ec);
 }
@@ -74,19 +77,24 @@ bool descriptors_exhausted(const beast::error_code& ec) {
 
 }  // namespace
 
-void Server::Impl::accept() {
+void Server::Impl::accept(Listener& listener) {
   const std::size_t index = pick_context();
-  acceptor.async_accept(context(index), [this, index](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (ec) return on_accept_failure(ec);
-    if (!admit(std::move(socket), index)) return accept();
-    // One over the cap until the connection evicted for this one has closed. Accepting more
-    // meanwhile would outrun the evictions, which close on other threads' turns: park until a
-    // connection closes (connection_closed), checking again after parking so no wake-up is lost.
-    if (connections.load() <= options.connections_max) return accept();
-    accept_parked.store(true);
-    if (connections.load() <= options.connections_max && accept_parked.exchange(false)) accept();
-  });
+  listener.acceptor.async_accept(
+      context(index), [this, index, &listener](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;
+        if (ec) return on_accept_failure(ec, listener);
+        if (!admit(std::move(socket), index, listener)) return accept(listener);
+        // One over the cap until the connection evicted for this one has closed. Accepting more
+        // meanwhile would outrun the evictions, which close on other threads' turns: park until
+        // a connection closes (connection_closed), checking again after parking so no wake-up
+        // is lost.
+        if (connections.load() <= options.connections_max) return accept(listener);
+        std::atomic<bool>& waiting = parked[listener.index];
+        waiting.store(true);
+        if (connections.load() <= options.connections_max && waiting.exchange(false)) {
+          accept(listener);
+        }
+      });
 }
 
 void Server::Impl::connection_closed() {
@@ -96,14 +104,17 @@ void Server::Impl::connection_closed() {
 
 // Any thread.
 void Server::Impl::resume_accepting() {
-  if (!accept_parked.load() || !accept_parked.exchange(false)) return;
-  asio::post(io, [this] {
-    if (acceptor.is_open()) accept();
-  });
+  for (std::size_t i = 0; i < parked.size(); ++i) {
+    if (!parked[i].load() || !parked[i].exchange(false)) continue;
+    asio::post(io, [this, i] {
+      Listener& listener = *listeners[i];
+      if (listener.acceptor.is_open()) accept(listener);
+    });
+  }
 }
 
 // True if the connection was admitted (possibly by evicting another), false if refused.
-bool Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
+bool Server::Impl::admit(tcp::socket socket, std::size_t context_index, const Listener& listener) {
   if (connections.load() >= options.connections_max && !evict_longest_idle()) {
     if (const std::int64_t held = refusal_log.admit(); held >= 0) {
       spdlog::warn(
@@ -111,11 +122,12 @@ bool Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
           "({} more not logged)",
           connections.load(), held);
     }
-    refuse(socket);
+    refuse(socket, listener.tls);
     return false;
   }
   connections.fetch_add(1);
-  auto session = std::make_shared<Session>(std::move(socket), *this, context_index);
+  auto session = std::make_shared<Session>(std::move(socket), *this, context_index,
+                                           listener.tls ? tls_context : nullptr);
   session->join_registry();
   asio::dispatch(context(context_index).get_executor(), [session] { session->start(); });
   return true;
@@ -125,14 +137,14 @@ bool Server::Impl::admit(tcp::socket socket, std::size_t context_index) {
 // in the process holds many): answering at once would spin on the same error, so one waiting
 // connection is answered 503 through the spare descriptor, the longest-idle connection is
 // closed to make room, and accepting resumes after a pause.
-void Server::Impl::on_accept_failure(const beast::error_code& ec) {
+void Server::Impl::on_accept_failure(const beast::error_code& ec, Listener& listener) {
   if (!descriptors_exhausted(ec)) {  // e.g. a client that reset before it was accepted
     if (const std::int64_t held = accept_log.admit(); held >= 0) {
       spdlog::warn("accept failed: {} ({} more not logged)", ec.message(), held);
     }
-    return accept();
+    return accept(listener);
   }
-  shed_with_spare();
+  shed_with_spare(listener);
   evict_longest_idle();
   if (const std::int64_t held = accept_log.admit(); held >= 0) {
     spdlog::warn(
@@ -140,13 +152,13 @@ void Server::Impl::on_accept_failure(const beast::error_code& ec) {
         "longest-idle connection, pausing accepts {} ms ({} more not logged)",
         ec.message(), connections.load(), kAcceptPause.count(), held);
   }
-  accept_pause.expires_after(kAcceptPause);
-  accept_pause.async_wait([this](beast::error_code wait_ec) {
-    if (!wait_ec && acceptor.is_open()) accept();
+  listener.pause.expires_after(kAcceptPause);
+  listener.pause.async_wait([this, &listener](beast::error_code wait_ec) {
+    if (!wait_ec && listener.acceptor.is_open()) accept(listener);
   });
 }
 
-void Server::Impl::shed_with_spare() {
+void Server::Impl::shed_with_spare(Listener& listener) {
   if (spare_descriptor < 0) {  // lost to another thread last time: try to get it back first
     spare_descriptor = open_spare_descriptor();
     return;
@@ -154,8 +166,8 @@ void Server::Impl::shed_with_spare() {
   ::close(spare_descriptor);
   tcp::socket socket(io);
   beast::error_code ec;
-  acceptor.accept(socket, ec);  // the acceptor is non-blocking: would_block if none waits
-  if (!ec) refuse(socket);
+  listener.acceptor.accept(socket, ec);  // non-blocking: would_block if none waits
+  if (!ec) refuse(socket, listener.tls);
   spare_descriptor = open_spare_descriptor();
 }
 
@@ -216,11 +228,14 @@ void Server::Impl::sweep(std::size_t context_index) {
 
 void Server::Impl::begin_drain(const std::function<void()>& on_drained) {
   if (draining.exchange(true)) return;
-  asio::post(acceptor.get_executor(), [this] {
-    beast::error_code ec;
-    acceptor.close(ec);
-    accept_pause.cancel();
-    accept_parked.store(false);  // no closing connection resumes accepting any more
+  asio::post(io, [this] {
+    for (auto& listener : listeners) {
+      beast::error_code ec;
+      listener->acceptor.close(ec);
+      listener->pause.cancel();
+      parked[listener->index].store(false);  // no closing connection resumes accepting now
+    }
+    reload_signals.cancel();
   });
   auto timer = std::make_shared<asio::steady_timer>(io);
   wait_drained(timer,
@@ -260,24 +275,81 @@ Server::Server(ServerOptions options, Handler handler)
 
 Server::~Server() = default;
 
-std::uint16_t Server::listen() {
+void Server::Impl::bind(Listener& listener, const std::string& host, std::uint16_t port) {
   beast::error_code ec;
-  const auto address = asio::ip::make_address(impl_->options.host, ec);
-  if (ec) throw std::runtime_error("bad listen address " + impl_->options.host);
-  const tcp::endpoint endpoint(address, impl_->options.port);
-  auto& acceptor = impl_->acceptor;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("bad listen address " + host);
+  const tcp::endpoint endpoint(address, port);
+  auto& acceptor = listener.acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (!ec) acceptor.non_blocking(true, ec);  // for the spare descriptor's accept
   if (ec) {
-    throw std::runtime_error("cannot listen on " + impl_->options.host + ":" +
-                             std::to_string(impl_->options.port) + ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                             ec.message());
   }
-  impl_->spare_descriptor = open_spare_descriptor();
-  if (impl_->spare_descriptor < 0) throw std::runtime_error("cannot open /dev/null");
-  return acceptor.local_endpoint().port();
+}
+
+// Waits for SIGHUP, again after each.
+void Server::Impl::await_reload() {
+  reload_signals.async_wait([this](beast::error_code ec, int) {
+    if (ec) return;
+    spdlog::info("SIGHUP: reloading");
+    reload_tls();
+    for (const auto& hook : reload_hooks) hook();
+    await_reload();
+  });
+}
+
+void Server::Impl::reload_tls() {
+  if (!options.tls) return;
+  auto loaded = TlsContext::load(*options.tls);
+  if (!loaded.ok()) {
+    spdlog::error("TLS reload failed, new connections keep the current certificate: {}",
+                  loaded.error());
+    return;
+  }
+  tls_context = std::move(*loaded);
+  spdlog::info("TLS reloaded: new connections get {}", options.tls->cert_file);
+}
+
+std::uint16_t Server::listen() {
+  Impl& impl = *impl_;
+  if (impl.options.tls) {
+    auto loaded = TlsContext::load(*impl.options.tls);
+    if (!loaded.ok()) throw std::runtime_error(loaded.error());
+    impl.tls_context = std::move(*loaded);
+  }
+  if (impl.options.plain) {
+    impl.listeners.push_back(std::make_unique<Impl::Listener>(impl.io, 0, false));
+    impl.bind(*impl.listeners.back(), impl.options.host, impl.options.port);
+  }
+  if (impl.options.tls) {
+    impl.listeners.push_back(
+        std::make_unique<Impl::Listener>(impl.io, impl.listeners.size(), true));
+    impl.bind(*impl.listeners.back(), impl.options.tls->host, impl.options.tls->port);
+  }
+  if (impl.listeners.empty()) throw std::runtime_error("no listener: neither plain HTTP nor TLS");
+  impl.spare_descriptor = open_spare_descriptor();
+  if (impl.spare_descriptor < 0) throw std::runtime_error("cannot open /dev/null");
+  return impl.listeners.front()->acceptor.local_endpoint().port();
+}
+
+std::uint16_t Server::tls_port() const {
+  for (const auto& listener : impl_->listeners) {
+    if (listener->tls) return listener->acceptor.local_endpoint().port();
+  }
+  return 0;
+}
+
+void Server::on_reload(std::function<void()> hook) {
+  impl_->reload_hooks.push_back(std::move(hook));
+}
+
+void Server::reload() {
+  asio::post(impl_->io, [this] { impl_->reload_tls(); });
 }
 
 void Server::run(const std::function<void()>& on_drained) {
@@ -286,7 +358,8 @@ void Server::run(const std::function<void()>& on_drained) {
     spdlog::info("signal {}: draining", signal);
     impl_->begin_drain(on_drained);
   });
-  impl_->accept();
+  impl_->await_reload();
+  for (auto& listener : impl_->listeners) impl_->accept(*listener);
   for (std::size_t i = 0; i < impl_->contexts(); ++i) {
     asio::post(impl_->context(i), [this, i] { impl_->sweep(i); });
   }

@@ -1,9 +1,12 @@
 #pragma once
 // HTTP/1.1 server (Boost.Beast over Asio): keep-alive, bounded header and body sizes, strict
 // message framing, a deadline on every read and write, a cap on open connections, graceful drain
-// on SIGTERM/SIGINT. Requests are handed to one Handler; the handler answers through a Responder,
-// possibly later and from another thread (the committer answers only after a payout is durable).
-// Beast is included only by http/'s own sources (server_impl.h, request_reader.h).
+// on SIGTERM/SIGINT. It listens in plain HTTP, over TLS (http/tls.h), or both: every listener
+// shares the threads, the connection cap, the deadlines and the drain. SIGHUP reloads the TLS
+// files for new connections. Requests are handed to one Handler; the handler answers through a
+// Responder, possibly later and from another thread (the committer answers only after a payout
+// is durable). Beast and Asio's ssl are included only by http/'s own sources (server_impl.h,
+// request_reader.h, tls.h).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +15,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/client_certificate.h"
 
 namespace payoutd::http {
 
@@ -33,6 +38,10 @@ struct Request {
   std::string content_type;     // the Content-Type header, as sent (a page's form body)
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
+  bool over_tls = false;     // arrived on the TLS listener
+  // The certificate the client presented at the TLS handshake (verified or not); null when none
+  // or over plain HTTP. Shared by every request of the connection.
+  std::shared_ptr<const ClientCertificate> client_certificate;
   RequestProblem problem = RequestProblem::kNone;
 
   std::string_view path() const;
@@ -53,9 +62,21 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request&&, Responder)>;
 
+// The TLS listener ([server.tls]). The files are PEM; they are read at listen() and again on
+// every reload().
+struct TlsOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8443;   // 0 picks a free port
+  std::string cert_file;       // the certificate chain, the server's own first
+  std::string key_file;        // its private key
+  std::string client_ca_file;  // CAs of client certificates; empty: none is asked for
+};
+
 struct ServerOptions {
+  bool plain = true;  // listens in plain HTTP on host:port
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port
+  std::optional<TlsOptions> tls;
   int io_threads = 1;
   std::size_t body_limit_bytes = 64 * 1024;
   std::size_t header_limit_bytes = 16 * 1024;
@@ -65,7 +86,8 @@ struct ServerOptions {
   std::size_t connections_max = 1024;
   // Deadlines. None applies while the handler holds a request (the engine bounds that wait).
   int idle_timeout_s = 60;   // a keep-alive connection waits this long for its next request
-  int read_timeout_s = 10;   // a request arrives whole within this of its first byte
+  int read_timeout_s = 10;   // a request arrives whole within this of its first byte; so does
+                             // a TLS handshake from the connection's accept
   int write_timeout_s = 60;  // an answer is written whole within this; else the connection is reset
   int drain_timeout_s = 30;  // how long SIGTERM waits for requests in flight
 };
@@ -77,8 +99,20 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens. Returns the bound port. Throws std::runtime_error on failure.
+  // Binds and listens on every listener, and loads the TLS files. Returns the plain listener's
+  // bound port (the TLS listener's when there is no plain one). Throws std::runtime_error on
+  // failure, naming the TLS file at fault.
   std::uint16_t listen();
+  // After listen(): the TLS listener's bound port; 0 without one.
+  std::uint16_t tls_port() const;
+  // Adds work for SIGHUP besides the server's own reload(): run on the first I/O thread, in the
+  // order added. Before run().
+  void on_reload(std::function<void()> hook);
+  // Reads the TLS files again for the connections accepted from now on; a connection keeps the
+  // certificate it was accepted with. A file that cannot be read or does not fit leaves the
+  // current certificate in use, and is logged. Any thread; returns at once (the work is done on
+  // the first I/O thread). SIGHUP calls it, then the on_reload hooks.
+  void reload();
   // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
   // (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);

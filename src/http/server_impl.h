@@ -1,8 +1,8 @@
 #pragma once
-// Internal to http/: the server's state (Server::Impl: the I/O threads, the acceptor, the
+// Internal to http/: the server's state (Server::Impl: the I/O threads, the listeners, the
 // connection registries, the drain) and one connection (Session). server.cc accepts and runs the
-// threads, session.cc serves a connection. Includes Asio and Beast; only http/'s own sources
-// include this.
+// threads, session.cc serves a connection, tls.cc holds what TLS adds. Includes Asio and Beast
+// (not Asio's ssl: tls.h); only http/'s own sources include this.
 #include <unistd.h>
 
 #include <array>
@@ -35,15 +35,16 @@ inline std::int64_t steady_ns() {
 }
 
 class Session;
+class TlsContext;
+struct TlsStream;
 
 struct Server::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)),
         handler(std::move(h)),
         io(1),
-        acceptor(io),
         signals(io, SIGTERM, SIGINT),
-        accept_pause(io) {}
+        reload_signals(io, SIGHUP) {}
 
   ~Impl() {
     if (spare_descriptor >= 0) ::close(spare_descriptor);
@@ -64,25 +65,41 @@ struct Server::Impl {
   };
   std::vector<std::unique_ptr<Registry>> registries;
   std::atomic<std::size_t> connections{0};  // open client sockets, accepted and not yet closed
-  // Set while accepting waits for an evicted connection to close (see admit()).
-  std::atomic<bool> accept_parked{false};
+  // Per listener (Listener::index): set while its accepting waits for an evicted connection to
+  // close (see accept()). Here rather than in Listener for the same reason as the registries.
+  static constexpr std::size_t kListenersMax = 2;  // plain HTTP and TLS
+  std::array<std::atomic<bool>, kListenersMax> parked{};
   // One io_context per further I/O thread, each run by exactly one thread: a session lives on
   // one context and needs no strand, and the kernel's TCP work spreads over the threads.
   std::vector<std::unique_ptr<asio::io_context>> more_io;
   // Declared after more_io, so destroyed before it: `io`'s pending accept owns a socket of one of
   // the further contexts.
-  asio::io_context io;  // the first I/O thread's: acceptor, signals, drain
+  asio::io_context io;  // the first I/O thread's: the listeners, signals, drain, reloads
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::size_t next_context = 0;
-  tcp::acceptor acceptor;
+  // A listening socket, plain or TLS. Its accepts run on `io`; the connections it accepts are
+  // spread over every context.
+  struct Listener {
+    Listener(asio::io_context& context, std::size_t i, bool is_tls)
+        : acceptor(context), pause(context), index(i), tls(is_tls) {}
+    tcp::acceptor acceptor;
+    asio::steady_timer pause;  // accepting waits after running out of descriptors
+    const std::size_t index;   // in `listeners` and `parked`
+    const bool tls;
+  };
+  std::vector<std::unique_ptr<Listener>> listeners;
+  // The TLS files the TLS listener's new connections get (on `io` only: accepts and reloads).
+  std::shared_ptr<TlsContext> tls_context;
+  std::vector<std::function<void()>> reload_hooks;
   asio::signal_set signals;
+  asio::signal_set reload_signals;
   std::vector<std::unique_ptr<asio::steady_timer>> sweepers;  // one per context, on it
-  asio::steady_timer accept_pause;
   // A descriptor held in reserve (/dev/null): when the process has none left, it is closed to
   // accept one waiting connection, answer it 503 and close it, then reopened.
   int spare_descriptor = -1;
   LogLimit accept_log;
   LogLimit refusal_log;
+  LogLimit handshake_log;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> draining{false};
 
@@ -107,13 +124,16 @@ struct Server::Impl {
     for (auto& context : more_io) context->stop();
   }
 
-  void accept();
-  bool admit(tcp::socket socket, std::size_t context_index);
+  void bind(Listener& listener, const std::string& host, std::uint16_t port);
+  void accept(Listener& listener);
+  bool admit(tcp::socket socket, std::size_t context_index, const Listener& listener);
   void connection_closed();
   void resume_accepting();
-  void on_accept_failure(const beast::error_code& ec);
+  void on_accept_failure(const beast::error_code& ec, Listener& listener);
   bool evict_longest_idle();
-  void shed_with_spare();
+  void shed_with_spare(Listener& listener);
+  void await_reload();
+  void reload_tls();  // on `io`
   void sweep(std::size_t context_index);
   void begin_drain(const std::function<void()>& on_drained);
   void wait_drained(std::shared_ptr<asio::steady_timer> timer,
@@ -129,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   // Where the connection is; each phase but kHandling has a deadline.
   enum class Phase : std::uint8_t {
+    kHandshake,  // a TLS connection's handshake, from its accept: read_timeout_s
     kIdle,       // waiting for a request's first byte: idle_timeout_s
     kReading,    // a request has begun: read_timeout_s from its first byte
     kHandling,   // the handler has the request: no deadline (the engine bounds it)
@@ -136,20 +157,11 @@ class Session : public std::enable_shared_from_this<Session> {
     kLingering,  // closing after "Connection: close", discarding what still comes: read_timeout_s
   };
 
-  Session(tcp::socket socket, Server::Impl& server, std::size_t context_index)
-      : socket_(std::move(socket)),
-        server_(server),
-        context_index_(context_index),
-        reader_(server.options) {}
+  // `tls`: the TLS files of a connection to the TLS listener; null for plain HTTP.
+  Session(tcp::socket socket, Server::Impl& server, std::size_t context_index,
+          std::shared_ptr<TlsContext> tls);
 
-  ~Session() {
-    if (registered_) {
-      auto& registry = *server_.registries[context_index_];
-      std::lock_guard lock(registry.mutex);
-      registry.sessions.erase(registry_entry_);
-    }
-    release_slot();
-  }
+  ~Session();
 
   // On the accepting thread, before start(): from now on the sweep and the evictions see the
   // connection, idle since it was accepted, even while its own thread is busy elsewhere.
@@ -185,6 +197,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void enter(Phase phase);
 
+  // Through TLS when the connection has it, else on the socket.
+  template <typename Buffers, typename Handler>
+  void read_some(const Buffers& buffers, Handler&& handler);
+  template <typename Buffers, typename Handler>
+  void write_all(const Buffers& buffers, Handler&& handler);
+
+  // A TLS connection's handshake; then its requests (read()).
+  void handshake();
+
   // Begins the next request: parses a pipelined one already buffered, or waits for one. A new
   // connection stays idle since it was accepted (and keeps an eviction claimed meanwhile).
   void read();
@@ -216,6 +237,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void discard();
 
   tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain HTTP
+  std::shared_ptr<const ClientCertificate> client_certificate_;
   Server::Impl& server_;
   const std::size_t context_index_;
   RequestReader reader_;
@@ -223,8 +246,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> discard_buffer_;
   std::string peer_;
   bool keep_alive_ = true;
-  // Set at construction: a connection is idle from the moment it is accepted, never "since 0"
-  // (which the sweep would take for expired before the first read began).
+  // Set at construction: a plain connection is idle from the moment it is accepted, never
+  // "since 0" (which the sweep would take for expired before the first read began); a TLS one
+  // is in its handshake (the constructor says which).
   Phase phase_ = Phase::kIdle;
   std::uint64_t phases_ = 0;  // phases entered so far: tells a later check whether one changed
   std::int64_t phase_since_ns_ = steady_ns();

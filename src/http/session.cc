@@ -2,10 +2,14 @@
 // serialisation and write, and how it closes.
 #include "http/server_impl.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
 #include <string>
+
+#include "http/tls.h"
 
 namespace payoutd::http {
 namespace {
@@ -29,12 +33,64 @@ bool header_safe(std::string_view text) {
 
 }  // namespace
 
+Session::Session(tcp::socket socket, Server::Impl& server, std::size_t context_index,
+                 std::shared_ptr<TlsContext> tls)
+    : socket_(std::move(socket)),
+      server_(server),
+      context_index_(context_index),
+      reader_(server.options) {
+  if (!tls) return;
+  tls_ = std::make_unique<TlsStream>(socket_, std::move(tls));
+  phase_ = Phase::kHandshake;
+  idle_since_ns_.store(kNotIdle, std::memory_order_relaxed);  // not evicted mid-handshake
+}
+
+Session::~Session() {
+  if (registered_) {
+    auto& registry = *server_.registries[context_index_];
+    std::lock_guard lock(registry.mutex);
+    registry.sessions.erase(registry_entry_);
+  }
+  release_slot();
+}
+
+template <typename Buffers, typename Handler>
+void Session::read_some(const Buffers& buffers, Handler&& handler) {
+  if (tls_) return tls_->stream.async_read_some(buffers, std::forward<Handler>(handler));
+  socket_.async_read_some(buffers, std::forward<Handler>(handler));
+}
+
+template <typename Buffers, typename Handler>
+void Session::write_all(const Buffers& buffers, Handler&& handler) {
+  if (tls_) return asio::async_write(tls_->stream, buffers, std::forward<Handler>(handler));
+  asio::async_write(socket_, buffers, std::forward<Handler>(handler));
+}
+
 void Session::start() {
   beast::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string();
   socket_.set_option(tcp::no_delay(true), ec);
+  if (tls_) return handshake();
   read();
+}
+
+void Session::handshake() {
+  tls_->stream.async_handshake(
+      asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          // Scanners, old clients (TLS 1.0/1.1, no common cipher), plain HTTP sent to the TLS
+          // port: the client was told by an alert; logged in moderation.
+          if (const std::int64_t held = self->server_.handshake_log.admit(); held >= 0) {
+            spdlog::info("TLS handshake with {} failed: {} ({} more not logged)", self->peer_,
+                         ec.message(), held);
+          }
+          return self->close();
+        }
+        self->client_certificate_ = client_certificate_of(*self->tls_);
+        self->enter(Phase::kIdle);
+        self->read();
+      });
 }
 
 void Session::expire(std::int64_t now_ns) {
@@ -84,21 +140,21 @@ void Session::write(Response r) {
   if (!keep) out_.append("Connection: close\r\n");
   out_.append("\r\n").append(r.body);
   enter(Phase::kWriting);
-  asio::async_write(socket_, asio::buffer(out_),
-                    [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
-                      self->server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-                      if (self->out_.capacity() > kAnswerBufferKeptBytes) {
-                        std::string().swap(self->out_);
-                      }
-                      if (ec) return self->close();
-                      if (!keep) return self->linger_close();
-                      self->read();
-                    });
+  write_all(asio::buffer(out_),
+            [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+              self->server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+              if (self->out_.capacity() > kAnswerBufferKeptBytes) std::string().swap(self->out_);
+              if (ec) return self->close();
+              if (!keep) return self->linger_close();
+              self->read();
+            });
 }
 
 std::int64_t Session::deadline_s(Phase phase) const {
   const ServerOptions& o = server_.options;
   switch (phase) {
+    case Phase::kHandshake:
+      return o.read_timeout_s;
     case Phase::kIdle:
       return o.idle_timeout_s;
     case Phase::kReading:
@@ -134,13 +190,14 @@ void Session::read() {
 void Session::parse() {
   Request request;
   if (reader_.parse(request) == RequestReader::Step::kRequest) return handle(std::move(request));
-  socket_.async_read_some(
-      reader_.prepare(),
-      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  read_some(reader_.prepare(), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    self->on_read(ec, n);
+  });
 }
 
 void Session::on_read(beast::error_code ec, std::size_t bytes) {
-  if (ec == asio::error::eof) {
+  // A TLS client that closes without close_notify ends its stream as a plain one does.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     Request request;
     if (reader_.finish(request) == RequestReader::Step::kRequest) {
       return handle(std::move(request));
@@ -156,6 +213,8 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
 void Session::handle(Request request) {
   keep_alive_ = reader_.keep_alive();
   request.peer_address = peer_;
+  request.over_tls = tls_ != nullptr;
+  request.client_certificate = client_certificate_;
   enter(Phase::kHandling);
   server_.in_flight.fetch_add(1, std::memory_order_relaxed);
   server_.handler(std::move(request), [self = shared_from_this()](Response response) {
@@ -192,9 +251,15 @@ void Session::release_slot() {
 }
 
 void Session::linger_close() {
+  enter(Phase::kLingering);
+  if (tls_) {
+    // close_notify, then what the client still sends is read (and dropped) until its own
+    // close_notify or its close, as discard() does for plain HTTP.
+    return tls_->stream.async_shutdown(
+        [self = shared_from_this()](beast::error_code) { self->close(); });
+  }
   beast::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
-  enter(Phase::kLingering);
   discard();
 }
 

@@ -34,6 +34,9 @@ struct LoadContext {
   bool mail = false;         // mail can be sent (SMTP, or the sandbox's sink)
   std::string mail_from;     // [mail] from: the sender of the mail providers send
   ThrottleOptions throttle;  // [throttle]: wrong credentials
+  // [server.tls] client_ca_file is set: tenants may name the client certificates they call with
+  // (config::client_certificate_policy).
+  bool client_ca = false;
 };
 
 // A secret of the config, named by its key ("bereke.partners[0].password"): refused outside the
@@ -68,8 +71,9 @@ class Provider {
   // Answers a request under one of its prefixes; false when the path is not one of its own
   // after all (the server then answers 404).
   virtual bool handle(http::Request& request, const http::Responder& respond) = 0;
-  // The server's own origin (http://HOST:PORT), once its port is known: the base of the URLs it
-  // builds when its config names none.
+  // The public origin ([server] public_url, else the TLS listener's https://HOST:PORT, else the
+  // plain one's), once the ports are known: the base of every URL it builds for others, unless
+  // its own config names one.
   virtual void set_public_url(const std::string& url) { (void)url; }
   // Its sections of its tenants' cabinet (nullptr-free, owned by the provider).
   virtual std::vector<cabinet::Section*> cabinet_sections() { return {}; }

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -114,13 +115,24 @@ OUTSIDE_CABINET = {
 }
 
 
+# Outside the sandbox: the public origin (https, required there) of OUTSIDE_LISTEN.
+OUTSIDE_PUBLIC_URL = "https://payouts.example.test"
+SANDBOX_LISTEN_LINE = 'listen = "127.0.0.1:8080"   # --listen overrides; port 0 picks a free port'
+# The plain listener of a server outside the sandbox, said to stand behind a TLS-terminating proxy
+# (the harness talks plain HTTP to it, as that proxy would).
+OUTSIDE_LISTEN = (SANDBOX_LISTEN_LINE + "\nplain_http_behind_proxy = true\n"
+                  f'public_url = "{OUTSIDE_PUBLIC_URL}"')
+
+
 def outside_sandbox(extra=None):
     """config_replace entries that turn the sandbox config into one outside the sandbox: sandbox =
-    false, an SMTP server (one that refuses connections, unless `extra` names another), and a
-    private secret in place of every published one (OUTSIDE_*). `extra`: more replacements."""
+    false, an SMTP server (one that refuses connections, unless `extra` names another), the plain
+    listener behind a proxy with an https public origin (OUTSIDE_LISTEN), and a private secret in
+    place of every published one (OUTSIDE_*). `extra`: more replacements."""
     text = config_path().read_text(encoding="utf-8")
     replace = {
         "sandbox = true ": "sandbox = false ",
+        SANDBOX_LISTEN_LINE: OUTSIDE_LISTEN,
         '# smtp_url = "smtp://127.0.0.1:2525"': 'smtp_url = "smtp://127.0.0.1:9"',
         re.search(r'kek = "sandbox-only:[0-9a-f]+"', text).group(0): f'kek = "{OUTSIDE_KEK}"',
         f'token = "{ADMIN_TOKEN}"': f'token = "{OUTSIDE_ADMIN_TOKEN}"',
@@ -171,7 +183,7 @@ def ecommpay_sign(secret, value):
                                      hashlib.sha512).digest()).decode()
 
 
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+LISTEN_RE = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -338,17 +350,28 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None):
+                 backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None,
+                 tls=None):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         env: {name: value} changes to the process's environment (None removes a variable).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
         database).
-        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit)."""
+        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit).
+        tls: {"cert_file", "key_file"[, "client_ca_file", "listen"]}: a [server.tls] listener too
+        (on a free port unless "listen" says; its port is tls_port). With listen=None the server
+        has no plain listener: the [server] listen line goes, and port is None."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
+        self.tls = tls
+        if tls:
+            extra_config = (extra_config or "") + tls_section(tls)
+        if listen is None:
+            config_replace = dict(config_replace or {})
+            kept = config_replace.get(SANDBOX_LISTEN_LINE, SANDBOX_LISTEN_LINE)
+            config_replace[SANDBOX_LISTEN_LINE] = kept.replace(SANDBOX_LISTEN_LINE, "")
         if extra_config or config_replace:
             path = os.path.join(self.tmp, "config.toml")
             with open(path, "w", encoding="utf-8") as dst:
@@ -366,6 +389,7 @@ class Server:
         self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
+        self.tls_port = None
         self.starts = 0
         self._logs = []
 
@@ -377,8 +401,9 @@ class Server:
         err_path = os.path.join(self.tmp, f"stderr.{self.starts}.log")
         out_path = os.path.join(self.tmp, f"stdout.{self.starts}.log")
         self._logs += [err_path, out_path]
-        cmd = [str(self.binary), "serve", "--config", str(self.config),
-               "--listen", self.listen, "--data-dir", self.data_dir] + self.storage_args() + self.extra_args
+        listen = ["--listen", self.listen] if self.listen else []
+        cmd = [str(self.binary), "serve", "--config", str(self.config)] + listen + \
+              ["--data-dir", self.data_dir] + self.storage_args() + self.extra_args
         env = dict(os.environ)
         for name, value in self.env.items():
             if value is None:
@@ -393,7 +418,7 @@ class Server:
             err.close()
         ready = threading.Event()
         found = {}
-        threading.Thread(target=_pump_stdout, args=(self.proc, out_path, ready, found),
+        threading.Thread(target=_pump_stdout, args=(self.proc, out_path, ready, found, bool(self.listen)),
                          daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
         while not ready.wait(0.05):
@@ -403,7 +428,8 @@ class Server:
                 why = f"exited with {rc}" if rc is not None else f"no 'listening on' line in {START_TIMEOUT}s"
                 raise HarnessError(f"payoutd did not start ({why}): {' '.join(cmd)}\n"
                                    f"{self.log_tail()}")
-        self.port = found["port"]
+        self.port = found.get("http")
+        self.tls_port = found.get("https")
         status = self.health()
         if status != 200:
             raise HarnessError(f"GET /healthz answered {status} right after start\n{self.log_tail()}")
@@ -462,8 +488,12 @@ class Server:
         return ["--postgres-url", self.postgres_url] if self.postgres_url else []
 
     def health(self):
+        """GET /healthz on the plain listener, or on the TLS one (trusting its chain) without one."""
+        tls = None
+        if self.port is None:
+            tls = ssl.create_default_context(cafile=self.tls["cert_file"])
         try:
-            return Api(self, keep_alive=False, timeout=10).request("GET", "/healthz", auth=None).status
+            return Api(self, keep_alive=False, timeout=10, tls=tls).request("GET", "/healthz", auth=None).status
         except OSError:
             return None
 
@@ -519,7 +549,8 @@ class Server:
         return "\n".join(out)
 
 
-def _pump_stdout(proc, out_path, ready, found):
+def _pump_stdout(proc, out_path, ready, found, plain):
+    """Ready at the plain listener's line (printed last), or the TLS one's without a plain one."""
     with open(out_path, "wb") as f:
         for line in iter(proc.stdout.readline, b""):
             f.write(line)
@@ -527,9 +558,19 @@ def _pump_stdout(proc, out_path, ready, found):
             if not ready.is_set():
                 m = LISTEN_RE.search(line.decode("utf-8", "replace"))
                 if m:
-                    found["port"] = int(m.group(1))
-                    ready.set()
+                    found[m.group(1)] = int(m.group(2))
+                    if m.group(1) == "http" or not plain:
+                        ready.set()
     proc.stdout.close()
+
+
+def tls_section(tls):
+    """The [server.tls] table of Server's `tls` option (listening on a free port by default)."""
+    lines = ["", "[server.tls]", f'listen = "{tls.get("listen", "127.0.0.1:0")}"']
+    for key in ("cert_file", "key_file", "client_ca_file"):
+        if tls.get(key):
+            lines.append(f'{key} = "{tls[key]}"')
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,10 +621,12 @@ class Api:
     keep_alive: one connection per thread is reused (a stale one is replaced once, only when it
     was reused); otherwise every call opens a fresh connection.
     source: the loopback address to connect from (all of 127.0.0.0/8 is ours): another client.
+    tls: an ssl.SSLContext: talk HTTPS to the Server's TLS listener (tls_port) instead.
     """
 
-    def __init__(self, target, keep_alive=True, timeout=30, source="127.0.0.1"):
+    def __init__(self, target, keep_alive=True, timeout=30, source="127.0.0.1", tls=None):
         self.target = target
+        self.tls = tls
         self.keep_alive = keep_alive
         self.timeout = timeout
         self.source = source
@@ -599,7 +642,9 @@ class Api:
 
     @property
     def port(self):
-        return self.target if isinstance(self.target, int) else self.target.port
+        if isinstance(self.target, int):
+            return self.target
+        return self.target.tls_port if self.tls else self.target.port
 
     def _connection(self):
         port = self.port
@@ -607,8 +652,12 @@ class Api:
         if self.keep_alive and conn is not None and self._local.port == port:
             return conn, True
         self._drop()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout,
-                                          source_address=(self.source, 0))
+        if self.tls:
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=self.timeout,
+                                               source_address=(self.source, 0), context=self.tls)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout,
+                                              source_address=(self.source, 0))
         if self.keep_alive:
             self._local.conn, self._local.port = conn, port
             with self._open_lock:

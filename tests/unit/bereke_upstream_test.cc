@@ -272,8 +272,12 @@ TEST(BerekeUpstreamRail, RefusesPlainHttpUnlessAllowedAndCredentialsOverTheModul
 
 // The config's [[rails]] kind "bereke" (src/app/rails_config.cc).
 std::string rail_config(bool sandbox, std::string_view base_url, std::string_view password_keys) {
-  // Outside the sandbox the admin API needs a long token, or to be off.
-  return std::string(sandbox ? "sandbox = true\n" : "sandbox = false\n[admin]\nenabled = false\n") +
+  // Outside the sandbox the admin API needs a long token, or to be off; the server an https
+  // public origin, and plain HTTP only behind a proxy.
+  return std::string(sandbox ? "sandbox = true\n"
+                             : "sandbox = false\n[admin]\nenabled = false\n[server]\n"
+                               "public_url = \"https://payouts.example\"\n"
+                               "plain_http_behind_proxy = true\n") +
          "[[rails]]\nname = \"bank\"\nkind = \"bereke\"\nbase_url = \"" + std::string(base_url) +
          "\"\nuser_name = \"partner_login\"\n" + std::string(password_keys) + "\n";
 }

@@ -4,10 +4,12 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "app/config.h"
+#include "core/client_certificate.h"
 
 namespace payoutd::app {
 namespace {
@@ -146,6 +148,161 @@ TEST(Config, ATenantsRulesAreCheckedAgainstTheRailsAndTheirBands) {
   EXPECT_EQ(config.routing.choose(kPartner, {"VISA", "KZ", {5000, kzt}}),
             (rails::Route{"sandbox", "net-b"}));
   EXPECT_FALSE(config.routing.choose(kPartner, {"VISA", "KZ", {6000, kzt}}));  // no default
+}
+
+// --- listeners, TLS, client certificates, the public origin ------------------------------------
+
+// The sandbox config with `old` replaced by `now` (which must be there once), and `extra` after.
+std::string sandbox_with(const std::string& old, const std::string& now,
+                         const std::string& extra = "") {
+  std::string text = sandbox_config();
+  const auto at = text.find(old);
+  EXPECT_NE(at, std::string::npos) << old;
+  EXPECT_EQ(text.find(old, at + 1), std::string::npos) << old;
+  text.replace(at, old.size(), now);
+  return text + "\n" + extra;
+}
+
+std::string refusal_of(const std::string& text) {
+  try {
+    parse_config(text, std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+constexpr const char* kTls =
+    "[server.tls]\nlisten = \"127.0.0.1:8443\"\ncert_file = \"tls/chain.pem\"\n"
+    "key_file = \"/etc/payoutd/key.pem\"\n";
+constexpr const char* kPin = "zcCvczMG9o3XXvLlM0I6XLrg5r+hdrbEcPYHdQ+y9z4=";
+
+TEST(Config, TlsListenerBesideOrInsteadOfThePlainOne) {
+  const Config both = parse_config(sandbox_config() + "\n" + kTls,
+                                   std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  ASSERT_TRUE(both.server.tls);
+  EXPECT_TRUE(both.server.plain);
+  EXPECT_EQ(both.server.tls->port, 8443);
+  EXPECT_EQ(both.server.tls->cert_file, std::string(PAYOUTD_SOURCE_DIR) + "/config/tls/chain.pem");
+  EXPECT_EQ(both.server.tls->key_file, "/etc/payoutd/key.pem");
+  EXPECT_TRUE(both.server.tls->client_ca_file.empty());
+  EXPECT_EQ(public_origin(both, 8080, 8443), "https://127.0.0.1:8443");
+  const Config tls_only = parse_config(std::string("sandbox = true\n") + kTls, "/x/test.toml");
+  EXPECT_FALSE(tls_only.server.plain);
+  const Config plain_only = parse_config("sandbox = true\n", "test.toml");
+  EXPECT_TRUE(plain_only.server.plain);
+  EXPECT_FALSE(plain_only.server.tls);
+  EXPECT_EQ(public_origin(plain_only, 8080, 0), "http://127.0.0.1:8080");
+}
+
+TEST(Config, TlsRefusalsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"[server.tls]\ncert_file = \"a\"\nkey_file = \"b\"\n", "server.tls.listen"},
+      {"[server.tls]\nlisten = \"127.0.0.1:1\"\nkey_file = \"b\"\n", "server.tls.cert_file"},
+      {"[server.tls]\nlisten = \"127.0.0.1:1\"\ncert_file = \"a\"\n", "server.tls.key_file"},
+      {"[server.tls]\nlisten = \"127.0.0.1:1\"\ncert_file = \"a\"\nkey_file = \"b\"\n"
+       "client_ca_file = 3\n",
+       "server.tls.client_ca_file"},
+      {"[server]\ntls = \"on\"\n", "server.tls"},
+  };
+  for (const auto& [text, key] : cases) {
+    EXPECT_NE(refusal("sandbox = true\n" + text).find(key), std::string::npos)
+        << text << ": " << refusal("sandbox = true\n" + text);
+  }
+}
+
+TEST(Config, OutsideTheSandboxPlainHttpNeedsAProxyAndThePublicUrlHttps) {
+  // (The admin API off: outside the sandbox it would need a token of its own.)
+  const std::string outside =
+      "[admin]\nenabled = false\n[server]\npublic_url = \"https://payouts.example/\"\n";
+  EXPECT_NE(refusal(outside).find("server.plain_http_behind_proxy"), std::string::npos)
+      << refusal(outside);
+  const Config behind_proxy = parse_config(outside + "plain_http_behind_proxy = true\n", "t.toml");
+  EXPECT_TRUE(behind_proxy.server.plain);
+  EXPECT_EQ(behind_proxy.public_url, "https://payouts.example");
+  EXPECT_EQ(public_origin(behind_proxy, 8080, 0), "https://payouts.example");
+  const Config tls_only = parse_config(outside + kTls, "/x/t.toml");
+  EXPECT_FALSE(tls_only.server.plain);
+  Config overridden = tls_only;
+  try {
+    override_listen("127.0.0.1:0", overridden);
+    ADD_FAILURE() << "--listen outside the sandbox was taken";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("server.plain_http_behind_proxy"), std::string::npos);
+  }
+  for (const char* url : {"", "http://payouts.example"}) {
+    const std::string text =
+        std::string("[admin]\nenabled = false\n[server]\nplain_http_behind_proxy = true\n") +
+        (*url ? std::string("public_url = \"") + url + "\"\n" : "");
+    EXPECT_NE(refusal(text).find("server.public_url"), std::string::npos) << refusal(text);
+  }
+  EXPECT_NE(
+      refusal("sandbox = true\n[server]\npublic_url = \"ftp://x\"\n").find("server.public_url"),
+      std::string::npos);
+  EXPECT_NE(refusal("sandbox = true\n[server]\npublic_url = \"https://x/?a=1\"\n")
+                .find("server.public_url"),
+            std::string::npos);
+}
+
+TEST(Config, ClientCertificatePoliciesNeedAClientCaAndWellFormedPins) {
+  const std::string ca = std::string(kTls) + "client_ca_file = \"ca.pem\"\n";
+  const std::string subjects = "client_cert_subjects = [\"CN=best-partner,O=Best Partner\"]";
+  const std::string pins = std::string("client_cert_spki_sha256 = [\"") + kPin + "\"]";
+  const std::string qiwi_tokens = "tokens = [\"sandbox-best-partner-token\"]";
+  const std::string bereke_password = "password = \"payout_api_password\"";
+  const std::string ecommpay_key = "secret_key = \"sandbox-secret-91348\"";
+  const std::string admin_token = "token = \"sandbox-admin-token\"";
+  const Config config = parse_config(sandbox_with(qiwi_tokens, qiwi_tokens + "\n" + subjects, ca),
+                                     std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+  EXPECT_EQ(config.server.tls->client_ca_file, std::string(PAYOUTD_SOURCE_DIR) + "/config/ca.pem");
+  const std::pair<std::string, std::string> refused[] = {
+      {sandbox_with(qiwi_tokens, qiwi_tokens + "\n" + subjects),
+       "qiwi.products[0].client_cert_subjects"},
+      {sandbox_with(bereke_password, bereke_password + "\n" + pins),
+       "bereke.partners[0].client_cert_spki_sha256"},
+      {sandbox_with(ecommpay_key, ecommpay_key + "\n" + subjects),
+       "ecommpay.projects[0].client_cert_subjects"},
+      {sandbox_with(admin_token, admin_token + "\n" + pins), "admin.client_cert_spki_sha256"},
+      {sandbox_with(admin_token, admin_token + "\nclient_cert_spki_sha256 = [\"abc=\"]", ca),
+       "admin.client_cert_spki_sha256"},
+      {sandbox_with(admin_token, admin_token + "\nclient_cert_subjects = []", ca),
+       "admin.client_cert_subjects"},
+      {sandbox_with(admin_token, admin_token + "\nclient_cert_subjects = [\"\"]", ca),
+       "admin.client_cert_subjects"},
+      {sandbox_with(bereke_password, bereke_password + "\nclient_cert_subjects = \"CN=x\"", ca),
+       "bereke.partners[0].client_cert_subjects"},
+  };
+  for (const auto& [text, key] : refused) {
+    const std::string message = refusal_of(text);
+    EXPECT_NE(message.find(key), std::string::npos) << key << ": " << message;
+  }
+  EXPECT_EQ(refusal_of(sandbox_with(admin_token, admin_token + "\n" + pins + "\n" + subjects, ca)),
+            "");
+}
+
+TEST(ClientCertificatePolicy, AdmitsOnlyAVerifiedCertificateOfAListedSubjectOrKey) {
+  const ClientCertificatePolicy none;
+  EXPECT_TRUE(none.admits(nullptr));
+  const ClientCertificatePolicy policy{{"CN=a,O=B"}, {kPin}};
+  EXPECT_FALSE(policy.admits(nullptr));
+  EXPECT_TRUE(policy.admits(
+      std::make_shared<ClientCertificate>(ClientCertificate{true, "CN=a,O=B", "x"}).get()));
+  const ClientCertificate by_key{true, "CN=other", kPin};
+  EXPECT_TRUE(policy.admits(&by_key));
+  const ClientCertificate unverified{false, "CN=a,O=B", kPin};
+  EXPECT_FALSE(policy.admits(&unverified));
+  const ClientCertificate stranger{true, "CN=a,O=C", "x"};
+  EXPECT_FALSE(policy.admits(&stranger));
+  const ClientCertificate empty{true, "", ""};
+  EXPECT_FALSE(ClientCertificatePolicy({{""}, {}}).admits(&empty));
+}
+
+TEST(ClientCertificatePolicy, PinsAre44Base64CharactersOf32Bytes) {
+  EXPECT_TRUE(is_spki_pin(kPin));
+  EXPECT_FALSE(is_spki_pin("zcCvczMG9o3XXvLlM0I6XLrg5r+hdrbEcPYHdQ+y9z4"));   // no padding
+  EXPECT_FALSE(is_spki_pin("zcCvczMG9o3XXvLlM0I6XLrg5r+hdrbEcPYHdQ+y9z5="));  // bits past 32 bytes
+  EXPECT_FALSE(is_spki_pin("zcCvczMG9o3XXvLlM0I6XLrg5r-hdrbEcPYHdQ+y9z4="));  // base64url
+  EXPECT_FALSE(is_spki_pin("sha256//zcCvczMG9o3XXvLlM0I6XLrg5r+hdrbEcPYHdQ+y9z4="));
 }
 
 }  // namespace

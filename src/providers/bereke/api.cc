@@ -231,6 +231,11 @@ bool Dialect::authenticate(const http::Request& request, Call& call) {
     const bool password_ok = secrets_equal(p.password, credentials->password);
     if (user_ok && password_ok) call.partner = &p;
   }
+  // A partner's call without the certificate it named is answered as a wrong password: the
+  // answer never tells that the password was right.
+  if (call.partner && !call.partner->client_certificates.admits(request.client_certificate.get())) {
+    call.partner = nullptr;
+  }
   if (!call.partner) {
     throttle_.failed(user, request.peer_address, now_ms);
     call.fail({401, "90", "User not authenticated"});

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client_certificate.h"
 #include "core/tenant.h"
 #include "core/throttle.h"
 #include "engine/cards/card_payouts.h"
@@ -20,6 +21,9 @@ namespace payoutd::providers::bereke {
 struct Partner {
   std::string id;  // the tenant is {kProvider, id}
   std::string user_name, password;
+  // bereke.partners[i].client_cert_*: the certificates its calls must present besides the
+  // password; a call without one is refused as a wrong password is.
+  ClientCertificatePolicy client_certificates;
   std::vector<std::string> card_countries{"KZ"};  // where recipients' cards may be issued
   std::string knp = "710";  // payment purpose code (КНП) the partner's payouts carry
   std::int64_t fee = 0;     // minor units per payout (charged by the bank, shown in answers)
@@ -64,8 +68,9 @@ class Dialect {
   struct Method;
   // GET echo: the node's and the instance's names.
   void echo(const http::Request& request, const http::Responder& respond) const;
-  // The call's userName and password against every partner's, wrong pairs throttled; sets
-  // call.partner, or answers the refusal itself and returns false.
+  // The call's userName and password against every partner's, and the partner's client
+  // certificates; wrong pairs and certificates throttled alike; sets call.partner, or answers the
+  // refusal itself and returns false.
   bool authenticate(const http::Request& request, Call& call);
   void get_amount(Call& call);
   void register_payout(Call& call);

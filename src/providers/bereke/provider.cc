@@ -106,6 +106,7 @@ Partner load_partner(const toml::table& p, const std::string& where, const LoadC
   if (partner.user_name.size() > 30 || partner.password.size() > 30) {
     fail(where, "user_name and password are 30 characters at most");
   }
+  partner.client_certificates = config::client_certificate_policy(p, where, context.client_ca);
   partner.knp = get_or<std::string>(p, where, "knp", partner.knp);
   if (partner.knp.size() != 3 || !cards::all_digits(partner.knp)) {
     fail(where + ".knp", "is 3 digits");
@@ -180,6 +181,12 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   o.instance = get_or<std::string>(bereke, "bereke", "instance", o.instance);
   o.public_url = get_or<std::string>(bereke, "bereke", "public_url", "");
   while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+  // Kept for configs written before [server] public_url, which it overrides for formUrl.
+  if (!context.sandbox && !o.public_url.empty() && !o.public_url.starts_with("https://")) {
+    fail("bereke.public_url",
+         "must be an https URL outside the sandbox (or absent: "
+         "[server] public_url)");
+  }
   o.session_timeout_default_s = bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
   plan.marker = "provisioned:bereke";
   if (const toml::array* partners = bereke["partners"].as_array()) {

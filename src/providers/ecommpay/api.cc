@@ -351,7 +351,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   web::Fields top(body, "", &problem);
   const json::Value* general = nullptr;
   if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
-  const Project* p = signed_by(body, *general, request.peer_address, respond);
+  const Project* p = signed_by(body, *general, request, respond);
   if (!p) return;
   Registration r;
   web::Fields g = top.nested("general", *general);
@@ -372,7 +372,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
 }
 
 const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,
-                                  const std::string& peer_address,
+                                  const http::Request& request,
                                   const http::Responder& respond) const {
   // project_id: a number, or a string of digits.
   const json::Value* id = general.find("project_id");
@@ -385,9 +385,14 @@ const Project* Dialect::signed_by(const json::Value& body, const json::Value& ge
   }
   // The caller's network address, as the TCP connection shows it (never a header).
   bool allowed = false;
-  for (const Network& n : p->allowlist) allowed |= n.contains(peer_address);
+  for (const Network& n : p->allowlist) allowed |= n.contains(request.peer_address);
   if (!allowed) {
     respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
+    return nullptr;
+  }
+  if (!p->client_certificates.admits(request.client_certificate.get())) {
+    respond(
+        error(403, 403, "access denied: the caller's client certificate is not accepted", p->id));
     return nullptr;
   }
   const json::Value* signature = general.find("signature");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client_certificate.h"
 #include "core/json.h"
 #include "core/money.h"
 #include "core/tenant.h"
@@ -29,6 +30,9 @@ struct Project {
   std::int64_t id = 0;  // the tenant is {kProvider, the id in decimal}
   std::string secret_key;
   std::vector<Network> allowlist;  // callers' TCP peer addresses
+  // ecommpay.projects[i].client_cert_*: the certificates its calls must present besides the
+  // allowlist and the signature; refused as an address off the allowlist is.
+  ClientCertificatePolicy client_certificates;
   bool payouts_enabled = true;
   // Who sends the project's payouts: the merchant itself, or persons (a person-to-person
   // program); MoneySend with a person as sender needs the parties' data (program.h).
@@ -40,7 +44,7 @@ struct Project {
 
 struct Options {
   bool sandbox = false;
-  std::string public_url;  // this server, for the sandbox's callback sink
+  std::string public_url;  // the public origin ([server] public_url): the sandbox's callback sink
   std::int64_t uuid_lifetime_ms = 30 * 60 * 1000;
   std::string mail_from = "payouts@payoutd.local";  // the verification codes' sender
   std::vector<Project> projects;
@@ -65,10 +69,11 @@ class Dialect {
 
  private:
   void registration(http::Request& request, const http::Responder& respond);
-  // The project a registration names, when the caller's address is on its allowlist and the body
-  // is signed with its key; otherwise answers the refusal itself and returns nullptr.
+  // The project a registration names, when the caller's address is on its allowlist, its client
+  // certificate one the project accepts, and the body signed with its key; otherwise answers
+  // the refusal itself and returns nullptr.
   const Project* signed_by(const json::Value& body, const json::Value& general,
-                           const std::string& peer_address, const http::Responder& respond) const;
+                           const http::Request& request, const http::Responder& respond) const;
   void callback_sink(http::Request& request, const http::Responder& respond);
   // The signed callback of a payout's new state, or nullopt when it tells nothing new.
   std::optional<store::OutboxMessage> callback(const Tenant& tenant,

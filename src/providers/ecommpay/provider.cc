@@ -77,6 +77,7 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
     Project p;
     p.id = bounded(*t, where, "id", 0, 1, 999'999'999'999);
     p.secret_key = required_string(*t, where, "secret_key");
+    p.client_certificates = config::client_certificate_policy(*t, where, context.client_ca);
     p.payouts_enabled = get_or<bool>(*t, where, "payouts_enabled", true);
     p.callback_url = get_or<std::string>(*t, where, "callback_url", "");
     const std::string sender = get_or<std::string>(*t, where, "sender", "merchant");

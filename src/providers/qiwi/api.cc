@@ -242,6 +242,13 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
+bool Dialect::certificate_admitted(const http::Request& request, const std::string& product) const {
+  for (const Product& p : options_.products) {
+    if (p.id == product) return p.client_certificates.admits(request.client_certificate.get());
+  }
+  return true;  // no such product: the token check answers
+}
+
 bool Dialect::authorize(const http::Request& request, const http::Responder& respond,
                         std::string_view service, const std::string& product) {
   const auto token = web::bearer_token(request.authorization);
@@ -259,6 +266,14 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
         "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     respond(std::move(r));
+    return false;
+  }
+  // The path's product's certificates, checked before the token so that the answer never tells
+  // a right token from a wrong one.
+  if (!certificate_admitted(request, product)) {
+    throttle_.failed(product, request.peer_address, now_ms);
+    respond(error(401, service, "auth.certificate.invalid",
+                  "a client certificate the product accepts is required"));
     return false;
   }
   const Product* owner = nullptr;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client_certificate.h"
 #include "core/tenant.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
@@ -17,6 +18,8 @@ namespace payoutd::providers::qiwi {
 struct Product {
   std::string id;
   std::vector<std::string> tokens;
+  // qiwi.products[i].client_cert_*: the certificates its calls must present besides a token.
+  ClientCertificatePolicy client_certificates;
 };
 
 struct Options {
@@ -52,6 +55,8 @@ class Dialect {
   // Checks the bearer token against the product; answers the error itself when it fails.
   bool authorize(const http::Request& request, const http::Responder& respond,
                  std::string_view service, const std::string& product);
+  // Whether the request's client certificate is one `product` accepts (any, when it names none).
+  bool certificate_admitted(const http::Request& request, const std::string& product) const;
   http::Response error(int status, std::string_view service, std::string_view code,
                        std::string_view description) const;
 

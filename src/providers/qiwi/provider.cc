@@ -111,12 +111,14 @@ void load_clients(const toml::table& p, const std::string& where, const Tenant& 
   }
 }
 
-// qiwi.products[i] (`where`): its id and tokens, checked against the products before it, and
-// its funders and clients into `plan`.
+// qiwi.products[i] (`where`): its id, tokens and client certificates, checked against the products
+// before it, and its funders and clients into `plan`.
 Product load_product(const toml::table& p, const std::string& where,
-                     const std::vector<Product>& before, engine::ProvisionPlan& plan) {
+                     const std::vector<Product>& before, engine::ProvisionPlan& plan,
+                     const LoadContext& context) {
   Product product;
   product.id = required_string(p, where, "id");
+  product.client_certificates = config::client_certificate_policy(p, where, context.client_ca);
   if (const toml::array* tokens = p["tokens"].as_array()) {
     for (const auto& token : *tokens) {
       auto value = token.value<std::string>();
@@ -160,7 +162,7 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
       const std::string where = "qiwi.products[" + std::to_string(i) + "]";
       const toml::table* p = (*products)[i].as_table();
       if (!p) fail(where, "must be a table");
-      options.products.push_back(load_product(*p, where, options.products, plan));
+      options.products.push_back(load_product(*p, where, options.products, plan, context));
     }
   }
   return std::make_unique<QiwiProvider>(std::move(options), std::move(plan), operations);
