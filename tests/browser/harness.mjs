@@ -27,21 +27,26 @@ function configText(replace = {}) {
   return text;
 }
 
-export async function startServer({ configReplace = {} } = {}) {
+// extraConfig: TOML appended to the config (e.g. a [server.tls] listener; its origin is then
+// httpsUrl).
+export async function startServer({ configReplace = {}, extraConfig = '' } = {}) {
   const bin = process.env.PAYOUTD_BIN || join(repo, 'build', 'payoutd');
   const tmp = mkdtempSync(join(tmpdir(), 'payoutd-browser-'));
   const config = join(tmp, 'config.toml');
-  writeFileSync(config, configText(configReplace));
+  writeFileSync(config, configText(configReplace) + '\n' + extraConfig);
   const proc = spawn(bin, ['serve', '--config', config, '--listen', '127.0.0.1:0',
                            '--data-dir', join(tmp, 'data')],
                      { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
+  let httpsUrl;
   const url = await new Promise((ok, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`payoutd did not start:\n${log}`)), 30000);
     proc.stdout.on('data', (d) => {
       out += d;
+      // The TLS listener's line comes first, the plain one's last.
+      httpsUrl = out.match(/listening on (https:\/\/127\.0\.0\.1:\d+)/)?.[1];
       const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       if (m) { clearTimeout(timer); ok(m[1]); }
     });
@@ -49,6 +54,7 @@ export async function startServer({ configReplace = {} } = {}) {
   });
   return {
     url,
+    httpsUrl,
     dataDir: join(tmp, 'data'),
     log: () => log,
     async stop() {
@@ -84,14 +90,15 @@ export async function waitForStatus(base, orderNumber, wanted, timeoutMs = 15000
   }
 }
 
-export function launchBrowser() {
+// args: more Chromium flags.
+export function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     // As root (CI) Chromium's own sandbox cannot start; the pages under test are our own.
     // English unless a test's context asks for another locale: the pages choose their language
     // from Accept-Language, which would otherwise follow the machine's locale.
-    args: ['--lang=en-US', ...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [])],
+    args: ['--lang=en-US', ...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []), ...args],
   });
 }
 
