@@ -348,10 +348,6 @@ void Server::on_reload(std::function<void()> hook) {
   impl_->reload_hooks.push_back(std::move(hook));
 }
 
-void Server::reload() {
-  asio::post(impl_->io, [this] { impl_->reload_tls(); });
-}
-
 void Server::run(const std::function<void()>& on_drained) {
   impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
     if (ec) return;

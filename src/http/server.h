@@ -105,14 +105,11 @@ class Server {
   std::uint16_t listen();
   // After listen(): the TLS listener's bound port; 0 without one.
   std::uint16_t tls_port() const;
-  // Adds work for SIGHUP besides the server's own reload(): run on the first I/O thread, in the
-  // order added. Before run().
+  // SIGHUP reads the TLS files again for the connections accepted from then on; a connection
+  // keeps the certificate it was accepted with. A file that cannot be read or does not fit leaves
+  // the current certificate in use, and is logged. Then it runs the hooks added here (other work
+  // a reload does), on the first I/O thread, in the order added. Before run().
   void on_reload(std::function<void()> hook);
-  // Reads the TLS files again for the connections accepted from now on; a connection keeps the
-  // certificate it was accepted with. A file that cannot be read or does not fit leaves the
-  // current certificate in use, and is logged. Any thread; returns at once (the work is done on
-  // the first I/O thread). SIGHUP calls it, then the on_reload hooks.
-  void reload();
   // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
   // (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
