@@ -16,6 +16,7 @@
 #include "config/reader.h"
 #include "core/secrets.h"
 #include "core/time_format.h"
+#include "metrics/exporter.h"
 #include "outbox/work_pool.h"
 #include "store/sqlite_store.h"
 
@@ -290,6 +291,14 @@ void load_server(const toml::table& root, Config& config) {
       static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
 }
 
+// [metrics]: where the Prometheus metrics are served; absent or "" (the default): nowhere.
+void load_metrics(const toml::table& root, Config& config) {
+  const toml::table& metrics = section(root, "metrics");
+  const std::string listen = get_or<std::string>(metrics, "metrics", "listen", "");
+  config.metrics = !listen.empty();
+  if (config.metrics) parse_listen(listen, config.metrics_listen);
+}
+
 // [storage]: SQLite in the data directory, or PostgreSQL with its pool and timeouts.
 void load_storage(const toml::table& root, Config& config) {
   const toml::table& storage = section(root, "storage");
@@ -378,7 +387,8 @@ void load_providers(const toml::table& root, const std::string& path, Config& co
 // (epoll, eventfd, timerfd); the store's (SQLite: the writer's files and two per reader;
 // PostgreSQL: a socket per pooled reader, the committer's and the leases'); and three per
 // outbox thread (callbacks, the SMS gateway), the mail sender and the SMS sink (a libcurl
-// connection and its resolver's socket pair).
+// connection and its resolver's socket pair). The metrics listener, when on: its socket and
+// spare, its I/O thread's three, its connections.
 std::int64_t descriptors_reserved(const Config& config) {
   constexpr std::int64_t kFixed = 32;
   constexpr std::int64_t kPerIoThread = 3;
@@ -387,7 +397,9 @@ std::int64_t descriptors_reserved(const Config& config) {
       config.storage_backend == "postgres"
           ? config.postgres.read_connections_max + 4
           : 4 + 2 * static_cast<std::int64_t>(store::SqliteOptions{}.reader_connections_max);
-  return kFixed + kPerIoThread * config.server.io_threads + store +
+  const std::int64_t metrics =
+      config.metrics ? 2 + kPerIoThread + std::int64_t{metrics::kListenerConnectionsMax} : 0;
+  return kFixed + kPerIoThread * config.server.io_threads + store + metrics +
          kPerTransportThread * (config.callbacks.threads + config.sms_gateway.threads + 2);
 }
 
@@ -427,6 +439,15 @@ void use_postgres(const std::string& url, Config& config) {
   if (url.empty()) throw std::runtime_error("--postgres-url must not be empty");
   config.storage_backend = "postgres";
   config.postgres.url = url;
+}
+
+void override_metrics_listen(const std::string& listen, bool any_port, Config& config) {
+  if (!listen.empty()) {
+    parse_listen(listen, config.metrics_listen);
+    config.metrics = true;
+  } else if (any_port) {
+    config.metrics_listen.port = 0;
+  }
 }
 
 void parse_listen(const std::string& text, http::ServerOptions& server) {
@@ -469,6 +490,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
   config.log_level = get_or<std::string>(root, "", "log_level", "info");
   load_server(root, config);
+  load_metrics(root, config);
   load_storage(root, config);
   load_engine(root, config);
   load_admin(root, config);

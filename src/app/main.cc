@@ -25,6 +25,7 @@
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "metrics/exporter.h"
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
@@ -212,6 +213,24 @@ std::string origin(const http::ServerOptions& server, std::uint16_t port) {
          std::to_string(port);
 }
 
+// The metrics listener when the config has one: bound, announced ("metrics on http://HOST:PORT",
+// before "listening on", so whoever waits for that line knows both), serving.
+std::unique_ptr<metrics::Exporter> start_metrics(const Config& config, metrics::Sources sources) {
+  if (!config.metrics) return nullptr;
+  auto exporter = std::make_unique<metrics::Exporter>(sources, config.metrics_listen);
+  const std::uint16_t port = exporter->listen();
+  std::printf("metrics on %s/metrics\n", origin(config.metrics_listen, port).c_str());
+  exporter->start();
+  return exporter;
+}
+
+// The providers the payout metrics tell apart: every one of the registry.
+std::vector<std::string> provider_names() {
+  std::vector<std::string> names;
+  for (const providers::Module& module : providers::modules()) names.emplace_back(module.name);
+  return names;
+}
+
 void log_stopped(const engine::CommitterStats& stats) {
   spdlog::info(
       "stopped: {} jobs in {} batches (largest {}), {} failed batches; {} ms applying, {} ms "
@@ -229,7 +248,8 @@ int serve(const Config& config) {
   SystemClock clock;
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
-  engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
+  engine::PayoutEngine engine(committer, *store, clock,
+                              {.node_id = node_id(config), .metric_providers = provider_names()});
   cards::Vault vault(kek.value_or(cards::Key{}));
   const std::unique_ptr<BuiltRails> rails = build_rails(config, clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rails->set, config.card_engine);
@@ -272,7 +292,13 @@ int serve(const Config& config) {
   admin.set_sandbox_rails(rails->sandboxes);
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
-  http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
+  metrics::HttpRequests http_metrics;
+  const std::unique_ptr<metrics::Exporter> exporter = start_metrics(
+      config,
+      {http_metrics, engine.payout_metrics(), committer, dispatcher, rails->set, *store, clock});
+  http::ServerOptions server_options = config.server;
+  if (exporter) server_options.observer = &http_metrics;
+  http::Server server(server_options, [&](http::Request&& request, http::Responder respond) {
     answer_request(request, respond, router, cabinet_pages, admin);
   });
   const std::uint16_t port = server.listen();
@@ -284,6 +310,7 @@ int serve(const Config& config) {
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,
                config.server.connections_max);
   server.run(stop_all);
+  if (exporter) exporter->stop();  // after the drain, which it showed
   log_stopped(committer.stats());
   return 0;
 }
@@ -348,6 +375,10 @@ int main(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   storage_options(serve_cmd);
   serve_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen (port 0: any)");
+  std::string metrics_listen;
+  serve_cmd->add_option("--metrics-listen", metrics_listen,
+                        "HOST:PORT, overrides metrics.listen (port 0: any; with --listen on port "
+                        "0 the metrics take any port too)");
   auto* audit_cmd = cli.add_subcommand("audit", "recompute balances and check every invariant");
   storage_options(audit_cmd);
   auto* migrate_cmd =
@@ -371,6 +402,7 @@ int main(int argc, char** argv) {
   try {
     Config config = load_config(config_path);
     if (!listen.empty()) parse_listen(listen, config.server);
+    override_metrics_listen(metrics_listen, !listen.empty() && config.server.port == 0, config);
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {

@@ -281,11 +281,13 @@ std::uint16_t Server::listen() {
 }
 
 void Server::run(const std::function<void()>& on_drained) {
-  impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {}: draining", signal);
-    impl_->begin_drain(on_drained);
-  });
+  if (impl_->options.handle_signals) {
+    impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {}: draining", signal);
+      impl_->begin_drain(on_drained);
+    });
+  }
   impl_->accept();
   for (std::size_t i = 0; i < impl_->contexts(); ++i) {
     asio::post(impl_->context(i), [this, i] { impl_->sweep(i); });
@@ -299,6 +301,10 @@ void Server::run(const std::function<void()>& on_drained) {
   }
   impl_->io.run();
   for (auto& t : extra) t.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_drain(nullptr); });
 }
 
 }  // namespace payoutd::http

@@ -53,6 +53,18 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request&&, Responder)>;
 
+// Told of every request the handler answers (metrics). Both calls run on the connection's I/O
+// thread, for every request of every connection: they must not block, and should not allocate.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // When the request is whole, before the handler has it: a number of the observer's (its
+  // route), kept with the connection and handed back to answered().
+  virtual std::uint32_t classify(const Request& request) = 0;
+  // When its answer is about to be written: the status, and the time since the request was whole.
+  virtual void answered(std::uint32_t route, int status, std::int64_t handling_ns) = 0;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port
@@ -68,6 +80,10 @@ struct ServerOptions {
   int read_timeout_s = 10;   // a request arrives whole within this of its first byte
   int write_timeout_s = 60;  // an answer is written whole within this; else the connection is reset
   int drain_timeout_s = 30;  // how long SIGTERM waits for requests in flight
+  // Whether run() drains on SIGTERM/SIGINT. One server of a process owns the signals; another
+  // (the metrics listener) leaves them alone and is ended by stop().
+  bool handle_signals = true;
+  RequestObserver* observer = nullptr;  // outlives the server; nullptr: none
 };
 
 class Server {
@@ -79,9 +95,12 @@ class Server {
 
   // Binds and listens. Returns the bound port. Throws std::runtime_error on failure.
   std::uint16_t listen();
-  // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
-  // (up to drain_timeout_s), calls `on_drained`, and returns.
+  // Serves until SIGTERM/SIGINT (when it handles signals) or stop(): then stops accepting, lets
+  // every request in flight be answered (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
+  // Any thread: drains as a signal would (stops accepting, answers what is in flight), and
+  // run() returns.
+  void stop();
 
   struct Impl;  // defined in server_impl.h, where Beast lives
 

@@ -42,8 +42,13 @@ struct Server::Impl {
         handler(std::move(h)),
         io(1),
         acceptor(io),
-        signals(io, SIGTERM, SIGINT),
-        accept_pause(io) {}
+        signals(io),
+        accept_pause(io) {
+    if (options.handle_signals) {
+      signals.add(SIGTERM);
+      signals.add(SIGINT);
+    }
+  }
 
   ~Impl() {
     if (spare_descriptor >= 0) ::close(spare_descriptor);
@@ -231,6 +236,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<std::int64_t> idle_since_ns_{phase_since_ns_};
   bool registered_ = false;
   std::list<std::weak_ptr<Session>>::iterator registry_entry_;
+  std::uint32_t route_ = 0;          // the observer's classification of the request in hand
   std::atomic<bool> counted_{true};  // in Server::Impl::connections (admit() counted it)
 };
 

@@ -70,6 +70,9 @@ bool Session::evict(std::int64_t since_ns) {
 
 void Session::write(Response r) {
   if (r.render_body) r.render_body(r.body);
+  if (RequestObserver* o = server_.options.observer) {
+    o->answered(route_, r.status, steady_ns() - phase_since_ns_);  // since kHandling began
+  }
   const bool keep = keep_alive_ && !server_.draining.load(std::memory_order_relaxed);
   out_.clear();
   out_.reserve(160 + r.body.size());
@@ -156,6 +159,7 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
 void Session::handle(Request request) {
   keep_alive_ = reader_.keep_alive();
   request.peer_address = peer_;
+  if (RequestObserver* o = server_.options.observer) route_ = o->classify(request);
   enter(Phase::kHandling);
   server_.in_flight.fetch_add(1, std::memory_order_relaxed);
   server_.handler(std::move(request), [self = shared_from_this()](Response response) {

@@ -172,6 +172,7 @@ def ecommpay_sign(secret, value):
 
 
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+METRICS_RE = re.compile(r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
 ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -338,14 +339,17 @@ class Server:
     """One payoutd process (and its restarts) on one temporary data directory."""
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
-                 backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None):
+                 backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None,
+                 metrics_listen="127.0.0.1:0"):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         env: {name: value} changes to the process's environment (None removes a variable).
         backend: "sqlite" or "postgres" (default PAYOUTD_E2E_BACKEND); with postgres the server
         gets a fresh database on the shared cluster, or `postgres_url` (several nodes, one
         database).
-        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit)."""
+        preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit).
+        metrics_listen: --metrics-listen (by default a free port of its own: servers side by side
+        never share one); None: the config's."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
@@ -364,8 +368,10 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.preexec_fn = preexec_fn
+        self.metrics_listen = metrics_listen
         self.proc = None
         self.port = None
+        self.metrics_port = None  # the metrics listener's, once started
         self.starts = 0
         self._logs = []
 
@@ -377,8 +383,9 @@ class Server:
         err_path = os.path.join(self.tmp, f"stderr.{self.starts}.log")
         out_path = os.path.join(self.tmp, f"stdout.{self.starts}.log")
         self._logs += [err_path, out_path]
-        cmd = [str(self.binary), "serve", "--config", str(self.config),
-               "--listen", self.listen, "--data-dir", self.data_dir] + self.storage_args() + self.extra_args
+        metrics = ["--metrics-listen", self.metrics_listen] if self.metrics_listen else []
+        cmd = [str(self.binary), "serve", "--config", str(self.config), "--listen", self.listen,
+               *metrics, "--data-dir", self.data_dir] + self.storage_args() + self.extra_args
         env = dict(os.environ)
         for name, value in self.env.items():
             if value is None:
@@ -404,6 +411,7 @@ class Server:
                 raise HarnessError(f"payoutd did not start ({why}): {' '.join(cmd)}\n"
                                    f"{self.log_tail()}")
         self.port = found["port"]
+        self.metrics_port = found.get("metrics_port")
         status = self.health()
         if status != 200:
             raise HarnessError(f"GET /healthz answered {status} right after start\n{self.log_tail()}")
@@ -467,6 +475,16 @@ class Server:
         except OSError:
             return None
 
+    def scrape(self, timeout=10):
+        """GET /metrics on the metrics listener: (status, content type, text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=timeout)
+        try:
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            return r.status, r.getheader("Content-Type"), r.read().decode("utf-8")
+        finally:
+            conn.close()
+
     def stored_bytes(self):
         """Everything the store keeps, as bytes: SQLite's database file and its log, or a dump of
         the PostgreSQL database's rows."""
@@ -525,7 +543,11 @@ def _pump_stdout(proc, out_path, ready, found):
             f.write(line)
             f.flush()
             if not ready.is_set():
-                m = LISTEN_RE.search(line.decode("utf-8", "replace"))
+                text = line.decode("utf-8", "replace")
+                m = METRICS_RE.search(text)  # printed before "listening on"
+                if m:
+                    found["metrics_port"] = int(m.group(1))
+                m = LISTEN_RE.search(text)
                 if m:
                     found["port"] = int(m.group(1))
                     ready.set()
