@@ -213,13 +213,13 @@ std::string origin(const http::ServerOptions& server, std::uint16_t port) {
          std::to_string(port);
 }
 
-// The metrics listener when the config has one: bound, announced ("metrics on http://HOST:PORT",
-// before "listening on", so whoever waits for that line knows both), serving.
+// The metrics listener when the config has one: bound and serving. Announced after "listening
+// on" (whoever reads that first line finds it first still), as "metrics on
+// http://HOST:PORT/metrics".
 std::unique_ptr<metrics::Exporter> start_metrics(const Config& config, metrics::Sources sources) {
   if (!config.metrics) return nullptr;
   auto exporter = std::make_unique<metrics::Exporter>(sources, config.metrics_listen);
-  const std::uint16_t port = exporter->listen();
-  std::printf("metrics on %s/metrics\n", origin(config.metrics_listen, port).c_str());
+  exporter->listen();
   exporter->start();
   return exporter;
 }
@@ -305,6 +305,9 @@ int serve(const Config& config) {
   const std::string address = origin(config.server, port);
   for (const auto& provider : config.providers) provider->set_public_url(address);
   std::printf("listening on %s\n", address.c_str());
+  if (exporter) {
+    std::printf("metrics on %s/metrics\n", origin(config.metrics_listen, exporter->port()).c_str());
+  }
   std::fflush(stdout);
   spdlog::info("serving on port {} with data in {}, {} connections at most", port,
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,

@@ -151,7 +151,7 @@ void Exporter::answer(const http::Request& request, const http::Responder& respo
   respond(std::move(r));
 }
 
-std::uint16_t Exporter::listen() { return server_->listen(); }
+std::uint16_t Exporter::listen() { return port_ = server_->listen(); }
 
 void Exporter::start() {
   thread_ = std::thread([this] {

@@ -3,9 +3,9 @@
 // (`[metrics] listen`): GET /metrics, nothing else (404). The families, their labels and what to
 // do when they move are in docs/operations.md.
 //
-// Life: built by main once the engines run; listen() binds (the server prints the address as
-// "metrics on http://HOST:PORT"); start() serves on a thread of its own; stop() (after the main
-// server's drain, so the drain can be watched) ends it. The listener is a second http::Server
+// Life: built by main once the engines run; listen() binds (main prints the address as
+// "metrics on http://HOST:PORT/metrics"); start() serves on a thread of its own; stop() (after the
+// main server's drain, so the drain can be watched) ends it. The listener is a second http::Server
 // that leaves the signals to the main one, holds a few connections at most, and counts nothing
 // of its own requests into the HTTP metrics.
 #include <cstdint>
@@ -50,6 +50,7 @@ class Exporter {
 
   // Binds; returns the bound port. Throws std::runtime_error as http::Server::listen.
   std::uint16_t listen();
+  std::uint16_t port() const { return port_; }  // once bound
   void start();
   // Any thread, idempotent: stops the listener and joins its thread.
   void stop();
@@ -60,6 +61,7 @@ class Exporter {
   Sources sources_;
   BacklogGauges backlog_;
   std::unique_ptr<http::Server> server_;
+  std::uint16_t port_ = 0;
   std::thread thread_;
 };
 

@@ -399,7 +399,7 @@ class Server:
         finally:
             err.close()
         ready = threading.Event()
-        found = {}
+        found = {"metrics": threading.Event()}
         threading.Thread(target=_pump_stdout, args=(self.proc, out_path, ready, found),
                          daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
@@ -411,6 +411,10 @@ class Server:
                 raise HarnessError(f"payoutd did not start ({why}): {' '.join(cmd)}\n"
                                    f"{self.log_tail()}")
         self.port = found["port"]
+        if self.metrics_listen or "--metrics-listen" in self.extra_args:
+            if not found["metrics"].wait(START_TIMEOUT):
+                self._force_kill()
+                raise HarnessError(f"payoutd printed no 'metrics on' line\n{self.log_tail()}")
         self.metrics_port = found.get("metrics_port")
         status = self.health()
         if status != 200:
@@ -542,15 +546,17 @@ def _pump_stdout(proc, out_path, ready, found):
         for line in iter(proc.stdout.readline, b""):
             f.write(line)
             f.flush()
+            text = line.decode("utf-8", "replace")
             if not ready.is_set():
-                text = line.decode("utf-8", "replace")
-                m = METRICS_RE.search(text)  # printed before "listening on"
-                if m:
-                    found["metrics_port"] = int(m.group(1))
                 m = LISTEN_RE.search(text)
                 if m:
                     found["port"] = int(m.group(1))
                     ready.set()
+            elif "metrics_port" not in found:
+                m = METRICS_RE.search(text)  # printed right after "listening on"
+                if m:
+                    found["metrics_port"] = int(m.group(1))
+                    found["metrics"].set()
     proc.stdout.close()
 
 

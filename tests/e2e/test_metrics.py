@@ -210,6 +210,7 @@ class MetricsOffTest(IsolatedServerTestCase):
 
     def test_no_metrics_listener_unless_the_config_names_one(self):
         self.assertIsNone(self.server.metrics_port)
+        time.sleep(0.5)  # it would have followed "listening on" in the same write
         with open(os.path.join(self.server.tmp, f"stdout.{self.server.starts}.log")) as f:
             self.assertNotIn("metrics on", f.read())
         port = free_port()
