@@ -23,6 +23,7 @@ packages=(
   clang-format clang-tidy     # scripts/lint.sh: the tree's format, and lint of the changed sources
   python3                     # end-to-end tests (standard library only)
   nginx-light wrk             # benchmark: reference server and load generator
+  prometheus                  # test: promtool checks the metrics and alert rules, a real scraper
   chromium                    # browser tests of the hosted pages (driven by playwright-core)
   curl procps
 )

@@ -337,6 +337,14 @@ void load_server(const toml::table& root, const std::string& config_path, Config
       static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
 }
 
+// [metrics]: where the Prometheus metrics are served; absent or "" (the default): nowhere.
+void load_metrics(const toml::table& root, Config& config) {
+  const toml::table& metrics = section(root, "metrics");
+  const std::string listen = get_or<std::string>(metrics, "metrics", "listen", "");
+  config.metrics = !listen.empty();
+  if (config.metrics) parse_listen(listen, config.metrics_listen);
+}
+
 // [storage]: SQLite in the data directory, or PostgreSQL with its pool and timeouts.
 void load_storage(const toml::table& root, Config& config) {
   const toml::table& storage = section(root, "storage");
@@ -432,7 +440,10 @@ void load_providers(const toml::table& root, const std::string& path, Config& co
 // (epoll, eventfd, timerfd); the store's (SQLite: the writer's files and two per reader;
 // PostgreSQL: a socket per pooled reader, the committer's and the leases'); and three per
 // outbox thread (callbacks, the SMS gateway), the mail sender and the SMS sink (a libcurl
-// connection and its resolver's socket pair).
+// connection and its resolver's socket pair). The metrics listener, when on, is not reserved
+// for: its socket, spare and I/O thread (5) and at most metrics::kListenerConnectionsMax scrapers
+// fit in what the reserve over-counts (a sandbox server at rest holds 33 descriptors of the 94
+// reserved under `ulimit -n 100`), and beyond the limit its accepts back off like the main one's.
 std::int64_t descriptors_reserved(const Config& config) {
   constexpr std::int64_t kFixed = 32;
   constexpr std::int64_t kPerIoThread = 3;
@@ -481,6 +492,15 @@ void use_postgres(const std::string& url, Config& config) {
   if (url.empty()) throw std::runtime_error("--postgres-url must not be empty");
   config.storage_backend = "postgres";
   config.postgres.url = url;
+}
+
+void override_metrics_listen(const std::string& listen, bool any_port, Config& config) {
+  if (!listen.empty()) {
+    parse_listen(listen, config.metrics_listen);
+    config.metrics = true;
+  } else if (any_port) {
+    config.metrics_listen.port = 0;
+  }
 }
 
 void parse_listen(const std::string& text, http::ServerOptions& server) {
@@ -550,6 +570,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
   config.log_level = get_or<std::string>(root, "", "log_level", "info");
   load_server(root, path, config);
+  load_metrics(root, config);
   load_storage(root, config);
   load_engine(root, config);
   load_admin(root, config);

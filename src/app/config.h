@@ -75,6 +75,9 @@ struct Config {
   engine::CardEngineOptions card_engine;
   ThrottleOptions throttle;      // throttle.*: wrong credentials, for every dialect
   cabinet::AuthOptions cabinet;  // cabinet.*: the partner cabinet's users, its checks, sessions
+  // [metrics] listen: the Prometheus listener's address (metrics/exporter.h); without it, none.
+  bool metrics = false;
+  http::ServerOptions metrics_listen;
 };
 
 // Throws std::runtime_error naming the file, the key and the problem.
@@ -91,6 +94,11 @@ void fit_connections_to_descriptors(Config& config);
 
 // --postgres-url on the command line: the PostgreSQL backend at that URL.
 void use_postgres(const std::string& url, Config& config);
+
+// --metrics-listen: the metrics listener at `listen` (turned on). Without it, a server started on
+// any free port (`any_port`: --listen with port 0, as tests and benchmarks do) takes any free port
+// for its metrics too, so that servers started side by side never contend for the configured one.
+void override_metrics_listen(const std::string& listen, bool any_port, Config& config);
 
 // "127.0.0.1:8080" -> host and port; throws on malformed input.
 void parse_listen(const std::string& text, http::ServerOptions& server);

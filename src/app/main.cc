@@ -25,6 +25,7 @@
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "metrics/exporter.h"
 #include "outbox/dispatcher.h"
 #include "outbox/http_transport.h"
 #include "outbox/mail_transport.h"
@@ -207,14 +208,37 @@ void answer_request(http::Request& request, const http::Responder& respond, cons
 
 // "listening on URL" of each listener, the TLS one first: the harnesses take the last line for
 // the server's readiness.
-void print_listeners(const Config& config, std::uint16_t port, std::uint16_t tls_port) {
+void print_listeners(const Config& config, std::uint16_t port, std::uint16_t tls_port,
+                     const metrics::Exporter* exporter) {
   if (config.server.tls) {
     std::printf("listening on %s\n", origin_of("https", config.server.tls->host, tls_port).c_str());
   }
   if (config.server.plain) {
     std::printf("listening on %s\n", origin_of("http", config.server.host, port).c_str());
   }
+  if (exporter) {
+    std::printf("metrics on %s/metrics\n",
+                origin_of("http", config.metrics_listen.host, exporter->port()).c_str());
+  }
   std::fflush(stdout);
+}
+
+// The metrics listener when the config has one: bound and serving. Announced after "listening
+// on" (whoever reads that first line finds it first still), as "metrics on
+// http://HOST:PORT/metrics".
+std::unique_ptr<metrics::Exporter> start_metrics(const Config& config, metrics::Sources sources) {
+  if (!config.metrics) return nullptr;
+  auto exporter = std::make_unique<metrics::Exporter>(sources, config.metrics_listen);
+  exporter->listen();
+  exporter->start();
+  return exporter;
+}
+
+// The providers the payout metrics tell apart: every one of the registry.
+std::vector<std::string> provider_names() {
+  std::vector<std::string> names;
+  for (const providers::Module& module : providers::modules()) names.emplace_back(module.name);
+  return names;
 }
 
 void log_stopped(const engine::CommitterStats& stats) {
@@ -234,7 +258,8 @@ int serve(const Config& config) {
   SystemClock clock;
   engine::Committer committer(*store, clock, config.committer);
   committer.start();
-  engine::PayoutEngine engine(committer, *store, clock, {.node_id = node_id(config)});
+  engine::PayoutEngine engine(committer, *store, clock,
+                              {.node_id = node_id(config), .metric_providers = provider_names()});
   cards::Vault vault(kek.value_or(cards::Key{}));
   const std::unique_ptr<BuiltRails> rails = build_rails(config, clock);
   engine::CardPayouts cards(engine, *store, clock, vault, bins, rails->set, config.card_engine);
@@ -278,7 +303,13 @@ int serve(const Config& config) {
   admin.set_sandbox_rails(rails->sandboxes);
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
-  http::Server server(config.server, [&](http::Request&& request, http::Responder respond) {
+  metrics::HttpRequests http_metrics;
+  const std::unique_ptr<metrics::Exporter> exporter = start_metrics(
+      config,
+      {http_metrics, engine.payout_metrics(), committer, dispatcher, rails->set, *store, clock});
+  http::ServerOptions server_options = config.server;
+  if (exporter) server_options.observer = &http_metrics;
+  http::Server server(server_options, [&](http::Request&& request, http::Responder respond) {
     answer_request(request, respond, router, cabinet_pages, admin);
   });
   const std::uint16_t first_port = server.listen();
@@ -286,12 +317,13 @@ int serve(const Config& config) {
   const std::uint16_t tls_port = server.tls_port();
   const std::string public_url = public_origin(config, port, tls_port);
   for (const auto& provider : config.providers) provider->set_public_url(public_url);
-  print_listeners(config, port, tls_port);
+  print_listeners(config, port, tls_port, exporter.get());
   spdlog::info("serving on port {}{} with data in {}, {} connections at most; public origin {}",
                first_port, tls_port && port ? " and " + std::to_string(tls_port) + " (TLS)" : "",
                config.storage_backend == "postgres" ? "PostgreSQL" : config.data_dir,
                config.server.connections_max, public_url);
   server.run(stop_all);
+  if (exporter) exporter->stop();  // after the drain, which it showed
   log_stopped(committer.stats());
   return 0;
 }
@@ -356,6 +388,10 @@ int main(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   storage_options(serve_cmd);
   serve_cmd->add_option("--listen", listen, "HOST:PORT, overrides server.listen (port 0: any)");
+  std::string metrics_listen;
+  serve_cmd->add_option("--metrics-listen", metrics_listen,
+                        "HOST:PORT, overrides metrics.listen (port 0: any; with --listen on port "
+                        "0 the metrics take any port too)");
   auto* audit_cmd = cli.add_subcommand("audit", "recompute balances and check every invariant");
   storage_options(audit_cmd);
   auto* migrate_cmd =
@@ -379,6 +415,7 @@ int main(int argc, char** argv) {
   try {
     Config config = load_config(config_path);
     if (!listen.empty()) override_listen(listen, config);
+    override_metrics_listen(metrics_listen, !listen.empty() && config.server.port == 0, config);
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {

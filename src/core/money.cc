@@ -104,6 +104,13 @@ std::string_view Currency::code() const { return std::string_view(kCurrencies[in
 
 int Currency::exponent() const { return kCurrencies[index_].exponent; }
 
+std::size_t Currency::known_count() { return kCurrencyCount; }
+
+Currency Currency::known(std::size_t index) {
+  assert(index < kCurrencyCount);
+  return Currency(static_cast<std::uint8_t>(index));
+}
+
 DecimalParse parse_decimal(std::string_view text, int exponent) {
   assert(exponent >= 0 && exponent <= kExponentMax);
   if (exponent < 0 || exponent > kExponentMax) return fail(DecimalError::kSyntax);

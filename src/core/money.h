@@ -8,6 +8,7 @@
 //
 // Everything here is a pure function or an immutable value type: thread-safe, no allocation
 // except where a std::string is returned or appended to, and no exceptions.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,6 +36,12 @@ class Currency {
   int exponent() const;
 
   bool operator==(const Currency&) const = default;
+
+  // The known currencies, each by its place 0..known_count()-1 in payoutd's table (dense
+  // per-currency tables, such as the metrics' money moved, index by it).
+  static std::size_t known_count();
+  static Currency known(std::size_t index);  // REQUIRES: index < known_count()
+  std::size_t index() const { return index_; }
 
  private:
   constexpr explicit Currency(std::uint8_t index) : index_(index) {}

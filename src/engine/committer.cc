@@ -92,6 +92,8 @@ void Committer::run_syncer() {
       std::abort();
     }
     const auto synced = Steady::now();
+    histograms_.sync_us.observe(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(synced - started).count());
     {
       std::lock_guard lock(mutex_);
       durable_seq_ = seq;
@@ -131,6 +133,11 @@ void Committer::complete_safely(Job& job, const store::Status& status) {
 CommitterStats Committer::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
+}
+
+std::size_t Committer::queue_depth() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
 }
 
 void Committer::run() {
@@ -198,6 +205,9 @@ void Committer::execute(Batch& batch) {
   std::uint64_t seq = 0;
   const store::Status status = run_batch(batch, seq, applied);
   const auto committed = Steady::now();
+  histograms_.batch_jobs.observe(0, static_cast<std::int64_t>(jobs));
+  histograms_.commit_us.observe(
+      0, std::chrono::duration_cast<std::chrono::microseconds>(committed - started).count());
   if (!status.ok) {
     if (const std::int64_t held = failure_log_.admit(); held >= 0) {
       spdlog::error("commit of {} jobs failed: {} ({} more failed batches not logged)", jobs,

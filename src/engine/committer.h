@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/log_limit.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 namespace payoutd::engine {
@@ -64,6 +65,18 @@ struct CommitterStats {
   std::uint64_t sync_us_total = 0;
 };
 
+// Distributions of the committer's work since start, for the metrics (docs/operations.md).
+struct CommitterHistograms {
+  metrics::Histograms batch_jobs{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}};
+  // A batch from its first apply until COMMIT returned (conflict reruns included), and an fsync
+  // (Store::sync), in microseconds.
+  metrics::Histograms commit_us{kLatencyBoundsUs};
+  metrics::Histograms sync_us{kLatencyBoundsUs};
+
+  static inline const std::vector<std::int64_t> kLatencyBoundsUs{
+      100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
+};
+
 class Committer {
  public:
   Committer(store::Store& store, const Clock& clock, CommitterOptions options);
@@ -79,6 +92,10 @@ class Committer {
   // Idempotent.
   void stop();
   CommitterStats stats() const;
+  const CommitterHistograms& histograms() const { return histograms_; }
+  // Jobs submitted and not yet taken into a batch (at most queue_jobs_max). Takes the queue's
+  // lock: for a scrape, not for the request path.
+  std::size_t queue_depth() const;
 
   // Runs `done` once everything committed before this call is durable: at once (on the caller's
   // thread) when it already is, else on the syncer thread. Reads that answer partners use it, so
@@ -106,7 +123,7 @@ class Committer {
   LogLimit failure_log_;
   // Two locks: I/O threads and the committer meet on the queue; the committer and the syncer
   // (and readers) on the sync state, so submitting never waits behind the syncer.
-  std::mutex queue_mutex_;  // queue_, stopping_, idle_
+  mutable std::mutex queue_mutex_;  // queue_, stopping_, idle_
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
@@ -117,6 +134,7 @@ class Committer {
   mutable std::mutex mutex_;  // everything below
   std::condition_variable sync_wake_;
   CommitterStats stats_;
+  CommitterHistograms histograms_;  // atomic: updated outside the lock
   struct Unsynced {
     std::uint64_t seq;
     Batch batch;

@@ -62,7 +62,8 @@ PayoutEngine::PayoutEngine(Committer& committer, const store::Store& store, cons
       store_(store),
       clock_(clock),
       options_(std::move(options)),
-      scheduler_(clock, [this](std::int64_t id) { fire(id); }) {}
+      scheduler_(clock, [this](std::int64_t id) { fire(id); }),
+      payout_metrics_(options_.metric_providers) {}
 
 PayoutEngine::~PayoutEngine() { stop(); }
 

@@ -16,6 +16,7 @@
 #include "core/money.h"
 #include "core/tenant.h"
 #include "engine/committer.h"
+#include "engine/payout_metrics.h"
 #include "engine/scheduler.h"
 #include "store/store.h"
 
@@ -75,6 +76,7 @@ struct PayoutResult {
   Error error = Error::kNone;
   std::string detail;  // English, for the error's description
   store::PayoutRecord payout;
+  bool created = false;  // this command's batch created the payout (not a replay)
 };
 using PayoutCallback = std::function<void(PayoutResult)>;
 
@@ -139,6 +141,8 @@ struct EngineOptions {
   std::int64_t sweep_interval_ms = 1000;
   std::int64_t sweep_lease_ms = 5000;
   std::int64_t sweep_grace_ms = 2000;
+  // The providers the payout metrics tell apart (the config's); any other is "other".
+  std::vector<std::string> metric_providers;
 };
 
 class PayoutEngine {
@@ -186,6 +190,9 @@ class PayoutEngine {
 
   Committer& committer() { return committer_; }
   const Committer& committer() const { return committer_; }
+  // Payouts made final on this node (the card engine counts its own there too).
+  PayoutMetrics& payout_metrics() { return payout_metrics_; }
+  const PayoutMetrics& payout_metrics() const { return payout_metrics_; }
 
  private:
   bool submit(std::unique_ptr<Job> job);
@@ -200,6 +207,7 @@ class PayoutEngine {
   std::mutex overdue_mutex_;
   std::function<void(const store::PayoutRecord&)> card_overdue_;
   Scheduler scheduler_;
+  PayoutMetrics payout_metrics_;
 };
 
 // "<kind>:<tenant>:<partner id>": the reference every transfer of a payout carries.

@@ -2,6 +2,7 @@
 // (the payout then waits as a reservation until the scheduler settles it).
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <tuple>
 
 #include "core/assert.h"
@@ -168,6 +169,7 @@ PayoutResult apply_wallet_payout(WriteTxn& txn, const Keyed<WalletPayout>& in,
     return refuse(txn, tenant, r, fingerprint, Error::kNone, {});
   }
 
+  result.created = true;
   if (p.status != PayoutStatus::kDeclined) {
     std::int64_t transfer_id = 0;
     const TransferResult moved = move(txn, t, *funder, *wallet, nullptr, &transfer_id);
@@ -200,6 +202,7 @@ void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
           done({Error::kUnavailable, "storage unavailable", {}});
           return;
         }
+        if (result.created) payout_metrics_.finished(result.payout);
         if (result.error == Error::kNone && result.payout.status == PayoutStatus::kProcessing) {
           // Also on a replay: settlement is idempotent, and this re-arms a lost timer.
           scheduler_.schedule(result.payout.id, result.payout.due_ms);
@@ -211,7 +214,7 @@ void PayoutEngine::wallet_payout(WalletPayout request, PayoutCallback done) {
 
 void PayoutEngine::settle(std::int64_t payout_id) {
   struct Settled {
-    bool changed = false;
+    std::optional<PayoutRecord> payout;  // as this batch settled it; nullopt: unchanged
   };
   auto job = make_job<Settled>(
       payout_id, [](std::int64_t id, store::Footprint& f) { f.payout_ids.push_back(id); },
@@ -239,10 +242,14 @@ void PayoutEngine::settle(std::int64_t payout_id) {
         p->decline_code = blocked ? std::string(kDeclineClientBlocked) : std::string();
         p->updated_ms = now_ms;
         txn.update_payout(*p);  // also the wallet's history entry: it shows the new status
-        return Settled{true};
+        return Settled{std::move(p)};
       },
-      [this, payout_id](Settled, const store::Status& status) {
-        if (!status.ok) scheduler_.schedule(payout_id, clock_.now_ms() + options_.settle_retry_ms);
+      [this, payout_id](Settled settled, const store::Status& status) {
+        if (!status.ok) {
+          scheduler_.schedule(payout_id, clock_.now_ms() + options_.settle_retry_ms);
+        } else if (settled.payout) {
+          payout_metrics_.finished(*settled.payout);
+        }
       });
   if (!submit(std::move(job))) {
     scheduler_.schedule(payout_id, clock_.now_ms() + options_.settle_retry_ms);

@@ -349,12 +349,14 @@ void Server::on_reload(std::function<void()> hook) {
 }
 
 void Server::run(const std::function<void()>& on_drained) {
-  impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {}: draining", signal);
-    impl_->begin_drain(on_drained);
-  });
-  impl_->await_reload();
+  if (impl_->options.handle_signals) {
+    impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {}: draining", signal);
+      impl_->begin_drain(on_drained);
+    });
+    impl_->await_reload();
+  }
   for (auto& listener : impl_->listeners) impl_->accept(*listener);
   for (std::size_t i = 0; i < impl_->contexts(); ++i) {
     asio::post(impl_->context(i), [this, i] { impl_->sweep(i); });
@@ -368,6 +370,10 @@ void Server::run(const std::function<void()>& on_drained) {
   }
   impl_->io.run();
   for (auto& t : extra) t.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_drain(nullptr); });
 }
 
 }  // namespace payoutd::http

@@ -72,6 +72,18 @@ struct TlsOptions {
   std::string client_ca_file;  // CAs of client certificates; empty: none is asked for
 };
 
+// Told of every request the handler answers (metrics). Both calls run on the connection's I/O
+// thread, for every request of every connection: they must not block, and should not allocate.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // When the request is whole, before the handler has it: a number of the observer's (its
+  // route), kept with the connection and handed back to answered().
+  virtual std::uint32_t classify(const Request& request) = 0;
+  // When its answer is about to be written: the status, and the time since the request was whole.
+  virtual void answered(std::uint32_t route, int status, std::int64_t handling_ns) = 0;
+};
+
 struct ServerOptions {
   bool plain = true;  // listens in plain HTTP on host:port
   std::string host = "127.0.0.1";
@@ -90,6 +102,10 @@ struct ServerOptions {
                              // a TLS handshake from the connection's accept
   int write_timeout_s = 60;  // an answer is written whole within this; else the connection is reset
   int drain_timeout_s = 30;  // how long SIGTERM waits for requests in flight
+  // Whether run() drains on SIGTERM/SIGINT. One server of a process owns the signals; another
+  // (the metrics listener) leaves them alone and is ended by stop().
+  bool handle_signals = true;
+  RequestObserver* observer = nullptr;  // outlives the server; nullptr: none
 };
 
 class Server {
@@ -108,11 +124,15 @@ class Server {
   // SIGHUP reads the TLS files again for the connections accepted from then on; a connection
   // keeps the certificate it was accepted with. A file that cannot be read or does not fit leaves
   // the current certificate in use, and is logged. Then it runs the hooks added here (other work
-  // a reload does), on the first I/O thread, in the order added. Before run().
+  // a reload does), on the first I/O thread, in the order added. Before run(). Only a server
+  // that handles signals (ServerOptions::handle_signals) reloads.
   void on_reload(std::function<void()> hook);
-  // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
-  // (up to drain_timeout_s), calls `on_drained`, and returns.
+  // Serves until SIGTERM/SIGINT (when it handles signals) or stop(): then stops accepting, lets
+  // every request in flight be answered (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
+  // Any thread: drains as a signal would (stops accepting, answers what is in flight), and
+  // run() returns.
+  void stop();
 
   struct Impl;  // defined in server_impl.h, where Beast lives
 

@@ -40,11 +40,13 @@ struct TlsStream;
 
 struct Server::Impl {
   Impl(ServerOptions o, Handler h)
-      : options(std::move(o)),
-        handler(std::move(h)),
-        io(1),
-        signals(io, SIGTERM, SIGINT),
-        reload_signals(io, SIGHUP) {}
+      : options(std::move(o)), handler(std::move(h)), io(1), signals(io), reload_signals(io) {
+    if (options.handle_signals) {
+      signals.add(SIGTERM);
+      signals.add(SIGINT);
+      reload_signals.add(SIGHUP);
+    }
+  }
 
   ~Impl() {
     if (spare_descriptor >= 0) ::close(spare_descriptor);
@@ -255,6 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<std::int64_t> idle_since_ns_{phase_since_ns_};
   bool registered_ = false;
   std::list<std::weak_ptr<Session>>::iterator registry_entry_;
+  std::uint32_t route_ = 0;          // the observer's classification of the request in hand
   std::atomic<bool> counted_{true};  // in Server::Impl::connections (admit() counted it)
 };
 

@@ -126,6 +126,9 @@ bool Session::evict(std::int64_t since_ns) {
 
 void Session::write(Response r) {
   if (r.render_body) r.render_body(r.body);
+  if (RequestObserver* o = server_.options.observer) {
+    o->answered(route_, r.status, steady_ns() - phase_since_ns_);  // since kHandling began
+  }
   const bool keep = keep_alive_ && !server_.draining.load(std::memory_order_relaxed);
   out_.clear();
   out_.reserve(160 + r.body.size());
@@ -215,6 +218,7 @@ void Session::handle(Request request) {
   request.peer_address = peer_;
   request.over_tls = tls_ != nullptr;
   request.client_certificate = client_certificate_;
+  if (RequestObserver* o = server_.options.observer) route_ = o->classify(request);
   enter(Phase::kHandling);
   server_.in_flight.fetch_add(1, std::memory_order_relaxed);
   server_.handler(std::move(request), [self = shared_from_this()](Response response) {

@@ -185,11 +185,12 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
   };
   auto release = [this, id] { end_flight(id); };
   if (!delivery.attempted) return release();
-  auto job = engine::make_job<bool>(
+  auto job = engine::make_job<std::optional<Recorded>>(
       Input{id, at_ms, std::move(delivery)}, [](const Input&, store::Footprint&) {},
-      [this](const Input& in, store::WriteTxn& txn, std::int64_t now_ms) {
+      [this](const Input& in, store::WriteTxn& txn,
+             std::int64_t now_ms) -> std::optional<Recorded> {
         auto m = txn.find_outbox(in.id);
-        if (!m || m->state != OutboxState::kPending) return false;
+        if (!m || m->state != OutboxState::kPending) return std::nullopt;
         m->attempts += 1;
         txn.insert_outbox_attempt({m->id, m->attempts, in.at_ms, in.delivery.duration_ms,
                                    in.delivery.http_status, in.delivery.error});
@@ -213,10 +214,31 @@ void Dispatcher::record(std::int64_t id, Delivery delivery, std::int64_t at_ms) 
           m->body.clear();  // a code is kept only as long as it may still be sent
         }
         txn.update_outbox(*m);
-        return true;
+        return Recorded{store::outbox_lane(m->target), m->state};
       },
-      [release](bool, const store::Status&) { release(); });
+      [this, release](std::optional<Recorded> recorded, const store::Status& status) {
+        if (status.ok && recorded) {
+          attempts_.add(static_cast<std::size_t>(recorded->lane) * 3 +
+                        static_cast<std::size_t>(recorded->state));
+        }
+        release();
+      });
   if (!committer_.submit(std::move(job))) release();
+}
+
+void Dispatcher::write_metrics(metrics::Exposition& out) const {
+  static constexpr std::string_view kLanes[] = {"http", "sms", "mail"};
+  static constexpr std::string_view kOutcomes[] = {"retry", "delivered", "abandoned"};
+  out.family("payoutd_outbox_attempts_total", metrics::Type::kCounter,
+             "Delivery attempts of outbox messages recorded by this node, by lane (http: partners' "
+             "callbacks, sms, mail) and outcome (delivered; retry: failed, tried again later; "
+             "abandoned: failed for good).");
+  for (std::size_t lane = 0; lane < std::size(kLanes); ++lane) {
+    for (std::size_t outcome = 0; outcome < std::size(kOutcomes); ++outcome) {
+      out.sample({{"lane", kLanes[lane]}, {"outcome", kOutcomes[outcome]}},
+                 attempts_.value(lane * 3 + outcome));
+    }
+  }
 }
 
 }  // namespace payoutd::outbox

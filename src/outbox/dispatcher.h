@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "engine/committer.h"
 #include "store/store.h"
 
@@ -95,6 +96,8 @@ class Dispatcher {
   void stop();
   // Looks for due messages now (a batch that wrote some calls it once it is durable).
   void wake();
+  // payoutd_outbox_attempts_total: the attempts this node recorded, by lane and outcome.
+  void write_metrics(metrics::Exposition& out) const;
 
  private:
   // A tenant's messages of one lane.
@@ -106,6 +109,11 @@ class Dispatcher {
   void end_flight(std::int64_t id);
   void deliver(store::OutboxMessage message);
   void record(std::int64_t id, Delivery delivery, std::int64_t at_ms);
+  // An attempt as its batch recorded it: the message's lane, and the state it left it in.
+  struct Recorded {
+    store::OutboxLane lane;
+    store::OutboxState state;
+  };
 
   engine::Committer& committer_;
   const store::Store& store_;
@@ -123,6 +131,7 @@ class Dispatcher {
   bool reading_ = false;                               // a due read's messages are being handed out
   std::unordered_set<std::int64_t> done_during_read_;  // ids released since that read began
   std::thread thread_;
+  metrics::Counters attempts_{3 * 3};  // [store::OutboxLane][store::OutboxState]
 };
 
 }  // namespace payoutd::outbox

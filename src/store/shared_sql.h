@@ -73,6 +73,24 @@ inline constexpr auto kPendingTenants = concat(
     "         ORDER BY o.tenant LIMIT 1)"
     " FROM tenants t WHERE t.tenant IS NOT NULL)");
 
+// --- Metrics ------------------------------------------------------------------------------------
+
+// Store::backlog, through outbox_queues and payouts_processing (their conditions spelled).
+inline constexpr auto kCardPayoutUnsettled =
+    concat(kProcessingPayout, " AND kind = ", number<PayoutKind::kCardPayout>(),
+           " AND pending_transfer_id <> 0");
+inline constexpr auto kBacklog =
+    concat("SELECT (SELECT count(*) FROM outbox WHERE ", kPendingMessage,
+           "),"
+           " (SELECT coalesce(min(next_attempt_ms), 0) FROM outbox WHERE ",
+           kPendingMessage,
+           "),"
+           " (SELECT count(*) FROM payouts WHERE ",
+           kCardPayoutUnsettled,
+           "),"
+           " (SELECT coalesce(min(created_ms), 0) FROM payouts WHERE ",
+           kCardPayoutUnsettled, ")");
+
 // --- Audit's snapshot: whole tables --------------------------------------------------------------
 
 inline constexpr const char* kAllAccounts = "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id";

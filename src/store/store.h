@@ -340,6 +340,23 @@ class WriteTxn {
   virtual Status commit() = 0;
 };
 
+// What waits, for the metrics' gauges (Store::backlog).
+struct Backlog {
+  std::int64_t outbox_pending = 0;              // outbox messages not yet delivered nor abandoned
+  std::int64_t outbox_next_attempt_ms_min = 0;  // the earliest next attempt among them; 0: none
+  // Card payouts reserved and not final: sent, or to be sent, to their card network, whose
+  // answer or reconciliation (status query) will settle them.
+  std::int64_t card_payouts_unsettled = 0;
+  std::int64_t card_payouts_created_ms_min = 0;  // the oldest of them; 0: none
+};
+
+// The read pool's waits since the store opened (PostgreSQL; SQLite's readers never wait).
+struct PoolStats {
+  std::int64_t waits = 0;          // reads that found no free connection and waited for one
+  std::int64_t wait_us_total = 0;  // how long they waited, in all
+  std::int64_t timeouts = 0;       // of them, reads that got none within pool_wait_ms
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -410,6 +427,11 @@ class Store {
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                              std::size_t limit) const = 0;
+
+  // The backlogs above: one pass over the partial indexes of pending messages and processing
+  // payouts, so its cost follows what waits, not the size of the tables.
+  virtual Read<Backlog> backlog() const = 0;
+  virtual PoolStats pool_stats() const { return {}; }
 
   // Everything audit needs, read in one read transaction (one consistent snapshot, even while
   // batches commit).

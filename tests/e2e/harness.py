@@ -184,6 +184,7 @@ def ecommpay_sign(secret, value):
 
 
 LISTEN_RE = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
+METRICS_RE = re.compile(r"metrics on http://127\.0\.0\.1:(\d+)/metrics")
 ISO8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -351,7 +352,7 @@ class Server:
 
     def __init__(self, data_dir=None, listen="127.0.0.1:0", extra_args=(), extra_config=None,
                  backend=None, postgres_url=None, config_replace=None, env=None, preexec_fn=None,
-                 tls=None):
+                 tls=None, metrics_listen="127.0.0.1:0"):
         """extra_config: TOML text appended to a copy of the config (e.g. another product).
         config_replace: {old: new} changes to that copy (e.g. the rail's latency).
         env: {name: value} changes to the process's environment (None removes a variable).
@@ -361,7 +362,9 @@ class Server:
         preexec_fn: runs in the child before payoutd starts (e.g. a lower descriptor limit).
         tls: {"cert_file", "key_file"[, "client_ca_file", "listen"]}: a [server.tls] listener too
         (on a free port unless "listen" says; its port is tls_port). With listen=None the server
-        has no plain listener: the [server] listen line goes, and port is None."""
+        has no plain listener: the [server] listen line goes, and port is None.
+        metrics_listen: --metrics-listen (by default a free port of its own: servers side by side
+        never share one); None: the config's."""
         self.binary = binary_path()
         self.config = config_path()
         self.tmp = tempfile.mkdtemp(prefix="payoutd-e2e-")
@@ -387,9 +390,11 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.preexec_fn = preexec_fn
+        self.metrics_listen = metrics_listen
         self.proc = None
         self.port = None
         self.tls_port = None
+        self.metrics_port = None  # the metrics listener's, once started
         self.starts = 0
         self._logs = []
 
@@ -402,7 +407,8 @@ class Server:
         out_path = os.path.join(self.tmp, f"stdout.{self.starts}.log")
         self._logs += [err_path, out_path]
         listen = ["--listen", self.listen] if self.listen else []
-        cmd = [str(self.binary), "serve", "--config", str(self.config)] + listen + \
+        metrics = ["--metrics-listen", self.metrics_listen] if self.metrics_listen else []
+        cmd = [str(self.binary), "serve", "--config", str(self.config)] + listen + metrics + \
               ["--data-dir", self.data_dir] + self.storage_args() + self.extra_args
         env = dict(os.environ)
         for name, value in self.env.items():
@@ -417,7 +423,7 @@ class Server:
         finally:
             err.close()
         ready = threading.Event()
-        found = {}
+        found = {"metrics": threading.Event()}
         threading.Thread(target=_pump_stdout, args=(self.proc, out_path, ready, found, bool(self.listen)),
                          daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
@@ -430,6 +436,11 @@ class Server:
                                    f"{self.log_tail()}")
         self.port = found.get("http")
         self.tls_port = found.get("https")
+        if self.metrics_listen or "--metrics-listen" in self.extra_args:
+            if not found["metrics"].wait(START_TIMEOUT):
+                self._force_kill()
+                raise HarnessError(f"payoutd printed no 'metrics on' line\n{self.log_tail()}")
+        self.metrics_port = found.get("metrics_port")
         status = self.health()
         if status != 200:
             raise HarnessError(f"GET /healthz answered {status} right after start\n{self.log_tail()}")
@@ -497,6 +508,16 @@ class Server:
         except OSError:
             return None
 
+    def scrape(self, timeout=10):
+        """GET /metrics on the metrics listener: (status, content type, text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=timeout)
+        try:
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            return r.status, r.getheader("Content-Type"), r.read().decode("utf-8")
+        finally:
+            conn.close()
+
     def stored_bytes(self):
         """Everything the store keeps, as bytes: SQLite's database file and its log, or a dump of
         the PostgreSQL database's rows."""
@@ -555,12 +576,18 @@ def _pump_stdout(proc, out_path, ready, found, plain):
         for line in iter(proc.stdout.readline, b""):
             f.write(line)
             f.flush()
+            text = line.decode("utf-8", "replace")
             if not ready.is_set():
-                m = LISTEN_RE.search(line.decode("utf-8", "replace"))
+                m = LISTEN_RE.search(text)
                 if m:
                     found[m.group(1)] = int(m.group(2))
                     if m.group(1) == "http" or not plain:
                         ready.set()
+            elif "metrics_port" not in found:
+                m = METRICS_RE.search(text)  # printed right after "listening on"
+                if m:
+                    found["metrics_port"] = int(m.group(1))
+                    found["metrics"].set()
     proc.stdout.close()
 
 

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import TRANSIT_BALANCE, unique  # noqa: E402
 from network_doubles import MastercardSendDouble  # noqa: E402
 from rail_cases import BerekeRailTestCase  # noqa: E402
+from test_metrics import parse_exposition, value  # noqa: E402
 
 CARD_APPROVE = "5555555555554444"
 CARD_DECLINE_05 = "5555555555550012"
@@ -75,6 +76,15 @@ class MastercardRailTest(BerekeRailTestCase):
         self.assertEqual(sum(mc["latencyMs"].values()), 1, mc)
         # The simulated network keeps no connector counters.
         self.assertNotIn("credits", self.rail_stats("sandbox"))
+        # The same counters, in the Prometheus metrics.
+        status, _, text = self.server.scrape()
+        self.assertEqual(status, 200, text)
+        samples = parse_exposition(text)
+        self.assertEqual(value(samples, "payoutd_rail_calls_total", rail=self.RAIL, call="credit",
+                               outcome="approved"), 1, text)
+        self.assertEqual(value(samples, "payoutd_rail_call_duration_seconds_count", rail=self.RAIL),
+                         1, text)
+        self.assertFalse([k for k in samples if ("rail", "sandbox") in k[1]])
 
     def test_declines_come_back_with_nothing_moved(self):
         for pan in (CARD_DECLINE_05, CARD_DECLINE_51):

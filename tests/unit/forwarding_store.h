@@ -69,6 +69,10 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->processing_payouts(due, n);
   }
+  store::Read<store::Backlog> backlog() const override {
+    if (failing()) return failure();
+    return inner_->backlog();
+  }
   store::Read<std::optional<std::string>> get_record(std::string_view t, std::string_view k,
                                                      std::string_view key) const override {
     if (failing()) return failure();

@@ -196,7 +196,7 @@ void CardPayouts::fire(std::int64_t id) {
 
 void CardPayouts::examine(std::int64_t payout_id) {
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake, payout_id, &declare_payout_id,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(), payout_id, &declare_payout_id,
       [this](const std::int64_t& id, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_examine(txn, id, notify_, now_ms);
       },
@@ -277,7 +277,7 @@ void CardPayouts::dispatch(const PayoutRecord& p, const CardOrder& o, const Seal
 void CardPayouts::answered(std::int64_t payout_id, rails::Answer answer, bool status_check,
                            std::string rail) {
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(),
       card_jobs::AnswerInput{payout_id, std::move(answer), status_check, std::move(rail)},
       +[](const card_jobs::AnswerInput& i, store::Footprint& f) {
         f.payout_ids.push_back(i.payout_id);
@@ -394,7 +394,7 @@ void CardPayouts::submit(CardPayoutRequest request, CardPayoutCallback done) {
   card_jobs::SubmitInput in = card_jobs::prepare_submit(std::move(request), vault_, rules);
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake, std::move(in),
+      engine_.committer(), shared_->wake, engine_.payout_metrics(), std::move(in),
       +[](const card_jobs::SubmitInput& i, store::Footprint& f) {
         f.payouts.push_back({i.tenant, PayoutKind::kCardPayout, i.request.partner_id});
         f.accounts.push_back({i.tenant, ledger::AccountKind::kFunder, i.source_code});
@@ -439,7 +439,8 @@ void CardPayouts::run_confirm(const Tenant& tenant, card_jobs::ConfirmInput in,
   Sealed sealed{in.card.facts.card_id, in.card.sealed};
   in.rules = reserve_rules(tenant);
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::ConfirmInput>,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(), std::move(in),
+      &declare_order<card_jobs::ConfirmInput>,
       [this](const card_jobs::ConfirmInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_confirm(txn, i, options_, notify_, now_ms);
       },
@@ -463,7 +464,8 @@ void CardPayouts::request_code(const Tenant& tenant, std::string partner_id, Cod
   in.code_mac = card_jobs::order_code_mac(vault_, in.tenant, partner_id, in.code);
   in.partner_id = std::move(partner_id);
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeInput>,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(), std::move(in),
+      &declare_order<card_jobs::CodeInput>,
       [this](const card_jobs::CodeInput& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_request_code(txn, i, options_, notify_, now_ms);
       },
@@ -473,7 +475,7 @@ void CardPayouts::request_code(const Tenant& tenant, std::string partner_id, Cod
 void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::string decline_code,
                          CardPayoutCallback done) {
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(),
       card_jobs::RefuseInput{tenant.key(), std::move(partner_id), std::move(decline_code)},
       &declare_order<card_jobs::RefuseInput>,
       [this](const card_jobs::RefuseInput& i, WriteTxn& txn, std::int64_t now_ms) {
@@ -485,7 +487,7 @@ void CardPayouts::refuse(const Tenant& tenant, std::string partner_id, std::stri
 void CardPayouts::describe(const Tenant& tenant, std::string partner_id, std::string description,
                            CardPayoutCallback done) {
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(),
       card_jobs::DescribeInput{tenant.key(), std::move(partner_id), std::move(description)},
       &declare_order<card_jobs::DescribeInput>,
       [this](const card_jobs::DescribeInput& i, WriteTxn& txn, std::int64_t now_ms) {
@@ -502,7 +504,8 @@ void CardPayouts::confirm_code(const Tenant& tenant, std::string partner_id, std
   card_jobs::CodeEntry in{std::move(key), std::move(partner_id), mac, {}};
   in.rules = reserve_rules(tenant);
   card_jobs::run_order_job(
-      engine_.committer(), shared_->wake, std::move(in), &declare_order<card_jobs::CodeEntry>,
+      engine_.committer(), shared_->wake, engine_.payout_metrics(), std::move(in),
+      &declare_order<card_jobs::CodeEntry>,
       [this](const card_jobs::CodeEntry& i, WriteTxn& txn, std::int64_t now_ms) {
         return card_jobs::apply_confirm_code(txn, i, options_, notify_, now_ms);
       },

@@ -7,6 +7,7 @@
 
 #include "engine/cards/order.h"
 #include "engine/committer.h"
+#include "engine/payout_metrics.h"
 #include "rails/routing.h"
 
 namespace payoutd::engine::card_jobs {
@@ -39,11 +40,13 @@ void submit(Committer& committer, std::unique_ptr<Job> job, const Done& done) {
 }
 
 // An order command: `declare` names the payout it touches; `wake` runs once a batch that wrote
-// outbox messages is durable (the dispatcher's wake-up).
+// outbox messages is durable (the dispatcher's wake-up); `payouts` counts a payout it made final.
 template <typename Input, typename Apply, typename Done>
-void run_order_job(Committer& committer, const std::function<void()>& wake, Input input,
-                   void (*declare)(const Input&, store::Footprint&), Apply apply, Done done) {
-  auto completion = [done, wake](CardPayoutResult r, const store::Status& status) {
+void run_order_job(Committer& committer, const std::function<void()>& wake, PayoutMetrics& payouts,
+                   Input input, void (*declare)(const Input&, store::Footprint&), Apply apply,
+                   Done done) {
+  auto completion = [done, wake, &payouts](CardPayoutResult r, const store::Status& status) {
+    if (status.ok && r.finished) payouts.finished(r.payout);
     if (status.ok && r.notified && wake) wake();
     done(std::move(r), status);
   };

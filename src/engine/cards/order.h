@@ -174,6 +174,7 @@ struct CardPayoutResult {
   bool fresh = false;         // this command's batch decided to send the credit to the order's rail
                               // (a first send, a re-send or a fallback): the engine sends it now
   bool notified = false;      // the batch wrote an outbox message about it
+  bool finished = false;      // the batch made the payout final (success or declined)
   bool rail_timeout = false;  // the rail's first answer did not come in time
 };
 

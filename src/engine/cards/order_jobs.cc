@@ -46,7 +46,10 @@ CardPayoutResult finish(WriteTxn& txn, Step step, const Notify& notify, std::int
   if (step.write != Write::kNothing) {
     txn.update_record(r.payout.tenant, kOrderRecord, r.payout.partner_id, order_to_json(r.order));
   }
-  if (step.write == Write::kPayoutAndOrder) r.notified = notify(txn, r.payout, r.order, now_ms);
+  if (step.write == Write::kPayoutAndOrder) {
+    r.notified = notify(txn, r.payout, r.order, now_ms);
+    r.finished = r.payout.status != store::PayoutStatus::kProcessing;
+  }
   return r;
 }
 
@@ -241,6 +244,7 @@ CardPayoutResult apply_submit(WriteTxn& txn, const SubmitInput& in,
   txn.insert_record("", kOrderIdIndex, done.order.order_id,
                     in.tenant + kFieldSeparator + r.partner_id);
   result.notified = notify(txn, done.payout, done.order, now_ms);
+  result.finished = done.payout.status != store::PayoutStatus::kProcessing;  // declined at once
   result.payout = std::move(step.state.payout);
   result.order = std::move(step.state.order);
   return result;

@@ -6,10 +6,20 @@ namespace payoutd::store::postgres {
 
 ReaderPool::Lease ReaderPool::acquire(Pick pick) {
   std::unique_lock lock(mutex_);
-  const bool available =
-      free_.wait_for(lock, std::chrono::milliseconds(options_.pool_wait_ms),
-                     [&] { return !idle_.empty() || open_ < options_.read_connections_max; });
-  if (!available) throw StorageError("no free PostgreSQL connection");
+  auto ready = [&] { return !idle_.empty() || open_ < options_.read_connections_max; };
+  if (!ready()) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool available =
+        free_.wait_for(lock, std::chrono::milliseconds(options_.pool_wait_ms), ready);
+    ++stats_.waits;
+    stats_.wait_us_total += std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+    if (!available) {
+      ++stats_.timeouts;
+      throw StorageError("no free PostgreSQL connection");
+    }
+  }
   if (pick == Pick::kNew && open_ >= options_.read_connections_max) {
     idle_.pop_back();  // makes room for the new one
     --open_;
@@ -29,6 +39,11 @@ ReaderPool::Lease ReaderPool::acquire(Pick pick) {
     free_.notify_one();
     throw;
   }
+}
+
+PoolStats ReaderPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 void ReaderPool::release(std::unique_ptr<Connection> c) {

@@ -41,6 +41,9 @@ class ReaderPool {
   // Takes a connection back (or one opened elsewhere) as an idle one, if it is still healthy.
   void release(std::unique_ptr<Connection> c);
 
+  // The reads that waited for a connection, since the pool was made (Store::pool_stats).
+  PoolStats stats() const;
+
  private:
   using Lease = PoolLease<ReaderPool, Connection>;
   enum class Pick : std::uint8_t { kIdleFirst, kNew };
@@ -48,8 +51,9 @@ class ReaderPool {
   void drop_idle();
 
   const PostgresOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable free_;
+  PoolStats stats_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;  // read connections in existence (idle or leased)
 };

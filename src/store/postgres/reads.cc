@@ -199,4 +199,12 @@ Read<AuditSnapshot> PgStore::snapshot() const {
   });
 }
 
+Read<Backlog> PgStore::backlog() const {
+  return guarded_read("backlog", [&] {
+    return *first_row(readers_.read(sql::kBacklog, Params{}), [](const Row& row) {
+      return Backlog{row.i64(0), row.i64(1), row.i64(2), row.i64(3)};
+    });
+  });
+}
+
 }  // namespace payoutd::store::postgres

@@ -58,6 +58,8 @@ class PgStore final : public Store {
   Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const override;
   Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                      std::size_t limit) const override;
+  Read<Backlog> backlog() const override;
+  PoolStats pool_stats() const override { return readers_.stats(); }
   Read<AuditSnapshot> snapshot() const override;
 
   // Writer thread only: the next id for a transfer or a payout (or an outbox message), from the

@@ -209,4 +209,14 @@ Read<AuditSnapshot> SqliteStore::snapshot() const {
   });
 }
 
+Read<Backlog> SqliteStore::backlog() const {
+  return guarded_read("backlog", [&] {
+    auto reader = readers_.acquire();
+    Stmt& s = reader->stmt(sql::kBacklog);
+    return *first_row(s, [](const Stmt& row) {
+      return Backlog{row.i64(0), row.i64(1), row.i64(2), row.i64(3)};
+    });
+  });
+}
+
 }  // namespace payoutd::store::sqlite

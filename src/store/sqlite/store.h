@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
   Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const override;
   Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                      std::size_t limit) const override;
+  Read<Backlog> backlog() const override;
   Read<AuditSnapshot> snapshot() const override;
 
   // For the write transaction (writer thread only): the committed accounts, and what the writer
