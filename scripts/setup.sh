@@ -24,6 +24,7 @@ packages=(
   python3                     # end-to-end tests (standard library only)
   nginx-light wrk             # benchmark: reference server and load generator
   chromium                    # browser tests of the hosted pages (driven by playwright-core)
+  haproxy                     # test: real client addresses behind a proxy (PROXY protocol, X-Forwarded-For)
   curl procps
 )
 

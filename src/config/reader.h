@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/money.h"
+#include "core/network.h"
 
 namespace payoutd::config {
 
@@ -37,6 +39,9 @@ Currency currency(const toml::table& t, const std::string& where);
 // A non-negative decimal string in `currency`, as minor units.
 std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
                       Currency currency, const char* fallback);
+// A list of IP addresses and CIDR ranges ("10.0.0.0/8", "::1"); empty when absent. Refuses
+// another type and any entry that is not a string naming an address or a range, naming its index.
+std::vector<Network> networks(const toml::table& t, const std::string& where, const char* key);
 // The table `name` of `root`, or an empty one when absent.
 const toml::table& section(const toml::table& root, const char* name);
 

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/client_address.h"
+
 namespace payoutd::http {
 
 enum class RequestProblem : std::uint8_t {
@@ -32,7 +34,12 @@ struct Request {
   std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
   std::string content_type;     // the Content-Type header, as sent (a page's form body)
   std::string body;
-  std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
+  // The client's IP address (allowlists, throttles, audit logs): the TCP peer's, or the one a
+  // trusted proxy names (ServerOptions::client_address, http/client_address.h).
+  std::string peer_address;
+  // The forwarding header ServerOptions::client_address names, its field lines joined by ", ";
+  // read only when that header is (ClientAddressOptions::reads_forwarded_header).
+  std::string forwarded;
   RequestProblem problem = RequestProblem::kNone;
 
   std::string_view path() const;
@@ -68,6 +75,8 @@ struct ServerOptions {
   int read_timeout_s = 10;   // a request arrives whole within this of its first byte
   int write_timeout_s = 60;  // an answer is written whole within this; else the connection is reset
   int drain_timeout_s = 30;  // how long SIGTERM waits for requests in flight
+  // Behind proxies: whose word about the client is taken, and how it is given.
+  ClientAddressOptions client_address;
 };
 
 class Server {

@@ -32,8 +32,16 @@ bool header_safe(std::string_view text) {
 void Session::start() {
   beast::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = endpoint.address().to_string();
+  std::string peer = ec ? std::string() : endpoint.address().to_string();
   socket_.set_option(tcp::no_delay(true), ec);
+  switch (origin_.connect(std::move(peer), server_.options.client_address)) {
+    case ClientOrigin::Start::kRefuse:
+      return refuse_untrusted_peer();
+    case ClientOrigin::Start::kProxyHeader:
+      return read_proxy_header();
+    case ClientOrigin::Start::kRequests:
+      break;
+  }
   read();
 }
 
@@ -155,7 +163,7 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
 
 void Session::handle(Request request) {
   keep_alive_ = reader_.keep_alive();
-  request.peer_address = peer_;
+  request.peer_address = origin_.address_of(request.forwarded);
   enter(Phase::kHandling);
   server_.in_flight.fetch_add(1, std::memory_order_relaxed);
   server_.handler(std::move(request), [self = shared_from_this()](Response response) {
