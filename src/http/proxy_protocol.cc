@@ -43,16 +43,18 @@ bool valid_port(std::string_view text) {
   return value <= 65535;
 }
 
-// "TCP4 <src> <dst> <sport> <dport>" or "TCP6 ...": the source address; nullopt if malformed.
-std::optional<IpAddress> v1_tcp_source(std::string_view rest, std::uint8_t address_bytes) {
+// "<src> <dst> <sport> <dport>" after "TCP4 " (`ipv6` false) or "TCP6 ": the source address;
+// nullopt if malformed. The family is the text's: "::ffff:192.0.2.7" is TCP6's, though it names
+// an IPv4 address (IpAddress).
+std::optional<IpAddress> v1_tcp_source(std::string_view rest, bool ipv6) {
   std::optional<IpAddress> addresses[2];
   for (auto& address : addresses) {
-    address = IpAddress::parse(next_field(rest));
-    if (!address || address->size != address_bytes) return std::nullopt;
+    const std::string_view text = next_field(rest);
+    address = IpAddress::parse(text);
+    if (!address || (text.find(':') != std::string_view::npos) != ipv6) return std::nullopt;
   }
-  if (!valid_port(next_field(rest)) || !valid_port(next_field(rest)) || !rest.empty()) {
-    return std::nullopt;
-  }
+  // The last port is the rest of the line: a trailing space makes it no port.
+  if (!valid_port(next_field(rest)) || !valid_port(rest)) return std::nullopt;
   return addresses[0];
 }
 
@@ -70,11 +72,8 @@ ProxyHeader parse_v1(std::string_view bytes) {
   const std::string_view protocol = next_field(rest);
   // UNKNOWN: the proxy cannot say (anything may follow it on the line, and is ignored).
   if (protocol == "UNKNOWN") return {ProxyHeaderStep::kHeader, length, std::nullopt};
-  std::uint8_t address_bytes = 0;
-  if (protocol == "TCP4") address_bytes = 4;
-  if (protocol == "TCP6") address_bytes = 16;
-  if (address_bytes == 0) return invalid();
-  auto source = v1_tcp_source(rest, address_bytes);
+  if (protocol != "TCP4" && protocol != "TCP6") return invalid();
+  auto source = v1_tcp_source(rest, protocol == "TCP6");
   if (!source) return invalid();
   return {ProxyHeaderStep::kHeader, length, source};
 }
