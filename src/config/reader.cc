@@ -46,7 +46,8 @@ std::vector<Network> networks(const toml::table& t, const std::string& where, co
   if (!node) return {};
   const toml::array* list = node->as_array();
   const std::string path = where + "." + key;
-  if (!list) fail(path, "must be a list of addresses or CIDR ranges, e.g. [\"10.0.0.0/8\", \"::1\"]");
+  if (!list)
+    fail(path, "must be a list of addresses or CIDR ranges, e.g. [\"10.0.0.0/8\", \"::1\"]");
   std::vector<Network> result;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto text = (*list)[i].value_exact<std::string>();

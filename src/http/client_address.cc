@@ -122,8 +122,9 @@ bool take_pair(std::string_view& rest, bool& has_for, std::optional<IpAddress>& 
     rest.remove_prefix(value_bytes);
     if (value.empty()) return false;
   }
-  const bool is_for = name.size() == 3 && std::equal(name.begin(), name.end(), "for",
-                                                     [](char a, char b) { return (a | 0x20) == b; });
+  const bool is_for =
+      name.size() == 3 &&
+      std::equal(name.begin(), name.end(), "for", [](char a, char b) { return (a | 0x20) == b; });
   if (!is_for) return true;
   if (has_for) return false;  // a parameter occurs once per element (RFC 7239 section 4)
   has_for = true;
@@ -188,8 +189,8 @@ IpAddress client_of_chain(const ForwardedChain& chain, std::span<const Network> 
 
 std::optional<IpAddress> forwarded_client(std::string_view value, ForwardedHeader header,
                                           std::span<const Network> trusted) {
-  const auto chain = header == ForwardedHeader::kForwarded ? parse_forwarded(value)
-                                                           : parse_x_forwarded_for(value);
+  const auto chain =
+      header == ForwardedHeader::kForwarded ? parse_forwarded(value) : parse_x_forwarded_for(value);
   if (!chain) return std::nullopt;
   return client_of_chain(*chain, trusted);
 }
@@ -210,8 +211,8 @@ void ClientOrigin::proxied(const ProxyHeader& header) {
 
 std::string ClientOrigin::address_of(std::string_view forwarded) const {
   if (peer_trusted_ && !forwarded.empty() && !options_->proxy_protocol) {
-    if (const auto client = forwarded_client(forwarded, options_->forwarded_header,
-                                             options_->trusted_proxies)) {
+    if (const auto client =
+            forwarded_client(forwarded, options_->forwarded_header, options_->trusted_proxies)) {
       return client->to_string();
     }
   }

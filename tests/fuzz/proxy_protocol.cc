@@ -9,8 +9,8 @@
 //   and so does the input with more bytes after it; every shorter prefix of a header asks for
 //   more; an invalid start stays invalid whatever follows;
 // - a source address is written as text that parses back to itself.
-#include "check.h"
 #include "http/proxy_protocol.h"
+#include "check.h"
 
 #include <string>
 
@@ -28,7 +28,8 @@ bool same(const ProxyHeader& a, const ProxyHeader& b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input = payoutd::fuzz::text_of(data, size);
   const ProxyHeader header = payoutd::http::parse_proxy_header(input);
-  const std::size_t bound = std::max(payoutd::http::kProxyV1BytesMax, payoutd::http::kProxyV2BytesMax);
+  const std::size_t bound =
+      std::max(payoutd::http::kProxyV1BytesMax, payoutd::http::kProxyV2BytesMax);
   const std::string longer = std::string(input) + "GET / HTTP/1.1\r\n\r\n";
   switch (header.step) {
     case ProxyHeaderStep::kHeader: {

@@ -66,16 +66,20 @@ TEST(Config, ProxyKeysNameThemselvesWhenRefused) {
   EXPECT_NE(refusal(server + "trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n")
                 .find("server.trusted_proxies[1]: must be an IPv4 or IPv6 address or CIDR range"),
             std::string::npos);
-  EXPECT_NE(refusal(server + "trusted_proxies = [\"proxy.example\"]\n").find("server.trusted_proxies[0]"),
-            std::string::npos);
+  EXPECT_NE(
+      refusal(server + "trusted_proxies = [\"proxy.example\"]\n").find("server.trusted_proxies[0]"),
+      std::string::npos);
   EXPECT_NE(refusal(server + "trusted_proxies = [10]\n").find("server.trusted_proxies[0]"),
             std::string::npos);
-  EXPECT_NE(refusal(server + "trusted_proxies = \"10.0.0.0/8\"\n").find("server.trusted_proxies: must be a list"),
+  EXPECT_NE(refusal(server + "trusted_proxies = \"10.0.0.0/8\"\n")
+                .find("server.trusted_proxies: must be a list"),
             std::string::npos);
-  EXPECT_NE(refusal(server + "proxy_protocol = true\n").find("server.proxy_protocol: needs server.trusted_proxies"),
+  EXPECT_NE(refusal(server + "proxy_protocol = true\n")
+                .find("server.proxy_protocol: needs server.trusted_proxies"),
             std::string::npos);
-  EXPECT_NE(refusal(server + "proxy_protocol = 1\n").find("server.proxy_protocol: has the wrong type"),
-            std::string::npos);
+  EXPECT_NE(
+      refusal(server + "proxy_protocol = 1\n").find("server.proxy_protocol: has the wrong type"),
+      std::string::npos);
   EXPECT_NE(refusal(server + "forwarded_header = \"X-Real-IP\"\n").find("server.forwarded_header"),
             std::string::npos);
   const Config forwarded = parse_config(
@@ -117,7 +121,8 @@ TEST(Config, AnEcommpayAllowlistEntryThatIsNoRangeIsRefusedByItsIndex) {
   std::string text = sandbox_config();
   const std::string allowlist = "allowlist = [\"192.0.2.1/32\"]";
   ASSERT_NE(text.find(allowlist), std::string::npos);
-  text.replace(text.find(allowlist), allowlist.size(), "allowlist = [\"192.0.2.1/32\", \"192.0.2.1/40\"]");
+  text.replace(text.find(allowlist), allowlist.size(),
+               "allowlist = [\"192.0.2.1/32\", \"192.0.2.1/40\"]");
   try {
     parse_config(text, std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
     ADD_FAILURE() << "accepted a /40 IPv4 range";

@@ -56,25 +56,32 @@ TEST(Forwarded, ReadsTheForOfEachElement) {
   EXPECT_EQ(fwd("for=192.0.2.43,for=\"[2001:db8:cafe::17]\",for=10.0.0.1"),
             "192.0.2.43 2001:db8:cafe::17 10.0.0.1");
   EXPECT_EQ(fwd("proto=https; for=\"192.0.2.1:8443\"; host=\"a;b,c\""), "192.0.2.1");
-  EXPECT_EQ(fwd("for=\"\\192.0.2.1\""), "192.0.2.1");  // a quoted-pair
+  EXPECT_EQ(fwd("for=\"\\192.0.2.1\""), "192.0.2.1");                     // a quoted-pair
   EXPECT_EQ(fwd("for=192.0.2.1, , for=10.0.0.1"), "192.0.2.1 10.0.0.1");  // empty elements
 }
 
 TEST(Forwarded, WhatNamesNoAddressOrBreaksTheSyntaxIsMalformed) {
   for (const char* value : {
-           "", "for=unknown", "for=\"_gazonk\"", "for=_hidden",  // no address named
-           "proto=https",                                         // an element without `for`
-           "for=192.0.2.1;for=10.0.0.1",                          // `for` twice in one element
-           "for=\"2001:db8::1\"",                                 // IPv6 without brackets
-           "for=[2001:db8::1]",                                   // brackets need quotes
-           "for=\"192.0.2.1",                                     // an unterminated quote
-           "for=", "=192.0.2.1", "for 192.0.2.1", "for=192.0.2.1 x",
+           "",
+           "for=unknown",
+           "for=\"_gazonk\"",
+           "for=_hidden",                 // no address named
+           "proto=https",                 // an element without `for`
+           "for=192.0.2.1;for=10.0.0.1",  // `for` twice in one element
+           "for=\"2001:db8::1\"",         // IPv6 without brackets
+           "for=[2001:db8::1]",           // brackets need quotes
+           "for=\"192.0.2.1",             // an unterminated quote
+           "for=",
+           "=192.0.2.1",
+           "for 192.0.2.1",
+           "for=192.0.2.1 x",
            "for=\"192.0.2.1\\\"",
        }) {
     EXPECT_EQ(fwd(value), "(malformed)") << value;
   }
   std::string many;
-  for (std::size_t i = 0; i <= kForwardedHopsMax; ++i) many += (i ? ",for=10.0.0.1" : "for=10.0.0.1");
+  for (std::size_t i = 0; i <= kForwardedHopsMax; ++i)
+    many += (i ? ",for=10.0.0.1" : "for=10.0.0.1");
   EXPECT_EQ(fwd(many), "(malformed)");
   EXPECT_EQ(fwd("for=\"" + std::string(200, '1') + "\""), "(malformed)");
 }
@@ -87,9 +94,9 @@ TEST(ClientOfChain, IsTheRightMostAddressThatIsNoTrustedProxy) {
                              trusted)
                 ->to_string(),
             "198.51.100.2");
-  EXPECT_EQ(forwarded_client("10.0.0.9, 10.0.0.2", ForwardedHeader::kXForwardedFor, trusted)
-                ->to_string(),
-            "10.0.0.9");  // every hop trusted: the left-most
+  EXPECT_EQ(
+      forwarded_client("10.0.0.9, 10.0.0.2", ForwardedHeader::kXForwardedFor, trusted)->to_string(),
+      "10.0.0.9");  // every hop trusted: the left-most
   EXPECT_EQ(forwarded_client("for=192.0.2.1, for=10.0.0.2", ForwardedHeader::kForwarded, trusted)
                 ->to_string(),
             "192.0.2.1");

@@ -42,8 +42,9 @@ std::string bytes(std::initializer_list<unsigned> values) {
 }
 
 const std::string kInet4 = bytes({192, 0, 2, 7, 10, 0, 0, 1, 0xdc, 0x04, 0x01, 0xbb});
-const std::string kInet6 = bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7,
-                                  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xdc, 0x04, 0x01, 0xbb});
+const std::string kInet6 =
+    bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    7,    0,    0,
+           0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xdc, 0x04, 0x01, 0xbb});
 
 TEST(ProxyProtocolV1, NamesTheSourceOfTcpOverIPv4AndIPv6) {
   const std::string line = "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443\r\n";
@@ -70,15 +71,15 @@ TEST(ProxyProtocolV1, UnknownKeepsThePeer) {
 TEST(ProxyProtocolV1, RefusesAnythingElse) {
   for (const char* text : {
            "GET / HTTP/1.1\r\n",
-           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443\n",     // LF without CR
-           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443 \r\n",  // a trailing space
-           "PROXY TCP4  192.0.2.7 10.0.0.1 56324 443\r\n",  // two spaces
-           "PROXY TCP4 192.0.2.7 10.0.0.1 56324\r\n",       // a port missing
-           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443 1\r\n", // a field too many
-           "PROXY TCP4 2001:db8::7 10.0.0.1 1 2\r\n",       // IPv6 in TCP4
-           "PROXY TCP6 192.0.2.7 2001:db8::1 1 2\r\n",      // IPv4 in TCP6
-           "PROXY TCP4 192.0.2.7 10.0.0.1 65536 443\r\n",   // a port out of range
-           "PROXY TCP4 192.0.2.7 10.0.0.1 0443 443\r\n",    // a leading zero
+           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443\n",      // LF without CR
+           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443 \r\n",   // a trailing space
+           "PROXY TCP4  192.0.2.7 10.0.0.1 56324 443\r\n",   // two spaces
+           "PROXY TCP4 192.0.2.7 10.0.0.1 56324\r\n",        // a port missing
+           "PROXY TCP4 192.0.2.7 10.0.0.1 56324 443 1\r\n",  // a field too many
+           "PROXY TCP4 2001:db8::7 10.0.0.1 1 2\r\n",        // IPv6 in TCP4
+           "PROXY TCP6 192.0.2.7 2001:db8::1 1 2\r\n",       // IPv4 in TCP6
+           "PROXY TCP4 192.0.2.7 10.0.0.1 65536 443\r\n",    // a port out of range
+           "PROXY TCP4 192.0.2.7 10.0.0.1 0443 443\r\n",     // a leading zero
            "PROXY TCP4 192.0.2.7 10.0.0.1 -1 443\r\n",
            "PROXY TCP5 192.0.2.7 10.0.0.1 1 2\r\n",
            "PROXY \r\n",
@@ -115,10 +116,10 @@ TEST(ProxyProtocolV2, TlvsAreSkipped) {
 }
 
 TEST(ProxyProtocolV2, LocalAndOtherFamiliesKeepThePeer) {
-  EXPECT_EQ(source_of(v2(0, 0x00, "")), "(peer)");       // LOCAL: haproxy's health checks
-  EXPECT_EQ(source_of(v2(0, 0x11, kInet4)), "(peer)");   // LOCAL ignores its addresses
-  EXPECT_EQ(source_of(v2(1, 0x00, "")), "(peer)");       // UNSPEC
-  EXPECT_EQ(source_of(v2(1, 0x12, kInet4)), "(peer)");   // UDP over IPv4
+  EXPECT_EQ(source_of(v2(0, 0x00, "")), "(peer)");      // LOCAL: haproxy's health checks
+  EXPECT_EQ(source_of(v2(0, 0x11, kInet4)), "(peer)");  // LOCAL ignores its addresses
+  EXPECT_EQ(source_of(v2(1, 0x00, "")), "(peer)");      // UNSPEC
+  EXPECT_EQ(source_of(v2(1, 0x12, kInet4)), "(peer)");  // UDP over IPv4
   EXPECT_EQ(source_of(v2(1, 0x31, std::string(216, 'u'))), "(peer)");  // a Unix socket
 }
 

@@ -20,7 +20,8 @@ namespace payoutd::providers::ecommpay {
 struct Project {
   std::int64_t id = 0;  // the tenant is {kProvider, the id in decimal}
   std::string secret_key;
-  std::vector<Network> allowlist;  // callers' addresses (the TCP peer, or what a trusted proxy says)
+  std::vector<Network>
+      allowlist;  // callers' addresses (the TCP peer, or what a trusted proxy says)
   bool payouts_enabled = true;
   // Who sends the project's payouts: the merchant itself, or persons (a person-to-person
   // program); MoneySend with a person as sender needs the parties' data (program.h).
