@@ -1041,11 +1041,12 @@ class ServerTestCase(unittest.TestCase):
 
     server = None
     api = None
+    server_class = Server  # or a subclass of it
     server_options = {}  # keyword arguments of Server, e.g. extra_config
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(**cls.server_options)
+        cls.server = cls.server_class(**cls.server_options)
         try:
             cls.server.start()
         except BaseException:

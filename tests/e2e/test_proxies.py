@@ -12,7 +12,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, unique  # noqa: E402
+from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, ServerTestCase, unique  # noqa: E402
 from haproxy import Frontend, Haproxy  # noqa: E402
 from test_cabinet import BEREKE, Browser  # noqa: E402
 
@@ -26,9 +26,9 @@ ALLOWLIST = {'allowlist = ["192.0.2.1/32"]': f'allowlist = ["{ALLOWLISTED}/32"]'
              "delay_first_ms = 1000": "delay_first_ms = 60000"}
 
 
-def server_section(keys):
-    """config_replace entries adding `keys` (TOML lines) to [server]."""
-    return {"[server]\n": "[server]\n" + keys}
+def with_server_keys(keys):
+    """Server options: the config with ALLOWLIST, and `keys` (TOML lines) added to [server]."""
+    return {"config_replace": dict(ALLOWLIST, **{"[server]\n": "[server]\n" + keys})}
 
 
 class Port:
@@ -63,10 +63,8 @@ class ProxyListenerServer(Server):
         return int(status.group(1)) if status else None
 
 
-class ProxyTestCase(unittest.TestCase):
-    """payoutd with `config` behind a haproxy with `frontends(payoutd's port)`, for the class."""
-    config = {}
-    server_class = Server
+class ProxyTestCase(ServerTestCase):
+    """The class's payoutd (server_options), behind a haproxy with `frontends(payoutd's port)`."""
 
     @classmethod
     def frontends(cls, port):
@@ -74,21 +72,17 @@ class ProxyTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = cls.server_class(config_replace=dict(ALLOWLIST, **cls.config))
+        super().setUpClass()
         try:
-            cls.server.start()
             cls.haproxy = Haproxy(cls.frontends(cls.server.port))
         except BaseException:
-            cls.server.close()
+            super().tearDownClass()
             raise
 
     @classmethod
     def tearDownClass(cls):
         cls.haproxy.close()
-        try:
-            cls.server.stop(check=True)
-        finally:
-            cls.server.close()
+        super().tearDownClass()
 
     def through(self, frontend, source):
         """A client at `source` whose requests go through haproxy's `frontend`."""
@@ -109,7 +103,8 @@ class ProxyTestCase(unittest.TestCase):
 
 
 class ProxyProtocolTest(ProxyTestCase):
-    config = server_section(f'trusted_proxies = ["{PROXY}/32", "::1/128"]\nproxy_protocol = true\n')
+    server_options = with_server_keys(
+        f'trusted_proxies = ["{PROXY}/32", "::1/128"]\nproxy_protocol = true\n')
     server_class = ProxyListenerServer
 
     @classmethod
@@ -163,7 +158,7 @@ class ProxyProtocolTest(ProxyTestCase):
 
 
 class ForwardedForTest(ProxyTestCase):
-    config = server_section(f'trusted_proxies = ["{PROXY}/32"]\n')
+    server_options = with_server_keys(f'trusted_proxies = ["{PROXY}/32"]\n')
 
     @classmethod
     def frontends(cls, port):
