@@ -25,6 +25,7 @@ packages=(
   nginx-light wrk             # benchmark: reference server and load generator
   prometheus                  # test: promtool checks the metrics and alert rules, a real scraper
   chromium                    # browser tests of the hosted pages (driven by playwright-core)
+  haproxy                     # test: real client addresses behind a proxy (PROXY protocol, X-Forwarded-For)
   curl procps
 )
 

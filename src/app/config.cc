@@ -307,6 +307,27 @@ void load_public_url(const toml::table& server, Config& config) {
   config.public_url = std::move(url);
 }
 
+// [server]'s proxy keys (docs/proxies.md): which peers are trusted proxies, and how they name the
+// client.
+void load_client_address(const toml::table& server, http::ClientAddressOptions& options) {
+  options.trusted_proxies = config::networks(server, "server", "trusted_proxies");
+  options.proxy_protocol = get_or<bool>(server, "server", "proxy_protocol", false);
+  if (options.proxy_protocol && options.trusted_proxies.empty()) {
+    fail("server.proxy_protocol",
+         "needs server.trusted_proxies: only a trusted proxy's PROXY header is read, and every "
+         "other connection would be closed");
+  }
+  const std::string header =
+      get_or<std::string>(server, "server", "forwarded_header", "X-Forwarded-For");
+  if (header == "X-Forwarded-For") {
+    options.forwarded_header = http::ForwardedHeader::kXForwardedFor;
+  } else if (header == "Forwarded") {
+    options.forwarded_header = http::ForwardedHeader::kForwarded;
+  } else {
+    fail("server.forwarded_header", "must be \"X-Forwarded-For\" or \"Forwarded\"");
+  }
+}
+
 // [server]: the listening addresses, I/O threads, limits and deadlines. A plain listener is
 // there when [server] listen is, or when [server.tls] is not.
 void load_server(const toml::table& root, const std::string& config_path, Config& config) {
@@ -335,6 +356,7 @@ void load_server(const toml::table& root, const std::string& config_path, Config
       static_cast<int>(bounded(server, "server", "write_timeout_s", 60, 1, 3600));
   config.server.drain_timeout_s =
       static_cast<int>(bounded(server, "server", "drain_timeout_s", 30, 0, 3600));
+  load_client_address(server, config.server.client_address);
 }
 
 // [metrics]: where the Prometheus metrics are served; absent or "" (the default): nowhere.

@@ -80,6 +80,26 @@ ClientCertificatePolicy client_certificate_policy(const toml::table& t, const st
   return policy;
 }
 
+std::vector<Network> networks(const toml::table& t, const std::string& where, const char* key) {
+  const toml::node* node = t.get(key);
+  if (!node) return {};
+  const toml::array* list = node->as_array();
+  const std::string path = where + "." + key;
+  if (!list)
+    fail(path, "must be a list of addresses or CIDR ranges, e.g. [\"10.0.0.0/8\", \"::1\"]");
+  std::vector<Network> result;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto text = (*list)[i].value_exact<std::string>();
+    auto network = text ? Network::parse(*text) : std::nullopt;
+    if (!network) {
+      fail(path + "[" + std::to_string(i) + "]",
+           "must be an IPv4 or IPv6 address or CIDR range, e.g. \"10.0.0.0/8\" or \"::1/128\"");
+    }
+    result.push_back(*network);
+  }
+  return result;
+}
+
 const toml::table& section(const toml::table& root, const char* name) {
   static const toml::table kEmpty;
   const toml::node* node = root.get(name);

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/client_certificate.h"
 #include "core/money.h"
+#include "core/network.h"
 
 namespace payoutd::config {
 
@@ -44,6 +46,10 @@ std::int64_t minor_of(const toml::table& t, const std::string& where, const char
 // refused, naming the key.
 ClientCertificatePolicy client_certificate_policy(const toml::table& t, const std::string& where,
                                                   bool client_ca_configured);
+
+// A list of IP addresses and CIDR ranges ("10.0.0.0/8", "::1"); empty when absent. Refuses
+// another type and any entry that is not a string naming an address or a range, naming its index.
+std::vector<Network> networks(const toml::table& t, const std::string& where, const char* key);
 // The table `name` of `root`, or an empty one when absent.
 const toml::table& section(const toml::table& root, const char* name);
 

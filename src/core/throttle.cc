@@ -1,8 +1,7 @@
 #include "core/throttle.h"
 
+#include "core/network.h"
 #include "core/secrets.h"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,20 +9,11 @@
 namespace payoutd {
 
 std::string address_key(std::string_view address) {
-  std::string text(address);
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;  // IPv4, or not an address
-  const unsigned char* b = v6.s6_addr;
-  const bool mapped = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; }) &&
-                      b[10] == 0xff && b[11] == 0xff;
-  char out[INET6_ADDRSTRLEN] = {};
-  if (mapped) {
-    inet_ntop(AF_INET, b + 12, out, sizeof out);
-    return out;
-  }
-  std::fill(v6.s6_addr + 8, v6.s6_addr + 16, 0);
-  inet_ntop(AF_INET6, &v6, out, sizeof out);
-  return std::string(out) + "/64";
+  auto parsed = IpAddress::parse(address);
+  if (!parsed) return std::string(address);
+  if (parsed->size == 4) return parsed->to_string();
+  std::fill(parsed->bytes.begin() + 8, parsed->bytes.end(), 0);
+  return parsed->to_string() + "/64";
 }
 
 RateLimit::RateLimit(int per_window, std::int64_t window_ms, int burst, std::size_t entries_max)

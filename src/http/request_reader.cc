@@ -45,6 +45,17 @@ bool framing_acceptable(const bhttp::request<bhttp::string_body>& message) {
          message.count(bhttp::field::content_length) == 0;
 }
 
+// A header sent in several field lines is one list (RFC 9110 section 5.3): its lines joined by
+// ", ", in `out`. `Name`: a bhttp::field, or the name of one Beast does not know.
+template <typename Name>
+void join_field_lines(const bhttp::request<bhttp::string_body>& message, Name field,
+                      std::string& out) {
+  out.clear();
+  for (auto [line, end] = message.equal_range(field); line != end; ++line) {
+    out.append(out.empty() ? "" : ", ").append(line->value());
+  }
+}
+
 RequestProblem problem_of(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) return RequestProblem::kBodyTooLarge;
   if (ec == bhttp::error::header_limit) return RequestProblem::kHeaderTooLarge;
@@ -96,10 +107,14 @@ RequestReader::Step RequestReader::accept(Request& out) {
   out.cookie = std::string(message[bhttp::field::cookie]);
   out.origin = std::string(message[bhttp::field::origin]);
   out.host = std::string(message[bhttp::field::host]);
-  // A header sent in several field lines is one list (RFC 9110 §5.3).
-  out.accept_language.clear();
-  for (auto [line, end] = message.equal_range(bhttp::field::accept_language); line != end; ++line)
-    out.accept_language.append(out.accept_language.empty() ? "" : ", ").append(line->value());
+  join_field_lines(message, bhttp::field::accept_language, out.accept_language);
+  if (options_.client_address.reads_forwarded_header()) {
+    if (options_.client_address.forwarded_header == ForwardedHeader::kForwarded) {
+      join_field_lines(message, bhttp::field::forwarded, out.forwarded);
+    } else {
+      join_field_lines(message, std::string_view("X-Forwarded-For"), out.forwarded);
+    }
+  }
   out.content_type = std::string(message[bhttp::field::content_type]);
   out.body = std::move(message.body());
   out.problem = RequestProblem::kNone;

@@ -48,6 +48,14 @@ class RequestReader {
     return buffer_.prepare(beast::read_size(buffer_, kReadBytesMax));
   }
   void commit(std::size_t bytes) { buffer_.commit(bytes); }
+  // What is buffered and not yet parsed, and dropping its first `bytes`: a connection's PROXY
+  // protocol header is read through this buffer, so that what follows it stays buffered for
+  // the first request.
+  std::string_view buffered() const {
+    const auto data = buffer_.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+  void consume(std::size_t bytes) { buffer_.consume(bytes); }
 
   // Parses what is buffered, consuming the request's bytes.
   Step parse(Request& out);

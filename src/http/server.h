@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/client_certificate.h"
+#include "http/client_address.h"
 
 namespace payoutd::http {
 
@@ -37,8 +38,13 @@ struct Request {
   std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
   std::string content_type;     // the Content-Type header, as sent (a page's form body)
   std::string body;
-  std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
-  bool over_tls = false;     // arrived on the TLS listener
+  // The client's IP address (allowlists, throttles, audit logs): the TCP peer's, or the one a
+  // trusted proxy names (ServerOptions::client_address, http/client_address.h).
+  std::string peer_address;
+  // The forwarding header ServerOptions::client_address names, its field lines joined by ", ";
+  // read only when that header is (ClientAddressOptions::reads_forwarded_header).
+  std::string forwarded;
+  bool over_tls = false;  // arrived on the TLS listener
   // The certificate the client presented at the TLS handshake (verified or not); null when none
   // or over plain HTTP. Shared by every request of the connection.
   std::shared_ptr<const ClientCertificate> client_certificate;
@@ -106,6 +112,8 @@ struct ServerOptions {
   // (the metrics listener) leaves them alone and is ended by stop().
   bool handle_signals = true;
   RequestObserver* observer = nullptr;  // outlives the server; nullptr: none
+  // Behind proxies: whose word about the client is taken, and how it is given.
+  ClientAddressOptions client_address;
 };
 
 class Server {

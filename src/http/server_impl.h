@@ -205,7 +205,10 @@ class Session : public std::enable_shared_from_this<Session> {
   template <typename Buffers, typename Handler>
   void write_all(const Buffers& buffers, Handler&& handler);
 
-  // A TLS connection's handshake; then its requests (read()).
+  // Once the client's address is known: a TLS connection's handshake, then the requests.
+  void serve();
+  // A TLS connection's handshake, taking first what is buffered already (the ClientHello's
+  // beginning, read behind a PROXY header); then its requests (read()).
   void handshake();
 
   // Begins the next request: parses a pipelined one already buffered, or waits for one. A new
@@ -213,6 +216,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void read();
 
   void parse();
+
+  // A PROXY protocol listener's first step (session_proxy.cc): reads the connection's PROXY
+  // header within read_timeout_s of the connection's start, then its requests; closes the
+  // connection when the header is malformed or missing.
+  void read_proxy_header();
+  // A peer that is no trusted proxy on a PROXY protocol listener: closed at once.
+  void refuse_untrusted_peer();
 
   void on_read(beast::error_code ec, std::size_t bytes);
 
@@ -246,7 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
   RequestReader reader_;
   std::string out_;
   std::array<char, 4096> discard_buffer_;
-  std::string peer_;
+  ClientOrigin origin_;  // the TCP peer, and the client a trusted proxy names
   bool keep_alive_ = true;
   // Set at construction: a plain connection is idle from the moment it is accepted, never
   // "since 0" (which the sweep would take for expired before the first read began); a TLS one

@@ -69,21 +69,36 @@ void Session::write_all(const Buffers& buffers, Handler&& handler) {
 void Session::start() {
   beast::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = endpoint.address().to_string();
+  std::string peer = ec ? std::string() : endpoint.address().to_string();
   socket_.set_option(tcp::no_delay(true), ec);
+  switch (origin_.connect(std::move(peer), server_.options.client_address)) {
+    case ClientOrigin::Start::kRefuse:
+      return refuse_untrusted_peer();
+    case ClientOrigin::Start::kProxyHeader:
+      return read_proxy_header();
+    case ClientOrigin::Start::kRequests:
+      break;
+  }
+  serve();
+}
+
+void Session::serve() {
   if (tls_) return handshake();
   read();
 }
 
 void Session::handshake() {
+  const std::string_view early = reader_.buffered();
   tls_->stream.async_handshake(
-      asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+      asio::ssl::stream_base::server, asio::buffer(early.data(), early.size()),
+      [self = shared_from_this()](beast::error_code ec, std::size_t used) {
+        self->reader_.consume(used);
         if (ec) {
           // Scanners, old clients (TLS 1.0/1.1, no common cipher), plain HTTP sent to the TLS
           // port: the client was told by an alert; logged in moderation.
           if (const std::int64_t held = self->server_.handshake_log.admit(); held >= 0) {
-            spdlog::info("TLS handshake with {} failed: {} ({} more not logged)", self->peer_,
-                         ec.message(), held);
+            spdlog::info("TLS handshake with {} failed: {} ({} more not logged)",
+                         self->origin_.peer(), ec.message(), held);
           }
           return self->close();
         }
@@ -215,7 +230,7 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
 
 void Session::handle(Request request) {
   keep_alive_ = reader_.keep_alive();
-  request.peer_address = peer_;
+  request.peer_address = origin_.address_of(request.forwarded);
   request.over_tls = tls_ != nullptr;
   request.client_certificate = client_certificate_;
   if (RequestObserver* o = server_.options.observer) route_ = o->classify(request);

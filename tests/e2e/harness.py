@@ -847,8 +847,10 @@ class Api:
         return self.bereke("performPayout.do", body)
 
     def ecommpay_register(self, payment_id, project=ECOMMPAY_PROJECT, amount=7000, currency="EUR",
-                          callback_url=None, secret=None, customer=None, sign=True, **general):
-        """POST /v2/payment/payout/registration, signed with the project's secret."""
+                          callback_url=None, secret=None, customer=None, sign=True, headers=None,
+                          **general):
+        """POST /v2/payment/payout/registration, signed with the project's secret; `headers`: more
+        request headers."""
         body = {"general": {"project_id": project, "payment_id": payment_id, **general},
                 "customer": customer or {"id": "16061314", "email": "p.jeltz@mail.com",
                                          "phone": "44991234567", "ip_address": "93.47.230.225"},
@@ -857,7 +859,8 @@ class Api:
             body["general"]["merchant_callback_url"] = callback_url
         if sign:
             body["general"]["signature"] = ecommpay_sign(secret or ECOMMPAY_SECRETS.get(project, "x"), body)
-        return self.request("POST", "/v2/payment/payout/registration", body=body, auth=None)
+        return self.request("POST", "/v2/payment/payout/registration", body=body, auth=None,
+                            headers=headers)
 
     def sandbox_callbacks(self, project=ECOMMPAY_PROJECT):
         """What the sandbox's own callback receiver got for a project, oldest first (the listing
@@ -1114,11 +1117,12 @@ class ServerTestCase(unittest.TestCase):
 
     server = None
     api = None
+    server_class = Server  # or a subclass of it
     server_options = {}  # keyword arguments of Server, e.g. extra_config
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(**cls.server_options)
+        cls.server = cls.server_class(**cls.server_options)
         try:
             cls.server.start()
         except BaseException:

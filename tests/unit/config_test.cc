@@ -47,6 +47,49 @@ TEST(Config, KeysTakeExactlyTheirType) {
   EXPECT_EQ(config.server.io_threads, 2);
 }
 
+TEST(Config, TrustedProxiesAreAddressesAndRangesOfBothFamilies) {
+  const Config config = parse_config(
+      "sandbox = true\n[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1/32\", "
+      "\"::1/128\", \"192.0.2.7\"]\nproxy_protocol = true\n",
+      "test.toml");
+  const auto& proxies = config.server.client_address;
+  ASSERT_EQ(proxies.trusted_proxies.size(), 4U);
+  EXPECT_TRUE(proxies.trusted_proxies[0].contains("10.1.2.3"));
+  EXPECT_TRUE(proxies.trusted_proxies[2].contains("::1"));
+  EXPECT_TRUE(proxies.proxy_protocol);
+  EXPECT_EQ(proxies.forwarded_header, http::ForwardedHeader::kXForwardedFor);
+  const Config plain = parse_config("sandbox = true\n", "test.toml");
+  EXPECT_TRUE(plain.server.client_address.trusted_proxies.empty());
+  EXPECT_FALSE(plain.server.client_address.reads_forwarded_header());
+}
+
+TEST(Config, ProxyKeysNameThemselvesWhenRefused) {
+  const std::string server = "sandbox = true\n[server]\n";
+  EXPECT_NE(refusal(server + "trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n")
+                .find("server.trusted_proxies[1]: must be an IPv4 or IPv6 address or CIDR range"),
+            std::string::npos);
+  EXPECT_NE(
+      refusal(server + "trusted_proxies = [\"proxy.example\"]\n").find("server.trusted_proxies[0]"),
+      std::string::npos);
+  EXPECT_NE(refusal(server + "trusted_proxies = [10]\n").find("server.trusted_proxies[0]"),
+            std::string::npos);
+  EXPECT_NE(refusal(server + "trusted_proxies = \"10.0.0.0/8\"\n")
+                .find("server.trusted_proxies: must be a list"),
+            std::string::npos);
+  EXPECT_NE(refusal(server + "proxy_protocol = true\n")
+                .find("server.proxy_protocol: needs server.trusted_proxies"),
+            std::string::npos);
+  EXPECT_NE(
+      refusal(server + "proxy_protocol = 1\n").find("server.proxy_protocol: has the wrong type"),
+      std::string::npos);
+  EXPECT_NE(refusal(server + "forwarded_header = \"X-Real-IP\"\n").find("server.forwarded_header"),
+            std::string::npos);
+  const Config forwarded = parse_config(
+      server + "trusted_proxies = [\"::1\"]\nforwarded_header = \"Forwarded\"\n", "test.toml");
+  EXPECT_EQ(forwarded.server.client_address.forwarded_header, http::ForwardedHeader::kForwarded);
+  EXPECT_TRUE(forwarded.server.client_address.reads_forwarded_header());
+}
+
 TEST(Config, LoadReadsTheFileParseConfigWouldParse) {
   const std::string path = std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml";
   const Config config = load_config(path);
@@ -75,6 +118,21 @@ std::string sandbox_refusal(const std::string& extra) {
 }
 
 const Tenant kPartner{"bereke", "sandbox-partner"};
+
+TEST(Config, AnEcommpayAllowlistEntryThatIsNoRangeIsRefusedByItsIndex) {
+  std::string text = sandbox_config();
+  const std::string allowlist = "allowlist = [\"192.0.2.1/32\"]";
+  ASSERT_NE(text.find(allowlist), std::string::npos);
+  text.replace(text.find(allowlist), allowlist.size(),
+               "allowlist = [\"192.0.2.1/32\", \"192.0.2.1/40\"]");
+  try {
+    parse_config(text, std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml");
+    ADD_FAILURE() << "accepted a /40 IPv4 range";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ecommpay.projects[2].allowlist[1]"), std::string::npos)
+        << e.what();
+  }
+}
 
 TEST(Config, WithoutRailsListedTheSandboxNetworkIsTheOnlyRailAndTheDefault) {
   const Config config = parse_config("sandbox = true\n", "test.toml");

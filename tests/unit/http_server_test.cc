@@ -1,6 +1,6 @@
-// The HTTP server: parse_request (the parser and framing checks every connection runs), and the
-// idle sweep against a connection accepted while its I/O thread is busy, on a real server in
-// this process.
+// The HTTP server: parse_request (the parser and framing checks every connection runs), the
+// idle sweep against a connection accepted while its I/O thread is busy, and a PROXY protocol
+// listener's connections, on a real server in this process.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -147,6 +147,15 @@ class Client {
       if (received.find("\r\n\r\nok") != std::string::npos) return received;
     }
   }
+  // Everything that arrives until the server closes (or the timeout).
+  std::string until_closed() {
+    std::string received;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd_, buffer, sizeof buffer, 0)) > 0;) {
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    return received;
+  }
 
  private:
   int fd_;
@@ -202,6 +211,109 @@ TEST(Server, ConnectionAcceptedWhileItsThreadIsBusyIsAnswered) {
   EXPECT_NE(fourth.answer().find("200 OK"), std::string::npos)
       << "a new connection was closed without an answer";
   EXPECT_NE(second.answer().find("200 OK"), std::string::npos);
+}
+
+// A server in this process that answers "ok <request.peer_address>", until SIGTERM, which the
+// server takes as the operator's: it drains and returns from run().
+class EchoServer {
+ public:
+  explicit EchoServer(ServerOptions options)
+      : server_(with_free_port(std::move(options)), [](Request&& request, Responder respond) {
+          Response response;
+          response.content_type = "text/plain";
+          response.body = "ok " + request.peer_address + ";";
+          respond(std::move(response));
+        }) {
+    port_ = server_.listen();
+    thread_ = std::thread([this] { server_.run(nullptr); });
+  }
+  ~EchoServer() {
+    std::raise(SIGTERM);
+    thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  static ServerOptions with_free_port(ServerOptions options) {
+    options.port = 0;
+    return options;
+  }
+  Server server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+ServerOptions proxy_protocol_listener(const char* trusted) {
+  ServerOptions options;
+  options.client_address.trusted_proxies = {*Network::parse(trusted)};
+  options.client_address.proxy_protocol = true;
+  return options;
+}
+
+std::size_t count(std::string_view text, std::string_view part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string_view::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+constexpr std::string_view kGetAndClose =
+    "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.1\r\nConnection: close\r\n\r\n";
+
+TEST(Server, AProxyHeaderNamesTheClientAndTheBytesAfterItAreRequests) {
+  const EchoServer server(proxy_protocol_listener("127.0.0.1/32"));
+  {
+    // The header and two pipelined requests in one segment: no byte after the header is lost.
+    Client proxy(server.port());
+    proxy.send(std::string("PROXY TCP4 192.0.2.7 127.0.0.1 5000 80\r\n") + std::string(kGet) +
+               std::string(kGetAndClose));
+    const std::string answers = proxy.until_closed();
+    EXPECT_EQ(count(answers, "ok 192.0.2.7;"), 2u) << answers;  // X-Forwarded-For is not read
+  }
+  {
+    // The header in pieces, as a slow network may deliver it.
+    Client proxy(server.port());
+    proxy.send("PROXY TCP6 2001:db8::7 ::1 ");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    proxy.send("5000 80\r");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    proxy.send(std::string("\n") + std::string(kGetAndClose));
+    EXPECT_EQ(count(proxy.until_closed(), "ok 2001:db8::7;"), 1u);
+  }
+  {
+    // Version 2, LOCAL (the proxy's own health check): the peer is the client.
+    Client proxy(server.port());
+    const std::string local("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+    proxy.send(local + std::string(kGetAndClose));
+    EXPECT_EQ(count(proxy.until_closed(), "ok 127.0.0.1;"), 1u);
+  }
+  {
+    // A request without the header: closed unanswered.
+    Client proxy(server.port());
+    proxy.send(kGetAndClose);
+    EXPECT_EQ(proxy.until_closed(), "");
+  }
+}
+
+TEST(Server, APeerThatIsNoTrustedProxyIsClosedOnAProxyProtocolListener) {
+  const EchoServer server(proxy_protocol_listener("10.0.0.0/8"));
+  Client stranger(server.port());
+  stranger.send(std::string("PROXY TCP4 192.0.2.7 127.0.0.1 5000 80\r\n") +
+                std::string(kGetAndClose));
+  EXPECT_EQ(stranger.until_closed(), "");
+}
+
+TEST(Server, ATrustedPeersForwardingHeaderNamesTheClientAndAStrangersDoesNot) {
+  // This client's peer address is 127.0.0.1: a trusted proxy of the first server, a stranger to
+  // the second.
+  for (const auto& [trusted, answer] :
+       {std::pair{"127.0.0.0/8", "ok 198.51.100.1;"}, std::pair{"10.0.0.0/8", "ok 127.0.0.1;"}}) {
+    ServerOptions options;
+    options.client_address.trusted_proxies = {*Network::parse(trusted)};
+    const EchoServer server(options);
+    Client client(server.port());
+    client.send(kGetAndClose);
+    EXPECT_EQ(count(client.until_closed(), answer), 1u) << trusted;
+  }
 }
 
 }  // namespace

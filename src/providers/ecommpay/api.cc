@@ -1,7 +1,5 @@
 #include "providers/ecommpay/api.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -70,20 +68,6 @@ std::pair<int, std::string> limit_code(std::string_view decline, std::int64_t wi
                    int, std::string>{3110,
                                      "Payment Constraint Monthly payout operations number exceeded"}
              : std::pair<int, std::string>{3106, "Payment Constraint Invalid Monthly Payout"};
-}
-
-std::optional<std::vector<unsigned char>> address_bytes(std::string_view text) {
-  const std::string s(text);
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return std::vector<unsigned char>(buf, buf + 4);
-  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) {
-    // An IPv4 address seen through an IPv6 socket (::ffff:a.b.c.d) is that IPv4 address.
-    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::equal(kMapped, kMapped + 12, buf))
-      return std::vector<unsigned char>(buf + 12, buf + 16);
-    return std::vector<unsigned char>(buf, buf + 16);
-  }
-  return std::nullopt;
 }
 
 http::Response json_response(int status, std::string body) {
@@ -179,7 +163,7 @@ void read_customer(web::Fields& top, const std::string& problem, Registration& r
       r.phone.find_first_not_of("+0123456789") != std::string::npos) {
     c.fail("phone", "must be digits");
   }
-  if (problem.empty() && c.string("ip_address", 45, &r.ip) && !address_bytes(r.ip)) {
+  if (problem.empty() && c.string("ip_address", 45, &r.ip) && !IpAddress::parse(r.ip)) {
     c.fail("ip_address", "must be an IPv4 or IPv6 address");
   }
 }
@@ -239,39 +223,6 @@ void answer_registration(const http::Responder& respond, std::int64_t project_id
 }
 
 }  // namespace
-
-std::optional<Network> Network::parse(std::string_view text) {
-  Network n;
-  const auto slash = text.find('/');
-  auto bytes = address_bytes(text.substr(0, slash));
-  if (!bytes) return std::nullopt;
-  n.address = std::move(*bytes);
-  const int max = static_cast<int>(n.address.size() * 8);
-  n.prefix_bits = max;
-  if (slash != std::string_view::npos) {
-    const std::string_view bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3) return std::nullopt;
-    int v = 0;
-    for (char c : bits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + (c - '0');
-    }
-    if (v > max) return std::nullopt;
-    n.prefix_bits = v;
-  }
-  return n;
-}
-
-bool Network::contains(std::string_view address_text) const {
-  auto bytes = address_bytes(address_text);
-  if (!bytes || bytes->size() != address.size()) return false;
-  for (int bit = 0; bit < prefix_bits; ++bit) {
-    const int i = bit / 8;
-    const unsigned char mask = static_cast<unsigned char>(0x80 >> (bit % 8));
-    if (((*bytes)[i] & mask) != (address[i] & mask)) return false;
-  }
-  return true;
-}
 
 Tenant tenant_of(std::int64_t project_id) {
   return {std::string(kProvider), std::to_string(project_id)};
@@ -383,10 +334,9 @@ const Project* Dialect::signed_by(const json::Value& body, const json::Value& ge
   if (!p) {
     return respond(error(400, kCodeMissingField, "general.project_id: no such project")), nullptr;
   }
-  // The caller's network address, as the TCP connection shows it (never a header).
-  bool allowed = false;
-  for (const Network& n : p->allowlist) allowed |= n.contains(request.peer_address);
-  if (!allowed) {
+  // The caller's address: the TCP peer's, or the client's a trusted proxy names (http/server.h).
+  const auto caller = IpAddress::parse(request.peer_address);
+  if (!caller || !any_contains(p->allowlist, *caller)) {
     respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
     return nullptr;
   }

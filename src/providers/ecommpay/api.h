@@ -11,25 +11,18 @@
 #include "core/client_certificate.h"
 #include "core/json.h"
 #include "core/money.h"
+#include "core/network.h"
 #include "core/tenant.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
 
 namespace payoutd::providers::ecommpay {
 
-// An address range of an allowlist ("127.0.0.0/8", "::1", "192.0.2.1/32").
-struct Network {
-  std::vector<unsigned char> address;  // 4 or 16 bytes
-  int prefix_bits = 0;
-  // nullopt when malformed.
-  static std::optional<Network> parse(std::string_view text);
-  bool contains(std::string_view address_text) const;
-};
-
 struct Project {
   std::int64_t id = 0;  // the tenant is {kProvider, the id in decimal}
   std::string secret_key;
-  std::vector<Network> allowlist;  // callers' TCP peer addresses
+  std::vector<Network>
+      allowlist;  // callers' addresses (the TCP peer, or what a trusted proxy says)
   // ecommpay.projects[i].client_cert_*: the certificates its calls must present besides the
   // allowlist and the signature; refused as an address off the allowlist is.
   ClientCertificatePolicy client_certificates;

@@ -85,13 +85,7 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
       fail(where + ".sender", "must be \"merchant\" or \"person\"");
     p.person_sender = sender == "person";
     p.currency = currency(*t, where);
-    if (const toml::array* list = (*t)["allowlist"].as_array()) {
-      for (const auto& n : *list) {
-        auto network = Network::parse(n.value<std::string>().value_or(""));
-        if (!network) fail(where + ".allowlist", "entries are addresses or CIDR ranges");
-        p.allowlist.push_back(*network);
-      }
-    }
+    p.allowlist = config::networks(*t, where, "allowlist");
     p.limits.single_max = minor_of(*t, where, "card_single_max", p.currency, "0");
     p.limits.total_max = minor_of(*t, where, "card_total_max", p.currency, "0");
     p.limits.count_max = static_cast<int>(bounded(*t, where, "card_count_max", 0, 0, 1'000'000));
