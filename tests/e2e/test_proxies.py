@@ -7,13 +7,17 @@ Every client connects from its own loopback address (127.0.0.0/8 is all loopback
 reports that address, and connects to payoutd from 127.0.0.1, the one trusted proxy."""
 import os
 import re
+import shutil
 import socket
+import ssl
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, ServerTestCase, unique  # noqa: E402
 from haproxy import Frontend, Haproxy  # noqa: E402
+from pki import Pki  # noqa: E402
 from test_cabinet import BEREKE, Browser  # noqa: E402
 
 PROXY = "127.0.0.1"           # haproxy's address towards payoutd: the trusted proxy
@@ -71,10 +75,15 @@ class ProxyTestCase(ServerTestCase):
         return []
 
     @classmethod
+    def backend_port(cls):
+        """The port of payoutd's haproxy forwards to."""
+        return cls.server.port
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         try:
-            cls.haproxy = Haproxy(cls.frontends(cls.server.port))
+            cls.haproxy = Haproxy(cls.frontends(cls.backend_port()))
         except BaseException:
             super().tearDownClass()
             raise
@@ -180,6 +189,68 @@ class ForwardedForTest(ProxyTestCase):
         direct_allowlisted = Api(self.server.port, keep_alive=False, source=ALLOWLISTED)
         self.addCleanup(direct_allowlisted.close)
         self.assertRegistered(direct_allowlisted, headers={"X-Forwarded-For": STRANGER})
+
+
+class ProxyProtocolTlsTest(ProxyTestCase):
+    """haproxy relays TLS untouched (mode tcp) behind a PROXY header: payoutd reads the header,
+    then hands the bytes that came with it (the ClientHello's beginning) to the handshake; the
+    allowlist sees the client haproxy names."""
+    server_class = ProxyListenerServer
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="payoutd-proxy-tls-")
+        cls.pki = Pki(cls.tmp)
+        chain, key = cls.pki.server_cert("server")
+        cls.server_options = dict(
+            with_server_keys(f'trusted_proxies = ["{PROXY}/32"]\nproxy_protocol = true\n'),
+            tls={"cert_file": chain, "key_file": key})
+        try:
+            super().setUpClass()
+        except BaseException:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def backend_port(cls):
+        return cls.server.tls_port
+
+    @classmethod
+    def frontends(cls, port):
+        return [Frontend("v2", port, server_options="send-proxy-v2"),
+                Frontend("v1", port, server_options="send-proxy")]
+
+    def through_tls(self, frontend, source):
+        api = Api(self.haproxy.port(frontend), keep_alive=True, source=source,
+                  tls=self.pki.client_context())
+        self.addCleanup(api.close)
+        return api
+
+    def test_the_allowlist_sees_the_client_haproxy_names_over_tls(self):
+        for frontend in ("v2", "v1"):
+            with self.subTest(frontend=frontend):
+                allowlisted = self.through_tls(frontend, ALLOWLISTED)
+                self.assertRegistered(allowlisted)
+                self.assertRegistered(allowlisted)  # the same TLS connection, kept alive
+                self.assertNotAllowlisted(self.through_tls(frontend, STRANGER))
+
+    def test_a_tls_client_without_the_header_is_closed(self):
+        # From a stranger, and from the trusted proxy itself: a ClientHello is no PROXY header.
+        for source in (STRANGER, PROXY):
+            with self.subTest(source=source), socket.create_connection(
+                    ("127.0.0.1", self.server.tls_port), timeout=10,
+                    source_address=(source, 0)) as raw:
+                with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+                    with self.pki.client_context().wrap_socket(raw,
+                                                               server_hostname="127.0.0.1") as s:
+                        s.recv(1)
 
 
 if __name__ == "__main__":
