@@ -9,19 +9,37 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_SECONDS ?= 1800
 FUZZ_TARGETS ?= .
 
-.PHONY: setup configure build run test lint format bench audit sanitize fuzz-build fuzz clean
+.PHONY: setup configure build run deb test lint format bench audit sanitize fuzz-build fuzz clean
 
+# Each command installs what it needs (scripts/setup.sh PROFILE, each profile including the one
+# before it): run (building and serving), deb, test (every test tool), bench.
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
 
 configure: setup
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYOUTD_TESTS=ON >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
-run: build
+# The server alone, for make run and make deb: a fresh build directory is configured without the
+# tests (nor their tools); one that has them keeps them.
+define build_server
+	@test -f $(BUILD_DIR)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAYOUTD_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS) --target payoutd
+endef
+
+run:
+	@bash scripts/setup.sh run
+	$(build_server)
 	$(BUILD_DIR)/payoutd serve --config $(CONFIG) --data-dir var
+
+# $(BUILD_DIR)/payoutd_<version>_amd64.deb (packaging/deb/README.md).
+deb:
+	@bash scripts/setup.sh deb
+	$(build_server)
+	bash packaging/deb/build.sh $(BUILD_DIR)/payoutd $(BUILD_DIR)
 
 # Format and lint first (scripts/lint.sh; clang-tidy reads the fuzz build's compile commands), then
 # the suite, then every fuzz target for FUZZ_TEST_SECONDS.
@@ -39,7 +57,9 @@ lint: fuzz-build
 format:
 	bash scripts/lint.sh fix
 
-bench: build
+bench:
+	@bash scripts/setup.sh bench
+	@$(MAKE) --no-print-directory build
 	$(BUILD_DIR)/engine_bench
 	bash bench/rounds.sh
 	python3 bench/backends.py
@@ -63,7 +83,9 @@ fuzz: fuzz-build
 	cd $(FUZZ_DIR) && FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	  ctest --output-on-failure -j$(JOBS) -R 'fuzz\.($(FUZZ_TARGETS))' --timeout $$(($(FUZZ_SECONDS) + 300))
 
-audit: build
+audit:
+	@bash scripts/setup.sh run
+	$(build_server)
 	$(BUILD_DIR)/payoutd audit --config $(CONFIG) --data-dir var
 
 clean:

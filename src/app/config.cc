@@ -151,12 +151,27 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
   if (const char* env = std::getenv("PAYOUTD_VAULT_KEK"); env && *env) config.vault_kek = env;
 }
 
+// Whether `value` still holds the production template's placeholder (config/production.toml,
+// /etc/payoutd/payoutd.toml of the Debian package), in any letter case: a secret never set.
+bool is_template_placeholder(std::string_view value) {
+  constexpr std::string_view kPlaceholder = "CHANGE-ME";
+  const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
+  return std::search(value.begin(), value.end(), kPlaceholder.begin(), kPlaceholder.end(),
+                     [&](char a, char b) { return upper(a) == b; }) != value.end();
+}
+
 // Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects
-// nothing: every one is refused, named by its key, whatever prefix or letter case it was given.
-void refuse_published_secrets(const Config& config) {
-  std::vector<std::string> found;
+// nothing, and one holding the production template's placeholder was never set: every one is
+// refused, named by its key, whatever prefix or letter case it was given.
+void refuse_unset_secrets(const Config& config) {
+  std::vector<std::string> placeholders;
+  std::vector<std::string> published;
   auto check = [&](const std::string& key, std::string_view value) {
-    if (!value.empty() && is_published_secret(value)) found.push_back(key);
+    if (is_template_placeholder(value)) {
+      placeholders.push_back(key);
+    } else if (!value.empty() && is_published_secret(value)) {
+      published.push_back(key);
+    }
   };
   check("admin.token", config.admin.token);
   for (const auto& provider : config.providers) {
@@ -168,10 +183,18 @@ void refuse_published_secrets(const Config& config) {
           config.cabinet.users[i].password_hash);
   }
   check("vault.kek", config.vault_kek);
-  if (found.empty()) return;
-  std::string keys;
-  for (const std::string& k : found) keys.append(keys.empty() ? "" : ", ").append(k);
-  fail(keys, "published with the sandbox, refused outside it: set secrets of your own");
+  auto keys = [](const std::vector<std::string>& found) {
+    std::string out;
+    for (const std::string& k : found) out.append(out.empty() ? "" : ", ").append(k);
+    return out;
+  };
+  if (!placeholders.empty()) {
+    fail(keys(placeholders), "still the template's placeholder CHANGE-ME: set secrets of your own");
+  }
+  if (!published.empty()) {
+    fail(keys(published),
+         "published with the sandbox, refused outside it: set secrets of your own");
+  }
 }
 
 // [outbox]: the dispatcher, the callbacks' lane, and what every lane shares.
@@ -604,7 +627,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_cabinet(root, config);
   load_cards(root, path, config);
   load_rails(root, config);
-  if (!config.sandbox) refuse_published_secrets(config);
+  if (!config.sandbox) refuse_unset_secrets(config);
   refuse_plain_http(config);
   return config;
 }

@@ -375,6 +375,7 @@ int main(int argc, char** argv) {
   ::umask(077);
   CLI::App cli{"payoutd: a payout gateway speaking QIWI BaaS, ecommpay and Bereke Bank APIs"};
   cli.require_subcommand(1);
+  cli.set_version_flag("--version", PAYOUTD_VERSION);
   std::string config_path;
   std::string listen;
   std::string data_dir;

@@ -99,6 +99,22 @@ TEST(Config, LoadReadsTheFileParseConfigWouldParse) {
   EXPECT_THROW(load_config(std::string(PAYOUTD_SOURCE_DIR) + "/config"), std::runtime_error);
 }
 
+// Outside the sandbox a secret still holding the production template's placeholder
+// (config/production.toml) is refused, in any letter case, named by its key with every other.
+TEST(Config, SecretsLeftAtTheTemplatesPlaceholderAreRefusedOutsideTheSandbox) {
+  const std::string admin = "[admin]\ntoken = \"0123456789abcdef0123456789abcdef-real\"\n";
+  const std::string product =
+      "[[qiwi.products]]\nid = \"p\"\ntokens = [\"the token: change-me please\"]\n";
+  EXPECT_EQ(refusal("sandbox = false\n" + admin + product),
+            "config qiwi.products[0].tokens[0]: still the template's placeholder CHANGE-ME: set "
+            "secrets of your own");
+  EXPECT_EQ(refusal("sandbox = false\n" + admin + "[vault]\nkek = \"CHANGE-ME\"\n" + product),
+            "config qiwi.products[0].tokens[0], vault.kek: still the template's placeholder "
+            "CHANGE-ME: set secrets of your own");
+  // The sandbox has no secrets to keep.
+  EXPECT_EQ(refusal("sandbox = true\n" + admin + product), "");
+}
+
 // --- card rails and routing (app/rails_config.h) ----------------------------------------------
 
 std::string sandbox_config() {
