@@ -102,7 +102,10 @@ TEST(Config, LoadReadsTheFileParseConfigWouldParse) {
 // Outside the sandbox a secret still holding the production template's placeholder
 // (config/production.toml) is refused, in any letter case, named by its key with every other.
 TEST(Config, SecretsLeftAtTheTemplatesPlaceholderAreRefusedOutsideTheSandbox) {
-  const std::string admin = "[admin]\ntoken = \"0123456789abcdef0123456789abcdef-real\"\n";
+  // What a config outside the sandbox needs besides (docs/tls.md), then a real admin token.
+  const std::string admin =
+      "[server]\npublic_url = \"https://payouts.example.org\"\nplain_http_behind_proxy = true\n"
+      "[admin]\ntoken = \"0123456789abcdef0123456789abcdef-real\"\n";
   const std::string product =
       "[[qiwi.products]]\nid = \"p\"\ntokens = [\"the token: change-me please\"]\n";
   EXPECT_EQ(refusal("sandbox = false\n" + admin + product),
