@@ -62,6 +62,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	$(BUILD_DIR)/engine_bench
 	bash bench/rounds.sh
+	BENCH_TLS=1 bash bench/rounds.sh
 	python3 bench/backends.py
 	python3 bench/cards.py
 	python3 bench/networks.py

@@ -13,6 +13,7 @@ passes through binary floating point.
 import argparse
 import statistics
 import json
+import os
 import re
 import socket
 import signal
@@ -260,6 +261,17 @@ def median_rounds(lines, floor=0.25, target=0.6):
     return 0
 
 
+# --- HTTPS ---------------------------------------------------------------------------------------
+
+def tls_config(cert, key):
+    """PAYOUTD_CONFIG's text (the sandbox's by default) with an HTTPS listener on a free port of
+    127.0.0.1 serving `cert` and `key`."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+    from harness import config_text  # noqa: E402 (the e2e harness: absolute paths in the config)
+    return (config_text() + f'\n[server.tls]\nlisten = "127.0.0.1:0"\ncert_file = "{cert}"\n'
+            f'key_file = "{key}"\n')
+
+
 # --- main --------------------------------------------------------------------------------------
 
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -329,6 +341,9 @@ def main(argv):
     r.add_argument("--target", type=float, default=0.6)
     r.add_argument("--enforce-floor", type=int, choices=(0, 1), default=0)
     sub.add_parser("median-rounds")
+    t = sub.add_parser("tls-config")
+    t.add_argument("--cert", required=True)
+    t.add_argument("--key", required=True)
     a = ap.parse_args(argv)
 
     try:
@@ -348,6 +363,8 @@ def main(argv):
             return report(a)
         elif a.cmd == "median-rounds":
             return median_rounds(sys.stdin.read().splitlines())
+        elif a.cmd == "tls-config":
+            print(tls_config(a.cert, a.key))
     except BenchError as e:
         print(f"benchtool {a.cmd}: {e}", file=sys.stderr)
         return 2

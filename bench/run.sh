@@ -17,6 +17,7 @@ ENFORCE_FLOOR="${BENCH_ENFORCE_FLOOR:-0}"
 ONLY="${BENCH_ONLY:-}"              # empty: both; "payoutd" or "nginx": only that one
 TOPUP="${BENCH_TOPUP:-1}"           # credit the funder before the run so payouts can't run dry
 KEEP_TMP="${BENCH_KEEP_TMP:-0}"     # 1: keep the temp dir (raw wrk output, logs) and print it
+TLS="${BENCH_TLS:-0}"               # 1: both servers over HTTPS (TLS 1.3), the same certificate
 
 # --- fixed by the benchmark's definition ---------------------------------------------------------
 CONNECTIONS=64
@@ -45,6 +46,7 @@ is_uint "$DURATION_S" && ((10#$DURATION_S >= 1)) || die "BENCH_DURATION_S must b
 is_uint "$WARMUP_S" || die "BENCH_WARMUP_S must be an integer >= 0, got '$WARMUP_S'"
 DURATION_S=$((10#$DURATION_S)) WARMUP_S=$((10#$WARMUP_S))   # "08" is not octal here
 [[ $ENFORCE_FLOOR == 0 || $ENFORCE_FLOOR == 1 ]] || die "BENCH_ENFORCE_FLOOR must be 0 or 1"
+[[ $TLS == 0 || $TLS == 1 ]] || die "BENCH_TLS must be 0 or 1"
 case "$ONLY" in
   "") run_payoutd=1 run_nginx=1 ;;
   payoutd) run_payoutd=1 run_nginx=0 ;;
@@ -55,6 +57,7 @@ esac
 command -v wrk >/dev/null || die "wrk not found (make setup installs it)"
 command -v curl >/dev/null || die "curl not found (make setup installs it)"
 command -v python3 >/dev/null || die "python3 not found"
+((TLS == 0)) || command -v openssl >/dev/null || die "openssl not found (make setup installs it)"
 if ((run_payoutd)); then
   [[ -x $PAYOUTD ]] || die "payoutd binary '$PAYOUTD' not found or not executable (make build, or set PAYOUTD)"
   [[ -f $CONFIG ]] || die "config '$CONFIG' not found"
@@ -122,6 +125,19 @@ trap 'echo "bench: terminated" >&2; exit 143' TERM
 # Unique per run; every transactionId is NONCE-PHASE-THREAD-COUNTER (see payout.lua).
 nonce="b$(date -u +%y%m%d%H%M%S)-$$"
 
+# With BENCH_TLS=1 both servers present one self-signed P-256 certificate for 127.0.0.1 and the
+# load runs over TLS 1.3 keep-alive connections (wrk's OpenSSL negotiates the newest version).
+scheme=http
+curl_tls=()
+if ((TLS)); then
+  scheme=https
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$tmpdir/tls.key" -out "$tmpdir/tls.crt" 2>"$tmpdir/openssl.err" ||
+    die "cannot make the test certificate: $(cat "$tmpdir/openssl.err")"
+  curl_tls=(--cacert "$tmpdir/tls.crt" --tlsv1.3)
+fi
+
 # run_wrk LABEL SECONDS WRK_ARGS...: wrk's raw output goes to $tmpdir/wrk-LABEL.txt.
 # wrk runs in the background and the shell waits for it: a foreground wrk would swallow Ctrl-C
 # (it catches SIGINT, prints its results and exits 0, and bash then carries on with the script).
@@ -150,7 +166,7 @@ check_warmup() {
 http_to() {
   local file=$1
   shift
-  curl -sS --max-time 5 -o "$file" -w '%{http_code}' "$@" 2>>"$tmpdir/curl.err" || true
+  curl -sS --max-time 5 "${curl_tls[@]}" -o "$file" -w '%{http_code}' "$@" 2>>"$tmpdir/curl.err" || true
 }
 
 funder_url() { echo "$base/admin/v1/qiwi/products/$PRODUCT/funders/$FUNDER"; }
@@ -187,26 +203,33 @@ settled_balance() {
 bench_payoutd() {
   local i port="" line="" code=""
   mkdir -p "$tmpdir/data"
-  local -a cmd=("$PAYOUTD" serve --config "$CONFIG" --listen 127.0.0.1:0 --data-dir "$tmpdir/data")
+  local config=$CONFIG
+  if ((TLS)); then
+    # The config with an HTTPS listener beside the plain one (paths in it made absolute).
+    config="$tmpdir/payoutd-tls.toml"
+    PAYOUTD_CONFIG="$CONFIG" "${tool[@]}" tls-config --cert "$tmpdir/tls.crt" \
+      --key "$tmpdir/tls.key" >"$config" || die "cannot write the HTTPS config"
+  fi
+  local -a cmd=("$PAYOUTD" serve --config "$config" --listen 127.0.0.1:0 --data-dir "$tmpdir/data")
   # stdbuf: line-buffer stdout in case the server writes it through stdio without flushing.
   if command -v stdbuf >/dev/null; then cmd=(stdbuf -oL -eL "${cmd[@]}"); fi
   "${cmd[@]}" >"$tmpdir/payoutd.out" 2>"$tmpdir/payoutd.err" </dev/null &
   payoutd_pid=$!
 
   for ((i = 0; i < STARTUP_TIMEOUT_S * 10; i++)); do
-    if line="$(grep -hoE -m1 'listening on http://127\.0\.0\.1:[0-9]+' \
+    if line="$(grep -hoE -m1 "listening on $scheme://127\\.0\\.0\\.1:[0-9]+" \
         "$tmpdir/payoutd.out" "$tmpdir/payoutd.err" 2>/dev/null | head -n1)" && [[ -n $line ]]; then
       port=${line##*:}
       break
     fi
     if ! kill -0 "$payoutd_pid" 2>/dev/null; then
       code=0; wait "$payoutd_pid" || code=$?; payoutd_pid=""
-      die "payoutd exited with status $code before printing 'listening on http://127.0.0.1:PORT'"
+      die "payoutd exited with status $code before printing 'listening on $scheme://127.0.0.1:PORT'"
     fi
     sleep 0.1
   done
-  [[ -n $port ]] || die "payoutd printed no 'listening on http://127.0.0.1:PORT' line within ${STARTUP_TIMEOUT_S}s"
-  base="http://127.0.0.1:$port"
+  [[ -n $port ]] || die "payoutd printed no 'listening on $scheme://127.0.0.1:PORT' line within ${STARTUP_TIMEOUT_S}s"
+  base="$scheme://127.0.0.1:$port"
 
   for (( ; i < STARTUP_TIMEOUT_S * 10; i++)); do
     code="$(http_to /dev/null "$base/healthz")"
@@ -259,6 +282,14 @@ bench_nginx() {
   local port code="" i
   port="$("${tool[@]}" free-port)"
   mkdir -p "$tmpdir/nginx"
+  local nginx_listen_tls="" nginx_tls=""
+  if ((TLS)); then
+    nginx_listen_tls=" ssl"
+    nginx_tls="        ssl_certificate $tmpdir/tls.crt;
+        ssl_certificate_key $tmpdir/tls.key;
+        ssl_protocols TLSv1.3;
+"
+  fi
   cat >"$tmpdir/nginx/nginx.conf" <<EOF
 worker_processes $NGINX_WORKERS;
 daemon off;
@@ -281,8 +312,8 @@ http {
     scgi_temp_path $tmpdir/nginx/scgi;
 
     server {
-        listen 127.0.0.1:$port;
-        location / {
+        listen 127.0.0.1:$port$nginx_listen_tls;
+$nginx_tls        location / {
             default_type application/json;
             return 200 '{"status":"SUCCESS"}';
         }
@@ -293,9 +324,9 @@ EOF
     >"$tmpdir/nginx.err" 2>&1 </dev/null &
   nginx_pid=$!
 
-  local url="http://127.0.0.1:$port/"
+  local url="$scheme://127.0.0.1:$port/"
   for ((i = 0; i < 100; i++)); do
-    code="$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)"
+    code="$(curl -sS --max-time 2 "${curl_tls[@]}" -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)"
     [[ $code == 200 ]] && break
     if ! kill -0 "$nginx_pid" 2>/dev/null; then
       nginx_pid=""
@@ -325,7 +356,7 @@ case "$ONLY" in
   payoutd) what="payoutd only" ;;
   nginx) what="nginx only (worker_processes $NGINX_WORKERS)" ;;
 esac
-note "$what: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP_S}s warm-up + ${DURATION_S}s measured each"
+note "$what over $scheme: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP_S}s warm-up + ${DURATION_S}s measured each"
 
 ledger_payouts=0
 base=""
