@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cstdlib>
@@ -143,6 +144,24 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
   config.vault_kek = get_or<std::string>(vault, "vault", "kek", "");
   // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
   if (const char* env = std::getenv("PAYOUTD_VAULT_KEK"); env && *env) config.vault_kek = env;
+}
+
+// log_level and [log]: the sandbox logs for people (text), a production node for a pipeline
+// (json); PAYOUTD_LOG_FORMAT in the environment overrides the file.
+void load_log(const toml::table& root, Config& config) {
+  LogOptions& log = config.log;
+  log.level = get_or<std::string>(root, "", "log_level", "info");
+  if (spdlog::level::from_str(log.level) == spdlog::level::off && log.level != "off") {
+    fail("log_level", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+  const toml::table& s = section(root, "log");
+  std::string format = get_or<std::string>(s, "log", "format", config.sandbox ? "text" : "json");
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+  if (const char* env = std::getenv("PAYOUTD_LOG_FORMAT"); env && *env) format = env;
+  if (!parse_log_format(format, &log.format)) {
+    fail("log.format", "must be \"text\" or \"json\" (or PAYOUTD_LOG_FORMAT), got \"" + format + "\"");
+  }
+  log.access = get_or<bool>(s, "log", "access", true);
 }
 
 // Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects
@@ -467,7 +486,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   }
   Config config;
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
-  config.log_level = get_or<std::string>(root, "", "log_level", "info");
+  load_log(root, config);
   load_server(root, config);
   load_storage(root, config);
   load_engine(root, config);

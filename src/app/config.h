@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "admin/api.h"
+#include "app/log_format.h"
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
 #include "engine/cards/order.h"
@@ -45,7 +46,7 @@ struct RailConfig {
 
 struct Config {
   bool sandbox = false;
-  std::string log_level = "info";
+  LogOptions log;  // log_level, [log], PAYOUTD_LOG_FORMAT
   http::ServerOptions server;
   std::string data_dir = "var";
   std::string storage_backend = "sqlite";  // "sqlite" or "postgres"

@@ -101,6 +101,7 @@ RequestReader::Step RequestReader::accept(Request& out) {
   for (auto [line, end] = message.equal_range(bhttp::field::accept_language); line != end; ++line)
     out.accept_language.append(out.accept_language.empty() ? "" : ", ").append(line->value());
   out.content_type = std::string(message[bhttp::field::content_type]);
+  out.request_id = std::string(message["X-Request-Id"]);
   out.body = std::move(message.body());
   out.problem = RequestProblem::kNone;
   return Step::kRequest;

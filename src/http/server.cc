@@ -280,6 +280,8 @@ std::uint16_t Server::listen() {
   return acceptor.local_endpoint().port();
 }
 
+bool Server::draining() const { return impl_->draining.load(std::memory_order_relaxed); }
+
 void Server::run(const std::function<void()>& on_drained) {
   impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {
     if (ec) return;

@@ -31,6 +31,7 @@ struct Request {
   std::string origin, host;     // the Origin and Host headers (the cabinet's same-origin check)
   std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
   std::string content_type;     // the Content-Type header, as sent (a page's form body)
+  std::string request_id;       // the X-Request-Id header, as sent (app/access_log.h checks it)
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (for allowlists by network address)
   RequestProblem problem = RequestProblem::kNone;
@@ -82,6 +83,8 @@ class Server {
   // Serves until SIGTERM/SIGINT: then stops accepting, lets every request in flight be answered
   // (up to drain_timeout_s), calls `on_drained`, and returns.
   void run(const std::function<void()>& on_drained);
+  // Any thread: whether SIGTERM has begun the drain (the node takes no new work: /readyz).
+  bool draining() const;
 
   struct Impl;  // defined in server_impl.h, where Beast lives
 
