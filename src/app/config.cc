@@ -159,7 +159,8 @@ void load_log(const toml::table& root, Config& config) {
   // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
   if (const char* env = std::getenv("PAYOUTD_LOG_FORMAT"); env && *env) format = env;
   if (!parse_log_format(format, &log.format)) {
-    fail("log.format", "must be \"text\" or \"json\" (or PAYOUTD_LOG_FORMAT), got \"" + format + "\"");
+    fail("log.format",
+         "must be \"text\" or \"json\" (or PAYOUTD_LOG_FORMAT), got \"" + format + "\"");
   }
   log.access = get_or<bool>(s, "log", "access", true);
 }

@@ -169,9 +169,9 @@ std::string prepare(const Config& config, bool vault_has_key, engine::PayoutEngi
   return {};
 }
 
-// The server's one handler: /healthz, /readyz, the providers by path prefix, the cabinet, the assets, the
-// admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request it could
-// not read whole).
+// The server's one handler: /healthz, /readyz, the providers by path prefix, the cabinet, the
+// assets, the admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request
+// it could not read whole).
 void answer_request(http::Request& request, const http::Responder& respond, const Router& router,
                     cabinet::Pages& cabinet_pages, admin::Dialect& admin,
                     const ReadinessChecks& readiness) {
@@ -272,16 +272,15 @@ int serve(const Config& config) {
   admin.set_outbox_store(store.get());
   const http::Server* listening = nullptr;  // set once constructed: /readyz asks it
   const ReadinessChecks readiness{
-      .store = store.get(),
-      .vault = kek ? &vault : nullptr,
-      .draining = [&listening] { return listening && listening->draining(); }};
-  http::Server server(
-      config.server,
-      with_request_log(
-          [&](http::Request&& request, http::Responder respond) {
-            answer_request(request, respond, router, cabinet_pages, admin, readiness);
-          },
-          config.log.access ? AccessLog::kOn : AccessLog::kOff));
+      .store = store.get(), .vault = kek ? &vault : nullptr, .draining = [&listening] {
+        return listening && listening->draining();
+      }};
+  http::Server server(config.server, with_request_log(
+                                         [&](http::Request&& request, http::Responder respond) {
+                                           answer_request(request, respond, router, cabinet_pages,
+                                                          admin, readiness);
+                                         },
+                                         config.log.access ? AccessLog::kOn : AccessLog::kOff));
   listening = &server;
   const std::uint16_t port = server.listen();
   const std::string address = origin(config.server, port);
@@ -392,7 +391,12 @@ int main(int argc, char** argv) {
     }
     return audit(config);
   } catch (const std::exception& e) {
-    std::cerr << "payoutd: " << e.what() << "\n";
+    // Once the log is set up, its format holds for this line too (a pipeline may read it).
+    if (auto logger = spdlog::get("payoutd")) {
+      logger->critical("{}", e.what());
+    } else {
+      std::cerr << "payoutd: " << e.what() << "\n";
+    }
     return 1;
   }
 }

@@ -128,8 +128,8 @@ std::string new_request_id() {
 
 bool is_request_id(std::string_view id) {
   const auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
   };
   return !id.empty() && id.size() <= kRequestIdCharsMax &&
          std::all_of(id.begin(), id.end(), allowed);

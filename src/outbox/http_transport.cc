@@ -167,7 +167,7 @@ struct HttpTransport::Impl {
     // The worker's headers, or this message's own with its request id (only an id of the
     // accepted alphabet: a header line cannot be split).
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> with_id(nullptr,
-                                                                         curl_slist_free_all);
+                                                                        curl_slist_free_all);
     if (is_request_id(parcel.request_id)) with_id.reset(headers_with(parcel.request_id));
     CURL* curl = c.handle;
     curl_easy_reset(curl);
@@ -214,7 +214,8 @@ HttpTransport::~HttpTransport() = default;
 void HttpTransport::post(Parcel parcel, std::function<void(Delivery)> done) {
   const std::string tenant = parcel.tenant;
   impl_->pool.post(
-      tenant, [impl = impl_.get(), parcel = std::move(parcel)](Curl& c) { return impl->send(c, parcel); },
+      tenant,
+      [impl = impl_.get(), parcel = std::move(parcel)](Curl& c) { return impl->send(c, parcel); },
       std::move(done));
 }
 

@@ -369,11 +369,10 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   }
   engine::CardPayoutRequest command = payout_request(*p, r, options_.uuid_lifetime_ms);
   command.order.request_id = request.request_id;
-  cards_.submit(
-      std::move(command),
-      [respond, project_id = p->id, payment_id = r.payment_id](const CardPayoutResult& result) {
-        answer_registration(respond, project_id, payment_id, result);
-      });
+  cards_.submit(std::move(command), [respond, project_id = p->id,
+                                     payment_id = r.payment_id](const CardPayoutResult& result) {
+    answer_registration(respond, project_id, payment_id, result);
+  });
 }
 
 const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,

@@ -1,9 +1,9 @@
 // The PostgreSQL store's reads: each on a connection of the pool, seeing committed state.
 #include "core/assert.h"
 #include "core/ids.h"
+#include "store/migration.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
-#include "store/migration.h"
 #include "store/read_guard.h"
 
 namespace payoutd::store::postgres {
