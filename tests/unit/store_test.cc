@@ -589,10 +589,10 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
   auto message = [](std::string event, std::int64_t due) {
     OutboxMessage m;
     m.tenant = kTenant;
+    m.request_id = "req-" + event;
     m.event_id = std::move(event);
     m.target = "http://127.0.0.1:9/cb";
     m.body = R"({"a":"b\"c"})";
-    m.request_id = "req-" + event;
     m.next_attempt_ms = due;
     m.created_ms = m.updated_ms = 100;
     return m;
