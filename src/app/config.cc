@@ -147,7 +147,7 @@ void load_cards(const toml::table& root, const std::string& config_path, Config&
 }
 
 // log_level and [log]: the sandbox logs for people (text), a production node for a pipeline
-// (json); PAYOUTD_LOG_FORMAT in the environment overrides the file.
+// (json); PAYOUTD_LOG_FORMAT and PAYOUTD_LOG_ACCESS in the environment override the file.
 void load_log(const toml::table& root, Config& config) {
   LogOptions& log = config.log;
   log.level = get_or<std::string>(root, "", "log_level", "info");
@@ -163,6 +163,13 @@ void load_log(const toml::table& root, Config& config) {
          "must be \"text\" or \"json\" (or PAYOUTD_LOG_FORMAT), got \"" + format + "\"");
   }
   log.access = get_or<bool>(s, "log", "access", true);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+  if (const char* env = std::getenv("PAYOUTD_LOG_ACCESS"); env && *env) {
+    const std::string_view value = env;
+    if (value != "true" && value != "false")
+      fail("log.access", "PAYOUTD_LOG_ACCESS must be true or false");
+    log.access = value == "true";
+  }
 }
 
 // Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects

@@ -8,6 +8,7 @@ Environment:
   PAYOUTD_CONFIG   the config (default <repo>/config/sandbox.toml)
   PAYOUTD_E2E_KEEP set to 1 to keep the temporary data directories
   PAYOUTD_LOG_FORMAT  json: every server logs JSON lines, and each line is checked (log_scan.py)
+  PAYOUTD_LOG_ACCESS  the servers' access lines (default here: true, whatever the config says)
   PAYOUTD_E2E_BACKEND  sqlite (default) or postgres: the store of every Server that names none
   PAYOUTD_TEST_POSTGRES_DIR  a running throwaway cluster (scripts/pg-cluster.sh) to create
                    databases on; without it the first PostgreSQL test starts one of its own
@@ -462,8 +463,10 @@ class Server:
         return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir)
 
     def process_env(self):
-        """The environment the process runs with: the harness's, changed by `env`."""
+        """The environment the process runs with: the harness's, changed by `env`. Every server
+        writes its access lines, so that the log check covers them."""
         env = dict(os.environ)
+        env.setdefault("PAYOUTD_LOG_ACCESS", "true")
         for name, value in self.env.items():
             if value is None:
                 env.pop(name, None)
