@@ -6,6 +6,7 @@
 #include "admin/routes.h"
 #include "core/assert.h"
 #include "core/json.h"
+#include "core/log_context.h"
 #include "http/query.h"
 #include "rails/rail_stats.h"
 #include "web/api.h"
@@ -212,6 +213,7 @@ bool Dialect::admit_tenant_path(const Call& call) const {
     call.respond(error(404, "tenant.not.found", "no such tenant"));
     return false;
   }
+  log::annotate(tenant->provider, tenant->id);
   if (!web::is_partner_id(s[3], kIdSizeMax) ||
       (s.size() == 6 && !web::is_partner_id(s[5], kIdSizeMax))) {
     call.respond(invalid_id());

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cstdlib>
@@ -158,6 +159,32 @@ bool is_template_placeholder(std::string_view value) {
   const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
   return std::search(value.begin(), value.end(), kPlaceholder.begin(), kPlaceholder.end(),
                      [&](char a, char b) { return upper(a) == b; }) != value.end();
+}
+
+// log_level and [log]: the sandbox logs for people (text), a production node for a pipeline
+// (json); PAYOUTD_LOG_FORMAT and PAYOUTD_LOG_ACCESS in the environment override the file.
+void load_log(const toml::table& root, Config& config) {
+  LogOptions& log = config.log;
+  log.level = get_or<std::string>(root, "", "log_level", "info");
+  if (spdlog::level::from_str(log.level) == spdlog::level::off && log.level != "off") {
+    fail("log_level", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+  const toml::table& s = section(root, "log");
+  std::string format = get_or<std::string>(s, "log", "format", config.sandbox ? "text" : "json");
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+  if (const char* env = std::getenv("PAYOUTD_LOG_FORMAT"); env && *env) format = env;
+  if (!parse_log_format(format, &log.format)) {
+    fail("log.format",
+         "must be \"text\" or \"json\" (or PAYOUTD_LOG_FORMAT), got \"" + format + "\"");
+  }
+  log.access = get_or<bool>(s, "log", "access", true);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once while the config loads, before any thread.
+  if (const char* env = std::getenv("PAYOUTD_LOG_ACCESS"); env && *env) {
+    const std::string_view value = env;
+    if (value != "true" && value != "false")
+      fail("log.access", "PAYOUTD_LOG_ACCESS must be true or false");
+    log.access = value == "true";
+  }
 }
 
 // Outside the sandbox, a secret published with the sandbox (its config, docs, the seeds) protects
@@ -613,7 +640,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   }
   Config config;
   config.sandbox = get_or<bool>(root, "", "sandbox", false);
-  config.log_level = get_or<std::string>(root, "", "log_level", "info");
+  load_log(root, config);
   load_server(root, path, config);
   load_metrics(root, config);
   load_storage(root, config);

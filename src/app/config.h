@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "admin/api.h"
+#include "app/log_format.h"
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
 #include "engine/cards/order.h"
@@ -45,7 +46,7 @@ struct RailConfig {
 
 struct Config {
   bool sandbox = false;
-  std::string log_level = "info";
+  LogOptions log;              // log_level, [log], PAYOUTD_LOG_FORMAT
   http::ServerOptions server;  // [server] and [server.tls]: the listeners, limits, deadlines
   // [server] plain_http_behind_proxy: outside the sandbox, a plain listener is allowed only when
   // a TLS-terminating proxy stands in front of it.

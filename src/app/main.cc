@@ -1,6 +1,5 @@
 // payoutd: the payout gateway. Wiring only: config, store, engines, outbox, providers, cabinet,
 // admin API, HTTP server.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
@@ -14,8 +13,10 @@
 #include <optional>
 
 #include "admin/api.h"
+#include "app/access_log.h"
 #include "app/config.h"
 #include "app/rail_factory.h"
+#include "app/readiness.h"
 #include "cabinet/pages.h"
 #include "cards/vault.h"
 #include "core/files.h"
@@ -39,13 +40,6 @@ namespace payoutd::app {
 namespace {
 
 constexpr const char* kDatabaseFile = "payoutd.db";
-
-void setup_logging(const Config& config) {
-  auto logger = spdlog::stderr_color_mt("payoutd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::flush_on(spdlog::level::warn);
-}
 
 std::string database_path(const Config& config) {
   return (std::filesystem::path(config.data_dir) / kDatabaseFile).string();
@@ -176,16 +170,20 @@ std::string prepare(const Config& config, bool vault_has_key, engine::PayoutEngi
   return {};
 }
 
-// The server's one handler: /healthz, the providers by path prefix, the cabinet, the assets, the
-// admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request it could
-// not read whole).
+// The server's one handler: /healthz, /readyz, the providers by path prefix, the cabinet, the
+// assets, the admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request
+// it could not read whole).
 void answer_request(http::Request& request, const http::Responder& respond, const Router& router,
-                    cabinet::Pages& cabinet_pages, admin::Dialect& admin) {
+                    cabinet::Pages& cabinet_pages, admin::Dialect& admin,
+                    const ReadinessChecks& readiness) {
   try {
     if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
       http::Response r;
       r.body = R"({"status":"ok"})";
       return respond(std::move(r));
+    }
+    if (request.path() == kReadinessPath && request.problem == http::RequestProblem::kNone) {
+      return respond(readiness_response(readiness));
     }
     if (router.handle(request, respond) || cabinet_pages.handle(request, respond) ||
         web::serve_asset(request, respond) || admin.handle(request, respond)) {
@@ -309,9 +307,18 @@ int serve(const Config& config) {
       {http_metrics, engine.payout_metrics(), committer, dispatcher, rails->set, *store, clock});
   http::ServerOptions server_options = config.server;
   if (exporter) server_options.observer = &http_metrics;
-  http::Server server(server_options, [&](http::Request&& request, http::Responder respond) {
-    answer_request(request, respond, router, cabinet_pages, admin);
-  });
+  const http::Server* listening = nullptr;  // set once constructed: /readyz asks it
+  const ReadinessChecks readiness{
+      .store = store.get(), .vault = kek ? &vault : nullptr, .draining = [&listening] {
+        return listening && listening->draining();
+      }};
+  http::Server server(server_options, with_request_log(
+                                          [&](http::Request&& request, http::Responder respond) {
+                                            answer_request(request, respond, router, cabinet_pages,
+                                                           admin, readiness);
+                                          },
+                                          config.log.access ? AccessLog::kOn : AccessLog::kOff));
+  listening = &server;
   const std::uint16_t first_port = server.listen();
   const std::uint16_t port = config.server.plain ? first_port : 0;
   const std::uint16_t tls_port = server.tls_port();
@@ -421,16 +428,21 @@ int main(int argc, char** argv) {
     if (!postgres_url.empty()) use_postgres(postgres_url, config);
     if (serve_cmd->parsed()) {
       fit_connections_to_descriptors(config);
-      setup_logging(config);
+      setup_logging(config.log);
       return serve(config);
     }
     if (migrate_cmd->parsed()) {
-      setup_logging(config);
+      setup_logging(config.log);
       return migrate(config);
     }
     return audit(config);
   } catch (const std::exception& e) {
-    std::cerr << "payoutd: " << e.what() << "\n";
+    // Once the log is set up, its format holds for this line too (a pipeline may read it).
+    if (auto logger = spdlog::get("payoutd")) {
+      logger->critical("{}", e.what());
+    } else {
+      std::cerr << "payoutd: " << e.what() << "\n";
+    }
     return 1;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/log_context.h"
 #include "core/secrets.h"
 #include "web/forms.h"
 #include "web/html.h"
@@ -155,6 +156,7 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
     v.redirect("/cabinet/login");
     return true;
   }
+  log::annotate(v.session->tenant.provider, v.session->tenant.id);
   fill_nav(v);
   web::FormParams form;
   if (post) {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "cabinet/pages.h"
+#include "core/log_context.h"
 #include "core/money.h"
 #include "core/time_format.h"
 #include "engine/cards/records.h"
@@ -355,6 +356,7 @@ void Pages::payout(View& v, const http::Request& request) {
     p = std::move(*read);
   }
   if (!p) return v.html(404, layout(v, "/cabinet/payouts", t.not_found));
+  log::annotate(tenant.provider, tenant.id, id);
   web::Node rows = web::Node::list();
   auto row = [&](std::string_view name, std::string_view value, std::string_view key = {}) {
     if (!value.empty()) rows.push({{"name", name}, {"value", value}, {"key", key}});

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -115,6 +116,23 @@ std::string new_trace_id() {
   out.reserve(16);
   append_hex(out, generator().next(), 16);
   return out;
+}
+
+std::string new_request_id() {
+  std::string out;
+  out.reserve(32);
+  append_hex(out, generator().next(), 16);
+  append_hex(out, generator().next(), 16);
+  return out;
+}
+
+bool is_request_id(std::string_view id) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
+  };
+  return !id.empty() && id.size() <= kRequestIdCharsMax &&
+         std::all_of(id.begin(), id.end(), allowed);
 }
 
 std::string new_uuid() {

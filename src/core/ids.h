@@ -26,6 +26,14 @@ std::string new_uuid();
 // 16 lowercase hex digits; identifies one request in logs and error bodies.
 std::string new_trace_id();
 
+// 32 lowercase hex digits (128 bits): a request's id (X-Request-Id) when the client sent none.
+std::string new_request_id();
+// The longest request id accepted from a client.
+inline constexpr std::size_t kRequestIdCharsMax = 128;
+// Whether `id` may be a request id: 1 to kRequestIdCharsMax characters of A-Z a-z 0-9 . _ : -
+// (nothing that could split a header or a log line, or look like anything but an id).
+bool is_request_id(std::string_view id);
+
 // Fills `size` bytes with cryptographically strong random bytes (libsodium).
 void random_bytes(void* out, std::size_t size);
 

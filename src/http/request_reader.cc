@@ -116,6 +116,7 @@ RequestReader::Step RequestReader::accept(Request& out) {
     }
   }
   out.content_type = std::string(message[bhttp::field::content_type]);
+  out.request_id = std::string(message["X-Request-Id"]);
   out.body = std::move(message.body());
   out.problem = RequestProblem::kNone;
   return Step::kRequest;
@@ -124,9 +125,10 @@ RequestReader::Step RequestReader::accept(Request& out) {
 RequestReader::Step RequestReader::refuse(RequestProblem problem, Request& out) {
   keep_alive_ = false;
   // The request line is known once parsed, even when the problem came later (a header over
-  // the limit, the framing); it picks the dialect that answers.
+  // the limit, the framing); it picks the dialect that answers. So are the fields parsed so far.
   out.method = std::string(parser_->get().method_string());
   out.target = std::string(parser_->get().target());
+  out.request_id = std::string(parser_->get()["X-Request-Id"]);  // what arrived of it
   out.problem = problem;
   return Step::kRequest;
 }

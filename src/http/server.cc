@@ -348,6 +348,8 @@ void Server::on_reload(std::function<void()> hook) {
   impl_->reload_hooks.push_back(std::move(hook));
 }
 
+bool Server::draining() const { return impl_->draining.load(std::memory_order_relaxed); }
+
 void Server::run(const std::function<void()>& on_drained) {
   if (impl_->options.handle_signals) {
     impl_->signals.async_wait([this, on_drained](beast::error_code ec, int signal) {

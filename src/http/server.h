@@ -37,6 +37,7 @@ struct Request {
   std::string origin, host;     // the Origin and Host headers (the cabinet's same-origin check)
   std::string accept_language;  // its field lines joined by ", " (web/language.h reads it)
   std::string content_type;     // the Content-Type header, as sent (a page's form body)
+  std::string request_id;       // the X-Request-Id header, as sent (app/access_log.h checks it)
   std::string body;
   // The client's IP address (allowlists, throttles, audit logs): the TCP peer's, or the one a
   // trusted proxy names (ServerOptions::client_address, http/client_address.h).
@@ -141,6 +142,8 @@ class Server {
   // Any thread: drains as a signal would (stops accepting, answers what is in flight), and
   // run() returns.
   void stop();
+  // Any thread: whether SIGTERM has begun the drain (the node takes no new work: /readyz).
+  bool draining() const;
 
   struct Impl;  // defined in server_impl.h, where Beast lives
 

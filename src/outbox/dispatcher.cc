@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "core/log_context.h"
 #include "core/log_limit.h"
 
 namespace payoutd::outbox {
@@ -14,6 +15,11 @@ using store::OutboxState;
 
 namespace {
 constexpr std::string_view kLease = "outbox";
+
+// What the lines logged about a message name, kept while it is in flight.
+struct MessageLog {
+  std::string tenant, event_id, request_id;
+};
 }  // namespace
 
 std::int64_t next_attempt_ms(const DispatcherOptions& options, const OutboxMessage& m,
@@ -147,9 +153,27 @@ void Dispatcher::end_flight(std::int64_t id) {
   if (was_full) wake_.notify_all();
 }
 
+namespace {
+
+// A failed attempt, on the transport's thread: warn, naming the message and the request that
+// caused it (the target is not logged: a callback URL may carry the partner's credentials).
+void log_failed_attempt(const MessageLog& about, std::int64_t id, const Delivery& d) {
+  if (!d.attempted || d.accepted) return;
+  log::Context context{.request_id = about.request_id, .tenant = about.tenant};
+  const log::Scope scope(context);
+  spdlog::warn("outbox: message {} ({}) not delivered: {}", id, about.event_id,
+               d.http_status != 0 ? "HTTP " + std::to_string(d.http_status) : d.error);
+}
+
+}  // namespace
+
 void Dispatcher::deliver(OutboxMessage message) {
   const std::int64_t id = message.id;
   const std::int64_t at_ms = clock_.now_ms();
+  // The lines logged about the message name its tenant and the request that caused it.
+  MessageLog about{message.tenant, message.event_id, message.request_id};
+  log::Context context{.request_id = about.request_id, .tenant = about.tenant};
+  const log::Scope scope(context);
   if (message.sealed) {
     std::optional<std::string> body;
     try {
@@ -172,8 +196,14 @@ void Dispatcher::deliver(OutboxMessage message) {
     }
     message.body = std::move(*body);
   }
-  transport_.post(std::move(message.tenant), std::move(message.target), std::move(message.body),
-                  [this, id, at_ms](Delivery d) { record(id, std::move(d), at_ms); });
+  transport_.post({.tenant = std::move(message.tenant),
+                   .target = std::move(message.target),
+                   .body = std::move(message.body),
+                   .request_id = std::move(message.request_id)},
+                  [this, id, at_ms, about = std::move(about)](Delivery d) {
+                    log_failed_attempt(about, id, d);
+                    record(id, std::move(d), at_ms);
+                  });
 }
 
 // Commits the attempt's outcome. The message leaves the in-flight set only once that is

@@ -45,14 +45,23 @@ struct Delivery {
   bool hopeless = false;  // it can never be sent (a sealed body that does not open): abandoned now
 };
 
-// Sends one message of `tenant`'s; `done` runs exactly once, on a thread of the transport's.
-// Transports share their threads between tenants in turns, each tenant holding a bounded share
-// (outbox/work_pool.h).
+// One message as a transport sends it.
+struct Parcel {
+  std::string tenant;
+  std::string target;  // an http(s) URL, "sms:<phone>" or "mailto:<address>"
+  std::string body;
+  // The request that caused it (store::OutboxMessage::request_id), or empty: an HTTP transport
+  // sends it as X-Request-Id.
+  std::string request_id;
+};
+
+// Sends one message of `parcel.tenant`'s; `done` runs exactly once, on a thread of the
+// transport's. Transports share their threads between tenants in turns, each tenant holding a
+// bounded share (outbox/work_pool.h).
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual void post(std::string tenant, std::string target, std::string body,
-                    std::function<void(Delivery)> done) = 0;
+  virtual void post(Parcel parcel, std::function<void(Delivery)> done) = 0;
   virtual void stop() = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "core/ids.h"
 #include "outbox/work_pool.h"
 
 namespace payoutd::outbox {
@@ -100,10 +101,12 @@ bool is_private_address(const std::string& address) {
 
 namespace {
 
+constexpr const char* kContentType = "Content-Type: application/json";
+
 // A worker's libcurl handle, reused across its sends.
 struct Curl {
   CURL* handle = curl_easy_init();
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_slist* headers = curl_slist_append(nullptr, kContentType);
   Curl() = default;
   Curl(const Curl&) = delete;
   Curl& operator=(const Curl&) = delete;
@@ -112,6 +115,15 @@ struct Curl {
     curl_easy_cleanup(handle);
   }
 };
+
+// The headers of a message that carries a request id; nullptr when out of memory.
+curl_slist* headers_with(const std::string& request_id) {
+  curl_slist* list = curl_slist_append(nullptr, kContentType);
+  if (!list) return nullptr;
+  curl_slist* grown = curl_slist_append(list, ("X-Request-Id: " + request_id).c_str());
+  if (!grown) curl_slist_free_all(list);
+  return grown;
+}
 
 }  // namespace
 
@@ -149,7 +161,14 @@ struct HttpTransport::Impl {
     return size * count;
   }
 
-  Delivery send(Curl& c, const std::string& url, const std::string& body) {
+  Delivery send(Curl& c, const Parcel& parcel) {
+    const std::string& url = parcel.target;
+    const std::string& body = parcel.body;
+    // The worker's headers, or this message's own with its request id (only an id of the
+    // accepted alphabet: a header line cannot be split).
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> with_id(nullptr,
+                                                                        curl_slist_free_all);
+    if (is_request_id(parcel.request_id)) with_id.reset(headers_with(parcel.request_id));
     CURL* curl = c.handle;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -160,7 +179,7 @@ struct HttpTransport::Impl {
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, c.headers);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, with_id ? with_id.get() : c.headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
@@ -192,13 +211,11 @@ HttpTransport::HttpTransport(HttpTransportOptions options)
 
 HttpTransport::~HttpTransport() = default;
 
-void HttpTransport::post(std::string tenant, std::string url, std::string body,
-                         std::function<void(Delivery)> done) {
+void HttpTransport::post(Parcel parcel, std::function<void(Delivery)> done) {
+  const std::string tenant = parcel.tenant;
   impl_->pool.post(
       tenant,
-      [impl = impl_.get(), url = std::move(url), body = std::move(body)](Curl& c) {
-        return impl->send(c, url, body);
-      },
+      [impl = impl_.get(), parcel = std::move(parcel)](Curl& c) { return impl->send(c, parcel); },
       std::move(done));
 }
 

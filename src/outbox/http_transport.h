@@ -33,8 +33,7 @@ class HttpTransport final : public Transport {
  public:
   explicit HttpTransport(HttpTransportOptions options);
   ~HttpTransport() override;
-  void post(std::string tenant, std::string url, std::string body,
-            std::function<void(Delivery)> done) override;
+  void post(Parcel parcel, std::function<void(Delivery)> done) override;
   void stop() override;
 
   struct Impl;

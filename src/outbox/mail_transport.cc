@@ -126,12 +126,11 @@ MailTransport::MailTransport(MailTransportOptions options)
 
 MailTransport::~MailTransport() = default;
 
-void MailTransport::post(std::string tenant, std::string target, std::string message,
-                         std::function<void(Delivery)> done) {
-  std::string to = target.substr(std::min(target.size(), kMailto.size()));
+void MailTransport::post(Parcel parcel, std::function<void(Delivery)> done) {
+  std::string to = parcel.target.substr(std::min(parcel.target.size(), kMailto.size()));
   impl_->pool.post(
-      tenant,
-      [impl = impl_.get(), to = std::move(to), message = std::move(message)](NoWorkerState&) {
+      parcel.tenant,
+      [impl = impl_.get(), to = std::move(to), message = std::move(parcel.body)](NoWorkerState&) {
         return impl->send(to, message);
       },
       std::move(done));
@@ -139,13 +138,12 @@ void MailTransport::post(std::string tenant, std::string target, std::string mes
 
 void MailTransport::stop() { impl_->pool.stop(); }
 
-void RoutingTransport::post(std::string tenant, std::string target, std::string body,
-                            std::function<void(Delivery)> done) {
-  const store::OutboxLane lane = store::outbox_lane(target);
+void RoutingTransport::post(Parcel parcel, std::function<void(Delivery)> done) {
+  const store::OutboxLane lane = store::outbox_lane(parcel.target);
   Transport& via = lane == store::OutboxLane::kMail  ? mail_
                    : lane == store::OutboxLane::kSms ? sms_
                                                      : web_;
-  via.post(std::move(tenant), std::move(target), std::move(body), std::move(done));
+  via.post(std::move(parcel), std::move(done));
 }
 
 void RoutingTransport::stop() {
@@ -154,17 +152,21 @@ void RoutingTransport::stop() {
   sms_.stop();
 }
 
-void SmsTransport::post(std::string tenant, std::string target, std::string text,
-                        std::function<void(Delivery)> done) {
-  const std::string phone = target.substr(std::min(target.size(), kSms.size()));
+void SmsTransport::post(Parcel parcel, std::function<void(Delivery)> done) {
+  const std::string phone = parcel.target.substr(std::min(parcel.target.size(), kSms.size()));
+  const std::string& text = parcel.body;
   if (!options_.gateway_url.empty()) {
     std::string body;
     json::Writer w(body);
     w.begin_object().key("to").string(phone).key("text").string(text).end_object();
-    return gateway_.post(std::move(tenant), options_.gateway_url, std::move(body), std::move(done));
+    return gateway_.post({.tenant = std::move(parcel.tenant),
+                          .target = options_.gateway_url,
+                          .body = std::move(body),
+                          .request_id = std::move(parcel.request_id)},
+                         std::move(done));
   }
   sink_.post(
-      tenant,
+      parcel.tenant,
       [dir = options_.sink_dir, message = "To: " + phone + "\n\n" + text + "\n"](NoWorkerState&) {
         const auto started = std::chrono::steady_clock::now();
         Delivery d;

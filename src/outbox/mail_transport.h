@@ -29,8 +29,7 @@ class MailTransport final : public Transport {
  public:
   explicit MailTransport(MailTransportOptions options);
   ~MailTransport() override;
-  void post(std::string tenant, std::string target, std::string message,
-            std::function<void(Delivery)> done) override;
+  void post(Parcel parcel, std::function<void(Delivery)> done) override;
   void stop() override;
 
   struct Impl;
@@ -52,8 +51,7 @@ class SmsTransport final : public Transport {
  public:
   SmsTransport(SmsTransportOptions options, Transport& gateway)
       : options_(std::move(options)), gateway_(gateway) {}
-  void post(std::string tenant, std::string target, std::string text,
-            std::function<void(Delivery)> done) override;
+  void post(Parcel parcel, std::function<void(Delivery)> done) override;
   void stop() override;
 
  private:
@@ -69,8 +67,7 @@ class RoutingTransport final : public Transport {
  public:
   RoutingTransport(Transport& web, Transport& mail, Transport& sms)
       : web_(web), mail_(mail), sms_(sms) {}
-  void post(std::string tenant, std::string target, std::string body,
-            std::function<void(Delivery)> done) override;
+  void post(Parcel parcel, std::function<void(Delivery)> done) override;
   void stop() override;
 
  private:

@@ -211,6 +211,7 @@ inline constexpr struct {
     field(m.last_result);
     field(m.payout_id);
     field(m.sealed);
+    field(m.request_id);
   }
 } outbox_fields;
 

@@ -26,7 +26,7 @@
   "commission, currency, created_ms, error_code, details"
 #define OUTBOX_FIELDS                                                                          \
   "tenant, event_id, target, body, state, attempts, next_attempt_ms, created_ms, updated_ms, " \
-  "last_result, payout_id, sealed"
+  "last_result, payout_id, sealed, request_id"
 #define OUTBOX_COLUMNS "id, " OUTBOX_FIELDS
 #define OUTBOX_ATTEMPT_COLUMNS "message_id, attempt, at_ms, duration_ms, http_status, error"
 // A wallet payout read as its history entry: payouts p joined with its source account a.
@@ -123,5 +123,11 @@ CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE )sql",
                                          kListedPayoutKinds, R"sql(;
 )sql");
 // clang-format on
+// Version 8: a message carries the id of the request that caused it (X-Request-Id), sent with
+// it and named in the dispatcher's log lines; earlier messages have none. A constant default:
+// no table rewrite on either backend.
+inline constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE outbox ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+)sql";
 
 }  // namespace payoutd::store::sql

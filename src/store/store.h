@@ -155,6 +155,9 @@ struct OutboxMessage {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::string last_result;  // of the last attempt, e.g. "HTTP 500", "timeout"
+  // The id of the request that caused it (X-Request-Id: app/access_log.h), sent with it; empty
+  // when none did (a timer) or it was written before version 8 of the schema.
+  std::string request_id;
 };
 
 inline OutboxLane outbox_lane(std::string_view target) {
@@ -439,6 +442,9 @@ class Store {
 
   // The schema version the database is at (after the migrations run when it was opened).
   virtual int schema_version() const = 0;
+  // The schema version the database records now (0: none), read from it: one key lookup, a probe
+  // that the store answers (/readyz), and that no newer node migrated it past this build since.
+  virtual Read<int> stored_schema_version() const = 0;
 };
 
 }  // namespace payoutd::store

@@ -7,6 +7,8 @@ Environment:
   PAYOUTD_BIN      the binary (default <repo>/build/payoutd)
   PAYOUTD_CONFIG   the config (default <repo>/config/sandbox.toml)
   PAYOUTD_E2E_KEEP set to 1 to keep the temporary data directories
+  PAYOUTD_LOG_FORMAT  json: every server logs JSON lines, and each line is checked (log_scan.py)
+  PAYOUTD_LOG_ACCESS  the servers' access lines (default here: true, whatever the config says)
   PAYOUTD_E2E_BACKEND  sqlite (default) or postgres: the store of every Server that names none
   PAYOUTD_TEST_POSTGRES_DIR  a running throwaway cluster (scripts/pg-cluster.sh) to create
                    databases on; without it the first PostgreSQL test starts one of its own
@@ -40,6 +42,7 @@ except ImportError:  # Python < 3.11: config introspection is best effort only
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from free_port import free_port  # noqa: E402,F401  (a port given to a server before it starts)
+import log_scan  # noqa: E402
 
 PRODUCT = "best-partner"
 PARTNER_TOKEN = "sandbox-best-partner-token"
@@ -410,12 +413,7 @@ class Server:
         metrics = ["--metrics-listen", self.metrics_listen] if self.metrics_listen else []
         cmd = [str(self.binary), "serve", "--config", str(self.config)] + listen + metrics + \
               ["--data-dir", self.data_dir] + self.storage_args() + self.extra_args
-        env = dict(os.environ)
-        for name, value in self.env.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
+        env = self.process_env()
         err = open(err_path, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -481,13 +479,37 @@ class Server:
         return self.start()
 
     def close(self):
-        """Kills a still running process and removes the temporary directory."""
+        """Kills a still running process, checks its logs (log_scan.py: no secret; JSON lines
+        with PAYOUTD_LOG_FORMAT=json) and removes the temporary directory. Raises HarnessError
+        naming what the check found."""
         self._force_kill()
         self._final_tail = self.log_tail()  # still printable after the directory is gone
-        if os.environ.get("PAYOUTD_E2E_KEEP") == "1":
+        problems = self.scan_logs() if not getattr(self, "_scanned", False) else []
+        self._scanned = True
+        if os.environ.get("PAYOUTD_E2E_KEEP") == "1" or problems:
             sys.stderr.write(f"[harness] kept {self.tmp}\n")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            raise HarnessError("the server's log fails the log check (tests/e2e/log_scan.py):\n" +
+                               "\n".join(problems))
+
+    def scan_logs(self):
+        """What log_scan.py finds in every log of this server so far (empty: nothing)."""
+        stderr_logs = {p for p in self._logs if os.path.basename(p).startswith("stderr.")}
+        return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir)
+
+    def process_env(self):
+        """The environment the process runs with: the harness's, changed by `env`. Every server
+        writes its access lines, so that the log check covers them."""
+        env = dict(os.environ)
+        env.setdefault("PAYOUTD_LOG_ACCESS", "true")
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
 
     def _force_kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -849,7 +871,7 @@ class Api:
     def ecommpay_register(self, payment_id, project=ECOMMPAY_PROJECT, amount=7000, currency="EUR",
                           callback_url=None, secret=None, customer=None, sign=True, headers=None,
                           **general):
-        """POST /v2/payment/payout/registration, signed with the project's secret; `headers`: more
+        """POST /v2/payment/payout/registration, signed with the project's secret. headers: more
         request headers."""
         body = {"general": {"project_id": project, "payment_id": payment_id, **general},
                 "customer": customer or {"id": "16061314", "email": "p.jeltz@mail.com",

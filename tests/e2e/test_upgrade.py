@@ -52,8 +52,8 @@ class UpgradeTest(IsolatedServerTestCase):
     def test_migrate_then_serve_keeps_every_payout_balance_and_history_entry(self):
         rc, out = self.payoutd("migrate")
         self.assertEqual(rc, 0, out)
-        self.assertIn("schema version 7", out)
-        self.assertEqual(self.schema_version(), "7")
+        self.assertIn("schema version 8", out)
+        self.assertEqual(self.schema_version(), "8")
         rc, out = self.payoutd("migrate")  # nothing left to do
         self.assertEqual(rc, 0, out)
         self.assertAuditClean()
@@ -89,7 +89,7 @@ class UpgradeTest(IsolatedServerTestCase):
 
     def test_serve_migrates_by_itself(self):
         self.server.start()
-        self.assertEqual(self.schema_version(), "7")
+        self.assertEqual(self.schema_version(), "8")
         self.assertEqual(self.api.get_payout("v1-second").json["status"], "SUCCESS")
         self.assertAuditClean()
 

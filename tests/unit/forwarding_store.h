@@ -113,6 +113,9 @@ class ForwardingStore : public store::Store {
     return inner_->snapshot();
   }
   int schema_version() const override { return inner_->schema_version(); }
+  store::Read<int> stored_schema_version() const override {
+    return inner_->stored_schema_version();
+  }
 
  private:
   bool failing() const {

@@ -29,12 +29,11 @@ using testing::ManualClock;
 // Answers every post with the next scripted status (200 once the script runs out).
 class ScriptedTransport final : public Transport {
  public:
-  void post(std::string, std::string url, std::string body,
-            std::function<void(Delivery)> done) override {
+  void post(outbox::Parcel parcel, std::function<void(Delivery)> done) override {
     int status = 200;
     {
       std::lock_guard lock(mutex_);
-      posts_.push_back(url + " " + body);
+      posts_.push_back(parcel.target + " " + parcel.body);
       if (!script_.empty()) {
         status = script_.front();
         script_.erase(script_.begin());
@@ -199,11 +198,11 @@ TEST_P(OutboxTest, GivesUpAfterItsTime) {
 class TarpitTransport final : public Transport {
  public:
   explicit TarpitTransport(std::set<std::string> hanging = {"a"}) : hanging_(std::move(hanging)) {}
-  void post(std::string tenant, std::string target, std::string,
-            std::function<void(Delivery)> done) override {
+  void post(outbox::Parcel parcel, std::function<void(Delivery)> done) override {
     {
       std::lock_guard lock(mutex_);
-      if (hanging_.contains(tenant) && store::outbox_lane(target) == store::OutboxLane::kHttp) {
+      if (hanging_.contains(parcel.tenant) &&
+          store::outbox_lane(parcel.target) == store::OutboxLane::kHttp) {
         held_.push_back(std::move(done));
         return;
       }

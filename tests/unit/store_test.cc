@@ -23,7 +23,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 7;
+constexpr int kNewestSchema = 8;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
@@ -112,6 +112,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreTest, NewDatabaseIsAtTheNewestSchema) {
   EXPECT_EQ(store_->schema_version(), kNewestSchema);
+  EXPECT_EQ(store_->stored_schema_version().value(), kNewestSchema);  // read from the database
   store_.reset();
   EXPECT_EQ(db_.open()->schema_version(), kNewestSchema);  // reopening migrates nothing
 }
@@ -588,6 +589,7 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
   auto message = [](std::string event, std::int64_t due) {
     OutboxMessage m;
     m.tenant = kTenant;
+    m.request_id = "req-" + event;
     m.event_id = std::move(event);
     m.target = "http://127.0.0.1:9/cb";
     m.body = R"({"a":"b\"c"})";
@@ -610,6 +612,7 @@ TEST_P(StoreTest, OutboxMessagesAreDueInOrderAndKeepTheirAttempts) {
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[1].id, first);
   EXPECT_EQ(due[1].body, R"({"a":"b\"c"})");
+  EXPECT_EQ(due[1].request_id, "req-order-1:registered");  // the request that caused it
   ASSERT_TRUE(in_txn([&](WriteTxn& txn) {
                 auto m = txn.find_outbox(first);
                 ASSERT_TRUE(m);

@@ -169,6 +169,7 @@ bool CardPayouts::write_notifications(WriteTxn& txn, const PayoutRecord& p, cons
   bool wrote = false;
   for (store::OutboxMessage& m : notifier(*tenant, p, o, now_ms)) {
     m.payout_id = p.id;
+    m.request_id = o.request_id;
     m.sealed = m.sealed || store::to_a_person(m.target);
     if (m.sealed) m.body = vault_.seal_message(m.tenant, m.event_id, m.body);
     wrote |= txn.insert_outbox(m) != 0;

@@ -81,6 +81,9 @@ struct CardOrder {
   rails::Program program = rails::Program::kDisbursement;
   std::string callback_url;  // where the payout's notifications go (dialects with callbacks)
   std::string client_ip;     // the recipient's IP address, as the partner gave it
+  // The id of the partner's request that created the order (X-Request-Id): every notification
+  // of the payout carries it (store::OutboxMessage::request_id). Empty for older orders.
+  std::string request_id;
   // Confirmation by a code sent to the customer (ecommpay's Payment Page): the card is attached
   // to the order first, and the order is confirmed with it once the code is entered.
   std::string code_hash;  // Vault::code_mac of the code in force; empty: none

@@ -205,6 +205,7 @@ constexpr auto kOrderFields = [](auto& c, auto& o) {
   c.text("rail_text", o.rail_text);
   c.text("callback_url", o.callback_url);
   c.text("client_ip", o.client_ip);
+  c.text("request_id", o.request_id);
   c.text("params", o.params_json);
   c.text("parties", o.parties);
   c.option("program", o.program, kPrograms);

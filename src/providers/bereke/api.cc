@@ -5,6 +5,7 @@
 
 #include "cards/card.h"
 #include "core/json.h"
+#include "core/log_context.h"
 #include "core/secrets.h"
 #include "providers/bereke/api_answers.h"
 #include "providers/bereke/api_request.h"
@@ -173,6 +174,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   };
   const std::string_view path = request.path();
   if (!path.starts_with("/payouts/api/")) return false;
+  log::annotate(kProvider);
   if (auto refused = unreadable(request.problem)) return respond(std::move(*refused)), true;
   const std::string_view name = path.starts_with(kPrefix) ? path.substr(kPrefix.size()) : "";
   if (name == "echo") return echo(request, respond), true;
@@ -190,7 +192,11 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   if (auto problem = parse_body(request.body, method->name, method->message_type, &call.body)) {
     return call.fail(*problem), true;
   }
-  if (authenticate(request, call)) (this->*method->answer)(call);
+  if (!authenticate(request, call)) return true;
+  const json::Value* order = call.body.find("orderNumber");
+  log::annotate(kProvider, call.partner->id,
+                order && order->is_string() ? std::string_view(order->as_string()) : "");
+  (this->*method->answer)(call);
   return true;
 }
 

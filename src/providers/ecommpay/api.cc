@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/json.h"
+#include "core/log_context.h"
 #include "core/time_format.h"
 #include "http/query.h"
 #include "providers/ecommpay/program.h"
@@ -275,6 +276,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return true;
   }
   if (path != kRegistrationPath) return false;
+  log::annotate(kProvider);
   if (request.problem != http::RequestProblem::kNone) {
     respond(error(request.problem == http::RequestProblem::kMalformed ? 400 : 413,
                   kCodeMissingField, "the request could not be read"));
@@ -307,6 +309,7 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   Registration r;
   web::Fields g = top.nested("general", *general);
   read_general(g, problem, r);
+  log::annotate(kProvider, std::to_string(p->id), r.payment_id);
   if (problem.empty()) read_payment(top, problem, *p, r);
   if (problem.empty()) read_customer(top, problem, r);
   if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p->id, r.payment_id));
@@ -315,11 +318,12 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
                          ? options_.public_url + std::string(kSinkPath)
                          : p->callback_url;
   }
-  cards_.submit(
-      payout_request(*p, r, options_.uuid_lifetime_ms),
-      [respond, project_id = p->id, payment_id = r.payment_id](const CardPayoutResult& result) {
-        answer_registration(respond, project_id, payment_id, result);
-      });
+  engine::CardPayoutRequest command = payout_request(*p, r, options_.uuid_lifetime_ms);
+  command.order.request_id = request.request_id;
+  cards_.submit(std::move(command), [respond, project_id = p->id,
+                                     payment_id = r.payment_id](const CardPayoutResult& result) {
+    answer_registration(respond, project_id, payment_id, result);
+  });
 }
 
 const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,

@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/log_context.h"
 #include "core/log_limit.h"
 #include "core/time_format.h"
 #include "http/query.h"
@@ -190,6 +191,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   const bool payments = path.starts_with("/partner/openapi-payment-api/");
   const bool reports = path.starts_with("/partner/openapi-reports/");
   if (!payments && !reports) return false;
+  log::annotate(kProvider);
   const std::string_view service = payments ? kServicePayments : kServiceReports;
 
   if (auto problem = web::problem_response(request, service, options_.utc_offset_minutes)) {
@@ -215,6 +217,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
                     "transactionId: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
       return true;
     }
+    log::annotate(kProvider, s[5], s[7]);
     if (request.method == "PUT") {
       payout(request, respond, s[5], s[7]);
     } else {
@@ -235,6 +238,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
       return true;
     }
     if (!authorize(request, respond, service, s[4])) return true;
+    log::annotate(kProvider, s[4]);
     history(request, respond, s[4]);
     return true;
   }

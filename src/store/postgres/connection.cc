@@ -41,6 +41,10 @@ std::string trimmed(const char* message) {
   return m;
 }
 
+// The server's notices (its warning before it ends a session, say) go to the log, in the log's
+// format, instead of libpq's default: a bare line on standard error.
+void log_notice(void*, const char* message) { spdlog::warn("PostgreSQL: {}", trimmed(message)); }
+
 }  // namespace
 
 bool is_conflict(std::string_view sqlstate) {
@@ -69,6 +73,7 @@ Connection::Connection(const PostgresOptions& o) {
     conn_ = nullptr;
     throw PgError("cannot connect to PostgreSQL: " + message, std::string(kConnectionLost));
   }
+  PQsetNoticeProcessor(conn_, log_notice, nullptr);
   try {
     exec(session_settings(o).c_str());
   } catch (...) {

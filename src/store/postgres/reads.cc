@@ -1,6 +1,7 @@
 // The PostgreSQL store's reads: each on a connection of the pool, seeing committed state.
 #include "core/assert.h"
 #include "core/ids.h"
+#include "store/migration.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
 #include "store/read_guard.h"
@@ -131,6 +132,14 @@ Read<std::optional<std::string>> PgStore::get_record(std::string_view tenant, st
   return guarded_read("get_record", [&] {
     const Params params = params_of(tenant, kind, key);
     return first_row(readers_.read(kRecordValue, params), read_text);
+  });
+}
+
+Read<int> PgStore::stored_schema_version() const {
+  return guarded_read("stored_schema_version", [&] {
+    const std::optional<std::string> text =
+        first_row(readers_.read(kMetaValue, params_of(kSchemaVersionKey)), read_text);
+    return text ? std::stoi(*text) : 0;
   });
 }
 

@@ -179,7 +179,7 @@ inline constexpr const char* kInsertAccount =
 inline constexpr const char* kInsertOutbox =
     "INSERT INTO outbox (" OUTBOX_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-    "$11, $12, $13) ON CONFLICT (tenant, event_id) DO NOTHING";
+    "$11, $12, $13, $14) ON CONFLICT (tenant, event_id) DO NOTHING";
 // outbox_state_fields, then the id.
 inline constexpr const char* kUpdateOutbox =
     "UPDATE outbox SET state = $1, attempts = $2, next_attempt_ms = $3, updated_ms = $4, "

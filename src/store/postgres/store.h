@@ -19,6 +19,7 @@ class PgStore final : public Store {
   explicit PgStore(const PostgresOptions& options);
 
   int schema_version() const override { return schema_version_; }
+  Read<int> stored_schema_version() const override;
   // A transaction on the writer connection, reconnected first if it broke. While the database
   // is unreachable (and for reconnect_backoff_ms after each failed attempt), the transaction
   // fails at once.

@@ -3,6 +3,7 @@
 
 #include "core/assert.h"
 #include "core/ids.h"
+#include "store/migration.h"
 #include "store/read_guard.h"
 #include "store/sqlite/statements.h"
 #include "store/sqlite/store.h"
@@ -111,6 +112,15 @@ Read<std::optional<std::string>> SqliteStore::get_record(std::string_view tenant
   return guarded_read("get_record", [&] {
     auto reader = readers_.acquire();
     return first_row(reader->stmt(kRecordValue).bind(tenant).bind(kind).bind(key), read_text);
+  });
+}
+
+Read<int> SqliteStore::stored_schema_version() const {
+  return guarded_read("stored_schema_version", [&] {
+    auto reader = readers_.acquire();
+    const std::optional<std::string> text =
+        first_row(reader->stmt(kMetaValue).bind(kSchemaVersionKey), read_text);
+    return text ? std::stoi(*text) : 0;
   });
 }
 

@@ -144,7 +144,7 @@ inline constexpr auto kDueOutbox =
 static_assert(std::size(kOutboxLanes) == 3, "kDueOutbox has a placeholder per lane");
 // outbox_fields; a message whose (tenant, event_id) exists is not inserted again.
 inline constexpr const char* kInsertOutbox = "INSERT INTO outbox (" OUTBOX_FIELDS
-                                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                              "ON CONFLICT (tenant, event_id) DO NOTHING";
 // outbox_state_fields, then the id.
 inline constexpr const char* kUpdateOutbox =

@@ -21,6 +21,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   int schema_version() const override { return schema_version_; }
+  Read<int> stored_schema_version() const override;
   Status sync() override;
   std::unique_ptr<WriteTxn> begin() override;
 
