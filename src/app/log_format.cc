@@ -31,7 +31,8 @@ void append_utc_time(std::string& out, std::chrono::system_clock::time_point tim
     const std::time_t t = static_cast<std::time_t>(second);
     std::tm tm{};
     ::gmtime_r(&t, &tm);
-    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    // 19 characters always fit: a year beyond 9999 would not, and is written as nothing.
+    if (std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm) == 0) cached[0] = '\0';
     cached_second = second;
   }
   const int millis = static_cast<int>(ms - second * 1000);

@@ -101,7 +101,7 @@ http::ServerOptions listener_options(const http::ServerOptions& listen) {
   o.port = listen.port;
   o.io_threads = 1;
   o.body_limit_bytes = 1024;
-  o.header_limit_bytes = 8 * 1024;
+  o.header_limit_bytes = std::size_t{8} * 1024;
   o.connections_max = kListenerConnectionsMax;
   o.idle_timeout_s = 60;
   o.read_timeout_s = 10;
@@ -118,8 +118,9 @@ Exporter::Exporter(Sources sources, const http::ServerOptions& listen, BacklogOp
       backlog_(sources.store, sources.clock, backlog),
       server_(std::make_unique<http::Server>(
           listener_options(listen),
-          [this](http::Request&& request, http::Responder respond) { answer(request, respond); })) {
-}
+          [this](http::Request&& request, const http::Responder& respond) {
+            answer(request, respond);
+          })) {}
 
 Exporter::~Exporter() { stop(); }
 
