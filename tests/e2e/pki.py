@@ -9,8 +9,10 @@ computed here with openssl and hashlib, independently of the server's code.
 import base64
 import hashlib
 import os
+import shutil
 import ssl
 import subprocess
+import tempfile
 
 DAYS = "2"
 
@@ -112,3 +114,31 @@ def fingerprint(cert_file):
     with open(cert_file, encoding="utf-8") as f:
         der = ssl.PEM_cert_to_DER_cert(f.read())
     return hashlib.sha256(der).hexdigest()
+
+
+class PkiServerCase:
+    """Mixed in before a harness ServerTestCase: the class gets a fresh test CA (`pki`, its files in
+    `tmp`), and its server the options `server_options_with(pki)` returns; the directory is removed
+    after the class, or when its server could not start."""
+
+    @classmethod
+    def server_options_with(cls, pki):
+        return {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="payoutd-pki-")
+        try:
+            cls.pki = Pki(cls.tmp)
+            cls.server_options = cls.server_options_with(cls.pki)
+            super().setUpClass()
+        except BaseException:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -9,28 +9,25 @@ import json
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
 from harness import (ADMIN_TOKEN, BEREKE_PASSWORD, BONUS, CLIENTS, ECOMMPAY_DISABLED, PARTNER_TOKEN, Api,
                      ServerTestCase)
-from pki import Pki, rfc2253_subject, spki_pin
+from pki import PkiServerCase, rfc2253_subject, spki_pin
 
 CLIENT_ID = next(iter(CLIENTS))
 QIWI_SUBJECT = "/O=Best Partner/CN=best-partner"
 QIWI_SUBJECT_RFC2253 = "CN=best-partner,O=Best Partner"
 
 
-class MtlsCase(ServerTestCase):
+class MtlsCase(PkiServerCase, ServerTestCase):
     """A sandbox with a TLS listener asking for client certificates of a fresh test CA, and a
     policy for one tenant of each dialect and the admin API: QIWI and ecommpay by subject,
     Bereke and the admin API by key pin."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="payoutd-mtls-")
-        pki = cls.pki = Pki(cls.tmp)
+    def server_options_with(cls, pki):
         other_ca = pki.new_ca("other-ca", "another CA")
         cls.qiwi = pki.client_cert("qiwi", QIWI_SUBJECT)
         cls.qiwi_other_ca = pki.client_cert("qiwi-other-ca", QIWI_SUBJECT, ca=other_ca)
@@ -45,7 +42,7 @@ class MtlsCase(ServerTestCase):
         chain, key = pki.server_cert()
         cls.client_ca = pki.path("client-ca.pem")  # a copy: ClientCaReloadTest replaces it
         shutil.copyfile(pki.ca_cert, cls.client_ca)
-        cls.server_options = {
+        return {
             "tls": {"cert_file": chain, "key_file": key, "client_ca_file": cls.client_ca},
             "config_replace": {
                 'tokens = ["sandbox-best-partner-token"]':
@@ -58,18 +55,6 @@ class MtlsCase(ServerTestCase):
                     f'token = "{ADMIN_TOKEN}"\nclient_cert_spki_sha256 = ["{spki_pin(cls.operator[0])}"]',
             },
         }
-        try:
-            super().setUpClass()
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def client(self, certificate=None, source="127.0.0.1"):
         """An HTTPS client from `source`, presenting `certificate` ((cert, key)) or none."""

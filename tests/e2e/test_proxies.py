@@ -7,17 +7,15 @@ Every client connects from its own loopback address (127.0.0.0/8 is all loopback
 reports that address, and connects to payoutd from 127.0.0.1, the one trusted proxy."""
 import os
 import re
-import shutil
 import socket
 import ssl
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, ServerTestCase, unique  # noqa: E402
 from haproxy import Frontend, Haproxy  # noqa: E402
-from pki import Pki  # noqa: E402
+from pki import PkiServerCase  # noqa: E402
 from test_cabinet import BEREKE, Browser  # noqa: E402
 
 PROXY = "127.0.0.1"           # haproxy's address towards payoutd: the trusted proxy
@@ -191,32 +189,18 @@ class ForwardedForTest(ProxyTestCase):
         self.assertRegistered(direct_allowlisted, headers={"X-Forwarded-For": STRANGER})
 
 
-class ProxyProtocolTlsTest(ProxyTestCase):
+class ProxyProtocolTlsTest(PkiServerCase, ProxyTestCase):
     """haproxy relays TLS untouched (mode tcp) behind a PROXY header: payoutd reads the header,
     then hands the bytes that came with it (the ClientHello's beginning) to the handshake; the
     allowlist sees the client haproxy names."""
     server_class = ProxyListenerServer
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="payoutd-proxy-tls-")
-        cls.pki = Pki(cls.tmp)
-        chain, key = cls.pki.server_cert("server")
-        cls.server_options = dict(
+    def server_options_with(cls, pki):
+        chain, key = pki.server_cert("server")
+        return dict(
             with_server_keys(f'trusted_proxies = ["{PROXY}/32"]\nproxy_protocol = true\n'),
             tls={"cert_file": chain, "key_file": key})
-        try:
-            super().setUpClass()
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
     def backend_port(cls):

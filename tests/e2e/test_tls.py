@@ -23,7 +23,7 @@ import warnings
 from harness import (BEREKE_PASSWORD, BEREKE_USER, CLIENTS, BONUS, OUTSIDE_BEREKE_PASSWORD, OUTSIDE_LISTEN,
                      OUTSIDE_PARTNER_TOKEN, OUTSIDE_PUBLIC_URL, SANDBOX_LISTEN_LINE, Api, HarnessError,
                      Server, ServerTestCase, free_port, outside_sandbox)
-from pki import Pki, fingerprint
+from pki import Pki, PkiServerCase, fingerprint
 
 TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
 PUBLIC_URL_LINE = '# public_url = "https://payouts.example.org"'
@@ -73,7 +73,7 @@ def form_url(api):
     return r.json["formUrl"]
 
 
-class PkiCase(ServerTestCase):
+class PkiCase(PkiServerCase, ServerTestCase):
     """A ServerTestCase whose server gets the TLS options of a fresh test CA (tls_server())."""
 
     @classmethod
@@ -81,25 +81,19 @@ class PkiCase(ServerTestCase):
         return {"tls": tls_options(pki)}
 
     @classmethod
+    def server_options_with(cls, pki):
+        return dict(cls.tls_server(pki))
+
+    @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="payoutd-tls-")
-        cls.pki = Pki(cls.tmp)
-        cls.server_options = dict(cls.tls_server(cls.pki))
-        try:
-            super().setUpClass()
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
+        super().setUpClass()
         cls.tls = cls.pki.client_context()
         cls.https = Api(cls.server, tls=cls.tls)
 
     @classmethod
     def tearDownClass(cls):
         cls.https.close()
-        try:
-            super().tearDownClass()
-        finally:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
 
 
 class HttpsListenerTest(PkiCase):
