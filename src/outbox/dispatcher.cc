@@ -157,12 +157,17 @@ namespace {
 
 // A failed attempt, on the transport's thread: warn, naming the message and the request that
 // caused it (the target is not logged: a callback URL may carry the partner's credentials).
+// One line a second at most: while a partner's endpoint is down every retry of every message
+// fails alike.
 void log_failed_attempt(const MessageLog& about, std::int64_t id, const Delivery& d) {
   if (!d.attempted || d.accepted) return;
+  static LogLimit failures;
+  const std::int64_t held = failures.admit();
+  if (held < 0) return;
   log::Context context{.request_id = about.request_id, .tenant = about.tenant};
   const log::Scope scope(context);
-  spdlog::warn("outbox: message {} ({}) not delivered: {}", id, about.event_id,
-               d.http_status != 0 ? "HTTP " + std::to_string(d.http_status) : d.error);
+  spdlog::warn("outbox: message {} ({}) not delivered: {} ({} more not logged)", id, about.event_id,
+               d.http_status != 0 ? "HTTP " + std::to_string(d.http_status) : d.error, held);
 }
 
 }  // namespace
@@ -200,7 +205,8 @@ void Dispatcher::deliver(OutboxMessage message) {
                    .target = std::move(message.target),
                    .body = std::move(message.body),
                    .request_id = std::move(message.request_id)},
-                  [this, id, at_ms, about = std::move(about)](Delivery d) {
+                  // A copy: `context` above still points into `about` while this is posted.
+                  [this, id, at_ms, about](Delivery d) {
                     log_failed_attempt(about, id, d);
                     record(id, std::move(d), at_ms);
                   });

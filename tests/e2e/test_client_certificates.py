@@ -164,6 +164,7 @@ class ClientCaReloadTest(MtlsCase):
         while True:
             r = self.client(self.qiwi).history(CLIENTS[CLIENT_ID])
             if r.status == 401:
+                self.assertEqual(r.json["errorCode"], "auth.certificate.invalid", r.raw)
                 break
             self.assertLess(time.monotonic(), deadline, "the new client CA was not taken")
             time.sleep(0.05)

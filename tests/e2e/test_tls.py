@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -158,7 +159,8 @@ class HttpsListenerTest(PkiCase):
                     while control.stdout.readline().strip() != b"ACCEPT":  # ready
                         self.assertIsNone(control.poll(), "openssl s_server did not start")
                     rc, out = s_client(port, flag, "-cipher", "DEFAULT@SECLEVEL=0")
-                    self.assertIn(f"Protocol version: {version}", out, "the client cannot speak it")
+                    self.assertRegex(out, rf"(?m)^Protocol version: {re.escape(version)}$",
+                                     "the client cannot speak it")
                 finally:
                     control.kill()
                     control.wait(10)

@@ -2,6 +2,7 @@
 #include "core/assert.h"
 #include "core/ids.h"
 #include "store/migration.h"
+#include "store/postgres/schema.h"
 #include "store/postgres/statements.h"
 #include "store/postgres/store.h"
 #include "store/read_guard.h"
@@ -137,9 +138,7 @@ Read<std::optional<std::string>> PgStore::get_record(std::string_view tenant, st
 
 Read<int> PgStore::stored_schema_version() const {
   return guarded_read("stored_schema_version", [&] {
-    const std::optional<std::string> text =
-        first_row(readers_.read(kMetaValue, params_of(kSchemaVersionKey)), read_text);
-    return text ? std::stoi(*text) : 0;
+    return readers_.with_reader([](Connection& c) { return read_schema_version(c); });
   });
 }
 

@@ -5,6 +5,7 @@
 #include "core/ids.h"
 #include "store/migration.h"
 #include "store/read_guard.h"
+#include "store/sqlite/schema.h"
 #include "store/sqlite/statements.h"
 #include "store/sqlite/store.h"
 
@@ -118,9 +119,7 @@ Read<std::optional<std::string>> SqliteStore::get_record(std::string_view tenant
 Read<int> SqliteStore::stored_schema_version() const {
   return guarded_read("stored_schema_version", [&] {
     auto reader = readers_.acquire();
-    const std::optional<std::string> text =
-        first_row(reader->stmt(kMetaValue).bind(kSchemaVersionKey), read_text);
-    return text ? std::stoi(*text) : 0;
+    return read_schema_version(*reader);
   });
 }
 
