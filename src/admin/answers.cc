@@ -16,6 +16,16 @@ http::Response invalid_id() {
   return error(400, "validation.error", "id: must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
 }
 
+std::string_view role_name(Role role) {
+  static constexpr std::string_view kNames[] = {"viewer", "support", "finance", "admin"};
+  return kNames[static_cast<std::size_t>(role)];
+}
+
+http::Response role_missing(Role role) {
+  return error(403, "auth.role.missing",
+               "this needs the " + std::string(role_name(role)) + " role");
+}
+
 http::Response unavailable() { return error(503, "service.unavailable", "storage unavailable"); }
 
 void answer(const http::Responder& respond, const engine::AdminResult& result,

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "admin/actor.h"
 #include "engine/payouts.h"
 #include "http/server.h"
 
@@ -19,6 +20,10 @@ inline constexpr std::size_t kNameSizeMax = 256;  // display names
 http::Response error(int status, std::string_view code, std::string_view description);
 // 400 validation.error for an id in a path that web::is_partner_id refuses.
 http::Response invalid_id();
+// 403 auth.role.missing: the caller lacks the role `role` the path needs.
+http::Response role_missing(Role role);
+// The name of a role as the API and the console write it ("viewer", "support", ...).
+std::string_view role_name(Role role);
 // 503 service.unavailable: the store could not be read; nothing changed, the caller may retry.
 http::Response unavailable();
 

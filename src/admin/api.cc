@@ -131,15 +131,18 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     respond(std::move(*problem));
     return true;
   }
-  if (authenticate(request, respond)) route(request, respond);
+  if (const std::optional<Actor> actor = authenticate(request, respond)) {
+    route(request, *actor, respond);
+  }
   return true;
 }
 
-bool Dialect::authenticate(const http::Request& request, const http::Responder& respond) {
+std::optional<Actor> Dialect::authenticate(const http::Request& request,
+                                           const http::Responder& respond) {
   const auto token = web::bearer_token(request.authorization);
   if (!token) {
     respond(error(401, "auth.token.missing", "Authorization: Bearer token required"));
-    return false;
+    return std::nullopt;
   }
   // Guessing the token is throttled per address (core/throttle.h): it mints money.
   const std::int64_t now_ms = SystemClock().now_ms();
@@ -151,42 +154,46 @@ bool Dialect::authenticate(const http::Request& request, const http::Responder& 
         "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     respond(std::move(r));
-    return false;
+    return std::nullopt;
   }
   // Checked before the token, so that the answer never tells a right token from a wrong one.
   if (!options_.client_certificates.admits(request.client_certificate.get())) {
     throttle_.failed("admin", request.peer_address, now_ms);
     respond(error(401, "auth.certificate.invalid",
                   "a client certificate the admin API accepts is required"));
-    return false;
+    return std::nullopt;
   }
   if (!secrets_equal(*token, options_.token)) {
     throttle_.failed("admin", request.peer_address, now_ms);
     respond(error(401, "auth.token.invalid", "the token is not valid"));
-    return false;
+    return std::nullopt;
   }
   throttle_.succeeded("admin", request.peer_address);
-  return true;
+  // The config's token is the bootstrap operator: every role.
+  return Actor{
+      .id = "admin.token", .roles = Roles::all(), .via = "token", .address = request.peer_address};
 }
 
-void Dialect::route(http::Request& request, const http::Responder& respond) {
+void Dialect::route(http::Request& request, const Actor& actor, const http::Responder& respond) {
   using Answer = void (Dialect::*)(const Call&);
   static constexpr Route<Answer> kRoutes[] = {
-      {"GET", "stats", "use GET", &Dialect::stats},
+      {Role::kViewer, "GET", "stats", "use GET", &Dialect::stats},
       // outbox?tenant=T&event=PREFIX: notifications and every delivery attempt.
-      {"GET", "outbox", "use GET", &Dialect::outbox},
+      {Role::kViewer, "GET", "outbox", "use GET", &Dialect::outbox},
       // The sandbox card network's record of a credit.
-      {"GET", "rail/credits/*", "use GET", &Dialect::rail_credit},
+      {Role::kViewer, "GET", "rail/credits/*", "use GET", &Dialect::rail_credit},
       // Any provider's funding accounts (a Bereke partner's transit account and corporate cards,
       // an ecommpay merchant balance, a QIWI funder), shown and credited from outside.
-      {"GET HEAD", "tenants/*/funders/*", "wrong method", &Dialect::show_tenant_funder},
-      {"POST PUT", "tenants/*/funders/*/credits/*", "wrong method", &Dialect::credit_tenant_funder},
+      {Role::kViewer, "GET HEAD", "tenants/*/funders/*", "wrong method",
+       &Dialect::show_tenant_funder},
+      {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
+       &Dialect::credit_tenant_funder},
   };
   const auto segments = web::split_path(request.path());
   if (!segments || segments->size() < 3 || (*segments)[1] != "v1") {
     return respond(error(404, "route.not.found", "no such path"));
   }
-  const Call call{request, std::span<const std::string>(*segments).subspan(2), respond};
+  const Call call{request, actor, std::span<const std::string>(*segments).subspan(2), respond};
   if (path_matches("tenants/*/funders/*", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
     return;
   }
@@ -194,11 +201,12 @@ void Dialect::route(http::Request& request, const http::Responder& respond) {
     if (!found.method_allowed) {
       return respond(error(405, "method.not.allowed", found.route->wrong_method));
     }
+    if (!actor.roles.has(found.route->role)) return respond(role_missing(found.route->role));
     return (this->*found.route->answer)(call);
   }
   for (Section* section : sections_) {
     if (section->name() == call.path[0] &&
-        section->handle(request, call.path.subspan(1), respond)) {
+        section->handle(request, actor, call.path.subspan(1), respond)) {
       return;
     }
   }

@@ -5,10 +5,12 @@
 // accounts (shown, and credited from outside), and the providers' own sections
 // (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/qiwi.md
 // ("Admin API") lists the paths.
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "admin/actor.h"
 #include "admin/section.h"
 #include "core/client_certificate.h"
 #include "core/throttle.h"
@@ -52,13 +54,15 @@ class Dialect {
   // One authenticated request: `path` holds its segments after /admin/v1/.
   struct Call {
     http::Request& request;
+    const Actor& actor;
     std::span<const std::string> path;
     const http::Responder& respond;
   };
-  // Checks the bearer token; answers the refusal itself and returns false when it fails.
-  bool authenticate(const http::Request& request, const http::Responder& respond);
-  // Answers an authenticated request: its own routes, then the sections, else 404.
-  void route(http::Request& request, const http::Responder& respond);
+  // Checks the bearer token; answers the refusal itself and returns nullopt when it fails.
+  std::optional<Actor> authenticate(const http::Request& request, const http::Responder& respond);
+  // Answers an authenticated request of `actor`: its own routes (each needing a role), then the
+  // sections, else 404.
+  void route(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config and the ids are
   // well formed; otherwise answers the refusal itself and returns false.
   bool admit_tenant_path(const Call& call) const;

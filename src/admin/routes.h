@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "admin/actor.h"
+
 namespace payoutd::admin {
 
 enum class Match : std::uint8_t {
@@ -24,6 +26,7 @@ bool method_listed(std::string_view methods, std::string_view method);
 
 template <class Answer>
 struct Route {
+  Role role;                      // what the caller must hold (admin/actor.h)
   std::string_view methods;       // space-separated: "POST PUT"
   std::string_view pattern;       // as path_matches reads it
   std::string_view wrong_method;  // the 405's description, for every other method

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "admin/actor.h"
 #include "http/server.h"
 
 namespace payoutd::admin {
@@ -18,10 +19,11 @@ class Section {
   // The path segment after /admin/v1/ that is its own ("qiwi"): not one of the admin API's own
   // (stats, outbox, rail, tenants), nor another section's.
   virtual std::string_view name() const = 0;
-  // Answers `request` through `respond`; `path` holds its path's segments after
+  // Answers `request` of `actor` through `respond`; `path` holds its path's segments after
   // /admin/v1/<name>/ (percent-decoded, none empty). False when `path` is none of its own: the
-  // admin API then answers 404 route.not.found.
-  virtual bool handle(http::Request& request, std::span<const std::string> path,
+  // admin API then answers 404 route.not.found. A section checks the role each of its paths
+  // needs (admin/actor.h) and answers 403 auth.role.missing without it.
+  virtual bool handle(http::Request& request, const Actor& actor, std::span<const std::string> path,
                       const http::Responder& respond) = 0;
 };
 

@@ -12,6 +12,7 @@ namespace payoutd::providers::qiwi {
 
 using admin::kIdSizeMax;
 using admin::kNameSizeMax;
+using admin::Role;
 using engine::Error;
 using engine::OperationKind;
 using ledger::Account;
@@ -157,17 +158,18 @@ AdminSection::AdminSection(engine::PayoutEngine& engine, const Options& options,
   for (const Product& p : options.products) products_.push_back(p.id);
 }
 
-bool AdminSection::handle(http::Request& request, std::span<const std::string> path,
-                          const http::Responder& respond) {
+bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
+                          std::span<const std::string> path, const http::Responder& respond) {
   using Answer = void (AdminSection::*)(const Call&);
   // Paths after products/{p}/; every segment a "*" stands for is an id.
   static constexpr admin::Route<Answer> kRoutes[] = {
-      {"PUT", "funders/*", "wrong method", &AdminSection::put_funder},
-      {"GET", "funders/*", "wrong method", &AdminSection::get_funder},
-      {"POST PUT", "funders/*/credits/*", "wrong method", &AdminSection::credit},
-      {"PUT", "clients/*", "wrong method", &AdminSection::put_client},
-      {"GET", "clients/*", "wrong method", &AdminSection::get_client},
-      {"PUT", "operations/*", "wrong method", &AdminSection::operation},
+      {Role::kAdmin, "PUT", "funders/*", "wrong method", &AdminSection::put_funder},
+      {Role::kViewer, "GET", "funders/*", "wrong method", &AdminSection::get_funder},
+      {Role::kFinance, "POST PUT", "funders/*/credits/*", "wrong method", &AdminSection::credit},
+      {Role::kAdmin, "PUT", "clients/*", "wrong method", &AdminSection::put_client},
+      {Role::kViewer, "GET", "clients/*", "wrong method", &AdminSection::get_client},
+      // The sandbox's recorded wallet operations move money.
+      {Role::kFinance, "PUT", "operations/*", "wrong method", &AdminSection::operation},
   };
   if (path.size() < 3 || path[0] != "products") return false;
   if (std::find(products_.begin(), products_.end(), path[1]) == products_.end()) {
@@ -186,6 +188,10 @@ bool AdminSection::handle(http::Request& request, std::span<const std::string> p
   }
   if (!found.method_allowed) {
     respond(admin::error(405, "method.not.allowed", found.route->wrong_method));
+    return true;
+  }
+  if (!actor.roles.has(found.route->role)) {
+    respond(admin::role_missing(found.route->role));
     return true;
   }
   (this->*found.route->answer)(call);

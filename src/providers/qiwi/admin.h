@@ -26,7 +26,7 @@ class AdminSection final : public admin::Section {
   AdminSection(engine::PayoutEngine& engine, const Options& options, Operations operations);
 
   std::string_view name() const override { return "qiwi"; }
-  bool handle(http::Request& request, std::span<const std::string> path,
+  bool handle(http::Request& request, const admin::Actor& actor, std::span<const std::string> path,
               const http::Responder& respond) override;
 
  private:
