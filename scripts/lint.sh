@@ -5,7 +5,8 @@
 # - clang-tidy (.clang-tidy, warnings as errors) over the sources changed since LINT_BASE (default:
 #   the previous commit), or every source with LINT_ALL=1. It reads the clang build's compile
 #   commands (the fuzz build, build-fuzz/), since the g++ build's flags and precompiled headers
-#   are not clang's.
+#   are not clang's;
+# - Spectral's OpenAPI ruleset over docs/openapi/*.yaml (tools/openapi/lint.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
@@ -19,6 +20,9 @@ if [[ $mode == fix ]]; then
   exit 0
 fi
 clang-format --dry-run -Werror "${files[@]}"
+# The OpenAPI documents (docs/openapi/*.yaml): Spectral's OpenAPI ruleset, warnings as errors
+# (docs/openapi/README.md).
+bash tools/openapi/lint.sh
 
 if [[ ${LINT_ALL:-0} == 1 ]]; then
   mapfile -t sources < <(git ls-files 'src/*.cc')

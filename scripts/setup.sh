@@ -3,7 +3,8 @@
 #   setup.sh run     building and serving (make run, make build of the server alone) — the default
 #   setup.sh deb     run, and what `make deb` packages with
 #   setup.sh test    deb, and every test tool: compilers of the fuzz build, lint, PostgreSQL,
-#                    Python, Chromium, Node.js and the npm packages of the browser tests and doubles
+#                    Python, Chromium, Node.js and the npm packages of the browser tests, the
+#                    doubles and the OpenAPI linter
 #   setup.sh bench   test, and the benchmarks' reference server and load generator
 # Each profile includes the ones above it. Idempotent: packages already present are skipped, so
 # `make run` and `make test` stay fast.
@@ -36,7 +37,8 @@ test_packages=(
   libgtest-dev libgmock-dev   # unit tests
   clang libclang-rt-dev llvm  # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
   clang-format clang-tidy     # scripts/lint.sh: the tree's format, and lint of the changed sources
-  python3                     # end-to-end tests (standard library only)
+  python3                     # end-to-end tests
+  python3-jsonschema python3-yaml  # the e2e answers checked against docs/openapi (Draft 2020-12)
   postgresql                  # throwaway clusters for tests and benchmarks (initdb, pgbench)
   sqlite3                     # the store by hand (tests read it through Python's module)
   openssl                     # certificates and keys for the card networks' doubles
@@ -79,13 +81,13 @@ if $node_tooling && { ! command -v node >/dev/null || ! command -v npm >/dev/nul
   missing+=(nodejs npm)
 fi
 
-# The npm packages of the browser tests and of the network test doubles (each directory's
-# package-lock.json), installed once per lock.
+# The npm packages of the browser tests, of the network test doubles and of the OpenAPI linter
+# (each directory's package-lock.json), installed once per lock.
 install_node_tooling() {
   $node_tooling || return 0
   local root dir
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  for dir in "$root/tests/browser" "$root/tests/doubles"; do
+  for dir in "$root/tests/browser" "$root/tests/doubles" "$root/tools/openapi"; do
     if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.payoutd-lock" 2>/dev/null; then
       echo "setup: installing the npm packages of ${dir#"$root"/}"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -13,8 +13,14 @@ namespace {
 
 std::string_view user_message(std::string_view code) {
   if (code == "validation.error") return "Request validation failed";
-  if (code == "auth.token.missing" || code == "auth.token.invalid") return "Authentication failed";
-  if (code == "auth.forbidden") return "Access denied";
+  if (code == "auth.token.missing" || code == "auth.token.invalid" ||
+      code == "auth.certificate.invalid") {
+    return "Authentication failed";
+  }
+  if (code == "auth.forbidden" || code == "auth.role.missing") return "Access denied";
+  if (code == "auth.too.many.attempts") return "Too many attempts, retry later";
+  if (code == "method.not.allowed") return "Method not allowed";
+  if (code == "id.conflict") return "The id is already used";
   if (code == "transaction.id.conflict") return "The transaction id is already used";
   if (code == "currency.mismatch") return "Currency is not supported for this account";
   if (code == "request.too.large") return "Request is too large";

@@ -43,6 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from free_port import free_port  # noqa: E402,F401  (a port given to a server before it starts)
 import log_scan  # noqa: E402
+import openapi_check  # noqa: E402  (every answer is checked against docs/openapi)
 
 PRODUCT = "best-partner"
 PARTNER_TOKEN = "sandbox-best-partner-token"
@@ -755,8 +756,9 @@ class Api:
                 raise
             if not self.keep_alive or resp.will_close:
                 self._drop() if self.keep_alive else conn.close()
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                            parse_json(raw), raw, resp.reason)
+            headers = {k.lower(): v for k, v in resp.getheaders()}
+            openapi_check.check(method, path, resp.status, headers, raw)
+            return Response(resp.status, headers, parse_json(raw), raw, resp.reason)
 
     # -- QIWI payouts --
     def payout(self, txn_id, funder, client, value, currency="RUB", product=PRODUCT, **kw):
@@ -893,6 +895,8 @@ class Api:
         r = self.request("GET", "/sandbox/ecommpay/callbacks?" + query, auth=None)
         if r.status != 200:
             raise HarnessError(f"sandbox callbacks: {r.status} {r.raw[:300]!r}")
+        for callback in r.json:
+            openapi_check.check_callback(callback)
         return r.json
 
     def rail_credit(self, order_id):
@@ -942,7 +946,7 @@ def raw_exchange(port, head, body=b"", timeout=30.0, early_wait=2.0):
         except OSError:
             pass
         s.settimeout(timeout)
-        return _read_response(s)
+        return read_response(s, head)
 
 
 def request_head(method, path, headers):
@@ -960,6 +964,16 @@ def parse_head(head):
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(lines[0].split()[1]), headers
+
+
+def read_response(s, head):
+    """Reads one response from socket `s` to the request whose line and headers were `head`
+    (bytes), checks it against docs/openapi (openapi_check.py) and returns a Response, or None
+    when the server closed without answering."""
+    r = _read_response(s)
+    if r is not None:
+        openapi_check.check_request_head(head, r.status, r.headers, r.raw)
+    return r
 
 
 def _read_response(s):

@@ -18,6 +18,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from harness import HarnessError, Server, ecommpay_sign  # noqa: E402
 from scenario_file import SIGNATURE_VAR, Parser, ScenarioError  # noqa: E402
 from scenario_match import EMPTY_BODY, NAME_RE, Matcher, Mismatch, plain_text  # noqa: E402
@@ -142,7 +143,9 @@ def send(port, method, target, headers, body):
             conn.putheader("Content-Length", str(len(body or b"")))
         conn.endheaders(body)
         resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(), resp.reason
+        headers, raw = {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        openapi_check.check(method, target, resp.status, headers, raw)
+        return resp.status, headers, raw, resp.reason
     finally:
         conn.close()
 
@@ -191,6 +194,8 @@ def run_request(step, server, variables):
             return
         except Mismatch as e:
             why = e.why
+        except openapi_check.ContractError as e:
+            raise Failure(f"{step.where()}: the answer breaks docs/openapi: {e}") from None
         except (OSError, http.client.HTTPException) as e:
             why = f"no answer: {e!r}"
         if time.monotonic() >= deadline:

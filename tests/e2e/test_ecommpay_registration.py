@@ -13,6 +13,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from harness import (ADMIN_TOKEN, ECOMMPAY_DISABLED, ECOMMPAY_PROJECT, ECOMMPAY_SECRETS,  # noqa: E402
                      OUTSIDE_ADMIN_TOKEN, OUTSIDE_ECOMMPAY_SECRETS, Api, IsolatedServerTestCase,
                      ServerTestCase, ecommpay_sign, outside_sandbox, unique)
@@ -68,6 +69,8 @@ class Receiver:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if len(self.bodies()) >= count:
+                for body in self.bodies():
+                    openapi_check.check_callback(body)  # docs/openapi/ecommpay.yaml's webhook
                 return [json.loads(b) for b in self.bodies()]
             time.sleep(0.05)
         raise AssertionError(f"{len(self.bodies())} callbacks arrived, wanted {count}")

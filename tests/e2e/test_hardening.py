@@ -15,6 +15,7 @@ import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from harness import (ADMIN_TOKEN, free_port, BLOCKED_CLIENT, BONUS, CASHBACK, CLIENTS, OUTSIDE_ADMIN_TOKEN,  # noqa: E402
                      OUTSIDE_KEK, PARTNER_TOKEN, PROCESSING_CLIENT, Api, IsolatedServerTestCase, Raw, Response,
                      ServerTestCase, binary_path, Server, config_text, dumps, outside_sandbox, parse_json,
@@ -52,9 +53,10 @@ def run_serve(config, data_dir, listen="127.0.0.1:0", timeout=REFUSE_TIMEOUT):
         return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-def read_response_strict(sock):
-    """Reads one HTTP response (head + Content-Length body) from sock; raises on a reset or an EOF
-    before the answer is complete (unlike harness._read_response, which swallows both).
+def read_response_strict(sock, head):
+    """Reads one HTTP response (head + Content-Length body) to the request `head` (its line and
+    headers) from sock, checked against docs/openapi; raises on a reset or an EOF before the
+    answer is complete (unlike harness.read_response, which swallows both).
     Returns (status line, headers, body bytes)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -74,6 +76,7 @@ def read_response_strict(sock):
         if not chunk:
             raise AssertionError(f"EOF after {len(rest)} of {length} body bytes")
         rest += chunk
+    openapi_check.check_request_head(head, int(lines[0].split()[1]), headers, rest[:length])
     return lines[0], headers, rest[:length]
 
 
@@ -285,7 +288,7 @@ class RawHttpTest(ServerTestCase):
                 with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as s:
                     try:
                         s.sendall(head + payload)
-                        status, headers, body = read_response_strict(s)
+                        status, headers, body = read_response_strict(s, head)
                     except ConnectionResetError as e:
                         self.fail(f"{name}: connection reset instead of a readable 413: {e}")
                     except BrokenPipeError as e:
@@ -415,12 +418,18 @@ class AdminValidationTest(ServerTestCase):
             conn.request("PUT", payout_path(txn), body=dumps(payout_body(BONUS, client, "1.00")).encode(),
                          headers=hdrs)
             resp = conn.getresponse()
-            put = parse_json(resp.read())
+            raw = resp.read()
+            openapi_check.check("PUT", payout_path(txn), resp.status,
+                                 {k.lower(): v for k, v in resp.getheaders()}, raw)
+            put = parse_json(raw)
             self.assertEqual(resp.status, 200, put)
             sock = sock or conn.sock
             conn.request("GET", payout_path(txn), headers=hdrs)
             resp = conn.getresponse()
-            got = parse_json(resp.read())
+            raw = resp.read()
+            openapi_check.check("GET", payout_path(txn), resp.status,
+                                 {k.lower(): v for k, v in resp.getheaders()}, raw)
+            got = parse_json(raw)
             self.assertEqual(resp.status, 200, f"{txn}: GET right after the PUT answered {resp.status} {got}")
             self.assertIs(conn.sock, sock, "the keep-alive connection was closed")
             if put["status"] == "PROCESSING":

@@ -9,6 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from harness import (BONUS, PARTNER_TOKEN, Response, ServerTestCase, dumps, parse_head,  # noqa: E402
                      parse_json, payout_body, payout_path, unique)
 
@@ -71,6 +72,7 @@ class FramingTest(ServerTestCase):
         was never made."""
         responses, closed = exchange(self.server.port, data)
         self.assertEqual(len(responses), 1, f"{what}: {[(r.status, r.raw[:80]) for r in responses]}")
+        openapi_check.check_request_head(data, responses[0].status, responses[0].headers, responses[0].raw)
         self.assertError(responses[0], 400, "validation.error", PAY, what)
         self.assertEqual(responses[0].headers.get("connection"), "close", what)
         self.assertTrue(closed, f"{what}: the connection stays open after a refused request")
@@ -149,6 +151,8 @@ class FramingTest(ServerTestCase):
                         received += s.recv(65536)
                 responses = split_responses(received)
                 self.assertEqual([r.status for r in responses], [200, 200], received[:500])
+                for request, r in zip((data, b"GET /healthz HTTP/1.1\r\n"), responses):
+                    openapi_check.check_request_head(request, r.status, r.headers, r.raw)
                 self.assertEqual(responses[0].json["status"], "SUCCESS", responses[0].raw)
                 self.assertEqual(self.api.get_payout(txn).json["status"], "SUCCESS")
 

@@ -15,6 +15,7 @@ import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from harness import (BEREKE_PASSWORD, BEREKE_USER, BONUS, CARD_OK, ECOMMPAY_PROJECT, Api,  # noqa: E402
                      IsolatedServerTestCase, PgCluster, ServerTestCase, free_port, payout_path,
                      raw_exchange, request_head, unique)
@@ -53,14 +54,16 @@ class Receiver:
 
     def __init__(self):
         self.request_ids = []
+        self.bodies = []
         self.lock = threading.Lock()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     outer.request_ids.append(self.headers.get("X-Request-Id"))
+                    outer.bodies.append(body)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -78,6 +81,8 @@ class Receiver:
         while time.monotonic() < deadline:
             with self.lock:
                 if len(self.request_ids) >= count:
+                    for body in self.bodies:
+                        openapi_check.check_callback(body)  # docs/openapi/ecommpay.yaml's webhook
                     return list(self.request_ids)
             time.sleep(0.05)
         raise AssertionError(f"{len(self.request_ids)} callbacks arrived, wanted {count}")
@@ -219,7 +224,9 @@ class ReadinessTest(IsolatedServerTestCase):
         self.addCleanup(probe.close)
         probe.request("GET", "/readyz")
         first = probe.getresponse()
-        self.assertEqual((first.status, json.loads(first.read())), (200, {"status": "ready"}))
+        raw = first.read()
+        openapi_check.check("GET", "/readyz", first.status, {k.lower(): v for k, v in first.getheaders()}, raw)
+        self.assertEqual((first.status, json.loads(raw)), (200, {"status": "ready"}))
         answers = []
         slow = threading.Thread(target=lambda: answers.append(
             Api(self.server, timeout=30).perform(unique("drain"), CARD_OK, amount=1234)))
@@ -229,8 +236,10 @@ class ReadinessTest(IsolatedServerTestCase):
         time.sleep(0.3)
         probe.request("GET", "/readyz")
         during = probe.getresponse()
+        raw = during.read()
+        openapi_check.check("GET", "/readyz", during.status, {k.lower(): v for k, v in during.getheaders()}, raw)
         self.assertEqual(during.status, 503)
-        self.assertEqual(json.loads(during.read()), {"status": "not ready", "failing": ["draining"]})
+        self.assertEqual(json.loads(raw), {"status": "not ready", "failing": ["draining"]})
         slow.join(30)
         self.assertEqual(answers[0].status, 200, "the request in flight is answered")
         self.assertEqual(self.server.stop(check=False), 0)

@@ -25,6 +25,7 @@ from harness import (BEREKE_PASSWORD, BEREKE_USER, CLIENTS, BONUS, OUTSIDE_BEREK
                      OUTSIDE_PARTNER_TOKEN, OUTSIDE_PUBLIC_URL, SANDBOX_LISTEN_LINE, Api, HarnessError,
                      Server, ServerTestCase, free_port, outside_sandbox)
 from pki import Pki, PkiServerCase, fingerprint
+import openapi_check
 
 TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
 PUBLIC_URL_LINE = '# public_url = "https://payouts.example.org"'
@@ -55,7 +56,9 @@ def get(tls_socket, path="/healthz"):
     conn.sock = tls_socket
     conn.request("GET", path)
     r = conn.getresponse()
-    return r.status, r.msg.get_all("set-cookie") or [], r.read()
+    body = r.read()
+    openapi_check.check("GET", path, r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+    return r.status, r.msg.get_all("set-cookie") or [], body
 
 
 def s_client(port, *args):
