@@ -2,7 +2,7 @@
 // The admin API's answers, shared by its own routes and the providers' sections (admin/section.h):
 // its error envelope (serviceName "payoutd-admin"), an admin command's result in its words, a
 // funder's and a credit's JSON, and the two things every funding account allows: being shown and
-// being credited from outside. docs/qiwi.md ("Admin API") is the contract.
+// being credited from outside. docs/admin.md is the contract.
 #include <string>
 #include <string_view>
 

@@ -3,8 +3,8 @@
 // throttled per address, for the API mints money): the group committer's counters, the outbox
 // with every delivery attempt, the sandbox card network's credits, every tenant's funding
 // accounts (shown, and credited from outside), and the providers' own sections
-// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/qiwi.md
-// ("Admin API") lists the paths.
+// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/admin.md
+// lists the paths, docs/openapi/admin.yaml describes them.
 #include <optional>
 #include <span>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
-// QIWI's section of the admin API, under /admin/v1/qiwi/products/{p}/ (docs/qiwi.md, "Admin
-// API"): a product's funders (created, shown, credited from outside), its clients with their
+// QIWI's section of the admin API, under /admin/v1/qiwi/products/{p}/ (docs/admin.md): a
+// product's funders (created, shown, credited from outside), its clients with their
 // wallets (created, shown), and in the sandbox the other documented wallet operation types
 // (recorded, so that a wallet's history shows them). The admin API has checked the token first.
 #include <span>
