@@ -13,7 +13,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, ServerTestCase, unique  # noqa: E402
+import openapi_check  # noqa: E402
+from harness import ECOMMPAY_FOREIGN_ONLY, Api, Server, ServerTestCase, parse_head, unique  # noqa: E402
 from haproxy import Frontend, Haproxy  # noqa: E402
 from pki import PkiServerCase  # noqa: E402
 from test_cabinet import BEREKE, Browser  # noqa: E402
@@ -51,6 +52,12 @@ def exchange_or_close(port, source, data):
                 received += chunk
         except (ConnectionResetError, BrokenPipeError):
             pass
+    if b"\r\n\r\n" in received:  # an answer: to the request after the PROXY line, if any
+        head, rest = received.split(b"\r\n\r\n", 1)
+        status, headers = parse_head(head)
+        request = data.split(b"\r\n", 1)[1] if data.startswith(b"PROXY ") else data
+        openapi_check.check_request_head(request, status, headers,
+                                         rest[:int(headers.get("content-length", "0") or 0)])
     return received
 
 
