@@ -886,16 +886,17 @@ class Api:
         return self.request("POST", "/v2/payment/payout/registration", body=body, auth=None,
                             headers=headers)
 
-    def sandbox_callbacks(self, project=ECOMMPAY_PROJECT):
+    def sandbox_callbacks(self, project=ECOMMPAY_PROJECT, all_from_payoutd=True):
         """What the sandbox's own callback receiver got for a project, oldest first (the listing
-        is signed with the project's key)."""
+        is signed with the project's key). Each is checked against ecommpay.yaml's webhook unless
+        all_from_payoutd is False (the test posted some itself)."""
         query = urllib.parse.urlencode({"project_id": str(project),
                                         "signature": ecommpay_sign(ECOMMPAY_SECRETS[project],
                                                                    {"project_id": str(project)})})
         r = self.request("GET", "/sandbox/ecommpay/callbacks?" + query, auth=None)
         if r.status != 200:
             raise HarnessError(f"sandbox callbacks: {r.status} {r.raw[:300]!r}")
-        for callback in r.json:
+        for callback in r.json if all_from_payoutd else ():
             openapi_check.check_callback(callback)
         return r.json
 

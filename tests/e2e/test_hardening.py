@@ -53,9 +53,9 @@ def run_serve(config, data_dir, listen="127.0.0.1:0", timeout=REFUSE_TIMEOUT):
         return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-def read_response_strict(sock, head):
-    """Reads one HTTP response (head + Content-Length body) to the request `head` (its line and
-    headers) from sock, checked against docs/openapi; raises on a reset or an EOF before the
+def read_response_strict(sock, request_head):
+    """Reads one HTTP response (head + Content-Length body) to the request `request_head` (its
+    line and headers) from sock, checked against docs/openapi; raises on a reset or an EOF before the
     answer is complete (unlike harness.read_response, which swallows both).
     Returns (status line, headers, body bytes)."""
     buf = b""
@@ -76,7 +76,7 @@ def read_response_strict(sock, head):
         if not chunk:
             raise AssertionError(f"EOF after {len(rest)} of {length} body bytes")
         rest += chunk
-    openapi_check.check_request_head(head, int(lines[0].split()[1]), headers, rest[:length])
+    openapi_check.check_request_head(request_head, int(lines[0].split()[1]), headers, rest[:length])
     return lines[0], headers, rest[:length]
 
 
