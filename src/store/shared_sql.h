@@ -51,6 +51,11 @@ inline constexpr auto kPendingMessage = concat("state = ", number<OutboxState::k
 inline constexpr auto kListedPayoutKinds =
     concat("kind IN (", list<PayoutKind::kWalletPayout, PayoutKind::kCardPayout>(), ")");
 
+// transfers_posted_debits / transfers_posted_credits (account, timestamp_ms, id, amount): the
+// transfers that change a posted balance (a statement's movements, store.h's MovementQuery).
+inline constexpr auto kPostedTransfer =
+    concat("kind IN (", list<ledger::TransferKind::kSingle, ledger::TransferKind::kPost>(), ")");
+
 // --- Outbox --------------------------------------------------------------------------------------
 
 // A message's lane (store::outbox_lane) computed from its target: the generated column `lane`.
@@ -129,5 +134,21 @@ CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms) WHERE )sql",
 inline constexpr const char* kSchemaV8 = R"sql(
 ALTER TABLE outbox ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql";
+
+// Version 9: an account's posted movements by time, on each side, for its daily statements
+// (MovementQuery). Partial, so that reservations and voids (half of a card payout's transfers)
+// cost no index entry. The id follows the time, so a page of movements comes in its order
+// (timestamp_ms, id) without a sort; the amount is in the key, so a statement's opening and
+// closing balances are sums over the index alone.
+// clang-format off: the condition stands where it stands in the SQL.
+inline constexpr auto kSchemaV9 = concat(R"sql(
+CREATE INDEX transfers_posted_debits ON transfers (debit_account_id, timestamp_ms, id, amount)
+  WHERE )sql",
+                                         kPostedTransfer, R"sql(;
+CREATE INDEX transfers_posted_credits ON transfers (credit_account_id, timestamp_ms, id, amount)
+  WHERE )sql",
+                                         kPostedTransfer, R"sql(;
+)sql");
+// clang-format on
 
 }  // namespace payoutd::store::sql

@@ -112,6 +112,44 @@ inline constexpr auto kDueOutbox =
                 " AND i.tenant = t.tenant AND i.lane = l.lane"
                 "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
                 " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3");
+// --- Statements (MovementQuery) ------------------------------------------------------------------
+// Through transfers_posted_debits and transfers_posted_credits (their condition spelled). $1 the
+// account, $2 and $3 the cursor (timestamp_ms, id): what lies after it.
+
+// Credits less debits of the account's movements after the cursor: sums over the indexes alone.
+#define PAYOUTD_POSTED_AFTER(side)                                                             \
+  "(SELECT sum(amount)::bigint FROM transfers WHERE " side " = $1 AND ", sql::kPostedTransfer, \
+      " AND timestamp_ms >= $2::bigint AND (timestamp_ms > $2::bigint OR id > $3::bigint))"
+inline constexpr auto kNetAfter =
+    sql::concat("SELECT coalesce(", PAYOUTD_POSTED_AFTER("credit_account_id"), ", 0) - coalesce(",
+                PAYOUTD_POSTED_AFTER("debit_account_id"), ", 0)");
+#undef PAYOUTD_POSTED_AFTER
+// Up to $5 movements after the cursor and before $4, in order, each with its other account (kind,
+// code) and the payout of $6 (the tenant) whose transfer_reference it carries: "<kind digit>:
+// <tenant>:<partner id>", so the payout is found by its key through its unique index.
+#define PAYOUTD_POSTED_SIDE(side, other, alias)                                                 \
+  "SELECT * FROM (SELECT " TRANSFER_COLUMNS ", " other " AS other FROM transfers WHERE " side   \
+  " = $1 AND ",                                                                                 \
+      sql::kPostedTransfer,                                                                     \
+      " AND timestamp_ms >= $2::bigint AND (timestamp_ms > $2::bigint OR id > $3::bigint) AND " \
+      "timestamp_ms < $4::bigint "                                                              \
+      "ORDER BY timestamp_ms, id LIMIT $5::bigint) " alias
+inline constexpr auto kMovements = sql::concat(
+    "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind, "
+    "t.pending_id, t.timestamp_ms, t.reference, "
+    "(SELECT kind FROM accounts WHERE id = t.other), (SELECT code FROM accounts WHERE id = "
+    "t.other), "
+    "coalesce((SELECT id FROM payouts WHERE tenant = $6::text AND "
+    "kind = CASE WHEN substr(t.reference, 1, 1) BETWEEN '0' AND '9' "
+    "THEN CAST(substr(t.reference, 1, 1) AS SMALLINT) END "
+    "AND partner_id = substr(t.reference, length($6::text) + 4)), 0) FROM (",
+    PAYOUTD_POSTED_SIDE("debit_account_id", "credit_account_id", "d"), " UNION ALL ",
+    PAYOUTD_POSTED_SIDE("credit_account_id", "debit_account_id", "c"),
+    ") t ORDER BY t.timestamp_ms, t.id LIMIT $5::bigint");
+#undef PAYOUTD_POSTED_SIDE
+
+// A statement's reads: one snapshot, under the reads' own statement timeout.
+inline constexpr const char* kBeginReadSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 // Audit's snapshot: one consistent view of whole tables, however long that takes (the
 // request-sized statement timeout is not for it, and scans are what it needs).
 inline constexpr const char* kBeginSnapshot =
