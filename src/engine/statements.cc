@@ -215,13 +215,20 @@ std::vector<std::string> audit_statements(const store::AuditSnapshot& snap,
     if (a.kind == ledger::AccountKind::kFunder) funders[a.id] = &a;
   }
   std::unordered_map<std::int64_t, std::vector<store::Movement>> movements;  // by account
+  std::vector<std::string> violations;
   for (const Transfer& t : snap.transfers) {
     if (!posted(t)) continue;
     for (const std::int64_t side : {t.debit_account_id, t.credit_account_id}) {
       if (funders.contains(side)) movements[side].push_back({.transfer = t});
     }
+    // The stores index no payout's credit (store::MovementQuery): a statement would miss it.
+    const MovementKind kind = kind_of_reference(t.reference);
+    if (funders.contains(t.credit_account_id) &&
+        (kind == MovementKind::kPayout || kind == MovementKind::kCardPayout)) {
+      violations.push_back(fmt::format("transfer {} of payout {} credits funding account {}", t.id,
+                                       t.reference, funders[t.credit_account_id]->code));
+    }
   }
-  std::vector<std::string> violations;
   for (const auto& [id, a] : funders) {
     auto& of_account = movements[id];
     std::sort(of_account.begin(), of_account.end(), [](const auto& x, const auto& y) {

@@ -111,7 +111,8 @@ StatementRead read_statement(const store::Store& store, const Tenant& tenant, st
 // Every funding account's statements, recomputed from the snapshot's posted transfers with
 // line_of, day by day at `utc_offset_minutes`: the days' lines, each day starting from the day
 // before's closing (the first from 0), must end at the account's posted balance as its counters
-// hold it, and every line must name the payout (or credit) that moved it. One line per violation.
+// hold it, and every line must name the payout (or credit) that moved it; and no payout may credit
+// a funding account (the stores' index of credits leaves payouts out). One line per violation.
 std::vector<std::string> audit_statements(const store::AuditSnapshot& snapshot,
                                           int utc_offset_minutes);
 

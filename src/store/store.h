@@ -253,6 +253,8 @@ struct PayoutDay {
 // read in one consistent snapshot. A movement is a transfer that changes the account's posted
 // balance: a single transfer, or the post of a reservation, debiting or crediting it (a pending
 // transfer or a void changes only what is reserved). Movements are ordered by (timestamp_ms, id).
+// Of funding accounts only: the index of credits leaves out a payout's credit (to a wallet, or to
+// a card rail's system account), which never credits a funding account (shared_sql.h).
 struct MovementQuery {
   std::string tenant;  // the account's (tenant, kind, code)
   ledger::AccountKind kind = ledger::AccountKind::kFunder;

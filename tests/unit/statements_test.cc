@@ -177,14 +177,14 @@ TEST(StatementTest, TheCsvHasAHeaderPlainAmountsAndNeutralisedIds) {
   const std::string expected =
       std::string(reports::kStatementCsvHeader) +
       "bereke:statement-test,transit,2026-12-05,2026-12-05T00:00:00+03:00,opening,,,,,,KZT,"
-      "105000\r\n"
+      "1050.00\r\n"
       "bereke:statement-test,transit,2026-12-05,2026-12-05T00:00:00+03:00,card-payout,"
-      "\"'-2+3\",8,11,card-rail:KZT,-5000,KZT,100000\r\n"
+      "\"'-2+3\",8,11,card-rail:KZT,-50.00,KZT,1000.00\r\n"
       "bereke:statement-test,transit,2026-12-05,2026-12-06T00:00:00+03:00,closing,,,,,,KZT,"
-      "100000\r\n";
+      "1000.00\r\n";
   EXPECT_EQ(csv, expected);
   const std::string json = reports::statement_json(s);
-  EXPECT_NE(json.find("\"opening\":{\"value\":105000,\"currency\":\"KZT\"}"), std::string::npos)
+  EXPECT_NE(json.find("\"opening\":{\"value\":1050.00,\"currency\":\"KZT\"}"), std::string::npos)
       << json;
   EXPECT_NE(json.find("\"complete\":true"), std::string::npos);
 }
@@ -235,6 +235,15 @@ TEST(StatementAuditTest, AMovementOfNoPayoutIsFound) {
   const auto violations = engine::audit_statements(snap, 180);
   ASSERT_EQ(violations.size(), 1u);
   EXPECT_NE(violations[0].find("has reference test"), std::string::npos) << violations[0];
+}
+
+TEST(StatementAuditTest, APayoutThatCreditsAFundingAccountIsFound) {
+  store::AuditSnapshot snap = snapshot_with(30'000);
+  snap.transfers[0].reference = kCard;  // the credit from outside, as if a card payout's
+  const auto violations = engine::audit_statements(snap, 180);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_NE(violations[0].find("credits funding account transit"), std::string::npos)
+      << violations[0];
 }
 
 // The store's read, on both backends.
