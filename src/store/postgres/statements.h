@@ -117,7 +117,7 @@ inline constexpr auto kDueOutbox =
 // a funding account only (a payout's credit to a wallet or a rail is in neither). $1 the
 // account, $2 and $3 the cursor (timestamp_ms, id): what lies after it.
 
-// Credits less debits of the account's movements after the cursor: sums over the indexes alone.
+// Credits less debits of the account's movements after the cursor (through the indexes).
 #define PAYOUTD_POSTED_AFTER(side, condition)                                       \
   "(SELECT sum(amount)::bigint FROM transfers WHERE " side " = $1 AND ", condition, \
       " AND timestamp_ms >= $2::bigint AND (timestamp_ms > $2::bigint OR id > $3::bigint))"
