@@ -64,6 +64,54 @@ inline constexpr auto kPostedCredit =
     concat(kPostedTransfer, " AND substr(reference, 1, 2) NOT IN ('",
            number<PayoutKind::kWalletPayout>(), ":', '", number<PayoutKind::kCardPayout>(), ":')");
 
+// --- Statements (MovementQuery) ------------------------------------------------------------------
+// The two statements of a statement's read, the same in both dialects but for their parameters
+// and casts, which each backend's statements.h passes in: `account` the account's id, `after_ms`
+// and `after_id` the cursor (timestamp_ms, id): what lies after it; `to_ms` the range's end,
+// `limit` the lines, `tenant` the account's tenant; `sum` the dialect's bigint sum of `amount`,
+// `kind_type` the type of payouts.kind. They read through transfers_posted_debits and
+// transfers_posted_credits (their conditions spelled), so they see a funding account's movements
+// only (a payout's credit to a wallet or a rail is in neither index).
+
+// Credits less debits of the account's movements after the cursor.
+#define PAYOUTD_POSTED_AFTER(side, condition, account, after_ms, after_id, sum)  \
+  "(SELECT " sum " FROM transfers WHERE " side " = " account " AND ", condition, \
+      " AND timestamp_ms >= " after_ms " AND (timestamp_ms > " after_ms " OR id > " after_id "))"
+#define PAYOUTD_NET_AFTER_SQL(account, after_ms, after_id, sum)                                 \
+  ::payoutd::store::sql::concat(                                                                \
+      "SELECT coalesce(",                                                                       \
+      PAYOUTD_POSTED_AFTER("credit_account_id", ::payoutd::store::sql::kPostedCredit, account,  \
+                           after_ms, after_id, sum),                                            \
+      ", 0) - coalesce(",                                                                       \
+      PAYOUTD_POSTED_AFTER("debit_account_id", ::payoutd::store::sql::kPostedTransfer, account, \
+                           after_ms, after_id, sum),                                            \
+      ", 0)")
+// Up to `limit` movements after the cursor and before `to_ms`, in order, each with its other
+// account (kind, code) and the payout of `tenant` whose transfer_reference it carries: "<kind
+// digit>:<tenant>:<partner id>", so the payout is found by its key through its unique index.
+#define PAYOUTD_POSTED_SIDE(side, condition, other, alias, account, after_ms, after_id, to_ms, \
+                            limit)                                                             \
+  "SELECT * FROM (SELECT " TRANSFER_COLUMNS ", " other " AS other FROM transfers WHERE " side  \
+  " = " account " AND ",                                                                       \
+      condition,                                                                               \
+      " AND timestamp_ms >= " after_ms " AND (timestamp_ms > " after_ms " OR id > " after_id   \
+      ") AND timestamp_ms < " to_ms " ORDER BY timestamp_ms, id LIMIT " limit ") " alias
+#define PAYOUTD_MOVEMENTS_SQL(account, after_ms, after_id, to_ms, limit, tenant, kind_type)     \
+  ::payoutd::store::sql::concat(                                                                \
+      "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind, "    \
+      "t.pending_id, t.timestamp_ms, t.reference, (SELECT kind FROM accounts WHERE id = "       \
+      "t.other), (SELECT code FROM accounts WHERE id = t.other), coalesce((SELECT id FROM "     \
+      "payouts WHERE tenant = " tenant                                                          \
+      " AND kind = CASE WHEN substr(t.reference, 1, 1) BETWEEN '0' AND '9' THEN "               \
+      "CAST(substr(t.reference, 1, 1) AS " kind_type                                            \
+      ") END AND partner_id = substr(t.reference, length(" tenant ") + 4)), 0) FROM (",         \
+      PAYOUTD_POSTED_SIDE("debit_account_id", ::payoutd::store::sql::kPostedTransfer,           \
+                          "credit_account_id", "d", account, after_ms, after_id, to_ms, limit), \
+      " UNION ALL ",                                                                            \
+      PAYOUTD_POSTED_SIDE("credit_account_id", ::payoutd::store::sql::kPostedCredit,            \
+                          "debit_account_id", "c", account, after_ms, after_id, to_ms, limit),  \
+      ") t ORDER BY t.timestamp_ms, t.id LIMIT " limit)
+
 // --- Outbox --------------------------------------------------------------------------------------
 
 // A message's lane (store::outbox_lane) computed from its target: the generated column `lane`.

@@ -112,43 +112,11 @@ inline constexpr auto kDueOutbox =
                 " AND i.tenant = t.tenant AND i.lane = l.lane"
                 "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
                 " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3");
-// --- Statements (MovementQuery) ------------------------------------------------------------------
-// Through transfers_posted_debits and transfers_posted_credits (their conditions spelled), so of
-// a funding account only (a payout's credit to a wallet or a rail is in neither). $1 the
-// account, $2 and $3 the cursor (timestamp_ms, id): what lies after it.
-
-// Credits less debits of the account's movements after the cursor (through the indexes).
-#define PAYOUTD_POSTED_AFTER(side, condition)                                       \
-  "(SELECT sum(amount)::bigint FROM transfers WHERE " side " = $1 AND ", condition, \
-      " AND timestamp_ms >= $2::bigint AND (timestamp_ms > $2::bigint OR id > $3::bigint))"
-inline constexpr auto kNetAfter = sql::concat(
-    "SELECT coalesce(", PAYOUTD_POSTED_AFTER("credit_account_id", sql::kPostedCredit),
-    ", 0) - coalesce(", PAYOUTD_POSTED_AFTER("debit_account_id", sql::kPostedTransfer), ", 0)");
-#undef PAYOUTD_POSTED_AFTER
-// Up to $5 movements after the cursor and before $4, in order, each with its other account (kind,
-// code) and the payout of $6 (the tenant) whose transfer_reference it carries: "<kind digit>:
-// <tenant>:<partner id>", so the payout is found by its key through its unique index.
-#define PAYOUTD_POSTED_SIDE(side, condition, other, alias)                                      \
-  "SELECT * FROM (SELECT " TRANSFER_COLUMNS ", " other " AS other FROM transfers WHERE " side   \
-  " = $1 AND ",                                                                                 \
-      condition,                                                                                \
-      " AND timestamp_ms >= $2::bigint AND (timestamp_ms > $2::bigint OR id > $3::bigint) AND " \
-      "timestamp_ms < $4::bigint "                                                              \
-      "ORDER BY timestamp_ms, id LIMIT $5::bigint) " alias
-inline constexpr auto kMovements = sql::concat(
-    "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind, "
-    "t.pending_id, t.timestamp_ms, t.reference, "
-    "(SELECT kind FROM accounts WHERE id = t.other), (SELECT code FROM accounts WHERE id = "
-    "t.other), "
-    "coalesce((SELECT id FROM payouts WHERE tenant = $6::text AND "
-    "kind = CASE WHEN substr(t.reference, 1, 1) BETWEEN '0' AND '9' "
-    "THEN CAST(substr(t.reference, 1, 1) AS SMALLINT) END "
-    "AND partner_id = substr(t.reference, length($6::text) + 4)), 0) FROM (",
-    PAYOUTD_POSTED_SIDE("debit_account_id", sql::kPostedTransfer, "credit_account_id", "d"),
-    " UNION ALL ",
-    PAYOUTD_POSTED_SIDE("credit_account_id", sql::kPostedCredit, "debit_account_id", "c"),
-    ") t ORDER BY t.timestamp_ms, t.id LIMIT $5::bigint");
-#undef PAYOUTD_POSTED_SIDE
+// --- Statements (MovementQuery): shared_sql.h's, in this dialect ---------------------------------
+inline constexpr auto kNetAfter =
+    PAYOUTD_NET_AFTER_SQL("$1", "$2::bigint", "$3::bigint", "sum(amount)::bigint");
+inline constexpr auto kMovements = PAYOUTD_MOVEMENTS_SQL(
+    "$1", "$2::bigint", "$3::bigint", "$4::bigint", "$5::bigint", "$6::text", "SMALLINT");
 
 // A statement's reads: one snapshot, under the reads' own statement timeout.
 inline constexpr const char* kBeginReadSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";

@@ -153,42 +153,10 @@ inline constexpr const char* kUpdateOutbox =
 inline constexpr const char* kInsertOutboxAttempt =
     "INSERT INTO outbox_attempts (" OUTBOX_ATTEMPT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)";
 
-// --- Statements (MovementQuery) ------------------------------------------------------------------
-// Through transfers_posted_debits and transfers_posted_credits (their conditions spelled), so of
-// a funding account only (a payout's credit to a wallet or a rail is in neither). ?1 the
-// account, ?2 and ?3 the cursor (timestamp_ms, id): what lies after it.
-
-// Credits less debits of the account's movements after the cursor (through the indexes).
-#define PAYOUTD_POSTED_AFTER(side, condition)                               \
-  "(SELECT sum(amount) FROM transfers WHERE " side " = ?1 AND ", condition, \
-      " AND timestamp_ms >= ?2 AND (timestamp_ms > ?2 OR id > ?3))"
-inline constexpr auto kNetAfter = sql::concat(
-    "SELECT coalesce(", PAYOUTD_POSTED_AFTER("credit_account_id", sql::kPostedCredit),
-    ", 0) - coalesce(", PAYOUTD_POSTED_AFTER("debit_account_id", sql::kPostedTransfer), ", 0)");
-#undef PAYOUTD_POSTED_AFTER
-// Up to ?5 movements after the cursor and before ?4, in order, each with its other account (kind,
-// code) and the payout of ?6 (the tenant) whose transfer_reference it carries: "<kind digit>:
-// <tenant>:<partner id>", so the payout is found by its key through its unique index.
-#define PAYOUTD_POSTED_SIDE(side, condition, other, alias)                                    \
-  "SELECT * FROM (SELECT " TRANSFER_COLUMNS ", " other " AS other FROM transfers WHERE " side \
-  " = ?1 AND ",                                                                               \
-      condition,                                                                              \
-      " AND timestamp_ms >= ?2 AND (timestamp_ms > ?2 OR id > ?3) AND timestamp_ms < ?4 "     \
-      "ORDER BY timestamp_ms, id LIMIT ?5) " alias
-inline constexpr auto kMovements = sql::concat(
-    "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.kind, "
-    "t.pending_id, t.timestamp_ms, t.reference, "
-    "(SELECT kind FROM accounts WHERE id = t.other), (SELECT code FROM accounts WHERE id = "
-    "t.other), "
-    "coalesce((SELECT id FROM payouts WHERE tenant = ?6 AND "
-    "kind = CASE WHEN substr(t.reference, 1, 1) BETWEEN '0' AND '9' "
-    "THEN CAST(substr(t.reference, 1, 1) AS INTEGER) END "
-    "AND partner_id = substr(t.reference, length(?6) + 4)), 0) FROM (",
-    PAYOUTD_POSTED_SIDE("debit_account_id", sql::kPostedTransfer, "credit_account_id", "d"),
-    " UNION ALL ",
-    PAYOUTD_POSTED_SIDE("credit_account_id", sql::kPostedCredit, "debit_account_id", "c"),
-    ") t ORDER BY t.timestamp_ms, t.id LIMIT ?5");
-#undef PAYOUTD_POSTED_SIDE
+// --- Statements (MovementQuery): shared_sql.h's, in this dialect ---------------------------------
+inline constexpr auto kNetAfter = PAYOUTD_NET_AFTER_SQL("?1", "?2", "?3", "sum(amount)");
+inline constexpr auto kMovements =
+    PAYOUTD_MOVEMENTS_SQL("?1", "?2", "?3", "?4", "?5", "?6", "INTEGER");
 
 // --- Meta and leases -----------------------------------------------------------------------------
 
