@@ -16,7 +16,7 @@ namespace payoutd::admin {
 namespace {
 
 // The first segments after /admin/v1/ that are the admin API's own: no section may take them.
-constexpr std::string_view kOwnNames[] = {"stats", "outbox", "rail", "tenants"};
+constexpr std::string_view kOwnNames[] = {"stats", "outbox", "rail", "tenants", "reports"};
 constexpr std::size_t kOutboxMessagesMax = 200;  // shown by one GET outbox
 
 void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCredit& credit) {
@@ -188,6 +188,10 @@ void Dialect::route(http::Request& request, const Actor& actor, const http::Resp
        &Dialect::show_tenant_funder},
       {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
        &Dialect::credit_tenant_funder},
+      // Daily statements and reconciliation reports (docs/admin-statements.md).
+      {Role::kViewer, "GET HEAD", "tenants/*/funders/*/statements/*", "use GET",
+       &Dialect::statement},
+      {Role::kViewer, "GET HEAD", "reports/card-payouts", "use GET", &Dialect::card_payouts_report},
   };
   const auto segments = web::split_path(request.path());
   if (!segments || segments->size() < 3 || (*segments)[1] != "v1") {

@@ -15,6 +15,7 @@
 #include "core/client_certificate.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
+#include "engine/statements.h"
 #include "http/server.h"
 #include "rails/rail_set.h"
 #include "rails/sandbox_rail.h"
@@ -31,6 +32,10 @@ struct Options {
   // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/, {tenant}
   // being its key ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>").
   std::vector<Tenant> tenants;
+  // Of them, those whose provider pays cards: the card payouts report reads these.
+  std::vector<Tenant> card_tenants;
+  // [statements]: the day's zone and the lines of one answer (engine/statements.h).
+  engine::StatementOptions statements;
 };
 
 class Dialect {
@@ -49,6 +54,8 @@ class Dialect {
   }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
+  // The store the statements and reports read (docs/admin-statements.md).
+  void set_report_store(const store::Store* store) { report_store_ = store; }
 
  private:
   // One authenticated request: `path` holds its segments after /admin/v1/.
@@ -72,6 +79,9 @@ class Dialect {
   void rail_credit(const Call& call);           // GET rail/credits/{reference}
   void show_tenant_funder(const Call& call);    // GET tenants/{tenant}/funders/{code}
   void credit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/credits/{id}
+  // GET tenants/{tenant}/funders/{code}/statements/{date} (admin/statements.cc)
+  void statement(const Call& call);
+  void card_payouts_report(const Call& call);  // GET reports/card-payouts?date=
 
   engine::PayoutEngine& engine_;
   Options options_;
@@ -79,6 +89,7 @@ class Dialect {
   std::vector<const rails::SandboxRail*> rails_;
   const rails::RailSet* rail_set_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
+  const store::Store* report_store_ = nullptr;
   Throttle throttle_;
 };
 

@@ -481,6 +481,19 @@ void load_admin(const toml::table& root, Config& config) {
   }
 }
 
+// [statements]: the zone of a statement's day, and the lines of one statement or report answer.
+void load_statements(const toml::table& root, Config& config) {
+  const toml::table& t = section(root, "statements");
+  engine::StatementOptions& o = config.admin.statements;
+  const std::string offset = get_or<std::string>(t, "statements", "utc_offset", "+03:00");
+  const std::optional<int> minutes = parse_utc_offset_minutes(offset);
+  if (!minutes) fail("statements.utc_offset", "must be Z or +hh:mm / -hh:mm");
+  o.utc_offset_minutes = *minutes;
+  o.lines_max =
+      static_cast<std::size_t>(bounded(t, "statements", "lines_max", 10'000, 1,
+                                       static_cast<std::int64_t>(engine::kStatementLinesMax)));
+}
+
 // Every provider's section, in the registry's order ([throttle], [sms] and [mail] first: the
 // providers use them); then every tenant, for the admin API and the cabinet's users, and the
 // admin API's throttle ([throttle] first).
@@ -497,6 +510,7 @@ void load_providers(const toml::table& root, const std::string& path, Config& co
   }
   for (const auto& provider : config.providers) {
     for (Tenant& tenant : provider->tenants()) {
+      if (provider->pays_cards()) config.admin.card_tenants.push_back(tenant);
       config.admin.tenants.push_back(std::move(tenant));
     }
   }
@@ -646,6 +660,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_storage(root, config);
   load_engine(root, config);
   load_admin(root, config);
+  load_statements(root, config);
   load_throttle(root, config);
   load_outbox(root, config);
   load_sms(root, config);

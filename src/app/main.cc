@@ -288,7 +288,8 @@ int serve(const Config& config) {
   for (const auto& provider : config.providers) provider->start({.engine = engine, .cards = cards});
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards,
-                               {.public_url_https = config.public_url.starts_with("https://")});
+                               {.public_url_https = config.public_url.starts_with("https://"),
+                                .statements = config.admin.statements});
   const Router router(config);
   admin::Dialect admin(engine, config.admin);
   for (const auto& provider : config.providers) {
@@ -301,6 +302,7 @@ int serve(const Config& config) {
   admin.set_sandbox_rails(rails->sandboxes);
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
+  admin.set_report_store(store.get());
   metrics::HttpRequests http_metrics;
   const std::unique_ptr<metrics::Exporter> exporter = start_metrics(
       config,

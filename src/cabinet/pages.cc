@@ -86,6 +86,10 @@ Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
       [this](View& v, const Call& c) { payouts(v, c.request, true); });
   own(Method::kGet, "/cabinet/payout", [this](View& v, const Call& c) { payout(v, c.request); });
   own(Method::kGet, "/cabinet/audit", [this](View& v, const Call&) { audit(v); });
+  own(Method::kGet, "/cabinet/statements",
+      [this](View& v, const Call& c) { statements(v, c.request); });
+  own(Method::kGet, "/cabinet/statement.csv",
+      [this](View& v, const Call& c) { statement_csv(v, c.request); });
 }
 
 void Pages::add_section(Section* section) {

@@ -12,6 +12,8 @@
 // GET  /cabinet/payouts.csv     the filtered list as CSV
 // GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
 // GET  /cabinet/audit           the tenant's audit log
+// GET  /cabinet/statements?account=&date=     a funding account's daily statement
+// GET  /cabinet/statement.csv?account=&date=  the same as CSV (docs/admin-statements.md)
 // and the sections providers add for their tenants (section.h), e.g. Bereke's "My cards".
 //
 // Every route names the role it needs (roles.h); handle() checks it before the route answers, the
@@ -25,6 +27,7 @@
 #include "cabinet/section.h"
 #include "cabinet/view.h"
 #include "engine/cards/card_payouts.h"
+#include "engine/statements.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -35,6 +38,8 @@ struct PagesOptions {
   // request arrived by (a TLS-terminating proxy in front). Otherwise only a request that arrived
   // over TLS gets Secure cookies.
   bool public_url_https = false;
+  // [statements]: the day's zone and the lines of one statement (engine/statements.h).
+  engine::StatementOptions statements;
 };
 
 class Pages {
@@ -63,6 +68,8 @@ class Pages {
   void payouts(View& v, const http::Request& request, bool csv);
   void payout(View& v, const http::Request& request);
   void audit(View& v);
+  void statements(View& v, const http::Request& request);     // statements.cc
+  void statement_csv(View& v, const http::Request& request);  // statements.cc
   Auth& auth_;
   const store::Store& store_;
   engine::CardPayouts& cards_;

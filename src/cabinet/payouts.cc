@@ -7,6 +7,7 @@
 #include "core/money.h"
 #include "core/time_format.h"
 #include "engine/cards/records.h"
+#include "web/csv.h"
 #include "web/forms.h"
 #include "web/html.h"
 #include "web/template.h"
@@ -71,21 +72,6 @@ std::string masked_target(std::string_view target) {
   if (at == std::string_view::npos) return "mailto:***";
   return "mailto:" + std::string(email.substr(0, std::min<std::size_t>(3, at))) + "***" +
          std::string(email.substr(at));
-}
-
-// A CSV field: quoted when needed. A leading = + - @, tab or carriage return, which a spreadsheet
-// could take for a formula (OWASP's list), is neutralised.
-void csv_field(std::string& out, std::string_view v) {
-  const bool formula =
-      !v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos;
-  const bool quote = formula || v.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (quote) out.push_back('"');
-  if (formula) out.push_back('\'');
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  if (quote) out.push_back('"');
 }
 
 struct Filters {
@@ -271,7 +257,7 @@ store::Read<std::size_t> csv_rows(const store::Store& store, store::PayoutQuery 
             std::string(kind_key(p.kind)), p.partner_id, amount, std::string(p.currency.code()),
             std::string(status_key(p.status)), p.decline_code,
             std::string(description_in(*descriptions, p))}) {
-        csv_field(out, field);
+        web::csv_field(out, field);
         out.push_back(',');
       }
       out.back() = '\r';

@@ -15,8 +15,9 @@
 namespace payoutd::cabinet {
 
 enum class Role : std::uint8_t {
-  kViewer = 1 << 0,    // "viewer": balances, payouts, their CSV, one payout, the audit log
-  kCards = 1 << 1,     // "cards": Bereke's My cards (add and confirm a card, make primary, delete)
+  kViewer =
+      1 << 0,       // "viewer": balances, payouts, their CSV, one payout, statements, the audit log
+  kCards = 1 << 1,  // "cards": Bereke's My cards (add and confirm a card, make primary, delete)
   kSettings = 1 << 2,  // "settings": Bereke's KNP value
 };
 

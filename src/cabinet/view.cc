@@ -88,7 +88,15 @@ constexpr Texts kEn{"en",
                     "Your session has ended: sign in again",
                     "Created",
                     "The cabinet is unavailable for a moment: reload the page to try again",
-                    "Your login has no right to do this: ask your partner's administrator"};
+                    "Your login has no right to do this: ask your partner's administrator",
+                    "Statements",
+                    "Show",
+                    "Opening balance",
+                    "Closing balance",
+                    "Download CSV",
+                    "Counter-account",
+                    "Transfer",
+                    "The day has more lines than one page: the next page"};
 constexpr Texts kRu{"ru",
                     "Личный кабинет",
                     "Вход в личный кабинет",
@@ -170,7 +178,15 @@ constexpr Texts kRu{"ru",
                     "Сессия завершена: войдите снова",
                     "Создана",
                     "Кабинет временно недоступен: обновите страницу, чтобы повторить",
-                    "У вашей учётной записи нет прав на это действие: обратитесь к администратору"};
+                    "У вашей учётной записи нет прав на это действие: обратитесь к администратору",
+                    "Выписки",
+                    "Показать",
+                    "Входящий остаток",
+                    "Исходящий остаток",
+                    "Скачать CSV",
+                    "Корреспондирующий счёт",
+                    "Проводка",
+                    "За день больше строк, чем на одной странице: следующая страница"};
 
 }  // namespace
 
@@ -230,7 +246,15 @@ std::string lang_link(const View& v, std::string_view lang) {
 }
 
 web::Node words(const Texts& t) {
-  return {{"login_title", t.login_title},
+  return {{"statements", t.statements},
+          {"show", t.show},
+          {"opening", t.opening},
+          {"closing", t.closing},
+          {"download_csv", t.download_csv},
+          {"counter_account", t.counter_account},
+          {"transfer", t.transfer},
+          {"more_lines", t.more_lines},
+          {"login_title", t.login_title},
           {"login", t.login},
           {"password", t.password},
           {"sign_in", t.sign_in},
@@ -280,6 +304,7 @@ std::string layout(const View& v, std::string_view active, std::string_view titl
   };
   entry("/cabinet", t.overview);
   entry("/cabinet/payouts", t.payouts);
+  entry("/cabinet/statements", t.statements);
   for (const NavEntry& e : v.nav) entry(e.path, e.label);
   entry("/cabinet/audit", t.audit);
   const bool ru = t.lang == "ru";

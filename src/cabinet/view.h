@@ -29,7 +29,8 @@ struct Texts {
       updated, decided, card, scheme, rail, rails_left, rail_reference, approval, network_answer,
       knp, parties, description, notifications, event, target, state, attempts, at, result,
       duration, when, action, detail, address, bad_filter, reset, utc, source, destination,
-      cardholder, session_ended, made, unavailable, forbidden;
+      cardholder, session_ended, made, unavailable, forbidden, statements, show, opening, closing,
+      download_csv, counter_account, transfer, more_lines;
 };
 
 // The texts of `lang` ("ru"; anything else is English).

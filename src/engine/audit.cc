@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "engine/payouts.h"
+#include "engine/statements.h"
 
 namespace payoutd::engine {
 
@@ -118,6 +119,10 @@ std::vector<std::string> audit_snapshot(const store::AuditSnapshot& snap) {
   for (const auto& [reference, ts] : by_reference) {
     violations.push_back(
         fmt::format("{} transfers reference {}, which is no payout", ts.size(), reference));
+  }
+  // The day boundaries change no sum the statements' audit checks: the default zone will do.
+  for (std::string& v : audit_statements(snap, kStatementUtcOffsetMinutesDefault)) {
+    violations.push_back(std::move(v));
   }
   return violations;
 }

@@ -2,7 +2,8 @@
 // Whole-store audit: the ledger invariants (ledger::audit) plus the engine's own: every money
 // movement belongs to exactly one payout record, each payout moved money at most once, between
 // its own accounts and in the way its status says, and each payout's history entry exists once
-// with the payout's status.
+// with the payout's status, and every funding account's daily statements (engine/statements.h)
+// lead to its balance.
 #include <string>
 #include <vector>
 

@@ -12,7 +12,7 @@
 
 namespace payoutd::store {
 
-inline constexpr int kSchemaVersionNewest = 8;
+inline constexpr int kSchemaVersionNewest = 9;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // What each version adds, for the log: kSchemaStepNames[v - 1] is version v's.
@@ -25,6 +25,7 @@ inline constexpr std::array<const char*, kSchemaVersionNewest> kSchemaStepNames 
     "outbox queues, messages of payouts, sealed messages",
     "payouts by tenant: listed kinds only",
     "outbox: the request that caused a message",
+    "posted transfers by account and time (statements)",
 };
 
 // A backend's SQL of every version: sql[v - 1] (one or more statements) takes a database from

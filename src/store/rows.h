@@ -288,6 +288,18 @@ inline constexpr RecordReader<OutboxMessage, outbox_fields, true> read_outbox;
 inline constexpr RecordReader<HistoryRecord, history_fields, false> read_history;
 inline constexpr RecordReader<OutboxAttempt, outbox_attempt_fields, false> read_outbox_attempt;
 
+// A row of a statement's movements (kMovements): TRANSFER_COLUMNS, then the other account's kind
+// and code and the owning payout's id.
+template <typename Row>
+Movement read_movement(const Row& row) {
+  Movement m;
+  m.transfer = read_transfer(row);
+  m.counter_kind = static_cast<ledger::AccountKind>(row.i32(9));
+  m.counter_code = row.text(10);
+  m.payout_id = row.i64(11);
+  return m;
+}
+
 // A row of HISTORY_PAYOUT_COLUMNS: a wallet payout as its history entry.
 template <typename Row>
 HistoryRecord read_payout_history(const Row& s, std::int64_t account_id) {

@@ -23,6 +23,7 @@
 // string: the engine calls key() where it hands a tenant to the store, and reads a stored one
 // back with Tenant::parse, never by its prefix.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -248,6 +249,43 @@ struct PayoutDay {
   std::int64_t count = 0, amount = 0;
 };
 
+// A funding account's posted movements in a time range (a daily statement, engine/statements.h),
+// read in one consistent snapshot. A movement is a transfer that changes the account's posted
+// balance: a single transfer, or the post of a reservation, debiting or crediting it (a pending
+// transfer or a void changes only what is reserved). Movements are ordered by (timestamp_ms, id).
+// Of funding accounts only: the index of credits leaves out a payout's credit (to a wallet, or to
+// a card rail's system account), which never credits a funding account (shared_sql.h).
+struct MovementQuery {
+  std::string tenant;  // the account's (tenant, kind, code)
+  ledger::AccountKind kind = ledger::AccountKind::kFunder;
+  std::string code;
+  std::int64_t from_ms = 0, to_ms = 0;  // [from_ms, to_ms)
+  // The cursor: movements after (after_ms, after_id) only. The first page: from_ms - 1 and
+  // kMovementIdMax, which is before every movement of the range.
+  std::int64_t after_ms = 0, after_id = 0;
+  std::size_t limit = 1000;
+};
+inline constexpr std::int64_t kMovementIdMax = std::numeric_limits<std::int64_t>::max();
+
+// One movement: the transfer, the other account it moved money to or from, and the payout that
+// owns it (transfer_reference(payout) == transfer.reference; 0 when none does).
+struct Movement {
+  ledger::Transfer transfer;
+  ledger::AccountKind counter_kind = ledger::AccountKind::kSystem;
+  std::string counter_code;
+  std::int64_t payout_id = 0;
+};
+
+// What MovementQuery reads. Each net_* is credits less debits of the account's movements after a
+// place in the order: the balance at any place is the account's balance less the net after it.
+struct MovementPage {
+  ledger::Account account;            // as it stands in the snapshot
+  std::int64_t net_from_start = 0;    // of the movements at or after from_ms
+  std::int64_t net_after_end = 0;     // of the movements at or after to_ms
+  std::int64_t net_after_cursor = 0;  // of the movements after (after_ms, after_id)
+  std::vector<Movement> movements;    // up to `limit` after the cursor and before to_ms, in order
+};
+
 struct Footprint {
   struct AccountKey {
     std::string_view tenant;
@@ -430,6 +468,11 @@ class Store {
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                              std::size_t limit) const = 0;
+
+  // The account's movements MovementQuery asks for, with the nets around them, in one snapshot;
+  // nullopt when there is no such account. Through the partial indexes of posted transfers by
+  // account and time (schema version 9): its cost follows the account's movements since from_ms.
+  virtual Read<std::optional<MovementPage>> account_movements(const MovementQuery& query) const = 0;
 
   // The backlogs above: one pass over the partial indexes of pending messages and processing
   // payouts, so its cost follows what waits, not the size of the tables.

@@ -210,7 +210,7 @@ describe('partner cabinet', () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
     const page = await context.newPage();
     await signIn(page, 'best-partner-admin', 'sandbox-cabinet-best-partner');
-    for (const path of ['/cabinet', '/cabinet/payouts', '/cabinet/audit']) {
+    for (const path of ['/cabinet', '/cabinet/payouts', '/cabinet/statements', '/cabinet/audit']) {
       await page.goto(`${server.url}${path}`);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 375, `${path} is ${width}px wide`);
@@ -391,7 +391,7 @@ describe('partner cabinet', () => {
     await signIn(page, 'bereke-viewer', 'sandbox-cabinet-viewer');
     assert.match(await page.textContent('#who'), /bereke-viewer · bereke:sandbox-partner/);
     assert.match(await page.textContent('tr[data-code="transit"] .balance'), /KZT$/);
-    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Payouts', 'Audit log']);
+    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Payouts', 'Statements', 'Audit log']);
     for (const path of ['/cabinet/cards', '/cabinet/knp']) {
       const r = await page.goto(`${server.url}${path}`);
       assert.equal(r.status(), 403);

@@ -346,7 +346,7 @@ class CabinetTest(IsolatedServerTestCase):
         b = self.signed_in(BEREKE)
         # The partner's own login has every role: both pages are in its navigation.
         self.assertEqual(nav_paths(b.get("/cabinet")[2]),
-                         ["/cabinet", "/cabinet/payouts", "/cabinet/cards", "/cabinet/knp", "/cabinet/audit"])
+                         ["/cabinet", "/cabinet/payouts", "/cabinet/statements", "/cabinet/cards", "/cabinet/knp", "/cabinet/audit"])
         # Refused before any SMS: each field is checked.
         for pan, fields, why in (("4111111111111112", {}, "Check the card number"),
                                  ("4242424242424242", {}, "issued in Kazakhstan"),

@@ -52,7 +52,7 @@ class CabinetRolesTest(IsolatedServerTestCase):
         self.assertIn(f'<tr data-code="{SANDBOX_CARD}">', page)
         self.assertIn("bereke-viewer · bereke:sandbox-partner", page)
         # Its navigation has no page it may not open.
-        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/audit"])
+        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/statements", "/cabinet/audit"])
         self.assertNotIn("/cabinet/cards", page)
         self.assertNotIn("/cabinet/knp", page)
         _, _, page = v.get("/cabinet/payouts")
@@ -114,7 +114,7 @@ class CabinetRolesTest(IsolatedServerTestCase):
         self.server = self.new_server(extra_config=AUDITOR_CONFIG + ONE_ROLE_CONFIG)
         cards = self.signed_in(("bereke-cards", AUDITOR[1]))
         _, _, page = cards.get("/cabinet")
-        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/cards", "/cabinet/audit"])
+        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/statements", "/cabinet/cards", "/cabinet/audit"])
         self.assertEqual(cards.get("/cabinet/cards")[0], 200)
         self.assertEqual(cards.get("/cabinet/knp")[0], 403)
         status, headers, _ = cards.request("POST", "/cabinet/cards/primary", {"csrf": cards.csrf(page),
@@ -123,7 +123,7 @@ class CabinetRolesTest(IsolatedServerTestCase):
         self.assertEqual(cards.request("POST", "/cabinet/knp", {"csrf": cards.csrf(page), "knp": "119"})[0], 403)
         settings = self.signed_in(("bereke-settings", AUDITOR[1]))
         _, _, page = settings.get("/cabinet")
-        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/knp", "/cabinet/audit"])
+        self.assertEqual(nav_paths(page), ["/cabinet", "/cabinet/payouts", "/cabinet/statements", "/cabinet/knp", "/cabinet/audit"])
         self.assertEqual(settings.get("/cabinet/cards")[0], 403)
         self.assertEqual(settings.request("POST", "/cabinet/cards/delete", {"csrf": settings.csrf(page),
                                                                             "binding": SANDBOX_CARD})[0], 403)
@@ -133,7 +133,7 @@ class CabinetRolesTest(IsolatedServerTestCase):
         auditor = self.signed_in(AUDITOR)
         _, _, page = auditor.get("/cabinet")
         self.assertEqual(nav_paths(page),
-                         ["/cabinet", "/cabinet/payouts", "/cabinet/cards", "/cabinet/knp", "/cabinet/audit"])
+                         ["/cabinet", "/cabinet/payouts", "/cabinet/statements", "/cabinet/cards", "/cabinet/knp", "/cabinet/audit"])
         self.assertEqual(auditor.get("/cabinet/cards")[0], 200)
         status, _, _ = auditor.request("POST", "/cabinet/knp", {"csrf": auditor.csrf(page), "knp": "710"})
         self.assertEqual(status, 303)

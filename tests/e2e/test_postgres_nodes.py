@@ -199,7 +199,7 @@ class TwoNodesTest(NodesTestCase):
         self.assertEqual(api.funder_balance(BONUS), Decimal("1000000000.00"))
         self.assertEqual(api.funder_balance(CASHBACK), Decimal("1000.00"))
         version = shared_cluster().psql("SELECT value FROM meta WHERE key = 'schema_version'", url)
-        self.assertEqual(version.strip(), "8")
+        self.assertEqual(version.strip(), "9")
         self.assertAuditClean(nodes[0])
 
     def test_kill9_of_a_node_under_load_loses_nothing_acknowledged(self):
@@ -365,7 +365,7 @@ class MigrateTest(unittest.TestCase):
                                 "--postgres-url", server.postgres_url],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout)
-            self.assertIn(b"schema version 8", p.stdout)
+            self.assertIn(b"schema version 9", p.stdout)
 
     def test_migrate_refuses_an_unreachable_database_with_a_clear_message(self):
         server = Server(backend="sqlite")

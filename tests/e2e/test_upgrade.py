@@ -1,4 +1,5 @@
-"""A database written by the previous release (schema version 1) upgrades in place.
+"""A database written by the previous release (schema version 1) upgrades in place, up to the
+newest version (9: the indexes of a funding account's statements, built over the old transfers).
 
 data/sqlite-schema-v1.sql is the dump of a sandbox database made by the release before schema
 version 2 (see data/README.md): payouts that succeeded, were declined, settled after
@@ -9,10 +10,11 @@ import sqlite3
 import subprocess
 import sys
 import unittest
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BONUS, Api, IsolatedServerTestCase  # noqa: E402
+from harness import ADMIN_TOKEN, BONUS, Api, IsolatedServerTestCase, money  # noqa: E402
 
 DUMP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sqlite-schema-v1.sql")
 CLIENT, ACCOUNT = "sjrpngawef8770553957", "bwfefjwtfl3624831470"
@@ -52,8 +54,8 @@ class UpgradeTest(IsolatedServerTestCase):
     def test_migrate_then_serve_keeps_every_payout_balance_and_history_entry(self):
         rc, out = self.payoutd("migrate")
         self.assertEqual(rc, 0, out)
-        self.assertIn("schema version 8", out)
-        self.assertEqual(self.schema_version(), "8")
+        self.assertIn("schema version 9", out)
+        self.assertEqual(self.schema_version(), "9")
         rc, out = self.payoutd("migrate")  # nothing left to do
         self.assertEqual(rc, 0, out)
         self.assertAuditClean()
@@ -86,10 +88,32 @@ class UpgradeTest(IsolatedServerTestCase):
         self.assertEqual(self.api.history_all(ACCOUNT)[-1]["commonTxnInfo"]["domainTxnId"],
                          "after-upgrade")
         self.assertAuditClean()
+        self.check_statements_span_the_upgrade()
+
+    def check_statements_span_the_upgrade(self):
+        """Version 9 indexed the old transfers: the funder's statements, from the old database's
+        first day to today, chain from 0 to its balance and hold the old payouts."""
+        with sqlite3.connect(self.db) as db:
+            first_ms = db.execute("SELECT min(timestamp_ms) FROM transfers").fetchone()[0]
+        zone = timezone(timedelta(hours=3))
+        day = datetime.fromtimestamp(first_ms / 1000, zone).date()
+        closing, partner_ids = Decimal("0"), []
+        while day <= datetime.now(zone).date():
+            r = self.api.request("GET", f"/admin/v1/tenants/qiwi:best-partner/funders/{BONUS}/"
+                                        f"statements/{day.isoformat()}", auth=ADMIN_TOKEN)
+            self.assertEqual(r.status, 200, r.raw)
+            self.assertEqual(money(r.json["opening"]), closing, day)
+            closing = money(r.json["closing"])
+            partner_ids += [line["partnerId"] for line in r.json["lines"]]
+            day += timedelta(days=1)
+        self.assertEqual(closing, self.api.funder_balance(BONUS))
+        self.assertIn("v1-success", partner_ids)
+        self.assertIn("v1-left-processing", partner_ids)
+        self.assertIn("after-upgrade", partner_ids)
 
     def test_serve_migrates_by_itself(self):
         self.server.start()
-        self.assertEqual(self.schema_version(), "8")
+        self.assertEqual(self.schema_version(), "9")
         self.assertEqual(self.api.get_payout("v1-second").json["status"], "SUCCESS")
         self.assertAuditClean()
 

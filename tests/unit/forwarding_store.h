@@ -108,6 +108,11 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->outbox_attempts(id);
   }
+  store::Read<std::optional<store::MovementPage>> account_movements(
+      const store::MovementQuery& q) const override {
+    if (failing()) return failure();
+    return inner_->account_movements(q);
+  }
   store::Read<store::AuditSnapshot> snapshot() const override {
     if (failing()) return failure();
     return inner_->snapshot();

@@ -23,7 +23,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 8;
+constexpr int kNewestSchema = 9;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 

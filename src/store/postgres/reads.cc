@@ -52,6 +52,41 @@ AuditSnapshot snapshot_on(Connection& c) {
   return snap;
 }
 
+std::int64_t net_after(Connection& c, std::int64_t account_id, std::int64_t after_ms,
+                       std::int64_t after_id) {
+  const Params params = params_of(account_id, after_ms, after_id);
+  return *first_row(c.query(kNetAfter, params), [](const Row& row) { return row.i64(0); });
+}
+
+std::optional<MovementPage> movements_on(Connection& c, const MovementQuery& q) {
+  const Params key = params_of(q.tenant, number(q.kind), q.code);
+  std::optional<Account> account = first_row(c.query(kAccountByCode, key), read_account);
+  if (!account) return std::nullopt;
+  MovementPage page;
+  page.account = std::move(*account);
+  const std::int64_t id = page.account.id;
+  page.net_from_start = net_after(c, id, q.from_ms - 1, kMovementIdMax);
+  page.net_after_end = net_after(c, id, q.to_ms - 1, kMovementIdMax);
+  page.net_after_cursor = net_after(c, id, q.after_ms, q.after_id);
+  const Params params = params_of(id, q.after_ms, q.after_id, q.to_ms, count(q.limit), q.tenant);
+  page.movements = all_rows(c.query(kMovements, params), read_movement<Row>);
+  return page;
+}
+
+// One REPEATABLE READ transaction: the account and its movements are of one snapshot.
+std::optional<MovementPage> movements_in_snapshot(Connection& c, const MovementQuery& q) {
+  c.exec(kBeginReadSnapshot);
+  std::optional<MovementPage> page;
+  try {
+    page = movements_on(c, q);
+  } catch (...) {
+    if (c.ok()) c.exec(kRollback);
+    throw;
+  }
+  c.exec(kCommit);
+  return page;
+}
+
 }  // namespace
 
 Read<std::optional<PayoutRecord>> PgStore::get_payout(std::string_view tenant, PayoutKind kind,
@@ -198,6 +233,12 @@ Read<std::vector<PayoutRecord>> PgStore::processing_payouts(std::int64_t due_bef
   return guarded_read("processing_payouts", [&] {
     const Params params = params_of(due_before_ms, count(limit));
     return all_rows(readers_.read(kProcessingPayouts, params), read_payout);
+  });
+}
+
+Read<std::optional<MovementPage>> PgStore::account_movements(const MovementQuery& q) const {
+  return guarded_read("account_movements", [&] {
+    return readers_.with_reader([&](Connection& c) { return movements_in_snapshot(c, q); });
   });
 }
 

@@ -112,6 +112,14 @@ inline constexpr auto kDueOutbox =
                 " AND i.tenant = t.tenant AND i.lane = l.lane"
                 "     AND i.next_attempt_ms <= $1 ORDER BY i.next_attempt_ms, i.id LIMIT $2) m)"
                 " SELECT " OUTBOX_COLUMNS " FROM due ORDER BY turn, next_attempt_ms, id LIMIT $3");
+// --- Statements (MovementQuery): shared_sql.h's, in this dialect ---------------------------------
+inline constexpr auto kNetAfter =
+    PAYOUTD_NET_AFTER_SQL("$1", "$2::bigint", "$3::bigint", "sum(amount)::bigint");
+inline constexpr auto kMovements = PAYOUTD_MOVEMENTS_SQL(
+    "$1", "$2::bigint", "$3::bigint", "$4::bigint", "$5::bigint", "$6::text", "SMALLINT");
+
+// A statement's reads: one snapshot, under the reads' own statement timeout.
+inline constexpr const char* kBeginReadSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 // Audit's snapshot: one consistent view of whole tables, however long that takes (the
 // request-sized statement timeout is not for it, and scans are what it needs).
 inline constexpr const char* kBeginSnapshot =

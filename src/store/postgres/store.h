@@ -61,6 +61,7 @@ class PgStore final : public Store {
                                                      std::size_t limit) const override;
   Read<Backlog> backlog() const override;
   PoolStats pool_stats() const override { return readers_.stats(); }
+  Read<std::optional<MovementPage>> account_movements(const MovementQuery& q) const override;
   Read<AuditSnapshot> snapshot() const override;
 
   // Writer thread only: the next id for a transfer or a payout (or an outbox message), from the

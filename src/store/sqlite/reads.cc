@@ -199,6 +199,49 @@ Read<std::vector<PayoutRecord>> SqliteStore::processing_payouts(std::int64_t due
   });
 }
 
+namespace {
+
+std::int64_t net_after(Connection& c, std::int64_t account_id, std::int64_t after_ms,
+                       std::int64_t after_id) {
+  Stmt& s = c.stmt(kNetAfter).bind(account_id).bind(after_ms).bind(after_id);
+  return *first_row(s, [](const Stmt& row) { return row.i64(0); });
+}
+
+std::optional<MovementPage> movements_on(Connection& c, const MovementQuery& q) {
+  Stmt& a = c.stmt(kAccountByCode).bind(q.tenant).bind(static_cast<int>(q.kind)).bind(q.code);
+  std::optional<Account> account = first_row(a, read_account);
+  if (!account) return std::nullopt;
+  MovementPage page;
+  page.account = std::move(*account);
+  const std::int64_t id = page.account.id;
+  page.net_from_start = net_after(c, id, q.from_ms - 1, kMovementIdMax);
+  page.net_after_end = net_after(c, id, q.to_ms - 1, kMovementIdMax);
+  page.net_after_cursor = net_after(c, id, q.after_ms, q.after_id);
+  Stmt& m = c.stmt(kMovements).bind(id).bind(q.after_ms).bind(q.after_id).bind(q.to_ms);
+  m.bind(count(q.limit)).bind(q.tenant);
+  page.movements = all_rows(m, read_movement<Stmt>);
+  return page;
+}
+
+}  // namespace
+
+Read<std::optional<MovementPage>> SqliteStore::account_movements(const MovementQuery& q) const {
+  return guarded_read("account_movements", [&] {
+    auto reader = readers_.acquire();
+    // One read transaction: the account and its movements are of one snapshot.
+    reader->exec(kBegin);
+    std::optional<MovementPage> page;
+    try {
+      page = movements_on(*reader, q);
+    } catch (...) {
+      reader->exec(kRollback);
+      throw;
+    }
+    reader->exec(kCommit);
+    return page;
+  });
+}
+
 Read<AuditSnapshot> SqliteStore::snapshot() const {
   return guarded_read("snapshot", [&] {
     auto reader = readers_.acquire();

@@ -119,11 +119,11 @@ CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql");
 // clang-format on
 
-// Versions 5, 7 and 8 are spelled the same in both dialects (shared_sql.h).
+// Versions 5, 7, 8 and 9 are spelled the same in both dialects (shared_sql.h).
 constexpr SchemaSql kSchemaSql = {
     kSchemaV1.c_str(),      kSchemaV2,      kSchemaV3,
     kSchemaV4.c_str(),      sql::kSchemaV5, kSchemaV6.c_str(),
-    sql::kSchemaV7.c_str(), sql::kSchemaV8,
+    sql::kSchemaV7.c_str(), sql::kSchemaV8, sql::kSchemaV9.c_str(),
 };
 
 constexpr const char* kMetaExists =

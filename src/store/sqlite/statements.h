@@ -153,6 +153,11 @@ inline constexpr const char* kUpdateOutbox =
 inline constexpr const char* kInsertOutboxAttempt =
     "INSERT INTO outbox_attempts (" OUTBOX_ATTEMPT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)";
 
+// --- Statements (MovementQuery): shared_sql.h's, in this dialect ---------------------------------
+inline constexpr auto kNetAfter = PAYOUTD_NET_AFTER_SQL("?1", "?2", "?3", "sum(amount)");
+inline constexpr auto kMovements =
+    PAYOUTD_MOVEMENTS_SQL("?1", "?2", "?3", "?4", "?5", "?6", "INTEGER");
+
 // --- Meta and leases -----------------------------------------------------------------------------
 
 inline constexpr const char* kMetaValue = "SELECT value FROM meta WHERE key = ?";

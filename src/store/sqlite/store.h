@@ -58,6 +58,7 @@ class SqliteStore final : public Store {
   Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                      std::size_t limit) const override;
   Read<Backlog> backlog() const override;
+  Read<std::optional<MovementPage>> account_movements(const MovementQuery& q) const override;
   Read<AuditSnapshot> snapshot() const override;
 
   // For the write transaction (writer thread only): the committed accounts, and what the writer
