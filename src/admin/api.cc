@@ -188,7 +188,7 @@ void Dialect::route(http::Request& request, const Actor& actor, const http::Resp
        &Dialect::show_tenant_funder},
       {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
        &Dialect::credit_tenant_funder},
-      // Daily statements and reconciliation reports (docs/admin-statements.md).
+      // Daily statements and reconciliation reports (docs/admin.md, "Statements and reconciliation reports").
       {Role::kViewer, "GET HEAD", "tenants/*/funders/*/statements/*", "use GET",
        &Dialect::statement},
       {Role::kViewer, "GET HEAD", "reports/card-payouts", "use GET", &Dialect::card_payouts_report},

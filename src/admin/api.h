@@ -54,7 +54,7 @@ class Dialect {
   }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
-  // The store the statements and reports read (docs/admin-statements.md).
+  // The store the statements and reports read (docs/admin.md, "Statements and reconciliation reports").
   void set_report_store(const store::Store* store) { report_store_ = store; }
 
  private:

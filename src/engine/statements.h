@@ -1,5 +1,5 @@
 #pragma once
-// Daily statements of funding accounts (docs/admin-statements.md): for one account and one day,
+// Daily statements of funding accounts (docs/admin.md, "Statements and reconciliation reports"): for one account and one day,
 // the opening balance, every posted movement with its ids and the balance after it, and the
 // closing balance. Computed from the ledger's immutable transfers, so it reconciles by
 // construction: opening + movements = closing, a day's opening is the day before's closing, and
