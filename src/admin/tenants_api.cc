@@ -211,7 +211,7 @@ void TenantsApi::create(const Call& call) {
   if (body) {
     web::Fields f(*body, "", &problem);
     if (f.string("provider", 32, &tenant.provider) && !directory_.kind(tenant.provider)) {
-      f.fail("provider", "is not a provider whose partners are onboarded here (qiwi)");
+      f.fail("provider", "is not a provider whose partners are onboarded here");
     } else if (problem.empty() && f.string("id", 64, &tenant.id) &&
                !web::is_partner_id(tenant.id)) {
       f.fail("id", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
