@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "admin/tenants_api.h"
 #include "engine/committer.h"
 #include "engine/payouts.h"
 #include "providers/qiwi/settings.h"
@@ -14,6 +15,7 @@
 #include "tenants/directory.h"
 #include "test_clock.h"
 #include "test_databases.h"
+#include "web/api.h"
 
 namespace payoutd::tenants {
 namespace {
@@ -335,6 +337,37 @@ TEST_P(DirectoryTest, ConfigTenantsAreWrittenOnceAndRewrittenWhenTheirEntryChang
   EXPECT_EQ(entry->record.source, Source::kConfig);
   EXPECT_FALSE(directory_->authenticate("qiwi", "config-token-0123456789").tenant);
   EXPECT_TRUE(directory_->authenticate("qiwi", "config-token-abcdefghij").tenant);
+}
+
+// Each route of the admin API's tenants names its role: a caller without it is refused before
+// anything is read or changed.
+TEST_P(DirectoryTest, AdminRoutesNeedTheirRoles) {
+  admin::TenantsApi api(*directory_, *changes_);
+  create("p7", kSettings);
+  auto call = [&](admin::Role role, std::string method, std::string target) {
+    http::Request request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    const admin::Actor actor{.id = "staff", .roles = admin::Roles::of(role), .via = "test"};
+    auto segments = web::split_path(request.path());
+    std::promise<http::Response> answered;
+    auto future = answered.get_future();
+    EXPECT_TRUE(api.handle(request, actor, std::span<const std::string>(*segments).subspan(2),
+                           [&answered](http::Response r) { answered.set_value(std::move(r)); }));
+    return future.get();
+  };
+  EXPECT_EQ(call(admin::Role::kViewer, "GET", "/admin/v1/tenants").status, 200);
+  EXPECT_EQ(call(admin::Role::kViewer, "GET", "/admin/v1/tenants/qiwi:p7").status, 200);
+  const http::Response refused =
+      call(admin::Role::kViewer, "POST", "/admin/v1/tenants/qiwi:p7/suspend");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("auth.role.missing"), std::string::npos);
+  EXPECT_EQ(directory_->snapshot()->find("qiwi", "p7")->record.status, Status::kActive);
+  EXPECT_EQ(call(admin::Role::kSupport, "POST", "/admin/v1/tenants/qiwi:p7/close").status, 403);
+  EXPECT_EQ(call(admin::Role::kFinance, "POST", "/admin/v1/tenants").status, 403);
+  EXPECT_EQ(call(admin::Role::kSupport, "POST", "/admin/v1/tenants/qiwi:p7/suspend").status, 200);
+  EXPECT_EQ(directory_->snapshot()->find("qiwi", "p7")->record.status, Status::kSuspended);
+  EXPECT_EQ(call(admin::Role::kAdmin, "POST", "/admin/v1/tenants/qiwi:p7/close").status, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DirectoryTest,
