@@ -201,6 +201,7 @@ void Dialect::route(http::Request& request, const Actor& actor, const http::Resp
   if (path_matches("tenants/*/funders/*", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
     return;
   }
+  if (tenants_ && tenants_->handle(request, actor, call.path, respond)) return;
   if (const Routed found = find_route(kRoutes, request.method, call.path); found.route) {
     if (!found.method_allowed) {
       return respond(error(405, "method.not.allowed", found.route->wrong_method));
@@ -221,8 +222,14 @@ bool Dialect::admit_tenant_path(const Call& call) const {
   const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits/{creditId}]
   const std::optional<Tenant> tenant = Tenant::parse(s[1]);
   const auto& known = options_.tenants;
-  if (!tenant || std::find(known.begin(), known.end(), *tenant) == known.end()) {
+  const tenants::Found found = tenant && tenants_ ? tenants_->find(*tenant) : tenants::Found{};
+  if (!tenant || (!found.tenant && std::find(known.begin(), known.end(), *tenant) == known.end())) {
     call.respond(error(404, "tenant.not.found", "no such tenant"));
+    return false;
+  }
+  const bool reads = call.request.method == "GET" || call.request.method == "HEAD";
+  if (found.tenant && found.tenant->record.status == tenants::Status::kClosed && !reads) {
+    call.respond(error(409, "tenant.closed", "the tenant is closed"));
     return false;
   }
   log::annotate(tenant->provider, tenant->id);

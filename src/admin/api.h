@@ -12,6 +12,7 @@
 
 #include "admin/actor.h"
 #include "admin/section.h"
+#include "admin/tenants_api.h"
 #include "core/client_certificate.h"
 #include "core/throttle.h"
 #include "engine/payouts.h"
@@ -56,6 +57,9 @@ class Dialect {
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
   // The store the statements and reports read (docs/admin.md, "Statements and reconciliation reports").
   void set_report_store(const store::Store* store) { report_store_ = store; }
+  // The tenant directory's routes (tenants, tenants/{tenant}/...); its tenants' funding accounts
+  // are served under tenants/{tenant}/funders/ besides the config's. The API is the caller's.
+  void set_tenants(TenantsApi* tenants) { tenants_ = tenants; }
 
  private:
   // One authenticated request: `path` holds its segments after /admin/v1/.
@@ -70,8 +74,9 @@ class Dialect {
   // Answers an authenticated request of `actor`: its own routes (each needing a role), then the
   // sections, else 404.
   void route(http::Request& request, const Actor& actor, const http::Responder& respond);
-  // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config and the ids are
-  // well formed; otherwise answers the refusal itself and returns false.
+  // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config or of the
+  // directory (a closed one's accounts are shown, not credited) and the ids are well formed;
+  // otherwise answers the refusal itself and returns false.
   bool admit_tenant_path(const Call& call) const;
 
   void stats(const Call& call);                 // GET stats: the group committer's counters
@@ -90,6 +95,7 @@ class Dialect {
   const rails::RailSet* rail_set_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
   const store::Store* report_store_ = nullptr;
+  TenantsApi* tenants_ = nullptr;
   Throttle throttle_;
 };
 

@@ -457,6 +457,13 @@ void load_engine(const toml::table& root, Config& config) {
       static_cast<std::size_t>(bounded(engine, "engine", "queue_jobs_max", 65536, 1, 1 << 24));
 }
 
+// [tenants] refresh_ms: how often each node polls the tenant directory's revision (a change made
+// on another node is seen within it; tenants/directory.h).
+void load_tenants(const toml::table& root, Config& config) {
+  const toml::table& tenants = section(root, "tenants");
+  config.tenants.refresh_ms = bounded(tenants, "tenants", "refresh_ms", 200, 10, 60'000);
+}
+
 bool client_ca_configured(const Config& config) {
   return config.server.tls && !config.server.tls->client_ca_file.empty();
 }
@@ -659,6 +666,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_metrics(root, config);
   load_storage(root, config);
   load_engine(root, config);
+  load_tenants(root, config);
   load_admin(root, config);
   load_statements(root, config);
   load_throttle(root, config);

@@ -61,6 +61,7 @@ struct Config {
   std::string node_id;                     // this node's name among several (default host:pid)
   engine::CommitterOptions committer;
   admin::Options admin;
+  tenants::DirectoryOptions tenants;  // [tenants]: how often each node polls the directory
   // Every provider with its section of the config, in the registry's order.
   std::vector<std::shared_ptr<providers::Provider>> providers;
   outbox::HttpTransportOptions callbacks;  // outbox.*: how callbacks are sent

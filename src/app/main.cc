@@ -170,6 +170,31 @@ std::string prepare(const Config& config, bool vault_has_key, engine::PayoutEngi
   return {};
 }
 
+// The tenant kinds of the providers that have one (providers::Provider::tenant_kind).
+std::vector<const tenants::Kind*> tenant_kinds(const Config& config) {
+  std::vector<const tenants::Kind*> kinds;
+  for (const auto& provider : config.providers) {
+    if (const tenants::Kind* kind = provider->tenant_kind()) kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+// Reads the tenant directory, starts its refresh, and writes the config's tenants into it (those
+// absent, or whose config entry changed). Returns what failed, or an empty string.
+std::string open_tenants(const Config& config, tenants::Directory& directory,
+                         tenants::Changes& changes) {
+  if (!directory.load()) return "tenants: cannot read the store";
+  directory.start();
+  for (const auto& provider : config.providers) {
+    if (!provider->tenant_kind()) continue;
+    if (const std::string failure = changes.write_config_tenants(provider->config_tenants());
+        !failure.empty()) {
+      return "tenants: " + failure;
+    }
+  }
+  return {};
+}
+
 // The server's one handler: /healthz, /readyz, the providers by path prefix, the cabinet, the
 // assets, the admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request
 // it could not read whole).
@@ -271,21 +296,27 @@ int serve(const Config& config) {
         return vault.open_message(m.tenant, m.event_id, m.body);
       });
   cards.on_outbox([&dispatcher] { dispatcher.wake(); });
+  tenants::Directory directory(committer, *store, clock, tenant_kinds(config), config.tenants);
+  tenants::Changes tenant_changes(committer, directory, clock);
   auto stop_all = [&] {
+    directory.stop();  // flushes its counts through the committer
     dispatcher.stop();
     cards.stop();
     engine.stop();
     committer.stop();
   };
-  if (const std::string failure = prepare(config, kek.has_value(), engine, cards);
-      !failure.empty()) {
+  if (std::string failure = prepare(config, kek.has_value(), engine, cards);
+      !failure.empty() || !(failure = open_tenants(config, directory, tenant_changes)).empty()) {
     spdlog::critical("{}", failure);
     stop_all();
     return 1;
   }
   engine.start();
 
-  for (const auto& provider : config.providers) provider->start({.engine = engine, .cards = cards});
+  for (const auto& provider : config.providers) {
+    provider->start(
+        {.engine = engine, .cards = cards, .tenants = directory, .changes = tenant_changes});
+  }
   cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards,
                                {.public_url_https = config.public_url.starts_with("https://"),
@@ -303,10 +334,12 @@ int serve(const Config& config) {
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
   admin.set_report_store(store.get());
+  admin::TenantsApi tenants_api(directory, tenant_changes);
+  admin.set_tenants(&tenants_api);
   metrics::HttpRequests http_metrics;
-  const std::unique_ptr<metrics::Exporter> exporter = start_metrics(
-      config,
-      {http_metrics, engine.payout_metrics(), committer, dispatcher, rails->set, *store, clock});
+  const std::unique_ptr<metrics::Exporter> exporter =
+      start_metrics(config, {http_metrics, engine.payout_metrics(), committer, dispatcher,
+                             rails->set, *store, clock, &directory});
   http::ServerOptions server_options = config.server;
   if (exporter) server_options.observer = &http_metrics;
   const http::Server* listening = nullptr;  // set once constructed: /readyz asks it

@@ -20,16 +20,6 @@ namespace {
 
 constexpr std::int64_t kTouchEveryMs = 60'000;
 
-std::string random_token(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  random_bytes(raw.data(), raw.size());
-  std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.pop_back();
-  return out;
-}
-
 std::optional<json::Value> parse_object(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
   json::ParseResult parsed = json::parse(*text);
@@ -115,7 +105,7 @@ std::string token_hash(std::string_view token) {
   return hex_encode(h);
 }
 
-std::string Auth::new_secret() { return random_token(24); }
+std::string Auth::new_secret() { return random_url_token(24); }
 
 Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock,
            AuthOptions options)
@@ -297,12 +287,13 @@ void Auth::decide(const std::string& login, bool verified, std::string address, 
   }
   Input in{login,
            std::move(address),
-           random_token(32),
+           random_url_token(32),
            {},
            verified,
            u != nullptr,
-           verified && !vouched ? random_token(32) : std::string()};
-  if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_token(24), 0, 0, u->roles};
+           verified && !vouched ? random_url_token(32) : std::string()};
+  if (u)
+    in.session = {token_hash(in.token), u->login, u->tenant, random_url_token(24), 0, 0, u->roles};
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
   auto apply = [in](store::WriteTxn& txn, std::int64_t now_ms) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 namespace payoutd {
 namespace {
@@ -49,6 +50,16 @@ void random_bytes(void* out, std::size_t size) {
   static const int init = sodium_init();
   (void)init;
   randombytes_buf(out, size);
+}
+
+std::string random_url_token(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  random_bytes(raw.data(), raw.size());
+  std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.pop_back();  // the terminating NUL sodium_bin2base64 writes
+  return out;
 }
 
 namespace {

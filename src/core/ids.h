@@ -36,5 +36,8 @@ bool is_request_id(std::string_view id);
 
 // Fills `size` bytes with cryptographically strong random bytes (libsodium).
 void random_bytes(void* out, std::size_t size);
+// `bytes` random bytes as URL-safe base64 without padding (A-Z a-z 0-9 - _): session tokens,
+// generated partner credentials.
+std::string random_url_token(std::size_t bytes);
 
 }  // namespace payoutd

@@ -97,24 +97,57 @@ void submit_admin(Committer& committer, Input input, Declare declare, Apply appl
 
 }  // namespace
 
+AdminResult open_funder(WriteTxn& txn, const std::string& tenant, const FunderSpec& spec,
+                        std::int64_t now_ms) {
+  if (Account* a = txn.find_account(tenant, AccountKind::kFunder, spec.code)) {
+    if (a->currency == spec.currency && a->owner == spec.display_name) {
+      return {Error::kNone, {}, {}, {*a}};
+    }
+    return {Error::kIdConflict, "the funder exists with another currency or name", {}};
+  }
+  Account a = new_account(tenant, AccountKind::kFunder, spec.code, spec.display_name, spec.currency,
+                          now_ms);
+  a.status = spec.status;
+  return {Error::kNone, {}, {}, {*txn.insert_account(a)}};
+}
+
+AdminResult open_client(WriteTxn& txn, const std::string& tenant, const ClientSpec& spec,
+                        std::int64_t now_ms) {
+  auto wallets = [&] {
+    std::vector<Account> all;
+    for (Account* w : txn.find_accounts_by_owner(tenant, AccountKind::kWallet, spec.client_id)) {
+      all.push_back(*w);
+    }
+    return all;
+  };
+  if (Account* a = txn.find_account(tenant, AccountKind::kWallet, spec.account_code)) {
+    if (a->owner == spec.client_id && a->currency == spec.currency && a->status == spec.status &&
+        a->credit_delay_ms == spec.credit_delay_ms) {
+      return {Error::kNone, {}, {}, wallets()};
+    }
+    return {Error::kIdConflict, "the account exists with other settings", {}};
+  }
+  for (Account* w : txn.find_accounts_by_owner(tenant, AccountKind::kWallet, spec.client_id)) {
+    if (w->currency == spec.currency) {
+      return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
+    }
+  }
+  Account a = new_account(tenant, AccountKind::kWallet, spec.account_code, spec.client_id,
+                          spec.currency, now_ms);
+  a.status = spec.status;
+  a.credit_delay_ms = spec.credit_delay_ms;
+  txn.insert_account(a);
+  return {Error::kNone, {}, {}, wallets()};
+}
+
 void PayoutEngine::create_funder(FunderSpec funder, AdminCallback done) {
   submit_admin(
       committer_, Keyed<FunderSpec>(std::move(funder)),
       [](const Keyed<FunderSpec>& in, store::Footprint& f) {
         f.accounts.push_back({in.tenant, AccountKind::kFunder, in.command.code});
       },
-      [](const Keyed<FunderSpec>& in, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
-        const FunderSpec& spec = in.command;
-        if (Account* a = txn.find_account(in.tenant, AccountKind::kFunder, spec.code)) {
-          if (a->currency == spec.currency && a->owner == spec.display_name) {
-            return {Error::kNone, {}, {}, {*a}};
-          }
-          return {Error::kIdConflict, "the funder exists with another currency or name", {}};
-        }
-        Account a = new_account(in.tenant, AccountKind::kFunder, spec.code, spec.display_name,
-                                spec.currency, now_ms);
-        a.status = spec.status;
-        return {Error::kNone, {}, {}, {*txn.insert_account(a)}};
+      [](const Keyed<FunderSpec>& in, WriteTxn& txn, std::int64_t now_ms) {
+        return open_funder(txn, in.tenant, in.command, now_ms);
       },
       std::move(done));
 }
@@ -126,35 +159,8 @@ void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
         f.accounts.push_back({in.tenant, AccountKind::kWallet, in.command.account_code});
         f.account_owners.push_back({in.tenant, AccountKind::kWallet, in.command.client_id});
       },
-      [](const Keyed<ClientSpec>& in, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
-        const ClientSpec& spec = in.command;
-        auto wallets = [&] {
-          std::vector<Account> all;
-          for (Account* w :
-               txn.find_accounts_by_owner(in.tenant, AccountKind::kWallet, spec.client_id)) {
-            all.push_back(*w);
-          }
-          return all;
-        };
-        if (Account* a = txn.find_account(in.tenant, AccountKind::kWallet, spec.account_code)) {
-          if (a->owner == spec.client_id && a->currency == spec.currency &&
-              a->status == spec.status && a->credit_delay_ms == spec.credit_delay_ms) {
-            return {Error::kNone, {}, {}, wallets()};
-          }
-          return {Error::kIdConflict, "the account exists with other settings", {}};
-        }
-        for (Account* w :
-             txn.find_accounts_by_owner(in.tenant, AccountKind::kWallet, spec.client_id)) {
-          if (w->currency == spec.currency) {
-            return {Error::kIdConflict, "the client already has a wallet in this currency", {}};
-          }
-        }
-        Account a = new_account(in.tenant, AccountKind::kWallet, spec.account_code, spec.client_id,
-                                spec.currency, now_ms);
-        a.status = spec.status;
-        a.credit_delay_ms = spec.credit_delay_ms;
-        txn.insert_account(a);
-        return {Error::kNone, {}, {}, wallets()};
+      [](const Keyed<ClientSpec>& in, WriteTxn& txn, std::int64_t now_ms) {
+        return open_client(txn, in.tenant, in.command, now_ms);
       },
       std::move(done));
 }

@@ -210,6 +210,16 @@ class PayoutEngine {
   PayoutMetrics payout_metrics_;
 };
 
+// Opens a funder (a client's wallet) inside a job's transaction, `tenant` being its key: kNone
+// with its account (the client's wallets) when opened now or already open with the same settings,
+// kIdConflict (nothing written) when it exists with others. create_funder and create_client are
+// these, each in a job of its own; the tenant directory opens a tenant's accounts with them in
+// the job that writes the tenant.
+AdminResult open_funder(store::WriteTxn& txn, const std::string& tenant, const FunderSpec& spec,
+                        std::int64_t now_ms);
+AdminResult open_client(store::WriteTxn& txn, const std::string& tenant, const ClientSpec& spec,
+                        std::int64_t now_ms);
+
 // "<kind>:<tenant>:<partner id>": the reference every transfer of a payout carries.
 std::string transfer_reference(const store::PayoutRecord& payout);
 

@@ -135,6 +135,7 @@ std::string Exporter::scrape() {
   write_rails(out, sources_.rails);
   write_pool(out, sources_.store);
   write_process(out);
+  if (sources_.tenants) sources_.tenants->expose(out);
   return text;
 }
 

@@ -22,6 +22,7 @@
 #include "outbox/dispatcher.h"
 #include "rails/rail_set.h"
 #include "store/store.h"
+#include "tenants/directory.h"
 
 namespace payoutd::metrics {
 
@@ -34,6 +35,7 @@ struct Sources {
   const rails::RailSet& rails;
   const store::Store& store;
   const Clock& clock;
+  const tenants::Directory* tenants = nullptr;  // its old-credential uses, when given
 };
 
 // Connections the metrics listener holds at once: scrapers and an operator's curl.

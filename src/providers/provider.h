@@ -23,6 +23,9 @@
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
+#include "tenants/changes.h"
+#include "tenants/directory.h"
+#include "tenants/kind.h"
 
 namespace payoutd::providers {
 
@@ -49,6 +52,8 @@ struct ConfigSecret {
 struct Services {
   engine::PayoutEngine& engine;
   engine::CardPayouts& cards;
+  tenants::Directory& tenants;  // every tenant, the config's and those onboarded at run time
+  tenants::Changes& changes;    // how its admin section changes one
 };
 
 class Provider {
@@ -63,6 +68,12 @@ class Provider {
   virtual std::vector<ConfigSecret> secrets() const = 0;
   // Whether it pays cards: the vault is then required.
   virtual bool pays_cards() const = 0;
+  // Its tenants as data (tenants/kind.h: its settings codec, the credentials it issues, the
+  // accounts a tenant gets), or nullptr while its tenants live in its config only. With a kind,
+  // the admin API onboards, changes, suspends and closes its tenants (docs/admin-tenants.md).
+  virtual const tenants::Kind* tenant_kind() const { return nullptr; }
+  // Its config's tenants, written into the tenant directory at start (with a tenant_kind()).
+  virtual std::vector<tenants::ConfigTenant> config_tenants() const { return {}; }
 
   // Builds its API and pages; once, before the server starts.
   virtual void start(Services services) = 0;

@@ -401,6 +401,9 @@ class Server:
         self.metrics_port = None  # the metrics listener's, once started
         self.starts = 0
         self._logs = []
+        # Credentials the server generated that a test saw (shown once by the admin API): the log
+        # scan looks for them as it does for the configured secrets.
+        self.issued_secrets = set()
 
     # -- life cycle --
     def start(self):
@@ -498,7 +501,8 @@ class Server:
     def scan_logs(self):
         """What log_scan.py finds in every log of this server so far (empty: nothing)."""
         stderr_logs = {p for p in self._logs if os.path.basename(p).startswith("stderr.")}
-        return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir)
+        return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir,
+                             issued=self.issued_secrets)
 
     def process_env(self):
         """The environment the process runs with: the harness's, changed by `env`. Every server

@@ -4,8 +4,10 @@
 
 #include "admin/answers.h"
 #include "admin/routes.h"
+#include "admin/tenants_api.h"
 #include "core/json.h"
 #include "providers/qiwi/operation_names.h"
+#include "providers/qiwi/settings.h"
 #include "web/api.h"
 
 namespace payoutd::providers::qiwi {
@@ -152,11 +154,9 @@ void read_operation(const json::Value& body, std::string* problem, engine::Walle
 
 }  // namespace
 
-AdminSection::AdminSection(engine::PayoutEngine& engine, const Options& options,
-                           Operations operations)
-    : engine_(engine), operations_(operations) {
-  for (const Product& p : options.products) products_.push_back(p.id);
-}
+AdminSection::AdminSection(engine::PayoutEngine& engine, tenants::Directory& directory,
+                           tenants::Changes& changes, Operations operations)
+    : engine_(engine), directory_(directory), changes_(changes), operations_(operations) {}
 
 bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
                           std::span<const std::string> path, const http::Responder& respond) {
@@ -172,7 +172,7 @@ bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
       {Role::kFinance, "PUT", "operations/*", "wrong method", &AdminSection::operation},
   };
   if (path.size() < 3 || path[0] != "products") return false;
-  if (std::find(products_.begin(), products_.end(), path[1]) == products_.end()) {
+  if (!directory_.find(kProvider, path[1]).tenant) {
     respond(admin::error(404, "product.not.found", "no such product"));
     return true;
   }
@@ -199,27 +199,46 @@ bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
 }
 
 void AdminSection::put_funder(const Call& call) {
-  const std::string& funder = call.ids[1];
   std::string problem;
   auto body = web::parse_object(call.request.body, &problem);
-  engine::FunderSpec spec;
+  FunderSetting funder{call.ids[1], {}, {}};
   if (body) {
     web::Fields f(*body, "", &problem);
-    if (f.currency("currency", &spec.currency)) {
-      f.string("displayName", kNameSizeMax, &spec.display_name, false);
+    if (f.currency("currency", &funder.currency)) {
+      f.string("displayName", kNameSizeMax, &funder.display_name, false);
     }
   }
   if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
-  if (spec.display_name.empty()) spec.display_name = funder;
-  spec.tenant = call.tenant;
-  spec.code = funder;
-  // The answer is rendered from the command's own result: completions run on the engine's
-  // syncer thread, which must not read the store.
-  engine_.create_funder(std::move(spec), [respond = call.respond](engine::AdminResult r) {
-    admin::answer(
-        respond, r,
-        r.error == Error::kNone ? admin::render_funder(r.accounts.front()) : std::string());
-  });
+  if (funder.display_name.empty()) funder.display_name = funder.id;
+  auto edit = [funder](const tenants::Kind&, const tenants::Settings& current) {
+    auto next = std::make_shared<ProductSettings>(product_settings(current));
+    tenants::Edited edited{.error = tenants::ChangeError::kConflict};
+    for (const FunderSetting& f : next->funders) {
+      if (f.id != funder.id) continue;
+      if (!(f == funder)) {
+        edited.detail = "the funder exists with another currency or name";
+        return edited;
+      }
+      edited.settings = next;
+      return edited;
+    }
+    next->funders.push_back(funder);
+    edited.settings = next;
+    return edited;
+  };
+  // The answer is the change's own result: completions must not read the store.
+  changes_.apply_settings(
+      call.tenant, edit, [respond = call.respond, id = funder.id](const tenants::ChangeResult& r) {
+        if (r.error != tenants::ChangeError::kNone) return respond(admin::change_error(r));
+        for (const Account& a : r.accounts) {
+          if (a.kind == ledger::AccountKind::kFunder && a.code == id) {
+            http::Response ok;
+            ok.body = admin::render_funder(a);
+            return respond(std::move(ok));
+          }
+        }
+        respond(admin::error(500, "internal.error", "the funder was not opened"));
+      });
 }
 
 void AdminSection::get_funder(const Call& call) {
@@ -230,32 +249,64 @@ void AdminSection::credit(const Call& call) {
   admin::credit_funder(engine_, call.request, call.respond, call.tenant, call.ids[1], call.ids[3]);
 }
 
+namespace {
+
+// The edit that adds `client` to a product's settings: none when it is there already; refused
+// when its wallet exists otherwise, or the client has a wallet in its currency.
+tenants::SettingsEdit add_client(ClientSetting client) {
+  return [client](const tenants::Kind&, const tenants::Settings& current) {
+    auto next = std::make_shared<ProductSettings>(product_settings(current));
+    tenants::Edited edited{.error = tenants::ChangeError::kConflict};
+    for (const ClientSetting& c : next->clients) {
+      if (c.account_id == client.account_id) {
+        if (!(c == client)) edited.detail = "the account exists with other settings";
+        if (c == client) edited.settings = next;
+        return edited;
+      }
+      if (c.client_id == client.client_id && c.currency == client.currency) {
+        edited.detail = "the client already has a wallet in this currency";
+        return edited;
+      }
+    }
+    next->clients.push_back(client);
+    edited.settings = next;
+    return edited;
+  };
+}
+
+}  // namespace
+
 void AdminSection::put_client(const Call& call) {
-  const std::string& client = call.ids[1];
   std::string problem;
   auto body = web::parse_object(call.request.body, &problem);
-  engine::ClientSpec spec;
+  ClientSetting client{call.ids[1], {}, {}};
   if (body) {
     web::Fields f(*body, "", &problem);
     std::string status;
-    if (f.string("accountId", kIdSizeMax, &spec.account_code) &&
-        f.currency("currency", &spec.currency) && f.string("status", 16, &status, false)) {
-      if (!web::is_partner_id(spec.account_code, kIdSizeMax)) {
+    if (f.string("accountId", kIdSizeMax, &client.account_id) &&
+        f.currency("currency", &client.currency) && f.string("status", 16, &status, false)) {
+      if (!web::is_partner_id(client.account_id, kIdSizeMax)) {
         f.fail("accountId", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
       } else if (status == "BLOCKED") {
-        spec.status = ledger::AccountStatus::kBlocked;
+        client.mode = ClientMode::kBlocked;
       } else if (!status.empty() && status != "ACTIVE") {
         f.fail("status", "must be ACTIVE or BLOCKED");
       }
     }
   }
   if (!problem.empty()) return call.respond(admin::error(400, "validation.error", problem));
-  spec.tenant = call.tenant;
-  spec.client_id = client;
-  engine_.create_client(
-      std::move(spec), [respond = call.respond, client](const engine::AdminResult& r) {
-        admin::answer(respond, r,
-                      r.error == Error::kNone ? render_client(client, r.accounts) : std::string());
+  changes_.apply_settings(
+      call.tenant, add_client(client),
+      [respond = call.respond, id = client.client_id](const tenants::ChangeResult& r) {
+        if (r.error != tenants::ChangeError::kNone) return respond(admin::change_error(r));
+        std::vector<Account> wallets;
+        for (const Account& a : r.accounts) {
+          if (a.kind == ledger::AccountKind::kWallet && a.owner == id) wallets.push_back(a);
+        }
+        if (wallets.empty()) return respond(admin::error(500, "internal.error", "no wallet"));
+        http::Response ok;
+        ok.body = render_client(id, wallets);
+        respond(std::move(ok));
       });
 }
 

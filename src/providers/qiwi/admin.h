@@ -3,6 +3,8 @@
 // product's funders (created, shown, credited from outside), its clients with their
 // wallets (created, shown), and in the sandbox the other documented wallet operation types
 // (recorded, so that a wallet's history shows them). The admin API has checked the token first.
+// Its products are the tenant directory's; a funder or client created here is a change of the
+// product's settings (tenants::Changes::apply_settings), as through PATCH /admin/v1/tenants/.
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 #include "admin/section.h"
 #include "engine/payouts.h"
 #include "providers/qiwi/api.h"
+#include "tenants/changes.h"
 
 namespace payoutd::providers::qiwi {
 
@@ -22,8 +25,9 @@ enum class Operations : std::uint8_t {
 
 class AdminSection final : public admin::Section {
  public:
-  // Serves the products of `options`.
-  AdminSection(engine::PayoutEngine& engine, const Options& options, Operations operations);
+  // Serves the products of `directory`.
+  AdminSection(engine::PayoutEngine& engine, tenants::Directory& directory,
+               tenants::Changes& changes, Operations operations);
 
   std::string_view name() const override { return "qiwi"; }
   bool handle(http::Request& request, const admin::Actor& actor, std::span<const std::string> path,
@@ -45,7 +49,8 @@ class AdminSection final : public admin::Section {
   void operation(const Call& call);   // PUT operations/{operationId}, sandbox only
 
   engine::PayoutEngine& engine_;
-  std::vector<std::string> products_;  // their ids
+  tenants::Directory& directory_;
+  tenants::Changes& changes_;
   Operations operations_;
 };
 

@@ -9,6 +9,7 @@
 #include "core/time_format.h"
 #include "http/query.h"
 #include "providers/qiwi/operation_names.h"
+#include "providers/qiwi/settings.h"
 #include "web/api.h"
 #include "web/error_envelope.h"
 
@@ -178,8 +179,11 @@ Tenant tenant_of(std::string_view product_id) {
   return {std::string(kProvider), std::string(product_id)};
 }
 
-Dialect::Dialect(engine::PayoutEngine& engine, Options options)
-    : engine_(engine), options_(std::move(options)), throttle_(options_.throttle) {}
+Dialect::Dialect(engine::PayoutEngine& engine, Options options, tenants::Directory& tenants)
+    : engine_(engine),
+      options_(std::move(options)),
+      tenants_(tenants),
+      throttle_(options_.throttle) {}
 
 http::Response Dialect::error(int status, std::string_view service, std::string_view code,
                               std::string_view description) const {
@@ -211,7 +215,8 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
       respond(error(405, service, "method.not.allowed", "use PUT to pay out, GET for status"));
       return true;
     }
-    if (!authorize(request, respond, service, s[5])) return true;
+    const tenants::Authentication product = authorize(request, respond, service, s[5]);
+    if (!product.tenant) return true;
     if (!web::is_partner_id(s[7], kIdSizeMax)) {
       respond(error(400, service, "validation.error",
                     "transactionId: must be 1 to 64 characters of A-Z a-z 0-9 . _ -"));
@@ -219,6 +224,12 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     }
     log::annotate(kProvider, s[5], s[7]);
     if (request.method == "PUT") {
+      // Suspended: no new payout; the product's payouts in flight, statuses and history go on.
+      if (product.tenant->record.status == tenants::Status::kSuspended) {
+        respond(error(403, service, "auth.forbidden",
+                      "the product is suspended: new payouts are refused"));
+        return true;
+      }
       payout(request, respond, s[5], s[7]);
     } else {
       payout_status(respond, s[5], s[7]);
@@ -237,7 +248,7 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
       respond(error(405, service, "method.not.allowed", "use GET"));
       return true;
     }
-    if (!authorize(request, respond, service, s[4])) return true;
+    if (!authorize(request, respond, service, s[4]).tenant) return true;
     log::annotate(kProvider, s[4]);
     history(request, respond, s[4]);
     return true;
@@ -246,19 +257,20 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
-bool Dialect::certificate_admitted(const http::Request& request, const std::string& product) const {
-  for (const Product& p : options_.products) {
-    if (p.id == product) return p.client_certificates.admits(request.client_certificate.get());
-  }
-  return true;  // no such product: the token check answers
+bool Dialect::certificate_admitted(const http::Request& request, const std::string& product) {
+  const tenants::Found found = tenants_.find(kProvider, product);
+  if (!found.tenant || !found.tenant->settings) return true;  // the token check answers
+  return product_settings(*found.tenant->settings)
+      .client_certificates.admits(request.client_certificate.get());
 }
 
-bool Dialect::authorize(const http::Request& request, const http::Responder& respond,
-                        std::string_view service, const std::string& product) {
+tenants::Authentication Dialect::authorize(const http::Request& request,
+                                           const http::Responder& respond, std::string_view service,
+                                           const std::string& product) {
   const auto token = web::bearer_token(request.authorization);
   if (!token) {
     respond(error(401, service, "auth.token.missing", "Authorization: Bearer token required"));
-    return false;
+    return {};
   }
   // Guessing tokens is throttled per (product, address) and per address (core/throttle.h).
   const std::int64_t now_ms = SystemClock().now_ms();
@@ -270,7 +282,7 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
         "too many invalid tokens from this address: retry in " + std::to_string(seconds) + " s");
     http::set_retry_after(r, seconds);
     respond(std::move(r));
-    return false;
+    return {};
   }
   // The path's product's certificates, checked before the token so that the answer never tells
   // a right token from a wrong one.
@@ -278,26 +290,23 @@ bool Dialect::authorize(const http::Request& request, const http::Responder& res
     throttle_.failed(product, request.peer_address, now_ms);
     respond(error(401, service, "auth.certificate.invalid",
                   "a client certificate the product accepts is required"));
-    return false;
+    return {};
   }
-  const Product* owner = nullptr;
-  for (const Product& p : options_.products) {
-    for (const std::string& t : p.tokens) {
-      if (secrets_equal(t, *token)) owner = &p;
-    }
-  }
-  if (!owner) {
+  // Tokens are looked up by their keyed digest (tenants/credentials.h): a closed product's, or a
+  // replaced one after its overlap, matches nothing.
+  tenants::Authentication owner = tenants_.authenticate(kProvider, *token);
+  if (!owner.tenant) {
     throttle_.failed(product, request.peer_address, now_ms);
     respond(error(401, service, "auth.token.invalid", "the token is not valid"));
-    return false;
+    return {};
   }
   throttle_.succeeded(product, request.peer_address);
-  if (owner->id != product) {
+  if (owner.tenant->record.tenant.id != product) {
     respond(
         error(403, service, "auth.forbidden", "the token does not grant access to this product"));
-    return false;
+    return {};
   }
-  return true;
+  return owner;
 }
 
 void Dialect::payout(http::Request& request, const http::Responder& respond,

@@ -11,10 +11,13 @@
 #include "core/throttle.h"
 #include "engine/payouts.h"
 #include "http/server.h"
+#include "tenants/directory.h"
 #include "web/error_envelope.h"
 
 namespace payoutd::providers::qiwi {
 
+// A product of the config ([[qiwi.products]]): written into the tenant directory at start, from
+// which the dialect reads every product, the config's and those onboarded at run time alike.
 struct Product {
   std::string id;
   std::vector<std::string> tokens;
@@ -23,9 +26,9 @@ struct Product {
 };
 
 struct Options {
-  int utc_offset_minutes = 180;  // QIWI shows Moscow time
-  std::vector<Product> products;
-  ThrottleOptions throttle;  // wrong tokens, per (product, address) and per address
+  int utc_offset_minutes = 180;   // QIWI shows Moscow time
+  std::vector<Product> products;  // the config's
+  ThrottleOptions throttle;       // wrong tokens, per (product, address) and per address
 };
 
 inline constexpr std::size_t kHistoryLimitMax = 200;
@@ -39,7 +42,8 @@ Tenant tenant_of(std::string_view product_id);
 
 class Dialect {
  public:
-  Dialect(engine::PayoutEngine& engine, Options options);
+  // Serves the products of `tenants` (provider kProvider).
+  Dialect(engine::PayoutEngine& engine, Options options, tenants::Directory& tenants);
 
   // True when the path belongs to this dialect; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
@@ -52,16 +56,18 @@ class Dialect {
   void payout_status(const http::Responder& respond, const std::string& product,
                      const std::string& transaction_id);
   void history(http::Request& request, const http::Responder& respond, const std::string& product);
-  // Checks the bearer token against the product; answers the error itself when it fails.
-  bool authorize(const http::Request& request, const http::Responder& respond,
-                 std::string_view service, const std::string& product);
+  // Checks the bearer token against the product: the product's entry (kept alive by the
+  // snapshot it holds), or none when it answered the refusal itself.
+  tenants::Authentication authorize(const http::Request& request, const http::Responder& respond,
+                                    std::string_view service, const std::string& product);
   // Whether the request's client certificate is one `product` accepts (any, when it names none).
-  bool certificate_admitted(const http::Request& request, const std::string& product) const;
+  bool certificate_admitted(const http::Request& request, const std::string& product);
   http::Response error(int status, std::string_view service, std::string_view code,
                        std::string_view description) const;
 
   engine::PayoutEngine& engine_;
   Options options_;
+  tenants::Directory& tenants_;
   Throttle throttle_;
 };
 

@@ -7,6 +7,8 @@
 #include "core/time_format.h"
 #include "providers/qiwi/admin.h"
 #include "providers/qiwi/api.h"
+#include "providers/qiwi/settings.h"
+#include "tenants/credentials.h"
 
 namespace payoutd::providers::qiwi {
 namespace {
@@ -40,9 +42,11 @@ class QiwiProvider final : public Provider {
     return out;
   }
   bool pays_cards() const override { return false; }
+  const tenants::Kind* tenant_kind() const override { return &kind_; }
+  std::vector<tenants::ConfigTenant> config_tenants() const override;
   void start(Services services) override {
-    dialect_.emplace(services.engine, options_);
-    admin_.emplace(services.engine, options_, operations_);
+    dialect_.emplace(services.engine, options_, services.tenants);
+    admin_.emplace(services.engine, services.tenants, services.changes, operations_);
   }
   std::vector<std::string_view> path_prefixes() const override {
     return {"/partner/openapi-payment-api/", "/partner/openapi-reports/"};
@@ -56,9 +60,42 @@ class QiwiProvider final : public Provider {
   Options options_;
   engine::ProvisionPlan plan_;  // marker "provisioned": the first plan payoutd ever had
   Operations operations_;
+  ProductKind kind_;
   std::optional<Dialect> dialect_;
   std::optional<AdminSection> admin_;
 };
+
+// The settings of config product `product`: its funders and clients as the plan opens them.
+ProductSettings config_settings(const Product& product, const engine::ProvisionPlan& plan) {
+  const Tenant tenant = tenant_of(product.id);
+  ProductSettings s;
+  s.client_certificates = product.client_certificates;
+  for (const engine::ProvisionedFunder& f : plan.funders) {
+    if (f.spec.tenant == tenant) {
+      s.funders.push_back({f.spec.code, f.spec.display_name, f.spec.currency});
+    }
+  }
+  for (const engine::ClientSpec& c : plan.clients) {
+    if (!(c.tenant == tenant)) continue;
+    ClientMode mode = ClientMode::kNormal;
+    if (c.status == ledger::AccountStatus::kBlocked) mode = ClientMode::kBlocked;
+    if (c.credit_delay_ms > 0) mode = ClientMode::kProcessing;
+    s.clients.push_back({c.client_id, c.account_code, c.currency, mode, c.credit_delay_ms});
+  }
+  return s;
+}
+
+std::vector<tenants::ConfigTenant> QiwiProvider::config_tenants() const {
+  std::vector<tenants::ConfigTenant> out;
+  for (const Product& p : options_.products) {
+    tenants::ConfigTenant t{tenant_of(p.id), kind_.encode(config_settings(p, plan_)), p.tokens, {}};
+    std::string entry = t.settings;
+    for (const std::string& token : p.tokens) entry.append("\n").append(token);
+    t.digest = tenants::digest_hex(tenants::credential_digest(entry));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 // qiwi.products[i].funders: each a funder of `tenant` and its initial balance.
 void load_funders(const toml::table& p, const std::string& where, const Tenant& tenant,

@@ -1,0 +1,408 @@
+#include "tenants/changes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+
+#include "core/assert.h"
+#include "core/money.h"
+
+namespace payoutd::tenants {
+
+using store::WriteTxn;
+
+namespace {
+
+// Credentials a tenant keeps: the working ones and the latest retired (shown to the operator
+// with their uses); older retired ones are dropped.
+constexpr std::size_t kCredentialsMax = 8;
+
+ChangeResult failure(ChangeError error, std::string detail) {
+  ChangeResult r;
+  r.error = error;
+  r.detail = std::move(detail);
+  return r;
+}
+
+std::optional<TenantRecord> read_tenant(WriteTxn& txn, const std::string& key) {
+  const auto text = txn.find_record("", kTenantRecord, key);
+  if (!text) return std::nullopt;
+  auto record = record_from_json(*text);
+  PAYOUTD_ASSERT(record.has_value(), "a tenant record the directory wrote reads back");
+  return record;
+}
+
+// Raises the directory's revision: every node's poll sees that something changed.
+void bump_revision(WriteTxn& txn) {
+  const auto current = txn.find_record("", kRevisionRecord, kRevisionKey);
+  if (!current) {
+    txn.insert_record("", kRevisionRecord, kRevisionKey, "1");
+    return;
+  }
+  txn.update_record("", kRevisionRecord, kRevisionKey, std::to_string(std::stoll(*current) + 1));
+}
+
+// Writes `record` (a new one when `inserted`), one revision on.
+void write_tenant(WriteTxn& txn, TenantRecord& record, bool inserted, std::int64_t now_ms) {
+  record.revision += 1;
+  record.updated_ms = now_ms;
+  if (inserted) {
+    record.created_ms = now_ms;
+    txn.insert_record("", kTenantRecord, record.tenant.key(), to_json(record));
+  } else {
+    txn.update_record("", kTenantRecord, record.tenant.key(), to_json(record));
+  }
+  bump_revision(txn);
+}
+
+std::shared_ptr<const Settings> decode_stored(const Kind& kind, const std::string& settings) {
+  const json::ParseResult parsed = json::parse(settings);
+  std::string problem;
+  auto decoded = parsed.value ? kind.decode(*parsed.value, &problem) : nullptr;
+  PAYOUTD_ASSERT(decoded != nullptr, "a tenant's stored settings decode");
+  return decoded;
+}
+
+// Opens every account `accounts` lists (those open already are found); the first refusal stops
+// it. Accounts opened before a refusal stay open, at zero: harmless, and found again by a retry.
+ChangeError open_accounts(WriteTxn& txn, const Tenant& tenant, const TenantAccounts& accounts,
+                          std::int64_t now_ms, ChangeResult& out) {
+  const std::string key = tenant.key();
+  auto take = [&](engine::AdminResult r, std::string_view what) {
+    if (r.error != engine::Error::kNone) {
+      out.detail = std::string(what) + ": " + r.detail;
+      return false;
+    }
+    for (auto& a : r.accounts) out.accounts.push_back(std::move(a));
+    return true;
+  };
+  for (const auto& f : accounts.funders) {
+    if (!take(engine::open_funder(txn, key, f, now_ms), "funder " + f.code)) {
+      return ChangeError::kConflict;
+    }
+  }
+  for (const auto& c : accounts.clients) {
+    if (!take(engine::open_client(txn, key, c, now_ms), "client " + c.client_id)) {
+      return ChangeError::kConflict;
+    }
+  }
+  return ChangeError::kNone;
+}
+
+// One new credential of each kind `kind` issues; sealed kinds need the vault (not yet here).
+std::vector<std::pair<IssuedCredential, Credential>> issue(const Kind& kind, std::int64_t now_ms) {
+  std::vector<std::pair<IssuedCredential, Credential>> out;
+  for (const CredentialKind& k : kind.credential_kinds()) {
+    PAYOUTD_ASSERT(k.storage == Storage::kHashed, "sealed credentials are issued with the vault");
+    IssuedCredential shown{new_credential_id(), std::string(k.name), new_secret(), now_ms};
+    Credential kept{.id = shown.id,
+                    .kind = shown.kind,
+                    .storage = k.storage,
+                    .stored = digest_hex(credential_digest(shown.secret)),
+                    .created_ms = now_ms,
+                    .retires_ms = 0,
+                    .source = Source::kRuntime};
+    out.emplace_back(std::move(shown), std::move(kept));
+  }
+  return out;
+}
+
+// What keeps a tenant from closing: money on a funder, or money in flight on any account.
+std::string not_empty(WriteTxn& txn, const std::string& key, const TenantAccounts& accounts) {
+  for (const auto& f : accounts.funders) {
+    const ledger::Account* a = txn.find_account(key, ledger::AccountKind::kFunder, f.code);
+    if (!a) continue;
+    if (a->balance() != 0) {
+      return "funder " + f.code + " holds " + format_decimal(a->balance(), a->currency.exponent()) +
+             " " + std::string(a->currency.code());
+    }
+    if (a->debits_pending != 0 || a->credits_pending != 0) {
+      return "funder " + f.code + " has payouts in flight";
+    }
+  }
+  for (const auto& c : accounts.clients) {
+    const ledger::Account* a = txn.find_account(key, ledger::AccountKind::kWallet, c.account_code);
+    if (a && (a->debits_pending != 0 || a->credits_pending != 0)) {
+      return "client " + c.client_id + " has payouts in flight";
+    }
+  }
+  return {};
+}
+
+// Drops the oldest retired credentials beyond kCredentialsMax.
+void prune_credentials(std::vector<Credential>& credentials, std::int64_t now_ms) {
+  while (credentials.size() > kCredentialsMax) {
+    auto oldest = std::find_if(credentials.begin(), credentials.end(),
+                               [now_ms](const Credential& c) { return !c.works_at(now_ms); });
+    if (oldest == credentials.end()) return;
+    credentials.erase(oldest);
+  }
+}
+
+}  // namespace
+
+std::string_view change_error_code(ChangeError error) {
+  switch (error) {
+    case ChangeError::kNone:
+      return "";
+    case ChangeError::kNotFound:
+      return "tenant.not.found";
+    case ChangeError::kExists:
+      return "tenant.exists";
+    case ChangeError::kInvalid:
+      return "validation.error";
+    case ChangeError::kConflict:
+      return "id.conflict";
+    case ChangeError::kClosed:
+      return "tenant.closed";
+    case ChangeError::kNotEmpty:
+      return "tenant.not.empty";
+    case ChangeError::kUnavailable:
+      return "service.unavailable";
+  }
+  return "internal.error";
+}
+
+Changes::Changes(engine::Committer& committer, Directory& directory, const Clock& clock)
+    : committer_(committer), directory_(directory), clock_(clock) {}
+
+void Changes::submit(Apply apply, ChangeCallback done) {
+  Directory& directory = directory_;
+  auto job = engine::make_job<ChangeResult>(
+      std::move(apply), [&directory, done](ChangeResult r, const store::Status& status) {
+        if (!status.ok) r = failure(ChangeError::kUnavailable, "storage unavailable, retry");
+        directory.after_refresh([done, r = std::move(r)]() mutable { done(std::move(r)); });
+      });
+  if (!committer_.submit(std::move(job))) {
+    done(failure(ChangeError::kUnavailable, "the engine is overloaded, retry"));
+  }
+}
+
+void Changes::create(Tenant tenant, const json::Value& settings, ChangeCallback done) {
+  const Kind* kind = directory_.kind(tenant.provider);
+  if (!kind) return done(failure(ChangeError::kInvalid, "provider: no such provider"));
+  std::string problem;
+  std::shared_ptr<const Settings> decoded = kind->decode(settings, &problem);
+  if (!decoded) return done(failure(ChangeError::kInvalid, problem));
+  auto credentials = issue(*kind, clock_.now_ms());
+  submit(
+      [kind, tenant = std::move(tenant), decoded, credentials](WriteTxn& txn, std::int64_t now_ms) {
+        if (txn.find_record("", kTenantRecord, tenant.key())) {
+          return failure(ChangeError::kExists, "a tenant with this id exists (or existed)");
+        }
+        ChangeResult r;
+        if (const ChangeError e =
+                open_accounts(txn, tenant, kind->accounts(tenant, *decoded), now_ms, r);
+            e != ChangeError::kNone) {
+          return failure(e, r.detail);
+        }
+        r.record.tenant = tenant;
+        r.record.settings = kind->encode(*decoded);
+        for (const auto& [shown, kept] : credentials) {
+          r.issued.push_back(shown);
+          r.record.credentials.push_back(kept);
+        }
+        write_tenant(txn, r.record, true, now_ms);
+        return r;
+      },
+      std::move(done));
+}
+
+void Changes::apply_settings(Tenant tenant, SettingsEdit edit, ChangeCallback done) {
+  const Kind* kind = directory_.kind(tenant.provider);
+  if (!kind) return done(failure(ChangeError::kNotFound, "no such tenant"));
+  submit(
+      [kind, tenant = std::move(tenant), edit = std::move(edit)](WriteTxn& txn,
+                                                                 std::int64_t now_ms) {
+        auto record = read_tenant(txn, tenant.key());
+        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
+        if (record->status == Status::kClosed) {
+          return failure(ChangeError::kClosed, "the tenant is closed");
+        }
+        const auto current = decode_stored(*kind, record->settings);
+        Edited edited = edit(*kind, *current);
+        if (!edited.settings) return failure(edited.error, std::move(edited.detail));
+        if (std::string refused = kind->refuse_change(*current, *edited.settings);
+            !refused.empty()) {
+          return failure(ChangeError::kInvalid, std::move(refused));
+        }
+        ChangeResult r;
+        if (const ChangeError e =
+                open_accounts(txn, tenant, kind->accounts(tenant, *edited.settings), now_ms, r);
+            e != ChangeError::kNone) {
+          return failure(e, r.detail);
+        }
+        std::string next = kind->encode(*edited.settings);
+        if (next != record->settings) {
+          record->settings = std::move(next);
+          write_tenant(txn, *record, false, now_ms);
+        }
+        r.record = std::move(*record);
+        return r;
+      },
+      std::move(done));
+}
+
+SettingsEdit Changes::merge(json::Value patch) {
+  return [patch = std::move(patch)](const Kind& kind, const Settings& current) {
+    json::Value merged = *json::parse(kind.encode(current)).value;
+    json::Value::Object members = merged.as_object();
+    for (const auto& [name, value] : patch.as_object()) {
+      auto at = std::find_if(members.begin(), members.end(),
+                             [&name](const auto& m) { return m.first == name; });
+      if (at == members.end()) {
+        members.emplace_back(name, value);
+      } else {
+        at->second = value;
+      }
+    }
+    Edited edited;
+    edited.settings = kind.decode(json::Value::object(std::move(members)), &edited.detail);
+    return edited;
+  };
+}
+
+void Changes::set_status(Tenant tenant, Status status, ChangeCallback done) {
+  PAYOUTD_ASSERT(status != Status::kClosed, "closing is Changes::close");
+  submit(
+      [tenant = std::move(tenant), status](WriteTxn& txn, std::int64_t now_ms) {
+        auto record = read_tenant(txn, tenant.key());
+        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
+        if (record->status == Status::kClosed) {
+          return failure(ChangeError::kClosed, "the tenant is closed");
+        }
+        if (record->status != status) {
+          record->status = status;
+          write_tenant(txn, *record, false, now_ms);
+        }
+        ChangeResult r;
+        r.record = std::move(*record);
+        return r;
+      },
+      std::move(done));
+}
+
+void Changes::close(Tenant tenant, ChangeCallback done) {
+  const Kind* kind = directory_.kind(tenant.provider);
+  if (!kind) return done(failure(ChangeError::kNotFound, "no such tenant"));
+  submit(
+      [kind, tenant = std::move(tenant)](WriteTxn& txn, std::int64_t now_ms) {
+        auto record = read_tenant(txn, tenant.key());
+        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
+        ChangeResult r;
+        if (record->status != Status::kClosed) {
+          const auto settings = decode_stored(*kind, record->settings);
+          if (std::string held = not_empty(txn, tenant.key(), kind->accounts(tenant, *settings));
+              !held.empty()) {
+            return failure(ChangeError::kNotEmpty, std::move(held));
+          }
+          record->status = Status::kClosed;
+          for (Credential& c : record->credentials) {
+            if (c.works_at(now_ms)) c.retires_ms = now_ms;
+          }
+          write_tenant(txn, *record, false, now_ms);
+        }
+        r.record = std::move(*record);
+        return r;
+      },
+      std::move(done));
+}
+
+void Changes::rotate(Tenant tenant, std::int64_t overlap_ms, ChangeCallback done) {
+  const Kind* kind = directory_.kind(tenant.provider);
+  if (!kind) return done(failure(ChangeError::kNotFound, "no such tenant"));
+  auto credentials = issue(*kind, clock_.now_ms());
+  submit(
+      [tenant = std::move(tenant), overlap_ms, credentials](WriteTxn& txn, std::int64_t now_ms) {
+        auto record = read_tenant(txn, tenant.key());
+        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
+        if (record->status == Status::kClosed) {
+          return failure(ChangeError::kClosed, "the tenant is closed");
+        }
+        const std::int64_t retires_ms = now_ms + overlap_ms;
+        for (Credential& c : record->credentials) {
+          if (!c.works_at(now_ms)) continue;
+          c.retires_ms = c.retires_ms == 0 ? retires_ms : std::min(c.retires_ms, retires_ms);
+        }
+        ChangeResult r;
+        for (const auto& [shown, kept] : credentials) {
+          r.issued.push_back(shown);
+          record->credentials.push_back(kept);
+        }
+        prune_credentials(record->credentials, now_ms);
+        write_tenant(txn, *record, false, now_ms);
+        r.record = std::move(*record);
+        return r;
+      },
+      std::move(done));
+}
+
+namespace {
+
+// The config's credentials of `tenant` as stored credentials (source config), kind `kind`.
+std::vector<Credential> config_credentials(const ConfigTenant& tenant, std::string_view kind,
+                                           std::int64_t now_ms) {
+  std::vector<Credential> out;
+  for (std::size_t i = 0; i < tenant.tokens.size(); ++i) {
+    out.push_back({.id = "config-" + std::to_string(i + 1),
+                   .kind = std::string(kind),
+                   .storage = Storage::kHashed,
+                   .stored = digest_hex(credential_digest(tenant.tokens[i])),
+                   .created_ms = now_ms,
+                   .retires_ms = 0,
+                   .source = Source::kConfig});
+  }
+  return out;
+}
+
+// The config entry `in` over `record` (a new one when absent): its settings and its config
+// credentials are the config's; the status and the credentials issued at run time stay.
+ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTenant& in,
+                                 std::int64_t now_ms) {
+  auto record = read_tenant(txn, in.tenant.key());
+  ChangeResult r;
+  if (record && record->config_digest == in.digest) return r;
+  const bool inserted = !record;
+  if (inserted) {
+    record.emplace();
+    record->tenant = in.tenant;
+    record->source = Source::kConfig;
+  }
+  std::erase_if(record->credentials,
+                [](const Credential& c) { return c.source == Source::kConfig; });
+  for (Credential& c : config_credentials(in, kind.credential_kinds().front().name, now_ms)) {
+    record->credentials.push_back(std::move(c));
+  }
+  record->settings = in.settings;
+  record->config_digest = in.digest;
+  // Accounts a config tenant had before keep what they were opened with (an edited display name
+  // does not rename a funder): a refusal here is logged, not fatal.
+  const auto settings = decode_stored(kind, in.settings);
+  if (open_accounts(txn, in.tenant, kind.accounts(in.tenant, *settings), now_ms, r) !=
+      ChangeError::kNone) {
+    spdlog::warn("config tenant {}: {}: the account keeps its settings", in.tenant.key(), r.detail);
+  }
+  write_tenant(txn, *record, inserted, now_ms);
+  r.record = std::move(*record);
+  return r;
+}
+
+}  // namespace
+
+std::string Changes::write_config_tenants(const std::vector<ConfigTenant>& tenants) {
+  for (const ConfigTenant& in : tenants) {
+    const Kind* kind = directory_.kind(in.tenant.provider);
+    PAYOUTD_ASSERT(kind != nullptr, "a config tenant's provider has a tenant kind");
+    std::promise<ChangeResult> promise;
+    auto written = promise.get_future();
+    submit([kind, &in](WriteTxn& txn,
+                       std::int64_t now_ms) { return write_config_tenant(txn, *kind, in, now_ms); },
+           [&promise](ChangeResult r) { promise.set_value(std::move(r)); });
+    const ChangeResult r = written.get();
+    if (r.error != ChangeError::kNone) return "tenant " + in.tenant.key() + ": " + r.detail;
+  }
+  return {};
+}
+
+}  // namespace payoutd::tenants
