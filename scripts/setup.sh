@@ -26,6 +26,7 @@ run_packages=(
   libcli11-dev                # command line
   libtomlplusplus-dev         # config files
   libkainjow-mustache-dev     # HTML templates that escape by default (header-only)
+  libqrencode-dev             # the console's QR codes of TOTP secrets (enrolment)
   curl procps                 # the README's walk-throughs; ps and kill for the operator
 )
 # `make deb`: dpkg-shlibdeps reads the binary's library dependencies (dpkg-deb is in dpkg).

@@ -8,7 +8,8 @@
 
 namespace payoutd::admin {
 
-// What a staff member may do. Roles are independent; a staff member holds one or more.
+// What a staff member may do. A staff member holds one or more roles; every role includes
+// viewer's reads.
 //   viewer   reads everything an operator sees (partners, payouts, outbox, statements, audit);
 //   support  also acts for partners without moving money (redelivers callbacks, suspends and
 //            resumes partners, manages their cabinet users);
@@ -23,7 +24,9 @@ class Roles {
   constexpr Roles() = default;
   static constexpr Roles all() { return Roles(0x0f); }
   static constexpr Roles of(Role role) { return Roles(bit(role)); }
-  constexpr bool has(Role role) const { return (bits_ & bit(role)) != 0; }
+  constexpr bool has(Role role) const {
+    return role == Role::kViewer ? bits_ != 0 : (bits_ & bit(role)) != 0;
+  }
   constexpr Roles with(Role role) const { return Roles(bits_ | bit(role)); }
   constexpr bool empty() const { return bits_ == 0; }
   constexpr std::uint8_t bits() const { return bits_; }

@@ -163,15 +163,51 @@ std::optional<Actor> Dialect::authenticate(const http::Request& request,
                   "a client certificate the admin API accepts is required"));
     return std::nullopt;
   }
+  if (keys_ && keys_->is_key(*token)) return authenticate_key(*token, request, respond, now_ms);
   if (!secrets_equal(*token, options_.token)) {
     throttle_.failed("admin", request.peer_address, now_ms);
     respond(error(401, "auth.token.invalid", "the token is not valid"));
     return std::nullopt;
   }
+  if (!token_admitted(respond)) return std::nullopt;
   throttle_.succeeded("admin", request.peer_address);
   // The config's token is the bootstrap operator: every role.
   return Actor{
       .id = "admin.token", .roles = Roles::all(), .via = "token", .address = request.peer_address};
+}
+
+std::optional<Actor> Dialect::authenticate_key(std::string_view key, const http::Request& request,
+                                               const http::Responder& respond,
+                                               std::int64_t now_ms) {
+  KeyDirectory::Identified found = keys_->identify(key, request.peer_address);
+  switch (found.verdict) {
+    case KeyDirectory::Verdict::kStaff:
+      throttle_.succeeded("admin", request.peer_address);
+      return std::move(found.actor);
+    case KeyDirectory::Verdict::kUnavailable:
+      respond(unavailable());
+      return std::nullopt;
+    case KeyDirectory::Verdict::kWrong:
+      break;
+  }
+  throttle_.failed("admin", request.peer_address, now_ms);
+  respond(error(401, "auth.token.invalid", "the token is not valid"));
+  return std::nullopt;
+}
+
+bool Dialect::token_admitted(const http::Responder& respond) {
+  if (!options_.token_bootstrap_only || !keys_) return true;
+  const std::optional<bool> open = keys_->token_open();
+  if (!open) {
+    respond(unavailable());
+    return false;
+  }
+  if (!*open) {
+    respond(error(401, "auth.token.retired",
+                  "admin.token only bootstraps the staff, and an admin member has an API key: "
+                  "use a staff API key"));
+  }
+  return *open;
 }
 
 void Dialect::route(http::Request& request, const Actor& actor, const http::Responder& respond) {

@@ -23,8 +23,31 @@
 
 namespace payoutd::admin {
 
+// The staff members' API keys (console/staff_api.h keeps them in the store): who a key is.
+class KeyDirectory {
+ public:
+  enum class Verdict : std::uint8_t { kStaff, kWrong, kUnavailable };
+  struct Identified {
+    Verdict verdict = Verdict::kWrong;
+    Actor actor;  // kStaff: the member, with their roles, via "api-key:<id>"
+  };
+  virtual ~KeyDirectory() = default;
+  // Whether `bearer` has the form of an API key (anything else is compared with admin.token).
+  virtual bool is_key(std::string_view bearer) const = 0;
+  // The member whose key, not revoked, `key` is, while they are enabled; read from the store on
+  // every call, so a revoked key or a disabled member stops at once on every node.
+  virtual Identified identify(std::string_view key, const std::string& address) = 0;
+  // Whether admin.token still opens the API where it only bootstraps it: while no enabled member
+  // with the admin role holds an API key. nullopt when the store cannot be read.
+  virtual std::optional<bool> token_open() = 0;
+};
+
 struct Options {
-  std::string token;         // empty disables the admin API
+  std::string token;  // empty disables the admin API
+  // Outside the sandbox the token only bootstraps the staff: it opens the API while no enabled
+  // admin member holds an API key (KeyDirectory::token_open), and is refused
+  // 401 auth.token.retired afterwards.
+  bool token_bootstrap_only = false;
   ThrottleOptions throttle;  // wrong tokens, per address
   // [admin] client_cert_subjects / client_cert_spki_sha256: the client certificates a call must
   // present besides the token; empty: the token alone.
@@ -53,6 +76,8 @@ class Dialect {
   void set_sandbox_rails(std::vector<const rails::SandboxRail*> rails) {
     rails_ = std::move(rails);
   }
+  // The staff's API keys, each opening the API as its member; before the server starts.
+  void set_key_directory(KeyDirectory* keys) { keys_ = keys; }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
   // The store the statements and reports read (docs/admin.md, "Statements and reconciliation reports").
@@ -71,6 +96,11 @@ class Dialect {
   };
   // Checks the bearer token; answers the refusal itself and returns nullopt when it fails.
   std::optional<Actor> authenticate(const http::Request& request, const http::Responder& respond);
+  // The member of a staff API key, or the refusal answered (and counted against the address).
+  std::optional<Actor> authenticate_key(std::string_view key, const http::Request& request,
+                                        const http::Responder& respond, std::int64_t now_ms);
+  // Whether admin.token opens the API now (token_bootstrap_only); else answers the refusal.
+  bool token_admitted(const http::Responder& respond);
   // Answers an authenticated request of `actor`: its own routes (each needing a role), then the
   // sections, else 404.
   void route(http::Request& request, const Actor& actor, const http::Responder& respond);
@@ -96,6 +126,7 @@ class Dialect {
   const store::Store* outbox_store_ = nullptr;
   const store::Store* report_store_ = nullptr;
   TenantsApi* tenants_ = nullptr;
+  KeyDirectory* keys_ = nullptr;
   Throttle throttle_;
 };
 

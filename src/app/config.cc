@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "app/console_config.h"
 
 #include <sys/resource.h>
 
@@ -472,6 +473,7 @@ bool client_ca_configured(const Config& config) {
 void load_admin(const toml::table& root, Config& config) {
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
+  config.admin.token_bootstrap_only = !config.sandbox;  // docs/admin-staff.md
   config.admin.client_certificates =
       config::client_certificate_policy(admin, "admin", client_ca_configured(config));
   const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
@@ -675,6 +677,7 @@ Config parse_config(std::string_view text, const std::string& path) {
   load_mail(root, config);
   load_providers(root, path, config);
   load_cabinet(root, config);
+  load_console(root, config.sandbox, config.throttle, config.console);
   load_cards(root, path, config);
   load_rails(root, config);
   if (!config.sandbox) refuse_unset_secrets(config);

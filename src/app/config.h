@@ -10,6 +10,7 @@
 #include "app/log_format.h"
 #include "cabinet/auth.h"
 #include "cabinet/pages.h"
+#include "console/console.h"
 #include "engine/cards/order.h"
 #include "engine/committer.h"
 #include "engine/provision.h"
@@ -77,6 +78,7 @@ struct Config {
   engine::CardEngineOptions card_engine;
   ThrottleOptions throttle;      // throttle.*: wrong credentials, for every dialect
   cabinet::AuthOptions cabinet;  // cabinet.*: the partner cabinet's users, its checks, sessions
+  console::Options console;      // [[admin.staff]], [console]: the staff's sign-in (console.h)
   // [metrics] listen: the Prometheus listener's address (metrics/exporter.h); without it, none.
   bool metrics = false;
   http::ServerOptions metrics_listen;

@@ -19,6 +19,7 @@
 #include "app/readiness.h"
 #include "cabinet/pages.h"
 #include "cards/vault.h"
+#include "console/console.h"
 #include "core/files.h"
 #include "engine/audit.h"
 #include "engine/cards/card_payouts.h"
@@ -199,8 +200,8 @@ std::string open_tenants(const Config& config, tenants::Directory& directory,
 // assets, the admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request
 // it could not read whole).
 void answer_request(http::Request& request, const http::Responder& respond, const Router& router,
-                    cabinet::Pages& cabinet_pages, admin::Dialect& admin,
-                    const ReadinessChecks& readiness) {
+                    cabinet::Pages& cabinet_pages, console::Pages& console_pages,
+                    admin::Dialect& admin, const ReadinessChecks& readiness) {
   try {
     if (request.path() == "/healthz" && request.problem == http::RequestProblem::kNone) {
       http::Response r;
@@ -211,7 +212,8 @@ void answer_request(http::Request& request, const http::Responder& respond, cons
       return respond(readiness_response(readiness));
     }
     if (router.handle(request, respond) || cabinet_pages.handle(request, respond) ||
-        web::serve_asset(request, respond) || admin.handle(request, respond)) {
+        console_pages.handle(request, respond) || web::serve_asset(request, respond) ||
+        admin.handle(request, respond)) {
       return;
     }
     if (auto problem = web::problem_response(request, "payoutd", web::kServerUtcOffsetMinutes)) {
@@ -323,6 +325,14 @@ int serve(const Config& config) {
                                 .statements = config.admin.statements});
   const Router router(config);
   admin::Dialect admin(engine, config.admin);
+  console::Options console_options = config.console;
+  console_options.pages.public_url_https = config.public_url.starts_with("https://");
+  console::Console console(engine, *store, clock, vault, std::move(console_options));
+  admin.add_section(&console.api());
+  admin.set_key_directory(&console.api());
+  console.auth().bootstrap([](bool ok) {
+    if (!ok) spdlog::error("console: the config's [[admin.staff]] could not be written: retry");
+  });
   for (const auto& provider : config.providers) {
     for (cabinet::Section* section : provider->cabinet_sections())
       cabinet_pages.add_section(section);
@@ -350,7 +360,7 @@ int serve(const Config& config) {
   http::Server server(server_options, with_request_log(
                                           [&](http::Request&& request, http::Responder respond) {
                                             answer_request(request, respond, router, cabinet_pages,
-                                                           admin, readiness);
+                                                           console.pages(), admin, readiness);
                                           },
                                           config.log.access ? AccessLog::kOn : AccessLog::kOff));
   listening = &server;

@@ -7,33 +7,20 @@
 // each tenant's audit log. A password is checked on the auth worker thread, never on an I/O thread
 // or the committer (argon2id is slow on purpose).
 //
-// Guessing is throttled, never locked (core/throttle.h): after a few wrong passwords a (login,
-// client address) waits a growing delay, and each address has a bounded rate of failures, so a
-// stranger slows only themself and cannot shut a partner out. Before a check is queued, the
-// client's address must have budget for one (a bounded rate of argon2id checks per address), and
-// the queue is served round-robin by address with a bound per address: a crowd of bad clients
-// cannot deny the worker to everyone else. A login that does not exist is answered exactly as a
-// wrong password of one that does: the same check, the same throttle, the same durable round trip.
-//
-// A browser that signed in before carries a device token (a random token in a long-lived
-// HttpOnly cookie, its hash a store record naming the login): a sign-in of that login from it
-// skips the address's budgets and goes ahead of the queue (the pair's delay still applies), so
-// even a crowd of addresses guessing at once cannot keep a partner out of its own browser (what
-// OWASP calls device cookies).
+// Passwords are checked by credential_checks.h's worker, throttled and admitted as it says, and a
+// browser that signed in before is vouched for by its device token. A login that does not exist
+// is answered exactly as a wrong password of one that does: the same check, the same throttle, the
+// same durable round trip.
 //
 // A session is a random token in an HttpOnly cookie; the store holds only its hash, with the
 // session's CSRF token.
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "cabinet/credential_checks.h"
 #include "cabinet/roles.h"
 #include "core/clock.h"
 #include "core/tenant.h"
@@ -133,23 +120,12 @@ class Auth {
 
   const User* user(std::string_view login) const;
   // How long a device token vouches for its login (its cookie's life).
-  std::int64_t device_ms() const { return options_.device_ms; }
+  std::int64_t device_ms() const { return devices_.device_ms(); }
 
   // A random secret for a form (a CSRF token); compare two with secrets_equal (core/secrets.h).
   static std::string new_secret();
 
  private:
-  // A password check waiting for the worker; `run(false)` checks, `run(true)` answers "busy"
-  // (it waited too long, or the server stops).
-  struct Check {
-    std::int64_t queued_ms = 0;
-    std::string login;
-    std::function<void(bool expired)> run;
-  };
-  void work();
-  bool next(Check& check);  // vouched-for first, then round-robin by address; false when stopping
-  // Whether `device` is a device token of `login`'s, still valid.
-  bool vouches(std::string_view device, std::string_view login) const;
   void verify(std::string login, std::string password, std::string address, bool vouched,
               std::function<void(LoginResult)> done);
   void decide(const std::string& login, bool verified, std::string address, bool vouched,
@@ -160,21 +136,8 @@ class Auth {
   const Clock& clock_;
   AuthOptions options_;
   const std::string dummy_hash_;  // checked for unknown logins, so they take as long
-  Throttle throttle_;
-  RateLimit checks_;  // argon2id checks per address
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::map<std::string, std::deque<Check>> pending_;  // by address key
-  std::deque<std::string> turns_;                     // addresses with checks waiting, in turn
-  std::size_t pending_count_ = 0;
-  std::deque<Check> vouched_;                      // checks from browsers a login vouched for
-  std::map<std::string, std::size_t> vouched_of_;  // of them, per login
-  bool stopping_ = false;
-  std::thread worker_;
+  Devices devices_;
+  CredentialChecks checks_;
 };
-
-// A session token as the store keys it: BLAKE2b-256, in hex.
-std::string token_hash(std::string_view token);
 
 }  // namespace payoutd::cabinet

@@ -62,22 +62,10 @@ struct View {
 
   // max_age_s: -1 for the browser's session, 0 to remove the cookie, else its life.
   void set_cookie(std::string_view name, std::string_view value, std::int64_t max_age_s = -1) {
-    std::string c(name);
-    c.append("=").append(value).append("; Path=/cabinet; HttpOnly; SameSite=Strict");
-    if (secure) c.append("; Secure");
-    if (max_age_s >= 0) c.append("; Max-Age=").append(std::to_string(max_age_s));
-    cookies.push_back(std::move(c));
+    cookies.push_back(web::page_cookie(name, value, "/cabinet", secure, max_age_s));
   }
   void send(http::Response r) {
-    for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
-    if (retry_after_s > 0) http::set_retry_after(r, retry_after_s);
-    // The referrer goes to this origin only. With none at all a browser sends "Origin: null"
-    // with the cabinet's own forms, and the same-origin check could not tell them from a
-    // sandboxed frame's.
-    for (auto& [name, value] : r.headers) {
-      if (name == "Referrer-Policy") value = "same-origin";
-    }
-    respond(std::move(r));
+    web::send_page(respond, std::move(r), std::move(cookies), retry_after_s);
   }
   void html(int status, std::string body) { send(web::page(status, std::move(body))); }
   void redirect(std::string location) { send(web::redirect(std::move(location))); }

@@ -14,7 +14,7 @@ namespace {
 
 // SHA-256, in hex, of each secret published with the sandbox. A test (tests/unit/secrets_test.cc)
 // checks that every secret of config/sandbox.toml is here.
-constexpr std::array<std::string_view, 15> kPublished = {
+constexpr std::array<std::string_view, 21> kPublished = {
     "4f9814083bb8dcc580c88a0d585aaf6b8716e682020711e4a68cc6ae8df8339b",  // the admin token
     "91e6a8c8a82c5be7622fa0a2faff927e05d277507738a16a71e5b7ab153113fe",  // QIWI best-partner's
                                                                          // token
@@ -38,6 +38,14 @@ constexpr std::array<std::string_view, 15> kPublished = {
                                                                          // best-partner-admin
     "9f8edab89343025f0b091da943ee94beddbc56c925822d4adb526ac97abdb8b4",  // cabinet hash:
                                                                          // bereke-viewer
+    "afe877ea57d6687b7f4168e05d6033ffca956afd14569086159e582aab237a87",  // console: ops-admin
+    "3658b3e129b3bec301c6c5297b34bb73f175523b93103f0845f4065292a5e1e2",  // console: ops-finance
+    "169ca2116c5d1ec75c2377ca7187d7ab1399d0a908f3d4e5422227a7c854af0c",  // console: ops-support
+    "09d8cdfe3a7d67ecf03eaade0049ae2c34736287900ef093421956ff4b654509",  // console hash: ops-admin
+    "a0232e9c54cbbefe6e61f6e4ae5b1001be74206cf2e3283b2351b1b35c03d065",  // console hash:
+                                                                         // ops-finance
+    "1f62b04d55c0cf4c3c9f1d38f2ad2a76bf93673d3b0daf20b11cb368dbfbcc1a",  // console hash:
+                                                                         // ops-support
 };
 
 constexpr std::string_view kSandboxOnly = "sandbox-only:";

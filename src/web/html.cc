@@ -101,4 +101,23 @@ http::Response redirect(std::string location) {
   return r;
 }
 
+std::string page_cookie(std::string_view name, std::string_view value, std::string_view path,
+                        bool secure, std::int64_t max_age_s) {
+  std::string c(name);
+  c.append("=").append(value).append("; Path=").append(path).append("; HttpOnly; SameSite=Strict");
+  if (secure) c.append("; Secure");
+  if (max_age_s >= 0) c.append("; Max-Age=").append(std::to_string(max_age_s));
+  return c;
+}
+
+void send_page(const http::Responder& respond, http::Response r, std::vector<std::string> cookies,
+               std::int64_t retry_after_s) {
+  for (std::string& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+  if (retry_after_s > 0) http::set_retry_after(r, retry_after_s);
+  for (auto& [name, value] : r.headers) {
+    if (name == "Referrer-Policy") value = "same-origin";
+  }
+  respond(std::move(r));
+}
+
 }  // namespace payoutd::web

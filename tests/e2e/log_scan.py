@@ -134,12 +134,22 @@ def _json_problem(line):
     return None
 
 
-def scan(log_paths, stderr_paths, config_path, env, data_dir, problems_max=10, issued=()):
+# Secrets the tests saw a server generate (API keys, initial passwords, TOTP secrets): no log may
+# hold them either. A test adds each with remember_secret() as soon as it reads it.
+_SEEN_SECRETS = set()
+
+
+def remember_secret(value):
+    """Adds `value`, a secret a server generated and showed once, to what every scan looks for."""
+    if len(value) >= SECRET_CHARS_MIN:
+        _SEEN_SECRETS.add(value)
+
+
+def scan(log_paths, stderr_paths, config_path, env, data_dir, problems_max=10):
     """Problems found in a server's logs (empty: none), each naming the file and line. A secret
     itself is never repeated in the report (it is in a file of the test's own). `env`: the
-    server's environment. `issued`: the credentials the server generated and a test saw (a
-    partner's token shown once by the admin API), looked for as the configured ones are."""
-    secrets = config_secrets(config_path, env) | {s for s in issued if len(s) >= SECRET_CHARS_MIN}
+    server's environment."""
+    secrets = config_secrets(config_path, env) | _SEEN_SECRETS
     codes, problems = sent_codes(data_dir)
     check_json = env.get("PAYOUTD_LOG_FORMAT") == "json"
     for path in log_paths:

@@ -548,13 +548,16 @@ class ConfigValidationTest(unittest.TestCase):
         private = config_text(outside_sandbox())
         published = {old: new for old, new in outside_sandbox().items()
                      if "sandbox = " not in old and "smtp" not in old and "listen" not in old}
-        self.assertEqual(len(published), 12, "a published secret of the sandbox config is missing from the cases")
+        self.assertEqual(len(published), 15, "a published secret of the sandbox config is missing from the cases")
+        staff_hashes = set(re.findall(r'\[\[admin\.staff\]\](?:\n.*){3}\npassword_hash = "([^"]+)"', self.sandbox))
+        self.assertEqual(len(staff_hashes), 3)
         cases = []
         for old, new in published.items():
             key = {"kek": "vault.kek", "token ": "admin.token", "tokens": "qiwi.products[0].tokens[0]",
                    "password ": "bereke.partners[0].password", "secret_key": "ecommpay.projects[",
                    "password_hash": "cabinet.users["}[next(k for k in ("kek", "tokens", "token ", "password ",
                                                                      "secret_key", "password_hash") if k in old)]
+            key = "admin.staff[" if any(h in old for h in staff_hashes) else key
             cases.append((f"published {key} {len(cases)}", private.replace(new, old), key))
         kek = re.search(r'sandbox-only:([0-9a-f]+)', self.sandbox).group(1)
         cases += [

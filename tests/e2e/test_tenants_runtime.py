@@ -11,6 +11,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import log_scan  # noqa: E402
 from harness import (ADMIN_TOKEN, BONUS, CLIENTS, PARTNER_TOKEN, PRODUCT, Api,  # noqa: E402
                      IsolatedServerTestCase, default_backend, money, unique)
 
@@ -36,7 +37,7 @@ def onboard(test, api, server, product, settings=SETTINGS):
     test.assertEqual([c["kind"] for c in issued], ["token"])
     token = issued[0]["secret"]
     test.assertRegex(token, r"^[A-Za-z0-9_-]{43}$")
-    server.issued_secrets.add(token)
+    log_scan.remember_secret(token)
     return r.json["tenant"], token
 
 
@@ -120,7 +121,7 @@ class TenantsRuntimeTest(IsolatedServerTestCase):
         r = admin(self.api, "POST", f"tenants/qiwi:{product}/credentials/rotate", {"overlapSeconds": 3})
         self.assertEqual(r.status, 200, r.raw[:300])
         new_token = r.json["issuedCredentials"][0]["secret"]
-        self.server.issued_secrets.add(new_token)
+        self.log_scan.remember_secret(new_token)
         self.assertNotEqual(new_token, token)
         self.assert_pays(product, new_token, "5.00")
         for _ in range(3):
@@ -257,7 +258,7 @@ class TenantsTwoNodesTest(IsolatedServerTestCase):
         self.addCleanup(api_b.close)
         product = unique("np")
         _, token = onboard(self, self.api, self.server, product)
-        node_b.issued_secrets.add(token)
+        log_scan.remember_secret(token)
         credit(self, self.api, product, "main-funder", "cr-1", "50.00")
         r = pay(api_b, product, token, "10.00")
         self.assertEqual((r.status, r.json["status"]), (200, "SUCCESS"), r.raw[:300])
@@ -265,8 +266,8 @@ class TenantsTwoNodesTest(IsolatedServerTestCase):
         r = admin(self.api, "POST", f"tenants/qiwi:{product}/credentials/rotate", {"overlapSeconds": 60})
         self.assertEqual(r.status, 200, r.raw[:300])
         new_token = r.json["issuedCredentials"][0]["secret"]
-        self.server.issued_secrets.add(new_token)
-        node_b.issued_secrets.add(new_token)
+        self.log_scan.remember_secret(new_token)
+        log_scan.remember_secret(new_token)
         r = pay(api_b, product, new_token, "10.00")
         self.assertEqual((r.status, r.json["status"]), (200, "SUCCESS"), r.raw[:300])
         r = pay(api_b, product, token, "10.00")  # the old one, within its overlap
