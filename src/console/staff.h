@@ -1,5 +1,5 @@
 #pragma once
-// Operator staff (docs/admin-staff.md): the members who call the admin API with their own API keys
+// Operator staff (docs/admin.md ("Staff, roles and API keys")): the members who call the admin API with their own API keys
 // and sign in to the console, each with roles (admin/actor.h). Stored as records of tenant ""
 // (the kinds below), written only inside committer jobs, so every node sees a change at once: a
 // disabled member's keys and sessions stop on the next call of any node, and a revoked key too.

@@ -1,5 +1,5 @@
 #pragma once
-// The admin API's staff section, /admin/v1/staff/ (docs/admin-staff.md), and the staff's API keys
+// The admin API's staff section, /admin/v1/staff/ (docs/admin.md ("Staff, roles and API keys")), and the staff's API keys
 // as the admin API's credentials (admin::KeyDirectory).
 //
 // POST   /admin/v1/staff                          admin   {"login","name","roles"} -> 201, with a

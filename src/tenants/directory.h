@@ -1,5 +1,5 @@
 #pragma once
-// The tenant directory: every partner of every provider, as data (docs/admin-tenants.md). Each
+// The tenant directory: every partner of every provider, as data (docs/admin.md ("Tenants (partners at run time)")). Each
 // node keeps an immutable snapshot of it (tenants/snapshot.h) that the request path reads without
 // a lock or an allocation, and refreshes it
 //   (a) at once on the node that changed something (Changes runs its answers after the refresh),

@@ -1,4 +1,4 @@
-"""Staff accounts and their API keys over HTTP (docs/admin-staff.md), and the console's sign-in
+"""Staff accounts and their API keys over HTTP (docs/admin.md ("Staff, roles and API keys")), and the console's sign-in
 (docs/console.md): members created with the sandbox token; each member's API key opens the admin
 API with that member's roles (a viewer cannot credit, a finance member can); a revoked key and a
 disabled member's keys stop at once; wrong keys are throttled per address; no generated secret

@@ -1,4 +1,4 @@
-"""Partners onboarded at run time (docs/admin-tenants.md): a QIWI product created, credited, paid
+"""Partners onboarded at run time (docs/admin.md ("Tenants (partners at run time)")): a QIWI product created, credited, paid
 through, its token rotated with an overlap, suspended, resumed and closed through the admin API,
 all of it kept across a restart, beside the config's product; and, on PostgreSQL, a product
 created or a token rotated through one node used through another at once.
