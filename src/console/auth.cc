@@ -12,7 +12,6 @@ namespace payoutd::console {
 namespace {
 
 using cabinet::int_member;
-using cabinet::new_token;
 using cabinet::record_object;
 using cabinet::text_member;
 using cabinet::token_hash;

@@ -121,7 +121,7 @@ class TenantsRuntimeTest(IsolatedServerTestCase):
         r = admin(self.api, "POST", f"tenants/qiwi:{product}/credentials/rotate", {"overlapSeconds": 3})
         self.assertEqual(r.status, 200, r.raw[:300])
         new_token = r.json["issuedCredentials"][0]["secret"]
-        self.log_scan.remember_secret(new_token)
+        log_scan.remember_secret(new_token)
         self.assertNotEqual(new_token, token)
         self.assert_pays(product, new_token, "5.00")
         for _ in range(3):
@@ -266,7 +266,7 @@ class TenantsTwoNodesTest(IsolatedServerTestCase):
         r = admin(self.api, "POST", f"tenants/qiwi:{product}/credentials/rotate", {"overlapSeconds": 60})
         self.assertEqual(r.status, 200, r.raw[:300])
         new_token = r.json["issuedCredentials"][0]["secret"]
-        self.log_scan.remember_secret(new_token)
+        log_scan.remember_secret(new_token)
         log_scan.remember_secret(new_token)
         r = pay(api_b, product, new_token, "10.00")
         self.assertEqual((r.status, r.json["status"]), (200, "SUCCESS"), r.raw[:300])
