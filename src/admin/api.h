@@ -11,6 +11,10 @@
 #include <vector>
 
 #include "admin/actor.h"
+#include "admin/audit_trail.h"
+#include "admin/call_audit.h"
+#include "admin/funding_requests.h"
+#include "admin/requests.h"
 #include "admin/section.h"
 #include "core/client_certificate.h"
 #include "core/throttle.h"
@@ -31,11 +35,18 @@ struct Options {
   // funding accounts of each are credited under /admin/v1/tenants/{tenant}/funders/, {tenant}
   // being its key ("qiwi:<product>", "bereke:<partner>", "ecommpay:<project>").
   std::vector<Tenant> tenants;
+  // [admin] approval_threshold and request_ttl_s: when credits and debits need a second person
+  // (admin/requests.h).
+  MakerCheckerOptions maker_checker;
+  // The operators' audit log's MAC key (engine/operator_log.h): from the vault's key-encryption
+  // key, set by the app; unkeyed when there is none.
+  engine::AuditKey audit_key;
 };
 
 class Dialect {
  public:
-  Dialect(engine::PayoutEngine& engine, Options options);
+  // `store` is the one the engine writes; both outlive this API.
+  Dialect(engine::PayoutEngine& engine, const store::Store& store, Options options);
   // True when the path is under /admin/; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
@@ -49,6 +60,11 @@ class Dialect {
   }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
+  // The operators' audit log, for what staff do elsewhere (the console's sign-ins): its entries
+  // are the ones this API writes, in the same chain.
+  const AuditTrail& audit_trail() const { return trail_; }
+  // Maker-checker's requests, for kinds added elsewhere (Requests::add_kind, before serving).
+  Requests& requests() { return requests_; }
 
  private:
   // One authenticated request: `path` holds its segments after /admin/v1/.
@@ -60,9 +76,12 @@ class Dialect {
   };
   // Checks the bearer token; answers the refusal itself and returns nullopt when it fails.
   std::optional<Actor> authenticate(const http::Request& request, const http::Responder& respond);
-  // Answers an authenticated request of `actor`: its own routes (each needing a role), then the
-  // sections, else 404.
+  // Answers an authenticated request of `actor`; a mutating one only once its intent is in the
+  // operators' audit log, and with its outcome written there before the answer
+  // (admin/call_audit.h).
   void route(http::Request& request, const Actor& actor, const http::Responder& respond);
+  // Its own routes (each needing a role), then the sections, else 404.
+  void route_now(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config and the ids are
   // well formed; otherwise answers the refusal itself and returns false.
   bool admit_tenant_path(const Call& call) const;
@@ -72,6 +91,13 @@ class Dialect {
   void rail_credit(const Call& call);           // GET rail/credits/{reference}
   void show_tenant_funder(const Call& call);    // GET tenants/{tenant}/funders/{code}
   void credit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/credits/{id}
+  void debit_tenant_funder(const Call& call);   // POST tenants/{tenant}/funders/{code}/debits/{id}
+  // admin/operator_routes.cc: the audit log and maker-checker's requests.
+  void audit_log(const Call& call);        // GET audit?actor=&action=&target=&from=&to=&before=
+  void list_requests(const Call& call);    // GET requests?status=&before=&limit=
+  void show_request(const Call& call);     // GET requests/{id}
+  void approve_request(const Call& call);  // POST requests/{id}/approve
+  void reject_request(const Call& call);   // POST requests/{id}/reject
 
   engine::PayoutEngine& engine_;
   Options options_;
@@ -80,6 +106,12 @@ class Dialect {
   const rails::RailSet* rail_set_ = nullptr;
   const store::Store* outbox_store_ = nullptr;
   Throttle throttle_;
+  const store::Store& store_;
+  SystemClock clock_;
+  AuditTrail trail_;
+  Requests requests_;
+  FundingDesk funding_;
+  CallAudit calls_;  // last: its worker answers calls with everything above
 };
 
 }  // namespace payoutd::admin

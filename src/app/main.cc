@@ -23,6 +23,7 @@
 #include "engine/audit.h"
 #include "engine/cards/card_payouts.h"
 #include "engine/committer.h"
+#include "engine/operator_log.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
@@ -72,6 +73,12 @@ std::string node_id(const Config& config) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+// The operators' audit log's MAC key: derived from the vault's key-encryption key, so that only
+// who holds it can write an entry that verifies; unkeyed without one (engine/operator_log.h).
+engine::AuditKey operator_audit_key(const std::optional<cards::Key>& kek) {
+  return kek ? engine::AuditKey::from_kek(*kek) : engine::AuditKey{};
 }
 
 bool pays_cards(const Config& config) {
@@ -290,7 +297,9 @@ int serve(const Config& config) {
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards,
                                {.public_url_https = config.public_url.starts_with("https://")});
   const Router router(config);
-  admin::Dialect admin(engine, config.admin);
+  admin::Options admin_options = config.admin;
+  admin_options.audit_key = operator_audit_key(kek);
+  admin::Dialect admin(engine, *store, std::move(admin_options));
   for (const auto& provider : config.providers) {
     for (cabinet::Section* section : provider->cabinet_sections())
       cabinet_pages.add_section(section);
@@ -337,7 +346,9 @@ int serve(const Config& config) {
 
 int audit(const Config& config) {
   std::unique_ptr<store::Store> store;
+  engine::AuditKey key;
   try {
+    key = operator_audit_key(vault_key(config));
     store = open_store(config, Access::kAudit);
   } catch (const std::exception& e) {
     std::cerr << "audit: " << e.what() << "\n";
@@ -349,8 +360,13 @@ int audit(const Config& config) {
     return 2;
   }
   const store::AuditSnapshot& snapshot = *read;
-  const auto violations = engine::audit_snapshot(snapshot);
+  auto violations = engine::audit_snapshot(snapshot);
+  const engine::OperatorLogCheck log = engine::check_operator_log(*store, key);
+  violations.insert(violations.end(), log.violations.begin(), log.violations.end());
   for (const auto& v : violations) std::cout << "VIOLATION: " << v << "\n";
+  std::cout << "audit: operator audit log: " << log.entries << " entries, head " << log.head_seq
+            << " " << (log.head_hash.empty() ? "-" : log.head_hash)
+            << (key.keyed ? "" : " (unkeyed: no vault.kek)") << "\n";
   const auto accounts = snapshot.accounts.size();
   const auto payouts = snapshot.payouts.size();
   if (!violations.empty()) {

@@ -400,6 +400,7 @@ class Server:
         self.metrics_port = None  # the metrics listener's, once started
         self.starts = 0
         self._logs = []
+        self.secrets = set()  # secrets the tests saw it make (API keys): its log must not show them
 
     # -- life cycle --
     def start(self):
@@ -494,10 +495,15 @@ class Server:
             raise HarnessError("the server's log fails the log check (tests/e2e/log_scan.py):\n" +
                                "\n".join(problems))
 
+    def remember_secrets(self, secrets):
+        """Adds secrets this server made (shown once to a test) to what its log is checked for."""
+        self.secrets.update(secrets)
+
     def scan_logs(self):
         """What log_scan.py finds in every log of this server so far (empty: nothing)."""
         stderr_logs = {p for p in self._logs if os.path.basename(p).startswith("stderr.")}
-        return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir)
+        return log_scan.scan(self._logs, stderr_logs, self.config, self.process_env(), self.data_dir,
+                             extra_secrets=self.secrets)
 
     def process_env(self):
         """The environment the process runs with: the harness's, changed by `env`. Every server

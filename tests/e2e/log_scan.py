@@ -134,11 +134,11 @@ def _json_problem(line):
     return None
 
 
-def scan(log_paths, stderr_paths, config_path, env, data_dir, problems_max=10):
+def scan(log_paths, stderr_paths, config_path, env, data_dir, problems_max=10, extra_secrets=()):
     """Problems found in a server's logs (empty: none), each naming the file and line. A secret
     itself is never repeated in the report (it is in a file of the test's own). `env`: the
-    server's environment."""
-    secrets = config_secrets(config_path, env)
+    server's environment; `extra_secrets`: secrets the server made and a test saw (API keys)."""
+    secrets = config_secrets(config_path, env) | {s for s in extra_secrets if len(s) >= SECRET_CHARS_MIN}
     codes, problems = sent_codes(data_dir)
     check_json = env.get("PAYOUTD_LOG_FORMAT") == "json"
     for path in log_paths:
