@@ -26,7 +26,8 @@ void write_object(json::Writer& w, std::string_view key, const std::string& text
 }  // namespace
 
 std::string_view shown_status(const Request& r, std::int64_t now_ms) {
-  return r.status == "pending" && now_ms >= r.expires_ms ? "expired" : r.status;
+  if (r.status == "pending" && now_ms >= r.expires_ms) return "expired";
+  return r.status;
 }
 
 std::string request_json(const Request& r) {
