@@ -240,7 +240,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
 }
 
 bool Dialect::admit_tenant_path(const Call& call) const {
-  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits/{creditId}]
+  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits|debits/{id}]
   const std::optional<Tenant> tenant = Tenant::parse(s[1]);
   const auto& known = options_.tenants;
   if (!tenant || std::find(known.begin(), known.end(), *tenant) == known.end()) {

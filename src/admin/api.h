@@ -2,9 +2,11 @@
 // The operators' API under /admin/v1/, behind a bearer token (admin.token; wrong tokens are
 // throttled per address, for the API mints money): the group committer's counters, the outbox
 // with every delivery attempt, the sandbox card network's credits, every tenant's funding
-// accounts (shown, and credited from outside), and the providers' own sections
-// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/qiwi.md
-// ("Admin API") lists the paths.
+// accounts (shown, credited and debited under maker-checker: admin/funding_requests.h), the
+// requests a second person decides (admin/requests.h), the operators' audit log (every mutating
+// call is in it: admin/call_audit.h), and the providers' own sections (admin/section.h), each
+// under /admin/v1/<its name>/. It knows no provider. docs/qiwi.md ("Admin API") and
+// docs/admin-audit.md list the paths.
 #include <optional>
 #include <span>
 #include <string>
