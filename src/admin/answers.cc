@@ -93,20 +93,4 @@ void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, c
   engine.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
-void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
-                   const http::Responder& respond, const Tenant& tenant, const std::string& funder,
-                   const std::string& credit_id) {
-  std::string problem;
-  auto body = web::parse_object(request.body, &problem);
-  Amount amount;
-  if (body) {
-    web::Fields f(*body, "", &problem);
-    web::parse_amount_object(f, "amount", false, &amount);
-  }
-  if (!problem.empty()) return respond(error(400, "validation.error", problem));
-  engine.credit_funder(tenant, credit_id, funder, amount, [respond](const engine::AdminResult& r) {
-    answer(respond, r, render_record(r.record));
-  });
-}
-
 }  // namespace payoutd::admin

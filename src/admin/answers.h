@@ -1,8 +1,8 @@
 #pragma once
 // The admin API's answers, shared by its own routes and the providers' sections (admin/section.h):
 // its error envelope (serviceName "payoutd-admin"), an admin command's result in its words, a
-// funder's and a credit's JSON, and the two things every funding account allows: being shown and
-// being credited from outside. docs/admin.md is the contract.
+// funder's and a credit's JSON, and showing a funding account (crediting and debiting one is
+// admin/funding_requests.h). docs/admin.md is the contract.
 #include <string>
 #include <string_view>
 
@@ -40,10 +40,4 @@ std::string render_record(const store::PayoutRecord& record);
 // cannot be read, or its JSON once every state the read may have seen is durable.
 void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, const Tenant& tenant,
                  const std::string& funder);
-// POST/PUT of a credit `credit_id` (idempotent by it) of `funder` from outside; the request's
-// body is {"amount":{"value","currency"}}.
-void credit_funder(engine::PayoutEngine& engine, const http::Request& request,
-                   const http::Responder& respond, const Tenant& tenant, const std::string& funder,
-                   const std::string& credit_id);
-
 }  // namespace payoutd::admin

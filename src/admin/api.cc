@@ -16,7 +16,8 @@ namespace payoutd::admin {
 namespace {
 
 // The first segments after /admin/v1/ that are the admin API's own: no section may take them.
-constexpr std::string_view kOwnNames[] = {"stats", "outbox", "rail", "tenants", "reports"};
+constexpr std::string_view kOwnNames[] = {"stats",   "outbox", "rail",    "tenants",
+                                          "reports", "audit",  "requests"};
 constexpr std::size_t kOutboxMessagesMax = 200;  // shown by one GET outbox
 
 void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCredit& credit) {
@@ -107,8 +108,15 @@ Tenant admitted_tenant(std::span<const std::string> path) {
 
 }  // namespace
 
-Dialect::Dialect(engine::PayoutEngine& engine, Options options)
-    : engine_(engine), options_(std::move(options)), throttle_(options_.throttle) {}
+Dialect::Dialect(engine::PayoutEngine& engine, const store::Store& store, Options options)
+    : engine_(engine),
+      options_(std::move(options)),
+      throttle_(options_.throttle),
+      store_(store),
+      trail_(engine.committer(), options_.audit_key),
+      requests_(trail_, store, clock_, options_.maker_checker),
+      funding_(requests_),
+      calls_(trail_) {}
 
 void Dialect::add_section(Section* section) {
   const std::string_view name = section->name();
@@ -118,6 +126,7 @@ void Dialect::add_section(Section* section) {
   for (const Section* s : sections_) {
     PAYOUTD_ASSERT(s->name() != name, "two admin sections of one name");
   }
+  section->use_funding(&funding_);
   sections_.push_back(section);
 }
 
@@ -211,6 +220,15 @@ bool Dialect::token_admitted(const http::Responder& respond) {
 }
 
 void Dialect::route(http::Request& request, const Actor& actor, const http::Responder& respond) {
+  if (!CallAudit::mutating(request.method)) return route_now(request, actor, respond);
+  calls_.around(request, actor, respond,
+                [this](http::Request& r, const Actor& a, const http::Responder& answer) {
+                  route_now(r, a, answer);
+                });
+}
+
+void Dialect::route_now(http::Request& request, const Actor& actor,
+                        const http::Responder& respond) {
   using Answer = void (Dialect::*)(const Call&);
   static constexpr Route<Answer> kRoutes[] = {
       {Role::kViewer, "GET", "stats", "use GET", &Dialect::stats},
@@ -224,10 +242,19 @@ void Dialect::route(http::Request& request, const Actor& actor, const http::Resp
        &Dialect::show_tenant_funder},
       {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
        &Dialect::credit_tenant_funder},
-      // Daily statements and reconciliation reports (docs/admin.md, "Statements and reconciliation reports").
+      // Daily statements and reconciliation reports (docs/admin.md, "Statements and reconciliation
+      // reports").
       {Role::kViewer, "GET HEAD", "tenants/*/funders/*/statements/*", "use GET",
        &Dialect::statement},
       {Role::kViewer, "GET HEAD", "reports/card-payouts", "use GET", &Dialect::card_payouts_report},
+      {Role::kFinance, "POST PUT", "tenants/*/funders/*/debits/*", "wrong method",
+       &Dialect::debit_tenant_funder},
+      // The operators' audit log, and maker-checker's requests (admin/requests.h).
+      {Role::kViewer, "GET", "audit", "use GET", &Dialect::audit_log},
+      {Role::kViewer, "GET", "requests", "use GET", &Dialect::list_requests},
+      {Role::kViewer, "GET", "requests/*", "use GET", &Dialect::show_request},
+      {Role::kFinance, "POST", "requests/*/approve", "use POST", &Dialect::approve_request},
+      {Role::kFinance, "POST", "requests/*/reject", "use POST", &Dialect::reject_request},
   };
   const auto segments = web::split_path(request.path());
   if (!segments || segments->size() < 3 || (*segments)[1] != "v1") {
@@ -255,7 +282,7 @@ void Dialect::route(http::Request& request, const Actor& actor, const http::Resp
 }
 
 bool Dialect::admit_tenant_path(const Call& call) const {
-  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits/{creditId}]
+  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits|debits/{id}]
   const std::optional<Tenant> tenant = Tenant::parse(s[1]);
   const auto& known = options_.tenants;
   const tenants::Found found = tenant && tenants_ ? tenants_->find(*tenant) : tenants::Found{};
@@ -282,8 +309,13 @@ void Dialect::show_tenant_funder(const Call& call) {
 }
 
 void Dialect::credit_tenant_funder(const Call& call) {
-  credit_funder(engine_, call.request, call.respond, admitted_tenant(call.path), call.path[3],
-                call.path[5]);
+  funding_.move(engine::FundingDirection::kCredit, call.request, call.actor, call.respond,
+                admitted_tenant(call.path), call.path[3], call.path[5]);
+}
+
+void Dialect::debit_tenant_funder(const Call& call) {
+  funding_.move(engine::FundingDirection::kDebit, call.request, call.actor, call.respond,
+                admitted_tenant(call.path), call.path[3], call.path[5]);
 }
 
 void Dialect::rail_credit(const Call& call) {

@@ -2,15 +2,21 @@
 // The operators' API under /admin/v1/, behind a bearer token (admin.token; wrong tokens are
 // throttled per address, for the API mints money): the group committer's counters, the outbox
 // with every delivery attempt, the sandbox card network's credits, every tenant's funding
-// accounts (shown, and credited from outside), and the providers' own sections
-// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/admin.md
-// lists the paths, docs/openapi/admin.yaml describes them.
+// accounts (shown, credited and debited under maker-checker: admin/funding_requests.h), the
+// requests a second person decides (admin/requests.h), the operators' audit log (every mutating
+// call is in it: admin/call_audit.h), statements and reports, and the providers' own sections
+// (admin/section.h), each under /admin/v1/<its name>/. It knows no provider. docs/admin.md lists
+// the paths, docs/openapi/admin.yaml describes them.
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "admin/actor.h"
+#include "admin/audit_trail.h"
+#include "admin/call_audit.h"
+#include "admin/funding_requests.h"
+#include "admin/requests.h"
 #include "admin/section.h"
 #include "admin/tenants_api.h"
 #include "core/client_certificate.h"
@@ -60,11 +66,18 @@ struct Options {
   std::vector<Tenant> card_tenants;
   // [statements]: the day's zone and the lines of one answer (engine/statements.h).
   engine::StatementOptions statements;
+  // [admin] approval_threshold and request_ttl_s: when credits and debits need a second person
+  // (admin/requests.h).
+  MakerCheckerOptions maker_checker;
+  // The operators' audit log's MAC key (engine/operator_log.h): from the vault's key-encryption
+  // key, set by the app; unkeyed when there is none.
+  engine::AuditKey audit_key;
 };
 
 class Dialect {
  public:
-  Dialect(engine::PayoutEngine& engine, Options options);
+  // `store` is the one the engine writes; both outlive this API.
+  Dialect(engine::PayoutEngine& engine, const store::Store& store, Options options);
   // True when the path is under /admin/; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
@@ -80,11 +93,17 @@ class Dialect {
   void set_key_directory(KeyDirectory* keys) { keys_ = keys; }
   // The store whose outbox GET /admin/v1/outbox shows.
   void set_outbox_store(const store::Store* store) { outbox_store_ = store; }
-  // The store the statements and reports read (docs/admin.md, "Statements and reconciliation reports").
+  // The store the statements and reports read (docs/admin.md, "Statements and reconciliation
+  // reports").
   void set_report_store(const store::Store* store) { report_store_ = store; }
   // The tenant directory's routes (tenants, tenants/{tenant}/...); its tenants' funding accounts
   // are served under tenants/{tenant}/funders/ besides the config's. The API is the caller's.
   void set_tenants(TenantsApi* tenants) { tenants_ = tenants; }
+  // The operators' audit log, for what staff do elsewhere (the console's sign-ins): its entries
+  // are the ones this API writes, in the same chain.
+  const AuditTrail& audit_trail() const { return trail_; }
+  // Maker-checker's requests, for kinds added elsewhere (Requests::add_kind, before serving).
+  Requests& requests() { return requests_; }
 
  private:
   // One authenticated request: `path` holds its segments after /admin/v1/.
@@ -101,9 +120,12 @@ class Dialect {
                                         const http::Responder& respond, std::int64_t now_ms);
   // Whether admin.token opens the API now (token_bootstrap_only); else answers the refusal.
   bool token_admitted(const http::Responder& respond);
-  // Answers an authenticated request of `actor`: its own routes (each needing a role), then the
-  // sections, else 404.
+  // Answers an authenticated request of `actor`; a mutating one only once its intent is in the
+  // operators' audit log, and with its outcome written there before the answer
+  // (admin/call_audit.h).
   void route(http::Request& request, const Actor& actor, const http::Responder& respond);
+  // Its own routes (each needing a role), then the sections, else 404.
+  void route_now(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config or of the
   // directory (a closed one's accounts are shown, not credited) and the ids are well formed;
   // otherwise answers the refusal itself and returns false.
@@ -117,6 +139,13 @@ class Dialect {
   // GET tenants/{tenant}/funders/{code}/statements/{date} (admin/statements.cc)
   void statement(const Call& call);
   void card_payouts_report(const Call& call);  // GET reports/card-payouts?date=
+  void debit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/debits/{id}
+  // admin/operator_routes.cc: the audit log and maker-checker's requests.
+  void audit_log(const Call& call);        // GET audit?actor=&action=&target=&from=&to=&before=
+  void list_requests(const Call& call);    // GET requests?status=&before=&limit=
+  void show_request(const Call& call);     // GET requests/{id}
+  void approve_request(const Call& call);  // POST requests/{id}/approve
+  void reject_request(const Call& call);   // POST requests/{id}/reject
 
   engine::PayoutEngine& engine_;
   Options options_;
@@ -128,6 +157,12 @@ class Dialect {
   TenantsApi* tenants_ = nullptr;
   KeyDirectory* keys_ = nullptr;
   Throttle throttle_;
+  const store::Store& store_;
+  SystemClock clock_;
+  AuditTrail trail_;
+  Requests requests_;
+  FundingDesk funding_;
+  CallAudit calls_;  // last: its worker answers calls with everything above
 };
 
 }  // namespace payoutd::admin

@@ -9,9 +9,12 @@
 #include <string_view>
 
 #include "admin/actor.h"
+#include "core/assert.h"
 #include "http/server.h"
 
 namespace payoutd::admin {
+
+class FundingDesk;
 
 class Section {
  public:
@@ -25,6 +28,19 @@ class Section {
   // needs (admin/actor.h) and answers 403 auth.role.missing without it.
   virtual bool handle(http::Request& request, const Actor& actor, std::span<const std::string> path,
                       const http::Responder& respond) = 0;
+
+  // The admin API's funding desk (credits and debits under maker-checker,
+  // admin/funding_requests.h), handed over by Dialect::add_section.
+  void use_funding(const FundingDesk* desk) { funding_ = desk; }
+
+ protected:
+  const FundingDesk& funding() const {
+    PAYOUTD_ASSERT(funding_ != nullptr, "a section credits only once added to the admin API");
+    return *funding_;
+  }
+
+ private:
+  const FundingDesk* funding_ = nullptr;
 };
 
 }  // namespace payoutd::admin

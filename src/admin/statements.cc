@@ -1,6 +1,6 @@
-// The admin API's statements and reports (docs/admin.md, "Statements and reconciliation reports"): a funding account's daily
-// statement, and the card payouts of a day by the card network's answer. Reads of the store,
-// answered once every state they may have seen is durable.
+// The admin API's statements and reports (docs/admin.md, "Statements and reconciliation reports"):
+// a funding account's daily statement, and the card payouts of a day by the card network's answer.
+// Reads of the store, answered once every state they may have seen is durable.
 #include "admin/answers.h"
 #include "admin/api.h"
 #include "core/assert.h"

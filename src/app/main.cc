@@ -24,6 +24,7 @@
 #include "engine/audit.h"
 #include "engine/cards/card_payouts.h"
 #include "engine/committer.h"
+#include "engine/operator_log.h"
 #include "engine/payouts.h"
 #include "engine/provision.h"
 #include "http/server.h"
@@ -73,6 +74,12 @@ std::string node_id(const Config& config) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+// The operators' audit log's MAC key: derived from the vault's key-encryption key, so that only
+// who holds it can write an entry that verifies; unkeyed without one (engine/operator_log.h).
+engine::AuditKey operator_audit_key(const std::optional<cards::Key>& kek) {
+  return kek ? engine::AuditKey::from_kek(*kek) : engine::AuditKey{};
 }
 
 bool pays_cards(const Config& config) {
@@ -324,7 +331,9 @@ int serve(const Config& config) {
                                {.public_url_https = config.public_url.starts_with("https://"),
                                 .statements = config.admin.statements});
   const Router router(config);
-  admin::Dialect admin(engine, config.admin);
+  admin::Options admin_options = config.admin;
+  admin_options.audit_key = operator_audit_key(kek);
+  admin::Dialect admin(engine, *store, std::move(admin_options));
   console::Options console_options = config.console;
   console_options.pages.public_url_https = config.public_url.starts_with("https://");
   console::Console console(engine, *store, clock, vault, std::move(console_options));
@@ -382,7 +391,9 @@ int serve(const Config& config) {
 
 int audit(const Config& config) {
   std::unique_ptr<store::Store> store;
+  engine::AuditKey key;
   try {
+    key = operator_audit_key(vault_key(config));
     store = open_store(config, Access::kAudit);
   } catch (const std::exception& e) {
     std::cerr << "audit: " << e.what() << "\n";
@@ -394,8 +405,13 @@ int audit(const Config& config) {
     return 2;
   }
   const store::AuditSnapshot& snapshot = *read;
-  const auto violations = engine::audit_snapshot(snapshot);
+  auto violations = engine::audit_snapshot(snapshot);
+  const engine::OperatorLogCheck log = engine::check_operator_log(*store, key);
+  violations.insert(violations.end(), log.violations.begin(), log.violations.end());
   for (const auto& v : violations) std::cout << "VIOLATION: " << v << "\n";
+  std::cout << "audit: operator audit log: " << log.entries << " entries, head " << log.head_seq
+            << " " << (log.head_hash.empty() ? "-" : log.head_hash)
+            << (key.keyed ? "" : " (unkeyed: no vault.kek)") << "\n";
   const auto accounts = snapshot.accounts.size();
   const auto payouts = snapshot.payouts.size();
   if (!violations.empty()) {

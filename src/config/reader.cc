@@ -41,6 +41,24 @@ std::int64_t minor_of(const toml::table& t, const std::string& where, const char
   return parsed.minor;
 }
 
+std::vector<Amount> amounts_by_currency(const toml::table& t, const std::string& where,
+                                        const char* key) {
+  std::vector<Amount> out;
+  const toml::node* node = t.get(key);
+  if (!node) return out;
+  const toml::table* table = node->as_table();
+  if (!table) fail(where + "." + key, "must be a table of decimal strings by currency");
+  for (const auto& [code, value] : *table) {
+    const std::string name = where + "." + key + "." + std::string(code.str());
+    const std::optional<Currency> currency = Currency::from_code(code.str());
+    if (!currency) fail(name, "is not a currency payoutd knows");
+    out.push_back(
+        {minor_of(*table, where + "." + key, std::string(code.str()).c_str(), *currency, ""),
+         *currency});
+  }
+  return out;
+}
+
 namespace {
 
 // The non-empty strings of the list at `t`.`key` (named `name` in errors); empty when absent.

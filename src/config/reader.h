@@ -40,6 +40,11 @@ Currency currency(const toml::table& t, const std::string& where);
 // A non-negative decimal string in `currency`, as minor units.
 std::int64_t minor_of(const toml::table& t, const std::string& where, const char* key,
                       Currency currency, const char* fallback);
+// A table of non-negative decimal strings by currency code at `key` ({ RUB = "100000.00" }), as
+// amounts in minor units; empty when absent. Refuses an unknown currency and a malformed amount,
+// naming the key.
+std::vector<Amount> amounts_by_currency(const toml::table& t, const std::string& where,
+                                        const char* key);
 // `where`.client_cert_subjects and `where`.client_cert_spki_sha256 (core/client_certificate.h):
 // lists of RFC 2253 subjects and base64 SPKI pins; absent, credentials alone. Set without
 // `client_ca_configured` ([server.tls] client_ca_file), no certificate could ever be verified:

@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cabinet/auth.h"
-#include "core/ids.h"
 #include "console/totp.h"
+#include "core/ids.h"
 #include "engine/committer.h"
 
 namespace payoutd::console {

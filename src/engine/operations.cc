@@ -2,6 +2,7 @@
 // operations of other kinds recorded on wallets with their history entries.
 #include <tuple>
 
+#include "engine/funding.h"
 #include "engine/payouts.h"
 #include "engine/postings.h"
 
@@ -165,66 +166,28 @@ void PayoutEngine::create_client(ClientSpec client, AdminCallback done) {
       std::move(done));
 }
 
-namespace {
-
-struct FunderCredit {
-  std::string tenant, credit_id, funder_code;
-  Amount amount;
-  std::string external_code;  // the system account the money comes from
-};
-
-}  // namespace
-
 void PayoutEngine::credit_funder(const Tenant& tenant_id, std::string credit, std::string funder_id,
                                  Amount value, AdminCallback done) {
-  FunderCredit input{tenant_id.key(), std::move(credit), std::move(funder_id), value,
-                     system_code("external", value.currency)};
   submit_admin(
-      committer_, std::move(input),
-      [](const FunderCredit& c, store::Footprint& f) {
-        f.payouts.push_back({c.tenant, PayoutKind::kFunderCredit, c.credit_id});
-        f.accounts.push_back({c.tenant, AccountKind::kFunder, c.funder_code});
-        f.accounts.push_back({c.tenant, AccountKind::kSystem, c.external_code});
-      },
-      [](const FunderCredit& c, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
-        const auto& [tenant, credit_id, funder_code, amount, external_code] = c;
-        std::string fingerprint = funder_code;
-        fingerprint.append(1, kSep).append(std::to_string(amount.minor)).append(1, kSep);
-        fingerprint.append(amount.currency.code());
-        if (auto seen = replay(txn, tenant, PayoutKind::kFunderCredit, credit_id, fingerprint)) {
-          return {seen->first, seen->first == Error::kNone ? "" : "creditId reused", seen->second};
+      committer_,
+      funding_move(FundingDirection::kCredit, tenant_id.key(), std::move(credit),
+                   std::move(funder_id), value),
+      [](const FundingMove& m, store::Footprint& f) { declare_funding(m, f); },
+      [](const FundingMove& m, WriteTxn& txn, std::int64_t now_ms) -> AdminResult {
+        FundingResult r = apply_funding(txn, m, now_ms);
+        switch (r.outcome) {
+          case FundingOutcome::kDone:
+            return {Error::kNone, {}, std::move(r.record)};
+          case FundingOutcome::kFunderNotFound:
+            return {Error::kSourceNotFound, std::move(r.detail), {}};
+          case FundingOutcome::kCurrencyMismatch:
+            return {Error::kCurrencyMismatch, std::move(r.detail), {}};
+          case FundingOutcome::kIdConflict:
+            return {Error::kIdConflict, std::move(r.detail), std::move(r.record)};
+          case FundingOutcome::kInsufficientFunds:
+            break;  // a credit never lowers a balance: only a counter's overflow
         }
-        Account* funder = txn.find_account(tenant, AccountKind::kFunder, funder_code);
-        if (!funder) return {Error::kSourceNotFound, "no such funder", {}};
-        if (!(funder->currency == amount.currency)) {
-          return {Error::kCurrencyMismatch, "the funder holds another currency", {}};
-        }
-        Account* outside = system_account(txn, tenant, "external", amount.currency, now_ms);
-        PayoutRecord p;
-        p.tenant = tenant;
-        p.kind = PayoutKind::kFunderCredit;
-        p.partner_id = credit_id;
-        p.fingerprint = fingerprint;
-        p.status = PayoutStatus::kSuccess;
-        p.source_account_id = outside->id;
-        p.destination_account_id = funder->id;
-        p.amount = amount.minor;
-        p.currency = amount.currency;
-        p.source_ref = outside->code;
-        p.destination_ref = funder_code;
-        p.created_ms = p.updated_ms = now_ms;
-        Transfer t;
-        t.debit_account_id = outside->id;
-        t.credit_account_id = funder->id;
-        t.amount = amount.minor;
-        t.currency = amount.currency;
-        t.timestamp_ms = now_ms;
-        t.reference = transfer_reference(p);
-        if (move(txn, t, *outside, *funder, nullptr, nullptr) != TransferResult::kOk) {
-          return {Error::kInvalid, "the credit could not be applied", {}};
-        }
-        p.id = txn.insert_payout(p);
-        return {Error::kNone, {}, p};
+        return {Error::kInvalid, "the credit could not be applied", {}};
       },
       std::move(done));
 }

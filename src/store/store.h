@@ -41,6 +41,7 @@ enum class PayoutKind : std::uint8_t {
   kFunderCredit = 1,     // operator's credit of a funder (admin creditId)
   kWalletOperation = 2,  // sandbox-recorded wallet operation (admin operationId)
   kCardPayout = 3,       // payout to a bank card (Bereke orderNumber)
+  kFunderDebit = 4,      // operator's debit of a funder to the partner's bank (admin debitId)
 };
 
 enum class PayoutStatus : std::uint8_t { kProcessing = 0, kSuccess = 1, kDeclined = 2 };

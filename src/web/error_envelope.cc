@@ -27,6 +27,9 @@ std::string_view user_message(std::string_view code) {
   if (code == "service.unavailable") return "Service is temporarily unavailable, retry later";
   if (code == "internal.error") return "Internal error, retry later";
   if (code == "history.cursor.invalid") return "Invalid cursor";
+  if (code == "funder.insufficient.funds") return "Insufficient funds";
+  if (code == "request.own") return "A request is decided by another staff member";
+  if (code == "request.decided" || code == "request.expired") return "The request is closed";
   return "Resource not found";
 }
 

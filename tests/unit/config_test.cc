@@ -90,6 +90,32 @@ TEST(Config, ProxyKeysNameThemselvesWhenRefused) {
   EXPECT_TRUE(forwarded.server.client_address.reads_forwarded_header());
 }
 
+TEST(Config, ApprovalThresholdsAreDecimalStringsByKnownCurrency) {
+  const std::string admin = "sandbox = true\n[admin]\ntoken = \"sandbox-admin-token\"\n";
+  const Config config = parse_config(
+      admin + "approval_threshold = { RUB = \"100000.00\", JPY = \"5\" }\nrequest_ttl_s = 60\n",
+      "test.toml");
+  const auto& mc = config.admin.maker_checker;
+  ASSERT_EQ(mc.approval_thresholds.size(), 2U);
+  for (const Amount& a : mc.approval_thresholds) {
+    EXPECT_EQ(a.minor, a.currency.code() == "RUB" ? 10'000'000 : 5) << a.currency.code();
+  }
+  EXPECT_EQ(mc.request_ttl_s, 60);
+  EXPECT_TRUE(parse_config(admin, "test.toml").admin.maker_checker.approval_thresholds.empty());
+  EXPECT_NE(refusal(admin + "approval_threshold = { XXX = \"1.00\" }\n")
+                .find("admin.approval_threshold.XXX: is not a currency"),
+            std::string::npos);
+  for (const char* bad : {"\"1.001\"", "\"-1.00\"", "100"}) {
+    EXPECT_NE(refusal(admin + "approval_threshold = { RUB = " + bad + " }\n")
+                  .find("admin.approval_threshold.RUB"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(refusal(admin + "approval_threshold = \"100\"\n").find("admin.approval_threshold"),
+            std::string::npos);
+  EXPECT_NE(refusal(admin + "request_ttl_s = 0\n").find("admin.request_ttl_s"), std::string::npos);
+}
+
 TEST(Config, LoadReadsTheFileParseConfigWouldParse) {
   const std::string path = std::string(PAYOUTD_SOURCE_DIR) + "/config/sandbox.toml";
   const Config config = load_config(path);

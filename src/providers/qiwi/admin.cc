@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "admin/answers.h"
+#include "admin/funding_requests.h"
 #include "admin/routes.h"
 #include "admin/tenants_api.h"
 #include "core/json.h"
@@ -176,7 +177,7 @@ bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
     respond(admin::error(404, "product.not.found", "no such product"));
     return true;
   }
-  const Call call{request, tenant_of(path[1]), path.subspan(2), respond};
+  const Call call{request, actor, tenant_of(path[1]), path.subspan(2), respond};
   const auto found = admin::find_route(kRoutes, request.method, call.ids);
   if (!found.route) return false;
   for (std::size_t i = 1; i < call.ids.size(); i += 2) {
@@ -246,7 +247,8 @@ void AdminSection::get_funder(const Call& call) {
 }
 
 void AdminSection::credit(const Call& call) {
-  admin::credit_funder(engine_, call.request, call.respond, call.tenant, call.ids[1], call.ids[3]);
+  funding().move(engine::FundingDirection::kCredit, call.request, call.actor, call.respond,
+                 call.tenant, call.ids[1], call.ids[3]);
 }
 
 namespace {

@@ -37,6 +37,7 @@ class AdminSection final : public admin::Section {
   // One request of a product: `ids` holds its path after products/{p}/ (funders/{id}, ...).
   struct Call {
     http::Request& request;
+    const admin::Actor& actor;
     Tenant tenant;
     std::span<const std::string> ids;
     const http::Responder& respond;
