@@ -1,5 +1,5 @@
 """Maker-checker on money and the operators' hash-chained audit log, over HTTP on the real binary
-(docs/admin-audit.md).
+(docs/admin.md ("The operators' audit log and maker-checker on money")).
 
 A credit or a debit of a funding account at or below [admin] approval_threshold moves money at
 once; above it the call answers 202 with a pending request and moves nothing until a second
