@@ -339,6 +339,7 @@ int serve(const Config& config) {
   console::Console console(engine, *store, clock, vault, std::move(console_options));
   admin.add_section(&console.api());
   admin.set_key_directory(&console.api());
+  console.auth().set_audit_trail(&admin.audit_trail());
   console.auth().bootstrap([](bool ok) {
     if (!ok) spdlog::error("console: the config's [[admin.staff]] could not be written: retry");
   });

@@ -69,8 +69,20 @@ bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
 
 }  // namespace
 
-void sign_in_event(std::string_view event, std::string_view login, std::string_view address) {
+void Auth::sign_in_event(std::string_view event, std::string_view login,
+                         std::string_view address) const {
   spdlog::info("console: {} {} from {}", event, login, address);
+  if (!trail_) return;
+  const admin::Actor actor{
+      .id = std::string(login), .roles = {}, .via = "console", .address = std::string(address)};
+  trail_->record(actor,
+                 {.action = "console." + std::string(event),
+                  .target = "staff:" + std::string(login),
+                  .outcome = event.ends_with("-wrong") ? "refused" : "ok",
+                  .detail = {}},
+                 [event = std::string(event)](std::int64_t seq) {
+                   if (seq == 0) spdlog::error("console: the audit entry of {} was lost", event);
+                 });
 }
 
 Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock& clock,
@@ -143,7 +155,7 @@ void Auth::open_session(const std::string& login, bool verified, const std::stri
     if (!device.empty()) devices.write(txn, device, login, now_ms);
     return Result{.outcome = Outcome::kOk, .token = token, .session = s, .device_token = device};
   };
-  auto finish = [done, login, address](Result r, const store::Status& status) {
+  auto finish = [this, done, login, address](Result r, const store::Status& status) {
     if (!status.ok) return done({Outcome::kUnavailable});
     if (r.outcome == Outcome::kWrong) sign_in_event("password-wrong", login, address);
     done(std::move(r));
@@ -256,7 +268,7 @@ void Auth::change_password(const Session& session, std::string current, std::str
       return true;
     };
     staff_.change_member(session.login, std::move(change),
-                         [session, address, done](Change c, const Member&) {
+                         [this, session, address, done](Change c, const Member&) {
                            if (c != Change::kOk) return done(Outcome::kUnavailable);
                            sign_in_event("password-changed", session.login, address);
                            if (session.stage == Stage::kPassword) {
@@ -313,7 +325,7 @@ void Auth::logout(const Session& session, const std::string& address,
         txn.update_record("", kSessionRecord, session.token_hash, session_json(session, true));
         return true;
       },
-      [done, session, address](bool ended, const store::Status& status) {
+      [this, done, session, address](bool ended, const store::Status& status) {
         if (status.ok && ended) sign_in_event("signed-out", session.login, address);
         done(status.ok && ended);
       });

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/audit_trail.h"
 #include "cabinet/credential_checks.h"
 #include "cards/vault.h"
 #include "console/staff.h"
@@ -103,8 +104,17 @@ class Auth {
 
   std::int64_t device_ms() const { return devices_.device_ms(); }
   const std::string& issuer() const { return options_.issuer; }
+  // The operators' audit log the sign-in events go to (the admin API's, so one chain); before
+  // the server starts. Without one they are only logged.
+  void set_audit_trail(const admin::AuditTrail* trail) { trail_ = trail; }
 
  private:
+  // A sign-in event, once durable: "signed-in", "password-wrong", "code-wrong", "totp-enrolled",
+  // "signed-out", "password-changed". Logged, and written to the operators' audit log as an
+  // action of `login` (a login that does not exist too: the entry says who was tried).
+  void sign_in_event(std::string_view event, std::string_view login,
+                     std::string_view address) const;
+
   void verify(std::string login, std::string password, std::string address, bool vouched,
               std::function<void(Result)> done);
   void open_session(const std::string& login, bool verified, const std::string& address,
@@ -119,11 +129,7 @@ class Auth {
   AuthOptions options_;
   const std::string dummy_hash_;  // checked for unknown logins, so they take as long
   cabinet::Devices devices_;
+  const admin::AuditTrail* trail_ = nullptr;
 };
-
-// What the console records of its sign-ins for the operators' audit log: "signed-in",
-// "password-wrong", "code-wrong", "totp-enrolled", "signed-out", "password-changed"; called once
-// each is durable.
-void sign_in_event(std::string_view event, std::string_view login, std::string_view address);
 
 }  // namespace payoutd::console
