@@ -24,9 +24,10 @@ class Roles {
   constexpr Roles() = default;
   static constexpr Roles all() { return Roles(0x0f); }
   static constexpr Roles of(Role role) { return Roles(bit(role)); }
-  constexpr bool has(Role role) const {
-    return role == Role::kViewer ? bits_ != 0 : (bits_ & bit(role)) != 0;
-  }
+  // Whether the set allows what `role` allows (any role allows viewer's reads).
+  constexpr bool has(Role role) const { return role == Role::kViewer ? bits_ != 0 : granted(role); }
+  // Whether `role` itself was granted (what a staff member's record lists).
+  constexpr bool granted(Role role) const { return (bits_ & bit(role)) != 0; }
   constexpr Roles with(Role role) const { return Roles(bits_ | bit(role)); }
   constexpr bool empty() const { return bits_ == 0; }
   constexpr std::uint8_t bits() const { return bits_; }

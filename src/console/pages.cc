@@ -38,7 +38,7 @@ std::string roles_text(admin::Roles roles) {
   std::string out;
   for (const admin::Role role :
        {admin::Role::kViewer, admin::Role::kSupport, admin::Role::kFinance, admin::Role::kAdmin}) {
-    if (roles.has(role)) out.append(out.empty() ? "" : ", ").append(admin::role_name(role));
+    if (roles.granted(role)) out.append(out.empty() ? "" : ", ").append(admin::role_name(role));
   }
   return out;
 }

@@ -131,7 +131,7 @@ std::optional<Roles> roles_of(const json::Value& names, std::string* error) {
 void write_roles(json::Writer& w, Roles roles) {
   w.begin_array();
   for (const Role role : kRoles) {
-    if (roles.has(role)) w.string(admin::role_name(role));
+    if (roles.granted(role)) w.string(admin::role_name(role));
   }
   w.end_array();
 }

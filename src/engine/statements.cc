@@ -21,6 +21,7 @@ constexpr std::int64_t kDayMs = 86'400'000;
 // A reference is "<payout kind>:<tenant>:<partner id>" (transfer_reference): its kind is one
 // digit, which the stores' statements also read (kMovements), so a kind must stay below 10.
 static_assert(static_cast<int>(store::PayoutKind::kCardPayout) < 10);
+static_assert(static_cast<int>(store::PayoutKind::kFunderDebit) < 10);
 
 MovementKind kind_of_reference(std::string_view reference) {
   if (reference.size() < 2 || reference[1] != ':') return MovementKind::kOther;
@@ -33,6 +34,8 @@ MovementKind kind_of_reference(std::string_view reference) {
       return MovementKind::kCardPayout;
     case static_cast<int>(store::PayoutKind::kWalletOperation):
       return MovementKind::kOperation;
+    case static_cast<int>(store::PayoutKind::kFunderDebit):
+      return MovementKind::kDebit;
     default:
       return MovementKind::kOther;
   }
@@ -90,6 +93,8 @@ std::string_view movement_kind_name(MovementKind kind) {
       return "card-payout";
     case MovementKind::kOperation:
       return "operation";
+    case MovementKind::kDebit:
+      return "debit";
     case MovementKind::kOther:
       break;
   }

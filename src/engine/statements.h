@@ -1,10 +1,10 @@
 #pragma once
-// Daily statements of funding accounts (docs/admin.md, "Statements and reconciliation reports"): for one account and one day,
-// the opening balance, every posted movement with its ids and the balance after it, and the
-// closing balance. Computed from the ledger's immutable transfers, so it reconciles by
-// construction: opening + movements = closing, a day's opening is the day before's closing, and
-// the closing of the day in progress is the account's balance. `payoutd audit` checks exactly
-// that for every funding account and every day (audit_statements).
+// Daily statements of funding accounts (docs/admin.md, "Statements and reconciliation reports"):
+// for one account and one day, the opening balance, every posted movement with its ids and the
+// balance after it, and the closing balance. Computed from the ledger's immutable transfers, so it
+// reconciles by construction: opening + movements = closing, a day's opening is the day before's
+// closing, and the closing of the day in progress is the account's balance. `payoutd audit` checks
+// exactly that for every funding account and every day (audit_statements).
 //
 // A movement changes the posted balance: a single transfer or the post of a reservation. A
 // reservation is no movement until it is posted (the day it is posted, at its post's time); a
@@ -52,6 +52,7 @@ enum class MovementKind : std::uint8_t {
   kPayout,      // a wallet payout (QIWI transactionId)
   kCardPayout,  // a card payout (Bereke orderNumber, ecommpay payment id)
   kOperation,   // a sandbox wallet operation (admin operationId)
+  kDebit,       // the operator's debit to the partner's bank (admin debitId)
   kOther,       // a reference this build does not know (audit names it)
 };
 std::string_view movement_kind_name(MovementKind kind);  // "credit", "payout", ...

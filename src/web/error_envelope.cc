@@ -11,10 +11,12 @@
 namespace payoutd::web {
 namespace {
 
-std::string_view user_message(std::string_view code) {
+// A code's own message, else its status's: a new code never reads "Resource not found" unless
+// it is a 404.
+std::string_view user_message(std::string_view code, int status) {
   if (code == "validation.error") return "Request validation failed";
   if (code == "auth.token.missing" || code == "auth.token.invalid" ||
-      code == "auth.certificate.invalid") {
+      code == "auth.certificate.invalid" || code == "auth.token.retired") {
     return "Authentication failed";
   }
   if (code == "auth.forbidden" || code == "auth.role.missing") return "Access denied";
@@ -30,7 +32,24 @@ std::string_view user_message(std::string_view code) {
   if (code == "funder.insufficient.funds") return "Insufficient funds";
   if (code == "request.own") return "A request is decided by another staff member";
   if (code == "request.decided" || code == "request.expired") return "The request is closed";
-  return "Resource not found";
+  switch (status) {
+    case 400:
+      return "Request validation failed";
+    case 401:
+      return "Authentication failed";
+    case 403:
+      return "Access denied";
+    case 404:
+      return "Resource not found";
+    case 409:
+      return "The request conflicts with the current state";
+    case 422:
+      return "The request cannot be carried out";
+    case 503:
+      return "Service is temporarily unavailable, retry later";
+    default:
+      return "The request failed";
+  }
 }
 
 }  // namespace
@@ -44,7 +63,7 @@ http::Response error_response(int status, std::string_view service, std::string_
   w.key("serviceName").string(service);
   w.key("errorCode").string(code);
   w.key("description").string(description);
-  w.key("userMessage").string(user_message(code));
+  w.key("userMessage").string(user_message(code, status));
   w.key("dateTime").string(format_iso8601(SystemClock().now_ms(), utc_offset_minutes));
   w.key("traceId").string(new_trace_id());
   w.end_object();
