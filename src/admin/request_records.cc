@@ -6,16 +6,6 @@
 namespace payoutd::admin {
 namespace {
 
-std::string text_of(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
-}
-
-std::int64_t int_of(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m ? m->as_int64().value_or(0) : 0;
-}
-
 // A stored JSON object's text written as a member, when it is one.
 void write_object(json::Writer& w, std::string_view key, const std::string& text) {
   if (text.empty()) return;
@@ -51,25 +41,26 @@ std::optional<Request> parse_request(std::string_view text) {
   if (!parsed.value || !parsed.value->is_object()) return std::nullopt;
   const json::Value& v = *parsed.value;
   Request r;
-  r.id = int_of(v, "id");
+  r.id = json::int_member(v, "id");
   if (r.id <= 0) return std::nullopt;
-  r.kind = text_of(v, "kind");
-  r.status = text_of(v, "status");
-  r.tenant = text_of(v, "tenant");
-  r.subject = text_of(v, "subject");
-  r.external_id = text_of(v, "external_id");
+  r.kind = json::string_member(v, "kind");
+  r.status = json::string_member(v, "status");
+  r.tenant = json::string_member(v, "tenant");
+  r.subject = json::string_member(v, "subject");
+  r.external_id = json::string_member(v, "external_id");
   if (v.find("amount")) {
-    const std::optional<Currency> currency = Currency::from_code(text_of(v, "currency"));
+    const std::optional<Currency> currency =
+        Currency::from_code(json::string_member(v, "currency"));
     if (!currency) return std::nullopt;
-    r.amount = Amount{int_of(v, "amount"), *currency};
+    r.amount = Amount{json::int_member(v, "amount"), *currency};
   }
-  r.params = text_of(v, "params");
-  r.requested_by = text_of(v, "requested_by");
-  r.decided_by = text_of(v, "decided_by");
-  r.created_ms = int_of(v, "created_ms");
-  r.expires_ms = int_of(v, "expires_ms");
-  r.decided_ms = int_of(v, "decided_ms");
-  r.result = text_of(v, "result");
+  r.params = json::string_member(v, "params");
+  r.requested_by = json::string_member(v, "requested_by");
+  r.decided_by = json::string_member(v, "decided_by");
+  r.created_ms = json::int_member(v, "created_ms");
+  r.expires_ms = json::int_member(v, "expires_ms");
+  r.decided_ms = json::int_member(v, "decided_ms");
+  r.result = json::string_member(v, "result");
   return r;
 }
 

@@ -156,7 +156,8 @@ void Auth::decide(const std::string& login, bool verified, std::string address, 
            verified,
            u != nullptr,
            verified && !vouched ? random_url_token(32) : std::string()};
-  if (u) in.session = {token_hash(in.token), u->login, u->tenant, random_url_token(24), 0, 0, u->roles};
+  if (u)
+    in.session = {token_hash(in.token), u->login, u->tenant, random_url_token(24), 0, 0, u->roles};
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
   auto apply = [in, &devices = devices_](store::WriteTxn& txn, std::int64_t now_ms) {
@@ -197,13 +198,13 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
   if (!record.ok()) return Failure{record.error()};
   auto v = record_object(*record);
   if (!v || v->find("ended")) return none;
-  s.login = text_member(*v, "login");
-  std::optional<Tenant> tenant = Tenant::parse(text_member(*v, "tenant"));
+  s.login = json::string_member(*v, "login");
+  std::optional<Tenant> tenant = Tenant::parse(json::string_member(*v, "tenant"));
   if (!tenant) return none;
   s.tenant = std::move(*tenant);
-  s.csrf = text_member(*v, "csrf");
-  s.created_ms = int_member(*v, "created_ms");
-  s.seen_ms = int_member(*v, "seen_ms");
+  s.csrf = json::string_member(*v, "csrf");
+  s.created_ms = json::int_member(*v, "created_ms");
+  s.seen_ms = json::int_member(*v, "seen_ms");
   const std::int64_t now = clock_.now_ms();
   const User* u = user(s.login);
   if (!u || u->tenant != s.tenant) return none;  // the user was removed or moved
@@ -263,8 +264,9 @@ store::Read<std::vector<AuditEntry>> Auth::audit_log(const Tenant& tenant,
   for (const auto& [key, value] : *records) {
     auto v = record_object(value);
     if (!v) continue;
-    out.push_back({int_member(*v, "at_ms"), text_member(*v, "login"), text_member(*v, "action"),
-                   text_member(*v, "detail"), text_member(*v, "address")});
+    out.push_back({json::int_member(*v, "at_ms"), json::string_member(*v, "login"),
+                   json::string_member(*v, "action"), json::string_member(*v, "detail"),
+                   json::string_member(*v, "address")});
   }
   return out;
 }

@@ -167,8 +167,8 @@ bool Devices::vouches(std::string_view device, std::string_view login, std::int6
   const auto record = store_.get_record("", kind_, token_hash(device));
   if (!record.ok()) return false;
   auto v = record_object(*record);
-  return v && text_member(*v, "login") == login &&
-         now_ms - int_member(*v, "created_ms") < device_ms_;
+  return v && json::string_member(*v, "login") == login &&
+         now_ms - json::int_member(*v, "created_ms") < device_ms_;
 }
 
 void Devices::write(store::WriteTxn& txn, std::string_view device, std::string_view login,
@@ -209,16 +209,6 @@ std::optional<json::Value> record_object(const std::optional<std::string>& text)
   json::ParseResult parsed = json::parse(*text);
   if (!parsed.value || !parsed.value->is_object()) return std::nullopt;
   return std::move(parsed.value);
-}
-
-std::string text_member(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
-}
-
-std::int64_t int_member(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m ? m->as_int64().value_or(0) : 0;
 }
 
 }  // namespace payoutd::cabinet

@@ -136,8 +136,5 @@ std::string token_hash(std::string_view token);
 
 // Reading a record's JSON: the object, or nullopt when absent or not an object.
 std::optional<json::Value> record_object(const std::optional<std::string>& text);
-// A member's text, or empty; a member's integer, or 0.
-std::string text_member(const json::Value& v, std::string_view key);
-std::int64_t int_member(const json::Value& v, std::string_view key);
 
 }  // namespace payoutd::cabinet

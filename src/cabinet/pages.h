@@ -13,8 +13,9 @@
 // GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
 // GET  /cabinet/audit           the tenant's audit log
 // GET  /cabinet/statements?account=&date=     a funding account's daily statement
-// GET  /cabinet/statement.csv?account=&date=  the same as CSV (docs/admin.md, "Statements and reconciliation reports")
-// and the sections providers add for their tenants (section.h), e.g. Bereke's "My cards".
+// GET  /cabinet/statement.csv?account=&date=  the same as CSV (docs/admin.md, "Statements and
+// reconciliation reports") and the sections providers add for their tenants (section.h), e.g.
+// Bereke's "My cards".
 //
 // Every route names the role it needs (roles.h); handle() checks it before the route answers, the
 // one place that does: a user without it is answered 403 (the cabinet's page) and the attempt is

@@ -11,9 +11,7 @@
 namespace payoutd::console {
 namespace {
 
-using cabinet::int_member;
 using cabinet::record_object;
-using cabinet::text_member;
 using cabinet::token_hash;
 
 constexpr std::int64_t kTouchEveryMs = 60'000;
@@ -34,15 +32,15 @@ std::optional<Session> parse_session(const std::optional<std::string>& record,
                                      std::string_view hash) {
   auto v = record_object(record);
   if (!v || v->find("ended")) return std::nullopt;
-  const std::int64_t stage = int_member(*v, "stage");
+  const std::int64_t stage = json::int_member(*v, "stage");
   if (stage < 0 || stage > static_cast<int>(Stage::kSignedIn)) return std::nullopt;
   Session s;
   s.token_hash = std::string(hash);
-  s.login = text_member(*v, "login");
-  s.csrf = text_member(*v, "csrf");
+  s.login = json::string_member(*v, "login");
+  s.csrf = json::string_member(*v, "csrf");
   s.stage = static_cast<Stage>(stage);
-  s.created_ms = int_member(*v, "created_ms");
-  s.seen_ms = int_member(*v, "seen_ms");
+  s.created_ms = json::int_member(*v, "created_ms");
+  s.seen_ms = json::int_member(*v, "seen_ms");
   return s;
 }
 

@@ -15,9 +15,7 @@ namespace {
 
 using admin::Role;
 using admin::Roles;
-using cabinet::int_member;
 using cabinet::record_object;
-using cabinet::text_member;
 
 constexpr Role kRoles[] = {Role::kViewer, Role::kSupport, Role::kFinance, Role::kAdmin};
 constexpr std::string_view kAdminsKey = "enabled";
@@ -190,21 +188,21 @@ std::optional<Member> parse_member(const std::optional<std::string>& record) {
   auto v = record_object(record);
   if (!v) return std::nullopt;
   Member m;
-  m.login = text_member(*v, "login");
-  m.name = text_member(*v, "name");
+  m.login = json::string_member(*v, "login");
+  m.name = json::string_member(*v, "name");
   std::string ignored;
   if (const json::Value* roles = v->find("roles")) {
     m.roles = roles_of(*roles, &ignored).value_or(Roles());
   }
-  m.password_hash = text_member(*v, "passwordHash");
+  m.password_hash = json::string_member(*v, "passwordHash");
   m.must_change_password = flag_member(*v, "mustChangePassword");
-  m.totp_sealed = text_member(*v, "totp");
-  m.totp_pending_sealed = text_member(*v, "totpPending");
-  m.totp_used_step = int_member(*v, "totpUsedStep");
+  m.totp_sealed = json::string_member(*v, "totp");
+  m.totp_pending_sealed = json::string_member(*v, "totpPending");
+  m.totp_used_step = json::int_member(*v, "totpUsedStep");
   m.disabled = flag_member(*v, "disabled");
-  m.active_keys = int_member(*v, "activeKeys");
-  m.created_ms = int_member(*v, "createdMs");
-  m.updated_ms = int_member(*v, "updatedMs");
+  m.active_keys = json::int_member(*v, "activeKeys");
+  m.created_ms = json::int_member(*v, "createdMs");
+  m.updated_ms = json::int_member(*v, "updatedMs");
   return m;
 }
 
@@ -221,10 +219,10 @@ std::string key_json(const ApiKey& k) {
 std::optional<ApiKey> parse_key(const std::optional<std::string>& record) {
   auto v = record_object(record);
   if (!v) return std::nullopt;
-  return ApiKey{text_member(*v, "id"),       text_member(*v, "login"),
-                text_member(*v, "name"),     text_member(*v, "hash"),
-                int_member(*v, "createdMs"), int_member(*v, "lastUsedMs"),
-                int_member(*v, "revokedMs")};
+  return ApiKey{json::string_member(*v, "id"),     json::string_member(*v, "login"),
+                json::string_member(*v, "name"),   json::string_member(*v, "hash"),
+                json::int_member(*v, "createdMs"), json::int_member(*v, "lastUsedMs"),
+                json::int_member(*v, "revokedMs")};
 }
 
 store::Read<std::optional<Member>> Staff::member(std::string_view login) const {

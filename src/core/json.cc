@@ -89,4 +89,14 @@ std::optional<std::int64_t> Value::as_int64() const {
   return v;
 }
 
+std::string string_member(const Value& v, std::string_view key) {
+  const Value* m = v.find(key);
+  return m && m->is_string() ? m->as_string() : std::string();
+}
+
+std::int64_t int_member(const Value& v, std::string_view key) {
+  const Value* m = v.find(key);
+  return m ? m->as_int64().value_or(0) : 0;
+}
+
 }  // namespace payoutd::json

@@ -194,4 +194,9 @@ class Writer {
 // Compact serialization of `v`.
 std::string to_string(const Value& v);
 
+// Members of a document payoutd wrote itself (a store record): the string member `key` of `v`, or
+// "" when it is absent or not a string; the integer member, or 0.
+std::string string_member(const Value& v, std::string_view key);
+std::int64_t int_member(const Value& v, std::string_view key);
+
 }  // namespace payoutd::json

@@ -25,11 +25,6 @@ struct Head {
   std::string hash;
 };
 
-std::string text_of(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
-}
-
 std::optional<std::int64_t> int_of(const json::Value& v, std::string_view key) {
   const json::Value* m = v.find(key);
   return m ? m->as_int64() : std::nullopt;
@@ -47,7 +42,7 @@ std::optional<Head> parse_head(std::string_view text) {
   if (!parsed.value || !parsed.value->is_object()) return std::nullopt;
   const auto seq = int_of(*parsed.value, "seq");
   if (!seq || *seq < 0) return std::nullopt;
-  return Head{*seq, text_of(*parsed.value, "hash")};
+  return Head{*seq, json::string_member(*parsed.value, "hash")};
 }
 
 // Every field, each as "<length>:<bytes>", after a label naming the format: no two different
@@ -144,15 +139,15 @@ std::optional<OperatorEntry> parse_operator_entry(std::string_view text) {
   OperatorEntry e;
   e.seq = *seq;
   e.at_ms = *at_ms;
-  e.actor = text_of(v, "actor");
-  e.via = text_of(v, "via");
-  e.address = text_of(v, "address");
-  e.action = text_of(v, "action");
-  e.target = text_of(v, "target");
-  e.outcome = text_of(v, "outcome");
-  e.detail = text_of(v, "detail");
-  e.prev = text_of(v, "prev");
-  e.hash = text_of(v, "hash");
+  e.actor = json::string_member(v, "actor");
+  e.via = json::string_member(v, "via");
+  e.address = json::string_member(v, "address");
+  e.action = json::string_member(v, "action");
+  e.target = json::string_member(v, "target");
+  e.outcome = json::string_member(v, "outcome");
+  e.detail = json::string_member(v, "detail");
+  e.prev = json::string_member(v, "prev");
+  e.hash = json::string_member(v, "hash");
   return e;
 }
 

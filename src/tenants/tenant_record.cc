@@ -5,16 +5,6 @@
 namespace payoutd::tenants {
 namespace {
 
-std::string text_of(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
-}
-
-std::int64_t int_of(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m ? m->as_int64().value_or(0) : 0;
-}
-
 void write_credential(json::Writer& w, const Credential& c) {
   w.begin_object();
   w.key("id").string(c.id).key("kind").string(c.kind);
@@ -28,13 +18,13 @@ void write_credential(json::Writer& w, const Credential& c) {
 std::optional<Credential> credential_from(const json::Value& v) {
   if (!v.is_object()) return std::nullopt;
   Credential c;
-  c.id = text_of(v, "id");
-  c.kind = text_of(v, "kind");
-  c.storage = text_of(v, "storage") == "sealed" ? Storage::kSealed : Storage::kHashed;
-  c.stored = text_of(v, "stored");
-  c.created_ms = int_of(v, "createdMs");
-  c.retires_ms = int_of(v, "retiresMs");
-  c.source = text_of(v, "source") == "config" ? Source::kConfig : Source::kRuntime;
+  c.id = json::string_member(v, "id");
+  c.kind = json::string_member(v, "kind");
+  c.storage = json::string_member(v, "storage") == "sealed" ? Storage::kSealed : Storage::kHashed;
+  c.stored = json::string_member(v, "stored");
+  c.created_ms = json::int_member(v, "createdMs");
+  c.retires_ms = json::int_member(v, "retiresMs");
+  c.source = json::string_member(v, "source") == "config" ? Source::kConfig : Source::kRuntime;
   if (c.id.empty() || c.stored.empty()) return std::nullopt;
   return c;
 }
@@ -87,8 +77,8 @@ std::optional<TenantRecord> record_from_json(std::string_view text) {
   if (!parsed.value || !parsed.value->is_object()) return std::nullopt;
   const json::Value& v = *parsed.value;
   TenantRecord r;
-  r.tenant = {text_of(v, "provider"), text_of(v, "id")};
-  const auto status = parse_status(text_of(v, "status"));
+  r.tenant = {json::string_member(v, "provider"), json::string_member(v, "id")};
+  const auto status = parse_status(json::string_member(v, "status"));
   const json::Value* settings = v.find("settings");
   const json::Value* credentials = v.find("credentials");
   if (r.tenant.provider.empty() || r.tenant.id.empty() || !status || !settings ||
@@ -102,11 +92,11 @@ std::optional<TenantRecord> record_from_json(std::string_view text) {
     if (!credential) return std::nullopt;
     r.credentials.push_back(std::move(*credential));
   }
-  r.revision = int_of(v, "revision");
-  r.created_ms = int_of(v, "createdMs");
-  r.updated_ms = int_of(v, "updatedMs");
-  r.source = text_of(v, "source") == "config" ? Source::kConfig : Source::kRuntime;
-  r.config_digest = text_of(v, "configDigest");
+  r.revision = json::int_member(v, "revision");
+  r.created_ms = json::int_member(v, "createdMs");
+  r.updated_ms = json::int_member(v, "updatedMs");
+  r.source = json::string_member(v, "source") == "config" ? Source::kConfig : Source::kRuntime;
+  r.config_digest = json::string_member(v, "configDigest");
   return r;
 }
 
