@@ -95,7 +95,8 @@ std::vector<std::pair<IssuedCredential, Credential>> issue(const Kind& kind, std
   std::vector<std::pair<IssuedCredential, Credential>> out;
   for (const CredentialKind& k : kind.credential_kinds()) {
     PAYOUTD_ASSERT(k.storage == Storage::kHashed, "sealed credentials are issued with the vault");
-    IssuedCredential shown{new_credential_id(), std::string(k.name), new_secret(), now_ms};
+    IssuedCredential shown{new_credential_id(), std::string(k.name), new_secret(k.secret_bytes),
+                           now_ms};
     Credential kept{.id = shown.id,
                     .kind = shown.kind,
                     .storage = k.storage,

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/assert.h"
 #include "core/hex.h"
 #include "core/ids.h"
 
@@ -34,7 +35,10 @@ std::optional<Digest> digest_from_hex(std::string_view hex) {
   return d;
 }
 
-std::string new_secret() { return random_url_token(32); }
+std::string new_secret(std::size_t bytes) {
+  PAYOUTD_ASSERT(bytes >= 16, "a generated credential holds 128 bits at least");
+  return random_url_token(bytes);
+}
 
 std::string new_credential_id() { return "cred-" + random_url_token(12); }
 

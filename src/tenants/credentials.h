@@ -27,8 +27,11 @@ std::string digest_hex(const Digest& digest);
 // nullopt unless `hex` is 64 hex digits.
 std::optional<Digest> digest_from_hex(std::string_view hex);
 
-// A new credential: 43 characters of A-Z a-z 0-9 - _.
-std::string new_secret();
+// A generated credential's random bytes unless its kind says otherwise (tenants/kind.h).
+inline constexpr std::size_t kSecretBytes = 32;
+// A new credential of `bytes` random bytes (16 at least), in URL-safe base64: 43 characters of
+// A-Z a-z 0-9 - _ for 32 bytes.
+std::string new_secret(std::size_t bytes = kSecretBytes);
 // A new credential's id ("cred-" and 16 characters): how the operator names it.
 std::string new_credential_id();
 

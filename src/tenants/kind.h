@@ -11,6 +11,7 @@
 // - accounts() lists every account the settings ask for: opened (at zero) when a tenant is created
 //   or its settings change; never closed by a change (money never vanishes with a setting).
 // - A Kind is immutable and used from any thread.
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "core/json.h"
 #include "core/tenant.h"
 #include "engine/payouts.h"
+#include "tenants/credentials.h"
 #include "tenants/tenant_record.h"
 
 namespace payoutd::tenants {
@@ -33,6 +35,8 @@ class Settings {
 struct CredentialKind {
   std::string_view name;  // "token", "password", "secret-key"
   Storage storage = Storage::kHashed;
+  // Random bytes of a generated one (tenants::new_secret): 16 at least (128 bits).
+  std::size_t secret_bytes = kSecretBytes;
 };
 
 // The accounts a tenant's settings ask for.

@@ -326,19 +326,29 @@ password = "late_password"
         r = self.api.bereke("getAmount.do", dict(me, source={"bindingId": card}))
         self.assertEqual(r.json["balanceDescriptionList"]["balanceAmount"], 4990)
 
-    def test_a_partner_without_accounts_has_no_settings(self):
+    def test_a_partner_added_to_the_config_later_has_its_transit_account(self):
+        # Written into the tenant directory at start, it gets its transit account at zero (before,
+        # it answered "No merchant settings available" until an operator opened one): a payout is
+        # declined for want of funds and moves nothing, and a credit makes it pay.
         self.server.stop()
         with open(self.server.config, "a", encoding="utf-8") as f:
             f.write(self.LATE)
         self.server.start()
         late = {"userName": "late_user", "password": "late_password"}
-        self.assertError(self.api.bereke("getAmount.do", late), 500, "99", "No merchant settings available")
+        r = self.api.bereke("getAmount.do", late)
+        self.assertEqual((r.status, r.json["balanceDescriptionList"]["balanceAmount"]), (200, 0), r.raw)
         order = unique("late")
-        r = self.api.bereke("performPayout.do", dict(late, orderNumber=order, amount=10, currency="398",
-                                                     target={"card": {"pan": CARD_OK}}))
-        self.assertError(r, 500, "99", "No merchant settings available")
-        self.assertError(self.api.bereke("getPayoutStatus.do", dict(late, orderNumber=order)), 400, "98",
-                         "Order not found in payout proxy. Check orderId or orderNumber")
+        body = dict(late, orderNumber=order, amount=10, currency="398", target={"card": {"pan": CARD_OK}})
+        r = self.api.bereke("performPayout.do", body)
+        self.assertEqual((r.status, r.json["orderStatus"], r.json["errorMessage"]),
+                         (200, "6", "Недостаточно средств на балансе"), r.raw)
+        credit = self.api.request("POST", "/admin/v1/tenants/bereke:late-partner/funders/transit/credits/c1",
+                                  body={"amount": {"value": "1.00", "currency": "KZT"}}, auth=ADMIN_TOKEN)
+        self.assertEqual(credit.status, 200, credit.raw)
+        r = self.api.bereke("performPayout.do", dict(body, orderNumber=unique("late")))
+        self.assertEqual((r.status, r.json["orderStatus"]), (200, "2"), r.raw)
+        r = self.api.bereke("getAmount.do", late)
+        self.assertEqual(r.json["balanceDescriptionList"]["balanceAmount"], 90, r.raw)
 
 
 class AuditTest(BerekeCase):

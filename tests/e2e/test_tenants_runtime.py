@@ -239,7 +239,10 @@ class TenantsRuntimeTest(IsolatedServerTestCase):
                 break
         self.assertEqual(seen, sorted(seen))
         self.assertTrue({product, second, PRODUCT} <= set(seen), seen)
+        # The filter keeps one provider's tenants: Bereke's config partner only, no ecommpay one.
         r = admin(self.api, "GET", "tenants?provider=bereke")
+        self.assertEqual([t["tenant"] for t in r.json["tenants"]], ["bereke:sandbox-partner"])
+        r = admin(self.api, "GET", "tenants?provider=ecommpay")
         self.assertEqual(r.json["tenants"], [])
 
 

@@ -5,10 +5,12 @@
 #include <sodium.h>
 
 #include <future>
+#include <tuple>
 
 #include "admin/tenants_api.h"
 #include "engine/committer.h"
 #include "engine/payouts.h"
+#include "providers/bereke/settings.h"
 #include "providers/qiwi/settings.h"
 #include "tenants/changes.h"
 #include "tenants/credentials.h"
@@ -20,6 +22,8 @@
 namespace payoutd::tenants {
 namespace {
 
+using providers::bereke::partner_settings;
+using providers::bereke::PartnerKind;
 using providers::qiwi::ProductKind;
 using providers::qiwi::ProductSettings;
 using testing::Backend;
@@ -114,6 +118,63 @@ TEST(QiwiSettingsCodec, RefusesNamingTheField) {
       {R"({"clientCertSpkiSha256":["short"]})",
        "settings.clientCertSpkiSha256[0]: is not a base64 SHA-256 (44 characters ending in '=')"},
       {R"([])", "settings: must be an object"},
+  };
+  for (const auto& [body, expected] : cases) {
+    std::string problem;
+    EXPECT_FALSE(kind.decode(parse(body), &problem)) << body;
+    EXPECT_EQ(problem, expected) << body;
+  }
+}
+
+TEST(BerekeSettingsCodec, DecodesWithDefaultsAndEncodesCanonically) {
+  const PartnerKind kind(true);
+  std::string problem;
+  const auto s = kind.decode(parse(R"({"userName":"acme","fee":{"value":"1.5","currency":"KZT"},
+      "funding":["corporate_card"],"newCardBalance":{"value":100,"currency":"KZT"}})"),
+                             &problem);
+  ASSERT_TRUE(s) << problem;
+  const auto& p = partner_settings(*s);
+  EXPECT_EQ((std::tuple{p.user_name, p.fee, p.new_card_balance, p.knp, p.transit_funding,
+                        p.card_funding, p.card_countries}),
+            (std::tuple{std::string("acme"), std::int64_t{150}, std::int64_t{10000},
+                        std::string("710"), false, true, std::vector<std::string>{"KZ"}}));
+  const std::string text = kind.encode(*s);
+  EXPECT_EQ(text,
+            R"({"userName":"acme","funding":["corporate_card"],"cardCountries":["KZ"],"knp":"710",)"
+            R"("fee":{"value":"1.50","currency":"KZT"},)"
+            R"("newCardBalance":{"value":"100.00","currency":"KZT"}})");
+  const auto again = kind.decode(parse(text), &problem);
+  ASSERT_TRUE(again) << problem;
+  EXPECT_EQ(kind.encode(*again), text);
+  // One account whatever the settings: the transit account, in KZT.
+  const TenantAccounts accounts = kind.accounts({"bereke", "p"}, *s);
+  ASSERT_EQ(accounts.funders.size(), 1U);
+  EXPECT_EQ(accounts.funders[0].code, "transit");
+  EXPECT_EQ(accounts.funders[0].currency.code(), "KZT");
+  EXPECT_TRUE(accounts.clients.empty());
+  EXPECT_EQ(kind.refuse_change(*s, *again), "");
+  // A generated password fits the seed's String [30].
+  const auto kinds = kind.credential_kinds();
+  ASSERT_EQ(kinds.size(), 1U);
+  EXPECT_EQ(kinds[0].name, "password");
+  EXPECT_EQ(new_secret(kinds[0].secret_bytes).size(), 30U);
+}
+
+TEST(BerekeSettingsCodec, RefusesNamingTheField) {
+  const PartnerKind kind(false);
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({})", "settings.userName: is required"},
+      {R"({"userName":"u","limits":{}})", "settings.limits: is not a Bereke partner setting"},
+      {R"({"userName":"u","knp":"7a0"})", "settings.knp: is 3 digits"},
+      {R"({"userName":"u","funding":["cash"]})",
+       "settings.funding: lists \"transit\" and/or \"corporate_card\""},
+      {R"({"userName":"u","cardCountries":["KZ","kz"]})",
+       "settings.cardCountries[1]: must be a two-letter code (KZ)"},
+      {R"({"userName":"u","fee":{"value":"1","currency":"RUB"}})", "settings.fee: must be in KZT"},
+      {R"({"userName":"u","newCardBalance":{"value":"1","currency":"KZT"}})",
+       "settings.newCardBalance: is the sandbox's only (a real bank's card holds its own)"},
+      {R"({"userName":"u","clientCertSpkiSha256":["short"]})",
+       "settings.clientCertSpkiSha256[0]: is not a base64 SHA-256 (44 characters ending in '=')"},
   };
   for (const auto& [body, expected] : cases) {
     std::string problem;

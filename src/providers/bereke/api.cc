@@ -28,7 +28,7 @@ constexpr std::string_view kCardAffiliation =
     "ard affiliation does not match required pattern";
 
 // The partner may fund this way: from a corporate card (source given) or its transit account.
-bool debit_method_allowed(const Partner& p, const std::string& source) {
+bool debit_method_allowed(const PartnerSettings& p, const std::string& source) {
   return source.empty() ? p.transit_funding : p.card_funding;
 }
 
@@ -47,11 +47,11 @@ std::string canonical_of(const OrderFields& f, std::string_view source, std::str
 // The engine's request for an order's fields, as registerPayout and performPayout share them.
 // `source`: as the request named it (the replay's fingerprint); `funding`: the card that pays,
 // the primary card when the request named none; `knp`: the partner's KNP now (the cabinet's).
-engine::CardPayoutRequest order_request(const Partner& partner, const OrderFields& f,
-                                        const std::string& source, const std::string& funding,
-                                        std::string knp) {
+engine::CardPayoutRequest order_request(const Tenant& tenant, const PartnerSettings& partner,
+                                        const OrderFields& f, const std::string& source,
+                                        const std::string& funding, std::string knp) {
   engine::CardPayoutRequest r;
-  r.tenant = tenant_of(partner.id);
+  r.tenant = tenant;
   r.partner_id = f.order_number;
   r.amount = {std::stoll(f.amount_text), *Currency::from_code("KZT")};
   r.canonical = canonical_of(f, source, partner.knp);
@@ -72,7 +72,7 @@ engine::CardPayoutRequest order_request(const Partner& partner, const OrderField
 // A card number given by performPayout.do: its digits, its check digit, its issuer in the BIN
 // table, issued in one of the partner's card countries. Sets *issuer, or returns the refusal.
 std::optional<Problem> check_card(const std::string& pan, const cards::BinTable& bins,
-                                  const Partner& partner, cards::Issuer* issuer) {
+                                  const PartnerSettings& partner, cards::Issuer* issuer) {
   if (pan.empty() || !cards::all_digits(pan)) {
     return Problem{502, "400", "Invalid request: bin is empty or is not numeric"};
   }
@@ -130,8 +130,12 @@ std::string form_url(std::string_view base, std::string_view language, std::stri
 // One API call: what every method needs to answer it.
 struct Dialect::Call {
   json::Value body;
-  const Partner* partner = nullptr;
   http::Responder respond;
+  tenants::Authentication found;  // the partner's tenant, and the snapshot that holds it
+  const PartnerSettings* partner = nullptr;
+
+  const Tenant& tenant() const { return found.tenant->record.tenant; }
+  bool suspended() const { return found.tenant->record.status == tenants::Status::kSuspended; }
 
   void fail(const Problem& p) const { respond(error(p)); }
 };
@@ -144,23 +148,27 @@ struct Dialect::Method {
   void (Dialect::*answer)(Call& call);
 };
 
-Dialect::Dialect(engine::CardPayouts& cards, Options options)
-    : cards_(cards), options_(std::move(options)), throttle_(options_.throttle) {}
+Dialect::Dialect(engine::CardPayouts& cards, Options options, tenants::Directory& tenants)
+    : cards_(cards),
+      options_(std::move(options)),
+      tenants_(tenants),
+      throttle_(options_.throttle) {}
 
 void Dialect::set_public_url(std::string url) {
   if (options_.public_url.empty()) options_.public_url = std::move(url);
 }
 
-const Partner* Dialect::partner_of_tenant(const Tenant& tenant) const {
-  if (tenant.provider != kProvider) return nullptr;
-  for (const Partner& p : options_.partners) {
-    if (p.id == tenant.id) return &p;
-  }
-  return nullptr;
+PartnerView Dialect::partner_of_tenant(const Tenant& tenant) const {
+  if (tenant.provider != kProvider) return {};
+  tenants::Found found = tenants_.find(kProvider, tenant.id);
+  PartnerView view{std::move(found.snapshot), found.tenant, nullptr};
+  if (view.entry && view.entry->settings) view.settings = &partner_settings(*view.entry->settings);
+  return view;
 }
 
-store::Read<std::string> Dialect::knp_of(const Partner& partner) const {
-  auto chosen = cards_.corporate().knp(tenant_of(partner.id));
+store::Read<std::string> Dialect::knp_of(const Tenant& tenant,
+                                         const PartnerSettings& partner) const {
+  auto chosen = cards_.corporate().knp(tenant);
   if (!chosen.ok()) return Failure{chosen.error()};
   return chosen->value_or(partner.knp);
 }
@@ -188,13 +196,13 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
     return respond(std::move(r)), true;
   }
   if (request.method != "POST") return respond(method_not_allowed("POST")), true;
-  Call call{{}, nullptr, respond};
+  Call call{{}, respond, {}, nullptr};
   if (auto problem = parse_body(request.body, method->name, method->message_type, &call.body)) {
     return call.fail(*problem), true;
   }
   if (!authenticate(request, call)) return true;
   const json::Value* order = call.body.find("orderNumber");
-  log::annotate(kProvider, call.partner->id,
+  log::annotate(kProvider, call.tenant().id,
                 order && order->is_string() ? std::string_view(order->as_string()) : "");
   (this->*method->answer)(call);
   return true;
@@ -231,16 +239,17 @@ bool Dialect::authenticate(const http::Request& request, Call& call) {
     call.respond(std::move(r));
     return false;
   }
-  for (const Partner& p : options_.partners) {
-    // Every partner is compared, so the time taken does not tell which user names exist.
-    const bool user_ok = secrets_equal(p.user_name, user);
-    const bool password_ok = secrets_equal(p.password, credentials->password);
-    if (user_ok && password_ok) call.partner = &p;
-  }
-  // A partner's call without the certificate it named is answered as a wrong password: the
-  // answer never tells that the password was right.
-  if (call.partner && !call.partner->client_certificates.admits(request.client_certificate.get())) {
-    call.partner = nullptr;
+  // The password finds at most one partner (by its digest: one lookup, whoever asks), whose
+  // userName must then be the call's. A closed partner's password finds none.
+  call.found = tenants_.authenticate(kProvider, credentials->password);
+  if (call.found.tenant && call.found.tenant->settings) {
+    const PartnerSettings& p = partner_settings(*call.found.tenant->settings);
+    // A partner's call without the certificate it named is answered as a wrong password: the
+    // answer never tells that the password was right.
+    if (secrets_equal(p.user_name, user) &&
+        p.client_certificates.admits(request.client_certificate.get())) {
+      call.partner = &p;
+    }
   }
   if (!call.partner) {
     throttle_.failed(user, request.peer_address, now_ms);
@@ -254,7 +263,7 @@ bool Dialect::authenticate(const http::Request& request, Call& call) {
 void Dialect::get_amount(Call& call) {
   std::string named;
   if (auto problem = read_source(call.body, &named)) return call.fail(*problem);
-  const Tenant tenant = tenant_of(call.partner->id);
+  const Tenant& tenant = call.tenant();
   const auto primary = named.empty() ? cards_.corporate().primary_card(tenant) : named;
   if (!primary.ok()) return call.fail(kTemporaryFailure);
   const std::string& source = *primary;
@@ -272,13 +281,14 @@ void Dialect::get_amount(Call& call) {
 void Dialect::register_payout(Call& call) {
   OrderFields f;
   if (auto problem = read_order(call.body, &f)) return call.fail(*problem);
-  const Tenant tenant = tenant_of(call.partner->id);
+  if (call.suspended()) return call.fail(kSuspended);
+  const Tenant& tenant = call.tenant();
   const auto funding = cards_.corporate().primary_card(tenant);
   if (!funding.ok()) return call.fail(kTemporaryFailure);
   if (!debit_method_allowed(*call.partner, *funding)) return call.fail(kBadDebitMethod);
-  const auto knp = knp_of(*call.partner);
+  const auto knp = knp_of(tenant, *call.partner);
   if (!knp.ok()) return call.fail(kTemporaryFailure);
-  engine::CardPayoutRequest r = order_request(*call.partner, f, {}, *funding, *knp);
+  engine::CardPayoutRequest r = order_request(tenant, *call.partner, f, {}, *funding, *knp);
   r.hosted = true;
   const std::int64_t timeout_s =
       f.timeout_text.empty() ? options_.session_timeout_default_s : std::stoll(f.timeout_text);
@@ -298,11 +308,12 @@ void Dialect::register_payout(Call& call) {
 void Dialect::perform_payout(Call& call) {
   PayoutFields f;
   if (auto problem = read_payout(call.body, &f)) return call.fail(*problem);
-  const auto funding =
-      f.source.empty() ? cards_.corporate().primary_card(tenant_of(call.partner->id)) : f.source;
+  if (call.suspended()) return call.fail(kSuspended);
+  const Tenant& tenant = call.tenant();
+  const auto funding = f.source.empty() ? cards_.corporate().primary_card(tenant) : f.source;
   if (!funding.ok()) return call.fail(kTemporaryFailure);
   if (!debit_method_allowed(*call.partner, *funding)) return call.fail(kBadDebitMethod);
-  const auto knp = knp_of(*call.partner);
+  const auto knp = knp_of(tenant, *call.partner);
   if (!knp.ok()) return call.fail(kTemporaryFailure);
   cards::Issuer issuer;
   if (f.pan_given) {
@@ -310,7 +321,8 @@ void Dialect::perform_payout(Call& call) {
       return call.fail(*problem);
     }
   }
-  engine::CardPayoutRequest r = order_request(*call.partner, f.order, f.source, *funding, *knp);
+  engine::CardPayoutRequest r =
+      order_request(tenant, *call.partner, f.order, f.source, *funding, *knp);
   r.pan = std::move(f.pan);
   r.issuer = std::move(issuer);
   r.target_binding = f.target_binding;
@@ -326,7 +338,7 @@ void Dialect::perform_payout(Call& call) {
 void Dialect::payout_status(Call& call) {
   StatusQuery q;
   if (auto problem = read_status_query(call.body, &q)) return call.fail(*problem);
-  const Tenant tenant = tenant_of(call.partner->id);
+  const Tenant& tenant = call.tenant();
   CardPayoutResult r;
   if (!q.order_id.empty()) {
     Tenant owner;

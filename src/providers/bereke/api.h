@@ -6,6 +6,7 @@
 // seed is silent.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,25 +16,10 @@
 #include "core/throttle.h"
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
+#include "providers/bereke/settings.h"
+#include "tenants/directory.h"
 
 namespace payoutd::providers::bereke {
-
-struct Partner {
-  std::string id;  // the tenant is {kProvider, id}
-  std::string user_name, password;
-  // bereke.partners[i].client_cert_*: the certificates its calls must present besides the
-  // password; a call without one is refused as a wrong password is.
-  ClientCertificatePolicy client_certificates;
-  std::vector<std::string> card_countries{"KZ"};  // where recipients' cards may be issued
-  std::string knp = "710";  // payment purpose code (КНП) the partner's payouts carry
-  std::int64_t fee = 0;     // minor units per payout (charged by the bank, shown in answers)
-  // The debit methods configured for the partner: its transit account, its corporate cards.
-  bool transit_funding = true;
-  bool card_funding = true;
-  // Sandbox: the simulated bank balance (minor units) a corporate card added in the cabinet
-  // starts with; the real bank debits the card itself.
-  std::int64_t new_card_balance = 0;
-};
 
 struct Options {
   std::string node = "payoutd";      // echo: the node's name
@@ -42,7 +28,6 @@ struct Options {
   // own http://HOST:PORT.
   std::string public_url;
   std::int64_t session_timeout_default_s = 1200;
-  std::vector<Partner> partners;
   ThrottleOptions throttle;  // wrong userName/password pairs
 };
 
@@ -51,9 +36,18 @@ inline constexpr std::string_view kProvider = "bereke";
 // The tenant of the partner `partner_id`: {kProvider, partner_id}.
 Tenant tenant_of(std::string_view partner_id);
 
+// A partner as the tenant directory has it now (Dialect::partner_of_tenant).
+struct PartnerView {
+  std::shared_ptr<const tenants::Snapshot> snapshot;  // keeps the pointers below alive
+  const tenants::TenantEntry* entry = nullptr;        // nullptr: no such partner
+  const PartnerSettings* settings = nullptr;          // nullptr: none, or its settings unread
+  bool suspended() const { return entry && entry->record.status == tenants::Status::kSuspended; }
+};
+
 class Dialect {
  public:
-  Dialect(engine::CardPayouts& cards, Options options);
+  // Its partners are the tenants of `tenants` whose provider is kProvider.
+  Dialect(engine::CardPayouts& cards, Options options, tenants::Directory& tenants);
 
   // True when the path belongs to this dialect; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
@@ -61,26 +55,29 @@ class Dialect {
   void set_public_url(std::string url);
 
   const Options& options() const { return options_; }
-  const Partner* partner_of_tenant(const Tenant& tenant) const;
+  // The partner of `tenant` (any status: closed ones too), refreshing the directory once when
+  // it is unknown.
+  PartnerView partner_of_tenant(const Tenant& tenant) const;
 
  private:
   struct Call;
   struct Method;
   // GET echo: the node's and the instance's names.
   void echo(const http::Request& request, const http::Responder& respond) const;
-  // The call's userName and password against every partner's, and the partner's client
-  // certificates; wrong pairs and certificates throttled alike; sets call.partner, or answers the
-  // refusal itself and returns false.
+  // The call's password finds its partner in the tenant directory (by its digest), whose userName
+  // and client certificates it must then match; wrong pairs and certificates throttled alike, all
+  // answered alike; sets call.partner, or answers the refusal itself and returns false.
   bool authenticate(const http::Request& request, Call& call);
   void get_amount(Call& call);
   void register_payout(Call& call);
   void perform_payout(Call& call);
   void payout_status(Call& call);
-  // The KNP the partner's payouts carry now: the cabinet's choice, else the config's.
-  store::Read<std::string> knp_of(const Partner& partner) const;
+  // The KNP the partner's payouts carry now: the cabinet's choice, else its settings'.
+  store::Read<std::string> knp_of(const Tenant& tenant, const PartnerSettings& partner) const;
 
   engine::CardPayouts& cards_;
   Options options_;
+  tenants::Directory& tenants_;
   Throttle throttle_;
 };
 

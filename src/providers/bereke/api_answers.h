@@ -24,6 +24,10 @@ struct Problem {
 extern const Problem kBadSource;       // a corporate card that is not the partner's debit tool
 extern const Problem kBadDebitMethod;  // a funding method the partner's config does not allow
 extern const Problem kNoSettings;      // a partner whose accounts were never set up
+// A suspended partner's new payout (performPayout.do, registerPayout.do): the bank's own answer
+// for a merchant whose payout settings it cannot use. Nothing moves; docs/bereke.md says why this
+// row of the seed's table.
+inline const Problem& kSuspended = kNoSettings;
 // The store did not answer (overloaded, or a storage failure): nothing happened, retry. The
 // seed's table's timeout row, the gateway's own temporary failure.
 extern const Problem kTemporaryFailure;

@@ -337,11 +337,12 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
   }
   auto issuer = cards_.bins().find(pan);
   if (!issuer) return refuse(t.unknown_card);
-  const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
+  const PartnerView partner = dialect_.partner_of_tenant(v.session->tenant);
   bool allowed = false;
-  for (const std::string& country :
-       partner ? partner->card_countries : std::vector<std::string>{}) {
-    allowed |= country == issuer->country;
+  if (partner.settings) {
+    for (const std::string& country : partner.settings->card_countries) {
+      allowed |= country == issuer->country;
+    }
   }
   if (!allowed) return refuse(t.foreign_card);
   if (!valid_expiry(expiry, SystemClock().now_ms())) return refuse(t.bad_expiry);
@@ -381,8 +382,8 @@ void CabinetSection::add_card(View& v, const Params& form, const std::string& ad
 
 void CabinetSection::confirm_card(View& v, const Params& form, const std::string& address) {
   const std::string id = web::form_value(form, "enrolment");
-  const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
-  const std::int64_t opening = partner ? partner->new_card_balance : 0;
+  const PartnerView partner = dialect_.partner_of_tenant(v.session->tenant);
+  const std::int64_t opening = partner.settings ? partner.settings->new_card_balance : 0;
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().confirm_enrolment(
       shared->session->tenant, id.substr(0, 64), web::form_value(form, "code"), opening,
@@ -436,10 +437,11 @@ void CabinetSection::card_action(View& v, const Params& form, const std::string&
 
 void CabinetSection::knp(View& v, std::string_view notice, int status) {
   const CardTexts& t = texts_of(v);
-  const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
+  const PartnerView partner = dialect_.partner_of_tenant(v.session->tenant);
   const auto chosen = cards_.corporate().knp(v.session->tenant);
   if (!chosen.ok()) return cabinet::answer_unavailable(v);
-  const std::string current = chosen->value_or(partner ? partner->knp : std::string());
+  const std::string current =
+      chosen->value_or(partner.settings ? partner.settings->knp : std::string());
   const Params query = web::parse_form(v.query).value_or(Params{});
   if (notice.empty() && web::form_value(query, "saved") == "1") notice = t.knp_saved;
   web::Node codes = web::Node::list();
@@ -462,10 +464,11 @@ void CabinetSection::set_knp(View& v, const Params& form, const std::string& add
   const bool known = std::any_of(options_.knp.begin(), options_.knp.end(),
                                  [&](const KnpCode& k) { return k.code == code; });
   if (!known) return knp(v, texts_of(v).bad_knp, 422);
-  const Partner* partner = dialect_.partner_of_tenant(v.session->tenant);
+  const PartnerView partner = dialect_.partner_of_tenant(v.session->tenant);
   const auto chosen = cards_.corporate().knp(v.session->tenant);
   if (!chosen.ok()) return cabinet::answer_unavailable(v);
-  const std::string before = chosen->value_or(partner ? partner->knp : std::string());
+  const std::string before =
+      chosen->value_or(partner.settings ? partner.settings->knp : std::string());
   auto shared = std::make_shared<View>(std::move(v));
   cards_.corporate().set_knp(shared->session->tenant, code,
                              [this, shared, address, before, code](engine::CorporateCardResult r) {

@@ -29,7 +29,7 @@ struct Texts {
   std::string_view lang, title, amount, description, time_left, card_number, card_hint, cardholder,
       cardholder_hint, pay, invalid_card, invalid_holder, expired, not_found, processing, success,
       declined, back, redirect_note, unknown_bin, foreign_card, already_final, seconds_unit,
-      saved_cards, new_card, unknown_saved;
+      saved_cards, new_card, unknown_saved, suspended;
 };
 
 constexpr Texts kRu{"ru",
@@ -57,7 +57,8 @@ constexpr Texts kRu{"ru",
                     "с",
                     "Сохранённые карты",
                     "Новая карта",
-                    "Выберите одну из своих сохранённых карт"};
+                    "Выберите одну из своих сохранённых карт",
+                    "Выплаты партнёра приостановлены. Деньги не отправлены."};
 constexpr Texts kEn{"en",
                     "Receive a payout",
                     "Amount",
@@ -83,7 +84,8 @@ constexpr Texts kEn{"en",
                     "s",
                     "Saved cards",
                     "New card",
-                    "Choose one of your saved cards"};
+                    "Choose one of your saved cards",
+                    "The partner's payouts are suspended. No money was sent."};
 constexpr Texts kKk{"kk",
                     "Төлемді алу",
                     "Сома",
@@ -109,7 +111,8 @@ constexpr Texts kKk{"kk",
                     "с",
                     "Сақталған карталар",
                     "Жаңа карта",
-                    "Сақталған карталарыңыздың бірін таңдаңыз"};
+                    "Сақталған карталарыңыздың бірін таңдаңыз",
+                    "Серіктестің төлемдері тоқтатылды. Ақша жіберілмеді."};
 
 const Texts& texts(std::string_view lang) {
   if (lang == "en") return kEn;
@@ -261,7 +264,7 @@ std::string upper_latin(std::string_view name) {
 // cardholder's name, its issuer in the BIN table (then *issuer), a country of the partner's.
 std::string_view new_card_problem(const Texts& t, bool well_formed, const std::string& pan,
                                   std::string_view holder, const cards::BinTable& bins,
-                                  const Partner* partner, cards::Issuer* issuer) {
+                                  const PartnerSettings* partner, cards::Issuer* issuer) {
   if (!well_formed || pan.size() < cards::kPanDigitsMin || pan.size() > cards::kPanDigitsMax ||
       !cards::luhn_valid(pan)) {
     return t.invalid_card;
@@ -396,6 +399,9 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
       order.payout.status != PayoutStatus::kProcessing) {
     return respond(web::redirect(finish_path(lang, order.order.order_id)));
   }
+  // A suspended partner's order waits: paid once the partner is resumed, if it has not expired.
+  const PartnerView partner = dialect_.partner_of_tenant(tenant);
+  if (partner.suspended()) return respond(web::page(403, message_page(t, t.suspended, "declined")));
   const http::QueryParam holder_param = http::query_param(form, "cardholder");
   const http::QueryParam binding_param = http::query_param(form, "bindingId");
   Entry entry{holder_param.valid ? holder_param.value : std::string(),
@@ -418,9 +424,8 @@ void Pages::confirm(const http::Request& request, const http::Responder& respond
     if (c != ' ' && c != '-') pan.push_back(c);
   }
   cards::Issuer issuer;
-  const std::string_view problem =
-      new_card_problem(t, pan_param.valid, pan, entry.holder, cards_.bins(),
-                       dialect_.partner_of_tenant(tenant), &issuer);
+  const std::string_view problem = new_card_problem(t, pan_param.valid, pan, entry.holder,
+                                                    cards_.bins(), partner.settings, &issuer);
   if (!problem.empty()) {
     sodium_memzero(pan.data(), pan.size());
     return again(problem);

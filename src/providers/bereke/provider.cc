@@ -1,5 +1,6 @@
 #include "providers/bereke/provider.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -8,6 +9,8 @@
 #include "providers/bereke/api.h"
 #include "providers/bereke/cabinet.h"
 #include "providers/bereke/pages.h"
+#include "providers/bereke/settings.h"
+#include "tenants/credentials.h"
 
 namespace payoutd::providers::bereke {
 namespace {
@@ -18,30 +21,50 @@ using config::get_or;
 using config::minor_of;
 using config::required_string;
 
+// A partner of the config ([[bereke.partners]]): written into the tenant directory at start,
+// from then on a tenant like those onboarded at run time.
+struct ConfigPartner {
+  std::string id;  // the tenant is {kProvider, id}
+  std::string password;
+  PartnerSettings settings;
+};
+
 class BerekeProvider final : public Provider {
  public:
-  BerekeProvider(Options options, engine::ProvisionPlan plan, CabinetOptions cabinet)
+  BerekeProvider(Options options, std::vector<ConfigPartner> partners, engine::ProvisionPlan plan,
+                 CabinetOptions cabinet, bool sandbox)
       : options_(std::move(options)),
+        partners_(std::move(partners)),
         plan_(std::move(plan)),
-        cabinet_options_(std::move(cabinet)) {}
+        cabinet_options_(std::move(cabinet)),
+        kind_(sandbox) {}
 
   std::vector<Tenant> tenants() const override {
     std::vector<Tenant> out;
-    for (const Partner& p : options_.partners) out.push_back(tenant_of(p.id));
+    for (const ConfigPartner& p : partners_) out.push_back(tenant_of(p.id));
     return out;
   }
   const engine::ProvisionPlan& provision() const override { return plan_; }
   std::vector<ConfigSecret> secrets() const override {
     std::vector<ConfigSecret> out;
-    for (std::size_t i = 0; i < options_.partners.size(); ++i) {
-      out.push_back(
-          {"bereke.partners[" + std::to_string(i) + "].password", options_.partners[i].password});
+    for (std::size_t i = 0; i < partners_.size(); ++i) {
+      out.push_back({"bereke.partners[" + std::to_string(i) + "].password", partners_[i].password});
     }
     return out;
   }
-  bool pays_cards() const override { return !options_.partners.empty(); }
+  bool pays_cards() const override { return !partners_.empty(); }
+  const tenants::Kind* tenant_kind() const override { return &kind_; }
+  std::vector<tenants::ConfigTenant> config_tenants() const override {
+    std::vector<tenants::ConfigTenant> out;
+    for (const ConfigPartner& p : partners_) {
+      tenants::ConfigTenant t{tenant_of(p.id), kind_.encode(p.settings), {p.password}, {}};
+      t.digest = tenants::digest_hex(tenants::credential_digest(t.settings + "\n" + p.password));
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
   void start(Services services) override {
-    dialect_.emplace(services.cards, options_);
+    dialect_.emplace(services.cards, options_, services.tenants);
     pages_.emplace(services.cards, *dialect_);
     cabinet_.emplace(services.cards, *dialect_, cabinet_options_);
   }
@@ -55,8 +78,10 @@ class BerekeProvider final : public Provider {
 
  private:
   Options options_;
+  std::vector<ConfigPartner> partners_;
   engine::ProvisionPlan plan_;
   CabinetOptions cabinet_options_;
+  PartnerKind kind_;
   std::optional<Dialect> dialect_;
   std::optional<Pages> pages_;
   std::optional<CabinetSection> cabinet_;
@@ -81,7 +106,7 @@ CabinetOptions load_cabinet(const toml::table& root, const LoadContext& context)
 }
 
 // bereke.partners[i].funding: "transit" and/or "corporate_card" (both when absent).
-void load_funding(const toml::table& p, const std::string& where, Partner& partner) {
+void load_funding(const toml::table& p, const std::string& where, PartnerSettings& partner) {
   const toml::array* funding = p["funding"].as_array();
   if (!funding) return;
   partner.transit_funding = partner.card_funding = false;
@@ -98,12 +123,14 @@ void load_funding(const toml::table& p, const std::string& where, Partner& partn
 }
 
 // bereke.partners[i] (`where`): its credentials, KNP, fee, funding methods and card countries.
-Partner load_partner(const toml::table& p, const std::string& where, const LoadContext& context) {
-  Partner partner;
-  partner.id = required_string(p, where, "id");
+ConfigPartner load_partner(const toml::table& p, const std::string& where,
+                           const LoadContext& context) {
+  ConfigPartner config;
+  config.id = required_string(p, where, "id");
+  config.password = required_string(p, where, "password");
+  PartnerSettings& partner = config.settings;
   partner.user_name = required_string(p, where, "user_name");
-  partner.password = required_string(p, where, "password");
-  if (partner.user_name.size() > 30 || partner.password.size() > 30) {
+  if (partner.user_name.size() > 30 || config.password.size() > 30) {
     fail(where, "user_name and password are 30 characters at most");
   }
   partner.client_certificates = config::client_certificate_policy(p, where, context.client_ca);
@@ -122,11 +149,14 @@ Partner load_partner(const toml::table& p, const std::string& where, const LoadC
     partner.card_countries.clear();
     for (const auto& c : *countries) {
       auto value = c.value<std::string>();
-      if (!value || value->size() != 2) fail(where + ".card_countries", "are two-letter codes");
+      if (!value || value->size() != 2 ||
+          !std::all_of(value->begin(), value->end(), [](char x) { return x >= 'A' && x <= 'Z'; })) {
+        fail(where + ".card_countries", "are two-letter codes (KZ)");
+      }
       partner.card_countries.push_back(*value);
     }
   }
-  return partner;
+  return config;
 }
 
 // The sandbox's accounts of partner `tenant` (bereke.partners[i], `where`), into `plan`: its
@@ -175,6 +205,7 @@ void load_accounts(const toml::table& p, const std::string& where, const Tenant&
 std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& context) {
   const toml::table& bereke = config::section(root, "bereke");
   Options o;
+  std::vector<ConfigPartner> partners;
   engine::ProvisionPlan plan;
   o.throttle = context.throttle;
   o.node = get_or<std::string>(bereke, "bereke", "node", o.node);
@@ -189,23 +220,28 @@ std::unique_ptr<Provider> load(const toml::table& root, const LoadContext& conte
   }
   o.session_timeout_default_s = bounded(bereke, "bereke", "session_timeout_s", 1200, 1, 999'999);
   plan.marker = "provisioned:bereke";
-  if (const toml::array* partners = bereke["partners"].as_array()) {
-    for (std::size_t i = 0; i < partners->size(); ++i) {
+  if (const toml::array* listed = bereke["partners"].as_array()) {
+    for (std::size_t i = 0; i < listed->size(); ++i) {
       const std::string where = "bereke.partners[" + std::to_string(i) + "]";
-      const toml::table* p = (*partners)[i].as_table();
+      const toml::table* p = (*listed)[i].as_table();
       if (!p) fail(where, "must be a table");
-      Partner partner = load_partner(*p, where, context);
-      for (const auto& existing : o.partners) {
-        if (existing.id == partner.id || existing.user_name == partner.user_name) {
+      ConfigPartner partner = load_partner(*p, where, context);
+      for (const auto& existing : partners) {
+        if (existing.id == partner.id ||
+            existing.settings.user_name == partner.settings.user_name) {
           fail(where, "duplicate partner id or user_name");
+        }
+        // The directory finds a partner by its password's digest: one partner each.
+        if (existing.password == partner.password) {
+          fail(where + ".password", "a password belongs to one partner only");
         }
       }
       load_accounts(*p, where, tenant_of(partner.id), plan);
-      o.partners.push_back(std::move(partner));
+      partners.push_back(std::move(partner));
     }
   }
-  return std::make_unique<BerekeProvider>(std::move(o), std::move(plan),
-                                          load_cabinet(root, context));
+  return std::make_unique<BerekeProvider>(std::move(o), std::move(partners), std::move(plan),
+                                          load_cabinet(root, context), context.sandbox);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "core/assert.h"
 #include "providers/qiwi/api.h"
+#include "providers/settings_fields.h"
 #include "web/api.h"
 
 namespace payoutd::providers::qiwi {
@@ -11,7 +12,6 @@ namespace {
 
 constexpr std::size_t kIdSizeMax = 64;
 constexpr std::size_t kNameSizeMax = 256;
-constexpr std::size_t kCertificatesMax = 16;
 constexpr std::int64_t kCreditDelayMsMax = 86'400'000;
 constexpr std::string_view kIdRule = "must be 1 to 64 characters of A-Z a-z 0-9 . _ -";
 constexpr std::string_view kMembers[] = {"funders", "clients", "clientCertSubjects",
@@ -27,24 +27,6 @@ std::string_view mode_name(ClientMode mode) {
       return "normal";
   }
   return "normal";
-}
-
-// The array `name` of `settings` (absent: empty); nullptr with *problem when it is not one or
-// is longer than `size_max`.
-const json::Value::Array* array_member(const json::Value& settings, std::string_view name,
-                                       std::size_t size_max, std::string* problem) {
-  static const json::Value::Array kNone;
-  const json::Value* v = settings.find(name);
-  if (!v || v->is_null()) return &kNone;
-  if (!v->is_array()) {
-    *problem = "settings." + std::string(name) + ": must be an array";
-    return nullptr;
-  }
-  if (v->as_array().size() > size_max) {
-    *problem = "settings." + std::string(name) + ": at most " + std::to_string(size_max);
-    return nullptr;
-  }
-  return &v->as_array();
 }
 
 bool read_funder(const json::Value& item, const std::string& where, std::string* problem,
@@ -90,22 +72,6 @@ bool read_client(const json::Value& item, const std::string& where, std::string*
   if (!f.string("accountId", kIdSizeMax, &out.account_id)) return false;
   if (!web::is_partner_id(out.account_id, kIdSizeMax)) return f.fail("accountId", kIdRule);
   return f.currency("currency", &out.currency) && read_mode(f, item, out);
-}
-
-bool read_strings(const json::Value& settings, std::string_view name, std::string* problem,
-                  std::vector<std::string>& out) {
-  const json::Value::Array* items = array_member(settings, name, kCertificatesMax, problem);
-  if (!items) return false;
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    const json::Value& v = (*items)[i];
-    if (!v.is_string() || v.as_string().empty() || v.as_string().size() > kNameSizeMax) {
-      *problem = "settings." + std::string(name) + "[" + std::to_string(i) +
-                 "]: must be a string of 1 to 256 bytes";
-      return false;
-    }
-    out.push_back(v.as_string());
-  }
-  return true;
 }
 
 // Funders and clients: each id once; a client's wallet id once.
@@ -160,25 +126,11 @@ std::string_view ProductKind::provider() const { return kProvider; }
 
 std::shared_ptr<const tenants::Settings> ProductKind::decode(const json::Value& v,
                                                              std::string* problem) const {
-  if (!v.is_object()) return *problem = "settings: must be an object", nullptr;
-  for (const auto& [name, value] : v.as_object()) {
-    if (std::find(std::begin(kMembers), std::end(kMembers), name) == std::end(kMembers)) {
-      *problem = "settings." + name + ": is not a QIWI product setting";
-      return nullptr;
-    }
-  }
+  if (!only_members(v, kMembers, "a QIWI product setting", problem)) return nullptr;
   auto s = std::make_shared<ProductSettings>();
   if (!read_lists(v, problem, *s) ||
-      !read_strings(v, "clientCertSubjects", problem, s->client_certificates.subjects) ||
-      !read_strings(v, "clientCertSpkiSha256", problem, s->client_certificates.spki_sha256)) {
+      !read_client_certificates(v, problem, s->client_certificates)) {
     return nullptr;
-  }
-  for (std::size_t i = 0; i < s->client_certificates.spki_sha256.size(); ++i) {
-    if (!is_spki_pin(s->client_certificates.spki_sha256[i])) {
-      *problem = "settings.clientCertSpkiSha256[" + std::to_string(i) +
-                 "]: is not a base64 SHA-256 (44 characters ending in '=')";
-      return nullptr;
-    }
   }
   if (std::string duplicate = duplicate_in(*s); !duplicate.empty()) {
     *problem = std::move(duplicate);
@@ -204,14 +156,7 @@ std::string ProductKind::encode(const tenants::Settings& settings) const {
     w.end_object();
   }
   w.end_array();
-  const auto strings = [&w](std::string_view key, const std::vector<std::string>& values) {
-    if (values.empty()) return;
-    w.key(key).begin_array();
-    for (const std::string& v : values) w.string(v);
-    w.end_array();
-  };
-  strings("clientCertSubjects", s.client_certificates.subjects);
-  strings("clientCertSpkiSha256", s.client_certificates.spki_sha256);
+  write_client_certificates(w, s.client_certificates);
   w.end_object();
   return out;
 }
