@@ -473,7 +473,9 @@ bool client_ca_configured(const Config& config) {
 void load_admin(const toml::table& root, Config& config) {
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
-  config.admin.token_bootstrap_only = !config.sandbox;  // docs/admin.md ("Staff, roles and API keys")
+  // Outside the sandbox the token only bootstraps the staff (docs/admin.md, "Staff, roles and API
+  // keys").
+  config.admin.token_bootstrap_only = !config.sandbox;
   config.admin.client_certificates =
       config::client_certificate_policy(admin, "admin", client_ca_configured(config));
   const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);

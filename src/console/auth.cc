@@ -213,8 +213,8 @@ void Auth::enrolment(const Session& session, std::function<void(std::optional<st
     return done(open_totp(vault_, login, session.member.totp_pending_sealed));
   }
   // The first ask seals a new secret; one asked again (a reload, another node) finds it.
-  auto change = [this, sealed = seal_totp(vault_, login, new_totp_secret())](
-                    Member& m, store::WriteTxn&, std::int64_t) {
+  auto change = [sealed = seal_totp(vault_, login, new_totp_secret())](Member& m, store::WriteTxn&,
+                                                                       std::int64_t) {
     if (!m.totp_pending_sealed.empty() || !m.totp_sealed.empty()) return false;
     m.totp_pending_sealed = sealed;
     return true;

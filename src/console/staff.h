@@ -1,8 +1,9 @@
 #pragma once
-// Operator staff (docs/admin.md ("Staff, roles and API keys")): the members who call the admin API with their own API keys
-// and sign in to the console, each with roles (admin/actor.h). Stored as records of tenant ""
-// (the kinds below), written only inside committer jobs, so every node sees a change at once: a
-// disabled member's keys and sessions stop on the next call of any node, and a revoked key too.
+// Operator staff (docs/admin.md, "Staff, roles and API keys"): the members who call the admin API
+// with their own API keys and sign in to the console, each with roles (admin/actor.h). Stored as
+// records of tenant "" (the kinds below), written only inside committer jobs, so every node sees a
+// change at once: a disabled member's keys and sessions stop on the next call of any node, and a
+// revoked key too.
 //
 // What is stored of each secret: the password as an argon2id hash (cabinet::hash_password); the
 // TOTP secret sealed by the vault (cards/vault.h, as one-time codes of the outbox are: bound to

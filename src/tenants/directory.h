@@ -1,7 +1,7 @@
 #pragma once
-// The tenant directory: every partner of every provider, as data (docs/admin.md ("Tenants (partners at run time)")). Each
-// node keeps an immutable snapshot of it (tenants/snapshot.h) that the request path reads without
-// a lock or an allocation, and refreshes it
+// The tenant directory: every partner of every provider, as data (docs/admin.md ("Tenants (partners
+// at run time)")). Each node keeps an immutable snapshot of it (tenants/snapshot.h) that the
+// request path reads without a lock or an allocation, and refreshes it
 //   (a) at once on the node that changed something (Changes runs its answers after the refresh),
 //   (b) on every node, when the directory's revision record changed: polled every refresh_ms,
 //   (c) synchronously, when a request names a tenant or presents a credential the snapshot does
