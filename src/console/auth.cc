@@ -111,8 +111,8 @@ void Auth::password(std::string login, std::string password, std::string address
   if (wait > 0) done({.outcome = Outcome::kThrottled, .retry_after_ms = wait});
 }
 
-void Auth::verify(std::string login, std::string password, std::string address, bool vouched,
-                  std::function<void(Result)> done) {
+void Auth::verify(const std::string& login, std::string password, const std::string& address,
+                  bool vouched, std::function<void(Result)> done) {
   const auto member = staff_.member(login);
   if (!member.ok()) {
     sodium_memzero(password.data(), password.size());
@@ -161,7 +161,7 @@ void Auth::open_session(const std::string& login, bool verified, const std::stri
   if (!submit<Result>(engine_, std::move(apply), finish)) done({Outcome::kBusy});
 }
 
-void Auth::code(const Session& session, std::string code, std::string address,
+void Auth::code(const Session& session, std::string code, const std::string& address,
                 std::function<void(Result)> done) {
   const std::string credential = "totp:" + session.login;
   if (const std::int64_t wait = checks_.throttled_ms(credential, address); wait > 0) {
@@ -226,7 +226,7 @@ void Auth::enrolment(const Session& session, std::function<void(std::optional<st
 }
 
 void Auth::change_password(const Session& session, std::string current, std::string next,
-                           std::string again, std::string address,
+                           std::string again, const std::string& address,
                            std::function<void(Outcome)> done) {
   const bool acceptable = next.size() >= kPasswordCharsMin && next.size() <= kPasswordCharsMax &&
                           next == again && next != current;
@@ -294,7 +294,7 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
       now - s->created_ms >= options_.session_max_ms) {
     return none;
   }
-  const auto member = staff_.member(s->login);
+  auto member = staff_.member(s->login);
   if (!member.ok()) return Failure{member.error()};
   if (!*member || (*member)->disabled) return none;  // disabled: every session ends at once
   s->member = std::move(**member);
