@@ -125,8 +125,8 @@ void Auth::login(std::string login, std::string password, std::string address,
   }
 }
 
-void Auth::verify(std::string login, std::string password, std::string address, bool vouched,
-                  std::function<void(LoginResult)> done) {
+void Auth::verify(const std::string& login, std::string password, const std::string& address,
+                  bool vouched, std::function<void(LoginResult)> done) {
   const User* u = user(login);
   const bool verified = password_matches(u ? u->password_hash : dummy_hash_, password,
                                          options_.refuse_published_passwords, "cabinet", login) &&

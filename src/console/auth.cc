@@ -104,8 +104,8 @@ void Auth::password(std::string login, std::string password, std::string address
                     const std::string& device, std::function<void(Result)> done) {
   const std::int64_t wait = checks_.check_password(
       devices_, std::move(login), std::move(password), std::move(address), device,
-      [this, done](std::string l, std::string p, std::string a, bool vouched) {
-        verify(std::move(l), std::move(p), std::move(a), vouched, done);
+      [this, done](const std::string& l, std::string p, const std::string& a, bool vouched) {
+        verify(l, std::move(p), a, vouched, done);
       },
       [done] { done({Outcome::kBusy}); });
   if (wait > 0) done({.outcome = Outcome::kThrottled, .retry_after_ms = wait});

@@ -293,7 +293,7 @@ void Staff::create(Member m, std::function<void(Change, Member)> done) {
     put_member(txn, created, true);
     return Outcome{Change::kOk, created};
   };
-  auto finish = [done](Outcome o, const store::Status& status) {
+  auto finish = [done](const Outcome& o, const store::Status& status) {
     if (!status.ok) return done(Change::kUnavailable, {});
     done(o.first, std::move(o.second));
   };
@@ -321,7 +321,7 @@ void Staff::change_member(std::string login, MemberChange change,
 }
 
 void Staff::update(std::string login, std::optional<std::string> name, std::optional<Roles> roles,
-                   std::string actor, std::function<void(Change, Member)> done) {
+                   const std::string& actor, std::function<void(Change, Member)> done) {
   if (roles && actor == login) return done(Change::kOwnRoles, {});
   change_member(
       std::move(login),

@@ -128,7 +128,7 @@ class Staff {
   void create(Member m, std::function<void(Change, Member)> done);
   // Sets the name and/or roles of `login` as `actor` asks.
   void update(std::string login, std::optional<std::string> name, std::optional<admin::Roles> roles,
-              std::string actor, std::function<void(Change, Member)> done);
+              const std::string& actor, std::function<void(Change, Member)> done);
   void set_disabled(std::string login, bool disabled, std::function<void(Change, Member)> done);
   // Applies `change` to the member's record as the transaction reads it (the console's password,
   // TOTP and sign-in steps, which write their session in the same transaction): `change` returns
