@@ -293,7 +293,7 @@ void Staff::create(Member m, std::function<void(Change, Member)> done) {
     put_member(txn, created, true);
     return Outcome{Change::kOk, created};
   };
-  auto finish = [done](const Outcome& o, const store::Status& status) {
+  auto finish = [done](Outcome o, const store::Status& status) {
     if (!status.ok) return done(Change::kUnavailable, {});
     done(o.first, std::move(o.second));
   };
@@ -367,7 +367,7 @@ void Staff::create_key(std::string login, std::string name,
     put_member(txn, *m, false);
     return Outcome{Change::kOk, created};
   };
-  auto finish = [done, shown = api_key_text(text)](Outcome o, const store::Status& status) {
+  auto finish = [done, shown = api_key_text(text)](const Outcome& o, const store::Status& status) {
     if (!status.ok) return done(Change::kUnavailable, {}, {});
     done(o.change, o.key, o.change == Change::kOk ? shown : std::string());
   };
