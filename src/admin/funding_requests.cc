@@ -63,7 +63,7 @@ FundingDesk::FundingDesk(Requests& requests) : requests_(requests) {
 }
 
 void FundingDesk::move(engine::FundingDirection direction, const http::Request& request,
-                       const Actor& actor, http::Responder respond, const Tenant& tenant,
+                       const Actor& actor, const http::Responder& respond, const Tenant& tenant,
                        const std::string& funder, const std::string& id) const {
   std::string problem;
   auto body = web::parse_object(request.body, &problem);
@@ -79,7 +79,7 @@ void FundingDesk::move(engine::FundingDirection direction, const http::Request& 
   draft.subject = funder;
   draft.external_id = id;
   draft.amount = amount;
-  requests_.submit(std::move(draft), actor, std::move(respond));
+  requests_.submit(std::move(draft), actor, respond);
 }
 
 }  // namespace payoutd::admin

@@ -45,7 +45,7 @@ class FundingDesk {
   // validation.error, 404 funder.not.found, 409 id.conflict, 422 currency.mismatch or
   // funder.insufficient.funds, 503.
   void move(engine::FundingDirection direction, const http::Request& request, const Actor& actor,
-            http::Responder respond, const Tenant& tenant, const std::string& funder,
+            const http::Responder& respond, const Tenant& tenant, const std::string& funder,
             const std::string& id) const;
 
  private:

@@ -1,5 +1,5 @@
 // The admin API's routes of the operators' audit log and of maker-checker's requests
-// (docs/admin.md ("The operators' audit log and maker-checker on money")).
+// (docs/admin.md, "The operators' audit log and maker-checker on money").
 #include <charconv>
 
 #include "admin/answers.h"

@@ -129,7 +129,7 @@ bool Requests::needs_approval(const Amount& amount) const {
   return true;
 }
 
-void Requests::submit(Request draft, const Actor& actor, http::Responder respond) const {
+void Requests::submit(Request draft, const Actor& actor, const http::Responder& respond) const {
   const RequestKind* k = kind(draft.kind);
   PAYOUTD_ASSERT(k != nullptr, "a request of a kind that was never added");
   const bool two = !draft.amount || needs_approval(*draft.amount);
@@ -142,7 +142,9 @@ void Requests::submit(Request draft, const Actor& actor, http::Responder respond
       [this](const SubmitInput& in, store::WriteTxn& txn, std::int64_t now_ms) {
         return make_or_do(in, txn, now_ms);
       },
-      [respond](KindAnswer a, const store::Status& status) { answer_job(respond, a, status); });
+      [respond](const KindAnswer& a, const store::Status& status) {
+        answer_job(respond, a, status);
+      });
   if (!trail_.committer().submit(std::move(job))) respond(unavailable());
 }
 
@@ -179,7 +181,7 @@ KindAnswer Requests::make_or_do(const SubmitInput& in, store::WriteTxn& txn,
 }
 
 void Requests::decide(std::int64_t id, Decision decision, const Actor& actor,
-                      http::Responder respond) const {
+                      const http::Responder& respond) const {
   const auto stored = store_.get_record("", kOperatorRequest, numbered_key(id));
   if (!stored.ok()) return respond(unavailable());
   const std::optional<Request> declared = *stored ? parse_request(**stored) : std::nullopt;
@@ -192,7 +194,9 @@ void Requests::decide(std::int64_t id, Decision decision, const Actor& actor,
       [this](const DecideInput& in, store::WriteTxn& txn, std::int64_t now_ms) {
         return decide_in(in, txn, now_ms);
       },
-      [respond](KindAnswer a, const store::Status& status) { answer_job(respond, a, status); });
+      [respond](const KindAnswer& a, const store::Status& status) {
+        answer_job(respond, a, status);
+      });
   if (!trail_.committer().submit(std::move(job))) respond(unavailable());
 }
 

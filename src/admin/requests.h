@@ -119,10 +119,10 @@ class Requests {
   // The job described above for `draft` (kind, tenant, subject, external_id, amount, params set)
   // asked by `actor`: answers 200 with the kind's body when done at once (or done before), 202
   // with the request when one is pending (made now or before), or the refusal.
-  void submit(Request draft, const Actor& actor, http::Responder respond) const;
+  void submit(Request draft, const Actor& actor, const http::Responder& respond) const;
   // POST requests/{id}/approve or /reject by `actor` (who holds the finance role).
   void decide(std::int64_t id, Decision decision, const Actor& actor,
-              http::Responder respond) const;
+              const http::Responder& respond) const;
   // GET requests/{id}; GET requests: {"requests":[...][,"nextBefore":"<id>"]}.
   void show(std::int64_t id, const http::Responder& respond) const;
   void list(const RequestQuery& query, const http::Responder& respond) const;

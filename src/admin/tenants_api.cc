@@ -221,8 +221,9 @@ void TenantsApi::create(const Call& call) {
   }
   if (!problem.empty()) return call.respond(error(400, "validation.error", problem));
   log::annotate(tenant.provider, tenant.id);
-  changes_.create(std::move(tenant), *settings,
-                  [respond = call.respond](ChangeResult r) { answer_change(respond, r, 201); });
+  changes_.create(std::move(tenant), *settings, [respond = call.respond](const ChangeResult& r) {
+    answer_change(respond, r, 201);
+  });
 }
 
 void TenantsApi::show(const Call& call) {
@@ -251,28 +252,32 @@ void TenantsApi::patch(const Call& call) {
     }
   }
   if (!problem.empty()) return call.respond(error(400, "validation.error", problem));
-  changes_.apply_settings(*tenant, tenants::Changes::merge(*settings),
-                          [respond = call.respond](ChangeResult r) { answer_change(respond, r); });
+  changes_.apply_settings(
+      *tenant, tenants::Changes::merge(*settings),
+      [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
 }
 
 void TenantsApi::suspend(const Call& call) {
   const auto tenant = path_tenant(call.path[1], call.respond);
   if (!tenant) return;
-  changes_.set_status(*tenant, tenants::Status::kSuspended,
-                      [respond = call.respond](ChangeResult r) { answer_change(respond, r); });
+  changes_.set_status(
+      *tenant, tenants::Status::kSuspended,
+      [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
 }
 
 void TenantsApi::resume(const Call& call) {
   const auto tenant = path_tenant(call.path[1], call.respond);
   if (!tenant) return;
-  changes_.set_status(*tenant, tenants::Status::kActive,
-                      [respond = call.respond](ChangeResult r) { answer_change(respond, r); });
+  changes_.set_status(
+      *tenant, tenants::Status::kActive,
+      [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
 }
 
 void TenantsApi::close(const Call& call) {
   const auto tenant = path_tenant(call.path[1], call.respond);
   if (!tenant) return;
-  changes_.close(*tenant, [respond = call.respond](ChangeResult r) { answer_change(respond, r); });
+  changes_.close(*tenant,
+                 [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
 }
 
 void TenantsApi::rotate(const Call& call) {
@@ -290,7 +295,7 @@ void TenantsApi::rotate(const Call& call) {
     overlap_seconds = *n;
   }
   changes_.rotate(*tenant, overlap_seconds * 1000,
-                  [respond = call.respond](ChangeResult r) { answer_change(respond, r); });
+                  [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
 }
 
 }  // namespace payoutd::admin

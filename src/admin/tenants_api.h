@@ -1,5 +1,5 @@
 #pragma once
-// The admin API's tenants (docs/admin.md ("Tenants (partners at run time)")): partners of every
+// The admin API's tenants (docs/admin.md, "Tenants (partners at run time)"): partners of every
 // provider with a tenant kind (providers::Provider::tenant_kind), onboarded, listed, shown,
 // changed, suspended, resumed, closed and given new credentials at run time, under
 // /admin/v1/tenants[/{tenant}[/...]], {tenant} being the tenant's key ("qiwi:<product>"). The

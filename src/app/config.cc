@@ -473,7 +473,9 @@ bool client_ca_configured(const Config& config) {
 void load_admin(const toml::table& root, Config& config) {
   const toml::table& admin = section(root, "admin");
   config.admin.token = get_or<std::string>(admin, "admin", "token", "");
-  config.admin.token_bootstrap_only = !config.sandbox;  // docs/admin.md ("Staff, roles and API keys")
+  // Outside the sandbox the token only bootstraps the staff (docs/admin.md, "Staff, roles and API
+  // keys").
+  config.admin.token_bootstrap_only = !config.sandbox;
   config.admin.client_certificates =
       config::client_certificate_policy(admin, "admin", client_ca_configured(config));
   const bool admin_enabled = get_or<bool>(admin, "admin", "enabled", true);
@@ -490,7 +492,7 @@ void load_admin(const toml::table& root, Config& config) {
   }
   config.admin.maker_checker = {
       .approval_thresholds = config::amounts_by_currency(admin, "admin", "approval_threshold"),
-      .request_ttl_s = config::bounded(admin, "admin", "request_ttl_s", 86'400, 1, 90 * 86'400)};
+      .request_ttl_s = config::bounded(admin, "admin", "request_ttl_s", 86'400, 1, 90LL * 86'400)};
 }
 
 // [statements]: the zone of a statement's day, and the lines of one statement or report answer.

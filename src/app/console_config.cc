@@ -53,8 +53,8 @@ void load_console(const toml::table& root, bool sandbox, const ThrottleOptions& 
   const toml::table& t = config::section(root, "console");
   o.checks.throttle = throttle;
   o.refuse_published_passwords = !sandbox;
-  o.session_idle_ms = bounded(t, "console", "session_idle_minutes", 15, 1, 24 * 60) * 60'000;
-  o.session_max_ms = bounded(t, "console", "session_max_hours", 8, 1, 24 * 7) * 3'600'000;
+  o.session_idle_ms = bounded(t, "console", "session_idle_minutes", 15, 1, 24LL * 60) * 60'000;
+  o.session_max_ms = bounded(t, "console", "session_max_hours", 8, 1, 24LL * 7) * 3'600'000;
   o.device_ms = bounded(t, "console", "device_days", 30, 1, 3650) * 86'400'000LL;
   o.issuer = config::get_or<std::string>(t, "console", "issuer", "payoutd");
   if (o.issuer.empty() || o.issuer.size() > 64 || o.issuer.find(':') != std::string::npos) {

@@ -113,8 +113,8 @@ void Auth::login(std::string login, std::string password, std::string address,
                  const std::string& device, std::function<void(LoginResult)> done) {
   const std::int64_t wait = checks_.check_password(
       devices_, std::move(login), std::move(password), std::move(address), device,
-      [this, done](std::string l, std::string p, std::string a, bool vouched) {
-        verify(std::move(l), std::move(p), std::move(a), vouched, done);
+      [this, done](const std::string& l, std::string p, const std::string& a, bool vouched) {
+        verify(l, std::move(p), a, vouched, done);
       },
       [done] { done({LoginOutcome::kBusy}); });
   if (wait > 0) {
@@ -125,13 +125,13 @@ void Auth::login(std::string login, std::string password, std::string address,
   }
 }
 
-void Auth::verify(std::string login, std::string password, std::string address, bool vouched,
-                  std::function<void(LoginResult)> done) {
+void Auth::verify(const std::string& login, std::string password, const std::string& address,
+                  bool vouched, std::function<void(LoginResult)> done) {
   const User* u = user(login);
   const bool verified = password_matches(u ? u->password_hash : dummy_hash_, password,
                                          options_.refuse_published_passwords, "cabinet", login) &&
                         u;
-  decide(login, verified, std::move(address), vouched, std::move(done));
+  decide(login, verified, address, vouched, std::move(done));
 }
 
 void Auth::decide(const std::string& login, bool verified, std::string address, bool vouched,

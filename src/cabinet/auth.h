@@ -126,8 +126,8 @@ class Auth {
   static std::string new_secret();
 
  private:
-  void verify(std::string login, std::string password, std::string address, bool vouched,
-              std::function<void(LoginResult)> done);
+  void verify(const std::string& login, std::string password, const std::string& address,
+              bool vouched, std::function<void(LoginResult)> done);
   void decide(const std::string& login, bool verified, std::string address, bool vouched,
               std::function<void(LoginResult)> done);
 

@@ -17,7 +17,7 @@ namespace payoutd::cabinet {
 CredentialChecks::CredentialChecks(const Clock& clock, CheckOptions options,
                                    const char* thread_name)
     : clock_(clock),
-      options_(std::move(options)),
+      options_(options),
       throttle_(options_.throttle),
       budgets_(options_.checks_per_address_per_minute, 60'000, options_.checks_per_address_burst,
                options_.throttle.entries_max) {

@@ -104,15 +104,15 @@ void Auth::password(std::string login, std::string password, std::string address
                     const std::string& device, std::function<void(Result)> done) {
   const std::int64_t wait = checks_.check_password(
       devices_, std::move(login), std::move(password), std::move(address), device,
-      [this, done](std::string l, std::string p, std::string a, bool vouched) {
-        verify(std::move(l), std::move(p), std::move(a), vouched, done);
+      [this, done](const std::string& l, std::string p, const std::string& a, bool vouched) {
+        verify(l, std::move(p), a, vouched, done);
       },
       [done] { done({Outcome::kBusy}); });
   if (wait > 0) done({.outcome = Outcome::kThrottled, .retry_after_ms = wait});
 }
 
-void Auth::verify(std::string login, std::string password, std::string address, bool vouched,
-                  std::function<void(Result)> done) {
+void Auth::verify(const std::string& login, std::string password, const std::string& address,
+                  bool vouched, std::function<void(Result)> done) {
   const auto member = staff_.member(login);
   if (!member.ok()) {
     sodium_memzero(password.data(), password.size());
@@ -161,7 +161,7 @@ void Auth::open_session(const std::string& login, bool verified, const std::stri
   if (!submit<Result>(engine_, std::move(apply), finish)) done({Outcome::kBusy});
 }
 
-void Auth::code(const Session& session, std::string code, std::string address,
+void Auth::code(const Session& session, std::string code, const std::string& address,
                 std::function<void(Result)> done) {
   const std::string credential = "totp:" + session.login;
   if (const std::int64_t wait = checks_.throttled_ms(credential, address); wait > 0) {
@@ -213,8 +213,8 @@ void Auth::enrolment(const Session& session, std::function<void(std::optional<st
     return done(open_totp(vault_, login, session.member.totp_pending_sealed));
   }
   // The first ask seals a new secret; one asked again (a reload, another node) finds it.
-  auto change = [this, sealed = seal_totp(vault_, login, new_totp_secret())](
-                    Member& m, store::WriteTxn&, std::int64_t) {
+  auto change = [sealed = seal_totp(vault_, login, new_totp_secret())](Member& m, store::WriteTxn&,
+                                                                       std::int64_t) {
     if (!m.totp_pending_sealed.empty() || !m.totp_sealed.empty()) return false;
     m.totp_pending_sealed = sealed;
     return true;
@@ -226,7 +226,7 @@ void Auth::enrolment(const Session& session, std::function<void(std::optional<st
 }
 
 void Auth::change_password(const Session& session, std::string current, std::string next,
-                           std::string again, std::string address,
+                           std::string again, const std::string& address,
                            std::function<void(Outcome)> done) {
   const bool acceptable = next.size() >= kPasswordCharsMin && next.size() <= kPasswordCharsMax &&
                           next == again && next != current;
@@ -294,7 +294,7 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
       now - s->created_ms >= options_.session_max_ms) {
     return none;
   }
-  const auto member = staff_.member(s->login);
+  auto member = staff_.member(s->login);
   if (!member.ok()) return Failure{member.error()};
   if (!*member || (*member)->disabled) return none;  // disabled: every session ends at once
   s->member = std::move(**member);

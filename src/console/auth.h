@@ -87,7 +87,7 @@ class Auth {
   void password(std::string login, std::string password, std::string address,
                 const std::string& device, std::function<void(Result)> done);
   // The code step of a kCode session, or the confirming code of a kEnrol one.
-  void code(const Session& session, std::string code, std::string address,
+  void code(const Session& session, std::string code, const std::string& address,
             std::function<void(Result)> done);
   // The secret offered to a kEnrol session (the same until it is confirmed), in clear for the
   // page only; nullopt when the vault is closed or the store failed.
@@ -95,7 +95,8 @@ class Auth {
   // Replaces the member's password: `current` must be right (argon2id, on the worker), `next`
   // at least kPasswordCharsMin characters and typed twice alike (`again`).
   void change_password(const Session& session, std::string current, std::string next,
-                       std::string again, std::string address, std::function<void(Outcome)> done);
+                       std::string again, const std::string& address,
+                       std::function<void(Outcome)> done);
 
   // The open session of a cookie's token; touches it (at most once a minute). The store's
   // ReadError when it cannot be read.
@@ -115,8 +116,8 @@ class Auth {
   void sign_in_event(std::string_view event, std::string_view login,
                      std::string_view address) const;
 
-  void verify(std::string login, std::string password, std::string address, bool vouched,
-              std::function<void(Result)> done);
+  void verify(const std::string& login, std::string password, const std::string& address,
+              bool vouched, std::function<void(Result)> done);
   void open_session(const std::string& login, bool verified, const std::string& address,
                     bool vouched, std::function<void(Result)> done);
 

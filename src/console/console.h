@@ -1,9 +1,9 @@
 #pragma once
-// The operators' plane that stands on staff accounts (docs/console.md, docs/admin.md ("Staff, roles and API keys")): the
-// staff in the store (staff.h), their sign-in (auth.h) with its own credential worker, the admin
-// API's staff section and API keys (staff_api.h), and the console's pages (pages.h). main builds
-// one, hands api() to the admin API (as a section and as its key directory) and pages() to the
-// server, then bootstraps the config's staff.
+// The operators' plane that stands on staff accounts (docs/console.md, docs/admin.md ("Staff, roles
+// and API keys")): the staff in the store (staff.h), their sign-in (auth.h) with its own credential
+// worker, the admin API's staff section and API keys (staff_api.h), and the console's pages
+// (pages.h). main builds one, hands api() to the admin API (as a section and as its key directory)
+// and pages() to the server, then bootstraps the config's staff.
 #include <memory>
 
 #include "cabinet/credential_checks.h"

@@ -321,7 +321,7 @@ void Staff::change_member(std::string login, MemberChange change,
 }
 
 void Staff::update(std::string login, std::optional<std::string> name, std::optional<Roles> roles,
-                   std::string actor, std::function<void(Change, Member)> done) {
+                   const std::string& actor, std::function<void(Change, Member)> done) {
   if (roles && actor == login) return done(Change::kOwnRoles, {});
   change_member(
       std::move(login),
@@ -367,7 +367,7 @@ void Staff::create_key(std::string login, std::string name,
     put_member(txn, *m, false);
     return Outcome{Change::kOk, created};
   };
-  auto finish = [done, shown = api_key_text(text)](Outcome o, const store::Status& status) {
+  auto finish = [done, shown = api_key_text(text)](const Outcome& o, const store::Status& status) {
     if (!status.ok) return done(Change::kUnavailable, {}, {});
     done(o.change, o.key, o.change == Change::kOk ? shown : std::string());
   };

@@ -1,8 +1,9 @@
 #pragma once
-// Operator staff (docs/admin.md ("Staff, roles and API keys")): the members who call the admin API with their own API keys
-// and sign in to the console, each with roles (admin/actor.h). Stored as records of tenant ""
-// (the kinds below), written only inside committer jobs, so every node sees a change at once: a
-// disabled member's keys and sessions stop on the next call of any node, and a revoked key too.
+// Operator staff (docs/admin.md, "Staff, roles and API keys"): the members who call the admin API
+// with their own API keys and sign in to the console, each with roles (admin/actor.h). Stored as
+// records of tenant "" (the kinds below), written only inside committer jobs, so every node sees a
+// change at once: a disabled member's keys and sessions stop on the next call of any node, and a
+// revoked key too.
 //
 // What is stored of each secret: the password as an argon2id hash (cabinet::hash_password); the
 // TOTP secret sealed by the vault (cards/vault.h, as one-time codes of the outbox are: bound to
@@ -127,7 +128,7 @@ class Staff {
   void create(Member m, std::function<void(Change, Member)> done);
   // Sets the name and/or roles of `login` as `actor` asks.
   void update(std::string login, std::optional<std::string> name, std::optional<admin::Roles> roles,
-              std::string actor, std::function<void(Change, Member)> done);
+              const std::string& actor, std::function<void(Change, Member)> done);
   void set_disabled(std::string login, bool disabled, std::function<void(Change, Member)> done);
   // Applies `change` to the member's record as the transaction reads it (the console's password,
   // TOTP and sign-in steps, which write their session in the same transaction): `change` returns

@@ -1,6 +1,6 @@
 #pragma once
-// The admin API's staff section, /admin/v1/staff/ (docs/admin.md ("Staff, roles and API keys")), and the staff's API keys
-// as the admin API's credentials (admin::KeyDirectory).
+// The admin API's staff section, /admin/v1/staff/ (docs/admin.md, "Staff, roles and API keys"),
+// and the staff's API keys as the admin API's credentials (admin::KeyDirectory).
 //
 // POST   /admin/v1/staff                          admin   {"login","name","roles"} -> 201, with a
 //                                                         generated initial password shown once

@@ -70,7 +70,8 @@ class Provider {
   virtual bool pays_cards() const = 0;
   // Its tenants as data (tenants/kind.h: its settings codec, the credentials it issues, the
   // accounts a tenant gets), or nullptr while its tenants live in its config only. With a kind,
-  // the admin API onboards, changes, suspends and closes its tenants (docs/admin.md ("Tenants (partners at run time)")).
+  // the admin API onboards, changes, suspends and closes its tenants (docs/admin.md ("Tenants
+  // (partners at run time)")).
   virtual const tenants::Kind* tenant_kind() const { return nullptr; }
   // Its config's tenants, written into the tenant directory at start (with a tenant_kind()).
   virtual std::vector<tenants::ConfigTenant> config_tenants() const { return {}; }

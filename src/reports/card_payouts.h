@@ -1,10 +1,10 @@
 #pragma once
 // The card payouts of a day by the card network's answer, for the operator's daily
-// reconciliation with the network (docs/admin.md, "Statements and reconciliation reports", "Card payouts by rail answer"):
-// every card payout created that day (local day, the statements' offset) that went to a rail,
-// grouped as approved, declined, or awaiting reconciliation (no final answer yet: the rail said
-// processing, did not answer in time, or the send was refused and waits to go again), each with
-// what the network's files name it by, and totals per group and currency.
+// reconciliation with the network (docs/admin.md, "Statements and reconciliation reports", "Card
+// payouts by rail answer"): every card payout created that day (local day, the statements' offset)
+// that went to a rail, grouped as approved, declined, or awaiting reconciliation (no final answer
+// yet: the rail said processing, did not answer in time, or the send was refused and waits to go
+// again), each with what the network's files name it by, and totals per group and currency.
 //
 // A payout declined before any send (no route, a per-card limit, an expired hosted page) never
 // reached a network: it has nothing to reconcile and is not listed.
@@ -75,7 +75,8 @@ ReportRead read_card_payouts(const store::Store& store, const std::vector<Tenant
                              const CardPayoutsQuery& query);
 
 // The report's CSV (a header line, then a row per payout, then a `total` row per group and
-// currency) and JSON. docs/admin.md, "Statements and reconciliation reports" is the contract of both.
+// currency) and JSON. docs/admin.md, "Statements and reconciliation reports" is the contract of
+// both.
 std::string card_payouts_csv(const CardPayoutsReport& report);
 std::string card_payouts_json(const CardPayoutsReport& report);
 

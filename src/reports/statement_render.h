@@ -1,14 +1,16 @@
 #pragma once
 // A daily statement (engine/statements.h) as it leaves payoutd, the same for every place that
 // shows it (the admin API, the partner cabinet's download, the operators' console): CSV (RFC
-// 4180, web/csv.h) and JSON. docs/admin.md, "Statements and reconciliation reports" is the contract of both. Pure.
+// 4180, web/csv.h) and JSON. docs/admin.md, "Statements and reconciliation reports" is the contract
+// of both. Pure.
 #include <string>
 
 #include "engine/statements.h"
 
 namespace payoutd::reports {
 
-// The CSV's header line, and its columns' names (docs/admin.md, "Statements and reconciliation reports", "CSV columns").
+// The CSV's header line, and its columns' names (docs/admin.md, "Statements and reconciliation
+// reports", "CSV columns").
 inline constexpr std::string_view kStatementCsvHeader =
     "tenant,account,date,time,type,partner_id,payout_id,transfer_id,counter_account,amount,"
     "currency,balance\r\n";

@@ -196,10 +196,10 @@ ALTER TABLE outbox ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 // cost no index entry, nor a payout's credit (kPostedCredit): a payout costs one entry, its
 // funding account's debit. Two columns, no more: the entry is written by every payout, on the
 // committer, and engine_bench measured a covering (account, timestamp_ms, id, amount) at some 9%
-// of the durable payouts a second against 6-7% for this (docs/admin.md, "Statements and reconciliation reports"). Reading a
-// day's lines in (timestamp_ms, id) order needs no sort on SQLite (an index ends with the rowid)
-// and an incremental sort within one millisecond on PostgreSQL; the balances' sums read the
-// rows of the movements since the day began.
+// of the durable payouts a second against 6-7% for this (docs/admin.md, "Statements and
+// reconciliation reports"). Reading a day's lines in (timestamp_ms, id) order needs no sort on
+// SQLite (an index ends with the rowid) and an incremental sort within one millisecond on
+// PostgreSQL; the balances' sums read the rows of the movements since the day began.
 // clang-format off: the condition stands where it stands in the SQL.
 inline constexpr auto kSchemaV9 = concat(R"sql(
 CREATE INDEX transfers_posted_debits ON transfers (debit_account_id, timestamp_ms)

@@ -249,13 +249,14 @@ SettingsEdit Changes::merge(json::Value patch) {
   return [patch = std::move(patch)](const Kind& kind, const Settings& current) {
     json::Value merged = *json::parse(kind.encode(current)).value;
     json::Value::Object members = merged.as_object();
-    for (const auto& [name, value] : patch.as_object()) {
+    for (const auto& member : patch.as_object()) {
+      const std::string& name = member.first;  // clang 14 cannot capture a structured binding
       auto at = std::find_if(members.begin(), members.end(),
                              [&name](const auto& m) { return m.first == name; });
       if (at == members.end()) {
-        members.emplace_back(name, value);
+        members.push_back(member);
       } else {
-        at->second = value;
+        at->second = member.second;
       }
     }
     Edited edited;

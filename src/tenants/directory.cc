@@ -38,7 +38,7 @@ std::optional<std::int64_t> read_revision(const store::Store& store) {
 }  // namespace
 
 Directory::Directory(engine::Committer& committer, const store::Store& store, const Clock& clock,
-                     std::vector<const Kind*> kinds, DirectoryOptions options)
+                     const std::vector<const Kind*>& kinds, DirectoryOptions options)
     : committer_(committer), store_(store), clock_(clock), options_(options) {
   for (const Kind* kind : kinds) kinds_.emplace(std::string(kind->provider()), kind);
   publish(std::make_shared<const Snapshot>());

@@ -59,7 +59,7 @@ struct Found {
 class Directory {
  public:
   Directory(engine::Committer& committer, const store::Store& store, const Clock& clock,
-            std::vector<const Kind*> kinds, DirectoryOptions options = {});
+            const std::vector<const Kind*>& kinds, DirectoryOptions options = {});
   ~Directory();
   Directory(const Directory&) = delete;
   Directory& operator=(const Directory&) = delete;

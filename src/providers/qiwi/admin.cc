@@ -255,7 +255,7 @@ namespace {
 
 // The edit that adds `client` to a product's settings: none when it is there already; refused
 // when its wallet exists otherwise, or the client has a wallet in its currency.
-tenants::SettingsEdit add_client(ClientSetting client) {
+tenants::SettingsEdit add_client(const ClientSetting& client) {
   return [client](const tenants::Kind&, const tenants::Settings& current) {
     auto next = std::make_shared<ProductSettings>(product_settings(current));
     tenants::Edited edited{.error = tenants::ChangeError::kConflict};

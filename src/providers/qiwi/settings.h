@@ -1,7 +1,7 @@
 #pragma once
 // A QIWI product's settings as the tenant directory keeps them (tenants/kind.h): its funders, its
 // clients with their wallets, and the client certificates its calls must present. The JSON form
-// is docs/admin.md ("Tenants (partners at run time)")'s ("QIWI settings"):
+// is docs/admin.md, "Tenants (partners at run time)"'s ("QIWI settings"):
 //   {"funders":[{"id","displayName","currency"}],
 //    "clients":[{"clientId","accountId","currency","mode":"normal|processing|blocked",
 //                "creditDelayMs"}],
