@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <csignal>
 #include <limits>
 #include <thread>
 
@@ -372,6 +373,14 @@ void Server::run(const std::function<void()>& on_drained) {
   }
   impl_->io.run();
   for (auto& t : extra) t.join();
+  if (impl_->options.handle_signals) {
+    // clear() gives the signals back their default action (termination), so they are ignored
+    // right after: from here on nothing would handle them.
+    impl_->signals.clear();
+    impl_->reload_signals.clear();
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+  }
 }
 
 void Server::stop() {

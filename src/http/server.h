@@ -138,6 +138,9 @@ class Server {
   void on_reload(std::function<void()> hook);
   // Serves until SIGTERM/SIGINT (when it handles signals) or stop(): then stops accepting, lets
   // every request in flight be answered (up to drain_timeout_s), calls `on_drained`, and returns.
+  // A server that handles signals leaves SIGTERM and SIGINT ignored when it returns: the process
+  // is shutting down, and a second signal during the teardown (a supervisor repeating its
+  // SIGTERM) must not kill it before its store is closed, nor turn its exit status into a kill.
   void run(const std::function<void()>& on_drained);
   // Any thread: drains as a signal would (stops accepting, answers what is in flight), and
   // run() returns.

@@ -1,4 +1,4 @@
-"""Daily statements and the card payouts report (docs/admin-statements.md): a day of a QIWI funder
+"""Daily statements and the card payouts report (docs/admin.md, "Statements and reconciliation reports"): a day of a QIWI funder
 (a credit, wallet payouts, a processing payout settled, a declined one), of a Bereke transit
 account (approved, declined and slow card payouts) and of an ecommpay merchant balance (a payout
 through the Payment Page), read through the admin API as JSON and CSV and checked against the

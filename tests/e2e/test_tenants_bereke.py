@@ -1,8 +1,10 @@
-"""Bereke partners onboarded at run time (docs/admin-tenants.md, "Bereke settings"): a partner
+"""Bereke partners onboarded at run time (docs/admin.md, "Bereke settings"): a partner
 created through the admin API with a generated password, its transit account credited, a card paid
 through performPayout.do in the seed's request shape, its settings changed, its password rotated
 with an overlap, suspended (new payouts refused in the bank's words, reads go on, nothing moves),
-resumed, closed only when empty, all of it kept across a restart, beside the config's partner.
+resumed, closed only when empty, all of it kept across a restart, beside the config's partner;
+and, on PostgreSQL, a partner created or its password rotated through one node paying through
+another at once.
 """
 import os
 import sys
@@ -13,7 +15,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import log_scan  # noqa: E402
 from harness import (ADMIN_TOKEN, BEREKE_PASSWORD, BEREKE_USER, CARD_OK, CARD_UK,  # noqa: E402
-                     Api, IsolatedServerTestCase, unique)
+                     Api, IsolatedServerTestCase, default_backend, unique)
 
 NO_SETTINGS = {"errorCode": "99", "errorMessage": "No merchant settings available"}
 NOT_AUTHENTICATED = {"errorCode": "90", "errorMessage": "User not authenticated"}
@@ -184,6 +186,50 @@ class BerekeTenantsTest(IsolatedServerTestCase):
                           {"provider": "bereke", "id": unique("bx"), "settings": settings})
                 self.assertEqual(r.status, 400, r.raw[:300])
                 self.assertIn(detail, r.json["description"])
+
+
+@unittest.skipUnless(default_backend() == "postgres", "two nodes share a PostgreSQL database")
+class BerekeTwoNodesTest(IsolatedServerTestCase):
+    """Node A is self.server; node B shares its database. Both poll the directory once a minute
+    only, so what B sees at once it sees because an unknown userName or password makes it look."""
+
+    def new_server(self, start=True, **kw):
+        kw.setdefault("extra_config", "[tenants]\nrefresh_ms = 60000\n")
+        return super().new_server(start=start, **kw)
+
+    def test_a_partner_created_or_rotated_on_one_node_pays_on_the_other_at_once(self):
+        node_b = self.new_server(postgres_url=self.server.postgres_url)
+        api_b = Api(node_b)
+        self.addCleanup(api_b.close)
+        partner, user = unique("bn"), unique("node")[:30]
+        r = admin(self.api, "POST", "tenants",
+                  {"provider": "bereke", "id": partner, "settings": {"userName": user}})
+        self.assertEqual(r.status, 201, r.raw[:400])
+        password = r.json["issuedCredentials"][0]["secret"]
+        log_scan.remember_secret(password)
+        r = admin(self.api, "POST", f"tenants/bereke:{partner}/funders/transit/credits/cr-1",
+                  {"amount": {"value": "100.00", "currency": "KZT"}})
+        self.assertEqual(r.status, 200, r.raw[:300])
+
+        def perform(secret, amount):
+            return api_b.bereke("performPayout.do", {
+                "userName": user, "password": secret, "orderNumber": unique("bn"),
+                "amount": amount, "currency": "398", "description": "Payout to a client",
+                "target": {"card": {"pan": CARD_OK}}})
+
+        r = perform(password, 1000)
+        self.assertEqual((r.status, r.json["errorCode"], r.json["orderStatus"]), (200, "0", "2"),
+                         r.raw[:300])
+        r = admin(self.api, "POST", f"tenants/bereke:{partner}/credentials/rotate",
+                  {"overlapSeconds": 60})
+        self.assertEqual(r.status, 200, r.raw[:300])
+        new_password = r.json["issuedCredentials"][0]["secret"]
+        log_scan.remember_secret(new_password)
+        for secret in (new_password, password):  # the old one within its overlap
+            r = perform(secret, 1000)
+            self.assertEqual((r.status, r.json["errorCode"]), (200, "0"), r.raw[:300])
+        r = api_b.bereke("getAmount.do", {"userName": user, "password": new_password})
+        self.assertEqual(r.json["balanceDescriptionList"]["balanceAmount"], 7000, r.raw[:300])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #pragma once
 // A Bereke partner's settings as the tenant directory keeps them (tenants/kind.h), and the
-// partner's one credential, its password (hashed). The JSON form is docs/admin-tenants.md's
-// ("Bereke settings"):
+// partner's one credential, its password (hashed). The JSON form is docs/admin.md's ("Bereke
+// settings"):
 //   {"userName":"...", "funding":["transit","corporate_card"], "cardCountries":["KZ"],
 //    "knp":"710", "fee":{"value":"0.00","currency":"KZT"},
 //    "newCardBalance":{"value":"0.00","currency":"KZT"},
