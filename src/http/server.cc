@@ -378,8 +378,8 @@ void Server::run(const std::function<void()>& on_drained) {
     // right after: from here on nothing would handle them.
     impl_->signals.clear();
     impl_->reload_signals.clear();
-    std::signal(SIGTERM, SIG_IGN);
-    std::signal(SIGINT, SIG_IGN);
+    (void)std::signal(SIGTERM, SIG_IGN);  // the previous action, not needed: SIG_DFL
+    (void)std::signal(SIGINT, SIG_IGN);
   }
 }
 
