@@ -107,9 +107,9 @@ struct Requests::SubmitInput {
   std::string index;
 };
 
-std::optional<std::string> RequestKind::waits(store::WriteTxn&, const Request& request,
-                                              const Actor&,
-                                              const std::function<bool(const Amount&)>& above) const {
+std::optional<std::string> RequestKind::waits(
+    store::WriteTxn&, const Request& request, const Actor&,
+    const std::function<bool(const Amount&)>& above) const {
   if (request.amount && !above(*request.amount)) return std::nullopt;
   return std::string();
 }

@@ -11,10 +11,10 @@
 // currency: refused, nothing made); then an amount at or below the threshold of its currency
 // ([admin] approval_threshold; a currency without one always needs two people) is carried out
 // at once, and anything else becomes a pending request that moves nothing (202). A kind may weigh
-// its requests otherwise (RequestKind::waits: a partner's settings, admin/settings_requests.h). Approval runs
-// one job too: the request's status is read and changed, the kind applied (the money moves) and
-// the audit entry appended in one transaction, so two approvals at once, on one node or two,
-// carry it out once: the second finds it decided (409 request.decided), and between nodes the
+// its requests otherwise (RequestKind::waits: a partner's settings, admin/settings_requests.h).
+// Approval runs one job too: the request's status is read and changed, the kind applied (the money
+// moves) and the audit entry appended in one transaction, so two approvals at once, on one node or
+// two, carry it out once: the second finds it decided (409 request.decided), and between nodes the
 // audit log's next entry, which both insert, makes one commit fail as a conflict and run again.
 // A pending request expires `request_ttl_s` after it was made: deciding it then answers 409
 // request.expired (and records it expired); reads show it expired at once.

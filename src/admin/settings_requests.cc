@@ -11,8 +11,8 @@ namespace {
 constexpr std::size_t kDigestShownChars = 16;
 
 KindAnswer refusal_of(tenants::ChangeError error, std::string detail) {
-  return {change_status(error), std::string(tenants::change_error_code(error)), std::move(detail),
-          {}};
+  return {
+      change_status(error), std::string(tenants::change_error_code(error)), std::move(detail), {}};
 }
 
 }  // namespace

@@ -40,8 +40,7 @@ class SettingsKind final : public RequestKind {
   std::optional<KindAnswer> check(store::WriteTxn& txn, const Request& request) const override;
   KindAnswer apply(store::WriteTxn& txn, const Request& request,
                    std::int64_t now_ms) const override;
-  std::optional<std::string> waits(store::WriteTxn& txn, const Request& request,
-                                   const Actor& actor,
+  std::optional<std::string> waits(store::WriteTxn& txn, const Request& request, const Actor& actor,
                                    const std::function<bool(const Amount&)>& above) const override;
   void settle(std::function<void()> answer) const override;
 

@@ -224,8 +224,7 @@ void TenantsApi::create(const Call& call) {
   if (body) {
     web::Fields f(*body, "", &problem);
     const tenants::Kind* kind = nullptr;
-    if (f.string("provider", 32, &tenant.provider) &&
-        !(kind = directory_.kind(tenant.provider))) {
+    if (f.string("provider", 32, &tenant.provider) && !(kind = directory_.kind(tenant.provider))) {
       f.fail("provider", "is not a provider whose partners are onboarded here");
     } else if (kind && kind->pays_cards() && !options_.card_vault) {
       return call.respond(error(409, "vault.required",

@@ -88,7 +88,8 @@ bool read_card_limits(const json::Value& settings, const Currency& currency, std
   return true;
 }
 
-void write_card_limits(json::Writer& w, const engine::CardLimits& limits, const Currency& currency) {
+void write_card_limits(json::Writer& w, const engine::CardLimits& limits,
+                       const Currency& currency) {
   // None set: nothing written (settings stored before limits existed read back unchanged).
   const engine::CardLimits none;
   if (limits.single_max == 0 && limits.total_max == 0 && limits.count_max == 0 &&
@@ -118,8 +119,9 @@ void review_card_limits(const engine::CardLimits& current, const engine::CardLim
   review_one("singleMax", current.single_max, next.single_max, money, by_threshold, need);
   review_one("totalMax", current.total_max, next.total_max, money, by_threshold, need);
   auto count = [](std::int64_t n) { return std::to_string(n) + " payouts"; };
-  review_one("countMax", current.count_max, next.count_max, count,
-             [](std::int64_t) { return Approval::kSecond; }, need);
+  review_one(
+      "countMax", current.count_max, next.count_max, count,
+      [](std::int64_t) { return Approval::kSecond; }, need);
   if (next.window_ms < current.window_ms) {
     need.add(Approval::kSecond, "settings.cardLimits.windowHours: shortened from " +
                                     std::to_string(current.window_ms / kHourMs) + " to " +

@@ -141,7 +141,8 @@ void prune_credentials(std::vector<Credential>& credentials, std::int64_t now_ms
   }
 }
 
-// Whether `holder`'s current settings still hold `name` (a tenant renamed since frees its old name).
+// Whether `holder`'s current settings still hold `name` (a tenant renamed since frees its old
+// name).
 bool still_holds(WriteTxn& txn, const Kind& kind, const std::string& holder,
                  const UniqueName& name) {
   const auto record = read_tenant(txn, holder);

@@ -98,11 +98,12 @@ TEST(BerekeApproval, LimitsRaisedAndFundingEnabledNeedFinanceOrASecondPerson) {
   // A limit removed, a count raised, a window shortened: a second person.
   EXPECT_EQ(need(R"({"userName":"u","funding":["transit"],"cardLimits":{"countMax":3}})").reason,
             "settings.cardLimits.singleMax: 500.00 KZT removed (no limit)");
-  EXPECT_EQ(need(R"({"userName":"u","funding":["transit"],"cardLimits":{
+  EXPECT_EQ(
+      need(R"({"userName":"u","funding":["transit"],"cardLimits":{
       "singleMax":{"value":"500","currency":"KZT"},"countMax":4,"windowHours":12}})")
-                .reason,
-            "settings.cardLimits.countMax: raised from 3 payouts to 4 payouts, above the threshold; "
-            "settings.cardLimits.windowHours: shortened from 24 to 12 hours");
+          .reason,
+      "settings.cardLimits.countMax: raised from 3 payouts to 4 payouts, above the threshold; "
+      "settings.cardLimits.windowHours: shortened from 24 to 12 hours");
 }
 
 }  // namespace

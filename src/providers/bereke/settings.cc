@@ -21,10 +21,15 @@ constexpr std::size_t kCountriesMax = 64;
 constexpr std::size_t kPasswordBytes = 22;
 constexpr std::int64_t kFeeMax = 1'000'000'000;
 constexpr std::int64_t kBalanceMax = 999'999'999'999;
-constexpr std::string_view kMembers[] = {
-    "userName",       "funding",    "cardCountries",      "knp",
-    "fee",            "newCardBalance", "cardLimits", "clientCertSubjects",
-    "clientCertSpkiSha256"};
+constexpr std::string_view kMembers[] = {"userName",
+                                         "funding",
+                                         "cardCountries",
+                                         "knp",
+                                         "fee",
+                                         "newCardBalance",
+                                         "cardLimits",
+                                         "clientCertSubjects",
+                                         "clientCertSpkiSha256"};
 
 const Currency& kzt() {
   static const Currency currency = *Currency::from_code("KZT");

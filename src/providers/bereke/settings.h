@@ -8,8 +8,8 @@
 //    "cardLimits":{"singleMax","totalMax","countMax","windowHours"},
 //    "clientCertSubjects":[...], "clientCertSpkiSha256":[...]}
 // Every member but userName may be left out (the defaults above; no card limits). cardLimits is
-// providers/card_limits_settings.h's, in KZT. userName is unique among Bereke partners. Money is not a setting: the
-// transit account opens at zero and is credited through the admin API.
+// providers/card_limits_settings.h's, in KZT. userName is unique among Bereke partners. Money is
+// not a setting: the transit account opens at zero and is credited through the admin API.
 #include <cstdint>
 #include <memory>
 #include <string>
