@@ -71,7 +71,9 @@ bool read_card_limits(const json::Value& settings, const Currency& currency, std
   if (!limits->is_object()) return *problem = where + ": must be an object", false;
   for (const auto& [name, value] : limits->as_object()) {
     if (std::find(std::begin(kMembers), std::end(kMembers), name) == std::end(kMembers)) {
-      return *problem = where + "." + name + ": is not a card limit", false;
+      *problem = where;
+      problem->append(".").append(name).append(": is not a card limit");
+      return false;
     }
   }
   web::Fields f(*limits, where + ".", problem);
