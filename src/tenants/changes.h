@@ -87,8 +87,11 @@ class Changes {
   // closed, refused by the edit or by Kind::refuse_change), nothing written.
   static Proposal propose(store::WriteTxn& txn, const Kind& kind, const Tenant& tenant,
                           const SettingsEdit& edit);
-  // Inside the same job: writes `proposal` (REQUIRES: no error): opens the accounts its settings
-  // ask for, takes its unique names, and writes the record one revision on when it changed.
+  // Inside the same job: writes `proposal` (REQUIRES: no error): takes its unique names, opens
+  // the accounts its settings ask for, and writes the record one revision on when it changed. A
+  // refusal (a name another tenant holds, an account that exists otherwise) writes no record; a
+  // name taken before an account was refused stays recorded, harmlessly: a name no tenant's
+  // settings hold is free to take.
   static ChangeResult write(store::WriteTxn& txn, const Kind& kind, Proposal proposal,
                             std::int64_t now_ms);
   // The edit of a PATCH: each member of `patch` replaces the settings' member of that name.
