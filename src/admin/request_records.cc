@@ -32,7 +32,7 @@ std::string request_json(const Request& r) {
   w.key("params").string(r.params).key("requested_by").string(r.requested_by);
   w.key("decided_by").string(r.decided_by).key("created_ms").integer(r.created_ms);
   w.key("expires_ms").integer(r.expires_ms).key("decided_ms").integer(r.decided_ms);
-  w.key("result").string(r.result).end_object();
+  w.key("result").string(r.result).key("reason").string(r.reason).end_object();
   return out;
 }
 
@@ -61,6 +61,7 @@ std::optional<Request> parse_request(std::string_view text) {
   r.expires_ms = json::int_member(v, "expires_ms");
   r.decided_ms = json::int_member(v, "decided_ms");
   r.result = json::string_member(v, "result");
+  r.reason = json::string_member(v, "reason");
   return r;
 }
 
@@ -74,6 +75,7 @@ std::string Requests::render(const Request& r, std::int64_t now_ms) const {
   w.key("externalId").string(r.external_id);
   if (r.amount) web::write_amount(w, "amount", r.amount->minor, r.amount->currency);
   write_object(w, "params", r.params);
+  if (!r.reason.empty()) w.key("reason").string(r.reason);
   w.key("requestedBy").string(r.requested_by);
   w.key("createdMs").integer(r.created_ms).key("expiresMs").integer(r.expires_ms);
   if (!r.decided_by.empty()) w.key("decidedBy").string(r.decided_by);

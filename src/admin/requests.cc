@@ -90,16 +90,29 @@ void answer_job(const http::Responder& respond, const KindAnswer& a, const store
   respond(std::move(r));
 }
 
+// Answers once what the job carried out is visible where it is read (RequestKind::settle).
+void settle_and_answer(const RequestKind& kind, const http::Responder& respond, const KindAnswer& a,
+                       const store::Status& status) {
+  if (!status.ok || a.refused()) return answer_job(respond, a, status);
+  kind.settle([respond, a, status] { answer_job(respond, a, status); });
+}
+
 }  // namespace
 
 struct Requests::SubmitInput {
   Request draft;
   Actor actor;
   const RequestKind* kind;
-  bool needs_approval;
   std::int64_t ttl_ms;
   std::string index;
 };
+
+std::optional<std::string> RequestKind::waits(
+    store::WriteTxn&, const Request& request, const Actor&,
+    const std::function<bool(const Amount&)>& above) const {
+  if (request.amount && !above(*request.amount)) return std::nullopt;
+  return std::string();
+}
 
 struct Requests::DecideInput {
   Request declared;  // as read before the job: only its footprint; the job reads it again
@@ -132,18 +145,16 @@ bool Requests::needs_approval(const Amount& amount) const {
 void Requests::submit(Request draft, const Actor& actor, const http::Responder& respond) const {
   const RequestKind* k = kind(draft.kind);
   PAYOUTD_ASSERT(k != nullptr, "a request of a kind that was never added");
-  const bool two = !draft.amount || needs_approval(*draft.amount);
   std::string index = index_key(draft);
-  SubmitInput input{std::move(draft), actor, k, two, options_.request_ttl_s * 1000,
-                    std::move(index)};
+  SubmitInput input{std::move(draft), actor, k, options_.request_ttl_s * 1000, std::move(index)};
   auto job = engine::make_job<KindAnswer>(
       std::move(input),
       [](const SubmitInput& in, store::Footprint& f) { in.kind->declare(in.draft, f); },
       [this](const SubmitInput& in, store::WriteTxn& txn, std::int64_t now_ms) {
         return make_or_do(in, txn, now_ms);
       },
-      [respond](const KindAnswer& a, const store::Status& status) {
-        answer_job(respond, a, status);
+      [respond, k](const KindAnswer& a, const store::Status& status) {
+        settle_and_answer(*k, respond, a, status);
       });
   if (!trail_.committer().submit(std::move(job))) respond(unavailable());
 }
@@ -157,7 +168,9 @@ KindAnswer Requests::make_or_do(const SubmitInput& in, store::WriteTxn& txn,
     return refusal(409, "id.conflict", "the id was used with another request");
   }
   if (auto answered = in.kind->check(txn, in.draft)) return std::move(*answered);
-  if (!in.needs_approval) {
+  std::optional<std::string> reason = in.kind->waits(
+      txn, in.draft, in.actor, [this](const Amount& a) { return needs_approval(a); });
+  if (!reason) {
     KindAnswer done = in.kind->apply(txn, in.draft, now_ms);
     if (done.refused()) return done;
     trail_.append(
@@ -167,6 +180,7 @@ KindAnswer Requests::make_or_do(const SubmitInput& in, store::WriteTxn& txn,
     return done;
   }
   Request r = in.draft;
+  r.reason = std::move(*reason);
   r.id = next_request_id(txn);
   r.status = "pending";
   r.requested_by = in.actor.id;
@@ -194,8 +208,8 @@ void Requests::decide(std::int64_t id, Decision decision, const Actor& actor,
       [this](const DecideInput& in, store::WriteTxn& txn, std::int64_t now_ms) {
         return decide_in(in, txn, now_ms);
       },
-      [respond](const KindAnswer& a, const store::Status& status) {
-        answer_job(respond, a, status);
+      [respond, k](const KindAnswer& a, const store::Status& status) {
+        settle_and_answer(*k, respond, a, status);
       });
   if (!trail_.committer().submit(std::move(job))) respond(unavailable());
 }

@@ -10,10 +10,11 @@
 // request under it is 409 id.conflict); then the kind's checks (unknown account, another
 // currency: refused, nothing made); then an amount at or below the threshold of its currency
 // ([admin] approval_threshold; a currency without one always needs two people) is carried out
-// at once, and anything else becomes a pending request that moves nothing (202). Approval runs
-// one job too: the request's status is read and changed, the kind applied (the money moves) and
-// the audit entry appended in one transaction, so two approvals at once, on one node or two,
-// carry it out once: the second finds it decided (409 request.decided), and between nodes the
+// at once, and anything else becomes a pending request that moves nothing (202). A kind may weigh
+// its requests otherwise (RequestKind::waits: a partner's settings, admin/settings_requests.h).
+// Approval runs one job too: the request's status is read and changed, the kind applied (the money
+// moves) and the audit entry appended in one transaction, so two approvals at once, on one node or
+// two, carry it out once: the second finds it decided (409 request.decided), and between nodes the
 // audit log's next entry, which both insert, makes one commit fail as a conflict and run again.
 // A pending request expires `request_ttl_s` after it was made: deciding it then answers 409
 // request.expired (and records it expired); reads show it expired at once.
@@ -59,6 +60,7 @@ struct Request {
   std::int64_t expires_ms = 0;
   std::int64_t decided_ms = 0;
   std::string result;  // what approval did, a JSON object's text (the credit's record)
+  std::string reason;  // why it waits for a second person, in the kind's words; empty: its amount
 };
 
 // A kind's answer: `body` (a JSON object's text) with `status`, or a refusal in the admin API's
@@ -90,6 +92,16 @@ class RequestKind {
   // Carries the request out in the transaction. A refusal must have changed nothing.
   virtual KindAnswer apply(store::WriteTxn& txn, const Request& request,
                            std::int64_t now_ms) const = 0;
+  // Inside the job that makes it, after check(): why the request waits for a second person, or
+  // nullopt when `actor` carries it out at once. `above` says whether an amount is above the
+  // threshold of its currency. The default: a request with an amount at or below it is done at
+  // once, any other waits.
+  virtual std::optional<std::string> waits(store::WriteTxn& txn, const Request& request,
+                                           const Actor& actor,
+                                           const std::function<bool(const Amount&)>& above) const;
+  // Runs `answer` once what apply() wrote is where this node's readers look (a cache refreshed);
+  // called after the job's batch is durable. The default: at once (the store is where they look).
+  virtual void settle(std::function<void()> answer) const { answer(); }
 };
 
 enum class Decision : std::uint8_t { kApprove, kReject };

@@ -1,6 +1,8 @@
 // The admin API's statements and reports (docs/admin.md, "Statements and reconciliation reports"):
 // a funding account's daily statement, and the card payouts of a day by the card network's answer.
 // Reads of the store, answered once every state they may have seen is durable.
+#include <algorithm>
+
 #include "admin/answers.h"
 #include "admin/api.h"
 #include "core/assert.h"
@@ -84,8 +86,19 @@ void Dialect::card_payouts_report(const Call& call) {
       reports::page_params(call.request.query(), o.lines_max, reports::Format::kJson);
   if (!page.problem.empty()) return call.respond(error(400, "validation.error", page.problem));
   if (!report_store_) return call.respond(error(404, "route.not.found", "no reports"));
+  // The config's card tenants and the directory's (partners onboarded at run time), once each.
+  std::vector<Tenant> card_tenants = options_.card_tenants;
+  if (tenants_) {
+    const std::optional<std::vector<Tenant>> runtime = tenants_->card_tenants();
+    if (!runtime) return call.respond(unavailable());
+    for (const Tenant& t : *runtime) {
+      if (std::find(card_tenants.begin(), card_tenants.end(), t) == card_tenants.end()) {
+        card_tenants.push_back(t);
+      }
+    }
+  }
   const reports::ReportRead read = reports::read_card_payouts(
-      *report_store_, options_.card_tenants,
+      *report_store_, card_tenants,
       {.day = *day, .rail = rail.value, .cursor = page.cursor, .limit = page.limit});
   switch (read.error) {
     case reports::ReportError::kNone:

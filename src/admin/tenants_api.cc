@@ -2,6 +2,7 @@
 
 #include "admin/answers.h"
 #include "admin/routes.h"
+#include "core/assert.h"
 #include "core/json.h"
 #include "core/log_context.h"
 #include "core/time_format.h"
@@ -53,6 +54,8 @@ void write_tenant(json::Writer& w, const TenantRecord& r, const tenants::Directo
   w.end_array().end_object();
 }
 
+}  // namespace
+
 std::string render_change(const ChangeResult& result) {
   std::string out;
   json::Writer w(out);
@@ -83,12 +86,15 @@ int change_status(ChangeError error) {
     case ChangeError::kConflict:
     case ChangeError::kClosed:
     case ChangeError::kNotEmpty:
+    case ChangeError::kNameTaken:
       return 409;
     case ChangeError::kUnavailable:
       return 503;
   }
   return 500;
 }
+
+namespace {
 
 // The body of a POST that may be empty ("" or {}): nullopt after answering a refusal.
 std::optional<json::Value> body_of(const http::Request& request, const http::Responder& respond) {
@@ -122,8 +128,15 @@ void answer_change(const http::Responder& respond, const ChangeResult& result, i
   respond(std::move(r));
 }
 
-TenantsApi::TenantsApi(tenants::Directory& directory, tenants::Changes& changes)
-    : directory_(directory), changes_(changes) {}
+TenantsApi::TenantsApi(tenants::Directory& directory, tenants::Changes& changes,
+                       TenantsApiOptions options)
+    : directory_(directory), changes_(changes), options_(options) {
+  if (options_.requests) settings_ = std::make_unique<SettingsDesk>(*options_.requests, directory_);
+}
+
+std::optional<std::vector<Tenant>> TenantsApi::card_tenants() const {
+  return directory_.card_tenants();
+}
 
 tenants::Found TenantsApi::find(const Tenant& tenant) const {
   return directory_.find(tenant.provider, tenant.id);
@@ -149,7 +162,7 @@ bool TenantsApi::handle(http::Request& request, const Actor& actor,
   } else if (!actor.roles.has(found.route->role)) {
     respond(role_missing(found.route->role));
   } else {
-    (this->*found.route->answer)({request, path, respond});
+    (this->*found.route->answer)({request, actor, path, respond});
   }
   return true;
 }
@@ -210,8 +223,14 @@ void TenantsApi::create(const Call& call) {
   const json::Value* settings = nullptr;
   if (body) {
     web::Fields f(*body, "", &problem);
-    if (f.string("provider", 32, &tenant.provider) && !directory_.kind(tenant.provider)) {
+    const tenants::Kind* kind = nullptr;
+    if (f.string("provider", 32, &tenant.provider) && !(kind = directory_.kind(tenant.provider))) {
       f.fail("provider", "is not a provider whose partners are onboarded here");
+    } else if (kind && kind->pays_cards() && !options_.card_vault) {
+      return call.respond(error(409, "vault.required",
+                                "provider: " + tenant.provider +
+                                    " partners pay cards, and this node has no card vault: set "
+                                    "[vault] kek (or PAYOUTD_VAULT_KEK) and restart"));
     } else if (problem.empty() && f.string("id", 64, &tenant.id) &&
                !web::is_partner_id(tenant.id)) {
       f.fail("id", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
@@ -252,9 +271,8 @@ void TenantsApi::patch(const Call& call) {
     }
   }
   if (!problem.empty()) return call.respond(error(400, "validation.error", problem));
-  changes_.apply_settings(
-      *tenant, tenants::Changes::merge(*settings),
-      [respond = call.respond](const ChangeResult& r) { answer_change(respond, r); });
+  PAYOUTD_ASSERT(settings_ != nullptr, "PATCH tenants/{tenant} is served with maker-checker");
+  settings_->patch(*tenant, *settings, call.actor, call.respond);
 }
 
 void TenantsApi::suspend(const Call& call) {

@@ -5,10 +5,15 @@
 // /admin/v1/tenants[/{tenant}[/...]], {tenant} being the tenant's key ("qiwi:<product>"). The
 // funding accounts under tenants/{tenant}/funders/ stay the admin API's own routes (admin/api.cc);
 // they ask known() whether a tenant exists.
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "admin/actor.h"
+#include "admin/requests.h"
+#include "admin/settings_requests.h"
 #include "http/server.h"
 #include "tenants/changes.h"
 #include "tenants/directory.h"
@@ -18,9 +23,19 @@ namespace payoutd::admin {
 inline constexpr std::size_t kTenantsPageMax = 500;            // tenants one GET lists at most
 inline constexpr std::int64_t kOverlapSecondsMax = 2'592'000;  // 30 days
 
+struct TenantsApiOptions {
+  // Maker-checker's requests: PATCH tenants/{tenant} is one (admin/settings_requests.h). Without
+  // them (tests of the other routes) PATCH is a programming error.
+  Requests* requests = nullptr;
+  // Whether this node's card vault is open ([vault] kek): without it, onboarding a partner whose
+  // provider pays cards is refused 409 vault.required (its payouts could not seal a card).
+  bool card_vault = false;
+};
+
 class TenantsApi {
  public:
-  TenantsApi(tenants::Directory& directory, tenants::Changes& changes);
+  TenantsApi(tenants::Directory& directory, tenants::Changes& changes,
+             TenantsApiOptions options = {});
 
   // Answers `request` of `actor` when `path` (its segments after /admin/v1/) is one of its routes;
   // false otherwise (tenants/{tenant}/funders/... included).
@@ -28,10 +43,14 @@ class TenantsApi {
               const http::Responder& respond);
   // The tenant of the directory, refreshed once when unknown; nullptr when there is none.
   tenants::Found find(const Tenant& tenant) const;
+  // Every tenant whose provider pays cards, of the directory (runtime and config ones, any
+  // status): what the card payouts report reads. nullopt when the store could not be read.
+  std::optional<std::vector<Tenant>> card_tenants() const;
 
  private:
   struct Call {
     http::Request& request;
+    const Actor& actor;
     std::span<const std::string> path;
     const http::Responder& respond;
   };
@@ -46,7 +65,15 @@ class TenantsApi {
 
   tenants::Directory& directory_;
   tenants::Changes& changes_;
+  TenantsApiOptions options_;
+  std::unique_ptr<SettingsDesk> settings_;  // when options_.requests
 };
+
+// A change's answer body: {"tenant":...[,"issuedCredentials":[...]]} (the credentials shown this
+// once).
+std::string render_change(const tenants::ChangeResult& result);
+// The HTTP status of a change's error (404, 400, 409, 503).
+int change_status(tenants::ChangeError error);
 
 // Answers a change: `ok_status` with the tenant (and the credentials it issued, shown this once),
 // or its error in the admin API's words (tenant.not.found, tenant.exists, tenant.not.empty, ...).

@@ -348,13 +348,16 @@ int serve(const Config& config) {
       cabinet_pages.add_section(section);
     if (admin::Section* section = provider->admin_section()) admin.add_section(section);
   }
+  // A tenant's per-card limits are its settings' (Kind::card_limits), read as each payout reserves.
+  cards.set_limits_source([&directory](const Tenant& t) { return directory.card_limits(t); });
   cards.start();  // after every dialect has set its notifier and limits
   dispatcher.start();
   admin.set_sandbox_rails(rails->sandboxes);
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
   admin.set_report_store(store.get());
-  admin::TenantsApi tenants_api(directory, tenant_changes);
+  admin::TenantsApi tenants_api(directory, tenant_changes,
+                                {.requests = &admin.requests(), .card_vault = vault.is_open()});
   admin.set_tenants(&tenants_api);
   metrics::HttpRequests http_metrics;
   const std::unique_ptr<metrics::Exporter> exporter =

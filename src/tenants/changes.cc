@@ -141,6 +141,40 @@ void prune_credentials(std::vector<Credential>& credentials, std::int64_t now_ms
   }
 }
 
+// Whether `holder`'s current settings still hold `name` (a tenant renamed since frees its old
+// name).
+bool still_holds(WriteTxn& txn, const Kind& kind, const std::string& holder,
+                 const UniqueName& name) {
+  const auto record = read_tenant(txn, holder);
+  if (!record) return false;
+  for (const UniqueName& n : kind.unique_names(*decode_stored(kind, record->settings))) {
+    if (n.member == name.member && n.value == name.value) return true;
+  }
+  return false;
+}
+
+// Takes each unique name of `settings` for `tenant`: "" when all are its own now, else why not
+// ("settings.userName: bereke:other has it"). Decided from this transaction: two tenants taking
+// one name at once both write its record, and one commit fails as a conflict and runs again.
+std::string take_names(WriteTxn& txn, const Kind& kind, const Tenant& tenant,
+                       const Settings& settings) {
+  const std::string key = tenant.key();
+  for (const UniqueName& name : kind.unique_names(settings)) {
+    const std::string name_key = tenant.provider + "/" + name.value;
+    const auto holder = txn.find_record("", kNameRecord, name_key);
+    if (holder && *holder == key) continue;
+    if (!holder) {
+      txn.insert_record("", kNameRecord, name_key, key);
+      continue;
+    }
+    if (still_holds(txn, kind, *holder, name)) {
+      return name.member + ": another partner (" + *holder + ") has this value";
+    }
+    txn.update_record("", kNameRecord, name_key, key);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view change_error_code(ChangeError error) {
@@ -159,6 +193,8 @@ std::string_view change_error_code(ChangeError error) {
       return "tenant.closed";
     case ChangeError::kNotEmpty:
       return "tenant.not.empty";
+    case ChangeError::kNameTaken:
+      return "tenant.name.taken";
     case ChangeError::kUnavailable:
       return "service.unavailable";
   }
@@ -192,6 +228,9 @@ void Changes::create(Tenant tenant, const json::Value& settings, ChangeCallback 
         if (txn.find_record("", kTenantRecord, tenant.key())) {
           return failure(ChangeError::kExists, "a tenant with this id exists (or existed)");
         }
+        if (std::string taken = take_names(txn, *kind, tenant, *decoded); !taken.empty()) {
+          return failure(ChangeError::kNameTaken, std::move(taken));
+        }
         ChangeResult r;
         if (const ChangeError e =
                 open_accounts(txn, tenant, kind->accounts(tenant, *decoded), now_ms, r);
@@ -216,33 +255,58 @@ void Changes::apply_settings(Tenant tenant, SettingsEdit edit, ChangeCallback do
   submit(
       [kind, tenant = std::move(tenant), edit = std::move(edit)](WriteTxn& txn,
                                                                  std::int64_t now_ms) {
-        auto record = read_tenant(txn, tenant.key());
-        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
-        if (record->status == Status::kClosed) {
-          return failure(ChangeError::kClosed, "the tenant is closed");
+        Proposal p = propose(txn, *kind, tenant, edit);
+        if (p.error != ChangeError::kNone) return failure(p.error, std::move(p.detail));
+        // Every amount counts as above the threshold here: any change maker-checker weighs.
+        const ApprovalNeed need =
+            kind->approval_needed(*p.current, *p.next, [](const Amount&) { return true; });
+        if (need.approval != Approval::kNone) {
+          return failure(ChangeError::kInvalid,
+                         need.reason + " (changed only through PATCH /admin/v1/tenants/" +
+                             tenant.key() + ", under maker-checker)");
         }
-        const auto current = decode_stored(*kind, record->settings);
-        Edited edited = edit(*kind, *current);
-        if (!edited.settings) return failure(edited.error, std::move(edited.detail));
-        if (std::string refused = kind->refuse_change(*current, *edited.settings);
-            !refused.empty()) {
-          return failure(ChangeError::kInvalid, std::move(refused));
-        }
-        ChangeResult r;
-        if (const ChangeError e =
-                open_accounts(txn, tenant, kind->accounts(tenant, *edited.settings), now_ms, r);
-            e != ChangeError::kNone) {
-          return failure(e, r.detail);
-        }
-        std::string next = kind->encode(*edited.settings);
-        if (next != record->settings) {
-          record->settings = std::move(next);
-          write_tenant(txn, *record, false, now_ms);
-        }
-        r.record = std::move(*record);
-        return r;
+        return write(txn, *kind, std::move(p), now_ms);
       },
       std::move(done));
+}
+
+Proposal Changes::propose(WriteTxn& txn, const Kind& kind, const Tenant& tenant,
+                          const SettingsEdit& edit) {
+  Proposal p;
+  auto record = read_tenant(txn, tenant.key());
+  if (!record) return {ChangeError::kNotFound, "no such tenant", {}, nullptr, nullptr};
+  if (record->status == Status::kClosed) {
+    return {ChangeError::kClosed, "the tenant is closed", {}, nullptr, nullptr};
+  }
+  p.current = decode_stored(kind, record->settings);
+  Edited edited = edit(kind, *p.current);
+  if (!edited.settings) return {edited.error, std::move(edited.detail), {}, nullptr, nullptr};
+  if (std::string refused = kind.refuse_change(*p.current, *edited.settings); !refused.empty()) {
+    return {ChangeError::kInvalid, std::move(refused), {}, nullptr, nullptr};
+  }
+  p.next = std::move(edited.settings);
+  p.record = std::move(*record);
+  return p;
+}
+
+ChangeResult Changes::write(WriteTxn& txn, const Kind& kind, Proposal p, std::int64_t now_ms) {
+  PAYOUTD_ASSERT(p.error == ChangeError::kNone && p.next, "a refused proposal is never written");
+  const Tenant& tenant = p.record.tenant;
+  if (std::string taken = take_names(txn, kind, tenant, *p.next); !taken.empty()) {
+    return failure(ChangeError::kNameTaken, std::move(taken));
+  }
+  ChangeResult r;
+  if (const ChangeError e = open_accounts(txn, tenant, kind.accounts(tenant, *p.next), now_ms, r);
+      e != ChangeError::kNone) {
+    return failure(e, r.detail);
+  }
+  std::string next = kind.encode(*p.next);
+  if (next != p.record.settings) {
+    p.record.settings = std::move(next);
+    write_tenant(txn, p.record, false, now_ms);
+  }
+  r.record = std::move(p.record);
+  return r;
 }
 
 SettingsEdit Changes::merge(json::Value patch) {
@@ -364,7 +428,14 @@ ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTe
                                  std::int64_t now_ms) {
   auto record = read_tenant(txn, in.tenant.key());
   ChangeResult r;
-  if (record && record->config_digest == in.digest) return r;
+  // Unchanged in the config: the stored settings stand (a PATCH may have changed them).
+  const bool unchanged = record && record->config_digest == in.digest;
+  const auto settings = decode_stored(kind, unchanged ? record->settings : in.settings);
+  // Every start, so that a config tenant written before names were kept takes its own.
+  if (std::string taken = take_names(txn, kind, in.tenant, *settings); !taken.empty()) {
+    return failure(ChangeError::kNameTaken, std::move(taken));
+  }
+  if (unchanged) return r;
   const bool inserted = !record;
   if (inserted) {
     record.emplace();
@@ -380,7 +451,6 @@ ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTe
   record->config_digest = in.digest;
   // Accounts a config tenant had before keep what they were opened with (an edited display name
   // does not rename a funder): a refusal here is logged, not fatal.
-  const auto settings = decode_stored(kind, in.settings);
   if (open_accounts(txn, in.tenant, kind.accounts(in.tenant, *settings), now_ms, r) !=
       ChangeError::kNone) {
     spdlog::warn("config tenant {}: {}: the account keeps its settings", in.tenant.key(), r.detail);

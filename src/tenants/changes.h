@@ -29,6 +29,7 @@ enum class ChangeError : std::uint8_t {
   kConflict,     // an account the settings ask for exists with other settings
   kClosed,       // the tenant is closed: nothing changes it any more
   kNotEmpty,     // closing: money or a payout is still there (`detail` says which)
+  kNameTaken,    // a value unique among the provider's tenants (Kind::unique_names) is another's
   kUnavailable,  // the store failed or the engine is overloaded: nothing happened, retry
 };
 
@@ -55,6 +56,14 @@ struct Edited {
 };
 using SettingsEdit = std::function<Edited(const Kind& kind, const Settings& current)>;
 
+// A settings change worked out inside a job's transaction (Changes::propose), not yet written.
+struct Proposal {
+  ChangeError error = ChangeError::kNone;  // kNone: `next` may replace `current`
+  std::string detail;
+  TenantRecord record;  // as the transaction read it
+  std::shared_ptr<const Settings> current, next;
+};
+
 // A tenant of the config, as its provider read it.
 struct ConfigTenant {
   Tenant tenant;
@@ -69,10 +78,22 @@ class Changes {
 
   // Onboards `tenant` with `settings` (its provider's JSON) and one new credential of each kind.
   void create(Tenant tenant, const json::Value& settings, ChangeCallback done);
-  // Applies a settings change: the one path every change of a tenant's settings takes (the admin
-  // API's PATCH, a provider's own admin paths), so a rule about changes (maker-checker above a
-  // threshold) has one place to go.
+  // Applies a settings change that asks nothing of maker-checker (a provider's own admin paths:
+  // a QIWI funder or client added). One the kind says needs a finance member
+  // (Kind::approval_needed, at any threshold) is refused kInvalid: it goes through the admin
+  // API's PATCH (admin/settings_requests.h), which writes it with propose() and write() below.
   void apply_settings(Tenant tenant, SettingsEdit edit, ChangeCallback done);
+  // Inside a job: `edit` over the tenant's settings as `txn` reads them, checked (not found,
+  // closed, refused by the edit or by Kind::refuse_change), nothing written.
+  static Proposal propose(store::WriteTxn& txn, const Kind& kind, const Tenant& tenant,
+                          const SettingsEdit& edit);
+  // Inside the same job: writes `proposal` (REQUIRES: no error): takes its unique names, opens
+  // the accounts its settings ask for, and writes the record one revision on when it changed. A
+  // refusal (a name another tenant holds, an account that exists otherwise) writes no record; a
+  // name taken before an account was refused stays recorded, harmlessly: a name no tenant's
+  // settings hold is free to take.
+  static ChangeResult write(store::WriteTxn& txn, const Kind& kind, Proposal proposal,
+                            std::int64_t now_ms);
   // The edit of a PATCH: each member of `patch` replaces the settings' member of that name.
   static SettingsEdit merge(json::Value patch);
   // active <-> suspended.

@@ -173,6 +173,23 @@ Found Directory::find(std::string_view provider, std::string_view id) {
   return {std::move(snap), entry};
 }
 
+std::optional<engine::CardLimits> Directory::card_limits(const Tenant& tenant) const {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const TenantEntry* entry = snap->find(tenant.provider, tenant.id);
+  const Kind* k = entry && entry->settings ? kind(tenant.provider) : nullptr;
+  return k ? k->card_limits(*entry->settings) : std::nullopt;
+}
+
+std::optional<std::vector<Tenant>> Directory::card_tenants() {
+  if (!refresh()) return std::nullopt;
+  std::vector<Tenant> out;
+  for (const auto& entry : snapshot()->entries()) {
+    const Kind* k = kind(entry->record.tenant.provider);
+    if (k && k->pays_cards()) out.push_back(entry->record.tenant);
+  }
+  return out;
+}
+
 std::int64_t Directory::old_credential_uses(const Tenant& tenant,
                                             std::string_view credential_id) const {
   const std::string key = uses_key(tenant, credential_id);

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,6 +79,14 @@ class Directory {
   Authentication authenticate(std::string_view provider, std::string_view secret);
   // The tenant (any status), refreshing once on a miss.
   Found find(std::string_view provider, std::string_view id);
+  // The per-card limits of `tenant`'s settings (Kind::card_limits) in the current snapshot,
+  // without a refresh; nullopt when the snapshot has no such tenant or its kind gives none. What
+  // the card engine reads when a payout reserves (engine::CardPayouts::set_limits_source): a
+  // change shows on the node that made it at once, on the others within refresh_ms.
+  std::optional<engine::CardLimits> card_limits(const Tenant& tenant) const;
+  // Every tenant (any status) whose kind pays cards (Kind::pays_cards), after a refresh; nullopt
+  // when the store could not be read.
+  std::optional<std::vector<Tenant>> card_tenants();
 
   // Reloads when the revision record moved; false when the store could not be read.
   bool refresh();

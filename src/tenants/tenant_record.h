@@ -26,6 +26,10 @@ inline constexpr std::string_view kRevisionKey = "directory";
 // key "<tenant key>/<credential id>" -> the uses of a retiring credential during its overlap, a
 // decimal count summed over every node's flushes.
 inline constexpr std::string_view kUsesRecord = "tenant-credential-uses";
+// key "<provider>/<value>" -> the key of the tenant holding a value unique among its provider's
+// tenants (Kind::unique_names: a Bereke partner's userName). Taken in the transaction that writes
+// the tenant, so two nodes onboarding the same name at once cannot both commit.
+inline constexpr std::string_view kNameRecord = "tenant-name";
 
 // The most tenants the directory holds (all providers together): a snapshot reads them all.
 inline constexpr std::size_t kTenantsMax = 100'000;

@@ -426,6 +426,35 @@ TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 
+// A limits source (the tenant directory's settings) is asked as each payout reserves: a change
+// of what it answers applies to the next payout, and a tenant it gives none keeps set_limits'.
+TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
+  cards_->set_limits(kTenant, {.single_max = 100});
+  std::optional<CardLimits> given = CardLimits{.single_max = 500};
+  std::mutex mutex;
+  cards_->set_limits_source([&](const Tenant& t) -> std::optional<CardLimits> {
+    std::lock_guard lock(mutex);
+    return t == kTenant ? given : std::nullopt;
+  });
+  EXPECT_EQ(run(request("over", 501)).payout.decline_code, kDeclineCardSingle);
+  auto within = submit(request("within", 400));  // above set_limits' 100: the source's rule
+  rail_.next().done(approved());
+  EXPECT_EQ(wait(within).payout.status, store::PayoutStatus::kSuccess);
+  {
+    std::lock_guard lock(mutex);
+    given = CardLimits{.single_max = 1000};
+  }
+  auto raised = submit(request("raised", 501));
+  rail_.next().done(approved());
+  EXPECT_EQ(wait(raised).payout.status, store::PayoutStatus::kSuccess);
+  {
+    std::lock_guard lock(mutex);
+    given.reset();  // none of its own: set_limits' again
+  }
+  EXPECT_EQ(run(request("static", 101)).payout.decline_code, kDeclineCardSingle);
+  EXPECT_TRUE(audit_store(*store_).empty());
+}
+
 TEST_P(CardEngineTest, AHostedOrderExpiresOrIsConfirmedWithACard) {
   CardPayoutRequest r = request("page-1", 600, "");
   r.pan.clear();

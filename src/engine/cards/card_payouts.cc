@@ -154,7 +154,14 @@ void CardPayouts::set_limits(const Tenant& tenant, CardLimits limits) {
   shared_->limits[tenant] = limits;
 }
 
+void CardPayouts::set_limits_source(LimitsSource source) { limits_source_ = std::move(source); }
+
 card_jobs::ReserveRules CardPayouts::reserve_rules(const Tenant& tenant) const {
+  if (limits_source_) {
+    if (std::optional<CardLimits> limits = limits_source_(tenant)) {
+      return {*limits, &rails_.routing()};
+    }
+  }
   return {shared_->limits_of(tenant), &rails_.routing()};
 }
 

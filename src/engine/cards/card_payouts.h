@@ -72,6 +72,11 @@ class CardPayouts {
   void stop();
 
   void set_limits(const Tenant& tenant, CardLimits limits);
+  // Where a tenant's per-card limits come from when a payout reserves: `source`, asked each time
+  // (the tenant directory's settings, so a change of them applies without a restart); a tenant it
+  // gives none keeps set_limits'. Before start(); `source` is quick and callable from any thread.
+  using LimitsSource = std::function<std::optional<CardLimits>(const Tenant& tenant)>;
+  void set_limits_source(LimitsSource source);
   // Notifications for the tenants of `provider` (Tenant::provider, e.g. "ecommpay").
   void set_notifier(std::string provider, CardNotifier notifier);
   // Called after a batch that wrote outbox messages is durable (the dispatcher's wake-up).
@@ -178,6 +183,7 @@ class CardPayouts {
   const store::Store& store_;
   const Clock& clock_;
   cards::Vault& vault_;
+  LimitsSource limits_source_;
   const cards::BinTable& bins_;
   rails::RailSet& rails_;
   CardEngineOptions options_;

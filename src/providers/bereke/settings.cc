@@ -7,6 +7,7 @@
 #include "core/money.h"
 #include "engine/cards/order.h"
 #include "providers/bereke/api.h"
+#include "providers/card_limits_settings.h"
 #include "providers/settings_fields.h"
 #include "web/api.h"
 
@@ -20,9 +21,15 @@ constexpr std::size_t kCountriesMax = 64;
 constexpr std::size_t kPasswordBytes = 22;
 constexpr std::int64_t kFeeMax = 1'000'000'000;
 constexpr std::int64_t kBalanceMax = 999'999'999'999;
-constexpr std::string_view kMembers[] = {
-    "userName", "funding",        "cardCountries",      "knp",
-    "fee",      "newCardBalance", "clientCertSubjects", "clientCertSpkiSha256"};
+constexpr std::string_view kMembers[] = {"userName",
+                                         "funding",
+                                         "cardCountries",
+                                         "knp",
+                                         "fee",
+                                         "newCardBalance",
+                                         "cardLimits",
+                                         "clientCertSubjects",
+                                         "clientCertSpkiSha256"};
 
 const Currency& kzt() {
   static const Currency currency = *Currency::from_code("KZT");
@@ -96,6 +103,7 @@ std::shared_ptr<const tenants::Settings> PartnerKind::decode(const json::Value& 
   if (!read_funding(v, problem, *s) || !read_countries(v, problem, *s) ||
       !read_kzt(f, v, "fee", kFeeMax, &s->fee) ||
       !read_kzt(f, v, "newCardBalance", kBalanceMax, &s->new_card_balance) ||
+      !read_card_limits(v, kzt(), problem, s->card_limits) ||
       !read_client_certificates(v, problem, s->client_certificates)) {
     return nullptr;
   }
@@ -118,6 +126,7 @@ std::string PartnerKind::encode(const tenants::Settings& settings) const {
   w.end_array().key("knp").string(s.knp);
   write_kzt(w, "fee", s.fee);
   write_kzt(w, "newCardBalance", s.new_card_balance);
+  write_card_limits(w, s.card_limits, kzt());
   write_client_certificates(w, s.client_certificates);
   w.end_object();
   return out;
@@ -140,6 +149,32 @@ tenants::TenantAccounts PartnerKind::accounts(const Tenant& tenant,
   tenants::TenantAccounts out;
   out.funders.push_back({tenant, std::string(engine::kTransitAccount), "Transit account", kzt()});
   return out;
+}
+
+tenants::ApprovalNeed PartnerKind::approval_needed(const tenants::Settings& current,
+                                                   const tenants::Settings& next,
+                                                   const tenants::AboveThreshold& above) const {
+  const PartnerSettings& from = partner_settings(current);
+  const PartnerSettings& to = partner_settings(next);
+  tenants::ApprovalNeed need;
+  review_card_limits(from.card_limits, to.card_limits, kzt(), above, need);
+  if (to.transit_funding && !from.transit_funding) {
+    need.add(tenants::Approval::kSecond, "settings.funding: transit enabled");
+  }
+  if (to.card_funding && !from.card_funding) {
+    need.add(tenants::Approval::kSecond, "settings.funding: corporate_card enabled");
+  }
+  return need;
+}
+
+std::optional<engine::CardLimits> PartnerKind::card_limits(
+    const tenants::Settings& settings) const {
+  return partner_settings(settings).card_limits;
+}
+
+std::vector<tenants::UniqueName> PartnerKind::unique_names(
+    const tenants::Settings& settings) const {
+  return {{"settings.userName", partner_settings(settings).user_name}};
 }
 
 const PartnerSettings& partner_settings(const tenants::Settings& settings) {
