@@ -32,6 +32,7 @@ void write_credential(json::Writer& w, const tenants::Credential& c, std::int64_
     w.null();
   }
   if (c.retiring() && uses >= 0) w.key("oldCredentialUses").integer(uses);
+  if (c.first_used_ms != 0) w.key("firstUsed").string(when(c.first_used_ms));
   w.end_object();
 }
 
@@ -59,7 +60,7 @@ std::string render_change(const ChangeResult& result) {
   w.begin_object().key("tenant");
   write_tenant(w, result.record, nullptr);
   if (!result.issued.empty()) {
-    // The only time these secrets are shown: they are stored as digests.
+    // The only time these secrets are shown: they are stored as digests, or sealed.
     w.key("issuedCredentials").begin_array();
     for (const tenants::IssuedCredential& c : result.issued) {
       w.begin_object().key("id").string(c.id).key("kind").string(c.kind);
@@ -83,6 +84,7 @@ int change_status(ChangeError error) {
     case ChangeError::kConflict:
     case ChangeError::kClosed:
     case ChangeError::kNotEmpty:
+    case ChangeError::kNoVault:
       return 409;
     case ChangeError::kUnavailable:
       return 503;

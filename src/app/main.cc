@@ -305,7 +305,8 @@ int serve(const Config& config) {
         return vault.open_message(m.tenant, m.event_id, m.body);
       });
   cards.on_outbox([&dispatcher] { dispatcher.wake(); });
-  tenants::Directory directory(committer, *store, clock, tenant_kinds(config), config.tenants);
+  tenants::Directory directory(committer, *store, clock, tenant_kinds(config), config.tenants,
+                               &vault);
   tenants::Changes tenant_changes(committer, directory, clock);
   auto stop_all = [&] {
     directory.stop();  // flushes its counts through the committer

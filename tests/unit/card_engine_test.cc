@@ -402,7 +402,11 @@ TEST_P(CardEngineTest, ARestartAsksTheStatusOfAnUnknownOutcome) {
 }
 
 TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
-  cards_->set_limits(kTenant, {.single_max = 1000, .total_max = 1500, .count_max = 2});
+  // Asked at each payout, for the tenant that pays; another tenant of the provider has none.
+  cards_->set_limits(kTenant.provider, [](const Tenant& tenant) {
+    return tenant == kTenant ? CardLimits{.single_max = 1000, .total_max = 1500, .count_max = 2}
+                             : CardLimits{};
+  });
   EXPECT_EQ(run(request("big", 1001)).payout.decline_code, kDeclineCardSingle);
   auto a = submit(request("a", 800));
   rail_.next().done(declined());  // a failed credit does not count

@@ -44,7 +44,7 @@ CardPayoutResult unavailable(std::string why) { return {OrderError::kUnavailable
 
 struct CardPayouts::Shared {
   std::mutex mutex;
-  std::map<Tenant, CardLimits> limits;
+  std::map<std::string, LimitsOf, std::less<>> limits;  // by provider
   struct Waiter {
     std::int64_t deadline_ms;
     std::string tenant, partner_id;  // the payout's stored tenant key
@@ -62,9 +62,14 @@ struct CardPayouts::Shared {
   }
 
   CardLimits limits_of(const Tenant& tenant) {
-    std::lock_guard lock(mutex);
-    auto it = limits.find(tenant);
-    return it == limits.end() ? CardLimits{} : it->second;
+    LimitsOf of;
+    {
+      std::lock_guard lock(mutex);
+      auto it = limits.find(tenant.provider);
+      if (it == limits.end()) return {};
+      of = it->second;
+    }
+    return of(tenant);  // outside the lock: it may read the store (a tenant not seen yet)
   }
 };
 
@@ -149,9 +154,9 @@ void CardPayouts::on_outbox(std::function<void()> wake) {
   shared_->wake = std::move(wake);
 }
 
-void CardPayouts::set_limits(const Tenant& tenant, CardLimits limits) {
+void CardPayouts::set_limits(std::string provider, LimitsOf limits) {
   std::lock_guard lock(shared_->mutex);
-  shared_->limits[tenant] = limits;
+  shared_->limits[std::move(provider)] = std::move(limits);
 }
 
 card_jobs::ReserveRules CardPayouts::reserve_rules(const Tenant& tenant) const {

@@ -53,6 +53,9 @@ using CardPayoutCallback = std::function<void(CardPayoutResult)>;
 // with its tenant (payout.tenant read back by Tenant::parse) and its new state; what it returns
 // goes to the outbox in that same batch (once per event id). Must be quick and must not block:
 // it runs on the committer thread.
+// A provider's per-card limits of one of its tenants (CardPayouts::set_limits).
+using LimitsOf = std::function<CardLimits(const Tenant& tenant)>;
+
 using CardNotifier = std::function<std::vector<store::OutboxMessage>(
     const Tenant& tenant, const store::PayoutRecord& payout, const CardOrder& order,
     std::int64_t now_ms)>;
@@ -71,7 +74,10 @@ class CardPayouts {
   void start();
   void stop();
 
-  void set_limits(const Tenant& tenant, CardLimits limits);
+  // The per-card limits of `provider`'s tenants, asked each time a payout of one reserves (on the
+  // request's thread; must be quick): a dialect reads them from its tenants' settings as they are
+  // now, so a change applies to the next payout without a restart. A provider without one: none.
+  void set_limits(std::string provider, LimitsOf limits);
   // Notifications for the tenants of `provider` (Tenant::provider, e.g. "ecommpay").
   void set_notifier(std::string provider, CardNotifier notifier);
   // Called after a batch that wrote outbox messages is durable (the dispatcher's wake-up).
