@@ -33,6 +33,7 @@ void write_credential(json::Writer& w, const tenants::Credential& c, std::int64_
     w.null();
   }
   if (c.retiring() && uses >= 0) w.key("oldCredentialUses").integer(uses);
+  if (c.first_used_ms != 0) w.key("firstUsed").string(when(c.first_used_ms));
   w.end_object();
 }
 
@@ -62,7 +63,7 @@ std::string render_change(const ChangeResult& result) {
   w.begin_object().key("tenant");
   write_tenant(w, result.record, nullptr);
   if (!result.issued.empty()) {
-    // The only time these secrets are shown: they are stored as digests.
+    // The only time these secrets are shown: they are stored as digests, or sealed.
     w.key("issuedCredentials").begin_array();
     for (const tenants::IssuedCredential& c : result.issued) {
       w.begin_object().key("id").string(c.id).key("kind").string(c.kind);
@@ -87,6 +88,7 @@ int change_status(ChangeError error) {
     case ChangeError::kClosed:
     case ChangeError::kNotEmpty:
     case ChangeError::kNameTaken:
+    case ChangeError::kNoVault:
       return 409;
     case ChangeError::kUnavailable:
       return 503;
@@ -226,11 +228,6 @@ void TenantsApi::create(const Call& call) {
     const tenants::Kind* kind = nullptr;
     if (f.string("provider", 32, &tenant.provider) && !(kind = directory_.kind(tenant.provider))) {
       f.fail("provider", "is not a provider whose partners are onboarded here");
-    } else if (kind && kind->pays_cards() && !options_.card_vault) {
-      return call.respond(error(409, "vault.required",
-                                "provider: " + tenant.provider +
-                                    " partners pay cards, and this node has no card vault: set "
-                                    "[vault] kek (or PAYOUTD_VAULT_KEK) and restart"));
     } else if (problem.empty() && f.string("id", 64, &tenant.id) &&
                !web::is_partner_id(tenant.id)) {
       f.fail("id", "must be 1 to 64 characters of A-Z a-z 0-9 . _ -");

@@ -27,9 +27,6 @@ struct TenantsApiOptions {
   // Maker-checker's requests: PATCH tenants/{tenant} is one (admin/settings_requests.h). Without
   // them (tests of the other routes) PATCH is a programming error.
   Requests* requests = nullptr;
-  // Whether this node's card vault is open ([vault] kek): without it, onboarding a partner whose
-  // provider pays cards is refused 409 vault.required (its payouts could not seal a card).
-  bool card_vault = false;
 };
 
 class TenantsApi {

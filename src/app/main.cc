@@ -305,7 +305,8 @@ int serve(const Config& config) {
         return vault.open_message(m.tenant, m.event_id, m.body);
       });
   cards.on_outbox([&dispatcher] { dispatcher.wake(); });
-  tenants::Directory directory(committer, *store, clock, tenant_kinds(config), config.tenants);
+  tenants::Directory directory(committer, *store, clock, tenant_kinds(config), config.tenants,
+                               &vault);
   tenants::Changes tenant_changes(committer, directory, clock);
   auto stop_all = [&] {
     directory.stop();  // flushes its counts through the committer
@@ -356,8 +357,7 @@ int serve(const Config& config) {
   admin.set_rails(&rails->set);
   admin.set_outbox_store(store.get());
   admin.set_report_store(store.get());
-  admin::TenantsApi tenants_api(directory, tenant_changes,
-                                {.requests = &admin.requests(), .card_vault = vault.is_open()});
+  admin::TenantsApi tenants_api(directory, tenant_changes, {.requests = &admin.requests()});
   admin.set_tenants(&tenants_api);
   metrics::HttpRequests http_metrics;
   const std::unique_ptr<metrics::Exporter> exporter =

@@ -18,6 +18,7 @@ constexpr std::uint64_t kSealSubkey = 1;
 constexpr std::uint64_t kFingerprintSubkey = 2;
 constexpr std::uint64_t kMessageSubkey = 3;
 constexpr std::uint64_t kCodeSubkey = 4;
+constexpr std::uint64_t kCredentialSubkey = 5;
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
@@ -82,6 +83,7 @@ Vault::~Vault() {
   sodium_memzero(fingerprint_key_.data(), fingerprint_key_.size());
   sodium_memzero(message_key_.data(), message_key_.size());
   sodium_memzero(code_key_.data(), code_key_.size());
+  sodium_memzero(credential_key_.data(), credential_key_.size());
 }
 
 std::string Vault::new_wrapped_data_key() const {
@@ -104,6 +106,8 @@ bool Vault::open(std::string_view wrapped) {
   crypto_kdf_derive_from_key(message_key_.data(), message_key_.size(), kMessageSubkey, kKdfContext,
                              master);
   crypto_kdf_derive_from_key(code_key_.data(), code_key_.size(), kCodeSubkey, kKdfContext, master);
+  crypto_kdf_derive_from_key(credential_key_.data(), credential_key_.size(), kCredentialSubkey,
+                             kKdfContext, master);
   sodium_memzero(data_key->data(), data_key->size());
   open_ = true;
   return true;
@@ -140,6 +144,19 @@ std::optional<std::string> Vault::open_message(std::string_view tenant, std::str
                                                std::string_view sealed) const {
   PAYOUTD_ASSERT(open_, "the vault is used only once open");
   return decrypt(message_key_, sealed, bound_to(tenant, event_id));
+}
+
+std::string Vault::seal_credential(std::string_view tenant, std::string_view credential_id,
+                                   std::string_view secret) const {
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
+  return encrypt(credential_key_, secret, bound_to(tenant, credential_id));
+}
+
+std::optional<std::string> Vault::open_credential(std::string_view tenant,
+                                                  std::string_view credential_id,
+                                                  std::string_view sealed) const {
+  PAYOUTD_ASSERT(open_, "the vault is used only once open");
+  return decrypt(credential_key_, sealed, bound_to(tenant, credential_id));
 }
 
 std::string Vault::code_mac(std::string_view scope, std::string_view code) const {

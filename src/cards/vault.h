@@ -55,6 +55,15 @@ class Vault {
   std::optional<std::string> open_message(std::string_view tenant, std::string_view event_id,
                                           std::string_view sealed) const;
 
+  // A partner's credential that payoutd must use, not only compare (an ecommpay project's signing
+  // key: tenants::Storage::kSealed), sealed as cards are under a key of its own, bound to
+  // (tenant, credential id): a sealed key copied onto another tenant or credential does not open.
+  std::string seal_credential(std::string_view tenant, std::string_view credential_id,
+                              std::string_view secret) const;
+  std::optional<std::string> open_credential(std::string_view tenant,
+                                             std::string_view credential_id,
+                                             std::string_view sealed) const;
+
   // hex of HMAC-SHA-256 of a one-time code under a key of the vault, bound to `scope` (the order
   // or enrolment the code confirms): what is stored of a code. A million codes hashed without a
   // key are a million guesses away from anyone who reads the store; with it, they are not.
@@ -66,6 +75,7 @@ class Vault {
   Key fingerprint_key_{};  // derived from the data key: hashes PANs
   Key message_key_{};      // derived from the data key: encrypts messages' secrets
   Key code_key_{};         // derived from the data key: MACs one-time codes
+  Key credential_key_{};   // derived from the data key: encrypts partners' signing keys
   bool open_ = false;
 };
 

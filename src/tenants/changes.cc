@@ -90,17 +90,47 @@ ChangeError open_accounts(WriteTxn& txn, const Tenant& tenant, const TenantAccou
   return ChangeError::kNone;
 }
 
-// One new credential of each kind `kind` issues; sealed kinds need the vault (not yet here).
-std::vector<std::pair<IssuedCredential, Credential>> issue(const Kind& kind, std::int64_t now_ms) {
-  std::vector<std::pair<IssuedCredential, Credential>> out;
+using Issued = std::vector<std::pair<IssuedCredential, Credential>>;
+
+// What `secret`, credential `id` of `tenant`, is kept as: its digest, or sealed by `vault`.
+std::string kept_as(Storage storage, const cards::Vault* vault, const Tenant& tenant,
+                    const std::string& id, std::string_view secret) {
+  if (storage == Storage::kHashed) return digest_hex(credential_digest(secret));
+  PAYOUTD_ASSERT(vault && vault->is_open(), "a sealed credential is kept only with the vault");
+  return vault->seal_credential(tenant.key(), id, secret);
+}
+
+// Why a tenant of `kind` cannot be onboarded or given credentials on this node without an open
+// vault (its partners pay cards, whose numbers the vault seals; or a credential of it is sealed),
+// or "".
+std::string refuse_without_vault(const Kind& kind, const cards::Vault* vault) {
+  if (vault && vault->is_open()) return {};
+  if (kind.pays_cards()) {
+    return "provider: " + std::string(kind.provider()) +
+           " partners pay cards, and this node has no card vault: set [vault] kek (or "
+           "PAYOUTD_VAULT_KEK) and restart";
+  }
   for (const CredentialKind& k : kind.credential_kinds()) {
-    PAYOUTD_ASSERT(k.storage == Storage::kHashed, "sealed credentials are issued with the vault");
+    if (k.storage == Storage::kSealed) {
+      return "credentials: " + std::string(kind.provider()) + "'s " + std::string(k.name) +
+             " is sealed by the vault, and this node has none: set [vault] kek (or "
+             "PAYOUTD_VAULT_KEK)";
+    }
+  }
+  return {};
+}
+
+// One new credential of each kind `kind` issues to `tenant`. REQUIRES: refuse_without_vault is "".
+Issued issue(const Kind& kind, const Tenant& tenant, const cards::Vault* vault,
+             std::int64_t now_ms) {
+  Issued out;
+  for (const CredentialKind& k : kind.credential_kinds()) {
     IssuedCredential shown{new_credential_id(), std::string(k.name), new_secret(k.secret_bytes),
                            now_ms};
     Credential kept{.id = shown.id,
                     .kind = shown.kind,
                     .storage = k.storage,
-                    .stored = digest_hex(credential_digest(shown.secret)),
+                    .stored = kept_as(k.storage, vault, tenant, shown.id, shown.secret),
                     .created_ms = now_ms,
                     .retires_ms = 0,
                     .source = Source::kRuntime};
@@ -197,6 +227,8 @@ std::string_view change_error_code(ChangeError error) {
       return "tenant.name.taken";
     case ChangeError::kUnavailable:
       return "service.unavailable";
+    case ChangeError::kNoVault:
+      return "vault.required";
   }
   return "internal.error";
 }
@@ -219,10 +251,16 @@ void Changes::submit(Apply apply, ChangeCallback done) {
 void Changes::create(Tenant tenant, const json::Value& settings, ChangeCallback done) {
   const Kind* kind = directory_.kind(tenant.provider);
   if (!kind) return done(failure(ChangeError::kInvalid, "provider: no such provider"));
+  if (std::string refused = kind->refuse_id(tenant.id); !refused.empty()) {
+    return done(failure(ChangeError::kInvalid, std::move(refused)));
+  }
   std::string problem;
   std::shared_ptr<const Settings> decoded = kind->decode(settings, &problem);
   if (!decoded) return done(failure(ChangeError::kInvalid, problem));
-  auto credentials = issue(*kind, clock_.now_ms());
+  if (std::string refused = refuse_without_vault(*kind, directory_.vault()); !refused.empty()) {
+    return done(failure(ChangeError::kNoVault, std::move(refused)));
+  }
+  auto credentials = issue(*kind, tenant, directory_.vault(), clock_.now_ms());
   submit(
       [kind, tenant = std::move(tenant), decoded, credentials](WriteTxn& txn, std::int64_t now_ms) {
         if (txn.find_record("", kTenantRecord, tenant.key())) {
@@ -378,7 +416,10 @@ void Changes::close(Tenant tenant, ChangeCallback done) {
 void Changes::rotate(Tenant tenant, std::int64_t overlap_ms, ChangeCallback done) {
   const Kind* kind = directory_.kind(tenant.provider);
   if (!kind) return done(failure(ChangeError::kNotFound, "no such tenant"));
-  auto credentials = issue(*kind, clock_.now_ms());
+  if (std::string refused = refuse_without_vault(*kind, directory_.vault()); !refused.empty()) {
+    return done(failure(ChangeError::kNoVault, std::move(refused)));
+  }
+  auto credentials = issue(*kind, tenant, directory_.vault(), clock_.now_ms());
   submit(
       [tenant = std::move(tenant), overlap_ms, credentials](WriteTxn& txn, std::int64_t now_ms) {
         auto record = read_tenant(txn, tenant.key());
@@ -404,17 +445,49 @@ void Changes::rotate(Tenant tenant, std::int64_t overlap_ms, ChangeCallback done
       std::move(done));
 }
 
+void Changes::note_use(const TenantEntry& entry, std::size_t index) {
+  if (!directory_.note_use(entry, index)) return;
+  std::shared_ptr<UseCounter> uses = entry.uses[index];
+  const std::string id = entry.record.credentials[index].id;
+  const Tenant tenant = entry.record.tenant;
+  submit(
+      [tenant, id](WriteTxn& txn, std::int64_t now_ms) {
+        auto record = read_tenant(txn, tenant.key());
+        if (!record) return failure(ChangeError::kNotFound, "no such tenant");
+        auto used = std::find_if(record->credentials.begin(), record->credentials.end(),
+                                 [&id](const Credential& c) { return c.id == id; });
+        if (used != record->credentials.end() && used->first_used_ms == 0) {
+          used->first_used_ms = now_ms;
+          write_tenant(txn, *record, false, now_ms);
+        }
+        ChangeResult r;
+        r.record = std::move(*record);
+        return r;
+      },
+      [uses, tenant](const ChangeResult& r) {
+        if (r.error == ChangeError::kNone) return;
+        // Noted again by the next use.
+        spdlog::warn("tenant {}: the first use of its new credential is not recorded: {}",
+                     tenant.key(), r.detail);
+        uses->first_use_noted.store(false, std::memory_order_relaxed);
+      });
+}
+
 namespace {
 
-// The config's credentials of `tenant` as stored credentials (source config), kind `kind`.
-std::vector<Credential> config_credentials(const ConfigTenant& tenant, std::string_view kind,
-                                           std::int64_t now_ms) {
+// The config's credentials of `tenant` as stored credentials (source config), of the first kind
+// `kind` issues: hashed, or sealed by `vault`.
+std::vector<Credential> config_credentials(const ConfigTenant& tenant, const Kind& kind,
+                                           const cards::Vault* vault, std::int64_t now_ms) {
+  const CredentialKind first = kind.credential_kinds().front();
   std::vector<Credential> out;
   for (std::size_t i = 0; i < tenant.tokens.size(); ++i) {
-    out.push_back({.id = "config-" + std::to_string(i + 1),
-                   .kind = std::string(kind),
-                   .storage = Storage::kHashed,
-                   .stored = digest_hex(credential_digest(tenant.tokens[i])),
+    std::string id = "config-" + std::to_string(i + 1);
+    std::string stored = kept_as(first.storage, vault, tenant.tenant, id, tenant.tokens[i]);
+    out.push_back({.id = std::move(id),
+                   .kind = std::string(first.name),
+                   .storage = first.storage,
+                   .stored = std::move(stored),
                    .created_ms = now_ms,
                    .retires_ms = 0,
                    .source = Source::kConfig});
@@ -425,7 +498,7 @@ std::vector<Credential> config_credentials(const ConfigTenant& tenant, std::stri
 // The config entry `in` over `record` (a new one when absent): its settings and its config
 // credentials are the config's; the status and the credentials issued at run time stay.
 ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTenant& in,
-                                 std::int64_t now_ms) {
+                                 const cards::Vault* vault, std::int64_t now_ms) {
   auto record = read_tenant(txn, in.tenant.key());
   ChangeResult r;
   // Unchanged in the config: the stored settings stand (a PATCH may have changed them).
@@ -444,7 +517,7 @@ ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTe
   }
   std::erase_if(record->credentials,
                 [](const Credential& c) { return c.source == Source::kConfig; });
-  for (Credential& c : config_credentials(in, kind.credential_kinds().front().name, now_ms)) {
+  for (Credential& c : config_credentials(in, kind, vault, now_ms)) {
     record->credentials.push_back(std::move(c));
   }
   record->settings = in.settings;
@@ -466,11 +539,17 @@ std::string Changes::write_config_tenants(const std::vector<ConfigTenant>& tenan
   for (const ConfigTenant& in : tenants) {
     const Kind* kind = directory_.kind(in.tenant.provider);
     PAYOUTD_ASSERT(kind != nullptr, "a config tenant's provider has a tenant kind");
+    if (std::string refused = refuse_without_vault(*kind, directory_.vault()); !refused.empty()) {
+      return "tenant " + in.tenant.key() + ": " + refused;
+    }
     std::promise<ChangeResult> promise;
     auto written = promise.get_future();
-    submit([kind, &in](WriteTxn& txn,
-                       std::int64_t now_ms) { return write_config_tenant(txn, *kind, in, now_ms); },
-           [&promise](ChangeResult r) { promise.set_value(std::move(r)); });
+    const cards::Vault* vault = directory_.vault();
+    submit(
+        [kind, &in, vault](WriteTxn& txn, std::int64_t now_ms) {
+          return write_config_tenant(txn, *kind, in, vault, now_ms);
+        },
+        [&promise](ChangeResult r) { promise.set_value(std::move(r)); });
     const ChangeResult r = written.get();
     if (r.error != ChangeError::kNone) return "tenant " + in.tenant.key() + ": " + r.detail;
   }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -38,8 +39,9 @@ std::optional<std::int64_t> read_revision(const store::Store& store) {
 }  // namespace
 
 Directory::Directory(engine::Committer& committer, const store::Store& store, const Clock& clock,
-                     const std::vector<const Kind*>& kinds, DirectoryOptions options)
-    : committer_(committer), store_(store), clock_(clock), options_(options) {
+                     const std::vector<const Kind*>& kinds, DirectoryOptions options,
+                     const cards::Vault* vault)
+    : committer_(committer), store_(store), clock_(clock), options_(options), vault_(vault) {
   for (const Kind* kind : kinds) kinds_.emplace(std::string(kind->provider()), kind);
   publish(std::make_shared<const Snapshot>());
 }
@@ -106,6 +108,7 @@ std::shared_ptr<const TenantEntry> Directory::build_entry(TenantRecord record,
     auto& counter = counters_[uses_key(record.tenant, c.id)];
     if (!counter) counter = std::make_shared<UseCounter>();
     entry->uses.push_back(counter);
+    entry->secrets.push_back(open_sealed(record.tenant, c));
   }
   entry->record = std::move(record);
   return entry;
@@ -131,6 +134,42 @@ bool Directory::reload(std::int64_t revision) {
   return true;
 }
 
+std::string Directory::open_sealed(const Tenant& tenant, const Credential& credential) const {
+  if (credential.storage != Storage::kSealed) return {};
+  if (!vault_ || !vault_->is_open()) {
+    spdlog::error("tenant {}: credential {} is sealed and the vault is closed", tenant.key(),
+                  credential.id);
+    return {};
+  }
+  auto opened = vault_->open_credential(tenant.key(), credential.id, credential.stored);
+  if (!opened) {
+    spdlog::error("tenant {}: credential {} does not open with this vault", tenant.key(),
+                  credential.id);
+    return {};
+  }
+  return std::move(*opened);
+}
+
+bool Directory::note_use(const TenantEntry& entry, std::size_t index) {
+  const Credential& credential = entry.record.credentials[index];
+  UseCounter& uses = *entry.uses[index];
+  if (credential.retiring()) {
+    uses.unflushed.fetch_add(1, std::memory_order_relaxed);
+    uses.counted.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (credential.storage != Storage::kSealed || credential.first_used_ms != 0 ||
+      uses.first_use_noted.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  const std::int64_t now_ms = clock_.now_ms();
+  const auto& all = entry.record.credentials;
+  const bool overlap = std::any_of(all.begin(), all.end(), [now_ms](const Credential& c) {
+    return c.retiring() && c.works_at(now_ms);
+  });
+  return overlap && !uses.first_use_noted.exchange(true, std::memory_order_relaxed);
+}
+
 Authentication Directory::authenticate(std::string_view provider, std::string_view secret) {
   const Digest digest = credential_digest(secret);
   std::shared_ptr<const Snapshot> snap = snapshot();
@@ -146,11 +185,7 @@ Authentication Directory::authenticate(std::string_view provider, std::string_vi
       !credential.works_at(clock_.now_ms())) {
     return {std::move(snap), nullptr};
   }
-  if (credential.retiring()) {
-    UseCounter& uses = *entry->uses[match->index];
-    uses.unflushed.fetch_add(1, std::memory_order_relaxed);
-    uses.counted.fetch_add(1, std::memory_order_relaxed);
-  }
+  note_use(*entry, match->index);  // a hashed credential: counted when retiring, nothing else
   return {std::move(snap), entry};
 }
 

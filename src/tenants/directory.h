@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "cards/vault.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "engine/committer.h"
@@ -59,8 +60,11 @@ struct Found {
 
 class Directory {
  public:
+  // `vault` (the caller's, open before load(); nullptr: none) opens sealed credentials into each
+  // snapshot (TenantEntry::secrets).
   Directory(engine::Committer& committer, const store::Store& store, const Clock& clock,
-            const std::vector<const Kind*>& kinds, DirectoryOptions options = {});
+            const std::vector<const Kind*>& kinds, DirectoryOptions options = {},
+            const cards::Vault* vault = nullptr);
   ~Directory();
   Directory(const Directory&) = delete;
   Directory& operator=(const Directory&) = delete;
@@ -87,6 +91,12 @@ class Directory {
   // Every tenant (any status) whose kind pays cards (Kind::pays_cards), after a refresh; nullopt
   // when the store could not be read.
   std::optional<std::vector<Tenant>> card_tenants();
+  // A use of credential `index` of `entry` (one the provider checked itself, as a sealed key's
+  // signature): counted when it is retiring. True when it is a sealed credential's first use
+  // while an older one is in its overlap, not yet noted by this node: the caller records it
+  // (Changes::note_use). Lock-free, no allocation.
+  bool note_use(const TenantEntry& entry, std::size_t index);
+  const cards::Vault* vault() const { return vault_; }
 
   // Reloads when the revision record moved; false when the store could not be read.
   bool refresh();
@@ -107,6 +117,8 @@ class Directory {
   // (c): the snapshot after a refresh that started after this call did.
   std::shared_ptr<const Snapshot> refresh_on_miss();
   std::shared_ptr<const TenantEntry> build_entry(TenantRecord record, const Snapshot* previous);
+  // A sealed credential's secret, opened by the vault; "" for a hashed one or when it cannot be.
+  std::string open_sealed(const Tenant& tenant, const Credential& credential) const;
   void publish(std::shared_ptr<const Snapshot> next);
   void run();
 
@@ -115,6 +127,7 @@ class Directory {
   const Clock& clock_;
   std::map<std::string, const Kind*, std::less<>> kinds_;
   DirectoryOptions options_;
+  const cards::Vault* vault_;
 
   mutable std::mutex snapshot_mutex_;  // current_ (the slow path of snapshot())
   std::shared_ptr<const Snapshot> current_;

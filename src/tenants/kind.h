@@ -99,6 +99,12 @@ class Kind {
   // Why `next` may not replace `current` ("settings.funders: funder f1 cannot be removed"), or
   // "" when it may: accounts exist and keep what they were opened with.
   virtual std::string refuse_change(const Settings& current, const Settings& next) const = 0;
+  // Why `id` may not name a tenant of this provider ("id: ..."), or "" when it may; the admin API
+  // has already checked it is 1 to 64 of A-Z a-z 0-9 . _ - (an ecommpay project's is a number).
+  virtual std::string refuse_id(std::string_view id) const {
+    (void)id;
+    return {};
+  }
   // The credentials each tenant holds, one of each kind (at least one kind).
   virtual std::vector<CredentialKind> credential_kinds() const = 0;
   virtual TenantAccounts accounts(const Tenant& tenant, const Settings& settings) const = 0;

@@ -1,8 +1,37 @@
 #include "tenants/snapshot.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 
 namespace payoutd::tenants {
+
+TenantEntry::~TenantEntry() {
+  for (std::string& secret : secrets) sodium_memzero(secret.data(), secret.size());
+}
+
+std::optional<std::size_t> signing_credential(const TenantEntry& entry, std::int64_t now_ms) {
+  const auto& credentials = entry.record.credentials;
+  std::optional<std::size_t> newest, older;  // working ones, newest first
+  std::optional<std::size_t> last;           // any, for a closed tenant
+  for (std::size_t i = credentials.size(); i-- > 0;) {
+    const Credential& c = credentials[i];
+    if (c.storage != Storage::kSealed || entry.secrets[i].empty()) continue;
+    if (!last) last = i;
+    if (!c.works_at(now_ms) || entry.record.status == Status::kClosed) continue;
+    if (!newest) {
+      newest = i;
+    } else if (!older && c.retiring()) {
+      older = i;
+    }
+  }
+  if (entry.record.status == Status::kClosed) return last;
+  if (newest && older && !credentials[*newest].retiring() &&
+      credentials[*newest].first_used_ms == 0) {
+    return older;
+  }
+  return newest;
+}
 
 Snapshot::Snapshot(std::int64_t revision, std::vector<std::shared_ptr<const TenantEntry>> entries)
     : revision_(revision), entries_(std::move(entries)) {

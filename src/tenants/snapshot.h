@@ -22,14 +22,26 @@ namespace payoutd::tenants {
 struct UseCounter {
   std::atomic<std::int64_t> unflushed{0};  // not yet added to the store's count
   std::atomic<std::int64_t> counted{0};    // since this process started: the metric
+  // A new sealed credential's first use during an overlap is being recorded (Changes::note_use):
+  // once per node, not once per request.
+  std::atomic<bool> first_use_noted{false};
 };
 
 struct TenantEntry {
+  TenantEntry() = default;
+  TenantEntry(const TenantEntry&) = delete;
+  TenantEntry& operator=(const TenantEntry&) = delete;
+  ~TenantEntry();  // wipes `secrets`
+
   TenantRecord record;
   // Its provider's reading of record.settings; nullptr when no provider of this build knows the
   // tenant's provider, or its settings no longer decode (logged when built).
   std::shared_ptr<const Settings> settings;
   std::vector<std::shared_ptr<UseCounter>> uses;  // one per record.credentials, same order
+  // One per record.credentials, same order: a sealed credential opened by the vault (what the
+  // provider signs and verifies with); empty for a hashed one, or when the vault is closed or
+  // does not open it (logged when built).
+  std::vector<std::string> secrets;
 };
 
 struct CredentialMatch {
@@ -37,6 +49,29 @@ struct CredentialMatch {
   std::size_t index = 0;  // of its credential in entry->record.credentials
   const Credential& credential() const { return entry->record.credentials[index]; }
 };
+
+// The newest working sealed credential of `entry` (one the vault opened) that `accepts` (a
+// callable taking the secret, e.g. a signature check), newest first; nullopt when none does or the
+// tenant is closed. No allocation.
+template <typename Accepts>
+std::optional<std::size_t> find_sealed(const TenantEntry& entry, std::int64_t now_ms,
+                                       Accepts&& accepts) {
+  if (entry.record.status == Status::kClosed) return std::nullopt;
+  const auto& credentials = entry.record.credentials;
+  for (std::size_t i = credentials.size(); i-- > 0;) {
+    if (credentials[i].storage != Storage::kSealed || !credentials[i].works_at(now_ms)) continue;
+    if (!entry.secrets[i].empty() && accepts(std::string_view(entry.secrets[i]))) return i;
+  }
+  return std::nullopt;
+}
+
+// The sealed credential that signs what payoutd sends the tenant (ecommpay's callbacks) at
+// `now_ms` (docs/admin.md, "Credentials"): its newest working one; but while older ones are in
+// their overlap and the tenant has not yet used the newest (Credential::first_used_ms), the newest
+// of those older ones, so that a partner that has not switched still verifies what it gets and
+// one that has switched has said so by signing with the new key. A closed tenant's newest (the
+// callbacks of its last payouts). nullopt when it has none the vault opened.
+std::optional<std::size_t> signing_credential(const TenantEntry& entry, std::int64_t now_ms);
 
 class Snapshot {
  public:

@@ -12,6 +12,7 @@ void write_credential(json::Writer& w, const Credential& c) {
   w.key("stored").string(c.stored);
   w.key("createdMs").integer(c.created_ms).key("retiresMs").integer(c.retires_ms);
   w.key("source").string(source_name(c.source));
+  if (c.first_used_ms != 0) w.key("firstUsedMs").integer(c.first_used_ms);
   w.end_object();
 }
 
@@ -25,6 +26,7 @@ std::optional<Credential> credential_from(const json::Value& v) {
   c.created_ms = json::int_member(v, "createdMs");
   c.retires_ms = json::int_member(v, "retiresMs");
   c.source = json::string_member(v, "source") == "config" ? Source::kConfig : Source::kRuntime;
+  c.first_used_ms = json::int_member(v, "firstUsedMs");
   if (c.id.empty() || c.stored.empty()) return std::nullopt;
   return c;
 }

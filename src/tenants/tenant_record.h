@@ -57,6 +57,10 @@ struct Credential {
   std::int64_t created_ms = 0;
   std::int64_t retires_ms = 0;  // 0: works until rotated; else refused from this time on
   Source source = Source::kRuntime;
+  // A sealed credential issued by a rotation: when the tenant first used it while an older one
+  // was in its overlap (0: not yet). Until then what payoutd signs for the tenant is signed with
+  // the older one (signing_credential, tenants/snapshot.h).
+  std::int64_t first_used_ms = 0;
 
   bool works_at(std::int64_t now_ms) const { return retires_ms == 0 || now_ms < retires_ms; }
   // Replaced by a newer one and working out its overlap: each use of it is counted.

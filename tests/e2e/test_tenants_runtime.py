@@ -239,11 +239,13 @@ class TenantsRuntimeTest(IsolatedServerTestCase):
                 break
         self.assertEqual(seen, sorted(seen))
         self.assertTrue({product, second, PRODUCT} <= set(seen), seen)
-        # The filter keeps one provider's tenants: Bereke's config partner only, no ecommpay one.
+        # The filter keeps one provider's tenants: Bereke's config partner only, ecommpay's config
+        # projects only.
         r = admin(self.api, "GET", "tenants?provider=bereke")
         self.assertEqual([t["tenant"] for t in r.json["tenants"]], ["bereke:sandbox-partner"])
         r = admin(self.api, "GET", "tenants?provider=ecommpay")
-        self.assertEqual(r.json["tenants"], [])
+        self.assertEqual([t["tenant"] for t in r.json["tenants"]],
+                         ["ecommpay:91348", "ecommpay:91349", "ecommpay:91350", "ecommpay:91351"])
 
 
 @unittest.skipUnless(default_backend() == "postgres", "two nodes share a PostgreSQL database")

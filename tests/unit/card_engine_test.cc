@@ -402,7 +402,11 @@ TEST_P(CardEngineTest, ARestartAsksTheStatusOfAnUnknownOutcome) {
 }
 
 TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
-  cards_->set_limits(kTenant, {.single_max = 1000, .total_max = 1500, .count_max = 2});
+  // Asked at each payout, for the tenant that pays; another tenant of the provider has none.
+  cards_->set_limits_source([](const Tenant& tenant) -> std::optional<CardLimits> {
+    if (tenant != kTenant) return std::nullopt;
+    return CardLimits{.single_max = 1000, .total_max = 1500, .count_max = 2};
+  });
   EXPECT_EQ(run(request("big", 1001)).payout.decline_code, kDeclineCardSingle);
   auto a = submit(request("a", 800));
   rail_.next().done(declined());  // a failed credit does not count
@@ -427,9 +431,8 @@ TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
 }
 
 // A limits source (the tenant directory's settings) is asked as each payout reserves: a change
-// of what it answers applies to the next payout, and a tenant it gives none keeps set_limits'.
+// of what it answers applies to the next payout, and a tenant it gives none has no limits.
 TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
-  cards_->set_limits(kTenant, {.single_max = 100});
   std::optional<CardLimits> given = CardLimits{.single_max = 500};
   std::mutex mutex;
   cards_->set_limits_source([&](const Tenant& t) -> std::optional<CardLimits> {
@@ -437,7 +440,7 @@ TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
     return t == kTenant ? given : std::nullopt;
   });
   EXPECT_EQ(run(request("over", 501)).payout.decline_code, kDeclineCardSingle);
-  auto within = submit(request("within", 400));  // above set_limits' 100: the source's rule
+  auto within = submit(request("within", 400));
   rail_.next().done(approved());
   EXPECT_EQ(wait(within).payout.status, store::PayoutStatus::kSuccess);
   {
@@ -449,9 +452,11 @@ TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
   EXPECT_EQ(wait(raised).payout.status, store::PayoutStatus::kSuccess);
   {
     std::lock_guard lock(mutex);
-    given.reset();  // none of its own: set_limits' again
+    given.reset();  // none: no limits
   }
-  EXPECT_EQ(run(request("static", 101)).payout.decline_code, kDeclineCardSingle);
+  auto unlimited = submit(request("unlimited", 5000));
+  rail_.next().done(approved());
+  EXPECT_EQ(wait(unlimited).payout.status, store::PayoutStatus::kSuccess);
   EXPECT_TRUE(audit_store(*store_).empty());
 }
 

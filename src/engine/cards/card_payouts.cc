@@ -44,7 +44,6 @@ CardPayoutResult unavailable(std::string why) { return {OrderError::kUnavailable
 
 struct CardPayouts::Shared {
   std::mutex mutex;
-  std::map<Tenant, CardLimits> limits;
   struct Waiter {
     std::int64_t deadline_ms;
     std::string tenant, partner_id;  // the payout's stored tenant key
@@ -59,12 +58,6 @@ struct CardPayouts::Shared {
     std::lock_guard lock(mutex);
     auto it = notifiers.find(provider);
     return it == notifiers.end() ? nullptr : it->second;
-  }
-
-  CardLimits limits_of(const Tenant& tenant) {
-    std::lock_guard lock(mutex);
-    auto it = limits.find(tenant);
-    return it == limits.end() ? CardLimits{} : it->second;
   }
 };
 
@@ -149,20 +142,11 @@ void CardPayouts::on_outbox(std::function<void()> wake) {
   shared_->wake = std::move(wake);
 }
 
-void CardPayouts::set_limits(const Tenant& tenant, CardLimits limits) {
-  std::lock_guard lock(shared_->mutex);
-  shared_->limits[tenant] = limits;
-}
-
 void CardPayouts::set_limits_source(LimitsSource source) { limits_source_ = std::move(source); }
 
 card_jobs::ReserveRules CardPayouts::reserve_rules(const Tenant& tenant) const {
-  if (limits_source_) {
-    if (std::optional<CardLimits> limits = limits_source_(tenant)) {
-      return {*limits, &rails_.routing()};
-    }
-  }
-  return {shared_->limits_of(tenant), &rails_.routing()};
+  std::optional<CardLimits> limits = limits_source_ ? limits_source_(tenant) : std::nullopt;
+  return {limits.value_or(CardLimits{}), &rails_.routing()};
 }
 
 // Tells the payout's dialect of its new state, inside the batch (see CardNotifier). A message

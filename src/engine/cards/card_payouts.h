@@ -71,10 +71,9 @@ class CardPayouts {
   void start();
   void stop();
 
-  void set_limits(const Tenant& tenant, CardLimits limits);
   // Where a tenant's per-card limits come from when a payout reserves: `source`, asked each time
   // (the tenant directory's settings, so a change of them applies without a restart); a tenant it
-  // gives none keeps set_limits'. Before start(); `source` is quick and callable from any thread.
+  // gives none has no limits. Before start(); `source` is quick and callable from any thread.
   using LimitsSource = std::function<std::optional<CardLimits>(const Tenant& tenant)>;
   void set_limits_source(LimitsSource source);
   // Notifications for the tenants of `provider` (Tenant::provider, e.g. "ecommpay").
@@ -187,7 +186,7 @@ class CardPayouts {
   const cards::BinTable& bins_;
   rails::RailSet& rails_;
   CardEngineOptions options_;
-  std::unique_ptr<Shared> shared_;  // limits, notifiers and waiting requests, under one mutex
+  std::unique_ptr<Shared> shared_;  // notifiers and waiting requests, under one mutex
   std::function<bool(store::WriteTxn&, const store::PayoutRecord&, const CardOrder&, std::int64_t)>
       notify_;
   CorporateCards corporate_;

@@ -10,6 +10,7 @@
 #include "providers/bereke/cabinet.h"
 #include "providers/bereke/pages.h"
 #include "providers/bereke/settings.h"
+#include "providers/card_limits_config.h"
 #include "tenants/credentials.h"
 
 namespace payoutd::providers::bereke {
@@ -145,13 +146,7 @@ ConfigPartner load_partner(const toml::table& p, const std::string& where,
   if (!context.sandbox) partner.new_card_balance = 0;
   partner.fee = bounded(p, where, "fee", 0, 0, 1'000'000'000);
   // Per recipient card, as an ecommpay project's (docs/bereke.md, "Card limits").
-  const Currency kzt = *Currency::from_code("KZT");
-  partner.card_limits.single_max = minor_of(p, where, "card_single_max", kzt, "0");
-  partner.card_limits.total_max = minor_of(p, where, "card_total_max", kzt, "0");
-  partner.card_limits.count_max =
-      static_cast<int>(bounded(p, where, "card_count_max", 0, 0, 1'000'000));
-  partner.card_limits.window_ms =
-      bounded(p, where, "card_window_hours", 24, 1, std::int64_t{24} * 366) * 3'600'000;
+  partner.card_limits = config_card_limits(p, where, *Currency::from_code("KZT"));
   load_funding(p, where, partner);
   if (const toml::array* countries = p["card_countries"].as_array()) {
     partner.card_countries.clear();

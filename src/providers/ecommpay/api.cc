@@ -1,10 +1,14 @@
 #include "providers/ecommpay/api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <mutex>
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log_context.h"
 #include "core/time_format.h"
@@ -104,11 +108,6 @@ bool valid_email(std::string_view s) {
          s.find_first_of(" \t\r\n") == std::string_view::npos;
 }
 
-bool valid_url(std::string_view s) {
-  return (s.starts_with("https://") || s.starts_with("http://")) && s.size() <= 2048 &&
-         s.size() > 8 && s.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
-}
-
 // A registration's members, read past its signature.
 struct Registration {
   std::string payment_id, callback_url;
@@ -122,13 +121,14 @@ void read_general(web::Fields& g, const std::string& problem, Registration& r) {
     g.fail("payment_id", "must be 1 to 255 characters of A-Z a-z 0-9 . _ -");
   }
   if (problem.empty() && g.string("merchant_callback_url", 2048, &r.callback_url, false) &&
-      !r.callback_url.empty() && !valid_url(r.callback_url)) {
+      !r.callback_url.empty() && !valid_callback_url(r.callback_url)) {
     g.fail("merchant_callback_url", "must be an absolute http or https URL");
   }
 }
 
 // payment: its amount in minor units, in the project's currency.
-void read_payment(web::Fields& top, const std::string& problem, const Project& p, Registration& r) {
+void read_payment(web::Fields& top, const std::string& problem, const ProjectSettings& p,
+                  Registration& r) {
   const json::Value* payment = nullptr;
   if (!top.object("payment", &payment)) return;
   web::Fields pay = top.nested("payment", *payment);
@@ -170,17 +170,20 @@ void read_customer(web::Fields& top, const std::string& problem, Registration& r
 }
 
 // The card engine's request for a registration of project `p`: a hosted order, its uuid valid for
-// `uuid_lifetime_ms`, funded from the project's merchant balance.
-engine::CardPayoutRequest payout_request(const Project& p, const Registration& reg,
+// `uuid_lifetime_ms`, funded from the project's merchant balance. A project whose payouts are not
+// enabled, or that is suspended, has it declined at once with 317: ecommpay's own answer to a
+// project that may not pay out, which its merchants already handle (docs/admin.md, "Statuses").
+engine::CardPayoutRequest payout_request(const ProjectView& view, const Registration& reg,
                                          std::int64_t uuid_lifetime_ms) {
+  const ProjectSettings& p = *view.settings;
   engine::CardPayoutRequest r;
-  r.tenant = tenant_of(p.id);
+  r.tenant = tenant_of(view.id);
   r.partner_id = reg.payment_id;
   r.amount = {reg.amount, p.currency};
   r.hosted = true;
   r.session_timeout_ms = uuid_lifetime_ms;
   r.funding_code = std::string(kMerchantAccount);
-  if (!p.payouts_enabled) r.refuse_code = std::to_string(kCodeNotEnabled);
+  if (!p.payouts_enabled || view.suspended()) r.refuse_code = std::to_string(kCodeNotEnabled);
   for (const std::string* part :
        {&reg.customer_id, &reg.email, &reg.phone, &reg.ip, &reg.callback_url}) {
     r.canonical.append(*part).push_back(engine::kFieldSeparator);
@@ -235,9 +238,13 @@ struct Dialect::Sink {
   std::map<std::int64_t, std::deque<std::string>> received;
 };
 
-Dialect::Dialect(engine::CardPayouts& cards, Options options)
-    : cards_(cards), options_(std::move(options)), sink_(std::make_shared<Sink>()) {
-  for (const Project& p : options_.projects) cards_.set_limits(tenant_of(p.id), p.limits);
+Dialect::Dialect(engine::CardPayouts& cards, Options options, tenants::Directory& tenants,
+                 tenants::Changes& changes)
+    : cards_(cards),
+      options_(std::move(options)),
+      tenants_(tenants),
+      changes_(changes),
+      sink_(std::make_shared<Sink>()) {
   cards_.set_notifier(std::string(kProvider),
                       [this](const Tenant& tenant, const store::PayoutRecord& payout,
                              const CardOrder& order, std::int64_t now_ms) {
@@ -254,19 +261,29 @@ void Dialect::set_public_url(std::string url) {
   if (options_.public_url.empty()) options_.public_url = std::move(url);
 }
 
-const Project* Dialect::project(std::int64_t id) const {
-  for (const Project& p : options_.projects) {
-    if (p.id == id) return &p;
-  }
-  return nullptr;
+ProjectView Dialect::project(std::int64_t id) const {
+  if (id <= 0) return {};
+  char digits[24];
+  const auto written = std::to_chars(std::begin(digits), std::end(digits), id);
+  tenants::Found found = tenants_.find(
+      kProvider, std::string_view(digits, static_cast<std::size_t>(written.ptr - digits)));
+  ProjectView view{std::move(found.snapshot), found.tenant, nullptr, id};
+  if (view.entry && view.entry->settings) view.settings = &project_settings(*view.entry->settings);
+  return view;
 }
 
-const Project* Dialect::project(std::string_view text) const {
-  if (text.empty() || text.size() > 12 ||
-      text.find_first_not_of("0123456789") != std::string_view::npos) {
-    return nullptr;
-  }
-  return project(std::stoll(std::string(text)));
+ProjectView Dialect::project(std::string_view text) const {
+  return project(parse_project_id(text));
+}
+
+bool Dialect::signed_by(const ProjectView& project, std::string_view signing_string,
+                        std::string_view signature, KeyUse use) const {
+  if (!project) return false;
+  const auto key = tenants::find_sealed(
+      *project.entry, SystemClock().now_ms(),
+      [&](std::string_view secret) { return signature_valid(secret, signing_string, signature); });
+  if (key && use == KeyUse::kCounted) changes_.note_use(*project.entry, *key);
+  return key.has_value();
 }
 
 bool Dialect::handle(http::Request& request, const http::Responder& respond) {
@@ -304,57 +321,59 @@ void Dialect::registration(http::Request& request, const http::Responder& respon
   web::Fields top(body, "", &problem);
   const json::Value* general = nullptr;
   if (!top.object("general", &general)) return respond(error(400, kCodeMissingField, problem));
-  const Project* p = signed_by(body, *general, request, respond);
+  const ProjectView p = caller_project(body, *general, request, respond);
   if (!p) return;
+  const ProjectSettings& settings = *p.settings;
   Registration r;
   web::Fields g = top.nested("general", *general);
   read_general(g, problem, r);
-  log::annotate(kProvider, std::to_string(p->id), r.payment_id);
-  if (problem.empty()) read_payment(top, problem, *p, r);
+  log::annotate(kProvider, std::to_string(p.id), r.payment_id);
+  if (problem.empty()) read_payment(top, problem, settings, r);
   if (problem.empty()) read_customer(top, problem, r);
-  if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p->id, r.payment_id));
+  if (!problem.empty()) return respond(error(400, kCodeMissingField, problem, p.id, r.payment_id));
   if (r.callback_url.empty()) {
-    r.callback_url = p->callback_url.empty() && options_.sandbox
+    r.callback_url = settings.callback_url.empty() && options_.sandbox
                          ? options_.public_url + std::string(kSinkPath)
-                         : p->callback_url;
+                         : settings.callback_url;
   }
-  engine::CardPayoutRequest command = payout_request(*p, r, options_.uuid_lifetime_ms);
+  engine::CardPayoutRequest command = payout_request(p, r, options_.uuid_lifetime_ms);
   command.order.request_id = request.request_id;
-  cards_.submit(std::move(command), [respond, project_id = p->id,
+  cards_.submit(std::move(command), [respond, project_id = p.id,
                                      payment_id = r.payment_id](const CardPayoutResult& result) {
     answer_registration(respond, project_id, payment_id, result);
   });
 }
 
-const Project* Dialect::signed_by(const json::Value& body, const json::Value& general,
-                                  const http::Request& request,
-                                  const http::Responder& respond) const {
-  // project_id: a number, or a string of digits.
+ProjectView Dialect::caller_project(const json::Value& body, const json::Value& general,
+                                    const http::Request& request,
+                                    const http::Responder& respond) const {
+  // project_id: a number, or a string of digits; a closed project is no project any more.
   const json::Value* id = general.find("project_id");
-  const Project* p = !id               ? nullptr
-                     : id->is_number() ? project(id->number_text())
-                     : id->is_string() ? project(std::string_view(id->as_string()))
-                                       : nullptr;
+  ProjectView p = !id               ? ProjectView{}
+                  : id->is_number() ? project(id->number_text())
+                  : id->is_string() ? project(std::string_view(id->as_string()))
+                                    : ProjectView{};
   if (!p) {
-    return respond(error(400, kCodeMissingField, "general.project_id: no such project")), nullptr;
+    return respond(error(400, kCodeMissingField, "general.project_id: no such project")),
+           ProjectView{};
   }
   // The caller's address: the TCP peer's, or the client's a trusted proxy names (http/server.h).
   const auto caller = IpAddress::parse(request.peer_address);
-  if (!caller || !any_contains(p->allowlist, *caller)) {
-    respond(error(403, 403, "access denied: the caller's address is not allowlisted", p->id));
-    return nullptr;
+  if (!caller || !any_contains(p.settings->allowlist, *caller)) {
+    respond(error(403, 403, "access denied: the caller's address is not allowlisted", p.id));
+    return {};
   }
-  if (!p->client_certificates.admits(request.client_certificate.get())) {
+  if (!p.settings->client_certificates.admits(request.client_certificate.get())) {
     respond(
-        error(403, 403, "access denied: the caller's client certificate is not accepted", p->id));
-    return nullptr;
+        error(403, 403, "access denied: the caller's client certificate is not accepted", p.id));
+    return {};
   }
   const json::Value* signature = general.find("signature");
   if (!signature || !signature->is_string() || signature->as_string().empty()) {
-    return respond(error(400, kCodeSignatureEmpty, "signature is empty", p->id)), nullptr;
+    return respond(error(400, kCodeSignatureEmpty, "signature is empty", p.id)), ProjectView{};
   }
-  if (!signature_valid(p->secret_key, signing_string(body), signature->as_string())) {
-    return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p->id)), nullptr;
+  if (!signed_by(p, signing_string(body), signature->as_string(), KeyUse::kCounted)) {
+    return respond(error(400, kCodeSignatureInvalid, "signature is invalid", p.id)), ProjectView{};
   }
   return p;
 }
@@ -388,9 +407,16 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
                                                       const store::PayoutRecord& payout,
                                                       const CardOrder& order,
                                                       std::int64_t now_ms) const {
-  if (order.callback_url.empty()) return std::nullopt;
-  const Project* p = tenant.provider == kProvider ? project(std::string_view(tenant.id)) : nullptr;
-  if (!p) return std::nullopt;
+  if (order.callback_url.empty() || tenant.provider != kProvider) return std::nullopt;
+  // Any status: a suspended project's payouts in flight, and a closed one's last, are still told.
+  const ProjectView p = project(std::string_view(tenant.id));
+  const auto key = p.entry ? tenants::signing_credential(*p.entry, now_ms) : std::nullopt;
+  if (!p.settings || !key) {
+    spdlog::error("ecommpay payout {}: project {} has no key to sign its callback", payout.id,
+                  tenant.id);
+    return std::nullopt;
+  }
+  const std::string& secret_key = p.entry->secrets[*key];
   const bool registered =
       payout.status == PayoutStatus::kProcessing && order.stage == OrderStage::kRegistered;
   const bool final = payout.status != PayoutStatus::kProcessing;
@@ -401,14 +427,14 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
   // Not a structured binding: the lambda below captures them.
   const std::pair<int, std::string> answer =
       payout.status == PayoutStatus::kDeclined
-          ? decline_answer(payout.decline_code, p->limits.window_ms)
+          ? decline_answer(payout.decline_code, p.settings->limits.window_ms)
           : std::pair<int, std::string>{0, "Success"};
   const int code = answer.first;
   const std::string& message = answer.second;
   auto render = [&](json::Writer& w, const std::string* signature) {
     w.begin_object();
     w.key("general").begin_object();
-    w.key("project_id").string(std::to_string(p->id)).key("payment_id").string(payout.partner_id);
+    w.key("project_id").string(tenant.id).key("payment_id").string(payout.partner_id);
     if (signature) w.key("signature").string(*signature);
     w.end_object();
     w.key("request_id").string(std::to_string(payout.id));
@@ -446,8 +472,7 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
     json::Writer w(unsigned_body);
     render(w, nullptr);
   }
-  const std::string signature =
-      sign(p->secret_key, signing_string(*json::parse(unsigned_body).value));
+  const std::string signature = sign(secret_key, signing_string(*json::parse(unsigned_body).value));
   store::OutboxMessage m;
   m.tenant = payout.tenant;
   m.event_id = payout.partner_id + (registered ? ":registration" : ":result");
@@ -515,13 +540,14 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
     const json::Value* id = general && general->is_object() ? general->find("project_id") : nullptr;
     const json::Value* signature =
         general && general->is_object() ? general->find("signature") : nullptr;
-    const Project* p = id && id->is_string() ? project(std::string_view(id->as_string())) : nullptr;
-    if (!p || !signature || !signature->is_string() ||
-        !signature_valid(p->secret_key, signing_string(*parsed.value), signature->as_string())) {
+    const ProjectView p =
+        id && id->is_string() ? project(std::string_view(id->as_string())) : ProjectView{};
+    if (!signature || !signature->is_string() ||
+        !signed_by(p, signing_string(*parsed.value), signature->as_string(), KeyUse::kUncounted)) {
       return refuse(403, "not a callback signed by its project");
     }
     std::lock_guard lock(sink_->mutex);
-    auto& kept = sink_->received[p->id];
+    auto& kept = sink_->received[p.id];
     kept.push_back(std::move(request.body));
     if (kept.size() > kSinkProjectKept) kept.pop_front();
     return respond(json_response(200, R"({"status":"ok"})"));
@@ -529,16 +555,17 @@ void Dialect::callback_sink(http::Request& request, const http::Responder& respo
   if (request.method != "GET") return refuse(405, "POST a callback, or GET a project's");
   const http::QueryParam id = http::query_param(request.query(), "project_id");
   const http::QueryParam signature = http::query_param(request.query(), "signature");
-  const Project* p = id.present && id.valid ? project(std::string_view(id.value)) : nullptr;
-  if (!p || !signature.present || !signature.valid ||
-      !signature_valid(p->secret_key, signing_string({{"project_id", id.value}}),
-                       signature.value)) {
+  const ProjectView p =
+      id.present && id.valid ? project(std::string_view(id.value)) : ProjectView{};
+  if (!signature.present || !signature.valid ||
+      !signed_by(p, signing_string({{"project_id", id.value}}), signature.value,
+                 KeyUse::kUncounted)) {
     return refuse(403, "sign project_id with the project's secret key");
   }
   std::string body = "[";
   {
     std::lock_guard lock(sink_->mutex);
-    const auto& kept = sink_->received[p->id];
+    const auto& kept = sink_->received[p.id];
     for (std::size_t i = 0; i < kept.size(); ++i) {
       if (i) body.push_back(',');
       body.append(kept[i]);

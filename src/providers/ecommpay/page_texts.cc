@@ -47,7 +47,8 @@ constexpr Texts kEn{"en",
                     "Enter the city",
                     "Enter the street and house number",
                     "The payout was declined: the sender's and recipient's details that the card's "
-                    "program needs are missing"};
+                    "program needs are missing",
+                    "Payouts are not enabled for the project at the moment. No money was sent."};
 constexpr Texts kRu{
     "ru",
     "Выплата",
@@ -92,7 +93,8 @@ constexpr Texts kRu{
     "Укажите код штата или провинции CA или US",
     "Укажите город",
     "Укажите улицу и номер дома",
-    "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты"};
+    "Выплата отклонена: нет сведений об отправителе и получателе, которые требует программа карты",
+    "Выплаты для проекта сейчас не включены. Деньги не отправлены."};
 
 }  // namespace
 

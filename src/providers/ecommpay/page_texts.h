@@ -15,7 +15,8 @@ struct Texts {
       invalid_card, invalid_holder, unsupported_card, expired, bad_link, time_limit, processing,
       success, declined, not_found, seconds, saved_cards, new_card_option, save_card,
       location_title, location_why, country, country_hint, state, state_hint, city, address,
-      next_step, invalid_country, invalid_state, invalid_city, invalid_address, program_declined;
+      next_step, invalid_country, invalid_state, invalid_city, invalid_address, program_declined,
+      suspended;
 };
 
 // The page's languages, its default first: what a language_code or a browser's Accept-Language

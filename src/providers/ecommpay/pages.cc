@@ -166,7 +166,7 @@ struct Pages::Posted {
   Tenant tenant;
   std::string link;
   CardPayoutResult order;
-  const providers::ecommpay::Project* project = nullptr;
+  providers::ecommpay::ProjectView project;
   providers::ecommpay::Parties parties;
   std::optional<http::Response> refusal;
 };
@@ -195,12 +195,15 @@ Pages::Posted Pages::posted(const http::Request& request) const {
   // What the link is checked for here is what a post relies on: its project's signature, payout
   // mode and this order (and no time limit, as when it opened the page). The registration's
   // amount and customer, which the page shows, come from the order, not from the link.
-  in.project =
-      link && web::form_value(*link, "best_before").empty() ? link_project(*link) : nullptr;
+  if (link && web::form_value(*link, "best_before").empty()) {
+    in.project = link_project(*link, providers::ecommpay::KeyUse::kUncounted);
+  }
   const std::string uuid = web::form_value(in.form, "uuid");
   auto parties = in.project ? providers::ecommpay::parties_from(*link, nullptr) : std::nullopt;
   if (!parties || uuid.empty() || web::form_value(*link, "uuid") != uuid)
     return refuse(403, t.bad_link);
+  // A suspended project's orders wait: paid once it is resumed, until their uuid expires.
+  if (in.project.suspended()) return refuse(403, t.suspended);
   in.parties = std::move(*parties);
   in.order = cards_.get_by_order_id(uuid, providers::ecommpay::kProvider, &in.tenant);
   if (in.order.error == Error::kUnavailable) {
@@ -208,7 +211,7 @@ Pages::Posted Pages::posted(const http::Request& request) const {
     return in;
   }
   if (in.order.error != Error::kNone ||
-      in.tenant != providers::ecommpay::tenant_of(in.project->id)) {
+      in.tenant != providers::ecommpay::tenant_of(in.project.id)) {
     return refuse(404, t.not_found);
   }
   return in;
@@ -249,13 +252,15 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   };
   if (!params) return refuse(opening.refusal ? opening.refusal : 400, t.bad_link);
   if (!web::form_value(*params, "best_before").empty()) return refuse(400, t.time_limit);
-  const providers::ecommpay::Project* project = link_project(*params);
+  const providers::ecommpay::ProjectView project =
+      link_project(*params, providers::ecommpay::KeyUse::kCounted);
   if (!project) return refuse(403, t.bad_link);
+  if (project.suspended()) return refuse(403, t.suspended);
   Tenant tenant;
   CardPayoutResult r = cards_.get_by_order_id(web::form_value(*params, "uuid"),
                                               providers::ecommpay::kProvider, &tenant);
   if (r.error == Error::kUnavailable) return respond(unavailable_page(t));
-  if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project->id)) {
+  if (r.error != Error::kNone || tenant != providers::ecommpay::tenant_of(project.id)) {
     return refuse(404, t.bad_link);
   }
   const bool same = r.payout.partner_id == web::form_value(*params, "payment_id") &&
@@ -294,16 +299,16 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   cards_.describe(tenant, r.payout.partner_id, std::move(description), show);
 }
 
-const providers::ecommpay::Project* Pages::link_project(const Params& link) const {
-  const providers::ecommpay::Project* project =
+providers::ecommpay::ProjectView Pages::link_project(const Params& link,
+                                                     providers::ecommpay::KeyUse use) const {
+  providers::ecommpay::ProjectView project =
       dialect_.project(std::string_view(web::form_value(link, "project_id")));
-  if (!project || web::form_value(link, "mode") != "payout") return nullptr;
+  if (!project || web::form_value(link, "mode") != "payout") return {};
   const std::string signature = web::form_value(link, "signature");
   const bool signed_by_project =
       !signature.empty() &&
-      providers::ecommpay::signature_valid(project->secret_key,
-                                           providers::ecommpay::signing_string(link), signature);
-  return signed_by_project ? project : nullptr;
+      dialect_.signed_by(project, providers::ecommpay::signing_string(link), signature, use);
+  return signed_by_project ? project : providers::ecommpay::ProjectView{};
 }
 
 void Pages::card(const http::Request& request, const http::Responder& respond) {
@@ -396,8 +401,8 @@ void Pages::proceed(const Posted& in, std::string_view scheme, std::string_view 
   using providers::ecommpay::Requirement;
   const CardPayoutResult& r = in.order;
   const Tenant& tenant = in.tenant;
-  const Requirement need =
-      providers::ecommpay::requirement(in.project->person_sender, scheme, country, parties);
+  const Requirement need = providers::ecommpay::requirement(in.project.settings->person_sender,
+                                                            scheme, country, parties);
   auto answered = [respond, lang = in.lang, link = in.link, parties](const CardPayoutResult& res) {
     const Texts& tx = texts(lang);
     if (res.error == Error::kNone && res.payout.status == PayoutStatus::kProcessing &&

@@ -7,7 +7,8 @@
 // Server-rendered, ru and en, the pages' shared script and stylesheet, the strict CSP. The link's
 // language_code chooses the language; without one the page has, the browser's Accept-Language
 // does (English when it names neither), and every later page of the form stays in it. Each page
-// while the order is open shows the countdown to the end of the uuid's session.
+// while the order is open shows the countdown to the end of the uuid's session. A suspended
+// project's page is refused (403, "payouts are not enabled"): its orders wait for its resumption.
 #include "engine/cards/card_payouts.h"
 #include "http/server.h"
 #include "providers/ecommpay/api.h"
@@ -38,8 +39,10 @@ class Pages {
   void proceed(const Posted& in, std::string_view scheme, std::string_view country,
                const providers::ecommpay::Parties& parties, engine::CardPayouts::CodeAsk ask,
                const http::Responder& respond);
-  // The project that signed a page link in payout mode, or nullptr.
-  const providers::ecommpay::Project* link_project(const Params& link) const;
+  // The project (not closed) that signed a page link in payout mode with one of its working keys,
+  // or an empty view; the key's use noted as `use` says.
+  providers::ecommpay::ProjectView link_project(const Params& link,
+                                                providers::ecommpay::KeyUse use) const;
 
   engine::CardPayouts& cards_;
   const providers::ecommpay::Dialect& dialect_;
