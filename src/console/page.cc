@@ -106,7 +106,7 @@ std::string Context::query(std::string_view name) const {
   return p.present && p.valid ? std::move(p.value) : std::string();
 }
 
-void Context::admin(std::string_view method, std::string target, std::string body,
+void Context::admin(std::string_view method, std::string_view target, std::string body,
                     std::function<void(const AdminAnswer&)> then) const {
   admin::Dialect* api = s_->frame->admin;
   PAYOUTD_ASSERT(api != nullptr, "console pages are served only with the admin API set");

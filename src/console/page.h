@@ -113,7 +113,7 @@ class Context {
   // Calls the admin API: `method` on /admin/v1/<target> (target: the path after /admin/v1/ with
   // its query, each piece percent-encoded by the caller) with the JSON `body` (empty for none),
   // as actor(); `then` gets the answer, on whatever thread the API answers from.
-  void admin(std::string_view method, std::string target, std::string body,
+  void admin(std::string_view method, std::string_view target, std::string body,
              std::function<void(const AdminAnswer&)> then) const;
 
   // Answers (exactly one of these, once): `template_name` rendered with `data` (plus "csrf") as
