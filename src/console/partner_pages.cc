@@ -19,7 +19,8 @@ namespace {
 constexpr std::string_view kBase = "/console/partners";
 
 // The providers whose partners are onboarded here, with a settings document to start from
-// (docs/admin.md, "QIWI settings", "Bereke settings"). The admin API is the judge of both.
+// (docs/admin.md, "QIWI settings", "Bereke settings", "ecommpay settings"). The admin API is the
+// judge of both.
 struct ProviderExample {
   std::string_view provider, label, settings;
 };
@@ -30,6 +31,10 @@ constexpr ProviderExample kProviders[] = {
     {"bereke", "Bereke partner",
      R"({"userName":"partner_payouts","funding":["transit","corporate_card"],)"
      R"("cardCountries":["KZ"],"knp":"710"})"},
+    // Its id is its project_id (digits).
+    {"ecommpay", "ecommpay project",
+     R"({"currency":"EUR","callbackUrl":"https://merchant.example/payout-callbacks",)"
+     R"("allowlist":["203.0.113.0/24"],"cardLimits":{"singleMax":{"value":"5000.00","currency":"EUR"}}})"},
 };
 
 std::string partner_path(std::string_view key) {
