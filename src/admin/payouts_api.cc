@@ -212,9 +212,9 @@ bool PayoutsApi::handle(http::Request& request, const Actor& actor,
                         std::span<const std::string> path, const http::Responder& respond) {
   using Answer = void (PayoutsApi::*)(const Call&);
   static constexpr Route<Answer> kRoutes[] = {
-      {Role::kViewer, "GET HEAD", "payouts", "use GET", &PayoutsApi::search},
-      {Role::kViewer, "GET HEAD", "payouts/*", "use GET", &PayoutsApi::timeline},
-      {Role::kViewer, "GET HEAD", "attention", "use GET", &PayoutsApi::attention},
+      {Role::kViewer, "GET", "payouts", "use GET", &PayoutsApi::search},
+      {Role::kViewer, "GET", "payouts/*", "use GET", &PayoutsApi::timeline},
+      {Role::kViewer, "GET", "attention", "use GET", &PayoutsApi::attention},
       {Role::kSupport, "POST", "outbox/*/redeliver", "use POST", &PayoutsApi::redeliver},
   };
   const Routed found = find_route(kRoutes, request.method, path);

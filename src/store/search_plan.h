@@ -28,6 +28,12 @@ inline bool reads_a_window(SearchPath path) {
   return path == SearchPath::kTenantWindow || path == SearchPath::kWindow;
 }
 
+// Whether a page read through a window may have stopped before the window's end: only then is the
+// window's last payout read (a full page goes on after its own last payout).
+inline bool ends_early(const PayoutSearch& q, SearchPath path, const PayoutSearchPage& page) {
+  return reads_a_window(path) && page.payouts.size() < q.limit;
+}
+
 // The status as the statements take it: -1 for any.
 inline std::int64_t status_param(const PayoutSearch& q) {
   return q.status ? static_cast<std::int64_t>(*q.status) : -1;

@@ -65,7 +65,7 @@ Read<PayoutSearchPage> PgStore::search_payouts(const PayoutSearch& q) const {
       const SearchPath path = search_path(q);
       PayoutSearchPage page;
       page.payouts = all_rows(c.query(statement_of(path), search_params(q, path)), read_payout);
-      set_next_page(q, page, reads_a_window(path) ? window_end(c, q) : std::nullopt);
+      set_next_page(q, page, ends_early(q, path, page) ? window_end(c, q) : std::nullopt);
       return page;
     });
   });

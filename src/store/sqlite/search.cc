@@ -63,7 +63,7 @@ Read<PayoutSearchPage> SqliteStore::search_payouts(const PayoutSearch& q) const 
     PayoutSearchPage page;
     page.payouts = all_rows(s, read_payout);
     s.reset();
-    set_next_page(q, page, reads_a_window(path) ? window_end(*reader, q) : std::nullopt);
+    set_next_page(q, page, ends_early(q, path, page) ? window_end(*reader, q) : std::nullopt);
     return page;
   });
 }
