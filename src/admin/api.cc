@@ -122,6 +122,10 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
+void Dialect::serve_as(http::Request& request, const Actor& actor, const http::Responder& respond) {
+  route(request, actor, respond);
+}
+
 std::optional<Actor> Dialect::authenticate(const http::Request& request,
                                            const http::Responder& respond) {
   const auto token = web::bearer_token(request.authorization);

@@ -84,6 +84,10 @@ class Dialect {
   Dialect(engine::PayoutEngine& engine, const store::Store& store, Options options);
   // True when the path is under /admin/; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
+  // Answers `request` (a path under /admin/v1/) as `actor`, whom the caller authenticated (the
+  // console's signed-in member): the same routes, role checks, audit and maker-checker as a call
+  // over HTTP, whether or not admin.token opens the API to HTTP clients.
+  void serve_as(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
   // is the caller's and outlives this API.
   void add_section(Section* section);

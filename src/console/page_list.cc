@@ -1,0 +1,8 @@
+#include "console/page_list.h"
+
+namespace payoutd::console {
+
+// One line per page file, in the navigation's order.
+void add_pages(Pages& pages) { add_report_pages(pages); }
+
+}  // namespace payoutd::console
