@@ -8,5 +8,6 @@ namespace payoutd::console {
 void add_pages(Pages& pages);
 
 void add_report_pages(Pages& pages);  // report_pages.cc: the card payouts report
+void add_payout_pages(Pages& pages);  // payout_pages.cc: payouts, a timeline, attention
 
 }  // namespace payoutd::console

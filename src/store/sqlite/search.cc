@@ -30,7 +30,7 @@ std::string_view statement_of(SearchPath path) {
 std::optional<std::pair<std::int64_t, std::int64_t>> window_end(Connection& c,
                                                                 const PayoutSearch& q) {
   const bool of_tenant = !q.tenant.empty();
-  Stmt& s = c.stmt(of_tenant ? kSearchTenantWindowEnd : kSearchWindowEnd);
+  Stmt& s = c.stmt(of_tenant ? std::string_view(kSearchTenantWindowEnd) : std::string_view(kSearchWindowEnd));
   s.bind(q.created_from_ms).bind(q.created_to_ms).bind(q.before_created_ms).bind(q.before_id);
   s.bind(count(q.scan_max) - 1);
   if (of_tenant) s.bind(q.tenant);
