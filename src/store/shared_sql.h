@@ -196,12 +196,13 @@ inline constexpr auto kPayoutTenants =
                                 " AND (created_ms, id) < (" before_ms ", " before_id               \
                                 ") ORDER BY created_ms DESC, id DESC LIMIT 1 OFFSET " offset)
 
-// Store::unsettled_card_payouts, through payouts_processing (its condition spelled).
-#define PAYOUTD_UNSETTLED_CARD_PAYOUTS(created_before, limit)                                \
-  ::payoutd::store::sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE ",             \
-                                ::payoutd::store::sql::kCardPayoutUnsettled,                 \
-                                " AND created_ms < " created_before " ORDER BY created_ms, " \
-                                "id LIMIT " limit)
+// Store::unsettled_card_payouts, through payouts_processing (its condition spelled). The kind is
+// a parameter (card payouts'), so that no plan reads the payouts of every tenant by time instead.
+#define PAYOUTD_UNSETTLED_CARD_PAYOUTS(created_before, limit, kind)                              \
+  ::payoutd::store::sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE ",                 \
+                                ::payoutd::store::sql::kProcessingPayout,                        \
+                                " AND kind = " kind " AND pending_transfer_id <> 0 AND created_ms " \
+                                "< " created_before " ORDER BY created_ms, id LIMIT " limit)
 // Store::failing_callbacks: the pending ones through outbox_queues, the abandoned ones through
 // outbox_abandoned, each side at most `limit`.
 #define PAYOUTD_FAILING_CALLBACKS(limit)                                                          \
@@ -284,10 +285,16 @@ CREATE INDEX transfers_posted_credits ON transfers (credit_account_id, timestamp
 // Version 10, the operators' reads (Store::search_payouts, failing_callbacks): the wallet and card
 // payouts of every tenant by creation time, and the messages given up on. The first costs a payout
 // one entry more, appended at the index's end (its key grows with time); the second only an
-// abandoned message. The card orders' masked numbers are each dialect's (an expression index).
+// abandoned message. A tenant's payouts by time end with the id, the search's order, so that
+// PostgreSQL reads a tenant's newest through them (ordered as the search is) rather than walk every
+// tenant's by time for the one's: the same entries, one column wider. The card orders' masked
+// numbers are each dialect's (an expression index).
 // clang-format off: the condition stands where it stands in the SQL.
 inline constexpr auto kSchemaV10Shared = concat(R"sql(
 CREATE INDEX payouts_by_time ON payouts (created_ms, id) WHERE )sql",
+                                                kListedPayoutKinds, R"sql(;
+DROP INDEX payouts_by_tenant_time;
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms, id) WHERE )sql",
                                                 kListedPayoutKinds, R"sql(;
 CREATE INDEX outbox_abandoned ON outbox (updated_ms) WHERE )sql",
                                                 kAbandonedMessage, R"sql(;

@@ -876,8 +876,8 @@ void payout_lookups(Store& store, std::int64_t funder, std::int64_t wallet, int 
   EXPECT_EQ(store.search_payouts({.partner_id = partner_ids[2]}).value().payouts.size(), 1u);
   EXPECT_EQ(store.search_payouts({.payout_id = payout}).value().payouts.size(), 1u);
   EXPECT_TRUE(store.search_payouts({.card = "4111111111"}).value().payouts.empty());
-  EXPECT_EQ(store.search_payouts({.limit = 5}).value().payouts.size(), 5u);
-  EXPECT_EQ(store.search_payouts({.tenant = kTenant, .limit = 5}).value().payouts.size(), 5u);
+  EXPECT_EQ(store.search_payouts({.limit = 3}).value().payouts.size(), 3u);
+  EXPECT_EQ(store.search_payouts({.tenant = kTenant, .limit = 3}).value().payouts.size(), 3u);
   EXPECT_TRUE(store.unsettled_card_payouts(10'000, 5).value().empty());
   store.failing_callbacks(5).value();
   store.outbox_queues(5).value();

@@ -31,8 +31,19 @@ Params search_params(const PayoutSearch& q, SearchPath path) {
                        q.amount_max, std::string_view(q.currency), std::string_view(q.tenant),
                        q.before_created_ms, q.before_id, count(q.limit));
   if (path == SearchPath::kPayoutId) p.add(q.payout_id);
-  if (path == SearchPath::kPartnerId) p.add(std::string_view(q.partner_id));
-  if (path == SearchPath::kCard) p.add(std::string_view(q.card));
+  ArrayText kinds;
+  if (path == SearchPath::kPartnerId) {
+    p.add(std::string_view(q.partner_id));
+    for (PayoutKind kind : {PayoutKind::kWalletPayout, PayoutKind::kCardPayout}) {
+      kinds.add(static_cast<std::int64_t>(kind));
+    }
+    p.add(kinds.done());
+  }
+  if (path == SearchPath::kCard) {
+    p.add(std::string_view(q.card));
+    kinds.add(static_cast<std::int64_t>(PayoutKind::kCardPayout));
+    p.add(kinds.done());
+  }
   if (reads_a_window(path)) p.add(count(q.scan_max));
   return p;
 }
@@ -74,7 +85,8 @@ Read<PayoutSearchPage> PgStore::search_payouts(const PayoutSearch& q) const {
 Read<std::vector<PayoutRecord>> PgStore::unsettled_card_payouts(std::int64_t created_before_ms,
                                                                 std::size_t limit) const {
   return guarded_read("unsettled_card_payouts", [&] {
-    const Params params = params_of(created_before_ms, count(limit));
+    const Params params = params_of(created_before_ms, count(limit),
+                                    static_cast<std::int64_t>(PayoutKind::kCardPayout));
     return all_rows(readers_.read(kUnsettledCardPayouts, params), read_payout);
   });
 }

@@ -73,6 +73,7 @@ Read<std::vector<PayoutRecord>> SqliteStore::unsettled_card_payouts(std::int64_t
   return guarded_read("unsettled_card_payouts", [&] {
     auto reader = readers_.acquire();
     Stmt& s = reader->stmt(kUnsettledCardPayouts).bind(created_before_ms).bind(count(limit));
+    s.bind(static_cast<int>(PayoutKind::kCardPayout));
     return all_rows(s, read_payout);
   });
 }

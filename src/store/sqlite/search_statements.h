@@ -17,8 +17,10 @@ namespace payoutd::store::sqlite {
 #define PAYOUTD_FILTERS \
   PAYOUTD_SEARCH_FILTERS("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8", "?9")
 
+// The payout by its id alone, then filtered (the other indexes never compete with the key).
 inline constexpr auto kSearchById =
-    sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts p WHERE p.id = ?11 AND p.",
+    sql::concat("SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE id = ?11 LIMIT 1) p "
+                "WHERE p.",
                 sql::kListedPayoutKinds, " AND " PAYOUTD_FILTERS " LIMIT ?10");
 inline constexpr auto kSearchByPartner =
     sql::concat(sql::kPayoutTenants,
@@ -43,7 +45,7 @@ inline constexpr auto kSearchWindowEnd = PAYOUTD_SEARCH_WINDOW_END("", "?1", "?2
 inline constexpr auto kSearchTenantWindowEnd =
     PAYOUTD_SEARCH_WINDOW_END("tenant = ?6 AND ", "?1", "?2", "?3", "?4", "?5");
 
-inline constexpr auto kUnsettledCardPayouts = PAYOUTD_UNSETTLED_CARD_PAYOUTS("?1", "?2");
+inline constexpr auto kUnsettledCardPayouts = PAYOUTD_UNSETTLED_CARD_PAYOUTS("?1", "?2", "?3");
 inline constexpr auto kFailingCallbacks = PAYOUTD_FAILING_CALLBACKS("?1");
 inline constexpr auto kOutboxQueues = PAYOUTD_OUTBOX_QUEUES("?1");
 
