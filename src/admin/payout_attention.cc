@@ -63,22 +63,23 @@ void payout_events(const store::PayoutRecord& p, const std::optional<engine::Car
   }
 }
 
-// A callback's moments: written, each delivery attempt, and abandoned.
+// A message's moments (a callback, or a code to a person): written, each delivery attempt, and
+// abandoned.
 void message_events(const store::OutboxMessage& m, const std::vector<store::OutboxAttempt>& log,
                     std::vector<Event>& out) {
   const std::int64_t id = m.id;
-  out.push_back({m.created_ms, "callback.queued", [m](json::Writer& w) {
+  out.push_back({m.created_ms, "message.queued", [m](json::Writer& w) {
                    w.key("message").integer(m.id).key("eventId").string(m.event_id);
                  }});
   for (const store::OutboxAttempt& a : log) {
-    out.push_back({a.at_ms, "callback.attempt", [id, a](json::Writer& w) {
+    out.push_back({a.at_ms, "message.attempt", [id, a](json::Writer& w) {
                      w.key("message").integer(id).key("attempt").integer(a.attempt);
                      w.key("httpStatus").integer(a.http_status).key("error").string(a.error);
                      w.key("durationMs").integer(a.duration_ms);
                    }});
   }
   if (m.state == OutboxState::kAbandoned) {
-    out.push_back({m.updated_ms, "callback.abandoned",
+    out.push_back({m.updated_ms, "message.abandoned",
                    [id](json::Writer& w) { w.key("message").integer(id); }});
   }
 }
@@ -180,7 +181,7 @@ void PayoutsApi::timeline(const Call& call) {
   json::Writer w(r.body);
   w.begin_object().key("payout");
   write_payout_summary(w, p, order ? std::string_view(order->masked_pan) : std::string_view());
-  w.key("callbacks").begin_array();
+  w.key("messages").begin_array();
   for (const store::OutboxMessage& m : *messages) {
     const auto attempts = store_.outbox_attempts(m.id);
     if (!attempts.ok()) return call.respond(unavailable());

@@ -105,7 +105,7 @@ web::Node event_row(const json::Value& e) {
   return {{"at", text_of(e, "at")}, {"event", text_of(e, "event")}, {"facts", facts}};
 }
 
-web::Node callback_row(const json::Value& m) {
+web::Node message_row(const json::Value& m) {
   return {{"id", text_of(m, "id")},
           {"event_id", text_of(m, "eventId")},
           {"target", text_of(m, "target")},
@@ -122,7 +122,7 @@ void timeline(const Context& c) {
     c.render(200, "Payout " + text_of(*payout, "id"), "console/payout",
              {{"payout", summary_row(*payout)},
               {"events", rows_of(a.json.find("events"), event_row)},
-              {"callbacks", rows_of(a.json.find("callbacks"), callback_row)}});
+              {"messages", rows_of(a.json.find("messages"), message_row)}});
   });
 }
 

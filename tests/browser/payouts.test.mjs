@@ -155,7 +155,7 @@ test('a failing callback is on the attention page and is delivered once redelive
     // Its payout's page shows it delivered.
     await page.goto(`${server.url}/console/payouts?id=${paymentId}`);
     await Promise.all([page.waitForNavigation(), page.locator('#results a.timeline').first().click()]);
-    const states = await page.$$eval('#callbacks tr.callback', (rows) => rows.map((r) => r.textContent));
+    const states = await page.$$eval('#messages tr.message', (rows) => rows.map((r) => r.textContent));
     assert.ok(states.some((s) => s.includes(`${paymentId}:registration`) && s.includes('DELIVERED')), states);
     await page.context().close();
   } finally {

@@ -165,21 +165,25 @@ class PayoutsAcrossPartnersTest(ServerTestCase):
         at = [e["atMs"] for e in t["events"]]
         self.assertEqual(at, sorted(at))
 
-        # An ecommpay payout's callbacks, each attempt with its answer.
+        # An ecommpay payout's messages (its callbacks, the code mailed to the customer), each
+        # attempt with its answer.
         paid = StatementsTest.ecommpay_payout(self)
         [e] = self.search(id=paid)["payouts"]
         deadline = time.monotonic() + 20
         while True:
             t = self.get(f"/admin/v1/payouts/{e['id']}").json
-            if t["callbacks"] and all(c["state"] == "DELIVERED" for c in t["callbacks"]) \
-                    and len(t["callbacks"]) >= 2:
+            if len(t["messages"]) >= 3 and all(c["state"] == "DELIVERED" for c in t["messages"]):
                 break
             self.assertLess(time.monotonic(), deadline, t)
             time.sleep(0.1)
-        attempts = [x for x in t["events"] if x["event"] == "callback.attempt"]
-        self.assertGreaterEqual(len(attempts), 2)
-        self.assertTrue(all(a["httpStatus"] == 200 for a in attempts), attempts)
-        self.assertEqual({a["message"] for a in attempts}, {c["id"] for c in t["callbacks"]})
+        attempts = {x["message"]: x for x in t["events"] if x["event"] == "message.attempt"}
+        self.assertEqual(set(attempts), {c["id"] for c in t["messages"]})
+        callbacks = [c for c in t["messages"] if c["target"].startswith("http")]
+        mails = [c for c in t["messages"] if c["target"].startswith("mailto:")]
+        self.assertGreaterEqual(len(callbacks), 2)  # registered, then the result
+        self.assertTrue(all(attempts[c["id"]]["httpStatus"] == 200 for c in callbacks), t["events"])
+        self.assertEqual([(m["body"], m["sealed"]) for m in mails], [(None, True)])  # the code, never shown
+        self.assertEqual(attempts[mails[0]["id"]]["httpStatus"], 250)  # SMTP accepted it
 
     # -- attention and redelivery ------------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class PayoutsAcrossPartnersTest(ServerTestCase):
         deadline = time.monotonic() + 20
         while True:
             t = self.get(f"/admin/v1/payouts/{p['id']}").json
-            [c] = [c for c in t["callbacks"] if c["id"] == m["id"]]
+            [c] = [c for c in t["messages"] if c["id"] == m["id"]]
             if c["state"] == "DELIVERED":
                 break
             self.assertLess(time.monotonic(), deadline, c)
