@@ -218,6 +218,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
       {Role::kViewer, "GET", "rail/credits/*", "use GET", &Dialect::rail_credit},
       // Any provider's funding accounts (a Bereke partner's transit account and corporate cards,
       // an ecommpay merchant balance, a QIWI funder), shown and credited from outside.
+      {Role::kViewer, "GET", "tenants/*/funders", "use GET", &Dialect::list_tenant_funders},
       {Role::kViewer, "GET HEAD", "tenants/*/funders/*", "wrong method",
        &Dialect::show_tenant_funder},
       {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
@@ -241,7 +242,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
     return respond(error(404, "route.not.found", "no such path"));
   }
   const Call call{request, actor, std::span<const std::string>(*segments).subspan(2), respond};
-  if (path_matches("tenants/*/funders/*", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
+  if (path_matches("tenants/*/funders", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
     return;
   }
   if (tenants_ && tenants_->handle(request, actor, call.path, respond)) return;
@@ -263,7 +264,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
 }
 
 bool Dialect::admit_tenant_path(const Call& call) const {
-  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits|debits/{id}]
+  const auto& s = call.path;  // tenants/{tenant}/funders[/{code}[/credits|debits/{id}]]
   const std::optional<Tenant> tenant = Tenant::parse(s[1]);
   const auto& known = options_.tenants;
   const tenants::Found found = tenant && tenants_ ? tenants_->find(*tenant) : tenants::Found{};
@@ -277,7 +278,7 @@ bool Dialect::admit_tenant_path(const Call& call) const {
     return false;
   }
   log::annotate(tenant->provider, tenant->id);
-  if (!web::is_partner_id(s[3], kIdSizeMax) ||
+  if ((s.size() >= 4 && !web::is_partner_id(s[3], kIdSizeMax)) ||
       (s.size() == 6 && !web::is_partner_id(s[5], kIdSizeMax))) {
     call.respond(invalid_id());
     return false;

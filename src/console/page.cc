@@ -2,6 +2,7 @@
 
 #include "admin/answers.h"
 #include "admin/api.h"
+#include "cabinet/view.h"
 #include "core/assert.h"
 #include "http/query.h"
 #include "web/html.h"
@@ -29,8 +30,21 @@ std::string AdminAnswer::error_code() const {
 
 std::string AdminAnswer::error_text() const {
   if (ok()) return {};
-  std::string text = json::string_member(json, "description");
-  return text.empty() ? "the admin API answered " + std::to_string(status()) : text;
+  const std::string text = json::string_member(json, "description");
+  const std::string code = error_code();
+  if (text.empty()) return "the admin API answered " + std::to_string(status());
+  return code.empty() ? text : text + " (" + code + ")";
+}
+
+std::string path_segment(std::string_view text) {
+  std::string out;
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = text.find(':', start);
+    out += cabinet::url_encode(text.substr(start, colon - start));
+    if (colon == std::string_view::npos) return out;
+    out += ':';
+    start = colon + 1;
+  }
 }
 
 std::string text_of(const json::Value& object, std::string_view key) {
@@ -129,9 +143,7 @@ void Context::message(int status, std::string_view title, std::string_view text)
 
 void Context::failed(const AdminAnswer& answer) const {
   const int status = answer.status() >= 400 ? answer.status() : 502;
-  std::string text = answer.error_text();
-  if (const std::string code = answer.error_code(); !code.empty()) text += " (" + code + ")";
-  message(status, status == 403 ? "Not allowed" : "Not done", text);
+  message(status, status == 403 ? "Not allowed" : "Not done", answer.error_text());
 }
 
 void Context::redirect(std::string_view location) const {

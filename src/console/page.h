@@ -49,7 +49,8 @@ struct AdminAnswer {
   json::Value json;         // its body parsed; null when it is not JSON
   bool ok() const { return response.status >= 200 && response.status < 300; }
   int status() const { return response.status; }
-  // The admin envelope's errorCode and description of an error answer; empty otherwise.
+  // The admin envelope's errorCode of an error answer, and its description followed by the code
+  // ("a request is decided by someone else (request.own)"); empty for a success.
   std::string error_code() const;
   std::string error_text() const;
 };
@@ -133,6 +134,11 @@ class Context {
  private:
   std::shared_ptr<const Parts> s_;
 };
+
+// `text` as one segment of a path (of the console's or the admin API's): percent-encoded but for
+// RFC 3986's unreserved characters and ':', so that a tenant's key reads "qiwi:shop" in links and
+// in the audit log's targets alike.
+std::string path_segment(std::string_view text);
 
 // A member of `object` for a page: a string as it is, a number as its literal, true/false, an
 // amount object ({"value","currency"}) as "12.34 RUB", anything else as compact JSON; empty when

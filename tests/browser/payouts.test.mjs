@@ -4,11 +4,10 @@
 // refuses an ecommpay callback, which the attention page shows; once the receiver is fixed, the
 // member presses Redeliver and the callback is delivered.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { bereke, ecommpayRegister, launchBrowser, startServer, uniqueOrder } from './harness.mjs';
+import { bereke, ecommpayRegister, launchBrowser, startServer, totp, uniqueOrder } from './harness.mjs';
 
 const ADMIN_TOKEN = 'sandbox-admin-token';
 
@@ -24,27 +23,6 @@ after(async () => {
   await browser?.close();
   assert.equal(await server?.stop(), 0);
 });
-
-// RFC 6238 from the enrolment page's base32 secret, as an authenticator app computes it.
-function totp(secret, offset = 0) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const key = [];
-  for (const c of secret) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      key.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
-  const mac = createHmac('sha1', Buffer.from(key)).update(counter).digest();
-  const at = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
 
 // A new member with `roles`, signed in on a page of a new context: the password shown once, TOTP
 // enrolled, a password of their own chosen.
