@@ -58,8 +58,8 @@ void payout_events(const store::PayoutRecord& p, const std::optional<engine::Car
   if (p.status == store::PayoutStatus::kSuccess) out.push_back({p.updated_ms, "success"});
   if (p.status == store::PayoutStatus::kDeclined) {
     const std::string code = p.decline_code;
-    out.push_back({p.updated_ms, "declined",
-                   [code](json::Writer& w) { w.key("declineCode").string(code); }});
+    out.push_back(
+        {p.updated_ms, "declined", [code](json::Writer& w) { w.key("declineCode").string(code); }});
   }
 }
 
@@ -198,10 +198,9 @@ void PayoutsApi::attention(const Call& call) {
   const std::string_view q = call.request.query();
   const auto age_s = number_param(http::query_param(q, "age_s"), options_.attention_age_s);
   const auto limit = number_param(http::query_param(q, "limit"), 50);
-  if (!age_s || !limit || *age_s > 365LL * 86'400 ||
-      *limit > std::int64_t{kAttentionItemsMax}) {
-    return call.respond(error(400, "validation.error",
-                              "age_s: seconds, 1 to 31536000; limit: 1 to 200"));
+  if (!age_s || !limit || *age_s > 365LL * 86'400 || *limit > std::int64_t{kAttentionItemsMax}) {
+    return call.respond(
+        error(400, "validation.error", "age_s: seconds, 1 to 31536000; limit: 1 to 200"));
   }
   const auto n = static_cast<std::size_t>(*limit);
   const std::int64_t before_ms = SystemClock().now_ms() - *age_s * 1000;

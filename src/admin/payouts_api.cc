@@ -20,7 +20,8 @@ using store::PayoutStatus;
 
 constexpr std::size_t kSearchTextMax = 64;  // a partner id or a card as typed
 constexpr std::string_view kSearchHelp =
-    "tenant: a tenant's key; id: a partner id, a payout's id or a card order's id; card: the first 6 "
+    "tenant: a tenant's key; id: a partner id, a payout's id or a card order's id; card: the first "
+    "6 "
     "and last 4 digits (220070******1234, or 220070 1234), never the whole number; status: "
     "PROCESSING, SUCCESS or DECLINED; from, to: YYYY-MM-DD or ms; min, max: amounts, with "
     "currency; cursor: a nextCursor; limit: 1 to 200";
@@ -38,7 +39,8 @@ std::string_view status_name(PayoutStatus s) {
 }
 
 std::optional<PayoutStatus> status_of(std::string_view name) {
-  for (PayoutStatus s : {PayoutStatus::kProcessing, PayoutStatus::kSuccess, PayoutStatus::kDeclined})
+  for (PayoutStatus s :
+       {PayoutStatus::kProcessing, PayoutStatus::kSuccess, PayoutStatus::kDeclined})
     if (status_name(s) == name) return s;
   return std::nullopt;
 }
@@ -57,7 +59,8 @@ std::string card_key(std::string_view typed) {
   const std::string_view middle = std::string_view(kept).substr(6, kept.size() - 10);
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
   const auto mask = [](char c) { return c == 'X' || c == 'x' || c == '*'; };
-  if (!std::all_of(head.begin(), head.end(), digit) || !std::all_of(tail.begin(), tail.end(), digit) ||
+  if (!std::all_of(head.begin(), head.end(), digit) ||
+      !std::all_of(tail.begin(), tail.end(), digit) ||
       !std::all_of(middle.begin(), middle.end(), mask) || middle.size() > 9) {
     return {};
   }
@@ -69,7 +72,7 @@ bool parse_cursor(std::string_view text, store::PayoutSearch* q) {
   const std::size_t dash = text.find('-');
   if (dash == std::string_view::npos) return false;
   const auto created = text.substr(0, dash) == "0" ? std::optional<std::int64_t>(0)
-                                                    : positive_number(text.substr(0, dash));
+                                                   : positive_number(text.substr(0, dash));
   const auto id = positive_number(text.substr(dash + 1));
   if (!created || !id) return false;
   q->before_created_ms = *created;
@@ -83,7 +86,8 @@ bool parse_amounts(const http::QueryParam& min, const http::QueryParam& max,
   if (!min.present && !max.present) return true;
   const std::optional<Currency> currency = Currency::from_code(q->currency);
   if (!currency || !min.valid || !max.valid) return false;
-  for (const auto& [p, target] : {std::pair{&min, &q->amount_min}, std::pair{&max, &q->amount_max}}) {
+  for (const auto& [p, target] :
+       {std::pair{&min, &q->amount_min}, std::pair{&max, &q->amount_max}}) {
     if (!p->present) continue;
     const DecimalParse d = parse_decimal(p->value, currency->exponent());
     if (d.error != DecimalError::kNone || d.minor < 0) return false;
@@ -252,8 +256,8 @@ void PayoutsApi::search(const Call& call) {
   }
   w.end_array();
   if (page->next_id != 0) {
-    w.key("nextCursor").string(std::to_string(page->next_created_ms) + "-" +
-                               std::to_string(page->next_id));
+    w.key("nextCursor")
+        .string(std::to_string(page->next_created_ms) + "-" + std::to_string(page->next_id));
   }
   w.end_object();
   answer_read(call, std::move(r));

@@ -21,10 +21,10 @@
 
 namespace payoutd::admin {
 
-inline constexpr std::size_t kPayoutsPageMax = 200;          // payouts one search answers
-inline constexpr std::size_t kSearchScanMax = 10'000;         // payouts a search without a key examines
-inline constexpr std::size_t kTimelineMessagesMax = 50;       // a payout's messages shown
-inline constexpr std::size_t kAttentionItemsMax = 200;        // each list of GET attention
+inline constexpr std::size_t kPayoutsPageMax = 200;      // payouts one search answers
+inline constexpr std::size_t kSearchScanMax = 10'000;    // payouts a search without a key examines
+inline constexpr std::size_t kTimelineMessagesMax = 50;  // a payout's messages shown
+inline constexpr std::size_t kAttentionItemsMax = 200;   // each list of GET attention
 inline constexpr std::int64_t kAttentionAgeSecondsDefault = 900;  // awaiting longer than this
 
 struct PayoutsApiOptions {

@@ -57,7 +57,8 @@ std::string search_query(const Context& c) {
 web::Node search_inputs(const Context& c) {
   web::Node inputs = web::Node::list();
   for (const SearchField& f : kSearchFields) {
-    inputs.push({{"name", f.name}, {"label", f.label}, {"type", f.type}, {"value", c.query(f.name)}});
+    inputs.push(
+        {{"name", f.name}, {"label", f.label}, {"type", f.type}, {"value", c.query(f.name)}});
   }
   return inputs;
 }
@@ -87,9 +88,9 @@ void search(const Context& c) {
               {"shown", !refused},
               {"any", any},
               {"payouts", std::move(rows)},
-              {"next", next.empty() ? std::string()
-                                    : "/console/payouts?" + query +
-                                          "&cursor=" + cabinet::url_encode(next)},
+              {"next", next.empty()
+                           ? std::string()
+                           : "/console/payouts?" + query + "&cursor=" + cabinet::url_encode(next)},
               {"error", refused ? a.error_text() : std::string()}});
   });
 }

@@ -162,8 +162,8 @@ inline constexpr auto kCallbackLane = concat("lane = ", number<OutboxLane::kHttp
 // The search's filters on the payouts `p`, each off at its neutral value (status -1, currency
 // and tenant '', the bounds at 0 and kSearchEnd), and the cursor: the dialect's parameters.
 #define PAYOUTD_SEARCH_FILTERS(status, from, to, min, max, currency, tenant, before_ms, before_id) \
-  "(" status " < 0 OR p.status = " status ") AND p.created_ms >= " from                            \
-  " AND p.created_ms < " to " AND p.amount >= " min " AND p.amount <= " max " AND (" currency     \
+  "(" status " < 0 OR p.status = " status ") AND p.created_ms >= " from " AND p.created_ms < " to  \
+  " AND p.amount >= " min " AND p.amount <= " max " AND (" currency                                \
   " = '' OR p.currency = " currency ") AND (" tenant " = '' OR p.tenant = " tenant                 \
   ") AND (p.created_ms, p.id) < (" before_ms ", " before_id ")"
 
@@ -181,46 +181,48 @@ inline constexpr auto kPayoutTenants =
 // (payouts_by_time, or payouts_by_tenant_time with `tenant_condition`), the first `scan` of them
 // examined, those matching the filters returned.
 #define PAYOUTD_SEARCH_WINDOW(tenant_condition, from, to, before_ms, before_id, scan, filters, \
-                              limit)                                                          \
-  ::payoutd::store::sql::concat(                                                              \
-      "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE " tenant_condition,        \
-      ::payoutd::store::sql::kListedPayoutKinds,                                              \
+                              limit)                                                           \
+  ::payoutd::store::sql::concat(                                                               \
+      "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE " tenant_condition,         \
+      ::payoutd::store::sql::kListedPayoutKinds,                                               \
       " AND created_ms >= " from " AND created_ms < " to " AND (created_ms, id) < (" before_ms \
-      ", " before_id ") ORDER BY created_ms DESC, id DESC LIMIT " scan                        \
-      ") p WHERE " filters " ORDER BY p.created_ms DESC, p.id DESC LIMIT " limit)
+      ", " before_id ") ORDER BY created_ms DESC, id DESC LIMIT " scan ") p WHERE " filters    \
+      " ORDER BY p.created_ms DESC, p.id DESC LIMIT " limit)
 // The last payout such a window examines: where the next page starts when the window ends first.
-#define PAYOUTD_SEARCH_WINDOW_END(tenant_condition, from, to, before_ms, before_id, offset)        \
-  ::payoutd::store::sql::concat("SELECT created_ms, id FROM payouts WHERE " tenant_condition,      \
-                                ::payoutd::store::sql::kListedPayoutKinds,                         \
-                                " AND created_ms >= " from " AND created_ms < " to                 \
-                                " AND (created_ms, id) < (" before_ms ", " before_id               \
+#define PAYOUTD_SEARCH_WINDOW_END(tenant_condition, from, to, before_ms, before_id, offset)   \
+  ::payoutd::store::sql::concat("SELECT created_ms, id FROM payouts WHERE " tenant_condition, \
+                                ::payoutd::store::sql::kListedPayoutKinds,                    \
+                                " AND created_ms >= " from " AND created_ms < " to            \
+                                " AND (created_ms, id) < (" before_ms ", " before_id          \
                                 ") ORDER BY created_ms DESC, id DESC LIMIT 1 OFFSET " offset)
 
 // Store::unsettled_card_payouts, through payouts_processing (its condition spelled). The kind is
 // a parameter (card payouts'), so that no plan reads the payouts of every tenant by time instead.
-#define PAYOUTD_UNSETTLED_CARD_PAYOUTS(created_before, limit, kind)                              \
-  ::payoutd::store::sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE ",                 \
-                                ::payoutd::store::sql::kProcessingPayout,                        \
-                                " AND kind = " kind " AND pending_transfer_id <> 0 AND created_ms " \
+#define PAYOUTD_UNSETTLED_CARD_PAYOUTS(created_before, limit, kind)              \
+  ::payoutd::store::sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE ", \
+                                ::payoutd::store::sql::kProcessingPayout,        \
+                                " AND kind = " kind                              \
+                                " AND pending_transfer_id <> 0 AND created_ms "  \
                                 "< " created_before " ORDER BY created_ms, id LIMIT " limit)
 // Store::failing_callbacks: the pending ones through outbox_queues, the abandoned ones through
 // outbox_abandoned, each side at most `limit`.
-#define PAYOUTD_FAILING_CALLBACKS(limit)                                                          \
-  ::payoutd::store::sql::concat(                                                                  \
-      "SELECT " OUTBOX_COLUMNS " FROM (SELECT * FROM (SELECT " OUTBOX_COLUMNS                      \
-      " FROM outbox WHERE ",                                                                      \
-      ::payoutd::store::sql::kPendingMessage, " AND attempts > 0 AND ",                           \
-      ::payoutd::store::sql::kCallbackLane,                                                       \
-      " ORDER BY updated_ms DESC LIMIT " limit ") f UNION ALL SELECT * FROM (SELECT " OUTBOX_COLUMNS \
-      " FROM outbox WHERE ",                                                                      \
-      ::payoutd::store::sql::kAbandonedMessage, " AND ", ::payoutd::store::sql::kCallbackLane,    \
-      " ORDER BY updated_ms DESC LIMIT " limit ") a) m ORDER BY updated_ms DESC, id DESC LIMIT " limit)
+#define PAYOUTD_FAILING_CALLBACKS(limit)                                                       \
+  ::payoutd::store::sql::concat(                                                               \
+      "SELECT " OUTBOX_COLUMNS " FROM (SELECT * FROM (SELECT " OUTBOX_COLUMNS                  \
+      " FROM outbox WHERE ",                                                                   \
+      ::payoutd::store::sql::kPendingMessage, " AND attempts > 0 AND ",                        \
+      ::payoutd::store::sql::kCallbackLane,                                                    \
+      " ORDER BY updated_ms DESC LIMIT " limit                                                 \
+      ") f UNION ALL SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ",             \
+      ::payoutd::store::sql::kAbandonedMessage, " AND ", ::payoutd::store::sql::kCallbackLane, \
+      " ORDER BY updated_ms DESC LIMIT " limit                                                 \
+      ") a) m ORDER BY updated_ms DESC, id DESC LIMIT " limit)
 // Store::outbox_queues, through outbox_queues (its condition spelled).
-#define PAYOUTD_OUTBOX_QUEUES(limit)                                                              \
-  ::payoutd::store::sql::concat(                                                                  \
-      "SELECT tenant, lane, count(*), sum(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), "            \
-      "min(created_ms), min(next_attempt_ms) FROM outbox WHERE ",                                 \
-      ::payoutd::store::sql::kPendingMessage,                                                     \
+#define PAYOUTD_OUTBOX_QUEUES(limit)                                                   \
+  ::payoutd::store::sql::concat(                                                       \
+      "SELECT tenant, lane, count(*), sum(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), " \
+      "min(created_ms), min(next_attempt_ms) FROM outbox WHERE ",                      \
+      ::payoutd::store::sql::kPendingMessage,                                          \
       " GROUP BY tenant, lane ORDER BY count(*) DESC, tenant, lane LIMIT " limit)
 
 // --- Audit's snapshot: whole tables --------------------------------------------------------------

@@ -261,11 +261,11 @@ struct PayoutSearch {
   std::string partner_id;      // empty: any
   std::string card;            // the first 6 and last 4 digits, "4111111111"; empty: any
   std::optional<PayoutStatus> status;
-  std::string currency;                       // empty: any
-  std::int64_t created_from_ms = 0;           // created_ms >= this
-  std::int64_t created_to_ms = kSearchEnd;    // created_ms < this
-  std::int64_t amount_min = 0;                // minor units, inclusive
-  std::int64_t amount_max = kSearchEnd;       // inclusive
+  std::string currency;                         // empty: any
+  std::int64_t created_from_ms = 0;             // created_ms >= this
+  std::int64_t created_to_ms = kSearchEnd;      // created_ms < this
+  std::int64_t amount_min = 0;                  // minor units, inclusive
+  std::int64_t amount_max = kSearchEnd;         // inclusive
   std::int64_t before_created_ms = kSearchEnd;  // the cursor: payouts before (this, before_id)
   std::int64_t before_id = kSearchEnd;
   std::size_t limit = 50;
@@ -282,9 +282,9 @@ struct PayoutSearchPage {
 struct OutboxQueue {
   std::string tenant;
   OutboxLane lane = OutboxLane::kHttp;
-  std::int64_t pending = 0;             // messages to deliver
-  std::int64_t failing = 0;             // of them, those whose attempts all failed so far
-  std::int64_t oldest_created_ms = 0;   // the oldest of them
+  std::int64_t pending = 0;            // messages to deliver
+  std::int64_t failing = 0;            // of them, those whose attempts all failed so far
+  std::int64_t oldest_created_ms = 0;  // the oldest of them
   std::int64_t next_attempt_ms_min = 0;
 };
 

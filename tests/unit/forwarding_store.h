@@ -73,8 +73,7 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->backlog();
   }
-  store::Read<store::PayoutSearchPage> search_payouts(
-      const store::PayoutSearch& q) const override {
+  store::Read<store::PayoutSearchPage> search_payouts(const store::PayoutSearch& q) const override {
     if (failing()) return failure();
     return inner_->search_payouts(q);
   }

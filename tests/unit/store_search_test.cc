@@ -51,8 +51,8 @@ std::string order(std::string_view masked) {
 class StoreSearchTest : public ::testing::TestWithParam<Backend> {
  protected:
   // Card payouts c0..c5 (c0, c2, c4 of kCards to 411111...1111; c1, c3 of kOtherCards, c1 to the
-  // same card, c3 to 555555...4444; c5 of kOtherCards not yet with a card), wallet payouts w0..w3 of
-  // kWallets, a funder credit (never listed); created 1000 ms apart in that order.
+  // same card, c3 to 555555...4444; c5 of kOtherCards not yet with a card), wallet payouts w0..w3
+  // of kWallets, a funder credit (never listed); created 1000 ms apart in that order.
   void SetUp() override {
     auto txn = store_->begin();
     txn->prepare({});
@@ -110,16 +110,20 @@ TEST_P(StoreSearchTest, KeysFindPayoutsOfEveryTenant) {
 TEST_P(StoreSearchTest, FiltersNarrowAndTheCursorPages) {
   EXPECT_EQ(found({.status = PayoutStatus::kDeclined}), (Ids{"c4"}));
   EXPECT_EQ(found({.currency = "RUB", .limit = 2}), (Ids{"w3", "w2"}));
-  EXPECT_EQ(found({.currency = "RUB", .before_created_ms = last_.next_created_ms,
-                   .before_id = last_.next_id, .limit = 2}),
+  EXPECT_EQ(found({.currency = "RUB",
+                   .before_created_ms = last_.next_created_ms,
+                   .before_id = last_.next_id,
+                   .limit = 2}),
             (Ids{"w1", "w0"}));
   EXPECT_EQ(found({.created_from_ms = 3000, .created_to_ms = 5000}), (Ids{"c2", "c1"}));
   EXPECT_EQ(found({.amount_min = 2000, .amount_max = 3000}), (Ids{"c2", "c1"}));
   EXPECT_EQ(found({.tenant = kCards}), (Ids{"c4", "c2", "c0"}));
   EXPECT_EQ(found({.tenant = kOtherCards}), (Ids{"c5", "c3", "c1"}));
   EXPECT_EQ(found({.card = "4111111111", .limit = 3}), (Ids{"c4", "c2", "c1"}));
-  EXPECT_EQ(found({.card = "4111111111", .before_created_ms = last_.next_created_ms,
-                   .before_id = last_.next_id, .limit = 3}),
+  EXPECT_EQ(found({.card = "4111111111",
+                   .before_created_ms = last_.next_created_ms,
+                   .before_id = last_.next_id,
+                   .limit = 3}),
             (Ids{"c0"}));
 }
 
@@ -150,8 +154,13 @@ TEST_P(StoreSearchTest, AttentionReadsWhatWaits) {
   auto txn = store_->begin();
   txn->prepare({});
   auto message = [&](std::string event, std::string target, OutboxState state, int attempts) {
-    OutboxMessage m{.tenant = kCards, .event_id = std::move(event), .target = std::move(target),
-                    .body = "{}", .state = state, .attempts = attempts, .created_ms = 1000,
+    OutboxMessage m{.tenant = kCards,
+                    .event_id = std::move(event),
+                    .target = std::move(target),
+                    .body = "{}",
+                    .state = state,
+                    .attempts = attempts,
+                    .created_ms = 1000,
                     .updated_ms = 1000 + attempts};
     m.sealed = store::to_a_person(m.target);
     return txn->insert_outbox(m);

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "store/migration.h"
+#include "store/postgres/search_statements.h"
 #include "store/postgres/statements.h"
 #include "store/shared_sql.h"
-#include "store/postgres/search_statements.h"
 
 namespace payoutd::store::postgres {
 namespace {
@@ -119,9 +119,9 @@ CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 
 // Version 10: the operators' search (shared_sql.h), and the card orders by the first 6 and last 4
 // digits of their masked card (Store::search_payouts; the expression spelled in the search's SQL).
-constexpr auto kSchemaV10 =
-    sql::concat(sql::kSchemaV10Shared, "CREATE INDEX records_card_mask ON records ((" PAYOUTD_CARD_MASK
-                                       ")) WHERE kind = " PAYOUTD_CARD_ORDER_KIND ";\n");
+constexpr auto kSchemaV10 = sql::concat(
+    sql::kSchemaV10Shared, "CREATE INDEX records_card_mask ON records ((" PAYOUTD_CARD_MASK
+                           ")) WHERE kind = " PAYOUTD_CARD_ORDER_KIND ";\n");
 
 // Versions 5, 7, 8 and 9 are spelled the same in both dialects (shared_sql.h).
 constexpr SchemaSql kSchemaSql = {

@@ -55,7 +55,9 @@ std::optional<std::pair<std::int64_t, std::int64_t>> window_end(Connection& c,
   Params p = params_of(q.created_from_ms, q.created_to_ms, q.before_created_ms, q.before_id,
                        count(q.scan_max) - 1);
   if (of_tenant) p.add(std::string_view(q.tenant));
-  return first_row(c.query(of_tenant ? std::string_view(kSearchTenantWindowEnd) : std::string_view(kSearchWindowEnd), p),
+  return first_row(c.query(of_tenant ? std::string_view(kSearchTenantWindowEnd)
+                                     : std::string_view(kSearchWindowEnd),
+                           p),
                    [](const Row& row) { return std::pair(row.i64(0), row.i64(1)); });
 }
 

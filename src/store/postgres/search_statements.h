@@ -21,21 +21,24 @@ namespace payoutd::store::postgres {
 
 // The payout by its id alone, then filtered: a generic plan made while the table was small would
 // otherwise read payouts_by_time for the cursor's and the dates' conditions.
-inline constexpr auto kSearchById = sql::concat(
-    "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE id = $11::bigint LIMIT 1) p WHERE p.",
-    sql::kListedPayoutKinds, " AND " PAYOUTD_FILTERS " LIMIT $10::bigint");
+inline constexpr auto kSearchById =
+    sql::concat("SELECT " PAYOUT_COLUMNS
+                " FROM (SELECT * FROM payouts WHERE id = $11::bigint LIMIT 1) p WHERE p.",
+                sql::kListedPayoutKinds, " AND " PAYOUTD_FILTERS " LIMIT $10::bigint");
 // The probes of a payout by its key take the kinds as a parameter ($12), as kPayoutByKey does: a
 // generic plan then cannot use the partial indexes of the listed kinds, and probes the key's own
 // unique index (tenant, kind, partner_id) instead of walking a tenant's payouts by time.
 inline constexpr auto kSearchByPartner =
     sql::concat(sql::kPayoutTenants,
-                "SELECT " PAYOUT_COLUMNS " FROM (SELECT p.* FROM tenants t CROSS JOIN LATERAL "
+                "SELECT " PAYOUT_COLUMNS
+                " FROM (SELECT p.* FROM tenants t CROSS JOIN LATERAL "
                 "(SELECT * FROM payouts WHERE tenant = t.tenant AND kind = ANY($12::int[]) AND "
                 "partner_id = $11::text LIMIT 2) p WHERE " PAYOUTD_FILTERS
                 ") s ORDER BY created_ms DESC, id DESC LIMIT $10::bigint");
 inline constexpr auto kSearchByCard = sql::concat(
-    "SELECT " PAYOUT_COLUMNS " FROM (SELECT p.* FROM (SELECT tenant, key FROM records WHERE kind = "
-    PAYOUTD_CARD_ORDER_KIND " AND " PAYOUTD_CARD_MASK
+    "SELECT " PAYOUT_COLUMNS
+    " FROM (SELECT p.* FROM (SELECT tenant, key FROM records WHERE kind = " PAYOUTD_CARD_ORDER_KIND
+    " AND " PAYOUTD_CARD_MASK
     " = $11::text OFFSET 0) r CROSS JOIN LATERAL (SELECT * FROM payouts WHERE tenant = r.tenant "
     "AND kind = ANY($12::int[]) AND partner_id = r.key LIMIT 1) p WHERE " PAYOUTD_FILTERS
     ") s ORDER BY created_ms DESC, id DESC LIMIT $10::bigint");
@@ -49,9 +52,8 @@ inline constexpr auto kSearchTenantWindow =
 // (from, to, cursor's created_ms, cursor's id, offset[, tenant]).
 inline constexpr auto kSearchWindowEnd = PAYOUTD_SEARCH_WINDOW_END(
     "", "$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint", "$5::bigint");
-inline constexpr auto kSearchTenantWindowEnd =
-    PAYOUTD_SEARCH_WINDOW_END("tenant = $6::text AND ", "$1::bigint", "$2::bigint", "$3::bigint",
-                              "$4::bigint", "$5::bigint");
+inline constexpr auto kSearchTenantWindowEnd = PAYOUTD_SEARCH_WINDOW_END(
+    "tenant = $6::text AND ", "$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint", "$5::bigint");
 
 inline constexpr auto kUnsettledCardPayouts =
     PAYOUTD_UNSETTLED_CARD_PAYOUTS("$1::bigint", "$2::bigint", "$3::int");

@@ -1,7 +1,7 @@
 // The SQLite store's operators' reads (store.h: Store::search_payouts and the attention's).
-#include "store/search_plan.h"
 #include "store/read_guard.h"
 #include "store/rows.h"
+#include "store/search_plan.h"
 #include "store/sqlite/search_statements.h"
 #include "store/sqlite/store.h"
 
@@ -30,7 +30,8 @@ std::string_view statement_of(SearchPath path) {
 std::optional<std::pair<std::int64_t, std::int64_t>> window_end(Connection& c,
                                                                 const PayoutSearch& q) {
   const bool of_tenant = !q.tenant.empty();
-  Stmt& s = c.stmt(of_tenant ? std::string_view(kSearchTenantWindowEnd) : std::string_view(kSearchWindowEnd));
+  Stmt& s = c.stmt(of_tenant ? std::string_view(kSearchTenantWindowEnd)
+                             : std::string_view(kSearchWindowEnd));
   s.bind(q.created_from_ms).bind(q.created_to_ms).bind(q.before_created_ms).bind(q.before_id);
   s.bind(count(q.scan_max) - 1);
   if (of_tenant) s.bind(q.tenant);
