@@ -93,4 +93,28 @@ void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, c
   engine.after_durable([respond, r = std::move(r)]() mutable { respond(std::move(r)); });
 }
 
+void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,
+                          const std::vector<store::OutboxAttempt>& attempts) {
+  w.begin_object();
+  w.key("id").integer(m.id).key("eventId").string(m.event_id).key("target").string(m.target);
+  static constexpr const char* kStates[] = {"PENDING", "DELIVERED", "ABANDONED"};
+  w.key("state").string(kStates[static_cast<int>(m.state)]);
+  w.key("attempts").integer(m.attempts).key("nextAttemptMs").integer(m.next_attempt_ms);
+  w.key("createdMs").integer(m.created_ms).key("lastResult").string(m.last_result);
+  // A sealed body is the vault's ciphertext of a one-time code: no one is shown even that (nor
+  // the clear body of a message to a person that an earlier version wrote unsealed).
+  if (store::body_is_secret(m)) {
+    w.key("body").null().key("sealed").boolean(m.sealed);
+  } else {
+    w.key("body").string(m.body);
+  }
+  w.key("attemptLog").begin_array();
+  for (const store::OutboxAttempt& a : attempts) {
+    w.begin_object().key("attempt").integer(a.attempt).key("atMs").integer(a.at_ms);
+    w.key("durationMs").integer(a.duration_ms).key("httpStatus").integer(a.http_status);
+    w.key("error").string(a.error).end_object();
+  }
+  w.end_array().end_object();
+}
+
 }  // namespace payoutd::admin

@@ -5,8 +5,10 @@
 // admin/funding_requests.h). docs/admin.md is the contract.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "admin/actor.h"
+#include "core/json.h"
 #include "engine/payouts.h"
 #include "http/server.h"
 
@@ -40,4 +42,9 @@ std::string render_record(const store::PayoutRecord& record);
 // cannot be read, or its JSON once every state the read may have seen is durable.
 void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, const Tenant& tenant,
                  const std::string& funder);
+
+// An outbox message with every delivery attempt: {"id","eventId","target","state","attempts",
+// "nextAttemptMs","createdMs","lastResult","body" (null when secret),"attemptLog"}.
+void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,
+                          const std::vector<store::OutboxAttempt>& attempts);
 }  // namespace payoutd::admin

@@ -16,8 +16,8 @@ namespace payoutd::admin {
 namespace {
 
 // The first segments after /admin/v1/ that are the admin API's own: no section may take them.
-constexpr std::string_view kOwnNames[] = {"stats",   "outbox", "rail",    "tenants",
-                                          "reports", "audit",  "requests"};
+constexpr std::string_view kOwnNames[] = {"stats", "outbox",   "rail",    "tenants",  "reports",
+                                          "audit", "requests", "payouts", "attention"};
 constexpr std::size_t kOutboxMessagesMax = 200;  // shown by one GET outbox
 
 void write_credit(json::Writer& w, std::string_view rail, const rails::SandboxCredit& credit) {
@@ -73,30 +73,6 @@ void write_rail_stats(json::Writer& w, const rails::RailSet& set) {
     w.end_object();
   }
   w.end_array();
-}
-
-void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,
-                          const std::vector<store::OutboxAttempt>& attempts) {
-  w.begin_object();
-  w.key("id").integer(m.id).key("eventId").string(m.event_id).key("target").string(m.target);
-  static constexpr const char* kStates[] = {"PENDING", "DELIVERED", "ABANDONED"};
-  w.key("state").string(kStates[static_cast<int>(m.state)]);
-  w.key("attempts").integer(m.attempts).key("nextAttemptMs").integer(m.next_attempt_ms);
-  w.key("createdMs").integer(m.created_ms).key("lastResult").string(m.last_result);
-  // A sealed body is the vault's ciphertext of a one-time code: no one is shown even that (nor
-  // the clear body of a message to a person that an earlier version wrote unsealed).
-  if (store::body_is_secret(m)) {
-    w.key("body").null().key("sealed").boolean(m.sealed);
-  } else {
-    w.key("body").string(m.body);
-  }
-  w.key("attemptLog").begin_array();
-  for (const store::OutboxAttempt& a : attempts) {
-    w.begin_object().key("attempt").integer(a.attempt).key("atMs").integer(a.at_ms);
-    w.key("durationMs").integer(a.duration_ms).key("httpStatus").integer(a.http_status);
-    w.key("error").string(a.error).end_object();
-  }
-  w.end_array().end_object();
 }
 
 // The tenant of a path admit_tenant_path let through: it parsed there.
@@ -270,6 +246,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
     return;
   }
   if (tenants_ && tenants_->handle(request, actor, call.path, respond)) return;
+  if (payouts_ && payouts_->handle(request, actor, call.path, respond)) return;
   if (const Routed found = find_route(kRoutes, request.method, call.path); found.route) {
     if (!found.method_allowed) {
       return respond(error(405, "method.not.allowed", found.route->wrong_method));

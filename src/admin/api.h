@@ -16,6 +16,7 @@
 #include "admin/audit_trail.h"
 #include "admin/call_audit.h"
 #include "admin/funding_requests.h"
+#include "admin/payouts_api.h"
 #include "admin/requests.h"
 #include "admin/section.h"
 #include "admin/tenants_api.h"
@@ -69,6 +70,9 @@ struct Options {
   // [admin] approval_threshold and request_ttl_s: when credits and debits need a second person
   // (admin/requests.h).
   MakerCheckerOptions maker_checker;
+  // [admin] attention_age_s: card payouts awaiting reconciliation longer than this need attention
+  // (admin/payouts_api.h).
+  std::int64_t attention_age_s = kAttentionAgeSecondsDefault;
   // The operators' audit log's MAC key (engine/operator_log.h): from the vault's key-encryption
   // key, set by the app; unkeyed when there is none.
   engine::AuditKey audit_key;
@@ -103,6 +107,9 @@ class Dialect {
   // The tenant directory's routes (tenants, tenants/{tenant}/...); its tenants' funding accounts
   // are served under tenants/{tenant}/funders/ besides the config's. The API is the caller's.
   void set_tenants(TenantsApi* tenants) { tenants_ = tenants; }
+  // Payouts across partners, what needs attention and redelivery (admin/payouts_api.h); the API
+  // is the caller's.
+  void set_payouts(PayoutsApi* payouts) { payouts_ = payouts; }
   // The operators' audit log, for what staff do elsewhere (the console's sign-ins): its entries
   // are the ones this API writes, in the same chain.
   const AuditTrail& audit_trail() const { return trail_; }
@@ -161,6 +168,7 @@ class Dialect {
   const store::Store* outbox_store_ = nullptr;
   const store::Store* report_store_ = nullptr;
   TenantsApi* tenants_ = nullptr;
+  PayoutsApi* payouts_ = nullptr;
   KeyDirectory* keys_ = nullptr;
   Throttle throttle_;
   const store::Store& store_;

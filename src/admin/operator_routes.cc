@@ -1,9 +1,8 @@
 // The admin API's routes of the operators' audit log and of maker-checker's requests
 // (docs/admin.md, "The operators' audit log and maker-checker on money").
-#include <charconv>
-
 #include "admin/answers.h"
 #include "admin/api.h"
+#include "admin/query_params.h"
 #include "core/json.h"
 #include "core/time_format.h"
 #include "engine/operator_log.h"
@@ -13,31 +12,6 @@ namespace payoutd::admin {
 namespace {
 
 constexpr std::size_t kFilterSizeMax = 256;  // an audit filter's text
-constexpr std::int64_t kDayMs = 86'400'000;
-
-// A positive integer of at most 18 digits; nullopt for anything else.
-std::optional<std::int64_t> positive_number(std::string_view text) {
-  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n <= 0) return std::nullopt;
-  return n;
-}
-
-// A query parameter that is absent (`fallback`) or a positive integer; nullopt when malformed.
-std::optional<std::int64_t> number_param(const http::QueryParam& p, std::int64_t fallback) {
-  if (!p.present) return fallback;
-  if (!p.valid) return std::nullopt;
-  return positive_number(p.value);
-}
-
-// from= and to=: a day (YYYY-MM-DD, UTC; `to` takes the whole day) or milliseconds since 1970.
-std::optional<std::int64_t> time_param(const http::QueryParam& p, bool end_of_day) {
-  if (!p.present) return 0;
-  if (!p.valid) return std::nullopt;
-  if (const auto day_ms = parse_iso_date_ms(p.value)) return *day_ms + (end_of_day ? kDayMs : 0);
-  return positive_number(p.value);
-}
 
 bool text_param(const http::QueryParam& p, std::string* out) {
   if (!p.valid || p.value.size() > kFilterSizeMax) return false;

@@ -493,6 +493,8 @@ void load_admin(const toml::table& root, Config& config) {
   config.admin.maker_checker = {
       .approval_thresholds = config::amounts_by_currency(admin, "admin", "approval_threshold"),
       .request_ttl_s = config::bounded(admin, "admin", "request_ttl_s", 86'400, 1, 90LL * 86'400)};
+  config.admin.attention_age_s = config::bounded(admin, "admin", "attention_age_s",
+                                                 admin::kAttentionAgeSecondsDefault, 1, 86'400);
 }
 
 // [statements]: the zone of a statement's day, and the lines of one statement or report answer.

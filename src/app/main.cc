@@ -360,6 +360,9 @@ int serve(const Config& config) {
   admin.set_report_store(store.get());
   admin::TenantsApi tenants_api(directory, tenant_changes, {.requests = &admin.requests()});
   admin.set_tenants(&tenants_api);
+  admin::PayoutsApi payouts_api(engine, *store, {.attention_age_s = config.admin.attention_age_s});
+  payouts_api.on_redeliver([&dispatcher] { dispatcher.wake(); });
+  admin.set_payouts(&payouts_api);
   metrics::HttpRequests http_metrics;
   const std::unique_ptr<metrics::Exporter> exporter =
       start_metrics(config, {http_metrics, engine.payout_metrics(), committer, dispatcher,

@@ -12,5 +12,6 @@ void add_funding_pages(Pages& pages);  // funding_pages.cc: funding accounts, mo
 void add_request_pages(Pages& pages);  // request_pages.cc: maker-checker's requests
 void add_audit_pages(Pages& pages);    // audit_pages.cc: the operators' audit log
 void add_report_pages(Pages& pages);   // report_pages.cc: the card payouts report
+void add_payout_pages(Pages& pages);   // payout_pages.cc: payouts, a timeline, attention
 
 }  // namespace payoutd::console

@@ -12,7 +12,7 @@
 
 namespace payoutd::store {
 
-inline constexpr int kSchemaVersionNewest = 9;
+inline constexpr int kSchemaVersionNewest = 10;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // What each version adds, for the log: kSchemaStepNames[v - 1] is version v's.
@@ -26,6 +26,7 @@ inline constexpr std::array<const char*, kSchemaVersionNewest> kSchemaStepNames 
     "payouts by tenant: listed kinds only",
     "outbox: the request that caused a message",
     "posted transfers by account and time (statements)",
+    "payouts by time, card orders by masked card, abandoned messages (operators' search)",
 };
 
 // A backend's SQL of every version: sql[v - 1] (one or more statements) takes a database from

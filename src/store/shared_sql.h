@@ -152,6 +152,79 @@ inline constexpr auto kBacklog =
            " (SELECT coalesce(min(created_ms), 0) FROM payouts WHERE ",
            kCardPayoutUnsettled, ")");
 
+// --- The operators' reads (Store::search_payouts and the attention's) ---------------------------
+
+// outbox_abandoned (updated_ms): the messages given up on (schema version 10).
+inline constexpr auto kAbandonedMessage = concat("state = ", number<OutboxState::kAbandoned>());
+// A callback: a message to a partner's system (the generated column `lane`).
+inline constexpr auto kCallbackLane = concat("lane = ", number<OutboxLane::kHttp>());
+
+// The search's filters on the payouts `p`, each off at its neutral value (status -1, currency
+// and tenant '', the bounds at 0 and kSearchEnd), and the cursor: the dialect's parameters.
+#define PAYOUTD_SEARCH_FILTERS(status, from, to, min, max, currency, tenant, before_ms, before_id) \
+  "(" status " < 0 OR p.status = " status ") AND p.created_ms >= " from " AND p.created_ms < " to  \
+  " AND p.amount >= " min " AND p.amount <= " max " AND (" currency                                \
+  " = '' OR p.currency = " currency ") AND (" tenant " = '' OR p.tenant = " tenant                 \
+  ") AND (p.created_ms, p.id) < (" before_ms ", " before_id ")"
+
+// The search by partner id's first step: `tenants`, every tenant with wallet or card payouts, one
+// probe of payouts_by_tenant each (a skip scan), then a NULL row.
+inline constexpr auto kPayoutTenants =
+    concat("WITH RECURSIVE tenants(tenant) AS (SELECT (SELECT tenant FROM payouts WHERE ",
+           kListedPayoutKinds,
+           " ORDER BY tenant LIMIT 1) UNION ALL SELECT (SELECT q.tenant FROM payouts q WHERE q.",
+           kListedPayoutKinds,
+           " AND q.tenant > t.tenant ORDER BY q.tenant LIMIT 1) FROM tenants t WHERE t.tenant IS "
+           "NOT NULL) ");
+
+// Without a key: the payouts by creation time in the range and before the cursor, newest first
+// (payouts_by_time, or payouts_by_tenant_time with `tenant_condition`), the first `scan` of them
+// examined, those matching the filters returned.
+#define PAYOUTD_SEARCH_WINDOW(tenant_condition, from, to, before_ms, before_id, scan, filters, \
+                              limit)                                                           \
+  ::payoutd::store::sql::concat(                                                               \
+      "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE " tenant_condition,         \
+      ::payoutd::store::sql::kListedPayoutKinds,                                               \
+      " AND created_ms >= " from " AND created_ms < " to " AND (created_ms, id) < (" before_ms \
+      ", " before_id ") ORDER BY created_ms DESC, id DESC LIMIT " scan ") p WHERE " filters    \
+      " ORDER BY p.created_ms DESC, p.id DESC LIMIT " limit)
+// The last payout such a window examines: where the next page starts when the window ends first.
+#define PAYOUTD_SEARCH_WINDOW_END(tenant_condition, from, to, before_ms, before_id, offset)   \
+  ::payoutd::store::sql::concat("SELECT created_ms, id FROM payouts WHERE " tenant_condition, \
+                                ::payoutd::store::sql::kListedPayoutKinds,                    \
+                                " AND created_ms >= " from " AND created_ms < " to            \
+                                " AND (created_ms, id) < (" before_ms ", " before_id          \
+                                ") ORDER BY created_ms DESC, id DESC LIMIT 1 OFFSET " offset)
+
+// Store::unsettled_card_payouts, through payouts_processing (its condition spelled). The kind is
+// a parameter (card payouts'), so that no plan reads the payouts of every tenant by time instead.
+#define PAYOUTD_UNSETTLED_CARD_PAYOUTS(created_before, limit, kind)              \
+  ::payoutd::store::sql::concat("SELECT " PAYOUT_COLUMNS " FROM payouts WHERE ", \
+                                ::payoutd::store::sql::kProcessingPayout,        \
+                                " AND kind = " kind                              \
+                                " AND pending_transfer_id <> 0 AND created_ms "  \
+                                "< " created_before " ORDER BY created_ms, id LIMIT " limit)
+// Store::failing_callbacks: the pending ones through outbox_queues, the abandoned ones through
+// outbox_abandoned, each side at most `limit`.
+#define PAYOUTD_FAILING_CALLBACKS(limit)                                                       \
+  ::payoutd::store::sql::concat(                                                               \
+      "SELECT " OUTBOX_COLUMNS " FROM (SELECT * FROM (SELECT " OUTBOX_COLUMNS                  \
+      " FROM outbox WHERE ",                                                                   \
+      ::payoutd::store::sql::kPendingMessage, " AND attempts > 0 AND ",                        \
+      ::payoutd::store::sql::kCallbackLane,                                                    \
+      " ORDER BY updated_ms DESC LIMIT " limit                                                 \
+      ") f UNION ALL SELECT * FROM (SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ",             \
+      ::payoutd::store::sql::kAbandonedMessage, " AND ", ::payoutd::store::sql::kCallbackLane, \
+      " ORDER BY updated_ms DESC LIMIT " limit                                                 \
+      ") a) m ORDER BY updated_ms DESC, id DESC LIMIT " limit)
+// Store::outbox_queues, through outbox_queues (its condition spelled).
+#define PAYOUTD_OUTBOX_QUEUES(limit)                                                   \
+  ::payoutd::store::sql::concat(                                                       \
+      "SELECT tenant, lane, count(*), sum(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), " \
+      "min(created_ms), min(next_attempt_ms) FROM outbox WHERE ",                      \
+      ::payoutd::store::sql::kPendingMessage,                                          \
+      " GROUP BY tenant, lane ORDER BY count(*) DESC, tenant, lane LIMIT " limit)
+
 // --- Audit's snapshot: whole tables --------------------------------------------------------------
 
 inline constexpr const char* kAllAccounts = "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id";
@@ -210,5 +283,27 @@ CREATE INDEX transfers_posted_credits ON transfers (credit_account_id, timestamp
                                          kPostedCredit, R"sql(;
 )sql");
 // clang-format on
+
+// Version 10, the operators' reads (Store::search_payouts, failing_callbacks): the wallet and card
+// payouts of every tenant by creation time, and the messages given up on. The first costs a payout
+// one entry more, appended at the index's end (its key grows with time); the second only an
+// abandoned message. A tenant's payouts by time end with the id, the search's order, so that
+// PostgreSQL reads a tenant's newest through them (ordered as the search is) rather than walk every
+// tenant's by time for the one's: the same entries, one column wider. The card orders' masked
+// numbers are each dialect's (an expression index).
+// clang-format off: the condition stands where it stands in the SQL.
+inline constexpr auto kSchemaV10Shared = concat(R"sql(
+CREATE INDEX payouts_by_time ON payouts (created_ms, id) WHERE )sql",
+                                                kListedPayoutKinds, R"sql(;
+DROP INDEX payouts_by_tenant_time;
+CREATE INDEX payouts_by_tenant_time ON payouts (tenant, created_ms, id) WHERE )sql",
+                                                kListedPayoutKinds, R"sql(;
+CREATE INDEX outbox_abandoned ON outbox (updated_ms) WHERE )sql",
+                                                kAbandonedMessage, R"sql(;
+)sql");
+// clang-format on
+// The card orders' records (their kind spelled in each dialect's index of masked numbers).
+#define PAYOUTD_CARD_ORDER_KIND "'card-order'"
+static_assert(kCardOrderRecordKind == std::string_view(PAYOUTD_CARD_ORDER_KIND).substr(1, 10));
 
 }  // namespace payoutd::store::sql

@@ -242,6 +242,52 @@ struct PayoutQuery {
   std::size_t limit = 50;
 };
 
+// The records of this kind are card payouts' orders (the card engine's CardOrder as JSON, keyed
+// by the payout's partner id): the search by card reads their `masked_pan` through an index of
+// the stores' own (schema version 10).
+inline constexpr std::string_view kCardOrderRecordKind = "card-order";
+inline constexpr std::int64_t kSearchEnd = std::numeric_limits<std::int64_t>::max();
+
+// An operator's search of wallet and card payouts across tenants (the admin API's, the console's),
+// newest first by (created_ms, id), matching every filter that is set. It reads through one key
+// when one is set, in this order: the payout's id, the partner id (each tenant's unique key, one
+// probe per tenant), the card (the orders' masked numbers). Without a key it reads the payouts by
+// creation time (of one tenant, or of all) and examines at most `scan_max` of them, so its cost is
+// bounded whatever the filters match: a page may then hold fewer than `limit` payouts and still
+// have a next one.
+struct PayoutSearch {
+  std::int64_t payout_id = 0;  // the store's id; 0: any
+  std::string tenant;          // a tenant's key; empty: every tenant
+  std::string partner_id;      // empty: any
+  std::string card;            // the first 6 and last 4 digits, "4111111111"; empty: any
+  std::optional<PayoutStatus> status;
+  std::string currency;                         // empty: any
+  std::int64_t created_from_ms = 0;             // created_ms >= this
+  std::int64_t created_to_ms = kSearchEnd;      // created_ms < this
+  std::int64_t amount_min = 0;                  // minor units, inclusive
+  std::int64_t amount_max = kSearchEnd;         // inclusive
+  std::int64_t before_created_ms = kSearchEnd;  // the cursor: payouts before (this, before_id)
+  std::int64_t before_id = kSearchEnd;
+  std::size_t limit = 50;
+  std::size_t scan_max = 10'000;  // payouts examined without a key
+};
+
+struct PayoutSearchPage {
+  std::vector<PayoutRecord> payouts;
+  // The next page's cursor, (created_ms, id) of the last payout examined; next_id 0: no more.
+  std::int64_t next_created_ms = 0, next_id = 0;
+};
+
+// A queue of the outbox (a tenant's messages of one lane) with messages still to deliver.
+struct OutboxQueue {
+  std::string tenant;
+  OutboxLane lane = OutboxLane::kHttp;
+  std::int64_t pending = 0;            // messages to deliver
+  std::int64_t failing = 0;            // of them, those whose attempts all failed so far
+  std::int64_t oldest_created_ms = 0;  // the oldest of them
+  std::int64_t next_attempt_ms_min = 0;
+};
+
 // A tenant's payouts of one day (UTC) with one status and currency: how many, and their total.
 struct PayoutDay {
   std::int64_t day_ms = 0;  // the day's first millisecond
@@ -469,6 +515,18 @@ class Store {
   // Up to `limit` processing payouts due before `due_before_ms`, earliest first.
   virtual Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                              std::size_t limit) const = 0;
+
+  // The operators' reads (docs/admin.md, "Payouts across partners"), each bounded by its limit.
+  virtual Read<PayoutSearchPage> search_payouts(const PayoutSearch& search) const = 0;
+  // Card payouts reserved and not final (sent, or to be sent, to a card network) created before
+  // `created_before_ms`, oldest first: through payouts_processing.
+  virtual Read<std::vector<PayoutRecord>> unsettled_card_payouts(std::int64_t created_before_ms,
+                                                                 std::size_t limit) const = 0;
+  // Callbacks (lane kHttp) that failed: pending with every attempt so far failed, or abandoned;
+  // the latest changed first. Through outbox_queues and outbox_abandoned (schema version 10).
+  virtual Read<std::vector<OutboxMessage>> failing_callbacks(std::size_t limit) const = 0;
+  // The queues with pending messages, the largest first.
+  virtual Read<std::vector<OutboxQueue>> outbox_queues(std::size_t limit) const = 0;
 
   // The account's movements MovementQuery asks for, with the nets around them, in one snapshot;
   // nullopt when there is no such account. Through the partial indexes of posted transfers by

@@ -154,9 +154,11 @@ export function ecommpaySign(secret, value) {
   return createHmac('sha512', secret).update(text).digest('base64');
 }
 
-export async function ecommpayRegister(base, paymentId, { project = 91348, amount = 7000 } = {}) {
+// callbackUrl: where the payout's callbacks go (merchant_callback_url), instead of the project's.
+export async function ecommpayRegister(base, paymentId, { project = 91348, amount = 7000, callbackUrl } = {}) {
   const body = {
-    general: { project_id: project, payment_id: paymentId },
+    general: { project_id: project, payment_id: paymentId,
+               ...(callbackUrl ? { merchant_callback_url: callbackUrl } : {}) },
     customer: { id: '16061314', email: 'p.jeltz@mail.com', phone: '44991234567', ip_address: '93.47.230.225' },
     payment: { amount, currency: 'EUR' },
   };

@@ -32,6 +32,7 @@ ADMIN_ROUTE_TABLES = {
     "src/providers/qiwi/admin.cc": "/admin/v1/qiwi/products/*/",
     "src/admin/tenants_api.cc": "/admin/v1/",
     "src/console/staff_api.cc": "/admin/v1/staff/",
+    "src/admin/payouts_api.cc": "/admin/v1/",
 }
 ROUTE_RE = re.compile(r'\{Role::k(\w+), "([A-Z ]+)", "([^"]+)"')
 

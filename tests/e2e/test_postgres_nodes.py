@@ -365,7 +365,7 @@ class MigrateTest(unittest.TestCase):
                                 "--postgres-url", server.postgres_url],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout)
-            self.assertIn(b"schema version 9", p.stdout)
+            self.assertIn(b"schema version 10", p.stdout)
 
     def test_migrate_refuses_an_unreachable_database_with_a_clear_message(self):
         server = Server(backend="sqlite")

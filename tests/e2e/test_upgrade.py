@@ -54,8 +54,8 @@ class UpgradeTest(IsolatedServerTestCase):
     def test_migrate_then_serve_keeps_every_payout_balance_and_history_entry(self):
         rc, out = self.payoutd("migrate")
         self.assertEqual(rc, 0, out)
-        self.assertIn("schema version 9", out)
-        self.assertEqual(self.schema_version(), "9")
+        self.assertIn("schema version 10", out)
+        self.assertEqual(self.schema_version(), "10")
         rc, out = self.payoutd("migrate")  # nothing left to do
         self.assertEqual(rc, 0, out)
         self.assertAuditClean()
@@ -113,7 +113,7 @@ class UpgradeTest(IsolatedServerTestCase):
 
     def test_serve_migrates_by_itself(self):
         self.server.start()
-        self.assertEqual(self.schema_version(), "9")
+        self.assertEqual(self.schema_version(), "10")
         self.assertEqual(self.api.get_payout("v1-second").json["status"], "SUCCESS")
         self.assertAuditClean()
 

@@ -73,6 +73,24 @@ class ForwardingStore : public store::Store {
     if (failing()) return failure();
     return inner_->backlog();
   }
+  store::Read<store::PayoutSearchPage> search_payouts(const store::PayoutSearch& q) const override {
+    if (failing()) return failure();
+    return inner_->search_payouts(q);
+  }
+  store::Read<std::vector<store::PayoutRecord>> unsettled_card_payouts(
+      std::int64_t created_before_ms, std::size_t limit) const override {
+    if (failing()) return failure();
+    return inner_->unsettled_card_payouts(created_before_ms, limit);
+  }
+  store::Read<std::vector<store::OutboxMessage>> failing_callbacks(
+      std::size_t limit) const override {
+    if (failing()) return failure();
+    return inner_->failing_callbacks(limit);
+  }
+  store::Read<std::vector<store::OutboxQueue>> outbox_queues(std::size_t limit) const override {
+    if (failing()) return failure();
+    return inner_->outbox_queues(limit);
+  }
   store::Read<std::optional<std::string>> get_record(std::string_view t, std::string_view k,
                                                      std::string_view key) const override {
     if (failing()) return failure();

@@ -23,7 +23,7 @@ using testing::Backend;
 using testing::TestDatabase;
 
 constexpr const char* kTenant = "qiwi:store-test";
-constexpr int kNewestSchema = 9;
+constexpr int kNewestSchema = 10;
 
 Currency rub() { return *Currency::from_code("RUB"); }
 
@@ -872,6 +872,15 @@ void payout_lookups(Store& store, std::int64_t funder, std::int64_t wallet, int 
   EXPECT_EQ(store.outbox_attempts(message).value().size(), 1u);
   EXPECT_EQ(store.payout_messages(payout, 5).value().size(), 1u);
   EXPECT_FALSE(store.payouts_page({.tenant = kTenant, .limit = 5}).value().empty());
+  // The operators' reads (store_search_test.cc): by each key, and a full page without one.
+  EXPECT_EQ(store.search_payouts({.partner_id = partner_ids[2]}).value().payouts.size(), 1u);
+  EXPECT_EQ(store.search_payouts({.payout_id = payout}).value().payouts.size(), 1u);
+  EXPECT_TRUE(store.search_payouts({.card = "4111111111"}).value().payouts.empty());
+  EXPECT_EQ(store.search_payouts({.limit = 3}).value().payouts.size(), 3u);
+  EXPECT_EQ(store.search_payouts({.tenant = kTenant, .limit = 3}).value().payouts.size(), 3u);
+  EXPECT_TRUE(store.unsettled_card_payouts(10'000, 5).value().empty());
+  store.failing_callbacks(5).value();
+  store.outbox_queues(5).value();
 }
 
 // Rows of every table a payout writes, for the account pair and the tenant the lookups use:

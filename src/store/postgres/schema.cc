@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/migration.h"
+#include "store/postgres/search_statements.h"
 #include "store/postgres/statements.h"
 #include "store/shared_sql.h"
 
@@ -116,11 +117,18 @@ CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql");
 // clang-format on
 
+// Version 10: the operators' search (shared_sql.h), and the card orders by the first 6 and last 4
+// digits of their masked card (Store::search_payouts; the expression spelled in the search's SQL).
+constexpr auto kSchemaV10 = sql::concat(
+    sql::kSchemaV10Shared, "CREATE INDEX records_card_mask ON records ((" PAYOUTD_CARD_MASK
+                           ")) WHERE kind = " PAYOUTD_CARD_ORDER_KIND ";\n");
+
 // Versions 5, 7, 8 and 9 are spelled the same in both dialects (shared_sql.h).
 constexpr SchemaSql kSchemaSql = {
     kSchemaV1.c_str(),      kSchemaV2,      kSchemaV3,
     kSchemaV4.c_str(),      sql::kSchemaV5, kSchemaV6.c_str(),
     sql::kSchemaV7.c_str(), sql::kSchemaV8, sql::kSchemaV9.c_str(),
+    kSchemaV10.c_str(),
 };
 
 int version_in(const Result& r) {

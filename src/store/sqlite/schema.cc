@@ -6,6 +6,7 @@
 
 #include "store/migration.h"
 #include "store/shared_sql.h"
+#include "store/sqlite/search_statements.h"
 #include "store/sqlite/statements.h"
 
 namespace payoutd::store::sqlite {
@@ -119,11 +120,18 @@ CREATE INDEX outbox_by_payout ON outbox (payout_id) WHERE payout_id <> 0;
 )sql");
 // clang-format on
 
+// Version 10: the operators' search (shared_sql.h), and the card orders by the first 6 and last 4
+// digits of their masked card (Store::search_payouts; the expression spelled in the search's SQL).
+constexpr auto kSchemaV10 = sql::concat(
+    sql::kSchemaV10Shared, "CREATE INDEX records_card_mask ON records ((" PAYOUTD_CARD_MASK
+                           ")) WHERE kind = " PAYOUTD_CARD_ORDER_KIND ";\n");
+
 // Versions 5, 7, 8 and 9 are spelled the same in both dialects (shared_sql.h).
 constexpr SchemaSql kSchemaSql = {
     kSchemaV1.c_str(),      kSchemaV2,      kSchemaV3,
     kSchemaV4.c_str(),      sql::kSchemaV5, kSchemaV6.c_str(),
     sql::kSchemaV7.c_str(), sql::kSchemaV8, sql::kSchemaV9.c_str(),
+    kSchemaV10.c_str(),
 };
 
 constexpr const char* kMetaExists =

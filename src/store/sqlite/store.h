@@ -57,6 +57,11 @@ class SqliteStore final : public Store {
   Read<std::vector<OutboxAttempt>> outbox_attempts(std::int64_t message_id) const override;
   Read<std::vector<PayoutRecord>> processing_payouts(std::int64_t due_before_ms,
                                                      std::size_t limit) const override;
+  Read<PayoutSearchPage> search_payouts(const PayoutSearch& q) const override;
+  Read<std::vector<PayoutRecord>> unsettled_card_payouts(std::int64_t created_before_ms,
+                                                         std::size_t limit) const override;
+  Read<std::vector<OutboxMessage>> failing_callbacks(std::size_t limit) const override;
+  Read<std::vector<OutboxQueue>> outbox_queues(std::size_t limit) const override;
   Read<Backlog> backlog() const override;
   Read<std::optional<MovementPage>> account_movements(const MovementQuery& q) const override;
   Read<AuditSnapshot> snapshot() const override;
