@@ -32,6 +32,7 @@ ADMIN_ROUTE_TABLES = {
     "src/providers/qiwi/admin.cc": "/admin/v1/qiwi/products/*/",
     "src/admin/tenants_api.cc": "/admin/v1/",
     "src/console/staff_api.cc": "/admin/v1/staff/",
+    "src/console/cabinet_users_api.cc": "/admin/v1/tenants/*/",
 }
 ROUTE_RE = re.compile(r'\{Role::k(\w+), "([A-Z ]+)", "([^"]+)"')
 
