@@ -146,6 +146,10 @@ bool Dialect::handle(http::Request& request, const http::Responder& respond) {
   return true;
 }
 
+void Dialect::serve_as(http::Request& request, const Actor& actor, const http::Responder& respond) {
+  route(request, actor, respond);
+}
+
 std::optional<Actor> Dialect::authenticate(const http::Request& request,
                                            const http::Responder& respond) {
   const auto token = web::bearer_token(request.authorization);
@@ -238,6 +242,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
       {Role::kViewer, "GET", "rail/credits/*", "use GET", &Dialect::rail_credit},
       // Any provider's funding accounts (a Bereke partner's transit account and corporate cards,
       // an ecommpay merchant balance, a QIWI funder), shown and credited from outside.
+      {Role::kViewer, "GET", "tenants/*/funders", "use GET", &Dialect::list_tenant_funders},
       {Role::kViewer, "GET HEAD", "tenants/*/funders/*", "wrong method",
        &Dialect::show_tenant_funder},
       {Role::kFinance, "POST PUT", "tenants/*/funders/*/credits/*", "wrong method",
@@ -261,7 +266,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
     return respond(error(404, "route.not.found", "no such path"));
   }
   const Call call{request, actor, std::span<const std::string>(*segments).subspan(2), respond};
-  if (path_matches("tenants/*/funders/*", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
+  if (path_matches("tenants/*/funders", call.path, Match::kPrefix) && !admit_tenant_path(call)) {
     return;
   }
   if (tenants_ && tenants_->handle(request, actor, call.path, respond)) return;
@@ -314,9 +319,9 @@ std::optional<Tenant> Dialect::admit_tenant(const Call& call) const {
 }
 
 bool Dialect::admit_tenant_path(const Call& call) const {
-  const auto& s = call.path;  // tenants/{tenant}/funders/{code}[/credits|debits/{id}]
+  const auto& s = call.path;  // tenants/{tenant}/funders[/{code}[/credits|debits/{id}]]
   if (!admit_tenant(call)) return false;
-  if (!web::is_partner_id(s[3], kIdSizeMax) ||
+  if ((s.size() >= 4 && !web::is_partner_id(s[3], kIdSizeMax)) ||
       (s.size() == 6 && !web::is_partner_id(s[5], kIdSizeMax))) {
     call.respond(invalid_id());
     return false;

@@ -81,6 +81,10 @@ class Dialect {
   Dialect(engine::PayoutEngine& engine, const store::Store& store, Options options);
   // True when the path is under /admin/; the request is then answered through `respond`.
   bool handle(http::Request& request, const http::Responder& respond);
+  // Answers `request` (a path under /admin/v1/) as `actor`, whom the caller authenticated (the
+  // console's signed-in member): the same routes, role checks, audit and maker-checker as a call
+  // over HTTP, whether or not admin.token opens the API to HTTP clients.
+  void serve_as(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Hands it the paths under /admin/v1/<section->name()>/; before the server starts. The section
   // is the caller's and outlives this API.
   void add_section(Section* section);
@@ -130,7 +134,7 @@ class Dialect {
   void route(http::Request& request, const Actor& actor, const http::Responder& respond);
   // Its own routes (each needing a role), then the sections, else 404.
   void route_now(http::Request& request, const Actor& actor, const http::Responder& respond);
-  // Paths under tenants/{tenant}/funders/{code}/: the tenant is one of the config or of the
+  // Paths under tenants/{tenant}/funders: the tenant is one of the config or of the
   // directory (a closed one's accounts are shown, not credited) and the ids are well formed;
   // otherwise answers the refusal itself and returns false.
   bool admit_tenant_path(const Call& call) const;
@@ -143,6 +147,7 @@ class Dialect {
   void stats(const Call& call);                 // GET stats: the group committer's counters
   void outbox(const Call& call);                // GET outbox?tenant=T&event=PREFIX
   void rail_credit(const Call& call);           // GET rail/credits/{reference}
+  void list_tenant_funders(const Call& call);   // GET tenants/{tenant}/funders (funder_list.cc)
   void show_tenant_funder(const Call& call);    // GET tenants/{tenant}/funders/{code}
   void credit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/credits/{id}
   // GET tenants/{tenant}/funders/{code}/statements/{date} (admin/statements.cc)
@@ -150,7 +155,8 @@ class Dialect {
   void card_payouts_report(const Call& call);  // GET reports/card-payouts?date=
   void debit_tenant_funder(const Call& call);  // POST tenants/{tenant}/funders/{code}/debits/{id}
   // admin/operator_routes.cc: the audit log and maker-checker's requests.
-  void audit_log(const Call& call);        // GET audit?actor=&action=&target=&from=&to=&before=
+  // GET audit?actor=&action=&target=&outcome=&from=&to=&before=
+  void audit_log(const Call& call);
   void list_requests(const Call& call);    // GET requests?status=&before=&limit=
   void show_request(const Call& call);     // GET requests/{id}
   void approve_request(const Call& call);  // POST requests/{id}/approve

@@ -78,11 +78,12 @@ void Dialect::audit_log(const Call& call) {
   const auto to = time_param(http::query_param(q, "to"), true);
   if (!text_param(http::query_param(q, "actor"), &query.actor) ||
       !text_param(http::query_param(q, "action"), &query.action) ||
-      !text_param(http::query_param(q, "target"), &query.target) || !before || !limit || !from ||
+      !text_param(http::query_param(q, "target"), &query.target) ||
+      !text_param(http::query_param(q, "outcome"), &query.outcome) || !before || !limit || !from ||
       !to || *limit > std::int64_t{engine::kOperatorLogPageMax}) {
     return call.respond(error(400, "validation.error",
-                              "actor, action, target: text; from, to: YYYY-MM-DD or ms; before: "
-                              "an entry's seq; limit: 1 to 200"));
+                              "actor, action, target, outcome: text; from, to: YYYY-MM-DD or ms; "
+                              "before: an entry's seq; limit: 1 to 200"));
   }
   query.before_seq = *before;
   query.limit = static_cast<std::size_t>(*limit);

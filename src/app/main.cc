@@ -367,6 +367,7 @@ int serve(const Config& config) {
   admin.add_section(&console.api());
   admin.set_key_directory(&console.api());
   console.auth().set_audit_trail(&admin.audit_trail());
+  console.serve_pages(admin);
   console.auth().bootstrap([](bool ok) {
     if (!ok) spdlog::error("console: the config's [[admin.staff]] could not be written: retry");
   });

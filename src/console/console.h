@@ -8,6 +8,7 @@
 
 #include "cabinet/credential_checks.h"
 #include "console/auth.h"
+#include "console/page_list.h"
 #include "console/pages.h"
 #include "console/staff.h"
 #include "console/staff_api.h"
@@ -31,6 +32,12 @@ class Console {
         pages_(auth_, options.pages) {}
 
   StaffApi& api() { return api_; }
+  // Serves the console's working pages (console/page_list.h), which call `admin` as the signed-in
+  // member; before the server starts. `admin` outlives this.
+  void serve_pages(admin::Dialect& admin) {
+    pages_.set_admin(&admin);
+    add_pages(pages_);
+  }
   Pages& pages() { return pages_; }
   Auth& auth() { return auth_; }
 

@@ -7,7 +7,9 @@
 #include "cabinet/view.h"
 #include "console/qr.h"
 #include "console/totp.h"
+#include "core/assert.h"
 #include "core/secrets.h"
+#include "web/api.h"
 #include "web/forms.h"
 #include "web/html.h"
 #include "web/template.h"
@@ -32,15 +34,6 @@ std::string_view stage_path(Stage stage) {
       break;
   }
   return "/console";
-}
-
-std::string roles_text(admin::Roles roles) {
-  std::string out;
-  for (const admin::Role role :
-       {admin::Role::kViewer, admin::Role::kSupport, admin::Role::kFinance, admin::Role::kAdmin}) {
-    if (roles.granted(role)) out.append(out.empty() ? "" : ", ").append(admin::role_name(role));
-  }
-  return out;
 }
 
 // A page without the header: the cabinet's frame, titled for the console.
@@ -130,8 +123,10 @@ void Pages::route(View& v, const http::Request& request, bool post) {
   const std::string_view own = stage_path(stage);
   const bool password_page_open = stage == Stage::kSignedIn && path == "/console/password";
   if (path != own && !password_page_open) {
-    if (stage == Stage::kSignedIn) return v.html(404, message_page("No such page"));
-    return v.redirect(own);
+    if (stage != Stage::kSignedIn) return v.redirect(own);
+    if (const PageSpec* page = find_page(path))
+      return serve_page(v, *page, request, std::move(form));
+    return v.html(404, message_page("No such page"));
   }
   if (stage == Stage::kCode || stage == Stage::kEnrol) {
     if (post) return code(v, request, web::form_value(*form, "code"));
@@ -261,27 +256,65 @@ void Pages::logout(View& v, const http::Request& request) {
 
 void Pages::home(View& v) {
   const Member& m = v.session->member;
-  web::Node nav = web::Node::list();
-  nav.push({{"path", "/console"}, {"label", "Home"}, {"current", true}});
   web::Node pages = web::Node::list();
-  for (const NavEntry& e : nav_) {
-    if (!m.roles.has(e.needs)) continue;
-    nav.push({{"path", e.path}, {"label", e.label}, {"current", false}});
-    pages.push({{"path", e.path}});
+  for (const NavEntry& e : frame_.nav) {
+    if (m.roles.has(e.needs)) pages.push({{"path", e.path}, {"label", e.label}});
   }
-  const std::string roles = roles_text(m.roles);
-  const std::string content = web::render(
-      "console/home",
-      {{"name", m.name}, {"login", m.login}, {"roles", roles}, {"nav", std::move(pages)}});
-  v.html(200, web::render("console/layout", {{"lang", "en"},
-                                             {"head_title", "Home · payoutd console"},
-                                             {"refresh", ""},
-                                             {"nav", std::move(nav)},
-                                             {"login", m.login},
-                                             {"roles", roles},
-                                             {"csrf", v.session->csrf},
-                                             {"title", "Home"},
-                                             {"content", content}}));
+  const std::string content = web::render("console/home", {{"name", m.name},
+                                                           {"login", m.login},
+                                                           {"roles", roles_text(m.roles)},
+                                                           {"nav", std::move(pages)}});
+  v.html(200, layout(frame_, m, v.session->csrf, "/console", "Home", content));
+}
+
+void Pages::add_page(PageSpec spec) {
+  PAYOUTD_ASSERT(spec.prefix.starts_with("/console/") && !spec.prefix.ends_with('/'),
+                 "a console page's prefix is a path under /console/");
+  PAYOUTD_ASSERT(spec.serve != nullptr, "a console page answers");
+  for (const PageSpec& p : pages_) {
+    PAYOUTD_ASSERT(p.prefix != spec.prefix, "two console pages of one prefix");
+  }
+  if (!spec.label.empty()) {
+    frame_.nav.push_back({.path = spec.prefix, .label = spec.label, .needs = spec.needs});
+  }
+  pages_.push_back(std::move(spec));
+}
+
+const PageSpec* Pages::find_page(std::string_view path) const {
+  const PageSpec* found = nullptr;  // the longest prefix: /console/a/b before /console/a
+  for (const PageSpec& p : pages_) {
+    const bool under =
+        path == p.prefix || (path.starts_with(p.prefix) && path.size() > p.prefix.size() &&
+                             path[p.prefix.size()] == '/');
+    if (under && (!found || p.prefix.size() > found->prefix.size())) found = &p;
+  }
+  return found;
+}
+
+void Pages::serve_page(View& v, const PageSpec& page, const http::Request& request,
+                       std::optional<web::FormParams> form) {
+  const Member& m = v.session->member;
+  const std::string_view path = request.path();
+  if (!m.roles.has(page.needs)) {
+    const std::string text = "This page needs the " + std::string(admin::role_name(page.needs)) +
+                             " role, which you do not have.";
+    const std::string content = web::render("console/message", {{"message", text}});
+    return v.html(403, layout(frame_, m, v.session->csrf, path, "Not allowed", content));
+  }
+  const std::string_view after = path.substr(page.prefix.size());
+  std::optional<std::vector<std::string>> rest =
+      after.empty() ? std::optional(std::vector<std::string>{}) : web::split_path(after);
+  if (!rest) return v.html(404, message_page("No such page"));
+  page.serve(Context(Context::Parts{.frame = &frame_,
+                                    .member = m,
+                                    .csrf = v.session->csrf,
+                                    .address = request.peer_address,
+                                    .post = form.has_value(),
+                                    .path = std::string(path),
+                                    .rest = std::move(*rest),
+                                    .query = std::string(request.query()),
+                                    .form = form ? std::move(*form) : web::FormParams{},
+                                    .respond = std::move(v.respond)}));
 }
 
 }  // namespace payoutd::console

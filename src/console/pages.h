@@ -11,6 +11,8 @@
 //                                                  generated initial one)
 // POST /console/logout
 // GET  /console                                    who is signed in, their roles, the navigation
+// GET, POST /console/<page>...                     the working pages (console/page.h), each
+//                                                  for the role it needs, else 403
 //
 // Every POST carries the session's CSRF token and must come from this origin. A session of a
 // sign-in step reaches only that step's page (and signing out); everything else redirects there.
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "console/auth.h"
+#include "console/page.h"
 #include "http/server.h"
 
 namespace payoutd::console {
@@ -27,18 +30,15 @@ struct PagesOptions {
   bool public_url_https = false;  // every cookie Secure, whatever the request arrived by
 };
 
-// An entry of the console's navigation: a page and its label, shown to members with `needs`.
-struct NavEntry {
-  std::string path, label;
-  admin::Role needs = admin::Role::kViewer;
-};
-
 class Pages {
  public:
   Pages(Auth& auth, PagesOptions options) : auth_(auth), options_(options) {}
-  // Adds a page to the navigation (the console's pages as they are built); before the server
-  // starts.
-  void add_nav(NavEntry entry) { nav_.push_back(std::move(entry)); }
+  // Serves `spec` (console/page.h), in the navigation when it has a label; before the server
+  // starts. Two pages never share a prefix.
+  void add_page(PageSpec spec);
+  // The admin API the pages call (as the signed-in member); before the server starts, and
+  // outlives this.
+  void set_admin(admin::Dialect* admin) { frame_.admin = admin; }
   // True when the path is /console or under /console/; the request is then answered.
   bool handle(http::Request& request, const http::Responder& respond);
 
@@ -54,12 +54,17 @@ class Pages {
                 const std::vector<std::pair<std::string, std::string>>& form);
   void logout(View& v, const http::Request& request);
   void home(View& v);
+  // The registered page that answers `path`, or null.
+  const PageSpec* find_page(std::string_view path) const;
+  void serve_page(View& v, const PageSpec& page, const http::Request& request,
+                  std::optional<web::FormParams> form);
   // Answers a request of a signed-in (or signing-in) session.
   void route(View& v, const http::Request& request, bool post);
 
   Auth& auth_;
   PagesOptions options_;
-  std::vector<NavEntry> nav_;
+  PageFrame frame_;
+  std::vector<PageSpec> pages_;
 };
 
 }  // namespace payoutd::console

@@ -14,7 +14,7 @@ namespace {
 
 // SHA-256, in hex, of each secret published with the sandbox. A test (tests/unit/secrets_test.cc)
 // checks that every secret of config/sandbox.toml is here.
-constexpr std::array<std::string_view, 21> kPublished = {
+constexpr std::array<std::string_view, 23> kPublished = {
     "4f9814083bb8dcc580c88a0d585aaf6b8716e682020711e4a68cc6ae8df8339b",  // the admin token
     "91e6a8c8a82c5be7622fa0a2faff927e05d277507738a16a71e5b7ab153113fe",  // QIWI best-partner's
                                                                          // token
@@ -46,6 +46,9 @@ constexpr std::array<std::string_view, 21> kPublished = {
                                                                          // ops-finance
     "1f62b04d55c0cf4c3c9f1d38f2ad2a76bf93673d3b0daf20b11cb368dbfbcc1a",  // console hash:
                                                                          // ops-support
+    "2b9400d4a8c1bc97b39d926fe9a30692dff8a19d0181e03ffd8adff4b3777ba5",  // console: ops-checker
+    "2d23d6e30f90526b45a67ae390e1a60739e7709c8f7a150561807a39469caf37",  // console hash:
+                                                                         // ops-checker
 };
 
 constexpr std::string_view kSandboxOnly = "sandbox-only:";

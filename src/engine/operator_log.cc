@@ -63,8 +63,8 @@ std::string canonical(const OperatorEntry& e) {
 
 bool matches(const OperatorEntry& e, const OperatorLogQuery& q) {
   return (q.actor.empty() || e.actor == q.actor) && e.action.starts_with(q.action) &&
-         e.target.starts_with(q.target) && e.at_ms >= q.from_ms &&
-         (q.to_ms == 0 || e.at_ms < q.to_ms);
+         e.target.starts_with(q.target) && e.outcome.starts_with(q.outcome) &&
+         e.at_ms >= q.from_ms && (q.to_ms == 0 || e.at_ms < q.to_ms);
 }
 
 // Checks one entry against what came before it (`expected_seq`, `prev`), adding a line per

@@ -108,6 +108,7 @@ struct OperatorLogQuery {
   std::string actor;         // exactly this actor
   std::string action;        // actions starting with this
   std::string target;        // targets starting with this
+  std::string outcome;       // outcomes starting with this ("2" every success, "403")
   std::int64_t from_ms = 0;  // at_ms >= this
   std::int64_t to_ms = 0;    // at_ms < this; 0: no bound
   std::int64_t before_seq = 0;

@@ -4,10 +4,9 @@
 // the generated password, sees the home page and signs out; signs in again with the password and
 // a code; a wrong code and a code used once already are refused.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, startServer } from './harness.mjs';
+import { launchBrowser, startServer, totp } from './harness.mjs';
 
 const ADMIN_TOKEN = 'sandbox-admin-token';
 
@@ -23,32 +22,6 @@ after(async () => {
   await browser?.close();
   assert.equal(await server?.stop(), 0);
 });
-
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-// RFC 6238: HMAC-SHA1 of the 30-second step, 6 digits; `offset` steps from now.
-function totp(secret, offset = 0) {
-  const step = Math.floor(Date.now() / 30000) + offset;
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const at = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
 
 async function createMember(login, roles) {
   const r = await fetch(`${server.url}/admin/v1/staff`, {
@@ -108,8 +81,16 @@ test('first sign-in enrols TOTP, later ones need a code that counts once', async
   assert.equal(await page.textContent('#member-name'), 'Nina Operator');
   assert.equal(await page.textContent('#member-roles'), 'viewer, finance');
   assert.equal(await page.textContent('#who'), 'nina · viewer, finance');
-  // No page that does not exist yet is linked.
-  assert.deepEqual(await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href'))), ['/console']);
+  // The navigation links the pages her roles open, each of which answers her.
+  const links = await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')));
+  for (const path of ['/console', '/console/partners', '/console/funding', '/console/requests',
+                      '/console/audit', '/console/reports/card-payouts']) {
+    assert.ok(links.includes(path), `${path} in ${links}`);
+  }
+  for (const path of links) {
+    const r = await page.request.get(`${server.url}${path}`);
+    assert.equal(r.status(), 200, path);
+  }
   await Promise.all([page.waitForNavigation(), page.click('#logout')]);
   assert.match(page.url(), /\/console\/login$/);
   await page.goto(`${server.url}/console`);

@@ -4,6 +4,7 @@
 //   PAYOUTD_CONFIG  its config (default <repo>/config/sandbox.toml)
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -102,9 +103,35 @@ export function launchBrowser({ args = [] } = {}) {
   });
 }
 
-// ecommpay: the signature of the SDKs' algorithm (docs/ecommpay.md), written here independently.
-import { createHmac } from 'node:crypto';
+// RFC 4648 base32 (a TOTP secret as the console shows it) to bytes.
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
 
+// RFC 6238, as an authenticator app computes it: HMAC-SHA1 of the 30-second step, 6 digits;
+// `offset` steps from now.
+export function totp(secret, offset = 0) {
+  const step = Math.floor(Date.now() / 30000) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const at = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// ecommpay: the signature of the SDKs' algorithm (docs/ecommpay.md), written here independently.
 export function ecommpaySign(secret, value) {
   const pairs = [];
   const walk = (v, path) => {

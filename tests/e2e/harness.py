@@ -126,6 +126,8 @@ OUTSIDE_STAFF = {
                                                "preGNLeTDwYwABL9/cuwfffoicA+GoHxFeyy6PQRzsA"),
     "ops-support": ("outside-console-support", "$argon2id$v=19$m=65536,t=2,p=1$+vuBDHUsaG1TcGbEfP1YsA$"
                                                "Z4kiShgYvtLY2m+1Xao6lMp3hJe3scjldQlDWgxJsm4"),
+    "ops-checker": ("outside-console-checker", "$argon2id$v=19$m=65536,t=2,p=1$UM90x4yJF5YeQ4p/ZJQbKQ$"
+                                               "t92qSYIKif2QZ0bEOKMV3vFTqhrXT6ExonN6sp3sg+4"),
 }
 
 
