@@ -62,6 +62,7 @@ std::string user_json(const User& u) {
   w.key("passwordHash").string(u.password_hash);
   w.key("mustChangePassword").boolean(u.must_change_password);
   w.key("disabled").boolean(u.disabled).key("generation").integer(u.generation);
+  w.key("revision").integer(u.revision);
   w.key("createdMs").integer(u.created_ms).key("updatedMs").integer(u.updated_ms);
   w.end_object();
   return out;
@@ -88,6 +89,7 @@ std::optional<User> parse_user(const std::optional<std::string>& record) {
   u.disabled = flag(*v, "disabled");
   u.must_change_password = flag(*v, "mustChangePassword");
   u.generation = json::int_member(*v, "generation");
+  u.revision = json::int_member(*v, "revision");
   u.created_ms = json::int_member(*v, "createdMs");
   u.updated_ms = json::int_member(*v, "updatedMs");
   return u;
@@ -156,6 +158,7 @@ void Users::create(User u, std::string audit_detail, std::string address,
     if (logins.size() >= kUsersPerTenantMax) return Outcome{UserChange::kTooMany, {}};
     User created = u;
     created.created_ms = created.updated_ms = now_ms;
+    created.revision = 1;
     txn.insert_record("", kUserRecord, created.login, user_json(created));
     logins.push_back(created.login);
     std::sort(logins.begin(), logins.end());
@@ -187,6 +190,7 @@ void Users::change(const Tenant& tenant, std::string login, Edit edit,
     User changed = *u;
     if (!edit(changed, txn, now_ms)) return Outcome{UserChange::kOk, *u};
     changed.updated_ms = now_ms;
+    ++changed.revision;
     txn.update_record("", kUserRecord, login, user_json(changed));
     return Outcome{UserChange::kOk, changed};
   };

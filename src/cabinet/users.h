@@ -57,6 +57,7 @@ struct User {
   // before any other page opens.
   bool must_change_password = false;
   std::int64_t generation = 0;  // see the header
+  std::int64_t revision = 0;    // 1 when created, +1 per change: what a form saw
   std::int64_t created_ms = 0, updated_ms = 0;
 };
 

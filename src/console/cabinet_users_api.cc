@@ -37,6 +37,7 @@ void write_user(json::Writer& w, const User& u) {
   w.key("disabled").boolean(u.disabled).key("mustChangePassword").boolean(u.must_change_password);
   write_time(w, "created", u, u.created_ms);
   write_time(w, "updated", u, u.updated_ms);
+  w.key("revision").integer(u.revision);
   w.end_object();
 }
 

@@ -9,6 +9,7 @@ void add_pages(Pages& pages) {
   add_request_pages(pages);
   add_audit_pages(pages);
   add_report_pages(pages);
+  add_cabinet_user_pages(pages);
 }
 
 }  // namespace payoutd::console

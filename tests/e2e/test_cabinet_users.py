@@ -73,7 +73,7 @@ class CabinetUsersTest(CabinetUsersCase):
         user, password = self.create("anna-viewer", ["viewer"])
         self.assertEqual(user, {"login": "anna-viewer", "tenant": BEREKE_TENANT, "source": "runtime",
                                 "roles": ["viewer"], "disabled": False, "mustChangePassword": True,
-                                "created": user["created"], "updated": user["updated"]})
+                                "created": user["created"], "updated": user["updated"], "revision": 1})
         # Shown once: neither the user's page nor the list carries it.
         r = self.call("GET", f"{USERS}/anna-viewer")
         self.assertEqual((r.status, r.json), (200, user))
