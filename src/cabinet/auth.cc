@@ -51,6 +51,27 @@ bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
 
 void wipe(std::string& secret) { sodium_memzero(secret.data(), secret.size()); }
 
+// The session a sign-in of `u` opens, for the cookie `token`.
+Session session_of(const User& u, std::string_view token, TenantState state) {
+  return {.token_hash = token_hash(token),
+          .login = u.login,
+          .tenant = u.tenant,
+          .csrf = random_url_token(24),
+          .generation = u.generation,
+          .roles = u.roles,
+          .source = u.source,
+          .must_change_password = u.must_change_password,
+          .tenant_state = state};
+}
+
+// Whether the runtime user `login`, whose password hash `hash` was checked, was disabled, given
+// another password or had its sessions ended since (inside the sign-in's job): the check is void.
+bool changed_since(store::WriteTxn& txn, const std::string& login, const std::string& hash,
+                   std::int64_t generation) {
+  const std::optional<User> now = parse_user(txn.find_record("", kUserRecord, login));
+  return !now || now->disabled || now->password_hash != hash || now->generation != generation;
+}
+
 }  // namespace
 
 // Newest first in key order: the time counted down from the year 2286, then this process's
@@ -170,29 +191,15 @@ void Auth::decide(const std::string& login, const std::optional<User>& u, bool v
            u.has_value(),
            u && u->source == UserSource::kRuntime ? u->password_hash : std::string(),
            verified && !vouched ? random_url_token(32) : std::string()};
-  if (u) {
-    in.session = {.token_hash = token_hash(in.token),
-                  .login = u->login,
-                  .tenant = u->tenant,
-                  .csrf = random_url_token(24),
-                  .generation = u->generation,
-                  .roles = u->roles,
-                  .source = u->source,
-                  .must_change_password = u->must_change_password,
-                  .tenant_state = state_of(u->tenant)};
-  }
+  if (u) in.session = session_of(*u, in.token, state_of(u->tenant));
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
   auto apply = [in, &devices = devices_](store::WriteTxn& txn, std::int64_t now_ms) {
     LoginResult r;
-    if (in.verified && !in.password_hash.empty()) {
-      // Disabled, given a new password or moved between the check and now: the check is void.
-      const std::optional<User> now = parse_user(txn.find_record("", kUserRecord, in.login));
-      if (!now || now->disabled || now->password_hash != in.password_hash ||
-          now->generation != in.session.generation) {
-        r.outcome = LoginOutcome::kWrong;
-        return r;
-      }
+    if (in.verified && !in.password_hash.empty() &&
+        changed_since(txn, in.login, in.password_hash, in.session.generation)) {
+      r.outcome = LoginOutcome::kWrong;
+      return r;
     }
     if (!in.verified) {
       r.outcome = LoginOutcome::kWrong;
