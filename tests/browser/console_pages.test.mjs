@@ -1,7 +1,9 @@
 // The console's working pages in a real browser (docs/console.md, "Pages"), signed in as the
 // sandbox's staff (config/sandbox.toml: ops-admin, ops-finance, ops-checker, each enrolling TOTP
 // at the first sign-in): ops-admin onboards a QIWI product and sees its token once, a token that
-// works; ops-finance credits its funding account above the approval threshold, which makes a
+// works, rotates it (the new one shown once, the old one working through its overlap, a resent
+// form rotating nothing) and adds a funder through the settings form; ops-support suspends and
+// resumes it; ops-finance credits its funding account above the approval threshold, which makes a
 // request and moves nothing, and cannot approve it; ops-checker approves it and the balance moves
 // once; the audit log page shows these actions, each through the console, and filters them.
 import assert from 'node:assert/strict';
@@ -88,6 +90,57 @@ test('onboard a partner, credit it under maker-checker, and read the audit log',
   assert.equal(await admin.textContent('#partner-source'), 'runtime');
   assert.equal(await admin.locator('#credential-list tr').count(), 2);  // a header and one
   assert.equal(await admin.textContent('[data-funder="main-funder"] .balance'), '0.00 RUB');
+  // New credentials, the current token kept for an hour: both work, the new one shown once.
+  const revision = await admin.getAttribute('#rotate-form input[name=revision]', 'value');
+  const rotateCsrf = await admin.getAttribute('#rotate-form input[name=csrf]', 'value');
+  await admin.fill('#overlap_s', '3600');
+  assert.equal(await submit(admin, '#rotate'), 200);
+  const rotated = (await admin.textContent('#issued-credentials .secret')).trim();
+  assert.match(rotated, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(rotated, token);
+  assert.equal(await qiwiStatus('console-shop', rotated), 404);
+  assert.equal(await qiwiStatus('console-shop', token), 404);  // in its overlap
+  // The rotation form sent again (a reload) rotates nothing: the partner's revision moved on.
+  const resentRotation = await admin.request.post(
+    `${server.url}/console/partners/qiwi:console-shop/rotate`,
+    { form: { csrf: rotateCsrf, revision, overlap_s: '3600' }, headers: { Origin: server.url } });
+  assert.equal(resentRotation.status(), 409);
+  assert.ok(!(await resentRotation.text()).includes('class="secret"'));
+  assert.equal(await go(admin, '/console/partners/qiwi:console-shop'), 200);
+  assert.ok(!(await admin.content()).includes(rotated));
+  assert.equal(await admin.locator('#credential-list tr').count(), 3);  // the old and the new
+  const old = await admin.$$eval('#credential-list tr', (trs) => trs.slice(1).map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.equal(old.filter((row) => row[4] === 'never (current)').length, 1);
+  assert.equal(old.filter((row) => row[5] === '1').length, 1);  // the old token's one use
+  // Settings: a funder added through the JSON form is opened at zero.
+  await Promise.all([admin.waitForNavigation(), admin.click('#edit-settings')]);
+  const settings = JSON.parse(await admin.inputValue('#settings'));
+  settings.funders.push({ id: 'second-funder', displayName: 'Second', currency: 'RUB' });
+  await admin.fill('#settings', JSON.stringify(settings));
+  assert.equal(await submit(admin, '#save-settings'), 200);
+  assert.equal(await admin.textContent('[data-funder="second-funder"] .balance'), '0.00 RUB');
+  // A document that does not parse is refused on the form, as it was typed.
+  await Promise.all([admin.waitForNavigation(), admin.click('#edit-settings')]);
+  await admin.fill('#settings', '{"funders": [');
+  assert.equal(await submit(admin, '#save-settings'), 400);
+  assert.match(await admin.textContent('#error'), /not a JSON document/);
+  assert.equal(await admin.inputValue('#settings'), '{"funders": [');
+  // Support suspends and resumes (an admin's roles do not include it); only admins change
+  // settings and credentials.
+  const support = await signIn('ops-support');
+  assert.equal(await go(admin, '/console/partners/qiwi:console-shop'), 200);
+  assert.equal(await admin.locator('#suspend').count(), 0);
+  assert.equal(await go(support, '/console/partners/qiwi:console-shop'), 200);
+  assert.equal(await support.locator('#edit-settings, #rotate-form, #close').count(), 0);
+  assert.equal(await submit(support, '#suspend'), 200);
+  assert.equal(await support.textContent('#partner-status'), 'suspended');
+  assert.equal(await go(support, '/console/partners?status=suspended'), 200);
+  assert.equal(await support.locator('tr[data-key="qiwi:console-shop"] .status').textContent(), 'suspended');
+  assert.equal(await go(support, '/console/partners/qiwi:console-shop'), 200);
+  assert.equal(await submit(support, '#resume'), 200);
+  assert.equal(await support.textContent('#partner-status'), 'active');
+  await support.context().close();
+
   // The list, filtered by provider and status.
   assert.equal(await go(admin, '/console/partners?provider=qiwi&status=active'), 200);
   assert.equal(await admin.locator('#partner-list tr[data-key="qiwi:console-shop"]').count(), 1);

@@ -548,9 +548,9 @@ class ConfigValidationTest(unittest.TestCase):
         private = config_text(outside_sandbox())
         published = {old: new for old, new in outside_sandbox().items()
                      if "sandbox = " not in old and "smtp" not in old and "listen" not in old}
-        self.assertEqual(len(published), 15, "a published secret of the sandbox config is missing from the cases")
+        self.assertEqual(len(published), 16, "a published secret of the sandbox config is missing from the cases")
         staff_hashes = set(re.findall(r'\[\[admin\.staff\]\](?:\n.*){3}\npassword_hash = "([^"]+)"', self.sandbox))
-        self.assertEqual(len(staff_hashes), 3)
+        self.assertEqual(len(staff_hashes), 4)
         cases = []
         for old, new in published.items():
             key = {"kek": "vault.kek", "token ": "admin.token", "tokens": "qiwi.products[0].tokens[0]",

@@ -29,14 +29,15 @@ TEST(PublishedSecrets, CoverEverySecretOfTheSandboxConfig) {
   }
   for (const auto& u : c.cabinet.users) secrets.push_back(u.password_hash);
   for (const auto& member : c.console.auth.staff) secrets.push_back(member.password_hash);
-  EXPECT_EQ(c.console.auth.staff.size(), 3u);
+  EXPECT_EQ(c.console.auth.staff.size(), 4u);
   EXPECT_GE(secrets.size(), 10u);
   for (const std::string& s : secrets) EXPECT_TRUE(is_published_secret(s)) << s;
   // The cabinet's passwords (shared/spec/sandbox.md), its key without its prefix, in capitals.
   for (const char* v :
        {"payout_api_password", "sandbox-cabinet-91348", "sandbox-cabinet-best-partner",
         "sandbox-cabinet-viewer", "sandbox-secret-91351", "SANDBOX-ADMIN-TOKEN",
-        "sandbox-console-admin", "sandbox-console-finance", "sandbox-console-support"}) {
+        "sandbox-console-admin", "sandbox-console-finance", "sandbox-console-support",
+        "sandbox-console-checker"}) {
     EXPECT_TRUE(is_published_secret(v)) << v;
   }
   EXPECT_TRUE(is_published_secret(c.vault_kek.substr(c.vault_kek.find(':') + 1)));
