@@ -247,6 +247,7 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
   }
   if (tenants_ && tenants_->handle(request, actor, call.path, respond)) return;
   if (payouts_ && payouts_->handle(request, actor, call.path, respond)) return;
+  if (route_tenant_section(call)) return;
   if (const Routed found = find_route(kRoutes, request.method, call.path); found.route) {
     if (!found.method_allowed) {
       return respond(error(405, "method.not.allowed", found.route->wrong_method));
@@ -263,21 +264,40 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
   respond(error(404, "route.not.found", "no such path"));
 }
 
-bool Dialect::admit_tenant_path(const Call& call) const {
-  const auto& s = call.path;  // tenants/{tenant}/funders[/{code}[/credits|debits/{id}]]
-  const std::optional<Tenant> tenant = Tenant::parse(s[1]);
+bool Dialect::route_tenant_section(const Call& call) {
+  if (call.path.size() < 3 || call.path[0] != "tenants") return false;
+  for (TenantSection* section : tenant_sections_) {
+    if (section->name() != call.path[2]) continue;
+    const std::optional<Tenant> tenant = admit_tenant(call);
+    if (tenant &&
+        !section->handle(call.request, call.actor, *tenant, call.path.subspan(2), call.respond)) {
+      call.respond(error(404, "route.not.found", "no such path"));
+    }
+    return true;
+  }
+  return false;
+}
+
+std::optional<Tenant> Dialect::admit_tenant(const Call& call) const {
+  std::optional<Tenant> tenant = Tenant::parse(call.path[1]);
   const auto& known = options_.tenants;
   const tenants::Found found = tenant && tenants_ ? tenants_->find(*tenant) : tenants::Found{};
   if (!tenant || (!found.tenant && std::find(known.begin(), known.end(), *tenant) == known.end())) {
     call.respond(error(404, "tenant.not.found", "no such tenant"));
-    return false;
+    return std::nullopt;
   }
   const bool reads = call.request.method == "GET" || call.request.method == "HEAD";
   if (found.tenant && found.tenant->record.status == tenants::Status::kClosed && !reads) {
     call.respond(error(409, "tenant.closed", "the tenant is closed"));
-    return false;
+    return std::nullopt;
   }
   log::annotate(tenant->provider, tenant->id);
+  return tenant;
+}
+
+bool Dialect::admit_tenant_path(const Call& call) const {
+  const auto& s = call.path;  // tenants/{tenant}/funders[/{code}[/credits|debits/{id}]]
+  if (!admit_tenant(call)) return false;
   if ((s.size() >= 4 && !web::is_partner_id(s[3], kIdSizeMax)) ||
       (s.size() == 6 && !web::is_partner_id(s[5], kIdSizeMax))) {
     call.respond(invalid_id());

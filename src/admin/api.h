@@ -19,6 +19,7 @@
 #include "admin/payouts_api.h"
 #include "admin/requests.h"
 #include "admin/section.h"
+#include "admin/tenant_section.h"
 #include "admin/tenants_api.h"
 #include "core/client_certificate.h"
 #include "core/throttle.h"
@@ -110,6 +111,9 @@ class Dialect {
   // Payouts across partners, what needs attention and redelivery (admin/payouts_api.h); the API
   // is the caller's.
   void set_payouts(PayoutsApi* payouts) { payouts_ = payouts; }
+  // Hands it the paths under tenants/{tenant}/<section->name()>/ (admin/tenant_section.h); before
+  // the server starts. The section is the caller's.
+  void add_tenant_section(TenantSection* section) { tenant_sections_.push_back(section); }
   // The operators' audit log, for what staff do elsewhere (the console's sign-ins): its entries
   // are the ones this API writes, in the same chain.
   const AuditTrail& audit_trail() const { return trail_; }
@@ -141,6 +145,11 @@ class Dialect {
   // directory (a closed one's accounts are shown, not credited) and the ids are well formed;
   // otherwise answers the refusal itself and returns false.
   bool admit_tenant_path(const Call& call) const;
+  // The tenant of a tenants/{tenant}/... path when it is one of the config or of the directory,
+  // and not closed unless the call only reads; otherwise answers the refusal itself.
+  std::optional<Tenant> admit_tenant(const Call& call) const;
+  // A path of a tenant section: answered (true), or false when none has it.
+  bool route_tenant_section(const Call& call);
 
   void stats(const Call& call);                 // GET stats: the group committer's counters
   void outbox(const Call& call);                // GET outbox?tenant=T&event=PREFIX
@@ -169,6 +178,7 @@ class Dialect {
   const store::Store* report_store_ = nullptr;
   TenantsApi* tenants_ = nullptr;
   PayoutsApi* payouts_ = nullptr;
+  std::vector<TenantSection*> tenant_sections_;
   KeyDirectory* keys_ = nullptr;
   Throttle throttle_;
   const store::Store& store_;

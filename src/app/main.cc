@@ -19,6 +19,7 @@
 #include "app/readiness.h"
 #include "cabinet/pages.h"
 #include "cards/vault.h"
+#include "console/cabinet_users_api.h"
 #include "console/console.h"
 #include "core/files.h"
 #include "engine/audit.h"
@@ -203,6 +204,31 @@ std::string open_tenants(const Config& config, tenants::Directory& directory,
   return {};
 }
 
+// The cabinet's options, with each tenant's state read from the directory's snapshot (a tenant
+// of a provider without a directory is active).
+cabinet::AuthOptions cabinet_options(const Config& config, const tenants::Directory& directory) {
+  cabinet::AuthOptions options = config.cabinet;
+  options.tenant_state = [&directory](const Tenant& tenant) {
+    const auto snapshot = directory.snapshot();
+    const tenants::TenantEntry* entry = snapshot->find(tenant.provider, tenant.id);
+    const tenants::Status status = entry ? entry->record.status : tenants::Status::kActive;
+    return status == tenants::Status::kActive      ? cabinet::TenantState::kActive
+           : status == tenants::Status::kSuspended ? cabinet::TenantState::kSuspended
+                                                   : cabinet::TenantState::kClosed;
+  };
+  return options;
+}
+
+// A login of [[cabinet.users]] that a cabinet user created at run time holds too (the config
+// changed since): what to refuse to start with, or an empty string.
+std::string cabinet_conflict(cabinet::Auth& auth) {
+  const auto login = auth.users().config_conflict();
+  if (!login.ok()) return "cabinet: cannot read the store";
+  if (login->empty()) return {};
+  return "cabinet.users: login " + *login +
+         " is also a cabinet user created through the admin API: rename one of them";
+}
+
 // The server's one handler: /healthz, /readyz, the providers by path prefix, the cabinet, the
 // assets, the admin API; anything else payoutd's own 404 (or the HTTP layer's refusal of a request
 // it could not read whole).
@@ -315,8 +341,10 @@ int serve(const Config& config) {
     engine.stop();
     committer.stop();
   };
+  cabinet::Auth cabinet_auth(engine, *store, clock, cabinet_options(config, directory));
   if (std::string failure = prepare(config, kek.has_value(), engine, cards);
-      !failure.empty() || !(failure = open_tenants(config, directory, tenant_changes)).empty()) {
+      !failure.empty() || !(failure = open_tenants(config, directory, tenant_changes)).empty() ||
+      !(failure = cabinet_conflict(cabinet_auth)).empty()) {
     spdlog::critical("{}", failure);
     stop_all();
     return 1;
@@ -327,7 +355,6 @@ int serve(const Config& config) {
     provider->start(
         {.engine = engine, .cards = cards, .tenants = directory, .changes = tenant_changes});
   }
-  cabinet::Auth cabinet_auth(engine, *store, clock, config.cabinet);
   cabinet::Pages cabinet_pages(cabinet_auth, *store, cards,
                                {.public_url_https = config.public_url.starts_with("https://"),
                                 .statements = config.admin.statements});
@@ -363,6 +390,8 @@ int serve(const Config& config) {
   admin::PayoutsApi payouts_api(engine, *store, {.attention_age_s = config.admin.attention_age_s});
   payouts_api.on_redeliver([&dispatcher] { dispatcher.wake(); });
   admin.set_payouts(&payouts_api);
+  console::CabinetUsersApi cabinet_users_api(cabinet_auth.user_admin());
+  admin.add_tenant_section(&cabinet_users_api);
   metrics::HttpRequests http_metrics;
   const std::unique_ptr<metrics::Exporter> exporter =
       start_metrics(config, {http_metrics, engine.payout_metrics(), committer, dispatcher,

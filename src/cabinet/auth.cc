@@ -36,16 +36,48 @@ std::string session_json(const Session& s, bool ended) {
       .key("created_ms")
       .integer(s.created_ms)
       .key("seen_ms")
-      .integer(s.seen_ms);
+      .integer(s.seen_ms)
+      .key("generation")
+      .integer(s.generation);
   if (ended) w.key("ended").boolean(true);
   w.end_object();
   return out;
 }
 
+template <typename Result, typename Apply, typename Done>
+bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
+  return engine.committer().submit(engine::make_job<Result>(std::move(apply), std::move(done)));
+}
+
+void wipe(std::string& secret) { sodium_memzero(secret.data(), secret.size()); }
+
+// The session a sign-in of `u` opens, for the cookie `token`.
+Session session_of(const User& u, std::string_view token, TenantState state) {
+  return {.token_hash = token_hash(token),
+          .login = u.login,
+          .tenant = u.tenant,
+          .csrf = random_url_token(24),
+          .generation = u.generation,
+          .roles = u.roles,
+          .source = u.source,
+          .must_change_password = u.must_change_password,
+          .tenant_state = state};
+}
+
+// Whether the runtime user `login`, whose password hash `hash` was checked, was disabled, given
+// another password or had its sessions ended since (inside the sign-in's job): the check is void.
+bool changed_since(store::WriteTxn& txn, const std::string& login, const std::string& hash,
+                   std::int64_t generation) {
+  const std::optional<User> now = parse_user(txn.find_record("", kUserRecord, login));
+  return !now || now->disabled || now->password_hash != hash || now->generation != generation;
+}
+
+}  // namespace
+
 // Newest first in key order: the time counted down from the year 2286, then this process's
 // count of lines counted down (lines of one millisecond keep their order), then a random suffix
 // (lines of two nodes never collide).
-void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e) {
+void write_audit_line(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e) {
   static std::atomic<std::uint64_t> lines{0};
   char key[64];
   unsigned char suffix[4];
@@ -61,13 +93,6 @@ void write_audit(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e
   w.end_object();
   txn.insert_record(tenant.key(), kAuditRecord, key, value);
 }
-
-template <typename Result, typename Apply, typename Done>
-bool submit(engine::PayoutEngine& engine, Apply apply, Done done) {
-  return engine.committer().submit(engine::make_job<Result>(std::move(apply), std::move(done)));
-}
-
-}  // namespace
 
 std::string hash_password(std::string_view password) {
   char out[crypto_pwhash_STRBYTES];
@@ -97,16 +122,15 @@ Auth::Auth(engine::PayoutEngine& engine, const store::Store& store, const Clock&
       clock_(clock),
       options_(std::move(options)),
       dummy_hash_(hash_password("not a password of anyone")),
+      users_(engine, store, options_.users),
       devices_(store, kDeviceRecord, options_.device_ms),
-      checks_(clock, check_options(options_), "cabinet-auth") {}
+      checks_(clock, check_options(options_), "cabinet-auth"),
+      admin_(users_, checks_) {}
 
 Auth::~Auth() = default;
 
-const User* Auth::user(std::string_view login) const {
-  for (const User& u : options_.users) {
-    if (u.login == login) return &u;
-  }
-  return nullptr;
+TenantState Auth::state_of(const Tenant& tenant) const {
+  return options_.tenant_state ? options_.tenant_state(tenant) : TenantState::kActive;
 }
 
 void Auth::login(std::string login, std::string password, std::string address,
@@ -127,46 +151,61 @@ void Auth::login(std::string login, std::string password, std::string address,
 
 void Auth::verify(const std::string& login, std::string password, const std::string& address,
                   bool vouched, std::function<void(LoginResult)> done) {
-  const User* u = user(login);
+  auto found = users_.find(login);
+  if (!found.ok()) {
+    wipe(password);
+    return done({LoginOutcome::kUnavailable});
+  }
+  // A disabled user is answered as an unknown login is: the same check, the same time.
+  std::optional<User> u = std::move(*found);
+  if (u && u->disabled) u.reset();
   const bool verified = password_matches(u ? u->password_hash : dummy_hash_, password,
                                          options_.refuse_published_passwords, "cabinet", login) &&
                         u;
-  decide(login, verified, address, vouched, std::move(done));
+  decide(login, u, verified, address, vouched, std::move(done));
 }
 
-void Auth::decide(const std::string& login, bool verified, std::string address, bool vouched,
-                  std::function<void(LoginResult)> done) {
+void Auth::decide(const std::string& login, const std::optional<User>& u, bool verified,
+                  std::string address, bool vouched, std::function<void(LoginResult)> done) {
   struct Input {
     std::string login, address, token;
     Session session;
     bool verified;
     bool known;
-    std::string device;  // a new device token for this browser, or empty (it has one)
+    std::string password_hash;  // a runtime user's, as checked: the job finds it unchanged
+    std::string device;         // a new device token for this browser, or empty (it has one)
   };
-  const User* u = user(login);
   if (verified) {
     checks_.succeeded(login, address);
   } else {
     checks_.failed(login, address);
+  }
+  if (verified && state_of(u->tenant) == TenantState::kClosed) {
+    return done({LoginOutcome::kClosed});
   }
   Input in{login,
            std::move(address),
            random_url_token(32),
            {},
            verified,
-           u != nullptr,
+           u.has_value(),
+           u && u->source == UserSource::kRuntime ? u->password_hash : std::string(),
            verified && !vouched ? random_url_token(32) : std::string()};
-  if (u)
-    in.session = {token_hash(in.token), u->login, u->tenant, random_url_token(24), 0, 0, u->roles};
+  if (u) in.session = session_of(*u, in.token, state_of(u->tenant));
   // An unknown login goes through the committer too (writing nothing), so that its answer takes
   // as long as a known login's wrong password, whose failure is written to its tenant's log.
   auto apply = [in, &devices = devices_](store::WriteTxn& txn, std::int64_t now_ms) {
     LoginResult r;
+    if (in.verified && !in.password_hash.empty() &&
+        changed_since(txn, in.login, in.password_hash, in.session.generation)) {
+      r.outcome = LoginOutcome::kWrong;
+      return r;
+    }
     if (!in.verified) {
       r.outcome = LoginOutcome::kWrong;
       if (in.known) {
-        write_audit(txn, in.session.tenant,
-                    {now_ms, in.login, "login.failed", "wrong password", in.address});
+        write_audit_line(txn, in.session.tenant,
+                         {now_ms, in.login, "login.failed", "wrong password", in.address});
       }
       return r;
     }
@@ -179,7 +218,7 @@ void Auth::decide(const std::string& login, bool verified, std::string address, 
       devices.write(txn, in.device, in.login, now_ms);
       r.device_token = in.device;
     }
-    write_audit(txn, in.session.tenant, {now_ms, in.login, "login", "", in.address});
+    write_audit_line(txn, in.session.tenant, {now_ms, in.login, "login", "", in.address});
     return r;
   };
   auto finish = [done](LoginResult r, const store::Status& status) {
@@ -205,10 +244,18 @@ store::Read<std::optional<Session>> Auth::session(std::string_view token) {
   s.csrf = json::string_member(*v, "csrf");
   s.created_ms = json::int_member(*v, "created_ms");
   s.seen_ms = json::int_member(*v, "seen_ms");
+  s.generation = json::int_member(*v, "generation");
   const std::int64_t now = clock_.now_ms();
-  const User* u = user(s.login);
-  if (!u || u->tenant != s.tenant) return none;  // the user was removed or moved
+  const auto found = users_.find(s.login);
+  if (!found.ok()) return Failure{found.error()};
+  const std::optional<User>& u = *found;
+  // Removed, moved, disabled or given a new password by the operator: its sessions end.
+  if (!u || u->tenant != s.tenant || u->disabled || u->generation != s.generation) return none;
+  s.tenant_state = state_of(s.tenant);
+  if (s.tenant_state == TenantState::kClosed) return none;
   s.roles = u->roles;
+  s.source = u->source;
+  s.must_change_password = u->must_change_password;
   if (now - s.seen_ms >= options_.session_idle_ms ||
       now - s.created_ms >= options_.session_max_ms) {
     return none;
@@ -236,7 +283,7 @@ void Auth::logout(const Session& session, const std::string& address,
       [session, address](store::WriteTxn& txn, std::int64_t now_ms) {
         if (!txn.find_record("", kSessionRecord, session.token_hash)) return false;
         txn.update_record("", kSessionRecord, session.token_hash, session_json(session, true));
-        write_audit(txn, session.tenant, {now_ms, session.login, "logout", "", address});
+        write_audit_line(txn, session.tenant, {now_ms, session.login, "logout", "", address});
         return true;
       },
       [done](bool ended, const store::Status& status) { done(status.ok && ended); });
@@ -249,11 +296,80 @@ void Auth::audit(const Session& session, std::string action, std::string detail,
       engine_,
       [session, action = std::move(action), detail = std::move(detail),
        address = std::move(address)](store::WriteTxn& txn, std::int64_t now_ms) {
-        write_audit(txn, session.tenant, {now_ms, session.login, action, detail, address});
+        write_audit_line(txn, session.tenant, {now_ms, session.login, action, detail, address});
         return true;
       },
       [done](bool, const store::Status& status) { done(status.ok); });
   if (!submitted) done(false);
+}
+
+void Auth::change_password(const Session& session, std::string current, std::string next,
+                           std::string again, const std::string& address,
+                           std::function<void(PasswordOutcome)> done) {
+  const bool acceptable = next.size() >= kPasswordCharsMin && next.size() <= kPasswordCharsMax &&
+                          next == again && next != current;
+  wipe(again);
+  if (session.source != UserSource::kRuntime || !acceptable) {
+    wipe(current);
+    wipe(next);
+    return done(session.source != UserSource::kRuntime ? PasswordOutcome::kConfig
+                                                       : PasswordOutcome::kRejected);
+  }
+  auto run = [this, session, current = std::move(current), next = std::move(next), address,
+              done](bool busy) mutable {
+    if (busy) {
+      wipe(current);
+      wipe(next);
+      return done(PasswordOutcome::kBusy);
+    }
+    const auto found = users_.find(session.login);
+    const bool right =
+        found.ok() && *found &&
+        password_matches((*found)->password_hash, current, options_.refuse_published_passwords,
+                         "cabinet", session.login);
+    wipe(current);
+    if (!right) {
+      wipe(next);
+      if (!found.ok()) return done(PasswordOutcome::kUnavailable);
+      checks_.failed(session.login, address);
+      return done(PasswordOutcome::kWrong);
+    }
+    checks_.succeeded(session.login, address);
+    store_password(session, std::move(next), address, std::move(done));
+  };
+  // A signed-in user spends no address's budget (as a browser its login vouched for would not);
+  // wrong current passwords are throttled as wrong passwords at sign-in are.
+  if (const std::int64_t wait = checks_.check(session.login, address, true, std::move(run));
+      wait > 0) {
+    done(PasswordOutcome::kThrottled);
+  }
+}
+
+void Auth::store_password(const Session& session, std::string next, const std::string& address,
+                          std::function<void(PasswordOutcome)> done) {
+  std::string hash = hash_password(next);
+  wipe(next);
+  auto edit = [hash = std::move(hash), session, address](User& u, store::WriteTxn& txn,
+                                                         std::int64_t now_ms) {
+    u.password_hash = hash;
+    u.must_change_password = false;
+    ++u.generation;  // the user's other sessions end; this one goes on under the new generation
+    if (auto current = record_object(txn.find_record("", kSessionRecord, session.token_hash));
+        current && !current->find("ended")) {
+      Session kept = session;
+      kept.generation = u.generation;
+      kept.seen_ms = now_ms;
+      txn.update_record("", kSessionRecord, session.token_hash, session_json(kept, false));
+    }
+    write_audit_line(txn, u.tenant, {now_ms, u.login, "password.changed", "", address});
+    return true;
+  };
+  users_.change(session.tenant, session.login, std::move(edit),
+                [done](UserChange change, const User&) {
+                  done(change == UserChange::kOk       ? PasswordOutcome::kOk
+                       : change == UserChange::kConfig ? PasswordOutcome::kConfig
+                                                       : PasswordOutcome::kUnavailable);
+                });
 }
 
 store::Read<std::vector<AuditEntry>> Auth::audit_log(const Tenant& tenant,

@@ -1,11 +1,17 @@
 #pragma once
 // The partner cabinet's logins, sessions and audit log (docs/cabinet.md).
 //
-// Users come from the config ([[cabinet.users]]): a login, the tenant it sees, its roles
-// (roles.h), and its password as an argon2id hash (libsodium's crypto_pwhash_str; `payoutd
-// hash-password` makes one). The store keeps what changes, shared by every node: the sessions and
-// each tenant's audit log. A password is checked on the auth worker thread, never on an I/O thread
-// or the committer (argon2id is slow on purpose).
+// Users (users.h) come from the config ([[cabinet.users]]) or were created at run time through
+// the admin API: a login, the tenant it sees, its roles (roles.h), and its password as an
+// argon2id hash (libsodium's crypto_pwhash_str; `payoutd hash-password` makes one). Both kinds
+// sign in the same way. The store keeps what changes, shared by every node: the runtime users,
+// the sessions and each tenant's audit log. A password is checked on the auth worker thread,
+// never on an I/O thread or the committer (argon2id is slow on purpose).
+//
+// A session is read with its user at every request: a user disabled, given a new password by the
+// operator or moved ends its sessions; a change of roles applies at the next request; a user whose
+// password someone else chose reaches only the password page (and signing out). A closed tenant's
+// users neither sign in nor keep a session; a suspended tenant's users read (tenant_state).
 //
 // Passwords are checked by credential_checks.h's worker, throttled and admitted as it says, and a
 // browser that signed in before is vouched for by its device token. A login that does not exist
@@ -22,6 +28,8 @@
 
 #include "cabinet/credential_checks.h"
 #include "cabinet/roles.h"
+#include "cabinet/user_admin.h"
+#include "cabinet/users.h"
 #include "core/clock.h"
 #include "core/tenant.h"
 #include "core/throttle.h"
@@ -30,15 +38,18 @@
 
 namespace payoutd::cabinet {
 
-struct User {
-  std::string login;
-  Tenant tenant;               // e.g. {"bereke", "sandbox-partner"}
-  std::string password_hash;   // "$argon2id$..."
-  Roles roles = Roles::all();  // a config that lists none: every role, as before roles existed
+// A tenant's state, as the cabinet needs it.
+enum class TenantState : std::uint8_t {
+  kActive,
+  kSuspended,  // its users sign in and read; its sections' forms are refused
+  kClosed,     // its users neither sign in nor keep a session
 };
 
 struct AuthOptions {
-  std::vector<User> users;
+  std::vector<User> users;  // [[cabinet.users]]
+  // The state of a tenant, from any thread (the tenant directory's snapshot); unset: every tenant
+  // active.
+  std::function<TenantState(const Tenant&)> tenant_state;
   ThrottleOptions throttle;                   // wrong passwords per (login, address), per address
   int checks_per_address_per_minute = 20;     // password checks one address may start, any outcome,
   int checks_per_address_burst = 10;          // after a burst of this many
@@ -58,14 +69,18 @@ struct Session {
   Tenant tenant;  // stored as its key, read back by Tenant::parse
   std::string csrf;
   std::int64_t created_ms = 0, seen_ms = 0;
-  // Never stored: the user's in the config, read with the session (a change applies at the next
-  // request).
+  std::int64_t generation = 0;  // the user's when the session opened (users.h)
+  // Never stored: the user's, read with the session (a change applies at the next request).
   Roles roles;
+  UserSource source = UserSource::kConfig;
+  bool must_change_password = false;
+  TenantState tenant_state = TenantState::kActive;
 };
 
 enum class LoginOutcome : std::uint8_t {
   kOk,           // `session` and `token` are set
-  kWrong,        // unknown login or wrong password (not told apart)
+  kWrong,        // unknown or disabled login, or wrong password (not told apart)
+  kClosed,       // the right password of a closed tenant's user
   kThrottled,    // too many failures or checks from this address: retry after `retry_after_ms`
   kBusy,         // too many password checks waiting: retry
   kUnavailable,  // the store failed
@@ -90,7 +105,21 @@ inline constexpr std::string_view kSessionRecord = "cabinet-session";  // token 
 inline constexpr std::string_view kDeviceRecord = "cabinet-device";    // token hash -> login, since
 inline constexpr std::string_view kAuditRecord = "cabinet-audit";      // per tenant, newest first
 
-// An argon2id hash of `password` (interactive limits), for the config.
+// Writes a line of `tenant`'s audit log (inside a committer job).
+void write_audit_line(store::WriteTxn& txn, const Tenant& tenant, const AuditEntry& e);
+
+// What a change of one's own password came to.
+enum class PasswordOutcome : std::uint8_t {
+  kOk,
+  kRejected,     // the new one too short or too long, not typed twice alike, or the current one
+  kWrong,        // the current password is wrong
+  kConfig,       // a user of the config: its password is the config's
+  kThrottled,    // too many wrong passwords: retry later
+  kBusy,         // too many password checks waiting
+  kUnavailable,  // the store failed
+};
+
+// An argon2id hash of `password` (interactive limits), for the config and the runtime users.
 std::string hash_password(std::string_view password);
 // Whether `hash` is an argon2id hash with exactly hash_password's parameters (any other would
 // make its login answer in another time than an unknown login).
@@ -118,7 +147,19 @@ class Auth {
   // The tenant's audit log, newest first; the store's ReadError when it cannot be read.
   store::Read<std::vector<AuditEntry>> audit_log(const Tenant& tenant, std::size_t limit) const;
 
-  const User* user(std::string_view login) const;
+  // Replaces a runtime user's password with one they chose: `current` must be right (argon2id, on
+  // the worker, throttled as a sign-in is), `next` kPasswordCharsMin to kPasswordCharsMax
+  // characters, typed twice alike (`again`) and not `current`. The user's other sessions end; this
+  // one goes on. `done` once durable.
+  void change_password(const Session& session, std::string current, std::string next,
+                       std::string again, const std::string& address,
+                       std::function<void(PasswordOutcome)> done);
+
+  Users& users() { return users_; }
+  // The operator's changes of users (the admin API's and the console's).
+  UserAdmin& user_admin() { return admin_; }
+  // The worker that checks passwords, for hashing new ones off the I/O threads.
+  CredentialChecks& checks() { return checks_; }
   // How long a device token vouches for its login (its cookie's life).
   std::int64_t device_ms() const { return devices_.device_ms(); }
 
@@ -128,16 +169,21 @@ class Auth {
  private:
   void verify(const std::string& login, std::string password, const std::string& address,
               bool vouched, std::function<void(LoginResult)> done);
-  void decide(const std::string& login, bool verified, std::string address, bool vouched,
-              std::function<void(LoginResult)> done);
+  void decide(const std::string& login, const std::optional<User>& user, bool verified,
+              std::string address, bool vouched, std::function<void(LoginResult)> done);
+  void store_password(const Session& session, std::string next, const std::string& address,
+                      std::function<void(PasswordOutcome)> done);
+  TenantState state_of(const Tenant& tenant) const;
 
   engine::PayoutEngine& engine_;
   const store::Store& store_;
   const Clock& clock_;
   AuthOptions options_;
   const std::string dummy_hash_;  // checked for unknown logins, so they take as long
+  Users users_;
   Devices devices_;
   CredentialChecks checks_;
+  UserAdmin admin_;
 };
 
 }  // namespace payoutd::cabinet

@@ -90,6 +90,9 @@ Pages::Pages(Auth& auth, const store::Store& store, engine::CardPayouts& cards,
       [this](View& v, const Call& c) { statements(v, c.request); });
   own(Method::kGet, "/cabinet/statement.csv",
       [this](View& v, const Call& c) { statement_csv(v, c.request); });
+  own(Method::kGet, "/cabinet/password", [this](View& v, const Call&) { password_page(v, 200); });
+  own(Method::kPost, "/cabinet/password",
+      [this](View& v, const Call& c) { change_password(v, c.request, c.form); });
 }
 
 void Pages::add_section(Section* section) {
@@ -176,8 +179,22 @@ bool Pages::handle(http::Request& request, const http::Responder& respond) {
       get || post ? route_of(get ? Method::kGet : Method::kPost, path, v.session->tenant) : nullptr;
   if (!routed) return v.html(404, layout(v, {}, v.t->not_found)), true;
   if (!v.session->roles.allows(routed->route.needs)) return refuse(v, request, routed->route), true;
+  if (held_back(v, *routed, post)) return true;
   routed->route.answer(v, Call{request, form});
   return true;
+}
+
+bool Pages::held_back(View& v, const Routed& routed, bool post) const {
+  const std::string& path = routed.route.path;
+  if (v.session->must_change_password && path != "/cabinet/password" && path != "/cabinet/logout") {
+    if (post) return v.html(403, layout(v, {}, v.t->forbidden)), true;
+    return v.redirect("/cabinet/password"), true;
+  }
+  // A suspended partner's users read: the forms of the sections (cards, KNP) change what pays.
+  if (post && routed.section && v.session->tenant_state == TenantState::kSuspended) {
+    return v.html(403, layout(v, {}, suspended_text(v.t->lang))), true;
+  }
+  return false;
 }
 
 void Pages::login_page(View& v, int status, std::string_view error) {
@@ -220,7 +237,10 @@ void Pages::login(View& v, const http::Request& request) {
                     // (auth.h).
                     if (!r.device_token.empty())
                       answer.set_cookie(kDeviceCookie, r.device_token, auth_.device_ms() / 1000);
-                    return answer.redirect("/cabinet");
+                    return answer.redirect(r.session.must_change_password ? "/cabinet/password"
+                                                                          : "/cabinet");
+                  case LoginOutcome::kClosed:
+                    return login_page(answer, 403, closed_text(t.lang));
                   case LoginOutcome::kThrottled: {
                     const std::int64_t seconds = http::retry_after_seconds(r.retry_after_ms);
                     answer.retry_after_s = seconds;

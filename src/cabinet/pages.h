@@ -12,6 +12,7 @@
 // GET  /cabinet/payouts.csv     the filtered list as CSV
 // GET  /cabinet/payout?kind=&id= one payout: its timeline, card, rail reference, notifications
 // GET  /cabinet/audit           the tenant's audit log
+// GET  /cabinet/password, POST /cabinet/password   a runtime user chooses their password
 // GET  /cabinet/statements?account=&date=     a funding account's daily statement
 // GET  /cabinet/statement.csv?account=&date=  the same as CSV (docs/admin.md, "Statements and
 // reconciliation reports") and the sections providers add for their tenants (section.h), e.g.
@@ -20,6 +21,8 @@
 // Every route names the role it needs (roles.h); handle() checks it before the route answers, the
 // one place that does: a user without it is answered 403 (the cabinet's page) and the attempt is
 // written to the tenant's audit log, and the navigation shows only the pages the user may open.
+// It also keeps a user whose password someone else chose on the password page, and refuses the
+// sections' forms to a suspended tenant's users.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +74,13 @@ class Pages {
   void audit(View& v);
   void statements(View& v, const http::Request& request);     // statements.cc
   void statement_csv(View& v, const http::Request& request);  // statements.cc
+  // password_page.cc: the page (with a notice or an error) and its form.
+  void password_page(View& v, int status, std::string_view notice = {},
+                     std::string_view error = {});
+  void change_password(View& v, const http::Request& request, const web::FormParams& form);
+  // Answers a request the session may not make now (its password to change first, its tenant
+  // suspended) and returns true; false when it may go on.
+  bool held_back(View& v, const Routed& routed, bool post) const;
   Auth& auth_;
   const store::Store& store_;
   engine::CardPayouts& cards_;

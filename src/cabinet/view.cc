@@ -315,6 +315,7 @@ std::string layout(const View& v, std::string_view active, std::string_view titl
                       {"site", t.title},
                       {"nav", std::move(nav)},
                       {"login", v.session->login},
+                      {"password_link", password_link_label(t.lang)},
                       {"tenant", v.session->tenant.key()},
                       {"lang_link", lang_link(v, ru ? "en" : "ru")},
                       {"other_lang", ru ? "EN" : "RU"},

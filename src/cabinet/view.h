@@ -80,6 +80,11 @@ web::Node words(const Texts& t);
 // without content the page is its title alone.
 std::string layout(const View& v, std::string_view active, std::string_view title,
                    std::string_view content = {});
+// The password page's link in the header, and the answers of a suspended and of a closed tenant,
+// in `lang` (password_page.cc).
+std::string_view password_link_label(std::string_view lang);
+std::string_view suspended_text(std::string_view lang);
+std::string_view closed_text(std::string_view lang);
 // A page without the header (signing in, the answers without a session): `title` in the head,
 // and `content`.
 std::string plain(const Texts& t, std::string_view title, std::string_view content);

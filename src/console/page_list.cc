@@ -10,6 +10,7 @@ void add_pages(Pages& pages) {
   add_audit_pages(pages);
   add_report_pages(pages);
   add_payout_pages(pages);
+  add_cabinet_user_pages(pages);
 }
 
 }  // namespace payoutd::console

@@ -56,6 +56,7 @@ constexpr Template kTemplates[] = {
     {3, "/cabinet/cards/primary"},
     {3, "/cabinet/cards/delete"},
     {3, "/cabinet/knp"},
+    {3, "/cabinet/password"},
     {4, "/admin/v1/stats"},
     {4, "/admin/v1/outbox"},
     {4, "/admin/v1/rail/credits/{reference}"},

@@ -33,6 +33,7 @@ ADMIN_ROUTE_TABLES = {
     "src/admin/tenants_api.cc": "/admin/v1/",
     "src/console/staff_api.cc": "/admin/v1/staff/",
     "src/admin/payouts_api.cc": "/admin/v1/",
+    "src/console/cabinet_users_api.cc": "/admin/v1/tenants/*/",
 }
 ROUTE_RE = re.compile(r'\{Role::k(\w+), "([A-Z ]+)", "([^"]+)"')
 
