@@ -185,8 +185,9 @@ store::Read<std::map<std::int64_t, std::string>> masked_cards(
     for (const store::PayoutRecord* p : payouts) keys.push_back(p->partner_id);
     const auto records = store.records_with_keys(tenant, engine::kOrderRecord, keys);
     if (!records.ok()) return Failure{records.error()};
-    for (const auto& [partner_id, value] : *records) {
-      const auto order = engine::order_from_json(value);
+    for (const auto& record : *records) {
+      const std::string& partner_id = record.first;
+      const auto order = engine::order_from_json(record.second);
       const auto p = std::find_if(payouts.begin(), payouts.end(),
                                   [&](const auto* x) { return x->partner_id == partner_id; });
       if (order && p != payouts.end()) cards.emplace((*p)->id, order->masked_pan);
