@@ -208,6 +208,7 @@ void show(const Context& c, const std::string& key) {
                 {"updated", text_of(tenant, "updated")},
                 {"settings", settings ? json::to_string(*settings) : std::string("{}")},
                 {"funders", funder_rows(f.json, key)},
+                {"users_link", "/console/cabinet-users/" + path_segment(key)},
                 {"credentials", credential_rows(tenant)},
                 {"can_admin", roles.has(admin::Role::kAdmin) && status != "closed"},
                 {"can_suspend", roles.has(admin::Role::kSupport) && status == "active"},
