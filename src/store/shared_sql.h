@@ -179,15 +179,17 @@ inline constexpr auto kPayoutTenants =
 
 // Without a key: the payouts by creation time in the range and before the cursor, newest first
 // (payouts_by_time, or payouts_by_tenant_time with `tenant_condition`), the first `scan` of them
-// examined, those matching the filters returned.
-#define PAYOUTD_SEARCH_WINDOW(tenant_condition, from, to, before_ms, before_id, scan, filters, \
-                              limit)                                                           \
-  ::payoutd::store::sql::concat(                                                               \
-      "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE " tenant_condition,         \
-      ::payoutd::store::sql::kListedPayoutKinds,                                               \
-      " AND created_ms >= " from " AND created_ms < " to " AND (created_ms, id) < (" before_ms \
-      ", " before_id ") ORDER BY created_ms DESC, id DESC LIMIT " scan ") p WHERE " filters    \
-      " ORDER BY p.created_ms DESC, p.id DESC LIMIT " limit)
+// examined, those matching the filters returned, in the window's order: `order` is the dialect's
+// (PostgreSQL keeps the window's order and needs no sort for an ORDER BY that repeats it; SQLite
+// would sort the whole window for it, and keeps its order without one).
+#define PAYOUTD_SEARCH_WINDOW(tenant_condition, from, to, before_ms, before_id, scan, filters,    \
+                              order, limit)                                                       \
+  ::payoutd::store::sql::concat(                                                                  \
+      "SELECT " PAYOUT_COLUMNS " FROM (SELECT * FROM payouts WHERE " tenant_condition,            \
+      ::payoutd::store::sql::kListedPayoutKinds,                                                  \
+      " AND created_ms >= " from " AND created_ms < " to " AND (created_ms, id) < (" before_ms    \
+      ", " before_id ") ORDER BY created_ms DESC, id DESC LIMIT " scan ") p WHERE " filters order \
+      " LIMIT " limit)
 // The last payout such a window examines: where the next page starts when the window ends first.
 #define PAYOUTD_SEARCH_WINDOW_END(tenant_condition, from, to, before_ms, before_id, offset)   \
   ::payoutd::store::sql::concat("SELECT created_ms, id FROM payouts WHERE " tenant_condition, \

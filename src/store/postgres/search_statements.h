@@ -42,13 +42,15 @@ inline constexpr auto kSearchByCard = sql::concat(
     " = $11::text OFFSET 0) r CROSS JOIN LATERAL (SELECT * FROM payouts WHERE tenant = r.tenant "
     "AND kind = ANY($12::int[]) AND partner_id = r.key LIMIT 1) p WHERE " PAYOUTD_FILTERS
     ") s ORDER BY created_ms DESC, id DESC LIMIT $10::bigint");
+#define PAYOUTD_WINDOW_ORDER " ORDER BY p.created_ms DESC, p.id DESC"
 inline constexpr auto kSearchWindow =
     PAYOUTD_SEARCH_WINDOW("", "$2::bigint", "$3::bigint", "$8::bigint", "$9::bigint", "$11::bigint",
-                          PAYOUTD_FILTERS, "$10::bigint");
-inline constexpr auto kSearchTenantWindow =
-    PAYOUTD_SEARCH_WINDOW("tenant = $7::text AND ", "$2::bigint", "$3::bigint", "$8::bigint",
-                          "$9::bigint", "$11::bigint", PAYOUTD_FILTERS, "$10::bigint");
+                          PAYOUTD_FILTERS, PAYOUTD_WINDOW_ORDER, "$10::bigint");
+inline constexpr auto kSearchTenantWindow = PAYOUTD_SEARCH_WINDOW(
+    "tenant = $7::text AND ", "$2::bigint", "$3::bigint", "$8::bigint", "$9::bigint", "$11::bigint",
+    PAYOUTD_FILTERS, PAYOUTD_WINDOW_ORDER, "$10::bigint");
 #undef PAYOUTD_FILTERS
+#undef PAYOUTD_WINDOW_ORDER
 // (from, to, cursor's created_ms, cursor's id, offset[, tenant]).
 inline constexpr auto kSearchWindowEnd = PAYOUTD_SEARCH_WINDOW_END(
     "", "$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint", "$5::bigint");

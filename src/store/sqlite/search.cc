@@ -58,7 +58,10 @@ Read<PayoutSearchPage> SqliteStore::search_payouts(const PayoutSearch& q) const 
     s.bind(q.amount_max).bind(q.currency).bind(q.tenant).bind(q.before_created_ms);
     s.bind(q.before_id).bind(count(q.limit));
     if (path == SearchPath::kPayoutId) s.bind(q.payout_id);
-    if (path == SearchPath::kPartnerId) s.bind(q.partner_id);
+    if (path == SearchPath::kPartnerId) {
+      s.bind(q.partner_id).bind(static_cast<int>(PayoutKind::kWalletPayout));
+      s.bind(static_cast<int>(PayoutKind::kCardPayout));
+    }
     if (path == SearchPath::kCard) s.bind(q.card);
     if (reads_a_window(path)) s.bind(count(q.scan_max));
     PayoutSearchPage page;
