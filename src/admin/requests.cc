@@ -162,10 +162,15 @@ void Requests::submit(Request draft, const Actor& actor, const http::Responder& 
 KindAnswer Requests::make_or_do(const SubmitInput& in, store::WriteTxn& txn,
                                 std::int64_t now_ms) const {
   if (!engine::operator_log_writable(txn)) return log_damaged();
-  if (const auto id = txn.find_record("", kOperatorRequestIndex, in.index)) {
-    const std::optional<Request> made = load(txn, stored_id(*id));
-    if (made && same_request(*made, in.draft)) return {202, {}, {}, render(*made, now_ms)};
-    return refusal(409, "id.conflict", "the id was used with another request");
+  const auto indexed = txn.find_record("", kOperatorRequestIndex, in.index);
+  if (indexed) {
+    const std::optional<Request> made = load(txn, stored_id(*indexed));
+    const bool renew =
+        made && in.kind->renews_decided() && shown_status(*made, now_ms) != "pending";
+    if (!renew && made && same_request(*made, in.draft)) {
+      return {202, {}, {}, render(*made, now_ms)};
+    }
+    if (!renew) return refusal(409, "id.conflict", "the id was used with another request");
   }
   if (auto answered = in.kind->check(txn, in.draft)) return std::move(*answered);
   std::optional<std::string> reason = in.kind->waits(
@@ -189,7 +194,11 @@ KindAnswer Requests::make_or_do(const SubmitInput& in, store::WriteTxn& txn,
   // Two nodes making a request at once both insert this id: one commit fails as a conflict and
   // runs again, finding the other's.
   txn.insert_record("", kOperatorRequest, numbered_key(r.id), request_json(r));
-  txn.insert_record("", kOperatorRequestIndex, in.index, std::to_string(r.id));
+  if (indexed) {
+    txn.update_record("", kOperatorRequestIndex, in.index, std::to_string(r.id));
+  } else {
+    txn.insert_record("", kOperatorRequestIndex, in.index, std::to_string(r.id));
+  }
   trail_.append(txn, in.actor, {"request.create", target_of(r), "pending", detail_of(r)}, now_ms);
   return {202, {}, {}, render(r, now_ms)};
 }

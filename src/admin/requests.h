@@ -102,6 +102,11 @@ class RequestKind {
   // Runs `answer` once what apply() wrote is where this node's readers look (a cache refreshed);
   // called after the job's batch is durable. The default: at once (the store is where they look).
   virtual void settle(std::function<void()> answer) const { answer(); }
+  // Whether a request whose id names one already decided (approved, rejected or expired) makes a
+  // new request rather than answering the old one: for a kind whose ids payoutd derives from the
+  // change (the same change asked again after a rejection is a new question), not for one whose
+  // ids the caller chose (a credit's id answers the same request for ever). The default: false.
+  virtual bool renews_decided() const { return false; }
 };
 
 enum class Decision : std::uint8_t { kApprove, kReject };

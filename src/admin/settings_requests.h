@@ -43,6 +43,8 @@ class SettingsKind final : public RequestKind {
   std::optional<std::string> waits(store::WriteTxn& txn, const Request& request, const Actor& actor,
                                    const std::function<bool(const Amount&)>& above) const override;
   void settle(std::function<void()> answer) const override;
+  // Its ids are derived from the change: asked again after a rejection, it is a new request.
+  bool renews_decided() const override { return true; }
 
  private:
   // The request's change worked out in `txn`; `kind` set when the provider has one.

@@ -349,8 +349,14 @@ void Auth::store_password(const Session& session, std::string next, const std::s
                           std::function<void(PasswordOutcome)> done) {
   std::string hash = hash_password(next);
   wipe(next);
-  auto edit = [hash = std::move(hash), session, address](User& u, store::WriteTxn& txn,
-                                                         std::int64_t now_ms) {
+  // Whether the last run of the edit applied it (a job may run more than once).
+  auto applied = std::make_shared<bool>(false);
+  auto edit = [hash = std::move(hash), session, address, applied](User& u, store::WriteTxn& txn,
+                                                                  std::int64_t now_ms) {
+    // An operator's reset or disable since the session opened ended it: its password check
+    // proves nothing about the password the user has now.
+    *applied = u.generation == session.generation;
+    if (!*applied) return false;
     u.password_hash = hash;
     u.must_change_password = false;
     ++u.generation;  // the user's other sessions end; this one goes on under the new generation
@@ -365,7 +371,8 @@ void Auth::store_password(const Session& session, std::string next, const std::s
     return true;
   };
   users_.change(session.tenant, session.login, std::move(edit),
-                [done](UserChange change, const User&) {
+                [done, applied](UserChange change, const User&) {
+                  if (change == UserChange::kOk && !*applied) return done(PasswordOutcome::kWrong);
                   done(change == UserChange::kOk       ? PasswordOutcome::kOk
                        : change == UserChange::kConfig ? PasswordOutcome::kConfig
                                                        : PasswordOutcome::kUnavailable);

@@ -242,6 +242,9 @@ void edit(const Context& c, const std::string& key) {
   json::Writer w(body);
   w.begin_object().key("settings").value(*settings.value).end_object();
   c.admin("PATCH", tenant_path, std::move(body), [c, key, settings_text](const AdminAnswer& a) {
+    if (a.status() == 202) {  // a change maker-checker holds: it waits for a second person
+      return c.redirect("/console/requests/" + path_segment(text_of(a.json, "id")));
+    }
     if (a.ok()) return c.redirect(partner_path(key));
     if (a.status() == 400 || a.status() == 409) {
       return edit_form(c, a.status(), key, settings_text, a.error_text());
