@@ -199,7 +199,7 @@ class TwoNodesTest(NodesTestCase):
         self.assertEqual(api.funder_balance(BONUS), Decimal("1000000000.00"))
         self.assertEqual(api.funder_balance(CASHBACK), Decimal("1000.00"))
         version = shared_cluster().psql("SELECT value FROM meta WHERE key = 'schema_version'", url)
-        self.assertEqual(version.strip(), "9")
+        self.assertEqual(version.strip(), "10")
         self.assertAuditClean(nodes[0])
 
     def test_kill9_of_a_node_under_load_loses_nothing_acknowledged(self):
