@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, startServer, totp } from './harness.mjs';
+import {
+  ADMIN_TOKEN, consoleSignIn, launchBrowser, sandboxConsolePassword, startServer, submit,
+} from './harness.mjs';
 
-const ADMIN_TOKEN = 'sandbox-admin-token';
 const USERS = '/admin/v1/tenants/bereke:sandbox-partner/cabinet-users';
 
 let server;
@@ -43,23 +44,8 @@ async function signIn(page, login, password) {
 }
 
 // Signs a sandbox staff member in to the console with its published password, enrolling TOTP.
-async function consoleSignIn(login) {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${server.url}/console/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', `sandbox-console-${login.replace('ops-', '')}`);
-  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
-  assert.match(page.url(), /\/console\/enrol$/);
-  const secret = (await page.textContent('#secret')).trim();
-  await page.fill('#code', totp(secret));
-  await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
-  assert.match(page.url(), /\/console$/);
-  return page;
-}
-
-async function submit(page, selector) {
-  const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-  return response.status();
+function staffSignIn(login) {
+  return consoleSignIn(browser, server, login, sandboxConsolePassword(login));
 }
 
 describe('cabinet users at run time', () => {
@@ -125,7 +111,7 @@ describe('cabinet users at run time', () => {
   });
 
   test('the console creates a cabinet user, shows its password once, changes, disables and resets it', async () => {
-    const support = await consoleSignIn('ops-support');
+    const support = await staffSignIn('ops-support');
     await support.click('nav a[href="/console/cabinet-users"]');
     await support.waitForURL(/\/console\/cabinet-users$/);
     await Promise.all([support.waitForNavigation(), support.click('a[href="/console/cabinet-users/bereke:sandbox-partner"]')]);
@@ -172,7 +158,7 @@ describe('cabinet users at run time', () => {
     assert.match(cabinet.url(), /\/cabinet\/password$/);
 
     // A finance member reads the list, without a form.
-    const finance = await consoleSignIn('ops-finance');
+    const finance = await staffSignIn('ops-finance');
     await finance.goto(`${server.url}/console/cabinet-users/bereke:sandbox-partner`);
     assert.match(await finance.textContent('tr[data-login="console-made"] .state'), /enabled/);
     assert.equal(await finance.locator('#cabinet-user-form, form.roles-form').count(), 0);

@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, startServer, totp } from './harness.mjs';
-
-const ADMIN_TOKEN = 'sandbox-admin-token';
+import { ADMIN_TOKEN, launchBrowser, startServer, totp } from './harness.mjs';
 
 let server;
 let browser;
@@ -68,7 +66,10 @@ test('first sign-in enrols TOTP, later ones need a code that counts once', async
   assert.ok(session && session.httpOnly && session.path === '/console' && session.sameSite === 'Strict');
   assert.ok(!cookies.some((c) => c.name === 'cabinet_session'));
 
-  await page.fill('#code', totp(secret));
+  // Codes are pinned to the enrolment's step, so a 30 s boundary mid-test changes nothing.
+  const enrolledAt = Date.now();
+  const enrolCode = totp(secret, 0, enrolledAt);
+  await page.fill('#code', enrolCode);
   await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
   assert.match(page.url(), /\/console\/password$/);
   assert.equal(await page.locator('#required').count(), 1);
@@ -99,12 +100,13 @@ test('first sign-in enrols TOTP, later ones need a code that counts once', async
   // Again: the password, then a code. The enrolment's code is spent; a wrong one is refused.
   await submitPassword(page, 'nina', chosen);
   assert.match(page.url(), /\/console\/code$/);
-  let response = await submitCode(page, totp(secret) === '000000' ? '000001' : '000000');
+  const next = totp(secret, 1, enrolledAt);
+  const wrong = ['000000', '000001', '000002'].find((c) => c !== enrolCode && c !== next);
+  let response = await submitCode(page, wrong);
   assert.equal(response.status(), 401);
   assert.match(await page.textContent('#error'), /Wrong code/);
-  response = await submitCode(page, totp(secret));
+  response = await submitCode(page, enrolCode);
   assert.equal(response.status(), 401);
-  const next = totp(secret, 1);
   response = await submitCode(page, next);
   assert.match(page.url(), /\/console$/);
   assert.equal(await page.textContent('#member-login'), 'nina');

@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, startServer, totp } from './harness.mjs';
+import {
+  consoleSignIn, launchBrowser, sandboxConsolePassword, startServer, submit,
+} from './harness.mjs';
 
 let server;
 let browser;
@@ -26,27 +28,12 @@ after(async () => {
 
 // Signs `login` in with its published password, enrolling TOTP (the first sign-in): a page of
 // its own browser context, on the console's home page.
-async function signIn(login) {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${server.url}/console/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', `sandbox-console-${login.replace('ops-', '')}`);
-  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
-  assert.match(page.url(), /\/console\/enrol$/);
-  const secret = (await page.textContent('#secret')).trim();
-  await page.fill('#code', totp(secret));
-  await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
-  assert.match(page.url(), /\/console$/);
-  return page;
+function signIn(login) {
+  return consoleSignIn(browser, server, login, sandboxConsolePassword(login));
 }
 
 async function go(page, path) {
   const response = await page.goto(`${server.url}${path}`);
-  return response.status();
-}
-
-async function submit(page, selector) {
-  const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
   return response.status();
 }
 

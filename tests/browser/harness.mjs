@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ADMIN_TOKEN = 'sandbox-admin-token';
 export const BEREKE_USER = 'payout_api_username';
 export const BEREKE_PASSWORD = 'payout_api_password';
 
@@ -121,14 +122,48 @@ function base32Decode(text) {
 }
 
 // RFC 6238, as an authenticator app computes it: HMAC-SHA1 of the 30-second step, 6 digits;
-// `offset` steps from now.
-export function totp(secret, offset = 0) {
-  const step = Math.floor(Date.now() / 30000) + offset;
+// `offset` steps from `at` (now).
+export function totp(secret, offset = 0, at = Date.now()) {
+  const step = Math.floor(at / 30000) + offset;
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(step));
   const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const at = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
+  const start = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(start) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// The published password of a sandbox staff member (config/sandbox.toml: ops-admin, ...).
+export function sandboxConsolePassword(login) {
+  return `sandbox-console-${login.replace('ops-', '')}`;
+}
+
+// Signs `login` in to the console on a page of a new context of `browser`: the password, then
+// TOTP enrolment (the first sign-in), then, when `newPassword` is given, a password of the member's
+// own (a member created with an initial password must choose one). Ends on the console's home.
+export async function consoleSignIn(browser, server, login, password, { newPassword } = {}) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/console/login`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
+  if (!/\/console\/enrol$/.test(page.url())) throw new Error(`not enrolling: ${page.url()}`);
+  const secret = (await page.textContent('#secret')).trim();
+  await page.fill('#code', totp(secret));
+  await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
+  if (newPassword) {
+    await page.fill('#current', password);
+    await page.fill('#next', newPassword);
+    await page.fill('#again', newPassword);
+    await Promise.all([page.waitForNavigation(), page.click('#save-password')]);
+  }
+  if (!/\/console$/.test(page.url())) throw new Error(`not signed in: ${page.url()}`);
+  return page;
+}
+
+// Clicks `selector` and answers the status of the page it navigates to.
+export async function submit(page, selector) {
+  const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  return response.status();
 }
 
 // ecommpay: the signature of the SDKs' algorithm (docs/ecommpay.md), written here independently.

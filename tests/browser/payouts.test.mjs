@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { bereke, ecommpayRegister, launchBrowser, startServer, totp, uniqueOrder } from './harness.mjs';
+import {
+  ADMIN_TOKEN, bereke, consoleSignIn, ecommpayRegister, launchBrowser, startServer, uniqueOrder,
+} from './harness.mjs';
 
-const ADMIN_TOKEN = 'sandbox-admin-token';
 
 let server;
 let browser;
@@ -34,20 +35,7 @@ async function signedIn(login, roles) {
   });
   assert.equal(r.status, 201);
   const initial = (await r.json()).initialPassword;
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${server.url}/console`);
-  await page.fill('#login', login);
-  await page.fill('#password', initial);
-  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
-  const secret = (await page.textContent('#secret')).trim();
-  await page.fill('#code', totp(secret));
-  await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
-  await page.fill('#current', initial);
-  await page.fill('#next', `${login}-own-password`);
-  await page.fill('#again', `${login}-own-password`);
-  await Promise.all([page.waitForNavigation(), page.click('#save-password')]);
-  assert.match(page.url(), /\/console$/);
-  return page;
+  return consoleSignIn(browser, server, login, initial, { newPassword: `${login}-own-password` });
 }
 
 // A partner's callback endpoint that answers 500 until fixed, then 200.

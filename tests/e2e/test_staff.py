@@ -191,7 +191,10 @@ class ConsoleSignInTest(StaffCase):
         status, _, page = self.post(b, "/console/enrol", "/console/enrol", {"code": "000000"})
         self.assertEqual(status, 401, page)
         self.assertEqual(SECRET_RE.search(page).group(1), secret)  # the same secret until confirmed
-        status, headers, page = self.post(b, "/console/enrol", "/console/enrol", {"code": totp(secret)})
+        # Codes are pinned to the enrolment's step, so a 30 s boundary mid-test changes nothing.
+        enrolled_at = time.time()
+        enrol_code = totp(secret, at_s=enrolled_at)
+        status, headers, page = self.post(b, "/console/enrol", "/console/enrol", {"code": enrol_code})
         self.assertEqual((status, headers.get("location")), (303, "/console/password"), page)
         new_password = "ann-own-password-1"
         log_scan.remember_secret(new_password)
@@ -204,9 +207,9 @@ class ConsoleSignInTest(StaffCase):
         # Signing in again: the password, then a code; the enrolment's code is spent.
         b2 = Browser(self.server)
         self.sign_in(b2, "ann", new_password)
-        status, _, page = self.post(b2, "/console/code", "/console/code", {"code": totp(secret)})
+        status, _, page = self.post(b2, "/console/code", "/console/code", {"code": enrol_code})
         self.assertEqual(status, 401, page)
-        next_code = totp(secret, step_offset=1)
+        next_code = totp(secret, at_s=enrolled_at, step_offset=1)
         status, headers, _ = self.post(b2, "/console/code", "/console/code", {"code": next_code})
         self.assertEqual((status, headers.get("location")), (303, "/console"))
         b3 = Browser(self.server)
