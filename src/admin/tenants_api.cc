@@ -89,6 +89,7 @@ int change_status(ChangeError error) {
     case ChangeError::kNotEmpty:
     case ChangeError::kNameTaken:
     case ChangeError::kNoVault:
+    case ChangeError::kUnreadable:
       return 409;
     case ChangeError::kUnavailable:
       return 503;
@@ -159,13 +160,7 @@ bool TenantsApi::handle(http::Request& request, const Actor& actor,
   };
   const Routed found = find_route(kRoutes, request.method, path);
   if (!found.route) return false;
-  if (!found.method_allowed) {
-    respond(error(405, "method.not.allowed", found.route->wrong_method));
-  } else if (!actor.roles.has(found.route->role)) {
-    respond(role_missing(found.route->role));
-  } else {
-    (this->*found.route->answer)({request, actor, path, respond});
-  }
+  if (admit(found, actor, respond)) (this->*found.route->answer)({request, actor, path, respond});
   return true;
 }
 

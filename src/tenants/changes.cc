@@ -56,12 +56,20 @@ void write_tenant(WriteTxn& txn, TenantRecord& record, bool inserted, std::int64
   bump_revision(txn);
 }
 
-std::shared_ptr<const Settings> decode_stored(const Kind& kind, const std::string& settings) {
+// The settings `settings` of `tenant` keeps, decoded; nullptr, logged, when they do not decode
+// (written by another version of payoutd, or edited by hand): the change is refused, kUnreadable.
+std::shared_ptr<const Settings> decode_stored(const Kind& kind, const Tenant& tenant,
+                                              const std::string& settings) {
   const json::ParseResult parsed = json::parse(settings);
-  std::string problem;
+  std::string problem = parsed.value ? "" : "not JSON";
   auto decoded = parsed.value ? kind.decode(*parsed.value, &problem) : nullptr;
-  PAYOUTD_ASSERT(decoded != nullptr, "a tenant's stored settings decode");
+  if (!decoded) spdlog::error("tenant {}: its stored settings do not decode: {}", tenant.key(), problem);
   return decoded;
+}
+
+ChangeResult unreadable(const Tenant& tenant) {
+  return failure(ChangeError::kUnreadable,
+                 "tenant " + tenant.key() + ": its stored settings do not decode (see the log)");
 }
 
 // Opens every account `accounts` lists (those open already are found); the first refusal stops
@@ -177,7 +185,9 @@ bool still_holds(WriteTxn& txn, const Kind& kind, const std::string& holder,
                  const UniqueName& name) {
   const auto record = read_tenant(txn, holder);
   if (!record) return false;
-  for (const UniqueName& n : kind.unique_names(*decode_stored(kind, record->settings))) {
+  const auto settings = decode_stored(kind, record->tenant, record->settings);
+  if (!settings) return true;  // unknown: the name stays its holder's
+  for (const UniqueName& n : kind.unique_names(*settings)) {
     if (n.member == name.member && n.value == name.value) return true;
   }
   return false;
@@ -229,6 +239,8 @@ std::string_view change_error_code(ChangeError error) {
       return "service.unavailable";
     case ChangeError::kNoVault:
       return "vault.required";
+    case ChangeError::kUnreadable:
+      return "tenant.settings.unreadable";
   }
   return "internal.error";
 }
@@ -316,7 +328,11 @@ Proposal Changes::propose(WriteTxn& txn, const Kind& kind, const Tenant& tenant,
   if (record->status == Status::kClosed) {
     return {ChangeError::kClosed, "the tenant is closed", {}, nullptr, nullptr};
   }
-  p.current = decode_stored(kind, record->settings);
+  p.current = decode_stored(kind, tenant, record->settings);
+  if (!p.current) {
+    ChangeResult refused = unreadable(tenant);
+    return {refused.error, std::move(refused.detail), {}, nullptr, nullptr};
+  }
   Edited edited = edit(kind, *p.current);
   if (!edited.settings) return {edited.error, std::move(edited.detail), {}, nullptr, nullptr};
   if (std::string refused = kind.refuse_change(*p.current, *edited.settings); !refused.empty()) {
@@ -396,7 +412,8 @@ void Changes::close(Tenant tenant, ChangeCallback done) {
         if (!record) return failure(ChangeError::kNotFound, "no such tenant");
         ChangeResult r;
         if (record->status != Status::kClosed) {
-          const auto settings = decode_stored(*kind, record->settings);
+          const auto settings = decode_stored(*kind, tenant, record->settings);
+          if (!settings) return unreadable(tenant);
           if (std::string held = not_empty(txn, tenant.key(), kind->accounts(tenant, *settings));
               !held.empty()) {
             return failure(ChangeError::kNotEmpty, std::move(held));
@@ -495,6 +512,14 @@ std::vector<Credential> config_credentials(const ConfigTenant& tenant, const Kin
   return out;
 }
 
+// What the digest of config entry `in` is kept as: itself; or, when `kind` seals its credentials
+// (a key payoutd signs with, which the config may give short), keyed by the vault, so that the
+// store alone confirms no guess of the key. REQUIRES: refuse_without_vault is "".
+std::string kept_digest(const Kind& kind, const cards::Vault* vault, const ConfigTenant& in) {
+  if (kind.credential_kinds().front().storage == Storage::kHashed) return in.digest;
+  return vault->code_mac("config:" + in.tenant.key(), in.digest);
+}
+
 // The config entry `in` over `record` (a new one when absent): its settings and its config
 // credentials are the config's; the status and the credentials issued at run time stay.
 ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTenant& in,
@@ -502,8 +527,14 @@ ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTe
   auto record = read_tenant(txn, in.tenant.key());
   ChangeResult r;
   // Unchanged in the config: the stored settings stand (a PATCH may have changed them).
-  const bool unchanged = record && record->config_digest == in.digest;
-  const auto settings = decode_stored(kind, unchanged ? record->settings : in.settings);
+  std::string digest = kept_digest(kind, vault, in);
+  bool unchanged = record && record->config_digest == digest;
+  auto settings = decode_stored(kind, in.tenant, unchanged ? record->settings : in.settings);
+  if (!settings && unchanged) {  // what the store keeps no longer decodes: the config's stands
+    unchanged = false;
+    settings = decode_stored(kind, in.tenant, in.settings);
+  }
+  if (!settings) return unreadable(in.tenant);
   // Every start, so that a config tenant written before names were kept takes its own.
   if (std::string taken = take_names(txn, kind, in.tenant, *settings); !taken.empty()) {
     return failure(ChangeError::kNameTaken, std::move(taken));
@@ -521,7 +552,7 @@ ChangeResult write_config_tenant(WriteTxn& txn, const Kind& kind, const ConfigTe
     record->credentials.push_back(std::move(c));
   }
   record->settings = in.settings;
-  record->config_digest = in.digest;
+  record->config_digest = std::move(digest);
   // Accounts a config tenant had before keep what they were opened with (an edited display name
   // does not rename a funder): a refusal here is logged, not fatal.
   if (open_accounts(txn, in.tenant, kind.accounts(in.tenant, *settings), now_ms, r) !=

@@ -84,7 +84,8 @@ class Directory {
   // The tenant (any status), refreshing once on a miss.
   Found find(std::string_view provider, std::string_view id);
   // The per-card limits of `tenant`'s settings (Kind::card_limits) in the current snapshot,
-  // without a refresh; nullopt when the snapshot has no such tenant or its kind gives none. What
+  // without a refresh; nullopt when the snapshot has no such tenant, its settings do not decode
+  // or its kind gives none: the card engine then declines the payout (fail closed). What
   // the card engine reads when a payout reserves (engine::CardPayouts::set_limits_source): a
   // change shows on the node that made it at once, on the others within refresh_ms.
   std::optional<engine::CardLimits> card_limits(const Tenant& tenant) const;

@@ -76,7 +76,8 @@ struct TenantRecord {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   Source source = Source::kRuntime;
-  // A config tenant: the digest of its config entry when the config last wrote it ("" else).
+  // A config tenant: the digest of its config entry when the config last wrote it ("" else),
+  // keyed by the vault when its credentials are sealed (tenants/changes.cc kept_digest).
   std::string config_digest;
 };
 

@@ -250,6 +250,13 @@ TEST_P(EcommpayDirectoryTest, KeysAreSealedOpenedAndRotatedWithTheirCallbacksKey
   EXPECT_EQ(key_of_secret("777", "configured-secret-key"), 0U);
   const auto config_stored = store_->get_record("", kTenantRecord, "ecommpay:777").value();
   EXPECT_EQ(config_stored->find("configured-secret-key"), std::string::npos);
+  // Its config digest is keyed by the vault: the store alone confirms no guess of the key.
+  const auto config_record = record_from_json(*config_stored);
+  ASSERT_TRUE(config_record);
+  EXPECT_NE(config_record->config_digest, "");
+  EXPECT_NE(config_record->config_digest, config.digest);
+  ASSERT_EQ(changes_->write_config_tenants({config}), "");  // unchanged: not written again
+  EXPECT_EQ(entry("777").record.revision, config_record->revision);
 }
 
 TEST_P(EcommpayDirectoryTest, OnboardingWithoutAVaultIsRefused) {

@@ -400,6 +400,38 @@ TEST_P(DirectoryTest, ConfigTenantsAreWrittenOnceAndRewrittenWhenTheirEntryChang
   EXPECT_TRUE(directory_->authenticate("qiwi", "config-token-abcdefghij").tenant);
 }
 
+// Settings the store keeps that no longer decode (another version wrote them, or a hand in the
+// database) refuse the changes that read them, and the config writes its own again: no crash.
+TEST_P(DirectoryTest, UnreadableStoredSettingsAreRefusedNotFatal) {
+  ConfigTenant t{{"qiwi", "odd"},
+                 kind_.encode(*kind_.decode(parse(kSettings), nullptr)),
+                 {"config-token-odd-0123456789"},
+                 "digest-odd"};
+  ASSERT_EQ(changes_->write_config_tenants({t}), "");
+  {
+    auto record = record_from_json(*store_->get_record("", kTenantRecord, "qiwi:odd").value());
+    ASSERT_TRUE(record);
+    record->settings = R"({"funders":"many"})";
+    auto txn = store_->begin();
+    txn->prepare({});
+    txn->update_record("", kTenantRecord, "qiwi:odd", to_json(*record));
+    ASSERT_TRUE(txn->commit().ok);
+  }
+  const ChangeResult patched = wait([&](ChangeCallback cb) {
+    changes_->apply_settings({"qiwi", "odd"}, Changes::merge(parse("{}")), std::move(cb));
+  });
+  EXPECT_EQ(patched.error, ChangeError::kUnreadable);
+  EXPECT_EQ(change_error_code(patched.error), "tenant.settings.unreadable");
+  EXPECT_EQ(wait([&](ChangeCallback cb) { changes_->close({"qiwi", "odd"}, std::move(cb)); }).error,
+            ChangeError::kUnreadable);
+  // The entry is unchanged in the config, yet what the store keeps does not decode: rewritten.
+  ASSERT_EQ(changes_->write_config_tenants({t}), "");
+  const auto again = record_from_json(*store_->get_record("", kTenantRecord, "qiwi:odd").value());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->settings, t.settings);
+  EXPECT_EQ(again->revision, 2);
+}
+
 // Each route of the admin API's tenants names its role: a caller without it is refused before
 // anything is read or changed.
 TEST_P(DirectoryTest, AdminRoutesNeedTheirRoles) {
