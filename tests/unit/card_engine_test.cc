@@ -404,7 +404,7 @@ TEST_P(CardEngineTest, ARestartAsksTheStatusOfAnUnknownOutcome) {
 TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
   // Asked at each payout, for the tenant that pays; another tenant of the provider has none.
   cards_->set_limits_source([](const Tenant& tenant) -> std::optional<CardLimits> {
-    if (tenant != kTenant) return std::nullopt;
+    if (tenant != kTenant) return CardLimits{};
     return CardLimits{.single_max = 1000, .total_max = 1500, .count_max = 2};
   });
   EXPECT_EQ(run(request("big", 1001)).payout.decline_code, kDeclineCardSingle);
@@ -431,13 +431,13 @@ TEST_P(CardEngineTest, PerCardLimitsCountCreditsThatDidNotFail) {
 }
 
 // A limits source (the tenant directory's settings) is asked as each payout reserves: a change
-// of what it answers applies to the next payout, and a tenant it gives none has no limits.
+// of what it answers applies to the next payout; limits it cannot give decline the payout.
 TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
   std::optional<CardLimits> given = CardLimits{.single_max = 500};
   std::mutex mutex;
   cards_->set_limits_source([&](const Tenant& t) -> std::optional<CardLimits> {
     std::lock_guard lock(mutex);
-    return t == kTenant ? given : std::nullopt;
+    return t == kTenant ? given : CardLimits{};
   });
   EXPECT_EQ(run(request("over", 501)).payout.decline_code, kDeclineCardSingle);
   auto within = submit(request("within", 400));
@@ -452,7 +452,13 @@ TEST_P(CardEngineTest, LimitsFromTheSourceApplyToTheNextPayoutWithoutARestart) {
   EXPECT_EQ(wait(raised).payout.status, store::PayoutStatus::kSuccess);
   {
     std::lock_guard lock(mutex);
-    given.reset();  // none: no limits
+    given.reset();  // unknown (settings that do not decode): declined, nothing reserved
+  }
+  EXPECT_EQ(run(request("unknown", 100)).payout.decline_code, kDeclineLimitsUnknown);
+  EXPECT_EQ(transit().available(), 10'000 - 400 - 501);
+  {
+    std::lock_guard lock(mutex);
+    given = CardLimits{};  // none: no limits
   }
   auto unlimited = submit(request("unlimited", 5000));
   rail_.next().done(approved());

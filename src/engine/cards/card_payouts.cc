@@ -145,8 +145,7 @@ void CardPayouts::on_outbox(std::function<void()> wake) {
 void CardPayouts::set_limits_source(LimitsSource source) { limits_source_ = std::move(source); }
 
 card_jobs::ReserveRules CardPayouts::reserve_rules(const Tenant& tenant) const {
-  std::optional<CardLimits> limits = limits_source_ ? limits_source_(tenant) : std::nullopt;
-  return {limits.value_or(CardLimits{}), &rails_.routing()};
+  return {limits_source_ ? limits_source_(tenant) : CardLimits{}, &rails_.routing()};
 }
 
 // Tells the payout's dialect of its new state, inside the batch (see CardNotifier). A message

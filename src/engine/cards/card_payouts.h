@@ -72,8 +72,10 @@ class CardPayouts {
   void stop();
 
   // Where a tenant's per-card limits come from when a payout reserves: `source`, asked each time
-  // (the tenant directory's settings, so a change of them applies without a restart); a tenant it
-  // gives none has no limits. Before start(); `source` is quick and callable from any thread.
+  // (the tenant directory's settings, so a change of them applies without a restart). A tenant it
+  // gives nullopt has limits no one can read (its settings do not decode): its payouts are declined
+  // kDeclineLimitsUnknown, never paid unlimited; CardLimits{} is none. Without a source, none.
+  // Before start(); `source` is quick and callable from any thread.
   using LimitsSource = std::function<std::optional<CardLimits>(const Tenant& tenant)>;
   void set_limits_source(LimitsSource source);
   // Notifications for the tenants of `provider` (Tenant::provider, e.g. "ecommpay").

@@ -3,6 +3,7 @@
 // batch is durable. Internal to src/engine/cards.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "engine/cards/order.h"
@@ -20,7 +21,7 @@ using Notify = std::function<bool(store::WriteTxn&, const store::PayoutRecord&, 
 // What the batch that reserves a payout checks: the card's limits, and the routing that chooses
 // its rail. `routing` is the engine's (alive while it runs); only the jobs that reserve need it.
 struct ReserveRules {
-  CardLimits limits;
+  std::optional<CardLimits> limits;  // nullopt: unknown, and the payout is declined
   const rails::Routing* routing = nullptr;
 };
 

@@ -27,6 +27,9 @@ inline constexpr std::string_view kDeclineNoRoute = "NO_ROUTE";
 inline constexpr std::string_view kDeclineCardSingle = "CARD_LIMIT_SINGLE";
 inline constexpr std::string_view kDeclineCardTotal = "CARD_LIMIT_TOTAL";
 inline constexpr std::string_view kDeclineCardCount = "CARD_LIMIT_COUNT";
+// The tenant's per-card limits could not be read (its settings do not decode on this node): the
+// payout is declined before anything is reserved, never paid without its limits.
+inline constexpr std::string_view kDeclineLimitsUnknown = "LIMITS_UNKNOWN";
 
 // Any per-card limit, including the single code earlier releases stored ("CARD_LIMIT_EXCEEDED").
 inline bool is_card_limit(std::string_view decline_code) {

@@ -72,7 +72,8 @@ Step reserve(WriteTxn& txn, OrderState s, const ReserveRules& rules,
   Account* funder = txn.account(p.source_account_id);
   Account* rail = txn.account(p.destination_account_id);
   PAYOUTD_ASSERT(funder && rail, "a card payout's accounts exist");
-  if (const std::string_view limit = use_card(txn, p, s.order, rules.limits, now_ms);
+  if (!rules.limits) return transitions::decline(std::move(s), kDeclineLimitsUnknown, now_ms);
+  if (const std::string_view limit = use_card(txn, p, s.order, *rules.limits, now_ms);
       !limit.empty()) {
     return transitions::decline(std::move(s), limit, now_ms);
   }

@@ -411,7 +411,7 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
   // Any status: a suspended project's payouts in flight, and a closed one's last, are still told.
   const ProjectView p = project(std::string_view(tenant.id));
   const auto key = p.entry ? tenants::signing_credential(*p.entry, now_ms) : std::nullopt;
-  if (!p.settings || !key) {
+  if (!key) {
     spdlog::error("ecommpay payout {}: project {} has no key to sign its callback", payout.id,
                   tenant.id);
     return std::nullopt;
@@ -427,7 +427,9 @@ std::optional<store::OutboxMessage> Dialect::callback(const Tenant& tenant,
   // Not a structured binding: the lambda below captures them.
   const std::pair<int, std::string> answer =
       payout.status == PayoutStatus::kDeclined
-          ? decline_answer(payout.decline_code, p.settings->limits.window_ms)
+          // Settings this node cannot read (LIMITS_UNKNOWN) still let it tell the decline.
+          ? decline_answer(payout.decline_code, p.settings ? p.settings->limits.window_ms
+                                                           : engine::CardLimits{}.window_ms)
           : std::pair<int, std::string>{0, "Success"};
   const int code = answer.first;
   const std::string& message = answer.second;
