@@ -249,11 +249,8 @@ void Dialect::route_now(http::Request& request, const Actor& actor,
   if (payouts_ && payouts_->handle(request, actor, call.path, respond)) return;
   if (route_tenant_section(call)) return;
   if (const Routed found = find_route(kRoutes, request.method, call.path); found.route) {
-    if (!found.method_allowed) {
-      return respond(error(405, "method.not.allowed", found.route->wrong_method));
-    }
-    if (!actor.roles.has(found.route->role)) return respond(role_missing(found.route->role));
-    return (this->*found.route->answer)(call);
+    if (admit(found, actor, respond)) (this->*found.route->answer)(call);
+    return;
   }
   for (Section* section : sections_) {
     if (section->name() == call.path[0] &&

@@ -147,8 +147,12 @@ Page search_by_id(const store::Store& store, store::PayoutSearch q, const std::s
   } else if (const auto order = store.get_record("", engine::kOrderIdIndex, id);
              order.ok() && *order) {
     const std::size_t separator = (*order)->find(engine::kFieldSeparator);
-    q.partner_id = (*order)->substr(separator + 1);
-    q.tenant = (*order)->substr(0, separator);
+    std::string tenant = (*order)->substr(0, separator);
+    // The order of another tenant than the one asked for is not this search's.
+    if (q.tenant.empty() || q.tenant == tenant) {
+      q.partner_id = (*order)->substr(separator + 1);
+      q.tenant = std::move(tenant);
+    }
   } else if (!order.ok()) {
     return Failure{order.error()};
   }
@@ -162,9 +166,12 @@ Page search_by_id(const store::Store& store, store::PayoutSearch q, const std::s
     }
   }
   std::sort(all.begin(), all.end(), newer);
+  // More follow when the partner ids' page had more, or the union is longer than a page; the next
+  // page is every read again after its last payout.
+  const bool more_follow = page->next_id != 0 || all.size() > q.limit;
+  if (all.size() > q.limit) all.resize(q.limit);
   page->next_id = 0;
-  if (all.size() > q.limit) {
-    all.resize(q.limit);
+  if (more_follow && !all.empty()) {
     page->next_created_ms = all.back().created_ms;
     page->next_id = all.back().id;
   }
@@ -224,13 +231,7 @@ bool PayoutsApi::handle(http::Request& request, const Actor& actor,
   };
   const Routed found = find_route(kRoutes, request.method, path);
   if (!found.route) return false;
-  if (!found.method_allowed) {
-    respond(error(405, "method.not.allowed", found.route->wrong_method));
-  } else if (!actor.roles.has(found.route->role)) {
-    respond(role_missing(found.route->role));
-  } else {
-    (this->*found.route->answer)({request, path, respond});
-  }
+  if (admit(found, actor, respond)) (this->*found.route->answer)({request, path, respond});
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "admin/actor.h"
+#include "admin/answers.h"
 
 namespace payoutd::admin {
 
@@ -51,6 +52,21 @@ Routed<Answer> find_route(const Route<Answer> (&routes)[N], std::string_view met
     if (!found.route) found.route = &r;
   }
   return found;
+}
+
+// Whether `actor` may be answered by the route `found` names (REQUIRES: found.route); else it has
+// been answered: 405 for another method of the route's path, 403 without the route's role.
+template <class Answer>
+bool admit(const Routed<Answer>& found, const Actor& actor, const http::Responder& respond) {
+  if (!found.method_allowed) {
+    respond(error(405, "method.not.allowed", found.route->wrong_method));
+    return false;
+  }
+  if (!actor.roles.has(found.route->role)) {
+    respond(role_missing(found.route->role));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace payoutd::admin

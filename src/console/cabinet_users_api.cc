@@ -154,10 +154,8 @@ bool CabinetUsersApi::handle(http::Request& request, const admin::Actor& actor,
   };
   const admin::Routed found = admin::find_route(kRoutes, request.method, path);
   if (!found.route) return false;
-  if (!found.method_allowed) {
-    respond(error(405, "method.not.allowed", found.route->wrong_method));
-  } else if (!actor.roles.has(found.route->role)) {
-    respond(admin::role_missing(found.route->role));
+  if (!admin::admit(found, actor, respond)) {
+    // answered
   } else if (path.size() > 1 && path[1].size() > cabinet::kLoginSizeMax) {
     respond(admin::invalid_id());
   } else {

@@ -87,6 +87,8 @@ class PayoutsAcrossPartnersTest(ServerTestCase):
                          (visa, "card", "SUCCESS"))
         self.assertEqual(self.partner_ids(id=str(by_partner["id"])), [visa])
         self.assertEqual(self.partner_ids(id=visa_order), [visa])
+        self.assertEqual(self.partner_ids(id=visa_order, tenant=BEREKE), [visa])
+        self.assertEqual(self.partner_ids(id=visa_order, tenant=ECOMMPAY), [])  # another's order
         self.assertEqual(self.partner_ids(id=wallet), [wallet])
         self.assertEqual(self.partner_ids(id=unique("nobody")), [])
 
@@ -125,6 +127,19 @@ class PayoutsAcrossPartnersTest(ServerTestCase):
         self.assertGreaterEqual(pages, 3)
         keys = [(p["createdMs"], p["id"]) for p in seen]
         self.assertEqual(keys, sorted(keys, reverse=True))
+
+    def test_an_id_of_two_partners_walks_its_pages(self):
+        # A number: also read as a store id (of no payout), merged with the partner ids' page.
+        shared = str(10**12 + int.from_bytes(os.urandom(4), "big"))
+        self.assertEqual(self.api.payout(shared, BONUS, next(iter(CLIENTS)), "1.00").status, 200)
+        self.assertEqual(self.api.perform(shared, pan=CARD_OK, amount=100).json["orderStatus"], "2")
+        first = self.search(id=shared, limit=1)
+        self.assertEqual(len(first["payouts"]), 1)
+        self.assertIn("nextCursor", first)
+        second = self.search(id=shared, limit=1, cursor=first["nextCursor"])
+        self.assertEqual(len(second["payouts"]), 1)
+        self.assertEqual({first["payouts"][0]["tenant"], second["payouts"][0]["tenant"]},
+                         {QIWI, BEREKE})
 
     def test_bad_parameters_are_refused_precisely(self):
         for query in ({"card": "4111111111111111"}, {"card": "4111"}, {"card": "41111a******1111"},

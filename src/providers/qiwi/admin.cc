@@ -187,15 +187,7 @@ bool AdminSection::handle(http::Request& request, const admin::Actor& actor,
     respond(admin::error(404, "route.not.found", "operations are recorded only in the sandbox"));
     return true;
   }
-  if (!found.method_allowed) {
-    respond(admin::error(405, "method.not.allowed", found.route->wrong_method));
-    return true;
-  }
-  if (!actor.roles.has(found.route->role)) {
-    respond(admin::role_missing(found.route->role));
-    return true;
-  }
-  (this->*found.route->answer)(call);
+  if (admin::admit(found, actor, respond)) (this->*found.route->answer)(call);
   return true;
 }
 
