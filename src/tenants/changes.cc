@@ -63,7 +63,8 @@ std::shared_ptr<const Settings> decode_stored(const Kind& kind, const Tenant& te
   const json::ParseResult parsed = json::parse(settings);
   std::string problem = parsed.value ? "" : "not JSON";
   auto decoded = parsed.value ? kind.decode(*parsed.value, &problem) : nullptr;
-  if (!decoded) spdlog::error("tenant {}: its stored settings do not decode: {}", tenant.key(), problem);
+  if (!decoded)
+    spdlog::error("tenant {}: its stored settings do not decode: {}", tenant.key(), problem);
   return decoded;
 }
 

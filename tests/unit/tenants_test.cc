@@ -422,7 +422,9 @@ TEST_P(DirectoryTest, UnreadableStoredSettingsAreRefusedNotFatal) {
   });
   EXPECT_EQ(patched.error, ChangeError::kUnreadable);
   EXPECT_EQ(change_error_code(patched.error), "tenant.settings.unreadable");
-  EXPECT_EQ(wait([&](ChangeCallback cb) { changes_->close({"qiwi", "odd"}, std::move(cb)); }).error,
+  EXPECT_EQ(wait([&](ChangeCallback cb) {
+              changes_->close({"qiwi", "odd"}, std::move(cb));
+            }).error,
             ChangeError::kUnreadable);
   // The entry is unchanged in the config, yet what the store keeps does not decode: rewritten.
   ASSERT_EQ(changes_->write_config_tenants({t}), "");
