@@ -157,7 +157,7 @@ Page search_by_id(const store::Store& store, store::PayoutSearch q, const std::s
     return Failure{order.error()};
   }
   if (q.payout_id == 0 && q.partner_id.empty()) return page;
-  const Page more = store.search_payouts(q);
+  Page more = store.search_payouts(q);
   if (!more.ok()) return more;
   auto& all = page->payouts;
   for (const store::PayoutRecord& p : more->payouts) {

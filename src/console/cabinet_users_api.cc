@@ -97,7 +97,8 @@ std::optional<json::Value> body_of(const http::Request& request,
     if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
     std::string members;
     for (const std::string_view a : allowed) members.append(members.empty() ? "" : ", ").append(a);
-    problem = name + ": is not a member of this body (" + members + ")";
+    problem = name;
+    problem.append(": is not a member of this body (").append(members).append(")");
     if (name == "password") problem += "; the password is generated and shown once";
     respond(error(400, "validation.error", problem));
     return std::nullopt;
