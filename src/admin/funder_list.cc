@@ -20,8 +20,7 @@ void Dialect::list_tenant_funders(const Call& call) {
   body += "]}";
   http::Response r;
   r.body = std::move(body);
-  engine_.after_durable(
-      [respond = call.respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
 }
 
 }  // namespace payoutd::admin

@@ -270,8 +270,7 @@ void Requests::show(std::int64_t id, const http::Responder& respond) const {
   if (!r) return respond(error(404, "request.not.found", "no such request"));
   http::Response answer;
   answer.body = render(*r, clock_.now_ms());
-  trail_.committer().after_durable(
-      [respond, answer = std::move(answer)]() mutable { respond(std::move(answer)); });
+  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable());
 }
 
 void Requests::list(const RequestQuery& query, const http::Responder& respond) const {
@@ -298,8 +297,7 @@ void Requests::list(const RequestQuery& query, const http::Responder& respond) c
   w.end_array();
   if (*next > 0) w.key("nextBefore").string(std::to_string(*next));
   w.end_object();
-  trail_.committer().after_durable(
-      [respond, answer = std::move(answer)]() mutable { respond(std::move(answer)); });
+  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable());
 }
 
 }  // namespace payoutd::admin

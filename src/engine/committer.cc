@@ -58,7 +58,29 @@ void Committer::stop() {
   if (syncer_.joinable()) syncer_.join();
 }
 
-void Committer::after_durable(std::function<void()> done) {
+namespace {
+
+// A job that changes nothing: its batch's commit confirms the reads made before it was submitted.
+class ReadBarrier final : public Job {
+ public:
+  ReadBarrier(std::function<void()> done, std::function<void()> failed)
+      : done_(std::move(done)), failed_(std::move(failed)) {}
+  void declare(store::Footprint& /*footprint*/) const override {}
+  void apply(store::WriteTxn& /*txn*/, std::int64_t /*now_ms*/) override {}
+  void complete(const store::Status& status) override { status.ok ? done_() : failed_(); }
+
+ private:
+  std::function<void()> done_, failed_;
+};
+
+}  // namespace
+
+void Committer::after_durable(std::function<void()> done, std::function<void()> failed) {
+  if (store_.read_barrier_needed()) {
+    auto failed_copy = failed;
+    if (!submit(std::make_unique<ReadBarrier>(std::move(done), std::move(failed)))) failed_copy();
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     if (durable_seq_ < committed_seq_) {

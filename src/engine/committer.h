@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -97,10 +98,17 @@ class Committer {
   // lock: for a scrape, not for the request path.
   std::size_t queue_depth() const;
 
-  // Runs `done` once everything committed before this call is durable: at once (on the caller's
-  // thread) when it already is, else on the syncer thread. Reads that answer partners use it, so
-  // no answer shows a state that a crash could still take back.
-  void after_durable(std::function<void()> done);
+  // Runs `done` once every state a read made before this call may have seen is durable, or
+  // `failed` when that cannot be known (the batch that was to confirm it failed: the read's answer
+  // must not go out, the caller answers "unavailable, retry"). Reads that answer partners use it,
+  // so no answer shows a state that a crash or a failover could still take back.
+  // Where the store's reads see only this node's commits (SQLite), everything committed so far
+  // being durable is enough: `done` runs at once (on the caller's thread) when it already is,
+  // else on the syncer thread, and `failed` never. Where they may see another node's commit
+  // before its standby confirmed it (Store::read_barrier_needed), a batch commits after this call
+  // (with a write of its own when it has none: store/postgres/statements.h kCommitBarrier), and
+  // its standby's confirmation covers everything the read saw.
+  void after_durable(std::function<void()> done, std::function<void()> failed);
 
  private:
   using Batch = std::vector<std::unique_ptr<Job>>;
@@ -190,6 +198,20 @@ std::unique_ptr<Job> make_job(Apply apply, Done done) {
       std::move(apply), [](const Apply&, store::Footprint&) {},
       [](const Apply& a, store::WriteTxn& txn, std::int64_t now_ms) { return a(txn, now_ms); },
       std::move(done));
+}
+
+// What an answer says when after_durable could not confirm a read (its `failed`).
+inline constexpr std::string_view kReadNotConfirmed =
+    "the state read could not be confirmed durable (the database is failing over?): retry";
+
+// Committer::after_durable for an answer made from a read: `answer` goes to `respond` once what
+// the read saw is durable, `unavailable` when that cannot be known.
+template <typename Respond, typename Answer>
+void answer_when_durable(Committer& committer, const Respond& respond, Answer answer,
+                         Answer unavailable) {
+  committer.after_durable(
+      [respond, a = std::move(answer)]() mutable { respond(std::move(a)); },
+      [respond, u = std::move(unavailable)]() mutable { respond(std::move(u)); });
 }
 
 }  // namespace payoutd::engine

@@ -184,9 +184,16 @@ class PayoutEngine {
   // Settles a processing payout now if it is due (normally called by the scheduler).
   void settle(std::int64_t payout_id);
 
-  // Runs `done` once every state a read may have seen is durable (see Committer::after_durable).
-  // Every answer built from a read goes out through it.
-  void after_durable(std::function<void()> done) { committer_.after_durable(std::move(done)); }
+  // Runs `done` once every state a read may have seen is durable, or `failed` when that cannot
+  // be known (see Committer::after_durable). Every answer built from a read goes out through it.
+  void after_durable(std::function<void()> done, std::function<void()> failed) {
+    committer_.after_durable(std::move(done), std::move(failed));
+  }
+  // after_durable for an answer made from a read: `answer` through `respond`, or `unavailable`.
+  template <typename Respond, typename Answer>
+  void answer_when_durable(const Respond& respond, Answer answer, Answer unavailable) {
+    engine::answer_when_durable(committer_, respond, std::move(answer), std::move(unavailable));
+  }
 
   Committer& committer() { return committer_; }
   const Committer& committer() const { return committer_; }

@@ -456,6 +456,11 @@ class Store {
   // storage. Called from one thread (the committer's syncer), concurrently with begin()/commit().
   // A failure means committed data may be lost: the caller must not continue.
   virtual Status sync() = 0;
+  // Whether a read may see a commit that is not durable yet and that this node's sync() does not
+  // cover: another node's, visible on a PostgreSQL primary before its synchronous standby has it
+  // (a failover then loses it). A read that answers anyone is then confirmed by a commit of its
+  // own made after it (engine::Committer::after_durable).
+  virtual bool read_barrier_needed() const { return false; }
 
   // Read side: thread-safe, committed state only. A read never throws: a storage failure is its
   // Read's ReadError (the store logs it), which the caller must handle.

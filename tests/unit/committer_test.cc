@@ -32,6 +32,15 @@ class GatedStore final : public testing::ForwardingStore {
     cv_.notify_all();
   }
   int syncs_started() const { return syncs_started_.load(); }
+  // Reads that may see another writer's commit before it is durable (PostgreSQL's), or not.
+  void need_read_barrier(bool need) { read_barrier_ = need; }
+  bool read_barrier_needed() const override { return read_barrier_; }
+  // From now on every batch fails.
+  void fail_commits() { fail_commits_ = true; }
+  std::unique_ptr<store::WriteTxn> begin() override {
+    if (fail_commits_) throw std::runtime_error("the database is failing over");
+    return ForwardingStore::begin();
+  }
 
   store::Status sync() override {
     ++syncs_started_;
@@ -45,6 +54,7 @@ class GatedStore final : public testing::ForwardingStore {
   std::condition_variable cv_;
   bool open_ = false;
   std::atomic<int> syncs_started_{0};
+  std::atomic<bool> read_barrier_{false}, fail_commits_{false};
 };
 
 class CommitterTest : public ::testing::Test {
@@ -80,6 +90,9 @@ class CommitterTest : public ::testing::Test {
           ++completed;
         })));
   }
+  // The `failed` of a read that must be confirmed.
+  static void never() { ADD_FAILURE() << "a read's confirmation failed"; }
+  static void never_answered() { ADD_FAILURE() << "a refused read was answered"; }
   template <typename Pred>
   static bool eventually(Pred pred) {
     for (int i = 0; i < 500; ++i) {
@@ -104,7 +117,7 @@ TEST_F(CommitterTest, JobCompletesOnlyAfterTheSyncCoveringIt) {
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(completed.load(), 0);
   std::atomic<bool> read_answered{false};
-  committer_->after_durable([&] { read_answered = true; });
+  committer_->after_durable([&] { read_answered = true; }, never);
   EXPECT_FALSE(read_answered.load());
   store_->open_gate();
   ASSERT_TRUE(eventually([&] { return completed.load() == 1 && read_answered.load(); }));
@@ -113,8 +126,32 @@ TEST_F(CommitterTest, JobCompletesOnlyAfterTheSyncCoveringIt) {
 
 TEST_F(CommitterTest, ReadWithNothingPendingAnswersAtOnce) {
   bool answered = false;
-  committer_->after_durable([&] { answered = true; });
+  committer_->after_durable([&] { answered = true; }, never);
   EXPECT_TRUE(answered);
+}
+
+// Where another node's commit may be visible before it is durable, a read is confirmed by a batch
+// committed after it, never at once; when that batch fails, the read is refused, not answered.
+TEST_F(CommitterTest, AReadIsConfirmedByALaterCommitWhereOtherNodesWrite) {
+  store_->need_read_barrier(true);
+  std::atomic<bool> answered{false}, refused{false};
+  committer_->after_durable([&] { answered = true; }, [&] { refused = true; });
+  ASSERT_TRUE(eventually([&] { return store_->syncs_started() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(answered.load());  // nothing was pending, yet it waits for its own commit
+  store_->open_gate();
+  ASSERT_TRUE(eventually([&] { return answered.load(); }));
+  EXPECT_FALSE(refused.load());
+
+  store_->fail_commits();
+  std::atomic<bool> answered2{false}, refused2{false};
+  committer_->after_durable([&] { answered2 = true; }, [&] { refused2 = true; });
+  ASSERT_TRUE(eventually([&] { return refused2.load(); }));
+  EXPECT_FALSE(answered2.load());
+  committer_->stop();  // a stopped committer refuses at once
+  std::atomic<bool> refused3{false};
+  committer_->after_durable(never_answered, [&] { refused3 = true; });
+  EXPECT_TRUE(refused3.load());
 }
 
 TEST_F(CommitterTest, FailedBatchCompletesAtOnceAndKeepsTheSequence) {
@@ -126,7 +163,7 @@ TEST_F(CommitterTest, FailedBatchCompletesAtOnceAndKeepsTheSequence) {
   EXPECT_FALSE(ok.load());
   // Reads after a failed batch are not left waiting for a sync that never comes.
   std::atomic<bool> answered{false};
-  committer_->after_durable([&] { answered = true; });
+  committer_->after_durable([&] { answered = true; }, never);
   ASSERT_TRUE(eventually([&] { return answered.load(); }));
   // And the next batch succeeds.
   std::atomic<int> completed2{0};

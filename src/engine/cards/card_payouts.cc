@@ -373,8 +373,8 @@ void CardPayouts::expire_waiters() {
     } catch (const std::exception& e) {
       r = unavailable("storage unavailable");
     }
-    engine_.after_durable(
-        [r = std::move(r), done = std::move(w.done)]() mutable { done(std::move(r)); });
+    engine_.answer_when_durable(w.done, std::move(r),
+                                unavailable(std::string(kReadNotConfirmed)));
   }
 }
 

@@ -273,9 +273,8 @@ void Dialect::get_amount(Call& call) {
   // No transit account: the partner is configured but its accounts were never set up.
   if (!*account) return call.fail(source.empty() ? kNoSettings : kBadSource);
   std::string body = render_balance((*account)->available());
-  cards_.engine().after_durable([respond = call.respond, body = std::move(body)]() mutable {
-    respond(answer(200, std::move(body)));
-  });
+  cards_.engine().answer_when_durable(call.respond, answer(200, std::move(body)),
+                                      error(kTemporaryFailure));
 }
 
 void Dialect::register_payout(Call& call) {
@@ -352,9 +351,8 @@ void Dialect::payout_status(Call& call) {
     return call.fail({400, "98", "Order not found in payout proxy. Check orderId or orderNumber"});
   }
   std::string body = render_order(r, q.language);
-  cards_.engine().after_durable([respond = call.respond, body = std::move(body)]() mutable {
-    respond(answer(200, std::move(body)));
-  });
+  cards_.engine().answer_when_durable(call.respond, answer(200, std::move(body)),
+                                      error(kTemporaryFailure));
 }
 
 }  // namespace payoutd::providers::bereke

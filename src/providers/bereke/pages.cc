@@ -369,23 +369,20 @@ void Pages::form(const http::Request& request, const http::Responder& reply,
   if (elsewhere.empty() &&
       (p.status != PayoutStatus::kProcessing || o.stage != OrderStage::kRegistered))
     elsewhere = finish_path(lang, o.order_id);
-  if (!elsewhere.empty()) {
-    return cards_.engine().after_durable(
-        [respond, r = web::redirect(std::move(elsewhere))]() mutable { respond(std::move(r)); });
-  }
   const Texts& t = texts(lang);
+  if (!elsewhere.empty()) {
+    return cards_.engine().answer_when_durable(respond, web::redirect(std::move(elsewhere)),
+                                               unavailable_page(t));
+  }
   if (o.expires_ms <= SystemClock().now_ms()) {
-    return cards_.engine().after_durable(
-        [respond, body = message_page(t, t.expired, "declined")]() mutable {
-          respond(web::page(200, std::move(body)));
-        });
+    return cards_.engine().answer_when_durable(
+        respond, web::page(200, message_page(t, t.expired, "declined")), unavailable_page(t));
   }
   // The client's saved cards: the order's own client's, of this partner (the tenant's records).
   const auto saved = cards_.saved_cards(tenant, o.client_id);
   if (!saved.ok()) return respond(unavailable_page(t));
-  std::string body = form_page(t, order, *saved, {o.name, {}}, {});
-  cards_.engine().after_durable(
-      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  cards_.engine().answer_when_durable(
+      respond, web::page(200, form_page(t, order, *saved, {o.name, {}}, {})), unavailable_page(t));
 }
 
 void Pages::confirm(const http::Request& request, const http::Responder& respond) {
@@ -451,9 +448,8 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
     // Not confirmed yet: back to the card page.
     return respond(web::redirect(page_path("payment", lang, o.order_id)));
   }
-  std::string body = finish_page(t, order);
-  cards_.engine().after_durable(
-      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  cards_.engine().answer_when_durable(respond, web::page(200, finish_page(t, order)),
+                                      unavailable_page(t));
 }
 
 }  // namespace payoutd::providers::bereke

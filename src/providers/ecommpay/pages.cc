@@ -294,7 +294,8 @@ void Pages::open(const http::Request& request, const http::Responder& reply) {
   // cabinet show it): kept with the order before the page shows it. A link without one, or with
   // the one kept, changes nothing.
   if (description.empty() || description == r.order.description) {
-    return cards_.engine().after_durable([show, r]() { show(r); });
+    return cards_.engine().after_durable([show, r]() { show(r); },
+                                         [respond, &t]() { respond(unavailable_page(t)); });
   }
   cards_.describe(tenant, r.payout.partner_id, std::move(description), show);
 }
@@ -476,8 +477,8 @@ void Pages::result(const http::Request& request, const http::Responder& reply) {
   } else {
     body = result_page(t, r, t.processing, "", "registered", {}, seconds_left(r.order));
   }
-  cards_.engine().after_durable(
-      [respond, body = std::move(body)]() mutable { respond(web::page(200, std::move(body))); });
+  cards_.engine().answer_when_durable(respond, web::page(200, std::move(body)),
+                                      unavailable_page(t));
 }
 
 }  // namespace payoutd::providers::ecommpay

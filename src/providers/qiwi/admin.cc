@@ -312,8 +312,7 @@ void AdminSection::get_client(const Call& call) {
     return call.respond(admin::error(404, "client.not.found", "no such client"));
   http::Response r;
   r.body = render_client(client, *wallets);
-  engine_.after_durable(
-      [respond = call.respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+  engine_.answer_when_durable(call.respond, std::move(r), admin::unavailable());
 }
 
 void AdminSection::operation(const Call& call) {

@@ -51,6 +51,11 @@ bool is_conflict(std::string_view sqlstate) {
   return sqlstate == "23505" || sqlstate == "40001" || sqlstate == "40P01";
 }
 
+bool needs_new_connection(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03" || sqlstate == "25006";
+}
+
 Connection::Connection(const PostgresOptions& o) {
   const std::string timeout = std::to_string(o.connect_timeout_s);
   // The URL comes last, so that whatever it sets wins over these defaults.
@@ -165,8 +170,11 @@ PgError Connection::error_of(const Result& r, std::string_view sql) const {
   std::string message = trimmed(r.raw() ? PQresultErrorMessage(r.raw()) : PQerrorMessage(conn_));
   if (message.empty()) message = trimmed(PQerrorMessage(conn_));
   const std::string_view head = sql.substr(0, std::min(sql.size(), kQuotedSqlChars));
-  return PgError(message + " (in " + std::string(head) + "...)",
-                 state ? std::string(state) : std::string(kConnectionLost));
+  message.append(" (in ").append(head).append("...)");
+  if (state && !needs_new_connection(state)) return PgError(message, state);
+  // The owner replaces this connection (ok() is false) and, as for a lost one, tries again.
+  broken_ = true;
+  return PgError(message, kConnectionLost);
 }
 
 void Connection::check(const Result& r, std::string_view sql) const {

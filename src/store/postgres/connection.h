@@ -18,8 +18,16 @@
 
 namespace payoutd::store::postgres {
 
-// The SQLSTATE of a lost connection; also what a failure without a SQLSTATE counts as.
+// The SQLSTATE of a lost connection; also what a failure without a SQLSTATE counts as, and what
+// every failure that needs_new_connection() names is reported as.
 inline constexpr std::string_view kConnectionLost = "08006";
+
+// Failures after which this connection is of no more use while a new one, to whichever server
+// is the primary now, may succeed: the connection broken (class 08), the server shutting down or
+// not yet accepting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), and a
+// write refused by a server that is, or has just become, a standby (25006
+// read_only_sql_transaction: a primary demoted by a failover, reached by an old connection).
+bool needs_new_connection(std::string_view sqlstate);
 
 struct PgError : StorageError {
   PgError(const std::string& message, std::string_view state) : StorageError(message) {

@@ -16,6 +16,12 @@ namespace payoutd::store::postgres {
 
 inline constexpr const char* kBegin = "BEGIN";
 inline constexpr const char* kCommit = "COMMIT";
+// Before COMMIT: no statement timeout for it. A COMMIT waiting for the synchronous standby that is
+// cancelled (as statement_timeout cancels) returns success with a warning, committed locally and
+// not replicated: a failover could then take back a payout payoutd had answered. Waiting instead,
+// the COMMIT ends when the standby confirms, or when the session ends (a failover terminates it:
+// the outcome is unknown and the batch runs again on the new primary).
+inline constexpr const char* kCommitWithoutTimeout = "SET LOCAL statement_timeout = 0";
 inline constexpr const char* kRollback = "ROLLBACK";
 
 // --- Meta and leases -----------------------------------------------------------------------------
@@ -230,6 +236,14 @@ inline constexpr const char* kUpdatePayouts =
     "FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[], "
     "$6::bigint[]) AS u(id, status, decline_code, pending_transfer_id, updated_ms, due_ms) "
     "WHERE p.id = u.id AND p.id = ANY($1::bigint[])";
+// A batch that writes nothing else writes its node's row of the commit barrier (the key), so that
+// its COMMIT has a transaction id and WAL of its own and waits for the synchronous standby like
+// any other: whatever the batch read (another node's commit, visible on the primary before its
+// standby confirmed it) is then confirmed too, the standby having received the log in order.
+inline constexpr std::uint32_t kCommitBarrierSlots = 64;
+inline constexpr const char* kCommitBarrier =
+    "INSERT INTO records (tenant, kind, key, value) VALUES ('', 'commit-barrier', $1, '') "
+    "ON CONFLICT (tenant, kind, key) DO UPDATE SET value = ''";
 // (tenant, kind, key, value).
 inline constexpr const char* kInsertRecords =
     "INSERT INTO records (tenant, kind, key, value) SELECT * FROM "

@@ -1,5 +1,6 @@
 #include "store/postgres/store.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "core/assert.h"
@@ -9,7 +10,10 @@
 
 namespace payoutd::store::postgres {
 
-PgStore::PgStore(const PostgresOptions& options) : options_(options), readers_(options) {
+PgStore::PgStore(const PostgresOptions& options)
+    : options_(options),
+      commit_barrier_key_(std::to_string(randombytes_uniform(kCommitBarrierSlots))),
+      readers_(options) {
   auto first = connect_waiting(options_);
   if (options_.read_only) {
     schema_version_ = read_schema_version(*first);
@@ -30,6 +34,10 @@ std::unique_ptr<WriteTxn> PgStore::begin() {
     try {
       writer_ = std::make_unique<Connection>(options_);
       spdlog::info("reconnected to PostgreSQL");
+      // The block of ids came from the server before; after a failover the new primary may not
+      // have the nextval() that reserved it (a sequence's WAL is not flushed by itself), and could
+      // hand it to another node: a new connection reserves a new block.
+      next_row_id_ = row_id_end_ = 0;
     } catch (const PgError& e) {
       writer_failure_ = e.what();
       writer_retry_at_ = Steady::now() + std::chrono::milliseconds(options_.reconnect_backoff_ms);

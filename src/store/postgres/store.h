@@ -24,8 +24,11 @@ class PgStore final : public Store {
   // is unreachable (and for reconnect_backoff_ms after each failed attempt), the transaction
   // fails at once.
   std::unique_ptr<WriteTxn> begin() override;
-  // COMMIT returned after the log flush: there is nothing left to make durable.
+  // COMMIT returned after the log flush (and after the synchronous standby confirmed it, where
+  // there is one): there is nothing left to make durable.
   Status sync() override { return Status::Ok(); }
+  // Another node's commit may be visible here before a standby confirmed it (read_barrier_needed).
+  bool read_barrier_needed() const override { return true; }
 
   Read<std::optional<PayoutRecord>> get_payout(std::string_view tenant, PayoutKind kind,
                                                std::string_view partner_id) const override;
@@ -72,6 +75,9 @@ class PgStore final : public Store {
   // Writer thread only: the next id for a transfer or a payout (or an outbox message), from the
   // node's block of kRowIdBlock ids, reserving a new block on `c` when it is used up.
   std::int64_t next_row_id(Connection& c);
+  // The key of this node's row of the commit barrier (write_txn_commit.cc): one of
+  // kCommitBarrierSlots, so that the rows stay few and two nodes seldom share one.
+  const std::string& commit_barrier_key() const { return commit_barrier_key_; }
 
  private:
   using Steady = std::chrono::steady_clock;
@@ -84,6 +90,7 @@ class PgStore final : public Store {
   std::string writer_failure_;
   std::int64_t next_row_id_ = 0;
   std::int64_t row_id_end_ = 0;
+  std::string commit_barrier_key_;
   mutable ReaderPool readers_;
 };
 

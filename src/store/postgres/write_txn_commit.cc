@@ -88,6 +88,10 @@ Status PgWriteTxn::commit() {
     add_payout_updates(steps);
     add_record_writes(steps);
     add_account_updates(steps);
+    if (steps.empty()) {
+      steps.push_back({kCommitBarrier, params_of(std::string_view(store_.commit_barrier_key()))});
+    }
+    steps.push_back({kCommitWithoutTimeout, {}});
     steps.push_back({kCommit, {}});
     c_->pipeline(steps);
     return 0;
