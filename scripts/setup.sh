@@ -48,6 +48,9 @@ test_packages=(
   systemd                     # systemd-analyze verify of the package's unit
   prometheus                  # promtool checks the metrics and alert rules; a real scraper
   haproxy                     # real client addresses behind a proxy (PROXY protocol, X-Forwarded-For)
+  patroni                     # scripts/ha-cluster.sh: the failover tests' three PostgreSQL nodes
+  etcd-server                 # scripts/ha-cluster.sh: the DCS Patroni elects its leader in
+  etcd-client                 # scripts/ha-cluster.sh: etcdctl reads the leader key
 )
 # `make bench`: the reference server and the load generator.
 bench_packages=(
