@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "store/postgres/statements.h"
+#include "store/postgres/store.h"
 #include "store/postgres/write_txn.h"
 
 namespace payoutd::store::postgres {
