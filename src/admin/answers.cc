@@ -90,7 +90,7 @@ void show_funder(engine::PayoutEngine& engine, const http::Responder& respond, c
   if (!*account) return respond(error(404, "funder.not.found", "no such funder"));
   http::Response r;
   r.body = render_funder(**account);
-  engine.answer_when_durable(respond, std::move(r), unavailable());
+  engine.answer_when_durable(respond, std::move(r), unavailable);
 }
 
 void write_outbox_message(json::Writer& w, const store::OutboxMessage& m,

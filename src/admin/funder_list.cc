@@ -20,7 +20,7 @@ void Dialect::list_tenant_funders(const Call& call) {
   body += "]}";
   http::Response r;
   r.body = std::move(body);
-  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable);
 }
 
 }  // namespace payoutd::admin

@@ -72,7 +72,7 @@ void Dialect::audit_log(const Call& call) {
   w.end_array();
   if (page->next_before_seq > 0) w.key("nextBefore").integer(page->next_before_seq);
   w.end_object();
-  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable);
 }
 
 void Dialect::list_requests(const Call& call) {

@@ -237,7 +237,7 @@ bool PayoutsApi::handle(http::Request& request, const Actor& actor,
 
 void PayoutsApi::answer_read(const Call& call, http::Response r) {
   r.headers.emplace_back("Cache-Control", "no-store");
-  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable);
 }
 
 void PayoutsApi::search(const Call& call) {

@@ -270,7 +270,7 @@ void Requests::show(std::int64_t id, const http::Responder& respond) const {
   if (!r) return respond(error(404, "request.not.found", "no such request"));
   http::Response answer;
   answer.body = render(*r, clock_.now_ms());
-  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable());
+  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable);
 }
 
 void Requests::list(const RequestQuery& query, const http::Responder& respond) const {
@@ -297,7 +297,7 @@ void Requests::list(const RequestQuery& query, const http::Responder& respond) c
   w.end_array();
   if (*next > 0) w.key("nextBefore").string(std::to_string(*next));
   w.end_object();
-  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable());
+  engine::answer_when_durable(trail_.committer(), respond, std::move(answer), unavailable);
 }
 
 }  // namespace payoutd::admin

@@ -68,7 +68,7 @@ void Dialect::statement(const Call& call) {
       page.format == reports::Format::kCsv
           ? csv_answer(reports::statement_csv(s), reports::statement_file_name(s), s.next_cursor)
           : json_answer(reports::statement_json(s));
-  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable);
 }
 
 void Dialect::card_payouts_report(const Call& call) {
@@ -112,7 +112,7 @@ void Dialect::card_payouts_report(const Call& call) {
                          ? csv_answer(reports::card_payouts_csv(read.report),
                                       "card-payouts-" + day->date + ".csv", read.report.next_cursor)
                          : json_answer(reports::card_payouts_json(read.report));
-  engine_.answer_when_durable(call.respond, std::move(r), unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), unavailable);
 }
 
 }  // namespace payoutd::admin

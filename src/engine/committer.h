@@ -205,13 +205,14 @@ inline constexpr std::string_view kReadNotConfirmed =
     "the state read could not be confirmed durable (the database is failing over?): retry";
 
 // Committer::after_durable for an answer made from a read: `answer` goes to `respond` once what
-// the read saw is durable, `unavailable` when that cannot be known.
-template <typename Respond, typename Answer>
+// the read saw is durable; when that cannot be known, what `unavailable()` makes (only then: a
+// dialect's error may log).
+template <typename Respond, typename Answer, typename Unavailable>
 void answer_when_durable(Committer& committer, const Respond& respond, Answer answer,
-                         Answer unavailable) {
+                         Unavailable unavailable) {
   committer.after_durable(
       [respond, a = std::move(answer)]() mutable { respond(std::move(a)); },
-      [respond, u = std::move(unavailable)]() mutable { respond(std::move(u)); });
+      [respond, unavailable = std::move(unavailable)]() { respond(unavailable()); });
 }
 
 }  // namespace payoutd::engine

@@ -189,9 +189,10 @@ class PayoutEngine {
   void after_durable(std::function<void()> done, std::function<void()> failed) {
     committer_.after_durable(std::move(done), std::move(failed));
   }
-  // after_durable for an answer made from a read: `answer` through `respond`, or `unavailable`.
-  template <typename Respond, typename Answer>
-  void answer_when_durable(const Respond& respond, Answer answer, Answer unavailable) {
+  // after_durable for an answer made from a read: `answer` through `respond`, or what
+  // `unavailable()` makes (engine::answer_when_durable).
+  template <typename Respond, typename Answer, typename Unavailable>
+  void answer_when_durable(const Respond& respond, Answer answer, Unavailable unavailable) {
     engine::answer_when_durable(committer_, respond, std::move(answer), std::move(unavailable));
   }
 

@@ -373,7 +373,8 @@ void CardPayouts::expire_waiters() {
     } catch (const std::exception& e) {
       r = unavailable("storage unavailable");
     }
-    engine_.answer_when_durable(w.done, std::move(r), unavailable(std::string(kReadNotConfirmed)));
+    engine_.answer_when_durable(w.done, std::move(r),
+                                [] { return unavailable(std::string(kReadNotConfirmed)); });
   }
 }
 

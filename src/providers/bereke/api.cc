@@ -274,7 +274,7 @@ void Dialect::get_amount(Call& call) {
   if (!*account) return call.fail(source.empty() ? kNoSettings : kBadSource);
   std::string body = render_balance((*account)->available());
   cards_.engine().answer_when_durable(call.respond, answer(200, std::move(body)),
-                                      error(kTemporaryFailure));
+                                      [] { return error(kTemporaryFailure); });
 }
 
 void Dialect::register_payout(Call& call) {
@@ -352,7 +352,7 @@ void Dialect::payout_status(Call& call) {
   }
   std::string body = render_order(r, q.language);
   cards_.engine().answer_when_durable(call.respond, answer(200, std::move(body)),
-                                      error(kTemporaryFailure));
+                                      [] { return error(kTemporaryFailure); });
 }
 
 }  // namespace payoutd::providers::bereke

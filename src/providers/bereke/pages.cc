@@ -372,17 +372,19 @@ void Pages::form(const http::Request& request, const http::Responder& reply,
   const Texts& t = texts(lang);
   if (!elsewhere.empty()) {
     return cards_.engine().answer_when_durable(respond, web::redirect(std::move(elsewhere)),
-                                               unavailable_page(t));
+                                               [&t] { return unavailable_page(t); });
   }
   if (o.expires_ms <= SystemClock().now_ms()) {
     return cards_.engine().answer_when_durable(
-        respond, web::page(200, message_page(t, t.expired, "declined")), unavailable_page(t));
+        respond, web::page(200, message_page(t, t.expired, "declined")),
+        [&t] { return unavailable_page(t); });
   }
   // The client's saved cards: the order's own client's, of this partner (the tenant's records).
   const auto saved = cards_.saved_cards(tenant, o.client_id);
   if (!saved.ok()) return respond(unavailable_page(t));
-  cards_.engine().answer_when_durable(
-      respond, web::page(200, form_page(t, order, *saved, {o.name, {}}, {})), unavailable_page(t));
+  cards_.engine().answer_when_durable(respond,
+                                      web::page(200, form_page(t, order, *saved, {o.name, {}}, {})),
+                                      [&t] { return unavailable_page(t); });
 }
 
 void Pages::confirm(const http::Request& request, const http::Responder& respond) {
@@ -449,7 +451,7 @@ void Pages::finish(const http::Request& request, const http::Responder& respond,
     return respond(web::redirect(page_path("payment", lang, o.order_id)));
   }
   cards_.engine().answer_when_durable(respond, web::page(200, finish_page(t, order)),
-                                      unavailable_page(t));
+                                      [&t] { return unavailable_page(t); });
 }
 
 }  // namespace payoutd::providers::bereke

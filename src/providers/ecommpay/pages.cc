@@ -478,7 +478,7 @@ void Pages::result(const http::Request& request, const http::Responder& reply) {
     body = result_page(t, r, t.processing, "", "registered", {}, seconds_left(r.order));
   }
   cards_.engine().answer_when_durable(respond, web::page(200, std::move(body)),
-                                      unavailable_page(t));
+                                      [&t] { return unavailable_page(t); });
 }
 
 }  // namespace payoutd::providers::ecommpay

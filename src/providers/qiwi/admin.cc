@@ -312,7 +312,7 @@ void AdminSection::get_client(const Call& call) {
     return call.respond(admin::error(404, "client.not.found", "no such client"));
   http::Response r;
   r.body = render_client(client, *wallets);
-  engine_.answer_when_durable(call.respond, std::move(r), admin::unavailable());
+  engine_.answer_when_durable(call.respond, std::move(r), admin::unavailable);
 }
 
 void AdminSection::operation(const Call& call) {

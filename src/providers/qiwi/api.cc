@@ -377,9 +377,9 @@ void Dialect::payout_status(const http::Responder& respond, const std::string& p
   }
   http::Response r;
   r.body = render_payout(result.payout, product, options_.utc_offset_minutes);
-  engine_.answer_when_durable(
-      respond, std::move(r),
-      error(503, kServicePayments, "service.unavailable", engine::kReadNotConfirmed));
+  engine_.answer_when_durable(respond, std::move(r), [this] {
+    return error(503, kServicePayments, "service.unavailable", engine::kReadNotConfirmed);
+  });
 }
 
 namespace {
@@ -448,9 +448,9 @@ void Dialect::history(http::Request& request, const http::Responder& respond,
     w.key("cursor").string(cursor.value);
   }
   w.end_object();
-  engine_.answer_when_durable(
-      respond, std::move(r),
-      error(503, kServiceReports, "service.unavailable", engine::kReadNotConfirmed));
+  engine_.answer_when_durable(respond, std::move(r), [this] {
+    return error(503, kServiceReports, "service.unavailable", engine::kReadNotConfirmed);
+  });
 }
 
 }  // namespace payoutd::providers::qiwi
