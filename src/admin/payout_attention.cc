@@ -41,14 +41,14 @@ void payout_events(const store::PayoutRecord& p, const std::optional<engine::Car
                      }});
     }
     if (order->operation_ms > 0) {
-      const engine::CardOrder o = *order;
+      const engine::CardOrder& o = *order;
       out.push_back({o.operation_ms, "rail.answer", [o](json::Writer& w) {
                        w.key("rail").string(o.rail).key("code").string(o.rail_code);
                        w.key("text").string(o.rail_text).key("approval").string(o.approval);
                      }});
     }
     if (order->stage == engine::OrderStage::kAwaiting) {
-      const engine::CardOrder o = *order;
+      const engine::CardOrder& o = *order;
       out.push_back({p.updated_ms, "rail.awaiting", [o](json::Writer& w) {
                        w.key("rail").string(o.rail).key("railState").string(o.rail_state);
                        w.key("checks").integer(o.rail_checks);
@@ -233,7 +233,7 @@ void PayoutsApi::redeliver(const Call& call) {
       [](const std::int64_t& message, store::WriteTxn& txn, std::int64_t now_ms) {
         return redeliver_in(txn, message, now_ms);
       },
-      [respond = call.respond, wake = wake_](Redelivered r, const store::Status& status) {
+      [respond = call.respond, wake = wake_](const Redelivered& r, const store::Status& status) {
         if (!status.ok) return respond(unavailable());
         if (r.outcome == Redelivery::kDue && wake) wake();
         respond(redelivered_answer(r));

@@ -37,7 +37,7 @@ void UserAdmin::generate(const std::string& address,
 }
 
 void UserAdmin::create(const Tenant& tenant, std::string login, Roles roles,
-                       const std::string& address, DoneWithPassword done) {
+                       const std::string& address, const DoneWithPassword& done) {
   auto busy = [done] { done(UserChange::kUnavailable, {}, {}); };
   generate(
       address,
@@ -89,7 +89,7 @@ void UserAdmin::set_disabled(const Tenant& tenant, std::string login, bool disab
 }
 
 void UserAdmin::reset_password(const Tenant& tenant, std::string login, const std::string& address,
-                               DoneWithPassword done) {
+                               const DoneWithPassword& done) {
   auto busy = [done] { done(UserChange::kUnavailable, {}, {}); };
   generate(
       address,

@@ -27,11 +27,11 @@ class UserAdmin {
 
   // `address`: the operator's, whose turn on the credential worker the hashing takes.
   void create(const Tenant& tenant, std::string login, Roles roles, const std::string& address,
-              DoneWithPassword done);
+              const DoneWithPassword& done);
   void set_roles(const Tenant& tenant, std::string login, Roles roles, Done done);
   void set_disabled(const Tenant& tenant, std::string login, bool disabled, Done done);
   void reset_password(const Tenant& tenant, std::string login, const std::string& address,
-                      DoneWithPassword done);
+                      const DoneWithPassword& done);
 
   Users& users() { return users_; }
 
