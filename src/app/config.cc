@@ -439,6 +439,10 @@ void load_storage(const toml::table& root, Config& config) {
   pg.statement_timeout_ms =
       pg_int("postgres_statement_timeout_ms", pg.statement_timeout_ms, 100, 3'600'000);
   pg.lock_timeout_ms = pg_int("postgres_lock_timeout_ms", pg.lock_timeout_ms, 100, 3'600'000);
+  pg.reply_timeout_ms = pg_int("postgres_reply_timeout_ms", pg.reply_timeout_ms, 1000, 3'600'000);
+  if (pg.reply_timeout_ms <= pg.statement_timeout_ms) {
+    fail("storage.postgres_reply_timeout_ms", "must be above postgres_statement_timeout_ms");
+  }
   pg.idle_in_transaction_timeout_ms = pg_int("postgres_idle_in_transaction_timeout_ms",
                                              pg.idle_in_transaction_timeout_ms, 1000, 3'600'000);
   pg.reconnect_backoff_ms =

@@ -204,6 +204,10 @@ store::Status Committer::run_batch(Batch& batch, std::uint64_t& seq, Steady::tim
         seq = ++committed_seq_;
       }
       status = txn->commit();
+    } catch (const store::TxnFailed& e) {
+      // The storage failed under the batch (rolled back): a conflict or a lost connection runs
+      // it again on a new transaction.
+      status = e.status();
     } catch (const std::exception& e) {
       // A bug or an allocation failure inside a job: the transaction is rolled back by its
       // destructor, and every job of the batch learns that nothing happened.

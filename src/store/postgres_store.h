@@ -26,6 +26,11 @@ struct PostgresOptions {
   int connect_timeout_s = 3;
   int statement_timeout_ms = 10000;
   int lock_timeout_ms = 5000;  // waiting for another node's batch to release an account
+  // The longest wait for any reply of the server, COMMIT's included (a COMMIT waits for the
+  // synchronous standby without a statement timeout): a server that stops answering (frozen, not
+  // dead) breaks the connection after this, and the batch's outcome is unknown. Above
+  // statement_timeout_ms, so that the server's own timeout ends a slow statement first.
+  int reply_timeout_ms = 15000;
   // A session that sits in a transaction this long (a frozen node) is ended by the server, so
   // its locks do not hold the other nodes up.
   int idle_in_transaction_timeout_ms = 30000;

@@ -26,6 +26,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -224,6 +225,22 @@ struct Status {
   static Status Conflict(std::string m) { return {false, true, std::move(m)}; }
 };
 
+// Thrown by a write transaction from the call that found its storage failing under it (a lost
+// connection, a conflict with another node, a database that cannot be reached), and from every
+// call after it. What the transaction read or wrote is void: a job must not go on computing from
+// an answer the storage never gave (an account it would take for missing, a payout it would take
+// for new). The transaction has rolled back; whoever runs it reports `status`, and runs the batch
+// again when it is a conflict.
+class TxnFailed : public std::runtime_error {
+ public:
+  explicit TxnFailed(Status status)
+      : std::runtime_error(status.message), status_(std::move(status)) {}
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
 // What a batch is going to touch, declared by its jobs before any of them runs. The views point
 // into the jobs, which outlive the batch's transaction.
 // A page of one tenant's payouts (the partner cabinet's list), newest first: wallet and card
@@ -357,6 +374,7 @@ struct Footprint {
   }
 };
 
+// Any call but commit() may throw TxnFailed; commit() returns the failure instead.
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CASHBACK, CLIENTS, CORPORATE_BALANCE,  # noqa: E402
+from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CARD_SLOW_OK, CASHBACK, CLIENTS, CORPORATE_BALANCE,  # noqa: E402
                      CORPORATE_BINDING, PROCESSING_CLIENT, Api,
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
                      shared_cluster, unique)
@@ -130,6 +130,29 @@ class TwoNodesTest(NodesTestCase):
         # The same id with another body is a conflict on either node.
         self.assertError(api_b.payout(ids[0], BONUS, C1, "3.01"), 409, "transaction.id.conflict")
         self.assertError(api_a.payout(ids[1], CASHBACK, C1, "3.00"), 409, "transaction.id.conflict")
+        self.assertAuditClean()
+
+    def test_a_card_payout_sent_again_to_the_other_node_is_answered_with_the_rails_answer(self):
+        # The rail takes 2 s to answer, and the slow test card is answered "processing" first,
+        # then final when its status is asked (a second later, 2 s more). Node B, which holds
+        # the copy, learns of the first answer only from the database: it must answer with it
+        # ("1"), not wait out waiter_timeout_ms (8 s), by which time the order is final ("2").
+        slow = {"latency_ms = 100 ": "latency_ms = 2000 "}
+        nodes = [self.new_server(postgres_url=self.server.postgres_url, config_replace=slow)
+                 for _ in range(2)]
+        api_a, api_b = (Api(n) for n in nodes)
+        for api in (api_a, api_b):
+            self.addCleanup(api.close)
+        order = unique("copy")
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(api_a.perform, order, CARD_SLOW_OK, amount=700)
+            time.sleep(0.5)  # node A has sent it and waits for the rail
+            copy = pool.submit(api_b.perform, order, CARD_SLOW_OK, amount=700)
+            answers = [first.result(), copy.result()]
+        for r in answers:
+            self.assertEqual(r.status, 200, r.raw)
+            self.assertEqual(r.json["orderStatus"], "1", r.raw)
+        self.assertEqual(answers[0].json["orderId"], answers[1].json["orderId"])
         self.assertAuditClean()
 
     def test_one_id_with_two_different_bodies_on_two_nodes_at_once_is_one_payout(self):

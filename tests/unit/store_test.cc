@@ -71,13 +71,18 @@ Transfer transfer_spec(std::int64_t from, std::int64_t to, TransferKind kind,
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
-  // Runs `f` in one transaction of `store` (prepared with `footprint`) and commits it.
+  // Runs `f` in one transaction of `store` (prepared with `footprint`) and commits it; the
+  // status of the commit, or of the failure the transaction threw (as the committer takes it).
   template <typename F>
   Status in_txn(Store& store, F f, const Footprint& footprint = {}) {
-    auto txn = store.begin();
-    txn->prepare(footprint);
-    f(*txn);
-    return txn->commit();
+    try {
+      auto txn = store.begin();
+      txn->prepare(footprint);
+      f(*txn);
+      return txn->commit();
+    } catch (const TxnFailed& e) {
+      return e.status();
+    }
   }
   template <typename F>
   Status in_txn(F f, const Footprint& footprint = {}) {

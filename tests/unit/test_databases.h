@@ -25,6 +25,8 @@ class TestDatabase {
   TestDatabase& operator=(const TestDatabase&) = delete;
 
   Backend backend() const { return backend_; }
+  // The SQLite file, or the PostgreSQL database's URL.
+  const std::string& location() const { return location_; }
   // A store on this database (each call a new one; SQLite allows one writer at a time).
   std::unique_ptr<store::Store> open(int schema_version_target = 0) const;
   std::unique_ptr<store::Store> open_read_only() const;

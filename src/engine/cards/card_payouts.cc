@@ -3,12 +3,16 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "engine/cards/card_store.h"
 #include "engine/cards/hosted_jobs.h"
@@ -23,9 +27,10 @@ using store::WriteTxn;
 
 namespace {
 
-// The scheduler's id of the check on requests waiting too long; payout ids are positive.
+// The scheduler's id of the check on waiting requests; payout ids are positive. Each check answers
+// those that waited too long, and those whose payout another node sent and the rail has answered.
 constexpr std::int64_t kWaiterCheck = -1;
-constexpr std::int64_t kWaiterCheckIntervalMs = 1000;
+constexpr std::int64_t kWaiterCheckIntervalMs = 250;
 constexpr std::size_t kResumeMax = 1'000'000;
 constexpr std::string_view kVaultKey = "data-key";
 // The saved cards a page offers one client: more would not fit a page.
@@ -48,6 +53,7 @@ struct CardPayouts::Shared {
     std::int64_t deadline_ms;
     std::string tenant, partner_id;  // the payout's stored tenant key
     CardPayoutCallback done;
+    bool sends = false;  // this request sends the payout: notify() answers its payout's waiters
   };
   std::unordered_map<std::int64_t, std::vector<Waiter>> waiters;
   bool stopping = false;
@@ -314,21 +320,23 @@ void CardPayouts::send_when_due(const CardPayoutResult& r) {
 void CardPayouts::answer_when_sent(CardPayoutResult r, const Sealed* sealed,
                                    CardPayoutCallback done) {
   // An order waiting out a kNotSent backoff has no answer coming soon: answered as it stands.
-  const bool in_flight = r.error == OrderError::kNone &&
-                         r.payout.status == PayoutStatus::kProcessing &&
-                         r.order.stage == OrderStage::kSending &&
-                         !transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms());
-  if (!in_flight) return done(std::move(r));
-  wait_for_rail(r.payout, done);
+  if (!awaits_rail(r)) return done(std::move(r));
+  wait_for_rail(r.payout, r.fresh, done);
   if (r.fresh) dispatch(r.payout, r.order, sealed);
 }
 
-void CardPayouts::wait_for_rail(const PayoutRecord& p, CardPayoutCallback done) {
+bool CardPayouts::awaits_rail(const CardPayoutResult& r) const {
+  return r.error == OrderError::kNone && r.payout.status == PayoutStatus::kProcessing &&
+         r.order.stage == OrderStage::kSending &&
+         !transitions::waits_to_send(card_jobs::state_of(r), clock_.now_ms());
+}
+
+void CardPayouts::wait_for_rail(const PayoutRecord& p, bool sends, CardPayoutCallback done) {
   {
     std::lock_guard lock(shared_->mutex);
     if (!shared_->stopping) {
-      shared_->waiters[p.id].push_back(
-          {clock_.now_ms() + options_.waiter_timeout_ms, p.tenant, p.partner_id, std::move(done)});
+      shared_->waiters[p.id].push_back({clock_.now_ms() + options_.waiter_timeout_ms, p.tenant,
+                                        p.partner_id, std::move(done), sends});
       return;
     }
   }
@@ -347,35 +355,49 @@ void CardPayouts::notify(const CardPayoutResult& r) {
   for (auto& w : waiting) w.done(r);
 }
 
-// Requests that waited longer than waiter_timeout_ms get the payout as it stands.
+// Requests that waited longer than waiter_timeout_ms get the payout as it stands. A payout none
+// of whose waiters sends it went to the rail from another node (or from this one's timers), and
+// no notify() here may come: its stored state is read, and once the rail has answered, its
+// waiters get it.
 void CardPayouts::expire_waiters() {
   const std::int64_t now = clock_.now_ms();
-  std::vector<std::pair<std::int64_t, Shared::Waiter>> late;
+  std::vector<Shared::Waiter> late;
+  std::vector<std::tuple<std::int64_t, std::string, std::string>> sent_elsewhere;
   {
     std::lock_guard lock(shared_->mutex);
     for (auto it = shared_->waiters.begin(); it != shared_->waiters.end();) {
       auto& list = it->second;
-      for (auto w = list.begin(); w != list.end();) {
-        if (w->deadline_ms <= now) {
-          late.emplace_back(it->first, std::move(*w));
-          w = list.erase(w);
-        } else {
-          ++w;
-        }
+      const auto expired = std::stable_partition(
+          list.begin(), list.end(), [&](const Shared::Waiter& w) { return w.deadline_ms > now; });
+      std::move(expired, list.end(), std::back_inserter(late));
+      list.erase(expired, list.end());
+      if (!list.empty() &&
+          std::none_of(list.begin(), list.end(), [](const Shared::Waiter& w) { return w.sends; })) {
+        sent_elsewhere.emplace_back(it->first, list.front().tenant, list.front().partner_id);
       }
       it = list.empty() ? shared_->waiters.erase(it) : std::next(it);
     }
   }
-  for (auto& [id, w] : late) {
-    CardPayoutResult r;
-    try {
-      r = get_stored(w.tenant, w.partner_id);
-    } catch (const std::exception& e) {
-      r = unavailable("storage unavailable");
+  for (Shared::Waiter& w : late) answer_stored(get_stored(w.tenant, w.partner_id), w.done);
+  for (const auto& [id, tenant, partner_id] : sent_elsewhere) {
+    CardPayoutResult r = get_stored(tenant, partner_id);
+    if (r.error == OrderError::kUnavailable || awaits_rail(r)) continue;  // asked again next check
+    std::vector<Shared::Waiter> waiting;
+    {
+      std::lock_guard lock(shared_->mutex);
+      auto it = shared_->waiters.find(id);
+      if (it == shared_->waiters.end()) continue;
+      waiting.swap(it->second);
+      shared_->waiters.erase(it);
     }
-    engine_.answer_when_durable(w.done, std::move(r),
-                                [] { return unavailable(std::string(kReadNotConfirmed)); });
+    for (Shared::Waiter& w : waiting) answer_stored(r, w.done);
   }
+}
+
+// A read's answer to a waiting request, once every commit it may have seen is durable.
+void CardPayouts::answer_stored(CardPayoutResult r, const CardPayoutCallback& done) {
+  engine_.answer_when_durable(done, std::move(r),
+                              [] { return unavailable(std::string(kReadNotConfirmed)); });
 }
 
 // --- commands -----------------------------------------------------------------------------------

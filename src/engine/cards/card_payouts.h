@@ -174,9 +174,13 @@ class CardPayouts {
   void send_when_due(const CardPayoutResult& result);
   // A command's answer once the order is final or the rail has answered (see submit).
   void answer_when_sent(CardPayoutResult result, const Sealed* sealed, CardPayoutCallback done);
-  void wait_for_rail(const store::PayoutRecord& payout, CardPayoutCallback done);
+  // Whether the order was sent and the rail's first answer is still to come.
+  bool awaits_rail(const CardPayoutResult& result) const;
+  // `sends`: the request sends the payout itself (notify() will answer it).
+  void wait_for_rail(const store::PayoutRecord& payout, bool sends, CardPayoutCallback done);
   void notify(const CardPayoutResult& result);
   void expire_waiters();
+  void answer_stored(CardPayoutResult result, const CardPayoutCallback& done);
   bool write_notifications(store::WriteTxn& txn, const store::PayoutRecord& payout,
                            const CardOrder& order, std::int64_t now_ms);
 

@@ -1,8 +1,10 @@
 #include "store/postgres/connection.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -56,7 +58,7 @@ bool needs_new_connection(std::string_view sqlstate) {
          sqlstate == "57P03" || sqlstate == "25006";
 }
 
-Connection::Connection(const PostgresOptions& o) {
+Connection::Connection(const PostgresOptions& o) : reply_timeout_ms_(o.reply_timeout_ms) {
   const std::string timeout = std::to_string(o.connect_timeout_s);
   // The URL comes last, so that whatever it sets wins over these defaults.
   const char* keys[] = {"connect_timeout",
@@ -91,14 +93,58 @@ Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
 
-void Connection::exec(const char* sql) { check(Result(PQexec(conn_, sql)), sql); }
+void Connection::exec(const char* sql) {
+  if (PQsendQuery(conn_, sql) != 1) throw lost("send");
+  check(command_result(), sql);
+}
 
 Result Connection::query(std::string_view sql, const Params& params) {
   const std::string& name = prepared(sql);
   const auto values = params.pointers();
-  Result r(PQexecPrepared(conn_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0));
+  if (PQsendQueryPrepared(conn_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0) !=
+      1) {
+    throw lost("send");
+  }
+  Result r = command_result();
   check(r, sql);
   return r;
+}
+
+// A frozen server (a stopped process, a paused machine) keeps its TCP connections open and never
+// answers; neither keepalives nor tcp_user_timeout notice it, and a blocking call would wait for
+// as long as it stays frozen. So every wait for the server's reply has a deadline.
+Result Connection::next_result() {
+  const auto deadline = Steady::now() + std::chrono::milliseconds(reply_timeout_ms_);
+  while (PQisBusy(conn_) == 1) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now()).count();
+    if (left <= 0) {
+      broken_ = true;
+      throw PgError("PostgreSQL did not answer within " + std::to_string(reply_timeout_ms_) +
+                        " ms (storage.postgres_reply_timeout_ms)",
+                    kConnectionLost);
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) throw lost("poll");
+    if (ready > 0 && PQconsumeInput(conn_) != 1) throw lost("read");
+  }
+  return Result(PQgetResult(conn_));
+}
+
+// Every result of the command sent (several for statements separated by semicolons), as PQexec
+// gives them: the first failure, or else the last result.
+Result Connection::command_result() {
+  Result kept;
+  bool failed = false;
+  for (Result r = next_result(); r.raw(); r = next_result()) {
+    if (failed) continue;
+    const ExecStatusType status = PQresultStatus(r.raw());
+    failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+    kept = std::move(r);
+  }
+  if (!kept.raw() && !ok()) throw lost("result");
+  return kept;
 }
 
 std::vector<Result> Connection::pipeline(const std::vector<Step>& steps) {
@@ -130,7 +176,7 @@ std::optional<PgError> Connection::receive_pipeline(const std::vector<Step>& ste
   std::optional<PgError> failure;
   std::size_t index = 0;
   for (;;) {
-    Result r(PQgetResult(conn_));
+    Result r = next_result();
     if (!r.raw()) {
       // The end of one step's results.
       if (!ok() || index >= steps.size()) throw lost("pipeline");
@@ -154,7 +200,8 @@ const std::string& Connection::prepared(std::string_view sql) {
   if (it != names_.end()) return it->second;
   std::string name = "s" + std::to_string(names_.size());
   const std::string text(sql);
-  check(Result(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr)), sql);
+  if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) != 1) throw lost("send");
+  check(command_result(), sql);
   return names_.emplace(text, std::move(name)).first->second;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // A connection to PostgreSQL: connecting (libpq's keepalives and timeouts, the session's
 // settings), prepared statements (prepared on first use, per connection), and pipelines that send
-// several statements in one round trip. Failures throw PgError with the statement's SQLSTATE.
+// several statements in one round trip. Every wait for a reply has a deadline (reply_timeout_ms:
+// then the connection is broken, kConnectionLost). Failures throw PgError with the statement's
+// SQLSTATE.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -79,6 +81,11 @@ class Connection {
     }
   };
 
+  // The next result of what was sent, waiting at most reply_timeout_ms for it; null after the
+  // last of a command's (or a pipeline step's) results.
+  Result next_result();
+  // Every result of one command sent: the first failure, or else the last result.
+  Result command_result();
   const std::string& prepared(std::string_view sql);
   void send_pipeline(const std::vector<Step>& steps);
   std::optional<PgError> receive_pipeline(const std::vector<Step>& steps,
@@ -88,6 +95,7 @@ class Connection {
   void check(const Result& r, std::string_view sql) const;
 
   PGconn* conn_ = nullptr;
+  int reply_timeout_ms_;
   mutable bool broken_ = false;
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> names_;
 };

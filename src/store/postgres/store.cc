@@ -26,7 +26,11 @@ PgStore::PgStore(const PostgresOptions& options)
 
 std::unique_ptr<WriteTxn> PgStore::begin() {
   PAYOUTD_ASSERT(!options_.read_only, "a read-only store has no write transactions");
-  if (writer_ && !writer_->ok()) writer_.reset();
+  if (writer_ && !writer_->ok()) {
+    // The batch that found it broken has logged why (the committer's failure line).
+    spdlog::warn("PostgreSQL: the writing connection broke; opening a new one");
+    writer_.reset();
+  }
   if (!writer_) {
     if (Steady::now() < writer_retry_at_) {
       return std::make_unique<PgWriteTxn>(*this, nullptr, writer_failure_);

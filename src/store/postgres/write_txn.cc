@@ -168,12 +168,10 @@ std::vector<Account*> PgWriteTxn::find_accounts_by_owner(std::string_view tenant
                                                          std::string_view owner) {
   std::string key = account_key(tenant, kind, owner);
   if (!owners_loaded_.count(key)) {
-    const bool loaded = guarded([&] {
+    guarded([&] {
       begin_if_needed();
-      keep_rows(c_->query(kLockAccountsByOwner, params_of(tenant, number(kind), owner)));
-      return true;
+      return keep_rows(c_->query(kLockAccountsByOwner, params_of(tenant, number(kind), owner)));
     });
-    if (!loaded) return {};
     owners_loaded_.insert(std::move(key));
   }
   std::vector<Account*> result;
@@ -195,8 +193,6 @@ Account* PgWriteTxn::insert_account(const Account& account) {
     const Result r = c_->query(kInsertAccount, Params().add_fields(a, new_account_fields));
     return Row(r, 0).i64(0);
   });
-  // A failed transaction still hands out a distinct account; its commit will fail anyway.
-  if (a.id == 0) a.id = -static_cast<std::int64_t>(accounts_.size() + 1);
   absent_codes_.erase(account_key(a.tenant, a.kind, a.code));
   return keep(a);
 }
@@ -209,7 +205,6 @@ std::int64_t PgWriteTxn::next_row_id() {
 
 std::int64_t PgWriteTxn::insert_transfer(const Transfer& transfer) {
   const std::int64_t id = next_row_id();
-  if (failed_) return 0;
   new_transfer_index_[id] = new_transfers_.size();
   new_transfers_.push_back(transfer);
   new_transfers_.back().id = id;
@@ -257,7 +252,6 @@ std::optional<PayoutRecord> PgWriteTxn::find_payout_by_id(std::int64_t id) {
 std::int64_t PgWriteTxn::add_payout(const PayoutRecord& payout) {
   PayoutRecord p = payout;
   p.id = next_row_id();
-  if (failed_) return 0;
   new_payouts_.push_back(p.id);
   keep_payout(std::move(p));
   payouts_.at(new_payouts_.back()).inserted = true;
@@ -269,7 +263,7 @@ std::int64_t PgWriteTxn::add_payout(const PayoutRecord& payout) {
 std::int64_t PgWriteTxn::insert_payout(const PayoutRecord& payout) { return add_payout(payout); }
 
 std::int64_t PgWriteTxn::insert_payout_if_new(const PayoutRecord& payout) {
-  if (find_payout(payout.tenant, payout.kind, payout.partner_id) || failed_) return 0;
+  if (find_payout(payout.tenant, payout.kind, payout.partner_id)) return 0;
   return add_payout(payout);
 }
 

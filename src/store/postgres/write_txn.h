@@ -4,8 +4,8 @@
 // round trip that begins it; the jobs then run against what it holds in memory (what they touch
 // undeclared is locked and read on first use); commit() sends every write as one multi-row
 // statement per table, pipelined with COMMIT (write_txn_commit.cc). A statement that fails
-// poisons the transaction: everything after it does nothing, and commit() reports the failure,
-// as a conflict when another node got in the way or the connection was lost.
+// ends the transaction: it is rolled back, and the call that sent it (and any call after it)
+// throws TxnFailed, a conflict when another node got in the way or the connection was lost.
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +93,7 @@ class PgWriteTxn final : public WriteTxn {
   void add_payout_updates(Steps& steps) const;
   void add_record_writes(Steps& steps) const;
   void add_account_updates(Steps& steps) const;
+  Status failure() const;
   Status roll_back_failed();
 
   PgStore& store_;
@@ -117,10 +118,11 @@ class PgWriteTxn final : public WriteTxn {
   std::map<std::string, RecordSlot> records_;  // by record_key(); written in key order
 };
 
+// Runs `f` on the connection. The first statement that fails rolls the transaction back and
+// throws TxnFailed; so does every call after it.
 template <typename F>
 auto PgWriteTxn::guarded(F&& f) -> decltype(f()) {
-  using R = decltype(f());
-  if (failed_) return R{};
+  if (failed_) throw TxnFailed(failure());
   try {
     return f();
   } catch (const PgError& e) {
@@ -134,7 +136,7 @@ auto PgWriteTxn::guarded(F&& f) -> decltype(f()) {
     failed_ = true;
     failure_ = e.what();
   }
-  return R{};
+  throw TxnFailed(roll_back_failed());
 }
 
 }  // namespace payoutd::store::postgres

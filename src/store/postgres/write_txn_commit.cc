@@ -79,38 +79,47 @@ void PgWriteTxn::add_account_updates(Steps& steps) const {
 }
 
 Status PgWriteTxn::commit() {
+  if (failed_) return failure();
   PAYOUTD_ASSERT(!finished_, "a write transaction commits once");
-  guarded([&] {
-    begin_if_needed();
-    Steps steps;
-    add_transfer_inserts(steps);
-    add_payout_inserts(steps);
-    add_history_inserts(steps);
-    add_payout_updates(steps);
-    add_record_writes(steps);
-    add_account_updates(steps);
-    if (steps.empty()) {
-      steps.push_back({kCommitBarrier, params_of(std::string_view(store_.commit_barrier_key()))});
-    }
-    steps.push_back({kCommitWithoutTimeout, {}});
-    steps.push_back({kCommit, {}});
-    c_->pipeline(steps);
-    return 0;
-  });
+  try {
+    guarded([&] {
+      begin_if_needed();
+      Steps steps;
+      add_transfer_inserts(steps);
+      add_payout_inserts(steps);
+      add_history_inserts(steps);
+      add_payout_updates(steps);
+      add_record_writes(steps);
+      add_account_updates(steps);
+      if (steps.empty()) {
+        steps.push_back({kCommitBarrier, params_of(std::string_view(store_.commit_barrier_key()))});
+      }
+      steps.push_back({kCommitWithoutTimeout, {}});
+      steps.push_back({kCommit, {}});
+      c_->pipeline(steps);
+      return 0;
+    });
+  } catch (const TxnFailed& e) {
+    return e.status();
+  }
   finished_ = true;
-  if (!failed_) return Status::Ok();
-  return roll_back_failed();
+  return Status::Ok();
+}
+
+Status PgWriteTxn::failure() const {
+  return conflict_ ? Status::Conflict(failure_) : Status::Error(failure_);
 }
 
 Status PgWriteTxn::roll_back_failed() {
-  if (c_ && c_->ok()) {
+  if (begun_ && !finished_ && c_ && c_->ok()) {
     try {
       c_->exec(kRollback);
     } catch (const StorageError&) {
       // Broken now: the store replaces the connection before the next batch.
     }
   }
-  return conflict_ ? Status::Conflict(failure_) : Status::Error(failure_);
+  finished_ = true;
+  return failure();
 }
 
 }  // namespace payoutd::store::postgres
