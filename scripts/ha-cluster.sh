@@ -45,13 +45,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 scope=payoutd              # Patroni's cluster name; keys under /service/payoutd/ in etcd
 nodes=(1 2 3)
 
-bindir() {
-  local dir
-  # shellcheck disable=SC2012  # as scripts/pg-cluster.sh: the newest version
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  [[ -x $dir/initdb ]] || die "PostgreSQL server binaries not found (make setup installs postgresql)"
-  echo "$dir"
-}
+# shellcheck source=scripts/pg-bindir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg-bindir.sh"
 
 need() {
   local tool
@@ -590,7 +585,7 @@ dir="$(realpath -m -- "$dir")"
 # socket path (DIR/nodeN/.s.PGSQL.PORT) has at most 107 bytes.
 [[ $dir =~ ^[A-Za-z0-9._/+-]+$ ]] || die "DIR must be a plain path (letters, digits, . _ / + -): $dir"
 ((${#dir} <= 80)) || die "DIR is too long for PostgreSQL's Unix sockets (80 characters at most): $dir"
-bin="$(bindir)"
+bin="$(pg_bindir)"
 
 case "$cmd" in
   start)

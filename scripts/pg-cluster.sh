@@ -17,12 +17,8 @@ set -euo pipefail
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
 
-bindir() {
-  local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  [[ -x $dir/initdb ]] || die "PostgreSQL server binaries not found (make setup installs postgresql)"
-  echo "$dir"
-}
+# shellcheck source=scripts/pg-bindir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg-bindir.sh"
 
 # as_owner CMD...: runs CMD as the cluster's owner.
 as_owner() {
@@ -41,7 +37,7 @@ cmd=${1:-}
 dir=${2:-}
 [[ -n $cmd && -n $dir ]] || die "usage: $0 start|fresh|stop|restart|halt|resume|url DIR"
 shift 2
-bin="$(bindir)"
+bin="$(pg_bindir)"
 
 if [[ $cmd == fresh ]]; then
   "$0" stop "$dir"

@@ -30,7 +30,9 @@ void Committer::start() {
   });
 }
 
-bool Committer::submit(std::unique_ptr<Job> job) {
+bool Committer::submit(std::unique_ptr<Job> job) { return enqueue(job); }
+
+bool Committer::enqueue(std::unique_ptr<Job>& job) {
   bool wake = false;
   {
     std::lock_guard lock(queue_mutex_);
@@ -77,8 +79,9 @@ class ReadBarrier final : public Job {
 
 void Committer::after_durable(std::function<void()> done, std::function<void()> failed) {
   if (store_.read_barrier_needed()) {
-    auto failed_copy = failed;
-    if (!submit(std::make_unique<ReadBarrier>(std::move(done), std::move(failed)))) failed_copy();
+    std::unique_ptr<Job> barrier =
+        std::make_unique<ReadBarrier>(std::move(done), std::move(failed));
+    if (!enqueue(barrier)) barrier->complete(store::Status::Error("the queue is full"));
     return;
   }
   {

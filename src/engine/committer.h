@@ -112,6 +112,8 @@ class Committer {
 
  private:
   using Batch = std::vector<std::unique_ptr<Job>>;
+  // submit(), leaving `job` with the caller when the queue refuses it.
+  bool enqueue(std::unique_ptr<Job>& job);
   void run();
   void execute(Batch& batch);
   using Steady = std::chrono::steady_clock;

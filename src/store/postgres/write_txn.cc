@@ -190,6 +190,7 @@ Account* PgWriteTxn::insert_account(const Account& account) {
   a.history_seq = 0;
   a.id = guarded([&] {
     begin_if_needed();
+    wrote_directly_ = true;
     const Result r = c_->query(kInsertAccount, Params().add_fields(a, new_account_fields));
     return Row(r, 0).i64(0);
   });
@@ -330,6 +331,7 @@ std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
     begin_if_needed();
     const std::int64_t id = next_row_id();
     const Result r = c_->query(kInsertOutbox, Params().add(id).add_fields(m, outbox_fields));
+    wrote_directly_ |= r.affected() > 0;
     return r.affected() == 1 ? id : 0;
   });
 }
@@ -337,7 +339,9 @@ std::int64_t PgWriteTxn::insert_outbox(const OutboxMessage& m) {
 void PgWriteTxn::update_outbox(const OutboxMessage& m) {
   guarded([&] {
     begin_if_needed();
-    c_->query(kUpdateOutbox, Params().add_fields(m, outbox_state_fields).add(m.id));
+    const Result r =
+        c_->query(kUpdateOutbox, Params().add_fields(m, outbox_state_fields).add(m.id));
+    wrote_directly_ |= r.affected() > 0;
     return 0;
   });
 }
@@ -345,6 +349,7 @@ void PgWriteTxn::update_outbox(const OutboxMessage& m) {
 void PgWriteTxn::insert_outbox_attempt(const OutboxAttempt& a) {
   guarded([&] {
     begin_if_needed();
+    wrote_directly_ = true;
     c_->query(kInsertOutboxAttempt, Params().add_fields(a, outbox_attempt_fields));
     return 0;
   });
@@ -367,6 +372,7 @@ std::optional<std::string> PgWriteTxn::get_meta(std::string_view key) {
 void PgWriteTxn::set_meta(std::string_view key, std::string_view value) {
   guarded([&] {
     begin_if_needed();
+    wrote_directly_ = true;
     c_->query(kSetMeta, params_of(key, value));
     return 0;
   });
@@ -377,6 +383,7 @@ bool PgWriteTxn::claim_lease(std::string_view name, std::string_view holder, std
   return guarded([&] {
     begin_if_needed();
     const Result r = c_->query(kClaimLease, params_of(name, holder, now_ms + ttl_ms, now_ms));
+    wrote_directly_ |= r.affected() > 0;
     return r.affected() == 1;
   });
 }

@@ -102,6 +102,8 @@ class PgWriteTxn final : public WriteTxn {
   bool failed_ = false;
   bool conflict_ = false;
   bool finished_ = false;
+  // A statement before commit() changed a row: COMMIT waits for the standby without the barrier.
+  bool wrote_directly_ = false;
   std::string failure_;
 
   std::unordered_map<std::int64_t, std::unique_ptr<Slot>> accounts_;

@@ -91,7 +91,9 @@ Status PgWriteTxn::commit() {
       add_payout_updates(steps);
       add_record_writes(steps);
       add_account_updates(steps);
-      if (steps.empty()) {
+      // A batch that changed nothing writes its row of the commit barrier, so that its COMMIT
+      // too waits for the synchronous standby: that confirms whatever its reads saw.
+      if (steps.empty() && !wrote_directly_) {
         steps.push_back({kCommitBarrier, params_of(std::string_view(store_.commit_barrier_key()))});
       }
       steps.push_back({kCommitWithoutTimeout, {}});
