@@ -451,6 +451,11 @@ void load_storage(const toml::table& root, Config& config) {
   if (config.storage_backend == "postgres" && pg.url.empty()) {
     fail("storage.postgres_url", "is required with backend = \"postgres\"");
   }
+  if (config.storage_backend == "postgres" && !config.sandbox) {
+    if (const std::string why = store::postgres_url_refusal(pg.url); !why.empty()) {
+      fail("storage.postgres_url", why);
+    }
+  }
 }
 
 // [engine]: the group committer's batch and queue.
@@ -596,6 +601,11 @@ void fit_connections_to_descriptors(Config& config) {
 
 void use_postgres(const std::string& url, Config& config) {
   if (url.empty()) throw std::runtime_error("--postgres-url must not be empty");
+  if (!config.sandbox) {
+    if (const std::string why = store::postgres_url_refusal(url); !why.empty()) {
+      throw std::runtime_error("--postgres-url " + why);
+    }
+  }
   config.storage_backend = "postgres";
   config.postgres.url = url;
 }

@@ -40,6 +40,12 @@ struct PostgresOptions {
   int schema_version_target = 0;   // migrate to this version (0: the newest); tests only
 };
 
+// Why `url` may not be used outside the sandbox, or "" when it may: a connection to another
+// machine must be TLS with the server's certificate and name verified (sslmode=verify-full);
+// one that stays on this machine (Unix sockets, localhost, loopback addresses) need not be. The
+// reason never quotes the URL (it may hold a password).
+std::string postgres_url_refusal(const std::string& url);
+
 // Connects (waiting up to startup_wait_s), migrates, and returns the store. Throws
 // std::runtime_error on failure: start-up is the one place where exceptions are used.
 std::unique_ptr<Store> open_postgres_store(const PostgresOptions& options);

@@ -16,7 +16,7 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CARD_SLOW_OK, CASHBACK, CLIENTS, CORPORATE_BALANCE,  # noqa: E402
                      CORPORATE_BINDING, PROCESSING_CLIENT, Api,
-                     IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome,
+                     IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome, outside_sandbox,
                      shared_cluster, unique)
 
 from test_cabinet import BEREKE as BEREKE_LOGIN, Browser  # noqa: E402
@@ -399,6 +399,18 @@ class MigrateTest(unittest.TestCase):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"cannot connect to PostgreSQL", p.stdout)
+
+    def test_outside_the_sandbox_a_database_on_another_machine_needs_verified_tls(self):
+        server = Server(backend="sqlite", config_replace=outside_sandbox())
+        self.addCleanup(server.close)
+        for command in ("serve", "migrate", "audit"):
+            p = subprocess.run([str(server.binary), command, "--config", str(server.config),
+                                "--data-dir", server.data_dir, "--postgres-url",
+                                "postgresql://payoutd:s3cret@db.example.test/payoutd"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            self.assertNotEqual(p.returncode, 0, command)
+            self.assertIn(b"sslmode=verify-full", p.stdout, command)
+            self.assertNotIn(b"s3cret", p.stdout, command)
 
 
 if __name__ == "__main__":

@@ -347,6 +347,44 @@ TEST(Config, OutsideTheSandboxPlainHttpNeedsAProxyAndThePublicUrlHttps) {
             std::string::npos);
 }
 
+// Outside the sandbox the database connection leaves the machine only over TLS that verifies the
+// server's certificate and name; on this machine (sockets, loopback) it may be plain.
+TEST(Config, OutsideTheSandboxAPostgresUrlToAnotherMachineNeedsVerifiedTls) {
+  const std::string outside =
+      "[admin]\nenabled = false\n[server]\npublic_url = \"https://payouts.example\"\n"
+      "plain_http_behind_proxy = true\n[storage]\nbackend = \"postgres\"\n";
+  for (const char* url :
+       {"postgresql://payoutd:secret@db.example/payoutd",
+        "postgresql://payoutd@db.example/payoutd?sslmode=require",
+        "postgresql://payoutd@db.example/payoutd?sslmode=verify-ca",
+        "postgresql://payoutd@127.0.0.1:5432,db.example:5432/"
+        "payoutd?target_session_attrs=read-write",
+        "host=10.0.0.5 dbname=payoutd", "host=localhost hostaddr=10.0.0.5 dbname=payoutd"}) {
+    const std::string message = refusal(outside + "postgres_url = \"" + url + "\"\n");
+    EXPECT_NE(message.find("storage.postgres_url"), std::string::npos) << url << ": " << message;
+    EXPECT_NE(message.find("sslmode=verify-full"), std::string::npos) << message;
+    EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+  }
+  for (const char* url :
+       {"postgresql://payoutd@db.example,db2.example/payoutd?sslmode=verify-full",
+        "postgresql://payoutd@127.0.0.1:5432/payoutd", "postgresql://payoutd@[::1]/payoutd",
+        "postgresql://payoutd@localhost/payoutd", "host=/run/postgresql dbname=payoutd",
+        "dbname=payoutd", "postgresql:///payoutd"}) {
+    EXPECT_EQ(refusal(outside + "postgres_url = \"" + url + "\"\n"), "") << url;
+  }
+  EXPECT_NE(
+      refusal(outside + "postgres_url = \"postgresql://[bad\"\n").find("storage.postgres_url"),
+      std::string::npos);
+  // The sandbox takes any, and --postgres-url is held to the same rule.
+  EXPECT_EQ(refusal("sandbox = true\n[storage]\nbackend = \"postgres\"\n"
+                    "postgres_url = \"postgresql://payoutd@db.example/payoutd\"\n"),
+            "");
+  Config config = parse_config(outside + "postgres_url = \"dbname=payoutd\"\n", "t.toml");
+  EXPECT_THROW(use_postgres("postgresql://db.example/payoutd", config), std::runtime_error);
+  use_postgres("postgresql://db.example/payoutd?sslmode=verify-full", config);
+  EXPECT_EQ(config.postgres.url, "postgresql://db.example/payoutd?sslmode=verify-full");
+}
+
 TEST(Config, ClientCertificatePoliciesNeedAClientCaAndWellFormedPins) {
   const std::string ca = std::string(kTls) + "client_ca_file = \"ca.pem\"\n";
   const std::string subjects = "client_cert_subjects = [\"CN=best-partner,O=Best Partner\"]";
