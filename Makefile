@@ -8,8 +8,10 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_SECONDS ?= 1800
 FUZZ_TARGETS ?= .
+# How long `make ha-soak` runs its load while the HA cluster's faults take turns.
+HA_SOAK_MINUTES ?= 30
 
-.PHONY: setup configure build run deb test lint format bench audit sanitize fuzz-build fuzz clean
+.PHONY: setup configure build run deb test lint format bench audit sanitize fuzz-build fuzz ha-soak clean
 
 # Each command installs what it needs (scripts/setup.sh PROFILE, each profile including the one
 # before it): run (building and serving), deb, test (every test tool), bench.
@@ -83,6 +85,14 @@ fuzz-build: setup
 fuzz: fuzz-build
 	cd $(FUZZ_DIR) && FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	  ctest --output-on-failure -j$(JOBS) -R 'fuzz\.($(FUZZ_TARGETS))' --timeout $$(($(FUZZ_SECONDS) + 300))
+
+# The failover soak (tests/e2e/ha_soak.py): two nodes on a Patroni/etcd/haproxy cluster under load
+# while its primary is killed, frozen and switched over, an etcd member and haproxy restarted, in
+# turns, for HA_SOAK_MINUTES; then every answer is checked against the database. Its figures and
+# every request in $(BUILD_DIR)/ha-soak/.
+ha-soak: build
+	PAYOUTD_BIN=$(abspath $(BUILD_DIR))/payoutd PAYOUTD_CONFIG=$(CURDIR)/config/sandbox.toml \
+	  python3 tests/e2e/ha_soak.py --minutes $(HA_SOAK_MINUTES) --out $(BUILD_DIR)/ha-soak
 
 audit:
 	@bash scripts/setup.sh run
