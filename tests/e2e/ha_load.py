@@ -522,13 +522,19 @@ def figures(records, faults, end):
     whatever the database does. A fault's requests are those sent after it started and answered
     before the next one started (a card payout sent just before a fault may be caught by it). The
     retryable answers are those of every request (retries too) sent while a node was
-    unavailable. Throughput: payouts served per second over the WINDOW seconds before the fault
+    unavailable. A node that makes its requests wait instead of failing them is unavailable for
+    0 s by that measure: its longest gap (gap_s) is the longest time from the fault's start in
+    which it served no new payout. Throughput: payouts served per second over the WINDOW seconds before the fault
     and after wait-ready (or as much of them as the load ran)."""
     out = []
     for i, f in enumerate(faults):
         until = faults[i + 1]["start"] if i + 1 < len(faults) else end
-        per_node, spans = {}, []
+        per_node, gaps, spans = {}, {}, []
         for node in sorted({r["node"] for r in records}):
+            answers = sorted([f["start"]] + [
+                r["answered"] for r in records if r["node"] == node and not r["retry"]
+                and f["start"] <= r["answered"] < until and r["answer"] in SERVED])
+            gaps[node] = round(max(b - a for a, b in zip(answers, answers[1:] + [answers[-1]])), 3)
             mine = [r for r in records if r["node"] == node and not r["retry"]
                     and f["start"] <= r["sent"] and r["answered"] < until]
             failed = [r["sent"] for r in mine if r["answer"] in RETRYABLE]
@@ -544,6 +550,7 @@ def figures(records, faults, end):
         after = _throughput(records, f["ready"], min(until, f["ready"] + WINDOW))
         out.append({"fault": f["fault"], "start": round(f["start"], 3), "detail": f["detail"],
                     "unavailable_s": per_node, "worst_s": max(per_node.values(), default=0.0),
+                    "gap_s": gaps, "worst_gap_s": max(gaps.values(), default=0.0),
                     "retryable": retryable, "before_per_s": before, "after_per_s": after,
                     "problems": f["problems"]})
     return out
@@ -558,11 +565,12 @@ def _throughput(records, start, stop):
 
 def figure_table(rows_):
     """The figures of several fault records, a line per fault name: count, worst unavailability
-    min/median/max, retryable answers' median, throughput before/after (medians)."""
+    min/median/max, the longest gap, retryable answers' median, throughput before/after
+    (medians)."""
     by_fault = collections.defaultdict(list)
     for r in rows_:
         by_fault[r["fault"]].append(r)
-    lines = [f"{'fault':<16} {'n':>3} {'unavailable s min/med/max':>26} {'retryable':>9} "
+    lines = [f"{'fault':<16} {'n':>3} {'unavailable s min/med/max':>26} {'gap s max':>9} {'retryable':>9} "
              f"{'payouts/s before':>16} {'after':>6}"]
 
     def med(values):
@@ -574,8 +582,8 @@ def figure_table(rows_):
             continue
         worst = [r["worst_s"] for r in rs]
         lines.append(f"{fault:<16} {len(rs):>3} {min(worst):>8.1f} {med(worst):>8.1f} {max(worst):>8.1f} "
-                     f"{med(r['retryable'] for r in rs):>9.0f} {med(r['before_per_s'] for r in rs):>16.1f} "
-                     f"{med(r['after_per_s'] for r in rs):>6.1f}")
+                     f"{max(r['worst_gap_s'] for r in rs):>9.1f} {med(r['retryable'] for r in rs):>9.0f} "
+                     f"{med(r['before_per_s'] for r in rs):>16.1f} {med(r['after_per_s'] for r in rs):>6.1f}")
     return "\n".join(lines)
 
 

@@ -94,7 +94,8 @@ def main():
         json.dump(summary, f, indent=2, sort_keys=True)
     print(summary["table"])
     for row in summary["faults"]:
-        nodes = ", ".join(f"{n} {s:.1f} s" for n, s in sorted(row["unavailable_s"].items()))
+        nodes = ", ".join(f"{n} {s:.1f} s (gap {row['gap_s'][n]:.1f} s)"
+                          for n, s in sorted(row["unavailable_s"].items()))
         print(f"  {row['start']:8.1f} s  {row['fault']:<16} unavailable {nodes}; {row['retryable']} retryable; "
               f"{row['before_per_s']} -> {row['after_per_s']} payouts/s; {row['detail']}")
     totals = summary["totals"]

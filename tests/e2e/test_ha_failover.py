@@ -49,8 +49,9 @@ class FailoverTest(unittest.TestCase):
         [figure] = figures(self.recorder.records, [fault], load.stopped_at)
         checker = Checker(self.run_, self.recorder, load)
         violations = checker.check()
-        self.log(f"{fault['detail']}; unavailable {figure['unavailable_s']} s, {figure['retryable']} retryable "
-                 f"answers, {figure['before_per_s']} payouts/s before, {figure['after_per_s']} after; "
+        self.log(f"{fault['detail']}; unavailable {figure['unavailable_s']} s (longest gaps {figure['gap_s']} s), "
+                 f"{figure['retryable']} retryable answers, {figure['before_per_s']} payouts/s before, "
+                 f"{figure['after_per_s']} after; "
                  f"{checker.totals}; requests in {self.recorder.path}\n")
         self.assertEqual(violations, [], "\n\n".join(violations))
         self.assertGreater(checker.totals["succeeded"], 0)
