@@ -36,7 +36,7 @@ from pathlib import Path
 
 from harness import (ALL_CLIENTS, BLOCKED_CLIENT, BONUS, CARD_DECLINED, CARD_OK, CARD_OK_MC,
                      CARD_SLOW_DECLINED, CARD_SLOW_OK, CARD_TIMEOUT, CLIENTS, REPO_ROOT, Api, HarnessError,
-                     Server)
+                     Server, start_threads)
 
 HA_CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "ha-cluster.sh"
 HA_TOOLS = ("patroni", "patronictl", "etcd", "etcdctl", "haproxy", "curl", "psql")
@@ -295,10 +295,7 @@ class HaLoad:
 
     def start(self):
         self._t0 = time.monotonic()
-        for w in range(self.threads):
-            t = threading.Thread(target=self._work, args=(w,), daemon=True)
-            t.start()
-            self._workers.append(t)
+        self._workers = start_threads(self._work, self.threads)
         return self
 
     def stop(self):

@@ -1048,6 +1048,14 @@ def money_text(obj):
 # --------------------------------------------------------------------------------------------
 # Background load
 
+def start_threads(target, count):
+    """`count` daemon threads running target(w), w = 0 .. count - 1, started."""
+    threads = [threading.Thread(target=target, args=(w,), daemon=True) for w in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
 class PayoutLoad:
     """Threads that issue payouts with unique ids (funder -> clients in turn) until stopped,
     each request on a fresh connection to the server's current port. `server` may be a list of
@@ -1067,10 +1075,7 @@ class PayoutLoad:
         self._workers = []
 
     def start(self):
-        for w in range(self.threads):
-            t = threading.Thread(target=self._work, args=(w,), daemon=True)
-            t.start()
-            self._workers.append(t)
+        self._workers = start_threads(self._work, self.threads)
         return self
 
     def stop(self):
