@@ -293,12 +293,14 @@ class PgCluster:
     """A throwaway PostgreSQL cluster (scripts/pg-cluster.sh): started by this object, or one
     already running in `existing_dir` (then neither restarted nor removed by close())."""
 
-    def __init__(self, existing_dir=None):
+    def __init__(self, existing_dir=None, options=(), directory=None):
+        """options: postgresql.conf lines of a cluster this object starts; directory: where it
+        starts it (the caller may have made it, to hold the server's files: its TLS key)."""
         self.owned = existing_dir is None
-        self.dir = existing_dir or os.path.join(tempfile.gettempdir(),
-                                                f"payoutd-e2e-pg-{os.getpid()}-{os.urandom(3).hex()}")
+        self.dir = existing_dir or directory or os.path.join(
+            tempfile.gettempdir(), f"payoutd-e2e-pg-{os.getpid()}-{os.urandom(3).hex()}")
         if self.owned:
-            self._script("start")
+            self._script("start", *options)
         with open(os.path.join(self.dir, "url"), encoding="utf-8") as f:
             self.admin_url = f.read().strip()
         self._databases = 0

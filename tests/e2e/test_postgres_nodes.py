@@ -4,8 +4,10 @@ Every node is the real binary with --postgres-url; nodes of one test share a fre
 the run's cluster. The tests that stop or restart PostgreSQL start a cluster of their own.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -19,6 +21,7 @@ from harness import (ADMIN_TOKEN, BONUS, CARD_OK, CARD_SLOW_OK, CASHBACK, CLIENT
                      IsolatedServerTestCase, PayoutLoad, PgCluster, Server, check_load_outcome, outside_sandbox,
                      shared_cluster, unique)
 
+from pki import Pki  # noqa: E402
 from test_cabinet import BEREKE as BEREKE_LOGIN, Browser  # noqa: E402
 
 C1, C2 = list(CLIENTS)[:2]
@@ -411,6 +414,49 @@ class MigrateTest(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0, command)
             self.assertIn(b"sslmode=verify-full", p.stdout, command)
             self.assertNotIn(b"s3cret", p.stdout, command)
+
+
+class TlsToPostgresTest(unittest.TestCase):
+    """A node on a PostgreSQL server that speaks TLS, with sslmode=verify-full: what a URL to
+    another machine must say outside the sandbox (docs/deploy.md, "TLS to PostgreSQL")."""
+
+    def setUp(self):
+        directory = tempfile.mkdtemp(prefix="payoutd-e2e-pg-tls-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        tls = os.path.join(directory, "tls")
+        self.pki = Pki(tls)
+        chain, key = self.pki.server_cert("postgres")
+        if os.getuid() == 0:  # the server runs as postgres, and takes only a key of its own
+            subprocess.run(["chown", "-R", "postgres:", directory], check=True)
+        os.chmod(key, 0o600)
+        self.cluster = PgCluster(directory=directory,
+                                 options=("ssl = on", f"ssl_cert_file = '{chain}'", f"ssl_key_file = '{key}'"))
+        self.addCleanup(self.cluster.close)
+
+    def test_a_node_pays_over_tls_with_the_servers_certificate_and_name_verified(self):
+        url = self.cluster.new_database()
+        database = url.rsplit("/", 1)[1]
+        server = Server(backend="postgres",
+                        postgres_url=f"{url}?sslmode=verify-full&sslrootcert={self.pki.ca_cert}")
+        self.addCleanup(server.close)
+        server.start()
+        api = Api(server)
+        self.addCleanup(api.close)
+        txn = unique("tls")
+        self.assertEqual(api.payout(txn, BONUS, C1, "1.00").json["status"], "SUCCESS")
+        self.assertEqual(api.get_payout(txn).json["status"], "SUCCESS")
+        sessions = self.cluster.psql(
+            "SELECT s.ssl, count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+            f"WHERE a.datname = '{database}' GROUP BY s.ssl")
+        self.assertRegex(sessions.strip(), r"^t\|\d+$", "every session of the node is TLS")
+        server.stop(check=True)
+        # A server whose certificate another CA issued is refused.
+        other = Pki(os.path.join(self.cluster.dir, "other"), ca_name="another CA")
+        p = subprocess.run([str(server.binary), "migrate", "--config", str(server.config), "--postgres-url",
+                            f"{url}?sslmode=verify-full&sslrootcert={other.ca_cert}"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"certificate verify failed", p.stdout)
 
 
 if __name__ == "__main__":
