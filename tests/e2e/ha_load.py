@@ -36,7 +36,7 @@ from pathlib import Path
 
 from harness import (ALL_CLIENTS, BLOCKED_CLIENT, BONUS, CARD_DECLINED, CARD_OK, CARD_OK_MC,
                      CARD_SLOW_DECLINED, CARD_SLOW_OK, CARD_TIMEOUT, CLIENTS, REPO_ROOT, Api, HarnessError,
-                     Server, start_threads)
+                     Server, psql, start_threads)
 
 HA_CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "ha-cluster.sh"
 HA_TOOLS = ("patroni", "patronictl", "etcd", "etcdctl", "haproxy", "curl", "psql")
@@ -143,16 +143,6 @@ class HaCluster:
             shutil.copy(path, os.path.join(dest, f"{path.parent.name}-{path.name}"))
         if os.path.exists(os.path.join(self.dir, "haproxy.log")):
             shutil.copy(os.path.join(self.dir, "haproxy.log"), dest)
-
-
-def psql(url, sql, timeout=60):
-    """Runs SQL with psql on `url`; returns its output (unaligned, tuples only)."""
-    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
-    if p.returncode != 0:
-        raise HarnessError(f"psql {sql!r}: {p.stderr.decode('utf-8', 'replace').strip()}")
-    return p.stdout.decode("utf-8")
 
 
 def rows(url, sql):

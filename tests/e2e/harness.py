@@ -289,6 +289,16 @@ def default_backend():
     return backend
 
 
+def psql(url, sql, timeout=60):
+    """Runs SQL with psql on `url`; returns its output (unaligned, tuples only)."""
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise HarnessError(f"psql {sql!r}: {p.stderr.decode('utf-8', 'replace').strip()}")
+    return p.stdout.decode("utf-8")
+
+
 class PgCluster:
     """A throwaway PostgreSQL cluster (scripts/pg-cluster.sh): started by this object, or one
     already running in `existing_dir` (then neither restarted nor removed by close())."""
@@ -313,14 +323,8 @@ class PgCluster:
             raise HarnessError(f"pg-cluster.sh {' '.join(args)} failed:\n{p.stdout.decode(errors='replace')}")
 
     def psql(self, sql, url=None):
-        """Runs SQL with psql; returns its output (unaligned, tuples only)."""
-        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                            url or self.admin_url, "-c", sql],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=60)
-        if p.returncode != 0:
-            raise HarnessError(f"psql {sql!r}: {p.stderr.decode(errors='replace')}")
-        return p.stdout.decode()
+        """Runs SQL with psql (on the cluster's admin URL unless told); returns its output."""
+        return psql(url or self.admin_url, sql)
 
     def new_database(self):
         """A fresh, empty database; its URL."""
